@@ -1,0 +1,410 @@
+//! Card numbers, brands, expiry and CVC: the rules of `shared/fixtures/test-cards.md`.
+//!
+//! Only the vault's frame and the vault server ever hold a [`CardNumber`]; everything else
+//! sees a [`CardBrand`] and the last four digits.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A card network, detected from the number's prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardBrand {
+    Visa,
+    Mastercard,
+    Amex,
+    Discover,
+    Jcb,
+    DinersClub,
+    UnionPay,
+}
+
+impl CardBrand {
+    /// Detects the brand from the leading digits (the number may be partial, as typed).
+    pub fn detect(digits: &str) -> Option<CardBrand> {
+        let prefix = |n: usize| digits.get(..n).and_then(|p| p.parse::<u32>().ok());
+        let in_range = |n: usize, lo: u32, hi: u32| prefix(n).is_some_and(|p| (lo..=hi).contains(&p));
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        // Longer, more specific prefixes first: 6011/644–649/65 before 62, 2221–2720 before 2.
+        if in_range(2, 34, 34) || in_range(2, 37, 37) {
+            Some(CardBrand::Amex)
+        } else if in_range(4, 3528, 3589) {
+            Some(CardBrand::Jcb)
+        } else if in_range(3, 300, 305) || in_range(2, 36, 36) || in_range(2, 38, 39) {
+            Some(CardBrand::DinersClub)
+        } else if in_range(2, 51, 55) || in_range(4, 2221, 2720) {
+            Some(CardBrand::Mastercard)
+        } else if in_range(4, 6011, 6011) || in_range(3, 644, 649) || in_range(2, 65, 65) {
+            Some(CardBrand::Discover)
+        } else if in_range(2, 62, 62) {
+            Some(CardBrand::UnionPay)
+        } else if in_range(1, 4, 4) {
+            Some(CardBrand::Visa)
+        } else {
+            None
+        }
+    }
+
+    /// The number lengths this brand issues.
+    pub fn lengths(self) -> &'static [usize] {
+        match self {
+            CardBrand::Visa => &[16, 18, 19],
+            CardBrand::Mastercard => &[16],
+            CardBrand::Amex => &[15],
+            CardBrand::Discover => &[16, 19],
+            CardBrand::Jcb => &[16, 17, 18, 19],
+            CardBrand::DinersClub => &[14, 16, 19],
+            CardBrand::UnionPay => &[14, 15, 16, 17, 18, 19],
+        }
+    }
+
+    /// How many digits the security code has.
+    pub fn cvc_length(self) -> usize {
+        if self == CardBrand::Amex {
+            4
+        } else {
+            3
+        }
+    }
+
+    /// UnionPay issues numbers that do not pass the Luhn check.
+    pub fn requires_luhn(self) -> bool {
+        self != CardBrand::UnionPay
+    }
+
+    /// The name a person reads, e.g. on "Visa •••• 4242".
+    pub fn display_name(self) -> &'static str {
+        match self {
+            CardBrand::Visa => "Visa",
+            CardBrand::Mastercard => "Mastercard",
+            CardBrand::Amex => "American Express",
+            CardBrand::Discover => "Discover",
+            CardBrand::Jcb => "JCB",
+            CardBrand::DinersClub => "Diners Club",
+            CardBrand::UnionPay => "UnionPay",
+        }
+    }
+}
+
+/// Why a card detail was refused. The `code` strings are stable and shown to the buyer
+/// through the message catalog.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CardError {
+    #[error("Enter your card number.")]
+    NumberMissing,
+    #[error("A card number has only digits and spaces.")]
+    NumberNotDigits,
+    #[error("This card type is not accepted.")]
+    UnknownBrand,
+    #[error("This card number has the wrong number of digits.")]
+    WrongLength,
+    #[error("This card number is not valid. Check it for typos.")]
+    FailsLuhn,
+    #[error("Enter the expiry as MM/YY.")]
+    ExpiryMalformed,
+    #[error("The expiry month must be 01 to 12.")]
+    ExpiryMonth,
+    #[error("This card has expired.")]
+    ExpiryInPast,
+    #[error("The expiry year is too far in the future.")]
+    ExpiryTooFar,
+    #[error("The security code must have {expected} digits.")]
+    CvcLength { expected: usize },
+}
+
+impl CardError {
+    /// A stable machine code, e.g. for the frame's messages and API errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CardError::NumberMissing => "number_missing",
+            CardError::NumberNotDigits => "number_not_digits",
+            CardError::UnknownBrand => "unknown_brand",
+            CardError::WrongLength => "wrong_length",
+            CardError::FailsLuhn => "invalid_number",
+            CardError::ExpiryMalformed => "expiry_malformed",
+            CardError::ExpiryMonth => "expiry_month",
+            CardError::ExpiryInPast => "expired_card",
+            CardError::ExpiryTooFar => "expiry_too_far",
+            CardError::CvcLength { .. } => "cvc_length",
+        }
+    }
+
+    /// Which input the error belongs to: `number`, `expiry` or `cvc`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            CardError::NumberMissing
+            | CardError::NumberNotDigits
+            | CardError::UnknownBrand
+            | CardError::WrongLength
+            | CardError::FailsLuhn => "number",
+            CardError::ExpiryMalformed | CardError::ExpiryMonth | CardError::ExpiryInPast | CardError::ExpiryTooFar => {
+                "expiry"
+            }
+            CardError::CvcLength { .. } => "cvc",
+        }
+    }
+}
+
+/// The Luhn (mod 10) checksum over a string of ASCII digits.
+pub fn luhn_valid(digits: &str) -> bool {
+    let mut sum = 0u32;
+    for (i, b) in digits.bytes().rev().enumerate() {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+        let mut d = u32::from(b - b'0');
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    !digits.is_empty() && sum % 10 == 0
+}
+
+/// A validated card number. Its `Debug` and `Display` show only the last four digits, so
+/// it cannot end up whole in a log line by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CardNumber {
+    digits: String,
+    brand: CardBrand,
+}
+
+impl CardNumber {
+    /// Validates a number as typed: spaces and dashes are ignored.
+    pub fn parse(raw: &str) -> Result<CardNumber, CardError> {
+        let digits: String = raw.chars().filter(|c| *c != ' ' && *c != '-').collect();
+        if digits.is_empty() {
+            return Err(CardError::NumberMissing);
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(CardError::NumberNotDigits);
+        }
+        let brand = CardBrand::detect(&digits).ok_or(CardError::UnknownBrand)?;
+        if !brand.lengths().contains(&digits.len()) {
+            return Err(CardError::WrongLength);
+        }
+        if brand.requires_luhn() && !luhn_valid(&digits) {
+            return Err(CardError::FailsLuhn);
+        }
+        Ok(CardNumber { digits, brand })
+    }
+
+    pub fn brand(&self) -> CardBrand {
+        self.brand
+    }
+
+    pub fn last4(&self) -> &str {
+        &self.digits[self.digits.len() - 4..]
+    }
+
+    /// The full digits, for the vault's encryption and processor only.
+    pub fn expose_digits(&self) -> &str {
+        &self.digits
+    }
+
+    /// "•••• 4242": the only form shown to people.
+    pub fn masked(&self) -> String {
+        mask_last4(self.last4())
+    }
+}
+
+/// "•••• 4242" from the last four digits.
+pub fn mask_last4(last4: &str) -> String {
+    format!("•••• {last4}")
+}
+
+impl fmt::Debug for CardNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CardNumber({:?} {})", self.brand, self.masked())
+    }
+}
+
+impl fmt::Display for CardNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// A card's expiry month and four-digit year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expiry {
+    pub month: u8,
+    pub year: u16,
+}
+
+impl Expiry {
+    /// Parses what a person types: `MM/YY`, `MM / YY`, `MM/YYYY`, `MMYY`.
+    pub fn parse(raw: &str) -> Result<Expiry, CardError> {
+        let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        let (m, y) = match compact.split_once('/') {
+            Some(parts) => parts,
+            None if compact.len() == 4 || compact.len() == 6 => compact.split_at(2),
+            None => return Err(CardError::ExpiryMalformed),
+        };
+        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !numeric(m) || !numeric(y) || m.len() > 2 || !(y.len() == 2 || y.len() == 4) {
+            return Err(CardError::ExpiryMalformed);
+        }
+        let month: u8 = m.parse().map_err(|_| CardError::ExpiryMalformed)?;
+        let year: u16 = y.parse().map_err(|_| CardError::ExpiryMalformed)?;
+        let year = if y.len() == 2 { 2000 + year } else { year };
+        if !(1..=12).contains(&month) {
+            return Err(CardError::ExpiryMonth);
+        }
+        Ok(Expiry { month, year })
+    }
+
+    /// Checks the expiry against today's year and month: not before the current month, and
+    /// at most 19 years ahead.
+    pub fn validate(self, today_year: u16, today_month: u8) -> Result<Expiry, CardError> {
+        if !(1..=12).contains(&self.month) {
+            return Err(CardError::ExpiryMonth);
+        }
+        if (self.year, self.month) < (today_year, today_month) {
+            return Err(CardError::ExpiryInPast);
+        }
+        if self.year > today_year + 19 {
+            return Err(CardError::ExpiryTooFar);
+        }
+        Ok(self)
+    }
+}
+
+/// Checks a security code's length for the brand. The code itself is never stored.
+pub fn validate_cvc(brand: CardBrand, cvc: &str) -> Result<(), CardError> {
+    let cvc = cvc.trim();
+    let expected = brand.cvc_length();
+    if cvc.len() != expected || !cvc.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CardError::CvcLength { expected });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_cards_from_the_fixture_are_valid_with_their_brand() {
+        for (number, brand) in [
+            ("4242 4242 4242 4242", CardBrand::Visa),
+            ("2223 0031 2200 3222", CardBrand::Mastercard),
+            ("3782 822463 10005", CardBrand::Amex),
+            ("4000 0000 0000 0002", CardBrand::Visa),
+            ("4000 0000 0000 9995", CardBrand::Visa),
+            ("4000 0000 0000 0069", CardBrand::Visa),
+            ("4000 0000 0000 0127", CardBrand::Visa),
+            ("4000 0000 0000 0119", CardBrand::Visa),
+        ] {
+            let card = CardNumber::parse(number).unwrap_or_else(|e| panic!("{number}: {e}"));
+            assert_eq!(card.brand(), brand, "{number}");
+        }
+    }
+
+    #[test]
+    fn luhn_failure_is_rejected() {
+        assert_eq!(CardNumber::parse("4242 4242 4242 4241"), Err(CardError::FailsLuhn));
+        assert_eq!(CardError::FailsLuhn.code(), "invalid_number");
+    }
+
+    #[test]
+    fn brand_prefix_table() {
+        let cases = [
+            ("4", Some(CardBrand::Visa)),
+            ("51", Some(CardBrand::Mastercard)),
+            ("55", Some(CardBrand::Mastercard)),
+            ("56", None),
+            ("2221", Some(CardBrand::Mastercard)),
+            ("2720", Some(CardBrand::Mastercard)),
+            ("2220", None),
+            ("2721", None),
+            ("34", Some(CardBrand::Amex)),
+            ("37", Some(CardBrand::Amex)),
+            ("6011", Some(CardBrand::Discover)),
+            ("644", Some(CardBrand::Discover)),
+            ("649", Some(CardBrand::Discover)),
+            ("65", Some(CardBrand::Discover)),
+            ("643", None),
+            ("3528", Some(CardBrand::Jcb)),
+            ("3589", Some(CardBrand::Jcb)),
+            ("3590", None),
+            ("300", Some(CardBrand::DinersClub)),
+            ("305", Some(CardBrand::DinersClub)),
+            ("306", None),
+            ("36", Some(CardBrand::DinersClub)),
+            ("38", Some(CardBrand::DinersClub)),
+            ("39", Some(CardBrand::DinersClub)),
+            ("62", Some(CardBrand::UnionPay)),
+            ("1", None),
+            ("", None),
+        ];
+        for (prefix, brand) in cases {
+            let padded = format!("{prefix}{}", "0".repeat(16usize.saturating_sub(prefix.len())));
+            assert_eq!(CardBrand::detect(&padded), brand, "prefix {prefix:?}");
+        }
+    }
+
+    #[test]
+    fn lengths_per_brand() {
+        // Amex is 15 only.
+        assert_eq!(CardNumber::parse("378282246310005 0"), Err(CardError::WrongLength));
+        // Visa 13 digits is not issued any more.
+        assert_eq!(CardNumber::parse("4222222222222"), Err(CardError::WrongLength));
+        // UnionPay needs no Luhn.
+        assert_eq!(CardNumber::parse("6200000000000001").unwrap().brand(), CardBrand::UnionPay);
+        assert!(!luhn_valid("6200000000000001"));
+        // Diners 14.
+        assert_eq!(CardNumber::parse("3056 930902 5904").unwrap().brand(), CardBrand::DinersClub);
+    }
+
+    #[test]
+    fn number_input_errors() {
+        assert_eq!(CardNumber::parse("   "), Err(CardError::NumberMissing));
+        assert_eq!(CardNumber::parse("4242x4242"), Err(CardError::NumberNotDigits));
+        assert_eq!(CardNumber::parse("9999 9999 9999 9999"), Err(CardError::UnknownBrand));
+    }
+
+    #[test]
+    fn debug_and_display_never_show_the_number() {
+        let card = CardNumber::parse("4242424242424242").unwrap();
+        let shown = format!("{card:?} {card}");
+        assert!(!shown.contains("424242424242"), "{shown}");
+        assert!(shown.contains("4242"));
+        assert_eq!(card.last4(), "4242");
+        assert_eq!(card.masked(), "•••• 4242");
+    }
+
+    #[test]
+    fn expiry_parsing_and_window() {
+        assert_eq!(Expiry::parse("12/30"), Ok(Expiry { month: 12, year: 2030 }));
+        assert_eq!(Expiry::parse(" 1 / 2031 "), Ok(Expiry { month: 1, year: 2031 }));
+        assert_eq!(Expiry::parse("0130"), Ok(Expiry { month: 1, year: 2030 }));
+        assert_eq!(Expiry::parse("13/30"), Err(CardError::ExpiryMonth));
+        assert_eq!(Expiry::parse("00/30"), Err(CardError::ExpiryMonth));
+        assert_eq!(Expiry::parse("1/3"), Err(CardError::ExpiryMalformed));
+        assert_eq!(Expiry::parse("ab/cd"), Err(CardError::ExpiryMalformed));
+        assert_eq!(Expiry::parse(""), Err(CardError::ExpiryMalformed));
+        let today = (2026, 11);
+        let check = |m, y| Expiry { month: m, year: y }.validate(today.0, today.1);
+        assert!(check(11, 2026).is_ok(), "the current month is still valid");
+        assert_eq!(check(10, 2026), Err(CardError::ExpiryInPast));
+        assert_eq!(check(12, 2025), Err(CardError::ExpiryInPast));
+        assert!(check(12, 2045).is_ok(), "this year + 19");
+        assert_eq!(check(1, 2046), Err(CardError::ExpiryTooFar));
+    }
+
+    #[test]
+    fn cvc_length_follows_brand() {
+        assert!(validate_cvc(CardBrand::Visa, "123").is_ok());
+        assert_eq!(validate_cvc(CardBrand::Visa, "1234"), Err(CardError::CvcLength { expected: 3 }));
+        assert!(validate_cvc(CardBrand::Amex, "1234").is_ok());
+        assert_eq!(validate_cvc(CardBrand::Amex, "123"), Err(CardError::CvcLength { expected: 4 }));
+        assert!(validate_cvc(CardBrand::Visa, "12a").is_err());
+        assert_eq!(CardError::CvcLength { expected: 4 }.field(), "cvc");
+    }
+}

@@ -1,0 +1,163 @@
+//! What the widget learns about an offer: everything the button and the product sheet show,
+//! fetched in one batched lookup so opening the sheet needs no further request.
+
+use crate::address::Country;
+use crate::money::{Currency, Money};
+use crate::tweet::TweetId;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SellerKind {
+    Nonprofit,
+    Brand,
+    Artist,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seller {
+    pub name: String,
+    pub kind: SellerKind,
+}
+
+/// How the goods reach the buyer. Only physical goods need a shipping address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    Physical,
+    Ticket,
+    Digital,
+}
+
+impl ProductKind {
+    pub fn needs_shipping(self) -> bool {
+        self == ProductKind::Physical
+    }
+}
+
+/// Whether the offer can be bought right now, decided by the server's clock and stock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    Available,
+    SoldOut,
+    SaleEnded,
+    NotStarted,
+}
+
+/// A size, a ticket tier, or the single default variant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub id: String,
+    pub label: String,
+    pub price: Money,
+    /// Units left; `None` when the seller does not count stock.
+    pub stock: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    pub url: String,
+    pub alt: String,
+}
+
+/// One product offered from one tweet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub tweet_id: TweetId,
+    pub product_id: String,
+    pub title: String,
+    pub description: String,
+    pub seller: Seller,
+    pub kind: ProductKind,
+    pub currency: Currency,
+    pub variants: Vec<Variant>,
+    #[serde(default)]
+    pub images: Vec<Image>,
+    pub limited_edition: bool,
+    pub availability: Availability,
+    /// End of the sale window, Unix seconds.
+    pub sale_ends_at: Option<i64>,
+    /// Countries a physical product ships to.
+    #[serde(default)]
+    pub ships_to: Vec<Country>,
+    pub max_per_order: u32,
+    /// How tickets and digital goods are delivered ("Tickets are emailed to you").
+    #[serde(default)]
+    pub delivery: Option<String>,
+}
+
+impl Offer {
+    /// The lowest variant price, for the button label.
+    pub fn price_from(&self) -> Option<Money> {
+        self.variants.iter().map(|v| v.price).min_by_key(|m| m.minor)
+    }
+
+    pub fn variant(&self, id: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.id == id)
+    }
+
+    /// Total units left across variants, when every variant counts stock.
+    pub fn stock_left(&self) -> Option<u32> {
+        self.variants.iter().map(|v| v.stock).sum()
+    }
+
+    /// How many of `variant` one order may take: bounded by stock and the per-order limit.
+    pub fn max_quantity(&self, variant: &Variant) -> u32 {
+        variant.stock.map_or(self.max_per_order, |s| s.min(self.max_per_order))
+    }
+}
+
+/// The answer to one batched lookup: the offers for the tweet ids asked about (tweets
+/// without an offer are simply absent) and where the card vault lives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffersResponse {
+    pub vault_origin: String,
+    pub offers: Vec<Offer>,
+}
+
+/// The most tweet ids one lookup may ask about.
+pub const MAX_LOOKUP_IDS: usize = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer() -> Offer {
+        let v = |id: &str, price, stock| Variant {
+            id: id.into(),
+            label: id.into(),
+            price: Money::new(price, Currency::USD),
+            stock,
+        };
+        Offer {
+            tweet_id: TweetId::parse("1").unwrap(),
+            product_id: "p".into(),
+            title: "t".into(),
+            description: "d".into(),
+            seller: Seller { name: "s".into(), kind: SellerKind::Artist },
+            kind: ProductKind::Ticket,
+            currency: Currency::USD,
+            variants: vec![v("ga", 8950, Some(3)), v("vip", 25000, Some(10))],
+            images: vec![],
+            limited_edition: false,
+            availability: Availability::Available,
+            sale_ends_at: None,
+            ships_to: vec![],
+            max_per_order: 4,
+            delivery: None,
+        }
+    }
+
+    #[test]
+    fn derived_figures() {
+        let o = offer();
+        assert_eq!(o.price_from().unwrap().minor, 8950);
+        assert_eq!(o.stock_left(), Some(13));
+        assert_eq!(o.max_quantity(o.variant("ga").unwrap()), 3, "stock bounds");
+        assert_eq!(o.max_quantity(o.variant("vip").unwrap()), 4, "per-order limit bounds");
+        assert!(!o.kind.needs_shipping());
+        let back: Offer = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
+        assert_eq!(back, o);
+    }
+}

@@ -1,0 +1,123 @@
+//! The postMessage protocol between the widget (on the publisher's page) and the card frame
+//! (on the vault origin). Messages are JSON strings; each carries `"v": 1` and a `type`, and
+//! anything that does not decode to exactly one of these shapes is dropped without a reply.
+//!
+//! No message in either direction carries a card number or a CVC: the frame keeps those and
+//! sends them only to its own origin.
+
+use crate::error::FieldError;
+use crate::vault::CardToken;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The protocol version. A message with any other `v` is not ours.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// The `v` field: serializes as 1 and refuses every other value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct V1;
+
+impl Serialize for V1 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(PROTOCOL_VERSION)
+    }
+}
+
+impl<'de> Deserialize<'de> for V1 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<V1, D::Error> {
+        match u8::deserialize(d)? {
+            PROTOCOL_VERSION => Ok(V1),
+            other => Err(serde::de::Error::custom(format!("unsupported protocol version {other}"))),
+        }
+    }
+}
+
+/// Widget → frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ToFrame {
+    /// Send the typed card to the vault and answer with a token.
+    Tokenize { v: V1, request_id: String },
+    /// Forget what was typed (after a successful order).
+    Clear { v: V1 },
+}
+
+/// Frame → widget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FromFrame {
+    /// The frame has loaded and listens.
+    Ready { v: V1 },
+    /// The frame's content height changed, so the widget can size the iframe.
+    Resize { v: V1, height: u32 },
+    /// The vault returned a token for the typed card.
+    Token { v: V1, request_id: String, card: CardToken },
+    /// The typed card was refused before tokenization (shown inside the frame as well).
+    Invalid { v: V1, request_id: String, errors: Vec<FieldError> },
+    /// The vault could not be reached or failed.
+    Failed { v: V1, request_id: String, message: String },
+}
+
+/// Longest message we will even try to decode.
+pub const MAX_MESSAGE_LEN: usize = 16 * 1024;
+
+impl FromFrame {
+    /// Decodes one message; `None` for anything that is not a valid v1 frame message.
+    pub fn decode(json: &str) -> Option<FromFrame> {
+        (json.len() <= MAX_MESSAGE_LEN).then(|| serde_json::from_str(json).ok()).flatten()
+    }
+}
+
+impl ToFrame {
+    /// Decodes one message; `None` for anything that is not a valid v1 widget message.
+    pub fn decode(json: &str) -> Option<ToFrame> {
+        (json.len() <= MAX_MESSAGE_LEN).then(|| serde_json::from_str(json).ok()).flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::CardBrand;
+
+    #[test]
+    fn round_trips_and_exact_shapes() {
+        let token = FromFrame::Token {
+            v: V1,
+            request_id: "r1".into(),
+            card: CardToken {
+                token: "tok_1".into(),
+                brand: CardBrand::Visa,
+                last4: "4242".into(),
+                exp_month: 12,
+                exp_year: 2030,
+            },
+        };
+        let json = serde_json::to_string(&token).unwrap();
+        assert!(json.starts_with(r#"{"type":"token","v":1,"#), "{json}");
+        assert_eq!(FromFrame::decode(&json), Some(token));
+        let tokenize = ToFrame::Tokenize { v: V1, request_id: "r2".into() };
+        assert_eq!(ToFrame::decode(&serde_json::to_string(&tokenize).unwrap()), Some(tokenize));
+    }
+
+    #[test]
+    fn anything_else_is_dropped() {
+        for bad in [
+            "",
+            "null",
+            "{}",
+            r#"{"type":"ready"}"#,
+            r#"{"type":"ready","v":2}"#,
+            r#"{"type":"ready","v":1,"extra":true}"#,
+            r#"{"type":"tokenize","v":1,"request_id":"r"}"#,
+            r#"{"type":"token","v":1,"request_id":"r","card":{"token":"t"}}"#,
+            r#"{"type":"resize","v":1,"height":-1}"#,
+        ] {
+            assert_eq!(FromFrame::decode(bad), None, "{bad}");
+        }
+        assert_eq!(ToFrame::decode(r#"{"type":"ready","v":1}"#), None);
+        assert_eq!(ToFrame::decode(r#"{"type":"tokenize","v":1,"request_id":"r","number":"4242"}"#), None);
+        let huge = format!(r#"{{"type":"ready","v":1,"pad":"{}"}}"#, "x".repeat(MAX_MESSAGE_LEN));
+        assert_eq!(FromFrame::decode(&huge), None);
+        assert_eq!(FromFrame::decode(r#"{"type":"ready","v":1}"#), Some(FromFrame::Ready { v: V1 }));
+    }
+}

@@ -1,0 +1,30 @@
+//! Wire types and validation rules shared by the widget (wasm32) and the server (native).
+//!
+//! Every rule that judges a buyer's input lives here once, so the browser and the backend
+//! can never disagree about what is valid. The modules follow the path of one purchase:
+//! a tweet id found in an embed, the offer looked up for it, the buyer's contact and
+//! shipping details, the card (seen only by the vault), the order, and the frame messages
+//! that carry a card token from the vault's frame to the widget.
+//!
+//! No web or server dependencies: only `serde`, `serde_json` and `thiserror`.
+
+pub mod address;
+pub mod card;
+pub mod catalog;
+pub mod error;
+pub mod frame;
+pub mod money;
+pub mod order;
+pub mod tweet;
+pub mod vault;
+
+pub use address::{validate_email, validate_postal_code, Country, ShippingAddress};
+pub use card::{CardBrand, CardError, CardNumber, Expiry};
+pub use catalog::{Availability, Offer, OffersResponse, ProductKind, Seller, SellerKind, Variant};
+pub use error::{ApiError, ErrorCode, FieldError};
+pub use money::{Currency, Money};
+pub use order::{OrderReceipt, OrderRequest, Quote};
+pub use tweet::TweetId;
+
+/// The header that makes a write safe to retry (IETF draft `Idempotency-Key`).
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";

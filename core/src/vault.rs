@@ -1,0 +1,80 @@
+//! Between the card frame, the vault and the api: tokens and charges. Only the frame's
+//! request to the vault carries a card number.
+
+use crate::card::CardBrand;
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+
+/// What the vault's frame posts to the vault origin (same origin, never the api).
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenizeRequest {
+    pub number: String,
+    pub expiry: String,
+    pub cvc: String,
+}
+
+/// A card token with what may be shown about the card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardToken {
+    pub token: String,
+    pub brand: CardBrand,
+    pub last4: String,
+    pub exp_month: u8,
+    pub exp_year: u16,
+}
+
+/// The api asks the vault, server to server, to charge a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChargeRequest {
+    pub token: String,
+    pub amount: Money,
+    /// The api's order id, so a charge can be traced to its order.
+    pub reference: String,
+}
+
+/// Why the test-mode processor refused a card (`shared/fixtures/test-cards.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineCode {
+    CardDeclined,
+    InsufficientFunds,
+    ExpiredCard,
+    IncorrectCvc,
+    ProcessingError,
+}
+
+impl DeclineCode {
+    /// A processing error may succeed on a retry; the others will not.
+    pub fn retryable(self) -> bool {
+        self == DeclineCode::ProcessingError
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeclineCode::CardDeclined => "card_declined",
+            DeclineCode::InsufficientFunds => "insufficient_funds",
+            DeclineCode::ExpiredCard => "expired_card",
+            DeclineCode::IncorrectCvc => "incorrect_cvc",
+            DeclineCode::ProcessingError => "processing_error",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    Approved,
+    Declined,
+}
+
+/// The vault's answer to a charge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeResult {
+    pub charge_id: String,
+    pub status: ChargeStatus,
+    pub decline_code: Option<DeclineCode>,
+    pub brand: CardBrand,
+    pub last4: String,
+}
