@@ -1,1 +1,5 @@
-fn main() {}
+//! The widget's entry point: everything lives in the library so tests can reach it.
+
+fn main() {
+    tweetbuy::start();
+}

@@ -1,0 +1,96 @@
+//! The widget's settings, read from the one script tag a publisher pastes.
+
+use wasm_bindgen::JsCast;
+
+/// The path of the loader script on the api origin.
+pub const LOADER_PATH: &str = "/tweetbuy/embed.js";
+
+/// Settings from the script tag's `src` and `data-*` attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WidgetConfig {
+    /// Where the api lives: `data-api`, or else the script's own origin.
+    pub api_base: String,
+    /// `light`, `dark` or `auto` (`data-theme`).
+    pub theme: String,
+    /// `data-locale`, or else the page's `lang`, or else the browser's language.
+    pub locale: String,
+    /// `data-dnt="true"`: store nothing on the device, send no visitor identifier.
+    pub dnt: bool,
+}
+
+/// True when a script `src` is our loader, whatever its origin or query string.
+pub fn is_loader_src(src: &str) -> bool {
+    let path = src.split(['?', '#']).next().unwrap_or_default();
+    path.ends_with(LOADER_PATH)
+}
+
+/// `scheme://host[:port]` of an absolute URL, if it has one.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    (!host.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+/// The api base URL: an explicit `data-api` wins (without its trailing slash); otherwise
+/// the loader's own origin.
+pub fn api_base(script_src: &str, data_api: Option<&str>) -> Option<String> {
+    match data_api.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(explicit) => Some(explicit.trim_end_matches('/').to_owned()),
+        None => origin_of(script_src),
+    }
+}
+
+impl WidgetConfig {
+    /// Reads the loader's script tag. Falls back to the page's own origin when the widget
+    /// was started some other way (a test page or `trunk serve`).
+    pub fn from_document() -> Option<WidgetConfig> {
+        let window = web_sys::window()?;
+        let document = window.document()?;
+        let scripts = document.query_selector_all("script[src]").ok()?;
+        let script = (0..scripts.length())
+            .filter_map(|i| scripts.item(i)?.dyn_into::<web_sys::HtmlScriptElement>().ok())
+            .find(|s| is_loader_src(&s.src()));
+        let attr = |name: &str| script.as_ref().and_then(|s| s.get_attribute(name));
+        let api_base = match &script {
+            Some(s) => api_base(&s.src(), attr("data-api").as_deref())?,
+            None => window.location().origin().ok()?,
+        };
+        let page_lang = document.document_element().map(|e| e.get_attribute("lang").unwrap_or_default());
+        let locale = attr("data-locale")
+            .or(page_lang)
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| window.navigator().language().unwrap_or_else(|| "en-US".into()));
+        Some(WidgetConfig {
+            api_base,
+            theme: attr("data-theme").unwrap_or_else(|| "auto".into()),
+            locale,
+            dnt: attr("data-dnt").is_some_and(|v| v == "true" || v == "1"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_loader_whatever_its_origin() {
+        assert!(is_loader_src("http://127.0.0.1:8081/tweetbuy/embed.js"));
+        assert!(is_loader_src("https://cdn.example.com/tweetbuy/embed.js?v=1"));
+        assert!(!is_loader_src("https://cdn.example.com/tweetbuy/embed.js.map"));
+        assert!(!is_loader_src("https://platform.twitter.com/widgets.js"));
+    }
+
+    #[test]
+    fn api_base_prefers_data_api() {
+        let src = "http://127.0.0.1:8081/tweetbuy/embed.js";
+        assert_eq!(api_base(src, None).unwrap(), "http://127.0.0.1:8081");
+        assert_eq!(api_base(src, Some("https://api.example.com/")).unwrap(), "https://api.example.com");
+        assert_eq!(api_base(src, Some("  ")).unwrap(), "http://127.0.0.1:8081");
+        assert_eq!(origin_of("HTTPS://CDN.Example.com:8443/x").unwrap(), "https://cdn.example.com:8443");
+        assert_eq!(origin_of("/relative/path"), None);
+    }
+}

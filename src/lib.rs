@@ -1,0 +1,50 @@
+//! tweetbuy: a buy button for tweet embeds, as a Leptos client-side widget.
+//!
+//! The modules follow the path of one purchase:
+//!
+//! 1. [`config`]: read the one script tag (api origin, theme, locale, do-not-track).
+//! 2. [`discover`]: find tweet embeds in the page and read their tweet ids.
+//! 3. [`offers`]: look up the offers for all found ids in one batched request.
+//! 4. [`mount`] and [`button`]: attach a Buy button in its own shadow root under each embed.
+//! 5. [`sheet`] and [`product_sheet`]: the product details dialog.
+//! 6. [`checkout`]: email, shipping, consent and the server's quote.
+//! 7. [`card_frame`]: the vault's iframe, where the card is typed; it hands back a token.
+//! 8. [`order`]: the order request with its `Idempotency-Key`.
+//! 9. [`confirmation`]: the order number and what happens next.
+//!
+//! Shared helpers: [`api`] (HTTP and errors), [`format`] (money and dates through `Intl`),
+//! [`messages`] (what people read), [`styles`] (one stylesheet adopted by every shadow root).
+
+pub mod api;
+pub mod button;
+pub mod card_frame;
+pub mod checkout;
+pub mod config;
+pub mod confirmation;
+pub mod discover;
+pub mod format;
+pub mod messages;
+pub mod mount;
+pub mod offers;
+pub mod order;
+pub mod product_sheet;
+pub mod sheet;
+pub mod styles;
+pub mod util;
+
+use leptos::task::spawn_local;
+
+/// Starts the widget on the current page: find embeds, look up offers, attach buttons.
+///
+/// Never throws into the host page: failures are logged once as a console warning.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let Some(config) = config::WidgetConfig::from_document() else {
+        return;
+    };
+    spawn_local(async move {
+        if let Err(err) = mount::scan_and_attach(&config).await {
+            util::warn(&format!("tweetbuy: {err}"));
+        }
+    });
+}

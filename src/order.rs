@@ -1,0 +1,82 @@
+//! Paying: token from the card frame, then the order request with its `Idempotency-Key`.
+
+use crate::api::ClientError;
+use crate::card_frame::{tokenize, TokenizeError};
+use crate::checkout::Details;
+use crate::mount::WidgetCtx;
+use tweetbuy_core::{FieldError, Offer, OrderReceipt, OrderRequest};
+use web_sys::HtmlIFrameElement;
+
+/// Why a payment did not complete. Whatever the visitor typed stays in the form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PayError {
+    /// Fields to fix (ours, the frame's or the server's).
+    Fields(Vec<FieldError>),
+    /// The card frame could not produce a token.
+    Card(String),
+    /// The api refused or could not be reached.
+    Client(ClientError),
+}
+
+/// The order body: the token stands in for the card, and no price is sent because the
+/// server computes every amount from its catalog.
+pub fn order_request(offer: &Offer, form: &Details, card_token: &str) -> OrderRequest {
+    OrderRequest {
+        product_id: offer.product_id.clone(),
+        variant_id: form.variant_id.clone(),
+        quantity: form.quantity,
+        email: form.email.trim().to_owned(),
+        shipping: offer.kind.needs_shipping().then(|| form.shipping()),
+        card_token: card_token.to_owned(),
+        share_email: form.share_email,
+        tweet_id: Some(offer.tweet_id.clone()),
+    }
+}
+
+/// Tokenizes the card in the vault's frame, then places the order.
+pub async fn pay(
+    ctx: &WidgetCtx,
+    offer: &Offer,
+    form: &Details,
+    frame: Option<HtmlIFrameElement>,
+) -> Result<OrderReceipt, PayError> {
+    let frame = frame.ok_or_else(|| PayError::Card("The card form is still loading.".into()))?;
+    let card = tokenize(&frame, &ctx.vault_origin).await.map_err(|e| match e {
+        TokenizeError::Invalid(fields) => PayError::Fields(fields),
+        TokenizeError::Failed(message) => PayError::Card(message),
+        TokenizeError::Timeout | TokenizeError::NotReady => {
+            PayError::Card("The card form did not answer. Check your connection and try again.".into())
+        }
+    })?;
+    let request = order_request(offer, form, &card.token);
+    // A fresh key per attempt: each attempt carries a new one-time token, so it is a new
+    // request; a network retry of the same attempt reuses this key.
+    let key = crate::util::random_id();
+    ctx.api.post("/api/v1/orders", &request, Some(&key)).await.map_err(PayError::Client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tweetbuy_core::ProductKind;
+
+    #[test]
+    fn the_request_has_a_token_and_shipping_only_for_goods() {
+        let mut offer: Offer = serde_json::from_value(serde_json::json!({
+            "tweet_id": "1528000000000000003", "product_id": "tour", "title": "t", "description": "d",
+            "seller": {"name": "Demi", "kind": "artist"}, "kind": "ticket", "currency": "USD",
+            "variants": [{"id": "ga", "label": "GA", "price": {"minor": 8950, "currency": "USD"}, "stock": null}],
+            "limited_edition": false, "availability": "available", "sale_ends_at": null, "max_per_order": 4
+        }))
+        .unwrap();
+        let form = Details { email: " a@b.co ".into(), variant_id: "ga".into(), quantity: 2, ..Details::default() };
+        let request = order_request(&offer, &form, "tok_1");
+        assert_eq!(request.card_token, "tok_1");
+        assert_eq!(request.email, "a@b.co");
+        assert!(request.shipping.is_none());
+        offer.kind = ProductKind::Physical;
+        assert!(order_request(&offer, &form, "tok_1").shipping.is_some());
+        let json = serde_json::to_string(&request).unwrap();
+        assert!(!json.contains("price") && !json.contains("total"), "{json}");
+    }
+}

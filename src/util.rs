@@ -1,0 +1,34 @@
+//! Small browser helpers shared by the feature modules.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// Logs one warning to the console; the host page never sees an exception from us.
+pub fn warn(message: &str) {
+    web_sys::console::warn_1(&message.into());
+}
+
+/// A random identifier from the browser's CSPRNG (`crypto.randomUUID()`), used for
+/// idempotency keys and frame request ids.
+pub fn random_id() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|| format!("{}", js_sys::Math::random().to_bits()))
+}
+
+/// Resolves after `ms` milliseconds (a `setTimeout` promise).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// The current year and month from the browser's clock, for expiry checks.
+pub fn today_year_month() -> (u16, u8) {
+    let now = js_sys::Date::new_0();
+    (now.get_full_year() as u16, (now.get_month() + 1) as u8)
+}
