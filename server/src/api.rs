@@ -1,0 +1,87 @@
+//! The api origin: the widget's files, offer lookups, quotes and orders. It never sees a
+//! card number: orders carry a vault token, which it charges at the vault.
+
+pub mod catalog;
+pub mod images;
+pub mod offers;
+pub mod order_idempotency;
+pub mod order_store;
+pub mod orders;
+pub mod pricing;
+pub mod quote;
+pub mod seed;
+pub mod vault_client;
+pub mod widget;
+
+use crate::error::{method_not_allowed, not_found};
+use crate::security_headers::{with_body_limit, with_security_headers};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::routing::get;
+use axum::Router;
+use sqlx::SqlitePool;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+use vault_client::VaultClient;
+
+/// What the api needs to know besides its database.
+#[derive(Clone, Debug)]
+pub struct ApiSettings {
+    /// This origin, for absolute image URLs.
+    pub api_origin: String,
+    /// The vault's public origin, told to the widget so it can frame the card form.
+    pub vault_origin: String,
+    /// Publisher origins allowed by CORS.
+    pub allowed_origins: Vec<String>,
+    /// Trunk's output directory.
+    pub widget_dir: PathBuf,
+    /// Holds the `embed.js` template.
+    pub assets_dir: PathBuf,
+    /// Where the api reaches the vault, server to server.
+    pub vault_internal_url: String,
+    /// The bearer secret for the vault's charge endpoint.
+    pub vault_api_key: String,
+}
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub db: SqlitePool,
+    pub settings: Arc<ApiSettings>,
+    pub vault: VaultClient,
+}
+
+impl ApiState {
+    pub fn new(db: SqlitePool, settings: ApiSettings) -> ApiState {
+        let vault = VaultClient::new(&settings.vault_internal_url, &settings.vault_api_key);
+        ApiState { db, settings: Arc::new(settings), vault }
+    }
+}
+
+/// The api origin's router.
+pub fn api_app(state: ApiState) -> Router {
+    let cors = cors_layer(&state.settings.allowed_origins);
+    let json = with_body_limit(Router::new().merge(quote::router()).merge(orders::router()));
+    let router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(offers::router())
+        .merge(json)
+        .merge(widget::router(&state.settings.widget_dir))
+        .merge(images::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    with_security_headers(router).layer(cors).layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// CORS for the allowed publisher origins only: the exact list, no wildcard, no credentials.
+/// It also covers the widget's module script and wasm, which browsers fetch in CORS mode.
+pub fn cors_layer(allowed_origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .max_age(Duration::from_secs(600))
+}

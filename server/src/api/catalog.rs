@@ -1,0 +1,190 @@
+//! Reading products and variants into the wire [`Offer`], with availability decided by the
+//! server's clock and the stock at the moment of the request.
+
+use crate::db::from_text;
+use crate::error::AppError;
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
+use std::collections::HashMap;
+use tweetbuy_core::catalog::Image;
+use tweetbuy_core::{Availability, Country, Currency, Money, Offer, Seller, TweetId, Variant};
+
+/// An offer plus what the server keeps to itself: the shipping fee and sale start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Product {
+    pub offer: Offer,
+    /// Flat shipping per order, for physical goods.
+    pub shipping: Money,
+    pub sale_starts_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+struct ProductRow {
+    id: String,
+    tweet_id: String,
+    title: String,
+    description: String,
+    seller_name: String,
+    seller_kind: String,
+    kind: String,
+    currency: String,
+    limited_edition: bool,
+    sale_starts_at: Option<i64>,
+    sale_ends_at: Option<i64>,
+    ships_to: String,
+    shipping_minor: i64,
+    max_per_order: i64,
+    delivery: Option<String>,
+    image_alt: String,
+}
+
+#[derive(FromRow)]
+struct VariantRow {
+    product_id: String,
+    id: String,
+    label: String,
+    price_minor: i64,
+    stock: Option<i64>,
+}
+
+const PRODUCT_COLUMNS: &str = "id, tweet_id, title, description, seller_name, seller_kind, kind, currency, \
+     limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, image_alt";
+
+/// Whether an offer can be bought at `now`: the sale window first, then stock. A product
+/// with any variant that does not count stock is never sold out.
+pub fn availability(now: i64, starts: Option<i64>, ends: Option<i64>, variants: &[Variant]) -> Availability {
+    if starts.is_some_and(|s| now < s) {
+        Availability::NotStarted
+    } else if ends.is_some_and(|e| now >= e) {
+        Availability::SaleEnded
+    } else if !variants.is_empty() && variants.iter().all(|v| v.stock == Some(0)) {
+        Availability::SoldOut
+    } else {
+        Availability::Available
+    }
+}
+
+/// The products offered from these tweets, in the order of `tweet_ids`.
+pub async fn by_tweet_ids(
+    db: &SqlitePool,
+    tweet_ids: &[TweetId],
+    now: i64,
+    api_origin: &str,
+) -> Result<Vec<Product>, AppError> {
+    if tweet_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE tweet_id IN ("));
+    let mut list = query.separated(", ");
+    for id in tweet_ids {
+        list.push_bind(id.as_str());
+    }
+    query.push(")");
+    let rows: Vec<ProductRow> = query.build_query_as().fetch_all(db).await?;
+    let mut products = assemble(db, rows, now, api_origin).await?;
+    products.sort_by_key(|p| tweet_ids.iter().position(|id| *id == p.offer.tweet_id));
+    Ok(products)
+}
+
+/// One product by its id.
+pub async fn by_id(db: &SqlitePool, product_id: &str, now: i64, api_origin: &str) -> Result<Option<Product>, AppError> {
+    let rows: Vec<ProductRow> = sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"))
+        .bind(product_id)
+        .fetch_all(db)
+        .await?;
+    Ok(assemble(db, rows, now, api_origin).await?.pop())
+}
+
+/// The title of a product, for its image.
+pub async fn title(db: &SqlitePool, product_id: &str) -> Result<Option<String>, AppError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT title FROM products WHERE id = $1").bind(product_id).fetch_optional(db).await?;
+    Ok(row.map(|(title,)| title))
+}
+
+async fn assemble(
+    db: &SqlitePool,
+    rows: Vec<ProductRow>,
+    now: i64,
+    api_origin: &str,
+) -> Result<Vec<Product>, AppError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT product_id, id, label, price_minor, stock FROM variants WHERE product_id IN (",
+    );
+    let mut list = query.separated(", ");
+    for row in &rows {
+        list.push_bind(row.id.as_str());
+    }
+    query.push(") ORDER BY product_id, position");
+    let variant_rows: Vec<VariantRow> = query.build_query_as().fetch_all(db).await?;
+    let mut variants: HashMap<String, Vec<VariantRow>> = HashMap::new();
+    for v in variant_rows {
+        variants.entry(v.product_id.clone()).or_default().push(v);
+    }
+    rows.into_iter().map(|row| product(row, &mut variants, now, api_origin)).collect()
+}
+
+fn product(
+    row: ProductRow,
+    variants: &mut HashMap<String, Vec<VariantRow>>,
+    now: i64,
+    api_origin: &str,
+) -> Result<Product, AppError> {
+    let currency =
+        Currency::parse(&row.currency).ok_or_else(|| AppError::internal(format!("currency {:?}", row.currency)))?;
+    let variants: Vec<Variant> = variants
+        .remove(&row.id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| Variant {
+            id: v.id,
+            label: v.label,
+            price: Money::new(v.price_minor, currency),
+            stock: v.stock.map(|s| u32::try_from(s.max(0)).unwrap_or(u32::MAX)),
+        })
+        .collect();
+    let tweet_id = TweetId::parse(&row.tweet_id).ok_or_else(|| AppError::internal("stored tweet id"))?;
+    let offer = Offer {
+        availability: availability(now, row.sale_starts_at, row.sale_ends_at, &variants),
+        tweet_id,
+        images: vec![Image { url: format!("{api_origin}/images/{}.svg", row.id), alt: row.image_alt }],
+        product_id: row.id,
+        title: row.title,
+        description: row.description,
+        seller: Seller { name: row.seller_name, kind: from_text(&row.seller_kind)? },
+        kind: from_text(&row.kind)?,
+        currency,
+        variants,
+        limited_edition: row.limited_edition,
+        sale_ends_at: row.sale_ends_at,
+        ships_to: row.ships_to.split(',').filter_map(Country::parse).collect(),
+        max_per_order: u32::try_from(row.max_per_order).unwrap_or(0),
+        delivery: row.delivery,
+    };
+    Ok(Product { offer, shipping: Money::new(row.shipping_minor, currency), sale_starts_at: row.sale_starts_at })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(stock: Option<u32>) -> Variant {
+        Variant { id: "v".into(), label: "v".into(), price: Money::new(100, Currency::USD), stock }
+    }
+
+    #[test]
+    fn availability_follows_window_then_stock() {
+        let some = [variant(Some(0)), variant(Some(2))];
+        let none = [variant(Some(0)), variant(Some(0))];
+        let uncounted = [variant(Some(0)), variant(None)];
+        assert_eq!(availability(100, None, None, &some), Availability::Available);
+        assert_eq!(availability(100, None, None, &none), Availability::SoldOut);
+        assert_eq!(availability(100, None, None, &uncounted), Availability::Available);
+        assert_eq!(availability(100, Some(101), None, &some), Availability::NotStarted);
+        assert_eq!(availability(100, Some(100), Some(200), &some), Availability::Available);
+        assert_eq!(availability(200, None, Some(200), &some), Availability::SaleEnded, "the end is exclusive");
+        assert_eq!(availability(300, None, Some(200), &none), Availability::SaleEnded, "ended wins over sold out");
+    }
+}

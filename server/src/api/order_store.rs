@@ -1,0 +1,173 @@
+//! Orders and stock. The order row is written with the stock reservation in one transaction,
+//! and a failed payment gives the stock back in one transaction with the status change.
+
+use crate::db::to_text;
+use crate::error::AppError;
+use crate::ids;
+use sqlx::SqlitePool;
+use tweetbuy_core::vault::DeclineCode;
+use tweetbuy_core::{CardBrand, Quote, ShippingAddress, TweetId};
+
+/// An order about to be placed (status `pending`).
+pub struct NewOrder<'a> {
+    pub id: &'a str,
+    pub product_id: &'a str,
+    pub variant_id: &'a str,
+    pub quantity: u32,
+    pub email: &'a str,
+    pub share_email: bool,
+    pub shipping: Option<&'a ShippingAddress>,
+    pub quote: &'a Quote,
+    pub tweet_id: Option<&'a TweetId>,
+    pub now: i64,
+}
+
+/// Why an order could not be placed.
+#[derive(Debug)]
+pub enum PlaceError {
+    /// Not enough stock left for this variant.
+    SoldOut,
+    Other(AppError),
+}
+
+impl From<sqlx::Error> for PlaceError {
+    fn from(error: sqlx::Error) -> Self {
+        PlaceError::Other(error.into())
+    }
+}
+
+/// How many times a fresh order number is drawn when one clashes with an existing order.
+const ORDER_NUMBER_ATTEMPTS: usize = 5;
+
+/// Reserves stock and inserts the order as `pending`; returns its order number.
+///
+/// The reservation is one conditional `UPDATE … WHERE stock >= quantity`, so two buyers of
+/// the last unit cannot both succeed. Variants that do not count stock (NULL) are not
+/// reserved. The UPDATE comes first so the transaction takes SQLite's write lock at once.
+pub async fn place(db: &SqlitePool, order: &NewOrder<'_>) -> Result<String, PlaceError> {
+    let mut tx = db.begin().await?;
+    let reserved = sqlx::query(
+        "UPDATE variants SET stock = stock - $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL \
+         AND stock >= $1",
+    )
+    .bind(i64::from(order.quantity))
+    .bind(order.product_id)
+    .bind(order.variant_id)
+    .execute(&mut *tx)
+    .await?;
+    if reserved.rows_affected() != 1 {
+        let counted: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
+                .bind(order.product_id)
+                .bind(order.variant_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // Only an uncounted variant may go on without a reservation.
+        if !matches!(counted, Some((None,))) {
+            return Err(PlaceError::SoldOut);
+        }
+    }
+    let shipping_json = order
+        .shipping
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| PlaceError::Other(AppError::internal(e.to_string())))?;
+    for _ in 0..ORDER_NUMBER_ATTEMPTS {
+        let number = ids::order_number();
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
+             shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $15) \
+             ON CONFLICT (order_number) DO NOTHING",
+        )
+        .bind(order.id)
+        .bind(&number)
+        .bind(order.product_id)
+        .bind(order.variant_id)
+        .bind(i64::from(order.quantity))
+        .bind(order.email)
+        .bind(order.share_email)
+        .bind(&shipping_json)
+        .bind(order.quote.subtotal.minor)
+        .bind(order.quote.shipping.minor)
+        .bind(order.quote.tax.minor)
+        .bind(order.quote.total.minor)
+        .bind(order.quote.total.currency.code())
+        .bind(order.tweet_id.map(TweetId::as_str))
+        .bind(order.now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            tx.commit().await?;
+            return Ok(number);
+        }
+    }
+    Err(PlaceError::Other(AppError::internal("could not draw a unique order number")))
+}
+
+/// The charge went through.
+pub async fn mark_paid(
+    db: &SqlitePool,
+    order_id: &str,
+    brand: CardBrand,
+    last4: &str,
+    charge_id: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(to_text(&brand))
+    .bind(last4)
+    .bind(charge_id)
+    .bind(now)
+    .bind(order_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// How a payment failed.
+pub struct Failure<'a> {
+    /// `declined` (the card was refused) or `failed` (no charge happened).
+    pub status: &'static str,
+    pub decline_code: Option<DeclineCode>,
+    pub charge_id: Option<&'a str>,
+    pub card: Option<(CardBrand, &'a str)>,
+}
+
+/// Records the failure and gives the reserved stock back, together.
+pub async fn mark_failed_and_release(
+    db: &SqlitePool,
+    order: &NewOrder<'_>,
+    failure: &Failure<'_>,
+    now: i64,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let changed = sqlx::query(
+        "UPDATE orders SET status = $1, decline_code = $2, charge_id = $3, card_brand = $4, card_last4 = $5, \
+         updated_at = $6 WHERE id = $7 AND status = 'pending'",
+    )
+    .bind(failure.status)
+    .bind(failure.decline_code.map(DeclineCode::as_str))
+    .bind(failure.charge_id)
+    .bind(failure.card.map(|(brand, _)| to_text(&brand)))
+    .bind(failure.card.map(|(_, last4)| last4))
+    .bind(now)
+    .bind(order.id)
+    .execute(&mut *tx)
+    .await?;
+    // Only the transition out of `pending` releases, so stock is never given back twice.
+    if changed.rows_affected() == 1 {
+        sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
+            .bind(i64::from(order.quantity))
+            .bind(order.product_id)
+            .bind(order.variant_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

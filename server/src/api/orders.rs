@@ -1,0 +1,230 @@
+//! `POST /api/v1/orders`: validate, check availability, price on the server, reserve stock,
+//! charge the vault token, and answer with a receipt, all under an `Idempotency-Key`.
+
+use super::order_idempotency::{self as idempotency, Begin};
+use super::order_store::{self, Failure, NewOrder, PlaceError};
+use super::vault_client::ChargeOutcome;
+use super::{catalog, pricing, ApiState};
+use crate::clock;
+use crate::error::AppError;
+use crate::idempotency::{sha256_hex, IdempotencyKey};
+use crate::ids::random_id;
+use crate::json::JsonBody;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use tweetbuy_core::order::{validate_buyer_details, OrderStatus};
+use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode};
+use tweetbuy_core::{ApiError, Availability, Country, ErrorCode, FieldError, OrderReceipt, OrderRequest};
+
+/// The idempotency scope of this endpoint.
+const SCOPE: &str = "orders";
+
+/// The longest card token accepted (vault tokens are 28 characters).
+const MAX_TOKEN_LEN: usize = 128;
+
+/// Marks a response that is a stored answer to an earlier request with the same key.
+pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+pub fn router() -> Router<ApiState> {
+    Router::new().route("/api/v1/orders", post(create_order))
+}
+
+async fn create_order(
+    State(state): State<ApiState>,
+    IdempotencyKey(key): IdempotencyKey,
+    JsonBody(request): JsonBody<OrderRequest>,
+) -> Result<Response, AppError> {
+    // The fingerprint is of the body as parsed, so key order, spacing and omitted defaults
+    // do not make a retry look like a different request.
+    let canonical = serde_json::to_vec(&request).map_err(|e| AppError::internal(e.to_string()))?;
+    let hash = sha256_hex(&canonical);
+    match idempotency::begin(&state.db, SCOPE, &key, &hash, clock::now()).await? {
+        Begin::Started => {}
+        Begin::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return Ok(json_response(status, body, true));
+        }
+        Begin::Mismatch => {
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::IdempotencyKeyReused,
+                "This Idempotency-Key was already used for a different order.",
+            ))
+        }
+        Begin::InProgress => {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::IdempotencyInProgress,
+                "This order is still being processed. Try again in a moment.",
+            ))
+        }
+    }
+
+    // The order runs in its own task so it finishes (and its key is completed, its stock
+    // settled) even when the client hangs up halfway.
+    let task = tokio::spawn(async move {
+        let result = place_order(&state, request).await;
+        let (status, body) = match result {
+            Ok(done) => done,
+            Err(error) if error.is_internal() => {
+                // Our failure, not an answer: forget the key so a retry can run again.
+                idempotency::abandon(&state.db, SCOPE, &key).await?;
+                return Err(error);
+            }
+            Err(error) => {
+                let (status, body) = error.into_parts();
+                (status, serde_json::to_string(&body).map_err(|e| AppError::internal(e.to_string()))?)
+            }
+        };
+        idempotency::complete(&state.db, SCOPE, &key, status.as_u16(), &body, clock::now()).await?;
+        Ok(json_response(status, body, false))
+    });
+    task.await.unwrap_or_else(|e| Err(AppError::internal(format!("order task failed: {e}"))))
+}
+
+fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
+    let mut response =
+        (status, [(CONTENT_TYPE, "application/json"), (CACHE_CONTROL, "no-store")], body).into_response();
+    if replayed {
+        response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// What the buyer reads when the card is declined, per processor reason.
+pub fn decline_message(code: DeclineCode) -> &'static str {
+    match code {
+        DeclineCode::CardDeclined => "Your card was declined. Try another card.",
+        DeclineCode::InsufficientFunds => "Your card has insufficient funds. Try another card.",
+        DeclineCode::ExpiredCard => "Your card has expired. Try another card.",
+        DeclineCode::IncorrectCvc => "The security code is incorrect. Check it and try again.",
+        DeclineCode::ProcessingError => "We could not process your card. Please try again in a moment.",
+    }
+}
+
+fn conflict(code: ErrorCode, message: &str) -> AppError {
+    AppError::new(StatusCode::CONFLICT, code, message)
+}
+
+/// The order itself: the status and JSON body to answer (and store) on success or on an
+/// expected failure; an internal error otherwise.
+async fn place_order(state: &ApiState, request: OrderRequest) -> Result<(StatusCode, String), AppError> {
+    let now = clock::now();
+    let product = catalog::by_id(&state.db, &request.product_id, now, &state.settings.api_origin)
+        .await?
+        .ok_or_else(|| AppError::not_found("There is no such product."))?;
+    let offer = &product.offer;
+
+    let details =
+        validate_buyer_details(offer, &request.variant_id, request.quantity, &request.email, request.shipping.as_ref());
+    let token = request.card_token.trim();
+    let token_error = (token.is_empty() || token.len() > MAX_TOKEN_LEN)
+        .then(|| FieldError::new("card_token", "card_token_invalid", "Enter your card details again."));
+    let (email, shipping) = match (details, token_error) {
+        (Ok(details), None) => details,
+        (Ok(_), Some(error)) => return Err(AppError::validation(vec![error])),
+        (Err(mut fields), error) => {
+            fields.extend(error);
+            return Err(AppError::validation(fields));
+        }
+    };
+
+    match offer.availability {
+        Availability::Available => {}
+        Availability::SoldOut => return Err(conflict(ErrorCode::SoldOut, "This item is sold out.")),
+        Availability::SaleEnded => return Err(conflict(ErrorCode::SaleEnded, "This sale has ended.")),
+        Availability::NotStarted => return Err(conflict(ErrorCode::SaleNotStarted, "This sale has not started yet.")),
+    }
+    let variant = offer.variant(&request.variant_id).ok_or_else(|| AppError::internal("validated variant vanished"))?;
+
+    // Prices come from the catalog only; the request carries none.
+    let destination = shipping.as_ref().and_then(|a| Country::parse(&a.country).map(|c| (c, a.region.as_str())));
+    let quote = pricing::quote(&product, &variant.id, request.quantity, destination)?;
+
+    let order_id = random_id("ord_");
+    let order = NewOrder {
+        id: &order_id,
+        product_id: &offer.product_id,
+        variant_id: &variant.id,
+        quantity: request.quantity,
+        email: &email,
+        share_email: request.share_email,
+        shipping: shipping.as_ref(),
+        quote: &quote,
+        tweet_id: request.tweet_id.as_ref(),
+        now,
+    };
+    let order_number = match order_store::place(&state.db, &order).await {
+        Ok(number) => number,
+        Err(PlaceError::SoldOut) => return Err(conflict(ErrorCode::SoldOut, "This option is sold out.")),
+        Err(PlaceError::Other(error)) => return Err(error),
+    };
+
+    let charge = ChargeRequest { token: token.to_owned(), amount: quote.total, reference: order_id.clone() };
+    let failure = match state.vault.charge(&charge).await {
+        ChargeOutcome::Charged(result) if result.status == ChargeStatus::Approved => {
+            order_store::mark_paid(&state.db, &order_id, result.brand, &result.last4, &result.charge_id, clock::now())
+                .await?;
+            tracing::info!(%order_id, %order_number, total = %quote.total, "order paid");
+            let receipt = OrderReceipt {
+                order_id: order_id.clone(),
+                order_number,
+                status: OrderStatus::Paid,
+                product_title: offer.title.clone(),
+                variant_label: variant.label.clone(),
+                quantity: request.quantity,
+                quote,
+                email,
+                shipping,
+                delivery: offer.delivery.clone(),
+                card_brand: result.brand,
+                card_last4: result.last4,
+            };
+            let body = serde_json::to_string(&receipt).map_err(|e| AppError::internal(e.to_string()))?;
+            return Ok((StatusCode::CREATED, body));
+        }
+        ChargeOutcome::Charged(result) => {
+            let code = result.decline_code.unwrap_or(DeclineCode::CardDeclined);
+            order_store::mark_failed_and_release(
+                &state.db,
+                &order,
+                &Failure {
+                    status: "declined",
+                    decline_code: Some(code),
+                    charge_id: Some(&result.charge_id),
+                    card: Some((result.brand, &result.last4)),
+                },
+                clock::now(),
+            )
+            .await?;
+            tracing::info!(%order_id, decline_code = code.as_str(), "order declined");
+            let mut body = ApiError::new(ErrorCode::PaymentDeclined, decline_message(code));
+            body.decline_code = Some(code);
+            AppError::from_api(StatusCode::PAYMENT_REQUIRED, body)
+        }
+        ChargeOutcome::TokenInvalid => AppError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::TokenInvalid,
+            "Your card details have expired. Enter them again.",
+        ),
+        ChargeOutcome::Unavailable(reason) => {
+            tracing::error!(%order_id, %reason, "vault charge failed");
+            AppError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::PaymentError,
+                "We could not reach the payment service. You have not been charged. Please try again.",
+            )
+        }
+    };
+    if let AppError::Client { body, .. } = &failure {
+        if body.code != ErrorCode::PaymentDeclined {
+            let none = Failure { status: "failed", decline_code: None, charge_id: None, card: None };
+            order_store::mark_failed_and_release(&state.db, &order, &none, clock::now()).await?;
+        }
+    }
+    Err(failure)
+}

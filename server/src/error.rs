@@ -1,0 +1,98 @@
+//! The one error type of every handler: what the client may know becomes an [`ApiError`]
+//! body; what it may not (database failures, bugs) is logged and answered with a generic 500.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tweetbuy_core::{ApiError, ErrorCode, FieldError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// An answer meant for the client: status and `{code, message, fields?, decline_code?}`.
+    #[error("{status} {:?}: {}", .body.code, .body.message)]
+    Client { status: StatusCode, body: Box<ApiError> },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Anything else that is our fault; the text is logged, never sent.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> AppError {
+        AppError::Client { status, body: Box::new(ApiError::new(code, message)) }
+    }
+
+    pub fn from_api(status: StatusCode, body: ApiError) -> AppError {
+        AppError::Client { status, body: Box::new(body) }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+    }
+
+    /// 422 with one entry per bad field.
+    pub fn validation(fields: Vec<FieldError>) -> AppError {
+        AppError::from_api(StatusCode::UNPROCESSABLE_ENTITY, ApiError::validation(fields))
+    }
+
+    pub fn internal(message: impl Into<String>) -> AppError {
+        AppError::Internal(message.into())
+    }
+
+    /// Whether this is an unexpected failure (5xx of our own making) rather than an answer.
+    pub fn is_internal(&self) -> bool {
+        !matches!(self, AppError::Client { .. })
+    }
+
+    /// The status and body this error is sent as. Internal errors are logged here, once.
+    pub fn into_parts(self) -> (StatusCode, ApiError) {
+        match self {
+            AppError::Client { status, body } => (status, *body),
+            other => {
+                tracing::error!(error = %other, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ApiError::new(ErrorCode::Internal, "Something went wrong on our side. Please try again."),
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.into_parts();
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The JSON 404 for unknown paths on the api and the vault.
+pub async fn not_found() -> AppError {
+    AppError::not_found("There is nothing at this address.")
+}
+
+/// The JSON 405 for a known path with the wrong method.
+pub async fn method_not_allowed() -> AppError {
+    AppError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadRequest, "This method is not allowed here.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let (status, body) = AppError::internal("disk on fire at /secret/path").into_parts();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body.code, ErrorCode::Internal);
+        assert!(!body.message.contains("secret"));
+        let (status, body) = AppError::validation(vec![FieldError::new("email", "required", "x")]).into_parts();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body.fields[0].field, "email");
+    }
+}

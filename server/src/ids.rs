@@ -1,0 +1,48 @@
+//! Random identifiers: order ids, order numbers, card tokens, charge ids.
+//!
+//! All come from the operating system's CSPRNG, because card tokens and order ids are
+//! bearer-like: guessing one must be infeasible.
+
+use rand::rngs::OsRng;
+use rand::Rng;
+
+/// RFC 4648 base32, lower case: no `0`, `1`, `8`, `9`, so ids never look like card digits.
+const BASE32: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+/// Crockford's base32 without look-alikes (no I, L, O, U), for ids people read aloud.
+const HUMAN: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn random_from(alphabet: &[u8], len: usize) -> String {
+    (0..len).map(|_| char::from(alphabet[OsRng.gen_range(0..alphabet.len())])).collect()
+}
+
+/// `prefix` + 24 base32 characters (120 random bits), e.g. `tok_…`, `ord_…`.
+pub fn random_id(prefix: &str) -> String {
+    format!("{prefix}{}", random_from(BASE32, 24))
+}
+
+/// A short order number people can read out, `TB-7K3Q9X` (30 random bits; the database
+/// keeps it unique and the caller retries on a clash).
+pub fn order_number() -> String {
+    format!("TB-{}", random_from(HUMAN, 6))
+}
+
+/// A random secret of 32 bytes, base32 (for the per-process vault api key).
+pub fn random_secret() -> String {
+    random_from(BASE32, 52)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        let token = random_id("tok_");
+        assert_eq!(token.len(), 28);
+        assert!(token[4..].bytes().all(|b| BASE32.contains(&b)));
+        assert_ne!(random_id("tok_"), random_id("tok_"));
+        let number = order_number();
+        assert!(number.starts_with("TB-") && number.len() == 9, "{number}");
+        assert!(number[3..].bytes().all(|b| HUMAN.contains(&b)));
+    }
+}

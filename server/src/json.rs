@@ -1,0 +1,46 @@
+//! A `Json` extractor whose rejections are [`AppError`]s, so a malformed body, a wrong
+//! content type, an unknown field or an oversized body still gets a `{code, message}` body.
+
+use crate::error::AppError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::FromRequest;
+use axum::http::StatusCode;
+use tweetbuy_core::ErrorCode;
+
+/// Like [`axum::Json`], with [`AppError`] rejections.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct JsonBody<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> AppError {
+        match rejection {
+            JsonRejection::JsonDataError(error) => {
+                // Serde's message about an unknown or missing field names only the field; its
+                // other messages may quote the value (a card number sent as a JSON number), so
+                // those are replaced by a generic sentence.
+                let text = error.body_text();
+                let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, d)| d);
+                let message = if detail.contains("unknown field") || detail.contains("missing field") {
+                    format!("The request body does not fit: {detail}")
+                } else {
+                    "A field in the request body has the wrong type or value.".to_owned()
+                };
+                AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRequest, message)
+            }
+            JsonRejection::JsonSyntaxError(_) => AppError::bad_request("The request body is not valid JSON."),
+            JsonRejection::MissingJsonContentType(_) => AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "Send the request body as application/json.",
+            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
+            other => AppError::new(other.status(), ErrorCode::BadRequest, "The request body could not be read."),
+        }
+    }
+}
+
+/// The 413 answer, shared with the body-limit layer's rewrite.
+pub fn payload_too_large() -> AppError {
+    AppError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "The request body is too large.")
+}

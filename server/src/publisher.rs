@@ -1,0 +1,100 @@
+//! The demo publisher origin: pages from `assets/publisher/` that embed tweets and load the
+//! widget from the api origin, as a real publisher's site would.
+//!
+//! `/` is `index.html`, `/NAME` is `NAME.html`; every `.html` has `{{API_ORIGIN}}`,
+//! `{{VAULT_ORIGIN}}` and `{{PUBLISHER_ORIGIN}}` filled in. Other files are served as they are.
+
+use crate::templates::{file_in, render};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone, Debug)]
+pub struct PublisherSettings {
+    /// Holds `publisher/*.html` and the demo site's other files.
+    pub assets_dir: PathBuf,
+    pub publisher_origin: String,
+    pub api_origin: String,
+    pub vault_origin: String,
+}
+
+#[derive(Clone)]
+pub struct PublisherState {
+    pub settings: Arc<PublisherSettings>,
+}
+
+impl PublisherState {
+    pub fn new(settings: PublisherSettings) -> PublisherState {
+        PublisherState { settings: Arc::new(settings) }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.settings.assets_dir.join("publisher")
+    }
+}
+
+/// The page that demonstrates the widget under a strict publisher CSP.
+const STRICT_CSP_PAGE: &str = "strict-csp.html";
+
+/// The publisher origin's router.
+pub fn publisher_app(state: PublisherState) -> Router {
+    Router::new().fallback(serve).layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+async fn serve(State(state): State<PublisherState>, request: Request) -> Response {
+    let path = request.uri().path().trim_start_matches('/');
+    let page = match path {
+        "" => Some("index.html".to_owned()),
+        name if name.ends_with(".html") => Some(name.to_owned()),
+        name if !name.contains('.') && !name.contains('/') => Some(format!("{name}.html")),
+        _ => None,
+    };
+    if let Some(page) = page {
+        if let Some(response) = render_page(&state, &page).await {
+            return response;
+        }
+    }
+    // Everything else (styles, images) is a plain file; ServeDir refuses paths that climb
+    // out of the directory.
+    match ServeDir::new(state.dir()).oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    }
+}
+
+/// A page with its placeholders filled, or `None` when there is no such page.
+async fn render_page(state: &PublisherState, page: &str) -> Option<Response> {
+    let path = file_in(&state.dir(), page)?;
+    let template = tokio::fs::read_to_string(&path).await.ok()?;
+    let s = &state.settings;
+    let html = render(
+        &template,
+        &[("API_ORIGIN", &s.api_origin), ("VAULT_ORIGIN", &s.vault_origin), ("PUBLISHER_ORIGIN", &s.publisher_origin)],
+    );
+    let mut response =
+        (StatusCode::OK, [(CONTENT_TYPE, "text/html; charset=utf-8"), (CACHE_CONTROL, "no-cache")], html)
+            .into_response();
+    if page == STRICT_CSP_PAGE {
+        // Origins are validated at start-up, so this only fails for a hand-built bad setting.
+        if let Ok(csp) = HeaderValue::from_str(&strict_csp(&s.api_origin, &s.vault_origin)) {
+            response.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
+        }
+    }
+    Some(response)
+}
+
+/// The policy a careful publisher would set, under which the widget must still work.
+pub fn strict_csp(api: &str, vault: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' {api} 'wasm-unsafe-eval'; style-src 'self' {api}; \
+         connect-src {api}; frame-src {vault}"
+    )
+}

@@ -1,0 +1,147 @@
+//! Start-up: settings, databases, keys, the three listeners, and graceful shutdown.
+
+use crate::api::{api_app, seed, ApiSettings, ApiState};
+use crate::config::Config;
+use crate::publisher::{publisher_app, PublisherSettings, PublisherState};
+use crate::vault::keys::{KeyError, Keyring};
+use crate::vault::{vault_app, VaultSettings, VaultState};
+use crate::{clock, db, ids, telemetry, AppError};
+use axum::Router;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("opening {name}: {source}")]
+    Database { name: &'static str, source: sqlx::Error },
+    #[error("vault master key: {0}")]
+    Key(#[from] KeyError),
+    #[error("seeding the demo catalog: {0}")]
+    Seed(AppError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Runs the three origins until SIGTERM or Ctrl-C.
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    telemetry::init(config.log_format);
+    let origins = config.origins().map_err(StartupError::Config)?;
+    let allowed_origins = config.allowed_origins(&origins).map_err(StartupError::Config)?;
+    let assets_dir = config.resolved_assets_dir();
+
+    let data_dir = &config.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
+    let keys = Keyring::load(config.master_key.as_ref().map(|s| s.expose()), data_dir)?;
+    let api_db = db::open_api(&data_dir.join("api.db"))
+        .await
+        .map_err(|source| StartupError::Database { name: "api.db", source })?;
+    let vault_db = db::open_vault(&data_dir.join("vault.db"))
+        .await
+        .map_err(|source| StartupError::Database { name: "vault.db", source })?;
+    if config.seed_demo {
+        seed::seed_demo_if_empty(&api_db, clock::now()).await.map_err(StartupError::Seed)?;
+    }
+
+    // One process runs both sides, so a random key shared in memory is enough by default.
+    let vault_api_key =
+        config.vault_api_key.as_ref().map_or_else(ids::random_secret, |secret| secret.expose().to_owned());
+
+    let api = api_app(ApiState::new(
+        api_db,
+        ApiSettings {
+            api_origin: origins.api.clone(),
+            vault_origin: origins.vault.clone(),
+            allowed_origins: allowed_origins.clone(),
+            widget_dir: config.widget_dir.clone(),
+            assets_dir: assets_dir.clone(),
+            vault_internal_url: config.resolved_vault_internal_url(),
+            vault_api_key: vault_api_key.clone(),
+        },
+    ));
+    let vault = vault_app(VaultState::new(
+        vault_db,
+        keys,
+        VaultSettings {
+            vault_origin: origins.vault.clone(),
+            allowed_origins: allowed_origins.clone(),
+            assets_dir: assets_dir.clone(),
+            api_key: vault_api_key,
+        },
+    ));
+    let publisher = publisher_app(PublisherState::new(PublisherSettings {
+        assets_dir: assets_dir.clone(),
+        publisher_origin: origins.publisher.clone(),
+        api_origin: origins.api.clone(),
+        vault_origin: origins.vault.clone(),
+    }));
+
+    // Bind all three before announcing any, so a taken port fails the start cleanly.
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })
+    };
+    let publisher_listener = bind(config.publisher_addr).await?;
+    let api_listener = bind(config.api_addr).await?;
+    let vault_listener = bind(config.vault_addr).await?;
+
+    println!("publisher  {}/", origins.publisher);
+    println!("api        {}/", origins.api);
+    println!("vault      {}/", origins.vault);
+    tracing::info!(
+        allowed_origins = ?allowed_origins,
+        assets_dir = %assets_dir.display(),
+        widget_dir = %config.widget_dir.display(),
+        data_dir = %data_dir.display(),
+        "tweetbuy-server started"
+    );
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    });
+    let (a, b, c) = tokio::join!(
+        serve(publisher_listener, publisher, stop_rx.clone()),
+        serve(api_listener, api, stop_rx.clone()),
+        serve(vault_listener, vault, stop_rx),
+    );
+    a.and(b).and(c).map_err(StartupError::Serve)
+}
+
+/// Serves one router until the stop flag flips, letting requests in progress finish.
+async fn serve(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        })
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,58 @@
+//! The vault origin: the card frame, tokenization (from the frame, same origin) and charges
+//! (from the api, server to server, with a bearer key). The only place a card number lives.
+
+pub mod card_store;
+pub mod charges;
+pub mod envelope;
+pub mod frame;
+pub mod keys;
+pub mod processor;
+pub mod tokens;
+
+use crate::error::{method_not_allowed, not_found};
+use crate::security_headers::{with_body_limit, with_security_headers};
+use axum::routing::get;
+use axum::Router;
+use keys::Keyring;
+use sqlx::SqlitePool;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+
+/// What the vault needs to know besides its database and keys.
+#[derive(Clone, Debug)]
+pub struct VaultSettings {
+    /// This origin, e.g. `http://127.0.0.1:8082`: the only `Origin` allowed to tokenize.
+    pub vault_origin: String,
+    /// Publisher origins that may frame the card form.
+    pub allowed_origins: Vec<String>,
+    /// Holds `frame/frame.html`, `frame/frame.js`, `frame/frame.css`.
+    pub assets_dir: PathBuf,
+    /// The bearer secret the api must present to charge.
+    pub api_key: String,
+}
+
+#[derive(Clone)]
+pub struct VaultState {
+    pub db: SqlitePool,
+    pub keys: Arc<Keyring>,
+    pub settings: Arc<VaultSettings>,
+}
+
+impl VaultState {
+    pub fn new(db: SqlitePool, keys: Keyring, settings: VaultSettings) -> VaultState {
+        VaultState { db, keys: Arc::new(keys), settings: Arc::new(settings) }
+    }
+}
+
+/// The vault origin's router.
+pub fn vault_app(state: VaultState) -> Router {
+    let json = with_body_limit(Router::new().merge(tokens::router()).merge(charges::router()));
+    let router = Router::new()
+        .merge(json)
+        .merge(frame::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    with_security_headers(router).layer(TraceLayer::new_for_http()).with_state(state)
+}

@@ -1,0 +1,108 @@
+//! `POST /v1/charges`: the api, with its bearer key, charges a one-time token. The token is
+//! claimed atomically, the number decrypted only for the processor, and the outcome recorded.
+
+use super::card_store::{self, NewCharge};
+use super::envelope;
+use super::processor;
+use super::VaultState;
+use crate::clock;
+use crate::error::AppError;
+use crate::ids::random_id;
+use crate::json::JsonBody;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use subtle::ConstantTimeEq;
+use tweetbuy_core::vault::{ChargeRequest, ChargeResult, ChargeStatus};
+use tweetbuy_core::{CardNumber, ErrorCode, FieldError};
+
+pub fn router() -> Router<VaultState> {
+    Router::new().route("/v1/charges", post(charge))
+}
+
+/// The api's bearer key, checked in constant time so its bytes cannot be timed out.
+pub struct ApiKeyAuth;
+
+impl FromRequestParts<VaultState> for ApiKeyAuth {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &VaultState) -> Result<Self, Self::Rejection> {
+        let given = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let expected = state.settings.api_key.as_bytes();
+        if !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected)) {
+            return Ok(ApiKeyAuth);
+        }
+        let error = AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "A valid bearer key is required.");
+        Err(([(WWW_AUTHENTICATE, "Bearer")], error).into_response())
+    }
+}
+
+/// The longest order reference kept with a charge.
+const MAX_REFERENCE_LEN: usize = 100;
+
+async fn charge(
+    State(state): State<VaultState>,
+    _auth: ApiKeyAuth,
+    JsonBody(request): JsonBody<ChargeRequest>,
+) -> Result<Response, AppError> {
+    let mut errors = Vec::new();
+    if request.amount.minor <= 0 {
+        errors.push(FieldError::new("amount", "amount_invalid", "The amount must be positive."));
+    }
+    if request.reference.trim().is_empty() || request.reference.len() > MAX_REFERENCE_LEN {
+        errors.push(FieldError::new("reference", "reference_invalid", "Give a reference of 1 to 100 characters."));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+
+    let now = clock::now();
+    let card = card_store::claim_token(&state.db, &request.token, now).await?.ok_or_else(|| {
+        AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
+    })?;
+    let plaintext = envelope::open(&state.keys, &card.id, &card.owner, &card.sealed())
+        .map_err(|e| AppError::internal(format!("opening card {}: {e}", card.id)))?;
+    let number = std::str::from_utf8(&plaintext)
+        .ok()
+        .and_then(|digits| CardNumber::parse(digits).ok())
+        .ok_or_else(|| AppError::internal(format!("card {} does not hold a valid number", card.id)))?;
+    let outcome = processor::authorize(&number);
+    drop(number);
+
+    let charge_id = random_id("ch_");
+    let (status, decline_code) = match outcome {
+        Ok(()) => (ChargeStatus::Approved, None),
+        Err(code) => (ChargeStatus::Declined, Some(code)),
+    };
+    card_store::insert_charge(
+        &state.db,
+        &NewCharge {
+            id: &charge_id,
+            card_id: &card.id,
+            reference: &request.reference,
+            amount: request.amount,
+            status,
+            decline_code,
+            created_at: now,
+        },
+    )
+    .await?;
+    match decline_code {
+        // A processing error is worth retrying, so the one-time token is given back.
+        Some(code) if code.retryable() => card_store::release_token(&state.db, &card.id).await?,
+        // Otherwise the token is spent for good and its number is no longer needed.
+        _ => card_store::erase_card_data(&state.db, &card.id).await?,
+    }
+    tracing::info!(%charge_id, reference = %request.reference, ?status, ?decline_code, "charge");
+    let result = ChargeResult { charge_id, status, decline_code, brand: card.brand()?, last4: card.last4.clone() };
+    Ok(([(CACHE_CONTROL, "no-store")], Json(result)).into_response())
+}

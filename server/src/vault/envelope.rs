@@ -1,0 +1,145 @@
+//! Envelope encryption of card numbers with AES-256-GCM (the `aes-gcm` crate).
+//!
+//! Each record gets a fresh random data key that encrypts the number; the master key wraps
+//! (encrypts) that data key. Both encryptions bind the record's id and owner as associated
+//! data, so a ciphertext copied into another row, or handed to another owner, fails to
+//! decrypt instead of revealing a card.
+
+use super::keys::Keyring;
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use zeroize::Zeroizing;
+
+const NONCE_LEN: usize = 12;
+
+/// What is stored for one encrypted value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sealed {
+    pub key_id: String,
+    pub wrapped_key: Vec<u8>,
+    pub key_nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub nonce: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EnvelopeError {
+    #[error("unknown master key id {0:?}")]
+    UnknownKey(String),
+    #[error("stored record is malformed or erased")]
+    Malformed,
+    /// Wrong key, wrong record, wrong owner, or tampered bytes: GCM cannot tell which.
+    #[error("decryption failed")]
+    Decrypt,
+    #[error("encryption failed")]
+    Encrypt,
+}
+
+/// The associated data: a purpose label, then each part length-prefixed so that no two
+/// different (id, owner) pairs can produce the same bytes.
+fn associated_data(purpose: &str, record_id: &str, owner: &str, key_id: &str) -> Vec<u8> {
+    let mut aad = Vec::new();
+    for part in ["tweetbuy.vault.v1", purpose, record_id, owner, key_id] {
+        aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        aad.extend_from_slice(part.as_bytes());
+    }
+    aad
+}
+
+/// Encrypts `plaintext` for the record `record_id` owned by `owner`.
+pub fn seal(keyring: &Keyring, record_id: &str, owner: &str, plaintext: &[u8]) -> Result<Sealed, EnvelopeError> {
+    let master = keyring.current();
+    let mut data_key = Zeroizing::new([0u8; 32]);
+    data_key.copy_from_slice(&Aes256Gcm::generate_key(OsRng));
+    let nonce = Aes256Gcm::generate_nonce(OsRng);
+    let aad = associated_data("data", record_id, owner, master.id());
+    let ciphertext = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(data_key.as_slice()))
+        .encrypt(&nonce, Payload { msg: plaintext, aad: &aad })
+        .map_err(|_| EnvelopeError::Encrypt)?;
+    let key_nonce = Aes256Gcm::generate_nonce(OsRng);
+    let wrap_aad = associated_data("wrap", record_id, owner, master.id());
+    let wrapped_key = master
+        .cipher()
+        .encrypt(&key_nonce, Payload { msg: data_key.as_slice(), aad: &wrap_aad })
+        .map_err(|_| EnvelopeError::Encrypt)?;
+    Ok(Sealed {
+        key_id: master.id().to_owned(),
+        wrapped_key,
+        key_nonce: key_nonce.to_vec(),
+        ciphertext,
+        nonce: nonce.to_vec(),
+    })
+}
+
+/// Decrypts a record sealed by [`seal`] for the same `record_id` and `owner`.
+pub fn open(
+    keyring: &Keyring,
+    record_id: &str,
+    owner: &str,
+    sealed: &Sealed,
+) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+    let master = keyring.get(&sealed.key_id).ok_or_else(|| EnvelopeError::UnknownKey(sealed.key_id.clone()))?;
+    // Nonce::from_slice panics on a wrong length; stored bytes are checked first.
+    if sealed.key_nonce.len() != NONCE_LEN || sealed.nonce.len() != NONCE_LEN || sealed.wrapped_key.is_empty() {
+        return Err(EnvelopeError::Malformed);
+    }
+    let wrap_aad = associated_data("wrap", record_id, owner, &sealed.key_id);
+    let data_key = Zeroizing::new(
+        master
+            .cipher()
+            .decrypt(Nonce::from_slice(&sealed.key_nonce), Payload { msg: &sealed.wrapped_key, aad: &wrap_aad })
+            .map_err(|_| EnvelopeError::Decrypt)?,
+    );
+    if data_key.len() != 32 {
+        return Err(EnvelopeError::Malformed);
+    }
+    let aad = associated_data("data", record_id, owner, &sealed.key_id);
+    Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&data_key))
+        .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: &aad })
+        .map(Zeroizing::new)
+        .map_err(|_| EnvelopeError::Decrypt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::keys::MasterKey;
+
+    const CARD: &[u8] = b"4242424242424242";
+
+    #[test]
+    fn round_trip_and_fresh_data_key_per_record() {
+        let keys = Keyring::new(MasterKey::generate());
+        let a = seal(&keys, "card_a", "anon", CARD).unwrap();
+        let b = seal(&keys, "card_a", "anon", CARD).unwrap();
+        assert_eq!(open(&keys, "card_a", "anon", &a).unwrap().as_slice(), CARD);
+        assert_ne!(a.ciphertext, b.ciphertext, "fresh key and nonce each time");
+        assert_ne!(a.wrapped_key, b.wrapped_key);
+        assert!(!a.ciphertext.windows(CARD.len()).any(|w| w == CARD));
+    }
+
+    #[test]
+    fn associated_data_binds_record_and_owner() {
+        let keys = Keyring::new(MasterKey::generate());
+        let sealed = seal(&keys, "card_a", "anon", CARD).unwrap();
+        assert_eq!(open(&keys, "card_b", "anon", &sealed), Err(EnvelopeError::Decrypt), "copied to another row");
+        assert_eq!(open(&keys, "card_a", "user_1", &sealed), Err(EnvelopeError::Decrypt), "another owner");
+        // A data key wrapped for one record cannot be combined with another record's ciphertext.
+        let other = seal(&keys, "card_b", "anon", b"5555555555554444").unwrap();
+        let mixed = Sealed { ciphertext: other.ciphertext.clone(), nonce: other.nonce.clone(), ..sealed.clone() };
+        assert_eq!(open(&keys, "card_a", "anon", &mixed), Err(EnvelopeError::Decrypt));
+        let mut tampered = sealed.clone();
+        tampered.ciphertext[0] ^= 1;
+        assert_eq!(open(&keys, "card_a", "anon", &tampered), Err(EnvelopeError::Decrypt));
+    }
+
+    #[test]
+    fn wrong_master_key_or_erased_record_fails() {
+        let keys = Keyring::new(MasterKey::generate());
+        let sealed = seal(&keys, "card_a", "anon", CARD).unwrap();
+        let other = Keyring::new(MasterKey::generate());
+        assert!(matches!(open(&other, "card_a", "anon", &sealed), Err(EnvelopeError::UnknownKey(_))));
+        let erased = Sealed { wrapped_key: vec![], ciphertext: vec![], ..sealed };
+        assert_eq!(open(&keys, "card_a", "anon", &erased), Err(EnvelopeError::Malformed));
+    }
+}

@@ -1,0 +1,41 @@
+//! The test-mode card processor: the outcome depends only on the card number, following
+//! `shared/fixtures/test-cards.md` (any future expiry, any CVC of the right length).
+
+use tweetbuy_core::vault::DeclineCode;
+use tweetbuy_core::CardNumber;
+
+/// The numbers that decline, and why. Every other valid number is approved.
+const DECLINING_CARDS: &[(&str, DeclineCode)] = &[
+    ("4000000000000002", DeclineCode::CardDeclined),
+    ("4000000000009995", DeclineCode::InsufficientFunds),
+    ("4000000000000069", DeclineCode::ExpiredCard),
+    ("4000000000000127", DeclineCode::IncorrectCvc),
+    ("4000000000000119", DeclineCode::ProcessingError),
+];
+
+/// Approves or declines a charge on `card`.
+pub fn authorize(card: &CardNumber) -> Result<(), DeclineCode> {
+    match DECLINING_CARDS.iter().find(|(number, _)| *number == card.expose_digits()) {
+        Some((_, code)) => Err(*code),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_per_test_card() {
+        let outcome = |n: &str| authorize(&CardNumber::parse(n).unwrap());
+        assert_eq!(outcome("4242 4242 4242 4242"), Ok(()));
+        assert_eq!(outcome("2223 0031 2200 3222"), Ok(()));
+        assert_eq!(outcome("3782 822463 10005"), Ok(()));
+        assert_eq!(outcome("5555 5555 5555 4444"), Ok(()), "any other valid number");
+        assert_eq!(outcome("4000 0000 0000 0002"), Err(DeclineCode::CardDeclined));
+        assert_eq!(outcome("4000 0000 0000 9995"), Err(DeclineCode::InsufficientFunds));
+        assert_eq!(outcome("4000 0000 0000 0069"), Err(DeclineCode::ExpiredCard));
+        assert_eq!(outcome("4000 0000 0000 0127"), Err(DeclineCode::IncorrectCvc));
+        assert_eq!(outcome("4000 0000 0000 0119"), Err(DeclineCode::ProcessingError));
+    }
+}

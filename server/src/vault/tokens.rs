@@ -1,0 +1,156 @@
+//! `POST /v1/tokens`: the card frame sends the typed card; the vault checks it with the shared
+//! rules, encrypts the number, forgets the CVC and answers with a one-time token.
+
+use super::card_store::{self, NewCard, ANONYMOUS_OWNER};
+use super::envelope;
+use super::VaultState;
+use crate::clock;
+use crate::error::AppError;
+use crate::idempotency::IdempotencyKey;
+use crate::ids::random_id;
+use crate::json::JsonBody;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{CACHE_CONTROL, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use tweetbuy_core::card::validate_cvc;
+use tweetbuy_core::vault::{CardToken, TokenizeRequest};
+use tweetbuy_core::{CardError, CardNumber, ErrorCode, Expiry, FieldError};
+use zeroize::Zeroizing;
+
+pub fn router() -> Router<VaultState> {
+    Router::new().route("/v1/tokens", post(tokenize))
+}
+
+/// Refuses requests sent from another origin. Browsers send `Origin` on every cross-origin
+/// POST, so a page elsewhere cannot make the vault tokenize on a visitor's behalf; only the
+/// vault's own frame may. Requests without `Origin` (not from a browser) pass.
+pub struct SameOriginOnly;
+
+impl FromRequestParts<VaultState> for SameOriginOnly {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &VaultState) -> Result<Self, Self::Rejection> {
+        match parts.headers.get(ORIGIN) {
+            None => Ok(SameOriginOnly),
+            Some(origin) if origin.as_bytes() == state.settings.vault_origin.as_bytes() => Ok(SameOriginOnly),
+            Some(_) => Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "Cards can only be sent from the vault's own card form.",
+            )),
+        }
+    }
+}
+
+async fn tokenize(
+    State(state): State<VaultState>,
+    _origin: SameOriginOnly,
+    IdempotencyKey(key): IdempotencyKey,
+    JsonBody(request): JsonBody<TokenizeRequest>,
+) -> Result<Response, AppError> {
+    // The fingerprint covers the body as parsed (field order and whitespace do not matter).
+    let body = Zeroizing::new(serde_json::to_vec(&request).map_err(|e| AppError::internal(e.to_string()))?);
+    let fingerprint = state.keys.fingerprint(&body);
+    if let Some(earlier) = replay(&state, &key, &fingerprint).await? {
+        return Ok(earlier);
+    }
+
+    // Held in zeroizing buffers so the raw input does not linger in freed memory.
+    let TokenizeRequest { number, expiry, cvc } = request;
+    let (number, cvc) = (Zeroizing::new(number), Zeroizing::new(cvc));
+    let now = clock::now();
+    let card = check_card(&number, &expiry, &cvc, clock::year_month(now)).map_err(AppError::validation)?;
+    // The CVC has been checked; it goes no further than this line.
+    drop(cvc);
+
+    let (number, expiry) = card;
+
+    let id = random_id("card_");
+    let sealed = envelope::seal(&state.keys, &id, ANONYMOUS_OWNER, number.expose_digits().as_bytes())
+        .map_err(|e| AppError::internal(format!("sealing a card: {e}")))?;
+    let new = NewCard {
+        token: random_id("tok_"),
+        owner: ANONYMOUS_OWNER.to_owned(),
+        sealed,
+        brand: number.brand(),
+        last4: number.last4().to_owned(),
+        exp_month: expiry.month,
+        exp_year: expiry.year,
+        created_at: now,
+        id,
+    };
+    if !card_store::insert_card_for_key(&state.db, &new, &key, &fingerprint).await? {
+        // A concurrent request with the same key won the race; answer as it did.
+        return replay(&state, &key, &fingerprint)
+            .await?
+            .ok_or_else(|| AppError::internal("idempotency key vanished during tokenization"));
+    }
+    // Housekeeping on the write path keeps expired numbers from piling up; it must not
+    // fail the request that triggered it.
+    if let Err(error) = card_store::erase_expired(&state.db, now).await {
+        tracing::warn!(%error, "erasing expired cards failed");
+    }
+    tracing::info!(brand = ?new.brand, last4 = %new.last4, "card tokenized");
+    Ok(created(CardToken {
+        token: new.token,
+        brand: new.brand,
+        last4: new.last4,
+        exp_month: new.exp_month,
+        exp_year: new.exp_year,
+    }))
+}
+
+/// The earlier answer for this key, when there is one.
+async fn replay(state: &VaultState, key: &str, fingerprint: &str) -> Result<Option<Response>, AppError> {
+    match card_store::find_by_idempotency_key(&state.db, key).await? {
+        None => Ok(None),
+        Some((hash, _)) if hash != fingerprint => Err(key_reused()),
+        Some((_, card)) => Ok(Some(created(card.to_token()?))),
+    }
+}
+
+fn key_reused() -> AppError {
+    AppError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::IdempotencyKeyReused,
+        "This Idempotency-Key was already used with different card details.",
+    )
+}
+
+fn created(token: CardToken) -> Response {
+    (StatusCode::CREATED, [(CACHE_CONTROL, "no-store")], Json(token)).into_response()
+}
+
+/// Checks number, expiry and CVC with the shared rules and reports every bad field at once.
+pub fn check_card(
+    number: &str,
+    expiry: &str,
+    cvc: &str,
+    (year, month): (u16, u8),
+) -> Result<(CardNumber, Expiry), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut note = |e: CardError| errors.push(FieldError::new(e.field(), e.code(), e.to_string()));
+    let number = CardNumber::parse(number).map_err(&mut note).ok();
+    let expiry = Expiry::parse(expiry).and_then(|e| e.validate(year, month)).map_err(&mut note).ok();
+    let cvc_check = match &number {
+        Some(number) => validate_cvc(number.brand(), cvc),
+        // Without a brand the exact length is unknown; still refuse what is no CVC at all.
+        None => {
+            let cvc = cvc.trim();
+            if (3..=4).contains(&cvc.len()) && cvc.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(())
+            } else {
+                Err(CardError::CvcLength { expected: 3 })
+            }
+        }
+    };
+    let _ = cvc_check.map_err(&mut note);
+    match (number, expiry) {
+        (Some(number), Some(expiry)) if errors.is_empty() => Ok((number, expiry)),
+        _ => Err(errors),
+    }
+}
