@@ -69,7 +69,12 @@ pub fn attach(embed: &Element, offer: Offer, ctx: WidgetCtx) -> Option<Element> 
     embed.set_attribute(ATTACHED_ATTR, offer.tweet_id.as_str()).ok()?;
     let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?;
     styles::adopt(&root);
-    let handle = leptos::mount::mount_to(root.unchecked_into::<HtmlElement>(), move || {
+    // Leptos re-renders conditional views relative to their parent *element*; a shadow root
+    // is a fragment, so the view gets an element of its own inside it.
+    let container = document.create_element("div").ok()?;
+    container.set_attribute("class", "tb-root").ok()?;
+    root.append_child(&container).ok()?;
+    let handle = leptos::mount::mount_to(container.unchecked_into::<HtmlElement>(), move || {
         provide_context(ctx);
         view! { <BuyButton offer=offer /> }
     });

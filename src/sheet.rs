@@ -36,6 +36,14 @@ pub fn Sheet(
             }
         }
     });
+    // Leave the modal state first, so the page behind is no longer inert and the Buy button
+    // can take focus back.
+    let close = Callback::new(move |_: ()| {
+        if let Some(d) = dialog.get_untracked() {
+            d.close();
+        }
+        on_close.run(());
+    });
     let step = RwSignal::new(Step::Product);
     let title = offer.title.clone();
     let offer = StoredValue::new(offer);
@@ -47,12 +55,12 @@ pub fn Sheet(
             aria-labelledby="tb-title"
             on:cancel=move |ev: web_sys::Event| {
                 ev.prevent_default();
-                on_close.run(());
+                close.run(());
             }
         >
             <header part="header" class="tb-header">
                 <h2 id="tb-title" class="tb-title">{title}</h2>
-                <button type="button" class="tb-close" aria-label="Close" on:click=move |_| on_close.run(())>
+                <button type="button" class="tb-close" aria-label="Close" on:click=move |_| close.run(())>
                     "×"
                 </button>
             </header>
@@ -81,7 +89,7 @@ pub fn Sheet(
                         .into_any()
                 }
                 Step::Confirmed(receipt) => {
-                    view! { <Confirmation receipt=*receipt on_done=on_close /> }.into_any()
+                    view! { <Confirmation receipt=*receipt on_done=close /> }.into_any()
                 }
             }}
         </dialog>

@@ -1,0 +1,52 @@
+# The two commands are `make demo` and `make test`; both install what is missing first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+SERVER := target/release/tweetbuy-server
+WASM_RUNNER := CHROMEDRIVER=$$(command -v chromedriver) CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+
+.PHONY: demo test tools build widget server test-native test-wasm test-e2e lint clean
+
+## make demo: install, build, and serve the demo publisher site at http://127.0.0.1:8080/
+demo: build
+	@echo "Demo publisher page: http://127.0.0.1:8080/"
+	$(SERVER) serve
+
+## make test: install, build, then every test (native, in-browser, end to end)
+test: build
+	$(MAKE) --no-print-directory test-native
+	$(MAKE) --no-print-directory test-wasm
+	$(MAKE) --no-print-directory test-e2e
+
+tools:
+	@scripts/install-tools.sh
+
+build: tools widget server
+
+widget:
+	@echo "==> trunk build --release --offline (the widget)"
+	trunk build --release --offline
+
+server:
+	@echo "==> cargo build --release -p tweetbuy-server"
+	cargo build --release -p tweetbuy-server
+
+test-native:
+	@echo "==> native tests: core, widget logic, server"
+	cargo test --workspace
+
+test-wasm:
+	@echo "==> in-browser widget tests (wasm-bindgen-test in headless Chromium)"
+	$(WASM_RUNNER) cargo test -p tweetbuy --target wasm32-unknown-unknown --test web
+
+test-e2e:
+	@echo "==> end-to-end tests (playwright-core driving Debian chromium)"
+	cd tests/e2e && TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist node --test --test-concurrency=1 *.test.mjs
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean:
+	rm -rf dist target .tools tests/e2e/node_modules

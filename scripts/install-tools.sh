@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs whatever `make demo` and `make test` need and is missing. Safe to run again:
+# each step checks first and is skipped when the right version is already there.
+# Everything comes from package registries (crates.io, npm, Debian); nothing downloads a
+# prebuilt binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+ok() { printf '    ok: %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: a real browser and its driver for the in-browser and end-to-end tests.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+if [ ${#missing[@]} -gt 0 ]; then
+  step "apt-get install ${missing[*]} (a few minutes)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver"
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+else
+  ok "wasm32-unknown-unknown target"
+fi
+
+# Trunk 0.21.x: 0.22 needs a newer rustc than this toolchain's.
+if trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
+  ok "$(trunk --version)"
+else
+  step "cargo install trunk 0.21 (about 12 minutes on 2 cores; progress follows)"
+  cargo install trunk --version '^0.21' --locked
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly. `--locked` fails on
+# this registry mirror, so it is installed without it.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if [ -z "$bindgen_version" ]; then
+  echo "could not read the wasm-bindgen version from Cargo.lock" >&2
+  exit 1
+fi
+if wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $bindgen_version"; then
+  ok "wasm-bindgen $bindgen_version"
+else
+  step "cargo install wasm-bindgen-cli $bindgen_version (about 7 minutes)"
+  cargo install wasm-bindgen-cli --version "=$bindgen_version" --force
+fi
+if ! grep -q "wasm_bindgen = \"$bindgen_version\"" Trunk.toml; then
+  echo "Trunk.toml pins a wasm_bindgen other than Cargo.lock's $bindgen_version: update [tools]" >&2
+  exit 1
+fi
+
+# wasm-opt from npm binaryen@132 (Debian's binaryen 108 breaks the module in Chromium).
+if wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
+  ok "$(wasm-opt --version)"
+else
+  step "npm install binaryen@132 into .tools/"
+  mkdir -p .tools
+  npm install --no-audit --no-fund --prefix .tools binaryen@132
+fi
+
+# The end-to-end suite's Node packages (playwright-core drives Debian's chromium).
+if [ ! -d tests/e2e/node_modules/playwright-core ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+  step "npm ci in tests/e2e"
+  npm ci --no-audit --no-fund --prefix tests/e2e
+else
+  ok "tests/e2e node packages"
+fi
+echo
+echo "All tools present."
