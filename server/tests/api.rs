@@ -1,0 +1,14 @@
+//! The api origin, driven with `oneshot` against `api_app`, with a real vault on a loopback
+//! port behind it.
+
+#[path = "common/harness.rs"]
+mod harness;
+
+mod api {
+    mod http_edges;
+    mod idempotency;
+    mod offers;
+    mod orders;
+    mod quote;
+    mod widget;
+}

@@ -1,0 +1,236 @@
+use crate::harness::*;
+use axum::http::StatusCode;
+use serde_json::json;
+
+const VISA: &str = "4242 4242 4242 4242";
+
+#[tokio::test]
+async fn happy_path_charges_the_token_and_keeps_stock_and_receipt() {
+    let server = start().await;
+    let token = server.tokenize(VISA, "123").await;
+    let reply = server.order(&tee_order(&token, 2), &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let receipt: tweetbuy_core::OrderReceipt = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(receipt.status, tweetbuy_core::order::OrderStatus::Paid);
+    assert!(receipt.order_number.starts_with("TB-") && receipt.order_number.len() == 9, "{}", receipt.order_number);
+    assert_eq!(receipt.product_title, "(RED) limited-edition tee");
+    assert_eq!(receipt.variant_label, "M");
+    assert_eq!(receipt.quantity, 2);
+    assert_eq!(receipt.quote.total.minor, 6000 + 500 + 533);
+    assert_eq!(receipt.card_brand, tweetbuy_core::CardBrand::Visa);
+    assert_eq!(receipt.card_last4, "4242");
+    assert_eq!(receipt.email, "jane@example.com");
+    assert_eq!(receipt.shipping.as_ref().unwrap().region, "NY");
+    assert_eq!(server.stock(TEE, "m").await, Some(13), "two reserved for good");
+
+    let (status, last4, decline, charge_id) = server.order_row(&receipt.order_id).await;
+    assert_eq!((status.as_str(), last4.as_deref(), decline), ("paid", Some("4242"), None));
+    assert!(charge_id.unwrap().starts_with("ch_"));
+    let (share, tweet): (bool, Option<String>) =
+        sqlx::query_as("SELECT share_email, tweet_id FROM orders WHERE id = $1")
+            .bind(&receipt.order_id)
+            .fetch_one(&server.api_state.db)
+            .await
+            .unwrap();
+    assert!(share, "consent is recorded");
+    assert_eq!(tweet.as_deref(), Some("1528000000000000001"));
+
+    // The one-time token cannot pay for a second order.
+    let reply = server.order(&tee_order(&token, 1), &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "token_invalid");
+    assert_eq!(server.stock(TEE, "m").await, Some(13), "the failed order gave its unit back");
+}
+
+#[tokio::test]
+async fn tickets_need_no_address_and_carry_delivery() {
+    let server = start().await;
+    let token = server.tokenize("3782 822463 10005", "1234").await;
+    let body = json!({
+        "product_id": TICKET, "variant_id": "vip", "quantity": 2,
+        "email": "fan@example.com", "card_token": token
+    });
+    let reply = server.order(&body, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let receipt = reply.json();
+    assert_eq!(receipt["delivery"], "Your ticket is emailed to you.");
+    assert_eq!(receipt["quote"]["total"]["minor"], 50000);
+    assert_eq!(receipt["card_brand"], "amex");
+    assert_eq!(receipt["shipping"], serde_json::Value::Null);
+    assert_eq!(server.stock(TICKET, "vip").await, Some(48));
+}
+
+#[tokio::test]
+async fn declines_release_stock_and_answer_402_with_the_reason() {
+    let server = start().await;
+    let cases = [
+        ("4000 0000 0000 0002", "card_declined", "Your card was declined. Try another card."),
+        ("4000 0000 0000 9995", "insufficient_funds", "Your card has insufficient funds. Try another card."),
+        ("4000 0000 0000 0069", "expired_card", "Your card has expired. Try another card."),
+        ("4000 0000 0000 0127", "incorrect_cvc", "The security code is incorrect. Check it and try again."),
+        ("4000 0000 0000 0119", "processing_error", "We could not process your card. Please try again in a moment."),
+    ];
+    for (number, code, message) in cases {
+        let token = server.tokenize(number, "123").await;
+        let reply = server.order(&tee_order(&token, 3), &fresh_key()).await;
+        assert_eq!(reply.status, StatusCode::PAYMENT_REQUIRED, "{number}: {}", reply.text());
+        assert_eq!(reply.error_code(), "payment_declined");
+        let body = reply.json();
+        assert_eq!(body["decline_code"], code);
+        assert_eq!(body["message"], message);
+        assert_eq!(server.stock(TEE, "m").await, Some(15), "{number}: reservation released");
+    }
+    let declined: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, decline_code FROM orders ORDER BY created_at")
+            .fetch_all(&server.api_state.db)
+            .await
+            .unwrap();
+    assert_eq!(declined.len(), 5);
+    assert!(declined.iter().all(|(status, code)| status == "declined" && code.is_some()));
+}
+
+#[tokio::test]
+async fn a_processing_error_leaves_the_token_usable() {
+    let server = start().await;
+    let token = server.tokenize("4000 0000 0000 0119", "123").await;
+    for attempt in 0..2 {
+        let reply = server.order(&tee_order(&token, 1), &fresh_key()).await;
+        assert_eq!(reply.status, StatusCode::PAYMENT_REQUIRED, "attempt {attempt}");
+        assert_eq!(reply.json()["decline_code"], "processing_error", "retryable, not token_invalid");
+    }
+}
+
+#[tokio::test]
+async fn sold_out_sale_ended_and_not_started_are_409() {
+    let server = start().await;
+    let token = server.tokenize(VISA, "123").await;
+    let mut body = tee_order(&token, 1);
+    body["product_id"] = json!(SOLD_OUT_TEE);
+    let reply = server.order(&body, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+    assert_eq!(reply.error_code(), "sold_out");
+
+    body["product_id"] = json!(TOOL_KIT);
+    body["variant_id"] = json!("kit");
+    let reply = server.order(&body, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(reply.error_code(), "sale_ended");
+    assert_eq!(server.stock(TOOL_KIT, "kit").await, Some(100));
+
+    sqlx::query("UPDATE products SET sale_starts_at = $1 WHERE id = $2")
+        .bind(tweetbuy_server::clock::now() + 3600)
+        .bind("pharrell-signature-hat")
+        .execute(&server.api_state.db)
+        .await
+        .unwrap();
+    body["product_id"] = json!("pharrell-signature-hat");
+    body["variant_id"] = json!("one-size");
+    let reply = server.order(&body, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(reply.error_code(), "sale_not_started");
+
+    assert_eq!(server.count("orders").await, 0, "no order rows for refused sales");
+    // The token was never charged, so it still works.
+    let reply = server.order(&tee_order(&token, 1), &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_last_unit_goes_to_exactly_one_buyer() {
+    let server = start().await;
+    server.set_stock(TEE, "m", 1).await;
+    let (a, b) = (server.tokenize(VISA, "123").await, server.tokenize(VISA, "123").await);
+    let (key_a, key_b) = (fresh_key(), fresh_key());
+    let (order_a, order_b) = (tee_order(&a, 1), tee_order(&b, 1));
+    let (first, second) = tokio::join!(server.order(&order_a, &key_a), server.order(&order_b, &key_b));
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let loser = if first.status == StatusCode::CONFLICT { first } else { second };
+    assert_eq!(loser.error_code(), "sold_out");
+    assert_eq!(server.stock(TEE, "m").await, Some(0));
+}
+
+#[tokio::test]
+async fn validation_errors_name_every_field_and_store_nothing() {
+    let server = start().await;
+    let body = json!({
+        "product_id": TEE, "variant_id": "m", "quantity": 0,
+        "email": "not-an-email", "card_token": ""
+    });
+    let reply = server.order(&body, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.error_code(), "validation_failed");
+    let fields = reply.fields();
+    for field in ["quantity", "email", "shipping", "card_token"] {
+        assert!(fields.iter().any(|f| f == field), "{field} missing from {fields:?}");
+    }
+
+    let mut body = tee_order("tok_x", 1);
+    body["shipping"]["postal_code"] = json!("ABC");
+    body["shipping"]["country"] = json!("DE");
+    let reply = server.order(&body, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.fields().contains(&"country".to_owned()), "{:?}", reply.fields());
+
+    let reply = server
+        .order(
+            &json!({
+                "product_id": "nope", "variant_id": "m", "quantity": 1, "email": "a@b.co", "card_token": "t"
+            }),
+            &fresh_key(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    assert_eq!(server.count("orders").await, 0);
+    assert_eq!(server.stock(TEE, "m").await, Some(15));
+}
+
+#[tokio::test]
+async fn an_unreachable_vault_fails_the_order_with_502_and_releases_stock() {
+    // A port that was just free: nothing listens there.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let server = start_with(|settings| settings.vault_internal_url = url).await;
+    let token = server.tokenize(VISA, "123").await;
+    let reply = server.order(&tee_order(&token, 2), &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.text());
+    assert_eq!(reply.error_code(), "payment_error");
+    assert_eq!(server.stock(TEE, "m").await, Some(15));
+    let (status,): (String,) =
+        sqlx::query_as("SELECT status FROM orders").fetch_one(&server.api_state.db).await.unwrap();
+    assert_eq!(status, "failed");
+}
+
+#[tokio::test]
+async fn a_wrong_vault_key_is_a_payment_error_not_a_charge() {
+    let server = start_with(|settings| settings.vault_api_key = "wrong".into()).await;
+    let token = server.tokenize(VISA, "123").await;
+    let reply = server.order(&tee_order(&token, 1), &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(reply.error_code(), "payment_error");
+}
+
+#[tokio::test]
+async fn api_db_never_holds_a_card_number_or_token() {
+    let server = start().await;
+    let mut tokens = Vec::new();
+    for number in ["4242424242424242", "4000000000000002", "378282246310005"] {
+        let token = server.tokenize(number, if number.starts_with('3') { "1234" } else { "123" }).await;
+        let _ = server.order(&tee_order(&token, 1), &fresh_key()).await;
+        tokens.push(token);
+    }
+    assert_eq!(server.count("orders").await, 3);
+    let bytes = server.db_bytes("api.db");
+    for number in ["4242424242424242", "4000000000000002", "378282246310005"] {
+        assert!(!contains(&bytes, number.as_bytes()), "{number} found in api.db");
+    }
+    assert!(contains(&bytes, b"jane@example.com"), "the search does see stored text");
+    // Nor the vault tokens: orders keep the charge id, never the token.
+    for token in &tokens {
+        assert!(!contains(&bytes, token.as_bytes()), "{token} found in api.db");
+    }
+}

@@ -1,0 +1,262 @@
+//! Shared set-up for the integration tests: temp databases, a real vault on an ephemeral
+//! loopback port, the api pointed at it, and small request helpers.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+use tower::ServiceExt;
+use tweetbuy_server::api::seed::seed_demo_if_empty;
+use tweetbuy_server::vault::keys::{Keyring, MasterKey};
+use tweetbuy_server::{api_app, clock, db, vault_app, ApiSettings, ApiState, VaultSettings, VaultState};
+
+pub const PUBLISHER_ORIGIN: &str = "http://publisher.test:8080";
+pub const OTHER_PUBLISHER_ORIGIN: &str = "https://news.example";
+pub const API_ORIGIN: &str = "http://api.test:8081";
+pub const VAULT_ORIGIN: &str = "http://vault.test:8082";
+pub const VAULT_API_KEY: &str = "test-vault-key-0123456789";
+
+pub const TEE: &str = "red-tee";
+pub const SCARF: &str = "burberry-heritage-scarf";
+pub const TICKET: &str = "demi-fall-tour-ticket";
+pub const SOLD_OUT_TEE: &str = "paramore-tour-tee";
+pub const TOOL_KIT: &str = "home-depot-tool-kit";
+pub const CONCIERTO: &str = "rosalia-concierto";
+
+pub struct TestServer {
+    pub dir: TempDir,
+    pub api_state: ApiState,
+    pub vault_state: VaultState,
+    pub api: Router,
+    pub vault: Router,
+    pub vault_url: String,
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// An error body: exactly the `{code, message, …}` shape, returning the code.
+    pub fn error_code(&self) -> String {
+        let body = self.json();
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "no message in {body}");
+        assert!(self.header("content-type").unwrap_or_default().starts_with("application/json"));
+        body["code"].as_str().unwrap_or_else(|| panic!("no code in {body}")).to_owned()
+    }
+
+    /// Field names of a `validation_failed` body.
+    pub fn fields(&self) -> Vec<String> {
+        self.json()["fields"]
+            .as_array()
+            .map(|a| a.iter().map(|f| f["field"].as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Writes minimal asset templates, like the ones the front-end engineer ships.
+pub fn write_assets(dir: &Path) -> PathBuf {
+    let assets = dir.join("assets");
+    std::fs::create_dir_all(assets.join("frame")).unwrap();
+    std::fs::create_dir_all(assets.join("publisher")).unwrap();
+    std::fs::write(
+        assets.join("frame/frame.html"),
+        r#"<!doctype html><html data-allowed="{{ALLOWED_ORIGINS}}" data-vault="{{VAULT_ORIGIN}}"><script src="/frame.js"></script></html>"#,
+    )
+    .unwrap();
+    std::fs::write(assets.join("frame/frame.js"), "console.log('frame');").unwrap();
+    std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
+    std::fs::write(assets.join("embed.js"), "import init from './{{GLUE}}'; init('./{{WASM}}'); // {{API_ORIGIN}}")
+        .unwrap();
+    assets
+}
+
+pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+/// Starts the vault on a loopback port and builds the api against it; `tweak` may change
+/// the api's settings before the state is built.
+pub async fn start_with(tweak: impl FnOnce(&mut ApiSettings)) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = write_assets(dir.path());
+    let allowed = vec![PUBLISHER_ORIGIN.to_owned(), OTHER_PUBLISHER_ORIGIN.to_owned()];
+
+    let vault_db = db::open_vault(&dir.path().join("vault.db")).await.unwrap();
+    let vault_state = VaultState::new(
+        vault_db,
+        Keyring::new(MasterKey::generate()),
+        VaultSettings {
+            vault_origin: VAULT_ORIGIN.to_owned(),
+            allowed_origins: allowed.clone(),
+            assets_dir: assets.clone(),
+            api_key: VAULT_API_KEY.to_owned(),
+        },
+    );
+    let vault = vault_app(vault_state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let vault_url = format!("http://{}", listener.local_addr().unwrap());
+    let served = vault.clone();
+    tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
+
+    let api_db = db::open_api(&dir.path().join("api.db")).await.unwrap();
+    seed_demo_if_empty(&api_db, clock::now()).await.unwrap();
+    let mut settings = ApiSettings {
+        api_origin: API_ORIGIN.to_owned(),
+        vault_origin: VAULT_ORIGIN.to_owned(),
+        allowed_origins: allowed,
+        widget_dir: dir.path().join("dist"),
+        assets_dir: assets,
+        vault_internal_url: vault_url.clone(),
+        vault_api_key: VAULT_API_KEY.to_owned(),
+    };
+    tweak(&mut settings);
+    let api_state = ApiState::new(api_db, settings);
+    let api = api_app(api_state.clone());
+    TestServer { dir, api_state, vault_state, api, vault, vault_url }
+}
+
+/// Sends one request through a router.
+pub async fn send(router: &Router, request: Request<Body>) -> Reply {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Reply { status, headers, body }
+}
+
+pub fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+/// A JSON POST, with an idempotency key when given.
+pub fn post_json(uri: &str, body: &Value, key: Option<&str>) -> Request<Body> {
+    post_raw(uri, serde_json::to_vec(body).unwrap(), key)
+}
+
+pub fn post_raw(uri: &str, body: Vec<u8>, key: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder().method(Method::POST).uri(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        builder = builder.header("Idempotency-Key", key);
+    }
+    builder.body(Body::from(body)).unwrap()
+}
+
+/// An expiry two years ahead, as a buyer types it.
+pub fn future_expiry() -> String {
+    let (year, month) = clock::year_month(clock::now());
+    format!("{month:02}/{:02}", (year + 2) % 100)
+}
+
+pub fn fresh_key() -> String {
+    tweetbuy_server::ids::random_id("key_")
+}
+
+impl TestServer {
+    /// Tokenizes a card at the vault, as the frame does; panics unless it works.
+    pub async fn tokenize(&self, number: &str, cvc: &str) -> String {
+        let body = json!({"number": number, "expiry": future_expiry(), "cvc": cvc});
+        let reply = send(&self.vault, post_json("/v1/tokens", &body, Some(&fresh_key()))).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        reply.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn order(&self, body: &Value, key: &str) -> Reply {
+        send(&self.api, post_json("/api/v1/orders", body, Some(key))).await
+    }
+
+    pub async fn stock(&self, product: &str, variant: &str) -> Option<i64> {
+        let (stock,): (Option<i64>,) = sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
+            .bind(product)
+            .bind(variant)
+            .fetch_one(&self.api_state.db)
+            .await
+            .unwrap();
+        stock
+    }
+
+    pub async fn set_stock(&self, product: &str, variant: &str, stock: i64) {
+        sqlx::query("UPDATE variants SET stock = $1 WHERE product_id = $2 AND id = $3")
+            .bind(stock)
+            .bind(product)
+            .bind(variant)
+            .execute(&self.api_state.db)
+            .await
+            .unwrap();
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let (n,): (i64,) =
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.api_state.db).await.unwrap();
+        n
+    }
+
+    pub async fn order_row(&self, order_id: &str) -> (String, Option<String>, Option<String>, Option<String>) {
+        sqlx::query_as("SELECT status, card_last4, decline_code, charge_id FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_one(&self.api_state.db)
+            .await
+            .unwrap()
+    }
+
+    /// Every byte of a database: the main file, the WAL and the shared-memory file.
+    pub fn db_bytes(&self, name: &str) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(name) {
+                bytes.extend(std::fs::read(entry.path()).unwrap());
+            }
+        }
+        assert!(!bytes.is_empty(), "no {name} files");
+        bytes
+    }
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+pub fn us_address() -> Value {
+    json!({
+        "name": "Jane Doe",
+        "line1": "1 Main St",
+        "city": "New York",
+        "region": "NY",
+        "postal_code": "10001",
+        "country": "US"
+    })
+}
+
+/// An order for the tee, size M, shipped to New York.
+pub fn tee_order(token: &str, quantity: u32) -> Value {
+    json!({
+        "product_id": TEE,
+        "variant_id": "m",
+        "quantity": quantity,
+        "email": "jane@example.com",
+        "shipping": us_address(),
+        "card_token": token,
+        "share_email": true,
+        "tweet_id": "1528000000000000001"
+    })
+}

@@ -1,0 +1,11 @@
+//! The vault origin, driven with `oneshot` against `vault_app`.
+
+#[path = "common/harness.rs"]
+mod harness;
+
+mod vault {
+    mod charges;
+    mod frame;
+    mod storage;
+    mod tokens;
+}

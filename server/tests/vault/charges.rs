@@ -1,0 +1,121 @@
+use crate::harness::*;
+use axum::http::StatusCode;
+use serde_json::json;
+
+fn charge_request(token: &str, bearer: Option<&str>) -> axum::http::Request<axum::body::Body> {
+    let body = json!({"token": token, "amount": {"minor": 3500, "currency": "USD"}, "reference": "ord_test"});
+    let mut request = post_json("/v1/charges", &body, None);
+    if let Some(bearer) = bearer {
+        request.headers_mut().insert("authorization", bearer.parse().unwrap());
+    }
+    request
+}
+
+async fn charge(server: &TestServer, token: &str) -> Reply {
+    send(&server.vault, charge_request(token, Some(&format!("Bearer {VAULT_API_KEY}")))).await
+}
+
+#[tokio::test]
+async fn the_bearer_key_is_required() {
+    let server = start().await;
+    let token = server.tokenize("4242 4242 4242 4242", "123").await;
+    for bearer in [None, Some("Bearer wrong"), Some(VAULT_API_KEY), Some("Basic dGVzdA=="), Some("Bearer ")] {
+        let reply = send(&server.vault, charge_request(&token, bearer)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{bearer:?}");
+        assert_eq!(reply.error_code(), "unauthorized");
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+    }
+    // None of those attempts spent the token.
+    assert_eq!(charge(&server, &token).await.json()["status"], "approved");
+}
+
+#[tokio::test]
+async fn each_test_card_has_its_outcome() {
+    let server = start().await;
+    let cases = [
+        ("4242 4242 4242 4242", "123", None, "visa"),
+        ("2223 0031 2200 3222", "123", None, "mastercard"),
+        ("3782 822463 10005", "1234", None, "amex"),
+        ("6011 1111 1111 1117", "123", None, "discover"),
+        ("4000 0000 0000 0002", "123", Some("card_declined"), "visa"),
+        ("4000 0000 0000 9995", "123", Some("insufficient_funds"), "visa"),
+        ("4000 0000 0000 0069", "123", Some("expired_card"), "visa"),
+        ("4000 0000 0000 0127", "123", Some("incorrect_cvc"), "visa"),
+        ("4000 0000 0000 0119", "123", Some("processing_error"), "visa"),
+    ];
+    for (number, cvc, decline, brand) in cases {
+        let token = server.tokenize(number, cvc).await;
+        let reply = charge(&server, &token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{number}: {}", reply.text());
+        let result: tweetbuy_core::vault::ChargeResult = serde_json::from_slice(&reply.body).unwrap();
+        let expected_status = if decline.is_some() { "declined" } else { "approved" };
+        let body = reply.json();
+        assert_eq!(body["status"], expected_status, "{number}");
+        assert_eq!(body["decline_code"].as_str(), decline, "{number}");
+        assert_eq!(body["brand"], brand);
+        assert_eq!(result.last4, number.replace(' ', "")[number.replace(' ', "").len() - 4..]);
+        assert!(result.charge_id.starts_with("ch_"));
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM charges").fetch_one(&server.vault_state.db).await.unwrap();
+    assert_eq!(n, 9, "every attempt is recorded");
+}
+
+#[tokio::test]
+async fn a_token_is_charged_once() {
+    let server = start().await;
+    let token = server.tokenize("4242 4242 4242 4242", "123").await;
+    let (first, second) = tokio::join!(charge(&server, &token), charge(&server, &token));
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST], "concurrent double charge: one wins");
+    let reply = charge(&server, &token).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "token_invalid");
+
+    // A non-retryable decline spends the token too.
+    let declined = server.tokenize("4000 0000 0000 0002", "123").await;
+    assert_eq!(charge(&server, &declined).await.json()["decline_code"], "card_declined");
+    assert_eq!(charge(&server, &declined).await.error_code(), "token_invalid");
+}
+
+#[tokio::test]
+async fn a_processing_error_does_not_spend_the_token() {
+    let server = start().await;
+    let token = server.tokenize("4000 0000 0000 0119", "123").await;
+    for _ in 0..2 {
+        let reply = charge(&server, &token).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json()["decline_code"], "processing_error");
+    }
+}
+
+#[tokio::test]
+async fn unknown_expired_and_bad_requests_are_refused() {
+    let server = start().await;
+    let reply = charge(&server, "tok_doesnotexist").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "token_invalid");
+
+    let token = server.tokenize("4242 4242 4242 4242", "123").await;
+    sqlx::query("UPDATE cards SET expires_at = $1 WHERE token = $2")
+        .bind(tweetbuy_server::clock::now() - 1)
+        .bind(&token)
+        .execute(&server.vault_state.db)
+        .await
+        .unwrap();
+    let reply = charge(&server, &token).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "expired after 15 minutes");
+    assert_eq!(reply.error_code(), "token_invalid");
+
+    let fresh = server.tokenize("4242 4242 4242 4242", "123").await;
+    let mut request = post_json(
+        "/v1/charges",
+        &json!({"token": fresh, "amount": {"minor": 0, "currency": "USD"}, "reference": ""}),
+        None,
+    );
+    request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
+    let reply = send(&server.vault, request).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.fields(), ["amount", "reference"]);
+    assert_eq!(charge(&server, &fresh).await.json()["status"], "approved", "a refused request spends nothing");
+}
