@@ -32,7 +32,9 @@ pub mod sheet;
 pub mod styles;
 pub mod util;
 
-use leptos::task::spawn_local;
+// The lookup runs before any view exists, so it is a plain browser future; Leptos starts
+// its own executor when the first button is mounted.
+use wasm_bindgen_futures::spawn_local;
 
 /// Starts the widget on the current page: find embeds, look up offers, attach buttons.
 ///

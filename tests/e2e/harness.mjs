@@ -1,0 +1,133 @@
+// Shared end-to-end harness: starts the real server binary on free loopback ports with a
+// fresh data folder, and Debian's chromium (driven by playwright-core) with a fresh profile.
+import { spawn, execFileSync } from "node:child_process";
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync, existsSync } from "node:fs";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(here, "../..");
+export const SERVER = process.env.TWEETBUY_SERVER || join(ROOT, "target/release/tweetbuy-server");
+export const WIDGET_DIR = process.env.TWEETBUY_WIDGET_DIR || join(ROOT, "dist");
+export const ARTIFACTS = join(here, "artifacts");
+
+export const CARDS = {
+  visa: "4242 4242 4242 4242",
+  declined: "4000 0000 0000 0002",
+};
+
+async function freePort() {
+  const srv = createServer();
+  srv.listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, "close");
+  return port;
+}
+
+async function waitForHttp(url, timeoutMs = 30_000) {
+  const start = Date.now();
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - start > timeoutMs) throw new Error(`server did not answer ${url} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts `tweetbuy-server serve` with its own data folder; returns origins and a stop(). */
+export async function startServer(extraArgs = []) {
+  const dataDir = mkdtempSync(join(tmpdir(), "tweetbuy-e2e-"));
+  const [pub, api, vault] = [await freePort(), await freePort(), await freePort()];
+  const origins = {
+    publisher: `http://127.0.0.1:${pub}`,
+    api: `http://127.0.0.1:${api}`,
+    vault: `http://127.0.0.1:${vault}`,
+  };
+  const logPath = join(dataDir, "server.log");
+  const log = createWriteStream(logPath);
+  const proc = spawn(
+    SERVER,
+    [
+      "serve",
+      "--publisher-addr", `127.0.0.1:${pub}`,
+      "--api-addr", `127.0.0.1:${api}`,
+      "--vault-addr", `127.0.0.1:${vault}`,
+      "--data-dir", dataDir,
+      "--widget-dir", WIDGET_DIR,
+      "--assets-dir", join(ROOT, "server/assets"),
+      ...extraArgs,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info" } },
+  );
+  proc.stdout.pipe(log);
+  proc.stderr.pipe(log);
+  const exited = once(proc, "exit");
+  await Promise.race([
+    waitForHttp(`${origins.api}/healthz`),
+    exited.then(([code]) => {
+      throw new Error(`server exited early (${code}): ${readFileSync(logPath, "utf8")}`);
+    }),
+  ]);
+  return {
+    origins,
+    dataDir,
+    logPath,
+    log: () => readFileSync(logPath, "utf8"),
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM");
+        await exited;
+      }
+      log.end();
+    },
+  };
+}
+
+/** Debian chromium, headless. playwright gives every launch a fresh, empty profile folder. */
+export async function launchBrowser() {
+  const executablePath = execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
+  const browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
+  });
+  return browser;
+}
+
+/** Runs SQL against a SQLite file with Python's sqlite3 module; returns rows as arrays. */
+export function sql(dbPath, query, params = []) {
+  const script = "import json,sqlite3,sys\n" +
+    "con=sqlite3.connect(sys.argv[1])\n" +
+    "print(json.dumps(con.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall()))";
+  return JSON.parse(execFileSync("python3", ["-c", script, dbPath, query, JSON.stringify(params)], { encoding: "utf8" }));
+}
+
+/** Every file in the data folder whose name starts with `prefix` (the db, its -wal, -shm). */
+export function dbFiles(dataDir, prefix) {
+  return readdirSync(dataDir).filter((f) => f.startsWith(prefix)).map((f) => join(dataDir, f)).filter(existsSync);
+}
+
+/** Console messages and page errors, for "no errors" checks. */
+export function watchConsole(page) {
+  const seen = [];
+  page.on("console", (m) => seen.push({ type: m.type(), text: m.text() }));
+  page.on("pageerror", (e) => seen.push({ type: "pageerror", text: String(e) }));
+  return seen;
+}

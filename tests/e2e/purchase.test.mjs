@@ -1,0 +1,162 @@
+// The skeleton purchase: one real purchase through every layer, in headless Chromium,
+// against the real server on three origins.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startServer, launchBrowser, sql, dbFiles, watchConsole, CARDS, ARTIFACTS } from "./harness.mjs";
+
+const TEE = "1528000000000000001";
+let server;
+let browser;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Opens the demo page and waits for the tee's Buy button. */
+async function openDemo() {
+  const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+  const consoleSeen = watchConsole(page);
+  const requests = [];
+  page.on("request", (r) => requests.push({ url: r.url(), body: r.postData() || "" }));
+  await page.goto(`${server.origins.publisher}/`);
+  const button = page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
+  await button.waitFor({ state: "visible", timeout: 20_000 });
+  return { page, button, consoleSeen, requests };
+}
+
+async function fillCheckout(page, card) {
+  await page.locator(".tb-variant", { hasText: /^M/ }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#tb-email").fill("jane@example.com");
+  await page.locator("#tb-name").fill("Jane Doe");
+  await page.locator("#tb-line1").fill("1 Main St");
+  await page.locator("#tb-city").fill("New York");
+  await page.locator("#tb-region").selectOption("NY");
+  await page.locator("#tb-postal_code").fill("10001");
+  const frame = page.frameLocator("iframe.tb-card-frame");
+  await frame.locator("#number").fill(card);
+  await frame.locator("#expiry").fill("12/34");
+  await frame.locator("#cvc").fill("123");
+}
+
+function digits(card) {
+  return card.replace(/\s/g, "");
+}
+
+test("a visitor buys the (RED) tee with a test card and sees the order number", async () => {
+  const { page, button, consoleSeen, requests } = await openDemo();
+  assert.equal(await button.textContent(), "Buy · $30.00");
+  // Tweet 20 has no offer: nothing is attached to it.
+  assert.equal(await page.locator('[data-tweetbuy-host="20"]').count(), 0);
+  assert.equal(await page.locator('blockquote[data-tweetbuy-attached="20"]').count(), 0);
+  await page.screenshot({ path: join(ARTIFACTS, "demo-page.png"), fullPage: true });
+
+  await button.click();
+  const dialog = page.getByRole("dialog");
+  await dialog.waitFor();
+  await page.screenshot({ path: join(ARTIFACTS, "product-sheet.png") });
+  await fillCheckout(page, CARDS.visa);
+  const pay = page.locator("button[part=pay]");
+  await page.waitForFunction(
+    () => {
+      const host = document.querySelector('[data-tweetbuy-host="1528000000000000001"]');
+      const b = host?.shadowRoot?.querySelector("button[part=pay]");
+      return b && !b.disabled && /Pay \$/.test(b.textContent);
+    },
+    null,
+    { timeout: 15_000 },
+  );
+  // $30.00 + $5.00 shipping + NY tax on the subtotal, all computed by the server.
+  const payText = await pay.textContent();
+  assert.match(payText, /^Pay \$\d+\.\d\d$/);
+  await page.screenshot({ path: join(ARTIFACTS, "checkout-sheet.png") });
+  await pay.click();
+
+  const number = page.locator("[data-order-number]");
+  await number.waitFor({ timeout: 20_000 });
+  const orderNumber = (await number.textContent()).trim();
+  assert.match(orderNumber, /^TB-[A-Z0-9]{4,}$/);
+  await page.screenshot({ path: join(ARTIFACTS, "confirmation.png") });
+
+  // The order is in the api's database, with only the brand and last four digits.
+  const apiDb = join(server.dataDir, "api.db");
+  const rows = sql(apiDb, "SELECT status, card_brand, card_last4, quantity, email FROM orders WHERE order_number = ?", [orderNumber]);
+  assert.deepEqual(rows, [["paid", "visa", "4242", 1, "jane@example.com"]]);
+
+  // The card number never reached the publisher page's requests to the api, the api's
+  // database files, or the server log.
+  const cardForms = [digits(CARDS.visa), CARDS.visa];
+  for (const r of requests.filter((r) => r.url.startsWith(server.origins.api))) {
+    for (const form of cardForms) assert.ok(!r.body.includes(form), `request to ${r.url} carries the card number`);
+  }
+  assert.ok(requests.some((r) => r.url === `${server.origins.api}/api/v1/orders` && r.body.includes("tok_")), "the order carries a token");
+  for (const file of dbFiles(server.dataDir, "api.db")) {
+    const bytes = readFileSync(file).toString("latin1");
+    for (const form of cardForms) assert.ok(!bytes.includes(form), `${file} holds the card number`);
+  }
+  const log = server.log();
+  for (const form of cardForms) assert.ok(!log.includes(form), "the server log holds the card number");
+  const errors = consoleSeen.filter((m) => m.type === "error" || m.type === "pageerror");
+  assert.deepEqual(errors.filter((e) => !/platform\.twitter\.com|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|net::/.test(e.text)), []);
+  await page.close();
+});
+
+test("the publisher page cannot read the card frame", async () => {
+  const { page, button } = await openDemo();
+  await button.click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  const frame = page.frameLocator("iframe.tb-card-frame");
+  await frame.locator("#number").fill(CARDS.visa);
+  // A script on the publisher page trying to read into the frame is stopped by the
+  // browser's same-origin policy.
+  const attempt = await page.evaluate(() => {
+    const host = document.querySelector('[data-tweetbuy-host="1528000000000000001"]');
+    const iframe = host.shadowRoot.querySelector("iframe.tb-card-frame");
+    try {
+      return iframe.contentWindow.document.querySelector("#number").value;
+    } catch (e) {
+      return `blocked: ${e.name}`;
+    }
+  });
+  assert.equal(attempt, "blocked: SecurityError");
+  assert.equal(new URL(await page.locator("iframe.tb-card-frame").getAttribute("src")).origin, server.origins.vault);
+  await page.close();
+});
+
+test("a declined card shows a clear message and creates no paid order", async () => {
+  const paidBefore = sql(join(server.dataDir, "api.db"), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
+  const { page } = await openDemo();
+  await page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`).click();
+  await fillCheckout(page, CARDS.declined);
+  const pay = page.locator("button[part=pay]");
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-tweetbuy-host="1528000000000000001"]')?.shadowRoot?.querySelector("button[part=pay]");
+    return b && !b.disabled && /Pay \$/.test(b.textContent);
+  });
+  await pay.click();
+  const failure = page.locator(".tb-failure");
+  await page.waitForFunction(() => {
+    const f = document.querySelector('[data-tweetbuy-host="1528000000000000001"]')?.shadowRoot?.querySelector(".tb-failure");
+    return f && f.textContent.length > 0;
+  }, null, { timeout: 20_000 });
+  assert.match(await failure.textContent(), /declined/i);
+  // What the visitor typed is still there.
+  assert.equal(await page.locator("#tb-email").inputValue(), "jane@example.com");
+  assert.equal(await page.locator("#tb-postal_code").inputValue(), "10001");
+  await page.screenshot({ path: join(ARTIFACTS, "declined.png") });
+  const apiDb = join(server.dataDir, "api.db");
+  const paidAfter = sql(apiDb, "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
+  assert.equal(paidAfter, paidBefore, "no new paid order");
+  const declined = sql(apiDb, "SELECT count(*) FROM orders WHERE status = 'declined' AND decline_code = 'card_declined'")[0][0];
+  assert.equal(declined, 1);
+  await page.close();
+});
