@@ -24,7 +24,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
 use vault_client::VaultClient;
 
 /// What the api needs to know besides its database.
@@ -72,7 +71,7 @@ pub fn api_app(state: ApiState) -> Router {
         .merge(images::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    with_security_headers(router).layer(cors).layer(TraceLayer::new_for_http()).with_state(state)
+    with_security_headers(router).layer(cors).layer(crate::telemetry::http_trace_layer()).with_state(state)
 }
 
 /// CORS for the allowed publisher origins only: the exact list, no wildcard, no credentials.

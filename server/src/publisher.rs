@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
-use tower_http::trace::TraceLayer;
 
 #[derive(Clone, Debug)]
 pub struct PublisherSettings {
@@ -46,7 +45,7 @@ const STRICT_CSP_PAGE: &str = "strict-csp.html";
 
 /// The publisher origin's router.
 pub fn publisher_app(state: PublisherState) -> Router {
-    Router::new().fallback(serve).layer(TraceLayer::new_for_http()).with_state(state)
+    Router::new().fallback(serve).layer(crate::telemetry::http_trace_layer()).with_state(state)
 }
 
 async fn serve(State(state): State<PublisherState>, request: Request) -> Response {

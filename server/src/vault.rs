@@ -17,7 +17,6 @@ use keys::Keyring;
 use sqlx::SqlitePool;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tower_http::trace::TraceLayer;
 
 /// What the vault needs to know besides its database and keys.
 #[derive(Clone, Debug)]
@@ -54,5 +53,5 @@ pub fn vault_app(state: VaultState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    with_security_headers(router).layer(TraceLayer::new_for_http()).with_state(state)
+    with_security_headers(router).layer(crate::telemetry::http_trace_layer()).with_state(state)
 }
