@@ -1,6 +1,7 @@
 -- The api's database: the catalog, orders and idempotency records.
--- Portable SQL (SQLite now, PostgreSQL later): integers for money (minor units) and
--- timestamps (Unix seconds), TEXT for ids and enums, no engine-specific types.
+-- Portable SQL (SQLite now, PostgreSQL later): BIGINT for every integer (money in minor
+-- units, Unix-second timestamps, counts), so the Rust side reads i64 on both engines;
+-- TEXT for ids and enums; no engine-specific types.
 
 CREATE TABLE products (
     id              TEXT PRIMARY KEY,
@@ -16,7 +17,7 @@ CREATE TABLE products (
     sale_ends_at    BIGINT,                      -- NULL: no end
     ships_to        TEXT NOT NULL DEFAULT '',    -- comma-separated ISO 3166-1 alpha-2 codes
     shipping_minor  BIGINT NOT NULL DEFAULT 0,   -- flat shipping per order, product currency
-    max_per_order   INTEGER NOT NULL,
+    max_per_order   BIGINT NOT NULL,
     delivery        TEXT,                        -- how tickets and digital goods arrive
     image_alt       TEXT NOT NULL,
     created_at      BIGINT NOT NULL
@@ -25,10 +26,10 @@ CREATE TABLE products (
 CREATE TABLE variants (
     product_id  TEXT NOT NULL REFERENCES products (id),
     id          TEXT NOT NULL,
-    position    INTEGER NOT NULL,
+    position    BIGINT NOT NULL,
     label       TEXT NOT NULL,
     price_minor BIGINT NOT NULL CHECK (price_minor >= 0),
-    stock       INTEGER CHECK (stock IS NULL OR stock >= 0),   -- NULL: not counted
+    stock       BIGINT CHECK (stock IS NULL OR stock >= 0),   -- NULL: not counted
     PRIMARY KEY (product_id, id)
 );
 
@@ -38,7 +39,7 @@ CREATE TABLE orders (
     order_number   TEXT NOT NULL UNIQUE,
     product_id     TEXT NOT NULL REFERENCES products (id),
     variant_id     TEXT NOT NULL,
-    quantity       INTEGER NOT NULL CHECK (quantity > 0),
+    quantity       BIGINT NOT NULL CHECK (quantity > 0),
     email          TEXT NOT NULL,
     share_email    BOOLEAN NOT NULL DEFAULT FALSE,
     shipping_json  TEXT,
@@ -65,7 +66,7 @@ CREATE TABLE idempotency_keys (
     scope           TEXT NOT NULL,
     idem_key        TEXT NOT NULL,
     request_hash    TEXT NOT NULL,
-    response_status INTEGER,
+    response_status BIGINT,
     response_body   TEXT,
     created_at      BIGINT NOT NULL,
     completed_at    BIGINT,

@@ -13,8 +13,8 @@ CREATE TABLE cards (
     nonce       BLOB NOT NULL,
     brand       TEXT NOT NULL,
     last4       TEXT NOT NULL,
-    exp_month   INTEGER NOT NULL,
-    exp_year    INTEGER NOT NULL,
+    exp_month   BIGINT NOT NULL,
+    exp_year    BIGINT NOT NULL,
     created_at  BIGINT NOT NULL,
     expires_at  BIGINT NOT NULL,
     used_at     BIGINT
