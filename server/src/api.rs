@@ -1,7 +1,9 @@
 //! The api origin: the widget's files, offer lookups, quotes and orders. It never sees a
 //! card number: orders carry a vault token, which it charges at the vault.
 
+pub mod availability;
 pub mod catalog;
+pub mod catalog_import;
 pub mod images;
 pub mod offers;
 pub mod order_idempotency;
@@ -9,7 +11,10 @@ pub mod order_store;
 pub mod orders;
 pub mod pricing;
 pub mod quote;
+pub mod receipts;
+pub mod rollout;
 pub mod seed;
+pub mod seller_orders;
 pub mod vault_client;
 pub mod widget;
 
@@ -19,7 +24,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::get;
 use axum::Router;
-use sqlx::SqlitePool;
+use crate::db::Db;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,13 +52,13 @@ pub struct ApiSettings {
 
 #[derive(Clone)]
 pub struct ApiState {
-    pub db: SqlitePool,
+    pub db: Db,
     pub settings: Arc<ApiSettings>,
     pub vault: VaultClient,
 }
 
 impl ApiState {
-    pub fn new(db: SqlitePool, settings: ApiSettings) -> ApiState {
+    pub fn new(db: Db, settings: ApiSettings) -> ApiState {
         let vault = VaultClient::new(&settings.vault_internal_url, &settings.vault_api_key);
         ApiState { db, settings: Arc::new(settings), vault }
     }
@@ -66,6 +71,7 @@ pub fn api_app(state: ApiState) -> Router {
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(offers::router())
+        .merge(availability::router())
         .merge(json)
         .merge(widget::router(&state.settings.widget_dir))
         .merge(images::router())

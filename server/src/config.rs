@@ -20,6 +20,40 @@ pub struct Cli {
 pub enum Command {
     /// Serve the publisher demo site, the api and the vault (the default).
     Serve(Config),
+    /// Seller tools for the catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Seller tools for orders.
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Validate a TOML or JSON catalog file and apply it in one transaction (all or nothing).
+    Import {
+        /// `.toml` or `.json`.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// Print the seller's view of every order, newest first.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write every order as CSV to stdout.
+    Export {
+        /// CSV (the only format; the flag keeps room for others).
+        #[arg(long, required = true)]
+        csv: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 impl Cli {
@@ -27,8 +61,35 @@ impl Cli {
     pub fn into_config(self) -> Config {
         match self.command {
             Some(Command::Serve(config)) => config,
-            None => self.serve,
+            _ => self.serve,
         }
+    }
+
+    /// The command to run: `serve` unless another subcommand was given.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+/// Where the data lives: shared by `serve` and the seller tools.
+#[derive(Clone, Debug, Args)]
+pub struct DbArgs {
+    /// Holds `api.db`, `vault.db` (SQLite), `vault-master.key` and the receipt `outbox/`.
+    #[arg(long, env = "TWEETBUY_DATA_DIR", default_value = ".data")]
+    pub data_dir: PathBuf,
+    /// `postgres://…` to keep the api's and the vault's data in PostgreSQL (two schemas);
+    /// SQLite files in the data directory without it.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
+    /// PostgreSQL schemas are `{prefix}_api` and `{prefix}_vault`.
+    #[arg(long, env = "TWEETBUY_DB_SCHEMA_PREFIX", default_value = "tweetbuy")]
+    pub db_schema_prefix: String,
+}
+
+impl DbArgs {
+    /// Where the api's and the vault's data live.
+    pub fn locations(&self) -> Result<(crate::db::Location, crate::db::Location), String> {
+        crate::db::locations(self.database_url.as_ref().map(Secret::expose), &self.db_schema_prefix, &self.data_dir)
     }
 }
 
@@ -90,9 +151,8 @@ pub struct Config {
     /// (default: the publisher origin).
     #[arg(long, env = "TWEETBUY_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
-    /// Holds `api.db`, `vault.db` and `vault-master.key`.
-    #[arg(long, env = "TWEETBUY_DATA_DIR", default_value = ".data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// The vault master key as `keyid:base64-of-32-bytes`; without it the key file in the
     /// data directory is used (and created on first start).
     #[arg(long, env = "TWEETBUY_MASTER_KEY", hide_env_values = true)]
@@ -116,6 +176,26 @@ pub struct Config {
     /// Log lines as plain text or JSON.
     #[arg(long, env = "TWEETBUY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Plain)]
     pub log_format: LogFormat,
+    /// Send receipts through this SMTP server (`smtp://host:port`); without it they are
+    /// written as `.eml` files to `outbox/` in the data directory.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+    /// The receipts' sender address.
+    #[arg(long, env = "TWEETBUY_MAIL_FROM", default_value = "tweetbuy <receipts@tweetbuy.invalid>")]
+    pub mail_from: String,
+    /// Test hook: a receipt is sent only once its order is this many seconds old, which
+    /// leaves a window to kill the process between the commit and the send.
+    #[arg(long, env = "TWEETBUY_OUTBOX_SEND_DELAY_SECS", default_value_t = 0, hide = true)]
+    pub outbox_send_delay_secs: i64,
+    /// The bearer key of the seller's admin api (`/admin/v1/…`); the admin api is off without it.
+    #[arg(long, env = "TWEETBUY_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<Secret>,
+    /// Token and order requests allowed per client IP per second, sustained (0: no limit).
+    #[arg(long, env = "TWEETBUY_RATE_LIMIT_PER_SECOND", default_value_t = 20)]
+    pub rate_limit_per_second: u32,
+    /// Requests a client may send at once above the sustained rate.
+    #[arg(long, env = "TWEETBUY_RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
 }
 
 /// The three public origins, normalized (`scheme://host[:port]`, no trailing slash).

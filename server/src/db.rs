@@ -1,42 +1,191 @@
-//! Opening the two SQLite databases, and the small conversions between wire enums and the
-//! text columns that store them.
+//! Opening the api's and the vault's databases, on SQLite (the embedded default) or on
+//! PostgreSQL (`DATABASE_URL=postgres://…`), and the small conversions between wire enums
+//! and the text columns that store them.
 //!
-//! The SQL in this crate is written to run unchanged on PostgreSQL later: numbered `$1`
-//! placeholders, `ON CONFLICT … DO NOTHING`, `RETURNING`, integers for timestamps and money.
-//! Only the migrations (SQLite `BLOB` vs PostgreSQL `BYTEA`) will need a second set.
+//! Every query in this crate is written once, against [`sqlx::Any`], in SQL both engines
+//! accept: numbered `$1` placeholders, `ON CONFLICT … DO NOTHING`, BIGINT for integers.
+//! Only the migrations differ (`migrations/{api,vault}/{sqlite,postgres}`: `BLOB` vs `BYTEA`).
+//!
+//! On PostgreSQL the api and the vault live in two schemas of one database
+//! (`{prefix}_api`, `{prefix}_vault`), selected per connection with `search_path`, so their
+//! migration histories stay apart just as two SQLite files do.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
-use std::path::Path;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Connection, Executor};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
-/// Opens (creating if missing) a database file in WAL mode, so readers do not block the one
-/// writer, with a busy timeout so concurrent writers wait instead of failing.
-pub async fn open(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
-    SqlitePoolOptions::new().max_connections(8).connect_with(options).await
+/// The pool every query runs on, whichever engine is behind it.
+pub type Db = AnyPool;
+
+static API_SQLITE: Migrator = sqlx::migrate!("./migrations/api/sqlite");
+static API_POSTGRES: Migrator = sqlx::migrate!("./migrations/api/postgres");
+static VAULT_SQLITE: Migrator = sqlx::migrate!("./migrations/vault/sqlite");
+static VAULT_POSTGRES: Migrator = sqlx::migrate!("./migrations/vault/postgres");
+
+/// Which database engine is in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
 }
 
-/// Opens `api.db` and brings its schema up to date.
-pub async fn open_api(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    let pool = open(path).await?;
-    sqlx::migrate!("./migrations/api").run(&pool).await?;
+/// Where one side's data lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite file, created when missing.
+    Sqlite(PathBuf),
+    /// A schema in a PostgreSQL database, created when missing.
+    Postgres { url: String, schema: String },
+}
+
+/// A bare path is a SQLite file.
+impl From<&Path> for Location {
+    fn from(path: &Path) -> Location {
+        Location::Sqlite(path.to_owned())
+    }
+}
+
+impl From<&PathBuf> for Location {
+    fn from(path: &PathBuf) -> Location {
+        Location::Sqlite(path.clone())
+    }
+}
+
+impl From<&Location> for Location {
+    fn from(location: &Location) -> Location {
+        location.clone()
+    }
+}
+
+impl Location {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Location::Sqlite(_) => Engine::Sqlite,
+            Location::Postgres { .. } => Engine::Postgres,
+        }
+    }
+}
+
+/// Where the api's and the vault's data live, from the settings: PostgreSQL when a
+/// `postgres://` URL is given, else `api.db` and `vault.db` in the data directory.
+pub fn locations(database_url: Option<&str>, schema_prefix: &str, data_dir: &Path) -> Result<(Location, Location), String> {
+    match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => Ok((Location::Sqlite(data_dir.join("api.db")), Location::Sqlite(data_dir.join("vault.db")))),
+        Some(url) if is_postgres_url(url) => {
+            check_schema_prefix(schema_prefix)?;
+            Ok((
+                Location::Postgres { url: url.to_owned(), schema: format!("{schema_prefix}_api") },
+                Location::Postgres { url: url.to_owned(), schema: format!("{schema_prefix}_vault") },
+            ))
+        }
+        Some(_) => Err("DATABASE_URL must start with postgres:// or postgresql:// (SQLite needs no URL)".into()),
+    }
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Schema names are put into SQL text (`SET search_path`), so only `[a-z0-9_]` is allowed.
+pub fn check_schema_prefix(prefix: &str) -> Result<(), String> {
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 40
+        && prefix.starts_with(|c: char| c.is_ascii_lowercase())
+        && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("schema prefix {prefix:?}: use 1 to 40 of a-z, 0-9 and _, starting with a letter"))
+    }
+}
+
+/// Opens the api's database and brings its schema up to date.
+pub async fn open_api(location: impl Into<Location>) -> Result<Db, sqlx::Error> {
+    let location = &location.into();
+    let migrator = match location.engine() {
+        Engine::Sqlite => &API_SQLITE,
+        Engine::Postgres => &API_POSTGRES,
+    };
+    open(location, migrator).await
+}
+
+/// Opens the vault's database and brings its schema up to date.
+pub async fn open_vault(location: impl Into<Location>) -> Result<Db, sqlx::Error> {
+    let location = &location.into();
+    let migrator = match location.engine() {
+        Engine::Sqlite => &VAULT_SQLITE,
+        Engine::Postgres => &VAULT_POSTGRES,
+    };
+    open(location, migrator).await
+}
+
+/// The pool size: enough for concurrent orders; SQLite has one writer whatever the size.
+const MAX_CONNECTIONS: u32 = 16;
+
+async fn open(location: &Location, migrator: &Migrator) -> Result<Db, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let pool = match location {
+        Location::Sqlite(path) => {
+            let options = AnyConnectOptions::from_str(&format!("sqlite://{}?mode=rwc", path.display()))?;
+            AnyPoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // WAL so readers do not block the one writer; a busy timeout so
+                        // concurrent writers wait instead of failing.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options)
+                .await?
+        }
+        Location::Postgres { url, schema } => {
+            check_schema_prefix(schema).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+            create_schema(url, schema).await?;
+            let set_path = format!("SET search_path TO {schema}");
+            AnyPoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    let set_path = set_path.clone();
+                    Box::pin(async move {
+                        conn.execute(set_path.as_str()).await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?
+        }
+    };
+    migrator.run(&pool).await?;
     Ok(pool)
 }
 
-/// Opens `vault.db` and brings its schema up to date.
-pub async fn open_vault(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    let pool = open(path).await?;
-    sqlx::migrate!("./migrations/vault").run(&pool).await?;
-    Ok(pool)
+/// `CREATE SCHEMA IF NOT EXISTS` can still fail with a unique violation when two processes
+/// start at once, so a failure is retried once, by which time the other has committed.
+async fn create_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    let sql = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
+    if conn.execute(sql.as_str()).await.is_err() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        conn.execute(sql.as_str()).await?;
+    }
+    conn.close().await
+}
+
+/// `$1, $2, …, $n` starting after `offset` placeholders, for `IN (…)` lists.
+pub fn placeholders(offset: usize, n: usize) -> String {
+    (offset + 1..=offset + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// A unit enum as the text serde gives it (`"sold_out"`, `"visa"`), for a text column.
@@ -63,5 +212,19 @@ mod tests {
         assert_eq!(to_text(&CardBrand::DinersClub), "diners_club");
         assert_eq!(from_text::<SellerKind>("nonprofit").unwrap(), SellerKind::Nonprofit);
         assert!(from_text::<SellerKind>("pirate").is_err());
+    }
+
+    #[test]
+    fn locations_follow_the_url() {
+        let dir = Path::new("/data");
+        let (api, vault) = locations(None, "tweetbuy", dir).unwrap();
+        assert_eq!(api, Location::Sqlite(dir.join("api.db")));
+        assert_eq!(vault, Location::Sqlite(dir.join("vault.db")));
+        let (api, vault) = locations(Some("postgres://u@127.0.0.1:5432/db"), "shop", dir).unwrap();
+        assert_eq!(api, Location::Postgres { url: "postgres://u@127.0.0.1:5432/db".into(), schema: "shop_api".into() });
+        assert_eq!(vault.engine(), Engine::Postgres);
+        assert!(locations(Some("mysql://x"), "shop", dir).is_err());
+        assert!(locations(Some("postgres://x"), "shop; DROP", dir).is_err(), "the prefix goes into SQL");
+        assert_eq!(placeholders(2, 3), "$3, $4, $5");
     }
 }

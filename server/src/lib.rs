@@ -19,6 +19,7 @@ pub mod ids;
 pub mod json;
 pub mod publisher;
 pub mod security_headers;
+pub mod seller_cli;
 pub mod serve;
 pub mod telemetry;
 pub mod templates;

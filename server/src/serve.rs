@@ -1,6 +1,6 @@
 //! Start-up: settings, databases, keys, the three listeners, and graceful shutdown.
 
-use crate::api::{api_app, seed, ApiSettings, ApiState};
+use crate::api::{api_app, receipts, seed, ApiSettings, ApiState};
 use crate::config::Config;
 use crate::publisher::{publisher_app, PublisherSettings, PublisherState};
 use crate::vault::keys::{KeyError, Keyring};
@@ -17,7 +17,7 @@ pub enum StartupError {
     Config(String),
     #[error("data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
-    #[error("opening {name}: {source}")]
+    #[error("opening {name} database: {source}")]
     Database { name: &'static str, source: sqlx::Error },
     #[error("vault master key: {0}")]
     Key(#[from] KeyError),
@@ -36,16 +36,19 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let allowed_origins = config.allowed_origins(&origins).map_err(StartupError::Config)?;
     let assets_dir = config.resolved_assets_dir();
 
-    let data_dir = &config.data_dir;
+    let data_dir = &config.db.data_dir;
     std::fs::create_dir_all(data_dir)
         .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
     let keys = Keyring::load(config.master_key.as_ref().map(|s| s.expose()), data_dir)?;
-    let api_db = db::open_api(&data_dir.join("api.db"))
+    let (api_location, vault_location) = config.db.locations().map_err(StartupError::Config)?;
+    let engine = api_location.engine();
+    let api_db =
+        db::open_api(&api_location).await.map_err(|source| StartupError::Database { name: "the api's", source })?;
+    let vault_db = db::open_vault(&vault_location)
         .await
-        .map_err(|source| StartupError::Database { name: "api.db", source })?;
-    let vault_db = db::open_vault(&data_dir.join("vault.db"))
-        .await
-        .map_err(|source| StartupError::Database { name: "vault.db", source })?;
+        .map_err(|source| StartupError::Database { name: "the vault's", source })?;
+    let mailer = receipts::Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), data_dir.join("outbox"))
+        .map_err(StartupError::Config)?;
     if config.seed_demo {
         seed::seed_demo_if_empty(&api_db, clock::now()).await.map_err(StartupError::Seed)?;
     }
@@ -54,6 +57,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let vault_api_key =
         config.vault_api_key.as_ref().map_or_else(ids::random_secret, |secret| secret.expose().to_owned());
 
+    let receipt_worker = receipts::Worker {
+        db: api_db.clone(),
+        mailer,
+        from: config.mail_from.clone(),
+        send_delay_secs: config.outbox_send_delay_secs,
+    };
     let api = api_app(ApiState::new(
         api_db,
         ApiSettings {
@@ -99,6 +108,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         assets_dir = %assets_dir.display(),
         widget_dir = %config.widget_dir.display(),
         data_dir = %data_dir.display(),
+        database = ?engine,
         "tweetbuy-server started"
     );
 
@@ -108,17 +118,21 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
+    let worker = tokio::spawn(receipt_worker.run(stop_rx.clone()));
     let (a, b, c) = tokio::join!(
         serve(publisher_listener, publisher, stop_rx.clone()),
         serve(api_listener, api, stop_rx.clone()),
         serve(vault_listener, vault, stop_rx),
     );
+    // Receipts of orders that finished during the drain are sent before exiting.
+    let _ = worker.await;
+    tracing::info!("stopped");
     a.and(b).and(c).map_err(StartupError::Serve)
 }
 
 /// Serves one router until the stop flag flips, letting requests in progress finish.
 async fn serve(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         })

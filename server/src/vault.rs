@@ -14,7 +14,7 @@ use crate::security_headers::{with_body_limit, with_security_headers};
 use axum::routing::get;
 use axum::Router;
 use keys::Keyring;
-use sqlx::SqlitePool;
+use crate::db::Db;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -33,13 +33,13 @@ pub struct VaultSettings {
 
 #[derive(Clone)]
 pub struct VaultState {
-    pub db: SqlitePool,
+    pub db: Db,
     pub keys: Arc<Keyring>,
     pub settings: Arc<VaultSettings>,
 }
 
 impl VaultState {
-    pub fn new(db: SqlitePool, keys: Keyring, settings: VaultSettings) -> VaultState {
+    pub fn new(db: Db, keys: Keyring, settings: VaultSettings) -> VaultState {
         VaultState { db, keys: Arc::new(keys), settings: Arc::new(settings) }
     }
 }

@@ -51,7 +51,7 @@ async fn the_strict_csp_page_sends_its_policy() {
         reply.header("content-security-policy").unwrap(),
         format!(
             "default-src 'self'; script-src 'self' {API_ORIGIN} 'wasm-unsafe-eval'; style-src 'self' {API_ORIGIN}; \
-             connect-src {API_ORIGIN}; frame-src {VAULT_ORIGIN}"
+             img-src 'self' {API_ORIGIN}; connect-src {API_ORIGIN}; frame-src {VAULT_ORIGIN}"
         )
     );
 }

@@ -1,9 +1,9 @@
 //! Reading products and variants into the wire [`Offer`], with availability decided by the
 //! server's clock and the stock at the moment of the request.
 
-use crate::db::from_text;
+use crate::db::{from_text, placeholders, Db};
 use crate::error::AppError;
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::FromRow;
 use std::collections::HashMap;
 use tweetbuy_core::catalog::Image;
 use tweetbuy_core::{Availability, Country, Currency, Money, Offer, Seller, TweetId, Variant};
@@ -15,6 +15,8 @@ pub struct Product {
     /// Flat shipping per order, for physical goods.
     pub shipping: Money,
     pub sale_starts_at: Option<i64>,
+    /// The share of visitors (0 to 100) shown this offer; see [`super::rollout`].
+    pub rollout_share: u8,
 }
 
 #[derive(FromRow)]
@@ -27,7 +29,8 @@ struct ProductRow {
     seller_kind: String,
     kind: String,
     currency: String,
-    limited_edition: bool,
+    /// Read as 0/1: sqlx's Any driver cannot decode SQLite's BOOLEAN.
+    limited_edition: i64,
     sale_starts_at: Option<i64>,
     sale_ends_at: Option<i64>,
     ships_to: String,
@@ -35,6 +38,7 @@ struct ProductRow {
     max_per_order: i64,
     delivery: Option<String>,
     image_alt: String,
+    rollout_share: i64,
 }
 
 #[derive(FromRow)]
@@ -47,7 +51,7 @@ struct VariantRow {
 }
 
 const PRODUCT_COLUMNS: &str = "id, tweet_id, title, description, seller_name, seller_kind, kind, currency, \
-     limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, image_alt";
+     CASE WHEN limited_edition THEN 1 ELSE 0 END AS limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, image_alt, rollout_share";
 
 /// Whether an offer can be bought at `now`: the sale window first, then stock. A product
 /// with any variant that does not count stock is never sold out.
@@ -63,30 +67,53 @@ pub fn availability(now: i64, starts: Option<i64>, ends: Option<i64>, variants: 
     }
 }
 
-/// The products offered from these tweets, in the order of `tweet_ids`.
-pub async fn by_tweet_ids(
-    db: &SqlitePool,
-    tweet_ids: &[TweetId],
-    now: i64,
-    api_origin: &str,
-) -> Result<Vec<Product>, AppError> {
+/// The products offered from these tweets, in the order of `tweet_ids`; each offer carries
+/// the tweet it was found by (a product may be offered from several tweets).
+pub async fn by_tweet_ids(db: &Db, tweet_ids: &[TweetId], now: i64, api_origin: &str) -> Result<Vec<Product>, AppError> {
     if tweet_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE tweet_id IN ("));
-    let mut list = query.separated(", ");
+    let sql = format!(
+        "SELECT tweet_id, product_id FROM product_tweets WHERE tweet_id IN ({})",
+        placeholders(0, tweet_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
     for id in tweet_ids {
-        list.push_bind(id.as_str());
+        query = query.bind(id.as_str());
     }
-    query.push(")");
-    let rows: Vec<ProductRow> = query.build_query_as().fetch_all(db).await?;
-    let mut products = assemble(db, rows, now, api_origin).await?;
-    products.sort_by_key(|p| tweet_ids.iter().position(|id| *id == p.offer.tweet_id));
-    Ok(products)
+    let links = query.fetch_all(db).await?;
+    let mut product_ids: Vec<&str> = links.iter().map(|(_, p)| p.as_str()).collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+    let products = by_ids(db, &product_ids, now, api_origin).await?;
+    let mut found = Vec::new();
+    for tweet_id in tweet_ids {
+        let Some((_, product_id)) = links.iter().find(|(t, _)| t == tweet_id.as_str()) else { continue };
+        if let Some(product) = products.iter().find(|p| &p.offer.product_id == product_id) {
+            let mut product = product.clone();
+            product.offer.tweet_id = tweet_id.clone();
+            found.push(product);
+        }
+    }
+    Ok(found)
+}
+
+/// Products by id, in no particular order.
+pub async fn by_ids(db: &Db, product_ids: &[&str], now: i64, api_origin: &str) -> Result<Vec<Product>, AppError> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id IN ({})", placeholders(0, product_ids.len()));
+    let mut query = sqlx::query_as::<_, ProductRow>(&sql);
+    for id in product_ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(db).await?;
+    assemble(db, rows, now, api_origin).await
 }
 
 /// One product by its id.
-pub async fn by_id(db: &SqlitePool, product_id: &str, now: i64, api_origin: &str) -> Result<Option<Product>, AppError> {
+pub async fn by_id(db: &Db, product_id: &str, now: i64, api_origin: &str) -> Result<Option<Product>, AppError> {
     let rows: Vec<ProductRow> = sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"))
         .bind(product_id)
         .fetch_all(db)
@@ -95,14 +122,14 @@ pub async fn by_id(db: &SqlitePool, product_id: &str, now: i64, api_origin: &str
 }
 
 /// The title of a product, for its image.
-pub async fn title(db: &SqlitePool, product_id: &str) -> Result<Option<String>, AppError> {
+pub async fn title(db: &Db, product_id: &str) -> Result<Option<String>, AppError> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT title FROM products WHERE id = $1").bind(product_id).fetch_optional(db).await?;
     Ok(row.map(|(title,)| title))
 }
 
 async fn assemble(
-    db: &SqlitePool,
+    db: &Db,
     rows: Vec<ProductRow>,
     now: i64,
     api_origin: &str,
@@ -110,15 +137,16 @@ async fn assemble(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "SELECT product_id, id, label, price_minor, stock FROM variants WHERE product_id IN (",
+    let sql = format!(
+        "SELECT product_id, id, label, price_minor, stock FROM variants WHERE product_id IN ({}) \
+         ORDER BY product_id, position",
+        placeholders(0, rows.len())
     );
-    let mut list = query.separated(", ");
+    let mut query = sqlx::query_as::<_, VariantRow>(&sql);
     for row in &rows {
-        list.push_bind(row.id.as_str());
+        query = query.bind(row.id.as_str());
     }
-    query.push(") ORDER BY product_id, position");
-    let variant_rows: Vec<VariantRow> = query.build_query_as().fetch_all(db).await?;
+    let variant_rows = query.fetch_all(db).await?;
     let mut variants: HashMap<String, Vec<VariantRow>> = HashMap::new();
     for v in variant_rows {
         variants.entry(v.product_id.clone()).or_default().push(v);
@@ -157,13 +185,18 @@ fn product(
         kind: from_text(&row.kind)?,
         currency,
         variants,
-        limited_edition: row.limited_edition,
+        limited_edition: row.limited_edition != 0,
         sale_ends_at: row.sale_ends_at,
         ships_to: row.ships_to.split(',').filter_map(Country::parse).collect(),
         max_per_order: u32::try_from(row.max_per_order).unwrap_or(0),
         delivery: row.delivery,
     };
-    Ok(Product { offer, shipping: Money::new(row.shipping_minor, currency), sale_starts_at: row.sale_starts_at })
+    Ok(Product {
+        offer,
+        shipping: Money::new(row.shipping_minor, currency),
+        sale_starts_at: row.sale_starts_at,
+        rollout_share: u8::try_from(row.rollout_share.clamp(0, 100)).unwrap_or(100),
+    })
 }
 
 #[cfg(test)]

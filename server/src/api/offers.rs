@@ -1,6 +1,6 @@
 //! `GET /api/v1/offers?tweet_ids=ID,ID,…`: one batched lookup for every tweet on a page.
 
-use super::{catalog, ApiState};
+use super::{catalog, rollout, ApiState};
 use crate::clock;
 use crate::error::AppError;
 use axum::extract::{Query, State};
@@ -19,6 +19,9 @@ pub fn router() -> Router<ApiState> {
 #[derive(Deserialize)]
 struct LookupQuery {
     tweet_ids: Option<String>,
+    /// A stable, anonymous visitor id for rollout bucketing; absent when the visitor asked
+    /// not to be tracked.
+    visitor: Option<String>,
 }
 
 /// The ids asked about: malformed ones are skipped (a page may hold odd links), duplicates
@@ -41,14 +44,19 @@ async fn lookup(
     State(state): State<ApiState>,
     query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let Ok(Query(LookupQuery { tweet_ids: Some(raw) })) = query else {
+    let Ok(Query(LookupQuery { tweet_ids: Some(raw), visitor })) = query else {
         return Err(AppError::bad_request("Give the tweet ids as ?tweet_ids=ID,ID,…"));
     };
     let ids = parse_tweet_ids(&raw)?;
     let products = catalog::by_tweet_ids(&state.db, &ids, clock::now(), &state.settings.api_origin).await?;
+    let visitor = visitor.as_deref().map(str::trim).filter(|v| !v.is_empty() && v.len() <= rollout::MAX_VISITOR_LEN);
     let body = OffersResponse {
         vault_origin: state.settings.vault_origin.clone(),
-        offers: products.into_iter().map(|p| p.offer).collect(),
+        offers: products
+            .into_iter()
+            .filter(|p| rollout::shown(p.rollout_share, visitor, &p.offer.product_id))
+            .map(|p| p.offer)
+            .collect(),
     };
     // Short: stock and availability change, but a page full of embeds should not refetch
     // on every scroll.

@@ -3,7 +3,7 @@
 //! the same key with another body is refused; a retry while the first still runs is told so.
 
 use crate::error::AppError;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 /// How long responses are kept for replay.
 pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
@@ -26,7 +26,7 @@ pub enum Begin {
 }
 
 /// Claims `key` in `scope` for a request with fingerprint `hash`, or says why not.
-pub async fn begin(db: &SqlitePool, scope: &str, key: &str, hash: &str, now: i64) -> Result<Begin, AppError> {
+pub async fn begin(db: &Db, scope: &str, key: &str, hash: &str, now: i64) -> Result<Begin, AppError> {
     sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(now - RETENTION_SECONDS).execute(db).await?;
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
@@ -79,7 +79,7 @@ pub async fn begin(db: &SqlitePool, scope: &str, key: &str, hash: &str, now: i64
 
 /// Stores the response of a started request.
 pub async fn complete(
-    db: &SqlitePool,
+    db: &Db,
     scope: &str,
     key: &str,
     status: u16,
@@ -101,7 +101,7 @@ pub async fn complete(
 }
 
 /// Forgets a started request that failed on our side, so the client can retry with the key.
-pub async fn abandon(db: &SqlitePool, scope: &str, key: &str) -> Result<(), AppError> {
+pub async fn abandon(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL")
         .bind(scope)
         .bind(key)

@@ -4,7 +4,7 @@
 use crate::db::to_text;
 use crate::error::AppError;
 use crate::ids;
-use sqlx::SqlitePool;
+use crate::db::Db;
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::{CardBrand, Quote, ShippingAddress, TweetId};
 
@@ -44,7 +44,7 @@ const ORDER_NUMBER_ATTEMPTS: usize = 5;
 /// The reservation is one conditional `UPDATE … WHERE stock >= quantity`, so two buyers of
 /// the last unit cannot both succeed. Variants that do not count stock (NULL) are not
 /// reserved. The UPDATE comes first so the transaction takes SQLite's write lock at once.
-pub async fn place(db: &SqlitePool, order: &NewOrder<'_>) -> Result<String, PlaceError> {
+pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> {
     let mut tx = db.begin().await?;
     let reserved = sqlx::query(
         "UPDATE variants SET stock = stock - $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL \
@@ -106,15 +106,17 @@ pub async fn place(db: &SqlitePool, order: &NewOrder<'_>) -> Result<String, Plac
     Err(PlaceError::Other(AppError::internal("could not draw a unique order number")))
 }
 
-/// The charge went through.
+/// The charge went through: marks the order paid and queues its receipt, together, so a
+/// paid order always gets a receipt (see [`super::receipts`]).
 pub async fn mark_paid(
-    db: &SqlitePool,
+    db: &Db,
     order_id: &str,
     brand: CardBrand,
     last4: &str,
     charge_id: &str,
     now: i64,
 ) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
          WHERE id = $5",
@@ -124,8 +126,14 @@ pub async fn mark_paid(
     .bind(charge_id)
     .bind(now)
     .bind(order_id)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    sqlx::query("INSERT INTO receipt_outbox (order_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(order_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -140,7 +148,7 @@ pub struct Failure<'a> {
 
 /// Records the failure and gives the reserved stock back, together.
 pub async fn mark_failed_and_release(
-    db: &SqlitePool,
+    db: &Db,
     order: &NewOrder<'_>,
     failure: &Failure<'_>,
     now: i64,

@@ -3,7 +3,7 @@
 
 use crate::db::to_text;
 use crate::error::AppError;
-use sqlx::SqlitePool;
+use crate::db::Db;
 use tweetbuy_core::{Currency, ProductKind, SellerKind};
 
 const DAY: i64 = 24 * 60 * 60;
@@ -158,10 +158,11 @@ const DEMO: &[DemoProduct] = &[
 ];
 
 /// Seeds the demo catalog when there are no products yet. Returns whether it seeded.
-pub async fn seed_demo_if_empty(db: &SqlitePool, now: i64) -> Result<bool, AppError> {
+pub async fn seed_demo_if_empty(db: &Db, now: i64) -> Result<bool, AppError> {
     let mut tx = db.begin().await?;
     // The first statement writes (a no-op update), so the transaction holds SQLite's write
-    // lock before it reads the count: two processes cannot both seed.
+    // lock before it reads the count: two processes cannot both seed. PostgreSQL takes no
+    // such lock, so every insert also tolerates a concurrent seeder (ON CONFLICT DO NOTHING).
     sqlx::query("UPDATE products SET id = id WHERE 1 = 0").execute(&mut *tx).await?;
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM products").fetch_one(&mut *tx).await?;
     if count > 0 {
@@ -171,8 +172,9 @@ pub async fn seed_demo_if_empty(db: &SqlitePool, now: i64) -> Result<bool, AppEr
         sqlx::query(
             "INSERT INTO products (id, tweet_id, title, description, seller_name, seller_kind, kind, currency, \
              limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, \
-             image_alt, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             image_alt, created_at, rollout_share) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 100) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(product.id)
         .bind(product.tweet_id)
@@ -193,10 +195,15 @@ pub async fn seed_demo_if_empty(db: &SqlitePool, now: i64) -> Result<bool, AppEr
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(product.tweet_id)
+            .bind(product.id)
+            .execute(&mut *tx)
+            .await?;
         for (position, (id, label, price, stock)) in product.variants.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO variants (product_id, id, position, label, price_minor, stock) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )
             .bind(product.id)
             .bind(*id)

@@ -3,7 +3,8 @@
 use super::envelope::Sealed;
 use crate::db::{from_text, to_text};
 use crate::error::AppError;
-use sqlx::{FromRow, SqlitePool};
+use crate::db::Db;
+use sqlx::FromRow;
 use tweetbuy_core::vault::{CardToken, ChargeStatus, DeclineCode};
 use tweetbuy_core::{CardBrand, Money};
 
@@ -78,7 +79,7 @@ const CARD_COLUMNS: &str = "id, token, owner, key_id, wrapped_key, key_nonce, ci
 /// Inserts a card and the idempotency key that made it, in one transaction. Returns `false`
 /// (and inserts nothing) when the key was taken meanwhile by a concurrent request.
 pub async fn insert_card_for_key(
-    db: &SqlitePool,
+    db: &Db,
     card: &NewCard,
     idem_key: &str,
     request_hash: &str,
@@ -127,7 +128,7 @@ pub async fn insert_card_for_key(
 }
 
 /// The earlier tokenization under `idem_key`: its request fingerprint and card.
-pub async fn find_by_idempotency_key(db: &SqlitePool, idem_key: &str) -> Result<Option<(String, CardRow)>, AppError> {
+pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(String, CardRow)>, AppError> {
     let hash: Option<(String, String)> =
         sqlx::query_as("SELECT request_hash, card_id FROM token_requests WHERE idem_key = $1")
             .bind(idem_key)
@@ -144,7 +145,7 @@ pub async fn find_by_idempotency_key(db: &SqlitePool, idem_key: &str) -> Result<
 
 /// Claims a one-time token for a charge: sets `used_at` only if it was unused and not
 /// expired, in one statement, so two concurrent charges cannot both win.
-pub async fn claim_token(db: &SqlitePool, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
+pub async fn claim_token(db: &Db, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
     let claimed = sqlx::query("UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1")
         .bind(now)
         .bind(token)
@@ -161,14 +162,14 @@ pub async fn claim_token(db: &SqlitePool, token: &str, now: i64) -> Result<Optio
 }
 
 /// Gives a claimed token back (after a retryable processing error).
-pub async fn release_token(db: &SqlitePool, card_id: &str) -> Result<(), AppError> {
+pub async fn release_token(db: &Db, card_id: &str) -> Result<(), AppError> {
     sqlx::query("UPDATE cards SET used_at = NULL WHERE id = $1").bind(card_id).execute(db).await?;
     Ok(())
 }
 
 /// Erases a card's encrypted number once it can never be charged again: without the
 /// wrapped data key and ciphertext the number is gone for good (crypto-shredding).
-pub async fn erase_card_data(db: &SqlitePool, card_id: &str) -> Result<(), AppError> {
+pub async fn erase_card_data(db: &Db, card_id: &str) -> Result<(), AppError> {
     let empty: Vec<u8> = Vec::new();
     sqlx::query("UPDATE cards SET wrapped_key = $1, ciphertext = $1 WHERE id = $2")
         .bind(&empty)
@@ -179,7 +180,7 @@ pub async fn erase_card_data(db: &SqlitePool, card_id: &str) -> Result<(), AppEr
 }
 
 /// Erases the numbers of tokens that expired unused.
-pub async fn erase_expired(db: &SqlitePool, now: i64) -> Result<u64, AppError> {
+pub async fn erase_expired(db: &Db, now: i64) -> Result<u64, AppError> {
     let empty: Vec<u8> = Vec::new();
     let done = sqlx::query(
         "UPDATE cards SET wrapped_key = $1, ciphertext = $1 WHERE expires_at <= $2 AND used_at IS NULL \
@@ -204,7 +205,7 @@ pub struct NewCharge<'a> {
 }
 
 /// Records a charge attempt.
-pub async fn insert_charge(db: &SqlitePool, charge: &NewCharge<'_>) -> Result<(), AppError> {
+pub async fn insert_charge(db: &Db, charge: &NewCharge<'_>) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO charges (id, card_id, reference, amount_minor, currency, status, decline_code, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -12,6 +12,7 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 use tweetbuy_server::api::seed::seed_demo_if_empty;
 use tweetbuy_server::vault::keys::{Keyring, MasterKey};
+use tweetbuy_server::db::Location;
 use tweetbuy_server::{api_app, clock, db, vault_app, ApiSettings, ApiState, VaultSettings, VaultState};
 
 pub const PUBLISHER_ORIGIN: &str = "http://publisher.test:8080";
@@ -26,6 +27,34 @@ pub const TICKET: &str = "demi-fall-tour-ticket";
 pub const SOLD_OUT_TEE: &str = "paramore-tour-tee";
 pub const TOOL_KIT: &str = "home-depot-tool-kit";
 pub const CONCIERTO: &str = "rosalia-concierto";
+
+/// The PostgreSQL server the tests run against, when `TWEETBUY_TEST_PG_URL` is set
+/// (`make test-pg`). Without it the tests use SQLite files, unless `TWEETBUY_REQUIRE_PG=1`
+/// says PostgreSQL was expected, in which case its absence fails the test.
+pub fn pg_url() -> Option<String> {
+    match std::env::var("TWEETBUY_TEST_PG_URL").ok().filter(|u| !u.trim().is_empty()) {
+        Some(url) => Some(url),
+        None if std::env::var("TWEETBUY_REQUIRE_PG").is_ok_and(|v| v == "1") => {
+            panic!("TWEETBUY_REQUIRE_PG=1 but TWEETBUY_TEST_PG_URL is not set: start PostgreSQL (scripts/postgres.sh)")
+        }
+        None => None,
+    }
+}
+
+/// Fresh, empty databases for one test: SQLite files in `dir`, or two new schemas with a
+/// random prefix on the test PostgreSQL server (tests run in parallel and must not share).
+pub fn fresh_locations(dir: &Path) -> (Location, Location) {
+    match pg_url() {
+        Some(url) => {
+            let prefix = tweetbuy_server::ids::random_id("t");
+            (
+                Location::Postgres { url: url.clone(), schema: format!("{prefix}_api") },
+                Location::Postgres { url, schema: format!("{prefix}_vault") },
+            )
+        }
+        None => (Location::Sqlite(dir.join("api.db")), Location::Sqlite(dir.join("vault.db"))),
+    }
+}
 
 pub struct TestServer {
     pub dir: TempDir,
@@ -102,7 +131,8 @@ pub async fn start_with(tweak: impl FnOnce(&mut ApiSettings)) -> TestServer {
     let assets = write_assets(dir.path());
     let allowed = vec![PUBLISHER_ORIGIN.to_owned(), OTHER_PUBLISHER_ORIGIN.to_owned()];
 
-    let vault_db = db::open_vault(&dir.path().join("vault.db")).await.unwrap();
+    let (api_location, vault_location) = fresh_locations(dir.path());
+    let vault_db = db::open_vault(&vault_location).await.unwrap();
     let vault_state = VaultState::new(
         vault_db,
         Keyring::new(MasterKey::generate()),
@@ -119,7 +149,7 @@ pub async fn start_with(tweak: impl FnOnce(&mut ApiSettings)) -> TestServer {
     let served = vault.clone();
     tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
 
-    let api_db = db::open_api(&dir.path().join("api.db")).await.unwrap();
+    let api_db = db::open_api(&api_location).await.unwrap();
     seed_demo_if_empty(&api_db, clock::now()).await.unwrap();
     let mut settings = ApiSettings {
         api_origin: API_ORIGIN.to_owned(),
@@ -219,15 +249,36 @@ impl TestServer {
             .unwrap()
     }
 
-    /// Every byte of a database: the main file, the WAL and the shared-memory file.
-    pub fn db_bytes(&self, name: &str) -> Vec<u8> {
+    /// Everything a database holds in the clear. SQLite: every byte of the main file, the
+    /// WAL and the shared-memory file. PostgreSQL: the text of every text column of every
+    /// table (binary columns are ciphertext, checked by decrypting them elsewhere).
+    pub async fn db_bytes(&self, name: &str) -> Vec<u8> {
+        let pool = if name.starts_with("api") { &self.api_state.db } else { &self.vault_state.db };
         let mut bytes = Vec::new();
-        for entry in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
-            if entry.file_name().to_string_lossy().starts_with(name) {
-                bytes.extend(std::fs::read(entry.path()).unwrap());
+        if pg_url().is_some() {
+            let columns: Vec<(String, String)> = sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND data_type = 'text'",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            for (table, column) in columns {
+                let values: Vec<(Option<String>,)> =
+                    sqlx::query_as(&format!("SELECT {column} FROM {table}")).fetch_all(pool).await.unwrap();
+                for value in values.into_iter().filter_map(|(v,)| v) {
+                    bytes.extend(value.into_bytes());
+                    bytes.push(b'\n');
+                }
+            }
+        } else {
+            for entry in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+                if entry.file_name().to_string_lossy().starts_with(name) {
+                    bytes.extend(std::fs::read(entry.path()).unwrap());
+                }
             }
         }
-        assert!(!bytes.is_empty(), "no {name} files");
+        assert!(!bytes.is_empty(), "no {name} data");
         bytes
     }
 }

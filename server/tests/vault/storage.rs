@@ -28,7 +28,7 @@ async fn the_database_holds_neither_cvc_nor_plain_number() {
     let amex = server.tokenize("3782 822463 10005", AMEX_CVC).await;
     let visa = server.tokenize("4242 4242 4242 4242", VISA_CVC).await;
     // Checkpoint-free: read the main file, the WAL and the shm together.
-    let bytes = server.db_bytes("vault.db");
+    let bytes = server.db_bytes("vault.db").await;
     assert!(!contains(&bytes, AMEX_CVC.as_bytes()), "Amex CVC found in vault.db");
     assert!(!contains(&bytes, VISA_CVC.as_bytes()), "Visa CVC found in vault.db");
     for number in [AMEX, VISA, "3782 822463 10005", "4242 4242 4242 4242"] {

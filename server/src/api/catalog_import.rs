@@ -1,0 +1,376 @@
+//! `tweetbuy-server catalog import FILE` and `POST /admin/v1/catalog`: a seller's catalog in
+//! TOML or JSON, checked whole before anything is written, then applied in one transaction,
+//! so a bad file changes nothing. Errors name the field, and the line where the parser
+//! knows it (TOML: the product's table; JSON: syntax and type errors).
+//!
+//! Products are upserted by `id`; a product's variants and tweets become exactly those in
+//! the file; products not in the file are left alone.
+
+use crate::db::{placeholders, to_text, Db};
+use crate::error::AppError;
+use serde::Deserialize;
+use std::collections::HashSet;
+use tweetbuy_core::{Country, Currency, ProductKind, SellerKind, TweetId};
+
+/// The file's format, by extension or content type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    products: Vec<toml::Spanned<ProductEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonCatalogFile {
+    products: Vec<ProductEntry>,
+}
+
+/// One product as a seller writes it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductEntry {
+    pub id: String,
+    pub tweet_ids: Vec<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub seller: SellerEntry,
+    pub kind: ProductKind,
+    pub currency: String,
+    #[serde(default)]
+    pub limited_edition: bool,
+    /// Unix seconds; absent: on sale now.
+    #[serde(default)]
+    pub sale_starts_at: Option<i64>,
+    /// Unix seconds, exclusive; absent: no end.
+    #[serde(default)]
+    pub sale_ends_at: Option<i64>,
+    /// 0 to 100, default 100 (everyone).
+    #[serde(default = "everyone")]
+    pub rollout_share: i64,
+    #[serde(default)]
+    pub ships_to: Vec<String>,
+    #[serde(default)]
+    pub shipping_minor: i64,
+    pub max_per_order: i64,
+    #[serde(default)]
+    pub delivery: Option<String>,
+    #[serde(default)]
+    pub image_alt: String,
+    pub variants: Vec<VariantEntry>,
+}
+
+fn everyone() -> i64 {
+    100
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerEntry {
+    pub name: String,
+    pub kind: SellerKind,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantEntry {
+    pub id: String,
+    pub label: String,
+    pub price_minor: i64,
+    /// Units for sale; absent: not counted.
+    #[serde(default)]
+    pub stock: Option<i64>,
+}
+
+/// Why a catalog was refused: one line per problem.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct ImportErrors(pub Vec<String>);
+
+/// Parses and checks a catalog file; nothing is written.
+pub fn parse(text: &str, format: Format) -> Result<Vec<ProductEntry>, ImportErrors> {
+    let located: Vec<(Option<usize>, ProductEntry)> = match format {
+        Format::Toml => {
+            let file: CatalogFile = toml::from_str(text).map_err(|e| {
+                let line = e.span().map(|span| line_of(text, span.start));
+                let message = e.message().to_owned();
+                ImportErrors(vec![match line {
+                    Some(line) => format!("line {line}: {message}"),
+                    None => message,
+                }])
+            })?;
+            file.products
+                .into_iter()
+                .map(|spanned| (Some(line_of(text, spanned.span().start)), spanned.into_inner()))
+                .collect()
+        }
+        Format::Json => {
+            let file: JsonCatalogFile = serde_json::from_str(text)
+                .map_err(|e| ImportErrors(vec![format!("line {}, column {}: {e}", e.line(), e.column())]))?;
+            file.products.into_iter().map(|p| (None, p)).collect()
+        }
+    };
+    let mut errors = Vec::new();
+    let mut ids = HashSet::new();
+    let mut tweets = HashSet::new();
+    for (index, (line, product)) in located.iter().enumerate() {
+        let at = match line {
+            Some(line) => format!("line {line}: products[{index}]"),
+            None => format!("products[{index}]"),
+        };
+        for problem in check(product, &mut ids, &mut tweets) {
+            errors.push(format!("{at}.{problem}"));
+        }
+    }
+    if located.is_empty() {
+        errors.push("products: the file holds no products".into());
+    }
+    if errors.is_empty() {
+        Ok(located.into_iter().map(|(_, p)| p).collect())
+    } else {
+        Err(ImportErrors(errors))
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+}
+
+/// Problems with one product, each starting with the field's name.
+fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<String>) -> Vec<String> {
+    let mut errors = Vec::new();
+    let slug = |s: &str| {
+        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if !slug(&p.id) {
+        errors.push(format!("id: {:?} must be 1 to 64 of a-z, 0-9 and -", p.id));
+    } else if !ids.insert(p.id.clone()) {
+        errors.push(format!("id: {:?} appears twice in the file", p.id));
+    }
+    if p.tweet_ids.is_empty() {
+        errors.push("tweet_ids: give at least one tweet id".into());
+    }
+    for (i, tweet) in p.tweet_ids.iter().enumerate() {
+        match TweetId::parse(tweet) {
+            None => errors.push(format!("tweet_ids[{i}]: {tweet:?} is not a tweet id")),
+            Some(id) if !tweets.insert(id.as_str().to_owned()) => {
+                errors.push(format!("tweet_ids[{i}]: {tweet:?} is used twice in the file"))
+            }
+            Some(_) => {}
+        }
+    }
+    if p.title.trim().is_empty() || p.title.len() > 200 {
+        errors.push("title: give 1 to 200 characters".into());
+    }
+    if p.seller.name.trim().is_empty() {
+        errors.push("seller.name: required".into());
+    }
+    if Currency::parse(&p.currency).is_none() {
+        errors.push(format!("currency: {:?} is not a supported ISO 4217 code", p.currency));
+    }
+    if let (Some(start), Some(end)) = (p.sale_starts_at, p.sale_ends_at) {
+        if end <= start {
+            errors.push("sale_ends_at: must be after sale_starts_at".into());
+        }
+    }
+    if !(0..=100).contains(&p.rollout_share) {
+        errors.push(format!("rollout_share: {} is not between 0 and 100", p.rollout_share));
+    }
+    for (i, country) in p.ships_to.iter().enumerate() {
+        if Country::parse(country).is_none() {
+            errors.push(format!("ships_to[{i}]: {country:?} is not a country code"));
+        }
+    }
+    if p.kind == ProductKind::Physical && p.ships_to.is_empty() {
+        errors.push("ships_to: a physical product needs at least one country".into());
+    }
+    if p.shipping_minor < 0 {
+        errors.push("shipping_minor: must not be negative".into());
+    }
+    if !(1..=100).contains(&p.max_per_order) {
+        errors.push(format!("max_per_order: {} is not between 1 and 100", p.max_per_order));
+    }
+    if p.variants.is_empty() {
+        errors.push("variants: give at least one variant".into());
+    }
+    let mut variant_ids = HashSet::new();
+    for (i, v) in p.variants.iter().enumerate() {
+        if !slug(&v.id) {
+            errors.push(format!("variants[{i}].id: {:?} must be 1 to 64 of a-z, 0-9 and -", v.id));
+        } else if !variant_ids.insert(v.id.clone()) {
+            errors.push(format!("variants[{i}].id: {:?} appears twice", v.id));
+        }
+        if v.label.trim().is_empty() {
+            errors.push(format!("variants[{i}].label: required"));
+        }
+        if v.price_minor <= 0 {
+            errors.push(format!("variants[{i}].price_minor: must be positive"));
+        }
+        if v.stock.is_some_and(|s| s < 0) {
+            errors.push(format!("variants[{i}].stock: must not be negative"));
+        }
+    }
+    errors
+}
+
+/// Applies checked products in one transaction; returns how many were written. A tweet
+/// already attached to a product not in this file refuses the whole import.
+pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize, AppError> {
+    let mut tx = db.begin().await?;
+    for p in products {
+        for tweet in &p.tweet_ids {
+            let owner: Option<(String,)> = sqlx::query_as("SELECT product_id FROM product_tweets WHERE tweet_id = $1")
+                .bind(tweet)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some((owner,)) = owner.filter(|(owner,)| owner != &p.id) {
+                if !products.iter().any(|q| q.id == owner) {
+                    return Err(AppError::bad_request(format!(
+                        "products {:?}: tweet {tweet} is already attached to product {owner:?}",
+                        p.id
+                    )));
+                }
+            }
+        }
+        // Tweets are re-attached below; detaching first lets two products in one file swap.
+        sqlx::query("DELETE FROM product_tweets WHERE product_id = $1").bind(&p.id).execute(&mut *tx).await?;
+    }
+    for p in products {
+        sqlx::query(
+            "INSERT INTO products (id, tweet_id, title, description, seller_name, seller_kind, kind, currency, \
+             limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, \
+             image_alt, created_at, rollout_share) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             ON CONFLICT (id) DO UPDATE SET tweet_id = excluded.tweet_id, title = excluded.title, \
+             description = excluded.description, seller_name = excluded.seller_name, \
+             seller_kind = excluded.seller_kind, kind = excluded.kind, currency = excluded.currency, \
+             limited_edition = excluded.limited_edition, sale_starts_at = excluded.sale_starts_at, \
+             sale_ends_at = excluded.sale_ends_at, ships_to = excluded.ships_to, \
+             shipping_minor = excluded.shipping_minor, max_per_order = excluded.max_per_order, \
+             delivery = excluded.delivery, image_alt = excluded.image_alt, rollout_share = excluded.rollout_share",
+        )
+        .bind(&p.id)
+        .bind(TweetId::parse(&p.tweet_ids[0]).map(|t| t.as_str().to_owned()).unwrap_or_default())
+        .bind(&p.title)
+        .bind(&p.description)
+        .bind(&p.seller.name)
+        .bind(to_text(&p.seller.kind))
+        .bind(to_text(&p.kind))
+        .bind(p.currency.to_ascii_uppercase())
+        .bind(p.limited_edition)
+        .bind(p.sale_starts_at)
+        .bind(p.sale_ends_at)
+        .bind(p.ships_to.iter().map(|c| c.to_ascii_uppercase()).collect::<Vec<_>>().join(","))
+        .bind(p.shipping_minor)
+        .bind(p.max_per_order)
+        .bind(&p.delivery)
+        .bind(if p.image_alt.is_empty() { &p.title } else { &p.image_alt })
+        .bind(now)
+        .bind(p.rollout_share)
+        .execute(&mut *tx)
+        .await?;
+        for tweet in &p.tweet_ids {
+            let tweet = TweetId::parse(tweet).map(|t| t.as_str().to_owned()).unwrap_or_default();
+            sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ($1, $2)")
+                .bind(tweet)
+                .bind(&p.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (position, v) in p.variants.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO variants (product_id, id, position, label, price_minor, stock) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (product_id, id) DO UPDATE SET \
+                 position = excluded.position, label = excluded.label, price_minor = excluded.price_minor, \
+                 stock = excluded.stock",
+            )
+            .bind(&p.id)
+            .bind(&v.id)
+            .bind(position as i64)
+            .bind(&v.label)
+            .bind(v.price_minor)
+            .bind(v.stock)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let sql = format!(
+            "DELETE FROM variants WHERE product_id = $1 AND id NOT IN ({})",
+            placeholders(1, p.variants.len())
+        );
+        let mut delete = sqlx::query(&sql).bind(&p.id);
+        for v in &p.variants {
+            delete = delete.bind(&v.id);
+        }
+        delete.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(products = products.len(), "catalog imported");
+    Ok(products.len())
+}
+
+/// The format of a file, from its extension.
+pub fn format_of(path: &std::path::Path) -> Option<Format> {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("toml") => Some(Format::Toml),
+        Some("json") => Some(Format::Json),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[products]]
+id = "drop"
+tweet_ids = ["1600000000000000001", "1600000000000000002"]
+title = "Drop tee"
+seller = { name = "Band", kind = "artist" }
+kind = "physical"
+currency = "USD"
+ships_to = ["US", "CA"]
+shipping_minor = 500
+max_per_order = 2
+rollout_share = 30
+
+[[products.variants]]
+id = "m"
+label = "M"
+price_minor = 2500
+stock = 10
+"#;
+
+    #[test]
+    fn a_good_file_parses() {
+        let products = parse(GOOD, Format::Toml).unwrap();
+        assert_eq!(products.len(), 1);
+        assert_eq!(products[0].rollout_share, 30);
+        assert_eq!(products[0].variants[0].stock, Some(10));
+    }
+
+    #[test]
+    fn errors_name_the_field_and_line() {
+        let bad = GOOD.replace("price_minor = 2500", "price_minor = -1").replace("\"CA\"", "\"XX\"");
+        let errors = parse(&bad, Format::Toml).unwrap_err().0;
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().all(|e| e.starts_with("line 2: products[0].")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("variants[0].price_minor")));
+        assert!(errors.iter().any(|e| e.contains("ships_to[1]")));
+
+        let typo = GOOD.replace("max_per_order = 2", "max_per_oder = 2");
+        let errors = parse(&typo, Format::Toml).unwrap_err().0;
+        assert!(errors[0].starts_with("line 11:") && errors[0].contains("max_per_oder"), "{errors:?}");
+
+        let json = "{\"products\": [\n  {\"id\": \"x\", \"tweet_ids\": 5}\n]}";
+        let errors = parse(json, Format::Json).unwrap_err().0;
+        assert!(errors[0].starts_with("line 2, column"), "{errors:?}");
+    }
+}

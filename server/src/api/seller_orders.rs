@@ -1,0 +1,185 @@
+//! The seller's view of orders, for `tweetbuy-server orders list|export` and the admin api.
+//!
+//! It holds what a seller needs to fulfil an order: items, amount, card brand and last four,
+//! the shipping address of physical goods, and the buyer's email **only** when the buyer
+//! ticked "share my email with the seller". It never holds a card token or number (the api
+//! does not store them in the first place).
+
+use crate::db::{from_text, Db};
+use crate::error::AppError;
+use serde::Serialize;
+use sqlx::FromRow;
+use tweetbuy_core::{CardBrand, ShippingAddress};
+
+/// One order as the seller sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SellerOrder {
+    pub order_number: String,
+    pub order_id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// `pending`, `paid`, `declined` or `failed`.
+    pub status: String,
+    pub product_id: String,
+    pub product_title: String,
+    pub variant_id: String,
+    pub variant_label: String,
+    pub quantity: i64,
+    /// ISO 4217.
+    pub currency: String,
+    pub subtotal_minor: i64,
+    pub shipping_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    /// Physical goods only.
+    #[schema(value_type = Option<Object>)]
+    pub shipping: Option<ShippingAddress>,
+    /// Only when the buyer agreed to share it.
+    pub email: Option<String>,
+    pub tweet_id: Option<String>,
+}
+
+#[derive(FromRow)]
+struct Row {
+    order_number: String,
+    id: String,
+    created_at: i64,
+    status: String,
+    product_id: String,
+    title: String,
+    variant_id: String,
+    label: Option<String>,
+    quantity: i64,
+    currency: String,
+    subtotal_minor: i64,
+    shipping_minor: i64,
+    tax_minor: i64,
+    total_minor: i64,
+    card_brand: Option<String>,
+    card_last4: Option<String>,
+    shipping_json: Option<String>,
+    /// 0/1: sqlx's Any driver cannot decode SQLite's BOOLEAN.
+    share_email: i64,
+    email: String,
+    tweet_id: Option<String>,
+}
+
+/// Every order, newest first.
+pub async fn list(db: &Db) -> Result<Vec<SellerOrder>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, p.title, o.variant_id, v.label, \
+         o.quantity, o.currency, o.subtotal_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, \
+         o.card_last4, o.shipping_json, CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id \
+         FROM orders o JOIN products p ON p.id = o.product_id \
+         LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id \
+         ORDER BY o.created_at DESC, o.order_number",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(seller_view).collect()
+}
+
+fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
+    let shipping = row
+        .shipping_json
+        .as_deref()
+        .map(serde_json::from_str::<ShippingAddress>)
+        .transpose()
+        .map_err(|e| AppError::internal(format!("stored shipping address: {e}")))?;
+    // Normalized through the enum so only known brands leave the server.
+    let card_brand = row.card_brand.as_deref().map(from_text::<CardBrand>).transpose()?.map(|b| crate::db::to_text(&b));
+    Ok(SellerOrder {
+        order_number: row.order_number,
+        order_id: row.id,
+        created_at: row.created_at,
+        status: row.status,
+        product_id: row.product_id,
+        product_title: row.title,
+        variant_label: row.label.unwrap_or_else(|| row.variant_id.clone()),
+        variant_id: row.variant_id,
+        quantity: row.quantity,
+        currency: row.currency,
+        subtotal_minor: row.subtotal_minor,
+        shipping_minor: row.shipping_minor,
+        tax_minor: row.tax_minor,
+        total_minor: row.total_minor,
+        card_brand,
+        card_last4: row.card_last4,
+        shipping,
+        email: (row.share_email != 0).then_some(row.email),
+        tweet_id: row.tweet_id,
+    })
+}
+
+/// The CSV header, in column order.
+pub const CSV_HEADER: &str = "order_number,order_id,created_at,status,product_id,product_title,variant_id,\
+variant_label,quantity,currency,subtotal_minor,shipping_minor,tax_minor,total_minor,card_brand,card_last4,\
+ship_name,ship_line1,ship_line2,ship_city,ship_region,ship_postal_code,ship_country,email,tweet_id";
+
+/// Orders as CSV (RFC 4180: fields quoted when they hold a comma, quote or line break).
+pub fn to_csv(orders: &[SellerOrder]) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push_str("\r\n");
+    for o in orders {
+        let ship = o.shipping.as_ref();
+        let field = |f: fn(&ShippingAddress) -> &str| ship.map(f).unwrap_or_default().to_owned();
+        let cells = [
+            o.order_number.clone(),
+            o.order_id.clone(),
+            o.created_at.to_string(),
+            o.status.clone(),
+            o.product_id.clone(),
+            o.product_title.clone(),
+            o.variant_id.clone(),
+            o.variant_label.clone(),
+            o.quantity.to_string(),
+            o.currency.clone(),
+            o.subtotal_minor.to_string(),
+            o.shipping_minor.to_string(),
+            o.tax_minor.to_string(),
+            o.total_minor.to_string(),
+            o.card_brand.clone().unwrap_or_default(),
+            o.card_last4.clone().unwrap_or_default(),
+            field(|a| &a.name),
+            field(|a| &a.line1),
+            field(|a| &a.line2),
+            field(|a| &a.city),
+            field(|a| &a.region),
+            field(|a| &a.postal_code),
+            field(|a| &a.country),
+            o.email.clone().unwrap_or_default(),
+            o.tweet_id.clone().unwrap_or_default(),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One CSV cell. A leading `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet does
+/// not run a buyer-typed name as a formula.
+pub fn csv_cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
+    }
+}
