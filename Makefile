@@ -6,7 +6,10 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 SERVER := target/release/tweetbuy-server
 WASM_RUNNER := CHROMEDRIVER=$$(command -v chromedriver) CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: demo test tools build widget server test-native test-wasm test-e2e lint clean
+.PHONY: demo test tools build widget server test-native test-wasm test-e2e lint clean test-pg bench-api
+
+# A throw-away PostgreSQL (scripts/postgres.sh) lives here while test-pg or bench-api runs.
+PG_DIR := $(shell mktemp -u /tmp/tweetbuy-pg.XXXXXX)
 
 ## make demo: install, build, and serve the demo publisher site at http://127.0.0.1:8080/
 demo: build
@@ -16,6 +19,7 @@ demo: build
 ## make test: install, build, then every test (native, in-browser, end to end)
 test: build
 	$(MAKE) --no-print-directory test-native
+	$(MAKE) --no-print-directory test-pg
 	$(MAKE) --no-print-directory test-wasm
 	$(MAKE) --no-print-directory test-e2e
 
@@ -43,6 +47,23 @@ test-wasm:
 test-e2e:
 	@echo "==> end-to-end tests (playwright-core driving Debian chromium)"
 	cd tests/e2e && TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist node --test --test-concurrency=1 *.test.mjs
+
+## make test-pg: the server's tests again, on a real PostgreSQL (two replicas included)
+test-pg: server
+	@echo "==> server tests on PostgreSQL (initdb into $(PG_DIR), loopback only)"
+	url=$$(scripts/postgres.sh start $(PG_DIR)); \
+	trap 'scripts/postgres.sh stop $(PG_DIR)' EXIT; \
+	TWEETBUY_TEST_PG_URL=$$url TWEETBUY_REQUIRE_PG=1 TWEETBUY_SERVER_BIN=$(CURDIR)/$(SERVER) \
+		cargo test -p tweetbuy-server
+
+## make bench-api: orders/s and latency of POST /api/v1/orders on SQLite and on PostgreSQL
+bench-api: server
+	@echo "==> cargo build --release --example bench_orders"
+	cargo build --release -p tweetbuy-server --example bench_orders
+	target/release/examples/bench_orders --server $(SERVER)
+	url=$$(TWEETBUY_PG_FSYNC=on scripts/postgres.sh start $(PG_DIR)); \
+	trap 'scripts/postgres.sh stop $(PG_DIR)' EXIT; \
+	target/release/examples/bench_orders --server $(SERVER) --database-url $$url
 
 lint:
 	cargo fmt --all --check

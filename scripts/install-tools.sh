@@ -11,16 +11,18 @@ step() { printf '\n==> %s\n' "$*"; }
 ok() { printf '    ok: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: a real browser and its driver for the in-browser and end-to-end tests.
+# Debian packages: a real browser and its driver for the in-browser and end-to-end tests,
+# and PostgreSQL's server binaries for the backend tests on PostgreSQL (scripts/postgres.sh).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]} (a few minutes)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver"
+  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver, $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -119,10 +119,19 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         let _ = stop_tx.send(true);
     });
     let worker = tokio::spawn(receipt_worker.run(stop_rx.clone()));
+    // The vault stops only after the api has drained: an order in flight still has to
+    // charge its token there.
+    let (vault_stop_tx, vault_stop_rx) = watch::channel(false);
+    let api_stop = stop_rx.clone();
+    let api_then_vault_stop = async move {
+        let result = serve(api_listener, api, api_stop).await;
+        let _ = vault_stop_tx.send(true);
+        result
+    };
     let (a, b, c) = tokio::join!(
         serve(publisher_listener, publisher, stop_rx.clone()),
-        serve(api_listener, api, stop_rx.clone()),
-        serve(vault_listener, vault, stop_rx),
+        api_then_vault_stop,
+        serve(vault_listener, vault, vault_stop_rx),
     );
     // Receipts of orders that finished during the drain are sent before exiting.
     let _ = worker.await;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 use tower::ServiceExt;
 use tweetbuy_server::api::seed::seed_demo_if_empty;
-use tweetbuy_server::vault::keys::{Keyring, MasterKey};
 use tweetbuy_server::db::Location;
+use tweetbuy_server::vault::keys::{Keyring, MasterKey};
 use tweetbuy_server::{api_app, clock, db, vault_app, ApiSettings, ApiState, VaultSettings, VaultState};
 
 pub const PUBLISHER_ORIGIN: &str = "http://publisher.test:8080";

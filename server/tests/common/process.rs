@@ -1,0 +1,156 @@
+//! Real `tweetbuy-server` processes for the tests that need more than one process, a kill
+//! or a signal: free loopback ports, start, wait until healthy, stop.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A fixed master key, so several processes can open each other's cards.
+pub const MASTER_KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub const VAULT_API_KEY: &str = "process-test-vault-key";
+
+/// The release binary when `TWEETBUY_SERVER_BIN` names one (`make test-pg`), else the
+/// binary Cargo built for these tests.
+pub fn server_bin() -> PathBuf {
+    std::env::var("TWEETBUY_SERVER_BIN")
+        .ok()
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tweetbuy-server")))
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct ServerProcess {
+    pub child: Child,
+    pub api: String,
+    pub vault: String,
+    pub log: PathBuf,
+}
+
+/// How to start one process.
+pub struct Launch<'a> {
+    pub data_dir: &'a Path,
+    pub database_url: Option<&'a str>,
+    pub schema_prefix: &'a str,
+    pub env: Vec<(&'a str, String)>,
+    pub log_name: &'a str,
+}
+
+impl ServerProcess {
+    pub fn start(launch: Launch<'_>) -> ServerProcess {
+        let (publisher, api, vault) = (free_port(), free_port(), free_port());
+        let log = launch.data_dir.join(format!("{}.log", launch.log_name));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut command = Command::new(server_bin());
+        command
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("TWEETBUY_PUBLISHER_ADDR", format!("127.0.0.1:{publisher}"))
+            .env("TWEETBUY_API_ADDR", format!("127.0.0.1:{api}"))
+            .env("TWEETBUY_VAULT_ADDR", format!("127.0.0.1:{vault}"))
+            .env("TWEETBUY_DATA_DIR", launch.data_dir)
+            .env("TWEETBUY_MASTER_KEY", MASTER_KEY)
+            .env("TWEETBUY_VAULT_API_KEY", VAULT_API_KEY)
+            .env("TWEETBUY_DB_SCHEMA_PREFIX", launch.schema_prefix)
+            .env("TWEETBUY_RATE_LIMIT_PER_SECOND", "0")
+            .stdout(Stdio::from(out.try_clone().unwrap()))
+            .stderr(Stdio::from(out));
+        if let Some(url) = launch.database_url {
+            command.env("DATABASE_URL", url);
+        }
+        for (key, value) in launch.env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("start tweetbuy-server");
+        let process = ServerProcess {
+            child,
+            api: format!("http://127.0.0.1:{api}"),
+            vault: format!("http://127.0.0.1:{vault}"),
+            log,
+        };
+        process.wait_healthy();
+        process
+    }
+
+    fn wait_healthy(&self) {
+        for _ in 0..300 {
+            let up = [&self.api, &self.vault].iter().all(|base| {
+                let addr = base.trim_start_matches("http://");
+                std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_millis(100)).is_ok()
+            });
+            if up {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server did not start; log:\n{}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, the way an orchestrator stops a replica.
+    pub fn terminate(&self) {
+        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits (bounded) for the process to exit after [`terminate`].
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server did not exit; log:\n{}", self.log_text());
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Tokenizes a card at a vault, as the card frame does.
+pub async fn tokenize(http: &reqwest::Client, vault: &str, number: &str) -> String {
+    let (year, month) = tweetbuy_server::clock::year_month(tweetbuy_server::clock::now());
+    let body =
+        serde_json::json!({"number": number, "expiry": format!("{month:02}/{:02}", (year + 2) % 100), "cvc": "123"});
+    let reply = http
+        .post(format!("{vault}/v1/tokens"))
+        .header("Idempotency-Key", tweetbuy_server::ids::random_id("tk_"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 201);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// Posts an order; returns the status and the JSON body.
+pub async fn order(http: &reqwest::Client, api: &str, body: &serde_json::Value, key: &str) -> (u16, serde_json::Value) {
+    let reply =
+        http.post(format!("{api}/api/v1/orders")).header("Idempotency-Key", key).json(body).send().await.unwrap();
+    let status = reply.status().as_u16();
+    (status, reply.json().await.unwrap_or(serde_json::Value::Null))
+}

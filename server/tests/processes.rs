@@ -1,0 +1,13 @@
+//! Tests that run real `tweetbuy-server` processes: two replicas on one PostgreSQL, a kill
+//! between an order's commit and its receipt, and a graceful stop with an order in flight.
+
+#[path = "common/harness.rs"]
+mod harness;
+#[path = "common/process.rs"]
+mod process;
+
+mod processes {
+    mod receipt_outbox;
+    mod replicas;
+    mod shutdown;
+}

@@ -1,0 +1,68 @@
+//! A receipt survives a crash between the order's commit and the send (SIGKILL in between).
+
+use crate::harness::pg_url;
+use crate::process::{order, tokenize, Launch, ServerProcess};
+use serde_json::json;
+use std::time::Duration;
+use tweetbuy_server::db::{self, Location};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_is_sent_after_a_kill_between_commit_and_send() {
+    let url = pg_url();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = tweetbuy_server::ids::random_id("o");
+    let launch = |delay: &str, name: &'static str| Launch {
+        data_dir: dir.path(),
+        database_url: url.as_deref(),
+        schema_prefix: &prefix,
+        // First run: receipts wait an hour, so the kill surely lands before the send.
+        env: vec![("TWEETBUY_OUTBOX_SEND_DELAY_SECS", delay.to_owned())],
+        log_name: name,
+    };
+    let mut first = ServerProcess::start(launch("3600", "first"));
+    let http = reqwest::Client::new();
+    let token = tokenize(&http, &first.vault, "4242424242424242").await;
+    let body = json!({
+        "product_id": "red-tee", "variant_id": "m", "quantity": 1, "email": "jane@example.com",
+        "shipping": {"name": "Jane Doe", "line1": "1 Main St", "city": "New York", "region": "NY",
+                     "postal_code": "10001", "country": "US"},
+        "card_token": token
+    });
+    let (status, receipt) = order(&http, &first.api, &body, "receipt-kill-1").await;
+    assert_eq!(status, 201, "{receipt}");
+    let number = receipt["order_number"].as_str().unwrap().to_owned();
+
+    let api_location = match &url {
+        Some(url) => Location::Postgres { url: url.clone(), schema: format!("{prefix}_api") },
+        None => Location::Sqlite(dir.path().join("api.db")),
+    };
+    let pending = || async {
+        let db = db::open_api(&api_location).await.unwrap();
+        let row: (Option<i64>,) = sqlx::query_as("SELECT sent_at FROM receipt_outbox WHERE order_id = $1")
+            .bind(receipt["order_id"].as_str().unwrap())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        db.close().await;
+        row.0.is_none()
+    };
+    let eml = dir.path().join("outbox").join(format!("{number}.eml"));
+    assert!(pending().await, "committed with the order, not sent yet");
+    assert!(!eml.exists());
+
+    first.kill();
+    assert!(!eml.exists(), "the killed process sent nothing");
+
+    let second = ServerProcess::start(launch("0", "second"));
+    let mut waited = 0;
+    while !eml.exists() && waited < 200 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert!(eml.exists(), "no receipt after the restart; log:\n{}", second.log_text());
+    let text = std::fs::read_to_string(&eml).unwrap();
+    assert!(text.contains(&number) && text.contains("To: jane@example.com"), "{text}");
+    assert!(text.contains("Visa ending in 4242"), "{text}");
+    assert!(!text.contains("4242424242424242") && !text.contains(&token), "no card number, no token");
+    assert!(!pending().await, "marked sent");
+}
