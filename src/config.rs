@@ -67,13 +67,52 @@ impl WidgetConfig {
             api_base,
             theme: attr("data-theme").unwrap_or_else(|| "auto".into()),
             locale,
-            dnt: attr("data-dnt").is_some_and(|v| v == "true" || v == "1"),
+            dnt: attr("data-dnt").is_some_and(|v| is_true(&v)),
         })
     }
 }
 
+/// True when the embed asks not to be tracked (`data-dnt="true"`, as publish.twitter.com
+/// writes by default).
+pub fn embed_dnt(embed: &web_sys::Element) -> bool {
+    embed.get_attribute("data-dnt").is_some_and(|v| is_true(&v))
+}
+
+fn is_true(value: &str) -> bool {
+    matches!(value.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on")
+}
+
+/// The key of the random visitor id in the page's localStorage.
+pub const VISITOR_KEY: &str = "tweetbuy.visitor";
+
+/// A random, revocable visitor id for stable rollout bucketing, kept in the page's
+/// localStorage. Only called when neither the script nor an embed asked for do-not-track.
+pub fn visitor_id() -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    if let Some(id) = storage.get_item(VISITOR_KEY).ok().flatten().filter(|id| valid_visitor_id(id)) {
+        return Some(id);
+    }
+    let id = crate::util::random_id();
+    storage.set_item(VISITOR_KEY, &id).ok()?;
+    Some(id)
+}
+
+/// What the server accepts as a visitor id: 8 to 64 characters of `[A-Za-z0-9-]`.
+pub fn valid_visitor_id(id: &str) -> bool {
+    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dnt_values_and_visitor_ids() {
+        assert!(is_true("true") && is_true(" TRUE ") && is_true("1"));
+        assert!(!is_true("false") && !is_true(""));
+        assert!(valid_visitor_id("0f8c2a1e-8d4b-4c44-9a8e-3b1f6f0e2d11"));
+        assert!(!valid_visitor_id("short"));
+        assert!(!valid_visitor_id("has space in it"));
+    }
+
     use super::*;
 
     #[test]

@@ -3,9 +3,11 @@
 //! The modules follow the path of one purchase:
 //!
 //! 1. [`config`]: read the one script tag (api origin, theme, locale, do-not-track).
-//! 2. [`discover`]: find tweet embeds in the page and read their tweet ids.
+//! 2. [`discover`] and [`observe`]: find tweet embeds in the page, now and as they come
+//!    and go, and read their tweet ids.
 //! 3. [`offers`]: look up the offers for all found ids in one batched request.
-//! 4. [`mount`] and [`button`]: attach a Buy button in its own shadow root under each embed.
+//! 4. [`mount`] and [`button`]: attach a Buy button in its own shadow root under each embed;
+//!    [`events`] tells the publisher what happens.
 //! 5. [`sheet`] and [`product_sheet`]: the product details dialog.
 //! 6. [`checkout`]: email, shipping, consent and the server's quote.
 //! 7. [`card_frame`]: the vault's iframe, where the card is typed; it hands back a token.
@@ -22,9 +24,12 @@ pub mod checkout;
 pub mod config;
 pub mod confirmation;
 pub mod discover;
+pub mod events;
 pub mod format;
+pub mod global;
 pub mod messages;
 pub mod mount;
+pub mod observe;
 pub mod offers;
 pub mod order;
 pub mod product_sheet;
@@ -32,21 +37,22 @@ pub mod sheet;
 pub mod styles;
 pub mod util;
 
-// The lookup runs before any view exists, so it is a plain browser future; Leptos starts
-// its own executor when the first button is mounted.
-use wasm_bindgen_futures::spawn_local;
-
-/// Starts the widget on the current page: find embeds, look up offers, attach buttons.
+/// Starts the widget on the current page: find embeds, look up offers, attach buttons, and
+/// keep watching for embeds that come and go.
 ///
-/// Never throws into the host page: failures are logged once as a console warning.
+/// Never throws into the host page: a failed lookup is one console warning. Loading the
+/// script twice starts the widget once.
 pub fn start() {
     console_error_panic_hook::set_once();
     let Some(config) = config::WidgetConfig::from_document() else {
         return;
     };
-    spawn_local(async move {
-        if let Err(err) = mount::scan_and_attach(&config).await {
-            util::warn(&format!("tweetbuy: {err}"));
-        }
-    });
+    if !global::install(&config) {
+        return;
+    }
+    observe::watch(&config);
+    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    if let Some(root) = root {
+        observe::queue_scan(&config, vec![root]);
+    }
 }

@@ -9,6 +9,7 @@ use web_sys::{CssStyleSheet, ShadowRoot};
 /// All widget CSS: the design tokens first, then each component's rules.
 pub const WIDGET_CSS: &str = concat!(
     include_str!("../style/tokens.css"),
+    include_str!("mount.css"),
     include_str!("button.css"),
     include_str!("sheet.css"),
     include_str!("product_sheet.css"),

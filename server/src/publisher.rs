@@ -90,10 +90,12 @@ async fn render_page(state: &PublisherState, page: &str) -> Option<Response> {
     Some(response)
 }
 
-/// The policy a careful publisher would set, under which the widget must still work.
+/// The policy a careful publisher would set, under which the widget must still work: the
+/// issue's policy plus `img-src` for the api origin, which serves the product images (without
+/// it the sheet's gallery is blocked; docs/publishers.md says so).
 pub fn strict_csp(api: &str, vault: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' {api} 'wasm-unsafe-eval'; style-src 'self' {api}; \
-         connect-src {api}; frame-src {vault}"
+         img-src 'self' {api}; connect-src {api}; frame-src {vault}"
     )
 }

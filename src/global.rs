@@ -1,0 +1,49 @@
+//! `window.tweetbuy`: the widget's only global name, with `version` and `scan(root?)`.
+
+use crate::config::WidgetConfig;
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
+
+/// The global's name on `window`.
+pub const GLOBAL: &str = "tweetbuy";
+
+/// Defines `window.tweetbuy`. Returns false when it already exists (the script was
+/// included twice), in which case this copy must not start.
+pub fn install(config: &WidgetConfig) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    if Reflect::has(&window, &GLOBAL.into()).unwrap_or(true) {
+        return false;
+    }
+    let api = Object::new();
+    let _ = Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
+    let config = config.clone();
+    // `tweetbuy.scan(root?)`: rescans a subtree (or the document) for single-page apps and
+    // resolves to the number of buttons attached.
+    let scan = Closure::<dyn Fn(JsValue) -> Promise>::new(move |root: JsValue| {
+        let config = config.clone();
+        let root = root
+            .dyn_into::<web_sys::Element>()
+            .ok()
+            .or_else(|| web_sys::window()?.document()?.document_element());
+        future_to_promise(async move {
+            let Some(root) = root else {
+                return Ok(JsValue::from(0));
+            };
+            match crate::mount::scan_roots(&config, &[root]).await {
+                Ok(n) => Ok(JsValue::from(n as u32)),
+                Err(err) => {
+                    crate::mount::warn_once(&format!("tweetbuy: offers could not be loaded ({err}); no buy buttons shown"));
+                    Ok(JsValue::from(0))
+                }
+            }
+        })
+    });
+    let _ = Reflect::set(&api, &"scan".into(), scan.as_ref());
+    scan.forget();
+    let _ = Object::freeze(&api);
+    Reflect::set(&window, &GLOBAL.into(), &api).unwrap_or(false)
+}

@@ -1,0 +1,84 @@
+//! Watches the page for embeds that arrive later (infinite scroll, client-side navigation)
+//! and for embeds that leave it.
+//!
+//! Added subtrees are collected and scanned once per animation frame, so however many
+//! embeds a frame of work adds, they cost one batched lookup.
+
+use crate::config::WidgetConfig;
+use crate::mount::{self, HOST_ATTR};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, MutationObserver, MutationObserverInit, MutationRecord};
+
+thread_local! {
+    static QUEUED: RefCell<Option<Vec<Element>>> = const { RefCell::new(None) };
+}
+
+/// Queues roots for the next frame's scan; the first one of a frame schedules it.
+pub fn queue_scan(config: &WidgetConfig, roots: Vec<Element>) {
+    let schedule = QUEUED.with(|q| {
+        let mut q = q.borrow_mut();
+        let first = q.is_none();
+        q.get_or_insert_with(Vec::new).extend(roots);
+        first
+    });
+    if !schedule {
+        return;
+    }
+    let config = config.clone();
+    let run = Closure::once_into_js(move || {
+        let roots = QUEUED.with(|q| q.borrow_mut().take()).unwrap_or_default();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(err) = mount::scan_roots(&config, &roots).await {
+                mount::warn_once(&format!("tweetbuy: offers could not be loaded ({err}); no buy buttons shown"));
+            }
+        });
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.request_animation_frame(run.unchecked_ref());
+    }
+}
+
+/// Starts watching the document for the rest of the page visit.
+pub fn watch(config: &WidgetConfig) {
+    let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {
+        return;
+    };
+    let config = config.clone();
+    let callback = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records: js_sys::Array, _| {
+        let mut removed = false;
+        let mut added = Vec::new();
+        for record in records.iter() {
+            let record: MutationRecord = record.unchecked_into();
+            removed |= record.removed_nodes().length() > 0;
+            let nodes = record.added_nodes();
+            for i in 0..nodes.length() {
+                // Our own hosts hold no embeds in the light DOM; skip them.
+                if let Some(element) = nodes.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                    if !element.has_attribute(HOST_ATTR) {
+                        added.push(element);
+                    }
+                }
+            }
+        }
+        // Releases first: widgets.js swaps a blockquote for its iframe in one mutation, and
+        // the button must follow the swap rather than be attached twice.
+        if removed {
+            mount::release_detached();
+        }
+        if !added.is_empty() {
+            queue_scan(&config, added);
+        }
+    });
+    let Ok(observer) = MutationObserver::new(callback.as_ref().unchecked_ref()) else {
+        return;
+    };
+    let init = MutationObserverInit::new();
+    init.set_child_list(true);
+    init.set_subtree(true);
+    if observer.observe_with_options(&root, &init).is_ok() {
+        // The observer lives as long as the page.
+        callback.forget();
+    }
+}

@@ -1,0 +1,216 @@
+// Publisher integration: one tag, every embed form, embeds that come and go, hostile CSS,
+// a strict CSP, events, one lookup, and a page that survives an unreachable api.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startServer, launchBrowser, watchConsole, ARTIFACTS } from "./harness.mjs";
+
+const OFFERS = ["1528000000000000001", "1528000000000000002", "1528000000000000003", "1528000000000000004",
+  "1528000000000000005", "1528000000000000006", "1528000000000000007"];
+let server;
+let browser;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A page that records offer lookups and tweetbuy:* events from the moment it loads. */
+async function open(path, { viewport = { width: 1024, height: 900 } } = {}) {
+  const page = await browser.newPage({ viewport });
+  const consoleSeen = watchConsole(page);
+  const lookups = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/api/v1/offers")) lookups.push(r.url());
+  });
+  await page.addInitScript(() => {
+    window.__events = [];
+    for (const name of ["ready", "open", "checkout", "order", "close", "error"]) {
+      document.addEventListener(`tweetbuy:${name}`, (e) => {
+        window.__events.push({ type: e.type, detail: e.detail, target: e.target.tagName, bubbles: e.bubbles, composed: e.composed });
+      });
+    }
+  });
+  await page.goto(`${server.origins.publisher}${path}`);
+  return { page, consoleSeen, lookups };
+}
+
+const hosts = (page) => page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => h.dataset.tweetbuyHost));
+const waitForHosts = (page, n) =>
+  page.waitForFunction((n) => document.querySelectorAll("[data-tweetbuy-host] .tb-buy, [data-tweetbuy-host]").length >= n
+    && [...document.querySelectorAll("[data-tweetbuy-host]")].filter((h) => h.shadowRoot?.querySelector("button[part=button]")).length >= n, n, { timeout: 20_000 });
+
+test("every embed form on the plain page gets exactly one button, from one lookup", async () => {
+  const { page, lookups, consoleSeen } = await open("/");
+  await waitForHosts(page, OFFERS.length);
+  await page.waitForTimeout(300);
+  assert.deepEqual((await hosts(page)).sort(), [...OFFERS].sort());
+  assert.equal(lookups.length, 1, `one batched lookup, saw ${lookups.join(" ")}`);
+  const asked = new URL(lookups[0]).searchParams.get("tweet_ids").split(",");
+  assert.deepEqual(asked.sort(), [...OFFERS, "20"].sort());
+  // The rendered-iframe form (tweet 4) and each host sit right after their embed.
+  const placement = await page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => {
+    const embed = h.previousElementSibling;
+    const e = embed.getBoundingClientRect();
+    const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
+    return { id: h.dataset.tweetbuyHost, attached: embed.dataset.tweetbuyAttached, under: b.top >= e.bottom - 1, rightAligned: Math.abs(b.right - e.right) < 40 };
+  }));
+  for (const p of placement) {
+    assert.equal(p.attached, p.id);
+    assert.ok(p.under && p.rightAligned, `button of ${p.id} sits under its embed at the right: ${JSON.stringify(p)}`);
+  }
+  // The only global is window.tweetbuy, with version and scan.
+  const global = await page.evaluate(() => ({ keys: Object.keys(window.tweetbuy).sort(), version: window.tweetbuy.version, scan: typeof window.tweetbuy.scan }));
+  assert.deepEqual(global.keys, ["scan", "version"]);
+  assert.match(global.version, /^\d+\.\d+\.\d+/);
+  // ready events: one per button, on the embed, bubbling out of any shadow root.
+  const ready = await page.evaluate(() => window.__events.filter((e) => e.type === "tweetbuy:ready"));
+  assert.equal(ready.length, OFFERS.length);
+  for (const e of ready) {
+    assert.ok(e.bubbles && e.composed);
+    assert.deepEqual(Object.keys(e.detail).sort(), ["productId", "tweetId"]);
+    assert.ok(OFFERS.includes(e.detail.tweetId));
+  }
+  // publish.twitter.com embeds carry data-dnt="true": no visitor id is sent or stored.
+  assert.equal(new URL(lookups[0]).searchParams.get("visitor"), null);
+  assert.equal(await page.evaluate(() => localStorage.length), 0);
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
+test("a blockquote re-rendered by widgets.js keeps exactly one button", async () => {
+  const { page } = await open("/");
+  await waitForHosts(page, OFFERS.length);
+  // What widgets.js does: the blockquote is swapped for a rendered wrapper with an iframe.
+  await page.evaluate(() => {
+    const quote = document.querySelector('blockquote[data-tweetbuy-attached="1528000000000000001"]');
+    const rendered = document.createElement("div");
+    rendered.className = "twitter-tweet twitter-tweet-rendered";
+    rendered.id = "swapped";
+    const iframe = document.createElement("iframe");
+    iframe.dataset.tweetId = "1528000000000000001";
+    iframe.src = "about:blank";
+    rendered.append(iframe);
+    quote.replaceWith(rendered);
+  });
+  await page.waitForTimeout(300);
+  const after = await page.evaluate(() => ({
+    hosts: document.querySelectorAll('[data-tweetbuy-host="1528000000000000001"]').length,
+    attachedTo: document.querySelector("#swapped").dataset.tweetbuyAttached,
+    nextIsHost: document.querySelector("#swapped").nextElementSibling.dataset.tweetbuyHost,
+  }));
+  assert.deepEqual(after, { hosts: 1, attachedTo: "1528000000000000001", nextIsHost: "1528000000000000001" });
+  // The other way widgets.js works: a rendered wrapper inserted before the (hidden) blockquote.
+  await page.evaluate(() => {
+    const quote = document.querySelector('blockquote[data-tweetbuy-attached="1528000000000000003"]');
+    const rendered = document.createElement("div");
+    rendered.className = "twitter-tweet twitter-tweet-rendered";
+    rendered.innerHTML = '<iframe src="about:blank#id=0" data-tweet-id="1528000000000000003"></iframe>';
+    quote.before(rendered);
+  });
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('[data-tweetbuy-host="1528000000000000003"]').count(), 1);
+  await page.close();
+});
+
+test("embeds added while scrolling get buttons in batches; removed ones release theirs", async () => {
+  const { page, lookups } = await open("/infinite");
+  await waitForHosts(page, 4);
+  for (let i = 0; i < 3; i++) {
+    await page.mouse.wheel(0, 4000);
+    await page.waitForTimeout(250);
+  }
+  const pages = Number(await page.evaluate(() => document.body.dataset.pages));
+  assert.ok(pages >= 2, `the feed grew (${pages} pages)`);
+  await page.waitForFunction((n) => document.querySelectorAll("[data-tweetbuy-host]").length === n, pages * 4, { timeout: 10_000 });
+  // Every page repeats the same five tweets: after the first lookup they are all cached.
+  assert.equal(lookups.length, 1, `cached after the first lookup: ${lookups.length} lookups`);
+  const noOffer = await page.evaluate(() => document.querySelectorAll('blockquote[data-tweetbuy-attached="20"]').length);
+  assert.equal(noOffer, 0, "the tweet without an offer stays untouched");
+  // Removing embeds removes their buttons and views.
+  await page.evaluate(() => {
+    for (const item of [...document.querySelectorAll(".feed-item")].slice(0, 5)) item.querySelector("blockquote").remove();
+  });
+  await page.waitForFunction((n) => document.querySelectorAll("[data-tweetbuy-host]").length === n, (pages - 1) * 4, { timeout: 5_000 });
+  await page.close();
+});
+
+test("a single-page app's navigation and tweetbuy.scan() attach buttons to the new view", async () => {
+  const { page, lookups } = await open("/spa");
+  await page.waitForFunction(() => window.tweetbuy);
+  await page.click('a[data-route="fashion"]');
+  await waitForHosts(page, 2);
+  assert.deepEqual((await hosts(page)).sort(), ["1528000000000000002", "1528000000000000004"]);
+  await page.click('a[data-route="music"]');
+  await page.waitForFunction(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => h.dataset.tweetbuyHost).join() === "1528000000000000003");
+  // No do-not-track here: a random visitor id is kept for stable rollout bucketing.
+  const visitor = await page.evaluate(() => localStorage.getItem("tweetbuy.visitor"));
+  assert.match(visitor, /^[0-9a-f-]{36}$/);
+  assert.ok(lookups.every((u) => new URL(u).searchParams.get("visitor") === visitor));
+  // Swapping views twice must not leave buttons behind or attach twice.
+  const count = await page.evaluate(() => window.tweetbuy.scan());
+  assert.equal(count, 0);
+  assert.equal(await page.locator("[data-tweetbuy-host]").count(), 1);
+  await page.close();
+});
+
+test("the page's hostile CSS cannot break the button", async () => {
+  const { page } = await open("/hostile-css");
+  await waitForHosts(page, 1);
+  const look = await page.evaluate(() => {
+    const button = document.querySelector("[data-tweetbuy-host]").shadowRoot.querySelector("button[part=button]");
+    const style = getComputedStyle(button);
+    const box = button.getBoundingClientRect();
+    return { display: style.display, fontSize: style.fontSize, boxSizing: style.boxSizing, height: box.height, width: box.width, text: button.textContent };
+  });
+  assert.notEqual(look.display, "none");
+  assert.equal(look.fontSize, "16px");
+  assert.equal(look.boxSizing, "border-box");
+  assert.ok(look.height >= 44 && look.width >= 44, JSON.stringify(look));
+  assert.equal(look.text, "Buy · $30.00");
+  await page.screenshot({ path: join(ARTIFACTS, "hostile-css.png") });
+  await page.locator("button[part=button]").click();
+  await page.getByRole("dialog").waitFor();
+  await page.close();
+});
+
+test("the strict-CSP page works with no console error or CSP violation", async () => {
+  const page = await browser.newPage();
+  const consoleSeen = watchConsole(page);
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const response = await page.goto(`${server.origins.publisher}/strict-csp`);
+  assert.match(response.headers()["content-security-policy"], /default-src 'self'/);
+  await waitForHosts(page, 2);
+  await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.frameLocator("iframe.tb-card-frame").locator("#number").waitFor();
+  await page.waitForTimeout(300);
+  assert.deepEqual(await page.evaluate(() => window.__violations), []);
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "error" || m.type === "pageerror"), []);
+  await page.close();
+});
+
+test("with the api unreachable the page shows no button, throws nothing, and warns once", async () => {
+  const page = await browser.newPage();
+  const consoleSeen = watchConsole(page);
+  await page.route("**/api/v1/offers**", (route) => route.abort("connectionrefused"));
+  await page.goto(`${server.origins.publisher}/`);
+  await page.waitForFunction(() => window.tweetbuy);
+  await page.waitForTimeout(1000);
+  assert.equal(await page.locator("[data-tweetbuy-host]").count(), 0);
+  assert.equal(await page.locator("[data-tweetbuy-attached]").count(), 0);
+  const warnings = consoleSeen.filter((m) => m.type === "warning" && m.text.startsWith("tweetbuy:"));
+  assert.equal(warnings.length, 1, JSON.stringify(consoleSeen));
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
