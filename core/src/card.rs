@@ -243,7 +243,10 @@ impl Expiry {
         let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
         let (m, y) = match compact.split_once('/') {
             Some(parts) => parts,
-            None if compact.len() == 4 || compact.len() == 6 => compact.split_at(2),
+            // Only ASCII digits may be split by byte position (found by the property tests).
+            None if (compact.len() == 4 || compact.len() == 6) && compact.bytes().all(|b| b.is_ascii_digit()) => {
+                compact.split_at(2)
+            }
             None => return Err(CardError::ExpiryMalformed),
         };
         let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -389,6 +392,8 @@ mod tests {
         assert_eq!(Expiry::parse("1/3"), Err(CardError::ExpiryMalformed));
         assert_eq!(Expiry::parse("ab/cd"), Err(CardError::ExpiryMalformed));
         assert_eq!(Expiry::parse(""), Err(CardError::ExpiryMalformed));
+        // Four bytes that are not four ASCII digits must not be split mid-character.
+        assert_eq!(Expiry::parse("'🕴"), Err(CardError::ExpiryMalformed));
         let today = (2026, 11);
         let check = |m, y| Expiry { month: m, year: y }.validate(today.0, today.1);
         assert!(check(11, 2026).is_ok(), "the current month is still valid");
