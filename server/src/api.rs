@@ -1,6 +1,7 @@
 //! The api origin: the widget's files, offer lookups, quotes and orders. It never sees a
 //! card number: orders carry a vault token, which it charges at the vault.
 
+pub mod admin;
 pub mod availability;
 pub mod catalog;
 pub mod catalog_import;
@@ -18,13 +19,15 @@ pub mod seller_orders;
 pub mod vault_client;
 pub mod widget;
 
+use crate::db::Db;
 use crate::error::{method_not_allowed, not_found};
+use crate::rate_limit::{self, RateLimit, RateLimiter};
 use crate::security_headers::{with_body_limit, with_security_headers};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware;
 use axum::routing::get;
 use axum::Router;
-use crate::db::Db;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,19 +58,42 @@ pub struct ApiState {
     pub db: Db,
     pub settings: Arc<ApiSettings>,
     pub vault: VaultClient,
+    /// Limits order requests per client.
+    pub limiter: Arc<RateLimiter>,
+    /// The seller's admin bearer key; the admin api refuses everyone without one.
+    pub admin_key: Option<Arc<str>>,
 }
 
 impl ApiState {
+    /// The state with the default rate limit and no admin key.
     pub fn new(db: Db, settings: ApiSettings) -> ApiState {
         let vault = VaultClient::new(&settings.vault_internal_url, &settings.vault_api_key);
-        ApiState { db, settings: Arc::new(settings), vault }
+        ApiState {
+            db,
+            settings: Arc::new(settings),
+            vault,
+            limiter: RateLimiter::new(RateLimit::default()),
+            admin_key: None,
+        }
+    }
+
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> ApiState {
+        self.limiter = RateLimiter::new(limit);
+        self
+    }
+
+    pub fn with_admin_key(mut self, key: Option<String>) -> ApiState {
+        self.admin_key = key.map(Arc::from);
+        self
     }
 }
 
 /// The api origin's router.
 pub fn api_app(state: ApiState) -> Router {
     let cors = cors_layer(&state.settings.allowed_origins);
-    let json = with_body_limit(Router::new().merge(quote::router()).merge(orders::router()));
+    let limited_orders =
+        orders::router().route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
+    let json = with_body_limit(Router::new().merge(quote::router()).merge(limited_orders));
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(offers::router())
@@ -75,6 +101,7 @@ pub fn api_app(state: ApiState) -> Router {
         .merge(json)
         .merge(widget::router(&state.settings.widget_dir))
         .merge(images::router())
+        .merge(admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     with_security_headers(router).layer(cors).layer(crate::telemetry::http_trace_layer()).with_state(state)

@@ -73,7 +73,11 @@ impl Location {
 
 /// Where the api's and the vault's data live, from the settings: PostgreSQL when a
 /// `postgres://` URL is given, else `api.db` and `vault.db` in the data directory.
-pub fn locations(database_url: Option<&str>, schema_prefix: &str, data_dir: &Path) -> Result<(Location, Location), String> {
+pub fn locations(
+    database_url: Option<&str>,
+    schema_prefix: &str,
+    data_dir: &Path,
+) -> Result<(Location, Location), String> {
     match database_url.map(str::trim).filter(|u| !u.is_empty()) {
         None => Ok((Location::Sqlite(data_dir.join("api.db")), Location::Sqlite(data_dir.join("vault.db")))),
         Some(url) if is_postgres_url(url) => {

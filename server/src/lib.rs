@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod json;
 pub mod publisher;
+pub mod rate_limit;
 pub mod security_headers;
 pub mod seller_cli;
 pub mod serve;

@@ -20,8 +20,8 @@ pub async fn catalog(command: CatalogCommand) -> Result<(), String> {
             let format = catalog_import::format_of(&file)
                 .ok_or_else(|| format!("{}: name the file .toml or .json", file.display()))?;
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let products =
-                catalog_import::parse(&text, format).map_err(|e| format!("{} was not imported:\n{e}", file.display()))?;
+            let products = catalog_import::parse(&text, format)
+                .map_err(|e| format!("{} was not imported:\n{e}", file.display()))?;
             let pool = open(&db).await?;
             let count = catalog_import::apply(&pool, &products, clock::now())
                 .await

@@ -3,6 +3,7 @@
 use crate::api::{api_app, receipts, seed, ApiSettings, ApiState};
 use crate::config::Config;
 use crate::publisher::{publisher_app, PublisherSettings, PublisherState};
+use crate::rate_limit::RateLimit;
 use crate::vault::keys::{KeyError, Keyring};
 use crate::vault::{vault_app, VaultSettings, VaultState};
 use crate::{clock, db, ids, telemetry, AppError};
@@ -57,34 +58,42 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let vault_api_key =
         config.vault_api_key.as_ref().map_or_else(ids::random_secret, |secret| secret.expose().to_owned());
 
+    let rate_limit = RateLimit { per_second: config.rate_limit_per_second, burst: config.rate_limit_burst };
     let receipt_worker = receipts::Worker {
         db: api_db.clone(),
         mailer,
         from: config.mail_from.clone(),
         send_delay_secs: config.outbox_send_delay_secs,
     };
-    let api = api_app(ApiState::new(
-        api_db,
-        ApiSettings {
-            api_origin: origins.api.clone(),
-            vault_origin: origins.vault.clone(),
-            allowed_origins: allowed_origins.clone(),
-            widget_dir: config.widget_dir.clone(),
-            assets_dir: assets_dir.clone(),
-            vault_internal_url: config.resolved_vault_internal_url(),
-            vault_api_key: vault_api_key.clone(),
-        },
-    ));
-    let vault = vault_app(VaultState::new(
-        vault_db,
-        keys,
-        VaultSettings {
-            vault_origin: origins.vault.clone(),
-            allowed_origins: allowed_origins.clone(),
-            assets_dir: assets_dir.clone(),
-            api_key: vault_api_key,
-        },
-    ));
+    let api = api_app(
+        ApiState::new(
+            api_db,
+            ApiSettings {
+                api_origin: origins.api.clone(),
+                vault_origin: origins.vault.clone(),
+                allowed_origins: allowed_origins.clone(),
+                widget_dir: config.widget_dir.clone(),
+                assets_dir: assets_dir.clone(),
+                vault_internal_url: config.resolved_vault_internal_url(),
+                vault_api_key: vault_api_key.clone(),
+            },
+        )
+        .with_rate_limit(rate_limit)
+        .with_admin_key(config.admin_key.as_ref().map(|k| k.expose().to_owned())),
+    );
+    let vault = vault_app(
+        VaultState::new(
+            vault_db,
+            keys,
+            VaultSettings {
+                vault_origin: origins.vault.clone(),
+                allowed_origins: allowed_origins.clone(),
+                assets_dir: assets_dir.clone(),
+                api_key: vault_api_key,
+            },
+        )
+        .with_rate_limit(rate_limit),
+    );
     let publisher = publisher_app(PublisherState::new(PublisherSettings {
         assets_dir: assets_dir.clone(),
         publisher_origin: origins.publisher.clone(),

@@ -9,12 +9,14 @@ pub mod keys;
 pub mod processor;
 pub mod tokens;
 
+use crate::db::Db;
 use crate::error::{method_not_allowed, not_found};
+use crate::rate_limit::{self, RateLimit, RateLimiter};
 use crate::security_headers::{with_body_limit, with_security_headers};
+use axum::middleware;
 use axum::routing::get;
 use axum::Router;
 use keys::Keyring;
-use crate::db::Db;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -36,17 +38,32 @@ pub struct VaultState {
     pub db: Db,
     pub keys: Arc<Keyring>,
     pub settings: Arc<VaultSettings>,
+    /// Limits tokenization per client (charges come from our own api and are not limited).
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl VaultState {
+    /// The state with the default rate limit on tokenization.
     pub fn new(db: Db, keys: Keyring, settings: VaultSettings) -> VaultState {
-        VaultState { db, keys: Arc::new(keys), settings: Arc::new(settings) }
+        VaultState {
+            db,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+            limiter: RateLimiter::new(RateLimit::default()),
+        }
+    }
+
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> VaultState {
+        self.limiter = RateLimiter::new(limit);
+        self
     }
 }
 
 /// The vault origin's router.
 pub fn vault_app(state: VaultState) -> Router {
-    let json = with_body_limit(Router::new().merge(tokens::router()).merge(charges::router()));
+    let limited_tokens =
+        tokens::router().route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
+    let json = with_body_limit(Router::new().merge(limited_tokens).merge(charges::router()));
     let router = Router::new()
         .merge(json)
         .merge(frame::router())

@@ -5,10 +5,13 @@
 mod harness;
 
 mod api {
+    mod admin;
     mod http_edges;
     mod idempotency;
     mod offers;
     mod orders;
     mod quote;
+    mod rate_limits;
+    mod rollout;
     mod widget;
 }

@@ -69,7 +69,12 @@ pub fn availability(now: i64, starts: Option<i64>, ends: Option<i64>, variants: 
 
 /// The products offered from these tweets, in the order of `tweet_ids`; each offer carries
 /// the tweet it was found by (a product may be offered from several tweets).
-pub async fn by_tweet_ids(db: &Db, tweet_ids: &[TweetId], now: i64, api_origin: &str) -> Result<Vec<Product>, AppError> {
+pub async fn by_tweet_ids(
+    db: &Db,
+    tweet_ids: &[TweetId],
+    now: i64,
+    api_origin: &str,
+) -> Result<Vec<Product>, AppError> {
     if tweet_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -128,12 +133,7 @@ pub async fn title(db: &Db, product_id: &str) -> Result<Option<String>, AppError
     Ok(row.map(|(title,)| title))
 }
 
-async fn assemble(
-    db: &Db,
-    rows: Vec<ProductRow>,
-    now: i64,
-    api_origin: &str,
-) -> Result<Vec<Product>, AppError> {
+async fn assemble(db: &Db, rows: Vec<ProductRow>, now: i64, api_origin: &str) -> Result<Vec<Product>, AppError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }

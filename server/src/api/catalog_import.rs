@@ -300,10 +300,8 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
             .execute(&mut *tx)
             .await?;
         }
-        let sql = format!(
-            "DELETE FROM variants WHERE product_id = $1 AND id NOT IN ({})",
-            placeholders(1, p.variants.len())
-        );
+        let sql =
+            format!("DELETE FROM variants WHERE product_id = $1 AND id NOT IN ({})", placeholders(1, p.variants.len()));
         let mut delete = sqlx::query(&sql).bind(&p.id);
         for v in &p.variants {
             delete = delete.bind(&v.id);

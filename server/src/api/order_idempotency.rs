@@ -2,8 +2,8 @@
 //! and its response is stored; a retry with the same key and body gets that response again;
 //! the same key with another body is refused; a retry while the first still runs is told so.
 
-use crate::error::AppError;
 use crate::db::Db;
+use crate::error::AppError;
 
 /// How long responses are kept for replay.
 pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
@@ -78,14 +78,7 @@ pub async fn begin(db: &Db, scope: &str, key: &str, hash: &str, now: i64) -> Res
 }
 
 /// Stores the response of a started request.
-pub async fn complete(
-    db: &Db,
-    scope: &str,
-    key: &str,
-    status: u16,
-    body: &str,
-    now: i64,
-) -> Result<(), AppError> {
+pub async fn complete(db: &Db, scope: &str, key: &str, status: u16, body: &str, now: i64) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE idempotency_keys SET response_status = $1, response_body = $2, completed_at = $3 \
          WHERE scope = $4 AND idem_key = $5",

@@ -2,9 +2,9 @@
 //! and a failed payment gives the stock back in one transaction with the status change.
 
 use crate::db::to_text;
+use crate::db::Db;
 use crate::error::AppError;
 use crate::ids;
-use crate::db::Db;
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::{CardBrand, Quote, ShippingAddress, TweetId};
 

@@ -159,8 +159,21 @@ impl Worker {
     }
 
     async fn message(&self, order_id: &str) -> Result<(String, Message), AppError> {
-        type ReceiptRow =
-            (String, String, String, i64, String, i64, i64, i64, i64, Option<String>, Option<String>, Option<String>, Option<String>);
+        type ReceiptRow = (
+            String,
+            String,
+            String,
+            i64,
+            String,
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let row: ReceiptRow = sqlx::query_as(
             "SELECT o.order_number, o.email, p.title, o.quantity, o.currency, o.subtotal_minor, o.shipping_minor, \
              o.tax_minor, o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \

@@ -2,8 +2,8 @@
 //! is empty. Sale windows are relative to the moment of seeding.
 
 use crate::db::to_text;
-use crate::error::AppError;
 use crate::db::Db;
+use crate::error::AppError;
 use tweetbuy_core::{Currency, ProductKind, SellerKind};
 
 const DAY: i64 = 24 * 60 * 60;

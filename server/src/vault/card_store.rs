@@ -1,9 +1,9 @@
 //! The vault's tables: cards (encrypted), tokenization keys and charges.
 
 use super::envelope::Sealed;
+use crate::db::Db;
 use crate::db::{from_text, to_text};
 use crate::error::AppError;
-use crate::db::Db;
 use sqlx::FromRow;
 use tweetbuy_core::vault::{CardToken, ChargeStatus, DeclineCode};
 use tweetbuy_core::{CardBrand, Money};

@@ -65,4 +65,11 @@ async fn a_receipt_is_sent_after_a_kill_between_commit_and_send() {
     assert!(text.contains("Visa ending in 4242"), "{text}");
     assert!(!text.contains("4242424242424242") && !text.contains(&token), "no card number, no token");
     assert!(!pending().await, "marked sent");
+
+    // Structured logs, without personal data: no email, no address, no card token.
+    let logs = first.log_text() + &second.log_text();
+    assert!(logs.contains("order paid") && logs.contains("receipt sent"), "the events are logged:\n{logs}");
+    for personal in ["jane@example.com", "Jane Doe", "1 Main St", "10001", token.as_str(), "4242424242424242"] {
+        assert!(!logs.contains(personal), "{personal:?} in the logs:\n{logs}");
+    }
 }

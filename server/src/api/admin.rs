@@ -1,0 +1,100 @@
+//! The seller's admin api, with a bearer key (`--admin-key` / `TWEETBUY_ADMIN_KEY`); off
+//! (401 to everything) without one. The same operations as the command-line tools:
+//!
+//! - `POST /admin/v1/catalog` with a TOML (`application/toml`) or JSON body: import;
+//! - `GET /admin/v1/orders`: the seller's order view as JSON;
+//! - `GET /admin/v1/orders.csv`: the same as CSV.
+
+use super::{catalog_import, seller_orders, ApiState};
+use crate::clock;
+use crate::error::AppError;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use subtle::ConstantTimeEq;
+use tweetbuy_core::{ApiError, ErrorCode};
+
+/// Catalog files may be larger than an order.
+const MAX_CATALOG_BYTES: usize = 1024 * 1024;
+
+pub fn router() -> Router<ApiState> {
+    Router::new()
+        .route("/admin/v1/catalog", post(import_catalog).layer(DefaultBodyLimit::max(MAX_CATALOG_BYTES)))
+        .route("/admin/v1/orders", get(list_orders))
+        .route("/admin/v1/orders.csv", get(export_orders))
+}
+
+/// The admin bearer key, compared in constant time.
+pub struct AdminAuth;
+
+impl FromRequestParts<ApiState> for AdminAuth {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let given = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if let Some(expected) = state.admin_key.as_deref() {
+            if !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+                return Ok(AdminAuth);
+            }
+        }
+        let error = AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "A valid admin key is required.");
+        Err(([(WWW_AUTHENTICATE, "Bearer")], error).into_response())
+    }
+}
+
+/// What an import answers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    pub imported: usize,
+}
+
+async fn import_catalog(
+    State(state): State<ApiState>,
+    _auth: AdminAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let format = if content_type.starts_with("application/json") {
+        catalog_import::Format::Json
+    } else if content_type.starts_with("application/toml") || content_type.starts_with("text/plain") {
+        catalog_import::Format::Toml
+    } else {
+        return Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            "Send the catalog as application/toml or application/json.",
+        ));
+    };
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("The catalog is not UTF-8."))?;
+    let products = catalog_import::parse(text, format).map_err(|errors| {
+        let mut body = ApiError::new(ErrorCode::ValidationFailed, "The catalog was not imported.");
+        body.fields =
+            errors.0.into_iter().map(|message| tweetbuy_core::FieldError::new("catalog", "invalid", message)).collect();
+        AppError::from_api(StatusCode::UNPROCESSABLE_ENTITY, body)
+    })?;
+    let imported = catalog_import::apply(&state.db, &products, clock::now()).await?;
+    Ok(Json(ImportResult { imported }).into_response())
+}
+
+async fn list_orders(State(state): State<ApiState>, _auth: AdminAuth) -> Result<Response, AppError> {
+    let orders = seller_orders::list(&state.db).await?;
+    Ok(([(CACHE_CONTROL, "no-store")], Json(orders)).into_response())
+}
+
+async fn export_orders(State(state): State<ApiState>, _auth: AdminAuth) -> Result<Response, AppError> {
+    let orders = seller_orders::list(&state.db).await?;
+    Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8"), (CACHE_CONTROL, "no-store")], seller_orders::to_csv(&orders))
+        .into_response())
+}

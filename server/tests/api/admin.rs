@@ -1,0 +1,145 @@
+use crate::harness::*;
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::json;
+
+const ADMIN_KEY: &str = "admin-key-for-tests-0123456789";
+
+fn admin(method: Method, uri: &str, key: Option<&str>, content_type: &str, body: &str) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, content_type);
+    if let Some(key) = key {
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    builder.body(Body::from(body.to_owned())).unwrap()
+}
+
+const CATALOG: &str = r#"
+[[products]]
+id = "gig"
+tweet_ids = ["1600000000000000001", "1600000000000000002"]
+title = "Gig ticket"
+seller = { name = "Band", kind = "artist" }
+kind = "ticket"
+currency = "EUR"
+max_per_order = 2
+rollout_share = 100
+
+[[products.variants]]
+id = "ga"
+label = "GA"
+price_minor = 2000
+stock = 5
+"#;
+
+async fn admin_server() -> TestServer {
+    let mut server = start().await;
+    server.api = tweetbuy_server::api_app(server.api_state.clone().with_admin_key(Some(ADMIN_KEY.into())));
+    server
+}
+
+#[tokio::test]
+async fn the_admin_api_needs_its_bearer_key() {
+    let server = admin_server().await;
+    for key in [None, Some("wrong")] {
+        let reply = send(&server.api, admin(Method::GET, "/admin/v1/orders", key, "application/json", "")).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.error_code(), "unauthorized");
+    }
+    // Without a configured key nobody gets in, whatever they send.
+    let reply = send(&start().await.api, admin(Method::GET, "/admin/v1/orders", Some(""), "text/plain", "")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn import_through_the_admin_api_is_all_or_nothing() {
+    let server = admin_server().await;
+    let products_before = server.count("products").await;
+    // One bad field refuses the file, and nothing of it is written.
+    let bad = format!("{CATALOG}\n[[products]]\nid = \"second\"\n").replace("price_minor = 2000", "price_minor = 0");
+    let reply =
+        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &bad)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert!(reply.text().contains("line"), "errors carry a line: {}", reply.text());
+    assert_eq!(server.count("products").await, products_before, "a bad file changes nothing");
+
+    // A tweet already attached to another product refuses the whole file at apply time.
+    let clash = CATALOG.replace("1600000000000000002", "1528000000000000001");
+    let reply =
+        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &clash)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert_eq!(server.count("products").await, products_before);
+    assert_eq!(server.count("product_tweets").await, products_before, "the tweets too are untouched");
+
+    let reply =
+        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", CATALOG)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["imported"], 1);
+    // Offered from both of its tweets.
+    let reply = send(&server.api, get("/api/v1/offers?tweet_ids=1600000000000000001,1600000000000000002")).await;
+    let offers = reply.json()["offers"].as_array().unwrap().clone();
+    assert_eq!(offers.len(), 2);
+    assert!(offers.iter().all(|o| o["product_id"] == "gig" && o["currency"] == "EUR"));
+    assert_eq!(server.stock("gig", "ga").await, Some(5));
+
+    // The same in JSON, changing the stock: an upsert, not a second product.
+    let json_catalog = json!({"products": [{
+        "id": "gig", "tweet_ids": ["1600000000000000001"], "title": "Gig ticket",
+        "seller": {"name": "Band", "kind": "artist"}, "kind": "ticket", "currency": "EUR", "max_per_order": 2,
+        "variants": [{"id": "ga", "label": "GA", "price_minor": 2000, "stock": 7}]
+    }]});
+    let reply = send(
+        &server.api,
+        admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/json", &json_catalog.to_string()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(server.stock("gig", "ga").await, Some(7));
+    assert_eq!(server.count("products").await, products_before + 1);
+    let reply = send(&server.api, get("/api/v1/offers?tweet_ids=1600000000000000002")).await;
+    assert_eq!(reply.json()["offers"].as_array().unwrap().len(), 0, "the dropped tweet no longer offers it");
+}
+
+#[tokio::test]
+async fn the_seller_sees_the_email_only_with_consent_and_never_a_token() {
+    let server = admin_server().await;
+    let shared = server.tokenize("4242424242424242", "123").await;
+    let private = server.tokenize("5555555555554444", "123").await;
+    assert_eq!(server.order(&tee_order(&shared, 1), &fresh_key()).await.status, StatusCode::CREATED);
+    let mut body = tee_order(&private, 1);
+    body["share_email"] = json!(false);
+    body["email"] = json!("private@example.com");
+    assert_eq!(server.order(&body, &fresh_key()).await.status, StatusCode::CREATED);
+    let ticket = server.tokenize("4242424242424242", "123").await;
+    let ticket_order = json!({"product_id": TICKET, "variant_id": "ga", "quantity": 1,
+                              "email": "fan@example.com", "card_token": ticket, "share_email": true});
+    assert_eq!(server.order(&ticket_order, &fresh_key()).await.status, StatusCode::CREATED);
+
+    let reply =
+        send(&server.api, admin(Method::GET, "/admin/v1/orders", Some(ADMIN_KEY), "application/json", "")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let orders = reply.json();
+    let orders = orders.as_array().unwrap();
+    assert_eq!(orders.len(), 3);
+    let by_last4 = |last4: &str, product: &str| {
+        orders.iter().find(|o| o["card_last4"] == last4 && o["product_id"] == product).unwrap().clone()
+    };
+    let consented = by_last4("4242", TEE);
+    assert_eq!(consented["email"], "jane@example.com");
+    assert_eq!(consented["card_brand"], "visa");
+    assert_eq!(consented["shipping"]["postal_code"], "10001");
+    assert_eq!(consented["variant_label"], "M");
+    assert_eq!(consented["total_minor"], 3000 + 500 + 266);
+    let withheld = by_last4("4444", TEE);
+    assert_eq!(withheld["email"], serde_json::Value::Null, "no consent, no email");
+    let ticket_view = by_last4("4242", TICKET);
+    assert_eq!(ticket_view["shipping"], serde_json::Value::Null, "tickets carry no address");
+
+    let csv = send(&server.api, admin(Method::GET, "/admin/v1/orders.csv", Some(ADMIN_KEY), "text/csv", "")).await;
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = csv.text();
+    assert_eq!(text.lines().count(), 4, "header and three orders:\n{text}");
+    assert!(text.contains("jane@example.com") && !text.contains("private@example.com"));
+    for token in [&shared, &private, &ticket] {
+        assert!(!text.contains(token.as_str()) && !reply.text().contains(token.as_str()), "no card token");
+    }
+}
