@@ -17,6 +17,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// `Serve` is much larger than the seller tools' variants, and there is one value per run.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Serve the publisher demo site, the api and the vault (the default).
     Serve(Config),
