@@ -2,33 +2,59 @@
 
 use crate::checkout::Details;
 use crate::format;
+use crate::i18n::{Key, Locale};
 use crate::mount::WidgetCtx;
 use crate::sheet::Sheet;
 use leptos::prelude::*;
 use tweetbuy_core::{Offer, ProductKind};
+use wasm_bindgen::JsCast;
 
-/// The button's text: "Buy · $30.00", or "Get tickets" for tickets.
-pub fn label(offer: &Offer, locale: &str) -> String {
+/// The button's text: "Buy · $30.00", or "Get tickets" for tickets, in the visitor's language.
+pub fn label(offer: &Offer, locale: &Locale) -> String {
     match (offer.kind, offer.price_from()) {
-        (ProductKind::Ticket, _) => "Get tickets".to_owned(),
-        (_, Some(price)) => format!("Buy · {}", format::money(&price, locale)),
-        (_, None) => "Buy".to_owned(),
+        (ProductKind::Ticket, _) => locale.t(Key::GetTickets),
+        (_, Some(price)) => locale.fill(Key::BuyPrice, &[("price", &format::money(&price, &locale.tag))]),
+        (_, None) => locale.t(Key::Buy),
     }
+}
+
+/// The embed's own `data-lang`, read from the element our shadow host sits right after.
+pub fn embed_lang(inside: &web_sys::Element) -> Option<String> {
+    let root = inside.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok()?;
+    let embed = root.host().previous_element_sibling()?;
+    embed.get_attribute("data-lang")
 }
 
 /// The Buy button for one offer. It opens the product sheet as a modal dialog, and keeps
 /// what the visitor typed when the sheet is closed and opened again during the visit.
+///
+/// Provides the embed's [`Locale`] (an `RwSignal<Locale>` in context) to the sheets.
 #[component]
 pub fn BuyButton(
     /// The offer attached to this tweet.
     offer: Offer,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
+    let configured = ctx.locale.clone();
+    let locale = RwSignal::new(Locale::pick([Some(configured.as_str())]));
+    provide_context(locale);
     let open = RwSignal::new(false);
     let details = RwSignal::new(Details::for_offer(&offer));
     let button_ref = NodeRef::<leptos::html::Button>::new();
-    let text = label(&offer, &ctx.locale);
+    // The embed's `data-lang` comes first; the script's and the page's settings (merged in
+    // `WidgetCtx::locale`) after it.
+    Effect::new(move |_| {
+        if let Some(button) = button_ref.get() {
+            let embed = embed_lang(&button);
+            let picked = Locale::pick([embed.as_deref(), Some(configured.as_str())]);
+            if locale.get_untracked() != picked {
+                locale.set(picked);
+            }
+        }
+    });
     let offer = StoredValue::new(offer);
+    let text = move || locale.with(|l| offer.with_value(|o| label(o, l)));
+    let lang = move || locale.with(|l| l.tag.clone());
     let close = Callback::new(move |_: ()| {
         open.set(false);
         if let Some(button) = button_ref.get_untracked() {
@@ -36,7 +62,7 @@ pub fn BuyButton(
         }
     });
     view! {
-        <div class="tb-anchor">
+        <div class="tb-anchor" lang=lang>
             <button
                 node_ref=button_ref
                 part="button"
@@ -87,10 +113,12 @@ mod tests {
     }
 
     #[test]
-    fn label_adapts_to_kind() {
+    fn label_adapts_to_kind_and_language() {
         let mut offer = tee();
-        assert_eq!(label(&offer, "en-US"), "Buy · $30.00");
+        assert_eq!(label(&offer, &Locale::new("en-US")), "Buy · $30.00");
+        assert_eq!(label(&offer, &Locale::new("es")), "Comprar · $30.00", "native fallback for the amount");
         offer.kind = ProductKind::Ticket;
-        assert_eq!(label(&offer, "en-US"), "Get tickets");
+        assert_eq!(label(&offer, &Locale::new("en-US")), "Get tickets");
+        assert_eq!(label(&offer, &Locale::new("es-ES")), "Comprar entradas");
     }
 }

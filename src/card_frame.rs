@@ -19,9 +19,15 @@ use web_sys::{HtmlIFrameElement, MessageEvent};
 /// How long the vault may take to tokenize before we give up.
 pub const TOKENIZE_TIMEOUT_MS: i32 = 20_000;
 
-/// The frame's page on the vault origin.
-pub fn frame_url(vault_origin: &str) -> String {
-    format!("{}/frame", vault_origin.trim_end_matches('/'))
+/// The frame's page on the vault origin, with the visitor's language for its labels.
+pub fn frame_url(vault_origin: &str, lang: &str) -> String {
+    let lang: String = lang.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(35).collect();
+    format!("{}/frame?lang={lang}", vault_origin.trim_end_matches('/'))
+}
+
+/// True when a message from our frame asks to close the sheet (Escape pressed inside it).
+pub fn is_escape(from_our_frame: bool, data: Option<String>) -> bool {
+    from_our_frame && matches!(data.as_deref().and_then(FromFrame::decode), Some(FromFrame::Escape { .. }))
 }
 
 /// Why no token came back.
@@ -92,23 +98,45 @@ pub async fn tokenize(iframe: &HtmlIFrameElement, vault_origin: &str) -> Result<
     outcome
 }
 
-/// The iframe itself, labelled like every other field.
+/// The iframe itself, labelled like every other field (`aria-labelledby` points at the
+/// visible "Card" label; the title names the frame for assistive technology).
 #[component]
 pub fn CardFrame(
     /// The vault origin the frame is loaded from.
     vault_origin: String,
+    /// The frame's accessible title, in the visitor's language.
+    title: String,
+    /// The visitor's language tag, for the frame's own labels.
+    lang: String,
     /// Filled with the iframe element, for [`tokenize`].
     iframe: NodeRef<leptos::html::Iframe>,
     /// Called once the frame's page has loaded and listens.
     on_ready: Callback<()>,
+    /// Escape was pressed inside the frame.
+    on_escape: Callback<()>,
 ) -> impl IntoView {
+    let src = frame_url(&vault_origin, &lang);
+    // Checked like token replies: the vault's exact origin and this iframe's window.
+    let handle = window_event_listener(leptos::ev::message, move |event: MessageEvent| {
+        let ours = event.origin() == vault_origin.trim_end_matches('/')
+            && iframe
+                .get_untracked()
+                .and_then(|f| f.content_window())
+                .is_some_and(|w| event.source().is_some_and(|s| JsValue::from(s) == JsValue::from(w)));
+        if is_escape(ours, event.data().as_string()) {
+            on_escape.run(());
+        }
+    });
+    on_cleanup(move || handle.remove());
     view! {
         <iframe
             node_ref=iframe
             class="tb-card-frame"
-            title="Card details"
+            part="card-frame"
+            title=title
             aria-labelledby="tb-card-label"
-            src=frame_url(&vault_origin)
+            aria-describedby="tb-card-error"
+            src=src
             on:load=move |_| on_ready.run(())
         ></iframe>
     }
@@ -131,6 +159,10 @@ mod tests {
         assert!(
             matches!(reply_for(true, Some(invalid.into()), "r1"), Some(Err(TokenizeError::Invalid(e))) if e.len() == 1)
         );
-        assert_eq!(frame_url("http://127.0.0.1:8082/"), "http://127.0.0.1:8082/frame");
+        assert_eq!(frame_url("http://127.0.0.1:8082/", "es"), "http://127.0.0.1:8082/frame?lang=es");
+        assert_eq!(frame_url("http://v.test", "es\"><x"), "http://v.test/frame?lang=esx");
+        assert!(is_escape(true, Some(r#"{"type":"escape","v":1}"#.into())));
+        assert!(!is_escape(false, Some(r#"{"type":"escape","v":1}"#.into())), "only from our frame");
+        assert!(!is_escape(true, Some(r#"{"type":"escape","v":2}"#.into())));
     }
 }

@@ -3,13 +3,15 @@
 
 use crate::card_frame::CardFrame;
 use crate::format;
+use crate::i18n::{Key, Locale};
 use crate::messages;
 use crate::mount::WidgetCtx;
 use crate::order::{pay, PayError};
+use crate::product_sheet::quantity_max;
 use leptos::prelude::*;
 use tweetbuy_core::address::US_STATES;
 use tweetbuy_core::order::{validate_buyer_details, QuoteRequest};
-use tweetbuy_core::{Country, FieldError, Offer, OrderReceipt, Quote, ShippingAddress};
+use tweetbuy_core::{Country, ErrorCode, FieldError, Offer, OrderReceipt, Quote, ShippingAddress};
 
 /// Everything the visitor chooses and types, except the card (which only the vault's frame
 /// ever holds).
@@ -98,15 +100,16 @@ impl Field {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// The label's message.
+    pub fn label(self) -> Key {
         match self {
-            Field::Email => "Email",
-            Field::Name => "Full name",
-            Field::Line1 => "Address",
-            Field::Line2 => "Apartment, suite (optional)",
-            Field::City => "City",
-            Field::Region => "State / region",
-            Field::PostalCode => "Postal code",
+            Field::Email => Key::Email,
+            Field::Name => Key::FullName,
+            Field::Line1 => Key::Address,
+            Field::Line2 => Key::Address2,
+            Field::City => Key::City,
+            Field::Region => Key::Region,
+            Field::PostalCode => Key::PostalCode,
         }
     }
 
@@ -148,9 +151,48 @@ impl Field {
     }
 }
 
+/// The label of the input a field error belongs to, for the error summary.
+pub fn field_label(field: &str, us: bool) -> Key {
+    match field {
+        "email" => Key::Email,
+        "name" => Key::FullName,
+        "line1" => Key::Address,
+        "line2" => Key::Address2,
+        "city" => Key::City,
+        "region" if us => Key::State,
+        "region" => Key::Region,
+        "postal_code" => Key::PostalCode,
+        "country" => Key::Country,
+        "variant" => Key::OptionLegend,
+        "quantity" => Key::Quantity,
+        _ => Key::Card,
+    }
+}
+
+/// The inline and summary text of every field error, in the visitor's language.
+pub fn localized_errors(errors: &[FieldError], offer: &Offer, details: &Details, locale: &Locale) -> Vec<FieldError> {
+    let country = Country::parse(&details.country)
+        .map(|c| format::country_name(c, &locale.tag))
+        .unwrap_or_else(|| details.country.clone());
+    let max = quantity_max(offer, &details.variant_id);
+    errors.iter().map(|e| FieldError { message: locale.field_error(e, &country, max), ..e.clone() }).collect()
+}
+
 /// The first error for a field, if any.
 pub fn error_for(errors: &[FieldError], key: &str) -> Option<String> {
     errors.iter().find(|e| e.field == key).map(|e| e.message.clone())
+}
+
+/// Drops a field's error once the visitor edits it; the summary follows.
+fn clear_error(errors: RwSignal<Vec<FieldError>>, key: &str) {
+    if errors.with_untracked(|e| e.iter().any(|f| f.field == key)) {
+        errors.update(|e| e.retain(|f| f.field != key));
+    }
+}
+
+/// True for the card frame's fields.
+fn is_card_field(field: &str) -> bool {
+    matches!(field, "number" | "expiry" | "cvc" | "card_token")
 }
 
 /// A labelled text input bound to one field of the form, with its inline error.
@@ -160,8 +202,13 @@ fn TextField(
     field: Field,
     /// The form.
     details: RwSignal<Details>,
-    /// Current field errors.
+    /// Current field errors, already in the visitor's language.
     errors: RwSignal<Vec<FieldError>>,
+    /// The label's text.
+    label: String,
+    /// Takes focus when the checkout step appears.
+    #[prop(optional)]
+    autofocus: bool,
 ) -> impl IntoView {
     let id = format!("tb-{}", field.key());
     let error_id = format!("{id}-error");
@@ -169,16 +216,22 @@ fn TextField(
     let input_type = if field == Field::Email { "email" } else { "text" };
     view! {
         <div class="tb-field" part="field">
-            <label for=id.clone()>{field.label()}</label>
+            <label for=id.clone()>{label}</label>
             <input
                 id=id
                 type=input_type
                 autocomplete=field.autocomplete()
+                inputmode=if field == Field::Email { Some("email") } else { None }
                 required=field != Field::Line2
+                aria-required=if field == Field::Line2 { "false" } else { "true" }
+                data-tb-focus=autofocus.then_some("")
                 aria-invalid=move || if error().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
                 prop:value=move || details.with(|d| field.value(d).clone())
-                on:input=move |ev| details.update(|d| *field.value_mut(d) = event_target_value(&ev))
+                on:input=move |ev| {
+                    details.update(|d| *field.value_mut(d) = event_target_value(&ev));
+                    clear_error(errors, field.key());
+                }
             />
             <p id=error_id class="tb-error">{error}</p>
         </div>
@@ -196,23 +249,64 @@ pub fn Checkout(
     on_back: Callback<()>,
     /// The order went through.
     on_paid: Callback<OrderReceipt>,
+    /// The server said the offer changed meanwhile (sold out, sale ended): read it again.
+    on_stale: Callback<()>,
+    /// Escape was pressed inside the card frame: close the sheet.
+    on_escape: Callback<()>,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
+    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
+    let loc = StoredValue::new(locale.clone());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<String>);
     let frame_ready = RwSignal::new(false);
     let iframe = NodeRef::<leptos::html::Iframe>::new();
+    let summary_ref = NodeRef::<leptos::html::Div>::new();
+    let form_ref = NodeRef::<leptos::html::Form>::new();
     let physical = offer.kind.needs_shipping();
     let seller = offer.seller.name.clone();
-    let locale = ctx.locale.clone();
+    let tag = locale.tag.clone();
+    let offer_value = StoredValue::new(offer.clone());
 
+    // Only what changes the price asks for a new quote, not every keystroke of the email.
+    let quote_request = {
+        let offer = offer.clone();
+        Memo::new(move |_| details.with(|d| d.quote_request(&offer)))
+    };
     let quote = {
-        let (offer, api) = (offer.clone(), ctx.api.clone());
+        let api = ctx.api.clone();
         LocalResource::new(move || {
-            let request = details.with(|d| d.quote_request(&offer));
+            let request = quote_request.get();
             let api = api.clone();
             async move { api.post::<_, Quote>("/api/v1/quote", &request, None).await }
         })
+    };
+
+    // Server and frame errors arrive in English with stable codes: show them in the
+    // visitor's language.
+    let set_errors = move |found: Vec<FieldError>| {
+        let localized = details
+            .with_untracked(|d| offer_value.with_value(|o| loc.with_value(|l| localized_errors(&found, o, d, l))));
+        errors.set(localized);
+    };
+    // Focus the first field to fix, or the summary when the problem is not one field's.
+    let focus_problem = move || {
+        leptos::task::spawn_local(async move {
+            crate::util::sleep(0).await;
+            let first = errors.with_untracked(|e| e.iter().find(|f| !is_card_field(&f.field)).map(|f| f.field.clone()));
+            let field =
+                first.and_then(|key| form_ref.get_untracked()?.query_selector(&format!("#tb-{key}")).ok().flatten());
+            match field.and_then(|f| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(f).ok()) {
+                Some(input) => {
+                    let _ = input.focus();
+                }
+                None => {
+                    if let Some(summary) = summary_ref.get_untracked() {
+                        let _ = summary.focus();
+                    }
+                }
+            }
+        });
     };
 
     let pay_action = {
@@ -229,16 +323,27 @@ pub fn Checkout(
             match result {
                 Ok(receipt) => on_paid.run(receipt),
                 Err(PayError::Fields(fields)) => {
-                    failure.set(Some("Some details need fixing: see the marked fields.".into()));
-                    errors.set(fields);
+                    set_errors(fields);
+                    failure.set(Some(loc.with_value(|l| l.t(Key::FixFields))));
+                    focus_problem();
                 }
                 Err(PayError::Client(error)) => {
                     if let crate::api::ClientError::Api { error: api_error, .. } = &error {
-                        errors.set(api_error.fields.clone());
+                        set_errors(api_error.fields.clone());
+                        if matches!(
+                            api_error.code,
+                            ErrorCode::SoldOut | ErrorCode::SaleEnded | ErrorCode::SaleNotStarted
+                        ) {
+                            on_stale.run(());
+                        }
                     }
-                    failure.set(Some(messages::for_error(&error)));
+                    failure.set(Some(loc.with_value(|l| messages::for_error(l, &error))));
+                    focus_problem();
                 }
-                Err(PayError::Card(message)) => failure.set(Some(message)),
+                Err(PayError::Card(key)) => {
+                    failure.set(Some(loc.with_value(|l| l.t(key))));
+                    focus_problem();
+                }
             }
         }
     });
@@ -251,8 +356,9 @@ pub fn Checkout(
             let found = details.with_untracked(|d| d.validate(&offer));
             failure.set(None);
             if !found.is_empty() {
-                errors.set(found);
-                failure.set(Some("Some details need fixing: see the marked fields.".into()));
+                set_errors(found);
+                failure.set(Some(loc.with_value(|l| l.t(Key::FixFields))));
+                focus_problem();
                 return;
             }
             errors.set(Vec::new());
@@ -266,9 +372,10 @@ pub fn Checkout(
         .map(|c| {
             let code = c.code().to_owned();
             let selected = code.clone();
+            let name = format::country_name(*c, &tag);
             view! {
                 <option value=code.clone() selected=move || details.with(|d| d.country == selected)>
-                    {c.name()}
+                    {name}
                 </option>
             }
         })
@@ -279,103 +386,166 @@ pub fn Checkout(
         .collect_view();
     let is_us = move || details.with(|d| d.country == "US");
     let region_error = move || errors.with(|e| error_for(e, "region"));
-    let pay_locale = locale.clone();
+    let country_error = move || errors.with(|e| error_for(e, "country"));
+    let pay_tag = tag.clone();
     let pay_label = move || match quote.get() {
-        Some(Ok(q)) => format!("Pay {}", format::money(&q.total, &pay_locale)),
-        _ => "Pay".to_owned(),
+        Some(Ok(q)) => {
+            let total = format::money(&q.total, &pay_tag);
+            loc.with_value(|l| l.fill(Key::PayTotal, &[("total", &total)]))
+        }
+        _ => loc.with_value(|l| l.t(Key::Pay)),
     };
+    let summary_tag = tag.clone();
     let summary = move || {
         quote.get().map(|result| match result {
             Ok(q) => {
-                let row = |name: &'static str, amount| view! { <div class="tb-row"><dt>{name}</dt><dd>{format::money(&amount, &locale)}</dd></div> };
+                let row = |key: Key, amount| {
+                    view! {
+                        <div class="tb-row">
+                            <dt>{loc.with_value(|l| l.t(key))}</dt>
+                            <dd>{format::money(&amount, &summary_tag)}</dd>
+                        </div>
+                    }
+                };
                 view! {
-                    <dl class="tb-summary" aria-label="Order summary">
-                        {row("Subtotal", q.subtotal)}
-                        {row("Shipping", q.shipping)}
-                        {row("Tax", q.tax)}
-                        {row("Total", q.total)}
-                    </dl>
+                    <section class="tb-order-summary" aria-labelledby="tb-summary-title">
+                        <h3 id="tb-summary-title" class="tb-subtitle">{loc.with_value(|l| l.t(Key::OrderSummary))}</h3>
+                        <dl class="tb-summary">
+                            {row(Key::Subtotal, q.subtotal)}
+                            {physical.then(|| row(Key::Shipping, q.shipping))}
+                            {row(Key::Tax, q.tax)}
+                            {row(Key::Total, q.total)}
+                        </dl>
+                    </section>
                 }
                 .into_any()
             }
-            Err(e) => view! { <p class="tb-error">{messages::for_error(&e)}</p> }.into_any(),
+            Err(e) => view! { <p class="tb-error">{loc.with_value(|l| messages::for_error(l, &e))}</p> }.into_any(),
         })
     };
     let card_errors = move || {
         errors.with(|e| {
+            e.iter().filter(|f| is_card_field(&f.field)).map(|f| f.message.clone()).collect::<Vec<_>>().join(" ")
+        })
+    };
+    let error_list = move || {
+        let us = is_us();
+        errors.with(|e| {
             e.iter()
-                .filter(|f| matches!(f.field.as_str(), "number" | "expiry" | "cvc"))
-                .map(|f| f.message.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
+                .map(|f| {
+                    let label = loc.with_value(|l| l.t(field_label(&f.field, us)));
+                    view! { <li>{format!("{label}: {}", f.message)}</li> }
+                })
+                .collect_view()
         })
     };
     let vault_origin = ctx.vault_origin.clone();
+    let l = locale.clone();
 
     view! {
         <form
+            node_ref=form_ref
             class="tb-checkout"
             novalidate=true
+            aria-labelledby="tb-title"
             on:submit=move |ev| {
                 ev.prevent_default();
                 submit();
             }
         >
-            <p class="tb-failure" role="alert" aria-live="assertive">{move || failure.get()}</p>
-            <TextField field=Field::Email details=details errors=errors />
-            {physical.then(|| view! {
+            <div node_ref=summary_ref class="tb-failure" role="alert" tabindex="-1">
+                {move || {
+                    let fix_only = failure.with(|f| f.as_deref() == Some(loc.with_value(|l| l.t(Key::FixFields))).as_deref());
+                    let nothing_left = errors.with(|e| e.is_empty());
+                    failure.get().filter(|_| !(fix_only && nothing_left)).map(|f| view! { <p class="tb-failure-title">{f}</p> })
+                }}
+                <ul class="tb-error-list">{error_list}</ul>
+            </div>
+            <TextField field=Field::Email details=details errors=errors label=l.t(Key::Email) autofocus=true />
+            {physical.then(|| {
+                let l = l.clone();
+                view! {
                 <fieldset class="tb-shipping">
-                    <legend>"Shipping address"</legend>
-                    <TextField field=Field::Name details=details errors=errors />
-                    <TextField field=Field::Line1 details=details errors=errors />
-                    <TextField field=Field::Line2 details=details errors=errors />
-                    <TextField field=Field::City details=details errors=errors />
+                    <legend>{l.t(Key::ShippingAddress)}</legend>
+                    <TextField field=Field::Name details=details errors=errors label=l.t(Key::FullName) />
+                    <TextField field=Field::Line1 details=details errors=errors label=l.t(Key::Address) />
+                    <TextField field=Field::Line2 details=details errors=errors label=l.t(Key::Address2) />
+                    <TextField field=Field::City details=details errors=errors label=l.t(Key::City) />
                     <div class="tb-field" part="field">
-                        <label for="tb-country">"Country"</label>
-                        <select id="tb-country" autocomplete="shipping country" on:change=move |ev| details.update(|d| { d.country = event_target_value(&ev); d.region.clear(); })>
+                        <label for="tb-country">{l.t(Key::Country)}</label>
+                        <select
+                            id="tb-country"
+                            autocomplete="shipping country"
+                            aria-invalid=move || if country_error().is_some() { "true" } else { "false" }
+                            aria-describedby="tb-country-error"
+                            on:change=move |ev| {
+                                details.update(|d| { d.country = event_target_value(&ev); d.region.clear(); });
+                                clear_error(errors, "country");
+                            }
+                        >
                             {countries}
                         </select>
+                        <p id="tb-country-error" class="tb-error">{country_error}</p>
                     </div>
                     <Show
                         when=is_us
-                        fallback=move || view! { <TextField field=Field::Region details=details errors=errors /> }
+                        fallback={
+                            let label = l.t(Key::Region);
+                            move || view! { <TextField field=Field::Region details=details errors=errors label=label.clone() /> }
+                        }
                     >
                         <div class="tb-field" part="field">
-                            <label for="tb-region">"State"</label>
+                            <label for="tb-region">{loc.with_value(|l| l.t(Key::State))}</label>
                             <select
                                 id="tb-region"
                                 autocomplete="shipping address-level1"
+                                aria-required="true"
                                 aria-invalid=move || if region_error().is_some() { "true" } else { "false" }
                                 aria-describedby="tb-region-error"
-                                on:change=move |ev| details.update(|d| d.region = event_target_value(&ev))
+                                on:change=move |ev| {
+                                    details.update(|d| d.region = event_target_value(&ev));
+                                    clear_error(errors, "region");
+                                }
                             >
-                                <option value="" selected=move || details.with(|d| d.region.is_empty())>"Choose…"</option
-                                >
+                                <option value="" selected=move || details.with(|d| d.region.is_empty())>
+                                    {loc.with_value(|l| l.t(Key::Choose))}
+                                </option>
                                 {states.clone()}
                             </select>
                             <p id="tb-region-error" class="tb-error">{region_error}</p>
                         </div>
                     </Show>
-                    <TextField field=Field::PostalCode details=details errors=errors />
+                    <TextField field=Field::PostalCode details=details errors=errors label=l.t(Key::PostalCode) />
                 </fieldset>
-            })}
+            }})}
             <div class="tb-field tb-card" part="field">
-                <span id="tb-card-label" class="tb-label">"Card"</span>
-                <CardFrame vault_origin=vault_origin iframe=iframe on_ready=Callback::new(move |_: ()| frame_ready.set(true)) />
+                <span id="tb-card-label" class="tb-label">{l.t(Key::Card)}</span>
+                <CardFrame
+                    vault_origin=vault_origin
+                    title=l.t(Key::CardDetails)
+                    lang=l.tag.clone()
+                    iframe=iframe
+                    on_escape=on_escape
+                    on_ready=Callback::new(move |_: ()| frame_ready.set(true))
+                />
                 <p class="tb-error" id="tb-card-error">{card_errors}</p>
             </div>
-            <label class="tb-consent">
+            <label class="tb-consent" for="tb-share-email">
                 <input
+                    id="tb-share-email"
                     type="checkbox"
                     prop:checked=move || details.with(|d| d.share_email)
                     on:change=move |ev| details.update(|d| d.share_email = event_target_checked(&ev))
                 />
-                <span>{format!("Share my email with {seller}")}</span>
+                <span>{l.fill(Key::ShareEmail, &[("seller", &seller)])}</span>
             </label>
-            <p class="tb-note">"Your card is never shared with the seller."</p>
-            <Transition fallback=|| view! { <p class="tb-muted">"Calculating total…"</p> }>{summary}</Transition>
+            <p class="tb-note">{l.t(Key::CardNeverShared)}</p>
+            <Transition fallback={
+                let text = l.t(Key::Calculating);
+                move || view! { <p class="tb-muted">{text.clone()}</p> }
+            }>{summary}</Transition>
             <div class="tb-actions">
-                <button type="button" class="tb-secondary" on:click=move |_| on_back.run(())>"Back"</button>
+                <button type="button" class="tb-secondary" on:click=move |_| on_back.run(())>{l.t(Key::Back)}</button>
                 <button
                     type="submit"
                     part="pay"
@@ -383,7 +553,7 @@ pub fn Checkout(
                     disabled=move || paying.get() || !frame_ready.get()
                     aria-busy=move || if paying.get() { "true" } else { "false" }
                 >
-                    {move || if paying.get() { "Paying…".to_owned() } else { pay_label() }}
+                    {move || if paying.get() { loc.with_value(|l| l.t(Key::Paying)) } else { pay_label() }}
                 </button>
             </div>
         </form>
@@ -428,6 +598,19 @@ mod tests {
         d.postal_code = "10001".into();
         assert!(d.validate(&offer).is_empty());
         assert_eq!(error_for(&[FieldError::new("email", "x", "Bad")], "email").as_deref(), Some("Bad"));
+    }
+
+    #[test]
+    fn errors_read_in_the_visitors_language_with_their_field() {
+        let offer = tee();
+        let mut d = Details::for_offer(&offer);
+        d.postal_code = "ABC".into();
+        let found = d.validate(&offer);
+        let es = localized_errors(&found, &offer, &d, &Locale::new("es"));
+        assert_eq!(error_for(&es, "email").as_deref(), Some("Escribe tu correo electrónico."));
+        assert_eq!(error_for(&es, "postal_code").as_deref(), Some("Este código postal no es válido en United States."));
+        assert_eq!(field_label("region", true), Key::State);
+        assert_eq!(field_label("number", true), Key::Card);
     }
 
     #[test]

@@ -1,16 +1,23 @@
 //! The order confirmation.
 
 use crate::format;
-use crate::mount::WidgetCtx;
+use crate::i18n::{Key, Locale};
 use leptos::prelude::*;
-use tweetbuy_core::OrderReceipt;
+use tweetbuy_core::{Country, OrderReceipt, ProductKind};
 
 /// Where the order goes, in one line: the address for goods, the delivery note otherwise.
-pub fn destination(receipt: &OrderReceipt) -> String {
+pub fn destination(receipt: &OrderReceipt, locale: &Locale) -> String {
     match (&receipt.shipping, &receipt.delivery) {
-        (Some(a), _) => format!("Ships to {}, {}, {} {}, {}", a.name, a.line1, a.city, a.postal_code, a.country),
-        (None, Some(delivery)) => delivery.clone(),
-        (None, None) => "Delivered by email.".into(),
+        (Some(a), _) => {
+            let country = Country::parse(&a.country)
+                .map(|c| format::country_name(c, &locale.tag))
+                .unwrap_or_else(|| a.country.clone());
+            let region = if a.region.is_empty() { String::new() } else { format!(" {}", a.region) };
+            let address = format!("{}, {}, {}{region} {}, {country}", a.name, a.line1, a.city, a.postal_code);
+            locale.fill(Key::ShipsTo, &[("address", &address)])
+        }
+        (None, Some(delivery)) if !delivery.trim().is_empty() => delivery.clone(),
+        (None, _) => locale.t(Key::DeliveredByEmail),
     }
 }
 
@@ -19,20 +26,69 @@ pub fn destination(receipt: &OrderReceipt) -> String {
 pub fn Confirmation(
     /// The server's receipt for the order.
     receipt: OrderReceipt,
+    /// What kind of product it was (goods ship; tickets and downloads are delivered).
+    kind: ProductKind,
     /// Closes the sheet.
     on_done: Callback<()>,
 ) -> impl IntoView {
-    let ctx = expect_context::<WidgetCtx>();
-    let total = format::money(&receipt.quote.total, &ctx.locale);
+    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
+    let total = format::money(&receipt.quote.total, &locale.tag);
+    let bought = locale.fill(
+        Key::Bought,
+        &[
+            ("quantity", &format::number(receipt.quantity, &locale.tag)),
+            ("product", &receipt.product_title),
+            ("variant", &receipt.variant_label),
+        ],
+    );
+    let paid = locale.fill(
+        Key::PaidWith,
+        &[("total", &total), ("brand", receipt.card_brand.display_name()), ("last4", &receipt.card_last4)],
+    );
+    let delivery_class = if kind.needs_shipping() { "tb-ships-to" } else { "tb-delivery" };
     view! {
-        <div part="confirmation" class="tb-confirmation" role="status">
-            <p class="tb-confirmed">"Thank you! Your order is confirmed."</p>
-            <p class="tb-order-number">"Order number " <strong data-order-number="">{receipt.order_number.clone()}</strong></p>
-            <p>{format!("{} × {} ({})", receipt.quantity, receipt.product_title, receipt.variant_label)}</p>
-            <p>{format!("Paid {total} with {} •••• {}", receipt.card_brand.display_name(), receipt.card_last4)}</p>
-            <p>{destination(&receipt)}</p>
-            <p>{format!("A receipt was sent to {}.", receipt.email)}</p>
-            <button type="button" class="tb-primary" on:click=move |_| on_done.run(())>"Done"</button>
+        <div part="confirmation" class="tb-confirmation">
+            <h3 class="tb-confirmed" tabindex="-1" data-tb-focus="">{locale.t(Key::Confirmed)}</h3>
+            <p class="tb-order-number">
+                {locale.t(Key::OrderNumber)} " " <strong data-order-number="">{receipt.order_number.clone()}</strong>
+            </p>
+            <p class="tb-bought">{bought}</p>
+            <p>{paid}</p>
+            <p class=delivery_class>{destination(&receipt, &locale)}</p>
+            <p class="tb-receipt">{locale.fill(Key::ReceiptSent, &[("email", &receipt.email)])}</p>
+            <button type="button" class="tb-primary" on:click=move |_| on_done.run(())>{locale.t(Key::Done)}</button>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt() -> OrderReceipt {
+        serde_json::from_value(serde_json::json!({
+            "order_id": "o1", "order_number": "TB-7K3Q9X", "status": "paid", "product_title": "Tee",
+            "variant_label": "M", "quantity": 1,
+            "quote": {"subtotal": {"minor": 3000, "currency": "USD"}, "shipping": {"minor": 500, "currency": "USD"},
+                      "tax": {"minor": 0, "currency": "USD"}, "total": {"minor": 3500, "currency": "USD"}},
+            "email": "a@b.co",
+            "shipping": {"name": "Jane Doe", "line1": "1 Main St", "line2": "", "city": "New York", "region": "NY",
+                         "postal_code": "10001", "country": "US"},
+            "delivery": null, "card_brand": "visa", "card_last4": "4242"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn goods_ship_to_the_address_and_tickets_say_how_they_arrive() {
+        let mut r = receipt();
+        let en = Locale::new("en");
+        assert_eq!(destination(&r, &en), "Ships to Jane Doe, 1 Main St, New York NY 10001, United States");
+        assert!(destination(&r, &Locale::new("es")).starts_with("Se envía a Jane Doe"));
+        r.shipping = None;
+        r.delivery = Some("Your ticket is emailed to you.".into());
+        assert_eq!(destination(&r, &en), "Your ticket is emailed to you.");
+        r.delivery = None;
+        assert_eq!(destination(&r, &en), "Delivered by email.");
     }
 }

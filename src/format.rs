@@ -1,15 +1,17 @@
-//! Money and dates as the visitor reads them, through the browser's `Intl`.
+//! Money, numbers, dates and country names as the visitor reads them, through the
+//! browser's `Intl`.
 
-use tweetbuy_core::Money;
+use crate::i18n::{Key, Locale};
+use tweetbuy_core::{Country, Money};
 
-/// `$30.00`, `30,00 €`, … in the visitor's locale and the amount's currency.
+/// `$30.00`, `45,00 €`, … in the visitor's locale and the amount's currency.
 ///
 /// In the browser this is `Intl.NumberFormat`; natively (unit tests) it falls back to the
 /// plain English rendering of the core crate.
 pub fn money(amount: &Money, locale: &str) -> String {
     #[cfg(target_arch = "wasm32")]
     {
-        if let Some(text) = intl_money(amount, locale) {
+        if let Some(text) = intl::money(amount, locale) {
             return text;
         }
     }
@@ -17,14 +19,40 @@ pub fn money(amount: &Money, locale: &str) -> String {
     amount.to_string()
 }
 
-#[cfg(target_arch = "wasm32")]
-fn intl_money(amount: &Money, locale: &str) -> Option<String> {
-    use js_sys::{Array, Intl, Object, Reflect};
-    let options = Object::new();
-    Reflect::set(&options, &"style".into(), &"currency".into()).ok()?;
-    Reflect::set(&options, &"currency".into(), &amount.currency.code().into()).ok()?;
-    let format = Intl::NumberFormat::new(&Array::of1(&locale.into()), &options);
-    format.format().call1(&format, &amount.major().into()).ok()?.as_string()
+/// A whole number with the locale's grouping (`1,000`, `1.000`).
+pub fn number(n: u32, locale: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(text) = intl::number(n, locale) {
+            return text;
+        }
+    }
+    let _ = locale;
+    n.to_string()
+}
+
+/// A date and time (Unix seconds) in the locale's medium style.
+pub fn date_time(unix_seconds: i64, locale: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(text) = intl::date_time(unix_seconds, locale) {
+            return text;
+        }
+    }
+    let _ = locale;
+    format!("@{unix_seconds}")
+}
+
+/// A country's name in the locale (`Intl.DisplayNames`), or the core crate's English name.
+pub fn country_name(country: Country, locale: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(text) = intl::region_name(country.code(), locale) {
+            return text;
+        }
+    }
+    let _ = locale;
+    country.name().to_owned()
 }
 
 /// Splits a number of seconds into days, hours, minutes and seconds, for the sale
@@ -32,6 +60,61 @@ fn intl_money(amount: &Money, locale: &str) -> Option<String> {
 pub fn countdown_parts(seconds: i64) -> (i64, i64, i64, i64) {
     let s = seconds.max(0);
     (s / 86_400, (s % 86_400) / 3_600, (s % 3_600) / 60, s % 60)
+}
+
+/// The time left until a sale ends, in words: `13d 04h 05m 09s`.
+pub fn countdown(seconds: i64, locale: &Locale) -> String {
+    let (d, h, m, s) = countdown_parts(seconds);
+    let two = |n: i64| format!("{n:02}");
+    locale.fill(Key::Countdown, &[("d", &d.to_string()), ("h", &two(h)), ("m", &two(m)), ("s", &two(s))])
+}
+
+#[cfg(target_arch = "wasm32")]
+mod intl {
+    use js_sys::{Array, Function, Intl, Object, Reflect};
+    use tweetbuy_core::Money;
+    use wasm_bindgen::{JsCast, JsValue};
+
+    fn options(pairs: &[(&str, &str)]) -> Option<Object> {
+        let options = Object::new();
+        for (k, v) in pairs {
+            Reflect::set(&options, &(*k).into(), &(*v).into()).ok()?;
+        }
+        Some(options)
+    }
+
+    fn locales(locale: &str) -> Array {
+        Array::of1(&locale.into())
+    }
+
+    pub fn money(amount: &Money, locale: &str) -> Option<String> {
+        let options = options(&[("style", "currency"), ("currency", amount.currency.code())])?;
+        let format = Intl::NumberFormat::new(&locales(locale), &options);
+        format.format().call1(&format, &amount.major().into()).ok()?.as_string()
+    }
+
+    pub fn number(n: u32, locale: &str) -> Option<String> {
+        let format = Intl::NumberFormat::new(&locales(locale), &Object::new());
+        format.format().call1(&format, &n.into()).ok()?.as_string()
+    }
+
+    pub fn date_time(unix_seconds: i64, locale: &str) -> Option<String> {
+        let options = options(&[("dateStyle", "medium"), ("timeStyle", "short")])?;
+        let format = Intl::DateTimeFormat::new(&locales(locale), &options);
+        let date = js_sys::Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
+        format.format().call1(&format, &date).ok()?.as_string()
+    }
+
+    /// `new Intl.DisplayNames([locale], {type: "region"}).of(code)`, where supported.
+    pub fn region_name(code: &str, locale: &str) -> Option<String> {
+        let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+        let ctor: Function = Reflect::get(&intl, &"DisplayNames".into()).ok()?.dyn_into().ok()?;
+        let kind: JsValue = options(&[("type", "region")])?.into();
+        let args = Array::of2(&locales(locale), &kind);
+        let names = Reflect::construct(&ctor, &args).ok()?;
+        let of: Function = Reflect::get(&names, &"of".into()).ok()?.dyn_into().ok()?;
+        of.call1(&names, &code.into()).ok()?.as_string()
+    }
 }
 
 #[cfg(test)]
@@ -44,5 +127,8 @@ mod tests {
         assert_eq!(money(&Money::new(3000, Currency::USD), "en-US"), "$30.00");
         assert_eq!(countdown_parts(90_061), (1, 1, 1, 1));
         assert_eq!(countdown_parts(-5), (0, 0, 0, 0));
+        assert_eq!(countdown(90_061, &Locale::new("en")), "1d 01h 01m 01s");
+        assert_eq!(countdown(59, &Locale::new("es")), "0 d 00 h 00 min 59 s");
+        assert_eq!(country_name(Country::parse("US").unwrap(), "en"), "United States");
     }
 }

@@ -27,6 +27,8 @@ pub mod discover;
 pub mod events;
 pub mod format;
 pub mod global;
+pub mod i18n;
+pub mod live;
 pub mod messages;
 pub mod mount;
 pub mod observe;

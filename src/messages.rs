@@ -1,37 +1,37 @@
-//! What people read when something goes wrong, and what to do next.
+//! What people read when something goes wrong, and what to do next, in their language.
 
 use crate::api::ClientError;
+use crate::i18n::{Key, Locale};
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::ErrorCode;
 
 /// The sentence shown for a decline, with the next step.
-pub fn decline(code: Option<DeclineCode>) -> &'static str {
-    match code {
-        Some(DeclineCode::InsufficientFunds) => "Your card has insufficient funds. Try another card.",
-        Some(DeclineCode::ExpiredCard) => "Your card has expired. Try another card.",
-        Some(DeclineCode::IncorrectCvc) => "The security code is incorrect. Check it and try again.",
-        Some(DeclineCode::ProcessingError) => "The payment could not be processed. Please try again in a moment.",
-        Some(DeclineCode::CardDeclined) | None => "Your card was declined. Try another card.",
-    }
+pub fn decline(locale: &Locale, code: Option<DeclineCode>) -> String {
+    locale.t(match code {
+        Some(DeclineCode::InsufficientFunds) => Key::DeclineInsufficient,
+        Some(DeclineCode::ExpiredCard) => Key::DeclineExpired,
+        Some(DeclineCode::IncorrectCvc) => Key::DeclineCvc,
+        Some(DeclineCode::ProcessingError) => Key::DeclineProcessing,
+        Some(DeclineCode::CardDeclined) | None => Key::Declined,
+    })
 }
 
 /// The sentence shown for any failed api request.
-pub fn for_error(error: &ClientError) -> String {
+pub fn for_error(locale: &Locale, error: &ClientError) -> String {
     match error {
-        ClientError::Network(_) => {
-            "We could not reach the store. Check your connection and try again; you will not be charged twice.".into()
-        }
+        ClientError::Network(_) => locale.t(Key::NetworkError),
         ClientError::Api { error, .. } => match error.code {
-            ErrorCode::PaymentDeclined => decline(error.decline_code).into(),
-            ErrorCode::SoldOut => "Sorry, this just sold out. You have not been charged.".into(),
-            ErrorCode::SaleEnded => "Sorry, this sale has ended. You have not been charged.".into(),
-            ErrorCode::SaleNotStarted => "This sale has not started yet.".into(),
-            ErrorCode::ValidationFailed => "Some details need fixing: see the marked fields.".into(),
-            ErrorCode::RateLimited => "Too many tries in a short time. Wait a moment and try again.".into(),
-            ErrorCode::TokenInvalid => "Your card details expired. Please enter your card again.".into(),
-            _ => format!("Something went wrong: {} Please try again.", error.message),
+            ErrorCode::PaymentDeclined => decline(locale, error.decline_code),
+            ErrorCode::PaymentError => decline(locale, Some(DeclineCode::ProcessingError)),
+            ErrorCode::SoldOut => locale.t(Key::SoldOutMeanwhile),
+            ErrorCode::SaleEnded => locale.t(Key::SaleEndedMeanwhile),
+            ErrorCode::SaleNotStarted => locale.t(Key::ReasonNotStarted),
+            ErrorCode::ValidationFailed => locale.t(Key::FixFields),
+            ErrorCode::RateLimited => locale.t(Key::RateLimited),
+            ErrorCode::TokenInvalid => locale.t(Key::TokenInvalid),
+            _ => locale.t(Key::SomethingWrong),
         },
-        ClientError::Decode { .. } => "The store sent an answer we could not read. Please try again.".into(),
+        ClientError::Decode { .. } => locale.t(Key::Unreadable),
     }
 }
 
@@ -40,17 +40,31 @@ mod tests {
     use super::*;
     use tweetbuy_core::ApiError;
 
+    fn api(code: ErrorCode, decline_code: Option<DeclineCode>) -> ClientError {
+        ClientError::Api { status: 402, error: ApiError { decline_code, ..ApiError::new(code, "x") } }
+    }
+
     #[test]
-    fn declines_name_the_reason_and_the_next_step() {
-        let declined = ClientError::Api {
-            status: 402,
-            error: ApiError {
-                decline_code: Some(DeclineCode::InsufficientFunds),
-                ..ApiError::new(ErrorCode::PaymentDeclined, "x")
-            },
-        };
-        assert!(for_error(&declined).contains("insufficient funds"));
-        assert!(decline(None).contains("declined"));
-        assert!(for_error(&ClientError::Network("x".into())).contains("connection"));
+    fn each_server_outcome_has_its_own_sentence_in_each_language() {
+        let en = Locale::new("en");
+        let es = Locale::new("es");
+        let outcomes = [
+            api(ErrorCode::PaymentDeclined, Some(DeclineCode::InsufficientFunds)),
+            api(ErrorCode::PaymentDeclined, Some(DeclineCode::CardDeclined)),
+            api(ErrorCode::PaymentDeclined, Some(DeclineCode::ProcessingError)),
+            api(ErrorCode::SoldOut, None),
+            api(ErrorCode::SaleEnded, None),
+            ClientError::Network("offline".into()),
+        ];
+        let english: Vec<String> = outcomes.iter().map(|o| for_error(&en, o)).collect();
+        let mut unique = english.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), outcomes.len(), "each outcome reads differently: {english:?}");
+        assert!(english[0].contains("insufficient funds"));
+        assert!(english[3].contains("sold out"));
+        assert!(english[5].contains("connection"));
+        assert!(for_error(&es, &outcomes[1]).contains("rechazada"));
+        assert!(decline(&en, None).contains("declined"));
     }
 }

@@ -3,6 +3,7 @@
 use crate::api::ClientError;
 use crate::card_frame::{tokenize, TokenizeError};
 use crate::checkout::Details;
+use crate::i18n::Key;
 use crate::mount::WidgetCtx;
 use tweetbuy_core::{FieldError, Offer, OrderReceipt, OrderRequest};
 use web_sys::HtmlIFrameElement;
@@ -12,8 +13,8 @@ use web_sys::HtmlIFrameElement;
 pub enum PayError {
     /// Fields to fix (ours, the frame's or the server's).
     Fields(Vec<FieldError>),
-    /// The card frame could not produce a token.
-    Card(String),
+    /// The card frame could not produce a token: what to tell the visitor.
+    Card(Key),
     /// The api refused or could not be reached.
     Client(ClientError),
 }
@@ -40,13 +41,11 @@ pub async fn pay(
     form: &Details,
     frame: Option<HtmlIFrameElement>,
 ) -> Result<OrderReceipt, PayError> {
-    let frame = frame.ok_or_else(|| PayError::Card("The card form is still loading.".into()))?;
+    let frame = frame.ok_or(PayError::Card(Key::CardLoading))?;
     let card = tokenize(&frame, &ctx.vault_origin).await.map_err(|e| match e {
         TokenizeError::Invalid(fields) => PayError::Fields(fields),
-        TokenizeError::Failed(message) => PayError::Card(message),
-        TokenizeError::Timeout | TokenizeError::NotReady => {
-            PayError::Card("The card form did not answer. Check your connection and try again.".into())
-        }
+        TokenizeError::Failed(_) => PayError::Card(Key::SomethingWrong),
+        TokenizeError::Timeout | TokenizeError::NotReady => PayError::Card(Key::CardNoAnswer),
     })?;
     let request = order_request(offer, form, &card.token);
     // A fresh key per attempt: each attempt carries a new one-time token, so it is a new

@@ -1,123 +1,233 @@
-//! The product details: seller, description, price, variant and quantity.
+//! The product details: gallery, seller, description, price, live stock, the sale's
+//! countdown, variant and quantity.
 
 use crate::checkout::Details;
 use crate::format;
-use crate::mount::WidgetCtx;
+use crate::i18n::{Key, Locale};
 use leptos::prelude::*;
-use tweetbuy_core::catalog::{Availability, SellerKind};
+use tweetbuy_core::catalog::Availability;
 use tweetbuy_core::{Offer, ProductKind};
 
-/// Why buying is not possible right now, in words; `None` when it is.
-pub fn unavailable_reason(availability: Availability) -> Option<&'static str> {
-    match availability {
-        Availability::Available => None,
-        Availability::SoldOut => Some("Sold out. Every unit has been sold."),
-        Availability::SaleEnded => Some("This sale has ended."),
-        Availability::NotStarted => Some("This sale has not started yet."),
+/// A variant's stock in words: "Sold out", "3 left", or "In stock" when not counted.
+pub fn stock_text(stock: Option<u32>, locale: &Locale) -> String {
+    match stock {
+        Some(0) => locale.t(Key::VariantSoldOut),
+        Some(n) => locale.fill(Key::NLeftVariant, &[("n", &format::number(n, &locale.tag))]),
+        None => locale.t(Key::InStock),
     }
 }
 
-/// The badge text for a seller's kind.
-pub fn seller_badge(kind: SellerKind) -> &'static str {
-    match kind {
-        SellerKind::Nonprofit => "Nonprofit",
-        SellerKind::Brand => "Brand",
-        SellerKind::Artist => "Artist",
-    }
+/// The most of the chosen variant one order may take (at least 1, so the field stays
+/// usable; buying is blocked separately when nothing is left).
+pub fn quantity_max(offer: &Offer, variant_id: &str) -> u32 {
+    offer.variant(variant_id).map_or(1, |v| offer.max_quantity(v).max(1))
+}
+
+/// Why the visitor cannot continue right now, in words; `None` when they can. The offer's
+/// state first (sold out, ended), then the chosen option's stock.
+pub fn blocked_reason(offer: &Offer, variant_id: &str, locale: &Locale) -> Option<String> {
+    locale.unavailable(offer.availability).or_else(|| match offer.variant(variant_id) {
+        Some(v) if v.stock == Some(0) => Some(locale.t(Key::ReasonVariantSoldOut)),
+        None => Some(locale.t(Key::ErrVariant)),
+        Some(_) => None,
+    })
+}
+
+/// How a ticket or download reaches the buyer; `None` for goods that ship.
+pub fn delivery_note(offer: &Offer, locale: &Locale) -> Option<String> {
+    (!offer.kind.needs_shipping()).then(|| {
+        offer.delivery.clone().filter(|d| !d.trim().is_empty()).unwrap_or_else(|| locale.t(Key::DeliveredByEmail))
+    })
 }
 
 /// Product details with the variant picker (an accessible radio group) and quantity.
 #[component]
 pub fn ProductSheet(
-    /// The offer shown.
-    offer: Offer,
+    /// The offer shown, kept fresh by the sheet while it is open.
+    offer: RwSignal<Offer>,
+    /// The clock for the sale countdown (Unix seconds).
+    now: RwSignal<i64>,
     /// The chosen variant and quantity live here with the rest of the form.
     details: RwSignal<Details>,
     /// Called when the visitor moves on to checkout.
     on_continue: Callback<()>,
 ) -> impl IntoView {
-    let ctx = expect_context::<WidgetCtx>();
-    let locale = ctx.locale.clone();
-    let reason = unavailable_reason(offer.availability);
-    let max_quantity = {
-        let offer = offer.clone();
-        move || offer.variant(&details.with(|d| d.variant_id.clone())).map_or(1, |v| offer.max_quantity(v).max(1))
-    };
-    let variants = offer
+    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
+    let loc = StoredValue::new(locale.clone());
+    let first = offer.get_untracked();
+    let tag = locale.tag.clone();
+
+    let reason = move || offer.with(|o| details.with(|d| loc.with_value(|l| blocked_reason(o, &d.variant_id, l))));
+    let closed = move || offer.with(|o| o.availability != Availability::Available);
+    let max = move || offer.with(|o| details.with(|d| quantity_max(o, &d.variant_id)));
+
+    let images = first.images.clone();
+    let image_count = images.len();
+    let gallery = (!images.is_empty()).then(|| {
+        let items = images
+            .into_iter()
+            .enumerate()
+            .map(|(i, img)| {
+                let position =
+                    locale.fill(Key::ImageN, &[("n", &(i + 1).to_string()), ("total", &image_count.to_string())]);
+                view! {
+                    <li class="tb-gallery-item" aria-label=(image_count > 1).then_some(position)>
+                        <img class="tb-image" src=img.url alt=img.alt loading="lazy" width="400" height="300" />
+                    </li>
+                }
+            })
+            .collect_view();
+        view! { <ul class="tb-gallery" aria-label=locale.t(Key::Images)>{items}</ul> }
+    });
+
+    let variants = first
         .variants
         .iter()
         .map(|variant| {
             let id = variant.id.clone();
-            let id_for_check = id.clone();
-            let price = format::money(&variant.price, &locale);
-            let stock = match variant.stock {
-                Some(0) => " · sold out".to_owned(),
-                Some(n) if offer.limited_edition => format!(" · {n} left"),
-                _ => String::new(),
+            let input_id = format!("tb-variant-{}", variant.id);
+            let label_for = input_id.clone();
+            let (for_checked, for_change, for_meta, for_disabled) = (id.clone(), id.clone(), id.clone(), id.clone());
+            let price = format::money(&variant.price, &tag);
+            let meta = move || {
+                let stock = offer.with(|o| o.variant(&for_meta).and_then(|v| v.stock));
+                format!("{price} · {}", loc.with_value(|l| stock_text(stock, l)))
             };
-            let sold_out = variant.stock == Some(0);
+            let disabled = move || {
+                offer.with(|o| {
+                    o.availability != Availability::Available
+                        || o.variant(&for_disabled).is_some_and(|v| v.stock == Some(0))
+                })
+            };
             view! {
-                <label part="variant" class="tb-variant">
+                <label part="variant" class="tb-variant" for=label_for>
                     <input
+                        id=input_id
                         type="radio"
                         name="variant"
-                        value=id.clone()
-                        disabled=sold_out || reason.is_some()
-                        prop:checked=move || details.with(|d| d.variant_id == id_for_check)
-                        on:change=move |_| details.update(|d| d.variant_id = id.clone())
+                        value=id
+                        disabled=disabled
+                        prop:checked=move || details.with(|d| d.variant_id == for_checked)
+                        on:change=move |_| {
+                            let max = offer.with_untracked(|o| quantity_max(o, &for_change));
+                            details.update(|d| {
+                                d.variant_id = for_change.clone();
+                                d.quantity = d.quantity.clamp(1, max);
+                            })
+                        }
                     />
                     <span class="tb-variant-label">{variant.label.clone()}</span>
-                    <span class="tb-variant-meta">{price}{stock}</span>
+                    <span class="tb-variant-meta">{meta}</span>
                 </label>
             }
         })
         .collect_view();
-    let price = offer.price_from().map(|p| format::money(&p, &locale)).unwrap_or_default();
-    let stock_left = offer.limited_edition.then(|| offer.stock_left()).flatten();
-    let delivery = match offer.kind {
-        ProductKind::Physical => None,
-        _ => Some(offer.delivery.clone().unwrap_or_else(|| "Delivered by email.".into())),
+
+    let price = first.price_from().map(|p| format::money(&p, &tag)).unwrap_or_default();
+    let stock_left = move || {
+        offer
+            .with(|o| o.stock_left())
+            .map(|n| loc.with_value(|l| l.fill(Key::NLeft, &[("n", &format::number(n, &l.tag))])))
     };
-    let quantity_max = max_quantity.clone();
+    let countdown = move || {
+        let (ends, open) = offer.with(|o| (o.sale_ends_at, o.availability == Availability::Available));
+        ends.filter(|_| open).map(|end| {
+            loc.with_value(|l| {
+                let left = format::countdown(end - now.get(), l);
+                let at = l.fill(Key::SaleEndsAt, &[("date", &format::date_time(end, &l.tag))]);
+                view! {
+                    <p class="tb-countdown">
+                        <span role="timer" aria-live="off">{l.fill(Key::SaleEndsIn, &[("time", &left)])}</span>
+                        " "
+                        <span class="tb-muted">{format!("({at})")}</span>
+                    </p>
+                }
+            })
+        })
+    };
+    let delivery = delivery_note(&first, &locale).map(|note| {
+        let no_shipping = locale.t(Key::NoShipping);
+        view! { <p class="tb-delivery"><strong>{note}</strong> " " {no_shipping}</p> }
+    });
+    let legend = locale.t(if first.kind == ProductKind::Ticket { Key::TicketLegend } else { Key::OptionLegend });
+    let limited = first.limited_edition;
+    let quantity_hint = move || loc.with_value(|l| l.fill(Key::QuantityLimit, &[("max", &max().to_string())]));
+    let step_quantity = move |delta: i64| {
+        let top = i64::from(max());
+        details.update(|d| d.quantity = (i64::from(d.quantity) + delta).clamp(1, top) as u32);
+    };
+
     view! {
         <div class="tb-product">
-            {offer.images.first().map(|img| view! { <img class="tb-image" src=img.url.clone() alt=img.alt.clone() /> })}
+            {gallery}
             <p class="tb-seller">
-                {offer.seller.name.clone()}
-                <span class="tb-badge">{seller_badge(offer.seller.kind)}</span>
-                {offer.limited_edition.then(|| view! { <span class="tb-badge tb-badge-limited">"Limited edition"</span> })}
+                <span>{locale.fill(Key::SoldBy, &[("seller", &first.seller.name)])}</span>
+                <span class="tb-badge">{locale.seller_kind(first.seller.kind)}</span>
+                {limited.then(|| view! { <span class="tb-badge tb-badge-limited">{locale.t(Key::LimitedEdition)}</span> })}
             </p>
             <p part="price" class="tb-price">{price}</p>
-            {stock_left.map(|n| view! { <p class="tb-stock" aria-live="polite">{format!("{n} left")}</p> })}
-            <p class="tb-description">{offer.description.clone()}</p>
-            {delivery.map(|d| view! { <p class="tb-delivery">{d}</p> })}
-            <fieldset class="tb-variants" role="radiogroup">
-                <legend>{if offer.kind == ProductKind::Ticket { "Ticket" } else { "Option" }}</legend>
+            <p class="tb-unavailable" role="status">{reason}</p>
+            {limited.then(|| view! { <p class="tb-stock" aria-live="polite" aria-atomic="true">{stock_left}</p> })}
+            {countdown}
+            <p class="tb-description">{first.description.clone()}</p>
+            {delivery}
+            <fieldset class="tb-variants" role="radiogroup" aria-labelledby="tb-variants-legend">
+                <legend id="tb-variants-legend">{legend}</legend>
                 {variants}
             </fieldset>
-            <label class="tb-field" part="field">
-                <span>"Quantity"</span>
-                <input
-                    type="number"
-                    min="1"
-                    max=move || quantity_max().to_string()
-                    prop:value=move || details.with(|d| d.quantity.to_string())
-                    disabled=reason.is_some()
-                    on:input=move |ev| {
-                        let max = max_quantity();
-                        let wanted = event_target_value(&ev).parse::<u32>().unwrap_or(1);
-                        details.update(|d| d.quantity = wanted.clamp(1, max));
-                    }
-                />
-            </label>
-            {reason.map(|r| view! { <p class="tb-unavailable" role="status">{r}</p> })}
+            <div class="tb-field tb-quantity" part="field">
+                <label for="tb-quantity">{locale.t(Key::Quantity)}</label>
+                <div class="tb-stepper">
+                    <button
+                        type="button"
+                        class="tb-step"
+                        aria-label=locale.t(Key::Decrease)
+                        aria-controls="tb-quantity"
+                        disabled=move || closed() || details.with(|d| d.quantity <= 1)
+                        on:click=move |_| step_quantity(-1)
+                    >
+                        <span aria-hidden="true">"−"</span>
+                    </button>
+                    <input
+                        id="tb-quantity"
+                        type="number"
+                        inputmode="numeric"
+                        min="1"
+                        max=move || max().to_string()
+                        aria-describedby="tb-quantity-hint"
+                        prop:value=move || details.with(|d| d.quantity.to_string())
+                        disabled=closed
+                        on:change=move |ev| {
+                            let top = max();
+                            let wanted = event_target_value(&ev).trim().parse::<u32>().unwrap_or(1);
+                            details.update(|d| d.quantity = wanted.clamp(1, top));
+                        }
+                    />
+                    <button
+                        type="button"
+                        class="tb-step"
+                        aria-label=locale.t(Key::Increase)
+                        aria-controls="tb-quantity"
+                        disabled=move || closed() || details.with(|d| d.quantity >= max())
+                        on:click=move |_| step_quantity(1)
+                    >
+                        <span aria-hidden="true">"+"</span>
+                    </button>
+                </div>
+                <p id="tb-quantity-hint" class="tb-muted">{move || (!closed()).then(quantity_hint)}</p>
+            </div>
             <button
                 type="button"
                 class="tb-primary"
-                disabled=reason.is_some()
-                on:click=move |_| on_continue.run(())
+                data-tb-focus=""
+                disabled=move || reason().is_some()
+                on:click=move |_| {
+                    let top = max();
+                    details.update(|d| d.quantity = d.quantity.clamp(1, top));
+                    on_continue.run(())
+                }
             >
-                "Continue"
+                {locale.t(Key::Continue)}
             </button>
         </div>
     }
@@ -126,13 +236,70 @@ pub fn ProductSheet(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tweetbuy_core::catalog::{Seller, SellerKind, Variant};
+    use tweetbuy_core::{Currency, Money, TweetId};
+
+    fn ticket() -> Offer {
+        let v = |id: &str, stock| Variant {
+            id: id.into(),
+            label: id.into(),
+            price: Money::new(4500, Currency::EUR),
+            stock,
+        };
+        Offer {
+            tweet_id: TweetId::parse("1528000000000000007").unwrap(),
+            product_id: "p".into(),
+            title: "t".into(),
+            description: "d".into(),
+            seller: Seller { name: "s".into(), kind: SellerKind::Artist },
+            kind: ProductKind::Ticket,
+            currency: Currency::EUR,
+            variants: vec![v("ga", Some(2)), v("vip", Some(0)), v("free", None)],
+            images: vec![],
+            limited_edition: false,
+            availability: Availability::Available,
+            sale_ends_at: None,
+            ships_to: vec![],
+            max_per_order: 4,
+            delivery: None,
+        }
+    }
 
     #[test]
-    fn every_unavailable_state_gives_a_reason() {
-        assert_eq!(unavailable_reason(Availability::Available), None);
+    fn every_blocked_state_gives_a_reason() {
+        let en = Locale::new("en");
+        let mut offer = ticket();
+        assert_eq!(blocked_reason(&offer, "ga", &en), None);
+        assert!(blocked_reason(&offer, "vip", &en).unwrap().contains("option is sold out"));
+        assert!(blocked_reason(&offer, "nope", &en).is_some());
         for a in [Availability::SoldOut, Availability::SaleEnded, Availability::NotStarted] {
-            assert!(unavailable_reason(a).is_some());
+            offer.availability = a;
+            assert!(blocked_reason(&offer, "ga", &en).is_some(), "{a:?}");
         }
-        assert_eq!(seller_badge(SellerKind::Nonprofit), "Nonprofit");
+        offer.availability = Availability::SaleEnded;
+        assert!(blocked_reason(&offer, "ga", &Locale::new("es")).unwrap().contains("terminado"));
+    }
+
+    #[test]
+    fn quantity_is_bounded_by_stock_and_the_order_limit() {
+        let offer = ticket();
+        assert_eq!(quantity_max(&offer, "ga"), 2, "stock");
+        assert_eq!(quantity_max(&offer, "free"), 4, "per-order limit");
+        assert_eq!(quantity_max(&offer, "vip"), 1, "never below 1; buying is blocked instead");
+    }
+
+    #[test]
+    fn stock_and_delivery_in_words() {
+        let en = Locale::new("en");
+        assert_eq!(stock_text(Some(0), &en), "Sold out");
+        assert_eq!(stock_text(Some(3), &en), "3 left");
+        assert_eq!(stock_text(None, &en), "In stock");
+        assert_eq!(stock_text(Some(3), &Locale::new("es")), "quedan 3");
+        let mut offer = ticket();
+        assert_eq!(delivery_note(&offer, &en).unwrap(), "Delivered by email.");
+        offer.delivery = Some("Your ticket is emailed to you.".into());
+        assert_eq!(delivery_note(&offer, &en).unwrap(), "Your ticket is emailed to you.");
+        offer.kind = ProductKind::Physical;
+        assert_eq!(delivery_note(&offer, &en), None);
     }
 }

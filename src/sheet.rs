@@ -2,13 +2,35 @@
 //!
 //! A native `<dialog>` opened with `showModal()`: it sits in the top layer above anything
 //! the host page does with z-index or transforms, makes the page inert behind it, traps
-//! focus and closes on Escape.
+//! focus and closes on Escape. Below 600 px wide it is a full-width bottom sheet (CSS).
+//!
+//! While it is open the offer is live: stock and availability come fresh from the server
+//! ([`crate::live`]), and a time-limited sale counts down.
 
 use crate::checkout::{Checkout, Details};
 use crate::confirmation::Confirmation;
+use crate::i18n::{Key, Locale};
+use crate::live;
+use crate::mount::WidgetCtx;
 use crate::product_sheet::ProductSheet;
 use leptos::prelude::*;
 use tweetbuy_core::{Offer, OrderReceipt};
+use wasm_bindgen::JsCast;
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_focus;
+
+    #[test]
+    fn tab_wraps_at_both_ends_and_nowhere_else() {
+        assert_eq!(wrap_focus(5, Some(4), false), Some(0), "last → first");
+        assert_eq!(wrap_focus(5, Some(0), true), Some(4), "first ← last");
+        assert_eq!(wrap_focus(5, Some(2), false), None, "the browser moves it");
+        assert_eq!(wrap_focus(5, Some(2), true), None);
+        assert_eq!(wrap_focus(5, None, false), Some(0), "focus on the dialog itself");
+        assert_eq!(wrap_focus(0, None, false), None);
+    }
+}
 
 /// Where the visitor is in the purchase.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,16 +40,70 @@ pub enum Step {
     Confirmed(Box<OrderReceipt>),
 }
 
+/// The attribute marking the element that takes focus when a step appears.
+pub const FOCUS_ATTR: &str = "data-tb-focus";
+
+/// Moves focus to the step's marked element, once the step is on screen.
+fn focus_step(dialog: &web_sys::HtmlDialogElement) {
+    if let Ok(Some(target)) = dialog.query_selector(&format!("[{FOCUS_ATTR}]")) {
+        if let Ok(target) = target.dyn_into::<web_sys::HtmlElement>() {
+            let _ = target.focus();
+        }
+    }
+}
+
+/// What can take focus by Tab inside the sheet, in order.
+const TABBABLE: &str = "button:not([disabled]), input:not([disabled]):not([type=radio]), \
+     input[type=radio]:checked:not([disabled]), select:not([disabled]), iframe, [tabindex]:not([tabindex='-1'])";
+
+/// Where Tab (or Shift+Tab) must wrap to, given the sheet's tabbable elements and the
+/// index of the focused one: `Some(index)` to move focus there, `None` to let Tab be.
+pub fn wrap_focus(count: usize, focused: Option<usize>, backwards: bool) -> Option<usize> {
+    if count == 0 {
+        return None;
+    }
+    match (focused, backwards) {
+        (None, false) => Some(0),
+        (None, true) => Some(count - 1),
+        (Some(0), true) => Some(count - 1),
+        (Some(i), false) if i + 1 == count => Some(0),
+        _ => None,
+    }
+}
+
+/// Keeps Tab inside the dialog: from the last element to the first and back. The native
+/// modal dialog makes the page inert, but would let focus leave for the browser's own UI.
+fn trap_tab(dialog: &web_sys::HtmlDialogElement, ev: &web_sys::KeyboardEvent) {
+    if ev.key() != "Tab" || ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
+        return;
+    }
+    let Ok(nodes) = dialog.query_selector_all(TABBABLE) else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..nodes.length())
+        .filter_map(|i| nodes.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+        .filter(|el| el.get_client_rects().length() > 0)
+        .collect();
+    let active = dialog.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok().and_then(|r| r.active_element());
+    let focused = active.and_then(|a| items.iter().position(|el| *el == *a.unchecked_ref::<web_sys::HtmlElement>()));
+    if let Some(target) = wrap_focus(items.len(), focused, ev.shift_key()) {
+        ev.prevent_default();
+        let _ = items[target].focus();
+    }
+}
+
 /// The product / checkout / confirmation dialog for one offer.
 #[component]
 pub fn Sheet(
-    /// The offer being bought.
+    /// The offer being bought, as the lookup gave it; refreshed live while open.
     offer: Offer,
     /// What the visitor typed; owned by the button so it survives closing the sheet.
     details: RwSignal<Details>,
     /// Called when the visitor closes the sheet (button, Escape).
     on_close: Callback<()>,
 ) -> impl IntoView {
+    let ctx = expect_context::<WidgetCtx>();
+    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
@@ -44,15 +120,54 @@ pub fn Sheet(
         }
         on_close.run(());
     });
+
+    let live_offer = RwSignal::new(offer.clone());
+    let now = RwSignal::new(live::now_seconds());
+    let alive = live::Alive::new();
+    on_cleanup({
+        let alive = alive.clone();
+        move || alive.stop()
+    });
+    leptos::task::spawn_local(live::poll(ctx.api.clone(), live_offer, alive.clone()));
+    if offer.sale_ends_at.is_some() {
+        leptos::task::spawn_local(live::tick(ctx.api.clone(), live_offer, now, alive));
+    }
+
+    let api = ctx.api.clone();
+    let refresh = Callback::new(move |_: ()| {
+        let api = api.clone();
+        leptos::task::spawn_local(async move { live::refresh(&api, live_offer).await });
+    });
     let step = RwSignal::new(Step::Product);
+    // Each new step takes focus (its first field, or its heading), so keyboard and screen
+    // reader users land where the sheet changed. The first step keeps showModal's focus.
+    Effect::new(move |previous: Option<()>| {
+        step.track();
+        if previous.is_some() {
+            leptos::task::spawn_local(async move {
+                crate::util::sleep(0).await;
+                if let Some(d) = dialog.get_untracked() {
+                    focus_step(&d);
+                }
+            });
+        }
+    });
     let title = offer.title.clone();
-    let offer = StoredValue::new(offer);
+    let kind = offer.kind;
+    let close_label = locale.t(Key::Close);
     view! {
         <dialog
             node_ref=dialog
             part="sheet"
             class="tb-sheet"
+            lang=locale.tag.clone()
+            aria-modal="true"
             aria-labelledby="tb-title"
+            on:keydown=move |ev: web_sys::KeyboardEvent| {
+                if let Some(d) = dialog.get_untracked() {
+                    trap_tab(&d, &ev);
+                }
+            }
             on:cancel=move |ev: web_sys::Event| {
                 ev.prevent_default();
                 close.run(());
@@ -60,15 +175,16 @@ pub fn Sheet(
         >
             <header part="header" class="tb-header">
                 <h2 id="tb-title" class="tb-title">{title}</h2>
-                <button type="button" class="tb-close" aria-label="Close" on:click=move |_| close.run(())>
-                    "×"
+                <button type="button" class="tb-close" aria-label=close_label on:click=move |_| close.run(())>
+                    <span aria-hidden="true">"×"</span>
                 </button>
             </header>
             {move || match step.get() {
                 Step::Product => {
                     view! {
                         <ProductSheet
-                            offer=offer.get_value()
+                            offer=live_offer
+                            now=now
                             details=details
                             on_continue=Callback::new(move |_: ()| step.set(Step::Checkout))
                         />
@@ -78,18 +194,20 @@ pub fn Sheet(
                 Step::Checkout => {
                     view! {
                         <Checkout
-                            offer=offer.get_value()
+                            offer=live_offer.get_untracked()
                             details=details
                             on_back=Callback::new(move |_: ()| step.set(Step::Product))
                             on_paid=Callback::new(move |receipt: OrderReceipt| {
                                 step.set(Step::Confirmed(Box::new(receipt)))
                             })
+                            on_stale=refresh
+                            on_escape=close
                         />
                     }
                         .into_any()
                 }
                 Step::Confirmed(receipt) => {
-                    view! { <Confirmation receipt=*receipt on_done=close /> }.into_any()
+                    view! { <Confirmation receipt=*receipt kind=kind on_done=close /> }.into_any()
                 }
             }}
         </dialog>

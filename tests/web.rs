@@ -30,12 +30,18 @@ fn container(html: &str) -> Element {
 }
 
 fn offer(tweet: &str, kind: &str, availability: &str, stock: u32) -> Offer {
+    offer_with(tweet, kind, availability, stock, serde_json::Value::Null)
+}
+
+fn offer_with(tweet: &str, kind: &str, availability: &str, stock: u32, sale_ends_at: serde_json::Value) -> Offer {
     serde_json::from_value(serde_json::json!({
         "tweet_id": tweet, "product_id": "p-".to_owned() + tweet, "title": "Limited tee", "description": "A tee.",
         "seller": {"name": "(RED)", "kind": "nonprofit"}, "kind": kind, "currency": "USD",
         "variants": [{"id": "m", "label": "M", "price": {"minor": 3000, "currency": "USD"}, "stock": stock}],
-        "limited_edition": true, "availability": availability, "sale_ends_at": null,
-        "ships_to": ["US"], "max_per_order": 5
+        "limited_edition": true, "availability": availability, "sale_ends_at": sale_ends_at,
+        "ships_to": ["US", "CA"], "max_per_order": 5,
+        "images": [{"url": "data:image/gif;base64,R0lGODlhAQABAAAAACw=", "alt": "A red tee."},
+                   {"url": "data:image/gif;base64,R0lGODlhAQABAAAAACw=", "alt": "The back of the tee."}]
     }))
     .unwrap()
 }
@@ -144,5 +150,212 @@ async fn sold_out_disables_buying_and_says_why() {
     let next: web_sys::HtmlButtonElement =
         shadow.query_selector(".tb-product .tb-primary").unwrap().unwrap().unchecked_into();
     assert!(next.disabled());
+    root.remove();
+}
+
+// ---- Each sheet state, mounted for real (issue 4) ----
+
+fn q(shadow: &ShadowRoot, selector: &str) -> Option<Element> {
+    shadow.query_selector(selector).unwrap()
+}
+
+fn text(shadow: &ShadowRoot, selector: &str) -> String {
+    q(shadow, selector).unwrap_or_else(|| panic!("no {selector}")).text_content().unwrap_or_default()
+}
+
+fn click(shadow: &ShadowRoot, selector: &str) {
+    q(shadow, selector).unwrap_or_else(|| panic!("no {selector}")).unchecked_into::<HtmlElement>().click();
+}
+
+fn disabled(shadow: &ShadowRoot, selector: &str) -> bool {
+    q(shadow, selector).unwrap_or_else(|| panic!("no {selector}")).has_attribute("disabled")
+}
+
+fn type_into(shadow: &ShadowRoot, selector: &str, value: &str) {
+    let input: web_sys::HtmlInputElement = q(shadow, selector).unwrap().unchecked_into();
+    input.set_value(value);
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+}
+
+fn escape(shadow: &ShadowRoot) {
+    let init = web_sys::EventInit::new();
+    init.set_cancelable(true);
+    q(shadow, "dialog")
+        .unwrap()
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("cancel", &init).unwrap())
+        .unwrap();
+}
+
+/// Mounts a button for `offer` after an embed with the given `data-lang`, and opens its sheet.
+async fn open(offer: Offer, data_lang: Option<&str>) -> (Element, ShadowRoot) {
+    let lang = data_lang.map(|l| format!(r#" data-lang="{l}""#)).unwrap_or_default();
+    let root = container(&format!(
+        r#"<blockquote class="twitter-tweet"{lang}><p>t</p><a href="https://twitter.com/x/status/{}">d</a></blockquote>"#,
+        offer.tweet_id
+    ));
+    let embed = find_embeds(&root).remove(0);
+    let host = attach(&embed.element, offer, ctx()).unwrap();
+    next_frame().await;
+    let shadow = shadow(&host);
+    click(&shadow, "button[part=button]");
+    next_frame().await;
+    (root, shadow)
+}
+
+#[wasm_bindgen_test]
+async fn the_product_sheet_shows_gallery_seller_price_live_stock_and_options() {
+    let (root, shadow) = open(offer("1528000000000000011", "physical", "available", 3), None).await;
+    let dialog = q(&shadow, "dialog").unwrap();
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    let images = shadow.query_selector_all(".tb-gallery img").unwrap();
+    assert_eq!(images.length(), 2, "every image");
+    assert_eq!(
+        images.item(1).unwrap().unchecked_into::<Element>().get_attribute("alt").as_deref(),
+        Some("The back of the tee.")
+    );
+    assert!(text(&shadow, ".tb-seller").contains("Sold by (RED)"));
+    assert_eq!(text(&shadow, ".tb-seller .tb-badge"), "Nonprofit");
+    assert_eq!(text(&shadow, "[part=price]"), "$30.00");
+    assert_eq!(text(&shadow, ".tb-stock"), "3 left");
+    assert_eq!(q(&shadow, ".tb-stock").unwrap().get_attribute("aria-live").as_deref(), Some("polite"));
+    assert_eq!(q(&shadow, "fieldset").unwrap().get_attribute("role").as_deref(), Some("radiogroup"));
+    assert_eq!(text(&shadow, ".tb-variant-meta"), "$30.00 · 3 left");
+    assert_eq!(q(&shadow, "#tb-quantity").unwrap().get_attribute("max").as_deref(), Some("3"), "bounded by stock");
+    click(&shadow, "button[aria-label='Increase quantity']");
+    click(&shadow, "button[aria-label='Increase quantity']");
+    click(&shadow, "button[aria-label='Increase quantity']");
+    next_frame().await;
+    assert_eq!(q(&shadow, "#tb-quantity").unwrap().unchecked_into::<web_sys::HtmlInputElement>().value(), "3");
+    assert!(disabled(&shadow, "button[aria-label='Increase quantity']"), "no more than the stock");
+    assert!(!disabled(&shadow, ".tb-product .tb-primary"));
+    assert_eq!(text(&shadow, ".tb-unavailable"), "");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn an_ended_sale_disables_everything_and_says_why() {
+    let (root, shadow) = open(offer("1528000000000000012", "physical", "sale_ended", 3), None).await;
+    assert_eq!(text(&shadow, ".tb-unavailable"), "This sale has ended, so buying is closed.");
+    assert!(disabled(&shadow, ".tb-product .tb-primary"));
+    assert!(disabled(&shadow, "input[type=radio]"));
+    assert!(disabled(&shadow, "#tb-quantity"));
+    assert!(q(&shadow, "[role=timer]").is_none());
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_time_limited_sale_counts_down() {
+    let ends = (js_sys::Date::now() / 1000.0) as i64 + 3_600;
+    let (root, shadow) =
+        open(offer_with("1528000000000000013", "ticket", "available", 9, serde_json::json!(ends)), None).await;
+    let first = text(&shadow, "[role=timer]");
+    assert!(first.starts_with("Sale ends in 0d 00h 59m") || first.starts_with("Sale ends in 0d 01h 00m"), "{first}");
+    tweetbuy::util::sleep(1_200).await;
+    assert_ne!(text(&shadow, "[role=timer]"), first, "it ticks");
+    assert!(text(&shadow, ".tb-delivery").contains("No shipping address needed."));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_spanish_embed_speaks_spanish_and_formats_for_es() {
+    let (root, shadow) = open(offer("1528000000000000014", "physical", "available", 3), Some("es")).await;
+    let button = text(&shadow, "button[part=button]");
+    assert!(button.starts_with("Comprar · 30,00"), "{button}");
+    assert_eq!(q(&shadow, "dialog").unwrap().get_attribute("lang").as_deref(), Some("es"));
+    assert_eq!(text(&shadow, ".tb-product .tb-primary"), "Continuar");
+    assert_eq!(text(&shadow, ".tb-stock"), "Quedan 3");
+    assert_eq!(q(&shadow, ".tb-close").unwrap().get_attribute("aria-label").as_deref(), Some("Cerrar"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn checkout_for_goods_asks_for_an_address_and_shows_inline_errors_with_a_summary() {
+    let (root, shadow) = open(offer("1528000000000000015", "physical", "available", 3), None).await;
+    click(&shadow, ".tb-product .tb-primary");
+    let mut active = None;
+    for _ in 0..20 {
+        next_frame().await;
+        active = shadow.active_element().map(|e| format!("{}#{}", e.tag_name(), e.id()));
+        if active.as_deref() == Some("INPUT#tb-email") {
+            break;
+        }
+    }
+    assert_eq!(active.as_deref(), Some("INPUT#tb-email"), "the checkout takes focus on its first field");
+    assert_eq!(q(&shadow, "#tb-name").unwrap().get_attribute("autocomplete").as_deref(), Some("shipping name"));
+    let countries = shadow.query_selector_all("#tb-country option").unwrap();
+    assert_eq!(countries.length(), 2, "the countries it ships to");
+    assert!(!q(&shadow, "#tb-share-email").unwrap().unchecked_into::<web_sys::HtmlInputElement>().checked());
+    assert_eq!(text(&shadow, ".tb-consent"), "Share my email with (RED)");
+    assert_eq!(
+        q(&shadow, "iframe.tb-card-frame").unwrap().get_attribute("aria-labelledby").as_deref(),
+        Some("tb-card-label")
+    );
+    type_into(&shadow, "#tb-postal_code", "ABC");
+    let form: web_sys::HtmlFormElement = q(&shadow, "form").unwrap().unchecked_into();
+    form.request_submit().unwrap();
+    next_frame().await;
+    assert_eq!(text(&shadow, "#tb-email-error"), "Enter your email address.");
+    assert_eq!(q(&shadow, "#tb-email").unwrap().get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(text(&shadow, "#tb-postal_code-error"), "This is not a valid postal code for United States.");
+    let summary = text(&shadow, ".tb-failure");
+    assert!(summary.starts_with("Some details need fixing:") && summary.contains("Postal code:"), "{summary}");
+    assert_eq!(q(&shadow, ".tb-failure").unwrap().get_attribute("role").as_deref(), Some("alert"));
+    // Fixing a field clears its own error.
+    type_into(&shadow, "#tb-email", "jane@example.com");
+    next_frame().await;
+    assert_eq!(text(&shadow, "#tb-email-error"), "");
+    assert!(!text(&shadow, ".tb-failure").contains("Email:"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn tickets_need_no_address_and_typed_details_survive_closing() {
+    let (root, shadow) = open(offer("1528000000000000016", "ticket", "available", 3), None).await;
+    click(&shadow, ".tb-product .tb-primary");
+    next_frame().await;
+    assert!(q(&shadow, "#tb-name").is_none() && q(&shadow, ".tb-shipping").is_none(), "no shipping for tickets");
+    type_into(&shadow, "#tb-email", "fan@example.com");
+    escape(&shadow);
+    next_frame().await;
+    assert!(q(&shadow, "dialog").is_none());
+    click(&shadow, "button[part=button]");
+    next_frame().await;
+    click(&shadow, ".tb-product .tb-primary");
+    next_frame().await;
+    let email: web_sys::HtmlInputElement = q(&shadow, "#tb-email").unwrap().unchecked_into();
+    assert_eq!(email.value(), "fan@example.com", "kept for the page visit");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_confirmation_names_the_order_what_was_bought_and_where_it_goes() {
+    use leptos::prelude::*;
+    use tweetbuy::confirmation::Confirmation;
+    use tweetbuy::i18n::Locale;
+    let receipt: tweetbuy_core::OrderReceipt = serde_json::from_value(serde_json::json!({
+        "order_id": "o1", "order_number": "TB-7K3Q9X", "status": "paid", "product_title": "Tee",
+        "variant_label": "M", "quantity": 2,
+        "quote": {"subtotal": {"minor": 6000, "currency": "USD"}, "shipping": {"minor": 500, "currency": "USD"},
+                  "tax": {"minor": 0, "currency": "USD"}, "total": {"minor": 6500, "currency": "USD"}},
+        "email": "a@b.co",
+        "shipping": {"name": "Jane Doe", "line1": "1 Main St", "line2": "", "city": "Toronto", "region": "ON",
+                     "postal_code": "M5V 2T6", "country": "CA"},
+        "delivery": null, "card_brand": "visa", "card_last4": "4242"
+    }))
+    .unwrap();
+    let root = container("");
+    let target: HtmlElement = root.clone().unchecked_into();
+    let handle = leptos::mount::mount_to(target, move || {
+        provide_context(RwSignal::new(Locale::new("en-US")));
+        view! { <Confirmation receipt=receipt kind=tweetbuy_core::ProductKind::Physical on_done=Callback::new(|_| ()) /> }
+    });
+    next_frame().await;
+    let get = |sel: &str| root.query_selector(sel).unwrap().unwrap().text_content().unwrap();
+    assert_eq!(get("[data-order-number]"), "TB-7K3Q9X");
+    assert_eq!(get(".tb-bought"), "2 × Tee (M)");
+    assert_eq!(get(".tb-ships-to"), "Ships to Jane Doe, 1 Main St, Toronto ON M5V 2T6, Canada");
+    assert_eq!(get(".tb-receipt"), "A receipt was sent to a@b.co.");
+    assert!(root.query_selector(".tb-confirmed[data-tb-focus]").unwrap().is_some(), "the heading takes focus");
+    drop(handle);
     root.remove();
 }

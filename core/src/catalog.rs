@@ -116,6 +116,45 @@ pub struct OffersResponse {
     pub offers: Vec<Offer>,
 }
 
+/// One variant's units left, in a fresh availability read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantStock {
+    pub id: String,
+    /// Units left; `None` when the seller does not count stock.
+    pub stock: Option<u32>,
+}
+
+/// `GET /api/v1/products/{product_id}/availability`: the live state of one offer, read
+/// when the product sheet opens and while it stays open (never cached).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailabilityResponse {
+    pub availability: Availability,
+    pub variants: Vec<VariantStock>,
+}
+
+impl AvailabilityResponse {
+    /// The live figures of an offer, as the server sends them.
+    pub fn of(offer: &Offer) -> AvailabilityResponse {
+        AvailabilityResponse {
+            availability: offer.availability,
+            variants: offer.variants.iter().map(|v| VariantStock { id: v.id.clone(), stock: v.stock }).collect(),
+        }
+    }
+
+    /// The offer with these live figures applied: availability, and each known variant's
+    /// stock. Variants the answer does not mention keep what they had.
+    pub fn apply_to(&self, offer: &Offer) -> Offer {
+        let mut fresh = offer.clone();
+        fresh.availability = self.availability;
+        for variant in &mut fresh.variants {
+            if let Some(live) = self.variants.iter().find(|v| v.id == variant.id) {
+                variant.stock = live.stock;
+            }
+        }
+        fresh
+    }
+}
+
 /// The most tweet ids one lookup may ask about.
 pub const MAX_LOOKUP_IDS: usize = 100;
 
@@ -159,5 +198,21 @@ mod tests {
         assert!(!o.kind.needs_shipping());
         let back: Offer = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
         assert_eq!(back, o);
+    }
+
+    #[test]
+    fn live_availability_round_trips_and_applies() {
+        let o = offer();
+        let mut live = AvailabilityResponse::of(&o);
+        assert_eq!(live.variants.len(), 2);
+        live.availability = Availability::SoldOut;
+        live.variants[0].stock = Some(0);
+        live.variants.pop();
+        let fresh = live.apply_to(&o);
+        assert_eq!(fresh.availability, Availability::SoldOut);
+        assert_eq!(fresh.variant("ga").unwrap().stock, Some(0));
+        assert_eq!(fresh.variant("vip").unwrap().stock, Some(10), "unmentioned variants keep their stock");
+        let json = serde_json::to_value(&live).unwrap();
+        assert_eq!(json, serde_json::json!({"availability": "sold_out", "variants": [{"id": "ga", "stock": 0}]}));
     }
 }

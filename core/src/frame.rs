@@ -55,6 +55,8 @@ pub enum FromFrame {
     Invalid { v: V1, request_id: String, errors: Vec<FieldError> },
     /// The vault could not be reached or failed.
     Failed { v: V1, request_id: String, message: String },
+    /// The visitor pressed Escape inside the frame: close the sheet as Escape does elsewhere.
+    Escape { v: V1 },
 }
 
 /// Longest message we will even try to decode.

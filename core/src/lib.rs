@@ -20,7 +20,9 @@ pub mod vault;
 
 pub use address::{validate_email, validate_postal_code, Country, ShippingAddress};
 pub use card::{CardBrand, CardError, CardNumber, Expiry};
-pub use catalog::{Availability, Offer, OffersResponse, ProductKind, Seller, SellerKind, Variant};
+pub use catalog::{
+    Availability, AvailabilityResponse, Offer, OffersResponse, ProductKind, Seller, SellerKind, Variant,
+};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use money::{Currency, Money};
 pub use order::{OrderReceipt, OrderRequest, Quote};

@@ -91,6 +91,28 @@
     window.parent.postMessage(JSON.stringify(reply), event.origin);
   });
 
+  // Escape inside the frame closes the sheet around it, as it does everywhere else in the
+  // sheet: the key never reaches the embedding page on its own. Posted only to the embedding
+  // origin, and only when it is on the allowlist.
+  const parentOrigin = (location.ancestorOrigins && location.ancestorOrigins[0]) || "";
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && allowed.has(parentOrigin)) {
+      window.parent.postMessage(JSON.stringify({ type: "escape", v: 1 }), parentOrigin);
+    }
+  });
+
+  // Labels in the visitor's language (?lang=es), like the sheet around the frame.
+  const LABELS = {
+    es: { number: "Número de tarjeta", expiry: "Caducidad (MM/AA)", cvc: "Código de seguridad", title: "Datos de la tarjeta" },
+  };
+  const lang = (new URLSearchParams(location.search).get("lang") || "").toLowerCase().split("-")[0];
+  if (LABELS[lang]) {
+    document.documentElement.lang = lang;
+    document.title = LABELS[lang].title;
+    for (const name of FIELDS) document.querySelector(`label[for="${name}"]`).textContent = LABELS[lang][name];
+    input("expiry").placeholder = lang === "es" ? "MM/AA" : "MM/YY";
+  }
+
   // Formatting as the visitor types: digits in groups of four, and MM/YY.
   input("number").addEventListener("input", (e) => {
     const digits = e.target.value.replace(/\D/g, "").slice(0, 19);

@@ -1,0 +1,324 @@
+//! The message catalog: every sentence the widget shows, in English and Spanish, and the
+//! choice of locale for one embed.
+//!
+//! The locale is, in order: the embed's `data-lang`, the script tag's `data-locale`, the
+//! page's `lang`, the browser's language (the last three are merged by
+//! [`crate::config::WidgetConfig`] into `WidgetCtx::locale`). The language picks the
+//! catalog; the full tag goes to `Intl` for money, numbers and dates.
+
+use tweetbuy_core::catalog::{Availability, SellerKind};
+use tweetbuy_core::FieldError;
+
+/// The catalogs we have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Es,
+}
+
+impl Lang {
+    /// The catalog for a BCP 47 tag: `es`, `es-MX`, `ES_es` are Spanish; anything else
+    /// English.
+    pub fn for_tag(tag: &str) -> Lang {
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("es") {
+            Lang::Es
+        } else {
+            Lang::En
+        }
+    }
+}
+
+macro_rules! catalog {
+    ($($key:ident => $en:literal, $es:literal;)*) => {
+        /// One message of the catalog.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Key { $($key),* }
+
+        impl Key {
+            /// Every key, for the completeness tests.
+            pub const ALL: &'static [Key] = &[$(Key::$key),*];
+
+            /// The template in one language; `{name}` marks a value filled in by [`Locale::fill`].
+            pub fn text(self, lang: Lang) -> &'static str {
+                match lang {
+                    Lang::En => match self { $(Key::$key => $en),* },
+                    Lang::Es => match self { $(Key::$key => $es),* },
+                }
+            }
+        }
+    };
+}
+
+catalog! {
+    Buy => "Buy", "Comprar";
+    BuyPrice => "Buy · {price}", "Comprar · {price}";
+    GetTickets => "Get tickets", "Comprar entradas";
+    Close => "Close", "Cerrar";
+    SoldBy => "Sold by {seller}", "Vendido por {seller}";
+    Nonprofit => "Nonprofit", "Sin ánimo de lucro";
+    Brand => "Brand", "Marca";
+    Artist => "Artist", "Artista";
+    LimitedEdition => "Limited edition", "Edición limitada";
+    Images => "Product images", "Imágenes del producto";
+    ImageN => "Image {n} of {total}", "Imagen {n} de {total}";
+    NLeft => "{n} left", "Quedan {n}";
+    NLeftVariant => "{n} left", "quedan {n}";
+    InStock => "In stock", "Disponible";
+    VariantSoldOut => "Sold out", "Agotado";
+    ReasonSoldOut => "Sold out. Every unit has been sold, so buying is closed.", "Agotado. Se han vendido todas las unidades y ya no se puede comprar.";
+    ReasonSaleEnded => "This sale has ended, so buying is closed.", "Esta venta ha terminado y ya no se puede comprar.";
+    ReasonNotStarted => "This sale has not started yet.", "Esta venta aún no ha empezado.";
+    ReasonVariantSoldOut => "This option is sold out. Choose another.", "Esta opción está agotada. Elige otra.";
+    SaleEndsIn => "Sale ends in {time}", "La venta termina en {time}";
+    SaleEndsAt => "Ends {date}", "Termina el {date}";
+    Countdown => "{d}d {h}h {m}m {s}s", "{d} d {h} h {m} min {s} s";
+    DeliveredByEmail => "Delivered by email.", "Se entrega por correo electrónico.";
+    NoShipping => "No shipping address needed.", "No necesitas dirección de envío.";
+    OptionLegend => "Option", "Opción";
+    TicketLegend => "Ticket", "Entrada";
+    Quantity => "Quantity", "Cantidad";
+    QuantityLimit => "Up to {max} per order", "Hasta {max} por pedido";
+    Decrease => "Decrease quantity", "Reducir cantidad";
+    Increase => "Increase quantity", "Aumentar cantidad";
+    Continue => "Continue", "Continuar";
+    Email => "Email", "Correo electrónico";
+    FullName => "Full name", "Nombre completo";
+    Address => "Address", "Dirección";
+    Address2 => "Apartment, suite (optional)", "Piso, puerta (opcional)";
+    City => "City", "Ciudad";
+    Region => "State / region", "Provincia / región";
+    State => "State", "Estado";
+    Choose => "Choose…", "Elige…";
+    PostalCode => "Postal code", "Código postal";
+    Country => "Country", "País";
+    ShippingAddress => "Shipping address", "Dirección de envío";
+    Card => "Card", "Tarjeta";
+    CardDetails => "Card details", "Datos de la tarjeta";
+    ShareEmail => "Share my email with {seller}", "Compartir mi correo con {seller}";
+    CardNeverShared => "Your card is never shared with the seller.", "Tu tarjeta nunca se comparte con el vendedor.";
+    OrderSummary => "Order summary", "Resumen del pedido";
+    Subtotal => "Subtotal", "Subtotal";
+    Shipping => "Shipping", "Envío";
+    Tax => "Tax", "Impuestos";
+    Total => "Total", "Total";
+    Calculating => "Calculating total…", "Calculando el total…";
+    Back => "Back", "Atrás";
+    Pay => "Pay", "Pagar";
+    PayTotal => "Pay {total}", "Pagar {total}";
+    Paying => "Paying…", "Pagando…";
+    FixFields => "Some details need fixing:", "Hay datos que corregir:";
+    Confirmed => "Thank you! Your order is confirmed.", "¡Gracias! Tu pedido está confirmado.";
+    OrderNumber => "Order number", "Número de pedido";
+    Bought => "{quantity} × {product} ({variant})", "{quantity} × {product} ({variant})";
+    PaidWith => "Paid {total} with {brand} •••• {last4}", "Pagado {total} con {brand} •••• {last4}";
+    ShipsTo => "Ships to {address}", "Se envía a {address}";
+    ReceiptSent => "A receipt was sent to {email}.", "Hemos enviado un recibo a {email}.";
+    Done => "Done", "Hecho";
+    DeclineInsufficient => "Your card has insufficient funds. Try another card.", "Tu tarjeta no tiene fondos suficientes. Prueba con otra tarjeta.";
+    DeclineExpired => "Your card has expired. Try another card.", "Tu tarjeta ha caducado. Prueba con otra tarjeta.";
+    DeclineCvc => "The security code is incorrect. Check it and try again.", "El código de seguridad no es correcto. Revísalo e inténtalo de nuevo.";
+    DeclineProcessing => "The payment could not be processed. Please try again in a moment.", "No se ha podido procesar el pago. Inténtalo de nuevo en un momento.";
+    Declined => "Your card was declined. Try another card.", "Tu tarjeta ha sido rechazada. Prueba con otra tarjeta.";
+    NetworkError => "We could not reach the store. Check your connection and try again; you will not be charged twice.", "No hemos podido conectar con la tienda. Revisa tu conexión e inténtalo de nuevo; no se te cobrará dos veces.";
+    SoldOutMeanwhile => "Sorry, this just sold out. You have not been charged.", "Lo sentimos, se acaba de agotar. No se te ha cobrado nada.";
+    SaleEndedMeanwhile => "Sorry, this sale has ended. You have not been charged.", "Lo sentimos, esta venta ha terminado. No se te ha cobrado nada.";
+    RateLimited => "Too many tries in a short time. Wait a moment and try again.", "Demasiados intentos seguidos. Espera un momento e inténtalo de nuevo.";
+    TokenInvalid => "Your card details expired. Please enter your card again.", "Los datos de tu tarjeta han caducado. Vuelve a introducir la tarjeta.";
+    SomethingWrong => "Something went wrong. Please try again.", "Algo ha fallado. Inténtalo de nuevo.";
+    Unreadable => "The store sent an answer we could not read. Please try again.", "La tienda ha enviado una respuesta que no entendemos. Inténtalo de nuevo.";
+    CardLoading => "The card form is still loading.", "El formulario de la tarjeta aún se está cargando.";
+    CardNoAnswer => "The card form did not answer. Check your connection and try again.", "El formulario de la tarjeta no responde. Revisa tu conexión e inténtalo de nuevo.";
+    ErrRequired => "This field is required.", "Este campo es obligatorio.";
+    ErrEmailRequired => "Enter your email address.", "Escribe tu correo electrónico.";
+    ErrEmailInvalid => "Enter an email address like name@example.com.", "Escribe un correo como nombre@ejemplo.com.";
+    ErrPostalRequired => "Enter a postal code.", "Escribe el código postal.";
+    ErrPostalInvalid => "This is not a valid postal code for {country}.", "Este código postal no es válido en {country}.";
+    ErrCountry => "Choose a country.", "Elige un país.";
+    ErrCountryNotShipped => "This item does not ship to {country}.", "Este artículo no se envía a {country}.";
+    ErrState => "Choose a state.", "Elige un estado.";
+    ErrCharacters => "Remove the special characters from this field.", "Quita los caracteres especiales de este campo.";
+    ErrTooLong => "This is too long.", "Es demasiado largo.";
+    ErrVariant => "Choose an option.", "Elige una opción.";
+    ErrQuantity => "Choose a quantity from 1 to {max}.", "Elige una cantidad entre 1 y {max}.";
+    ErrCardNumber => "Check the card number.", "Revisa el número de la tarjeta.";
+    ErrCardBrand => "This card type is not accepted.", "No aceptamos este tipo de tarjeta.";
+    ErrExpiry => "Check the expiry date (MM/YY).", "Revisa la fecha de caducidad (MM/AA).";
+    ErrExpired => "This card has expired.", "Esta tarjeta ha caducado.";
+    ErrCvc => "Check the security code.", "Revisa el código de seguridad.";
+}
+
+/// The locale of one embed: the tag for `Intl` and the catalog's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Locale {
+    pub tag: String,
+    pub lang: Lang,
+}
+
+impl Default for Locale {
+    fn default() -> Self {
+        Locale::new("en")
+    }
+}
+
+/// A BCP 47-ish tag: letters, digits and hyphens (underscores become hyphens), 2 to 35
+/// characters, starting with two or three letters. Anything else is ignored.
+pub fn clean_tag(raw: &str) -> Option<String> {
+    let tag = raw.trim().replace('_', "-");
+    let primary = tag.split('-').next().unwrap_or_default();
+    let valid = (2..=35).contains(&tag.len())
+        && (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !tag.ends_with('-');
+    valid.then_some(tag)
+}
+
+impl Locale {
+    pub fn new(tag: &str) -> Locale {
+        let tag = clean_tag(tag).unwrap_or_else(|| "en".into());
+        Locale { lang: Lang::for_tag(&tag), tag }
+    }
+
+    /// The first usable tag among the candidates, most specific first: the embed's
+    /// `data-lang`, the script's `data-locale`, the page's `lang`, the browser's language.
+    pub fn pick<'a>(candidates: impl IntoIterator<Item = Option<&'a str>>) -> Locale {
+        candidates.into_iter().flatten().find_map(clean_tag).map(|t| Locale::new(&t)).unwrap_or_default()
+    }
+
+    /// A message without values.
+    pub fn t(&self, key: Key) -> String {
+        key.text(self.lang).to_owned()
+    }
+
+    /// A message with its `{name}` values filled in.
+    pub fn fill(&self, key: Key, values: &[(&str, &str)]) -> String {
+        fill(key.text(self.lang), values)
+    }
+
+    /// The badge for a seller's kind.
+    pub fn seller_kind(&self, kind: SellerKind) -> String {
+        self.t(match kind {
+            SellerKind::Nonprofit => Key::Nonprofit,
+            SellerKind::Brand => Key::Brand,
+            SellerKind::Artist => Key::Artist,
+        })
+    }
+
+    /// Why buying is not possible right now; `None` when it is.
+    pub fn unavailable(&self, availability: Availability) -> Option<String> {
+        match availability {
+            Availability::Available => None,
+            Availability::SoldOut => Some(self.t(Key::ReasonSoldOut)),
+            Availability::SaleEnded => Some(self.t(Key::ReasonSaleEnded)),
+            Availability::NotStarted => Some(self.t(Key::ReasonNotStarted)),
+        }
+    }
+
+    /// A field error in this language, chosen by its stable code; the server's English
+    /// message only for a code this build does not know. `country_name` names the country
+    /// in messages about it.
+    pub fn field_error(&self, error: &FieldError, country_name: &str, max_quantity: u32) -> String {
+        let key = match (error.field.as_str(), error.code.as_str()) {
+            ("email", "required") => Key::ErrEmailRequired,
+            ("email", "email_invalid") => Key::ErrEmailInvalid,
+            ("postal_code", "required") => Key::ErrPostalRequired,
+            ("postal_code", "postal_code_invalid") => {
+                return self.fill(Key::ErrPostalInvalid, &[("country", country_name)])
+            }
+            ("country", "country_not_shipped") => {
+                return self.fill(Key::ErrCountryNotShipped, &[("country", country_name)])
+            }
+            ("country", _) => Key::ErrCountry,
+            ("region", "required" | "region_invalid") => Key::ErrState,
+            ("variant", _) => Key::ErrVariant,
+            ("quantity", _) => return self.fill(Key::ErrQuantity, &[("max", &max_quantity.to_string())]),
+            ("number", "unknown_brand") => Key::ErrCardBrand,
+            ("number", _) => Key::ErrCardNumber,
+            ("expiry", "expired_card") => Key::ErrExpired,
+            ("expiry", _) => Key::ErrExpiry,
+            ("cvc", _) => Key::ErrCvc,
+            (_, "required") => Key::ErrRequired,
+            (_, "invalid_characters") => Key::ErrCharacters,
+            (_, "too_long") => Key::ErrTooLong,
+            _ => return error.message.clone(),
+        };
+        self.t(key)
+    }
+}
+
+/// Replaces each `{name}` in `template` with its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// The `{name}` placeholders of a template, sorted.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    let mut names: Vec<&str> =
+        template.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect();
+    names.sort_unstable();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_exists_in_both_languages_with_the_same_values() {
+        for key in Key::ALL {
+            let (en, es) = (key.text(Lang::En), key.text(Lang::Es));
+            assert!(!en.trim().is_empty() && !es.trim().is_empty(), "{key:?} is empty");
+            assert_eq!(placeholders(en), placeholders(es), "{key:?} placeholders differ");
+        }
+        let translated = Key::ALL.iter().filter(|k| k.text(Lang::En) != k.text(Lang::Es)).count();
+        assert!(translated * 10 >= Key::ALL.len() * 9, "most messages are translated: {translated}/{}", Key::ALL.len());
+    }
+
+    #[test]
+    fn locale_order_embed_then_script_then_page_then_browser() {
+        assert_eq!(Locale::pick([Some("es"), Some("en-GB"), Some("fr"), Some("de")]).tag, "es");
+        assert_eq!(Locale::pick([None, Some("en-GB"), Some("fr"), Some("de")]).tag, "en-GB");
+        assert_eq!(Locale::pick([Some(""), Some("  "), Some("es-MX"), Some("de")]).tag, "es-MX");
+        assert_eq!(Locale::pick([None, None, None, Some("es_AR")]).tag, "es-AR");
+        assert_eq!(Locale::pick([Some("not a tag!"), None, None, Some("fr-CA")]).tag, "fr-CA");
+        assert_eq!(Locale::pick([None, None]).tag, "en");
+        assert_eq!(Locale::pick([Some("es-MX")]).lang, Lang::Es);
+        assert_eq!(Locale::pick([Some("fr")]).lang, Lang::En, "no French catalog: English");
+    }
+
+    #[test]
+    fn fills_values_and_reads_tags() {
+        let es = Locale::new("es");
+        assert_eq!(es.fill(Key::BuyPrice, &[("price", "45,00 €")]), "Comprar · 45,00 €");
+        assert_eq!(Locale::new("en-US").fill(Key::NLeft, &[("n", "3")]), "3 left");
+        assert_eq!(es.fill(Key::NLeft, &[("n", "3")]), "Quedan 3");
+        assert_eq!(placeholders("Pay {total} {a}"), ["a", "total"]);
+        assert_eq!(clean_tag("x"), None);
+        assert_eq!(clean_tag("123"), None);
+        assert_eq!(Lang::for_tag("ES-es"), Lang::Es);
+    }
+
+    #[test]
+    fn field_errors_are_localized_by_code() {
+        let es = Locale::new("es");
+        let postal =
+            FieldError::new("postal_code", "postal_code_invalid", "This is not a valid postal code for United States.");
+        assert_eq!(es.field_error(&postal, "Estados Unidos", 5), "Este código postal no es válido en Estados Unidos.");
+        let email = FieldError::new("email", "required", "Enter your email address.");
+        assert_eq!(es.field_error(&email, "", 5), "Escribe tu correo electrónico.");
+        let quantity = FieldError::new("quantity", "quantity_invalid", "x");
+        assert_eq!(Locale::new("en").field_error(&quantity, "", 4), "Choose a quantity from 1 to 4.");
+        let unknown = FieldError::new("email", "brand_new_rule", "Server words.");
+        assert_eq!(es.field_error(&unknown, "", 5), "Server words.", "unknown codes keep the server's message");
+        assert_eq!(
+            es.unavailable(Availability::SaleEnded).unwrap(),
+            "Esta venta ha terminado y ya no se puede comprar."
+        );
+        assert_eq!(es.seller_kind(SellerKind::Artist), "Artista");
+    }
+}

@@ -1,0 +1,704 @@
+// The buyer's whole path (issue 4): product sheet, checkout and confirmation, by keyboard,
+// by screen reader semantics, on a phone, in Spanish, with every server outcome, checked by
+// axe-core, with screenshots of each state in light and dark at desktop and phone sizes.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { startServer, launchBrowser, sql, watchConsole, ARTIFACTS } from "./harness.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const TEE = "1528000000000000001";
+const SCARF = "1528000000000000002";
+const TICKET = "1528000000000000003";
+const SOLD_OUT = "1528000000000000005";
+const ENDED = "1528000000000000006";
+const CONCIERTO = "1528000000000000007";
+
+const CARD = {
+  visa: "4242 4242 4242 4242",
+  declined: "4000 0000 0000 0002",
+  insufficient: "4000 0000 0000 9995",
+  processing: "4000 0000 0000 0119",
+};
+
+const DESKTOP = { width: 1024, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let server;
+let browser;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Intl puts no-break spaces in "45,00 €"; compare with plain spaces. */
+const plain = (s) => (s ?? "").replace(/[\u00a0\u202f]/g, " ").trim();
+
+/** A fresh browser context (own storage) on the demo page, waiting for one embed's button. */
+async function openDemo(tweet = TEE, { viewport = DESKTOP, colorScheme = "light", touch = false } = {}) {
+  // Touch without mobile emulation's zoom-out: the demo page's 550 px rendered-iframe embed
+  // is wider than a phone, which would stretch the layout viewport past the screen.
+  const context = await browser.newContext({ viewport, colorScheme, hasTouch: touch });
+  const page = await context.newPage();
+  const consoleSeen = watchConsole(page);
+  await page.goto(`${server.origins.publisher}/`);
+  const host = page.locator(`[data-tweetbuy-host="${tweet}"]`);
+  const button = host.locator('button[part="button"]');
+  await button.waitFor({ state: "visible", timeout: 20_000 });
+  return { context, page, host, button, consoleSeen };
+}
+
+/** Waits until the Pay button is enabled and shows the server's total. */
+async function payReady(page, tweet, pattern = "^Pay ") {
+  await page.waitForFunction(
+    ([t, p]) => {
+      const b = document.querySelector(`[data-tweetbuy-host="${t}"]`)?.shadowRoot?.querySelector("button[part=pay]");
+      return b && !b.disabled && new RegExp(p).test(b.textContent.replace(/[\u00a0\u202f]/g, " "));
+    },
+    [tweet, pattern],
+    { timeout: 20_000 },
+  );
+}
+
+/** Waits for the failure summary to say something, and returns it. */
+async function failureText(page, tweet) {
+  await page.waitForFunction(
+    (t) => {
+      const f = document.querySelector(`[data-tweetbuy-host="${t}"]`)?.shadowRoot?.querySelector(".tb-failure");
+      return f && f.textContent.trim().length > 0;
+    },
+    tweet,
+    { timeout: 20_000 },
+  );
+  return plain(await page.locator(`[data-tweetbuy-host="${tweet}"] .tb-failure`).textContent());
+}
+
+function cardFrame(host) {
+  return host.frameLocator("iframe.tb-card-frame");
+}
+
+async function fillCard(host, number) {
+  const frame = cardFrame(host);
+  await frame.locator("#number").fill(number);
+  await frame.locator("#expiry").fill("12/34");
+  await frame.locator("#cvc").fill("123");
+}
+
+/** Product sheet → checkout with a US address for a physical product. */
+async function fillAddress(host) {
+  await host.locator("#tb-email").fill("jane@example.com");
+  await host.locator("#tb-name").fill("Jane Doe");
+  await host.locator("#tb-line1").fill("1 Main St");
+  await host.locator("#tb-city").fill("New York");
+  await host.locator("#tb-region").selectOption("NY");
+  await host.locator("#tb-postal_code").fill("10001");
+}
+
+/** The element that really has focus, through shadow roots; the iframe for the card frame. */
+async function focused(page) {
+  return page.evaluate(() => {
+    let a = document.activeElement;
+    while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+    if (!a) return null;
+    const dialog = a.getRootNode()?.querySelector?.("dialog[open]");
+    return {
+      tag: a.tagName,
+      id: a.id,
+      cls: a.className,
+      part: a.getAttribute("part"),
+      type: a.getAttribute("type"),
+      value: a.value ?? null,
+      text: (a.textContent || "").trim(),
+      inDialog: !!dialog && dialog.contains(a),
+      host: a.getRootNode()?.host?.getAttribute("data-tweetbuy-host") ?? null,
+    };
+  });
+}
+
+/** Presses Tab until `match(focused)` holds; fails after `max` presses. */
+async function tabTo(page, match, max = 40, key = "Tab") {
+  for (let i = 0; i < max; i++) {
+    const f = await focused(page);
+    if (f && match(f)) return f;
+    await page.keyboard.press(key);
+  }
+  throw new Error(`focus never reached the target: ${JSON.stringify(await focused(page))}`);
+}
+
+/** Runs axe-core on one embed's shadow host (and so its shadow tree and dialog). */
+async function axe(page, tweet, label) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE_SOURCE });
+  const result = await page.evaluate(async (t) => {
+    const host = document.querySelector(`[data-tweetbuy-host="${t}"]`);
+    const r = await window.axe.run(host, {
+      iframes: false,
+      resultTypes: ["violations"],
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+    });
+    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target} :: ${n.failureSummary}`) }));
+  }, tweet);
+  assert.deepEqual(result, [], `axe violations on ${label}: ${JSON.stringify(result, null, 2)}`);
+}
+
+/** Runs axe-core inside the vault's card frame (its own document). */
+async function axeCardFrame(page, label) {
+  const frame = page.frames().find((f) => f.url().startsWith(`${server.origins.vault}/frame`));
+  assert.ok(frame, "the card frame is loaded");
+  await frame.evaluate(AXE_SOURCE);
+  const violations = await frame.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      resultTypes: ["violations"],
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
+    });
+    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => `${n.target} :: ${n.failureSummary}`) }));
+  });
+  assert.deepEqual(violations, [], `axe violations in the card frame (${label}): ${JSON.stringify(violations, null, 2)}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `buyer-${name}.png`) });
+}
+
+/** Buys directly through the vault and the api, as another visitor would. */
+async function buyViaApi(productId, variantId, quantity, shipping = true) {
+  const tokenReply = await fetch(`${server.origins.vault}/v1/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "Idempotency-Key": randomUUID() },
+    body: JSON.stringify({ number: "4242424242424242", expiry: "12/34", cvc: "123" }),
+  });
+  assert.ok(tokenReply.ok, await tokenReply.clone().text());
+  const { token } = await tokenReply.json();
+  const order = {
+    product_id: productId,
+    variant_id: variantId,
+    quantity,
+    email: "other@example.com",
+    card_token: token,
+    shipping: shipping
+      ? { name: "Other Buyer", line1: "2 Side St", line2: "", city: "Austin", region: "TX", postal_code: "73301", country: "US" }
+      : null,
+  };
+  const reply = await fetch(`${server.origins.api}/api/v1/orders`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "Idempotency-Key": randomUUID() },
+    body: JSON.stringify(order),
+  });
+  assert.ok(reply.ok, await reply.clone().text());
+  return reply.json();
+}
+
+/** Writes to the api's SQLite database (committed), for states only time could produce. */
+function sqlWrite(query, params = []) {
+  const script = "import json,sqlite3,sys\n" +
+    "con=sqlite3.connect(sys.argv[1])\n" +
+    "con.execute(sys.argv[2], json.loads(sys.argv[3]))\n" +
+    "con.commit()";
+  execFileSync("python3", ["-c", script, join(server.dataDir, "api.db"), query, JSON.stringify(params)]);
+}
+
+function realErrors(consoleSeen) {
+  return consoleSeen
+    .filter((m) => m.type === "error" || m.type === "pageerror")
+    .filter((e) => !/platform\.twitter\.com|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|net::/.test(e.text));
+}
+
+test("keyboard only: a whole purchase of the tee, with focus managed at every step", async () => {
+  const { context, page, consoleSeen } = await openDemo(TEE);
+  await page.locator("body").focus();
+  await tabTo(page, (f) => f.host === TEE && f.part === "button", 80);
+  await page.keyboard.press("Enter");
+  await page.locator(`[data-tweetbuy-host="${TEE}"] dialog[open]`).waitFor();
+  let f = await focused(page);
+  assert.ok(f.inDialog, `focus moved into the sheet: ${JSON.stringify(f)}`);
+
+  // The size: arrow keys inside the radio group.
+  f = await tabTo(page, (f) => f.type === "radio");
+  assert.equal(f.value, "s", "the first size in stock is chosen");
+  await page.keyboard.press("ArrowDown");
+  f = await focused(page);
+  assert.equal(f.value, "m");
+  assert.equal(await page.locator(`[data-tweetbuy-host="${TEE}"] #tb-variant-m`).isChecked(), true);
+  await tabTo(page, (f) => f.cls.includes("tb-primary"));
+  await page.keyboard.press("Enter");
+
+  // The checkout step takes focus on its first field.
+  await page.waitForFunction(() => true);
+  f = await tabTo(page, (f) => f.id === "tb-email", 1);
+  await page.keyboard.type("kb@example.com");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Kay Board");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("5 Key St");
+  await tabTo(page, (f) => f.id === "tb-city");
+  await page.keyboard.type("Boston");
+  await tabTo(page, (f) => f.id === "tb-region");
+  await page.keyboard.type("MA");
+  assert.equal(await page.locator(`[data-tweetbuy-host="${TEE}"] #tb-region`).inputValue(), "MA");
+  await tabTo(page, (f) => f.id === "tb-postal_code");
+  await page.keyboard.type("02108");
+  // Into the vault's frame, by Tab like any other field.
+  await tabTo(page, (f) => f.tag === "IFRAME");
+  const frame = page.frames().find((fr) => fr.url().startsWith(`${server.origins.vault}/frame`));
+  assert.equal(await frame.evaluate(() => document.activeElement.id), "number");
+  await page.keyboard.type(CARD.visa);
+  await page.keyboard.press("Tab");
+  assert.equal(await frame.evaluate(() => document.activeElement.id), "expiry");
+  await page.keyboard.type("12/34");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("123");
+  await page.keyboard.press("Tab");
+  await payReady(page, TEE);
+  f = await tabTo(page, (f) => f.part === "pay");
+  assert.match(plain(f.text), /^Pay \$\d+\.\d\d$/);
+  await page.keyboard.press("Enter");
+
+  const number = page.locator(`[data-tweetbuy-host="${TEE}"] [data-order-number]`);
+  await number.waitFor({ timeout: 20_000 });
+  await page.waitForFunction(() => true);
+  f = await focused(page);
+  assert.ok(f.cls.includes("tb-confirmed"), `focus on the confirmation: ${JSON.stringify(f)}`);
+  const orderNumber = (await number.textContent()).trim();
+  const rows = sql(join(server.dataDir, "api.db"), "SELECT status, variant_id, email FROM orders WHERE order_number = ?", [orderNumber]);
+  assert.deepEqual(rows, [["paid", "m", "kb@example.com"]]);
+
+  // Escape closes the sheet and focus returns to the Buy button.
+  await page.keyboard.press("Escape");
+  await page.locator(`[data-tweetbuy-host="${TEE}"] dialog`).waitFor({ state: "detached" });
+  f = await focused(page);
+  assert.equal(f.part, "button");
+  assert.equal(f.host, TEE);
+  assert.deepEqual(realErrors(consoleSeen), []);
+  await context.close();
+});
+
+test("focus stays trapped in the sheet, both ways, and never reaches the page", async () => {
+  const { context, page, button, host } = await openDemo(TEE);
+  await button.click();
+  await host.locator("dialog[open]").waitFor();
+  for (const key of ["Tab", "Shift+Tab"]) {
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press(key);
+      const f = await focused(page);
+      assert.ok(f && f.host === TEE && f.inDialog, `${key} #${i} left the sheet: ${JSON.stringify(f)}`);
+    }
+  }
+  await context.close();
+});
+
+test("screen reader semantics: roles, names, states and live regions", async () => {
+  const { context, page, button, host } = await openDemo(TEE);
+  assert.equal(await button.getAttribute("aria-haspopup"), "dialog");
+  assert.equal(await button.getAttribute("aria-expanded"), "false");
+  await page.getByRole("button", { name: "Buy · $30.00" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "(RED) limited-edition tee" });
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute("aria-modal"), "true");
+  assert.equal(await button.getAttribute("aria-expanded"), "true");
+  assert.equal(await dialog.getByRole("button", { name: "Close" }).count(), 1);
+  assert.equal(await dialog.getByRole("img", { name: /red T-shirt/ }).count(), 1, "images have alt text");
+  const group = dialog.getByRole("radiogroup", { name: "Option" });
+  assert.equal(await group.getByRole("radio").count(), 4);
+  const m = group.getByRole("radio", { name: /^M \$30\.00 · \d+ left$/ });
+  assert.equal(await m.count(), 1, "each option names its price and stock");
+  assert.equal(await dialog.getByRole("spinbutton", { name: "Quantity" }).getAttribute("max"), "5", "per-order limit");
+  assert.equal(await dialog.getByRole("button", { name: "Increase quantity" }).count(), 1);
+  const stock = host.locator(".tb-stock");
+  assert.equal(await stock.getAttribute("aria-live"), "polite");
+  assert.match(await stock.textContent(), /^\d+ left$/);
+  assert.equal(await dialog.getByRole("status").count(), 1, "the reason region is a status");
+  await dialog.getByRole("button", { name: "Continue" }).click();
+
+  for (const name of ["Email", "Full name", "Address", "Apartment, suite (optional)", "City", "Postal code"]) {
+    assert.equal(await dialog.getByRole("textbox", { name, exact: true }).count(), 1, `textbox ${name}`);
+  }
+  assert.equal(await host.locator("#tb-email").getAttribute("autocomplete"), "email");
+  assert.equal(await host.locator("#tb-postal_code").getAttribute("autocomplete"), "shipping postal-code");
+  assert.equal(await host.locator("#tb-country").getAttribute("autocomplete"), "shipping country");
+  const country = dialog.getByRole("combobox", { name: "Country" });
+  assert.deepEqual(await country.locator("option").allTextContents(), ["United States"], "only where it ships");
+  assert.equal(await dialog.getByRole("combobox", { name: "State" }).count(), 1);
+  const consent = dialog.getByRole("checkbox", { name: "Share my email with (RED)" });
+  assert.equal(await consent.isChecked(), false, "consent starts unticked");
+  const frame = host.locator("iframe.tb-card-frame");
+  assert.equal(await frame.getAttribute("aria-labelledby"), "tb-card-label");
+  assert.equal(await host.locator("#tb-card-label").textContent(), "Card");
+  assert.equal(await dialog.getByRole("alert").count(), 1, "an assertive error summary exists before any error");
+
+  // Submitting empty: inline errors tied to their fields, a summary, focus on the first.
+  await payReady(page, TEE);
+  await dialog.getByRole("button", { name: /^Pay / }).click();
+  const summary = await failureText(page, TEE);
+  assert.match(summary, /Some details need fixing/);
+  assert.match(summary, /Email: Enter your email address\./);
+  assert.equal(await host.locator("#tb-email").getAttribute("aria-invalid"), "true");
+  assert.equal(await host.locator("#tb-email").getAttribute("aria-describedby"), "tb-email-error");
+  assert.equal(await host.locator("#tb-email-error").textContent(), "Enter your email address.");
+  await page.waitForFunction(() => true);
+  assert.equal((await focused(page)).id, "tb-email", "focus on the first field to fix");
+  // A postal code that breaks the country's rule, from core.
+  await host.locator("#tb-postal_code").fill("1234");
+  await dialog.getByRole("button", { name: /^Pay / }).click();
+  await page.waitForFunction(() => {
+    const e = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("#tb-postal_code-error");
+    return e && /not a valid postal code for United States/.test(e.textContent);
+  });
+  await context.close();
+});
+
+test("live stock: read fresh when the sheet opens and again every 15 s while open, announced politely", async () => {
+  const { context, page, button, host } = await openDemo(TEE);
+  const left = async () => Number((await host.locator(".tb-stock").textContent()).match(/\d+/)[0]);
+  const before = Number(sql(join(server.dataDir, "api.db"), "SELECT SUM(stock) FROM variants WHERE product_id = 'red-tee'")[0][0]);
+  // Someone else buys after this page looked the offer up.
+  await buyViaApi("red-tee", "l", 2);
+  await button.click();
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector(".tb-stock")?.textContent === `${n} left`,
+    before - 2,
+    { timeout: 10_000 },
+  );
+  assert.equal(await left(), before - 2, "the open sheet shows the server's figure, not the lookup's");
+  await buyViaApi("red-tee", "l", 3);
+  const t0 = Date.now();
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector(".tb-stock")?.textContent === `${n} left`,
+    before - 5,
+    { timeout: 20_000 },
+  );
+  assert.ok(Date.now() - t0 < 17_000, "refreshed within one 15 s period");
+  const variantL = host.locator("label.tb-variant", { has: page.locator("#tb-variant-l") });
+  const inDb = sql(join(server.dataDir, "api.db"), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 'l'")[0][0];
+  assert.match(plain(await variantL.textContent()), new RegExp(`· ${inDb} left$`));
+  assert.equal(await host.locator(".tb-stock").getAttribute("aria-live"), "polite");
+  await context.close();
+});
+
+test("server outcomes are shown in place and keep what was typed: declines, processing error, network failure, then success", async () => {
+  const { context, page, button, host } = await openDemo(TEE);
+  await button.click();
+  await host.locator("#tb-variant-xl").check();
+  await host.getByRole("button", { name: "Continue" }).click();
+  await fillAddress(host);
+  await host.getByRole("checkbox", { name: /Share my email/ }).check();
+  const pay = host.locator("button[part=pay]");
+  const outcomes = [
+    [CARD.declined, /Your card was declined\. Try another card\./, "declined"],
+    [CARD.insufficient, /insufficient funds/, "insufficient-funds"],
+    [CARD.processing, /could not be processed/, "processing-error"],
+  ];
+  for (const [card, message, name] of outcomes) {
+    await fillCard(host, card);
+    await payReady(page, TEE);
+    await pay.click();
+    const text = await failureText(page, TEE);
+    assert.match(text, message, name);
+    assert.equal(await host.locator("#tb-email").inputValue(), "jane@example.com", `${name}: email kept`);
+    assert.equal(await host.locator("#tb-postal_code").inputValue(), "10001", `${name}: postal code kept`);
+    assert.equal(await host.locator("#tb-region").inputValue(), "NY", `${name}: state kept`);
+    assert.equal(await host.getByRole("checkbox", { name: /Share my email/ }).isChecked(), true, `${name}: consent kept`);
+    await payReady(page, TEE);
+    if (name === "declined") await shot(page, "checkout-declined-desktop-light");
+    // Clear the message for the next attempt by waiting for the next one to differ.
+    await page.evaluate(() => {
+      const f = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector(".tb-failure");
+      f.dataset.seen = f.textContent;
+    });
+  }
+
+  // The network fails: the order request never reaches the api.
+  await page.route(`${server.origins.api}/api/v1/orders`, (route) => route.abort("internetdisconnected"));
+  await fillCard(host, CARD.visa);
+  await payReady(page, TEE);
+  await pay.click();
+  await page.waitForFunction(() => {
+    const f = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector(".tb-failure");
+    return /could not reach the store/.test(f.textContent);
+  }, null, { timeout: 20_000 });
+  assert.equal(await host.locator("#tb-name").inputValue(), "Jane Doe");
+  await page.unroute(`${server.origins.api}/api/v1/orders`);
+
+  // And then it goes through, with one paid order.
+  await fillCard(host, CARD.visa);
+  await payReady(page, TEE);
+  await pay.click();
+  const number = host.locator("[data-order-number]");
+  await number.waitFor({ timeout: 20_000 });
+  const rows = sql(join(server.dataDir, "api.db"), "SELECT status, share_email FROM orders WHERE order_number = ?", [(await number.textContent()).trim()]);
+  assert.deepEqual(rows, [["paid", 1]]);
+  await context.close();
+});
+
+test("sold out meanwhile: another buyer takes the last units while this one checks out", async () => {
+  const { context, page, button, host } = await openDemo(TEE);
+  await button.click();
+  await host.locator("#tb-variant-s").check();
+  await host.getByRole("button", { name: "Continue" }).click();
+  await fillAddress(host);
+  await fillCard(host, CARD.visa);
+  const left = sql(join(server.dataDir, "api.db"), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 's'")[0][0];
+  for (let n = left; n > 0; n -= Math.min(5, n)) await buyViaApi("red-tee", "s", Math.min(5, n));
+  await payReady(page, TEE);
+  await host.locator("button[part=pay]").click();
+  assert.match(await failureText(page, TEE), /Sorry, this just sold out\. You have not been charged\./);
+  assert.equal(await host.locator("#tb-email").inputValue(), "jane@example.com");
+  await shot(page, "checkout-sold-out-meanwhile-desktop-light");
+  // Back on the product sheet, the option now says so.
+  await host.getByRole("button", { name: "Back" }).click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("#tb-variant-s")?.disabled,
+    null,
+    { timeout: 20_000 },
+  );
+  assert.match(await host.locator(".tb-unavailable").textContent(), /This option is sold out/);
+  await context.close();
+});
+
+test("sold-out and ended offers say why and cannot be bought", async () => {
+  for (const [tweet, reason] of [
+    [SOLD_OUT, /^Sold out\. Every unit has been sold, so buying is closed\.$/],
+    [ENDED, /^This sale has ended, so buying is closed\.$/],
+  ]) {
+    const { context, button, host } = await openDemo(tweet);
+    await button.click();
+    await host.locator("dialog[open]").waitFor();
+    await host.locator(".tb-unavailable").filter({ hasText: reason }).waitFor();
+    assert.equal(await host.getByRole("button", { name: "Continue" }).isDisabled(), true);
+    assert.equal(await host.getByRole("spinbutton", { name: "Quantity" }).isDisabled(), true);
+    for (const radio of await host.getByRole("radio").all()) assert.equal(await radio.isDisabled(), true);
+    await context.close();
+  }
+});
+
+test("a ticket is delivered by email, needs no shipping, and counts down to the sale's end", async () => {
+  const { context, page, button, host } = await openDemo(TICKET);
+  assert.equal(await button.textContent(), "Get tickets");
+  await button.click();
+  await host.locator("dialog[open]").waitFor();
+  assert.match(plain(await host.locator(".tb-delivery").textContent()), /^Your ticket is emailed to you\. No shipping address needed\.$/);
+  const timer = host.getByRole("timer");
+  const first = await timer.textContent();
+  assert.match(first, /^Sale ends in 1[34]d \d\dh \d\dm \d\ds$/);
+  await page.waitForTimeout(1_500);
+  assert.notEqual(await timer.textContent(), first, "the countdown moves");
+  await host.getByRole("radio", { name: /^VIP/ }).check();
+  await host.getByRole("button", { name: "Increase quantity" }).click();
+  assert.equal(await host.locator("#tb-quantity").inputValue(), "2");
+  await host.getByRole("button", { name: "Continue" }).click();
+  await host.locator("#tb-email").fill("fan@example.com");
+  assert.equal(await host.locator("#tb-name").count(), 0, "no shipping fields");
+  assert.equal(await host.locator(".tb-shipping").count(), 0);
+  await fillCard(host, CARD.visa);
+  await payReady(page, TICKET);
+  assert.equal(await host.locator(".tb-summary dt").allTextContents().then((t) => t.includes("Shipping")), false);
+  await host.locator("button[part=pay]").click();
+  await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
+  assert.equal(plain(await host.locator(".tb-confirmation .tb-delivery").textContent()), "Your ticket is emailed to you.");
+  assert.match(await host.locator(".tb-bought").textContent(), /^2 × Fall tour ticket \(VIP\)$/);
+  assert.equal(await host.locator(".tb-receipt").textContent(), "A receipt was sent to fan@example.com.");
+  await context.close();
+});
+
+test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", async () => {
+  const { context, page, button, host } = await openDemo(CONCIERTO);
+  assert.equal(await button.textContent(), "Comprar entradas");
+  // The tee's embed has no data-lang: the page is English.
+  assert.match(plain(await page.locator(`[data-tweetbuy-host="${TEE}"] button[part=button]`).textContent()), /^Buy · \$30\.00$/);
+  await button.click();
+  const dialog = page.getByRole("dialog", { name: "Concierto: entrada general" });
+  await dialog.waitFor();
+  assert.equal(await host.locator("dialog").getAttribute("lang"), "es");
+  assert.equal(plain(await host.locator("[part=price]").textContent()), "45,00 €");
+  assert.match(plain(await host.getByRole("radio").first().locator("xpath=..").textContent()), /45,00 € · quedan 1\.?000$/);
+  assert.match(await host.getByRole("timer").textContent(), /^La venta termina en \d+ d \d\d h \d\d min \d\d s$/);
+  assert.equal(await dialog.getByRole("button", { name: "Cerrar" }).count(), 1);
+  assert.equal(await dialog.getByRole("radiogroup", { name: "Entrada" }).count(), 1);
+  assert.match(plain(await host.locator(".tb-seller").textContent()), /Vendido por Rosalía\s*Artista/);
+  await dialog.getByRole("button", { name: "Continuar" }).click();
+  assert.equal(await dialog.getByRole("textbox", { name: "Correo electrónico" }).count(), 1);
+  assert.equal(await dialog.getByRole("checkbox", { name: "Compartir mi correo con Rosalía" }).count(), 1);
+  await payReady(page, CONCIERTO, "^Pagar \\d+,\\d\\d €$");
+  await dialog.getByRole("button", { name: /^Pagar / }).click();
+  assert.match(await failureText(page, CONCIERTO), /Revisa los campos marcados|Hay datos que corregir/);
+  assert.equal(await host.locator("#tb-email-error").textContent(), "Escribe tu correo electrónico.");
+  await host.locator("#tb-email").fill("fan@example.es");
+  await fillCard(host, CARD.visa);
+  await payReady(page, CONCIERTO, "^Pagar ");
+  await dialog.getByRole("button", { name: /^Pagar / }).click();
+  await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
+  assert.match(await host.locator(".tb-confirmed").textContent(), /¡Gracias!/);
+  assert.equal(await host.locator(".tb-receipt").textContent(), "Hemos enviado un recibo a fan@example.es.");
+  // The scarf's embed is Spanish too: countries it ships to, named in Spanish.
+  await host.getByRole("button", { name: "Hecho" }).click();
+  const scarf = page.locator(`[data-tweetbuy-host="${SCARF}"]`);
+  await scarf.locator("button[part=button]").click();
+  await scarf.getByRole("button", { name: "Continuar" }).click();
+  const names = await scarf.locator("#tb-country option").allTextContents();
+  assert.deepEqual(names, ["Estados Unidos", "Canadá", "Reino Unido", "Alemania", "Francia"]);
+  await context.close();
+});
+
+test("closing mid-checkout and reopening keeps what was typed, but not the card", async () => {
+  const { context, page, button, host } = await openDemo(TEE);
+  await button.click();
+  await host.locator("#tb-variant-l").check();
+  await host.getByRole("button", { name: "Increase quantity" }).click();
+  await host.getByRole("button", { name: "Continue" }).click();
+  await fillAddress(host);
+  await cardFrame(host).locator("#number").fill(CARD.visa);
+  await page.keyboard.press("Escape");
+  await host.locator("dialog").waitFor({ state: "detached" });
+  await button.click();
+  assert.equal(await host.locator("#tb-variant-l").isChecked(), true);
+  assert.equal(await host.locator("#tb-quantity").inputValue(), "2");
+  await host.getByRole("button", { name: "Continue" }).click();
+  assert.equal(await host.locator("#tb-email").inputValue(), "jane@example.com");
+  assert.equal(await host.locator("#tb-name").inputValue(), "Jane Doe");
+  assert.equal(await host.locator("#tb-region").inputValue(), "NY");
+  assert.equal(await host.locator("#tb-postal_code").inputValue(), "10001");
+  assert.equal(await cardFrame(host).locator("#number").inputValue(), "", "the card is not kept");
+  // A reload is a new visit: nothing is kept.
+  await page.reload();
+  await button.waitFor();
+  await button.click();
+  await host.getByRole("button", { name: "Continue" }).click();
+  assert.equal(await host.locator("#tb-email").inputValue(), "");
+  await context.close();
+});
+
+test("phone: a full-width bottom sheet with thumb-sized targets, bought with taps", async () => {
+  const { context, page, button, host } = await openDemo(TEE, { viewport: PHONE, touch: true, colorScheme: "dark" });
+  let taps = 0;
+  const tap = async (locator) => {
+    taps++;
+    await locator.tap();
+  };
+  await tap(button);
+  const dialog = host.locator("dialog[open]");
+  await dialog.waitFor();
+  await page.waitForTimeout(400); // the slide-up animation
+  const box = await dialog.boundingBox();
+  assert.ok(Math.abs(box.x) <= 1 && Math.abs(box.width - PHONE.width) <= 1, `full width: ${JSON.stringify(box)}`);
+  assert.ok(Math.abs(box.y + box.height - PHONE.height) <= 1, `anchored to the bottom: ${JSON.stringify(box)}`);
+  const small = async () =>
+    page.evaluate((t) => {
+      const root = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot;
+      const targets = root.querySelectorAll("dialog button, dialog select, dialog input:not([type=radio]):not([type=checkbox]), dialog label.tb-variant, dialog label.tb-consent");
+      return [...targets]
+        .map((el) => ({ el: el.id || el.className || el.tagName, r: el.getBoundingClientRect() }))
+        .filter(({ r }) => r.width > 0 && (r.height < 44 || r.width < 44))
+        .map(({ el, r }) => `${el} ${r.width}x${r.height}`);
+    }, TEE);
+  assert.deepEqual(await small(), [], "product sheet targets are at least 44×44");
+  await tap(host.locator("label.tb-variant", { has: page.locator("#tb-variant-m") }));
+  await tap(host.getByRole("button", { name: "Continue" }));
+  assert.deepEqual(await small(), [], "checkout targets are at least 44×44");
+  const continueBox = await host.locator("button[part=pay]").boundingBox();
+  assert.ok(continueBox.width >= PHONE.width - 48, "the Pay button spans the sheet");
+  // Each field is one tap, then typing (autofill would make these fewer).
+  const fields = [
+    ["#tb-email", "phone@example.com"],
+    ["#tb-name", "Pho Ne"],
+    ["#tb-line1", "9 Pocket Rd"],
+    ["#tb-city", "Denver"],
+    ["#tb-postal_code", "80202"],
+  ];
+  for (const [sel, value] of fields) {
+    await tap(host.locator(sel));
+    await page.keyboard.type(value);
+  }
+  taps++; // choosing the state in the native picker
+  await host.locator("#tb-region").selectOption("CO");
+  const frame = cardFrame(host);
+  for (const [sel, value] of [["#number", CARD.visa], ["#expiry", "12/34"], ["#cvc", "123"]]) {
+    await tap(frame.locator(sel));
+    await page.keyboard.type(value);
+  }
+  await payReady(page, TEE);
+  await tap(host.locator("button[part=pay]"));
+  await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
+  console.log(`# taps for a first purchase of the tee on a phone: ${taps}`);
+  assert.equal(taps, 13, "Buy, size, Continue, 9 fields, Pay");
+  await context.close();
+});
+
+test("axe-core: 0 violations and screenshots for every state, light and dark, desktop and phone", async () => {
+  for (const [size, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
+    for (const scheme of ["light", "dark"]) {
+      const tag = `${size}-${scheme}`;
+      const { context, page, button, host, consoleSeen } = await openDemo(TEE, { viewport, colorScheme: scheme });
+      await axe(page, TEE, `button ${tag}`);
+      await button.scrollIntoViewIfNeeded();
+      await shot(page, `button-${tag}`);
+      await button.click();
+      await host.locator("dialog[open]").waitFor();
+      await page.waitForTimeout(300);
+      await axe(page, TEE, `product sheet ${tag}`);
+      await shot(page, `product-${tag}`);
+      await host.locator("#tb-variant-m").check();
+      await host.getByRole("button", { name: "Continue" }).click();
+      await payReady(page, TEE);
+      await axe(page, TEE, `empty checkout ${tag}`);
+      await axeCardFrame(page, tag);
+      await host.locator("button[part=pay]").click();
+      await failureText(page, TEE);
+      await axe(page, TEE, `checkout with errors ${tag}`);
+      await shot(page, `checkout-errors-${tag}`);
+      await fillAddress(host);
+      await fillCard(host, CARD.visa);
+      await payReady(page, TEE);
+      await page.evaluate(() => {
+        const root = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot;
+        root.querySelector("button[part=pay]").scrollIntoView({ block: "center" });
+      });
+      await axe(page, TEE, `filled checkout ${tag}`);
+      await shot(page, `checkout-${tag}`);
+      await host.locator("button[part=pay]").click();
+      await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
+      await axe(page, TEE, `confirmation ${tag}`);
+      await shot(page, `confirmation-${tag}`);
+      assert.deepEqual(realErrors(consoleSeen), []);
+      await context.close();
+
+      for (const [tweet, name] of [[SOLD_OUT, "sold-out"], [ENDED, "ended"], [TICKET, "ticket"], [CONCIERTO, "spanish"]]) {
+        const other = await openDemo(tweet, { viewport, colorScheme: scheme });
+        await other.button.click();
+        await other.host.locator("dialog[open]").waitFor();
+        await other.page.waitForTimeout(300);
+        await axe(other.page, tweet, `${name} product sheet ${tag}`);
+        await shot(other.page, `${name}-${tag}`);
+        await other.context.close();
+      }
+    }
+  }
+});
+
+test("sale ended meanwhile: the sale closes while the visitor checks out", async () => {
+  const { context, page, button, host } = await openDemo(TICKET);
+  await button.click();
+  await host.getByRole("button", { name: "Continue" }).click();
+  await host.locator("#tb-email").fill("late@example.com");
+  await fillCard(host, CARD.visa);
+  await payReady(page, TICKET);
+  sqlWrite("UPDATE products SET sale_ends_at = ? WHERE id = 'demi-fall-tour-ticket'", [Math.floor(Date.now() / 1000) - 1]);
+  await host.locator("button[part=pay]").click();
+  assert.match(await failureText(page, TICKET), /Sorry, this sale has ended\. You have not been charged\./);
+  assert.equal(await host.locator("#tb-email").inputValue(), "late@example.com");
+  await shot(page, "checkout-sale-ended-meanwhile-desktop-light");
+  await host.getByRole("button", { name: "Back" }).click();
+  await host.locator(".tb-unavailable").filter({ hasText: /This sale has ended/ }).waitFor({ timeout: 20_000 });
+  assert.equal(await host.getByRole("timer").count(), 0, "no countdown once ended");
+  await context.close();
+});
