@@ -3,7 +3,37 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tweetbuy_core::{ApiError, IDEMPOTENCY_HEADER};
+use tweetbuy_core::{ApiError, ErrorCode, IDEMPOTENCY_HEADER};
+use wasm_bindgen::JsCast;
+
+/// How long one request may take before it is abandoned (and, if safe, retried).
+pub const REQUEST_TIMEOUT_MS: i32 = 10_000;
+
+/// Tries per request, the first included.
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// Whether a failed request may be sent again: only requests that are safe to repeat
+/// (reads, and writes carrying an `Idempotency-Key`), and only for failures that another
+/// try can fix: no answer, 429, 5xx, or the same key still running (409
+/// `idempotency_in_progress`). Any other 4xx is the request's own fault and is final.
+pub fn retryable(error: &ClientError) -> bool {
+    match error {
+        ClientError::Network(_) => true,
+        ClientError::Api { status, error } => {
+            *status == 429 || *status >= 500 || error.code == ErrorCode::IdempotencyInProgress
+        }
+        ClientError::Decode { status, .. } => *status == 429 || *status >= 500,
+    }
+}
+
+/// The wait before try number `attempt + 1` (attempt counts from 1): exponential from
+/// 300 ms, capped at 4 s, with "equal jitter" (`jitter` in 0..1 picks a point in the upper
+/// half) so many clients retrying after one outage do not arrive in step.
+pub fn backoff_ms(attempt: u32, jitter: f64) -> i32 {
+    let exponential = 300.0 * 2f64.powi(attempt.saturating_sub(1).min(10) as i32);
+    let capped = exponential.min(4_000.0);
+    (capped / 2.0 + capped / 2.0 * jitter.clamp(0.0, 1.0)).round() as i32
+}
 
 /// Why a request to the api did not give the expected answer. Clone, so it can sit in a
 /// signal and be awaited from a resource.
@@ -35,25 +65,79 @@ impl ApiClient {
         format!("{}{}", self.base, path)
     }
 
-    /// `GET path` and decode the JSON answer.
+    /// `GET path` and decode the JSON answer; retried on failures another try can fix.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        read(Request::get(&self.url(path)).send().await).await
+        let url = self.url(path);
+        send_with_retries(true, || Request::get(&url), None).await
     }
 
-    /// `POST path` with a JSON body, and an `Idempotency-Key` when one is given.
+    /// `POST path` with a JSON body. With an `Idempotency-Key` the request is safe to repeat,
+    /// so it is retried with the *same* key: a retry after a lost answer gets the stored
+    /// outcome of the first try instead of a second charge. Without a key it is sent once.
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
         idempotency_key: Option<&str>,
     ) -> Result<T, ClientError> {
-        let mut builder: RequestBuilder = Request::post(&self.url(path));
-        if let Some(key) = idempotency_key {
-            builder = builder.header(IDEMPOTENCY_HEADER, key);
-        }
-        let request = builder.json(body).map_err(|e| ClientError::Decode { status: 0, detail: e.to_string() })?;
-        read(request.send().await).await
+        let body = serde_json::to_string(body).map_err(|e| ClientError::Decode { status: 0, detail: e.to_string() })?;
+        let url = self.url(path);
+        let build = || {
+            let builder = Request::post(&url).header("content-type", "application/json");
+            match idempotency_key {
+                Some(key) => builder.header(IDEMPOTENCY_HEADER, key),
+                None => builder,
+            }
+        };
+        send_with_retries(idempotency_key.is_some(), build, Some(body)).await
     }
+}
+
+/// Sends a request, built afresh for every try, retrying when it is `safe` to repeat and
+/// the failure is [`retryable`], at most [`MAX_ATTEMPTS`] times in all.
+async fn send_with_retries<T: DeserializeOwned>(
+    safe: bool,
+    build: impl Fn() -> RequestBuilder,
+    body: Option<String>,
+) -> Result<T, ClientError> {
+    let mut attempt = 1;
+    loop {
+        match send_once(&build, body.as_deref()).await {
+            Err(error) if safe && attempt < MAX_ATTEMPTS && retryable(&error) => {
+                crate::util::sleep(backoff_ms(attempt, js_sys::Math::random())).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One try, abandoned after [`REQUEST_TIMEOUT_MS`].
+async fn send_once<T: DeserializeOwned>(
+    build: &impl Fn() -> RequestBuilder,
+    body: Option<&str>,
+) -> Result<T, ClientError> {
+    let controller = web_sys::AbortController::new().ok();
+    let builder = build().abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
+    let request = match body {
+        Some(body) => builder.body(body.to_owned()),
+        None => builder.build(),
+    }
+    .map_err(|e| ClientError::Decode { status: 0, detail: e.to_string() })?;
+    let timer = controller.as_ref().and_then(|c| {
+        let abort = wasm_bindgen::closure::Closure::once_into_js({
+            let c = c.clone();
+            move || c.abort()
+        });
+        web_sys::window()?
+            .set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), REQUEST_TIMEOUT_MS)
+            .ok()
+    });
+    let result = read(request.send().await).await;
+    if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
+        window.clear_timeout_with_handle(timer);
+    }
+    result
 }
 
 async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, ClientError> {
@@ -77,7 +161,41 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ClientE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tweetbuy_core::ErrorCode;
+
+    fn api(status: u16, code: ErrorCode) -> ClientError {
+        ClientError::Api { status, error: ApiError::new(code, "m") }
+    }
+
+    #[test]
+    fn only_failures_another_try_can_fix_are_retried() {
+        assert!(retryable(&ClientError::Network("offline".into())));
+        assert!(retryable(&api(429, ErrorCode::RateLimited)));
+        assert!(retryable(&api(500, ErrorCode::Internal)));
+        assert!(retryable(&api(502, ErrorCode::PaymentError)));
+        assert!(retryable(&api(409, ErrorCode::IdempotencyInProgress)));
+        assert!(retryable(&ClientError::Decode { status: 503, detail: "<html>".into() }));
+        for final_error in [
+            api(400, ErrorCode::BadRequest),
+            api(402, ErrorCode::PaymentDeclined),
+            api(409, ErrorCode::SoldOut),
+            api(422, ErrorCode::ValidationFailed),
+            api(422, ErrorCode::IdempotencyKeyReused),
+        ] {
+            assert!(!retryable(&final_error), "{final_error:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        assert_eq!(backoff_ms(1, 0.0), 150);
+        assert_eq!(backoff_ms(1, 1.0), 300);
+        assert_eq!(backoff_ms(2, 1.0), 600);
+        assert_eq!(backoff_ms(3, 0.5), 900);
+        assert_eq!(backoff_ms(20, 1.0), 4_000);
+        assert_eq!(backoff_ms(20, 0.0), 2_000);
+        let total: i32 = (1..MAX_ATTEMPTS).map(|a| backoff_ms(a, 1.0)).sum();
+        assert!(total < REQUEST_TIMEOUT_MS, "retries stay within a few seconds: {total} ms");
+    }
 
     #[test]
     fn decodes_success_error_and_garbage() {
