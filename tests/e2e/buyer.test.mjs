@@ -419,15 +419,30 @@ test("server outcomes are shown in place and keep what was typed: declines, proc
   }
 
   // The network fails: the order request never reaches the api.
-  await page.route(`${server.origins.api}/api/v1/orders`, (route) => route.abort("internetdisconnected"));
+  const ordersSent = [];
+  await page.route(`${server.origins.api}/api/v1/orders`, async (route) => {
+    const r = route.request();
+    if (r.method() === "POST") ordersSent.push(r.headers()["idempotency-key"]);
+    await new Promise((r) => setTimeout(r, 1_500));
+    await route.abort("internetdisconnected");
+  });
   await fillCard(host, CARD.visa);
   await payReady(page, TEE);
   await pay.click();
+  // While paying: disabled, busy, and says so; a second click sends nothing more.
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("button[part=pay]");
+    return b.disabled && b.getAttribute("aria-busy") === "true" && b.textContent === "Paying…";
+  }, null, { timeout: 5_000 });
+  await pay.click({ force: true }).catch(() => {});
   await page.waitForFunction(() => {
     const f = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector(".tb-failure");
     return /could not reach the store/.test(f.textContent);
   }, null, { timeout: 20_000 });
   assert.equal(await host.locator("#tb-name").inputValue(), "Jane Doe");
+  // The widget may retry a lost request, always with the same key: one order at most.
+  assert.ok(ordersSent.length >= 1);
+  assert.equal(new Set(ordersSent).size, 1, `no double submission: ${ordersSent}`);
   await page.unroute(`${server.origins.api}/api/v1/orders`);
 
   // And then it goes through, with one paid order.
@@ -528,6 +543,8 @@ test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", as
   assert.match(plain(await host.locator(".tb-seller").textContent()), /Vendido por Rosalía\s*Artista/);
   await dialog.getByRole("button", { name: "Continuar" }).click();
   assert.equal(await dialog.getByRole("textbox", { name: "Correo electrónico" }).count(), 1);
+  assert.equal(await cardFrame(host).getByLabel("Número de tarjeta").count(), 1, "the card frame speaks Spanish too");
+  assert.equal(await host.locator("iframe.tb-card-frame").getAttribute("title"), "Datos de la tarjeta");
   assert.equal(await dialog.getByRole("checkbox", { name: "Compartir mi correo con Rosalía" }).count(), 1);
   await payReady(page, CONCIERTO, "^Pagar \\d+,\\d\\d €$");
   await dialog.getByRole("button", { name: /^Pagar / }).click();
@@ -558,6 +575,8 @@ test("closing mid-checkout and reopening keeps what was typed, but not the card"
   await host.getByRole("button", { name: "Continue" }).click();
   await fillAddress(host);
   await cardFrame(host).locator("#number").fill(CARD.visa);
+  // Escape from inside the vault's frame closes the sheet too.
+  assert.equal((await focused(page)).tag, "IFRAME");
   await page.keyboard.press("Escape");
   await host.locator("dialog").waitFor({ state: "detached" });
   await button.click();
@@ -632,6 +651,23 @@ test("phone: a full-width bottom sheet with thumb-sized targets, bought with tap
   console.log(`# taps for a first purchase of the tee on a phone: ${taps}`);
   assert.equal(taps, 13, "Buy, size, Continue, 9 fields, Pay");
   await context.close();
+});
+
+test("reduced motion: the sheet opens without animation", async () => {
+  for (const [reducedMotion, expected] of [["reduce", "none"], ["no-preference", "tb-fade-in"]]) {
+    const context = await browser.newContext({ viewport: DESKTOP, reducedMotion });
+    const page = await context.newPage();
+    await page.goto(`${server.origins.publisher}/`);
+    const host = page.locator(`[data-tweetbuy-host="${TEE}"]`);
+    await host.locator("button[part=button]").click();
+    await host.locator("dialog[open]").waitFor();
+    const animation = await page.evaluate(
+      (t) => getComputedStyle(document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog")).animationName,
+      TEE,
+    );
+    assert.equal(animation, expected, reducedMotion);
+    await context.close();
+  }
 });
 
 test("axe-core: 0 violations and screenshots for every state, light and dark, desktop and phone", async () => {
