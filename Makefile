@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 SERVER := target/release/tweetbuy-server
 WASM_RUNNER := CHROMEDRIVER=$$(command -v chromedriver) CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: demo test tools build widget server test-native test-wasm test-e2e lint clean test-pg bench-api fuzz
+.PHONY: demo test tools build widget server test-native test-wasm test-e2e lint clean test-pg bench-api fuzz bench
 
 # A throw-away PostgreSQL (scripts/postgres.sh) lives here while test-pg or bench-api runs.
 PG_DIR := $(shell mktemp -u /tmp/tweetbuy-pg.XXXXXX)
@@ -64,6 +64,11 @@ bench-api: server
 	url=$$(TWEETBUY_PG_FSYNC=on scripts/postgres.sh start $(PG_DIR)); \
 	trap 'scripts/postgres.sh stop $(PG_DIR)' EXIT; \
 	target/release/examples/bench_orders --server $(SERVER) --database-url $$url
+
+## make bench: the widget's cost to a host page in headless Chromium (bytes, start-up,
+## mounting beside a vanilla-JS baseline, long tasks, layout shift, opening, memory)
+bench: build
+	cd tests/bench && TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist node bench.mjs
 
 ## make fuzz: every cargo-fuzz target for FUZZ_SECONDS (default 60) each, on nightly
 fuzz:

@@ -25,10 +25,8 @@ pub fn install(config: &WidgetConfig) -> bool {
     // resolves to the number of buttons attached.
     let scan = Closure::<dyn Fn(JsValue) -> Promise>::new(move |root: JsValue| {
         let config = config.clone();
-        let root = root
-            .dyn_into::<web_sys::Element>()
-            .ok()
-            .or_else(|| web_sys::window()?.document()?.document_element());
+        let root =
+            root.dyn_into::<web_sys::Element>().ok().or_else(|| web_sys::window()?.document()?.document_element());
         future_to_promise(async move {
             let Some(root) = root else {
                 return Ok(JsValue::from(0));
@@ -36,7 +34,9 @@ pub fn install(config: &WidgetConfig) -> bool {
             match crate::mount::scan_roots(&config, &[root]).await {
                 Ok(n) => Ok(JsValue::from(n as u32)),
                 Err(err) => {
-                    crate::mount::warn_once(&format!("tweetbuy: offers could not be loaded ({err}); no buy buttons shown"));
+                    crate::mount::warn_once(&format!(
+                        "tweetbuy: offers could not be loaded ({err}); no buy buttons shown"
+                    ));
                     Ok(JsValue::from(0))
                 }
             }

@@ -29,6 +29,7 @@ pub mod format;
 pub mod global;
 pub mod i18n;
 pub mod live;
+pub mod marks;
 pub mod messages;
 pub mod mount;
 pub mod observe;

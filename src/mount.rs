@@ -94,6 +94,7 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
     if candidates.is_empty() {
         return Ok(0);
     }
+    let reserve_start = crate::marks::now();
     // Read every width first, then write: one layout for the whole batch.
     let widths: Vec<f64> = candidates.iter().map(|e| e.element.get_bounding_client_rect().width()).collect();
     let pending: Vec<(FoundEmbed, Element)> = candidates
@@ -101,6 +102,7 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
         .zip(widths)
         .filter_map(|(embed, width)| reserve(&embed, width).map(|host| (embed, host)))
         .collect();
+    let reserve_ms = crate::marks::now() - reserve_start;
 
     let unknown: Vec<TweetId> = pending
         .iter()
@@ -145,6 +147,7 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
         locale: config.locale.clone(),
         theme: config.theme.clone(),
     };
+    let mount_start = crate::marks::now();
     let mut attached = 0;
     for ((embed, host), offer) in pending.into_iter().zip(offers) {
         match offer {
@@ -155,6 +158,10 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
             None => release(&embed, &host),
         }
     }
+    if attached > 0 {
+        crate::marks::first_button();
+    }
+    crate::marks::attach_batch(reserve_start, reserve_ms + (crate::marks::now() - mount_start), attached);
     Ok(attached)
 }
 
@@ -206,7 +213,8 @@ fn mount_button(embed: &Element, host: &Element, offer: Offer, ctx: WidgetCtx) {
         r.next_id += 1;
         r.next_id
     });
-    let embed_ctx = EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
+    let embed_ctx =
+        EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
     events::register(id, embed);
     let ready = embed_ctx.clone();
     let tweet_id = offer.tweet_id.to_string();

@@ -94,7 +94,7 @@ export async function startServer(extraArgs = []) {
 }
 
 /** Debian chromium, headless. playwright gives every launch a fresh, empty profile folder. */
-export async function launchBrowser() {
+export async function launchBrowser(extraArgs = []) {
   const executablePath = execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
   const browser = await chromium.launch({
     executablePath,
@@ -106,6 +106,7 @@ export async function launchBrowser() {
       "--disable-background-networking",
       "--disable-component-update",
       "--no-first-run",
+      ...extraArgs,
     ],
   });
   return browser;

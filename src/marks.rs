@@ -1,0 +1,60 @@
+//! Performance marks for `make bench`: standard User Timing entries, no extra global.
+//!
+//! `tweetbuy:first-button` (once), and a `tweetbuy:attach` measure around each batch's DOM
+//! work (reserving hosts and mounting views, not the network wait in between), with the
+//! batch size and the wasm memory size in its `detail`.
+
+use std::cell::Cell;
+use wasm_bindgen::JsCast;
+
+thread_local! {
+    static FIRST_BUTTON: Cell<bool> = const { Cell::new(false) };
+}
+
+fn performance() -> Option<web_sys::Performance> {
+    web_sys::window()?.performance()
+}
+
+/// Milliseconds since the page's time origin.
+pub fn now() -> f64 {
+    performance().map(|p| p.now()).unwrap_or_default()
+}
+
+/// The size of the module's linear memory, in bytes.
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map(|b| b.byte_length() as f64)
+        .unwrap_or_default()
+}
+
+/// Marks the first button of the page visit.
+pub fn first_button() {
+    if !FIRST_BUTTON.with(|f| f.replace(true)) {
+        if let Some(p) = performance() {
+            let _ = p.mark("tweetbuy:first-button");
+        }
+    }
+}
+
+/// Records one batch's DOM work: `dom_ms` spent attaching `count` buttons.
+pub fn attach_batch(start: f64, dom_ms: f64, count: usize) {
+    let Some(p) = performance() else {
+        return;
+    };
+    let detail = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&detail, &"count".into(), &(count as f64).into());
+    let _ = js_sys::Reflect::set(&detail, &"domMs".into(), &dom_ms.into());
+    let _ = js_sys::Reflect::set(&detail, &"wasmBytes".into(), &wasm_memory_bytes().into());
+    // `performance.measure(name, {start, duration, detail})`, called through Reflect because
+    // web-sys keeps the options dictionary behind its unstable-API flag.
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"start".into(), &start.into());
+    let _ = js_sys::Reflect::set(&options, &"duration".into(), &dom_ms.into());
+    let _ = js_sys::Reflect::set(&options, &"detail".into(), &detail);
+    if let Ok(measure) = js_sys::Reflect::get(&p, &"measure".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+        let _ = measure.call2(&p, &"tweetbuy:attach".into(), &options);
+    }
+}

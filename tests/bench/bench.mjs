@@ -1,0 +1,150 @@
+// `make bench`: the widget's cost to a host page, measured in headless Chromium on the demo
+// server. Prints a table (medians over RUNS runs) and writes the figures as JSON.
+// A benchmark, not a test: nothing here fails because the machine is slow.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cpus } from "node:os";
+import { startServer, launchBrowser, ROOT, WIDGET_DIR } from "../e2e/harness.mjs";
+import { firstLoadAssets, sizeOf, total } from "./sizes.mjs";
+
+const RUNS = Number(process.env.BENCH_RUNS || 5);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x) => `${x.toFixed(1)} ms`;
+const kb = (x) => `${(x / 1024).toFixed(1)} KB`;
+
+const server = await startServer();
+const browser = await launchBrowser(["--enable-precise-memory-info", "--js-flags=--expose-gc"]);
+const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model }, runs: RUNS };
+
+async function fresh(path) {
+  const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    window.__shift = 0;
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.duration); }).observe({ type: "longtask", buffered: true });
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.__shift += e.value; }).observe({ type: "layout-shift", buffered: true });
+  });
+  await page.goto(`${server.origins.publisher}${path}`);
+  return page;
+}
+
+const attached = (page) => page.evaluate(() => performance.getEntriesByName("tweetbuy:attach").reduce((n, e) => n + e.detail.count, 0));
+
+try {
+  // Bytes before the first click (deterministic) and on the first click (measured).
+  const before = firstLoadAssets(WIDGET_DIR, join(ROOT, "server/assets/embed.js"));
+  results.bytesBeforeClick = { assets: before, raw: total(before, "raw"), gzip: total(before, "gzip"), brotli: total(before, "brotli") };
+  {
+    const page = await fresh("/");
+    await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').waitFor();
+    const onClick = [];
+    page.on("response", async (r) => {
+      try { onClick.push({ name: new URL(r.url()).pathname, ...sizeOf(await r.body()) }); } catch { /* redirects have no body */ }
+    });
+    await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').click();
+    await page.getByRole("button", { name: /Continue|Continuar/ }).click();
+    await page.frameLocator("iframe.tb-card-frame").locator("#number").waitFor();
+    await page.waitForTimeout(500);
+    results.bytesOnFirstClick = { assets: onClick, raw: total(onClick, "raw"), gzip: total(onClick, "gzip"), brotli: total(onClick, "brotli") };
+    await page.close();
+  }
+
+  // Start-up, long tasks and layout shift on the demo page.
+  const startup = [], longest = [], shifts = [];
+  for (let i = 0; i < RUNS; i++) {
+    const page = await fresh("/");
+    await page.waitForFunction(() => performance.getEntriesByName("tweetbuy:first-button").length > 0, null, { timeout: 20_000 });
+    await page.waitForTimeout(300);
+    const m = await page.evaluate(() => ({
+      startup: performance.getEntriesByName("tweetbuy:first-button")[0].startTime - performance.getEntriesByName("tweetbuy:script-start")[0].startTime,
+      longest: Math.max(0, ...window.__longTasks),
+      shift: window.__shift,
+    }));
+    startup.push(m.startup); longest.push(m.longest); shifts.push(m.shift);
+    await page.close();
+  }
+  results.startupMs = median(startup);
+  results.longestTaskMs = median(longest);
+  results.layoutShift = median(shifts);
+
+  // Click → sheet painted, offer data already in hand.
+  const opening = [];
+  for (let i = 0; i < RUNS; i++) {
+    const page = await fresh("/");
+    await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').waitFor();
+    opening.push(await page.evaluate(async () => {
+      const host = document.querySelector('[data-tweetbuy-host="1528000000000000001"]');
+      const start = performance.now();
+      host.shadowRoot.querySelector("button[part=button]").click();
+      while (!host.shadowRoot.querySelector("dialog[open]")) await new Promise((r) => setTimeout(r, 0));
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      return performance.now() - start;
+    }));
+    await page.close();
+  }
+  results.openSheetMs = median(opening);
+
+  // Mounting N embeds, beside the vanilla-JS baseline doing the same DOM work.
+  results.mounting = [];
+  for (const n of [10, 100, 1000]) {
+    const widget = [], vanilla = [];
+    for (let i = 0; i < RUNS; i++) {
+      const page = await fresh(`/bench?n=${n}`);
+      await page.waitForFunction((n) => performance.getEntriesByName("tweetbuy:attach").reduce((c, e) => c + e.detail.count, 0) >= n, n, { timeout: 60_000 });
+      widget.push(await page.evaluate(() => performance.getEntriesByName("tweetbuy:attach").reduce((t, e) => t + e.detail.domMs, 0)));
+      await page.close();
+      const base = await fresh(`/bench-vanilla?n=${n}`);
+      await base.waitForFunction(() => performance.getEntriesByName("vanilla:attach").length > 0);
+      vanilla.push(await base.evaluate(() => performance.getEntriesByName("vanilla:attach")[0].duration));
+      await base.close();
+    }
+    results.mounting.push({ embeds: n, widgetMs: median(widget), vanillaMs: median(vanilla), ratio: median(widget) / median(vanilla) });
+  }
+
+  // Memory with 1,000 embeds, and after they are removed.
+  const mem = { start: [], loaded: [], removed: [] };
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const read = (page) => page.evaluate(async () => {
+      for (let k = 0; k < 3; k++) { window.gc?.(); await new Promise((r) => setTimeout(r, 50)); }
+      const attach = performance.getEntriesByName("tweetbuy:attach");
+      return performance.memory.usedJSHeapSize + (attach.at(-1)?.detail.wasmBytes || 0);
+    });
+    const small = await fresh("/bench?n=1");
+    await small.waitForFunction(() => performance.getEntriesByName("tweetbuy:first-button").length > 0);
+    mem.start.push(await read(small));
+    await small.close();
+    const page = await fresh("/bench?n=1000");
+    await page.waitForFunction(() => performance.getEntriesByName("tweetbuy:attach").reduce((c, e) => c + e.detail.count, 0) >= 1000, null, { timeout: 60_000 });
+    mem.loaded.push(await read(page));
+    await page.evaluate(() => document.getElementById("feed").replaceChildren());
+    await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length === 0);
+    await page.waitForTimeout(200);
+    mem.removed.push(await read(page));
+    await page.close();
+  }
+  results.memoryBytes = { start: median(mem.start), with1000: median(mem.loaded), afterRemoval: median(mem.removed) };
+} finally {
+  await browser.close();
+  await server.stop();
+}
+
+const rows = [
+  ["bytes before first click (brotli)", kb(results.bytesBeforeClick.brotli), "≤ 40 KB"],
+  ["bytes before first click (gzip / raw)", `${kb(results.bytesBeforeClick.gzip)} / ${kb(results.bytesBeforeClick.raw)}`, ""],
+  ["bytes on first click (brotli)", kb(results.bytesOnFirstClick.brotli), "all ≤ 150 KB"],
+  ["script start → first button", ms(results.startupMs), "≤ 50 ms"],
+  ["longest long task", ms(results.longestTaskMs), "none > 50 ms"],
+  ["layout shift", results.layoutShift.toFixed(4), "0"],
+  ["click → sheet painted", ms(results.openSheetMs), "≤ 16 ms"],
+  ...results.mounting.map((m) => [`mount ${m.embeds} embeds (widget / vanilla)`, `${ms(m.widgetMs)} / ${ms(m.vanillaMs)} = ${m.ratio.toFixed(2)}×`, m.embeds === 1000 ? "≤ 2×" : ""]),
+  ["JS heap + wasm: 1 embed / 1,000 / removed", `${kb(results.memoryBytes.start)} / ${kb(results.memoryBytes.with1000)} / ${kb(results.memoryBytes.afterRemoval)}`, "≤ 4 MB, back to start"],
+];
+console.log(`\ntweetbuy bench (median of ${RUNS} runs, ${results.machine.cpus} × ${results.machine.model})\n`);
+for (const [name, value, target] of rows) console.log(`${name.padEnd(44)} ${value.padEnd(36)} ${target}`);
+for (const a of results.bytesBeforeClick.assets) console.log(`  ${a.name.padEnd(42)} raw ${kb(a.raw)}, gzip ${kb(a.gzip)}, brotli ${kb(a.brotli)}`);
+mkdirSync(join(ROOT, "target/bench"), { recursive: true });
+writeFileSync(join(ROOT, "target/bench/widget.json"), JSON.stringify(results, null, 2));
+console.log(`\nJSON: target/bench/widget.json`);
