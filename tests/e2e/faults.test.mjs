@@ -1,0 +1,115 @@
+// Fault tolerance from the visitor's side: the network fails at the worst moments and the
+// visitor is never charged twice, never loses an order that went through, and always sees
+// what state the purchase is in. Faults are injected in the browser with page.route.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startServer, launchBrowser, sql, CARDS } from "./harness.mjs";
+
+const TEE = "1528000000000000001";
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const charges = () => sql(join(server.dataDir, "vault.db"), "SELECT count(*) FROM charges WHERE status = 'approved'")[0][0];
+const paidOrders = () => sql(join(server.dataDir, "api.db"), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
+const inHost = (selector) => `[data-tweetbuy-host="${TEE}"] ${selector}`;
+
+async function checkoutTee(page, card = CARDS.visa) {
+  await page.goto(`${server.origins.publisher}/`);
+  await page.locator(inHost("button[part=button]")).click();
+  await page.locator(".tb-variant", { hasText: /^M/ }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#tb-email").fill("jane@example.com");
+  await page.locator("#tb-name").fill("Jane Doe");
+  await page.locator("#tb-line1").fill("1 Main St");
+  await page.locator("#tb-city").fill("New York");
+  await page.locator("#tb-region").selectOption("NY");
+  await page.locator("#tb-postal_code").fill("10001");
+  const frame = page.frameLocator("iframe.tb-card-frame");
+  await frame.locator("#number").fill(card);
+  await frame.locator("#expiry").fill("12/34");
+  await frame.locator("#cvc").fill("123");
+}
+
+async function payWhenReady(page) {
+  await page.waitForFunction((sel) => {
+    const b = document.querySelector(sel.host)?.shadowRoot?.querySelector("button[part=pay]");
+    return b && !b.disabled && /\d/.test(b.textContent);
+  }, { host: `[data-tweetbuy-host="${TEE}"]` }, { timeout: 15_000 });
+  await page.locator("button[part=pay]").click();
+}
+
+const failureText = (page) => page.evaluate((host) => document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "", `[data-tweetbuy-host="${TEE}"]`);
+
+test("the order's answer is lost after the server charged: the retry gets the first outcome, one charge", async () => {
+  const page = await browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  const keys = [];
+  let dropped = false;
+  await page.route("**/api/v1/orders", async (route) => {
+    keys.push(route.request().headers()["idempotency-key"]);
+    if (!dropped) {
+      dropped = true;
+      // The request reaches the server and is charged; the visitor's connection drops
+      // before the answer arrives.
+      await route.fetch();
+      await route.abort("connectionreset");
+      return;
+    }
+    await route.continue();
+  });
+  await checkoutTee(page);
+  await payWhenReady(page);
+  const number = page.locator("[data-order-number]");
+  await number.waitFor({ timeout: 30_000 });
+  assert.match((await number.textContent()).trim(), /^TB-/);
+  assert.ok(keys.length >= 2, `the order was retried (${keys.length} tries)`);
+  assert.equal(new Set(keys).size, 1, "every try carries the same Idempotency-Key");
+  assert.equal(charges() - chargesBefore, 1, "exactly one charge");
+  assert.equal(paidOrders() - paidBefore, 1, "exactly one paid order");
+  await page.close();
+});
+
+test("a 500 on the quote is shown in place, and no charge is possible from a broken total", async () => {
+  const page = await browser.newPage();
+  const chargesBefore = charges();
+  await page.route("**/api/v1/quote", (route) =>
+    route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ code: "internal", message: "Something went wrong on our side." }) }));
+  await checkoutTee(page);
+  await page.waitForFunction((host) => document.querySelector(host)?.shadowRoot?.querySelector(".tb-checkout .tb-error:not(:empty), .tb-summary-error, [data-quote-error]"), `[data-tweetbuy-host="${TEE}"]`, { timeout: 15_000 });
+  const shown = await page.evaluate((host) => [...document.querySelector(host).shadowRoot.querySelectorAll(".tb-error")].map((e) => e.textContent).join(" "), `[data-tweetbuy-host="${TEE}"]`);
+  assert.ok(shown.trim().length > 0, "the visitor sees a message about the total");
+  // What was typed is kept.
+  assert.equal(await page.locator("#tb-email").inputValue(), "jane@example.com");
+  assert.equal(charges(), chargesBefore, "nothing charged");
+  await page.close();
+});
+
+test("the network drops while the card is tokenized: a clear message, no charge, and a retry works once", async () => {
+  const page = await browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  let blocked = true;
+  await page.route("**/v1/tokens", (route) => (blocked ? route.abort("internetdisconnected") : route.continue()));
+  await checkoutTee(page);
+  await payWhenReady(page);
+  await page.waitForFunction((host) => (document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "").length > 0, `[data-tweetbuy-host="${TEE}"]`, { timeout: 30_000 });
+  assert.match(await failureText(page), /connection|conexión|reach|again/i);
+  assert.equal(charges(), chargesBefore, "no charge while tokenization failed");
+  assert.equal(await page.locator("#tb-postal_code").inputValue(), "10001", "what was typed is kept");
+  blocked = false;
+  await payWhenReady(page);
+  await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
+  assert.equal(charges() - chargesBefore, 1);
+  assert.equal(paidOrders() - paidBefore, 1);
+  await page.close();
+});
