@@ -6,6 +6,8 @@ use std::fmt;
 
 /// An ISO 3166-1 alpha-2 country code we can ship to and whose postal rule we know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, example = "US"))]
 #[serde(try_from = "String", into = "String")]
 pub struct Country([u8; 2]);
 
@@ -154,6 +156,7 @@ pub fn validate_email(raw: &str) -> Result<String, FieldError> {
 
 /// Where a physical order ships.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShippingAddress {
     pub name: String,

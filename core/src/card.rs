@@ -8,6 +8,7 @@ use std::fmt;
 
 /// A card network, detected from the number's prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CardBrand {
     Visa,

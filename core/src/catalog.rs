@@ -7,6 +7,7 @@ use crate::tweet::TweetId;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SellerKind {
     Nonprofit,
@@ -15,6 +16,7 @@ pub enum SellerKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Seller {
     pub name: String,
     pub kind: SellerKind,
@@ -22,6 +24,7 @@ pub struct Seller {
 
 /// How the goods reach the buyer. Only physical goods need a shipping address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductKind {
     Physical,
@@ -37,6 +40,7 @@ impl ProductKind {
 
 /// Whether the offer can be bought right now, decided by the server's clock and stock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
     Available,
@@ -47,6 +51,7 @@ pub enum Availability {
 
 /// A size, a ticket tier, or the single default variant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Variant {
     pub id: String,
     pub label: String,
@@ -56,6 +61,7 @@ pub struct Variant {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Image {
     pub url: String,
     pub alt: String,
@@ -63,6 +69,7 @@ pub struct Image {
 
 /// One product offered from one tweet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Offer {
     pub tweet_id: TweetId,
     pub product_id: String,
@@ -111,6 +118,7 @@ impl Offer {
 /// The answer to one batched lookup: the offers for the tweet ids asked about (tweets
 /// without an offer are simply absent) and where the card vault lives.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OffersResponse {
     pub vault_origin: String,
     pub offers: Vec<Offer>,
@@ -118,6 +126,7 @@ pub struct OffersResponse {
 
 /// One variant's units left, in a fresh availability read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariantStock {
     pub id: String,
     /// Units left; `None` when the seller does not count stock.
@@ -127,6 +136,7 @@ pub struct VariantStock {
 /// `GET /api/v1/products/{product_id}/availability`: the live state of one offer, read
 /// when the product sheet opens and while it stays open (never cached).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AvailabilityResponse {
     pub availability: Availability,
     pub variants: Vec<VariantStock>,

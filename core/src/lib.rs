@@ -6,7 +6,8 @@
 //! shipping details, the card (seen only by the vault), the order, and the frame messages
 //! that carry a card token from the vault's frame to the widget.
 //!
-//! No web or server dependencies: only `serde`, `serde_json` and `thiserror`.
+//! No web or server dependencies: only `serde`, `serde_json` and `thiserror` (and, behind the
+//! optional `openapi` feature the server turns on, `utoipa` schemas for the wire types).
 
 pub mod address;
 pub mod card;

@@ -5,6 +5,7 @@ use std::fmt;
 
 /// The currencies the catalog may price in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Currency {
     USD,
     EUR,
@@ -45,6 +46,7 @@ impl Currency {
 
 /// An amount of money: `minor` units of `currency` (cents for USD).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     pub minor: i64,
     pub currency: Currency,

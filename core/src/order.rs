@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// A purchase request. It carries a vault token, never a card number, and no prices: the
 /// server computes every amount from its own catalog.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderRequest {
     pub product_id: String,
@@ -70,6 +71,7 @@ pub fn validate_buyer_details(
 
 /// Asks for a price breakdown before paying.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     pub product_id: String,
@@ -83,6 +85,7 @@ pub struct QuoteRequest {
 
 /// The server's price breakdown; the Pay button shows `total`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
     pub subtotal: Money,
     pub shipping: Money,
@@ -91,6 +94,7 @@ pub struct Quote {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Paid,
@@ -100,6 +104,7 @@ pub enum OrderStatus {
 
 /// What the confirmation shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderReceipt {
     pub order_id: String,
     /// Short, human-friendly: `TB-7K3Q9X`.

@@ -7,6 +7,8 @@ use std::fmt;
 ///
 /// Kept as a string on the wire because JavaScript numbers lose precision above 2^53.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, example = "1528000000000000001"))]
 #[serde(try_from = "String", into = "String")]
 pub struct TweetId(String);
 
