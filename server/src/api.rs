@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod catalog_import;
 pub mod images;
 pub mod offers;
+pub mod openapi;
 pub mod order_idempotency;
 pub mod order_store;
 pub mod orders;
@@ -96,6 +97,7 @@ pub fn api_app(state: ApiState) -> Router {
     let json = with_body_limit(Router::new().merge(quote::router()).merge(limited_orders));
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/openapi.json", get(openapi::document))
         .merge(offers::router())
         .merge(availability::router())
         .merge(json)

@@ -9,6 +9,7 @@ mod api {
     mod http_edges;
     mod idempotency;
     mod offers;
+    mod openapi;
     mod orders;
     mod quote;
     mod rate_limits;

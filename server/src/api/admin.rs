@@ -59,6 +59,25 @@ pub struct ImportResult {
     pub imported: usize,
 }
 
+/// Imports a catalog file (TOML or JSON, at most 1 MiB): checked whole, applied in one
+/// transaction; a bad file changes nothing.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/catalog",
+    tag = "admin",
+    security(("admin_key" = [])),
+    request_body(description = "A catalog: `[[products]]` with their `[[products.variants]]` (server/README.md).",
+        content(("application/toml"), ("application/json"))),
+    responses(
+        (status = 200, description = "Imported.", body = ImportResult),
+        (status = 400, description = "`bad_request`: the body is not UTF-8.", body = tweetbuy_core::ApiError),
+        (status = 401, description = "`unauthorized`: no valid admin key.", body = tweetbuy_core::ApiError),
+        (status = 413, description = "Over 1 MiB (plain-text body)."),
+        (status = 415, description = "`unsupported_media_type`: not `application/toml` or `application/json`.", body = tweetbuy_core::ApiError),
+        (status = 422, description = "`validation_failed`: one `fields` entry per problem, naming the field and line.", body = tweetbuy_core::ApiError),
+        (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn import_catalog(
     State(state): State<ApiState>,
     _auth: AdminAuth,
@@ -88,11 +107,35 @@ async fn import_catalog(
     Ok(Json(ImportResult { imported }).into_response())
 }
 
+/// The seller's order view (the buyer's email only when they agreed to share it).
+#[utoipa::path(
+    get,
+    path = "/admin/v1/orders",
+    tag = "admin",
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, description = "Every order (`Cache-Control: no-store`).", body = Vec<seller_orders::SellerOrder>),
+        (status = 401, description = "`unauthorized`: no valid admin key.", body = tweetbuy_core::ApiError),
+        (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn list_orders(State(state): State<ApiState>, _auth: AdminAuth) -> Result<Response, AppError> {
     let orders = seller_orders::list(&state.db).await?;
     Ok(([(CACHE_CONTROL, "no-store")], Json(orders)).into_response())
 }
 
+/// The seller's order view as CSV.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/orders.csv",
+    tag = "admin",
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, description = "Every order (`Cache-Control: no-store`).", content_type = "text/csv", body = String),
+        (status = 401, description = "`unauthorized`: no valid admin key.", body = tweetbuy_core::ApiError),
+        (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn export_orders(State(state): State<ApiState>, _auth: AdminAuth) -> Result<Response, AppError> {
     let orders = seller_orders::list(&state.db).await?;
     Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8"), (CACHE_CONTROL, "no-store")], seller_orders::to_csv(&orders))

@@ -16,6 +16,18 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/products/{product_id}/availability", get(availability))
 }
 
+/// The live stock and availability of one offer (never cached).
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{product_id}/availability",
+    tag = "buyer",
+    params(("product_id" = String, Path, description = "The product's id.", example = "red-tee")),
+    responses(
+        (status = 200, description = "The live figures (`Cache-Control: no-store`).", body = tweetbuy_core::AvailabilityResponse),
+        (status = 404, description = "`not_found`: no such product.", body = tweetbuy_core::ApiError),
+        (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn availability(State(state): State<ApiState>, Path(product_id): Path<String>) -> Result<Response, AppError> {
     let product = catalog::by_id(&state.db, &product_id, clock::now(), &state.settings.api_origin)
         .await?

@@ -15,6 +15,17 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/images/{file}", get(image))
 }
 
+/// A generated SVG picture of a product (`Cache-Control: public, max-age=3600`).
+#[utoipa::path(
+    get,
+    path = "/images/{file}",
+    tag = "widget",
+    params(("file" = String, Path, description = "`{product_id}.svg`.", example = "red-tee.svg")),
+    responses(
+        (status = 200, description = "The picture.", content_type = "image/svg+xml", body = String),
+        (status = 404, description = "`not_found`: no such product, or not `.svg`.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn image(State(state): State<ApiState>, Path(file): Path<String>) -> Result<Response, AppError> {
     let not_found = || AppError::not_found("There is no such image.");
     let product_id = file.strip_suffix(".svg").ok_or_else(not_found)?;

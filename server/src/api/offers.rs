@@ -40,6 +40,22 @@ pub fn parse_tweet_ids(raw: &str) -> Result<Vec<TweetId>, AppError> {
     Ok(ids)
 }
 
+/// Offers for the tweets on a page, in one batched lookup. Malformed ids are skipped and
+/// duplicates dropped; tweets without an offer are simply absent.
+#[utoipa::path(
+    get,
+    path = "/api/v1/offers",
+    tag = "buyer",
+    params(
+        ("tweet_ids" = String, Query, description = "Comma-separated tweet ids, at most 100.", example = "1528000000000000001,1528000000000000002"),
+        ("visitor" = Option<String>, Query, description = "A stable anonymous visitor id for rollout bucketing; without it only offers at a 100 % rollout appear."),
+    ),
+    responses(
+        (status = 200, description = "The offers (`Cache-Control: public, max-age=15`).", body = tweetbuy_core::OffersResponse),
+        (status = 400, description = "`bad_request`: no `tweet_ids`, or more than 100.", body = tweetbuy_core::ApiError),
+        (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn lookup(
     State(state): State<ApiState>,
     query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,

@@ -33,6 +33,35 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/orders", post(create_order))
 }
 
+/// Places an order: validates, checks availability, prices on the server (client prices are
+/// not accepted), reserves stock atomically, charges the vault token and answers with a receipt.
+///
+/// Idempotent under `Idempotency-Key` (IETF draft): the same key with the same body answers the
+/// stored first response, even an error (with `Idempotent-Replayed: true`); the same key with a
+/// different body is 422 `idempotency_key_reused`; a retry while the first request still runs is
+/// 409 `idempotency_in_progress`. Stored responses are kept at least 24 h.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders",
+    tag = "buyer",
+    params(("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters (a UUID); the same on every retry of one order.")),
+    request_body(content = tweetbuy_core::OrderRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Paid: the receipt.", body = tweetbuy_core::OrderReceipt,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same key."))),
+        (status = 400, description = "`idempotency_key_missing`; `token_invalid` (tokenize the card again); `bad_request` (body not JSON, malformed key).", body = tweetbuy_core::ApiError),
+        (status = 402, description = "`payment_declined`, with `decline_code`; the reservation is released.", body = tweetbuy_core::ApiError),
+        (status = 404, description = "`not_found`: no such product.", body = tweetbuy_core::ApiError),
+        (status = 409, description = "`sold_out`, `sale_ended`, `sale_not_started`, or `idempotency_in_progress`.", body = tweetbuy_core::ApiError),
+        (status = 413, description = "`payload_too_large`: over 64 KiB.", body = tweetbuy_core::ApiError),
+        (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = tweetbuy_core::ApiError),
+        (status = 422, description = "`validation_failed` (see `fields`); `idempotency_key_reused`; `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
+        (status = 429, description = "`rate_limited`: too many order requests from this client.", body = tweetbuy_core::ApiError,
+            headers(("Retry-After" = String, description = "Seconds to wait."))),
+        (status = 500, description = "`internal`; the key is released, so a retry runs again.", body = tweetbuy_core::ApiError),
+        (status = 502, description = "`payment_error`: the vault could not be reached; nothing was charged.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn create_order(
     State(state): State<ApiState>,
     IdempotencyKey(key): IdempotencyKey,

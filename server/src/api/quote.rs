@@ -15,6 +15,23 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/quote", post(quote))
 }
 
+/// The price breakdown, computed from the server's catalog: subtotal, shipping (per product and
+/// country), tax (an illustrative per-US-state table) and total.
+#[utoipa::path(
+    post,
+    path = "/api/v1/quote",
+    tag = "buyer",
+    request_body(content = tweetbuy_core::order::QuoteRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The quote (`Cache-Control: no-store`).", body = tweetbuy_core::Quote),
+        (status = 400, description = "`bad_request`: the body is not JSON.", body = tweetbuy_core::ApiError),
+        (status = 404, description = "`not_found`: no such product.", body = tweetbuy_core::ApiError),
+        (status = 413, description = "`payload_too_large`: over 64 KiB.", body = tweetbuy_core::ApiError),
+        (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = tweetbuy_core::ApiError),
+        (status = 422, description = "`validation_failed` (variant, quantity, country; see `fields`), or `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
+        (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn quote(State(state): State<ApiState>, JsonBody(request): JsonBody<QuoteRequest>) -> Result<Response, AppError> {
     let product = catalog::by_id(&state.db, &request.product_id, clock::now(), &state.settings.api_origin)
         .await?

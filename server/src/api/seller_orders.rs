@@ -34,7 +34,6 @@ pub struct SellerOrder {
     pub card_brand: Option<String>,
     pub card_last4: Option<String>,
     /// Physical goods only.
-    #[schema(value_type = Option<Object>)]
     pub shipping: Option<ShippingAddress>,
     /// Only when the buyer agreed to share it.
     pub email: Option<String>,

@@ -57,6 +57,17 @@ fn not_built(what: &str) -> AppError {
     )
 }
 
+/// The loader publishers include, naming the current build's glue module and wasm
+/// (`Cache-Control: no-cache`).
+#[utoipa::path(
+    get,
+    path = "/tweetbuy/embed.js",
+    tag = "widget",
+    responses(
+        (status = 200, description = "The loader script.", content_type = "text/javascript", body = String),
+        (status = 503, description = "`unavailable`: no widget build, or the loader template is missing.", body = tweetbuy_core::ApiError),
+    )
+)]
 async fn embed_js(State(state): State<ApiState>) -> Result<Response, AppError> {
     let settings = &state.settings;
     let dir = settings.widget_dir.clone();
