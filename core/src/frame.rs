@@ -5,7 +5,9 @@
 //! No message in either direction carries a card number or a CVC: the frame keeps those and
 //! sends them only to its own origin.
 
+use crate::address::ShippingAddress;
 use crate::error::FieldError;
+use crate::saved::SavedCard;
 use crate::vault::CardToken;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -32,6 +34,8 @@ impl<'de> Deserialize<'de> for V1 {
 }
 
 /// Widget → frame.
+// `Save` carries an address; one message is decoded at a time, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ToFrame {
@@ -39,6 +43,16 @@ pub enum ToFrame {
     Tokenize { v: V1, request_id: String },
     /// Forget what was typed (after a successful order).
     Clear { v: V1 },
+    /// Is there saved info on this device? Answered with [`FromFrame::Saved`].
+    Lookup { v: V1, request_id: String },
+    /// Pay with the saved card: answered with [`FromFrame::Token`] carrying a one-time
+    /// saved-card token (never the credential, never the reusable card token).
+    PaySaved { v: V1, request_id: String },
+    /// Save the card that just paid (its one-time token) with this email and address; the
+    /// frame adds the save secret only it holds. Answered with [`FromFrame::Saved`].
+    Save { v: V1, request_id: String, card_token: String, email: String, shipping: Option<ShippingAddress> },
+    /// Erase the saved info, on the server and on this device. Answered with [`FromFrame::Removed`].
+    Remove { v: V1, request_id: String },
 }
 
 /// Frame → widget.
@@ -57,6 +71,10 @@ pub enum FromFrame {
     Failed { v: V1, request_id: String, message: String },
     /// The visitor pressed Escape inside the frame: close the sheet as Escape does elsewhere.
     Escape { v: V1 },
+    /// What is saved on this device (`None`: nothing), after a lookup or a save.
+    Saved { v: V1, request_id: String, saved: Option<SavedCard> },
+    /// The saved info is gone, on the server and on this device.
+    Removed { v: V1, request_id: String },
 }
 
 /// Longest message we will even try to decode.
@@ -99,6 +117,70 @@ mod tests {
         assert_eq!(FromFrame::decode(&json), Some(token));
         let tokenize = ToFrame::Tokenize { v: V1, request_id: "r2".into() };
         assert_eq!(ToFrame::decode(&serde_json::to_string(&tokenize).unwrap()), Some(tokenize));
+    }
+
+    #[test]
+    fn saved_info_messages_round_trip_and_carry_only_display_data() {
+        let saved = FromFrame::Saved {
+            v: V1,
+            request_id: "r3".into(),
+            saved: Some(SavedCard {
+                brand: CardBrand::Visa,
+                last4: "4242".into(),
+                exp_month: 12,
+                exp_year: 2030,
+                ship_to: Some("J. Doe, 10001".into()),
+            }),
+        };
+        let json = serde_json::to_string(&saved).unwrap();
+        assert!(json.starts_with(r#"{"type":"saved","v":1,"#), "{json}");
+        assert_eq!(FromFrame::decode(&json), Some(saved));
+        let none = r#"{"type":"saved","v":1,"request_id":"r","saved":null}"#;
+        assert_eq!(FromFrame::decode(none), Some(FromFrame::Saved { v: V1, request_id: "r".into(), saved: None }));
+        let removed = r#"{"type":"removed","v":1,"request_id":"r"}"#;
+        assert_eq!(FromFrame::decode(removed), Some(FromFrame::Removed { v: V1, request_id: "r".into() }));
+        for message in [
+            ToFrame::Lookup { v: V1, request_id: "a".into() },
+            ToFrame::PaySaved { v: V1, request_id: "b".into() },
+            ToFrame::Remove { v: V1, request_id: "c".into() },
+            ToFrame::Save {
+                v: V1,
+                request_id: "d".into(),
+                card_token: "tok_1".into(),
+                email: "j@x.test".into(),
+                shipping: None,
+            },
+        ] {
+            let json = serde_json::to_string(&message).unwrap();
+            assert_eq!(ToFrame::decode(&json), Some(message), "{json}");
+        }
+        assert_eq!(
+            serde_json::to_string(&ToFrame::PaySaved { v: V1, request_id: "b".into() }).unwrap(),
+            r#"{"type":"pay_saved","v":1,"request_id":"b"}"#
+        );
+    }
+
+    #[test]
+    fn forged_saved_info_messages_are_dropped() {
+        for bad in [
+            // A credential or a card number smuggled into a reply is not the protocol.
+            r#"{"type":"saved","v":1,"request_id":"r","saved":null,"credential":"cred_x"}"#,
+            r#"{"type":"saved","v":1,"request_id":"r","saved":{"brand":"visa","last4":"4242","exp_month":1,"exp_year":2030,"number":"4242424242424242"}}"#,
+            r#"{"type":"removed","v":2,"request_id":"r"}"#,
+            r#"{"type":"removed","v":1}"#,
+        ] {
+            assert_eq!(FromFrame::decode(bad), None, "{bad}");
+        }
+        for bad in [
+            r#"{"type":"pay_saved","v":1}"#,
+            r#"{"type":"pay_saved","v":1,"request_id":"r","credential":"cred_x"}"#,
+            r#"{"type":"lookup","v":"1","request_id":"r"}"#,
+            r#"{"type":"remove","v":1,"request_id":7}"#,
+            r#"{"type":"save","v":1,"request_id":"r","card_token":"tok","email":"e","save_secret":"s","shipping":null}"#,
+            r#"{"type":"save","v":1,"request_id":"r","card_token":"tok","email":"e","shipping":{"name":"x"}}"#,
+        ] {
+            assert_eq!(ToFrame::decode(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod error;
 pub mod frame;
 pub mod money;
 pub mod order;
+pub mod saved;
 pub mod tweet;
 pub mod vault;
 

@@ -24,6 +24,18 @@ pub struct CardToken {
     pub exp_year: u16,
 }
 
+/// The vault's answer to the frame's tokenize request: the token, and a secret that lets
+/// this card be saved after the purchase. The frame keeps the secret to itself (in the vault
+/// origin's session storage) and passes only the [`CardToken`] to the widget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenizeResponse {
+    #[serde(flatten)]
+    pub card: CardToken,
+    /// Absent on an idempotent replay (only its hash is stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_secret: Option<String>,
+}
+
 /// The api asks the vault, server to server, to charge a token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,6 +15,7 @@ pub mod pricing;
 pub mod quote;
 pub mod receipts;
 pub mod rollout;
+pub mod saved_orders;
 pub mod seed;
 pub mod seller_orders;
 pub mod vault_client;

@@ -28,6 +28,22 @@ pub enum Command {
     /// Seller tools for orders.
     #[command(subcommand)]
     Orders(OrdersCommand),
+    /// The vault's master keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new master key (current from now on) and re-wrap every stored data key with it;
+    /// old keys stay, so old records keep opening.
+    Rotate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Instead of the key file: `newid:base64,oldid:base64…`, newest first.
+        #[arg(long, env = "TWEETBUY_MASTER_KEY", hide_env_values = true)]
+        master_key: Option<Secret>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,8 +171,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     #[command(flatten)]
     pub db: DbArgs,
-    /// The vault master key as `keyid:base64-of-32-bytes`; without it the key file in the
-    /// data directory is used (and created on first start).
+    /// The vault master keys as `keyid:base64-of-32-bytes`, comma-separated, newest (current)
+    /// first; without it the key file in the data directory is used (created on first start).
     #[arg(long, env = "TWEETBUY_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<Secret>,
     /// Trunk's output: the widget's glue JS and wasm.

@@ -17,6 +17,7 @@ pub mod error;
 pub mod idempotency;
 pub mod ids;
 pub mod json;
+pub mod keys_cli;
 pub mod publisher;
 pub mod rate_limit;
 pub mod security_headers;

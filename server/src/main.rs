@@ -10,6 +10,7 @@ async fn main() -> ExitCode {
         Command::Serve(config) => tweetbuy_server::run(config).await.map_err(|e| e.to_string()),
         Command::Catalog(command) => tweetbuy_server::seller_cli::catalog(command).await,
         Command::Orders(command) => tweetbuy_server::seller_cli::orders(command).await,
+        Command::Keys(command) => tweetbuy_server::keys_cli::keys(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,9 @@ pub mod envelope;
 pub mod frame;
 pub mod keys;
 pub mod processor;
+pub mod profile_store;
+pub mod profiles;
+pub mod rotation;
 pub mod tokens;
 
 use crate::db::Db;
@@ -61,9 +64,11 @@ impl VaultState {
 
 /// The vault origin's router.
 pub fn vault_app(state: VaultState) -> Router {
-    let limited_tokens =
-        tokens::router().route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
-    let json = with_body_limit(Router::new().merge(limited_tokens).merge(charges::router()));
+    let limited_tokens = tokens::router()
+        .merge(profiles::frame_router())
+        .route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
+    let json =
+        with_body_limit(Router::new().merge(limited_tokens).merge(charges::router()).merge(profiles::api_router()));
     let router = Router::new()
         .merge(json)
         .merge(frame::router())

@@ -6,6 +6,8 @@ mod harness;
 mod vault {
     mod charges;
     mod frame;
+    mod profiles;
+    mod rotation;
     mod storage;
     mod tokens;
 }

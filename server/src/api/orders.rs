@@ -142,6 +142,7 @@ fn conflict(code: ErrorCode, message: &str) -> AppError {
 /// The order itself: the status and JSON body to answer (and store) on success or on an
 /// expected failure; an internal error otherwise.
 async fn place_order(state: &ApiState, request: OrderRequest) -> Result<(StatusCode, String), AppError> {
+    let request = super::saved_orders::with_saved_details(state, request).await?;
     let now = clock::now();
     let product = catalog::by_id(&state.db, &request.product_id, now, &state.settings.api_origin)
         .await?

@@ -1,6 +1,7 @@
 //! The api's client for the vault's charge endpoint (server to server, bearer key).
 
 use std::time::Duration;
+use tweetbuy_core::saved::{SavedDetails, SavedDetailsRequest};
 use tweetbuy_core::vault::{ChargeRequest, ChargeResult};
 use tweetbuy_core::{ApiError, ErrorCode};
 
@@ -19,6 +20,7 @@ pub enum ChargeOutcome {
 pub struct VaultClient {
     http: reqwest::Client,
     charges_url: String,
+    details_url: String,
     api_key: String,
 }
 
@@ -32,7 +34,26 @@ impl VaultClient {
         VaultClient {
             http,
             charges_url: format!("{}/v1/charges", base_url.trim_end_matches('/')),
+            details_url: format!("{}/v1/saved/details", base_url.trim_end_matches('/')),
             api_key: api_key.to_owned(),
+        }
+    }
+
+    /// Asks the vault for the saved email and address behind a saved-card token.
+    pub async fn saved_details(&self, token: &str) -> Result<SavedDetails, ChargeOutcome> {
+        let request = SavedDetailsRequest { token: token.to_owned() };
+        let sent = self.http.post(&self.details_url).bearer_auth(&self.api_key).json(&request).send().await;
+        let response = sent.map_err(|error| ChargeOutcome::Unavailable(format!("request failed: {error}")))?;
+        let status = response.status();
+        if status.is_success() {
+            return response
+                .json::<SavedDetails>()
+                .await
+                .map_err(|error| ChargeOutcome::Unavailable(format!("unreadable saved details: {error}")));
+        }
+        match response.json::<ApiError>().await {
+            Ok(body) if body.code == ErrorCode::TokenInvalid => Err(ChargeOutcome::TokenInvalid),
+            _ => Err(ChargeOutcome::Unavailable(format!("vault answered {status} for saved details"))),
         }
     }
 

@@ -25,6 +25,8 @@ pub struct NewCard {
     pub exp_month: u8,
     pub exp_year: u16,
     pub created_at: i64,
+    /// SHA-256 of the secret that lets the buyer save this card after paying with it.
+    pub save_secret_hash: Option<String>,
 }
 
 /// A stored card, as the charge path needs it.
@@ -89,8 +91,8 @@ pub async fn insert_card_for_key(
     // when the key turns out to be taken.
     sqlx::query(
         "INSERT INTO cards (id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, last4, \
-         exp_month, exp_year, created_at, expires_at, used_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)",
+         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15)",
     )
     .bind(&card.id)
     .bind(&card.token)
@@ -106,6 +108,7 @@ pub async fn insert_card_for_key(
     .bind(i64::from(card.exp_year))
     .bind(card.created_at)
     .bind(card.created_at + TOKEN_TTL_SECONDS)
+    .bind(&card.save_secret_hash)
     .execute(&mut *tx)
     .await?;
     let claimed = sqlx::query(
@@ -144,13 +147,17 @@ pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(
 }
 
 /// Claims a one-time token for a charge: sets `used_at` only if it was unused and not
-/// expired, in one statement, so two concurrent charges cannot both win.
+/// expired, in one statement, so two concurrent charges cannot both win. A saved profile's
+/// reusable card is never claimed this way: it is charged only through a one-time
+/// saved-card token minted for the buyer's device (`profiles`).
 pub async fn claim_token(db: &Db, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
-    let claimed = sqlx::query("UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1")
-        .bind(now)
-        .bind(token)
-        .execute(db)
-        .await?;
+    let claimed = sqlx::query(
+        "UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 AND reusable = FALSE",
+    )
+    .bind(now)
+    .bind(token)
+    .execute(db)
+    .await?;
     if claimed.rows_affected() != 1 {
         return Ok(None);
     }
@@ -179,11 +186,12 @@ pub async fn erase_card_data(db: &Db, card_id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Erases the numbers of tokens that expired unused.
+/// Erases the numbers of one-time tokens whose time is up: unused ones, and paid ones whose
+/// window for "save my card" (the token's 15 minutes) has passed.
 pub async fn erase_expired(db: &Db, now: i64) -> Result<u64, AppError> {
     let empty: Vec<u8> = Vec::new();
     let done = sqlx::query(
-        "UPDATE cards SET wrapped_key = $1, ciphertext = $1 WHERE expires_at <= $2 AND used_at IS NULL \
+        "UPDATE cards SET wrapped_key = $1, ciphertext = $1 WHERE expires_at <= $2 AND reusable = FALSE \
          AND length(ciphertext) > 0",
     )
     .bind(&empty)

@@ -4,6 +4,7 @@
 use super::card_store::{self, NewCharge};
 use super::envelope;
 use super::processor;
+use super::profile_store;
 use super::VaultState;
 use crate::clock;
 use crate::error::AppError;
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use subtle::ConstantTimeEq;
+use tweetbuy_core::saved::is_saved_card_token;
 use tweetbuy_core::vault::{ChargeRequest, ChargeResult, ChargeStatus};
 use tweetbuy_core::{CardNumber, ErrorCode, FieldError};
 
@@ -66,7 +68,13 @@ async fn charge(
     }
 
     let now = clock::now();
-    let card = card_store::claim_token(&state.db, &request.token, now).await?.ok_or_else(|| {
+    let saved = is_saved_card_token(&request.token);
+    let claimed = if saved {
+        profile_store::claim_saved_token(&state.db, &request.token, now).await?
+    } else {
+        card_store::claim_token(&state.db, &request.token, now).await?
+    };
+    let card = claimed.ok_or_else(|| {
         AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
     })?;
     let plaintext = envelope::open(&state.keys, &card.id, &card.owner, &card.sealed())
@@ -98,9 +106,17 @@ async fn charge(
     .await?;
     match decline_code {
         // A processing error is worth retrying, so the one-time token is given back.
+        Some(code) if code.retryable() && saved => {
+            profile_store::release_saved_token(&state.db, &request.token).await?
+        }
         Some(code) if code.retryable() => card_store::release_token(&state.db, &card.id).await?,
-        // Otherwise the token is spent for good and its number is no longer needed.
-        _ => card_store::erase_card_data(&state.db, &card.id).await?,
+        // A saved card stays saved until its buyer removes it.
+        _ if saved => {}
+        // A paid one-time token keeps its number until the token's 15 minutes are up, so
+        // the buyer can still choose "save my card" on the confirmation; then it is erased.
+        None => {}
+        // A declined token is spent for good and its number is no longer needed.
+        Some(_) => card_store::erase_card_data(&state.db, &card.id).await?,
     }
     tracing::info!(%charge_id, reference = %request.reference, ?status, ?decline_code, "charge");
     let result = ChargeResult { charge_id, status, decline_code, brand: card.brand()?, last4: card.last4.clone() };

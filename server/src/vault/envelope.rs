@@ -5,7 +5,7 @@
 //! data, so a ciphertext copied into another row, or handed to another owner, fails to
 //! decrypt instead of revealing a card.
 
-use super::keys::Keyring;
+use super::keys::{Keyring, MasterKey};
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use zeroize::Zeroizing;
@@ -83,6 +83,21 @@ pub fn open(
     if sealed.key_nonce.len() != NONCE_LEN || sealed.nonce.len() != NONCE_LEN || sealed.wrapped_key.is_empty() {
         return Err(EnvelopeError::Malformed);
     }
+    let data_key = unwrap_data_key(&master, record_id, owner, sealed)?;
+    let aad = associated_data("data", record_id, owner, &sealed.key_id);
+    Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(data_key.as_slice()))
+        .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: &aad })
+        .map(Zeroizing::new)
+        .map_err(|_| EnvelopeError::Decrypt)
+}
+
+/// Opens the wrapped data key of a record with its master key.
+fn unwrap_data_key(
+    master: &MasterKey,
+    record_id: &str,
+    owner: &str,
+    sealed: &Sealed,
+) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     let wrap_aad = associated_data("wrap", record_id, owner, &sealed.key_id);
     let data_key = Zeroizing::new(
         master
@@ -93,11 +108,46 @@ pub fn open(
     if data_key.len() != 32 {
         return Err(EnvelopeError::Malformed);
     }
-    let aad = associated_data("data", record_id, owner, &sealed.key_id);
-    Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&data_key))
-        .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: &aad })
-        .map(Zeroizing::new)
-        .map_err(|_| EnvelopeError::Decrypt)
+    Ok(data_key)
+}
+
+/// Re-wraps a record's data key with the keyring's current master key (key rotation).
+///
+/// The data key itself does not change. Its ciphertext is sealed again under the same data
+/// key with a fresh nonce, because the associated data names the wrapping key's id (so a
+/// record cannot be passed off as wrapped by another key). Returns `None` when the record is
+/// already wrapped by the current key.
+pub fn rewrap(
+    keyring: &Keyring,
+    record_id: &str,
+    owner: &str,
+    sealed: &Sealed,
+) -> Result<Option<Sealed>, EnvelopeError> {
+    let current = keyring.current();
+    if sealed.key_id == current.id() {
+        return Ok(None);
+    }
+    let plaintext = open(keyring, record_id, owner, sealed)?;
+    let old = keyring.get(&sealed.key_id).ok_or_else(|| EnvelopeError::UnknownKey(sealed.key_id.clone()))?;
+    let data_key = unwrap_data_key(&old, record_id, owner, sealed)?;
+    let nonce = Aes256Gcm::generate_nonce(OsRng);
+    let aad = associated_data("data", record_id, owner, current.id());
+    let ciphertext = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(data_key.as_slice()))
+        .encrypt(&nonce, Payload { msg: plaintext.as_slice(), aad: &aad })
+        .map_err(|_| EnvelopeError::Encrypt)?;
+    let key_nonce = Aes256Gcm::generate_nonce(OsRng);
+    let wrap_aad = associated_data("wrap", record_id, owner, current.id());
+    let wrapped_key = current
+        .cipher()
+        .encrypt(&key_nonce, Payload { msg: data_key.as_slice(), aad: &wrap_aad })
+        .map_err(|_| EnvelopeError::Encrypt)?;
+    Ok(Some(Sealed {
+        key_id: current.id().to_owned(),
+        wrapped_key,
+        key_nonce: key_nonce.to_vec(),
+        ciphertext,
+        nonce: nonce.to_vec(),
+    }))
 }
 
 #[cfg(test)]
@@ -141,5 +191,33 @@ mod tests {
         assert!(matches!(open(&other, "card_a", "anon", &sealed), Err(EnvelopeError::UnknownKey(_))));
         let erased = Sealed { wrapped_key: vec![], ciphertext: vec![], ..sealed };
         assert_eq!(open(&keys, "card_a", "anon", &erased), Err(EnvelopeError::Malformed));
+    }
+
+    #[test]
+    fn rewrap_moves_a_record_to_the_new_key_and_keeps_it_readable() {
+        let old = MasterKey::parse(&format!("k1:{}", "A".repeat(43) + "=")).unwrap();
+        let sealed = seal(&Keyring::new(old), "card_a", "prof_1", CARD).unwrap();
+        assert_eq!(sealed.key_id, "k1");
+        let new = MasterKey::generate();
+        let new_id = new.id().to_owned();
+        let old = MasterKey::parse(&format!("k1:{}", "A".repeat(43) + "=")).unwrap();
+        let both = Keyring::from_keys(vec![new, old], None).unwrap();
+        // Before the re-wrap the record still opens through the old key.
+        assert_eq!(open(&both, "card_a", "prof_1", &sealed).unwrap().as_slice(), CARD);
+        let moved = rewrap(&both, "card_a", "prof_1", &sealed).unwrap().expect("wrapped by an old key");
+        assert_eq!(moved.key_id, new_id);
+        assert_ne!(moved.wrapped_key, sealed.wrapped_key);
+        assert!(rewrap(&both, "card_a", "prof_1", &moved).unwrap().is_none(), "already current");
+        // After it, the new key alone opens the record, and the binding still holds.
+        let new_only =
+            Keyring::from_keys(vec![MasterKey::parse(&format!("{new_id}:{}", both_key_b64(&both))).unwrap()], None)
+                .unwrap();
+        assert_eq!(open(&new_only, "card_a", "prof_1", &moved).unwrap().as_slice(), CARD);
+        assert_eq!(open(&new_only, "card_b", "prof_1", &moved), Err(EnvelopeError::Decrypt));
+        assert!(matches!(open(&new_only, "card_a", "prof_1", &sealed), Err(EnvelopeError::UnknownKey(_))));
+    }
+
+    fn both_key_b64(ring: &Keyring) -> String {
+        ring.current().to_base64_for_tests()
     }
 }

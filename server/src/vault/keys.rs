@@ -12,7 +12,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
 
 /// The master key file's name inside the data directory.
@@ -63,6 +64,11 @@ impl MasterKey {
         MasterKey { id: crate::ids::random_id("mk_")[..14].to_owned(), key }
     }
 
+    #[cfg(test)]
+    pub(crate) fn to_base64_for_tests(&self) -> String {
+        BASE64.encode(self.key.as_slice())
+    }
+
     fn to_spec(&self) -> Zeroizing<String> {
         Zeroizing::new(format!("{}:{}\n", self.id, BASE64.encode(self.key.as_slice())))
     }
@@ -74,22 +80,40 @@ impl fmt::Debug for MasterKey {
     }
 }
 
-/// The master keys the vault knows. Today one; records name theirs by id.
+/// The master keys the vault knows: the current one, which wraps new records, and older
+/// ones that still open records wrapped before a rotation.
 #[derive(Debug)]
 pub struct Keyring {
-    current: MasterKey,
+    current: Arc<MasterKey>,
+    /// Every known key, the current one first.
+    known: RwLock<Vec<Arc<MasterKey>>>,
+    /// The key file this ring came from, re-read when a record names a key we do not know
+    /// (`keys rotate` ran while this process was serving).
+    file: Option<PathBuf>,
 }
 
 impl Keyring {
+    /// A ring of one key (tests, and `--master-key` with a single key).
     pub fn new(current: MasterKey) -> Keyring {
-        Keyring { current }
+        Keyring::from_keys(vec![current], None).expect("one key is never empty")
     }
 
-    /// The key from `spec` if given, else the key file in `data_dir` (created when missing).
+    /// A ring from keys listed newest first: the first one is current.
+    pub fn from_keys(keys: Vec<MasterKey>, file: Option<PathBuf>) -> Result<Keyring, KeyError> {
+        let known: Vec<Arc<MasterKey>> = keys.into_iter().map(Arc::new).collect();
+        let current = known.first().cloned().ok_or(KeyError::Format("no key given"))?;
+        Ok(Keyring { current, known: RwLock::new(known), file })
+    }
+
+    /// The keys from `spec` if given (`keyid:base64[,keyid:base64…]`, newest first), else the
+    /// key file in `data_dir` (created with one fresh key when missing).
     pub fn load(spec: Option<&str>, data_dir: &Path) -> Result<Keyring, KeyError> {
         match spec {
-            Some(spec) => Ok(Keyring::new(MasterKey::parse(spec)?)),
-            None => Ok(Keyring::new(load_or_create_file(&data_dir.join(KEY_FILE))?)),
+            Some(spec) => Keyring::from_keys(parse_list(spec)?, None),
+            None => {
+                let path = data_dir.join(KEY_FILE);
+                Keyring::from_keys(load_or_create_file(&path)?, Some(path))
+            }
         }
     }
 
@@ -98,9 +122,29 @@ impl Keyring {
         &self.current
     }
 
-    /// The key with this id, for opening a stored record.
-    pub fn get(&self, id: &str) -> Option<&MasterKey> {
-        (self.current.id == id).then_some(&self.current)
+    /// The ids of every known key, the current one first.
+    pub fn ids(&self) -> Vec<String> {
+        self.known.read().map(|k| k.iter().map(|key| key.id.clone()).collect()).unwrap_or_default()
+    }
+
+    /// The key with this id, for opening a stored record. An unknown id makes a file-backed
+    /// ring re-read its file once, so a rotation done by another process is picked up.
+    pub fn get(&self, id: &str) -> Option<Arc<MasterKey>> {
+        let find = |keys: &[Arc<MasterKey>]| keys.iter().find(|k| k.id == id).cloned();
+        if let Some(key) = self.known.read().ok().and_then(|k| find(&k)) {
+            return Some(key);
+        }
+        let path = self.file.as_ref()?;
+        let text = Zeroizing::new(std::fs::read_to_string(path).ok()?);
+        let fresh = parse_list(&text).ok()?;
+        let mut known = self.known.write().ok()?;
+        for key in fresh {
+            if !known.iter().any(|k| k.id == key.id) {
+                tracing::info!(key_id = key.id(), "vault master key picked up from the key file");
+                known.push(Arc::new(key));
+            }
+        }
+        find(&known)
     }
 
     /// A keyed fingerprint of a request (HMAC-SHA256 under a key derived from the master
@@ -117,12 +161,54 @@ impl Keyring {
     }
 }
 
-fn load_or_create_file(path: &Path) -> Result<MasterKey, KeyError> {
+/// Parses keys separated by commas or new lines, newest first; blank lines and `#` comments
+/// are skipped. Two keys with one id are refused, since records name their key by id.
+pub fn parse_list(text: &str) -> Result<Vec<MasterKey>, KeyError> {
+    let mut keys: Vec<MasterKey> = Vec::new();
+    for spec in text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty() && !s.starts_with('#')) {
+        let key = MasterKey::parse(spec)?;
+        if keys.iter().any(|k| k.id == key.id) {
+            return Err(KeyError::Format("two keys share one id"));
+        }
+        keys.push(key);
+    }
+    if keys.is_empty() {
+        return Err(KeyError::Format("no key given"));
+    }
+    Ok(keys)
+}
+
+/// `keys rotate` with a key file: a fresh key goes first in the file, the older keys stay
+/// below it (records wrapped by them must still open until they are re-wrapped). The file is
+/// replaced atomically (written beside it, synced, renamed), private to its owner.
+pub fn add_key_to_file(path: &Path) -> Result<MasterKey, KeyError> {
+    let io = |source| KeyError::Io { path: path.display().to_string(), source };
+    let old = Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
+    let existing = parse_list(&old)?;
+    let mut fresh = MasterKey::generate();
+    while existing.iter().any(|k| k.id == fresh.id) {
+        fresh = MasterKey::generate();
+    }
+    let mut text = Zeroizing::new(String::new());
+    text.push_str(&fresh.to_spec());
+    for key in &existing {
+        text.push_str(&key.to_spec());
+    }
+    let tmp = path.with_extension("key.new");
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = create_private(&tmp).map_err(io)?;
+    file.write_all(text.as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Ok(fresh)
+}
+
+fn load_or_create_file(path: &Path) -> Result<Vec<MasterKey>, KeyError> {
     let io = |source| KeyError::Io { path: path.display().to_string(), source };
     match std::fs::read_to_string(path) {
         Ok(text) => {
             warn_if_readable_by_others(path);
-            MasterKey::parse(&Zeroizing::new(text))
+            parse_list(&Zeroizing::new(text))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = MasterKey::generate();
@@ -131,7 +217,7 @@ fn load_or_create_file(path: &Path) -> Result<MasterKey, KeyError> {
             file.write_all(key.to_spec().as_bytes()).map_err(io)?;
             file.sync_all().map_err(io)?;
             tracing::info!(key_id = key.id(), path = %path.display(), "generated vault master key");
-            Ok(key)
+            Ok(vec![key])
         }
         Err(e) => Err(io(e)),
     }
@@ -190,5 +276,39 @@ mod tests {
         }
         let other = Keyring::new(MasterKey::generate());
         assert_ne!(first.fingerprint(b"x"), other.fingerprint(b"x"), "fingerprints are keyed");
+    }
+
+    #[test]
+    fn a_rotated_file_keeps_old_keys_and_a_running_ring_picks_the_new_one_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let running = Keyring::load(None, dir.path()).unwrap();
+        let old_id = running.current().id().to_owned();
+        let fresh = add_key_to_file(&dir.path().join(KEY_FILE)).unwrap();
+        assert_ne!(fresh.id(), old_id);
+        let reloaded = Keyring::load(None, dir.path()).unwrap();
+        assert_eq!(reloaded.current().id(), fresh.id(), "the new key is current after a restart");
+        assert_eq!(reloaded.ids(), [fresh.id().to_owned(), old_id.clone()], "the old key stays");
+        // The ring of the process that was already serving learns the new key on demand.
+        assert_eq!(running.ids(), std::slice::from_ref(&old_id));
+        assert!(running.get(fresh.id()).is_some());
+        assert_eq!(running.current().id(), old_id, "its current key does not change under it");
+        assert!(running.get("mk_nope").is_none());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn key_lists_parse_newest_first_and_refuse_duplicate_ids() {
+        let a = format!("a:{}", BASE64.encode([1u8; 32]));
+        let b = format!("b:{}", BASE64.encode([2u8; 32]));
+        let ring = Keyring::load(Some(&format!("{a},{b}")), Path::new("/nonexistent")).unwrap();
+        assert_eq!(ring.current().id(), "a");
+        assert_eq!(ring.ids(), ["a", "b"]);
+        assert!(parse_list(&format!("{a}\n{a}")).is_err());
+        assert!(parse_list("# only a comment\n").is_err());
     }
 }

@@ -6,6 +6,7 @@ use super::envelope;
 use super::VaultState;
 use crate::clock;
 use crate::error::AppError;
+use crate::idempotency::sha256_hex;
 use crate::idempotency::IdempotencyKey;
 use crate::ids::random_id;
 use crate::json::JsonBody;
@@ -17,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use tweetbuy_core::card::validate_cvc;
-use tweetbuy_core::vault::{CardToken, TokenizeRequest};
+use tweetbuy_core::vault::{CardToken, TokenizeRequest, TokenizeResponse};
 use tweetbuy_core::{CardError, CardNumber, ErrorCode, Expiry, FieldError};
 use zeroize::Zeroizing;
 
@@ -70,6 +71,8 @@ async fn tokenize(
     let (number, expiry) = card;
 
     let id = random_id("card_");
+    // Lets this card be saved after the purchase; only the frame ever sees it.
+    let save_secret = crate::ids::random_secret();
     let sealed = envelope::seal(&state.keys, &id, ANONYMOUS_OWNER, number.expose_digits().as_bytes())
         .map_err(|e| AppError::internal(format!("sealing a card: {e}")))?;
     let new = NewCard {
@@ -81,6 +84,7 @@ async fn tokenize(
         exp_month: expiry.month,
         exp_year: expiry.year,
         created_at: now,
+        save_secret_hash: Some(sha256_hex(save_secret.as_bytes())),
         id,
     };
     if !card_store::insert_card_for_key(&state.db, &new, &key, &fingerprint).await? {
@@ -95,13 +99,14 @@ async fn tokenize(
         tracing::warn!(%error, "erasing expired cards failed");
     }
     tracing::info!(brand = ?new.brand, last4 = %new.last4, "card tokenized");
-    Ok(created(CardToken {
+    let card = CardToken {
         token: new.token,
         brand: new.brand,
         last4: new.last4,
         exp_month: new.exp_month,
         exp_year: new.exp_year,
-    }))
+    };
+    Ok(created(TokenizeResponse { card, save_secret: Some(save_secret) }))
 }
 
 /// The earlier answer for this key, when there is one.
@@ -109,7 +114,7 @@ async fn replay(state: &VaultState, key: &str, fingerprint: &str) -> Result<Opti
     match card_store::find_by_idempotency_key(&state.db, key).await? {
         None => Ok(None),
         Some((hash, _)) if hash != fingerprint => Err(key_reused()),
-        Some((_, card)) => Ok(Some(created(card.to_token()?))),
+        Some((_, card)) => Ok(Some(created(TokenizeResponse { card: card.to_token()?, save_secret: None }))),
     }
 }
 
@@ -121,7 +126,7 @@ fn key_reused() -> AppError {
     )
 }
 
-fn created(token: CardToken) -> Response {
+fn created(token: TokenizeResponse) -> Response {
     (StatusCode::CREATED, [(CACHE_CONTROL, "no-store")], Json(token)).into_response()
 }
 

@@ -89,10 +89,7 @@ async fn a_ciphertext_copied_to_another_row_does_not_decrypt() {
     assert_eq!(reply.json()["status"], "approved");
 }
 
-#[tokio::test]
-async fn a_spent_token_has_its_number_erased() {
-    let server = start().await;
-    let token = server.tokenize(VISA, "123").await;
+async fn charge_once(server: &TestServer, token: &str) {
     let mut request = post_json(
         "/v1/charges",
         &json!({"token": token, "amount": {"minor": 100, "currency": "USD"}, "reference": "ord_1"}),
@@ -100,9 +97,32 @@ async fn a_spent_token_has_its_number_erased() {
     );
     request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
     assert_eq!(send(&server.vault, request).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_declined_token_has_its_number_erased_at_once() {
+    let server = start().await;
+    let token = server.tokenize("4000 0000 0000 0002", "123").await;
+    charge_once(&server, &token).await;
     let row = card_row(&server, &token).await;
     assert!(row.ciphertext.is_empty() && row.wrapped_key.is_empty());
     assert!(row.used_at.is_some());
+}
+
+#[tokio::test]
+async fn a_paid_token_keeps_its_number_only_for_the_save_window() {
+    let server = start().await;
+    let token = server.tokenize(VISA, "123").await;
+    charge_once(&server, &token).await;
+    // Kept so the buyer can still tick "save my card" on the confirmation…
+    let row = card_row(&server, &token).await;
+    assert!(!row.ciphertext.is_empty() && row.used_at.is_some());
+    // …and erased once the token's 15 minutes are up.
+    let erased =
+        tweetbuy_server::vault::card_store::erase_expired(&server.vault_state.db, row.expires_at).await.unwrap();
+    assert_eq!(erased, 1);
+    let row = card_row(&server, &token).await;
+    assert!(row.ciphertext.is_empty() && row.wrapped_key.is_empty());
 }
 
 #[tokio::test]

@@ -1,0 +1,231 @@
+//! The vault's tables for saved buyer info: profiles (encrypted contact, the credential's
+//! hash, the reusable card) and the one-time tokens minted for a profile's card.
+
+use super::card_store::{CardRow, NewCard, TOKEN_TTL_SECONDS};
+use super::envelope::Sealed;
+use crate::db::{to_text, Db};
+use crate::error::AppError;
+use sqlx::FromRow;
+
+/// A reusable card never expires by time; it lives until its buyer removes it.
+pub const NEVER: i64 = 253_402_300_799; // 9999-12-31
+
+const CARD_COLUMNS: &str = "c.id, c.token, c.owner, c.key_id, c.wrapped_key, c.key_nonce, c.ciphertext, c.nonce, \
+     c.brand, c.last4, c.exp_month, c.exp_year, c.expires_at, c.used_at";
+
+/// One saved profile.
+#[derive(FromRow)]
+pub struct ProfileRow {
+    pub id: String,
+    pub card_id: String,
+    pub key_id: String,
+    pub wrapped_key: Vec<u8>,
+    pub key_nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub nonce: Vec<u8>,
+}
+
+impl ProfileRow {
+    /// The encrypted contact (email and address).
+    pub fn sealed(&self) -> Sealed {
+        Sealed {
+            key_id: self.key_id.clone(),
+            wrapped_key: self.wrapped_key.clone(),
+            key_nonce: self.key_nonce.clone(),
+            ciphertext: self.ciphertext.clone(),
+            nonce: self.nonce.clone(),
+        }
+    }
+}
+
+const PROFILE_COLUMNS: &str = "p.id, p.card_id, p.key_id, p.wrapped_key, p.key_nonce, p.ciphertext, p.nonce";
+
+/// The one-time card that paid, if it can still be saved: its token and save secret match,
+/// a charge on it was approved, its 15 minutes are not up, and its number is still there.
+pub async fn paid_card_for_save(
+    db: &Db,
+    token: &str,
+    save_secret_hash: &str,
+    now: i64,
+) -> Result<Option<CardRow>, AppError> {
+    let card = sqlx::query_as::<_, CardRow>(&format!(
+        "SELECT {CARD_COLUMNS} FROM cards c WHERE c.token = $1 AND c.save_secret_hash = $2 AND c.reusable = FALSE \
+         AND c.expires_at > $3 AND length(c.ciphertext) > 0 \
+         AND EXISTS (SELECT 1 FROM charges h WHERE h.card_id = c.id AND h.status = 'approved')"
+    ))
+    .bind(token)
+    .bind(save_secret_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(card)
+}
+
+/// A new profile: its id, the credential's hash and the sealed contact.
+pub struct NewProfile {
+    pub id: String,
+    pub credential_hash: String,
+    pub contact: Sealed,
+    pub created_at: i64,
+}
+
+/// Stores the profile with its reusable card and erases the one-time card it came from, in
+/// one transaction. `false` when the one-time card was saved (or erased) meanwhile.
+pub async fn insert_profile(
+    db: &Db,
+    profile: &NewProfile,
+    card: &NewCard,
+    one_time_card_id: &str,
+) -> Result<bool, AppError> {
+    let mut tx = db.begin().await?;
+    let empty: Vec<u8> = Vec::new();
+    // Erasing first decides the race: only one save of a given payment can win.
+    let erased = sqlx::query(
+        "UPDATE cards SET wrapped_key = $1, ciphertext = $1, save_secret_hash = NULL WHERE id = $2 \
+         AND save_secret_hash IS NOT NULL AND length(ciphertext) > 0",
+    )
+    .bind(&empty)
+    .bind(one_time_card_id)
+    .execute(&mut *tx)
+    .await?;
+    if erased.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO cards (id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, last4, \
+         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, TRUE)",
+    )
+    .bind(&card.id)
+    .bind(&card.token)
+    .bind(&card.owner)
+    .bind(&card.sealed.key_id)
+    .bind(&card.sealed.wrapped_key)
+    .bind(&card.sealed.key_nonce)
+    .bind(&card.sealed.ciphertext)
+    .bind(&card.sealed.nonce)
+    .bind(to_text(&card.brand))
+    .bind(&card.last4)
+    .bind(i64::from(card.exp_month))
+    .bind(i64::from(card.exp_year))
+    .bind(card.created_at)
+    .bind(NEVER)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO profiles (id, credential_hash, card_id, key_id, wrapped_key, key_nonce, ciphertext, nonce, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&profile.id)
+    .bind(&profile.credential_hash)
+    .bind(&card.id)
+    .bind(&profile.contact.key_id)
+    .bind(&profile.contact.wrapped_key)
+    .bind(&profile.contact.key_nonce)
+    .bind(&profile.contact.ciphertext)
+    .bind(&profile.contact.nonce)
+    .bind(profile.created_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The profile a device credential (its SHA-256) belongs to.
+pub async fn by_credential(db: &Db, credential_hash: &str) -> Result<Option<ProfileRow>, AppError> {
+    let row = sqlx::query_as::<_, ProfileRow>(&format!(
+        "SELECT {PROFILE_COLUMNS} FROM profiles p WHERE p.credential_hash = $1"
+    ))
+    .bind(credential_hash)
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+/// A profile's reusable card.
+pub async fn card_of(db: &Db, profile: &ProfileRow) -> Result<CardRow, AppError> {
+    let card = sqlx::query_as::<_, CardRow>(&format!(
+        "SELECT {CARD_COLUMNS} FROM cards c WHERE c.id = $1 AND c.owner = $2 AND c.reusable = TRUE"
+    ))
+    .bind(&profile.card_id)
+    .bind(&profile.id)
+    .fetch_optional(db)
+    .await?;
+    card.ok_or_else(|| AppError::internal(format!("profile {} without its card", profile.id)))
+}
+
+/// Mints a one-time token for a profile's card.
+pub async fn insert_saved_token(db: &Db, token: &str, profile: &ProfileRow, now: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO saved_tokens (token, profile_id, card_id, created_at, expires_at, used_at) \
+         VALUES ($1, $2, $3, $4, $5, NULL)",
+    )
+    .bind(token)
+    .bind(&profile.id)
+    .bind(&profile.card_id)
+    .bind(now)
+    .bind(now + TOKEN_TTL_SECONDS)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The profile behind an unspent, unexpired saved-card token.
+pub async fn by_saved_token(db: &Db, token: &str, now: i64) -> Result<Option<ProfileRow>, AppError> {
+    let row = sqlx::query_as::<_, ProfileRow>(&format!(
+        "SELECT {PROFILE_COLUMNS} FROM profiles p JOIN saved_tokens s ON s.profile_id = p.id AND s.card_id = p.card_id \
+         WHERE s.token = $1 AND s.used_at IS NULL AND s.expires_at > $2"
+    ))
+    .bind(token)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+/// Claims a saved-card token for a charge (once, within its 15 minutes) and returns the
+/// profile's card: only the card of the profile the token was minted for.
+pub async fn claim_saved_token(db: &Db, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
+    let claimed =
+        sqlx::query("UPDATE saved_tokens SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1")
+            .bind(now)
+            .bind(token)
+            .execute(db)
+            .await?;
+    if claimed.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let card = sqlx::query_as::<_, CardRow>(&format!(
+        "SELECT {CARD_COLUMNS} FROM saved_tokens s JOIN profiles p ON p.id = s.profile_id AND p.card_id = s.card_id \
+         JOIN cards c ON c.id = p.card_id AND c.owner = p.id AND c.reusable = TRUE \
+         WHERE s.token = $1 AND length(c.ciphertext) > 0"
+    ))
+    .bind(token)
+    .fetch_optional(db)
+    .await?;
+    Ok(card)
+}
+
+/// Gives a claimed saved-card token back (after a retryable processing error).
+pub async fn release_saved_token(db: &Db, token: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE saved_tokens SET used_at = NULL WHERE token = $1").bind(token).execute(db).await?;
+    Ok(())
+}
+
+/// Erases a profile: its row (with the encrypted contact), every token minted for it, and
+/// its card's encrypted number and wrapped data key. The card row itself stays, emptied,
+/// because charges refer to it.
+pub async fn delete(db: &Db, profile: &ProfileRow) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let empty: Vec<u8> = Vec::new();
+    sqlx::query("DELETE FROM saved_tokens WHERE profile_id = $1").bind(&profile.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM profiles WHERE id = $1").bind(&profile.id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE cards SET wrapped_key = $1, ciphertext = $1, key_nonce = $1, nonce = $1 WHERE id = $2")
+        .bind(&empty)
+        .bind(&profile.card_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! Saved buyer info at the vault origin.
+//!
+//! - `POST /v1/profiles` (the frame, same origin): save the card that just paid, with the
+//!   buyer's email and address; answers with a device credential the frame keeps.
+//! - `GET /v1/profile`, `POST /v1/profile/tokens`, `DELETE /v1/profile` (the frame, with
+//!   `Authorization: Bearer <credential>`): what is saved, a one-time token for the saved
+//!   card, and erasing it all.
+//! - `POST /v1/saved/details` (the api, with its bearer key): the saved email and address
+//!   behind a saved-card token, for the order.
+//!
+//! The credential travels in a header, never a cookie, so nothing needs `SameSite=None`.
+
+use super::card_store::{CardRow, NewCard};
+use super::charges::ApiKeyAuth;
+use super::envelope;
+use super::profile_store::{self, NewProfile, ProfileRow};
+use super::tokens::SameOriginOnly;
+use super::VaultState;
+use crate::clock;
+use crate::error::AppError;
+use crate::idempotency::sha256_hex;
+use crate::ids::{random_id, random_secret};
+use crate::json::JsonBody;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tweetbuy_core::saved::{
+    ship_to_summary, SaveProfileRequest, SaveProfileResponse, SavedCard, SavedDetails, SavedDetailsRequest,
+    SAVED_TOKEN_PREFIX,
+};
+use tweetbuy_core::vault::CardToken;
+use tweetbuy_core::{validate_email, Country, ErrorCode, FieldError};
+
+/// Device credentials start with this, so a stray one is recognisable in a leak scan.
+pub const CREDENTIAL_PREFIX: &str = "cred_";
+
+/// Routes the frame calls (rate limited with tokenization).
+pub fn frame_router() -> Router<VaultState> {
+    Router::new()
+        .route("/v1/profiles", post(save))
+        .route("/v1/profile", get(lookup).delete(remove))
+        .route("/v1/profile/tokens", post(mint_token))
+}
+
+/// Routes the api calls, server to server.
+pub fn api_router() -> Router<VaultState> {
+    Router::new().route("/v1/saved/details", post(details))
+}
+
+/// The device credential from `Authorization: Bearer cred_…`, as its SHA-256 (the only form
+/// the vault stores). A credential carries 260 random bits, so a plain hash is enough.
+pub struct DeviceCredential(String);
+
+impl FromRequestParts<VaultState> for DeviceCredential {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &VaultState) -> Result<Self, Self::Rejection> {
+        let given = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .filter(|c| c.starts_with(CREDENTIAL_PREFIX) && c.len() <= 100);
+        match given {
+            Some(credential) => Ok(DeviceCredential(sha256_hex(credential.as_bytes()))),
+            None => Err(no_profile()),
+        }
+    }
+}
+
+fn no_profile() -> Response {
+    let error = AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "Nothing is saved for this device.");
+    ([(WWW_AUTHENTICATE, "Bearer")], error).into_response()
+}
+
+async fn profile_for(state: &VaultState, credential: &DeviceCredential) -> Result<ProfileRow, Response> {
+    match profile_store::by_credential(&state.db, &credential.0).await {
+        Ok(Some(profile)) => Ok(profile),
+        Ok(None) => Err(no_profile()),
+        Err(error) => Err(error.into_response()),
+    }
+}
+
+fn token_invalid() -> AppError {
+    AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card can no longer be saved.")
+}
+
+/// The saved email and address of a profile, decrypted.
+fn open_contact(state: &VaultState, profile: &ProfileRow) -> Result<SavedDetails, AppError> {
+    let plain = envelope::open(&state.keys, &profile.id, &profile.id, &profile.sealed())
+        .map_err(|e| AppError::internal(format!("opening profile {}: {e}", profile.id)))?;
+    serde_json::from_slice(&plain).map_err(|e| AppError::internal(format!("profile {} contact: {e}", profile.id)))
+}
+
+fn saved_card(card: &CardRow, contact: &SavedDetails) -> Result<SavedCard, AppError> {
+    let token = card.to_token()?;
+    Ok(SavedCard {
+        brand: token.brand,
+        last4: token.last4,
+        exp_month: token.exp_month,
+        exp_year: token.exp_year,
+        ship_to: contact.shipping.as_ref().map(ship_to_summary),
+    })
+}
+
+fn no_store<T: serde::Serialize>(status: StatusCode, body: T) -> Response {
+    (status, [(CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+async fn save(
+    State(state): State<VaultState>,
+    _origin: SameOriginOnly,
+    JsonBody(request): JsonBody<SaveProfileRequest>,
+) -> Result<Response, AppError> {
+    let mut errors = Vec::new();
+    let email = validate_email(&request.email).map_err(|e| errors.push(e)).ok();
+    let countries: Vec<Country> = Country::all().collect();
+    let shipping = match &request.shipping {
+        None => None,
+        Some(address) => address.validate(&countries).map_err(|e| errors.extend(e)).ok(),
+    };
+    if request.token.len() > 128 || request.save_secret.len() > 128 {
+        errors.push(FieldError::new("token", "token_invalid", "This card can no longer be saved."));
+    }
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return Err(AppError::validation(errors));
+    };
+    let now = clock::now();
+    let one_time =
+        profile_store::paid_card_for_save(&state.db, &request.token, &sha256_hex(request.save_secret.as_bytes()), now)
+            .await?
+            .ok_or_else(token_invalid)?;
+    let number = envelope::open(&state.keys, &one_time.id, &one_time.owner, &one_time.sealed())
+        .map_err(|e| AppError::internal(format!("opening card {}: {e}", one_time.id)))?;
+
+    // The number is sealed again for its new record and owner: a copy of the old
+    // ciphertext would not open there (the associated data differs).
+    let profile_id = random_id("prof_");
+    let card_id = random_id("card_");
+    let sealed = envelope::seal(&state.keys, &card_id, &profile_id, &number)
+        .map_err(|e| AppError::internal(format!("sealing a saved card: {e}")))?;
+    drop(number);
+    let contact = SavedDetails { email, shipping };
+    let contact_json =
+        zeroize::Zeroizing::new(serde_json::to_vec(&contact).map_err(|e| AppError::internal(e.to_string()))?);
+    let sealed_contact = envelope::seal(&state.keys, &profile_id, &profile_id, &contact_json)
+        .map_err(|e| AppError::internal(format!("sealing a profile: {e}")))?;
+    let credential = format!("{CREDENTIAL_PREFIX}{}", random_secret());
+    let card = NewCard {
+        id: card_id,
+        token: random_id("scard_"),
+        owner: profile_id.clone(),
+        sealed,
+        brand: one_time.brand()?,
+        last4: one_time.last4.clone(),
+        exp_month: u8::try_from(one_time.exp_month).map_err(|_| AppError::internal("stored exp_month"))?,
+        exp_year: u16::try_from(one_time.exp_year).map_err(|_| AppError::internal("stored exp_year"))?,
+        created_at: now,
+        save_secret_hash: None,
+    };
+    let profile = NewProfile {
+        id: profile_id,
+        credential_hash: sha256_hex(credential.as_bytes()),
+        contact: sealed_contact,
+        created_at: now,
+    };
+    if !profile_store::insert_profile(&state.db, &profile, &card, &one_time.id).await? {
+        return Err(token_invalid());
+    }
+    tracing::info!(profile_id = %profile.id, brand = ?card.brand, last4 = %card.last4, "buyer info saved");
+    let saved = SavedCard {
+        brand: card.brand,
+        last4: card.last4.clone(),
+        exp_month: card.exp_month,
+        exp_year: card.exp_year,
+        ship_to: contact.shipping.as_ref().map(ship_to_summary),
+    };
+    Ok(no_store(StatusCode::CREATED, SaveProfileResponse { credential, saved }))
+}
+
+async fn lookup(State(state): State<VaultState>, credential: DeviceCredential) -> Result<Response, Response> {
+    let profile = profile_for(&state, &credential).await?;
+    let build = async {
+        let card = profile_store::card_of(&state.db, &profile).await?;
+        saved_card(&card, &open_contact(&state, &profile)?)
+    };
+    let saved = build.await.map_err(IntoResponse::into_response)?;
+    Ok(no_store(StatusCode::OK, saved))
+}
+
+async fn mint_token(
+    State(state): State<VaultState>,
+    _origin: SameOriginOnly,
+    credential: DeviceCredential,
+) -> Result<Response, Response> {
+    let profile = profile_for(&state, &credential).await?;
+    let build = async {
+        let card = profile_store::card_of(&state.db, &profile).await?;
+        let token = random_id(SAVED_TOKEN_PREFIX);
+        profile_store::insert_saved_token(&state.db, &token, &profile, clock::now()).await?;
+        let shown = card.to_token()?;
+        Ok::<_, AppError>(CardToken { token, ..shown })
+    };
+    let token = build.await.map_err(IntoResponse::into_response)?;
+    Ok(no_store(StatusCode::CREATED, token))
+}
+
+async fn remove(
+    State(state): State<VaultState>,
+    _origin: SameOriginOnly,
+    credential: DeviceCredential,
+) -> Result<Response, Response> {
+    let profile = profile_for(&state, &credential).await?;
+    profile_store::delete(&state.db, &profile).await.map_err(IntoResponse::into_response)?;
+    tracing::info!(profile_id = %profile.id, "buyer info removed");
+    Ok((StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response())
+}
+
+async fn details(
+    State(state): State<VaultState>,
+    _auth: ApiKeyAuth,
+    JsonBody(request): JsonBody<SavedDetailsRequest>,
+) -> Result<Response, AppError> {
+    let profile = profile_store::by_saved_token(&state.db, &request.token, clock::now()).await?.ok_or_else(|| {
+        AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
+    })?;
+    Ok(no_store(StatusCode::OK, open_contact(&state, &profile)?))
+}
