@@ -1,6 +1,7 @@
 //! The Buy button under a tweet embed.
 
 use crate::checkout::Details;
+use crate::events::{self, EmbedCtx, WidgetEvent};
 use crate::format;
 use crate::i18n::{Key, Locale};
 use crate::mount::WidgetCtx;
@@ -55,8 +56,18 @@ pub fn BuyButton(
     let offer = StoredValue::new(offer);
     let text = move || locale.with(|l| offer.with_value(|o| label(o, l)));
     let lang = move || locale.with(|l| l.tag.clone());
+    // Stored, so the emitting closure is Copy and can be used from several handlers.
+    let embed = StoredValue::new(use_context::<EmbedCtx>());
+    let emit = move |event: WidgetEvent| {
+        embed.with_value(|embed| {
+            if let Some(embed) = embed {
+                events::emit(embed, event);
+            }
+        })
+    };
     let close = Callback::new(move |_: ()| {
         open.set(false);
+        emit(WidgetEvent::Close);
         if let Some(button) = button_ref.get_untracked() {
             let _ = button.focus();
         }
@@ -70,7 +81,10 @@ pub fn BuyButton(
                 type="button"
                 aria-haspopup="dialog"
                 aria-expanded=move || if open.get() { "true" } else { "false" }
-                on:click=move |_| open.set(true)
+                on:click=move |_| {
+                    open.set(true);
+                    emit(WidgetEvent::Open);
+                }
             >
                 {text}
             </button>

@@ -2,6 +2,7 @@
 //! server's quote and the Pay button.
 
 use crate::card_frame::CardFrame;
+use crate::events::{self, EmbedCtx, WidgetEvent};
 use crate::format;
 use crate::i18n::{Key, Locale};
 use crate::messages;
@@ -318,6 +319,14 @@ pub fn Checkout(
         })
     };
     let paying = pay_action.pending();
+    let embed = StoredValue::new(use_context::<EmbedCtx>());
+    let emit_error = move |code: String, message: &str| {
+        embed.with_value(|embed| {
+            if let Some(embed) = embed {
+                events::emit(embed, WidgetEvent::Error { code, message: message.to_owned() });
+            }
+        })
+    };
     Effect::new(move |_| {
         if let Some(result) = pay_action.value().get() {
             match result {
@@ -337,11 +346,15 @@ pub fn Checkout(
                             on_stale.run(());
                         }
                     }
-                    failure.set(Some(loc.with_value(|l| messages::for_error(l, &error))));
+                    let message = loc.with_value(|l| messages::for_error(l, &error));
+                    emit_error(events::error_code(&error), &message);
+                    failure.set(Some(message));
                     focus_problem();
                 }
                 Err(PayError::Card(key)) => {
-                    failure.set(Some(loc.with_value(|l| l.t(key))));
+                    let message = loc.with_value(|l| l.t(key));
+                    emit_error("card_error".into(), &message);
+                    failure.set(Some(message));
                     focus_problem();
                 }
             }

@@ -54,6 +54,18 @@ pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Value) {
     }
 }
 
+/// The `code` of a `tweetbuy:error` for a failed request: the api's stable code, or
+/// `network_error` / `bad_response` when there was no readable answer.
+pub fn error_code(error: &crate::api::ClientError) -> String {
+    match error {
+        crate::api::ClientError::Api { error, .. } => {
+            serde_json::to_value(error.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        }
+        crate::api::ClientError::Network(_) => "network_error".into(),
+        crate::api::ClientError::Decode { .. } => "bad_response".into(),
+    }
+}
+
 thread_local! {
     static TARGETS: RefCell<HashMap<u32, Element>> = RefCell::new(HashMap::new());
 }
@@ -107,5 +119,11 @@ mod tests {
         assert_eq!(detail["currency"], "USD");
         let (name, detail) = payload(&WidgetEvent::Error { code: "sold_out".into(), message: "m".into() }, &embed());
         assert_eq!((name, &detail["code"]), ("tweetbuy:error", &json!("sold_out")));
+        let declined = crate::api::ClientError::Api {
+            status: 402,
+            error: tweetbuy_core::ApiError::new(tweetbuy_core::ErrorCode::PaymentDeclined, "m"),
+        };
+        assert_eq!(error_code(&declined), "payment_declined");
+        assert_eq!(error_code(&crate::api::ClientError::Network("x".into())), "network_error");
     }
 }

@@ -255,9 +255,7 @@ fn adopt_replacement(element: &Element, tweet_id: &TweetId) -> bool {
 fn adopt(host: &Element, new_embed: &Element) -> bool {
     let adopted = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
-        let Some(m) = r.mounted.iter_mut().find(|m| &m.host == host) else {
-            return None;
-        };
+        let m = r.mounted.iter_mut().find(|m| &m.host == host)?;
         m.embed = new_embed.clone();
         Some(m.id)
     });

@@ -9,6 +9,7 @@
 
 use crate::checkout::{Checkout, Details};
 use crate::confirmation::Confirmation;
+use crate::events::{self, EmbedCtx, WidgetEvent};
 use crate::i18n::{Key, Locale};
 use crate::live;
 use crate::mount::WidgetCtx;
@@ -112,6 +113,15 @@ pub fn Sheet(
             }
         }
     });
+    // Stored, so the emitting closure is Copy and can be used from several handlers.
+    let embed = StoredValue::new(use_context::<EmbedCtx>());
+    let emit = move |event: WidgetEvent| {
+        embed.with_value(|embed| {
+            if let Some(embed) = embed {
+                events::emit(embed, event);
+            }
+        })
+    };
     // Leave the modal state first, so the page behind is no longer inert and the Buy button
     // can take focus back.
     let close = Callback::new(move |_: ()| {
@@ -186,7 +196,10 @@ pub fn Sheet(
                             offer=live_offer
                             now=now
                             details=details
-                            on_continue=Callback::new(move |_: ()| step.set(Step::Checkout))
+                            on_continue=Callback::new(move |_: ()| {
+                                emit(WidgetEvent::Checkout);
+                                step.set(Step::Checkout)
+                            })
                         />
                     }
                         .into_any()
@@ -198,6 +211,10 @@ pub fn Sheet(
                             details=details
                             on_back=Callback::new(move |_: ()| step.set(Step::Product))
                             on_paid=Callback::new(move |receipt: OrderReceipt| {
+                                emit(WidgetEvent::Order {
+                                    order_id: receipt.order_id.clone(),
+                                    amount: receipt.quote.total,
+                                });
                                 step.set(Step::Confirmed(Box::new(receipt)))
                             })
                             on_stale=refresh

@@ -206,11 +206,75 @@ test("with the api unreachable the page shows no button, throws nothing, and war
   await page.route("**/api/v1/offers**", (route) => route.abort("connectionrefused"));
   await page.goto(`${server.origins.publisher}/`);
   await page.waitForFunction(() => window.tweetbuy);
-  await page.waitForTimeout(1000);
+  // The lookup is retried a few times (a few seconds in all) before the widget gives up.
+  const deadline = Date.now() + 15_000;
+  while (!consoleSeen.some((m) => m.type === "warning" && m.text.startsWith("tweetbuy:")) && Date.now() < deadline) {
+    await page.waitForTimeout(100);
+  }
+  await page.waitForTimeout(300);
   assert.equal(await page.locator("[data-tweetbuy-host]").count(), 0);
   assert.equal(await page.locator("[data-tweetbuy-attached]").count(), 0);
   const warnings = consoleSeen.filter((m) => m.type === "warning" && m.text.startsWith("tweetbuy:"));
   assert.equal(warnings.length, 1, JSON.stringify(consoleSeen));
   assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
+test("events tell the publisher about open, checkout, order, close and errors, with no personal data", async () => {
+  const { page } = await open("/");
+  const tee = page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]');
+  await tee.waitFor();
+  await tee.click();
+  await page.getByRole("dialog").waitFor();
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => window.__events.some((e) => e.type === "tweetbuy:close"));
+  await tee.click();
+  await page.locator(".tb-variant", { hasText: /^M/ }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#tb-email").fill("jane@example.com");
+  await page.locator("#tb-name").fill("Jane Doe");
+  await page.locator("#tb-line1").fill("1 Main St");
+  await page.locator("#tb-city").fill("New York");
+  await page.locator("#tb-region").selectOption("NY");
+  await page.locator("#tb-postal_code").fill("10001");
+  const frame = page.frameLocator("iframe.tb-card-frame");
+  await frame.locator("#number").fill("4000 0000 0000 0002");
+  await frame.locator("#expiry").fill("12/34");
+  await frame.locator("#cvc").fill("123");
+  const pay = page.locator("button[part=pay]");
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("button[part=pay]");
+    return b && !b.disabled && /\d/.test(b.textContent);
+  });
+  await pay.click();
+  await page.waitForFunction(() => window.__events.some((e) => e.type === "tweetbuy:error"), null, { timeout: 20_000 });
+  await frame.locator("#number").fill("4242 4242 4242 4242");
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("button[part=pay]");
+    return b && !b.disabled;
+  });
+  await pay.click();
+  await page.locator("[data-order-number]").waitFor({ timeout: 20_000 });
+  const events = await page.evaluate(() => window.__events.filter((e) => e.detail.tweetId === "1528000000000000001"));
+  const types = events.map((e) => e.type);
+  for (const t of ["tweetbuy:ready", "tweetbuy:open", "tweetbuy:close", "tweetbuy:checkout", "tweetbuy:error", "tweetbuy:order"]) {
+    assert.ok(types.includes(t), `${t} in ${types.join(", ")}`);
+  }
+  for (const e of events) {
+    assert.ok(e.bubbles && e.composed, `${e.type} bubbles out of the shadow root`);
+    assert.equal(e.target, "BLOCKQUOTE", `${e.type} is dispatched on the embed`);
+    assert.equal(e.detail.productId, "red-tee");
+    const text = JSON.stringify(e.detail);
+    for (const secret of ["jane@example.com", "Jane Doe", "1 Main St", "10001", "4242", "4000"]) {
+      assert.ok(!text.includes(secret), `${e.type} carries ${secret}`);
+    }
+  }
+  const error = events.find((e) => e.type === "tweetbuy:error").detail;
+  assert.equal(error.code, "payment_declined");
+  assert.ok(error.message.length > 0);
+  const order = events.find((e) => e.type === "tweetbuy:order").detail;
+  assert.match(order.orderId, /\S/);
+  assert.equal(order.currency, "USD");
+  assert.ok(order.amount > 30 && order.amount < 50, `amount ${order.amount}`);
   await page.close();
 });
