@@ -26,7 +26,108 @@
       return msg;
     }
     if (msg.type === "clear" && hasExactKeys(msg, ["type", "v"])) return msg;
+    const idOk = typeof msg.request_id === "string" && msg.request_id.length > 0 && msg.request_id.length <= 100;
+    if (["lookup", "pay_saved", "remove"].includes(msg.type) && hasExactKeys(msg, ["type", "v", "request_id"]) && idOk) {
+      return msg;
+    }
+    if (msg.type === "save" && hasExactKeys(msg, ["type", "v", "request_id", "card_token", "email", "shipping"]) && idOk
+        && typeof msg.card_token === "string" && msg.card_token.length <= 128
+        && typeof msg.email === "string" && msg.email.length <= 320
+        && (msg.shipping === null || isAddress(msg.shipping))) {
+      return msg;
+    }
     return null;
+  }
+
+  // A shipping address: only its known text fields (the vault checks the values).
+  const ADDRESS_KEYS = ["name", "line1", "line2", "city", "region", "postal_code", "country"];
+  function isAddress(a) {
+    return !!a && typeof a === "object" && !Array.isArray(a)
+      && Object.keys(a).every((k) => ADDRESS_KEYS.includes(k) && typeof a[k] === "string" && a[k].length <= 200);
+  }
+
+  // Saved info. The device credential lives only here, in the vault origin's localStorage
+  // (which browsers partition per top-level site), and goes only to this origin's
+  // /v1/profile in a header. The publisher's page gets display data and one-time tokens.
+  const CREDENTIAL = "tweetbuy.credential";
+  const SAVE_SECRET = (token) => `tweetbuy.save.${token}`;
+  const storage = (area) => {
+    try {
+      return window[area];
+    } catch {
+      return null; // storage blocked: saved info is simply unavailable
+    }
+  };
+  const credential = () => storage("localStorage")?.getItem(CREDENTIAL) || null;
+  const forgetCredential = () => storage("localStorage")?.removeItem(CREDENTIAL);
+
+  async function vault(method, path, body, bearer) {
+    const headers = { "content-type": "application/json" };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    try {
+      const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+      let json = null;
+      try {
+        json = response.status === 204 ? null : await response.json();
+      } catch {
+        json = null;
+      }
+      return { status: response.status, body: json };
+    } catch {
+      return { status: 0, body: null };
+    }
+  }
+
+  const failed = (requestId, message) => ({ type: "failed", v: 1, request_id: requestId, message });
+  const shown = (s) => ({ brand: s.brand, last4: s.last4, exp_month: s.exp_month, exp_year: s.exp_year, ship_to: s.ship_to ?? null });
+
+  async function lookup(requestId) {
+    const cred = credential();
+    if (!cred) return { type: "saved", v: 1, request_id: requestId, saved: null };
+    const { status, body } = await vault("GET", "/v1/profile", null, cred);
+    if (status === 200 && body) return { type: "saved", v: 1, request_id: requestId, saved: shown(body) };
+    if (status === 401) {
+      forgetCredential();
+      return { type: "saved", v: 1, request_id: requestId, saved: null };
+    }
+    return failed(requestId, "Your saved info could not be loaded.");
+  }
+
+  async function paySaved(requestId) {
+    const cred = credential();
+    if (!cred) return failed(requestId, "Nothing is saved on this device.");
+    const { status, body } = await vault("POST", "/v1/profile/tokens", null, cred);
+    if (status === 201 && body) {
+      const { token, brand, last4, exp_month, exp_year } = body;
+      return { type: "token", v: 1, request_id: requestId, card: { token, brand, last4, exp_month, exp_year } };
+    }
+    if (status === 401) forgetCredential();
+    return failed(requestId, "Your saved card could not be used. Enter your card details again.");
+  }
+
+  async function save(msg) {
+    const secret = storage("sessionStorage")?.getItem(SAVE_SECRET(msg.card_token));
+    if (!secret) return failed(msg.request_id, "This card can no longer be saved.");
+    const { status, body } = await vault("POST", "/v1/profiles", {
+      token: msg.card_token, save_secret: secret, email: msg.email, shipping: msg.shipping,
+    });
+    if (status === 201 && body && body.credential) {
+      storage("localStorage")?.setItem(CREDENTIAL, body.credential);
+      storage("sessionStorage")?.removeItem(SAVE_SECRET(msg.card_token));
+      return { type: "saved", v: 1, request_id: msg.request_id, saved: shown(body.saved) };
+    }
+    return failed(msg.request_id, (body && body.message) || "Your info could not be saved.");
+  }
+
+  async function remove(requestId) {
+    const cred = credential();
+    if (cred) {
+      const { status } = await vault("DELETE", "/v1/profile", null, cred);
+      // Kept on a failure, so the visitor can try again and nothing stays behind unseen.
+      if (status !== 204 && status !== 401) return failed(requestId, "Your saved info could not be removed. Try again.");
+    }
+    forgetCredential();
+    return { type: "removed", v: 1, request_id: requestId };
   }
 
   function showErrors(errors) {
@@ -65,7 +166,10 @@
     }
     if (response.ok && body) {
       showErrors([]);
-      const { token, brand, last4, exp_month, exp_year } = body;
+      const { token, brand, last4, exp_month, exp_year, save_secret } = body;
+      // The save secret stays on the vault origin: it lets this card be saved after the
+      // purchase, and the reply below (to the publisher's page) does not carry it.
+      if (save_secret) storage("sessionStorage")?.setItem(SAVE_SECRET(token), save_secret);
       return { type: "token", v: 1, request_id: requestId, card: { token, brand, last4, exp_month, exp_year } };
     }
     if (response.status === 422 && body && Array.isArray(body.fields)) {
@@ -86,7 +190,14 @@
       clear();
       return;
     }
-    const reply = await tokenize(msg.request_id);
+    const handlers = {
+      tokenize: () => tokenize(msg.request_id),
+      lookup: () => lookup(msg.request_id),
+      pay_saved: () => paySaved(msg.request_id),
+      save: () => save(msg),
+      remove: () => remove(msg.request_id),
+    };
+    const reply = await handlers[msg.type]();
     // Reply only to the exact origin that asked, which is on the allowlist.
     window.parent.postMessage(JSON.stringify(reply), event.origin);
   });
@@ -100,6 +211,10 @@
       window.parent.postMessage(JSON.stringify({ type: "escape", v: 1 }), parentOrigin);
     }
   });
+
+  // The saved-info frame (?mode=saved) is the same page without the card form: it only
+  // answers lookup, pay_saved, save and remove.
+  if (new URLSearchParams(location.search).get("mode") === "saved") document.getElementById("card").hidden = true;
 
   // Labels in the visitor's language (?lang=es), like the sheet around the frame.
   const LABELS = {
