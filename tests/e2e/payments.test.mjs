@@ -1,0 +1,402 @@
+// Issue 5: payments. Real server, real widget, Debian chromium. In order: two typed-card
+// purchases (Amex with a distinctive CVC) with the consent box off and on, the seller's view
+// of each; forged frame messages from a fourth origin; saved info through the vault frame's
+// v1 protocol (save, repeat purchase with no email, address or card typed, a changed card,
+// key rotation, removal); and last, a leak scan over everything captured.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
+import { once } from "node:events";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startServer, launchBrowser, sql, dbFiles, SERVER, ARTIFACTS } from "./harness.mjs";
+
+const TEE = "1528000000000000001";
+const ADMIN = "admin-key-for-payments-e2e";
+const AMEX = "3782 822463 10005";
+const AMEX_CVC = "7391"; // base32 ids have no 0, 1, 8, 9: this cannot turn up by chance in an id
+const VISA = "4242 4242 4242 4242";
+const MASTERCARD = "5555 5555 5555 4444";
+const CARD_FORMS = [AMEX, AMEX.replace(/\s/g, ""), VISA, VISA.replace(/\s/g, ""), MASTERCARD, MASTERCARD.replace(/\s/g, "")];
+const ADDRESS = { name: "Jane Doe", line1: "1 Main St", line2: "", city: "New York", region: "NY", postal_code: "10001", country: "US" };
+
+let server;
+let browser;
+let context;
+let evil; // the fourth origin
+const captured = []; // every request any page or frame sent: {url, method, body}
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer(["--admin-key", ADMIN]);
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+  context.on("request", (r) => captured.push({ url: r.url(), method: r.method(), body: r.postData() || "" }));
+  // A page on an origin the server does not allow: it frames the vault and forges messages.
+  const http = createServer((req, res) => {
+    res.setHeader("content-type", "text/html; charset=utf-8");
+    res.end(`<!doctype html><title>elsewhere</title><body><p>an ad</p>
+<script>
+  window.got = [];
+  addEventListener("message", (e) => window.got.push({ origin: e.origin, data: String(e.data) }));
+  window.forge = (target) => {
+    const forged = [
+      '{"type":"tokenize","v":1,"request_id":"evil-1"}',
+      '{"type":"lookup","v":1,"request_id":"evil-2"}',
+      '{"type":"pay_saved","v":1,"request_id":"evil-3"}',
+      '{"type":"remove","v":1,"request_id":"evil-4"}',
+      '{"type":"save","v":1,"request_id":"evil-5","card_token":"tok_x","email":"e@x.test","shipping":null}',
+      '{"type":"tokenize","v":2,"request_id":"evil-6"}',
+      'not json',
+    ];
+    for (const m of forged) target.postMessage(m, "*");
+  };
+</script></body>`);
+  });
+  http.listen(0, "127.0.0.1");
+  await once(http, "listening");
+  evil = { http, origin: `http://localhost:${http.address().port}` };
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  evil?.http.close();
+});
+
+const apiDb = () => join(server.dataDir, "api.db");
+const vaultDb = () => join(server.dataDir, "vault.db");
+
+/** Buys the tee through the real widget with a typed card. */
+async function buyWithWidget(card, cvc, shareEmail) {
+  const page = await context.newPage();
+  await page.goto(`${server.origins.publisher}/`);
+  const button = page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
+  await button.waitFor({ state: "visible", timeout: 20_000 });
+  await button.click();
+  await page.locator(".tb-variant", { hasText: /^M/ }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#tb-email").fill("jane@example.com");
+  await page.locator("#tb-name").fill("Jane Doe");
+  await page.locator("#tb-line1").fill("1 Main St");
+  await page.locator("#tb-city").fill("New York");
+  await page.locator("#tb-region").selectOption("NY");
+  await page.locator("#tb-postal_code").fill("10001");
+  const frame = page.frameLocator("iframe.tb-card-frame");
+  await frame.locator("#number").fill(card);
+  await frame.locator("#expiry").fill("12/34");
+  await frame.locator("#cvc").fill(cvc);
+  const consent = page.locator("#tb-share-email");
+  assert.equal(await consent.isChecked(), false, "the consent box starts unticked");
+  if (shareEmail) await consent.check();
+  await page.waitForFunction((tee) => {
+    const b = document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot?.querySelector("button[part=pay]");
+    return b && !b.disabled && /\$/.test(b.textContent);
+  }, TEE, { timeout: 15_000 });
+  await page.locator("button[part=pay]").click();
+  const number = page.locator("[data-order-number]");
+  await number.waitFor({ timeout: 20_000 });
+  const orderNumber = (await number.textContent()).trim();
+  await page.screenshot({ path: join(ARTIFACTS, `payments-confirmation-${shareEmail ? "consent" : "no-consent"}.png`) });
+  await page.close();
+  return orderNumber;
+}
+
+async function sellerOrders() {
+  const res = await fetch(`${server.origins.api}/admin/v1/orders`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  return Array.isArray(body) ? body : body.orders;
+}
+
+test("consent off and on, through real purchases: the seller sees the email only when it was shared, never a token", async () => {
+  const without = await buyWithWidget(AMEX, AMEX_CVC, false);
+  const withConsent = await buyWithWidget(AMEX, AMEX_CVC, true);
+  const orders = await sellerOrders();
+  const a = orders.find((o) => o.order_number === without);
+  const b = orders.find((o) => o.order_number === withConsent);
+  assert.ok(a && b, "both orders are in the seller's view");
+  for (const o of [a, b]) {
+    assert.equal(o.status, "paid");
+    assert.equal(o.card_brand, "amex");
+    assert.equal(o.card_last4, "0005");
+    assert.equal(o.product_title.length > 0, true);
+    assert.equal(o.quantity, 1);
+    assert.ok(o.total_minor > 0);
+    assert.deepEqual({ ...o.shipping, line2: o.shipping.line2 ?? "" }, ADDRESS, "physical goods: the address");
+  }
+  assert.equal(a.email ?? null, null, "consent off: no email");
+  assert.equal(b.email, "jane@example.com", "consent on: the email");
+  const text = JSON.stringify(orders);
+  assert.ok(!/tok_|sav_|scard_|cred_/.test(text), "no card token or credential in the seller's view");
+  // Recorded per order in the api's database.
+  assert.deepEqual(sql(apiDb(), "SELECT share_email FROM orders WHERE order_number IN (?, ?) ORDER BY share_email", [without, withConsent]), [[0], [1]]);
+  // The seller's command line shows the same.
+  const cli = execFileSync(SERVER, ["orders", "list", "--data-dir", server.dataDir], { encoding: "utf8" });
+  const line = (n) => cli.split("\n").find((l) => l.startsWith(n));
+  assert.match(line(without), /amex 0005/);
+  assert.match(line(without), /\(email not shared\)/);
+  assert.match(line(withConsent), /jane@example\.com/);
+  assert.ok(!/tok_|sav_|scard_/.test(cli));
+});
+
+test("both the api and the vault send CSP, nosniff and Referrer-Policy; CORS only for the publisher", async () => {
+  for (const url of [`${server.origins.api}/healthz`, `${server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, `${server.origins.vault}/healthz`, `${server.origins.vault}/frame`]) {
+    const res = await fetch(url, { headers: { origin: server.origins.publisher } });
+    assert.ok(res.headers.get("content-security-policy"), `${url}: CSP`);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", url);
+    assert.ok(res.headers.get("referrer-policy"), `${url}: Referrer-Policy`);
+    assert.equal(res.headers.get("set-cookie"), null, `${url}: no cookie at all`);
+  }
+  const frame = await fetch(`${server.origins.vault}/frame`);
+  assert.match(frame.headers.get("content-security-policy"), new RegExp(`frame-ancestors ${server.origins.publisher}(;| )`));
+  const allowed = await fetch(`${server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, { headers: { origin: server.origins.publisher } });
+  assert.equal(allowed.headers.get("access-control-allow-origin"), server.origins.publisher);
+  assert.equal(allowed.headers.get("access-control-allow-credentials"), null, "no credentials");
+  const other = await fetch(`${server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, { headers: { origin: evil.origin } });
+  assert.equal(other.headers.get("access-control-allow-origin"), null, "another origin gets no CORS grant");
+});
+
+/** Waits, then returns what the evil page has received. */
+async function settle(page, ms = 1500) {
+  await page.waitForTimeout(ms);
+  return page.evaluate(() => window.got);
+}
+
+test("forged messages from a fourth origin are ignored and no token comes back", async () => {
+  const before = captured.length;
+  // 1. The fourth origin frames the vault's card form: frame-ancestors refuses it, and what
+  //    it posts gets no answer.
+  const page = await context.newPage();
+  await page.goto(`${evil.origin}/`);
+  await page.evaluate((vault) => {
+    const f = document.createElement("iframe");
+    f.src = `${vault}/frame`;
+    document.body.append(f);
+    return new Promise((r) => f.addEventListener("load", r));
+  }, server.origins.vault);
+  await page.evaluate(() => window.forge(document.querySelector("iframe").contentWindow));
+  assert.deepEqual(await settle(page), [], "no reply to a framing page on another origin");
+
+  // 2. It opens the card form as a window instead (no frame-ancestors there), a visitor is
+  //    fooled into typing a card, and it forges every message: all dropped.
+  const [popup] = await Promise.all([
+    page.waitForEvent("popup"),
+    page.evaluate((vault) => { window.vaultWindow = window.open(`${vault}/frame`, "vault"); }, server.origins.vault),
+  ]);
+  await popup.waitForLoadState();
+  await popup.locator("#number").fill(VISA);
+  await popup.locator("#expiry").fill("12/34");
+  await popup.locator("#cvc").fill("123");
+  await page.evaluate(() => window.forge(window.vaultWindow));
+  assert.deepEqual(await settle(page), [], "no reply to a window on another origin");
+  await popup.close();
+
+  // 3. An ad on the real publisher page (an iframe from the fourth origin) forges messages
+  //    to the widget's card frame and to the page: the frame answers nothing.
+  const pub = await context.newPage();
+  await pub.goto(`${server.origins.publisher}/`);
+  const button = pub.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
+  await button.waitFor({ state: "visible", timeout: 20_000 });
+  await button.click();
+  await pub.getByRole("button", { name: "Continue" }).click();
+  const cardFrame = pub.frameLocator("iframe.tb-card-frame");
+  await cardFrame.locator("#number").fill(VISA);
+  await cardFrame.locator("#expiry").fill("12/34");
+  await cardFrame.locator("#cvc").fill("123");
+  await pub.evaluate((origin) => {
+    const ad = document.createElement("iframe");
+    ad.src = `${origin}/`;
+    ad.id = "ad";
+    document.body.append(ad);
+    return new Promise((r) => ad.addEventListener("load", r));
+  }, evil.origin);
+  const ad = pub.frames().find((f) => f.url().startsWith(evil.origin));
+  await ad.evaluate(() => {
+    for (let i = 0; i < parent.frames.length; i++) if (parent.frames[i] !== window) window.forge(parent.frames[i]);
+    window.forge(parent); // and a forged reply to the widget's page
+  });
+  await pub.waitForTimeout(1500);
+  assert.deepEqual(await ad.evaluate(() => window.got), [], "the ad gets nothing back");
+
+  // 4. Even the allowed page gets no answer to a message outside the v1 schema.
+  const replies = await pub.evaluate(async (vault) => {
+    const host = document.querySelector('[data-tweetbuy-host="1528000000000000001"]');
+    const frame = host.shadowRoot.querySelector("iframe.tb-card-frame").contentWindow;
+    const got = [];
+    const listen = (e) => { if (e.origin === vault) got.push(String(e.data)); };
+    addEventListener("message", listen);
+    for (const m of [
+      '{"type":"tokenize","v":1,"request_id":"r1","number":"4242424242424242"}',
+      '{"type":"tokenize","v":2,"request_id":"r2"}',
+      '{"type":"tokenize","request_id":"r3"}',
+      '{"type":"pay_saved","v":1,"request_id":"r4","credential":"cred_x"}',
+      '{"type":"save","v":1,"request_id":"r5","card_token":"t","email":"e","shipping":{"street":"x"}}',
+      JSON.stringify({ type: "tokenize", v: 1, request_id: "x".repeat(20000) }),
+    ]) frame.postMessage(m, vault);
+    await new Promise((r) => setTimeout(r, 1500));
+    removeEventListener("message", listen);
+    return got.filter((d) => !d.includes('"resize"') && !d.includes('"ready"'));
+  }, server.origins.vault);
+  assert.deepEqual(replies, [], "malformed messages are dropped without a reply");
+
+  const sent = captured.slice(before).filter((r) => r.url.startsWith(server.origins.vault) && r.method !== "GET");
+  assert.deepEqual(sent.map((r) => r.url), [], "no forged message made the vault do anything");
+  await page.screenshot({ path: join(ARTIFACTS, "payments-forged-fourth-origin.png") });
+  await page.close();
+  await pub.close();
+});
+
+/** A publisher-origin page hosting the vault frame; `ask` posts a v1 message and waits for
+ *  the reply, as the widget does (exact target origin, reply checked by origin and source). */
+async function frameOnPublisher(mode) {
+  const page = await context.newPage();
+  await page.goto(`${server.origins.publisher}/`);
+  await page.evaluate(({ vault, mode }) => {
+    const f = document.createElement("iframe");
+    f.id = "vaultframe";
+    f.src = `${vault}/frame${mode ? `?mode=${mode}` : ""}`;
+    document.body.prepend(f);
+    window.ask = (msg) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${msg.type}`)), 15000);
+      addEventListener("message", function on(e) {
+        if (e.origin !== vault || e.source !== f.contentWindow) return;
+        const data = JSON.parse(e.data);
+        if (data.request_id !== msg.request_id) return;
+        removeEventListener("message", on);
+        clearTimeout(timer);
+        resolve(data);
+      });
+      f.contentWindow.postMessage(JSON.stringify(msg), vault);
+    });
+    return new Promise((r) => f.addEventListener("load", r));
+  }, { vault: server.origins.vault, mode });
+  const ask = (msg) => page.evaluate((m) => window.ask(m), msg);
+  return { page, ask, frame: page.frameLocator("#vaultframe") };
+}
+
+/** An order through the api from the publisher page, as the widget sends it. */
+async function order(page, body) {
+  return page.evaluate(async ({ api, body }) => {
+    const res = await fetch(`${api}/api/v1/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }, { api: server.origins.api, body });
+}
+
+const teeOrder = (token, extra = {}) => ({ product_id: "red-tee", variant_id: "m", quantity: 1, card_token: token, email: "", ...extra });
+
+test("saved info: save after paying, pay again with nothing typed, change card, rotate the key, remove", async () => {
+  // First purchase with a typed card, then "save my card and shipping address".
+  const first = await frameOnPublisher();
+  await first.frame.locator("#number").fill(VISA);
+  await first.frame.locator("#expiry").fill("12/34");
+  await first.frame.locator("#cvc").fill("123");
+  const typed = await first.ask({ type: "tokenize", v: 1, request_id: "t1" });
+  assert.equal(typed.type, "token");
+  assert.deepEqual(Object.keys(typed.card).sort(), ["brand", "exp_month", "exp_year", "last4", "token"], "no save secret for the page");
+  const paid = await order(first.page, teeOrder(typed.card.token, { email: "jane@example.com", shipping: ADDRESS }));
+  assert.equal(paid.status, 201, JSON.stringify(paid.body));
+  const saved = await first.ask({ type: "save", v: 1, request_id: "s1", card_token: typed.card.token, email: "jane@example.com", shipping: ADDRESS });
+  assert.equal(saved.type, "saved", JSON.stringify(saved));
+  assert.deepEqual(saved.saved, { brand: "visa", last4: "4242", exp_month: 12, exp_year: 2034, ship_to: "J. Doe, 10001" });
+  assert.equal(JSON.stringify(saved).includes("cred_"), false, "the credential stays in the frame");
+  // The credential is in the vault origin's storage, not the publisher's.
+  assert.equal(await first.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("tweetbuy.cred")).length), 0);
+  await first.page.close();
+
+  // Next visit: the saved-info frame knows this device; a one-time saved-card token pays,
+  // with no email, address or card typed (the api gets them from the vault).
+  const next = await frameOnPublisher("saved");
+  const looked = await next.ask({ type: "lookup", v: 1, request_id: "l1" });
+  assert.equal(looked.saved.ship_to, "J. Doe, 10001");
+  assert.equal(await next.page.locator("#vaultframe").evaluate((f) => f.getBoundingClientRect().height > 0), true);
+  const one = await next.ask({ type: "pay_saved", v: 1, request_id: "p1" });
+  assert.match(one.card.token, /^sav_/);
+  const again = await order(next.page, teeOrder(one.card.token));
+  assert.equal(again.status, 201, JSON.stringify(again.body));
+  assert.equal(again.body.card_last4, "4242");
+  assert.equal(again.body.shipping.postal_code, "10001");
+  assert.equal(again.body.email, "jane@example.com");
+  // One-time: the same token does not pay twice.
+  assert.equal((await order(next.page, teeOrder(one.card.token))).body.code, "token_invalid");
+
+  // Changing the card stays possible: a typed card pays, the saved one is untouched.
+  const other = await frameOnPublisher();
+  await other.frame.locator("#number").fill(MASTERCARD);
+  await other.frame.locator("#expiry").fill("11/33");
+  await other.frame.locator("#cvc").fill("456");
+  const changed = await other.ask({ type: "tokenize", v: 1, request_id: "t2" });
+  const paidOther = await order(other.page, teeOrder(changed.card.token, { email: "jane@example.com", shipping: ADDRESS }));
+  assert.equal(paidOther.body.card_last4, "4444");
+  assert.equal((await other.ask({ type: "lookup", v: 1, request_id: "l2" })).saved.last4, "4242");
+  await other.page.close();
+
+  // Key rotation while the server runs: the old saved card still charges.
+  const keysBefore = sql(vaultDb(), "SELECT DISTINCT key_id FROM profiles");
+  const out = execFileSync(SERVER, ["keys", "rotate", "--data-dir", server.dataDir], { encoding: "utf8" });
+  assert.match(out, /new master key mk_/);
+  const keysAfter = sql(vaultDb(), "SELECT DISTINCT key_id FROM profiles");
+  assert.notDeepEqual(keysAfter, keysBefore, "the profile is re-wrapped");
+  assert.equal(readFileSync(join(server.dataDir, "vault-master.key"), "utf8").trim().split("\n").length, 2);
+  const afterRotation = await next.ask({ type: "pay_saved", v: 1, request_id: "p2" });
+  const rotatedPaid = await order(next.page, teeOrder(afterRotation.card.token));
+  assert.equal(rotatedPaid.status, 201, JSON.stringify(rotatedPaid.body));
+  assert.equal(rotatedPaid.body.card_last4, "4242");
+
+  // Remove: server side and on the device; a token minted before fails afterwards.
+  const stale = await next.ask({ type: "pay_saved", v: 1, request_id: "p3" });
+  const removed = await next.ask({ type: "remove", v: 1, request_id: "r1" });
+  assert.equal(removed.type, "removed");
+  assert.equal((await next.ask({ type: "lookup", v: 1, request_id: "l3" })).saved, null);
+  const late = await order(next.page, teeOrder(stale.card.token));
+  assert.equal(late.status, 400);
+  assert.equal(late.body.code, "token_invalid");
+  assert.equal((await next.ask({ type: "pay_saved", v: 1, request_id: "p4" })).type, "failed");
+  assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[0]]);
+  assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM cards WHERE reusable = 1 AND length(ciphertext) > 0"), [[0]]);
+  await next.page.close();
+});
+
+test("leak scan: no card number or CVC in the api's files, the vault's files, the logs or the api requests", async () => {
+  const numbers = CARD_FORMS;
+  const cvcPattern = new RegExp(`(^|[^0-9])${AMEX_CVC}([^0-9]|$)`);
+  const cvcWord = new RegExp(`(^|[^0-9A-Za-z])${AMEX_CVC}([^0-9A-Za-z]|$)`);
+  // The capture works: the frame's own request to the vault carried the CVC.
+  const toVault = captured.filter((r) => r.url === `${server.origins.vault}/v1/tokens`);
+  assert.ok(toVault.some((r) => r.body.includes(`"cvc":"${AMEX_CVC}"`)), "the scan would see a CVC");
+  const toApi = captured.filter((r) => r.url.startsWith(server.origins.api));
+  assert.ok(toApi.some((r) => r.url.endsWith("/api/v1/orders")), "orders were captured");
+  for (const r of toApi) {
+    for (const n of numbers) assert.ok(!r.body.includes(n), `${r.url} carries ${n}`);
+    assert.ok(!cvcPattern.test(r.body), `${r.url} carries the CVC`);
+    assert.ok(!r.body.includes("cred_") && !r.body.includes("save_secret"), `${r.url} carries a vault secret`);
+  }
+  const files = [...dbFiles(server.dataDir, "api.db"), ...dbFiles(server.dataDir, "vault.db")];
+  assert.ok(files.some((f) => f.endsWith("vault.db")) && files.some((f) => f.endsWith("api.db")));
+  for (const file of files) {
+    const bytes = readFileSync(file).toString("latin1");
+    for (const n of numbers) assert.ok(!bytes.includes(n), `${file} holds ${n} in clear`);
+    assert.ok(!bytes.includes(`"cvc"`), `${file} holds a CVC field`);
+    // The vault's ids are base32 without 0, 1, 8, 9, so any "7391" there would be the CVC.
+    // The api's file also holds the widget's UUID idempotency keys (hex), so there the CVC
+    // is looked for as a whole token.
+    const found = file.includes("vault.db") ? bytes.includes(AMEX_CVC) : cvcWord.test(bytes);
+    assert.ok(!found, `${file} holds the CVC`);
+  }
+  // In the vault a card number exists only encrypted: the Amex payments are still within
+  // their 15-minute save window, so their ciphertext is there, and never the digits.
+  const sealed = sql(vaultDb(), "SELECT count(*) FROM cards WHERE last4 = '0005' AND length(ciphertext) = 31");
+  assert.equal(sealed[0][0], 2, "15 digits + the 16-byte GCM tag, for each Amex payment");
+  const log = server.log();
+  assert.ok(log.split("\n").length > 10, "the log was captured");
+  for (const line of log.split("\n")) {
+    for (const n of numbers) assert.ok(!line.includes(n), `log line holds ${n}: ${line}`);
+    assert.ok(!cvcPattern.test(line), `log line holds the CVC: ${line}`);
+    assert.ok(!line.includes("cred_"), `log line holds a credential: ${line}`);
+  }
+});
