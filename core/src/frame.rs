@@ -53,6 +53,9 @@ pub enum ToFrame {
     Save { v: V1, request_id: String, card_token: String, email: String, shipping: Option<ShippingAddress> },
     /// Erase the saved info, on the server and on this device. Answered with [`FromFrame::Removed`].
     Remove { v: V1, request_id: String },
+    /// Look like the sheet around the frame: only the listed properties, each validated
+    /// ([`crate::theme`]); a message with any invalid value is dropped whole.
+    Theme { v: V1, tokens: crate::theme::FrameTheme },
 }
 
 /// Frame → widget.
@@ -90,7 +93,10 @@ impl FromFrame {
 impl ToFrame {
     /// Decodes one message; `None` for anything that is not a valid v1 widget message.
     pub fn decode(json: &str) -> Option<ToFrame> {
-        (json.len() <= MAX_MESSAGE_LEN).then(|| serde_json::from_str(json).ok()).flatten()
+        (json.len() <= MAX_MESSAGE_LEN)
+            .then(|| serde_json::from_str(json).ok())
+            .flatten()
+            .filter(|m| !matches!(m, ToFrame::Theme { tokens, .. } if !tokens.is_valid()))
     }
 }
 
@@ -203,5 +209,25 @@ mod tests {
         let huge = format!(r#"{{"type":"ready","v":1,"pad":"{}"}}"#, "x".repeat(MAX_MESSAGE_LEN));
         assert_eq!(FromFrame::decode(&huge), None);
         assert_eq!(FromFrame::decode(r#"{"type":"ready","v":1}"#), Some(FromFrame::Ready { v: V1 }));
+    }
+
+    #[test]
+    fn theme_messages_carry_only_valid_listed_properties() {
+        let ok = r##"{"type":"theme","v":1,"tokens":{"color_scheme":"dark","text":"#f7f9f9","radius_small":"0","font":"Georgia, serif"}}"##;
+        let Some(ToFrame::Theme { tokens, .. }) = ToFrame::decode(ok) else { panic!("{ok}") };
+        assert_eq!(tokens.text.as_deref(), Some("#f7f9f9"));
+        let theme = ToFrame::Theme { v: V1, tokens: crate::theme::FrameTheme::default() };
+        assert_eq!(ToFrame::decode(&serde_json::to_string(&theme).unwrap()), Some(theme));
+        for bad in [
+            r#"{"type":"theme","v":1,"tokens":{"surface":"url(https://evil.test/x)"}}"#,
+            r#"{"type":"theme","v":1,"tokens":{"text":"red; background: blue"}}"#,
+            r#"{"type":"theme","v":1,"tokens":{"font":"a } body { display: none"}}"#,
+            r#"{"type":"theme","v":1,"tokens":{"background-image":"none"}}"#,
+            r#"{"type":"theme","v":2,"tokens":{}}"#,
+            r#"{"type":"theme","v":1,"tokens":{},"css":"body{}"}"#,
+            r#"{"type":"theme","v":1,"tokens":{"space":8}}"#,
+        ] {
+            assert_eq!(ToFrame::decode(bad), None, "{bad}");
+        }
     }
 }

@@ -26,6 +26,7 @@
       return msg;
     }
     if (msg.type === "clear" && hasExactKeys(msg, ["type", "v"])) return msg;
+    if (msg.type === "theme" && hasExactKeys(msg, ["type", "v", "tokens"]) && validTheme(msg.tokens)) return msg;
     const idOk = typeof msg.request_id === "string" && msg.request_id.length > 0 && msg.request_id.length <= 100;
     if (["lookup", "pay_saved", "remove"].includes(msg.type) && hasExactKeys(msg, ["type", "v", "request_id"]) && idOk) {
       return msg;
@@ -37,6 +38,44 @@
       return msg;
     }
     return null;
+  }
+
+  // The sheet's theme (core/src/theme.rs has the same rules): only these properties, each
+  // value checked against a narrow grammar, applied with style.setProperty one by one.
+  // Nothing that could close a declaration or load a resource gets through.
+  const COLOUR = /^(#([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})|[a-z]{1,30}|(rgba?|hsla?|hwb|lab|lch|oklab|oklch)\((\s*(none|-?[0-9.]+(%|deg)?)\s*[,/]?)+\))$/i;
+  const LENGTH = /^(0|[0-9]{0,6}\.?[0-9]{1,4}(px|rem|em|%|vh|vw))$/;
+  const FONT = /^[A-Za-z0-9 ,\-_"']{1,200}$/;
+  const WEIGHT = /^(normal|bold|[1-9][0-9]{0,2}|1000)$/;
+  const THEME = {
+    color_scheme: [/^(light|dark)$/, "color-scheme"],
+    text: [COLOUR, "--tb-text"],
+    surface: [COLOUR, "--tb-surface"],
+    border: [COLOUR, "--tb-border"],
+    danger: [COLOUR, "--tb-danger"],
+    focus: [COLOUR, "--tb-focus"],
+    radius_small: [LENGTH, "--tb-radius-small"],
+    space: [LENGTH, "--tb-space"],
+    stroke: [LENGTH, "--tb-stroke"],
+    focus_ring: [LENGTH, "--tb-focus-ring"],
+    font: [FONT, "--tb-font"],
+    font_size: [LENGTH, "--tb-font-size"],
+    font_size_small: [LENGTH, "--tb-font-size-small"],
+    font_weight: [WEIGHT, "--tb-font-weight"],
+    target: [LENGTH, "--tb-button-height"],
+  };
+  const balanced = (v) => (v.split('"').length - 1) % 2 === 0 && (v.split("'").length - 1) % 2 === 0;
+  function validTheme(t) {
+    return !!t && typeof t === "object" && !Array.isArray(t) && Object.keys(t).every((k) =>
+      Object.prototype.hasOwnProperty.call(THEME, k)
+        && (t[k] === null || (typeof t[k] === "string" && t[k].length <= 200 && THEME[k][0].test(t[k]) && balanced(t[k]))));
+  }
+  function applyTheme(t) {
+    const style = document.documentElement.style;
+    for (const [key, [, property]] of Object.entries(THEME)) {
+      if (typeof t[key] === "string") style.setProperty(property, t[key]);
+      else style.removeProperty(property);
+    }
   }
 
   // A shipping address: only its known text fields (the vault checks the values).
@@ -188,6 +227,10 @@
     if (!msg) return;
     if (msg.type === "clear") {
       clear();
+      return;
+    }
+    if (msg.type === "theme") {
+      applyTheme(msg.tokens);
       return;
     }
     const handlers = {

@@ -1,0 +1,251 @@
+//! The theme the widget sends to the card frame ([`crate::frame::ToFrame::Theme`]), so the
+//! frame on the vault origin looks like the sheet around it.
+//!
+//! Only the listed properties travel, each checked against a narrow grammar: colours
+//! (`#hex`, a named colour, or `rgb()`/`hsl()`/`oklch()`… with plain numeric arguments),
+//! lengths (a number and a unit), a font family list from a safe character set, a font
+//! weight. Nothing that could close a declaration or load a resource (`;`, `}`, `url(`,
+//! `var(`, backslashes, `@`, `<`) passes. The frame checks again before `setProperty`.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest value accepted for any property.
+pub const MAX_VALUE: usize = 200;
+
+/// The frame's themeable properties. Each is the name of a `--tb-*` custom property in the
+/// frame's CSS (`radius_small` → `--tb-radius-small`), or `color-scheme`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameTheme {
+    /// `light` or `dark`.
+    pub color_scheme: Option<String>,
+    pub text: Option<String>,
+    pub surface: Option<String>,
+    pub border: Option<String>,
+    pub danger: Option<String>,
+    pub focus: Option<String>,
+    pub radius_small: Option<String>,
+    pub space: Option<String>,
+    pub stroke: Option<String>,
+    pub focus_ring: Option<String>,
+    pub font: Option<String>,
+    pub font_size: Option<String>,
+    pub font_size_small: Option<String>,
+    pub font_weight: Option<String>,
+    pub target: Option<String>,
+}
+
+/// What kind of value a property holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Scheme,
+    Colour,
+    Length,
+    Font,
+    Weight,
+}
+
+/// Every property with its kind, in the order of [`FrameTheme`]'s fields.
+pub const PROPERTIES: &[(&str, Kind)] = &[
+    ("color_scheme", Kind::Scheme),
+    ("text", Kind::Colour),
+    ("surface", Kind::Colour),
+    ("border", Kind::Colour),
+    ("danger", Kind::Colour),
+    ("focus", Kind::Colour),
+    ("radius_small", Kind::Length),
+    ("space", Kind::Length),
+    ("stroke", Kind::Length),
+    ("focus_ring", Kind::Length),
+    ("font", Kind::Font),
+    ("font_size", Kind::Length),
+    ("font_size_small", Kind::Length),
+    ("font_weight", Kind::Weight),
+    ("target", Kind::Length),
+];
+
+/// A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, a named colour (letters only), or one
+/// of the colour functions with numbers, `%`, `deg`, `none`, spaces, commas and `/` inside.
+pub fn valid_colour(value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || v.len() > MAX_VALUE {
+        return false;
+    }
+    if let Some(hex) = v.strip_prefix('#') {
+        return matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    if v.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return v.len() <= 30;
+    }
+    const FUNCTIONS: &[&str] = &["rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch"];
+    let Some((name, rest)) = v.split_once('(') else { return false };
+    let Some(args) = rest.strip_suffix(')') else { return false };
+    FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
+        && args.split([' ', ',', '/']).filter(|w| !w.is_empty()).all(|word| {
+            let number = word.trim_end_matches('%').trim_end_matches("deg");
+            word.eq_ignore_ascii_case("none")
+                || (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'))
+        })
+}
+
+/// A length: `0`, or a non-negative number followed by `px`, `rem`, `em`, `%`, `vh` or `vw`.
+pub fn valid_length(value: &str) -> bool {
+    let v = value.trim();
+    if v == "0" {
+        return true;
+    }
+    let Some(unit) = ["px", "rem", "em", "%", "vh", "vw"].into_iter().find(|u| v.ends_with(u)) else {
+        return false;
+    };
+    let number = &v[..v.len() - unit.len()];
+    let digits = number.bytes().filter(u8::is_ascii_digit).count();
+    digits > 0
+        && number.len() <= 10
+        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && number.bytes().filter(|b| *b == b'.').count() <= 1
+}
+
+/// A font family list: letters, digits, spaces, commas, hyphens, underscores and quotes,
+/// with balanced quotes.
+pub fn valid_font(value: &str) -> bool {
+    let v = value.trim();
+    !v.is_empty()
+        && v.len() <= MAX_VALUE
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b" ,-_\"'".contains(&b))
+        && v.bytes().filter(|b| *b == b'"').count() % 2 == 0
+        && v.bytes().filter(|b| *b == b'\'').count() % 2 == 0
+}
+
+/// A font weight: `normal`, `bold`, or 1 to 1000.
+pub fn valid_weight(value: &str) -> bool {
+    let v = value.trim();
+    v == "normal" || v == "bold" || v.parse::<u16>().is_ok_and(|w| (1..=1000).contains(&w))
+}
+
+/// Whether `value` is acceptable for a property of `kind`.
+pub fn valid(kind: Kind, value: &str) -> bool {
+    match kind {
+        Kind::Scheme => matches!(value, "light" | "dark"),
+        Kind::Colour => valid_colour(value),
+        Kind::Length => valid_length(value),
+        Kind::Font => valid_font(value),
+        Kind::Weight => valid_weight(value),
+    }
+}
+
+impl FrameTheme {
+    fn fields_mut(&mut self) -> [&mut Option<String>; 15] {
+        [
+            &mut self.color_scheme,
+            &mut self.text,
+            &mut self.surface,
+            &mut self.border,
+            &mut self.danger,
+            &mut self.focus,
+            &mut self.radius_small,
+            &mut self.space,
+            &mut self.stroke,
+            &mut self.focus_ring,
+            &mut self.font,
+            &mut self.font_size,
+            &mut self.font_size_small,
+            &mut self.font_weight,
+            &mut self.target,
+        ]
+    }
+
+    /// The same theme with every value that fails its check dropped (the frame keeps its
+    /// own default for it), and the rest trimmed.
+    pub fn validated(mut self) -> FrameTheme {
+        for (field, (_, kind)) in self.fields_mut().into_iter().zip(PROPERTIES) {
+            *field = field.take().map(|v| v.trim().to_owned()).filter(|v| valid(*kind, v));
+        }
+        self
+    }
+
+    /// True when every value present passes its check.
+    pub fn is_valid(&self) -> bool {
+        self.clone().validated() == *self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours() {
+        for ok in [
+            "#fff",
+            "#1d4ed8",
+            "#1d4ed8cc",
+            "rebeccapurple",
+            "rgb(29, 78, 216)",
+            "rgb(15 20 25 / 0.5)",
+            "hsl(210deg 40% 20%)",
+            "oklch(0.7 0.1 250)",
+        ] {
+            assert!(valid_colour(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "#12",
+            "#ggg",
+            "url(https://evil.test/x.png)",
+            "red; background: url(x)",
+            "red}body{",
+            "var(--x)",
+            "rgb(1,2,3);",
+            "rgb(calc(1),2,3)",
+            "expression(alert(1))",
+            "image(red)",
+            "red\\3b",
+            "\"red\"",
+            "rgb(1 2 3) url(x)",
+        ] {
+            assert!(!valid_colour(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lengths_fonts_weights() {
+        for ok in ["0", "8px", "1.5rem", "12.5px", "100%", "2em"] {
+            assert!(valid_length(ok), "{ok}");
+        }
+        for bad in ["", "px", "8", "-8px", "8px;", "8px}", "calc(8px)", "1.2.3px", "url(x)", "8 px", "var(--s)"] {
+            assert!(!valid_length(bad), "{bad}");
+        }
+        assert!(valid_font(r#"system-ui, -apple-system, "Segoe UI", Roboto, sans-serif"#));
+        assert!(valid_font("Georgia, serif"));
+        for bad in ["x; color: red", "a}b", "url(x)", "\"unbalanced", "a\\62", "a/*c*/", "@import x", "<b>"] {
+            assert!(!valid_font(bad), "{bad}");
+        }
+        assert!(valid_weight("600") && valid_weight("bold"));
+        assert!(!valid_weight("0") && !valid_weight("1001") && !valid_weight("600;"));
+    }
+
+    #[test]
+    fn validated_drops_only_what_fails() {
+        let theme = FrameTheme {
+            color_scheme: Some("dark".into()),
+            text: Some(" #f7f9f9 ".into()),
+            surface: Some("url(https://evil.test/)".into()),
+            radius_small: Some("0".into()),
+            font: Some("Georgia; } body { display:none".into()),
+            font_weight: Some("700".into()),
+            ..FrameTheme::default()
+        };
+        assert!(!theme.is_valid());
+        let clean = theme.validated();
+        assert_eq!(clean.text.as_deref(), Some("#f7f9f9"));
+        assert_eq!(clean.surface, None);
+        assert_eq!(clean.font, None);
+        assert_eq!(clean.radius_small.as_deref(), Some("0"));
+        assert_eq!(clean.color_scheme.as_deref(), Some("dark"));
+        assert!(clean.is_valid());
+        assert_eq!(PROPERTIES.len(), FrameTheme::default().fields_mut().len());
+        let mut scheme = FrameTheme { color_scheme: Some("purple".into()), ..FrameTheme::default() };
+        scheme = scheme.validated();
+        assert_eq!(scheme.color_scheme, None);
+    }
+}
