@@ -6,6 +6,7 @@ use crate::format;
 use crate::i18n::{Key, Locale};
 use crate::mount::WidgetCtx;
 use crate::sheet::Sheet;
+use crate::theme::{self, ButtonStyle};
 use leptos::prelude::*;
 use tweetbuy_core::{Offer, ProductKind};
 use wasm_bindgen::JsCast;
@@ -16,6 +17,15 @@ pub fn label(offer: &Offer, locale: &Locale) -> String {
         (ProductKind::Ticket, _) => locale.t(Key::GetTickets),
         (_, Some(price)) => locale.fill(Key::BuyPrice, &[("price", &format::money(&price, &locale.tag))]),
         (_, None) => locale.t(Key::Buy),
+    }
+}
+
+/// The label for a button style: compact drops the price ("Buy", "Get tickets").
+pub fn label_for(offer: &Offer, locale: &Locale, style: ButtonStyle) -> String {
+    match (style, offer.kind) {
+        (ButtonStyle::Compact, ProductKind::Ticket) => locale.t(Key::GetTickets),
+        (ButtonStyle::Compact, _) => locale.t(Key::Buy),
+        _ => label(offer, locale),
     }
 }
 
@@ -42,10 +52,18 @@ pub fn BuyButton(
     let open = RwSignal::new(false);
     let details = RwSignal::new(Details::for_offer(&offer));
     let button_ref = NodeRef::<leptos::html::Button>::new();
+    // The look set on the view's root by `theme::apply`: the button style and the
+    // publisher's label override.
+    let look = RwSignal::new((ButtonStyle::Filled, None::<String>));
     // The embed's `data-lang` comes first; the script's and the page's settings (merged in
     // `WidgetCtx::locale`) after it.
     Effect::new(move |_| {
         if let Some(button) = button_ref.get() {
+            if let Some(root) = theme::root_of(&button) {
+                let style = ButtonStyle::resolve(root.get_attribute("data-button-style").as_deref(), None);
+                look.set((style, root.get_attribute("data-label")));
+            }
+            theme::fix_accent_text(&button);
             let embed = embed_lang(&button);
             let picked = Locale::pick([embed.as_deref(), Some(configured.as_str())]);
             if locale.get_untracked() != picked {
@@ -54,7 +72,12 @@ pub fn BuyButton(
         }
     });
     let offer = StoredValue::new(offer);
-    let text = move || locale.with(|l| offer.with_value(|o| label(o, l)));
+    let text = move || {
+        look.with(|(style, custom)| match custom {
+            Some(custom) => custom.clone(),
+            None => locale.with(|l| offer.with_value(|o| label_for(o, l, *style))),
+        })
+    };
     let lang = move || locale.with(|l| l.tag.clone());
     // Stored, so the emitting closure is Copy and can be used from several handlers.
     let embed = StoredValue::new(use_context::<EmbedCtx>());
@@ -82,6 +105,10 @@ pub fn BuyButton(
                 aria-haspopup="dialog"
                 aria-expanded=move || if open.get() { "true" } else { "false" }
                 on:click=move |_| {
+                    // The designer may have changed the tokens since (the playground does).
+                    if let Some(button) = button_ref.get_untracked() {
+                        theme::fix_accent_text(&button);
+                    }
                     open.set(true);
                     emit(WidgetEvent::Open);
                 }
@@ -134,5 +161,16 @@ mod tests {
         offer.kind = ProductKind::Ticket;
         assert_eq!(label(&offer, &Locale::new("en-US")), "Get tickets");
         assert_eq!(label(&offer, &Locale::new("es-ES")), "Comprar entradas");
+    }
+
+    #[test]
+    fn compact_buttons_drop_the_price() {
+        let mut offer = tee();
+        let en = Locale::new("en-US");
+        assert_eq!(label_for(&offer, &en, ButtonStyle::Filled), "Buy · $30.00");
+        assert_eq!(label_for(&offer, &en, ButtonStyle::Outline), "Buy · $30.00");
+        assert_eq!(label_for(&offer, &en, ButtonStyle::Compact), "Buy");
+        offer.kind = ProductKind::Ticket;
+        assert_eq!(label_for(&offer, &en, ButtonStyle::Compact), "Get tickets");
     }
 }

@@ -116,6 +116,7 @@ pub fn CardFrame(
     on_escape: Callback<()>,
 ) -> impl IntoView {
     let src = frame_url(&vault_origin, &lang);
+    let theme_origin = vault_origin.clone();
     // Checked like token replies: the vault's exact origin and this iframe's window.
     let handle = window_event_listener(leptos::ev::message, move |event: MessageEvent| {
         let ours = event.origin() == vault_origin.trim_end_matches('/')
@@ -137,7 +138,13 @@ pub fn CardFrame(
             aria-labelledby="tb-card-label"
             aria-describedby="tb-card-error"
             src=src
-            on:load=move |_| on_ready.run(())
+            on:load=move |_| {
+                // The frame follows the sheet's theme (validated tokens only).
+                if let Some(frame) = iframe.get_untracked() {
+                    crate::theme::send_to_frame(&frame, &theme_origin);
+                }
+                on_ready.run(())
+            }
         ></iframe>
     }
 }

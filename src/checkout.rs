@@ -319,6 +319,7 @@ pub fn Checkout(
         })
     };
     let paying = pay_action.pending();
+    let saved = use_context::<crate::saved_info::SavedCtx>();
     let embed = StoredValue::new(use_context::<EmbedCtx>());
     let emit_error = move |code: String, message: &str| {
         embed.with_value(|embed| {
@@ -330,7 +331,12 @@ pub fn Checkout(
     Effect::new(move |_| {
         if let Some(result) = pay_action.value().get() {
             match result {
-                Ok(receipt) => on_paid.run(receipt),
+                Ok((receipt, token)) => {
+                    if let Some(saved) = saved {
+                        saved.paid_token.set(Some(token));
+                    }
+                    on_paid.run(receipt)
+                }
                 Err(PayError::Fields(fields)) => {
                     set_errors(fields);
                     failure.set(Some(loc.with_value(|l| l.t(Key::FixFields))));

@@ -49,10 +49,7 @@ impl WidgetConfig {
     pub fn from_document() -> Option<WidgetConfig> {
         let window = web_sys::window()?;
         let document = window.document()?;
-        let scripts = document.query_selector_all("script[src]").ok()?;
-        let script = (0..scripts.length())
-            .filter_map(|i| scripts.item(i)?.dyn_into::<web_sys::HtmlScriptElement>().ok())
-            .find(|s| is_loader_src(&s.src()));
+        let script = loader_script().and_then(|s| s.dyn_into::<web_sys::HtmlScriptElement>().ok());
         let attr = |name: &str| script.as_ref().and_then(|s| s.get_attribute(name));
         let api_base = match &script {
             Some(s) => api_base(&s.src(), attr("data-api").as_deref())?,
@@ -70,6 +67,16 @@ impl WidgetConfig {
             dnt: attr("data-dnt").is_some_and(|v| is_true(&v)),
         })
     }
+}
+
+/// The loader's script tag, if the widget was started by one.
+pub fn loader_script() -> Option<web_sys::Element> {
+    let document = web_sys::window()?.document()?;
+    let scripts = document.query_selector_all("script[src]").ok()?;
+    (0..scripts.length())
+        .filter_map(|i| scripts.item(i)?.dyn_into::<web_sys::HtmlScriptElement>().ok())
+        .find(|s| is_loader_src(&s.src()))
+        .map(Into::into)
 }
 
 /// True when the embed asks not to be tracked (`data-dnt="true"`, as publish.twitter.com

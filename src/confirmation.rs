@@ -56,6 +56,7 @@ pub fn Confirmation(
             <p>{paid}</p>
             <p class=delivery_class>{destination(&receipt, &locale)}</p>
             <p class="tb-receipt">{locale.fill(Key::ReceiptSent, &[("email", &receipt.email)])}</p>
+            <crate::saved_info::SaveOffer receipt=receipt.clone() />
             <button type="button" class="tb-primary" on:click=move |_| on_done.run(())>{locale.t(Key::Done)}</button>
         </div>
     }

@@ -146,6 +146,23 @@ catalog! {
     ErrExpiry => "Check the expiry date (MM/YY).", "Revisa la fecha de caducidad (MM/AA).";
     ErrExpired => "This card has expired.", "Esta tarjeta ha caducado.";
     ErrCvc => "Check the security code.", "Revisa el código de seguridad.";
+    SavedTitle => "Your saved info", "Tus datos guardados";
+    SavedPayWith => "Pay with {brand} •••• {last4}", "Pagar con {brand} •••• {last4}";
+    SavedSummary => "Pay with {brand} •••• {last4}, ship to {ship_to}", "Pagar con {brand} •••• {last4}, enviar a {ship_to}";
+    SavedPlusShipping => "{subtotal} plus shipping and tax, shown on your receipt.", "{subtotal} más envío e impuestos, que verás en el recibo.";
+    SavedPlusTax => "{subtotal} plus tax, shown on your receipt.", "{subtotal} más impuestos, que verás en el recibo.";
+    UseOther => "Use another card or address", "Usar otra tarjeta o dirección";
+    RemoveSaved => "Remove my saved info", "Eliminar mis datos guardados";
+    Removing => "Removing…", "Eliminando…";
+    SavedRemoved => "Your saved info was removed from this device and from our records.", "Hemos eliminado tus datos guardados de este dispositivo y de nuestros registros.";
+    RemoveFailed => "Your saved info could not be removed. Try again.", "No hemos podido eliminar tus datos guardados. Inténtalo de nuevo.";
+    SavedCardFailed => "Your saved card could not be used. Use another card.", "No hemos podido usar tu tarjeta guardada. Usa otra tarjeta.";
+    SaveOffer => "Save my card and shipping address for faster checkout", "Guardar mi tarjeta y mi dirección de envío para pagar más rápido";
+    SaveOfferCard => "Save my card for faster checkout", "Guardar mi tarjeta para pagar más rápido";
+    SaveButton => "Save", "Guardar";
+    Saving => "Saving…", "Guardando…";
+    SavedDone => "Saved. Next time: {summary}.", "Guardado. La próxima vez: {summary}.";
+    SaveFailed => "Your info could not be saved. Your order is not affected.", "No hemos podido guardar tus datos. Tu pedido no se ve afectado.";
 }
 
 /// The locale of one embed: the tag for `Intl` and the catalog's language.

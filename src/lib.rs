@@ -15,7 +15,8 @@
 //! 9. [`confirmation`]: the order number and what happens next.
 //!
 //! Shared helpers: [`api`] (HTTP and errors), [`format`] (money and dates through `Intl`),
-//! [`messages`] (what people read), [`styles`] (one stylesheet adopted by every shadow root).
+//! [`messages`] (what people read), [`styles`] (one stylesheet adopted by every shadow root),
+//! [`theme`] (light/dark/auto, button styles, readable accent text, the card frame's theme).
 
 pub mod api;
 pub mod button;
@@ -36,8 +37,10 @@ pub mod observe;
 pub mod offers;
 pub mod order;
 pub mod product_sheet;
+pub mod saved_info;
 pub mod sheet;
 pub mod styles;
+pub mod theme;
 pub mod util;
 
 /// Starts the widget on the current page: find embeds, look up offers, attach buttons, and

@@ -208,6 +208,8 @@ fn mount_button(embed: &Element, host: &Element, offer: Offer, ctx: WidgetCtx) {
     let Some(container) = host.shadow_root().and_then(|r| r.query_selector(".tb-root").ok().flatten()) else {
         return;
     };
+    // Light, dark or auto, the button style and the label override, on the view's root.
+    crate::theme::apply(embed, host, &ctx.theme);
     let id = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.next_id += 1;

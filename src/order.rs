@@ -34,13 +34,14 @@ pub fn order_request(offer: &Offer, form: &Details, card_token: &str) -> OrderRe
     }
 }
 
-/// Tokenizes the card in the vault's frame, then places the order.
+/// Tokenizes the card in the vault's frame, then places the order. Returns the receipt and
+/// the typed card's one-time token (which the confirmation may offer to save).
 pub async fn pay(
     ctx: &WidgetCtx,
     offer: &Offer,
     form: &Details,
     frame: Option<HtmlIFrameElement>,
-) -> Result<OrderReceipt, PayError> {
+) -> Result<(OrderReceipt, String), PayError> {
     let frame = frame.ok_or(PayError::Card(Key::CardLoading))?;
     let card = tokenize(&frame, &ctx.vault_origin).await.map_err(|e| match e {
         TokenizeError::Invalid(fields) => PayError::Fields(fields),
@@ -51,7 +52,8 @@ pub async fn pay(
     // A fresh key per attempt: each attempt carries a new one-time token, so it is a new
     // request; a network retry of the same attempt reuses this key.
     let key = crate::util::random_id();
-    ctx.api.post("/api/v1/orders", &request, Some(&key)).await.map_err(PayError::Client)
+    let receipt = ctx.api.post("/api/v1/orders", &request, Some(&key)).await.map_err(PayError::Client)?;
+    Ok((receipt, card.token))
 }
 
 #[cfg(test)]

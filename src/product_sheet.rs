@@ -4,9 +4,10 @@
 use crate::checkout::Details;
 use crate::format;
 use crate::i18n::{Key, Locale};
+use crate::saved_info::{SavedCtx, SavedNotice, SavedPay};
 use leptos::prelude::*;
 use tweetbuy_core::catalog::Availability;
-use tweetbuy_core::{Offer, ProductKind};
+use tweetbuy_core::{Offer, OrderReceipt, ProductKind};
 
 /// A variant's stock in words: "Sold out", "3 left", or "In stock" when not counted.
 pub fn stock_text(stock: Option<u32>, locale: &Locale) -> String {
@@ -51,6 +52,9 @@ pub fn ProductSheet(
     details: RwSignal<Details>,
     /// Called when the visitor moves on to checkout.
     on_continue: Callback<()>,
+    /// Called when the order was paid right here with saved info.
+    #[prop(optional)]
+    on_paid: Option<Callback<OrderReceipt>>,
 ) -> impl IntoView {
     let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
     let loc = StoredValue::new(locale.clone());
@@ -157,6 +161,35 @@ pub fn ProductSheet(
         details.update(|d| d.quantity = (i64::from(d.quantity) + delta).clamp(1, top) as u32);
     };
 
+    // Saved info on this device: Pay right here (Buy, then Pay), or the normal form.
+    let saved = use_context::<SavedCtx>();
+    let has_saved = move || saved.is_some_and(|s| s.state.with(|st| st.card().is_some()));
+    let continue_ref = NodeRef::<leptos::html::Button>::new();
+    let saved_pay = move || {
+        let continue_step = move |_: ()| {
+            let top = max();
+            details.update(|d| d.quantity = d.quantity.clamp(1, top));
+            on_continue.run(())
+        };
+        view! {
+            <SavedPay
+                offer=offer
+                details=details
+                blocked=Signal::derive(move || reason().is_some())
+                on_paid=on_paid.unwrap_or_else(|| Callback::new(|_| {}))
+                on_other=Callback::new(continue_step)
+                on_removed=Callback::new(move |_: ()| {
+                    leptos::task::spawn_local(async move {
+                        crate::util::sleep(0).await;
+                        if let Some(b) = continue_ref.get_untracked() {
+                            let _ = b.focus();
+                        }
+                    });
+                })
+            />
+        }
+    };
+
     view! {
         <div class="tb-product">
             {gallery}
@@ -216,7 +249,10 @@ pub fn ProductSheet(
                 </div>
                 <p id="tb-quantity-hint" class="tb-muted">{move || (!closed()).then(quantity_hint)}</p>
             </div>
+            <SavedNotice />
+            <Show when=move || !has_saved()>
             <button
+                node_ref=continue_ref
                 type="button"
                 class="tb-primary"
                 data-tb-focus=""
@@ -227,8 +263,10 @@ pub fn ProductSheet(
                     on_continue.run(())
                 }
             >
-                {locale.t(Key::Continue)}
+                {loc.with_value(|l| l.t(Key::Continue))}
             </button>
+            </Show>
+            {move || has_saved().then(saved_pay)}
         </div>
     }
 }

@@ -149,6 +149,12 @@ pub fn Sheet(
         leptos::task::spawn_local(async move { live::refresh(&api, live_offer).await });
     });
     let step = RwSignal::new(Step::Product);
+    // Saved buyer info, through a hidden saved-info frame (crate::saved_info).
+    let saved = crate::saved_info::SavedCtx::provide(&ctx.vault_origin);
+    let paid = Callback::new(move |receipt: OrderReceipt| {
+        emit(WidgetEvent::Order { order_id: receipt.order_id.clone(), amount: receipt.quote.total });
+        step.set(Step::Confirmed(Box::new(receipt)))
+    });
     // Each new step takes focus (its first field, or its heading), so keyboard and screen
     // reader users land where the sheet changed. The first step keeps showModal's focus.
     Effect::new(move |previous: Option<()>| {
@@ -189,6 +195,7 @@ pub fn Sheet(
                     <span aria-hidden="true">"×"</span>
                 </button>
             </header>
+            <crate::saved_info::SavedFrame ctx=saved lang=locale.tag.clone() />
             {move || match step.get() {
                 Step::Product => {
                     view! {
@@ -200,6 +207,7 @@ pub fn Sheet(
                                 emit(WidgetEvent::Checkout);
                                 step.set(Step::Checkout)
                             })
+                            on_paid=paid
                         />
                     }
                         .into_any()
@@ -210,13 +218,7 @@ pub fn Sheet(
                             offer=live_offer.get_untracked()
                             details=details
                             on_back=Callback::new(move |_: ()| step.set(Step::Product))
-                            on_paid=Callback::new(move |receipt: OrderReceipt| {
-                                emit(WidgetEvent::Order {
-                                    order_id: receipt.order_id.clone(),
-                                    amount: receipt.quote.total,
-                                });
-                                step.set(Step::Confirmed(Box::new(receipt)))
-                            })
+                            on_paid=paid
                             on_stale=refresh
                             on_escape=close
                         />

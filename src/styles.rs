@@ -15,6 +15,7 @@ pub const WIDGET_CSS: &str = concat!(
     include_str!("product_sheet.css"),
     include_str!("checkout.css"),
     include_str!("confirmation.css"),
+    include_str!("saved_info.css"),
 );
 
 thread_local! {
@@ -30,4 +31,104 @@ pub fn adopt(root: &ShadowRoot) {
             root.set_adopted_style_sheets(&js_sys::Array::of1(sheet));
         }
     });
+}
+
+/// Every CSS file of the widget, by name, for the token audit.
+pub const CSS_FILES: &[(&str, &str)] = &[
+    ("style/tokens.css", include_str!("../style/tokens.css")),
+    ("src/mount.css", include_str!("mount.css")),
+    ("src/button.css", include_str!("button.css")),
+    ("src/sheet.css", include_str!("sheet.css")),
+    ("src/product_sheet.css", include_str!("product_sheet.css")),
+    ("src/checkout.css", include_str!("checkout.css")),
+    ("src/confirmation.css", include_str!("confirmation.css")),
+    ("src/saved_info.css", include_str!("saved_info.css")),
+];
+
+/// Raw visual values in one CSS file outside token definitions (`--tb-…: …` lines) and
+/// media conditions (where `var()` cannot go): colour literals, lengths and durations other
+/// than `0`/`100%`/`100vw`/`100vh`, and weights, line heights, opacity, filters or font
+/// families that are not a token. Each finding is `file:line: text`.
+pub fn raw_values(file: &str, css: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut in_comment = false;
+    for (n, line) in css.lines().enumerate() {
+        // Drop comments (they may span lines).
+        let mut code = String::new();
+        let mut rest = line;
+        loop {
+            if in_comment {
+                match rest.find("*/") {
+                    Some(i) => {
+                        in_comment = false;
+                        rest = &rest[i + 2..];
+                    }
+                    None => break,
+                }
+            } else {
+                match rest.find("/*") {
+                    Some(i) => {
+                        code.push_str(&rest[..i]);
+                        in_comment = true;
+                        rest = &rest[i + 2..];
+                    }
+                    None => {
+                        code.push_str(rest);
+                        break;
+                    }
+                }
+            }
+        }
+        let code = code.trim();
+        if code.starts_with("--tb-") || code.starts_with("@media") {
+            continue;
+        }
+        let lower = code.to_ascii_lowercase();
+        let colour = ["#", "rgb(", "rgba(", "hsl(", "hsla(", "oklch(", "white", "black"].iter().any(|p| {
+            lower.match_indices(p).any(|(i, _)| {
+                // `#` also starts no selector in our files except ids we never use; a hex
+                // digit after it is a colour.
+                *p != "#" || lower[i + 1..].starts_with(|c: char| c.is_ascii_hexdigit())
+            })
+        });
+        let length = lower
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '%'))
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+            .filter(|w| w.chars().any(|c| c.is_ascii_digit() && c != '0'))
+            // Unitless multipliers inside calc() are fine; weights, line heights and
+            // opacity are caught below by property.
+            .filter(|w| w.ends_with(|c: char| c.is_ascii_alphabetic() || c == '%'))
+            .any(|w| !matches!(w, "100%" | "100vw" | "100vh"));
+        let bare = ["font-weight:", "line-height:", "opacity:", "filter:", "font-family:"]
+            .iter()
+            .any(|p| lower.contains(p) && !lower[lower.find(p).unwrap_or(0)..].contains("var(--tb-"));
+        if colour || length || bare {
+            found.push(format!("{file}:{}: {code}", n + 1));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_visual_value_is_a_token() {
+        let found: Vec<String> = CSS_FILES.iter().flat_map(|(file, css)| raw_values(file, css)).collect();
+        assert!(found.is_empty(), "raw values outside style/tokens.css definitions:\n{}", found.join("\n"));
+        let all: String = CSS_FILES.iter().map(|(_, css)| *css).collect();
+        assert_eq!(all.len(), WIDGET_CSS.len(), "CSS_FILES lists every file of WIDGET_CSS");
+    }
+
+    #[test]
+    fn the_audit_finds_raw_values() {
+        let css = ".a { color: #fff; }\n.b { padding: 12px; }\n.c { font-weight: 600; }\n\
+                   .d { margin: calc(var(--tb-space) * 2); }\n--tb-x: 4px;\n@media (max-width: 600px) {}\n\
+                   .e { background: rgb(0 0 0); }\n/* 12px in a comment */\n.f { transition: opacity 200ms; }";
+        let found = raw_values("x.css", css);
+        assert_eq!(found.len(), 5, "{found:?}");
+        assert!(found[0].starts_with("x.css:1:") && found[1].starts_with("x.css:2:"));
+        assert!(found[4].contains("200ms"));
+    }
 }
