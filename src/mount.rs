@@ -61,6 +61,11 @@ pub fn mounted_count() -> usize {
     REGISTRY.with(|r| r.borrow().mounted.len())
 }
 
+/// Whether a host element still has a mounted view (for tests).
+pub fn is_mounted(host: &Element) -> bool {
+    REGISTRY.with(|r| r.borrow().mounted.iter().any(|m| &m.host == host && m.view.is_some()))
+}
+
 /// Scans the whole document.
 pub async fn scan_and_attach(config: &WidgetConfig) -> Result<usize, ClientError> {
     let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {

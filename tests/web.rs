@@ -103,6 +103,24 @@ async fn the_button_mounts_in_a_shadow_root_after_the_embed() {
 }
 
 #[wasm_bindgen_test]
+async fn a_removed_embed_releases_its_button_and_view() {
+    let root = container(&[PUBLISH, X_COM].concat());
+    let embeds = find_embeds(&root);
+    let first = attach(&embeds[0].element, offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
+    let second = attach(&embeds[1].element, offer("1528000000000000003", "ticket", "available", 5), ctx()).unwrap();
+    next_frame().await;
+    assert!(tweetbuy::mount::is_mounted(&first) && tweetbuy::mount::is_mounted(&second));
+    embeds[0].element.remove();
+    tweetbuy::mount::release_detached();
+    assert!(!first.is_connected(), "the host left with its embed");
+    assert!(!tweetbuy::mount::is_mounted(&first), "the view was unmounted, not leaked");
+    assert!(second.is_connected() && tweetbuy::mount::is_mounted(&second), "the other button stays");
+    root.remove();
+    tweetbuy::mount::release_detached();
+    assert!(!tweetbuy::mount::is_mounted(&second));
+}
+
+#[wasm_bindgen_test]
 async fn clicking_opens_a_modal_product_sheet_and_escape_closes_it() {
     let root = container(X_COM);
     let embed = find_embeds(&root).remove(0);
