@@ -310,12 +310,14 @@ pub fn Checkout(
         });
     };
 
+    // The order's answer was lost and the widget is asking for its outcome.
+    let checking = RwSignal::new(false);
     let pay_action = {
         let (offer, ctx) = (offer.clone(), ctx.clone());
         Action::new_local(move |_: &()| {
             let (offer, ctx, form) = (offer.clone(), ctx.clone(), details.get_untracked());
             let frame = iframe.get_untracked();
-            async move { pay(&ctx, &offer, &form, frame).await }
+            async move { pay(&ctx, &offer, &form, frame, &move |on| checking.set(on)).await }
         })
     };
     let paying = pay_action.pending();
@@ -572,7 +574,11 @@ pub fn Checkout(
                     disabled=move || paying.get() || !frame_ready.get()
                     aria-busy=move || if paying.get() { "true" } else { "false" }
                 >
-                    {move || if paying.get() { loc.with_value(|l| l.t(Key::Paying)) } else { pay_label() }}
+                    {move || match (paying.get(), checking.get()) {
+                        (true, true) => loc.with_value(|l| l.t(Key::CheckingOrder)),
+                        (true, false) => loc.with_value(|l| l.t(Key::Paying)),
+                        _ => pay_label(),
+                    }}
                 </button>
             </div>
         </form>

@@ -107,6 +107,7 @@ catalog! {
     Pay => "Pay", "Pagar";
     PayTotal => "Pay {total}", "Pagar {total}";
     Paying => "Paying…", "Pagando…";
+    CheckingOrder => "Checking your order…", "Comprobando tu pedido…";
     FixFields => "Some details need fixing:", "Hay datos que corregir:";
     Confirmed => "Thank you! Your order is confirmed.", "¡Gracias! Tu pedido está confirmado.";
     OrderNumber => "Order number", "Número de pedido";

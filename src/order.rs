@@ -36,11 +36,49 @@ pub fn order_request(offer: &Offer, form: &Details, card_token: &str) -> OrderRe
 
 /// Tokenizes the card in the vault's frame, then places the order. Returns the receipt and
 /// the typed card's one-time token (which the confirmation may offer to save).
+/// How long to keep asking for the outcome of an order whose answer was lost.
+pub const CHECK_OUTCOME_FOR_MS: f64 = 120_000.0;
+
+/// Pause between two questions about a lost order's outcome.
+pub const CHECK_OUTCOME_EVERY_MS: i32 = 3_000;
+
+/// Whether to keep asking for a lost order's outcome: only when no answer came at all, and
+/// only for a while.
+pub fn keep_checking(error: &ClientError, elapsed_ms: f64) -> bool {
+    matches!(error, ClientError::Network(_)) && elapsed_ms < CHECK_OUTCOME_FOR_MS
+}
+
+/// Sends the order with its key. When the connection drops mid-payment the key and body
+/// are kept and sent again until an answer comes: the server replays the first outcome
+/// for the same key, so this asks "what happened?" rather than paying again.
+/// `checking` is told while the widget is waiting to learn the outcome.
+pub async fn place_order(
+    ctx: &WidgetCtx,
+    request: &OrderRequest,
+    key: &str,
+    checking: &dyn Fn(bool),
+) -> Result<OrderReceipt, ClientError> {
+    let started = js_sys::Date::now();
+    loop {
+        match ctx.api.post("/api/v1/orders", request, Some(key)).await {
+            Err(error) if keep_checking(&error, js_sys::Date::now() - started) => {
+                checking(true);
+                crate::util::sleep(CHECK_OUTCOME_EVERY_MS).await;
+            }
+            outcome => {
+                checking(false);
+                return outcome;
+            }
+        }
+    }
+}
+
 pub async fn pay(
     ctx: &WidgetCtx,
     offer: &Offer,
     form: &Details,
     frame: Option<HtmlIFrameElement>,
+    checking: &dyn Fn(bool),
 ) -> Result<(OrderReceipt, String), PayError> {
     let frame = frame.ok_or(PayError::Card(Key::CardLoading))?;
     let card = tokenize(&frame, &ctx.vault_origin).await.map_err(|e| match e {
@@ -52,13 +90,25 @@ pub async fn pay(
     // A fresh key per attempt: each attempt carries a new one-time token, so it is a new
     // request; a network retry of the same attempt reuses this key.
     let key = crate::util::random_id();
-    let receipt = ctx.api.post("/api/v1/orders", &request, Some(&key)).await.map_err(PayError::Client)?;
+    let receipt = place_order(ctx, &request, &key, checking).await.map_err(PayError::Client)?;
     Ok((receipt, card.token))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_lost_answer_is_checked_again_and_only_for_a_while() {
+        let network = ClientError::Network("offline".into());
+        assert!(keep_checking(&network, 0.0));
+        assert!(!keep_checking(&network, CHECK_OUTCOME_FOR_MS + 1.0));
+        let declined = ClientError::Api {
+            status: 402,
+            error: tweetbuy_core::ApiError::new(tweetbuy_core::ErrorCode::PaymentDeclined, "no"),
+        };
+        assert!(!keep_checking(&declined, 0.0));
+    }
     use tweetbuy_core::ProductKind;
 
     #[test]

@@ -113,3 +113,34 @@ test("the network drops while the card is tokenized: a clear message, no charge,
   assert.equal(paidOrders() - paidBefore, 1);
   await page.close();
 });
+
+test("a longer outage after the charge: 'checking your order…', then the first outcome, one charge", async () => {
+  const page = await browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  const keys = [];
+  let outageUntil = 0;
+  await page.route("**/api/v1/orders", async (route) => {
+    keys.push(route.request().headers()["idempotency-key"]);
+    if (keys.length === 1) {
+      await route.fetch(); // charged on the server...
+      outageUntil = Date.now() + 6_000; // ...and the connection stays down for 6 s
+      await route.abort("internetdisconnected");
+      return;
+    }
+    if (Date.now() < outageUntil) {
+      await route.abort("internetdisconnected");
+      return;
+    }
+    await route.continue();
+  });
+  await checkoutTee(page);
+  await payWhenReady(page);
+  await page.waitForFunction((host) => /Checking your order/.test(document.querySelector(host)?.shadowRoot?.querySelector("button[part=pay]")?.textContent || ""),
+    `[data-tweetbuy-host="${TEE}"]`, { timeout: 15_000 });
+  await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
+  assert.ok(keys.length >= 3, `asked again during the outage (${keys.length} tries)`);
+  assert.equal(new Set(keys).size, 1, "the same key every time");
+  assert.equal(charges() - chargesBefore, 1, "exactly one charge");
+  assert.equal(paidOrders() - paidBefore, 1);
+  await page.close();
+});
