@@ -163,7 +163,7 @@
     const ratio = contrast(a, t);
     out.textContent = ratio < 4.5
       ? `Warning: accent and accent-text contrast is ${ratio.toFixed(2)}:1, below WCAG AA (4.5:1). ` +
-        "The widget will use a readable text colour instead."
+        "The widget uses a readable text colour instead (checked when a button appears and each time a sheet opens)."
       : "";
   }
 
