@@ -163,8 +163,21 @@ pub fn ProductSheet(
 
     // Saved info on this device: Pay right here (Buy, then Pay), or the normal form.
     let saved = use_context::<SavedCtx>();
-    let has_saved = move || saved.is_some_and(|s| s.state.with(|st| st.card().is_some()));
+    let has_saved = Memo::new(move |_| saved.is_some_and(|s| s.state.with(|st| st.card().is_some())));
     let continue_ref = NodeRef::<leptos::html::Button>::new();
+    // Saved info removed: focus goes to the normal form's Continue, which replaced it.
+    Effect::new(move |before: Option<bool>| {
+        let now = has_saved.get();
+        if before == Some(true) && !now {
+            leptos::task::spawn_local(async move {
+                crate::util::sleep(0).await;
+                if let Some(b) = continue_ref.get_untracked() {
+                    let _ = b.focus();
+                }
+            });
+        }
+        now
+    });
     let saved_pay = move || {
         let continue_step = move |_: ()| {
             let top = max();
@@ -178,14 +191,6 @@ pub fn ProductSheet(
                 blocked=Signal::derive(move || reason().is_some())
                 on_paid=on_paid.unwrap_or_else(|| Callback::new(|_| {}))
                 on_other=Callback::new(continue_step)
-                on_removed=Callback::new(move |_: ()| {
-                    leptos::task::spawn_local(async move {
-                        crate::util::sleep(0).await;
-                        if let Some(b) = continue_ref.get_untracked() {
-                            let _ = b.focus();
-                        }
-                    });
-                })
             />
         }
     };
@@ -250,7 +255,7 @@ pub fn ProductSheet(
                 <p id="tb-quantity-hint" class="tb-muted">{move || (!closed()).then(quantity_hint)}</p>
             </div>
             <SavedNotice />
-            <Show when=move || !has_saved()>
+            <Show when=move || !has_saved.get()>
             <button
                 node_ref=continue_ref
                 type="button"
@@ -266,7 +271,7 @@ pub fn ProductSheet(
                 {loc.with_value(|l| l.t(Key::Continue))}
             </button>
             </Show>
-            {move || has_saved().then(saved_pay)}
+            {move || has_saved.get().then(saved_pay)}
         </div>
     }
 }
