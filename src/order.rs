@@ -36,8 +36,10 @@ pub fn order_request(offer: &Offer, form: &Details, card_token: &str) -> OrderRe
 
 /// Tokenizes the card in the vault's frame, then places the order. Returns the receipt and
 /// the typed card's one-time token (which the confirmation may offer to save).
-/// How long to keep asking for the outcome of an order whose answer was lost.
-pub const CHECK_OUTCOME_FOR_MS: f64 = 120_000.0;
+/// How long to keep asking for the outcome of an order whose answer was lost, before the
+/// visitor is told the store cannot be reached (whatever they do next, the same key never
+/// charges twice).
+pub const CHECK_OUTCOME_FOR_MS: f64 = 10_000.0;
 
 /// Pause between two questions about a lost order's outcome.
 pub const CHECK_OUTCOME_EVERY_MS: i32 = 3_000;
