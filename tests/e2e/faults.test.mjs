@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, CARDS } from "./harness.mjs";
+import { startServer, launchBrowser, sql, fillTeeCheckout, waitForPay, CARDS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 let server;
@@ -27,25 +27,11 @@ const inHost = (selector) => `[data-tweetbuy-host="${TEE}"] ${selector}`;
 async function checkoutTee(page, card = CARDS.visa) {
   await page.goto(`${server.origins.publisher}/`);
   await page.locator(inHost("button[part=button]")).click();
-  await page.locator(".tb-variant", { hasText: /^M/ }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.locator("#tb-email").fill("jane@example.com");
-  await page.locator("#tb-name").fill("Jane Doe");
-  await page.locator("#tb-line1").fill("1 Main St");
-  await page.locator("#tb-city").fill("New York");
-  await page.locator("#tb-region").selectOption("NY");
-  await page.locator("#tb-postal_code").fill("10001");
-  const frame = page.frameLocator("iframe.tb-card-frame");
-  await frame.locator("#number").fill(card);
-  await frame.locator("#expiry").fill("12/34");
-  await frame.locator("#cvc").fill("123");
+  await fillTeeCheckout(page, card);
 }
 
 async function payWhenReady(page) {
-  await page.waitForFunction((sel) => {
-    const b = document.querySelector(sel.host)?.shadowRoot?.querySelector("button[part=pay]");
-    return b && !b.disabled && /\d/.test(b.textContent);
-  }, { host: `[data-tweetbuy-host="${TEE}"]` }, { timeout: 15_000 });
+  await waitForPay(page, TEE);
   await page.locator("button[part=pay]").click();
 }
 

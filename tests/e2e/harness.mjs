@@ -132,3 +132,27 @@ export function watchConsole(page) {
   page.on("pageerror", (e) => seen.push({ type: "pageerror", text: String(e) }));
   return seen;
 }
+
+/** The tee's checkout, from its open product sheet: size M, Jane Doe's US address, a card. */
+export async function fillTeeCheckout(page, card, { cvc = "123" } = {}) {
+  await page.locator(".tb-variant", { hasText: /^M/ }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#tb-email").fill("jane@example.com");
+  await page.locator("#tb-name").fill("Jane Doe");
+  await page.locator("#tb-line1").fill("1 Main St");
+  await page.locator("#tb-city").fill("New York");
+  await page.locator("#tb-region").selectOption("NY");
+  await page.locator("#tb-postal_code").fill("10001");
+  const frame = page.frameLocator("iframe.tb-card-frame");
+  await frame.locator("#number").fill(card);
+  await frame.locator("#expiry").fill("12/34");
+  await frame.locator("#cvc").fill(cvc);
+}
+
+/** Waits until the Pay button under `tweetId` is enabled and shows an amount. */
+export async function waitForPay(page, tweetId, timeout = 15_000) {
+  await page.waitForFunction((tweet) => {
+    const b = document.querySelector(`[data-tweetbuy-host="${tweet}"]`)?.shadowRoot?.querySelector("button[part=pay]");
+    return b && !b.disabled && /\d/.test(b.textContent);
+  }, tweetId, { timeout });
+}

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, watchConsole, ARTIFACTS } from "./harness.mjs";
+import { startServer, launchBrowser, watchConsole, fillTeeCheckout, waitForPay, ARTIFACTS } from "./harness.mjs";
 
 const OFFERS = ["1528000000000000001", "1528000000000000002", "1528000000000000003", "1528000000000000004",
   "1528000000000000005", "1528000000000000006", "1528000000000000007"];
@@ -229,23 +229,10 @@ test("events tell the publisher about open, checkout, order, close and errors, w
   await page.keyboard.press("Escape");
   await page.waitForFunction(() => window.__events.some((e) => e.type === "tweetbuy:close"));
   await tee.click();
-  await page.locator(".tb-variant", { hasText: /^M/ }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.locator("#tb-email").fill("jane@example.com");
-  await page.locator("#tb-name").fill("Jane Doe");
-  await page.locator("#tb-line1").fill("1 Main St");
-  await page.locator("#tb-city").fill("New York");
-  await page.locator("#tb-region").selectOption("NY");
-  await page.locator("#tb-postal_code").fill("10001");
+  await fillTeeCheckout(page, "4000 0000 0000 0002");
   const frame = page.frameLocator("iframe.tb-card-frame");
-  await frame.locator("#number").fill("4000 0000 0000 0002");
-  await frame.locator("#expiry").fill("12/34");
-  await frame.locator("#cvc").fill("123");
   const pay = page.locator("button[part=pay]");
-  await page.waitForFunction(() => {
-    const b = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("button[part=pay]");
-    return b && !b.disabled && /\d/.test(b.textContent);
-  });
+  await waitForPay(page, "1528000000000000001");
   await pay.click();
   await page.waitForFunction(() => window.__events.some((e) => e.type === "tweetbuy:error"), null, { timeout: 20_000 });
   await frame.locator("#number").fill("4242 4242 4242 4242");

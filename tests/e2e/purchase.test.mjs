@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, dbFiles, watchConsole, CARDS, ARTIFACTS } from "./harness.mjs";
+import { startServer, launchBrowser, sql, dbFiles, watchConsole, fillTeeCheckout, CARDS, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 let server;
@@ -33,20 +33,7 @@ async function openDemo() {
   return { page, button, consoleSeen, requests };
 }
 
-async function fillCheckout(page, card) {
-  await page.locator(".tb-variant", { hasText: /^M/ }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.locator("#tb-email").fill("jane@example.com");
-  await page.locator("#tb-name").fill("Jane Doe");
-  await page.locator("#tb-line1").fill("1 Main St");
-  await page.locator("#tb-city").fill("New York");
-  await page.locator("#tb-region").selectOption("NY");
-  await page.locator("#tb-postal_code").fill("10001");
-  const frame = page.frameLocator("iframe.tb-card-frame");
-  await frame.locator("#number").fill(card);
-  await frame.locator("#expiry").fill("12/34");
-  await frame.locator("#cvc").fill("123");
-}
+const fillCheckout = fillTeeCheckout;
 
 function digits(card) {
   return card.replace(/\s/g, "");
