@@ -10,7 +10,7 @@ import { createServer } from "node:http";
 import { once } from "node:events";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, dbFiles, SERVER, ARTIFACTS } from "./harness.mjs";
+import { startServer, launchBrowser, sql, dbFiles, fillTeeCheckout, SERVER, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-payments-e2e";
@@ -75,18 +75,7 @@ async function buyWithWidget(card, cvc, shareEmail) {
   const button = page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
   await button.waitFor({ state: "visible", timeout: 20_000 });
   await button.click();
-  await page.locator(".tb-variant", { hasText: /^M/ }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.locator("#tb-email").fill("jane@example.com");
-  await page.locator("#tb-name").fill("Jane Doe");
-  await page.locator("#tb-line1").fill("1 Main St");
-  await page.locator("#tb-city").fill("New York");
-  await page.locator("#tb-region").selectOption("NY");
-  await page.locator("#tb-postal_code").fill("10001");
-  const frame = page.frameLocator("iframe.tb-card-frame");
-  await frame.locator("#number").fill(card);
-  await frame.locator("#expiry").fill("12/34");
-  await frame.locator("#cvc").fill(cvc);
+  await fillTeeCheckout(page, card, { cvc });
   const consent = page.locator("#tb-share-email");
   assert.equal(await consent.isChecked(), false, "the consent box starts unticked");
   if (shareEmail) await consent.check();
