@@ -30,7 +30,7 @@ pub fn retryable(error: &ClientError) -> bool {
 /// 300 ms, capped at 4 s, with "equal jitter" (`jitter` in 0..1 picks a point in the upper
 /// half) so many clients retrying after one outage do not arrive in step.
 pub fn backoff_ms(attempt: u32, jitter: f64) -> i32 {
-    let exponential = 300.0 * 2f64.powi(attempt.saturating_sub(1).min(10) as i32);
+    let exponential = 300.0 * f64::from(1u32 << attempt.saturating_sub(1).min(10));
     let capped = exponential.min(4_000.0);
     (capped / 2.0 + capped / 2.0 * jitter.clamp(0.0, 1.0)).round() as i32
 }

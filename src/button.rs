@@ -1,18 +1,20 @@
 //! The Buy button under a tweet embed.
+//!
+//! Plain DOM, no framework: the button is part of the small module every host page loads
+//! before anyone clicks, and a page may hold a thousand of them. One event listener
+//! function serves every button. A click hands over to the checkout module
+//! ([`crate::sheet_loader`]); pointing at or focusing a button starts loading it early.
 
-use crate::checkout::Details;
-use crate::events::{self, EmbedCtx, WidgetEvent};
 use crate::format;
 use crate::i18n::{Key, Locale};
-use crate::mount::WidgetCtx;
-use crate::sheet::Sheet;
-use crate::theme::{self, ButtonStyle};
-use leptos::prelude::*;
-use tweetbuy_core::{Offer, ProductKind};
+use crate::theme::ButtonStyle;
+use tweetbuy_core::{OfferHead, ProductKind};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use web_sys::Element;
 
 /// The button's text: "Buy · $30.00", or "Get tickets" for tickets, in the visitor's language.
-pub fn label(offer: &Offer, locale: &Locale) -> String {
+pub fn label(offer: &OfferHead, locale: &Locale) -> String {
     match (offer.kind, offer.price_from()) {
         (ProductKind::Ticket, _) => locale.t(Key::GetTickets),
         (_, Some(price)) => locale.fill(Key::BuyPrice, &[("price", &format::money(&price, &locale.tag))]),
@@ -21,7 +23,7 @@ pub fn label(offer: &Offer, locale: &Locale) -> String {
 }
 
 /// The label for a button style: compact drops the price ("Buy", "Get tickets").
-pub fn label_for(offer: &Offer, locale: &Locale, style: ButtonStyle) -> String {
+pub fn label_for(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> String {
     match (style, offer.kind) {
         (ButtonStyle::Compact, ProductKind::Ticket) => locale.t(Key::GetTickets),
         (ButtonStyle::Compact, _) => locale.t(Key::Buy),
@@ -29,138 +31,104 @@ pub fn label_for(offer: &Offer, locale: &Locale, style: ButtonStyle) -> String {
     }
 }
 
-/// The embed's own `data-lang`, read from the element our shadow host sits right after.
-pub fn embed_lang(inside: &web_sys::Element) -> Option<String> {
-    let root = inside.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok()?;
-    let embed = root.host().previous_element_sibling()?;
-    embed.get_attribute("data-lang")
+/// The locale of one embed: its own `data-lang` first, then the script's and the page's
+/// settings (merged into `configured`).
+pub fn embed_locale(embed: &Element, configured: &str) -> Locale {
+    Locale::pick([embed.get_attribute("data-lang").as_deref(), Some(configured)])
 }
 
-/// The Buy button for one offer. It opens the product sheet as a modal dialog, and keeps
-/// what the visitor typed when the sheet is closed and opened again during the visit.
-///
-/// Provides the embed's [`Locale`] (an `RwSignal<Locale>` in context) to the sheets.
-#[component]
-pub fn BuyButton(
-    /// The offer attached to this tweet.
-    offer: Offer,
-) -> impl IntoView {
-    let ctx = expect_context::<WidgetCtx>();
-    let configured = ctx.locale.clone();
-    let locale = RwSignal::new(Locale::pick([Some(configured.as_str())]));
-    provide_context(locale);
-    let open = RwSignal::new(false);
-    let details = RwSignal::new(Details::for_offer(&offer));
-    let button_ref = NodeRef::<leptos::html::Button>::new();
-    // The look set on the view's root by `theme::apply`: the button style and the
-    // publisher's label override.
-    let look = RwSignal::new((ButtonStyle::Filled, None::<String>));
-    // The embed's `data-lang` comes first; the script's and the page's settings (merged in
-    // `WidgetCtx::locale`) after it.
-    Effect::new(move |_| {
-        if let Some(button) = button_ref.get() {
-            if let Some(root) = theme::root_of(&button) {
-                let style = ButtonStyle::resolve(root.get_attribute("data-button-style").as_deref(), None);
-                look.set((style, root.get_attribute("data-label")));
-            }
-            theme::fix_accent_text(&button);
-            let embed = embed_lang(&button);
-            let picked = Locale::pick([embed.as_deref(), Some(configured.as_str())]);
-            if locale.get_untracked() != picked {
-                locale.set(picked);
-            }
-        }
-    });
-    let offer = StoredValue::new(offer);
-    let text = move || {
-        look.with(|(style, custom)| match custom {
-            Some(custom) => custom.clone(),
-            None => locale.with(|l| offer.with_value(|o| label_for(o, l, *style))),
-        })
-    };
-    let lang = move || locale.with(|l| l.tag.clone());
-    // Stored, so the emitting closure is Copy and can be used from several handlers.
-    let embed = StoredValue::new(use_context::<EmbedCtx>());
-    let emit = move |event: WidgetEvent| {
-        embed.with_value(|embed| {
-            if let Some(embed) = embed {
-                events::emit(embed, event);
-            }
-        })
-    };
-    let close = Callback::new(move |_: ()| {
-        open.set(false);
-        emit(WidgetEvent::Close);
-        if let Some(button) = button_ref.get_untracked() {
-            let _ = button.focus();
-        }
-    });
-    view! {
-        <div class="tb-anchor" lang=lang>
-            <button
-                node_ref=button_ref
-                part="button"
-                class="tb-buy"
-                type="button"
-                aria-haspopup="dialog"
-                aria-expanded=move || if open.get() { "true" } else { "false" }
-                on:click=move |_| {
-                    // The designer may have changed the tokens since (the playground does).
-                    if let Some(button) = button_ref.get_untracked() {
-                        theme::fix_accent_text(&button);
-                    }
-                    open.set(true);
-                    emit(WidgetEvent::Open);
-                }
-            >
-                {text}
-            </button>
-        </div>
-        <Show when=move || open.get()>
-            <Sheet offer=offer.get_value() details=details on_close=close />
-        </Show>
+/// Builds the button in a widget's view root (already marked by [`crate::theme::apply`]
+/// with the button style and any label override) and returns it.
+pub fn render(root: &Element, offer: &OfferHead, embed: &Element, configured_locale: &str) -> Option<Element> {
+    let document = root.owner_document()?;
+    let locale = embed_locale(embed, configured_locale);
+    let style = ButtonStyle::resolve(root.get_attribute("data-button-style").as_deref(), None);
+    let text = root.get_attribute("data-label").unwrap_or_else(|| label_for(offer, &locale, style));
+    let anchor = document.create_element("div").ok()?;
+    anchor.set_class_name("tb-anchor");
+    anchor.set_attribute("lang", &locale.tag).ok()?;
+    let button = document.create_element("button").ok()?;
+    for (name, value) in [
+        ("part", "button"),
+        ("class", "tb-buy"),
+        ("type", "button"),
+        ("aria-haspopup", "dialog"),
+        ("aria-expanded", "false"),
+    ] {
+        button.set_attribute(name, value).ok()?;
     }
+    button.set_text_content(Some(&text));
+    LISTENER.with(|listener| {
+        for event in ["click", "pointerenter", "pointerdown", "focus"] {
+            let _ = button.add_event_listener_with_callback(event, listener);
+        }
+    });
+    anchor.append_child(&button).ok()?;
+    root.append_child(&anchor).ok()?;
+    Some(button)
+}
+
+/// Shows (or, with `None`, clears) a message under the button, for a checkout that could
+/// not load: the visitor learns why nothing opened and that another click retries.
+pub fn show_problem(button: &Element, message: Option<&str>) {
+    let Some(root) = crate::theme::root_of(button) else { return };
+    let existing = root.query_selector(".tb-load-error").ok().flatten();
+    match (existing, message) {
+        (Some(note), Some(text)) => note.set_text_content(Some(text)),
+        (Some(note), None) => note.remove(),
+        (None, Some(text)) => {
+            let Some(note) = root.owner_document().and_then(|d| d.create_element("p").ok()) else { return };
+            note.set_class_name("tb-load-error");
+            let _ = note.set_attribute("role", "alert");
+            note.set_text_content(Some(text));
+            let _ = root.append_child(&note);
+        }
+        (None, None) => {}
+    }
+}
+
+thread_local! {
+    /// The one listener every button shares: a click opens, anything else prefetches.
+    static LISTENER: js_sys::Function = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
+        let Some(button) = event.current_target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        if event.type_() == "click" {
+            crate::mount::open_from(&button);
+        } else {
+            crate::sheet_loader::prefetch();
+        }
+    })
+    .into_js_value()
+    .unchecked_into();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tweetbuy_core::catalog::{Availability, Seller, SellerKind, Variant};
     use tweetbuy_core::{Currency, Money, TweetId};
 
-    pub(crate) fn tee() -> Offer {
-        Offer {
+    fn tee() -> OfferHead {
+        OfferHead {
             tweet_id: TweetId::parse("1528000000000000001").unwrap(),
             product_id: "red-tee".into(),
-            title: "(RED) tee".into(),
-            description: "d".into(),
-            seller: Seller { name: "(RED)".into(), kind: SellerKind::Nonprofit },
             kind: ProductKind::Physical,
-            currency: Currency::USD,
-            variants: vec![Variant {
-                id: "m".into(),
-                label: "M".into(),
-                price: Money::new(3000, Currency::USD),
-                stock: Some(5),
-            }],
-            images: vec![],
-            limited_edition: true,
-            availability: Availability::Available,
-            sale_ends_at: None,
-            ships_to: vec![tweetbuy_core::Country::parse("US").unwrap()],
-            max_per_order: 5,
-            delivery: None,
+            variants: vec![
+                tweetbuy_core::catalog::VariantPrice { price: Money::new(3500, Currency::USD) },
+                tweetbuy_core::catalog::VariantPrice { price: Money::new(3000, Currency::USD) },
+            ],
         }
     }
 
     #[test]
     fn label_adapts_to_kind_and_language() {
         let mut offer = tee();
-        assert_eq!(label(&offer, &Locale::new("en-US")), "Buy · $30.00");
+        assert_eq!(label(&offer, &Locale::new("en-US")), "Buy · $30.00", "the lowest price");
         assert_eq!(label(&offer, &Locale::new("es")), "Comprar · $30.00", "native fallback for the amount");
         offer.kind = ProductKind::Ticket;
         assert_eq!(label(&offer, &Locale::new("en-US")), "Get tickets");
         assert_eq!(label(&offer, &Locale::new("es-ES")), "Comprar entradas");
+        offer.kind = ProductKind::Digital;
+        offer.variants.clear();
+        assert_eq!(label(&offer, &Locale::new("en-US")), "Buy");
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //! The payloads are built from the [`WidgetEvent`] enum, which has no field that could hold an
 //! email, an address or card data: leaking them through an event cannot be written.
 
-use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use tweetbuy_core::Money;
@@ -32,26 +31,36 @@ pub enum WidgetEvent {
     Error { code: String, message: String },
 }
 
-/// The event's name and its `detail` object.
-pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Value) {
-    let ids = |extra: Value| {
-        let mut detail = json!({ "tweetId": embed.tweet_id, "productId": embed.product_id });
-        if let (Some(d), Value::Object(more)) = (detail.as_object_mut(), extra) {
-            d.extend(more);
+/// One value of an event's `detail`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field {
+    Text(String),
+    Number(f64),
+}
+
+/// The event's name and its `detail` fields. Built as plain pairs and turned into a JS
+/// object field by field: the button module carries no JSON serializer for this.
+pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Vec<(&'static str, Field)>) {
+    let mut detail =
+        vec![("tweetId", Field::Text(embed.tweet_id.clone())), ("productId", Field::Text(embed.product_id.clone()))];
+    let name = match event {
+        WidgetEvent::Ready => "tweetbuy:ready",
+        WidgetEvent::Open => "tweetbuy:open",
+        WidgetEvent::Checkout => "tweetbuy:checkout",
+        WidgetEvent::Order { order_id, amount } => {
+            detail.push(("orderId", Field::Text(order_id.clone())));
+            detail.push(("amount", Field::Number(amount.major())));
+            detail.push(("currency", Field::Text(amount.currency.code().to_owned())));
+            "tweetbuy:order"
         }
-        detail
+        WidgetEvent::Close => "tweetbuy:close",
+        WidgetEvent::Error { code, message } => {
+            detail.push(("code", Field::Text(code.clone())));
+            detail.push(("message", Field::Text(message.clone())));
+            "tweetbuy:error"
+        }
     };
-    match event {
-        WidgetEvent::Ready => ("tweetbuy:ready", ids(json!({}))),
-        WidgetEvent::Open => ("tweetbuy:open", ids(json!({}))),
-        WidgetEvent::Checkout => ("tweetbuy:checkout", ids(json!({}))),
-        WidgetEvent::Order { order_id, amount } => (
-            "tweetbuy:order",
-            ids(json!({ "orderId": order_id, "amount": amount.major(), "currency": amount.currency.code() })),
-        ),
-        WidgetEvent::Close => ("tweetbuy:close", ids(json!({}))),
-        WidgetEvent::Error { code, message } => ("tweetbuy:error", ids(json!({ "code": code, "message": message }))),
-    }
+    (name, detail)
 }
 
 /// The `code` of a `tweetbuy:error` for a failed request: the api's stable code, or
@@ -85,13 +94,19 @@ pub fn emit(embed: &EmbedCtx, event: WidgetEvent) {
     let Some(target) = TARGETS.with(|t| t.borrow().get(&embed.host_id).cloned()) else {
         return;
     };
-    let (name, detail) = payload(&event, embed);
+    let (name, fields) = payload(&event, embed);
+    let detail = js_sys::Object::new();
+    for (key, value) in fields {
+        let value = match value {
+            Field::Text(text) => wasm_bindgen::JsValue::from(text),
+            Field::Number(n) => n.into(),
+        };
+        let _ = js_sys::Reflect::set(&detail, &key.into(), &value);
+    }
     let init = web_sys::CustomEventInit::new();
     init.set_bubbles(true);
     init.set_composed(true);
-    if let Ok(detail) = js_sys::JSON::parse(&detail.to_string()) {
-        init.set_detail(&detail);
-    }
+    init.set_detail(&detail);
     if let Ok(custom) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
         let _ = target.dispatch_event(&custom);
     }
@@ -108,17 +123,16 @@ mod tests {
 
     #[test]
     fn payloads_name_the_tweet_and_product() {
+        let text = |s: &str| Field::Text(s.into());
         let (name, detail) = payload(&WidgetEvent::Ready, &embed());
         assert_eq!(name, "tweetbuy:ready");
-        assert_eq!(detail, json!({"tweetId": "1528000000000000001", "productId": "red-tee"}));
+        assert_eq!(detail, vec![("tweetId", text("1528000000000000001")), ("productId", text("red-tee"))]);
         let order = WidgetEvent::Order { order_id: "o1".into(), amount: Money::new(3766, Currency::USD) };
         let (name, detail) = payload(&order, &embed());
         assert_eq!(name, "tweetbuy:order");
-        assert_eq!(detail["orderId"], "o1");
-        assert_eq!(detail["amount"], 37.66);
-        assert_eq!(detail["currency"], "USD");
+        assert_eq!(detail[2..], [("orderId", text("o1")), ("amount", Field::Number(37.66)), ("currency", text("USD"))]);
         let (name, detail) = payload(&WidgetEvent::Error { code: "sold_out".into(), message: "m".into() }, &embed());
-        assert_eq!((name, &detail["code"]), ("tweetbuy:error", &json!("sold_out")));
+        assert_eq!((name, &detail[2]), ("tweetbuy:error", &("code", text("sold_out"))));
         let declined = crate::api::ClientError::Api {
             status: 402,
             error: tweetbuy_core::ApiError::new(tweetbuy_core::ErrorCode::PaymentDeclined, "m"),

@@ -8,11 +8,16 @@
 //! 3. [`offers`]: look up the offers for all found ids in one batched request.
 //! 4. [`mount`] and [`button`]: attach a Buy button in its own shadow root under each embed;
 //!    [`events`] tells the publisher what happens.
-//! 5. [`sheet`] and [`product_sheet`]: the product details dialog.
+//! 5. [`sheet_loader`] and [`sheet_host`]: a click loads the checkout module and mounts the
+//!    sheet; [`sheet`] and [`product_sheet`]: the product details dialog.
 //! 6. [`checkout`]: email, shipping, consent and the server's quote.
 //! 7. [`card_frame`]: the vault's iframe, where the card is typed; it hands back a token.
 //! 8. [`order`]: the order request with its `Idempotency-Key`.
 //! 9. [`confirmation`]: the order number and what happens next.
+//!
+//! Two wasm modules are built from this library (see `index.html`): the button module
+//! (`src/main.rs`: steps 1–4, no Leptos, loaded by every host page) and the checkout
+//! module (`src/bin/checkout.rs`: steps 5–9, loaded when a visitor is about to buy).
 //!
 //! Shared helpers: [`api`] (HTTP and errors), [`format`] (money and dates through `Intl`),
 //! [`messages`] (what people read), [`styles`] (one stylesheet adopted by every shadow root),
@@ -20,25 +25,36 @@
 
 pub mod api;
 pub mod button;
+#[cfg(feature = "checkout")]
 pub mod card_frame;
+#[cfg(feature = "checkout")]
 pub mod checkout;
 pub mod config;
+#[cfg(feature = "checkout")]
 pub mod confirmation;
 pub mod discover;
 pub mod events;
 pub mod format;
 pub mod global;
 pub mod i18n;
+#[cfg(feature = "checkout")]
 pub mod live;
 pub mod marks;
 pub mod messages;
 pub mod mount;
 pub mod observe;
 pub mod offers;
+#[cfg(feature = "checkout")]
 pub mod order;
+#[cfg(feature = "checkout")]
 pub mod product_sheet;
+#[cfg(feature = "checkout")]
 pub mod saved_info;
+#[cfg(feature = "checkout")]
 pub mod sheet;
+#[cfg(feature = "checkout")]
+pub mod sheet_host;
+pub mod sheet_loader;
 pub mod styles;
 pub mod theme;
 pub mod util;
@@ -46,10 +62,12 @@ pub mod util;
 /// Starts the widget on the current page: find embeds, look up offers, attach buttons, and
 /// keep watching for embeds that come and go.
 ///
+/// `load_checkout` loads the checkout module (see [`sheet_loader`]).
+///
 /// Never throws into the host page: a failed lookup is one console warning. Loading the
 /// script twice starts the widget once.
-pub fn start() {
-    console_error_panic_hook::set_once();
+pub fn start(load_checkout: js_sys::Function) {
+    sheet_loader::use_module(load_checkout);
     let Some(config) = config::WidgetConfig::from_document() else {
         return;
     };

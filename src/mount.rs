@@ -4,19 +4,21 @@
 //! Space for the button is reserved as soon as an embed is found, before the offer lookup
 //! answers, so a button that appears does not push the page down. Offers (and the absence
 //! of one) are cached for the page visit, so rescans never ask twice.
+//!
+//! This is the button module's side; the sheets are mounted by the checkout module
+//! ([`crate::sheet_host`]) into the same shadow root when the button is clicked.
 
 use crate::api::{ApiClient, ClientError};
-use crate::button::BuyButton;
 use crate::config::WidgetConfig;
 use crate::discover::{find_embeds, tweet_id_of, FoundEmbed, ATTACHED_ATTR, EMBED_SELECTOR};
 use crate::events::{self, EmbedCtx, WidgetEvent};
-use crate::offers::lookup;
+use crate::offers::{lookup, FoundOffer};
+use crate::sheet_loader::{self, OpenRequest};
 use crate::styles;
-use leptos::prelude::*;
-use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use tweetbuy_core::{Offer, TweetId};
+use std::rc::Rc;
+use tweetbuy_core::TweetId;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
 
@@ -33,19 +35,20 @@ pub struct WidgetCtx {
     pub theme: String,
 }
 
-/// One button on the page.
+/// One button on the page. Plain DOM: removing the host releases everything, and the one
+/// shared listener function holds nothing per button.
 struct Mounted {
     id: u32,
     host: Element,
     embed: Element,
     tweet_id: String,
-    /// Dropping it unmounts the view and disposes its reactive owner (timers, listeners).
-    view: Option<Box<dyn Any>>,
+    offer: Rc<FoundOffer>,
+    ctx: Rc<WidgetCtx>,
 }
 
 #[derive(Default)]
 struct Registry {
-    offers: HashMap<String, Option<Offer>>,
+    offers: HashMap<String, Option<Rc<FoundOffer>>>,
     vault_origin: String,
     mounted: Vec<Mounted>,
     next_id: u32,
@@ -61,9 +64,9 @@ pub fn mounted_count() -> usize {
     REGISTRY.with(|r| r.borrow().mounted.len())
 }
 
-/// Whether a host element still has a mounted view (for tests).
+/// Whether a host element still has a mounted button (for tests).
 pub fn is_mounted(host: &Element) -> bool {
-    REGISTRY.with(|r| r.borrow().mounted.iter().any(|m| &m.host == host && m.view.is_some()))
+    REGISTRY.with(|r| r.borrow().mounted.iter().any(|m| &m.host == host))
 }
 
 /// Scans the whole document.
@@ -125,7 +128,7 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
                     r.offers.entry(id.to_string()).or_insert(None);
                 }
                 for offer in answer.offers {
-                    r.offers.insert(offer.tweet_id.to_string(), Some(offer));
+                    r.offers.insert(offer.head.tweet_id.to_string(), Some(Rc::new(offer)));
                 }
                 if !answer.vault_origin.is_empty() {
                     r.vault_origin = answer.vault_origin;
@@ -142,27 +145,27 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
 
     let (vault_origin, offers) = REGISTRY.with(|r| {
         let r = r.borrow();
-        let offers: Vec<Option<Offer>> =
+        let offers: Vec<Option<Rc<FoundOffer>>> =
             pending.iter().map(|(e, _)| r.offers.get(e.tweet_id.as_str()).cloned().flatten()).collect();
         (r.vault_origin.clone(), offers)
     });
-    let ctx = WidgetCtx {
+    let ctx = Rc::new(WidgetCtx {
         api: ApiClient::new(&config.api_base),
         vault_origin,
         locale: config.locale.clone(),
         theme: config.theme.clone(),
-    };
+    });
     let mount_start = crate::marks::now();
-    let mut attached = 0;
+    let mut buttons = Vec::new();
     for ((embed, host), offer) in pending.into_iter().zip(offers) {
-        match offer {
-            Some(offer) => {
-                mount_button(&embed.element, &host, offer, ctx.clone());
-                attached += 1;
-            }
+        match offer.and_then(|offer| mount_button(&embed.element, &host, offer, ctx.clone())) {
+            Some(button) => buttons.push(button),
             None => release(&embed, &host),
         }
     }
+    // All buttons are in the page: one style pass checks every accent pair.
+    crate::theme::fix_accent_texts(&buttons);
+    let attached = buttons.len();
     if attached > 0 {
         crate::marks::first_button();
     }
@@ -189,12 +192,15 @@ fn reserve(embed: &FoundEmbed, embed_width: f64) -> Option<Element> {
     let style = host.unchecked_ref::<HtmlElement>().style();
     let _ = style.set_property_with_priority("display", "block", "important");
     if embed_width > 0.0 {
-        let _ = style.set_property_with_priority("max-width", &format!("{embed_width}px"), "important");
+        // Through `Number#toString`: Rust's float formatting would cost the module kilobytes.
+        let width: String =
+            js_sys::Number::from(embed_width).to_string_with_radix(10).map(String::from).unwrap_or_default();
+        let _ = style.set_property_with_priority("max-width", &(width + "px"), "important");
     }
     let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?;
-    styles::adopt(&root);
-    // Leptos re-renders conditional views relative to their parent *element*; a shadow root
-    // is a fragment, so the view gets an element of its own inside it.
+    styles::adopt_button(&root);
+    // The views get an element of their own inside the shadow root (a fragment): the theme
+    // attributes sit on it, and Leptos re-renders the sheets relative to a parent element.
     let container = document.create_element("div").ok()?;
     container.set_attribute("class", "tb-root").ok()?;
     root.append_child(&container).ok()?;
@@ -209,37 +215,60 @@ fn release(embed: &FoundEmbed, host: &Element) {
     let _ = embed.element.remove_attribute(ATTACHED_ATTR);
 }
 
-fn mount_button(embed: &Element, host: &Element, offer: Offer, ctx: WidgetCtx) {
-    let Some(container) = host.shadow_root().and_then(|r| r.query_selector(".tb-root").ok().flatten()) else {
-        return;
-    };
+fn mount_button(embed: &Element, host: &Element, offer: Rc<FoundOffer>, ctx: Rc<WidgetCtx>) -> Option<Element> {
+    let root = host.shadow_root()?.query_selector(".tb-root").ok()??;
     // Light, dark or auto, the button style and the label override, on the view's root.
     crate::theme::apply(embed, host, &ctx.theme);
+    let button = crate::button::render(&root, &offer.head, embed, &ctx.locale)?;
     let id = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.next_id += 1;
         r.next_id
     });
-    let embed_ctx =
-        EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
     events::register(id, embed);
-    let ready = embed_ctx.clone();
-    let tweet_id = offer.tweet_id.to_string();
-    let handle = leptos::mount::mount_to(container.unchecked_into::<HtmlElement>(), move || {
-        provide_context(ctx);
-        provide_context(embed_ctx);
-        view! { <BuyButton offer=offer /> }
-    });
-    REGISTRY.with(|r| {
-        r.borrow_mut().mounted.push(Mounted {
-            id,
-            host: host.clone(),
-            embed: embed.clone(),
-            tweet_id,
-            view: Some(Box::new(handle)),
-        })
-    });
+    let tweet_id = offer.head.tweet_id.to_string();
+    let mounted = Mounted { id, host: host.clone(), embed: embed.clone(), tweet_id, offer, ctx };
+    let ready = embed_ctx(&mounted);
+    REGISTRY.with(|r| r.borrow_mut().mounted.push(mounted));
     events::emit(&ready, WidgetEvent::Ready);
+    Some(button)
+}
+
+fn embed_ctx(m: &Mounted) -> EmbedCtx {
+    EmbedCtx { host_id: m.id, tweet_id: m.tweet_id.clone(), product_id: m.offer.head.product_id.clone() }
+}
+
+/// A click on a Buy button: tell the publisher, and open the sheet (loading the checkout
+/// module first if this is the first click). If it cannot load, the visitor is told so
+/// under the button, and another click tries again.
+pub fn open_from(button: &Element) {
+    let Some(host) = button.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok().map(|r| r.host()) else {
+        return;
+    };
+    let found = REGISTRY.with(|r| {
+        let r = r.borrow();
+        let m = r.mounted.iter().find(|m| m.host == host)?;
+        let request =
+            OpenRequest { host, embed: m.embed.clone(), offer_json: m.offer.json.clone(), ctx: (*m.ctx).clone() };
+        Some((embed_ctx(m), request))
+    });
+    let Some((embed, request)) = found else { return };
+    // The designer may have changed the tokens since (the playground does).
+    crate::theme::fix_accent_text(button);
+    let _ = button.set_attribute("aria-expanded", "true");
+    crate::button::show_problem(button, None);
+    events::emit(&embed, WidgetEvent::Open);
+    let button = button.clone();
+    let locale = crate::button::embed_locale(&request.embed, &request.ctx.locale);
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = sheet_loader::open(request).await {
+            crate::util::warn(&format!("tweetbuy: checkout could not load ({error})"));
+            let _ = button.set_attribute("aria-expanded", "false");
+            let message = locale.t(crate::i18n::Key::CheckoutUnavailable);
+            crate::button::show_problem(&button, Some(&message));
+            events::emit(&embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message });
+        }
+    });
 }
 
 /// widgets.js may replace a blockquote that already has our button by its rendered form.
@@ -300,9 +329,8 @@ pub fn release_detached() {
         r.mounted = keep;
         gone
     });
-    for mut m in gone {
+    for m in gone {
         events::unregister(m.id);
-        drop(m.view.take());
         m.host.remove();
     }
 }
@@ -315,9 +343,12 @@ fn replacement_before(host: &Element, tweet_id: &str) -> Option<Element> {
 }
 
 /// Attaches a button for an offer already in hand (tests, and pages that pass offers in).
-pub fn attach(embed: &Element, offer: Offer, ctx: WidgetCtx) -> Option<Element> {
-    let found = FoundEmbed { element: embed.clone(), tweet_id: offer.tweet_id.clone() };
+pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> Option<Element> {
+    let json = serde_json::to_string(offer).ok()?;
+    let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, json });
+    let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
     let host = reserve(&found, 0.0)?;
-    mount_button(embed, &host, offer, ctx);
+    let button = mount_button(embed, &host, offer, Rc::new(ctx))?;
+    crate::theme::fix_accent_text(&button);
     Some(host)
 }

@@ -1,8 +1,48 @@
 //! Looks up the offers for many tweets in one request.
+//!
+//! The answer is an [`tweetbuy_core::OffersResponse`]. The button module reads only each
+//! offer's [`OfferHead`] and keeps the offer's JSON as it came, for the checkout module to
+//! decode whole on the first click: the code that decodes a full offer stays out of what
+//! every host page loads.
 
 use crate::api::{ApiClient, ClientError};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use tweetbuy_core::catalog::MAX_LOOKUP_IDS;
-use tweetbuy_core::{OffersResponse, TweetId};
+use tweetbuy_core::{OfferHead, TweetId};
+
+/// One offer from the lookup: what the button reads, and the JSON the sheet is built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundOffer {
+    pub head: OfferHead,
+    pub json: String,
+}
+
+/// What the lookup found, and where the card vault lives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lookup {
+    pub vault_origin: String,
+    pub offers: Vec<FoundOffer>,
+}
+
+/// `OffersResponse` with each offer left as raw JSON.
+#[derive(Deserialize)]
+struct Page {
+    vault_origin: String,
+    offers: Vec<Box<RawValue>>,
+}
+
+impl Lookup {
+    /// Adds one page of the answer. An offer whose head cannot be read is left out, so its
+    /// tweet is left untouched like one without an offer.
+    fn add(&mut self, page: Page) {
+        self.vault_origin = page.vault_origin;
+        self.offers.extend(page.offers.into_iter().filter_map(|raw| {
+            let head = serde_json::from_str(raw.get()).ok()?;
+            Some(FoundOffer { head, json: raw.get().to_owned() })
+        }));
+    }
+}
 
 /// The lookup paths for a set of ids: sorted and de-duplicated, so the same set of tweets
 /// always makes the same (cacheable) URL and the same tweet embedded twice is asked once;
@@ -17,12 +57,10 @@ pub fn lookup_paths(ids: &[TweetId], visitor: Option<&str>) -> Vec<String> {
 }
 
 /// Batched requests for every id. Tweets without an offer are absent from the answer.
-pub async fn lookup(api: &ApiClient, ids: &[TweetId], visitor: Option<&str>) -> Result<OffersResponse, ClientError> {
-    let mut all = OffersResponse { vault_origin: String::new(), offers: Vec::new() };
+pub async fn lookup(api: &ApiClient, ids: &[TweetId], visitor: Option<&str>) -> Result<Lookup, ClientError> {
+    let mut all = Lookup::default();
     for path in lookup_paths(ids, visitor) {
-        let part: OffersResponse = api.get(&path).await?;
-        all.vault_origin = part.vault_origin;
-        all.offers.extend(part.offers);
+        all.add(api.get(&path).await?);
     }
     Ok(all)
 }
@@ -30,6 +68,28 @@ pub async fn lookup(api: &ApiClient, ids: &[TweetId], visitor: Option<&str>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_each_offer_json_whole_and_reads_its_head() {
+        let offer = serde_json::json!({
+            "tweet_id": "1528000000000000001", "product_id": "red-tee", "title": "Tee", "description": "d",
+            "seller": {"name": "(RED)", "kind": "nonprofit"}, "kind": "physical", "currency": "USD",
+            "variants": [{"id": "m", "label": "M", "price": {"minor": 3000, "currency": "USD"}, "stock": 5}],
+            "limited_edition": true, "availability": "available", "sale_ends_at": null,
+            "ships_to": ["US"], "max_per_order": 5
+        });
+        let broken = serde_json::json!({"tweet_id": "x", "product_id": "broken"});
+        let body = serde_json::json!({"vault_origin": "http://v.test", "offers": [offer, broken]}).to_string();
+        let mut found = Lookup::default();
+        found.add(serde_json::from_str(&body).unwrap());
+        assert_eq!(found.vault_origin, "http://v.test");
+        assert_eq!(found.offers.len(), 1, "an unreadable offer is left out");
+        assert_eq!(found.offers[0].head.product_id, "red-tee");
+        assert_eq!(found.offers[0].head.price_from().unwrap().minor, 3000);
+        let whole: tweetbuy_core::Offer = serde_json::from_str(&found.offers[0].json).unwrap();
+        let expected: tweetbuy_core::Offer = serde_json::from_value(offer).unwrap();
+        assert_eq!(whole, expected, "the checkout module gets the offer exactly as sent");
+    }
 
     #[test]
     fn one_path_for_many_ids_deduplicated() {

@@ -3,8 +3,15 @@
 //! Constructed stylesheets are not inline styles, so they work under a publisher's strict
 //! CSP (`style-src` without `'unsafe-inline'`), never touch the page's `<head>`, and are
 //! parsed once however many buttons the page has. Each component's CSS sits beside it.
+//!
+//! The button module adopts only the button's rules; the checkout module swaps in the whole
+//! stylesheet when it mounts a sheet.
 
 use web_sys::{CssStyleSheet, ShadowRoot};
+
+/// What the button module needs: the design tokens, the host's root and the button.
+pub const BUTTON_CSS: &str =
+    concat!(include_str!("../style/tokens.css"), include_str!("mount.css"), include_str!("button.css"));
 
 /// All widget CSS: the design tokens first, then each component's rules.
 pub const WIDGET_CSS: &str = concat!(
@@ -18,19 +25,31 @@ pub const WIDGET_CSS: &str = concat!(
     include_str!("saved_info.css"),
 );
 
-thread_local! {
-    static SHEET: Option<CssStyleSheet> = CssStyleSheet::new()
-        .ok()
-        .filter(|sheet| sheet.replace_sync(WIDGET_CSS).is_ok());
+fn sheet(css: &str) -> Option<CssStyleSheet> {
+    CssStyleSheet::new().ok().filter(|sheet| sheet.replace_sync(css).is_ok())
 }
 
-/// Gives a shadow root the widget's stylesheet.
-pub fn adopt(root: &ShadowRoot) {
-    SHEET.with(|sheet| {
+thread_local! {
+    static BUTTON_SHEET: Option<CssStyleSheet> = sheet(BUTTON_CSS);
+    static WIDGET_SHEET: Option<CssStyleSheet> = sheet(WIDGET_CSS);
+}
+
+fn adopt_from(root: &ShadowRoot, which: &'static std::thread::LocalKey<Option<CssStyleSheet>>) {
+    which.with(|sheet| {
         if let Some(sheet) = sheet {
             root.set_adopted_style_sheets(&js_sys::Array::of1(sheet));
         }
     });
+}
+
+/// Gives a button's shadow root the button's stylesheet.
+pub fn adopt_button(root: &ShadowRoot) {
+    adopt_from(root, &BUTTON_SHEET);
+}
+
+/// Gives a shadow root the whole widget's stylesheet (the sheets need it).
+pub fn adopt(root: &ShadowRoot) {
+    adopt_from(root, &WIDGET_SHEET);
 }
 
 /// Every CSS file of the widget, by name, for the token audit.
@@ -119,6 +138,7 @@ mod tests {
         assert!(found.is_empty(), "raw values outside style/tokens.css definitions:\n{}", found.join("\n"));
         let all: String = CSS_FILES.iter().map(|(_, css)| *css).collect();
         assert_eq!(all.len(), WIDGET_CSS.len(), "CSS_FILES lists every file of WIDGET_CSS");
+        assert!(WIDGET_CSS.starts_with(BUTTON_CSS), "the whole sheet keeps the button's rules first");
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub fn parse_computed_rgb(value: &str) -> Option<Rgb> {
     let value = value.trim();
     let inner = value.strip_prefix("rgba(").or_else(|| value.strip_prefix("rgb("))?.strip_suffix(')')?;
     let colour = inner.split('/').next()?;
-    let mut parts = colour.split([',', ' ']).filter(|p| !p.is_empty()).map(|p| p.trim().parse::<f64>().ok());
+    let mut parts = colour.split([',', ' ']).filter(|p| !p.is_empty()).map(|p| crate::util::parse_number(p.trim()));
     let mut channel = || -> Option<u8> { Some(parts.next()??.round().clamp(0.0, 255.0) as u8) };
     Some(Rgb(channel()?, channel()?, channel()?))
 }
@@ -208,18 +208,33 @@ pub fn root_of(inside: &web_sys::Element) -> Option<web_sys::Element> {
 /// Checks the button's computed accent and text colours and, when they fail AA, marks the
 /// root so tokens.css swaps in a readable text colour (the sheets' primary buttons follow).
 pub fn fix_accent_text(button: &web_sys::Element) {
-    let Some(root) = root_of(button) else { return };
+    fix_accent_texts(std::slice::from_ref(button));
+}
+
+/// [`fix_accent_text`] for many buttons: every old fix is cleared first, then every pair is
+/// measured, then every fix written, so a batch costs one style recalculation instead of
+/// one per button.
+pub fn fix_accent_texts(buttons: &[web_sys::Element]) {
+    let Some(window) = web_sys::window() else { return };
+    let pairs: Vec<(web_sys::Element, web_sys::Element)> =
+        buttons.iter().filter_map(|b| Some((b.clone(), root_of(b)?))).collect();
     // Measure the designer's pair, not a previous fix.
-    let _ = root.remove_attribute("data-accent-text");
-    if root.get_attribute("data-button-style").as_deref() == Some(ButtonStyle::Outline.as_str()) {
-        return;
+    for (_, root) in &pairs {
+        let _ = root.remove_attribute("data-accent-text");
     }
-    let Some(style) = web_sys::window().and_then(|w| w.get_computed_style(button).ok().flatten()) else {
-        return;
-    };
-    let colour = |name: &str| style.get_property_value(name).ok().as_deref().and_then(parse_computed_rgb);
-    if let (Some(accent), Some(text)) = (colour("background-color"), colour("color")) {
-        if let Some(fix) = readable_text(accent, text) {
+    let fixes: Vec<Option<AccentText>> = pairs
+        .iter()
+        .map(|(button, root)| {
+            if root.get_attribute("data-button-style").as_deref() == Some(ButtonStyle::Outline.as_str()) {
+                return None;
+            }
+            let style = window.get_computed_style(button).ok().flatten()?;
+            let colour = |name: &str| style.get_property_value(name).ok().as_deref().and_then(parse_computed_rgb);
+            readable_text(colour("background-color")?, colour("color")?)
+        })
+        .collect();
+    for ((_, root), fix) in pairs.iter().zip(fixes) {
+        if let Some(fix) = fix {
             let _ = root.set_attribute("data-accent-text", fix.as_str());
         }
     }

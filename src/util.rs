@@ -32,3 +32,16 @@ pub fn today_year_month() -> (u16, u8) {
     let now = js_sys::Date::new_0();
     (now.get_full_year() as u16, (now.get_month() + 1) as u8)
 }
+
+/// A decimal number, or `None`. In the browser through `parseFloat`, so the module carries
+/// no float parser of its own; natively (unit tests) through Rust's.
+pub fn parse_number(text: &str) -> Option<f64> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Some(js_sys::Number::parse_float(text)).filter(|n| n.is_finite())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        text.parse().ok().filter(|n: &f64| n.is_finite())
+    }
+}

@@ -47,6 +47,9 @@ fn offer_with(tweet: &str, kind: &str, availability: &str, stock: u32, sale_ends
 }
 
 fn ctx() -> WidgetCtx {
+    // One module in tests: a click opens the sheet in process instead of loading the
+    // checkout module.
+    tweetbuy::sheet_host::use_in_process();
     WidgetCtx {
         api: ApiClient::new("http://127.0.0.1:9"),
         vault_origin: "http://127.0.0.1:9".into(),
@@ -87,7 +90,7 @@ fn explicit_opt_in_and_quoted_links() {
 async fn the_button_mounts_in_a_shadow_root_after_the_embed() {
     let root = container(PUBLISH);
     let embed = find_embeds(&root).remove(0);
-    let host = attach(&embed.element, offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
+    let host = attach(&embed.element, &offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
     next_frame().await;
     assert_eq!(embed.element.next_element_sibling().unwrap(), host, "host sits right after the embed");
     assert!(find_embeds(&root).is_empty(), "an attached embed is not found again");
@@ -106,8 +109,8 @@ async fn the_button_mounts_in_a_shadow_root_after_the_embed() {
 async fn a_removed_embed_releases_its_button_and_view() {
     let root = container(&[PUBLISH, X_COM].concat());
     let embeds = find_embeds(&root);
-    let first = attach(&embeds[0].element, offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
-    let second = attach(&embeds[1].element, offer("1528000000000000003", "ticket", "available", 5), ctx()).unwrap();
+    let first = attach(&embeds[0].element, &offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
+    let second = attach(&embeds[1].element, &offer("1528000000000000003", "ticket", "available", 5), ctx()).unwrap();
     next_frame().await;
     assert!(tweetbuy::mount::is_mounted(&first) && tweetbuy::mount::is_mounted(&second));
     embeds[0].element.remove();
@@ -124,7 +127,7 @@ async fn a_removed_embed_releases_its_button_and_view() {
 async fn clicking_opens_a_modal_product_sheet_and_escape_closes_it() {
     let root = container(X_COM);
     let embed = find_embeds(&root).remove(0);
-    let host = attach(&embed.element, offer("1528000000000000003", "ticket", "available", 5), ctx()).unwrap();
+    let host = attach(&embed.element, &offer("1528000000000000003", "ticket", "available", 5), ctx()).unwrap();
     next_frame().await;
     let shadow = shadow(&host);
     let button: HtmlElement = shadow.query_selector("button[part=button]").unwrap().unwrap().unchecked_into();
@@ -158,7 +161,7 @@ async fn clicking_opens_a_modal_product_sheet_and_escape_closes_it() {
 async fn sold_out_disables_buying_and_says_why() {
     let root = container(PUBLISH);
     let embed = find_embeds(&root).remove(0);
-    let host = attach(&embed.element, offer("1528000000000000001", "physical", "sold_out", 0), ctx()).unwrap();
+    let host = attach(&embed.element, &offer("1528000000000000001", "physical", "sold_out", 0), ctx()).unwrap();
     next_frame().await;
     let shadow = shadow(&host);
     shadow.query_selector("button[part=button]").unwrap().unwrap().unchecked_into::<HtmlElement>().click();
@@ -212,7 +215,7 @@ async fn open(offer: Offer, data_lang: Option<&str>) -> (Element, ShadowRoot) {
         offer.tweet_id
     ));
     let embed = find_embeds(&root).remove(0);
-    let host = attach(&embed.element, offer, ctx()).unwrap();
+    let host = attach(&embed.element, &offer, ctx()).unwrap();
     next_frame().await;
     let shadow = shadow(&host);
     click(&shadow, "button[part=button]");

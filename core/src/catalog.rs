@@ -97,7 +97,7 @@ pub struct Offer {
 impl Offer {
     /// The lowest variant price, for the button label.
     pub fn price_from(&self) -> Option<Money> {
-        self.variants.iter().map(|v| v.price).min_by_key(|m| m.minor)
+        lowest_price(self.variants.iter().map(|v| v.price))
     }
 
     pub fn variant(&self, id: &str) -> Option<&Variant> {
@@ -112,6 +112,35 @@ impl Offer {
     /// How many of `variant` one order may take: bounded by stock and the per-order limit.
     pub fn max_quantity(&self, variant: &Variant) -> u32 {
         variant.stock.map_or(self.max_per_order, |s| s.min(self.max_per_order))
+    }
+}
+
+/// The lowest of some prices: the "from" price a button shows.
+fn lowest_price(prices: impl Iterator<Item = Money>) -> Option<Money> {
+    prices.min_by_key(|m| m.minor)
+}
+
+/// The part of an [`Offer`] the Buy button needs, read from the same JSON. The module that
+/// loads before the first click decodes only this and hands the offer's JSON on unread to
+/// the checkout module, which decodes the whole [`Offer`]; unknown fields are ignored.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct OfferHead {
+    pub tweet_id: TweetId,
+    pub product_id: String,
+    pub kind: ProductKind,
+    pub variants: Vec<VariantPrice>,
+}
+
+/// A variant's price, as the button reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct VariantPrice {
+    pub price: Money,
+}
+
+impl OfferHead {
+    /// The lowest variant price, for the button label (the same rule as [`Offer::price_from`]).
+    pub fn price_from(&self) -> Option<Money> {
+        lowest_price(self.variants.iter().map(|v| v.price))
     }
 }
 
@@ -208,6 +237,17 @@ mod tests {
         assert!(!o.kind.needs_shipping());
         let back: Offer = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
         assert_eq!(back, o);
+    }
+
+    #[test]
+    fn the_head_reads_the_same_json_as_the_offer() {
+        let o = offer();
+        let head: OfferHead = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
+        assert_eq!((&head.tweet_id, head.product_id.as_str(), head.kind), (&o.tweet_id, "p", o.kind));
+        assert_eq!(head.price_from(), o.price_from());
+        assert_eq!(head.variants.len(), o.variants.len());
+        let bad = serde_json::to_string(&o).unwrap().replace("\"ticket\"", "\"boat\"");
+        assert!(serde_json::from_str::<OfferHead>(&bad).is_err(), "an unknown kind is refused, as for Offer");
     }
 
     #[test]

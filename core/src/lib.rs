@@ -24,7 +24,7 @@ pub mod vault;
 pub use address::{validate_email, validate_postal_code, Country, ShippingAddress};
 pub use card::{CardBrand, CardError, CardNumber, Expiry};
 pub use catalog::{
-    Availability, AvailabilityResponse, Offer, OffersResponse, ProductKind, Seller, SellerKind, Variant,
+    Availability, AvailabilityResponse, Offer, OfferHead, OffersResponse, ProductKind, Seller, SellerKind, Variant,
 };
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use money::{Currency, Money};

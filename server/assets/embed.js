@@ -1,12 +1,32 @@
 // tweetbuy loader: the one script a publisher adds to a page with tweet embeds.
 // The server fills in the content-hashed names of the current build, so this small file
-// can be cached briefly while the module and wasm it loads are cached forever.
-import init from "./{{GLUE}}";
+// can be cached briefly while the modules and wasm it loads are cached forever.
+//
+// Two modules: the button module starts at once; the checkout module (sheets, card frame,
+// order) is imported only when a visitor is about to buy, so a page nobody buys from
+// never downloads it.
+import init, { boot } from "./{{GLUE}}";
 
 // For `make bench`: script start → first button is measured from this mark.
 performance.mark("tweetbuy:script-start");
 
-init({ module_or_path: new URL("./{{WASM}}", import.meta.url) }).catch((error) => {
-  // Never break the host page: one warning, no exception.
-  console.warn("tweetbuy: could not start", error);
-});
+let checkout;
+// Imports and starts the checkout module once, resolving to its exports. A failed load is
+// forgotten, so the next click tries again.
+const loadCheckout = () =>
+  (checkout ??= import("./{{CHECKOUT_GLUE}}")
+    .then(async (module) => {
+      await module.default({ module_or_path: new URL("./{{CHECKOUT_WASM}}", import.meta.url) });
+      return module;
+    })
+    .catch((error) => {
+      checkout = undefined;
+      throw error;
+    }));
+
+init({ module_or_path: new URL("./{{WASM}}", import.meta.url) })
+  .then(() => boot(loadCheckout))
+  .catch((error) => {
+    // Never break the host page: one warning, no exception.
+    console.warn("tweetbuy: could not start", error);
+  });

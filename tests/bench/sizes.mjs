@@ -12,18 +12,42 @@ export function sizeOf(bytes) {
   };
 }
 
-/** The assets a page loads before the first click: the loader, the glue module and the wasm. */
-export function firstLoadAssets(widgetDir, loaderTemplate) {
+/** The two modules' files in a build: the button module and the checkout module. */
+export function buildFiles(widgetDir) {
   const files = readdirSync(widgetDir);
-  const glue = files.find((f) => /^tweetbuy-[0-9a-f]+\.js$/.test(f));
-  const wasm = files.find((f) => /^tweetbuy-[0-9a-f]+_bg\.wasm$/.test(f));
-  if (!glue || !wasm) throw new Error(`no widget build in ${widgetDir}`);
-  const loader = readFileSync(loaderTemplate, "utf8").replaceAll("{{GLUE}}", glue).replaceAll("{{WASM}}", wasm);
+  const find = (re) => files.find((f) => re.test(f));
+  const build = {
+    glue: find(/^tweetbuy-[0-9a-f]+\.js$/),
+    wasm: find(/^tweetbuy-[0-9a-f]+_bg\.wasm$/),
+    checkoutGlue: find(/^tweetbuy-checkout-[0-9a-f]+\.js$/),
+    checkoutWasm: find(/^tweetbuy-checkout-[0-9a-f]+_bg\.wasm$/),
+  };
+  if (Object.values(build).some((f) => !f)) throw new Error(`no complete widget build in ${widgetDir}`);
+  return build;
+}
+
+/** The assets a page loads before the first click: the loader, the button module's glue and wasm. */
+export function firstLoadAssets(widgetDir, loaderTemplate) {
+  const build = buildFiles(widgetDir);
+  const loader = readFileSync(loaderTemplate, "utf8")
+    .replaceAll("{{GLUE}}", build.glue)
+    .replaceAll("{{WASM}}", build.wasm)
+    .replaceAll("{{CHECKOUT_GLUE}}", build.checkoutGlue)
+    .replaceAll("{{CHECKOUT_WASM}}", build.checkoutWasm);
   return [
     { name: "embed.js (loader)", ...sizeOf(Buffer.from(loader)) },
-    { name: glue, ...sizeOf(readFileSync(join(widgetDir, glue))) },
-    { name: wasm, ...sizeOf(readFileSync(join(widgetDir, wasm))) },
+    { name: build.glue, ...sizeOf(readFileSync(join(widgetDir, build.glue))) },
+    { name: build.wasm, ...sizeOf(readFileSync(join(widgetDir, build.wasm))) },
   ];
+}
+
+/** What the first click (or a hover before it) adds from the widget build: the checkout module. */
+export function checkoutAssets(widgetDir) {
+  const build = buildFiles(widgetDir);
+  return [build.checkoutGlue, build.checkoutWasm].map((name) => ({
+    name,
+    ...sizeOf(readFileSync(join(widgetDir, name))),
+  }));
 }
 
 export const total = (rows, key) => rows.reduce((sum, r) => sum + r[key], 0);

@@ -1,22 +1,38 @@
 // The size budget: bytes are deterministic for a build, so they can be asserted, unlike
-// times. Issue 8's target is 40 KB brotli before the first click; today's build is far above
-// it (see docs/performance.md), so this ceiling guards against growth while the split into a
-// small button module and a lazily loaded checkout module is built. Raised once on purpose,
-// from 225 KB to 256 KB, when theming and saved info landed (200.8 KB → 243.3 KB brotli).
+// times. Issue 8's targets are 40 KB brotli before the first click and 150 KB brotli for
+// everything with the first click. The button module is split from the checkout module
+// (index.html), which brought the first load from 249 KB to about 72 KB; the targets are not
+// met yet (docs/performance.md says by how much and why), so these ceilings guard against
+// growth and against the checkout code creeping back into the first load.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, WIDGET_DIR } from "./harness.mjs";
-import { firstLoadAssets, total } from "../bench/sizes.mjs";
+import { buildFiles, checkoutAssets, firstLoadAssets, total } from "../bench/sizes.mjs";
 
-const CEILING_BROTLI = 256 * 1024;
-const TARGET_BROTLI = 40 * 1024;
+const CEILING_BEFORE_CLICK = 76 * 1024;
+const CEILING_WITH_CHECKOUT = 290 * 1024;
+const TARGET_BEFORE_CLICK = 40 * 1024;
+const TARGET_WITH_CHECKOUT = 150 * 1024;
 
 test("the assets loaded before the first click stay under the size ceiling", () => {
   const assets = firstLoadAssets(WIDGET_DIR, join(ROOT, "server/assets/embed.js"));
   const brotli = total(assets, "brotli");
   for (const a of assets) console.log(`${a.name}: raw ${a.raw} B, gzip ${a.gzip} B, brotli ${a.brotli} B`);
-  console.log(`before first click: ${brotli} B brotli (ceiling ${CEILING_BROTLI} B, target ${TARGET_BROTLI} B)`);
-  assert.ok(brotli <= CEILING_BROTLI, `${brotli} B brotli exceeds the ${CEILING_BROTLI} B ceiling`);
+  console.log(`before first click: ${brotli} B brotli (ceiling ${CEILING_BEFORE_CLICK} B, target ${TARGET_BEFORE_CLICK} B)`);
+  assert.ok(brotli <= CEILING_BEFORE_CLICK, `${brotli} B brotli exceeds the ${CEILING_BEFORE_CLICK} B ceiling`);
   assert.equal(assets.length, 3, "loader, glue module and wasm: nothing else loads before the first click");
+});
+
+test("the checkout code (Leptos) is not in the button module, and everything stays under its ceiling", () => {
+  const { wasm } = buildFiles(WIDGET_DIR);
+  const button = readFileSync(join(WIDGET_DIR, wasm)).toString("latin1");
+  for (const marker of ["leptos", "tachys", "reactive_graph", "server_fn"]) {
+    assert.ok(!button.includes(marker), `the button module links ${marker}: the checkout crept into the first load`);
+  }
+  const before = total(firstLoadAssets(WIDGET_DIR, join(ROOT, "server/assets/embed.js")), "brotli");
+  const checkout = total(checkoutAssets(WIDGET_DIR), "brotli");
+  console.log(`with the checkout module: ${before + checkout} B brotli (ceiling ${CEILING_WITH_CHECKOUT} B, target ${TARGET_WITH_CHECKOUT} B)`);
+  assert.ok(before + checkout <= CEILING_WITH_CHECKOUT, `${before + checkout} B brotli exceeds the ${CEILING_WITH_CHECKOUT} B ceiling`);
 });

@@ -20,33 +20,54 @@ pub fn router(widget_dir: &Path) -> Router<ApiState> {
     Router::new().route("/tweetbuy/embed.js", get(embed_js)).merge(files)
 }
 
-/// The names of the current build's glue module and wasm, found in the widget directory.
+/// The names of the current build's files: the button module (glue and wasm) every page
+/// loads, and the checkout module loaded on demand.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Build {
     pub glue: String,
     pub wasm: String,
+    pub checkout_glue: String,
+    pub checkout_wasm: String,
 }
 
-/// Finds Trunk's output: the glue module `tweetbuy-<hash>.js` (or `tweetbuy.js`) and the
-/// `<name>_bg.wasm`. When several builds linger, the newest file wins.
+/// Trunk's binary names for the two modules.
+const BUTTON_BIN: &str = "tweetbuy";
+const CHECKOUT_BIN: &str = "tweetbuy-checkout";
+
+/// Which module and which part a file of Trunk's output is: `tweetbuy-<hash>.js` is the
+/// button module's glue, `tweetbuy-checkout-<hash>_bg.wasm` the checkout module's wasm
+/// (the hash is absent without `filehash`).
+pub fn part_of(name: &str) -> Option<(&'static str, bool)> {
+    let (stem, is_wasm) = match name.strip_suffix("_bg.wasm") {
+        Some(stem) => (stem, true),
+        None => (name.strip_suffix(".js")?, false),
+    };
+    let bin = match stem.rsplit_once('-') {
+        Some((bin, hash)) if hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => bin,
+        _ => stem,
+    };
+    [BUTTON_BIN, CHECKOUT_BIN].into_iter().find(|b| *b == bin).map(|b| (b, is_wasm))
+}
+
+/// Finds Trunk's output for both modules. When several builds linger, the newest file of
+/// each kind wins.
 pub fn find_build(dir: &Path) -> Option<Build> {
-    let mut glue: Option<(std::time::SystemTime, String)> = None;
-    let mut wasm: Option<(std::time::SystemTime, String)> = None;
+    let mut newest: std::collections::HashMap<(&str, bool), (std::time::SystemTime, String)> = Default::default();
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let Ok(name) = entry.file_name().into_string() else { continue };
+        let Some(part) = part_of(&name) else { continue };
         let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
-        let slot = if name == "tweetbuy.js" || (name.starts_with("tweetbuy-") && name.ends_with(".js")) {
-            &mut glue
-        } else if name.ends_with("_bg.wasm") {
-            &mut wasm
-        } else {
-            continue;
-        };
-        if slot.as_ref().is_none_or(|(time, _)| modified > *time) {
-            *slot = Some((modified, name));
+        if newest.get(&part).is_none_or(|(time, _)| modified > *time) {
+            newest.insert(part, (modified, name));
         }
     }
-    Some(Build { glue: glue?.1, wasm: wasm?.1 })
+    let mut take = |bin, wasm| newest.remove(&(bin, wasm)).map(|(_, name)| name);
+    Some(Build {
+        glue: take(BUTTON_BIN, false)?,
+        wasm: take(BUTTON_BIN, true)?,
+        checkout_glue: take(CHECKOUT_BIN, false)?,
+        checkout_wasm: take(CHECKOUT_BIN, true)?,
+    })
 }
 
 fn not_built(what: &str) -> AppError {
@@ -74,7 +95,12 @@ async fn embed_js(State(state): State<ApiState>) -> Result<Response, AppError> {
     let build = tokio::task::spawn_blocking(move || find_build(&dir))
         .await
         .map_err(|e| AppError::internal(e.to_string()))?
-        .ok_or_else(|| not_built(&format!("no tweetbuy-*.js and *_bg.wasm in {}", settings.widget_dir.display())))?;
+        .ok_or_else(|| {
+            not_built(&format!(
+                "no tweetbuy-*.js, tweetbuy-checkout-*.js and their *_bg.wasm in {}",
+                settings.widget_dir.display()
+            ))
+        })?;
     let template_path = settings.assets_dir.join("embed.js");
     let template =
         tokio::fs::read_to_string(&template_path).await.map_err(|_| not_built("the embed.js template is missing"))?;
@@ -83,6 +109,8 @@ async fn embed_js(State(state): State<ApiState>) -> Result<Response, AppError> {
         &[
             ("GLUE", &build.glue),
             ("WASM", &build.wasm),
+            ("CHECKOUT_GLUE", &build.checkout_glue),
+            ("CHECKOUT_WASM", &build.checkout_wasm),
             ("API_ORIGIN", &settings.api_origin),
             ("VAULT_ORIGIN", &settings.vault_origin),
         ],
@@ -123,18 +151,35 @@ mod tests {
     }
 
     #[test]
+    fn names_of_the_two_modules() {
+        assert_eq!(part_of("tweetbuy-0123456789abcdef.js"), Some(("tweetbuy", false)));
+        assert_eq!(part_of("tweetbuy-0123456789abcdef_bg.wasm"), Some(("tweetbuy", true)));
+        assert_eq!(part_of("tweetbuy-checkout-0123456789abcdef.js"), Some(("tweetbuy-checkout", false)));
+        assert_eq!(part_of("tweetbuy-checkout_bg.wasm"), Some(("tweetbuy-checkout", true)));
+        assert_eq!(part_of("tweetbuy.js"), Some(("tweetbuy", false)));
+        assert_eq!(part_of("tweetbuy-other-0123456789abcdef.js"), None);
+        assert_eq!(part_of("index.html"), None);
+    }
+
+    #[test]
     fn finds_the_build() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(find_build(dir.path()), None);
-        std::fs::write(dir.path().join("tweetbuy-0123456789abcdef.js"), "").unwrap();
+        let touch = |name: &str| std::fs::write(dir.path().join(name), "").unwrap();
+        touch("tweetbuy-0123456789abcdef.js");
+        touch("tweetbuy-0123456789abcdef_bg.wasm");
+        touch("index.html");
+        assert_eq!(find_build(dir.path()), None, "no checkout module, no build");
+        touch("tweetbuy-checkout-fedcba9876543210.js");
         assert_eq!(find_build(dir.path()), None, "glue without wasm is no build");
-        std::fs::write(dir.path().join("tweetbuy-0123456789abcdef_bg.wasm"), "").unwrap();
-        std::fs::write(dir.path().join("index.html"), "").unwrap();
+        touch("tweetbuy-checkout-fedcba9876543210_bg.wasm");
         assert_eq!(
             find_build(dir.path()),
             Some(Build {
                 glue: "tweetbuy-0123456789abcdef.js".into(),
-                wasm: "tweetbuy-0123456789abcdef_bg.wasm".into()
+                wasm: "tweetbuy-0123456789abcdef_bg.wasm".into(),
+                checkout_glue: "tweetbuy-checkout-fedcba9876543210.js".into(),
+                checkout_wasm: "tweetbuy-checkout-fedcba9876543210_bg.wasm".into(),
             })
         );
     }

@@ -4,6 +4,8 @@ use axum::http::{Request, StatusCode};
 
 const GLUE: &str = "tweetbuy-0123456789abcdef.js";
 const WASM: &str = "tweetbuy-0123456789abcdef_bg.wasm";
+const CHECKOUT_GLUE: &str = "tweetbuy-checkout-fedcba9876543210.js";
+const CHECKOUT_WASM: &str = "tweetbuy-checkout-fedcba9876543210_bg.wasm";
 
 #[tokio::test]
 async fn embed_js_without_a_build_is_503_json() {
@@ -21,13 +23,17 @@ async fn embed_js_names_the_current_build_and_files_are_served() {
     std::fs::create_dir_all(dist.join("snippets")).unwrap();
     std::fs::write(dist.join(GLUE), "export default function init() {}").unwrap();
     std::fs::write(dist.join(WASM), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dist.join(CHECKOUT_GLUE), "export default function init() {}").unwrap();
+    std::fs::write(dist.join(CHECKOUT_WASM), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dist.join("snippets/inline0.js"), "export const x = 1;").unwrap();
 
     let reply = send(&server.api, get("/tweetbuy/embed.js")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.header("content-type"), Some("text/javascript; charset=utf-8"));
     assert_eq!(reply.header("cache-control"), Some("no-cache"));
-    assert_eq!(reply.text(), format!("import init from './{GLUE}'; init('./{WASM}'); // {API_ORIGIN}"));
+    assert_eq!(reply.text(), format!(
+            "import init from './{GLUE}'; init('./{WASM}'); import('./{CHECKOUT_GLUE}', './{CHECKOUT_WASM}'); // {API_ORIGIN}"
+        ));
 
     let reply = send(&server.api, get(&format!("/tweetbuy/{WASM}"))).await;
     assert_eq!(reply.status, StatusCode::OK);

@@ -1,0 +1,107 @@
+//! The checkout module's side of a click: mounts the sheet into the button's shadow root
+//! the first time, and opens it again on later clicks with what the visitor typed still
+//! there. The button module ([`crate::mount`]) owns the host; this module only adds the
+//! sheet's view to its root and hands focus back to the button when the sheet closes.
+
+use crate::checkout::Details;
+use crate::events::{self, EmbedCtx, WidgetEvent};
+use crate::sheet::Sheet;
+use crate::sheet_loader::OpenRequest;
+use leptos::prelude::*;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use tweetbuy_core::Offer;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+
+/// A sheet mounted under one button.
+struct Opened {
+    host: Element,
+    id: u32,
+    open: RwSignal<bool>,
+    /// Dropping it unmounts the view and disposes its reactive owner.
+    _view: Box<dyn Any>,
+}
+
+thread_local! {
+    static OPENED: RefCell<Vec<Opened>> = const { RefCell::new(Vec::new()) };
+    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Routes the button module's clicks straight here (tests and single-module builds).
+pub fn use_in_process() {
+    crate::sheet_loader::use_in_process(open);
+}
+
+/// Opens the sheet for one button (the checkout module's `open_sheet`).
+pub fn open(request: OpenRequest) {
+    let OpenRequest { host, embed, offer_json, ctx } = request;
+    let offer: Offer = match serde_json::from_str(&offer_json) {
+        Ok(offer) => offer,
+        Err(error) => {
+            crate::util::warn(&format!("tweetbuy: the offer could not be read ({error})"));
+            return;
+        }
+    };
+    // Sheets whose button left the page go with it.
+    OPENED.with(|o| o.borrow_mut().retain(|s| s.host.is_connected()));
+    let reopened = OPENED.with(|o| {
+        let o = o.borrow();
+        let sheet = o.iter().find(|s| s.host == host)?;
+        // widgets.js may have replaced the embed since the last open.
+        events::register(sheet.id, &embed);
+        sheet.open.set(true);
+        Some(())
+    });
+    if reopened.is_some() {
+        return;
+    }
+    let Some(shadow) = host.shadow_root() else { return };
+    let Some(root) = shadow.query_selector(".tb-root").ok().flatten() else { return };
+    // The whole widget's stylesheet now, not just the button's.
+    crate::styles::adopt(&shadow);
+    let id = NEXT_ID.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    events::register(id, &embed);
+    let embed_ctx =
+        EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
+    let locale = crate::button::embed_locale(&embed, &ctx.locale);
+    let opened: std::rc::Rc<Cell<Option<RwSignal<bool>>>> = Default::default();
+    let view = leptos::mount::mount_to(root.unchecked_into::<HtmlElement>(), {
+        let opened = opened.clone();
+        let host = host.clone();
+        move || {
+            provide_context(ctx);
+            provide_context(embed_ctx.clone());
+            provide_context(RwSignal::new(locale));
+            let open = RwSignal::new(true);
+            opened.set(Some(open));
+            let details = RwSignal::new(Details::for_offer(&offer));
+            let offer = StoredValue::new(offer);
+            let close = Callback::new(move |_: ()| {
+                open.set(false);
+                events::emit(&embed_ctx, WidgetEvent::Close);
+                return_focus(&host);
+            });
+            view! {
+                <Show when=move || open.get()>
+                    <Sheet offer=offer.get_value() details=details on_close=close />
+                </Show>
+            }
+        }
+    });
+    if let Some(open) = opened.get() {
+        OPENED.with(|o| o.borrow_mut().push(Opened { host, id, open, _view: Box::new(view) }));
+    }
+}
+
+/// The sheet closed: the button says so and takes focus back.
+fn return_focus(host: &Element) {
+    let button = host.shadow_root().and_then(|r| r.query_selector(".tb-buy").ok().flatten());
+    if let Some(button) = button {
+        let _ = button.set_attribute("aria-expanded", "false");
+        let _ = button.unchecked_ref::<HtmlElement>().focus();
+    }
+}

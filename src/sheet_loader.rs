@@ -1,0 +1,111 @@
+//! Hands a click over to the checkout module: the product sheet, checkout, card frame,
+//! order and confirmation live in a second wasm module that the page loads only when a
+//! visitor is about to buy (on the first click, or earlier when a visitor points at or
+//! focuses a button), so a page that nobody buys from never pays for it.
+//!
+//! The loader script (`embed.js`) passes a function that imports and starts that module
+//! once and resolves to its exports; its `open_sheet` takes over from there. Tests and
+//! single-module builds open the sheet in process instead.
+
+use crate::mount::WidgetCtx;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Element;
+
+/// The name the checkout module exports its entry point under.
+pub const OPEN_EXPORT: &str = "open_sheet";
+
+/// Everything the checkout module needs to show one offer's sheet.
+#[derive(Clone, Debug)]
+pub struct OpenRequest {
+    /// The button's shadow host, right after the embed.
+    pub host: Element,
+    /// The embed, where the publisher's events are dispatched.
+    pub embed: Element,
+    /// The offer as the lookup sent it: the checkout module decodes it whole.
+    pub offer_json: String,
+    pub ctx: WidgetCtx,
+}
+
+enum Opener {
+    /// `() => Promise<exports of the checkout module>`, from the loader script.
+    Module(js_sys::Function),
+    InProcess(fn(OpenRequest)),
+}
+
+thread_local! {
+    static OPENER: RefCell<Option<Opener>> = const { RefCell::new(None) };
+}
+
+/// Loads the checkout module with `load` (see the module docs).
+pub fn use_module(load: js_sys::Function) {
+    OPENER.with(|o| *o.borrow_mut() = Some(Opener::Module(load)));
+}
+
+/// Opens sheets with a function linked into this module (tests, single-module builds).
+pub fn use_in_process(open: fn(OpenRequest)) {
+    OPENER.with(|o| *o.borrow_mut() = Some(Opener::InProcess(open)));
+}
+
+fn load() -> Option<js_sys::Promise> {
+    let load = OPENER.with(|o| match &*o.borrow() {
+        Some(Opener::Module(load)) => Some(load.clone()),
+        _ => None,
+    })?;
+    load.call0(&JsValue::NULL).ok()?.dyn_into::<js_sys::Promise>().ok()
+}
+
+/// Starts loading the checkout module if it is not loaded yet. A failure is left for the
+/// click to report.
+pub fn prefetch() {
+    thread_local! {
+        static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
+    }
+    if let Some(promise) = load() {
+        IGNORE.with(|ignore| {
+            let _ = promise.catch(ignore);
+        });
+    }
+}
+
+/// Opens the sheet for one button, loading the checkout module first if needed. An error
+/// means the module could not be loaded (offline, blocked): nothing opened.
+pub async fn open(request: OpenRequest) -> Result<(), String> {
+    let in_process = OPENER.with(|o| match &*o.borrow() {
+        Some(Opener::InProcess(open)) => Some(*open),
+        _ => None,
+    });
+    if let Some(open) = in_process {
+        open(request);
+        return Ok(());
+    }
+    let promise = load().ok_or("no checkout module")?;
+    let exports = JsFuture::from(promise).await.map_err(describe)?;
+    let entry = js_sys::Reflect::get(&exports, &OPEN_EXPORT.into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("the checkout module has no entry point")?;
+    let OpenRequest { host, embed, offer_json, ctx } = request;
+    let args = js_sys::Array::new();
+    for arg in [
+        JsValue::from(host),
+        JsValue::from(embed),
+        offer_json.into(),
+        ctx.api.url("").into(),
+        ctx.vault_origin.into(),
+        ctx.locale.into(),
+        ctx.theme.into(),
+    ] {
+        args.push(&arg);
+    }
+    entry.apply(&JsValue::NULL, &args).map(|_| ()).map_err(describe)
+}
+
+fn describe(error: JsValue) -> String {
+    match error.dyn_ref::<js_sys::Error>() {
+        Some(error) => error.message().into(),
+        None => error.as_string().unwrap_or_else(|| "unknown error".into()),
+    }
+}
