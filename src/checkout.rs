@@ -7,7 +7,7 @@ use crate::format;
 use crate::i18n::{Key, Locale};
 use crate::messages;
 use crate::mount::WidgetCtx;
-use crate::order::{pay, PayError};
+use crate::order::{pay, PayError, PendingOrder};
 use crate::product_sheet::quantity_max;
 use leptos::prelude::*;
 use tweetbuy_core::address::US_STATES;
@@ -312,12 +312,18 @@ pub fn Checkout(
 
     // The order's answer was lost and the widget is asking for its outcome.
     let checking = RwSignal::new(false);
+    // An order whose outcome is unknown, asked about again before anything new is paid.
+    let pending = use_context::<PendingOrder>().unwrap_or_default();
     let pay_action = {
         let (offer, ctx) = (offer.clone(), ctx.clone());
         Action::new_local(move |_: &()| {
             let (offer, ctx, form) = (offer.clone(), ctx.clone(), details.get_untracked());
             let frame = iframe.get_untracked();
-            async move { pay(&ctx, &offer, &form, frame, &move |on| checking.set(on)).await }
+            let earlier = pending.0.get_value();
+            async move {
+                let remember = move |order| pending.0.set_value(order);
+                pay(&ctx, &offer, &form, frame, earlier, &remember, &move |on| checking.set(on)).await
+            }
         })
     };
     let paying = pay_action.pending();

@@ -5,7 +5,7 @@ use crate::card_frame::{tokenize, TokenizeError};
 use crate::checkout::Details;
 use crate::i18n::Key;
 use crate::mount::WidgetCtx;
-use tweetbuy_core::{FieldError, Offer, OrderReceipt, OrderRequest};
+use tweetbuy_core::{ErrorCode, FieldError, Offer, OrderReceipt, OrderRequest};
 use web_sys::HtmlIFrameElement;
 
 /// Why a payment did not complete. Whatever the visitor typed stays in the form.
@@ -34,8 +34,6 @@ pub fn order_request(offer: &Offer, form: &Details, card_token: &str) -> OrderRe
     }
 }
 
-/// Tokenizes the card in the vault's frame, then places the order. Returns the receipt and
-/// the typed card's one-time token (which the confirmation may offer to save).
 /// How long to keep asking for the outcome of an order whose answer was lost, before the
 /// visitor is told the store cannot be reached (whatever they do next, the same key never
 /// charges twice).
@@ -75,25 +73,96 @@ pub async fn place_order(
     }
 }
 
+/// An order that was sent but whose outcome is unknown (no answer, or a server error): its
+/// key and body, kept so that the next Pay first asks about it with the same key (the
+/// server replays its outcome) instead of paying again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub key: String,
+    pub request: OrderRequest,
+}
+
+/// The sheet's order whose outcome is unknown, in Leptos context: shared by the typed-card
+/// and saved-card paths, and kept while the sheet is closed and opened again.
+#[derive(Clone, Copy)]
+pub struct PendingOrder(pub leptos::prelude::StoredValue<Option<Pending>>);
+
+impl Default for PendingOrder {
+    fn default() -> Self {
+        PendingOrder(leptos::prelude::StoredValue::new(None))
+    }
+}
+
+/// Whether a failed order request leaves its outcome unknown: it may have been charged.
+pub fn outcome_unknown(error: &ClientError) -> bool {
+    match error {
+        ClientError::Network(_) => true,
+        ClientError::Api { status, error } => *status >= 500 || error.code == ErrorCode::IdempotencyInProgress,
+        ClientError::Decode { status, .. } => *status >= 500,
+    }
+}
+
+/// Places an order, never twice: an earlier order whose outcome is still unknown is settled
+/// first (same key, same body). If it went through, its receipt is the answer; if it is
+/// still unknown, the visitor is told and nothing new is sent; if it failed for good, a new
+/// attempt follows with `fresh`'s request (a new one-time token) and a new key.
+/// `remember` keeps the order whose outcome is unknown for the next Pay. Returns the
+/// receipt and the card token it used.
+pub async fn place_settling(
+    ctx: &WidgetCtx,
+    pending: Option<Pending>,
+    remember: &dyn Fn(Option<Pending>),
+    checking: &dyn Fn(bool),
+    fresh: impl std::future::Future<Output = Result<OrderRequest, PayError>>,
+) -> Result<(OrderReceipt, String), PayError> {
+    if let Some(earlier) = pending {
+        match place_order(ctx, &earlier.request, &earlier.key, checking).await {
+            Ok(receipt) => {
+                remember(None);
+                return Ok((receipt, earlier.request.card_token));
+            }
+            Err(error) if outcome_unknown(&error) => return Err(PayError::Client(error)),
+            Err(_) => remember(None),
+        }
+    }
+    let order = Pending { key: crate::util::random_id(), request: fresh.await? };
+    // Kept before sending: if the page loses the answer, the next Pay asks about this one.
+    remember(Some(order.clone()));
+    match place_order(ctx, &order.request, &order.key, checking).await {
+        Ok(receipt) => {
+            remember(None);
+            Ok((receipt, order.request.card_token))
+        }
+        Err(error) => {
+            if !outcome_unknown(&error) {
+                remember(None);
+            }
+            Err(PayError::Client(error))
+        }
+    }
+}
+
+/// Tokenizes the typed card in the vault's frame (only when a new order is needed), then
+/// places the order through [`place_settling`].
 pub async fn pay(
     ctx: &WidgetCtx,
     offer: &Offer,
     form: &Details,
     frame: Option<HtmlIFrameElement>,
+    pending: Option<Pending>,
+    remember: &dyn Fn(Option<Pending>),
     checking: &dyn Fn(bool),
 ) -> Result<(OrderReceipt, String), PayError> {
-    let frame = frame.ok_or(PayError::Card(Key::CardLoading))?;
-    let card = tokenize(&frame, &ctx.vault_origin).await.map_err(|e| match e {
-        TokenizeError::Invalid(fields) => PayError::Fields(fields),
-        TokenizeError::Failed(_) => PayError::Card(Key::SomethingWrong),
-        TokenizeError::Timeout | TokenizeError::NotReady => PayError::Card(Key::CardNoAnswer),
-    })?;
-    let request = order_request(offer, form, &card.token);
-    // A fresh key per attempt: each attempt carries a new one-time token, so it is a new
-    // request; a network retry of the same attempt reuses this key.
-    let key = crate::util::random_id();
-    let receipt = place_order(ctx, &request, &key, checking).await.map_err(PayError::Client)?;
-    Ok((receipt, card.token))
+    let fresh = async {
+        let frame = frame.ok_or(PayError::Card(Key::CardLoading))?;
+        let card = tokenize(&frame, &ctx.vault_origin).await.map_err(|e| match e {
+            TokenizeError::Invalid(fields) => PayError::Fields(fields),
+            TokenizeError::Failed(_) => PayError::Card(Key::SomethingWrong),
+            TokenizeError::Timeout | TokenizeError::NotReady => PayError::Card(Key::CardNoAnswer),
+        })?;
+        Ok(order_request(offer, form, &card.token))
+    };
+    place_settling(ctx, pending, remember, checking, fresh).await
 }
 
 #[cfg(test)]
@@ -110,6 +179,19 @@ mod tests {
             error: tweetbuy_core::ApiError::new(tweetbuy_core::ErrorCode::PaymentDeclined, "no"),
         };
         assert!(!keep_checking(&declined, 0.0));
+    }
+
+    #[test]
+    fn an_order_may_have_been_charged_unless_the_api_said_otherwise() {
+        let api = |status, code| ClientError::Api { status, error: tweetbuy_core::ApiError::new(code, "m") };
+        assert!(outcome_unknown(&ClientError::Network("reset".into())));
+        assert!(outcome_unknown(&api(500, ErrorCode::Internal)));
+        assert!(outcome_unknown(&api(503, ErrorCode::Unavailable)));
+        assert!(outcome_unknown(&api(409, ErrorCode::IdempotencyInProgress)));
+        assert!(outcome_unknown(&ClientError::Decode { status: 502, detail: "<html>".into() }));
+        assert!(!outcome_unknown(&api(402, ErrorCode::PaymentDeclined)));
+        assert!(!outcome_unknown(&api(409, ErrorCode::SoldOut)));
+        assert!(!outcome_unknown(&api(422, ErrorCode::ValidationFailed)));
     }
     use tweetbuy_core::ProductKind;
 

@@ -12,6 +12,7 @@
 use crate::i18n::{Key, Locale};
 use crate::messages;
 use crate::mount::WidgetCtx;
+use crate::order::PayError;
 use futures::channel::oneshot;
 use futures::future::{select, Either};
 use leptos::prelude::*;
@@ -261,21 +262,32 @@ pub fn SavedPay(
     let loc = StoredValue::new(locale.clone());
     let failure = RwSignal::new(None::<String>);
 
+    // Shared with the typed-card path: an order whose outcome is unknown is asked about
+    // again, with its key, before anything new is paid.
+    let pending = use_context::<crate::order::PendingOrder>().unwrap_or_default();
     let pay_action = Action::new_local(move |_: &()| {
         let (widget, offer, (variant, quantity)) =
             (widget.clone(), offer.get_untracked(), details.with_untracked(|d| (d.variant_id.clone(), d.quantity)));
+        let earlier = pending.0.get_value();
         async move {
-            let token = match saved.ask(|request_id| ToFrame::PaySaved { v: V1, request_id }).await {
-                Ok(FromFrame::Token { card, .. }) => card.token,
-                Ok(_) | Err(FrameError::Failed) => return Err(loc.with_value(|l| l.t(Key::SavedCardFailed))),
-                Err(_) => return Err(loc.with_value(|l| l.t(Key::CardNoAnswer))),
+            let fresh = async {
+                match saved.ask(|request_id| ToFrame::PaySaved { v: V1, request_id }).await {
+                    Ok(FromFrame::Token { card, .. }) => {
+                        Ok(saved_order_request(&offer, &variant, quantity, &card.token))
+                    }
+                    Ok(_) | Err(FrameError::Failed) => Err(PayError::Card(Key::SavedCardFailed)),
+                    Err(_) => Err(PayError::Card(Key::CardNoAnswer)),
+                }
             };
-            let request = saved_order_request(&offer, &variant, quantity, &token);
-            let key = crate::util::random_id();
-            // A lost answer is asked about again with the same key, as for a typed card.
-            crate::order::place_order(&widget, &request, &key, &|_| {})
+            let remember = move |order| pending.0.set_value(order);
+            crate::order::place_settling(&widget, earlier, &remember, &|_| {}, fresh)
                 .await
-                .map_err(|e| loc.with_value(|l| messages::for_error(l, &e)))
+                .map(|(receipt, _)| receipt)
+                .map_err(|e| match e {
+                    PayError::Card(key) => loc.with_value(|l| l.t(key)),
+                    PayError::Client(e) => loc.with_value(|l| messages::for_error(l, &e)),
+                    PayError::Fields(_) => loc.with_value(|l| l.t(Key::SomethingWrong)),
+                })
         }
     });
     let paying = pay_action.pending();

@@ -76,6 +76,7 @@ pub fn open(request: OpenRequest) {
             provide_context(ctx);
             provide_context(embed_ctx.clone());
             provide_context(RwSignal::new(locale));
+            provide_context(crate::order::PendingOrder::default());
             let open = RwSignal::new(true);
             opened.set(Some(open));
             let details = RwSignal::new(Details::for_offer(&offer));

@@ -107,7 +107,13 @@ pub fn api_app(state: ApiState) -> Router {
         .merge(admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    with_security_headers(router).layer(cors).layer(crate::telemetry::http_trace_layer()).with_state(state)
+    // JSON answers and the loader are compressed on the way out for browsers that accept
+    // it; the widget's files are already compressed at build time and pass through as they are.
+    with_security_headers(router)
+        .layer(cors)
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(crate::telemetry::http_trace_layer())
+        .with_state(state)
 }
 
 /// CORS for the allowed publisher origins only: the exact list, no wildcard, no credentials.

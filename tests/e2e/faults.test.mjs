@@ -130,3 +130,43 @@ test("a longer outage after the charge: 'checking your order…', then the first
   assert.equal(paidOrders() - paidBefore, 1);
   await page.close();
 });
+
+test("an outage longer than the check window: Pay again asks about the first order with its key, never pays twice", async () => {
+  const page = await browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  const keys = [];
+  let tokenizations = 0;
+  page.on("request", (r) => { if (/\/v1\/tokens$/.test(new URL(r.url()).pathname) && r.method() === "POST") tokenizations += 1; });
+  let down = true;
+  await page.route("**/api/v1/orders", async (route) => {
+    keys.push(route.request().headers()["idempotency-key"]);
+    if (keys.length === 1) {
+      await route.fetch(); // charged on the server, and then the answer is lost...
+      await route.abort("internetdisconnected");
+      return;
+    }
+    if (down) {
+      await route.abort("internetdisconnected"); // ...for longer than the widget keeps asking
+      return;
+    }
+    await route.continue();
+  });
+  await checkoutTee(page);
+  await payWhenReady(page);
+  // After the check window the visitor is told the store cannot be reached; what they typed stays.
+  await page.waitForFunction((host) => (document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "").length > 0,
+    `[data-tweetbuy-host="${TEE}"]`, { timeout: 40_000 });
+  const message = await failureText(page);
+  assert.match(message, /connect|reach|network|internet/i, message);
+  assert.equal(await page.locator("#tb-email").inputValue(), "jane@example.com", "what was typed is kept");
+  assert.equal(paidOrders() - paidBefore, 1, "the first order did go through on the server");
+  // The connection is back and the visitor presses Pay again.
+  down = false;
+  await payWhenReady(page);
+  await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
+  assert.equal(new Set(keys).size, 1, `one key for every try, the second Pay included (${keys.length} tries)`);
+  assert.equal(tokenizations, 1, "the card was not tokenized again");
+  assert.equal(charges() - chargesBefore, 1, "exactly one charge");
+  assert.equal(paidOrders() - paidBefore, 1, "exactly one order");
+  await page.close();
+});

@@ -5,18 +5,22 @@ use super::ApiState;
 use crate::error::AppError;
 use crate::templates::render;
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{from_fn, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use sha2::Digest;
 use std::path::Path;
 use tower_http::services::ServeDir;
 use tweetbuy_core::ErrorCode;
 
 pub fn router(widget_dir: &Path) -> Router<ApiState> {
-    let files = Router::new().nest_service("/tweetbuy", ServeDir::new(widget_dir)).layer(from_fn(cache_headers));
+    // The build writes a brotli and a gzip copy beside each file (scripts/precompress.mjs):
+    // sent as they are, with `Content-Encoding`, to browsers that accept them.
+    let files = ServeDir::new(widget_dir).precompressed_br().precompressed_gzip();
+    let files = Router::new().nest_service("/tweetbuy", files).layer(from_fn(cache_headers));
     Router::new().route("/tweetbuy/embed.js", get(embed_js)).merge(files)
 }
 
@@ -89,7 +93,7 @@ fn not_built(what: &str) -> AppError {
         (status = 503, description = "`unavailable`: no widget build, or the loader template is missing.", body = tweetbuy_core::ApiError),
     )
 )]
-async fn embed_js(State(state): State<ApiState>) -> Result<Response, AppError> {
+async fn embed_js(State(state): State<ApiState>, request_headers: HeaderMap) -> Result<Response, AppError> {
     let settings = &state.settings;
     let dir = settings.widget_dir.clone();
     let build = tokio::task::spawn_blocking(move || find_build(&dir))
@@ -115,9 +119,27 @@ async fn embed_js(State(state): State<ApiState>) -> Result<Response, AppError> {
             ("VAULT_ORIGIN", &settings.vault_origin),
         ],
     );
-    // no-cache: the loader names the current build, so it must be revalidated; the files
-    // it names carry a hash and are cached for good.
-    Ok(([(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "no-cache")], script).into_response())
+    // no-cache: the loader names the current build, so it must be revalidated (an ETag of
+    // its text makes that a 304 until the build changes); the files it names carry a hash
+    // and are cached for good.
+    let etag = format!("\"{}\"", &hex(&sha2::Sha256::digest(script.as_bytes()))[..16]);
+    let headers = [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "no-cache"), (ETAG, &etag)];
+    if if_none_match(&request_headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    Ok((headers, script).into_response())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether the browser's cached copy (`If-None-Match`) is this version.
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"))
 }
 
 /// Whether a file name carries a content hash (`tweetbuy-3f2a9c1e0b7d6a54_bg.wasm`).
@@ -127,12 +149,37 @@ pub fn is_hashed(name: &str) -> bool {
     stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// Hashed files are cached for good, others revalidated. A hashed file's ETag is its name's
+/// hash and the encoding it was sent in, so a revalidation costs no read of the file.
 async fn cache_headers(request: Request, next: Next) -> Response {
-    let hashed = is_hashed(request.uri().path().rsplit('/').next().unwrap_or_default());
+    let name = request.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
+    let hashed = is_hashed(&name);
+    let cached = request.headers().clone();
     let mut response = next.run(request).await;
-    if response.status().is_success() {
-        let value = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
-        response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(value));
+    if !response.status().is_success() {
+        return response;
+    }
+    let value = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    if !hashed {
+        return response;
+    }
+    let encoding = headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity").to_owned();
+    let hash = name.split(['.', '_']).next().and_then(|stem| stem.rsplit_once('-')).map(|(_, h)| h).unwrap_or_default();
+    let etag = format!("\"{hash}-{encoding}\"");
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(ETAG, value);
+    }
+    if if_none_match(&cached, &etag) {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        for name in [CACHE_CONTROL, VARY, ETAG, CONTENT_ENCODING] {
+            if let Some(value) = response.headers().get(&name) {
+                not_modified.headers_mut().insert(name, value.clone());
+            }
+        }
+        return not_modified;
     }
     response
 }

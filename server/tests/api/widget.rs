@@ -57,3 +57,59 @@ async fn embed_js_names_the_current_build_and_files_are_served() {
         assert!(!reply.text().contains("SQLite"));
     }
 }
+
+#[tokio::test]
+async fn files_go_out_precompressed_with_etags_and_revalidate_to_304() {
+    let server = start().await;
+    let dist = server.dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    for (name, body) in [(GLUE, "export default 1"), (WASM, "wasm"), (CHECKOUT_GLUE, "c"), (CHECKOUT_WASM, "cw")] {
+        std::fs::write(dist.join(name), body).unwrap();
+    }
+    std::fs::write(dist.join(format!("{WASM}.br")), b"brotli bytes").unwrap();
+    std::fs::write(dist.join(format!("{WASM}.gz")), b"gzip bytes").unwrap();
+    let with = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = Request::get(path);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let path = format!("/tweetbuy/{WASM}");
+
+    let br = send(&server.api, with(&path, &[("accept-encoding", "gzip, br")])).await;
+    assert_eq!(br.status, StatusCode::OK);
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert_eq!(br.body, b"brotli bytes", "the build's brotli copy, as it is");
+    assert_eq!(br.header("etag"), Some("\"0123456789abcdef-br\""));
+    assert_eq!(br.header("vary"), Some("accept-encoding"));
+    let gz = send(&server.api, with(&path, &[("accept-encoding", "gzip")])).await;
+    assert_eq!((gz.header("content-encoding"), gz.body.as_slice()), (Some("gzip"), &b"gzip bytes"[..]));
+    let plain = send(&server.api, get(&path)).await;
+    assert_eq!((plain.header("content-encoding"), plain.body.as_slice()), (None, &b"wasm"[..]));
+    assert_eq!(plain.header("etag"), Some("\"0123456789abcdef-identity\""));
+
+    let again =
+        send(&server.api, with(&path, &[("accept-encoding", "br"), ("if-none-match", "\"0123456789abcdef-br\"")]))
+            .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    let other = send(&server.api, with(&path, &[("if-none-match", "\"0123456789abcdef-br\"")])).await;
+    assert_eq!(other.status, StatusCode::OK, "another encoding is another version");
+
+    let loader = send(&server.api, get("/tweetbuy/embed.js")).await;
+    let etag = loader.header("etag").expect("the loader has an ETag").to_owned();
+    let cached = send(&server.api, with("/tweetbuy/embed.js", &[("if-none-match", &etag)])).await;
+    assert_eq!(cached.status, StatusCode::NOT_MODIFIED, "revalidating an unchanged loader costs no body");
+    std::fs::write(dist.join("tweetbuy-1111111111111111.js"), "new build").unwrap();
+    std::fs::write(dist.join("tweetbuy-1111111111111111_bg.wasm"), "new build").unwrap();
+    let rebuilt = send(&server.api, with("/tweetbuy/embed.js", &[("if-none-match", &etag)])).await;
+    assert_eq!(rebuilt.status, StatusCode::OK, "a new build is a new loader");
+    assert_ne!(rebuilt.header("etag"), Some(etag.as_str()));
+
+    let json =
+        send(&server.api, with("/api/v1/offers?tweet_ids=1528000000000000001", &[("accept-encoding", "gzip")])).await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert_eq!(json.header("content-encoding"), Some("gzip"), "JSON answers are compressed on the way out");
+}
