@@ -32,6 +32,7 @@ use tweetbuy_core::saved::{
     ship_to_summary, SaveProfileRequest, SaveProfileResponse, SavedCard, SavedDetails, SavedDetailsRequest,
     SAVED_TOKEN_PREFIX,
 };
+use tweetbuy_core::text::is_single_line;
 use tweetbuy_core::vault::CardToken;
 use tweetbuy_core::{validate_email, Country, ErrorCode, FieldError};
 
@@ -123,7 +124,8 @@ async fn save(
         None => None,
         Some(address) => address.validate(&countries).map_err(|e| errors.extend(e)).ok(),
     };
-    if request.token.len() > 128 || request.save_secret.len() > 128 {
+    let bad_text = |s: &str| s.len() > 128 || !is_single_line(s);
+    if bad_text(&request.token) || bad_text(&request.save_secret) {
         errors.push(FieldError::new("token", "token_invalid", "This card can no longer be saved."));
     }
     let Some(email) = email.filter(|_| errors.is_empty()) else {
