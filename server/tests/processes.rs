@@ -7,6 +7,7 @@ mod harness;
 mod process;
 
 mod processes {
+    mod crash;
     mod receipt_outbox;
     mod replicas;
     mod shutdown;
