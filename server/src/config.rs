@@ -219,6 +219,10 @@ pub struct Config {
     /// once after a restart).
     #[arg(long, env = "TWEETBUY_ORDER_STALE_SECS", default_value_t = crate::api::order_idempotency::STALE_IN_FLIGHT_SECONDS)]
     pub order_stale_secs: i64,
+    /// How long a SQLite write waits for another writer's lock before the order path backs
+    /// off and tries its transaction again.
+    #[arg(long, env = "TWEETBUY_SQLITE_BUSY_TIMEOUT_MS", default_value_t = 5000)]
+    pub sqlite_busy_timeout_ms: u64,
 }
 
 /// The three public origins, normalized (`scheme://host[:port]`, no trailing slash).

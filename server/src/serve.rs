@@ -43,9 +43,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let keys = Keyring::load(config.master_key.as_ref().map(|s| s.expose()), data_dir)?;
     let (api_location, vault_location) = config.db.locations().map_err(StartupError::Config)?;
     let engine = api_location.engine();
-    let api_db =
-        db::open_api(&api_location).await.map_err(|source| StartupError::Database { name: "the api's", source })?;
-    let vault_db = db::open_vault(&vault_location)
+    let tuning = db::Tuning { sqlite_busy_timeout: std::time::Duration::from_millis(config.sqlite_busy_timeout_ms) };
+    let api_db = db::open_api_tuned(&api_location, tuning)
+        .await
+        .map_err(|source| StartupError::Database { name: "the api's", source })?;
+    let vault_db = db::open_vault_tuned(&vault_location, tuning)
         .await
         .map_err(|source| StartupError::Database { name: "the vault's", source })?;
     let mailer = receipts::Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), data_dir.join("outbox"))

@@ -30,6 +30,12 @@ pub enum PlaceError {
     Other(AppError),
 }
 
+impl crate::db::MaybeBusy for PlaceError {
+    fn is_busy(&self) -> bool {
+        matches!(self, PlaceError::Other(e) if e.is_busy())
+    }
+}
+
 impl From<sqlx::Error> for PlaceError {
     fn from(error: sqlx::Error) -> Self {
         PlaceError::Other(error.into())

@@ -6,7 +6,7 @@ use super::order_store::{self, Failure, NewOrder, PlaceError, StoredOrder};
 use super::vault_client::ChargeOutcome;
 use super::{catalog, pricing, ApiState};
 use crate::clock;
-use crate::db::from_text;
+use crate::db::{from_text, retry_busy};
 use crate::error::AppError;
 use crate::idempotency::{sha256_hex, IdempotencyKey};
 use crate::ids::random_id;
@@ -77,15 +77,19 @@ async fn create_order(
     let canonical = serde_json::to_vec(&request).map_err(|e| AppError::internal(e.to_string()))?;
     let hash = sha256_hex(&canonical);
     let fresh_id = random_id("ord_");
-    let begun = idempotency::begin_order(
-        &state.db,
-        SCOPE,
-        &key,
-        &hash,
-        Some(&fresh_id),
-        clock::now(),
-        state.stale_in_flight_secs,
-    )
+    // Every write of the order path runs under `retry_busy`: a SQLite lock held longer than
+    // the busy timeout delays the order instead of failing it.
+    let begun = retry_busy(|| {
+        idempotency::begin_order(
+            &state.db,
+            SCOPE,
+            &key,
+            &hash,
+            Some(&fresh_id),
+            clock::now(),
+            state.stale_in_flight_secs,
+        )
+    })
     .await?;
     let order_id = match begun {
         Begin::Started => fresh_id,
@@ -121,7 +125,7 @@ async fn create_order(
             Ok(Outcome::Answer(status, body)) => (status, body),
             Ok(Outcome::Refused(error)) => {
                 // Refused before anything was written: nothing to replay; the key is free again.
-                idempotency::abandon(&state.db, SCOPE, &key).await?;
+                retry_busy(|| idempotency::abandon(&state.db, SCOPE, &key)).await?;
                 return Err(error);
             }
             Err(error) => {
@@ -129,8 +133,8 @@ async fn create_order(
                 // with one, the key keeps its order id and the next retry resumes that order (and
                 // its charge) rather than charging for a second one.
                 let forget = match order_store::find(&state.db, &order_id).await {
-                    Ok(None) => idempotency::abandon(&state.db, SCOPE, &key).await,
-                    _ => idempotency::release_for_retry(&state.db, SCOPE, &key).await,
+                    Ok(None) => retry_busy(|| idempotency::abandon(&state.db, SCOPE, &key)).await,
+                    _ => retry_busy(|| idempotency::release_for_retry(&state.db, SCOPE, &key)).await,
                 };
                 if let Err(forget_error) = forget {
                     tracing::warn!(error = %forget_error, %order_id, "could not release the key; it goes stale instead");
@@ -138,7 +142,7 @@ async fn create_order(
                 return Err(error);
             }
         };
-        idempotency::complete(&state.db, SCOPE, &key, status.as_u16(), &body, clock::now()).await?;
+        retry_busy(|| idempotency::complete(&state.db, SCOPE, &key, status.as_u16(), &body, clock::now())).await?;
         Ok(json_response(status, body, false))
     });
     task.await.unwrap_or_else(|e| Err(AppError::internal(format!("order task failed: {e}"))))
@@ -287,7 +291,7 @@ async fn place_order(state: &ApiState, request: OrderRequest, order_id: &str) ->
         tweet_id: request.tweet_id.as_ref(),
         now,
     };
-    let order_number = match order_store::place(&state.db, &order).await {
+    let order_number = match retry_busy(|| order_store::place(&state.db, &order)).await {
         Ok(number) => number,
         Err(PlaceError::SoldOut) => return refused(conflict(ErrorCode::SoldOut, "This option is sold out.")),
         Err(PlaceError::Other(error)) => return Err(error),
@@ -362,25 +366,24 @@ async fn charge_and_settle(
     let charge = ChargeRequest { token: token.to_owned(), amount: order.quote.total, reference: order_id.to_owned() };
     let failure = match state.vault.charge(&charge).await {
         ChargeOutcome::Charged(result) if result.status == ChargeStatus::Approved => {
-            order_store::mark_paid(&state.db, order_id, result.brand, &result.last4, &result.charge_id, clock::now())
-                .await?;
+            let now = clock::now();
+            retry_busy(|| {
+                order_store::mark_paid(&state.db, order_id, result.brand, &result.last4, &result.charge_id, now)
+            })
+            .await?;
             tracing::info!(%order_id, order_number = %parts.order_number, total = %order.quote.total, "order paid");
             return parts.paid(result.brand, result.last4);
         }
         ChargeOutcome::Charged(result) => {
             let code = result.decline_code.unwrap_or(DeclineCode::CardDeclined);
-            order_store::mark_failed_and_release(
-                &state.db,
-                order,
-                &Failure {
-                    status: "declined",
-                    decline_code: Some(code),
-                    charge_id: Some(&result.charge_id),
-                    card: Some((result.brand, &result.last4)),
-                },
-                clock::now(),
-            )
-            .await?;
+            let failure = Failure {
+                status: "declined",
+                decline_code: Some(code),
+                charge_id: Some(&result.charge_id),
+                card: Some((result.brand, &result.last4)),
+            };
+            let now = clock::now();
+            retry_busy(|| order_store::mark_failed_and_release(&state.db, order, &failure, now)).await?;
             tracing::info!(%order_id, decline_code = code.as_str(), "order declined");
             return answer(declined(code));
         }
@@ -395,6 +398,7 @@ async fn charge_and_settle(
         }
     };
     let none = Failure { status: "failed", decline_code: None, charge_id: None, card: None };
-    order_store::mark_failed_and_release(&state.db, order, &none, clock::now()).await?;
+    let now = clock::now();
+    retry_busy(|| order_store::mark_failed_and_release(&state.db, order, &none, now)).await?;
     answer(failure)
 }
