@@ -257,9 +257,13 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning) -> Resul
             check_schema_prefix(schema).map_err(|e| sqlx::Error::Configuration(e.into()))?;
             create_schema(url, schema).await?;
             let set_path = format!("SET search_path TO {schema}");
+            // After PostgreSQL restarts, every pooled connection is dead: each is checked
+            // before use and replaced, and while the server is down a request waits at most
+            // the acquire timeout before its 503 (see `is_transient`).
             AnyPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(true)
+                .acquire_timeout(Duration::from_secs(5))
                 .after_connect(move |conn, _| {
                     let set_path = set_path.clone();
                     Box::pin(async move {

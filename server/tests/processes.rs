@@ -8,6 +8,7 @@ mod process;
 
 mod processes {
     mod crash;
+    mod pg_restart;
     mod receipt_outbox;
     mod replicas;
     mod shutdown;
