@@ -29,6 +29,9 @@ pub enum Begin {
     InProgress,
 }
 
+/// A stored key: request hash, response status and body, created at, order id, resumable.
+type KeyRow = (String, Option<i64>, Option<String>, i64, Option<String>, i64);
+
 /// Claims `key` in `scope` for a request with fingerprint `hash`, or says why not.
 pub async fn begin(db: &Db, scope: &str, key: &str, hash: &str, now: i64) -> Result<Begin, AppError> {
     begin_order(db, scope, key, hash, None, now, STALE_IN_FLIGHT_SECONDS).await
@@ -61,7 +64,7 @@ pub async fn begin_order(
     if inserted.rows_affected() == 1 {
         return Ok(Begin::Started);
     }
-    let existing: Option<(String, Option<i64>, Option<String>, i64, Option<String>, i64)> = sqlx::query_as(
+    let existing: Option<KeyRow> = sqlx::query_as(
         "SELECT request_hash, response_status, response_body, created_at, order_id, resumable FROM idempotency_keys \
          WHERE scope = $1 AND idem_key = $2",
     )
