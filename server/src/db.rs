@@ -172,7 +172,6 @@ pub fn is_busy(error: &sqlx::Error) -> bool {
 pub fn is_transient(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(e) => {
             let code = e.code().unwrap_or_default();
             is_busy(error) || code.starts_with("08") || code.starts_with("57P")

@@ -50,6 +50,10 @@ impl FromRequestParts<VaultState> for ApiKeyAuth {
     }
 }
 
+fn token_invalid() -> AppError {
+    AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
+}
+
 /// The longest order reference kept with a charge.
 const MAX_REFERENCE_LEN: usize = 100;
 
@@ -72,6 +76,10 @@ async fn charge(
         return Err(AppError::validation(errors));
     }
 
+    // No token holds a control character (PostgreSQL would refuse a NUL in the query).
+    if request.token.len() > MAX_REFERENCE_LEN || !is_single_line(&request.token) {
+        return Err(token_invalid());
+    }
     let now = clock::now();
     let saved = is_saved_card_token(&request.token);
     // The token's claim and the charge it pays commit together: a crash in between leaves
@@ -98,11 +106,7 @@ async fn charge(
                 };
                 Ok(([(CACHE_CONTROL, "no-store")], Json(result)).into_response())
             }
-            _ => Err(AppError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::TokenInvalid,
-                "This card token is unknown, expired or used.",
-            )),
+            _ => Err(token_invalid()),
         };
     };
     let plaintext = envelope::open(&state.keys, &card.id, &card.owner, &card.sealed())

@@ -227,6 +227,14 @@ async fn details(
     _auth: ApiKeyAuth,
     JsonBody(request): JsonBody<SavedDetailsRequest>,
 ) -> Result<Response, AppError> {
+    // No token holds a control character (PostgreSQL would refuse a NUL in the query).
+    if request.token.len() > 128 || !is_single_line(&request.token) {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::TokenInvalid,
+            "This card token is unknown, expired or used.",
+        ));
+    }
     let profile = profile_store::by_saved_token(&state.db, &request.token, clock::now()).await?.ok_or_else(|| {
         AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
     })?;
