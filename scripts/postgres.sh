@@ -5,6 +5,8 @@
 #   scripts/postgres.sh start DIR   initdb into DIR (emptied first), start on 127.0.0.1 on a
 #                                   free port, unix socket in DIR; prints the DATABASE_URL
 #   scripts/postgres.sh stop DIR    stop it and delete DIR
+#   scripts/postgres.sh down DIR    stop it, keeping DIR (for restart tests)
+#   scripts/postgres.sh up DIR      start it again after `down`, same data, same port
 #
 # Listens on loopback only, with trust authentication: it is for tests on this machine.
 # initdb refuses to run as root, so as root the server runs as the `postgres` user that the
@@ -12,7 +14,7 @@
 # TWEETBUY_PG_FSYNC=on.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|down|up DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 command=$1
 dir=$2
@@ -51,6 +53,19 @@ case "$command" in
       { cat "$dir/postgres.log" >&2; exit 1; }
     url="postgres://tweetbuy@127.0.0.1:$port/postgres"
     echo "$url" >"$dir/url"
+    echo "$url"
+    ;;
+  down)
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  up)
+    url=$(cat "$dir/url")
+    port=${url##*:}
+    port=${port%%/*}
+    fsync=${TWEETBUY_PG_FSYNC:-off}
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=$fsync -c max_connections=400" start >/dev/null ||
+      { cat "$dir/postgres.log" >&2; exit 1; }
     echo "$url"
     ;;
   stop)

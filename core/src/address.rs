@@ -1,6 +1,7 @@
 //! The buyer's contact and shipping details: email, countries and their postal-code rules.
 
 use crate::error::FieldError;
+use crate::text::is_single_line;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -48,6 +49,9 @@ pub const US_STATES: &[&str] = &[
 impl Country {
     /// Accepts a known alpha-2 code in any letter case.
     pub fn parse(code: &str) -> Option<Country> {
+        if !is_single_line(code) {
+            return None;
+        }
         let upper = code.trim().to_ascii_uppercase();
         COUNTRIES.iter().find(|(c, _, _)| *c == upper).map(|(c, _, _)| Country([c.as_bytes()[0], c.as_bytes()[1]]))
     }
@@ -108,6 +112,13 @@ fn matches_shape(code: &str, shape: &str) -> bool {
 pub fn validate_postal_code(country: Country, code: &str) -> Result<String, FieldError> {
     let normalized = code.trim().to_ascii_uppercase();
     let shapes = country.entry().2;
+    if !is_single_line(code) {
+        return Err(FieldError::new(
+            "postal_code",
+            "invalid_characters",
+            "Remove the special characters from this field.",
+        ));
+    }
     if shapes.is_empty() {
         return Ok(normalized);
     }
@@ -133,7 +144,7 @@ pub fn validate_email(raw: &str) -> Result<String, FieldError> {
     if email.is_empty() {
         return Err(FieldError::new("email", "required", "Enter your email address."));
     }
-    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if email.len() > 254 || !is_single_line(raw) || email.chars().any(char::is_whitespace) {
         return Err(invalid());
     }
     let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
@@ -174,9 +185,10 @@ pub struct ShippingAddress {
 /// Longest accepted text in any address field: a real address line fits; a 10 MB one does not.
 pub const MAX_FIELD_LEN: usize = 200;
 
-fn text_field(field: &'static str, value: &str, required: bool, errors: &mut Vec<FieldError>) -> String {
-    let value = value.trim();
-    if value.chars().any(char::is_control) {
+fn text_field(field: &'static str, raw: &str, required: bool, errors: &mut Vec<FieldError>) -> String {
+    let value = raw.trim();
+    // Checked before trimming: a trailing newline is refused, not quietly forgiven.
+    if !is_single_line(raw) {
         errors.push(FieldError::new(field, "invalid_characters", "Remove the special characters from this field."));
     } else if value.chars().count() > MAX_FIELD_LEN {
         errors.push(FieldError::new(field, "too_long", format!("Use at most {MAX_FIELD_LEN} characters.")));
@@ -341,5 +353,24 @@ mod tests {
         let errors = a.validate(&[]).unwrap_err();
         assert_eq!(errors[0].code, "invalid_characters");
         assert_eq!(errors[1].code, "too_long");
+        // Surrounding control characters are refused too, not trimmed away.
+        for (field, value) in [("name", "Jane Doe\n"), ("city", "\tNew York"), ("region", "NY\r\n")] {
+            let mut a = address();
+            match field {
+                "name" => a.name = value.into(),
+                "city" => a.city = value.into(),
+                _ => a.region = value.into(),
+            }
+            let errors = a.validate(&[]).unwrap_err();
+            assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), (field, "invalid_characters"));
+        }
+        let mut a = address();
+        a.postal_code = "10001\n".into();
+        assert_eq!(a.validate(&[]).unwrap_err()[0].code, "invalid_characters");
+        let mut a = address();
+        a.country = "US\u{0}".into();
+        assert_eq!(a.validate(&[]).unwrap_err()[0].code, "country_invalid");
+        assert!(validate_email("jane@example.com\n").is_err());
+        assert!(validate_email(" jane@example.com ").is_ok(), "spaces are still forgiven");
     }
 }

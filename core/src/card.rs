@@ -241,6 +241,9 @@ pub struct Expiry {
 impl Expiry {
     /// Parses what a person types: `MM/YY`, `MM / YY`, `MM/YYYY`, `MMYY`.
     pub fn parse(raw: &str) -> Result<Expiry, CardError> {
+        if !crate::text::is_single_line(raw) {
+            return Err(CardError::ExpiryMalformed);
+        }
         let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
         let (m, y) = match compact.split_once('/') {
             Some(parts) => parts,
@@ -280,10 +283,10 @@ impl Expiry {
 }
 
 /// Checks a security code's length for the brand. The code itself is never stored.
-pub fn validate_cvc(brand: CardBrand, cvc: &str) -> Result<(), CardError> {
-    let cvc = cvc.trim();
+pub fn validate_cvc(brand: CardBrand, raw: &str) -> Result<(), CardError> {
+    let cvc = raw.trim();
     let expected = brand.cvc_length();
-    if cvc.len() != expected || !cvc.bytes().all(|b| b.is_ascii_digit()) {
+    if !crate::text::is_single_line(raw) || cvc.len() != expected || !cvc.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CardError::CvcLength { expected });
     }
     Ok(())
@@ -393,6 +396,10 @@ mod tests {
         assert_eq!(Expiry::parse("1/3"), Err(CardError::ExpiryMalformed));
         assert_eq!(Expiry::parse("ab/cd"), Err(CardError::ExpiryMalformed));
         assert_eq!(Expiry::parse(""), Err(CardError::ExpiryMalformed));
+        assert_eq!(Expiry::parse("12/\n30"), Err(CardError::ExpiryMalformed), "control characters are refused");
+        assert_eq!(Expiry::parse("12/30\t"), Err(CardError::ExpiryMalformed));
+        assert!(validate_cvc(CardBrand::Visa, "123\n").is_err());
+        assert!(validate_cvc(CardBrand::Visa, " 123 ").is_ok());
         // Four bytes that are not four ASCII digits must not be split mid-character.
         assert_eq!(Expiry::parse("'🕴"), Err(CardError::ExpiryMalformed));
         let today = (2026, 11);

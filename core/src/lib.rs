@@ -17,6 +17,7 @@ pub mod frame;
 pub mod money;
 pub mod order;
 pub mod saved;
+pub mod text;
 pub mod theme;
 pub mod tweet;
 pub mod vault;

@@ -74,10 +74,15 @@ impl fmt::Display for TweetId {
     }
 }
 
+/// From the wire (JSON), where an id is exact: surrounding spaces are forgiven as in
+/// [`TweetId::parse`], control characters are not.
 impl TryFrom<String> for TweetId {
     type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        TweetId::parse(&value).ok_or_else(|| format!("not a tweet id: {value:?}"))
+        Some(&value)
+            .filter(|v| crate::text::is_single_line(v))
+            .and_then(|v| TweetId::parse(v))
+            .ok_or_else(|| "not a tweet id".to_owned())
     }
 }
 
@@ -154,6 +159,8 @@ mod tests {
         let ok: TweetId = serde_json::from_str("\"20\"").unwrap();
         assert_eq!(ok.as_str(), "20");
         assert!(serde_json::from_str::<TweetId>("\"2x\"").is_err());
+        assert!(serde_json::from_str::<TweetId>("\"20\\n\"").is_err(), "no control characters on the wire");
+        assert!(TweetId::parse("20\n").is_some(), "an embed's attribute may still be trimmed");
         assert_eq!(serde_json::to_string(&ok).unwrap(), "\"20\"");
     }
 }

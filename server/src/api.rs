@@ -64,6 +64,9 @@ pub struct ApiState {
     pub limiter: Arc<RateLimiter>,
     /// The seller's admin bearer key; the admin api refuses everyone without one.
     pub admin_key: Option<Arc<str>>,
+    /// After this many seconds an order still in flight is taken to have died with its
+    /// process, and a retry with its key resumes it.
+    pub stale_in_flight_secs: i64,
 }
 
 impl ApiState {
@@ -76,7 +79,13 @@ impl ApiState {
             vault,
             limiter: RateLimiter::new(RateLimit::default()),
             admin_key: None,
+            stale_in_flight_secs: order_idempotency::STALE_IN_FLIGHT_SECONDS,
         }
+    }
+
+    pub fn with_stale_in_flight_secs(mut self, secs: i64) -> ApiState {
+        self.stale_in_flight_secs = secs;
+        self
     }
 
     pub fn with_rate_limit(mut self, limit: RateLimit) -> ApiState {

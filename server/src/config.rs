@@ -214,6 +214,15 @@ pub struct Config {
     /// Requests a client may send at once above the sustained rate.
     #[arg(long, env = "TWEETBUY_RATE_LIMIT_BURST", default_value_t = 100)]
     pub rate_limit_burst: u32,
+    /// An order in flight this long is taken to have died with its process: a retry with its
+    /// Idempotency-Key resumes it (on SQLite, orders left by a killed process are resumable at
+    /// once after a restart).
+    #[arg(long, env = "TWEETBUY_ORDER_STALE_SECS", default_value_t = crate::api::order_idempotency::STALE_IN_FLIGHT_SECONDS)]
+    pub order_stale_secs: i64,
+    /// How long a SQLite write waits for another writer's lock before the order path backs
+    /// off and tries its transaction again.
+    #[arg(long, env = "TWEETBUY_SQLITE_BUSY_TIMEOUT_MS", default_value_t = 5000)]
+    pub sqlite_busy_timeout_ms: u64,
 }
 
 /// The three public origins, normalized (`scheme://host[:port]`, no trailing slash).

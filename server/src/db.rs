@@ -108,45 +108,144 @@ pub fn check_schema_prefix(prefix: &str) -> Result<(), String> {
     }
 }
 
+/// How connections wait and recover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// How long SQLite waits for another writer's lock before answering SQLITE_BUSY (which
+    /// [`retry_busy`] then retries).
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning { sqlite_busy_timeout: Duration::from_millis(5000) }
+    }
+}
+
 /// Opens the api's database and brings its schema up to date.
 pub async fn open_api(location: impl Into<Location>) -> Result<Db, sqlx::Error> {
+    open_api_tuned(location, Tuning::default()).await
+}
+
+/// [`open_api`] with other [`Tuning`].
+pub async fn open_api_tuned(location: impl Into<Location>, tuning: Tuning) -> Result<Db, sqlx::Error> {
     let location = &location.into();
     let migrator = match location.engine() {
         Engine::Sqlite => &API_SQLITE,
         Engine::Postgres => &API_POSTGRES,
     };
-    open(location, migrator).await
+    open(location, migrator, tuning).await
 }
 
 /// Opens the vault's database and brings its schema up to date.
 pub async fn open_vault(location: impl Into<Location>) -> Result<Db, sqlx::Error> {
+    open_vault_tuned(location, Tuning::default()).await
+}
+
+/// [`open_vault`] with other [`Tuning`].
+pub async fn open_vault_tuned(location: impl Into<Location>, tuning: Tuning) -> Result<Db, sqlx::Error> {
     let location = &location.into();
     let migrator = match location.engine() {
         Engine::Sqlite => &VAULT_SQLITE,
         Engine::Postgres => &VAULT_POSTGRES,
     };
-    open(location, migrator).await
+    open(location, migrator, tuning).await
+}
+
+/// Whether SQLite refused because another connection holds a lock (SQLITE_BUSY, 5, or
+/// SQLITE_LOCKED, 6, with any extended code such as 517 BUSY_SNAPSHOT or 261
+/// BUSY_RECOVERY): worth trying again once the other writer is done.
+pub fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => {
+            let code = e.code().and_then(|c| c.parse::<i64>().ok());
+            let primary = code.map(|c| c & 0xff);
+            matches!(primary, Some(5 | 6)) || e.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// Whether the database is out of reach for a while rather than refusing this request:
+/// SQLite busy, no connection to be had (PostgreSQL restarting, network), or PostgreSQL
+/// shutting down or starting (SQLSTATE classes 08 and 57P). Answered 503, to be retried.
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(e) => {
+            let code = e.code().unwrap_or_default();
+            is_busy(error) || code.starts_with("08") || code.starts_with("57P")
+        }
+        _ => false,
+    }
+}
+
+/// The longest [`retry_busy`] keeps trying, on top of each attempt's own busy timeout.
+const BUSY_RETRY_BUDGET: Duration = Duration::from_secs(30);
+
+/// Runs `attempt` (a whole write transaction) again while SQLite answers busy or locked,
+/// with exponential backoff from 25 ms to 1 s and at most [`BUSY_RETRY_BUDGET`] in all.
+/// Each attempt must be a fresh transaction: a busy one has been rolled back.
+pub async fn retry_busy<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: MaybeBusy,
+{
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(25);
+    let mut tries = 1u32;
+    loop {
+        match attempt().await {
+            Err(error) if error.is_busy() && started.elapsed() + pause < BUSY_RETRY_BUDGET => {
+                tracing::warn!(tries, pause_ms = pause.as_millis() as u64, "database busy; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Errors that may be SQLite's busy or locked answer.
+pub trait MaybeBusy {
+    fn is_busy(&self) -> bool;
+}
+
+impl MaybeBusy for sqlx::Error {
+    fn is_busy(&self) -> bool {
+        is_busy(self)
+    }
+}
+
+impl MaybeBusy for crate::AppError {
+    fn is_busy(&self) -> bool {
+        crate::AppError::is_busy(self)
+    }
 }
 
 /// The pool size: enough for concurrent orders; SQLite has one writer whatever the size.
 const MAX_CONNECTIONS: u32 = 16;
 
-async fn open(location: &Location, migrator: &Migrator) -> Result<Db, sqlx::Error> {
+async fn open(location: &Location, migrator: &Migrator, tuning: Tuning) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let pool = match location {
         Location::Sqlite(path) => {
             let options = AnyConnectOptions::from_str(&format!("sqlite://{}?mode=rwc", path.display()))?;
             AnyPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
-                .after_connect(|conn, _| {
+                .after_connect(move |conn, _| {
+                    let busy_ms = tuning.sqlite_busy_timeout.as_millis();
                     Box::pin(async move {
                         // WAL so readers do not block the one writer; a busy timeout so
-                        // concurrent writers wait instead of failing.
-                        conn.execute(
+                        // concurrent writers wait instead of failing (and `retry_busy` for
+                        // a lock held longer than that).
+                        let pragmas = format!(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
+                             PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON;"
+                        );
+                        conn.execute(pragmas.as_str()).await?;
                         Ok(())
                     })
                 })
@@ -157,9 +256,13 @@ async fn open(location: &Location, migrator: &Migrator) -> Result<Db, sqlx::Erro
             check_schema_prefix(schema).map_err(|e| sqlx::Error::Configuration(e.into()))?;
             create_schema(url, schema).await?;
             let set_path = format!("SET search_path TO {schema}");
+            // After PostgreSQL restarts, every pooled connection is dead: each is checked
+            // before use and replaced, and while the server is down a request waits at most
+            // the acquire timeout before its 503 (see `is_transient`).
             AnyPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(true)
+                .acquire_timeout(Duration::from_secs(5))
                 .after_connect(move |conn, _| {
                     let set_path = set_path.clone();
                     Box::pin(async move {

@@ -49,10 +49,23 @@ impl AppError {
         !matches!(self, AppError::Client { .. })
     }
 
+    /// Whether SQLite answered busy or locked (see [`crate::db::retry_busy`]).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, AppError::Database(e) if crate::db::is_busy(e))
+    }
+
     /// The status and body this error is sent as. Internal errors are logged here, once.
+    /// A database out of reach for a while (busy, restarting) is 503 `unavailable`.
     pub fn into_parts(self) -> (StatusCode, ApiError) {
         match self {
             AppError::Client { status, body } => (status, *body),
+            AppError::Database(error) if crate::db::is_transient(&error) => {
+                tracing::warn!(%error, "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ApiError::new(ErrorCode::Unavailable, "We are busy for a moment. Please try again shortly."),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "internal error");
                 (
@@ -67,6 +80,9 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, body) = self.into_parts();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return (status, [(axum::http::header::RETRY_AFTER, "1")], Json(body)).into_response();
+        }
         (status, Json(body)).into_response()
     }
 }

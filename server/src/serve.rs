@@ -1,6 +1,6 @@
 //! Start-up: settings, databases, keys, the three listeners, and graceful shutdown.
 
-use crate::api::{api_app, receipts, seed, ApiSettings, ApiState};
+use crate::api::{api_app, order_idempotency, receipts, seed, ApiSettings, ApiState};
 use crate::config::Config;
 use crate::publisher::{publisher_app, PublisherSettings, PublisherState};
 use crate::rate_limit::RateLimit;
@@ -43,13 +43,25 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let keys = Keyring::load(config.master_key.as_ref().map(|s| s.expose()), data_dir)?;
     let (api_location, vault_location) = config.db.locations().map_err(StartupError::Config)?;
     let engine = api_location.engine();
-    let api_db =
-        db::open_api(&api_location).await.map_err(|source| StartupError::Database { name: "the api's", source })?;
-    let vault_db = db::open_vault(&vault_location)
+    let tuning = db::Tuning { sqlite_busy_timeout: std::time::Duration::from_millis(config.sqlite_busy_timeout_ms) };
+    let api_db = db::open_api_tuned(&api_location, tuning)
+        .await
+        .map_err(|source| StartupError::Database { name: "the api's", source })?;
+    let vault_db = db::open_vault_tuned(&vault_location, tuning)
         .await
         .map_err(|source| StartupError::Database { name: "the vault's", source })?;
     let mailer = receipts::Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), data_dir.join("outbox"))
         .map_err(StartupError::Config)?;
+    if engine == db::Engine::Sqlite {
+        // Only this process uses the SQLite files, so orders still in flight were left by a
+        // killed predecessor: their retries may resume them at once.
+        let released = order_idempotency::release_all_in_flight(&api_db)
+            .await
+            .map_err(|e| StartupError::Database { name: "the api's", source: sqlx::Error::Protocol(e.to_string()) })?;
+        if released > 0 {
+            tracing::warn!(released, "orders left in flight by a previous process may be resumed by their retries");
+        }
+    }
     if config.seed_demo {
         seed::seed_demo_if_empty(&api_db, clock::now()).await.map_err(StartupError::Seed)?;
     }
@@ -79,6 +91,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             },
         )
         .with_rate_limit(rate_limit)
+        .with_stale_in_flight_secs(config.order_stale_secs)
         .with_admin_key(config.admin_key.as_ref().map(|k| k.expose().to_owned())),
     );
     let vault = vault_app(

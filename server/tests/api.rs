@@ -6,6 +6,8 @@ mod harness;
 
 mod api {
     mod admin;
+    mod busy;
+    mod hostile_input;
     mod http_edges;
     mod idempotency;
     mod offers;

@@ -7,6 +7,8 @@ mod harness;
 mod process;
 
 mod processes {
+    mod crash;
+    mod pg_restart;
     mod receipt_outbox;
     mod replicas;
     mod shutdown;

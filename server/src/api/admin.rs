@@ -9,6 +9,7 @@ use super::{catalog_import, seller_orders, ApiState};
 use crate::clock;
 use crate::error::AppError;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
@@ -72,7 +73,7 @@ pub struct ImportResult {
         (status = 200, description = "Imported.", body = ImportResult),
         (status = 400, description = "`bad_request`: the body is not UTF-8.", body = tweetbuy_core::ApiError),
         (status = 401, description = "`unauthorized`: no valid admin key.", body = tweetbuy_core::ApiError),
-        (status = 413, description = "Over 1 MiB (plain-text body)."),
+        (status = 413, description = "`payload_too_large`: over 1 MiB.", body = tweetbuy_core::ApiError),
         (status = 415, description = "`unsupported_media_type`: not `application/toml` or `application/json`.", body = tweetbuy_core::ApiError),
         (status = 422, description = "`validation_failed`: one `fields` entry per problem, naming the field and line.", body = tweetbuy_core::ApiError),
         (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
@@ -82,7 +83,7 @@ async fn import_catalog(
     State(state): State<ApiState>,
     _auth: AdminAuth,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let format = if content_type.starts_with("application/json") {
@@ -96,6 +97,11 @@ async fn import_catalog(
             "Send the catalog as application/toml or application/json.",
         ));
     };
+    // A body over the limit gets the same JSON 413 as every other endpoint, not axum's text.
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => crate::json::payload_too_large(),
+        _ => AppError::bad_request("The request body could not be read."),
+    })?;
     let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("The catalog is not UTF-8."))?;
     let products = catalog_import::parse(text, format).map_err(|errors| {
         let mut body = ApiError::new(ErrorCode::ValidationFailed, "The catalog was not imported.");

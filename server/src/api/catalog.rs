@@ -119,6 +119,10 @@ pub async fn by_ids(db: &Db, product_ids: &[&str], now: i64, api_origin: &str) -
 
 /// One product by its id.
 pub async fn by_id(db: &Db, product_id: &str, now: i64, api_origin: &str) -> Result<Option<Product>, AppError> {
+    // No product id holds a control character; PostgreSQL would refuse a NUL in the query.
+    if !tweetbuy_core::text::is_single_line(product_id) {
+        return Ok(None);
+    }
     let rows: Vec<ProductRow> = sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"))
         .bind(product_id)
         .fetch_all(db)

@@ -10,7 +10,7 @@ use crate::db::{placeholders, to_text, Db};
 use crate::error::AppError;
 use serde::Deserialize;
 use std::collections::HashSet;
-use tweetbuy_core::{Country, Currency, ProductKind, SellerKind, TweetId};
+use tweetbuy_core::{text, Country, Currency, ProductKind, SellerKind, TweetId};
 
 /// The file's format, by extension or content type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +172,28 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
     if p.seller.name.trim().is_empty() {
         errors.push("seller.name: required".into());
     }
+    // Text the widget, receipts and CSV exports show: one line each, except the description.
+    let texts: [(&str, &str, usize, bool); 6] = [
+        ("title", &p.title, 200, false),
+        ("seller.name", &p.seller.name, 200, false),
+        ("image_alt", &p.image_alt, 500, false),
+        ("delivery", p.delivery.as_deref().unwrap_or_default(), 500, false),
+        ("currency", &p.currency, 10, false),
+        ("description", &p.description, 5000, true),
+    ];
+    for (field, value, max, multi_line) in texts {
+        let clean = if multi_line { text::is_multi_line(value) } else { text::is_single_line(value) };
+        if !clean {
+            errors.push(format!("{field}: remove the control characters"));
+        } else if value.chars().count() > max {
+            errors.push(format!("{field}: use at most {max} characters"));
+        }
+    }
+    for (i, tweet) in p.tweet_ids.iter().chain(&p.ships_to).enumerate() {
+        if !text::is_single_line(tweet) {
+            errors.push(format!("tweet_ids/ships_to[{i}]: remove the control characters"));
+        }
+    }
     if Currency::parse(&p.currency).is_none() {
         errors.push(format!("currency: {:?} is not a supported ISO 4217 code", p.currency));
     }
@@ -209,6 +231,8 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
         }
         if v.label.trim().is_empty() {
             errors.push(format!("variants[{i}].label: required"));
+        } else if !text::is_single_line(&v.label) || v.label.chars().count() > 200 {
+            errors.push(format!("variants[{i}].label: give one line of at most 200 characters"));
         }
         if v.price_minor <= 0 {
             errors.push(format!("variants[{i}].price_minor: must be positive"));

@@ -9,7 +9,8 @@ use crate::error::AppError;
 pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
 
 /// An in-flight record older than this belongs to a request that died with its process
-/// (handlers run to completion otherwise), so a retry may take it over.
+/// (handlers run to completion otherwise), so a retry may take it over. The default of
+/// [`crate::ApiState`]'s `stale_in_flight_secs`.
 pub const STALE_IN_FLIGHT_SECONDS: i64 = 120;
 
 /// What to do with a request that carries a key.
@@ -17,6 +18,9 @@ pub const STALE_IN_FLIGHT_SECONDS: i64 = 120;
 pub enum Begin {
     /// First time: run it, then [`complete`].
     Started,
+    /// An earlier request with this key died (its process was killed) or failed on our side
+    /// after it began writing: run it again, resuming the order it made, if it made one.
+    Resume { order_id: Option<String> },
     /// Done before with the same body: send this again.
     Replay { status: u16, body: String },
     /// The key was used with a different body.
@@ -25,31 +29,50 @@ pub enum Begin {
     InProgress,
 }
 
+/// A stored key: request hash, response status and body, created at, order id, resumable.
+type KeyRow = (String, Option<i64>, Option<String>, i64, Option<String>, i64);
+
 /// Claims `key` in `scope` for a request with fingerprint `hash`, or says why not.
 pub async fn begin(db: &Db, scope: &str, key: &str, hash: &str, now: i64) -> Result<Begin, AppError> {
+    begin_order(db, scope, key, hash, None, now, STALE_IN_FLIGHT_SECONDS).await
+}
+
+/// [`begin`], recording the id of the order this request will make, so that a retry after a
+/// crash resumes that order rather than placing another. A record in flight for longer than
+/// `stale_secs` is taken over.
+pub async fn begin_order(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    hash: &str,
+    order_id: Option<&str>,
+    now: i64,
+    stale_secs: i64,
+) -> Result<Begin, AppError> {
     sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(now - RETENTION_SECONDS).execute(db).await?;
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (scope, idem_key) DO NOTHING",
+        "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, idem_key) DO NOTHING",
     )
     .bind(scope)
     .bind(key)
     .bind(hash)
     .bind(now)
+    .bind(order_id)
     .execute(db)
     .await?;
     if inserted.rows_affected() == 1 {
         return Ok(Begin::Started);
     }
-    let existing: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
-        "SELECT request_hash, response_status, response_body, created_at FROM idempotency_keys \
+    let existing: Option<KeyRow> = sqlx::query_as(
+        "SELECT request_hash, response_status, response_body, created_at, order_id, resumable FROM idempotency_keys \
          WHERE scope = $1 AND idem_key = $2",
     )
     .bind(scope)
     .bind(key)
     .fetch_optional(db)
     .await?;
-    let Some((stored_hash, status, body, created_at)) = existing else {
+    let Some((stored_hash, status, body, created_at, earlier_order, resumable)) = existing else {
         // Purged between our insert and select: the caller may simply retry.
         return Ok(Begin::InProgress);
     };
@@ -59,19 +82,22 @@ pub async fn begin(db: &Db, scope: &str, key: &str, hash: &str, now: i64) -> Res
     if let (Some(status), Some(body)) = (status, body) {
         return Ok(Begin::Replay { status: u16::try_from(status).unwrap_or(500), body });
     }
-    if created_at < now - STALE_IN_FLIGHT_SECONDS {
+    if created_at < now - stale_secs || resumable == 1 {
+        // Taken over by exactly one retry: the one whose update still finds the record as read.
         let taken = sqlx::query(
-            "UPDATE idempotency_keys SET created_at = $1 WHERE scope = $2 AND idem_key = $3 \
-             AND response_status IS NULL AND created_at = $4",
+            "UPDATE idempotency_keys SET created_at = $1, resumable = 0, order_id = COALESCE(order_id, $2) \
+             WHERE scope = $3 AND idem_key = $4 AND response_status IS NULL AND created_at = $5 AND resumable = $6",
         )
         .bind(now)
+        .bind(order_id)
         .bind(scope)
         .bind(key)
         .bind(created_at)
+        .bind(resumable)
         .execute(db)
         .await?;
         if taken.rows_affected() == 1 {
-            return Ok(Begin::Started);
+            return Ok(Begin::Resume { order_id: earlier_order.or_else(|| order_id.map(str::to_owned)) });
         }
     }
     Ok(Begin::InProgress)
@@ -91,6 +117,29 @@ pub async fn complete(db: &Db, scope: &str, key: &str, status: u16, body: &str, 
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Lets the next retry with this key take over at once (see [`Begin::Resume`]): for a
+/// request that failed on our side after its order was written, whose key must keep that
+/// order's id so the retry finishes the same order instead of charging for a second one.
+pub async fn release_for_retry(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET resumable = 1 WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL",
+    )
+    .bind(scope)
+    .bind(key)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// At start-up on SQLite, whose file only this process uses: every request still in flight
+/// died with the previous process, so its retry may resume at once rather than after
+/// `stale_secs`. (On PostgreSQL another replica may still be running them.)
+pub async fn release_all_in_flight(db: &Db) -> Result<u64, AppError> {
+    let done =
+        sqlx::query("UPDATE idempotency_keys SET resumable = 1 WHERE response_status IS NULL").execute(db).await?;
+    Ok(done.rows_affected())
 }
 
 /// Forgets a started request that failed on our side, so the client can retry with the key.
@@ -126,8 +175,25 @@ mod tests {
         assert_eq!(begin(&db, "orders", "k", "h1", 1001 + RETENTION_SECONDS).await.unwrap(), Begin::Started);
         // A stale in-flight record is taken over; an abandoned one is gone.
         assert_eq!(begin(&db, "orders", "s", "h", 5000).await.unwrap(), Begin::Started);
-        assert_eq!(begin(&db, "orders", "s", "h", 5001 + STALE_IN_FLIGHT_SECONDS).await.unwrap(), Begin::Started);
+        assert_eq!(
+            begin(&db, "orders", "s", "h", 5001 + STALE_IN_FLIGHT_SECONDS).await.unwrap(),
+            Begin::Resume { order_id: None }
+        );
         abandon(&db, "orders", "s").await.unwrap();
         assert_eq!(begin(&db, "orders", "s", "h9", 9000).await.unwrap(), Begin::Started);
+
+        // The order id travels with the key; a released record is resumed at once, once.
+        let begin_o = |key: &'static str, id: &'static str, now: i64| {
+            let db = db.clone();
+            async move { begin_order(&db, "orders", key, "h", Some(id), now, 60).await.unwrap() }
+        };
+        assert_eq!(begin_o("o", "ord_1", 10_000).await, Begin::Started);
+        assert_eq!(begin_o("o", "ord_2", 10_001).await, Begin::InProgress);
+        release_for_retry(&db, "orders", "o").await.unwrap();
+        assert_eq!(begin_o("o", "ord_3", 10_002).await, Begin::Resume { order_id: Some("ord_1".into()) });
+        assert_eq!(begin_o("o", "ord_4", 10_003).await, Begin::InProgress, "taken over once");
+        assert_eq!(begin_o("o", "ord_5", 10_063).await, Begin::Resume { order_id: Some("ord_1".into()) }, "stale");
+        assert!(release_all_in_flight(&db).await.unwrap() >= 2, "o and s are still in flight");
+        assert_eq!(begin_o("o", "ord_6", 10_064).await, Begin::Resume { order_id: Some("ord_1".into()) });
     }
 }

@@ -30,6 +30,12 @@ pub enum PlaceError {
     Other(AppError),
 }
 
+impl crate::db::MaybeBusy for PlaceError {
+    fn is_busy(&self) -> bool {
+        matches!(self, PlaceError::Other(e) if e.is_busy())
+    }
+}
+
 impl From<sqlx::Error> for PlaceError {
     fn from(error: sqlx::Error) -> Self {
         PlaceError::Other(error.into())
@@ -178,4 +184,82 @@ pub async fn mark_failed_and_release(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// An order as stored, with what its receipt shows, for a retry that resumes it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StoredOrder {
+    pub id: String,
+    pub order_number: String,
+    pub status: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub quantity: i64,
+    pub email: String,
+    pub shipping_json: Option<String>,
+    pub subtotal_minor: i64,
+    pub shipping_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub currency: String,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub decline_code: Option<String>,
+    pub title: Option<String>,
+    pub label: Option<String>,
+    pub delivery: Option<String>,
+}
+
+impl StoredOrder {
+    /// The amounts charged, as they were when the order was placed.
+    pub fn quote(&self) -> Result<Quote, AppError> {
+        let currency = tweetbuy_core::Currency::parse(&self.currency)
+            .ok_or_else(|| AppError::internal(format!("stored currency {:?}", self.currency)))?;
+        let money = |minor| tweetbuy_core::Money::new(minor, currency);
+        Ok(Quote {
+            subtotal: money(self.subtotal_minor),
+            shipping: money(self.shipping_minor),
+            tax: money(self.tax_minor),
+            total: money(self.total_minor),
+        })
+    }
+
+    pub fn shipping(&self) -> Result<Option<ShippingAddress>, AppError> {
+        self.shipping_json
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| AppError::internal(format!("stored shipping of {}: {e}", self.id)))
+    }
+
+    /// What [`mark_failed_and_release`] needs to give this order's stock back.
+    pub fn as_new<'a>(&'a self, quote: &'a Quote, now: i64) -> Result<NewOrder<'a>, AppError> {
+        Ok(NewOrder {
+            id: &self.id,
+            product_id: &self.product_id,
+            variant_id: &self.variant_id,
+            quantity: u32::try_from(self.quantity).map_err(|_| AppError::internal("stored quantity"))?,
+            email: &self.email,
+            share_email: false,
+            shipping: None,
+            quote,
+            tweet_id: None,
+            now,
+        })
+    }
+}
+
+/// The order with this id, if one was written.
+pub async fn find(db: &Db, order_id: &str) -> Result<Option<StoredOrder>, AppError> {
+    let order = sqlx::query_as(
+        "SELECT o.id, o.order_number, o.status, o.product_id, o.variant_id, o.quantity, o.email, o.shipping_json, \
+         o.subtotal_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.currency, o.card_brand, o.card_last4, \
+         o.decline_code, p.title, v.label, p.delivery \
+         FROM orders o LEFT JOIN products p ON p.id = o.product_id \
+         LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id WHERE o.id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(order)
 }

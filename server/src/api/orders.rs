@@ -2,10 +2,11 @@
 //! charge the vault token, and answer with a receipt, all under an `Idempotency-Key`.
 
 use super::order_idempotency::{self as idempotency, Begin};
-use super::order_store::{self, Failure, NewOrder, PlaceError};
+use super::order_store::{self, Failure, NewOrder, PlaceError, StoredOrder};
 use super::vault_client::ChargeOutcome;
 use super::{catalog, pricing, ApiState};
 use crate::clock;
+use crate::db::{from_text, retry_busy};
 use crate::error::AppError;
 use crate::idempotency::{sha256_hex, IdempotencyKey};
 use crate::ids::random_id;
@@ -17,8 +18,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use tweetbuy_core::order::{validate_buyer_details, OrderStatus};
+use tweetbuy_core::text::is_single_line;
 use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode};
-use tweetbuy_core::{ApiError, Availability, Country, ErrorCode, FieldError, OrderReceipt, OrderRequest};
+use tweetbuy_core::{
+    ApiError, Availability, CardBrand, Country, ErrorCode, FieldError, OrderReceipt, OrderRequest, Quote,
+    ShippingAddress,
+};
 
 /// The idempotency scope of this endpoint.
 const SCOPE: &str = "orders";
@@ -58,7 +63,7 @@ pub fn router() -> Router<ApiState> {
         (status = 422, description = "`validation_failed` (see `fields`); `idempotency_key_reused`; `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
         (status = 429, description = "`rate_limited`: too many order requests from this client.", body = tweetbuy_core::ApiError,
             headers(("Retry-After" = String, description = "Seconds to wait."))),
-        (status = 500, description = "`internal`; the key is released, so a retry runs again.", body = tweetbuy_core::ApiError),
+        (status = 500, description = "`internal`; the key is released, so a retry runs again (and resumes the same order, never charging twice).", body = tweetbuy_core::ApiError),
         (status = 502, description = "`payment_error`: the vault could not be reached; nothing was charged.", body = tweetbuy_core::ApiError),
     )
 )]
@@ -71,8 +76,28 @@ async fn create_order(
     // do not make a retry look like a different request.
     let canonical = serde_json::to_vec(&request).map_err(|e| AppError::internal(e.to_string()))?;
     let hash = sha256_hex(&canonical);
-    match idempotency::begin(&state.db, SCOPE, &key, &hash, clock::now()).await? {
-        Begin::Started => {}
+    let fresh_id = random_id("ord_");
+    // Every write of the order path runs under `retry_busy`: a SQLite lock held longer than
+    // the busy timeout delays the order instead of failing it.
+    let begun = retry_busy(|| {
+        idempotency::begin_order(
+            &state.db,
+            SCOPE,
+            &key,
+            &hash,
+            Some(&fresh_id),
+            clock::now(),
+            state.stale_in_flight_secs,
+        )
+    })
+    .await?;
+    let order_id = match begun {
+        Begin::Started => fresh_id,
+        Begin::Resume { order_id } => {
+            let order_id = order_id.unwrap_or(fresh_id);
+            tracing::info!(%order_id, "resuming an order whose first attempt did not finish");
+            order_id
+        }
         Begin::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return Ok(json_response(status, body, true));
@@ -91,25 +116,33 @@ async fn create_order(
                 "This order is still being processed. Try again in a moment.",
             ))
         }
-    }
+    };
 
     // The order runs in its own task so it finishes (and its key is completed, its stock
     // settled) even when the client hangs up halfway.
     let task = tokio::spawn(async move {
-        let result = place_order(&state, request).await;
-        let (status, body) = match result {
-            Ok(done) => done,
-            Err(error) if error.is_internal() => {
-                // Our failure, not an answer: forget the key so a retry can run again.
-                idempotency::abandon(&state.db, SCOPE, &key).await?;
+        let (status, body) = match place_order(&state, request, &order_id).await {
+            Ok(Outcome::Answer(status, body)) => (status, body),
+            Ok(Outcome::Refused(error)) => {
+                // Refused before anything was written: nothing to replay; the key is free again.
+                retry_busy(|| idempotency::abandon(&state.db, SCOPE, &key)).await?;
                 return Err(error);
             }
             Err(error) => {
-                let (status, body) = error.into_parts();
-                (status, serde_json::to_string(&body).map_err(|e| AppError::internal(e.to_string()))?)
+                // Our failure, not an answer. Without an order row the key is simply forgotten;
+                // with one, the key keeps its order id and the next retry resumes that order (and
+                // its charge) rather than charging for a second one.
+                let forget = match order_store::find(&state.db, &order_id).await {
+                    Ok(None) => retry_busy(|| idempotency::abandon(&state.db, SCOPE, &key)).await,
+                    _ => retry_busy(|| idempotency::release_for_retry(&state.db, SCOPE, &key)).await,
+                };
+                if let Err(forget_error) = forget {
+                    tracing::warn!(error = %forget_error, %order_id, "could not release the key; it goes stale instead");
+                }
+                return Err(error);
             }
         };
-        idempotency::complete(&state.db, SCOPE, &key, status.as_u16(), &body, clock::now()).await?;
+        retry_busy(|| idempotency::complete(&state.db, SCOPE, &key, status.as_u16(), &body, clock::now())).await?;
         Ok(json_response(status, body, false))
     });
     task.await.unwrap_or_else(|e| Err(AppError::internal(format!("order task failed: {e}"))))
@@ -139,45 +172,115 @@ fn conflict(code: ErrorCode, message: &str) -> AppError {
     AppError::new(StatusCode::CONFLICT, code, message)
 }
 
-/// The order itself: the status and JSON body to answer (and store) on success or on an
-/// expected failure; an internal error otherwise.
-async fn place_order(state: &ApiState, request: OrderRequest) -> Result<(StatusCode, String), AppError> {
-    let request = super::saved_orders::with_saved_details(state, request).await?;
+/// How an order attempt ended, when not with an internal error.
+enum Outcome {
+    /// The status and JSON body to answer and store for replay.
+    Answer(StatusCode, String),
+    /// Refused before anything was written (invalid, unknown product, sold out): answered,
+    /// not stored, so the key can be used again.
+    Refused(AppError),
+}
+
+/// An expected failure, as the status and body stored for replay.
+fn answer(error: AppError) -> Result<Outcome, AppError> {
+    if error.is_internal() {
+        return Err(error);
+    }
+    let (status, body) = error.into_parts();
+    Ok(Outcome::Answer(status, serde_json::to_string(&body).map_err(|e| AppError::internal(e.to_string()))?))
+}
+
+fn refused(error: AppError) -> Result<Outcome, AppError> {
+    if error.is_internal() {
+        Err(error)
+    } else {
+        Ok(Outcome::Refused(error))
+    }
+}
+
+/// What a receipt shows besides the card.
+struct ReceiptParts {
+    order_id: String,
+    order_number: String,
+    product_title: String,
+    variant_label: String,
+    quantity: u32,
+    quote: Quote,
+    email: String,
+    shipping: Option<ShippingAddress>,
+    delivery: Option<String>,
+}
+
+impl ReceiptParts {
+    fn paid(self, brand: CardBrand, last4: String) -> Result<Outcome, AppError> {
+        let receipt = OrderReceipt {
+            order_id: self.order_id,
+            order_number: self.order_number,
+            status: OrderStatus::Paid,
+            product_title: self.product_title,
+            variant_label: self.variant_label,
+            quantity: self.quantity,
+            quote: self.quote,
+            email: self.email,
+            shipping: self.shipping,
+            delivery: self.delivery,
+            card_brand: brand,
+            card_last4: last4,
+        };
+        let body = serde_json::to_string(&receipt).map_err(|e| AppError::internal(e.to_string()))?;
+        Ok(Outcome::Answer(StatusCode::CREATED, body))
+    }
+}
+
+/// The order itself, under the id its key recorded. An order already written under that id
+/// (an earlier attempt died or failed on our side) is resumed, never placed twice.
+async fn place_order(state: &ApiState, request: OrderRequest, order_id: &str) -> Result<Outcome, AppError> {
+    if let Some(stored) = order_store::find(&state.db, order_id).await? {
+        return resume(state, stored, request.card_token.trim()).await;
+    }
+    let request = match super::saved_orders::with_saved_details(state, request).await {
+        Ok(request) => request,
+        Err(error) => return refused(error),
+    };
     let now = clock::now();
-    let product = catalog::by_id(&state.db, &request.product_id, now, &state.settings.api_origin)
-        .await?
-        .ok_or_else(|| AppError::not_found("There is no such product."))?;
+    let Some(product) = catalog::by_id(&state.db, &request.product_id, now, &state.settings.api_origin).await? else {
+        return refused(AppError::not_found("There is no such product."));
+    };
     let offer = &product.offer;
 
     let details =
         validate_buyer_details(offer, &request.variant_id, request.quantity, &request.email, request.shipping.as_ref());
     let token = request.card_token.trim();
-    let token_error = (token.is_empty() || token.len() > MAX_TOKEN_LEN)
+    let token_error = (token.is_empty() || token.len() > MAX_TOKEN_LEN || !is_single_line(&request.card_token))
         .then(|| FieldError::new("card_token", "card_token_invalid", "Enter your card details again."));
     let (email, shipping) = match (details, token_error) {
         (Ok(details), None) => details,
-        (Ok(_), Some(error)) => return Err(AppError::validation(vec![error])),
+        (Ok(_), Some(error)) => return refused(AppError::validation(vec![error])),
         (Err(mut fields), error) => {
             fields.extend(error);
-            return Err(AppError::validation(fields));
+            return refused(AppError::validation(fields));
         }
     };
 
     match offer.availability {
         Availability::Available => {}
-        Availability::SoldOut => return Err(conflict(ErrorCode::SoldOut, "This item is sold out.")),
-        Availability::SaleEnded => return Err(conflict(ErrorCode::SaleEnded, "This sale has ended.")),
-        Availability::NotStarted => return Err(conflict(ErrorCode::SaleNotStarted, "This sale has not started yet.")),
+        Availability::SoldOut => return refused(conflict(ErrorCode::SoldOut, "This item is sold out.")),
+        Availability::SaleEnded => return refused(conflict(ErrorCode::SaleEnded, "This sale has ended.")),
+        Availability::NotStarted => {
+            return refused(conflict(ErrorCode::SaleNotStarted, "This sale has not started yet."))
+        }
     }
     let variant = offer.variant(&request.variant_id).ok_or_else(|| AppError::internal("validated variant vanished"))?;
 
     // Prices come from the catalog only; the request carries none.
     let destination = shipping.as_ref().and_then(|a| Country::parse(&a.country).map(|c| (c, a.region.as_str())));
-    let quote = pricing::quote(&product, &variant.id, request.quantity, destination)?;
+    let quote = match pricing::quote(&product, &variant.id, request.quantity, destination) {
+        Ok(quote) => quote,
+        Err(error) => return refused(error),
+    };
 
-    let order_id = random_id("ord_");
     let order = NewOrder {
-        id: &order_id,
+        id: order_id,
         product_id: &offer.product_id,
         variant_id: &variant.id,
         quantity: request.quantity,
@@ -188,53 +291,101 @@ async fn place_order(state: &ApiState, request: OrderRequest) -> Result<(StatusC
         tweet_id: request.tweet_id.as_ref(),
         now,
     };
-    let order_number = match order_store::place(&state.db, &order).await {
+    let order_number = match retry_busy(|| order_store::place(&state.db, &order)).await {
         Ok(number) => number,
-        Err(PlaceError::SoldOut) => return Err(conflict(ErrorCode::SoldOut, "This option is sold out.")),
+        Err(PlaceError::SoldOut) => return refused(conflict(ErrorCode::SoldOut, "This option is sold out.")),
         Err(PlaceError::Other(error)) => return Err(error),
     };
+    let parts = ReceiptParts {
+        order_id: order_id.to_owned(),
+        order_number,
+        product_title: offer.title.clone(),
+        variant_label: variant.label.clone(),
+        quantity: request.quantity,
+        quote: quote.clone(),
+        email: email.clone(),
+        shipping: shipping.clone(),
+        delivery: offer.delivery.clone(),
+    };
+    charge_and_settle(state, &order, token, parts).await
+}
 
-    let charge = ChargeRequest { token: token.to_owned(), amount: quote.total, reference: order_id.clone() };
+/// Finishes an order an earlier attempt wrote: answers what it became, or, still pending,
+/// charges it again under the same order id, which the vault answers with the earlier charge
+/// if that one went through (one charge per order id).
+async fn resume(state: &ApiState, stored: StoredOrder, token: &str) -> Result<Outcome, AppError> {
+    let quote = stored.quote()?;
+    let parts = ReceiptParts {
+        order_id: stored.id.clone(),
+        order_number: stored.order_number.clone(),
+        product_title: stored.title.clone().unwrap_or_else(|| stored.product_id.clone()),
+        variant_label: stored.label.clone().unwrap_or_else(|| stored.variant_id.clone()),
+        quantity: u32::try_from(stored.quantity).map_err(|_| AppError::internal("stored quantity"))?,
+        quote: quote.clone(),
+        email: stored.email.clone(),
+        shipping: stored.shipping()?,
+        delivery: stored.delivery.clone(),
+    };
+    match stored.status.as_str() {
+        "paid" => {
+            let brand = from_text(stored.card_brand.as_deref().unwrap_or_default())?;
+            parts.paid(brand, stored.card_last4.clone().unwrap_or_default())
+        }
+        "declined" => {
+            let code =
+                stored.decline_code.as_deref().and_then(|c| from_text(c).ok()).unwrap_or(DeclineCode::CardDeclined);
+            answer(declined(code))
+        }
+        "pending" => charge_and_settle(state, &stored.as_new(&quote, clock::now())?, token, parts).await,
+        _ => answer(not_charged()),
+    }
+}
+
+fn declined(code: DeclineCode) -> AppError {
+    let mut body = ApiError::new(ErrorCode::PaymentDeclined, decline_message(code));
+    body.decline_code = Some(code);
+    AppError::from_api(StatusCode::PAYMENT_REQUIRED, body)
+}
+
+fn not_charged() -> AppError {
+    AppError::new(
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::PaymentError,
+        "We could not reach the payment service. You have not been charged. Please try again.",
+    )
+}
+
+/// Charges a pending order's token under the order's id and records the outcome.
+async fn charge_and_settle(
+    state: &ApiState,
+    order: &NewOrder<'_>,
+    token: &str,
+    parts: ReceiptParts,
+) -> Result<Outcome, AppError> {
+    let order_id = order.id;
+    let charge = ChargeRequest { token: token.to_owned(), amount: order.quote.total, reference: order_id.to_owned() };
     let failure = match state.vault.charge(&charge).await {
         ChargeOutcome::Charged(result) if result.status == ChargeStatus::Approved => {
-            order_store::mark_paid(&state.db, &order_id, result.brand, &result.last4, &result.charge_id, clock::now())
-                .await?;
-            tracing::info!(%order_id, %order_number, total = %quote.total, "order paid");
-            let receipt = OrderReceipt {
-                order_id: order_id.clone(),
-                order_number,
-                status: OrderStatus::Paid,
-                product_title: offer.title.clone(),
-                variant_label: variant.label.clone(),
-                quantity: request.quantity,
-                quote,
-                email,
-                shipping,
-                delivery: offer.delivery.clone(),
-                card_brand: result.brand,
-                card_last4: result.last4,
-            };
-            let body = serde_json::to_string(&receipt).map_err(|e| AppError::internal(e.to_string()))?;
-            return Ok((StatusCode::CREATED, body));
+            let now = clock::now();
+            retry_busy(|| {
+                order_store::mark_paid(&state.db, order_id, result.brand, &result.last4, &result.charge_id, now)
+            })
+            .await?;
+            tracing::info!(%order_id, order_number = %parts.order_number, total = %order.quote.total, "order paid");
+            return parts.paid(result.brand, result.last4);
         }
         ChargeOutcome::Charged(result) => {
             let code = result.decline_code.unwrap_or(DeclineCode::CardDeclined);
-            order_store::mark_failed_and_release(
-                &state.db,
-                &order,
-                &Failure {
-                    status: "declined",
-                    decline_code: Some(code),
-                    charge_id: Some(&result.charge_id),
-                    card: Some((result.brand, &result.last4)),
-                },
-                clock::now(),
-            )
-            .await?;
+            let failure = Failure {
+                status: "declined",
+                decline_code: Some(code),
+                charge_id: Some(&result.charge_id),
+                card: Some((result.brand, &result.last4)),
+            };
+            let now = clock::now();
+            retry_busy(|| order_store::mark_failed_and_release(&state.db, order, &failure, now)).await?;
             tracing::info!(%order_id, decline_code = code.as_str(), "order declined");
-            let mut body = ApiError::new(ErrorCode::PaymentDeclined, decline_message(code));
-            body.decline_code = Some(code);
-            AppError::from_api(StatusCode::PAYMENT_REQUIRED, body)
+            return answer(declined(code));
         }
         ChargeOutcome::TokenInvalid => AppError::new(
             StatusCode::BAD_REQUEST,
@@ -243,18 +394,11 @@ async fn place_order(state: &ApiState, request: OrderRequest) -> Result<(StatusC
         ),
         ChargeOutcome::Unavailable(reason) => {
             tracing::error!(%order_id, %reason, "vault charge failed");
-            AppError::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::PaymentError,
-                "We could not reach the payment service. You have not been charged. Please try again.",
-            )
+            not_charged()
         }
     };
-    if let AppError::Client { body, .. } = &failure {
-        if body.code != ErrorCode::PaymentDeclined {
-            let none = Failure { status: "failed", decline_code: None, charge_id: None, card: None };
-            order_store::mark_failed_and_release(&state.db, &order, &none, clock::now()).await?;
-        }
-    }
-    Err(failure)
+    let none = Failure { status: "failed", decline_code: None, charge_id: None, card: None };
+    let now = clock::now();
+    retry_busy(|| order_store::mark_failed_and_release(&state.db, order, &none, now)).await?;
+    answer(failure)
 }

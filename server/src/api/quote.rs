@@ -9,7 +9,10 @@ use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use tweetbuy_core::address::MAX_FIELD_LEN;
 use tweetbuy_core::order::QuoteRequest;
+use tweetbuy_core::text::is_single_line;
+use tweetbuy_core::FieldError;
 
 pub fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/quote", post(quote))
@@ -33,6 +36,12 @@ pub fn router() -> Router<ApiState> {
     )
 )]
 async fn quote(State(state): State<ApiState>, JsonBody(request): JsonBody<QuoteRequest>) -> Result<Response, AppError> {
+    if let Some(region) = request.region.as_deref() {
+        if !is_single_line(region) || region.chars().count() > MAX_FIELD_LEN {
+            let message = "Choose a state or region.";
+            return Err(AppError::validation(vec![FieldError::new("region", "region_invalid", message)]));
+        }
+    }
     let product = catalog::by_id(&state.db, &request.product_id, clock::now(), &state.settings.api_origin)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such product."))?;

@@ -4,6 +4,7 @@ use super::envelope::Sealed;
 use crate::db::Db;
 use crate::db::{from_text, to_text};
 use crate::error::AppError;
+use sqlx::AnyConnection;
 use sqlx::FromRow;
 use tweetbuy_core::vault::{CardToken, ChargeStatus, DeclineCode};
 use tweetbuy_core::{CardBrand, Money};
@@ -150,27 +151,27 @@ pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(
 /// expired, in one statement, so two concurrent charges cannot both win. A saved profile's
 /// reusable card is never claimed this way: it is charged only through a one-time
 /// saved-card token minted for the buyer's device (`profiles`).
-pub async fn claim_token(db: &Db, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
+pub async fn claim_token(db: &mut AnyConnection, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
     let claimed = sqlx::query(
         "UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 AND reusable = FALSE",
     )
     .bind(now)
     .bind(token)
-    .execute(db)
+    .execute(&mut *db)
     .await?;
     if claimed.rows_affected() != 1 {
         return Ok(None);
     }
     let card = sqlx::query_as::<_, CardRow>(&format!("SELECT {CARD_COLUMNS} FROM cards WHERE token = $1"))
         .bind(token)
-        .fetch_one(db)
+        .fetch_one(&mut *db)
         .await?;
     Ok(Some(card))
 }
 
 /// Gives a claimed token back (after a retryable processing error).
-pub async fn release_token(db: &Db, card_id: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE cards SET used_at = NULL WHERE id = $1").bind(card_id).execute(db).await?;
+pub async fn release_token(db: &mut AnyConnection, card_id: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE cards SET used_at = NULL WHERE id = $1").bind(card_id).execute(&mut *db).await?;
     Ok(())
 }
 
@@ -213,7 +214,7 @@ pub struct NewCharge<'a> {
 }
 
 /// Records a charge attempt.
-pub async fn insert_charge(db: &Db, charge: &NewCharge<'_>) -> Result<(), AppError> {
+pub async fn insert_charge(db: &mut AnyConnection, charge: &NewCharge<'_>) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO charges (id, card_id, reference, amount_minor, currency, status, decline_code, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -226,7 +227,37 @@ pub async fn insert_charge(db: &Db, charge: &NewCharge<'_>) -> Result<(), AppErr
     .bind(to_text(&charge.status))
     .bind(charge.decline_code.map(|c| c.as_str()))
     .bind(charge.created_at)
-    .execute(db)
+    .execute(&mut *db)
     .await?;
     Ok(())
+}
+
+/// An earlier charge that settled an order reference: approved, or declined for good.
+#[derive(Debug, FromRow)]
+pub struct SettledCharge {
+    pub id: String,
+    pub status: String,
+    pub decline_code: Option<String>,
+    pub brand: String,
+    pub last4: String,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// The charge of `token` (one-time or saved-card) that already settled `reference`, if any
+/// (an approved one first). A retryable decline (`processing_error`) settles nothing: its
+/// token was given back for another try.
+pub async fn settled_charge(db: &Db, reference: &str, token: &str) -> Result<Option<SettledCharge>, AppError> {
+    let charge = sqlx::query_as(
+        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency \
+         FROM charges ch JOIN cards c ON c.id = ch.card_id \
+         WHERE ch.reference = $1 AND (ch.decline_code IS NULL OR ch.decline_code <> 'processing_error') \
+         AND (c.token = $2 OR ch.card_id IN (SELECT card_id FROM saved_tokens WHERE token = $2)) \
+         ORDER BY CASE WHEN ch.status = 'approved' THEN 0 ELSE 1 END, ch.created_at DESC LIMIT 1",
+    )
+    .bind(reference)
+    .bind(token)
+    .fetch_optional(db)
+    .await?;
+    Ok(charge)
 }

@@ -7,6 +7,7 @@ use super::processor;
 use super::profile_store;
 use super::VaultState;
 use crate::clock;
+use crate::db::from_text;
 use crate::error::AppError;
 use crate::ids::random_id;
 use crate::json::JsonBody;
@@ -19,6 +20,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use subtle::ConstantTimeEq;
 use tweetbuy_core::saved::is_saved_card_token;
+use tweetbuy_core::text::is_single_line;
 use tweetbuy_core::vault::{ChargeRequest, ChargeResult, ChargeStatus};
 use tweetbuy_core::{CardNumber, ErrorCode, FieldError};
 
@@ -48,6 +50,10 @@ impl FromRequestParts<VaultState> for ApiKeyAuth {
     }
 }
 
+fn token_invalid() -> AppError {
+    AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
+}
+
 /// The longest order reference kept with a charge.
 const MAX_REFERENCE_LEN: usize = 100;
 
@@ -60,23 +66,49 @@ async fn charge(
     if request.amount.minor <= 0 {
         errors.push(FieldError::new("amount", "amount_invalid", "The amount must be positive."));
     }
-    if request.reference.trim().is_empty() || request.reference.len() > MAX_REFERENCE_LEN {
+    if request.reference.trim().is_empty()
+        || request.reference.len() > MAX_REFERENCE_LEN
+        || !is_single_line(&request.reference)
+    {
         errors.push(FieldError::new("reference", "reference_invalid", "Give a reference of 1 to 100 characters."));
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
 
+    // No token holds a control character (PostgreSQL would refuse a NUL in the query).
+    if request.token.len() > MAX_REFERENCE_LEN || !is_single_line(&request.token) {
+        return Err(token_invalid());
+    }
     let now = clock::now();
     let saved = is_saved_card_token(&request.token);
+    // The token's claim and the charge it pays commit together: a crash in between leaves
+    // the token unclaimed, never claimed without a charge. A second request for the same
+    // order (the api resuming an order after a crash, its lost first request arriving late)
+    // waits here for the first to commit, finds the token used and answers the first charge.
+    let mut tx = state.db.begin().await?;
     let claimed = if saved {
-        profile_store::claim_saved_token(&state.db, &request.token, now).await?
+        profile_store::claim_saved_token(&mut tx, &request.token, now).await?
     } else {
-        card_store::claim_token(&state.db, &request.token, now).await?
+        card_store::claim_token(&mut tx, &request.token, now).await?
     };
-    let card = claimed.ok_or_else(|| {
-        AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
-    })?;
+    let Some(card) = claimed else {
+        tx.rollback().await?;
+        return match card_store::settled_charge(&state.db, &request.reference, &request.token).await? {
+            Some(earlier) if earlier.amount_minor == request.amount.minor => {
+                tracing::info!(charge_id = %earlier.id, reference = %request.reference, "charge repeated for its order");
+                let result = ChargeResult {
+                    charge_id: earlier.id,
+                    status: from_text(&earlier.status)?,
+                    decline_code: earlier.decline_code.as_deref().map(from_text).transpose()?,
+                    brand: from_text(&earlier.brand)?,
+                    last4: earlier.last4,
+                };
+                Ok(([(CACHE_CONTROL, "no-store")], Json(result)).into_response())
+            }
+            _ => Err(token_invalid()),
+        };
+    };
     let plaintext = envelope::open(&state.keys, &card.id, &card.owner, &card.sealed())
         .map_err(|e| AppError::internal(format!("opening card {}: {e}", card.id)))?;
     let number = std::str::from_utf8(&plaintext)
@@ -92,7 +124,7 @@ async fn charge(
         Err(code) => (ChargeStatus::Declined, Some(code)),
     };
     card_store::insert_charge(
-        &state.db,
+        &mut tx,
         &NewCharge {
             id: &charge_id,
             card_id: &card.id,
@@ -106,15 +138,18 @@ async fn charge(
     .await?;
     match decline_code {
         // A processing error is worth retrying, so the one-time token is given back.
-        Some(code) if code.retryable() && saved => {
-            profile_store::release_saved_token(&state.db, &request.token).await?
-        }
-        Some(code) if code.retryable() => card_store::release_token(&state.db, &card.id).await?,
+        Some(code) if code.retryable() && saved => profile_store::release_saved_token(&mut tx, &request.token).await?,
+        Some(code) if code.retryable() => card_store::release_token(&mut tx, &card.id).await?,
+        _ => {}
+    }
+    tx.commit().await?;
+    match decline_code {
         // A saved card stays saved until its buyer removes it.
         _ if saved => {}
         // A paid one-time token keeps its number until the token's 15 minutes are up, so
         // the buyer can still choose "save my card" on the confirmation; then it is erased.
         None => {}
+        Some(code) if code.retryable() => {}
         // A declined token is spent for good and its number is no longer needed.
         Some(_) => card_store::erase_card_data(&state.db, &card.id).await?,
     }

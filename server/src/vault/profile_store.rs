@@ -5,7 +5,7 @@ use super::card_store::{CardRow, NewCard, TOKEN_TTL_SECONDS};
 use super::envelope::Sealed;
 use crate::db::{to_text, Db};
 use crate::error::AppError;
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 
 /// A reusable card never expires by time; it lives until its buyer removes it.
 pub const NEVER: i64 = 253_402_300_799; // 9999-12-31
@@ -186,12 +186,12 @@ pub async fn by_saved_token(db: &Db, token: &str, now: i64) -> Result<Option<Pro
 
 /// Claims a saved-card token for a charge (once, within its 15 minutes) and returns the
 /// profile's card: only the card of the profile the token was minted for.
-pub async fn claim_saved_token(db: &Db, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
+pub async fn claim_saved_token(db: &mut AnyConnection, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
     let claimed =
         sqlx::query("UPDATE saved_tokens SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1")
             .bind(now)
             .bind(token)
-            .execute(db)
+            .execute(&mut *db)
             .await?;
     if claimed.rows_affected() != 1 {
         return Ok(None);
@@ -202,14 +202,14 @@ pub async fn claim_saved_token(db: &Db, token: &str, now: i64) -> Result<Option<
          WHERE s.token = $1 AND length(c.ciphertext) > 0"
     ))
     .bind(token)
-    .fetch_optional(db)
+    .fetch_optional(&mut *db)
     .await?;
     Ok(card)
 }
 
 /// Gives a claimed saved-card token back (after a retryable processing error).
-pub async fn release_saved_token(db: &Db, token: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE saved_tokens SET used_at = NULL WHERE token = $1").bind(token).execute(db).await?;
+pub async fn release_saved_token(db: &mut AnyConnection, token: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE saved_tokens SET used_at = NULL WHERE token = $1").bind(token).execute(&mut *db).await?;
     Ok(())
 }
 

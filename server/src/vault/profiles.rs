@@ -32,6 +32,7 @@ use tweetbuy_core::saved::{
     ship_to_summary, SaveProfileRequest, SaveProfileResponse, SavedCard, SavedDetails, SavedDetailsRequest,
     SAVED_TOKEN_PREFIX,
 };
+use tweetbuy_core::text::is_single_line;
 use tweetbuy_core::vault::CardToken;
 use tweetbuy_core::{validate_email, Country, ErrorCode, FieldError};
 
@@ -123,7 +124,8 @@ async fn save(
         None => None,
         Some(address) => address.validate(&countries).map_err(|e| errors.extend(e)).ok(),
     };
-    if request.token.len() > 128 || request.save_secret.len() > 128 {
+    let bad_text = |s: &str| s.len() > 128 || !is_single_line(s);
+    if bad_text(&request.token) || bad_text(&request.save_secret) {
         errors.push(FieldError::new("token", "token_invalid", "This card can no longer be saved."));
     }
     let Some(email) = email.filter(|_| errors.is_empty()) else {
@@ -225,6 +227,14 @@ async fn details(
     _auth: ApiKeyAuth,
     JsonBody(request): JsonBody<SavedDetailsRequest>,
 ) -> Result<Response, AppError> {
+    // No token holds a control character (PostgreSQL would refuse a NUL in the query).
+    if request.token.len() > 128 || !is_single_line(&request.token) {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::TokenInvalid,
+            "This card token is unknown, expired or used.",
+        ));
+    }
     let profile = profile_store::by_saved_token(&state.db, &request.token, clock::now()).await?.ok_or_else(|| {
         AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
     })?;
