@@ -287,6 +287,17 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Like [`contains`], but only where the needle stands alone: not inside a longer run of
+/// letters and digits. A 3-digit CVC turns up by chance inside hex hashes, uuids and
+/// timestamps; stored as a value of its own, it would stand alone.
+pub fn contains_alone(haystack: &[u8], needle: &[u8]) -> bool {
+    let n = needle.len();
+    (0..haystack.len().saturating_sub(n - 1)).any(|i| {
+        let alone = |at: Option<&u8>| at.is_none_or(|b| !b.is_ascii_alphanumeric());
+        &haystack[i..i + n] == needle && alone(i.checked_sub(1).and_then(|j| haystack.get(j))) && alone(haystack.get(i + n))
+    })
+}
+
 pub fn us_address() -> Value {
     json!({
         "name": "Jane Doe",

@@ -29,8 +29,9 @@ async fn the_database_holds_neither_cvc_nor_plain_number() {
     let visa = server.tokenize("4242 4242 4242 4242", VISA_CVC).await;
     // Checkpoint-free: read the main file, the WAL and the shm together.
     let bytes = server.db_bytes("vault.db").await;
-    assert!(!contains(&bytes, AMEX_CVC.as_bytes()), "Amex CVC found in vault.db");
-    assert!(!contains(&bytes, VISA_CVC.as_bytes()), "Visa CVC found in vault.db");
+    assert!(!contains_alone(&bytes, AMEX_CVC.as_bytes()), "Amex CVC found in vault.db");
+    assert!(!contains_alone(&bytes, VISA_CVC.as_bytes()), "Visa CVC found in vault.db");
+    assert!(contains_alone(b"x\x01918\x02", b"918") && !contains_alone(b"ab918cd", b"918"), "the search itself");
     for number in [AMEX, VISA, "3782 822463 10005", "4242 4242 4242 4242"] {
         assert!(!contains(&bytes, number.as_bytes()), "{number} found in vault.db");
     }
