@@ -11,16 +11,19 @@ import init, { boot } from "./{{GLUE}}";
 performance.mark("tweetbuy:script-start");
 
 let checkout;
+let failures = 0;
 // Imports and starts the checkout module once, resolving to its exports. A failed load is
-// forgotten, so the next click tries again.
+// forgotten, so the next click tries again; the browser remembers a failed module URL, so
+// a retry asks for it under a fresh query string.
 const loadCheckout = () =>
-  (checkout ??= import("./{{CHECKOUT_GLUE}}")
+  (checkout ??= import(`./{{CHECKOUT_GLUE}}${failures ? `?retry=${failures}` : ""}`)
     .then(async (module) => {
       await module.default({ module_or_path: new URL("./{{CHECKOUT_WASM}}", import.meta.url) });
       return module;
     })
     .catch((error) => {
       checkout = undefined;
+      failures += 1;
       throw error;
     }));
 

@@ -170,3 +170,37 @@ test("an outage longer than the check window: Pay again asks about the first ord
   assert.equal(paidOrders() - paidBefore, 1, "exactly one order");
   await page.close();
 });
+
+test("the checkout module loads only when a visitor is about to buy; if it cannot load, the button says so and the next click works", async () => {
+  const page = await browser.newPage();
+  const fetched = [];
+  page.on("request", (r) => { if (/tweetbuy-checkout-/.test(r.url())) fetched.push(r.url()); });
+  let blocked = true;
+  await page.route(/tweetbuy-checkout-/, (route) => (blocked ? route.abort("internetdisconnected") : route.continue()));
+  await page.addInitScript(() => {
+    window.__errors = [];
+    document.addEventListener("tweetbuy:error", (e) => window.__errors.push(e.detail));
+  });
+  await page.goto(`${server.origins.publisher}/`);
+  const button = page.locator(inHost("button[part=button]"));
+  await button.waitFor();
+  await page.waitForTimeout(500);
+  assert.equal(fetched.length, 0, "nothing of the checkout loads before a visitor points at a button");
+
+  await button.click();
+  const note = page.locator(inHost(".tb-load-error"));
+  await note.waitFor();
+  assert.match(await note.textContent(), /Checkout could not load\. Check your connection and try again\./);
+  assert.equal(await note.getAttribute("role"), "alert");
+  assert.equal(await button.getAttribute("aria-expanded"), "false");
+  assert.equal(await page.locator("dialog[open]").count(), 0, "no sheet opened");
+  const errors = await page.evaluate(() => window.__errors);
+  assert.deepEqual(errors.map((e) => [e.code, e.tweetId]), [["checkout_unavailable", TEE]], JSON.stringify(errors));
+
+  blocked = false;
+  await button.click();
+  await page.locator("dialog[open]").waitFor();
+  assert.equal(await note.count(), 0, "the note is gone once the sheet opens");
+  assert.equal(await button.getAttribute("aria-expanded"), "true");
+  await page.close();
+});
