@@ -77,6 +77,8 @@ fuzz:
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	# The button module is the library without its `checkout` feature (no Leptos).
+	cargo clippy -p tweetbuy --no-default-features --target wasm32-unknown-unknown --bin tweetbuy -- -D warnings
 
 clean:
 	rm -rf dist target .tools tests/e2e/node_modules

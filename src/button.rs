@@ -43,7 +43,13 @@ pub fn render(root: &Element, offer: &OfferHead, embed: &Element, configured_loc
     let document = root.owner_document()?;
     let locale = embed_locale(embed, configured_locale);
     let style = ButtonStyle::resolve(root.get_attribute("data-button-style").as_deref(), None);
-    let text = root.get_attribute("data-label").unwrap_or_else(|| label_for(offer, &locale, style));
+    let text = match root.get_attribute("data-label") {
+        Some(custom) => custom,
+        None => LABELS.with(|labels| {
+            let key = (offer.tweet_id.to_string(), locale.tag.clone(), style.as_str());
+            labels.borrow_mut().entry(key).or_insert_with(|| label_for(offer, &locale, style)).clone()
+        }),
+    };
     let anchor = document.create_element("div").ok()?;
     anchor.set_class_name("tb-anchor");
     anchor.set_attribute("lang", &locale.tag).ok()?;
@@ -88,6 +94,11 @@ pub fn show_problem(button: &Element, message: Option<&str>) {
 }
 
 thread_local! {
+    /// Labels already worked out, by tweet, locale and style: a page may hold many buttons
+    /// for a few offers, and formatting a price is the costly part of a button.
+    static LABELS: std::cell::RefCell<std::collections::HashMap<(String, String, &'static str), String>> =
+        Default::default();
+
     /// The one listener every button shares: a click opens, anything else prefetches.
     static LISTENER: js_sys::Function = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
         let Some(button) = event.current_target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };

@@ -87,9 +87,25 @@ mod intl {
         Array::of1(&locale.into())
     }
 
+    thread_local! {
+        /// One `Intl.NumberFormat` per locale and currency: making one costs far more than
+        /// using it, and a page may show a thousand prices.
+        static MONEY: std::cell::RefCell<std::collections::HashMap<(String, &'static str), Intl::NumberFormat>> =
+            Default::default();
+    }
+
     pub fn money(amount: &Money, locale: &str) -> Option<String> {
-        let options = options(&[("style", "currency"), ("currency", amount.currency.code())])?;
-        let format = Intl::NumberFormat::new(&locales(locale), &options);
+        let code = amount.currency.code();
+        let format = MONEY.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(format) = cache.get(&(locale.to_owned(), code)) {
+                return Some(format.clone());
+            }
+            let options = options(&[("style", "currency"), ("currency", code)])?;
+            let format = Intl::NumberFormat::new(&locales(locale), &options);
+            cache.insert((locale.to_owned(), code), format.clone());
+            Some(format)
+        })?;
         format.format().call1(&format, &amount.major().into()).ok()?.as_string()
     }
 

@@ -39,8 +39,16 @@ pub fn first_button() {
     }
 }
 
+/// Where one batch's DOM time went: reserving hosts, building the buttons, and checking
+/// their accent colours (the one step that makes the browser compute styles).
+pub struct Phases {
+    pub reserve_ms: f64,
+    pub mount_ms: f64,
+    pub accent_ms: f64,
+}
+
 /// Records one batch's DOM work: `dom_ms` spent attaching `count` buttons.
-pub fn attach_batch(start: f64, dom_ms: f64, count: usize) {
+pub fn attach_batch(start: f64, dom_ms: f64, count: usize, phases: &Phases) {
     let Some(p) = performance() else {
         return;
     };
@@ -48,6 +56,9 @@ pub fn attach_batch(start: f64, dom_ms: f64, count: usize) {
     let _ = js_sys::Reflect::set(&detail, &"count".into(), &(count as f64).into());
     let _ = js_sys::Reflect::set(&detail, &"domMs".into(), &dom_ms.into());
     let _ = js_sys::Reflect::set(&detail, &"wasmBytes".into(), &wasm_memory_bytes().into());
+    let _ = js_sys::Reflect::set(&detail, &"reserveMs".into(), &phases.reserve_ms.into());
+    let _ = js_sys::Reflect::set(&detail, &"mountMs".into(), &phases.mount_ms.into());
+    let _ = js_sys::Reflect::set(&detail, &"accentMs".into(), &phases.accent_ms.into());
     // `performance.measure(name, {start, duration, detail})`, called through Reflect because
     // web-sys keeps the options dictionary behind its unstable-API flag.
     let options = js_sys::Object::new();

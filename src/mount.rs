@@ -163,13 +163,17 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
             None => release(&embed, &host),
         }
     }
+    let accent_start = crate::marks::now();
     // All buttons are in the page: one style pass checks every accent pair.
     crate::theme::fix_accent_texts(&buttons);
     let attached = buttons.len();
     if attached > 0 {
         crate::marks::first_button();
     }
-    crate::marks::attach_batch(reserve_start, reserve_ms + (crate::marks::now() - mount_start), attached);
+    let end = crate::marks::now();
+    let phases =
+        crate::marks::Phases { reserve_ms, mount_ms: accent_start - mount_start, accent_ms: end - accent_start };
+    crate::marks::attach_batch(reserve_start, reserve_ms + (end - mount_start), attached, &phases);
     Ok(attached)
 }
 

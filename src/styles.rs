@@ -30,14 +30,15 @@ fn sheet(css: &str) -> Option<CssStyleSheet> {
 }
 
 thread_local! {
-    static BUTTON_SHEET: Option<CssStyleSheet> = sheet(BUTTON_CSS);
-    static WIDGET_SHEET: Option<CssStyleSheet> = sheet(WIDGET_CSS);
+    // Each kept in a one-element array: the setter copies it, so one array serves every root.
+    static BUTTON_SHEET: Option<js_sys::Array> = sheet(BUTTON_CSS).map(|s| js_sys::Array::of1(&s));
+    static WIDGET_SHEET: Option<js_sys::Array> = sheet(WIDGET_CSS).map(|s| js_sys::Array::of1(&s));
 }
 
-fn adopt_from(root: &ShadowRoot, which: &'static std::thread::LocalKey<Option<CssStyleSheet>>) {
-    which.with(|sheet| {
-        if let Some(sheet) = sheet {
-            root.set_adopted_style_sheets(&js_sys::Array::of1(sheet));
+fn adopt_from(root: &ShadowRoot, which: &'static std::thread::LocalKey<Option<js_sys::Array>>) {
+    which.with(|sheets| {
+        if let Some(sheets) = sheets {
+            root.set_adopted_style_sheets(sheets);
         }
     });
 }

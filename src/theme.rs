@@ -171,9 +171,12 @@ fn script_attr(name: &str) -> Option<String> {
 }
 
 fn prefers_dark() -> bool {
-    web_sys::window()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .is_some_and(|m| m.matches())
+    thread_local! {
+        // Asked once per page: `matches` follows the system's setting as it changes.
+        static QUERY: Option<web_sys::MediaQueryList> =
+            web_sys::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
+    }
+    QUERY.with(|q| q.as_ref().is_some_and(|m| m.matches()))
 }
 
 /// Marks one widget's root (and host) with its theme, button style and label override.
@@ -211,33 +214,47 @@ pub fn fix_accent_text(button: &web_sys::Element) {
     fix_accent_texts(std::slice::from_ref(button));
 }
 
-/// [`fix_accent_text`] for many buttons: every old fix is cleared first, then every pair is
-/// measured, then every fix written, so a batch costs one style recalculation instead of
-/// one per button.
+/// [`fix_accent_text`] for a batch of new buttons. Buttons whose roots share a theme and a
+/// button style share the page's tokens, so one of each kind is measured and its verdict
+/// applied to the rest: asking the browser for one button's colours makes it compute
+/// styles, and a page may add a thousand buttons at once. A designer who gives one host
+/// tokens of its own is still served: every click checks that button again.
 pub fn fix_accent_texts(buttons: &[web_sys::Element]) {
-    let Some(window) = web_sys::window() else { return };
-    let pairs: Vec<(web_sys::Element, web_sys::Element)> =
-        buttons.iter().filter_map(|b| Some((b.clone(), root_of(b)?))).collect();
-    // Measure the designer's pair, not a previous fix.
-    for (_, root) in &pairs {
-        let _ = root.remove_attribute("data-accent-text");
-    }
-    let fixes: Vec<Option<AccentText>> = pairs
-        .iter()
-        .map(|(button, root)| {
-            if root.get_attribute("data-button-style").as_deref() == Some(ButtonStyle::Outline.as_str()) {
-                return None;
+    // (theme, button style) → the verdict for buttons of that kind.
+    type Kind = (Option<String>, Option<String>);
+    let mut verdicts: Vec<(Kind, Option<AccentText>)> = Vec::new();
+    for button in buttons {
+        let Some(root) = root_of(button) else { continue };
+        let kind = (root.get_attribute("data-theme"), root.get_attribute("data-button-style"));
+        let verdict = match verdicts.iter().find(|(k, _)| *k == kind) {
+            Some((_, verdict)) => *verdict,
+            None => {
+                let verdict = measure(button, &root);
+                verdicts.push((kind, verdict));
+                verdict
             }
-            let style = window.get_computed_style(button).ok().flatten()?;
-            let colour = |name: &str| style.get_property_value(name).ok().as_deref().and_then(parse_computed_rgb);
-            readable_text(colour("background-color")?, colour("color")?)
-        })
-        .collect();
-    for ((_, root), fix) in pairs.iter().zip(fixes) {
-        if let Some(fix) = fix {
-            let _ = root.set_attribute("data-accent-text", fix.as_str());
+        };
+        match verdict {
+            Some(fix) => {
+                let _ = root.set_attribute("data-accent-text", fix.as_str());
+            }
+            None => {
+                let _ = root.remove_attribute("data-accent-text");
+            }
         }
     }
+}
+
+/// The fix one button's computed colours need, if any.
+fn measure(button: &web_sys::Element, root: &web_sys::Element) -> Option<AccentText> {
+    // Measure the designer's pair, not a previous fix.
+    let _ = root.remove_attribute("data-accent-text");
+    if root.get_attribute("data-button-style").as_deref() == Some(ButtonStyle::Outline.as_str()) {
+        return None;
+    }
+    let style = web_sys::window()?.get_computed_style(button).ok().flatten()?;
+    let colour = |name: &str| style.get_property_value(name).ok().as_deref().and_then(parse_computed_rgb);
+    readable_text(colour("background-color")?, colour("color")?)
 }
 
 /// The theme's values for the card frame, read from the computed custom properties of an

@@ -75,7 +75,7 @@ try {
   // Click → sheet painted, offer data already in hand: "warm" when a hover has already
   // loaded the checkout module (as for a mouse user, and for a touch user's pointer-down),
   // "cold" when the click itself must load it (keyboard activation with no focus first).
-  const openSheet = (warm) => async () => {
+  const openSheet = async (warm) => {
     const host = document.querySelector('[data-tweetbuy-host="1528000000000000001"]');
     const button = host.shadowRoot.querySelector("button[part=button]");
     if (warm) {
@@ -95,7 +95,7 @@ try {
     for (let i = 0; i < RUNS; i++) {
       const page = await fresh("/");
       await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').waitFor();
-      opening.push(await page.evaluate(`(${openSheet(warm)})()`));
+      opening.push(await page.evaluate(openSheet, warm));
       await page.close();
     }
     results[key] = median(opening);
