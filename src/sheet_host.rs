@@ -5,6 +5,7 @@
 
 use crate::checkout::Details;
 use crate::events::{self, EmbedCtx, WidgetEvent};
+use crate::order::PendingOrder;
 use crate::sheet::Sheet;
 use crate::sheet_loader::OpenRequest;
 use leptos::prelude::*;
@@ -26,6 +27,23 @@ struct Opened {
 thread_local! {
     static OPENED: RefCell<Vec<Opened>> = const { RefCell::new(Vec::new()) };
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
+    /// Orders whose outcome is unknown, by tweet: one per tweet for the page visit, so the
+    /// same tweet embedded twice cannot be paid from the second sheet while the first
+    /// sheet's order is still unsettled.
+    static PENDING: RefCell<Vec<(String, PendingOrder)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The tweet's pending-order slot, made outside any view so it outlives every sheet.
+fn pending_for(tweet_id: &str) -> PendingOrder {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        if let Some((_, slot)) = p.iter().find(|(id, _)| id == tweet_id) {
+            return *slot;
+        }
+        let slot = PendingOrder::default();
+        p.push((tweet_id.to_owned(), slot));
+        slot
+    })
 }
 
 /// Routes the button module's clicks straight here (tests and single-module builds).
@@ -68,6 +86,7 @@ pub fn open(request: OpenRequest) {
     let embed_ctx =
         EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
     let locale = crate::button::embed_locale(&embed, &ctx.locale);
+    let pending = pending_for(&embed_ctx.tweet_id);
     let opened: std::rc::Rc<Cell<Option<RwSignal<bool>>>> = Default::default();
     let view = leptos::mount::mount_to(root.unchecked_into::<HtmlElement>(), {
         let opened = opened.clone();
@@ -76,7 +95,7 @@ pub fn open(request: OpenRequest) {
             provide_context(ctx);
             provide_context(embed_ctx.clone());
             provide_context(RwSignal::new(locale));
-            provide_context(crate::order::PendingOrder::default());
+            provide_context(pending);
             let open = RwSignal::new(true);
             opened.set(Some(open));
             let details = RwSignal::new(Details::for_offer(&offer));

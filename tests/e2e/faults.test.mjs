@@ -204,3 +204,56 @@ test("the checkout module loads only when a visitor is about to buy; if it canno
   assert.equal(await button.getAttribute("aria-expanded"), "true");
   await page.close();
 });
+
+test("the same tweet embedded twice: an unsettled order from one sheet is settled, not paid again, from the other", async () => {
+  const page = await browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  const keys = [];
+  let tokenizations = 0;
+  page.on("request", (r) => { if (/\/v1\/tokens$/.test(new URL(r.url()).pathname) && r.method() === "POST") tokenizations += 1; });
+  let down = true;
+  await page.route("**/api/v1/orders", async (route) => {
+    keys.push(route.request().headers()["idempotency-key"]);
+    if (keys.length === 1) {
+      await route.fetch();
+      await route.abort("internetdisconnected");
+      return;
+    }
+    if (down) return route.abort("internetdisconnected");
+    await route.continue();
+  });
+  await page.goto(`${server.origins.publisher}/`);
+  const buttons = page.locator(inHost("button[part=button]"));
+  await buttons.first().waitFor();
+  await page.evaluate((tee) => {
+    const again = document.createElement("blockquote");
+    again.className = "twitter-tweet";
+    again.innerHTML = `<p>The tee again, further down.</p>&mdash; (RED) <a href="https://twitter.com/RED/status/${tee}">September 8, 2014</a>`;
+    document.querySelector("main").append(again);
+  }, TEE);
+  await page.waitForFunction((tee) => document.querySelectorAll(`[data-tweetbuy-host="${tee}"]`).length === 2, TEE);
+
+  await buttons.nth(0).click();
+  await fillTeeCheckout(page, CARDS.visa);
+  await payWhenReady(page);
+  await page.waitForFunction((host) => (document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "").length > 0,
+    `[data-tweetbuy-host="${TEE}"]`, { timeout: 40_000 });
+  await page.keyboard.press("Escape");
+  await page.locator("dialog[open]").waitFor({ state: "detached" });
+
+  down = false;
+  await buttons.nth(1).click();
+  await fillTeeCheckout(page, CARDS.visa);
+  await page.waitForFunction((tee) => {
+    const hosts = document.querySelectorAll(`[data-tweetbuy-host="${tee}"]`);
+    const b = hosts[1]?.shadowRoot?.querySelector("button[part=pay]");
+    return b && !b.disabled && /\d/.test(b.textContent);
+  }, TEE, { timeout: 15_000 });
+  await page.locator("button[part=pay]").click();
+  await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
+  assert.equal(new Set(keys).size, 1, `one key across both sheets (${keys.length} tries)`);
+  assert.equal(tokenizations, 1, "the second sheet did not tokenize a card for a new order");
+  assert.equal(charges() - chargesBefore, 1, "exactly one charge");
+  assert.equal(paidOrders() - paidBefore, 1, "exactly one order");
+  await page.close();
+});
