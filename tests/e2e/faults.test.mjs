@@ -131,41 +131,48 @@ test("a longer outage after the charge: 'checking your order…', then the first
   await page.close();
 });
 
-test("an outage longer than the check window: Pay again asks about the first order with its key, never pays twice", async () => {
-  const page = await browser.newPage();
-  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
-  const keys = [];
-  let tokenizations = 0;
-  page.on("request", (r) => { if (/\/v1\/tokens$/.test(new URL(r.url()).pathname) && r.method() === "POST") tokenizations += 1; });
-  let down = true;
+/** The first order request is charged on the server and its answer lost; every later try
+ *  fails too while `down` is true. Counts the keys sent and the cards tokenized. */
+async function loseOrderAnswers(page) {
+  const seen = { keys: [], tokenizations: 0, down: true };
+  page.on("request", (r) => {
+    if (/\/v1\/tokens$/.test(new URL(r.url()).pathname) && r.method() === "POST") seen.tokenizations += 1;
+  });
   await page.route("**/api/v1/orders", async (route) => {
-    keys.push(route.request().headers()["idempotency-key"]);
-    if (keys.length === 1) {
+    seen.keys.push(route.request().headers()["idempotency-key"]);
+    if (seen.keys.length === 1) {
       await route.fetch(); // charged on the server, and then the answer is lost...
       await route.abort("internetdisconnected");
       return;
     }
-    if (down) {
-      await route.abort("internetdisconnected"); // ...for longer than the widget keeps asking
-      return;
-    }
+    if (seen.down) return route.abort("internetdisconnected"); // ...for longer than the widget keeps asking
     await route.continue();
   });
+  return seen;
+}
+
+/** Waits until the widget gives up asking and tells the visitor the store cannot be reached. */
+const waitForFailure = (page) => page.waitForFunction((host) => (document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "").length > 0,
+  `[data-tweetbuy-host="${TEE}"]`, { timeout: 40_000 });
+
+test("an outage longer than the check window: Pay again asks about the first order with its key, never pays twice", async () => {
+  const page = await browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  const seen = await loseOrderAnswers(page);
   await checkoutTee(page);
   await payWhenReady(page);
   // After the check window the visitor is told the store cannot be reached; what they typed stays.
-  await page.waitForFunction((host) => (document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "").length > 0,
-    `[data-tweetbuy-host="${TEE}"]`, { timeout: 40_000 });
+  await waitForFailure(page);
   const message = await failureText(page);
   assert.match(message, /connect|reach|network|internet/i, message);
   assert.equal(await page.locator("#tb-email").inputValue(), "jane@example.com", "what was typed is kept");
   assert.equal(paidOrders() - paidBefore, 1, "the first order did go through on the server");
   // The connection is back and the visitor presses Pay again.
-  down = false;
+  seen.down = false;
   await payWhenReady(page);
   await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
-  assert.equal(new Set(keys).size, 1, `one key for every try, the second Pay included (${keys.length} tries)`);
-  assert.equal(tokenizations, 1, "the card was not tokenized again");
+  assert.equal(new Set(seen.keys).size, 1, `one key for every try, the second Pay included (${seen.keys.length} tries)`);
+  assert.equal(seen.tokenizations, 1, "the card was not tokenized again");
   assert.equal(charges() - chargesBefore, 1, "exactly one charge");
   assert.equal(paidOrders() - paidBefore, 1, "exactly one order");
   await page.close();
@@ -208,20 +215,7 @@ test("the checkout module loads only when a visitor is about to buy; if it canno
 test("the same tweet embedded twice: an unsettled order from one sheet is settled, not paid again, from the other", async () => {
   const page = await browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];
-  const keys = [];
-  let tokenizations = 0;
-  page.on("request", (r) => { if (/\/v1\/tokens$/.test(new URL(r.url()).pathname) && r.method() === "POST") tokenizations += 1; });
-  let down = true;
-  await page.route("**/api/v1/orders", async (route) => {
-    keys.push(route.request().headers()["idempotency-key"]);
-    if (keys.length === 1) {
-      await route.fetch();
-      await route.abort("internetdisconnected");
-      return;
-    }
-    if (down) return route.abort("internetdisconnected");
-    await route.continue();
-  });
+  const seen = await loseOrderAnswers(page);
   await page.goto(`${server.origins.publisher}/`);
   const buttons = page.locator(inHost("button[part=button]"));
   await buttons.first().waitFor();
@@ -236,12 +230,11 @@ test("the same tweet embedded twice: an unsettled order from one sheet is settle
   await buttons.nth(0).click();
   await fillTeeCheckout(page, CARDS.visa);
   await payWhenReady(page);
-  await page.waitForFunction((host) => (document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "").length > 0,
-    `[data-tweetbuy-host="${TEE}"]`, { timeout: 40_000 });
+  await waitForFailure(page);
   await page.keyboard.press("Escape");
   await page.locator("dialog[open]").waitFor({ state: "detached" });
 
-  down = false;
+  seen.down = false;
   await buttons.nth(1).click();
   await fillTeeCheckout(page, CARDS.visa);
   await page.waitForFunction((tee) => {
@@ -251,8 +244,8 @@ test("the same tweet embedded twice: an unsettled order from one sheet is settle
   }, TEE, { timeout: 15_000 });
   await page.locator("button[part=pay]").click();
   await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
-  assert.equal(new Set(keys).size, 1, `one key across both sheets (${keys.length} tries)`);
-  assert.equal(tokenizations, 1, "the second sheet did not tokenize a card for a new order");
+  assert.equal(new Set(seen.keys).size, 1, `one key across both sheets (${seen.keys.length} tries)`);
+  assert.equal(seen.tokenizations, 1, "the second sheet did not tokenize a card for a new order");
   assert.equal(charges() - chargesBefore, 1, "exactly one charge");
   assert.equal(paidOrders() - paidBefore, 1, "exactly one order");
   await page.close();

@@ -132,6 +132,14 @@ impl Drop for ServerProcess {
 
 /// Tokenizes a card at a vault, as the card frame does.
 pub async fn tokenize(http: &reqwest::Client, vault: &str, number: &str) -> String {
+    match try_tokenize(http, vault, number).await {
+        Ok(token) => token,
+        Err((status, body)) => panic!("tokenize: {status} {body}"),
+    }
+}
+
+/// Tokenizes a card; a refusal comes back as its status and body.
+pub async fn try_tokenize(http: &reqwest::Client, vault: &str, number: &str) -> Result<String, (u16, String)> {
     let (year, month) = tweetbuy_server::clock::year_month(tweetbuy_server::clock::now());
     let body =
         serde_json::json!({"number": number, "expiry": format!("{month:02}/{:02}", (year + 2) % 100), "cvc": "123"});
@@ -142,9 +150,12 @@ pub async fn tokenize(http: &reqwest::Client, vault: &str, number: &str) -> Stri
         .send()
         .await
         .unwrap();
-    assert_eq!(reply.status(), 201);
+    let status = reply.status().as_u16();
+    if status != 201 {
+        return Err((status, reply.text().await.unwrap_or_default()));
+    }
     let body: serde_json::Value = reply.json().await.unwrap();
-    body["token"].as_str().unwrap().to_owned()
+    Ok(body["token"].as_str().unwrap().to_owned())
 }
 
 /// Posts an order; returns the status and the JSON body.

@@ -3,7 +3,7 @@
 //! process, which reconnected by itself. The test starts its own PostgreSQL with
 //! `scripts/postgres.sh`, stops it and starts it again on the same port and data directory.
 
-use crate::process::{tokenize, Launch, ServerProcess};
+use crate::process::{tokenize, try_tokenize, Launch, ServerProcess};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -118,21 +118,10 @@ async fn the_server_reconnects_after_postgres_restarts() {
 /// The vault reconnects too; its first request may still meet a dead connection.
 async fn tokenize_retrying(http: &reqwest::Client, vault: &str) -> String {
     for _ in 0..10 {
-        let (year, month) = tweetbuy_server::clock::year_month(tweetbuy_server::clock::now());
-        let body = json!({"number": "4242424242424242", "expiry": format!("{month:02}/{:02}", (year + 2) % 100),
-                          "cvc": "123"});
-        let reply = http
-            .post(format!("{vault}/v1/tokens"))
-            .header("Idempotency-Key", tweetbuy_server::ids::random_id("tk_"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        if reply.status() == 201 {
-            let body: Value = reply.json().await.unwrap();
-            return body["token"].as_str().unwrap().to_owned();
+        match try_tokenize(http, vault, "4242424242424242").await {
+            Ok(token) => return token,
+            Err((status, body)) => assert_eq!(status, 503, "{body}"),
         }
-        assert_eq!(reply.status(), 503, "{:?}", reply.text().await);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     panic!("the vault did not recover");
