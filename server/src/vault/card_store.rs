@@ -30,6 +30,47 @@ pub struct NewCard {
     pub save_secret_hash: Option<String>,
 }
 
+/// What kind of card row to write.
+pub enum CardLife {
+    /// Typed for one payment: charged once, within [`TOKEN_TTL_SECONDS`], and savable
+    /// with its save secret.
+    OneTime,
+    /// A saved profile's card: never expires, charged again on each repeat purchase.
+    Reusable,
+}
+
+/// Writes a card row in the caller's transaction.
+pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLife) -> Result<(), AppError> {
+    let (expires_at, save_secret_hash, reusable) = match life {
+        CardLife::OneTime => (card.created_at + TOKEN_TTL_SECONDS, card.save_secret_hash.as_deref(), false),
+        CardLife::Reusable => (super::profile_store::NEVER, None, true),
+    };
+    sqlx::query(
+        "INSERT INTO cards (id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, last4, \
+         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16)",
+    )
+    .bind(&card.id)
+    .bind(&card.token)
+    .bind(&card.owner)
+    .bind(&card.sealed.key_id)
+    .bind(&card.sealed.wrapped_key)
+    .bind(&card.sealed.key_nonce)
+    .bind(&card.sealed.ciphertext)
+    .bind(&card.sealed.nonce)
+    .bind(to_text(&card.brand))
+    .bind(&card.last4)
+    .bind(i64::from(card.exp_month))
+    .bind(i64::from(card.exp_year))
+    .bind(card.created_at)
+    .bind(expires_at)
+    .bind(save_secret_hash)
+    .bind(reusable)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A stored card, as the charge path needs it.
 #[derive(FromRow)]
 pub struct CardRow {
@@ -90,28 +131,7 @@ pub async fn insert_card_for_key(
     let mut tx = db.begin().await?;
     // The card row goes first because the key row references it; both roll back together
     // when the key turns out to be taken.
-    sqlx::query(
-        "INSERT INTO cards (id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, last4, \
-         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15)",
-    )
-    .bind(&card.id)
-    .bind(&card.token)
-    .bind(&card.owner)
-    .bind(&card.sealed.key_id)
-    .bind(&card.sealed.wrapped_key)
-    .bind(&card.sealed.key_nonce)
-    .bind(&card.sealed.ciphertext)
-    .bind(&card.sealed.nonce)
-    .bind(to_text(&card.brand))
-    .bind(&card.last4)
-    .bind(i64::from(card.exp_month))
-    .bind(i64::from(card.exp_year))
-    .bind(card.created_at)
-    .bind(card.created_at + TOKEN_TTL_SECONDS)
-    .bind(&card.save_secret_hash)
-    .execute(&mut *tx)
-    .await?;
+    insert_card(&mut tx, card, CardLife::OneTime).await?;
     let claimed = sqlx::query(
         "INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (idem_key) DO NOTHING",

@@ -3,7 +3,7 @@
 
 use super::card_store::{CardRow, NewCard, TOKEN_TTL_SECONDS};
 use super::envelope::Sealed;
-use crate::db::{to_text, Db};
+use crate::db::Db;
 use crate::error::AppError;
 use sqlx::{AnyConnection, FromRow};
 
@@ -92,27 +92,7 @@ pub async fn insert_profile(
         tx.rollback().await?;
         return Ok(false);
     }
-    sqlx::query(
-        "INSERT INTO cards (id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, last4, \
-         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, TRUE)",
-    )
-    .bind(&card.id)
-    .bind(&card.token)
-    .bind(&card.owner)
-    .bind(&card.sealed.key_id)
-    .bind(&card.sealed.wrapped_key)
-    .bind(&card.sealed.key_nonce)
-    .bind(&card.sealed.ciphertext)
-    .bind(&card.sealed.nonce)
-    .bind(to_text(&card.brand))
-    .bind(&card.last4)
-    .bind(i64::from(card.exp_month))
-    .bind(i64::from(card.exp_year))
-    .bind(card.created_at)
-    .bind(NEVER)
-    .execute(&mut *tx)
-    .await?;
+    super::card_store::insert_card(&mut tx, card, super::card_store::CardLife::Reusable).await?;
     sqlx::query(
         "INSERT INTO profiles (id, credential_hash, card_id, key_id, wrapped_key, key_nonce, ciphertext, nonce, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
