@@ -48,6 +48,12 @@ pub fn adopt_button(root: &ShadowRoot) {
     adopt_from(root, &BUTTON_SHEET);
 }
 
+/// Parses the whole widget's stylesheet now, while the visitor is only pointing at a button,
+/// so the first sheet does not wait for it.
+pub fn warm() {
+    WIDGET_SHEET.with(|_| ());
+}
+
 /// Gives a shadow root the whole widget's stylesheet (the sheets need it).
 pub fn adopt(root: &ShadowRoot) {
     adopt_from(root, &WIDGET_SHEET);

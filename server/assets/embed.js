@@ -5,10 +5,15 @@
 // Two modules: the button module starts at once; the checkout module (sheets, card frame,
 // order) is imported only when a visitor is about to buy, so a page nobody buys from
 // never downloads it.
-import init, { boot } from "./{{GLUE}}";
 
 // For `make bench`: script start → first button is measured from this mark.
 performance.mark("tweetbuy:script-start");
+
+// The glue module and the wasm are fetched side by side, not one after the other (a static
+// import would fetch the glue first, and the glue would only then ask for the wasm).
+const wasm = fetch(new URL("./{{WASM}}", import.meta.url));
+wasm.catch(() => {}); // a failure is reported once, below
+const glue = import("./{{GLUE}}");
 
 let checkout;
 let failures = 0;
@@ -16,19 +21,22 @@ let failures = 0;
 // forgotten, so the next click tries again; the browser remembers a failed module URL, so
 // a retry asks for it under a fresh query string.
 const loadCheckout = () =>
-  (checkout ??= import(`./{{CHECKOUT_GLUE}}${failures ? `?retry=${failures}` : ""}`)
-    .then(async (module) => {
-      await module.default({ module_or_path: new URL("./{{CHECKOUT_WASM}}", import.meta.url) });
+  (checkout ??= (() => {
+    const wasm = fetch(new URL("./{{CHECKOUT_WASM}}", import.meta.url));
+    wasm.catch(() => {}); // reported through the import's failure or init's
+    return import(`./{{CHECKOUT_GLUE}}${failures ? `?retry=${failures}` : ""}`).then(async (module) => {
+      await module.default({ module_or_path: wasm });
       return module;
-    })
+    });
+  })()
     .catch((error) => {
       checkout = undefined;
       failures += 1;
       throw error;
     }));
 
-init({ module_or_path: new URL("./{{WASM}}", import.meta.url) })
-  .then(() => boot(loadCheckout))
+glue
+  .then(({ default: init, boot }) => init({ module_or_path: wasm }).then(() => boot(loadCheckout)))
   .catch((error) => {
     // Never break the host page: one warning, no exception.
     console.warn("tweetbuy: could not start", error);

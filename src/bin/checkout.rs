@@ -9,6 +9,7 @@ use web_sys::Element;
 
 fn main() {
     console_error_panic_hook::set_once();
+    tweetbuy::styles::warm();
 }
 
 /// Opens the sheet of one button (the argument order is the button module's, in
