@@ -294,7 +294,9 @@ pub fn contains_alone(haystack: &[u8], needle: &[u8]) -> bool {
     let n = needle.len();
     (0..haystack.len().saturating_sub(n - 1)).any(|i| {
         let alone = |at: Option<&u8>| at.is_none_or(|b| !b.is_ascii_alphanumeric());
-        &haystack[i..i + n] == needle && alone(i.checked_sub(1).and_then(|j| haystack.get(j))) && alone(haystack.get(i + n))
+        &haystack[i..i + n] == needle
+            && alone(i.checked_sub(1).and_then(|j| haystack.get(j)))
+            && alone(haystack.get(i + n))
     })
 }
 
