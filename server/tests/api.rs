@@ -16,5 +16,6 @@ mod api {
     mod quote;
     mod rate_limits;
     mod rollout;
+    mod vault_outage;
     mod widget;
 }

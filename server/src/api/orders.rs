@@ -396,6 +396,17 @@ async fn charge_and_settle(
             tracing::error!(%order_id, %reason, "vault charge failed");
             not_charged()
         }
+        ChargeOutcome::Unknown(reason) => {
+            // The card may have been charged: the order stays pending with its stock, and the
+            // error (not a stored answer) frees the key, so the buyer's retry with it resumes
+            // this order and asks the vault again under the same order id.
+            tracing::error!(%order_id, %reason, "vault charge outcome unknown; the order stays pending");
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "We could not confirm your payment yet. Try again in a moment: you will not be charged twice.",
+            ));
+        }
     };
     let none = Failure { status: "failed", decline_code: None, charge_id: None, card: None };
     let now = clock::now();

@@ -12,9 +12,18 @@ pub enum ChargeOutcome {
     Charged(ChargeResult),
     /// The token is unknown, expired or already used.
     TokenInvalid,
-    /// The vault could not be reached, refused our key, or failed; the text is for logs.
+    /// No charge was made: the vault could not be reached at all, or refused the request
+    /// (our key, the request); the text is for logs.
     Unavailable(String),
+    /// The request may have reached the vault, but no answer was read (a timeout, a dropped
+    /// connection, a 5xx, an unreadable body): the card may have been charged. Asking again
+    /// under the same order id is safe: the vault answers with the first charge.
+    Unknown(String),
 }
+
+/// Tries per charge when its outcome is unknown (the vault answers a repeat with the first
+/// charge, so a retry never charges twice).
+const CHARGE_ATTEMPTS: u32 = 3;
 
 #[derive(Clone)]
 pub struct VaultClient {
@@ -57,19 +66,39 @@ impl VaultClient {
         }
     }
 
-    /// Asks the vault to charge a token.
+    /// Asks the vault to charge a token; an unknown outcome is asked about again, with the
+    /// same request, a few times before it is reported.
     pub async fn charge(&self, request: &ChargeRequest) -> ChargeOutcome {
+        let mut attempt = 1;
+        loop {
+            match self.charge_once(request).await {
+                ChargeOutcome::Unknown(reason) if attempt < CHARGE_ATTEMPTS => {
+                    tracing::warn!(%reason, attempt, reference = %request.reference, "charge outcome unknown; asking again");
+                    tokio::time::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1))).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn charge_once(&self, request: &ChargeRequest) -> ChargeOutcome {
         let sent = self.http.post(&self.charges_url).bearer_auth(&self.api_key).json(request).send().await;
         let response = match sent {
+            // Refused before anything was sent: nothing can have been charged.
+            Err(error) if error.is_connect() => return ChargeOutcome::Unavailable(format!("connect failed: {error}")),
+            Err(error) => return ChargeOutcome::Unknown(format!("request failed: {error}")),
             Ok(response) => response,
-            Err(error) => return ChargeOutcome::Unavailable(format!("request failed: {error}")),
         };
         let status = response.status();
         if status.is_success() {
             return match response.json::<ChargeResult>().await {
                 Ok(result) => ChargeOutcome::Charged(result),
-                Err(error) => ChargeOutcome::Unavailable(format!("unreadable charge result: {error}")),
+                Err(error) => ChargeOutcome::Unknown(format!("unreadable charge result: {error}")),
             };
+        }
+        if status.is_server_error() {
+            return ChargeOutcome::Unknown(format!("vault answered {status}"));
         }
         match response.json::<ApiError>().await {
             Ok(body) if body.code == ErrorCode::TokenInvalid => ChargeOutcome::TokenInvalid,
