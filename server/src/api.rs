@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod order_idempotency;
 pub mod order_store;
 pub mod orders;
+pub mod pending_sweep;
 pub mod pricing;
 pub mod quote;
 pub mod receipts;

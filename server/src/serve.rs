@@ -77,23 +77,23 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         from: config.mail_from.clone(),
         send_delay_secs: config.outbox_send_delay_secs,
     };
-    let api = api_app(
-        ApiState::new(
-            api_db,
-            ApiSettings {
-                api_origin: origins.api.clone(),
-                vault_origin: origins.vault.clone(),
-                allowed_origins: allowed_origins.clone(),
-                widget_dir: config.widget_dir.clone(),
-                assets_dir: assets_dir.clone(),
-                vault_internal_url: config.resolved_vault_internal_url(),
-                vault_api_key: vault_api_key.clone(),
-            },
-        )
-        .with_rate_limit(rate_limit)
-        .with_stale_in_flight_secs(config.order_stale_secs)
-        .with_admin_key(config.admin_key.as_ref().map(|k| k.expose().to_owned())),
-    );
+    let api_state = ApiState::new(
+        api_db,
+        ApiSettings {
+            api_origin: origins.api.clone(),
+            vault_origin: origins.vault.clone(),
+            allowed_origins: allowed_origins.clone(),
+            widget_dir: config.widget_dir.clone(),
+            assets_dir: assets_dir.clone(),
+            vault_internal_url: config.resolved_vault_internal_url(),
+            vault_api_key: vault_api_key.clone(),
+        },
+    )
+    .with_rate_limit(rate_limit)
+    .with_stale_in_flight_secs(config.order_stale_secs)
+    .with_admin_key(config.admin_key.as_ref().map(|k| k.expose().to_owned()));
+    let sweep_state = api_state.clone();
+    let api = api_app(api_state);
     let vault = vault_app(
         VaultState::new(
             vault_db,
@@ -141,6 +141,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         let _ = stop_tx.send(true);
     });
     let worker = tokio::spawn(receipt_worker.run(stop_rx.clone()));
+    // Orders whose charge outcome was never learned are settled from the vault's record.
+    tokio::spawn(crate::api::pending_sweep::run(sweep_state, stop_rx.clone()));
     // The vault stops only after the api has drained: an order in flight still has to
     // charge its token there.
     let (vault_stop_tx, vault_stop_rx) = watch::channel(false);

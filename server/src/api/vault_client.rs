@@ -82,6 +82,23 @@ impl VaultClient {
         }
     }
 
+    /// The charge that settled an order (by its id), if the vault made one. `Err` when the
+    /// vault could not say.
+    pub async fn charge_of(&self, order_id: &str) -> Result<Option<ChargeResult>, String> {
+        let url = format!("{}/{order_id}", self.charges_url);
+        let response = self.http.get(url).bearer_auth(&self.api_key).send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        if status.is_success() {
+            return response.json().await.map(Some).map_err(|e| e.to_string());
+        }
+        // "No charge" only from the vault's own answer: a 404 from anything in between (a
+        // proxy, a wrong address) must not settle an order as never charged.
+        match response.json::<ApiError>().await {
+            Ok(body) if status == reqwest::StatusCode::NOT_FOUND && body.code == ErrorCode::NotFound => Ok(None),
+            _ => Err(format!("vault answered {status}")),
+        }
+    }
+
     async fn charge_once(&self, request: &ChargeRequest) -> ChargeOutcome {
         let sent = self.http.post(&self.charges_url).bearer_auth(&self.api_key).json(request).send().await;
         let response = match sent {

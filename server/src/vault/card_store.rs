@@ -264,6 +264,21 @@ pub struct SettledCharge {
     pub currency: String,
 }
 
+/// The charge that settled `reference` (an order id), whatever card paid it, if any: for the
+/// api's sweep of orders whose outcome it never learned.
+pub async fn charge_for_reference(db: &Db, reference: &str) -> Result<Option<SettledCharge>, AppError> {
+    let charge = sqlx::query_as(
+        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency \
+         FROM charges ch JOIN cards c ON c.id = ch.card_id \
+         WHERE ch.reference = $1 AND (ch.decline_code IS NULL OR ch.decline_code <> 'processing_error') \
+         ORDER BY CASE WHEN ch.status = 'approved' THEN 0 ELSE 1 END, ch.created_at DESC LIMIT 1",
+    )
+    .bind(reference)
+    .fetch_optional(db)
+    .await?;
+    Ok(charge)
+}
+
 /// The charge of `token` (one-time or saved-card) that already settled `reference`, if any
 /// (an approved one first). A retryable decline (`processing_error`) settles nothing: its
 /// token was given back for another try.

@@ -11,12 +11,12 @@ use crate::db::from_text;
 use crate::error::AppError;
 use crate::ids::random_id;
 use crate::json::JsonBody;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use subtle::ConstantTimeEq;
 use tweetbuy_core::saved::is_saved_card_token;
@@ -25,7 +25,33 @@ use tweetbuy_core::vault::{ChargeRequest, ChargeResult, ChargeStatus};
 use tweetbuy_core::{CardNumber, ErrorCode, FieldError};
 
 pub fn router() -> Router<VaultState> {
-    Router::new().route("/v1/charges", post(charge))
+    Router::new().route("/v1/charges", post(charge)).route("/v1/charges/{reference}", get(charge_of))
+}
+
+/// `GET /v1/charges/{reference}`: the charge that settled an order, if any (404 when none).
+/// The api asks this for orders whose charge answer it never received.
+async fn charge_of(
+    State(state): State<VaultState>,
+    _auth: ApiKeyAuth,
+    Path(reference): Path<String>,
+) -> Result<Response, AppError> {
+    let not_found = || AppError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "No charge for this reference.");
+    if reference.len() > MAX_REFERENCE_LEN || !is_single_line(&reference) {
+        return Err(not_found());
+    }
+    let charge = card_store::charge_for_reference(&state.db, &reference).await?.ok_or_else(not_found)?;
+    let result = result_of(charge)?;
+    Ok(([(CACHE_CONTROL, "no-store")], Json(result)).into_response())
+}
+
+fn result_of(charge: card_store::SettledCharge) -> Result<ChargeResult, AppError> {
+    Ok(ChargeResult {
+        charge_id: charge.id,
+        status: from_text(&charge.status)?,
+        decline_code: charge.decline_code.as_deref().map(from_text).transpose()?,
+        brand: from_text(&charge.brand)?,
+        last4: charge.last4,
+    })
 }
 
 /// The api's bearer key, checked in constant time so its bytes cannot be timed out.
@@ -97,14 +123,7 @@ async fn charge(
         return match card_store::settled_charge(&state.db, &request.reference, &request.token).await? {
             Some(earlier) if earlier.amount_minor == request.amount.minor => {
                 tracing::info!(charge_id = %earlier.id, reference = %request.reference, "charge repeated for its order");
-                let result = ChargeResult {
-                    charge_id: earlier.id,
-                    status: from_text(&earlier.status)?,
-                    decline_code: earlier.decline_code.as_deref().map(from_text).transpose()?,
-                    brand: from_text(&earlier.brand)?,
-                    last4: earlier.last4,
-                };
-                Ok(([(CACHE_CONTROL, "no-store")], Json(result)).into_response())
+                Ok(([(CACHE_CONTROL, "no-store")], Json(result_of(earlier)?)).into_response())
             }
             _ => Err(token_invalid()),
         };

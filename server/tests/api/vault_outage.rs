@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use tweetbuy_server::api::pending_sweep::settle_stale;
+use tweetbuy_server::clock;
 
 const VISA: &str = "4242424242424242";
 
@@ -19,42 +21,69 @@ struct LossyVault {
     calls: Arc<AtomicUsize>,
     lose_first: Arc<AtomicUsize>,
     lose_all: Arc<AtomicBool>,
+    /// Answer 502 without passing the charge on: the vault never sees it.
+    swallow: Arc<AtomicBool>,
 }
 
 fn lossy_vault(vault: String) -> LossyVault {
     let calls = Arc::new(AtomicUsize::new(0));
     let lose_first = Arc::new(AtomicUsize::new(0));
     let lose_all = Arc::new(AtomicBool::new(false));
-    let (c, f, a) = (calls.clone(), lose_first.clone(), lose_all.clone());
-    let app = axum::Router::new().route(
-        "/v1/charges",
-        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-            let (vault, c, f, a) = (vault.clone(), c.clone(), f.clone(), a.clone());
-            async move {
-                let n = c.fetch_add(1, Ordering::SeqCst);
-                let reply = reqwest::Client::new()
-                    .post(format!("{vault}/v1/charges"))
-                    .header("authorization", headers["authorization"].to_str().unwrap())
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = reply.status().as_u16();
-                let text = reply.text().await.unwrap();
-                if n < f.load(Ordering::SeqCst) || a.load(Ordering::SeqCst) {
-                    return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
+    let swallow = Arc::new(AtomicBool::new(false));
+    let (c, f, a, w) = (calls.clone(), lose_first.clone(), lose_all.clone(), swallow.clone());
+    let lookups = vault.clone();
+    let app = axum::Router::new()
+        .route(
+            "/v1/charges/{reference}",
+            axum::routing::get(
+                move |headers: HeaderMap, axum::extract::Path(reference): axum::extract::Path<String>| {
+                    let vault = lookups.clone();
+                    async move {
+                        let reply = reqwest::Client::new()
+                            .get(format!("{vault}/v1/charges/{reference}"))
+                            .header("authorization", headers["authorization"].to_str().unwrap())
+                            .send()
+                            .await
+                            .unwrap();
+                        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
+                        (status, [("content-type", "application/json")], reply.text().await.unwrap()).into_response()
+                    }
+                },
+            ),
+        )
+        .route(
+            "/v1/charges",
+            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+                let (vault, c, f, a, w) = (vault.clone(), c.clone(), f.clone(), a.clone(), w.clone());
+                async move {
+                    let n = c.fetch_add(1, Ordering::SeqCst);
+                    if w.load(Ordering::SeqCst) {
+                        return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
+                    }
+                    let reply = reqwest::Client::new()
+                        .post(format!("{vault}/v1/charges"))
+                        .header("authorization", headers["authorization"].to_str().unwrap())
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = reply.status().as_u16();
+                    let text = reply.text().await.unwrap();
+                    if n < f.load(Ordering::SeqCst) || a.load(Ordering::SeqCst) {
+                        return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
+                    }
+                    (StatusCode::from_u16(status).unwrap(), [("content-type", "application/json")], text)
+                        .into_response()
                 }
-                (StatusCode::from_u16(status).unwrap(), [("content-type", "application/json")], text).into_response()
-            }
-        }),
-    );
+            }),
+        );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    LossyVault { url, calls, lose_first, lose_all }
+    LossyVault { url, calls, lose_first, lose_all, swallow }
 }
 
 async fn approved_charges(server: &TestServer) -> i64 {
@@ -120,4 +149,99 @@ async fn an_unknown_charge_outcome_keeps_the_order_pending_until_the_retry_with_
     assert_eq!(order_status(&server).await, "paid");
     assert_eq!(server.count("orders").await, 1);
     assert_eq!(server.stock(TEE, "m").await, Some(13));
+}
+
+async fn lossy_server() -> (TestServer, LossyVault) {
+    let mut proxy = None;
+    let server = start_with(|settings| {
+        let lossy = lossy_vault(settings.vault_internal_url.clone());
+        settings.vault_internal_url = lossy.url.clone();
+        proxy = Some(lossy);
+    })
+    .await;
+    (server, proxy.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_settles_a_forgotten_pending_order_from_the_vaults_record() {
+    let (server, proxy) = lossy_server().await;
+    // Charged, but the answer never came back and the buyer never retried.
+    proxy.lose_all.store(true, Ordering::SeqCst);
+    let charged = server.tokenize(VISA, "123").await;
+    let reply = server.order(&tee_order(&charged, 2), &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    // Never reached the vault, and the buyer went away too.
+    proxy.lose_all.store(false, Ordering::SeqCst);
+    proxy.swallow.store(true, Ordering::SeqCst);
+    let never = server.tokenize(VISA, "123").await;
+    let key = fresh_key();
+    let reply = server.order(&tee_order(&never, 1), &key).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(approved_charges(&server).await, 1);
+    assert_eq!(server.stock(TEE, "m").await, Some(12), "both orders hold their stock while pending");
+
+    // Too young to settle: nothing happens.
+    assert_eq!(settle_stale(&server.api_state, clock::now() - 60).await.unwrap(), 0);
+    let settled = settle_stale(&server.api_state, clock::now() + 1).await.unwrap();
+    assert_eq!(settled, 2);
+    let statuses: Vec<(String, i64)> = sqlx::query_as("SELECT status, quantity FROM orders ORDER BY quantity")
+        .fetch_all(&server.api_state.db)
+        .await
+        .unwrap();
+    assert_eq!(statuses, [("failed".to_owned(), 1), ("paid".to_owned(), 2)]);
+    assert_eq!(server.stock(TEE, "m").await, Some(13), "the never-charged order gave its unit back");
+    assert_eq!(server.count("receipt_outbox").await, 1, "the paid one gets its receipt");
+    assert_eq!(approved_charges(&server).await, 1, "the sweep only reads the vault's record");
+    assert_eq!(settle_stale(&server.api_state, clock::now() + 1).await.unwrap(), 0, "nothing left pending");
+
+    // The buyer of the failed one comes back with the same key: told plainly, still no charge.
+    proxy.swallow.store(false, Ordering::SeqCst);
+    let late = server.order(&tee_order(&never, 1), &key).await;
+    assert_eq!(late.status, StatusCode::BAD_GATEWAY, "{}", late.text());
+    assert_eq!(late.error_code(), "payment_error");
+    assert_eq!(approved_charges(&server).await, 1);
+    assert_eq!(server.stock(TEE, "m").await, Some(13));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_404_that_is_not_the_vaults_settles_nothing() {
+    let (server, proxy) = lossy_server().await;
+    proxy.swallow.store(true, Ordering::SeqCst);
+    let token = server.tokenize(VISA, "123").await;
+    assert_eq!(server.order(&tee_order(&token, 1), &fresh_key()).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    // The api now asks a server that is not the vault (a plain 404 for every path).
+    let mut state = server.api_state.clone();
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", elsewhere.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(elsewhere, axum::Router::new()).await.unwrap() });
+    state.vault = tweetbuy_server::api::vault_client::VaultClient::new(&url, VAULT_API_KEY);
+    assert_eq!(settle_stale(&state, clock::now() + 1).await.unwrap(), 0);
+    assert_eq!(order_status(&server).await, "pending", "still pending, stock still held");
+    assert_eq!(server.stock(TEE, "m").await, Some(14));
+}
+
+#[tokio::test]
+async fn the_vault_tells_the_api_about_a_charge_only_with_its_key() {
+    let server = start().await;
+    let token = server.tokenize(VISA, "123").await;
+    let reply = server.order(&tee_order(&token, 1), &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let order_id = reply.json()["order_id"].as_str().unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/charges/{order_id}", server.vault_url);
+    let without = http.get(&url).send().await.unwrap();
+    assert_eq!(without.status(), 401);
+    let with = http.get(&url).bearer_auth(VAULT_API_KEY).send().await.unwrap();
+    assert_eq!(with.status(), 200);
+    let body: serde_json::Value = with.json().await.unwrap();
+    assert_eq!((body["status"].as_str(), body["last4"].as_str()), (Some("approved"), Some("4242")));
+    let unknown = http
+        .get(format!("{}/v1/charges/ord_nothing", server.vault_url))
+        .bearer_auth(VAULT_API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let body: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
 }
