@@ -102,45 +102,54 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
     if candidates.is_empty() {
         return Ok(0);
     }
-    let reserve_start = crate::marks::now();
-    // Read every width first, then write: one layout for the whole batch.
-    let widths: Vec<f64> = candidates.iter().map(|e| e.element.get_bounding_client_rect().width()).collect();
-    let pending: Vec<(FoundEmbed, Element)> = candidates
-        .into_iter()
-        .zip(widths)
-        .filter_map(|(embed, width)| reserve(&embed, width).map(|host| (embed, host)))
-        .collect();
-    let reserve_ms = crate::marks::now() - reserve_start;
-
-    let unknown: Vec<TweetId> = pending
+    let unknown: Vec<TweetId> = candidates
         .iter()
-        .map(|(e, _)| e.tweet_id.clone())
+        .map(|e| e.tweet_id.clone())
         .filter(|id| REGISTRY.with(|r| !r.borrow().offers.contains_key(id.as_str())))
         .collect();
-    if !unknown.is_empty() {
-        let dnt = config.dnt || pending.iter().any(|(e, _)| crate::config::embed_dnt(&e.element));
-        let visitor = if dnt { None } else { crate::config::visitor_id() };
-        let api = ApiClient::new(&config.api_base);
-        match lookup(&api, &unknown, visitor.as_deref()).await {
-            Ok(answer) => REGISTRY.with(|r| {
-                let mut r = r.borrow_mut();
-                for id in &unknown {
-                    r.offers.entry(id.to_string()).or_insert(None);
-                }
-                for offer in answer.offers {
-                    r.offers.insert(offer.head.tweet_id.to_string(), Some(Rc::new(offer)));
-                }
-                if !answer.vault_origin.is_empty() {
-                    r.vault_origin = answer.vault_origin;
-                }
-            }),
-            Err(err) => {
-                for (embed, host) in &pending {
-                    release(embed, host);
-                }
-                return Err(err);
-            }
+    let dnt = config.dnt || candidates.iter().any(|e| crate::config::embed_dnt(&e.element));
+    let visitor = if dnt || unknown.is_empty() { None } else { crate::config::visitor_id() };
+    let api = ApiClient::new(&config.api_base);
+    // The lookup goes out first (its fetch starts on the first poll), and the rows are
+    // reserved while it travels.
+    let asked = async {
+        match unknown.is_empty() {
+            true => None,
+            false => Some(lookup(&api, &unknown, visitor.as_deref()).await),
         }
+    };
+    let reserving = async {
+        let reserve_start = crate::marks::now();
+        // Read every width first, then write: one layout for the whole batch.
+        let widths: Vec<f64> = candidates.iter().map(|e| e.element.get_bounding_client_rect().width()).collect();
+        let pending: Vec<(FoundEmbed, Element)> = candidates
+            .into_iter()
+            .zip(widths)
+            .filter_map(|(embed, width)| reserve(&embed, width).map(|host| (embed, host)))
+            .collect();
+        (pending, reserve_start, crate::marks::now() - reserve_start)
+    };
+    let (answer, (pending, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
+    match answer {
+        Some(Ok(answer)) => REGISTRY.with(|r| {
+            let mut r = r.borrow_mut();
+            for id in &unknown {
+                r.offers.entry(id.to_string()).or_insert(None);
+            }
+            for offer in answer.offers {
+                r.offers.insert(offer.head.tweet_id.to_string(), Some(Rc::new(offer)));
+            }
+            if !answer.vault_origin.is_empty() {
+                r.vault_origin = answer.vault_origin;
+            }
+        }),
+        Some(Err(err)) => {
+            for (embed, host) in &pending {
+                release(embed, host);
+            }
+            return Err(err);
+        }
+        None => {}
     }
 
     let (vault_origin, offers) = REGISTRY.with(|r| {

@@ -29,15 +29,22 @@ pub fn queue_scan(config: &WidgetConfig, roots: Vec<Element>) {
     let config = config.clone();
     let run = Closure::once_into_js(move || {
         let roots = QUEUED.with(|q| q.borrow_mut().take()).unwrap_or_default();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(err) = mount::scan_roots(&config, &roots).await {
-                mount::warn_once(&format!("tweetbuy: offers could not be loaded ({err}); no buy buttons shown"));
-            }
-        });
+        scan_now(&config, roots);
     });
     if let Some(window) = web_sys::window() {
         let _ = window.request_animation_frame(run.unchecked_ref());
     }
+}
+
+/// Scans now, without waiting for the next frame: the first scan of the page, whose lookup
+/// should leave as early as possible.
+pub fn scan_now(config: &WidgetConfig, roots: Vec<Element>) {
+    let config = config.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(err) = mount::scan_roots(&config, &roots).await {
+            mount::warn_once(&format!("tweetbuy: offers could not be loaded ({err}); no buy buttons shown"));
+        }
+    });
 }
 
 /// Starts watching the document for the rest of the page visit.
