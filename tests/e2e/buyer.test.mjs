@@ -3,15 +3,12 @@
 // axe-core, with screenshots of each state in light and dark at desktop and phone sizes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, watchConsole, ARTIFACTS } from "./harness.mjs";
+import { startServer, launchBrowser, sql, watchConsole, axe, AXE_SOURCE, ARTIFACTS } from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 const TEE = "1528000000000000001";
 const SCARF = "1528000000000000002";
@@ -136,21 +133,6 @@ async function tabTo(page, match, max = 40, key = "Tab") {
     await page.keyboard.press(key);
   }
   throw new Error(`focus never reached the target: ${JSON.stringify(await focused(page))}`);
-}
-
-/** Runs axe-core on one embed's shadow host (and so its shadow tree and dialog). */
-async function axe(page, tweet, label) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE_SOURCE });
-  const result = await page.evaluate(async (t) => {
-    const host = document.querySelector(`[data-tweetbuy-host="${t}"]`);
-    const r = await window.axe.run(host, {
-      iframes: false,
-      resultTypes: ["violations"],
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
-    });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target} :: ${n.failureSummary}`) }));
-  }, tweet);
-  assert.deepEqual(result, [], `axe violations on ${label}: ${JSON.stringify(result, null, 2)}`);
 }
 
 /** Runs axe-core inside the vault's card frame (its own document). */

@@ -7,7 +7,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, "../..");
@@ -137,6 +139,11 @@ export function watchConsole(page) {
 export async function fillTeeCheckout(page, card, { cvc = "123" } = {}) {
   await page.locator(".tb-variant", { hasText: /^M/ }).click();
   await page.getByRole("button", { name: "Continue" }).click();
+  await fillTeeDetails(page, card, { cvc });
+}
+
+/** The open checkout step's fields: Jane Doe's email and US address, and a card in the frame. */
+export async function fillTeeDetails(page, card, { cvc = "123" } = {}) {
   await page.locator("#tb-email").fill("jane@example.com");
   await page.locator("#tb-name").fill("Jane Doe");
   await page.locator("#tb-line1").fill("1 Main St");
@@ -155,4 +162,21 @@ export async function waitForPay(page, tweetId, timeout = 15_000) {
     const b = document.querySelector(`[data-tweetbuy-host="${tweet}"]`)?.shadowRoot?.querySelector("button[part=pay]");
     return b && !b.disabled && /\d/.test(b.textContent);
   }, tweetId, { timeout });
+}
+
+export const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** Runs axe-core on one embed's shadow host (and so its shadow tree and dialog). */
+export async function axe(page, tweet, label) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE_SOURCE });
+  const result = await page.evaluate(async (t) => {
+    const host = document.querySelector(`[data-tweetbuy-host="${t}"]`);
+    const r = await window.axe.run(host, {
+      iframes: false,
+      resultTypes: ["violations"],
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+    });
+    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target} :: ${n.failureSummary}`) }));
+  }, tweet);
+  assert.deepEqual(result, [], `axe violations on ${label}: ${JSON.stringify(result, null, 2)}`);
 }

@@ -5,13 +5,10 @@
 // axe-core runs on each new state, and each is screenshotted.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, watchConsole, ARTIFACTS } from "./harness.mjs";
+import { startServer, launchBrowser, sql, watchConsole, axe, fillTeeDetails, ARTIFACTS } from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-saved-e2e";
 const VISA = "4242 4242 4242 4242";
@@ -39,20 +36,6 @@ after(async () => {
 
 const vaultDb = () => join(server.dataDir, "vault.db");
 
-async function axe(page, label) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE_SOURCE });
-  const result = await page.evaluate(async (t) => {
-    const host = document.querySelector(`[data-tweetbuy-host="${t}"]`);
-    const r = await window.axe.run(host, {
-      iframes: false,
-      resultTypes: ["violations"],
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
-    });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target} :: ${n.failureSummary}`) }));
-  }, TEE);
-  assert.deepEqual(result, [], `axe violations on ${label}: ${JSON.stringify(result, null, 2)}`);
-}
-
 /** A fresh page load of the demo publisher; returns the page and a tap counter. */
 async function openPublisher() {
   const page = await context.newPage();
@@ -78,16 +61,7 @@ async function settled(page) {
 }
 
 async function fillCheckout(page, card, cvc) {
-  await page.locator("#tb-email").fill("jane@example.com");
-  await page.locator("#tb-name").fill("Jane Doe");
-  await page.locator("#tb-line1").fill("1 Main St");
-  await page.locator("#tb-city").fill("New York");
-  await page.locator("#tb-region").selectOption("NY");
-  await page.locator("#tb-postal_code").fill("10001");
-  const frame = page.frameLocator("iframe.tb-card-frame");
-  await frame.locator("#number").fill(card);
-  await frame.locator("#expiry").fill("12/34");
-  await frame.locator("#cvc").fill(cvc);
+  await fillTeeDetails(page, card, { cvc });
   await page.waitForFunction((tee) => {
     const b = document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot?.querySelector("button[part=pay]");
     return b && !b.disabled && /\$/.test(b.textContent);
@@ -132,11 +106,11 @@ test("saved info in the widget: save, two-tap repeat purchase, change card, remo
   await fillCheckout(first.page, VISA, "123");
   const save = first.page.getByRole("checkbox", { name: "Save my card and shipping address for faster checkout" });
   assert.equal(await save.isChecked(), false, "the save box starts unticked");
-  await axe(first.page, "confirmation with the save offer");
+  await axe(first.page, TEE, "confirmation with the save offer");
   await save.check();
   const saveButton = first.page.getByRole("button", { name: "Save", exact: true });
   await saveButton.waitFor();
-  await axe(first.page, "confirmation, save ticked");
+  await axe(first.page, TEE, "confirmation, save ticked");
   await first.page.screenshot({ path: join(ARTIFACTS, "saved-0-confirmation-ticked.png") });
   await saveButton.click();
   const status = first.page.locator(".tb-save-status");
@@ -144,7 +118,7 @@ test("saved info in the widget: save, two-tap repeat purchase, change card, remo
     /Saved\./.test(document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot?.querySelector(".tb-save-status")?.textContent || ""), TEE, { timeout: 15_000 });
   assert.equal((await status.textContent()).trim(), "Saved. Next time: Pay with Visa •••• 4242, ship to J. Doe, 10001.");
   assert.equal(await status.evaluate((el) => el.getRootNode().activeElement === el), true, "focus moves to the result");
-  await axe(first.page, "confirmation, saved");
+  await axe(first.page, TEE, "confirmation, saved");
   await first.page.screenshot({ path: join(ARTIFACTS, "saved-1-confirmation-saved.png") });
   // The credential stays on the vault origin; the page's own storage has nothing.
   assert.deepEqual(await first.page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes("tweetbuy"))), []);
@@ -164,7 +138,7 @@ test("saved info in the widget: save, two-tap repeat purchase, change card, remo
   assert.equal(await second.page.getByRole("button", { name: "Continue" }).count(), 0, "no Continue step on the saved path");
   const box = await paySaved.boundingBox();
   assert.ok(box.height >= 44, `Pay is a 44px target (${box.height})`);
-  await axe(second.page, "product sheet with saved info");
+  await axe(second.page, TEE, "product sheet with saved info");
   await paySaved.scrollIntoViewIfNeeded();
   await second.page.screenshot({ path: join(ARTIFACTS, "saved-2-product-saved.png") });
   await second.tap(second.page.getByRole("button", { name: "Pay", exact: true }), "Pay");
@@ -178,7 +152,7 @@ test("saved info in the widget: save, two-tap repeat purchase, change card, remo
   assert.match(confirmation, /Ships to Jane Doe, 1 Main St, New York NY 10001/);
   assert.match(confirmation, /jane@example\.com/);
   assert.equal(await second.page.locator("#tb-save-info").count(), 0, "a saved card is not offered for saving again");
-  await axe(second.page, "confirmation after a saved purchase");
+  await axe(second.page, TEE, "confirmation after a saved purchase");
   await second.page.screenshot({ path: join(ARTIFACTS, "saved-3-confirmation-two-taps.png") });
   const savedOrder = orderBodies.at(-1);
   assert.match(savedOrder.card_token, /^sav_/);
@@ -213,7 +187,7 @@ test("saved info in the widget: save, two-tap repeat purchase, change card, remo
     const root = document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot;
     return root?.activeElement?.textContent?.trim() === "Continue";
   }, TEE, { timeout: 5_000 });
-  await axe(fourth.page, "product sheet after removal");
+  await axe(fourth.page, TEE, "product sheet after removal");
   await cont.scrollIntoViewIfNeeded();
   await fourth.page.screenshot({ path: join(ARTIFACTS, "saved-4-removed.png") });
   await fourth.page.close();

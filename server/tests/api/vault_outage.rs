@@ -102,14 +102,7 @@ async fn order_status(server: &TestServer) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_charge_answer_is_asked_again_and_the_order_is_paid_once() {
-    let mut proxy = None;
-    let server = start_with(|settings| {
-        let lossy = lossy_vault(settings.vault_internal_url.clone());
-        settings.vault_internal_url = lossy.url.clone();
-        proxy = Some(lossy);
-    })
-    .await;
-    let proxy = proxy.unwrap();
+    let (server, proxy) = lossy_server().await;
     proxy.lose_first.store(1, Ordering::SeqCst);
     let token = server.tokenize(VISA, "123").await;
     let reply = server.order(&tee_order(&token, 2), &fresh_key()).await;
@@ -123,14 +116,7 @@ async fn a_lost_charge_answer_is_asked_again_and_the_order_is_paid_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_charge_outcome_keeps_the_order_pending_until_the_retry_with_its_key() {
-    let mut proxy = None;
-    let server = start_with(|settings| {
-        let lossy = lossy_vault(settings.vault_internal_url.clone());
-        settings.vault_internal_url = lossy.url.clone();
-        proxy = Some(lossy);
-    })
-    .await;
-    let proxy = proxy.unwrap();
+    let (server, proxy) = lossy_server().await;
     proxy.lose_all.store(true, Ordering::SeqCst);
     let token = server.tokenize(VISA, "123").await;
     let key = fresh_key();
