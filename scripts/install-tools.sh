@@ -17,12 +17,15 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# The visual tests' reference screenshots were drawn with Liberation's metric-compatible
+# Times/Arial/Courier; with only DejaVu a serif theme renders wider and the comparison fails.
+compgen -G '/usr/share/fonts/truetype/liberation*/LiberationSerif-Regular.ttf' >/dev/null || missing+=(fonts-liberation)
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]} (a few minutes)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver, $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver, fonts-liberation, $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -78,6 +78,9 @@ pub fn render(root: &Element, offer: &OfferHead, embed: &Element, configured_loc
 /// not load: the visitor learns why nothing opened and that another click retries.
 pub fn show_problem(button: &Element, message: Option<&str>) {
     let Some(root) = crate::theme::root_of(button) else { return };
+    if message.is_some() {
+        crate::placement::settle(&root);
+    }
     let existing = root.query_selector(".tb-load-error").ok().flatten();
     match (existing, message) {
         (Some(note), Some(text)) => note.set_text_content(Some(text)),

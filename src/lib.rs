@@ -6,8 +6,9 @@
 //! 2. [`discover`] and [`observe`]: find tweet embeds in the page, now and as they come
 //!    and go, and read their tweet ids.
 //! 3. [`offers`]: look up the offers for all found ids in one batched request.
-//! 4. [`mount`] and [`button`]: attach a Buy button in its own shadow root under each embed;
-//!    [`events`] tells the publisher what happens.
+//! 4. [`mount`] and [`button`]: attach a Buy button in its own shadow root under each embed,
+//!    [`placement`] gives it its row without moving what the visitor sees, and [`events`]
+//!    tells the publisher what happens.
 //! 5. [`sheet_loader`] and [`sheet_host`]: a click loads the checkout module and mounts the
 //!    sheet; [`sheet`] and [`product_sheet`]: the product details dialog.
 //! 6. [`checkout`]: email, shipping, consent and the server's quote.
@@ -46,6 +47,7 @@ pub mod observe;
 pub mod offers;
 #[cfg(feature = "checkout")]
 pub mod order;
+pub mod placement;
 #[cfg(feature = "checkout")]
 pub mod product_sheet;
 #[cfg(feature = "checkout")]

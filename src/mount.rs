@@ -1,9 +1,10 @@
 //! Attaches a Buy button, in its own shadow root, under every embed that has an offer, and
 //! takes it away again when the embed leaves the page.
 //!
-//! Space for the button is reserved as soon as an embed is found, before the offer lookup
-//! answers, so a button that appears does not push the page down. Offers (and the absence
-//! of one) are cached for the page visit, so rescans never ask twice.
+//! The host is inserted as soon as an embed is found, while the offer lookup travels, but
+//! it takes no height: [`crate::placement`] gives a button its row only where that moves
+//! nothing the visitor sees. Offers (and the absence of one) are cached for the page visit,
+//! so rescans never ask twice.
 //!
 //! This is the button module's side; the sheets are mounted by the checkout module
 //! ([`crate::sheet_host`]) into the same shadow root when the button is clicked.
@@ -120,13 +121,8 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
     };
     let reserving = async {
         let reserve_start = crate::marks::now();
-        // Read every width first, then write: one layout for the whole batch.
-        let widths: Vec<f64> = candidates.iter().map(|e| e.element.get_bounding_client_rect().width()).collect();
-        let pending: Vec<(FoundEmbed, Element)> = candidates
-            .into_iter()
-            .zip(widths)
-            .filter_map(|(embed, width)| reserve(&embed, width).map(|host| (embed, host)))
-            .collect();
+        let pending: Vec<(FoundEmbed, Element)> =
+            candidates.into_iter().filter_map(|embed| reserve(&embed).map(|host| (embed, host))).collect();
         (pending, reserve_start, crate::marks::now() - reserve_start)
     };
     let (answer, (pending, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
@@ -166,12 +162,17 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
     });
     let mount_start = crate::marks::now();
     let mut buttons = Vec::new();
+    let mut placed = Vec::new();
     for ((embed, host), offer) in pending.into_iter().zip(offers) {
         match offer.and_then(|offer| mount_button(&embed.element, &host, offer, ctx.clone())) {
-            Some(button) => buttons.push(button),
+            Some(button) => {
+                buttons.push(button);
+                placed.push((embed.element, host));
+            }
             None => release(&embed, &host),
         }
     }
+    crate::placement::align_before_paint(placed);
     let accent_start = crate::marks::now();
     // All buttons are in the page: one style pass checks every accent pair.
     crate::theme::fix_accent_texts(&buttons);
@@ -194,9 +195,10 @@ pub fn warn_once(message: &str) {
     }
 }
 
-/// Inserts the host right after the embed, with its shadow root and stylesheet, reserving
-/// the button's space. The embed is marked at once so no concurrent scan takes it too.
-fn reserve(embed: &FoundEmbed, embed_width: f64) -> Option<Element> {
+/// Inserts the host right after the embed, with its shadow root and stylesheet. It takes no
+/// height yet ([`crate::placement`]). The embed is marked at once so no concurrent scan
+/// takes it too.
+fn reserve(embed: &FoundEmbed) -> Option<Element> {
     let document = embed.element.owner_document()?;
     let host = document.create_element("div").ok()?;
     host.set_attribute(HOST_ATTR, embed.tweet_id.as_str()).ok()?;
@@ -204,18 +206,13 @@ fn reserve(embed: &FoundEmbed, embed_width: f64) -> Option<Element> {
     // rules such as `* { all: unset !important }` from collapsing or hiding the host.
     let style = host.unchecked_ref::<HtmlElement>().style();
     let _ = style.set_property_with_priority("display", "block", "important");
-    if embed_width > 0.0 {
-        // Through `Number#toString`: Rust's float formatting would cost the module kilobytes.
-        let width: String =
-            js_sys::Number::from(embed_width).to_string_with_radix(10).map(String::from).unwrap_or_default();
-        let _ = style.set_property_with_priority("max-width", &(width + "px"), "important");
-    }
     let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?;
     styles::adopt_button(&root);
     // The views get an element of their own inside the shadow root (a fragment): the theme
     // attributes sit on it, and Leptos re-renders the sheets relative to a parent element.
     let container = document.create_element("div").ok()?;
     container.set_attribute("class", "tb-root").ok()?;
+    crate::placement::float(&container);
     root.append_child(&container).ok()?;
     embed.element.after_with_node_1(&host).ok()?;
     embed.element.set_attribute(ATTACHED_ATTR, embed.tweet_id.as_str()).ok()?;
@@ -233,6 +230,9 @@ fn mount_button(embed: &Element, host: &Element, offer: Rc<FoundOffer>, ctx: Rc<
     // Light, dark or auto, the button style and the label override, on the view's root.
     crate::theme::apply(embed, host, &ctx.theme);
     let button = crate::button::render(&root, &offer.head, embed, &ctx.locale)?;
+    if let Some(anchor) = button.parent_element() {
+        crate::placement::watch(&anchor);
+    }
     let id = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.next_id += 1;
@@ -344,6 +344,9 @@ pub fn release_detached() {
     });
     for m in gone {
         events::unregister(m.id);
+        if let Some(anchor) = m.host.shadow_root().and_then(|r| r.query_selector(".tb-anchor").ok().flatten()) {
+            crate::placement::forget(&anchor);
+        }
         m.host.remove();
     }
 }
@@ -360,7 +363,7 @@ pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> 
     let json = serde_json::to_string(offer).ok()?;
     let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, json });
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
-    let host = reserve(&found, 0.0)?;
+    let host = reserve(&found)?;
     let button = mount_button(embed, &host, offer, Rc::new(ctx))?;
     crate::theme::fix_accent_text(&button);
     Some(host)

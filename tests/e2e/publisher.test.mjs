@@ -25,6 +25,7 @@ after(async () => {
 /** A page that records offer lookups and tweetbuy:* events from the moment it loads. */
 async function open(path, { viewport = { width: 1024, height: 900 } } = {}) {
   const page = await browser.newPage({ viewport });
+  await page.addInitScript(placedInPage);
   const consoleSeen = watchConsole(page);
   const lookups = [];
   page.on("request", (r) => {
@@ -60,11 +61,11 @@ test("every embed form on the plain page gets exactly one button, from one looku
     const embed = h.previousElementSibling;
     const e = embed.getBoundingClientRect();
     const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
-    return { id: h.dataset.tweetbuyHost, attached: embed.dataset.tweetbuyAttached, under: b.top >= e.bottom - 1, rightAligned: Math.abs(b.right - e.right) < 40 };
+    return { id: h.dataset.tweetbuyHost, attached: embed.dataset.tweetbuyAttached, ...placed(h, e, b) };
   }));
   for (const p of placement) {
     assert.equal(p.attached, p.id);
-    assert.ok(p.under && p.rightAligned, `button of ${p.id} sits under its embed at the right: ${JSON.stringify(p)}`);
+    assert.ok(p.placed, `button of ${p.id} sits at its embed's bottom right: ${JSON.stringify(p)}`);
   }
   // The only global is window.tweetbuy, with version and scan.
   const global = await page.evaluate(() => ({ keys: Object.keys(window.tweetbuy).sort(), version: window.tweetbuy.version, scan: typeof window.tweetbuy.scan }));
@@ -82,6 +83,100 @@ test("every embed form on the plain page gets exactly one button, from one looku
   assert.equal(new URL(lookups[0]).searchParams.get("visitor"), null);
   assert.equal(await page.evaluate(() => localStorage.length), 0);
   assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
+/** Runs in the page: where a host's button sits. In its row it is under the embed, flush
+ * with its right edge; floating (its row still in sight), it hangs over the embed's bottom
+ * right corner, inset by the 8 px space, and stops above whatever follows the embed. */
+function placedInPage() {
+  window.placed = (host, e, b) => {
+    const floating = host.shadowRoot.querySelector(".tb-root").hasAttribute("data-floating");
+    const next = host.nextElementSibling?.getBoundingClientRect();
+    const row = host.getBoundingClientRect().height;
+    const ok = floating
+      ? row === 0 && Math.abs(e.right - 8 - b.right) <= 1 && b.bottom > e.top && (!next || b.bottom <= next.top)
+      : row >= 44 && b.top >= e.bottom - 1 && Math.abs(b.right - e.right) <= 1;
+    return { floating, row, placed: ok, button: [b.top, b.right, b.bottom], embed: [e.top, e.right, e.bottom], next: next?.top };
+  };
+}
+
+/** A page recording every layout shift, whose widget starts only when `go()` is called. */
+async function shiftWatch() {
+  const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+  await page.addInitScript(placedInPage);
+  await page.addInitScript(() => {
+    window.__shifts = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        window.__shifts.push({ value: e.value, at: Math.round(e.startTime), moved: e.sources.map((s) => s.node?.nodeName ?? "?") });
+      }
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  let go;
+  const started = new Promise((resolve) => { go = resolve; });
+  await page.route("**/tweetbuy/embed.js", async (route) => { await started; await route.continue(); });
+  // "load" waits for the held-back script, so only up to the parsed document.
+  await page.goto(`${server.origins.publisher}/`, { waitUntil: "domcontentloaded" });
+  const where = () => page.evaluate(() => Object.fromEntries([...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => {
+    const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
+    // Rows are taken 16 px out of sight (src/placement.rs), so a button at the edge never moves.
+    return [h.dataset.tweetbuyHost, { visible: b.bottom > 0 && b.top < innerHeight, below: b.top >= innerHeight + 16, ...placed(h, h.previousElementSibling.getBoundingClientRect(), b) }];
+  })));
+  return { page, go, where, shifts: () => page.evaluate(() => window.__shifts) };
+}
+
+test("buttons appear without moving the page (layout shift 0): in sight they float, below it they take a row", async () => {
+  const { page, go, where, shifts } = await shiftWatch();
+  await page.waitForTimeout(300); // the page has painted before the widget arrives, as on a real site
+  go();
+  await waitForHosts(page, OFFERS.length);
+  await page.waitForTimeout(500);
+  const atLoad = await where();
+  for (const [id, p] of Object.entries(atLoad)) assert.ok(p.placed, `${id}: ${JSON.stringify(p)}`);
+  const first = atLoad[OFFERS[0]];
+  assert.ok(first.visible && first.floating, `the first button floats in sight: ${JSON.stringify(first)}`);
+  const below = Object.values(atLoad).filter((p) => p.below);
+  assert.ok(below.length >= 3, `some buttons start below the fold: ${JSON.stringify(atLoad)}`);
+  for (const p of below) assert.equal(p.floating, false, `below the fold a button has its row at once: ${JSON.stringify(p)}`);
+  // Down to the end and back up: nothing moves, and the first buttons keep floating.
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await page.waitForTimeout(400);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(400);
+  const after = await where();
+  for (const [id, p] of Object.entries(after)) assert.ok(p.placed, `${id}: ${JSON.stringify(p)}`);
+  assert.equal(after[OFFERS[0]].floating, true);
+  assert.deepEqual(await shifts(), [], "no layout shift at all");
+  await page.close();
+});
+
+test("a floating button takes its row once the visitor scrolls up past it, and nothing moves", async () => {
+  const { page, go, where, shifts } = await shiftWatch();
+  // The visitor is already at the end of the page when the widget arrives (once the page's
+  // stylesheet has given it its full height).
+  await page.waitForFunction(() => {
+    window.scrollTo(0, document.documentElement.scrollHeight);
+    return window.scrollY > 1000;
+  });
+  await page.waitForTimeout(300);
+  go();
+  await waitForHosts(page, OFFERS.length);
+  await page.waitForTimeout(500);
+  const atLoad = await where();
+  const inSight = Object.entries(atLoad).filter(([, p]) => p.visible).map(([id]) => id);
+  assert.ok(inSight.length >= 1, JSON.stringify(atLoad));
+  for (const [id, p] of Object.entries(atLoad)) {
+    assert.ok(p.placed && p.floating, `${id} floats: in sight or above it, a row would move the page: ${JSON.stringify(p)}`);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(500);
+  const after = await where();
+  for (const id of inSight) {
+    assert.ok(after[id].placed && !after[id].floating, `${id} took its row below the viewport: ${JSON.stringify(after[id])}`);
+  }
+  assert.ok(after[OFFERS[0]].floating, "the first button, in sight again, still floats");
+  assert.deepEqual(await shifts(), [], "no layout shift at all");
   await page.close();
 });
 

@@ -31,6 +31,7 @@
     ["line-height-tight", "other", "1.2"],
     ["space", "length", "8px"],
     ["shadow", "other", "0 8px 32px rgb(15 20 25 / 0.25)", "0 8px 32px rgb(0 0 0 / 0.5)"],
+    ["shadow-float", "other", "0 2px 8px rgb(15 20 25 / 0.3)", "0 2px 8px rgb(0 0 0 / 0.5)"],
     ["button-height", "length", "44px"],
     ["button-height-compact", "length", "32px"],
     ["max-width", "length", "550px"],

@@ -1,0 +1,172 @@
+//! Where the button sits: its own row under the embed, taken only while nobody can see it.
+//!
+//! The button module runs after the host page's first paint (it is an async module from
+//! another origin), so a row inserted under an embed the visitor is looking at would push
+//! everything below it down: a layout shift. Instead every button starts *floating*: its
+//! host takes no height, and the button hangs over the embed's bottom right corner, its
+//! bottom just above whatever follows the embed. An `IntersectionObserver` hands the button
+//! its row once the floating button is below the viewport, where the row moves nothing the
+//! visitor sees. Embeds found below the fold (most of a long page) get their row on the
+//! next frame; a button that stays in sight, or above it, keeps floating.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
+
+/// On a view root (`.tb-root`) whose button floats and has no row yet (`src/mount.css`).
+pub const FLOATING_ATTR: &str = "data-floating";
+
+/// How far out of sight the button must be before its row is taken, so a button at the
+/// viewport's edge never moves while a pixel of it shows.
+const OUT_OF_SIGHT: &str = "16px";
+
+thread_local! {
+    static OBSERVER: Option<IntersectionObserver> = {
+        let callback = Closure::<dyn Fn(js_sys::Array, IntersectionObserver)>::new(
+            |entries: js_sys::Array, observer: IntersectionObserver| {
+                for entry in entries.iter() {
+                    let entry: IntersectionObserverEntry = entry.unchecked_into();
+                    if below_sight(&entry) {
+                        let anchor = entry.target();
+                        observer.unobserve(&anchor);
+                        take_row(&anchor);
+                    }
+                }
+            },
+        )
+        .into_js_value();
+        let init = IntersectionObserverInit::new();
+        init.set_root_margin(OUT_OF_SIGHT);
+        IntersectionObserver::new_with_options(callback.unchecked_ref(), &init).ok()
+    };
+}
+
+/// Marks a new view root as floating: its host takes no height until [`watch`] decides.
+pub fn float(root: &Element) {
+    let _ = root.set_attribute(FLOATING_ATTR, "");
+}
+
+/// Watches a floating button's anchor (`.tb-anchor`), and gives it its row once it is out
+/// of sight. Without `IntersectionObserver` the row is taken at once.
+pub fn watch(anchor: &Element) {
+    let watched = OBSERVER.with(|o| o.as_ref().map(|o| o.observe(anchor)).is_some());
+    if !watched {
+        take_row(anchor);
+    }
+}
+
+/// Gives the button its row now: the visitor asked for something that needs room (a note
+/// under the button), and a shift right after their own input is expected.
+pub fn settle(root: &Element) {
+    if let Ok(Some(anchor)) = root.query_selector(".tb-anchor") {
+        forget(&anchor);
+    }
+    let _ = root.remove_attribute(FLOATING_ATTR);
+}
+
+/// Stops watching an anchor whose host left the page.
+pub fn forget(anchor: &Element) {
+    OBSERVER.with(|o| {
+        if let Some(o) = o {
+            o.unobserve(anchor);
+        }
+    });
+}
+
+/// Lines each host up with its embed's border box (same left edge, same width), so the
+/// button sits flush with the embed's right edge, centred and indented embeds included.
+///
+/// Done in the next animation frame, before it paints: the page's own stylesheets have
+/// loaded by then (they block rendering), while the module itself may run before they do
+/// and read the embed's unstyled box. All boxes are read first, then written: one layout.
+pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
+    if pairs.is_empty() {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    let align = Closure::once_into_js(move || {
+        let boxes: Vec<Option<EmbedBox>> = pairs.iter().map(|(embed, host)| EmbedBox::of(embed, host)).collect();
+        for ((_, host), embed_box) in pairs.iter().zip(boxes) {
+            if let Some(embed_box) = embed_box {
+                embed_box.apply_to(host);
+            }
+        }
+    });
+    let _ = window.request_animation_frame(align.unchecked_ref());
+}
+
+/// Where an embed's border box sits across its container, and how much free space lies
+/// between the host (right under the embed) and whatever follows it.
+#[derive(Clone, Copy, Debug)]
+struct EmbedBox {
+    width: f64,
+    margin_left: f64,
+    gap: f64,
+}
+
+impl EmbedBox {
+    /// `None` for an embed that left the page or is not rendered.
+    fn of(embed: &Element, host: &Element) -> Option<Self> {
+        let width = embed.get_bounding_client_rect().width();
+        let gap = match next_rendered(host) {
+            Some(next) => (next.get_bounding_client_rect().top() - host.get_bounding_client_rect().top()).max(0.0),
+            None => 0.0,
+        };
+        let margin_left = web_sys::window()?
+            .get_computed_style(embed)
+            .ok()??
+            .get_property_value("margin-left")
+            .ok()
+            .map(|value| js_sys::parse_float(&value))
+            .filter(|m| m.is_finite())
+            .unwrap_or(0.0);
+        (width > 0.0).then_some(Self { width, margin_left, gap })
+    }
+
+    /// Inline `!important` (allowed by a strict CSP), so hostile page rules cannot undo it.
+    /// The gap goes to the view as `--tb-float-gap`: a floating button drops into that free
+    /// space first, and covers the embed's corner only by what does not fit.
+    fn apply_to(self, host: &Element) {
+        let style = host.unchecked_ref::<web_sys::HtmlElement>().style();
+        let _ = style.set_property_with_priority("max-width", &px(self.width), "important");
+        let _ = style.set_property_with_priority("margin-left", &px(self.margin_left), "important");
+        let _ = style.set_property("--tb-float-gap", &px(self.gap));
+    }
+}
+
+/// The first element after the host that takes up room on the page (not a `<script>`).
+fn next_rendered(host: &Element) -> Option<Element> {
+    let mut next = host.next_element_sibling();
+    while let Some(element) = next {
+        if element.get_client_rects().length() > 0 {
+            return Some(element);
+        }
+        next = element.next_element_sibling();
+    }
+    None
+}
+
+/// A CSS length, through `Number#toString`: Rust's float formatting would cost the module
+/// kilobytes.
+fn px(value: f64) -> String {
+    let number: String = js_sys::Number::from(value).to_string_with_radix(10).map(String::from).unwrap_or_default();
+    number + "px"
+}
+
+/// Whether the floating button is wholly below the viewport, and with it everything the row
+/// would push down. Above the viewport a row would move the content on screen unless the
+/// browser's scroll anchoring made up for it, and Chromium does not always (tried: it let
+/// the page jump when rows were taken above it), so a button there keeps floating.
+fn below_sight(entry: &IntersectionObserverEntry) -> bool {
+    let viewport_bottom = match entry.root_bounds() {
+        Some(bounds) => bounds.bottom(),
+        None => web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX),
+    };
+    !entry.is_intersecting() && entry.bounding_client_rect().top() >= viewport_bottom
+}
+
+fn take_row(anchor: &Element) {
+    if let Some(root) = anchor.parent_element() {
+        let _ = root.remove_attribute(FLOATING_ATTR);
+    }
+}
