@@ -3,7 +3,8 @@
 //! Plain DOM, no framework: the button is part of the small module every host page loads
 //! before anyone clicks, and a page may hold a thousand of them. One event listener
 //! function serves every button. A click hands over to the checkout module
-//! ([`crate::sheet_loader`]); pointing at or focusing a button starts loading it early.
+//! ([`crate::sheet_loader`]); pointing at or focusing a button loads it early and builds
+//! that button's sheet, hidden.
 
 use crate::format;
 use crate::i18n::{Key, Locale};
@@ -96,19 +97,24 @@ pub fn show_problem(button: &Element, message: Option<&str>) {
     }
 }
 
+/// On a button while the closing sheet hands focus back to it (`src/sheet_host.rs`, in the
+/// checkout module): that focus does not build a new sheet.
+pub const RETURNING_ATTR: &str = "data-tb-returning";
+
 thread_local! {
     /// Labels already worked out, by tweet, locale and style: a page may hold many buttons
     /// for a few offers, and formatting a price is the costly part of a button.
     static LABELS: std::cell::RefCell<std::collections::HashMap<(String, String, &'static str), String>> =
         Default::default();
 
-    /// The one listener every button shares: a click opens, anything else prefetches.
+    /// The one listener every button shares: a click opens, anything else (pointing at
+    /// the button, pressing on it, focusing it) builds its sheet ahead of the click.
     static LISTENER: js_sys::Function = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
         let Some(button) = event.current_target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
         if event.type_() == "click" {
             crate::mount::open_from(&button);
-        } else {
-            crate::sheet_loader::prefetch();
+        } else if !button.has_attribute(RETURNING_ATTR) {
+            crate::mount::prepare_from(&button);
         }
     })
     .into_js_value()

@@ -1,8 +1,9 @@
 //! Performance marks for `make bench`: standard User Timing entries, no extra global.
 //!
-//! `tweetbuy:first-button` (once), and a `tweetbuy:attach` measure around each batch's DOM
+//! `tweetbuy:first-button` (once), a `tweetbuy:attach` measure around each batch's DOM
 //! work (reserving hosts and mounting views, not the network wait in between), with the
-//! batch size and the wasm memory size in its `detail`.
+//! batch size and the wasm memory size in its `detail`, and a `tweetbuy:align` measure
+//! around the batch's alignment in the next frame.
 
 use std::cell::Cell;
 use wasm_bindgen::JsCast;
@@ -59,13 +60,28 @@ pub fn attach_batch(start: f64, dom_ms: f64, count: usize, phases: &Phases) {
     let _ = js_sys::Reflect::set(&detail, &"reserveMs".into(), &phases.reserve_ms.into());
     let _ = js_sys::Reflect::set(&detail, &"mountMs".into(), &phases.mount_ms.into());
     let _ = js_sys::Reflect::set(&detail, &"accentMs".into(), &phases.accent_ms.into());
+    measure(&p, "tweetbuy:attach", start, dom_ms, &detail);
+}
+
+/// Records one batch's alignment pass ([`crate::placement::align_before_paint`]): reading
+/// the embeds' boxes, which makes the browser lay out the page, and sizing the hosts.
+pub fn align_batch(start: f64, dom_ms: f64, count: usize) {
+    let Some(p) = performance() else {
+        return;
+    };
+    let detail = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&detail, &"count".into(), &(count as f64).into());
+    measure(&p, "tweetbuy:align", start, dom_ms, &detail);
+}
+
+fn measure(p: &web_sys::Performance, name: &str, start: f64, duration: f64, detail: &js_sys::Object) {
     // `performance.measure(name, {start, duration, detail})`, called through Reflect because
     // web-sys keeps the options dictionary behind its unstable-API flag.
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &"start".into(), &start.into());
-    let _ = js_sys::Reflect::set(&options, &"duration".into(), &dom_ms.into());
-    let _ = js_sys::Reflect::set(&options, &"detail".into(), &detail);
-    if let Ok(measure) = js_sys::Reflect::get(&p, &"measure".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
-        let _ = measure.call2(&p, &"tweetbuy:attach".into(), &options);
+    let _ = js_sys::Reflect::set(&options, &"duration".into(), &duration.into());
+    let _ = js_sys::Reflect::set(&options, &"detail".into(), detail);
+    if let Ok(measure) = js_sys::Reflect::get(p, &"measure".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+        let _ = measure.call2(p, &name.into(), &options);
     }
 }

@@ -255,17 +255,7 @@ fn embed_ctx(m: &Mounted) -> EmbedCtx {
 /// module first if this is the first click). If it cannot load, the visitor is told so
 /// under the button, and another click tries again.
 pub fn open_from(button: &Element) {
-    let Some(host) = button.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok().map(|r| r.host()) else {
-        return;
-    };
-    let found = REGISTRY.with(|r| {
-        let r = r.borrow();
-        let m = r.mounted.iter().find(|m| m.host == host)?;
-        let request =
-            OpenRequest { host, embed: m.embed.clone(), offer_json: m.offer.json.clone(), ctx: (*m.ctx).clone() };
-        Some((embed_ctx(m), request))
-    });
-    let Some((embed, request)) = found else { return };
+    let Some((embed, request)) = request_for(button) else { return };
     // The designer may have changed the tokens since (the playground does).
     crate::theme::fix_accent_text(button);
     let _ = button.set_attribute("aria-expanded", "true");
@@ -282,6 +272,25 @@ pub fn open_from(button: &Element) {
             events::emit(&embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message });
         }
     });
+}
+
+/// A visitor points at or focuses a button: its sheet is built ahead of the click.
+pub fn prepare_from(button: &Element) {
+    if let Some((_, request)) = request_for(button) {
+        sheet_loader::prepare(request);
+    }
+}
+
+/// What the checkout module needs to show the sheet of the button's offer.
+fn request_for(button: &Element) -> Option<(EmbedCtx, OpenRequest)> {
+    let host = button.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok()?.host();
+    REGISTRY.with(|r| {
+        let r = r.borrow();
+        let m = r.mounted.iter().find(|m| m.host == host)?;
+        let request =
+            OpenRequest { host, embed: m.embed.clone(), offer_json: m.offer.json.clone(), ctx: (*m.ctx).clone() };
+        Some((embed_ctx(m), request))
+    })
 }
 
 /// widgets.js may replace a blockquote that already has our button by its rendered form.

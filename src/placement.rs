@@ -85,12 +85,14 @@ pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
     }
     let Some(window) = web_sys::window() else { return };
     let align = Closure::once_into_js(move || {
+        let start = crate::marks::now();
         let boxes: Vec<Option<EmbedBox>> = pairs.iter().map(|(embed, host)| EmbedBox::of(embed, host)).collect();
         for ((_, host), embed_box) in pairs.iter().zip(boxes) {
             if let Some(embed_box) = embed_box {
                 embed_box.apply_to(host);
             }
         }
+        crate::marks::align_batch(start, crate::marks::now() - start, pairs.len());
     });
     let _ = window.request_animation_frame(align.unchecked_ref());
 }

@@ -102,13 +102,18 @@ pub fn Sheet(
     details: RwSignal<Details>,
     /// Called when the visitor closes the sheet (button, Escape).
     on_close: Callback<()>,
+    /// Whether the dialog is shown. A sheet built ahead of the click (on hover or focus,
+    /// see [`crate::sheet_host::prepare`]) waits hidden, and a click only has to show it;
+    /// the live refresh and the saved-info frame start when it is first shown.
+    #[prop(into, default = Signal::stored(true))]
+    shown: Signal<bool>,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
     let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
-            if !d.open() {
+            if shown.get() && !d.open() {
                 let _ = d.show_modal();
             }
         }
@@ -138,10 +143,18 @@ pub fn Sheet(
         let alive = alive.clone();
         move || alive.stop()
     });
-    leptos::task::spawn_local(live::poll(ctx.api.clone(), live_offer, alive.clone()));
-    if offer.sale_ends_at.is_some() {
-        leptos::task::spawn_local(live::tick(ctx.api.clone(), live_offer, now, alive));
-    }
+    // Started once, when the sheet is first shown: a sheet prepared on hover asks nothing.
+    let has_sale = offer.sale_ends_at.is_some();
+    let api = ctx.api.clone();
+    let started = Memo::new(move |before: Option<&bool>| before == Some(&true) || shown.get());
+    Effect::new(move |_| {
+        if started.get() {
+            leptos::task::spawn_local(live::poll(api.clone(), live_offer, alive.clone()));
+            if has_sale {
+                leptos::task::spawn_local(live::tick(api.clone(), live_offer, now, alive.clone()));
+            }
+        }
+    });
 
     let api = ctx.api.clone();
     let refresh = Callback::new(move |_: ()| {
@@ -195,7 +208,10 @@ pub fn Sheet(
                     <span aria-hidden="true">"×"</span>
                 </button>
             </header>
-            <crate::saved_info::SavedFrame ctx=saved lang=locale.tag.clone() />
+            {
+                let lang = locale.tag.clone();
+                move || started.get().then(|| view! { <crate::saved_info::SavedFrame ctx=saved lang=lang.clone() /> })
+            }
             {move || match step.get() {
                 Step::Product => {
                     view! {

@@ -1,6 +1,6 @@
 //! The checkout module's side of a click: mounts the sheet into the button's shadow root
-//! the first time, and opens it again on later clicks with what the visitor typed still
-//! there. The button module ([`crate::mount`]) owns the host; this module only adds the
+//! the first time (ahead of the click when the visitor points at or focuses the button),
+//! and opens it again on later clicks with what the visitor typed still there. The button module ([`crate::mount`]) owns the host; this module only adds the
 //! sheet's view to its root and hands focus back to the button when the sheet closes.
 
 use crate::checkout::Details;
@@ -20,6 +20,8 @@ struct Opened {
     host: Element,
     id: u32,
     open: RwSignal<bool>,
+    /// Built ahead of a click, hidden ([`prepare`]).
+    ready: RwSignal<bool>,
     /// Dropping it unmounts the view and disposes its reactive owner.
     _view: Box<dyn Any>,
 }
@@ -53,6 +55,17 @@ pub fn use_in_process() {
 
 /// Opens the sheet for one button (the checkout module's `open_sheet`).
 pub fn open(request: OpenRequest) {
+    mount(request, true);
+}
+
+/// Builds the sheet for one button, hidden, when a visitor points at or focuses it (the
+/// checkout module's `prepare_sheet`): the click then only shows it, within a frame. It
+/// asks the server nothing and loads no frame until it is shown.
+pub fn prepare(request: OpenRequest) {
+    mount(request, false);
+}
+
+fn mount(request: OpenRequest, show: bool) {
     let OpenRequest { host, embed, offer_json, ctx } = request;
     let offer: Offer = match serde_json::from_str(&offer_json) {
         Ok(offer) => offer,
@@ -68,7 +81,10 @@ pub fn open(request: OpenRequest) {
         let sheet = o.iter().find(|s| s.host == host)?;
         // widgets.js may have replaced the embed since the last open.
         events::register(sheet.id, &embed);
-        sheet.open.set(true);
+        match show {
+            true => sheet.open.set(true),
+            false => sheet.ready.set(true),
+        }
         Some(())
     });
     if reopened.is_some() {
@@ -87,7 +103,7 @@ pub fn open(request: OpenRequest) {
         EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
     let locale = crate::button::embed_locale(&embed, &ctx.locale);
     let pending = pending_for(&embed_ctx.tweet_id);
-    let opened: std::rc::Rc<Cell<Option<RwSignal<bool>>>> = Default::default();
+    let opened: std::rc::Rc<Cell<Option<(RwSignal<bool>, RwSignal<bool>)>>> = Default::default();
     let view = leptos::mount::mount_to(root.unchecked_into::<HtmlElement>(), {
         let opened = opened.clone();
         let host = host.clone();
@@ -96,24 +112,31 @@ pub fn open(request: OpenRequest) {
             provide_context(embed_ctx.clone());
             provide_context(RwSignal::new(locale));
             provide_context(pending);
-            let open = RwSignal::new(true);
-            opened.set(Some(open));
+            let open = RwSignal::new(show);
+            let ready = RwSignal::new(!show);
+            // Each close ends a session: the next sheet is a new one, at the product again,
+            // even when a hover prepares it before the closed one has been taken down.
+            let session = RwSignal::new(0u32);
+            let current = Memo::new(move |_| (open.get() || ready.get()).then(|| session.get()));
+            opened.set(Some((open, ready)));
             let details = RwSignal::new(Details::for_offer(&offer));
             let offer = StoredValue::new(offer);
             let close = Callback::new(move |_: ()| {
                 open.set(false);
+                ready.set(false);
+                session.update(|n| *n += 1);
                 events::emit(&embed_ctx, WidgetEvent::Close);
                 return_focus(&host);
             });
-            view! {
-                <Show when=move || open.get()>
-                    <Sheet offer=offer.get_value() details=details on_close=close />
-                </Show>
+            move || {
+                current
+                    .get()
+                    .map(|_| view! { <Sheet offer=offer.get_value() details=details on_close=close shown=open /> })
             }
         }
     });
-    if let Some(open) = opened.get() {
-        OPENED.with(|o| o.borrow_mut().push(Opened { host, id, open, _view: Box::new(view) }));
+    if let Some((open, ready)) = opened.get() {
+        OPENED.with(|o| o.borrow_mut().push(Opened { host, id, open, ready, _view: Box::new(view) }));
     }
 }
 
@@ -122,6 +145,9 @@ fn return_focus(host: &Element) {
     let button = host.shadow_root().and_then(|r| r.query_selector(".tb-buy").ok().flatten());
     if let Some(button) = button {
         let _ = button.set_attribute("aria-expanded", "false");
+        // Focus coming back is not a visitor's intent to buy again: no sheet is built for it.
+        let _ = button.set_attribute(crate::button::RETURNING_ATTR, "");
         let _ = button.unchecked_ref::<HtmlElement>().focus();
+        let _ = button.remove_attribute(crate::button::RETURNING_ATTR);
     }
 }

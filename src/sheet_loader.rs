@@ -17,6 +17,9 @@ use web_sys::Element;
 /// The name the checkout module exports its entry point under.
 pub const OPEN_EXPORT: &str = "open_sheet";
 
+/// The checkout module's export that builds a sheet ahead of the click.
+pub const PREPARE_EXPORT: &str = "prepare_sheet";
+
 /// Everything the checkout module needs to show one offer's sheet.
 #[derive(Clone, Debug)]
 pub struct OpenRequest {
@@ -57,19 +60,6 @@ fn load() -> Option<js_sys::Promise> {
     load.call0(&JsValue::NULL).ok()?.dyn_into::<js_sys::Promise>().ok()
 }
 
-/// Starts loading the checkout module if it is not loaded yet. A failure is left for the
-/// click to report.
-pub fn prefetch() {
-    thread_local! {
-        static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
-    }
-    if let Some(promise) = load() {
-        IGNORE.with(|ignore| {
-            let _ = promise.catch(ignore);
-        });
-    }
-}
-
 /// Opens the sheet for one button, loading the checkout module first if needed. An error
 /// means the module could not be loaded (offline, blocked): nothing opened.
 pub async fn open(request: OpenRequest) -> Result<(), String> {
@@ -81,9 +71,24 @@ pub async fn open(request: OpenRequest) -> Result<(), String> {
         open(request);
         return Ok(());
     }
+    call(OPEN_EXPORT, request).await
+}
+
+/// A visitor points at or focuses a button: load the checkout module and build that
+/// button's sheet, hidden, so the click only has to show it. A failure is left for the
+/// click to report.
+pub fn prepare(request: OpenRequest) {
+    if OPENER.with(|o| matches!(&*o.borrow(), Some(Opener::Module(_)))) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = call(PREPARE_EXPORT, request).await;
+        });
+    }
+}
+
+async fn call(export: &str, request: OpenRequest) -> Result<(), String> {
     let promise = load().ok_or("no checkout module")?;
     let exports = JsFuture::from(promise).await.map_err(describe)?;
-    let entry = js_sys::Reflect::get(&exports, &OPEN_EXPORT.into())
+    let entry = js_sys::Reflect::get(&exports, &export.into())
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         .ok_or("the checkout module has no entry point")?;

@@ -13,7 +13,7 @@ fn main() {
 }
 
 /// Opens the sheet of one button (the argument order is the button module's, in
-/// `tweetbuy::sheet_loader::open`).
+/// `tweetbuy::sheet_loader::call`).
 #[wasm_bindgen]
 pub fn open_sheet(
     host: Element,
@@ -24,6 +24,33 @@ pub fn open_sheet(
     locale: String,
     theme: String,
 ) {
+    tweetbuy::sheet_host::open(request(host, embed, offer_json, api_base, vault_origin, locale, theme));
+}
+
+/// Builds the sheet of one button ahead of a click, hidden (same arguments as
+/// [`open_sheet`]).
+#[wasm_bindgen]
+pub fn prepare_sheet(
+    host: Element,
+    embed: Element,
+    offer_json: String,
+    api_base: String,
+    vault_origin: String,
+    locale: String,
+    theme: String,
+) {
+    tweetbuy::sheet_host::prepare(request(host, embed, offer_json, api_base, vault_origin, locale, theme));
+}
+
+fn request(
+    host: Element,
+    embed: Element,
+    offer_json: String,
+    api_base: String,
+    vault_origin: String,
+    locale: String,
+    theme: String,
+) -> OpenRequest {
     let ctx = WidgetCtx { api: ApiClient::new(api_base), vault_origin, locale, theme };
-    tweetbuy::sheet_host::open(OpenRequest { host, embed, offer_json, ctx });
+    OpenRequest { host, embed, offer_json, ctx }
 }

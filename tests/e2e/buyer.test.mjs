@@ -258,7 +258,7 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
 
   // Escape closes the sheet and focus returns to the Buy button.
   await page.keyboard.press("Escape");
-  await page.locator(`[data-tweetbuy-host="${TEE}"] dialog`).waitFor({ state: "detached" });
+  await page.locator(`[data-tweetbuy-host="${TEE}"] dialog[open]`).waitFor({ state: "detached" });
   f = await focused(page);
   assert.equal(f.part, "button");
   assert.equal(f.host, TEE);
@@ -549,6 +549,27 @@ test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", as
   await context.close();
 });
 
+test("pointing at a button builds its sheet hidden, asking nothing; the click shows that same sheet", async () => {
+  const { context, page, host, button } = await openDemo(TEE);
+  const asked = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/availability") || r.url().startsWith(server.origins.vault)) asked.push(r.url());
+  });
+  await button.hover();
+  await host.locator("dialog").waitFor({ state: "attached", timeout: 20_000 });
+  await page.waitForTimeout(300);
+  assert.equal(await host.locator("dialog[open]").count(), 0, "built, not shown");
+  assert.equal(await host.locator("dialog").isVisible(), false);
+  assert.deepEqual(asked, [], "a prepared sheet asks the server nothing and loads no frame");
+  await host.locator("dialog").evaluate((d) => { d.dataset.prepared = "yes"; });
+  await button.click();
+  await host.locator("dialog[open]").waitFor();
+  assert.equal(await host.locator("dialog[open]").getAttribute("data-prepared"), "yes", "the click showed the prepared sheet");
+  await page.waitForFunction(() => performance.getEntriesByType("resource").some((e) => e.name.includes("/availability")));
+  assert.ok(await host.getByRole("dialog").isVisible());
+  await context.close();
+});
+
 test("closing mid-checkout and reopening keeps what was typed, but not the card", async () => {
   const { context, page, button, host } = await openDemo(TEE);
   await button.click();
@@ -560,7 +581,8 @@ test("closing mid-checkout and reopening keeps what was typed, but not the card"
   // Escape from inside the vault's frame closes the sheet too.
   assert.equal((await focused(page)).tag, "IFRAME");
   await page.keyboard.press("Escape");
-  await host.locator("dialog").waitFor({ state: "detached" });
+  // Closed; the pointer still over the Buy button may have built a fresh sheet, hidden.
+  await host.locator("dialog[open]").waitFor({ state: "detached" });
   await button.click();
   assert.equal(await host.locator("#tb-variant-l").isChecked(), true);
   assert.equal(await host.locator("#tb-quantity").inputValue(), "2");

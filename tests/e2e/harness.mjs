@@ -137,20 +137,23 @@ export function watchConsole(page) {
 
 /** The tee's checkout, from its open product sheet: size M, Jane Doe's US address, a card. */
 export async function fillTeeCheckout(page, card, { cvc = "123" } = {}) {
-  await page.locator(".tb-variant", { hasText: /^M/ }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
+  // In the open sheet: another button's sheet may be built already, hidden (on hover).
+  const sheet = page.locator("dialog[open]");
+  await sheet.locator(".tb-variant", { hasText: /^M/ }).click();
+  await sheet.getByRole("button", { name: "Continue" }).click();
   await fillTeeDetails(page, card, { cvc });
 }
 
 /** The open checkout step's fields: Jane Doe's email and US address, and a card in the frame. */
 export async function fillTeeDetails(page, card, { cvc = "123" } = {}) {
-  await page.locator("#tb-email").fill("jane@example.com");
-  await page.locator("#tb-name").fill("Jane Doe");
-  await page.locator("#tb-line1").fill("1 Main St");
-  await page.locator("#tb-city").fill("New York");
-  await page.locator("#tb-region").selectOption("NY");
-  await page.locator("#tb-postal_code").fill("10001");
-  const frame = page.frameLocator("iframe.tb-card-frame");
+  const sheet = page.locator("dialog[open]");
+  await sheet.locator("#tb-email").fill("jane@example.com");
+  await sheet.locator("#tb-name").fill("Jane Doe");
+  await sheet.locator("#tb-line1").fill("1 Main St");
+  await sheet.locator("#tb-city").fill("New York");
+  await sheet.locator("#tb-region").selectOption("NY");
+  await sheet.locator("#tb-postal_code").fill("10001");
+  const frame = sheet.frameLocator("iframe.tb-card-frame");
   await frame.locator("#number").fill(card);
   await frame.locator("#expiry").fill("12/34");
   await frame.locator("#cvc").fill(cvc);
