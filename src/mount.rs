@@ -123,7 +123,10 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
         let reserve_start = crate::marks::now();
         let pending: Vec<(FoundEmbed, Element)> =
             candidates.into_iter().filter_map(|embed| reserve(&embed).map(|host| (embed, host))).collect();
-        (pending, reserve_start, crate::marks::now() - reserve_start)
+        let reserve_ms = crate::marks::now() - reserve_start;
+        // Still waiting for the lookup: the first price's formatter costs most now.
+        crate::format::warm(&config.locale);
+        (pending, reserve_start, reserve_ms)
     };
     let (answer, (pending, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
     match answer {

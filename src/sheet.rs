@@ -143,17 +143,28 @@ pub fn Sheet(
         let alive = alive.clone();
         move || alive.stop()
     });
-    // Started once, when the sheet is first shown: a sheet prepared on hover asks nothing.
+    // Started once, after the sheet is first shown and painted: a sheet prepared on hover
+    // asks nothing, and the click's frame holds nothing but showing it.
     let has_sale = offer.sale_ends_at.is_some();
     let api = ctx.api.clone();
-    let started = Memo::new(move |before: Option<&bool>| before == Some(&true) || shown.get());
-    Effect::new(move |_| {
-        if started.get() {
+    let started = RwSignal::new(false);
+    Effect::new(move |before: Option<bool>| {
+        if before == Some(true) || !shown.get() {
+            return before == Some(true);
+        }
+        let (api, alive) = (api.clone(), alive.clone());
+        leptos::task::spawn_local(async move {
+            crate::util::sleep(0).await;
+            if !alive.is_alive() {
+                return;
+            }
+            let _ = started.try_set(true);
             leptos::task::spawn_local(live::poll(api.clone(), live_offer, alive.clone()));
             if has_sale {
-                leptos::task::spawn_local(live::tick(api.clone(), live_offer, now, alive.clone()));
+                leptos::task::spawn_local(live::tick(api, live_offer, now, alive));
             }
-        }
+        });
+        true
     });
 
     let api = ctx.api.clone();

@@ -59,7 +59,7 @@ pub fn open(request: OpenRequest) {
 }
 
 /// Builds the sheet for one button, hidden, when a visitor points at or focuses it (the
-/// checkout module's `prepare_sheet`): the click then only shows it, within a frame. It
+/// checkout module's `open_sheet` with `show` false): the click then only shows it. It
 /// asks the server nothing and loads no frame until it is shown.
 pub fn prepare(request: OpenRequest) {
     mount(request, false);
@@ -67,13 +67,6 @@ pub fn prepare(request: OpenRequest) {
 
 fn mount(request: OpenRequest, show: bool) {
     let OpenRequest { host, embed, offer_json, ctx } = request;
-    let offer: Offer = match serde_json::from_str(&offer_json) {
-        Ok(offer) => offer,
-        Err(error) => {
-            crate::util::warn(&format!("tweetbuy: the offer could not be read ({error})"));
-            return;
-        }
-    };
     // Sheets whose button left the page go with it.
     OPENED.with(|o| o.borrow_mut().retain(|s| s.host.is_connected()));
     let reopened = OPENED.with(|o| {
@@ -90,6 +83,13 @@ fn mount(request: OpenRequest, show: bool) {
     if reopened.is_some() {
         return;
     }
+    let offer: Offer = match serde_json::from_str(&offer_json) {
+        Ok(offer) => offer,
+        Err(error) => {
+            crate::util::warn(&format!("tweetbuy: the offer could not be read ({error})"));
+            return;
+        }
+    };
     let Some(shadow) = host.shadow_root() else { return };
     let Some(root) = shadow.query_selector(".tb-root").ok().flatten() else { return };
     // The whole widget's stylesheet now, not just the button's.

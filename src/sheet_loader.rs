@@ -17,9 +17,6 @@ use web_sys::Element;
 /// The name the checkout module exports its entry point under.
 pub const OPEN_EXPORT: &str = "open_sheet";
 
-/// The checkout module's export that builds a sheet ahead of the click.
-pub const PREPARE_EXPORT: &str = "prepare_sheet";
-
 /// Everything the checkout module needs to show one offer's sheet.
 #[derive(Clone, Debug)]
 pub struct OpenRequest {
@@ -71,7 +68,7 @@ pub async fn open(request: OpenRequest) -> Result<(), String> {
         open(request);
         return Ok(());
     }
-    call(OPEN_EXPORT, request).await
+    call(request, true).await
 }
 
 /// A visitor points at or focuses a button: load the checkout module and build that
@@ -80,15 +77,16 @@ pub async fn open(request: OpenRequest) -> Result<(), String> {
 pub fn prepare(request: OpenRequest) {
     if OPENER.with(|o| matches!(&*o.borrow(), Some(Opener::Module(_)))) {
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = call(PREPARE_EXPORT, request).await;
+            let _ = call(request, false).await;
         });
     }
 }
 
-async fn call(export: &str, request: OpenRequest) -> Result<(), String> {
+/// Calls the checkout module's entry point: `show` opens the sheet, else builds it hidden.
+async fn call(request: OpenRequest, show: bool) -> Result<(), String> {
     let promise = load().ok_or("no checkout module")?;
     let exports = JsFuture::from(promise).await.map_err(describe)?;
-    let entry = js_sys::Reflect::get(&exports, &export.into())
+    let entry = js_sys::Reflect::get(&exports, &OPEN_EXPORT.into())
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         .ok_or("the checkout module has no entry point")?;
@@ -102,6 +100,7 @@ async fn call(export: &str, request: OpenRequest) -> Result<(), String> {
         ctx.vault_origin.into(),
         ctx.locale.into(),
         ctx.theme.into(),
+        show.into(),
     ] {
         args.push(&arg);
     }

@@ -12,9 +12,10 @@ fn main() {
     tweetbuy::styles::warm();
 }
 
-/// Opens the sheet of one button (the argument order is the button module's, in
-/// `tweetbuy::sheet_loader::call`).
+/// Opens the sheet of one button, or with `show` false builds it hidden ahead of a click
+/// (the argument order is the button module's, in `tweetbuy::sheet_loader::call`).
 #[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
 pub fn open_sheet(
     host: Element,
     embed: Element,
@@ -23,34 +24,12 @@ pub fn open_sheet(
     vault_origin: String,
     locale: String,
     theme: String,
+    show: bool,
 ) {
-    tweetbuy::sheet_host::open(request(host, embed, offer_json, api_base, vault_origin, locale, theme));
-}
-
-/// Builds the sheet of one button ahead of a click, hidden (same arguments as
-/// [`open_sheet`]).
-#[wasm_bindgen]
-pub fn prepare_sheet(
-    host: Element,
-    embed: Element,
-    offer_json: String,
-    api_base: String,
-    vault_origin: String,
-    locale: String,
-    theme: String,
-) {
-    tweetbuy::sheet_host::prepare(request(host, embed, offer_json, api_base, vault_origin, locale, theme));
-}
-
-fn request(
-    host: Element,
-    embed: Element,
-    offer_json: String,
-    api_base: String,
-    vault_origin: String,
-    locale: String,
-    theme: String,
-) -> OpenRequest {
     let ctx = WidgetCtx { api: ApiClient::new(api_base), vault_origin, locale, theme };
-    OpenRequest { host, embed, offer_json, ctx }
+    let request = OpenRequest { host, embed, offer_json, ctx };
+    match show {
+        true => tweetbuy::sheet_host::open(request),
+        false => tweetbuy::sheet_host::prepare(request),
+    }
 }

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, watchConsole, axe, AXE_SOURCE, ARTIFACTS } from "./harness.mjs";
+import { startServer, launchBrowser, sql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress } from "./harness.mjs";
 
 
 const TEE = "1528000000000000001";
@@ -94,15 +94,6 @@ async function fillCard(host, number) {
   await frame.locator("#cvc").fill("123");
 }
 
-/** Product sheet → checkout with a US address for a physical product. */
-async function fillAddress(host) {
-  await host.locator("#tb-email").fill("jane@example.com");
-  await host.locator("#tb-name").fill("Jane Doe");
-  await host.locator("#tb-line1").fill("1 Main St");
-  await host.locator("#tb-city").fill("New York");
-  await host.locator("#tb-region").selectOption("NY");
-  await host.locator("#tb-postal_code").fill("10001");
-}
 
 /** The element that really has focus, through shadow roots; the iframe for the card frame. */
 async function focused(page) {

@@ -144,16 +144,21 @@ export async function fillTeeCheckout(page, card, { cvc = "123" } = {}) {
   await fillTeeDetails(page, card, { cvc });
 }
 
-/** The open checkout step's fields: Jane Doe's email and US address, and a card in the frame. */
-export async function fillTeeDetails(page, card, { cvc = "123" } = {}) {
-  const sheet = page.locator("dialog[open]");
+/** Jane Doe's email and US address, in the open sheet's checkout step under `scope` (a page or a host). */
+export async function fillAddress(scope) {
+  const sheet = scope.locator("dialog[open]");
   await sheet.locator("#tb-email").fill("jane@example.com");
   await sheet.locator("#tb-name").fill("Jane Doe");
   await sheet.locator("#tb-line1").fill("1 Main St");
   await sheet.locator("#tb-city").fill("New York");
   await sheet.locator("#tb-region").selectOption("NY");
   await sheet.locator("#tb-postal_code").fill("10001");
-  const frame = sheet.frameLocator("iframe.tb-card-frame");
+}
+
+/** The open checkout step's fields: Jane Doe's email and US address, and a card in the frame. */
+export async function fillTeeDetails(page, card, { cvc = "123" } = {}) {
+  await fillAddress(page);
+  const frame = page.locator("dialog[open]").frameLocator("iframe.tb-card-frame");
   await frame.locator("#number").fill(card);
   await frame.locator("#expiry").fill("12/34");
   await frame.locator("#cvc").fill(cvc);

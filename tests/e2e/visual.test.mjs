@@ -15,7 +15,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import pixelmatch from "pixelmatch";
-import { startServer, launchBrowser, watchConsole, ARTIFACTS, ROOT } from "./harness.mjs";
+import { startServer, launchBrowser, watchConsole, ARTIFACTS, ROOT, fillAddress } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REFERENCES = join(here, "visual");
@@ -125,12 +125,7 @@ async function shootTheme(label, preset, options = {}) {
     await frame.locator("#number").fill("4242 4242 4242 4242");
     await frame.locator("#expiry").fill("12/34");
     await frame.locator("#cvc").fill("123");
-    await host.locator("#tb-email").fill("jane@example.com");
-    await host.locator("#tb-name").fill("Jane Doe");
-    await host.locator("#tb-line1").fill("1 Main St");
-    await host.locator("#tb-city").fill("New York");
-    await host.locator("#tb-region").selectOption("NY");
-    await host.locator("#tb-postal_code").fill("10001");
+    await fillAddress(host);
     await host.locator("#tb-postal_code").blur();
     await page.waitForFunction(
       (t) => {
