@@ -86,7 +86,8 @@ pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
     let Some(window) = web_sys::window() else { return };
     let align = Closure::once_into_js(move || {
         let start = crate::marks::now();
-        let boxes: Vec<Option<EmbedBox>> = pairs.iter().map(|(embed, host)| EmbedBox::of(embed, host)).collect();
+        let fold = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX);
+        let boxes: Vec<Option<EmbedBox>> = pairs.iter().map(|(embed, host)| EmbedBox::of(embed, host, fold)).collect();
         for ((_, host), embed_box) in pairs.iter().zip(boxes) {
             if let Some(embed_box) = embed_box {
                 embed_box.apply_to(host);
@@ -103,26 +104,30 @@ pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
 struct EmbedBox {
     width: f64,
     margin_left: f64,
-    gap: f64,
+    /// `None` far below the fold, where the button takes its row and never floats.
+    gap: Option<f64>,
 }
 
+/// How far below the fold a host must be for its floating button (up to a button and a
+/// space above the host, plus the observer's margin) to be wholly out of sight.
+const FLOAT_REACH: f64 = 80.0;
+
 impl EmbedBox {
-    /// `None` for an embed that left the page or is not rendered.
-    fn of(embed: &Element, host: &Element) -> Option<Self> {
-        let width = embed.get_bounding_client_rect().width();
-        let gap = match next_rendered(host) {
-            Some(next) => (next.get_bounding_client_rect().top() - host.get_bounding_client_rect().top()).max(0.0),
-            None => 0.0,
+    /// `None` for an embed that left the page or is not rendered. Two boxes per embed: the
+    /// host still starts at its container's content edge, so the difference of their left
+    /// edges is the embed's left margin (or its centring).
+    fn of(embed: &Element, host: &Element, fold: f64) -> Option<Self> {
+        let embed_box = embed.get_bounding_client_rect();
+        let host_box = host.get_bounding_client_rect();
+        let gap = match host_box.top() > fold + FLOAT_REACH {
+            true => None,
+            false => Some(match next_rendered(host) {
+                Some(next) => (next.get_bounding_client_rect().top() - host_box.top()).max(0.0),
+                None => 0.0,
+            }),
         };
-        let margin_left = web_sys::window()?
-            .get_computed_style(embed)
-            .ok()??
-            .get_property_value("margin-left")
-            .ok()
-            .map(|value| js_sys::parse_float(&value))
-            .filter(|m| m.is_finite())
-            .unwrap_or(0.0);
-        (width > 0.0).then_some(Self { width, margin_left, gap })
+        let width = embed_box.width();
+        (width > 0.0).then_some(Self { width, margin_left: embed_box.left() - host_box.left(), gap })
     }
 
     /// Inline `!important` (allowed by a strict CSP), so hostile page rules cannot undo it.
@@ -131,8 +136,12 @@ impl EmbedBox {
     fn apply_to(self, host: &Element) {
         let style = host.unchecked_ref::<web_sys::HtmlElement>().style();
         let _ = style.set_property_with_priority("max-width", &px(self.width), "important");
-        let _ = style.set_property_with_priority("margin-left", &px(self.margin_left), "important");
-        let _ = style.set_property("--tb-float-gap", &px(self.gap));
+        if self.margin_left != 0.0 {
+            let _ = style.set_property_with_priority("margin-left", &px(self.margin_left), "important");
+        }
+        if let Some(gap) = self.gap {
+            let _ = style.set_property("--tb-float-gap", &px(gap));
+        }
     }
 }
 

@@ -126,8 +126,9 @@ try {
     const read = (page) => page.evaluate(async () => {
       for (let k = 0; k < 3; k++) { window.gc?.(); await new Promise((r) => setTimeout(r, 50)); }
       const attach = performance.getEntriesByName("tweetbuy:attach");
-      return performance.memory.usedJSHeapSize + (attach.at(-1)?.detail.wasmBytes || 0);
+      return { heap: performance.memory.usedJSHeapSize, wasm: attach.at(-1)?.detail.wasmBytes || 0 };
     });
+    const both = (m) => m.heap + m.wasm;
     const small = await fresh("/bench?n=1");
     await small.waitForFunction(() => performance.getEntriesByName("tweetbuy:first-button").length > 0);
     mem.start.push(await read(small));
@@ -141,7 +142,11 @@ try {
     mem.removed.push(await read(page));
     await page.close();
   }
-  results.memoryBytes = { start: median(mem.start), with1000: median(mem.loaded), afterRemoval: median(mem.removed) };
+  const parts = (xs) => ({ heap: median(xs.map((m) => m.heap)), wasm: median(xs.map((m) => m.wasm)) });
+  results.memoryBytes = {
+    start: median(mem.start.map(both)), with1000: median(mem.loaded.map(both)), afterRemoval: median(mem.removed.map(both)),
+    parts: { start: parts(mem.start), with1000: parts(mem.loaded), afterRemoval: parts(mem.removed) },
+  };
 } finally {
   await browser.close();
   await server.stop();
@@ -160,6 +165,7 @@ const rows = [
   ["click → sheet painted (cold: click loads checkout)", ms(results.openSheetColdMs), ""],
   ...results.mounting.map((m) => [`mount ${m.embeds} embeds (widget / vanilla)`, `${ms(m.widgetMs)} / ${ms(m.vanillaMs)} = ${m.ratio.toFixed(2)}×`, m.embeds === 1000 ? "≤ 2×" : ""]),
   ["JS heap + wasm: 1 embed / 1,000 / removed", `${kb(results.memoryBytes.start)} / ${kb(results.memoryBytes.with1000)} / ${kb(results.memoryBytes.afterRemoval)}`, "≤ 4 MB, back to start"],
+  ...["heap", "wasm"].map((k) => [`  of which ${k === "heap" ? "JS heap" : "wasm memory"}`, ["start", "with1000", "afterRemoval"].map((w) => kb(results.memoryBytes.parts[w][k])).join(" / "), ""]),
 ];
 console.log(`\ntweetbuy bench (median of ${RUNS} runs, ${results.machine.cpus} × ${results.machine.model})\n`);
 for (const [name, value, target] of rows) console.log(`${name.padEnd(52)} ${value.padEnd(36)} ${target}`);
