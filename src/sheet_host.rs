@@ -15,6 +15,9 @@ use tweetbuy_core::Offer;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
+/// Whether a sheet is open, and whether it is built ahead of a click.
+type Visibility = (RwSignal<bool>, RwSignal<bool>);
+
 /// A sheet mounted under one button.
 struct Opened {
     host: Element,
@@ -103,7 +106,7 @@ fn mount(request: OpenRequest, show: bool) {
         EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
     let locale = crate::button::embed_locale(&embed, &ctx.locale);
     let pending = pending_for(&embed_ctx.tweet_id);
-    let opened: std::rc::Rc<Cell<Option<(RwSignal<bool>, RwSignal<bool>)>>> = Default::default();
+    let opened: std::rc::Rc<Cell<Option<Visibility>>> = Default::default();
     let view = leptos::mount::mount_to(root.unchecked_into::<HtmlElement>(), {
         let opened = opened.clone();
         let host = host.clone();
