@@ -122,13 +122,13 @@ try {
 
   // Memory with 1,000 embeds, and after they are removed.
   const mem = { start: [], loaded: [], removed: [] };
+  const both = (m) => m.heap + m.wasm;
   for (let i = 0; i < Math.min(RUNS, 3); i++) {
     const read = (page) => page.evaluate(async () => {
       for (let k = 0; k < 3; k++) { window.gc?.(); await new Promise((r) => setTimeout(r, 50)); }
       const attach = performance.getEntriesByName("tweetbuy:attach");
       return { heap: performance.memory.usedJSHeapSize, wasm: attach.at(-1)?.detail.wasmBytes || 0 };
     });
-    const both = (m) => m.heap + m.wasm;
     const small = await fresh("/bench?n=1");
     await small.waitForFunction(() => performance.getEntriesByName("tweetbuy:first-button").length > 0);
     mem.start.push(await read(small));
@@ -136,16 +136,27 @@ try {
     const page = await fresh("/bench?n=1000");
     await page.waitForFunction(() => performance.getEntriesByName("tweetbuy:attach").reduce((c, e) => c + e.detail.count, 0) >= 1000, null, { timeout: 60_000 });
     mem.loaded.push(await read(page));
-    await page.evaluate(() => document.getElementById("feed").replaceChildren());
-    await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length === 0);
-    await page.waitForTimeout(200);
+    const removeAll = async () => {
+      await page.evaluate(() => document.getElementById("feed").replaceChildren());
+      await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length === 0);
+      await page.waitForTimeout(200);
+    };
+    await removeAll();
     mem.removed.push(await read(page));
+    // Two more rounds of adding and removing the 1,000: a leak grows with every round.
+    for (let round = 2; round <= 3; round++) {
+      await page.evaluate(() => window.benchRefill());
+      await page.waitForFunction((want) => performance.getEntriesByName("tweetbuy:attach").reduce((c, e) => c + e.detail.count, 0) >= want, round * 1000, { timeout: 60_000 });
+      await removeAll();
+      (mem[`removed${round}`] ??= []).push(await read(page));
+    }
     await page.close();
   }
   const parts = (xs) => ({ heap: median(xs.map((m) => m.heap)), wasm: median(xs.map((m) => m.wasm)) });
   results.memoryBytes = {
     start: median(mem.start.map(both)), with1000: median(mem.loaded.map(both)), afterRemoval: median(mem.removed.map(both)),
     parts: { start: parts(mem.start), with1000: parts(mem.loaded), afterRemoval: parts(mem.removed) },
+    afterRound2: median(mem.removed2.map(both)), afterRound3: median(mem.removed3.map(both)),
   };
 } finally {
   await browser.close();
@@ -165,6 +176,7 @@ const rows = [
   ["click → sheet painted (cold: click loads checkout)", ms(results.openSheetColdMs), ""],
   ...results.mounting.map((m) => [`mount ${m.embeds} embeds (widget / vanilla)`, `${ms(m.widgetMs)} / ${ms(m.vanillaMs)} = ${m.ratio.toFixed(2)}×`, m.embeds === 1000 ? "≤ 2×" : ""]),
   ["JS heap + wasm: 1 embed / 1,000 / removed", `${kb(results.memoryBytes.start)} / ${kb(results.memoryBytes.with1000)} / ${kb(results.memoryBytes.afterRemoval)}`, "≤ 4 MB, back to start"],
+  ["  after a 2nd and a 3rd round of 1,000 added and removed", `${kb(results.memoryBytes.afterRound2)} / ${kb(results.memoryBytes.afterRound3)}`, "flat = no leak"],
   ...["heap", "wasm"].map((k) => [`  of which ${k === "heap" ? "JS heap" : "wasm memory"}`, ["start", "with1000", "afterRemoval"].map((w) => kb(results.memoryBytes.parts[w][k])).join(" / "), ""]),
 ];
 console.log(`\ntweetbuy bench (median of ${RUNS} runs, ${results.machine.cpus} × ${results.machine.model})\n`);
