@@ -65,6 +65,11 @@ pub fn mounted_count() -> usize {
     REGISTRY.with(|r| r.borrow().mounted.len())
 }
 
+/// Every mounted button's embed and host, to line them up again.
+pub fn mounted_pairs() -> Vec<(Element, Element)> {
+    REGISTRY.with(|r| r.borrow().mounted.iter().map(|m| (m.embed.clone(), m.host.clone())).collect())
+}
+
 /// Whether a host element still has a mounted button (for tests).
 pub fn is_mounted(host: &Element) -> bool {
     REGISTRY.with(|r| r.borrow().mounted.iter().any(|m| &m.host == host))
@@ -324,6 +329,8 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
         Some(id) => {
             events::register(id, new_embed);
             let _ = new_embed.set_attribute(ATTACHED_ATTR, &host.get_attribute(HOST_ATTR).unwrap_or_default());
+            // The rendered embed may not have the blockquote's box.
+            crate::placement::align_before_paint(vec![(new_embed.clone(), host.clone())]);
             true
         }
         None => false,
@@ -343,6 +350,7 @@ pub fn release_detached() {
                     let _ = replacement.set_attribute(ATTACHED_ATTR, &m.tweet_id);
                     m.embed = replacement;
                     events::register(m.id, &m.embed);
+                    crate::placement::align_before_paint(vec![(m.embed.clone(), m.host.clone())]);
                 }
             }
             if m.host.is_connected() && m.embed.is_connected() {

@@ -47,8 +47,9 @@ pub fn scan_now(config: &WidgetConfig, roots: Vec<Element>) {
     });
 }
 
-/// Starts watching the document for the rest of the page visit.
+/// Starts watching the document (and the window's size) for the rest of the page visit.
 pub fn watch(config: &WidgetConfig) {
+    crate::placement::follow_resizes();
     let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {
         return;
     };

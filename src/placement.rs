@@ -84,18 +84,44 @@ pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
         return;
     }
     let Some(window) = web_sys::window() else { return };
-    let align = Closure::once_into_js(move || {
-        let start = crate::marks::now();
-        let fold = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX);
-        let boxes: Vec<Option<EmbedBox>> = pairs.iter().map(|(embed, host)| EmbedBox::of(embed, host, fold)).collect();
-        for ((_, host), embed_box) in pairs.iter().zip(boxes) {
-            if let Some(embed_box) = embed_box {
-                embed_box.apply_to(host);
-            }
-        }
-        crate::marks::align_batch(start, crate::marks::now() - start, pairs.len());
-    });
+    let align = Closure::once_into_js(move || align_now(&pairs));
     let _ = window.request_animation_frame(align.unchecked_ref());
+}
+
+fn align_now(pairs: &[(Element, Element)]) {
+    let start = crate::marks::now();
+    let fold = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX);
+    let boxes: Vec<Option<EmbedBox>> = pairs.iter().map(|(embed, host)| EmbedBox::of(embed, host, fold)).collect();
+    for ((_, host), embed_box) in pairs.iter().zip(boxes) {
+        if let Some(embed_box) = embed_box {
+            embed_box.apply_to(host);
+        }
+    }
+    crate::marks::align_batch(start, crate::marks::now() - start, pairs.len());
+}
+
+thread_local! {
+    static REALIGN_QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Lines every button up again after the window changes size (a centred embed moves, a
+/// narrower one shrinks), once per frame however many `resize` events arrive.
+pub fn follow_resizes() {
+    let Some(window) = web_sys::window() else { return };
+    let on_resize = Closure::<dyn Fn()>::new(|| {
+        if REALIGN_QUEUED.with(|q| q.replace(true)) {
+            return;
+        }
+        let realign = Closure::once_into_js(|| {
+            REALIGN_QUEUED.with(|q| q.set(false));
+            align_now(&crate::mount::mounted_pairs());
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.request_animation_frame(realign.unchecked_ref());
+        }
+    })
+    .into_js_value();
+    let _ = window.add_event_listener_with_callback("resize", on_resize.unchecked_ref());
 }
 
 /// Where an embed's border box sits across its container, and how much free space lies
@@ -114,11 +140,13 @@ const FLOAT_REACH: f64 = 80.0;
 
 impl EmbedBox {
     /// `None` for an embed that left the page or is not rendered. Two boxes per embed: the
-    /// host still starts at its container's content edge, so the difference of their left
-    /// edges is the embed's left margin (or its centring).
+    /// host, less the margin we gave it before, starts at its container's content edge, so
+    /// the difference of the left edges is the embed's left margin (or its centring).
     fn of(embed: &Element, host: &Element, fold: f64) -> Option<Self> {
         let embed_box = embed.get_bounding_client_rect();
         let host_box = host.get_bounding_client_rect();
+        let given = host.unchecked_ref::<web_sys::HtmlElement>().style().get_property_value("margin-left").ok();
+        let given = given.map(|m| js_sys::parse_float(&m)).filter(|m| m.is_finite()).unwrap_or(0.0);
         let gap = match host_box.top() > fold + FLOAT_REACH {
             true => None,
             false => Some(match next_rendered(host) {
@@ -127,7 +155,7 @@ impl EmbedBox {
             }),
         };
         let width = embed_box.width();
-        (width > 0.0).then_some(Self { width, margin_left: embed_box.left() - host_box.left(), gap })
+        (width > 0.0).then_some(Self { width, margin_left: embed_box.left() - (host_box.left() - given), gap })
     }
 
     /// Inline `!important` (allowed by a strict CSP), so hostile page rules cannot undo it.
@@ -136,9 +164,7 @@ impl EmbedBox {
     fn apply_to(self, host: &Element) {
         let style = host.unchecked_ref::<web_sys::HtmlElement>().style();
         let _ = style.set_property_with_priority("max-width", &px(self.width), "important");
-        if self.margin_left != 0.0 {
-            let _ = style.set_property_with_priority("margin-left", &px(self.margin_left), "important");
-        }
+        let _ = style.set_property_with_priority("margin-left", &px(self.margin_left), "important");
         if let Some(gap) = self.gap {
             let _ = style.set_property("--tb-float-gap", &px(gap));
         }

@@ -180,6 +180,33 @@ test("a floating button takes its row once the visitor scrolls up past it, and n
   await page.close();
 });
 
+test("a centred embed's button follows it when the window changes size", async () => {
+  const { page } = await open("/");
+  await waitForHosts(page, OFFERS.length);
+  await page.evaluate(() => {
+    const centred = document.createElement("blockquote");
+    centred.className = "twitter-tweet";
+    centred.style.cssText = "margin: 24px auto; max-width: 360px";
+    centred.innerHTML = '<p>Centred, narrower than the column.</p>&mdash; (RED) <a href="https://twitter.com/RED/status/1528000000000000005">September 8, 2014</a>';
+    document.querySelector("h1").after(centred);
+  });
+  await page.waitForFunction(() => document.querySelectorAll('[data-tweetbuy-host="1528000000000000005"]').length === 2
+    && [...document.querySelectorAll('[data-tweetbuy-host="1528000000000000005"]')].every((h) => h.shadowRoot.querySelector("button[part=button]")));
+  const where = () => page.evaluate(() => {
+    const h = document.querySelector("h1").nextElementSibling.nextElementSibling;
+    return placed(h, h.previousElementSibling.getBoundingClientRect(), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect());
+  });
+  await page.waitForTimeout(200);
+  const wide = await where();
+  assert.ok(wide.placed, `at 1,024 px: ${JSON.stringify(wide)}`);
+  await page.setViewportSize({ width: 500, height: 900 }); // narrower than the column: the centring margin shrinks
+  await page.waitForTimeout(300);
+  const narrow = await where();
+  assert.ok(narrow.placed, `at 500 px: ${JSON.stringify(narrow)}`);
+  assert.notEqual(narrow.embed[1], wide.embed[1], "the embed moved");
+  await page.close();
+});
+
 test("a blockquote re-rendered by widgets.js keeps exactly one button", async () => {
   const { page } = await open("/");
   await waitForHosts(page, OFFERS.length);
