@@ -1,7 +1,8 @@
 //! The checkout module's side of a click: mounts the sheet into the button's shadow root
 //! the first time (ahead of the click when the visitor points at or focuses the button),
-//! and opens it again on later clicks with what the visitor typed still there. The button module ([`crate::mount`]) owns the host; this module only adds the
-//! sheet's view to its root and hands focus back to the button when the sheet closes.
+//! and opens it again on later clicks with what the visitor typed still there. The button
+//! module ([`crate::mount`]) owns the host; this module only adds the sheet's view to its
+//! root and hands focus back to the button when the sheet closes.
 
 use crate::checkout::Details;
 use crate::events::{self, EmbedCtx, WidgetEvent};
