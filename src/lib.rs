@@ -33,6 +33,8 @@ pub mod checkout;
 pub mod config;
 #[cfg(feature = "checkout")]
 pub mod confirmation;
+#[cfg(test)]
+mod css_min;
 pub mod discover;
 pub mod events;
 pub mod format;

@@ -1,0 +1,29 @@
+//! Writes the widget's stylesheets in their small form (src/css_min.rs) for src/styles.rs:
+//! the button module's rules, and the whole widget's (the button's first).
+
+#[path = "src/css_min.rs"]
+mod css_min;
+
+const BUTTON: &[&str] = &["style/tokens.css", "src/mount.css", "src/button.css"];
+const SHEETS: &[&str] =
+    &["src/sheet.css", "src/product_sheet.css", "src/checkout.css", "src/confirmation.css", "src/saved_info.css"];
+
+fn minified(files: &[&str]) -> String {
+    files
+        .iter()
+        .map(|file| {
+            println!("cargo:rerun-if-changed={file}");
+            let css = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+            css_min::minify(&css)
+        })
+        .collect()
+}
+
+fn main() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let button = minified(BUTTON);
+    let widget = button.clone() + &minified(SHEETS);
+    std::fs::write(out.join("button.min.css"), button).expect("write button.min.css");
+    std::fs::write(out.join("widget.min.css"), widget).expect("write widget.min.css");
+    println!("cargo:rerun-if-changed=src/css_min.rs");
+}
