@@ -73,6 +73,15 @@ fn mount(request: OpenRequest, show: bool) {
     let OpenRequest { host, embed, offer_json, ctx } = request;
     // Sheets whose button left the page go with it.
     OPENED.with(|o| o.borrow_mut().retain(|s| s.host.is_connected()));
+    // One sheet waits built at a time: a pointer passing over many buttons does not leave
+    // a hidden sheet under each (what was typed is kept either way).
+    OPENED.with(|o| {
+        for other in o.borrow().iter().filter(|s| s.host != host && !s.open.get_untracked()) {
+            if other.ready.get_untracked() {
+                other.ready.set(false);
+            }
+        }
+    });
     let reopened = OPENED.with(|o| {
         let o = o.borrow();
         let sheet = o.iter().find(|s| s.host == host)?;

@@ -546,9 +546,14 @@ test("pointing at a button builds its sheet hidden, asking nothing; the click sh
   page.on("request", (r) => {
     if (r.url().includes("/availability") || r.url().startsWith(server.origins.vault)) asked.push(r.url());
   });
+  // Passing over another button first: its sheet is built, then taken down for this one's.
+  const scarf = page.locator('[data-tweetbuy-host="1528000000000000002"]');
+  await scarf.locator('button[part="button"]').hover();
+  await scarf.locator("dialog").waitFor({ state: "attached", timeout: 20_000 });
   await button.hover();
   await host.locator("dialog").waitFor({ state: "attached", timeout: 20_000 });
   await page.waitForTimeout(300);
+  assert.equal(await scarf.locator("dialog").count(), 0, "one sheet waits built at a time");
   assert.equal(await host.locator("dialog[open]").count(), 0, "built, not shown");
   assert.equal(await host.locator("dialog").isVisible(), false);
   assert.deepEqual(asked, [], "a prepared sheet asks the server nothing and loads no frame");
