@@ -84,20 +84,26 @@ pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
         return;
     }
     let Some(window) = web_sys::window() else { return };
-    let align = Closure::once_into_js(move || align_now(&pairs));
+    let align = Closure::once_into_js(move || {
+        let start = crate::marks::now();
+        align_now(&pairs);
+        crate::marks::align_batch(start, crate::marks::now() - start, pairs.len());
+    });
     let _ = window.request_animation_frame(align.unchecked_ref());
 }
 
 fn align_now(pairs: &[(Element, Element)]) {
-    let start = crate::marks::now();
-    let fold = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX);
+    let fold = viewport_height();
     let boxes: Vec<Option<EmbedBox>> = pairs.iter().map(|(embed, host)| EmbedBox::of(embed, host, fold)).collect();
     for ((_, host), embed_box) in pairs.iter().zip(boxes) {
         if let Some(embed_box) = embed_box {
             embed_box.apply_to(host);
         }
     }
-    crate::marks::align_batch(start, crate::marks::now() - start, pairs.len());
+}
+
+fn viewport_height() -> f64 {
+    web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX)
 }
 
 thread_local! {
@@ -105,7 +111,8 @@ thread_local! {
 }
 
 /// Lines every button up again after the window changes size (a centred embed moves, a
-/// narrower one shrinks), once per frame however many `resize` events arrive.
+/// narrower one shrinks), once per frame however many `resize` events arrive. Not a
+/// benchmark figure, so it leaves no performance entry behind.
 pub fn follow_resizes() {
     let Some(window) = web_sys::window() else { return };
     let on_resize = Closure::<dyn Fn()>::new(|| {
@@ -195,10 +202,7 @@ fn px(value: f64) -> String {
 /// browser's scroll anchoring made up for it, and Chromium does not always (tried: it let
 /// the page jump when rows were taken above it), so a button there keeps floating.
 fn below_sight(entry: &IntersectionObserverEntry) -> bool {
-    let viewport_bottom = match entry.root_bounds() {
-        Some(bounds) => bounds.bottom(),
-        None => web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX),
-    };
+    let viewport_bottom = entry.root_bounds().map_or_else(viewport_height, |bounds| bounds.bottom());
     !entry.is_intersecting() && entry.bounding_client_rect().top() >= viewport_bottom
 }
 
