@@ -3,6 +3,8 @@
 
 #[path = "common/harness.rs"]
 mod harness;
+#[path = "common/vault_proxy.rs"]
+mod vault_proxy;
 
 mod api {
     mod admin;

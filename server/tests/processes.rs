@@ -5,6 +5,8 @@
 mod harness;
 #[path = "common/process.rs"]
 mod process;
+#[path = "common/vault_proxy.rs"]
+mod vault_proxy;
 
 mod processes {
     mod crash;

@@ -4,8 +4,8 @@
 //! that was charged, never two charges.
 
 use crate::harness::*;
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use crate::vault_proxy::{Charge, VaultProxy};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,10 +14,11 @@ use tweetbuy_server::clock;
 
 const VISA: &str = "4242424242424242";
 
-/// A proxy in front of the vault's charges: each charge reaches the vault, and while
-/// `lose` says so its answer is replaced by a 502 (what a dead gateway or a reset looks like).
+/// The vault behind a [`VaultProxy`] that, while `lose_first` or `lose_all` says so,
+/// replaces the vault's answer to a charge with a 502 (what a dead gateway or a reset looks
+/// like): the charge is made, the api never hears of it.
 struct LossyVault {
-    url: String,
+    proxy: VaultProxy,
     calls: Arc<AtomicUsize>,
     lose_first: Arc<AtomicUsize>,
     lose_all: Arc<AtomicBool>,
@@ -25,65 +26,28 @@ struct LossyVault {
     swallow: Arc<AtomicBool>,
 }
 
-fn lossy_vault(vault: String) -> LossyVault {
+fn lossy_vault(vault: &str) -> LossyVault {
     let calls = Arc::new(AtomicUsize::new(0));
     let lose_first = Arc::new(AtomicUsize::new(0));
     let lose_all = Arc::new(AtomicBool::new(false));
     let swallow = Arc::new(AtomicBool::new(false));
     let (c, f, a, w) = (calls.clone(), lose_first.clone(), lose_all.clone(), swallow.clone());
-    let lookups = vault.clone();
-    let app = axum::Router::new()
-        .route(
-            "/v1/charges/{reference}",
-            axum::routing::get(
-                move |headers: HeaderMap, axum::extract::Path(reference): axum::extract::Path<String>| {
-                    let vault = lookups.clone();
-                    async move {
-                        let reply = reqwest::Client::new()
-                            .get(format!("{vault}/v1/charges/{reference}"))
-                            .header("authorization", headers["authorization"].to_str().unwrap())
-                            .send()
-                            .await
-                            .unwrap();
-                        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
-                        (status, [("content-type", "application/json")], reply.text().await.unwrap()).into_response()
-                    }
-                },
-            ),
-        )
-        .route(
-            "/v1/charges",
-            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                let (vault, c, f, a, w) = (vault.clone(), c.clone(), f.clone(), a.clone(), w.clone());
-                async move {
-                    let n = c.fetch_add(1, Ordering::SeqCst);
-                    if w.load(Ordering::SeqCst) {
-                        return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
-                    }
-                    let reply = reqwest::Client::new()
-                        .post(format!("{vault}/v1/charges"))
-                        .header("authorization", headers["authorization"].to_str().unwrap())
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = reply.status().as_u16();
-                    let text = reply.text().await.unwrap();
-                    if n < f.load(Ordering::SeqCst) || a.load(Ordering::SeqCst) {
-                        return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
-                    }
-                    (StatusCode::from_u16(status).unwrap(), [("content-type", "application/json")], text)
-                        .into_response()
-                }
-            }),
-        );
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    LossyVault { url, calls, lose_first, lose_all, swallow }
+    let proxy = VaultProxy::start(move |charge: Charge| {
+        let (c, f, a, w) = (c.clone(), f.clone(), a.clone(), w.clone());
+        async move {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            if w.load(Ordering::SeqCst) {
+                return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
+            }
+            let answer = charge.forward().await.unwrap();
+            if n < f.load(Ordering::SeqCst) || a.load(Ordering::SeqCst) {
+                return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
+            }
+            answer.into_response()
+        }
+    });
+    proxy.point_at(vault);
+    LossyVault { proxy, calls, lose_first, lose_all, swallow }
 }
 
 async fn approved_charges(server: &TestServer) -> i64 {
@@ -140,8 +104,8 @@ async fn an_unknown_charge_outcome_keeps_the_order_pending_until_the_retry_with_
 async fn lossy_server() -> (TestServer, LossyVault) {
     let mut proxy = None;
     let server = start_with(|settings| {
-        let lossy = lossy_vault(settings.vault_internal_url.clone());
-        settings.vault_internal_url = lossy.url.clone();
+        let lossy = lossy_vault(&settings.vault_internal_url);
+        settings.vault_internal_url = lossy.proxy.url.clone();
         proxy = Some(lossy);
     })
     .await;

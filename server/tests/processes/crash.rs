@@ -10,8 +10,8 @@
 
 use crate::harness::pg_url;
 use crate::process::{order, tokenize, Launch, ServerProcess};
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use crate::vault_proxy::{Charge, VaultProxy};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::json;
 use std::collections::HashMap;
@@ -30,65 +30,46 @@ enum Mode {
     HoldThenSome,
 }
 
+/// How the proxy treats charges now, and how many it has held and then delivered or dropped.
 #[derive(Clone)]
-struct Proxy {
-    vault: Arc<std::sync::Mutex<String>>,
+struct Holds {
     mode: Arc<std::sync::Mutex<Mode>>,
     held: Arc<AtomicUsize>,
     settled: Arc<AtomicUsize>,
 }
 
-async fn start_proxy() -> (String, Proxy) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let proxy = Proxy {
-        vault: Arc::new(std::sync::Mutex::new(String::new())),
+fn start_proxy() -> (VaultProxy, Holds) {
+    let holds = Holds {
         mode: Arc::new(std::sync::Mutex::new(Mode::Pass)),
         held: Arc::new(AtomicUsize::new(0)),
         settled: Arc::new(AtomicUsize::new(0)),
     };
-    let state = proxy.clone();
-    let app = axum::Router::new().route(
-        "/v1/charges",
-        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-            let proxy = state.clone();
-            // Detached, so a held charge is still delivered after its caller died.
-            let work = tokio::spawn(async move {
-                let mode = *proxy.mode.lock().unwrap();
-                if mode == Mode::HoldThenSome {
-                    let n = proxy.held.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_secs(4)).await;
-                    if n % 2 == 1 {
-                        proxy.settled.fetch_add(1, Ordering::SeqCst);
-                        return StatusCode::BAD_GATEWAY.into_response();
-                    }
+    let state = holds.clone();
+    let proxy = VaultProxy::start(move |charge: Charge| {
+        let holds = state.clone();
+        // Detached, so a held charge is still delivered after its caller died.
+        let work = tokio::spawn(async move {
+            let mode = *holds.mode.lock().unwrap();
+            if mode == Mode::HoldThenSome {
+                let n = holds.held.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                if n % 2 == 1 {
+                    holds.settled.fetch_add(1, Ordering::SeqCst);
+                    return StatusCode::BAD_GATEWAY.into_response();
                 }
-                let vault = proxy.vault.lock().unwrap().clone();
-                let sent = reqwest::Client::new()
-                    .post(format!("{vault}/v1/charges"))
-                    .header("authorization", headers["authorization"].to_str().unwrap())
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await;
-                let reply = match sent {
-                    Ok(reply) => {
-                        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
-                        let bytes = reply.bytes().await.unwrap_or_default();
-                        (status, [("content-type", "application/json")], bytes).into_response()
-                    }
-                    Err(_) => StatusCode::BAD_GATEWAY.into_response(),
-                };
-                if mode == Mode::HoldThenSome {
-                    proxy.settled.fetch_add(1, Ordering::SeqCst);
-                }
-                reply
-            });
-            async move { work.await.unwrap() }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, proxy)
+            }
+            let reply = match charge.forward().await {
+                Ok(answer) => answer.into_response(),
+                Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+            };
+            if mode == Mode::HoldThenSome {
+                holds.settled.fetch_add(1, Ordering::SeqCst);
+            }
+            reply
+        });
+        async move { work.await.unwrap() }
+    });
+    (proxy, holds)
 }
 
 fn tee(token: &str) -> serde_json::Value {
@@ -105,9 +86,9 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
     let url = pg_url();
     let dir = tempfile::tempdir().unwrap();
     let prefix = tweetbuy_server::ids::random_id("k");
-    let (proxy_url, proxy) = start_proxy().await;
+    let (proxy, holds) = start_proxy();
     let launch = |name: &'static str| {
-        let mut env = vec![("TWEETBUY_VAULT_INTERNAL_URL", proxy_url.clone())];
+        let mut env = vec![("TWEETBUY_VAULT_INTERNAL_URL", proxy.url.clone())];
         if url.is_some() {
             // PostgreSQL may be shared by replicas, so keys in flight are taken over only
             // once stale; on SQLite the restart releases them at once.
@@ -116,7 +97,7 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
         Launch { data_dir: dir.path(), database_url: url.as_deref(), schema_prefix: &prefix, env, log_name: name }
     };
     let mut first = ServerProcess::start(launch("first"));
-    *proxy.vault.lock().unwrap() = first.vault.clone();
+    proxy.point_at(&first.vault);
     let http = reqwest::Client::new();
 
     // Two orders acknowledged before the crash.
@@ -130,7 +111,7 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
     }
 
     // Six more, held at the proxy when the process is killed.
-    *proxy.mode.lock().unwrap() = Mode::HoldThenSome;
+    *holds.mode.lock().unwrap() = Mode::HoldThenSome;
     let mut in_flight = Vec::new();
     let mut waiting = tokio::task::JoinSet::new();
     for i in 0..6 {
@@ -143,12 +124,12 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
         });
     }
     for _ in 0..100 {
-        if proxy.held.load(Ordering::SeqCst) == 6 {
+        if holds.held.load(Ordering::SeqCst) == 6 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(proxy.held.load(Ordering::SeqCst), 6, "every charge is in flight");
+    assert_eq!(holds.held.load(Ordering::SeqCst), 6, "every charge is in flight");
     first.kill();
     while let Some(answer) = waiting.join_next().await {
         assert!(answer.unwrap().is_err(), "no answer came from the killed process");
@@ -156,15 +137,15 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
 
     // The restart, on the same databases; the held charges reach the new vault (or not).
     let second = ServerProcess::start(launch("second"));
-    *proxy.vault.lock().unwrap() = second.vault.clone();
+    proxy.point_at(&second.vault);
     for _ in 0..200 {
-        if proxy.settled.load(Ordering::SeqCst) == 6 {
+        if holds.settled.load(Ordering::SeqCst) == 6 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(proxy.settled.load(Ordering::SeqCst), 6, "the held charges were delivered or dropped");
-    *proxy.mode.lock().unwrap() = Mode::Pass;
+    assert_eq!(holds.settled.load(Ordering::SeqCst), 6, "the held charges were delivered or dropped");
+    *holds.mode.lock().unwrap() = Mode::Pass;
 
     // Each unacknowledged order, retried with its key and body, completes.
     let mut retried = HashMap::new();
