@@ -9,22 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tweetbuy_server::db::{self, Location};
 
-const CATALOG: &str = r#"
-[[products]]
-id = "bench-ticket"
-tweet_ids = ["1800000000000000001"]
-title = "Bench ticket"
-seller = { name = "Bench", kind = "artist" }
-kind = "ticket"
-currency = "USD"
-max_per_order = 1
-
-[[products.variants]]
-id = "ga"
-label = "GA"
-price_minor = 1000
-stock = 10000000
-"#;
+/// The tests' catalog fixture; the benchmark orders its `bench-ticket`.
+const CATALOG: &str = include_str!("../tests/fixtures/catalog.toml");
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();

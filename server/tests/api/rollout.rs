@@ -2,27 +2,13 @@ use crate::harness::*;
 use axum::http::StatusCode;
 use tweetbuy_server::api::catalog_import::{apply, parse, Format};
 
-const PARTIAL: &str = r#"
-[[products]]
-id = "slow-rollout"
-tweet_ids = ["1650000000000000001"]
-title = "Thirty percent"
-seller = { name = "Brand", kind = "brand" }
-kind = "digital"
-currency = "USD"
-max_per_order = 1
-rollout_share = 30
-
-[[products.variants]]
-id = "one"
-label = "One"
-price_minor = 500
-"#;
+/// The shared catalog fixture; its `slow-rollout` product is offered to 30 % of visitors.
+const CATALOG: &str = include_str!("../fixtures/catalog.toml");
 
 #[tokio::test]
 async fn a_30_percent_offer_reaches_about_30_percent_of_visitors_stably() {
     let server = start().await;
-    apply(&server.api_state.db, &parse(PARTIAL, Format::Toml).unwrap(), tweetbuy_server::clock::now()).await.unwrap();
+    apply(&server.api_state.db, &parse(CATALOG, Format::Toml).unwrap(), tweetbuy_server::clock::now()).await.unwrap();
     let ids = "1650000000000000001,1528000000000000001";
     let offered = |visitor: Option<String>| {
         let api = server.api.clone();

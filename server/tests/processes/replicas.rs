@@ -6,23 +6,8 @@ use serde_json::json;
 use std::collections::HashSet;
 use tweetbuy_server::db::{self, Location};
 
-const DROP_TOML: &str = r#"
-[[products]]
-id = "replica-drop"
-tweet_ids = ["1700000000000000001"]
-title = "Ten-unit drop"
-seller = { name = "Test seller", kind = "brand" }
-kind = "ticket"
-currency = "USD"
-max_per_order = 1
-delivery = "Emailed."
-
-[[products.variants]]
-id = "only"
-label = "Only"
-price_minor = 1000
-stock = 10
-"#;
+/// The shared catalog fixture; its `replica-drop` product has ten units.
+const CATALOG: &str = include_str!("../fixtures/catalog.toml");
 
 fn buyer(token: &str, product: &str, variant: &str) -> serde_json::Value {
     json!({"product_id": product, "variant_id": variant, "quantity": 1, "email": "buyer@example.com", "card_token": token})
@@ -50,8 +35,8 @@ async fn two_replicas_on_one_postgres_never_oversell_nor_charge_twice() {
     }
 
     // The seller's catalog, imported with the command-line tool into the shared database.
-    let file = dir.path().join("drop.toml");
-    std::fs::write(&file, DROP_TOML).unwrap();
+    let file = dir.path().join("catalog.toml");
+    std::fs::write(&file, CATALOG).unwrap();
     let imported = std::process::Command::new(server_bin())
         .args(["catalog", "import"])
         .arg(&file)
