@@ -5,7 +5,6 @@ use crate::error::AppError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use sha2::{Digest, Sha256};
 use tweetbuy_core::{ErrorCode, IDEMPOTENCY_HEADER};
 
 /// The longest key accepted; clients send UUIDs (36 characters).
@@ -35,21 +34,5 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             )));
         }
         Ok(IdempotencyKey(key.to_owned()))
-    }
-}
-
-/// SHA-256 of `bytes`, hex. For request fingerprints that hold no secret (the order body
-/// carries a one-time token, not a card); the vault keys its fingerprint with HMAC instead.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fingerprint_is_stable() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

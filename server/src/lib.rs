@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod hashing;
 pub mod idempotency;
 pub mod ids;
 pub mod json;

@@ -18,7 +18,7 @@ use super::tokens::SameOriginOnly;
 use super::VaultState;
 use crate::clock;
 use crate::error::AppError;
-use crate::idempotency::sha256_hex;
+use crate::hashing::sha256_hex;
 use crate::ids::{random_id, random_secret};
 use crate::json::JsonBody;
 use axum::extract::{FromRequestParts, State};

@@ -6,7 +6,7 @@ use super::envelope;
 use super::VaultState;
 use crate::clock;
 use crate::error::AppError;
-use crate::idempotency::sha256_hex;
+use crate::hashing::sha256_hex;
 use crate::idempotency::IdempotencyKey;
 use crate::ids::random_id;
 use crate::json::JsonBody;

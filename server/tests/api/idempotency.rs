@@ -2,7 +2,7 @@ use crate::harness::*;
 use axum::http::StatusCode;
 use serde_json::json;
 use tweetbuy_server::api::order_idempotency::{begin, Begin};
-use tweetbuy_server::idempotency::sha256_hex;
+use tweetbuy_server::hashing::sha256_hex;
 
 #[tokio::test]
 async fn a_missing_key_is_400_and_nothing_is_stored() {
