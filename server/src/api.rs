@@ -100,7 +100,6 @@ impl ApiState {
     }
 }
 
-/// The api origin's router.
 pub fn api_app(state: ApiState) -> Router {
     let cors = cors_layer(&state.settings.allowed_origins);
     let limited_orders =

@@ -22,12 +22,14 @@ use std::time::Duration;
 /// The pool every query runs on, whichever engine is behind it.
 pub type Db = AnyPool;
 
+// A released migration file is never edited, not even its comments: each database records
+// the SHA-384 of every migration file it applied, and `Migrator::run` refuses to open one
+// whose files no longer match (`VersionMismatch`). Changes go in a new migration.
 static API_SQLITE: Migrator = sqlx::migrate!("./migrations/api/sqlite");
 static API_POSTGRES: Migrator = sqlx::migrate!("./migrations/api/postgres");
 static VAULT_SQLITE: Migrator = sqlx::migrate!("./migrations/vault/sqlite");
 static VAULT_POSTGRES: Migrator = sqlx::migrate!("./migrations/vault/postgres");
 
-/// Which database engine is in use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,

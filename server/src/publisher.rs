@@ -43,7 +43,6 @@ impl PublisherState {
 /// The page that demonstrates the widget under a strict publisher CSP.
 const STRICT_CSP_PAGE: &str = "strict-csp.html";
 
-/// The publisher origin's router.
 pub fn publisher_app(state: PublisherState) -> Router {
     Router::new().fallback(serve).layer(crate::telemetry::http_trace_layer()).with_state(state)
 }

@@ -62,7 +62,6 @@ impl VaultState {
     }
 }
 
-/// The vault origin's router.
 pub fn vault_app(state: VaultState) -> Router {
     let limited_tokens = tokens::router()
         .merge(profiles::frame_router())

@@ -117,7 +117,6 @@ pub async fn by_ids(db: &Db, product_ids: &[&str], now: i64, api_origin: &str) -
     assemble(db, rows, now, api_origin).await
 }
 
-/// One product by its id.
 pub async fn by_id(db: &Db, product_id: &str, now: i64, api_origin: &str) -> Result<Option<Product>, AppError> {
     // No product id holds a control character; PostgreSQL would refuse a NUL in the query.
     if !tweetbuy_core::text::is_single_line(product_id) {

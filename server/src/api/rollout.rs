@@ -1,4 +1,4 @@
-//! Gradual rollout (issue 3): a product shown to `rollout_share` percent of visitors.
+//! Gradual rollout: a product shown to `rollout_share` percent of visitors.
 //!
 //! A visitor's bucket for a product is the first 8 bytes of SHA-256 of
 //! `visitor + ":" + product_id`, read big-endian, mod 100. The offer is shown when the bucket

@@ -233,7 +233,6 @@ pub struct NewCharge<'a> {
     pub created_at: i64,
 }
 
-/// Records a charge attempt.
 pub async fn insert_charge(db: &mut AnyConnection, charge: &NewCharge<'_>) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO charges (id, card_id, reference, amount_minor, currency, status, decline_code, created_at) \

@@ -13,7 +13,6 @@ pub const NEVER: i64 = 253_402_300_799; // 9999-12-31
 const CARD_COLUMNS: &str = "c.id, c.token, c.owner, c.key_id, c.wrapped_key, c.key_nonce, c.ciphertext, c.nonce, \
      c.brand, c.last4, c.exp_month, c.exp_year, c.expires_at, c.used_at";
 
-/// One saved profile.
 #[derive(FromRow)]
 pub struct ProfileRow {
     pub id: String,
@@ -123,7 +122,6 @@ pub async fn by_credential(db: &Db, credential_hash: &str) -> Result<Option<Prof
     Ok(row)
 }
 
-/// A profile's reusable card.
 pub async fn card_of(db: &Db, profile: &ProfileRow) -> Result<CardRow, AppError> {
     let card = sqlx::query_as::<_, CardRow>(&format!(
         "SELECT {CARD_COLUMNS} FROM cards c WHERE c.id = $1 AND c.owner = $2 AND c.reusable = TRUE"

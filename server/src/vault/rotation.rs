@@ -8,7 +8,6 @@ use crate::db::Db;
 use crate::error::AppError;
 use sqlx::FromRow;
 
-/// What a rotation did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RotationReport {
     /// Records now wrapped by the current key.

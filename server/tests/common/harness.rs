@@ -166,7 +166,6 @@ pub async fn start_with(tweak: impl FnOnce(&mut ApiSettings)) -> TestServer {
     TestServer { dir, api_state, vault_state, api, vault, vault_url }
 }
 
-/// Sends one request through a router.
 pub async fn send(router: &Router, request: Request<Body>) -> Reply {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
