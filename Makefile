@@ -49,12 +49,21 @@ test-e2e:
 	cd tests/e2e && TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist node --test --test-concurrency=1 *.test.mjs
 
 ## make test-pg: the server's tests again, on a real PostgreSQL (two replicas included)
+# The server's integration tests (server/tests/*.rs; they read TWEETBUY_TEST_PG_URL), from the
+# binaries test-native built. How Cargo compiles a shared dependency depends on what is
+# selected: features are unified over the selected packages, and a crate used both at build
+# time and at run time (proc-macro2, which the widget's library links) is built with debug
+# info only when something selected links it. So this selects what test-native does, the
+# whole workspace, with `--lib` keeping the widget's library in: `-p tweetbuy-server`, or the
+# test targets alone, would compile the dependency tree again. The libraries' unit tests run
+# again with them (under a second).
+SERVER_TESTS := $(patsubst server/tests/%.rs,--test %,$(wildcard server/tests/*.rs))
 test-pg: server
 	@echo "==> server tests on PostgreSQL (initdb into $(PG_DIR), loopback only)"
 	url=$$(scripts/postgres.sh start $(PG_DIR)); \
 	trap 'scripts/postgres.sh stop $(PG_DIR)' EXIT; \
 	TWEETBUY_TEST_PG_URL=$$url TWEETBUY_REQUIRE_PG=1 TWEETBUY_SERVER_BIN=$(CURDIR)/$(SERVER) \
-		cargo test -p tweetbuy-server
+		cargo test --workspace --lib $(SERVER_TESTS)
 
 ## make bench-api: orders/s and latency of POST /api/v1/orders on SQLite and on PostgreSQL
 bench-api: server
