@@ -7,16 +7,16 @@ use tweetbuy_core::{ApiError, ErrorCode, IDEMPOTENCY_HEADER};
 use wasm_bindgen::JsCast;
 
 /// How long one request may take before it is abandoned (and, if safe, retried).
-pub const REQUEST_TIMEOUT_MS: i32 = 10_000;
+pub(crate) const REQUEST_TIMEOUT_MS: i32 = 10_000;
 
 /// Tries per request, the first included.
-pub const MAX_ATTEMPTS: u32 = 4;
+pub(crate) const MAX_ATTEMPTS: u32 = 4;
 
 /// Whether a failed request may be sent again: only requests that are safe to repeat
 /// (reads, and writes carrying an `Idempotency-Key`), and only for failures that another
 /// try can fix: no answer, 429, 5xx, or the same key still running (409
 /// `idempotency_in_progress`). Any other 4xx is the request's own fault and is final.
-pub fn retryable(error: &ClientError) -> bool {
+pub(crate) fn retryable(error: &ClientError) -> bool {
     match error {
         ClientError::Network(_) => true,
         ClientError::Api { status, error } => {
@@ -29,7 +29,7 @@ pub fn retryable(error: &ClientError) -> bool {
 /// The wait before try number `attempt + 1` (attempt counts from 1): exponential from
 /// 300 ms, capped at 4 s, with "equal jitter" (`jitter` in 0..1 picks a point in the upper
 /// half) so many clients retrying after one outage do not arrive in step.
-pub fn backoff_ms(attempt: u32, jitter: f64) -> i32 {
+pub(crate) fn backoff_ms(attempt: u32, jitter: f64) -> i32 {
     let exponential = 300.0 * f64::from(1u32 << attempt.saturating_sub(1).min(10));
     let capped = exponential.min(4_000.0);
     (capped / 2.0 + capped / 2.0 * jitter.clamp(0.0, 1.0)).round() as i32
@@ -148,7 +148,7 @@ async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> R
 }
 
 /// Turns a status and body into the answer or a [`ClientError`].
-pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ClientError> {
+pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ClientError> {
     if (200..300).contains(&status) {
         return serde_json::from_str(body).map_err(|e| ClientError::Decode { status, detail: e.to_string() });
     }

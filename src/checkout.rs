@@ -17,7 +17,7 @@ use tweetbuy_core::{Country, ErrorCode, FieldError, Offer, OrderReceipt, Quote, 
 /// Everything the visitor chooses and types, except the card (which only the vault's frame
 /// ever holds).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Details {
+pub struct CheckoutForm {
     pub variant_id: String,
     pub quantity: u32,
     pub email: String,
@@ -31,15 +31,15 @@ pub struct Details {
     pub share_email: bool,
 }
 
-impl Details {
+impl CheckoutForm {
     /// A fresh form: the first variant in stock, quantity 1, the first shipping country.
-    pub fn for_offer(offer: &Offer) -> Details {
+    pub fn for_offer(offer: &Offer) -> CheckoutForm {
         let variant = offer.variants.iter().find(|v| v.stock != Some(0)).or(offer.variants.first());
-        Details {
+        CheckoutForm {
             variant_id: variant.map(|v| v.id.clone()).unwrap_or_default(),
             quantity: 1,
             country: offer.ships_to.first().map(|c| c.code().to_owned()).unwrap_or_default(),
-            ..Details::default()
+            ..CheckoutForm::default()
         }
     }
 
@@ -101,19 +101,6 @@ impl Field {
         }
     }
 
-    /// The label's message.
-    pub fn label(self) -> Key {
-        match self {
-            Field::Email => Key::Email,
-            Field::Name => Key::FullName,
-            Field::Line1 => Key::Address,
-            Field::Line2 => Key::Address2,
-            Field::City => Key::City,
-            Field::Region => Key::Region,
-            Field::PostalCode => Key::PostalCode,
-        }
-    }
-
     /// The HTML autocomplete token, so the browser's autofill fills the right box.
     pub fn autocomplete(self) -> &'static str {
         match self {
@@ -127,7 +114,7 @@ impl Field {
         }
     }
 
-    fn value(self, d: &Details) -> &String {
+    fn value(self, d: &CheckoutForm) -> &String {
         match self {
             Field::Email => &d.email,
             Field::Name => &d.name,
@@ -139,7 +126,7 @@ impl Field {
         }
     }
 
-    fn value_mut(self, d: &mut Details) -> &mut String {
+    fn value_mut(self, d: &mut CheckoutForm) -> &mut String {
         match self {
             Field::Email => &mut d.email,
             Field::Name => &mut d.name,
@@ -171,11 +158,11 @@ pub fn field_label(field: &str, us: bool) -> Key {
 }
 
 /// The inline and summary text of every field error, in the visitor's language.
-pub fn localized_errors(errors: &[FieldError], offer: &Offer, details: &Details, locale: &Locale) -> Vec<FieldError> {
-    let country = Country::parse(&details.country)
+pub fn localized_errors(errors: &[FieldError], offer: &Offer, form: &CheckoutForm, locale: &Locale) -> Vec<FieldError> {
+    let country = Country::parse(&form.country)
         .map(|c| format::country_name(c, &locale.tag))
-        .unwrap_or_else(|| details.country.clone());
-    let max = quantity_max(offer, &details.variant_id);
+        .unwrap_or_else(|| form.country.clone());
+    let max = quantity_max(offer, &form.variant_id);
     errors.iter().map(|e| FieldError { message: locale.field_error(e, &country, max), ..e.clone() }).collect()
 }
 
@@ -199,13 +186,10 @@ fn is_card_field(field: &str) -> bool {
 /// A labelled text input bound to one field of the form, with its inline error.
 #[component]
 fn TextField(
-    /// Which field.
     field: Field,
-    /// The form.
-    details: RwSignal<Details>,
+    form: RwSignal<CheckoutForm>,
     /// Current field errors, already in the visitor's language.
     errors: RwSignal<Vec<FieldError>>,
-    /// The label's text.
     label: String,
     /// Takes focus when the checkout step appears.
     #[prop(optional)]
@@ -228,9 +212,9 @@ fn TextField(
                 data-tb-focus=autofocus.then_some("")
                 aria-invalid=move || if error().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
-                prop:value=move || details.with(|d| field.value(d).clone())
+                prop:value=move || form.with(|d| field.value(d).clone())
                 on:input=move |ev| {
-                    details.update(|d| *field.value_mut(d) = event_target_value(&ev));
+                    form.update(|d| *field.value_mut(d) = event_target_value(&ev));
                     clear_error(errors, field.key());
                 }
             />
@@ -245,8 +229,8 @@ pub fn Checkout(
     /// The offer being bought.
     offer: Offer,
     /// The form, kept by the button across openings.
-    details: RwSignal<Details>,
-    /// Back to the product details.
+    form: RwSignal<CheckoutForm>,
+    /// Back to the product form.
     on_back: Callback<()>,
     /// The order went through.
     on_paid: Callback<OrderReceipt>,
@@ -256,8 +240,7 @@ pub fn Checkout(
     on_escape: Callback<()>,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
-    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
-    let loc = StoredValue::new(locale.clone());
+    let locale = crate::i18n::use_locale();
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<String>);
     let frame_ready = RwSignal::new(false);
@@ -266,13 +249,13 @@ pub fn Checkout(
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let physical = offer.kind.needs_shipping();
     let seller = offer.seller.name.clone();
-    let tag = locale.tag.clone();
+    let tag = locale.tag();
     let offer_value = StoredValue::new(offer.clone());
 
     // Only what changes the price asks for a new quote, not every keystroke of the email.
     let quote_request = {
         let offer = offer.clone();
-        Memo::new(move |_| details.with(|d| d.quote_request(&offer)))
+        Memo::new(move |_| form.with(|d| d.quote_request(&offer)))
     };
     let quote = {
         let api = ctx.api.clone();
@@ -286,8 +269,9 @@ pub fn Checkout(
     // Server and frame errors arrive in English with stable codes: show them in the
     // visitor's language.
     let set_errors = move |found: Vec<FieldError>| {
-        let localized = details
-            .with_untracked(|d| offer_value.with_value(|o| loc.with_value(|l| localized_errors(&found, o, d, l))));
+        let localized = form.with_untracked(|d| {
+            offer_value.with_value(|o| locale.with(|locale| localized_errors(&found, o, d, locale)))
+        });
         errors.set(localized);
     };
     // Focus the first field to fix, or the summary when the problem is not one field's.
@@ -317,7 +301,7 @@ pub fn Checkout(
     let pay_action = {
         let (offer, ctx) = (offer.clone(), ctx.clone());
         Action::new_local(move |_: &()| {
-            let (offer, ctx, form) = (offer.clone(), ctx.clone(), details.get_untracked());
+            let (offer, ctx, form) = (offer.clone(), ctx.clone(), form.get_untracked());
             let frame = iframe.get_untracked();
             let earlier = pending.0.get_value();
             async move {
@@ -347,7 +331,7 @@ pub fn Checkout(
                 }
                 Err(PayError::Fields(fields)) => {
                     set_errors(fields);
-                    failure.set(Some(loc.with_value(|l| l.t(Key::FixFields))));
+                    failure.set(Some(locale.t(Key::FixFields)));
                     focus_problem();
                 }
                 Err(PayError::Client(error)) => {
@@ -360,13 +344,13 @@ pub fn Checkout(
                             on_stale.run(());
                         }
                     }
-                    let message = loc.with_value(|l| messages::for_error(l, &error));
+                    let message = locale.with(|locale| messages::for_error(locale, &error));
                     emit_error(events::error_code(&error), &message);
                     failure.set(Some(message));
                     focus_problem();
                 }
                 Err(PayError::Card(key)) => {
-                    let message = loc.with_value(|l| l.t(key));
+                    let message = locale.t(key);
                     emit_error("card_error".into(), &message);
                     failure.set(Some(message));
                     focus_problem();
@@ -380,11 +364,11 @@ pub fn Checkout(
             if paying.get_untracked() {
                 return;
             }
-            let found = details.with_untracked(|d| d.validate(&offer));
+            let found = form.with_untracked(|d| d.validate(&offer));
             failure.set(None);
             if !found.is_empty() {
                 set_errors(found);
-                failure.set(Some(loc.with_value(|l| l.t(Key::FixFields))));
+                failure.set(Some(locale.t(Key::FixFields)));
                 focus_problem();
                 return;
             }
@@ -401,7 +385,7 @@ pub fn Checkout(
             let selected = code.clone();
             let name = format::country_name(*c, &tag);
             view! {
-                <option value=code.clone() selected=move || details.with(|d| d.country == selected)>
+                <option value=code.clone() selected=move || form.with(|d| d.country == selected)>
                     {name}
                 </option>
             }
@@ -409,18 +393,18 @@ pub fn Checkout(
         .collect_view();
     let states = US_STATES
         .iter()
-        .map(|s| view! { <option value=*s selected=move || details.with(|d| d.region == *s)>{*s}</option> })
+        .map(|s| view! { <option value=*s selected=move || form.with(|d| d.region == *s)>{*s}</option> })
         .collect_view();
-    let is_us = move || details.with(|d| d.country == "US");
+    let is_us = move || form.with(|d| d.country == "US");
     let region_error = move || errors.with(|e| error_for(e, "region"));
     let country_error = move || errors.with(|e| error_for(e, "country"));
     let pay_tag = tag.clone();
     let pay_label = move || match quote.get() {
         Some(Ok(q)) => {
             let total = format::money(&q.total, &pay_tag);
-            loc.with_value(|l| l.fill(Key::PayTotal, &[("total", &total)]))
+            locale.fill(Key::PayTotal, &[("total", &total)])
         }
-        _ => loc.with_value(|l| l.t(Key::Pay)),
+        _ => locale.t(Key::Pay),
     };
     let summary_tag = tag.clone();
     let summary = move || {
@@ -429,14 +413,14 @@ pub fn Checkout(
                 let row = |key: Key, amount| {
                     view! {
                         <div class="tb-row">
-                            <dt>{loc.with_value(|l| l.t(key))}</dt>
+                            <dt>{locale.t(key)}</dt>
                             <dd>{format::money(&amount, &summary_tag)}</dd>
                         </div>
                     }
                 };
                 view! {
                     <section class="tb-order-summary" aria-labelledby="tb-summary-title">
-                        <h3 id="tb-summary-title" class="tb-subtitle">{loc.with_value(|l| l.t(Key::OrderSummary))}</h3>
+                        <h3 id="tb-summary-title" class="tb-subtitle">{locale.t(Key::OrderSummary)}</h3>
                         <dl class="tb-summary">
                             {row(Key::Subtotal, q.subtotal)}
                             {physical.then(|| row(Key::Shipping, q.shipping))}
@@ -447,7 +431,9 @@ pub fn Checkout(
                 }
                 .into_any()
             }
-            Err(e) => view! { <p class="tb-error">{loc.with_value(|l| messages::for_error(l, &e))}</p> }.into_any(),
+            Err(e) => {
+                view! { <p class="tb-error">{locale.with(|locale| messages::for_error(locale, &e))}</p> }.into_any()
+            }
         })
     };
     let card_errors = move || {
@@ -460,14 +446,13 @@ pub fn Checkout(
         errors.with(|e| {
             e.iter()
                 .map(|f| {
-                    let label = loc.with_value(|l| l.t(field_label(&f.field, us)));
+                    let label = locale.t(field_label(&f.field, us));
                     view! { <li>{format!("{label}: {}", f.message)}</li> }
                 })
                 .collect_view()
         })
     };
     let vault_origin = ctx.vault_origin.clone();
-    let l = locale.clone();
 
     view! {
         <form
@@ -482,31 +467,30 @@ pub fn Checkout(
         >
             <div node_ref=summary_ref class="tb-failure" role="alert" tabindex="-1">
                 {move || {
-                    let fix_only = failure.with(|f| f.as_deref() == Some(loc.with_value(|l| l.t(Key::FixFields))).as_deref());
+                    let fix_only = failure.with(|f| f.as_deref() == Some(locale.t(Key::FixFields)).as_deref());
                     let nothing_left = errors.with(|e| e.is_empty());
                     failure.get().filter(|_| !(fix_only && nothing_left)).map(|f| view! { <p class="tb-failure-title">{f}</p> })
                 }}
                 <ul class="tb-error-list">{error_list}</ul>
             </div>
-            <TextField field=Field::Email details=details errors=errors label=l.t(Key::Email) autofocus=true />
+            <TextField field=Field::Email form=form errors=errors label=locale.t(Key::Email) autofocus=true />
             {physical.then(|| {
-                let l = l.clone();
                 view! {
                 <fieldset class="tb-shipping">
-                    <legend>{l.t(Key::ShippingAddress)}</legend>
-                    <TextField field=Field::Name details=details errors=errors label=l.t(Key::FullName) />
-                    <TextField field=Field::Line1 details=details errors=errors label=l.t(Key::Address) />
-                    <TextField field=Field::Line2 details=details errors=errors label=l.t(Key::Address2) />
-                    <TextField field=Field::City details=details errors=errors label=l.t(Key::City) />
+                    <legend>{locale.t(Key::ShippingAddress)}</legend>
+                    <TextField field=Field::Name form=form errors=errors label=locale.t(Key::FullName) />
+                    <TextField field=Field::Line1 form=form errors=errors label=locale.t(Key::Address) />
+                    <TextField field=Field::Line2 form=form errors=errors label=locale.t(Key::Address2) />
+                    <TextField field=Field::City form=form errors=errors label=locale.t(Key::City) />
                     <div class="tb-field" part="field">
-                        <label for="tb-country">{l.t(Key::Country)}</label>
+                        <label for="tb-country">{locale.t(Key::Country)}</label>
                         <select
                             id="tb-country"
                             autocomplete="shipping country"
                             aria-invalid=move || if country_error().is_some() { "true" } else { "false" }
                             aria-describedby="tb-country-error"
                             on:change=move |ev| {
-                                details.update(|d| { d.country = event_target_value(&ev); d.region.clear(); });
+                                form.update(|d| { d.country = event_target_value(&ev); d.region.clear(); });
                                 clear_error(errors, "country");
                             }
                         >
@@ -517,12 +501,12 @@ pub fn Checkout(
                     <Show
                         when=is_us
                         fallback={
-                            let label = l.t(Key::Region);
-                            move || view! { <TextField field=Field::Region details=details errors=errors label=label.clone() /> }
+                            let label = locale.t(Key::Region);
+                            move || view! { <TextField field=Field::Region form=form errors=errors label=label.clone() /> }
                         }
                     >
                         <div class="tb-field" part="field">
-                            <label for="tb-region">{loc.with_value(|l| l.t(Key::State))}</label>
+                            <label for="tb-region">{locale.t(Key::State)}</label>
                             <select
                                 id="tb-region"
                                 autocomplete="shipping address-level1"
@@ -530,27 +514,27 @@ pub fn Checkout(
                                 aria-invalid=move || if region_error().is_some() { "true" } else { "false" }
                                 aria-describedby="tb-region-error"
                                 on:change=move |ev| {
-                                    details.update(|d| d.region = event_target_value(&ev));
+                                    form.update(|d| d.region = event_target_value(&ev));
                                     clear_error(errors, "region");
                                 }
                             >
-                                <option value="" selected=move || details.with(|d| d.region.is_empty())>
-                                    {loc.with_value(|l| l.t(Key::Choose))}
+                                <option value="" selected=move || form.with(|d| d.region.is_empty())>
+                                    {locale.t(Key::Choose)}
                                 </option>
                                 {states.clone()}
                             </select>
                             <p id="tb-region-error" class="tb-error">{region_error}</p>
                         </div>
                     </Show>
-                    <TextField field=Field::PostalCode details=details errors=errors label=l.t(Key::PostalCode) />
+                    <TextField field=Field::PostalCode form=form errors=errors label=locale.t(Key::PostalCode) />
                 </fieldset>
             }})}
             <div class="tb-field tb-card" part="field">
-                <span id="tb-card-label" class="tb-label">{l.t(Key::Card)}</span>
+                <span id="tb-card-label" class="tb-label">{locale.t(Key::Card)}</span>
                 <CardFrame
                     vault_origin=vault_origin
-                    title=l.t(Key::CardDetails)
-                    lang=l.tag.clone()
+                    title=locale.t(Key::CardDetails)
+                    lang=locale.tag()
                     iframe=iframe
                     on_escape=on_escape
                     on_ready=Callback::new(move |_: ()| frame_ready.set(true))
@@ -561,18 +545,18 @@ pub fn Checkout(
                 <input
                     id="tb-share-email"
                     type="checkbox"
-                    prop:checked=move || details.with(|d| d.share_email)
-                    on:change=move |ev| details.update(|d| d.share_email = event_target_checked(&ev))
+                    prop:checked=move || form.with(|d| d.share_email)
+                    on:change=move |ev| form.update(|d| d.share_email = event_target_checked(&ev))
                 />
-                <span>{l.fill(Key::ShareEmail, &[("seller", &seller)])}</span>
+                <span>{locale.fill(Key::ShareEmail, &[("seller", &seller)])}</span>
             </label>
-            <p class="tb-note">{l.t(Key::CardNeverShared)}</p>
+            <p class="tb-note">{locale.t(Key::CardNeverShared)}</p>
             <Transition fallback={
-                let text = l.t(Key::Calculating);
+                let text = locale.t(Key::Calculating);
                 move || view! { <p class="tb-muted">{text.clone()}</p> }
             }>{summary}</Transition>
             <div class="tb-actions">
-                <button type="button" class="tb-secondary" on:click=move |_| on_back.run(())>{l.t(Key::Back)}</button>
+                <button type="button" class="tb-secondary" on:click=move |_| on_back.run(())>{locale.t(Key::Back)}</button>
                 <button
                     type="submit"
                     part="pay"
@@ -581,8 +565,8 @@ pub fn Checkout(
                     aria-busy=move || if paying.get() { "true" } else { "false" }
                 >
                     {move || match (paying.get(), checking.get()) {
-                        (true, true) => loc.with_value(|l| l.t(Key::CheckingOrder)),
-                        (true, false) => loc.with_value(|l| l.t(Key::Paying)),
+                        (true, true) => locale.t(Key::CheckingOrder),
+                        (true, false) => locale.t(Key::Paying),
                         _ => pay_label(),
                     }}
                 </button>
@@ -595,21 +579,11 @@ pub fn Checkout(
 mod tests {
     use super::*;
 
-    fn tee() -> Offer {
-        serde_json::from_value(serde_json::json!({
-            "tweet_id": "1528000000000000001", "product_id": "red-tee", "title": "t", "description": "d",
-            "seller": {"name": "(RED)", "kind": "nonprofit"}, "kind": "physical", "currency": "USD",
-            "variants": [{"id": "s", "label": "S", "price": {"minor": 3000, "currency": "USD"}, "stock": 0},
-                         {"id": "m", "label": "M", "price": {"minor": 3000, "currency": "USD"}, "stock": 5}],
-            "limited_edition": true, "availability": "available", "sale_ends_at": null,
-            "ships_to": ["US"], "max_per_order": 5
-        }))
-        .unwrap()
-    }
+    use tweetbuy_core::testing::tee;
 
     #[test]
     fn a_fresh_form_skips_sold_out_variants() {
-        let d = Details::for_offer(&tee());
+        let d = CheckoutForm::for_offer(&tee());
         assert_eq!(d.variant_id, "m");
         assert_eq!(d.country, "US");
         assert_eq!(d.quantity, 1);
@@ -618,7 +592,7 @@ mod tests {
     #[test]
     fn validation_uses_the_core_rules_and_names_fields() {
         let offer = tee();
-        let mut d = Details::for_offer(&offer);
+        let mut d = CheckoutForm::for_offer(&offer);
         let keys: Vec<String> = d.validate(&offer).into_iter().map(|e| e.field).collect();
         assert_eq!(keys, ["email", "name", "line1", "city", "postal_code", "region"]);
         d.email = "jane@example.com".into();
@@ -634,7 +608,7 @@ mod tests {
     #[test]
     fn errors_read_in_the_visitors_language_with_their_field() {
         let offer = tee();
-        let mut d = Details::for_offer(&offer);
+        let mut d = CheckoutForm::for_offer(&offer);
         d.postal_code = "ABC".into();
         let found = d.validate(&offer);
         let es = localized_errors(&found, &offer, &d, &Locale::new("es"));
@@ -647,7 +621,7 @@ mod tests {
     #[test]
     fn quote_request_carries_no_price_and_shipping_only_for_goods() {
         let offer = tee();
-        let mut d = Details::for_offer(&offer);
+        let mut d = CheckoutForm::for_offer(&offer);
         d.region = "NY".into();
         let q = d.quote_request(&offer);
         assert_eq!(q.country.unwrap().code(), "US");

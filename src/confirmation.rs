@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use tweetbuy_core::{Country, OrderReceipt, ProductKind};
 
 /// Where the order goes, in one line: the address for goods, the delivery note otherwise.
-pub fn destination(receipt: &OrderReceipt, locale: &Locale) -> String {
+pub(crate) fn destination(receipt: &OrderReceipt, locale: &Locale) -> String {
     match (&receipt.shipping, &receipt.delivery) {
         (Some(a), _) => {
             let country = Country::parse(&a.country)
@@ -31,12 +31,12 @@ pub fn Confirmation(
     /// Closes the sheet.
     on_done: Callback<()>,
 ) -> impl IntoView {
-    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
-    let total = format::money(&receipt.quote.total, &locale.tag);
+    let locale = crate::i18n::use_locale();
+    let total = format::money(&receipt.quote.total, &locale.tag());
     let bought = locale.fill(
         Key::Bought,
         &[
-            ("quantity", &format::number(receipt.quantity, &locale.tag)),
+            ("quantity", &format::number(receipt.quantity, &locale.tag())),
             ("product", &receipt.product_title),
             ("variant", &receipt.variant_label),
         ],
@@ -54,7 +54,7 @@ pub fn Confirmation(
             </p>
             <p class="tb-bought">{bought}</p>
             <p>{paid}</p>
-            <p class=delivery_class>{destination(&receipt, &locale)}</p>
+            <p class=delivery_class>{destination(&receipt, &locale.get())}</p>
             <p class="tb-receipt">{locale.fill(Key::ReceiptSent, &[("email", &receipt.email)])}</p>
             <crate::saved_info::SaveOffer receipt=receipt.clone() />
             <button type="button" class="tb-primary" on:click=move |_| on_done.run(())>{locale.t(Key::Done)}</button>
@@ -66,19 +66,7 @@ pub fn Confirmation(
 mod tests {
     use super::*;
 
-    fn receipt() -> OrderReceipt {
-        serde_json::from_value(serde_json::json!({
-            "order_id": "o1", "order_number": "TB-7K3Q9X", "status": "paid", "product_title": "Tee",
-            "variant_label": "M", "quantity": 1,
-            "quote": {"subtotal": {"minor": 3000, "currency": "USD"}, "shipping": {"minor": 500, "currency": "USD"},
-                      "tax": {"minor": 0, "currency": "USD"}, "total": {"minor": 3500, "currency": "USD"}},
-            "email": "a@b.co",
-            "shipping": {"name": "Jane Doe", "line1": "1 Main St", "line2": "", "city": "New York", "region": "NY",
-                         "postal_code": "10001", "country": "US"},
-            "delivery": null, "card_brand": "visa", "card_last4": "4242"
-        }))
-        .unwrap()
-    }
+    use tweetbuy_core::testing::receipt;
 
     #[test]
     fn goods_ship_to_the_address_and_tickets_say_how_they_arrive() {

@@ -9,10 +9,10 @@ use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 /// Marks an embed that already has a button, so a rescan never attaches a second one.
-pub const ATTACHED_ATTR: &str = "data-tweetbuy-attached";
+pub(crate) const ATTACHED_ATTR: &str = "data-tweetbuy-attached";
 
 /// The selector for every embed form we recognise.
-pub const EMBED_SELECTOR: &str = "blockquote.twitter-tweet, .twitter-tweet-rendered, [data-tweetbuy-tweet]";
+pub(crate) const EMBED_SELECTOR: &str = "blockquote.twitter-tweet, .twitter-tweet-rendered, [data-tweetbuy-tweet]";
 
 /// One embed and the tweet it shows.
 #[derive(Clone, Debug)]
@@ -23,12 +23,14 @@ pub struct FoundEmbed {
 
 /// The embed's own status link is the last direct-child link of the blockquote (the date
 /// line); links inside the tweet text sit inside its `<p>` and may quote other tweets.
-pub fn id_from_blockquote_links<'a>(direct_child_hrefs: impl DoubleEndedIterator<Item = &'a str>) -> Option<TweetId> {
+pub(crate) fn id_from_blockquote_links<'a>(
+    direct_child_hrefs: impl DoubleEndedIterator<Item = &'a str>,
+) -> Option<TweetId> {
     direct_child_hrefs.rev().find_map(TweetId::from_status_url)
 }
 
 /// The tweet id of one element, if it is an embed form we know.
-pub fn tweet_id_of(element: &Element) -> Option<TweetId> {
+pub(crate) fn tweet_id_of(element: &Element) -> Option<TweetId> {
     if let Some(explicit) = element.get_attribute("data-tweetbuy-tweet") {
         return TweetId::parse(&explicit);
     }

@@ -20,8 +20,10 @@ pub struct EmbedCtx {
     pub product_id: String,
 }
 
-/// Something a publisher may want to know about.
+/// Something a publisher may want to know about. The button module sends only `Ready`,
+/// `Open` and `Error`; the checkout module the rest.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(feature = "checkout"), allow(dead_code))]
 pub enum WidgetEvent {
     Ready,
     Open,
@@ -33,36 +35,39 @@ pub enum WidgetEvent {
 
 /// One value of an event's `detail`.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Field {
+pub enum DetailValue {
     Text(String),
     Number(f64),
 }
 
 /// The event's name and its `detail` fields. Built as plain pairs and turned into a JS
 /// object field by field: the button module carries no JSON serializer for this.
-pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Vec<(&'static str, Field)>) {
-    let mut detail =
-        vec![("tweetId", Field::Text(embed.tweet_id.clone())), ("productId", Field::Text(embed.product_id.clone()))];
+pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Vec<(&'static str, DetailValue)>) {
+    let mut detail = vec![
+        ("tweetId", DetailValue::Text(embed.tweet_id.clone())),
+        ("productId", DetailValue::Text(embed.product_id.clone())),
+    ];
     let name = match event {
         WidgetEvent::Ready => "tweetbuy:ready",
         WidgetEvent::Open => "tweetbuy:open",
         WidgetEvent::Checkout => "tweetbuy:checkout",
         WidgetEvent::Order { order_id, amount } => {
-            detail.push(("orderId", Field::Text(order_id.clone())));
-            detail.push(("amount", Field::Number(amount.major())));
-            detail.push(("currency", Field::Text(amount.currency.code().to_owned())));
+            detail.push(("orderId", DetailValue::Text(order_id.clone())));
+            detail.push(("amount", DetailValue::Number(amount.major())));
+            detail.push(("currency", DetailValue::Text(amount.currency.code().to_owned())));
             "tweetbuy:order"
         }
         WidgetEvent::Close => "tweetbuy:close",
         WidgetEvent::Error { code, message } => {
-            detail.push(("code", Field::Text(code.clone())));
-            detail.push(("message", Field::Text(message.clone())));
+            detail.push(("code", DetailValue::Text(code.clone())));
+            detail.push(("message", DetailValue::Text(message.clone())));
             "tweetbuy:error"
         }
     };
     (name, detail)
 }
 
+#[cfg(feature = "checkout")]
 /// The `code` of a `tweetbuy:error` for a failed request: the api's stable code, or
 /// `network_error` / `bad_response` when there was no readable answer.
 pub fn error_code(error: &crate::api::ClientError) -> String {
@@ -98,8 +103,8 @@ pub fn emit(embed: &EmbedCtx, event: WidgetEvent) {
     let detail = js_sys::Object::new();
     for (key, value) in fields {
         let value = match value {
-            Field::Text(text) => wasm_bindgen::JsValue::from(text),
-            Field::Number(n) => n.into(),
+            DetailValue::Text(text) => wasm_bindgen::JsValue::from(text),
+            DetailValue::Number(n) => n.into(),
         };
         let _ = js_sys::Reflect::set(&detail, &key.into(), &value);
     }
@@ -123,14 +128,17 @@ mod tests {
 
     #[test]
     fn payloads_name_the_tweet_and_product() {
-        let text = |s: &str| Field::Text(s.into());
+        let text = |s: &str| DetailValue::Text(s.into());
         let (name, detail) = payload(&WidgetEvent::Ready, &embed());
         assert_eq!(name, "tweetbuy:ready");
         assert_eq!(detail, vec![("tweetId", text("1528000000000000001")), ("productId", text("red-tee"))]);
         let order = WidgetEvent::Order { order_id: "o1".into(), amount: Money::new(3766, Currency::USD) };
         let (name, detail) = payload(&order, &embed());
         assert_eq!(name, "tweetbuy:order");
-        assert_eq!(detail[2..], [("orderId", text("o1")), ("amount", Field::Number(37.66)), ("currency", text("USD"))]);
+        assert_eq!(
+            detail[2..],
+            [("orderId", text("o1")), ("amount", DetailValue::Number(37.66)), ("currency", text("USD"))]
+        );
         let (name, detail) = payload(&WidgetEvent::Error { code: "sold_out".into(), message: "m".into() }, &embed());
         assert_eq!((name, &detail[2]), ("tweetbuy:error", &("code", text("sold_out"))));
         let declined = crate::api::ClientError::Api {

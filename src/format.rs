@@ -1,8 +1,11 @@
 //! Money, numbers, dates and country names as the visitor reads them, through the
 //! browser's `Intl`.
 
+#[cfg(feature = "checkout")]
 use crate::i18n::{Key, Locale};
-use tweetbuy_core::{Country, Money};
+#[cfg(feature = "checkout")]
+use tweetbuy_core::Country;
+use tweetbuy_core::Money;
 
 /// `$30.00`, `45,00 €`, … in the visitor's locale and the amount's currency.
 ///
@@ -27,6 +30,7 @@ pub fn warm(locale: &str) {
     let _ = money(&Money::new(0, tweetbuy_core::Currency::USD), locale);
 }
 
+#[cfg(feature = "checkout")]
 /// A whole number with the locale's grouping (`1,000`, `1.000`).
 pub fn number(n: u32, locale: &str) -> String {
     #[cfg(target_arch = "wasm32")]
@@ -39,6 +43,7 @@ pub fn number(n: u32, locale: &str) -> String {
     n.to_string()
 }
 
+#[cfg(feature = "checkout")]
 /// A date and time (Unix seconds) in the locale's medium style.
 pub fn date_time(unix_seconds: i64, locale: &str) -> String {
     #[cfg(target_arch = "wasm32")]
@@ -51,6 +56,7 @@ pub fn date_time(unix_seconds: i64, locale: &str) -> String {
     format!("@{unix_seconds}")
 }
 
+#[cfg(feature = "checkout")]
 /// A country's name in the locale (`Intl.DisplayNames`), or the core crate's English name.
 pub fn country_name(country: Country, locale: &str) -> String {
     #[cfg(target_arch = "wasm32")]
@@ -63,6 +69,7 @@ pub fn country_name(country: Country, locale: &str) -> String {
     country.name().to_owned()
 }
 
+#[cfg(feature = "checkout")]
 /// Splits a number of seconds into days, hours, minutes and seconds, for the sale
 /// countdown. Negative input counts as zero.
 pub fn countdown_parts(seconds: i64) -> (i64, i64, i64, i64) {
@@ -70,6 +77,7 @@ pub fn countdown_parts(seconds: i64) -> (i64, i64, i64, i64) {
     (s / 86_400, (s % 86_400) / 3_600, (s % 3_600) / 60, s % 60)
 }
 
+#[cfg(feature = "checkout")]
 /// The time left until a sale ends, in words: `13d 04h 05m 09s`.
 pub fn countdown(seconds: i64, locale: &Locale) -> String {
     let (d, h, m, s) = countdown_parts(seconds);
@@ -79,8 +87,11 @@ pub fn countdown(seconds: i64, locale: &Locale) -> String {
 
 #[cfg(target_arch = "wasm32")]
 mod intl {
-    use js_sys::{Array, Function, Intl, Object, Reflect};
+    #[cfg(feature = "checkout")]
+    use js_sys::Function;
+    use js_sys::{Array, Intl, Object, Reflect};
     use tweetbuy_core::Money;
+    #[cfg(feature = "checkout")]
     use wasm_bindgen::{JsCast, JsValue};
 
     fn options(pairs: &[(&str, &str)]) -> Option<Object> {
@@ -117,11 +128,13 @@ mod intl {
         format.format().call1(&format, &amount.major().into()).ok()?.as_string()
     }
 
+    #[cfg(feature = "checkout")]
     pub fn number(n: u32, locale: &str) -> Option<String> {
         let format = Intl::NumberFormat::new(&locales(locale), &Object::new());
         format.format().call1(&format, &n.into()).ok()?.as_string()
     }
 
+    #[cfg(feature = "checkout")]
     pub fn date_time(unix_seconds: i64, locale: &str) -> Option<String> {
         let options = options(&[("dateStyle", "medium"), ("timeStyle", "short")])?;
         let format = Intl::DateTimeFormat::new(&locales(locale), &options);
@@ -129,6 +142,7 @@ mod intl {
         format.format().call1(&format, &date).ok()?.as_string()
     }
 
+    #[cfg(feature = "checkout")]
     /// `new Intl.DisplayNames([locale], {type: "region"}).of(code)`, where supported.
     pub fn region_name(code: &str, locale: &str) -> Option<String> {
         let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;

@@ -182,7 +182,7 @@ impl Default for Locale {
 
 /// A BCP 47-ish tag: letters, digits and hyphens (underscores become hyphens), 2 to 35
 /// characters, starting with two or three letters. Anything else is ignored.
-pub fn clean_tag(raw: &str) -> Option<String> {
+pub(crate) fn clean_tag(raw: &str) -> Option<String> {
     let tag = raw.trim().replace('_', "-");
     let primary = tag.split('-').next().unwrap_or_default();
     let valid = (2..=35).contains(&tag.len())
@@ -266,8 +266,49 @@ impl Locale {
     }
 }
 
+/// The sheet's locale, as a `Copy` handle every closure of a view can keep.
+#[cfg(feature = "checkout")]
+#[derive(Clone, Copy)]
+pub(crate) struct SheetLocale(leptos::prelude::StoredValue<Locale>);
+
+#[cfg(feature = "checkout")]
+impl SheetLocale {
+    /// One message.
+    pub(crate) fn t(self, key: Key) -> String {
+        self.with(|locale| locale.t(key))
+    }
+
+    /// One message with its `{name}` placeholders filled.
+    pub(crate) fn fill(self, key: Key, values: &[(&str, &str)]) -> String {
+        self.with(|locale| locale.fill(key, values))
+    }
+
+    /// The BCP 47 tag, for `Intl`.
+    pub(crate) fn tag(self) -> String {
+        self.with(|locale| locale.tag.clone())
+    }
+
+    /// A copy of the locale itself.
+    pub(crate) fn get(self) -> Locale {
+        self.with(Locale::clone)
+    }
+
+    /// Runs `f` with the locale itself.
+    pub(crate) fn with<T>(self, f: impl FnOnce(&Locale) -> T) -> T {
+        use leptos::prelude::WithValue;
+        self.0.with_value(f)
+    }
+}
+
+/// The locale of the sheet being built (provided by the sheet host; English elsewhere).
+#[cfg(feature = "checkout")]
+pub(crate) fn use_locale() -> SheetLocale {
+    use leptos::prelude::{use_context, GetUntracked, RwSignal, StoredValue};
+    SheetLocale(StoredValue::new(use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default()))
+}
+
 /// Replaces each `{name}` in `template` with its value.
-pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
     for (name, value) in values {
         out = out.replace(&format!("{{{name}}}"), value);
@@ -276,7 +317,8 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 }
 
 /// The `{name}` placeholders of a template, sorted.
-pub fn placeholders(template: &str) -> Vec<&str> {
+#[cfg(test)]
+fn placeholders(template: &str) -> Vec<&str> {
     let mut names: Vec<&str> =
         template.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect();
     names.sort_unstable();

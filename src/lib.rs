@@ -25,42 +25,43 @@
 //! [`theme`] (light/dark/auto, button styles, readable accent text, the card frame's theme).
 
 pub mod api;
-pub mod button;
+mod button;
 #[cfg(feature = "checkout")]
-pub mod card_frame;
+mod card_frame;
 #[cfg(feature = "checkout")]
-pub mod checkout;
-pub mod config;
+mod checkout;
+mod config;
 #[cfg(feature = "checkout")]
 pub mod confirmation;
 #[cfg(test)]
 mod css_min;
 pub mod discover;
-pub mod events;
-pub mod format;
-pub mod global;
+mod events;
+mod format;
+mod global;
 pub mod i18n;
 #[cfg(feature = "checkout")]
-pub mod live;
-pub mod marks;
-pub mod messages;
+mod live;
+mod marks;
+#[cfg(feature = "checkout")]
+mod messages;
 pub mod mount;
-pub mod observe;
-pub mod offers;
+mod observe;
+mod offers;
 #[cfg(feature = "checkout")]
-pub mod order;
-pub mod placement;
+mod order;
+mod placement;
 #[cfg(feature = "checkout")]
-pub mod product_sheet;
+mod product_sheet;
 #[cfg(feature = "checkout")]
-pub mod saved_info;
+mod saved_info;
 #[cfg(feature = "checkout")]
-pub mod sheet;
+mod sheet;
 #[cfg(feature = "checkout")]
 pub mod sheet_host;
 pub mod sheet_loader;
 pub mod styles;
-pub mod theme;
+mod theme;
 pub mod util;
 
 /// Starts the widget on the current page: find embeds, look up offers, attach buttons, and

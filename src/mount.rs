@@ -24,7 +24,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
 
 /// The attribute on our host element, holding the tweet id.
-pub const HOST_ATTR: &str = "data-tweetbuy-host";
+pub(crate) const HOST_ATTR: &str = "data-tweetbuy-host";
 
 /// What every component of one widget instance needs to know.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,13 +60,8 @@ thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
 }
 
-/// How many buttons are mounted now (for tests and the benchmark).
-pub fn mounted_count() -> usize {
-    REGISTRY.with(|r| r.borrow().mounted.len())
-}
-
 /// Every mounted button's embed and host, to line them up again.
-pub fn mounted_pairs() -> Vec<(Element, Element)> {
+pub(crate) fn mounted_pairs() -> Vec<(Element, Element)> {
     REGISTRY.with(|r| r.borrow().mounted.iter().map(|m| (m.embed.clone(), m.host.clone())).collect())
 }
 
@@ -75,18 +70,10 @@ pub fn is_mounted(host: &Element) -> bool {
     REGISTRY.with(|r| r.borrow().mounted.iter().any(|m| &m.host == host))
 }
 
-/// Scans the whole document.
-pub async fn scan_and_attach(config: &WidgetConfig) -> Result<usize, ClientError> {
-    let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {
-        return Ok(0);
-    };
-    scan_roots(config, &[root]).await
-}
-
 /// Finds unattached embeds under the given roots, looks up the unknown ones in one batched
 /// request, and attaches a button to each embed that has an offer. Returns how many
 /// buttons were attached.
-pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usize, ClientError> {
+pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usize, ClientError> {
     let mut found: Vec<FoundEmbed> = Vec::new();
     // Roots may nest (a subtree and its parent added in one frame): a JS Set keeps each
     // element once, by identity.
@@ -196,7 +183,7 @@ pub async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usiz
 }
 
 /// Logs the first failure of the page visit as one console warning; later ones are quiet.
-pub fn warn_once(message: &str) {
+pub(crate) fn warn_once(message: &str) {
     let first = REGISTRY.with(|r| !std::mem::replace(&mut r.borrow_mut().warned, true));
     if first {
         crate::util::warn(message);
@@ -262,7 +249,7 @@ fn embed_ctx(m: &Mounted) -> EmbedCtx {
 /// A click on a Buy button: tell the publisher, and open the sheet (loading the checkout
 /// module first if this is the first click). If it cannot load, the visitor is told so
 /// under the button, and another click tries again.
-pub fn open_from(button: &Element) {
+pub(crate) fn open_from(button: &Element) {
     let Some((embed, request)) = request_for(button) else { return };
     // The designer may have changed the tokens since (the playground does).
     crate::theme::fix_accent_text(button);
@@ -283,7 +270,7 @@ pub fn open_from(button: &Element) {
 }
 
 /// A visitor points at or focuses a button: its sheet is built ahead of the click.
-pub fn prepare_from(button: &Element) {
+pub(crate) fn prepare_from(button: &Element) {
     if let Some((_, request)) = request_for(button) {
         sheet_loader::prepare(request);
     }

@@ -71,13 +71,7 @@ mod tests {
 
     #[test]
     fn keeps_each_offer_json_whole_and_reads_its_head() {
-        let offer = serde_json::json!({
-            "tweet_id": "1528000000000000001", "product_id": "red-tee", "title": "Tee", "description": "d",
-            "seller": {"name": "(RED)", "kind": "nonprofit"}, "kind": "physical", "currency": "USD",
-            "variants": [{"id": "m", "label": "M", "price": {"minor": 3000, "currency": "USD"}, "stock": 5}],
-            "limited_edition": true, "availability": "available", "sale_ends_at": null,
-            "ships_to": ["US"], "max_per_order": 5
-        });
+        let offer = serde_json::to_value(tweetbuy_core::testing::tee()).unwrap();
         let broken = serde_json::json!({"tweet_id": "x", "product_id": "broken"});
         let body = serde_json::json!({"vault_origin": "http://v.test", "offers": [offer, broken]}).to_string();
         let mut found = Lookup::default();

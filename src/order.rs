@@ -2,7 +2,7 @@
 
 use crate::api::ClientError;
 use crate::card_frame::{tokenize, TokenizeError};
-use crate::checkout::Details;
+use crate::checkout::CheckoutForm;
 use crate::i18n::Key;
 use crate::mount::WidgetCtx;
 use tweetbuy_core::{ErrorCode, FieldError, Offer, OrderReceipt, OrderRequest};
@@ -21,7 +21,7 @@ pub enum PayError {
 
 /// The order body: the token stands in for the card, and no price is sent because the
 /// server computes every amount from its catalog.
-pub fn order_request(offer: &Offer, form: &Details, card_token: &str) -> OrderRequest {
+pub fn order_request(offer: &Offer, form: &CheckoutForm, card_token: &str) -> OrderRequest {
     OrderRequest {
         product_id: offer.product_id.clone(),
         variant_id: form.variant_id.clone(),
@@ -147,7 +147,7 @@ pub async fn place_settling(
 pub async fn pay(
     ctx: &WidgetCtx,
     offer: &Offer,
-    form: &Details,
+    form: &CheckoutForm,
     frame: Option<HtmlIFrameElement>,
     pending: Option<Pending>,
     remember: &dyn Fn(Option<Pending>),
@@ -197,14 +197,9 @@ mod tests {
 
     #[test]
     fn the_request_has_a_token_and_shipping_only_for_goods() {
-        let mut offer: Offer = serde_json::from_value(serde_json::json!({
-            "tweet_id": "1528000000000000003", "product_id": "tour", "title": "t", "description": "d",
-            "seller": {"name": "Demi", "kind": "artist"}, "kind": "ticket", "currency": "USD",
-            "variants": [{"id": "ga", "label": "GA", "price": {"minor": 8950, "currency": "USD"}, "stock": null}],
-            "limited_edition": false, "availability": "available", "sale_ends_at": null, "max_per_order": 4
-        }))
-        .unwrap();
-        let form = Details { email: " a@b.co ".into(), variant_id: "ga".into(), quantity: 2, ..Details::default() };
+        let mut offer = tweetbuy_core::testing::ticket();
+        let form =
+            CheckoutForm { email: " a@b.co ".into(), variant_id: "ga".into(), quantity: 2, ..CheckoutForm::default() };
         let request = order_request(&offer, &form, "tok_1");
         assert_eq!(request.card_token, "tok_1");
         assert_eq!(request.email, "a@b.co");

@@ -111,8 +111,8 @@ thread_local! {
 }
 
 /// Lines every button up again after the window changes size (a centred embed moves, a
-/// narrower one shrinks), once per frame however many `resize` events arrive. Not a
-/// benchmark figure, so it leaves no performance entry behind.
+/// narrower one shrinks), once per frame however many `resize` events arrive. It sets no
+/// performance mark: the marks time mounting, which a resize is not.
 pub fn follow_resizes() {
     let Some(window) = web_sys::window() else { return };
     let on_resize = Closure::<dyn Fn()>::new(|| {

@@ -1,7 +1,7 @@
-//! The product details: gallery, seller, description, price, live stock, the sale's
+//! The product form: gallery, seller, description, price, live stock, the sale's
 //! countdown, variant and quantity.
 
-use crate::checkout::Details;
+use crate::checkout::CheckoutForm;
 use crate::format;
 use crate::i18n::{Key, Locale};
 use crate::saved_info::{SavedCtx, SavedNotice, SavedPay};
@@ -41,7 +41,7 @@ pub fn delivery_note(offer: &Offer, locale: &Locale) -> Option<String> {
     })
 }
 
-/// Product details with the variant picker (an accessible radio group) and quantity.
+/// Product form with the variant picker (an accessible radio group) and quantity.
 #[component]
 pub fn ProductSheet(
     /// The offer shown, kept fresh by the sheet while it is open.
@@ -49,21 +49,20 @@ pub fn ProductSheet(
     /// The clock for the sale countdown (Unix seconds).
     now: RwSignal<i64>,
     /// The chosen variant and quantity live here with the rest of the form.
-    details: RwSignal<Details>,
+    form: RwSignal<CheckoutForm>,
     /// Called when the visitor moves on to checkout.
     on_continue: Callback<()>,
     /// Called when the order was paid right here with saved info.
     #[prop(optional)]
     on_paid: Option<Callback<OrderReceipt>>,
 ) -> impl IntoView {
-    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
-    let loc = StoredValue::new(locale.clone());
+    let locale = crate::i18n::use_locale();
     let first = offer.get_untracked();
-    let tag = locale.tag.clone();
+    let tag = locale.tag();
 
-    let reason = move || offer.with(|o| details.with(|d| loc.with_value(|l| blocked_reason(o, &d.variant_id, l))));
+    let reason = move || offer.with(|o| form.with(|d| locale.with(|locale| blocked_reason(o, &d.variant_id, locale))));
     let closed = move || offer.with(|o| o.availability != Availability::Available);
-    let max = move || offer.with(|o| details.with(|d| quantity_max(o, &d.variant_id)));
+    let max = move || offer.with(|o| form.with(|d| quantity_max(o, &d.variant_id)));
 
     let images = first.images.clone();
     let image_count = images.len();
@@ -95,7 +94,7 @@ pub fn ProductSheet(
             let price = format::money(&variant.price, &tag);
             let meta = move || {
                 let stock = offer.with(|o| o.variant(&for_meta).and_then(|v| v.stock));
-                format!("{price} · {}", loc.with_value(|l| stock_text(stock, l)))
+                format!("{price} · {}", locale.with(|locale| stock_text(stock, locale)))
             };
             let disabled = move || {
                 offer.with(|o| {
@@ -111,10 +110,10 @@ pub fn ProductSheet(
                         name="variant"
                         value=id
                         disabled=disabled
-                        prop:checked=move || details.with(|d| d.variant_id == for_checked)
+                        prop:checked=move || form.with(|d| d.variant_id == for_checked)
                         on:change=move |_| {
                             let max = offer.with_untracked(|o| quantity_max(o, &for_change));
-                            details.update(|d| {
+                            form.update(|d| {
                                 d.variant_id = for_change.clone();
                                 d.quantity = d.quantity.clamp(1, max);
                             })
@@ -129,36 +128,32 @@ pub fn ProductSheet(
 
     let price = first.price_from().map(|p| format::money(&p, &tag)).unwrap_or_default();
     let stock_left = move || {
-        offer
-            .with(|o| o.stock_left())
-            .map(|n| loc.with_value(|l| l.fill(Key::NLeft, &[("n", &format::number(n, &l.tag))])))
+        offer.with(|o| o.stock_left()).map(|n| locale.fill(Key::NLeft, &[("n", &format::number(n, &locale.tag()))]))
     };
     let countdown = move || {
         let (ends, open) = offer.with(|o| (o.sale_ends_at, o.availability == Availability::Available));
         ends.filter(|_| open).map(|end| {
-            loc.with_value(|l| {
-                let left = format::countdown(end - now.get(), l);
-                let at = l.fill(Key::SaleEndsAt, &[("date", &format::date_time(end, &l.tag))]);
-                view! {
-                    <p class="tb-countdown">
-                        <span role="timer" aria-live="off">{l.fill(Key::SaleEndsIn, &[("time", &left)])}</span>
-                        " "
-                        <span class="tb-muted">{format!("({at})")}</span>
-                    </p>
-                }
-            })
+            let left = format::countdown(end - now.get(), &locale.get());
+            let at = locale.fill(Key::SaleEndsAt, &[("date", &format::date_time(end, &locale.tag()))]);
+            view! {
+                <p class="tb-countdown">
+                    <span role="timer" aria-live="off">{locale.fill(Key::SaleEndsIn, &[("time", &left)])}</span>
+                    " "
+                    <span class="tb-muted">{format!("({at})")}</span>
+                </p>
+            }
         })
     };
-    let delivery = delivery_note(&first, &locale).map(|note| {
+    let delivery = delivery_note(&first, &locale.get()).map(|note| {
         let no_shipping = locale.t(Key::NoShipping);
         view! { <p class="tb-delivery"><strong>{note}</strong> " " {no_shipping}</p> }
     });
     let legend = locale.t(if first.kind == ProductKind::Ticket { Key::TicketLegend } else { Key::OptionLegend });
     let limited = first.limited_edition;
-    let quantity_hint = move || loc.with_value(|l| l.fill(Key::QuantityLimit, &[("max", &max().to_string())]));
+    let quantity_hint = move || locale.fill(Key::QuantityLimit, &[("max", &max().to_string())]);
     let step_quantity = move |delta: i64| {
         let top = i64::from(max());
-        details.update(|d| d.quantity = (i64::from(d.quantity) + delta).clamp(1, top) as u32);
+        form.update(|d| d.quantity = (i64::from(d.quantity) + delta).clamp(1, top) as u32);
     };
 
     // Saved info on this device: Pay right here (Buy, then Pay), or the normal form.
@@ -181,13 +176,13 @@ pub fn ProductSheet(
     let saved_pay = move || {
         let continue_step = move |_: ()| {
             let top = max();
-            details.update(|d| d.quantity = d.quantity.clamp(1, top));
+            form.update(|d| d.quantity = d.quantity.clamp(1, top));
             on_continue.run(())
         };
         view! {
             <SavedPay
                 offer=offer
-                details=details
+                form=form
                 blocked=Signal::derive(move || reason().is_some())
                 on_paid=on_paid.unwrap_or_else(|| Callback::new(|_| {}))
                 on_other=Callback::new(continue_step)
@@ -200,7 +195,7 @@ pub fn ProductSheet(
             {gallery}
             <p class="tb-seller">
                 <span>{locale.fill(Key::SoldBy, &[("seller", &first.seller.name)])}</span>
-                <span class="tb-badge">{locale.seller_kind(first.seller.kind)}</span>
+                <span class="tb-badge">{locale.with(|locale| locale.seller_kind(first.seller.kind))}</span>
                 {limited.then(|| view! { <span class="tb-badge tb-badge-limited">{locale.t(Key::LimitedEdition)}</span> })}
             </p>
             <p part="price" class="tb-price">{price}</p>
@@ -221,7 +216,7 @@ pub fn ProductSheet(
                         class="tb-step"
                         aria-label=locale.t(Key::Decrease)
                         aria-controls="tb-quantity"
-                        disabled=move || closed() || details.with(|d| d.quantity <= 1)
+                        disabled=move || closed() || form.with(|d| d.quantity <= 1)
                         on:click=move |_| step_quantity(-1)
                     >
                         <span aria-hidden="true">"−"</span>
@@ -233,12 +228,12 @@ pub fn ProductSheet(
                         min="1"
                         max=move || max().to_string()
                         aria-describedby="tb-quantity-hint"
-                        prop:value=move || details.with(|d| d.quantity.to_string())
+                        prop:value=move || form.with(|d| d.quantity.to_string())
                         disabled=closed
                         on:change=move |ev| {
                             let top = max();
                             let wanted = event_target_value(&ev).trim().parse::<u32>().unwrap_or(1);
-                            details.update(|d| d.quantity = wanted.clamp(1, top));
+                            form.update(|d| d.quantity = wanted.clamp(1, top));
                         }
                     />
                     <button
@@ -246,7 +241,7 @@ pub fn ProductSheet(
                         class="tb-step"
                         aria-label=locale.t(Key::Increase)
                         aria-controls="tb-quantity"
-                        disabled=move || closed() || details.with(|d| d.quantity >= max())
+                        disabled=move || closed() || form.with(|d| d.quantity >= max())
                         on:click=move |_| step_quantity(1)
                     >
                         <span aria-hidden="true">"+"</span>
@@ -264,11 +259,11 @@ pub fn ProductSheet(
                 disabled=move || reason().is_some()
                 on:click=move |_| {
                     let top = max();
-                    details.update(|d| d.quantity = d.quantity.clamp(1, top));
+                    form.update(|d| d.quantity = d.quantity.clamp(1, top));
                     on_continue.run(())
                 }
             >
-                {loc.with_value(|l| l.t(Key::Continue))}
+                {locale.t(Key::Continue)}
             </button>
             </Show>
             {move || has_saved.get().then(saved_pay)}
@@ -279,33 +274,18 @@ pub fn ProductSheet(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tweetbuy_core::catalog::{Seller, SellerKind, Variant};
-    use tweetbuy_core::{Currency, Money, TweetId};
+    use tweetbuy_core::{testing, Currency};
 
+    /// A ticket in euros: GA with 2 left, VIP sold out, and a free tier that counts no stock.
     fn ticket() -> Offer {
-        let v = |id: &str, stock| Variant {
-            id: id.into(),
-            label: id.into(),
-            price: Money::new(4500, Currency::EUR),
-            stock,
-        };
-        Offer {
-            tweet_id: TweetId::parse("1528000000000000007").unwrap(),
-            product_id: "p".into(),
-            title: "t".into(),
-            description: "d".into(),
-            seller: Seller { name: "s".into(), kind: SellerKind::Artist },
-            kind: ProductKind::Ticket,
-            currency: Currency::EUR,
-            variants: vec![v("ga", Some(2)), v("vip", Some(0)), v("free", None)],
-            images: vec![],
-            limited_edition: false,
-            availability: Availability::Available,
-            sale_ends_at: None,
-            ships_to: vec![],
-            max_per_order: 4,
-            delivery: None,
-        }
+        let mut offer = testing::ticket();
+        offer.currency = Currency::EUR;
+        offer.variants = ["ga", "vip", "free"]
+            .into_iter()
+            .zip([Some(2), Some(0), None])
+            .map(|(id, stock)| testing::variant(id, 4500, Currency::EUR, stock))
+            .collect();
+        offer
     }
 
     #[test]

@@ -235,7 +235,7 @@ pub fn SavedFrame(ctx: SavedCtx, lang: String) -> impl IntoView {
 #[component]
 pub fn SavedNotice() -> impl IntoView {
     let ctx = use_context::<SavedCtx>();
-    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
+    let locale = crate::i18n::use_locale();
     let text = move || ctx.and_then(|c| c.notice.get()).map(|k| locale.t(k));
     view! { <p class="tb-saved-notice" role="status">{text}</p> }
 }
@@ -246,7 +246,7 @@ pub fn SavedNotice() -> impl IntoView {
 pub fn SavedPay(
     /// The offer and the visitor's choice of variant and quantity.
     offer: RwSignal<Offer>,
-    details: RwSignal<crate::checkout::Details>,
+    form: RwSignal<crate::checkout::CheckoutForm>,
     /// Why buying is blocked right now, if it is.
     blocked: Signal<bool>,
     /// The order went through.
@@ -258,8 +258,7 @@ pub fn SavedPay(
         return ().into_any();
     };
     let widget = expect_context::<WidgetCtx>();
-    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
-    let loc = StoredValue::new(locale.clone());
+    let locale = crate::i18n::use_locale();
     let failure = RwSignal::new(None::<String>);
 
     // Shared with the typed-card path: an order whose outcome is unknown is asked about
@@ -267,7 +266,7 @@ pub fn SavedPay(
     let pending = use_context::<crate::order::PendingOrder>().unwrap_or_default();
     let pay_action = Action::new_local(move |_: &()| {
         let (widget, offer, (variant, quantity)) =
-            (widget.clone(), offer.get_untracked(), details.with_untracked(|d| (d.variant_id.clone(), d.quantity)));
+            (widget.clone(), offer.get_untracked(), form.with_untracked(|d| (d.variant_id.clone(), d.quantity)));
         let earlier = pending.0.get_value();
         async move {
             let fresh = async {
@@ -284,9 +283,9 @@ pub fn SavedPay(
                 .await
                 .map(|(receipt, _)| receipt)
                 .map_err(|e| match e {
-                    PayError::Card(key) => loc.with_value(|l| l.t(key)),
-                    PayError::Client(e) => loc.with_value(|l| messages::for_error(l, &e)),
-                    PayError::Fields(_) => loc.with_value(|l| l.t(Key::SomethingWrong)),
+                    PayError::Card(key) => locale.t(key),
+                    PayError::Client(e) => locale.with(|locale| messages::for_error(locale, &e)),
+                    PayError::Fields(_) => locale.t(Key::SomethingWrong),
                 })
         }
     });
@@ -306,21 +305,21 @@ pub fn SavedPay(
         match saved.ask(|request_id| ToFrame::Remove { v: V1, request_id }).await {
             Ok(FromFrame::Removed { .. }) => saved.notice.set(Some(Key::SavedRemoved)),
             _ => {
-                let _ = failure.try_set(Some(loc.with_value(|l| l.t(Key::RemoveFailed))));
+                let _ = failure.try_set(Some(locale.t(Key::RemoveFailed)));
             }
         }
     });
     let removing = remove_action.pending();
 
-    let line = move || saved.state.with(|s| s.card().map(|c| loc.with_value(|l| summary(c, l))));
+    let line = move || saved.state.with(|s| s.card().map(|c| locale.with(|locale| summary(c, locale))));
     let subtotal = move || {
         offer.with(|o| {
-            details.with(|d| {
+            form.with(|d| {
                 o.variant(&d.variant_id).map(|v| {
                     let amount = tweetbuy_core::Money::new(v.price.minor * i64::from(d.quantity), v.price.currency);
-                    let money = crate::format::money(&amount, &loc.with_value(|l| l.tag.clone()));
+                    let money = crate::format::money(&amount, &locale.tag());
                     let key = if o.kind.needs_shipping() { Key::SavedPlusShipping } else { Key::SavedPlusTax };
-                    loc.with_value(|l| l.fill(key, &[("subtotal", &money)]))
+                    locale.fill(key, &[("subtotal", &money)])
                 })
             })
         })
@@ -347,7 +346,7 @@ pub fn SavedPay(
                     }
                 }
             >
-                {move || loc.with_value(|l| l.t(if paying.get() { Key::Paying } else { Key::Pay }))}
+                {move || locale.t(if paying.get() { Key::Paying } else { Key::Pay })}
             </button>
             <div class="tb-saved-actions">
                 <button
@@ -370,7 +369,7 @@ pub fn SavedPay(
                         remove_action.dispatch(());
                     }
                 >
-                    {move || loc.with_value(|l| l.t(if removing.get() { Key::Removing } else { Key::RemoveSaved }))}
+                    {move || locale.t(if removing.get() { Key::Removing } else { Key::RemoveSaved })}
                 </button>
             </div>
         </section>
@@ -390,8 +389,7 @@ pub fn SaveOffer(receipt: OrderReceipt) -> impl IntoView {
         return ().into_any();
     }
     let token = token.unwrap_or_default();
-    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
-    let loc = StoredValue::new(locale.clone());
+    let locale = crate::i18n::use_locale();
     let ticked = RwSignal::new(false);
     let done = RwSignal::new(None::<Result<String, String>>);
     let status_ref = NodeRef::<leptos::html::P>::new();
@@ -407,10 +405,10 @@ pub fn SaveOffer(receipt: OrderReceipt) -> impl IntoView {
     Effect::new(move |_| {
         let outcome = match save_action.value().get() {
             Some(Ok(FromFrame::Saved { saved: Some(card), .. })) => {
-                let line = loc.with_value(|l| summary(&card, l));
-                Ok(loc.with_value(|l| l.fill(Key::SavedDone, &[("summary", &line)])))
+                let line = locale.with(|locale| summary(&card, locale));
+                Ok(locale.fill(Key::SavedDone, &[("summary", &line)]))
             }
-            Some(_) => Err(loc.with_value(|l| l.t(Key::SaveFailed))),
+            Some(_) => Err(locale.t(Key::SaveFailed)),
             None => return,
         };
         let ok = outcome.is_ok();
@@ -449,7 +447,7 @@ pub fn SaveOffer(receipt: OrderReceipt) -> impl IntoView {
                             save_action.dispatch(());
                         }
                     >
-                        {move || loc.with_value(|l| l.t(if saving.get() { Key::Saving } else { Key::SaveButton }))}
+                        {move || locale.t(if saving.get() { Key::Saving } else { Key::SaveButton })}
                     </button>
                 </Show>
             </Show>
@@ -532,14 +530,7 @@ mod tests {
 
     #[test]
     fn a_saved_order_carries_the_token_and_leaves_contact_to_the_vault() {
-        let offer: Offer = serde_json::from_value(serde_json::json!({
-            "tweet_id": "1528000000000000001", "product_id": "red-tee", "title": "t", "description": "d",
-            "seller": {"name": "(RED)", "kind": "nonprofit"}, "kind": "physical", "currency": "USD",
-            "variants": [{"id": "m", "label": "M", "price": {"minor": 3000, "currency": "USD"}, "stock": 5}],
-            "limited_edition": true, "availability": "available", "sale_ends_at": null,
-            "ships_to": ["US"], "max_per_order": 5
-        }))
-        .unwrap();
+        let offer = tweetbuy_core::testing::tee();
         let r = saved_order_request(&offer, "m", 2, "sav_1");
         assert_eq!((r.card_token.as_str(), r.quantity, r.email.as_str()), ("sav_1", 2, ""));
         assert!(r.shipping.is_none() && !r.share_email);

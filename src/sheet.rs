@@ -7,10 +7,10 @@
 //! While it is open the offer is live: stock and availability come fresh from the server
 //! ([`crate::live`]), and a time-limited sale counts down.
 
-use crate::checkout::{Checkout, Details};
+use crate::checkout::{Checkout, CheckoutForm};
 use crate::confirmation::Confirmation;
 use crate::events::{self, EmbedCtx, WidgetEvent};
-use crate::i18n::{Key, Locale};
+use crate::i18n::Key;
 use crate::live;
 use crate::mount::WidgetCtx;
 use crate::product_sheet::ProductSheet;
@@ -99,7 +99,7 @@ pub fn Sheet(
     /// The offer being bought, as the lookup gave it; refreshed live while open.
     offer: Offer,
     /// What the visitor typed; owned by the button so it survives closing the sheet.
-    details: RwSignal<Details>,
+    form: RwSignal<CheckoutForm>,
     /// Called when the visitor closes the sheet (button, Escape).
     on_close: Callback<()>,
     /// Whether the dialog is shown. A sheet built ahead of the click (on hover or focus,
@@ -109,7 +109,7 @@ pub fn Sheet(
     shown: Signal<bool>,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
-    let locale = use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default();
+    let locale = crate::i18n::use_locale();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
@@ -200,7 +200,7 @@ pub fn Sheet(
             node_ref=dialog
             part="sheet"
             class="tb-sheet"
-            lang=locale.tag.clone()
+            lang=locale.tag()
             aria-modal="true"
             aria-labelledby="tb-title"
             on:keydown=move |ev: web_sys::KeyboardEvent| {
@@ -220,7 +220,7 @@ pub fn Sheet(
                 </button>
             </header>
             {
-                let lang = locale.tag.clone();
+                let lang = locale.tag();
                 move || started.get().then(|| view! { <crate::saved_info::SavedFrame ctx=saved lang=lang.clone() /> })
             }
             {move || match step.get() {
@@ -229,7 +229,7 @@ pub fn Sheet(
                         <ProductSheet
                             offer=live_offer
                             now=now
-                            details=details
+                            form=form
                             on_continue=Callback::new(move |_: ()| {
                                 emit(WidgetEvent::Checkout);
                                 step.set(Step::Checkout)
@@ -243,7 +243,7 @@ pub fn Sheet(
                     view! {
                         <Checkout
                             offer=live_offer.get_untracked()
-                            details=details
+                            form=form
                             on_back=Callback::new(move |_: ()| step.set(Step::Product))
                             on_paid=paid
                             on_stale=refresh

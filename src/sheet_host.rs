@@ -4,7 +4,7 @@
 //! module ([`crate::mount`]) owns the host; this module only adds the sheet's view to its
 //! root and hands focus back to the button when the sheet closes.
 
-use crate::checkout::Details;
+use crate::checkout::CheckoutForm;
 use crate::events::{self, EmbedCtx, WidgetEvent};
 use crate::order::PendingOrder;
 use crate::sheet::Sheet;
@@ -16,8 +16,14 @@ use tweetbuy_core::Offer;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-/// Whether a sheet is open, and whether it is built ahead of a click.
-type Visibility = (RwSignal<bool>, RwSignal<bool>);
+/// A mounted sheet's two switches, handed out of the mounting closure.
+#[derive(Clone, Copy)]
+struct Visibility {
+    /// Shown to the visitor.
+    open: RwSignal<bool>,
+    /// Built ahead of a click, hidden ([`prepare`]).
+    ready: RwSignal<bool>,
+}
 
 /// A sheet mounted under one button.
 struct Opened {
@@ -131,8 +137,8 @@ fn mount(request: OpenRequest, show: bool) {
             // even when a hover prepares it before the closed one has been taken down.
             let session = RwSignal::new(0u32);
             let current = Memo::new(move |_| (open.get() || ready.get()).then(|| session.get()));
-            opened.set(Some((open, ready)));
-            let details = RwSignal::new(Details::for_offer(&offer));
+            opened.set(Some(Visibility { open, ready }));
+            let form = RwSignal::new(CheckoutForm::for_offer(&offer));
             let offer = StoredValue::new(offer);
             let close = Callback::new(move |_: ()| {
                 open.set(false);
@@ -142,13 +148,11 @@ fn mount(request: OpenRequest, show: bool) {
                 return_focus(&host);
             });
             move || {
-                current
-                    .get()
-                    .map(|_| view! { <Sheet offer=offer.get_value() details=details on_close=close shown=open /> })
+                current.get().map(|_| view! { <Sheet offer=offer.get_value() form=form on_close=close shown=open /> })
             }
         }
     });
-    if let Some((open, ready)) = opened.get() {
+    if let Some(Visibility { open, ready }) = opened.get() {
         OPENED.with(|o| o.borrow_mut().push(Opened { host, id, open, ready, _view: Box::new(view) }));
     }
 }

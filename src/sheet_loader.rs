@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::Element;
 
 /// The name the checkout module exports its entry point under.
-pub const OPEN_EXPORT: &str = "open_sheet";
+pub(crate) const OPEN_EXPORT: &str = "open_sheet";
 
 /// Everything the checkout module needs to show one offer's sheet.
 #[derive(Clone, Debug)]
@@ -32,6 +32,7 @@ pub struct OpenRequest {
 enum Opener {
     /// `() => Promise<exports of the checkout module>`, from the loader script.
     Module(js_sys::Function),
+    #[cfg(feature = "checkout")]
     InProcess(fn(OpenRequest)),
 }
 
@@ -40,12 +41,13 @@ thread_local! {
 }
 
 /// Loads the checkout module with `load` (see the module docs).
-pub fn use_module(load: js_sys::Function) {
+pub(crate) fn use_module(load: js_sys::Function) {
     OPENER.with(|o| *o.borrow_mut() = Some(Opener::Module(load)));
 }
 
+#[cfg(feature = "checkout")]
 /// Opens sheets with a function linked into this module (tests, single-module builds).
-pub fn use_in_process(open: fn(OpenRequest)) {
+pub(crate) fn use_in_process(open: fn(OpenRequest)) {
     OPENER.with(|o| *o.borrow_mut() = Some(Opener::InProcess(open)));
 }
 
@@ -59,14 +61,17 @@ fn load() -> Option<js_sys::Promise> {
 
 /// Opens the sheet for one button, loading the checkout module first if needed. An error
 /// means the module could not be loaded (offline, blocked): nothing opened.
-pub async fn open(request: OpenRequest) -> Result<(), String> {
-    let in_process = OPENER.with(|o| match &*o.borrow() {
-        Some(Opener::InProcess(open)) => Some(*open),
-        _ => None,
-    });
-    if let Some(open) = in_process {
-        open(request);
-        return Ok(());
+pub(crate) async fn open(request: OpenRequest) -> Result<(), String> {
+    #[cfg(feature = "checkout")]
+    {
+        let in_process = OPENER.with(|o| match &*o.borrow() {
+            Some(Opener::InProcess(open)) => Some(*open),
+            _ => None,
+        });
+        if let Some(open) = in_process {
+            open(request);
+            return Ok(());
+        }
     }
     call(request, true).await
 }
@@ -74,7 +79,7 @@ pub async fn open(request: OpenRequest) -> Result<(), String> {
 /// A visitor points at or focuses a button: load the checkout module and build that
 /// button's sheet, hidden, so the click only has to show it. A failure is left for the
 /// click to report.
-pub fn prepare(request: OpenRequest) {
+pub(crate) fn prepare(request: OpenRequest) {
     if OPENER.with(|o| matches!(&*o.borrow(), Some(Opener::Module(_)))) {
         wasm_bindgen_futures::spawn_local(async move {
             let _ = call(request, false).await;

@@ -11,11 +11,11 @@ use web_sys::{CssStyleSheet, ShadowRoot};
 
 /// What the button module needs: the design tokens, the host's root and the button, with
 /// comments and spare whitespace stripped at build time (`build.rs`, `src/css_min.rs`).
-pub const BUTTON_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/button.min.css"));
+pub(crate) const BUTTON_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/button.min.css"));
 
 /// All widget CSS: the design tokens first, then each component's rules (stripped the same
 /// way); [`CSS_FILES`] lists the sources.
-pub const WIDGET_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
+pub(crate) const WIDGET_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 fn sheet(css: &str) -> Option<CssStyleSheet> {
     CssStyleSheet::new().ok().filter(|sheet| sheet.replace_sync(css).is_ok())
@@ -36,7 +36,7 @@ fn adopt_from(root: &ShadowRoot, which: &'static std::thread::LocalKey<Option<js
 }
 
 /// Gives a button's shadow root the button's stylesheet.
-pub fn adopt_button(root: &ShadowRoot) {
+pub(crate) fn adopt_button(root: &ShadowRoot) {
     adopt_from(root, &BUTTON_SHEET);
 }
 
@@ -46,13 +46,15 @@ pub fn warm() {
     WIDGET_SHEET.with(|_| ());
 }
 
+#[cfg(feature = "checkout")]
 /// Gives a shadow root the whole widget's stylesheet (the sheets need it).
-pub fn adopt(root: &ShadowRoot) {
+pub(crate) fn adopt(root: &ShadowRoot) {
     adopt_from(root, &WIDGET_SHEET);
 }
 
 /// Every CSS file of the widget, by name, for the token audit.
-pub const CSS_FILES: &[(&str, &str)] = &[
+#[cfg(test)]
+const CSS_FILES: &[(&str, &str)] = &[
     ("style/tokens.css", include_str!("../style/tokens.css")),
     ("src/mount.css", include_str!("mount.css")),
     ("src/button.css", include_str!("button.css")),
@@ -67,7 +69,8 @@ pub const CSS_FILES: &[(&str, &str)] = &[
 /// media conditions (where `var()` cannot go): colour literals, lengths and durations other
 /// than `0`/`100%`/`100vw`/`100vh`, and weights, line heights, opacity, filters or font
 /// families that are not a token. Each finding is `file:line: text`.
-pub fn raw_values(file: &str, css: &str) -> Vec<String> {
+#[cfg(test)]
+fn raw_values(file: &str, css: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut in_comment = false;
     for (n, line) in css.lines().enumerate() {

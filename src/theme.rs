@@ -6,6 +6,7 @@
 //! switch token sets, and mirrors the theme onto the host (`data-tweetbuy-theme`) so a
 //! publisher can target one theme from outside. docs/theming.md is the designer's guide.
 
+#[cfg(feature = "checkout")]
 use wasm_bindgen::JsCast;
 
 /// A resolved theme: what the view's root is marked with.
@@ -257,6 +258,7 @@ fn measure(button: &web_sys::Element, root: &web_sys::Element) -> Option<AccentT
     readable_text(colour("background-color")?, colour("color")?)
 }
 
+#[cfg(feature = "checkout")]
 /// The theme's values for the card frame, read from the computed custom properties of an
 /// element inside the widget (the iframe). Only the frame's listed tokens; the frame and
 /// [`tweetbuy_core::theme`] validate them again.
@@ -284,6 +286,7 @@ pub fn frame_theme(inside: &web_sys::Element) -> Option<tweetbuy_core::theme::Fr
     Some(theme.validated())
 }
 
+#[cfg(feature = "checkout")]
 /// Sends the theme to the card frame (exact origin as the target).
 pub fn send_to_frame(iframe: &web_sys::HtmlIFrameElement, vault_origin: &str) {
     let Some(tokens) = frame_theme(iframe.unchecked_ref()) else { return };

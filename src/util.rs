@@ -4,13 +4,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// Logs one warning to the console; the host page never sees an exception from us.
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     web_sys::console::warn_1(&message.into());
 }
 
 /// A random identifier from the browser's CSPRNG (`crypto.randomUUID()`), used for
 /// idempotency keys and frame request ids.
-pub fn random_id() -> String {
+pub(crate) fn random_id() -> String {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
         .map(|c| c.random_uuid())
@@ -27,15 +27,9 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// The current year and month from the browser's clock, for expiry checks.
-pub fn today_year_month() -> (u16, u8) {
-    let now = js_sys::Date::new_0();
-    (now.get_full_year() as u16, (now.get_month() + 1) as u8)
-}
-
 /// A decimal number, or `None`. In the browser through `parseFloat`, so the module carries
 /// no float parser of its own; natively (unit tests) through Rust's.
-pub fn parse_number(text: &str) -> Option<f64> {
+pub(crate) fn parse_number(text: &str) -> Option<f64> {
     #[cfg(target_arch = "wasm32")]
     {
         Some(js_sys::Number::parse_float(text)).filter(|n| n.is_finite())

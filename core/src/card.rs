@@ -1,4 +1,4 @@
-//! Card numbers, brands, expiry and CVC: the rules of `shared/fixtures/test-cards.md`.
+//! Card numbers, brands, expiry and CVC: the rules of `tests/fixtures/test-cards.md`.
 //!
 //! Only the vault's frame and the vault server ever hold a [`CardNumber`]; everything else
 //! sees a [`CardBrand`] and the last four digits.

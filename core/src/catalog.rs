@@ -202,29 +202,7 @@ mod tests {
     use super::*;
 
     fn offer() -> Offer {
-        let v = |id: &str, price, stock| Variant {
-            id: id.into(),
-            label: id.into(),
-            price: Money::new(price, Currency::USD),
-            stock,
-        };
-        Offer {
-            tweet_id: TweetId::parse("1").unwrap(),
-            product_id: "p".into(),
-            title: "t".into(),
-            description: "d".into(),
-            seller: Seller { name: "s".into(), kind: SellerKind::Artist },
-            kind: ProductKind::Ticket,
-            currency: Currency::USD,
-            variants: vec![v("ga", 8950, Some(3)), v("vip", 25000, Some(10))],
-            images: vec![],
-            limited_edition: false,
-            availability: Availability::Available,
-            sale_ends_at: None,
-            ships_to: vec![],
-            max_per_order: 4,
-            delivery: None,
-        }
+        crate::testing::ticket()
     }
 
     #[test]
@@ -243,7 +221,7 @@ mod tests {
     fn the_head_reads_the_same_json_as_the_offer() {
         let o = offer();
         let head: OfferHead = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
-        assert_eq!((&head.tweet_id, head.product_id.as_str(), head.kind), (&o.tweet_id, "p", o.kind));
+        assert_eq!((&head.tweet_id, head.product_id.as_str(), head.kind), (&o.tweet_id, "tour", o.kind));
         assert_eq!(head.price_from(), o.price_from());
         assert_eq!(head.variants.len(), o.variants.len());
         let bad = serde_json::to_string(&o).unwrap().replace("\"ticket\"", "\"boat\"");

@@ -17,6 +17,8 @@ pub mod frame;
 pub mod money;
 pub mod order;
 pub mod saved;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 pub mod theme;
 pub mod tweet;

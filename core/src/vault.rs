@@ -46,7 +46,7 @@ pub struct ChargeRequest {
     pub reference: String,
 }
 
-/// Why the test-mode processor refused a card (`shared/fixtures/test-cards.md`).
+/// Why the test-mode processor refused a card (`tests/fixtures/test-cards.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -1,5 +1,5 @@
 //! The test-mode card processor: the outcome depends only on the card number, following
-//! `shared/fixtures/test-cards.md` (any future expiry, any CVC of the right length).
+//! `tests/fixtures/test-cards.md` (any future expiry, any CVC of the right length).
 
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::CardNumber;
