@@ -33,6 +33,12 @@ impl<'de> Deserialize<'de> for V1 {
     }
 }
 
+/// Deserializes a field the ordinary way, but as a required key: serde reads a missing
+/// `Option` field as `None` unless the field names its own deserializer.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    T::deserialize(d)
+}
+
 /// Widget → frame.
 // `Save` carries an address; one message is decoded at a time, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -50,7 +56,15 @@ pub enum ToFrame {
     PaySaved { v: V1, request_id: String },
     /// Save the card that just paid (its one-time token) with this email and address; the
     /// frame adds the save secret only it holds. Answered with [`FromFrame::Saved`].
-    Save { v: V1, request_id: String, card_token: String, email: String, shipping: Option<ShippingAddress> },
+    Save {
+        v: V1,
+        request_id: String,
+        card_token: String,
+        email: String,
+        /// Present, as `null` when nothing ships: every key of a message is required.
+        #[serde(deserialize_with = "present")]
+        shipping: Option<ShippingAddress>,
+    },
     /// Erase the saved info, on the server and on this device. Answered with [`FromFrame::Removed`].
     Remove { v: V1, request_id: String },
     /// Look like the sheet around the frame: only the listed properties, each validated
@@ -96,9 +110,42 @@ impl ToFrame {
         (json.len() <= MAX_MESSAGE_LEN)
             .then(|| serde_json::from_str(json).ok())
             .flatten()
-            .filter(|m| !matches!(m, ToFrame::Theme { tokens, .. } if !tokens.is_valid()))
+            .filter(ToFrame::is_well_formed)
+    }
+
+    /// The checks a shape alone does not make: request ids of 1 to 100 visible ASCII
+    /// characters, bounded strings, and theme values that pass their grammar.
+    fn is_well_formed(&self) -> bool {
+        let id_ok = |id: &str| (1..=MAX_REQUEST_ID).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
+        match self {
+            ToFrame::Clear { .. } => true,
+            ToFrame::Theme { tokens, .. } => tokens.is_valid(),
+            ToFrame::Tokenize { request_id, .. }
+            | ToFrame::Lookup { request_id, .. }
+            | ToFrame::PaySaved { request_id, .. }
+            | ToFrame::Remove { request_id, .. } => id_ok(request_id),
+            ToFrame::Save { request_id, card_token, email, shipping, .. } => {
+                id_ok(request_id)
+                    && card_token.len() <= MAX_CARD_TOKEN
+                    && email.len() <= MAX_EMAIL
+                    && shipping.as_ref().is_none_or(|a| {
+                        [&a.name, &a.line1, &a.line2, &a.city, &a.region, &a.postal_code, &a.country]
+                            .iter()
+                            .all(|field| field.len() <= MAX_ADDRESS_FIELD)
+                    })
+            }
+        }
     }
 }
+
+/// Longest request id, in ASCII characters.
+pub const MAX_REQUEST_ID: usize = 100;
+/// Longest card token a `save` may name.
+pub const MAX_CARD_TOKEN: usize = 128;
+/// Longest email a `save` may carry.
+pub const MAX_EMAIL: usize = 320;
+/// Longest text field of the address a `save` may carry.
+pub const MAX_ADDRESS_FIELD: usize = 200;
 
 #[cfg(test)]
 mod tests {

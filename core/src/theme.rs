@@ -64,10 +64,22 @@ pub const PROPERTIES: &[(&str, Kind)] = &[
     ("target", Kind::Length),
 ];
 
-/// A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, a named colour (letters only), or one
-/// of the colour functions with numbers, `%`, `deg`, `none`, spaces, commas and `/` inside.
-pub fn valid_colour(value: &str) -> bool {
-    let v = value.trim();
+/// Digits, then optionally a `.` and more digits (at least one when
+/// `digits_after_dot_required`), or a `.` and digits. Never a sign.
+fn unsigned_number(s: &str, digits_after_dot_required: bool) -> bool {
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    match s.split_once('.') {
+        None => !s.is_empty() && digits(s),
+        Some(("", frac)) => !frac.is_empty() && digits(frac),
+        Some((int, frac)) => digits(int) && digits(frac) && !(digits_after_dot_required && frac.is_empty()),
+    }
+}
+
+/// A colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, a named colour (up to 30 letters), or
+/// one of the colour functions whose arguments, split on spaces, commas and `/`, are each
+/// `none` or a number (optionally negative) with at most one `%` or `deg`. Exact: no
+/// surrounding spaces.
+pub fn valid_colour(v: &str) -> bool {
     if v.is_empty() || v.len() > MAX_VALUE {
         return false;
     }
@@ -82,15 +94,15 @@ pub fn valid_colour(value: &str) -> bool {
     let Some(args) = rest.strip_suffix(')') else { return false };
     FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
         && args.split([' ', ',', '/']).filter(|w| !w.is_empty()).all(|word| {
-            let number = word.trim_end_matches('%').trim_end_matches("deg");
-            word.eq_ignore_ascii_case("none")
-                || (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'))
+            let unit = ["%", "deg"].into_iter().find(|u| word.ends_with(u)).unwrap_or("");
+            let number = &word[..word.len() - unit.len()];
+            word.eq_ignore_ascii_case("none") || unsigned_number(number.strip_prefix('-').unwrap_or(number), false)
         })
 }
 
-/// A length: `0`, or a non-negative number followed by `px`, `rem`, `em`, `%`, `vh` or `vw`.
-pub fn valid_length(value: &str) -> bool {
-    let v = value.trim();
+/// A length: `0`, or a non-negative number of at most 10 characters (`8`, `1.5`, `.5`; not
+/// `1.`) followed by `px`, `rem`, `em`, `%`, `vh` or `vw`. Exact: no surrounding spaces.
+pub fn valid_length(v: &str) -> bool {
     if v == "0" {
         return true;
     }
@@ -98,17 +110,12 @@ pub fn valid_length(value: &str) -> bool {
         return false;
     };
     let number = &v[..v.len() - unit.len()];
-    let digits = number.bytes().filter(u8::is_ascii_digit).count();
-    digits > 0
-        && number.len() <= 10
-        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && number.bytes().filter(|b| *b == b'.').count() <= 1
+    number.len() <= 10 && unsigned_number(number, true)
 }
 
 /// A font family list: letters, digits, spaces, commas, hyphens, underscores and quotes,
 /// with balanced quotes.
-pub fn valid_font(value: &str) -> bool {
-    let v = value.trim();
+pub fn valid_font(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= MAX_VALUE
         && v.bytes().all(|b| b.is_ascii_alphanumeric() || b" ,-_\"'".contains(&b))
@@ -116,10 +123,14 @@ pub fn valid_font(value: &str) -> bool {
         && v.bytes().filter(|b| *b == b'\'').count() % 2 == 0
 }
 
-/// A font weight: `normal`, `bold`, or 1 to 1000.
-pub fn valid_weight(value: &str) -> bool {
-    let v = value.trim();
-    v == "normal" || v == "bold" || v.parse::<u16>().is_ok_and(|w| (1..=1000).contains(&w))
+/// A font weight: `normal`, `bold`, or 1 to 1000 written without a sign or leading zero.
+pub fn valid_weight(v: &str) -> bool {
+    v == "normal"
+        || v == "bold"
+        || (!v.starts_with('0')
+            && v.len() <= 4
+            && v.bytes().all(|b| b.is_ascii_digit())
+            && v.parse::<u16>().is_ok_and(|w| (1..=1000).contains(&w)))
 }
 
 /// Whether `value` is acceptable for a property of `kind`.
@@ -154,8 +165,8 @@ impl FrameTheme {
         ]
     }
 
-    /// The same theme with every value that fails its check dropped (the frame keeps its
-    /// own default for it), and the rest trimmed.
+    /// The same theme with every value trimmed (computed styles may carry spaces), and every
+    /// value that then fails its check dropped: the frame keeps its own default for it.
     pub fn validated(mut self) -> FrameTheme {
         for (field, (_, kind)) in self.fields_mut().into_iter().zip(PROPERTIES) {
             *field = field.take().map(|v| v.trim().to_owned()).filter(|v| valid(*kind, v));
@@ -163,7 +174,7 @@ impl FrameTheme {
         self
     }
 
-    /// True when every value present passes its check.
+    /// True when every value present passes its check as it is, untrimmed.
     pub fn is_valid(&self) -> bool {
         self.clone().validated() == *self
     }

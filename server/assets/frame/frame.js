@@ -1,88 +1,21 @@
 // The card frame, on the vault origin. The card number, expiry and CVC are typed here and
 // sent only to this origin's /v1/tokens; the embedding page gets a token back, never the
 // card. Validation rules live in the Rust core crate and run in the vault server, so this
-// script only formats input and relays the vault's answer.
-"use strict";
+// script only formats input and relays the vault's answer. Which messages and theme values
+// it accepts is in rules.mjs, checked against the same table as the Rust side.
+import { decode, THEME } from "/frame-rules.mjs";
+
+const allowed = new Set((document.documentElement.dataset.allowedOrigins || "").split(/\s+/).filter(Boolean));
 (() => {
-  const allowed = new Set((document.documentElement.dataset.allowedOrigins || "").split(/\s+/).filter(Boolean));
   const FIELDS = ["number", "expiry", "cvc"];
-  const MAX_MESSAGE = 16 * 1024;
   const input = (name) => document.getElementById(name);
 
-  // Exactly the v1 shapes, nothing more: anything else is dropped without a reply.
-  const hasExactKeys = (msg, keys) =>
-    Object.keys(msg).length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(msg, k));
-  function decode(data) {
-    if (typeof data !== "string" || data.length > MAX_MESSAGE) return null;
-    let msg;
-    try {
-      msg = JSON.parse(data);
-    } catch {
-      return null;
-    }
-    if (!msg || typeof msg !== "object" || Array.isArray(msg) || msg.v !== 1) return null;
-    if (msg.type === "tokenize" && hasExactKeys(msg, ["type", "v", "request_id"])
-        && typeof msg.request_id === "string" && msg.request_id.length > 0 && msg.request_id.length <= 100) {
-      return msg;
-    }
-    if (msg.type === "clear" && hasExactKeys(msg, ["type", "v"])) return msg;
-    if (msg.type === "theme" && hasExactKeys(msg, ["type", "v", "tokens"]) && validTheme(msg.tokens)) return msg;
-    const idOk = typeof msg.request_id === "string" && msg.request_id.length > 0 && msg.request_id.length <= 100;
-    if (["lookup", "pay_saved", "remove"].includes(msg.type) && hasExactKeys(msg, ["type", "v", "request_id"]) && idOk) {
-      return msg;
-    }
-    if (msg.type === "save" && hasExactKeys(msg, ["type", "v", "request_id", "card_token", "email", "shipping"]) && idOk
-        && typeof msg.card_token === "string" && msg.card_token.length <= 128
-        && typeof msg.email === "string" && msg.email.length <= 320
-        && (msg.shipping === null || isAddress(msg.shipping))) {
-      return msg;
-    }
-    return null;
-  }
-
-  // The sheet's theme (core/src/theme.rs has the same rules): only these properties, each
-  // value checked against a narrow grammar, applied with style.setProperty one by one.
-  // Nothing that could close a declaration or load a resource gets through.
-  const COLOUR = /^(#([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})|[a-z]{1,30}|(rgba?|hsla?|hwb|lab|lch|oklab|oklch)\((\s*(none|-?[0-9.]+(%|deg)?)\s*[,/]?)+\))$/i;
-  const LENGTH = /^(0|[0-9]{0,6}\.?[0-9]{1,4}(px|rem|em|%|vh|vw))$/;
-  const FONT = /^[A-Za-z0-9 ,\-_"']{1,200}$/;
-  const WEIGHT = /^(normal|bold|[1-9][0-9]{0,2}|1000)$/;
-  const THEME = {
-    color_scheme: [/^(light|dark)$/, "color-scheme"],
-    text: [COLOUR, "--tb-text"],
-    surface: [COLOUR, "--tb-surface"],
-    border: [COLOUR, "--tb-border"],
-    danger: [COLOUR, "--tb-danger"],
-    focus: [COLOUR, "--tb-focus"],
-    radius_small: [LENGTH, "--tb-radius-small"],
-    space: [LENGTH, "--tb-space"],
-    stroke: [LENGTH, "--tb-stroke"],
-    focus_ring: [LENGTH, "--tb-focus-ring"],
-    font: [FONT, "--tb-font"],
-    font_size: [LENGTH, "--tb-font-size"],
-    font_size_small: [LENGTH, "--tb-font-size-small"],
-    font_weight: [WEIGHT, "--tb-font-weight"],
-    target: [LENGTH, "--tb-button-height"],
-  };
-  const balanced = (v) => (v.split('"').length - 1) % 2 === 0 && (v.split("'").length - 1) % 2 === 0;
-  function validTheme(t) {
-    return !!t && typeof t === "object" && !Array.isArray(t) && Object.keys(t).every((k) =>
-      Object.prototype.hasOwnProperty.call(THEME, k)
-        && (t[k] === null || (typeof t[k] === "string" && t[k].length <= 200 && THEME[k][0].test(t[k]) && balanced(t[k]))));
-  }
   function applyTheme(t) {
     const style = document.documentElement.style;
     for (const [key, [, property]] of Object.entries(THEME)) {
       if (typeof t[key] === "string") style.setProperty(property, t[key]);
       else style.removeProperty(property);
     }
-  }
-
-  // A shipping address: only its known text fields (the vault checks the values).
-  const ADDRESS_KEYS = ["name", "line1", "line2", "city", "region", "postal_code", "country"];
-  function isAddress(a) {
-    return !!a && typeof a === "object" && !Array.isArray(a)
-      && Object.keys(a).every((k) => ADDRESS_KEYS.includes(k) && typeof a[k] === "string" && a[k].length <= 200);
   }
 
   // Saved info. The device credential lives only here, in the vault origin's localStorage

@@ -1,5 +1,5 @@
-//! The card frame: `GET /frame` (the page the widget puts in an iframe), `/frame.js` and
-//! `/frame.css`, from `assets/frame/`.
+//! The card frame: `GET /frame` (the page the widget puts in an iframe), `/frame.js`, its
+//! input rules `/frame-rules.mjs` and `/frame.css`, from `assets/frame/`.
 
 use super::VaultState;
 use crate::error::AppError;
@@ -16,6 +16,7 @@ pub fn router() -> Router<VaultState> {
     Router::new()
         .route("/frame", get(frame_page))
         .route("/frame.js", get(|state| frame_file(state, "frame.js", "text/javascript; charset=utf-8")))
+        .route("/frame-rules.mjs", get(|state| frame_file(state, "rules.mjs", "text/javascript; charset=utf-8")))
         .route("/frame.css", get(|state| frame_file(state, "frame.css", "text/css; charset=utf-8")))
 }
 

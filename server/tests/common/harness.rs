@@ -114,6 +114,7 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     )
     .unwrap();
     std::fs::write(assets.join("frame/frame.js"), "console.log('frame');").unwrap();
+    std::fs::write(assets.join("frame/rules.mjs"), "export const decode = () => null;").unwrap();
     std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
     std::fs::write(assets.join("embed.js"), "import init from './{{GLUE}}'; init('./{{WASM}}'); import('./{{CHECKOUT_GLUE}}', './{{CHECKOUT_WASM}}'); // {{API_ORIGIN}}")
         .unwrap();

@@ -26,6 +26,9 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
     let reply = send(&server.vault, get("/frame.js")).await;
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/javascript; charset=utf-8")));
     assert_eq!(reply.text(), "console.log('frame');");
+    let reply = send(&server.vault, get("/frame-rules.mjs")).await;
+    assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/javascript; charset=utf-8")));
+    assert_eq!(reply.text(), "export const decode = () => null;");
     let reply = send(&server.vault, get("/frame.css")).await;
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/css; charset=utf-8")));
 }
@@ -34,7 +37,7 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
 async fn missing_frame_assets_are_503_json() {
     let server = start().await;
     std::fs::remove_dir_all(server.dir.path().join("assets/frame")).unwrap();
-    for path in ["/frame", "/frame.js"] {
+    for path in ["/frame", "/frame.js", "/frame-rules.mjs"] {
         let reply = send(&server.vault, get(path)).await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
         assert_eq!(reply.error_code(), "unavailable");
