@@ -8,7 +8,8 @@ use std::time::Duration;
 
 /// A fixed master key, so several processes can open each other's cards.
 pub const MASTER_KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-pub const VAULT_API_KEY: &str = "process-test-vault-key";
+/// At least 32 bytes: the server refuses shorter bearer keys at start.
+pub const VAULT_API_KEY: &str = "process-test-vault-key-0123456789";
 
 /// The release binary when `TWEETBUY_SERVER_BIN` names one (`make test-pg`), else the
 /// binary Cargo built for these tests.
