@@ -373,5 +373,6 @@ pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> 
     let host = reserve(&found)?;
     let button = mount_button(embed, &host, offer, Rc::new(ctx))?;
     crate::theme::fix_accent_text(&button);
+    crate::placement::align_before_paint(vec![(embed.clone(), host.clone())]);
     Some(host)
 }

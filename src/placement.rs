@@ -150,7 +150,7 @@ impl EmbedBox {
     /// host, less the margin we gave it before, starts at its container's content edge, so
     /// the difference of the left edges is the embed's left margin (or its centring).
     fn of(embed: &Element, host: &Element, fold: f64) -> Option<Self> {
-        let embed_box = embed.get_bounding_client_rect();
+        let embed_box = tweet_box(embed);
         let host_box = host.get_bounding_client_rect();
         let given = host.unchecked_ref::<web_sys::HtmlElement>().style().get_property_value("margin-left").ok();
         let given = given.map(|m| js_sys::parse_float(&m)).filter(|m| m.is_finite()).unwrap_or(0.0);
@@ -176,6 +176,14 @@ impl EmbedBox {
             let _ = style.set_property("--tb-float-gap", &px(gap));
         }
     }
+}
+
+/// The box the visitor sees as the tweet. A tweet widgets.js has rendered is an iframe in a
+/// wrapper that may span the whole column (its width comes from widgets.js's own styles,
+/// which a page can override or lack), so the button lines up with the iframe.
+fn tweet_box(embed: &Element) -> web_sys::DomRect {
+    let frame = embed.query_selector(":scope > iframe").ok().flatten();
+    frame.filter(|f| f.get_client_rects().length() > 0).unwrap_or_else(|| embed.clone()).get_bounding_client_rect()
 }
 
 /// The first element after the host that takes up room on the page (not a `<script>`).

@@ -109,6 +109,39 @@ async fn the_button_mounts_in_a_shadow_root_after_the_embed() {
 }
 
 #[wasm_bindgen_test]
+async fn a_rendered_tweet_gets_its_button_at_the_tweets_right_edge_not_its_wrappers() {
+    // What widgets.js leaves, on a page without widgets.js's own wrapper styles: the wrapper
+    // spans the column, the tweet (the iframe) is 550 px wide.
+    let root = container(concat!(
+        r#"<div style="width: 900px"><div class="twitter-tweet twitter-tweet-rendered">"#,
+        r#"<iframe width="550" height="220" style="display: block; border: 0" data-tweet-id="1528000000000000004"></iframe>"#,
+        r#"</div></div>"#,
+    ));
+    let embed = find_embeds(&root).remove(0);
+    let host = attach(&embed.element, &offer("1528000000000000004", "physical", "available", 5), ctx()).unwrap();
+    wait_for_frames(2).await;
+    let iframe = root.query_selector("iframe").unwrap().unwrap().get_bounding_client_rect();
+    let wrapper = embed.element.get_bounding_client_rect();
+    assert!(wrapper.right() - iframe.right() > 300.0, "the wrapper is wider than the tweet");
+    let button = shadow(&host).query_selector("button[part=button]").unwrap().unwrap().get_bounding_client_rect();
+    // In its row the button is flush with the tweet's right edge; floating over the tweet's
+    // corner it is inset by 8 px.
+    let inset = iframe.right() - button.right();
+    assert!((-1.0..=9.0).contains(&inset), "button ends at {}, the tweet at {}", button.right(), iframe.right());
+    root.remove();
+}
+
+/// Waits for `n` animation frames: the widget lines buttons up in the next one.
+async fn wait_for_frames(n: u32) {
+    for _ in 0..n {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = web_sys::window().unwrap().request_animation_frame(&resolve);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+}
+
+#[wasm_bindgen_test]
 async fn a_removed_embed_takes_its_button_out_of_the_registry() {
     let root = container(&[PUBLISH, X_COM].concat());
     let embeds = find_embeds(&root);
