@@ -1,7 +1,9 @@
 //! The vault origin: the card frame, tokenization (from the frame, same origin) and charges
 //! (from the api, server to server, with a bearer key). The only place a card number lives.
 
+pub mod bearer;
 pub mod card_store;
+pub mod card_testing;
 pub mod charges;
 pub mod envelope;
 pub mod frame;
@@ -10,6 +12,7 @@ pub mod processor;
 pub mod profile_store;
 pub mod profiles;
 pub mod rotation;
+pub mod sweeper;
 pub mod tokens;
 
 use crate::db::Db;
