@@ -136,7 +136,7 @@ pub async fn open_api_tuned(location: impl Into<Location>, tuning: Tuning) -> Re
         Engine::Sqlite => &API_SQLITE,
         Engine::Postgres => &API_POSTGRES,
     };
-    open(location, migrator, tuning).await
+    open(location, migrator, tuning, Erasure::Plain).await
 }
 
 /// Opens the vault's database and brings its schema up to date.
@@ -151,7 +151,7 @@ pub async fn open_vault_tuned(location: impl Into<Location>, tuning: Tuning) -> 
         Engine::Sqlite => &VAULT_SQLITE,
         Engine::Postgres => &VAULT_POSTGRES,
     };
-    open(location, migrator, tuning).await
+    open(location, migrator, tuning, Erasure::Secure).await
 }
 
 /// Whether SQLite refused because another connection holds a lock (SQLITE_BUSY, 5, or
@@ -230,22 +230,34 @@ impl MaybeBusy for crate::AppError {
 /// The pool size: enough for concurrent orders; SQLite has one writer whatever the size.
 const MAX_CONNECTIONS: u32 = 16;
 
-async fn open(location: &Location, migrator: &Migrator, tuning: Tuning) -> Result<Db, sqlx::Error> {
+/// Whether deleted content must be overwritten in the SQLite file (the vault's).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Erasure {
+    Plain,
+    /// `PRAGMA secure_delete`: SQLite zeroes the bytes of deleted rows and of the old value of
+    /// an updated column instead of leaving them in the page's free space.
+    Secure,
+}
+
+async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure: Erasure) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let pool = match location {
         Location::Sqlite(path) => {
+            create_private_file(path).map_err(sqlx::Error::Io)?;
             let options = AnyConnectOptions::from_str(&format!("sqlite://{}?mode=rwc", path.display()))?;
             AnyPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .after_connect(move |conn, _| {
                     let busy_ms = tuning.sqlite_busy_timeout.as_millis();
+                    let secure_delete = if erasure == Erasure::Secure { "ON" } else { "OFF" };
                     Box::pin(async move {
                         // WAL so readers do not block the one writer; a busy timeout so
                         // concurrent writers wait instead of failing (and `retry_busy` for
                         // a lock held longer than that).
                         let pragmas = format!(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON;"
+                             PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON; \
+                             PRAGMA secure_delete = {secure_delete};"
                         );
                         conn.execute(pragmas.as_str()).await?;
                         Ok(())
@@ -278,6 +290,52 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning) -> Resul
     };
     migrator.run(&pool).await?;
     Ok(pool)
+}
+
+/// Creates a SQLite file readable by its owner only (0600), or narrows an existing one to
+/// that. SQLite gives the `-wal` and `-shm` files it makes the main file's permissions.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            // Files left by an older version may be wider; narrowing them is best effort
+            // (they may belong to another user), the new file above is not.
+            if file.exists() {
+                if let Err(error) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+                    tracing::warn!(file = %file.display(), %error, "could not make the database file 0600");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// The engine behind a pool.
+pub fn engine_of(db: &Db) -> Engine {
+    if db.connect_options().database_url.scheme().starts_with("sqlite") {
+        Engine::Sqlite
+    } else {
+        Engine::Postgres
+    }
+}
+
+/// After an erase on SQLite: copies the WAL into the main file and empties it
+/// (`wal_checkpoint(TRUNCATE)`), so the erased bytes, which `secure_delete` has zeroed in
+/// the page, are not left behind in older copies of that page in the WAL. The vault's
+/// PostgreSQL relies on the erased wrapped key instead (docs/security.md). Returns whether
+/// the WAL was fully checkpointed (a reader holding an old snapshot can prevent it; the
+/// next erase tries again).
+pub async fn checkpoint(db: &Db) -> Result<bool, sqlx::Error> {
+    if engine_of(db) != Engine::Sqlite {
+        return Ok(true);
+    }
+    let (busy, _log, _done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(db).await?;
+    Ok(busy == 0)
 }
 
 /// `CREATE SCHEMA IF NOT EXISTS` can still fail with a unique violation when two processes

@@ -8,17 +8,17 @@
 use super::{catalog_import, seller_orders, ApiState};
 use crate::clock;
 use crate::error::AppError;
+use crate::vault::bearer::{unauthorized, Bearer};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
-use subtle::ConstantTimeEq;
 use tweetbuy_core::{ApiError, ErrorCode};
 
 /// Catalog files may be larger than an order.
@@ -31,26 +31,17 @@ pub fn router() -> Router<ApiState> {
         .route("/admin/v1/orders.csv", get(export_orders))
 }
 
-/// The admin bearer key, compared in constant time.
+/// The admin bearer key (compared in constant time, [`Bearer::matches`]).
 pub struct AdminAuth;
 
 impl FromRequestParts<ApiState> for AdminAuth {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
-        let given = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if let Some(expected) = state.admin_key.as_deref() {
-            if !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
-                return Ok(AdminAuth);
-            }
+        match state.admin_key.as_deref() {
+            Some(expected) if Bearer::from_headers(&parts.headers).matches(expected) => Ok(AdminAuth),
+            _ => Err(unauthorized("A valid admin key is required.")),
         }
-        let error = AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "A valid admin key is required.");
-        Err(([(WWW_AUTHENTICATE, "Bearer")], error).into_response())
     }
 }
 

@@ -4,8 +4,9 @@ use super::envelope::Sealed;
 use crate::db::Db;
 use crate::db::{from_text, to_text};
 use crate::error::AppError;
-use sqlx::AnyConnection;
-use sqlx::FromRow;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, FromRow};
 use tweetbuy_core::vault::{CardToken, ChargeStatus, DeclineCode};
 use tweetbuy_core::{CardBrand, Money};
 
@@ -14,6 +15,42 @@ pub const ANONYMOUS_OWNER: &str = "anon";
 
 /// How long a one-time token can be charged after it was made.
 pub const TOKEN_TTL_SECONDS: i64 = 15 * 60;
+
+/// A reusable card never expires by time; it lives until its buyer removes it.
+pub const NEVER: i64 = 253_402_300_799; // 9999-12-31
+
+/// The columns of a [`Sealed`] value, in `cards` and in `profiles`, in the order
+/// [`bind_sealed`] binds them.
+pub const SEALED_COLUMNS: &str = "key_id, wrapped_key, key_nonce, ciphertext, nonce";
+
+/// Binds a sealed value's five columns, in [`SEALED_COLUMNS`] order.
+pub fn bind_sealed<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    sealed: &'q Sealed,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
+        .bind(&sealed.key_id)
+        .bind(&sealed.wrapped_key)
+        .bind(&sealed.key_nonce)
+        .bind(&sealed.ciphertext)
+        .bind(&sealed.nonce)
+}
+
+/// What an erased record's sealed columns are set to (`$1` bound to empty bytes): without
+/// the wrapped data key the ciphertext can never be opened again (crypto-shredding), and the
+/// ciphertext goes too.
+pub const ERASE_SEALED: &str = "wrapped_key = $1, key_nonce = $1, ciphertext = $1, nonce = $1";
+
+/// After an erase: on SQLite, moves the WAL into the main file and empties it, so the erased
+/// bytes (zeroed in their page by `secure_delete`) leave no older copy behind. A failure is
+/// logged, not returned: the erase itself has committed, and the next one checkpoints again.
+pub async fn after_erase(db: &Db) {
+    match crate::db::checkpoint(db).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!("the WAL could not be emptied after an erase (a reader is busy); next time"),
+        Err(error) => tracing::warn!(%error, "checkpoint after an erase failed"),
+    }
+}
 
 /// A new card record, before insertion.
 pub struct NewCard {
@@ -43,31 +80,25 @@ pub enum CardLife {
 pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLife) -> Result<(), AppError> {
     let (expires_at, save_secret_hash, reusable) = match life {
         CardLife::OneTime => (card.created_at + TOKEN_TTL_SECONDS, card.save_secret_hash.as_deref(), false),
-        CardLife::Reusable => (super::profile_store::NEVER, None, true),
+        CardLife::Reusable => (NEVER, None, true),
     };
-    sqlx::query(
-        "INSERT INTO cards (id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, last4, \
+    let sql = format!(
+        "INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, \
          exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16)",
-    )
-    .bind(&card.id)
-    .bind(&card.token)
-    .bind(&card.owner)
-    .bind(&card.sealed.key_id)
-    .bind(&card.sealed.wrapped_key)
-    .bind(&card.sealed.key_nonce)
-    .bind(&card.sealed.ciphertext)
-    .bind(&card.sealed.nonce)
-    .bind(to_text(&card.brand))
-    .bind(&card.last4)
-    .bind(i64::from(card.exp_month))
-    .bind(i64::from(card.exp_year))
-    .bind(card.created_at)
-    .bind(expires_at)
-    .bind(save_secret_hash)
-    .bind(reusable)
-    .execute(conn)
-    .await?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16)"
+    );
+    let query = sqlx::query(&sql).bind(&card.id).bind(&card.token).bind(&card.owner);
+    bind_sealed(query, &card.sealed)
+        .bind(to_text(&card.brand))
+        .bind(&card.last4)
+        .bind(i64::from(card.exp_month))
+        .bind(i64::from(card.exp_year))
+        .bind(card.created_at)
+        .bind(expires_at)
+        .bind(save_secret_hash)
+        .bind(reusable)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -77,11 +108,8 @@ pub struct CardRow {
     pub id: String,
     pub token: String,
     pub owner: String,
-    pub key_id: String,
-    pub wrapped_key: Vec<u8>,
-    pub key_nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
-    pub nonce: Vec<u8>,
+    #[sqlx(flatten)]
+    pub sealed: Sealed,
     pub brand: String,
     pub last4: String,
     pub exp_month: i64,
@@ -91,16 +119,6 @@ pub struct CardRow {
 }
 
 impl CardRow {
-    pub fn sealed(&self) -> Sealed {
-        Sealed {
-            key_id: self.key_id.clone(),
-            wrapped_key: self.wrapped_key.clone(),
-            key_nonce: self.key_nonce.clone(),
-            ciphertext: self.ciphertext.clone(),
-            nonce: self.nonce.clone(),
-        }
-    }
-
     pub fn brand(&self) -> Result<CardBrand, AppError> {
         from_text(&self.brand)
     }
@@ -117,8 +135,9 @@ impl CardRow {
     }
 }
 
-const CARD_COLUMNS: &str = "id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, last4, \
-     exp_month, exp_year, expires_at, used_at";
+/// A [`CardRow`]'s columns, for a query that names the `cards` table `c`.
+pub const CARD_COLUMNS: &str = "c.id, c.token, c.owner, c.key_id, c.wrapped_key, c.key_nonce, c.ciphertext, \
+     c.nonce, c.brand, c.last4, c.exp_month, c.exp_year, c.expires_at, c.used_at";
 
 /// Inserts a card and the idempotency key that made it, in one transaction. Returns `false`
 /// (and inserts nothing) when the key was taken meanwhile by a concurrent request.
@@ -159,7 +178,7 @@ pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(
             .fetch_optional(db)
             .await?;
     let Some((hash, card_id)) = hash else { return Ok(None) };
-    let card = sqlx::query_as::<_, CardRow>(&format!("SELECT {CARD_COLUMNS} FROM cards WHERE id = $1"))
+    let card = sqlx::query_as::<_, CardRow>(&format!("SELECT {CARD_COLUMNS} FROM cards c WHERE c.id = $1"))
         .bind(&card_id)
         .fetch_optional(db)
         .await?
@@ -182,7 +201,7 @@ pub async fn claim_token(db: &mut AnyConnection, token: &str, now: i64) -> Resul
     if claimed.rows_affected() != 1 {
         return Ok(None);
     }
-    let card = sqlx::query_as::<_, CardRow>(&format!("SELECT {CARD_COLUMNS} FROM cards WHERE token = $1"))
+    let card = sqlx::query_as::<_, CardRow>(&format!("SELECT {CARD_COLUMNS} FROM cards c WHERE c.token = $1"))
         .bind(token)
         .fetch_one(&mut *db)
         .await?;
@@ -195,30 +214,41 @@ pub async fn release_token(db: &mut AnyConnection, card_id: &str) -> Result<(), 
     Ok(())
 }
 
-/// Erases a card's encrypted number once it can never be charged again: without the
-/// wrapped data key and ciphertext the number is gone for good (crypto-shredding).
+/// Erases a card's encrypted number once it can never be charged again (see
+/// [`ERASE_SEALED`] and [`after_erase`]).
 pub async fn erase_card_data(db: &Db, card_id: &str) -> Result<(), AppError> {
     let empty: Vec<u8> = Vec::new();
-    sqlx::query("UPDATE cards SET wrapped_key = $1, ciphertext = $1 WHERE id = $2")
+    sqlx::query(&format!("UPDATE cards SET {ERASE_SEALED} WHERE id = $2"))
         .bind(&empty)
         .bind(card_id)
         .execute(db)
         .await?;
+    after_erase(db).await;
     Ok(())
 }
 
 /// Erases the numbers of one-time tokens whose time is up: unused ones, and paid ones whose
-/// window for "save my card" (the token's 15 minutes) has passed.
+/// window for "save my card" (the token's 15 minutes) has passed. The condition matches the
+/// partial index `cards_live_one_time` term for term, so only live one-time cards are read.
 pub async fn erase_expired(db: &Db, now: i64) -> Result<u64, AppError> {
     let empty: Vec<u8> = Vec::new();
-    let done = sqlx::query(
-        "UPDATE cards SET wrapped_key = $1, ciphertext = $1 WHERE expires_at <= $2 AND reusable = FALSE \
-         AND length(ciphertext) > 0",
-    )
+    let done = sqlx::query(&format!(
+        "UPDATE cards SET {ERASE_SEALED} WHERE expires_at <= $2 AND reusable = FALSE AND length(ciphertext) > 0"
+    ))
     .bind(&empty)
     .bind(now)
     .execute(db)
     .await?;
+    if done.rows_affected() > 0 {
+        after_erase(db).await;
+    }
+    Ok(done.rows_affected())
+}
+
+/// Forgets tokenization idempotency keys made before `before`: a retry of a tokenize request
+/// comes within seconds, and an old key only points at an erased card.
+pub async fn purge_token_requests(db: &Db, before: i64) -> Result<u64, AppError> {
+    let done = sqlx::query("DELETE FROM token_requests WHERE created_at < $1").bind(before).execute(db).await?;
     Ok(done.rows_affected())
 }
 
@@ -261,13 +291,15 @@ pub struct SettledCharge {
     pub last4: String,
     pub amount_minor: i64,
     pub currency: String,
+    /// Whether a saved profile's card paid (its buyer may be told why it was declined).
+    pub reusable: bool,
 }
 
 /// The charge that settled `reference` (an order id), whatever card paid it, if any: for the
 /// api's sweep of orders whose outcome it never learned.
 pub async fn charge_for_reference(db: &Db, reference: &str) -> Result<Option<SettledCharge>, AppError> {
     let charge = sqlx::query_as(
-        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency \
+        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency, c.reusable \
          FROM charges ch JOIN cards c ON c.id = ch.card_id \
          WHERE ch.reference = $1 AND (ch.decline_code IS NULL OR ch.decline_code <> 'processing_error') \
          ORDER BY CASE WHEN ch.status = 'approved' THEN 0 ELSE 1 END, ch.created_at DESC LIMIT 1",
@@ -283,7 +315,7 @@ pub async fn charge_for_reference(db: &Db, reference: &str) -> Result<Option<Set
 /// token was given back for another try.
 pub async fn settled_charge(db: &Db, reference: &str, token: &str) -> Result<Option<SettledCharge>, AppError> {
     let charge = sqlx::query_as(
-        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency \
+        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency, c.reusable \
          FROM charges ch JOIN cards c ON c.id = ch.card_id \
          WHERE ch.reference = $1 AND (ch.decline_code IS NULL OR ch.decline_code <> 'processing_error') \
          AND (c.token = $2 OR ch.card_id IN (SELECT card_id FROM saved_tokens WHERE token = $2)) \

@@ -1,7 +1,9 @@
 //! `POST /v1/charges`: the api, with its bearer key, charges a one-time token. The token is
 //! claimed atomically, the number decrypted only for the processor, and the outcome recorded.
 
+use super::bearer::{unauthorized, Bearer};
 use super::card_store::{self, NewCharge};
+use super::card_testing;
 use super::envelope;
 use super::processor;
 use super::profile_store;
@@ -12,16 +14,15 @@ use crate::error::AppError;
 use crate::ids::random_id;
 use crate::json::JsonBody;
 use axum::extract::{FromRequestParts, Path, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
+use axum::http::header::CACHE_CONTROL;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use subtle::ConstantTimeEq;
 use tweetbuy_core::saved::is_saved_card_token;
 use tweetbuy_core::text::is_single_line;
-use tweetbuy_core::vault::{ChargeRequest, ChargeResult, ChargeStatus};
+use tweetbuy_core::vault::{ChargeRequest, ChargeResult, ChargeStatus, DeclineCode};
 use tweetbuy_core::{CardNumber, ErrorCode, FieldError};
 
 pub fn router() -> Router<VaultState> {
@@ -44,35 +45,31 @@ async fn charge_of(
     Ok(([(CACHE_CONTROL, "no-store")], Json(result)).into_response())
 }
 
+/// What the api is told about a recorded charge: the decline reason only for a saved card
+/// ([`card_testing::public_decline`]); the vault's own record keeps the processor's.
 fn result_of(charge: card_store::SettledCharge) -> Result<ChargeResult, AppError> {
+    let decline_code = charge.decline_code.as_deref().map(from_text).transpose()?;
     Ok(ChargeResult {
         charge_id: charge.id,
         status: from_text(&charge.status)?,
-        decline_code: charge.decline_code.as_deref().map(from_text).transpose()?,
+        decline_code: decline_code.map(|code| card_testing::public_decline(code, charge.reusable)),
         brand: from_text(&charge.brand)?,
         last4: charge.last4,
     })
 }
 
-/// The api's bearer key, checked in constant time so its bytes cannot be timed out.
+/// The api's bearer key (compared in constant time, [`Bearer::matches`]).
 pub struct ApiKeyAuth;
 
 impl FromRequestParts<VaultState> for ApiKeyAuth {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &VaultState) -> Result<Self, Self::Rejection> {
-        let given = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        let expected = state.settings.api_key.as_bytes();
-        if !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected)) {
-            return Ok(ApiKeyAuth);
+        if Bearer::from_headers(&parts.headers).matches(&state.settings.api_key) {
+            Ok(ApiKeyAuth)
+        } else {
+            Err(unauthorized("A valid bearer key is required."))
         }
-        let error = AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "A valid bearer key is required.");
-        Err(([(WWW_AUTHENTICATE, "Bearer")], error).into_response())
     }
 }
 
@@ -128,13 +125,22 @@ async fn charge(
             _ => Err(token_invalid()),
         };
     };
-    let plaintext = envelope::open(&state.keys, &card.id, &card.owner, &card.sealed())
+    let plaintext = envelope::open(&state.keys, &card.id, &card.owner, &card.sealed)
         .map_err(|e| AppError::internal(format!("opening card {}: {e}", card.id)))?;
     let number = std::str::from_utf8(&plaintext)
         .ok()
         .and_then(|digits| CardNumber::parse(digits).ok())
         .ok_or_else(|| AppError::internal(format!("card {} does not hold a valid number", card.id)))?;
-    let outcome = processor::authorize(&number);
+    // A card declined too often lately is declined without asking the processor, so a card
+    // tester learns nothing from it, not even an approval.
+    let fingerprint = card_testing::fingerprint(&state.keys, &number);
+    let blocked = card_testing::is_blocked(&mut tx, &fingerprint, now).await?;
+    let outcome = if blocked {
+        tracing::info!(brand = ?card.brand()?, last4 = %card.last4, "charge refused: card blocked after repeated declines");
+        Err(DeclineCode::CardDeclined)
+    } else {
+        processor::authorize(&number)
+    };
     drop(number);
 
     let charge_id = random_id("ch_");
@@ -159,7 +165,14 @@ async fn charge(
         // A processing error is worth retrying, so the one-time token is given back.
         Some(code) if code.retryable() && saved => profile_store::release_saved_token(&mut tx, &request.token).await?,
         Some(code) if code.retryable() => card_store::release_token(&mut tx, &card.id).await?,
-        _ => {}
+        // The block's own refusals are not counted: it ends an hour after it began.
+        Some(_) if blocked => {}
+        Some(_) => {
+            if card_testing::record_decline(&mut tx, &fingerprint, now).await? {
+                tracing::warn!(brand = ?card.brand()?, last4 = %card.last4, "card blocked after repeated declines");
+            }
+        }
+        None => {}
     }
     tx.commit().await?;
     match decline_code {
@@ -173,6 +186,7 @@ async fn charge(
         Some(_) => card_store::erase_card_data(&state.db, &card.id).await?,
     }
     tracing::info!(%charge_id, reference = %request.reference, ?status, ?decline_code, "charge");
+    let decline_code = decline_code.map(|code| card_testing::public_decline(code, saved));
     let result = ChargeResult { charge_id, status, decline_code, brand: card.brand()?, last4: card.last4.clone() };
     Ok(([(CACHE_CONTROL, "no-store")], Json(result)).into_response())
 }

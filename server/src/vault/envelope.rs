@@ -12,8 +12,9 @@ use zeroize::Zeroizing;
 
 const NONCE_LEN: usize = 12;
 
-/// What is stored for one encrypted value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What is stored for one encrypted value: the same five columns in `cards` and
+/// `profiles`, read into their rows with `#[sqlx(flatten)]`.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Sealed {
     pub key_id: String,
     pub wrapped_key: Vec<u8>,

@@ -1,43 +1,26 @@
 //! The vault's tables for saved buyer info: profiles (encrypted contact, the credential's
 //! hash, the reusable card) and the one-time tokens minted for a profile's card.
 
-use super::card_store::{CardRow, NewCard, TOKEN_TTL_SECONDS};
+use super::card_store::{
+    after_erase, bind_sealed, CardRow, NewCard, CARD_COLUMNS, ERASE_SEALED, SEALED_COLUMNS, TOKEN_TTL_SECONDS,
+};
 use super::envelope::Sealed;
 use crate::db::Db;
 use crate::error::AppError;
 use sqlx::{AnyConnection, FromRow};
 
-/// A reusable card never expires by time; it lives until its buyer removes it.
-pub const NEVER: i64 = 253_402_300_799; // 9999-12-31
-
-const CARD_COLUMNS: &str = "c.id, c.token, c.owner, c.key_id, c.wrapped_key, c.key_nonce, c.ciphertext, c.nonce, \
-     c.brand, c.last4, c.exp_month, c.exp_year, c.expires_at, c.used_at";
-
 #[derive(FromRow)]
 pub struct ProfileRow {
     pub id: String,
     pub card_id: String,
-    pub key_id: String,
-    pub wrapped_key: Vec<u8>,
-    pub key_nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
-    pub nonce: Vec<u8>,
-}
-
-impl ProfileRow {
     /// The encrypted contact (email and address).
-    pub fn sealed(&self) -> Sealed {
-        Sealed {
-            key_id: self.key_id.clone(),
-            wrapped_key: self.wrapped_key.clone(),
-            key_nonce: self.key_nonce.clone(),
-            ciphertext: self.ciphertext.clone(),
-            nonce: self.nonce.clone(),
-        }
-    }
+    #[sqlx(flatten)]
+    pub sealed: Sealed,
+    pub last_used_at: i64,
 }
 
-const PROFILE_COLUMNS: &str = "p.id, p.card_id, p.key_id, p.wrapped_key, p.key_nonce, p.ciphertext, p.nonce";
+const PROFILE_COLUMNS: &str =
+    "p.id, p.card_id, p.key_id, p.wrapped_key, p.key_nonce, p.ciphertext, p.nonce, p.last_used_at";
 
 /// The one-time card that paid, if it can still be saved: its token and save secret match,
 /// a charge on it was approved, its 15 minutes are not up, and its number is still there.
@@ -79,10 +62,10 @@ pub async fn insert_profile(
     let mut tx = db.begin().await?;
     let empty: Vec<u8> = Vec::new();
     // Erasing first decides the race: only one save of a given payment can win.
-    let erased = sqlx::query(
-        "UPDATE cards SET wrapped_key = $1, ciphertext = $1, save_secret_hash = NULL WHERE id = $2 \
-         AND save_secret_hash IS NOT NULL AND length(ciphertext) > 0",
-    )
+    let erased = sqlx::query(&format!(
+        "UPDATE cards SET {ERASE_SEALED}, save_secret_hash = NULL WHERE id = $2 \
+         AND save_secret_hash IS NOT NULL AND length(ciphertext) > 0"
+    ))
     .bind(&empty)
     .bind(one_time_card_id)
     .execute(&mut *tx)
@@ -92,22 +75,14 @@ pub async fn insert_profile(
         return Ok(false);
     }
     super::card_store::insert_card(&mut tx, card, super::card_store::CardLife::Reusable).await?;
-    sqlx::query(
-        "INSERT INTO profiles (id, credential_hash, card_id, key_id, wrapped_key, key_nonce, ciphertext, nonce, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&profile.id)
-    .bind(&profile.credential_hash)
-    .bind(&card.id)
-    .bind(&profile.contact.key_id)
-    .bind(&profile.contact.wrapped_key)
-    .bind(&profile.contact.key_nonce)
-    .bind(&profile.contact.ciphertext)
-    .bind(&profile.contact.nonce)
-    .bind(profile.created_at)
-    .execute(&mut *tx)
-    .await?;
+    let sql = format!(
+        "INSERT INTO profiles (id, credential_hash, card_id, {SEALED_COLUMNS}, created_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
+    );
+    let query = sqlx::query(&sql).bind(&profile.id).bind(&profile.credential_hash).bind(&card.id);
+    bind_sealed(query, &profile.contact).bind(profile.created_at).execute(&mut *tx).await?;
     tx.commit().await?;
+    after_erase(db).await;
     Ok(true)
 }
 
@@ -199,11 +174,55 @@ pub async fn delete(db: &Db, profile: &ProfileRow) -> Result<(), AppError> {
     let empty: Vec<u8> = Vec::new();
     sqlx::query("DELETE FROM saved_tokens WHERE profile_id = $1").bind(&profile.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM profiles WHERE id = $1").bind(&profile.id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE cards SET wrapped_key = $1, ciphertext = $1, key_nonce = $1, nonce = $1 WHERE id = $2")
+    sqlx::query(&format!("UPDATE cards SET {ERASE_SEALED} WHERE id = $2"))
         .bind(&empty)
         .bind(&profile.card_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    after_erase(db).await;
     Ok(())
+}
+
+/// Notes that the profile's device credential was used at `now`. Written at most once an
+/// hour per profile: the 180-day limit needs no finer clock.
+pub async fn touch(db: &Db, profile: &ProfileRow, now: i64) -> Result<(), AppError> {
+    if now - profile.last_used_at < 60 * 60 {
+        return Ok(());
+    }
+    sqlx::query("UPDATE profiles SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1")
+        .bind(now)
+        .bind(&profile.id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Profiles whose device credential was last used before `before`.
+pub async fn unused_since(db: &Db, before: i64) -> Result<Vec<ProfileRow>, AppError> {
+    let rows = sqlx::query_as::<_, ProfileRow>(&format!(
+        "SELECT {PROFILE_COLUMNS} FROM profiles p WHERE p.last_used_at < $1 ORDER BY p.last_used_at LIMIT 500"
+    ))
+    .bind(before)
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
+}
+
+/// How many saved-card tokens were minted for the profile since `since`.
+pub async fn tokens_minted_since(db: &Db, profile: &ProfileRow, since: i64) -> Result<i64, AppError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM saved_tokens WHERE profile_id = $1 AND created_at > $2")
+        .bind(&profile.id)
+        .bind(since)
+        .fetch_one(db)
+        .await?;
+    Ok(n)
+}
+
+/// Deletes saved-card tokens a day after they expired. Not at once: `settled_charge` finds
+/// the charge of an order retried with its spent token through them.
+pub async fn purge_saved_tokens(db: &Db, now: i64) -> Result<u64, AppError> {
+    let done =
+        sqlx::query("DELETE FROM saved_tokens WHERE expires_at <= $1").bind(now - 24 * 60 * 60).execute(db).await?;
+    Ok(done.rows_affected())
 }

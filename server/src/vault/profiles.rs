@@ -10,19 +10,20 @@
 //!
 //! The credential travels in a header, never a cookie, so nothing needs `SameSite=None`.
 
+use super::bearer::{unauthorized, Bearer};
 use super::card_store::{CardRow, NewCard};
 use super::charges::ApiKeyAuth;
 use super::envelope;
 use super::profile_store::{self, NewProfile, ProfileRow};
 use super::tokens::SameOriginOnly;
-use super::VaultState;
+use super::{sweeper, VaultState};
 use crate::clock;
 use crate::error::AppError;
 use crate::hashing::sha256_hex;
 use crate::ids::{random_id, random_secret};
 use crate::json::JsonBody;
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
+use axum::http::header::{CACHE_CONTROL, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -60,13 +61,8 @@ impl FromRequestParts<VaultState> for DeviceCredential {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &VaultState) -> Result<Self, Self::Rejection> {
-        let given = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .filter(|c| c.starts_with(CREDENTIAL_PREFIX) && c.len() <= 100);
-        match given {
+        let bearer = Bearer::from_headers(&parts.headers);
+        match bearer.secret().filter(|c| c.starts_with(CREDENTIAL_PREFIX) && c.len() <= 100) {
             Some(credential) => Ok(DeviceCredential(sha256_hex(credential.as_bytes()))),
             None => Err(no_profile()),
         }
@@ -74,12 +70,29 @@ impl FromRequestParts<VaultState> for DeviceCredential {
 }
 
 fn no_profile() -> Response {
-    let error = AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "Nothing is saved for this device.");
-    ([(WWW_AUTHENTICATE, "Bearer")], error).into_response()
+    unauthorized("Nothing is saved for this device.")
 }
 
+/// Saved-card tokens one profile may mint per minute: a buyer pays once or twice; a stolen
+/// credential scripted to mint tokens is held back.
+pub const MINTS_PER_MINUTE: i64 = 10;
+
+/// The profile the credential opens, unless it went unused for
+/// [`sweeper::CREDENTIAL_IDLE_SECONDS`]: then the profile is erased (the sweeper would do
+/// it soon anyway) and the credential gets 401 like an unknown one.
 async fn profile_for(state: &VaultState, credential: &DeviceCredential) -> Result<ProfileRow, Response> {
-    match profile_store::by_credential(&state.db, &credential.0).await {
+    let now = clock::now();
+    let found = async {
+        let Some(profile) = profile_store::by_credential(&state.db, &credential.0).await? else { return Ok(None) };
+        if profile.last_used_at < now - sweeper::CREDENTIAL_IDLE_SECONDS {
+            profile_store::delete(&state.db, &profile).await?;
+            tracing::info!(profile_id = %profile.id, "saved info erased: its device credential went unused for 180 days");
+            return Ok(None);
+        }
+        profile_store::touch(&state.db, &profile, now).await?;
+        Ok::<_, AppError>(Some(profile))
+    };
+    match found.await {
         Ok(Some(profile)) => Ok(profile),
         Ok(None) => Err(no_profile()),
         Err(error) => Err(error.into_response()),
@@ -92,7 +105,7 @@ fn token_invalid() -> AppError {
 
 /// The saved email and address of a profile, decrypted.
 fn open_contact(state: &VaultState, profile: &ProfileRow) -> Result<SavedDetails, AppError> {
-    let plain = envelope::open(&state.keys, &profile.id, &profile.id, &profile.sealed())
+    let plain = envelope::open(&state.keys, &profile.id, &profile.id, &profile.sealed)
         .map_err(|e| AppError::internal(format!("opening profile {}: {e}", profile.id)))?;
     serde_json::from_slice(&plain).map_err(|e| AppError::internal(format!("profile {} contact: {e}", profile.id)))
 }
@@ -136,7 +149,7 @@ async fn save(
         profile_store::paid_card_for_save(&state.db, &request.token, &sha256_hex(request.save_secret.as_bytes()), now)
             .await?
             .ok_or_else(token_invalid)?;
-    let number = envelope::open(&state.keys, &one_time.id, &one_time.owner, &one_time.sealed())
+    let number = envelope::open(&state.keys, &one_time.id, &one_time.owner, &one_time.sealed)
         .map_err(|e| AppError::internal(format!("opening card {}: {e}", one_time.id)))?;
 
     // The number is sealed again for its new record and owner: a copy of the old
@@ -184,7 +197,11 @@ async fn save(
     Ok(no_store(StatusCode::CREATED, SaveProfileResponse { credential, saved }))
 }
 
-async fn lookup(State(state): State<VaultState>, credential: DeviceCredential) -> Result<Response, Response> {
+async fn lookup(
+    State(state): State<VaultState>,
+    _origin: SameOriginOnly,
+    credential: DeviceCredential,
+) -> Result<Response, Response> {
     let profile = profile_for(&state, &credential).await?;
     let build = async {
         let card = profile_store::card_of(&state.db, &profile).await?;
@@ -200,10 +217,22 @@ async fn mint_token(
     credential: DeviceCredential,
 ) -> Result<Response, Response> {
     let profile = profile_for(&state, &credential).await?;
+    let now = clock::now();
+    let minted =
+        profile_store::tokens_minted_since(&state.db, &profile, now - 60).await.map_err(IntoResponse::into_response)?;
+    if minted >= MINTS_PER_MINUTE {
+        tracing::info!(profile_id = %profile.id, "saved-card tokens rate limited");
+        let error = AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "Too many payments with this saved card. Try again in a minute.",
+        );
+        return Err(([(RETRY_AFTER, "60")], error).into_response());
+    }
     let build = async {
         let card = profile_store::card_of(&state.db, &profile).await?;
         let token = random_id(SAVED_TOKEN_PREFIX);
-        profile_store::insert_saved_token(&state.db, &token, &profile, clock::now()).await?;
+        profile_store::insert_saved_token(&state.db, &token, &profile, now).await?;
         let shown = card.to_token()?;
         Ok::<_, AppError>(CardToken { token, ..shown })
     };

@@ -2,6 +2,7 @@
 //! with it (cards, and the encrypted contact details of saved profiles). Old keys stay in the
 //! key ring, so a record that a running process wrote under an old key meanwhile still opens.
 
+use super::card_store::{bind_sealed, SEALED_COLUMNS};
 use super::envelope::{self, Sealed};
 use super::keys::Keyring;
 use crate::db::Db;
@@ -20,11 +21,8 @@ pub struct RotationReport {
 struct Stored {
     id: String,
     owner: String,
-    key_id: String,
-    wrapped_key: Vec<u8>,
-    key_nonce: Vec<u8>,
-    ciphertext: Vec<u8>,
-    nonce: Vec<u8>,
+    #[sqlx(flatten)]
+    sealed: Sealed,
 }
 
 /// Re-wraps every record not yet under the keyring's current key. Erased records (empty
@@ -35,40 +33,29 @@ pub async fn rewrap_all(db: &Db, keys: &Keyring) -> Result<RotationReport, AppEr
     // Cards bind their owner; profiles are their own owner.
     for (table, owner) in [("cards", "owner"), ("profiles", "id")] {
         let rows: Vec<Stored> = sqlx::query_as(&format!(
-            "SELECT id, {owner} AS owner, key_id, wrapped_key, key_nonce, ciphertext, nonce FROM {table} \
-             WHERE key_id <> $1 AND length(wrapped_key) > 0"
+            "SELECT id, {owner} AS owner, {SEALED_COLUMNS} FROM {table} WHERE key_id <> $1 AND length(wrapped_key) > 0"
         ))
         .bind(keys.current().id())
         .fetch_all(db)
         .await?;
         for row in rows {
-            let sealed = Sealed {
-                key_id: row.key_id.clone(),
-                wrapped_key: row.wrapped_key,
-                key_nonce: row.key_nonce,
-                ciphertext: row.ciphertext,
-                nonce: row.nonce,
-            };
-            let Some(moved) = envelope::rewrap(keys, &row.id, &row.owner, &sealed)
+            let sealed = &row.sealed;
+            let Some(moved) = envelope::rewrap(keys, &row.id, &row.owner, sealed)
                 .map_err(|e| AppError::internal(format!("re-wrapping {table} record {}: {e}", row.id)))?
             else {
                 continue;
             };
             // Only if nobody changed the record meanwhile (erased it, or rotated it already).
-            let done = sqlx::query(&format!(
+            let sql = format!(
                 "UPDATE {table} SET key_id = $1, wrapped_key = $2, key_nonce = $3, ciphertext = $4, nonce = $5 \
                  WHERE id = $6 AND key_id = $7 AND wrapped_key = $8"
-            ))
-            .bind(&moved.key_id)
-            .bind(&moved.wrapped_key)
-            .bind(&moved.key_nonce)
-            .bind(&moved.ciphertext)
-            .bind(&moved.nonce)
-            .bind(&row.id)
-            .bind(&row.key_id)
-            .bind(&sealed.wrapped_key)
-            .execute(db)
-            .await?;
+            );
+            let done = bind_sealed(sqlx::query(&sql), &moved)
+                .bind(&row.id)
+                .bind(&sealed.key_id)
+                .bind(&sealed.wrapped_key)
+                .execute(db)
+                .await?;
             if done.rows_affected() == 1 {
                 report.rewrapped += 1;
             } else {

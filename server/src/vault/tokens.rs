@@ -13,7 +13,7 @@ use crate::json::JsonBody;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{CACHE_CONTROL, ORIGIN};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -26,23 +26,32 @@ pub fn router() -> Router<VaultState> {
     Router::new().route("/v1/tokens", post(tokenize))
 }
 
-/// Refuses requests sent from another origin. Browsers send `Origin` on every cross-origin
-/// POST, so a page elsewhere cannot make the vault tokenize on a visitor's behalf; only the
-/// vault's own frame may. Requests without `Origin` (not from a browser) pass.
+/// Lets through only requests from the vault's own pages (the card frame). A browser sends
+/// `Origin` on every POST and DELETE, same-origin or not, so one with no `Origin` does not
+/// come from the frame: it is refused like one from another origin, and a script elsewhere
+/// cannot make the vault act for a visitor. A same-origin GET carries no `Origin` in
+/// browsers; for it, `Sec-Fetch-Site: same-origin` is the browser's word instead.
 pub struct SameOriginOnly;
 
 impl FromRequestParts<VaultState> for SameOriginOnly {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &VaultState) -> Result<Self, Self::Rejection> {
-        match parts.headers.get(ORIGIN) {
-            None => Ok(SameOriginOnly),
-            Some(origin) if origin.as_bytes() == state.settings.vault_origin.as_bytes() => Ok(SameOriginOnly),
-            Some(_) => Err(AppError::new(
+        let same_origin = match parts.headers.get(ORIGIN) {
+            Some(origin) => origin.as_bytes() == state.settings.vault_origin.as_bytes(),
+            None => {
+                let safe = parts.method == Method::GET || parts.method == Method::HEAD;
+                safe && parts.headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() == b"same-origin")
+            }
+        };
+        if same_origin {
+            Ok(SameOriginOnly)
+        } else {
+            Err(AppError::new(
                 StatusCode::FORBIDDEN,
                 ErrorCode::Forbidden,
                 "Cards can only be sent from the vault's own card form.",
-            )),
+            ))
         }
     }
 }
@@ -93,8 +102,9 @@ async fn tokenize(
             .await?
             .ok_or_else(|| AppError::internal("idempotency key vanished during tokenization"));
     }
-    // Housekeeping on the write path keeps expired numbers from piling up; it must not
-    // fail the request that triggered it.
+    // The sweeper erases expired numbers on a clock (`sweeper.rs`); doing it here as well
+    // costs one indexed update and covers a process that runs no sweeper. It must not fail
+    // the request that triggered it.
     if let Err(error) = card_store::erase_expired(&state.db, now).await {
         tracing::warn!(%error, "erasing expired cards failed");
     }
