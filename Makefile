@@ -12,9 +12,11 @@ WASM_RUNNER := CHROMEDRIVER=$$(command -v chromedriver) CARGO_TARGET_WASM32_UNKN
 PG_DIR := $(shell mktemp -u /tmp/tweetbuy-pg.XXXXXX)
 
 ## make demo: install, build, and serve the demo publisher site at http://127.0.0.1:8080/
+# Demo mode: the vault's generated master key is kept in the data directory (.data/), which
+# the server refuses outside demo mode.
 demo: build
 	@echo "Demo publisher page: http://127.0.0.1:8080/"
-	$(SERVER) serve
+	$(SERVER) serve --demo
 
 ## make test: install, build, then every test (native, in-browser, end to end)
 test: build

@@ -102,6 +102,8 @@ async fn main() {
         ("TWEETBUY_DB_SCHEMA_PREFIX", prefix.clone()),
         ("TWEETBUY_RATE_LIMIT_PER_SECOND", "0".into()),
         ("RUST_LOG", "warn".into()),
+        // A throw-away data directory: demo mode keeps the generated master key in it.
+        ("TWEETBUY_DEMO", "1".into()),
     ];
     if let Some(url) = &database_url {
         env.push(("DATABASE_URL", url.clone()));

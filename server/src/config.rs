@@ -1,9 +1,10 @@
 //! Command line and environment: every setting has a flag and a `TWEETBUY_*` variable.
 
+use crate::vault::keys::{self, KeySource};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// `tweetbuy-server [serve] [OPTIONS]`: `serve` is the default, so the bare command runs it.
@@ -40,9 +41,11 @@ pub enum KeysCommand {
     Rotate {
         #[command(flatten)]
         db: DbArgs,
-        /// Instead of the key file: `newid:base64,oldid:base64…`, newest first.
-        #[arg(long, env = "TWEETBUY_MASTER_KEY", hide_env_values = true)]
-        master_key: Option<Secret>,
+        /// The master key file to add a key to (the same file `serve` reads). Without it the
+        /// keys come from `TWEETBUY_MASTER_KEY` (`newid:base64,oldid:base64…`, newest first),
+        /// or else from the demo key file in the data directory.
+        #[arg(long = "master-key-file", env = "TWEETBUY_MASTER_KEY_FILE")]
+        master_key: Option<PathBuf>,
     },
 }
 
@@ -118,7 +121,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// A secret given on the command line or in the environment: never shown by `Debug`.
+/// A secret from the environment or a file (never a command-line value, which `ps` shows to
+/// every user of the machine): never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
 
@@ -141,6 +145,53 @@ impl FromStr for Secret {
             return Err("must not be empty".into());
         }
         Ok(Secret(s.trim().to_owned()))
+    }
+}
+
+/// Where the vault's master keys come from (environment only, never a flag value).
+pub const MASTER_KEY_ENV: &str = "TWEETBUY_MASTER_KEY";
+/// The api's bearer secret for the vault (environment only).
+pub const VAULT_API_KEY_ENV: &str = "TWEETBUY_VAULT_API_KEY";
+/// The seller's admin bearer key (environment only).
+pub const ADMIN_KEY_ENV: &str = "TWEETBUY_ADMIN_KEY";
+
+/// Bearer keys shorter than this are refused at start: a key is the only thing between the
+/// internet and the admin api or the vault's charges, so it must not be guessable.
+pub const MIN_BEARER_KEY_BYTES: usize = 32;
+
+/// A secret from an environment variable, when set and not blank.
+pub fn env_secret(name: &str) -> Option<Secret> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// A secret from the environment or from a file (one of them), trimmed.
+fn secret_from(
+    env: Option<&Secret>,
+    file: Option<&Path>,
+    env_name: &str,
+    flag: &str,
+) -> Result<Option<Secret>, String> {
+    match (env, file) {
+        (Some(_), Some(_)) => Err(format!("give either {env_name} or --{flag}, not both")),
+        (Some(secret), None) => Ok(Some(secret.clone())),
+        (None, Some(path)) => {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|e| format!("--{flag} {}: {e}", path.display()))?,
+            );
+            text.parse::<Secret>().map(Some).map_err(|e| format!("--{flag} {}: {e}", path.display()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Refuses a bearer key shorter than [`MIN_BEARER_KEY_BYTES`].
+fn long_enough(secret: Option<Secret>, what: &str) -> Result<Option<Secret>, String> {
+    match secret {
+        Some(s) if s.expose().len() < MIN_BEARER_KEY_BYTES => Err(format!(
+            "the {what} is {} bytes long; it must be at least {MIN_BEARER_KEY_BYTES} (make one with `openssl rand -base64 32`)",
+            s.expose().len()
+        )),
+        other => Ok(other),
     }
 }
 
@@ -171,9 +222,17 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     #[command(flatten)]
     pub db: DbArgs,
-    /// The vault master keys as `keyid:base64-of-32-bytes`, comma-separated, newest (current)
-    /// first; without it the key file in the data directory is used (created on first start).
-    #[arg(long, env = "TWEETBUY_MASTER_KEY", hide_env_values = true)]
+    /// Demo and development only: without a configured master key, keep a generated one in
+    /// the data directory, beside the data it protects.
+    #[arg(long, env = "TWEETBUY_DEMO", action = ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    pub demo: bool,
+    /// The vault master key file (`keyid:base64-of-32-bytes` lines, newest first), outside
+    /// the data directory; created with one fresh key (mode 0600) when missing.
+    #[arg(long, env = "TWEETBUY_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// The vault master keys from `TWEETBUY_MASTER_KEY` (`keyid:base64,…`, newest first);
+    /// environment only.
+    #[arg(skip = env_secret(MASTER_KEY_ENV))]
     pub master_key: Option<Secret>,
     /// Trunk's output: the widget's glue JS and wasm.
     #[arg(long, env = "TWEETBUY_WIDGET_DIR", default_value = "dist")]
@@ -181,9 +240,13 @@ pub struct Config {
     /// Templates and static files: `publisher/`, `frame/`, `embed.js`.
     #[arg(long, env = "TWEETBUY_ASSETS_DIR", default_value = "server/assets")]
     pub assets_dir: PathBuf,
-    /// The api's bearer secret for charges at the vault (default: random per process, which
-    /// works because this one process runs both).
-    #[arg(long, env = "TWEETBUY_VAULT_API_KEY", hide_env_values = true)]
+    /// A file holding the api's bearer secret for charges at the vault (or the secret itself
+    /// in `TWEETBUY_VAULT_API_KEY`); default: random per process, which works when this one
+    /// process runs both the api and the vault.
+    #[arg(long, env = "TWEETBUY_VAULT_API_KEY_FILE")]
+    pub vault_api_key_file: Option<PathBuf>,
+    /// From `TWEETBUY_VAULT_API_KEY`; environment only.
+    #[arg(skip = env_secret(VAULT_API_KEY_ENV))]
     pub vault_api_key: Option<Secret>,
     /// Where the api reaches the vault, server to server (default `http://{vault-addr}`).
     #[arg(long, env = "TWEETBUY_VAULT_INTERNAL_URL")]
@@ -205,8 +268,12 @@ pub struct Config {
     /// leaves a window to kill the process between the commit and the send.
     #[arg(long, env = "TWEETBUY_OUTBOX_SEND_DELAY_SECS", default_value_t = 0, hide = true)]
     pub outbox_send_delay_secs: i64,
-    /// The bearer key of the seller's admin api (`/admin/v1/…`); the admin api is off without it.
-    #[arg(long, env = "TWEETBUY_ADMIN_KEY", hide_env_values = true)]
+    /// A file holding the bearer key of the seller's admin api (`/admin/v1/…`), or the key
+    /// itself in `TWEETBUY_ADMIN_KEY`; the admin api is off without one.
+    #[arg(long, env = "TWEETBUY_ADMIN_KEY_FILE")]
+    pub admin_key_file: Option<PathBuf>,
+    /// From `TWEETBUY_ADMIN_KEY`; environment only.
+    #[arg(skip = env_secret(ADMIN_KEY_ENV))]
     pub admin_key: Option<Secret>,
     /// Token and order requests allowed per client IP per second, sustained (0: no limit).
     #[arg(long, env = "TWEETBUY_RATE_LIMIT_PER_SECOND", default_value_t = 20)]
@@ -274,6 +341,62 @@ impl Config {
             bundled
         } else {
             self.assets_dir.clone()
+        }
+    }
+
+    /// The seller's admin key, from `TWEETBUY_ADMIN_KEY` or `--admin-key-file`, at least
+    /// [`MIN_BEARER_KEY_BYTES`] long.
+    pub fn resolved_admin_key(&self) -> Result<Option<Secret>, String> {
+        let key =
+            secret_from(self.admin_key.as_ref(), self.admin_key_file.as_deref(), ADMIN_KEY_ENV, "admin-key-file")?;
+        long_enough(key, "admin key (TWEETBUY_ADMIN_KEY / --admin-key-file)")
+    }
+
+    /// The api's bearer key for the vault, from `TWEETBUY_VAULT_API_KEY` or
+    /// `--vault-api-key-file`, at least [`MIN_BEARER_KEY_BYTES`] long.
+    pub fn resolved_vault_api_key(&self) -> Result<Option<Secret>, String> {
+        let key = secret_from(
+            self.vault_api_key.as_ref(),
+            self.vault_api_key_file.as_deref(),
+            VAULT_API_KEY_ENV,
+            "vault-api-key-file",
+        )?;
+        long_enough(key, "vault api key (TWEETBUY_VAULT_API_KEY / --vault-api-key-file)")
+    }
+
+    /// Where the vault's master keys come from. The key file must live apart from the data
+    /// it protects (a copy of the data directory, a backup of it, must not carry the key),
+    /// except in demo mode, where a generated key is kept in the data directory.
+    pub fn master_key_source(&self) -> Result<KeySource, String> {
+        let data_dir = &self.db.data_dir;
+        match (&self.master_key, &self.master_key_file) {
+            (Some(_), Some(_)) => Err(format!("give either {MASTER_KEY_ENV} or --master-key-file, not both")),
+            (Some(spec), None) => Ok(KeySource::Spec(spec.expose().to_owned())),
+            (None, Some(path)) => {
+                if !self.demo && keys::is_inside(path, data_dir) {
+                    return Err(format!(
+                        "the master key file {} is inside the data directory {}: keep it apart from the data \
+                         it protects (or pass --demo for a demo)",
+                        path.display(),
+                        data_dir.display()
+                    ));
+                }
+                Ok(KeySource::File(path.clone()))
+            }
+            (None, None) if self.demo => Ok(KeySource::File(data_dir.join(keys::KEY_FILE))),
+            (None, None) => {
+                let beside = data_dir.join(keys::KEY_FILE);
+                let hint = if beside.exists() {
+                    format!(" (move {} out of the data directory and point --master-key-file at it)", beside.display())
+                } else {
+                    String::new()
+                };
+                Err(format!(
+                    "no vault master key: set TWEETBUY_MASTER_KEY_FILE (--master-key-file) to a file outside the \
+                     data directory, or {MASTER_KEY_ENV}{hint}; for a demo, --demo (TWEETBUY_DEMO=1) keeps a \
+                     generated key in the data directory"
+                ))
+            }
         }
     }
 
@@ -375,15 +498,108 @@ mod tests {
             "http://a.test,https://b.test:8443/",
             "--seed-demo",
             "false",
-            "--master-key",
-            "k1:AAAA",
+            "--master-key-file",
+            "/keys/vault.key",
         ])
         .unwrap();
-        let config = cli.into_config();
+        let mut config = cli.into_config();
         let origins = config.origins().unwrap();
         assert_eq!(origins.api, "http://127.0.0.1:9001");
         assert_eq!(config.allowed_origins(&origins).unwrap(), ["http://a.test", "https://b.test:8443"]);
         assert!(!config.seed_demo);
+        assert_eq!(config.master_key_source().unwrap(), KeySource::File("/keys/vault.key".into()));
+        config.master_key = Some(Secret("k1:AAAA".into()));
+        config.master_key_file = None;
         assert!(!format!("{config:?}").contains("AAAA"), "secrets stay out of Debug");
+    }
+
+    fn config(args: &[&str]) -> Config {
+        let mut argv = vec!["tweetbuy-server", "serve"];
+        argv.extend_from_slice(args);
+        let mut config = Cli::try_parse_from(argv).unwrap().into_config();
+        // Whatever the environment running the tests holds.
+        (config.master_key, config.admin_key, config.vault_api_key) = (None, None, None);
+        config
+    }
+
+    #[test]
+    fn secrets_are_not_taken_as_command_line_values() {
+        for flag in ["--master-key", "--admin-key", "--vault-api-key"] {
+            let parsed =
+                Cli::try_parse_from(["tweetbuy-server", "serve", flag, "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]);
+            assert!(parsed.is_err(), "{flag} must not take a value on the command line (ps shows it)");
+        }
+        let parsed = Cli::try_parse_from(["tweetbuy-server", "keys", "rotate", "--master-key", "k1:AAAA"]);
+        assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn bearer_keys_come_from_the_environment_or_a_file_and_must_be_long() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "0123456789abcdef0123456789abcdef";
+        let mut c = config(&[]);
+        assert_eq!(c.resolved_admin_key().unwrap(), None);
+        c.admin_key = Some(Secret(long.into()));
+        assert_eq!(c.resolved_admin_key().unwrap(), Some(Secret(long.into())));
+        c.admin_key = Some(Secret("short-admin-key".into()));
+        let error = c.resolved_admin_key().unwrap_err();
+        assert!(error.contains("admin key") && error.contains("at least 32"), "{error}");
+
+        let file = dir.path().join("vault-api.key");
+        std::fs::write(&file, format!("{long}\n")).unwrap();
+        let mut c = config(&["--vault-api-key-file", file.to_str().unwrap()]);
+        assert_eq!(c.resolved_vault_api_key().unwrap(), Some(Secret(long.into())), "trimmed");
+        c.vault_api_key = Some(Secret(long.into()));
+        assert!(c.resolved_vault_api_key().unwrap_err().contains("not both"));
+        std::fs::write(&file, "process-test-vault-key").unwrap();
+        let c = config(&["--vault-api-key-file", file.to_str().unwrap()]);
+        let error = c.resolved_vault_api_key().unwrap_err();
+        assert!(error.contains("vault api key") && error.contains("22 bytes"), "{error}");
+        let c = config(&["--admin-key-file", dir.path().join("missing").to_str().unwrap()]);
+        assert!(c.resolved_admin_key().unwrap_err().contains("missing"));
+    }
+
+    #[test]
+    fn the_master_key_lives_apart_from_the_data_except_in_demo_mode() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let data_arg = data.to_str().unwrap();
+
+        // Nothing configured: refused, unless demo mode keeps a key beside the data.
+        let error = config(&["--data-dir", data_arg]).master_key_source().unwrap_err();
+        assert!(error.contains("no vault master key") && error.contains("--demo"), "{error}");
+        assert_eq!(
+            config(&["--data-dir", data_arg, "--demo"]).master_key_source().unwrap(),
+            KeySource::File(data.join(keys::KEY_FILE))
+        );
+
+        // A key file inside the data directory, however it is spelled, is refused.
+        let inside = data.join("vault-master.key");
+        let dotted = root.path().join("data/../data/k.key");
+        for path in [&inside, &dotted] {
+            let c = config(&["--data-dir", data_arg, "--master-key-file", path.to_str().unwrap()]);
+            let error = c.master_key_source().unwrap_err();
+            assert!(error.contains("inside the data directory"), "{error}");
+        }
+        #[cfg(unix)]
+        {
+            let link = root.path().join("link.key");
+            std::fs::write(&inside, "").unwrap();
+            std::os::unix::fs::symlink(&inside, &link).unwrap();
+            let c = config(&["--data-dir", data_arg, "--master-key-file", link.to_str().unwrap()]);
+            assert!(c.master_key_source().is_err(), "a link into the data directory is inside it");
+        }
+        let c = config(&["--data-dir", data_arg, "--demo", "--master-key-file", inside.to_str().unwrap()]);
+        assert_eq!(c.master_key_source().unwrap(), KeySource::File(inside.clone()));
+
+        // Apart from the data: accepted; the environment's keys too, but not both at once.
+        let apart = root.path().join("keys/vault.key");
+        let mut c = config(&["--data-dir", data_arg, "--master-key-file", apart.to_str().unwrap()]);
+        assert_eq!(c.master_key_source().unwrap(), KeySource::File(apart));
+        c.master_key = Some(Secret("k1:AAAA".into()));
+        assert!(c.master_key_source().unwrap_err().contains("not both"));
+        c.master_key_file = None;
+        assert_eq!(c.master_key_source().unwrap(), KeySource::Spec("k1:AAAA".into()));
     }
 }

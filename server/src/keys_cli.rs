@@ -1,26 +1,33 @@
 //! `tweetbuy-server keys rotate`: a new vault master key, and every data key re-wrapped.
 
-use crate::config::{DbArgs, KeysCommand};
+use crate::config::{env_secret, DbArgs, KeysCommand, MASTER_KEY_ENV};
 use crate::db;
-use crate::vault::keys::{self, Keyring, KEY_FILE};
+use crate::vault::keys::{self, KeySource, Keyring, KEY_FILE};
 use crate::vault::rotation;
+use std::path::Path;
 
-/// With the key file (the default), adds a fresh key at its top and re-wraps every record
-/// with it. With `--master-key new,old…` the operator brings the keys: records are re-wrapped
-/// with the first one. Either way the old keys stay usable, so a running server keeps
-/// opening every record throughout.
+/// With a key file (`--master-key-file`, or the demo key file in the data directory), adds
+/// a fresh key at its top and re-wraps every record with it. With `TWEETBUY_MASTER_KEY=new,old…`
+/// the operator brings the keys: records are re-wrapped with the first one. Either way the
+/// old keys stay usable, so a running server keeps opening every record throughout.
 pub async fn keys(command: KeysCommand) -> Result<(), String> {
-    let KeysCommand::Rotate { db: args, master_key } = command;
-    let keyring = match &master_key {
-        Some(spec) => Keyring::load(Some(spec.expose()), &args.data_dir).map_err(|e| e.to_string())?,
-        None => {
+    let KeysCommand::Rotate { db: args, master_key: key_file } = command;
+    let from_env = env_secret(MASTER_KEY_ENV);
+    let keyring = match (key_file, from_env) {
+        (Some(_), Some(_)) => return Err(format!("give either {MASTER_KEY_ENV} or --master-key-file, not both")),
+        (Some(path), None) => rotate_file(&path)?,
+        (None, Some(spec)) => Keyring::open(&KeySource::Spec(spec.expose().to_owned())).map_err(|e| e.to_string())?,
+        (None, None) => {
+            // The demo key file: rotating a file that is already there creates nothing new
+            // beside the data, so this is allowed without --demo.
             let path = args.data_dir.join(KEY_FILE);
             if !path.exists() {
-                return Err(format!("{} does not exist: start the server once, or pass --master-key", path.display()));
+                return Err(format!(
+                    "{} does not exist: pass --master-key-file (TWEETBUY_MASTER_KEY_FILE) or set {MASTER_KEY_ENV}",
+                    path.display()
+                ));
             }
-            let fresh = keys::add_key_to_file(&path).map_err(|e| e.to_string())?;
-            println!("new master key {} added to {}", fresh.id(), path.display());
-            Keyring::load(None, &args.data_dir).map_err(|e| e.to_string())?
+            rotate_file(&path)?
         }
     };
     let pool = open_vault(&args).await?;
@@ -35,6 +42,16 @@ pub async fn keys(command: KeysCommand) -> Result<(), String> {
         println!("  {key_id}: {count} record(s)");
     }
     Ok(())
+}
+
+/// Adds a fresh key at the top of an existing key file; the ring read back from it.
+fn rotate_file(path: &Path) -> Result<Keyring, String> {
+    if !path.exists() {
+        return Err(format!("{} does not exist: start the server once with it", path.display()));
+    }
+    let fresh = keys::add_key_to_file(path).map_err(|e| e.to_string())?;
+    println!("new master key {} added to {}", fresh.id(), path.display());
+    Keyring::open(&KeySource::File(path.to_owned())).map_err(|e| e.to_string())
 }
 
 async fn open_vault(args: &DbArgs) -> Result<db::Db, String> {

@@ -40,7 +40,16 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let data_dir = &config.db.data_dir;
     std::fs::create_dir_all(data_dir)
         .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
-    let keys = Keyring::load(config.master_key.as_ref().map(|s| s.expose()), data_dir)?;
+    let key_source = config.master_key_source().map_err(StartupError::Config)?;
+    let admin_key = config.resolved_admin_key().map_err(StartupError::Config)?;
+    let configured_vault_api_key = config.resolved_vault_api_key().map_err(StartupError::Config)?;
+    if config.demo {
+        tracing::warn!(
+            "demo mode: without a configured master key the vault keeps a generated one in the data \
+             directory, beside the cards it protects; not for real card data"
+        );
+    }
+    let keys = Keyring::open(&key_source)?;
     let (api_location, vault_location) = config.db.locations().map_err(StartupError::Config)?;
     let engine = api_location.engine();
     let tuning = db::Tuning { sqlite_busy_timeout: std::time::Duration::from_millis(config.sqlite_busy_timeout_ms) };
@@ -68,7 +77,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 
     // One process runs both sides, so a random key shared in memory is enough by default.
     let vault_api_key =
-        config.vault_api_key.as_ref().map_or_else(ids::random_secret, |secret| secret.expose().to_owned());
+        configured_vault_api_key.as_ref().map_or_else(ids::random_secret, |secret| secret.expose().to_owned());
 
     let rate_limit = RateLimit { per_second: config.rate_limit_per_second, burst: config.rate_limit_burst };
     let receipt_worker = receipts::Worker {
@@ -91,7 +100,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     )
     .with_rate_limit(rate_limit)
     .with_stale_in_flight_secs(config.order_stale_secs)
-    .with_admin_key(config.admin_key.as_ref().map(|k| k.expose().to_owned()));
+    .with_admin_key(admin_key.as_ref().map(|k| k.expose().to_owned()));
     let sweep_state = api_state.clone();
     let api = api_app(api_state);
     let vault = vault_app(

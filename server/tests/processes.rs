@@ -14,4 +14,5 @@ mod processes {
     mod receipt_outbox;
     mod replicas;
     mod shutdown;
+    mod startup;
 }

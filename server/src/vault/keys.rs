@@ -1,5 +1,6 @@
-//! The vault's master key: loaded from `TWEETBUY_MASTER_KEY` or the key file in the data
-//! directory, or generated there on first start (mode 0600).
+//! The vault's master key: loaded from `TWEETBUY_MASTER_KEY` or from a key file kept apart
+//! from the data (generated on first start, mode 0600). Only demo mode keeps the key file in
+//! the data directory, beside the records it protects.
 //!
 //! A master key has an id that is stored with every record it wraps, so a later key can be
 //! added for new records while the old one still opens old records (rotation).
@@ -16,8 +17,44 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
 
-/// The master key file's name inside the data directory.
+/// The demo key file's name inside the data directory.
 pub const KEY_FILE: &str = "vault-master.key";
+
+/// Where the master keys come from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `keyid:base64[,keyid:base64…]`, newest first (from `TWEETBUY_MASTER_KEY`).
+    Spec(String),
+    /// A key file, created with one fresh key when missing.
+    File(PathBuf),
+}
+
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Spec(_) => f.write_str("KeySource::Spec(***)"),
+            KeySource::File(path) => write!(f, "KeySource::File({})", path.display()),
+        }
+    }
+}
+
+/// Whether `path` (which may not exist yet) is inside `dir`, following symbolic links, so
+/// neither `data/../data/key` nor a link into the data directory passes for "apart".
+pub fn is_inside(path: &Path, dir: &Path) -> bool {
+    let real = |p: &Path| std::fs::canonicalize(p).or_else(|_| std::path::absolute(p));
+    let Ok(dir) = real(dir) else { return false };
+    let file = match std::fs::canonicalize(path) {
+        Ok(file) => file,
+        Err(_) => {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            match (real(parent), path.file_name()) {
+                (Ok(parent), Some(name)) => parent.join(name),
+                _ => return false,
+            }
+        }
+    };
+    file.starts_with(&dir)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -106,14 +143,19 @@ impl Keyring {
     }
 
     /// The keys from `spec` if given (`keyid:base64[,keyid:base64…]`, newest first), else the
-    /// key file in `data_dir` (created with one fresh key when missing).
-    pub fn load(spec: Option<&str>, data_dir: &Path) -> Result<Keyring, KeyError> {
+    /// demo key file in `dir` (created with one fresh key when missing).
+    pub fn load(spec: Option<&str>, dir: &Path) -> Result<Keyring, KeyError> {
         match spec {
-            Some(spec) => Keyring::from_keys(parse_list(spec)?, None),
-            None => {
-                let path = data_dir.join(KEY_FILE);
-                Keyring::from_keys(load_or_create_file(&path)?, Some(path))
-            }
+            Some(spec) => Keyring::open(&KeySource::Spec(spec.to_owned())),
+            None => Keyring::open(&KeySource::File(dir.join(KEY_FILE))),
+        }
+    }
+
+    /// The keys from their configured source.
+    pub fn open(source: &KeySource) -> Result<Keyring, KeyError> {
+        match source {
+            KeySource::Spec(spec) => Keyring::from_keys(parse_list(spec)?, None),
+            KeySource::File(path) => Keyring::from_keys(load_or_create_file(path)?, Some(path.clone())),
         }
     }
 
