@@ -1,12 +1,17 @@
-//! Writes the widget's stylesheets in their small form (src/css_min.rs) for src/styles.rs:
+//! Writes the widget's stylesheets in their small form (src/shared/css_min.rs) for src/shared/styles.rs:
 //! the button module's rules, and the whole widget's (the button's first).
 
-#[path = "src/css_min.rs"]
+#[path = "src/shared/css_min.rs"]
 mod css_min;
 
-const BUTTON: &[&str] = &["style/tokens.css", "src/mount.css", "src/button.css"];
-const SHEETS: &[&str] =
-    &["src/sheet.css", "src/product_sheet.css", "src/checkout.css", "src/confirmation.css", "src/saved_info.css"];
+const BUTTON: &[&str] = &["style/tokens.css", "src/button/mount.css", "src/button/buy_button.css"];
+const SHEETS: &[&str] = &[
+    "src/checkout/sheet/sheet.css",
+    "src/checkout/product/product.css",
+    "src/checkout/details/details.css",
+    "src/checkout/confirmation/confirmation.css",
+    "src/checkout/saved/saved.css",
+];
 
 fn minified(files: &[&str]) -> String {
     files
@@ -25,5 +30,5 @@ fn main() {
     let widget = button.clone() + &minified(SHEETS);
     std::fs::write(out.join("button.min.css"), button).expect("write button.min.css");
     std::fs::write(out.join("widget.min.css"), widget).expect("write widget.min.css");
-    println!("cargo:rerun-if-changed=src/css_min.rs");
+    println!("cargo:rerun-if-changed=src/shared/css_min.rs");
 }

@@ -2,9 +2,10 @@
 //! the shared embed fixtures, and the button and sheets mounted into real shadow roots.
 #![cfg(target_arch = "wasm32")]
 
-use tweetbuy::api::ApiClient;
-use tweetbuy::discover::find_embeds;
-use tweetbuy::mount::{attach, WidgetCtx};
+use tweetbuy::button::discover::find_embeds;
+use tweetbuy::button::mount::attach;
+use tweetbuy::shared::api::ApiClient;
+use tweetbuy::shared::context::WidgetCtx;
 use tweetbuy_core::Offer;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -50,7 +51,7 @@ fn offer_with(tweet: &str, kind: &str, availability: &str, stock: u32, sale_ends
 fn ctx() -> WidgetCtx {
     // One module in tests: a click opens the sheet in process instead of loading the
     // checkout module.
-    tweetbuy::sheet_host::use_in_process();
+    tweetbuy::button::loader::use_in_process(tweetbuy::checkout::host::open);
     WidgetCtx {
         api: ApiClient::new("http://127.0.0.1:9"),
         vault_origin: "http://127.0.0.1:9".into(),
@@ -66,7 +67,7 @@ fn shadow(host: &Element) -> ShadowRoot {
 /// Waits 30 ms: long enough for spawned tasks, effects and a paint to run, without
 /// depending on animation frames (which a background tab may not get).
 async fn pause_30ms() {
-    tweetbuy::util::sleep(30).await;
+    tweetbuy::shared::util::sleep(30).await;
 }
 
 #[wasm_bindgen_test]
@@ -148,16 +149,16 @@ async fn a_removed_embed_takes_its_button_out_of_the_registry() {
     let first = attach(&embeds[0].element, &offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
     let second = attach(&embeds[1].element, &offer("1528000000000000003", "ticket", "available", 5), ctx()).unwrap();
     pause_30ms().await;
-    assert!(tweetbuy::mount::is_mounted(&first) && tweetbuy::mount::is_mounted(&second));
+    assert!(tweetbuy::button::mount::is_mounted(&first) && tweetbuy::button::mount::is_mounted(&second));
     embeds[0].element.remove();
-    tweetbuy::mount::release_detached();
+    tweetbuy::button::mount::release_detached();
     assert!(!first.is_connected(), "the host left with its embed");
     // The registry is what would keep a gone button (host, embed, offer) alive.
-    assert!(!tweetbuy::mount::is_mounted(&first), "the registry let go of the removed button");
-    assert!(second.is_connected() && tweetbuy::mount::is_mounted(&second), "the other button stays");
+    assert!(!tweetbuy::button::mount::is_mounted(&first), "the registry let go of the removed button");
+    assert!(second.is_connected() && tweetbuy::button::mount::is_mounted(&second), "the other button stays");
     root.remove();
-    tweetbuy::mount::release_detached();
-    assert!(!tweetbuy::mount::is_mounted(&second));
+    tweetbuy::button::mount::release_detached();
+    assert!(!tweetbuy::button::mount::is_mounted(&second));
 }
 
 #[wasm_bindgen_test]
@@ -307,7 +308,7 @@ async fn a_time_limited_sale_counts_down() {
     let (root, shadow) = open(offer_with("1528000000000000013", "ticket", "available", 9, Some(ends)), None).await;
     let first = text(&shadow, "[role=timer]");
     assert!(first.starts_with("Sale ends in 0d 00h 59m") || first.starts_with("Sale ends in 0d 01h 00m"), "{first}");
-    tweetbuy::util::sleep(1_200).await;
+    tweetbuy::shared::util::sleep(1_200).await;
     assert_ne!(text(&shadow, "[role=timer]"), first, "it ticks");
     assert!(text(&shadow, ".tb-delivery").contains("No shipping address needed."));
     root.remove();
@@ -387,8 +388,8 @@ async fn tickets_need_no_address_and_typed_details_survive_closing() {
 #[wasm_bindgen_test]
 async fn the_confirmation_names_the_order_what_was_bought_and_where_it_goes() {
     use leptos::prelude::*;
-    use tweetbuy::confirmation::Confirmation;
-    use tweetbuy::i18n::Locale;
+    use tweetbuy::checkout::confirmation::Confirmation;
+    use tweetbuy::shared::i18n::Locale;
     let usd = |minor| tweetbuy_core::Money::new(minor, tweetbuy_core::Currency::USD);
     let mut receipt = tweetbuy_core::testing::receipt();
     receipt.product_title = "Tee".into();

@@ -3,15 +3,14 @@
 //! Plain DOM, no framework: the button is part of the small module every host page loads
 //! before anyone clicks, and a page may hold a thousand of them. One event listener
 //! function serves every button. A click hands over to the checkout module
-//! ([`crate::sheet_loader`]); pointing at or focusing a button loads it early and builds
+//! ([`crate::button::loader`]); pointing at or focusing a button loads it early and builds
 //! that button's sheet, hidden.
 
-use crate::format;
-use crate::i18n::{Key, Locale};
-use crate::theme::ButtonStyle;
+use crate::shared::context::embed_locale;
+use crate::shared::format;
+use crate::shared::i18n::{Key, Locale};
+use crate::shared::theme::ButtonStyle;
 use tweetbuy_core::{OfferHead, ProductKind};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 /// The button's text: "Buy · $30.00", or "Get tickets" for tickets, in the visitor's language.
@@ -32,15 +31,17 @@ pub fn label_for(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> Stri
     }
 }
 
-/// The locale of one embed: its own `data-lang` first, then the script's and the page's
-/// settings (merged into `configured`).
-pub fn embed_locale(embed: &Element, configured: &str) -> Locale {
-    Locale::pick([embed.get_attribute("data-lang").as_deref(), Some(configured)])
-}
-
-/// Builds the button in a widget's view root (already marked by [`crate::theme::apply`]
+/// Builds the button in a widget's view root (already marked by [`crate::shared::theme::apply`]
 /// with the button style and any label override) and returns it.
-pub fn render(root: &Element, offer: &OfferHead, embed: &Element, configured_locale: &str) -> Option<Element> {
+/// `listener` is the one function every button's `click`, `pointerenter`, `pointerdown`
+/// and `focus` call.
+pub fn render(
+    root: &Element,
+    offer: &OfferHead,
+    embed: &Element,
+    configured_locale: &str,
+    listener: &js_sys::Function,
+) -> Option<Element> {
     let document = root.owner_document()?;
     let locale = embed_locale(embed, configured_locale);
     let style = ButtonStyle::resolve(root.get_attribute("data-button-style").as_deref(), None);
@@ -65,11 +66,9 @@ pub fn render(root: &Element, offer: &OfferHead, embed: &Element, configured_loc
         button.set_attribute(name, value).ok()?;
     }
     button.set_text_content(Some(&text));
-    LISTENER.with(|listener| {
-        for event in ["click", "pointerenter", "pointerdown", "focus"] {
-            let _ = button.add_event_listener_with_callback(event, listener);
-        }
-    });
+    for event in ["click", "pointerenter", "pointerdown", "focus"] {
+        let _ = button.add_event_listener_with_callback(event, listener);
+    }
     anchor.append_child(&button).ok()?;
     root.append_child(&anchor).ok()?;
     Some(button)
@@ -78,9 +77,9 @@ pub fn render(root: &Element, offer: &OfferHead, embed: &Element, configured_loc
 /// Shows (or, with `None`, clears) a message under the button, for a checkout that could
 /// not load: the visitor learns why nothing opened and that another click retries.
 pub fn show_problem(button: &Element, message: Option<&str>) {
-    let Some(root) = crate::theme::root_of(button) else { return };
+    let Some(root) = crate::shared::theme::root_of(button) else { return };
     if message.is_some() {
-        crate::placement::settle(&root);
+        crate::button::placement::settle(&root);
     }
     let existing = root.query_selector(".tb-load-error").ok().flatten();
     match (existing, message) {
@@ -97,28 +96,11 @@ pub fn show_problem(button: &Element, message: Option<&str>) {
     }
 }
 
-/// On a button while the closing sheet hands focus back to it (`src/sheet_host.rs`, in the
-/// checkout module): that focus does not build a new sheet.
-pub const RETURNING_ATTR: &str = "data-tb-returning";
-
 thread_local! {
     /// Labels already worked out, by tweet, locale and style: a page may hold many buttons
     /// for a few offers, and formatting a price is the costly part of a button.
     static LABELS: std::cell::RefCell<std::collections::HashMap<(String, String, &'static str), String>> =
         Default::default();
-
-    /// The one listener every button shares: a click opens, anything else (pointing at
-    /// the button, pressing on it, focusing it) builds its sheet ahead of the click.
-    static LISTENER: js_sys::Function = Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
-        let Some(button) = event.current_target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
-        if event.type_() == "click" {
-            crate::mount::open_from(&button);
-        } else if !button.has_attribute(RETURNING_ATTR) {
-            crate::mount::prepare_from(&button);
-        }
-    })
-    .into_js_value()
-    .unchecked_into();
 }
 
 #[cfg(test)]

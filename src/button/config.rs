@@ -1,9 +1,7 @@
 //! The widget's settings, read from the one script tag a publisher pastes.
 
+use crate::shared::context::loader_script;
 use wasm_bindgen::JsCast;
-
-/// The path of the loader script on the api origin.
-pub const LOADER_PATH: &str = "/tweetbuy/embed.js";
 
 /// Settings from the script tag's `src` and `data-*` attributes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,12 +14,6 @@ pub struct WidgetConfig {
     pub locale: String,
     /// `data-dnt="true"`: store nothing on the device, send no visitor identifier.
     pub dnt: bool,
-}
-
-/// True when a script `src` is our loader, whatever its origin or query string.
-pub fn is_loader_src(src: &str) -> bool {
-    let path = src.split(['?', '#']).next().unwrap_or_default();
-    path.ends_with(LOADER_PATH)
 }
 
 /// `scheme://host[:port]` of an absolute URL, if it has one.
@@ -69,16 +61,6 @@ impl WidgetConfig {
     }
 }
 
-/// The loader's script tag, if the widget was started by one.
-pub fn loader_script() -> Option<web_sys::Element> {
-    let document = web_sys::window()?.document()?;
-    let scripts = document.query_selector_all("script[src]").ok()?;
-    (0..scripts.length())
-        .filter_map(|i| scripts.item(i)?.dyn_into::<web_sys::HtmlScriptElement>().ok())
-        .find(|s| is_loader_src(&s.src()))
-        .map(Into::into)
-}
-
 /// True when the embed asks not to be tracked (`data-dnt="true"`, as publish.twitter.com
 /// writes by default).
 pub fn embed_dnt(embed: &web_sys::Element) -> bool {
@@ -99,7 +81,7 @@ pub fn visitor_id() -> Option<String> {
     if let Some(id) = storage.get_item(VISITOR_KEY).ok().flatten().filter(|id| valid_visitor_id(id)) {
         return Some(id);
     }
-    let id = crate::util::random_id();
+    let id = crate::shared::util::random_id();
     storage.set_item(VISITOR_KEY, &id).ok()?;
     Some(id)
 }
@@ -121,14 +103,6 @@ mod tests {
     }
 
     use super::*;
-
-    #[test]
-    fn finds_the_loader_whatever_its_origin() {
-        assert!(is_loader_src("http://127.0.0.1:8081/tweetbuy/embed.js"));
-        assert!(is_loader_src("https://cdn.example.com/tweetbuy/embed.js?v=1"));
-        assert!(!is_loader_src("https://cdn.example.com/tweetbuy/embed.js.map"));
-        assert!(!is_loader_src("https://platform.twitter.com/widgets.js"));
-    }
 
     #[test]
     fn api_base_prefers_data_api() {

@@ -1,6 +1,6 @@
 //! `window.tweetbuy`: the widget's only global name, with `version` and `scan(root?)`.
 
-use crate::config::WidgetConfig;
+use crate::button::config::WidgetConfig;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -31,10 +31,10 @@ pub fn install(config: &WidgetConfig) -> bool {
             let Some(root) = root else {
                 return Ok(JsValue::from(0));
             };
-            match crate::mount::scan_roots(&config, &[root]).await {
+            match crate::button::mount::scan_roots(&config, &[root]).await {
                 Ok(n) => Ok(JsValue::from(n as u32)),
                 Err(err) => {
-                    crate::mount::warn_once(&format!(
+                    crate::button::mount::warn_once(&format!(
                         "tweetbuy: offers could not be loaded ({err}); no buy buttons shown"
                     ));
                     Ok(JsValue::from(0))

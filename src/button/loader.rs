@@ -7,27 +7,14 @@
 //! once and resolves to its exports; its `open_sheet` takes over from there. Tests and
 //! single-module builds open the sheet in process instead.
 
-use crate::mount::WidgetCtx;
+use crate::shared::context::OpenRequest;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::Element;
 
 /// The name the checkout module exports its entry point under.
 pub(crate) const OPEN_EXPORT: &str = "open_sheet";
-
-/// Everything the checkout module needs to show one offer's sheet.
-#[derive(Clone, Debug)]
-pub struct OpenRequest {
-    /// The button's shadow host, right after the embed.
-    pub host: Element,
-    /// The embed, where the publisher's events are dispatched.
-    pub embed: Element,
-    /// The offer as the lookup sent it: the checkout module decodes it whole.
-    pub offer_json: String,
-    pub ctx: WidgetCtx,
-}
 
 enum Opener {
     /// `() => Promise<exports of the checkout module>`, from the loader script.
@@ -47,7 +34,7 @@ pub(crate) fn use_module(load: js_sys::Function) {
 
 #[cfg(feature = "checkout")]
 /// Opens sheets with a function linked into this module (tests, single-module builds).
-pub(crate) fn use_in_process(open: fn(OpenRequest)) {
+pub fn use_in_process(open: fn(OpenRequest)) {
     OPENER.with(|o| *o.borrow_mut() = Some(Opener::InProcess(open)));
 }
 
@@ -95,21 +82,7 @@ async fn call(request: OpenRequest, show: bool) -> Result<(), String> {
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         .ok_or("the checkout module has no entry point")?;
-    let OpenRequest { host, embed, offer_json, ctx } = request;
-    let args = js_sys::Array::new();
-    for arg in [
-        JsValue::from(host),
-        JsValue::from(embed),
-        offer_json.into(),
-        ctx.api.url("").into(),
-        ctx.vault_origin.into(),
-        ctx.locale.into(),
-        ctx.theme.into(),
-        show.into(),
-    ] {
-        args.push(&arg);
-    }
-    entry.apply(&JsValue::NULL, &args).map(|_| ()).map_err(describe)
+    entry.call1(&JsValue::NULL, &request.to_js(show)).map(|_| ()).map_err(describe)
 }
 
 fn describe(error: JsValue) -> String {

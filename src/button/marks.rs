@@ -63,7 +63,7 @@ pub fn attach_batch(start: f64, dom_ms: f64, count: usize, phases: &Phases) {
     measure(&p, "tweetbuy:attach", start, dom_ms, &detail);
 }
 
-/// Records one batch's alignment pass ([`crate::placement::align_before_paint`]): reading
+/// Records one batch's alignment pass ([`crate::button::placement::align_before_paint`]): reading
 /// the embeds' boxes, which makes the browser lay out the page, and sizing the hosts.
 pub fn align_batch(start: f64, dom_ms: f64, count: usize) {
     let Some(p) = performance() else {

@@ -2,20 +2,22 @@
 //! takes it away again when the embed leaves the page.
 //!
 //! The host is inserted as soon as an embed is found, while the offer lookup travels, but
-//! it takes no height: [`crate::placement`] gives a button its row only where that moves
+//! it takes no height: [`crate::button::placement`] gives a button its row only where that moves
 //! nothing the visitor sees. Offers (and the absence of one) are cached for the page visit,
 //! so rescans never ask twice.
 //!
 //! This is the button module's side; the sheets are mounted by the checkout module
-//! ([`crate::sheet_host`]) into the same shadow root when the button is clicked.
+//! ([`crate::checkout::host`]) into the same shadow root when the button is clicked.
 
-use crate::api::{ApiClient, ClientError};
-use crate::config::WidgetConfig;
-use crate::discover::{find_embeds, tweet_id_of, FoundEmbed, ATTACHED_ATTR, EMBED_SELECTOR};
-use crate::events::{self, EmbedCtx, WidgetEvent};
-use crate::offers::{lookup, FoundOffer};
-use crate::sheet_loader::{self, OpenRequest};
-use crate::styles;
+use crate::button::buy_button;
+use crate::button::config::WidgetConfig;
+use crate::button::discover::{find_embeds, tweet_id_of, FoundEmbed, ATTACHED_ATTR, EMBED_SELECTOR};
+use crate::button::loader;
+use crate::button::offers::{lookup, FoundOffer};
+use crate::shared::api::{ApiClient, ClientError};
+use crate::shared::context::{OpenRequest, WidgetCtx, RETURNING_ATTR};
+use crate::shared::events::{self, EmbedCtx, WidgetEvent};
+use crate::shared::styles;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -25,16 +27,6 @@ use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
 
 /// The attribute on our host element, holding the tweet id.
 pub(crate) const HOST_ATTR: &str = "data-tweetbuy-host";
-
-/// What every component of one widget instance needs to know.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WidgetCtx {
-    pub api: ApiClient,
-    /// The card vault's origin, from the offer lookup: the only origin frames may talk to.
-    pub vault_origin: String,
-    pub locale: String,
-    pub theme: String,
-}
 
 /// One button on the page. Plain DOM: removing the host releases everything, and the one
 /// shared listener function holds nothing per button.
@@ -54,6 +46,21 @@ struct Registry {
     mounted: Vec<Mounted>,
     next_id: u32,
     warned: bool,
+}
+
+thread_local! {
+    /// The one listener every button shares: a click opens, anything else (pointing at
+    /// the button, pressing on it, focusing it) builds its sheet ahead of the click.
+    static LISTENER: js_sys::Function = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
+        let Some(button) = event.current_target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        if event.type_() == "click" {
+            open_from(&button);
+        } else if !button.has_attribute(RETURNING_ATTR) {
+            prepare_from(&button);
+        }
+    })
+    .into_js_value()
+    .unchecked_into();
 }
 
 thread_local! {
@@ -100,8 +107,8 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         .map(|e| e.tweet_id.clone())
         .filter(|id| REGISTRY.with(|r| !r.borrow().offers.contains_key(id.as_str())))
         .collect();
-    let dnt = config.dnt || candidates.iter().any(|e| crate::config::embed_dnt(&e.element));
-    let visitor = if dnt || unknown.is_empty() { None } else { crate::config::visitor_id() };
+    let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(&e.element));
+    let visitor = if dnt || unknown.is_empty() { None } else { crate::button::config::visitor_id() };
     let api = ApiClient::new(&config.api_base);
     // The lookup goes out first (its fetch starts on the first poll), and the rows are
     // reserved while it travels.
@@ -112,12 +119,12 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         }
     };
     let reserving = async {
-        let reserve_start = crate::marks::now();
+        let reserve_start = crate::button::marks::now();
         let pending: Vec<(FoundEmbed, Element)> =
             candidates.into_iter().filter_map(|embed| reserve(&embed).map(|host| (embed, host))).collect();
-        let reserve_ms = crate::marks::now() - reserve_start;
+        let reserve_ms = crate::button::marks::now() - reserve_start;
         // Still waiting for the lookup: the first price's formatter costs most now.
-        crate::format::warm(&config.locale);
+        crate::shared::format::warm(&config.locale);
         (pending, reserve_start, reserve_ms)
     };
     let (answer, (pending, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
@@ -155,7 +162,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         locale: config.locale.clone(),
         theme: config.theme.clone(),
     });
-    let mount_start = crate::marks::now();
+    let mount_start = crate::button::marks::now();
     let mut buttons = Vec::new();
     let mut placed = Vec::new();
     for ((embed, host), offer) in pending.into_iter().zip(offers) {
@@ -167,18 +174,21 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
             None => release(&embed, &host),
         }
     }
-    crate::placement::align_before_paint(placed);
-    let accent_start = crate::marks::now();
+    crate::button::placement::align_before_paint(placed);
+    let accent_start = crate::button::marks::now();
     // All buttons are in the page: one style pass checks every accent pair.
-    crate::theme::fix_accent_texts(&buttons);
+    crate::shared::theme::fix_accent_texts(&buttons);
     let attached = buttons.len();
     if attached > 0 {
-        crate::marks::first_button();
+        crate::button::marks::first_button();
     }
-    let end = crate::marks::now();
-    let phases =
-        crate::marks::Phases { reserve_ms, mount_ms: accent_start - mount_start, accent_ms: end - accent_start };
-    crate::marks::attach_batch(reserve_start, reserve_ms + (end - mount_start), attached, &phases);
+    let end = crate::button::marks::now();
+    let phases = crate::button::marks::Phases {
+        reserve_ms,
+        mount_ms: accent_start - mount_start,
+        accent_ms: end - accent_start,
+    };
+    crate::button::marks::attach_batch(reserve_start, reserve_ms + (end - mount_start), attached, &phases);
     Ok(attached)
 }
 
@@ -186,12 +196,12 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
 pub(crate) fn warn_once(message: &str) {
     let first = REGISTRY.with(|r| !std::mem::replace(&mut r.borrow_mut().warned, true));
     if first {
-        crate::util::warn(message);
+        crate::shared::util::warn(message);
     }
 }
 
 /// Inserts the host right after the embed, with its shadow root and stylesheet. It takes no
-/// height yet ([`crate::placement`]). The embed is marked at once so no concurrent scan
+/// height yet ([`crate::button::placement`]). The embed is marked at once so no concurrent scan
 /// takes it too.
 fn reserve(embed: &FoundEmbed) -> Option<Element> {
     let document = embed.element.owner_document()?;
@@ -207,7 +217,7 @@ fn reserve(embed: &FoundEmbed) -> Option<Element> {
     // attributes sit on it, and Leptos re-renders the sheets relative to a parent element.
     let container = document.create_element("div").ok()?;
     container.set_attribute("class", "tb-root").ok()?;
-    crate::placement::float(&container);
+    crate::button::placement::float(&container);
     root.append_child(&container).ok()?;
     embed.element.after_with_node_1(&host).ok()?;
     embed.element.set_attribute(ATTACHED_ATTR, embed.tweet_id.as_str()).ok()?;
@@ -223,10 +233,10 @@ fn release(embed: &FoundEmbed, host: &Element) {
 fn mount_button(embed: &Element, host: &Element, offer: Rc<FoundOffer>, ctx: Rc<WidgetCtx>) -> Option<Element> {
     let root = host.shadow_root()?.query_selector(".tb-root").ok()??;
     // Light, dark or auto, the button style and the label override, on the view's root.
-    crate::theme::apply(embed, host, &ctx.theme);
-    let button = crate::button::render(&root, &offer.head, embed, &ctx.locale)?;
+    crate::shared::theme::apply(embed, host, &ctx.theme);
+    let button = LISTENER.with(|listener| buy_button::render(&root, &offer.head, embed, &ctx.locale, listener))?;
     if let Some(anchor) = button.parent_element() {
-        crate::placement::watch(&anchor);
+        crate::button::placement::watch(&anchor);
     }
     let id = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
@@ -252,18 +262,18 @@ fn embed_ctx(m: &Mounted) -> EmbedCtx {
 pub(crate) fn open_from(button: &Element) {
     let Some((embed, request)) = request_for(button) else { return };
     // The designer may have changed the tokens since (the playground does).
-    crate::theme::fix_accent_text(button);
+    crate::shared::theme::fix_accent_text(button);
     let _ = button.set_attribute("aria-expanded", "true");
-    crate::button::show_problem(button, None);
+    crate::button::buy_button::show_problem(button, None);
     events::emit(&embed, WidgetEvent::Open);
     let button = button.clone();
-    let locale = crate::button::embed_locale(&request.embed, &request.ctx.locale);
+    let locale = crate::shared::context::embed_locale(&request.embed, &request.ctx.locale);
     wasm_bindgen_futures::spawn_local(async move {
-        if let Err(error) = sheet_loader::open(request).await {
-            crate::util::warn(&format!("tweetbuy: checkout could not load ({error})"));
+        if let Err(error) = loader::open(request).await {
+            crate::shared::util::warn(&format!("tweetbuy: checkout could not load ({error})"));
             let _ = button.set_attribute("aria-expanded", "false");
-            let message = locale.t(crate::i18n::Key::CheckoutUnavailable);
-            crate::button::show_problem(&button, Some(&message));
+            let message = locale.t(crate::shared::i18n::Key::CheckoutUnavailable);
+            crate::button::buy_button::show_problem(&button, Some(&message));
             events::emit(&embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message });
         }
     });
@@ -272,7 +282,7 @@ pub(crate) fn open_from(button: &Element) {
 /// A visitor points at or focuses a button: its sheet is built ahead of the click.
 pub(crate) fn prepare_from(button: &Element) {
     if let Some((_, request)) = request_for(button) {
-        sheet_loader::prepare(request);
+        loader::prepare(request);
     }
 }
 
@@ -317,7 +327,7 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
             events::register(id, new_embed);
             let _ = new_embed.set_attribute(ATTACHED_ATTR, &host.get_attribute(HOST_ATTR).unwrap_or_default());
             // The rendered embed may not have the blockquote's box.
-            crate::placement::align_before_paint(vec![(new_embed.clone(), host.clone())]);
+            crate::button::placement::align_before_paint(vec![(new_embed.clone(), host.clone())]);
             true
         }
         None => false,
@@ -337,7 +347,7 @@ pub fn release_detached() {
                     let _ = replacement.set_attribute(ATTACHED_ATTR, &m.tweet_id);
                     m.embed = replacement;
                     events::register(m.id, &m.embed);
-                    crate::placement::align_before_paint(vec![(m.embed.clone(), m.host.clone())]);
+                    crate::button::placement::align_before_paint(vec![(m.embed.clone(), m.host.clone())]);
                 }
             }
             if m.host.is_connected() && m.embed.is_connected() {
@@ -352,7 +362,7 @@ pub fn release_detached() {
     for m in gone {
         events::unregister(m.id);
         if let Some(anchor) = m.host.shadow_root().and_then(|r| r.query_selector(".tb-anchor").ok().flatten()) {
-            crate::placement::forget(&anchor);
+            crate::button::placement::forget(&anchor);
         }
         m.host.remove();
     }
@@ -372,7 +382,7 @@ pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> 
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
     let host = reserve(&found)?;
     let button = mount_button(embed, &host, offer, Rc::new(ctx))?;
-    crate::theme::fix_accent_text(&button);
-    crate::placement::align_before_paint(vec![(embed.clone(), host.clone())]);
+    crate::shared::theme::fix_accent_text(&button);
+    crate::button::placement::align_before_paint(vec![(embed.clone(), host.clone())]);
     Some(host)
 }

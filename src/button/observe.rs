@@ -4,8 +4,8 @@
 //! Added subtrees are collected and scanned once per animation frame, so however many
 //! embeds a frame of work adds, they cost one batched lookup.
 
-use crate::config::WidgetConfig;
-use crate::mount::{self, HOST_ATTR};
+use crate::button::config::WidgetConfig;
+use crate::button::mount::{self, HOST_ATTR};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -49,7 +49,7 @@ pub fn scan_now(config: &WidgetConfig, roots: Vec<Element>) {
 
 /// Starts watching the document (and the window's size) for the rest of the page visit.
 pub fn watch(config: &WidgetConfig) {
-    crate::placement::follow_resizes();
+    crate::button::placement::follow_resizes(mount::mounted_pairs);
     let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {
         return;
     };

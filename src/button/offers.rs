@@ -5,7 +5,7 @@
 //! decode whole on the first click: the code that decodes a full offer stays out of what
 //! every host page loads.
 
-use crate::api::{ApiClient, ClientError};
+use crate::shared::api::{ApiClient, ClientError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tweetbuy_core::catalog::MAX_LOOKUP_IDS;

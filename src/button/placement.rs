@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
 
-/// On a view root (`.tb-root`) whose button floats and has no row yet (`src/mount.css`).
+/// On a view root (`.tb-root`) whose button floats and has no row yet (`src/button/mount.css`).
 pub const FLOATING_ATTR: &str = "data-floating";
 
 /// How far out of sight the button must be before its row is taken, so a button at the
@@ -85,9 +85,9 @@ pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
     }
     let Some(window) = web_sys::window() else { return };
     let align = Closure::once_into_js(move || {
-        let start = crate::marks::now();
+        let start = crate::button::marks::now();
         align_now(&pairs);
-        crate::marks::align_batch(start, crate::marks::now() - start, pairs.len());
+        crate::button::marks::align_batch(start, crate::button::marks::now() - start, pairs.len());
     });
     let _ = window.request_animation_frame(align.unchecked_ref());
 }
@@ -113,15 +113,16 @@ thread_local! {
 /// Lines every button up again after the window changes size (a centred embed moves, a
 /// narrower one shrinks), once per frame however many `resize` events arrive. It sets no
 /// performance mark: the marks time mounting, which a resize is not.
-pub fn follow_resizes() {
+/// `pairs` lists every mounted button's embed and host.
+pub fn follow_resizes(pairs: fn() -> Vec<(Element, Element)>) {
     let Some(window) = web_sys::window() else { return };
-    let on_resize = Closure::<dyn Fn()>::new(|| {
+    let on_resize = Closure::<dyn Fn()>::new(move || {
         if REALIGN_QUEUED.with(|q| q.replace(true)) {
             return;
         }
-        let realign = Closure::once_into_js(|| {
+        let realign = Closure::once_into_js(move || {
             REALIGN_QUEUED.with(|q| q.set(false));
-            align_now(&crate::mount::mounted_pairs());
+            align_now(&pairs());
         });
         if let Some(window) = web_sys::window() {
             let _ = window.request_animation_frame(realign.unchecked_ref());

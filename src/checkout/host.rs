@@ -1,14 +1,14 @@
 //! The checkout module's side of a click: mounts the sheet into the button's shadow root
 //! the first time (ahead of the click when the visitor points at or focuses the button),
 //! and opens it again on later clicks with what the visitor typed still there. The button
-//! module ([`crate::mount`]) owns the host; this module only adds the sheet's view to its
+//! module ([`crate::button::mount`]) owns the host; this module only adds the sheet's view to its
 //! root and hands focus back to the button when the sheet closes.
 
-use crate::checkout::CheckoutForm;
-use crate::events::{self, EmbedCtx, WidgetEvent};
-use crate::order::PendingOrder;
-use crate::sheet::Sheet;
-use crate::sheet_loader::OpenRequest;
+use crate::checkout::form::CheckoutForm;
+use crate::checkout::order::PendingOrder;
+use crate::checkout::sheet::Sheet;
+use crate::shared::context::OpenRequest;
+use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -58,11 +58,6 @@ fn pending_for(tweet_id: &str) -> PendingOrder {
     })
 }
 
-/// Routes the button module's clicks straight here (tests and single-module builds).
-pub fn use_in_process() {
-    crate::sheet_loader::use_in_process(open);
-}
-
 /// Opens the sheet for one button (the checkout module's `open_sheet`).
 pub fn open(request: OpenRequest) {
     mount(request, true);
@@ -105,14 +100,14 @@ fn mount(request: OpenRequest, show: bool) {
     let offer: Offer = match serde_json::from_str(&offer_json) {
         Ok(offer) => offer,
         Err(error) => {
-            crate::util::warn(&format!("tweetbuy: the offer could not be read ({error})"));
+            crate::shared::util::warn(&format!("tweetbuy: the offer could not be read ({error})"));
             return;
         }
     };
     let Some(shadow) = host.shadow_root() else { return };
     let Some(root) = shadow.query_selector(".tb-root").ok().flatten() else { return };
     // The whole widget's stylesheet now, not just the button's.
-    crate::styles::adopt(&shadow);
+    crate::shared::styles::adopt(&shadow);
     let id = NEXT_ID.with(|n| {
         n.set(n.get() + 1);
         n.get()
@@ -120,7 +115,7 @@ fn mount(request: OpenRequest, show: bool) {
     events::register(id, &embed);
     let embed_ctx =
         EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
-    let locale = crate::button::embed_locale(&embed, &ctx.locale);
+    let locale = crate::shared::context::embed_locale(&embed, &ctx.locale);
     let pending = pending_for(&embed_ctx.tweet_id);
     let opened: std::rc::Rc<Cell<Option<Visibility>>> = Default::default();
     let view = leptos::mount::mount_to(root.unchecked_into::<HtmlElement>(), {
@@ -163,8 +158,8 @@ fn return_focus(host: &Element) {
     if let Some(button) = button {
         let _ = button.set_attribute("aria-expanded", "false");
         // Focus coming back is not a visitor's intent to buy again: no sheet is built for it.
-        let _ = button.set_attribute(crate::button::RETURNING_ATTR, "");
+        let _ = button.set_attribute(crate::shared::context::RETURNING_ATTR, "");
         let _ = button.unchecked_ref::<HtmlElement>().focus();
-        let _ = button.remove_attribute(crate::button::RETURNING_ATTR);
+        let _ = button.remove_attribute(crate::shared::context::RETURNING_ATTR);
     }
 }

@@ -4,7 +4,7 @@
 //! The client never invents a stock figure: it shows what the offer lookup or the
 //! availability endpoint said, nothing computed.
 
-use crate::api::ApiClient;
+use crate::shared::api::ApiClient;
 use leptos::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -62,7 +62,7 @@ pub async fn refresh(api: &ApiClient, offer: RwSignal<Offer>) {
 pub async fn poll(api: ApiClient, offer: RwSignal<Offer>, alive: Alive) {
     while alive.is_alive() {
         refresh(&api, offer).await;
-        crate::util::sleep(REFRESH_MS).await;
+        crate::shared::util::sleep(REFRESH_MS).await;
     }
 }
 
@@ -71,7 +71,7 @@ pub async fn poll(api: ApiClient, offer: RwSignal<Offer>, alive: Alive) {
 pub async fn tick(api: ApiClient, offer: RwSignal<Offer>, now: RwSignal<i64>, alive: Alive) {
     let mut asked_at_end = false;
     while alive.is_alive() {
-        crate::util::sleep(1_000).await;
+        crate::shared::util::sleep(1_000).await;
         let t = now_seconds();
         if now.try_set(t).is_some() {
             // try_set hands the value back when the signal is gone.

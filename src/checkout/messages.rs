@@ -1,7 +1,7 @@
 //! What people read when something goes wrong, and what to do next, in their language.
 
-use crate::api::ClientError;
-use crate::i18n::{Key, Locale};
+use crate::shared::api::ClientError;
+use crate::shared::i18n::{Key, Locale};
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::ErrorCode;
 

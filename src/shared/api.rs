@@ -104,7 +104,7 @@ async fn send_with_retries<T: DeserializeOwned>(
     loop {
         match send_once(&build, body.as_deref()).await {
             Err(error) if safe && attempt < MAX_ATTEMPTS && retryable(&error) => {
-                crate::util::sleep(backoff_ms(attempt, js_sys::Math::random())).await;
+                crate::shared::util::sleep(backoff_ms(attempt, js_sys::Math::random())).await;
                 attempt += 1;
             }
             other => return other,

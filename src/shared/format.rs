@@ -2,7 +2,7 @@
 //! browser's `Intl`.
 
 #[cfg(feature = "checkout")]
-use crate::i18n::{Key, Locale};
+use crate::shared::i18n::{Key, Locale};
 #[cfg(feature = "checkout")]
 use tweetbuy_core::Country;
 use tweetbuy_core::Money;

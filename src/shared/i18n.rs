@@ -3,7 +3,7 @@
 //!
 //! The locale is, in order: the embed's `data-lang`, the script tag's `data-locale`, the
 //! page's `lang`, the browser's language (the last three are merged by
-//! [`crate::config::WidgetConfig`] into `WidgetCtx::locale`). The language picks the
+//! [`crate::button::config::WidgetConfig`] into `WidgetCtx::locale`). The language picks the
 //! catalog; the full tag goes to `Intl` for money, numbers and dates.
 
 use tweetbuy_core::catalog::{Availability, SellerKind};

@@ -10,7 +10,7 @@
 use web_sys::{CssStyleSheet, ShadowRoot};
 
 /// What the button module needs: the design tokens, the host's root and the button, with
-/// comments and spare whitespace stripped at build time (`build.rs`, `src/css_min.rs`).
+/// comments and spare whitespace stripped at build time (`build.rs`, `src/shared/css_min.rs`).
 pub(crate) const BUTTON_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/button.min.css"));
 
 /// All widget CSS: the design tokens first, then each component's rules (stripped the same
@@ -55,14 +55,14 @@ pub(crate) fn adopt(root: &ShadowRoot) {
 /// Every CSS file of the widget, by name, for the token audit.
 #[cfg(test)]
 const CSS_FILES: &[(&str, &str)] = &[
-    ("style/tokens.css", include_str!("../style/tokens.css")),
-    ("src/mount.css", include_str!("mount.css")),
-    ("src/button.css", include_str!("button.css")),
-    ("src/sheet.css", include_str!("sheet.css")),
-    ("src/product_sheet.css", include_str!("product_sheet.css")),
-    ("src/checkout.css", include_str!("checkout.css")),
-    ("src/confirmation.css", include_str!("confirmation.css")),
-    ("src/saved_info.css", include_str!("saved_info.css")),
+    ("style/tokens.css", include_str!("../../style/tokens.css")),
+    ("src/button/mount.css", include_str!("../button/mount.css")),
+    ("src/button/buy_button.css", include_str!("../button/buy_button.css")),
+    ("src/checkout/sheet/sheet.css", include_str!("../checkout/sheet/sheet.css")),
+    ("src/checkout/product/product.css", include_str!("../checkout/product/product.css")),
+    ("src/checkout/details/details.css", include_str!("../checkout/details/details.css")),
+    ("src/checkout/confirmation/confirmation.css", include_str!("../checkout/confirmation/confirmation.css")),
+    ("src/checkout/saved/saved.css", include_str!("../checkout/saved/saved.css")),
 ];
 
 /// Raw visual values in one CSS file outside token definitions (`--tb-…: …` lines) and
@@ -138,7 +138,7 @@ mod tests {
     fn every_visual_value_is_a_token() {
         let found: Vec<String> = CSS_FILES.iter().flat_map(|(file, css)| raw_values(file, css)).collect();
         assert!(found.is_empty(), "raw values outside style/tokens.css definitions:\n{}", found.join("\n"));
-        let all: String = CSS_FILES.iter().map(|(_, css)| crate::css_min::minify(css)).collect();
+        let all: String = CSS_FILES.iter().map(|(_, css)| crate::shared::css_min::minify(css)).collect();
         assert_eq!(all, WIDGET_CSS, "CSS_FILES lists every file of WIDGET_CSS, in order");
         assert!(WIDGET_CSS.starts_with(BUTTON_CSS), "the whole sheet keeps the button's rules first");
     }

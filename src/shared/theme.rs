@@ -99,7 +99,8 @@ pub fn parse_computed_rgb(value: &str) -> Option<Rgb> {
     let value = value.trim();
     let inner = value.strip_prefix("rgba(").or_else(|| value.strip_prefix("rgb("))?.strip_suffix(')')?;
     let colour = inner.split('/').next()?;
-    let mut parts = colour.split([',', ' ']).filter(|p| !p.is_empty()).map(|p| crate::util::parse_number(p.trim()));
+    let mut parts =
+        colour.split([',', ' ']).filter(|p| !p.is_empty()).map(|p| crate::shared::util::parse_number(p.trim()));
     let mut channel = || -> Option<u8> { Some(parts.next()??.round().clamp(0.0, 255.0) as u8) };
     Some(Rgb(channel()?, channel()?, channel()?))
 }
@@ -166,7 +167,7 @@ pub fn readable_text(accent: Rgb, text: Rgb) -> Option<AccentText> {
 /// The loader script's attributes, read once per page.
 fn script_attr(name: &str) -> Option<String> {
     thread_local! {
-        static SCRIPT: Option<web_sys::Element> = crate::config::loader_script();
+        static SCRIPT: Option<web_sys::Element> = crate::shared::context::loader_script();
     }
     SCRIPT.with(|s| s.as_ref().and_then(|s| s.get_attribute(name)))
 }

@@ -68,7 +68,7 @@ pub fn reply_for(
 /// Asks the frame to tokenize what was typed, and waits for its answer.
 pub async fn tokenize(iframe: &HtmlIFrameElement, vault_origin: &str) -> Result<CardToken, TokenizeError> {
     let target = iframe.content_window().ok_or(TokenizeError::NotReady)?;
-    let request_id = crate::util::random_id();
+    let request_id = crate::shared::util::random_id();
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(RefCell::new(Some(sender)));
     let listener = {
@@ -89,7 +89,7 @@ pub async fn tokenize(iframe: &HtmlIFrameElement, vault_origin: &str) -> Result<
     let posted = target.post_message(&JsValue::from_str(&message), vault_origin);
     let outcome = match posted {
         Err(_) => Err(TokenizeError::NotReady),
-        Ok(()) => match select(receiver, Box::pin(crate::util::sleep(TOKENIZE_TIMEOUT_MS))).await {
+        Ok(()) => match select(receiver, Box::pin(crate::shared::util::sleep(TOKENIZE_TIMEOUT_MS))).await {
             Either::Left((Ok(reply), _)) => reply,
             Either::Left((Err(_), _)) | Either::Right(_) => Err(TokenizeError::Timeout),
         },
@@ -141,7 +141,7 @@ pub fn CardFrame(
             on:load=move |_| {
                 // The frame follows the sheet's theme (validated tokens only).
                 if let Some(frame) = iframe.get_untracked() {
-                    crate::theme::send_to_frame(&frame, &theme_origin);
+                    crate::shared::theme::send_to_frame(&frame, &theme_origin);
                 }
                 on_ready.run(())
             }

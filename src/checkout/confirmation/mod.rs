@@ -1,7 +1,7 @@
 //! The order confirmation.
 
-use crate::format;
-use crate::i18n::{Key, Locale};
+use crate::shared::format;
+use crate::shared::i18n::{Key, Locale};
 use leptos::prelude::*;
 use tweetbuy_core::{Country, OrderReceipt, ProductKind};
 
@@ -31,7 +31,7 @@ pub fn Confirmation(
     /// Closes the sheet.
     on_done: Callback<()>,
 ) -> impl IntoView {
-    let locale = crate::i18n::use_locale();
+    let locale = crate::shared::i18n::use_locale();
     let total = format::money(&receipt.quote.total, &locale.tag());
     let bought = locale.fill(
         Key::Bought,
@@ -56,7 +56,7 @@ pub fn Confirmation(
             <p>{paid}</p>
             <p class=delivery_class>{destination(&receipt, &locale.get())}</p>
             <p class="tb-receipt">{locale.fill(Key::ReceiptSent, &[("email", &receipt.email)])}</p>
-            <crate::saved_info::SaveOffer receipt=receipt.clone() />
+            <crate::checkout::saved::SaveOffer receipt=receipt.clone() />
             <button type="button" class="tb-primary" on:click=move |_| on_done.run(())>{locale.t(Key::Done)}</button>
         </div>
     }

@@ -1,186 +1,23 @@
 //! The checkout sheet: email, shipping (physical goods only), the card frame, consent, the
 //! server's quote and the Pay button.
 
-use crate::card_frame::CardFrame;
-use crate::events::{self, EmbedCtx, WidgetEvent};
-use crate::format;
-use crate::i18n::{Key, Locale};
-use crate::messages;
-use crate::mount::WidgetCtx;
-use crate::order::{pay, PayError, PendingOrder};
-use crate::product_sheet::quantity_max;
+use crate::checkout::card::CardFrame;
+use crate::checkout::form::{error_for, field_label, is_card_field, localized_errors, CheckoutForm, Field};
+use crate::checkout::messages;
+use crate::checkout::order::{pay, PayError, PendingOrder};
+use crate::shared::context::WidgetCtx;
+use crate::shared::events::{self, EmbedCtx, WidgetEvent};
+use crate::shared::format;
+use crate::shared::i18n::Key;
 use leptos::prelude::*;
 use tweetbuy_core::address::US_STATES;
-use tweetbuy_core::order::{validate_buyer_details, QuoteRequest};
-use tweetbuy_core::{Country, ErrorCode, FieldError, Offer, OrderReceipt, Quote, ShippingAddress};
-
-/// Everything the visitor chooses and types, except the card (which only the vault's frame
-/// ever holds).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CheckoutForm {
-    pub variant_id: String,
-    pub quantity: u32,
-    pub email: String,
-    pub name: String,
-    pub line1: String,
-    pub line2: String,
-    pub city: String,
-    pub region: String,
-    pub postal_code: String,
-    pub country: String,
-    pub share_email: bool,
-}
-
-impl CheckoutForm {
-    /// A fresh form: the first variant in stock, quantity 1, the first shipping country.
-    pub fn for_offer(offer: &Offer) -> CheckoutForm {
-        let variant = offer.variants.iter().find(|v| v.stock != Some(0)).or(offer.variants.first());
-        CheckoutForm {
-            variant_id: variant.map(|v| v.id.clone()).unwrap_or_default(),
-            quantity: 1,
-            country: offer.ships_to.first().map(|c| c.code().to_owned()).unwrap_or_default(),
-            ..CheckoutForm::default()
-        }
-    }
-
-    pub fn shipping(&self) -> ShippingAddress {
-        ShippingAddress {
-            name: self.name.clone(),
-            line1: self.line1.clone(),
-            line2: self.line2.clone(),
-            city: self.city.clone(),
-            region: self.region.clone(),
-            postal_code: self.postal_code.clone(),
-            country: self.country.clone(),
-        }
-    }
-
-    /// The same checks the server makes, so the visitor sees every problem before paying.
-    pub fn validate(&self, offer: &Offer) -> Vec<FieldError> {
-        let shipping = self.shipping();
-        validate_buyer_details(offer, &self.variant_id, self.quantity, &self.email, Some(&shipping))
-            .err()
-            .unwrap_or_default()
-    }
-
-    /// The quote request for the current choice.
-    pub fn quote_request(&self, offer: &Offer) -> QuoteRequest {
-        let physical = offer.kind.needs_shipping();
-        QuoteRequest {
-            product_id: offer.product_id.clone(),
-            variant_id: self.variant_id.clone(),
-            quantity: self.quantity,
-            country: physical.then(|| Country::parse(&self.country)).flatten(),
-            region: (physical && !self.region.is_empty()).then(|| self.region.clone()),
-        }
-    }
-}
-
-/// One text input of the form: its key in [`FieldError::field`], label and autofill token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
-    Email,
-    Name,
-    Line1,
-    Line2,
-    City,
-    Region,
-    PostalCode,
-}
-
-impl Field {
-    pub fn key(self) -> &'static str {
-        match self {
-            Field::Email => "email",
-            Field::Name => "name",
-            Field::Line1 => "line1",
-            Field::Line2 => "line2",
-            Field::City => "city",
-            Field::Region => "region",
-            Field::PostalCode => "postal_code",
-        }
-    }
-
-    /// The HTML autocomplete token, so the browser's autofill fills the right box.
-    pub fn autocomplete(self) -> &'static str {
-        match self {
-            Field::Email => "email",
-            Field::Name => "shipping name",
-            Field::Line1 => "shipping address-line1",
-            Field::Line2 => "shipping address-line2",
-            Field::City => "shipping address-level2",
-            Field::Region => "shipping address-level1",
-            Field::PostalCode => "shipping postal-code",
-        }
-    }
-
-    fn value(self, d: &CheckoutForm) -> &String {
-        match self {
-            Field::Email => &d.email,
-            Field::Name => &d.name,
-            Field::Line1 => &d.line1,
-            Field::Line2 => &d.line2,
-            Field::City => &d.city,
-            Field::Region => &d.region,
-            Field::PostalCode => &d.postal_code,
-        }
-    }
-
-    fn value_mut(self, d: &mut CheckoutForm) -> &mut String {
-        match self {
-            Field::Email => &mut d.email,
-            Field::Name => &mut d.name,
-            Field::Line1 => &mut d.line1,
-            Field::Line2 => &mut d.line2,
-            Field::City => &mut d.city,
-            Field::Region => &mut d.region,
-            Field::PostalCode => &mut d.postal_code,
-        }
-    }
-}
-
-/// The label of the input a field error belongs to, for the error summary.
-pub fn field_label(field: &str, us: bool) -> Key {
-    match field {
-        "email" => Key::Email,
-        "name" => Key::FullName,
-        "line1" => Key::Address,
-        "line2" => Key::Address2,
-        "city" => Key::City,
-        "region" if us => Key::State,
-        "region" => Key::Region,
-        "postal_code" => Key::PostalCode,
-        "country" => Key::Country,
-        "variant" => Key::OptionLegend,
-        "quantity" => Key::Quantity,
-        _ => Key::Card,
-    }
-}
-
-/// The inline and summary text of every field error, in the visitor's language.
-pub fn localized_errors(errors: &[FieldError], offer: &Offer, form: &CheckoutForm, locale: &Locale) -> Vec<FieldError> {
-    let country = Country::parse(&form.country)
-        .map(|c| format::country_name(c, &locale.tag))
-        .unwrap_or_else(|| form.country.clone());
-    let max = quantity_max(offer, &form.variant_id);
-    errors.iter().map(|e| FieldError { message: locale.field_error(e, &country, max), ..e.clone() }).collect()
-}
-
-/// The first error for a field, if any.
-pub fn error_for(errors: &[FieldError], key: &str) -> Option<String> {
-    errors.iter().find(|e| e.field == key).map(|e| e.message.clone())
-}
+use tweetbuy_core::{ErrorCode, FieldError, Offer, OrderReceipt, Quote};
 
 /// Drops a field's error once the visitor edits it; the summary follows.
 fn clear_error(errors: RwSignal<Vec<FieldError>>, key: &str) {
     if errors.with_untracked(|e| e.iter().any(|f| f.field == key)) {
         errors.update(|e| e.retain(|f| f.field != key));
     }
-}
-
-/// True for the card frame's fields.
-fn is_card_field(field: &str) -> bool {
-    matches!(field, "number" | "expiry" | "cvc" | "card_token")
 }
 
 /// A labelled text input bound to one field of the form, with its inline error.
@@ -240,7 +77,7 @@ pub fn Checkout(
     on_escape: Callback<()>,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
-    let locale = crate::i18n::use_locale();
+    let locale = crate::shared::i18n::use_locale();
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<String>);
     let frame_ready = RwSignal::new(false);
@@ -277,7 +114,7 @@ pub fn Checkout(
     // Focus the first field to fix, or the summary when the problem is not one field's.
     let focus_problem = move || {
         leptos::task::spawn_local(async move {
-            crate::util::sleep(0).await;
+            crate::shared::util::sleep(0).await;
             let first = errors.with_untracked(|e| e.iter().find(|f| !is_card_field(&f.field)).map(|f| f.field.clone()));
             let field =
                 first.and_then(|key| form_ref.get_untracked()?.query_selector(&format!("#tb-{key}")).ok().flatten());
@@ -311,7 +148,7 @@ pub fn Checkout(
         })
     };
     let paying = pay_action.pending();
-    let saved = use_context::<crate::saved_info::SavedCtx>();
+    let saved = use_context::<crate::checkout::saved::SavedCtx>();
     let embed = StoredValue::new(use_context::<EmbedCtx>());
     let emit_error = move |code: String, message: &str| {
         embed.with_value(|embed| {
@@ -335,7 +172,7 @@ pub fn Checkout(
                     focus_problem();
                 }
                 Err(PayError::Client(error)) => {
-                    if let crate::api::ClientError::Api { error: api_error, .. } = &error {
+                    if let crate::shared::api::ClientError::Api { error: api_error, .. } = &error {
                         set_errors(api_error.fields.clone());
                         if matches!(
                             api_error.code,
@@ -572,72 +409,5 @@ pub fn Checkout(
                 </button>
             </div>
         </form>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    use tweetbuy_core::testing::tee;
-
-    #[test]
-    fn a_fresh_form_skips_sold_out_variants() {
-        let d = CheckoutForm::for_offer(&tee());
-        assert_eq!(d.variant_id, "m");
-        assert_eq!(d.country, "US");
-        assert_eq!(d.quantity, 1);
-    }
-
-    #[test]
-    fn validation_uses_the_core_rules_and_names_fields() {
-        let offer = tee();
-        let mut d = CheckoutForm::for_offer(&offer);
-        let keys: Vec<String> = d.validate(&offer).into_iter().map(|e| e.field).collect();
-        assert_eq!(keys, ["email", "name", "line1", "city", "postal_code", "region"]);
-        d.email = "jane@example.com".into();
-        d.name = "Jane Doe".into();
-        d.line1 = "1 Main St".into();
-        d.city = "New York".into();
-        d.region = "NY".into();
-        d.postal_code = "10001".into();
-        assert!(d.validate(&offer).is_empty());
-        assert_eq!(error_for(&[FieldError::new("email", "x", "Bad")], "email").as_deref(), Some("Bad"));
-    }
-
-    #[test]
-    fn errors_read_in_the_visitors_language_with_their_field() {
-        let offer = tee();
-        let mut d = CheckoutForm::for_offer(&offer);
-        d.postal_code = "ABC".into();
-        let found = d.validate(&offer);
-        let es = localized_errors(&found, &offer, &d, &Locale::new("es"));
-        assert_eq!(error_for(&es, "email").as_deref(), Some("Escribe tu correo electrónico."));
-        assert_eq!(error_for(&es, "postal_code").as_deref(), Some("Este código postal no es válido en United States."));
-        assert_eq!(field_label("region", true), Key::State);
-        assert_eq!(field_label("number", true), Key::Card);
-    }
-
-    #[test]
-    fn quote_request_carries_no_price_and_shipping_only_for_goods() {
-        let offer = tee();
-        let mut d = CheckoutForm::for_offer(&offer);
-        d.region = "NY".into();
-        let q = d.quote_request(&offer);
-        assert_eq!(q.country.unwrap().code(), "US");
-        assert_eq!(q.region.as_deref(), Some("NY"));
-        let mut ticket = offer.clone();
-        ticket.kind = tweetbuy_core::ProductKind::Ticket;
-        assert_eq!(d.quote_request(&ticket).country, None);
-    }
-
-    #[test]
-    fn every_field_has_a_distinct_autofill_token() {
-        let all =
-            [Field::Email, Field::Name, Field::Line1, Field::Line2, Field::City, Field::Region, Field::PostalCode];
-        let mut tokens: Vec<&str> = all.iter().map(|f| f.autocomplete()).collect();
-        tokens.sort();
-        tokens.dedup();
-        assert_eq!(tokens.len(), all.len());
     }
 }

@@ -1,10 +1,10 @@
 //! Paying: token from the card frame, then the order request with its `Idempotency-Key`.
 
-use crate::api::ClientError;
-use crate::card_frame::{tokenize, TokenizeError};
-use crate::checkout::CheckoutForm;
-use crate::i18n::Key;
-use crate::mount::WidgetCtx;
+use crate::checkout::card::{tokenize, TokenizeError};
+use crate::checkout::form::CheckoutForm;
+use crate::shared::api::ClientError;
+use crate::shared::context::WidgetCtx;
+use crate::shared::i18n::Key;
 use tweetbuy_core::{ErrorCode, FieldError, Offer, OrderReceipt, OrderRequest};
 use web_sys::HtmlIFrameElement;
 
@@ -63,7 +63,7 @@ pub async fn place_order(
         match ctx.api.post("/api/v1/orders", request, Some(key)).await {
             Err(error) if keep_checking(&error, js_sys::Date::now() - started) => {
                 checking(true);
-                crate::util::sleep(CHECK_OUTCOME_EVERY_MS).await;
+                crate::shared::util::sleep(CHECK_OUTCOME_EVERY_MS).await;
             }
             outcome => {
                 checking(false);
@@ -125,7 +125,7 @@ pub async fn place_settling(
             Err(_) => remember(None),
         }
     }
-    let order = Pending { key: crate::util::random_id(), request: fresh.await? };
+    let order = Pending { key: crate::shared::util::random_id(), request: fresh.await? };
     // Kept before sending: if the page loses the answer, the next Pay asks about this one.
     remember(Some(order.clone()));
     match place_order(ctx, &order.request, &order.key, checking).await {

@@ -1,10 +1,11 @@
 //! The product form: gallery, seller, description, price, live stock, the sale's
 //! countdown, variant and quantity.
 
-use crate::checkout::CheckoutForm;
-use crate::format;
-use crate::i18n::{Key, Locale};
-use crate::saved_info::{SavedCtx, SavedNotice, SavedPay};
+use crate::checkout::form::quantity_max;
+use crate::checkout::form::CheckoutForm;
+use crate::checkout::saved::{SavedCtx, SavedNotice, SavedPay};
+use crate::shared::format;
+use crate::shared::i18n::{Key, Locale};
 use leptos::prelude::*;
 use tweetbuy_core::catalog::Availability;
 use tweetbuy_core::{Offer, OrderReceipt, ProductKind};
@@ -16,12 +17,6 @@ pub fn stock_text(stock: Option<u32>, locale: &Locale) -> String {
         Some(n) => locale.fill(Key::NLeftVariant, &[("n", &format::number(n, &locale.tag))]),
         None => locale.t(Key::InStock),
     }
-}
-
-/// The most of the chosen variant one order may take (at least 1, so the field stays
-/// usable; buying is blocked separately when nothing is left).
-pub fn quantity_max(offer: &Offer, variant_id: &str) -> u32 {
-    offer.variant(variant_id).map_or(1, |v| offer.max_quantity(v).max(1))
 }
 
 /// Why the visitor cannot continue right now, in words; `None` when they can. The offer's
@@ -56,7 +51,7 @@ pub fn ProductSheet(
     #[prop(optional)]
     on_paid: Option<Callback<OrderReceipt>>,
 ) -> impl IntoView {
-    let locale = crate::i18n::use_locale();
+    let locale = crate::shared::i18n::use_locale();
     let first = offer.get_untracked();
     let tag = locale.tag();
 
@@ -165,7 +160,7 @@ pub fn ProductSheet(
         let now = has_saved.get();
         if before == Some(true) && !now {
             leptos::task::spawn_local(async move {
-                crate::util::sleep(0).await;
+                crate::shared::util::sleep(0).await;
                 if let Some(b) = continue_ref.get_untracked() {
                     let _ = b.focus();
                 }

@@ -9,10 +9,10 @@
 //! Paying with saved info sends the order with no email and no address: the api fills them
 //! in from the vault, server to server.
 
-use crate::i18n::{Key, Locale};
-use crate::messages;
-use crate::mount::WidgetCtx;
-use crate::order::PayError;
+use crate::checkout::messages;
+use crate::checkout::order::PayError;
+use crate::shared::context::WidgetCtx;
+use crate::shared::i18n::{Key, Locale};
 use futures::channel::oneshot;
 use futures::future::{select, Either};
 use leptos::prelude::*;
@@ -96,7 +96,7 @@ pub fn saved_order_request(offer: &Offer, variant_id: &str, quantity: u32, card_
 
 /// The saved-info frame's page: the same frame without the card form.
 pub fn saved_frame_url(vault_origin: &str, lang: &str) -> String {
-    format!("{}&mode=saved", crate::card_frame::frame_url(vault_origin, lang))
+    format!("{}&mode=saved", crate::checkout::card::frame_url(vault_origin, lang))
 }
 
 /// Why the frame gave no usable answer.
@@ -134,7 +134,7 @@ pub async fn ask(
 ) -> Result<FromFrame, FrameError> {
     let target = iframe.content_window().ok_or(FrameError::NotReady)?;
     let origin = vault_origin.trim_end_matches('/').to_owned();
-    let request_id = crate::util::random_id();
+    let request_id = crate::shared::util::random_id();
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(RefCell::new(Some(sender)));
     let listener = {
@@ -154,7 +154,7 @@ pub async fn ask(
     let json = serde_json::to_string(&message(request_id)).unwrap_or_default();
     let outcome = match target.post_message(&JsValue::from_str(&json), &origin) {
         Err(_) => Err(FrameError::NotReady),
-        Ok(()) => match select(receiver, Box::pin(crate::util::sleep(ANSWER_TIMEOUT_MS))).await {
+        Ok(()) => match select(receiver, Box::pin(crate::shared::util::sleep(ANSWER_TIMEOUT_MS))).await {
             Either::Left((Ok(FromFrame::Failed { .. }), _)) => Err(FrameError::Failed),
             Either::Left((Ok(reply), _)) => Ok(reply),
             Either::Left((Err(_), _)) | Either::Right(_) => Err(FrameError::Timeout),
@@ -235,7 +235,7 @@ pub fn SavedFrame(ctx: SavedCtx, lang: String) -> impl IntoView {
 #[component]
 pub fn SavedNotice() -> impl IntoView {
     let ctx = use_context::<SavedCtx>();
-    let locale = crate::i18n::use_locale();
+    let locale = crate::shared::i18n::use_locale();
     let text = move || ctx.and_then(|c| c.notice.get()).map(|k| locale.t(k));
     view! { <p class="tb-saved-notice" role="status">{text}</p> }
 }
@@ -246,7 +246,7 @@ pub fn SavedNotice() -> impl IntoView {
 pub fn SavedPay(
     /// The offer and the visitor's choice of variant and quantity.
     offer: RwSignal<Offer>,
-    form: RwSignal<crate::checkout::CheckoutForm>,
+    form: RwSignal<crate::checkout::form::CheckoutForm>,
     /// Why buying is blocked right now, if it is.
     blocked: Signal<bool>,
     /// The order went through.
@@ -258,12 +258,12 @@ pub fn SavedPay(
         return ().into_any();
     };
     let widget = expect_context::<WidgetCtx>();
-    let locale = crate::i18n::use_locale();
+    let locale = crate::shared::i18n::use_locale();
     let failure = RwSignal::new(None::<String>);
 
     // Shared with the typed-card path: an order whose outcome is unknown is asked about
     // again, with its key, before anything new is paid.
-    let pending = use_context::<crate::order::PendingOrder>().unwrap_or_default();
+    let pending = use_context::<crate::checkout::order::PendingOrder>().unwrap_or_default();
     let pay_action = Action::new_local(move |_: &()| {
         let (widget, offer, (variant, quantity)) =
             (widget.clone(), offer.get_untracked(), form.with_untracked(|d| (d.variant_id.clone(), d.quantity)));
@@ -279,7 +279,7 @@ pub fn SavedPay(
                 }
             };
             let remember = move |order| pending.0.set_value(order);
-            crate::order::place_settling(&widget, earlier, &remember, &|_| {}, fresh)
+            crate::checkout::order::place_settling(&widget, earlier, &remember, &|_| {}, fresh)
                 .await
                 .map(|(receipt, _)| receipt)
                 .map_err(|e| match e {
@@ -317,7 +317,7 @@ pub fn SavedPay(
             form.with(|d| {
                 o.variant(&d.variant_id).map(|v| {
                     let amount = tweetbuy_core::Money::new(v.price.minor * i64::from(d.quantity), v.price.currency);
-                    let money = crate::format::money(&amount, &locale.tag());
+                    let money = crate::shared::format::money(&amount, &locale.tag());
                     let key = if o.kind.needs_shipping() { Key::SavedPlusShipping } else { Key::SavedPlusTax };
                     locale.fill(key, &[("subtotal", &money)])
                 })
@@ -389,7 +389,7 @@ pub fn SaveOffer(receipt: OrderReceipt) -> impl IntoView {
         return ().into_any();
     }
     let token = token.unwrap_or_default();
-    let locale = crate::i18n::use_locale();
+    let locale = crate::shared::i18n::use_locale();
     let ticked = RwSignal::new(false);
     let done = RwSignal::new(None::<Result<String, String>>);
     let status_ref = NodeRef::<leptos::html::P>::new();
@@ -417,7 +417,7 @@ pub fn SaveOffer(receipt: OrderReceipt) -> impl IntoView {
             saved.paid_token.set(None);
         }
         leptos::task::spawn_local(async move {
-            crate::util::sleep(0).await;
+            crate::shared::util::sleep(0).await;
             if let Some(p) = status_ref.get_untracked() {
                 let _ = p.focus();
             }

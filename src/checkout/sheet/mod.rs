@@ -5,15 +5,16 @@
 //! focus and closes on Escape. Below 600 px wide it is a full-width bottom sheet (CSS).
 //!
 //! While it is open the offer is live: stock and availability come fresh from the server
-//! ([`crate::live`]), and a time-limited sale counts down.
+//! ([`crate::checkout::live`]), and a time-limited sale counts down.
 
-use crate::checkout::{Checkout, CheckoutForm};
-use crate::confirmation::Confirmation;
-use crate::events::{self, EmbedCtx, WidgetEvent};
-use crate::i18n::Key;
-use crate::live;
-use crate::mount::WidgetCtx;
-use crate::product_sheet::ProductSheet;
+use crate::checkout::confirmation::Confirmation;
+use crate::checkout::details::Checkout;
+use crate::checkout::form::CheckoutForm;
+use crate::checkout::live;
+use crate::checkout::product::ProductSheet;
+use crate::shared::context::WidgetCtx;
+use crate::shared::events::{self, EmbedCtx, WidgetEvent};
+use crate::shared::i18n::Key;
 use leptos::prelude::*;
 use tweetbuy_core::{Offer, OrderReceipt};
 use wasm_bindgen::JsCast;
@@ -103,13 +104,13 @@ pub fn Sheet(
     /// Called when the visitor closes the sheet (button, Escape).
     on_close: Callback<()>,
     /// Whether the dialog is shown. A sheet built ahead of the click (on hover or focus,
-    /// see [`crate::sheet_host::prepare`]) waits hidden, and a click only has to show it;
+    /// see [`crate::checkout::host::prepare`]) waits hidden, and a click only has to show it;
     /// the live refresh and the saved-info frame start when it is first shown.
     #[prop(into, default = Signal::stored(true))]
     shown: Signal<bool>,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
-    let locale = crate::i18n::use_locale();
+    let locale = crate::shared::i18n::use_locale();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
@@ -154,7 +155,7 @@ pub fn Sheet(
         }
         let (api, alive) = (api.clone(), alive.clone());
         leptos::task::spawn_local(async move {
-            crate::util::sleep(0).await;
+            crate::shared::util::sleep(0).await;
             if !alive.is_alive() {
                 return;
             }
@@ -173,8 +174,8 @@ pub fn Sheet(
         leptos::task::spawn_local(async move { live::refresh(&api, live_offer).await });
     });
     let step = RwSignal::new(Step::Product);
-    // Saved buyer info, through a hidden saved-info frame (crate::saved_info).
-    let saved = crate::saved_info::SavedCtx::provide(&ctx.vault_origin);
+    // Saved buyer info, through a hidden saved-info frame (crate::checkout::saved).
+    let saved = crate::checkout::saved::SavedCtx::provide(&ctx.vault_origin);
     let paid = Callback::new(move |receipt: OrderReceipt| {
         emit(WidgetEvent::Order { order_id: receipt.order_id.clone(), amount: receipt.quote.total });
         step.set(Step::Confirmed(Box::new(receipt)))
@@ -185,7 +186,7 @@ pub fn Sheet(
         step.track();
         if previous.is_some() {
             leptos::task::spawn_local(async move {
-                crate::util::sleep(0).await;
+                crate::shared::util::sleep(0).await;
                 if let Some(d) = dialog.get_untracked() {
                     focus_step(&d);
                 }
@@ -221,7 +222,7 @@ pub fn Sheet(
             </header>
             {
                 let lang = locale.tag();
-                move || started.get().then(|| view! { <crate::saved_info::SavedFrame ctx=saved lang=lang.clone() /> })
+                move || started.get().then(|| view! { <crate::checkout::saved::SavedFrame ctx=saved lang=lang.clone() /> })
             }
             {move || match step.get() {
                 Step::Product => {

@@ -1,0 +1,38 @@
+//! The button module: what every host page loads, before anyone clicks.
+//!
+//! In the order of a page load: [`config`] reads the one script tag; [`discover`] and
+//! [`observe`] find tweet embeds, now and as they come and go; [`offers`] looks up all their
+//! offers in one request; [`mount`] attaches a host with its own shadow root under each
+//! embed that has one, and [`buy_button`] draws the button; [`placement`] gives it its row
+//! without moving what the visitor sees; [`loader`] loads the checkout module when a
+//! visitor points at, focuses or clicks a button. [`global`] keeps one copy of the widget
+//! per page, and [`marks`] leaves User Timing marks for the benchmark.
+//!
+//! Plain web-sys, no Leptos: every kilobyte here is paid by every page view.
+
+pub(crate) mod buy_button;
+pub(crate) mod config;
+pub mod discover;
+pub(crate) mod global;
+pub mod loader;
+pub(crate) mod marks;
+pub mod mount;
+pub(crate) mod observe;
+pub(crate) mod offers;
+pub(crate) mod placement;
+
+/// See [`crate::start`].
+pub(crate) fn start(load_checkout: js_sys::Function) {
+    loader::use_module(load_checkout);
+    let Some(config) = config::WidgetConfig::from_document() else {
+        return;
+    };
+    if !global::install(&config) {
+        return;
+    }
+    observe::watch(&config);
+    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    if let Some(root) = root {
+        observe::scan_now(&config, vec![root]);
+    }
+}
