@@ -286,6 +286,17 @@ pub struct Config {
     /// once after a restart).
     #[arg(long, env = "TWEETBUY_ORDER_STALE_SECS", default_value_t = crate::api::order_idempotency::STALE_IN_FLIGHT_SECONDS)]
     pub order_stale_secs: i64,
+    /// Seconds a client may take to send a request's headers (and an idle keep-alive
+    /// connection may stay open) before its connection is closed.
+    #[arg(long, env = "TWEETBUY_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body, once its headers are in
+    /// (answered 408 after that).
+    #[arg(long, env = "TWEETBUY_BODY_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_secs: u64,
+    /// Connections each listener keeps open at once; more wait to be accepted.
+    #[arg(long, env = "TWEETBUY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
     /// How long a SQLite write waits for another writer's lock before the order path backs
     /// off and tries its transaction again.
     #[arg(long, env = "TWEETBUY_SQLITE_BUSY_TIMEOUT_MS", default_value_t = 5000)]
@@ -397,6 +408,15 @@ impl Config {
                      generated key in the data directory"
                 ))
             }
+        }
+    }
+
+    /// The per-listener limits on slow and greedy clients.
+    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            body_read_timeout: std::time::Duration::from_secs(self.body_read_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
         }
     }
 

@@ -7,10 +7,24 @@ use crate::rate_limit::RateLimit;
 use crate::vault::keys::{KeyError, Keyring};
 use crate::vault::{vault_app, VaultSettings, VaultState};
 use crate::{clock, db, ids, telemetry, AppError};
+use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
+use axum::http::header::CONNECTION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
+use tower::ServiceExt;
+use tweetbuy_core::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -143,6 +157,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         "tweetbuy-server started"
     );
 
+    let limits = config.connection_limits();
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -157,14 +172,14 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let (vault_stop_tx, vault_stop_rx) = watch::channel(false);
     let api_stop = stop_rx.clone();
     let api_then_vault_stop = async move {
-        let result = serve(api_listener, api, api_stop).await;
+        let result = serve(api_listener, api, limits, api_stop).await;
         let _ = vault_stop_tx.send(true);
         result
     };
     let (a, b, c) = tokio::join!(
-        serve(publisher_listener, publisher, stop_rx.clone()),
+        serve(publisher_listener, publisher, limits, stop_rx.clone()),
         api_then_vault_stop,
-        serve(vault_listener, vault, vault_stop_rx),
+        serve(vault_listener, vault, limits, vault_stop_rx),
     );
     // Receipts of orders that finished during the drain are sent before exiting.
     let _ = worker.await;
@@ -172,13 +187,153 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     a.and(b).and(c).map_err(StartupError::Serve)
 }
 
-/// Serves one router until the stop flag flips, letting requests in progress finish.
-async fn serve(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-        })
-        .await
+/// What each listener allows its clients: how long the request head and the request body
+/// may take to arrive, and how many connections may be open at once. Without these a client
+/// that sends a byte now and then, or opens connections and sends nothing, holds a task and a
+/// socket for as long as it likes, and enough of them starve everyone else.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// From the first byte of a request (or from going idle between requests) to the end of
+    /// its headers; an idle keep-alive connection is closed after this long too.
+    pub header_read_timeout: Duration,
+    /// From the end of the headers to the end of the body, however steadily it trickles in.
+    pub body_read_timeout: Duration,
+    /// Open connections per listener; further clients wait in the accept queue.
+    pub max_connections: usize,
+}
+
+/// Serves one router until the stop flag flips, then lets requests in progress finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = stopped(&mut stop) => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut stop) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = connection_service(app.clone(), remote, limits.body_read_timeout);
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = stopped(&mut stop) => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    // Every connection holds a slot until it ends: all slots back means all requests done.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
+    Ok(())
+}
+
+/// The router for one connection: the peer address for the rate limits, and a deadline on
+/// each request body.
+fn connection_service(
+    app: Router,
+    remote: SocketAddr,
+    body_timeout: Duration,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<Response, std::convert::Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+        let expired = Arc::new(AtomicBool::new(false));
+        let mut request = request.map(|body| Body::new(DeadlineBody::new(body, body_timeout, expired.clone())));
+        request.extensions_mut().insert(ConnectInfo(remote));
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request).await?;
+            if expired.load(Ordering::Relaxed) {
+                return Ok(body_timed_out());
+            }
+            Ok(response)
+        }
+    })
+}
+
+/// 408 with the usual `{code, message}`, closing the connection (the rest of the body may
+/// still be on its way).
+fn body_timed_out() -> Response {
+    let error =
+        AppError::new(StatusCode::REQUEST_TIMEOUT, ErrorCode::BadRequest, "The request body did not arrive in time.");
+    let mut response = error.into_response();
+    response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// A request body that fails once its deadline passes, however steadily it trickles in
+/// (a timeout between frames would let one byte a second through for ever).
+struct DeadlineBody {
+    inner: hyper::body::Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    expired: Arc<AtomicBool>,
+}
+
+impl DeadlineBody {
+    fn new(inner: hyper::body::Incoming, timeout: Duration, expired: Arc<AtomicBool>) -> DeadlineBody {
+        DeadlineBody { inner, deadline: Box::pin(tokio::time::sleep(timeout)), expired }
+    }
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|result| result.map_err(Into::into)));
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            this.expired.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err("the request body did not arrive in time".into())));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Resolves once the stop flag is up.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 async fn shutdown_signal() {

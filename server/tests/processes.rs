@@ -14,5 +14,6 @@ mod processes {
     mod receipt_outbox;
     mod replicas;
     mod shutdown;
+    mod slow_clients;
     mod startup;
 }
