@@ -325,18 +325,29 @@ impl Config {
         })
     }
 
-    /// The publisher origins allowed to use the api and frame the vault's card form.
+    /// The publisher origins allowed to use the api and frame the vault's card form: `https://`
+    /// only, except loopback for development. A plain-http publisher page can be rewritten by
+    /// anyone on its network path, who could then drive the widget and the card frame as if
+    /// they were the publisher.
     pub fn allowed_origins(&self, origins: &Origins) -> Result<Vec<String>, String> {
         let given: Vec<&String> = self.allowed_origins.iter().filter(|o| !o.trim().is_empty()).collect();
-        if given.is_empty() {
-            return Ok(vec![origins.publisher.clone()]);
-        }
-        let mut list = Vec::new();
-        for origin in given {
-            let origin = parse_origin(origin)?;
-            if !list.contains(&origin) {
-                list.push(origin);
+        let list = if given.is_empty() {
+            vec![origins.publisher.clone()]
+        } else {
+            let mut list = Vec::new();
+            for origin in given {
+                let origin = parse_origin(origin)?;
+                if !list.contains(&origin) {
+                    list.push(origin);
+                }
             }
+            list
+        };
+        if let Some(plain) = list.iter().find(|origin| !is_secure_or_loopback(origin)) {
+            return Err(format!(
+                "publisher origin {plain} is plain http: allowed publisher origins must be https://, except \
+                 loopback for development (http://127.0.0.1, http://localhost, http://[::1])"
+            ));
         }
         Ok(list)
     }
@@ -429,6 +440,20 @@ impl Config {
     }
 }
 
+/// Whether a normalized origin is `https://`, or `http://` on a loopback host.
+pub fn is_secure_or_loopback(origin: &str) -> bool {
+    if origin.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = origin.strip_prefix("http://") else { return false };
+    let host = if rest.starts_with('[') {
+        rest.split_once(']').map_or(rest, |(host, _)| host).trim_start_matches('[')
+    } else {
+        rest.split(':').next().unwrap_or_default()
+    };
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Checks and normalizes a web origin: `http` or `https`, a host (name, IPv4 or `[IPv6]`),
 /// an optional port, and nothing else. Origins end up in CORS headers, a CSP and HTML, so
 /// anything that could break out of those (spaces, `;`, quotes, paths) is refused here.
@@ -515,7 +540,7 @@ mod tests {
             "--api-addr",
             "127.0.0.1:9001",
             "--allowed-origins",
-            "http://a.test,https://b.test:8443/",
+            "http://localhost:3000,https://b.test:8443/",
             "--seed-demo",
             "false",
             "--master-key-file",
@@ -525,12 +550,44 @@ mod tests {
         let mut config = cli.into_config();
         let origins = config.origins().unwrap();
         assert_eq!(origins.api, "http://127.0.0.1:9001");
-        assert_eq!(config.allowed_origins(&origins).unwrap(), ["http://a.test", "https://b.test:8443"]);
+        assert_eq!(config.allowed_origins(&origins).unwrap(), ["http://localhost:3000", "https://b.test:8443"]);
         assert!(!config.seed_demo);
         assert_eq!(config.master_key_source().unwrap(), KeySource::File("/keys/vault.key".into()));
         config.master_key = Some(Secret("k1:AAAA".into()));
         config.master_key_file = None;
         assert!(!format!("{config:?}").contains("AAAA"), "secrets stay out of Debug");
+    }
+
+    #[test]
+    fn publisher_origins_are_https_except_loopback() {
+        for ok in [
+            "https://news.example",
+            "https://news.example:8443",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.2",
+            "http://localhost",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            let c = config(&["--allowed-origins", ok]);
+            assert!(c.allowed_origins(&c.origins().unwrap()).is_ok(), "{ok}");
+        }
+        for plain in [
+            "http://news.example",
+            "http://localhost.example",
+            "http://127.0.0.1.example",
+            "http://10.0.0.1:8080",
+            "http://[::2]",
+        ] {
+            let c = config(&["--allowed-origins", &format!("https://fine.example,{plain}")]);
+            let error = c.allowed_origins(&c.origins().unwrap()).unwrap_err();
+            assert!(error.contains("https://") && error.contains("loopback"), "{plain}: {error}");
+        }
+        // The default list, the publisher origin, is held to the same rule.
+        let c = config(&["--publisher-origin", "http://publisher.example"]);
+        assert!(c.allowed_origins(&c.origins().unwrap()).is_err());
+        let c = config(&["--publisher-origin", "https://publisher.example"]);
+        assert_eq!(c.allowed_origins(&c.origins().unwrap()).unwrap(), ["https://publisher.example"]);
     }
 
     fn config(args: &[&str]) -> Config {

@@ -121,3 +121,14 @@ fn short_bearer_keys_are_refused_at_start() {
     std::fs::write(&file, format!("{LONG_KEY}\n")).unwrap();
     assert_eq!(run(dir.path(), &["--admin-key-file", file.to_str().unwrap()], &[key]), None, "a long key starts");
 }
+
+#[test]
+fn plain_http_publisher_origins_are_refused_unless_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ("TWEETBUY_MASTER_KEY", MASTER_KEY);
+    let output =
+        refused(dir.path(), &[], &[key, ("TWEETBUY_ALLOWED_ORIGINS", "https://ok.example,http://news.example")]);
+    assert!(output.contains("http://news.example") && output.contains("https://"), "{output}");
+    let allowed = ("TWEETBUY_ALLOWED_ORIGINS", "https://news.example,http://localhost:3000,http://[::1]:8080");
+    assert_eq!(run(dir.path(), &[], &[key, allowed]), None, "https and loopback start");
+}
