@@ -14,6 +14,9 @@ pub struct WidgetConfig {
     pub locale: String,
     /// `data-dnt="true"`: store nothing on the device, send no visitor identifier.
     pub dnt: bool,
+    /// Fetch the checkout module ahead of a click once a button is in sight and the page
+    /// is idle; `data-prefetch="false"` leaves it until a visitor points at a button.
+    pub prefetch: bool,
 }
 
 /// `scheme://host[:port]` of an absolute URL, if it has one.
@@ -57,6 +60,7 @@ impl WidgetConfig {
             theme: attr("data-theme").unwrap_or_else(|| "auto".into()),
             locale,
             dnt: attr("data-dnt").is_some_and(|v| is_true(&v)),
+            prefetch: attr("data-prefetch").is_none_or(|v| !is_false(&v)),
         })
     }
 }
@@ -69,6 +73,10 @@ pub fn embed_dnt(embed: &web_sys::Element) -> bool {
 
 fn is_true(value: &str) -> bool {
     matches!(value.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on")
+}
+
+fn is_false(value: &str) -> bool {
+    matches!(value.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no" | "off")
 }
 
 /// The key of the random visitor id in the page's localStorage.
@@ -97,6 +105,8 @@ mod tests {
     fn dnt_values_and_visitor_ids() {
         assert!(is_true("true") && is_true(" TRUE ") && is_true("1"));
         assert!(!is_true("false") && !is_true(""));
+        assert!(is_false("false") && is_false(" OFF ") && is_false("0"));
+        assert!(!is_false("true") && !is_false(""), "prefetching stays on unless turned off");
         assert!(valid_visitor_id("0f8c2a1e-8d4b-4c44-9a8e-3b1f6f0e2d11"));
         assert!(!valid_visitor_id("short"));
         assert!(!valid_visitor_id("has space in it"));

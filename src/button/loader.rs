@@ -74,6 +74,74 @@ pub(crate) fn prepare(request: OpenRequest) {
     }
 }
 
+thread_local! {
+    /// Watches the page's buttons until one is in sight, then lets go of all of them.
+    static SIGHT: Option<web_sys::IntersectionObserver> = {
+        let seen = Closure::<dyn Fn(js_sys::Array, web_sys::IntersectionObserver)>::new(
+            |entries: js_sys::Array, observer: web_sys::IntersectionObserver| {
+                let in_sight = entries.iter().any(|e| e.unchecked_into::<web_sys::IntersectionObserverEntry>().is_intersecting());
+                if in_sight {
+                    observer.disconnect();
+                    when_idle(prefetch);
+                }
+            },
+        )
+        .into_js_value();
+        web_sys::IntersectionObserver::new(seen.unchecked_ref()).ok()
+    };
+}
+
+/// Fetches the checkout module ahead of a click once `button` (or any other button passed
+/// here) is in sight and the page is idle, so a tap on a phone, where nothing hovers first,
+/// finds it ready. Not on connections that ask to save data or are too slow to spare it.
+pub(crate) fn prefetch_when_seen(button: &web_sys::Element) {
+    if connection_allows_prefetch() {
+        SIGHT.with(|o| o.as_ref().map(|o| o.observe(button)));
+    }
+}
+
+fn prefetch() {
+    if connection_allows_prefetch() {
+        if let Some(promise) = load() {
+            // A failure is reported by the click that needs the module, which retries.
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(promise).await;
+            });
+        }
+    }
+}
+
+/// `navigator.connection` (not in every browser): no prefetch with Save-Data on or on a
+/// 2G connection.
+fn connection_allows_prefetch() -> bool {
+    let Some(navigator) = web_sys::window().map(|w| JsValue::from(w.navigator())) else { return false };
+    let connection = js_sys::Reflect::get(&navigator, &"connection".into()).unwrap_or(JsValue::UNDEFINED);
+    if connection.is_undefined() || connection.is_null() {
+        return true;
+    }
+    let get = |key: &str| js_sys::Reflect::get(&connection, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let save_data = get("saveData").as_bool().unwrap_or(false);
+    let slow = get("effectiveType").as_string().is_some_and(|t| t.ends_with("2g"));
+    !save_data && !slow
+}
+
+/// `requestIdleCallback` where there is one, else a short timeout.
+fn when_idle(f: fn()) {
+    let Some(window) = web_sys::window() else { return };
+    let callback = Closure::once_into_js(f);
+    let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match idle {
+        Some(request) => {
+            let _ = request.call1(&window, &callback);
+        }
+        None => {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 200);
+        }
+    }
+}
+
 /// Calls the checkout module's entry point: `show` opens the sheet, else builds it hidden.
 async fn call(request: OpenRequest, show: bool) -> Result<(), String> {
     let promise = load().ok_or("no checkout module")?;

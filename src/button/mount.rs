@@ -175,6 +175,11 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         }
     }
     crate::button::placement::align_before_paint(placed);
+    if config.prefetch {
+        for button in &buttons {
+            loader::prefetch_when_seen(button);
+        }
+    }
     let accent_start = crate::button::marks::now();
     // All buttons are in the page: one style pass checks every accent pair.
     crate::shared::theme::fix_accent_texts(&buttons);
