@@ -93,6 +93,9 @@ fn request(endpoint: &Endpoint, content_type: Option<&str>, body: Body) -> Reque
     if endpoint.idempotency_key {
         builder = builder.header("Idempotency-Key", fresh_key());
     }
+    if is_frame_route(endpoint.path) {
+        builder = builder.header(header::ORIGIN, VAULT_ORIGIN);
+    }
     builder.body(body).unwrap()
 }
 
@@ -279,6 +282,7 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
     let minted = send(
         &routers.vault,
         Request::post("/v1/profile/tokens")
+            .header(header::ORIGIN, VAULT_ORIGIN)
             .header(header::AUTHORIZATION, format!("Bearer {credential}"))
             .body(Body::empty())
             .unwrap(),

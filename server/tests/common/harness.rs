@@ -184,12 +184,24 @@ pub fn post_json(uri: &str, body: &Value, key: Option<&str>) -> Request<Body> {
     post_raw(uri, serde_json::to_vec(body).unwrap(), key)
 }
 
+/// A POST to one of the vault's frame routes carries the vault's `Origin`, as the frame's
+/// does in a browser (the vault refuses them without it).
 pub fn post_raw(uri: &str, body: Vec<u8>, key: Option<&str>) -> Request<Body> {
     let mut builder = Request::builder().method(Method::POST).uri(uri).header(header::CONTENT_TYPE, "application/json");
+    if is_frame_route(uri) {
+        builder = builder.header(header::ORIGIN, VAULT_ORIGIN);
+    }
     if let Some(key) = key {
         builder = builder.header("Idempotency-Key", key);
     }
     builder.body(Body::from(body)).unwrap()
+}
+
+/// The vault routes only its own frame may call.
+pub fn is_frame_route(uri: &str) -> bool {
+    ["/v1/tokens", "/v1/profiles", "/v1/profile"]
+        .iter()
+        .any(|route| uri == *route || uri.starts_with(&format!("{route}/")))
 }
 
 /// An expiry two years ahead, as a buyer types it.

@@ -146,6 +146,7 @@ pub async fn try_tokenize(http: &reqwest::Client, vault: &str, number: &str) -> 
         serde_json::json!({"number": number, "expiry": format!("{month:02}/{:02}", (year + 2) % 100), "cvc": "123"});
     let reply = http
         .post(format!("{vault}/v1/tokens"))
+        .header("Origin", vault)
         .header("Idempotency-Key", tweetbuy_server::ids::random_id("tk_"))
         .json(&body)
         .send()
