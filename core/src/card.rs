@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// A card network, detected from the number's prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,17 +169,28 @@ pub fn luhn_valid(digits: &str) -> bool {
 }
 
 /// A validated card number. Its `Debug` and `Display` show only the last four digits, so
-/// it cannot end up whole in a log line by accident.
+/// it cannot end up whole in a log line by accident, and its digits are overwritten with
+/// zeros when it is dropped, so they do not linger in freed memory.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CardNumber {
     digits: String,
     brand: CardBrand,
 }
 
+impl Drop for CardNumber {
+    fn drop(&mut self) {
+        self.digits.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for CardNumber {}
+
 impl CardNumber {
     /// Validates a number as typed: spaces and dashes are ignored.
     pub fn parse(raw: &str) -> Result<CardNumber, CardError> {
-        let digits: String = raw.chars().filter(|c| *c != ' ' && *c != '-').collect();
+        // Zeroized on every way out: a refused number is a card number too.
+        let mut digits = Zeroizing::new(String::with_capacity(raw.len()));
+        digits.extend(raw.chars().filter(|c| *c != ' ' && *c != '-'));
         if digits.is_empty() {
             return Err(CardError::NumberMissing);
         }
@@ -192,7 +204,7 @@ impl CardNumber {
         if brand.requires_luhn() && !luhn_valid(&digits) {
             return Err(CardError::FailsLuhn);
         }
-        Ok(CardNumber { digits, brand })
+        Ok(CardNumber { digits: std::mem::take(&mut *digits), brand })
     }
 
     pub fn brand(&self) -> CardBrand {
@@ -295,6 +307,12 @@ pub fn validate_cvc(brand: CardBrand, raw: &str) -> Result<(), CardError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn card_digits_are_wiped_on_drop() {
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<CardNumber>();
+    }
 
     #[test]
     fn test_cards_from_the_fixture_are_valid_with_their_brand() {

@@ -298,7 +298,12 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        // Opened only when missing: closing any descriptor of a SQLite file drops the POSIX
+        // locks this process's connections hold on it, so an existing file is never opened
+        // here (its mode is changed by path below).
+        if !path.exists() {
+            std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        }
         for suffix in ["", "-wal", "-shm"] {
             let file = PathBuf::from(format!("{}{suffix}", path.display()));
             // Files left by an older version may be wider; narrowing them is best effort

@@ -158,10 +158,12 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     response
 }
 
-/// What the buyer reads when the card is declined, per processor reason.
+/// What the buyer reads when the card is declined, per processor reason. A one-time card's
+/// reason is always `card_declined` (the vault keeps the real one from card testers), so
+/// that message also covers a mistyped security code or expiry.
 pub fn decline_message(code: DeclineCode) -> &'static str {
     match code {
-        DeclineCode::CardDeclined => "Your card was declined. Try another card.",
+        DeclineCode::CardDeclined => "Your card was declined. Check the card details, or try another card.",
         DeclineCode::InsufficientFunds => "Your card has insufficient funds. Try another card.",
         DeclineCode::ExpiredCard => "Your card has expired. Try another card.",
         DeclineCode::IncorrectCvc => "The security code is incorrect. Check it and try again.",

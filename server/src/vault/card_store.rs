@@ -291,15 +291,17 @@ pub struct SettledCharge {
     pub last4: String,
     pub amount_minor: i64,
     pub currency: String,
-    /// Whether a saved profile's card paid (its buyer may be told why it was declined).
-    pub reusable: bool,
+    /// 1 when a saved profile's card paid (its buyer may be told why it was declined).
+    /// An integer because a computed boolean reads back from SQLite as one.
+    pub reusable: i64,
 }
 
 /// The charge that settled `reference` (an order id), whatever card paid it, if any: for the
 /// api's sweep of orders whose outcome it never learned.
 pub async fn charge_for_reference(db: &Db, reference: &str) -> Result<Option<SettledCharge>, AppError> {
     let charge = sqlx::query_as(
-        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency, c.reusable \
+        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency, \
+         CAST(CASE WHEN c.reusable THEN 1 ELSE 0 END AS BIGINT) AS reusable \
          FROM charges ch JOIN cards c ON c.id = ch.card_id \
          WHERE ch.reference = $1 AND (ch.decline_code IS NULL OR ch.decline_code <> 'processing_error') \
          ORDER BY CASE WHEN ch.status = 'approved' THEN 0 ELSE 1 END, ch.created_at DESC LIMIT 1",
@@ -315,7 +317,8 @@ pub async fn charge_for_reference(db: &Db, reference: &str) -> Result<Option<Set
 /// token was given back for another try.
 pub async fn settled_charge(db: &Db, reference: &str, token: &str) -> Result<Option<SettledCharge>, AppError> {
     let charge = sqlx::query_as(
-        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency, c.reusable \
+        "SELECT ch.id, ch.status, ch.decline_code, c.brand, c.last4, ch.amount_minor, ch.currency, \
+         CAST(CASE WHEN c.reusable THEN 1 ELSE 0 END AS BIGINT) AS reusable \
          FROM charges ch JOIN cards c ON c.id = ch.card_id \
          WHERE ch.reference = $1 AND (ch.decline_code IS NULL OR ch.decline_code <> 'processing_error') \
          AND (c.token = $2 OR ch.card_id IN (SELECT card_id FROM saved_tokens WHERE token = $2)) \

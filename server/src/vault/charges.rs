@@ -52,7 +52,7 @@ fn result_of(charge: card_store::SettledCharge) -> Result<ChargeResult, AppError
     Ok(ChargeResult {
         charge_id: charge.id,
         status: from_text(&charge.status)?,
-        decline_code: decline_code.map(|code| card_testing::public_decline(code, charge.reusable)),
+        decline_code: decline_code.map(|code| card_testing::public_decline(code, charge.reusable == 1)),
         brand: from_text(&charge.brand)?,
         last4: charge.last4,
     })
@@ -166,13 +166,10 @@ async fn charge(
         Some(code) if code.retryable() && saved => profile_store::release_saved_token(&mut tx, &request.token).await?,
         Some(code) if code.retryable() => card_store::release_token(&mut tx, &card.id).await?,
         // The block's own refusals are not counted: it ends an hour after it began.
-        Some(_) if blocked => {}
-        Some(_) => {
-            if card_testing::record_decline(&mut tx, &fingerprint, now).await? {
-                tracing::warn!(brand = ?card.brand()?, last4 = %card.last4, "card blocked after repeated declines");
-            }
+        Some(_) if !blocked && card_testing::record_decline(&mut tx, &fingerprint, now).await? => {
+            tracing::warn!(brand = ?card.brand()?, last4 = %card.last4, "card blocked after repeated declines");
         }
-        None => {}
+        Some(_) | None => {}
     }
     tx.commit().await?;
     match decline_code {

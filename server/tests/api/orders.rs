@@ -61,14 +61,17 @@ async fn tickets_need_no_address_and_carry_delivery() {
     assert_eq!(server.stock(TICKET, "vip").await, Some(48));
 }
 
+const GENERIC_DECLINE: &str = "Your card was declined. Check the card details, or try another card.";
+
 #[tokio::test]
 async fn declines_release_stock_and_answer_402_with_the_reason() {
     let server = start().await;
     let cases = [
-        ("4000 0000 0000 0002", "card_declined", "Your card was declined. Try another card."),
-        ("4000 0000 0000 9995", "insufficient_funds", "Your card has insufficient funds. Try another card."),
-        ("4000 0000 0000 0069", "expired_card", "Your card has expired. Try another card."),
-        ("4000 0000 0000 0127", "incorrect_cvc", "The security code is incorrect. Check it and try again."),
+        // A typed card's reason is not told (card testing): one code and message for all.
+        ("4000 0000 0000 0002", "card_declined", GENERIC_DECLINE),
+        ("4000 0000 0000 9995", "card_declined", GENERIC_DECLINE),
+        ("4000 0000 0000 0069", "card_declined", GENERIC_DECLINE),
+        ("4000 0000 0000 0127", "card_declined", GENERIC_DECLINE),
         ("4000 0000 0000 0119", "processing_error", "We could not process your card. Please try again in a moment."),
     ];
     for (number, code, message) in cases {
