@@ -5,6 +5,7 @@ mod harness;
 
 mod vault {
     mod charges;
+    mod erasure;
     mod frame;
     mod profiles;
     mod rotation;

@@ -45,9 +45,11 @@ async fn each_test_card_has_its_outcome() {
         ("3782 822463 10005", "1234", None, "amex"),
         ("6011 1111 1111 1117", "123", None, "discover"),
         ("4000 0000 0000 0002", "123", Some("card_declined"), "visa"),
-        ("4000 0000 0000 9995", "123", Some("insufficient_funds"), "visa"),
-        ("4000 0000 0000 0069", "123", Some("expired_card"), "visa"),
-        ("4000 0000 0000 0127", "123", Some("incorrect_cvc"), "visa"),
+        // A one-time card's caller is not told why: "insufficient funds" or "incorrect
+        // CVC" would tell a card tester that the number is real.
+        ("4000 0000 0000 9995", "123", Some("card_declined"), "visa"),
+        ("4000 0000 0000 0069", "123", Some("card_declined"), "visa"),
+        ("4000 0000 0000 0127", "123", Some("card_declined"), "visa"),
         ("4000 0000 0000 0119", "123", Some("processing_error"), "visa"),
     ];
     for (number, cvc, decline, brand) in cases {
@@ -65,6 +67,71 @@ async fn each_test_card_has_its_outcome() {
     }
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM charges").fetch_one(&server.vault_state.db).await.unwrap();
     assert_eq!(n, 9, "every attempt is recorded");
+    // The vault's own record keeps the processor's reason.
+    let mut codes: Vec<(String,)> =
+        sqlx::query_as("SELECT decline_code FROM charges WHERE decline_code IS NOT NULL ORDER BY decline_code")
+            .fetch_all(&server.vault_state.db)
+            .await
+            .unwrap();
+    codes.dedup();
+    let codes: Vec<String> = codes.into_iter().map(|(c,)| c).collect();
+    assert_eq!(codes, ["card_declined", "expired_card", "incorrect_cvc", "insufficient_funds", "processing_error"]);
+    // The same holds when the api asks later what settled an order.
+    let mut request = get("/v1/charges/ord_test");
+    request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
+    let reply = send(&server.vault, request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+}
+
+/// Card testing: the same number declined five times in ten minutes is declined without
+/// asking the processor for an hour; other cards are not affected.
+#[tokio::test]
+async fn a_card_declined_five_times_is_blocked() {
+    let server = start().await;
+    for attempt in 0..5 {
+        let token = server.tokenize("4000 0000 0000 9995", "123").await;
+        let reply = charge_for(&server, &token, &format!("ord_t{attempt}")).await;
+        assert_eq!(reply.json()["decline_code"], "card_declined", "attempt {attempt}");
+    }
+    let (blocks,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM card_blocks").fetch_one(&server.vault_state.db).await.unwrap();
+    assert_eq!(blocks, 1);
+    // What a blocked card would have done does not matter: make the processor approve it
+    // by pointing its block at a good card, and see that the charge is still declined.
+    let good = "4242 4242 4242 4242";
+    let fingerprint = tweetbuy_server::vault::card_testing::fingerprint(
+        &server.vault_state.keys,
+        &tweetbuy_core::CardNumber::parse(good).unwrap(),
+    );
+    sqlx::query("INSERT INTO card_blocks (fingerprint, blocked_until) VALUES ($1, $2)")
+        .bind(&fingerprint)
+        .bind(tweetbuy_server::clock::now() + 3600)
+        .execute(&server.vault_state.db)
+        .await
+        .unwrap();
+    let token = server.tokenize(good, "123").await;
+    let reply = charge_for(&server, &token, "ord_blocked").await;
+    assert_eq!(reply.json()["status"], "declined", "a blocked card is not sent to the processor");
+    assert_eq!(reply.json()["decline_code"], "card_declined");
+    // Its refusals do not lengthen the block, and another card is untouched.
+    let (declines,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM card_declines WHERE fingerprint = $1")
+        .bind(&fingerprint)
+        .fetch_one(&server.vault_state.db)
+        .await
+        .unwrap();
+    assert_eq!(declines, 0);
+    let other = server.tokenize("5555 5555 5555 4444", "123").await;
+    assert_eq!(charge_for(&server, &other, "ord_other_card").await.json()["status"], "approved");
+
+    // An hour later the block is over (the sweeper forgets it), and four declines in ten
+    // minutes do not block.
+    let later = tweetbuy_server::clock::now() + 3601;
+    tweetbuy_server::vault::sweeper::sweep_once(&server.vault_state.db, later).await.unwrap();
+    let (blocks,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM card_blocks").fetch_one(&server.vault_state.db).await.unwrap();
+    assert_eq!(blocks, 0);
+    let token = server.tokenize(good, "123").await;
+    assert_eq!(charge_for(&server, &token, "ord_after").await.json()["status"], "approved");
 }
 
 #[tokio::test]

@@ -28,16 +28,20 @@ pub async fn buy(server: &TestServer, token: &str, email: &str, shipping: Option
     server.order(&body, &fresh_key()).await
 }
 
+/// A request from the frame with the device credential (and the vault's `Origin`, which a
+/// browser sends with the frame's POST and DELETE; its GET gets `Sec-Fetch-Site` instead).
 pub fn with_credential(method: Method, uri: &str, credential: &str) -> Request<Body> {
+    let browser = if method == Method::GET { ("sec-fetch-site", "same-origin") } else { ("origin", VAULT_ORIGIN) };
     Request::builder()
         .method(method)
         .uri(uri)
+        .header(browser.0, browser.1)
         .header("authorization", format!("Bearer {credential}"))
         .body(Body::empty())
         .unwrap()
 }
 
-async fn save(server: &TestServer, token: &str, secret: &str) -> Reply {
+pub async fn save(server: &TestServer, token: &str, secret: &str) -> Reply {
     let body = json!({"token": token, "save_secret": secret, "email": "jane@example.com", "shipping": address()});
     send(&server.vault, post_json("/v1/profiles", &body, None)).await
 }
@@ -200,4 +204,109 @@ async fn the_saved_address_and_number_are_encrypted_at_rest() {
         assert!(!contains(plain.as_bytes()), "{plain} in vault.db");
     }
     assert!(contains(b"scard_"), "the search works");
+}
+
+/// Each frame route, without any sign of coming from the vault's own page (no `Origin`, no
+/// `Sec-Fetch-Site: same-origin`), is refused: a script elsewhere holding a stolen
+/// credential is not a browser on the vault's frame.
+#[tokio::test]
+async fn frame_routes_refuse_requests_without_origin() {
+    let server = start().await;
+    let credential = paid_and_saved(&server).await;
+    for (method, uri) in
+        [(Method::GET, "/v1/profile"), (Method::POST, "/v1/profile/tokens"), (Method::DELETE, "/v1/profile")]
+    {
+        let mut bare = with_credential(method.clone(), uri, &credential);
+        bare.headers_mut().remove("origin");
+        bare.headers_mut().remove("sec-fetch-site");
+        let reply = send(&server.vault, bare).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {uri}");
+        assert_eq!(reply.error_code(), "forbidden");
+    }
+    // Sec-Fetch-Site stands in for Origin only on a GET (browsers omit Origin there).
+    let mut delete = with_credential(Method::DELETE, "/v1/profile", &credential);
+    delete.headers_mut().remove("origin");
+    delete.headers_mut().insert("sec-fetch-site", "same-origin".parse().unwrap());
+    assert_eq!(send(&server.vault, delete).await.status, StatusCode::FORBIDDEN);
+    let mut cross = with_credential(Method::GET, "/v1/profile", &credential);
+    cross.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(send(&server.vault, cross).await.status, StatusCode::FORBIDDEN);
+    let mut save = post_json("/v1/profiles", &json!({}), None);
+    save.headers_mut().remove("origin");
+    assert_eq!(send(&server.vault, save).await.status, StatusCode::FORBIDDEN);
+    // The profile was not touched by any of them.
+    let lookup = send(&server.vault, with_credential(Method::GET, "/v1/profile", &credential)).await;
+    assert_eq!(lookup.status, StatusCode::OK);
+}
+
+/// A credential unused for 180 days stops working, and its profile is erased; one used
+/// within that time is kept, and each use starts the 180 days again.
+#[tokio::test]
+async fn a_credential_unused_for_180_days_stops_working_and_its_profile_is_erased() {
+    let server = start().await;
+    let stale = paid_and_saved(&server).await;
+    let fresh = paid_and_saved(&server).await;
+    let day = 24 * 60 * 60;
+    let now = tweetbuy_server::clock::now();
+    let set_last_use = |credential: String, at: i64| {
+        let db = server.vault_state.db.clone();
+        async move {
+            sqlx::query("UPDATE profiles SET last_used_at = $1 WHERE credential_hash = $2")
+                .bind(at)
+                .bind(tweetbuy_server::hashing::sha256_hex(credential.as_bytes()))
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+    };
+    set_last_use(stale.clone(), now - 181 * day).await;
+    set_last_use(fresh.clone(), now - 179 * day).await;
+
+    let reply = send(&server.vault, with_credential(Method::GET, "/v1/profile", &stale)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    let reply = send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", &stale)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let (profiles,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM profiles").fetch_one(&server.vault_state.db).await.unwrap();
+    assert_eq!(profiles, 1, "the stale profile is erased");
+    let (live_saved_cards,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM cards WHERE reusable = TRUE AND length(wrapped_key) > 0")
+            .fetch_one(&server.vault_state.db)
+            .await
+            .unwrap();
+    assert_eq!(live_saved_cards, 1, "and its card's number with it");
+
+    // The fresh one works, and using it moves its last use to now.
+    let reply = send(&server.vault, with_credential(Method::GET, "/v1/profile", &fresh)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let (last_used,): (i64,) =
+        sqlx::query_as("SELECT last_used_at FROM profiles").fetch_one(&server.vault_state.db).await.unwrap();
+    assert!(last_used >= now, "the 180 days start again");
+
+    // The sweeper erases idle profiles nobody asks about.
+    set_last_use(fresh.clone(), now - 181 * day).await;
+    let report = tweetbuy_server::vault::sweeper::sweep_once(&server.vault_state.db, now).await.unwrap();
+    assert_eq!(report.profiles_erased, 1);
+    let (profiles,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM profiles").fetch_one(&server.vault_state.db).await.unwrap();
+    assert_eq!(profiles, 0);
+}
+
+/// A profile mints at most 10 saved-card tokens a minute; then 429 with Retry-After.
+#[tokio::test]
+async fn saved_card_tokens_are_limited_per_profile() {
+    let server = start().await;
+    let credential = paid_and_saved(&server).await;
+    let other = paid_and_saved(&server).await;
+    for _ in 0..10 {
+        saved_token(&server, &credential).await;
+    }
+    let reply = send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", &credential)).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{}", reply.text());
+    assert_eq!(reply.error_code(), "rate_limited");
+    assert_eq!(reply.header("retry-after"), Some("60"));
+    // Another profile is not held back by it, and a minute later the first one mints again.
+    saved_token(&server, &other).await;
+    sqlx::query("UPDATE saved_tokens SET created_at = created_at - 61").execute(&server.vault_state.db).await.unwrap();
+    saved_token(&server, &credential).await;
 }

@@ -40,10 +40,10 @@ async fn the_database_holds_neither_cvc_nor_plain_number() {
 
     // The number is there, encrypted: it opens with the right key, id and owner.
     let row = card_row(&server, &amex).await;
-    assert_eq!(row.ciphertext.len(), AMEX.len() + 16, "ciphertext plus the GCM tag");
-    assert_eq!(row.wrapped_key.len(), 32 + 16);
+    assert_eq!(row.sealed.ciphertext.len(), AMEX.len() + 16, "ciphertext plus the GCM tag");
+    assert_eq!(row.sealed.wrapped_key.len(), 32 + 16);
     assert_eq!(row.owner, "anon");
-    let plain = envelope::open(&server.vault_state.keys, &row.id, &row.owner, &row.sealed()).unwrap();
+    let plain = envelope::open(&server.vault_state.keys, &row.id, &row.owner, &row.sealed).unwrap();
     assert_eq!(plain.as_slice(), AMEX.as_bytes());
 }
 
@@ -67,11 +67,11 @@ async fn a_ciphertext_copied_to_another_row_does_not_decrypt() {
     .unwrap();
     let row_b = card_row(&server, &b).await;
     let row_a = card_row(&server, &a).await;
-    assert_eq!(row_a.ciphertext, row_b.ciphertext, "the copy happened");
+    assert_eq!(row_a.sealed.ciphertext, row_b.sealed.ciphertext, "the copy happened");
     let keys = &server.vault_state.keys;
-    assert_eq!(envelope::open(keys, &row_b.id, &row_b.owner, &row_b.sealed()), Err(EnvelopeError::Decrypt));
-    assert_eq!(envelope::open(keys, &row_a.id, "user_42", &row_a.sealed()), Err(EnvelopeError::Decrypt));
-    assert!(envelope::open(keys, &row_a.id, &row_a.owner, &row_a.sealed()).is_ok());
+    assert_eq!(envelope::open(keys, &row_b.id, &row_b.owner, &row_b.sealed), Err(EnvelopeError::Decrypt));
+    assert_eq!(envelope::open(keys, &row_a.id, "user_42", &row_a.sealed), Err(EnvelopeError::Decrypt));
+    assert!(envelope::open(keys, &row_a.id, &row_a.owner, &row_a.sealed).is_ok());
 
     // Charging B fails closed: an internal error, never an approval on A's card.
     let charge = |token: &str| {
@@ -106,7 +106,7 @@ async fn a_declined_token_has_its_number_erased_at_once() {
     let token = server.tokenize("4000 0000 0000 0002", "123").await;
     charge_once(&server, &token).await;
     let row = card_row(&server, &token).await;
-    assert!(row.ciphertext.is_empty() && row.wrapped_key.is_empty());
+    assert!(row.sealed.ciphertext.is_empty() && row.sealed.wrapped_key.is_empty());
     assert!(row.used_at.is_some());
 }
 
@@ -117,13 +117,13 @@ async fn a_paid_token_keeps_its_number_only_for_the_save_window() {
     charge_once(&server, &token).await;
     // Kept so the buyer can still tick "save my card" on the confirmation…
     let row = card_row(&server, &token).await;
-    assert!(!row.ciphertext.is_empty() && row.used_at.is_some());
+    assert!(!row.sealed.ciphertext.is_empty() && row.used_at.is_some());
     // …and erased once the token's 15 minutes are up.
     let erased =
         tweetbuy_server::vault::card_store::erase_expired(&server.vault_state.db, row.expires_at).await.unwrap();
     assert_eq!(erased, 1);
     let row = card_row(&server, &token).await;
-    assert!(row.ciphertext.is_empty() && row.wrapped_key.is_empty());
+    assert!(row.sealed.ciphertext.is_empty() && row.sealed.wrapped_key.is_empty());
 }
 
 #[tokio::test]
@@ -136,5 +136,5 @@ async fn expired_unused_tokens_are_erased_on_a_later_tokenization() {
         .await
         .unwrap();
     let _fresh = server.tokenize(VISA, "123").await;
-    assert!(card_row(&server, &old).await.ciphertext.is_empty());
+    assert!(card_row(&server, &old).await.sealed.ciphertext.is_empty());
 }

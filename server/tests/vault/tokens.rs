@@ -114,8 +114,12 @@ async fn other_origins_may_not_tokenize() {
         (Some("null"), StatusCode::FORBIDDEN),
         (Some(API_ORIGIN), StatusCode::FORBIDDEN),
         (Some(VAULT_ORIGIN), StatusCode::CREATED),
+        // A browser sends Origin with every POST: none means no browser, or one being
+        // worked around, and not the vault's frame.
+        (None, StatusCode::FORBIDDEN),
     ] {
         let mut request = post_json("/v1/tokens", &body, Some(&fresh_key()));
+        request.headers_mut().remove("origin");
         if let Some(origin) = origin {
             request.headers_mut().insert("origin", origin.parse().unwrap());
         }
