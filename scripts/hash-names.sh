@@ -3,6 +3,10 @@
 # type "worker", since only one may be "main") and does not put a content hash in a
 # worker's file names. Give it hashed names like the button module's, so the server can
 # send both with `Cache-Control: immutable` and a new build is never mixed with an old one.
+#
+# Then write manifest.json naming the build's four files (the button module's glue and
+# wasm, the checkout module's glue and wasm): the server reads it to fill in the loader and
+# to know which files never change, instead of guessing from the names in the folder.
 set -eu
 dir="${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}"
 bin=tweetbuy-checkout
@@ -11,3 +15,30 @@ if [ -f "$dir/${bin}_bg.wasm" ] && [ -f "$dir/$bin.js" ]; then
   mv "$dir/$bin.js" "$dir/$bin-$hash.js"
   mv "$dir/${bin}_bg.wasm" "$dir/$bin-${hash}_bg.wasm"
 fi
+
+# The one file in $dir matching the pattern $1 and not $2; the build fails otherwise.
+one() {
+  found=
+  for path in "$dir"/$1; do
+    [ -f "$path" ] || continue
+    name=${path##*/}
+    case "$name" in $2) continue ;; esac
+    if [ -n "$found" ]; then
+      echo "hash-names.sh: more than one $1 in $dir: $found, $name" >&2
+      exit 1
+    fi
+    found=$name
+  done
+  if [ -z "$found" ]; then
+    echo "hash-names.sh: no $1 in $dir" >&2
+    exit 1
+  fi
+  printf '%s' "$found"
+}
+glue=$(one 'tweetbuy-*.js' 'tweetbuy-checkout-*')
+wasm=$(one 'tweetbuy-*_bg.wasm' 'tweetbuy-checkout-*')
+checkout_glue=$(one "$bin-*.js" '')
+checkout_wasm=$(one "$bin-*_bg.wasm" '')
+printf '{"glue": "%s", "wasm": "%s", "checkout_glue": "%s", "checkout_wasm": "%s"}\n' \
+  "$glue" "$wasm" "$checkout_glue" "$checkout_wasm" >"$dir/manifest.json.tmp"
+mv "$dir/manifest.json.tmp" "$dir/manifest.json"

@@ -1,18 +1,23 @@
 //! The widget's files: `GET /tweetbuy/embed.js` (the loader publishers include, filled in
 //! with the current build's file names) and everything else Trunk built, under `/tweetbuy/`.
+//! Which files are the current build is what the build's `manifest.json` says; nothing is
+//! inferred from file names.
 
 use super::ApiState;
 use crate::error::AppError;
 use crate::templates::render;
+use axum::extract::Extension;
 use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{from_fn, Next};
+use axum::middleware::from_fn_with_state;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sha2::Digest;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use tower_http::services::ServeDir;
 use tweetbuy_core::ErrorCode;
 
@@ -20,13 +25,20 @@ pub fn router(widget_dir: &Path) -> Router<ApiState> {
     // The build writes a brotli and a gzip copy beside each file (scripts/precompress.mjs):
     // sent as they are, with `Content-Encoding`, to browsers that accept them.
     let files = ServeDir::new(widget_dir).precompressed_br().precompressed_gzip();
-    let files = Router::new().nest_service("/tweetbuy", files).layer(from_fn(cache_headers));
-    Router::new().route("/tweetbuy/embed.js", get(embed_js)).merge(files)
+    let manifest = Arc::new(ManifestCache::new(widget_dir));
+    let files =
+        Router::new().nest_service("/tweetbuy", files).layer(from_fn_with_state(manifest.clone(), cache_headers));
+    Router::new().route("/tweetbuy/embed.js", get(embed_js)).layer(Extension(manifest)).merge(files)
 }
 
+/// The manifest the build writes beside the files (scripts/hash-names.sh, Trunk's
+/// post-build hook): which files are the current build's two modules.
+pub const MANIFEST: &str = "manifest.json";
+
 /// The names of the current build's files: the button module (glue and wasm) every page
-/// loads, and the checkout module loaded on demand.
-#[derive(Debug, PartialEq, Eq)]
+/// loads, and the checkout module loaded on demand. Each name carries its content's hash.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Build {
     pub glue: String,
     pub wasm: String,
@@ -34,44 +46,58 @@ pub struct Build {
     pub checkout_wasm: String,
 }
 
-/// Trunk's binary names for the two modules.
-const BUTTON_BIN: &str = "tweetbuy";
-const CHECKOUT_BIN: &str = "tweetbuy-checkout";
-
-/// Which module and which part a file of Trunk's output is: `tweetbuy-<hash>.js` is the
-/// button module's glue, `tweetbuy-checkout-<hash>_bg.wasm` the checkout module's wasm
-/// (the hash is absent without `filehash`).
-pub fn part_of(name: &str) -> Option<(&'static str, bool)> {
-    let (stem, is_wasm) = match name.strip_suffix("_bg.wasm") {
-        Some(stem) => (stem, true),
-        None => (name.strip_suffix(".js")?, false),
-    };
-    let bin = match stem.rsplit_once('-') {
-        Some((bin, hash)) if hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => bin,
-        _ => stem,
-    };
-    [BUTTON_BIN, CHECKOUT_BIN].into_iter().find(|b| *b == bin).map(|b| (b, is_wasm))
+impl Build {
+    fn names(&self) -> [&str; 4] {
+        [&self.glue, &self.wasm, &self.checkout_glue, &self.checkout_wasm]
+    }
 }
 
-/// Finds Trunk's output for both modules. When several builds linger, the newest file of
-/// each kind wins.
-pub fn find_build(dir: &Path) -> Option<Build> {
-    let mut newest: std::collections::HashMap<(&str, bool), (std::time::SystemTime, String)> = Default::default();
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let Ok(name) = entry.file_name().into_string() else { continue };
-        let Some(part) = part_of(&name) else { continue };
-        let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
-        if newest.get(&part).is_none_or(|(time, _)| modified > *time) {
-            newest.insert(part, (modified, name));
+/// Reads `manifest.json` in `dir` and checks that it names plain files that are there, so a
+/// manifest left beside a half-copied build is not served.
+pub fn read_manifest(dir: &Path) -> Result<Build, String> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let build: Build = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    for name in build.names() {
+        let plain = !name.is_empty()
+            && !name.starts_with('.')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        if !plain {
+            return Err(format!("{} names {name:?}, which is not a file name", path.display()));
+        }
+        if !dir.join(name).is_file() {
+            return Err(format!("{} names {name}, which is not in {}", path.display(), dir.display()));
         }
     }
-    let mut take = |bin, wasm| newest.remove(&(bin, wasm)).map(|(_, name)| name);
-    Some(Build {
-        glue: take(BUTTON_BIN, false)?,
-        wasm: take(BUTTON_BIN, true)?,
-        checkout_glue: take(CHECKOUT_BIN, false)?,
-        checkout_wasm: take(CHECKOUT_BIN, true)?,
-    })
+    Ok(build)
+}
+
+/// The manifest as last read: each request for a widget file asks whether its name is the
+/// build's, and re-checking the named files is needed only when the manifest's text changes.
+pub struct ManifestCache {
+    dir: PathBuf,
+    last: Mutex<Option<(String, Build)>>,
+}
+
+impl ManifestCache {
+    pub fn new(dir: &Path) -> ManifestCache {
+        ManifestCache { dir: dir.to_owned(), last: Mutex::new(None) }
+    }
+
+    /// The current build, or why there is none.
+    pub fn current(&self) -> Result<Build, String> {
+        let text = std::fs::read_to_string(self.dir.join(MANIFEST)).unwrap_or_default();
+        if let Ok(last) = self.last.lock() {
+            if let Some((_, build)) = last.as_ref().filter(|(seen, _)| *seen == text) {
+                return Ok(build.clone());
+            }
+        }
+        let build = read_manifest(&self.dir)?;
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((text, build.clone()));
+        }
+        Ok(build)
+    }
 }
 
 fn not_built(what: &str) -> AppError {
@@ -93,18 +119,16 @@ fn not_built(what: &str) -> AppError {
         (status = 503, description = "`unavailable`: no widget build, or the loader template is missing.", body = tweetbuy_core::ApiError),
     )
 )]
-async fn embed_js(State(state): State<ApiState>, request_headers: HeaderMap) -> Result<Response, AppError> {
+async fn embed_js(
+    State(state): State<ApiState>,
+    Extension(manifest): Extension<Arc<ManifestCache>>,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
     let settings = &state.settings;
-    let dir = settings.widget_dir.clone();
-    let build = tokio::task::spawn_blocking(move || find_build(&dir))
+    let build = tokio::task::spawn_blocking(move || manifest.current())
         .await
         .map_err(|e| AppError::internal(e.to_string()))?
-        .ok_or_else(|| {
-            not_built(&format!(
-                "no tweetbuy-*.js, tweetbuy-checkout-*.js and their *_bg.wasm in {}",
-                settings.widget_dir.display()
-            ))
-        })?;
+        .map_err(|why| not_built(&format!("no usable build manifest ({why})")))?;
     let template_path = settings.assets_dir.join("embed.js");
     let template =
         tokio::fs::read_to_string(&template_path).await.map_err(|_| not_built("the embed.js template is missing"))?;
@@ -142,33 +166,34 @@ fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
         .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"))
 }
 
-/// Whether a file name carries a content hash (`tweetbuy-3f2a9c1e0b7d6a54_bg.wasm`).
-pub fn is_hashed(name: &str) -> bool {
-    let stem = name.split('.').next().unwrap_or_default();
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Hashed files are cached for good, others revalidated. A hashed file's ETag is its name's
-/// hash and the encoding it was sent in, so a revalidation costs no read of the file.
-async fn cache_headers(request: Request, next: Next) -> Response {
+/// The build's files (named by the manifest, each name carrying its content's hash) are
+/// cached for good, everything else revalidated. A build file's ETag is its name and the
+/// encoding it was sent in, so a revalidation costs no read of the file.
+async fn cache_headers(State(manifest): State<Arc<ManifestCache>>, request: Request, next: Next) -> Response {
     let name = request.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
-    let hashed = is_hashed(&name);
     let cached = request.headers().clone();
     let mut response = next.run(request).await;
     if !response.status().is_success() {
         return response;
     }
-    let value = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let of_build = {
+        let name = name.clone();
+        let manifest = manifest.clone();
+        tokio::task::spawn_blocking(move || {
+            manifest.current().is_ok_and(|build| build.names().contains(&name.as_str()))
+        })
+        .await
+        .unwrap_or(false)
+    };
+    let value = if of_build { "public, max-age=31536000, immutable" } else { "no-cache" };
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
     headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
-    if !hashed {
+    if !of_build {
         return response;
     }
     let encoding = headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity").to_owned();
-    let hash = name.split(['.', '_']).next().and_then(|stem| stem.rsplit_once('-')).map(|(_, h)| h).unwrap_or_default();
-    let etag = format!("\"{hash}-{encoding}\"");
+    let etag = format!("\"{name}-{encoding}\"");
     if let Ok(value) = HeaderValue::from_str(&etag) {
         headers.insert(ETAG, value);
     }
@@ -188,46 +213,48 @@ async fn cache_headers(request: Request, next: Next) -> Response {
 mod tests {
     use super::*;
 
-    #[test]
-    fn hashed_names() {
-        assert!(is_hashed("tweetbuy-3f2a9c1e0b7d6a54.js"));
-        assert!(is_hashed("tweetbuy-3f2a9c1e0b7d6a54_bg.wasm"));
-        assert!(!is_hashed("tweetbuy.js"));
-        assert!(!is_hashed("tweetbuy_bg.wasm"));
-        assert!(!is_hashed("tweet-buy.css"));
-    }
+    const MANIFEST_JSON: &str = r#"{"glue": "tweetbuy-0123456789abcdef.js", "wasm": "tweetbuy-0123456789abcdef_bg.wasm",
+        "checkout_glue": "tweetbuy-checkout-fedcba9876543210.js", "checkout_wasm": "tweetbuy-checkout-fedcba9876543210_bg.wasm"}"#;
 
     #[test]
-    fn names_of_the_two_modules() {
-        assert_eq!(part_of("tweetbuy-0123456789abcdef.js"), Some(("tweetbuy", false)));
-        assert_eq!(part_of("tweetbuy-0123456789abcdef_bg.wasm"), Some(("tweetbuy", true)));
-        assert_eq!(part_of("tweetbuy-checkout-0123456789abcdef.js"), Some(("tweetbuy-checkout", false)));
-        assert_eq!(part_of("tweetbuy-checkout_bg.wasm"), Some(("tweetbuy-checkout", true)));
-        assert_eq!(part_of("tweetbuy.js"), Some(("tweetbuy", false)));
-        assert_eq!(part_of("tweetbuy-other-0123456789abcdef.js"), None);
-        assert_eq!(part_of("index.html"), None);
-    }
-
-    #[test]
-    fn finds_the_build() {
+    fn reads_the_build_from_its_manifest() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(find_build(dir.path()), None);
         let touch = |name: &str| std::fs::write(dir.path().join(name), "").unwrap();
-        touch("tweetbuy-0123456789abcdef.js");
-        touch("tweetbuy-0123456789abcdef_bg.wasm");
-        touch("index.html");
-        assert_eq!(find_build(dir.path()), None, "no checkout module, no build");
+        // Files alone are no build: only the manifest says which ones are current.
+        for name in ["tweetbuy-0123456789abcdef.js", "tweetbuy-0123456789abcdef_bg.wasm", "index.html"] {
+            touch(name);
+        }
+        assert!(read_manifest(dir.path()).unwrap_err().contains("manifest.json"));
+        std::fs::write(dir.path().join(MANIFEST), MANIFEST_JSON).unwrap();
+        let error = read_manifest(dir.path()).unwrap_err();
+        assert!(error.contains("tweetbuy-checkout-fedcba9876543210.js"), "a named file is missing: {error}");
         touch("tweetbuy-checkout-fedcba9876543210.js");
-        assert_eq!(find_build(dir.path()), None, "glue without wasm is no build");
         touch("tweetbuy-checkout-fedcba9876543210_bg.wasm");
         assert_eq!(
-            find_build(dir.path()),
-            Some(Build {
+            read_manifest(dir.path()).unwrap(),
+            Build {
                 glue: "tweetbuy-0123456789abcdef.js".into(),
                 wasm: "tweetbuy-0123456789abcdef_bg.wasm".into(),
                 checkout_glue: "tweetbuy-checkout-fedcba9876543210.js".into(),
                 checkout_wasm: "tweetbuy-checkout-fedcba9876543210_bg.wasm".into(),
-            })
+            }
         );
+    }
+
+    #[test]
+    fn a_manifest_naming_paths_or_unknown_fields_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.js"), "").unwrap();
+        let manifest = |glue: &str, extra: &str| {
+            format!(r#"{{"glue": "{glue}", "wasm": "x.js", "checkout_glue": "x.js", "checkout_wasm": "x.js"{extra}}}"#)
+        };
+        for (glue, extra) in
+            [("../api.db", ""), ("/etc/passwd", ""), (".hidden", ""), ("", ""), ("x.js", r#", "css": "x.js""#)]
+        {
+            std::fs::write(dir.path().join(MANIFEST), manifest(glue, extra)).unwrap();
+            assert!(read_manifest(dir.path()).is_err(), "{glue} {extra}");
+        }
+        std::fs::write(dir.path().join(MANIFEST), manifest("x.js", "")).unwrap();
+        assert!(read_manifest(dir.path()).is_ok());
     }
 }

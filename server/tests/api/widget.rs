@@ -7,6 +7,13 @@ const WASM: &str = "tweetbuy-0123456789abcdef_bg.wasm";
 const CHECKOUT_GLUE: &str = "tweetbuy-checkout-fedcba9876543210.js";
 const CHECKOUT_WASM: &str = "tweetbuy-checkout-fedcba9876543210_bg.wasm";
 
+/// The manifest the build writes (scripts/hash-names.sh).
+fn write_manifest(dist: &std::path::Path, glue: &str, wasm: &str) {
+    let manifest =
+        serde_json::json!({"glue": glue, "wasm": wasm, "checkout_glue": CHECKOUT_GLUE, "checkout_wasm": CHECKOUT_WASM});
+    std::fs::write(dist.join("manifest.json"), manifest.to_string()).unwrap();
+}
+
 #[tokio::test]
 async fn embed_js_without_a_build_is_503_json() {
     let server = start().await;
@@ -26,6 +33,11 @@ async fn embed_js_names_the_current_build_and_files_are_served() {
     std::fs::write(dist.join(CHECKOUT_GLUE), "export default function init() {}").unwrap();
     std::fs::write(dist.join(CHECKOUT_WASM), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dist.join("snippets/inline0.js"), "export const x = 1;").unwrap();
+    let reply = send(&server.api, get("/tweetbuy/embed.js")).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "files without the build's manifest are no build");
+    let reply = send(&server.api, get(&format!("/tweetbuy/{WASM}"))).await;
+    assert_eq!(reply.header("cache-control"), Some("no-cache"), "only the manifest's files are immutable");
+    write_manifest(&dist, GLUE, WASM);
 
     let reply = send(&server.api, get("/tweetbuy/embed.js")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
@@ -66,6 +78,7 @@ async fn files_go_out_precompressed_with_etags_and_revalidate_to_304() {
     for (name, body) in [(GLUE, "export default 1"), (WASM, "wasm"), (CHECKOUT_GLUE, "c"), (CHECKOUT_WASM, "cw")] {
         std::fs::write(dist.join(name), body).unwrap();
     }
+    write_manifest(&dist, GLUE, WASM);
     std::fs::write(dist.join(format!("{WASM}.br")), b"brotli bytes").unwrap();
     std::fs::write(dist.join(format!("{WASM}.gz")), b"gzip bytes").unwrap();
     let with = |path: &str, headers: &[(&str, &str)]| {
@@ -81,21 +94,23 @@ async fn files_go_out_precompressed_with_etags_and_revalidate_to_304() {
     assert_eq!(br.status, StatusCode::OK);
     assert_eq!(br.header("content-encoding"), Some("br"));
     assert_eq!(br.body, b"brotli bytes", "the build's brotli copy, as it is");
-    assert_eq!(br.header("etag"), Some("\"0123456789abcdef-br\""));
+    assert_eq!(br.header("etag"), Some("\"tweetbuy-0123456789abcdef_bg.wasm-br\""));
     assert_eq!(br.header("vary"), Some("accept-encoding"));
     let gz = send(&server.api, with(&path, &[("accept-encoding", "gzip")])).await;
     assert_eq!((gz.header("content-encoding"), gz.body.as_slice()), (Some("gzip"), &b"gzip bytes"[..]));
     let plain = send(&server.api, get(&path)).await;
     assert_eq!((plain.header("content-encoding"), plain.body.as_slice()), (None, &b"wasm"[..]));
-    assert_eq!(plain.header("etag"), Some("\"0123456789abcdef-identity\""));
+    assert_eq!(plain.header("etag"), Some("\"tweetbuy-0123456789abcdef_bg.wasm-identity\""));
 
-    let again =
-        send(&server.api, with(&path, &[("accept-encoding", "br"), ("if-none-match", "\"0123456789abcdef-br\"")]))
-            .await;
+    let again = send(
+        &server.api,
+        with(&path, &[("accept-encoding", "br"), ("if-none-match", "\"tweetbuy-0123456789abcdef_bg.wasm-br\"")]),
+    )
+    .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
     assert_eq!(again.header("cache-control"), Some("public, max-age=31536000, immutable"));
-    let other = send(&server.api, with(&path, &[("if-none-match", "\"0123456789abcdef-br\"")])).await;
+    let other = send(&server.api, with(&path, &[("if-none-match", "\"tweetbuy-0123456789abcdef_bg.wasm-br\"")])).await;
     assert_eq!(other.status, StatusCode::OK, "another encoding is another version");
 
     let loader = send(&server.api, get("/tweetbuy/embed.js")).await;
@@ -104,6 +119,9 @@ async fn files_go_out_precompressed_with_etags_and_revalidate_to_304() {
     assert_eq!(cached.status, StatusCode::NOT_MODIFIED, "revalidating an unchanged loader costs no body");
     std::fs::write(dist.join("tweetbuy-1111111111111111.js"), "new build").unwrap();
     std::fs::write(dist.join("tweetbuy-1111111111111111_bg.wasm"), "new build").unwrap();
+    let unchanged = send(&server.api, with("/tweetbuy/embed.js", &[("if-none-match", &etag)])).await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED, "new files are not a new build until the manifest says so");
+    write_manifest(&dist, "tweetbuy-1111111111111111.js", "tweetbuy-1111111111111111_bg.wasm");
     let rebuilt = send(&server.api, with("/tweetbuy/embed.js", &[("if-none-match", &etag)])).await;
     assert_eq!(rebuilt.status, StatusCode::OK, "a new build is a new loader");
     assert_ne!(rebuilt.header("etag"), Some(etag.as_str()));
@@ -112,4 +130,40 @@ async fn files_go_out_precompressed_with_etags_and_revalidate_to_304() {
         send(&server.api, with("/api/v1/offers?tweet_ids=1528000000000000001", &[("accept-encoding", "gzip")])).await;
     assert_eq!(json.status, StatusCode::OK);
     assert_eq!(json.header("content-encoding"), Some("gzip"), "JSON answers are compressed on the way out");
+}
+
+/// Trunk's post-build hook (scripts/hash-names.sh) on a staging folder as Trunk leaves it:
+/// the checkout module gets hashed names and the manifest names all four files.
+#[test]
+fn the_build_hook_writes_the_manifest_the_server_reads() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/hash-names.sh");
+    let staging = tempfile::tempdir().unwrap();
+    let dir = staging.path();
+    std::fs::create_dir_all(dir.join("snippets")).unwrap();
+    for (name, body) in [
+        (GLUE, "button glue"),
+        (WASM, "button wasm"),
+        ("tweetbuy-checkout.js", "checkout glue"),
+        ("tweetbuy-checkout_bg.wasm", "checkout wasm"),
+        ("index.html", "<!doctype html>"),
+        ("snippets/inline0.js", "export const x = 1;"),
+    ] {
+        std::fs::write(dir.join(name), body).unwrap();
+    }
+    let run = || std::process::Command::new("sh").arg(&script).env("TRUNK_STAGING_DIR", dir).output().unwrap();
+    let out = run();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let build = tweetbuy_server::api::widget::read_manifest(dir).unwrap();
+    assert_eq!((build.glue.as_str(), build.wasm.as_str()), (GLUE, WASM));
+    let hash = build.checkout_glue.strip_prefix("tweetbuy-checkout-").and_then(|n| n.strip_suffix(".js")).unwrap();
+    assert_eq!(hash.len(), 16, "{build:?}");
+    assert_eq!(build.checkout_wasm, format!("tweetbuy-checkout-{hash}_bg.wasm"));
+    assert_eq!(std::fs::read_to_string(dir.join(&build.checkout_wasm)).unwrap(), "checkout wasm");
+
+    // Two button modules in one build is a broken build, not a guess.
+    std::fs::write(dir.join("tweetbuy-1111111111111111.js"), "stale").unwrap();
+    let out = run();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than one"));
 }
