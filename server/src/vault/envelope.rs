@@ -218,6 +218,12 @@ mod tests {
         assert!(matches!(open(&new_only, "card_a", "prof_1", &sealed), Err(EnvelopeError::UnknownKey(_))));
     }
 
+    #[test]
+    fn cipher_keys_are_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<aes::Aes256>();
+    }
+
     fn both_key_b64(ring: &Keyring) -> String {
         ring.current().to_base64_for_tests()
     }
