@@ -6,10 +6,9 @@
 //! every host page loads.
 
 use crate::shared::api::{ApiClient, ClientError};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use tweetbuy_core::catalog::MAX_LOOKUP_IDS;
-use tweetbuy_core::{OfferHead, TweetId};
+use crate::shared::json::{named, Json};
+use tweetbuy_core::catalog::{VariantPrice, MAX_LOOKUP_IDS};
+use tweetbuy_core::{Money, OfferHead, TweetId};
 
 /// One offer from the lookup: what the button reads, and the JSON the sheet is built from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,22 +24,35 @@ pub struct Lookup {
     pub offers: Vec<FoundOffer>,
 }
 
-/// `OffersResponse` with each offer left as raw JSON.
-#[derive(Deserialize)]
-struct Page {
-    vault_origin: String,
-    offers: Vec<Box<RawValue>>,
+/// The [`OfferHead`] of one offer: its tweet, product, kind and each variant's price.
+/// `None` when any of them is missing or malformed.
+pub(crate) fn head_of(offer: &impl Json) -> Option<OfferHead> {
+    let variants = offer.field("variants")?.items()?;
+    let prices = variants.iter().map(|variant| {
+        let price = variant.field("price")?;
+        let minor = price.field("minor")?.number().filter(|m| m.fract() == 0.0 && m.abs() < 9.0e15)? as i64;
+        let currency = named(&price.field("currency")?.text()?)?;
+        Some(VariantPrice { price: Money::new(minor, currency) })
+    });
+    Some(OfferHead {
+        tweet_id: TweetId::parse(&offer.field("tweet_id")?.text()?)?,
+        product_id: offer.field("product_id")?.text()?,
+        kind: named(&offer.field("kind")?.text()?)?,
+        variants: prices.collect::<Option<Vec<_>>>()?,
+    })
 }
 
 impl Lookup {
-    /// Adds one page of the answer. An offer whose head cannot be read is left out, so its
-    /// tweet is left untouched like one without an offer.
-    fn add(&mut self, page: Page) {
-        self.vault_origin = page.vault_origin;
-        self.offers.extend(page.offers.into_iter().filter_map(|raw| {
-            let head = serde_json::from_str(raw.get()).ok()?;
-            Some(FoundOffer { head, json: raw.get().to_owned() })
-        }));
+    /// Adds one page of the answer (an `OffersResponse`). An offer whose head cannot be
+    /// read is left out, so its tweet is left untouched like one without an offer.
+    pub(crate) fn add(&mut self, page: &impl Json) {
+        if let Some(origin) = page.field("vault_origin").and_then(|o| o.text()) {
+            self.vault_origin = origin;
+        }
+        let offers = page.field("offers").and_then(|o| o.items()).unwrap_or_default();
+        self.offers.extend(
+            offers.iter().filter_map(|offer| Some(FoundOffer { head: head_of(offer)?, json: offer.to_json()? })),
+        );
     }
 }
 
@@ -60,7 +72,7 @@ pub fn lookup_paths(ids: &[TweetId], visitor: Option<&str>) -> Vec<String> {
 pub async fn lookup(api: &ApiClient, ids: &[TweetId], visitor: Option<&str>) -> Result<Lookup, ClientError> {
     let mut all = Lookup::default();
     for path in lookup_paths(ids, visitor) {
-        all.add(api.get(&path).await?);
+        all.add(&api.get_parsed(&path).await?);
     }
     Ok(all)
 }
@@ -73,9 +85,9 @@ mod tests {
     fn keeps_each_offer_json_whole_and_reads_its_head() {
         let offer = serde_json::to_value(tweetbuy_core::testing::tee()).unwrap();
         let broken = serde_json::json!({"tweet_id": "x", "product_id": "broken"});
-        let body = serde_json::json!({"vault_origin": "http://v.test", "offers": [offer, broken]}).to_string();
+        let body = serde_json::json!({"vault_origin": "http://v.test", "offers": [offer, broken]});
         let mut found = Lookup::default();
-        found.add(serde_json::from_str(&body).unwrap());
+        found.add(&body);
         assert_eq!(found.vault_origin, "http://v.test");
         assert_eq!(found.offers.len(), 1, "an unreadable offer is left out");
         assert_eq!(found.offers[0].head.product_id, "red-tee");
@@ -83,6 +95,31 @@ mod tests {
         let whole: tweetbuy_core::Offer = serde_json::from_str(&found.offers[0].json).unwrap();
         let expected: tweetbuy_core::Offer = serde_json::from_value(offer).unwrap();
         assert_eq!(whole, expected, "the checkout module gets the offer exactly as sent");
+        let serde_head: OfferHead = serde_json::from_value(expected_json()).unwrap();
+        assert_eq!(found.offers[0].head, serde_head, "the same head serde reads");
+    }
+
+    fn expected_json() -> serde_json::Value {
+        serde_json::to_value(tweetbuy_core::testing::tee()).unwrap()
+    }
+
+    #[test]
+    fn a_head_needs_every_field_it_reads() {
+        let good = serde_json::to_value(tweetbuy_core::testing::ticket()).unwrap();
+        assert_eq!(head_of(&good).unwrap().price_from().unwrap().minor, 8950);
+        for (path, bad) in [
+            ("kind", serde_json::json!("boat")),
+            ("tweet_id", serde_json::json!("12ab")),
+            ("tweet_id", serde_json::json!(12)),
+            ("product_id", serde_json::Value::Null),
+            ("variants", serde_json::json!([{"price": {"minor": 1.5, "currency": "USD"}}])),
+            ("variants", serde_json::json!([{"price": {"minor": 100, "currency": "XYZ"}}])),
+            ("variants", serde_json::json!({})),
+        ] {
+            let mut offer = good.clone();
+            offer[path] = bad.clone();
+            assert_eq!(head_of(&offer), None, "{path}: {bad}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! HTTP to the tweetbuy api, with one error type for every way a request can fail.
 
+use crate::shared::json::{named, Json};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -68,7 +69,14 @@ impl ApiClient {
     /// `GET path` and decode the JSON answer; retried on failures another try can fix.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let url = self.url(path);
-        send_with_retries(true, || Request::get(&url), None).await
+        send_with_retries(true, || Request::get(&url), None, decode::<T>).await
+    }
+
+    /// `GET path`, the answer parsed by the browser (`JSON.parse`) and read through
+    /// [`crate::shared::json::Json`]: for the button module, which carries no JSON parser.
+    pub async fn get_parsed(&self, path: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
+        let url = self.url(path);
+        send_with_retries(true, || Request::get(&url), None, parse).await
     }
 
     /// `POST path` with a JSON body. With an `Idempotency-Key` the request is safe to repeat,
@@ -89,20 +97,21 @@ impl ApiClient {
                 None => builder,
             }
         };
-        send_with_retries(idempotency_key.is_some(), build, Some(body)).await
+        send_with_retries(idempotency_key.is_some(), build, Some(body), decode::<T>).await
     }
 }
 
 /// Sends a request, built afresh for every try, retrying when it is `safe` to repeat and
 /// the failure is [`retryable`], at most [`MAX_ATTEMPTS`] times in all.
-async fn send_with_retries<T: DeserializeOwned>(
+async fn send_with_retries<T>(
     safe: bool,
     build: impl Fn() -> RequestBuilder,
     body: Option<String>,
+    decode: Decoder<T>,
 ) -> Result<T, ClientError> {
     let mut attempt = 1;
     loop {
-        match send_once(&build, body.as_deref()).await {
+        match send_once(&build, body.as_deref(), decode).await {
             Err(error) if safe && attempt < MAX_ATTEMPTS && retryable(&error) => {
                 crate::shared::util::sleep(backoff_ms(attempt, js_sys::Math::random())).await;
                 attempt += 1;
@@ -113,9 +122,10 @@ async fn send_with_retries<T: DeserializeOwned>(
 }
 
 /// One try, abandoned after [`REQUEST_TIMEOUT_MS`].
-async fn send_once<T: DeserializeOwned>(
+async fn send_once<T>(
     build: &impl Fn() -> RequestBuilder,
     body: Option<&str>,
+    decode: Decoder<T>,
 ) -> Result<T, ClientError> {
     let controller = web_sys::AbortController::new().ok();
     let builder = build().abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
@@ -133,18 +143,41 @@ async fn send_once<T: DeserializeOwned>(
             .set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), REQUEST_TIMEOUT_MS)
             .ok()
     });
-    let result = read(request.send().await).await;
+    let result = read(request.send().await, decode).await;
     if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
         window.clear_timeout_with_handle(timer);
     }
     result
 }
 
-async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, ClientError> {
+/// Turns a status and body into the answer or a [`ClientError`].
+type Decoder<T> = fn(u16, &str) -> Result<T, ClientError>;
+
+async fn read<T>(sent: Result<Response, gloo_net::Error>, decode: Decoder<T>) -> Result<T, ClientError> {
     let response = sent.map_err(|e| ClientError::Network(e.to_string()))?;
     let status = response.status();
     let text = response.text().await.map_err(|e| ClientError::Network(e.to_string()))?;
     decode(status, &text)
+}
+
+/// [`decode`] through the browser's `JSON.parse`, the answer left as a JS value.
+fn parse(status: u16, body: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
+    let parsed = js_sys::JSON::parse(body).ok();
+    match parsed {
+        Some(value) if (200..300).contains(&status) => Ok(value),
+        None if (200..300).contains(&status) => Err(ClientError::Decode { status, detail: "not JSON".into() }),
+        parsed => Err(error_from(status, parsed.as_ref(), body)),
+    }
+}
+
+/// The error for a failed answer: the api's code and message when its body has them.
+pub(crate) fn error_from(status: u16, body: Option<&impl Json>, text: &str) -> ClientError {
+    let code = body.and_then(|b| b.field("code")).and_then(|c| c.text()).and_then(|c| named::<ErrorCode>(&c));
+    let message = body.and_then(|b| b.field("message")).and_then(|m| m.text());
+    match (code, message) {
+        (Some(code), Some(message)) => ClientError::Api { status, error: ApiError::new(code, message) },
+        _ => ClientError::Decode { status, detail: text.chars().take(200).collect() },
+    }
 }
 
 /// Turns a status and body into the answer or a [`ClientError`].
@@ -210,6 +243,28 @@ mod tests {
         assert!(matches!(garbage.unwrap_err(), ClientError::Decode { status: 502, .. }));
         let bad_ok: Result<Vec<u32>, _> = decode(200, "{}");
         assert!(matches!(bad_ok.unwrap_err(), ClientError::Decode { status: 200, .. }));
+    }
+
+    #[test]
+    fn a_parsed_error_body_gives_its_code_and_message() {
+        let body = serde_json::json!({"code": "rate_limited", "message": "Slow down."});
+        match error_from(429, Some(&body), "") {
+            ClientError::Api { status: 429, error } => {
+                assert_eq!((error.code, error.message.as_str()), (ErrorCode::RateLimited, "Slow down."))
+            }
+            other => panic!("{other:?}"),
+        }
+        let newer = serde_json::json!({"code": "no_such_code", "message": "m"});
+        assert!(
+            matches!(error_from(500, Some(&newer), "x"), ClientError::Api { error, .. } if error.code == ErrorCode::Unknown),
+            "a code from a newer server, as serde reads it"
+        );
+        let no_message = serde_json::json!({"code": "sold_out"});
+        assert!(matches!(error_from(409, Some(&no_message), "x"), ClientError::Decode { status: 409, .. }));
+        assert!(matches!(
+            error_from(502, None::<&serde_json::Value>, "<html>"),
+            ClientError::Decode { status: 502, .. }
+        ));
     }
 
     #[test]

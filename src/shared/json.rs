@@ -1,0 +1,62 @@
+//! Reading parsed JSON field by field, whichever parser made it.
+//!
+//! In the button module the value comes from the browser's own `JSON.parse`, so that module
+//! carries no JSON parser of its own (serde_json was a fifth of its bytes); native tests
+//! read a `serde_json::Value` through the same trait. The checkout module, which decodes
+//! whole wire types, keeps serde_json.
+
+use serde::de::IntoDeserializer;
+use serde::Deserialize;
+
+/// A parsed JSON value, read field by field.
+pub(crate) trait Json: Sized {
+    fn field(&self, key: &str) -> Option<Self>;
+    fn text(&self) -> Option<String>;
+    fn number(&self) -> Option<f64>;
+    fn items(&self) -> Option<Vec<Self>>;
+    /// The value as JSON text again.
+    fn to_json(&self) -> Option<String>;
+}
+
+impl Json for wasm_bindgen::JsValue {
+    fn field(&self, key: &str) -> Option<Self> {
+        let value = js_sys::Reflect::get(self, &key.into()).ok()?;
+        (!value.is_undefined()).then_some(value)
+    }
+    fn text(&self) -> Option<String> {
+        self.as_string()
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn items(&self) -> Option<Vec<Self>> {
+        js_sys::Array::is_array(self).then(|| js_sys::Array::from(self).iter().collect())
+    }
+    fn to_json(&self) -> Option<String> {
+        js_sys::JSON::stringify(self).ok().map(String::from)
+    }
+}
+
+/// A name of one of core's enums (`"physical"`, `"USD"`), read with its serde rules.
+pub(crate) fn named<'de, T: Deserialize<'de>>(name: &str) -> Option<T> {
+    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(name)).ok()
+}
+
+#[cfg(test)]
+impl Json for serde_json::Value {
+    fn field(&self, key: &str) -> Option<Self> {
+        self.get(key).cloned()
+    }
+    fn text(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn items(&self) -> Option<Vec<Self>> {
+        self.as_array().cloned()
+    }
+    fn to_json(&self) -> Option<String> {
+        serde_json::to_string(self).ok()
+    }
+}
