@@ -1,13 +1,12 @@
-// The buyer's whole path (issue 4): product sheet, checkout and confirmation, by keyboard,
+// The buyer's whole path: product sheet, checkout and confirmation, by keyboard,
 // by screen reader semantics, on a phone, in Spanish, with every server outcome, checked by
 // axe-core, with screenshots of each state in light and dark at desktop and phone sizes.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress } from "./harness.mjs";
+import { useServerAndBrowser, sql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress } from "./harness.mjs";
 
 
 const TEE = "1528000000000000001";
@@ -27,19 +26,7 @@ const CARD = {
 const DESKTOP = { width: 1024, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 /** Intl puts no-break spaces in "45,00 €"; compare with plain spaces. */
 const plain = (s) => (s ?? "").replace(/[\u00a0\u202f]/g, " ").trim();
@@ -48,10 +35,10 @@ const plain = (s) => (s ?? "").replace(/[\u00a0\u202f]/g, " ").trim();
 async function openDemo(tweet = TEE, { viewport = DESKTOP, colorScheme = "light", touch = false } = {}) {
   // Touch without mobile emulation's zoom-out: the demo page's 550 px rendered-iframe embed
   // is wider than a phone, which would stretch the layout viewport past the screen.
-  const context = await browser.newContext({ viewport, colorScheme, hasTouch: touch });
+  const context = await env.browser.newContext({ viewport, colorScheme, hasTouch: touch });
   const page = await context.newPage();
   const consoleSeen = watchConsole(page);
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   const host = page.locator(`[data-tweetbuy-host="${tweet}"]`);
   const button = host.locator('button[part="button"]');
   await button.waitFor({ state: "visible", timeout: 20_000 });
@@ -128,7 +115,7 @@ async function tabTo(page, match, max = 40, key = "Tab") {
 
 /** Runs axe-core inside the vault's card frame (its own document). */
 async function axeCardFrame(page, label) {
-  const frame = page.frames().find((f) => f.url().startsWith(`${server.origins.vault}/frame`) && !f.url().includes("mode=saved"));
+  const frame = page.frames().find((f) => f.url().startsWith(`${env.server.origins.vault}/frame`) && !f.url().includes("mode=saved"));
   assert.ok(frame, "the card frame is loaded");
   await frame.evaluate(AXE_SOURCE);
   const violations = await frame.evaluate(async () => {
@@ -147,7 +134,7 @@ async function shot(page, name) {
 
 /** Buys directly through the vault and the api, as another visitor would. */
 async function buyViaApi(productId, variantId, quantity, shipping = true) {
-  const tokenReply = await fetch(`${server.origins.vault}/v1/tokens`, {
+  const tokenReply = await fetch(`${env.server.origins.vault}/v1/tokens`, {
     method: "POST",
     headers: { "content-type": "application/json", "Idempotency-Key": randomUUID() },
     body: JSON.stringify({ number: "4242424242424242", expiry: "12/34", cvc: "123" }),
@@ -164,7 +151,7 @@ async function buyViaApi(productId, variantId, quantity, shipping = true) {
       ? { name: "Other Buyer", line1: "2 Side St", line2: "", city: "Austin", region: "TX", postal_code: "73301", country: "US" }
       : null,
   };
-  const reply = await fetch(`${server.origins.api}/api/v1/orders`, {
+  const reply = await fetch(`${env.server.origins.api}/api/v1/orders`, {
     method: "POST",
     headers: { "content-type": "application/json", "Idempotency-Key": randomUUID() },
     body: JSON.stringify(order),
@@ -179,7 +166,7 @@ function sqlWrite(query, params = []) {
     "con=sqlite3.connect(sys.argv[1])\n" +
     "con.execute(sys.argv[2], json.loads(sys.argv[3]))\n" +
     "con.commit()";
-  execFileSync("python3", ["-c", script, join(server.dataDir, "api.db"), query, JSON.stringify(params)]);
+  execFileSync("python3", ["-c", script, join(env.server.dataDir, "api.db"), query, JSON.stringify(params)]);
 }
 
 function realErrors(consoleSeen) {
@@ -224,7 +211,7 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
   await page.keyboard.type("02108");
   // Into the vault's frame, by Tab like any other field.
   await tabTo(page, (f) => f.tag === "IFRAME");
-  const frame = page.frames().find((fr) => fr.url().startsWith(`${server.origins.vault}/frame`) && !fr.url().includes("mode=saved"));
+  const frame = page.frames().find((fr) => fr.url().startsWith(`${env.server.origins.vault}/frame`) && !fr.url().includes("mode=saved"));
   assert.equal(await frame.evaluate(() => document.activeElement.id), "number");
   await page.keyboard.type(CARD.visa);
   await page.keyboard.press("Tab");
@@ -244,7 +231,7 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
   f = await focused(page);
   assert.ok(f.cls.includes("tb-confirmed"), `focus on the confirmation: ${JSON.stringify(f)}`);
   const orderNumber = (await number.textContent()).trim();
-  const rows = sql(join(server.dataDir, "api.db"), "SELECT status, variant_id, email FROM orders WHERE order_number = ?", [orderNumber]);
+  const rows = sql(join(env.server.dataDir, "api.db"), "SELECT status, variant_id, email FROM orders WHERE order_number = ?", [orderNumber]);
   assert.deepEqual(rows, [["paid", "m", "kb@example.com"]]);
 
   // Escape closes the sheet and focus returns to the Buy button.
@@ -334,7 +321,7 @@ test("screen reader semantics: roles, names, states and live regions", async () 
 test("live stock: read fresh when the sheet opens and again every 15 s while open, announced politely", async () => {
   const { context, page, button, host } = await openDemo(TEE);
   const left = async () => Number((await host.locator(".tb-stock").textContent()).match(/\d+/)[0]);
-  const before = Number(sql(join(server.dataDir, "api.db"), "SELECT SUM(stock) FROM variants WHERE product_id = 'red-tee'")[0][0]);
+  const before = Number(sql(join(env.server.dataDir, "api.db"), "SELECT SUM(stock) FROM variants WHERE product_id = 'red-tee'")[0][0]);
   // Someone else buys after this page looked the offer up.
   await buyViaApi("red-tee", "l", 2);
   await button.click();
@@ -353,7 +340,7 @@ test("live stock: read fresh when the sheet opens and again every 15 s while ope
   );
   assert.ok(Date.now() - t0 < 17_000, "refreshed within one 15 s period");
   const variantL = host.locator("label.tb-variant", { has: page.locator("#tb-variant-l") });
-  const inDb = sql(join(server.dataDir, "api.db"), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 'l'")[0][0];
+  const inDb = sql(join(env.server.dataDir, "api.db"), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 'l'")[0][0];
   assert.match(plain(await variantL.textContent()), new RegExp(`· ${inDb} left$`));
   assert.equal(await host.locator(".tb-stock").getAttribute("aria-live"), "polite");
   await context.close();
@@ -393,7 +380,7 @@ test("server outcomes are shown in place and keep what was typed: declines, proc
 
   // The network fails: the order request never reaches the api.
   const ordersSent = [];
-  await page.route(`${server.origins.api}/api/v1/orders`, async (route) => {
+  await page.route(`${env.server.origins.api}/api/v1/orders`, async (route) => {
     const r = route.request();
     if (r.method() === "POST") ordersSent.push(r.headers()["idempotency-key"]);
     await new Promise((r) => setTimeout(r, 1_500));
@@ -416,7 +403,7 @@ test("server outcomes are shown in place and keep what was typed: declines, proc
   // The widget may retry a lost request, always with the same key: one order at most.
   assert.ok(ordersSent.length >= 1);
   assert.equal(new Set(ordersSent).size, 1, `no double submission: ${ordersSent}`);
-  await page.unroute(`${server.origins.api}/api/v1/orders`);
+  await page.unroute(`${env.server.origins.api}/api/v1/orders`);
 
   // And then it goes through, with one paid order.
   await fillCard(host, CARD.visa);
@@ -424,7 +411,7 @@ test("server outcomes are shown in place and keep what was typed: declines, proc
   await pay.click();
   const number = host.locator("[data-order-number]");
   await number.waitFor({ timeout: 20_000 });
-  const rows = sql(join(server.dataDir, "api.db"), "SELECT status, share_email FROM orders WHERE order_number = ?", [(await number.textContent()).trim()]);
+  const rows = sql(join(env.server.dataDir, "api.db"), "SELECT status, share_email FROM orders WHERE order_number = ?", [(await number.textContent()).trim()]);
   assert.deepEqual(rows, [["paid", 1]]);
   await context.close();
 });
@@ -436,7 +423,7 @@ test("sold out meanwhile: another buyer takes the last units while this one chec
   await host.getByRole("button", { name: "Continue" }).click();
   await fillAddress(host);
   await fillCard(host, CARD.visa);
-  const left = sql(join(server.dataDir, "api.db"), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 's'")[0][0];
+  const left = sql(join(env.server.dataDir, "api.db"), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 's'")[0][0];
   for (let n = left; n > 0; n -= Math.min(5, n)) await buyViaApi("red-tee", "s", Math.min(5, n));
   await payReady(page, TEE);
   await host.locator("button[part=pay]").click();
@@ -544,7 +531,7 @@ test("pointing at a button builds its sheet hidden, asking nothing; the click sh
   const { context, page, host, button } = await openDemo(TEE);
   const asked = [];
   page.on("request", (r) => {
-    if (r.url().includes("/availability") || r.url().startsWith(server.origins.vault)) asked.push(r.url());
+    if (r.url().includes("/availability") || r.url().startsWith(env.server.origins.vault)) asked.push(r.url());
   });
   // Passing over another button first: its sheet is built, then taken down for this one's.
   const scarf = page.locator('[data-tweetbuy-host="1528000000000000002"]');
@@ -655,9 +642,9 @@ test("phone: a full-width bottom sheet with thumb-sized targets, bought with tap
 
 test("reduced motion: the sheet opens without animation", async () => {
   for (const [reducedMotion, expected] of [["reduce", "none"], ["no-preference", "tb-fade-in"]]) {
-    const context = await browser.newContext({ viewport: DESKTOP, reducedMotion });
+    const context = await env.browser.newContext({ viewport: DESKTOP, reducedMotion });
     const page = await context.newPage();
-    await page.goto(`${server.origins.publisher}/`);
+    await page.goto(`${env.server.origins.publisher}/`);
     const host = page.locator(`[data-tweetbuy-host="${TEE}"]`);
     await host.locator("button[part=button]").click();
     await host.locator("dialog[open]").waitFor();

@@ -1,31 +1,21 @@
 // Fault tolerance from the visitor's side: the network fails at the worst moments and the
 // visitor is never charged twice, never loses an order that went through, and always sees
 // what state the purchase is in. Faults are injected in the browser with page.route.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, fillTeeCheckout, waitForPay, CARDS } from "./harness.mjs";
+import { useServerAndBrowser, sql, fillTeeCheckout, waitForPay, CARDS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
-let server;
-let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
+const env = useServerAndBrowser();
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const charges = () => sql(join(server.dataDir, "vault.db"), "SELECT count(*) FROM charges WHERE status = 'approved'")[0][0];
-const paidOrders = () => sql(join(server.dataDir, "api.db"), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
+const charges = () => sql(join(env.server.dataDir, "vault.db"), "SELECT count(*) FROM charges WHERE status = 'approved'")[0][0];
+const paidOrders = () => sql(join(env.server.dataDir, "api.db"), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
 const inHost = (selector) => `[data-tweetbuy-host="${TEE}"] ${selector}`;
 
 async function checkoutTee(page, card = CARDS.visa) {
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   await page.locator(inHost("button[part=button]")).click();
   await fillTeeCheckout(page, card);
 }
@@ -38,7 +28,7 @@ async function payWhenReady(page) {
 const failureText = (page) => page.evaluate((host) => document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "", `[data-tweetbuy-host="${TEE}"]`);
 
 test("the order's answer is lost after the server charged: the retry gets the first outcome, one charge", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];
   const keys = [];
   let dropped = false;
@@ -67,7 +57,7 @@ test("the order's answer is lost after the server charged: the retry gets the fi
 });
 
 test("a 500 on the quote is shown in place, and no charge is possible from a broken total", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const chargesBefore = charges();
   await page.route("**/api/v1/quote", (route) =>
     route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ code: "internal", message: "Something went wrong on our side." }) }));
@@ -82,7 +72,7 @@ test("a 500 on the quote is shown in place, and no charge is possible from a bro
 });
 
 test("the network drops while the card is tokenized: a clear message, no charge, and a retry works once", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];
   let blocked = true;
   await page.route("**/v1/tokens", (route) => (blocked ? route.abort("internetdisconnected") : route.continue()));
@@ -101,7 +91,7 @@ test("the network drops while the card is tokenized: a clear message, no charge,
 });
 
 test("a longer outage after the charge: 'checking your order…', then the first outcome, one charge", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];
   const keys = [];
   let outageUntil = 0;
@@ -156,7 +146,7 @@ const waitForFailure = (page) => page.waitForFunction((host) => (document.queryS
   `[data-tweetbuy-host="${TEE}"]`, { timeout: 40_000 });
 
 test("an outage longer than the check window: Pay again asks about the first order with its key, never pays twice", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];
   const seen = await loseOrderAnswers(page);
   await checkoutTee(page);
@@ -179,7 +169,7 @@ test("an outage longer than the check window: Pay again asks about the first ord
 });
 
 test("the checkout module loads only when a visitor is about to buy; if it cannot load, the button says so and the next click works", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const fetched = [];
   page.on("request", (r) => { if (/tweetbuy-checkout-/.test(r.url())) fetched.push(r.url()); });
   let blocked = true;
@@ -188,7 +178,7 @@ test("the checkout module loads only when a visitor is about to buy; if it canno
     window.__errors = [];
     document.addEventListener("tweetbuy:error", (e) => window.__errors.push(e.detail));
   });
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   const button = page.locator(inHost("button[part=button]"));
   await button.waitFor();
   await page.waitForTimeout(500);
@@ -213,10 +203,10 @@ test("the checkout module loads only when a visitor is about to buy; if it canno
 });
 
 test("the same tweet embedded twice: an unsettled order from one sheet is settled, not paid again, from the other", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];
   const seen = await loseOrderAnswers(page);
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   const buttons = page.locator(inHost("button[part=button]"));
   await buttons.first().waitFor();
   await page.evaluate((tee) => {

@@ -1,13 +1,14 @@
 // Shared end-to-end harness: starts the real server binary on free loopback ports with a
 // fresh data folder, and Debian's chromium (driven by playwright-core) with a fresh profile.
 import { spawn, execFileSync } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, readdirSync, existsSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync } from "node:fs";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
@@ -46,8 +47,13 @@ async function waitForHttp(url, timeoutMs = 30_000) {
   }
 }
 
-/** Starts `tweetbuy-server serve` with its own data folder; returns origins and a stop(). */
-export async function startServer(extraArgs = []) {
+/**
+ * Starts `tweetbuy-server serve` with its own data folder; returns origins and a stop().
+ * Secrets such as TWEETBUY_ADMIN_KEY go in `extraEnv`: the server takes them from the
+ * environment, not from its command line. It runs in demo mode (TWEETBUY_DEMO), so the
+ * vault keeps its generated master key in the throw-away data folder.
+ */
+export async function startServer(extraArgs = [], extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "tweetbuy-e2e-"));
   const [pub, api, vault] = [await freePort(), await freePort(), await freePort()];
   const origins = {
@@ -69,7 +75,7 @@ export async function startServer(extraArgs = []) {
       "--assets-dir", join(ROOT, "server/assets"),
       ...extraArgs,
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info" } },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info", TWEETBUY_DEMO: "1", ...extraEnv } },
   );
   proc.stdout.pipe(log);
   proc.stderr.pipe(log);
@@ -112,6 +118,33 @@ export async function launchBrowser(extraArgs = []) {
     ],
   });
   return browser;
+}
+
+/**
+ * One server and one browser for a whole test file. Registers node:test's `before` (creates
+ * tests/e2e/artifacts/, starts the server with `serverArgs` and `serverEnv`, launches
+ * chromium with `browserArgs`, then runs `setup(env)`) and `after` (runs `teardown(env)`,
+ * closes the browser, stops the server), and returns an object whose `server` and `browser`
+ * are filled in by `before`: read them inside tests and hooks (`env.server.origins`), not at
+ * import time.
+ * A file's own set-up (a browser context, another origin) goes in `setup`, not in a second
+ * top-level `before`: node:test starts a top-level `before` as soon as it is registered, so
+ * a second one would not wait for the server and the browser.
+ */
+export function useServerAndBrowser({ serverArgs = [], serverEnv = {}, browserArgs = [], setup, teardown } = {}) {
+  const env = { server: undefined, browser: undefined };
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    env.server = await startServer(serverArgs, serverEnv);
+    env.browser = await launchBrowser(browserArgs);
+    await setup?.(env);
+  });
+  after(async () => {
+    await teardown?.(env);
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
 
 /** Runs SQL against a SQLite file with Python's sqlite3 module; returns rows as arrays. */

@@ -1,19 +1,19 @@
-// Issue 5: payments. Real server, real widget, Debian chromium. In order: two typed-card
+// Payments. Real server, real widget, Debian chromium. In order: two typed-card
 // purchases (Amex with a distinctive CVC) with the consent box off and on, the seller's view
 // of each; forged frame messages from a fourth origin; saved info through the vault frame's
 // v1 protocol (save, repeat purchase with no email, address or card typed, a changed card,
 // key rotation, removal); and last, a leak scan over everything captured.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import { once } from "node:events";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, dbFiles, fillTeeCheckout, SERVER, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, dbFiles, fillTeeCheckout, SERVER, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
-const ADMIN = "admin-key-for-payments-e2e";
+const ADMIN = "admin-key-for-the-payments-e2e-suite"; // 32 bytes at least, or the server refuses it
 const AMEX = "3782 822463 10005";
 const AMEX_CVC = "7391"; // base32 ids have no 0, 1, 8, 9: this cannot turn up by chance in an id
 const VISA = "4242 4242 4242 4242";
@@ -21,16 +21,17 @@ const MASTERCARD = "5555 5555 5555 4444";
 const CARD_FORMS = [AMEX, AMEX.replace(/\s/g, ""), VISA, VISA.replace(/\s/g, ""), MASTERCARD, MASTERCARD.replace(/\s/g, "")];
 const ADDRESS = { name: "Jane Doe", line1: "1 Main St", line2: "", city: "New York", region: "NY", postal_code: "10001", country: "US" };
 
-let server;
-let browser;
 let context;
 let evil; // the fourth origin
 const captured = []; // every request any page or frame sent: {url, method, body}
+const env = useServerAndBrowser({
+  serverEnv: { TWEETBUY_ADMIN_KEY: ADMIN },
+  setup: openContextAndFourthOrigin,
+  teardown: () => evil?.http.close(),
+});
 
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer(["--admin-key", ADMIN]);
-  browser = await launchBrowser();
+/** The context every page of this file opens in, and the fourth origin's server. */
+async function openContextAndFourthOrigin({ browser }) {
   context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
   context.on("request", (r) => captured.push({ url: r.url(), method: r.method(), body: r.postData() || "" }));
   // A page on an origin the server does not allow: it frames the vault and forges messages.
@@ -57,21 +58,15 @@ before(async () => {
   http.listen(0, "127.0.0.1");
   await once(http, "listening");
   evil = { http, origin: `http://localhost:${http.address().port}` };
-});
+}
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  evil?.http.close();
-});
-
-const apiDb = () => join(server.dataDir, "api.db");
-const vaultDb = () => join(server.dataDir, "vault.db");
+const apiDb = () => join(env.server.dataDir, "api.db");
+const vaultDb = () => join(env.server.dataDir, "vault.db");
 
 /** Buys the tee through the real widget with a typed card. */
 async function buyWithWidget(card, cvc, shareEmail) {
   const page = await context.newPage();
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   const button = page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
   await button.waitFor({ state: "visible", timeout: 20_000 });
   await button.click();
@@ -93,7 +88,7 @@ async function buyWithWidget(card, cvc, shareEmail) {
 }
 
 async function sellerOrders() {
-  const res = await fetch(`${server.origins.api}/admin/v1/orders`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const res = await fetch(`${env.server.origins.api}/admin/v1/orders`, { headers: { authorization: `Bearer ${ADMIN}` } });
   assert.equal(res.status, 200);
   const body = await res.json();
   return Array.isArray(body) ? body : body.orders;
@@ -122,7 +117,7 @@ test("consent off and on, through real purchases: the seller sees the email only
   // Recorded per order in the api's database.
   assert.deepEqual(sql(apiDb(), "SELECT share_email FROM orders WHERE order_number IN (?, ?) ORDER BY share_email", [without, withConsent]), [[0], [1]]);
   // The seller's command line shows the same.
-  const cli = execFileSync(SERVER, ["orders", "list", "--data-dir", server.dataDir], { encoding: "utf8" });
+  const cli = execFileSync(SERVER, ["orders", "list", "--data-dir", env.server.dataDir], { encoding: "utf8" });
   const line = (n) => cli.split("\n").find((l) => l.startsWith(n));
   assert.match(line(without), /amex 0005/);
   assert.match(line(without), /\(email not shared\)/);
@@ -131,19 +126,19 @@ test("consent off and on, through real purchases: the seller sees the email only
 });
 
 test("both the api and the vault send CSP, nosniff and Referrer-Policy; CORS only for the publisher", async () => {
-  for (const url of [`${server.origins.api}/healthz`, `${server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, `${server.origins.vault}/healthz`, `${server.origins.vault}/frame`]) {
-    const res = await fetch(url, { headers: { origin: server.origins.publisher } });
+  for (const url of [`${env.server.origins.api}/healthz`, `${env.server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, `${env.server.origins.vault}/healthz`, `${env.server.origins.vault}/frame`]) {
+    const res = await fetch(url, { headers: { origin: env.server.origins.publisher } });
     assert.ok(res.headers.get("content-security-policy"), `${url}: CSP`);
     assert.equal(res.headers.get("x-content-type-options"), "nosniff", url);
     assert.ok(res.headers.get("referrer-policy"), `${url}: Referrer-Policy`);
     assert.equal(res.headers.get("set-cookie"), null, `${url}: no cookie at all`);
   }
-  const frame = await fetch(`${server.origins.vault}/frame`);
-  assert.match(frame.headers.get("content-security-policy"), new RegExp(`frame-ancestors ${server.origins.publisher}(;| )`));
-  const allowed = await fetch(`${server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, { headers: { origin: server.origins.publisher } });
-  assert.equal(allowed.headers.get("access-control-allow-origin"), server.origins.publisher);
+  const frame = await fetch(`${env.server.origins.vault}/frame`);
+  assert.match(frame.headers.get("content-security-policy"), new RegExp(`frame-ancestors ${env.server.origins.publisher}(;| )`));
+  const allowed = await fetch(`${env.server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, { headers: { origin: env.server.origins.publisher } });
+  assert.equal(allowed.headers.get("access-control-allow-origin"), env.server.origins.publisher);
   assert.equal(allowed.headers.get("access-control-allow-credentials"), null, "no credentials");
-  const other = await fetch(`${server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, { headers: { origin: evil.origin } });
+  const other = await fetch(`${env.server.origins.api}/api/v1/offers?tweet_ids=${TEE}`, { headers: { origin: evil.origin } });
   assert.equal(other.headers.get("access-control-allow-origin"), null, "another origin gets no CORS grant");
 });
 
@@ -164,7 +159,7 @@ test("forged messages from a fourth origin are ignored and no token comes back",
     f.src = `${vault}/frame`;
     document.body.append(f);
     return new Promise((r) => f.addEventListener("load", r));
-  }, server.origins.vault);
+  }, env.server.origins.vault);
   await page.evaluate(() => window.forge(document.querySelector("iframe").contentWindow));
   assert.deepEqual(await settle(page), [], "no reply to a framing page on another origin");
 
@@ -172,7 +167,7 @@ test("forged messages from a fourth origin are ignored and no token comes back",
   //    fooled into typing a card, and it forges every message: all dropped.
   const [popup] = await Promise.all([
     page.waitForEvent("popup"),
-    page.evaluate((vault) => { window.vaultWindow = window.open(`${vault}/frame`, "vault"); }, server.origins.vault),
+    page.evaluate((vault) => { window.vaultWindow = window.open(`${vault}/frame`, "vault"); }, env.server.origins.vault),
   ]);
   await popup.waitForLoadState();
   await popup.locator("#number").fill(VISA);
@@ -185,7 +180,7 @@ test("forged messages from a fourth origin are ignored and no token comes back",
   // 3. An ad on the real publisher page (an iframe from the fourth origin) forges messages
   //    to the widget's card frame and to the page: the frame answers nothing.
   const pub = await context.newPage();
-  await pub.goto(`${server.origins.publisher}/`);
+  await pub.goto(`${env.server.origins.publisher}/`);
   const button = pub.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
   await button.waitFor({ state: "visible", timeout: 20_000 });
   await button.click();
@@ -227,10 +222,10 @@ test("forged messages from a fourth origin are ignored and no token comes back",
     await new Promise((r) => setTimeout(r, 1500));
     removeEventListener("message", listen);
     return got.filter((d) => !d.includes('"resize"') && !d.includes('"ready"'));
-  }, server.origins.vault);
+  }, env.server.origins.vault);
   assert.deepEqual(replies, [], "malformed messages are dropped without a reply");
 
-  const sent = captured.slice(before).filter((r) => r.url.startsWith(server.origins.vault) && r.method !== "GET");
+  const sent = captured.slice(before).filter((r) => r.url.startsWith(env.server.origins.vault) && r.method !== "GET");
   assert.deepEqual(sent.map((r) => r.url), [], "no forged message made the vault do anything");
   await page.screenshot({ path: join(ARTIFACTS, "payments-forged-fourth-origin.png") });
   await page.close();
@@ -241,7 +236,7 @@ test("forged messages from a fourth origin are ignored and no token comes back",
  *  the reply, as the widget does (exact target origin, reply checked by origin and source). */
 async function frameOnPublisher(mode) {
   const page = await context.newPage();
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   await page.evaluate(({ vault, mode }) => {
     const f = document.createElement("iframe");
     f.id = "vaultframe";
@@ -260,7 +255,7 @@ async function frameOnPublisher(mode) {
       f.contentWindow.postMessage(JSON.stringify(msg), vault);
     });
     return new Promise((r) => f.addEventListener("load", r));
-  }, { vault: server.origins.vault, mode });
+  }, { vault: env.server.origins.vault, mode });
   const ask = (msg) => page.evaluate((m) => window.ask(m), msg);
   return { page, ask, frame: page.frameLocator("#vaultframe") };
 }
@@ -274,7 +269,7 @@ async function order(page, body) {
       body: JSON.stringify(body),
     });
     return { status: res.status, body: await res.json() };
-  }, { api: server.origins.api, body });
+  }, { api: env.server.origins.api, body });
 }
 
 const teeOrder = (token, extra = {}) => ({ product_id: "red-tee", variant_id: "m", quantity: 1, card_token: token, email: "", ...extra });
@@ -327,11 +322,11 @@ test("saved info: save after paying, pay again with nothing typed, change card, 
 
   // Key rotation while the server runs: the old saved card still charges.
   const keysBefore = sql(vaultDb(), "SELECT DISTINCT key_id FROM profiles");
-  const out = execFileSync(SERVER, ["keys", "rotate", "--data-dir", server.dataDir], { encoding: "utf8" });
+  const out = execFileSync(SERVER, ["keys", "rotate", "--data-dir", env.server.dataDir], { encoding: "utf8" });
   assert.match(out, /new master key mk_/);
   const keysAfter = sql(vaultDb(), "SELECT DISTINCT key_id FROM profiles");
   assert.notDeepEqual(keysAfter, keysBefore, "the profile is re-wrapped");
-  assert.equal(readFileSync(join(server.dataDir, "vault-master.key"), "utf8").trim().split("\n").length, 2);
+  assert.equal(readFileSync(join(env.server.dataDir, "vault-master.key"), "utf8").trim().split("\n").length, 2);
   const afterRotation = await next.ask({ type: "pay_saved", v: 1, request_id: "p2" });
   const rotatedPaid = await order(next.page, teeOrder(afterRotation.card.token));
   assert.equal(rotatedPaid.status, 201, JSON.stringify(rotatedPaid.body));
@@ -356,16 +351,16 @@ test("leak scan: no card number or CVC in the api's files, the vault's files, th
   const cvcPattern = new RegExp(`(^|[^0-9])${AMEX_CVC}([^0-9]|$)`);
   const cvcWord = new RegExp(`(^|[^0-9A-Za-z])${AMEX_CVC}([^0-9A-Za-z]|$)`);
   // The capture works: the frame's own request to the vault carried the CVC.
-  const toVault = captured.filter((r) => r.url === `${server.origins.vault}/v1/tokens`);
+  const toVault = captured.filter((r) => r.url === `${env.server.origins.vault}/v1/tokens`);
   assert.ok(toVault.some((r) => r.body.includes(`"cvc":"${AMEX_CVC}"`)), "the scan would see a CVC");
-  const toApi = captured.filter((r) => r.url.startsWith(server.origins.api));
+  const toApi = captured.filter((r) => r.url.startsWith(env.server.origins.api));
   assert.ok(toApi.some((r) => r.url.endsWith("/api/v1/orders")), "orders were captured");
   for (const r of toApi) {
     for (const n of numbers) assert.ok(!r.body.includes(n), `${r.url} carries ${n}`);
     assert.ok(!cvcPattern.test(r.body), `${r.url} carries the CVC`);
     assert.ok(!r.body.includes("cred_") && !r.body.includes("save_secret"), `${r.url} carries a vault secret`);
   }
-  const files = [...dbFiles(server.dataDir, "api.db"), ...dbFiles(server.dataDir, "vault.db")];
+  const files = [...dbFiles(env.server.dataDir, "api.db"), ...dbFiles(env.server.dataDir, "vault.db")];
   assert.ok(files.some((f) => f.endsWith("vault.db")) && files.some((f) => f.endsWith("api.db")));
   for (const file of files) {
     const bytes = readFileSync(file).toString("latin1");
@@ -381,7 +376,7 @@ test("leak scan: no card number or CVC in the api's files, the vault's files, th
   // their 15-minute save window, so their ciphertext is there, and never the digits.
   const sealed = sql(vaultDb(), "SELECT count(*) FROM cards WHERE last4 = '0005' AND length(ciphertext) = 31");
   assert.equal(sealed[0][0], 2, "15 digits + the 16-byte GCM tag, for each Amex payment");
-  const log = server.log();
+  const log = env.server.log();
   assert.ok(log.split("\n").length > 10, "the log was captured");
   for (const line of log.split("\n")) {
     for (const n of numbers) assert.ok(!line.includes(n), `log line holds ${n}: ${line}`);

@@ -1,30 +1,18 @@
 // Publisher integration: one tag, every embed form, embeds that come and go, hostile CSS,
 // a strict CSP, events, one lookup, and a page that survives an unreachable api.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, watchConsole, fillTeeCheckout, waitForPay, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, watchConsole, fillTeeCheckout, waitForPay, ARTIFACTS } from "./harness.mjs";
 
 const OFFERS = ["1528000000000000001", "1528000000000000002", "1528000000000000003", "1528000000000000004",
   "1528000000000000005", "1528000000000000006", "1528000000000000007"];
-let server;
-let browser;
 
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 /** A page that records offer lookups and tweetbuy:* events from the moment it loads. */
 async function open(path, { viewport = { width: 1024, height: 900 } } = {}) {
-  const page = await browser.newPage({ viewport });
+  const page = await env.browser.newPage({ viewport });
   await page.addInitScript(placedInPage);
   const consoleSeen = watchConsole(page);
   const lookups = [];
@@ -39,7 +27,7 @@ async function open(path, { viewport = { width: 1024, height: 900 } } = {}) {
       });
     }
   });
-  await page.goto(`${server.origins.publisher}${path}`);
+  await page.goto(`${env.server.origins.publisher}${path}`);
   return { page, consoleSeen, lookups };
 }
 
@@ -103,7 +91,7 @@ function placedInPage() {
 
 /** A page recording every layout shift, whose widget starts only when `go()` is called. */
 async function shiftWatch() {
-  const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+  const page = await env.browser.newPage({ viewport: { width: 1024, height: 900 } });
   await page.addInitScript(placedInPage);
   await page.addInitScript(() => {
     window.__shifts = [];
@@ -117,7 +105,7 @@ async function shiftWatch() {
   const started = new Promise((resolve) => { go = resolve; });
   await page.route("**/tweetbuy/embed.js", async (route) => { await started; await route.continue(); });
   // "load" waits for the held-back script, so only up to the parsed document.
-  await page.goto(`${server.origins.publisher}/`, { waitUntil: "domcontentloaded" });
+  await page.goto(`${env.server.origins.publisher}/`, { waitUntil: "domcontentloaded" });
   const where = () => page.evaluate(() => Object.fromEntries([...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => {
     const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
     // Rows are taken 16 px out of sight (src/placement.rs), so a button at the edge never moves.
@@ -304,13 +292,13 @@ test("the page's hostile CSS cannot break the button", async () => {
 });
 
 test("the strict-CSP page works with no console error or CSP violation", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const consoleSeen = watchConsole(page);
   await page.addInitScript(() => {
     window.__violations = [];
     document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
-  const response = await page.goto(`${server.origins.publisher}/strict-csp`);
+  const response = await page.goto(`${env.server.origins.publisher}/strict-csp`);
   assert.match(response.headers()["content-security-policy"], /default-src 'self'/);
   await waitForHosts(page, 2);
   await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').click();
@@ -323,10 +311,10 @@ test("the strict-CSP page works with no console error or CSP violation", async (
 });
 
 test("with the api unreachable the page shows no button, throws nothing, and warns once", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const consoleSeen = watchConsole(page);
   await page.route("**/api/v1/offers**", (route) => route.abort("connectionrefused"));
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   await page.waitForFunction(() => window.tweetbuy);
   // The lookup is retried a few times (a few seconds in all) before the widget gives up.
   const deadline = Date.now() + 15_000;

@@ -1,33 +1,22 @@
 // The skeleton purchase: one real purchase through every layer, in headless Chromium,
 // against the real server on three origins.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, dbFiles, watchConsole, fillTeeCheckout, CARDS, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, dbFiles, watchConsole, fillTeeCheckout, CARDS, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
-let server;
-let browser;
 
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 /** Opens the demo page and waits for the tee's Buy button. */
 async function openDemo() {
-  const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+  const page = await env.browser.newPage({ viewport: { width: 1024, height: 900 } });
   const consoleSeen = watchConsole(page);
   const requests = [];
   page.on("request", (r) => requests.push({ url: r.url(), body: r.postData() || "" }));
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   const button = page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
   await button.waitFor({ state: "visible", timeout: 20_000 });
   return { page, button, consoleSeen, requests };
@@ -75,22 +64,22 @@ test("a visitor buys the (RED) tee with a test card and sees the order number", 
   await page.screenshot({ path: join(ARTIFACTS, "confirmation.png") });
 
   // The order is in the api's database, with only the brand and last four digits.
-  const apiDb = join(server.dataDir, "api.db");
+  const apiDb = join(env.server.dataDir, "api.db");
   const rows = sql(apiDb, "SELECT status, card_brand, card_last4, quantity, email FROM orders WHERE order_number = ?", [orderNumber]);
   assert.deepEqual(rows, [["paid", "visa", "4242", 1, "jane@example.com"]]);
 
   // The card number never reached the publisher page's requests to the api, the api's
   // database files, or the server log.
   const cardForms = [digits(CARDS.visa), CARDS.visa];
-  for (const r of requests.filter((r) => r.url.startsWith(server.origins.api))) {
+  for (const r of requests.filter((r) => r.url.startsWith(env.server.origins.api))) {
     for (const form of cardForms) assert.ok(!r.body.includes(form), `request to ${r.url} carries the card number`);
   }
-  assert.ok(requests.some((r) => r.url === `${server.origins.api}/api/v1/orders` && r.body.includes("tok_")), "the order carries a token");
-  for (const file of dbFiles(server.dataDir, "api.db")) {
+  assert.ok(requests.some((r) => r.url === `${env.server.origins.api}/api/v1/orders` && r.body.includes("tok_")), "the order carries a token");
+  for (const file of dbFiles(env.server.dataDir, "api.db")) {
     const bytes = readFileSync(file).toString("latin1");
     for (const form of cardForms) assert.ok(!bytes.includes(form), `${file} holds the card number`);
   }
-  const log = server.log();
+  const log = env.server.log();
   for (const form of cardForms) assert.ok(!log.includes(form), "the server log holds the card number");
   const errors = consoleSeen.filter((m) => m.type === "error" || m.type === "pageerror");
   assert.deepEqual(errors.filter((e) => !/platform\.twitter\.com|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|net::/.test(e.text)), []);
@@ -115,12 +104,12 @@ test("the publisher page cannot read the card frame", async () => {
     }
   });
   assert.equal(attempt, "blocked: SecurityError");
-  assert.equal(new URL(await page.locator("iframe.tb-card-frame").getAttribute("src")).origin, server.origins.vault);
+  assert.equal(new URL(await page.locator("iframe.tb-card-frame").getAttribute("src")).origin, env.server.origins.vault);
   await page.close();
 });
 
 test("a declined card shows a clear message and creates no paid order", async () => {
-  const paidBefore = sql(join(server.dataDir, "api.db"), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
+  const paidBefore = sql(join(env.server.dataDir, "api.db"), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
   const { page } = await openDemo();
   await page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`).click();
   await fillCheckout(page, CARDS.declined);
@@ -140,7 +129,7 @@ test("a declined card shows a clear message and creates no paid order", async ()
   assert.equal(await page.locator("#tb-email").inputValue(), "jane@example.com");
   assert.equal(await page.locator("#tb-postal_code").inputValue(), "10001");
   await page.screenshot({ path: join(ARTIFACTS, "declined.png") });
-  const apiDb = join(server.dataDir, "api.db");
+  const apiDb = join(env.server.dataDir, "api.db");
   const paidAfter = sql(apiDb, "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
   assert.equal(paidAfter, paidBefore, "no new paid order");
   const declined = sql(apiDb, "SELECT count(*) FROM orders WHERE status = 'declined' AND decline_code = 'card_declined'")[0][0];

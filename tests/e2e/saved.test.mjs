@@ -1,46 +1,37 @@
-// Issue 5, the widget side of saved buyer info: a real purchase with the tee, "Save my card
+// The widget side of saved buyer info: a real purchase with the tee, "Save my card
 // and shipping address" ticked on the confirmation, then on fresh page loads a repeat
 // purchase in two taps (Buy, Pay), a changed card through "Use another card or address",
 // and "Remove my saved info", after which a saved-card token minted earlier no longer pays.
 // axe-core runs on each new state, and each is screenshotted.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, sql, watchConsole, axe, fillTeeDetails, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, watchConsole, axe, fillTeeDetails, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
-const ADMIN = "admin-key-for-saved-e2e";
+const ADMIN = "admin-key-for-the-saved-info-e2e-suite"; // 32 bytes at least, or the server refuses it
 const VISA = "4242 4242 4242 4242";
 const MASTERCARD = "5555 5555 5555 4444";
 
-let server;
-let browser;
 let context;
 const orderBodies = []; // every order request the widget sent
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer(["--admin-key", ADMIN]);
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
-  context.on("request", (r) => {
-    if (r.url().endsWith("/api/v1/orders") && r.method() === "POST") orderBodies.push(JSON.parse(r.postData() || "{}"));
-  });
+const env = useServerAndBrowser({
+  serverEnv: { TWEETBUY_ADMIN_KEY: ADMIN },
+  setup: async ({ browser }) => {
+    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+    context.on("request", (r) => {
+      if (r.url().endsWith("/api/v1/orders") && r.method() === "POST") orderBodies.push(JSON.parse(r.postData() || "{}"));
+    });
+  },
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const vaultDb = () => join(server.dataDir, "vault.db");
+const vaultDb = () => join(env.server.dataDir, "vault.db");
 
 /** A fresh page load of the demo publisher; returns the page and a tap counter. */
 async function openPublisher() {
   const page = await context.newPage();
   const consoleSeen = watchConsole(page);
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   const buy = page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
   await buy.waitFor({ state: "visible", timeout: 20_000 });
   const taps = [];
@@ -74,7 +65,7 @@ async function fillCheckout(page, card, cvc) {
  *  payments test does it (for the "removed token fails" check). */
 async function mintSavedToken() {
   const page = await context.newPage();
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   const reply = await page.evaluate((vault) => new Promise((resolve, reject) => {
     const f = document.createElement("iframe");
     f.src = `${vault}/frame?mode=saved`;
@@ -91,7 +82,7 @@ async function mintSavedToken() {
       });
       f.contentWindow.postMessage(JSON.stringify({ type: "pay_saved", v: 1, request_id: "stale" }), vault);
     });
-  }), server.origins.vault);
+  }), env.server.origins.vault);
   await page.close();
   return reply;
 }
@@ -144,7 +135,7 @@ test("saved info in the widget: save, two-tap repeat purchase, change card, remo
   await second.tap(second.page.getByRole("button", { name: "Pay", exact: true }), "Pay");
   await second.page.locator("[data-order-number]").waitFor({ timeout: 20_000 }).catch(async (e) => {
     await second.page.screenshot({ path: join(ARTIFACTS, "saved-debug.png") });
-    throw new Error(`${e.message}\n${await second.page.locator(".tb-saved").textContent()}\n${JSON.stringify(orderBodies.at(-1))}\n${server.log().split("\n").slice(-15).join("\n")}`);
+    throw new Error(`${e.message}\n${await second.page.locator(".tb-saved").textContent()}\n${JSON.stringify(orderBodies.at(-1))}\n${env.server.log().split("\n").slice(-15).join("\n")}`);
   });
   assert.deepEqual(second.taps, ["Buy", "Pay"], "two taps");
   const confirmation = await second.page.locator(".tb-confirmation").textContent();
@@ -195,9 +186,9 @@ test("saved info in the widget: save, two-tap repeat purchase, change card, remo
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM cards WHERE reusable = 1 AND length(ciphertext) > 0"), [[0]]);
 
   // A saved-card token minted before the removal no longer pays.
-  const res = await fetch(`${server.origins.api}/api/v1/orders`, {
+  const res = await fetch(`${env.server.origins.api}/api/v1/orders`, {
     method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID(), origin: server.origins.publisher },
+    headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID(), origin: env.server.origins.publisher },
     body: JSON.stringify({ product_id: "red-tee", variant_id: "m", quantity: 1, card_token: stale.card.token, email: "" }),
   });
   assert.equal(res.status, 400);

@@ -1,21 +1,23 @@
-// Visual regression (issue 7): the Buy button, the product sheet, the checkout sheet and
+// Visual regression: the Buy button, the product sheet, the checkout sheet and
 // the confirmation, in the light, dark and a custom theme and on a phone, screenshotted in
 // headless Chromium on the theme playground page and compared with the reference PNGs in
 // tests/e2e/visual/ (pixelmatch, small tolerance). What changes from run to run is masked:
 // the sale countdown, stock counts, the order number; the caret is hidden and animations
-// are frozen.
+// are frozen. The screenshots in docs/img are not these: docs-screenshots.mjs takes them
+// unmasked, with fixed stock.
 //
 // Refresh the references after an intended change, then look at them before committing:
 //   UPDATE_VISUAL=1 make test-e2e          (or, in tests/e2e: UPDATE_VISUAL=1 node --test visual.test.mjs)
 // A failing comparison writes NAME.actual.png and NAME.diff.png to tests/e2e/artifacts/visual/.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import pixelmatch from "pixelmatch";
-import { startServer, launchBrowser, watchConsole, ARTIFACTS, ROOT, fillAddress } from "./harness.mjs";
+import { useServerAndBrowser, ARTIFACTS, ROOT } from "./harness.mjs";
+import { TEE, DESKTOP, PHONE, STABLE_RENDERING, SHOT, openPlayground as open, openProductSheet, fillCheckout, readySheet } from "./playground.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REFERENCES = join(here, "visual");
@@ -25,23 +27,12 @@ const UPDATE = process.env.UPDATE_VISUAL === "1";
 const THRESHOLD = 0.1;
 const MAX_DIFF_RATIO = 0.005;
 
-const TEE = "1528000000000000001";
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
-
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(OUT, { recursive: true });
-  mkdirSync(REFERENCES, { recursive: true });
-  server = await startServer();
-  browser = await launchBrowser(["--font-render-hinting=none", "--force-color-profile=srgb"]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+const env = useServerAndBrowser({
+  browserArgs: STABLE_RENDERING,
+  setup: () => {
+    mkdirSync(OUT, { recursive: true });
+    mkdirSync(REFERENCES, { recursive: true });
+  },
 });
 
 /** Compares a screenshot with its reference (or writes the reference under UPDATE_VISUAL=1). */
@@ -72,19 +63,9 @@ function compare(name, png) {
   }
 }
 
-/** The playground with a preset, waiting for the tee's button. */
-async function openPlayground(preset, { viewport = DESKTOP, colorScheme = "light", query = "" } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1, reducedMotion: "reduce" });
-  const page = await context.newPage();
-  const consoleSeen = watchConsole(page);
-  await page.goto(`${server.origins.publisher}/playground?preset=${preset}${query}`);
-  const host = page.locator(`[data-tweetbuy-host="${TEE}"]`);
-  const button = host.locator('button[part="button"]');
-  await button.waitFor({ state: "visible", timeout: 20_000 });
-  return { context, page, host, button, consoleSeen };
-}
+/** The playground with a preset, on this file's server and browser. */
+const openPlayground = (preset, options) => open(env.browser, env.server.origins.publisher, preset, options);
 
-const SHOT = { animations: "disabled", caret: "hide", scale: "css" };
 const masks = (host) => [
   host.locator(".tb-countdown"),
   host.locator(".tb-stock"),
@@ -93,17 +74,7 @@ const masks = (host) => [
 ];
 
 async function sheetShot(host, name, { bottom = false } = {}) {
-  const dialog = host.locator('dialog[part="sheet"]');
-  // Images loaded, fonts ready, the sheet scrolled to its top.
-  await host.page().waitForFunction(
-    (t) => {
-      const d = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog[open]");
-      return d && [...d.querySelectorAll("img")].every((i) => i.complete) && document.fonts.status === "loaded";
-    },
-    TEE,
-  );
-  // The top of the sheet, or its bottom (the checkout's card frame, summary and Pay button).
-  await dialog.evaluate((d, b) => d.scrollTo(0, b ? d.scrollHeight : 0), bottom);
+  const dialog = await readySheet(host, { bottom });
   compare(name, await dialog.screenshot({ ...SHOT, mask: masks(host) }));
 }
 
@@ -114,27 +85,10 @@ async function shootTheme(label, preset, options = {}) {
     await page.mouse.move(0, 0);
     compare(`${label}-button`, await button.screenshot(SHOT));
 
-    await button.click();
-    const dialog = host.locator('dialog[part="sheet"]');
-    await dialog.waitFor({ state: "visible" });
-    await dialog.getByRole("radio", { name: /^M / }).check();
+    await openProductSheet(host);
     await sheetShot(host, `${label}-product`);
 
-    await dialog.getByRole("button", { name: "Continue" }).click();
-    const frame = host.frameLocator("iframe.tb-card-frame");
-    await frame.locator("#number").fill("4242 4242 4242 4242");
-    await frame.locator("#expiry").fill("12/34");
-    await frame.locator("#cvc").fill("123");
-    await fillAddress(host);
-    await host.locator("#tb-postal_code").blur();
-    await page.waitForFunction(
-      (t) => {
-        const b = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("button[part=pay]");
-        return b && !b.disabled && /^Pay \S/.test(b.textContent.replace(/[\u00a0\u202f]/g, " "));
-      },
-      TEE,
-      { timeout: 20_000 },
-    );
+    await fillCheckout(host);
     await sheetShot(host, `${label}-checkout`, { bottom: true });
 
     await host.locator('button[part="pay"]').click();
@@ -153,9 +107,9 @@ test("visual: custom theme (brand colour, square corners, serif), desktop", asyn
 test("visual: phone viewport, light theme", async () => shootTheme("phone", "light", { viewport: PHONE }));
 
 test("themes: the embed's data-theme wins, then the script's, then prefers-color-scheme", async () => {
-  const context = await browser.newContext({ viewport: DESKTOP, colorScheme: "light" });
+  const context = await env.browser.newContext({ viewport: DESKTOP, colorScheme: "light" });
   const page = await context.newPage();
-  await page.goto(`${server.origins.publisher}/`);
+  await page.goto(`${env.server.origins.publisher}/`);
   const root = (tweet) =>
     page.locator(`[data-tweetbuy-host="${tweet}"]`).evaluate((h) => h.shadowRoot.querySelector(".tb-root").dataset.theme);
   await page.locator('[data-tweetbuy-host="1528000000000000002"] button[part="button"]').waitFor({ timeout: 20_000 });
@@ -168,9 +122,9 @@ test("themes: the embed's data-theme wins, then the script's, then prefers-color
   assert.equal(bg, "#15202b", "the dark token set applies");
   await context.close();
 
-  const dark = await browser.newContext({ viewport: DESKTOP, colorScheme: "dark" });
+  const dark = await env.browser.newContext({ viewport: DESKTOP, colorScheme: "dark" });
   const darkPage = await dark.newPage();
-  await darkPage.goto(`${server.origins.publisher}/`);
+  await darkPage.goto(`${env.server.origins.publisher}/`);
   await darkPage.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`).waitFor({ timeout: 20_000 });
   const theme = await darkPage
     .locator(`[data-tweetbuy-host="${TEE}"]`)
@@ -198,15 +152,15 @@ test("button styles, label override, and a readable text colour on a failing acc
   assert.match(await page.locator("#pg-css").inputValue(), /--tweetbuy-accent: #facc15;/);
   await context.close();
 
-  const labelled = await browser.newContext({ viewport: DESKTOP });
+  const labelled = await env.browser.newContext({ viewport: DESKTOP });
   const p2 = await labelled.newPage();
-  await p2.goto(`${server.origins.publisher}/playground?preset=light&style=outline`);
+  await p2.goto(`${env.server.origins.publisher}/playground?preset=light&style=outline`);
   await p2.evaluate(() => {
     const s = JSON.parse(localStorage.getItem("tweetbuy.playground"));
     s.label = "Shop the tee";
     localStorage.setItem("tweetbuy.playground", JSON.stringify(s));
   });
-  await p2.goto(`${server.origins.publisher}/playground`);
+  await p2.goto(`${env.server.origins.publisher}/playground`);
   const b2 = p2.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
   await b2.waitFor({ timeout: 20_000 });
   assert.equal(await b2.textContent(), "Shop the tee");
@@ -216,10 +170,8 @@ test("button styles, label override, and a readable text colour on a failing acc
 });
 
 test("the card frame follows the theme with validated tokens only", async () => {
-  const { context, page, host, button } = await openPlayground("custom");
-  await button.click();
-  const dialog = host.locator('dialog[part="sheet"]');
-  await dialog.getByRole("radio", { name: /^M / }).check();
+  const { context, page, host } = await openPlayground("custom");
+  const dialog = await openProductSheet(host);
   await dialog.getByRole("button", { name: "Continue" }).click();
   const frame = host.frameLocator("iframe.tb-card-frame");
   await frame.locator("#number").waitFor();
@@ -236,7 +188,7 @@ test("the card frame follows the theme with validated tokens only", async () => 
     const w = h.shadowRoot.querySelector("iframe.tb-card-frame").contentWindow;
     w.postMessage(JSON.stringify({ type: "theme", v: 1, tokens: { surface: "red; background: url(https://evil.test/)" } }), vault);
     w.postMessage(JSON.stringify({ type: "theme", v: 1, tokens: { radius_small: "9px" }, css: "body{display:none}" }), vault);
-  }, server.origins.vault);
+  }, env.server.origins.vault);
   await page.waitForTimeout(300);
   assert.deepEqual(await look(), { radius: "2px", font: 'Georgia, "Times New Roman", serif', bg: "rgb(255, 253, 247)" });
   await context.close();
