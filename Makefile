@@ -93,3 +93,8 @@ lint:
 
 clean:
 	rm -rf dist target .tools tests/e2e/node_modules
+
+## make docs-screenshots: retake docs/img/theming-*.png unmasked, with fixed stock (never part of make test)
+.PHONY: docs-screenshots
+docs-screenshots: build
+	cd tests/e2e && TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist node docs-screenshots.mjs
