@@ -114,6 +114,18 @@ impl DbArgs {
     }
 }
 
+/// One of the three origins a `serve` process can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Side {
+    Publisher,
+    Api,
+    Vault,
+}
+
+/// The vault's internal listener when the vault runs without the api in its process, and
+/// where an api running alone looks for it.
+pub const DEFAULT_VAULT_INTERNAL_ADDR: &str = "127.0.0.1:8083";
+
 /// How log lines look on stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -198,6 +210,12 @@ fn long_enough(secret: Option<Secret>, what: &str) -> Result<Option<Secret>, Str
 /// Everything `serve` needs.
 #[derive(Clone, Debug, Args)]
 pub struct Config {
+    /// Which origins this process serves, comma-separated: `publisher`, `api`, `vault`. The
+    /// vault alone (`--origins vault`) and the rest in another process (`--origins
+    /// api,publisher`), each with its own database, keeps card data in a process of its own.
+    #[arg(long = "origins", env = "TWEETBUY_ORIGINS", value_enum, value_delimiter = ',',
+          default_values_t = [Side::Publisher, Side::Api, Side::Vault])]
+    pub sides: Vec<Side>,
     /// Where the demo publisher site listens.
     #[arg(long, env = "TWEETBUY_PUBLISHER_ADDR", default_value = "127.0.0.1:8080")]
     pub publisher_addr: SocketAddr,
@@ -248,7 +266,13 @@ pub struct Config {
     /// From `TWEETBUY_VAULT_API_KEY`; environment only.
     #[arg(skip = env_secret(VAULT_API_KEY_ENV))]
     pub vault_api_key: Option<Secret>,
-    /// Where the api reaches the vault, server to server (default `http://{vault-addr}`).
+    /// Where the vault serves the api's server-to-server routes (charges, saved details),
+    /// apart from its public origin. Default: a free loopback port when the api is in the
+    /// same process, else 127.0.0.1:8083.
+    #[arg(long, env = "TWEETBUY_VAULT_INTERNAL_ADDR")]
+    pub vault_internal_addr: Option<SocketAddr>,
+    /// Where the api reaches the vault's internal listener (default: that listener when the
+    /// vault is in the same process, else `http://127.0.0.1:8083`).
     #[arg(long, env = "TWEETBUY_VAULT_INTERNAL_URL")]
     pub vault_internal_url: Option<String>,
     /// Seed the demo catalog when the products table is empty.
@@ -431,11 +455,30 @@ impl Config {
         }
     }
 
-    /// Where the api reaches the vault, without a trailing slash.
-    pub fn resolved_vault_internal_url(&self) -> String {
-        match &self.vault_internal_url {
-            Some(url) => url.trim().trim_end_matches('/').to_owned(),
-            None => format!("http://{}", self.vault_addr),
+    /// Whether this process serves `side`.
+    pub fn serves(&self, side: Side) -> bool {
+        self.sides.contains(&side)
+    }
+
+    /// Where the vault's internal listener binds: as configured, else a free loopback port
+    /// when the api shares the process (it learns the port), else the default.
+    pub fn resolved_vault_internal_addr(&self) -> SocketAddr {
+        self.vault_internal_addr.unwrap_or_else(|| {
+            if self.serves(Side::Api) {
+                SocketAddr::from(([127, 0, 0, 1], 0))
+            } else {
+                DEFAULT_VAULT_INTERNAL_ADDR.parse().expect("a socket address")
+            }
+        })
+    }
+
+    /// Where the api reaches the vault, without a trailing slash; `bound` is the vault's
+    /// internal listener when this process runs it.
+    pub fn resolved_vault_internal_url(&self, bound: Option<SocketAddr>) -> String {
+        match (&self.vault_internal_url, bound) {
+            (Some(url), _) => url.trim().trim_end_matches('/').to_owned(),
+            (None, Some(addr)) => format!("http://{addr}"),
+            (None, None) => format!("http://{DEFAULT_VAULT_INTERNAL_ADDR}"),
         }
     }
 }
@@ -531,7 +574,16 @@ mod tests {
         assert_eq!(origins.api, "http://127.0.0.1:8081");
         assert_eq!(origins.vault, "http://127.0.0.1:8082");
         assert_eq!(config.allowed_origins(&origins).unwrap(), ["http://127.0.0.1:8080"]);
-        assert_eq!(config.resolved_vault_internal_url(), "http://127.0.0.1:8082");
+        assert_eq!(config.sides, [Side::Publisher, Side::Api, Side::Vault]);
+        assert_eq!(
+            config.resolved_vault_internal_addr(),
+            "127.0.0.1:0".parse().unwrap(),
+            "beside the api: a free port"
+        );
+        assert_eq!(
+            config.resolved_vault_internal_url(Some("127.0.0.1:4567".parse().unwrap())),
+            "http://127.0.0.1:4567"
+        );
         assert!(config.seed_demo);
 
         let cli = Cli::try_parse_from([

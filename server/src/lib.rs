@@ -33,4 +33,4 @@ pub use config::{Cli, Config};
 pub use error::AppError;
 pub use publisher::{publisher_app, PublisherSettings, PublisherState};
 pub use serve::{run, StartupError};
-pub use vault::{vault_app, VaultSettings, VaultState};
+pub use vault::{vault_app, vault_internal_app, vault_public_app, VaultSettings, VaultState};

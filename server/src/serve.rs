@@ -1,11 +1,13 @@
-//! Start-up: settings, databases, keys, the three listeners, and graceful shutdown.
+//! Start-up: settings, databases, keys, the listeners of the origins this process serves
+//! (all three by default, or some of them: the vault in a process of its own), slow-client
+//! limits, and graceful shutdown.
 
 use crate::api::{api_app, order_idempotency, receipts, seed, ApiSettings, ApiState};
-use crate::config::Config;
+use crate::config::{Config, Side};
 use crate::publisher::{publisher_app, PublisherSettings, PublisherState};
 use crate::rate_limit::RateLimit;
 use crate::vault::keys::{KeyError, Keyring};
-use crate::vault::{vault_app, VaultSettings, VaultState};
+use crate::vault::{vault_internal_app, vault_public_app, VaultSettings, VaultState};
 use crate::{clock, db, ids, telemetry, AppError};
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
@@ -44,9 +46,14 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
-/// Runs the three origins until SIGTERM or Ctrl-C.
+/// Runs the configured origins (all three by default) until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> Result<(), StartupError> {
     telemetry::init(config.log_format);
+    let (serves_publisher, serves_api, serves_vault) =
+        (config.serves(Side::Publisher), config.serves(Side::Api), config.serves(Side::Vault));
+    if !(serves_publisher || serves_api || serves_vault) {
+        return Err(StartupError::Config("--origins names nothing to serve".into()));
+    }
     let origins = config.origins().map_err(StartupError::Config)?;
     let allowed_origins = config.allowed_origins(&origins).map_err(StartupError::Config)?;
     let assets_dir = config.resolved_assets_dir();
@@ -54,106 +61,109 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let data_dir = &config.db.data_dir;
     std::fs::create_dir_all(data_dir)
         .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
-    let key_source = config.master_key_source().map_err(StartupError::Config)?;
-    let admin_key = config.resolved_admin_key().map_err(StartupError::Config)?;
+    // Each side reads only its own secrets: the api's process never sees the master key.
+    let key_source = if serves_vault { Some(config.master_key_source().map_err(StartupError::Config)?) } else { None };
+    let admin_key = if serves_api { config.resolved_admin_key().map_err(StartupError::Config)? } else { None };
     let configured_vault_api_key = config.resolved_vault_api_key().map_err(StartupError::Config)?;
+    if serves_api != serves_vault && configured_vault_api_key.is_none() {
+        return Err(StartupError::Config(
+            "the api and the vault in separate processes need the same TWEETBUY_VAULT_API_KEY (or \
+             --vault-api-key-file) on both"
+                .into(),
+        ));
+    }
     if config.demo {
         tracing::warn!(
             "demo mode: without a configured master key the vault keeps a generated one in the data \
              directory, beside the cards it protects; not for real card data"
         );
     }
-    let keys = Keyring::open(&key_source)?;
+    // One process running both sides may share a random key in memory.
+    let vault_api_key =
+        configured_vault_api_key.as_ref().map_or_else(ids::random_secret, |secret| secret.expose().to_owned());
     let (api_location, vault_location) = config.db.locations().map_err(StartupError::Config)?;
     let engine = api_location.engine();
     let tuning = db::Tuning { sqlite_busy_timeout: std::time::Duration::from_millis(config.sqlite_busy_timeout_ms) };
-    let api_db = db::open_api_tuned(&api_location, tuning)
-        .await
-        .map_err(|source| StartupError::Database { name: "the api's", source })?;
-    let vault_db = db::open_vault_tuned(&vault_location, tuning)
-        .await
-        .map_err(|source| StartupError::Database { name: "the vault's", source })?;
-    let mailer = receipts::Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), data_dir.join("outbox"))
-        .map_err(StartupError::Config)?;
-    if engine == db::Engine::Sqlite {
-        // Only this process uses the SQLite files, so orders still in flight were left by a
-        // killed predecessor: their retries may resume them at once.
-        let released = order_idempotency::release_all_in_flight(&api_db)
-            .await
-            .map_err(|e| StartupError::Database { name: "the api's", source: sqlx::Error::Protocol(e.to_string()) })?;
-        if released > 0 {
-            tracing::warn!(released, "orders left in flight by a previous process may be resumed by their retries");
-        }
-    }
-    if config.seed_demo {
-        seed::seed_demo_if_empty(&api_db, clock::now()).await.map_err(StartupError::Seed)?;
-    }
-
-    // One process runs both sides, so a random key shared in memory is enough by default.
-    let vault_api_key =
-        configured_vault_api_key.as_ref().map_or_else(ids::random_secret, |secret| secret.expose().to_owned());
-
     let rate_limit = RateLimit { per_second: config.rate_limit_per_second, burst: config.rate_limit_burst };
-    let receipt_worker = receipts::Worker {
-        db: api_db.clone(),
-        mailer,
-        from: config.mail_from.clone(),
-        send_delay_secs: config.outbox_send_delay_secs,
-    };
-    let api_state = ApiState::new(
-        api_db,
-        ApiSettings {
-            api_origin: origins.api.clone(),
-            vault_origin: origins.vault.clone(),
-            allowed_origins: allowed_origins.clone(),
-            widget_dir: config.widget_dir.clone(),
-            assets_dir: assets_dir.clone(),
-            vault_internal_url: config.resolved_vault_internal_url(),
-            vault_api_key: vault_api_key.clone(),
-        },
-    )
-    .with_rate_limit(rate_limit)
-    .with_stale_in_flight_secs(config.order_stale_secs)
-    .with_admin_key(admin_key.as_ref().map(|k| k.expose().to_owned()));
-    let sweep_state = api_state.clone();
-    let api = api_app(api_state);
-    let vault = vault_app(
-        VaultState::new(
-            vault_db,
-            keys,
-            VaultSettings {
-                vault_origin: origins.vault.clone(),
-                allowed_origins: allowed_origins.clone(),
-                assets_dir: assets_dir.clone(),
-                api_key: vault_api_key,
-            },
-        )
-        .with_rate_limit(rate_limit),
-    );
-    let publisher = publisher_app(PublisherState::new(PublisherSettings {
-        assets_dir: assets_dir.clone(),
-        publisher_origin: origins.publisher.clone(),
-        api_origin: origins.api.clone(),
-        vault_origin: origins.vault.clone(),
-    }));
 
-    // Bind all three before announcing any, so a taken port fails the start cleanly.
+    let vault_state = match &key_source {
+        Some(source) => {
+            let keys = Keyring::open(source)?;
+            let vault_db = db::open_vault_tuned(&vault_location, tuning)
+                .await
+                .map_err(|source| StartupError::Database { name: "the vault's", source })?;
+            Some(
+                VaultState::new(
+                    vault_db,
+                    keys,
+                    VaultSettings {
+                        vault_origin: origins.vault.clone(),
+                        allowed_origins: allowed_origins.clone(),
+                        assets_dir: assets_dir.clone(),
+                        api_key: vault_api_key.clone(),
+                    },
+                )
+                .with_rate_limit(rate_limit),
+            )
+        }
+        None => None,
+    };
+    let api_db = if serves_api {
+        let api_db = db::open_api_tuned(&api_location, tuning)
+            .await
+            .map_err(|source| StartupError::Database { name: "the api's", source })?;
+        if engine == db::Engine::Sqlite {
+            // Only this process uses the SQLite files, so orders still in flight were left by a
+            // killed predecessor: their retries may resume them at once.
+            let released = order_idempotency::release_all_in_flight(&api_db).await.map_err(|e| {
+                StartupError::Database { name: "the api's", source: sqlx::Error::Protocol(e.to_string()) }
+            })?;
+            if released > 0 {
+                tracing::warn!(released, "orders left in flight by a previous process may be resumed by their retries");
+            }
+        }
+        if config.seed_demo {
+            seed::seed_demo_if_empty(&api_db, clock::now()).await.map_err(StartupError::Seed)?;
+        }
+        Some(api_db)
+    } else {
+        None
+    };
+
+    // Bind every listener before announcing any, so a taken port fails the start cleanly.
     let bind = |addr: SocketAddr| async move {
         TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })
     };
-    let publisher_listener = bind(config.publisher_addr).await?;
-    let api_listener = bind(config.api_addr).await?;
-    let vault_listener = bind(config.vault_addr).await?;
+    let publisher_listener = if serves_publisher { Some(bind(config.publisher_addr).await?) } else { None };
+    let api_listener = if serves_api { Some(bind(config.api_addr).await?) } else { None };
+    let (vault_listener, internal_listener) = if serves_vault {
+        (Some(bind(config.vault_addr).await?), Some(bind(config.resolved_vault_internal_addr()).await?))
+    } else {
+        (None, None)
+    };
+    let internal_addr = match &internal_listener {
+        Some(listener) => Some(listener.local_addr().map_err(StartupError::Serve)?),
+        None => None,
+    };
+    let vault_internal_url = config.resolved_vault_internal_url(internal_addr);
 
-    println!("publisher  {}/", origins.publisher);
-    println!("api        {}/", origins.api);
-    println!("vault      {}/", origins.vault);
+    if serves_publisher {
+        println!("publisher  {}/", origins.publisher);
+    }
+    if serves_api {
+        println!("api        {}/", origins.api);
+    }
+    if let Some(addr) = internal_addr {
+        println!("vault      {}/ (internal http://{addr}/)", origins.vault);
+    }
     tracing::info!(
+        origins = ?config.sides,
         allowed_origins = ?allowed_origins,
         assets_dir = %assets_dir.display(),
         widget_dir = %config.widget_dir.display(),
         data_dir = %data_dir.display(),
         database = ?engine,
+        vault_internal_url = %vault_internal_url,
         "tweetbuy-server started"
     );
 
@@ -164,25 +174,94 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
-    let worker = tokio::spawn(receipt_worker.run(stop_rx.clone()));
-    // Orders whose charge outcome was never learned are settled from the vault's record.
-    tokio::spawn(crate::api::pending_sweep::run(sweep_state, stop_rx.clone()));
-    // The vault stops only after the api has drained: an order in flight still has to
-    // charge its token there.
-    let (vault_stop_tx, vault_stop_rx) = watch::channel(false);
-    let api_stop = stop_rx.clone();
-    let api_then_vault_stop = async move {
-        let result = serve(api_listener, api, limits, api_stop).await;
-        let _ = vault_stop_tx.send(true);
-        result
+
+    let publisher = async {
+        match publisher_listener {
+            Some(listener) => {
+                let app = publisher_app(PublisherState::new(PublisherSettings {
+                    assets_dir: assets_dir.clone(),
+                    publisher_origin: origins.publisher.clone(),
+                    api_origin: origins.api.clone(),
+                    vault_origin: origins.vault.clone(),
+                }));
+                serve(listener, app, limits, stop_rx.clone()).await
+            }
+            None => Ok(()),
+        }
     };
-    let (a, b, c) = tokio::join!(
-        serve(publisher_listener, publisher, limits, stop_rx.clone()),
-        api_then_vault_stop,
-        serve(vault_listener, vault, limits, vault_stop_rx),
-    );
+    // The vault stops only after the api in this process has drained: an order in flight
+    // still has to charge its token there.
+    let (vault_stop_tx, vault_stop_rx) = watch::channel(false);
+    let mut background = Vec::new();
+    let api = match (api_listener, api_db) {
+        (Some(listener), Some(api_db)) => {
+            let mailer = receipts::Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), data_dir.join("outbox"))
+                .map_err(StartupError::Config)?;
+            let receipt_worker = receipts::Worker {
+                db: api_db.clone(),
+                mailer,
+                from: config.mail_from.clone(),
+                send_delay_secs: config.outbox_send_delay_secs,
+            };
+            let api_state = ApiState::new(
+                api_db,
+                ApiSettings {
+                    api_origin: origins.api.clone(),
+                    vault_origin: origins.vault.clone(),
+                    allowed_origins: allowed_origins.clone(),
+                    widget_dir: config.widget_dir.clone(),
+                    assets_dir: assets_dir.clone(),
+                    vault_internal_url,
+                    vault_api_key: vault_api_key.clone(),
+                },
+            )
+            .with_rate_limit(rate_limit)
+            .with_stale_in_flight_secs(config.order_stale_secs)
+            .with_admin_key(admin_key.as_ref().map(|k| k.expose().to_owned()));
+            background.push(tokio::spawn(receipt_worker.run(stop_rx.clone())));
+            // Orders whose charge outcome was never learned are settled from the vault's record.
+            tokio::spawn(crate::api::pending_sweep::run(api_state.clone(), stop_rx.clone()));
+            let app = api_app(api_state);
+            let stop = stop_rx.clone();
+            Some(async move {
+                let result = serve(listener, app, limits, stop).await;
+                let _ = vault_stop_tx.send(true);
+                result
+            })
+        }
+        _ => {
+            // No api here: the vault stops with the signal.
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                stopped(&mut stop).await;
+                let _ = vault_stop_tx.send(true);
+            });
+            None
+        }
+    };
+    let api = async {
+        match api {
+            Some(api) => api.await,
+            None => Ok(()),
+        }
+    };
+    let vault = async {
+        match (vault_listener, internal_listener, vault_state) {
+            (Some(public), Some(internal), Some(state)) => {
+                let (a, b) = tokio::join!(
+                    serve(public, vault_public_app(state.clone()), limits, vault_stop_rx.clone()),
+                    serve(internal, vault_internal_app(state), limits, vault_stop_rx.clone()),
+                );
+                a.and(b)
+            }
+            _ => Ok(()),
+        }
+    };
+    let (a, b, c) = tokio::join!(publisher, api, vault);
     // Receipts of orders that finished during the drain are sent before exiting.
-    let _ = worker.await;
+    for task in background {
+        let _ = task.await;
+    }
     tracing::info!("stopped");
     a.and(b).and(c).map_err(StartupError::Serve)
 }

@@ -1,5 +1,6 @@
 //! The vault origin: the card frame, tokenization (from the frame, same origin) and charges
-//! (from the api, server to server, with a bearer key). The only place a card number lives.
+//! (from the api, server to server, with a bearer key, on a separate internal listener). The
+//! only place a card number lives.
 
 pub mod bearer;
 pub mod card_store;
@@ -65,15 +66,38 @@ impl VaultState {
     }
 }
 
+/// The public vault origin: the card frame and what the frame calls (tokens, saved
+/// profiles). Browsers reach it; the server-to-server routes are not here (404), so they
+/// are reachable only where the internal listener is.
+pub fn vault_public_app(state: VaultState) -> Router {
+    finish(public_routes(&state), state)
+}
+
+/// The vault's internal listener (loopback or a private address): what only the api calls,
+/// with its bearer key — charges, a charge's outcome, and a saved card's details.
+pub fn vault_internal_app(state: VaultState) -> Router {
+    finish(internal_routes(), state)
+}
+
+/// Both vault routers in one, for driving the vault in-process (tests); `serve` never
+/// exposes this: it puts the two on separate listeners.
 pub fn vault_app(state: VaultState) -> Router {
-    let limited_tokens = tokens::router()
+    finish(public_routes(&state).merge(internal_routes()), state)
+}
+
+fn public_routes(state: &VaultState) -> Router<VaultState> {
+    let limited = tokens::router()
         .merge(profiles::frame_router())
         .route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
-    let json =
-        with_body_limit(Router::new().merge(limited_tokens).merge(charges::router()).merge(profiles::api_router()));
-    let router = Router::new()
-        .merge(json)
-        .merge(frame::router())
+    Router::new().merge(with_body_limit(limited)).merge(frame::router())
+}
+
+fn internal_routes() -> Router<VaultState> {
+    with_body_limit(Router::new().merge(charges::router()).merge(profiles::api_router()))
+}
+
+fn finish(router: Router<VaultState>, state: VaultState) -> Router {
+    let router = router
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

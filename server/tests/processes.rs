@@ -15,5 +15,6 @@ mod processes {
     mod replicas;
     mod shutdown;
     mod slow_clients;
+    mod split;
     mod startup;
 }

@@ -30,6 +30,8 @@ pub struct ServerProcess {
     pub child: Child,
     pub api: String,
     pub vault: String,
+    /// The vault's internal listener (charges, saved details), apart from its public origin.
+    pub vault_internal: String,
     pub log: PathBuf,
 }
 
@@ -44,7 +46,7 @@ pub struct Launch<'a> {
 
 impl ServerProcess {
     pub fn start(launch: Launch<'_>) -> ServerProcess {
-        let (publisher, api, vault) = (free_port(), free_port(), free_port());
+        let (publisher, api, vault, internal) = (free_port(), free_port(), free_port(), free_port());
         let log = launch.data_dir.join(format!("{}.log", launch.log_name));
         let out = std::fs::File::create(&log).unwrap();
         let mut command = Command::new(server_bin());
@@ -56,6 +58,7 @@ impl ServerProcess {
             .env("TWEETBUY_PUBLISHER_ADDR", format!("127.0.0.1:{publisher}"))
             .env("TWEETBUY_API_ADDR", format!("127.0.0.1:{api}"))
             .env("TWEETBUY_VAULT_ADDR", format!("127.0.0.1:{vault}"))
+            .env("TWEETBUY_VAULT_INTERNAL_ADDR", format!("127.0.0.1:{internal}"))
             .env("TWEETBUY_DATA_DIR", launch.data_dir)
             .env("TWEETBUY_MASTER_KEY", MASTER_KEY)
             .env("TWEETBUY_VAULT_API_KEY", VAULT_API_KEY)
@@ -74,6 +77,7 @@ impl ServerProcess {
             child,
             api: format!("http://127.0.0.1:{api}"),
             vault: format!("http://127.0.0.1:{vault}"),
+            vault_internal: format!("http://127.0.0.1:{internal}"),
             log,
         };
         process.wait_healthy();

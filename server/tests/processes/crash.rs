@@ -97,7 +97,7 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
         Launch { data_dir: dir.path(), database_url: url.as_deref(), schema_prefix: &prefix, env, log_name: name }
     };
     let mut first = ServerProcess::start(launch("first"));
-    proxy.point_at(&first.vault);
+    proxy.point_at(&first.vault_internal);
     let http = reqwest::Client::new();
 
     // Two orders acknowledged before the crash.
@@ -137,7 +137,7 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
 
     // The restart, on the same databases; the held charges reach the new vault (or not).
     let second = ServerProcess::start(launch("second"));
-    proxy.point_at(&second.vault);
+    proxy.point_at(&second.vault_internal);
     for _ in 0..200 {
         if holds.settled.load(Ordering::SeqCst) == 6 {
             break;

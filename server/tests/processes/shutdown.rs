@@ -23,7 +23,7 @@ async fn sigterm_finishes_the_order_in_flight() {
         env: vec![("TWEETBUY_VAULT_INTERNAL_URL", proxy.url.clone()), ("TWEETBUY_VAULT_API_KEY", VAULT_API_KEY.into())],
         log_name: "server",
     });
-    proxy.point_at(&server.vault);
+    proxy.point_at(&server.vault_internal);
     let http = reqwest::Client::new();
     let token = tokenize(&http, &server.vault, "4242424242424242").await;
     let body = json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1,
