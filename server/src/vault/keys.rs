@@ -130,7 +130,7 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    /// A ring of one key (tests, and `--master-key` with a single key).
+    /// A ring of one key (tests).
     pub fn new(current: MasterKey) -> Keyring {
         Keyring::from_keys(vec![current], None).expect("one key is never empty")
     }
