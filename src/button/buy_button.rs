@@ -6,11 +6,12 @@
 //! ([`crate::button::loader`]); pointing at or focusing a button loads it early and builds
 //! that button's sheet, hidden.
 
-use crate::shared::context::embed_locale;
+use crate::shared::context::{embed_locale, WAITING_CLASS};
 use crate::shared::format;
 use crate::shared::i18n::{Key, Locale};
 use crate::shared::theme::ButtonStyle;
 use tweetbuy_core::{OfferHead, ProductKind};
+use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 /// The button's text: "Buy · $30.00", or "Get tickets" for tickets, in the visitor's language.
@@ -72,6 +73,56 @@ pub fn render(
     anchor.append_child(&button).ok()?;
     root.append_child(&anchor).ok()?;
     Some(button)
+}
+
+/// Shows at once, while the checkout module loads, a dialog standing in for the sheet: the
+/// product's name, the button's price and a busy note, so a tap answers before the module
+/// has arrived (on a slow phone it takes a second or more). Escape closes it like the
+/// sheet, and then nothing opens when the module arrives. [`replace_waiting`] takes it down
+/// once the sheet is shown.
+pub fn show_waiting(button: &Element, title: &str, locale: &Locale) -> Option<web_sys::HtmlDialogElement> {
+    let root = crate::shared::theme::root_of(button)?;
+    let document = root.owner_document()?;
+    let element = |tag: &str, class: &str, text: &str| {
+        let el = document.create_element(tag).ok()?;
+        el.set_class_name(class);
+        el.set_text_content(Some(text));
+        Some(el)
+    };
+    let dialog = element("dialog", WAITING_CLASS, "")?;
+    for (name, value) in [("part", "sheet"), ("aria-labelledby", "tb-waiting-title"), ("lang", locale.tag.as_str())] {
+        dialog.set_attribute(name, value).ok()?;
+    }
+    let heading = element("h2", "tb-waiting-title", title)?;
+    heading.set_id("tb-waiting-title");
+    let note = element("p", "tb-waiting-note", &locale.t(Key::CheckoutLoading))?;
+    note.set_attribute("role", "status").ok()?;
+    dialog.append_child(&heading).ok()?;
+    dialog.append_child(&note).ok()?;
+    root.append_child(&dialog).ok()?;
+    let dialog: web_sys::HtmlDialogElement = dialog.unchecked_into();
+    let on_close = {
+        let (button, dialog) = (button.clone(), dialog.clone());
+        wasm_bindgen::closure::Closure::once_into_js(move || {
+            if !dialog.has_attribute(REPLACED_ATTR) {
+                let _ = button.set_attribute("aria-expanded", "false");
+                let _ = button.unchecked_ref::<web_sys::HtmlElement>().focus();
+            }
+            dialog.remove();
+        })
+    };
+    let _ = dialog.add_event_listener_with_callback("close", on_close.unchecked_ref());
+    dialog.show_modal().ok()?;
+    Some(dialog)
+}
+
+/// Marks a waiting dialog that the real sheet replaced, rather than one the visitor closed.
+const REPLACED_ATTR: &str = "data-replaced";
+
+/// Takes the waiting dialog down after the sheet has taken its place.
+pub fn replace_waiting(dialog: &web_sys::HtmlDialogElement) {
+    let _ = dialog.set_attribute(REPLACED_ATTR, "");
+    dialog.close();
 }
 
 /// Shows (or, with `None`, clears) a message under the button, for a checkout that could

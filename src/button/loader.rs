@@ -25,6 +25,21 @@ enum Opener {
 
 thread_local! {
     static OPENER: RefCell<Option<Opener>> = const { RefCell::new(None) };
+    /// The checkout module has arrived and started: a click opens at once.
+    static LOADED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a click can open a sheet without waiting for the checkout module.
+pub(crate) fn loaded() -> bool {
+    LOADED.with(|l| l.get()) || !OPENER.with(|o| matches!(&*o.borrow(), Some(Opener::Module(_))))
+}
+
+/// Loads the checkout module (once; a failure may be tried again).
+pub(crate) async fn load_module() -> Result<(), String> {
+    let promise = load().ok_or("no checkout module")?;
+    JsFuture::from(promise).await.map_err(describe)?;
+    LOADED.with(|l| l.set(true));
+    Ok(())
 }
 
 /// Loads the checkout module with `load` (see the module docs).
@@ -146,6 +161,7 @@ fn when_idle(f: fn()) {
 async fn call(request: OpenRequest, show: bool) -> Result<(), String> {
     let promise = load().ok_or("no checkout module")?;
     let exports = JsFuture::from(promise).await.map_err(describe)?;
+    LOADED.with(|l| l.set(true));
     let entry = js_sys::Reflect::get(&exports, &OPEN_EXPORT.into())
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())

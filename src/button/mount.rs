@@ -273,15 +273,57 @@ pub(crate) fn open_from(button: &Element) {
     events::emit(&embed, WidgetEvent::Open);
     let button = button.clone();
     let locale = crate::shared::context::embed_locale(&request.embed, &request.ctx.locale);
+    let waiting = match loader::loaded() {
+        true => None,
+        false => title_of(button.as_ref()).and_then(|title| buy_button::show_waiting(&button, &title, &locale)),
+    };
     wasm_bindgen_futures::spawn_local(async move {
-        if let Err(error) = loader::open(request).await {
-            crate::shared::util::warn(&format!("tweetbuy: checkout could not load ({error})"));
-            let _ = button.set_attribute("aria-expanded", "false");
-            let message = locale.t(crate::shared::i18n::Key::CheckoutUnavailable);
-            crate::button::buy_button::show_problem(&button, Some(&message));
-            events::emit(&embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message });
+        let loaded = match &waiting {
+            Some(_) => loader::load_module().await,
+            None => Ok(()),
+        };
+        // Escape on the waiting dialog: the visitor changed their mind.
+        if loaded.is_ok() && waiting.as_ref().is_some_and(|w| !w.open()) {
+            return;
+        }
+        match loaded {
+            Ok(()) => match loader::open(request).await {
+                Ok(()) => {
+                    if let Some(waiting) = waiting {
+                        // The sheet shows itself in the next frame; the stand-in goes then.
+                        crate::shared::util::next_frame(move || buy_button::replace_waiting(&waiting));
+                    }
+                }
+                Err(error) => checkout_failed(&button, &embed, &locale, None, &error),
+            },
+            Err(error) => checkout_failed(&button, &embed, &locale, waiting.as_ref(), &error),
         }
     });
+}
+
+/// The checkout module could not load: the visitor is told so under the button, the
+/// publisher gets a `tweetbuy:error`, and the next click tries again.
+fn checkout_failed(
+    button: &Element,
+    embed: &EmbedCtx,
+    locale: &crate::shared::i18n::Locale,
+    waiting: Option<&web_sys::HtmlDialogElement>,
+    error: &str,
+) {
+    crate::shared::util::warn(&format!("tweetbuy: checkout could not load ({error})"));
+    if let Some(waiting) = waiting {
+        buy_button::replace_waiting(waiting);
+    }
+    let _ = button.set_attribute("aria-expanded", "false");
+    let message = locale.t(crate::shared::i18n::Key::CheckoutUnavailable);
+    buy_button::show_problem(button, Some(&message));
+    events::emit(embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message: message.clone() });
+}
+
+/// The product name of a button's offer.
+fn title_of(button: &Element) -> Option<String> {
+    let host = button.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok()?.host();
+    REGISTRY.with(|r| r.borrow().mounted.iter().find(|m| m.host == host).map(|m| m.offer.title.clone()))
 }
 
 /// A visitor points at or focuses a button: its sheet is built ahead of the click.
@@ -383,7 +425,7 @@ fn replacement_before(host: &Element, tweet_id: &str) -> Option<Element> {
 /// Attaches a button for an offer already in hand (tests, and pages that pass offers in).
 pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> Option<Element> {
     let json = serde_json::to_string(offer).ok()?;
-    let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, json });
+    let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, title: offer.title.clone(), json });
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
     let host = reserve(&found)?;
     let button = mount_button(embed, &host, offer, Rc::new(ctx))?;

@@ -14,6 +14,8 @@ use tweetbuy_core::{Money, OfferHead, TweetId};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FoundOffer {
     pub head: OfferHead,
+    /// The product's name, for the sheet the button module shows while checkout loads.
+    pub title: String,
     pub json: String,
 }
 
@@ -50,9 +52,10 @@ impl Lookup {
             self.vault_origin = origin;
         }
         let offers = page.field("offers").and_then(|o| o.items()).unwrap_or_default();
-        self.offers.extend(
-            offers.iter().filter_map(|offer| Some(FoundOffer { head: head_of(offer)?, json: offer.to_json()? })),
-        );
+        self.offers.extend(offers.iter().filter_map(|offer| {
+            let title = offer.field("title").and_then(|t| t.text()).unwrap_or_default();
+            Some(FoundOffer { head: head_of(offer)?, title, json: offer.to_json()? })
+        }));
     }
 }
 
@@ -91,6 +94,7 @@ mod tests {
         assert_eq!(found.vault_origin, "http://v.test");
         assert_eq!(found.offers.len(), 1, "an unreadable offer is left out");
         assert_eq!(found.offers[0].head.product_id, "red-tee");
+        assert_eq!(found.offers[0].title, "Limited tee");
         assert_eq!(found.offers[0].head.price_from().unwrap().minor, 3000);
         let whole: tweetbuy_core::Offer = serde_json::from_str(&found.offers[0].json).unwrap();
         let expected: tweetbuy_core::Offer = serde_json::from_value(offer).unwrap();

@@ -16,6 +16,10 @@ pub(crate) const LOADER_PATH: &str = "/tweetbuy/embed.js";
 /// new sheet.
 pub(crate) const RETURNING_ATTR: &str = "data-tb-returning";
 
+/// The dialog the button module shows at once on a click while the checkout module is
+/// still loading; the real sheet takes its place.
+pub(crate) const WAITING_CLASS: &str = "tb-waiting";
+
 /// What every component of one widget instance needs to know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WidgetCtx {

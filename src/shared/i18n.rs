@@ -54,6 +54,7 @@ catalog! {
     Buy => "Buy", "Comprar";
     BuyPrice => "Buy · {price}", "Comprar · {price}";
     GetTickets => "Get tickets", "Comprar entradas";
+    CheckoutLoading => "Loading checkout…", "Cargando el pago…";
     CheckoutUnavailable => "Checkout could not load. Check your connection and try again.", "No se ha podido cargar el pago. Comprueba tu conexión y vuelve a intentarlo.";
     Close => "Close", "Cerrar";
     SoldBy => "Sold by {seller}", "Vendido por {seller}";

@@ -27,6 +27,14 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// Runs `f` in the next animation frame, before it paints.
+pub(crate) fn next_frame(f: impl FnOnce() + 'static) {
+    let callback = wasm_bindgen::closure::Closure::once_into_js(f);
+    if let Some(window) = web_sys::window() {
+        let _ = window.request_animation_frame(callback.unchecked_ref());
+    }
+}
+
 /// A decimal number, or `None`. In the browser through `parseFloat`, so the module carries
 /// no float parser of its own; natively (unit tests) through Rust's.
 pub(crate) fn parse_number(text: &str) -> Option<f64> {

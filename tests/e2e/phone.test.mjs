@@ -1,0 +1,83 @@
+// A visitor on a phone: touch, no hover, so nothing loads the checkout module before the
+// tap unless the widget prefetched it. The tap must answer at once all the same, and the
+// widget fetches the checkout module ahead of a tap once a button is in sight (not on a
+// Save-Data connection).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { useServerAndBrowser, axe } from "./harness.mjs";
+
+const env = useServerAndBrowser();
+const TEE = "1528000000000000001";
+const inHost = (selector) => `[data-tweetbuy-host="${TEE}"] ${selector}`;
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
+/** A phone page whose checkout module is held back until `release()` is called. */
+async function phoneWithSlowCheckout({ saveData = true } = {}) {
+  const context = await env.browser.newContext(PHONE);
+  const page = await context.newPage();
+  if (saveData) await page.addInitScript(() => Object.defineProperty(navigator, "connection", { value: { saveData: true } }));
+  let release;
+  const released = new Promise((r) => { release = r; });
+  const fetched = [];
+  await page.route(/tweetbuy-checkout-/, async (route) => {
+    fetched.push(route.request().url());
+    await released;
+    await route.continue();
+  });
+  await page.goto(`${env.server.origins.publisher}/`);
+  await page.locator(inHost("button[part=button]")).waitFor();
+  return { context, page, release, fetched };
+}
+
+test("a tap answers at once while the checkout module loads, and the sheet takes its place", async () => {
+  const { context, page, release } = await phoneWithSlowCheckout();
+  await page.locator(inHost("button[part=button]")).tap();
+  const waiting = page.locator(inHost("dialog.tb-waiting[open]"));
+  await waiting.waitFor({ timeout: 2_000 });
+  assert.equal(await waiting.locator("h2").textContent(), "(RED) limited-edition tee");
+  assert.equal(await waiting.locator("[role=status]").textContent(), "Loading checkout…");
+  assert.equal(await page.locator(inHost("button[part=button]")).getAttribute("aria-expanded"), "true");
+  await axe(page, TEE, "the dialog shown while checkout loads");
+
+  release();
+  await page.locator(inHost("dialog.tb-sheet[open]")).waitFor({ timeout: 20_000 });
+  await page.waitForFunction((host) => !document.querySelector(host).shadowRoot.querySelector("dialog.tb-waiting"), `[data-tweetbuy-host="${TEE}"]`);
+  const focusInSheet = await page.evaluate((host) => {
+    const root = document.querySelector(host).shadowRoot;
+    return !!root.activeElement && !!root.activeElement.closest("dialog.tb-sheet");
+  }, `[data-tweetbuy-host="${TEE}"]`);
+  assert.ok(focusInSheet, "focus moved into the sheet");
+  await context.close();
+});
+
+test("Escape while checkout loads closes the stand-in, and nothing opens when it arrives", async () => {
+  const { context, page, release } = await phoneWithSlowCheckout();
+  const button = page.locator(inHost("button[part=button]"));
+  await button.tap();
+  await page.locator(inHost("dialog.tb-waiting[open]")).waitFor({ timeout: 2_000 });
+  await page.keyboard.press("Escape");
+  await page.waitForFunction((host) => !document.querySelector(host).shadowRoot.querySelector("dialog.tb-waiting"), `[data-tweetbuy-host="${TEE}"]`);
+  assert.equal(await button.getAttribute("aria-expanded"), "false");
+  assert.ok(await button.evaluate((b) => b.getRootNode().activeElement === b), "focus is back on the button");
+
+  release();
+  await page.waitForTimeout(1_500);
+  assert.equal(await page.locator(inHost("dialog[open]")).count(), 0, "the visitor closed it: no sheet");
+  await button.tap();
+  await page.locator(inHost("dialog.tb-sheet[open]")).waitFor({ timeout: 10_000 });
+  await context.close();
+});
+
+test("with a button in sight the checkout module is fetched before any tap, but not on Save-Data", async () => {
+  const eager = await phoneWithSlowCheckout({ saveData: false });
+  for (let i = 0; i < 50 && eager.fetched.length === 0; i++) await eager.page.waitForTimeout(100);
+  assert.ok(eager.fetched.length > 0, "prefetched with no tap");
+  eager.release();
+  await eager.context.close();
+
+  const saving = await phoneWithSlowCheckout({ saveData: true });
+  await saving.page.waitForTimeout(2_000);
+  assert.deepEqual(saving.fetched, [], "Save-Data: nothing until the visitor acts");
+  saving.release();
+  await saving.context.close();
+});
