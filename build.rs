@@ -4,7 +4,7 @@
 #[path = "src/shared/css_min.rs"]
 mod css_min;
 
-const BUTTON: &[&str] = &["style/tokens.css", "src/button/mount.css", "src/button/buy_button.css"];
+const BUTTON: &[&str] = &["style/tokens.css", "style/sheet.css", "src/button/mount.css", "src/button/buy_button.css"];
 const SHEETS: &[&str] = &[
     "src/checkout/sheet/sheet.css",
     "src/checkout/product/product.css",

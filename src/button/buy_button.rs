@@ -89,7 +89,7 @@ pub fn show_waiting(button: &Element, title: &str, locale: &Locale) -> Option<we
         el.set_text_content(Some(text));
         Some(el)
     };
-    let dialog = element("dialog", WAITING_CLASS, "")?;
+    let dialog = element("dialog", &format!("tb-sheet {WAITING_CLASS}"), "")?;
     for (name, value) in [("part", "sheet"), ("aria-labelledby", "tb-waiting-title"), ("lang", locale.tag.as_str())] {
         dialog.set_attribute(name, value).ok()?;
     }

@@ -56,6 +56,7 @@ pub(crate) fn adopt(root: &ShadowRoot) {
 #[cfg(test)]
 const CSS_FILES: &[(&str, &str)] = &[
     ("style/tokens.css", include_str!("../../style/tokens.css")),
+    ("style/sheet.css", include_str!("../../style/sheet.css")),
     ("src/button/mount.css", include_str!("../button/mount.css")),
     ("src/button/buy_button.css", include_str!("../button/buy_button.css")),
     ("src/checkout/sheet/sheet.css", include_str!("../checkout/sheet/sheet.css")),

@@ -16,8 +16,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlIFrameElement, MessageEvent};
 
-/// How long the vault may take to tokenize before we give up.
-pub const TOKENIZE_TIMEOUT_MS: i32 = 20_000;
+/// How long the vault may take to answer a message (a tokenization, a saved-info request).
+pub const ANSWER_TIMEOUT_MS: i32 = 20_000;
 
 /// The frame's page on the vault origin, with the visitor's language for its labels.
 pub fn frame_url(vault_origin: &str, lang: &str) -> String {
@@ -43,59 +43,81 @@ pub enum TokenizeError {
     NotReady,
 }
 
-/// Decides whether a message event is a reply from our frame for `request_id`.
-/// `from_our_frame` is the result of the origin and source checks.
-pub fn reply_for(
-    from_our_frame: bool,
-    data: Option<String>,
-    request_id: &str,
-) -> Option<Result<CardToken, TokenizeError>> {
+/// Why the frame gave no usable answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FrameError {
+    NotReady,
+    Timeout,
+    /// The frame answered `failed`, with the vault's message.
+    Failed(String),
+}
+
+/// The reply to `request_id`, if this message is one from our frame.
+pub fn reply_to(from_our_frame: bool, data: Option<String>, request_id: &str) -> Option<FromFrame> {
     if !from_our_frame {
         return None;
     }
-    match FromFrame::decode(&data?)? {
-        FromFrame::Token { request_id: id, card, .. } if id == request_id => Some(Ok(card)),
-        FromFrame::Invalid { request_id: id, errors, .. } if id == request_id => {
-            Some(Err(TokenizeError::Invalid(errors)))
-        }
-        FromFrame::Failed { request_id: id, message, .. } if id == request_id => {
-            Some(Err(TokenizeError::Failed(message)))
-        }
-        _ => None,
-    }
+    let reply = FromFrame::decode(&data?)?;
+    let id = match &reply {
+        FromFrame::Token { request_id, .. }
+        | FromFrame::Failed { request_id, .. }
+        | FromFrame::Saved { request_id, .. }
+        | FromFrame::Removed { request_id, .. }
+        | FromFrame::Invalid { request_id, .. } => request_id,
+        _ => return None,
+    };
+    (id == request_id).then_some(reply)
 }
 
-/// Asks the frame to tokenize what was typed, and waits for its answer.
-pub async fn tokenize(iframe: &HtmlIFrameElement, vault_origin: &str) -> Result<CardToken, TokenizeError> {
-    let target = iframe.content_window().ok_or(TokenizeError::NotReady)?;
+/// Posts one message to the frame (exact target origin) and waits for its reply, which
+/// counts only from that origin and that iframe's window.
+pub async fn ask(
+    iframe: &HtmlIFrameElement,
+    vault_origin: &str,
+    message: impl FnOnce(String) -> ToFrame,
+) -> Result<FromFrame, FrameError> {
+    let target = iframe.content_window().ok_or(FrameError::NotReady)?;
+    let origin = vault_origin.trim_end_matches('/').to_owned();
     let request_id = crate::shared::util::random_id();
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(RefCell::new(Some(sender)));
     let listener = {
-        let (origin, request_id, target) = (vault_origin.to_owned(), request_id.clone(), target.clone());
+        let (origin, request_id, target) = (origin.clone(), request_id.clone(), target.clone());
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let same_source = event.source().is_some_and(|s| JsValue::from(s) == JsValue::from(target.clone()));
             let ours = event.origin() == origin && same_source;
-            if let Some(reply) = reply_for(ours, event.data().as_string(), &request_id) {
+            if let Some(reply) = reply_to(ours, event.data().as_string(), &request_id) {
                 if let Some(sender) = sender.borrow_mut().take() {
                     let _ = sender.send(reply);
                 }
             }
         })
     };
-    let window = web_sys::window().ok_or(TokenizeError::NotReady)?;
+    let window = web_sys::window().ok_or(FrameError::NotReady)?;
     let _ = window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
-    let message = serde_json::to_string(&ToFrame::Tokenize { v: V1, request_id }).unwrap_or_default();
-    let posted = target.post_message(&JsValue::from_str(&message), vault_origin);
-    let outcome = match posted {
-        Err(_) => Err(TokenizeError::NotReady),
-        Ok(()) => match select(receiver, Box::pin(crate::shared::util::sleep(TOKENIZE_TIMEOUT_MS))).await {
-            Either::Left((Ok(reply), _)) => reply,
-            Either::Left((Err(_), _)) | Either::Right(_) => Err(TokenizeError::Timeout),
+    let json = serde_json::to_string(&message(request_id)).unwrap_or_default();
+    let outcome = match target.post_message(&JsValue::from_str(&json), &origin) {
+        Err(_) => Err(FrameError::NotReady),
+        Ok(()) => match select(receiver, Box::pin(crate::shared::util::sleep(ANSWER_TIMEOUT_MS))).await {
+            Either::Left((Ok(FromFrame::Failed { message, .. }), _)) => Err(FrameError::Failed(message)),
+            Either::Left((Ok(reply), _)) => Ok(reply),
+            Either::Left((Err(_), _)) | Either::Right(_) => Err(FrameError::Timeout),
         },
     };
     let _ = window.remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
     outcome
+}
+
+/// Asks the frame to tokenize what was typed, and waits for its answer.
+pub async fn tokenize(iframe: &HtmlIFrameElement, vault_origin: &str) -> Result<CardToken, TokenizeError> {
+    match ask(iframe, vault_origin, |request_id| ToFrame::Tokenize { v: V1, request_id }).await {
+        Ok(FromFrame::Token { card, .. }) => Ok(card),
+        Ok(FromFrame::Invalid { errors, .. }) => Err(TokenizeError::Invalid(errors)),
+        Ok(_) => Err(TokenizeError::Failed(String::new())),
+        Err(FrameError::Failed(message)) => Err(TokenizeError::Failed(message)),
+        Err(FrameError::Timeout) => Err(TokenizeError::Timeout),
+        Err(FrameError::NotReady) => Err(TokenizeError::NotReady),
+    }
 }
 
 /// The iframe itself, labelled like every other field (`aria-labelledby` points at the
@@ -157,15 +179,24 @@ mod tests {
 
     #[test]
     fn only_our_frames_reply_to_our_request_counts() {
-        assert_eq!(reply_for(true, Some(TOKEN.into()), "r1").unwrap().unwrap().last4, "4242");
-        assert!(reply_for(false, Some(TOKEN.into()), "r1").is_none(), "wrong origin or source");
-        assert!(reply_for(true, Some(TOKEN.into()), "r2").is_none(), "another request");
-        assert!(reply_for(true, Some("{\"type\":\"token\"}".into()), "r1").is_none(), "malformed");
-        assert!(reply_for(true, None, "r1").is_none(), "not a string");
+        let token = |data: &str, id: &str| match reply_to(true, Some(data.into()), id) {
+            Some(FromFrame::Token { card, .. }) => Some(card.last4),
+            _ => None,
+        };
+        assert_eq!(token(TOKEN, "r1").as_deref(), Some("4242"));
+        assert!(reply_to(false, Some(TOKEN.into()), "r1").is_none(), "wrong origin or source");
+        assert!(token(TOKEN, "r2").is_none(), "another request");
+        assert!(reply_to(true, Some("{\"type\":\"token\"}".into()), "r1").is_none(), "malformed");
+        assert!(reply_to(true, None, "r1").is_none(), "not a string");
         let invalid = r#"{"type":"invalid","v":1,"request_id":"r1","errors":[{"field":"number","code":"invalid_number","message":"m"}]}"#;
         assert!(
-            matches!(reply_for(true, Some(invalid.into()), "r1"), Some(Err(TokenizeError::Invalid(e))) if e.len() == 1)
+            matches!(reply_to(true, Some(invalid.into()), "r1"), Some(FromFrame::Invalid { errors, .. }) if errors.len() == 1)
         );
+        let removed = r#"{"type":"removed","v":1,"request_id":"r1"}"#;
+        assert!(matches!(reply_to(true, Some(removed.into()), "r1"), Some(FromFrame::Removed { .. })));
+        assert!(reply_to(true, Some(r#"{"type":"ready","v":1}"#.into()), "r1").is_none(), "not a reply");
+        let forged = r#"{"type":"saved","v":1,"request_id":"r1","saved":null,"credential":"cred_x"}"#;
+        assert!(reply_to(true, Some(forged.into()), "r1").is_none());
         assert_eq!(frame_url("http://127.0.0.1:8082/", "es"), "http://127.0.0.1:8082/frame?lang=es");
         assert_eq!(frame_url("http://v.test", "es\"><x"), "http://v.test/frame?lang=esx");
         assert!(is_escape(true, Some(r#"{"type":"escape","v":1}"#.into())));

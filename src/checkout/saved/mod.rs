@@ -9,24 +9,15 @@
 //! Paying with saved info sends the order with no email and no address: the api fills them
 //! in from the vault, server to server.
 
+use crate::checkout::card::{ask, FrameError};
 use crate::checkout::messages;
 use crate::checkout::order::PayError;
 use crate::shared::context::WidgetCtx;
 use crate::shared::i18n::{Key, Locale};
-use futures::channel::oneshot;
-use futures::future::{select, Either};
 use leptos::prelude::*;
-use std::cell::RefCell;
-use std::rc::Rc;
 use tweetbuy_core::frame::{FromFrame, ToFrame, V1};
 use tweetbuy_core::saved::{is_saved_card_token, SavedCard};
 use tweetbuy_core::{Offer, OrderReceipt, OrderRequest, ShippingAddress};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlIFrameElement, MessageEvent};
-
-/// How long the vault may take to answer a saved-info message.
-pub const ANSWER_TIMEOUT_MS: i32 = 20_000;
 
 /// What this device has saved, as far as the sheet knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,71 +88,6 @@ pub fn saved_order_request(offer: &Offer, variant_id: &str, quantity: u32, card_
 /// The saved-info frame's page: the same frame without the card form.
 pub fn saved_frame_url(vault_origin: &str, lang: &str) -> String {
     format!("{}&mode=saved", crate::checkout::card::frame_url(vault_origin, lang))
-}
-
-/// Why the frame gave no usable answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FrameError {
-    NotReady,
-    Timeout,
-    /// The frame answered `failed`.
-    Failed,
-}
-
-/// The reply to `request_id`, if this message is one from our frame.
-pub fn reply_to(from_our_frame: bool, data: Option<String>, request_id: &str) -> Option<FromFrame> {
-    if !from_our_frame {
-        return None;
-    }
-    let reply = FromFrame::decode(&data?)?;
-    let id = match &reply {
-        FromFrame::Token { request_id, .. }
-        | FromFrame::Failed { request_id, .. }
-        | FromFrame::Saved { request_id, .. }
-        | FromFrame::Removed { request_id, .. }
-        | FromFrame::Invalid { request_id, .. } => request_id,
-        _ => return None,
-    };
-    (id == request_id).then_some(reply)
-}
-
-/// Posts one message to the frame (exact target origin) and waits for its reply, which
-/// counts only from that origin and that iframe's window.
-pub async fn ask(
-    iframe: &HtmlIFrameElement,
-    vault_origin: &str,
-    message: impl FnOnce(String) -> ToFrame,
-) -> Result<FromFrame, FrameError> {
-    let target = iframe.content_window().ok_or(FrameError::NotReady)?;
-    let origin = vault_origin.trim_end_matches('/').to_owned();
-    let request_id = crate::shared::util::random_id();
-    let (sender, receiver) = oneshot::channel();
-    let sender = Rc::new(RefCell::new(Some(sender)));
-    let listener = {
-        let (origin, request_id, target) = (origin.clone(), request_id.clone(), target.clone());
-        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let same_source = event.source().is_some_and(|s| JsValue::from(s) == JsValue::from(target.clone()));
-            let ours = event.origin() == origin && same_source;
-            if let Some(reply) = reply_to(ours, event.data().as_string(), &request_id) {
-                if let Some(sender) = sender.borrow_mut().take() {
-                    let _ = sender.send(reply);
-                }
-            }
-        })
-    };
-    let window = web_sys::window().ok_or(FrameError::NotReady)?;
-    let _ = window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
-    let json = serde_json::to_string(&message(request_id)).unwrap_or_default();
-    let outcome = match target.post_message(&JsValue::from_str(&json), &origin) {
-        Err(_) => Err(FrameError::NotReady),
-        Ok(()) => match select(receiver, Box::pin(crate::shared::util::sleep(ANSWER_TIMEOUT_MS))).await {
-            Either::Left((Ok(FromFrame::Failed { .. }), _)) => Err(FrameError::Failed),
-            Either::Left((Ok(reply), _)) => Ok(reply),
-            Either::Left((Err(_), _)) | Either::Right(_) => Err(FrameError::Timeout),
-        },
-    };
-    let _ = window.remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
-    outcome
 }
 
 /// Saved info for one open sheet, shared by its steps through context.
@@ -274,7 +200,7 @@ pub fn SavedPay(
                     Ok(FromFrame::Token { card, .. }) => {
                         Ok(saved_order_request(&offer, &variant, quantity, &card.token))
                     }
-                    Ok(_) | Err(FrameError::Failed) => Err(PayError::Card(Key::SavedCardFailed)),
+                    Ok(_) | Err(FrameError::Failed(_)) => Err(PayError::Card(Key::SavedCardFailed)),
                     Err(_) => Err(PayError::Card(Key::CardNoAnswer)),
                 }
             };
@@ -517,14 +443,7 @@ mod tests {
     }
 
     #[test]
-    fn replies_count_only_from_our_frame_for_our_request() {
-        let removed = r#"{"type":"removed","v":1,"request_id":"r1"}"#;
-        assert!(matches!(reply_to(true, Some(removed.into()), "r1"), Some(FromFrame::Removed { .. })));
-        assert!(reply_to(false, Some(removed.into()), "r1").is_none(), "another origin or window");
-        assert!(reply_to(true, Some(removed.into()), "r2").is_none(), "another request");
-        assert!(reply_to(true, Some(r#"{"type":"ready","v":1}"#.into()), "r1").is_none());
-        let forged = r#"{"type":"saved","v":1,"request_id":"r1","saved":null,"credential":"cred_x"}"#;
-        assert!(reply_to(true, Some(forged.into()), "r1").is_none());
+    fn the_saved_frame_is_the_card_frame_without_its_form() {
         assert_eq!(saved_frame_url("http://v.test/", "es"), "http://v.test/frame?lang=es&mode=saved");
     }
 
