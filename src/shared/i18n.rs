@@ -122,7 +122,7 @@ catalog! {
     DeclineExpired => "Your card has expired. Try another card.", "Tu tarjeta ha caducado. Prueba con otra tarjeta.";
     DeclineCvc => "The security code is incorrect. Check it and try again.", "El código de seguridad no es correcto. Revísalo e inténtalo de nuevo.";
     DeclineProcessing => "The payment could not be processed. Please try again in a moment.", "No se ha podido procesar el pago. Inténtalo de nuevo en un momento.";
-    Declined => "Your card was declined. Try another card.", "Tu tarjeta ha sido rechazada. Prueba con otra tarjeta.";
+    Declined => "Your card was declined. Check the card details, or try another card.", "Tu tarjeta ha sido rechazada. Revisa los datos de la tarjeta o prueba con otra.";
     NetworkError => "We could not reach the store. Check your connection and try again; you will not be charged twice.", "No hemos podido conectar con la tienda. Revisa tu conexión e inténtalo de nuevo; no se te cobrará dos veces.";
     SoldOutMeanwhile => "Sorry, this just sold out. You have not been charged.", "Lo sentimos, se acaba de agotar. No se te ha cobrado nada.";
     SaleEndedMeanwhile => "Sorry, this sale has ended. You have not been charged.", "Lo sentimos, esta venta ha terminado. No se te ha cobrado nada.";

@@ -177,12 +177,14 @@ test("the checkout module loads only when a visitor is about to buy; if it canno
   await page.addInitScript(() => {
     window.__errors = [];
     document.addEventListener("tweetbuy:error", (e) => window.__errors.push(e.detail));
+    // Save-Data: the widget prefetches nothing (phone.test.mjs covers the prefetch).
+    Object.defineProperty(navigator, "connection", { value: { saveData: true } });
   });
   await page.goto(`${env.server.origins.publisher}/`);
   const button = page.locator(inHost("button[part=button]"));
   await button.waitFor();
   await page.waitForTimeout(500);
-  assert.equal(fetched.length, 0, "nothing of the checkout loads before a visitor points at a button");
+  assert.equal(fetched.length, 0, "on Save-Data nothing of the checkout loads before a visitor points at a button");
 
   await button.click();
   const note = page.locator(inHost(".tb-load-error"));

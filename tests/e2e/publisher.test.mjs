@@ -47,7 +47,7 @@ test("every embed form on the plain page gets exactly one button, from one looku
   // The rendered-iframe form (tweet 4) and each host sit right after their embed.
   const placement = await page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => {
     const embed = h.previousElementSibling;
-    const e = embed.getBoundingClientRect();
+    const e = tweetBox(embed);
     const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
     return { id: h.dataset.tweetbuyHost, attached: embed.dataset.tweetbuyAttached, ...placed(h, e, b) };
   }));
@@ -78,6 +78,9 @@ test("every embed form on the plain page gets exactly one button, from one looku
  * with its right edge; floating (its row still in sight), it hangs over the embed's bottom
  * right corner, inset by the 8 px space, and stops above whatever follows the embed. */
 function placedInPage() {
+  // The box the visitor sees as the tweet: a tweet widgets.js rendered is the iframe inside
+  // its wrapper, and the button lines up with it.
+  window.tweetBox = (embed) => (embed.querySelector(":scope > iframe") || embed).getBoundingClientRect();
   window.placed = (host, e, b) => {
     const floating = host.shadowRoot.querySelector(".tb-root").hasAttribute("data-floating");
     const next = host.nextElementSibling?.getBoundingClientRect();
@@ -109,7 +112,7 @@ async function shiftWatch() {
   const where = () => page.evaluate(() => Object.fromEntries([...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => {
     const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
     // Rows are taken 16 px out of sight (src/placement.rs), so a button at the edge never moves.
-    return [h.dataset.tweetbuyHost, { visible: b.bottom > 0 && b.top < innerHeight, below: b.top >= innerHeight + 16, ...placed(h, h.previousElementSibling.getBoundingClientRect(), b) }];
+    return [h.dataset.tweetbuyHost, { visible: b.bottom > 0 && b.top < innerHeight, below: b.top >= innerHeight + 16, ...placed(h, tweetBox(h.previousElementSibling), b) }];
   })));
   return { page, go, where, shifts: () => page.evaluate(() => window.__shifts) };
 }
@@ -182,7 +185,7 @@ test("a centred embed's button follows it when the window changes size", async (
     && [...document.querySelectorAll('[data-tweetbuy-host="1528000000000000005"]')].every((h) => h.shadowRoot.querySelector("button[part=button]")));
   const where = () => page.evaluate(() => {
     const h = document.querySelector("h1").nextElementSibling.nextElementSibling;
-    return placed(h, h.previousElementSibling.getBoundingClientRect(), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect());
+    return placed(h, tweetBox(h.previousElementSibling), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect());
   });
   await page.waitForTimeout(200);
   const wide = await where();

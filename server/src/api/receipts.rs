@@ -47,14 +47,27 @@ impl Mailer {
         match self {
             Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Mailer::Files(dir) => {
-                tokio::fs::create_dir_all(dir).await.map_err(|e| e.to_string())?;
+                // Messages hold buyers' emails and addresses: this user only.
+                crate::serve::private_dir(dir).map_err(|e| e.to_string())?;
                 // Written aside and renamed, so a reader never sees half a message.
                 let partial = dir.join(format!(".{file_stem}.eml.partial"));
-                tokio::fs::write(&partial, message.formatted()).await.map_err(|e| e.to_string())?;
+                write_private(&partial, &message.formatted()).await.map_err(|e| e.to_string())?;
                 tokio::fs::rename(&partial, dir.join(format!("{file_stem}.eml"))).await.map_err(|e| e.to_string())
             }
         }
     }
+}
+
+/// Writes a new file readable by this user only (mode 0600 from the start, never wider).
+async fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await
 }
 
 /// `smtp://[user:password@]host[:port]` (port 25 by default). Only plain SMTP is built in

@@ -10,6 +10,8 @@ use tweetbuy_server::db::{self, Location};
 async fn a_receipt_is_sent_after_a_kill_between_commit_and_send() {
     let url = pg_url();
     let dir = tempfile::tempdir().unwrap();
+    // Opened wide, as a folder made by hand might be: the server narrows it.
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let prefix = tweetbuy_server::ids::random_id("o");
     let launch = |delay: &str, name: &'static str| Launch {
         data_dir: dir.path(),
@@ -65,6 +67,12 @@ async fn a_receipt_is_sent_after_a_kill_between_commit_and_send() {
     assert!(text.contains("Visa ending in 4242"), "{text}");
     assert!(!text.contains("4242424242424242") && !text.contains(&token), "no card number, no token");
     assert!(!pending().await, "marked sent");
+    // Receipts hold emails and addresses, the data folder the databases too: this user only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&eml), 0o600, "the receipt file");
+    assert_eq!(mode(&dir.path().join("outbox")), 0o700, "the outbox");
+    assert_eq!(mode(dir.path()), 0o700, "the data directory");
 
     // Structured logs, without personal data: no email, no address, no card token.
     let logs = first.log_text() + &second.log_text();
