@@ -1,4 +1,4 @@
-//! The seller's admin api, with a bearer key (`--admin-key` / `TWEETBUY_ADMIN_KEY`); off
+//! The seller's admin api, with a bearer key (`TWEETBUY_ADMIN_KEY` or `--admin-key-file`); off
 //! (401 to everything) without one. The same operations as the command-line tools:
 //!
 //! - `POST /admin/v1/catalog` with a TOML (`application/toml`) or JSON body: import;

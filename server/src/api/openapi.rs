@@ -116,7 +116,9 @@ impl Modify for Tweaks {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The seller's admin key (`--admin-key` / `TWEETBUY_ADMIN_KEY`)."))
+                    .description(Some(
+                        "The seller's admin key (`TWEETBUY_ADMIN_KEY`, or a file named by `--admin-key-file`).",
+                    ))
                     .build(),
             ),
         );
