@@ -6,7 +6,7 @@
 #
 # Then write manifest.json naming the build's four files (the button module's glue and
 # wasm, the checkout module's glue and wasm): the server reads it to fill in the loader and
-# to know which files never change, instead of guessing from the names in the folder.
+# to know which files never change.
 set -eu
 dir="${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}"
 bin=tweetbuy-checkout

@@ -126,12 +126,12 @@ impl ToFrame {
             | ToFrame::Remove { request_id, .. } => id_ok(request_id),
             ToFrame::Save { request_id, card_token, email, shipping, .. } => {
                 id_ok(request_id)
-                    && card_token.len() <= MAX_CARD_TOKEN
-                    && email.len() <= MAX_EMAIL
+                    && card_token.chars().count() <= MAX_CARD_TOKEN
+                    && email.chars().count() <= MAX_EMAIL
                     && shipping.as_ref().is_none_or(|a| {
                         [&a.name, &a.line1, &a.line2, &a.city, &a.region, &a.postal_code, &a.country]
                             .iter()
-                            .all(|field| field.len() <= MAX_ADDRESS_FIELD)
+                            .all(|field| field.chars().count() <= MAX_ADDRESS_FIELD)
                     })
             }
         }
@@ -140,7 +140,7 @@ impl ToFrame {
 
 /// Longest request id, in ASCII characters.
 pub const MAX_REQUEST_ID: usize = 100;
-/// Longest card token a `save` may name.
+/// Longest card token a `save` may name, in characters (as every length here).
 pub const MAX_CARD_TOKEN: usize = 128;
 /// Longest email a `save` may carry.
 pub const MAX_EMAIL: usize = 320;

@@ -3,8 +3,8 @@
 // can be cached briefly while the modules and wasm it loads are cached forever.
 //
 // Two modules: the button module starts at once; the checkout module (sheets, card frame,
-// order) is imported only when a visitor is about to buy, so a page nobody buys from
-// never downloads it.
+// order) is imported after the page is up, once a button is in sight and the browser is
+// idle, or when a visitor is about to buy; never ahead of time on a Save-Data connection.
 
 // For `make bench`: script start → first button is measured from this mark.
 performance.mark("tweetbuy:script-start");

@@ -36,6 +36,14 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
+    /// Create a new master key file (mode 0600) for `serve --master-key-file`. Outside demo
+    /// mode `serve` never makes one itself: a key file that was not mounted must stop the
+    /// vault, not start it with a new key that opens none of the stored cards.
+    Init {
+        /// Where to write it: outside the data directory. An existing file is left alone.
+        #[arg(long = "master-key-file", env = "TWEETBUY_MASTER_KEY_FILE")]
+        master_key: PathBuf,
+    },
     /// Add a new master key (current from now on) and re-wrap every stored data key with it;
     /// old keys stay, so old records keep opening.
     Rotate {
@@ -425,6 +433,16 @@ impl Config {
                          it protects (or pass --demo for a demo)",
                         path.display(),
                         data_dir.display()
+                    ));
+                }
+                if !self.demo && !path.exists() {
+                    return Err(format!(
+                        "the master key file {} does not exist: create it once with `tweetbuy-server keys init \
+                         --master-key-file {}` (outside --demo a missing key file is never made afresh: a \
+                         secret that was not mounted would start the vault with a key that opens none of the \
+                         stored cards)",
+                        path.display(),
+                        path.display()
                     ));
                 }
                 Ok(KeySource::File(path.clone()))

@@ -1,4 +1,5 @@
-//! `tweetbuy-server keys rotate`: a new vault master key, and every data key re-wrapped.
+//! `tweetbuy-server keys init`: a new vault master key file. `keys rotate`: a new vault
+//! master key, and every data key re-wrapped.
 
 use crate::config::{env_secret, DbArgs, KeysCommand, MASTER_KEY_ENV};
 use crate::db;
@@ -11,7 +12,10 @@ use std::path::Path;
 /// the operator brings the keys: records are re-wrapped with the first one. Either way the
 /// old keys stay usable, so a running server keeps opening every record throughout.
 pub async fn keys(command: KeysCommand) -> Result<(), String> {
-    let KeysCommand::Rotate { db: args, master_key: key_file } = command;
+    let (args, key_file) = match command {
+        KeysCommand::Init { master_key } => return init(&master_key),
+        KeysCommand::Rotate { db, master_key } => (db, master_key),
+    };
     let from_env = env_secret(MASTER_KEY_ENV);
     let keyring = match (key_file, from_env) {
         (Some(_), Some(_)) => return Err(format!("give either {MASTER_KEY_ENV} or --master-key-file, not both")),
@@ -41,6 +45,13 @@ pub async fn keys(command: KeysCommand) -> Result<(), String> {
     for (key_id, count) in rotation::records_per_key(&pool).await.map_err(|e| e.to_string())? {
         println!("  {key_id}: {count} record(s)");
     }
+    Ok(())
+}
+
+/// Writes a new key file with one fresh key; refuses to touch an existing one.
+fn init(path: &Path) -> Result<(), String> {
+    let key = keys::create_key_file(path).map_err(|e| e.to_string())?;
+    println!("new master key {} written to {}", key.id(), path.display());
     Ok(())
 }
 

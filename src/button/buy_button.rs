@@ -76,11 +76,17 @@ pub fn render(
 }
 
 /// Shows at once, while the checkout module loads, a dialog standing in for the sheet: the
-/// product's name, the button's price and a busy note, so a tap answers before the module
+/// product's name and a busy note, so a tap answers before the module
 /// has arrived (on a slow phone it takes a second or more). Escape closes it like the
 /// sheet, and then nothing opens when the module arrives. [`replace_waiting`] takes it down
 /// once the sheet is shown.
-pub fn show_waiting(button: &Element, title: &str, locale: &Locale) -> Option<web_sys::HtmlDialogElement> {
+/// `on_dismissed` runs when the visitor closes it (not when the sheet replaces it).
+pub fn show_waiting(
+    button: &Element,
+    title: &str,
+    locale: &Locale,
+    on_dismissed: impl FnOnce() + 'static,
+) -> Option<web_sys::HtmlDialogElement> {
     let root = crate::shared::theme::root_of(button)?;
     let document = root.owner_document()?;
     let element = |tag: &str, class: &str, text: &str| {
@@ -107,6 +113,7 @@ pub fn show_waiting(button: &Element, title: &str, locale: &Locale) -> Option<we
             if !dialog.has_attribute(REPLACED_ATTR) {
                 let _ = button.set_attribute("aria-expanded", "false");
                 let _ = button.unchecked_ref::<web_sys::HtmlElement>().focus();
+                on_dismissed();
             }
             dialog.remove();
         })

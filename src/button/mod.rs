@@ -4,8 +4,8 @@
 //! [`observe`] find tweet embeds, now and as they come and go; [`offers`] looks up all their
 //! offers in one request; [`mount`] attaches a host with its own shadow root under each
 //! embed that has one, and [`buy_button`] draws the button; [`placement`] gives it its row
-//! without moving what the visitor sees; [`loader`] loads the checkout module when a
-//! visitor points at, focuses or clicks a button. [`global`] keeps one copy of the widget
+//! without moving what the visitor sees; [`loader`] loads the checkout module once a button
+//! is in sight and the page is idle, or when a visitor points at, focuses or clicks one. [`global`] keeps one copy of the widget
 //! per page, and [`marks`] leaves User Timing marks for the benchmark.
 //!
 //! Plain web-sys, no Leptos: every kilobyte here is paid by every page view.

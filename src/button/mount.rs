@@ -275,7 +275,10 @@ pub(crate) fn open_from(button: &Element) {
     let locale = crate::shared::context::embed_locale(&request.embed, &request.ctx.locale);
     let waiting = match loader::loaded() {
         true => None,
-        false => title_of(button.as_ref()).and_then(|title| buy_button::show_waiting(&button, &title, &locale)),
+        false => title_of(button.as_ref()).and_then(|title| {
+            let closed = embed.clone();
+            buy_button::show_waiting(&button, &title, &locale, move || events::emit(&closed, WidgetEvent::Close))
+        }),
     };
     wasm_bindgen_futures::spawn_local(async move {
         let loaded = match &waiting {
@@ -294,7 +297,7 @@ pub(crate) fn open_from(button: &Element) {
                         crate::shared::util::next_frame(move || buy_button::replace_waiting(&waiting));
                     }
                 }
-                Err(error) => checkout_failed(&button, &embed, &locale, None, &error),
+                Err(error) => checkout_failed(&button, &embed, &locale, waiting.as_ref(), &error),
             },
             Err(error) => checkout_failed(&button, &embed, &locale, waiting.as_ref(), &error),
         }

@@ -20,8 +20,9 @@ pub struct EmbedCtx {
     pub product_id: String,
 }
 
-/// Something a publisher may want to know about. The button module sends only `Ready`,
-/// `Open` and `Error`; the checkout module the rest.
+/// Something a publisher may want to know about. The button module sends `Ready`, `Open`,
+/// `Error`, and `Close` for a stand-in dialog the visitor closed; the checkout module the
+/// rest.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(not(feature = "checkout"), allow(dead_code))]
 pub enum WidgetEvent {

@@ -1,8 +1,8 @@
 //! Reading parsed JSON field by field, whichever parser made it.
 //!
 //! In the button module the value comes from the browser's own `JSON.parse`, so that module
-//! carries no JSON parser of its own (serde_json was a fifth of its bytes); native tests
-//! read a `serde_json::Value` through the same trait. The checkout module, which decodes
+//! carries no JSON parser of its own (serde_json would be a fifth of its bytes); native
+//! tests read a `serde_json::Value` through the same trait. The checkout module, which decodes
 //! whole wire types, keeps serde_json.
 
 use serde::de::IntoDeserializer;

@@ -40,7 +40,7 @@ test("a tap answers at once while the checkout module loads, and the sheet takes
   await axe(page, TEE, "the dialog shown while checkout loads");
 
   release();
-  await page.locator(inHost("dialog.tb-sheet[open]")).waitFor({ timeout: 20_000 });
+  await page.locator(inHost("dialog.tb-sheet:not(.tb-waiting)[open]")).waitFor({ timeout: 20_000 });
   await page.waitForFunction((host) => !document.querySelector(host).shadowRoot.querySelector("dialog.tb-waiting"), `[data-tweetbuy-host="${TEE}"]`);
   const focusInSheet = await page.evaluate((host) => {
     const root = document.querySelector(host).shadowRoot;
@@ -64,7 +64,7 @@ test("Escape while checkout loads closes the stand-in, and nothing opens when it
   await page.waitForTimeout(1_500);
   assert.equal(await page.locator(inHost("dialog[open]")).count(), 0, "the visitor closed it: no sheet");
   await button.tap();
-  await page.locator(inHost("dialog.tb-sheet[open]")).waitFor({ timeout: 10_000 });
+  await page.locator(inHost("dialog.tb-sheet:not(.tb-waiting)[open]")).waitFor({ timeout: 10_000 });
   await context.close();
 });
 

@@ -10,7 +10,8 @@ export const MAX_VALUE = 200;
 const own = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
 const isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);
 const hasExactKeys = (msg, keys) => Object.keys(msg).length === keys.length && keys.every((k) => own(msg, k));
-const isString = (v, max) => typeof v === "string" && v.length <= max;
+// Lengths count characters (code points), as the Rust side does.
+const isString = (v, max) => typeof v === "string" && [...v].length <= max;
 
 // A request id: 1 to 100 visible ASCII characters.
 const REQUEST_ID = /^[\x21-\x7e]{1,100}$/;
@@ -20,7 +21,8 @@ const requestIdOk = (id) => typeof id === "string" && REQUEST_ID.test(id);
 
 const HEX = /^#([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
 const NAMED = /^[a-z]{1,30}$/i;
-const COLOUR_FUNCTIONS = new Set(["rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch"]);
+// ASCII letters only, in either case: no Unicode case folding (the Kelvin sign is not a k).
+const COLOUR_FUNCTION = /^(rgba?|hsla?|hwb|lab|lch|oklab|oklch)$/i;
 // One argument of a colour function: a number, optionally negative, with at most one `%` or
 // `deg`. No nested quantifier, so a long run of digits fails in one pass.
 const COLOUR_ARG = /^-?(\d+(\.\d*)?|\.\d+)(%|deg)?$/;
@@ -31,7 +33,7 @@ export function validColour(v) {
   if (/^[a-z]+$/i.test(v)) return NAMED.test(v);
   const open = v.indexOf("(");
   if (open < 0 || !v.endsWith(")")) return false;
-  if (!COLOUR_FUNCTIONS.has(v.slice(0, open).toLowerCase())) return false;
+  if (!COLOUR_FUNCTION.test(v.slice(0, open))) return false;
   return v.slice(open + 1, -1).split(/[ ,/]/).filter(Boolean)
     .every((word) => word.toLowerCase() === "none" || COLOUR_ARG.test(word));
 }

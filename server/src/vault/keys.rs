@@ -245,6 +245,17 @@ pub fn add_key_to_file(path: &Path) -> Result<MasterKey, KeyError> {
     Ok(fresh)
 }
 
+/// Writes a new key file holding one fresh key (mode 0600); an existing file is an error.
+pub fn create_key_file(path: &Path) -> Result<MasterKey, KeyError> {
+    let io = |source| KeyError::Io { path: path.display().to_string(), source };
+    let key = MasterKey::generate();
+    // create_new: never overwrite a key file, which may be the only copy of the key.
+    let mut file = create_private(path).map_err(io)?;
+    file.write_all(key.to_spec().as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    Ok(key)
+}
+
 fn load_or_create_file(path: &Path) -> Result<Vec<MasterKey>, KeyError> {
     let io = |source| KeyError::Io { path: path.display().to_string(), source };
     match std::fs::read_to_string(path) {
@@ -253,11 +264,7 @@ fn load_or_create_file(path: &Path) -> Result<Vec<MasterKey>, KeyError> {
             parse_list(&Zeroizing::new(text))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = MasterKey::generate();
-            // create_new: never overwrite a key file another process just wrote.
-            let mut file = create_private(path).map_err(io)?;
-            file.write_all(key.to_spec().as_bytes()).map_err(io)?;
-            file.sync_all().map_err(io)?;
+            let key = create_key_file(path)?;
             tracing::info!(key_id = key.id(), path = %path.display(), "generated vault master key");
             Ok(vec![key])
         }

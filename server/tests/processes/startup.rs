@@ -83,6 +83,16 @@ fn a_key_file_inside_the_data_directory_is_refused_and_one_apart_is_used() {
     assert!(output.contains("inside the data directory"), "{output}");
 
     let apart = root.path().join("vault.key");
+    let apart_env = [("TWEETBUY_MASTER_KEY_FILE", apart.to_str().unwrap())];
+    let output = refused(&data, &[], &apart_env);
+    assert!(output.contains("does not exist") && output.contains("keys init"), "{output}");
+    assert!(!apart.exists(), "a missing key file is not made afresh outside demo mode");
+    let init = Command::new(server_bin()).args(["keys", "init", "--master-key-file"]).arg(&apart).output().unwrap();
+    assert!(init.status.success(), "{init:?}");
+    let made = std::fs::read_to_string(&apart).unwrap();
+    let again = Command::new(server_bin()).args(["keys", "init", "--master-key-file"]).arg(&apart).output().unwrap();
+    assert!(!again.status.success(), "keys init never overwrites a key file");
+    assert_eq!(std::fs::read_to_string(&apart).unwrap(), made);
     let server = ServerProcess::start(Launch {
         data_dir: &data,
         database_url: None,
@@ -90,7 +100,7 @@ fn a_key_file_inside_the_data_directory_is_refused_and_one_apart_is_used() {
         env: vec![("TWEETBUY_MASTER_KEY", String::new()), ("TWEETBUY_MASTER_KEY_FILE", apart.display().to_string())],
         log_name: "apart",
     });
-    assert!(apart.exists(), "the key file is made where it was configured");
+    assert_eq!(std::fs::read_to_string(&apart).unwrap(), made, "serve uses the key file as it is");
     assert!(!inside.exists());
     assert!(!server.log_text().contains("demo mode"));
 }
