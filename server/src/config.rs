@@ -622,7 +622,8 @@ mod tests {
         assert_eq!(origins.api, "http://127.0.0.1:9001");
         assert_eq!(config.allowed_origins(&origins).unwrap(), ["http://localhost:3000", "https://b.test:8443"]);
         assert!(!config.seed_demo);
-        assert_eq!(config.master_key_source().unwrap(), KeySource::File("/keys/vault.key".into()));
+        let missing = config.master_key_source().unwrap_err();
+        assert!(missing.contains("does not exist") && missing.contains("keys init"), "{missing}");
         config.master_key = Some(Secret("k1:AAAA".into()));
         config.master_key_file = None;
         assert!(!format!("{config:?}").contains("AAAA"), "secrets stay out of Debug");
@@ -742,6 +743,8 @@ mod tests {
 
         // Apart from the data: accepted; the environment's keys too, but not both at once.
         let apart = root.path().join("keys/vault.key");
+        std::fs::create_dir_all(apart.parent().unwrap()).unwrap();
+        std::fs::write(&apart, "").unwrap();
         let mut c = config(&["--data-dir", data_arg, "--master-key-file", apart.to_str().unwrap()]);
         assert_eq!(c.master_key_source().unwrap(), KeySource::File(apart));
         c.master_key = Some(Secret("k1:AAAA".into()));

@@ -333,15 +333,35 @@ pub fn engine_of(db: &Db) -> Engine {
 /// (`wal_checkpoint(TRUNCATE)`), so the erased bytes, which `secure_delete` has zeroed in
 /// the page, are not left behind in older copies of that page in the WAL. The vault's
 /// PostgreSQL relies on the erased wrapped key instead (docs/security.md). Returns whether
-/// the WAL was fully checkpointed (a reader holding an old snapshot can prevent it; the
-/// next erase tries again).
+/// the WAL was fully checkpointed (a reader holding an old snapshot, or a writer, can
+/// prevent it; the next erase, or the sweeper's, tries again).
+///
+/// It runs on the request path (a decline, a save, a removal), so it waits for a busy
+/// database at most [`CHECKPOINT_WAIT_MS`] instead of the connection's busy timeout: under
+/// load a checkpoint is put off, never queued behind every writer.
 pub async fn checkpoint(db: &Db) -> Result<bool, sqlx::Error> {
     if engine_of(db) != Engine::Sqlite {
         return Ok(true);
     }
-    let (busy, _log, _done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(db).await?;
-    Ok(busy == 0)
+    let mut conn = db.acquire().await?;
+    let (usual,): (i64,) = sqlx::query_as("PRAGMA busy_timeout").fetch_one(&mut *conn).await?;
+    let outcome = async {
+        conn.execute(format!("PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}").as_str()).await?;
+        let (busy, _log, _done): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await?;
+        conn.execute(format!("PRAGMA busy_timeout = {usual}").as_str()).await?;
+        Ok::<_, sqlx::Error>(busy == 0)
+    }
+    .await;
+    if outcome.is_err() {
+        // Not back into the pool with the short timeout.
+        drop(conn.detach());
+    }
+    outcome
 }
+
+/// How long a checkpoint after an erase waits for a busy database.
+pub const CHECKPOINT_WAIT_MS: u64 = 100;
 
 /// `CREATE SCHEMA IF NOT EXISTS` can still fail with a unique violation when two processes
 /// start at once, so a failure is retried once, by which time the other has committed.

@@ -209,14 +209,23 @@ pub async fn unused_since(db: &Db, before: i64) -> Result<Vec<ProfileRow>, AppEr
     Ok(rows)
 }
 
-/// How many saved-card tokens were minted for the profile since `since`.
-pub async fn tokens_minted_since(db: &Db, profile: &ProfileRow, since: i64) -> Result<i64, AppError> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM saved_tokens WHERE profile_id = $1 AND created_at > $2")
-        .bind(&profile.id)
-        .bind(since)
-        .fetch_one(db)
-        .await?;
-    Ok(n)
+/// Takes one of the profile's `limit` saved-card tokens for the minute that starts at the
+/// first mint of a window: `false` when they are used up. One conditional `UPDATE` on the
+/// profile's row, so requests racing each other (on one replica or several) cannot all see
+/// room for one more.
+pub async fn take_mint(db: &Db, profile: &ProfileRow, now: i64, limit: i64) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE profiles SET \
+           mint_count = CASE WHEN mint_window_start <= $2 - 60 THEN 1 ELSE mint_count + 1 END, \
+           mint_window_start = CASE WHEN mint_window_start <= $2 - 60 THEN $2 ELSE mint_window_start END \
+         WHERE id = $1 AND (mint_window_start <= $2 - 60 OR mint_count < $3)",
+    )
+    .bind(&profile.id)
+    .bind(now)
+    .bind(limit)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Deletes saved-card tokens a day after they expired. Not at once: `settled_charge` finds

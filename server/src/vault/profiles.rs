@@ -218,9 +218,10 @@ async fn mint_token(
 ) -> Result<Response, Response> {
     let profile = profile_for(&state, &credential).await?;
     let now = clock::now();
-    let minted =
-        profile_store::tokens_minted_since(&state.db, &profile, now - 60).await.map_err(IntoResponse::into_response)?;
-    if minted >= MINTS_PER_MINUTE {
+    let allowed = profile_store::take_mint(&state.db, &profile, now, MINTS_PER_MINUTE)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    if !allowed {
         tracing::info!(profile_id = %profile.id, "saved-card tokens rate limited");
         let error = AppError::new(
             StatusCode::TOO_MANY_REQUESTS,

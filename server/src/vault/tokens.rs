@@ -102,12 +102,6 @@ async fn tokenize(
             .await?
             .ok_or_else(|| AppError::internal("idempotency key vanished during tokenization"));
     }
-    // The sweeper erases expired numbers on a clock (`sweeper.rs`); doing it here as well
-    // costs one indexed update and covers a process that runs no sweeper. It must not fail
-    // the request that triggered it.
-    if let Err(error) = card_store::erase_expired(&state.db, now).await {
-        tracing::warn!(%error, "erasing expired cards failed");
-    }
     tracing::info!(brand = ?new.brand, last4 = %new.last4, "card tokenized");
     let card = CardToken {
         token: new.token,

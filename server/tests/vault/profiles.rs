@@ -307,6 +307,26 @@ async fn saved_card_tokens_are_limited_per_profile() {
     assert_eq!(reply.header("retry-after"), Some("60"));
     // Another profile is not held back by it, and a minute later the first one mints again.
     saved_token(&server, &other).await;
-    sqlx::query("UPDATE saved_tokens SET created_at = created_at - 61").execute(&server.vault_state.db).await.unwrap();
+    sqlx::query("UPDATE profiles SET mint_window_start = mint_window_start - 61")
+        .execute(&server.vault_state.db)
+        .await
+        .unwrap();
     saved_token(&server, &credential).await;
+}
+
+/// Many requests at once cannot mint more than the limit between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_requests_cannot_mint_past_the_limit() {
+    let server = start().await;
+    let credential = paid_and_saved(&server).await;
+    let replies = futures_util::future::join_all(
+        (0..25).map(|_| send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", &credential))),
+    )
+    .await;
+    let minted = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
+    let refused = replies.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((minted, refused), (10, 15), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    let (rows,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM saved_tokens").fetch_one(&server.vault_state.db).await.unwrap();
+    assert_eq!(rows, 10);
 }

@@ -126,15 +126,3 @@ async fn a_paid_token_keeps_its_number_only_for_the_save_window() {
     assert!(row.sealed.ciphertext.is_empty() && row.sealed.wrapped_key.is_empty());
 }
 
-#[tokio::test]
-async fn expired_unused_tokens_are_erased_on_a_later_tokenization() {
-    let server = start().await;
-    let old = server.tokenize(VISA, "123").await;
-    sqlx::query("UPDATE cards SET expires_at = 0 WHERE token = $1")
-        .bind(&old)
-        .execute(&server.vault_state.db)
-        .await
-        .unwrap();
-    let _fresh = server.tokenize(VISA, "123").await;
-    assert!(card_row(&server, &old).await.sealed.ciphertext.is_empty());
-}

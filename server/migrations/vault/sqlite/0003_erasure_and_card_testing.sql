@@ -17,6 +17,10 @@ CREATE INDEX saved_tokens_profile_created ON saved_tokens (profile_id, created_a
 ALTER TABLE profiles ADD COLUMN last_used_at BIGINT NOT NULL DEFAULT 0;
 UPDATE profiles SET last_used_at = created_at;
 CREATE INDEX profiles_last_used ON profiles (last_used_at);
+-- Saved-card tokens minted in the current one-minute window, counted on the profile's own
+-- row so that one conditional UPDATE takes a mint atomically on either database.
+ALTER TABLE profiles ADD COLUMN mint_window_start BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE profiles ADD COLUMN mint_count BIGINT NOT NULL DEFAULT 0;
 
 -- Declines per card, by a keyed fingerprint (HMAC) of the number, never the number: too
 -- many in a short time blocks the card for a while (card testing).
