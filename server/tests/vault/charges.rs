@@ -123,8 +123,7 @@ async fn a_card_declined_five_times_is_blocked() {
     let other = server.tokenize("5555 5555 5555 4444", "123").await;
     assert_eq!(charge_for(&server, &other, "ord_other_card").await.json()["status"], "approved");
 
-    // An hour later the block is over (the sweeper forgets it), and four declines in ten
-    // minutes do not block.
+    // An hour later the block is over (the sweeper forgets it): the card is charged again.
     let later = tweetbuy_server::clock::now() + 3601;
     tweetbuy_server::vault::sweeper::sweep_once(&server.vault_state.db, later).await.unwrap();
     let (blocks,): (i64,) =
