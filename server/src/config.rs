@@ -180,6 +180,35 @@ pub const ADMIN_KEY_ENV: &str = "TWEETBUY_ADMIN_KEY";
 pub const MIN_BEARER_KEY_BYTES: usize = 32;
 
 /// A secret from an environment variable, when set and not blank.
+/// The first `--database-url` or `--smtp-url` on a command line whose URL carries a password
+/// (`scheme://user:password@host`). `ps` shows every process's command line to every user
+/// of the machine, so such a URL belongs in `DATABASE_URL` / `SMTP_URL` instead; one with no
+/// password (peer authentication, a password file) may stay on the command line.
+pub fn password_on_command_line(args: &[String]) -> Option<&'static str> {
+    let has_password = |url: &str| {
+        let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        authority.rsplit_once('@').is_some_and(|(user_info, _)| user_info.contains(':'))
+    };
+    let mut pending: Option<&'static str> = None;
+    for arg in args {
+        if let Some(flag) = pending.take() {
+            if has_password(arg) {
+                return Some(flag);
+            }
+            continue;
+        }
+        for flag in ["--database-url", "--smtp-url"] {
+            match arg.strip_prefix(flag) {
+                Some("") => pending = Some(flag),
+                Some(value) if value.starts_with('=') && has_password(&value[1..]) => return Some(flag),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 pub fn env_secret(name: &str) -> Option<Secret> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
@@ -751,5 +780,24 @@ mod tests {
         assert!(c.master_key_source().unwrap_err().contains("not both"));
         c.master_key_file = None;
         assert_eq!(c.master_key_source().unwrap(), KeySource::Spec("k1:AAAA".into()));
+    }
+
+    #[test]
+    fn passwords_in_urls_stay_off_the_command_line() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let secret = "postgres://app:s3cret@db.example/tweetbuy";
+        assert_eq!(password_on_command_line(&args(&["serve", "--database-url", secret])), Some("--database-url"));
+        assert_eq!(
+            password_on_command_line(&args(&["serve", &format!("--database-url={secret}")])),
+            Some("--database-url")
+        );
+        assert_eq!(password_on_command_line(&args(&["serve", "--smtp-url", "smtp://u:p@mail:25"])), Some("--smtp-url"));
+        for fine in [
+            &["serve", "--database-url", "postgres://app@127.0.0.1:5432/tweetbuy"][..],
+            &["serve", "--smtp-url", "smtp://mail.example:25"],
+            &["serve", "--data-dir", "postgres://a:b@c"],
+        ] {
+            assert_eq!(password_on_command_line(&args(fine)), None, "{fine:?}");
+        }
     }
 }

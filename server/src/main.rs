@@ -6,6 +6,15 @@ use tweetbuy_server::config::Command;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(flag) = tweetbuy_server::config::password_on_command_line(&args) {
+        let env = if flag == "--smtp-url" { "SMTP_URL" } else { "DATABASE_URL" };
+        eprintln!(
+            "tweetbuy-server: {flag} carries a password, which every user of this machine can read in \
+             the process list: pass the URL in {env} instead"
+        );
+        return ExitCode::FAILURE;
+    }
     let result = match tweetbuy_server::Cli::parse().into_command() {
         Command::Serve(config) => tweetbuy_server::run(config).await.map_err(|e| e.to_string()),
         Command::Catalog(command) => tweetbuy_server::seller_cli::catalog(command).await,

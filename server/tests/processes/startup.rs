@@ -113,6 +113,8 @@ fn secrets_are_refused_as_command_line_values() {
         let output = refused(dir.path(), &[flag, LONG_KEY], &key);
         assert!(output.contains(flag), "{flag}: {output}");
     }
+    let output = refused(dir.path(), &["--database-url", "postgres://app:s3cret@127.0.0.1:9/x"], &key);
+    assert!(output.contains("DATABASE_URL") && !output.contains("s3cret"), "{output}");
 }
 
 #[test]
