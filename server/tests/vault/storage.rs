@@ -125,4 +125,3 @@ async fn a_paid_token_keeps_its_number_only_for_the_save_window() {
     let row = card_row(&server, &token).await;
     assert!(row.sealed.ciphertext.is_empty() && row.sealed.wrapped_key.is_empty());
 }
-
