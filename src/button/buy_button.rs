@@ -123,11 +123,20 @@ pub fn show_waiting(
     Some(dialog)
 }
 
-/// Marks a waiting dialog that the real sheet replaced, rather than one the visitor closed.
+/// Marks a waiting dialog the widget took down, rather than one the visitor closed.
 const REPLACED_ATTR: &str = "data-replaced";
 
-/// Takes the waiting dialog down after the sheet has taken its place.
+/// Takes the waiting dialog down once the sheet has taken its place. Removed, not closed:
+/// closing a modal dialog hands focus back to what had it before (the Buy button, now
+/// behind the sheet), which would pull focus out of the sheet the visitor is in.
 pub fn replace_waiting(dialog: &web_sys::HtmlDialogElement) {
+    let _ = dialog.set_attribute(REPLACED_ATTR, "");
+    dialog.remove();
+}
+
+/// Takes the waiting dialog down when the checkout could not open: closed, so focus goes
+/// back to the Buy button, under which the visitor reads why.
+pub fn close_waiting(dialog: &web_sys::HtmlDialogElement) {
     let _ = dialog.set_attribute(REPLACED_ATTR, "");
     dialog.close();
 }

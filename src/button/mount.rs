@@ -315,7 +315,7 @@ fn checkout_failed(
 ) {
     crate::shared::util::warn(&format!("tweetbuy: checkout could not load ({error})"));
     if let Some(waiting) = waiting {
-        buy_button::replace_waiting(waiting);
+        buy_button::close_waiting(waiting);
     }
     let _ = button.set_attribute("aria-expanded", "false");
     let message = locale.t(crate::shared::i18n::Key::CheckoutUnavailable);

@@ -88,7 +88,7 @@ async function focused(page) {
     let a = document.activeElement;
     while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
     if (!a) return null;
-    const dialog = a.getRootNode()?.querySelector?.("dialog[open]");
+    const dialog = a.getRootNode()?.querySelector?.("dialog[open]:not(.tb-waiting)");
     return {
       tag: a.tagName,
       id: a.id,
@@ -181,7 +181,7 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
   await page.locator("body").focus();
   await tabTo(page, (f) => f.host === TEE && f.part === "button", 80);
   await page.keyboard.press("Enter");
-  await page.locator(`[data-tweetbuy-host="${TEE}"] dialog[open]`).waitFor();
+  await page.locator(`[data-tweetbuy-host="${TEE}"] dialog[open]:not(.tb-waiting)`).waitFor();
   let f = await focused(page);
   assert.ok(f.inDialog, `focus moved into the sheet: ${JSON.stringify(f)}`);
 
@@ -237,7 +237,7 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
 
   // Escape closes the sheet and focus returns to the Buy button.
   await page.keyboard.press("Escape");
-  await page.locator(`[data-tweetbuy-host="${TEE}"] dialog[open]`).waitFor({ state: "detached" });
+  await page.locator(`[data-tweetbuy-host="${TEE}"] dialog[open]:not(.tb-waiting)`).waitFor({ state: "detached" });
   f = await focused(page);
   assert.equal(f.part, "button");
   assert.equal(f.host, TEE);
@@ -248,7 +248,7 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
 test("focus stays trapped in the sheet, both ways, and never reaches the page", async () => {
   const { context, page, button, host } = await openDemo(TEE);
   await button.click();
-  await host.locator("dialog[open]").waitFor();
+  await host.locator("dialog[open]:not(.tb-waiting)").waitFor();
   for (const key of ["Tab", "Shift+Tab"]) {
     for (let i = 0; i < 25; i++) {
       await page.keyboard.press(key);
@@ -451,7 +451,7 @@ test("sold-out and ended offers say why and cannot be bought", async () => {
   ]) {
     const { context, button, host } = await openDemo(tweet);
     await button.click();
-    await host.locator("dialog[open]").waitFor();
+    await host.locator("dialog[open]:not(.tb-waiting)").waitFor();
     await host.locator(".tb-unavailable").filter({ hasText: reason }).waitFor();
     assert.equal(await host.getByRole("button", { name: "Continue" }).isDisabled(), true);
     assert.equal(await host.getByRole("spinbutton", { name: "Quantity" }).isDisabled(), true);
@@ -464,7 +464,7 @@ test("a ticket is delivered by email, needs no shipping, and counts down to the 
   const { context, page, button, host } = await openDemo(TICKET);
   assert.equal(await button.textContent(), "Get tickets");
   await button.click();
-  await host.locator("dialog[open]").waitFor();
+  await host.locator("dialog[open]:not(.tb-waiting)").waitFor();
   assert.match(plain(await host.locator(".tb-delivery").textContent()), /^Your ticket is emailed to you\. No shipping address needed\.$/);
   const timer = host.getByRole("timer");
   const first = await timer.textContent();
@@ -544,13 +544,13 @@ test("pointing at a button builds its sheet hidden, asking nothing; the click sh
   await host.locator("dialog").waitFor({ state: "attached", timeout: 20_000 });
   await page.waitForTimeout(300);
   assert.equal(await scarf.locator("dialog").count(), 0, "one sheet waits built at a time");
-  assert.equal(await host.locator("dialog[open]").count(), 0, "built, not shown");
+  assert.equal(await host.locator("dialog[open]:not(.tb-waiting)").count(), 0, "built, not shown");
   assert.equal(await host.locator("dialog").isVisible(), false);
   assert.deepEqual(asked, [], "a prepared sheet asks the server nothing and loads no frame");
   await host.locator("dialog").evaluate((d) => { d.dataset.prepared = "yes"; });
   await button.click();
-  await host.locator("dialog[open]").waitFor();
-  assert.equal(await host.locator("dialog[open]").getAttribute("data-prepared"), "yes", "the click showed the prepared sheet");
+  await host.locator("dialog[open]:not(.tb-waiting)").waitFor();
+  assert.equal(await host.locator("dialog[open]:not(.tb-waiting)").getAttribute("data-prepared"), "yes", "the click showed the prepared sheet");
   await page.waitForFunction(() => performance.getEntriesByType("resource").some((e) => e.name.includes("/availability")));
   assert.ok(await host.getByRole("dialog").isVisible());
   await context.close();
@@ -568,7 +568,7 @@ test("closing mid-checkout and reopening keeps what was typed, but not the card"
   assert.equal((await focused(page)).tag, "IFRAME");
   await page.keyboard.press("Escape");
   // Closed; the pointer still over the Buy button may have built a fresh sheet, hidden.
-  await host.locator("dialog[open]").waitFor({ state: "detached" });
+  await host.locator("dialog[open]:not(.tb-waiting)").waitFor({ state: "detached" });
   await button.click();
   assert.equal(await host.locator("#tb-variant-l").isChecked(), true);
   assert.equal(await host.locator("#tb-quantity").inputValue(), "2");
@@ -595,7 +595,7 @@ test("phone: a full-width bottom sheet with thumb-sized targets, bought with tap
     await locator.tap();
   };
   await tap(button);
-  const dialog = host.locator("dialog[open]");
+  const dialog = host.locator("dialog[open]:not(.tb-waiting)");
   await dialog.waitFor();
   await page.waitForTimeout(400); // the slide-up animation
   const box = await dialog.boundingBox();
@@ -650,7 +650,7 @@ test("reduced motion: the sheet opens without animation", async () => {
     await page.goto(`${env.server.origins.publisher}/`);
     const host = page.locator(`[data-tweetbuy-host="${TEE}"]`);
     await host.locator("button[part=button]").click();
-    await host.locator("dialog[open]").waitFor();
+    await host.locator("dialog[open]:not(.tb-waiting)").waitFor();
     const animation = await page.evaluate(
       (t) => getComputedStyle(document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog")).animationName,
       TEE,
@@ -669,7 +669,7 @@ test("axe-core: 0 violations and screenshots for every state, light and dark, de
       await button.scrollIntoViewIfNeeded();
       await shot(page, `button-${tag}`);
       await button.click();
-      await host.locator("dialog[open]").waitFor();
+      await host.locator("dialog[open]:not(.tb-waiting)").waitFor();
       await page.waitForTimeout(300);
       await axe(page, TEE, `product sheet ${tag}`);
       await shot(page, `product-${tag}`);
@@ -701,7 +701,7 @@ test("axe-core: 0 violations and screenshots for every state, light and dark, de
       for (const [tweet, name] of [[SOLD_OUT, "sold-out"], [ENDED, "ended"], [TICKET, "ticket"], [CONCIERTO, "spanish"]]) {
         const other = await openDemo(tweet, { viewport, colorScheme: scheme });
         await other.button.click();
-        await other.host.locator("dialog[open]").waitFor();
+        await other.host.locator("dialog[open]:not(.tb-waiting)").waitFor();
         await other.page.waitForTimeout(300);
         await axe(other.page, tweet, `${name} product sheet ${tag}`);
         await shot(other.page, `${name}-${tag}`);

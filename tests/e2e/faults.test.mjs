@@ -198,7 +198,7 @@ test("the checkout module loads only when a visitor is about to buy; if it canno
 
   blocked = false;
   await button.click();
-  await page.locator("dialog[open]").waitFor();
+  await page.locator("dialog[open]:not(.tb-waiting)").waitFor();
   assert.equal(await note.count(), 0, "the note is gone once the sheet opens");
   assert.equal(await button.getAttribute("aria-expanded"), "true");
   await page.close();
@@ -224,7 +224,7 @@ test("the same tweet embedded twice: an unsettled order from one sheet is settle
   await payWhenReady(page);
   await waitForFailure(page);
   await page.keyboard.press("Escape");
-  await page.locator("dialog[open]").waitFor({ state: "detached" });
+  await page.locator("dialog[open]:not(.tb-waiting)").waitFor({ state: "detached" });
 
   seen.down = false;
   await buttons.nth(1).click();

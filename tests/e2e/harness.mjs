@@ -171,7 +171,7 @@ export function watchConsole(page) {
 /** The tee's checkout, from its open product sheet: size M, Jane Doe's US address, a card. */
 export async function fillTeeCheckout(page, card, { cvc = "123" } = {}) {
   // In the open sheet: another button's sheet may be built already, hidden (on hover).
-  const sheet = page.locator("dialog[open]");
+  const sheet = page.locator("dialog[open]:not(.tb-waiting)");
   await sheet.locator(".tb-variant", { hasText: /^M/ }).click();
   await sheet.getByRole("button", { name: "Continue" }).click();
   await fillTeeDetails(page, card, { cvc });
@@ -179,7 +179,7 @@ export async function fillTeeCheckout(page, card, { cvc = "123" } = {}) {
 
 /** Jane Doe's email and US address, in the open sheet's checkout step under `scope` (a page or a host). */
 export async function fillAddress(scope) {
-  const sheet = scope.locator("dialog[open]");
+  const sheet = scope.locator("dialog[open]:not(.tb-waiting)");
   await sheet.locator("#tb-email").fill("jane@example.com");
   await sheet.locator("#tb-name").fill("Jane Doe");
   await sheet.locator("#tb-line1").fill("1 Main St");
@@ -191,7 +191,7 @@ export async function fillAddress(scope) {
 /** The open checkout step's fields: Jane Doe's email and US address, and a card in the frame. */
 export async function fillTeeDetails(page, card, { cvc = "123" } = {}) {
   await fillAddress(page);
-  const frame = page.locator("dialog[open]").frameLocator("iframe.tb-card-frame");
+  const frame = page.locator("dialog[open]:not(.tb-waiting)").frameLocator("iframe.tb-card-frame");
   await frame.locator("#number").fill(card);
   await frame.locator("#expiry").fill("12/34");
   await frame.locator("#cvc").fill(cvc);

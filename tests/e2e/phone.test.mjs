@@ -42,6 +42,8 @@ test("a tap answers at once while the checkout module loads, and the sheet takes
   release();
   await page.locator(inHost("dialog.tb-sheet:not(.tb-waiting)[open]")).waitFor({ timeout: 20_000 });
   await page.waitForFunction((host) => !document.querySelector(host).shadowRoot.querySelector("dialog.tb-waiting"), `[data-tweetbuy-host="${TEE}"]`);
+  // Taking the stand-in down must not hand focus back to the button behind the sheet.
+  await page.waitForTimeout(300);
   const focusInSheet = await page.evaluate((host) => {
     const root = document.querySelector(host).shadowRoot;
     return !!root.activeElement && !!root.activeElement.closest("dialog.tb-sheet");

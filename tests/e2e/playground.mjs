@@ -63,7 +63,7 @@ export async function readySheet(host, { bottom = false } = {}) {
   const dialog = host.locator('dialog[part="sheet"]');
   await host.page().waitForFunction(
     (t) => {
-      const d = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog[open]");
+      const d = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog[open]:not(.tb-waiting)");
       return d && [...d.querySelectorAll("img")].every((i) => i.complete) && document.fonts.status === "loaded";
     },
     TEE,
