@@ -168,7 +168,7 @@ test("an outage longer than the check window: Pay again asks about the first ord
   await page.close();
 });
 
-test("the checkout module loads only when a visitor is about to buy; if it cannot load, the button says so and the next click works", async () => {
+test("on Save-Data the checkout module loads only when a visitor is about to buy; if it cannot load, the button says so and the next click works", async () => {
   const page = await env.browser.newPage();
   const fetched = [];
   page.on("request", (r) => { if (/tweetbuy-checkout-/.test(r.url())) fetched.push(r.url()); });
