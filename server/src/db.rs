@@ -292,6 +292,19 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
     Ok(pool)
 }
 
+/// Creates `dir` (and its parents) and makes it readable by this user only: it holds the
+/// databases (orders with emails and addresses, the vault's sealed cards) and the outbox.
+/// An existing directory is narrowed too.
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Creates a SQLite file readable by its owner only (0600), or narrows an existing one to
 /// that. SQLite gives the `-wal` and `-shm` files it makes the main file's permissions.
 fn create_private_file(path: &Path) -> std::io::Result<()> {

@@ -59,7 +59,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let assets_dir = config.resolved_assets_dir();
 
     let data_dir = &config.db.data_dir;
-    private_dir(data_dir).map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
+    crate::db::private_dir(data_dir)
+        .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
     // Each side reads only its own secrets: the api's process never sees the master key.
     let key_source = if serves_vault { Some(config.master_key_source().map_err(StartupError::Config)?) } else { None };
     let admin_key = if serves_api { config.resolved_admin_key().map_err(StartupError::Config)? } else { None };
@@ -434,17 +435,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-}
-
-/// Creates `dir` (and its parents) and makes it readable by this user only: it holds the
-/// databases (orders with emails and addresses, the vault's sealed cards) and the outbox.
-/// An existing directory is narrowed too.
-pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
 }

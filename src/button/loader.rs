@@ -99,6 +99,7 @@ thread_local! {
                 let in_sight = entries.iter().any(|e| e.unchecked_into::<web_sys::IntersectionObserverEntry>().is_intersecting());
                 if in_sight {
                     observer.disconnect();
+                    SEEN.with(|s| s.set(true));
                     when_idle(prefetch);
                 }
             },
@@ -106,15 +107,25 @@ thread_local! {
         .into_js_value();
         web_sys::IntersectionObserver::new(seen.unchecked_ref()).ok()
     };
+    /// A button has been in sight: later batches need not be watched.
+    static SEEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Fetches the checkout module ahead of a click once `button` (or any other button passed
-/// here) is in sight and the page is idle, so a tap on a phone, where nothing hovers first,
-/// finds it ready. Not on connections that ask to save data or are too slow to spare it.
-pub(crate) fn prefetch_when_seen(button: &web_sys::Element) {
-    if connection_allows_prefetch() {
-        SIGHT.with(|o| o.as_ref().map(|o| o.observe(button)));
+/// Fetches the checkout module ahead of a click once one of the page's buttons is in sight
+/// and the page is idle, so a tap on a phone, where nothing hovers first, finds it ready.
+/// Not on connections that ask to save data or are too slow to spare it. Watches a batch's
+/// buttons only until the first one is seen (or the module is there already).
+pub(crate) fn prefetch_when_seen(buttons: &[web_sys::Element]) {
+    if buttons.is_empty() || SEEN.with(|s| s.get()) || LOADED.with(|l| l.get()) || !connection_allows_prefetch() {
+        return;
     }
+    SIGHT.with(|o| {
+        if let Some(observer) = o {
+            for button in buttons {
+                observer.observe(button);
+            }
+        }
+    });
 }
 
 fn prefetch() {

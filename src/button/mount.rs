@@ -176,9 +176,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     }
     crate::button::placement::align_before_paint(placed);
     if config.prefetch {
-        for button in &buttons {
-            loader::prefetch_when_seen(button);
-        }
+        loader::prefetch_when_seen(&buttons);
     }
     let accent_start = crate::button::marks::now();
     // All buttons are in the page: one style pass checks every accent pair.
@@ -265,7 +263,7 @@ fn embed_ctx(m: &Mounted) -> EmbedCtx {
 /// module first if this is the first click). If it cannot load, the visitor is told so
 /// under the button, and another click tries again.
 pub(crate) fn open_from(button: &Element) {
-    let Some((embed, request)) = request_for(button) else { return };
+    let Some((embed, request, offer)) = request_for(button) else { return };
     // The designer may have changed the tokens since (the playground does).
     crate::shared::theme::fix_accent_text(button);
     let _ = button.set_attribute("aria-expanded", "true");
@@ -275,10 +273,10 @@ pub(crate) fn open_from(button: &Element) {
     let locale = crate::shared::context::embed_locale(&request.embed, &request.ctx.locale);
     let waiting = match loader::loaded() {
         true => None,
-        false => title_of(button.as_ref()).and_then(|title| {
+        false => {
             let closed = embed.clone();
-            buy_button::show_waiting(&button, &title, &locale, move || events::emit(&closed, WidgetEvent::Close))
-        }),
+            buy_button::show_waiting(&button, &offer.title, &locale, move || events::emit(&closed, WidgetEvent::Close))
+        }
     };
     wasm_bindgen_futures::spawn_local(async move {
         let loaded = match &waiting {
@@ -323,28 +321,22 @@ fn checkout_failed(
     events::emit(embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message: message.clone() });
 }
 
-/// The product name of a button's offer.
-fn title_of(button: &Element) -> Option<String> {
-    let host = button.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok()?.host();
-    REGISTRY.with(|r| r.borrow().mounted.iter().find(|m| m.host == host).map(|m| m.offer.title.clone()))
-}
-
 /// A visitor points at or focuses a button: its sheet is built ahead of the click.
 pub(crate) fn prepare_from(button: &Element) {
-    if let Some((_, request)) = request_for(button) {
+    if let Some((_, request, _)) = request_for(button) {
         loader::prepare(request);
     }
 }
 
-/// What the checkout module needs to show the sheet of the button's offer.
-fn request_for(button: &Element) -> Option<(EmbedCtx, OpenRequest)> {
+/// What the checkout module needs to show the sheet of the button's offer, and the offer.
+fn request_for(button: &Element) -> Option<(EmbedCtx, OpenRequest, Rc<FoundOffer>)> {
     let host = button.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok()?.host();
     REGISTRY.with(|r| {
         let r = r.borrow();
         let m = r.mounted.iter().find(|m| m.host == host)?;
         let request =
             OpenRequest { host, embed: m.embed.clone(), offer_json: m.offer.json.clone(), ctx: (*m.ctx).clone() };
-        Some((embed_ctx(m), request))
+        Some((embed_ctx(m), request, m.offer.clone()))
     })
 }
 

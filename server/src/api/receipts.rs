@@ -48,7 +48,7 @@ impl Mailer {
             Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Mailer::Files(dir) => {
                 // Messages hold buyers' emails and addresses: this user only.
-                crate::serve::private_dir(dir).map_err(|e| e.to_string())?;
+                crate::db::private_dir(dir).map_err(|e| e.to_string())?;
                 // Written aside and renamed, so a reader never sees half a message.
                 let partial = dir.join(format!(".{file_stem}.eml.partial"));
                 write_private(&partial, &message.formatted()).await.map_err(|e| e.to_string())?;
