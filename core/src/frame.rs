@@ -1,14 +1,16 @@
-//! The postMessage protocol between the widget (on the publisher's page) and the card frame
-//! (on the vault origin). Messages are JSON strings; each carries `"v": 1` and a `type`, and
-//! anything that does not decode to exactly one of these shapes is dropped without a reply.
+//! The postMessage protocol between the widget (on the publisher's page) and the vault's
+//! frame (on the vault origin). Messages are JSON strings; each carries `"v": 1` and a
+//! `type`, and anything that does not decode to exactly one of these shapes is dropped
+//! without a reply.
 //!
-//! No message in either direction carries a card number or a CVC: the frame keeps those and
-//! sends them only to its own origin.
+//! The frame owns Pay: the page only says what the buyer is buying ([`ToFrame::Show`]) and
+//! hears what happened ([`FromFrame`]). No message in either direction carries a card
+//! number, a CVC, a card token, or saved card or contact details: the frame keeps those and
+//! sends them only to its own origin and to the api's payment intent.
 
-use crate::address::ShippingAddress;
-use crate::error::FieldError;
-use crate::saved::SavedCard;
-use crate::vault::CardToken;
+use crate::address::{ShippingAddress, MAX_FIELD_LEN};
+use crate::error::{ErrorCode, FieldError};
+use crate::order::OrderReceipt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The protocol version. A message with any other `v` is not ours.
@@ -39,59 +41,100 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D:
     T::deserialize(d)
 }
 
-/// Widget → frame.
-// `Save` carries an address; one message is decoded at a time, so its size does not matter.
-#[allow(clippy::large_enum_variant)]
+/// What the buyer is buying, as the page tells the frame. Every key is required (`null`
+/// where there is nothing). No price: the api computes every amount for the payment intent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Cart {
+    pub product_id: String,
+    pub variant_id: String,
+    pub quantity: u32,
+    /// The tweet the Buy button sat under.
+    #[serde(deserialize_with = "present")]
+    pub tweet_id: Option<String>,
+    /// `null` in saved mode: the saved email.
+    #[serde(deserialize_with = "present")]
+    pub email: Option<String>,
+    /// `null` in saved mode (the saved address) and for goods that do not ship.
+    #[serde(deserialize_with = "present")]
+    pub shipping: Option<ShippingAddress>,
+    /// "Share my email with the seller", unticked unless the buyer ticked it.
+    pub share_email: bool,
+}
+
+impl Cart {
+    /// The bounds a shape alone does not make: ids of 1 to [`MAX_ID`] visible ASCII
+    /// characters, a quantity of 1 to [`MAX_QUANTITY`], an email of at most [`MAX_EMAIL`]
+    /// characters and address fields of at most [`MAX_FIELD_LEN`] (core's address rule).
+    /// Whether the details are *valid* is the api's call, with core's full rules.
+    pub fn is_well_formed(&self) -> bool {
+        id_ok(&self.product_id)
+            && id_ok(&self.variant_id)
+            && self.tweet_id.as_deref().is_none_or(id_ok)
+            && (1..=MAX_QUANTITY).contains(&self.quantity)
+            && self.email.as_deref().is_none_or(|e| e.chars().count() <= MAX_EMAIL)
+            && self.shipping.as_ref().is_none_or(|a| {
+                [&a.name, &a.line1, &a.line2, &a.city, &a.region, &a.postal_code, &a.country]
+                    .iter()
+                    .all(|field| field.chars().count() <= MAX_FIELD_LEN)
+            })
+    }
+}
+
+/// An id (product, variant, tweet): 1 to [`MAX_ID`] visible ASCII characters.
+fn id_ok(id: &str) -> bool {
+    (1..=MAX_ID).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Page → frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ToFrame {
-    /// Send the typed card to the vault and answer with a token.
-    Tokenize { v: V1, request_id: String },
-    /// Forget what was typed (after a successful order).
-    Clear { v: V1 },
-    /// Is there saved info on this device? Answered with [`FromFrame::Saved`].
-    Lookup { v: V1, request_id: String },
-    /// Pay with the saved card: answered with [`FromFrame::Token`] carrying a one-time
-    /// saved-card token (never the credential, never the reusable card token).
-    PaySaved { v: V1, request_id: String },
-    /// Save the card that just paid (its one-time token) with this email and address; the
-    /// frame adds the save secret only it holds. Answered with [`FromFrame::Saved`].
-    Save {
-        v: V1,
-        request_id: String,
-        card_token: String,
-        email: String,
-        /// Present, as `null` when nothing ships: every key of a message is required.
-        #[serde(deserialize_with = "present")]
-        shipping: Option<ShippingAddress>,
-    },
-    /// Erase the saved info, on the server and on this device. Answered with [`FromFrame::Removed`].
-    Remove { v: V1, request_id: String },
     /// Look like the sheet around the frame: only the listed properties, each validated
     /// ([`crate::theme`]); a message with any invalid value is dropped whole.
     Theme { v: V1, tokens: crate::theme::FrameTheme },
+    /// Forget what was typed and the current cart.
+    Clear { v: V1 },
+    /// Focus the first card field (card mode) or Pay (saved mode).
+    Focus { v: V1 },
+    /// What the buyer is buying now; the frame creates a payment intent for it and shows
+    /// the api's amount, seller and ship-to beside Pay. `None` (card mode): the page's
+    /// details are not complete yet, and Pay answers [`FromFrame::NeedsDetails`].
+    Show {
+        v: V1,
+        #[serde(deserialize_with = "present")]
+        cart: Option<Cart>,
+    },
 }
 
-/// Frame → widget.
+/// Frame → page.
+// `Paid` carries a receipt; one message is decoded at a time, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FromFrame {
-    /// The frame has loaded and listens.
-    Ready { v: V1 },
-    /// The frame's content height changed, so the widget can size the iframe.
+    /// The frame has loaded and listens. In saved mode, whether this device has saved info
+    /// (only that it exists); card mode always says `false`.
+    Ready { v: V1, saved: bool },
+    /// The frame's content height changed, so the page can size the iframe.
     Resize { v: V1, height: u32 },
-    /// The vault returned a token for the typed card.
-    Token { v: V1, request_id: String, card: CardToken },
-    /// The typed card was refused before tokenization (shown inside the frame as well).
-    Invalid { v: V1, request_id: String, errors: Vec<FieldError> },
-    /// The vault could not be reached or failed.
-    Failed { v: V1, request_id: String, message: String },
+    /// The api refused the cart: field errors for the page's own form.
+    Invalid { v: V1, errors: Vec<FieldError> },
+    /// The buyer pressed Pay while the cart was `null`: the page checks its form.
+    NeedsDetails { v: V1 },
+    /// A payment started.
+    Paying { v: V1 },
+    /// Paid. For an order to saved details the receipt's email is `""` and its shipping
+    /// `null`: the page never sees saved contact details.
+    Paid { v: V1, receipt: OrderReceipt },
+    /// The payment did not go through; the frame shows the message itself.
+    Failed { v: V1, code: ErrorCode, message: String },
+    /// Saved info now exists on this device (after a purchase with "save" ticked) or is gone
+    /// (after Remove).
+    Saved { v: V1, saved: bool },
     /// The visitor pressed Escape inside the frame: close the sheet as Escape does elsewhere.
     Escape { v: V1 },
-    /// What is saved on this device (`None`: nothing), after a lookup or a save.
-    Saved { v: V1, request_id: String, saved: Option<SavedCard> },
-    /// The saved info is gone, on the server and on this device.
-    Removed { v: V1, request_id: String },
 }
 
 /// Longest message we will even try to decode.
@@ -105,7 +148,7 @@ impl FromFrame {
 }
 
 impl ToFrame {
-    /// Decodes one message; `None` for anything that is not a valid v1 widget message.
+    /// Decodes one message; `None` for anything that is not a valid v1 page message.
     pub fn decode(json: &str) -> Option<ToFrame> {
         (json.len() <= MAX_MESSAGE_LEN)
             .then(|| serde_json::from_str(json).ok())
@@ -113,127 +156,102 @@ impl ToFrame {
             .filter(ToFrame::is_well_formed)
     }
 
-    /// The checks a shape alone does not make: request ids of 1 to 100 visible ASCII
-    /// characters, bounded strings, and theme values that pass their grammar.
-    fn is_well_formed(&self) -> bool {
-        let id_ok = |id: &str| (1..=MAX_REQUEST_ID).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
+    /// The checks a shape alone does not make: a cart's bounds ([`Cart::is_well_formed`])
+    /// and theme values that pass their grammar.
+    pub fn is_well_formed(&self) -> bool {
         match self {
-            ToFrame::Clear { .. } => true,
+            ToFrame::Clear { .. } | ToFrame::Focus { .. } => true,
             ToFrame::Theme { tokens, .. } => tokens.is_valid(),
-            ToFrame::Tokenize { request_id, .. }
-            | ToFrame::Lookup { request_id, .. }
-            | ToFrame::PaySaved { request_id, .. }
-            | ToFrame::Remove { request_id, .. } => id_ok(request_id),
-            ToFrame::Save { request_id, card_token, email, shipping, .. } => {
-                id_ok(request_id)
-                    && card_token.chars().count() <= MAX_CARD_TOKEN
-                    && email.chars().count() <= MAX_EMAIL
-                    && shipping.as_ref().is_none_or(|a| {
-                        [&a.name, &a.line1, &a.line2, &a.city, &a.region, &a.postal_code, &a.country]
-                            .iter()
-                            .all(|field| field.chars().count() <= MAX_ADDRESS_FIELD)
-                    })
-            }
+            ToFrame::Show { cart, .. } => cart.as_ref().is_none_or(Cart::is_well_formed),
         }
     }
 }
 
-/// Longest request id, in ASCII characters.
-pub const MAX_REQUEST_ID: usize = 100;
-/// Longest card token a `save` may name, in characters (as every length here).
-pub const MAX_CARD_TOKEN: usize = 128;
-/// Longest email a `save` may carry.
-pub const MAX_EMAIL: usize = 320;
-/// Longest text field of the address a `save` may carry.
-pub const MAX_ADDRESS_FIELD: usize = 200;
+/// Longest id (product, variant, tweet), in ASCII characters.
+pub const MAX_ID: usize = 100;
+/// Most units in one cart.
+pub const MAX_QUANTITY: u32 = 1000;
+/// Longest email a cart may carry, in characters (as every length here): the most
+/// [`crate::address::validate_email`] accepts.
+pub const MAX_EMAIL: usize = 254;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::card::CardBrand;
 
-    #[test]
-    fn round_trips_and_exact_shapes() {
-        let token = FromFrame::Token {
-            v: V1,
-            request_id: "r1".into(),
-            card: CardToken {
-                token: "tok_1".into(),
-                brand: CardBrand::Visa,
-                last4: "4242".into(),
-                exp_month: 12,
-                exp_year: 2030,
-            },
-        };
-        let json = serde_json::to_string(&token).unwrap();
-        assert!(json.starts_with(r#"{"type":"token","v":1,"#), "{json}");
-        assert_eq!(FromFrame::decode(&json), Some(token));
-        let tokenize = ToFrame::Tokenize { v: V1, request_id: "r2".into() };
-        assert_eq!(ToFrame::decode(&serde_json::to_string(&tokenize).unwrap()), Some(tokenize));
+    fn cart() -> Cart {
+        Cart {
+            product_id: "p1".into(),
+            variant_id: "m".into(),
+            quantity: 2,
+            tweet_id: Some("1528000000000000001".into()),
+            email: Some("jane@example.com".into()),
+            shipping: Some(crate::testing::address()),
+            share_email: false,
+        }
     }
 
     #[test]
-    fn saved_info_messages_round_trip_and_carry_only_display_data() {
-        let saved = FromFrame::Saved {
-            v: V1,
-            request_id: "r3".into(),
-            saved: Some(SavedCard {
-                brand: CardBrand::Visa,
-                last4: "4242".into(),
-                exp_month: 12,
-                exp_year: 2030,
-                ship_to: Some("J. Doe, 10001".into()),
-            }),
-        };
-        let json = serde_json::to_string(&saved).unwrap();
-        assert!(json.starts_with(r#"{"type":"saved","v":1,"#), "{json}");
-        assert_eq!(FromFrame::decode(&json), Some(saved));
-        let none = r#"{"type":"saved","v":1,"request_id":"r","saved":null}"#;
-        assert_eq!(FromFrame::decode(none), Some(FromFrame::Saved { v: V1, request_id: "r".into(), saved: None }));
-        let removed = r#"{"type":"removed","v":1,"request_id":"r"}"#;
-        assert_eq!(FromFrame::decode(removed), Some(FromFrame::Removed { v: V1, request_id: "r".into() }));
+    fn show_round_trips_with_every_key_present() {
+        for cart in [Some(cart()), None, Some(Cart { email: None, shipping: None, tweet_id: None, ..cart() })] {
+            let show = ToFrame::Show { v: V1, cart };
+            let json = serde_json::to_string(&show).unwrap();
+            assert!(json.starts_with(r#"{"type":"show","v":1,"cart":"#), "{json}");
+            assert_eq!(ToFrame::decode(&json), Some(show));
+        }
+        let saved = r#"{"type":"show","v":1,"cart":{"product_id":"p","variant_id":"m","quantity":1,"tweet_id":null,"email":null,"shipping":null,"share_email":false}}"#;
+        assert!(ToFrame::decode(saved).is_some());
+        for missing in ["tweet_id", "email", "shipping", "share_email"] {
+            let json = saved
+                .replace(&format!(r#","{missing}":{}"#, if missing == "share_email" { "false" } else { "null" }), "");
+            assert_ne!(json, saved);
+            assert_eq!(ToFrame::decode(&json), None, "{missing} is required: {json}");
+        }
+        assert_eq!(ToFrame::decode(r#"{"type":"show","v":1}"#), None, "cart is required, as null");
+    }
+
+    #[test]
+    fn carts_are_bounded() {
+        let ok = |c: Cart| ToFrame::decode(&serde_json::to_string(&ToFrame::Show { v: V1, cart: Some(c) }).unwrap());
+        assert!(ok(Cart { quantity: MAX_QUANTITY, ..cart() }).is_some());
+        assert!(ok(Cart { quantity: MAX_QUANTITY + 1, ..cart() }).is_none());
+        assert!(ok(Cart { quantity: 0, ..cart() }).is_none());
+        assert!(ok(Cart { product_id: "x".repeat(MAX_ID), ..cart() }).is_some());
+        assert!(ok(Cart { product_id: "x".repeat(MAX_ID + 1), ..cart() }).is_none());
+        assert!(ok(Cart { variant_id: String::new(), ..cart() }).is_none());
+        assert!(ok(Cart { tweet_id: Some("a b".into()), ..cart() }).is_none());
+        assert!(ok(Cart { email: Some("é".repeat(MAX_EMAIL)), ..cart() }).is_some());
+        assert!(ok(Cart { email: Some("é".repeat(MAX_EMAIL + 1)), ..cart() }).is_none());
+        let mut long = crate::testing::address();
+        long.city = "漢".repeat(MAX_FIELD_LEN + 1);
+        assert!(ok(Cart { shipping: Some(long), ..cart() }).is_none());
+    }
+
+    #[test]
+    fn frame_messages_round_trip() {
+        let receipt = crate::testing::receipt();
+        let saved_receipt = OrderReceipt { email: String::new(), shipping: None, ..receipt.clone() };
         for message in [
-            ToFrame::Lookup { v: V1, request_id: "a".into() },
-            ToFrame::PaySaved { v: V1, request_id: "b".into() },
-            ToFrame::Remove { v: V1, request_id: "c".into() },
-            ToFrame::Save {
-                v: V1,
-                request_id: "d".into(),
-                card_token: "tok_1".into(),
-                email: "j@x.test".into(),
-                shipping: None,
-            },
+            FromFrame::Ready { v: V1, saved: true },
+            FromFrame::Resize { v: V1, height: 240 },
+            FromFrame::Invalid { v: V1, errors: vec![FieldError::new("email", "email_invalid", "m")] },
+            FromFrame::NeedsDetails { v: V1 },
+            FromFrame::Paying { v: V1 },
+            FromFrame::Paid { v: V1, receipt },
+            FromFrame::Paid { v: V1, receipt: saved_receipt },
+            FromFrame::Failed { v: V1, code: ErrorCode::PaymentDeclined, message: "Declined.".into() },
+            FromFrame::Saved { v: V1, saved: false },
+            FromFrame::Escape { v: V1 },
         ] {
             let json = serde_json::to_string(&message).unwrap();
-            assert_eq!(ToFrame::decode(&json), Some(message), "{json}");
+            assert_eq!(FromFrame::decode(&json), Some(message), "{json}");
         }
         assert_eq!(
-            serde_json::to_string(&ToFrame::PaySaved { v: V1, request_id: "b".into() }).unwrap(),
-            r#"{"type":"pay_saved","v":1,"request_id":"b"}"#
+            serde_json::to_string(&FromFrame::NeedsDetails { v: V1 }).unwrap(),
+            r#"{"type":"needs_details","v":1}"#
         );
-    }
-
-    #[test]
-    fn forged_saved_info_messages_are_dropped() {
-        for bad in [
-            // A credential or a card number smuggled into a reply is not the protocol.
-            r#"{"type":"saved","v":1,"request_id":"r","saved":null,"credential":"cred_x"}"#,
-            r#"{"type":"saved","v":1,"request_id":"r","saved":{"brand":"visa","last4":"4242","exp_month":1,"exp_year":2030,"number":"4242424242424242"}}"#,
-            r#"{"type":"removed","v":2,"request_id":"r"}"#,
-            r#"{"type":"removed","v":1}"#,
-        ] {
-            assert_eq!(FromFrame::decode(bad), None, "{bad}");
-        }
-        for bad in [
-            r#"{"type":"pay_saved","v":1}"#,
-            r#"{"type":"pay_saved","v":1,"request_id":"r","credential":"cred_x"}"#,
-            r#"{"type":"lookup","v":"1","request_id":"r"}"#,
-            r#"{"type":"remove","v":1,"request_id":7}"#,
-            r#"{"type":"save","v":1,"request_id":"r","card_token":"tok","email":"e","save_secret":"s","shipping":null}"#,
-            r#"{"type":"save","v":1,"request_id":"r","card_token":"tok","email":"e","shipping":{"name":"x"}}"#,
-        ] {
-            assert_eq!(ToFrame::decode(bad), None, "{bad}");
-        }
+        let newer = r#"{"type":"failed","v":1,"code":"brand_new","message":"m"}"#;
+        assert!(matches!(FromFrame::decode(newer), Some(FromFrame::Failed { code: ErrorCode::Unknown, .. })));
     }
 
     #[test]
@@ -242,20 +260,32 @@ mod tests {
             "",
             "null",
             "{}",
-            r#"{"type":"ready"}"#,
-            r#"{"type":"ready","v":2}"#,
-            r#"{"type":"ready","v":1,"extra":true}"#,
-            r#"{"type":"tokenize","v":1,"request_id":"r"}"#,
+            r#"{"type":"ready","v":1}"#,
+            r#"{"type":"ready","v":2,"saved":false}"#,
+            r#"{"type":"ready","v":1,"saved":false,"extra":true}"#,
+            r#"{"type":"ready","v":1,"saved":"yes"}"#,
             r#"{"type":"token","v":1,"request_id":"r","card":{"token":"t"}}"#,
+            r#"{"type":"removed","v":1,"request_id":"r"}"#,
+            r#"{"type":"saved","v":1,"saved":{"brand":"visa","last4":"4242"}}"#,
+            r#"{"type":"failed","v":1,"request_id":"r","message":"m"}"#,
             r#"{"type":"resize","v":1,"height":-1}"#,
+            r#"{"type":"paying","v":1,"card_token":"tok_1"}"#,
         ] {
             assert_eq!(FromFrame::decode(bad), None, "{bad}");
         }
-        assert_eq!(ToFrame::decode(r#"{"type":"ready","v":1}"#), None);
-        assert_eq!(ToFrame::decode(r#"{"type":"tokenize","v":1,"request_id":"r","number":"4242"}"#), None);
-        let huge = format!(r#"{{"type":"ready","v":1,"pad":"{}"}}"#, "x".repeat(MAX_MESSAGE_LEN));
+        for bad in [
+            r#"{"type":"ready","v":1,"saved":false}"#,
+            r#"{"type":"tokenize","v":1,"request_id":"r"}"#,
+            r#"{"type":"pay_saved","v":1,"request_id":"r"}"#,
+            r#"{"type":"lookup","v":1,"request_id":"r"}"#,
+            r#"{"type":"remove","v":1,"request_id":"r"}"#,
+            r#"{"type":"focus","v":1,"request_id":"r"}"#,
+        ] {
+            assert_eq!(ToFrame::decode(bad), None, "{bad}");
+        }
+        let huge = format!(r#"{{"type":"ready","v":1,"saved":false,"pad":"{}"}}"#, "x".repeat(MAX_MESSAGE_LEN));
         assert_eq!(FromFrame::decode(&huge), None);
-        assert_eq!(FromFrame::decode(r#"{"type":"ready","v":1}"#), Some(FromFrame::Ready { v: V1 }));
+        assert_eq!(ToFrame::decode(r#"{"type":"focus","v":1}"#), Some(ToFrame::Focus { v: V1 }));
     }
 
     #[test]

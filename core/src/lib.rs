@@ -3,8 +3,8 @@
 //! Every rule that judges a buyer's input lives here once, so the browser and the backend
 //! can never disagree about what is valid. The modules follow the path of one purchase:
 //! a tweet id found in an embed, the offer looked up for it, the buyer's contact and
-//! shipping details, the card (seen only by the vault), the order, and the frame messages
-//! that carry a card token from the vault's frame to the widget.
+//! shipping details, the card (seen only by the vault), the order, and the messages between
+//! the widget and the vault's frame, which owns Pay.
 //!
 //! No web or server dependencies: only `serde`, `serde_json` and `thiserror` (and, behind the
 //! optional `openapi` feature the server turns on, `utoipa` schemas for the wire types).

@@ -1,16 +1,18 @@
-//! The card frame's input rules, from the one table both sides run: `frame_vectors.json`
-//! beside this file. The frame (`server/assets/frame/rules.mjs`) runs the same table in
-//! `tests/e2e/frame_rules.test.mjs`, so the Rust and JavaScript copies of each rule cannot
-//! drift apart unnoticed.
+//! The vault frame's message rules, from the one table both sides run: `frame_vectors.json`
+//! beside this file. The frame (`server/assets/frame/rules.mjs`) runs the same theme values
+//! and page messages in `tests/e2e/frame_rules.test.mjs`, so the Rust and JavaScript copies
+//! of each rule cannot drift apart unnoticed. The frame's own messages (`from_frame`) are
+//! the shapes the widget accepts.
 
 use serde::Deserialize;
-use tweetbuy_core::frame::ToFrame;
+use tweetbuy_core::frame::{FromFrame, ToFrame};
 use tweetbuy_core::theme::{valid, Kind};
 
 #[derive(Deserialize)]
 struct Vectors {
     theme_values: Vec<ThemeCase>,
     to_frame: Vec<MessageCase>,
+    from_frame: Vec<MessageCase>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +63,18 @@ fn page_messages_are_judged_as_the_table_says() {
     let wrong: Vec<String> = cases
         .iter()
         .filter(|c| ToFrame::decode(&c.message).is_some() != c.ok)
+        .map(|c| format!("{}: expected ok={}", c.note, c.ok))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn frame_messages_are_judged_as_the_table_says() {
+    let cases = vectors().from_frame;
+    assert!(cases.iter().any(|c| c.ok) && cases.iter().any(|c| !c.ok));
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|c| FromFrame::decode(&c.message).is_some() != c.ok)
         .map(|c| format!("{}: expected ok={}", c.note, c.ok))
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");

@@ -4,9 +4,8 @@
 use proptest::prelude::*;
 use tweetbuy_core::address::{validate_email, validate_postal_code, Country, ShippingAddress};
 use tweetbuy_core::card::{luhn_valid, validate_cvc, CardBrand, CardNumber, Expiry};
-use tweetbuy_core::frame::{FromFrame, ToFrame, V1};
+use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, V1};
 use tweetbuy_core::order::OrderRequest;
-use tweetbuy_core::vault::CardToken;
 use tweetbuy_core::TweetId;
 
 /// The Luhn check digit that completes `body`.
@@ -96,13 +95,23 @@ proptest! {
     }
 
     #[test]
-    fn frame_messages_round_trip(request_id in "[a-zA-Z0-9-]{1,40}", last4 in "[0-9]{4}", month in 1u8..=12, year in 2026u16..2046) {
-        let message = FromFrame::Token {
-            v: V1,
-            request_id,
-            card: CardToken { token: "tok_x".into(), brand: CardBrand::Visa, last4, exp_month: month, exp_year: year },
+    fn frame_messages_round_trip(product in "[a-zA-Z0-9-]{1,40}", quantity in 1u32..=1000, email in proptest::option::of(".{0,60}"), name in ".{0,60}", share in any::<bool>(), height in any::<u32>()) {
+        let cart = Cart {
+            product_id: product,
+            variant_id: "m".into(),
+            quantity,
+            tweet_id: None,
+            email,
+            shipping: Some(ShippingAddress {
+                name, line1: "1 Main".into(), line2: String::new(), city: "NYC".into(),
+                region: "NY".into(), postal_code: "10001".into(), country: "US".into(),
+            }),
+            share_email: share,
         };
-        prop_assert_eq!(FromFrame::decode(&serde_json::to_string(&message).unwrap()), Some(message));
+        let show = ToFrame::Show { v: V1, cart: Some(cart) };
+        prop_assert_eq!(ToFrame::decode(&serde_json::to_string(&show).unwrap()), Some(show));
+        let resize = FromFrame::Resize { v: V1, height };
+        prop_assert_eq!(FromFrame::decode(&serde_json::to_string(&resize).unwrap()), Some(resize));
     }
 
     #[test]

@@ -13,9 +13,15 @@ const hasExactKeys = (msg, keys) => Object.keys(msg).length === keys.length && k
 // Lengths count characters (code points), as the Rust side does.
 const isString = (v, max) => typeof v === "string" && [...v].length <= max;
 
-// A request id: 1 to 100 visible ASCII characters.
-const REQUEST_ID = /^[\x21-\x7e]{1,100}$/;
-const requestIdOk = (id) => typeof id === "string" && REQUEST_ID.test(id);
+// An id (product, variant, tweet): 1 to 100 visible ASCII characters.
+export const MAX_ID = 100;
+const ID = /^[\x21-\x7e]{1,100}$/;
+const idOk = (id) => typeof id === "string" && ID.test(id);
+
+// A cart's other bounds (core/src/frame.rs: MAX_QUANTITY, MAX_EMAIL, and core's address rule).
+export const MAX_QUANTITY = 1000;
+export const MAX_EMAIL = 254;
+export const MAX_ADDRESS_FIELD = 200;
 
 // ---- Theme values (core/src/theme.rs) ----
 
@@ -92,7 +98,20 @@ const ADDRESS_OPTIONAL = ["line2", "region"];
 function isAddress(a) {
   return isObject(a)
     && ADDRESS_REQUIRED.every((k) => own(a, k))
-    && Object.keys(a).every((k) => (ADDRESS_REQUIRED.includes(k) || ADDRESS_OPTIONAL.includes(k)) && isString(a[k], MAX_VALUE));
+    && Object.keys(a).every((k) => (ADDRESS_REQUIRED.includes(k) || ADDRESS_OPTIONAL.includes(k)) && isString(a[k], MAX_ADDRESS_FIELD));
+}
+
+// What the buyer is buying: every key present (null where there is nothing), ids, a quantity
+// of 1 to 1000 and bounded text. Whether the details are valid is the api's call.
+const CART_KEYS = ["product_id", "variant_id", "quantity", "tweet_id", "email", "shipping", "share_email"];
+export function validCart(c) {
+  return isObject(c) && hasExactKeys(c, CART_KEYS)
+    && idOk(c.product_id) && idOk(c.variant_id)
+    && (c.tweet_id === null || idOk(c.tweet_id))
+    && Number.isInteger(c.quantity) && c.quantity >= 1 && c.quantity <= MAX_QUANTITY
+    && (c.email === null || isString(c.email, MAX_EMAIL))
+    && (c.shipping === null || isAddress(c.shipping))
+    && typeof c.share_email === "boolean";
 }
 
 /** One message from the page, or `null` for anything that is not exactly a v1 shape. */
@@ -107,18 +126,12 @@ export function decode(data) {
   if (!isObject(msg) || msg.v !== 1) return null;
   switch (msg.type) {
     case "clear":
+    case "focus":
       return hasExactKeys(msg, ["type", "v"]) ? msg : null;
     case "theme":
       return hasExactKeys(msg, ["type", "v", "tokens"]) && validTheme(msg.tokens) ? msg : null;
-    case "tokenize":
-    case "lookup":
-    case "pay_saved":
-    case "remove":
-      return hasExactKeys(msg, ["type", "v", "request_id"]) && requestIdOk(msg.request_id) ? msg : null;
-    case "save":
-      return hasExactKeys(msg, ["type", "v", "request_id", "card_token", "email", "shipping"])
-        && requestIdOk(msg.request_id) && isString(msg.card_token, 128) && isString(msg.email, 320)
-        && (msg.shipping === null || isAddress(msg.shipping)) ? msg : null;
+    case "show":
+      return hasExactKeys(msg, ["type", "v", "cart"]) && (msg.cart === null || validCart(msg.cart)) ? msg : null;
     default:
       return null;
   }
