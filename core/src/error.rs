@@ -16,6 +16,10 @@ pub enum ErrorCode {
     PaymentDeclined,
     PaymentError,
     TokenInvalid,
+    /// The card token was minted for another payment intent: nothing is charged.
+    TokenMismatch,
+    /// The payment intent is unknown, expired, already paid, or its secret is wrong.
+    IntentInvalid,
     IdempotencyKeyMissing,
     IdempotencyKeyReused,
     IdempotencyInProgress,

@@ -28,6 +28,58 @@ pub struct OrderRequest {
     pub tweet_id: Option<TweetId>,
 }
 
+/// What the buyer is about to pay for. The api prices it into a [`PaymentIntent`] before any
+/// card is confirmed; the card frame shows that intent beside Pay, and the token it mints
+/// pays that intent and nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IntentRequest {
+    pub product_id: String,
+    pub variant_id: String,
+    pub quantity: u32,
+    pub email: String,
+    #[serde(default)]
+    pub shipping: Option<ShippingAddress>,
+    /// "Share my email with the seller", unticked by default.
+    #[serde(default)]
+    pub share_email: bool,
+    #[serde(default)]
+    pub tweet_id: Option<TweetId>,
+}
+
+/// A priced intent: everything the card frame shows beside Pay, fixed on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentIntent {
+    /// `pi_…`: a card token is minted for this id and pays nothing else.
+    pub intent_id: String,
+    /// Confirms the intent; only its creator (the card frame) holds it.
+    pub client_secret: String,
+    pub quote: Quote,
+    /// The seller's name, as the buyer reads it beside Pay.
+    pub seller: String,
+    pub product_title: String,
+    pub variant_label: String,
+    pub quantity: u32,
+    pub email: String,
+    pub shipping: Option<ShippingAddress>,
+    /// Unix seconds after which the intent can no longer be paid.
+    pub expires_at: i64,
+}
+
+/// `POST /api/v1/orders`: pays one intent with a token the vault minted for it. Every other
+/// detail of the order comes from the intent, so nothing here can change what is bought,
+/// for how much, or where it ships.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    pub intent_id: String,
+    pub client_secret: String,
+    pub card_token: String,
+}
+
 /// The details a buyer types, checked the same way by the widget (before paying) and by the
 /// server (before charging). Returns every field error at once.
 pub fn validate_buyer_details(

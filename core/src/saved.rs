@@ -49,14 +49,17 @@ pub struct SaveProfileResponse {
     pub saved: SavedCard,
 }
 
-/// The api asks the vault (server to server) for the saved contact of a saved-card token.
+/// What the vault's frame reads about the saved info (`GET /v1/profile`, vault origin only):
+/// the card as shown, and the email and address it builds the payment intent from. None of it
+/// is posted to the publisher's page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SavedDetailsRequest {
-    pub token: String,
+pub struct SavedProfile {
+    pub card: SavedCard,
+    pub email: String,
+    pub shipping: Option<ShippingAddress>,
 }
 
-/// The saved email and address, decrypted by the vault for the api's order.
+/// The saved email and address, as the vault stores them (sealed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedDetails {

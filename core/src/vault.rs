@@ -12,6 +12,26 @@ pub struct TokenizeRequest {
     pub number: String,
     pub expiry: String,
     pub cvc: String,
+    /// The payment intent this token may pay, and no other.
+    pub intent_id: String,
+}
+
+/// What the frame posts for a one-time token of the saved card: the intent it pays.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedTokenRequest {
+    pub intent_id: String,
+}
+
+/// Payment intent ids: `pi_` and random letters and digits, at most this long.
+pub const MAX_INTENT_ID_LEN: usize = 64;
+
+/// Whether `id` looks like a payment intent id (`pi_` and 1 to 61 letters, digits, `_` or `-`).
+pub fn is_intent_id(id: &str) -> bool {
+    id.len() <= MAX_INTENT_ID_LEN
+        && id.strip_prefix("pi_").is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
 }
 
 /// A card token with what may be shown about the card.
@@ -44,6 +64,8 @@ pub struct ChargeRequest {
     pub amount: Money,
     /// The api's order id, so a charge can be traced to its order.
     pub reference: String,
+    /// The intent the order pays: the token must have been minted for it.
+    pub intent_id: String,
 }
 
 /// Why the test-mode processor refused a card (`tests/fixtures/test-cards.md`).

@@ -6,6 +6,7 @@ pub mod availability;
 pub mod catalog;
 pub mod catalog_import;
 pub mod images;
+pub mod intents;
 pub mod offers;
 pub mod openapi;
 pub mod order_idempotency;
@@ -16,7 +17,6 @@ pub mod pricing;
 pub mod quote;
 pub mod receipts;
 pub mod rollout;
-pub mod saved_orders;
 pub mod seed;
 pub mod seller_orders;
 pub mod vault_client;
@@ -101,9 +101,14 @@ impl ApiState {
 }
 
 pub fn api_app(state: ApiState) -> Router {
-    let cors = cors_layer(&state.settings.allowed_origins);
-    let limited_orders =
-        orders::router().route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
+    // The vault's card frame creates intents and pays them from the vault origin.
+    let mut cors_origins = state.settings.allowed_origins.clone();
+    cors_origins.push(state.settings.vault_origin.clone());
+    let cors = cors_layer(&cors_origins);
+    let limited_orders = Router::new()
+        .merge(orders::router())
+        .merge(intents::router())
+        .route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
     let json = with_body_limit(Router::new().merge(quote::router()).merge(limited_orders));
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))

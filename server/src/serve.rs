@@ -98,6 +98,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
                     keys,
                     VaultSettings {
                         vault_origin: origins.vault.clone(),
+                        api_origin: origins.api.clone(),
                         allowed_origins: allowed_origins.clone(),
                         assets_dir: assets_dir.clone(),
                         api_key: vault_api_key.clone(),

@@ -32,6 +32,8 @@ use std::sync::Arc;
 pub struct VaultSettings {
     /// This origin, e.g. `http://127.0.0.1:8082`: the only `Origin` allowed to tokenize.
     pub vault_origin: String,
+    /// The api's public origin: the frame creates and pays payment intents there.
+    pub api_origin: String,
     /// Publisher origins that may frame the card form.
     pub allowed_origins: Vec<String>,
     /// Holds `frame/frame.html`, `frame/frame.js`, `frame/frame.css`.
@@ -93,7 +95,7 @@ fn public_routes(state: &VaultState) -> Router<VaultState> {
 }
 
 fn internal_routes() -> Router<VaultState> {
-    with_body_limit(Router::new().merge(charges::router()).merge(profiles::api_router()))
+    with_body_limit(Router::new().merge(charges::router()))
 }
 
 fn finish(router: Router<VaultState>, state: VaultState) -> Router {

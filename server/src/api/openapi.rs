@@ -6,7 +6,7 @@
 //! `server/tests/api/openapi.rs` checks that the document holds exactly these routes, that each
 //! one answers on the real router, and that the router's source declares no route missing here.
 
-use super::{admin, availability, images, offers, orders, quote, seller_orders, widget};
+use super::{admin, availability, images, intents, offers, orders, quote, seller_orders, widget};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -72,8 +72,8 @@ pub const ERROR_CODES: &[(ErrorCode, &str, &str)] = &[
 ];
 
 const DESCRIPTION: &str = "The tweetbuy api origin: the widget's files, offer lookups, live availability, \
-quotes and orders, and the seller's admin api. It never sees a card number: orders carry a vault \
-token.\n\nEvery error is JSON, `{code, message, fields?, decline_code?}` (the `ApiError` schema); \
+quotes and orders, and the seller's admin api. It never sees a card number: an order pays a priced payment intent \
+with a vault token minted for that intent alone.\n\nEvery error is JSON, `{code, message, fields?, decline_code?}` (the `ApiError` schema); \
 the stable codes are listed in the `ErrorCode` schema. Responses carry a CSP, `nosniff` and \
 `Referrer-Policy`; CORS allows the configured publisher origins only.";
 
@@ -86,6 +86,7 @@ the stable codes are listed in the `ErrorCode` schema. Responses carry a CSP, `n
         offers::lookup,
         availability::availability,
         quote::quote,
+        intents::create_intent,
         orders::create_order,
         widget::embed_js,
         widget_file,

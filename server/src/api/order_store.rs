@@ -19,6 +19,8 @@ pub struct NewOrder<'a> {
     pub shipping: Option<&'a ShippingAddress>,
     pub quote: &'a Quote,
     pub tweet_id: Option<&'a TweetId>,
+    /// The payment intent this order pays (claimed with the stock, see [`place`]).
+    pub intent_id: &'a str,
     pub now: i64,
 }
 
@@ -27,6 +29,8 @@ pub struct NewOrder<'a> {
 pub enum PlaceError {
     /// Not enough stock left for this variant.
     SoldOut,
+    /// Another order already pays (or is paying) this intent.
+    IntentTaken,
     Other(AppError),
 }
 
@@ -73,6 +77,19 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
             return Err(PlaceError::SoldOut);
         }
     }
+    // One order per intent at a time: taken over only from an order that was declined or
+    // failed, so two tokens of one intent can never both be charged.
+    let claimed = sqlx::query(
+        "UPDATE payment_intents SET order_id = $1 WHERE id = $2 AND (order_id IS NULL OR order_id IN \
+         (SELECT id FROM orders WHERE status IN ('declined', 'failed')))",
+    )
+    .bind(order.id)
+    .bind(order.intent_id)
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        return Err(PlaceError::IntentTaken);
+    }
     let shipping_json = order
         .shipping
         .map(serde_json::to_string)
@@ -83,8 +100,8 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
         let inserted = sqlx::query(
             "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
              shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $15) \
+             created_at, updated_at, intent_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $15, $16) \
              ON CONFLICT (order_number) DO NOTHING",
         )
         .bind(order.id)
@@ -102,6 +119,7 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
         .bind(order.quote.total.currency.code())
         .bind(order.tweet_id.map(TweetId::as_str))
         .bind(order.now)
+        .bind(order.intent_id)
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 1 {
@@ -205,6 +223,7 @@ pub struct StoredOrder {
     pub card_brand: Option<String>,
     pub card_last4: Option<String>,
     pub decline_code: Option<String>,
+    pub intent_id: Option<String>,
     pub title: Option<String>,
     pub label: Option<String>,
     pub delivery: Option<String>,
@@ -244,6 +263,7 @@ impl StoredOrder {
             shipping: None,
             quote,
             tweet_id: None,
+            intent_id: self.intent_id.as_deref().unwrap_or_default(),
             now,
         })
     }
@@ -254,7 +274,7 @@ pub async fn find(db: &Db, order_id: &str) -> Result<Option<StoredOrder>, AppErr
     let order = sqlx::query_as(
         "SELECT o.id, o.order_number, o.status, o.product_id, o.variant_id, o.quantity, o.email, o.shipping_json, \
          o.subtotal_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.currency, o.card_brand, o.card_last4, \
-         o.decline_code, p.title, v.label, p.delivery \
+         o.decline_code, o.intent_id, p.title, v.label, p.delivery \
          FROM orders o LEFT JOIN products p ON p.id = o.product_id \
          LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id WHERE o.id = $1",
     )

@@ -1,10 +1,11 @@
-//! `POST /api/v1/orders`: validate, check availability, price on the server, reserve stock,
-//! charge the vault token, and answer with a receipt, all under an `Idempotency-Key`.
+//! `POST /api/v1/orders`: pay one payment intent with a token the vault minted for it: check
+//! availability, reserve stock, claim the intent, charge the token for the intent's amount,
+//! and answer with a receipt, all under an `Idempotency-Key`.
 
 use super::order_idempotency::{self as idempotency, Begin};
 use super::order_store::{self, Failure, NewOrder, PlaceError, StoredOrder};
 use super::vault_client::ChargeOutcome;
-use super::{catalog, pricing, ApiState};
+use super::{catalog, intents, ApiState};
 use crate::clock;
 use crate::db::{from_text, retry_busy};
 use crate::error::AppError;
@@ -18,13 +19,10 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use tweetbuy_core::order::{validate_buyer_details, OrderStatus};
+use tweetbuy_core::order::OrderStatus;
 use tweetbuy_core::text::is_single_line;
 use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode};
-use tweetbuy_core::{
-    ApiError, Availability, CardBrand, Country, ErrorCode, FieldError, OrderReceipt, OrderRequest, Quote,
-    ShippingAddress,
-};
+use tweetbuy_core::{ApiError, CardBrand, ErrorCode, FieldError, OrderReceipt, PayRequest, Quote, ShippingAddress};
 
 /// The idempotency scope of this endpoint.
 const SCOPE: &str = "orders";
@@ -51,17 +49,17 @@ pub fn router() -> Router<ApiState> {
     path = "/api/v1/orders",
     tag = "buyer",
     params(("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters (a UUID); the same on every retry of one order.")),
-    request_body(content = tweetbuy_core::OrderRequest, content_type = "application/json"),
+    request_body(content = tweetbuy_core::PayRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Paid: the receipt.", body = tweetbuy_core::OrderReceipt,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same key."))),
         (status = 400, description = "`idempotency_key_missing`; `token_invalid` (tokenize the card again); `bad_request` (body not JSON, malformed key).", body = tweetbuy_core::ApiError),
         (status = 402, description = "`payment_declined`, with `decline_code`; the reservation is released.", body = tweetbuy_core::ApiError),
         (status = 404, description = "`not_found`: no such product.", body = tweetbuy_core::ApiError),
-        (status = 409, description = "`sold_out`, `sale_ended`, `sale_not_started`, or `idempotency_in_progress`.", body = tweetbuy_core::ApiError),
+        (status = 409, description = "`sold_out`, `sale_ended`, `sale_not_started`, `intent_invalid` (the intent is already paid or being paid), or `idempotency_in_progress`.", body = tweetbuy_core::ApiError),
         (status = 413, description = "`payload_too_large`: over 64 KiB.", body = tweetbuy_core::ApiError),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = tweetbuy_core::ApiError),
-        (status = 422, description = "`validation_failed` (see `fields`); `idempotency_key_reused`; `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
+        (status = 422, description = "`validation_failed` (see `fields`); `intent_invalid` (unknown or expired intent, wrong secret); `token_mismatch` (the token was minted for another intent; nothing charged); `idempotency_key_reused`; `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
         (status = 429, description = "`rate_limited`: too many order requests from this client.", body = tweetbuy_core::ApiError,
             headers(("Retry-After" = String, description = "Seconds to wait."))),
         (status = 500, description = "`internal`; the key is released, so a retry runs again (and resumes the same order, never charging twice).", body = tweetbuy_core::ApiError),
@@ -71,7 +69,7 @@ pub fn router() -> Router<ApiState> {
 async fn create_order(
     State(state): State<ApiState>,
     IdempotencyKey(key): IdempotencyKey,
-    JsonBody(request): JsonBody<OrderRequest>,
+    JsonBody(request): JsonBody<PayRequest>,
 ) -> Result<Response, AppError> {
     // The fingerprint is of the body as parsed, so key order, spacing and omitted defaults
     // do not make a retry look like a different request.
@@ -237,66 +235,52 @@ impl ReceiptParts {
 
 /// The order itself, under the id its key recorded. An order already written under that id
 /// (an earlier attempt died or failed on our side) is resumed, never placed twice.
-async fn place_order(state: &ApiState, request: OrderRequest, order_id: &str) -> Result<Outcome, AppError> {
+async fn place_order(state: &ApiState, request: PayRequest, order_id: &str) -> Result<Outcome, AppError> {
     if let Some(stored) = order_store::find(&state.db, order_id).await? {
         return resume(state, stored, request.card_token.trim()).await;
     }
-    let request = match super::saved_orders::with_saved_details(state, request).await {
-        Ok(request) => request,
+    let now = clock::now();
+    let token = request.card_token.trim();
+    if token.is_empty() || token.len() > MAX_TOKEN_LEN || !is_single_line(&request.card_token) {
+        let error = FieldError::new("card_token", "card_token_invalid", "Enter your card details again.");
+        return refused(AppError::validation(vec![error]));
+    }
+    // Everything the order is (item, quantity, amount, email, address) comes from the intent
+    // the buyer saw beside Pay; the request only names it and brings its token.
+    let intent = match intents::open(&state.db, &request.intent_id, &request.client_secret, now).await {
+        Ok(intent) => intent,
         Err(error) => return refused(error),
     };
-    let now = clock::now();
-    let Some(product) = catalog::by_id(&state.db, &request.product_id, now, &state.settings.api_origin).await? else {
+    let Some(product) = catalog::by_id(&state.db, &intent.product_id, now, &state.settings.api_origin).await? else {
         return refused(AppError::not_found("There is no such product."));
     };
     let offer = &product.offer;
-
-    let details =
-        validate_buyer_details(offer, &request.variant_id, request.quantity, &request.email, request.shipping.as_ref());
-    let token = request.card_token.trim();
-    let token_error = (token.is_empty() || token.len() > MAX_TOKEN_LEN || !is_single_line(&request.card_token))
-        .then(|| FieldError::new("card_token", "card_token_invalid", "Enter your card details again."));
-    let (email, shipping) = match (details, token_error) {
-        (Ok(details), None) => details,
-        (Ok(_), Some(error)) => return refused(AppError::validation(vec![error])),
-        (Err(mut fields), error) => {
-            fields.extend(error);
-            return refused(AppError::validation(fields));
-        }
-    };
-
-    match offer.availability {
-        Availability::Available => {}
-        Availability::SoldOut => return refused(conflict(ErrorCode::SoldOut, "This item is sold out.")),
-        Availability::SaleEnded => return refused(conflict(ErrorCode::SaleEnded, "This sale has ended.")),
-        Availability::NotStarted => {
-            return refused(conflict(ErrorCode::SaleNotStarted, "This sale has not started yet."))
-        }
+    if let Err(error) = intents::ensure_on_sale(offer) {
+        return refused(error);
     }
-    let variant = offer.variant(&request.variant_id).ok_or_else(|| AppError::internal("validated variant vanished"))?;
-
-    // Prices come from the catalog only; the request carries none.
-    let destination = shipping.as_ref().and_then(|a| Country::parse(&a.country).map(|c| (c, a.region.as_str())));
-    let quote = match pricing::quote(&product, &variant.id, request.quantity, destination) {
-        Ok(quote) => quote,
-        Err(error) => return refused(error),
+    let Some(variant) = offer.variant(&intent.variant_id) else {
+        return refused(AppError::validation(vec![FieldError::new("variant", "variant_invalid", "Choose an option.")]));
     };
 
     let order = NewOrder {
         id: order_id,
-        product_id: &offer.product_id,
+        product_id: &intent.product_id,
         variant_id: &variant.id,
-        quantity: request.quantity,
-        email: &email,
-        share_email: request.share_email,
-        shipping: shipping.as_ref(),
-        quote: &quote,
-        tweet_id: request.tweet_id.as_ref(),
+        quantity: intent.quantity,
+        email: &intent.email,
+        share_email: intent.share_email,
+        shipping: intent.shipping.as_ref(),
+        quote: &intent.quote,
+        tweet_id: intent.tweet_id.as_ref(),
+        intent_id: &intent.id,
         now,
     };
     let order_number = match retry_busy(|| order_store::place(&state.db, &order)).await {
         Ok(number) => number,
         Err(PlaceError::SoldOut) => return refused(conflict(ErrorCode::SoldOut, "This option is sold out.")),
+        Err(PlaceError::IntentTaken) => {
+            return refused(conflict(ErrorCode::IntentInvalid, "This payment was already made or is under way."))
+        }
         Err(PlaceError::Other(error)) => return Err(error),
     };
     let parts = ReceiptParts {
@@ -304,10 +288,10 @@ async fn place_order(state: &ApiState, request: OrderRequest, order_id: &str) ->
         order_number,
         product_title: offer.title.clone(),
         variant_label: variant.label.clone(),
-        quantity: request.quantity,
-        quote: quote.clone(),
-        email: email.clone(),
-        shipping: shipping.clone(),
+        quantity: intent.quantity,
+        quote: intent.quote.clone(),
+        email: intent.email.clone(),
+        shipping: intent.shipping.clone(),
         delivery: offer.delivery.clone(),
     };
     charge_and_settle(state, &order, token, parts).await
@@ -366,7 +350,12 @@ async fn charge_and_settle(
     parts: ReceiptParts,
 ) -> Result<Outcome, AppError> {
     let order_id = order.id;
-    let charge = ChargeRequest { token: token.to_owned(), amount: order.quote.total, reference: order_id.to_owned() };
+    let charge = ChargeRequest {
+        token: token.to_owned(),
+        amount: order.quote.total,
+        reference: order_id.to_owned(),
+        intent_id: order.intent_id.to_owned(),
+    };
     let failure = match state.vault.charge(&charge).await {
         ChargeOutcome::Charged(result) if result.status == ChargeStatus::Approved => {
             let now = clock::now();
@@ -395,6 +384,14 @@ async fn charge_and_settle(
             ErrorCode::TokenInvalid,
             "Your card details have expired. Enter them again.",
         ),
+        ChargeOutcome::TokenMismatch => {
+            tracing::warn!(%order_id, "a token of another intent was presented; nothing charged");
+            AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::TokenMismatch,
+                "This card was confirmed for another payment. Press Pay again.",
+            )
+        }
         ChargeOutcome::Unavailable(reason) => {
             tracing::error!(%order_id, %reason, "vault charge failed");
             not_charged()

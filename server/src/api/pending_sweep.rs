@@ -77,6 +77,9 @@ pub async fn run(state: ApiState, mut stop: watch::Receiver<bool>) {
         if let Err(error) = settle_stale(&state, clock::now() - SETTLE_AFTER_SECS).await {
             tracing::warn!(%error, "pending order sweep");
         }
+        if let Err(error) = super::intents::sweep_expired(&state.db, clock::now()).await {
+            tracing::warn!(%error, "expired intent sweep");
+        }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}
             _ = stop.wait_for(|stopped| *stopped) => return,

@@ -1,7 +1,6 @@
 //! The api's client for the vault's charge endpoint (server to server, bearer key).
 
 use std::time::Duration;
-use tweetbuy_core::saved::{SavedDetails, SavedDetailsRequest};
 use tweetbuy_core::vault::{ChargeRequest, ChargeResult};
 use tweetbuy_core::{ApiError, ErrorCode};
 
@@ -12,6 +11,8 @@ pub enum ChargeOutcome {
     Charged(ChargeResult),
     /// The token is unknown, expired or already used.
     TokenInvalid,
+    /// The token was minted for another payment intent; nothing was charged.
+    TokenMismatch,
     /// No charge was made: the vault could not be reached at all, or refused the request
     /// (our key, the request); the text is for logs.
     Unavailable(String),
@@ -29,7 +30,6 @@ const CHARGE_ATTEMPTS: u32 = 3;
 pub struct VaultClient {
     http: reqwest::Client,
     charges_url: String,
-    details_url: String,
     api_key: String,
 }
 
@@ -43,26 +43,7 @@ impl VaultClient {
         VaultClient {
             http,
             charges_url: format!("{}/v1/charges", base_url.trim_end_matches('/')),
-            details_url: format!("{}/v1/saved/details", base_url.trim_end_matches('/')),
             api_key: api_key.to_owned(),
-        }
-    }
-
-    /// Asks the vault for the saved email and address behind a saved-card token.
-    pub async fn saved_details(&self, token: &str) -> Result<SavedDetails, ChargeOutcome> {
-        let request = SavedDetailsRequest { token: token.to_owned() };
-        let sent = self.http.post(&self.details_url).bearer_auth(&self.api_key).json(&request).send().await;
-        let response = sent.map_err(|error| ChargeOutcome::Unavailable(format!("request failed: {error}")))?;
-        let status = response.status();
-        if status.is_success() {
-            return response
-                .json::<SavedDetails>()
-                .await
-                .map_err(|error| ChargeOutcome::Unavailable(format!("unreadable saved details: {error}")));
-        }
-        match response.json::<ApiError>().await {
-            Ok(body) if body.code == ErrorCode::TokenInvalid => Err(ChargeOutcome::TokenInvalid),
-            _ => Err(ChargeOutcome::Unavailable(format!("vault answered {status} for saved details"))),
         }
     }
 
@@ -119,6 +100,7 @@ impl VaultClient {
         }
         match response.json::<ApiError>().await {
             Ok(body) if body.code == ErrorCode::TokenInvalid => ChargeOutcome::TokenInvalid,
+            Ok(body) if body.code == ErrorCode::TokenMismatch => ChargeOutcome::TokenMismatch,
             Ok(body) => {
                 ChargeOutcome::Unavailable(format!("vault answered {status}: {:?} {}", body.code, body.message))
             }

@@ -65,6 +65,8 @@ pub struct NewCard {
     pub created_at: i64,
     /// SHA-256 of the secret that lets the buyer save this card after paying with it.
     pub save_secret_hash: Option<String>,
+    /// The one payment intent a one-time token may pay (none for a saved profile's card).
+    pub intent_id: Option<String>,
 }
 
 /// What kind of card row to write.
@@ -84,8 +86,8 @@ pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLif
     };
     let sql = format!(
         "INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, \
-         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16)"
+         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable, intent_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)"
     );
     let query = sqlx::query(&sql).bind(&card.id).bind(&card.token).bind(&card.owner);
     bind_sealed(query, &card.sealed)
@@ -97,6 +99,7 @@ pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLif
         .bind(expires_at)
         .bind(save_secret_hash)
         .bind(reusable)
+        .bind(card.intent_id.as_deref())
         .execute(conn)
         .await?;
     Ok(())
@@ -190,12 +193,19 @@ pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(
 /// expired, in one statement, so two concurrent charges cannot both win. A saved profile's
 /// reusable card is never claimed this way: it is charged only through a one-time
 /// saved-card token minted for the buyer's device (`profiles`).
-pub async fn claim_token(db: &mut AnyConnection, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
+pub async fn claim_token(
+    db: &mut AnyConnection,
+    token: &str,
+    intent_id: &str,
+    now: i64,
+) -> Result<Option<CardRow>, AppError> {
     let claimed = sqlx::query(
-        "UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 AND reusable = FALSE",
+        "UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 AND reusable = FALSE \
+         AND intent_id = $3",
     )
     .bind(now)
     .bind(token)
+    .bind(intent_id)
     .execute(&mut *db)
     .await?;
     if claimed.rows_affected() != 1 {
@@ -206,6 +216,18 @@ pub async fn claim_token(db: &mut AnyConnection, token: &str, now: i64) -> Resul
         .fetch_one(&mut *db)
         .await?;
     Ok(Some(card))
+}
+
+/// The intent a one-time token (typed or saved) was minted for, when the token exists.
+pub async fn token_intent(db: &Db, token: &str) -> Result<Option<String>, AppError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT intent_id FROM cards WHERE token = $1 AND reusable = FALSE \
+         UNION ALL SELECT intent_id FROM saved_tokens WHERE token = $1",
+    )
+    .bind(token)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|(intent,)| intent))
 }
 
 /// Gives a claimed token back (after a retryable processing error).

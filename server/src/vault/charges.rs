@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tweetbuy_core::saved::is_saved_card_token;
 use tweetbuy_core::text::is_single_line;
-use tweetbuy_core::vault::{ChargeRequest, ChargeResult, ChargeStatus, DeclineCode};
+use tweetbuy_core::vault::{is_intent_id, ChargeRequest, ChargeResult, ChargeStatus, DeclineCode};
 use tweetbuy_core::{CardNumber, ErrorCode, FieldError};
 
 pub fn router() -> Router<VaultState> {
@@ -95,6 +95,9 @@ async fn charge(
     {
         errors.push(FieldError::new("reference", "reference_invalid", "Give a reference of 1 to 100 characters."));
     }
+    if !is_intent_id(&request.intent_id) {
+        errors.push(FieldError::new("intent_id", "intent_invalid", "Give the payment intent the order pays."));
+    }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
@@ -111,9 +114,9 @@ async fn charge(
     // waits here for the first to commit, finds the token used and answers the first charge.
     let mut tx = state.db.begin().await?;
     let claimed = if saved {
-        profile_store::claim_saved_token(&mut tx, &request.token, now).await?
+        profile_store::claim_saved_token(&mut tx, &request.token, &request.intent_id, now).await?
     } else {
-        card_store::claim_token(&mut tx, &request.token, now).await?
+        card_store::claim_token(&mut tx, &request.token, &request.intent_id, now).await?
     };
     let Some(card) = claimed else {
         tx.rollback().await?;
@@ -122,7 +125,18 @@ async fn charge(
                 tracing::info!(charge_id = %earlier.id, reference = %request.reference, "charge repeated for its order");
                 Ok(([(CACHE_CONTROL, "no-store")], Json(result_of(earlier)?)).into_response())
             }
-            _ => Err(token_invalid()),
+            _ => match card_store::token_intent(&state.db, &request.token).await? {
+                // Minted for another intent: not charged, and still good for its own.
+                Some(intent) if intent != request.intent_id => {
+                    tracing::warn!(reference = %request.reference, "charge refused: the token pays another intent");
+                    Err(AppError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ErrorCode::TokenMismatch,
+                        "This card token was minted for another payment.",
+                    ))
+                }
+                _ => Err(token_invalid()),
+            },
         };
     };
     let plaintext = envelope::open(&state.keys, &card.id, &card.owner, &card.sealed)

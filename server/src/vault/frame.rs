@@ -20,13 +20,14 @@ pub fn router() -> Router<VaultState> {
         .route("/frame.css", get(|state| frame_file(state, "frame.css", "text/css; charset=utf-8")))
 }
 
-/// The frame's policy: its own script and style only, requests only to the vault, and
+/// The frame's policy: its own script and style only, requests only to the vault and to the
+/// api (for the payment intent it shows and pays), and
 /// framable only by the allowed publishers (instead of `X-Frame-Options`, which cannot
 /// name several origins).
-pub fn frame_csp(allowed_origins: &[String]) -> String {
+pub fn frame_csp(allowed_origins: &[String], api_origin: &str) -> String {
     format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors {}; \
-         base-uri 'none'; form-action 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {api_origin}; \
+         frame-ancestors {}; base-uri 'none'; form-action 'none'",
         allowed_origins.join(" ")
     )
 }
@@ -40,12 +41,13 @@ async fn frame_page(State(state): State<VaultState>) -> Result<Response, AppErro
         &[
             ("ALLOWED_ORIGINS", &escape_html(&settings.allowed_origins.join(" "))),
             ("VAULT_ORIGIN", &escape_html(&settings.vault_origin)),
+            ("API_ORIGIN", &escape_html(&settings.api_origin)),
         ],
     );
     Ok((
         [
             (CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
-            (CONTENT_SECURITY_POLICY, frame_csp(&settings.allowed_origins)),
+            (CONTENT_SECURITY_POLICY, frame_csp(&settings.allowed_origins, &settings.api_origin)),
             (CACHE_CONTROL, "no-cache".to_owned()),
         ],
         html,

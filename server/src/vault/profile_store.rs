@@ -109,16 +109,23 @@ pub async fn card_of(db: &Db, profile: &ProfileRow) -> Result<CardRow, AppError>
 }
 
 /// Mints a one-time token for a profile's card.
-pub async fn insert_saved_token(db: &Db, token: &str, profile: &ProfileRow, now: i64) -> Result<(), AppError> {
+pub async fn insert_saved_token(
+    db: &Db,
+    token: &str,
+    profile: &ProfileRow,
+    intent_id: &str,
+    now: i64,
+) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO saved_tokens (token, profile_id, card_id, created_at, expires_at, used_at) \
-         VALUES ($1, $2, $3, $4, $5, NULL)",
+        "INSERT INTO saved_tokens (token, profile_id, card_id, created_at, expires_at, used_at, intent_id) \
+         VALUES ($1, $2, $3, $4, $5, NULL, $6)",
     )
     .bind(token)
     .bind(&profile.id)
     .bind(&profile.card_id)
     .bind(now)
     .bind(now + TOKEN_TTL_SECONDS)
+    .bind(intent_id)
     .execute(db)
     .await?;
     Ok(())
@@ -139,13 +146,21 @@ pub async fn by_saved_token(db: &Db, token: &str, now: i64) -> Result<Option<Pro
 
 /// Claims a saved-card token for a charge (once, within its 15 minutes) and returns the
 /// profile's card: only the card of the profile the token was minted for.
-pub async fn claim_saved_token(db: &mut AnyConnection, token: &str, now: i64) -> Result<Option<CardRow>, AppError> {
-    let claimed =
-        sqlx::query("UPDATE saved_tokens SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1")
-            .bind(now)
-            .bind(token)
-            .execute(&mut *db)
-            .await?;
+pub async fn claim_saved_token(
+    db: &mut AnyConnection,
+    token: &str,
+    intent_id: &str,
+    now: i64,
+) -> Result<Option<CardRow>, AppError> {
+    let claimed = sqlx::query(
+        "UPDATE saved_tokens SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 \
+         AND intent_id = $3",
+    )
+    .bind(now)
+    .bind(token)
+    .bind(intent_id)
+    .execute(&mut *db)
+    .await?;
     if claimed.rows_affected() != 1 {
         return Ok(None);
     }

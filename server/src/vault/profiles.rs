@@ -3,16 +3,17 @@
 //! - `POST /v1/profiles` (the frame, same origin): save the card that just paid, with the
 //!   buyer's email and address; answers with a device credential the frame keeps.
 //! - `GET /v1/profile`, `POST /v1/profile/tokens`, `DELETE /v1/profile` (the frame, with
-//!   `Authorization: Bearer <credential>`): what is saved, a one-time token for the saved
-//!   card, and erasing it all.
-//! - `POST /v1/saved/details` (the api, with its bearer key): the saved email and address
-//!   behind a saved-card token, for the order.
+//!   `Authorization: Bearer <credential>`): what is saved (the card as shown, the email and
+//!   the address, which the frame uses for the intent it shows beside Pay), a one-time token
+//!   for the saved card that pays one intent, and erasing it all.
+//!
+//! Nothing saved ever leaves the vault origin except inside an intent the buyer pays: the
+//! frame draws it, and the publisher's page learns only that something is saved.
 //!
 //! The credential travels in a header, never a cookie, so nothing needs `SameSite=None`.
 
 use super::bearer::{unauthorized, Bearer};
 use super::card_store::{CardRow, NewCard};
-use super::charges::ApiKeyAuth;
 use super::envelope;
 use super::profile_store::{self, NewProfile, ProfileRow};
 use super::tokens::SameOriginOnly;
@@ -30,11 +31,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tweetbuy_core::saved::{
-    ship_to_summary, SaveProfileRequest, SaveProfileResponse, SavedCard, SavedDetails, SavedDetailsRequest,
-    SAVED_TOKEN_PREFIX,
+    ship_to_summary, SaveProfileRequest, SaveProfileResponse, SavedCard, SavedDetails, SavedProfile, SAVED_TOKEN_PREFIX,
 };
 use tweetbuy_core::text::is_single_line;
-use tweetbuy_core::vault::CardToken;
+use tweetbuy_core::vault::{is_intent_id, CardToken, SavedTokenRequest};
 use tweetbuy_core::{validate_email, Country, ErrorCode, FieldError};
 
 /// Device credentials start with this, so a stray one is recognisable in a leak scan.
@@ -46,11 +46,6 @@ pub fn frame_router() -> Router<VaultState> {
         .route("/v1/profiles", post(save))
         .route("/v1/profile", get(lookup).delete(remove))
         .route("/v1/profile/tokens", post(mint_token))
-}
-
-/// Routes the api calls, server to server.
-pub fn api_router() -> Router<VaultState> {
-    Router::new().route("/v1/saved/details", post(details))
 }
 
 /// The device credential from `Authorization: Bearer cred_…`, as its SHA-256 (the only form
@@ -176,6 +171,7 @@ async fn save(
         exp_year: u16::try_from(one_time.exp_year).map_err(|_| AppError::internal("stored exp_year"))?,
         created_at: now,
         save_secret_hash: None,
+        intent_id: None,
     };
     let profile = NewProfile {
         id: profile_id,
@@ -205,7 +201,12 @@ async fn lookup(
     let profile = profile_for(&state, &credential).await?;
     let build = async {
         let card = profile_store::card_of(&state.db, &profile).await?;
-        saved_card(&card, &open_contact(&state, &profile)?)
+        let contact = open_contact(&state, &profile)?;
+        Ok::<_, AppError>(SavedProfile {
+            card: saved_card(&card, &contact)?,
+            email: contact.email,
+            shipping: contact.shipping,
+        })
     };
     let saved = build.await.map_err(IntoResponse::into_response)?;
     Ok(no_store(StatusCode::OK, saved))
@@ -215,7 +216,12 @@ async fn mint_token(
     State(state): State<VaultState>,
     _origin: SameOriginOnly,
     credential: DeviceCredential,
+    JsonBody(request): JsonBody<SavedTokenRequest>,
 ) -> Result<Response, Response> {
+    if !is_intent_id(&request.intent_id) {
+        let field = FieldError::new("intent_id", "intent_invalid", "Start the payment again.");
+        return Err(AppError::validation(vec![field]).into_response());
+    }
     let profile = profile_for(&state, &credential).await?;
     let now = clock::now();
     let allowed = profile_store::take_mint(&state.db, &profile, now, MINTS_PER_MINUTE)
@@ -233,7 +239,7 @@ async fn mint_token(
     let build = async {
         let card = profile_store::card_of(&state.db, &profile).await?;
         let token = random_id(SAVED_TOKEN_PREFIX);
-        profile_store::insert_saved_token(&state.db, &token, &profile, now).await?;
+        profile_store::insert_saved_token(&state.db, &token, &profile, &request.intent_id, now).await?;
         let shown = card.to_token()?;
         Ok::<_, AppError>(CardToken { token, ..shown })
     };
@@ -250,23 +256,4 @@ async fn remove(
     profile_store::delete(&state.db, &profile).await.map_err(IntoResponse::into_response)?;
     tracing::info!(profile_id = %profile.id, "buyer info removed");
     Ok((StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response())
-}
-
-async fn details(
-    State(state): State<VaultState>,
-    _auth: ApiKeyAuth,
-    JsonBody(request): JsonBody<SavedDetailsRequest>,
-) -> Result<Response, AppError> {
-    // No token holds a control character (PostgreSQL would refuse a NUL in the query).
-    if request.token.len() > 128 || !is_single_line(&request.token) {
-        return Err(AppError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::TokenInvalid,
-            "This card token is unknown, expired or used.",
-        ));
-    }
-    let profile = profile_store::by_saved_token(&state.db, &request.token, clock::now()).await?.ok_or_else(|| {
-        AppError::new(StatusCode::BAD_REQUEST, ErrorCode::TokenInvalid, "This card token is unknown, expired or used.")
-    })?;
-    Ok(no_store(StatusCode::OK, open_contact(&state, &profile)?))
 }

@@ -1,5 +1,6 @@
-//! `POST /v1/tokens`: the card frame sends the typed card; the vault checks it with the shared
-//! rules, encrypts the number, forgets the CVC and answers with a one-time token.
+//! `POST /v1/tokens`: the card frame sends the typed card and the payment intent it is about to
+//! pay; the vault checks the card with the shared rules, encrypts the number, forgets the CVC
+//! and answers with a one-time token that pays that intent and no other.
 
 use super::card_store::{self, NewCard, ANONYMOUS_OWNER};
 use super::envelope;
@@ -18,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use tweetbuy_core::card::validate_cvc;
-use tweetbuy_core::vault::{CardToken, TokenizeRequest, TokenizeResponse};
+use tweetbuy_core::vault::{is_intent_id, CardToken, TokenizeRequest, TokenizeResponse};
 use tweetbuy_core::{CardError, CardNumber, ErrorCode, Expiry, FieldError};
 use zeroize::Zeroizing;
 
@@ -70,10 +71,20 @@ async fn tokenize(
     }
 
     // Held in zeroizing buffers so the raw input does not linger in freed memory.
-    let TokenizeRequest { number, expiry, cvc } = request;
+    let TokenizeRequest { number, expiry, cvc, intent_id } = request;
     let (number, cvc) = (Zeroizing::new(number), Zeroizing::new(cvc));
     let now = clock::now();
-    let card = check_card(&number, &expiry, &cvc, clock::year_month(now)).map_err(AppError::validation)?;
+    let checked = check_card(&number, &expiry, &cvc, clock::year_month(now));
+    let card = match (checked, is_intent_id(&intent_id)) {
+        (Ok(card), true) => card,
+        (checked, intent_ok) => {
+            let mut errors = checked.err().unwrap_or_default();
+            if !intent_ok {
+                errors.push(FieldError::new("intent_id", "intent_invalid", "Start the payment again."));
+            }
+            return Err(AppError::validation(errors));
+        }
+    };
     // The CVC has been checked; it goes no further than this line.
     drop(cvc);
 
@@ -94,6 +105,7 @@ async fn tokenize(
         exp_year: expiry.year,
         created_at: now,
         save_secret_hash: Some(sha256_hex(save_secret.as_bytes())),
+        intent_id: Some(intent_id),
         id,
     };
     if !card_store::insert_card_for_key(&state.db, &new, &key, &fingerprint).await? {

@@ -63,6 +63,9 @@ pub struct TestServer {
     pub api: Router,
     pub vault: Router,
     pub vault_url: String,
+    /// What [`TestServer::order`] paid under each (key, body), so a repeat reuses its intent
+    /// and token the way a retry in the frame does.
+    payments: std::sync::Mutex<std::collections::HashMap<String, Value>>,
 }
 
 /// A response, read whole.
@@ -139,6 +142,7 @@ pub async fn start_with(tweak: impl FnOnce(&mut ApiSettings)) -> TestServer {
         Keyring::new(MasterKey::generate()),
         VaultSettings {
             vault_origin: VAULT_ORIGIN.to_owned(),
+            api_origin: API_ORIGIN.to_owned(),
             allowed_origins: allowed.clone(),
             assets_dir: assets.clone(),
             api_key: VAULT_API_KEY.to_owned(),
@@ -164,7 +168,7 @@ pub async fn start_with(tweak: impl FnOnce(&mut ApiSettings)) -> TestServer {
     tweak(&mut settings);
     let api_state = ApiState::new(api_db, settings);
     let api = api_app(api_state.clone());
-    TestServer { dir, api_state, vault_state, api, vault, vault_url }
+    TestServer { dir, api_state, vault_state, api, vault, vault_url, payments: Default::default() }
 }
 
 pub async fn send(router: &Router, request: Request<Body>) -> Reply {
@@ -214,17 +218,66 @@ pub fn fresh_key() -> String {
     tweetbuy_server::ids::random_id("key_")
 }
 
+/// Marks a card the test typed (see [`TestServer::order`]).
+const TYPED: &str = "typed-card|";
+
 impl TestServer {
-    /// Tokenizes a card at the vault, as the frame does; panics unless it works.
+    /// A card as the buyer types it into the frame. The tests write it where an order's
+    /// `card_token` goes; [`TestServer::order`] mints the token for the order's intent.
     pub async fn tokenize(&self, number: &str, cvc: &str) -> String {
-        let body = json!({"number": number, "expiry": future_expiry(), "cvc": cvc});
-        let reply = send(&self.vault, post_json("/v1/tokens", &body, Some(&fresh_key()))).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-        reply.json()["token"].as_str().unwrap().to_owned()
+        format!("{TYPED}{number}|{cvc}")
     }
 
+    /// Mints a one-time token for `intent_id` at the vault, as the frame does on Pay.
+    pub async fn mint(&self, number: &str, cvc: &str, intent_id: &str) -> Reply {
+        let body = json!({"number": number, "expiry": future_expiry(), "cvc": cvc, "intent_id": intent_id});
+        send(&self.vault, post_json("/v1/tokens", &body, Some(&fresh_key()))).await
+    }
+
+    /// Prices an intent for an order's details (the body without its `card_token`).
+    pub async fn intent(&self, body: &Value) -> Reply {
+        let mut details = body.clone();
+        if let Some(fields) = details.as_object_mut() {
+            fields.remove("card_token");
+        }
+        send(&self.api, post_json("/api/v1/intents", &details, None)).await
+    }
+
+    /// Pays an order the way the buyer does through the frame: an intent for the body's
+    /// details, a token for that intent (from the typed card in `card_token`; any other
+    /// `card_token` is sent as it is), then `POST /api/v1/orders` under `key`. A refused
+    /// intent or card is the reply. The same key and body again reuse the same intent and
+    /// token, as the frame's retry does.
     pub async fn order(&self, body: &Value, key: &str) -> Reply {
-        send(&self.api, post_json("/api/v1/orders", body, Some(key))).await
+        let memo = format!("{key}\n{body}");
+        let known = self.payments.lock().unwrap().get(&memo).cloned();
+        let pay = match known {
+            Some(pay) => pay,
+            None => {
+                let intent = self.intent(body).await;
+                if intent.status != StatusCode::CREATED {
+                    return intent;
+                }
+                let intent = intent.json();
+                let intent_id = intent["intent_id"].as_str().unwrap();
+                let card = body["card_token"].as_str().unwrap_or_default();
+                let token = match card.strip_prefix(TYPED).and_then(|c| c.split_once('|')) {
+                    Some((number, cvc)) => {
+                        let minted = self.mint(number, cvc, intent_id).await;
+                        if minted.status != StatusCode::CREATED {
+                            return minted;
+                        }
+                        minted.json()["token"].as_str().unwrap().to_owned()
+                    }
+                    None => card.to_owned(),
+                };
+                let pay =
+                    json!({"intent_id": intent_id, "client_secret": intent["client_secret"], "card_token": token});
+                self.payments.lock().unwrap().insert(memo, pay.clone());
+                pay
+            }
+        };
+        send(&self.api, post_json("/api/v1/orders", &pay, Some(key))).await
     }
 
     pub async fn stock(&self, product: &str, variant: &str) -> Option<i64> {
