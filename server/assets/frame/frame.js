@@ -1,219 +1,581 @@
-// The card frame, on the vault origin. The card number, expiry and CVC are typed here and
-// sent only to this origin's /v1/tokens; the embedding page gets a token back, never the
-// card. Validation rules live in the Rust core crate and run in the vault server, so this
-// script only formats input and relays the vault's answer. Which messages and theme values
-// it accepts is in rules.mjs, checked against the same table as the Rust side.
+// The payment frame, on the vault origin. Pay lives here and nowhere else.
+//
+// The publisher's page is not ours: its ads, analytics and any XSS run with the widget's own
+// powers. So the page may tell this frame what the buyer is buying (a cart), its theme, to
+// clear, to take focus; it can never make it pay, save or remove. Those happen only on a
+// trusted click or key press inside this frame, with the browser's user activation on this
+// origin. What is paid is what this frame shows beside Pay: the amount, the seller and the
+// address come from a payment intent the api priced, never from the page's message. A card
+// number is typed only here and sent only to this origin; the token the vault mints pays
+// that one intent and never leaves this frame. Saved info (card, email, address) is read
+// only here; the page learns that it exists and nothing more.
+//
+// Validation rules live in the Rust core crate and run on the servers; this script formats
+// input and relays their answers. Which page messages and theme values it accepts is in
+// rules.mjs, checked against the same table of vectors as the Rust side.
 import { decode, THEME } from "/frame-rules.mjs";
 
-const allowed = new Set((document.documentElement.dataset.allowedOrigins || "").split(/\s+/).filter(Boolean));
-(() => {
-  const FIELDS = ["number", "expiry", "cvc"];
-  const input = (name) => document.getElementById(name);
+const root = document.documentElement;
+const allowed = new Set((root.dataset.allowedOrigins || "").split(/\s+/).filter(Boolean));
+const API = (root.dataset.apiOrigin || "").replace(/\/$/, "");
+const params = new URLSearchParams(location.search);
+const MODE = params.get("mode") === "saved" ? "saved" : "card";
+const LANG = (params.get("lang") || "").toLowerCase().split("-")[0] === "es" ? "es" : "en";
+// The embedding page: the only origin this frame posts to, when it is on the allowlist.
+const PARENT = (location.ancestorOrigins && location.ancestorOrigins[0]) || "";
+// How long Pay waits after what it pays changed, so a change cannot slip in under a click.
+const SETTLE_MS = 600;
 
-  function applyTheme(t) {
-    const style = document.documentElement.style;
-    for (const [key, [, property]] of Object.entries(THEME)) {
-      if (typeof t[key] === "string") style.setProperty(property, t[key]);
-      else style.removeProperty(property);
-    }
+const $ = (id) => document.getElementById(id);
+const FIELDS = ["number", "expiry", "cvc"];
+
+// ---- Words, in the visitor's language ----
+
+const WORDS = {
+  en: {
+    title: "Payment",
+    number: "Card number", expiry: "Expiry (MM/YY)", cvc: "Security code", expiryPlaceholder: "MM/YY",
+    save: "Save my card and address for next time",
+    saveCardOnly: "Save my card for next time",
+    pay: "Pay", payAmount: (amount) => `Pay ${amount}`, paying: "Paying…", paid: "Paid",
+    paysTo: (seller, item) => `To ${seller} for ${item}`,
+    shipsTo: (address) => `Ships to ${address}`,
+    deliveredTo: (email) => `Delivered by email to ${email}`,
+    savedCard: (brand, last4) => `${brand} •••• ${last4}`,
+    remove: "Remove my saved info", removing: "Removing…",
+    removed: "Your saved info was removed.",
+    removeFailed: "Your saved info could not be removed. Try again.",
+    pricing: "Getting the price…",
+    details: "Fill in your details to see the total.",
+    unreachable: "We could not reach the payment service. Check your connection and try again.",
+    unknown: "We could not confirm your payment yet. Press Pay again: you will not be charged twice.",
+    expired: "This payment expired. Check the amount and press Pay again.",
+    cardAgain: "Enter your card details again.",
+    savedFailed: "Your saved card could not be used. Use another card.",
+    saveFailed: "Paid, but your info could not be saved.",
+    savedNow: "Saved for next time.",
+    soldOut: "This option is sold out.", saleEnded: "This sale has ended.", notStarted: "This sale has not started yet.",
+    rateLimited: "Too many tries. Wait a minute and try again.",
+    generic: "Something went wrong. Please try again.",
+    declined: {
+      card_declined: "Your card was declined. Check the card details, or try another card.",
+      insufficient_funds: "Your card has insufficient funds. Try another card.",
+      expired_card: "Your card has expired. Try another card.",
+      incorrect_cvc: "The security code is incorrect. Check it and try again.",
+      processing_error: "We could not process your card. Please try again in a moment.",
+    },
+    field: {
+      number_missing: "Enter your card number.",
+      number_not_digits: "A card number has only digits.",
+      unknown_brand: "We do not accept this kind of card.",
+      wrong_length: "This card number has the wrong number of digits.",
+      invalid_number: "This card number is not valid. Check it for typos.",
+      expiry_malformed: "Enter the expiry as MM/YY.",
+      expiry_month: "The month must be from 01 to 12.",
+      expired_card: "This card has expired.",
+      expiry_too_far: "Check the expiry year.",
+      cvc_length: "Enter the security code from your card.",
+    },
+  },
+  es: {
+    title: "Pago",
+    number: "Número de tarjeta", expiry: "Caducidad (MM/AA)", cvc: "Código de seguridad", expiryPlaceholder: "MM/AA",
+    save: "Guardar mi tarjeta y dirección para la próxima vez",
+    saveCardOnly: "Guardar mi tarjeta para la próxima vez",
+    pay: "Pagar", payAmount: (amount) => `Pagar ${amount}`, paying: "Pagando…", paid: "Pagado",
+    paysTo: (seller, item) => `A ${seller} por ${item}`,
+    shipsTo: (address) => `Se envía a ${address}`,
+    deliveredTo: (email) => `Se entrega por correo a ${email}`,
+    savedCard: (brand, last4) => `${brand} •••• ${last4}`,
+    remove: "Eliminar mis datos guardados", removing: "Eliminando…",
+    removed: "Tus datos guardados se eliminaron.",
+    removeFailed: "No se pudieron eliminar tus datos guardados. Inténtalo de nuevo.",
+    pricing: "Calculando el precio…",
+    details: "Completa tus datos para ver el total.",
+    unreachable: "No pudimos conectar con el servicio de pago. Revisa tu conexión e inténtalo de nuevo.",
+    unknown: "Aún no pudimos confirmar tu pago. Pulsa Pagar otra vez: no se te cobrará dos veces.",
+    expired: "Este pago caducó. Revisa el importe y pulsa Pagar otra vez.",
+    cardAgain: "Vuelve a introducir los datos de tu tarjeta.",
+    savedFailed: "No se pudo usar tu tarjeta guardada. Usa otra tarjeta.",
+    saveFailed: "Pagado, pero no se pudieron guardar tus datos.",
+    savedNow: "Guardado para la próxima vez.",
+    soldOut: "Esta opción está agotada.", saleEnded: "Esta venta ha terminado.", notStarted: "Esta venta aún no ha empezado.",
+    rateLimited: "Demasiados intentos. Espera un minuto y vuelve a intentarlo.",
+    generic: "Algo salió mal. Inténtalo de nuevo.",
+    declined: {
+      card_declined: "Tu tarjeta fue rechazada. Revisa los datos o prueba con otra tarjeta.",
+      insufficient_funds: "Tu tarjeta no tiene fondos suficientes. Prueba con otra tarjeta.",
+      expired_card: "Tu tarjeta ha caducado. Prueba con otra tarjeta.",
+      incorrect_cvc: "El código de seguridad no es correcto. Revísalo e inténtalo de nuevo.",
+      processing_error: "No pudimos procesar tu tarjeta. Inténtalo de nuevo en un momento.",
+    },
+    field: {
+      number_missing: "Introduce el número de tu tarjeta.",
+      number_not_digits: "El número de tarjeta solo tiene dígitos.",
+      unknown_brand: "No aceptamos este tipo de tarjeta.",
+      wrong_length: "Este número de tarjeta no tiene los dígitos correctos.",
+      invalid_number: "Este número de tarjeta no es válido. Revisa si hay errores.",
+      expiry_malformed: "Introduce la caducidad como MM/AA.",
+      expiry_month: "El mes debe ser de 01 a 12.",
+      expired_card: "Esta tarjeta ha caducado.",
+      expiry_too_far: "Revisa el año de caducidad.",
+      cvc_length: "Introduce el código de seguridad de tu tarjeta.",
+    },
+  },
+};
+const W = WORDS[LANG];
+const BRANDS = {
+  visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover",
+  jcb: "JCB", diners_club: "Diners Club", union_pay: "UnionPay",
+};
+
+/** An amount in the visitor's language: `{minor: 2718, currency: "USD"}` → "$27.18". */
+export function formatMoney(money, lang = LANG) {
+  const format = new Intl.NumberFormat(lang, { style: "currency", currency: money.currency });
+  const digits = format.resolvedOptions().maximumFractionDigits;
+  return format.format(money.minor / 10 ** digits);
+}
+
+/** "Jane Doe, 1 Main St, Apt 2, New York, NY 10001, US". */
+export function addressLine(a) {
+  const place = [a.region, a.postal_code].filter(Boolean).join(" ");
+  return [a.name, a.line1, a.line2, a.city, place, a.country].filter((part) => part && part.trim()).join(", ");
+}
+
+// ---- Talking to the page ----
+
+function post(message) {
+  if (window.parent === window || !allowed.has(PARENT)) return;
+  window.parent.postMessage(JSON.stringify({ ...message, v: 1 }), PARENT);
+}
+
+// ---- Talking to the servers ----
+
+const storage = (area) => {
+  try {
+    return window[area];
+  } catch {
+    return null; // storage blocked: saved info is simply unavailable
   }
+};
+// The device credential lives only here, in the vault origin's localStorage (which browsers
+// partition per top-level site), and goes only to this origin's /v1/profile, in a header.
+const CREDENTIAL = "tweetbuy.credential";
+const credential = () => storage("localStorage")?.getItem(CREDENTIAL) || null;
 
-  // Saved info. The device credential lives only here, in the vault origin's localStorage
-  // (which browsers partition per top-level site), and goes only to this origin's
-  // /v1/profile in a header. The publisher's page gets display data and one-time tokens.
-  const CREDENTIAL = "tweetbuy.credential";
-  const SAVE_SECRET = (token) => `tweetbuy.save.${token}`;
-  const storage = (area) => {
+async function call(url, { method = "POST", body, key, bearer } = {}) {
+  const headers = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (key) headers["idempotency-key"] = key;
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  try {
+    const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    let json = null;
     try {
-      return window[area];
+      json = response.status === 204 ? null : await response.json();
     } catch {
-      return null; // storage blocked: saved info is simply unavailable
+      json = null;
     }
+    return { status: response.status, body: json };
+  } catch {
+    return { status: 0, body: null };
+  }
+}
+
+const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
+
+// ---- State ----
+
+const state = {
+  cart: null, // from the page
+  profile: null, // saved mode: {card, email, shipping}, read here only
+  intent: null, // the priced intent shown beside Pay
+  intentFor: "", // the cart it was priced for, as JSON
+  changedAt: 0, // when what Pay pays last changed
+  pricing: 0, // the number of the latest pricing request, so an older answer is dropped
+  busy: false,
+  paid: false,
+  // An attempt whose outcome is unknown: paid again with the same key and token, so a retry
+  // can never charge twice.
+  attempt: null,
+  saveSecret: null,
+};
+
+// ---- Drawing ----
+
+function setStatus(text, error = false) {
+  $("status").textContent = text || "";
+  $("status").classList.toggle("error", !!error);
+}
+
+function showFieldErrors(errors) {
+  for (const name of FIELDS) {
+    const err = errors.find((e) => e.field === name);
+    $(name).setAttribute("aria-invalid", err ? "true" : "false");
+    $(`${name}-error`).textContent = err ? W.field[err.code] || err.message : "";
+  }
+  const first = errors.find((e) => FIELDS.includes(e.field));
+  if (first) $(first.field).focus();
+}
+
+function payReady() {
+  return !!state.intent && !state.busy && !state.paid && state.intentFor === JSON.stringify(effectiveCart());
+}
+
+function draw() {
+  const pay = $("pay");
+  const intent = state.intent;
+  const current = intent && state.intentFor === JSON.stringify(effectiveCart());
+  const settled = Date.now() - state.changedAt >= SETTLE_MS;
+  if (state.paid) pay.textContent = W.paid;
+  else if (state.busy) pay.textContent = W.paying;
+  else pay.textContent = current ? W.payAmount(formatMoney(intent.quote.total)) : W.pay;
+  // Pay answers a click once what it pays has stood still for a moment, or, with no cart yet,
+  // to ask the page for the buyer's details.
+  const answers = (payReady() && settled) || (!state.busy && !state.paid && !state.cart);
+  pay.setAttribute("aria-disabled", answers ? "false" : "true");
+  pay.setAttribute("aria-busy", state.busy ? "true" : "false");
+  const item = intent && `${intent.product_title} (${intent.variant_label})${intent.quantity > 1 ? ` × ${intent.quantity}` : ""}`;
+  $("pays-to").textContent = current ? W.paysTo(intent.seller, item) : "";
+  $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : W.save;
+  $("ships-to").textContent = !current ? "" : intent.shipping ? W.shipsTo(addressLine(intent.shipping)) : W.deliveredTo(intent.email);
+  if (MODE === "saved" && state.profile) {
+    const card = state.profile.card;
+    $("saved-card").textContent = W.savedCard(BRANDS[card.brand] || card.brand, card.last4);
+  }
+}
+
+// ---- The intent shown beside Pay ----
+
+/** The cart as priced: in saved mode, the saved email and address where the page gave none. */
+function effectiveCart() {
+  const cart = state.cart;
+  if (!cart) return null;
+  if (MODE !== "saved" || !state.profile) return cart;
+  return {
+    ...cart,
+    email: cart.email ?? state.profile.email,
+    shipping: cart.shipping ?? state.profile.shipping,
   };
-  const credential = () => storage("localStorage")?.getItem(CREDENTIAL) || null;
-  const forgetCredential = () => storage("localStorage")?.removeItem(CREDENTIAL);
+}
 
-  async function vault(method, path, body, bearer) {
-    const headers = { "content-type": "application/json" };
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
-    try {
-      const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
-      let json = null;
-      try {
-        json = response.status === 204 ? null : await response.json();
-      } catch {
-        json = null;
-      }
-      return { status: response.status, body: json };
-    } catch {
-      return { status: 0, body: null };
-    }
+let pricingTimer = 0;
+function schedulePricing() {
+  clearTimeout(pricingTimer);
+  pricingTimer = setTimeout(price, 250);
+}
+
+async function price() {
+  // Saved info is priced only once it has been read, with its own email and address.
+  if (MODE === "saved" && !state.profile) return draw();
+  const cart = effectiveCart();
+  const wanted = JSON.stringify(cart);
+  if (!cart || wanted === state.intentFor) return draw();
+  const ticket = ++state.pricing;
+  setStatus(W.pricing);
+  const { product_id, variant_id, quantity, tweet_id, email, shipping, share_email } = cart;
+  const body = { product_id, variant_id, quantity, email: email ?? "", shipping, share_email, tweet_id };
+  const { status, body: answer } = await call(`${API}/api/v1/intents`, { body });
+  if (ticket !== state.pricing) return; // a newer cart is being priced
+  state.changedAt = Date.now();
+  if (status === 201 && answer) {
+    state.intent = answer;
+    state.intentFor = wanted;
+    state.attempt = null;
+    setStatus("");
+    setTimeout(draw, SETTLE_MS + 20);
+  } else {
+    state.intent = null;
+    state.intentFor = "";
+    explainRefusal(status, answer, { pricing: true });
   }
+  draw();
+}
 
-  const failed = (requestId, message) => ({ type: "failed", v: 1, request_id: requestId, message });
-  const shown = (s) => ({ brand: s.brand, last4: s.last4, exp_month: s.exp_month, exp_year: s.exp_year, ship_to: s.ship_to ?? null });
-
-  async function lookup(requestId) {
-    const cred = credential();
-    if (!cred) return { type: "saved", v: 1, request_id: requestId, saved: null };
-    const { status, body } = await vault("GET", "/v1/profile", null, cred);
-    if (status === 200 && body) return { type: "saved", v: 1, request_id: requestId, saved: shown(body) };
-    if (status === 401) {
-      forgetCredential();
-      return { type: "saved", v: 1, request_id: requestId, saved: null };
-    }
-    return failed(requestId, "Your saved info could not be loaded.");
-  }
-
-  async function paySaved(requestId) {
-    const cred = credential();
-    if (!cred) return failed(requestId, "Nothing is saved on this device.");
-    const { status, body } = await vault("POST", "/v1/profile/tokens", null, cred);
-    if (status === 201 && body) {
-      const { token, brand, last4, exp_month, exp_year } = body;
-      return { type: "token", v: 1, request_id: requestId, card: { token, brand, last4, exp_month, exp_year } };
-    }
-    if (status === 401) forgetCredential();
-    return failed(requestId, "Your saved card could not be used. Enter your card details again.");
-  }
-
-  async function save(msg) {
-    const secret = storage("sessionStorage")?.getItem(SAVE_SECRET(msg.card_token));
-    if (!secret) return failed(msg.request_id, "This card can no longer be saved.");
-    const { status, body } = await vault("POST", "/v1/profiles", {
-      token: msg.card_token, save_secret: secret, email: msg.email, shipping: msg.shipping,
-    });
-    if (status === 201 && body && body.credential) {
-      storage("localStorage")?.setItem(CREDENTIAL, body.credential);
-      storage("sessionStorage")?.removeItem(SAVE_SECRET(msg.card_token));
-      return { type: "saved", v: 1, request_id: msg.request_id, saved: shown(body.saved) };
-    }
-    return failed(msg.request_id, (body && body.message) || "Your info could not be saved.");
-  }
-
-  async function remove(requestId) {
-    const cred = credential();
-    if (cred) {
-      const { status } = await vault("DELETE", "/v1/profile", null, cred);
-      // Kept on a failure, so the visitor can try again and nothing stays behind unseen.
-      if (status !== 204 && status !== 401) return failed(requestId, "Your saved info could not be removed. Try again.");
-    }
-    forgetCredential();
-    return { type: "removed", v: 1, request_id: requestId };
-  }
-
-  function showErrors(errors) {
-    for (const name of FIELDS) {
-      const err = errors.find((e) => e.field === name);
-      input(name).setAttribute("aria-invalid", err ? "true" : "false");
-      document.getElementById(`${name}-error`).textContent = err ? err.message : "";
-    }
-  }
-
-  function clear() {
-    for (const name of FIELDS) input(name).value = "";
-    showErrors([]);
-  }
-
-  async function tokenize(requestId) {
-    let response;
-    try {
-      response = await fetch("/v1/tokens", {
-        method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": requestId },
-        body: JSON.stringify({
-          number: input("number").value,
-          expiry: input("expiry").value,
-          cvc: input("cvc").value,
-        }),
-      });
-    } catch {
-      return { type: "failed", v: 1, request_id: requestId, message: "We could not reach the card vault. Check your connection and try again." };
-    }
-    let body = null;
-    try {
-      body = await response.json();
-    } catch {
-      body = null;
-    }
-    if (response.ok && body) {
-      showErrors([]);
-      const { token, brand, last4, exp_month, exp_year, save_secret } = body;
-      // The save secret stays on the vault origin: it lets this card be saved after the
-      // purchase, and the reply below (to the publisher's page) does not carry it.
-      if (save_secret) storage("sessionStorage")?.setItem(SAVE_SECRET(token), save_secret);
-      return { type: "token", v: 1, request_id: requestId, card: { token, brand, last4, exp_month, exp_year } };
-    }
-    if (response.status === 422 && body && Array.isArray(body.fields)) {
-      const errors = body.fields.map(({ field, code, message }) => ({ field, code, message }));
-      showErrors(errors);
-      const first = errors.find((e) => FIELDS.includes(e.field));
-      if (first) input(first.field).focus();
-      return { type: "invalid", v: 1, request_id: requestId, errors };
-    }
-    return { type: "failed", v: 1, request_id: requestId, message: (body && body.message) || "The card could not be checked. Please try again." };
-  }
-
-  window.addEventListener("message", async (event) => {
-    if (event.source !== window.parent || !allowed.has(event.origin)) return;
-    const msg = decode(event.data);
-    if (!msg) return;
-    if (msg.type === "clear") {
-      clear();
+/** Says why the api or the vault refused, here and to the page. */
+function explainRefusal(status, body, { pricing = false } = {}) {
+  const code = body?.code || (status === 0 ? "payment_error" : "internal");
+  if (code === "validation_failed" && Array.isArray(body.fields)) {
+    const cardErrors = body.fields.filter((f) => FIELDS.includes(f.field));
+    if (cardErrors.length) {
+      showFieldErrors(cardErrors);
+      setStatus("");
+      post({ type: "failed", code, message: cardErrors[0] && (W.field[cardErrors[0].code] || cardErrors[0].message) });
       return;
     }
-    if (msg.type === "theme") {
+    // The details the page holds (email, address, option): the page shows them by its fields.
+    setStatus(pricing ? W.details : W.generic, !pricing);
+    post({ type: "invalid", errors: body.fields.map(({ field, code, message }) => ({ field, code, message })) });
+    return;
+  }
+  const message = {
+    sold_out: W.soldOut,
+    sale_ended: W.saleEnded,
+    sale_not_started: W.notStarted,
+    payment_declined: W.declined[body?.decline_code] || W.declined.card_declined,
+    payment_error: W.unreachable,
+    token_invalid: MODE === "saved" ? W.savedFailed : W.cardAgain,
+    token_mismatch: W.expired,
+    intent_invalid: W.expired,
+    rate_limited: W.rateLimited,
+  }[code] || (status === 0 ? W.unreachable : W.generic);
+  setStatus(message, true);
+  post({ type: "failed", code, message });
+}
+
+// ---- Pay ----
+
+/** Only the buyer's own click or key press inside this frame counts. */
+function fromTheBuyer(event) {
+  if (!event.isTrusted) return false;
+  const activation = navigator.userActivation;
+  return !activation || activation.isActive;
+}
+
+async function pay(event) {
+  if (!fromTheBuyer(event) || state.busy || state.paid) return;
+  if (!state.cart) {
+    post({ type: "needs_details" });
+    setStatus(W.details);
+    return;
+  }
+  if (!payReady() || Date.now() - state.changedAt < SETTLE_MS) return;
+  const intent = state.intent;
+  state.busy = true;
+  setStatus(W.paying);
+  draw();
+  post({ type: "paying" });
+  try {
+    await payIntent(intent);
+  } finally {
+    state.busy = false;
+    draw();
+  }
+}
+
+async function payIntent(intent) {
+  let attempt = state.attempt && state.attempt.intent === intent.intent_id ? state.attempt : null;
+  if (!attempt) {
+    const minted = await mintToken(intent);
+    if (!minted) return;
+    attempt = { intent: intent.intent_id, token: minted, key: newKey() };
+  }
+  state.attempt = attempt;
+  const { status, body } = await call(`${API}/api/v1/orders`, {
+    key: attempt.key,
+    body: { intent_id: intent.intent_id, client_secret: intent.client_secret, card_token: attempt.token },
+  });
+  if (status === 201 && body) return paid(intent, attempt, body);
+  // Unknown outcome (no answer, our 5xx, or the first try still running): the next Pay asks
+  // again with the same key and token.
+  if (status === 0 || status >= 500 || body?.code === "idempotency_in_progress") {
+    setStatus(W.unknown, true);
+    post({ type: "failed", code: body?.code || "payment_error", message: W.unknown });
+    return;
+  }
+  state.attempt = null;
+  if (body?.code === "intent_invalid" || body?.code === "token_mismatch") {
+    // Priced again, shown again: the buyer presses Pay on what is now beside it.
+    state.intent = null;
+    state.intentFor = "";
+    schedulePricing();
+  }
+  explainRefusal(status, body);
+}
+
+async function mintToken(intent) {
+  if (MODE === "saved") {
+    const { status, body } = await call("/v1/profile/tokens", { body: { intent_id: intent.intent_id }, bearer: credential() });
+    if (status === 201 && body) return body.token;
+    explainRefusal(status, body?.code === "rate_limited" ? body : { code: "token_invalid" });
+    return null;
+  }
+  const { status, body } = await call("/v1/tokens", {
+    key: newKey(),
+    body: { number: $("number").value, expiry: $("expiry").value, cvc: $("cvc").value, intent_id: intent.intent_id },
+  });
+  if (status === 201 && body) {
+    showFieldErrors([]);
+    // The save secret stays in this frame: with it, and only on the buyer's tick, the card
+    // is saved after the purchase.
+    state.saveSecret = body.save_secret || null;
+    return body.token;
+  }
+  explainRefusal(status, body);
+  return null;
+}
+
+async function paid(intent, attempt, receipt) {
+  state.paid = true;
+  state.attempt = null;
+  setStatus("");
+  if (MODE === "card" && $("save").checked && state.saveSecret) await saveForNextTime(intent, attempt.token);
+  clearCard();
+  // What was saved stays on this origin: the page's receipt leaves out the saved email and
+  // address it never had.
+  const fromSaved = MODE === "saved";
+  const shown = {
+    ...receipt,
+    email: fromSaved && state.cart?.email == null ? "" : receipt.email,
+    shipping: fromSaved && state.cart?.shipping == null ? null : receipt.shipping,
+  };
+  post({ type: "paid", receipt: shown });
+}
+
+async function saveForNextTime(intent, token) {
+  const { status, body } = await call("/v1/profiles", {
+    body: { token, save_secret: state.saveSecret, email: intent.email, shipping: intent.shipping },
+  });
+  state.saveSecret = null;
+  if (status === 201 && body?.credential) {
+    storage("localStorage")?.setItem(CREDENTIAL, body.credential);
+    setStatus(W.savedNow);
+    post({ type: "saved", saved: true });
+  } else {
+    setStatus(W.saveFailed, true);
+  }
+}
+
+// ---- Remove (saved mode) ----
+
+async function remove(event) {
+  if (!fromTheBuyer(event) || state.busy) return;
+  state.busy = true;
+  $("remove").textContent = W.removing;
+  const { status } = await call("/v1/profile", { method: "DELETE", bearer: credential() });
+  state.busy = false;
+  $("remove").textContent = W.remove;
+  // Kept on a failure, so the buyer can try again and nothing stays behind unseen.
+  if (status !== 204 && status !== 401) {
+    setStatus(W.removeFailed, true);
+    return;
+  }
+  storage("localStorage")?.removeItem(CREDENTIAL);
+  state.profile = null;
+  state.intent = null;
+  state.intentFor = "";
+  setStatus(W.removed);
+  draw();
+  post({ type: "saved", saved: false });
+}
+
+// ---- Page messages: show, theme, clear, focus. Nothing else is understood. ----
+
+function applyTheme(t) {
+  for (const [key, [, property]] of Object.entries(THEME)) {
+    if (typeof t[key] === "string") root.style.setProperty(property, t[key]);
+    else root.style.removeProperty(property);
+  }
+}
+
+function clearCard() {
+  for (const name of FIELDS) $(name).value = "";
+  $("save").checked = false;
+  showFieldErrors([]);
+}
+
+function clear() {
+  clearCard();
+  Object.assign(state, { cart: null, intent: null, intentFor: "", paid: false, attempt: null, saveSecret: null });
+  setStatus("");
+  draw();
+}
+
+window.addEventListener("message", (event) => {
+  if (event.source !== window.parent || !allowed.has(event.origin)) return;
+  const msg = decode(event.data);
+  if (!msg) return;
+  switch (msg.type) {
+    case "theme":
       applyTheme(msg.tokens);
-      return;
+      break;
+    case "clear":
+      clear();
+      break;
+    case "focus":
+      (MODE === "saved" ? $("pay") : $("number")).focus();
+      break;
+    case "show": {
+      if (JSON.stringify(msg.cart) === JSON.stringify(state.cart)) break;
+      if (state.paid && msg.cart) state.paid = false; // a new purchase in the same sheet
+      state.cart = msg.cart;
+      state.changedAt = Date.now();
+      draw();
+      schedulePricing();
+      break;
     }
-    const handlers = {
-      tokenize: () => tokenize(msg.request_id),
-      lookup: () => lookup(msg.request_id),
-      pay_saved: () => paySaved(msg.request_id),
-      save: () => save(msg),
-      remove: () => remove(msg.request_id),
-    };
-    const reply = await handlers[msg.type]();
-    // Reply only to the exact origin that asked, which is on the allowlist.
-    window.parent.postMessage(JSON.stringify(reply), event.origin);
-  });
-
-  // Escape inside the frame closes the sheet around it, as it does everywhere else in the
-  // sheet: the key never reaches the embedding page on its own. Posted only to the embedding
-  // origin, and only when it is on the allowlist.
-  const parentOrigin = (location.ancestorOrigins && location.ancestorOrigins[0]) || "";
-  document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && allowed.has(parentOrigin)) {
-      window.parent.postMessage(JSON.stringify({ type: "escape", v: 1 }), parentOrigin);
-    }
-  });
-
-  // The saved-info frame (?mode=saved) is the same page without the card form: it only
-  // answers lookup, pay_saved, save and remove.
-  if (new URLSearchParams(location.search).get("mode") === "saved") document.getElementById("card").hidden = true;
-
-  // Labels in the visitor's language (?lang=es), like the sheet around the frame.
-  const LABELS = {
-    es: { number: "Número de tarjeta", expiry: "Caducidad (MM/AA)", cvc: "Código de seguridad", title: "Datos de la tarjeta" },
-  };
-  const lang = (new URLSearchParams(location.search).get("lang") || "").toLowerCase().split("-")[0];
-  if (LABELS[lang]) {
-    document.documentElement.lang = lang;
-    document.title = LABELS[lang].title;
-    for (const name of FIELDS) document.querySelector(`label[for="${name}"]`).textContent = LABELS[lang][name];
-    input("expiry").placeholder = lang === "es" ? "MM/AA" : "MM/YY";
   }
+});
 
-  // Formatting as the visitor types: digits in groups of four, and MM/YY.
-  input("number").addEventListener("input", (e) => {
+// Escape inside the frame closes the sheet around it, as it does everywhere else in the sheet.
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") post({ type: "escape" });
+});
+
+// ---- Start ----
+
+function localize() {
+  root.lang = LANG;
+  document.title = W.title;
+  $("pay-title").textContent = W.title;
+  for (const name of FIELDS) document.querySelector(`label[for="${name}"]`).textContent = W[name];
+  $("expiry").placeholder = W.expiryPlaceholder;
+  $("save-label").textContent = W.save;
+  $("remove").textContent = W.remove;
+}
+
+function formatAsTyped() {
+  $("number").addEventListener("input", (e) => {
     const digits = e.target.value.replace(/\D/g, "").slice(0, 19);
     e.target.value = digits.replace(/(\d{4})(?=\d)/g, "$1 ");
   });
-  input("expiry").addEventListener("input", (e) => {
+  $("expiry").addEventListener("input", (e) => {
     const digits = e.target.value.replace(/\D/g, "").slice(0, 4);
     e.target.value = digits.length > 2 ? `${digits.slice(0, 2)}/${digits.slice(2)}` : digits;
   });
-  input("cvc").addEventListener("input", (e) => {
+  $("cvc").addEventListener("input", (e) => {
     e.target.value = e.target.value.replace(/\D/g, "").slice(0, 4);
   });
-})();
+}
+
+async function lookUpSaved() {
+  const cred = credential();
+  if (!cred) return false;
+  const { status, body } = await call("/v1/profile", { method: "GET", bearer: cred });
+  if (status === 200 && body?.card) {
+    state.profile = body;
+    return true;
+  }
+  if (status === 401) storage("localStorage")?.removeItem(CREDENTIAL);
+  return false;
+}
+
+async function start() {
+  localize();
+  $("pay").addEventListener("click", pay);
+  // Enter in a card field pays, like a form's submit, through the same trusted-event check.
+  $("card").addEventListener("submit", (e) => e.preventDefault());
+  for (const name of FIELDS) {
+    $(name).addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        pay(e);
+      }
+    });
+  }
+  $("remove").addEventListener("click", remove);
+  new ResizeObserver(() => post({ type: "resize", height: Math.ceil(root.scrollHeight) })).observe(document.body);
+  let saved = false;
+  if (MODE === "saved") {
+    saved = await lookUpSaved();
+    $("saved-card").hidden = !saved;
+    $("remove").hidden = !saved;
+  } else {
+    $("card").hidden = false;
+    formatAsTyped();
+  }
+  draw();
+  post({ type: "ready", saved });
+}
+
+start();
