@@ -204,6 +204,29 @@ pub async fn mark_failed_and_release(
     Ok(())
 }
 
+/// Takes back a pending order the vault refused to charge at all (its token unknown, spent,
+/// or minted for another intent): the row, its stock and its claim on the intent go together,
+/// as if it had never been placed, so a page that guesses tokens leaves nothing behind.
+pub async fn discard(db: &Db, order: &NewOrder<'_>) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let deleted =
+        sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending'").bind(order.id).execute(&mut *tx).await?;
+    if deleted.rows_affected() == 1 {
+        sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
+            .bind(i64::from(order.quantity))
+            .bind(order.product_id)
+            .bind(order.variant_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE payment_intents SET order_id = NULL WHERE order_id = $1")
+            .bind(order.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// An order as stored, with what its receipt shows, for a retry that resumes it.
 #[derive(Debug, sqlx::FromRow)]
 pub struct StoredOrder {

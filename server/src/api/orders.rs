@@ -356,7 +356,8 @@ async fn charge_and_settle(
         reference: order_id.to_owned(),
         intent_id: order.intent_id.to_owned(),
     };
-    let failure = match state.vault.charge(&charge).await {
+    let outcome = state.vault.charge(&charge).await;
+    let failure = match outcome {
         ChargeOutcome::Charged(result) if result.status == ChargeStatus::Approved => {
             let now = clock::now();
             retry_busy(|| {
@@ -379,18 +380,25 @@ async fn charge_and_settle(
             tracing::info!(%order_id, decline_code = code.as_str(), "order declined");
             return answer(declined(code));
         }
-        ChargeOutcome::TokenInvalid => AppError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::TokenInvalid,
-            "Your card details have expired. Enter them again.",
-        ),
-        ChargeOutcome::TokenMismatch => {
-            tracing::warn!(%order_id, "a token of another intent was presented; nothing charged");
-            AppError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorCode::TokenMismatch,
-                "This card was confirmed for another payment. Press Pay again.",
-            )
+        ChargeOutcome::TokenInvalid | ChargeOutcome::TokenMismatch => {
+            // Nothing was charged and nothing can be: the order is taken back whole and the
+            // answer is not stored, so the key and the intent are free for a real token.
+            let error = if matches!(outcome, ChargeOutcome::TokenMismatch) {
+                tracing::warn!(%order_id, "a token of another intent was presented; nothing charged");
+                AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::TokenMismatch,
+                    "This card was confirmed for another payment. Press Pay again.",
+                )
+            } else {
+                AppError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::TokenInvalid,
+                    "Your card details have expired. Enter them again.",
+                )
+            };
+            retry_busy(|| order_store::discard(&state.db, order)).await?;
+            return refused(error);
         }
         ChargeOutcome::Unavailable(reason) => {
             tracing::error!(%order_id, %reason, "vault charge failed");
