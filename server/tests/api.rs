@@ -12,6 +12,7 @@ mod api {
     mod hostile_input;
     mod http_edges;
     mod idempotency;
+    mod intents;
     mod offers;
     mod openapi;
     mod orders;

@@ -25,6 +25,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/offers"),
     ("GET", "/api/v1/products/{product_id}/availability"),
     ("POST", "/api/v1/quote"),
+    ("POST", "/api/v1/intents"),
     ("POST", "/api/v1/orders"),
     ("GET", "/tweetbuy/embed.js"),
     ("GET", "/tweetbuy/{file}"),
@@ -55,6 +56,17 @@ pub const ERROR_CODES: &[(ErrorCode, &str, &str)] = &[
     (ErrorCode::PaymentDeclined, "402", "The card was declined; `decline_code` says why. Nothing was charged."),
     (ErrorCode::PaymentError, "502", "The payment service could not be reached. Nothing was charged; retry."),
     (ErrorCode::TokenInvalid, "400", "The card token is unknown, used or expired; tokenize the card again."),
+    (
+        ErrorCode::TokenMismatch,
+        "422",
+        "The card token was minted for another payment intent. Nothing was charged; the token still pays its own.",
+    ),
+    (
+        ErrorCode::IntentInvalid,
+        "409, 422",
+        "The payment intent is unknown, expired or its client secret is wrong (422), or another order already \
+         pays it or is paying it (409). Nothing was charged.",
+    ),
     (ErrorCode::IdempotencyKeyMissing, "400", "A write that needs an `Idempotency-Key` header came without one."),
     (ErrorCode::IdempotencyKeyReused, "422", "The `Idempotency-Key` was already used with a different body."),
     (

@@ -27,7 +27,8 @@ async fn an_order_waits_out_a_write_lock_longer_than_the_busy_timeout() {
     // The api on its own pool with a short busy timeout, so the lock outlasts it many times.
     let pool = db::open_api_tuned(path.as_path(), Tuning { sqlite_busy_timeout: BUSY_TIMEOUT }).await.unwrap();
     let api = api_app(ApiState::new(pool, (*server.api_state.settings).clone()));
-    let token = server.tokenize("4242424242424242", "123").await;
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
 
     // Another process takes the write lock, says so, and holds it.
     let script = format!(
@@ -45,7 +46,7 @@ async fn an_order_waits_out_a_write_lock_longer_than_the_busy_timeout() {
     assert_eq!(line.trim(), "locked");
     let locked_at = Instant::now();
 
-    let reply = send(&api, post_json("/api/v1/orders", &tee_order(&token, 1), Some(&fresh_key()))).await;
+    let reply = send(&api, post_json("/api/v1/orders", &pay_body(&intent, &token), Some(&fresh_key()))).await;
     let waited = locked_at.elapsed();
     assert!(holder.wait().unwrap().success());
     assert_eq!(reply.status, StatusCode::CREATED, "the order went through after the lock: {}", reply.text());

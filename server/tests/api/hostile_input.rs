@@ -7,9 +7,9 @@
 //! shows the refusals came from the poison and not from a broken base body.
 //!
 //! The endpoints (from `api_app` and `vault_app`): api `POST /api/v1/quote`,
-//! `POST /api/v1/orders`, `POST /admin/v1/catalog`; vault `POST /v1/tokens`,
-//! `POST /v1/charges`, `POST /v1/profiles`, `POST /v1/saved/details`. The other routes
-//! (`GET`s, `DELETE /v1/profile`, `POST /v1/profile/tokens`) read no body.
+//! `POST /api/v1/intents`, `POST /api/v1/orders`, `POST /admin/v1/catalog`; vault
+//! `POST /v1/tokens`, `POST /v1/charges`, `POST /v1/profiles`, `POST /v1/profile/tokens`.
+//! The other routes (`GET`s, `DELETE /v1/profile`) read no body.
 
 use crate::harness::*;
 use axum::body::Body;
@@ -227,16 +227,6 @@ async fn attack(routers: &Routers, endpoint: &Endpoint) -> usize {
     sent
 }
 
-/// The vault's answer to tokenizing a card: the token and its save secret.
-async fn tokenize_with_secret(server: &TestServer, vault: &Router, number: &str) -> (String, String) {
-    let body = json!({"number": number, "expiry": future_expiry(), "cvc": "123"});
-    let reply = send(vault, post_json("/v1/tokens", &body, Some(&fresh_key()))).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    let _ = server;
-    let body = reply.json();
-    (body["token"].as_str().unwrap().to_owned(), body["save_secret"].as_str().unwrap().to_owned())
-}
-
 fn catalog_body() -> Value {
     json!({"products": [{
         "id": "hostile-mug",
@@ -264,32 +254,19 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
         vault: vault_app(server.vault_state.clone().with_rate_limit(off)),
     };
 
-    // What the valid bodies need: a fresh card token for orders and for charges; a paid card
-    // with its save secret (for saving); a saved profile's one-time token (for details).
-    let order_token = server.tokenize("4242424242424242", "123").await;
-    let charge_token = server.tokenize("5555555555554444", "123").await;
-    let (paid_token, save_secret) = tokenize_with_secret(&server, &routers.vault, "4242424242424242").await;
-    let paid = send(&routers.api, post_json("/api/v1/orders", &tee_order(&paid_token, 1), Some(&fresh_key()))).await;
+    // What the valid bodies need: an intent and a token for it (orders); a token for the
+    // charge; a paid card with its save secret (saving); a saved profile's credential (for
+    // minting saved-card tokens).
+    let order_intent = server.create_intent(&tee_details(1)).await;
+    let order_token = server.token_for("4242424242424242", "123", order_intent["intent_id"].as_str().unwrap()).await;
+    let charge_token = server.token_for("5555555555554444", "123", VAULT_TEST_INTENT).await;
+    let paid_intent = server.create_intent(&tee_details(1)).await;
+    let (paid_token, save_secret) =
+        server.token_with_secret("4242424242424242", "123", paid_intent["intent_id"].as_str().unwrap()).await;
+    let paid = server.pay(&paid_intent, &paid_token, &fresh_key()).await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
-    let (saved_token, saved_secret) = tokenize_with_secret(&server, &routers.vault, "5555555555554444").await;
-    let paid = send(&routers.api, post_json("/api/v1/orders", &tee_order(&saved_token, 1), Some(&fresh_key()))).await;
-    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
-    let save = json!({"token": saved_token, "save_secret": saved_secret, "email": "jane@example.com",
-                      "shipping": us_address()});
-    let saved = send(&routers.vault, post_json("/v1/profiles", &save, None)).await;
-    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
-    let credential = saved.json()["credential"].as_str().unwrap().to_owned();
-    let minted = send(
-        &routers.vault,
-        Request::post("/v1/profile/tokens")
-            .header(header::ORIGIN, VAULT_ORIGIN)
-            .header(header::AUTHORIZATION, format!("Bearer {credential}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(minted.status, StatusCode::CREATED, "{}", minted.text());
-    let saved_card_token = minted.json()["token"].as_str().unwrap().to_owned();
+    let credential = server.paid_and_saved().await;
+    let saved_intent = server.create_intent(&tee_details(1)).await;
 
     let address_fields = |prefix: &'static str| -> Vec<(&'static str, bool)> {
         ["name", "line1", "line2", "city", "region", "postal_code", "country"]
@@ -297,8 +274,8 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             .map(|f| (&*Box::leak(format!("{prefix}/{f}").into_boxed_str()), false))
             .collect()
     };
-    let mut order_base = tee_order(&order_token, 1);
-    order_base["shipping"]["line2"] = json!("Apt 4");
+    let mut intent_base = tee_details(1);
+    intent_base["shipping"]["line2"] = json!("Apt 4");
     let mut save_base = json!({"token": paid_token, "save_secret": save_secret, "email": "jane@example.com",
                                "shipping": us_address()});
     save_base["shipping"]["line2"] = json!("Apt 4");
@@ -314,24 +291,28 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             nested_object: None,
         },
         Endpoint {
+            name: "intents",
+            side: Side::Api,
+            path: "/api/v1/intents",
+            bearer: None,
+            idempotency_key: false,
+            base: intent_base,
+            strings: [
+                vec![("/email", false), ("/product_id", false), ("/variant_id", false), ("/tweet_id", false)],
+                address_fields("/shipping"),
+            ]
+            .concat(),
+            nested_object: Some("/shipping"),
+        },
+        Endpoint {
             name: "orders",
             side: Side::Api,
             path: "/api/v1/orders",
             bearer: None,
             idempotency_key: true,
-            base: order_base,
-            strings: [
-                vec![
-                    ("/email", false),
-                    ("/product_id", false),
-                    ("/variant_id", false),
-                    ("/card_token", false),
-                    ("/tweet_id", false),
-                ],
-                address_fields("/shipping"),
-            ]
-            .concat(),
-            nested_object: Some("/shipping"),
+            base: pay_body(&order_intent, &order_token),
+            strings: vec![("/intent_id", false), ("/client_secret", false), ("/card_token", false)],
+            nested_object: None,
         },
         Endpoint {
             name: "admin catalog import",
@@ -363,8 +344,9 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             path: "/v1/tokens",
             bearer: None,
             idempotency_key: true,
-            base: json!({"number": "4242424242424242", "expiry": future_expiry(), "cvc": "123"}),
-            strings: vec![("/number", false), ("/expiry", false), ("/cvc", false)],
+            base: json!({"number": "4242424242424242", "expiry": future_expiry(), "cvc": "123",
+                         "intent_id": VAULT_TEST_INTENT}),
+            strings: vec![("/number", false), ("/expiry", false), ("/cvc", false), ("/intent_id", false)],
             nested_object: None,
         },
         Endpoint {
@@ -373,8 +355,9 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             path: "/v1/charges",
             bearer: Some(VAULT_API_KEY.into()),
             idempotency_key: false,
-            base: json!({"token": charge_token, "amount": {"minor": 1500, "currency": "USD"}, "reference": "ord_hostile"}),
-            strings: vec![("/reference", false), ("/token", false), ("/amount/currency", false)],
+            base: json!({"token": charge_token, "amount": {"minor": 1500, "currency": "USD"}, "reference": "ord_hostile",
+                         "intent_id": VAULT_TEST_INTENT}),
+            strings: vec![("/reference", false), ("/token", false), ("/amount/currency", false), ("/intent_id", false)],
             nested_object: None,
         },
         Endpoint {
@@ -389,13 +372,13 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             nested_object: Some("/shipping"),
         },
         Endpoint {
-            name: "saved details",
+            name: "saved-card token",
             side: Side::Vault,
-            path: "/v1/saved/details",
-            bearer: Some(VAULT_API_KEY.into()),
+            path: "/v1/profile/tokens",
+            bearer: Some(credential),
             idempotency_key: false,
-            base: json!({"token": saved_card_token}),
-            strings: vec![("/token", false)],
+            base: json!({"intent_id": saved_intent["intent_id"]}),
+            strings: vec![("/intent_id", false)],
             nested_object: None,
         },
     ];

@@ -11,27 +11,43 @@ async fn assert_nothing_stored(server: &TestServer) {
 #[tokio::test]
 async fn malformed_json_is_400_json_and_stores_nothing() {
     let server = start().await;
-    let reply = send(&server.api, post_raw("/api/v1/orders", b"{\"product_id\": ".to_vec(), Some(&fresh_key()))).await;
+    let reply = send(&server.api, post_raw("/api/v1/orders", b"{\"intent_id\": ".to_vec(), Some(&fresh_key()))).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "bad_request");
+    let reply = send(&server.api, post_raw("/api/v1/intents", b"{\"product_id\": ".to_vec(), None)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "bad_request");
     assert_nothing_stored(&server).await;
+    assert_eq!(server.count("payment_intents").await, 0);
 }
 
 #[tokio::test]
 async fn unknown_fields_and_wrong_types_are_422_json() {
     let server = start().await;
-    let mut body = tee_order("tok_x", 1);
+    let mut body = tee_details(1);
     body["total"] = json!({"minor": 1, "currency": "USD"});
-    let reply = server.order(&body, &fresh_key()).await;
+    let reply = server.intent(&body).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.error_code(), "bad_request");
     assert!(reply.json()["message"].as_str().unwrap().contains("unknown field `total`"));
 
-    let mut body = tee_order("tok_x", 1);
+    let mut body = tee_details(1);
     body["quantity"] = json!("lots");
-    let reply = server.order(&body, &fresh_key()).await;
+    let reply = server.intent(&body).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.error_code(), "bad_request");
+
+    // An order names its intent and brings its token; nothing else.
+    let intent = server.create_intent(&tee_details(1)).await;
+    let mut body = pay_body(&intent, "tok_x");
+    body["amount"] = json!({"minor": 1, "currency": "USD"});
+    let reply = send(&server.api, post_json("/api/v1/orders", &body, Some(&fresh_key()))).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.error_code(), "bad_request");
+    assert!(reply.json()["message"].as_str().unwrap().contains("unknown field `amount`"));
+    let body = json!({"intent_id": intent["intent_id"], "client_secret": 7, "card_token": "tok_x"});
+    let reply = send(&server.api, post_json("/api/v1/orders", &body, Some(&fresh_key()))).await;
+    assert_eq!((reply.status, reply.error_code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "bad_request"));
     assert_nothing_stored(&server).await;
 }
 

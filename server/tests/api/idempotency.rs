@@ -7,45 +7,46 @@ use tweetbuy_server::hashing::sha256_hex;
 #[tokio::test]
 async fn a_missing_key_is_400_and_nothing_is_stored() {
     let server = start().await;
-    let token = server.tokenize("4242424242424242", "123").await;
-    let reply = send(&server.api, post_json("/api/v1/orders", &tee_order(&token, 1), None)).await;
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
+    let body = pay_body(&intent, &token);
+    let reply = send(&server.api, post_json("/api/v1/orders", &body, None)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "idempotency_key_missing");
     assert_eq!(server.count("orders").await, 0);
     assert_eq!(server.count("idempotency_keys").await, 0);
 
-    let reply = send(&server.api, post_json("/api/v1/orders", &tee_order(&token, 1), Some(&"k".repeat(300)))).await;
+    let reply = send(&server.api, post_json("/api/v1/orders", &body, Some(&"k".repeat(300)))).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "an absurd key is refused");
+    assert_eq!(server.count("orders").await, 0);
+    assert!(!server.token_used(&token).await);
 }
 
 #[tokio::test]
 async fn a_retry_gets_the_stored_response_and_buys_once() {
     let server = start().await;
-    let token = server.tokenize("4242424242424242", "123").await;
+    let intent = server.create_intent(&tee_details(2)).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
     let key = fresh_key();
-    let first = server.order(&tee_order(&token, 2), &key).await;
-    assert_eq!(first.status, StatusCode::CREATED);
+    let first = server.pay(&intent, &token, &key).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
     assert_eq!(first.header("idempotent-replayed"), None);
 
     // Same content, other key order and spacing: still the same request.
     let reordered = serde_json::to_vec_pretty(&json!({
-        "tweet_id": "1528000000000000001",
-        "share_email": true,
         "card_token": token,
-        "shipping": us_address(),
-        "email": "jane@example.com",
-        "quantity": 2,
-        "variant_id": "m",
-        "product_id": TEE
+        "client_secret": intent["client_secret"],
+        "intent_id": intent["intent_id"],
     }))
     .unwrap();
-    for body in [serde_json::to_vec(&tee_order(&token, 2)).unwrap(), reordered] {
+    for body in [serde_json::to_vec(&pay_body(&intent, &token)).unwrap(), reordered] {
         let again = send(&server.api, post_raw("/api/v1/orders", body, Some(&key))).await;
         assert_eq!(again.status, first.status);
         assert_eq!(again.body, first.body, "byte-identical replay");
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
     }
     assert_eq!(server.count("orders").await, 1, "one order");
+    assert_eq!(server.vault_charges().await, 1, "one charge");
     assert_eq!(server.stock(TEE, "m").await, Some(13), "stock taken once");
 }
 
@@ -64,10 +65,15 @@ async fn an_error_response_is_replayed_too() {
 #[tokio::test]
 async fn the_same_key_with_another_body_is_422() {
     let server = start().await;
-    let token = server.tokenize("4242424242424242", "123").await;
+    let intent = server.create_intent(&tee_details(1)).await;
+    let intent_id = intent["intent_id"].as_str().unwrap();
+    let (token, other) = (
+        server.token_for("4242424242424242", "123", intent_id).await,
+        server.token_for("5555555555554444", "123", intent_id).await,
+    );
     let key = fresh_key();
-    assert_eq!(server.order(&tee_order(&token, 1), &key).await.status, StatusCode::CREATED);
-    let reply = server.order(&tee_order(&token, 2), &key).await;
+    assert_eq!(server.pay(&intent, &token, &key).await.status, StatusCode::CREATED);
+    let reply = server.pay(&intent, &other, &key).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.error_code(), "idempotency_key_reused");
     assert_eq!(server.count("orders").await, 1);
@@ -76,17 +82,20 @@ async fn the_same_key_with_another_body_is_422() {
 #[tokio::test]
 async fn a_retry_while_the_first_is_in_flight_is_409() {
     let server = start().await;
-    let token = server.tokenize("4242424242424242", "123").await;
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
     let key = fresh_key();
-    let body = tee_order(&token, 1);
+    let body = pay_body(&intent, &token);
     // Claim the key the way the handler does, as if the first request were still running.
-    let request: tweetbuy_core::OrderRequest = serde_json::from_value(body.clone()).unwrap();
+    let request: tweetbuy_core::PayRequest = serde_json::from_value(body.clone()).unwrap();
     let hash = sha256_hex(&serde_json::to_vec(&request).unwrap());
     let claimed = begin(&server.api_state.db, "orders", &key, &hash, tweetbuy_server::clock::now()).await.unwrap();
     assert_eq!(claimed, Begin::Started);
 
-    let reply = server.order(&body, &key).await;
-    assert_eq!(reply.status, StatusCode::CONFLICT);
+    let reply = send(&server.api, post_json("/api/v1/orders", &body, Some(&key))).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
     assert_eq!(reply.error_code(), "idempotency_in_progress");
     assert_eq!(server.count("orders").await, 0);
+    assert_eq!(server.vault_charges().await, 0);
+    assert!(!server.token_used(&token).await, "the token is still good");
 }

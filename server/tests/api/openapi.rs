@@ -209,6 +209,36 @@ async fn errors_share_one_schema_and_the_codes_are_documented() {
         assert!(statuses.contains(&status), "orders documents {status}");
     }
 
+    // Orders pay an intent: the body is a PayRequest, and its refusals are documented.
+    let body = orders["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+    assert_eq!(body, "#/components/schemas/PayRequest");
+    let pay = &doc["components"]["schemas"]["PayRequest"];
+    let mut fields: Vec<&str> = pay["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(fields, ["card_token", "client_secret", "intent_id"], "nothing in an order but its intent and token");
+    let text = |status: &str| orders["responses"][status]["description"].as_str().unwrap().to_owned();
+    assert!(text("422").contains("`token_mismatch`") && text("422").contains("`intent_invalid`"), "{}", text("422"));
+    assert!(text("409").contains("`intent_invalid`"), "{}", text("409"));
+    for code in ["token_mismatch", "intent_invalid"] {
+        assert!(table.contains(&format!("| `{code}` |")), "`{code}` is not in the table");
+    }
+
+    // Intents: documented, priced by the server, refused the same ways as a quote.
+    let intents = &doc["paths"]["/api/v1/intents"]["post"];
+    assert!(intents.is_object(), "POST /api/v1/intents is documented");
+    let body = intents["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+    assert_eq!(body, "#/components/schemas/IntentRequest");
+    let created = intents["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+    assert_eq!(created, "#/components/schemas/PaymentIntent");
+    let statuses: Vec<&str> = intents["responses"].as_object().unwrap().keys().map(String::as_str).collect();
+    for status in ["201", "400", "404", "409", "413", "415", "422", "429"] {
+        assert!(statuses.contains(&status), "intents documents {status}");
+    }
+    let intent = &doc["components"]["schemas"]["PaymentIntent"]["properties"];
+    for field in ["intent_id", "client_secret", "quote", "seller", "expires_at"] {
+        assert!(intent.get(field).is_some(), "PaymentIntent.{field}");
+    }
+
     assert_eq!(doc["components"]["securitySchemes"]["admin_key"]["scheme"], "bearer");
     for (method, path) in operations(&doc) {
         let security = &doc["paths"][&path][method.to_lowercase()]["security"];

@@ -7,8 +7,11 @@ const VISA: &str = "4242 4242 4242 4242";
 #[tokio::test]
 async fn happy_path_charges_the_token_and_keeps_stock_and_receipt() {
     let server = start().await;
-    let token = server.tokenize(VISA, "123").await;
-    let reply = server.order(&tee_order(&token, 2), &fresh_key()).await;
+    let intent = server.create_intent(&tee_details(2)).await;
+    let intent_id = intent["intent_id"].as_str().unwrap().to_owned();
+    assert!(intent_id.starts_with("pi_"), "{intent}");
+    let token = server.token_for(VISA, "123", &intent_id).await;
+    let reply = server.pay(&intent, &token, &fresh_key()).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let receipt: tweetbuy_core::OrderReceipt = serde_json::from_slice(&reply.body).unwrap();
@@ -18,6 +21,7 @@ async fn happy_path_charges_the_token_and_keeps_stock_and_receipt() {
     assert_eq!(receipt.variant_label, "M");
     assert_eq!(receipt.quantity, 2);
     assert_eq!(receipt.quote.total.minor, 6000 + 500 + 533);
+    assert_eq!(serde_json::to_value(&receipt.quote).unwrap(), intent["quote"], "the intent's quote");
     assert_eq!(receipt.card_brand, tweetbuy_core::CardBrand::Visa);
     assert_eq!(receipt.card_last4, "4242");
     assert_eq!(receipt.email, "jane@example.com");
@@ -27,20 +31,27 @@ async fn happy_path_charges_the_token_and_keeps_stock_and_receipt() {
     let (status, last4, decline, charge_id) = server.order_row(&receipt.order_id).await;
     assert_eq!((status.as_str(), last4.as_deref(), decline), ("paid", Some("4242"), None));
     assert!(charge_id.unwrap().starts_with("ch_"));
-    let (share, tweet): (i64, Option<String>) =
-        sqlx::query_as("SELECT CASE WHEN share_email THEN 1 ELSE 0 END, tweet_id FROM orders WHERE id = $1")
+    let (share, tweet, paid_intent): (i64, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT CASE WHEN share_email THEN 1 ELSE 0 END, tweet_id, intent_id FROM orders WHERE id = $1")
             .bind(&receipt.order_id)
             .fetch_one(&server.api_state.db)
             .await
             .unwrap();
     assert_eq!(share, 1, "consent is recorded");
     assert_eq!(tweet.as_deref(), Some("1528000000000000001"));
+    assert_eq!(paid_intent.as_deref(), Some(intent_id.as_str()));
 
-    // The one-time token cannot pay for a second order.
-    let reply = server.order(&tee_order(&token, 1), &fresh_key()).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.error_code(), "token_invalid");
+    // The intent is paid: neither its token nor another one pays it again.
+    let reply = server.pay(&intent, &token, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+    assert_eq!(reply.error_code(), "intent_invalid");
+    // The one-time token cannot pay for a second order: it was minted for the first.
+    let other = server.create_intent(&tee_details(1)).await;
+    let reply = server.pay(&other, &token, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.error_code(), "token_mismatch");
     assert_eq!(server.stock(TEE, "m").await, Some(13), "the failed order gave its unit back");
+    assert_eq!(server.vault_charges().await, 1, "one charge in all");
 }
 
 #[tokio::test]
@@ -96,47 +107,79 @@ async fn declines_release_stock_and_answer_402_with_the_reason() {
 #[tokio::test]
 async fn a_processing_error_leaves_the_token_usable() {
     let server = start().await;
-    let token = server.tokenize("4000 0000 0000 0119", "123").await;
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for("4000 0000 0000 0119", "123", intent["intent_id"].as_str().unwrap()).await;
     for attempt in 0..2 {
-        let reply = server.order(&tee_order(&token, 1), &fresh_key()).await;
-        assert_eq!(reply.status, StatusCode::PAYMENT_REQUIRED, "attempt {attempt}");
+        // A new key each time: the buyer pressed Pay again, with the same card and intent.
+        let reply = server.pay(&intent, &token, &fresh_key()).await;
+        assert_eq!(reply.status, StatusCode::PAYMENT_REQUIRED, "attempt {attempt}: {}", reply.text());
         assert_eq!(reply.json()["decline_code"], "processing_error", "retryable, not token_invalid");
     }
+    assert!(!server.token_used(&token).await);
+    assert_eq!(server.stock(TEE, "m").await, Some(15));
 }
 
 #[tokio::test]
 async fn sold_out_sale_ended_and_not_started_are_409() {
     let server = start().await;
-    let token = server.tokenize(VISA, "123").await;
-    let mut body = tee_order(&token, 1);
-    body["product_id"] = json!(SOLD_OUT_TEE);
-    let reply = server.order(&body, &fresh_key()).await;
+    // Refused when the intent is priced: nothing to pay.
+    let mut details = tee_details(1);
+    details["product_id"] = json!(SOLD_OUT_TEE);
+    let reply = server.intent(&details).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
     assert_eq!(reply.error_code(), "sold_out");
 
-    body["product_id"] = json!(TOOL_KIT);
-    body["variant_id"] = json!("kit");
-    let reply = server.order(&body, &fresh_key()).await;
+    details["product_id"] = json!(TOOL_KIT);
+    details["variant_id"] = json!("kit");
+    let reply = server.intent(&details).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert_eq!(reply.error_code(), "sale_ended");
     assert_eq!(server.stock(TOOL_KIT, "kit").await, Some(100));
 
-    sqlx::query("UPDATE products SET sale_starts_at = $1 WHERE id = $2")
-        .bind(tweetbuy_server::clock::now() + 3600)
-        .bind("pharrell-signature-hat")
+    let not_started = |db: tweetbuy_server::db::Db, at: i64| async move {
+        sqlx::query("UPDATE products SET sale_starts_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind("pharrell-signature-hat")
+            .execute(&db)
+            .await
+            .unwrap();
+    };
+    not_started(server.api_state.db.clone(), tweetbuy_server::clock::now() + 3600).await;
+    details["product_id"] = json!("pharrell-signature-hat");
+    details["variant_id"] = json!("one-size");
+    let reply = server.intent(&details).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(reply.error_code(), "sale_not_started");
+    assert_eq!(server.count("payment_intents").await, 0, "no intent for refused sales");
+
+    // And when the sale changes after the intent was priced, the order is refused the same
+    // way, before any charge.
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for(VISA, "123", intent["intent_id"].as_str().unwrap()).await;
+    server.set_stock(TEE, "m", 0).await;
+    let reply = server.pay(&intent, &token, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+    assert_eq!(reply.error_code(), "sold_out");
+    server.set_stock(TEE, "m", 15).await;
+    sqlx::query("UPDATE products SET sale_ends_at = $1 WHERE id = $2")
+        .bind(tweetbuy_server::clock::now() - 1)
+        .bind(TEE)
         .execute(&server.api_state.db)
         .await
         .unwrap();
-    body["product_id"] = json!("pharrell-signature-hat");
-    body["variant_id"] = json!("one-size");
-    let reply = server.order(&body, &fresh_key()).await;
-    assert_eq!(reply.status, StatusCode::CONFLICT);
-    assert_eq!(reply.error_code(), "sale_not_started");
+    let reply = server.pay(&intent, &token, &fresh_key()).await;
+    assert_eq!((reply.status, reply.error_code().as_str()), (StatusCode::CONFLICT, "sale_ended"));
+    sqlx::query("UPDATE products SET sale_ends_at = NULL WHERE id = $1")
+        .bind(TEE)
+        .execute(&server.api_state.db)
+        .await
+        .unwrap();
 
     assert_eq!(server.count("orders").await, 0, "no order rows for refused sales");
-    // The token was never charged, so it still works.
-    let reply = server.order(&tee_order(&token, 1), &fresh_key()).await;
-    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(server.vault_charges().await, 0);
+    // The token was never charged, so it still pays its intent.
+    let reply = server.pay(&intent, &token, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
 }
 
 #[tokio::test]
@@ -158,36 +201,39 @@ async fn the_last_unit_goes_to_exactly_one_buyer() {
 #[tokio::test]
 async fn validation_errors_name_every_field_and_store_nothing() {
     let server = start().await;
-    let body = json!({
-        "product_id": TEE, "variant_id": "m", "quantity": 0,
-        "email": "not-an-email", "card_token": ""
-    });
-    let reply = server.order(&body, &fresh_key()).await;
+    // What the buyer chose is checked when the intent is priced.
+    let body = json!({"product_id": TEE, "variant_id": "m", "quantity": 0, "email": "not-an-email"});
+    let reply = server.intent(&body).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
     assert_eq!(reply.error_code(), "validation_failed");
     let fields = reply.fields();
-    for field in ["quantity", "email", "shipping", "card_token"] {
+    for field in ["quantity", "email", "shipping"] {
         assert!(fields.iter().any(|f| f == field), "{field} missing from {fields:?}");
     }
 
-    let mut body = tee_order("tok_x", 1);
+    let mut body = tee_details(1);
     body["shipping"]["postal_code"] = json!("ABC");
     body["shipping"]["country"] = json!("DE");
-    let reply = server.order(&body, &fresh_key()).await;
+    let reply = server.intent(&body).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.fields().contains(&"country".to_owned()), "{:?}", reply.fields());
 
-    let reply = server
-        .order(
-            &json!({
-                "product_id": "nope", "variant_id": "m", "quantity": 1, "email": "a@b.co", "card_token": "t"
-            }),
-            &fresh_key(),
-        )
-        .await;
+    let reply =
+        server.intent(&json!({"product_id": "nope", "variant_id": "m", "quantity": 1, "email": "a@b.co"})).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(server.count("payment_intents").await, 0);
+
+    // The card token is checked when the intent is paid.
+    let intent = server.create_intent(&tee_details(1)).await;
+    for token in ["", "   ", "tok_a\ntok_b", &"t".repeat(200)] {
+        let reply = server.pay(&intent, token, &fresh_key()).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{token:?}: {}", reply.text());
+        assert_eq!(reply.error_code(), "validation_failed");
+        assert_eq!(reply.fields(), ["card_token"]);
+    }
 
     assert_eq!(server.count("orders").await, 0);
+    assert_eq!(server.count("idempotency_keys").await, 0);
     assert_eq!(server.stock(TEE, "m").await, Some(15));
 }
 
@@ -222,8 +268,10 @@ async fn api_db_never_holds_a_card_number_or_token() {
     let server = start().await;
     let mut tokens = Vec::new();
     for number in ["4242424242424242", "4000000000000002", "378282246310005"] {
-        let token = server.tokenize(number, if number.starts_with('3') { "1234" } else { "123" }).await;
-        let _ = server.order(&tee_order(&token, 1), &fresh_key()).await;
+        let intent = server.create_intent(&tee_details(1)).await;
+        let cvc = if number.starts_with('3') { "1234" } else { "123" };
+        let token = server.token_for(number, cvc, intent["intent_id"].as_str().unwrap()).await;
+        let _ = server.pay(&intent, &token, &fresh_key()).await;
         tokens.push(token);
     }
     assert_eq!(server.count("orders").await, 3);

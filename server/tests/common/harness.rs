@@ -280,6 +280,108 @@ impl TestServer {
         send(&self.api, post_json("/api/v1/orders", &pay, Some(key))).await
     }
 
+    /// Prices an intent for `details` (an order's details, without a card); panics unless 201.
+    pub async fn create_intent(&self, details: &Value) -> Value {
+        let reply = self.intent(details).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "intent: {}", reply.text());
+        reply.json()
+    }
+
+    /// A one-time token for a typed card that pays `intent_id`; panics unless 201.
+    pub async fn token_for(&self, number: &str, cvc: &str, intent_id: &str) -> String {
+        self.token_with_secret(number, cvc, intent_id).await.0
+    }
+
+    /// A one-time token for `intent_id` and the save secret only the frame sees.
+    pub async fn token_with_secret(&self, number: &str, cvc: &str, intent_id: &str) -> (String, String) {
+        let reply = self.mint(number, cvc, intent_id).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "tokenize: {}", reply.text());
+        let body = reply.json();
+        (body["token"].as_str().unwrap().to_owned(), body["save_secret"].as_str().unwrap().to_owned())
+    }
+
+    /// `POST /api/v1/orders`: pays `intent` (as the api answered it) with `token` under `key`.
+    pub async fn pay(&self, intent: &Value, token: &str, key: &str) -> Reply {
+        send(&self.api, post_json("/api/v1/orders", &pay_body(intent, token), Some(key))).await
+    }
+
+    /// `POST /v1/charges` at the vault, as the api sends it (with its bearer key).
+    pub async fn vault_charge(&self, token: &str, intent_id: &str, reference: &str, minor: i64) -> Reply {
+        let body = json!({"token": token, "amount": {"minor": minor, "currency": "USD"}, "reference": reference,
+                          "intent_id": intent_id});
+        let mut request = post_json("/v1/charges", &body, None);
+        request.headers_mut().insert(header::AUTHORIZATION, format!("Bearer {VAULT_API_KEY}").parse().unwrap());
+        send(&self.vault, request).await
+    }
+
+    /// Rows of the vault's `charges` table.
+    pub async fn vault_charges(&self) -> i64 {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM charges").fetch_one(&self.vault_state.db).await.unwrap();
+        n
+    }
+
+    /// Whether the vault has marked a one-time typed-card token used.
+    pub async fn token_used(&self, token: &str) -> bool {
+        let (used,): (Option<i64>,) = sqlx::query_as("SELECT used_at FROM cards WHERE token = $1")
+            .bind(token)
+            .fetch_one(&self.vault_state.db)
+            .await
+            .unwrap();
+        used.is_some()
+    }
+
+    /// Pays for a tee with a typed Visa and saves it with the buyer's details, as the frame
+    /// does after a purchase; returns the device credential.
+    pub async fn paid_and_saved(&self) -> String {
+        let intent = self.create_intent(&tee_details(1)).await;
+        let intent_id = intent["intent_id"].as_str().unwrap();
+        let (token, secret) = self.token_with_secret("4242 4242 4242 4242", "123", intent_id).await;
+        let paid = self.pay(&intent, &token, &fresh_key()).await;
+        assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
+        let body =
+            json!({"token": token, "save_secret": secret, "email": "jane@example.com", "shipping": us_address()});
+        let saved = send(&self.vault, post_json("/v1/profiles", &body, None)).await;
+        assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
+        saved.json()["credential"].as_str().unwrap().to_owned()
+    }
+
+    /// `POST /v1/profile/tokens` from the frame: a one-time saved-card token for `intent_id`.
+    pub async fn mint_saved(&self, credential: &str, intent_id: &str) -> Reply {
+        let request = Request::post("/v1/profile/tokens")
+            .header(header::ORIGIN, VAULT_ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {credential}"))
+            .body(Body::from(json!({"intent_id": intent_id}).to_string()))
+            .unwrap();
+        send(&self.vault, request).await
+    }
+
+    /// What the frame reads about the saved info (`GET /v1/profile`).
+    pub async fn saved_profile(&self, credential: &str) -> Reply {
+        let request = Request::get("/v1/profile")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::AUTHORIZATION, format!("Bearer {credential}"))
+            .body(Body::empty())
+            .unwrap();
+        send(&self.vault, request).await
+    }
+
+    /// A repeat purchase with saved info, as the frame makes it: the intent from the saved
+    /// email and address, a saved-card token for that intent, then the order.
+    pub async fn pay_with_saved(&self, credential: &str, key: &str) -> Reply {
+        let profile = self.saved_profile(credential).await;
+        assert_eq!(profile.status, StatusCode::OK, "{}", profile.text());
+        let profile = profile.json();
+        let mut details = tee_details(1);
+        details["email"] = profile["email"].clone();
+        details["shipping"] = profile["shipping"].clone();
+        let intent = self.create_intent(&details).await;
+        let minted = self.mint_saved(credential, intent["intent_id"].as_str().unwrap()).await;
+        assert_eq!(minted.status, StatusCode::CREATED, "{}", minted.text());
+        self.pay(&intent, minted.json()["token"].as_str().unwrap(), key).await
+    }
+
     pub async fn stock(&self, product: &str, variant: &str) -> Option<i64> {
         let (stock,): (Option<i64>,) = sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
             .bind(product)
@@ -375,6 +477,23 @@ pub fn us_address() -> Value {
         "country": "US"
     })
 }
+
+/// What a buyer chose, as the frame posts it for an intent: the tee, size M, shipped to
+/// New York ([`tee_order`] without its card).
+pub fn tee_details(quantity: u32) -> Value {
+    let mut details = tee_order("", quantity);
+    details.as_object_mut().unwrap().remove("card_token");
+    details
+}
+
+/// The `PayRequest` body that pays `intent` (as the api answered it) with `token`.
+pub fn pay_body(intent: &Value, token: &str) -> Value {
+    json!({"intent_id": intent["intent_id"], "client_secret": intent["client_secret"], "card_token": token})
+}
+
+/// An intent id the api never issued: the vault checks only its form, so its own tests
+/// mint and charge tokens for this one.
+pub const VAULT_TEST_INTENT: &str = "pi_vaulttest0001";
 
 /// An order for the tee, size M, shipped to New York.
 pub fn tee_order(token: &str, quantity: u32) -> Value {
