@@ -197,13 +197,68 @@ export async function fillTeeDetails(page, card, { cvc = "123" } = {}) {
   await frame.locator("#cvc").fill(cvc);
 }
 
-/** Waits until the Pay button under `tweetId` is enabled and shows an amount. */
-export async function waitForPay(page, tweetId, timeout = 15_000) {
-  await page.waitForFunction((tweet) => {
-    const b = document.querySelector(`[data-tweetbuy-host="${tweet}"]`)?.shadowRoot?.querySelector("button[part=pay]");
-    return b && !b.disabled && /\d/.test(b.textContent);
-  }, tweetId, { timeout });
+/** The open sheet's payment frame (card or saved), as a Playwright frame locator. */
+export function payFrame(page, kind = "card") {
+  return page.locator("dialog[open]:not(.tb-waiting)").frameLocator(`iframe.tb-${kind}-frame`);
 }
+
+/** Waits until Pay inside the frame answers a click and shows the server's amount. */
+export async function waitForPay(page, _tweetId, timeout = 15_000, kind = "card") {
+  const pay = payFrame(page, kind).locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout });
+  const text = (await pay.textContent()).replace(/[\u00a0\u202f]/g, " ");
+  assert.match(text, /\d/, `Pay shows an amount: ${text}`);
+  return pay;
+}
+
+/** Presses Pay inside the frame (a real, trusted click) once it shows the amount. */
+export async function pressPay(page, tweetId, kind = "card") {
+  const pay = await waitForPay(page, tweetId, 15_000, kind);
+  await pay.click();
+}
+
+/**
+ * A publisher-origin page hosting the vault's payment frame directly, as the widget does.
+ * `messages()` is everything the frame posted to the page; `show(cart)` posts a cart.
+ */
+export async function hostFrame(context, origins, mode = "card", path = "/") {
+  const page = await context.newPage();
+  await page.goto(`${origins.publisher}${path}`);
+  await page.evaluate(({ vault, mode }) => {
+    const f = document.createElement("iframe");
+    f.id = "vaultframe";
+    f.title = "Payment";
+    f.style.cssText = "width: 420px; height: 420px; border: 0";
+    f.src = `${vault}/frame?mode=${mode}`;
+    document.body.prepend(f);
+    window.fromFrame = [];
+    addEventListener("message", (e) => {
+      if (e.origin === vault && e.source === f.contentWindow) window.fromFrame.push(JSON.parse(e.data));
+    });
+    window.toFrame = (msg) => f.contentWindow.postMessage(typeof msg === "string" ? msg : JSON.stringify(msg), vault);
+    return new Promise((r) => f.addEventListener("load", r));
+  }, { vault: origins.vault, mode });
+  const messages = () => page.evaluate(() => window.fromFrame);
+  await page.waitForFunction(() => window.fromFrame.some((m) => m.type === "ready"), null, { timeout: 15_000 });
+  return {
+    page,
+    frame: page.frameLocator("#vaultframe"),
+    messages,
+    post: (msg) => page.evaluate((m) => window.toFrame(m), msg),
+    show: (cart) => page.evaluate((c) => window.toFrame({ type: "show", v: 1, cart: c }), cart),
+    waitFor: (type, timeout = 20_000) =>
+      page.waitForFunction((t) => window.fromFrame.find((m) => m.type === t), type, { timeout }).then((h) => h.jsonValue()),
+  };
+}
+
+/** Jane Doe's US address, as the sheet sends it in a cart. */
+export const JANE = { name: "Jane Doe", line1: "1 Main St", line2: "", city: "New York", region: "NY", postal_code: "10001", country: "US" };
+
+/** A cart for the tee, size M, as the sheet sends it; `saved` leaves email and address to the vault. */
+export const teeCart = ({ saved = false, ...extra } = {}) => ({
+  product_id: "red-tee", variant_id: "m", quantity: 1, tweet_id: "1528000000000000001",
+  email: saved ? null : "jane@example.com", shipping: saved ? null : JANE, share_email: false, ...extra,
+});
 
 export const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 

@@ -1,0 +1,268 @@
+// The attack suite: a script on an allowed publisher page (an ad, an analytics tag, an XSS)
+// runs beside the widget with the same powers as its JavaScript. With no click from the
+// buyer, it tries to read saved info, pay, save, remove, mint and spend a token, swap what
+// is paid, relabel the amount, load a second copy of the widget, and go through an iframe of
+// the publisher's own origin. Each attempt must get nothing: no token, no saved data, no
+// charge, no change. The assertions read vault.db and api.db.
+//
+// The buyer's own purchase that sets up saved info is made the way a buyer makes it: a
+// real (trusted) click on Pay inside the vault's frame.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { useServerAndBrowser, sql, hostFrame, teeCart, JANE, ARTIFACTS } from "./harness.mjs";
+
+const VISA = "4242 4242 4242 4242";
+const THIEF = { name: "Mallory Thief", line1: "9 Drop St", line2: "", city: "Miami", region: "FL", postal_code: "33101", country: "US" };
+const SAVED_SECRETS = ["4242", "Doe", "10001", "jane@example.com", "sav_", "tok_", "cred_", "Main St"];
+
+let context;
+const env = useServerAndBrowser({
+  setup: async ({ browser }) => {
+    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+  },
+});
+
+const apiDb = () => join(env.server.dataDir, "api.db");
+const vaultDb = () => join(env.server.dataDir, "vault.db");
+
+/** Everything an attack could have changed, from both databases. */
+function snapshot() {
+  const one = (db, q) => sql(db, q)[0][0];
+  return {
+    cards: one(vaultDb(), "SELECT count(*) FROM cards"),
+    savedTokens: one(vaultDb(), "SELECT count(*) FROM saved_tokens"),
+    charges: one(vaultDb(), "SELECT count(*) FROM charges"),
+    profiles: sql(vaultDb(), "SELECT id, credential_hash, card_id, hex(ciphertext) FROM profiles"),
+    orders: one(apiDb(), "SELECT count(*) FROM orders"),
+    paidIntents: one(apiDb(), "SELECT count(*) FROM payment_intents WHERE order_id IS NOT NULL"),
+  };
+}
+
+/** What the frame told the page, minus its size and readiness. */
+const told = (messages) => messages.filter((m) => m.type !== "resize" && m.type !== "ready");
+
+/** No message the page got carries any of the buyer's saved info or a token. */
+function assertNothingLeaked(messages, label) {
+  const text = JSON.stringify(messages);
+  for (const secret of SAVED_SECRETS) assert.ok(!text.includes(secret), `${label}: the page learned "${secret}": ${text}`);
+}
+
+test("set-up: the buyer pays with a typed card and ticks save, with real clicks inside the frame", async () => {
+  const buyer = await hostFrame(context, env.server.origins, "card");
+  await buyer.show(teeCart());
+  await buyer.frame.locator("#number").fill(VISA);
+  await buyer.frame.locator("#expiry").fill("12/34");
+  await buyer.frame.locator("#cvc").fill("123");
+  await buyer.frame.locator("#save").check();
+  const pay = buyer.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  assert.match(await buyer.frame.locator("#ships-to").textContent(), /Jane Doe, 1 Main St, New York, NY 10001, US/);
+  await pay.click();
+  const paid = await buyer.waitFor("paid");
+  assert.equal(paid.receipt.status, "paid");
+  await buyer.waitFor("saved");
+  assert.deepEqual(told(await buyer.messages()).map((m) => m.type), ["paying", "saved", "paid"]);
+  assert.equal(sql(vaultDb(), "SELECT count(*) FROM profiles")[0][0], 1, "saved, on the buyer's tick");
+  // What the page got: the receipt of what it sent, and that something was saved. No token.
+  assertNothingLeakedExceptReceipt(await buyer.messages());
+  await buyer.page.close();
+});
+
+function assertNothingLeakedExceptReceipt(messages) {
+  const text = JSON.stringify(messages.filter((m) => m.type !== "paid"));
+  for (const secret of ["sav_", "tok_", "cred_", "save_secret"]) assert.ok(!text.includes(secret), `the page learned ${secret}`);
+  const receipt = JSON.stringify(messages.find((m) => m.type === "paid"));
+  for (const secret of ["tok_", "cred_", "save_secret"]) assert.ok(!receipt.includes(secret), `the receipt carries ${secret}`);
+}
+
+test("the saved-info frame answers lookup, pay_saved, save and remove from a page script with nothing", async () => {
+  const before = snapshot();
+  const page = await hostFrame(context, env.server.origins, "saved");
+  const ready = (await page.messages()).find((m) => m.type === "ready");
+  assert.deepEqual(ready, { type: "ready", v: 1, saved: true }, "the page learns only that saved info exists");
+  for (const m of [
+    { type: "lookup", v: 1, request_id: "a1" },
+    { type: "pay_saved", v: 1, request_id: "a2" },
+    { type: "save", v: 1, request_id: "a3", card_token: "tok_x", email: "mallory@evil.test", shipping: THIEF },
+    { type: "remove", v: 1, request_id: "a4" },
+    { type: "pay", v: 1 },
+    { type: "confirm", v: 1, intent_id: "pi_x" },
+  ]) await page.post(m);
+  // A script can click nothing inside a cross-origin frame; the closest it gets is a
+  // synthetic event on its own page, which never reaches the frame.
+  await page.page.evaluate(() => document.getElementById("vaultframe").dispatchEvent(new MouseEvent("click", { bubbles: true })));
+  await page.page.waitForTimeout(1500);
+  assert.deepEqual(told(await page.messages()), [], "no answer to any of them");
+  assertNothingLeaked(await page.messages(), "saved frame");
+  assert.deepEqual(snapshot(), before, "no token, no charge, no change to the saved info");
+  await page.page.close();
+});
+
+test("a cart the page shows the saved-info frame is priced and drawn in the frame, and still not paid without a click", async () => {
+  const before = snapshot();
+  const page = await hostFrame(context, env.server.origins, "saved");
+  await page.show(teeCart({ saved: true }));
+  const pay = page.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  // The saved card and address are drawn inside the frame, for the buyer's eyes only.
+  assert.equal((await page.frame.locator("#saved-card").textContent()).trim(), "Visa •••• 4242");
+  assert.match(await page.frame.locator("#ships-to").textContent(), /Jane Doe, 1 Main St/);
+  await page.page.waitForTimeout(1000);
+  assert.deepEqual(told(await page.messages()), []);
+  assertNothingLeaked(await page.messages(), "saved frame with a cart");
+  assert.deepEqual(snapshot(), before);
+  await page.page.screenshot({ path: join(ARTIFACTS, "attacks-saved-frame.png") });
+  await page.page.close();
+});
+
+test("tokenize-and-spend: no message mints a token, the vault refuses the page's own request, a made-up token pays nothing", async () => {
+  const before = snapshot();
+  const page = await hostFrame(context, env.server.origins, "card");
+  await page.show(teeCart());
+  await page.frame.locator("#number").fill(VISA); // the buyer typing, who has not pressed Pay
+  await page.frame.locator("#expiry").fill("12/34");
+  await page.frame.locator("#cvc").fill("123");
+  await page.post({ type: "tokenize", v: 1, request_id: "t1" });
+  const tried = await page.page.evaluate(async ({ vault, api }) => {
+    const attempt = async (url, body, headers = {}) => {
+      try {
+        const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+        return { status: r.status, text: await r.text() };
+      } catch (e) {
+        return { status: 0, text: String(e) };
+      }
+    };
+    const intent = await (await fetch(`${api}/api/v1/intents`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ product_id: "red-tee", variant_id: "m", quantity: 1, email: "mallory@evil.test",
+        shipping: { name: "Mallory Thief", line1: "9 Drop St", line2: "", city: "Miami", region: "FL", postal_code: "33101", country: "US" },
+        share_email: false, tweet_id: null }),
+    })).json();
+    return {
+      intent,
+      mint: await attempt(`${vault}/v1/tokens`, { number: "4242424242424242", expiry: "12/34", cvc: "123", intent_id: intent.intent_id }, { "idempotency-key": crypto.randomUUID() }),
+      savedMint: await attempt(`${vault}/v1/profile/tokens`, { intent_id: intent.intent_id }),
+      spend: await attempt(`${api}/api/v1/orders`, { intent_id: intent.intent_id, client_secret: intent.client_secret, card_token: "tok_guessedguessedguessed00" }, { "idempotency-key": crypto.randomUUID() }),
+    };
+  }, { vault: env.server.origins.vault, api: env.server.origins.api });
+  assert.ok(tried.mint.status === 0 || tried.mint.status === 403, `the vault refuses the page: ${JSON.stringify(tried.mint)}`);
+  assert.ok(tried.savedMint.status === 0 || tried.savedMint.status >= 400, `no saved token for the page: ${JSON.stringify(tried.savedMint)}`);
+  assert.equal(tried.spend.status, 400, `a made-up token: ${tried.spend.text}`);
+  assert.match(tried.spend.text, /token_invalid/);
+  await page.page.waitForTimeout(1000);
+  assert.deepEqual(told(await page.messages()), [], "the frame minted nothing for the page");
+  assert.deepEqual(snapshot(), before, "no token, no charge, no order, no saved change");
+  await page.page.close();
+});
+
+test("swapping the intent: a new cart from the page is priced again and drawn beside Pay, where the buyer sees it before any click", async () => {
+  const before = snapshot();
+  const page = await hostFrame(context, env.server.origins, "card");
+  await page.show(teeCart());
+  await page.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  assert.match(await page.frame.locator("#ships-to").textContent(), /Jane Doe/);
+  // The script quietly swaps the address: the frame prices the new cart and shows it.
+  await page.show(teeCart({ email: "mallory@evil.test", shipping: THIEF }));
+  await page.frame.locator("#ships-to", { hasText: "Mallory Thief, 9 Drop St, Miami, FL 33101, US" }).waitFor({ timeout: 15_000 });
+  // And right after a swap Pay does not answer at once, so a swap cannot slip in under a click.
+  await page.show(teeCart());
+  assert.equal(await page.frame.locator("#pay").getAttribute("aria-disabled"), "true", "Pay waits after a change");
+  await page.page.waitForTimeout(1500);
+  assert.deepEqual(told(await page.messages()), []);
+  assert.deepEqual(snapshot(), before, "nothing paid");
+  await page.page.close();
+});
+
+test("relabelling the amount: extra fields and CSS tricks are dropped; Pay shows the server's amount", async () => {
+  const page = await hostFrame(context, env.server.origins, "card");
+  await page.show(teeCart());
+  const pay = page.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  const real = (await pay.textContent()).trim();
+  assert.match(real, /^Pay \$\d+\.\d\d$/);
+  await page.post({ type: "show", v: 1, cart: { ...teeCart(), price: { minor: 1, currency: "USD" } } });
+  await page.post({ type: "show", v: 1, cart: teeCart(), amount: "$0.01", label: "Pay $0.01" });
+  await page.post({ type: "theme", v: 1, tokens: { surface: "red; content: 'Pay $0.01'" } });
+  await page.post({ type: "theme", v: 1, tokens: { font: "x\" } #pay::after { content: 'Pay $0.01' }" } });
+  await page.page.waitForTimeout(1000);
+  assert.equal((await page.frame.locator("#pay").textContent()).trim(), real, "the amount is the server's");
+  const after = await page.frame.locator("#pay").evaluate((b) => getComputedStyle(b, "::after").content);
+  assert.ok(after === "none" || after === "normal", `no injected label: ${after}`);
+  await page.page.close();
+});
+
+test("a second copy of the widget script on the page pays nothing either", async () => {
+  const before = snapshot();
+  const page = await context.newPage();
+  await page.goto(`${env.server.origins.publisher}/`);
+  await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part="button"]').first().waitFor({ timeout: 20_000 });
+  await page.evaluate((api) => {
+    const s = document.createElement("script");
+    s.type = "module";
+    s.src = `${api}/embed.js?copy=2`;
+    document.head.append(s);
+  }, env.server.origins.api);
+  await page.waitForTimeout(1500);
+  const buttons = await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part="button"]').count();
+  assert.equal(buttons, 1, "the copy does not mount a second button");
+  // Frames the copy may have made get the same answers as any page script's: nothing.
+  await page.evaluate((vault) => {
+    for (let i = 0; i < window.frames.length; i++) {
+      for (const m of ['{"type":"pay_saved","v":1,"request_id":"c1"}', '{"type":"lookup","v":1,"request_id":"c2"}'])
+        window.frames[i].postMessage(m, vault);
+    }
+  }, env.server.origins.vault);
+  await page.waitForTimeout(1000);
+  assert.deepEqual(snapshot(), before, "no token, no charge, no change");
+  await page.close();
+});
+
+test("an iframe of the publisher's own origin frames the vault and asks; it gets nothing", async () => {
+  const before = snapshot();
+  const page = await context.newPage();
+  await page.goto(`${env.server.origins.publisher}/`);
+  const got = await page.evaluate(async ({ vault }) => {
+    // An about:blank iframe has the page's own origin: the script reaches into it and frames
+    // the vault there, so the vault frame's parent is a publisher-origin window it did not
+    // expect, and the messages come from that window.
+    const inner = document.createElement("iframe");
+    document.body.append(inner);
+    const doc = inner.contentDocument;
+    const win = inner.contentWindow;
+    const f = doc.createElement("iframe");
+    f.src = `${vault}/frame?mode=saved`;
+    const heard = [];
+    win.addEventListener("message", (e) => heard.push(String(e.data)));
+    doc.body.append(f);
+    await new Promise((r) => f.addEventListener("load", r));
+    await new Promise((r) => setTimeout(r, 1000));
+    const send = new win.Function("f", "m", "v", "f.contentWindow.postMessage(m, v)");
+    const cart = { product_id: "red-tee", variant_id: "m", quantity: 1, tweet_id: null, email: null, shipping: null, share_email: false };
+    for (const m of ['{"type":"lookup","v":1,"request_id":"i1"}', '{"type":"pay_saved","v":1,"request_id":"i2"}',
+      '{"type":"remove","v":1,"request_id":"i3"}', JSON.stringify({ type: "show", v: 1, cart })]) send(f, m, vault);
+    await new Promise((r) => setTimeout(r, 1500));
+    return heard;
+  }, { vault: env.server.origins.vault });
+  const messages = got.map((m) => JSON.parse(m));
+  assert.deepEqual(told(messages), [], `nothing but ready and its size: ${got}`);
+  assertNothingLeaked(messages, "nested frame");
+  assert.deepEqual(snapshot(), before, "no token, no charge, no change");
+  await page.close();
+});
+
+test("the buyer's own click still pays with saved info: Pay inside the frame, shipped to the saved address", async () => {
+  const page = await hostFrame(context, env.server.origins, "saved");
+  await page.show(teeCart({ saved: true }));
+  const pay = page.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  await pay.click();
+  const paid = await page.waitFor("paid");
+  assert.equal(paid.receipt.email, "", "the saved email stays in the frame");
+  assert.equal(paid.receipt.shipping, null, "so does the saved address");
+  const [row] = sql(apiDb(), "SELECT email, shipping_json, status FROM orders WHERE id = ?", [paid.receipt.order_id]);
+  assert.equal(row[0], "jane@example.com");
+  assert.deepEqual(JSON.parse(row[1]), { ...JANE }, "shipped to the saved address");
+  assert.equal(row[2], "paid");
+  await page.page.close();
+});
