@@ -33,6 +33,10 @@ pub struct FrameTheme {
     pub font_size_small: Option<String>,
     pub font_weight: Option<String>,
     pub target: Option<String>,
+    /// The Pay button's colour, its text colour and its corner radius.
+    pub accent: Option<String>,
+    pub accent_text: Option<String>,
+    pub radius: Option<String>,
 }
 
 /// What kind of value a property holds.
@@ -62,6 +66,9 @@ pub const PROPERTIES: &[(&str, Kind)] = &[
     ("font_size_small", Kind::Length),
     ("font_weight", Kind::Weight),
     ("target", Kind::Length),
+    ("accent", Kind::Colour),
+    ("accent_text", Kind::Colour),
+    ("radius", Kind::Length),
 ];
 
 /// Digits, then optionally a `.` and more digits (at least one when
@@ -145,7 +152,7 @@ pub fn valid(kind: Kind, value: &str) -> bool {
 }
 
 impl FrameTheme {
-    fn fields_mut(&mut self) -> [&mut Option<String>; 15] {
+    fn fields_mut(&mut self) -> [&mut Option<String>; 18] {
         [
             &mut self.color_scheme,
             &mut self.text,
@@ -162,6 +169,9 @@ impl FrameTheme {
             &mut self.font_size_small,
             &mut self.font_weight,
             &mut self.target,
+            &mut self.accent,
+            &mut self.accent_text,
+            &mut self.radius,
         ]
     }
 

@@ -283,6 +283,9 @@ pub fn frame_theme(inside: &web_sys::Element) -> Option<tweetbuy_core::theme::Fr
         font_size_small: get("--tb-font-size-small"),
         font_weight: get("--tb-font-weight"),
         target: get("--tb-target"),
+        accent: get("--tb-accent"),
+        accent_text: get("--tb-accent-text"),
+        radius: get("--tb-radius"),
     };
     Some(theme.validated())
 }

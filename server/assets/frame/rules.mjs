@@ -84,6 +84,9 @@ export const THEME = {
   font_size_small: ["length", "--tb-font-size-small"],
   font_weight: ["weight", "--tb-font-weight"],
   target: ["length", "--tb-button-height"],
+  accent: ["colour", "--tb-accent"],
+  accent_text: ["colour", "--tb-accent-text"],
+  radius: ["length", "--tb-radius"],
 };
 
 export function validTheme(t) {
