@@ -3,7 +3,8 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 fn charge_request(token: &str, bearer: Option<&str>) -> axum::http::Request<axum::body::Body> {
-    let body = json!({"token": token, "amount": {"minor": 3500, "currency": "USD"}, "reference": "ord_test"});
+    let body = json!({"token": token, "amount": {"minor": 3500, "currency": "USD"}, "reference": "ord_test",
+                      "intent_id": VAULT_TEST_INTENT});
     let mut request = post_json("/v1/charges", &body, None);
     if let Some(bearer) = bearer {
         request.headers_mut().insert("authorization", bearer.parse().unwrap());
@@ -16,7 +17,8 @@ async fn charge(server: &TestServer, token: &str) -> Reply {
 }
 
 async fn charge_for(server: &TestServer, token: &str, reference: &str) -> Reply {
-    let body = json!({"token": token, "amount": {"minor": 3500, "currency": "USD"}, "reference": reference});
+    let body = json!({"token": token, "amount": {"minor": 3500, "currency": "USD"}, "reference": reference,
+                      "intent_id": VAULT_TEST_INTENT});
     let mut request = post_json("/v1/charges", &body, None);
     request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
     send(&server.vault, request).await
@@ -25,7 +27,7 @@ async fn charge_for(server: &TestServer, token: &str, reference: &str) -> Reply 
 #[tokio::test]
 async fn the_bearer_key_is_required() {
     let server = start().await;
-    let token = server.tokenize("4242 4242 4242 4242", "123").await;
+    let token = server.vault_token("4242 4242 4242 4242", "123").await;
     for bearer in [None, Some("Bearer wrong"), Some(VAULT_API_KEY), Some("Basic dGVzdA=="), Some("Bearer ")] {
         let reply = send(&server.vault, charge_request(&token, bearer)).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{bearer:?}");
@@ -53,7 +55,7 @@ async fn each_test_card_has_its_outcome() {
         ("4000 0000 0000 0119", "123", Some("processing_error"), "visa"),
     ];
     for (number, cvc, decline, brand) in cases {
-        let token = server.tokenize(number, cvc).await;
+        let token = server.vault_token(number, cvc).await;
         let reply = charge(&server, &token).await;
         assert_eq!(reply.status, StatusCode::OK, "{number}: {}", reply.text());
         let result: tweetbuy_core::vault::ChargeResult = serde_json::from_slice(&reply.body).unwrap();
@@ -89,7 +91,7 @@ async fn each_test_card_has_its_outcome() {
 async fn a_card_declined_five_times_is_blocked() {
     let server = start().await;
     for attempt in 0..5 {
-        let token = server.tokenize("4000 0000 0000 9995", "123").await;
+        let token = server.vault_token("4000 0000 0000 9995", "123").await;
         let reply = charge_for(&server, &token, &format!("ord_t{attempt}")).await;
         assert_eq!(reply.json()["decline_code"], "card_declined", "attempt {attempt}");
     }
@@ -109,7 +111,7 @@ async fn a_card_declined_five_times_is_blocked() {
         .execute(&server.vault_state.db)
         .await
         .unwrap();
-    let token = server.tokenize(good, "123").await;
+    let token = server.vault_token(good, "123").await;
     let reply = charge_for(&server, &token, "ord_blocked").await;
     assert_eq!(reply.json()["status"], "declined", "a blocked card is not sent to the processor");
     assert_eq!(reply.json()["decline_code"], "card_declined");
@@ -120,7 +122,7 @@ async fn a_card_declined_five_times_is_blocked() {
         .await
         .unwrap();
     assert_eq!(declines, 0);
-    let other = server.tokenize("5555 5555 5555 4444", "123").await;
+    let other = server.vault_token("5555 5555 5555 4444", "123").await;
     assert_eq!(charge_for(&server, &other, "ord_other_card").await.json()["status"], "approved");
 
     // An hour later the block is over (the sweeper forgets it): the card is charged again.
@@ -129,14 +131,14 @@ async fn a_card_declined_five_times_is_blocked() {
     let (blocks,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM card_blocks").fetch_one(&server.vault_state.db).await.unwrap();
     assert_eq!(blocks, 0);
-    let token = server.tokenize(good, "123").await;
+    let token = server.vault_token(good, "123").await;
     assert_eq!(charge_for(&server, &token, "ord_after").await.json()["status"], "approved");
 }
 
 #[tokio::test]
 async fn a_token_is_charged_once() {
     let server = start().await;
-    let token = server.tokenize("4242 4242 4242 4242", "123").await;
+    let token = server.vault_token("4242 4242 4242 4242", "123").await;
     // The same order's charge twice at once (the api resuming an order while its first
     // request is still on the way): one charge, and both answers name it.
     let (first, second) = tokio::join!(charge(&server, &token), charge(&server, &token));
@@ -150,7 +152,7 @@ async fn a_token_is_charged_once() {
     assert_eq!(reply.error_code(), "token_invalid");
 
     // A non-retryable decline spends the token too.
-    let declined = server.tokenize("4000 0000 0000 0002", "123").await;
+    let declined = server.vault_token("4000 0000 0000 0002", "123").await;
     let first = charge(&server, &declined).await;
     assert_eq!(first.json()["decline_code"], "card_declined");
     assert_eq!(charge(&server, &declined).await.body, first.body, "the same order hears the same decline");
@@ -160,7 +162,7 @@ async fn a_token_is_charged_once() {
 #[tokio::test]
 async fn a_processing_error_does_not_spend_the_token() {
     let server = start().await;
-    let token = server.tokenize("4000 0000 0000 0119", "123").await;
+    let token = server.vault_token("4000 0000 0000 0119", "123").await;
     for _ in 0..2 {
         let reply = charge(&server, &token).await;
         assert_eq!(reply.status, StatusCode::OK);
@@ -175,7 +177,7 @@ async fn unknown_expired_and_bad_requests_are_refused() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "token_invalid");
 
-    let token = server.tokenize("4242 4242 4242 4242", "123").await;
+    let token = server.vault_token("4242 4242 4242 4242", "123").await;
     sqlx::query("UPDATE cards SET expires_at = $1 WHERE token = $2")
         .bind(tweetbuy_server::clock::now() - 1)
         .bind(&token)
@@ -186,15 +188,44 @@ async fn unknown_expired_and_bad_requests_are_refused() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "expired after 15 minutes");
     assert_eq!(reply.error_code(), "token_invalid");
 
-    let fresh = server.tokenize("4242 4242 4242 4242", "123").await;
+    let fresh = server.vault_token("4242 4242 4242 4242", "123").await;
     let mut request = post_json(
         "/v1/charges",
-        &json!({"token": fresh, "amount": {"minor": 0, "currency": "USD"}, "reference": ""}),
+        &json!({"token": fresh, "amount": {"minor": 0, "currency": "USD"}, "reference": "", "intent_id": "pi_"}),
         None,
     );
     request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
     let reply = send(&server.vault, request).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(reply.fields(), ["amount", "reference"]);
+    assert_eq!(reply.fields(), ["amount", "reference", "intent_id"]);
     assert_eq!(charge(&server, &fresh).await.json()["status"], "approved", "a refused request spends nothing");
+}
+
+#[tokio::test]
+async fn a_token_is_charged_only_for_the_intent_it_was_minted_for() {
+    let server = start().await;
+    let token = server.token_for("4242 4242 4242 4242", "123", "pi_intenta").await;
+    let reply = server.vault_charge(&token, "pi_intentb", "ord_b", 3500).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.error_code(), "token_mismatch");
+    assert_eq!(server.vault_charges().await, 0, "no charge row");
+    assert!(!server.token_used(&token).await, "not spent");
+    // Asked again for the other intent, the same answer; then its own intent charges it.
+    assert_eq!(server.vault_charge(&token, "pi_intentb", "ord_b", 3500).await.error_code(), "token_mismatch");
+    let reply = server.vault_charge(&token, "pi_intenta", "ord_a", 3500).await;
+    assert_eq!(reply.json()["status"], "approved", "{}", reply.text());
+    assert_eq!(server.vault_charges().await, 1);
+
+    // The charge must name an intent, in the intent form.
+    let body = json!({"token": token, "amount": {"minor": 3500, "currency": "USD"}, "reference": "ord_c"});
+    let mut request = post_json("/v1/charges", &body, None);
+    request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
+    let reply = send(&server.vault, request).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.json()["message"].as_str().unwrap().contains("intent_id"), "{}", reply.text());
+    for malformed in ["", "pi_", "tok_abc", "pi_a b"] {
+        let reply = server.vault_charge(&token, malformed, "ord_c", 3500).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{malformed:?}");
+        assert_eq!(reply.fields(), ["intent_id"], "{malformed:?}");
+    }
 }

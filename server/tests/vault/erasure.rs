@@ -3,7 +3,7 @@
 //! are up even when no request comes.
 
 use crate::harness::*;
-use crate::vault::profiles::{address, buy, save, tokenize_with_secret, with_credential};
+use crate::vault::profiles::{buy, save, typed, with_credential};
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -44,19 +44,19 @@ async fn erased_cards_and_profiles_leave_no_bytes_in_the_sqlite_files() {
     // A declined card (erased at once), a saved profile (its one-time card erased when
     // saved; its reusable card and contact erased when removed), and an expired one-time
     // card (erased by the sweeper).
-    let declined = server.tokenize("4000 0000 0000 0002", "123").await;
-    let mut secrets = sealed_bytes(&server, "token", &declined).await;
-    let paid = buy(&server, &declined, "jane@example.com", Some(address())).await;
+    let declined = typed(&server, "4000 0000 0000 0002").await;
+    let mut secrets = sealed_bytes(&server, "token", &declined.token).await;
+    let paid = buy(&server, &declined).await;
     assert_eq!(paid.status, StatusCode::PAYMENT_REQUIRED);
 
-    let expired = server.tokenize("5555 5555 5555 4444", "123").await;
+    let expired = server.vault_token("5555 5555 5555 4444", "123").await;
     secrets.extend(sealed_bytes(&server, "token", &expired).await);
 
-    let (saved, save_secret) = tokenize_with_secret(&server, "4242 4242 4242 4242").await;
-    secrets.extend(sealed_bytes(&server, "token", &saved).await);
-    let paid = buy(&server, &saved, "jane@example.com", Some(address())).await;
+    let saved = typed(&server, "4242 4242 4242 4242").await;
+    secrets.extend(sealed_bytes(&server, "token", &saved.token).await);
+    let paid = buy(&server, &saved).await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
-    let reply = save(&server, &saved, &save_secret).await;
+    let reply = save(&server, &saved.token, &saved.secret).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     let credential = reply.json()["credential"].as_str().unwrap().to_owned();
     let (card_id, contact_key, contact): (String, Vec<u8>, Vec<u8>) =
@@ -99,12 +99,13 @@ async fn erased_cards_and_profiles_leave_no_bytes_in_the_sqlite_files() {
 #[tokio::test]
 async fn one_time_numbers_are_erased_on_the_clock_without_traffic() {
     let server = start().await;
-    let _unused = server.tokenize("4242 4242 4242 4242", "123").await;
-    let paid = server.tokenize("5555 5555 5555 4444", "123").await;
-    let order = server.order(&tee_order(&paid, 1), &fresh_key()).await;
+    let _unused = server.vault_token("4242 4242 4242 4242", "123").await;
+    let paid = typed(&server, "5555 5555 5555 4444").await;
+    let order = buy(&server, &paid).await;
     assert_eq!(order.status, StatusCode::CREATED);
     let key = fresh_key();
-    let body = json!({"number": "4242 4242 4242 4242", "expiry": future_expiry(), "cvc": "123"});
+    let body = json!({"number": "4242 4242 4242 4242", "expiry": future_expiry(), "cvc": "123",
+                      "intent_id": VAULT_TEST_INTENT});
     assert_eq!(send(&server.vault, post_json("/v1/tokens", &body, Some(&key))).await.status, StatusCode::CREATED);
 
     // A clock the test moves; the sweeper runs on its own, and nothing else happens.
@@ -179,7 +180,7 @@ async fn the_vault_database_files_are_private() {
         return;
     }
     let server = start().await;
-    let _ = server.tokenize("4242 4242 4242 4242", "123").await;
+    let _ = server.vault_token("4242 4242 4242 4242", "123").await;
     for name in ["vault.db", "vault.db-wal", "vault.db-shm", "api.db", "api.db-wal"] {
         let mode = std::fs::metadata(server.dir.path().join(name)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{name}");

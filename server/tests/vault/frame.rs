@@ -11,8 +11,8 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
     assert_eq!(
         csp,
         format!(
-            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors \
-             {PUBLISHER_ORIGIN} {OTHER_PUBLISHER_ORIGIN}; base-uri 'none'; form-action 'none'"
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {API_ORIGIN}; \
+             frame-ancestors {PUBLISHER_ORIGIN} {OTHER_PUBLISHER_ORIGIN}; base-uri 'none'; form-action 'none'"
         )
     );
     assert_eq!(reply.header("x-frame-options"), None, "framing is governed by frame-ancestors");
@@ -21,6 +21,7 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
     let html = reply.text();
     assert!(html.contains(&format!(r#"data-allowed="{PUBLISHER_ORIGIN} {OTHER_PUBLISHER_ORIGIN}""#)), "{html}");
     assert!(html.contains(&format!(r#"data-vault="{VAULT_ORIGIN}""#)));
+    assert!(html.contains(&format!(r#"data-api="{API_ORIGIN}""#)), "the frame is told where intents are made");
     assert!(!html.contains("{{"));
 
     let reply = send(&server.vault, get("/frame.js")).await;

@@ -5,27 +5,27 @@ use serde_json::{json, Value};
 
 const VISA: &str = "4242 4242 4242 4242";
 
-/// Tokenizes as the frame does; returns the token and the save secret only the frame sees.
-pub async fn tokenize_with_secret(server: &TestServer, number: &str) -> (String, String) {
-    let body = json!({"number": number, "expiry": future_expiry(), "cvc": "123"});
-    let reply = send(&server.vault, post_json("/v1/tokens", &body, Some(&fresh_key()))).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    let json = reply.json();
-    (json["token"].as_str().unwrap().to_owned(), json["save_secret"].as_str().unwrap().to_owned())
+/// A card typed into the frame for a new intent for the tee: the intent, its one-time token,
+/// and the save secret only the frame sees.
+pub struct Typed {
+    pub intent: Value,
+    pub token: String,
+    pub secret: String,
+}
+
+pub async fn typed(server: &TestServer, number: &str) -> Typed {
+    let intent = server.create_intent(&tee_details(1)).await;
+    let (token, secret) = server.token_with_secret(number, "123", intent["intent_id"].as_str().unwrap()).await;
+    Typed { intent, token, secret }
 }
 
 pub fn address() -> Value {
-    json!({"name": "Jane Doe", "line1": "1 Main St", "city": "New York", "region": "NY",
-           "postal_code": "10001", "country": "US"})
+    us_address()
 }
 
-/// An order for the tee through the api.
-pub async fn buy(server: &TestServer, token: &str, email: &str, shipping: Option<Value>) -> Reply {
-    let mut body = json!({"product_id": TEE, "variant_id": "m", "quantity": 1, "email": email, "card_token": token});
-    if let Some(shipping) = shipping {
-        body["shipping"] = shipping;
-    }
-    server.order(&body, &fresh_key()).await
+/// Pays the card's intent with its token through the api.
+pub async fn buy(server: &TestServer, card: &Typed) -> Reply {
+    server.pay(&card.intent, &card.token, &fresh_key()).await
 }
 
 /// A request from the frame with the device credential (and the vault's `Origin`, which a
@@ -48,10 +48,10 @@ pub async fn save(server: &TestServer, token: &str, secret: &str) -> Reply {
 
 /// Pays with a typed card, then saves it; returns the device credential.
 pub async fn paid_and_saved(server: &TestServer) -> String {
-    let (token, secret) = tokenize_with_secret(server, VISA).await;
-    let paid = buy(server, &token, "jane@example.com", Some(address())).await;
+    let card = typed(server, VISA).await;
+    let paid = buy(server, &card).await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
-    let saved = save(server, &token, &secret).await;
+    let saved = save(server, &card.token, &card.secret).await;
     assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
     let json = saved.json();
     assert_eq!(
@@ -62,21 +62,16 @@ pub async fn paid_and_saved(server: &TestServer) -> String {
     json["credential"].as_str().unwrap().to_owned()
 }
 
-pub async fn saved_token(server: &TestServer, credential: &str) -> String {
-    let reply = send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", credential)).await;
+/// A one-time saved-card token for `intent_id`; panics unless 201.
+pub async fn saved_token(server: &TestServer, credential: &str, intent_id: &str) -> String {
+    let reply = server.mint_saved(credential, intent_id).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     assert_eq!(reply.json()["last4"], "4242");
     reply.json()["token"].as_str().unwrap().to_owned()
 }
 
-async fn charge(server: &TestServer, token: &str) -> Reply {
-    let mut request = post_json(
-        "/v1/charges",
-        &json!({"token": token, "amount": {"minor": 100, "currency": "USD"}, "reference": "ord_x"}),
-        None,
-    );
-    request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
-    send(&server.vault, request).await
+async fn charge(server: &TestServer, token: &str, intent_id: &str) -> Reply {
+    server.vault_charge(token, intent_id, "ord_x", 100).await
 }
 
 #[tokio::test]
@@ -85,21 +80,34 @@ async fn save_pay_with_saved_info_then_remove_and_the_old_token_fails() {
     let credential = paid_and_saved(&server).await;
     assert!(credential.starts_with("cred_"));
 
-    let lookup = send(&server.vault, with_credential(Method::GET, "/v1/profile", &credential)).await;
+    // What the frame reads to build the intent: the card as shown, the email and address.
+    let lookup = server.saved_profile(&credential).await;
     assert_eq!(lookup.status, StatusCode::OK);
-    assert_eq!(lookup.json()["ship_to"], "J. Doe, 10001");
+    assert_eq!(lookup.header("cache-control"), Some("no-store"));
+    let profile = lookup.json();
+    assert_eq!(profile["card"]["ship_to"], "J. Doe, 10001");
+    assert_eq!(profile["card"]["last4"], "4242");
+    assert_eq!(profile["email"], "jane@example.com");
+    let mut saved_address = address();
+    saved_address["line2"] = json!("");
+    assert_eq!(profile["shipping"], saved_address);
 
-    // The repeat purchase: a one-time saved-card token, no email and no address typed.
-    let token = saved_token(&server, &credential).await;
+    // The repeat purchase: an intent from the saved details, a one-time saved-card token for it.
+    let mut details = tee_details(1);
+    details["email"] = profile["email"].clone();
+    details["shipping"] = profile["shipping"].clone();
+    let intent = server.create_intent(&details).await;
+    let intent_id = intent["intent_id"].as_str().unwrap().to_owned();
+    let token = saved_token(&server, &credential, &intent_id).await;
     assert!(token.starts_with("sav_"));
-    let again = buy(&server, &token, "", None).await;
+    let again = server.pay(&intent, &token, &fresh_key()).await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
     let receipt = again.json();
     assert_eq!(receipt["email"], "jane@example.com");
-    assert_eq!(receipt["shipping"]["line1"], "1 Main St", "the saved address, from the vault");
+    assert_eq!(receipt["shipping"]["line1"], "1 Main St", "the saved address, through the intent");
     assert_eq!(receipt["card_last4"], "4242");
     // One-time: the same saved-card token does not charge twice.
-    assert_eq!(charge(&server, &token).await.error_code(), "token_invalid");
+    assert_eq!(charge(&server, &token, &intent_id).await.error_code(), "token_invalid");
 
     // The reusable card token itself is never chargeable on its own.
     let (reusable,): (String,) = sqlx::query_as("SELECT token FROM cards WHERE reusable = TRUE")
@@ -107,15 +115,16 @@ async fn save_pay_with_saved_info_then_remove_and_the_old_token_fails() {
         .await
         .unwrap();
     assert!(reusable.starts_with("scard_"));
-    assert_eq!(charge(&server, &reusable).await.error_code(), "token_invalid");
+    assert_eq!(charge(&server, &reusable, &intent_id).await.error_code(), "token_invalid");
 
     // Remove: the profile, its card's number and wrapped key, and every token minted for it.
-    let pending = saved_token(&server, &credential).await;
+    let next = server.create_intent(&details).await;
+    let pending = saved_token(&server, &credential, next["intent_id"].as_str().unwrap()).await;
     let removed = send(&server.vault, with_credential(Method::DELETE, "/v1/profile", &credential)).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
-    let reply = charge(&server, &pending).await;
+    let reply = charge(&server, &pending, next["intent_id"].as_str().unwrap()).await;
     assert_eq!((reply.status, reply.error_code().as_str()), (StatusCode::BAD_REQUEST, "token_invalid"));
-    assert_eq!(buy(&server, &pending, "", None).await.error_code(), "token_invalid");
+    assert_eq!(server.pay(&next, &pending, &fresh_key()).await.error_code(), "token_invalid");
     let (profiles,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM profiles").fetch_one(&server.vault_state.db).await.unwrap();
     assert_eq!(profiles, 0);
@@ -133,15 +142,16 @@ async fn save_pay_with_saved_info_then_remove_and_the_old_token_fails() {
 #[tokio::test]
 async fn saving_needs_the_frames_secret_and_a_paid_card_and_works_once() {
     let server = start().await;
-    let (unpaid, unpaid_secret) = tokenize_with_secret(&server, VISA).await;
-    assert_eq!(save(&server, &unpaid, &unpaid_secret).await.error_code(), "token_invalid", "not paid");
+    let unpaid = typed(&server, VISA).await;
+    assert_eq!(save(&server, &unpaid.token, &unpaid.secret).await.error_code(), "token_invalid", "not paid");
 
-    let (declined, declined_secret) = tokenize_with_secret(&server, "4000 0000 0000 0002").await;
-    assert_eq!(buy(&server, &declined, "jane@example.com", Some(address())).await.status, StatusCode::PAYMENT_REQUIRED);
-    assert_eq!(save(&server, &declined, &declined_secret).await.error_code(), "token_invalid", "declined");
+    let declined = typed(&server, "4000 0000 0000 0002").await;
+    assert_eq!(buy(&server, &declined).await.status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(save(&server, &declined.token, &declined.secret).await.error_code(), "token_invalid", "declined");
 
-    let (token, secret) = tokenize_with_secret(&server, VISA).await;
-    assert_eq!(buy(&server, &token, "jane@example.com", Some(address())).await.status, StatusCode::CREATED);
+    let card = typed(&server, VISA).await;
+    assert_eq!(buy(&server, &card).await.status, StatusCode::CREATED);
+    let (token, secret) = (card.token.clone(), card.secret.clone());
     // The token alone (what the publisher's page saw) is not enough.
     assert_eq!(save(&server, &token, "not-the-secret").await.error_code(), "token_invalid");
     // A page elsewhere cannot save on the buyer's behalf.
@@ -167,31 +177,55 @@ async fn saving_needs_the_frames_secret_and_a_paid_card_and_works_once() {
 }
 
 #[tokio::test]
-async fn only_the_credential_holder_gets_tokens_and_only_the_api_gets_details() {
+async fn only_the_credential_holder_gets_tokens_and_each_pays_one_intent() {
     let server = start().await;
     let credential = paid_and_saved(&server).await;
+    let (a, b) = (server.create_intent(&tee_details(1)).await, server.create_intent(&tee_details(1)).await);
+    let (a_id, b_id) = (a["intent_id"].as_str().unwrap(), b["intent_id"].as_str().unwrap());
     for bad in ["cred_wrong", "tok_x", ""] {
-        let reply = send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", bad)).await;
+        let reply = server.mint_saved(bad, a_id).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{bad}");
     }
     let mut foreign = with_credential(Method::POST, "/v1/profile/tokens", &credential);
     foreign.headers_mut().insert("origin", OTHER_PUBLISHER_ORIGIN.parse().unwrap());
     assert_eq!(send(&server.vault, foreign).await.status, StatusCode::FORBIDDEN);
 
-    let token = saved_token(&server, &credential).await;
-    let details = json!({"token": token});
-    let anonymous = send(&server.vault, post_json("/v1/saved/details", &details, None)).await;
-    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "the saved address is for the api only");
-    let mut as_api = post_json("/v1/saved/details", &details, None);
-    as_api.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
-    let reply = send(&server.vault, as_api).await;
-    assert_eq!(reply.json()["shipping"]["postal_code"], "10001");
+    // The token names the intent it pays: none, or a malformed one, is refused by name.
+    let no_body = send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", &credential)).await;
+    assert!(no_body.status.is_client_error(), "{}", no_body.text());
+    let mut empty = with_credential(Method::POST, "/v1/profile/tokens", &credential);
+    empty.headers_mut().insert("content-type", "application/json".parse().unwrap());
+    *empty.body_mut() = Body::from("{}");
+    let reply = send(&server.vault, empty).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert!(reply.json()["message"].as_str().unwrap().contains("intent_id"), "{}", reply.text());
+    for malformed in ["", "pi_", "ord_123", "pi_a b", "pi_\u{0}", &format!("pi_{}", "a".repeat(62))] {
+        let reply = server.mint_saved(&credential, malformed).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{malformed:?}: {}", reply.text());
+        assert_eq!(reply.fields(), ["intent_id"], "{malformed:?}");
+    }
+    let (minted,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM saved_tokens").fetch_one(&server.vault_state.db).await.unwrap();
+    assert_eq!(minted, 0, "no token minted for a refused request");
 
-    // A one-time token for a typed card cannot pose as a saved one, nor the reverse.
-    let (typed, _) = tokenize_with_secret(&server, VISA).await;
-    let mut as_api = post_json("/v1/saved/details", &json!({"token": typed}), None);
-    as_api.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
-    assert_eq!(send(&server.vault, as_api).await.error_code(), "token_invalid");
+    // A saved-card token minted for A is refused for B (nothing charged) and still pays A.
+    let token = saved_token(&server, &credential, a_id).await;
+    let charges = server.vault_charges().await;
+    let reply = server.vault_charge(&token, b_id, "ord_b", 3000).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.error_code(), "token_mismatch");
+    assert_eq!(server.vault_charges().await, charges, "no charge row");
+    let reply = server.vault_charge(&token, a_id, "ord_a", 3000).await;
+    assert_eq!(reply.json()["status"], "approved", "{}", reply.text());
+
+    // The saved details reach the api only inside an intent: no route hands them out.
+    for bearer in [None, Some(VAULT_API_KEY)] {
+        let mut request = post_json("/v1/saved/details", &json!({"token": token}), None);
+        if let Some(key) = bearer {
+            request.headers_mut().insert("authorization", format!("Bearer {key}").parse().unwrap());
+        }
+        assert_eq!(send(&server.vault, request).await.status, StatusCode::NOT_FOUND, "{bearer:?}");
+    }
 }
 
 #[tokio::test]
@@ -264,7 +298,7 @@ async fn a_credential_unused_for_180_days_stops_working_and_its_profile_is_erase
 
     let reply = send(&server.vault, with_credential(Method::GET, "/v1/profile", &stale)).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
-    let reply = send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", &stale)).await;
+    let reply = server.mint_saved(&stale, VAULT_TEST_INTENT).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     let (profiles,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM profiles").fetch_one(&server.vault_state.db).await.unwrap();
@@ -299,19 +333,19 @@ async fn saved_card_tokens_are_limited_per_profile() {
     let credential = paid_and_saved(&server).await;
     let other = paid_and_saved(&server).await;
     for _ in 0..10 {
-        saved_token(&server, &credential).await;
+        saved_token(&server, &credential, VAULT_TEST_INTENT).await;
     }
-    let reply = send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", &credential)).await;
+    let reply = server.mint_saved(&credential, VAULT_TEST_INTENT).await;
     assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{}", reply.text());
     assert_eq!(reply.error_code(), "rate_limited");
     assert_eq!(reply.header("retry-after"), Some("60"));
     // Another profile is not held back by it, and a minute later the first one mints again.
-    saved_token(&server, &other).await;
+    saved_token(&server, &other, VAULT_TEST_INTENT).await;
     sqlx::query("UPDATE profiles SET mint_window_start = mint_window_start - 61")
         .execute(&server.vault_state.db)
         .await
         .unwrap();
-    saved_token(&server, &credential).await;
+    saved_token(&server, &credential, VAULT_TEST_INTENT).await;
 }
 
 /// Many requests at once cannot mint more than the limit between them.
@@ -319,10 +353,8 @@ async fn saved_card_tokens_are_limited_per_profile() {
 async fn racing_requests_cannot_mint_past_the_limit() {
     let server = start().await;
     let credential = paid_and_saved(&server).await;
-    let replies = futures_util::future::join_all(
-        (0..25).map(|_| send(&server.vault, with_credential(Method::POST, "/v1/profile/tokens", &credential))),
-    )
-    .await;
+    let replies =
+        futures_util::future::join_all((0..25).map(|_| server.mint_saved(&credential, VAULT_TEST_INTENT))).await;
     let minted = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
     let refused = replies.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
     assert_eq!((minted, refused), (10, 15), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());

@@ -1,4 +1,4 @@
-use super::profiles::{buy, paid_and_saved, saved_token};
+use super::profiles::paid_and_saved;
 use crate::harness::*;
 use axum::http::StatusCode;
 use tweetbuy_server::config::{DbArgs, KeysCommand};
@@ -50,8 +50,7 @@ async fn after_rotation_an_old_saved_card_still_charges_and_only_the_new_key_is_
     assert!(key_ids(&server).await.iter().all(|id| id == fresh.id()), "every live record moved");
 
     // The running vault learns the new key from the file and the old saved card charges.
-    let token = saved_token(&server, &credential).await;
-    let paid = buy(&server, &token, "", None).await;
+    let paid = server.pay_with_saved(&credential, &fresh_key()).await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
     assert_eq!(paid.json()["shipping"]["postal_code"], "10001", "the address opened too");
 
@@ -68,7 +67,8 @@ async fn after_rotation_an_old_saved_card_still_charges_and_only_the_new_key_is_
     )
     .await;
     assert_eq!(lookup.status, StatusCode::OK, "{}", lookup.text());
-    assert_eq!(lookup.json()["ship_to"], "J. Doe, 10001");
+    assert_eq!(lookup.json()["card"]["ship_to"], "J. Doe, 10001");
+    assert_eq!(lookup.json()["shipping"]["line1"], "1 Main St", "the contact opened with the new key");
 }
 
 #[tokio::test]
@@ -79,7 +79,7 @@ async fn the_keys_rotate_command_adds_a_key_and_rewraps() {
         return;
     }
     let server = start_with_key_file().await;
-    let _ = server.tokenize("4242 4242 4242 4242", "123").await;
+    let _ = server.vault_token("4242 4242 4242 4242", "123").await;
     let before = server.vault_state.keys.current().id().to_owned();
     let args =
         DbArgs { data_dir: server.dir.path().to_owned(), database_url: None, db_schema_prefix: "tweetbuy".into() };

@@ -25,8 +25,8 @@ async fn card_row(server: &TestServer, token: &str) -> CardRow {
 #[tokio::test]
 async fn the_database_holds_neither_cvc_nor_plain_number() {
     let server = start().await;
-    let amex = server.tokenize("3782 822463 10005", AMEX_CVC).await;
-    let visa = server.tokenize("4242 4242 4242 4242", VISA_CVC).await;
+    let amex = server.vault_token("3782 822463 10005", AMEX_CVC).await;
+    let visa = server.vault_token("4242 4242 4242 4242", VISA_CVC).await;
     // Checkpoint-free: read the main file, the WAL and the shm together.
     let bytes = server.db_bytes("vault.db").await;
     assert!(!contains_alone(&bytes, AMEX_CVC.as_bytes()), "Amex CVC found in vault.db");
@@ -50,8 +50,8 @@ async fn the_database_holds_neither_cvc_nor_plain_number() {
 #[tokio::test]
 async fn a_ciphertext_copied_to_another_row_does_not_decrypt() {
     let server = start().await;
-    let a = server.tokenize(VISA, "123").await;
-    let b = server.tokenize("5555 5555 5555 4444", "123").await;
+    let a = server.vault_token(VISA, "123").await;
+    let b = server.vault_token("5555 5555 5555 4444", "123").await;
     // Move A's encrypted number and wrapped key into B's row.
     sqlx::query(
         "UPDATE cards SET key_id = (SELECT key_id FROM cards WHERE token = $1), \
@@ -77,7 +77,8 @@ async fn a_ciphertext_copied_to_another_row_does_not_decrypt() {
     let charge = |token: &str| {
         let mut request = post_json(
             "/v1/charges",
-            &json!({"token": token, "amount": {"minor": 100, "currency": "USD"}, "reference": "ord_1"}),
+            &json!({"token": token, "amount": {"minor": 100, "currency": "USD"}, "reference": "ord_1",
+                    "intent_id": VAULT_TEST_INTENT}),
             None,
         );
         request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
@@ -93,7 +94,8 @@ async fn a_ciphertext_copied_to_another_row_does_not_decrypt() {
 async fn charge_once(server: &TestServer, token: &str) {
     let mut request = post_json(
         "/v1/charges",
-        &json!({"token": token, "amount": {"minor": 100, "currency": "USD"}, "reference": "ord_1"}),
+        &json!({"token": token, "amount": {"minor": 100, "currency": "USD"}, "reference": "ord_1",
+                    "intent_id": VAULT_TEST_INTENT}),
         None,
     );
     request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
@@ -103,7 +105,7 @@ async fn charge_once(server: &TestServer, token: &str) {
 #[tokio::test]
 async fn a_declined_token_has_its_number_erased_at_once() {
     let server = start().await;
-    let token = server.tokenize("4000 0000 0000 0002", "123").await;
+    let token = server.vault_token("4000 0000 0000 0002", "123").await;
     charge_once(&server, &token).await;
     let row = card_row(&server, &token).await;
     assert!(row.sealed.ciphertext.is_empty() && row.sealed.wrapped_key.is_empty());
@@ -113,7 +115,7 @@ async fn a_declined_token_has_its_number_erased_at_once() {
 #[tokio::test]
 async fn a_paid_token_keeps_its_number_only_for_the_save_window() {
     let server = start().await;
-    let token = server.tokenize(VISA, "123").await;
+    let token = server.vault_token(VISA, "123").await;
     charge_once(&server, &token).await;
     // Kept so the buyer can still tick "save my card" on the confirmation…
     let row = card_row(&server, &token).await;

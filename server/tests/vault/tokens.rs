@@ -7,7 +7,7 @@ async fn tokenize(server: &TestServer, body: &Value, key: Option<&str>) -> Reply
 }
 
 fn card(number: &str, expiry: &str, cvc: &str) -> Value {
-    json!({"number": number, "expiry": expiry, "cvc": cvc})
+    json!({"number": number, "expiry": expiry, "cvc": cvc, "intent_id": VAULT_TEST_INTENT})
 }
 
 #[tokio::test]
@@ -22,6 +22,12 @@ async fn a_good_card_becomes_a_one_time_token() {
     assert_eq!(token.last4, "4242");
     let (year, _) = tweetbuy_server::clock::year_month(tweetbuy_server::clock::now());
     assert_eq!(token.exp_year, year + 2);
+    let (intent,): (Option<String>,) = sqlx::query_as("SELECT intent_id FROM cards WHERE token = $1")
+        .bind(&token.token)
+        .fetch_one(&server.vault_state.db)
+        .await
+        .unwrap();
+    assert_eq!(intent.as_deref(), Some(VAULT_TEST_INTENT), "minted for one intent");
     assert!(!reply.text().contains("424242424242"), "the answer never holds the number");
 
     let (expires, created): (i64, i64) = sqlx::query_as("SELECT expires_at, created_at FROM cards WHERE token = $1")
@@ -138,9 +144,12 @@ async fn other_origins_may_not_tokenize() {
 #[tokio::test]
 async fn bad_bodies_are_json_errors_that_do_not_echo_the_card() {
     let server = start().await;
-    let reply =
-        tokenize(&server, &json!({"number": 4242424242424242u64, "expiry": "12/30", "cvc": "123"}), Some(&fresh_key()))
-            .await;
+    let reply = tokenize(
+        &server,
+        &json!({"number": 4242424242424242u64, "expiry": "12/30", "cvc": "123", "intent_id": VAULT_TEST_INTENT}),
+        Some(&fresh_key()),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.error_code(), "bad_request");
     assert!(!reply.text().contains("4242424242424242"), "{}", reply.text());
@@ -155,8 +164,41 @@ async fn bad_bodies_are_json_errors_that_do_not_echo_the_card() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "bad_request");
 
-    let huge = json!({"number": "4".repeat(70_000), "expiry": "12/30", "cvc": "123"});
+    let huge = json!({"number": "4".repeat(70_000), "expiry": "12/30", "cvc": "123", "intent_id": VAULT_TEST_INTENT});
     let reply = tokenize(&server, &huge, Some(&fresh_key())).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.error_code(), "payload_too_large");
+}
+
+#[tokio::test]
+async fn a_token_names_the_intent_it_pays() {
+    let server = start().await;
+    let mut body = card("4242 4242 4242 4242", &future_expiry(), "123");
+    body.as_object_mut().unwrap().remove("intent_id");
+    let reply = tokenize(&server, &body, Some(&fresh_key())).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.error_code(), "bad_request");
+    assert!(reply.json()["message"].as_str().unwrap().contains("missing field `intent_id`"), "{}", reply.text());
+
+    let too_long = format!("pi_{}", "a".repeat(62));
+    for malformed in ["", "pi_", "intent", "ord_abc", "pi_a/b", "pi_a b", "PI_abc", "pi_\u{0}", too_long.as_str()] {
+        body["intent_id"] = json!(malformed);
+        let reply = tokenize(&server, &body, Some(&fresh_key())).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{malformed:?}: {}", reply.text());
+        assert_eq!(reply.error_code(), "validation_failed");
+        assert_eq!(reply.fields(), ["intent_id"], "{malformed:?}");
+    }
+    // With a bad card too, every field is named at once.
+    let mut both = card("4242 4242 4242 4241", &future_expiry(), "123");
+    both["intent_id"] = json!("nope");
+    assert_eq!(tokenize(&server, &both, Some(&fresh_key())).await.fields(), ["number", "intent_id"]);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cards").fetch_one(&server.vault_state.db).await.unwrap();
+    assert_eq!(n, 0, "nothing stored");
+
+    // The same key for another intent is another request.
+    let key = fresh_key();
+    body["intent_id"] = json!("pi_first");
+    assert_eq!(tokenize(&server, &body, Some(&key)).await.status, StatusCode::CREATED);
+    body["intent_id"] = json!("pi_second");
+    assert_eq!(tokenize(&server, &body, Some(&key)).await.error_code(), "idempotency_key_reused");
 }
