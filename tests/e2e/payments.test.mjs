@@ -1,8 +1,9 @@
 // Payments. Real server, real widget, Debian chromium. In order: two typed-card
 // purchases (Amex with a distinctive CVC) with the consent box off and on, the seller's view
-// of each; forged frame messages from a fourth origin; saved info through the vault frame's
-// v1 protocol (save, repeat purchase with no email, address or card typed, a changed card,
-// key rotation, removal); and last, a leak scan over everything captured.
+// of each; forged frame messages from a fourth origin; saved info through the vault's payment
+// frame, clicked as a buyer clicks (save, repeat purchase with no email, address or card
+// typed, a changed card, key rotation, removal); and last, a leak scan over everything
+// captured.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -10,7 +11,7 @@ import { createServer } from "node:http";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, dbFiles, fillTeeCheckout, SERVER, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, dbFiles, fillTeeCheckout, pressPay, hostFrame, teeCart, JANE, SERVER, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-the-payments-e2e-suite"; // 32 bytes at least, or the server refuses it
@@ -19,7 +20,6 @@ const AMEX_CVC = "7391"; // base32 ids have no 0, 1, 8, 9: this cannot turn up b
 const VISA = "4242 4242 4242 4242";
 const MASTERCARD = "5555 5555 5555 4444";
 const CARD_FORMS = [AMEX, AMEX.replace(/\s/g, ""), VISA, VISA.replace(/\s/g, ""), MASTERCARD, MASTERCARD.replace(/\s/g, "")];
-const ADDRESS = { name: "Jane Doe", line1: "1 Main St", line2: "", city: "New York", region: "NY", postal_code: "10001", country: "US" };
 
 let context;
 let evil; // the fourth origin
@@ -74,11 +74,7 @@ async function buyWithWidget(card, cvc, shareEmail) {
   const consent = page.locator("#tb-share-email");
   assert.equal(await consent.isChecked(), false, "the consent box starts unticked");
   if (shareEmail) await consent.check();
-  await page.waitForFunction((tee) => {
-    const b = document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot?.querySelector("button[part=pay]");
-    return b && !b.disabled && /\$/.test(b.textContent);
-  }, TEE, { timeout: 15_000 });
-  await page.locator("button[part=pay]").click();
+  await pressPay(page, TEE);
   const number = page.locator("[data-order-number]");
   await number.waitFor({ timeout: 20_000 });
   const orderNumber = (await number.textContent()).trim();
@@ -108,7 +104,7 @@ test("consent off and on, through real purchases: the seller sees the email only
     assert.equal(o.product_title.length > 0, true);
     assert.equal(o.quantity, 1);
     assert.ok(o.total_minor > 0);
-    assert.deepEqual({ ...o.shipping, line2: o.shipping.line2 ?? "" }, ADDRESS, "physical goods: the address");
+    assert.deepEqual({ ...o.shipping, line2: o.shipping.line2 ?? "" }, JANE, "physical goods: the address");
   }
   assert.equal(a.email ?? null, null, "consent off: no email");
   assert.equal(b.email, "jane@example.com", "consent on: the email");
@@ -213,11 +209,12 @@ test("forged messages from a fourth origin are ignored and no token comes back",
     addEventListener("message", listen);
     for (const m of [
       '{"type":"tokenize","v":1,"request_id":"r1","number":"4242424242424242"}',
-      '{"type":"tokenize","v":2,"request_id":"r2"}',
-      '{"type":"tokenize","request_id":"r3"}',
+      '{"type":"show","v":2,"cart":null}',
+      '{"type":"show","cart":null}',
       '{"type":"pay_saved","v":1,"request_id":"r4","credential":"cred_x"}',
-      '{"type":"save","v":1,"request_id":"r5","card_token":"t","email":"e","shipping":{"street":"x"}}',
-      JSON.stringify({ type: "tokenize", v: 1, request_id: "x".repeat(20000) }),
+      '{"type":"show","v":1,"cart":{"product_id":"red-tee"}}',
+      '{"type":"focus","v":1,"then":"pay"}',
+      JSON.stringify({ type: "clear", v: 1, pad: "x".repeat(20000) }),
     ]) frame.postMessage(m, vault);
     await new Promise((r) => setTimeout(r, 1500));
     removeEventListener("message", listen);
@@ -232,93 +229,53 @@ test("forged messages from a fourth origin are ignored and no token comes back",
   await pub.close();
 });
 
-/** A publisher-origin page hosting the vault frame; `ask` posts a v1 message and waits for
- *  the reply, as the widget does (exact target origin, reply checked by origin and source). */
-async function frameOnPublisher(mode) {
-  const page = await context.newPage();
-  await page.goto(`${env.server.origins.publisher}/`);
-  await page.evaluate(({ vault, mode }) => {
-    const f = document.createElement("iframe");
-    f.id = "vaultframe";
-    f.src = `${vault}/frame${mode ? `?mode=${mode}` : ""}`;
-    document.body.prepend(f);
-    window.ask = (msg) => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${msg.type}`)), 15000);
-      addEventListener("message", function on(e) {
-        if (e.origin !== vault || e.source !== f.contentWindow) return;
-        const data = JSON.parse(e.data);
-        if (data.request_id !== msg.request_id) return;
-        removeEventListener("message", on);
-        clearTimeout(timer);
-        resolve(data);
-      });
-      f.contentWindow.postMessage(JSON.stringify(msg), vault);
-    });
-    return new Promise((r) => f.addEventListener("load", r));
-  }, { vault: env.server.origins.vault, mode });
-  const ask = (msg) => page.evaluate((m) => window.ask(m), msg);
-  return { page, ask, frame: page.frameLocator("#vaultframe") };
+/** Pays for the tee in a payment frame hosted on the publisher page, with real clicks. */
+async function payInFrame(host, { card, expiry = "12/34", cvc = "123", save = false, cart = teeCart() } = {}) {
+  await host.show(cart);
+  if (card) {
+    await host.frame.locator("#number").fill(card);
+    await host.frame.locator("#expiry").fill(expiry);
+    await host.frame.locator("#cvc").fill(cvc);
+    if (save) await host.frame.locator("#save").check();
+  }
+  await host.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  await host.frame.locator("#pay").click();
+  return (await host.waitFor("paid")).receipt;
 }
 
-/** An order through the api from the publisher page, as the widget sends it. */
-async function order(page, body) {
-  return page.evaluate(async ({ api, body }) => {
-    const res = await fetch(`${api}/api/v1/orders`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json() };
-  }, { api: env.server.origins.api, body });
-}
-
-const teeOrder = (token, extra = {}) => ({ product_id: "red-tee", variant_id: "m", quantity: 1, card_token: token, email: "", ...extra });
-
-test("saved info: save after paying, pay again with nothing typed, change card, rotate the key, remove", async () => {
-  // First purchase with a typed card, then "save my card and shipping address".
-  const first = await frameOnPublisher();
-  await first.frame.locator("#number").fill(VISA);
-  await first.frame.locator("#expiry").fill("12/34");
-  await first.frame.locator("#cvc").fill("123");
-  const typed = await first.ask({ type: "tokenize", v: 1, request_id: "t1" });
-  assert.equal(typed.type, "token");
-  assert.deepEqual(Object.keys(typed.card).sort(), ["brand", "exp_month", "exp_year", "last4", "token"], "no save secret for the page");
-  const paid = await order(first.page, teeOrder(typed.card.token, { email: "jane@example.com", shipping: ADDRESS }));
-  assert.equal(paid.status, 201, JSON.stringify(paid.body));
-  const saved = await first.ask({ type: "save", v: 1, request_id: "s1", card_token: typed.card.token, email: "jane@example.com", shipping: ADDRESS });
-  assert.equal(saved.type, "saved", JSON.stringify(saved));
-  assert.deepEqual(saved.saved, { brand: "visa", last4: "4242", exp_month: 12, exp_year: 2034, ship_to: "J. Doe, 10001" });
-  assert.equal(JSON.stringify(saved).includes("cred_"), false, "the credential stays in the frame");
+test("saved info: save on the buyer's tick, pay again with nothing typed, change card, rotate the key, remove", async () => {
+  // First purchase with a typed card and "Save my card and address" ticked, in the frame.
+  const first = await hostFrame(context, env.server.origins, "card");
+  const receipt = await payInFrame(first, { card: VISA, save: true });
+  assert.equal(receipt.card_last4, "4242");
+  await first.waitFor("saved");
+  const told = JSON.stringify(await first.messages());
+  for (const secret of ["tok_", "cred_", "save_secret", "sav_"]) assert.ok(!told.includes(secret), `the page got ${secret}`);
   // The credential is in the vault origin's storage, not the publisher's.
   assert.equal(await first.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("tweetbuy.cred")).length), 0);
   await first.page.close();
 
-  // Next visit: the saved-info frame knows this device; a one-time saved-card token pays,
-  // with no email, address or card typed (the api gets them from the vault).
-  const next = await frameOnPublisher("saved");
-  const looked = await next.ask({ type: "lookup", v: 1, request_id: "l1" });
-  assert.equal(looked.saved.ship_to, "J. Doe, 10001");
-  assert.equal(await next.page.locator("#vaultframe").evaluate((f) => f.getBoundingClientRect().height > 0), true);
-  const one = await next.ask({ type: "pay_saved", v: 1, request_id: "p1" });
-  assert.match(one.card.token, /^sav_/);
-  const again = await order(next.page, teeOrder(one.card.token));
-  assert.equal(again.status, 201, JSON.stringify(again.body));
-  assert.equal(again.body.card_last4, "4242");
-  assert.equal(again.body.shipping.postal_code, "10001");
-  assert.equal(again.body.email, "jane@example.com");
-  // One-time: the same token does not pay twice.
-  assert.equal((await order(next.page, teeOrder(one.card.token))).body.code, "token_invalid");
+  // Next visit: the saved-info frame shows the card and where it ships, and pays with nothing
+  // typed; the page learns only that saved info exists.
+  const next = await hostFrame(context, env.server.origins, "saved");
+  assert.deepEqual((await next.messages()).find((m) => m.type === "ready"), { type: "ready", v: 1, saved: true });
+  const again = await payInFrame(next, { cart: teeCart({ saved: true }) });
+  assert.equal(again.card_last4, "4242");
+  assert.equal(again.email, "", "the saved email stays in the frame");
+  assert.equal(again.shipping, null, "so does the saved address");
+  const [row] = sql(apiDb(), "SELECT email, shipping_json FROM orders WHERE id = ?", [again.order_id]);
+  assert.equal(row[0], "jane@example.com");
+  assert.equal(JSON.parse(row[1]).postal_code, "10001", "shipped to the saved address");
+  await next.page.close();
 
   // Changing the card stays possible: a typed card pays, the saved one is untouched.
-  const other = await frameOnPublisher();
-  await other.frame.locator("#number").fill(MASTERCARD);
-  await other.frame.locator("#expiry").fill("11/33");
-  await other.frame.locator("#cvc").fill("456");
-  const changed = await other.ask({ type: "tokenize", v: 1, request_id: "t2" });
-  const paidOther = await order(other.page, teeOrder(changed.card.token, { email: "jane@example.com", shipping: ADDRESS }));
-  assert.equal(paidOther.body.card_last4, "4444");
-  assert.equal((await other.ask({ type: "lookup", v: 1, request_id: "l2" })).saved.last4, "4242");
+  const other = await hostFrame(context, env.server.origins, "card");
+  const paidOther = await payInFrame(other, { card: MASTERCARD, expiry: "11/33", cvc: "456" });
+  assert.equal(paidOther.card_last4, "4444");
   await other.page.close();
+  const still = await hostFrame(context, env.server.origins, "saved");
+  await still.show(teeCart({ saved: true }));
+  assert.equal((await still.frame.locator("#saved-card").textContent()).trim(), "Visa •••• 4242");
 
   // Key rotation while the server runs: the old saved card still charges.
   const keysBefore = sql(vaultDb(), "SELECT DISTINCT key_id FROM profiles");
@@ -327,23 +284,21 @@ test("saved info: save after paying, pay again with nothing typed, change card, 
   const keysAfter = sql(vaultDb(), "SELECT DISTINCT key_id FROM profiles");
   assert.notDeepEqual(keysAfter, keysBefore, "the profile is re-wrapped");
   assert.equal(readFileSync(join(env.server.dataDir, "vault-master.key"), "utf8").trim().split("\n").length, 2);
-  const afterRotation = await next.ask({ type: "pay_saved", v: 1, request_id: "p2" });
-  const rotatedPaid = await order(next.page, teeOrder(afterRotation.card.token));
-  assert.equal(rotatedPaid.status, 201, JSON.stringify(rotatedPaid.body));
-  assert.equal(rotatedPaid.body.card_last4, "4242");
+  await still.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  await still.frame.locator("#pay").click();
+  assert.equal((await still.waitFor("paid")).receipt.card_last4, "4242", "paid after the rotation");
+  await still.page.close();
 
-  // Remove: server side and on the device; a token minted before fails afterwards.
-  const stale = await next.ask({ type: "pay_saved", v: 1, request_id: "p3" });
-  const removed = await next.ask({ type: "remove", v: 1, request_id: "r1" });
-  assert.equal(removed.type, "removed");
-  assert.equal((await next.ask({ type: "lookup", v: 1, request_id: "l3" })).saved, null);
-  const late = await order(next.page, teeOrder(stale.card.token));
-  assert.equal(late.status, 400);
-  assert.equal(late.body.code, "token_invalid");
-  assert.equal((await next.ask({ type: "pay_saved", v: 1, request_id: "p4" })).type, "failed");
+  // Remove, by the buyer's click inside the frame: erased on the server and on the device.
+  const last = await hostFrame(context, env.server.origins, "saved");
+  await last.frame.locator("#remove").click();
+  assert.deepEqual(await last.waitFor("saved"), { type: "saved", v: 1, saved: false });
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[0]]);
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM cards WHERE reusable = 1 AND length(ciphertext) > 0"), [[0]]);
-  await next.page.close();
+  await last.page.close();
+  const gone = await hostFrame(context, env.server.origins, "saved");
+  assert.deepEqual((await gone.messages()).find((m) => m.type === "ready"), { type: "ready", v: 1, saved: false });
+  await gone.page.close();
 });
 
 test("leak scan: no card number or CVC in the api's files, the vault's files, the logs or the api requests", async () => {
