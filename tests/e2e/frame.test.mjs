@@ -1,0 +1,133 @@
+// The payment frame on its own, hosted by a publisher-origin page as the widget hosts it:
+// axe-core inside the frame (card and saved modes, English and Spanish), the vault's
+// refusals in the visitor's language, the keyboard alone (Tab into the frame, Enter on
+// Pay), the theme reaching the Pay button, and a phone-sized layout.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { useServerAndBrowser, hostFrame, teeCart, AXE_SOURCE, ARTIFACTS } from "./harness.mjs";
+
+let context;
+const env = useServerAndBrowser({
+  setup: async ({ browser }) => {
+    // axe is injected into the frame as an inline script, which the frame's CSP would refuse.
+    context = await browser.newContext({ viewport: { width: 1024, height: 900 }, bypassCSP: true });
+  },
+});
+
+/** A frame hosted with `?lang=`; hostFrame builds `/frame?mode=…`, so the page adds the language. */
+async function hostIn(lang, mode) {
+  const host = await hostFrame(context, env.server.origins, mode);
+  if (lang !== "en") {
+    await host.page.evaluate((l) => {
+      const f = document.getElementById("vaultframe");
+      window.fromFrame = [];
+      f.src = `${f.src}&lang=${l}`;
+      return new Promise((r) => f.addEventListener("load", r, { once: true }));
+    }, lang);
+    await host.waitFor("ready");
+  }
+  return host;
+}
+
+function frameOf(host) {
+  return host.page.frames().find((f) => f.url().startsWith(env.server.origins.vault));
+}
+
+async function axeInFrame(host, label) {
+  const frame = frameOf(host);
+  await frame.addScriptTag({ content: AXE_SOURCE });
+  const violations = await frame.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      resultTypes: ["violations"],
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+    });
+    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => `${n.target} :: ${n.failureSummary}`) }));
+  });
+  assert.deepEqual(violations, [], `axe inside the frame, ${label}: ${JSON.stringify(violations, null, 2)}`);
+}
+
+for (const lang of ["en", "es"]) {
+  test(`axe finds nothing inside the card frame (${lang}), before and after a refused card`, async () => {
+    const host = await hostIn(lang, "card");
+    await host.show(teeCart());
+    await host.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+    await axeInFrame(host, `${lang}, priced`);
+    await host.frame.locator("#number").fill("4242 4242 4242 4241");
+    await host.frame.locator("#expiry").fill("13/20");
+    await host.frame.locator("#cvc").fill("1");
+    await host.frame.locator("#pay").click();
+    await host.frame.locator("#number[aria-invalid='true']").waitFor({ timeout: 15_000 });
+    await axeInFrame(host, `${lang}, with field errors`);
+    const error = (await host.frame.locator("#number-error").textContent()).trim();
+    if (lang === "es") assert.match(error, /tarjeta/i, `the vault's refusal in Spanish: ${error}`);
+    else assert.match(error, /card number/i, error);
+    assert.equal(await host.frame.locator("#number").evaluate((e) => document.activeElement === e), true, "focus on the first bad field");
+    await host.page.close();
+  });
+}
+
+test("a declined card is explained in Spanish to a Spanish visitor", async () => {
+  const host = await hostIn("es", "card");
+  await host.show(teeCart());
+  await host.frame.locator("#number").fill("4000 0000 0000 0002");
+  await host.frame.locator("#expiry").fill("12/34");
+  await host.frame.locator("#cvc").fill("123");
+  const pay = host.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  assert.match((await pay.textContent()).replace(/[\u00a0\u202f]/g, " "), /^Pagar \d+,\d\d US\$$|^Pagar US\$ ?\d+,\d\d$|^Pagar \$?\d+[.,]\d\d/);
+  assert.match(await host.frame.locator("#ships-to").textContent(), /^Se envía a Jane Doe/);
+  await pay.click();
+  const failed = await host.waitFor("failed");
+  assert.equal(failed.code, "payment_declined");
+  assert.match(failed.message, /rechazada/);
+  assert.match(await host.frame.locator("#status").textContent(), /rechazada/);
+  await host.page.close();
+});
+
+test("keyboard alone: Tab into the frame's fields, Enter pays; Escape is passed to the page", async () => {
+  const host = await hostIn("en", "card");
+  await host.show(teeCart());
+  await host.page.locator("body").click({ position: { x: 600, y: 600 } }); // focus on the page, outside the frame
+  await host.page.evaluate(() => document.getElementById("vaultframe").focus());
+  await host.page.keyboard.press("Tab");
+  let focused = await frameOf(host).evaluate(() => document.activeElement?.id);
+  assert.equal(focused, "number", "Tab lands on the card number");
+  await host.page.keyboard.type("4242424242424242");
+  await host.page.keyboard.press("Tab");
+  await host.page.keyboard.type("1234");
+  await host.page.keyboard.press("Tab");
+  await host.page.keyboard.type("123");
+  await host.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  await host.page.keyboard.press("Tab"); // the save box
+  await host.page.keyboard.press("Tab"); // Pay
+  focused = await frameOf(host).evaluate(() => document.activeElement?.id);
+  assert.equal(focused, "pay");
+  await host.page.keyboard.press("Enter");
+  const paid = await host.waitFor("paid");
+  assert.equal(paid.receipt.card_last4, "4242");
+  await host.page.keyboard.press("Escape");
+  await host.waitFor("escape");
+  await host.page.close();
+});
+
+test("theme tokens reach the Pay button; the phone layout fits", async () => {
+  const card = await hostIn("en", "card");
+  await card.post({ type: "theme", v: 1, tokens: { accent: "#7c3aed", accent_text: "#ffffff", radius: "4px" } });
+  await card.page.waitForTimeout(300);
+  const style = await card.frame.locator("#pay").evaluate((b) => {
+    const s = getComputedStyle(b);
+    return { bg: s.backgroundColor, color: s.color, radius: s.borderTopLeftRadius };
+  });
+  assert.deepEqual(style, { bg: "rgb(124, 58, 237)", color: "rgb(255, 255, 255)", radius: "4px" });
+  await card.page.setViewportSize({ width: 375, height: 740 });
+  await card.page.evaluate(() => { document.getElementById("vaultframe").style.width = "343px"; });
+  await card.show(teeCart());
+  await card.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  const widths = await frameOf(card).evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  assert.ok(widths.scroll <= widths.client, `no sideways scroll in the frame at 343 px: ${JSON.stringify(widths)}`);
+  const box = await card.frame.locator("#pay").boundingBox();
+  assert.ok(box.height >= 44, `Pay is a 44 px target (${box.height})`);
+  await card.page.screenshot({ path: join(ARTIFACTS, "frame-phone.png") });
+  await card.page.close();
+});
