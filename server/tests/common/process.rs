@@ -30,7 +30,7 @@ pub struct ServerProcess {
     pub child: Child,
     pub api: String,
     pub vault: String,
-    /// The vault's internal listener (charges, saved details), apart from its public origin.
+    /// The vault's internal listener (charges), apart from its public origin.
     pub vault_internal: String,
     pub log: PathBuf,
 }
@@ -135,19 +135,44 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Tokenizes a card at a vault, as the card frame does.
-pub async fn tokenize(http: &reqwest::Client, vault: &str, number: &str) -> String {
-    match try_tokenize(http, vault, number).await {
+/// Prices an intent at the api, as the card frame does before Pay; a refusal comes back as
+/// its status and body.
+pub async fn try_intent(
+    http: &reqwest::Client,
+    api: &str,
+    details: &serde_json::Value,
+) -> Result<serde_json::Value, (u16, String)> {
+    let reply = http.post(format!("{api}/api/v1/intents")).json(details).send().await.unwrap();
+    let status = reply.status().as_u16();
+    if status != 201 {
+        return Err((status, reply.text().await.unwrap_or_default()));
+    }
+    Ok(reply.json().await.unwrap())
+}
+
+/// Prices an intent; panics unless 201.
+pub async fn intent(http: &reqwest::Client, api: &str, details: &serde_json::Value) -> serde_json::Value {
+    try_intent(http, api, details).await.unwrap_or_else(|(status, body)| panic!("intent: {status} {body}"))
+}
+
+/// Tokenizes a card at a vault for `intent_id`, as the card frame does on Pay.
+pub async fn tokenize(http: &reqwest::Client, vault: &str, number: &str, intent_id: &str) -> String {
+    match try_tokenize(http, vault, number, intent_id).await {
         Ok(token) => token,
         Err((status, body)) => panic!("tokenize: {status} {body}"),
     }
 }
 
-/// Tokenizes a card; a refusal comes back as its status and body.
-pub async fn try_tokenize(http: &reqwest::Client, vault: &str, number: &str) -> Result<String, (u16, String)> {
+/// Tokenizes a card for `intent_id`; a refusal comes back as its status and body.
+pub async fn try_tokenize(
+    http: &reqwest::Client,
+    vault: &str,
+    number: &str,
+    intent_id: &str,
+) -> Result<String, (u16, String)> {
     let (year, month) = tweetbuy_server::clock::year_month(tweetbuy_server::clock::now());
-    let body =
-        serde_json::json!({"number": number, "expiry": format!("{month:02}/{:02}", (year + 2) % 100), "cvc": "123"});
+    let body = serde_json::json!({"number": number, "expiry": format!("{month:02}/{:02}", (year + 2) % 100),
+                                  "cvc": "123", "intent_id": intent_id});
     let reply = http
         .post(format!("{vault}/v1/tokens"))
         .header("Origin", vault)
@@ -164,7 +189,26 @@ pub async fn try_tokenize(http: &reqwest::Client, vault: &str, number: &str) -> 
     Ok(body["token"].as_str().unwrap().to_owned())
 }
 
-/// Posts an order; returns the status and the JSON body.
+/// The `PayRequest` body that pays `intent` with `token`.
+pub fn pay_body(intent: &serde_json::Value, token: &str) -> serde_json::Value {
+    serde_json::json!({"intent_id": intent["intent_id"], "client_secret": intent["client_secret"], "card_token": token})
+}
+
+/// What the frame does before an order: an intent for `details` at the api, a token for it at
+/// the vault; returns the order's body.
+pub async fn checkout(
+    http: &reqwest::Client,
+    api: &str,
+    vault: &str,
+    details: &serde_json::Value,
+    number: &str,
+) -> serde_json::Value {
+    let intent = intent(http, api, details).await;
+    let token = tokenize(http, vault, number, intent["intent_id"].as_str().unwrap()).await;
+    pay_body(&intent, &token)
+}
+
+/// Posts an order (a `PayRequest`); returns the status and the JSON body.
 pub async fn order(http: &reqwest::Client, api: &str, body: &serde_json::Value, key: &str) -> (u16, serde_json::Value) {
     let reply =
         http.post(format!("{api}/api/v1/orders")).header("Idempotency-Key", key).json(body).send().await.unwrap();

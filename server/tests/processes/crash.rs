@@ -9,7 +9,7 @@
 //! `TWEETBUY_TEST_PG_URL` is set.
 
 use crate::harness::pg_url;
-use crate::process::{order, tokenize, Launch, ServerProcess};
+use crate::process::{checkout, order, Launch, ServerProcess};
 use crate::vault_proxy::{Charge, VaultProxy};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -72,12 +72,11 @@ fn start_proxy() -> (VaultProxy, Holds) {
     (proxy, holds)
 }
 
-fn tee(token: &str) -> serde_json::Value {
+fn tee() -> serde_json::Value {
     json!({
         "product_id": "red-tee", "variant_id": "m", "quantity": 1, "email": "jane@example.com",
         "shipping": {"name": "Jane Doe", "line1": "1 Main St", "city": "New York", "region": "NY",
-                     "postal_code": "10001", "country": "US"},
-        "card_token": token
+                     "postal_code": "10001", "country": "US"}
     })
 }
 
@@ -103,11 +102,11 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
     // Two orders acknowledged before the crash.
     let mut acknowledged = HashMap::new();
     for i in 0..2 {
-        let token = tokenize(&http, &first.vault, "4242424242424242").await;
+        let body = checkout(&http, &first.api, &first.vault, &tee(), "4242424242424242").await;
         let key = format!("crash-ack-{i}");
-        let (status, receipt) = order(&http, &first.api, &tee(&token), &key).await;
+        let (status, receipt) = order(&http, &first.api, &body, &key).await;
         assert_eq!(status, 201, "{receipt}");
-        acknowledged.insert(key, (tee(&token), receipt["order_id"].as_str().unwrap().to_owned()));
+        acknowledged.insert(key, (body, receipt["order_id"].as_str().unwrap().to_owned()));
     }
 
     // Six more, held at the proxy when the process is killed.
@@ -115,8 +114,8 @@ async fn sigkill_mid_order_then_restart_leaves_one_charge_per_paid_order() {
     let mut in_flight = Vec::new();
     let mut waiting = tokio::task::JoinSet::new();
     for i in 0..6 {
-        let token = tokenize(&http, &first.vault, "5555555555554444").await;
-        let (key, body) = (format!("crash-lost-{i}"), tee(&token));
+        let body = checkout(&http, &first.api, &first.vault, &tee(), "5555555555554444").await;
+        let key = format!("crash-lost-{i}");
         in_flight.push((key.clone(), body.clone()));
         let (http, api) = (http.clone(), first.api.clone());
         waiting.spawn(async move {

@@ -3,7 +3,7 @@
 //! process, which reconnected by itself. The test starts its own PostgreSQL with
 //! `scripts/postgres.sh`, stops it and starts it again on the same port and data directory.
 
-use crate::process::{tokenize, try_tokenize, Launch, ServerProcess};
+use crate::process::{checkout, pay_body, try_intent, try_tokenize, Launch, ServerProcess};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,9 +50,8 @@ async fn post_order(http: &reqwest::Client, api: &str, body: &Value, key: &str) 
     (status, body, started.elapsed())
 }
 
-fn ticket(token: &str) -> Value {
-    json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1,
-           "email": "fan@example.com", "card_token": token})
+fn ticket() -> Value {
+    json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1, "email": "fan@example.com"})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,25 +76,30 @@ async fn the_server_reconnects_after_postgres_restarts() {
     });
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
 
-    let token = tokenize(&http, &server.vault, "4242424242424242").await;
-    let (status, receipt, _) = post_order(&http, &server.api, &ticket(&token), "pg-before").await;
+    let body = checkout(&http, &server.api, &server.vault, &ticket(), "4242424242424242").await;
+    let (status, receipt, _) = post_order(&http, &server.api, &body, "pg-before").await;
     assert_eq!(status, 201, "{receipt}");
 
     pg("down", &cluster.0);
     // While it is down: a clear 503, in bounded time, and the process stays up.
-    let during = ticket("tok_whatever");
+    let during = json!({"intent_id": "pi_whatever", "client_secret": "pi_whatever_secret_x", "card_token": "tok_x"});
     for attempt in 0..2 {
         let (status, body, took) = post_order(&http, &server.api, &during, &format!("pg-down-{attempt}")).await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["code"], "unavailable", "{body}");
         assert!(took < Duration::from_secs(15), "answered in {took:?}");
+        // Pricing an intent too.
+        let started = Instant::now();
+        let (status, body) = try_intent(&http, &server.api, &ticket()).await.expect_err("no intent while down");
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("\"unavailable\""), "{body}");
+        assert!(started.elapsed() < Duration::from_secs(15), "answered in {:?}", started.elapsed());
     }
     assert!(server.child.try_wait().unwrap().is_none(), "the server is still running");
 
     pg("up", &cluster.0);
     // Back: after at most a few 503s, orders go through on the same process.
-    let token = tokenize_retrying(&http, &server.vault).await;
-    let body = ticket(&token);
+    let body = checkout_retrying(&http, &server).await;
     let mut failures = 0;
     let receipt = loop {
         let (status, reply, _) = post_order(&http, &server.api, &body, "pg-after").await;
@@ -108,18 +112,31 @@ async fn the_server_reconnects_after_postgres_restarts() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert_eq!(receipt["status"], "paid");
-    let token = tokenize(&http, &server.vault, "5555555555554444").await;
-    let (status, reply, _) = post_order(&http, &server.api, &ticket(&token), "pg-after-2").await;
+    let body = checkout(&http, &server.api, &server.vault, &ticket(), "5555555555554444").await;
+    let (status, reply, _) = post_order(&http, &server.api, &body, "pg-after-2").await;
     assert_eq!(status, 201, "{reply}");
     assert!(server.child.try_wait().unwrap().is_none(), "never restarted");
     server.kill();
 }
 
-/// The vault reconnects too; its first request may still meet a dead connection.
-async fn tokenize_retrying(http: &reqwest::Client, vault: &str) -> String {
+/// An intent and a token for it once PostgreSQL is back: the api and the vault reconnect by
+/// themselves, but their first requests may still meet a dead connection (a clear 503).
+async fn checkout_retrying(http: &reqwest::Client, server: &ServerProcess) -> Value {
+    let mut intent = None;
     for _ in 0..10 {
-        match try_tokenize(http, vault, "4242424242424242").await {
-            Ok(token) => return token,
+        match try_intent(http, &server.api, &ticket()).await {
+            Ok(priced) => {
+                intent = Some(priced);
+                break;
+            }
+            Err((status, body)) => assert_eq!(status, 503, "{body}"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let intent = intent.unwrap_or_else(|| panic!("the api did not recover:\n{}", server.log_text()));
+    for _ in 0..10 {
+        match try_tokenize(http, &server.vault, "4242424242424242", intent["intent_id"].as_str().unwrap()).await {
+            Ok(token) => return pay_body(&intent, &token),
             Err((status, body)) => assert_eq!(status, 503, "{body}"),
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

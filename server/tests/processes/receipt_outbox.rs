@@ -1,7 +1,7 @@
 //! A receipt survives a crash between the order's commit and the send (SIGKILL in between).
 
 use crate::harness::pg_url;
-use crate::process::{order, tokenize, Launch, ServerProcess};
+use crate::process::{checkout, order, Launch, ServerProcess};
 use serde_json::json;
 use std::time::Duration;
 use tweetbuy_server::db::{self, Location};
@@ -23,13 +23,14 @@ async fn a_receipt_is_sent_after_a_kill_between_commit_and_send() {
     };
     let mut first = ServerProcess::start(launch("3600", "first"));
     let http = reqwest::Client::new();
-    let token = tokenize(&http, &first.vault, "4242424242424242").await;
-    let body = json!({
+    let details = json!({
         "product_id": "red-tee", "variant_id": "m", "quantity": 1, "email": "jane@example.com",
         "shipping": {"name": "Jane Doe", "line1": "1 Main St", "city": "New York", "region": "NY",
-                     "postal_code": "10001", "country": "US"},
-        "card_token": token
+                     "postal_code": "10001", "country": "US"}
     });
+    let body = checkout(&http, &first.api, &first.vault, &details, "4242424242424242").await;
+    let token = body["card_token"].as_str().unwrap().to_owned();
+    let secret = body["client_secret"].as_str().unwrap().to_owned();
     let (status, receipt) = order(&http, &first.api, &body, "receipt-kill-1").await;
     assert_eq!(status, 201, "{receipt}");
     let number = receipt["order_number"].as_str().unwrap().to_owned();
@@ -77,7 +78,10 @@ async fn a_receipt_is_sent_after_a_kill_between_commit_and_send() {
     // Structured logs, without personal data: no email, no address, no card token.
     let logs = first.log_text() + &second.log_text();
     assert!(logs.contains("order paid") && logs.contains("receipt sent"), "the events are logged:\n{logs}");
-    for personal in ["jane@example.com", "Jane Doe", "1 Main St", "10001", token.as_str(), "4242424242424242"] {
+    // Nor the intent's client secret.
+    for personal in
+        ["jane@example.com", "Jane Doe", "1 Main St", "10001", token.as_str(), secret.as_str(), "4242424242424242"]
+    {
         assert!(!logs.contains(personal), "{personal:?} in the logs:\n{logs}");
     }
 }

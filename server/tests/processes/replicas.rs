@@ -1,7 +1,7 @@
 //! Two server processes on one PostgreSQL: no oversell, one charge per Idempotency-Key.
 
 use crate::harness::pg_url;
-use crate::process::{order, server_bin, tokenize, Launch, ServerProcess};
+use crate::process::{checkout, intent, order, pay_body, server_bin, tokenize, Launch, ServerProcess};
 use serde_json::json;
 use std::collections::HashSet;
 use tweetbuy_server::db::{self, Location};
@@ -9,8 +9,8 @@ use tweetbuy_server::db::{self, Location};
 /// The shared catalog fixture; its `replica-drop` product has ten units.
 const CATALOG: &str = include_str!("../fixtures/catalog.toml");
 
-fn buyer(token: &str, product: &str, variant: &str) -> serde_json::Value {
-    json!({"product_id": product, "variant_id": variant, "quantity": 1, "email": "buyer@example.com", "card_token": token})
+fn buyer(product: &str, variant: &str) -> serde_json::Value {
+    json!({"product_id": product, "variant_id": variant, "quantity": 1, "email": "buyer@example.com"})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,17 +51,17 @@ async fn two_replicas_on_one_postgres_never_oversell_nor_charge_twice() {
     let apis: Vec<String> = replicas.iter().map(|r| r.api.clone()).collect();
     let vaults: Vec<String> = replicas.iter().map(|r| r.vault.clone()).collect();
 
-    // 200 buyers, each with their own card token, half on each replica, all at once.
-    let mut tokens = Vec::new();
+    // 200 buyers, each with their own intent and card token, half on each replica, all at once.
+    let mut bodies = Vec::new();
     for i in 0..200 {
-        tokens.push(tokenize(&http, &vaults[i % 2], "4242424242424242").await);
+        bodies.push(
+            checkout(&http, &apis[i % 2], &vaults[i % 2], &buyer("replica-drop", "only"), "4242424242424242").await,
+        );
     }
     let mut buyers = tokio::task::JoinSet::new();
-    for (i, token) in tokens.into_iter().enumerate() {
+    for (i, body) in bodies.into_iter().enumerate() {
         let (http, api) = (http.clone(), apis[i % 2].clone());
-        buyers.spawn(async move {
-            order(&http, &api, &buyer(&token, "replica-drop", "only"), &tweetbuy_server::ids::random_id("k")).await
-        });
+        buyers.spawn(async move { order(&http, &api, &body, &tweetbuy_server::ids::random_id("k")).await });
     }
     let mut paid = HashSet::new();
     let mut sold_out = 0;
@@ -93,11 +93,10 @@ async fn two_replicas_on_one_postgres_never_oversell_nor_charge_twice() {
     assert_eq!(charges, 10, "one approved charge per paid order");
 
     // One buyer's retry storm: the same key and body 50 times at once, across both replicas.
-    let token = tokenize(&http, &vaults[0], "5555555555554444").await;
-    let body = buyer(&token, "red-tee", "m");
-    let body = json!({"shipping": {"name": "Jane Doe", "line1": "1 Main St", "city": "New York", "region": "NY",
-        "postal_code": "10001", "country": "US"}, "product_id": body["product_id"], "variant_id": "m",
-        "quantity": 1, "email": "jane@example.com", "card_token": token});
+    let tee = json!({"shipping": {"name": "Jane Doe", "line1": "1 Main St", "city": "New York", "region": "NY",
+        "postal_code": "10001", "country": "US"}, "product_id": "red-tee", "variant_id": "m",
+        "quantity": 1, "email": "jane@example.com"});
+    let body = checkout(&http, &apis[1], &vaults[0], &tee, "5555555555554444").await;
     let key = tweetbuy_server::ids::random_id("storm_");
     let mut storm = tokio::task::JoinSet::new();
     for i in 0..50 {
@@ -132,4 +131,39 @@ async fn two_replicas_on_one_postgres_never_oversell_nor_charge_twice() {
         .await
         .unwrap();
     assert_eq!(charges, 1, "one charge");
+
+    // One intent, ten cards (tokens from both vaults), paid at once under ten keys across
+    // both replicas: one order pays it, the others are refused before any charge.
+    let shared = intent(&http, &apis[0], &tee).await;
+    let shared_id = shared["intent_id"].as_str().unwrap().to_owned();
+    let mut payers = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let token = tokenize(&http, &vaults[i % 2], "4242424242424242", &shared_id).await;
+        let (http, api, body) = (http.clone(), apis[(i + 1) % 2].clone(), pay_body(&shared, &token));
+        payers.spawn(async move { order(&http, &api, &body, &tweetbuy_server::ids::random_id("k")).await });
+    }
+    let (mut won, mut refused) = (Vec::new(), 0);
+    while let Some(result) = payers.join_next().await {
+        let (status, reply) = result.unwrap();
+        match status {
+            201 => won.push(reply["order_id"].as_str().unwrap().to_owned()),
+            409 if reply["code"] == "intent_invalid" => refused += 1,
+            other => panic!("unexpected {other}: {reply}"),
+        }
+    }
+    assert_eq!((won.len(), refused), (1, 9), "one order pays one intent");
+    let (paying,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders WHERE intent_id = $1")
+        .bind(&shared_id)
+        .fetch_one(&api_db)
+        .await
+        .unwrap();
+    assert_eq!(paying, 1, "the refused ones left no order");
+    let (charges,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM charges WHERE reference = $1")
+        .bind(&won[0])
+        .fetch_one(&vault_db)
+        .await
+        .unwrap();
+    assert_eq!(charges, 1, "one charge for the intent");
+    let (all_charges,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM charges").fetch_one(&vault_db).await.unwrap();
+    assert_eq!(all_charges, 10 + 1 + 1, "the drop, the storm's order and the shared intent's, nothing else");
 }

@@ -1,6 +1,6 @@
 //! SIGTERM lets an order that is in flight finish before the process exits.
 
-use crate::process::{order, tokenize, Launch, ServerProcess, VAULT_API_KEY};
+use crate::process::{checkout, order, Launch, ServerProcess, VAULT_API_KEY};
 use crate::vault_proxy::{Charge, VaultProxy};
 use axum::response::IntoResponse;
 use serde_json::json;
@@ -25,9 +25,9 @@ async fn sigterm_finishes_the_order_in_flight() {
     });
     proxy.point_at(&server.vault_internal);
     let http = reqwest::Client::new();
-    let token = tokenize(&http, &server.vault, "4242424242424242").await;
-    let body = json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1,
-                      "email": "fan@example.com", "card_token": token});
+    let details = json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1,
+                         "email": "fan@example.com"});
+    let body = checkout(&http, &server.api, &server.vault, &details, "4242424242424242").await;
     let (api, http2) = (server.api.clone(), http.clone());
     let in_flight = tokio::spawn(async move { order(&http2, &api, &body, "shutdown-1").await });
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -2,7 +2,7 @@
 //! trickled in a byte a second is cut off within seconds, connections beyond the limit wait,
 //! and meanwhile other clients' orders go through.
 
-use crate::process::{order, tokenize, Launch, ServerProcess};
+use crate::process::{checkout, order, Launch, ServerProcess};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -54,9 +54,9 @@ fn trickle(addr: &str, head: &[u8], body: &[u8]) -> (Duration, String) {
 }
 
 async fn buy(http: &reqwest::Client, server: &ServerProcess, key: &str) -> u16 {
-    let token = tokenize(http, &server.vault, "4242424242424242").await;
-    let body = json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1,
-                      "email": "fan@example.com", "card_token": token});
+    let details = json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1,
+                         "email": "fan@example.com"});
+    let body = checkout(http, &server.api, &server.vault, &details, "4242424242424242").await;
     let (status, receipt) = order(http, &server.api, &body, key).await;
     assert_eq!(status, 201, "{receipt}");
     status
@@ -94,7 +94,7 @@ async fn a_head_sent_a_byte_a_second_is_cut_off_while_other_orders_go_through() 
 async fn a_body_sent_a_byte_a_second_gets_408_while_other_orders_go_through() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), vec![]);
-    let body = br#"{"product_id":"demi-fall-tour-ticket","variant_id":"ga","quantity":1,"email":"fan@example.com","card_token":"tok_x"}"#;
+    let body = br#"{"intent_id":"pi_slowbody0000000000000000","client_secret":"pi_slowbody0000000000000000_secret_x","card_token":"tok_x"}"#;
     let head = format!(
         "POST /api/v1/orders HTTP/1.1\r\nHost: api.test\r\nContent-Type: application/json\r\n\
          Idempotency-Key: slow-body\r\nContent-Length: {}\r\n\r\n",

@@ -3,7 +3,7 @@
 //! tables); the server-to-server routes only on the vault's internal listener.
 
 use crate::harness::pg_url;
-use crate::process::{free_port, order, server_bin, tokenize, Launch, ServerProcess, MASTER_KEY, VAULT_API_KEY};
+use crate::process::{checkout, free_port, order, server_bin, Launch, ServerProcess, MASTER_KEY, VAULT_API_KEY};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -107,9 +107,9 @@ fn start_split(vault_dir: &Path, api_dir: &Path, databases: Option<(String, Stri
 }
 
 async fn buy(http: &reqwest::Client, split: &Split, key: &str) -> serde_json::Value {
-    let token = tokenize(http, &split.vault_public, "4242424242424242").await;
-    let body = json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1,
-                      "email": "fan@example.com", "card_token": token});
+    let details = json!({"product_id": "demi-fall-tour-ticket", "variant_id": "ga", "quantity": 1,
+                         "email": "fan@example.com"});
+    let body = checkout(http, &split.api, &split.vault_public, &details, "4242424242424242").await;
     let (status, receipt) = order(http, &split.api, &body, key).await;
     assert_eq!(status, 201, "{receipt}\nvault:\n{}\napi:\n{}", split.vault.log_text(), split.rest.log_text());
     receipt
@@ -117,7 +117,7 @@ async fn buy(http: &reqwest::Client, split: &Split, key: &str) -> serde_json::Va
 
 /// The server-to-server routes: 404 on the public origin, the bearer check on the internal one.
 async fn assert_routes_split(http: &reqwest::Client, public: &str, internal: &str) {
-    let calls = [("POST", "/v1/charges"), ("GET", "/v1/charges/ord_x"), ("POST", "/v1/saved/details")];
+    let calls = [("POST", "/v1/charges"), ("GET", "/v1/charges/ord_x")];
     for (method, path) in calls {
         let send = |base: &str| {
             let url = format!("{base}{path}");
@@ -129,6 +129,11 @@ async fn assert_routes_split(http: &reqwest::Client, public: &str, internal: &st
         let unauthenticated = if method == "POST" { http.post(url).json(&json!({})) } else { http.get(url) };
         // 401, not the fallback's 404: the route is there, behind the api's key.
         assert_eq!(unauthenticated.send().await.unwrap().status(), 401, "{method} {path} without the key");
+    }
+    // The api no longer asks the vault for saved details: that route is gone from both.
+    for base in [public, internal] {
+        let reply = http.post(format!("{base}/v1/saved/details")).bearer_auth(VAULT_API_KEY).json(&json!({}));
+        assert_eq!(reply.send().await.unwrap().status(), 404, "{base}/v1/saved/details");
     }
     // The frame's routes stay public and are not on the internal listener.
     assert_eq!(http.get(format!("{public}/healthz")).send().await.unwrap().status(), 200);
