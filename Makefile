@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 SERVER := target/release/tweetbuy-server
 WASM_RUNNER := CHROMEDRIVER=$$(command -v chromedriver) CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: demo test tools build widget server test-native test-wasm test-e2e lint clean test-pg bench-api fuzz bench
+.PHONY: demo test tools build widget server test-native test-wasm test-e2e test-e2e-pg lint clean test-pg bench-api fuzz bench
 
 # A throw-away PostgreSQL (scripts/postgres.sh) lives here while test-pg or bench-api runs.
 PG_DIR := $(shell mktemp -u /tmp/tweetbuy-pg.XXXXXX)
@@ -24,6 +24,7 @@ test: build
 	$(MAKE) --no-print-directory test-pg
 	$(MAKE) --no-print-directory test-wasm
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-e2e-pg
 
 tools:
 	@scripts/install-tools.sh
@@ -49,6 +50,16 @@ test-wasm:
 test-e2e:
 	@echo "==> end-to-end tests (playwright-core driving Debian chromium)"
 	cd tests/e2e && TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist node --test --test-concurrency=1 *.test.mjs
+
+## make test-e2e-pg: the suites that hold the buyer's consent (attacks, payments, saved info,
+## the buyer's purchases) again, with the servers' data in a real PostgreSQL
+E2E_PG_SUITES := attacks.test.mjs payments.test.mjs saved.test.mjs buyer.test.mjs
+test-e2e-pg:
+	@echo "==> end-to-end consent suites on PostgreSQL (initdb into $(PG_DIR), loopback only)"
+	url=$$(scripts/postgres.sh start $(PG_DIR)); \
+	trap 'scripts/postgres.sh stop $(PG_DIR)' EXIT; \
+	cd tests/e2e && TWEETBUY_E2E_PG_URL=$$url TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist \
+		node --test --test-concurrency=1 $(E2E_PG_SUITES)
 
 ## make test-pg: the server's tests again, on a real PostgreSQL (two replicas included)
 # The server's integration tests (server/tests/*.rs; they read TWEETBUY_TEST_PG_URL), from the

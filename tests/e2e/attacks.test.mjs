@@ -33,7 +33,7 @@ function snapshot() {
     cards: one(vaultDb(), "SELECT count(*) FROM cards"),
     savedTokens: one(vaultDb(), "SELECT count(*) FROM saved_tokens"),
     charges: one(vaultDb(), "SELECT count(*) FROM charges"),
-    profiles: sql(vaultDb(), "SELECT id, credential_hash, card_id, hex(ciphertext) FROM profiles"),
+    profiles: sql(vaultDb(), "SELECT id, credential_hash, card_id, key_id, length(ciphertext) FROM profiles"),
     orders: one(apiDb(), "SELECT count(*) FROM orders"),
     paidIntents: one(apiDb(), "SELECT count(*) FROM payment_intents WHERE order_id IS NOT NULL"),
   };

@@ -18,6 +18,13 @@ export const SERVER = process.env.TWEETBUY_SERVER || join(ROOT, "target/release/
 export const WIDGET_DIR = process.env.TWEETBUY_WIDGET_DIR || join(ROOT, "dist");
 export const ARTIFACTS = join(here, "artifacts");
 
+/**
+ * A PostgreSQL server to keep the servers' data in instead of SQLite files (`make test-e2e-pg`
+ * sets it): each server gets its own pair of schemas, and `sql()` reads them with psql.
+ */
+export const PG_URL = process.env.TWEETBUY_E2E_PG_URL || "";
+const pgPrefixes = new Map(); // data folder → schema prefix
+
 export const CARDS = {
   visa: "4242 4242 4242 4242",
   declined: "4000 0000 0000 0002",
@@ -62,6 +69,12 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
     vault: `http://127.0.0.1:${vault}`,
   };
   const logPath = join(dataDir, "server.log");
+  const pgEnv = {};
+  if (PG_URL) {
+    const prefix = `e2e_${Math.random().toString(36).slice(2, 10)}`;
+    pgPrefixes.set(dataDir, prefix);
+    Object.assign(pgEnv, { DATABASE_URL: PG_URL, TWEETBUY_DB_SCHEMA_PREFIX: prefix });
+  }
   const log = createWriteStream(logPath);
   const proc = spawn(
     SERVER,
@@ -75,7 +88,7 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
       "--assets-dir", join(ROOT, "server/assets"),
       ...extraArgs,
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info", TWEETBUY_DEMO: "1", ...extraEnv } },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info", TWEETBUY_DEMO: "1", ...pgEnv, ...extraEnv } },
   );
   proc.stdout.pipe(log);
   proc.stderr.pipe(log);
@@ -147,12 +160,42 @@ export function useServerAndBrowser({ serverArgs = [], serverEnv = {}, browserAr
   return env;
 }
 
-/** Runs SQL against a SQLite file with Python's sqlite3 module; returns rows as arrays. */
+/**
+ * Runs SQL against a server's `api.db` or `vault.db` and returns rows as arrays: the SQLite
+ * file with Python's sqlite3 module, or, on PostgreSQL, that server's schema with psql. Write
+ * the SQL both engines read (`TRUE`, `length(…)`, `?` placeholders).
+ */
 export function sql(dbPath, query, params = []) {
+  const prefix = pgPrefixes.get(dirname(dbPath));
+  if (prefix !== undefined) return pgSql(`${prefix}_${dbPath.endsWith("vault.db") ? "vault" : "api"}`, query, params);
   const script = "import json,sqlite3,sys\n" +
     "con=sqlite3.connect(sys.argv[1])\n" +
     "print(json.dumps(con.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall()))";
   return JSON.parse(execFileSync("python3", ["-c", script, dbPath, query, JSON.stringify(params)], { encoding: "utf8" }));
+}
+
+function pgSql(schema, query, params) {
+  let i = 0;
+  const literal = (v) => (typeof v === "number" ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+  const inlined = query.replace(/\?/g, () => literal(params[i++]));
+  // json_agg of whole rows keeps the columns in select order.
+  const out = execFileSync("psql", [PG_URL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+    "-c", `SET search_path TO ${schema}`, "-c", `SELECT coalesce(json_agg(q), '[]') FROM (${inlined}) q`], { encoding: "utf8" });
+  return JSON.parse(out.trim() || "[]").map((row) => Object.values(row));
+}
+
+/**
+ * Everything a server's `api.db` or `vault.db` holds, as text, for leak scans: every byte of
+ * the SQLite file and its -wal and -shm, or on PostgreSQL every row of every table of that
+ * schema as JSON (bytes as hex).
+ */
+export function dbText(dataDir, name) {
+  const prefix = pgPrefixes.get(dataDir);
+  if (prefix === undefined) return dbFiles(dataDir, name).map((f) => readFileSync(f).toString("latin1")).join("\n");
+  const schema = `${prefix}_${name.startsWith("vault") ? "vault" : "api"}`;
+  const tables = pgSql(schema, "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()", []);
+  assert.ok(tables.length > 0, `no tables in ${schema}`);
+  return tables.map(([t]) => JSON.stringify(pgSql(schema, `SELECT * FROM ${t}`, []))).join("\n");
 }
 
 /** Every file in the data folder whose name starts with `prefix` (the db, its -wal, -shm). */
