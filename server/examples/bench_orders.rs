@@ -1,11 +1,14 @@
 //! `make bench-api`: starts the release `tweetbuy-server` (SQLite, or PostgreSQL with
-//! `--database-url`), then from this second process drives `POST /api/v1/orders` on
-//! loopback: a closed loop at full speed (orders/s), then an open loop at 500 orders/s
-//! (latency percentiles). Card tokens are made before each timed phase. Afterwards every
-//! acknowledged order is looked up in the database.
+//! `--database-url`), then from this second process makes purchases on loopback the way a
+//! buyer's card frame does: `POST /api/v1/intents`, a card token for that intent
+//! (`POST /v1/tokens` at the vault), then `POST /api/v1/orders`. A closed loop at full speed
+//! (purchases/s), then an open loop at 500 purchases/s (latency percentiles), each reported
+//! for the whole purchase and for its order step alone. Afterwards every acknowledged order
+//! is looked up in the database.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 use tweetbuy_server::db::{self, Location};
 
@@ -21,41 +24,44 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn tokens(http: &reqwest::Client, vault: &str, n: usize) -> Vec<String> {
-    let mut set = tokio::task::JoinSet::new();
-    let per = n.div_ceil(16);
-    for _ in 0..16 {
-        let (http, vault) = (http.clone(), vault.to_owned());
-        set.spawn(async move {
-            let mut out = Vec::new();
-            for _ in 0..per {
-                let body = serde_json::json!({"number": "4242424242424242", "expiry": "12/40", "cvc": "123"});
-                let reply = http
-                    .post(format!("{vault}/v1/tokens"))
-                    .header("Idempotency-Key", tweetbuy_server::ids::random_id("b"))
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                let v: serde_json::Value = reply.json().await.unwrap();
-                out.push(v["token"].as_str().unwrap().to_owned());
-            }
-            out
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(r) = set.join_next().await {
-        all.extend(r.unwrap());
-    }
-    all.truncate(n);
-    all
+/// One purchase: how long the buyer waited for all of it, how long its order step took, and
+/// the order's id when it was acknowledged (201).
+struct Purchase {
+    total: Duration,
+    order: Duration,
+    id: Option<String>,
 }
 
-/// One order; its latency and, when acknowledged (201), its id.
-async fn one(http: &reqwest::Client, api: &str, token: String) -> (Duration, Option<String>) {
-    let body = serde_json::json!({"product_id": "bench-ticket", "variant_id": "ga", "quantity": 1,
-                                  "email": "bench@example.com", "card_token": token});
+/// A purchase as the card frame makes it: the intent, a token for that intent, the order.
+async fn buy(http: &reqwest::Client, api: &str, vault: &str) -> Purchase {
     let started = Instant::now();
+    let failed = |started: Instant| Purchase { total: started.elapsed(), order: started.elapsed(), id: None };
+    let details = serde_json::json!({"product_id": "bench-ticket", "variant_id": "ga", "quantity": 1,
+                                     "email": "bench@example.com"});
+    let intent = match http.post(format!("{api}/api/v1/intents")).json(&details).send().await {
+        Ok(r) if r.status() == 201 => r.json::<serde_json::Value>().await.ok(),
+        _ => None,
+    };
+    let Some(intent) = intent else { return failed(started) };
+    let card = serde_json::json!({"number": "4242424242424242", "expiry": "12/40", "cvc": "123",
+                                  "intent_id": intent["intent_id"]});
+    let token = match http
+        .post(format!("{vault}/v1/tokens"))
+        .header("Origin", vault)
+        .header("Idempotency-Key", tweetbuy_server::ids::random_id("b"))
+        .json(&card)
+        .send()
+        .await
+    {
+        Ok(r) if r.status() == 201 => {
+            r.json::<serde_json::Value>().await.ok().and_then(|v| v["token"].as_str().map(str::to_owned))
+        }
+        _ => None,
+    };
+    let Some(token) = token else { return failed(started) };
+    let body = serde_json::json!({"intent_id": intent["intent_id"], "client_secret": intent["client_secret"],
+                                  "card_token": token});
+    let ordered = Instant::now();
     let reply = http
         .post(format!("{api}/api/v1/orders"))
         .header("Idempotency-Key", tweetbuy_server::ids::random_id("o"))
@@ -68,14 +74,32 @@ async fn one(http: &reqwest::Client, api: &str, token: String) -> (Duration, Opt
         }
         _ => None,
     };
-    (started.elapsed(), id)
+    Purchase { total: started.elapsed(), order: ordered.elapsed(), id }
+}
+
+fn report_all(label: &str, results: &[Purchase], elapsed: Duration, sent: usize) {
+    let acked = results.iter().filter(|p| p.id.is_some()).count();
+    report(label, results.iter().map(|p| p.total).collect(), elapsed, acked, sent);
+    percentiles(&format!("{label}, order step alone"), results.iter().map(|p| p.order).collect());
+}
+
+fn percentiles(label: &str, mut latencies: Vec<Duration>) {
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1];
+    println!(
+        "{label}: latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.90).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3,
+    );
 }
 
 fn report(label: &str, mut latencies: Vec<Duration>, elapsed: Duration, acked: usize, sent: usize) {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1];
     println!(
-        "{label}: {sent} sent, {acked} acknowledged in {:.2} s = {:.0} orders/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{label}: {sent} purchases, {acked} acknowledged in {:.2} s = {:.0} purchases/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         elapsed.as_secs_f64(),
         acked as f64 / elapsed.as_secs_f64(),
         pct(0.50).as_secs_f64() * 1e3,
@@ -133,25 +157,24 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("== {engine}: closed loop, {concurrency} concurrent clients, {closed_n} orders");
+    println!("== {engine}: closed loop, {concurrency} concurrent buyers, {closed_n} purchases (intent, token, order)");
 
     let mut acked_ids: Vec<String> = Vec::new();
     // Warm-up, untimed.
-    for t in tokens(&http, &vault, 200).await {
-        acked_ids.extend(one(&http, &api, t).await.1);
+    for _ in 0..200 {
+        acked_ids.extend(buy(&http, &api, &vault).await.id);
     }
 
-    // Closed loop: `concurrency` clients, each sending its next order when the last returns.
-    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(tokens(&http, &vault, closed_n).await));
+    // Closed loop: `concurrency` buyers, each starting the next purchase when the last returns.
+    let left = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(closed_n));
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (http, api, queue) = (http.clone(), api.clone(), queue.clone());
+        let (http, api, vault, left) = (http.clone(), api.clone(), vault.clone(), left.clone());
         set.spawn(async move {
             let mut out = Vec::new();
-            loop {
-                let Some(token) = queue.lock().await.pop() else { break };
-                out.push(one(&http, &api, token).await);
+            while left.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok() {
+                out.push(buy(&http, &api, &vault).await);
             }
             out
         });
@@ -161,31 +184,28 @@ async fn main() {
         results.extend(r.unwrap());
     }
     let elapsed = started.elapsed();
-    let acked = results.iter().filter(|(_, id)| id.is_some()).count();
-    report(&format!("{engine} max throughput"), results.iter().map(|(d, _)| *d).collect(), elapsed, acked, closed_n);
-    acked_ids.extend(results.into_iter().filter_map(|(_, id)| id));
+    report_all(&format!("{engine} max throughput"), &results, elapsed, closed_n);
+    acked_ids.extend(results.into_iter().filter_map(|p| p.id));
 
     // Open loop at a fixed rate: latency under a steady load.
     let n = (rate * open_secs) as usize;
-    let mut pending = tokens(&http, &vault, n).await;
-    println!("== {engine}: open loop at {rate} orders/s for {open_secs} s");
+    println!("== {engine}: open loop at {rate} purchases/s for {open_secs} s");
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for i in 0..n {
         let due = started + interval * i as u32;
         tokio::time::sleep_until(due.into()).await;
-        let (http, api, token) = (http.clone(), api.clone(), pending.pop().unwrap());
-        set.spawn(async move { one(&http, &api, token).await });
+        let (http, api, vault) = (http.clone(), api.clone(), vault.clone());
+        set.spawn(async move { buy(&http, &api, &vault).await });
     }
     let mut results = Vec::new();
     while let Some(r) = set.join_next().await {
-        results.extend([r.unwrap()]);
+        results.push(r.unwrap());
     }
     let elapsed = started.elapsed();
-    let acked = results.iter().filter(|(_, id)| id.is_some()).count();
-    report(&format!("{engine} at {rate}/s"), results.iter().map(|(d, _)| *d).collect(), elapsed, acked, n);
-    acked_ids.extend(results.into_iter().filter_map(|(_, id)| id));
+    report_all(&format!("{engine} at {rate}/s"), &results, elapsed, n);
+    acked_ids.extend(results.into_iter().filter_map(|p| p.id));
 
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     let _ = child.wait();
