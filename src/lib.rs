@@ -11,8 +11,9 @@
 //!   about to buy.
 //! - [`checkout`]: the module loaded on demand (`src/bin/checkout.rs`, Leptos 0.8,
 //!   client-side). Its folders follow one purchase: `sheet` (the dialog), `product`
-//!   (details, options, live stock), `details` (email, shipping, consent, the quote),
-//!   `card` (the vault's frame), `order`, `saved` (saved buyer info), `confirmation`.
+//!   (details, options, live stock), `saved` (the vault's saved-info frame, on the product
+//!   step), `details` (email, shipping, consent, the quote, beside the vault's card frame),
+//!   `confirmation`. The vault's frames own Pay; `frame_link` is how the page talks to them.
 //! - [`shared`]: what both modules need: HTTP, locale and messages' catalog, formatting,
 //!   the stylesheet and theme, publisher events, and the context handed between them.
 

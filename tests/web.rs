@@ -344,9 +344,12 @@ async fn checkout_for_goods_asks_for_an_address_and_shows_inline_errors_with_a_s
     assert_eq!(countries.length(), 2, "the countries it ships to");
     assert!(!q(&shadow, "#tb-share-email").unwrap().unchecked_into::<web_sys::HtmlInputElement>().checked());
     assert_eq!(text(&shadow, ".tb-consent"), "Share my email with (RED)");
-    assert_eq!(
-        q(&shadow, "iframe.tb-card-frame").unwrap().get_attribute("aria-labelledby").as_deref(),
-        Some("tb-card-label")
+    let card = q(&shadow, "iframe.tb-card-frame").unwrap();
+    assert_eq!(card.get_attribute("aria-labelledby").as_deref(), Some("tb-card-label"));
+    assert_eq!(card.get_attribute("src").as_deref(), Some("http://127.0.0.1:9/frame?lang=en-US&mode=card"));
+    assert!(
+        q(&shadow, "[part=pay]").is_none() && q(&shadow, "form button[type=submit]").is_none(),
+        "Pay is in the frame"
     );
     type_into(&shadow, "#tb-postal_code", "ABC");
     let form: web_sys::HtmlFormElement = q(&shadow, "form").unwrap().unchecked_into();
@@ -363,6 +366,30 @@ async fn checkout_for_goods_asks_for_an_address_and_shows_inline_errors_with_a_s
     pause_30ms().await;
     assert_eq!(text(&shadow, "#tb-email-error"), "");
     assert!(!text(&shadow, ".tb-failure").contains("Email:"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_saved_info_frame_waits_hidden_behind_continue_until_it_says_saved_info_exists() {
+    let (root, shadow) = open(offer("1528000000000000017", "physical", "available", 3), Some("es")).await;
+    let saved = q(&shadow, ".tb-saved").expect("the saved-info block");
+    assert!(saved.has_attribute("hidden"), "hidden until the frame says saved info exists");
+    let frame = q(&shadow, ".tb-saved iframe.tb-saved-frame").expect("its frame, loading");
+    assert_eq!(frame.get_attribute("src").as_deref(), Some("http://127.0.0.1:9/frame?lang=es&mode=saved"));
+    assert_eq!(frame.get_attribute("aria-labelledby").as_deref(), Some("tb-saved-title"));
+    assert_eq!(text(&shadow, ".tb-use-other"), "Usar otra tarjeta o dirección");
+    assert!(!q(&shadow, ".tb-continue").unwrap().has_attribute("hidden"), "Continue meanwhile");
+    // A message that is not from the frame's window changes nothing.
+    let init = js_sys::Object::new();
+    js_sys::Reflect::set(&init, &"data".into(), &r#"{"type":"ready","v":1,"saved":true}"#.into()).unwrap();
+    js_sys::Reflect::set(&init, &"origin".into(), &"http://127.0.0.1:9".into()).unwrap();
+    let constructor: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &"MessageEvent".into()).unwrap().unchecked_into();
+    let args = js_sys::Array::of2(&"message".into(), &init);
+    let forged: web_sys::Event = js_sys::Reflect::construct(&constructor, &args).unwrap().unchecked_into();
+    web_sys::window().unwrap().dispatch_event(&forged).unwrap();
+    pause_30ms().await;
+    assert!(q(&shadow, ".tb-saved").unwrap().has_attribute("hidden"), "a forged ready is ignored");
     root.remove();
 }
 
@@ -415,6 +442,27 @@ async fn the_confirmation_names_the_order_what_was_bought_and_where_it_goes() {
     assert_eq!(get(".tb-ships-to"), "Ships to Jane Doe, 1 Main St, Toronto ON M5V 2T6, Canada");
     assert_eq!(get(".tb-receipt"), "A receipt was sent to a@b.co.");
     assert!(root.query_selector(".tb-confirmed[data-tb-focus]").unwrap().is_some(), "the heading takes focus");
+    drop(handle);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_confirmation_for_saved_details_names_neither_the_address_nor_the_email() {
+    use leptos::prelude::*;
+    use tweetbuy::checkout::confirmation::Confirmation;
+    use tweetbuy::shared::i18n::Locale;
+    let receipt =
+        tweetbuy_core::OrderReceipt { email: String::new(), shipping: None, ..tweetbuy_core::testing::receipt() };
+    let root = container("");
+    let target: HtmlElement = root.clone().unchecked_into();
+    let handle = leptos::mount::mount_to(target, move || {
+        provide_context(RwSignal::new(Locale::new("en-US")));
+        view! { <Confirmation receipt=receipt kind=tweetbuy_core::ProductKind::Physical on_done=Callback::new(|_| ()) /> }
+    });
+    pause_30ms().await;
+    let get = |sel: &str| root.query_selector(sel).unwrap().unwrap().text_content().unwrap();
+    assert_eq!(get(".tb-ships-to"), "Ships to your saved address.");
+    assert_eq!(get(".tb-receipt"), "We emailed your receipt.");
     drop(handle);
     root.remove();
 }

@@ -1,10 +1,11 @@
 //! The checkout form's data and rules, without any view: what the visitor chose and typed,
-//! checked with the same core rules the server applies, and the field errors in the
-//! visitor's language. The product step, the checkout step, saved info and the order all
+//! checked with the same core rules the server applies, the carts the vault's frames are
+//! shown, and the field errors in the visitor's language. The product and details steps
 //! read the form from here.
 
 use crate::shared::format;
 use crate::shared::i18n::{Key, Locale};
+use tweetbuy_core::frame::Cart;
 use tweetbuy_core::order::{validate_buyer_details, QuoteRequest};
 use tweetbuy_core::{Country, FieldError, Offer, ShippingAddress};
 
@@ -55,6 +56,29 @@ impl CheckoutForm {
         validate_buyer_details(offer, &self.variant_id, self.quantity, &self.email, Some(&shipping))
             .err()
             .unwrap_or_default()
+    }
+
+    /// What the card frame is shown: the whole cart, normalized as the server would, once
+    /// every detail passes core's rules; `None` while something is missing or wrong.
+    pub fn cart(&self, offer: &Offer) -> Option<Cart> {
+        let shipping = self.shipping();
+        let (email, shipping) =
+            validate_buyer_details(offer, &self.variant_id, self.quantity, &self.email, Some(&shipping)).ok()?;
+        Some(Cart { email: Some(email), shipping, share_email: self.share_email, ..self.saved_cart(offer) })
+    }
+
+    /// What the saved-info frame is shown: the variant and quantity, with the saved email
+    /// and address (`null`), and the email kept from the seller.
+    pub fn saved_cart(&self, offer: &Offer) -> Cart {
+        Cart {
+            product_id: offer.product_id.clone(),
+            variant_id: self.variant_id.clone(),
+            quantity: self.quantity,
+            tweet_id: Some(offer.tweet_id.to_string()),
+            email: None,
+            shipping: None,
+            share_email: false,
+        }
     }
 
     /// The quote request for the current choice.
@@ -171,11 +195,6 @@ pub fn quantity_max(offer: &Offer, variant_id: &str) -> u32 {
     offer.variant(variant_id).map_or(1, |v| offer.max_quantity(v).max(1))
 }
 
-/// True for the card frame's fields.
-pub(crate) fn is_card_field(field: &str) -> bool {
-    matches!(field, "number" | "expiry" | "cvc" | "card_token")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +236,53 @@ mod tests {
         assert_eq!(error_for(&es, "postal_code").as_deref(), Some("Este código postal no es válido en United States."));
         assert_eq!(field_label("region", true), Key::State);
         assert_eq!(field_label("number", true), Key::Card);
+    }
+
+    #[test]
+    fn the_card_frame_is_shown_a_cart_only_once_the_details_pass() {
+        let offer = tee();
+        let mut d = CheckoutForm::for_offer(&offer);
+        d.email = " jane@example.com ".into();
+        assert_eq!(d.cart(&offer), None, "no address yet");
+        d.name = "Jane Doe".into();
+        d.line1 = "1 Main St".into();
+        d.city = "New York".into();
+        d.region = "ny".into();
+        d.postal_code = "10001".into();
+        d.quantity = 2;
+        d.share_email = true;
+        let cart = d.cart(&offer).expect("complete");
+        assert_eq!(cart.email.as_deref(), Some("jane@example.com"), "trimmed as the server would");
+        assert_eq!(cart.shipping.as_ref().map(|a| a.region.as_str()), Some("NY"));
+        assert_eq!((cart.variant_id.as_str(), cart.quantity, cart.share_email), ("m", 2, true));
+        assert_eq!(cart.tweet_id, Some(offer.tweet_id.to_string()));
+        let json = serde_json::to_string(&tweetbuy_core::frame::ToFrame::Show {
+            v: tweetbuy_core::frame::V1,
+            cart: Some(cart),
+        })
+        .unwrap();
+        assert!(tweetbuy_core::frame::ToFrame::decode(&json).is_some(), "the frame accepts it: {json}");
+        assert!(!json.contains("price") && !json.contains("total"), "{json}");
+        d.postal_code = "ABC".into();
+        assert_eq!(d.cart(&offer), None);
+        let mut ticket = tweetbuy_core::testing::ticket();
+        ticket.variants.truncate(1);
+        let mut t = CheckoutForm::for_offer(&ticket);
+        t.email = "fan@example.com".into();
+        assert_eq!(t.cart(&ticket).and_then(|c| c.shipping), None, "nothing ships");
+        assert!(t.cart(&ticket).is_some());
+    }
+
+    #[test]
+    fn the_saved_frame_is_shown_the_choice_and_nothing_of_the_buyer() {
+        let offer = tee();
+        let mut d = CheckoutForm::for_offer(&offer);
+        d.email = "typed@example.com".into();
+        d.share_email = true;
+        d.quantity = 3;
+        let cart = d.saved_cart(&offer);
+        assert_eq!((cart.product_id.as_str(), cart.variant_id.as_str(), cart.quantity), ("red-tee", "m", 3));
+        assert_eq!((cart.email, cart.shipping, cart.share_email), (None, None, false));
     }
 
     #[test]

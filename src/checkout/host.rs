@@ -5,7 +5,6 @@
 //! root and hands focus back to the button when the sheet closes.
 
 use crate::checkout::form::CheckoutForm;
-use crate::checkout::order::PendingOrder;
 use crate::checkout::sheet::Sheet;
 use crate::shared::context::OpenRequest;
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
@@ -39,23 +38,6 @@ struct Opened {
 thread_local! {
     static OPENED: RefCell<Vec<Opened>> = const { RefCell::new(Vec::new()) };
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
-    /// Orders whose outcome is unknown, by tweet: one per tweet for the page visit, so the
-    /// same tweet embedded twice cannot be paid from the second sheet while the first
-    /// sheet's order is still unsettled.
-    static PENDING: RefCell<Vec<(String, PendingOrder)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The tweet's pending-order slot, made outside any view so it outlives every sheet.
-fn pending_for(tweet_id: &str) -> PendingOrder {
-    PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        if let Some((_, slot)) = p.iter().find(|(id, _)| id == tweet_id) {
-            return *slot;
-        }
-        let slot = PendingOrder::default();
-        p.push((tweet_id.to_owned(), slot));
-        slot
-    })
 }
 
 /// Opens the sheet for one button (the checkout module's `open_sheet`).
@@ -116,7 +98,6 @@ fn mount(request: OpenRequest, show: bool) {
     let embed_ctx =
         EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
     let locale = crate::shared::context::embed_locale(&embed, &ctx.locale);
-    let pending = pending_for(&embed_ctx.tweet_id);
     let opened: std::rc::Rc<Cell<Option<Visibility>>> = Default::default();
     let view = leptos::mount::mount_to(root.unchecked_into::<HtmlElement>(), {
         let opened = opened.clone();
@@ -124,8 +105,8 @@ fn mount(request: OpenRequest, show: bool) {
         move || {
             provide_context(ctx);
             provide_context(embed_ctx.clone());
-            provide_context(RwSignal::new(locale));
-            provide_context(pending);
+            // One locale for every step of every session of this sheet.
+            provide_context(crate::shared::i18n::SheetLocale::new(locale));
             let open = RwSignal::new(show);
             let ready = RwSignal::new(!show);
             // Each close ends a session: the next sheet is a new one, at the product again,

@@ -3,21 +3,26 @@
 //! [`host`] mounts a sheet into the button's shadow root (built hidden ahead of a click,
 //! shown by it). The folders follow one purchase: [`sheet`] is the dialog around the
 //! steps; [`product`] shows the offer (gallery, options, live stock via [`live`], sale
-//! countdown); [`form`] holds what the visitor chose and typed, with the core rules
-//! that check it; [`details`] takes the email, shipping address and consent and asks for the
-//! server's quote; [`card`] is the vault's frame, where the card is typed; [`order`] pays
-//! under an `Idempotency-Key`; [`saved`] is saved buyer info on this device; and
-//! [`confirmation`] shows the order number and what happens next. [`messages`] turns
-//! failures into what people read.
+//! countdown) and, when this device has saved info, the vault's saved-info frame
+//! ([`saved`]); [`form`] holds what the visitor chose and typed, with the core rules that
+//! check it and the carts the frames are shown; [`details`] takes the email, shipping
+//! address and consent beside the vault's card frame; and [`confirmation`] shows the order
+//! number and what happens next.
+//!
+//! The vault's frames own Pay: [`frame_link`] is the one way to talk to them (exact origin
+//! and window, both ways), and [`react`] says what each of their messages means to a step.
+//! [`messages`] turns a failed request into what people read; [`focus`] moves focus once a
+//! view has caught up.
 
-pub(crate) mod card;
 pub mod confirmation;
 pub(crate) mod details;
+pub(crate) mod focus;
 pub(crate) mod form;
+pub(crate) mod frame_link;
 pub mod host;
 pub(crate) mod live;
 pub(crate) mod messages;
-pub(crate) mod order;
 pub(crate) mod product;
+pub(crate) mod react;
 pub(crate) mod saved;
 pub(crate) mod sheet;

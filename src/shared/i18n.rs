@@ -106,10 +106,7 @@ catalog! {
     Total => "Total", "Total";
     Calculating => "Calculating total…", "Calculando el total…";
     Back => "Back", "Atrás";
-    Pay => "Pay", "Pagar";
-    PayTotal => "Pay {total}", "Pagar {total}";
     Paying => "Paying…", "Pagando…";
-    CheckingOrder => "Checking your order…", "Comprobando tu pedido…";
     FixFields => "Some details need fixing:", "Hay datos que corregir:";
     Confirmed => "Thank you! Your order is confirmed.", "¡Gracias! Tu pedido está confirmado.";
     OrderNumber => "Order number", "Número de pedido";
@@ -117,21 +114,15 @@ catalog! {
     PaidWith => "Paid {total} with {brand} •••• {last4}", "Pagado {total} con {brand} •••• {last4}";
     ShipsTo => "Ships to {address}", "Se envía a {address}";
     ReceiptSent => "A receipt was sent to {email}.", "Hemos enviado un recibo a {email}.";
+    ReceiptSentSaved => "We emailed your receipt.", "Te hemos enviado el recibo por correo.";
+    ShipsToSaved => "Ships to your saved address.", "Se envía a tu dirección guardada.";
     Done => "Done", "Hecho";
-    DeclineInsufficient => "Your card has insufficient funds. Try another card.", "Tu tarjeta no tiene fondos suficientes. Prueba con otra tarjeta.";
-    DeclineExpired => "Your card has expired. Try another card.", "Tu tarjeta ha caducado. Prueba con otra tarjeta.";
-    DeclineCvc => "The security code is incorrect. Check it and try again.", "El código de seguridad no es correcto. Revísalo e inténtalo de nuevo.";
-    DeclineProcessing => "The payment could not be processed. Please try again in a moment.", "No se ha podido procesar el pago. Inténtalo de nuevo en un momento.";
-    Declined => "Your card was declined. Check the card details, or try another card.", "Tu tarjeta ha sido rechazada. Revisa los datos de la tarjeta o prueba con otra.";
     NetworkError => "We could not reach the store. Check your connection and try again; you will not be charged twice.", "No hemos podido conectar con la tienda. Revisa tu conexión e inténtalo de nuevo; no se te cobrará dos veces.";
     SoldOutMeanwhile => "Sorry, this just sold out. You have not been charged.", "Lo sentimos, se acaba de agotar. No se te ha cobrado nada.";
     SaleEndedMeanwhile => "Sorry, this sale has ended. You have not been charged.", "Lo sentimos, esta venta ha terminado. No se te ha cobrado nada.";
     RateLimited => "Too many tries in a short time. Wait a moment and try again.", "Demasiados intentos seguidos. Espera un momento e inténtalo de nuevo.";
-    TokenInvalid => "Your card details expired. Please enter your card again.", "Los datos de tu tarjeta han caducado. Vuelve a introducir la tarjeta.";
     SomethingWrong => "Something went wrong. Please try again.", "Algo ha fallado. Inténtalo de nuevo.";
     Unreadable => "The store sent an answer we could not read. Please try again.", "La tienda ha enviado una respuesta que no entendemos. Inténtalo de nuevo.";
-    CardLoading => "The card form is still loading.", "El formulario de la tarjeta aún se está cargando.";
-    CardNoAnswer => "The card form did not answer. Check your connection and try again.", "El formulario de la tarjeta no responde. Revisa tu conexión e inténtalo de nuevo.";
     ErrRequired => "This field is required.", "Este campo es obligatorio.";
     ErrEmailRequired => "Enter your email address.", "Escribe tu correo electrónico.";
     ErrEmailInvalid => "Enter an email address like name@example.com.", "Escribe un correo como nombre@ejemplo.com.";
@@ -144,28 +135,9 @@ catalog! {
     ErrTooLong => "This is too long.", "Es demasiado largo.";
     ErrVariant => "Choose an option.", "Elige una opción.";
     ErrQuantity => "Choose a quantity from 1 to {max}.", "Elige una cantidad entre 1 y {max}.";
-    ErrCardNumber => "Check the card number.", "Revisa el número de la tarjeta.";
-    ErrCardBrand => "This card type is not accepted.", "No aceptamos este tipo de tarjeta.";
-    ErrExpiry => "Check the expiry date (MM/YY).", "Revisa la fecha de caducidad (MM/AA).";
-    ErrExpired => "This card has expired.", "Esta tarjeta ha caducado.";
-    ErrCvc => "Check the security code.", "Revisa el código de seguridad.";
     SavedTitle => "Your saved info", "Tus datos guardados";
-    SavedPayWith => "Pay with {brand} •••• {last4}", "Pagar con {brand} •••• {last4}";
-    SavedSummary => "Pay with {brand} •••• {last4}, ship to {ship_to}", "Pagar con {brand} •••• {last4}, enviar a {ship_to}";
-    SavedPlusShipping => "{subtotal} plus shipping and tax, shown on your receipt.", "{subtotal} más envío e impuestos, que verás en el recibo.";
-    SavedPlusTax => "{subtotal} plus tax, shown on your receipt.", "{subtotal} más impuestos, que verás en el recibo.";
     UseOther => "Use another card or address", "Usar otra tarjeta o dirección";
-    RemoveSaved => "Remove my saved info", "Eliminar mis datos guardados";
-    Removing => "Removing…", "Eliminando…";
     SavedRemoved => "Your saved info was removed from this device and from our records.", "Hemos eliminado tus datos guardados de este dispositivo y de nuestros registros.";
-    RemoveFailed => "Your saved info could not be removed. Try again.", "No hemos podido eliminar tus datos guardados. Inténtalo de nuevo.";
-    SavedCardFailed => "Your saved card could not be used. Use another card.", "No hemos podido usar tu tarjeta guardada. Usa otra tarjeta.";
-    SaveOffer => "Save my card and shipping address for faster checkout", "Guardar mi tarjeta y mi dirección de envío para pagar más rápido";
-    SaveOfferCard => "Save my card for faster checkout", "Guardar mi tarjeta para pagar más rápido";
-    SaveButton => "Save", "Guardar";
-    Saving => "Saving…", "Guardando…";
-    SavedDone => "Saved. Next time: {summary}.", "Guardado. La próxima vez: {summary}.";
-    SaveFailed => "Your info could not be saved. Your order is not affected.", "No hemos podido guardar tus datos. Tu pedido no se ve afectado.";
 }
 
 /// The locale of one embed: the tag for `Intl` and the catalog's language.
@@ -253,11 +225,6 @@ impl Locale {
             ("region", "required" | "region_invalid") => Key::ErrState,
             ("variant", _) => Key::ErrVariant,
             ("quantity", _) => return self.fill(Key::ErrQuantity, &[("max", &max_quantity.to_string())]),
-            ("number", "unknown_brand") => Key::ErrCardBrand,
-            ("number", _) => Key::ErrCardNumber,
-            ("expiry", "expired_card") => Key::ErrExpired,
-            ("expiry", _) => Key::ErrExpiry,
-            ("cvc", _) => Key::ErrCvc,
             (_, "required") => Key::ErrRequired,
             (_, "invalid_characters") => Key::ErrCharacters,
             (_, "too_long") => Key::ErrTooLong,
@@ -270,42 +237,50 @@ impl Locale {
 /// The sheet's locale, as a `Copy` handle every closure of a view can keep.
 #[cfg(feature = "checkout")]
 #[derive(Clone, Copy)]
-pub(crate) struct SheetLocale(leptos::prelude::StoredValue<Locale>);
+pub struct SheetLocale(leptos::prelude::StoredValue<Locale>);
 
 #[cfg(feature = "checkout")]
 impl SheetLocale {
+    /// The handle for one sheet's locale, owned by the reactive owner it is made in.
+    pub fn new(locale: Locale) -> SheetLocale {
+        SheetLocale(leptos::prelude::StoredValue::new(locale))
+    }
+
     /// One message.
-    pub(crate) fn t(self, key: Key) -> String {
+    pub fn t(self, key: Key) -> String {
         self.with(|locale| locale.t(key))
     }
 
     /// One message with its `{name}` placeholders filled.
-    pub(crate) fn fill(self, key: Key, values: &[(&str, &str)]) -> String {
+    pub fn fill(self, key: Key, values: &[(&str, &str)]) -> String {
         self.with(|locale| locale.fill(key, values))
     }
 
     /// The BCP 47 tag, for `Intl`.
-    pub(crate) fn tag(self) -> String {
+    pub fn tag(self) -> String {
         self.with(|locale| locale.tag.clone())
     }
 
     /// A copy of the locale itself.
-    pub(crate) fn get(self) -> Locale {
+    pub fn get(self) -> Locale {
         self.with(Locale::clone)
     }
 
     /// Runs `f` with the locale itself.
-    pub(crate) fn with<T>(self, f: impl FnOnce(&Locale) -> T) -> T {
+    pub fn with<T>(self, f: impl FnOnce(&Locale) -> T) -> T {
         use leptos::prelude::WithValue;
         self.0.with_value(f)
     }
 }
 
-/// The locale of the sheet being built (provided by the sheet host; English elsewhere).
+/// The locale of the sheet being built: the one its host provides for all its steps, else
+/// a `RwSignal<Locale>` in context (a view mounted on its own), else English.
 #[cfg(feature = "checkout")]
 pub(crate) fn use_locale() -> SheetLocale {
-    use leptos::prelude::{use_context, GetUntracked, RwSignal, StoredValue};
-    SheetLocale(StoredValue::new(use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default()))
+    use leptos::prelude::{use_context, GetUntracked, RwSignal};
+    use_context::<SheetLocale>().unwrap_or_else(|| {
+        SheetLocale::new(use_context::<RwSignal<Locale>>().map(|l| l.get_untracked()).unwrap_or_default())
+    })
 }
 
 /// Replaces each `{name}` in `template` with its value.

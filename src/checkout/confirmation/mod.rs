@@ -5,8 +5,9 @@ use crate::shared::i18n::{Key, Locale};
 use leptos::prelude::*;
 use tweetbuy_core::{Country, OrderReceipt, ProductKind};
 
-/// Where the order goes, in one line: the address for goods, the delivery note otherwise.
-pub(crate) fn destination(receipt: &OrderReceipt, locale: &Locale) -> String {
+/// Where the order goes, in one line: the address for goods (or "your saved address" when
+/// the order went to saved details, which the page never sees), the delivery note otherwise.
+pub(crate) fn destination(receipt: &OrderReceipt, kind: ProductKind, locale: &Locale) -> String {
     match (&receipt.shipping, &receipt.delivery) {
         (Some(a), _) => {
             let country = Country::parse(&a.country)
@@ -16,8 +17,18 @@ pub(crate) fn destination(receipt: &OrderReceipt, locale: &Locale) -> String {
             let address = format!("{}, {}, {}{region} {}, {country}", a.name, a.line1, a.city, a.postal_code);
             locale.fill(Key::ShipsTo, &[("address", &address)])
         }
+        (None, _) if kind.needs_shipping() => locale.t(Key::ShipsToSaved),
         (None, Some(delivery)) if !delivery.trim().is_empty() => delivery.clone(),
         (None, _) => locale.t(Key::DeliveredByEmail),
+    }
+}
+
+/// Where the receipt went: the address, or, for an order to saved details, just that it was
+/// emailed.
+pub(crate) fn receipt_line(receipt: &OrderReceipt, locale: &Locale) -> String {
+    match receipt.email.trim() {
+        "" => locale.t(Key::ReceiptSentSaved),
+        email => locale.fill(Key::ReceiptSent, &[("email", email)]),
     }
 }
 
@@ -32,6 +43,7 @@ pub fn Confirmation(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let locale = crate::shared::i18n::use_locale();
+    let (destination, receipt_line) = locale.with(|l| (destination(&receipt, kind, l), receipt_line(&receipt, l)));
     let total = format::money(&receipt.quote.total, &locale.tag());
     let bought = locale.fill(
         Key::Bought,
@@ -54,9 +66,8 @@ pub fn Confirmation(
             </p>
             <p class="tb-bought">{bought}</p>
             <p>{paid}</p>
-            <p class=delivery_class>{destination(&receipt, &locale.get())}</p>
-            <p class="tb-receipt">{locale.fill(Key::ReceiptSent, &[("email", &receipt.email)])}</p>
-            <crate::checkout::saved::SaveOffer receipt=receipt.clone() />
+            <p class=delivery_class>{destination}</p>
+            <p class="tb-receipt">{receipt_line}</p>
             <button type="button" class="tb-primary" on:click=move |_| on_done.run(())>{locale.t(Key::Done)}</button>
         </div>
     }
@@ -72,12 +83,23 @@ mod tests {
     fn goods_ship_to_the_address_and_tickets_say_how_they_arrive() {
         let mut r = receipt();
         let en = Locale::new("en");
-        assert_eq!(destination(&r, &en), "Ships to Jane Doe, 1 Main St, New York NY 10001, United States");
-        assert!(destination(&r, &Locale::new("es")).starts_with("Se envía a Jane Doe"));
+        let (goods, ticket) = (ProductKind::Physical, ProductKind::Ticket);
+        assert_eq!(destination(&r, goods, &en), "Ships to Jane Doe, 1 Main St, New York NY 10001, United States");
+        assert!(destination(&r, goods, &Locale::new("es")).starts_with("Se envía a Jane Doe"));
+        assert_eq!(receipt_line(&r, &en), "A receipt was sent to a@b.co.");
         r.shipping = None;
         r.delivery = Some("Your ticket is emailed to you.".into());
-        assert_eq!(destination(&r, &en), "Your ticket is emailed to you.");
+        assert_eq!(destination(&r, ticket, &en), "Your ticket is emailed to you.");
         r.delivery = None;
-        assert_eq!(destination(&r, &en), "Delivered by email.");
+        assert_eq!(destination(&r, ticket, &en), "Delivered by email.");
+    }
+
+    #[test]
+    fn an_order_to_saved_details_names_neither_the_address_nor_the_email() {
+        let en = Locale::new("en");
+        let r = OrderReceipt { email: String::new(), shipping: None, ..receipt() };
+        assert_eq!(destination(&r, ProductKind::Physical, &en), "Ships to your saved address.");
+        assert_eq!(receipt_line(&r, &en), "We emailed your receipt.");
+        assert_eq!(receipt_line(&r, &Locale::new("es")), "Te hemos enviado el recibo por correo.");
     }
 }

@@ -1,14 +1,19 @@
-//! The product form: gallery, seller, description, price, live stock, the sale's
-//! countdown, variant and quantity.
+//! The product step: what the offer is (gallery, seller, price, live stock, the sale's
+//! countdown), the buyer's choice of variant and quantity, and Continue, or Pay in the
+//! vault's saved-info frame when this device has saved info.
 
-use crate::checkout::form::quantity_max;
+mod about;
+mod actions;
+mod choice;
+
 use crate::checkout::form::CheckoutForm;
-use crate::checkout::saved::{SavedCtx, SavedNotice, SavedPay};
 use crate::shared::format;
-use crate::shared::i18n::{Key, Locale};
+use crate::shared::i18n::{use_locale, Key, Locale};
+use about::ProductAbout;
+use actions::BuyActions;
+use choice::{QuantityStepper, VariantPicker};
 use leptos::prelude::*;
-use tweetbuy_core::catalog::Availability;
-use tweetbuy_core::{Offer, OrderReceipt, ProductKind};
+use tweetbuy_core::{Offer, OrderReceipt};
 
 /// A variant's stock in words: "Sold out", "3 left", or "In stock" when not counted.
 pub fn stock_text(stock: Option<u32>, locale: &Locale) -> String {
@@ -36,7 +41,17 @@ pub fn delivery_note(offer: &Offer, locale: &Locale) -> Option<String> {
     })
 }
 
-/// Product form with the variant picker (an accessible radio group) and quantity.
+/// The quantity after pressing − (`delta` −1) or + (1): from 1 to `max`.
+pub fn stepped(quantity: u32, delta: i64, max: u32) -> u32 {
+    (i64::from(quantity) + delta).clamp(1, i64::from(max.max(1))) as u32
+}
+
+/// The quantity typed into the field: a whole number from 1 to `max`, 1 when unreadable.
+pub fn typed_quantity(text: &str, max: u32) -> u32 {
+    text.trim().parse::<u32>().unwrap_or(1).clamp(1, max.max(1))
+}
+
+/// The product step.
 #[component]
 pub fn ProductSheet(
     /// The offer shown, kept fresh by the sheet while it is open.
@@ -45,223 +60,31 @@ pub fn ProductSheet(
     now: RwSignal<i64>,
     /// The chosen variant and quantity live here with the rest of the form.
     form: RwSignal<CheckoutForm>,
-    /// Called when the visitor moves on to checkout.
+    /// The sheet is shown: the saved-info frame may load.
+    #[prop(into)]
+    frames: Signal<bool>,
+    /// On to the details step.
     on_continue: Callback<()>,
-    /// Called when the order was paid right here with saved info.
-    #[prop(optional)]
-    on_paid: Option<Callback<OrderReceipt>>,
+    /// Paid in the saved-info frame.
+    on_paid: Callback<OrderReceipt>,
+    /// The offer changed meanwhile: read it again.
+    on_stale: Callback<()>,
+    /// Escape inside the saved-info frame: close the sheet.
+    on_escape: Callback<()>,
 ) -> impl IntoView {
-    let locale = crate::shared::i18n::use_locale();
-    let first = offer.get_untracked();
-    let tag = locale.tag();
-
-    let reason = move || offer.with(|o| form.with(|d| locale.with(|locale| blocked_reason(o, &d.variant_id, locale))));
-    let closed = move || offer.with(|o| o.availability != Availability::Available);
-    let max = move || offer.with(|o| form.with(|d| quantity_max(o, &d.variant_id)));
-
-    let images = first.images.clone();
-    let image_count = images.len();
-    let gallery = (!images.is_empty()).then(|| {
-        let items = images
-            .into_iter()
-            .enumerate()
-            .map(|(i, img)| {
-                let position =
-                    locale.fill(Key::ImageN, &[("n", &(i + 1).to_string()), ("total", &image_count.to_string())]);
-                view! {
-                    <li class="tb-gallery-item" aria-label=(image_count > 1).then_some(position)>
-                        <img class="tb-image" src=img.url alt=img.alt loading="lazy" width="400" height="300" />
-                    </li>
-                }
-            })
-            .collect_view();
-        view! { <ul class="tb-gallery" aria-label=locale.t(Key::Images)>{items}</ul> }
+    let locale = use_locale();
+    let busy = RwSignal::new(false);
+    let variant_id = Signal::derive(move || form.with(|d| d.variant_id.clone()));
+    let blocked = Signal::derive(move || {
+        offer.with(|o| form.with(|d| locale.with(|l| blocked_reason(o, &d.variant_id, l)))).is_some()
     });
-
-    let variants = first
-        .variants
-        .iter()
-        .map(|variant| {
-            let id = variant.id.clone();
-            let input_id = format!("tb-variant-{}", variant.id);
-            let label_for = input_id.clone();
-            let (for_checked, for_change, for_meta, for_disabled) = (id.clone(), id.clone(), id.clone(), id.clone());
-            let price = format::money(&variant.price, &tag);
-            let meta = move || {
-                let stock = offer.with(|o| o.variant(&for_meta).and_then(|v| v.stock));
-                format!("{price} · {}", locale.with(|locale| stock_text(stock, locale)))
-            };
-            let disabled = move || {
-                offer.with(|o| {
-                    o.availability != Availability::Available
-                        || o.variant(&for_disabled).is_some_and(|v| v.stock == Some(0))
-                })
-            };
-            view! {
-                <label part="variant" class="tb-variant" for=label_for>
-                    <input
-                        id=input_id
-                        type="radio"
-                        name="variant"
-                        value=id
-                        disabled=disabled
-                        prop:checked=move || form.with(|d| d.variant_id == for_checked)
-                        on:change=move |_| {
-                            let max = offer.with_untracked(|o| quantity_max(o, &for_change));
-                            form.update(|d| {
-                                d.variant_id = for_change.clone();
-                                d.quantity = d.quantity.clamp(1, max);
-                            })
-                        }
-                    />
-                    <span class="tb-variant-label">{variant.label.clone()}</span>
-                    <span class="tb-variant-meta">{meta}</span>
-                </label>
-            }
-        })
-        .collect_view();
-
-    let price = first.price_from().map(|p| format::money(&p, &tag)).unwrap_or_default();
-    let stock_left = move || {
-        offer.with(|o| o.stock_left()).map(|n| locale.fill(Key::NLeft, &[("n", &format::number(n, &locale.tag()))]))
-    };
-    let countdown = move || {
-        let (ends, open) = offer.with(|o| (o.sale_ends_at, o.availability == Availability::Available));
-        ends.filter(|_| open).map(|end| {
-            let left = format::countdown(end - now.get(), &locale.get());
-            let at = locale.fill(Key::SaleEndsAt, &[("date", &format::date_time(end, &locale.tag()))]);
-            view! {
-                <p class="tb-countdown">
-                    <span role="timer" aria-live="off">{locale.fill(Key::SaleEndsIn, &[("time", &left)])}</span>
-                    " "
-                    <span class="tb-muted">{format!("({at})")}</span>
-                </p>
-            }
-        })
-    };
-    let delivery = delivery_note(&first, &locale.get()).map(|note| {
-        let no_shipping = locale.t(Key::NoShipping);
-        view! { <p class="tb-delivery"><strong>{note}</strong> " " {no_shipping}</p> }
-    });
-    let legend = locale.t(if first.kind == ProductKind::Ticket { Key::TicketLegend } else { Key::OptionLegend });
-    let limited = first.limited_edition;
-    let quantity_hint = move || locale.fill(Key::QuantityLimit, &[("max", &max().to_string())]);
-    let step_quantity = move |delta: i64| {
-        let top = i64::from(max());
-        form.update(|d| d.quantity = (i64::from(d.quantity) + delta).clamp(1, top) as u32);
-    };
-
-    // Saved info on this device: Pay right here (Buy, then Pay), or the normal form.
-    let saved = use_context::<SavedCtx>();
-    let has_saved = Memo::new(move |_| saved.is_some_and(|s| s.state.with(|st| st.card().is_some())));
-    let continue_ref = NodeRef::<leptos::html::Button>::new();
-    // Saved info removed: focus goes to the normal form's Continue, which replaced it.
-    Effect::new(move |before: Option<bool>| {
-        let now = has_saved.get();
-        if before == Some(true) && !now {
-            leptos::task::spawn_local(async move {
-                crate::shared::util::sleep(0).await;
-                if let Some(b) = continue_ref.get_untracked() {
-                    let _ = b.focus();
-                }
-            });
-        }
-        now
-    });
-    let saved_pay = move || {
-        let continue_step = move |_: ()| {
-            let top = max();
-            form.update(|d| d.quantity = d.quantity.clamp(1, top));
-            on_continue.run(())
-        };
-        view! {
-            <SavedPay
-                offer=offer
-                form=form
-                blocked=Signal::derive(move || reason().is_some())
-                on_paid=on_paid.unwrap_or_else(|| Callback::new(|_| {}))
-                on_other=Callback::new(continue_step)
-            />
-        }
-    };
-
     view! {
         <div class="tb-product">
-            {gallery}
-            <p class="tb-seller">
-                <span>{locale.fill(Key::SoldBy, &[("seller", &first.seller.name)])}</span>
-                <span class="tb-badge">{locale.with(|locale| locale.seller_kind(first.seller.kind))}</span>
-                {limited.then(|| view! { <span class="tb-badge tb-badge-limited">{locale.t(Key::LimitedEdition)}</span> })}
-            </p>
-            <p part="price" class="tb-price">{price}</p>
-            <p class="tb-unavailable" role="status">{reason}</p>
-            {limited.then(|| view! { <p class="tb-stock" aria-live="polite" aria-atomic="true">{stock_left}</p> })}
-            {countdown}
-            <p class="tb-description">{first.description.clone()}</p>
-            {delivery}
-            <fieldset class="tb-variants" role="radiogroup" aria-labelledby="tb-variants-legend">
-                <legend id="tb-variants-legend">{legend}</legend>
-                {variants}
-            </fieldset>
-            <div class="tb-field tb-quantity" part="field">
-                <label for="tb-quantity">{locale.t(Key::Quantity)}</label>
-                <div class="tb-stepper">
-                    <button
-                        type="button"
-                        class="tb-step"
-                        aria-label=locale.t(Key::Decrease)
-                        aria-controls="tb-quantity"
-                        disabled=move || closed() || form.with(|d| d.quantity <= 1)
-                        on:click=move |_| step_quantity(-1)
-                    >
-                        <span aria-hidden="true">"−"</span>
-                    </button>
-                    <input
-                        id="tb-quantity"
-                        type="number"
-                        inputmode="numeric"
-                        min="1"
-                        max=move || max().to_string()
-                        aria-describedby="tb-quantity-hint"
-                        prop:value=move || form.with(|d| d.quantity.to_string())
-                        disabled=closed
-                        on:change=move |ev| {
-                            let top = max();
-                            let wanted = event_target_value(&ev).trim().parse::<u32>().unwrap_or(1);
-                            form.update(|d| d.quantity = wanted.clamp(1, top));
-                        }
-                    />
-                    <button
-                        type="button"
-                        class="tb-step"
-                        aria-label=locale.t(Key::Increase)
-                        aria-controls="tb-quantity"
-                        disabled=move || closed() || form.with(|d| d.quantity >= max())
-                        on:click=move |_| step_quantity(1)
-                    >
-                        <span aria-hidden="true">"+"</span>
-                    </button>
-                </div>
-                <p id="tb-quantity-hint" class="tb-muted">{move || (!closed()).then(quantity_hint)}</p>
-            </div>
-            <SavedNotice />
-            <Show when=move || !has_saved.get()>
-            <button
-                node_ref=continue_ref
-                type="button"
-                class="tb-primary"
-                data-tb-focus=""
-                disabled=move || reason().is_some()
-                on:click=move |_| {
-                    let top = max();
-                    form.update(|d| d.quantity = d.quantity.clamp(1, top));
-                    on_continue.run(())
-                }
-            >
-                {locale.t(Key::Continue)}
-            </button>
-            </Show>
-            {move || has_saved.get().then(saved_pay)}
+            <ProductAbout offer=offer now=now variant_id=variant_id locale=locale />
+            <VariantPicker offer=offer form=form locale=locale busy=busy />
+            <QuantityStepper offer=offer form=form locale=locale busy=busy />
+            <BuyActions offer=offer form=form locale=locale busy=busy blocked=blocked frames=frames
+                on_continue=on_continue on_paid=on_paid on_stale=on_stale on_escape=on_escape />
         </div>
     }
 }
@@ -269,6 +92,9 @@ pub fn ProductSheet(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkout::form::quantity_max;
+    use tweetbuy_core::catalog::Availability;
+    use tweetbuy_core::ProductKind;
     use tweetbuy_core::{testing, Currency};
 
     /// A ticket in euros: GA with 2 left, VIP sold out, and a free tier that counts no stock.
@@ -296,6 +122,20 @@ mod tests {
         }
         offer.availability = Availability::SaleEnded;
         assert!(blocked_reason(&offer, "ga", &Locale::new("es")).unwrap().contains("terminado"));
+    }
+
+    #[test]
+    fn the_stepper_and_the_typed_quantity_stay_in_bounds() {
+        assert_eq!(stepped(1, -1, 3), 1);
+        assert_eq!(stepped(2, 1, 3), 3);
+        assert_eq!(stepped(3, 1, 3), 3);
+        assert_eq!(stepped(5, -1, 3), 3, "a lower limit since");
+        assert_eq!(stepped(1, 1, 0), 1, "never below 1");
+        assert_eq!(typed_quantity(" 2 ", 3), 2);
+        assert_eq!(typed_quantity("9", 3), 3);
+        assert_eq!(typed_quantity("0", 3), 1);
+        assert_eq!(typed_quantity("two", 3), 1);
+        assert_eq!(typed_quantity("-1", 3), 1);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use crate::checkout::confirmation::Confirmation;
 use crate::checkout::details::Checkout;
+use crate::checkout::focus::focus_soon;
 use crate::checkout::form::CheckoutForm;
 use crate::checkout::live;
 use crate::checkout::product::ProductSheet;
@@ -44,15 +45,6 @@ pub enum Step {
 
 /// The attribute marking the element that takes focus when a step appears.
 pub const FOCUS_ATTR: &str = "data-tb-focus";
-
-/// Moves focus to the step's marked element, once the step is on screen.
-fn focus_step(dialog: &web_sys::HtmlDialogElement) {
-    if let Ok(Some(target)) = dialog.query_selector(&format!("[{FOCUS_ATTR}]")) {
-        if let Ok(target) = target.dyn_into::<web_sys::HtmlElement>() {
-            let _ = target.focus();
-        }
-    }
-}
 
 /// What can take focus by Tab inside the sheet, in order.
 const TABBABLE: &str = "button:not([disabled]), input:not([disabled]):not([type=radio]), \
@@ -105,7 +97,7 @@ pub fn Sheet(
     on_close: Callback<()>,
     /// Whether the dialog is shown. A sheet built ahead of the click (on hover or focus,
     /// see [`crate::checkout::host::prepare`]) waits hidden, and a click only has to show it;
-    /// the live refresh and the saved-info frame start when it is first shown.
+    /// the live refresh and the vault's frames start when it is first shown.
     #[prop(into, default = Signal::stored(true))]
     shown: Signal<bool>,
 ) -> impl IntoView {
@@ -174,8 +166,6 @@ pub fn Sheet(
         leptos::task::spawn_local(async move { live::refresh(&api, live_offer).await });
     });
     let step = RwSignal::new(Step::Product);
-    // Saved buyer info, through a hidden saved-info frame (crate::checkout::saved).
-    let saved = crate::checkout::saved::SavedCtx::provide(&ctx.vault_origin);
     let paid = Callback::new(move |receipt: OrderReceipt| {
         emit(WidgetEvent::Order { order_id: receipt.order_id.clone(), amount: receipt.quote.total });
         step.set(Step::Confirmed(Box::new(receipt)))
@@ -185,12 +175,7 @@ pub fn Sheet(
     Effect::new(move |previous: Option<()>| {
         step.track();
         if previous.is_some() {
-            leptos::task::spawn_local(async move {
-                crate::shared::util::sleep(0).await;
-                if let Some(d) = dialog.get_untracked() {
-                    focus_step(&d);
-                }
-            });
+            focus_soon(move || dialog.get_untracked()?.query_selector(&format!("[{FOCUS_ATTR}]")).ok().flatten());
         }
     });
     let title = offer.title.clone();
@@ -220,10 +205,6 @@ pub fn Sheet(
                     <span aria-hidden="true">"×"</span>
                 </button>
             </header>
-            {
-                let lang = locale.tag();
-                move || started.get().then(|| view! { <crate::checkout::saved::SavedFrame ctx=saved lang=lang.clone() /> })
-            }
             {move || match step.get() {
                 Step::Product => {
                     view! {
@@ -235,7 +216,10 @@ pub fn Sheet(
                                 emit(WidgetEvent::Checkout);
                                 step.set(Step::Checkout)
                             })
+                            frames=started
                             on_paid=paid
+                            on_stale=refresh
+                            on_escape=close
                         />
                     }
                         .into_any()

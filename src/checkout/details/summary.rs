@@ -1,0 +1,111 @@
+//! The details step's two summaries: what needs fixing (an alert listing every field
+//! error), and the price breakdown from the api's quote (the frame shows the authoritative
+//! amount beside Pay).
+
+use crate::checkout::form::{field_label, CheckoutForm};
+use crate::checkout::messages;
+use crate::shared::context::WidgetCtx;
+use crate::shared::format;
+use crate::shared::i18n::{Key, SheetLocale};
+use leptos::prelude::*;
+use tweetbuy_core::{FieldError, Offer, Quote};
+
+/// Whether the failure line is shown: "Some details need fixing" goes once nothing is left
+/// to fix; any other failure stays.
+pub fn failure_shown(failure: Option<&str>, fix_fields: &str, errors_left: bool) -> bool {
+    failure.is_some_and(|f| f != fix_fields || errors_left)
+}
+
+/// The alert above the form: the failure, and each field error with its field's label.
+#[component]
+pub fn ErrorSummary(
+    errors: RwSignal<Vec<FieldError>>,
+    failure: RwSignal<Option<String>>,
+    locale: SheetLocale,
+    us: Signal<bool>,
+    /// Focused when the problem is not one field's.
+    node: NodeRef<leptos::html::Div>,
+) -> impl IntoView {
+    let fix = locale.t(Key::FixFields);
+    let title = move || {
+        let left = errors.with(|e| !e.is_empty());
+        failure
+            .get()
+            .filter(|f| failure_shown(Some(f), &fix, left))
+            .map(|f| view! { <p class="tb-failure-title">{f}</p> })
+    };
+    let list = move || {
+        errors.with(|e| {
+            e.iter()
+                .map(|f| view! { <li>{format!("{}: {}", locale.t(field_label(&f.field, us.get())), f.message)}</li> })
+                .collect_view()
+        })
+    };
+    view! {
+        <div node_ref=node class="tb-failure" role="alert" tabindex="-1">
+            {title}
+            <ul class="tb-error-list">{list}</ul>
+        </div>
+    }
+}
+
+/// Subtotal, shipping (goods only), tax and total for the current choice and destination.
+/// Only what changes the price asks again, not every keystroke of the email.
+#[component]
+pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, locale: SheetLocale) -> impl IntoView {
+    let api = expect_context::<WidgetCtx>().api;
+    let request = Memo::new(move |_| offer.with_value(|o| form.with(|d| d.quote_request(o))));
+    let quote = LocalResource::new(move || {
+        let (request, api) = (request.get(), api.clone());
+        async move { api.post::<_, Quote>("/api/v1/quote", &request, None).await }
+    });
+    let physical = offer.with_value(|o| o.kind.needs_shipping());
+    let tag = locale.tag();
+    let summary = move || {
+        quote.get().map(|result| match result {
+            Ok(q) => {
+                let row = |key: Key, amount| {
+                    view! {
+                        <div class="tb-row">
+                            <dt>{locale.t(key)}</dt>
+                            <dd>{format::money(&amount, &tag)}</dd>
+                        </div>
+                    }
+                };
+                view! {
+                    <section class="tb-order-summary" aria-labelledby="tb-summary-title">
+                        <h3 id="tb-summary-title" class="tb-subtitle">{locale.t(Key::OrderSummary)}</h3>
+                        <dl class="tb-summary">
+                            {row(Key::Subtotal, q.subtotal)}
+                            {physical.then(|| row(Key::Shipping, q.shipping))}
+                            {row(Key::Tax, q.tax)}
+                            {row(Key::Total, q.total)}
+                        </dl>
+                    </section>
+                }
+                .into_any()
+            }
+            Err(e) => {
+                view! { <p class="tb-error">{locale.with(|locale| messages::for_error(locale, &e))}</p> }.into_any()
+            }
+        })
+    };
+    let calculating = locale.t(Key::Calculating);
+    view! {
+        <Transition fallback=move || view! { <p class="tb-muted">{calculating.clone()}</p> }>{summary}</Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fix_fields_goes_once_everything_is_fixed_and_other_failures_stay() {
+        let fix = "Some details need fixing:";
+        assert!(failure_shown(Some(fix), fix, true));
+        assert!(!failure_shown(Some(fix), fix, false));
+        assert!(failure_shown(Some("Sorry, this just sold out."), fix, false));
+        assert!(!failure_shown(None, fix, true));
+    }
+}

@@ -1,0 +1,217 @@
+//! The page's side of the vault's frames: the card frame (`mode=card`, on the details step)
+//! and the saved-info frame (`mode=saved`, on the product step). The frame owns Pay; the page
+//! only tells it what the buyer is buying ([`ToFrame::Show`]) and reacts to what it reports.
+//!
+//! Messages go to the frame with the vault's exact origin as the target (never `*`), and a
+//! message counts only if it comes from that origin *and* from that iframe's window.
+
+use leptos::prelude::*;
+use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, V1};
+use wasm_bindgen::JsValue;
+use web_sys::MessageEvent;
+
+/// Which of the vault's frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameMode {
+    /// Card number, expiry, security code, "save for next time", and Pay.
+    Card,
+    /// The saved card and ship-to drawn by the frame, Pay, and Remove.
+    Saved,
+}
+
+impl FrameMode {
+    fn name(self) -> &'static str {
+        match self {
+            FrameMode::Card => "card",
+            FrameMode::Saved => "saved",
+        }
+    }
+}
+
+/// The frame's page on the vault origin, with the visitor's language for its labels.
+pub fn frame_url(vault_origin: &str, lang: &str, mode: FrameMode) -> String {
+    let lang: String = lang.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(35).collect();
+    format!("{}/frame?lang={lang}&mode={}", vault_origin.trim_end_matches('/'), mode.name())
+}
+
+/// The tallest a frame may make itself, in CSS pixels.
+pub const MAX_FRAME_HEIGHT: u32 = 1200;
+
+/// The message an event carries, if it counts: from the vault's exact origin, from our
+/// iframe's window (`from_our_frame`), and a valid v1 frame message.
+pub fn accept(origin: &str, vault_origin: &str, from_our_frame: bool, data: Option<String>) -> Option<FromFrame> {
+    if !from_our_frame || origin != vault_origin.trim_end_matches('/') {
+        return None;
+    }
+    FromFrame::decode(&data?)
+}
+
+/// Whether a `show` must go out: the frame creates a payment intent for each one, so the
+/// same cart is not sent twice in a row. `last` is what was sent since the frame was
+/// ready (`None`: nothing yet).
+pub fn needs_show(last: Option<&Option<Cart>>, next: &Option<Cart>) -> bool {
+    last != Some(next)
+}
+
+/// One vault frame: its iframe, the origin it may talk to, and the last cart it was shown.
+#[derive(Clone, Copy)]
+pub struct FrameLink {
+    iframe: NodeRef<leptos::html::Iframe>,
+    origin: StoredValue<String>,
+    shown: StoredValue<Option<Option<Cart>>>,
+}
+
+impl FrameLink {
+    pub fn new(vault_origin: &str) -> FrameLink {
+        FrameLink {
+            iframe: NodeRef::new(),
+            origin: StoredValue::new(vault_origin.trim_end_matches('/').to_owned()),
+            shown: StoredValue::new(None),
+        }
+    }
+
+    // Every method does nothing once the component that made the link is gone (a late
+    // timer or event must not touch what was disposed).
+    fn frame(self) -> Option<web_sys::HtmlIFrameElement> {
+        self.iframe.try_get_untracked().flatten()
+    }
+
+    /// Posts one message to the frame, with the vault's exact origin as the target.
+    pub fn post(self, message: &ToFrame) -> bool {
+        let (Some(target), Some(origin)) = (self.frame().and_then(|f| f.content_window()), self.origin.try_get_value())
+        else {
+            return false;
+        };
+        let Ok(json) = serde_json::to_string(message) else { return false };
+        target.post_message(&JsValue::from_str(&json), &origin).is_ok()
+    }
+
+    /// Tells the frame what the buyer is buying now, unless it was just told the same.
+    pub fn show(self, cart: Option<Cart>) {
+        if self.shown.try_with_value(|last| needs_show(last.as_ref(), &cart)) == Some(true)
+            && self.post(&ToFrame::Show { v: V1, cart: cart.clone() })
+        {
+            self.shown.try_set_value(Some(cart));
+        }
+    }
+
+    /// The frame (re)loaded and knows no cart: the next [`FrameLink::show`] goes out.
+    pub fn reset(self) {
+        self.shown.try_set_value(None);
+    }
+
+    /// Moves focus into the frame: its first card field, or its Pay button.
+    pub fn focus(self) {
+        if let Some(frame) = self.frame() {
+            let _ = frame.focus();
+        }
+        self.post(&ToFrame::Focus { v: V1 });
+    }
+
+    fn send_theme(self) {
+        if let (Some(frame), Some(origin)) = (self.frame(), self.origin.try_get_value()) {
+            crate::shared::theme::send_to_frame(&frame, &origin);
+        }
+    }
+
+    /// Calls `on_message` with every message from this frame while the calling component lives.
+    fn listen(self, on_message: impl Fn(FromFrame) + 'static) {
+        let handle = window_event_listener(leptos::ev::message, move |event: MessageEvent| {
+            let window = self.frame().and_then(|f| f.content_window());
+            let ours = window.is_some_and(|w| event.source().is_some_and(|s| JsValue::from(s) == JsValue::from(w)));
+            let vault = self.origin.try_get_value().unwrap_or_default();
+            if let Some(message) = accept(&event.origin(), &vault, ours, event.data().as_string()) {
+                on_message(message);
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+}
+
+/// A vault frame: sized by its `resize` messages, themed like the sheet on load and when it
+/// says it is ready; every other message goes to `on_message`.
+#[component]
+pub fn VaultFrame(
+    link: FrameLink,
+    mode: FrameMode,
+    /// The frame's accessible name, in the visitor's language.
+    title: String,
+    /// The visitor's language tag, for the frame's own labels.
+    lang: String,
+    on_message: Callback<FromFrame>,
+    /// The id of the visible label naming the frame, if any.
+    #[prop(optional)]
+    labelled_by: Option<&'static str>,
+) -> impl IntoView {
+    let height = RwSignal::new(None::<u32>);
+    link.listen(move |message| match message {
+        FromFrame::Resize { height: h, .. } => height.set(Some(h.min(MAX_FRAME_HEIGHT))),
+        FromFrame::Ready { .. } => {
+            link.reset();
+            link.send_theme();
+            on_message.run(message)
+        }
+        other => on_message.run(other),
+    });
+    let (class, part) = match mode {
+        FrameMode::Card => ("tb-card-frame", "card-frame"),
+        FrameMode::Saved => ("tb-saved-frame", "saved-frame"),
+    };
+    view! {
+        <iframe
+            node_ref=link.iframe
+            class=class
+            part=part
+            title=title
+            aria-labelledby=labelled_by
+            src=frame_url(&link.origin.get_value(), &lang, mode)
+            style:height=move || height.get().map(|h| format!("{h}px"))
+            on:load=move |_| link.send_theme()
+        ></iframe>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_frames_valid_messages_count() {
+        let vault = "http://127.0.0.1:8082/";
+        let ready = || Some(r#"{"type":"ready","v":1,"saved":true}"#.to_owned());
+        assert_eq!(
+            accept("http://127.0.0.1:8082", vault, true, ready()),
+            Some(FromFrame::Ready { v: V1, saved: true })
+        );
+        assert_eq!(accept("http://127.0.0.1:8082", vault, false, ready()), None, "another window");
+        assert_eq!(accept("http://evil.test", vault, true, ready()), None, "another origin");
+        assert_eq!(accept("http://127.0.0.1:8082", vault, true, None), None, "not a string");
+        let old = r#"{"type":"token","v":1,"request_id":"r","card":{"token":"t"}}"#.to_owned();
+        assert_eq!(accept("http://127.0.0.1:8082", vault, true, Some(old)), None, "the old protocol");
+    }
+
+    #[test]
+    fn frame_urls_name_the_mode_and_a_clean_language() {
+        assert_eq!(frame_url("http://v.test/", "es", FrameMode::Card), "http://v.test/frame?lang=es&mode=card");
+        assert_eq!(frame_url("http://v.test", "es\"><x", FrameMode::Saved), "http://v.test/frame?lang=esx&mode=saved");
+    }
+
+    #[test]
+    fn the_same_cart_is_shown_once() {
+        let cart = Cart {
+            product_id: "p".into(),
+            variant_id: "m".into(),
+            quantity: 1,
+            tweet_id: None,
+            email: None,
+            shipping: None,
+            share_email: false,
+        };
+        assert!(needs_show(None, &None), "nothing sent since ready: even null goes out");
+        assert!(needs_show(None, &Some(cart.clone())));
+        assert!(!needs_show(Some(&Some(cart.clone())), &Some(cart.clone())));
+        assert!(needs_show(Some(&Some(cart.clone())), &Some(Cart { quantity: 2, ..cart.clone() })));
+        assert!(needs_show(Some(&Some(cart)), &None));
+        assert!(!needs_show(Some(&None), &None));
+    }
+}

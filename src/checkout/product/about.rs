@@ -1,0 +1,80 @@
+//! What the product step says about the offer: the gallery, the seller, the price, why
+//! buying is blocked (if it is), live stock, the sale's countdown, the description and how
+//! a ticket or download arrives.
+
+use crate::checkout::product::{blocked_reason, delivery_note};
+use crate::shared::format;
+use crate::shared::i18n::{Key, SheetLocale};
+use leptos::prelude::*;
+use tweetbuy_core::catalog::{Availability, Image};
+use tweetbuy_core::Offer;
+
+/// The product's photos, each labelled with its position when there are several.
+#[component]
+fn Gallery(images: Vec<Image>, locale: SheetLocale) -> impl IntoView {
+    let count = images.len();
+    let items = images
+        .into_iter()
+        .enumerate()
+        .map(|(i, img)| {
+            let position = locale.fill(Key::ImageN, &[("n", &(i + 1).to_string()), ("total", &count.to_string())]);
+            view! {
+                <li class="tb-gallery-item" aria-label=(count > 1).then_some(position)>
+                    <img class="tb-image" src=img.url alt=img.alt loading="lazy" width="400" height="300" />
+                </li>
+            }
+        })
+        .collect_view();
+    (count > 0).then(|| view! { <ul class="tb-gallery" aria-label=locale.t(Key::Images)>{items}</ul> })
+}
+
+/// The offer's description, kept fresh: stock, availability and the countdown follow the
+/// live offer and the sheet's clock.
+#[component]
+pub fn ProductAbout(
+    offer: RwSignal<Offer>,
+    /// The clock for the sale countdown (Unix seconds).
+    now: RwSignal<i64>,
+    /// The chosen variant, for the reason buying is blocked.
+    variant_id: Signal<String>,
+    locale: SheetLocale,
+) -> impl IntoView {
+    let first = offer.get_untracked();
+    let reason = move || offer.with(|o| variant_id.with(|v| locale.with(|l| blocked_reason(o, v, l))));
+    let stock_left = move || {
+        offer.with(|o| o.stock_left()).map(|n| locale.fill(Key::NLeft, &[("n", &format::number(n, &locale.tag()))]))
+    };
+    let countdown = move || {
+        let (ends, open) = offer.with(|o| (o.sale_ends_at, o.availability == Availability::Available));
+        ends.filter(|_| open).map(|end| {
+            let left = format::countdown(end - now.get(), &locale.get());
+            let at = locale.fill(Key::SaleEndsAt, &[("date", &format::date_time(end, &locale.tag()))]);
+            view! {
+                <p class="tb-countdown">
+                    <span role="timer" aria-live="off">{locale.fill(Key::SaleEndsIn, &[("time", &left)])}</span>
+                    " "
+                    <span class="tb-muted">{format!("({at})")}</span>
+                </p>
+            }
+        })
+    };
+    let delivery = delivery_note(&first, &locale.get()).map(|note| {
+        view! { <p class="tb-delivery"><strong>{note}</strong> " " {locale.t(Key::NoShipping)}</p> }
+    });
+    let price = first.price_from().map(|p| format::money(&p, &locale.tag())).unwrap_or_default();
+    let limited = first.limited_edition;
+    view! {
+        <Gallery images=first.images.clone() locale=locale />
+        <p class="tb-seller">
+            <span>{locale.fill(Key::SoldBy, &[("seller", &first.seller.name)])}</span>
+            <span class="tb-badge">{locale.with(|l| l.seller_kind(first.seller.kind))}</span>
+            {limited.then(|| view! { <span class="tb-badge tb-badge-limited">{locale.t(Key::LimitedEdition)}</span> })}
+        </p>
+        <p part="price" class="tb-price">{price}</p>
+        <p class="tb-unavailable" role="status">{reason}</p>
+        {limited.then(|| view! { <p class="tb-stock" aria-live="polite" aria-atomic="true">{stock_left}</p> })}
+        {countdown}
+        <p class="tb-description">{first.description.clone()}</p>
+        {delivery}
+    }
+}

@@ -1,0 +1,82 @@
+//! The end of the product step: Continue, or, when this device has saved info, the vault's
+//! saved-info frame in its place (Buy, size, Pay) with "Use another card or address".
+
+use crate::checkout::focus::focus_soon;
+use crate::checkout::form::{quantity_max, CheckoutForm};
+use crate::checkout::frame_link::FrameLink;
+use crate::checkout::saved::{SavedBuy, SavedState};
+use crate::shared::context::WidgetCtx;
+use crate::shared::i18n::{Key, SheetLocale};
+use leptos::prelude::*;
+use tweetbuy_core::{Offer, OrderReceipt};
+use wasm_bindgen::JsCast;
+
+/// Continue or the saved-info frame, and the status line saying saved info was removed.
+#[component]
+pub fn BuyActions(
+    offer: RwSignal<Offer>,
+    form: RwSignal<CheckoutForm>,
+    locale: SheetLocale,
+    busy: RwSignal<bool>,
+    /// Buying is blocked right now (sold out, sale over, option sold out).
+    blocked: Signal<bool>,
+    /// The sheet is shown: frames may load.
+    frames: Signal<bool>,
+    on_continue: Callback<()>,
+    on_paid: Callback<OrderReceipt>,
+    on_stale: Callback<()>,
+    on_escape: Callback<()>,
+) -> impl IntoView {
+    let link = FrameLink::new(&expect_context::<WidgetCtx>().vault_origin);
+    let state = RwSignal::new(SavedState::Unknown);
+    let notice = RwSignal::new(None::<Key>);
+    let continue_ref = NodeRef::<leptos::html::Button>::new();
+    // Focus follows what took the place of what had it: Continue's place goes to the saved
+    // frame, and after Remove the frame's goes back to Continue.
+    Effect::new(move |before: Option<SavedState>| {
+        let now = state.get();
+        match (before, now) {
+            (Some(SavedState::Saved), SavedState::Nothing) => {
+                notice.set(Some(Key::SavedRemoved));
+                focus_soon(move || continue_ref.get_untracked().map(Into::into));
+            }
+            (Some(earlier), SavedState::Saved) if earlier != SavedState::Saved => {
+                notice.set(None);
+                let lost = continue_ref
+                    .get_untracked()
+                    .and_then(|b| b.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
+                    .is_some_and(|root| root.active_element().is_none());
+                if lost {
+                    link.focus();
+                }
+            }
+            _ => {}
+        }
+        now
+    });
+    let go = move || {
+        let top = offer.with_untracked(|o| form.with_untracked(|d| quantity_max(o, &d.variant_id)));
+        form.update(|d| d.quantity = d.quantity.clamp(1, top));
+        notice.set(None);
+        on_continue.run(())
+    };
+    let saved = move || {
+        frames.get().then(|| {
+            view! {
+                <SavedBuy offer=offer form=form blocked=blocked state=state busy=busy locale=locale link=link
+                    on_other=Callback::new(move |_: ()| go()) on_paid=on_paid on_stale=on_stale on_escape=on_escape />
+            }
+        })
+    };
+    view! {
+        <p class="tb-saved-notice" role="status">{move || notice.get().map(|k| locale.t(k))}</p>
+        {saved}
+        <button node_ref=continue_ref type="button" class="tb-primary tb-continue" data-tb-focus=""
+            hidden=move || state.get() == SavedState::Saved
+            disabled=blocked
+            on:click=move |_| go()
+        >
+            {locale.t(Key::Continue)}
+        </button>
+    }
+}

@@ -1,0 +1,118 @@
+//! The buyer's choice on the product step: the variant (an accessible radio group) and the
+//! quantity (a stepper bounded by stock and the per-order limit). Both lock while a saved
+//! payment is under way.
+
+use crate::checkout::form::{quantity_max, CheckoutForm};
+use crate::checkout::product::{stepped, stock_text, typed_quantity};
+use crate::shared::format;
+use crate::shared::i18n::{Key, SheetLocale};
+use leptos::prelude::*;
+use tweetbuy_core::catalog::Availability;
+use tweetbuy_core::{Offer, ProductKind};
+
+/// The variants as radio buttons, each with its price and stock.
+#[component]
+pub fn VariantPicker(
+    offer: RwSignal<Offer>,
+    form: RwSignal<CheckoutForm>,
+    locale: SheetLocale,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let first = offer.get_untracked();
+    let tag = locale.tag();
+    let variants = first
+        .variants
+        .iter()
+        .map(|variant| {
+            let id = StoredValue::new(variant.id.clone());
+            let input_id = format!("tb-variant-{}", variant.id);
+            let label_for = input_id.clone();
+            let price = format::money(&variant.price, &tag);
+            let meta = move || {
+                let stock = offer.with(|o| id.with_value(|id| o.variant(id).and_then(|v| v.stock)));
+                format!("{price} · {}", locale.with(|l| stock_text(stock, l)))
+            };
+            let disabled = move || {
+                busy.get()
+                    || offer.with(|o| {
+                        o.availability != Availability::Available
+                            || id.with_value(|id| o.variant(id).is_some_and(|v| v.stock == Some(0)))
+                    })
+            };
+            let choose = move |_| {
+                let max = offer.with_untracked(|o| id.with_value(|id| quantity_max(o, id)));
+                form.update(|d| {
+                    d.variant_id = id.get_value();
+                    d.quantity = d.quantity.clamp(1, max);
+                })
+            };
+            view! {
+                <label part="variant" class="tb-variant" for=label_for>
+                    <input id=input_id type="radio" name="variant" value=id.get_value() disabled=disabled
+                        prop:checked=move || form.with(|d| id.with_value(|id| d.variant_id == *id))
+                        on:change=choose
+                    />
+                    <span class="tb-variant-label">{variant.label.clone()}</span>
+                    <span class="tb-variant-meta">{meta}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    let legend = locale.t(if first.kind == ProductKind::Ticket { Key::TicketLegend } else { Key::OptionLegend });
+    view! {
+        <fieldset class="tb-variants" role="radiogroup" aria-labelledby="tb-variants-legend">
+            <legend id="tb-variants-legend">{legend}</legend>
+            {variants}
+        </fieldset>
+    }
+}
+
+/// The quantity: − and + buttons around a number field, with the limit in words.
+#[component]
+pub fn QuantityStepper(
+    offer: RwSignal<Offer>,
+    form: RwSignal<CheckoutForm>,
+    locale: SheetLocale,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let closed = move || busy.get() || offer.with(|o| o.availability != Availability::Available);
+    let max = move || offer.with(|o| form.with(|d| quantity_max(o, &d.variant_id)));
+    let step = move |delta: i64| {
+        let top = max();
+        form.update(|d| d.quantity = stepped(d.quantity, delta, top));
+    };
+    let hint = move || {
+        offer
+            .with(|o| o.availability == Availability::Available)
+            .then(|| locale.fill(Key::QuantityLimit, &[("max", &max().to_string())]))
+    };
+    view! {
+        <div class="tb-field tb-quantity" part="field">
+            <label for="tb-quantity">{locale.t(Key::Quantity)}</label>
+            <div class="tb-stepper">
+                <button type="button" class="tb-step" aria-label=locale.t(Key::Decrease) aria-controls="tb-quantity"
+                    disabled=move || closed() || form.with(|d| d.quantity <= 1)
+                    on:click=move |_| step(-1)
+                >
+                    <span aria-hidden="true">"−"</span>
+                </button>
+                <input id="tb-quantity" type="number" inputmode="numeric" min="1" aria-describedby="tb-quantity-hint"
+                    max=move || max().to_string()
+                    prop:value=move || form.with(|d| d.quantity.to_string())
+                    disabled=closed
+                    on:change=move |ev| {
+                        let wanted = typed_quantity(&event_target_value(&ev), max());
+                        form.update(|d| d.quantity = wanted);
+                    }
+                />
+                <button type="button" class="tb-step" aria-label=locale.t(Key::Increase) aria-controls="tb-quantity"
+                    disabled=move || closed() || form.with(|d| d.quantity >= max())
+                    on:click=move |_| step(1)
+                >
+                    <span aria-hidden="true">"+"</span>
+                </button>
+            </div>
+            <p id="tb-quantity-hint" class="tb-muted">{hint}</p>
+        </div>
+    }
+}
