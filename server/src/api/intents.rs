@@ -220,7 +220,7 @@ pub async fn open(db: &Db, intent_id: &str, client_secret: &str, now: i64) -> Re
         .map(serde_json::from_str)
         .transpose()
         .map_err(|e| AppError::internal(format!("intent {} shipping: {e}", row.id)))?;
-    let tweet_id = row.tweet_id.as_deref().and_then(|t| TweetId::parse(t));
+    let tweet_id = row.tweet_id.as_deref().and_then(TweetId::parse);
     Ok(OpenIntent {
         quote: Quote {
             subtotal: money(row.subtotal_minor),
