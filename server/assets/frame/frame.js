@@ -564,7 +564,9 @@ async function start() {
     });
   }
   $("remove").addEventListener("click", remove);
-  new ResizeObserver(() => post({ type: "resize", height: Math.ceil(root.scrollHeight) })).observe(document.body);
+  // The content's own height: the document's would never shrink below the iframe's size.
+  const panel = $("pay-panel");
+  new ResizeObserver(() => post({ type: "resize", height: Math.ceil(panel.getBoundingClientRect().height) })).observe(panel);
   let saved = false;
   if (MODE === "saved") {
     saved = await lookUpSaved();
