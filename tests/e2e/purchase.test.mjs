@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, dbFiles, watchConsole, fillTeeCheckout, CARDS, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, dbFiles, watchConsole, fillTeeCheckout, waitForPay, payFrame, CARDS, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 
@@ -41,19 +41,12 @@ test("a visitor buys the (RED) tee with a test card and sees the order number", 
   await dialog.waitFor();
   await page.screenshot({ path: join(ARTIFACTS, "product-sheet.png") });
   await fillCheckout(page, CARDS.visa);
-  const pay = page.locator("button[part=pay]");
-  await page.waitForFunction(
-    () => {
-      const host = document.querySelector('[data-tweetbuy-host="1528000000000000001"]');
-      const b = host?.shadowRoot?.querySelector("button[part=pay]");
-      return b && !b.disabled && /Pay \$/.test(b.textContent);
-    },
-    null,
-    { timeout: 15_000 },
-  );
-  // $30.00 + $5.00 shipping + NY tax on the subtotal, all computed by the server.
+  // Pay is inside the vault's frame: $30.00 + $5.00 shipping + NY tax on the subtotal, all
+  // computed by the server for the intent the frame shows, with where it ships.
+  const pay = await waitForPay(page, TEE);
   const payText = await pay.textContent();
   assert.match(payText, /^Pay \$\d+\.\d\d$/);
+  assert.match(await payFrame(page).locator("#ships-to").textContent(), /^Ships to Jane Doe, 1 Main St, New York, NY 10001, US$/);
   await page.screenshot({ path: join(ARTIFACTS, "checkout-sheet.png") });
   await pay.click();
 
@@ -74,7 +67,10 @@ test("a visitor buys the (RED) tee with a test card and sees the order number", 
   for (const r of requests.filter((r) => r.url.startsWith(env.server.origins.api))) {
     for (const form of cardForms) assert.ok(!r.body.includes(form), `request to ${r.url} carries the card number`);
   }
-  assert.ok(requests.some((r) => r.url === `${env.server.origins.api}/api/v1/orders` && r.body.includes("tok_")), "the order carries a token");
+  // The frame, not the page, sends the order: its token never passes through the page.
+  const orders = requests.filter((r) => r.url === `${env.server.origins.api}/api/v1/orders`);
+  assert.equal(orders.length, 1, "one order request");
+  assert.ok(orders[0].body.includes("tok_") && orders[0].body.includes("pi_"), "it names the intent and its token");
   for (const file of dbFiles(env.server.dataDir, "api.db")) {
     const bytes = readFileSync(file).toString("latin1");
     for (const form of cardForms) assert.ok(!bytes.includes(form), `${file} holds the card number`);
@@ -113,18 +109,10 @@ test("a declined card shows a clear message and creates no paid order", async ()
   const { page } = await openDemo();
   await page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`).click();
   await fillCheckout(page, CARDS.declined);
-  const pay = page.locator("button[part=pay]");
-  await page.waitForFunction(() => {
-    const b = document.querySelector('[data-tweetbuy-host="1528000000000000001"]')?.shadowRoot?.querySelector("button[part=pay]");
-    return b && !b.disabled && /Pay \$/.test(b.textContent);
-  });
-  await pay.click();
-  const failure = page.locator(".tb-failure");
-  await page.waitForFunction(() => {
-    const f = document.querySelector('[data-tweetbuy-host="1528000000000000001"]')?.shadowRoot?.querySelector(".tb-failure");
-    return f && f.textContent.length > 0;
-  }, null, { timeout: 20_000 });
-  assert.match(await failure.textContent(), /declined/i);
+  await (await waitForPay(page, TEE)).click();
+  // The frame says why, next to Pay.
+  const status = payFrame(page).locator("#status", { hasText: /declined/i });
+  await status.waitFor({ timeout: 20_000 });
   // What the visitor typed is still there.
   assert.equal(await page.locator("#tb-email").inputValue(), "jane@example.com");
   assert.equal(await page.locator("#tb-postal_code").inputValue(), "10001");
