@@ -1,10 +1,10 @@
 // Fault tolerance from the visitor's side: the network fails at the worst moments and the
 // visitor is never charged twice, never loses an order that went through, and always sees
-// what state the purchase is in. Faults are injected in the browser with page.route.
+// what state the purchase is in. Pay and its messages live in the vault's payment frame. Faults are injected in the browser with page.route.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, fillTeeCheckout, waitForPay, CARDS } from "./harness.mjs";
+import { useServerAndBrowser, sql, fillTeeCheckout, pressPay, payFrame, CARDS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 
@@ -20,12 +20,11 @@ async function checkoutTee(page, card = CARDS.visa) {
   await fillTeeCheckout(page, card);
 }
 
-async function payWhenReady(page) {
-  await waitForPay(page, TEE);
-  await page.locator("button[part=pay]").click();
-}
+/** Presses Pay inside the open sheet's payment frame once it shows the amount. */
+const payWhenReady = (page) => pressPay(page, TEE);
 
-const failureText = (page) => page.evaluate((host) => document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "", `[data-tweetbuy-host="${TEE}"]`);
+/** What the payment frame tells the visitor beside Pay. */
+const failureText = async (page) => (await payFrame(page).locator("#status").textContent()) || "";
 
 test("the order's answer is lost after the server charged: the retry gets the first outcome, one charge", async () => {
   const page = await env.browser.newPage();
@@ -78,7 +77,7 @@ test("the network drops while the card is tokenized: a clear message, no charge,
   await page.route("**/v1/tokens", (route) => (blocked ? route.abort("internetdisconnected") : route.continue()));
   await checkoutTee(page);
   await payWhenReady(page);
-  await page.waitForFunction((host) => (document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "").length > 0, `[data-tweetbuy-host="${TEE}"]`, { timeout: 30_000 });
+  await payFrame(page).locator("#status.error").waitFor({ timeout: 30_000 });
   assert.match(await failureText(page), /connection|conexión|reach|again/i);
   assert.equal(charges(), chargesBefore, "no charge while tokenization failed");
   assert.equal(await page.locator("#tb-postal_code").inputValue(), "10001", "what was typed is kept");
@@ -111,8 +110,7 @@ test("a longer outage after the charge: 'checking your order…', then the first
   });
   await checkoutTee(page);
   await payWhenReady(page);
-  await page.waitForFunction((host) => /Checking your order/.test(document.querySelector(host)?.shadowRoot?.querySelector("button[part=pay]")?.textContent || ""),
-    `[data-tweetbuy-host="${TEE}"]`, { timeout: 15_000 });
+  await payFrame(page).locator("#pay", { hasText: "Checking your order" }).waitFor({ timeout: 15_000 });
   await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
   assert.ok(keys.length >= 3, `asked again during the outage (${keys.length} tries)`);
   assert.equal(new Set(keys).size, 1, "the same key every time");
@@ -141,9 +139,8 @@ async function loseOrderAnswers(page) {
   return seen;
 }
 
-/** Waits until the widget gives up asking and tells the visitor the store cannot be reached. */
-const waitForFailure = (page) => page.waitForFunction((host) => (document.querySelector(host)?.shadowRoot?.querySelector(".tb-failure")?.textContent || "").length > 0,
-  `[data-tweetbuy-host="${TEE}"]`, { timeout: 40_000 });
+/** Waits until the frame gives up asking and tells the visitor the store cannot be reached. */
+const waitForFailure = (page) => payFrame(page).locator("#status.error").waitFor({ timeout: 40_000 });
 
 test("an outage longer than the check window: Pay again asks about the first order with its key, never pays twice", async () => {
   const page = await env.browser.newPage();
@@ -229,12 +226,7 @@ test("the same tweet embedded twice: an unsettled order from one sheet is settle
   seen.down = false;
   await buttons.nth(1).click();
   await fillTeeCheckout(page, CARDS.visa);
-  await page.waitForFunction((tee) => {
-    const hosts = document.querySelectorAll(`[data-tweetbuy-host="${tee}"]`);
-    const b = hosts[1]?.shadowRoot?.querySelector("button[part=pay]");
-    return b && !b.disabled && /\d/.test(b.textContent);
-  }, TEE, { timeout: 15_000 });
-  await page.locator("button[part=pay]").click();
+  await payWhenReady(page);
   await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
   assert.equal(new Set(seen.keys).size, 1, `one key across both sheets (${seen.keys.length} tries)`);
   assert.equal(seen.tokenizations, 1, "the second sheet did not tokenize a card for a new order");

@@ -48,7 +48,8 @@ const WORDS = {
     pricing: "Getting the price…",
     details: "Fill in your details to see the total.",
     unreachable: "We could not reach the payment service. Check your connection and try again.",
-    unknown: "We could not confirm your payment yet. Press Pay again: you will not be charged twice.",
+    unknown: "We could not reach the store to confirm your payment. Check your connection and press Pay again: you will not be charged twice.",
+    checking: "Checking your order…",
     expired: "This payment expired. Check the amount and press Pay again.",
     cardAgain: "Enter your card details again.",
     savedFailed: "Your saved card could not be used. Use another card.",
@@ -93,7 +94,8 @@ const WORDS = {
     pricing: "Calculando el precio…",
     details: "Completa tus datos para ver el total.",
     unreachable: "No pudimos conectar con el servicio de pago. Revisa tu conexión e inténtalo de nuevo.",
-    unknown: "Aún no pudimos confirmar tu pago. Pulsa Pagar otra vez: no se te cobrará dos veces.",
+    unknown: "No pudimos conectar con la tienda para confirmar tu pago. Revisa tu conexión y pulsa Pagar otra vez: no se te cobrará dos veces.",
+    checking: "Comprobando tu pedido…",
     expired: "Este pago caducó. Revisa el importe y pulsa Pagar otra vez.",
     cardAgain: "Vuelve a introducir los datos de tu tarjeta.",
     savedFailed: "No se pudo usar tu tarjeta guardada. Usa otra tarjeta.",
@@ -195,9 +197,7 @@ const state = {
   pricing: 0, // the number of the latest pricing request, so an older answer is dropped
   busy: false,
   paid: false,
-  // An attempt whose outcome is unknown: paid again with the same key and token, so a retry
-  // can never charge twice.
-  attempt: null,
+  checking: false, // asking again about an order whose answer was lost
   saveSecret: null,
 };
 
@@ -228,6 +228,7 @@ function draw() {
   const current = intent && state.intentFor === JSON.stringify(effectiveCart());
   const settled = Date.now() - state.changedAt >= SETTLE_MS;
   if (state.paid) pay.textContent = W.paid;
+  else if (state.checking) pay.textContent = W.checking;
   else if (state.busy) pay.textContent = W.paying;
   else pay.textContent = current ? W.payAmount(formatMoney(intent.quote.total)) : W.pay;
   // Pay answers a click once what it pays has stood still for a moment, or, with no cart yet,
@@ -281,7 +282,6 @@ async function price() {
   if (status === 201 && answer) {
     state.intent = answer;
     state.intentFor = wanted;
-    state.attempt = null;
     setStatus("");
     setTimeout(draw, SETTLE_MS + 20);
   } else {
@@ -346,34 +346,87 @@ async function pay(event) {
   draw();
   post({ type: "paying" });
   try {
-    await payIntent(intent);
+    // An earlier payment whose outcome is unknown (this frame's, or another sheet's in this
+    // tab) is asked about again, with its own key and token, before anything new is paid.
+    const earlier = loadPending();
+    const before = earlier ? await settle(earlier, { quiet: true }) : "failed";
+    if (before === "failed") await payIntent(intent);
   } finally {
     state.busy = false;
     draw();
   }
 }
 
-async function payIntent(intent) {
-  let attempt = state.attempt && state.attempt.intent === intent.intent_id ? state.attempt : null;
-  if (!attempt) {
-    const minted = await mintToken(intent);
-    if (!minted) return;
-    attempt = { intent: intent.intent_id, token: minted, key: newKey() };
+// ---- An order whose answer may be lost ----
+
+// The attempt in flight, kept in the vault origin's sessionStorage (this tab, this publisher
+// site) until its outcome is known, so a frame that goes away with it (the sheet closed, the
+// same tweet's other sheet) settles it instead of paying again.
+const PENDING = "tweetbuy.pending";
+function loadPending() {
+  try {
+    return JSON.parse(storage("sessionStorage")?.getItem(PENDING) || "null");
+  } catch {
+    return null;
   }
-  state.attempt = attempt;
-  const { status, body } = await call(`${API}/api/v1/orders`, {
-    key: attempt.key,
-    body: { intent_id: intent.intent_id, client_secret: intent.client_secret, card_token: attempt.token },
-  });
-  if (status === 201 && body) return paid(intent, attempt, body);
-  // Unknown outcome (no answer, our 5xx, or the first try still running): the next Pay asks
-  // again with the same key and token.
+}
+const savePending = (attempt) => storage("sessionStorage")?.setItem(PENDING, JSON.stringify(attempt));
+const clearPending = () => storage("sessionStorage")?.removeItem(PENDING);
+
+// Waits between asking again about an order whose answer was lost: about 15 s in all.
+const CHECK_DELAYS_MS = [0, 1000, 2000, 4000, 8000];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function payIntent(intent) {
+  const token = await mintToken(intent);
+  if (!token) return;
+  const attempt = {
+    intent_id: intent.intent_id,
+    client_secret: intent.client_secret,
+    token,
+    key: newKey(),
+    // Whether the receipt shown to the page must leave out the saved email and address.
+    from_saved: MODE === "saved",
+    saved_email: MODE === "saved" && state.cart?.email == null,
+    saved_shipping: MODE === "saved" && state.cart?.shipping == null,
+  };
+  savePending(attempt);
+  await settle(attempt, { intent });
+}
+
+/**
+ * Sends an attempt's order, and again with the same key and token while its outcome is
+ * unknown (no answer, our 5xx, the first try still running). Returns "paid", "failed" (a
+ * definite answer: nothing was charged) or "unknown" (still no answer: kept for the next Pay).
+ */
+async function settle(attempt, { quiet = false, intent = null } = {}) {
+  let status = 0;
+  let body = null;
+  for (const delay of CHECK_DELAYS_MS) {
+    if (delay) {
+      state.checking = true;
+      draw();
+      await sleep(delay);
+    }
+    ({ status, body } = await call(`${API}/api/v1/orders`, {
+      key: attempt.key,
+      body: { intent_id: attempt.intent_id, client_secret: attempt.client_secret, card_token: attempt.token },
+    }));
+    const unknown = status === 0 || status >= 500 || body?.code === "idempotency_in_progress";
+    if (!unknown) break;
+  }
+  state.checking = false;
   if (status === 0 || status >= 500 || body?.code === "idempotency_in_progress") {
     setStatus(W.unknown, true);
     post({ type: "failed", code: body?.code || "payment_error", message: W.unknown });
-    return;
+    return "unknown";
   }
-  state.attempt = null;
+  clearPending();
+  if (status === 201 && body) {
+    await paid(attempt, body, intent);
+    return "paid";
+  }
+  if (quiet) return "failed";
   if (body?.code === "intent_invalid" || body?.code === "token_mismatch") {
     // Priced again, shown again: the buyer presses Pay on what is now beside it.
     state.intent = null;
@@ -381,6 +434,7 @@ async function payIntent(intent) {
     schedulePricing();
   }
   explainRefusal(status, body);
+  return "failed";
 }
 
 async function mintToken(intent) {
@@ -405,19 +459,18 @@ async function mintToken(intent) {
   return null;
 }
 
-async function paid(intent, attempt, receipt) {
+async function paid(attempt, receipt, intent) {
   state.paid = true;
-  state.attempt = null;
   setStatus("");
-  if (MODE === "card" && $("save").checked && state.saveSecret) await saveForNextTime(intent, attempt.token);
+  // Saved only for this frame's own payment, on the buyer's tick, with the secret only it holds.
+  if (intent && MODE === "card" && $("save").checked && state.saveSecret) await saveForNextTime(intent, attempt.token);
   clearCard();
   // What was saved stays on this origin: the page's receipt leaves out the saved email and
   // address it never had.
-  const fromSaved = MODE === "saved";
   const shown = {
     ...receipt,
-    email: fromSaved && state.cart?.email == null ? "" : receipt.email,
-    shipping: fromSaved && state.cart?.shipping == null ? null : receipt.shipping,
+    email: attempt.saved_email ? "" : receipt.email,
+    shipping: attempt.saved_shipping ? null : receipt.shipping,
   };
   post({ type: "paid", receipt: shown });
 }
@@ -476,7 +529,7 @@ function clearCard() {
 
 function clear() {
   clearCard();
-  Object.assign(state, { cart: null, intent: null, intentFor: "", paid: false, attempt: null, saveSecret: null });
+  Object.assign(state, { cart: null, intent: null, intentFor: "", paid: false, saveSecret: null });
   setStatus("");
   draw();
 }
