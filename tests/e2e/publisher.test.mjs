@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, watchConsole, fillTeeCheckout, waitForPay, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, watchConsole, fillTeeCheckout, pressPay, payFrame, ARTIFACTS } from "./harness.mjs";
 
 const OFFERS = ["1528000000000000001", "1528000000000000002", "1528000000000000003", "1528000000000000004",
   "1528000000000000005", "1528000000000000006", "1528000000000000007"];
@@ -343,17 +343,11 @@ test("events tell the publisher about open, checkout, order, close and errors, w
   await page.waitForFunction(() => window.__events.some((e) => e.type === "tweetbuy:close"));
   await tee.click();
   await fillTeeCheckout(page, "4000 0000 0000 0002");
-  const frame = page.frameLocator("iframe.tb-card-frame");
-  const pay = page.locator("button[part=pay]");
-  await waitForPay(page, "1528000000000000001");
-  await pay.click();
+  const frame = payFrame(page);
+  await pressPay(page, "1528000000000000001");
   await page.waitForFunction(() => window.__events.some((e) => e.type === "tweetbuy:error"), null, { timeout: 20_000 });
   await frame.locator("#number").fill("4242 4242 4242 4242");
-  await page.waitForFunction(() => {
-    const b = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("button[part=pay]");
-    return b && !b.disabled;
-  });
-  await pay.click();
+  await pressPay(page, "1528000000000000001");
   await page.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   const events = await page.evaluate(() => window.__events.filter((e) => e.detail.tweetId === "1528000000000000001"));
   const types = events.map((e) => e.type);
