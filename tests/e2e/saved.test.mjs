@@ -1,12 +1,13 @@
-// The widget side of saved buyer info: a real purchase with the tee, "Save my card
-// and shipping address" ticked on the confirmation, then on fresh page loads a repeat
-// purchase in two taps (Buy, Pay), a changed card through "Use another card or address",
-// and "Remove my saved info", after which a saved-card token minted earlier no longer pays.
-// axe-core runs on each new state, and each is screenshotted.
+// The widget side of saved buyer info: a real purchase with the tee, "Save my card and
+// address" ticked inside the vault's payment frame, then on fresh page loads a repeat
+// purchase in three taps (Buy, size, Pay, with Pay inside the saved-info frame), a changed
+// card through "Use another card or address", and "Remove my saved info" (inside the frame),
+// after which the page shows the normal form again. The page never learns the saved card,
+// email or address. axe-core runs on each new state, and each is screenshotted.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, watchConsole, axe, fillTeeDetails, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, watchConsole, axe, fillTeeDetails, pressPay, payFrame, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-the-saved-info-e2e-suite"; // 32 bytes at least, or the server refuses it
@@ -14,7 +15,8 @@ const VISA = "4242 4242 4242 4242";
 const MASTERCARD = "5555 5555 5555 4444";
 
 let context;
-const orderBodies = []; // every order request the widget sent
+const orderBodies = []; // every order request sent from any page or frame
+const toPage = []; // every message a frame posted to the publisher's page
 const env = useServerAndBrowser({
   serverEnv: { TWEETBUY_ADMIN_KEY: ADMIN },
   setup: async ({ browser }) => {
@@ -26,11 +28,15 @@ const env = useServerAndBrowser({
 });
 
 const vaultDb = () => join(env.server.dataDir, "vault.db");
+const apiDb = () => join(env.server.dataDir, "api.db");
 
 /** A fresh page load of the demo publisher; returns the page and a tap counter. */
 async function openPublisher() {
   const page = await context.newPage();
   const consoleSeen = watchConsole(page);
+  await page.addInitScript((vault) => {
+    addEventListener("message", (e) => { if (e.origin === vault) window.__fromVault = [...(window.__fromVault || []), String(e.data)]; });
+  }, env.server.origins.vault);
   await page.goto(`${env.server.origins.publisher}/`);
   const buy = page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`);
   await buy.waitFor({ state: "visible", timeout: 20_000 });
@@ -39,140 +45,96 @@ async function openPublisher() {
     taps.push(name);
     await locator.click();
   };
-  return { page, buy, taps, tap, consoleSeen };
+  const close = async () => {
+    toPage.push(...((await page.evaluate(() => window.__fromVault)) || []));
+    await page.close();
+  };
+  return { page, buy, taps, tap, consoleSeen, close };
 }
 
-/** Waits until the saved-info lookup has answered (the product step shows either the
- *  saved block or Continue, and the saved frame has replied). */
+/** Waits until the product step shows either the saved-info frame's Pay or Continue. */
 async function settled(page) {
-  await page.waitForFunction((tee) => {
-    const root = document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot;
-    return root && (root.querySelector("button[part=pay-saved]:not([disabled])") || root.querySelector(".tb-product > button.tb-primary"));
-  }, TEE, { timeout: 15_000 });
+  const saved = payFrame(page, "saved").locator("#pay");
+  const cont = page.locator("dialog[open]:not(.tb-waiting)").getByRole("button", { name: "Continue" });
+  await Promise.race([saved.waitFor({ timeout: 15_000 }), cont.waitFor({ timeout: 15_000 })]);
 }
 
-async function fillCheckout(page, card, cvc) {
-  await fillTeeDetails(page, card, { cvc });
-  await page.waitForFunction((tee) => {
-    const b = document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot?.querySelector("button[part=pay]");
-    return b && !b.disabled && /\$/.test(b.textContent);
-  }, TEE, { timeout: 15_000 });
-  await page.locator("button[part=pay]").click();
-  await page.locator("[data-order-number]").waitFor({ timeout: 20_000 });
-}
-
-/** A saved-card token minted through the vault frame on a publisher-origin page, as the
- *  payments test does it (for the "removed token fails" check). */
-async function mintSavedToken() {
-  const page = await context.newPage();
-  await page.goto(`${env.server.origins.publisher}/`);
-  const reply = await page.evaluate((vault) => new Promise((resolve, reject) => {
-    const f = document.createElement("iframe");
-    f.src = `${vault}/frame?mode=saved`;
-    document.body.prepend(f);
-    f.addEventListener("load", () => {
-      const timer = setTimeout(() => reject(new Error("no reply")), 15000);
-      addEventListener("message", function on(e) {
-        if (e.origin !== vault || e.source !== f.contentWindow) return;
-        const data = JSON.parse(e.data);
-        if (data.request_id !== "stale") return;
-        removeEventListener("message", on);
-        clearTimeout(timer);
-        resolve(data);
-      });
-      f.contentWindow.postMessage(JSON.stringify({ type: "pay_saved", v: 1, request_id: "stale" }), vault);
-    });
-  }), env.server.origins.vault);
-  await page.close();
-  return reply;
-}
-
-test("saved info in the widget: save, two-tap repeat purchase, change card, remove", async () => {
-  // 1. First purchase with a typed card; the confirmation offers to save, unticked.
+test("saved info in the widget: save, a three-tap repeat purchase, change card, remove", async () => {
+  // 1. First purchase with a typed card; "Save my card and address" inside the frame,
+  //    unticked until the buyer ticks it.
   const first = await openPublisher();
   await first.buy.click();
   await settled(first.page);
-  assert.equal(await first.page.locator("button[part=pay-saved]").count(), 0, "nothing saved yet");
+  assert.equal(await first.page.locator("iframe.tb-saved-frame:visible").count(), 0, "nothing saved yet");
   await first.page.getByRole("button", { name: "Continue" }).click();
-  await fillCheckout(first.page, VISA, "123");
-  const save = first.page.getByRole("checkbox", { name: "Save my card and shipping address for faster checkout" });
+  await fillTeeDetails(first.page, VISA);
+  const save = payFrame(first.page).getByRole("checkbox", { name: "Save my card and address for next time" });
   assert.equal(await save.isChecked(), false, "the save box starts unticked");
-  await axe(first.page, TEE, "confirmation with the save offer");
   await save.check();
-  const saveButton = first.page.getByRole("button", { name: "Save", exact: true });
-  await saveButton.waitFor();
-  await axe(first.page, TEE, "confirmation, save ticked");
-  await first.page.screenshot({ path: join(ARTIFACTS, "saved-0-confirmation-ticked.png") });
-  await saveButton.click();
-  const status = first.page.locator(".tb-save-status");
-  await first.page.waitForFunction((tee) =>
-    /Saved\./.test(document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot?.querySelector(".tb-save-status")?.textContent || ""), TEE, { timeout: 15_000 });
-  assert.equal((await status.textContent()).trim(), "Saved. Next time: Pay with Visa •••• 4242, ship to J. Doe, 10001.");
-  assert.equal(await status.evaluate((el) => el.getRootNode().activeElement === el), true, "focus moves to the result");
-  await axe(first.page, TEE, "confirmation, saved");
+  await pressPay(first.page, TEE);
+  await first.page.locator("[data-order-number]").waitFor({ timeout: 20_000 });
+  await first.page.waitForFunction(() => (window.__fromVault || []).some((m) => m.includes('"type":"saved"') && m.includes('"saved":true')), null, { timeout: 15_000 });
+  await axe(first.page, TEE, "confirmation after saving");
   await first.page.screenshot({ path: join(ARTIFACTS, "saved-1-confirmation-saved.png") });
   // The credential stays on the vault origin; the page's own storage has nothing.
   assert.deepEqual(await first.page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes("tweetbuy"))), []);
-  await first.page.close();
+  await first.close();
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[1]]);
 
-  // 2. Fresh page load: two taps, Buy then Pay.
+  // 2. Fresh page load: three taps, Buy, a size, then Pay inside the saved-info frame.
   const second = await openPublisher();
   await second.tap(second.buy, "Buy");
-  const paySaved = second.page.locator("button[part=pay-saved]");
-  await paySaved.waitFor({ state: "visible", timeout: 15_000 });
-  await second.page.waitForFunction((tee) => {
-    const b = document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot?.querySelector("button[part=pay-saved]");
-    return b && !b.disabled;
-  }, TEE);
-  assert.equal((await second.page.locator(".tb-saved-summary").textContent()).trim(), "Pay with Visa •••• 4242, ship to J. Doe, 10001");
-  assert.equal(await second.page.getByRole("button", { name: "Continue" }).count(), 0, "no Continue step on the saved path");
-  const box = await paySaved.boundingBox();
+  const frame = payFrame(second.page, "saved");
+  await frame.locator("#saved-card").waitFor({ timeout: 15_000 });
+  assert.equal((await frame.locator("#saved-card").textContent()).trim(), "Visa •••• 4242");
+  assert.equal(await second.page.getByRole("button", { name: "Continue" }).isVisible(), false, "no Continue step on the saved path");
+  await second.tap(second.page.locator("dialog[open]:not(.tb-waiting) .tb-variant", { hasText: /^L/ }), "L");
+  await frame.locator("#ships-to", { hasText: "Ships to Jane Doe, 1 Main St, New York, NY 10001, US" }).waitFor({ timeout: 15_000 });
+  assert.match(await frame.locator("#pays-to").textContent(), /\(L\)/, "the frame shows the size chosen");
+  const pay = frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  const box = await pay.boundingBox();
   assert.ok(box.height >= 44, `Pay is a 44px target (${box.height})`);
   await axe(second.page, TEE, "product sheet with saved info");
-  await paySaved.scrollIntoViewIfNeeded();
+  await second.page.locator("iframe.tb-saved-frame").scrollIntoViewIfNeeded();
   await second.page.screenshot({ path: join(ARTIFACTS, "saved-2-product-saved.png") });
-  await second.tap(second.page.getByRole("button", { name: "Pay", exact: true }), "Pay");
-  await second.page.locator("[data-order-number]").waitFor({ timeout: 20_000 }).catch(async (e) => {
-    await second.page.screenshot({ path: join(ARTIFACTS, "saved-debug.png") });
-    throw new Error(`${e.message}\n${await second.page.locator(".tb-saved").textContent()}\n${JSON.stringify(orderBodies.at(-1))}\n${env.server.log().split("\n").slice(-15).join("\n")}`);
-  });
-  assert.deepEqual(second.taps, ["Buy", "Pay"], "two taps");
+  await second.tap(pay, "Pay");
+  await second.page.locator("[data-order-number]").waitFor({ timeout: 20_000 });
+  assert.deepEqual(second.taps, ["Buy", "L", "Pay"], "three taps");
   const confirmation = await second.page.locator(".tb-confirmation").textContent();
   assert.match(confirmation, /Visa •••• 4242/);
-  assert.match(confirmation, /Ships to Jane Doe, 1 Main St, New York NY 10001/);
-  assert.match(confirmation, /jane@example\.com/);
-  assert.equal(await second.page.locator("#tb-save-info").count(), 0, "a saved card is not offered for saving again");
+  assert.match(confirmation, /Ships to your saved address\./);
+  assert.match(confirmation, /We emailed your receipt\./);
+  assert.ok(!confirmation.includes("jane@example.com") && !confirmation.includes("1 Main St"), "the page never had them");
   await axe(second.page, TEE, "confirmation after a saved purchase");
-  await second.page.screenshot({ path: join(ARTIFACTS, "saved-3-confirmation-two-taps.png") });
+  await second.page.screenshot({ path: join(ARTIFACTS, "saved-3-confirmation-three-taps.png") });
   const savedOrder = orderBodies.at(-1);
+  assert.deepEqual(Object.keys(savedOrder).sort(), ["card_token", "client_secret", "intent_id"], "the order names its intent and nothing else");
   assert.match(savedOrder.card_token, /^sav_/);
-  assert.equal(savedOrder.email, "", "the page sends no email: the api takes the saved one");
-  assert.equal(savedOrder.shipping ?? null, null, "nor an address");
+  const [row] = sql(apiDb(), "SELECT email, variant_id, status FROM orders WHERE intent_id = ?", [savedOrder.intent_id]);
+  assert.deepEqual(row, ["jane@example.com", "l", "paid"], "shipped to the saved address and email, in the size chosen");
   assert.deepEqual(second.consoleSeen.filter((m) => m.type === "pageerror" || (m.type === "error" && !/Failed to load resource/.test(m.text))), []);
-  await second.page.close();
+  await second.close();
 
   // 3. Change the card: "Use another card or address" opens the normal form.
   const third = await openPublisher();
   await third.buy.click();
-  await third.page.locator("button[part=pay-saved]").waitFor({ timeout: 15_000 });
+  await payFrame(third.page, "saved").locator("#saved-card").waitFor({ timeout: 15_000 });
   await third.page.getByRole("button", { name: "Use another card or address" }).click();
-  await fillCheckout(third.page, MASTERCARD, "456");
+  await fillTeeDetails(third.page, MASTERCARD, { cvc: "456" });
+  await pressPay(third.page, TEE);
+  await third.page.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   assert.match(await third.page.locator(".tb-confirmation").textContent(), /Mastercard •••• 4444/);
-  assert.equal(await third.page.locator("#tb-save-info").isChecked(), false, "offered again, unticked; left unticked");
-  await third.page.close();
+  await third.close();
 
-  // 4. The saved card is still 4242; remove it from inside the widget.
-  const stale = await mintSavedToken();
-  assert.match(stale.card.token, /^sav_/);
+  // 4. The saved card is still 4242; remove it, with the button inside the frame.
   const fourth = await openPublisher();
   await fourth.buy.click();
-  await fourth.page.locator("button[part=pay-saved]").waitFor({ timeout: 15_000 });
-  assert.match(await fourth.page.locator(".tb-saved-summary").textContent(), /Visa •••• 4242/);
-  await fourth.page.getByRole("button", { name: "Remove my saved info" }).click();
+  const inFrame = payFrame(fourth.page, "saved");
+  await inFrame.locator("#saved-card", { hasText: "Visa •••• 4242" }).waitFor({ timeout: 15_000 });
+  await inFrame.getByRole("button", { name: "Remove my saved info" }).click();
   const cont = fourth.page.getByRole("button", { name: "Continue" });
-  await cont.waitFor({ timeout: 15_000 });
-  assert.equal(await fourth.page.locator("button[part=pay-saved]").count(), 0, "back to the normal form");
+  await cont.waitFor({ state: "visible", timeout: 15_000 });
   assert.match(await fourth.page.locator(".tb-saved-notice").textContent(), /removed/);
   await fourth.page.waitForFunction((tee) => {
     const root = document.querySelector(`[data-tweetbuy-host="${tee}"]`)?.shadowRoot;
@@ -181,24 +143,23 @@ test("saved info in the widget: save, two-tap repeat purchase, change card, remo
   await axe(fourth.page, TEE, "product sheet after removal");
   await cont.scrollIntoViewIfNeeded();
   await fourth.page.screenshot({ path: join(ARTIFACTS, "saved-4-removed.png") });
-  await fourth.page.close();
+  await fourth.close();
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[0]]);
-  assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM cards WHERE reusable = 1 AND length(ciphertext) > 0"), [[0]]);
-
-  // A saved-card token minted before the removal no longer pays.
-  const res = await fetch(`${env.server.origins.api}/api/v1/orders`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID(), origin: env.server.origins.publisher },
-    body: JSON.stringify({ product_id: "red-tee", variant_id: "m", quantity: 1, card_token: stale.card.token, email: "" }),
-  });
-  assert.equal(res.status, 400);
-  assert.equal((await res.json()).code, "token_invalid");
+  assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM cards WHERE reusable = TRUE AND length(ciphertext) > 0"), [[0]]);
 
   // And a fresh page load shows the normal form.
   const fifth = await openPublisher();
   await fifth.buy.click();
   await settled(fifth.page);
   await fifth.page.waitForTimeout(500);
-  assert.equal(await fifth.page.locator("button[part=pay-saved]").count(), 0);
-  await fifth.page.close();
+  assert.equal(await fifth.page.getByRole("button", { name: "Continue" }).isVisible(), true);
+  await fifth.close();
+
+  // Through all of it, nothing the frames told the page carried the saved card, email,
+  // address, a token or a credential.
+  assert.ok(toPage.length > 0, "the frames' messages were captured");
+  for (const secret of ["4242", "4444", "jane@example.com", "Jane Doe", "10001", "tok_", "sav_", "cred_"]) {
+    const leaked = toPage.filter((m) => !m.includes('"type":"paid"')).find((m) => m.includes(secret));
+    assert.equal(leaked, undefined, `a message to the page carried ${secret}`);
+  }
 });
