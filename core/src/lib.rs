@@ -31,7 +31,7 @@ pub use catalog::{
 };
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use money::{Currency, Money};
-pub use order::{IntentRequest, OrderReceipt, OrderRequest, PayRequest, PaymentIntent, Quote};
+pub use order::{IntentRequest, OrderReceipt, PayRequest, PaymentIntent, Quote};
 pub use tweet::TweetId;
 
 /// The header that makes a write safe to retry (IETF draft `Idempotency-Key`).

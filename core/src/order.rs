@@ -8,26 +8,6 @@ use crate::money::Money;
 use crate::tweet::TweetId;
 use serde::{Deserialize, Serialize};
 
-/// A purchase request. It carries a vault token, never a card number, and no prices: the
-/// server computes every amount from its own catalog.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct OrderRequest {
-    pub product_id: String,
-    pub variant_id: String,
-    pub quantity: u32,
-    pub email: String,
-    #[serde(default)]
-    pub shipping: Option<ShippingAddress>,
-    pub card_token: String,
-    /// "Share my email with the seller", unticked by default.
-    #[serde(default)]
-    pub share_email: bool,
-    #[serde(default)]
-    pub tweet_id: Option<TweetId>,
-}
-
 /// What the buyer is about to pay for. The api prices it into a [`PaymentIntent`] before any
 /// card is confirmed; the card frame shows that intent beside Pay, and the token it mints
 /// pays that intent and nothing else.

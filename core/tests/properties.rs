@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use tweetbuy_core::address::{validate_email, validate_postal_code, Country, ShippingAddress};
 use tweetbuy_core::card::{luhn_valid, validate_cvc, CardBrand, CardNumber, Expiry};
 use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, V1};
-use tweetbuy_core::order::OrderRequest;
+use tweetbuy_core::order::IntentRequest;
 use tweetbuy_core::TweetId;
 
 /// The Luhn check digit that completes `body`.
@@ -115,8 +115,8 @@ proptest! {
     }
 
     #[test]
-    fn order_requests_round_trip(email in ".{0,40}", name in ".{0,40}", quantity in any::<u32>(), share in any::<bool>()) {
-        let request = OrderRequest {
+    fn intent_requests_round_trip(email in ".{0,40}", name in ".{0,40}", quantity in any::<u32>(), share in any::<bool>()) {
+        let request = IntentRequest {
             product_id: "p".into(),
             variant_id: "v".into(),
             quantity,
@@ -125,11 +125,10 @@ proptest! {
                 name, line1: "1 Main".into(), line2: String::new(), city: "NYC".into(),
                 region: "NY".into(), postal_code: "10001".into(), country: "US".into(),
             }),
-            card_token: "tok".into(),
             share_email: share,
             tweet_id: TweetId::parse("20"),
         };
-        let back: OrderRequest = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
+        let back: IntentRequest = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
         prop_assert_eq!(back, request);
     }
 }
