@@ -43,7 +43,7 @@ pub fn accept(origin: &str, vault_origin: &str, from_our_frame: bool, data: Opti
     if !from_our_frame || origin != vault_origin.trim_end_matches('/') {
         return None;
     }
-    FromFrame::decode(&data?)
+    crate::checkout::wire::from_frame_text(&data?)
 }
 
 /// Whether a `show` must go out: the frame creates a payment intent for each one, so the

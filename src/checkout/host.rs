@@ -11,7 +11,6 @@ use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use tweetbuy_core::Offer;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
@@ -79,12 +78,9 @@ fn mount(request: OpenRequest, show: bool) {
     if reopened.is_some() {
         return;
     }
-    let offer: Offer = match serde_json::from_str(&offer_json) {
-        Ok(offer) => offer,
-        Err(error) => {
-            crate::shared::util::warn(&format!("tweetbuy: the offer could not be read ({error})"));
-            return;
-        }
+    let Some(offer) = crate::checkout::wire::offer_from_text(&offer_json) else {
+        crate::shared::util::warn("tweetbuy: the offer could not be read");
+        return;
     };
     let Some(shadow) = host.shadow_root() else { return };
     let Some(root) = shadow.query_selector(".tb-root").ok().flatten() else { return };

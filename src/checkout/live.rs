@@ -8,7 +8,7 @@ use crate::shared::api::ApiClient;
 use leptos::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tweetbuy_core::{AvailabilityResponse, Offer};
+use tweetbuy_core::Offer;
 
 /// How often the open product sheet asks for fresh stock.
 pub const REFRESH_MS: i32 = 15_000;
@@ -48,7 +48,8 @@ pub async fn refresh(api: &ApiClient, offer: RwSignal<Offer>) {
     let Some(path) = offer.try_with_untracked(|o| availability_path(&o.product_id)) else {
         return;
     };
-    if let Ok(live) = api.get::<AvailabilityResponse>(&path).await {
+    let answer = api.get_parsed(&path).await;
+    if let Some(live) = answer.ok().as_ref().and_then(crate::checkout::wire::availability) {
         offer.try_update(|o| {
             let fresh = live.apply_to(o);
             if fresh != *o {

@@ -26,3 +26,4 @@ pub(crate) mod product;
 pub(crate) mod react;
 pub(crate) mod saved;
 pub(crate) mod sheet;
+pub(crate) mod wire;

@@ -7,6 +7,7 @@
 
 use serde::de::IntoDeserializer;
 use serde::Deserialize;
+use wasm_bindgen::JsCast;
 
 /// A parsed JSON value, read field by field.
 pub(crate) trait Json: Sized {
@@ -14,6 +15,10 @@ pub(crate) trait Json: Sized {
     fn text(&self) -> Option<String>;
     fn number(&self) -> Option<f64>;
     fn items(&self) -> Option<Vec<Self>>;
+    fn boolean(&self) -> Option<bool>;
+    fn is_null(&self) -> bool;
+    /// An object's own keys; `None` for anything that is not an object.
+    fn keys(&self) -> Option<Vec<String>>;
     /// The value as JSON text again.
     fn to_json(&self) -> Option<String>;
 }
@@ -31,6 +36,17 @@ impl Json for wasm_bindgen::JsValue {
     }
     fn items(&self) -> Option<Vec<Self>> {
         js_sys::Array::is_array(self).then(|| js_sys::Array::from(self).iter().collect())
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+    fn is_null(&self) -> bool {
+        wasm_bindgen::JsValue::is_null(self)
+    }
+    fn keys(&self) -> Option<Vec<String>> {
+        (self.is_object() && !js_sys::Array::is_array(self)).then(|| {
+            js_sys::Object::keys(self.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect()
+        })
     }
     fn to_json(&self) -> Option<String> {
         js_sys::JSON::stringify(self).ok().map(String::from)
@@ -55,6 +71,15 @@ impl Json for serde_json::Value {
     }
     fn items(&self) -> Option<Vec<Self>> {
         self.as_array().cloned()
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+    fn is_null(&self) -> bool {
+        serde_json::Value::is_null(self)
+    }
+    fn keys(&self) -> Option<Vec<String>> {
+        self.as_object().map(|o| o.keys().cloned().collect())
     }
     fn to_json(&self) -> Option<String> {
         serde_json::to_string(self).ok()
