@@ -591,7 +591,9 @@ test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", as
   assert.match(plain(await host.locator(".tb-seller").textContent()), /Vendido por Rosalía\s*Artista/);
   await dialog.getByRole("button", { name: "Continuar" }).click();
   assert.equal(await dialog.getByRole("textbox", { name: "Correo electrónico" }).count(), 1);
-  assert.equal(await cardFrame(host).getByLabel("Número de tarjeta").count(), 1, "the card frame speaks Spanish too");
+  const number = cardFrame(host).getByLabel("Número de tarjeta");
+  await number.waitFor({ timeout: 20_000 }); // the frame loads after the step appears
+  assert.equal(await number.count(), 1, "the card frame speaks Spanish too");
   assert.equal(await host.locator("iframe.tb-card-frame").getAttribute("title"), "Datos de la tarjeta");
   assert.equal(await dialog.getByRole("checkbox", { name: "Compartir mi correo con Rosalía" }).count(), 1);
   // Pay, in the frame and in Spanish, before the email: the page asks for it, in Spanish.
