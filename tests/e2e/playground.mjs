@@ -1,7 +1,7 @@
 // The theme playground (/playground on the publisher origin), driven the same way by the
 // visual regression tests (visual.test.mjs) and by the docs' screenshots
 // (docs-screenshots.mjs): the (RED) tee's button and sheets in one preset.
-import { watchConsole, fillAddress, CARDS } from "./harness.mjs";
+import { watchConsole, fillAddress, waitForPay, CARDS } from "./harness.mjs";
 
 export const TEE = "1528000000000000001";
 export const DESKTOP = { width: 1280, height: 900 };
@@ -36,7 +36,10 @@ export async function openProductSheet(host) {
   return dialog;
 }
 
-/** From the product sheet to a filled-in checkout whose Pay button shows the total. */
+/**
+ * From the product sheet to a filled-in checkout whose Pay button (in the vault's card frame)
+ * shows the total and answers a click; returns that button.
+ */
 export async function fillCheckout(host) {
   await host.locator('dialog[part="sheet"]').getByRole("button", { name: "Continue" }).click();
   const frame = host.frameLocator("iframe.tb-card-frame");
@@ -45,14 +48,7 @@ export async function fillCheckout(host) {
   await frame.locator("#cvc").fill("123");
   await fillAddress(host);
   await host.locator("#tb-postal_code").blur();
-  await host.page().waitForFunction(
-    (t) => {
-      const b = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("button[part=pay]");
-      return b && !b.disabled && /^Pay \S/.test(b.textContent.replace(/[\u00a0\u202f]/g, " "));
-    },
-    TEE,
-    { timeout: 20_000 },
-  );
+  return waitForPay(host.page(), TEE, 20_000);
 }
 
 /**

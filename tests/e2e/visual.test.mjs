@@ -88,10 +88,10 @@ async function shootTheme(label, preset, options = {}) {
     await openProductSheet(host);
     await sheetShot(host, `${label}-product`);
 
-    await fillCheckout(host);
+    const pay = await fillCheckout(host);
     await sheetShot(host, `${label}-checkout`, { bottom: true });
 
-    await host.locator('button[part="pay"]').click();
+    await pay.click();
     await host.locator('[part="confirmation"]').waitFor({ state: "visible", timeout: 30_000 });
     await sheetShot(host, `${label}-confirmation`);
     const errors = consoleSeen.filter((m) => m.type === "error" || m.type === "pageerror");
