@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, V1};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
 /// Which of the vault's frames.
@@ -82,8 +82,7 @@ impl FrameLink {
         else {
             return false;
         };
-        let Ok(json) = serde_json::to_string(message) else { return false };
-        target.post_message(&JsValue::from_str(&json), &origin).is_ok()
+        target.post_message(&JsValue::from_str(&crate::checkout::wire::to_frame(message)), &origin).is_ok()
     }
 
     /// Tells the frame what the buyer is buying now, unless it was just told the same.
@@ -109,8 +108,8 @@ impl FrameLink {
     }
 
     fn send_theme(self) {
-        if let (Some(frame), Some(origin)) = (self.frame(), self.origin.try_get_value()) {
-            crate::shared::theme::send_to_frame(&frame, &origin);
+        if let Some(tokens) = self.frame().and_then(|frame| crate::shared::theme::frame_theme(frame.unchecked_ref())) {
+            self.post(&ToFrame::Theme { v: V1, tokens });
         }
     }
 

@@ -10,9 +10,10 @@
 use crate::shared::json::{named, Json};
 use tweetbuy_core::address::ShippingAddress;
 use tweetbuy_core::catalog::{AvailabilityResponse, Image, Seller, Variant, VariantStock};
-use tweetbuy_core::frame::{FromFrame, MAX_MESSAGE_LEN, V1};
+use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, MAX_MESSAGE_LEN, PROTOCOL_VERSION, V1};
 use tweetbuy_core::money::Money;
-use tweetbuy_core::order::{OrderReceipt, Quote};
+use tweetbuy_core::order::{OrderReceipt, Quote, QuoteRequest};
+use tweetbuy_core::theme::FrameTheme;
 use tweetbuy_core::{FieldError, Offer};
 
 /// JSON text parsed: by the browser in the module, by serde_json in native tests.
@@ -161,8 +162,17 @@ fn address<J: Json>(v: &J) -> Option<ShippingAddress> {
     })
 }
 
+/// `POST /api/v1/quote`'s answer.
+pub(crate) fn quote<J: Json>(v: &J) -> Option<Quote> {
+    Some(Quote {
+        subtotal: money(&get(v, "subtotal")?)?,
+        shipping: money(&get(v, "shipping")?)?,
+        tax: money(&get(v, "tax")?)?,
+        total: money(&get(v, "total")?)?,
+    })
+}
+
 fn receipt<J: Json>(v: &J) -> Option<OrderReceipt> {
-    let quote = get(v, "quote")?;
     Some(OrderReceipt {
         order_id: string(v, "order_id")?,
         order_number: string(v, "order_number")?,
@@ -170,12 +180,7 @@ fn receipt<J: Json>(v: &J) -> Option<OrderReceipt> {
         product_title: string(v, "product_title")?,
         variant_label: string(v, "variant_label")?,
         quantity: u32_at(v, "quantity")?,
-        quote: Quote {
-            subtotal: money(&get(&quote, "subtotal")?)?,
-            shipping: money(&get(&quote, "shipping")?)?,
-            tax: money(&get(&quote, "tax")?)?,
-            total: money(&get(&quote, "total")?)?,
-        },
+        quote: quote(&get(v, "quote")?)?,
         email: string(v, "email")?,
         shipping: optional(v, "shipping", address)?,
         delivery: optional(v, "delivery", Json::text)?,
@@ -215,6 +220,141 @@ pub(crate) fn from_frame<J: Json>(v: &J) -> Option<FromFrame> {
 /// A frame message from its JSON text, as [`FromFrame::decode`] reads it.
 pub(crate) fn from_frame_text(text: &str) -> Option<FromFrame> {
     (text.len() <= MAX_MESSAGE_LEN).then(|| from_frame(&parse(text)?)).flatten()
+}
+
+/// JSON text written by hand for the few types the checkout module sends, with serde's
+/// shapes (every `Option` key present, `null` when empty).
+#[derive(Default)]
+pub(crate) struct Writer(String);
+
+impl Writer {
+    fn key(&mut self, key: &str) -> &mut Writer {
+        self.0.push(if self.0.is_empty() { '{' } else { ',' });
+        string_into(&mut self.0, key);
+        self.0.push(':');
+        self
+    }
+
+    pub(crate) fn str(mut self, key: &str, value: &str) -> Writer {
+        string_into(&mut self.key(key).0, value);
+        self
+    }
+
+    pub(crate) fn opt_str(self, key: &str, value: Option<&str>) -> Writer {
+        match value {
+            Some(value) => self.str(key, value),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    pub(crate) fn raw(mut self, key: &str, json: &str) -> Writer {
+        self.key(key).0.push_str(json);
+        self
+    }
+
+    pub(crate) fn num(self, key: &str, value: impl std::fmt::Display) -> Writer {
+        self.raw(key, &value.to_string())
+    }
+
+    pub(crate) fn done(mut self) -> String {
+        if self.0.is_empty() {
+            self.0.push('{');
+        }
+        self.0.push('}');
+        self.0
+    }
+}
+
+/// A JSON string literal, escaped as serde_json escapes it.
+fn string_into(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn address_json(a: &ShippingAddress) -> String {
+    Writer::default()
+        .str("name", &a.name)
+        .str("line1", &a.line1)
+        .str("line2", &a.line2)
+        .str("city", &a.city)
+        .str("region", &a.region)
+        .str("postal_code", &a.postal_code)
+        .str("country", &a.country)
+        .done()
+}
+
+fn cart_json(cart: &Cart) -> String {
+    Writer::default()
+        .str("product_id", &cart.product_id)
+        .str("variant_id", &cart.variant_id)
+        .num("quantity", cart.quantity)
+        .opt_str("tweet_id", cart.tweet_id.as_deref())
+        .opt_str("email", cart.email.as_deref())
+        .raw("shipping", &cart.shipping.as_ref().map_or_else(|| "null".into(), address_json))
+        .num("share_email", cart.share_email)
+        .done()
+}
+
+fn theme_json(t: &FrameTheme) -> String {
+    let fields: [(&str, &Option<String>); 18] = [
+        ("color_scheme", &t.color_scheme),
+        ("text", &t.text),
+        ("surface", &t.surface),
+        ("border", &t.border),
+        ("danger", &t.danger),
+        ("focus", &t.focus),
+        ("radius_small", &t.radius_small),
+        ("space", &t.space),
+        ("stroke", &t.stroke),
+        ("focus_ring", &t.focus_ring),
+        ("font", &t.font),
+        ("font_size", &t.font_size),
+        ("font_size_small", &t.font_size_small),
+        ("font_weight", &t.font_weight),
+        ("target", &t.target),
+        ("accent", &t.accent),
+        ("accent_text", &t.accent_text),
+        ("radius", &t.radius),
+    ];
+    fields.iter().fold(Writer::default(), |w, (key, value)| w.opt_str(key, value.as_deref())).done()
+}
+
+/// A message to a vault frame, as serde writes [`ToFrame`].
+pub(crate) fn to_frame(message: &ToFrame) -> String {
+    let (kind, rest) = match message {
+        ToFrame::Theme { tokens, .. } => ("theme", Some(("tokens", theme_json(tokens)))),
+        ToFrame::Clear { .. } => ("clear", None),
+        ToFrame::Focus { .. } => ("focus", None),
+        ToFrame::Show { cart, .. } => ("show", Some(("cart", cart.as_ref().map_or_else(|| "null".into(), cart_json)))),
+    };
+    let w = Writer::default().str("type", kind).num("v", PROTOCOL_VERSION);
+    match rest {
+        Some((key, json)) => w.raw(key, &json),
+        None => w,
+    }
+    .done()
+}
+
+/// `POST /api/v1/quote`'s body, as serde writes [`QuoteRequest`].
+pub(crate) fn quote_request(q: &QuoteRequest) -> String {
+    Writer::default()
+        .str("product_id", &q.product_id)
+        .str("variant_id", &q.variant_id)
+        .num("quantity", q.quantity)
+        .opt_str("country", q.country.as_ref().map(|c| c.code()))
+        .opt_str("region", q.region.as_deref())
+        .done()
 }
 
 #[cfg(test)]
@@ -303,5 +443,58 @@ mod tests {
         assert_eq!(Some(read.clone()), serde_json::from_str::<AvailabilityResponse>(text).ok());
         assert_eq!(read.availability, Availability::SoldOut);
         assert_eq!(availability(&parse(r#"{"availability":"gone","variants":[]}"#).unwrap()), None);
+    }
+
+    fn same_as_serde<T: serde::Serialize>(ours: String, value: &T) {
+        let theirs = serde_json::to_value(value).unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&ours).unwrap(), theirs, "{ours}");
+    }
+
+    #[test]
+    fn messages_and_bodies_are_written_as_serde_writes_them() {
+        let address = ShippingAddress {
+            name: "Ana \"Q\" Díaz\\\n\t\u{1}".into(),
+            line1: "1 St".into(),
+            line2: String::new(),
+            city: "C".into(),
+            region: "NY".into(),
+            postal_code: "10001".into(),
+            country: "US".into(),
+        };
+        let cart = Cart {
+            product_id: "p".into(),
+            variant_id: "m".into(),
+            quantity: 3,
+            tweet_id: Some("1".into()),
+            email: None,
+            shipping: Some(address),
+            share_email: true,
+        };
+        let theme = FrameTheme { accent: Some("#f00".into()), font: Some("a, \"b\"".into()), ..FrameTheme::default() };
+        for message in [
+            ToFrame::Show { v: V1, cart: Some(cart.clone()) },
+            ToFrame::Show { v: V1, cart: Some(Cart { shipping: None, tweet_id: None, ..cart }) },
+            ToFrame::Show { v: V1, cart: None },
+            ToFrame::Focus { v: V1 },
+            ToFrame::Clear { v: V1 },
+            ToFrame::Theme { v: V1, tokens: theme },
+            ToFrame::Theme { v: V1, tokens: FrameTheme::default() },
+        ] {
+            let json = to_frame(&message);
+            same_as_serde(json.clone(), &message);
+            assert_eq!(ToFrame::decode(&json), Some(message).filter(ToFrame::is_well_formed));
+        }
+        let mut q = QuoteRequest {
+            product_id: "p".into(),
+            variant_id: "m".into(),
+            quantity: 2,
+            country: tweetbuy_core::address::Country::parse("ES"),
+            region: Some("M".into()),
+        };
+        same_as_serde(quote_request(&q), &q);
+        (q.country, q.region) = (None, None);
+        same_as_serde(quote_request(&q), &q);
+        let text = r#"{"subtotal":{"minor":1,"currency":"EUR"},"shipping":{"minor":0,"currency":"EUR"},"tax":{"minor":0,"currency":"EUR"},"total":{"minor":1,"currency":"EUR"}}"#;
+        assert_eq!(quote(&parse(text).unwrap()), serde_json::from_str(text).ok());
     }
 }

@@ -2,8 +2,6 @@
 
 use crate::shared::json::{named, Json};
 use gloo_net::http::{Request, RequestBuilder, Response};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use tweetbuy_core::{ApiError, ErrorCode, IDEMPOTENCY_HEADER};
 use wasm_bindgen::JsCast;
 
@@ -66,12 +64,6 @@ impl ApiClient {
         format!("{}{}", self.base, path)
     }
 
-    /// `GET path` and decode the JSON answer; retried on failures another try can fix.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let url = self.url(path);
-        send_with_retries(true, || Request::get(&url), None, decode::<T>).await
-    }
-
     /// `GET path`, the answer parsed by the browser (`JSON.parse`) and read through
     /// [`crate::shared::json::Json`]: for the button module, which carries no JSON parser.
     pub async fn get_parsed(&self, path: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
@@ -79,16 +71,16 @@ impl ApiClient {
         send_with_retries(true, || Request::get(&url), None, parse).await
     }
 
-    /// `POST path` with a JSON body. With an `Idempotency-Key` the request is safe to repeat,
-    /// so it is retried with the *same* key: a retry after a lost answer gets the stored
-    /// outcome of the first try instead of a second charge. Without a key it is sent once.
-    pub async fn post<B: Serialize, T: DeserializeOwned>(
+    /// `POST path` with a JSON body (written by the caller), the answer parsed by the
+    /// browser. With an `Idempotency-Key` the request is safe to repeat, so it is retried
+    /// with the *same* key: a retry after a lost answer gets the stored outcome of the first
+    /// try instead of a second charge. Without a key it is sent once.
+    pub async fn post_parsed(
         &self,
         path: &str,
-        body: &B,
+        body: String,
         idempotency_key: Option<&str>,
-    ) -> Result<T, ClientError> {
-        let body = serde_json::to_string(body).map_err(|e| ClientError::Decode { status: 0, detail: e.to_string() })?;
+    ) -> Result<wasm_bindgen::JsValue, ClientError> {
         let url = self.url(path);
         let build = || {
             let builder = Request::post(&url).header("content-type", "application/json");
@@ -97,7 +89,7 @@ impl ApiClient {
                 None => builder,
             }
         };
-        send_with_retries(idempotency_key.is_some(), build, Some(body), decode::<T>).await
+        send_with_retries(idempotency_key.is_some(), build, Some(body), parse).await
     }
 }
 
@@ -160,9 +152,14 @@ async fn read<T>(sent: Result<Response, gloo_net::Error>, decode: Decoder<T>) ->
     decode(status, &text)
 }
 
-/// [`decode`] through the browser's `JSON.parse`, the answer left as a JS value.
+/// Turns a status and body into the answer, parsed by the browser's `JSON.parse` and left
+/// as a JS value, or a [`ClientError`].
 fn parse(status: u16, body: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
-    let parsed = js_sys::JSON::parse(body).ok();
+    answer(status, js_sys::JSON::parse(body).ok(), body)
+}
+
+/// The parsed answer of a 2xx, else the error its body names.
+fn answer<J: Json>(status: u16, parsed: Option<J>, body: &str) -> Result<J, ClientError> {
     match parsed {
         Some(value) if (200..300).contains(&status) => Ok(value),
         None if (200..300).contains(&status) => Err(ClientError::Decode { status, detail: "not JSON".into() }),
@@ -177,17 +174,6 @@ pub(crate) fn error_from(status: u16, body: Option<&impl Json>, text: &str) -> C
     match (code, message) {
         (Some(code), Some(message)) => ClientError::Api { status, error: ApiError::new(code, message) },
         _ => ClientError::Decode { status, detail: text.chars().take(200).collect() },
-    }
-}
-
-/// Turns a status and body into the answer or a [`ClientError`].
-pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ClientError> {
-    if (200..300).contains(&status) {
-        return serde_json::from_str(body).map_err(|e| ClientError::Decode { status, detail: e.to_string() });
-    }
-    match serde_json::from_str::<ApiError>(body) {
-        Ok(error) => Err(ClientError::Api { status, error }),
-        Err(_) => Err(ClientError::Decode { status, detail: body.chars().take(200).collect() }),
     }
 }
 
@@ -232,17 +218,17 @@ mod tests {
 
     #[test]
     fn decodes_success_error_and_garbage() {
-        let ok: Result<Vec<u32>, _> = decode(200, "[1,2]");
-        assert_eq!(ok.unwrap(), vec![1, 2]);
-        let err: Result<Vec<u32>, _> = decode(409, r#"{"code":"sold_out","message":"Sold out."}"#);
+        let decode = |status, body: &str| answer(status, serde_json::from_str::<serde_json::Value>(body).ok(), body);
+        assert_eq!(decode(200, "[1,2]").unwrap(), serde_json::json!([1, 2]));
+        let err = decode(409, r#"{"code":"sold_out","message":"Sold out."}"#);
         match err.unwrap_err() {
             ClientError::Api { status: 409, error } => assert_eq!(error.code, ErrorCode::SoldOut),
             other => panic!("{other:?}"),
         }
-        let garbage: Result<Vec<u32>, _> = decode(502, "<html>Bad gateway</html>");
+        let garbage = decode(502, "<html>Bad gateway</html>");
         assert!(matches!(garbage.unwrap_err(), ClientError::Decode { status: 502, .. }));
-        let bad_ok: Result<Vec<u32>, _> = decode(200, "{}");
-        assert!(matches!(bad_ok.unwrap_err(), ClientError::Decode { status: 200, .. }));
+        let not_json = decode(200, "<html>");
+        assert!(matches!(not_json.unwrap_err(), ClientError::Decode { status: 200, .. }));
     }
 
     #[test]

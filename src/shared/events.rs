@@ -72,7 +72,15 @@ pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Vec<(&'s
 /// The `code` of a `tweetbuy:error` for a payment the frame reports failed: the api's stable
 /// code, as it is spelled on the wire.
 pub fn code_name(code: tweetbuy_core::ErrorCode) -> String {
-    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    // serde's `rename_all = "snake_case"` of the variant's name, which Debug spells.
+    let mut name = String::new();
+    for (i, c) in format!("{code:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            name.push('_');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    name
 }
 
 thread_local! {
@@ -137,6 +145,11 @@ mod tests {
         let (name, detail) = payload(&WidgetEvent::Error { code: "sold_out".into(), message: "m".into() }, &embed());
         assert_eq!((name, &detail[2]), ("tweetbuy:error", &("code", text("sold_out"))));
         #[cfg(feature = "checkout")]
-        assert_eq!(code_name(tweetbuy_core::ErrorCode::PaymentDeclined), "payment_declined");
+        {
+            use tweetbuy_core::ErrorCode::*;
+            for code in [PaymentDeclined, SoldOut, IdempotencyKeyMissing, TokenMismatch, Internal, Unknown] {
+                assert_eq!(serde_json::to_value(code).unwrap(), code_name(code), "spelled as on the wire");
+            }
+        }
     }
 }

@@ -6,9 +6,6 @@
 //! switch token sets, and mirrors the theme onto the host (`data-tweetbuy-theme`) so a
 //! publisher can target one theme from outside. docs/theming.md is the designer's guide.
 
-#[cfg(feature = "checkout")]
-use wasm_bindgen::JsCast;
-
 /// A resolved theme: what the view's root is marked with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Theme {
@@ -288,17 +285,6 @@ pub fn frame_theme(inside: &web_sys::Element) -> Option<tweetbuy_core::theme::Fr
         radius: get("--tb-radius"),
     };
     Some(theme.validated())
-}
-
-#[cfg(feature = "checkout")]
-/// Sends the theme to the card frame (exact origin as the target).
-pub fn send_to_frame(iframe: &web_sys::HtmlIFrameElement, vault_origin: &str) {
-    let Some(tokens) = frame_theme(iframe.unchecked_ref()) else { return };
-    let Some(target) = iframe.content_window() else { return };
-    let message = tweetbuy_core::frame::ToFrame::Theme { v: tweetbuy_core::frame::V1, tokens };
-    if let Ok(json) = serde_json::to_string(&message) {
-        let _ = target.post_message(&wasm_bindgen::JsValue::from_str(&json), vault_origin.trim_end_matches('/'));
-    }
 }
 
 #[cfg(test)]

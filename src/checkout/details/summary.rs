@@ -3,12 +3,13 @@
 //! amount beside Pay).
 
 use crate::checkout::form::{field_label, CheckoutForm};
-use crate::checkout::messages;
+use crate::checkout::{messages, wire};
+use crate::shared::api::ClientError;
 use crate::shared::context::WidgetCtx;
 use crate::shared::format;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
-use tweetbuy_core::{FieldError, Offer, Quote};
+use tweetbuy_core::{FieldError, Offer};
 
 /// Whether the failure line is shown: "Some details need fixing" goes once nothing is left
 /// to fix; any other failure stays.
@@ -57,7 +58,10 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
     let request = Memo::new(move |_| offer.with_value(|o| form.with(|d| d.quote_request(o))));
     let quote = LocalResource::new(move || {
         let (request, api) = (request.get(), api.clone());
-        async move { api.post::<_, Quote>("/api/v1/quote", &request, None).await }
+        async move {
+            let answer = api.post_parsed("/api/v1/quote", wire::quote_request(&request), None).await?;
+            wire::quote(&answer).ok_or(ClientError::Decode { status: 200, detail: "not a quote".into() })
+        }
     });
     let physical = offer.with_value(|o| o.kind.needs_shipping());
     let tag = locale.tag();
