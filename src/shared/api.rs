@@ -1,9 +1,9 @@
 //! HTTP to the tweetbuy api, with one error type for every way a request can fail.
 
 use crate::shared::json::{named, Json};
-use gloo_net::http::{Request, RequestBuilder, Response};
 use tweetbuy_core::{ApiError, ErrorCode, IDEMPOTENCY_HEADER};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// How long one request may take before it is abandoned (and, if safe, retried).
 pub(crate) const REQUEST_TIMEOUT_MS: i32 = 10_000;
@@ -65,10 +65,9 @@ impl ApiClient {
     }
 
     /// `GET path`, the answer parsed by the browser (`JSON.parse`) and read through
-    /// [`crate::shared::json::Json`]: for the button module, which carries no JSON parser.
-    pub async fn get_parsed(&self, path: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
-        let url = self.url(path);
-        send_with_retries(true, || Request::get(&url), None, parse).await
+    /// [`crate::shared::json::Json`]: neither module carries a JSON parser.
+    pub async fn get_parsed(&self, path: &str) -> Result<JsValue, ClientError> {
+        send_with_retries(true, &self.url(path), "GET", None, None).await
     }
 
     /// `POST path` with a JSON body (written by the caller), the answer parsed by the
@@ -80,30 +79,24 @@ impl ApiClient {
         path: &str,
         body: String,
         idempotency_key: Option<&str>,
-    ) -> Result<wasm_bindgen::JsValue, ClientError> {
+    ) -> Result<JsValue, ClientError> {
         let url = self.url(path);
-        let build = || {
-            let builder = Request::post(&url).header("content-type", "application/json");
-            match idempotency_key {
-                Some(key) => builder.header(IDEMPOTENCY_HEADER, key),
-                None => builder,
-            }
-        };
-        send_with_retries(idempotency_key.is_some(), build, Some(body), parse).await
+        send_with_retries(idempotency_key.is_some(), &url, "POST", Some(&body), idempotency_key).await
     }
 }
 
-/// Sends a request, built afresh for every try, retrying when it is `safe` to repeat and
-/// the failure is [`retryable`], at most [`MAX_ATTEMPTS`] times in all.
-async fn send_with_retries<T>(
+/// Sends a request (the browser's `fetch`), retrying when it is `safe` to repeat and the
+/// failure is [`retryable`], at most [`MAX_ATTEMPTS`] times in all.
+async fn send_with_retries(
     safe: bool,
-    build: impl Fn() -> RequestBuilder,
-    body: Option<String>,
-    decode: Decoder<T>,
-) -> Result<T, ClientError> {
+    url: &str,
+    method: &str,
+    body: Option<&str>,
+    idempotency_key: Option<&str>,
+) -> Result<JsValue, ClientError> {
     let mut attempt = 1;
     loop {
-        match send_once(&build, body.as_deref(), decode).await {
+        match send_once(url, method, body, idempotency_key).await {
             Err(error) if safe && attempt < MAX_ATTEMPTS && retryable(&error) => {
                 crate::shared::util::sleep(backoff_ms(attempt, js_sys::Math::random())).await;
                 attempt += 1;
@@ -113,48 +106,52 @@ async fn send_with_retries<T>(
     }
 }
 
-/// One try, abandoned after [`REQUEST_TIMEOUT_MS`].
-async fn send_once<T>(
-    build: &impl Fn() -> RequestBuilder,
+/// What a rejected promise says, for [`ClientError::Network`].
+fn network(error: JsValue) -> ClientError {
+    ClientError::Network(error.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{error:?}"), |e| e.message().into()))
+}
+
+/// One try, built afresh and abandoned after [`REQUEST_TIMEOUT_MS`].
+async fn send_once(
+    url: &str,
+    method: &str,
     body: Option<&str>,
-    decode: Decoder<T>,
-) -> Result<T, ClientError> {
-    let controller = web_sys::AbortController::new().ok();
-    let builder = build().abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
-    let request = match body {
-        Some(body) => builder.body(body.to_owned()),
-        None => builder.build(),
+    idempotency_key: Option<&str>,
+) -> Result<JsValue, ClientError> {
+    let window = web_sys::window().ok_or_else(|| ClientError::Network("no window".into()))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        let headers = web_sys::Headers::new().map_err(network)?;
+        headers.set("content-type", "application/json").map_err(network)?;
+        if let Some(key) = idempotency_key {
+            headers.set(IDEMPOTENCY_HEADER, key).map_err(network)?;
+        }
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(body));
     }
-    .map_err(|e| ClientError::Decode { status: 0, detail: e.to_string() })?;
-    let timer = controller.as_ref().and_then(|c| {
-        let abort = wasm_bindgen::closure::Closure::once_into_js({
-            let c = c.clone();
-            move || c.abort()
-        });
-        web_sys::window()?
-            .set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), REQUEST_TIMEOUT_MS)
-            .ok()
+    let controller = web_sys::AbortController::new().ok();
+    init.set_signal(controller.as_ref().map(|c| c.signal()).as_ref());
+    let timer = controller.and_then(|c| {
+        let abort = wasm_bindgen::closure::Closure::once_into_js(move || c.abort());
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), REQUEST_TIMEOUT_MS).ok()
     });
-    let result = read(request.send().await, decode).await;
-    if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
+    let result = read(window.fetch_with_str_and_init(url, &init)).await;
+    if let Some(timer) = timer {
         window.clear_timeout_with_handle(timer);
     }
     result
 }
 
-/// Turns a status and body into the answer or a [`ClientError`].
-type Decoder<T> = fn(u16, &str) -> Result<T, ClientError>;
-
-async fn read<T>(sent: Result<Response, gloo_net::Error>, decode: Decoder<T>) -> Result<T, ClientError> {
-    let response = sent.map_err(|e| ClientError::Network(e.to_string()))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| ClientError::Network(e.to_string()))?;
-    decode(status, &text)
+async fn read(sent: js_sys::Promise) -> Result<JsValue, ClientError> {
+    let response: web_sys::Response = JsFuture::from(sent).await.map_err(network)?.unchecked_into();
+    let text = JsFuture::from(response.text().map_err(network)?).await.map_err(network)?;
+    parse(response.status(), &text.as_string().unwrap_or_default())
 }
 
 /// Turns a status and body into the answer, parsed by the browser's `JSON.parse` and left
 /// as a JS value, or a [`ClientError`].
-fn parse(status: u16, body: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
+fn parse(status: u16, body: &str) -> Result<JsValue, ClientError> {
     answer(status, js_sys::JSON::parse(body).ok(), body)
 }
 
