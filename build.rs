@@ -1,5 +1,6 @@
 //! Writes the widget's stylesheets in their small form (src/shared/css_min.rs) for src/shared/styles.rs:
-//! the button module's rules, and the whole widget's (the button's first).
+//! the button module's rules, the sheets' rules the checkout module adds, and the whole
+//! widget's (the button's first) for the tests.
 
 #[path = "src/shared/css_min.rs"]
 mod css_min;
@@ -27,7 +28,9 @@ fn minified(files: &[&str]) -> String {
 fn main() {
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let button = minified(BUTTON);
-    let widget = button.clone() + &minified(SHEETS);
+    let sheets = minified(SHEETS);
+    let widget = button.clone() + &sheets;
+    std::fs::write(out.join("sheets.min.css"), sheets).expect("write sheets.min.css");
     std::fs::write(out.join("button.min.css"), button).expect("write button.min.css");
     std::fs::write(out.join("widget.min.css"), widget).expect("write widget.min.css");
     println!("cargo:rerun-if-changed=src/shared/css_min.rs");

@@ -4,8 +4,8 @@
 //! CSP (`style-src` without `'unsafe-inline'`), never touch the page's `<head>`, and are
 //! parsed once however many buttons the page has. Each component's CSS sits beside it.
 //!
-//! The button module adopts only the button's rules; the checkout module swaps in the whole
-//! stylesheet when it mounts a sheet.
+//! The button module adopts only the button's rules; the checkout module adds the sheets'
+//! rules beside them when it mounts a sheet (it does not carry the button's rules again).
 
 use web_sys::{CssStyleSheet, ShadowRoot};
 
@@ -13,8 +13,14 @@ use web_sys::{CssStyleSheet, ShadowRoot};
 /// comments and spare whitespace stripped at build time (`build.rs`, `src/shared/css_min.rs`).
 pub(crate) const BUTTON_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/button.min.css"));
 
-/// All widget CSS: the design tokens first, then each component's rules (stripped the same
-/// way); [`CSS_FILES`] lists the sources.
+/// What the checkout module adds: the sheets' rules (stripped the same way), which come
+/// after [`BUTTON_CSS`] and use its tokens.
+#[cfg(any(feature = "checkout", test))]
+pub(crate) const SHEETS_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/sheets.min.css"));
+
+/// All widget CSS: the design tokens first, then each component's rules; [`CSS_FILES`]
+/// lists the sources.
+#[cfg(test)]
 pub(crate) const WIDGET_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 fn sheet(css: &str) -> Option<CssStyleSheet> {
@@ -24,7 +30,11 @@ fn sheet(css: &str) -> Option<CssStyleSheet> {
 thread_local! {
     // Each kept in a one-element array: the setter copies it, so one array serves every root.
     static BUTTON_SHEET: Option<js_sys::Array> = sheet(BUTTON_CSS).map(|s| js_sys::Array::of1(&s));
-    static WIDGET_SHEET: Option<js_sys::Array> = sheet(WIDGET_CSS).map(|s| js_sys::Array::of1(&s));
+}
+
+#[cfg(feature = "checkout")]
+thread_local! {
+    static SHEETS_SHEET: Option<CssStyleSheet> = sheet(SHEETS_CSS);
 }
 
 fn adopt_from(root: &ShadowRoot, which: &'static std::thread::LocalKey<Option<js_sys::Array>>) {
@@ -40,16 +50,25 @@ pub(crate) fn adopt_button(root: &ShadowRoot) {
     adopt_from(root, &BUTTON_SHEET);
 }
 
-/// Parses the whole widget's stylesheet now, while the visitor is only pointing at a button,
-/// so the first sheet does not wait for it.
+#[cfg(feature = "checkout")]
+/// Parses the sheets' stylesheet now, while the visitor is only pointing at a button, so the
+/// first sheet does not wait for it.
 pub fn warm() {
-    WIDGET_SHEET.with(|_| ());
+    SHEETS_SHEET.with(|_| ());
 }
 
 #[cfg(feature = "checkout")]
-/// Gives a shadow root the whole widget's stylesheet (the sheets need it).
+/// Adds the sheets' stylesheet after the button's, which the button module adopted in this
+/// root; once.
 pub(crate) fn adopt(root: &ShadowRoot) {
-    adopt_from(root, &WIDGET_SHEET);
+    SHEETS_SHEET.with(|sheet| {
+        let Some(sheet) = sheet else { return };
+        let adopted = js_sys::Array::from(&root.adopted_style_sheets());
+        if !adopted.includes(sheet, 0) {
+            adopted.push(sheet);
+            root.set_adopted_style_sheets(&adopted);
+        }
+    });
 }
 
 /// Every CSS file of the widget, by name, for the token audit.
@@ -141,7 +160,7 @@ mod tests {
         assert!(found.is_empty(), "raw values outside style/tokens.css definitions:\n{}", found.join("\n"));
         let all: String = CSS_FILES.iter().map(|(_, css)| crate::shared::css_min::minify(css)).collect();
         assert_eq!(all, WIDGET_CSS, "CSS_FILES lists every file of WIDGET_CSS, in order");
-        assert!(WIDGET_CSS.starts_with(BUTTON_CSS), "the whole sheet keeps the button's rules first");
+        assert_eq!(format!("{BUTTON_CSS}{SHEETS_CSS}"), WIDGET_CSS, "the button's rules, then the sheets'");
     }
 
     #[test]
