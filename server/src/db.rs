@@ -210,6 +210,70 @@ where
     }
 }
 
+/// One SQLite file takes one writer at a time. Left to SQLite, concurrent writers of this
+/// process meet its busy handler, which polls the lock with sleeps of 1 ms growing to 100 ms:
+/// under load an order's write waits far longer than the writer ahead of it takes. So this
+/// process's writers of a SQLite file queue for its gate first (a fair async mutex, one per
+/// file), and are handed the lock the moment the writer ahead is done; readers never wait for
+/// it (WAL). Writers of other processes still meet the busy timeout and [`retry_busy`].
+/// PostgreSQL locks rows, not the database: there is no gate.
+///
+/// Take the gate before a pooled connection, never while holding one: a writer holding the
+/// gate may need a connection of its own.
+pub async fn write_gate(db: &Db) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    let gate = gate_of(db)?;
+    Some(gate.lock_owned().await)
+}
+
+fn gate_of(db: &Db) -> Option<std::sync::Arc<tokio::sync::Mutex<()>>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static GATES: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let url = &db.connect_options().database_url;
+    if !url.scheme().starts_with("sqlite") {
+        return None;
+    }
+    let mut gates = GATES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    Some(gates.entry(url.as_str().to_owned()).or_default().clone())
+}
+
+/// A write transaction that holds its database's [`write_gate`] until it ends, so the gate is
+/// never held past the commit (or the rollback, when dropped).
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// Begins a write transaction behind the database's [`write_gate`].
+pub async fn begin_write(db: &Db) -> Result<WriteTx, sqlx::Error> {
+    let gate = write_gate(db).await;
+    Ok(WriteTx { tx: db.begin().await?, _gate: gate })
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
 /// Errors that may be SQLite's busy or locked answer.
 pub trait MaybeBusy {
     fn is_busy(&self) -> bool;

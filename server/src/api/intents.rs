@@ -125,6 +125,7 @@ struct NewIntent<'a> {
 async fn insert(db: &Db, intent: &NewIntent<'_>) -> Result<(), AppError> {
     let shipping_json =
         intent.shipping.map(serde_json::to_string).transpose().map_err(|e| AppError::internal(e.to_string()))?;
+    let _gate = crate::db::write_gate(db).await;
     sqlx::query(
         "INSERT INTO payment_intents (id, secret_hash, product_id, variant_id, quantity, email, share_email, \
          shipping_json, tweet_id, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, created_at, \

@@ -150,7 +150,7 @@ pub async fn insert_card_for_key(
     idem_key: &str,
     request_hash: &str,
 ) -> Result<bool, AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     // The card row goes first because the key row references it; both roll back together
     // when the key turns out to be taken.
     insert_card(&mut tx, card, CardLife::OneTime).await?;
@@ -240,11 +240,13 @@ pub async fn release_token(db: &mut AnyConnection, card_id: &str) -> Result<(), 
 /// [`ERASE_SEALED`] and [`after_erase`]).
 pub async fn erase_card_data(db: &Db, card_id: &str) -> Result<(), AppError> {
     let empty: Vec<u8> = Vec::new();
+    let gate = crate::db::write_gate(db).await;
     sqlx::query(&format!("UPDATE cards SET {ERASE_SEALED} WHERE id = $2"))
         .bind(&empty)
         .bind(card_id)
         .execute(db)
         .await?;
+    drop(gate);
     after_erase(db).await;
     Ok(())
 }

@@ -112,7 +112,7 @@ async fn charge(
     // the token unclaimed, never claimed without a charge. A second request for the same
     // order (the api resuming an order after a crash, its lost first request arriving late)
     // waits here for the first to commit, finds the token used and answers the first charge.
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     let claimed = if saved {
         profile_store::claim_saved_token(&mut tx, &request.token, &request.intent_id, now).await?
     } else {

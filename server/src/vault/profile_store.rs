@@ -59,7 +59,7 @@ pub async fn insert_profile(
     card: &NewCard,
     one_time_card_id: &str,
 ) -> Result<bool, AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let empty: Vec<u8> = Vec::new();
     // Erasing first decides the race: only one save of a given payment can win.
     let erased = sqlx::query(&format!(
@@ -185,7 +185,7 @@ pub async fn release_saved_token(db: &mut AnyConnection, token: &str) -> Result<
 /// its card's encrypted number and wrapped data key. The card row itself stays, emptied,
 /// because charges refer to it.
 pub async fn delete(db: &Db, profile: &ProfileRow) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let empty: Vec<u8> = Vec::new();
     sqlx::query("DELETE FROM saved_tokens WHERE profile_id = $1").bind(&profile.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM profiles WHERE id = $1").bind(&profile.id).execute(&mut *tx).await?;
