@@ -2,7 +2,7 @@
 //! and its response is stored; a retry with the same key and body gets that response again;
 //! the same key with another body is refused; a retry while the first still runs is told so.
 
-use crate::db::Db;
+use crate::db::{write_gate, Db};
 use crate::error::AppError;
 
 /// How long responses are kept for replay.
@@ -49,29 +49,45 @@ pub async fn begin_order(
     now: i64,
     stale_secs: i64,
 ) -> Result<Begin, AppError> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(now - RETENTION_SECONDS).execute(db).await?;
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, idem_key) DO NOTHING",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(hash)
-    .bind(now)
-    .bind(order_id)
-    .execute(db)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        return Ok(Begin::Started);
+    // Expired keys are purged by the sweep ([`purge_expired`]), not on every request; one
+    // this request meets that has outlived its retention is forgotten here, as if purged.
+    let _gate = write_gate(db).await;
+    let mut existing: Option<KeyRow> = None;
+    for _ in 0..2 {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, idem_key) DO NOTHING",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(hash)
+        .bind(now)
+        .bind(order_id)
+        .execute(db)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Begin::Started);
+        }
+        existing = sqlx::query_as(
+            "SELECT request_hash, response_status, response_body, created_at, order_id, resumable \
+             FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(db)
+        .await?;
+        match &existing {
+            Some(row) if row.3 < now - RETENTION_SECONDS => {
+                sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND created_at = $3")
+                    .bind(scope)
+                    .bind(key)
+                    .bind(row.3)
+                    .execute(db)
+                    .await?;
+            }
+            _ => break,
+        }
     }
-    let existing: Option<KeyRow> = sqlx::query_as(
-        "SELECT request_hash, response_status, response_body, created_at, order_id, resumable FROM idempotency_keys \
-         WHERE scope = $1 AND idem_key = $2",
-    )
-    .bind(scope)
-    .bind(key)
-    .fetch_optional(db)
-    .await?;
     let Some((stored_hash, status, body, created_at, earlier_order, resumable)) = existing else {
         // Purged between our insert and select: the caller may simply retry.
         return Ok(Begin::InProgress);
@@ -105,6 +121,21 @@ pub async fn begin_order(
 
 /// Stores the response of a started request.
 pub async fn complete(db: &Db, scope: &str, key: &str, status: u16, body: &str, now: i64) -> Result<(), AppError> {
+    // The gate before a connection: no one may hold a connection while waiting for it.
+    let _gate = write_gate(db).await;
+    let mut conn = db.acquire().await?;
+    complete_in(&mut conn, scope, key, status, body, now).await
+}
+
+/// [`complete`] in the caller's transaction.
+pub async fn complete_in(
+    conn: &mut sqlx::AnyConnection,
+    scope: &str,
+    key: &str,
+    status: u16,
+    body: &str,
+    now: i64,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE idempotency_keys SET response_status = $1, response_body = $2, completed_at = $3 \
          WHERE scope = $4 AND idem_key = $5",
@@ -114,15 +145,26 @@ pub async fn complete(db: &Db, scope: &str, key: &str, status: u16, body: &str, 
     .bind(now)
     .bind(scope)
     .bind(key)
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Deletes keys past their retention (the api's sweep runs it).
+pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, AppError> {
+    let _gate = write_gate(db).await;
+    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        .bind(now - RETENTION_SECONDS)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Lets the next retry with this key take over at once (see [`Begin::Resume`]): for a
 /// request that failed on our side after its order was written, whose key must keep that
 /// order's id so the retry finishes the same order instead of charging for a second one.
 pub async fn release_for_retry(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
+    let _gate = write_gate(db).await;
     sqlx::query(
         "UPDATE idempotency_keys SET resumable = 1 WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL",
     )
@@ -144,6 +186,7 @@ pub async fn release_all_in_flight(db: &Db) -> Result<u64, AppError> {
 
 /// Forgets a started request that failed on our side, so the client can retry with the key.
 pub async fn abandon(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
+    let _gate = write_gate(db).await;
     sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL")
         .bind(scope)
         .bind(key)

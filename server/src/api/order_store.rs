@@ -2,9 +2,10 @@
 //! and a failed payment gives the stock back in one transaction with the status change.
 
 use crate::db::to_text;
-use crate::db::Db;
+use crate::db::{begin_write, Db};
 use crate::error::AppError;
 use crate::ids;
+use sqlx::AnyConnection;
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::{CardBrand, Quote, ShippingAddress, TweetId};
 
@@ -53,30 +54,12 @@ const ORDER_NUMBER_ATTEMPTS: usize = 5;
 ///
 /// The reservation is one conditional `UPDATE … WHERE stock >= quantity`, so two buyers of
 /// the last unit cannot both succeed. Variants that do not count stock (NULL) are not
-/// reserved. The UPDATE comes first so the transaction takes SQLite's write lock at once.
+/// reserved. Every buyer of a variant updates its one stock row, and on PostgreSQL that row
+/// stays locked until the transaction commits, so the reservation is the transaction's last
+/// statement: the next buyer waits for the commit alone, not for the statements before it.
+/// (On SQLite the transaction holds the file's write gate from its start, [`begin_write`].)
 pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> {
-    let mut tx = db.begin().await?;
-    let reserved = sqlx::query(
-        "UPDATE variants SET stock = stock - $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL \
-         AND stock >= $1",
-    )
-    .bind(i64::from(order.quantity))
-    .bind(order.product_id)
-    .bind(order.variant_id)
-    .execute(&mut *tx)
-    .await?;
-    if reserved.rows_affected() != 1 {
-        let counted: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
-                .bind(order.product_id)
-                .bind(order.variant_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        // Only an uncounted variant may go on without a reservation.
-        if !matches!(counted, Some((None,))) {
-            return Err(PlaceError::SoldOut);
-        }
-    }
+    let mut tx = begin_write(db).await?;
     // One order per intent at a time: taken over only from an order that was declined or
     // failed, so two tokens of one intent can never both be charged.
     let claimed = sqlx::query(
@@ -88,15 +71,17 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
     .execute(&mut *tx)
     .await?;
     if claimed.rows_affected() != 1 {
-        return Err(PlaceError::IntentTaken);
+        // Sold out is told first, as when the reservation came first.
+        return Err(if has_stock(&mut tx, order).await? { PlaceError::IntentTaken } else { PlaceError::SoldOut });
     }
     let shipping_json = order
         .shipping
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| PlaceError::Other(AppError::internal(e.to_string())))?;
+    let mut number = None;
     for _ in 0..ORDER_NUMBER_ATTEMPTS {
-        let number = ids::order_number();
+        let drawn = ids::order_number();
         let inserted = sqlx::query(
             "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
              shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
@@ -105,7 +90,7 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
              ON CONFLICT (order_number) DO NOTHING",
         )
         .bind(order.id)
-        .bind(&number)
+        .bind(&drawn)
         .bind(order.product_id)
         .bind(order.variant_id)
         .bind(i64::from(order.quantity))
@@ -123,11 +108,53 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 1 {
-            tx.commit().await?;
-            return Ok(number);
+            number = Some(drawn);
+            break;
         }
     }
-    Err(PlaceError::Other(AppError::internal("could not draw a unique order number")))
+    let Some(number) = number else {
+        return Err(PlaceError::Other(AppError::internal("could not draw a unique order number")));
+    };
+    let reserved = sqlx::query(
+        "UPDATE variants SET stock = stock - $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL \
+         AND stock >= $1",
+    )
+    .bind(i64::from(order.quantity))
+    .bind(order.product_id)
+    .bind(order.variant_id)
+    .execute(&mut *tx)
+    .await?;
+    // Only an uncounted variant may go on without a reservation.
+    if reserved.rows_affected() != 1 && !is_uncounted(&mut tx, order).await? {
+        return Err(PlaceError::SoldOut);
+    }
+    tx.commit().await?;
+    Ok(number)
+}
+
+/// The variant's stock as stored: `None` when there is no such variant, `Some(None)` when it
+/// does not count stock.
+async fn stored_stock(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<Option<Option<i64>>, sqlx::Error> {
+    let counted: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
+            .bind(order.product_id)
+            .bind(order.variant_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(counted.map(|(stock,)| stock))
+}
+
+async fn is_uncounted(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<bool, sqlx::Error> {
+    Ok(matches!(stored_stock(conn, order).await?, Some(None)))
+}
+
+/// Whether the order's quantity could be reserved now.
+async fn has_stock(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<bool, sqlx::Error> {
+    Ok(match stored_stock(conn, order).await? {
+        Some(None) => true,
+        Some(Some(stock)) => stock >= i64::from(order.quantity),
+        None => false,
+    })
 }
 
 /// The charge went through: marks the order paid and queues its receipt, together, so a
@@ -140,7 +167,22 @@ pub async fn mark_paid(
     charge_id: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    mark_paid_and_answer(db, order_id, brand, last4, charge_id, now, None).await
+}
+
+/// [`mark_paid`], storing the answer under the order's idempotency key in the same
+/// transaction: one commit where there were two, and a paid order is never left with a key
+/// still in flight.
+pub async fn mark_paid_and_answer(
+    db: &Db,
+    order_id: &str,
+    brand: CardBrand,
+    last4: &str,
+    charge_id: &str,
+    now: i64,
+    answer: Option<&KeyAnswer<'_>>,
+) -> Result<(), AppError> {
+    let mut tx = begin_write(db).await?;
     sqlx::query(
         "UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
          WHERE id = $5",
@@ -157,8 +199,20 @@ pub async fn mark_paid(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    if let Some(answer) = answer {
+        super::order_idempotency::complete_in(&mut tx, answer.scope, answer.key, answer.status, answer.body, now)
+            .await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// The answer to store under an idempotency key.
+pub struct KeyAnswer<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub status: u16,
+    pub body: &'a str,
 }
 
 /// How a payment failed.
@@ -177,7 +231,7 @@ pub async fn mark_failed_and_release(
     failure: &Failure<'_>,
     now: i64,
 ) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = begin_write(db).await?;
     let changed = sqlx::query(
         "UPDATE orders SET status = $1, decline_code = $2, charge_id = $3, card_brand = $4, card_last4 = $5, \
          updated_at = $6 WHERE id = $7 AND status = 'pending'",
@@ -208,7 +262,7 @@ pub async fn mark_failed_and_release(
 /// or minted for another intent): the row, its stock and its claim on the intent go together,
 /// as if it had never been placed, so a page that guesses tokens leaves nothing behind.
 pub async fn discard(db: &Db, order: &NewOrder<'_>) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = begin_write(db).await?;
     let deleted =
         sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending'").bind(order.id).execute(&mut *tx).await?;
     if deleted.rows_affected() == 1 {

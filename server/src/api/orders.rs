@@ -3,7 +3,7 @@
 //! and answer with a receipt, all under an `Idempotency-Key`.
 
 use super::order_idempotency::{self as idempotency, Begin};
-use super::order_store::{self, Failure, NewOrder, PlaceError, StoredOrder};
+use super::order_store::{self, Failure, KeyAnswer, NewOrder, PlaceError, StoredOrder};
 use super::vault_client::ChargeOutcome;
 use super::{catalog, intents, ApiState};
 use crate::clock;
@@ -120,8 +120,10 @@ async fn create_order(
     // The order runs in its own task so it finishes (and its key is completed, its stock
     // settled) even when the client hangs up halfway.
     let task = tokio::spawn(async move {
-        let (status, body) = match place_order(&state, request, &order_id).await {
+        let (status, body) = match place_order(&state, request, &order_id, &key).await {
             Ok(Outcome::Answer(status, body)) => (status, body),
+            // Paid: the answer was stored with the order's payment, in one transaction.
+            Ok(Outcome::Stored(status, body)) => return Ok(json_response(status, body, false)),
             Ok(Outcome::Refused(error)) => {
                 // Refused before anything was written: nothing to replay; the key is free again.
                 retry_busy(|| idempotency::abandon(&state.db, SCOPE, &key)).await?;
@@ -177,6 +179,8 @@ fn conflict(code: ErrorCode, message: &str) -> AppError {
 enum Outcome {
     /// The status and JSON body to answer and store for replay.
     Answer(StatusCode, String),
+    /// An answer already stored under the request's key.
+    Stored(StatusCode, String),
     /// Refused before anything was written (invalid, unknown product, sold out): answered,
     /// not stored, so the key can be used again.
     Refused(AppError),
@@ -235,9 +239,9 @@ impl ReceiptParts {
 
 /// The order itself, under the id its key recorded. An order already written under that id
 /// (an earlier attempt died or failed on our side) is resumed, never placed twice.
-async fn place_order(state: &ApiState, request: PayRequest, order_id: &str) -> Result<Outcome, AppError> {
+async fn place_order(state: &ApiState, request: PayRequest, order_id: &str, key: &str) -> Result<Outcome, AppError> {
     if let Some(stored) = order_store::find(&state.db, order_id).await? {
-        return resume(state, stored, request.card_token.trim()).await;
+        return resume(state, stored, request.card_token.trim(), key).await;
     }
     let now = clock::now();
     let token = request.card_token.trim();
@@ -294,13 +298,13 @@ async fn place_order(state: &ApiState, request: PayRequest, order_id: &str) -> R
         shipping: intent.shipping.clone(),
         delivery: offer.delivery.clone(),
     };
-    charge_and_settle(state, &order, token, parts).await
+    charge_and_settle(state, &order, token, parts, key).await
 }
 
 /// Finishes an order an earlier attempt wrote: answers what it became, or, still pending,
 /// charges it again under the same order id, which the vault answers with the earlier charge
 /// if that one went through (one charge per order id).
-async fn resume(state: &ApiState, stored: StoredOrder, token: &str) -> Result<Outcome, AppError> {
+async fn resume(state: &ApiState, stored: StoredOrder, token: &str, key: &str) -> Result<Outcome, AppError> {
     let quote = stored.quote()?;
     let parts = ReceiptParts {
         order_id: stored.id.clone(),
@@ -323,7 +327,7 @@ async fn resume(state: &ApiState, stored: StoredOrder, token: &str) -> Result<Ou
                 stored.decline_code.as_deref().and_then(|c| from_text(c).ok()).unwrap_or(DeclineCode::CardDeclined);
             answer(declined(code))
         }
-        "pending" => charge_and_settle(state, &stored.as_new(&quote, clock::now())?, token, parts).await,
+        "pending" => charge_and_settle(state, &stored.as_new(&quote, clock::now())?, token, parts, key).await,
         _ => answer(not_charged()),
     }
 }
@@ -348,6 +352,7 @@ async fn charge_and_settle(
     order: &NewOrder<'_>,
     token: &str,
     parts: ReceiptParts,
+    key: &str,
 ) -> Result<Outcome, AppError> {
     let order_id = order.id;
     let charge = ChargeRequest {
@@ -360,12 +365,25 @@ async fn charge_and_settle(
     let failure = match outcome {
         ChargeOutcome::Charged(result) if result.status == ChargeStatus::Approved => {
             let now = clock::now();
+            let order_number = parts.order_number.clone();
+            let Outcome::Answer(status, body) = parts.paid(result.brand, result.last4.clone())? else {
+                return Err(AppError::internal("a receipt is an answer"));
+            };
+            let stored = KeyAnswer { scope: SCOPE, key, status: status.as_u16(), body: &body };
             retry_busy(|| {
-                order_store::mark_paid(&state.db, order_id, result.brand, &result.last4, &result.charge_id, now)
+                order_store::mark_paid_and_answer(
+                    &state.db,
+                    order_id,
+                    result.brand,
+                    &result.last4,
+                    &result.charge_id,
+                    now,
+                    Some(&stored),
+                )
             })
             .await?;
-            tracing::info!(%order_id, order_number = %parts.order_number, total = %order.quote.total, "order paid");
-            return parts.paid(result.brand, result.last4);
+            tracing::info!(%order_id, %order_number, total = %order.quote.total, "order paid");
+            return Ok(Outcome::Stored(status, body));
         }
         ChargeOutcome::Charged(result) => {
             let code = result.decline_code.unwrap_or(DeclineCode::CardDeclined);

@@ -80,6 +80,9 @@ pub async fn run(state: ApiState, mut stop: watch::Receiver<bool>) {
         if let Err(error) = super::intents::sweep_expired(&state.db, clock::now()).await {
             tracing::warn!(%error, "expired intent sweep");
         }
+        if let Err(error) = super::order_idempotency::purge_expired(&state.db, clock::now()).await {
+            tracing::warn!(%error, "expired idempotency key sweep");
+        }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}
             _ = stop.wait_for(|stopped| *stopped) => return,
