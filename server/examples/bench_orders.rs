@@ -3,8 +3,11 @@
 //! buyer's card frame does: `POST /api/v1/intents`, a card token for that intent
 //! (`POST /v1/tokens` at the vault), then `POST /api/v1/orders`. A closed loop at full speed
 //! (purchases/s), then an open loop at 500 purchases/s (latency percentiles), each reported
-//! for the whole purchase and for its order step alone. Afterwards every acknowledged order
-//! is looked up in the database.
+//! for the whole purchase and for its order step alone. Then a flash sale: 5,000 buyers
+//! arrive within 5 s for one variant with 500 units (on PostgreSQL, alternating between two
+//! replicas of the server on the one database); exactly 500 must be paid, with exactly 500
+//! charges at the vault, and every other buyer told `sold_out`, with no 5xx and no timeout.
+//! Afterwards every acknowledged order is looked up in the database.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -14,6 +17,31 @@ use tweetbuy_server::db::{self, Location};
 
 /// The tests' catalog fixture; the benchmark orders its `bench-ticket`.
 const CATALOG: &str = include_str!("../tests/fixtures/catalog.toml");
+
+/// The flash sale's product: one variant, [`FLASH_UNITS`] units.
+const FLASH_PRODUCT: &str = r#"
+[[products]]
+id = "bench-flash"
+tweet_ids = ["1800000000000000002"]
+title = "Bench flash sale"
+seller = { name = "Bench", kind = "artist" }
+kind = "ticket"
+currency = "USD"
+max_per_order = 1
+
+[[products.variants]]
+id = "drop"
+label = "Drop"
+price_minor = 2500
+stock = 500
+"#;
+const FLASH_UNITS: usize = 500;
+const FLASH_BUYERS: usize = 5000;
+const FLASH_SECS: u64 = 5;
+
+/// A fixed master key and bearer key, so two replicas open each other's cards.
+const MASTER_KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const VAULT_API_KEY: &str = "bench-vault-key-0123456789abcdefghij";
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -25,24 +53,52 @@ fn free_port() -> u16 {
 }
 
 /// One purchase: how long the buyer waited for all of it, how long its order step took, and
-/// the order's id when it was acknowledged (201).
+/// the order's id when it was acknowledged (201), or else how it ended.
 struct Purchase {
     total: Duration,
     order: Duration,
     id: Option<String>,
+    /// For a purchase that was not acknowledged: `sold_out`, another error code, `5xx`, or
+    /// `timeout`/`transport` when no answer came.
+    refusal: Option<String>,
+}
+
+/// How a request that was not the expected success ended.
+async fn refusal(reply: Result<reqwest::Response, reqwest::Error>) -> String {
+    match reply {
+        Err(e) if e.is_timeout() => "timeout".into(),
+        Err(_) => "transport".into(),
+        Ok(r) if r.status().is_server_error() => format!("{}", r.status().as_u16()),
+        Ok(r) => match r.json::<serde_json::Value>().await {
+            Ok(body) => body["code"].as_str().unwrap_or("no code").to_owned(),
+            Err(_) => "unreadable".into(),
+        },
+    }
 }
 
 /// A purchase as the card frame makes it: the intent, a token for that intent, the order.
 async fn buy(http: &reqwest::Client, api: &str, vault: &str) -> Purchase {
+    buy_variant(http, api, vault, "bench-ticket", "ga").await
+}
+
+async fn buy_variant(http: &reqwest::Client, api: &str, vault: &str, product: &str, variant: &str) -> Purchase {
     let started = Instant::now();
-    let failed = |started: Instant| Purchase { total: started.elapsed(), order: started.elapsed(), id: None };
-    let details = serde_json::json!({"product_id": "bench-ticket", "variant_id": "ga", "quantity": 1,
+    let failed = |started: Instant, why: String| Purchase {
+        total: started.elapsed(),
+        order: started.elapsed(),
+        id: None,
+        refusal: Some(why),
+    };
+    let details = serde_json::json!({"product_id": product, "variant_id": variant, "quantity": 1,
                                      "email": "bench@example.com"});
     let intent = match http.post(format!("{api}/api/v1/intents")).json(&details).send().await {
-        Ok(r) if r.status() == 201 => r.json::<serde_json::Value>().await.ok(),
-        _ => None,
+        Ok(r) if r.status() == 201 => r.json::<serde_json::Value>().await.map_err(|_| "unreadable".to_owned()),
+        other => Err(refusal(other).await),
     };
-    let Some(intent) = intent else { return failed(started) };
+    let intent = match intent {
+        Ok(intent) => intent,
+        Err(why) => return failed(started, why),
+    };
     let card = serde_json::json!({"number": "4242424242424242", "expiry": "12/40", "cvc": "123",
                                   "intent_id": intent["intent_id"]});
     let token = match http
@@ -53,12 +109,18 @@ async fn buy(http: &reqwest::Client, api: &str, vault: &str) -> Purchase {
         .send()
         .await
     {
-        Ok(r) if r.status() == 201 => {
-            r.json::<serde_json::Value>().await.ok().and_then(|v| v["token"].as_str().map(str::to_owned))
-        }
-        _ => None,
+        Ok(r) if r.status() == 201 => r
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v["token"].as_str().map(str::to_owned))
+            .ok_or_else(|| "unreadable".to_owned()),
+        other => Err(refusal(other).await),
     };
-    let Some(token) = token else { return failed(started) };
+    let token = match token {
+        Ok(token) => token,
+        Err(why) => return failed(started, why),
+    };
     let body = serde_json::json!({"intent_id": intent["intent_id"], "client_secret": intent["client_secret"],
                                   "card_token": token});
     let ordered = Instant::now();
@@ -68,13 +130,15 @@ async fn buy(http: &reqwest::Client, api: &str, vault: &str) -> Purchase {
         .json(&body)
         .send()
         .await;
-    let id = match reply {
+    let (id, refused) = match reply {
         Ok(r) if r.status() == 201 => {
-            r.json::<serde_json::Value>().await.ok().and_then(|v| v["order_id"].as_str().map(str::to_owned))
+            let id = r.json::<serde_json::Value>().await.ok().and_then(|v| v["order_id"].as_str().map(str::to_owned));
+            let refused = id.is_none().then(|| "unreadable".to_owned());
+            (id, refused)
         }
-        _ => None,
+        other => (None, Some(refusal(other).await)),
     };
-    Purchase { total: started.elapsed(), order: ordered.elapsed(), id }
+    Purchase { total: started.elapsed(), order: ordered.elapsed(), id, refusal: refused }
 }
 
 fn report_all(label: &str, results: &[Purchase], elapsed: Duration, sent: usize) {
@@ -126,37 +190,20 @@ async fn main() {
         ("TWEETBUY_DB_SCHEMA_PREFIX", prefix.clone()),
         ("TWEETBUY_RATE_LIMIT_PER_SECOND", "0".into()),
         ("RUST_LOG", "warn".into()),
-        // A throw-away data directory: demo mode keeps the generated master key in it.
-        ("TWEETBUY_DEMO", "1".into()),
+        ("TWEETBUY_MASTER_KEY", MASTER_KEY.into()),
+        ("TWEETBUY_VAULT_API_KEY", VAULT_API_KEY.into()),
     ];
     if let Some(url) = &database_url {
         env.push(("DATABASE_URL", url.clone()));
     }
     let file = dir.path().join("bench.toml");
-    std::fs::write(&file, CATALOG).unwrap();
+    std::fs::write(&file, format!("{CATALOG}\n{FLASH_PRODUCT}")).unwrap();
     let imported =
         Command::new(&server).args(["catalog", "import"]).arg(&file).envs(env.iter().cloned()).output().unwrap();
     assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
 
-    let (api_port, vault_port) = (free_port(), free_port());
-    let mut child = Command::new(&server)
-        .arg("serve")
-        .envs(env.iter().cloned())
-        .env("TWEETBUY_PUBLISHER_ADDR", format!("127.0.0.1:{}", free_port()))
-        .env("TWEETBUY_API_ADDR", format!("127.0.0.1:{api_port}"))
-        .env("TWEETBUY_VAULT_ADDR", format!("127.0.0.1:{vault_port}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let api = format!("http://127.0.0.1:{api_port}");
-    let vault = format!("http://127.0.0.1:{vault_port}");
-    let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
-    for _ in 0..100 {
-        if http.get(format!("{api}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let http = reqwest::Client::builder().pool_max_idle_per_host(256).timeout(Duration::from_secs(30)).build().unwrap();
+    let (child, api, vault) = start_server(&server, &env, dir.path(), &http).await;
     println!("== {engine}: closed loop, {concurrency} concurrent buyers, {closed_n} purchases (intent, token, order)");
 
     let mut acked_ids: Vec<String> = Vec::new();
@@ -207,8 +254,67 @@ async fn main() {
     report_all(&format!("{engine} at {rate}/s"), &results, elapsed, n);
     acked_ids.extend(results.into_iter().filter_map(|p| p.id));
 
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let _ = child.wait();
+    // Flash sale: FLASH_BUYERS buyers arrive evenly within FLASH_SECS for FLASH_UNITS units;
+    // on PostgreSQL every other buyer goes to a second replica.
+    let mut second = None;
+    let mut replicas = vec![(api.clone(), vault.clone())];
+    if database_url.is_some() {
+        let replica_dir = dir.path().join("replica-b");
+        std::fs::create_dir_all(&replica_dir).unwrap();
+        let (child_b, api_b, vault_b) = start_server(&server, &env, &replica_dir, &http).await;
+        second = Some(child_b);
+        replicas.push((api_b, vault_b));
+    }
+    println!(
+        "== {engine}: flash sale, {FLASH_BUYERS} buyers arriving within {FLASH_SECS} s for {FLASH_UNITS} units{}",
+        if replicas.len() > 1 { ", alternating between two replicas" } else { "" }
+    );
+    let interval = Duration::from_secs_f64(FLASH_SECS as f64 / FLASH_BUYERS as f64);
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..FLASH_BUYERS {
+        tokio::time::sleep_until((started + interval * i as u32).into()).await;
+        let http = http.clone();
+        let (api, vault) = replicas[i % replicas.len()].clone();
+        set.spawn(async move { buy_variant(&http, &api, &vault, "bench-flash", "drop").await });
+    }
+    let mut flash = Vec::new();
+    while let Some(r) = set.join_next().await {
+        flash.push(r.unwrap());
+    }
+    let elapsed = started.elapsed();
+    let paid: Vec<&Purchase> = flash.iter().filter(|p| p.id.is_some()).collect();
+    let sold_out: Vec<&Purchase> = flash.iter().filter(|p| p.refusal.as_deref() == Some("sold_out")).collect();
+    let mut other: std::collections::BTreeMap<&str, usize> = Default::default();
+    for p in &flash {
+        match p.refusal.as_deref() {
+            None | Some("sold_out") => {}
+            Some(why) => *other.entry(why).or_default() += 1,
+        }
+    }
+    println!(
+        "{engine} flash sale: {} buyers in {:.2} s: {} paid, {} sold_out, other outcomes {:?}",
+        flash.len(),
+        elapsed.as_secs_f64(),
+        paid.len(),
+        sold_out.len(),
+        other
+    );
+    if !paid.is_empty() {
+        percentiles(&format!("{engine} flash sale, paid purchases"), paid.iter().map(|p| p.total).collect());
+        percentiles(&format!("{engine} flash sale, paid, order step alone"), paid.iter().map(|p| p.order).collect());
+    }
+    if !sold_out.is_empty() {
+        percentiles(&format!("{engine} flash sale, sold_out answers"), sold_out.iter().map(|p| p.total).collect());
+    }
+    let flash_acked = paid.len();
+    acked_ids.extend(flash.iter().filter_map(|p| p.id.clone()));
+    let flash_clean = paid.len() == FLASH_UNITS && sold_out.len() == FLASH_BUYERS - FLASH_UNITS && other.is_empty();
+
+    for mut process in [Some(child), second].into_iter().flatten() {
+        let _ = Command::new("kill").arg("-TERM").arg(process.id().to_string()).status();
+        let _ = process.wait();
+    }
 
     // Every acknowledged order must be in the database, paid.
     let location = match &database_url {
@@ -230,7 +336,81 @@ async fn main() {
         lost += chunk.len() - found as usize;
     }
     println!("== {engine}: {} acknowledged orders checked in the database, {lost} lost", acked_ids.len());
-    if lost > 0 {
+
+    // The flash sale as the databases saw it: its paid orders, its stock, its charges.
+    let flash_orders: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, status FROM orders WHERE product_id = 'bench-flash'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let flash_paid = flash_orders.iter().filter(|(_, status)| status == "paid").count();
+    let (stock,): (Option<i64>,) =
+        sqlx::query_as("SELECT stock FROM variants WHERE product_id = 'bench-flash'").fetch_one(&pool).await.unwrap();
+    let vault_location = match &database_url {
+        Some(url) => Location::Postgres { url: url.clone(), schema: format!("{prefix}_vault") },
+        None => Location::Sqlite(dir.path().join("vault.db")),
+    };
+    let vault_pool = db::open_vault(&vault_location).await.unwrap();
+    let (mut charges, mut approved) = (0i64, 0i64);
+    for chunk in flash_orders.chunks(500) {
+        let sql = format!(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END), 0) FROM charges \
+             WHERE reference IN ({})",
+            db::placeholders(0, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+        for (id, _) in chunk {
+            q = q.bind(id);
+        }
+        let (n, ok) = q.fetch_one(&vault_pool).await.unwrap();
+        charges += n;
+        approved += ok;
+    }
+    println!(
+        "== {engine} flash sale in the databases: {} orders, {flash_paid} paid, stock left {stock:?}; {charges} charges \
+         at the vault ({approved} approved)",
+        flash_orders.len()
+    );
+    let flash_ok = flash_clean
+        && flash_acked == FLASH_UNITS
+        && flash_paid == FLASH_UNITS
+        && stock == Some(0)
+        && charges == FLASH_UNITS as i64
+        && approved == FLASH_UNITS as i64;
+    if !flash_ok {
+        println!("== {engine} flash sale: NOT as required (exactly {FLASH_UNITS} paid and charged, the rest sold_out)");
+    }
+    if lost > 0 || !flash_ok {
         std::process::exit(1);
     }
+}
+
+/// Starts `tweetbuy-server serve` on free loopback ports and waits until its api answers.
+async fn start_server(
+    server: &std::path::Path,
+    env: &[(&str, String)],
+    data_dir: &std::path::Path,
+    http: &reqwest::Client,
+) -> (std::process::Child, String, String) {
+    let (api_port, vault_port) = (free_port(), free_port());
+    let child = Command::new(server)
+        .arg("serve")
+        .envs(env.iter().cloned())
+        .env("TWEETBUY_DATA_DIR", data_dir)
+        .env("TWEETBUY_PUBLISHER_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env("TWEETBUY_API_ADDR", format!("127.0.0.1:{api_port}"))
+        .env("TWEETBUY_VAULT_ADDR", format!("127.0.0.1:{vault_port}"))
+        .env("TWEETBUY_VAULT_INTERNAL_ADDR", format!("127.0.0.1:{}", free_port()))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let api = format!("http://127.0.0.1:{api_port}");
+    let vault = format!("http://127.0.0.1:{vault_port}");
+    for _ in 0..100 {
+        if http.get(format!("{api}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, api, vault)
 }
