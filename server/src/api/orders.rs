@@ -90,6 +90,8 @@ async fn create_order(
         )
     })
     .await?;
+    // Only a resumed key can have an order already: a fresh id was drawn just now.
+    let resuming = matches!(begun, Begin::Resume { .. });
     let order_id = match begun {
         Begin::Started => fresh_id,
         Begin::Resume { order_id } => {
@@ -120,7 +122,7 @@ async fn create_order(
     // The order runs in its own task so it finishes (and its key is completed, its stock
     // settled) even when the client hangs up halfway.
     let task = tokio::spawn(async move {
-        let (status, body) = match place_order(&state, request, &order_id, &key).await {
+        let (status, body) = match place_order(&state, request, &order_id, &key, resuming).await {
             Ok(Outcome::Answer(status, body)) => (status, body),
             // Paid: the answer was stored with the order's payment, in one transaction.
             Ok(Outcome::Stored(status, body)) => return Ok(json_response(status, body, false)),
@@ -239,9 +241,17 @@ impl ReceiptParts {
 
 /// The order itself, under the id its key recorded. An order already written under that id
 /// (an earlier attempt died or failed on our side) is resumed, never placed twice.
-async fn place_order(state: &ApiState, request: PayRequest, order_id: &str, key: &str) -> Result<Outcome, AppError> {
-    if let Some(stored) = order_store::find(&state.db, order_id).await? {
-        return resume(state, stored, request.card_token.trim(), key).await;
+async fn place_order(
+    state: &ApiState,
+    request: PayRequest,
+    order_id: &str,
+    key: &str,
+    resuming: bool,
+) -> Result<Outcome, AppError> {
+    if resuming {
+        if let Some(stored) = order_store::find(&state.db, order_id).await? {
+            return resume(state, stored, request.card_token.trim(), key).await;
+        }
     }
     let now = clock::now();
     let token = request.card_token.trim();

@@ -199,23 +199,19 @@ pub async fn claim_token(
     intent_id: &str,
     now: i64,
 ) -> Result<Option<CardRow>, AppError> {
-    let claimed = sqlx::query(
+    // The claim reads the card back in the same statement (RETURNING, SQLite 3.35 and
+    // PostgreSQL): one round trip to the database where there were two.
+    let card = sqlx::query_as::<_, CardRow>(&format!(
         "UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 AND reusable = FALSE \
-         AND intent_id = $3",
-    )
+         AND intent_id = $3 RETURNING {}",
+        CARD_COLUMNS.replace("c.", "")
+    ))
     .bind(now)
     .bind(token)
     .bind(intent_id)
-    .execute(&mut *db)
+    .fetch_optional(&mut *db)
     .await?;
-    if claimed.rows_affected() != 1 {
-        return Ok(None);
-    }
-    let card = sqlx::query_as::<_, CardRow>(&format!("SELECT {CARD_COLUMNS} FROM cards c WHERE c.token = $1"))
-        .bind(token)
-        .fetch_one(&mut *db)
-        .await?;
-    Ok(Some(card))
+    Ok(card)
 }
 
 /// The intent a one-time token (typed or saved) was minted for, when the token exists.
