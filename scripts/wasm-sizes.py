@@ -4,6 +4,11 @@
 #   wasm-bindgen --target web --out-dir /tmp/wb --keep-debug target/wasm32-unknown-unknown/widget-release/tweetbuy.wasm
 #   wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-reference-types /tmp/wb/tweetbuy_bg.wasm -o /tmp/opt.wasm
 #   scripts/wasm-sizes.py /tmp/opt.wasm 40
+# The checkout module the same way from tweetbuy-checkout.wasm, with index.html's flags
+# (-Os --converge). Names are those wasm-opt kept: a function it merged with an identical
+# one carries one of their names, so read a large odd name (window_event_listener holding
+# a serde derive's body) as "some code of this size", and check with the un-optimized
+# wasm-bindgen output, whose names are exact.
 import sys, re, collections
 data = open(sys.argv[1], 'rb').read()
 def leb(b, i):
