@@ -78,7 +78,8 @@ test-pg: server
 	TWEETBUY_TEST_PG_URL=$$url TWEETBUY_REQUIRE_PG=1 TWEETBUY_SERVER_BIN=$(CURDIR)/$(SERVER) \
 		cargo test --workspace --lib $(SERVER_TESTS)
 
-## make bench-api: orders/s and latency of POST /api/v1/orders on SQLite and on PostgreSQL
+## make bench-api: purchases/s and latency (intent, token, order) on SQLite and on PostgreSQL, then a
+## flash sale (5,000 buyers, 500 units; two replicas on PostgreSQL); docs/performance.md
 bench-api: server
 	@echo "==> cargo build --release --example bench_orders"
 	cargo build --release -p tweetbuy-server --example bench_orders
