@@ -57,7 +57,7 @@ E2E_PG_SUITES := attacks.test.mjs payments.test.mjs saved.test.mjs buyer.test.mj
 test-e2e-pg:
 	@echo "==> end-to-end consent suites on PostgreSQL (initdb into $(PG_DIR), loopback only)"
 	url=$$(scripts/postgres.sh start $(PG_DIR)); \
-	trap 'scripts/postgres.sh stop $(PG_DIR)' EXIT; \
+	trap '$(CURDIR)/scripts/postgres.sh stop $(PG_DIR)' EXIT; \
 	cd tests/e2e && TWEETBUY_E2E_PG_URL=$$url TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist \
 		node --test --test-concurrency=1 $(E2E_PG_SUITES)
 

@@ -103,6 +103,8 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
     origins,
     dataDir,
     logPath,
+    // What the seller's command line needs to find the same data (PostgreSQL's URL and schemas).
+    dbEnv: pgEnv,
     log: () => readFileSync(logPath, "utf8"),
     async stop() {
       if (proc.exitCode === null) {
