@@ -247,14 +247,20 @@ pub async fn mark_failed_and_release(
     .await?;
     // Only the transition out of `pending` releases, so stock is never given back twice.
     if changed.rows_affected() == 1 {
-        sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
-            .bind(i64::from(order.quantity))
-            .bind(order.product_id)
-            .bind(order.variant_id)
-            .execute(&mut *tx)
-            .await?;
+        give_back_stock(&mut tx, order).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Gives an order's reserved units back to its variant (uncounted variants reserved nothing).
+async fn give_back_stock(conn: &mut sqlx::AnyConnection, order: &NewOrder<'_>) -> Result<(), AppError> {
+    sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
+        .bind(i64::from(order.quantity))
+        .bind(order.product_id)
+        .bind(order.variant_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -266,12 +272,7 @@ pub async fn discard(db: &Db, order: &NewOrder<'_>) -> Result<(), AppError> {
     let deleted =
         sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending'").bind(order.id).execute(&mut *tx).await?;
     if deleted.rows_affected() == 1 {
-        sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
-            .bind(i64::from(order.quantity))
-            .bind(order.product_id)
-            .bind(order.variant_id)
-            .execute(&mut *tx)
-            .await?;
+        give_back_stock(&mut tx, order).await?;
         sqlx::query("UPDATE payment_intents SET order_id = NULL WHERE order_id = $1")
             .bind(order.id)
             .execute(&mut *tx)
