@@ -22,7 +22,11 @@ const params = new URLSearchParams(location.search);
 const MODE = params.get("mode") === "saved" ? "saved" : "card";
 const LANG = (params.get("lang") || "").toLowerCase().split("-")[0] === "es" ? "es" : "en";
 // The embedding page: the only origin this frame posts to, when it is on the allowlist.
-const PARENT = (location.ancestorOrigins && location.ancestorOrigins[0]) || "";
+// Browsers without `location.ancestorOrigins` (Firefox) learn it from the parent's first
+// message instead, whose origin the browser vouches for; what the frame says before then
+// waits for it.
+let parentOrigin = (location.ancestorOrigins && location.ancestorOrigins[0]) || "";
+const waiting = [];
 // How long Pay waits after what it pays changed, so a change cannot slip in under a click.
 const SETTLE_MS = 600;
 
@@ -147,8 +151,13 @@ export function addressLine(a) {
 // ---- Talking to the page ----
 
 function post(message) {
-  if (window.parent === window || !allowed.has(PARENT)) return;
-  window.parent.postMessage(JSON.stringify({ ...message, v: 1 }), PARENT);
+  if (window.parent === window) return;
+  if (!parentOrigin) {
+    waiting.push(message);
+    return;
+  }
+  if (!allowed.has(parentOrigin)) return;
+  window.parent.postMessage(JSON.stringify({ ...message, v: 1 }), parentOrigin);
 }
 
 // ---- Talking to the servers ----
@@ -536,6 +545,10 @@ function clear() {
 
 window.addEventListener("message", (event) => {
   if (event.source !== window.parent || !allowed.has(event.origin)) return;
+  if (!parentOrigin) {
+    parentOrigin = event.origin;
+    waiting.splice(0).forEach(post);
+  }
   const msg = decode(event.data);
   if (!msg) return;
   switch (msg.type) {
