@@ -256,6 +256,20 @@ test("the buyer's own click still pays with saved info: Pay inside the frame, sh
   await page.show(teeCart({ saved: true }));
   const pay = page.frame.locator("#pay[aria-disabled='false']");
   await pay.waitFor({ timeout: 15_000 });
+  // A page-sent focus lands beside Pay, never on it: the buyer's next key press is not a Pay.
+  await page.post({ type: "focus", v: 1 });
+  assert.equal(await page.frame.locator("#saved-card").evaluate((e) => document.activeElement === e), true);
+  // A script that swaps in its own email and address the moment the buyer pays changes
+  // nothing: the receipt to the page still leaves the saved ones out.
+  await page.page.evaluate(() => {
+    addEventListener("message", (e) => {
+      if (String(e.data).includes('"paying"')) {
+        window.toFrame({ type: "show", v: 1, cart: { product_id: "red-tee", variant_id: "m", quantity: 1, tweet_id: null,
+          email: "mallory@evil.test", shipping: { name: "M", line1: "9 Drop St", line2: "", city: "Miami", region: "FL", postal_code: "33101", country: "US" },
+          share_email: true } });
+      }
+    });
+  });
   await pay.click();
   const paid = await page.waitFor("paid");
   assert.equal(paid.receipt.email, "", "the saved email stays in the frame");

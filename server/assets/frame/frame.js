@@ -45,6 +45,8 @@ const WORDS = {
     paysTo: (seller, item) => `To ${seller} for ${item}`,
     shipsTo: (address) => `Ships to ${address}`,
     deliveredTo: (email) => `Delivered by email to ${email}`,
+    shares: (email, seller) => `${email} is shared with ${seller}`,
+    notShippable: "This item does not ship to your saved address. Use another address.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Remove my saved info", removing: "Removing…",
     removed: "Your saved info was removed.",
@@ -91,6 +93,8 @@ const WORDS = {
     paysTo: (seller, item) => `A ${seller} por ${item}`,
     shipsTo: (address) => `Se envía a ${address}`,
     deliveredTo: (email) => `Se entrega por correo a ${email}`,
+    shares: (email, seller) => `${email} se comparte con ${seller}`,
+    notShippable: "Este artículo no se envía a tu dirección guardada. Usa otra dirección.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Eliminar mis datos guardados", removing: "Eliminando…",
     removed: "Tus datos guardados se eliminaron.",
@@ -247,6 +251,8 @@ function draw() {
   pay.setAttribute("aria-busy", state.busy ? "true" : "false");
   const item = intent && `${intent.product_title} (${intent.variant_label})${intent.quantity > 1 ? ` × ${intent.quantity}` : ""}`;
   $("pays-to").textContent = current ? W.paysTo(intent.seller, item) : "";
+  const shared = current && JSON.parse(state.intentFor).share_email;
+  $("shares").textContent = shared ? W.shares(intent.email, intent.seller) : "";
   $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : W.save;
   $("ships-to").textContent = !current ? "" : intent.shipping ? W.shipsTo(addressLine(intent.shipping)) : W.deliveredTo(intent.email);
   if (MODE === "saved" && state.profile) {
@@ -266,6 +272,8 @@ function effectiveCart() {
     ...cart,
     email: cart.email ?? state.profile.email,
     shipping: cart.shipping ?? state.profile.shipping,
+    // The consent box is on the page, which never saw the saved email: it is not shared.
+    share_email: cart.email == null ? false : cart.share_email,
   };
 }
 
@@ -312,6 +320,12 @@ function explainRefusal(status, body, { pricing = false } = {}) {
       post({ type: "failed", code, message: cardErrors[0] && (W.field[cardErrors[0].code] || cardErrors[0].message) });
       return;
     }
+    // Saved details the page never saw: said here only; the page learns no more than a code.
+    if (MODE === "saved" && state.cart && (state.cart.email == null || state.cart.shipping == null)) {
+      setStatus(W.notShippable, true);
+      post({ type: "failed", code, message: W.notShippable });
+      return;
+    }
     // The details the page holds (email, address, option): the page shows them by its fields.
     setStatus(pricing ? W.details : W.generic, !pricing);
     post({ type: "invalid", errors: body.fields.map(({ field, code, message }) => ({ field, code, message })) });
@@ -350,6 +364,8 @@ async function pay(event) {
   }
   if (!payReady() || Date.now() - state.changedAt < SETTLE_MS) return;
   const intent = state.intent;
+  // What the page said at the moment of the click: a cart sent while paying changes nothing.
+  const cart = state.cart;
   state.busy = true;
   setStatus(W.paying);
   draw();
@@ -359,7 +375,7 @@ async function pay(event) {
     // tab) is asked about again, with its own key and token, before anything new is paid.
     const earlier = loadPending();
     const before = earlier ? await settle(earlier, { quiet: true }) : "failed";
-    if (before === "failed") await payIntent(intent);
+    if (before === "failed") await payIntent(intent, cart);
   } finally {
     state.busy = false;
     draw();
@@ -386,7 +402,7 @@ const clearPending = () => storage("sessionStorage")?.removeItem(PENDING);
 const CHECK_DELAYS_MS = [0, 1000, 2000, 4000, 8000];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function payIntent(intent) {
+async function payIntent(intent, cart) {
   const token = await mintToken(intent);
   if (!token) return;
   const attempt = {
@@ -396,8 +412,8 @@ async function payIntent(intent) {
     key: newKey(),
     // Whether the receipt shown to the page must leave out the saved email and address.
     from_saved: MODE === "saved",
-    saved_email: MODE === "saved" && state.cart?.email == null,
-    saved_shipping: MODE === "saved" && state.cart?.shipping == null,
+    saved_email: MODE === "saved" && cart.email == null,
+    saved_shipping: MODE === "saved" && cart.shipping == null,
   };
   savePending(attempt);
   await settle(attempt, { intent });
@@ -559,10 +575,11 @@ window.addEventListener("message", (event) => {
       clear();
       break;
     case "focus":
-      (MODE === "saved" ? $("pay") : $("number")).focus();
+      // Never Pay: a focus the page asked for must not make the buyer's next key press a Pay.
+      (MODE === "saved" ? $("saved-card") : $("number")).focus();
       break;
     case "show": {
-      if (JSON.stringify(msg.cart) === JSON.stringify(state.cart)) break;
+      if (state.busy || JSON.stringify(msg.cart) === JSON.stringify(state.cart)) break;
       if (state.paid && msg.cart) state.paid = false; // a new purchase in the same sheet
       state.cart = msg.cart;
       state.changedAt = Date.now();
