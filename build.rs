@@ -10,6 +10,7 @@ const SHEETS: &[&str] = &[
     "src/checkout/sheet/sheet.css",
     "src/checkout/product/product.css",
     "src/checkout/details/details.css",
+    "src/checkout/discount/discount.css",
     "src/checkout/confirmation/confirmation.css",
     "src/checkout/saved/saved.css",
 ];

@@ -61,6 +61,9 @@ pub struct Cart {
     pub shipping: Option<ShippingAddress>,
     /// "Share my email with the seller", unticked unless the buyer ticked it.
     pub share_email: bool,
+    /// A discount code the page's sheet accepted; the api judges it again for the intent.
+    #[serde(deserialize_with = "present")]
+    pub discount_code: Option<String>,
 }
 
 impl Cart {
@@ -73,6 +76,7 @@ impl Cart {
             && id_ok(&self.variant_id)
             && self.tweet_id.as_deref().is_none_or(id_ok)
             && (1..=MAX_QUANTITY).contains(&self.quantity)
+            && self.discount_code.as_deref().is_none_or(|c| c.chars().count() <= crate::discount::MAX_CODE_LEN)
             && self.email.as_deref().is_none_or(|e| e.chars().count() <= MAX_EMAIL)
             && self.shipping.as_ref().is_none_or(|a| {
                 [&a.name, &a.line1, &a.line2, &a.city, &a.region, &a.postal_code, &a.country]
@@ -188,6 +192,7 @@ mod tests {
             email: Some("jane@example.com".into()),
             shipping: Some(crate::testing::address()),
             share_email: false,
+            discount_code: None,
         }
     }
 
@@ -199,11 +204,13 @@ mod tests {
             assert!(json.starts_with(r#"{"type":"show","v":1,"cart":"#), "{json}");
             assert_eq!(ToFrame::decode(&json), Some(show));
         }
-        let saved = r#"{"type":"show","v":1,"cart":{"product_id":"p","variant_id":"m","quantity":1,"tweet_id":null,"email":null,"shipping":null,"share_email":false}}"#;
+        let saved = r#"{"type":"show","v":1,"cart":{"product_id":"p","variant_id":"m","quantity":1,"tweet_id":null,"email":null,"shipping":null,"share_email":false,"discount_code":null}}"#;
         assert!(ToFrame::decode(saved).is_some());
-        for missing in ["tweet_id", "email", "shipping", "share_email"] {
+        for missing in ["tweet_id", "email", "shipping", "share_email", "discount_code"] {
             let json = saved
-                .replace(&format!(r#","{missing}":{}"#, if missing == "share_email" { "false" } else { "null" }), "");
+                .replace(&format!(r#""{missing}":{}"#, if missing == "share_email" { "false" } else { "null" }), "")
+                .replace(",,", ",")
+                .replace(",}", "}");
             assert_ne!(json, saved);
             assert_eq!(ToFrame::decode(&json), None, "{missing} is required: {json}");
         }
@@ -221,6 +228,9 @@ mod tests {
         assert!(ok(Cart { variant_id: String::new(), ..cart() }).is_none());
         assert!(ok(Cart { tweet_id: Some("a b".into()), ..cart() }).is_none());
         assert!(ok(Cart { email: Some("é".repeat(MAX_EMAIL)), ..cart() }).is_some());
+        let code = |n| Some("A".repeat(n));
+        assert!(ok(Cart { discount_code: code(crate::discount::MAX_CODE_LEN), ..cart() }).is_some());
+        assert!(ok(Cart { discount_code: code(crate::discount::MAX_CODE_LEN + 1), ..cart() }).is_none());
         assert!(ok(Cart { email: Some("é".repeat(MAX_EMAIL + 1)), ..cart() }).is_none());
         let mut long = crate::testing::address();
         long.city = "漢".repeat(MAX_FIELD_LEN + 1);

@@ -12,6 +12,7 @@
 pub mod address;
 pub mod card;
 pub mod catalog;
+pub mod discount;
 pub mod error;
 pub mod frame;
 pub mod money;
@@ -29,6 +30,7 @@ pub use card::{CardBrand, CardError, CardNumber, Expiry};
 pub use catalog::{
     Availability, AvailabilityResponse, Offer, OfferHead, OffersResponse, ProductKind, Seller, SellerKind, Variant,
 };
+pub use discount::{Discount, DiscountRefusal, DiscountValue};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use money::{Currency, Money};
 pub use order::{IntentRequest, OrderReceipt, PayRequest, PaymentIntent, Quote};

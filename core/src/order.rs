@@ -3,6 +3,7 @@
 use crate::address::{validate_email, Country, ShippingAddress};
 use crate::card::CardBrand;
 use crate::catalog::Offer;
+use crate::discount::Discount;
 use crate::error::FieldError;
 use crate::money::Money;
 use crate::tweet::TweetId;
@@ -26,6 +27,9 @@ pub struct IntentRequest {
     pub share_email: bool,
     #[serde(default)]
     pub tweet_id: Option<TweetId>,
+    /// A discount code the buyer typed; applied only if the server accepts it.
+    #[serde(default)]
+    pub discount_code: Option<String>,
 }
 
 /// A priced intent: everything the card frame shows beside Pay, fixed on the server.
@@ -113,6 +117,9 @@ pub struct QuoteRequest {
     pub country: Option<Country>,
     #[serde(default)]
     pub region: Option<String>,
+    /// A discount code to try; a refusal is a field error on `discount_code`.
+    #[serde(default)]
+    pub discount_code: Option<String>,
 }
 
 /// The server's price breakdown; the Pay button shows `total`.
@@ -120,6 +127,9 @@ pub struct QuoteRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
     pub subtotal: Money,
+    /// Taken off the subtotal before tax; absent without a code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Discount>,
     pub shipping: Money,
     pub tax: Money,
     pub total: Money,

@@ -89,7 +89,7 @@ pub fn receipt() -> OrderReceipt {
         product_title: "Limited tee".into(),
         variant_label: "M".into(),
         quantity: 1,
-        quote: Quote { subtotal: usd(3000), shipping: usd(500), tax: usd(0), total: usd(3500) },
+        quote: Quote { subtotal: usd(3000), discount: None, shipping: usd(500), tax: usd(0), total: usd(3500) },
         email: "a@b.co".into(),
         shipping: Some(address()),
         delivery: None,

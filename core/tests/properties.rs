@@ -107,6 +107,7 @@ proptest! {
                 region: "NY".into(), postal_code: "10001".into(), country: "US".into(),
             }),
             share_email: share,
+            discount_code: None,
         };
         let show = ToFrame::Show { v: V1, cart: Some(cart) };
         prop_assert_eq!(ToFrame::decode(&serde_json::to_string(&show).unwrap()), Some(show));
@@ -126,6 +127,7 @@ proptest! {
                 region: "NY".into(), postal_code: "10001".into(), country: "US".into(),
             }),
             share_email: share,
+            discount_code: None,
             tweet_id: TweetId::parse("20"),
         };
         let back: IntentRequest = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod availability;
 pub mod catalog;
 pub mod catalog_import;
+pub mod discounts;
 pub mod images;
 pub mod intents;
 pub mod offers;
@@ -119,6 +120,7 @@ pub fn api_app(state: ApiState) -> Router {
         .merge(widget::router(&state.settings.widget_dir))
         .merge(images::router())
         .merge(admin::router())
+        .merge(discounts::admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // JSON answers and the loader are compressed on the way out for browsers that accept

@@ -29,6 +29,9 @@ pub enum Command {
     /// Seller tools for orders.
     #[command(subcommand)]
     Orders(OrdersCommand),
+    /// Seller tools for discount codes.
+    #[command(subcommand)]
+    Discounts(DiscountsCommand),
     /// The vault's master keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -80,6 +83,31 @@ pub enum OrdersCommand {
         /// CSV (the only format; the flag keeps room for others).
         #[arg(long, required = true)]
         csv: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscountsCommand {
+    /// Create a code: `--percent N` or `--amount-minor N --currency C`, for `--product ID` or
+    /// every product of `--seller NAME`, with optional `--starts-at`/`--ends-at` (Unix
+    /// seconds), `--max-uses` and `--max-per-email`.
+    Create {
+        #[command(flatten)]
+        spec: crate::api::discounts::admin::NewDiscount,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print every code with its uses.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Stop a code; paid orders keep their discount.
+    Disable {
+        /// The code, in any case.
+        code: String,
         #[command(flatten)]
         db: DbArgs,
     },

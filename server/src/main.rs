@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
         Command::Serve(config) => tweetbuy_server::run(config).await.map_err(|e| e.to_string()),
         Command::Catalog(command) => tweetbuy_server::seller_cli::catalog(command).await,
         Command::Orders(command) => tweetbuy_server::seller_cli::orders(command).await,
+        Command::Discounts(command) => tweetbuy_server::seller_cli::discounts(command).await,
         Command::Keys(command) => tweetbuy_server::keys_cli::keys(command).await,
     };
     match result {

@@ -1,8 +1,11 @@
-//! The seller's command-line tools: `catalog import FILE`, `orders list`, `orders export --csv`.
+//! The seller's command-line tools: `catalog import FILE`, `orders list`, `orders export --csv`,
+//! `discounts create|list|disable`.
 
+use crate::api::discounts::{self, DiscountCode};
 use crate::api::{catalog_import, seller_orders};
-use crate::config::{CatalogCommand, DbArgs, OrdersCommand};
+use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand};
 use crate::{clock, db};
+use tweetbuy_core::DiscountValue;
 
 async fn open(args: &DbArgs) -> Result<db::Db, String> {
     let (api, _) = args.locations()?;
@@ -61,4 +64,49 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
     }
     println!("{} order(s)", orders.len());
     Ok(())
+}
+
+/// `discounts create`, `discounts list`, `discounts disable CODE`.
+pub async fn discounts(command: DiscountsCommand) -> Result<(), String> {
+    let refused = |e: crate::error::AppError| {
+        let body = e.into_parts().1;
+        let fields: Vec<String> = body.fields.iter().map(|f| format!("\n  {}: {}", f.field, f.message)).collect();
+        format!("{}{}", body.message, fields.concat())
+    };
+    match command {
+        DiscountsCommand::Create { spec, db } => {
+            let code = discounts::admin::create(&open(&db).await?, &spec).await.map_err(refused)?;
+            println!("created {}", describe(&code));
+        }
+        DiscountsCommand::List { db } => {
+            let codes = discounts::list(&open(&db).await?).await.map_err(|e| e.to_string())?;
+            for code in &codes {
+                println!("{}", describe(code));
+            }
+            println!("{} code(s)", codes.len());
+        }
+        DiscountsCommand::Disable { code, db } => {
+            let code = discounts::admin::disable(&open(&db).await?, &code)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("there is no code {code}"))?;
+            println!("disabled {}", describe(&code));
+        }
+    }
+    Ok(())
+}
+
+/// One line per code: what it takes off, for what, and its uses.
+fn describe(code: &DiscountCode) -> String {
+    let value = match code.value {
+        DiscountValue::Percent(p) => format!("{p}% off"),
+        DiscountValue::Amount(m) => format!("{} {} off", m.minor, m.currency.code()),
+    };
+    let scope = code.product_id.as_deref().map_or_else(
+        || format!("every product of {}", code.seller.as_deref().unwrap_or("-")),
+        |id| format!("product {id}"),
+    );
+    let uses = code.max_uses.map_or_else(|| format!("{} used", code.used), |max| format!("{}/{max} used", code.used));
+    let state = if code.active { "" } else { "  (disabled)" };
+    format!("{:<12} {value}, {scope}, {uses}{state}", code.code)
 }

@@ -9,6 +9,7 @@ mod vault_proxy;
 mod api {
     mod admin;
     mod busy;
+    mod discounts;
     mod hostile_input;
     mod http_edges;
     mod idempotency;

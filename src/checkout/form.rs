@@ -24,6 +24,8 @@ pub struct CheckoutForm {
     pub postal_code: String,
     pub country: String,
     pub share_email: bool,
+    /// A discount code the api accepted for this choice (upper case); empty without one.
+    pub discount_code: String,
 }
 
 impl CheckoutForm {
@@ -78,7 +80,13 @@ impl CheckoutForm {
             email: None,
             shipping: None,
             share_email: false,
+            discount_code: self.discount(),
         }
+    }
+
+    /// The applied discount code, if any.
+    pub fn discount(&self) -> Option<String> {
+        (!self.discount_code.is_empty()).then(|| self.discount_code.clone())
     }
 
     /// The quote request for the current choice.
@@ -90,6 +98,7 @@ impl CheckoutForm {
             quantity: self.quantity,
             country: physical.then(|| Country::parse(&self.country)).flatten(),
             region: (physical && !self.region.is_empty()).then(|| self.region.clone()),
+            discount_code: self.discount(),
         }
     }
 }
@@ -171,6 +180,7 @@ pub fn field_label(field: &str, us: bool) -> Key {
         "country" => Key::Country,
         "variant" => Key::OptionLegend,
         "quantity" => Key::Quantity,
+        tweetbuy_core::discount::FIELD => Key::DiscountCode,
         _ => Key::Card,
     }
 }
@@ -296,6 +306,10 @@ mod tests {
         let mut ticket = offer.clone();
         ticket.kind = tweetbuy_core::ProductKind::Ticket;
         assert_eq!(d.quote_request(&ticket).country, None);
+        assert_eq!(q.discount_code, None);
+        d.discount_code = "TWEET10".into();
+        assert_eq!(d.quote_request(&offer).discount_code.as_deref(), Some("TWEET10"));
+        assert_eq!(d.saved_cart(&offer).discount_code.as_deref(), Some("TWEET10"), "the frames price it too");
     }
 
     #[test]

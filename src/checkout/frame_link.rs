@@ -205,6 +205,7 @@ mod tests {
             email: None,
             shipping: None,
             share_email: false,
+            discount_code: None,
         };
         assert!(needs_show(None, &None), "nothing sent since ready: even null goes out");
         assert!(needs_show(None, &Some(cart.clone())));

@@ -6,8 +6,8 @@
 //! countdown) and, when this device has saved info, the vault's saved-info frame
 //! ([`saved`]); [`form`] holds what the visitor chose and typed, with the core rules that
 //! check it and the carts the frames are shown; [`details`] takes the email, shipping
-//! address and consent beside the vault's card frame; and [`confirmation`] shows the order
-//! number and what happens next.
+//! address and consent beside the vault's card frame, with [`discount`]'s "Have a code?";
+//! and [`confirmation`] shows the order number and what happens next.
 //!
 //! The vault's frames own Pay: [`frame_link`] is the one way to talk to them (exact origin
 //! and window, both ways), and [`react`] says what each of their messages means to a step.
@@ -16,6 +16,7 @@
 
 pub mod confirmation;
 pub(crate) mod details;
+pub(crate) mod discount;
 pub(crate) mod focus;
 pub(crate) mod form;
 pub(crate) mod frame_link;

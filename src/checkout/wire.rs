@@ -14,6 +14,7 @@ use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, MAX_MESSAGE_LEN, PROTOCOL_V
 use tweetbuy_core::money::Money;
 use tweetbuy_core::order::{OrderReceipt, Quote, QuoteRequest};
 use tweetbuy_core::theme::FrameTheme;
+use tweetbuy_core::Discount;
 use tweetbuy_core::{FieldError, Offer};
 
 /// JSON text parsed: by the browser in the module, by serde_json in native tests.
@@ -166,10 +167,15 @@ fn address<J: Json>(v: &J) -> Option<ShippingAddress> {
 pub(crate) fn quote<J: Json>(v: &J) -> Option<Quote> {
     Some(Quote {
         subtotal: money(&get(v, "subtotal")?)?,
+        discount: optional(v, "discount", discount)?,
         shipping: money(&get(v, "shipping")?)?,
         tax: money(&get(v, "tax")?)?,
         total: money(&get(v, "total")?)?,
     })
+}
+
+fn discount<J: Json>(v: &J) -> Option<Discount> {
+    Some(Discount { code: string(v, "code")?, amount: money(&get(v, "amount")?)? })
 }
 
 fn receipt<J: Json>(v: &J) -> Option<OrderReceipt> {
@@ -303,6 +309,7 @@ fn cart_json(cart: &Cart) -> String {
         .opt_str("email", cart.email.as_deref())
         .raw("shipping", &cart.shipping.as_ref().map_or_else(|| "null".into(), address_json))
         .num("share_email", cart.share_email)
+        .opt_str("discount_code", cart.discount_code.as_deref())
         .done()
 }
 
@@ -354,6 +361,7 @@ pub(crate) fn quote_request(q: &QuoteRequest) -> String {
         .num("quantity", q.quantity)
         .opt_str("country", q.country.as_ref().map(|c| c.code()))
         .opt_str("region", q.region.as_deref())
+        .opt_str("discount_code", q.discount_code.as_deref())
         .done()
 }
 
@@ -469,11 +477,12 @@ mod tests {
             email: None,
             shipping: Some(address),
             share_email: true,
+            discount_code: Some("TWEET10".into()),
         };
         let theme = FrameTheme { accent: Some("#f00".into()), font: Some("a, \"b\"".into()), ..FrameTheme::default() };
         for message in [
             ToFrame::Show { v: V1, cart: Some(cart.clone()) },
-            ToFrame::Show { v: V1, cart: Some(Cart { shipping: None, tweet_id: None, ..cart }) },
+            ToFrame::Show { v: V1, cart: Some(Cart { shipping: None, tweet_id: None, discount_code: None, ..cart }) },
             ToFrame::Show { v: V1, cart: None },
             ToFrame::Focus { v: V1 },
             ToFrame::Clear { v: V1 },
@@ -490,11 +499,16 @@ mod tests {
             quantity: 2,
             country: tweetbuy_core::address::Country::parse("ES"),
             region: Some("M".into()),
+            discount_code: Some("TWEET10".into()),
         };
         same_as_serde(quote_request(&q), &q);
-        (q.country, q.region) = (None, None);
+        (q.country, q.region, q.discount_code) = (None, None, None);
         same_as_serde(quote_request(&q), &q);
         let text = r#"{"subtotal":{"minor":1,"currency":"EUR"},"shipping":{"minor":0,"currency":"EUR"},"tax":{"minor":0,"currency":"EUR"},"total":{"minor":1,"currency":"EUR"}}"#;
         assert_eq!(quote(&parse(text).unwrap()), serde_json::from_str(text).ok());
+        let text = r#"{"subtotal":{"minor":3000,"currency":"USD"},"discount":{"code":"TWEET10","amount":{"minor":300,"currency":"USD"}},"shipping":{"minor":0,"currency":"USD"},"tax":{"minor":0,"currency":"USD"},"total":{"minor":2700,"currency":"USD"}}"#;
+        let parsed = quote(&parse(text).unwrap());
+        assert!(parsed.as_ref().is_some_and(|q| q.discount.is_some()));
+        assert_eq!(parsed, serde_json::from_str(text).ok());
     }
 }

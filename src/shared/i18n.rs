@@ -7,7 +7,7 @@
 //! catalog; the full tag goes to `Intl` for money, numbers and dates.
 
 use tweetbuy_core::catalog::{Availability, SellerKind};
-use tweetbuy_core::FieldError;
+use tweetbuy_core::{DiscountRefusal, FieldError};
 
 /// The catalogs we have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +105,19 @@ catalog! {
     Tax => "Tax", "Impuestos";
     Total => "Total", "Total";
     Calculating => "Calculating total…", "Calculando el total…";
+    HaveCode => "Have a code?", "¿Tienes un código?";
+    DiscountCode => "Discount code", "Código de descuento";
+    ApplyCode => "Apply", "Aplicar";
+    CheckingCode => "Checking the code…", "Comprobando el código…";
+    CodeApplied => "{code} applied", "{code} aplicado";
+    RemoveCode => "Remove code {code}", "Quitar el código {code}";
+    Discount => "Discount ({code})", "Descuento ({code})";
+    ErrDiscountUnknown => "This code is not valid.", "Este código no es válido.";
+    ErrDiscountNotStarted => "This code cannot be used yet.", "Este código aún no se puede usar.";
+    ErrDiscountExpired => "This code has expired.", "Este código ha caducado.";
+    ErrDiscountUsedUp => "This code has been used up.", "Este código se ha agotado.";
+    ErrDiscountAlreadyUsed => "You have already used this code.", "Ya has usado este código.";
+    ErrDiscountNotApplicable => "This code is not for this item.", "Este código no es para este artículo.";
     Back => "Back", "Atrás";
     Paying => "Paying…", "Pagando…";
     FixFields => "Some details need fixing:", "Hay datos que corregir:";
@@ -225,12 +238,28 @@ impl Locale {
             ("region", "required" | "region_invalid") => Key::ErrState,
             ("variant", _) => Key::ErrVariant,
             ("quantity", _) => return self.fill(Key::ErrQuantity, &[("max", &max_quantity.to_string())]),
+            (tweetbuy_core::discount::FIELD, code) => match DiscountRefusal::from_code(code) {
+                Some(refusal) => discount_refusal(refusal),
+                None => return error.message.clone(),
+            },
             (_, "required") => Key::ErrRequired,
             (_, "invalid_characters") => Key::ErrCharacters,
             (_, "too_long") => Key::ErrTooLong,
             _ => return error.message.clone(),
         };
         self.t(key)
+    }
+}
+
+/// The message for a refused discount code.
+fn discount_refusal(refusal: DiscountRefusal) -> Key {
+    match refusal {
+        DiscountRefusal::Unknown => Key::ErrDiscountUnknown,
+        DiscountRefusal::NotStarted => Key::ErrDiscountNotStarted,
+        DiscountRefusal::Expired => Key::ErrDiscountExpired,
+        DiscountRefusal::UsedUp => Key::ErrDiscountUsedUp,
+        DiscountRefusal::AlreadyUsed => Key::ErrDiscountAlreadyUsed,
+        DiscountRefusal::NotApplicable => Key::ErrDiscountNotApplicable,
     }
 }
 
@@ -357,5 +386,11 @@ mod tests {
             "Esta venta ha terminado y ya no se puede comprar."
         );
         assert_eq!(es.seller_kind(SellerKind::Artist), "Artista");
+        let used_up = DiscountRefusal::UsedUp.field_error();
+        assert_eq!(es.field_error(&used_up, "", 5), "Este código se ha agotado.");
+        for refusal in DiscountRefusal::ALL {
+            let en = Locale::new("en").field_error(&refusal.field_error(), "", 5);
+            assert_eq!(en, refusal.message(), "the English catalog says what the server says");
+        }
     }
 }

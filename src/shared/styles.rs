@@ -81,6 +81,7 @@ const CSS_FILES: &[(&str, &str)] = &[
     ("src/checkout/sheet/sheet.css", include_str!("../checkout/sheet/sheet.css")),
     ("src/checkout/product/product.css", include_str!("../checkout/product/product.css")),
     ("src/checkout/details/details.css", include_str!("../checkout/details/details.css")),
+    ("src/checkout/discount/discount.css", include_str!("../checkout/discount/discount.css")),
     ("src/checkout/confirmation/confirmation.css", include_str!("../checkout/confirmation/confirmation.css")),
     ("src/checkout/saved/saved.css", include_str!("../checkout/saved/saved.css")),
 ];

@@ -43,6 +43,7 @@ const WORDS = {
     saveCardOnly: "Save my card for next time",
     pay: "Pay", payAmount: (amount) => `Pay ${amount}`, paying: "Paying…", paid: "Paid",
     paysTo: (seller, item) => `To ${seller} for ${item}`,
+    withCode: (code, amount) => `, ${code} −${amount}`,
     shipsTo: (address) => `Ships to ${address}`,
     deliveredTo: (email) => `Delivered by email to ${email}`,
     shares: (email, seller) => `${email} is shared with ${seller}`,
@@ -91,6 +92,7 @@ const WORDS = {
     saveCardOnly: "Guardar mi tarjeta para la próxima vez",
     pay: "Pagar", payAmount: (amount) => `Pagar ${amount}`, paying: "Pagando…", paid: "Pagado",
     paysTo: (seller, item) => `A ${seller} por ${item}`,
+    withCode: (code, amount) => `, ${code} −${amount}`,
     shipsTo: (address) => `Se envía a ${address}`,
     deliveredTo: (email) => `Se entrega por correo a ${email}`,
     shares: (email, seller) => `${email} se comparte con ${seller}`,
@@ -250,7 +252,9 @@ function draw() {
   pay.setAttribute("aria-disabled", answers ? "false" : "true");
   pay.setAttribute("aria-busy", state.busy ? "true" : "false");
   const item = intent && `${intent.product_title} (${intent.variant_label})${intent.quantity > 1 ? ` × ${intent.quantity}` : ""}`;
-  $("pays-to").textContent = current ? W.paysTo(intent.seller, item) : "";
+  const code = intent?.quote.discount;
+  const discount = code ? W.withCode(code.code, formatMoney(code.amount)) : "";
+  $("pays-to").textContent = current ? W.paysTo(intent.seller, item) + discount : "";
   const shared = current && JSON.parse(state.intentFor).share_email;
   $("shares").textContent = shared ? W.shares(intent.email, intent.seller) : "";
   $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : W.save;
@@ -291,8 +295,8 @@ async function price() {
   if (!cart || wanted === state.intentFor) return draw();
   const ticket = ++state.pricing;
   setStatus(W.pricing);
-  const { product_id, variant_id, quantity, tweet_id, email, shipping, share_email } = cart;
-  const body = { product_id, variant_id, quantity, email: email ?? "", shipping, share_email, tweet_id };
+  const { product_id, variant_id, quantity, tweet_id, email, shipping, share_email, discount_code } = cart;
+  const body = { product_id, variant_id, quantity, email: email ?? "", shipping, share_email, tweet_id, discount_code };
   const { status, body: answer } = await call(`${API}/api/v1/intents`, { body });
   if (ticket !== state.pricing) return; // a newer cart is being priced
   state.changedAt = Date.now();
@@ -321,7 +325,9 @@ function explainRefusal(status, body, { pricing = false } = {}) {
       return;
     }
     // Saved details the page never saw: said here only; the page learns no more than a code.
-    if (MODE === "saved" && state.cart && (state.cart.email == null || state.cart.shipping == null)) {
+    // A refused discount code is the page's own field, told to it as any other.
+    const aboutSaved = body.fields.some((f) => f.field !== "discount_code");
+    if (MODE === "saved" && aboutSaved && state.cart && (state.cart.email == null || state.cart.shipping == null)) {
       setStatus(W.notShippable, true);
       post({ type: "failed", code, message: W.notShippable });
       return;

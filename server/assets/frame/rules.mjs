@@ -18,9 +18,11 @@ export const MAX_ID = 100;
 const ID = /^[\x21-\x7e]{1,100}$/;
 const idOk = (id) => typeof id === "string" && ID.test(id);
 
-// A cart's other bounds (core/src/frame.rs: MAX_QUANTITY, MAX_EMAIL, and core's address rule).
+// A cart's other bounds (core/src/frame.rs: MAX_QUANTITY, MAX_EMAIL, core's address rule and
+// core/src/discount.rs: MAX_CODE_LEN).
 export const MAX_QUANTITY = 1000;
 export const MAX_EMAIL = 254;
+export const MAX_CODE = 32;
 export const MAX_ADDRESS_FIELD = 200;
 
 // ---- Theme values (core/src/theme.rs) ----
@@ -106,7 +108,7 @@ function isAddress(a) {
 
 // What the buyer is buying: every key present (null where there is nothing), ids, a quantity
 // of 1 to 1000 and bounded text. Whether the details are valid is the api's call.
-const CART_KEYS = ["product_id", "variant_id", "quantity", "tweet_id", "email", "shipping", "share_email"];
+const CART_KEYS = ["product_id", "variant_id", "quantity", "tweet_id", "email", "shipping", "share_email", "discount_code"];
 export function validCart(c) {
   return isObject(c) && hasExactKeys(c, CART_KEYS)
     && idOk(c.product_id) && idOk(c.variant_id)
@@ -114,7 +116,8 @@ export function validCart(c) {
     && Number.isInteger(c.quantity) && c.quantity >= 1 && c.quantity <= MAX_QUANTITY
     && (c.email === null || isString(c.email, MAX_EMAIL))
     && (c.shipping === null || isAddress(c.shipping))
-    && typeof c.share_email === "boolean";
+    && typeof c.share_email === "boolean"
+    && (c.discount_code === null || isString(c.discount_code, MAX_CODE));
 }
 
 /** One message from the page, or `null` for anything that is not exactly a v1 shape. */

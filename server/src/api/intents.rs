@@ -8,7 +8,7 @@
 //! script on the publisher's page that alters the sheet cannot change what the buyer
 //! consented to without the buyer seeing it beside Pay.
 
-use super::{catalog, pricing, ApiState};
+use super::{catalog, discounts, pricing, ApiState};
 use crate::clock;
 use crate::db::{retry_busy, Db};
 use crate::error::AppError;
@@ -25,8 +25,8 @@ use subtle::ConstantTimeEq;
 use tweetbuy_core::order::validate_buyer_details;
 use tweetbuy_core::vault::is_intent_id;
 use tweetbuy_core::{
-    Availability, Country, Currency, ErrorCode, IntentRequest, Money, Offer, PaymentIntent, Quote, ShippingAddress,
-    TweetId,
+    Availability, Country, Currency, Discount, ErrorCode, IntentRequest, Money, Offer, PaymentIntent, Quote,
+    ShippingAddress, TweetId,
 };
 
 /// How long an intent can be paid after it was priced: long enough to type a card, short
@@ -53,7 +53,7 @@ pub fn router() -> Router<ApiState> {
         (status = 409, description = "`sold_out`, `sale_ended` or `sale_not_started`.", body = tweetbuy_core::ApiError),
         (status = 413, description = "`payload_too_large`: over 64 KiB.", body = tweetbuy_core::ApiError),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = tweetbuy_core::ApiError),
-        (status = 422, description = "`validation_failed` (see `fields`), or `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
+        (status = 422, description = "`validation_failed` (see `fields`; a refused discount code is a `discount_code` field error), or `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
         (status = 429, description = "`rate_limited`.", body = tweetbuy_core::ApiError),
     )
 )]
@@ -66,12 +66,27 @@ async fn create_intent(
         .await?
         .ok_or_else(|| AppError::not_found("There is no such product."))?;
     let offer = &product.offer;
-    let (email, shipping) =
-        validate_buyer_details(offer, &request.variant_id, request.quantity, &request.email, request.shipping.as_ref())
-            .map_err(AppError::validation)?;
+    let details =
+        validate_buyer_details(offer, &request.variant_id, request.quantity, &request.email, request.shipping.as_ref());
+    let discount = match request.discount_code.as_deref() {
+        None => None,
+        Some(raw) => {
+            let email = details.as_ref().ok().map(|(email, _)| email.as_str());
+            Some(discounts::applicable(&state.db, raw, &product, email, now).await?)
+        }
+    };
+    // Every problem at once: the details' and the code's.
+    let (email, shipping, discount) = match (details, discount.transpose()) {
+        (Ok((email, shipping)), Ok(discount)) => (email, shipping, discount),
+        (details, discount) => {
+            let mut errors = details.err().unwrap_or_default();
+            errors.extend(discount.err().map(|refusal| refusal.field_error()));
+            return Err(AppError::validation(errors));
+        }
+    };
     ensure_on_sale(offer)?;
     let destination = shipping.as_ref().and_then(|a| Country::parse(&a.country).map(|c| (c, a.region.as_str())));
-    let quote = pricing::quote(&product, &request.variant_id, request.quantity, destination)?;
+    let quote = pricing::quote(&product, &request.variant_id, request.quantity, destination, discount.as_ref())?;
     let variant_label = offer.variant(&request.variant_id).map(|v| v.label.clone()).unwrap_or_default();
 
     let intent_id = random_id("pi_");
@@ -129,7 +144,8 @@ async fn insert(db: &Db, intent: &NewIntent<'_>) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO payment_intents (id, secret_hash, product_id, variant_id, quantity, email, share_email, \
          shipping_json, tweet_id, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         expires_at, discount_code, discount_minor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(intent.id)
     .bind(&intent.secret_hash)
@@ -147,6 +163,8 @@ async fn insert(db: &Db, intent: &NewIntent<'_>) -> Result<(), AppError> {
     .bind(intent.quote.total.currency.code())
     .bind(intent.now)
     .bind(intent.now + INTENT_TTL_SECONDS)
+    .bind(intent.quote.discount.as_ref().map(|d| d.code.as_str()))
+    .bind(intent.quote.discount.as_ref().map_or(0, |d| d.amount.minor))
     .execute(db)
     .await?;
     Ok(())
@@ -170,6 +188,8 @@ struct IntentRow {
     total_minor: i64,
     currency: String,
     expires_at: i64,
+    discount_code: Option<String>,
+    discount_minor: i64,
 }
 
 /// An intent an order may pay: its secret matched and it has not expired.
@@ -201,8 +221,8 @@ pub async fn open(db: &Db, intent_id: &str, client_secret: &str, now: i64) -> Re
     let row: Option<IntentRow> = sqlx::query_as(
         "SELECT id, secret_hash, product_id, variant_id, quantity, email, \
          CASE WHEN share_email THEN 1 ELSE 0 END AS share_email, shipping_json, tweet_id, \
-         subtotal_minor, shipping_minor, tax_minor, total_minor, currency, expires_at \
-         FROM payment_intents WHERE id = $1",
+         subtotal_minor, shipping_minor, tax_minor, total_minor, currency, expires_at, discount_code, \
+         discount_minor FROM payment_intents WHERE id = $1",
     )
     .bind(intent_id)
     .fetch_optional(db)
@@ -225,6 +245,7 @@ pub async fn open(db: &Db, intent_id: &str, client_secret: &str, now: i64) -> Re
     Ok(OpenIntent {
         quote: Quote {
             subtotal: money(row.subtotal_minor),
+            discount: row.discount_code.map(|code| Discount { code, amount: money(row.discount_minor) }),
             shipping: money(row.shipping_minor),
             tax: money(row.tax_minor),
             total: money(row.total_minor),

@@ -6,7 +6,7 @@
 //! `server/tests/api/openapi.rs` checks that the document holds exactly these routes, that each
 //! one answers on the real router, and that the router's source declares no route missing here.
 
-use super::{admin, availability, images, intents, offers, orders, quote, seller_orders, widget};
+use super::{admin, availability, discounts, images, intents, offers, orders, quote, seller_orders, widget};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -33,6 +33,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/v1/catalog"),
     ("GET", "/admin/v1/orders"),
     ("GET", "/admin/v1/orders.csv"),
+    ("GET", "/admin/v1/discounts"),
+    ("POST", "/admin/v1/discounts"),
+    ("POST", "/admin/v1/discounts/{code}/disable"),
 ];
 
 /// The stable error codes: `(code, statuses it comes with, when)`. Clients switch on `code`,
@@ -106,6 +109,9 @@ the stable codes are listed in the `ErrorCode` schema. Responses carry a CSP, `n
         admin::import_catalog,
         admin::list_orders,
         admin::export_orders,
+        discounts::admin::create_code,
+        discounts::admin::list_codes,
+        discounts::admin::disable_code,
     ),
     components(schemas(tweetbuy_core::ApiError, ErrorCode, tweetbuy_core::FieldError, seller_orders::SellerOrder)),
     modifiers(&Tweaks),

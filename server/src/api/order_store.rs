@@ -32,6 +32,8 @@ pub enum PlaceError {
     SoldOut,
     /// Another order already pays (or is paying) this intent.
     IntentTaken,
+    /// The intent's discount code can no longer be used (see [`super::discounts::redeem`]).
+    Discount(tweetbuy_core::DiscountRefusal),
     Other(AppError),
 }
 
@@ -85,9 +87,9 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
         let inserted = sqlx::query(
             "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
              shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-             created_at, updated_at, intent_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $15, $16) \
-             ON CONFLICT (order_number) DO NOTHING",
+             created_at, updated_at, intent_id, discount_code, discount_minor) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $15, $16, $17, \
+             $18) ON CONFLICT (order_number) DO NOTHING",
         )
         .bind(order.id)
         .bind(&drawn)
@@ -105,6 +107,8 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
         .bind(order.tweet_id.map(TweetId::as_str))
         .bind(order.now)
         .bind(order.intent_id)
+        .bind(order.quote.discount.as_ref().map(|d| d.code.as_str()))
+        .bind(order.quote.discount.as_ref().map_or(0, |d| d.amount.minor))
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 1 {
@@ -115,6 +119,11 @@ pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> 
     let Some(number) = number else {
         return Err(PlaceError::Other(AppError::internal("could not draw a unique order number")));
     };
+    if let Some(discount) = &order.quote.discount {
+        super::discounts::redeem(&mut tx, &discount.code, order.id, order.email, order.now)
+            .await?
+            .map_err(PlaceError::Discount)?;
+    }
     let reserved = sqlx::query(
         "UPDATE variants SET stock = stock - $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL \
          AND stock >= $1",
@@ -253,14 +262,16 @@ pub async fn mark_failed_and_release(
     Ok(())
 }
 
-/// Gives an order's reserved units back to its variant (uncounted variants reserved nothing).
+/// Gives an order's reserved units back to its variant (uncounted variants reserved nothing),
+/// and the use of a discount code it took.
 async fn give_back_stock(conn: &mut sqlx::AnyConnection, order: &NewOrder<'_>) -> Result<(), AppError> {
     sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
         .bind(i64::from(order.quantity))
         .bind(order.product_id)
         .bind(order.variant_id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    super::discounts::give_back(conn, order.id).await?;
     Ok(())
 }
 
@@ -302,6 +313,8 @@ pub struct StoredOrder {
     pub card_last4: Option<String>,
     pub decline_code: Option<String>,
     pub intent_id: Option<String>,
+    pub discount_code: Option<String>,
+    pub discount_minor: i64,
     pub title: Option<String>,
     pub label: Option<String>,
     pub delivery: Option<String>,
@@ -315,6 +328,10 @@ impl StoredOrder {
         let money = |minor| tweetbuy_core::Money::new(minor, currency);
         Ok(Quote {
             subtotal: money(self.subtotal_minor),
+            discount: self
+                .discount_code
+                .clone()
+                .map(|code| tweetbuy_core::Discount { code, amount: money(self.discount_minor) }),
             shipping: money(self.shipping_minor),
             tax: money(self.tax_minor),
             total: money(self.total_minor),
@@ -352,7 +369,7 @@ pub async fn find(db: &Db, order_id: &str) -> Result<Option<StoredOrder>, AppErr
     let order = sqlx::query_as(
         "SELECT o.id, o.order_number, o.status, o.product_id, o.variant_id, o.quantity, o.email, o.shipping_json, \
          o.subtotal_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.currency, o.card_brand, o.card_last4, \
-         o.decline_code, o.intent_id, p.title, v.label, p.delivery \
+         o.decline_code, o.intent_id, o.discount_code, o.discount_minor, p.title, v.label, p.delivery \
          FROM orders o LEFT JOIN products p ON p.id = o.product_id \
          LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id WHERE o.id = $1",
     )

@@ -59,7 +59,7 @@ pub fn router() -> Router<ApiState> {
         (status = 409, description = "`sold_out`, `sale_ended`, `sale_not_started`, `intent_invalid` (the intent is already paid or being paid), or `idempotency_in_progress`.", body = tweetbuy_core::ApiError),
         (status = 413, description = "`payload_too_large`: over 64 KiB.", body = tweetbuy_core::ApiError),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = tweetbuy_core::ApiError),
-        (status = 422, description = "`validation_failed` (see `fields`); `intent_invalid` (unknown or expired intent, wrong secret); `token_mismatch` (the token was minted for another intent; nothing charged); `idempotency_key_reused`; `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
+        (status = 422, description = "`validation_failed` (see `fields`; a `discount_code` field error when the intent's code went out of use meanwhile: nothing is charged); `intent_invalid` (unknown or expired intent, wrong secret); `token_mismatch` (the token was minted for another intent; nothing charged); `idempotency_key_reused`; `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
         (status = 429, description = "`rate_limited`: too many order requests from this client.", body = tweetbuy_core::ApiError,
             headers(("Retry-After" = String, description = "Seconds to wait."))),
         (status = 500, description = "`internal`; the key is released, so a retry runs again (and resumes the same order, never charging twice).", body = tweetbuy_core::ApiError),
@@ -295,6 +295,9 @@ async fn place_order(
         Err(PlaceError::IntentTaken) => {
             return refused(conflict(ErrorCode::IntentInvalid, "This payment was already made or is under way."))
         }
+        // The code went out of use since the intent: nothing is charged, and the buyer sees
+        // why beside the code, to remove it or try another.
+        Err(PlaceError::Discount(refusal)) => return refused(AppError::validation(vec![refusal.field_error()])),
         Err(PlaceError::Other(error)) => return Err(error),
     };
     let parts = ReceiptParts {

@@ -5,8 +5,9 @@
 //! goods shipped to the address. It is not tax advice and not a real tax engine.
 
 use super::catalog::Product;
+use super::discounts::DiscountCode;
 use crate::error::AppError;
-use tweetbuy_core::{Country, FieldError, Money, Quote};
+use tweetbuy_core::{Country, Discount, FieldError, Money, Quote};
 
 /// Tax rates in thousandths of a percent (8 875 = 8.875 %), per US state.
 const US_STATE_RATES: &[(&str, i64)] = &[("NY", 8_875), ("CA", 7_250), ("TX", 6_250)];
@@ -35,12 +36,15 @@ pub fn tax_on(amount: Money, rate: i64) -> Money {
 }
 
 /// The price breakdown for `quantity` of one variant, shipped to `destination` (country and
-/// region) when the product ships. Tax applies only to shipped goods, by their address.
+/// region) when the product ships, less `discount` (a code already judged applicable, see
+/// [`super::discounts::applicable`]). Tax applies only to shipped goods, by their address,
+/// on the subtotal after the discount.
 pub fn quote(
     product: &Product,
     variant_id: &str,
     quantity: u32,
     destination: Option<(Country, &str)>,
+    discount: Option<&DiscountCode>,
 ) -> Result<Quote, AppError> {
     let offer = &product.offer;
     let mut errors = Vec::new();
@@ -71,14 +75,24 @@ pub fn quote(
 
     let overflow = || AppError::internal("price arithmetic overflowed");
     let subtotal = variant.price.times(quantity).ok_or_else(overflow)?;
+    let discount = match discount {
+        None => None,
+        Some(code) => {
+            let amount = code.value.off(subtotal).ok_or_else(|| {
+                AppError::validation(vec![tweetbuy_core::DiscountRefusal::NotApplicable.field_error()])
+            })?;
+            Some(Discount { code: code.code.clone(), amount })
+        }
+    };
+    let discounted = Money::new(subtotal.minor - discount.as_ref().map_or(0, |d| d.amount.minor), subtotal.currency);
     let (shipping, tax) = if ships {
         let (country, region) = destination.map_or((None, ""), |(c, r)| (Some(c), r));
-        (product.shipping, tax_on(subtotal, tax_rate(country, region)))
+        (product.shipping, tax_on(discounted, tax_rate(country, region)))
     } else {
         (Money::zero(offer.currency), Money::zero(offer.currency))
     };
-    let total = subtotal.plus(shipping).and_then(|t| t.plus(tax)).ok_or_else(overflow)?;
-    Ok(Quote { subtotal, shipping, tax, total })
+    let total = discounted.plus(shipping).and_then(|t| t.plus(tax)).ok_or_else(overflow)?;
+    Ok(Quote { subtotal, discount, shipping, tax, total })
 }
 
 #[cfg(test)]
@@ -115,5 +129,37 @@ mod tests {
         // $0.09 × 5 % = $0.0045 → $0.00
         assert_eq!(tax_on(usd(9), 5_000), usd(0));
         assert_eq!(tax_on(usd(3000), 0), usd(0));
+    }
+
+    #[test]
+    fn a_discount_comes_off_before_tax() {
+        let offer = tweetbuy_core::testing::tee();
+        let variant = offer.variants[0].id.clone();
+        let product = Product { offer, shipping: usd(500), sale_starts_at: None, rollout_share: 100 };
+        let ten = DiscountCode {
+            code: "TWEET10".into(),
+            value: tweetbuy_core::DiscountValue::Percent(10),
+            product_id: Some(product.offer.product_id.clone()),
+            seller: None,
+            starts_at: None,
+            ends_at: None,
+            max_uses: None,
+            max_per_email: None,
+            used: 0,
+            active: true,
+        };
+        let ny = Some((Country::parse("US").unwrap(), "NY"));
+        let full = quote(&product, &variant, 2, ny, None).unwrap();
+        let less = quote(&product, &variant, 2, ny, Some(&ten)).unwrap();
+        let off = full.subtotal.minor / 10;
+        assert_eq!(less.discount, Some(Discount { code: "TWEET10".into(), amount: usd(off) }));
+        assert_eq!(less.subtotal, full.subtotal);
+        assert_eq!(less.tax, tax_on(usd(full.subtotal.minor - off), 8_875));
+        assert_eq!(less.total.minor, full.subtotal.minor - off + 500 + less.tax.minor);
+        let euros = DiscountCode {
+            value: tweetbuy_core::DiscountValue::Amount(Money::new(100, tweetbuy_core::Currency::EUR)),
+            ..ten
+        };
+        assert!(quote(&product, &variant, 1, ny, Some(&euros)).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! `POST /api/v1/quote`: the price breakdown the Pay button shows, before paying.
 
-use super::{catalog, pricing, ApiState};
+use super::{catalog, discounts, pricing, ApiState};
 use crate::clock;
 use crate::error::AppError;
 use crate::json::JsonBody;
@@ -18,8 +18,8 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/quote", post(quote))
 }
 
-/// The price breakdown, computed from the server's catalog: subtotal, shipping (per product and
-/// country), tax (an illustrative per-US-state table) and total.
+/// The price breakdown, computed from the server's catalog: subtotal, the discount of a code,
+/// shipping (per product and country), tax (an illustrative per-US-state table) and total.
 #[utoipa::path(
     post,
     path = "/api/v1/quote",
@@ -31,7 +31,7 @@ pub fn router() -> Router<ApiState> {
         (status = 404, description = "`not_found`: no such product.", body = tweetbuy_core::ApiError),
         (status = 413, description = "`payload_too_large`: over 64 KiB.", body = tweetbuy_core::ApiError),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = tweetbuy_core::ApiError),
-        (status = 422, description = "`validation_failed` (variant, quantity, country; see `fields`), or `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
+        (status = 422, description = "`validation_failed` (variant, quantity, country, `discount_code`: `discount_unknown`, `discount_not_started`, `discount_expired`, `discount_used_up`, `discount_not_applicable`; see `fields`), or `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
         (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
     )
 )]
@@ -42,10 +42,19 @@ async fn quote(State(state): State<ApiState>, JsonBody(request): JsonBody<QuoteR
             return Err(AppError::validation(vec![FieldError::new("region", "region_invalid", message)]));
         }
     }
-    let product = catalog::by_id(&state.db, &request.product_id, clock::now(), &state.settings.api_origin)
+    let now = clock::now();
+    let product = catalog::by_id(&state.db, &request.product_id, now, &state.settings.api_origin)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such product."))?;
+    let discount = match request.discount_code.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            discounts::applicable(&state.db, raw, &product, None, now)
+                .await?
+                .map_err(|refusal| AppError::validation(vec![refusal.field_error()]))?,
+        ),
+    };
     let destination = request.country.map(|c| (c, request.region.as_deref().unwrap_or("")));
-    let quote = pricing::quote(&product, &request.variant_id, request.quantity, destination)?;
+    let quote = pricing::quote(&product, &request.variant_id, request.quantity, destination, discount.as_ref())?;
     Ok(([(CACHE_CONTROL, "no-store")], Json(quote)).into_response())
 }

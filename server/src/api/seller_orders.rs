@@ -28,6 +28,10 @@ pub struct SellerOrder {
     /// ISO 4217.
     pub currency: String,
     pub subtotal_minor: i64,
+    /// The discount code the order used, if any.
+    pub discount_code: Option<String>,
+    /// What the code took off the subtotal (0 without one).
+    pub discount_minor: i64,
     pub shipping_minor: i64,
     pub tax_minor: i64,
     pub total_minor: i64,
@@ -53,6 +57,8 @@ struct Row {
     quantity: i64,
     currency: String,
     subtotal_minor: i64,
+    discount_code: Option<String>,
+    discount_minor: i64,
     shipping_minor: i64,
     tax_minor: i64,
     total_minor: i64,
@@ -69,7 +75,7 @@ struct Row {
 pub async fn list(db: &Db) -> Result<Vec<SellerOrder>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, p.title, o.variant_id, v.label, \
-         o.quantity, o.currency, o.subtotal_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, \
+         o.quantity, o.currency, o.subtotal_minor, o.discount_code, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, \
          o.card_last4, o.shipping_json, CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id \
          FROM orders o JOIN products p ON p.id = o.product_id \
          LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id \
@@ -101,6 +107,8 @@ fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
         quantity: row.quantity,
         currency: row.currency,
         subtotal_minor: row.subtotal_minor,
+        discount_code: row.discount_code,
+        discount_minor: row.discount_minor,
         shipping_minor: row.shipping_minor,
         tax_minor: row.tax_minor,
         total_minor: row.total_minor,
@@ -114,7 +122,7 @@ fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
 
 /// The CSV header, in column order.
 pub const CSV_HEADER: &str = "order_number,order_id,created_at,status,product_id,product_title,variant_id,\
-variant_label,quantity,currency,subtotal_minor,shipping_minor,tax_minor,total_minor,card_brand,card_last4,\
+variant_label,quantity,currency,subtotal_minor,discount_code,discount_minor,shipping_minor,tax_minor,total_minor,card_brand,card_last4,\
 ship_name,ship_line1,ship_line2,ship_city,ship_region,ship_postal_code,ship_country,email,tweet_id";
 
 /// Orders as CSV (RFC 4180: fields quoted when they hold a comma, quote or line break).
@@ -136,6 +144,8 @@ pub fn to_csv(orders: &[SellerOrder]) -> String {
             o.quantity.to_string(),
             o.currency.clone(),
             o.subtotal_minor.to_string(),
+            o.discount_code.clone().unwrap_or_default(),
+            o.discount_minor.to_string(),
             o.shipping_minor.to_string(),
             o.tax_minor.to_string(),
             o.total_minor.to_string(),

@@ -32,6 +32,13 @@ pub(crate) fn receipt_line(receipt: &OrderReceipt, locale: &Locale) -> String {
     }
 }
 
+/// The discount the order had, as "Discount (TWEET10): −$6.00"; `None` without a code.
+pub(crate) fn discount_line(receipt: &OrderReceipt, locale: &Locale) -> Option<String> {
+    let d = receipt.quote.discount.as_ref()?;
+    let off = format::money(&tweetbuy_core::Money::new(-d.amount.minor, d.amount.currency), &locale.tag);
+    Some(format!("{}: {off}", locale.fill(Key::Discount, &[("code", &d.code)])))
+}
+
 /// The confirmation: order number, what was bought, where it goes, and the receipt.
 #[component]
 pub fn Confirmation(
@@ -57,6 +64,8 @@ pub fn Confirmation(
         Key::PaidWith,
         &[("total", &total), ("brand", receipt.card_brand.display_name()), ("last4", &receipt.card_last4)],
     );
+    let discount =
+        locale.with(|l| discount_line(&receipt, l)).map(|line| view! { <p class="tb-discount-line">{line}</p> });
     let delivery_class = if kind.needs_shipping() { "tb-ships-to" } else { "tb-delivery" };
     view! {
         <div part="confirmation" class="tb-confirmation">
@@ -65,6 +74,7 @@ pub fn Confirmation(
                 {locale.t(Key::OrderNumber)} " " <strong data-order-number="">{receipt.order_number.clone()}</strong>
             </p>
             <p class="tb-bought">{bought}</p>
+            {discount}
             <p>{paid}</p>
             <p class=delivery_class>{destination}</p>
             <p class="tb-receipt">{receipt_line}</p>
@@ -92,6 +102,17 @@ mod tests {
         assert_eq!(destination(&r, ticket, &en), "Your ticket is emailed to you.");
         r.delivery = None;
         assert_eq!(destination(&r, ticket, &en), "Delivered by email.");
+    }
+
+    #[test]
+    fn a_discount_is_on_the_receipt_only_when_the_order_had_one() {
+        let en = Locale::new("en");
+        let mut r = receipt();
+        assert_eq!(discount_line(&r, &en), None);
+        let amount = tweetbuy_core::Money::new(300, tweetbuy_core::Currency::USD);
+        r.quote.discount = Some(tweetbuy_core::Discount { code: "TWEET10".into(), amount });
+        assert_eq!(discount_line(&r, &en).as_deref(), Some("Discount (TWEET10): -$3.00"));
+        assert!(discount_line(&r, &Locale::new("es")).is_some_and(|l| l.starts_with("Descuento (TWEET10): ")));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod fields;
 mod summary;
 
+use crate::checkout::discount::DiscountField;
 use crate::checkout::focus::focus_soon;
 use crate::checkout::form::{localized_errors, CheckoutForm, Field};
 use crate::checkout::frame_link::{FrameLink, FrameMode, VaultFrame};
@@ -150,6 +151,7 @@ pub fn Checkout(
             </div>
             <p class="tb-status" role="status">{move || busy.get().then(|| locale.t(Key::Paying))}</p>
             <p class="tb-note">{locale.t(Key::CardNeverShared)}</p>
+            <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
             <QuoteSummary offer=offer form=form locale=locale />
             <div class="tb-actions">
                 <button type="button" class="tb-secondary" disabled=busy on:click=move |_| on_back.run(())>

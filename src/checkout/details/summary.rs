@@ -9,7 +9,7 @@ use crate::shared::context::WidgetCtx;
 use crate::shared::format;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
-use tweetbuy_core::{FieldError, Offer};
+use tweetbuy_core::{FieldError, Money, Offer};
 
 /// Whether the failure line is shown: "Some details need fixing" goes once nothing is left
 /// to fix; any other failure stays.
@@ -50,7 +50,7 @@ pub fn ErrorSummary(
     }
 }
 
-/// Subtotal, shipping (goods only), tax and total for the current choice and destination.
+/// Subtotal, the discount of an applied code, shipping (goods only), tax and total for the current choice and destination.
 /// Only what changes the price asks again, not every keystroke of the email.
 #[component]
 pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, locale: SheetLocale) -> impl IntoView {
@@ -76,11 +76,21 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                         </div>
                     }
                 };
+                let discount = q.discount.map(|d| {
+                    let off = Money::new(-d.amount.minor, d.amount.currency);
+                    view! {
+                        <div class="tb-row tb-discount-line">
+                            <dt>{locale.fill(Key::Discount, &[("code", &d.code)])}</dt>
+                            <dd>{format::money(&off, &tag)}</dd>
+                        </div>
+                    }
+                });
                 view! {
                     <section class="tb-order-summary" aria-labelledby="tb-summary-title">
                         <h3 id="tb-summary-title" class="tb-subtitle">{locale.t(Key::OrderSummary)}</h3>
                         <dl class="tb-summary">
                             {row(Key::Subtotal, q.subtotal)}
+                            {discount}
                             {physical.then(|| row(Key::Shipping, q.shipping))}
                             {row(Key::Tax, q.tax)}
                             {row(Key::Total, q.total)}

@@ -1,9 +1,10 @@
 //! Saved buyer info on the product step: the vault's saved-info frame (`mode=saved`), which
 //! draws the saved card and ship-to, the amount, Pay and "Remove my saved info". The page
 //! learns only whether saved info exists (`ready`, `saved`), shows the frame in place of
-//! Continue when it does, and tells it the variant and quantity; it never sees the card,
-//! the email or the address.
+//! Continue when it does, and tells it the variant, quantity and discount code; it never
+//! sees the card, the email or the address.
 
+use crate::checkout::discount::DiscountField;
 use crate::checkout::form::{field_label, localized_errors, CheckoutForm};
 use crate::checkout::frame_link::{FrameLink, FrameMode, VaultFrame};
 use crate::checkout::react::{react, report_failure, Reaction};
@@ -53,6 +54,10 @@ pub fn SavedBuy(
 ) -> impl IntoView {
     let embed = StoredValue::new(use_context::<EmbedCtx>());
     let problem = RwSignal::new(None::<String>);
+    // The code field's own errors; a change of code reaches the frame through the form.
+    let code_errors = RwSignal::new(Vec::new());
+    let code_offer = StoredValue::new(offer.get_untracked());
+    Effect::new(move |_| code_offer.set_value(offer.get()));
     let show_cart = move || {
         if state.get_untracked() == SavedState::Saved {
             let cart = offer.with_untracked(|o| form.with_untracked(|d| d.saved_cart(o)));
@@ -102,6 +107,7 @@ pub fn SavedBuy(
         <section class="tb-saved" part="saved" aria-labelledby="tb-saved-title"
             hidden=move || state.get() != SavedState::Saved>
             <h3 id="tb-saved-title" class="tb-subtitle">{locale.t(Key::SavedTitle)}</h3>
+            <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) />
             <VaultFrame link=link mode=FrameMode::Saved title=locale.t(Key::SavedTitle) lang=locale.tag()
                 labelled_by="tb-saved-title" on_message=on_message />
             <p class="tb-error" role="alert">{move || problem.get()}</p>

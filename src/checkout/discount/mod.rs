@@ -1,0 +1,169 @@
+//! "Have a code?": a collapsed field beside the order summary. The code is judged by the api
+//! alone: Apply asks for a quote with it, and only a code the api accepted goes on the form,
+//! from where the summary and the card frame's payment intent price it. A refusal is said
+//! beside the field in the visitor's language; so is one the api makes at Pay time (the code
+//! ran out meanwhile), and the buyer can remove the code and see the full price beside Pay.
+
+use crate::checkout::form::{error_for, CheckoutForm};
+use crate::checkout::react::Edit;
+use crate::checkout::wire;
+use crate::shared::api::ClientError;
+use crate::shared::context::WidgetCtx;
+use crate::shared::i18n::{Key, SheetLocale};
+use leptos::prelude::*;
+use tweetbuy_core::discount::{normalize_code, FIELD};
+use tweetbuy_core::{DiscountRefusal, FieldError, Offer};
+
+/// What Apply found.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Applied {
+    /// The api priced the choice with this code.
+    Yes(String),
+    /// The api refused the code: the field error to show.
+    Refused(FieldError),
+    /// Something else went wrong: a message for the visitor.
+    Failed(Key),
+}
+
+/// The outcome of asking the api to price `code`.
+pub(crate) fn applied(code: String, answer: Result<(), ClientError>) -> Applied {
+    match answer {
+        Ok(()) => Applied::Yes(code),
+        Err(ClientError::Api { error, .. }) => match error.fields.into_iter().find(|f| f.field == FIELD) {
+            Some(refusal) => Applied::Refused(refusal),
+            None => Applied::Failed(Key::SomethingWrong),
+        },
+        Err(ClientError::Network(_)) => Applied::Failed(Key::NetworkError),
+        Err(ClientError::Decode { .. }) => Applied::Failed(Key::Unreadable),
+    }
+}
+
+/// The discount code field of the details step.
+#[component]
+pub fn DiscountField(
+    offer: StoredValue<Offer>,
+    form: RwSignal<CheckoutForm>,
+    /// The step's field errors (the api's, at Pay time, included), in the visitor's language.
+    errors: RwSignal<Vec<FieldError>>,
+    locale: SheetLocale,
+    /// Told when the applied code changes, so the frame is shown the new cart at once.
+    edited: Callback<Edit>,
+) -> impl IntoView {
+    let api = StoredValue::new(expect_context::<WidgetCtx>().api);
+    let open = RwSignal::new(form.with_untracked(|d| !d.discount_code.is_empty()));
+    let typed = RwSignal::new(String::new());
+    let checking = RwSignal::new(false);
+    let input = NodeRef::<leptos::html::Input>::new();
+    let error = move || errors.with(|e| error_for(e, FIELD));
+    let set_error = move |found: Option<FieldError>| {
+        errors.update(|e| e.retain(|f| f.field != FIELD));
+        if let Some(found) = found {
+            let message = locale.with(|l| l.field_error(&found, "", 1));
+            errors.update(|e| e.push(FieldError { message, ..found }));
+        }
+    };
+    let apply = move || {
+        if checking.get_untracked() {
+            return;
+        }
+        let Ok(code) = normalize_code(&typed.get_untracked()) else {
+            return set_error(Some(DiscountRefusal::Unknown.field_error()));
+        };
+        let mut request = offer.with_value(|o| form.with_untracked(|d| d.quote_request(o)));
+        request.discount_code = Some(code.clone());
+        let api = api.get_value();
+        checking.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = api.post_parsed("/api/v1/quote", wire::quote_request(&request), None).await.map(|_| ());
+            let _ = checking.try_set(false);
+            match applied(code, answer) {
+                Applied::Yes(code) => {
+                    set_error(None);
+                    form.update(|d| d.discount_code = code);
+                    typed.set(String::new());
+                    edited.run(Edit::Done);
+                }
+                Applied::Refused(refusal) => set_error(Some(refusal)),
+                Applied::Failed(key) => set_error(Some(FieldError::new(FIELD, "", locale.t(key)))),
+            }
+        });
+    };
+    let remove = move |_| {
+        form.update(|d| d.discount_code.clear());
+        set_error(None);
+        edited.run(Edit::Done);
+    };
+    let applied_code = move || form.with(|d| d.discount());
+    let entry = move || {
+        view! {
+            <div class="tb-field" part="field">
+                <label for="tb-discount_code">{locale.t(Key::DiscountCode)}</label>
+                <div class="tb-discount-row">
+                    <input node_ref=input id="tb-discount_code" type="text" autocomplete="off" autocapitalize="characters"
+                        spellcheck="false" maxlength="32"
+                        aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                        aria-describedby="tb-discount_code-error"
+                        prop:value=move || typed.get()
+                        on:input=move |ev| typed.set(event_target_value(&ev))
+                        // Enter applies the code; it does not send the whole form.
+                        on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); apply(); }
+                    />
+                    <button type="button" class="tb-secondary" aria-disabled=move || checking.get().then_some("true")
+                        on:click=move |_| apply()>
+                        {locale.t(Key::ApplyCode)}
+                    </button>
+                </div>
+            </div>
+        }
+    };
+    let shown = move || match applied_code() {
+        Some(code) => view! {
+            <p class="tb-discount-applied">
+                <span>{locale.fill(Key::CodeApplied, &[("code", &code)])}</span>
+                <button type="button" class="tb-discount-toggle" on:click=remove>
+                    {locale.fill(Key::RemoveCode, &[("code", &code)])}
+                </button>
+            </p>
+        }
+        .into_any(),
+        None if open.get() => entry().into_any(),
+        None => view! {
+            <button type="button" class="tb-discount-toggle" aria-expanded="false"
+                on:click=move |_| {
+                    open.set(true);
+                    crate::checkout::focus::focus_soon(move || input.get_untracked().map(Into::into));
+                }>
+                {locale.t(Key::HaveCode)}
+            </button>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="tb-discount">
+            {shown}
+            <p class="tb-status" role="status">{move || checking.get().then(|| locale.t(Key::CheckingCode))}</p>
+            <p id="tb-discount_code-error" class="tb-error">{error}</p>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tweetbuy_core::{ApiError, ErrorCode};
+
+    #[test]
+    fn only_a_code_the_api_priced_is_applied() {
+        assert_eq!(applied("TWEET10".into(), Ok(())), Applied::Yes("TWEET10".into()));
+        let mut refused = ApiError::new(ErrorCode::ValidationFailed, "x");
+        refused.fields = vec![DiscountRefusal::Expired.field_error()];
+        let answer = Err(ClientError::Api { status: 422, error: refused });
+        assert_eq!(applied("OLD".into(), answer), Applied::Refused(DiscountRefusal::Expired.field_error()));
+        let other = ApiError::new(ErrorCode::Internal, "x");
+        assert_eq!(
+            applied("A12".into(), Err(ClientError::Api { status: 500, error: other })),
+            Applied::Failed(Key::SomethingWrong)
+        );
+        assert_eq!(applied("A12".into(), Err(ClientError::Network("down".into()))), Applied::Failed(Key::NetworkError));
+    }
+}
