@@ -702,6 +702,10 @@ mod tests {
         let c = config(&["--smtp-url", "smtps://mail.example", "--smtp-ca-file", "/etc/tweetbuy/mail-ca.pem"]);
         assert_eq!(c.smtp_ca_file.as_deref(), Some(Path::new("/etc/tweetbuy/mail-ca.pem")));
         assert_eq!(c.smtp_url.as_ref().map(|s| s.expose()), Some("smtps://mail.example"));
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for url in ["smtps://u:p@mail.example", "smtp+starttls://shop@example.com:p@mail.example:587"] {
+            assert_eq!(password_on_command_line(&args(&["serve", "--smtp-url", url])), Some("--smtp-url"), "{url}");
+        }
     }
 
     fn config(args: &[&str]) -> Config {

@@ -13,12 +13,12 @@
 //! A receipt carries the buyer's email and shipping address, and the SMTP login carries the
 //! seller's mail password, so a mail server off this machine is reached over TLS: `smtps://`
 //! (TLS from the first byte) or `smtp+starttls://` (plain greeting, then STARTTLS, which is
-//! required: a server that does not offer it gets no login and no message, since a listener
-//! in the path could strip the offer). TLS is rustls with the ring provider, so no OpenSSL
+//! required: a server that does not offer it gets no login and no message, since anyone on
+//! the network path could strip the offer). TLS is rustls with the ring provider, so no OpenSSL
 //! is linked. The server's certificate is checked against the Mozilla roots compiled in
 //! (webpki-roots), so a container without a system certificate store still verifies, plus
 //! the CA certificates of `SMTP_CA_FILE` for a mail server with a private or self-signed
-//! certificate. Plain `smtp://` remains for a relay on loopback or a private network.
+//! certificate. Plain `smtp://` is for a relay on loopback or a private network.
 //! Every setting is checked when the server starts, so a mistake stops the start instead
 //! of leaving receipts in the outbox.
 
