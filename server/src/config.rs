@@ -346,10 +346,17 @@ pub struct Config {
     /// Log lines as plain text or JSON.
     #[arg(long, env = "TWEETBUY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Plain)]
     pub log_format: LogFormat,
-    /// Send receipts through this SMTP server (`smtp://host:port`); without it they are
-    /// written as `.eml` files to `outbox/` in the data directory.
+    /// Send receipts through this SMTP server: `smtps://[user:password@]host[:port]` (TLS,
+    /// port 465), `smtp+starttls://…` (STARTTLS required, port 587) or `smtp://…` (plain, port
+    /// 25, for a relay on a private network); without it they are written as `.eml` files to
+    /// `outbox/` in the data directory.
     #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<Secret>,
+    /// A PEM file of CA certificates trusted for the SMTP server's certificate, besides the
+    /// public roots built in: for a mail server with a private or self-signed certificate.
+    /// Only with an `smtps://` or `smtp+starttls://` SMTP URL.
+    #[arg(long, env = "SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
     /// The receipts' sender address.
     #[arg(long, env = "TWEETBUY_MAIL_FROM", default_value = "tweetbuy <receipts@tweetbuy.invalid>")]
     pub mail_from: String,
@@ -716,6 +723,17 @@ mod tests {
         assert!(c.allowed_origins(&c.origins().unwrap()).is_err());
         let c = config(&["--publisher-origin", "https://publisher.example"]);
         assert_eq!(c.allowed_origins(&c.origins().unwrap()).unwrap(), ["https://publisher.example"]);
+    }
+
+    #[test]
+    fn the_smtp_ca_file_is_a_path_setting() {
+        let c = config(&["--smtp-url", "smtps://mail.example", "--smtp-ca-file", "/etc/tweetbuy/mail-ca.pem"]);
+        assert_eq!(c.smtp_ca_file.as_deref(), Some(Path::new("/etc/tweetbuy/mail-ca.pem")));
+        assert_eq!(c.smtp_url.as_ref().map(|s| s.expose()), Some("smtps://mail.example"));
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for url in ["smtps://u:p@mail.example", "smtp+starttls://shop@example.com:p@mail.example:587"] {
+            assert_eq!(password_on_command_line(&args(&["serve", "--smtp-url", url])), Some("--smtp-url"), "{url}");
+        }
     }
 
     fn config(args: &[&str]) -> Config {

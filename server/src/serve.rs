@@ -64,6 +64,19 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     // Each side reads only its own secrets: the api's process never sees the master key.
     let key_source = if serves_vault { Some(config.master_key_source().map_err(StartupError::Config)?) } else { None };
     let admin_key = if serves_api { config.resolved_admin_key().map_err(StartupError::Config)? } else { None };
+    // Built before anything is opened or bound, so a wrong SMTP setting stops the start.
+    let mailer = if serves_api {
+        Some(
+            receipts::Mailer::new(
+                config.smtp_url.as_ref().map(|s| s.expose()),
+                config.smtp_ca_file.as_deref(),
+                data_dir.join("outbox"),
+            )
+            .map_err(StartupError::Config)?,
+        )
+    } else {
+        None
+    };
     let configured_vault_api_key = config.resolved_vault_api_key().map_err(StartupError::Config)?;
     if serves_api != serves_vault && configured_vault_api_key.is_none() {
         return Err(StartupError::Config(
@@ -194,10 +207,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     // still has to charge its token there.
     let (vault_stop_tx, vault_stop_rx) = watch::channel(false);
     let mut background = Vec::new();
-    let api = match (api_listener, api_db) {
-        (Some(listener), Some(api_db)) => {
-            let mailer = receipts::Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), data_dir.join("outbox"))
-                .map_err(StartupError::Config)?;
+    let api = match (api_listener, api_db, mailer) {
+        (Some(listener), Some(api_db), Some(mailer)) => {
             let receipt_worker = receipts::Worker {
                 db: api_db.clone(),
                 mailer,

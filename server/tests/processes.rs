@@ -1,10 +1,13 @@
 //! Tests that run real `tweetbuy-server` processes: two replicas on one PostgreSQL, a kill
-//! between an order's commit and its receipt, and a graceful stop with an order in flight.
+//! between an order's commit and its receipt, a graceful stop with an order in flight, and
+//! receipts sent to a TLS mail server the test runs.
 
 #[path = "common/harness.rs"]
 mod harness;
 #[path = "common/process.rs"]
 mod process;
+#[path = "common/smtp_tls_server.rs"]
+mod smtp_tls_server;
 #[path = "common/vault_proxy.rs"]
 mod vault_proxy;
 
@@ -15,6 +18,7 @@ mod processes {
     mod replicas;
     mod shutdown;
     mod slow_clients;
+    mod smtp_tls;
     mod split;
     mod startup;
 }

@@ -9,12 +9,26 @@
 //! Transport: SMTP (lettre) when `SMTP_URL` is set, else `.eml` files in `outbox/` under
 //! the data directory, the demo default. A receipt shows the card's brand and last four
 //! digits only: the api never had more.
+//!
+//! A receipt carries the buyer's email and shipping address, and the SMTP login carries the
+//! seller's mail password, so a mail server off this machine is reached over TLS: `smtps://`
+//! (TLS from the first byte) or `smtp+starttls://` (plain greeting, then STARTTLS, which is
+//! required: a server that does not offer it gets no login and no message, since anyone on
+//! the network path could strip the offer). TLS is rustls with the ring provider, so no OpenSSL
+//! is linked. The server's certificate is checked against the Mozilla roots compiled in
+//! (webpki-roots), so a container without a system certificate store still verifies, plus
+//! the CA certificates of `SMTP_CA_FILE` for a mail server with a private or self-signed
+//! certificate. Plain `smtp://` is for a relay on loopback or a private network.
+//! Every setting is checked when the server starts, so a mistake stops the start instead
+//! of leaving receipts in the outbox.
 
 use crate::db::{from_text, Db};
 use crate::error::AppError;
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::watch;
 use tweetbuy_core::{CardBrand, Currency, Money, ShippingAddress};
@@ -29,17 +43,40 @@ const BATCH: i64 = 20;
 /// Where receipts go.
 #[derive(Clone)]
 pub enum Mailer {
+    /// An SMTP server, over TLS unless the URL is plain `smtp://`.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     /// `.eml` files in this folder.
     Files(PathBuf),
 }
 
 impl Mailer {
-    /// SMTP for `smtp_url`, else files in `outbox_dir`.
-    pub fn new(smtp_url: Option<&str>, outbox_dir: PathBuf) -> Result<Mailer, String> {
+    /// SMTP for `smtp_url` (trusting the CA certificates in `ca_file` besides the built-in
+    /// roots), else files in `outbox_dir`. A CA file without a TLS URL is refused: it would
+    /// protect nothing, and its presence says the seller expected TLS.
+    pub fn new(smtp_url: Option<&str>, ca_file: Option<&Path>, outbox_dir: PathBuf) -> Result<Mailer, String> {
         match smtp_url {
-            Some(url) => smtp_transport(url).map(Mailer::Smtp),
-            None => Ok(Mailer::Files(outbox_dir)),
+            Some(url) => {
+                let url = SmtpUrl::parse(url)?;
+                let extra_roots = match ca_file {
+                    Some(path) if url.security == Security::Plain => {
+                        return Err(format!(
+                            "SMTP_CA_FILE {} is set but SMTP_URL is plain smtp://, which uses no TLS: use \
+                             smtps:// or smtp+starttls://, or drop the CA file",
+                            path.display()
+                        ))
+                    }
+                    Some(path) => read_ca_file(path)?,
+                    None => Vec::new(),
+                };
+                url.transport(&extra_roots).map(Mailer::Smtp)
+            }
+            None => match ca_file {
+                Some(path) => Err(format!(
+                    "SMTP_CA_FILE {} is set but SMTP_URL is not: receipts would be written to files, not mailed",
+                    path.display()
+                )),
+                None => Ok(Mailer::Files(outbox_dir)),
+            },
         }
     }
 
@@ -70,30 +107,159 @@ async fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<
     file.sync_all().await
 }
 
-/// `smtp://[user:password@]host[:port]` (port 25 by default). Only plain SMTP is built in
-/// (a relay on a private network or loopback): no TLS library is compiled into the server.
-pub fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    let bad = || "SMTP_URL: expected smtp://[user:password@]host[:port]".to_owned();
-    let rest = url.trim().strip_prefix("smtp://").ok_or_else(bad)?.trim_end_matches('/');
-    let (credentials, host_port) = match rest.rsplit_once('@') {
-        Some((credentials, host_port)) => (Some(credentials), host_port),
-        None => (None, rest),
-    };
-    let (host, port) = match host_port.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse::<u16>().map_err(|_| bad())?),
-        None => (host_port, 25),
-    };
-    if host.is_empty() {
-        return Err(bad());
+/// The accepted forms of `SMTP_URL`, for error messages.
+const SMTP_URL_FORMS: &str =
+    "smtp://[user:password@]host[:port] (plain, port 25), smtps://… (TLS, port 465) or smtp+starttls://… \
+     (STARTTLS required, port 587)";
+
+/// How the connection to the mail server is protected, named by the URL's scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Security {
+    /// `smtp://`: no TLS at all.
+    Plain,
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+    /// `smtp+starttls://`: a plain greeting, then STARTTLS before anything else, or nothing.
+    StartTls,
+}
+
+/// A parsed `SMTP_URL`. Not `Debug`: it holds the password.
+pub(crate) struct SmtpUrl {
+    pub(crate) security: Security,
+    /// A name or an IP address (IPv6 without its brackets); also the name the certificate
+    /// must carry.
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// User and password, taken as written (no percent-decoding).
+    pub(crate) credentials: Option<(String, String)>,
+}
+
+impl SmtpUrl {
+    /// `SCHEME://[user:password@]host[:port]` with a scheme of [`SMTP_URL_FORMS`]. Errors
+    /// never repeat the URL, which may hold a password.
+    pub(crate) fn parse(url: &str) -> Result<SmtpUrl, String> {
+        let bad = |why: &str| format!("SMTP_URL: {why}; expected {SMTP_URL_FORMS}");
+        let (scheme, rest) = url.trim().split_once("://").ok_or_else(|| bad("no scheme"))?;
+        let (security, default_port) = match scheme.to_ascii_lowercase().as_str() {
+            "smtp" => (Security::Plain, 25),
+            "smtps" => (Security::Implicit, 465),
+            "smtp+starttls" => (Security::StartTls, 587),
+            other => {
+                // A scheme is letters, digits, `+`, `-` and `.`; anything else is not echoed.
+                let shown = if other.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+                    format!("unknown scheme {other:?}")
+                } else {
+                    "unknown scheme".to_owned()
+                };
+                return Err(bad(&shown));
+            }
+        };
+        let (credentials, host_port) = match rest.rsplit_once('@') {
+            Some((user_info, host_port)) => {
+                let (user, password) = user_info
+                    .split_once(':')
+                    .filter(|(user, _)| !user.is_empty())
+                    .ok_or_else(|| bad("a login needs both a user and a password (user:password@)"))?;
+                (Some((user.to_owned(), password.to_owned())), host_port)
+            }
+            None => (None, rest),
+        };
+        let host_port = host_port.strip_suffix('/').unwrap_or(host_port);
+        if host_port.contains('?') {
+            return Err(bad(
+                "options after `?` are not read (for STARTTLS use the scheme smtp+starttls://, for TLS smtps://)",
+            ));
+        }
+        let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+            let (inside, after) = v6.split_once(']').ok_or_else(|| bad("an IPv6 address needs its closing ]"))?;
+            if inside.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(bad("not an IPv6 address inside [ ]"));
+            }
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or_else(|| bad("unexpected text after the IPv6 address"))?),
+            };
+            (inside, port)
+        } else {
+            match host_port.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (host_port, None),
+            }
+        };
+        let port = match port {
+            None => default_port,
+            Some(port) => port.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad("the port is not 1-65535"))?,
+        };
+        if !is_host(host) {
+            return Err(bad("no host, or a host with characters a host name does not have"));
+        }
+        Ok(SmtpUrl { security, host: host.to_owned(), port, credentials })
     }
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port);
-    if let Some((user, password)) = credentials.and_then(|c| c.split_once(':')) {
-        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
-            user.to_owned(),
-            password.to_owned(),
-        ));
+
+    /// The transport: plain, or TLS verified against the built-in roots and `extra_roots`.
+    pub(crate) fn transport(&self, extra_roots: &[Certificate]) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+        let tls = match self.security {
+            Security::Plain => Tls::None,
+            Security::Implicit | Security::StartTls => {
+                let parameters = extra_roots
+                    .iter()
+                    .fold(
+                        TlsParameters::builder(self.host.clone()).certificate_store(CertificateStore::WebpkiRoots),
+                        |builder, root| builder.add_root_certificate(root.clone()),
+                    )
+                    .build_rustls()
+                    .map_err(|e| format!("SMTP_URL: TLS settings: {e}"))?;
+                if self.security == Security::Implicit {
+                    Tls::Wrapper(parameters)
+                } else {
+                    Tls::Required(parameters)
+                }
+            }
+        };
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.as_str()).port(self.port).tls(tls);
+        if let Some((user, password)) = &self.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(builder.build())
     }
-    Ok(builder.build())
+}
+
+/// A host name (letters, digits, `-`, `.`, `_`) or an IP address.
+fn is_host(host: &str) -> bool {
+    host.parse::<std::net::IpAddr>().is_ok()
+        || (!host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)))
+}
+
+/// The CA certificates of a PEM file: at least one, each well-formed (other PEM sections,
+/// such as a key, are skipped).
+fn read_ca_file(path: &Path) -> Result<Vec<Certificate>, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let shown = path.display();
+    let pem = std::fs::read(path).map_err(|e| format!("SMTP_CA_FILE {shown}: {e}"))?;
+    let ders = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("SMTP_CA_FILE {shown}: not a readable PEM file: {e}"))?;
+    if ders.is_empty() {
+        return Err(format!("SMTP_CA_FILE {shown}: no certificate in it (expected PEM: -----BEGIN CERTIFICATE-----)"));
+    }
+    ders.into_iter()
+        .enumerate()
+        .map(|(index, der)| {
+            let unusable = |e: lettre::transport::smtp::Error| {
+                format!("SMTP_CA_FILE {shown}: certificate {} is not usable as a trusted root: {e}", index + 1)
+            };
+            let certificate = Certificate::from_der(der.to_vec()).map_err(unusable)?;
+            // Building a trust store with it alone parses it as a trust anchor.
+            TlsParameters::builder("localhost".to_owned())
+                .certificate_store(CertificateStore::None)
+                .add_root_certificate(certificate.clone())
+                .build_rustls()
+                .map_err(unusable)?;
+            Ok(certificate)
+        })
+        .collect()
 }
 
 /// Settings of the worker.
@@ -233,5 +399,119 @@ impl Worker {
             .body(text)
             .map_err(|e| bad(&e.to_string()))?;
         Ok((number, message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(url: &str) -> (Security, String, u16, Option<(String, String)>) {
+        let url = SmtpUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        (url.security, url.host, url.port, url.credentials)
+    }
+
+    fn login(user: &str, password: &str) -> Option<(String, String)> {
+        Some((user.to_owned(), password.to_owned()))
+    }
+
+    #[test]
+    fn smtp_urls_name_their_security_by_scheme() {
+        assert_eq!(parsed("smtp://relay.internal"), (Security::Plain, "relay.internal".into(), 25, None));
+        assert_eq!(parsed("smtp://u:p@127.0.0.1:2525/"), (Security::Plain, "127.0.0.1".into(), 2525, login("u", "p")));
+        assert_eq!(parsed("smtps://mail.example"), (Security::Implicit, "mail.example".into(), 465, None));
+        assert_eq!(parsed("SMTPS://mail.example:10465"), (Security::Implicit, "mail.example".into(), 10465, None));
+        assert_eq!(parsed("smtp+starttls://mail.example"), (Security::StartTls, "mail.example".into(), 587, None));
+        // A password keeps its `@`, `:` and `/` (taken as written).
+        assert_eq!(
+            parsed(" smtp+starttls://shop@example.com:p@ss:w/rd@[::1]:2587 "),
+            (Security::StartTls, "::1".into(), 2587, login("shop@example.com", "p@ss:w/rd"))
+        );
+        assert_eq!(parsed("smtps://[2001:db8::1]"), (Security::Implicit, "2001:db8::1".into(), 465, None));
+    }
+
+    #[test]
+    fn wrong_smtp_urls_are_refused_without_repeating_them() {
+        for (url, says) in [
+            ("mail.example:25", "no scheme"),
+            ("imap://mail.example", "unknown scheme \"imap\""),
+            ("https://mail.example", "unknown scheme \"https\""),
+            ("smtp://mail.example?tls=starttls", "smtp+starttls://"),
+            ("smtps://mail.example:587?tls=required", "smtp+starttls://"),
+            ("smtps://", "no host"),
+            ("smtps://:465", "no host"),
+            ("smtps://mail.example:0", "port"),
+            ("smtps://mail.example:65536", "port"),
+            ("smtps://mail.example:smtp", "port"),
+            ("smtps://mail.example/inbox", "host"),
+            ("smtps://mail example", "host"),
+            ("smtps://[::1", "closing ]"),
+            ("smtps://[mail]:465", "IPv6"),
+            ("smtps://[::1]465", "after the IPv6"),
+            ("smtps://onlyuser@mail.example", "user and a password"),
+            ("smtps://:secret@mail.example", "user and a password"),
+        ] {
+            let error = SmtpUrl::parse(url).err().unwrap_or_else(|| panic!("{url} was taken"));
+            assert!(error.starts_with("SMTP_URL: ") && error.contains(says), "{url}: {error}");
+            assert!(error.contains("smtps://") && error.contains("smtp+starttls://"), "the forms: {error}");
+        }
+        let error = SmtpUrl::parse("imap://seller:hunter2@mail.example").err().unwrap();
+        assert!(!error.contains("hunter2"), "{error}");
+        let error = SmtpUrl::parse("seller:hunter2@mail://x").err().unwrap();
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    fn mailer(url: Option<&str>, ca_file: Option<&Path>) -> Result<Mailer, String> {
+        Mailer::new(url, ca_file, PathBuf::from("outbox"))
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_usable_certificates_and_go_with_a_tls_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        let certified = rcgen::generate_simple_self_signed(vec!["mail.example".to_owned()]).unwrap();
+        // A key beside the certificate is skipped.
+        std::fs::write(&ca, format!("{}{}", certified.signing_key.serialize_pem(), certified.cert.pem())).unwrap();
+        for url in ["smtps://mail.example", "smtp+starttls://u:p@mail.example:2587"] {
+            assert!(matches!(mailer(Some(url), Some(&ca)), Ok(Mailer::Smtp(_))), "{url}");
+            assert!(matches!(mailer(Some(url), None), Ok(Mailer::Smtp(_))), "{url}: the built-in roots alone");
+        }
+        assert!(matches!(mailer(Some("smtp://relay.internal"), None), Ok(Mailer::Smtp(_))));
+        assert!(matches!(mailer(None, None), Ok(Mailer::Files(_))));
+
+        let error = mailer(Some("smtp://relay.internal"), Some(&ca)).err().unwrap();
+        assert!(error.contains("plain smtp://") && error.contains("ca.pem"), "{error}");
+        let error = mailer(None, Some(&ca)).err().unwrap();
+        assert!(error.contains("SMTP_URL is not"), "{error}");
+
+        let missing = dir.path().join("missing.pem");
+        let error = mailer(Some("smtps://mail.example"), Some(&missing)).err().unwrap();
+        assert!(error.starts_with("SMTP_CA_FILE ") && error.contains("missing.pem"), "{error}");
+        let cases = [
+            ("empty.pem", String::new(), "no certificate"),
+            ("text.pem", "a CA, honest\n".to_owned(), "no certificate"),
+            ("key-only.pem", certified.signing_key.serialize_pem(), "no certificate"),
+            ("bad-base64.pem", "-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n".to_owned(), "PEM"),
+            (
+                "bad-der.pem",
+                "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n".to_owned(),
+                "certificate 1 is not usable",
+            ),
+            (
+                "second-bad.pem",
+                format!("{}-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n", certified.cert.pem()),
+                "certificate 2 is not usable",
+            ),
+        ];
+        for (name, text, says) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let error =
+                mailer(Some("smtps://mail.example"), Some(&path)).err().unwrap_or_else(|| panic!("{name} taken"));
+            assert!(
+                error.starts_with("SMTP_CA_FILE ") && error.contains(name) && error.contains(says),
+                "{name}: {error}"
+            );
+        }
     }
 }
