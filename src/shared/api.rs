@@ -169,9 +169,24 @@ pub(crate) fn error_from(status: u16, body: Option<&impl Json>, text: &str) -> C
     let code = body.and_then(|b| b.field("code")).and_then(|c| c.text()).and_then(|c| named::<ErrorCode>(&c));
     let message = body.and_then(|b| b.field("message")).and_then(|m| m.text());
     match (code, message) {
-        (Some(code), Some(message)) => ClientError::Api { status, error: ApiError::new(code, message) },
+        (Some(code), Some(message)) => {
+            #[allow(unused_mut)]
+            let mut error = ApiError::new(code, message);
+            // Only the checkout shows field errors beside its fields; the button module has none.
+            #[cfg(feature = "checkout")]
+            if let Some(items) = body.and_then(|b| b.field("fields")).and_then(|f| f.items()) {
+                error.fields = items.iter().filter_map(field_error).collect();
+            }
+            ClientError::Api { status, error }
+        }
         _ => ClientError::Decode { status, detail: text.chars().take(200).collect() },
     }
+}
+
+#[cfg(feature = "checkout")]
+fn field_error(v: &impl Json) -> Option<tweetbuy_core::FieldError> {
+    let text = |key| v.field(key).and_then(|f| f.text());
+    Some(tweetbuy_core::FieldError::new(text("field")?, text("code")?, text("message")?))
 }
 
 #[cfg(test)]
@@ -199,6 +214,17 @@ mod tests {
         ] {
             assert!(!retryable(&final_error), "{final_error:?}");
         }
+    }
+
+    #[cfg(feature = "checkout")]
+    #[test]
+    fn the_checkout_reads_the_field_errors_of_an_api_error() {
+        let body: serde_json::Value = serde_json::from_str(
+            r#"{"code":"validation_failed","message":"m","fields":[{"field":"discount_code","code":"discount_expired","message":"x"},{"field":"email"}]}"#,
+        )
+        .unwrap();
+        let ClientError::Api { error, .. } = error_from(422, Some(&body), "") else { panic!("an api error") };
+        assert_eq!(error.fields, [tweetbuy_core::FieldError::new("discount_code", "discount_expired", "x")]);
     }
 
     #[test]

@@ -238,7 +238,7 @@ test("an iframe of the publisher's own origin frames the vault and asks; it gets
     await new Promise((r) => f.addEventListener("load", r));
     await new Promise((r) => setTimeout(r, 1000));
     const send = new win.Function("f", "m", "v", "f.contentWindow.postMessage(m, v)");
-    const cart = { product_id: "red-tee", variant_id: "m", quantity: 1, tweet_id: null, email: null, shipping: null, share_email: false };
+    const cart = { product_id: "red-tee", variant_id: "m", quantity: 1, tweet_id: null, email: null, shipping: null, share_email: false, discount_code: null };
     for (const m of ['{"type":"lookup","v":1,"request_id":"i1"}', '{"type":"pay_saved","v":1,"request_id":"i2"}',
       '{"type":"remove","v":1,"request_id":"i3"}', JSON.stringify({ type: "show", v: 1, cart })]) send(f, m, vault);
     await new Promise((r) => setTimeout(r, 1500));
@@ -266,7 +266,7 @@ test("the buyer's own click still pays with saved info: Pay inside the frame, sh
       if (String(e.data).includes('"paying"')) {
         window.toFrame({ type: "show", v: 1, cart: { product_id: "red-tee", variant_id: "m", quantity: 1, tweet_id: null,
           email: "mallory@evil.test", shipping: { name: "M", line1: "9 Drop St", line2: "", city: "Miami", region: "FL", postal_code: "33101", country: "US" },
-          share_email: true } });
+          share_email: true, discount_code: null } });
       }
     });
   });

@@ -4,10 +4,9 @@
 // screenshots of each state in light and dark at desktop and phone sizes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress, payFrame, PG_URL } from "./harness.mjs";
+import { useServerAndBrowser, sql, sqlWrite as writeSql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress, payFrame } from "./harness.mjs";
 
 
 const TEE = "1528000000000000001";
@@ -214,22 +213,7 @@ async function buyViaApi(productId, variantId, quantity, shipping = true) {
  * file, or on PostgreSQL this server's api schema (the one the harness's `sql` reads).
  */
 function sqlWrite(query, params = []) {
-  const apiDb = join(env.server.dataDir, "api.db");
-  if (PG_URL) {
-    const [[schema]] = sql(apiDb, "SELECT current_schema()::text");
-    let i = 0;
-    const inlined = query.replace(/\?/g, () => {
-      const v = params[i++];
-      return typeof v === "number" ? String(v) : `'${String(v).replace(/'/g, "''")}'`;
-    });
-    execFileSync("psql", [PG_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", `SET search_path TO ${schema}`, "-c", inlined]);
-    return;
-  }
-  const script = "import json,sqlite3,sys\n" +
-    "con=sqlite3.connect(sys.argv[1])\n" +
-    "con.execute(sys.argv[2], json.loads(sys.argv[3]))\n" +
-    "con.commit()";
-  execFileSync("python3", ["-c", script, apiDb, query, JSON.stringify(params)]);
+  writeSql(join(env.server.dataDir, "api.db"), query, params);
 }
 
 function realErrors(consoleSeen) {

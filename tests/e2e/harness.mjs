@@ -176,10 +176,30 @@ export function sql(dbPath, query, params = []) {
   return JSON.parse(execFileSync("python3", ["-c", script, dbPath, query, JSON.stringify(params)], { encoding: "utf8" }));
 }
 
-function pgSql(schema, query, params) {
+/** Runs one write (`UPDATE`, `INSERT`, `DELETE`) on a server's `api.db` or `vault.db`, committed. */
+export function sqlWrite(dbPath, query, params = []) {
+  const prefix = pgPrefixes.get(dirname(dbPath));
+  if (prefix !== undefined) {
+    const schema = `${prefix}_${dbPath.endsWith("vault.db") ? "vault" : "api"}`;
+    execFileSync("psql", [PG_URL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", `SET search_path TO ${schema}`, "-c", inline(query, params)]);
+    return;
+  }
+  const script = "import json,sqlite3,sys\n" +
+    "con=sqlite3.connect(sys.argv[1])\n" +
+    "con.execute(sys.argv[2], json.loads(sys.argv[3]))\n" +
+    "con.commit()";
+  execFileSync("python3", ["-c", script, dbPath, query, JSON.stringify(params)]);
+}
+
+/** `?` placeholders filled with SQL literals, for psql. */
+function inline(query, params) {
   let i = 0;
   const literal = (v) => (typeof v === "number" ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
-  const inlined = query.replace(/\?/g, () => literal(params[i++]));
+  return query.replace(/\?/g, () => literal(params[i++]));
+}
+
+function pgSql(schema, query, params) {
+  const inlined = inline(query, params);
   // json_agg of whole rows keeps the columns in select order.
   const out = execFileSync("psql", [PG_URL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
     "-c", `SET search_path TO ${schema}`, "-c", `SELECT coalesce(json_agg(q), '[]') FROM (${inlined}) q`], { encoding: "utf8" });
@@ -302,7 +322,7 @@ export const JANE = { name: "Jane Doe", line1: "1 Main St", line2: "", city: "Ne
 /** A cart for the tee, size M, as the sheet sends it; `saved` leaves email and address to the vault. */
 export const teeCart = ({ saved = false, ...extra } = {}) => ({
   product_id: "red-tee", variant_id: "m", quantity: 1, tweet_id: "1528000000000000001",
-  email: saved ? null : "jane@example.com", shipping: saved ? null : JANE, share_email: false, ...extra,
+  email: saved ? null : "jane@example.com", shipping: saved ? null : JANE, share_email: false, discount_code: null, ...extra,
 });
 
 export const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");

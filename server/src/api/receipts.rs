@@ -352,22 +352,41 @@ impl Worker {
             Option<String>,
             Option<String>,
             Option<String>,
+            Option<String>,
+            i64,
         );
         let row: ReceiptRow = sqlx::query_as(
             "SELECT o.order_number, o.email, p.title, o.quantity, o.currency, o.subtotal_minor, o.shipping_minor, \
              o.tax_minor, o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \
-             COALESCE(v.label, o.variant_id) FROM orders o JOIN products p ON p.id = o.product_id \
+             COALESCE(v.label, o.variant_id), o.discount_code, o.discount_minor FROM orders o JOIN products p ON p.id = o.product_id \
              LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id WHERE o.id = $1",
         )
         .bind(order_id)
         .fetch_one(&self.db)
         .await?;
-        let (number, email, title, quantity, currency, subtotal, shipping, tax, total, brand, last4, ship, label) = row;
+        let (
+            number,
+            email,
+            title,
+            quantity,
+            currency,
+            subtotal,
+            shipping,
+            tax,
+            total,
+            brand,
+            last4,
+            ship,
+            label,
+            code,
+            off,
+        ) = row;
         let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
         let money = |minor| Money::new(minor, currency).to_string();
         let brand = brand.as_deref().map(from_text::<CardBrand>).transpose()?.map_or("Card", CardBrand::display_name);
+        let discount = code.map(|code| format!("Discount ({code}): -{}\n", money(off))).unwrap_or_default();
         let mut text = format!(
-            "Thank you for your order {number}.\n\n{title} ({}) x {quantity}\n\nSubtotal: {}\nShipping: {}\nTax: {}\nTotal: {}\n\nPaid with {brand} ending in {}\n",
+            "Thank you for your order {number}.\n\n{title} ({}) x {quantity}\n\nSubtotal: {}\n{discount}Shipping: {}\nTax: {}\nTotal: {}\n\nPaid with {brand} ending in {}\n",
             label.unwrap_or_default(),
             money(subtotal),
             money(shipping),

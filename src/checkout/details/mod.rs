@@ -144,6 +144,7 @@ pub fn Checkout(
                 {physical.then(|| view! { <ShippingFields offer=offer form=form errors=errors locale=locale edited=edited /> })}
                 <ShareEmail form=form label=locale.fill(Key::ShareEmail, &[("seller", &seller)]) edited=edited />
             </fieldset>
+            <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
             <div class="tb-field tb-card" part="field">
                 <span id="tb-card-label" class="tb-label">{locale.t(Key::Card)}</span>
                 <VaultFrame link=link mode=FrameMode::Card title=locale.t(Key::CardDetails) lang=locale.tag()
@@ -151,7 +152,6 @@ pub fn Checkout(
             </div>
             <p class="tb-status" role="status">{move || busy.get().then(|| locale.t(Key::Paying))}</p>
             <p class="tb-note">{locale.t(Key::CardNeverShared)}</p>
-            <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
             <QuoteSummary offer=offer form=form locale=locale />
             <div class="tb-actions">
                 <button type="button" class="tb-secondary" disabled=busy on:click=move |_| on_back.run(())>
