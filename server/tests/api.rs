@@ -20,5 +20,6 @@ mod api {
     mod rate_limits;
     mod rollout;
     mod vault_outage;
+    mod webhooks;
     mod widget;
 }
