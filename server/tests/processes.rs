@@ -1,5 +1,6 @@
 //! Tests that run real `tweetbuy-server` processes: two replicas on one PostgreSQL, a kill
-//! between an order's commit and its receipt, and a graceful stop with an order in flight.
+//! between an order's commit and its receipt, and a graceful stop with an order in flight;
+//! webhooks to a receiver in a process of its own.
 
 #[path = "common/harness.rs"]
 mod harness;
@@ -17,4 +18,5 @@ mod processes {
     mod slow_clients;
     mod split;
     mod startup;
+    mod webhooks;
 }
