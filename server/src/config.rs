@@ -43,7 +43,7 @@ pub enum WebhooksCommand {
     Add {
         /// `https://…` (`http://` only on 127.0.0.1 or localhost).
         url: String,
-        /// Event types to receive, comma-separated (default: all).
+        /// Event types to receive, comma-separated (default, or `all`: every type).
         #[arg(long, value_delimiter = ',')]
         events: Vec<String>,
         /// A note for yourself.

@@ -94,6 +94,7 @@ fn print_endpoint(e: &Endpoint) {
 pub async fn webhooks(command: WebhooksCommand) -> Result<(), String> {
     match command {
         WebhooksCommand::Add { url, events, description, db } => {
+            let events = events.into_iter().filter(|e| e != "all").collect();
             let pool = open(&db).await?;
             let created = hooks::create(&pool, &NewEndpoint { url, events, description }).await.map_err(refusal)?;
             print_endpoint(&created.endpoint);

@@ -239,15 +239,18 @@ async fn the_last_unit_sells_out_and_an_import_restocks() {
     assert_eq!(restocked["object"]["product_sold_out"], false);
 }
 
+/// The requests a [`Listener`] received: headers and body.
+type Seen = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+
 /// A listener on loopback that answers with the statuses queued (then 200) and keeps every
 /// request's headers and body.
 struct Listener {
     url: String,
-    seen: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    seen: Seen,
 }
 
 async fn listener(answers: Vec<u16>) -> Listener {
-    let seen: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>> = Arc::default();
+    let seen: Seen = Arc::default();
     let answers = Arc::new(Mutex::new(answers));
     let (log, queue) = (seen.clone(), answers.clone());
     let app = axum::Router::new().route(
