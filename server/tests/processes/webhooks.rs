@@ -276,3 +276,47 @@ async fn the_documented_verification_refuses_a_wrong_signature() {
     assert_eq!(post(Some(rotated), body.clone()).await, 200, "a repeat is acknowledged");
     assert_eq!(receiver.events().len(), 1, "and processed once");
 }
+
+#[test]
+fn the_cli_manages_endpoints_with_the_same_rules() {
+    let url = pg_url();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = tweetbuy_server::ids::random_id("c");
+    let run = |args: &[&str]| {
+        let mut command = Command::new(crate::process::server_bin());
+        command
+            .arg("webhooks")
+            .args(args)
+            .env_clear()
+            .env("TWEETBUY_DATA_DIR", dir.path())
+            .env("TWEETBUY_DB_SCHEMA_PREFIX", &prefix);
+        if let Some(url) = &url {
+            command.env("DATABASE_URL", url);
+        }
+        let output = command.output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+        (output.status.success(), text)
+    };
+    let (ok, text) = run(&["add", "http://hooks.example.com/in"]);
+    assert!(!ok && text.contains("url: Use https://"), "{text}");
+    let (ok, text) = run(&["add", "https://hooks.example.com/in", "--events", "order.paid,order.shipped"]);
+    assert!(!ok && text.contains("events[1]") && text.contains("order.shipped"), "{text}");
+
+    let (ok, text) = run(&["add", "https://hooks.example.com/in", "--events", "order.paid"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("secret: whsec_"), "{text}");
+    let id = text.split_whitespace().find(|w| w.starts_with("whe_")).unwrap().to_owned();
+    let (ok, text) = run(&["rotate", &id, "--keep-previous-secs", "600"]);
+    assert!(ok && text.contains("secret: whsec_") && text.contains("previous secret signs too"), "{text}");
+    let (ok, text) = run(&["update", &id, "--disable", "--events", "all"]);
+    assert!(ok && text.contains("disabled (seller)") && text.contains("waitlist.joined"), "{text}");
+    let (ok, text) = run(&["list"]);
+    assert!(ok && text.contains(&id) && text.contains("1 endpoint(s)") && !text.contains("whsec_"), "{text}");
+    let (ok, text) = run(&["deliveries", &id]);
+    assert!(ok && text.contains("0 deliveries"), "{text}");
+    let (ok, text) = run(&["resend", &id, "whd_nosuchdelivery"]);
+    assert!(!ok && text.contains("disabled"), "{text}");
+    assert!(run(&["remove", &id]).0);
+    let (ok, text) = run(&["remove", &id]);
+    assert!(!ok && text.contains("no such webhook endpoint"), "{text}");
+}
