@@ -21,6 +21,7 @@ pub mod rollout;
 pub mod seed;
 pub mod seller_orders;
 pub mod vault_client;
+pub mod webhooks;
 pub mod widget;
 
 use crate::db::Db;

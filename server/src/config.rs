@@ -35,6 +35,85 @@ pub enum Command {
     /// The vault's master keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Seller tools for webhook endpoints (docs/sellers.md).
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Add an endpoint and print its signing secret (shown this once).
+    Add {
+        /// `https://…` (`http://` only on 127.0.0.1 or localhost).
+        url: String,
+        /// Event types to receive, comma-separated (default, or `all`: every type).
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        /// A note for yourself.
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the endpoints.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Change an endpoint.
+    Update {
+        /// The endpoint's id (`whe_…`).
+        id: String,
+        #[arg(long)]
+        url: Option<String>,
+        /// Event types to receive, comma-separated (`all` for every type).
+        #[arg(long, value_delimiter = ',')]
+        events: Option<Vec<String>>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Disable the endpoint (what is queued for it is cancelled).
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// Enable it again, for events from now on.
+        #[arg(long)]
+        enable: bool,
+        /// End a rotation now: only the new secret signs from here on.
+        #[arg(long)]
+        drop_previous_secret: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Give an endpoint a new secret; the old one keeps signing beside it for a while.
+    Rotate {
+        id: String,
+        /// How long the old secret still signs (0 drops it now).
+        #[arg(long, default_value_t = crate::api::webhooks::endpoints::DEFAULT_KEEP_PREVIOUS_SECS)]
+        keep_previous_secs: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Remove an endpoint and its delivery log.
+    Remove {
+        id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print an endpoint's delivery log, newest first, every attempt included.
+    Deliveries {
+        id: String,
+        #[arg(long, default_value_t = crate::api::webhooks::endpoints::DEFAULT_LOG_LIMIT)]
+        limit: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Send a delivery's event to its endpoint again.
+    Resend {
+        id: String,
+        /// The delivery (`whd_…`) whose event is sent again.
+        delivery_id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -364,6 +443,15 @@ pub struct Config {
     /// leaves a window to kill the process between the commit and the send.
     #[arg(long, env = "TWEETBUY_OUTBOX_SEND_DELAY_SECS", default_value_t = 0, hide = true)]
     pub outbox_send_delay_secs: i64,
+    /// Test hook: the first wait before a failed webhook delivery is tried again, in
+    /// milliseconds (it doubles with each failure, up to 4 hours).
+    #[arg(long, env = "TWEETBUY_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_retry_base_ms: u64,
+    /// Test hook: a webhook delivery is first tried only once its event is this many seconds
+    /// old, which leaves a window to kill the process between the commit and the send.
+    #[arg(long, env = "TWEETBUY_WEBHOOK_SEND_DELAY_SECS", default_value_t = 0, hide = true)]
+    pub webhook_send_delay_secs: i64,
     /// A file holding the bearer key of the seller's admin api (`/admin/v1/…`), or the key
     /// itself in `TWEETBUY_ADMIN_KEY`; the admin api is off without one.
     #[arg(long, env = "TWEETBUY_ADMIN_KEY_FILE")]

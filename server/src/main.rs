@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
         Command::Orders(command) => tweetbuy_server::seller_cli::orders(command).await,
         Command::Discounts(command) => tweetbuy_server::seller_cli::discounts(command).await,
         Command::Keys(command) => tweetbuy_server::keys_cli::keys(command).await,
+        Command::Webhooks(command) => tweetbuy_server::seller_cli::webhooks(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,9 +1,10 @@
 //! The seller's command-line tools: `catalog import FILE`, `orders list`, `orders export --csv`,
-//! `discounts create|list|disable`.
+//! `discounts create|list|disable` and `webhooks add|list|update|rotate|remove|deliveries|resend`.
 
 use crate::api::discounts::{self, DiscountCode};
+use crate::api::webhooks::endpoints::{self as hooks, Endpoint, EndpointChange, NewEndpoint};
 use crate::api::{catalog_import, seller_orders};
-use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand};
+use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand, WebhooksCommand};
 use crate::{clock, db};
 use tweetbuy_core::DiscountValue;
 
@@ -68,14 +69,9 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
 
 /// `discounts create`, `discounts list`, `discounts disable CODE`.
 pub async fn discounts(command: DiscountsCommand) -> Result<(), String> {
-    let refused = |e: crate::error::AppError| {
-        let body = e.into_parts().1;
-        let fields: Vec<String> = body.fields.iter().map(|f| format!("\n  {}: {}", f.field, f.message)).collect();
-        format!("{}{}", body.message, fields.concat())
-    };
     match command {
         DiscountsCommand::Create { spec, db } => {
-            let code = discounts::admin::create(&open(&db).await?, &spec).await.map_err(refused)?;
+            let code = discounts::admin::create(&open(&db).await?, &spec).await.map_err(refusal)?;
             println!("created {}", describe(&code));
         }
         DiscountsCommand::List { db } => {
@@ -91,6 +87,91 @@ pub async fn discounts(command: DiscountsCommand) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("there is no code {code}"))?;
             println!("disabled {}", describe(&code));
+        }
+    }
+    Ok(())
+}
+
+/// What a refused command prints: the message, and each field's problem.
+fn refusal(error: crate::AppError) -> String {
+    let (_, body) = error.into_parts();
+    let mut text = body.message;
+    for field in body.fields {
+        text.push_str(&format!("\n  {}: {}", field.field, field.message));
+    }
+    text
+}
+
+fn print_endpoint(e: &Endpoint) {
+    let state = match (&e.disabled_reason, e.enabled) {
+        (_, true) => "enabled".to_owned(),
+        (Some(reason), false) => format!("disabled ({reason})"),
+        (None, false) => "disabled".to_owned(),
+    };
+    println!("{}  {}  {}  [{}]", e.id, e.url, state, e.events.join(","));
+    if !e.description.is_empty() {
+        println!("    {}", e.description);
+    }
+    if let Some(until) = e.previous_secret_expires_at {
+        println!("    the previous secret signs too until {until} (Unix seconds)");
+    }
+}
+
+/// `webhooks …`: the same operations as `/admin/v1/webhooks…`, on the database directly.
+pub async fn webhooks(command: WebhooksCommand) -> Result<(), String> {
+    match command {
+        WebhooksCommand::Add { url, events, description, db } => {
+            let events = events.into_iter().filter(|e| e != "all").collect();
+            let pool = open(&db).await?;
+            let created = hooks::create(&pool, &NewEndpoint { url, events, description }).await.map_err(refusal)?;
+            print_endpoint(&created.endpoint);
+            println!("secret: {}", created.secret);
+            println!("Keep the secret in your receiver's configuration; it is not shown again.");
+        }
+        WebhooksCommand::List { db } => {
+            let endpoints = hooks::list(&open(&db).await?).await.map_err(refusal)?;
+            for e in &endpoints {
+                print_endpoint(e);
+            }
+            println!("{} endpoint(s)", endpoints.len());
+        }
+        WebhooksCommand::Update { id, url, events, description, disable, enable, drop_previous_secret, db } => {
+            let events = events.map(|list| list.into_iter().filter(|e| e != "all").collect());
+            let enabled = if disable {
+                Some(false)
+            } else if enable {
+                Some(true)
+            } else {
+                None
+            };
+            let change = EndpointChange { url, events, description, enabled, drop_previous_secret };
+            let endpoint = hooks::update(&open(&db).await?, &id, &change).await.map_err(refusal)?;
+            print_endpoint(&endpoint);
+        }
+        WebhooksCommand::Rotate { id, keep_previous_secs, db } => {
+            let rotated = hooks::rotate(&open(&db).await?, &id, Some(keep_previous_secs)).await.map_err(refusal)?;
+            print_endpoint(&rotated.endpoint);
+            println!("secret: {}", rotated.secret);
+        }
+        WebhooksCommand::Remove { id, db } => {
+            hooks::remove(&open(&db).await?, &id).await.map_err(refusal)?;
+            println!("removed {id}");
+        }
+        WebhooksCommand::Deliveries { id, limit, db } => {
+            let deliveries = hooks::deliveries(&open(&db).await?, &id, Some(limit)).await.map_err(refusal)?;
+            for d in &deliveries {
+                println!("{}  {}  {}  {}  attempts {}", d.id, d.event_type, d.event_id, d.status, d.attempts);
+                for a in &d.log {
+                    let status = a.status_code.map_or("-".to_owned(), |s| s.to_string());
+                    let error = a.error.as_deref().unwrap_or("");
+                    println!("    #{} at {}  {}  {} ms  {}", a.attempt, a.at, status, a.duration_ms, error);
+                }
+            }
+            println!("{} deliveries", deliveries.len());
+        }
+        WebhooksCommand::Resend { id, delivery_id, db } => {
+            let delivery = hooks::resend(&open(&db).await?, &id, &delivery_id).await.map_err(refusal)?;
+            println!("queued {} ({} {})", delivery.id, delivery.event_type, delivery.event_id);
         }
     }
     Ok(())

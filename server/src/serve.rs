@@ -2,7 +2,7 @@
 //! (all three by default, or some of them: the vault in a process of its own), slow-client
 //! limits, and graceful shutdown.
 
-use crate::api::{api_app, order_idempotency, receipts, seed, ApiSettings, ApiState};
+use crate::api::{api_app, order_idempotency, receipts, seed, webhooks, ApiSettings, ApiState};
 use crate::config::{Config, Side};
 use crate::publisher::{publisher_app, PublisherSettings, PublisherState};
 use crate::rate_limit::RateLimit;
@@ -231,6 +231,14 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             .with_stale_in_flight_secs(config.order_stale_secs)
             .with_admin_key(admin_key.as_ref().map(|k| k.expose().to_owned()));
             background.push(tokio::spawn(receipt_worker.run(stop_rx.clone())));
+            let retry = webhooks::delivery::Retry {
+                base: Duration::from_millis(config.webhook_retry_base_ms),
+                ..webhooks::delivery::Retry::default()
+            };
+            let webhook_worker =
+                webhooks::delivery::Worker::new(api_state.db.clone(), retry, config.webhook_send_delay_secs)
+                    .map_err(StartupError::Config)?;
+            background.push(tokio::spawn(webhook_worker.run(stop_rx.clone())));
             // Orders whose charge outcome was never learned are settled from the vault's record.
             tokio::spawn(crate::api::pending_sweep::run(api_state.clone(), stop_rx.clone()));
             let app = api_app(api_state);

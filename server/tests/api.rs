@@ -21,5 +21,6 @@ mod api {
     mod rate_limits;
     mod rollout;
     mod vault_outage;
+    mod webhooks;
     mod widget;
 }

@@ -1,6 +1,7 @@
 //! Tests that run real `tweetbuy-server` processes: two replicas on one PostgreSQL, a kill
-//! between an order's commit and its receipt, a graceful stop with an order in flight, and
-//! receipts sent to a TLS mail server the test runs.
+//! between an order's commit and its receipt, a graceful stop with an order in flight,
+//! receipts sent to a TLS mail server the test runs, and webhooks to a receiver in a process
+//! of its own.
 
 #[path = "common/harness.rs"]
 mod harness;
@@ -21,4 +22,5 @@ mod processes {
     mod smtp_tls;
     mod split;
     mod startup;
+    mod webhooks;
 }

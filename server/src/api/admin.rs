@@ -3,8 +3,11 @@
 //!
 //! - `POST /admin/v1/catalog` with a TOML (`application/toml`) or JSON body: import;
 //! - `GET /admin/v1/orders`: the seller's order view as JSON;
-//! - `GET /admin/v1/orders.csv`: the same as CSV.
+//! - `GET /admin/v1/orders.csv`: the same as CSV;
+//! - `/admin/v1/webhooks…`: the seller's webhook endpoints and their delivery logs
+//!   ([`super::webhooks::endpoints`]).
 
+use super::webhooks::endpoints as hooks;
 use super::{catalog_import, seller_orders, ApiState};
 use crate::clock;
 use crate::error::AppError;
@@ -29,6 +32,14 @@ pub fn router() -> Router<ApiState> {
         .route("/admin/v1/catalog", post(import_catalog).layer(DefaultBodyLimit::max(MAX_CATALOG_BYTES)))
         .route("/admin/v1/orders", get(list_orders))
         .route("/admin/v1/orders.csv", get(export_orders))
+        .route("/admin/v1/webhooks", get(hooks::list_endpoints).post(hooks::create_endpoint))
+        .route(
+            "/admin/v1/webhooks/{endpoint_id}",
+            get(hooks::get_endpoint).patch(hooks::update_endpoint).delete(hooks::delete_endpoint),
+        )
+        .route("/admin/v1/webhooks/{endpoint_id}/rotate", post(hooks::rotate_secret))
+        .route("/admin/v1/webhooks/{endpoint_id}/deliveries", get(hooks::list_deliveries))
+        .route("/admin/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend", post(hooks::resend_delivery))
 }
 
 /// The admin bearer key (compared in constant time, [`Bearer::matches`]).

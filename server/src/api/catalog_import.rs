@@ -4,9 +4,11 @@
 //! knows it (TOML: the product's table; JSON: syntax and type errors).
 //!
 //! Products are upserted by `id`; a product's variants and tweets become exactly those in
-//! the file; products not in the file are left alone.
+//! the file; products not in the file are left alone. An option whose stock the file raises
+//! from 0 emits `product.restocked` in the import's transaction (see [`super::webhooks`]).
 
-use crate::db::{placeholders, to_text, Db};
+use super::webhooks::{self, objects::StockObject, EventType};
+use crate::db::{begin_write, placeholders, to_text, Db};
 use crate::error::AppError;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -247,7 +249,8 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
 /// Applies checked products in one transaction; returns how many were written. A tweet
 /// already attached to a product not in this file refuses the whole import.
 pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize, AppError> {
-    let mut tx = db.begin().await?;
+    let mut tx = begin_write(db).await?;
+    let restocks_wanted = webhooks::delivery::has_subscribers(&mut tx, EventType::ProductRestocked).await?;
     for p in products {
         for tweet in &p.tweet_ids {
             let owner: Option<(String,)> = sqlx::query_as("SELECT product_id FROM product_tweets WHERE tweet_id = $1")
@@ -308,7 +311,19 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
                 .execute(&mut *tx)
                 .await?;
         }
+        let mut restocked = Vec::new();
         for (position, v) in p.variants.iter().enumerate() {
+            if restocks_wanted && v.stock != Some(0) {
+                let before: Option<(Option<i64>,)> =
+                    sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
+                        .bind(&p.id)
+                        .bind(&v.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if matches!(before, Some((Some(0),))) {
+                    restocked.push(v);
+                }
+            }
             sqlx::query(
                 "INSERT INTO variants (product_id, id, position, label, price_minor, stock) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (product_id, id) DO UPDATE SET \
@@ -331,6 +346,17 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
             delete = delete.bind(&v.id);
         }
         delete.execute(&mut *tx).await?;
+        for v in restocked {
+            let object = StockObject {
+                product_id: p.id.clone(),
+                product_title: p.title.clone(),
+                variant_id: v.id.clone(),
+                variant_label: v.label.clone(),
+                stock: v.stock,
+                product_sold_out: false,
+            };
+            webhooks::emit(&mut tx, EventType::ProductRestocked, &object).await?;
+        }
     }
     tx.commit().await?;
     tracing::info!(products = products.len(), "catalog imported");

@@ -6,6 +6,7 @@
 //! `server/tests/api/openapi.rs` checks that the document holds exactly these routes, that each
 //! one answers on the real router, and that the router's source declares no route missing here.
 
+use super::webhooks::{endpoints as hooks, objects, EventType};
 use super::{admin, availability, discounts, images, intents, offers, orders, quote, seller_orders, widget};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +37,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/v1/discounts"),
     ("POST", "/admin/v1/discounts"),
     ("POST", "/admin/v1/discounts/{code}/disable"),
+    ("GET", "/admin/v1/webhooks"),
+    ("POST", "/admin/v1/webhooks"),
+    ("GET", "/admin/v1/webhooks/{endpoint_id}"),
+    ("PATCH", "/admin/v1/webhooks/{endpoint_id}"),
+    ("DELETE", "/admin/v1/webhooks/{endpoint_id}"),
+    ("POST", "/admin/v1/webhooks/{endpoint_id}/rotate"),
+    ("GET", "/admin/v1/webhooks/{endpoint_id}/deliveries"),
+    ("POST", "/admin/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend"),
 ];
 
 /// The stable error codes: `(code, statuses it comes with, when)`. Clients switch on `code`,
@@ -112,8 +121,23 @@ the stable codes are listed in the `ErrorCode` schema. Responses carry a CSP, `n
         discounts::admin::create_code,
         discounts::admin::list_codes,
         discounts::admin::disable_code,
+        hooks::list_endpoints,
+        hooks::create_endpoint,
+        hooks::get_endpoint,
+        hooks::update_endpoint,
+        hooks::delete_endpoint,
+        hooks::rotate_secret,
+        hooks::list_deliveries,
+        hooks::resend_delivery,
     ),
-    components(schemas(tweetbuy_core::ApiError, ErrorCode, tweetbuy_core::FieldError, seller_orders::SellerOrder)),
+    components(schemas(
+        tweetbuy_core::ApiError,
+        ErrorCode,
+        tweetbuy_core::FieldError,
+        seller_orders::SellerOrder,
+        EventType,
+        objects::StockObject,
+    )),
     modifiers(&Tweaks),
     tags(
         (name = "buyer", description = "What the widget calls while a buyer shops."),

@@ -166,8 +166,9 @@ async fn has_stock(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<boo
     })
 }
 
-/// The charge went through: marks the order paid and queues its receipt, together, so a
-/// paid order always gets a receipt (see [`super::receipts`]).
+/// The charge went through: marks the order paid and queues its receipt and its webhook
+/// events, together, so a paid order always gets a receipt (see [`super::receipts`]) and
+/// its sellers' endpoints always hear of it (see [`super::webhooks`]).
 pub async fn mark_paid(
     db: &Db,
     order_id: &str,
@@ -208,6 +209,7 @@ pub async fn mark_paid_and_answer(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    super::webhooks::order_paid(&mut tx, order_id).await?;
     if let Some(answer) = answer {
         super::order_idempotency::complete_in(&mut tx, answer.scope, answer.key, answer.status, answer.body, now)
             .await?;

@@ -71,19 +71,26 @@ struct Row {
     tweet_id: Option<String>,
 }
 
+/// The seller's view's columns, for one order or all.
+const SELECT: &str = "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, p.title, o.variant_id, \
+     v.label, o.quantity, o.currency, o.subtotal_minor, o.discount_code, o.discount_minor, o.shipping_minor, \
+     o.tax_minor, o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \
+     CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id \
+     FROM orders o JOIN products p ON p.id = o.product_id \
+     LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id";
+
 /// Every order, newest first.
 pub async fn list(db: &Db) -> Result<Vec<SellerOrder>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, p.title, o.variant_id, v.label, \
-         o.quantity, o.currency, o.subtotal_minor, o.discount_code, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, \
-         o.card_last4, o.shipping_json, CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id \
-         FROM orders o JOIN products p ON p.id = o.product_id \
-         LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id \
-         ORDER BY o.created_at DESC, o.order_number",
-    )
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<Row> =
+        sqlx::query_as(&format!("{SELECT} ORDER BY o.created_at DESC, o.order_number")).fetch_all(db).await?;
     rows.into_iter().map(seller_view).collect()
+}
+
+/// One order, as committed so far in the transaction of `conn` (an event about it reads it
+/// there, so the event shows the change it reports).
+pub async fn one(conn: &mut sqlx::AnyConnection, order_id: &str) -> Result<SellerOrder, AppError> {
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE o.id = $1")).bind(order_id).fetch_one(conn).await?;
+    seller_view(row)
 }
 
 fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
