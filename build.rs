@@ -11,6 +11,7 @@ const SHEETS: &[&str] = &[
     "src/checkout/product/product.css",
     "src/checkout/details/details.css",
     "src/checkout/discount/discount.css",
+    "src/checkout/waitlist/waitlist.css",
     "src/checkout/confirmation/confirmation.css",
     "src/checkout/saved/saved.css",
 ];

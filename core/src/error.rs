@@ -13,6 +13,8 @@ pub enum ErrorCode {
     SoldOut,
     SaleEnded,
     SaleNotStarted,
+    /// A waitlist join for an item that can be bought now.
+    OnSale,
     PaymentDeclined,
     PaymentError,
     TokenInvalid,

@@ -24,6 +24,7 @@ pub mod text;
 pub mod theme;
 pub mod tweet;
 pub mod vault;
+pub mod waitlist;
 
 pub use address::{validate_email, validate_postal_code, Country, ShippingAddress};
 pub use card::{CardBrand, CardError, CardNumber, Expiry};

@@ -21,6 +21,7 @@ pub mod rollout;
 pub mod seed;
 pub mod seller_orders;
 pub mod vault_client;
+pub mod waitlist;
 pub mod webhooks;
 pub mod widget;
 
@@ -110,6 +111,7 @@ pub fn api_app(state: ApiState) -> Router {
     let limited_orders = Router::new()
         .merge(orders::router())
         .merge(intents::router())
+        .merge(waitlist::router())
         .route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
     let json = with_body_limit(Router::new().merge(quote::router()).merge(limited_orders));
     let router = Router::new()
@@ -120,6 +122,7 @@ pub fn api_app(state: ApiState) -> Router {
         .merge(json)
         .merge(widget::router(&state.settings.widget_dir))
         .merge(images::router())
+        .merge(waitlist::unsubscribe_router())
         .merge(admin::router())
         .merge(discounts::admin::router())
         .fallback(not_found)

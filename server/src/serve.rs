@@ -230,7 +230,14 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             .with_rate_limit(rate_limit)
             .with_stale_in_flight_secs(config.order_stale_secs)
             .with_admin_key(admin_key.as_ref().map(|k| k.expose().to_owned()));
+            let waitlist_worker = crate::api::waitlist::notify::Worker {
+                db: api_state.db.clone(),
+                mailer: receipt_worker.mailer.clone(),
+                from: config.mail_from.clone(),
+                api_origin: origins.api.clone(),
+            };
             background.push(tokio::spawn(receipt_worker.run(stop_rx.clone())));
+            background.push(tokio::spawn(waitlist_worker.run(stop_rx.clone())));
             let retry = webhooks::delivery::Retry {
                 base: Duration::from_millis(config.webhook_retry_base_ms),
                 ..webhooks::delivery::Retry::default()

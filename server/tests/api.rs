@@ -21,6 +21,7 @@ mod api {
     mod rate_limits;
     mod rollout;
     mod vault_outage;
+    mod waitlist;
     mod webhooks;
     mod widget;
 }

@@ -3,7 +3,8 @@
 //! [`host`] mounts a sheet into the button's shadow root (built hidden ahead of a click,
 //! shown by it). The folders follow one purchase: [`sheet`] is the dialog around the
 //! steps; [`product`] shows the offer (gallery, options, live stock via [`live`], sale
-//! countdown) and, when this device has saved info, the vault's saved-info frame
+//! countdown), "Email me when it's back" for an item that cannot be bought now
+//! ([`waitlist`]), and, when this device has saved info, the vault's saved-info frame
 //! ([`saved`]); [`form`] holds what the visitor chose and typed, with the core rules that
 //! check it and the carts the frames are shown; [`details`] takes the email, shipping
 //! address and consent beside the vault's card frame, with [`discount`]'s "Have a code?";
@@ -27,4 +28,5 @@ pub(crate) mod product;
 pub(crate) mod react;
 pub(crate) mod saved;
 pub(crate) mod sheet;
+pub(crate) mod waitlist;
 pub(crate) mod wire;

@@ -14,6 +14,7 @@ use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, MAX_MESSAGE_LEN, PROTOCOL_V
 use tweetbuy_core::money::Money;
 use tweetbuy_core::order::{OrderReceipt, Quote, QuoteRequest};
 use tweetbuy_core::theme::FrameTheme;
+use tweetbuy_core::waitlist::WaitlistRequest;
 use tweetbuy_core::Discount;
 use tweetbuy_core::{FieldError, Offer};
 
@@ -353,6 +354,16 @@ pub(crate) fn to_frame(message: &ToFrame) -> String {
     .done()
 }
 
+/// `POST /api/v1/waitlist`'s body, as serde writes [`WaitlistRequest`].
+pub(crate) fn waitlist_request(w: &WaitlistRequest) -> String {
+    Writer::default()
+        .str("product_id", &w.product_id)
+        .str("email", &w.email)
+        .num("consent", w.consent)
+        .opt_str("tweet_id", w.tweet_id.as_ref().map(|t| t.as_str()))
+        .done()
+}
+
 /// `POST /api/v1/quote`'s body, as serde writes [`QuoteRequest`].
 pub(crate) fn quote_request(q: &QuoteRequest) -> String {
     Writer::default()
@@ -504,6 +515,15 @@ mod tests {
         same_as_serde(quote_request(&q), &q);
         (q.country, q.region, q.discount_code) = (None, None, None);
         same_as_serde(quote_request(&q), &q);
+        let mut w = WaitlistRequest {
+            product_id: "p".into(),
+            email: "fan@example.com".into(),
+            consent: true,
+            tweet_id: tweetbuy_core::TweetId::parse("1528000000000000005"),
+        };
+        same_as_serde(waitlist_request(&w), &w);
+        w.tweet_id = None;
+        same_as_serde(waitlist_request(&w), &w);
         let text = r#"{"subtotal":{"minor":1,"currency":"EUR"},"shipping":{"minor":0,"currency":"EUR"},"tax":{"minor":0,"currency":"EUR"},"total":{"minor":1,"currency":"EUR"}}"#;
         assert_eq!(quote(&parse(text).unwrap()), serde_json::from_str(text).ok());
         let text = r#"{"subtotal":{"minor":3000,"currency":"USD"},"discount":{"code":"TWEET10","amount":{"minor":300,"currency":"USD"}},"shipping":{"minor":0,"currency":"USD"},"tax":{"minor":0,"currency":"USD"},"total":{"minor":2700,"currency":"USD"}}"#;

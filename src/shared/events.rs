@@ -1,7 +1,8 @@
 //! CustomEvents for publishers, dispatched on the embed element with `bubbles` and
 //! `composed`, so a listener on the document sees them:
 //! `tweetbuy:ready`, `tweetbuy:open`, `tweetbuy:checkout`, `tweetbuy:order`,
-//! `tweetbuy:close`, `tweetbuy:error`.
+//! `tweetbuy:close`, `tweetbuy:error`, `tweetbuy:waitlist` (someone joined the item's waitlist;
+//! who is not said).
 //!
 //! The payloads are built from the [`WidgetEvent`] enum, which has no field that could hold an
 //! email, an address or card data: leaking them through an event cannot be written.
@@ -32,6 +33,7 @@ pub enum WidgetEvent {
     Order { order_id: String, amount: Money },
     Close,
     Error { code: String, message: String },
+    Waitlist,
 }
 
 /// One value of an event's `detail`.
@@ -59,6 +61,7 @@ pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Vec<(&'s
             "tweetbuy:order"
         }
         WidgetEvent::Close => "tweetbuy:close",
+        WidgetEvent::Waitlist => "tweetbuy:waitlist",
         WidgetEvent::Error { code, message } => {
             detail.push(("code", DetailValue::Text(code.clone())));
             detail.push(("message", DetailValue::Text(message.clone())));
@@ -144,6 +147,8 @@ mod tests {
         );
         let (name, detail) = payload(&WidgetEvent::Error { code: "sold_out".into(), message: "m".into() }, &embed());
         assert_eq!((name, &detail[2]), ("tweetbuy:error", &("code", text("sold_out"))));
+        let (name, detail) = payload(&WidgetEvent::Waitlist, &embed());
+        assert_eq!((name, detail.len()), ("tweetbuy:waitlist", 2), "the tweet and product only");
         #[cfg(feature = "checkout")]
         {
             use tweetbuy_core::ErrorCode::*;

@@ -148,6 +148,13 @@ catalog! {
     ErrTooLong => "This is too long.", "Es demasiado largo.";
     ErrVariant => "Choose an option.", "Elige una opción.";
     ErrQuantity => "Choose a quantity from 1 to {max}.", "Elige una cantidad entre 1 y {max}.";
+    NotifyBack => "Email me when it's back", "Avísame cuando vuelva";
+    NotifySale => "Email me when it goes on sale", "Avísame cuando salga a la venta";
+    NotifyConsent => "Email me about this item, once. I can unsubscribe any time.", "Enviadme un correo sobre este artículo, una vez. Puedo darme de baja cuando quiera.";
+    NotifyMe => "Notify me", "Avisarme";
+    NotifyJoinedBack => "Done. We will email {email} when it's back.", "Hecho. Escribiremos a {email} cuando vuelva.";
+    NotifyJoinedSale => "Done. We will email {email} when it goes on sale.", "Hecho. Escribiremos a {email} cuando salga a la venta.";
+    ErrConsent => "Tick the box to be emailed about this item.", "Marca la casilla para recibir el aviso.";
     SavedTitle => "Your saved info", "Tus datos guardados";
     UseOther => "Use another card or address", "Usar otra tarjeta o dirección";
     SavedRemoved => "Your saved info was removed from this device and from our records.", "Hemos eliminado tus datos guardados de este dispositivo y de nuestros registros.";
@@ -237,6 +244,7 @@ impl Locale {
             ("country", _) => Key::ErrCountry,
             ("region", "required" | "region_invalid") => Key::ErrState,
             ("variant", _) => Key::ErrVariant,
+            ("consent", _) => Key::ErrConsent,
             ("quantity", _) => return self.fill(Key::ErrQuantity, &[("max", &max_quantity.to_string())]),
             (tweetbuy_core::discount::FIELD, code) => match DiscountRefusal::from_code(code) {
                 Some(refusal) => discount_refusal(refusal),

@@ -82,6 +82,7 @@ const CSS_FILES: &[(&str, &str)] = &[
     ("src/checkout/product/product.css", include_str!("../checkout/product/product.css")),
     ("src/checkout/details/details.css", include_str!("../checkout/details/details.css")),
     ("src/checkout/discount/discount.css", include_str!("../checkout/discount/discount.css")),
+    ("src/checkout/waitlist/waitlist.css", include_str!("../checkout/waitlist/waitlist.css")),
     ("src/checkout/confirmation/confirmation.css", include_str!("../checkout/confirmation/confirmation.css")),
     ("src/checkout/saved/saved.css", include_str!("../checkout/saved/saved.css")),
 ];

@@ -7,7 +7,7 @@
 //! one answers on the real router, and that the router's source declares no route missing here.
 
 use super::webhooks::{endpoints as hooks, objects, EventType};
-use super::{admin, availability, discounts, images, intents, offers, orders, quote, seller_orders, widget};
+use super::{admin, availability, discounts, images, intents, offers, orders, quote, seller_orders, waitlist, widget};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -27,6 +27,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/products/{product_id}/availability"),
     ("POST", "/api/v1/quote"),
     ("POST", "/api/v1/intents"),
+    ("POST", "/api/v1/waitlist"),
+    ("GET", "/api/v1/waitlist/unsubscribe"),
+    ("POST", "/api/v1/waitlist/unsubscribe"),
     ("POST", "/api/v1/orders"),
     ("GET", "/tweetbuy/embed.js"),
     ("GET", "/tweetbuy/{file}"),
@@ -65,6 +68,7 @@ pub const ERROR_CODES: &[(ErrorCode, &str, &str)] = &[
     (ErrorCode::SoldOut, "409", "The product or the chosen option has no stock left."),
     (ErrorCode::SaleEnded, "409", "The sale window has closed."),
     (ErrorCode::SaleNotStarted, "409", "The sale window has not opened yet."),
+    (ErrorCode::OnSale, "409", "A waitlist join for an item that can be bought now."),
     (ErrorCode::PaymentDeclined, "402", "The card was declined; `decline_code` says why. Nothing was charged."),
     (ErrorCode::PaymentError, "502", "The payment service could not be reached. Nothing was charged; retry."),
     (ErrorCode::TokenInvalid, "400", "The card token is unknown, used or expired; tokenize the card again."),
@@ -111,6 +115,9 @@ the stable codes are listed in the `ErrorCode` schema. Responses carry a CSP, `n
         availability::availability,
         quote::quote,
         intents::create_intent,
+        waitlist::join,
+        waitlist::unsubscribe_page,
+        waitlist::unsubscribe,
         orders::create_order,
         widget::embed_js,
         widget_file,

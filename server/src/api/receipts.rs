@@ -80,7 +80,8 @@ impl Mailer {
         }
     }
 
-    async fn send(&self, file_stem: &str, message: Message) -> Result<(), String> {
+    /// Sends one message (or writes it as `{file_stem}.eml`).
+    pub(crate) async fn send(&self, file_stem: &str, message: Message) -> Result<(), String> {
         match self {
             Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Mailer::Files(dir) => {

@@ -7,6 +7,7 @@ mod actions;
 mod choice;
 
 use crate::checkout::form::CheckoutForm;
+use crate::checkout::waitlist::Waitlist;
 use crate::shared::format;
 use crate::shared::i18n::{use_locale, Key, Locale};
 use about::ProductAbout;
@@ -81,6 +82,7 @@ pub fn ProductSheet(
     view! {
         <div class="tb-product">
             <ProductAbout offer=offer now=now variant_id=variant_id locale=locale />
+            <Waitlist offer=offer locale=locale />
             <VariantPicker offer=offer form=form locale=locale busy=busy />
             <QuantityStepper offer=offer form=form locale=locale busy=busy />
             <BuyActions offer=offer form=form locale=locale busy=busy blocked=blocked frames=frames

@@ -1,0 +1,128 @@
+//! "Email me when it's back" on a sold-out item, "when it goes on sale" on one whose sale has
+//! not started: an email, an unticked consent box, Notify me. The api keeps the address for
+//! that one notice; the publisher's page hears `tweetbuy:waitlist` with no personal data.
+
+use crate::checkout::form::error_for;
+use crate::checkout::wire;
+use crate::shared::context::WidgetCtx;
+use crate::shared::events::{emit, EmbedCtx, WidgetEvent};
+use crate::shared::i18n::{Key, SheetLocale};
+use leptos::prelude::*;
+use tweetbuy_core::waitlist::{validate_waitlist, WaitFor, WaitlistRequest};
+use tweetbuy_core::{Availability, FieldError, Offer};
+
+/// What the waitlist waits for, or `None` when the item has no waitlist (it can be bought,
+/// or its sale is over for good).
+pub(crate) fn waits_for(availability: Availability) -> Option<WaitFor> {
+    match availability {
+        Availability::SoldOut => Some(WaitFor::Restock),
+        Availability::NotStarted => Some(WaitFor::SaleStart),
+        Availability::Available | Availability::SaleEnded => None,
+    }
+}
+
+/// The waitlist block of the product step; nothing when the item has no waitlist.
+#[component]
+pub fn Waitlist(offer: RwSignal<Offer>, locale: SheetLocale) -> impl IntoView {
+    let wait_for = Memo::new(move |_| offer.with(|o| waits_for(o.availability)));
+    move || wait_for.get().map(|wait_for| view! { <WaitlistForm offer=offer locale=locale wait_for=wait_for /> })
+}
+
+#[component]
+fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) -> impl IntoView {
+    let api = StoredValue::new(expect_context::<WidgetCtx>().api);
+    let embed = StoredValue::new(use_context::<EmbedCtx>());
+    let (email, consent) = (RwSignal::new(String::new()), RwSignal::new(false));
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let (sending, joined) = (RwSignal::new(false), RwSignal::new(None::<String>));
+    let done_ref = NodeRef::<leptos::html::P>::new();
+    let failure = RwSignal::new(None::<String>);
+    let localized = move |found: Vec<FieldError>| {
+        locale.with(|l| found.iter().map(|e| FieldError { message: l.field_error(e, "", 1), ..e.clone() }).collect())
+    };
+    let submit = move || {
+        if sending.get_untracked() {
+            return;
+        }
+        let request = offer.with_untracked(|o| WaitlistRequest {
+            product_id: o.product_id.clone(),
+            email: email.get_untracked(),
+            consent: consent.get_untracked(),
+            tweet_id: Some(o.tweet_id.clone()),
+        });
+        let address = match validate_waitlist(&request) {
+            Ok(address) => address,
+            Err(found) => return errors.set(localized(found)),
+        };
+        errors.set(Vec::new());
+        failure.set(None);
+        sending.set(true);
+        let api = api.get_value();
+        leptos::task::spawn_local(async move {
+            let answer = api.post_parsed("/api/v1/waitlist", wire::waitlist_request(&request), None).await;
+            let _ = sending.try_set(false);
+            match answer {
+                Ok(_) => {
+                    let key = if wait_for == WaitFor::Restock { Key::NotifyJoinedBack } else { Key::NotifyJoinedSale };
+                    joined.set(Some(locale.fill(key, &[("email", &address)])));
+                    // The form (and the button that had focus) is gone: focus says what happened.
+                    crate::checkout::focus::focus_soon(move || done_ref.get_untracked().map(Into::into));
+                    embed.with_value(|e| e.as_ref().map(|e| emit(e, WidgetEvent::Waitlist)));
+                }
+                Err(crate::shared::api::ClientError::Api { error, .. }) if !error.fields.is_empty() => {
+                    errors.set(localized(error.fields));
+                }
+                Err(e) => failure.set(Some(locale.with(|l| crate::checkout::messages::for_error(l, &e)))),
+            }
+        });
+    };
+    let title = locale.t(if wait_for == WaitFor::Restock { Key::NotifyBack } else { Key::NotifySale });
+    let error = move |key: &'static str| move || errors.with(|e| error_for(e, key));
+    let invalid =
+        move |key: &'static str| move || if errors.with(|e| error_for(e, key).is_some()) { "true" } else { "false" };
+    let form = move || {
+        view! {
+            <form class="tb-waitlist-form" novalidate=true
+                on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                <div class="tb-field" part="field">
+                    <label for="tb-waitlist-email">{locale.t(Key::Email)}</label>
+                    <input id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
+                        aria-required="true" aria-invalid=invalid("email") aria-describedby="tb-waitlist-email-error"
+                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+                    <p id="tb-waitlist-email-error" class="tb-error">{error("email")}</p>
+                </div>
+                <label class="tb-consent" for="tb-waitlist-consent">
+                    <input id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
+                        aria-describedby="tb-waitlist-consent-error"
+                        prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev)) />
+                    <span>{locale.t(Key::NotifyConsent)}</span>
+                </label>
+                <p id="tb-waitlist-consent-error" class="tb-error">{error("consent")}</p>
+                <button type="submit" class="tb-secondary" aria-disabled=move || sending.get().then_some("true")>
+                    {locale.t(Key::NotifyMe)}
+                </button>
+            </form>
+        }
+    };
+    view! {
+        <section class="tb-waitlist" part="waitlist" aria-labelledby="tb-waitlist-title">
+            <h3 id="tb-waitlist-title" class="tb-subtitle">{title}</h3>
+            <p node_ref=done_ref class="tb-waitlist-done" role="status" tabindex="-1">{move || joined.get()}</p>
+            {move || joined.with(Option::is_none).then(form)}
+            <p class="tb-error" role="alert">{move || failure.get()}</p>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_items_that_may_come_back_have_a_waitlist() {
+        assert_eq!(waits_for(Availability::SoldOut), Some(WaitFor::Restock));
+        assert_eq!(waits_for(Availability::NotStarted), Some(WaitFor::SaleStart));
+        assert_eq!(waits_for(Availability::Available), None);
+        assert_eq!(waits_for(Availability::SaleEnded), None);
+    }
+}
