@@ -1,9 +1,15 @@
 //! The seller's command-line tools: `catalog import FILE`, `orders list`, `orders export --csv`,
-//! `discounts create|list|disable`.
+//! `orders refund|cancel|ship ORDER_NUMBER`, `discounts create|list|disable`.
+//!
+//! Every tool works on the database directly, as the admin api does, so it runs whether the
+//! server is up or not. A refund or a cancellation also needs the vault, which gives the money
+//! back: the tool calls the vault's internal listener itself, with the api's bearer key
+//! (`TWEETBUY_VAULT_INTERNAL_URL`, `TWEETBUY_VAULT_API_KEY`, the same settings as `serve`).
 
 use crate::api::discounts::{self, DiscountCode};
-use crate::api::{catalog_import, seller_orders};
-use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand};
+use crate::api::vault_client::VaultClient;
+use crate::api::{catalog_import, refunds, seller_orders};
+use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand, VaultArgs};
 use crate::{clock, db};
 use tweetbuy_core::DiscountValue;
 
@@ -35,11 +41,68 @@ pub async fn catalog(command: CatalogCommand) -> Result<(), String> {
     }
 }
 
-/// `orders list` (one line per order) and `orders export --csv`.
+/// What the seller reads when a tool is refused: the message and any field problems.
+fn refusal(error: crate::error::AppError) -> String {
+    let body = error.into_parts().1;
+    let fields: Vec<String> = body.fields.iter().map(|f| format!("\n  {}: {}", f.field, f.message)).collect();
+    format!("{}{}", body.message, fields.concat())
+}
+
+fn vault_client(args: &VaultArgs) -> Result<VaultClient, String> {
+    let (url, key) = args.resolved()?;
+    Ok(VaultClient::new(&url, key.expose()))
+}
+
+fn print_refund(what: &str, answered: &refunds::Answered) {
+    let r = &answered.refund;
+    let again = if answered.replayed { " (already done: nothing new was refunded)" } else { "" };
+    println!(
+        "{what} {}: refund {} of {} {} ({}){again}; refunded in all {}, left {}",
+        r.order_number,
+        r.number,
+        r.amount_minor,
+        r.currency,
+        r.refund_id,
+        r.order_refunded_minor,
+        r.order_remaining_minor
+    );
+}
+
+/// `orders list` (one line per order), `orders export --csv`, and `orders refund|cancel|ship`.
 pub async fn orders(command: OrdersCommand) -> Result<(), String> {
     let (db, csv) = match command {
         OrdersCommand::List { db } => (db, false),
         OrdersCommand::Export { db, .. } => (db, true),
+        OrdersCommand::Refund { order_number, amount_minor, key, db, vault } => {
+            let vault = vault_client(&vault)?;
+            let key = key.unwrap_or_else(|| crate::ids::random_id("cli_"));
+            let pool = open(&db).await?;
+            let answered = refunds::refund(&pool, &vault, &order_number, amount_minor, &key).await.map_err(|e| {
+                // Only an unanswered refund is worth retrying, and only under its own key.
+                let retry = e.is_internal()
+                    || matches!(&e, crate::error::AppError::Client { status, .. } if status.is_server_error());
+                let message = refusal(e);
+                if retry {
+                    format!("{message} (retry with --key {key}: it never refunds twice)")
+                } else {
+                    message
+                }
+            })?;
+            print_refund("refunded", &answered);
+            return Ok(());
+        }
+        OrdersCommand::Cancel { order_number, db, vault } => {
+            let vault = vault_client(&vault)?;
+            let pool = open(&db).await?;
+            let answered = refunds::cancel(&pool, &vault, &order_number).await.map_err(refusal)?;
+            print_refund("cancelled", &answered);
+            return Ok(());
+        }
+        OrdersCommand::Ship { order_number, db } => {
+            let shipment = refunds::ship(&open(&db).await?, &order_number).await.map_err(refusal)?;
+            println!("shipped {} at {}", shipment.order_number, shipment.shipped_at);
+            return Ok(());
+        }
     };
     let pool = open(&db).await?;
     let orders = seller_orders::list(&pool).await.map_err(|e| e.to_string())?;
@@ -61,6 +124,9 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
             o.card_last4.as_deref().unwrap_or("-"),
             o.email.as_deref().unwrap_or("(email not shared)"),
         );
+        if o.refunded_minor > 0 {
+            println!("    refunded {} {}", o.refunded_minor, o.currency);
+        }
     }
     println!("{} order(s)", orders.len());
     Ok(())
@@ -68,11 +134,7 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
 
 /// `discounts create`, `discounts list`, `discounts disable CODE`.
 pub async fn discounts(command: DiscountsCommand) -> Result<(), String> {
-    let refused = |e: crate::error::AppError| {
-        let body = e.into_parts().1;
-        let fields: Vec<String> = body.fields.iter().map(|f| format!("\n  {}: {}", f.field, f.message)).collect();
-        format!("{}{}", body.message, fields.concat())
-    };
+    let refused = refusal;
     match command {
         DiscountsCommand::Create { spec, db } => {
             let code = discounts::admin::create(&open(&db).await?, &spec).await.map_err(refused)?;
