@@ -349,6 +349,13 @@ async fn concurrent_refunds_of_one_order_never_exceed_its_total() {
         let reply = task.await.unwrap();
         if reply.status != StatusCode::CREATED {
             assert_eq!(reply.error_code(), "refund_exceeds_remaining", "{}", reply.text());
+            // Refused by the api's own reservation, before the vault was asked (the vault's
+            // bound, a second line, speaks of the charge).
+            assert!(
+                reply.json()["message"].as_str().unwrap().contains(&format!("of order {number}")),
+                "{}",
+                reply.text()
+            );
         }
         statuses.push(reply.status);
     }

@@ -79,3 +79,31 @@ async fn a_declined_charge_has_nothing_to_refund() {
         sqlx::query_as("SELECT COUNT(*) FROM refunds").fetch_one(&server.vault_state.db).await.unwrap();
     assert_eq!(count, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_refunds_of_one_charge_never_exceed_it() {
+    let server = start().await;
+    let (charge_id, _) = approved_charge(&server, "4242 4242 4242 4242").await;
+    // Twenty refunds of 3.00 at once on a 35.00 charge: eleven fit.
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let vault = server.vault.clone();
+            let body = json!({"charge_id": charge_id, "amount": {"minor": 300, "currency": "USD"},
+                              "reference": format!("rf_c{i}")});
+            tokio::spawn(async move {
+                let mut request = post_json("/v1/refunds", &body, None);
+                request.headers_mut().insert("authorization", format!("Bearer {VAULT_API_KEY}").parse().unwrap());
+                send(&vault, request).await.status
+            })
+        })
+        .collect();
+    let mut made = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            StatusCode::OK => made += 1,
+            status => assert_eq!(status, StatusCode::CONFLICT),
+        }
+    }
+    assert_eq!(made, 11);
+    assert_eq!(refunded(&server, &charge_id).await, 3300);
+}
