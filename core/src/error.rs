@@ -32,6 +32,14 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    /// A refund or a cancellation of an order that was never paid (pending, declined, failed).
+    OrderNotPaid,
+    /// A refund for more than what is left of the order's total to refund.
+    RefundExceedsRemaining,
+    /// A cancellation of an order that has shipped.
+    OrderShipped,
+    /// Shipping an order that was cancelled.
+    OrderCancelled,
     /// A code this build does not know yet (a newer server).
     #[serde(other)]
     Unknown,

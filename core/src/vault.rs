@@ -113,3 +113,25 @@ pub struct ChargeResult {
     pub brand: CardBrand,
     pub last4: String,
 }
+
+/// The api asks the vault, server to server, to refund part or all of an approved charge.
+/// Idempotent by `reference`: the same reference again answers the first refund.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// The charge to refund (the vault's id of the order's approved charge).
+    pub charge_id: String,
+    /// How much to give back; at most what is left of the charge.
+    pub amount: Money,
+    /// The api's refund id, so a retry after a lost answer never refunds twice.
+    pub reference: String,
+}
+
+/// The vault's answer to a refund: made now, or made earlier under the same reference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundResult {
+    pub refund_id: String,
+    pub charge_id: String,
+    pub amount: Money,
+    pub reference: String,
+}

@@ -17,6 +17,7 @@ pub mod pending_sweep;
 pub mod pricing;
 pub mod quote;
 pub mod receipts;
+pub mod refunds;
 pub mod rollout;
 pub mod seed;
 pub mod seller_orders;
@@ -125,6 +126,7 @@ pub fn api_app(state: ApiState) -> Router {
         .merge(waitlist::unsubscribe_router())
         .merge(admin::router())
         .merge(discounts::admin::router())
+        .merge(refunds::admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // JSON answers and the loader are compressed on the way out for browsers that accept

@@ -165,6 +165,74 @@ pub enum OrdersCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Refund part or all of a paid order at the vault; the buyer gets a refund receipt.
+    Refund {
+        /// The order's number (`TB-…`).
+        order_number: String,
+        /// How much to give back, in minor units (cents); everything left without it.
+        #[arg(long)]
+        amount_minor: Option<i64>,
+        /// The refund's idempotency key: the same key again answers the first refund instead of
+        /// refunding twice (default: a new one, printed, to retry with).
+        #[arg(long)]
+        key: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Cancel a paid order that has not shipped: refund everything left and return its stock.
+    Cancel {
+        /// The order's number (`TB-…`).
+        order_number: String,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Mark a paid order shipped: it can then be refunded, no longer cancelled.
+    Ship {
+        /// The order's number (`TB-…`).
+        order_number: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Where a seller tool reaches the vault's internal listener, with the api's bearer key:
+/// the same settings `serve` takes for the api.
+#[derive(Clone, Debug, Args)]
+pub struct VaultArgs {
+    /// The vault's internal listener (its `--vault-internal-addr`).
+    #[arg(long, env = "TWEETBUY_VAULT_INTERNAL_URL", default_value = "http://127.0.0.1:8083")]
+    pub vault_internal_url: String,
+    /// A file holding the api's bearer key for the vault (or the key itself in
+    /// `TWEETBUY_VAULT_API_KEY`).
+    #[arg(long, env = "TWEETBUY_VAULT_API_KEY_FILE")]
+    pub vault_api_key_file: Option<PathBuf>,
+    /// From `TWEETBUY_VAULT_API_KEY`; environment only.
+    #[arg(skip = env_secret(VAULT_API_KEY_ENV))]
+    pub vault_api_key: Option<Secret>,
+}
+
+impl VaultArgs {
+    /// The vault's URL and the api's bearer key; refused without a key (the one `serve` makes
+    /// up when none is configured lives only in its process).
+    pub fn resolved(&self) -> Result<(String, Secret), String> {
+        let key = secret_from(
+            self.vault_api_key.as_ref(),
+            self.vault_api_key_file.as_deref(),
+            VAULT_API_KEY_ENV,
+            "vault-api-key-file",
+        )?
+        .ok_or_else(|| {
+            format!(
+                "a refund goes through the vault: set {VAULT_API_KEY_ENV} (or --vault-api-key-file) to the key the \
+                 server was started with, and TWEETBUY_VAULT_INTERNAL_URL to its vault's internal listener"
+            )
+        })?;
+        Ok((self.vault_internal_url.trim().trim_end_matches('/').to_owned(), key))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -831,6 +899,38 @@ mod tests {
         // Whatever the environment running the tests holds.
         (config.master_key, config.admin_key, config.vault_api_key) = (None, None, None);
         config
+    }
+
+    #[test]
+    fn refund_cancel_and_ship_commands_parse() {
+        let parsed = Cli::try_parse_from([
+            "tweetbuy-server",
+            "orders",
+            "refund",
+            "TB-ABC123",
+            "--amount-minor",
+            "500",
+            "--key",
+            "r1",
+            "--vault-internal-url",
+            "http://10.0.0.5:8083/",
+        ])
+        .unwrap();
+        let Some(Command::Orders(OrdersCommand::Refund { order_number, amount_minor, key, mut vault, .. })) =
+            parsed.command
+        else {
+            panic!("not a refund");
+        };
+        assert_eq!((order_number.as_str(), amount_minor, key.as_deref()), ("TB-ABC123", Some(500), Some("r1")));
+        (vault.vault_api_key, vault.vault_api_key_file) = (None, None);
+        assert!(vault.resolved().unwrap_err().contains("TWEETBUY_VAULT_API_KEY"), "a key is required");
+        vault.vault_api_key = Some(Secret("k".repeat(32)));
+        assert_eq!(vault.resolved().unwrap().0, "http://10.0.0.5:8083");
+        for command in ["cancel", "ship"] {
+            let parsed = Cli::try_parse_from(["tweetbuy-server", "orders", command, "TB-ABC123"]).unwrap();
+            assert!(matches!(parsed.command, Some(Command::Orders(_))), "{command}");
+        }
+        assert!(Cli::try_parse_from(["tweetbuy-server", "orders", "refund", "TB-1", "--vault-api-key", "x"]).is_err());
     }
 
     #[test]

@@ -1,10 +1,17 @@
 //! The seller's command-line tools: `catalog import FILE`, `orders list`, `orders export --csv`,
-//! `discounts create|list|disable` and `webhooks add|list|update|rotate|remove|deliveries|resend`.
+//! `orders refund|cancel|ship ORDER_NUMBER`, `discounts create|list|disable` and
+//! `webhooks add|list|update|rotate|remove|deliveries|resend`.
+//!
+//! Every tool works on the database directly, as the admin api does, so it runs whether the
+//! server is up or not. A refund or a cancellation also needs the vault, which gives the money
+//! back: the tool calls the vault's internal listener itself, with the api's bearer key
+//! (`TWEETBUY_VAULT_INTERNAL_URL`, `TWEETBUY_VAULT_API_KEY`, the same settings as `serve`).
 
 use crate::api::discounts::{self, DiscountCode};
+use crate::api::vault_client::VaultClient;
 use crate::api::webhooks::endpoints::{self as hooks, Endpoint, EndpointChange, NewEndpoint};
-use crate::api::{catalog_import, seller_orders};
-use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand, WebhooksCommand};
+use crate::api::{catalog_import, refunds, seller_orders};
+use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand, VaultArgs, WebhooksCommand};
 use crate::{clock, db};
 use tweetbuy_core::DiscountValue;
 
@@ -36,11 +43,61 @@ pub async fn catalog(command: CatalogCommand) -> Result<(), String> {
     }
 }
 
-/// `orders list` (one line per order) and `orders export --csv`.
+fn vault_client(args: &VaultArgs) -> Result<VaultClient, String> {
+    let (url, key) = args.resolved()?;
+    Ok(VaultClient::new(&url, key.expose()))
+}
+
+fn print_refund(what: &str, answered: &refunds::Answered) {
+    let r = &answered.refund;
+    let again = if answered.replayed { " (already done: nothing new was refunded)" } else { "" };
+    println!(
+        "{what} {}: refund {} of {} {} ({}){again}; refunded in all {}, left {}",
+        r.order_number,
+        r.number,
+        r.amount_minor,
+        r.currency,
+        r.refund_id,
+        r.order_refunded_minor,
+        r.order_remaining_minor
+    );
+}
+
+/// `orders list` (one line per order), `orders export --csv`, and `orders refund|cancel|ship`.
 pub async fn orders(command: OrdersCommand) -> Result<(), String> {
     let (db, csv) = match command {
         OrdersCommand::List { db } => (db, false),
         OrdersCommand::Export { db, .. } => (db, true),
+        OrdersCommand::Refund { order_number, amount_minor, key, db, vault } => {
+            let vault = vault_client(&vault)?;
+            let key = key.unwrap_or_else(|| crate::ids::random_id("cli_"));
+            let pool = open(&db).await?;
+            let answered = refunds::refund(&pool, &vault, &order_number, amount_minor, &key).await.map_err(|e| {
+                // Only an unanswered refund is worth retrying, and only under its own key.
+                let retry = e.is_internal()
+                    || matches!(&e, crate::error::AppError::Client { status, .. } if status.is_server_error());
+                let message = refusal(e);
+                if retry {
+                    format!("{message} (retry with --key {key}: it never refunds twice)")
+                } else {
+                    message
+                }
+            })?;
+            print_refund("refunded", &answered);
+            return Ok(());
+        }
+        OrdersCommand::Cancel { order_number, db, vault } => {
+            let vault = vault_client(&vault)?;
+            let pool = open(&db).await?;
+            let answered = refunds::cancel(&pool, &vault, &order_number).await.map_err(refusal)?;
+            print_refund("cancelled", &answered);
+            return Ok(());
+        }
+        OrdersCommand::Ship { order_number, db } => {
+            let shipment = refunds::ship(&open(&db).await?, &order_number).await.map_err(refusal)?;
+            println!("shipped {} at {}", shipment.order_number, shipment.shipped_at);
+            return Ok(());
+        }
     };
     let pool = open(&db).await?;
     let orders = seller_orders::list(&pool).await.map_err(|e| e.to_string())?;
@@ -62,6 +119,9 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
             o.card_last4.as_deref().unwrap_or("-"),
             o.email.as_deref().unwrap_or("(email not shared)"),
         );
+        if o.refunded_minor > 0 {
+            println!("    refunded {} {}", o.refunded_minor, o.currency);
+        }
     }
     println!("{} order(s)", orders.len());
     Ok(())

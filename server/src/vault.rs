@@ -12,6 +12,7 @@ pub mod keys;
 pub mod processor;
 pub mod profile_store;
 pub mod profiles;
+pub mod refunds;
 pub mod rotation;
 pub mod sweeper;
 pub mod tokens;
@@ -76,7 +77,7 @@ pub fn vault_public_app(state: VaultState) -> Router {
 }
 
 /// The vault's internal listener (loopback or a private address): what only the api calls,
-/// with its bearer key — charges, a charge's outcome, and a saved card's details.
+/// with its bearer key — charges, a charge's outcome, refunds, and a saved card's details.
 pub fn vault_internal_app(state: VaultState) -> Router {
     finish(internal_routes(), state)
 }
@@ -95,7 +96,7 @@ fn public_routes(state: &VaultState) -> Router<VaultState> {
 }
 
 fn internal_routes() -> Router<VaultState> {
-    with_body_limit(Router::new().merge(charges::router()))
+    with_body_limit(Router::new().merge(charges::router()).merge(refunds::router()))
 }
 
 fn finish(router: Router<VaultState>, state: VaultState) -> Router {

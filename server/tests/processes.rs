@@ -16,6 +16,7 @@ mod processes {
     mod crash;
     mod pg_restart;
     mod receipt_outbox;
+    mod refunds;
     mod replicas;
     mod shutdown;
     mod slow_clients;

@@ -8,6 +8,7 @@ mod vault {
     mod erasure;
     mod frame;
     mod profiles;
+    mod refunds;
     mod rotation;
     mod storage;
     mod tokens;

@@ -7,7 +7,9 @@
 //! one answers on the real router, and that the router's source declares no route missing here.
 
 use super::webhooks::{endpoints as hooks, objects, EventType};
-use super::{admin, availability, discounts, images, intents, offers, orders, quote, seller_orders, waitlist, widget};
+use super::{
+    admin, availability, discounts, images, intents, offers, orders, quote, refunds, seller_orders, waitlist, widget,
+};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -48,6 +50,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/v1/webhooks/{endpoint_id}/rotate"),
     ("GET", "/admin/v1/webhooks/{endpoint_id}/deliveries"),
     ("POST", "/admin/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend"),
+    ("POST", "/admin/v1/orders/{order_number}/refunds"),
+    ("POST", "/admin/v1/orders/{order_number}/cancel"),
+    ("POST", "/admin/v1/orders/{order_number}/ship"),
 ];
 
 /// The stable error codes: `(code, statuses it comes with, when)`. Clients switch on `code`,
@@ -95,8 +100,27 @@ pub const ERROR_CODES: &[(ErrorCode, &str, &str)] = &[
     (ErrorCode::PayloadTooLarge, "413", "A JSON body over 64 KiB."),
     (ErrorCode::UnsupportedMediaType, "415", "A body in a content type the endpoint does not take."),
     (ErrorCode::RateLimited, "429", "Too many order requests from this client; see `Retry-After`."),
-    (ErrorCode::Unavailable, "503", "The widget build or its loader template is missing."),
+    (
+        ErrorCode::Unavailable,
+        "503",
+        "The widget build or its loader template is missing; admin api: the vault did not answer a refund (retry \
+         with the same key: it never refunds twice).",
+    ),
     (ErrorCode::Internal, "500", "Our failure; the cause is logged, never sent. Retrying is safe."),
+    (
+        ErrorCode::OrderNotPaid,
+        "409",
+        "Admin api: a refund, cancellation or shipment of an order that was never paid (pending, declined or \
+         failed); nothing was charged, so nothing can be given back.",
+    ),
+    (
+        ErrorCode::RefundExceedsRemaining,
+        "409",
+        "Admin api: a refund for more than what is left of the order's total (the message says how much is left; \
+         nothing when it was refunded in full).",
+    ),
+    (ErrorCode::OrderShipped, "409", "Admin api: a cancellation of an order that has shipped; refund it instead."),
+    (ErrorCode::OrderCancelled, "409", "Admin api: shipping an order that was cancelled."),
 ];
 
 const DESCRIPTION: &str = "The tweetbuy api origin: the widget's files, offer lookups, live availability, \
@@ -136,6 +160,9 @@ the stable codes are listed in the `ErrorCode` schema. Responses carry a CSP, `n
         hooks::rotate_secret,
         hooks::list_deliveries,
         hooks::resend_delivery,
+        refunds::admin::create_refund,
+        refunds::admin::cancel_order,
+        refunds::admin::ship_order,
     ),
     components(schemas(
         tweetbuy_core::ApiError,
@@ -144,6 +171,9 @@ the stable codes are listed in the `ErrorCode` schema. Responses carry a CSP, `n
         seller_orders::SellerOrder,
         EventType,
         objects::StockObject,
+        refunds::Refund,
+        refunds::Shipment,
+        refunds::admin::RefundBody,
     )),
     modifiers(&Tweaks),
     tags(

@@ -277,6 +277,20 @@ async fn give_back_stock(conn: &mut sqlx::AnyConnection, order: &NewOrder<'_>) -
     Ok(())
 }
 
+/// [`give_back_stock`] for a stored order, in the caller's transaction: a cancelled order's
+/// units go back to its variant and its discount code's use to the code.
+pub(crate) async fn give_back_stock_of(conn: &mut sqlx::AnyConnection, order_id: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE variants SET stock = stock + (SELECT quantity FROM orders WHERE id = $1) \
+         WHERE stock IS NOT NULL AND (product_id, id) IN (SELECT product_id, variant_id FROM orders WHERE id = $1)",
+    )
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?;
+    super::discounts::give_back(conn, order_id).await?;
+    Ok(())
+}
+
 /// Takes back a pending order the vault refused to charge at all (its token unknown, spent,
 /// or minted for another intent): the row, its stock and its claim on the intent go together,
 /// as if it had never been placed, so a page that guesses tokens leaves nothing behind.

@@ -1,4 +1,7 @@
-//! Order receipts by email, sent from the `receipt_outbox` table by a background worker.
+//! Order receipts by email, sent from the `receipt_outbox` table by a background worker, and
+//! refund receipts the same way from `refund_receipt_outbox` (a row per succeeded refund,
+//! written in the transaction that records the refund; the file is
+//! `{order_number}-refund-{n}.eml`).
 //!
 //! The row is written in the same transaction that marks the order paid, and the worker
 //! only marks it sent after the message left, so a crash anywhere in between means the
@@ -263,6 +266,37 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate>, String> {
         .collect()
 }
 
+/// The outboxes the worker sends from: one row per paid order, one per succeeded refund.
+#[derive(Clone, Copy)]
+enum Outbox {
+    Orders,
+    Refunds,
+}
+
+impl Outbox {
+    fn table(self) -> &'static str {
+        match self {
+            Outbox::Orders => "receipt_outbox",
+            Outbox::Refunds => "refund_receipt_outbox",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Outbox::Orders => "order_id",
+            Outbox::Refunds => "refund_id",
+        }
+    }
+
+    /// For logs.
+    fn kind(self) -> &'static str {
+        match self {
+            Outbox::Orders => "order",
+            Outbox::Refunds => "refund",
+        }
+    }
+}
+
 /// Settings of the worker.
 #[derive(Clone)]
 pub struct Worker {
@@ -288,54 +322,110 @@ impl Worker {
         }
     }
 
-    /// Sends the receipts that are due; returns how many were sent.
+    /// Sends the receipts that are due, of orders and of refunds; returns how many were sent.
     pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
-        let due: Vec<(String,)> = sqlx::query_as(
-            "SELECT order_id FROM receipt_outbox WHERE sent_at IS NULL AND created_at <= $1 \
-             AND (locked_until IS NULL OR locked_until < $2) ORDER BY created_at LIMIT $3",
-        )
+        let mut sent = 0;
+        for outbox in [Outbox::Orders, Outbox::Refunds] {
+            sent += self.send_from(outbox, now).await?;
+        }
+        Ok(sent)
+    }
+
+    async fn send_from(&self, outbox: Outbox, now: i64) -> Result<usize, AppError> {
+        let (table, key) = (outbox.table(), outbox.key());
+        let due: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT {key} FROM {table} WHERE sent_at IS NULL AND created_at <= $1 \
+             AND (locked_until IS NULL OR locked_until < $2) ORDER BY created_at LIMIT $3"
+        ))
         .bind(now - self.send_delay_secs)
         .bind(now)
         .bind(BATCH)
         .fetch_all(&self.db)
         .await?;
         let mut sent = 0;
-        for (order_id,) in due {
-            let claimed = sqlx::query(
-                "UPDATE receipt_outbox SET locked_until = $1, attempts = attempts + 1 WHERE order_id = $2 \
-                 AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $3)",
-            )
+        for (id,) in due {
+            let claimed = sqlx::query(&format!(
+                "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 WHERE {key} = $2 \
+                 AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $3)"
+            ))
             .bind(now + CLAIM_SECONDS)
-            .bind(&order_id)
+            .bind(&id)
             .bind(now)
             .execute(&self.db)
             .await?;
             if claimed.rows_affected() != 1 {
                 continue; // another worker has it
             }
-            let (stem, message) = self.message(&order_id).await?;
+            let (stem, message) = match outbox {
+                Outbox::Orders => self.message(&id).await?,
+                Outbox::Refunds => self.refund_message(&id).await?,
+            };
             match self.mailer.send(&stem, message).await {
                 Ok(()) => {
-                    sqlx::query("UPDATE receipt_outbox SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE order_id = $2")
-                        .bind(crate::clock::now())
-                        .bind(&order_id)
-                        .execute(&self.db)
-                        .await?;
-                    tracing::info!(%order_id, "receipt sent");
+                    sqlx::query(&format!(
+                        "UPDATE {table} SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE {key} = $2"
+                    ))
+                    .bind(crate::clock::now())
+                    .bind(&id)
+                    .execute(&self.db)
+                    .await?;
+                    tracing::info!(id = %id, kind = outbox.kind(), "receipt sent");
                     sent += 1;
                 }
                 Err(error) => {
                     // Left claimed until the claim runs out, which spaces out the retries.
-                    sqlx::query("UPDATE receipt_outbox SET last_error = $1 WHERE order_id = $2")
+                    sqlx::query(&format!("UPDATE {table} SET last_error = $1 WHERE {key} = $2"))
                         .bind(&error)
-                        .bind(&order_id)
+                        .bind(&id)
                         .execute(&self.db)
                         .await?;
-                    tracing::warn!(%order_id, %error, "receipt not sent; will retry");
+                    tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry");
                 }
             }
         }
         Ok(sent)
+    }
+
+    /// A refund's receipt, named `{order_number}-refund-{number}` so it never overwrites the
+    /// order's receipt or another refund's.
+    async fn refund_message(&self, refund_id: &str) -> Result<(String, Message), AppError> {
+        type RefundReceiptRow =
+            (String, String, String, i64, String, i64, String, i64, i64, Option<String>, Option<String>);
+        let row: RefundReceiptRow = sqlx::query_as(
+            "SELECT o.order_number, o.email, p.title, r.number, r.kind, r.amount_minor, r.currency, o.total_minor, \
+             CAST(COALESCE((SELECT SUM(e.amount_minor) FROM refunds e WHERE e.order_id = r.order_id \
+             AND e.status = 'succeeded' AND e.number <= r.number), 0) AS BIGINT), o.card_brand, o.card_last4 \
+             FROM refunds r JOIN orders o ON o.id = r.order_id JOIN products p ON p.id = o.product_id WHERE r.id = $1",
+        )
+        .bind(refund_id)
+        .fetch_one(&self.db)
+        .await?;
+        let (number, email, title, nth, kind, amount, currency, total, refunded, brand, last4) = row;
+        let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
+        let money = |minor| Money::new(minor, currency).to_string();
+        let brand = brand.as_deref().map(from_text::<CardBrand>).transpose()?.map_or("Card", CardBrand::display_name);
+        let opening = if kind == "cancellation" {
+            format!("Your order {number} has been cancelled.")
+        } else {
+            format!("We have refunded part or all of your order {number}.")
+        };
+        let text = format!(
+            "{opening}\n\n{title}\n\nRefunded now: {}\nRefunded in all: {} of {}\n\nRefunded to {brand} ending in {}. \
+             It may take a few days to appear on your statement.\n",
+            money(amount),
+            money(refunded),
+            money(total),
+            last4.unwrap_or_default(),
+        );
+        let bad = |what: &str| AppError::internal(format!("refund receipt {what}"));
+        let message = Message::builder()
+            .from(self.from.parse().map_err(|_| bad("sender address"))?)
+            .to(email.parse().map_err(|_| bad("recipient address"))?)
+            .subject(format!("Refund for your order {number}"))
+            .header(ContentType::TEXT_PLAIN)
+            .body(text)
+            .map_err(|e| bad(&e.to_string()))?;
+        Ok((format!("{number}-refund-{nth}"), message))
     }
 
     async fn message(&self, order_id: &str) -> Result<(String, Message), AppError> {

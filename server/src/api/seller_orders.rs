@@ -18,7 +18,8 @@ pub struct SellerOrder {
     pub order_id: String,
     /// Unix seconds.
     pub created_at: i64,
-    /// `pending`, `paid`, `declined` or `failed`.
+    /// `pending`, `paid`, `declined` or `failed`; a paid order that was given money back is
+    /// `partially_refunded`, `refunded` (its whole total) or `cancelled`.
     pub status: String,
     pub product_id: String,
     pub product_title: String,
@@ -42,6 +43,12 @@ pub struct SellerOrder {
     /// Only when the buyer agreed to share it.
     pub email: Option<String>,
     pub tweet_id: Option<String>,
+    /// What its succeeded refunds gave back, in minor units (0 without any).
+    pub refunded_minor: i64,
+    /// Unix seconds: when the seller marked it shipped.
+    pub shipped_at: Option<i64>,
+    /// Unix seconds: when the seller cancelled it.
+    pub cancelled_at: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -69,27 +76,36 @@ struct Row {
     share_email: i64,
     email: String,
     tweet_id: Option<String>,
+    refunded_minor: i64,
+    shipped_at: Option<i64>,
+    cancelled_at: Option<i64>,
 }
 
 /// The seller's view's columns, for one order or all.
-const SELECT: &str = "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, p.title, o.variant_id, \
-     v.label, o.quantity, o.currency, o.subtotal_minor, o.discount_code, o.discount_minor, o.shipping_minor, \
-     o.tax_minor, o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \
-     CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id \
-     FROM orders o JOIN products p ON p.id = o.product_id \
-     LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id";
+fn select() -> String {
+    format!(
+        "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, p.title, o.variant_id, v.label, \
+         o.quantity, o.currency, o.subtotal_minor, o.discount_code, o.discount_minor, o.shipping_minor, o.tax_minor, \
+         o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \
+         CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id, \
+         {} AS refunded_minor, o.shipped_at, o.cancelled_at \
+         FROM orders o JOIN products p ON p.id = o.product_id \
+         LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id",
+        super::refunds::REFUNDED_SQL
+    )
+}
 
 /// Every order, newest first.
 pub async fn list(db: &Db) -> Result<Vec<SellerOrder>, AppError> {
     let rows: Vec<Row> =
-        sqlx::query_as(&format!("{SELECT} ORDER BY o.created_at DESC, o.order_number")).fetch_all(db).await?;
+        sqlx::query_as(&format!("{} ORDER BY o.created_at DESC, o.order_number", select())).fetch_all(db).await?;
     rows.into_iter().map(seller_view).collect()
 }
 
 /// One order, as committed so far in the transaction of `conn` (an event about it reads it
 /// there, so the event shows the change it reports).
 pub async fn one(conn: &mut sqlx::AnyConnection, order_id: &str) -> Result<SellerOrder, AppError> {
-    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE o.id = $1")).bind(order_id).fetch_one(conn).await?;
+    let row: Row = sqlx::query_as(&format!("{} WHERE o.id = $1", select())).bind(order_id).fetch_one(conn).await?;
     seller_view(row)
 }
 
@@ -102,11 +118,12 @@ fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
         .map_err(|e| AppError::internal(format!("stored shipping address: {e}")))?;
     // Normalized through the enum so only known brands leave the server.
     let card_brand = row.card_brand.as_deref().map(from_text::<CardBrand>).transpose()?.map(|b| crate::db::to_text(&b));
+    let status = status_of(&row.status, row.total_minor, row.refunded_minor, row.cancelled_at.is_some());
     Ok(SellerOrder {
         order_number: row.order_number,
         order_id: row.id,
         created_at: row.created_at,
-        status: row.status,
+        status,
         product_id: row.product_id,
         product_title: row.title,
         variant_label: row.label.unwrap_or_else(|| row.variant_id.clone()),
@@ -124,13 +141,28 @@ fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
         shipping,
         email: (row.share_email != 0).then_some(row.email),
         tweet_id: row.tweet_id,
+        refunded_minor: row.refunded_minor,
+        shipped_at: row.shipped_at,
+        cancelled_at: row.cancelled_at,
     })
+}
+
+/// The status the seller reads: the payment's, or for a paid order what was given back.
+fn status_of(stored: &str, total_minor: i64, refunded_minor: i64, cancelled: bool) -> String {
+    match stored {
+        "paid" if cancelled => "cancelled",
+        "paid" if refunded_minor > 0 && refunded_minor >= total_minor => "refunded",
+        "paid" if refunded_minor > 0 => "partially_refunded",
+        other => other,
+    }
+    .to_owned()
 }
 
 /// The CSV header, in column order.
 pub const CSV_HEADER: &str = "order_number,order_id,created_at,status,product_id,product_title,variant_id,\
 variant_label,quantity,currency,subtotal_minor,discount_code,discount_minor,shipping_minor,tax_minor,total_minor,card_brand,card_last4,\
-ship_name,ship_line1,ship_line2,ship_city,ship_region,ship_postal_code,ship_country,email,tweet_id";
+ship_name,ship_line1,ship_line2,ship_city,ship_region,ship_postal_code,ship_country,email,tweet_id,refunded_minor,\
+shipped_at,cancelled_at";
 
 /// Orders as CSV (RFC 4180: fields quoted when they hold a comma, quote or line break).
 pub fn to_csv(orders: &[SellerOrder]) -> String {
@@ -167,6 +199,9 @@ pub fn to_csv(orders: &[SellerOrder]) -> String {
             field(|a| &a.country),
             o.email.clone().unwrap_or_default(),
             o.tweet_id.clone().unwrap_or_default(),
+            o.refunded_minor.to_string(),
+            o.shipped_at.map(|t| t.to_string()).unwrap_or_default(),
+            o.cancelled_at.map(|t| t.to_string()).unwrap_or_default(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&line.join(","));
@@ -197,5 +232,16 @@ mod tests {
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
+    }
+
+    #[test]
+    fn a_paid_order_reads_as_what_was_given_back() {
+        assert_eq!(status_of("paid", 2500, 0, false), "paid");
+        assert_eq!(status_of("paid", 2500, 1000, false), "partially_refunded");
+        assert_eq!(status_of("paid", 2500, 2500, false), "refunded");
+        assert_eq!(status_of("paid", 2500, 2500, true), "cancelled");
+        assert_eq!(status_of("paid", 2500, 0, true), "cancelled", "cancelled after a full refund");
+        assert_eq!(status_of("declined", 2500, 0, false), "declined");
+        assert_eq!(status_of("pending", 2500, 0, false), "pending");
     }
 }

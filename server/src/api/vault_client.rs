@@ -1,7 +1,7 @@
-//! The api's client for the vault's charge endpoint (server to server, bearer key).
+//! The api's client for the vault's charge and refund endpoints (server to server, bearer key).
 
 use std::time::Duration;
-use tweetbuy_core::vault::{ChargeRequest, ChargeResult};
+use tweetbuy_core::vault::{ChargeRequest, ChargeResult, RefundRequest, RefundResult};
 use tweetbuy_core::{ApiError, ErrorCode};
 
 /// How a charge attempt ended, from the api's point of view.
@@ -26,10 +26,23 @@ pub enum ChargeOutcome {
 /// charge, so a retry never charges twice).
 const CHARGE_ATTEMPTS: u32 = 3;
 
+/// How a refund attempt ended, from the api's point of view.
+#[derive(Debug)]
+pub enum RefundOutcome {
+    /// The vault refunded (now, or earlier under the same reference).
+    Refunded(RefundResult),
+    /// The vault answered and refused: nothing was refunded under this reference.
+    Refused(ApiError),
+    /// No answer was read (the vault out of reach, a timeout, a 5xx): the refund may or may
+    /// not have been made. Asking again under the same reference is safe.
+    Unknown(String),
+}
+
 #[derive(Clone)]
 pub struct VaultClient {
     http: reqwest::Client,
     charges_url: String,
+    refunds_url: String,
     api_key: String,
 }
 
@@ -43,6 +56,7 @@ impl VaultClient {
         VaultClient {
             http,
             charges_url: format!("{}/v1/charges", base_url.trim_end_matches('/')),
+            refunds_url: format!("{}/v1/refunds", base_url.trim_end_matches('/')),
             api_key: api_key.to_owned(),
         }
     }
@@ -60,6 +74,46 @@ impl VaultClient {
                 }
                 outcome => return outcome,
             }
+        }
+    }
+
+    /// Asks the vault to refund; an unknown outcome is asked about again, with the same
+    /// reference, a few times before it is reported.
+    pub async fn refund(&self, request: &RefundRequest) -> RefundOutcome {
+        let mut attempt = 1;
+        loop {
+            match self.refund_once(request).await {
+                RefundOutcome::Unknown(reason) if attempt < CHARGE_ATTEMPTS => {
+                    tracing::warn!(%reason, attempt, reference = %request.reference, "refund outcome unknown; asking again");
+                    tokio::time::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1))).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn refund_once(&self, request: &RefundRequest) -> RefundOutcome {
+        let sent = self.http.post(&self.refunds_url).bearer_auth(&self.api_key).json(request).send().await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => return RefundOutcome::Unknown(format!("request failed: {error}")),
+        };
+        let status = response.status();
+        if status.is_success() {
+            return match response.json::<RefundResult>().await {
+                Ok(result) => RefundOutcome::Refunded(result),
+                Err(error) => RefundOutcome::Unknown(format!("unreadable refund result: {error}")),
+            };
+        }
+        if status.is_server_error() {
+            return RefundOutcome::Unknown(format!("vault answered {status}"));
+        }
+        // Only the vault's own error body is a refusal: anything else in between (a proxy)
+        // says nothing about the refund.
+        match response.json::<ApiError>().await {
+            Ok(body) => RefundOutcome::Refused(body),
+            Err(_) => RefundOutcome::Unknown(format!("vault answered {status}")),
         }
     }
 

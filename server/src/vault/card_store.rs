@@ -350,3 +350,101 @@ pub async fn settled_charge(db: &Db, reference: &str, token: &str) -> Result<Opt
     .await?;
     Ok(charge)
 }
+
+/// A refund the vault made, as its answer shows it.
+#[derive(Debug, FromRow)]
+pub struct RefundRow {
+    pub id: String,
+    pub charge_id: String,
+    pub reference: String,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// The refund made under `reference`, if any.
+pub async fn refund_by_reference(db: &mut AnyConnection, reference: &str) -> Result<Option<RefundRow>, AppError> {
+    let row =
+        sqlx::query_as("SELECT id, charge_id, reference, amount_minor, currency FROM refunds WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&mut *db)
+            .await?;
+    Ok(row)
+}
+
+/// Takes the charge's row lock (PostgreSQL; SQLite's write transaction already holds the
+/// file) so that refunds of one charge run one after another; `false` when there is no such
+/// charge.
+pub async fn lock_charge(db: &mut AnyConnection, charge_id: &str) -> Result<bool, AppError> {
+    let locked = sqlx::query("UPDATE charges SET refunded_minor = refunded_minor WHERE id = $1")
+        .bind(charge_id)
+        .execute(&mut *db)
+        .await?;
+    Ok(locked.rows_affected() == 1)
+}
+
+/// Why a refund could not be taken from a charge.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefundRefusal {
+    /// No approved charge with this id.
+    NoCharge,
+    /// Another currency than the charge's.
+    WrongCurrency,
+    /// More than what is left of the charge; how much is left.
+    Exceeds { left_minor: i64 },
+}
+
+/// Adds `amount` to what was refunded of an approved charge, in one conditional UPDATE that
+/// never lets the refunded sum pass the charged amount, whatever runs at the same time.
+pub async fn take_refund(
+    db: &mut AnyConnection,
+    charge_id: &str,
+    amount: Money,
+) -> Result<Result<(), RefundRefusal>, AppError> {
+    let taken = sqlx::query(
+        "UPDATE charges SET refunded_minor = refunded_minor + $1 WHERE id = $2 AND status = 'approved' \
+         AND currency = $3 AND refunded_minor + $1 <= amount_minor",
+    )
+    .bind(amount.minor)
+    .bind(charge_id)
+    .bind(amount.currency.code())
+    .execute(&mut *db)
+    .await?;
+    if taken.rows_affected() == 1 {
+        return Ok(Ok(()));
+    }
+    let row: Option<(String, String, i64, i64)> =
+        sqlx::query_as("SELECT status, currency, amount_minor, refunded_minor FROM charges WHERE id = $1")
+            .bind(charge_id)
+            .fetch_optional(&mut *db)
+            .await?;
+    Ok(Err(match row {
+        Some((status, _, _, _)) if status != "approved" => RefundRefusal::NoCharge,
+        Some((_, currency, _, _)) if currency != amount.currency.code() => RefundRefusal::WrongCurrency,
+        Some((_, _, charged, refunded)) => RefundRefusal::Exceeds { left_minor: charged - refunded },
+        None => RefundRefusal::NoCharge,
+    }))
+}
+
+/// Records a refund in the caller's transaction.
+pub async fn insert_refund(
+    db: &mut AnyConnection,
+    id: &str,
+    charge_id: &str,
+    reference: &str,
+    amount: Money,
+    now: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO refunds (id, charge_id, reference, amount_minor, currency, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(charge_id)
+    .bind(reference)
+    .bind(amount.minor)
+    .bind(amount.currency.code())
+    .bind(now)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! `tests/fixtures/test-cards.md` (any future expiry, any CVC of the right length).
 
 use tweetbuy_core::vault::DeclineCode;
-use tweetbuy_core::CardNumber;
+use tweetbuy_core::{CardNumber, Money};
 
 /// The numbers that decline, and why. Every other valid number is approved.
 const DECLINING_CARDS: &[(&str, DeclineCode)] = &[
@@ -21,6 +21,16 @@ pub fn authorize(card: &CardNumber) -> Result<(), DeclineCode> {
     }
 }
 
+/// Gives `amount` back to the card of an approved charge. In test mode every refund of an
+/// approved charge goes through; the bounds (never more than was charged) are the vault's,
+/// checked before this is called.
+pub fn refund(charge_id: &str, amount: Money) -> Result<(), String> {
+    if amount.minor <= 0 || charge_id.is_empty() {
+        return Err(format!("nothing to refund: {amount} on {charge_id:?}"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +47,13 @@ mod tests {
         assert_eq!(outcome("4000 0000 0000 0069"), Err(DeclineCode::ExpiredCard));
         assert_eq!(outcome("4000 0000 0000 0127"), Err(DeclineCode::IncorrectCvc));
         assert_eq!(outcome("4000 0000 0000 0119"), Err(DeclineCode::ProcessingError));
+    }
+
+    #[test]
+    fn refunds_of_a_positive_amount_go_through() {
+        let usd = |minor| Money::new(minor, tweetbuy_core::Currency::parse("USD").unwrap());
+        assert_eq!(refund("ch_1", usd(1)), Ok(()));
+        assert!(refund("ch_1", usd(0)).is_err());
+        assert!(refund("", usd(5)).is_err());
     }
 }

@@ -194,5 +194,6 @@ async fn the_link_in_a_notice_unsubscribes_its_address_after_one_press() {
     assert_eq!(allocate(&server.api_state.db, SOLD_OUT_TEE, clock::now()).await.unwrap(), 1, "only b is told");
 
     let wrong = send(&server.api, get("/api/v1/waitlist/unsubscribe?token=nope")).await;
-    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.text().contains("This link is not valid"));
 }

@@ -381,3 +381,50 @@ async fn an_endpoint_that_answers_410_is_disabled() {
     buy_gig(&server, false).await;
     deliver_until(&worker, || seen.lock().unwrap().len() == 2).await;
 }
+
+#[tokio::test]
+async fn refunds_cancellations_and_waitlist_joins_emit_their_events() {
+    let server = admin_server().await;
+    import_gig(&server, 10).await;
+    add_endpoint(
+        &server,
+        "https://hooks.example.com/in",
+        json!(["order.refunded", "order.cancelled", "waitlist.joined"]),
+    )
+    .await;
+    let (partly, whole) = (buy_gig(&server, false).await, buy_gig(&server, true).await);
+    let post = |uri: String, body: Value| {
+        let mut request = admin(Method::POST, &uri, Some(body));
+        request.headers_mut().insert("Idempotency-Key", fresh_key().parse().unwrap());
+        send(&server.api, request)
+    };
+    let number = |receipt: &Value| receipt["order_number"].as_str().unwrap().to_owned();
+    let refunded = post(format!("/admin/v1/orders/{}/refunds", number(&partly)), json!({"amount_minor": 500})).await;
+    assert_eq!(refunded.status, StatusCode::CREATED, "{}", refunded.text());
+    let cancelled = post(format!("/admin/v1/orders/{}/cancel", number(&whole)), json!({})).await;
+    assert_eq!(cancelled.status, StatusCode::CREATED, "{}", cancelled.text());
+    let joined = send(
+        &server.api,
+        post_json(
+            "/api/v1/waitlist",
+            &json!({"product_id": SOLD_OUT_TEE, "email": "fan@example.com", "consent": true}),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(joined.status, StatusCode::CREATED, "{}", joined.text());
+
+    let mut written = events(&server).await;
+    written.sort_by(|a, b| a.0.cmp(&b.0));
+    let kinds: Vec<&str> = written.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["order.cancelled", "order.refunded", "waitlist.joined"], "one event each: {written:?}");
+    let (cancel, refund, join) = (&written[0].1["object"], &written[1].1["object"], &written[2].1["object"]);
+    assert_eq!(
+        (refund["order_id"].clone(), refund["refunded_minor"].clone()),
+        (partly["order_id"].clone(), json!(500))
+    );
+    assert_eq!(refund["email"], Value::Null, "not shared: not sent");
+    assert_eq!((cancel["status"].as_str(), cancel["email"].as_str()), (Some("cancelled"), Some("fan@example.com")));
+    assert_eq!((join["product_id"].as_str(), join["waiting"].as_i64()), (Some(SOLD_OUT_TEE), Some(1)));
+    assert!(!written[2].1.to_string().contains("fan@example.com"), "a waitlist join never names the address");
+}

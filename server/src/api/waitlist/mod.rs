@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use tweetbuy_core::waitlist::{validate_waitlist, WaitFor, WaitlistJoined, WaitlistRequest};
 use tweetbuy_core::{Availability, ErrorCode};
 
-/// The unsubscribe page's path on the api origin.
+/// The unsubscribe page's path on the api origin (the route in [`unsubscribe_router`]).
 pub const UNSUBSCRIBE_PATH: &str = "/api/v1/waitlist/unsubscribe";
 
 /// Joining is rate limited with orders (see `api_app`); unsubscribing is not.
@@ -36,7 +36,7 @@ pub fn router() -> Router<ApiState> {
 
 /// The unsubscribe page and its button.
 pub fn unsubscribe_router() -> Router<ApiState> {
-    Router::new().route(UNSUBSCRIBE_PATH, get(unsubscribe_page).post(unsubscribe))
+    Router::new().route("/api/v1/waitlist/unsubscribe", get(unsubscribe_page).post(unsubscribe))
 }
 
 /// Joins the waitlist of a sold-out or not-yet-on-sale product.
@@ -150,12 +150,12 @@ async fn product_of(state: &ApiState, token: &str) -> Result<Option<String>, App
     params(("token" = String, Query, description = "The token of a notice's link.", example = "abc123")),
     responses(
         (status = 200, description = "A page with the Unsubscribe button.", content_type = "text/html", body = String),
-        (status = 404, description = "No such link.", content_type = "text/html", body = String),
+        (status = 400, description = "Not a link we sent (mistyped or made up).", content_type = "text/html", body = String),
     )
 )]
 async fn unsubscribe_page(State(state): State<ApiState>, Query(token): Query<Token>) -> Result<Response, AppError> {
     let Some(title) = product_of(&state, &token.token).await? else {
-        return Ok(page(StatusCode::NOT_FOUND, NOT_VALID));
+        return Ok(page(StatusCode::BAD_REQUEST, NOT_VALID));
     };
     let body = format!(
         "<h1>Stop emails about {title}?</h1><form method=\"post\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
@@ -175,12 +175,12 @@ async fn unsubscribe_page(State(state): State<ApiState>, Query(token): Query<Tok
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`token=…`"),
     responses(
         (status = 200, description = "Unsubscribed.", content_type = "text/html", body = String),
-        (status = 404, description = "No such link.", content_type = "text/html", body = String),
+        (status = 400, description = "Not a link we sent (mistyped or made up).", content_type = "text/html", body = String),
     )
 )]
 async fn unsubscribe(State(state): State<ApiState>, Form(token): Form<Token>) -> Result<Response, AppError> {
     let Some(title) = product_of(&state, &token.token).await? else {
-        return Ok(page(StatusCode::NOT_FOUND, NOT_VALID));
+        return Ok(page(StatusCode::BAD_REQUEST, NOT_VALID));
     };
     let mut tx = begin_write(&state.db).await?;
     sqlx::query("UPDATE waitlist SET status = 'unsubscribed' WHERE unsubscribe_token = $1")

@@ -123,14 +123,27 @@ pub async fn emit_once<T: Serialize>(
 /// `product.sold_out` when this order took the last unit of its option (its stock is 0 and
 /// no other unpaid order still holds units of it).
 pub(crate) async fn order_paid(tx: &mut WriteTx, order_id: &str) -> Result<(), AppError> {
-    if delivery::has_subscribers(tx, EventType::OrderPaid).await? {
-        let order = objects::order(tx, order_id).await?;
-        emit_once(tx, EventType::OrderPaid, order_id, &order).await?;
-    }
+    order_event(tx, EventType::OrderPaid, order_id, order_id).await?;
     if delivery::has_subscribers(tx, EventType::ProductSoldOut).await? {
         if let Some(stock) = objects::sold_out_by(tx, order_id).await? {
             emit_once(tx, EventType::ProductSoldOut, &format!("sold_out:{order_id}"), &stock).await?;
         }
+    }
+    Ok(())
+}
+
+/// An order event (`order.paid`, `order.refunded`, `order.cancelled`): the seller's view of
+/// the order as this transaction leaves it, once per `once_key` (the order's id for a payment,
+/// the refund's for a refund or cancellation).
+pub(crate) async fn order_event(
+    tx: &mut WriteTx,
+    event_type: EventType,
+    order_id: &str,
+    once_key: &str,
+) -> Result<(), AppError> {
+    if delivery::has_subscribers(tx, event_type).await? {
+        let order = objects::order(tx, order_id).await?;
+        emit_once(tx, event_type, once_key, &order).await?;
     }
     Ok(())
 }
