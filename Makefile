@@ -52,8 +52,9 @@ test-e2e:
 	cd tests/e2e && TWEETBUY_SERVER=$(CURDIR)/$(SERVER) TWEETBUY_WIDGET_DIR=$(CURDIR)/dist node --test --test-concurrency=1 *.test.mjs
 
 ## make test-e2e-pg: the suites that hold the buyer's consent (attacks, payments, saved info,
-## the buyer's purchases) again, with the servers' data in a real PostgreSQL
-E2E_PG_SUITES := attacks.test.mjs payments.test.mjs saved.test.mjs buyer.test.mjs
+## the buyer's purchases) and money or email of sellers' tools (discount codes, the waitlist)
+## again, with the servers' data in a real PostgreSQL
+E2E_PG_SUITES := attacks.test.mjs payments.test.mjs saved.test.mjs buyer.test.mjs discounts.test.mjs waitlist.test.mjs
 test-e2e-pg:
 	@echo "==> end-to-end consent suites on PostgreSQL (initdb into $(PG_DIR), loopback only)"
 	url=$$(scripts/postgres.sh start $(PG_DIR)); \

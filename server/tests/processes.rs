@@ -14,6 +14,7 @@ mod vault_proxy;
 
 mod processes {
     mod crash;
+    mod discount_race;
     mod pg_restart;
     mod receipt_outbox;
     mod refunds;

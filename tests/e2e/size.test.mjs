@@ -12,7 +12,7 @@ import { ROOT, WIDGET_DIR } from "./harness.mjs";
 import { buildFiles, checkoutAssets, firstLoadAssets, total } from "../bench/sizes.mjs";
 
 const CEILING_BEFORE_CLICK = 61 * 1024;
-const CEILING_WITH_CHECKOUT = 212 * 1024;
+const CEILING_WITH_CHECKOUT = 214 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 

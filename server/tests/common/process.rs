@@ -45,7 +45,23 @@ pub struct Launch<'a> {
 }
 
 impl ServerProcess {
+    /// Starts a server on free ports and waits until it answers. A port taken between
+    /// [`free_port`] and the server's bind (another test's process got it first) is tried
+    /// again with new ports.
     pub fn start(launch: Launch<'_>) -> ServerProcess {
+        const ATTEMPTS: usize = 3;
+        for attempt in 1..=ATTEMPTS {
+            let mut process = Self::spawn(&launch);
+            match process.wait_healthy() {
+                Ok(()) => return process,
+                Err(log) if attempt < ATTEMPTS && log.contains("Address already in use") => continue,
+                Err(log) => panic!("server did not start; log:\n{log}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn spawn(launch: &Launch<'_>) -> ServerProcess {
         let (publisher, api, vault, internal) = (free_port(), free_port(), free_port(), free_port());
         let log = launch.data_dir.join(format!("{}.log", launch.log_name));
         let out = std::fs::File::create(&log).unwrap();
@@ -69,33 +85,36 @@ impl ServerProcess {
         if let Some(url) = launch.database_url {
             command.env("DATABASE_URL", url);
         }
-        for (key, value) in launch.env {
+        for (key, value) in &launch.env {
             command.env(key, value);
         }
         let child = command.spawn().expect("start tweetbuy-server");
-        let process = ServerProcess {
+        ServerProcess {
             child,
             api: format!("http://127.0.0.1:{api}"),
             vault: format!("http://127.0.0.1:{vault}"),
             vault_internal: format!("http://127.0.0.1:{internal}"),
             log,
-        };
-        process.wait_healthy();
-        process
+        }
     }
 
-    fn wait_healthy(&self) {
+    /// Waits until this process answers on its ports; its log when it exited instead (so a
+    /// port another process answers on is never taken for this one's).
+    fn wait_healthy(&mut self) -> Result<(), String> {
         for _ in 0..300 {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return Err(self.log_text());
+            }
             let up = [&self.api, &self.vault].iter().all(|base| {
                 let addr = base.trim_start_matches("http://");
                 std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_millis(100)).is_ok()
             });
             if up {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("server did not start; log:\n{}", self.log_text());
+        Err(self.log_text())
     }
 
     pub fn log_text(&self) -> String {
