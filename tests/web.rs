@@ -421,7 +421,8 @@ async fn the_confirmation_names_the_order_what_was_bought_and_where_it_goes() {
     let mut receipt = tweetbuy_core::testing::receipt();
     receipt.product_title = "Tee".into();
     receipt.quantity = 2;
-    receipt.quote = tweetbuy_core::Quote { subtotal: usd(6000), shipping: usd(500), tax: usd(0), total: usd(6500) };
+    receipt.quote =
+        tweetbuy_core::Quote { subtotal: usd(6000), discount: None, shipping: usd(500), tax: usd(0), total: usd(6500) };
     receipt.shipping = Some(tweetbuy_core::ShippingAddress {
         city: "Toronto".into(),
         region: "ON".into(),

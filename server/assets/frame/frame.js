@@ -325,8 +325,9 @@ function explainRefusal(status, body, { pricing = false } = {}) {
       return;
     }
     // Saved details the page never saw: said here only; the page learns no more than a code.
-    // A refused discount code is the page's own field, told to it as any other.
-    const aboutSaved = body.fields.some((f) => f.field !== "discount_code");
+    // A refused discount code is the page's own field, told to it as any other; but whether
+    // the saved buyer has used a code already is about them, and stays here.
+    const aboutSaved = body.fields.some((f) => f.field !== "discount_code" || f.code === "discount_already_used");
     if (MODE === "saved" && aboutSaved && state.cart && (state.cart.email == null || state.cart.shipping == null)) {
       setStatus(W.notShippable, true);
       post({ type: "failed", code, message: W.notShippable });

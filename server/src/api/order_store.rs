@@ -265,21 +265,24 @@ pub async fn mark_failed_and_release(
 }
 
 /// Gives an order's reserved units back to its variant (uncounted variants reserved nothing),
-/// and the use of a discount code it took.
+/// and the use of a discount code it took. The code's row is locked before the variant's, in
+/// the order [`place`] takes them, so a give-back and a placement never wait on each other
+/// in a cycle on PostgreSQL.
 async fn give_back_stock(conn: &mut sqlx::AnyConnection, order: &NewOrder<'_>) -> Result<(), AppError> {
+    super::discounts::give_back(conn, order.id).await?;
     sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
         .bind(i64::from(order.quantity))
         .bind(order.product_id)
         .bind(order.variant_id)
         .execute(&mut *conn)
         .await?;
-    super::discounts::give_back(conn, order.id).await?;
     Ok(())
 }
 
 /// [`give_back_stock`] for a stored order, in the caller's transaction: a cancelled order's
 /// units go back to its variant and its discount code's use to the code.
 pub(crate) async fn give_back_stock_of(conn: &mut sqlx::AnyConnection, order_id: &str) -> Result<(), AppError> {
+    super::discounts::give_back(conn, order_id).await?;
     sqlx::query(
         "UPDATE variants SET stock = stock + (SELECT quantity FROM orders WHERE id = $1) \
          WHERE stock IS NOT NULL AND (product_id, id) IN (SELECT product_id, variant_id FROM orders WHERE id = $1)",
@@ -287,7 +290,6 @@ pub(crate) async fn give_back_stock_of(conn: &mut sqlx::AnyConnection, order_id:
     .bind(order_id)
     .execute(&mut *conn)
     .await?;
-    super::discounts::give_back(conn, order_id).await?;
     Ok(())
 }
 

@@ -78,9 +78,15 @@ pub fn quote(
     let discount = match discount {
         None => None,
         Some(code) => {
-            let amount = code.value.off(subtotal).ok_or_else(|| {
+            let mut amount = code.value.off(subtotal).ok_or_else(|| {
                 AppError::validation(vec![tweetbuy_core::DiscountRefusal::NotApplicable.field_error()])
             })?;
+            // A card is never charged zero: with nothing to ship, a code leaves the last
+            // minor unit to pay.
+            let ships_for_a_fee = ships && product.shipping.minor > 0;
+            if !ships_for_a_fee && amount.minor >= subtotal.minor {
+                amount.minor = (subtotal.minor - 1).max(0);
+            }
             Some(Discount { code: code.code.clone(), amount })
         }
     };
@@ -156,6 +162,16 @@ mod tests {
         assert_eq!(less.subtotal, full.subtotal);
         assert_eq!(less.tax, tax_on(usd(full.subtotal.minor - off), 8_875));
         assert_eq!(less.total.minor, full.subtotal.minor - off + 500 + less.tax.minor);
+        // All of it off a ticket (nothing ships): one cent is still paid, so there is a charge.
+        let ticket = Product {
+            offer: tweetbuy_core::testing::ticket(),
+            shipping: usd(0),
+            sale_starts_at: None,
+            rollout_share: 100,
+        };
+        let all = DiscountCode { value: tweetbuy_core::DiscountValue::Percent(100), ..ten.clone() };
+        let free = quote(&ticket, &ticket.offer.variants[0].id, 1, None, Some(&all)).unwrap();
+        assert_eq!(free.total.minor, 1, "{free:?}");
         let euros = DiscountCode {
             value: tweetbuy_core::DiscountValue::Amount(Money::new(100, tweetbuy_core::Currency::EUR)),
             ..ten

@@ -54,6 +54,9 @@ pub fn DiscountField(
     let typed = RwSignal::new(String::new());
     let checking = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
+    let remove_ref = NodeRef::<leptos::html::Button>::new();
+    // What the status line says once a code is applied (the field that had focus is gone).
+    let said = RwSignal::new(None::<String>);
     let error = move || errors.with(|e| error_for(e, FIELD));
     let set_error = move |found: Option<FieldError>| {
         errors.update(|e| e.retain(|f| f.field != FIELD));
@@ -79,9 +82,12 @@ pub fn DiscountField(
             match applied(code, answer) {
                 Applied::Yes(code) => {
                     set_error(None);
+                    said.set(Some(locale.fill(Key::CodeApplied, &[("code", &code)])));
                     form.update(|d| d.discount_code = code);
                     typed.set(String::new());
                     edited.run(Edit::Done);
+                    // Focus goes where the field was: to Remove, next to what was applied.
+                    crate::checkout::focus::focus_soon(move || remove_ref.get_untracked().map(Into::into));
                 }
                 Applied::Refused(refusal) => set_error(Some(refusal)),
                 Applied::Failed(key) => set_error(Some(FieldError::new(FIELD, "", locale.t(key)))),
@@ -91,7 +97,10 @@ pub fn DiscountField(
     let remove = move |_| {
         form.update(|d| d.discount_code.clear());
         set_error(None);
+        said.set(None);
+        open.set(true);
         edited.run(Edit::Done);
+        crate::checkout::focus::focus_soon(move || input.get_untracked().map(Into::into));
     };
     let applied_code = move || form.with(|d| d.discount());
     let entry = move || {
@@ -120,7 +129,7 @@ pub fn DiscountField(
         Some(code) => view! {
             <p class="tb-discount-applied">
                 <span>{locale.fill(Key::CodeApplied, &[("code", &code)])}</span>
-                <button type="button" class="tb-discount-toggle" on:click=remove>
+                <button node_ref=remove_ref type="button" class="tb-discount-toggle" on:click=remove>
                     {locale.fill(Key::RemoveCode, &[("code", &code)])}
                 </button>
             </p>
@@ -141,8 +150,10 @@ pub fn DiscountField(
     view! {
         <div class="tb-discount">
             {shown}
-            <p class="tb-status" role="status">{move || checking.get().then(|| locale.t(Key::CheckingCode))}</p>
-            <p id="tb-discount_code-error" class="tb-error">{error}</p>
+            <p class="tb-status" role="status">
+                {move || if checking.get() { Some(locale.t(Key::CheckingCode)) } else { said.get() }}
+            </p>
+            <p id="tb-discount_code-error" class="tb-error" role="alert">{error}</p>
         </div>
     }
 }

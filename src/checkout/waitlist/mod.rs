@@ -37,8 +37,16 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
     let (sending, joined) = (RwSignal::new(false), RwSignal::new(None::<String>));
     let done_ref = NodeRef::<leptos::html::P>::new();
     let failure = RwSignal::new(None::<String>);
-    let localized = move |found: Vec<FieldError>| {
-        locale.with(|l| found.iter().map(|e| FieldError { message: l.field_error(e, "", 1), ..e.clone() }).collect())
+    let (email_ref, consent_ref) = (NodeRef::<leptos::html::Input>::new(), NodeRef::<leptos::html::Input>::new());
+    // Shows the errors in the visitor's language and takes focus to the first one's control.
+    let show_errors = move |found: Vec<FieldError>| {
+        let email_first = found.first().is_some_and(|e| e.field == "email");
+        errors
+            .set(locale.with(|l| {
+                found.iter().map(|e| FieldError { message: l.field_error(e, "", 1), ..e.clone() }).collect()
+            }));
+        let target = if email_first { email_ref } else { consent_ref };
+        crate::checkout::focus::focus_soon(move || target.get_untracked().map(Into::into));
     };
     let submit = move || {
         if sending.get_untracked() {
@@ -52,7 +60,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
         });
         let address = match validate_waitlist(&request) {
             Ok(address) => address,
-            Err(found) => return errors.set(localized(found)),
+            Err(found) => return show_errors(found),
         };
         errors.set(Vec::new());
         failure.set(None);
@@ -70,7 +78,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
                     embed.with_value(|e| e.as_ref().map(|e| emit(e, WidgetEvent::Waitlist)));
                 }
                 Err(crate::shared::api::ClientError::Api { error, .. }) if !error.fields.is_empty() => {
-                    errors.set(localized(error.fields));
+                    show_errors(error.fields);
                 }
                 Err(e) => failure.set(Some(locale.with(|l| crate::checkout::messages::for_error(l, &e)))),
             }
@@ -86,13 +94,13 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
                 on:submit=move |ev| { ev.prevent_default(); submit(); }>
                 <div class="tb-field" part="field">
                     <label for="tb-waitlist-email">{locale.t(Key::Email)}</label>
-                    <input id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
+                    <input node_ref=email_ref id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
                         aria-required="true" aria-invalid=invalid("email") aria-describedby="tb-waitlist-email-error"
                         prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
                     <p id="tb-waitlist-email-error" class="tb-error">{error("email")}</p>
                 </div>
                 <label class="tb-consent" for="tb-waitlist-consent">
-                    <input id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
+                    <input node_ref=consent_ref id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
                         aria-describedby="tb-waitlist-consent-error"
                         prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev)) />
                     <span>{locale.t(Key::NotifyConsent)}</span>

@@ -67,7 +67,9 @@ async fn join(
     let mut tx = begin_write(&state.db).await?;
     let inserted = sqlx::query(
         "INSERT INTO waitlist (id, product_id, email, wait_for, status, created_at, unsubscribe_token) \
-         VALUES ($1, $2, $3, $4, 'waiting', $5, $6) ON CONFLICT (product_id, email) DO NOTHING",
+         VALUES ($1, $2, $3, $4, 'waiting', $5, $6) ON CONFLICT (product_id, email) DO UPDATE \
+         SET status = 'waiting', created_at = excluded.created_at, wait_for = excluded.wait_for \
+         WHERE waitlist.status IN ('unsubscribed', 'bought')",
     )
     .bind(random_id("wl_"))
     .bind(&product.offer.product_id)
@@ -77,6 +79,8 @@ async fn join(
     .bind(random_secret())
     .execute(&mut *tx)
     .await?;
+    // A new row, or an address back after unsubscribing or buying (at the end of the line);
+    // a second join while waiting or notified changes nothing.
     if inserted.rows_affected() == 1 {
         let (waiting,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM waitlist WHERE product_id = $1 AND status = 'waiting'")

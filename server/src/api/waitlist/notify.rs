@@ -108,6 +108,7 @@ impl Worker {
         .await?;
         let mut sent = 0;
         for (id,) in due {
+            let gate = crate::db::write_gate(&self.db).await;
             let claimed = sqlx::query(
                 "UPDATE waitlist SET mail_locked_until = $1, mail_attempts = mail_attempts + 1 WHERE id = $2 \
                  AND status = 'notified' AND mail_sent_at IS NULL \
@@ -118,11 +119,16 @@ impl Worker {
             .bind(now)
             .execute(&self.db)
             .await?;
+            drop(gate);
             if claimed.rows_affected() != 1 {
                 continue; // another worker has it
             }
             let (stem, message) = self.message(&id).await?;
-            match self.mailer.send(&stem, message).await {
+            let sent_or_not = self.mailer.send(&stem, message).await;
+            // SQLite writers queue on the file's gate, so marking it sent is not lost to a
+            // busy database (and the notice not sent again when its claim runs out).
+            let _gate = crate::db::write_gate(&self.db).await;
+            match sent_or_not {
                 Ok(()) => {
                     sqlx::query(
                         "UPDATE waitlist SET mail_sent_at = $1, mail_locked_until = NULL, mail_last_error = NULL \
