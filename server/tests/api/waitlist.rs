@@ -198,7 +198,10 @@ async fn the_link_in_a_notice_unsubscribes_its_address_after_one_press() {
     allocate(&server.api_state.db, SOLD_OUT_TEE, clock::now()).await.unwrap();
     assert_eq!(join(&server, &join_body(SOLD_OUT_TEE, "a@example.com")).await.status, StatusCode::CREATED);
     let back = rows(&server, SOLD_OUT_TEE).await;
-    assert_eq!(back, [("b@example.com".to_owned(), "waiting".to_owned()), ("a@example.com".to_owned(), "waiting".to_owned())]);
+    assert_eq!(
+        back,
+        [("b@example.com".to_owned(), "waiting".to_owned()), ("a@example.com".to_owned(), "waiting".to_owned())]
+    );
 
     let wrong = send(&server.api, get("/api/v1/waitlist/unsubscribe?token=nope")).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);

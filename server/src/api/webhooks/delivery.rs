@@ -105,18 +105,21 @@ pub(crate) async fn record<T: Serialize>(
     Ok(Some(event.id))
 }
 
-/// Queues one delivery of an event to an endpoint, due at `due_ms`; returns its id.
+/// Queues one delivery of an event to an endpoint, due at `due_ms`; returns its id, or
+/// `None` when the endpoint was removed meanwhile (a seller's removal committed after the
+/// subscribers were read): the event simply has no delivery there, and the transaction that
+/// emits it (an order's payment) goes on.
 pub(crate) async fn insert_delivery(
     conn: &mut AnyConnection,
     event_id: &str,
     endpoint_id: &str,
     created_at: i64,
     due_ms: i64,
-) -> Result<String, AppError> {
+) -> Result<Option<String>, AppError> {
     let id = ids::random_id("whd_");
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, created_at, status, attempts, next_attempt_ms) \
-         VALUES ($1, $2, $3, $4, 'pending', 0, $5)",
+         SELECT $1, $2, $3, $4, 'pending', 0, $5 WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = $3)",
     )
     .bind(&id)
     .bind(event_id)
@@ -125,7 +128,7 @@ pub(crate) async fn insert_delivery(
     .bind(due_ms)
     .execute(conn)
     .await?;
-    Ok(id)
+    Ok((inserted.rows_affected() == 1).then_some(id))
 }
 
 /// When failed deliveries are tried again: after `base`, then twice as long each time up to

@@ -526,7 +526,7 @@ pub async fn resend(db: &Db, endpoint_id: &str, delivery_id: &str) -> Result<Del
         let Some((event_id,)) = event else {
             return Err(AppError::not_found("This endpoint has no such delivery."));
         };
-        let id = insert_delivery(&mut tx, &event_id, endpoint_id, now, now_ms()).await?;
+        let id = insert_delivery(&mut tx, &event_id, endpoint_id, now, now_ms()).await?.ok_or_else(no_such_endpoint)?;
         tx.commit().await?;
         Ok(id)
     })
