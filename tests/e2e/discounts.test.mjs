@@ -52,7 +52,7 @@ test("a buyer applies TWEET10 and pays 10 % less, shown in the summary, beside P
     const root = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot;
     return root.activeElement?.textContent === "Remove code TWEET10";
   }, null, { timeout: 5_000 });
-  assert.equal(plain(await sheet.locator(".tb-discount .tb-status").textContent()), "TWEET10 applied", "said in the status line");
+  assert.equal(plain(await sheet.locator(".tb-discount-status").textContent()), "TWEET10 applied", "said in the status line");
   const line = sheet.locator(".tb-order-summary .tb-discount-line");
   await line.waitFor();
   assert.equal(plain(await line.locator("dt").textContent()), "Discount (TWEET10)");

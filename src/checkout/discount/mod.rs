@@ -150,7 +150,7 @@ pub fn DiscountField(
     view! {
         <div class="tb-discount">
             {shown}
-            <p class="tb-status" role="status">
+            <p class="tb-discount-status" role="status">
                 {move || if checking.get() { Some(locale.t(Key::CheckingCode)) } else { said.get() }}
             </p>
             <p id="tb-discount_code-error" class="tb-error" role="alert">{error}</p>
