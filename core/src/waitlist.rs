@@ -18,6 +18,31 @@ pub struct WaitlistRequest {
     pub consent: bool,
     #[serde(default)]
     pub tweet_id: Option<TweetId>,
+    /// The language the buyer read the sheet in (a BCP 47 tag): the notice is written in it
+    /// when we have it (`es`), else in English.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// The languages a notice is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeLang {
+    En,
+    Es,
+}
+
+impl NoticeLang {
+    /// Spanish for any `es` tag (`es`, `es-MX`), English for anything else or nothing.
+    pub fn for_tag(tag: Option<&str>) -> NoticeLang {
+        let primary = tag.unwrap_or_default().trim().split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("es") {
+            NoticeLang::Es
+        } else {
+            NoticeLang::En
+        }
+    }
 }
 
 /// Why the item cannot be bought now, and so what the notice will say.
@@ -56,7 +81,7 @@ mod tests {
     use super::*;
 
     fn request(email: &str, consent: bool) -> WaitlistRequest {
-        WaitlistRequest { product_id: "p".into(), email: email.into(), consent, tweet_id: None }
+        WaitlistRequest { product_id: "p".into(), email: email.into(), consent, tweet_id: None, lang: None }
     }
 
     #[test]
@@ -65,5 +90,14 @@ mod tests {
         let fields = |r| validate_waitlist(&r).unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>();
         assert_eq!(fields(request("fan@example.com", false)), ["consent"]);
         assert_eq!(fields(request("nope", false)), ["email", "consent"]);
+    }
+
+    #[test]
+    fn notices_are_in_spanish_for_any_spanish_tag_else_english() {
+        assert_eq!(NoticeLang::for_tag(Some("es-MX")), NoticeLang::Es);
+        assert_eq!(NoticeLang::for_tag(Some("ES")), NoticeLang::Es);
+        assert_eq!(NoticeLang::for_tag(Some("en-GB")), NoticeLang::En);
+        assert_eq!(NoticeLang::for_tag(Some("<script>")), NoticeLang::En);
+        assert_eq!(NoticeLang::for_tag(None), NoticeLang::En);
     }
 }

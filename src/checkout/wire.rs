@@ -361,6 +361,7 @@ pub(crate) fn waitlist_request(w: &WaitlistRequest) -> String {
         .str("email", &w.email)
         .num("consent", w.consent)
         .opt_str("tweet_id", w.tweet_id.as_ref().map(|t| t.as_str()))
+        .opt_str("lang", w.lang.as_deref())
         .done()
 }
 
@@ -520,9 +521,10 @@ mod tests {
             email: "fan@example.com".into(),
             consent: true,
             tweet_id: tweetbuy_core::TweetId::parse("1528000000000000005"),
+            lang: Some("es-MX".into()),
         };
         same_as_serde(waitlist_request(&w), &w);
-        w.tweet_id = None;
+        (w.tweet_id, w.lang) = (None, None);
         same_as_serde(waitlist_request(&w), &w);
         let text = r#"{"subtotal":{"minor":1,"currency":"EUR"},"shipping":{"minor":0,"currency":"EUR"},"tax":{"minor":0,"currency":"EUR"},"total":{"minor":1,"currency":"EUR"}}"#;
         assert_eq!(quote(&parse(text).unwrap()), serde_json::from_str(text).ok());

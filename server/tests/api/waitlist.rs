@@ -207,3 +207,19 @@ async fn the_link_in_a_notice_unsubscribes_its_address_after_one_press() {
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.text().contains("This link is not valid"));
 }
+
+#[tokio::test]
+async fn a_visitor_who_joined_in_spanish_is_told_in_spanish() {
+    let server = start().await;
+    let mut body = join_body(SOLD_OUT_TEE, "fan@example.com");
+    body["lang"] = json!("es-ES");
+    assert_eq!(join(&server, &body).await.status, StatusCode::CREATED);
+    server.set_stock(SOLD_OUT_TEE, "m", 1).await;
+    let now = clock::now();
+    assert_eq!(allocate(&server.api_state.db, SOLD_OUT_TEE, now).await.unwrap(), 1);
+    let outbox = tempfile::tempdir().unwrap();
+    assert_eq!(worker(&server, outbox.path()).send_due(now).await.unwrap(), 1);
+    let file = std::fs::read_dir(outbox.path()).unwrap().next().unwrap().unwrap().path();
+    let notice = std::fs::read_to_string(file).unwrap();
+    assert!(notice.contains("Subject: De nuevo disponible: Tour tee"), "{notice}");
+}

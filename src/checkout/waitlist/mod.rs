@@ -57,6 +57,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
             email: email.get_untracked(),
             consent: consent.get_untracked(),
             tweet_id: Some(o.tweet_id.clone()),
+            lang: Some(locale.tag()),
         });
         let address = match validate_waitlist(&request) {
             Ok(address) => address,

@@ -10,6 +10,7 @@ CREATE TABLE waitlist (
     product_id        TEXT NOT NULL REFERENCES products (id),
     email             TEXT NOT NULL,
     wait_for          TEXT NOT NULL CHECK (wait_for IN ('restock', 'sale_start')),
+    lang              TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en', 'es')),  -- the notice's
     status            TEXT NOT NULL CHECK (status IN ('waiting', 'notified', 'bought', 'unsubscribed')),
     created_at        BIGINT NOT NULL,
     notified_at       BIGINT,

@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
-use tweetbuy_core::waitlist::{validate_waitlist, WaitFor, WaitlistJoined, WaitlistRequest};
+use tweetbuy_core::waitlist::{validate_waitlist, NoticeLang, WaitFor, WaitlistJoined, WaitlistRequest};
 use tweetbuy_core::{Availability, ErrorCode};
 
 /// The unsubscribe page's path on the api origin (the route in [`unsubscribe_router`]).
@@ -66,9 +66,9 @@ async fn join(
     let email = email.to_lowercase();
     let mut tx = begin_write(&state.db).await?;
     let inserted = sqlx::query(
-        "INSERT INTO waitlist (id, product_id, email, wait_for, status, created_at, unsubscribe_token) \
-         VALUES ($1, $2, $3, $4, 'waiting', $5, $6) ON CONFLICT (product_id, email) DO UPDATE \
-         SET status = 'waiting', created_at = excluded.created_at, wait_for = excluded.wait_for \
+        "INSERT INTO waitlist (id, product_id, email, wait_for, status, created_at, unsubscribe_token, lang) \
+         VALUES ($1, $2, $3, $4, 'waiting', $5, $6, $7) ON CONFLICT (product_id, email) DO UPDATE \
+         SET status = 'waiting', created_at = excluded.created_at, wait_for = excluded.wait_for, lang = excluded.lang \
          WHERE waitlist.status IN ('unsubscribed', 'bought')",
     )
     .bind(random_id("wl_"))
@@ -77,6 +77,7 @@ async fn join(
     .bind(crate::db::to_text(&wait_for))
     .bind(now)
     .bind(random_secret())
+    .bind(crate::db::to_text(&NoticeLang::for_tag(request.lang.as_deref())))
     .execute(&mut *tx)
     .await?;
     // A new row, or an address back after unsubscribing or buying (at the end of the line);

@@ -25,6 +25,7 @@ use lettre::message::header::ContentType;
 use lettre::Message;
 use std::time::Duration;
 use tokio::sync::watch;
+use tweetbuy_core::waitlist::NoticeLang;
 
 /// How often the worker looks.
 const POLL: Duration = Duration::from_secs(1);
@@ -155,33 +156,17 @@ impl Worker {
     }
 
     async fn message(&self, id: &str) -> Result<(String, Message), AppError> {
-        let (email, wait_for, token, notified_at, title, seller, tweet_id): (
-            String,
-            String,
-            String,
-            Option<i64>,
-            String,
-            String,
-            String,
-        ) = sqlx::query_as(
-            "SELECT w.email, w.wait_for, w.unsubscribe_token, w.notified_at, p.title, p.seller_name, p.tweet_id \
-             FROM waitlist w JOIN products p ON p.id = w.product_id WHERE w.id = $1",
+        type NoticeRow = (String, String, String, String, Option<i64>, String, String, String);
+        let (email, wait_for, lang, token, notified_at, title, seller, tweet_id): NoticeRow = sqlx::query_as(
+            "SELECT w.email, w.wait_for, w.lang, w.unsubscribe_token, w.notified_at, p.title, p.seller_name, \
+             p.tweet_id FROM waitlist w JOIN products p ON p.id = w.product_id WHERE w.id = $1",
         )
         .bind(id)
         .fetch_one(&self.db)
         .await?;
-        let (subject, news) = if wait_for == "sale_start" {
-            (format!("On sale now: {title}"), "is on sale now")
-        } else {
-            (format!("Back in stock: {title}"), "is back in stock")
-        };
         let unsubscribe = format!("{}{UNSUBSCRIBE_PATH}?token={token}", self.api_origin.trim_end_matches('/'));
-        let text = format!(
-            "Good news: {title} from {seller} {news}.\n\nUnits are limited and go to whoever buys first. \
-             Buy it from the tweet: https://x.com/i/web/status/{tweet_id}\n\n\
-             You get this email because you asked to be told about this item, once.\n\
-             Stop emails about it: {unsubscribe}\n"
-        );
+        let notice = Notice { sale: wait_for == "sale_start", title: &title, seller: &seller, tweet_id: &tweet_id };
+        let (subject, text) = notice.text(crate::db::from_text(&lang)?, &unsubscribe);
         let bad = |what: &str| AppError::internal(format!("waitlist notice {what}"));
         let message = Message::builder()
             .from(self.from.parse().map_err(|_| bad("sender address"))?)
@@ -192,6 +177,45 @@ impl Worker {
             .map_err(|e| bad(&e.to_string()))?;
         // One file per notice: a later restock's notice does not overwrite this one.
         Ok((format!("waitlist-{id}-{}", notified_at.unwrap_or_default()), message))
+    }
+}
+
+/// What one notice is about.
+struct Notice<'a> {
+    /// The sale opened (else: the item is back in stock).
+    sale: bool,
+    title: &'a str,
+    seller: &'a str,
+    tweet_id: &'a str,
+}
+
+impl Notice<'_> {
+    /// The subject and text, in the language the buyer joined in.
+    fn text(&self, lang: NoticeLang, unsubscribe: &str) -> (String, String) {
+        let Notice { sale, title, seller, tweet_id } = *self;
+        let tweet = format!("https://x.com/i/web/status/{tweet_id}");
+        match lang {
+            NoticeLang::En => (
+                format!("{}: {title}", if sale { "On sale now" } else { "Back in stock" }),
+                format!(
+                    "Good news: {title} from {seller} {}.\n\nUnits are limited and go to whoever buys first. \
+                     Buy it from the tweet: {tweet}\n\n\
+                     You get this email because you asked to be told about this item, once.\n\
+                     Stop emails about it: {unsubscribe}\n",
+                    if sale { "is on sale now" } else { "is back in stock" }
+                ),
+            ),
+            NoticeLang::Es => (
+                format!("{}: {title}", if sale { "Ya a la venta" } else { "De nuevo disponible" }),
+                format!(
+                    "Buenas noticias: {title}, de {seller}, {}.\n\nLas unidades son limitadas y son para quien \
+                     compre primero. Cómpralo desde el tuit: {tweet}\n\n\
+                     Recibes este correo porque pediste que te avisáramos de este artículo, una vez.\n\
+                     Dejar de recibir correos sobre él: {unsubscribe}\n",
+                    if sale { "ya está a la venta" } else { "vuelve a estar disponible" }
+                ),
+            ),
+        }
     }
 }
 
@@ -275,6 +299,17 @@ mod tests {
         assert_eq!(units_for_sale(true, &[Some(2), None]), None);
         assert_eq!(units_for_sale(false, &[Some(2), None]), Some(0));
         assert_eq!(units_for_sale(true, &[Some(0), Some(0)]), Some(0));
+    }
+
+    #[test]
+    fn a_notice_speaks_the_language_it_was_asked_in() {
+        let notice = Notice { sale: false, title: "Tour tee", seller: "Paramore", tweet_id: "15" };
+        let (subject, text) = notice.text(NoticeLang::Es, "http://u");
+        assert_eq!(subject, "De nuevo disponible: Tour tee");
+        assert!(text.contains("vuelve a estar disponible") && text.contains("http://u"), "{text}");
+        let (subject, text) = Notice { sale: true, ..notice }.text(NoticeLang::En, "http://u");
+        assert_eq!(subject, "On sale now: Tour tee");
+        assert!(text.contains("https://x.com/i/web/status/15") && text.contains("Stop emails about it: http://u"));
     }
 
     #[test]
