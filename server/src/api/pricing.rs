@@ -142,18 +142,7 @@ mod tests {
         let offer = tweetbuy_core::testing::tee();
         let variant = offer.variants[0].id.clone();
         let product = Product { offer, shipping: usd(500), sale_starts_at: None, rollout_share: 100 };
-        let ten = DiscountCode {
-            code: "TWEET10".into(),
-            value: tweetbuy_core::DiscountValue::Percent(10),
-            product_id: Some(product.offer.product_id.clone()),
-            seller: None,
-            starts_at: None,
-            ends_at: None,
-            max_uses: None,
-            max_per_email: None,
-            used: 0,
-            active: true,
-        };
+        let ten = DiscountCode::for_product("TWEET10", tweetbuy_core::DiscountValue::Percent(10), "red-tee");
         let ny = Some((Country::parse("US").unwrap(), "NY"));
         let full = quote(&product, &variant, 2, ny, None).unwrap();
         let less = quote(&product, &variant, 2, ny, Some(&ten)).unwrap();

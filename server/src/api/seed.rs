@@ -216,18 +216,8 @@ pub async fn seed_demo_if_empty(db: &Db, now: i64) -> Result<bool, AppError> {
         }
     }
     // The demo's code: 10 % off the (RED) tee, so a visitor can try "Have a code?".
-    let tweet10 = super::discounts::DiscountCode {
-        code: "TWEET10".into(),
-        value: tweetbuy_core::DiscountValue::Percent(10),
-        product_id: Some("red-tee".into()),
-        seller: None,
-        starts_at: None,
-        ends_at: None,
-        max_uses: None,
-        max_per_email: None,
-        used: 0,
-        active: true,
-    };
+    let tweet10 =
+        super::discounts::DiscountCode::for_product("TWEET10", tweetbuy_core::DiscountValue::Percent(10), "red-tee");
     super::discounts::admin::insert_in(&mut tx, &tweet10, now).await?;
     tx.commit().await?;
     tracing::info!(products = DEMO.len(), "seeded the demo catalog");

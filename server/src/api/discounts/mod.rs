@@ -89,6 +89,22 @@ impl TryFrom<CodeRow> for DiscountCode {
 }
 
 impl DiscountCode {
+    /// A code for one product, active, with no window and no limits (the demo's `TWEET10`).
+    pub fn for_product(code: &str, value: DiscountValue, product_id: &str) -> DiscountCode {
+        DiscountCode {
+            code: code.to_owned(),
+            value,
+            product_id: Some(product_id.to_owned()),
+            seller: None,
+            starts_at: None,
+            ends_at: None,
+            max_uses: None,
+            max_per_email: None,
+            used: 0,
+            active: true,
+        }
+    }
+
     /// Whether this code may be used on `product` at `now`, by what is stored right now
     /// (the order takes the use itself, atomically, in [`redeem`]).
     pub fn judge(&self, product: &Product, now: i64) -> Result<(), DiscountRefusal> {
@@ -258,16 +274,10 @@ mod tests {
 
     fn code() -> DiscountCode {
         DiscountCode {
-            code: "TWEET10".into(),
-            value: DiscountValue::Percent(10),
-            product_id: Some(offer().product_id),
-            seller: None,
             starts_at: Some(100),
             ends_at: Some(200),
             max_uses: Some(2),
-            max_per_email: None,
-            used: 0,
-            active: true,
+            ..DiscountCode::for_product("TWEET10", DiscountValue::Percent(10), &offer().product_id)
         }
     }
 
