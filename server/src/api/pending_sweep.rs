@@ -2,6 +2,8 @@
 //! charge was in flight, or the vault's answer was lost and the buyer never retried with the
 //! order's key — are settled from the vault's own record, so that none stays half-made:
 //! paid (with its receipt) if the vault charged, otherwise failed with its stock given back.
+//! Refunds whose answer was lost the same way are asked of the vault again
+//! ([`super::refunds::settle_stale`]).
 
 use super::order_store::{self, Failure};
 use super::ApiState;
@@ -76,6 +78,10 @@ pub async fn run(state: ApiState, mut stop: watch::Receiver<bool>) {
     loop {
         if let Err(error) = settle_stale(&state, clock::now() - SETTLE_AFTER_SECS).await {
             tracing::warn!(%error, "pending order sweep");
+        }
+        let cutoff = clock::now() - SETTLE_AFTER_SECS;
+        if let Err(error) = super::refunds::settle_stale(&state.db, &state.vault, cutoff).await {
+            tracing::warn!(%error, "pending refund sweep");
         }
         if let Err(error) = super::intents::sweep_expired(&state.db, clock::now()).await {
             tracing::warn!(%error, "expired intent sweep");

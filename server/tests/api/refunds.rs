@@ -388,3 +388,35 @@ async fn concurrent_refunds_of_one_order_never_exceed_its_total() {
         .unwrap();
     assert_eq!(reserved, TEE_TOTAL);
 }
+
+#[tokio::test]
+async fn a_refund_nobody_retried_is_settled_by_the_sweep_once_the_vault_answers() {
+    let server = admin_server().await;
+    let (number, order_id) = paid_tee(&server).await;
+    let cut_off = ApiState {
+        vault: VaultClient::new("http://127.0.0.1:9", VAULT_API_KEY),
+        ..server.api_state.clone().with_admin_key(Some(ADMIN_KEY.into()))
+    };
+    let lost = send(
+        &tweetbuy_server::api_app(cut_off.clone()),
+        admin_post(&format!("/admin/v1/orders/{number}/refunds"), Some(&json!({"amount_minor": 700})), Some("lost-1")),
+    )
+    .await;
+    assert_eq!(lost.status, StatusCode::SERVICE_UNAVAILABLE, "{}", lost.text());
+    let later = tweetbuy_server::clock::now() + 1;
+    let sweep = |vault| tweetbuy_server::api::refunds::settle_stale(&server.api_state.db, vault, later);
+    assert_eq!(sweep(&cut_off.vault).await.unwrap(), 0, "the vault still cannot say: left pending");
+    assert_eq!(seller_view(&server, &number).await["refunded_minor"], 0);
+
+    assert_eq!(sweep(&server.api_state.vault).await.unwrap(), 1);
+    assert_eq!(sweep(&server.api_state.vault).await.unwrap(), 0, "settled once");
+    assert_eq!(vault_refunded(&server, &order_id).await, (700, 1));
+    assert_eq!(seller_view(&server, &number).await["refunded_minor"], 700);
+    let replay = refund(&server, &number, Some(700), "lost-1").await;
+    assert_eq!(
+        (replay.status, replay.json()["status"].clone()),
+        (StatusCode::OK, json!("succeeded")),
+        "{}",
+        replay.text()
+    );
+}

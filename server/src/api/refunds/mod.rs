@@ -129,34 +129,90 @@ async fn run(
         Begun::Done(row) => return Ok(Answered { refund: view(db, &row).await?, replayed: true }),
         Begun::Go { row, charge_id } => (row, charge_id),
     };
-    let vault_refund_id = if row.amount_minor == 0 {
-        // A cancellation of an order already refunded in full: nothing to give back.
-        None
-    } else {
-        let currency = parse_currency(&row.currency)?;
-        let request =
-            RefundRequest { charge_id, amount: Money::new(row.amount_minor, currency), reference: row.id.clone() };
-        match vault.refund(&request).await {
-            RefundOutcome::Refunded(result) => Some(result.refund_id),
-            RefundOutcome::Refused(body) => {
-                tracing::error!(refund_id = %row.id, code = ?body.code, message = %body.message, "the vault refused a refund");
-                retry_busy(|| release(db, &row)).await?;
-                return Err(refused_by_vault(body));
-            }
-            RefundOutcome::Unknown(reason) => {
-                tracing::error!(refund_id = %row.id, %reason, "refund outcome unknown; it stays pending");
-                return Err(AppError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::Unavailable,
-                    "The payment service did not answer. Retry with the same Idempotency-Key: it never refunds twice.",
-                ));
-            }
+    let vault_refund_id = match ask_vault(vault, &row, charge_id).await? {
+        Asked::Refunded(id) => id,
+        Asked::Refused(body) => {
+            tracing::error!(refund_id = %row.id, code = ?body.code, message = %body.message, "the vault refused a refund");
+            retry_busy(|| release(db, &row)).await?;
+            return Err(refused_by_vault(body));
+        }
+        Asked::Unknown(reason) => {
+            tracing::error!(refund_id = %row.id, %reason, "refund outcome unknown; it stays pending");
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "The payment service did not answer. Retry with the same Idempotency-Key: it never refunds twice.",
+            ));
         }
     };
     retry_busy(|| settle(db, &row, vault_refund_id.as_deref(), clock::now())).await?;
     let settled = find_refund(db, &row.id).await?.ok_or_else(|| AppError::internal("settled refund vanished"))?;
     tracing::info!(refund_id = %row.id, order_id = %row.order_id, kind = %row.kind, amount_minor = row.amount_minor, "refund succeeded");
     Ok(Answered { refund: view(db, &settled).await?, replayed: false })
+}
+
+/// What the vault said of one refund.
+enum Asked {
+    /// Refunded (the vault's refund id; `None` when there was nothing to give back).
+    Refunded(Option<String>),
+    /// Refused: nothing was refunded.
+    Refused(ApiError),
+    /// No answer: it may or may not have happened.
+    Unknown(String),
+}
+
+/// Step 2: asks the vault to refund `row` of the charge, under the refund's id as the
+/// reference, so asking again (a retry, the sweep) never refunds twice.
+async fn ask_vault(vault: &VaultClient, row: &RefundRow, charge_id: String) -> Result<Asked, AppError> {
+    if row.amount_minor == 0 {
+        // A cancellation of an order already refunded in full: nothing to give back.
+        return Ok(Asked::Refunded(None));
+    }
+    let request = RefundRequest {
+        charge_id,
+        amount: Money::new(row.amount_minor, parse_currency(&row.currency)?),
+        reference: row.id.clone(),
+    };
+    Ok(match vault.refund(&request).await {
+        RefundOutcome::Refunded(result) => Asked::Refunded(Some(result.refund_id)),
+        RefundOutcome::Refused(body) => Asked::Refused(body),
+        RefundOutcome::Unknown(reason) => Asked::Unknown(reason),
+    })
+}
+
+/// Refunds still `pending` since before `cutoff`: the vault's answer was lost and nobody
+/// retried with the key. Each is asked of the vault again under its own reference (never
+/// refunded twice), then settled or released by the answer, or left for the next sweep when
+/// the vault still cannot say. Returns how many were settled or released.
+pub async fn settle_stale(db: &Db, vault: &VaultClient, cutoff: i64) -> Result<usize, AppError> {
+    let rows: Vec<RefundRow> = sqlx::query_as(&format!(
+        "SELECT {REFUND_COLUMNS} FROM refunds WHERE status = 'pending' AND created_at < $1 ORDER BY created_at \
+         LIMIT 100"
+    ))
+    .bind(cutoff)
+    .fetch_all(db)
+    .await?;
+    let mut done = 0;
+    for row in rows {
+        let (charge_id,): (Option<String>,) =
+            sqlx::query_as("SELECT charge_id FROM orders WHERE id = $1").bind(&row.order_id).fetch_one(db).await?;
+        match ask_vault(vault, &row, charge_id.unwrap_or_default()).await? {
+            Asked::Refunded(id) => {
+                retry_busy(|| settle(db, &row, id.as_deref(), clock::now())).await?;
+                tracing::info!(refund_id = %row.id, "pending refund settled: refunded");
+            }
+            Asked::Refused(body) => {
+                retry_busy(|| release(db, &row)).await?;
+                tracing::warn!(refund_id = %row.id, code = ?body.code, "pending refund released: the vault refused it");
+            }
+            Asked::Unknown(reason) => {
+                tracing::warn!(refund_id = %row.id, %reason, "pending refund not settled: the vault could not say");
+                continue;
+            }
+        }
+        done += 1;
+    }
+    Ok(done)
 }
 
 /// The order, as step 1 reads it under its lock.
