@@ -3,8 +3,6 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::json;
 
-const ADMIN_KEY: &str = "admin-key-for-tests-0123456789";
-
 fn admin(method: Method, uri: &str, key: Option<&str>, content_type: &str, body: &str) -> Request<Body> {
     let mut builder = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, content_type);
     if let Some(key) = key {
@@ -31,15 +29,9 @@ price_minor = 2000
 stock = 5
 "#;
 
-async fn admin_server() -> TestServer {
-    let mut server = start().await;
-    server.api = tweetbuy_server::api_app(server.api_state.clone().with_admin_key(Some(ADMIN_KEY.into())));
-    server
-}
-
 #[tokio::test]
 async fn the_admin_api_needs_its_bearer_key() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     for key in [None, Some("wrong")] {
         let reply = send(&server.api, admin(Method::GET, "/admin/v1/orders", key, "application/json", "")).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -52,7 +44,7 @@ async fn the_admin_api_needs_its_bearer_key() {
 
 #[tokio::test]
 async fn import_through_the_admin_api_is_all_or_nothing() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let products_before = server.count("products").await;
     // One bad field refuses the file, and nothing of it is written.
     let bad = format!("{CATALOG}\n[[products]]\nid = \"second\"\n").replace("price_minor = 2000", "price_minor = 0");
@@ -101,7 +93,7 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
 
 #[tokio::test]
 async fn the_seller_sees_the_email_only_with_consent_and_never_a_token() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let shared = server.tokenize("4242424242424242", "123").await;
     let private = server.tokenize("5555555555554444", "123").await;
     assert_eq!(server.order(&tee_order(&shared, 1), &fresh_key()).await.status, StatusCode::CREATED);

@@ -9,15 +9,8 @@ use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use tweetbuy_server::clock;
 
-const ADMIN_KEY: &str = "admin-key-for-discount-tests-012345";
 const VISA: &str = "4242 4242 4242 4242";
 const DECLINED: &str = "4000 0000 0000 0002";
-
-async fn admin_server() -> TestServer {
-    let mut server = start().await;
-    server.api = tweetbuy_server::api_app(server.api_state.clone().with_admin_key(Some(ADMIN_KEY.into())));
-    server
-}
 
 fn admin(method: Method, uri: &str, key: Option<&str>, body: Option<&Value>) -> Request<Body> {
     let mut builder = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
@@ -104,7 +97,7 @@ async fn the_demo_code_takes_ten_percent_off_the_tee_before_tax() {
 
 #[tokio::test]
 async fn refused_codes_are_field_errors_with_stable_codes() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     for (raw, why) in [("NOPE10", "discount_unknown"), ("x", "discount_unknown"), ("TWEET 10", "discount_unknown")] {
         let reply = quote(&server, &tee_quote(raw)).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{raw}: {}", reply.text());
@@ -138,7 +131,7 @@ async fn refused_codes_are_field_errors_with_stable_codes() {
 
 #[tokio::test]
 async fn sellers_create_list_and_disable_codes_with_the_admin_key() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let new = json!({"code": "fiver", "amount_off_minor": 500, "currency": "USD", "seller": "(RED)", "max_uses": 3});
     let denied = send(&server.api, admin(Method::POST, "/admin/v1/discounts", None, Some(&new))).await;
     assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
@@ -202,7 +195,7 @@ async fn a_code_that_expires_between_intent_and_order_charges_nothing() {
 
 #[tokio::test]
 async fn the_last_use_goes_to_one_order_and_a_decline_gives_it_back() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     code(&server, json!({"code": "ONCE", "percent_off": 50, "product_id": TEE, "max_uses": 1})).await;
     let first = server.create_intent(&with_code(tee_details(1), "ONCE")).await;
     let second = server.create_intent(&with_code(tee_details(1), "ONCE")).await;
@@ -227,7 +220,7 @@ async fn the_last_use_goes_to_one_order_and_a_decline_gives_it_back() {
 
 #[tokio::test]
 async fn one_email_uses_a_code_as_often_as_it_may() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     code(&server, json!({"code": "FIRSTDROP", "percent_off": 20, "seller": "(RED)", "max_per_email": 1})).await;
     let paid =
         server.order(&with_code(tee_order(&server.tokenize(VISA, "123").await, 1), "FIRSTDROP"), &fresh_key()).await;
@@ -244,7 +237,7 @@ async fn one_email_uses_a_code_as_often_as_it_may() {
 
 #[tokio::test]
 async fn fifty_buyers_racing_for_ten_uses_get_exactly_ten() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     code(&server, json!({"code": "TENONLY", "percent_off": 10, "product_id": TEE, "max_uses": 10})).await;
     server.set_stock(TEE, "m", 100).await;
     let mut buyers = Vec::new();

@@ -10,15 +10,8 @@ use tweetbuy_server::api::receipts::{Mailer, Worker};
 use tweetbuy_server::api::vault_client::VaultClient;
 use tweetbuy_server::ApiState;
 
-const ADMIN_KEY: &str = "admin-key-for-refund-tests-0123456789";
 /// The tee, size M, shipped to New York: 30.00 + 5.00 shipping + 2.66 tax.
 const TEE_TOTAL: i64 = 3766;
-
-async fn admin_server() -> TestServer {
-    let mut server = start().await;
-    server.api = tweetbuy_server::api_app(server.api_state.clone().with_admin_key(Some(ADMIN_KEY.into())));
-    server
-}
 
 fn admin_post(uri: &str, body: Option<&Value>, key: Option<&str>) -> Request<Body> {
     let mut builder = Request::builder()
@@ -88,7 +81,7 @@ async fn vault_refunded(server: &TestServer, order_id: &str) -> (i64, i64) {
 
 #[tokio::test]
 async fn a_full_refund_gives_back_the_total_at_the_vault() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, order_id) = paid_tee(&server).await;
     let reply = refund(&server, &number, None, "full-1").await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
@@ -113,7 +106,7 @@ async fn a_full_refund_gives_back_the_total_at_the_vault() {
 
 #[tokio::test]
 async fn partial_refunds_add_up_to_the_total_and_no_further() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, order_id) = paid_tee(&server).await;
     let first = refund(&server, &number, Some(1000), &fresh_key()).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
@@ -146,7 +139,7 @@ async fn partial_refunds_add_up_to_the_total_and_no_further() {
 
 #[tokio::test]
 async fn an_order_never_paid_cannot_be_refunded_cancelled_or_shipped() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let card = server.tokenize("4000000000000002", "123").await;
     let declined = server.order(&tee_order(&card, 1), &fresh_key()).await;
     assert_eq!(declined.status, StatusCode::PAYMENT_REQUIRED, "{}", declined.text());
@@ -172,7 +165,7 @@ async fn an_order_never_paid_cannot_be_refunded_cancelled_or_shipped() {
 
 #[tokio::test]
 async fn the_same_key_answers_the_first_refund() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, order_id) = paid_tee(&server).await;
     let first = refund(&server, &number, Some(500), "seller-key-1").await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
@@ -198,7 +191,7 @@ async fn the_same_key_answers_the_first_refund() {
 
 #[tokio::test]
 async fn cancelling_refunds_what_is_left_and_returns_the_stock() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let before = server.stock(TEE, "m").await.unwrap();
     let (number, order_id) = paid_tee(&server).await;
     assert_eq!(server.stock(TEE, "m").await, Some(before - 1));
@@ -229,7 +222,7 @@ async fn cancelling_refunds_what_is_left_and_returns_the_stock() {
 
 #[tokio::test]
 async fn a_shipped_order_is_refunded_but_not_cancelled() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, order_id) = paid_tee(&server).await;
     let stock = server.stock(TEE, "m").await;
     let shipped = ship(&server, &number).await;
@@ -251,7 +244,7 @@ async fn a_shipped_order_is_refunded_but_not_cancelled() {
 
 #[tokio::test]
 async fn a_refund_receipt_goes_through_the_outbox() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, _) = paid_tee(&server).await;
     assert_eq!(refund(&server, &number, Some(1000), &fresh_key()).await.status, StatusCode::CREATED);
     assert_eq!(cancel(&server, &number).await.status, StatusCode::CREATED);
@@ -285,7 +278,7 @@ async fn a_refund_receipt_goes_through_the_outbox() {
 
 #[tokio::test]
 async fn the_seller_view_shows_refunds_in_the_csv_too() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, _) = paid_tee(&server).await;
     assert_eq!(refund(&server, &number, Some(1234), &fresh_key()).await.status, StatusCode::CREATED);
     let request = Request::get("/admin/v1/orders.csv")
@@ -301,7 +294,7 @@ async fn the_seller_view_shows_refunds_in_the_csv_too() {
 
 #[tokio::test]
 async fn a_refund_the_vault_did_not_answer_resumes_under_its_key() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, order_id) = paid_tee(&server).await;
     // The same api, with the vault out of reach.
     let cut_off = ApiState {
@@ -331,7 +324,7 @@ async fn a_refund_the_vault_did_not_answer_resumes_under_its_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_refunds_of_one_order_never_exceed_its_total() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, order_id) = paid_tee(&server).await;
     // Twenty refunds of 3.00 at once: twelve fit in 37.66, eight must be refused.
     let api = server.api.clone();
@@ -391,7 +384,7 @@ async fn concurrent_refunds_of_one_order_never_exceed_its_total() {
 
 #[tokio::test]
 async fn a_refund_nobody_retried_is_settled_by_the_sweep_once_the_vault_answers() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let (number, order_id) = paid_tee(&server).await;
     let cut_off = ApiState {
         vault: VaultClient::new("http://127.0.0.1:9", VAULT_API_KEY),

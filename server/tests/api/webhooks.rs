@@ -10,8 +10,6 @@ use std::time::Duration;
 use tweetbuy_server::api::webhooks::delivery::{Retry, Worker};
 use tweetbuy_server::api::webhooks::signing;
 
-const ADMIN_KEY: &str = "admin-key-for-webhook-tests-0123456789";
-
 fn admin(method: Method, uri: &str, body: Option<Value>) -> Request<Body> {
     let builder = Request::builder()
         .method(method)
@@ -19,12 +17,6 @@ fn admin(method: Method, uri: &str, body: Option<Value>) -> Request<Body> {
         .header(header::AUTHORIZATION, format!("Bearer {ADMIN_KEY}"))
         .header(header::CONTENT_TYPE, "application/json");
     builder.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap()
-}
-
-async fn admin_server() -> TestServer {
-    let mut server = start().await;
-    server.api = tweetbuy_server::api_app(server.api_state.clone().with_admin_key(Some(ADMIN_KEY.into())));
-    server
 }
 
 /// Adds an endpoint through the admin api; returns the answer's body.
@@ -90,7 +82,7 @@ async fn buy_gig(server: &TestServer, share_email: bool) -> Value {
 
 #[tokio::test]
 async fn endpoints_are_managed_through_the_admin_api() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     let unauthorized = Request::get("/admin/v1/webhooks").body(Body::empty()).unwrap();
     assert_eq!(send(&server.api, unauthorized).await.status, StatusCode::UNAUTHORIZED);
 
@@ -172,7 +164,7 @@ async fn endpoints_are_managed_through_the_admin_api() {
 
 #[tokio::test]
 async fn a_paid_order_emits_order_paid_with_the_email_only_when_shared() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     import_gig(&server, 10).await;
     buy_gig(&server, true).await;
     assert_eq!(server.count("webhook_events").await, 0, "without an endpoint nothing is written");
@@ -212,7 +204,7 @@ async fn a_paid_order_emits_order_paid_with_the_email_only_when_shared() {
 
 #[tokio::test]
 async fn the_last_unit_sells_out_and_an_import_restocks() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     import_gig(&server, 2).await;
     add_endpoint(&server, "https://hooks.example.com/in", json!(["product.sold_out", "product.restocked"])).await;
     buy_gig(&server, false).await;
@@ -283,7 +275,7 @@ async fn deliver_until(worker: &Worker, mut done: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn deliveries_are_signed_with_both_secrets_during_a_rotation_and_retried() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     import_gig(&server, 10).await;
     let hook = listener(vec![503]).await;
     let created = add_endpoint(&server, &hook.url, json!(["order.paid"])).await;
@@ -348,7 +340,7 @@ async fn deliveries_are_signed_with_both_secrets_during_a_rotation_and_retried()
 
 #[tokio::test]
 async fn an_endpoint_that_answers_410_is_disabled() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     import_gig(&server, 10).await;
     let hook = listener(vec![410]).await;
     let created = add_endpoint(&server, &hook.url, json!(["order.paid"])).await;
@@ -384,7 +376,7 @@ async fn an_endpoint_that_answers_410_is_disabled() {
 
 #[tokio::test]
 async fn refunds_cancellations_and_waitlist_joins_emit_their_events() {
-    let server = admin_server().await;
+    let server = start_admin().await;
     import_gig(&server, 10).await;
     add_endpoint(
         &server,

@@ -128,6 +128,16 @@ pub async fn start() -> TestServer {
     start_with(|_| {}).await
 }
 
+/// The admin bearer key of [`start_admin`].
+pub const ADMIN_KEY: &str = "admin-key-for-tests-0123456789";
+
+/// [`start`], with the seller's admin api on under [`ADMIN_KEY`].
+pub async fn start_admin() -> TestServer {
+    let mut server = start().await;
+    server.api = tweetbuy_server::api_app(server.api_state.clone().with_admin_key(Some(ADMIN_KEY.into())));
+    server
+}
+
 /// Starts the vault on a loopback port and builds the api against it; `tweak` may change
 /// the api's settings before the state is built.
 pub async fn start_with(tweak: impl FnOnce(&mut ApiSettings)) -> TestServer {
