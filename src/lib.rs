@@ -17,6 +17,20 @@
 //! - [`shared`]: what both modules need: HTTP, locale and messages' catalog, formatting,
 //!   the stylesheet and theme, publisher events, and the context handed between them.
 
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+/// What std's prelude would give every module, from `alloc`: the button module builds
+/// without std (see `Cargo.toml`'s `std` feature).
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::rc::Rc;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec;
+    pub(crate) use alloc::vec::Vec;
+}
+
 #[cfg(feature = "checkout")]
 pub mod checkout;
 

@@ -1,9 +1,10 @@
 //! The buyer's contact and shipping details: email, countries and their postal-code rules.
 
 use crate::error::FieldError;
+use crate::prelude::*;
 use crate::text::is_single_line;
+use core::fmt;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// An ISO 3166-1 alpha-2 country code we can ship to and whose postal rule we know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -62,7 +63,7 @@ impl Country {
     }
 
     pub fn code(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or("??")
+        core::str::from_utf8(&self.0).unwrap_or("??")
     }
 
     /// The English name; the widget localizes names through `Intl.DisplayNames`.

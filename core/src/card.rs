@@ -3,8 +3,9 @@
 //! Only the vault's frame and the vault server ever hold a [`CardNumber`]; everything else
 //! sees a [`CardBrand`] and the last four digits.
 
+use crate::prelude::*;
+use core::fmt;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// A card network, detected from the number's prefix.
@@ -204,7 +205,7 @@ impl CardNumber {
         if brand.requires_luhn() && !luhn_valid(&digits) {
             return Err(CardError::FailsLuhn);
         }
-        Ok(CardNumber { digits: std::mem::take(&mut *digits), brand })
+        Ok(CardNumber { digits: core::mem::take(&mut *digits), brand })
     }
 
     pub fn brand(&self) -> CardBrand {

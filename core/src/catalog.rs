@@ -3,6 +3,7 @@
 
 use crate::address::Country;
 use crate::money::{Currency, Money};
+use crate::prelude::*;
 use crate::tweet::TweetId;
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +36,17 @@ pub enum ProductKind {
 impl ProductKind {
     pub fn needs_shipping(self) -> bool {
         self == ProductKind::Physical
+    }
+
+    /// The kind for its wire name, exactly as serde reads it (`"physical"`, `"ticket"`,
+    /// `"digital"`): for readers that link no serde deserializer (the button module).
+    pub fn from_name(name: &str) -> Option<ProductKind> {
+        match name {
+            "physical" => Some(ProductKind::Physical),
+            "ticket" => Some(ProductKind::Ticket),
+            "digital" => Some(ProductKind::Digital),
+            _ => None,
+        }
     }
 }
 
@@ -200,6 +212,16 @@ pub const MAX_LOOKUP_IDS: usize = 100;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_names_are_the_wire_names() {
+        for kind in [ProductKind::Physical, ProductKind::Ticket, ProductKind::Digital] {
+            let name = serde_json::to_value(kind).unwrap();
+            assert_eq!(ProductKind::from_name(name.as_str().unwrap()), Some(kind), "{name}");
+        }
+        assert_eq!(ProductKind::from_name("Ticket"), None, "as strict as serde");
+        assert_eq!(ProductKind::from_name("boat"), None);
+    }
 
     fn offer() -> Offer {
         crate::testing::ticket()

@@ -7,6 +7,7 @@
 
 use crate::error::FieldError;
 use crate::money::Money;
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The form field a refusal is shown beside.

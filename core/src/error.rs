@@ -1,5 +1,6 @@
 //! The one error body every endpoint returns: `{code, message, fields?}`.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Stable error codes. Clients switch on these, never on messages.

@@ -11,6 +11,7 @@
 use crate::address::{ShippingAddress, MAX_FIELD_LEN};
 use crate::error::{ErrorCode, FieldError};
 use crate::order::OrderReceipt;
+use crate::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The protocol version. A message with any other `v` is not ours.
@@ -146,6 +147,7 @@ pub const MAX_MESSAGE_LEN: usize = 16 * 1024;
 
 impl FromFrame {
     /// Decodes one message; `None` for anything that is not a valid v1 frame message.
+    #[cfg(feature = "std")]
     pub fn decode(json: &str) -> Option<FromFrame> {
         (json.len() <= MAX_MESSAGE_LEN).then(|| serde_json::from_str(json).ok()).flatten()
     }
@@ -153,6 +155,7 @@ impl FromFrame {
 
 impl ToFrame {
     /// Decodes one message; `None` for anything that is not a valid v1 page message.
+    #[cfg(feature = "std")]
     pub fn decode(json: &str) -> Option<ToFrame> {
         (json.len() <= MAX_MESSAGE_LEN)
             .then(|| serde_json::from_str(json).ok())

@@ -6,8 +6,24 @@
 //! shipping details, the card (seen only by the vault), the order, and the messages between
 //! the widget and the vault's frame, which owns Pay.
 //!
+//! Without its default `std` feature the crate is `no_std` (it needs `alloc`), so the
+//! widget's button module can use the tweet-id rule and the offer's head without linking std.
+//!
 //! No web or server dependencies: only `serde`, `serde_json` and `thiserror` (and, behind the
 //! optional `openapi` feature the server turns on, `utoipa` schemas for the wire types).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+/// What std's prelude would give every module, taken from `alloc` so the crate also builds
+/// without std.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::format;
+    pub(crate) use alloc::string::String;
+    pub(crate) use alloc::vec::Vec;
+}
 
 pub mod address;
 pub mod card;

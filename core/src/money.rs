@@ -1,7 +1,7 @@
 //! Money in minor units (cents), never floats.
 
+use core::fmt;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// The currencies the catalog may price in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ impl Money {
 
     /// The amount as a decimal number of major units, for `Intl.NumberFormat`.
     pub fn major(&self) -> f64 {
-        self.minor as f64 / 10f64.powi(self.currency.minor_digits() as i32)
+        self.minor as f64 / 10u32.pow(self.currency.minor_digits()) as f64
     }
 
     /// `quantity` times this amount; `None` on overflow.

@@ -6,6 +6,7 @@ use crate::catalog::Offer;
 use crate::discount::Discount;
 use crate::error::FieldError;
 use crate::money::Money;
+use crate::prelude::*;
 use crate::tweet::TweetId;
 use serde::{Deserialize, Serialize};
 

@@ -4,6 +4,7 @@
 
 use crate::address::ShippingAddress;
 use crate::card::CardBrand;
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// One-time tokens for a saved card start with this; the api asks the vault for the saved

@@ -9,6 +9,7 @@ use crate::card::CardBrand;
 use crate::catalog::{Availability, Image, Offer, ProductKind, Seller, SellerKind, Variant};
 use crate::money::{Currency, Money};
 use crate::order::{OrderReceipt, OrderStatus, Quote};
+use crate::prelude::*;
 use crate::tweet::TweetId;
 
 /// A variant priced `minor` in `currency`, labelled with its id.

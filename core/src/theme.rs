@@ -7,6 +7,7 @@
 //! weight. Nothing that could close a declaration or load a resource (`;`, `}`, `url(`,
 //! `var(`, backslashes, `@`, `<`) passes. The frame checks again before `setProperty`.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Longest value accepted for any property.

@@ -1,7 +1,8 @@
 //! Tweet ids, and how to read one from the many link forms real embeds carry.
 
+use crate::prelude::*;
+use core::fmt;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// A tweet id: a decimal snowflake, 1 to 19 digits, fitting in a `u64`.
 ///

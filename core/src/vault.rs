@@ -3,6 +3,7 @@
 
 use crate::card::CardBrand;
 use crate::money::Money;
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What the vault's frame posts to the vault origin (same origin, never the api).

@@ -4,6 +4,7 @@
 
 use crate::address::validate_email;
 use crate::error::FieldError;
+use crate::prelude::*;
 use crate::tweet::TweetId;
 use serde::{Deserialize, Serialize};
 

@@ -6,6 +6,7 @@
 //! ([`crate::button::loader`]); pointing at or focusing a button loads it early and builds
 //! that button's sheet, hidden.
 
+use crate::prelude::*;
 use crate::shared::context::{embed_locale, WAITING_CLASS};
 use crate::shared::format;
 use crate::shared::i18n::{Key, Locale};
@@ -49,8 +50,17 @@ pub fn render(
     let text = match root.get_attribute("data-label") {
         Some(custom) => custom,
         None => LABELS.with(|labels| {
-            let key = (offer.tweet_id.to_string(), locale.tag.clone(), style.as_str());
-            labels.borrow_mut().entry(key).or_insert_with(|| label_for(offer, &locale, style)).clone()
+            let mut labels = labels.borrow_mut();
+            let key = (offer.tweet_id.as_str(), locale.tag.as_str(), style.as_str());
+            match labels.binary_search_by(|l| (l.tweet_id.as_str(), l.locale.as_str(), l.style.as_str()).cmp(&key)) {
+                Ok(at) => labels[at].text.clone(),
+                Err(at) => {
+                    let text = label_for(offer, &locale, style);
+                    let (tweet_id, locale) = (key.0.to_owned(), key.1.to_owned());
+                    labels.insert(at, Label { tweet_id, locale, style, text: text.clone() });
+                    text
+                }
+            }
         }),
     };
     let anchor = document.create_element("div").ok()?;
@@ -95,7 +105,8 @@ pub fn show_waiting(
         el.set_text_content(Some(text));
         Some(el)
     };
-    let dialog = element("dialog", &format!("tb-sheet {WAITING_CLASS}"), "")?;
+    let dialog = element("dialog", "tb-sheet", "")?;
+    let _ = dialog.class_list().add_1(WAITING_CLASS);
     for (name, value) in [("part", "sheet"), ("aria-labelledby", "tb-waiting-title"), ("lang", locale.tag.as_str())] {
         dialog.set_attribute(name, value).ok()?;
     }
@@ -163,11 +174,18 @@ pub fn show_problem(button: &Element, message: Option<&str>) {
     }
 }
 
-thread_local! {
-    /// Labels already worked out, by tweet, locale and style: a page may hold many buttons
-    /// for a few offers, and formatting a price is the costly part of a button.
-    static LABELS: std::cell::RefCell<std::collections::HashMap<(String, String, &'static str), String>> =
-        Default::default();
+/// A label already worked out for a tweet's offer, in one locale and button style.
+struct Label {
+    tweet_id: String,
+    locale: String,
+    style: ButtonStyle,
+    text: String,
+}
+
+crate::shared::local::page_local! {
+    /// Labels already worked out, sorted by tweet, locale and style: a page may hold many buttons for a few offers, and
+    /// formatting a price is the costly part of a button.
+    static LABELS: core::cell::RefCell<Vec<Label>> = Default::default();
 }
 
 #[cfg(test)]

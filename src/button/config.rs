@@ -1,5 +1,6 @@
 //! The widget's settings, read from the one script tag a publisher pastes.
 
+use crate::prelude::*;
 use crate::shared::context::loader_script;
 use wasm_bindgen::JsCast;
 
@@ -26,7 +27,13 @@ pub fn origin_of(url: &str) -> Option<String> {
         return None;
     }
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    (!host.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+    if host.is_empty() {
+        return None;
+    }
+    let mut origin = scheme.to_ascii_lowercase();
+    origin.push_str("://");
+    origin.push_str(&host.to_ascii_lowercase());
+    Some(origin)
 }
 
 /// The api base URL: an explicit `data-api` wins (without its trailing slash); otherwise

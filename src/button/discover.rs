@@ -4,6 +4,7 @@
 //! embed widgets.js has rendered (`.twitter-tweet-rendered` holding an iframe), and an
 //! explicit `data-tweetbuy-tweet="ID"` on any element.
 
+use crate::prelude::*;
 use tweetbuy_core::TweetId;
 use wasm_bindgen::JsCast;
 use web_sys::Element;

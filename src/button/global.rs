@@ -34,9 +34,7 @@ pub fn install(config: &WidgetConfig) -> bool {
             match crate::button::mount::scan_roots(&config, &[root]).await {
                 Ok(n) => Ok(JsValue::from(n as u32)),
                 Err(err) => {
-                    crate::button::mount::warn_once(&format!(
-                        "tweetbuy: offers could not be loaded ({err}); no buy buttons shown"
-                    ));
+                    crate::button::mount::warn_lookup_failed(&err);
                     Ok(JsValue::from(0))
                 }
             }

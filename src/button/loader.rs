@@ -9,8 +9,9 @@
 //! once and resolves to its exports; its `open_sheet` takes over from there. Tests and
 //! single-module builds open the sheet in process instead.
 
+use crate::prelude::*;
 use crate::shared::context::OpenRequest;
-use std::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -25,10 +26,10 @@ enum Opener {
     InProcess(fn(OpenRequest)),
 }
 
-thread_local! {
-    static OPENER: RefCell<Option<Opener>> = const { RefCell::new(None) };
+crate::shared::local::page_local! {
+    static OPENER: RefCell<Option<Opener>> = RefCell::new(None);
     /// The checkout module has arrived and started: a click opens at once.
-    static LOADED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static LOADED: Cell<bool> = Cell::new(false);
 }
 
 /// Whether a click can open a sheet without waiting for the checkout module.
@@ -91,7 +92,7 @@ pub(crate) fn prepare(request: OpenRequest) {
     }
 }
 
-thread_local! {
+crate::shared::local::page_local! {
     /// Watches the page's buttons until one is in sight, then lets go of all of them.
     static SIGHT: Option<web_sys::IntersectionObserver> = {
         let seen = Closure::<dyn Fn(js_sys::Array, web_sys::IntersectionObserver)>::new(
@@ -108,7 +109,7 @@ thread_local! {
         web_sys::IntersectionObserver::new(seen.unchecked_ref()).ok()
     };
     /// A button has been in sight: later batches need not be watched.
-    static SEEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static SEEN: Cell<bool> = Cell::new(false);
 }
 
 /// Fetches the checkout module ahead of a click once one of the page's buttons is in sight

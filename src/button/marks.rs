@@ -5,11 +5,11 @@
 //! batch size and the wasm memory size in its `detail`, and a `tweetbuy:align` measure
 //! around the batch's alignment in the next frame.
 
-use std::cell::Cell;
+use core::cell::Cell;
 use wasm_bindgen::JsCast;
 
-thread_local! {
-    static FIRST_BUTTON: Cell<bool> = const { Cell::new(false) };
+crate::shared::local::page_local! {
+    static FIRST_BUTTON: Cell<bool> = Cell::new(false);
 }
 
 fn performance() -> Option<web_sys::Performance> {

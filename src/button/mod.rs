@@ -33,6 +33,6 @@ pub(crate) fn start(load_checkout: js_sys::Function) {
     observe::watch(&config);
     let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
     if let Some(root) = root {
-        observe::scan_now(&config, vec![root]);
+        observe::scan_now(&config, alloc::vec![root]);
     }
 }

@@ -14,13 +14,12 @@ use crate::button::config::WidgetConfig;
 use crate::button::discover::{find_embeds, tweet_id_of, FoundEmbed, ATTACHED_ATTR, EMBED_SELECTOR};
 use crate::button::loader;
 use crate::button::offers::{lookup, FoundOffer};
+use crate::prelude::*;
 use crate::shared::api::{ApiClient, ClientError};
 use crate::shared::context::{OpenRequest, WidgetCtx, RETURNING_ATTR};
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use crate::shared::styles;
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
+use core::cell::RefCell;
 use tweetbuy_core::TweetId;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
@@ -41,14 +40,32 @@ struct Mounted {
 
 #[derive(Default)]
 struct Registry {
-    offers: HashMap<String, Option<Rc<FoundOffer>>>,
+    /// Every tweet looked up so far and its offer (`None`: it has none), sorted by tweet id.
+    offers: Vec<(String, Option<Rc<FoundOffer>>)>,
     vault_origin: String,
     mounted: Vec<Mounted>,
     next_id: u32,
     warned: bool,
 }
 
-thread_local! {
+impl Registry {
+    /// What the lookup said of a tweet: `None` if it was never asked about.
+    fn offer(&self, tweet_id: &str) -> Option<&Option<Rc<FoundOffer>>> {
+        let at = self.offers.binary_search_by(|(id, _)| id.as_str().cmp(tweet_id)).ok()?;
+        Some(&self.offers[at].1)
+    }
+
+    /// Records what the lookup said of a tweet; `replace` false keeps an earlier answer.
+    fn set_offer(&mut self, tweet_id: &str, offer: Option<Rc<FoundOffer>>, replace: bool) {
+        match self.offers.binary_search_by(|(id, _)| id.as_str().cmp(tweet_id)) {
+            Ok(at) if replace => self.offers[at].1 = offer,
+            Ok(_) => {}
+            Err(at) => self.offers.insert(at, (tweet_id.to_owned(), offer)),
+        }
+    }
+}
+
+crate::shared::local::page_local! {
     /// The one listener every button shares: a click opens, anything else (pointing at
     /// the button, pressing on it, focusing it) builds its sheet ahead of the click.
     static LISTENER: js_sys::Function = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
@@ -63,7 +80,7 @@ thread_local! {
     .unchecked_into();
 }
 
-thread_local! {
+crate::shared::local::page_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
 }
 
@@ -93,8 +110,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
             }
         }
     }
-    let known_without_offer =
-        |id: &TweetId| REGISTRY.with(|r| matches!(r.borrow().offers.get(id.as_str()), Some(None)));
+    let known_without_offer = |id: &TweetId| REGISTRY.with(|r| matches!(r.borrow().offer(id.as_str()), Some(None)));
     let candidates: Vec<FoundEmbed> = found
         .into_iter()
         .filter(|e| !adopt_replacement(&e.element, &e.tweet_id) && !known_without_offer(&e.tweet_id))
@@ -105,7 +121,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     let unknown: Vec<TweetId> = candidates
         .iter()
         .map(|e| e.tweet_id.clone())
-        .filter(|id| REGISTRY.with(|r| !r.borrow().offers.contains_key(id.as_str())))
+        .filter(|id| REGISTRY.with(|r| r.borrow().offer(id.as_str()).is_none()))
         .collect();
     let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(&e.element));
     let visitor = if dnt || unknown.is_empty() { None } else { crate::button::config::visitor_id() };
@@ -131,11 +147,12 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     match answer {
         Some(Ok(answer)) => REGISTRY.with(|r| {
             let mut r = r.borrow_mut();
-            for id in &unknown {
-                r.offers.entry(id.to_string()).or_insert(None);
-            }
             for offer in answer.offers {
-                r.offers.insert(offer.head.tweet_id.to_string(), Some(Rc::new(offer)));
+                let tweet_id = offer.head.tweet_id.clone();
+                r.set_offer(tweet_id.as_str(), Some(Rc::new(offer)), true);
+            }
+            for id in &unknown {
+                r.set_offer(id.as_str(), None, false);
             }
             if !answer.vault_origin.is_empty() {
                 r.vault_origin = answer.vault_origin;
@@ -153,7 +170,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     let (vault_origin, offers) = REGISTRY.with(|r| {
         let r = r.borrow();
         let offers: Vec<Option<Rc<FoundOffer>>> =
-            pending.iter().map(|(e, _)| r.offers.get(e.tweet_id.as_str()).cloned().flatten()).collect();
+            pending.iter().map(|(e, _)| r.offer(e.tweet_id.as_str()).cloned().flatten()).collect();
         (r.vault_origin.clone(), offers)
     });
     let ctx = Rc::new(WidgetCtx {
@@ -195,9 +212,17 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     Ok(attached)
 }
 
+/// The lookup failed: one console warning for the page visit ([`warn_once`]).
+pub(crate) fn warn_lookup_failed(error: &ClientError) {
+    let mut message = String::from("tweetbuy: offers could not be loaded (");
+    message.push_str(error.summary());
+    message.push_str("); no buy buttons shown");
+    warn_once(&message);
+}
+
 /// Logs the first failure of the page visit as one console warning; later ones are quiet.
 pub(crate) fn warn_once(message: &str) {
-    let first = REGISTRY.with(|r| !std::mem::replace(&mut r.borrow_mut().warned, true));
+    let first = REGISTRY.with(|r| !core::mem::replace(&mut r.borrow_mut().warned, true));
     if first {
         crate::shared::util::warn(message);
     }
@@ -311,7 +336,10 @@ fn checkout_failed(
     waiting: Option<&web_sys::HtmlDialogElement>,
     error: &str,
 ) {
-    crate::shared::util::warn(&format!("tweetbuy: checkout could not load ({error})"));
+    let mut warning = String::from("tweetbuy: checkout could not load (");
+    warning.push_str(error);
+    warning.push(')');
+    crate::shared::util::warn(&warning);
     if let Some(waiting) = waiting {
         buy_button::close_waiting(waiting);
     }
@@ -417,7 +445,8 @@ fn replacement_before(host: &Element, tweet_id: &str) -> Option<Element> {
     same.then_some(previous)
 }
 
-/// Attaches a button for an offer already in hand (tests, and pages that pass offers in).
+/// Attaches a button for an offer already in hand (the in-browser tests, which link std).
+#[cfg(feature = "std")]
 pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> Option<Element> {
     let json = serde_json::to_string(offer).ok()?;
     let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, title: offer.title.clone(), json });

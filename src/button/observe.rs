@@ -6,13 +6,14 @@
 
 use crate::button::config::WidgetConfig;
 use crate::button::mount::{self, HOST_ATTR};
-use std::cell::RefCell;
+use crate::prelude::*;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, MutationObserver, MutationObserverInit, MutationRecord};
 
-thread_local! {
-    static QUEUED: RefCell<Option<Vec<Element>>> = const { RefCell::new(None) };
+crate::shared::local::page_local! {
+    static QUEUED: RefCell<Option<Vec<Element>>> = RefCell::new(None);
 }
 
 /// Queues roots for the next frame's scan; the first one of a frame schedules it.
@@ -42,7 +43,7 @@ pub fn scan_now(config: &WidgetConfig, roots: Vec<Element>) {
     let config = config.clone();
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(err) = mount::scan_roots(&config, &roots).await {
-            mount::warn_once(&format!("tweetbuy: offers could not be loaded ({err}); no buy buttons shown"));
+            mount::warn_lookup_failed(&err);
         }
     });
 }

@@ -5,10 +5,11 @@
 //! decode whole on the first click: the code that decodes a full offer stays out of what
 //! every host page loads.
 
+use crate::prelude::*;
 use crate::shared::api::{ApiClient, ClientError};
-use crate::shared::json::{named, Json};
+use crate::shared::json::Json;
 use tweetbuy_core::catalog::{VariantPrice, MAX_LOOKUP_IDS};
-use tweetbuy_core::{Money, OfferHead, TweetId};
+use tweetbuy_core::{Currency, Money, OfferHead, ProductKind, TweetId};
 
 /// One offer from the lookup: what the button reads, and the JSON the sheet is built from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,14 +33,15 @@ pub(crate) fn head_of(offer: &impl Json) -> Option<OfferHead> {
     let variants = offer.field("variants")?.items()?;
     let prices = variants.iter().map(|variant| {
         let price = variant.field("price")?;
-        let minor = price.field("minor")?.number().filter(|m| m.fract() == 0.0 && m.abs() < 9.0e15)? as i64;
-        let currency = named(&price.field("currency")?.text()?)?;
+        let minor = price.field("minor")?.number().filter(|m| m.abs() < 9.0e15 && *m == (*m as i64) as f64)? as i64;
+        let code = price.field("currency")?.text()?;
+        let currency = Currency::parse(&code).filter(|c| c.code() == code)?;
         Some(VariantPrice { price: Money::new(minor, currency) })
     });
     Some(OfferHead {
         tweet_id: TweetId::parse(&offer.field("tweet_id")?.text()?)?,
         product_id: offer.field("product_id")?.text()?,
-        kind: named(&offer.field("kind")?.text()?)?,
+        kind: ProductKind::from_name(&offer.field("kind")?.text()?)?,
         variants: prices.collect::<Option<Vec<_>>>()?,
     })
 }
@@ -67,8 +69,17 @@ pub fn lookup_paths(ids: &[TweetId], visitor: Option<&str>) -> Vec<String> {
     let mut ids: Vec<&str> = ids.iter().map(TweetId::as_str).collect();
     ids.sort_unstable();
     ids.dedup();
-    let visitor = visitor.map(|v| format!("&visitor={v}")).unwrap_or_default();
-    ids.chunks(MAX_LOOKUP_IDS).map(|chunk| format!("/api/v1/offers?tweet_ids={}{visitor}", chunk.join(","))).collect()
+    ids.chunks(MAX_LOOKUP_IDS)
+        .map(|chunk| {
+            let mut path = String::from("/api/v1/offers?tweet_ids=");
+            path.push_str(&chunk.join(","));
+            if let Some(visitor) = visitor {
+                path.push_str("&visitor=");
+                path.push_str(visitor);
+            }
+            path
+        })
+        .collect()
 }
 
 /// Batched requests for every id. Tweets without an offer are absent from the answer.
@@ -118,6 +129,8 @@ mod tests {
             ("product_id", serde_json::Value::Null),
             ("variants", serde_json::json!([{"price": {"minor": 1.5, "currency": "USD"}}])),
             ("variants", serde_json::json!([{"price": {"minor": 100, "currency": "XYZ"}}])),
+            ("variants", serde_json::json!([{"price": {"minor": 100, "currency": "usd"}}])),
+            ("kind", serde_json::json!("Ticket")),
             ("variants", serde_json::json!({})),
         ] {
             let mut offer = good.clone();

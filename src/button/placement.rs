@@ -9,6 +9,7 @@
 //! visitor sees. Embeds found below the fold (most of a long page) get their row on the
 //! next frame; a button that stays in sight, or above it, keeps floating.
 
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
@@ -20,7 +21,7 @@ pub const FLOATING_ATTR: &str = "data-floating";
 /// viewport's edge never moves while a pixel of it shows.
 const OUT_OF_SIGHT: &str = "16px";
 
-thread_local! {
+crate::shared::local::page_local! {
     static OBSERVER: Option<IntersectionObserver> = {
         let callback = Closure::<dyn Fn(js_sys::Array, IntersectionObserver)>::new(
             |entries: js_sys::Array, observer: IntersectionObserver| {
@@ -106,8 +107,8 @@ fn viewport_height() -> f64 {
     web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX)
 }
 
-thread_local! {
-    static REALIGN_QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+crate::shared::local::page_local! {
+    static REALIGN_QUEUED: core::cell::Cell<bool> = core::cell::Cell::new(false);
 }
 
 /// Lines every button up again after the window changes size (a centred embed moves, a

@@ -1,6 +1,7 @@
 //! HTTP to the tweetbuy api, with one error type for every way a request can fail.
 
-use crate::shared::json::{named, Json};
+use crate::prelude::*;
+use crate::shared::json::Json;
 use tweetbuy_core::{ApiError, ErrorCode, IDEMPOTENCY_HEADER};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -31,22 +32,38 @@ pub(crate) fn retryable(error: &ClientError) -> bool {
 pub(crate) fn backoff_ms(attempt: u32, jitter: f64) -> i32 {
     let exponential = 300.0 * f64::from(1u32 << attempt.saturating_sub(1).min(10));
     let capped = exponential.min(4_000.0);
-    (capped / 2.0 + capped / 2.0 * jitter.clamp(0.0, 1.0)).round() as i32
+    // Rounded half up by hand: `f64::round` is not in `core`, and the value is never negative.
+    (capped / 2.0 + capped / 2.0 * jitter.clamp(0.0, 1.0) + 0.5) as i32
 }
 
 /// Why a request to the api did not give the expected answer. Clone, so it can sit in a
 /// signal and be awaited from a resource.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+/// Displayed (through thiserror) only where std is linked; the button module reports a
+/// failed lookup with [`ClientError::summary`], which needs no formatting machinery.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "std", derive(thiserror::Error))]
 pub enum ClientError {
     /// No answer: offline, DNS, CORS, or the server is down.
-    #[error("network error: {0}")]
+    #[cfg_attr(feature = "std", error("network error: {0}"))]
     Network(String),
     /// The api answered with its JSON error body.
-    #[error("{} ({status})", .error.message)]
+    #[cfg_attr(feature = "std", error("{} ({status})", .error.message))]
     Api { status: u16, error: ApiError },
     /// The api answered with something we could not read.
-    #[error("unexpected response ({status}): {detail}")]
+    #[cfg_attr(feature = "std", error("unexpected response ({status}): {detail}"))]
     Decode { status: u16, detail: String },
+}
+
+impl ClientError {
+    /// What went wrong, in a few words for a console warning: the network error, or the
+    /// api's message, or that the answer was unreadable.
+    pub(crate) fn summary(&self) -> &str {
+        match self {
+            ClientError::Network(detail) => detail,
+            ClientError::Api { error, .. } => &error.message,
+            ClientError::Decode { .. } => "unexpected response",
+        }
+    }
 }
 
 /// The api's address and the requests the widget makes to it.
@@ -61,7 +78,9 @@ impl ApiClient {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        let mut url = self.base.clone();
+        url.push_str(path);
+        url
     }
 
     /// `GET path`, the answer parsed by the browser (`JSON.parse`) and read through
@@ -108,7 +127,11 @@ async fn send_with_retries(
 
 /// What a rejected promise says, for [`ClientError::Network`].
 fn network(error: JsValue) -> ClientError {
-    ClientError::Network(error.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{error:?}"), |e| e.message().into()))
+    let message = match error.dyn_ref::<js_sys::Error>() {
+        Some(error) => error.message().into(),
+        None => error.as_string().unwrap_or_else(|| "request failed".into()),
+    };
+    ClientError::Network(message)
 }
 
 /// One try, built afresh and abandoned after [`REQUEST_TIMEOUT_MS`].
@@ -166,7 +189,7 @@ fn answer<J: Json>(status: u16, parsed: Option<J>, body: &str) -> Result<J, Clie
 
 /// The error for a failed answer: the api's code and message when its body has them.
 pub(crate) fn error_from(status: u16, body: Option<&impl Json>, text: &str) -> ClientError {
-    let code = body.and_then(|b| b.field("code")).and_then(|c| c.text()).and_then(|c| named::<ErrorCode>(&c));
+    let code = body.and_then(|b| b.field("code")).and_then(|c| c.text()).map(|c| error_code(&c));
     let message = body.and_then(|b| b.field("message")).and_then(|m| m.text());
     match (code, message) {
         (Some(code), Some(message)) => {
@@ -180,6 +203,21 @@ pub(crate) fn error_from(status: u16, body: Option<&impl Json>, text: &str) -> C
             ClientError::Api { status, error }
         }
         _ => ClientError::Decode { status, detail: text.chars().take(200).collect() },
+    }
+}
+
+/// An error code as serde reads it (a code from a newer server is `unknown`). Without std
+/// (the button module, which only reports that its lookup failed) every code reads as
+/// `unknown`: telling them apart would link serde's deserializer.
+fn error_code(name: &str) -> ErrorCode {
+    #[cfg(feature = "std")]
+    {
+        crate::shared::json::named(name).unwrap_or(ErrorCode::Unknown)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        let _ = name;
+        ErrorCode::Unknown
     }
 }
 

@@ -4,6 +4,7 @@
 //! crosses between them as a plain JS object. [`OpenRequest::to_js`] and
 //! [`OpenRequest::from_js`] are its one definition, used on both sides.
 
+use crate::prelude::*;
 use crate::shared::api::ApiClient;
 use crate::shared::i18n::Locale;
 use wasm_bindgen::{JsCast, JsValue};

@@ -7,8 +7,8 @@
 //! The payloads are built from the [`WidgetEvent`] enum, which has no field that could hold an
 //! email, an address or card data: leaking them through an event cannot be written.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use crate::prelude::*;
+use core::cell::RefCell;
 use tweetbuy_core::Money;
 use web_sys::Element;
 
@@ -86,23 +86,40 @@ pub fn code_name(code: tweetbuy_core::ErrorCode) -> String {
     name
 }
 
-thread_local! {
-    static TARGETS: RefCell<HashMap<u32, Element>> = RefCell::new(HashMap::new());
+crate::shared::local::page_local! {
+    /// Each button's embed, by host id, in id order (ids only grow).
+    static TARGETS: RefCell<Vec<(u32, Element)>> = RefCell::new(Vec::new());
 }
 
 /// Remembers the element events for `host_id` are dispatched on.
 pub fn register(host_id: u32, embed: &Element) {
-    TARGETS.with(|t| t.borrow_mut().insert(host_id, embed.clone()));
+    TARGETS.with(|t| {
+        let mut targets = t.borrow_mut();
+        match targets.binary_search_by_key(&host_id, |(id, _)| *id) {
+            Ok(at) => targets[at].1 = embed.clone(),
+            Err(at) => targets.insert(at, (host_id, embed.clone())),
+        }
+    });
 }
 
 /// Forgets a host's element (its embed was removed, or replaced by widgets.js).
 pub fn unregister(host_id: u32) {
-    TARGETS.with(|t| t.borrow_mut().remove(&host_id));
+    TARGETS.with(|t| {
+        let mut targets = t.borrow_mut();
+        if let Ok(at) = targets.binary_search_by_key(&host_id, |(id, _)| *id) {
+            targets.remove(at);
+        }
+    });
 }
 
 /// Dispatches one event on the embed. Never throws into the page.
 pub fn emit(embed: &EmbedCtx, event: WidgetEvent) {
-    let Some(target) = TARGETS.with(|t| t.borrow().get(&embed.host_id).cloned()) else {
+    let target = TARGETS.with(|t| {
+        let targets = t.borrow();
+        let at = targets.binary_search_by_key(&embed.host_id, |(id, _)| *id).ok()?;
+        Some(targets[at].1.clone())
+    });
+    let Some(target) = target else {
         return;
     };
     let (name, fields) = payload(&event, embed);

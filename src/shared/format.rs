@@ -1,6 +1,7 @@
 //! Money, numbers, dates and country names as the visitor reads them, through the
 //! browser's `Intl`.
 
+use crate::prelude::*;
 #[cfg(feature = "checkout")]
 use crate::shared::i18n::{Key, Locale};
 #[cfg(feature = "checkout")]
@@ -14,12 +15,13 @@ use tweetbuy_core::Money;
 pub fn money(amount: &Money, locale: &str) -> String {
     #[cfg(target_arch = "wasm32")]
     {
-        if let Some(text) = intl::money(amount, locale) {
-            return text;
-        }
+        intl::money(amount, locale).unwrap_or_else(|| intl::plain_money(amount))
     }
-    let _ = locale;
-    amount.to_string()
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = locale;
+        amount.to_string()
+    }
 }
 
 /// Sets up the browser's number formatting for `locale` (with US dollars, the common case)
@@ -87,6 +89,7 @@ pub fn countdown(seconds: i64, locale: &Locale) -> String {
 
 #[cfg(target_arch = "wasm32")]
 mod intl {
+    use crate::prelude::*;
     #[cfg(feature = "checkout")]
     use js_sys::Function;
     use js_sys::{Array, Intl, Object, Reflect};
@@ -106,26 +109,35 @@ mod intl {
         Array::of1(&locale.into())
     }
 
-    thread_local! {
+    crate::shared::local::page_local! {
         /// One `Intl.NumberFormat` per locale and currency: making one costs far more than
-        /// using it, and a page may show a thousand prices.
-        static MONEY: std::cell::RefCell<std::collections::HashMap<(String, &'static str), Intl::NumberFormat>> =
-            Default::default();
+        /// using it, and a page may show a thousand prices (of few locales and currencies).
+        static MONEY: core::cell::RefCell<Vec<(String, &'static str, Intl::NumberFormat)>> = Default::default();
     }
 
     pub fn money(amount: &Money, locale: &str) -> Option<String> {
         let code = amount.currency.code();
         let format = MONEY.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if let Some(format) = cache.get(&(locale.to_owned(), code)) {
+            if let Some((_, _, format)) = cache.iter().find(|(l, c, _)| l == locale && *c == code) {
                 return Some(format.clone());
             }
             let options = options(&[("style", "currency"), ("currency", code)])?;
             let format = Intl::NumberFormat::new(&locales(locale), &options);
-            cache.insert((locale.to_owned(), code), format.clone());
+            cache.push((locale.to_owned(), code, format.clone()));
             Some(format)
         })?;
         format.format().call1(&format, &amount.major().into()).ok()?.as_string()
+    }
+
+    /// `30.00 USD`, where `Intl` could not format the amount.
+    pub fn plain_money(amount: &Money) -> String {
+        let digits = amount.currency.minor_digits() as u8;
+        let number = js_sys::Number::from(amount.major());
+        let mut text: String = number.to_fixed(digits).map(String::from).unwrap_or_default();
+        text.push(' ');
+        text.push_str(amount.currency.code());
+        text
     }
 
     #[cfg(feature = "checkout")]

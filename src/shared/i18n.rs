@@ -6,6 +6,7 @@
 //! [`crate::button::config::WidgetConfig`] into `WidgetCtx::locale`). The language picks the
 //! catalog; the full tag goes to `Intl` for money, numbers and dates.
 
+use crate::prelude::*;
 use tweetbuy_core::catalog::{Availability, SellerKind};
 use tweetbuy_core::{DiscountRefusal, FieldError};
 
@@ -324,7 +325,10 @@ pub(crate) fn use_locale() -> SheetLocale {
 pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
     for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+        let mut placeholder = String::from("{");
+        placeholder.push_str(name);
+        placeholder.push('}');
+        out = out.replace(&placeholder, value);
     }
     out
 }

@@ -6,8 +6,7 @@
 //! `serde_json::Value` through the same trait. The checkout module's readers and writers of
 //! whole wire types are in `crate::checkout::wire`.
 
-use serde::de::IntoDeserializer;
-use serde::Deserialize;
+use crate::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// A parsed JSON value, read field by field.
@@ -59,7 +58,11 @@ impl Json for wasm_bindgen::JsValue {
 }
 
 /// A name of one of core's enums (`"physical"`, `"USD"`), read with its serde rules.
-pub(crate) fn named<'de, T: Deserialize<'de>>(name: &str) -> Option<T> {
+/// Not in the button module (no std, no serde): it reads its few names with core's own
+/// parsers (`ProductKind::from_name`, `Currency::parse`).
+#[cfg(feature = "std")]
+pub(crate) fn named<'de, T: serde::Deserialize<'de>>(name: &str) -> Option<T> {
+    use serde::de::IntoDeserializer;
     T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(name)).ok()
 }
 

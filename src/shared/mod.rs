@@ -6,7 +6,7 @@
 //! catalog of messages; [`format`] money, numbers and dates through `Intl`; [`styles`] the
 //! one stylesheet every shadow root adopts (minified at build time by [`css_min`]); [`theme`]
 //! light/dark/auto, button styles, readable accent text and the card frame's theme;
-//! [`events`] the publisher's `tweetbuy:*` events; [`json`] reads JSON the browser parsed; [`util`] small browser helpers.
+//! [`events`] the publisher's `tweetbuy:*` events; [`json`] reads JSON the browser parsed; [`local`] per-page globals with or without std; [`util`] small browser helpers.
 
 pub mod api;
 pub mod context;
@@ -16,6 +16,7 @@ pub(crate) mod events;
 pub(crate) mod format;
 pub mod i18n;
 pub(crate) mod json;
+pub(crate) mod local;
 pub mod styles;
 pub(crate) mod theme;
 pub mod util;

@@ -27,7 +27,7 @@ fn sheet(css: &str) -> Option<CssStyleSheet> {
     CssStyleSheet::new().ok().filter(|sheet| sheet.replace_sync(css).is_ok())
 }
 
-thread_local! {
+crate::shared::local::page_local! {
     // Each kept in a one-element array: the setter copies it, so one array serves every root.
     static BUTTON_SHEET: Option<js_sys::Array> = sheet(BUTTON_CSS).map(|s| js_sys::Array::of1(&s));
 }
@@ -37,17 +37,13 @@ thread_local! {
     static SHEETS_SHEET: Option<CssStyleSheet> = sheet(SHEETS_CSS);
 }
 
-fn adopt_from(root: &ShadowRoot, which: &'static std::thread::LocalKey<Option<js_sys::Array>>) {
-    which.with(|sheets| {
+/// Gives a button's shadow root the button's stylesheet.
+pub(crate) fn adopt_button(root: &ShadowRoot) {
+    BUTTON_SHEET.with(|sheets| {
         if let Some(sheets) = sheets {
             root.set_adopted_style_sheets(sheets);
         }
     });
-}
-
-/// Gives a button's shadow root the button's stylesheet.
-pub(crate) fn adopt_button(root: &ShadowRoot) {
-    adopt_from(root, &BUTTON_SHEET);
 }
 
 #[cfg(feature = "checkout")]

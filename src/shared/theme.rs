@@ -6,6 +6,8 @@
 //! switch token sets, and mirrors the theme onto the host (`data-tweetbuy-theme`) so a
 //! publisher can target one theme from outside. docs/theming.md is the designer's guide.
 
+use crate::prelude::*;
+
 /// A resolved theme: what the view's root is marked with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Theme {
@@ -98,7 +100,7 @@ pub fn parse_computed_rgb(value: &str) -> Option<Rgb> {
     let colour = inner.split('/').next()?;
     let mut parts =
         colour.split([',', ' ']).filter(|p| !p.is_empty()).map(|p| crate::shared::util::parse_number(p.trim()));
-    let mut channel = || -> Option<u8> { Some(parts.next()??.round().clamp(0.0, 255.0) as u8) };
+    let mut channel = || -> Option<u8> { Some(crate::shared::util::round(parts.next()??).clamp(0.0, 255.0) as u8) };
     Some(Rgb(channel()?, channel()?, channel()?))
 }
 
@@ -109,7 +111,7 @@ pub fn luminance(c: Rgb) -> f64 {
         if s <= 0.04045 {
             s / 12.92
         } else {
-            ((s + 0.055) / 1.055).powf(2.4)
+            crate::shared::util::pow((s + 0.055) / 1.055, 2.4)
         }
     };
     0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2)
@@ -163,14 +165,14 @@ pub fn readable_text(accent: Rgb, text: Rgb) -> Option<AccentText> {
 
 /// The loader script's attributes, read once per page.
 fn script_attr(name: &str) -> Option<String> {
-    thread_local! {
+    crate::shared::local::page_local! {
         static SCRIPT: Option<web_sys::Element> = crate::shared::context::loader_script();
     }
     SCRIPT.with(|s| s.as_ref().and_then(|s| s.get_attribute(name)))
 }
 
 fn prefers_dark() -> bool {
-    thread_local! {
+    crate::shared::local::page_local! {
         // Asked once per page: `matches` follows the system's setting as it changes.
         static QUERY: Option<web_sys::MediaQueryList> =
             web_sys::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
@@ -210,7 +212,7 @@ pub fn root_of(inside: &web_sys::Element) -> Option<web_sys::Element> {
 /// Checks the button's computed accent and text colours and, when they fail AA, marks the
 /// root so tokens.css swaps in a readable text colour (the sheets' primary buttons follow).
 pub fn fix_accent_text(button: &web_sys::Element) {
-    fix_accent_texts(std::slice::from_ref(button));
+    fix_accent_texts(core::slice::from_ref(button));
 }
 
 /// [`fix_accent_text`] for a batch of new buttons. Buttons whose roots share a theme and a

@@ -1,5 +1,6 @@
 //! Small browser helpers shared by the feature modules.
 
+use crate::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -14,7 +15,17 @@ pub(crate) fn random_id() -> String {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
         .map(|c| c.random_uuid())
-        .unwrap_or_else(|| format!("{}", js_sys::Math::random().to_bits()))
+        .unwrap_or_else(|| fallback_id(js_sys::Math::random()))
+}
+
+/// Where `crypto` is missing: the digits of a random number in base 36, through
+/// `Number#toString` (Rust's float formatting would cost the button module kilobytes).
+fn fallback_id(random: f64) -> String {
+    let text: String = js_sys::Number::from(random).to_string_with_radix(36).map(String::from).unwrap_or_default();
+    let digits = text.strip_prefix("0.").unwrap_or(&text);
+    let mut id = String::from("tb-");
+    id.push_str(digits);
+    id
 }
 
 /// Resolves after `ms` milliseconds (a `setTimeout` promise).
@@ -45,5 +56,41 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         text.parse().ok().filter(|n: &f64| n.is_finite())
+    }
+}
+
+/// `base` to the power `exponent`: `Math.pow` in the browser (`core` has no float maths and
+/// the button module links no std), Rust's natively (unit tests).
+pub(crate) fn pow(base: f64, exponent: f64) -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Math::pow(base, exponent)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        base.powf(exponent)
+    }
+}
+
+/// The nearest whole number (halves away from zero), without std's float maths.
+pub(crate) fn round(value: f64) -> f64 {
+    let whole = value as i64 as f64;
+    match value - whole {
+        d if d >= 0.5 => whole + 1.0,
+        d if d <= -0.5 => whole - 1.0,
+        _ => whole,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rounds_halves_away_from_zero() {
+        for (value, rounded) in
+            [(0.0, 0.0), (0.49, 0.0), (0.5, 1.0), (254.5, 255.0), (-0.5, -1.0), (-1.2, -1.0), (7.0, 7.0)]
+        {
+            assert_eq!(super::round(value), rounded, "{value}");
+            assert_eq!(super::round(value), f64::round(value), "as std rounds {value}");
+        }
     }
 }

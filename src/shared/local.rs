@@ -1,0 +1,42 @@
+//! Per-page globals that work with and without std.
+//!
+//! The checkout module and the tests link std and use `thread_local!`. The button module is
+//! `no_std`, and a wasm module without threads has exactly one thread, so there a global is a
+//! plain `static` initialised on first use. [`page_local!`] writes one or the other, and
+//! both are read the same way: `NAME.with(|value| ...)`.
+
+/// A lazily initialised global, for the `no_std` button module only (see the module docs).
+#[cfg(not(feature = "std"))]
+pub(crate) struct Local<T> {
+    init: fn() -> T,
+    cell: core::cell::OnceCell<T>,
+}
+
+// SAFETY: only built without std, that is into the button module, which is a wasm32 module
+// without threads: nothing can reach the value from a second thread.
+#[cfg(not(feature = "std"))]
+unsafe impl<T> Sync for Local<T> {}
+
+#[cfg(not(feature = "std"))]
+impl<T> Local<T> {
+    /// A global whose value `init` makes on first use.
+    pub(crate) const fn new(init: fn() -> T) -> Self {
+        Local { init, cell: core::cell::OnceCell::new() }
+    }
+
+    /// Runs `f` with the value, making it first if needed.
+    pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+        f(self.cell.get_or_init(self.init))
+    }
+}
+
+/// `static NAME: Type = init;`, as `thread_local!` with std and as a [`Local`] without.
+macro_rules! page_local {
+    ($($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;)+) => {$(
+        #[cfg(feature = "std")]
+        std::thread_local! { $(#[$attr])* static $name: $t = $init; }
+        #[cfg(not(feature = "std"))]
+        $(#[$attr])* static $name: $crate::shared::local::Local<$t> = $crate::shared::local::Local::new(|| $init);
+    )+};
+}
+pub(crate) use page_local;
