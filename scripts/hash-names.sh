@@ -1,8 +1,9 @@
 #!/bin/sh
-# Trunk post-build hook. Trunk builds the checkout module as its second Rust target (of
-# type "worker", since only one may be "main") and does not put a content hash in a
-# worker's file names. Give it hashed names like the button module's, so the server can
-# send both with `Cache-Control: immutable` and a new build is never mixed with an old one.
+# A step of Trunk's post-build hook (scripts/post-build.sh). Trunk builds the checkout
+# module as its second Rust target (of type "worker", since only one may be "main") and
+# does not put a content hash in a worker's file names. Give it hashed names like the
+# button module's, so the server can send both with `Cache-Control: immutable` and a new
+# build is never mixed with an old one.
 #
 # Then write manifest.json naming the build's four files (the button module's glue and
 # wasm, the checkout module's glue and wasm): the server reads it to fill in the loader and

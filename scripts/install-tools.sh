@@ -70,6 +70,16 @@ else
   npm install --no-audit --no-fund --prefix .tools binaryen@132
 fi
 
+# terser minifies the wasm-bindgen glue of both modules (scripts/post-build.sh): ~30 % of
+# the glue's brotli bytes, which every host page loads.
+if terser --version 2>/dev/null | grep -q '5\.51\.4'; then
+  ok "$(terser --version)"
+else
+  step "npm install terser@5.51.4 into .tools/"
+  mkdir -p .tools
+  npm install --no-audit --no-fund --prefix .tools terser@5.51.4
+fi
+
 # The end-to-end suite's Node packages (playwright-core drives Debian's chromium).
 if [ ! -d tests/e2e/node_modules/playwright-core ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
   step "npm ci in tests/e2e"

@@ -1,6 +1,7 @@
-// Trunk post-build hook: writes a brotli (q11) and a gzip (-9) copy beside every JS, wasm and
-// CSS file of the build, so the server sends them precompressed (`Content-Encoding`) with
-// no work per request. Runs after scripts/hash-names.sh, on the final names.
+// The last step of Trunk's post-build hook (scripts/post-build.sh), on the final names and
+// bytes: writes a brotli (q11) and a gzip (-9) copy beside every JS, wasm and CSS file of
+// the build, so the server sends them precompressed (`Content-Encoding`) with no work per
+// request.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync, constants } from "node:zlib";
