@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { ROOT, WIDGET_DIR } from "./harness.mjs";
 import { buildFiles, checkoutAssets, firstLoadAssets, total } from "../bench/sizes.mjs";
 
-const CEILING_BEFORE_CLICK = 38 * 1024;
-const CEILING_WITH_CHECKOUT = 185 * 1024;
+const CEILING_BEFORE_CLICK = 37 * 1024;
+const CEILING_WITH_CHECKOUT = 183 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 
