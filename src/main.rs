@@ -18,8 +18,8 @@ use wasm_bindgen::prelude::*;
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-/// A panic is a bug; the module stops with a wasm trap, which the loader reports as one
-/// console error, and the host page goes on.
+/// A panic is a bug: the call that hit it ends in a wasm trap (a `RuntimeError` in the
+/// console, as std's abort gave), and the host page goes on.
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {

@@ -5,6 +5,10 @@
 //! plain `static` initialised on first use. [`page_local!`] writes one or the other, and
 //! both are read the same way: `NAME.with(|value| ...)`.
 
+// The `Sync` below holds only for a module without threads.
+#[cfg(all(not(feature = "std"), target_feature = "atomics"))]
+compile_error!("the no_std button module assumes one thread: build it without the atomics target feature");
+
 /// A lazily initialised global, for the `no_std` button module only (see the module docs).
 #[cfg(not(feature = "std"))]
 pub(crate) struct Local<T> {
