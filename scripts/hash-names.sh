@@ -1,9 +1,10 @@
 #!/bin/sh
-# A step of Trunk's post-build hook (scripts/post-build.sh). Trunk builds the checkout
-# module as its second Rust target (of type "worker", since only one may be "main") and
-# does not put a content hash in a worker's file names. Give it hashed names like the
-# button module's, so the server can send both with `Cache-Control: immutable` and a new
-# build is never mixed with an old one.
+# A step of Trunk's post-build hook (scripts/post-build.sh). Gives both modules' files
+# names with a hash of their final bytes, so the server can send them with
+# `Cache-Control: immutable` and a new build is never mixed with an old one. Trunk builds
+# the checkout module as its second Rust target (of type "worker", since only one may be
+# "main") and puts no hash in a worker's file names; it names the button module's files
+# from their bytes before the steps before this one changed them, so those are named anew.
 #
 # Then write manifest.json naming the build's four files (the button module's glue and
 # wasm, the checkout module's glue and wasm): the server reads it to fill in the loader and
@@ -38,6 +39,16 @@ one() {
 }
 glue=$(one 'tweetbuy-*.js' 'tweetbuy-checkout-*')
 wasm=$(one 'tweetbuy-*_bg.wasm' 'tweetbuy-checkout-*')
+old=${glue%.js}
+new=tweetbuy-$(cat "$dir/$glue" "$dir/$wasm" | sha256sum | cut -c1-16)
+if [ "$old" != "$new" ]; then
+  # The glue's default wasm path and Trunk's preview page name the files.
+  sed -i "s/$old/$new/g" "$dir/$glue" "$dir/index.html"
+  mv "$dir/$glue" "$dir/$new.js"
+  mv "$dir/$wasm" "$dir/${new}_bg.wasm"
+  glue=$new.js
+  wasm=${new}_bg.wasm
+fi
 checkout_glue=$(one "$bin-*.js" '')
 checkout_wasm=$(one "$bin-*_bg.wasm" '')
 printf '{"glue": "%s", "wasm": "%s", "checkout_glue": "%s", "checkout_wasm": "%s"}\n' \

@@ -1,17 +1,16 @@
-// The first step of Trunk's post-build hook (scripts/post-build.sh): gives the functions
-// each wasm module imports from its glue short names ("a", "b", … "aB"), in the wasm and in
-// the glue alike. wasm-bindgen names them
-// `__wbg_<method>_<16 hex digits>`; the hex digits do not compress, and with ~180 imports
+// A step of Trunk's post-build hook (scripts/post-build.sh): gives the functions each wasm
+// module imports from its glue short names ("a", "b", … "aB"), in the wasm and in the glue
+// alike. wasm-bindgen names them `__wbg_<method>_<16 hex digits>`; the hex digits do not
+// compress, and with ~180 imports
 // in the button module they were ~4 KB of its brotli bytes (measured: wasm 37,427 →
-// 34,913 B, glue 6,798 → 5,029 B). Runs before scripts/hash-names.sh, so the checkout
-// module's hash covers the final bytes, and rewrites the `integrity` of Trunk's preview
-// page (dist/index.html) for the files it changed.
+// 34,913 B, glue 6,798 → 5,029 B). Runs before scripts/hash-names.sh, so the files' hashed
+// names cover their final bytes.
 //
-// Only function imports of the modules' own glue are renamed, and only where the new name
-// cannot meet an export or another import: the build fails on anything unexpected rather
-// than ship a module whose imports do not match its glue.
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+// Only function imports of the modules' own glue are renamed, never to a name another
+// import keeps, and the rewritten module is compiled and checked against its glue: the
+// build fails on anything unexpected rather than ship a module whose imports do not match
+// its glue.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.env.TRUNK_STAGING_DIR;
@@ -56,30 +55,65 @@ function* shortNames() {
   }
 }
 
-/** Reads one import entry's description (after its names), returning the offset after it. */
+/** The offset after one import's description, which starts at `at` with its kind byte. */
 function skipImportDesc(bytes, at) {
   const kind = bytes[at++];
-  if (kind === 0) return [kind, readLeb(bytes, at)[1]];
-  if (kind === 1) at++; // table: element type, then limits
-  if (kind === 1 || kind === 2) {
+  const plainType = (type) => {
+    // 0x63 and 0x64 start the longer reference types of the GC proposal.
+    if (type === 0x63 || type === 0x64) throw new Error(`short-imports.mjs: an import of type 0x${type.toString(16)}`);
+  };
+  const limits = (at) => {
     const [flags, next] = readLeb(bytes, at);
-    at = readLeb(bytes, next)[1];
-    return [kind, flags & 1 ? readLeb(bytes, at)[1] : at];
+    if (flags > 7) throw new Error(`short-imports.mjs: limits with flags ${flags}`);
+    const afterMin = readLeb(bytes, next)[1];
+    return flags & 1 ? readLeb(bytes, afterMin)[1] : afterMin;
+  };
+  switch (kind) {
+    case 0: // function: its type's index
+      return [kind, readLeb(bytes, at)[1]];
+    case 1: // table: a reference type, then limits
+      plainType(bytes[at]);
+      return [kind, limits(at + 1)];
+    case 2: // memory: limits
+      return [kind, limits(at)];
+    case 3: // global: a value type and whether it is mutable
+      plainType(bytes[at]);
+      return [kind, at + 2];
+    case 4: // tag: an attribute byte, then its type's index
+      return [kind, readLeb(bytes, at + 1)[1]];
+    default:
+      throw new Error(`short-imports.mjs: unknown import kind ${kind}`);
   }
-  if (kind === 3) return [kind, at + 2];
-  if (kind === 4) return [kind, at + 2];
-  throw new Error(`short-imports.mjs: unknown import kind ${kind}`);
 }
 
 const text = new TextDecoder();
 const utf8 = new TextEncoder();
+
+/** The module name wasm-bindgen gives a module's imports from its own glue. */
+const GLUE_MODULE = /^(wbg|\.\/[\w.-]+_bg\.js)$/;
+
+/** Every import of a module: its names and where its bytes are. */
+function readImports(wasm, body) {
+  let [count, p] = readLeb(wasm, body);
+  const imports = [];
+  for (; count > 0; count--) {
+    const [moduleLength, moduleStart] = readLeb(wasm, p);
+    const module = text.decode(wasm.subarray(moduleStart, moduleStart + moduleLength));
+    const [nameLength, nameStart] = readLeb(wasm, moduleStart + moduleLength);
+    const name = text.decode(wasm.subarray(nameStart, nameStart + nameLength));
+    const descStart = nameStart + nameLength;
+    const [kind, descEnd] = skipImportDesc(wasm, descStart);
+    imports.push({ module, name, kind, desc: wasm.subarray(descStart, descEnd) });
+    p = descEnd;
+  }
+  return imports;
+}
 
 /** The module with its glue's function imports renamed, and the names' map. */
 function rename(wasm) {
   const sections = [];
   const renamed = new Map();
   const exports = new Set();
-  const names = shortNames();
   let at = 8;
   while (at < wasm.length) {
     const id = wasm[at];
@@ -98,29 +132,28 @@ function rename(wasm) {
       at = end;
       continue;
     }
-    let [count, p] = readLeb(wasm, body);
-    const out = leb(count);
-    for (; count > 0; count--) {
-      const [moduleLength, moduleStart] = readLeb(wasm, p);
-      const module = wasm.subarray(moduleStart, moduleStart + moduleLength);
-      const [nameLength, nameStart] = readLeb(wasm, moduleStart + moduleLength);
-      const name = text.decode(wasm.subarray(nameStart, nameStart + nameLength));
-      const descStart = nameStart + nameLength;
-      const [kind, descEnd] = skipImportDesc(wasm, descStart);
-      let newName = name;
-      if (kind === 0 && /^__wbg_|^__wbindgen_/.test(name)) {
-        if (!renamed.has(name)) renamed.set(name, names.next().value);
-        newName = renamed.get(name);
+    const imports = readImports(wasm, body);
+    const renames = (i) => i.kind === 0 && GLUE_MODULE.test(i.module) && /^__wbg_|^__wbindgen_/.test(i.name);
+    // A new name never meets a name that stays.
+    const kept = new Set(imports.filter((i) => !renames(i)).map((i) => i.name));
+    const names = shortNames();
+    const out = leb(imports.length);
+    for (const i of imports) {
+      if (renames(i) && !renamed.has(i.name)) {
+        let next = names.next().value;
+        while (kept.has(next)) next = names.next().value;
+        renamed.set(i.name, next);
       }
-      const encoded = utf8.encode(newName);
-      out.push(...leb(moduleLength), ...module, ...leb(encoded.length), ...encoded, ...wasm.subarray(descStart, descEnd));
-      p = descEnd;
+      const module = utf8.encode(i.module);
+      const name = utf8.encode(renames(i) ? renamed.get(i.name) : i.name);
+      out.push(...leb(module.length), ...module, ...leb(name.length), ...name, ...i.desc);
     }
     sections.push(Uint8Array.from([2, ...leb(out.length), ...out]));
     at = end;
   }
-  for (const [from, to] of renamed) {
-    if (exports.has(from) || exports.has(to)) throw new Error(`short-imports.mjs: ${from} is also an export`);
+  for (const from of renamed.keys()) {
+    // The glue names the module's exports too; one of those must not be renamed with it.
+    if (exports.has(from)) throw new Error(`short-imports.mjs: ${from} is also an export`);
   }
   const header = wasm.subarray(0, 8);
   const total = sections.reduce((sum, s) => sum + s.length, header.length);
@@ -144,9 +177,16 @@ function renameInGlue(glue, renamed) {
   return glue;
 }
 
-const integrity = (bytes) => `sha384-${createHash("sha384").update(bytes).digest("base64")}`;
-const indexPath = join(dir, "index.html");
-let index = existsSync(indexPath) ? readFileSync(indexPath, "utf8") : "";
+/** Fails unless the rewritten module is valid and each function it imports from its glue
+ * is a key the glue defines. */
+function check(wasmName, wasm, glue) {
+  for (const i of WebAssembly.Module.imports(new WebAssembly.Module(wasm))) {
+    if (i.kind !== "function" || !GLUE_MODULE.test(i.module)) continue;
+    if (!new RegExp(`(^|[{,\\s])${i.name}\\s*:`).test(glue)) {
+      throw new Error(`short-imports.mjs: ${wasmName} imports ${i.name}, which its glue does not define`);
+    }
+  }
+}
 
 for (const wasmName of readdirSync(dir).filter((n) => n.endsWith("_bg.wasm"))) {
   const glueName = wasmName.replace(/_bg\.wasm$/, ".js");
@@ -154,12 +194,8 @@ for (const wasmName of readdirSync(dir).filter((n) => n.endsWith("_bg.wasm"))) {
   const gluePath = join(dir, glueName);
   const [wasm, renamed] = rename(readFileSync(wasmPath));
   const glue = renameInGlue(readFileSync(gluePath, "utf8"), renamed);
+  check(wasmName, wasm, glue);
   writeFileSync(wasmPath, wasm);
   writeFileSync(gluePath, glue);
-  for (const [name, bytes] of [[wasmName, wasm], [glueName, glue]]) {
-    const reference = new RegExp(`(href="[^"]*/${name.replace(/\./g, "\\.")}"[^>]*integrity=")[^"]*`);
-    index = index.replace(reference, `$1${integrity(bytes)}`);
-  }
   console.log(`short-imports.mjs: ${wasmName}: ${renamed.size} imports renamed`);
 }
-if (index) writeFileSync(indexPath, index);

@@ -35,7 +35,8 @@ impl Currency {
         2
     }
 
-    fn symbol(self) -> &'static str {
+    /// The sign written before an amount (`$`, `€`, `£`).
+    pub fn symbol(self) -> &'static str {
         match self {
             Currency::USD => "$",
             Currency::EUR => "€",

@@ -130,13 +130,19 @@ mod intl {
         format.format().call1(&format, &amount.major().into()).ok()?.as_string()
     }
 
-    /// `30.00 USD`, where `Intl` could not format the amount.
+    /// `$30.00`, as core's `Display` writes it, where `Intl` could not format the amount
+    /// (the digits through `Number#toFixed`: Rust's float formatting would cost the button
+    /// module kilobytes).
     pub fn plain_money(amount: &Money) -> String {
         let digits = amount.currency.minor_digits() as u8;
-        let number = js_sys::Number::from(amount.major());
-        let mut text: String = number.to_fixed(digits).map(String::from).unwrap_or_default();
-        text.push(' ');
-        text.push_str(amount.currency.code());
+        let major = amount.major();
+        let mut text = String::new();
+        if major < 0.0 {
+            text.push('-');
+        }
+        text.push_str(amount.currency.symbol());
+        let number = js_sys::Number::from(major.abs());
+        text.push_str(&number.to_fixed(digits).map(String::from).unwrap_or_default());
         text
     }
 

@@ -5,9 +5,9 @@
 //! plain `static` initialised on first use. [`page_local!`] writes one or the other, and
 //! both are read the same way: `NAME.with(|value| ...)`.
 
-// The `Sync` below holds only for a module without threads.
-#[cfg(all(not(feature = "std"), target_feature = "atomics"))]
-compile_error!("the no_std button module assumes one thread: build it without the atomics target feature");
+// The `Sync` below holds only for a wasm module without threads.
+#[cfg(all(not(feature = "std"), any(not(target_arch = "wasm32"), target_feature = "atomics")))]
+compile_error!("without std the library is the button module: wasm32, one thread (no atomics)");
 
 /// A lazily initialised global, for the `no_std` button module only (see the module docs).
 #[cfg(not(feature = "std"))]

@@ -9,23 +9,33 @@ pub(crate) fn warn(message: &str) {
     web_sys::console::warn_1(&message.into());
 }
 
-/// A random identifier from the browser's CSPRNG (`crypto.randomUUID()`), used for
-/// idempotency keys and frame request ids.
+/// A random identifier from the browser's CSPRNG, used for visitor ids, idempotency keys
+/// and frame request ids: `crypto.randomUUID()` where the page is a secure context, else 32
+/// hex digits from `crypto.getRandomValues` (a page served over plain http has no
+/// `randomUUID`, and calling it there would throw).
 pub(crate) fn random_id() -> String {
-    web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid())
-        .unwrap_or_else(|| fallback_id(js_sys::Math::random()))
+    let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) else {
+        return hex(&weak_random_bytes());
+    };
+    if js_sys::Reflect::has(&crypto, &"randomUUID".into()).unwrap_or(false) {
+        return crypto.random_uuid();
+    }
+    let mut bytes = [0u8; 16];
+    match crypto.get_random_values_with_u8_array(&mut bytes) {
+        Ok(_) => hex(&bytes),
+        Err(_) => hex(&weak_random_bytes()),
+    }
 }
 
-/// Where `crypto` is missing: the digits of a random number in base 36, through
-/// `Number#toString` (Rust's float formatting would cost the button module kilobytes).
-fn fallback_id(random: f64) -> String {
-    let text: String = js_sys::Number::from(random).to_string_with_radix(36).map(String::from).unwrap_or_default();
-    let digits = text.strip_prefix("0.").unwrap_or(&text);
-    let mut id = String::from("tb-");
-    id.push_str(digits);
-    id
+/// Only for a browser without `crypto` at all: `Math.random`, which is not a CSPRNG.
+fn weak_random_bytes() -> [u8; 16] {
+    core::array::from_fn(|_| (js_sys::Math::random() * 256.0) as u8)
+}
+
+/// Lower-case hex digits, two per byte.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]]).map(char::from).collect()
 }
 
 /// Resolves after `ms` milliseconds (a `setTimeout` promise).
@@ -84,6 +94,13 @@ pub(crate) fn round(value: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ids_in_hex_are_valid_visitor_ids() {
+        let id = super::hex(&[0x00, 0x9f, 0xa0, 0xff]);
+        assert_eq!(id, "009fa0ff");
+        assert!(crate::button::config::valid_visitor_id(&super::hex(&[7; 16])));
+    }
+
     #[test]
     fn rounds_halves_away_from_zero() {
         for (value, rounded) in

@@ -274,6 +274,26 @@ test("a single-page app's navigation and tweetbuy.scan() attach buttons to the n
   await page.close();
 });
 
+test("on a page without crypto.randomUUID (plain http), buttons still come and the visitor id is random hex", async () => {
+  const page = await env.browser.newPage();
+  // Browsers give `randomUUID` to secure contexts only (https, localhost), and the test
+  // server is on localhost: take it away, as a publisher page on plain http has it.
+  await page.addInitScript(() => {
+    delete Crypto.prototype.randomUUID;
+  });
+  const lookups = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/api/v1/offers")) lookups.push(r.url());
+  });
+  await page.goto(`${env.server.origins.publisher}/spa`);
+  await page.click('a[data-route="fashion"]');
+  await waitForHosts(page, 2);
+  const visitor = await page.evaluate(() => localStorage.getItem("tweetbuy.visitor"));
+  assert.match(visitor, /^[0-9a-f]{32}$/, "getRandomValues, in hex");
+  assert.ok(lookups.length > 0 && lookups.every((u) => new URL(u).searchParams.get("visitor") === visitor));
+  await page.close();
+});
+
 test("the page's hostile CSS cannot break the button", async () => {
   const { page } = await open("/hostile-css");
   await waitForHosts(page, 1);

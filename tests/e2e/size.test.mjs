@@ -11,8 +11,10 @@ import { join } from "node:path";
 import { ROOT, WIDGET_DIR } from "./harness.mjs";
 import { buildFiles, checkoutAssets, firstLoadAssets, total } from "../bench/sizes.mjs";
 
-const CEILING_BEFORE_CLICK = 37 * 1024;
-const CEILING_WITH_CHECKOUT = 183 * 1024;
+// About 3 % above the bytes of the current build (docs/performance.md): a fresh machine may
+// get a newer stable rustc or terser, which move the bytes a little either way.
+const CEILING_BEFORE_CLICK = 38 * 1024;
+const CEILING_WITH_CHECKOUT = 188 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 
@@ -33,7 +35,9 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
   }
   // Built without std, its own panic handler keeps no panic message or source path: a
   // path of Rust's library in the module means std (or its panic formatting) came back.
-  assert.ok(!button.includes("library/std/") && !button.includes("library/core/"), "the button module links std's panic machinery");
+  for (const path of ["library/std/", "library/core/", "library/alloc/"]) {
+    assert.ok(!button.includes(path), `the button module keeps panic locations (${path}): std's panic machinery came back`);
+  }
   const before = total(firstLoadAssets(WIDGET_DIR, join(ROOT, "server/assets/embed.js")), "brotli");
   const checkout = total(checkoutAssets(WIDGET_DIR), "brotli");
   console.log(`with the checkout module: ${before + checkout} B brotli (ceiling ${CEILING_WITH_CHECKOUT} B, target ${TARGET_WITH_CHECKOUT} B)`);
