@@ -294,6 +294,9 @@ impl MaybeBusy for crate::AppError {
 /// The pool size: enough for concurrent orders; SQLite has one writer whatever the size.
 const MAX_CONNECTIONS: u32 = 16;
 
+/// A PostgreSQL connection idle in the pool for this long is pinged before it is handed out.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 /// Whether deleted content must be overwritten in the SQLite file (the vault's).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Erasure {
@@ -311,6 +314,10 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
             let options = AnyConnectOptions::from_str(&format!("sqlite://{}?mode=rwc", path.display()))?;
             AnyPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
+                // A SQLite connection is a file handle in this process: nothing at the other
+                // end can drop it, so it is not pinged before each use (each ping is a round
+                // trip to the connection's thread, and a purchase acquires a dozen times).
+                .test_before_acquire(false)
                 .after_connect(move |conn, _| {
                     let busy_ms = tuning.sqlite_busy_timeout.as_millis();
                     let secure_delete = if erasure == Erasure::Secure { "ON" } else { "OFF" };
@@ -334,12 +341,23 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
             check_schema_prefix(schema).map_err(|e| sqlx::Error::Configuration(e.into()))?;
             create_schema(url, schema).await?;
             let set_path = format!("SET search_path TO {schema}");
-            // After PostgreSQL restarts, every pooled connection is dead: each is checked
-            // before use and replaced, and while the server is down a request waits at most
-            // the acquire timeout before its 503 (see `is_transient`).
+            // After PostgreSQL restarts, every pooled connection is dead: one that sat idle for
+            // [`PING_IDLE_AFTER`] is checked before use and replaced, and while the server is
+            // down a request waits at most the acquire timeout before its 503 (see
+            // `is_transient`). One in steady use is not pinged first (a round trip each time,
+            // a dozen per purchase): sqlx pings every connection as it comes back to the pool,
+            // so a connection that broke is dropped there, after at most one failed query.
             AnyPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
-                .test_before_acquire(true)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_IDLE_AFTER {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .acquire_timeout(Duration::from_secs(5))
                 .after_connect(move |conn, _| {
                     let set_path = set_path.clone();
