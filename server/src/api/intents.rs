@@ -207,7 +207,12 @@ pub struct OpenIntent {
 
 /// The intent behind `intent_id`, when `client_secret` is its secret and it has not expired.
 /// Every other case is one error, so a wrong guess learns nothing about which part was wrong.
-pub async fn open(db: &Db, intent_id: &str, client_secret: &str, now: i64) -> Result<OpenIntent, AppError> {
+pub async fn open<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    intent_id: &str,
+    client_secret: &str,
+    now: i64,
+) -> Result<OpenIntent, AppError> {
     let invalid = || {
         AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
