@@ -2,7 +2,7 @@
 //! and its response is stored; a retry with the same key and body gets that response again;
 //! the same key with another body is refused; a retry while the first still runs is told so.
 
-use crate::db::{write_gate, Db};
+use crate::db::{write_conn, Db};
 use crate::error::AppError;
 
 /// How long responses are kept for replay.
@@ -51,7 +51,7 @@ pub async fn begin_order(
 ) -> Result<Begin, AppError> {
     // Expired keys are purged by the sweep ([`purge_expired`]), not on every request; one
     // this request meets that has outlived its retention is forgotten here, as if purged.
-    let _gate = write_gate(db).await;
+    let mut conn = write_conn(db).await?;
     let mut existing: Option<KeyRow> = None;
     for _ in 0..2 {
         let inserted = sqlx::query(
@@ -63,7 +63,7 @@ pub async fn begin_order(
         .bind(hash)
         .bind(now)
         .bind(order_id)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(Begin::Started);
@@ -74,7 +74,7 @@ pub async fn begin_order(
         )
         .bind(scope)
         .bind(key)
-        .fetch_optional(db)
+        .fetch_optional(&mut *conn)
         .await?;
         match &existing {
             Some(row) if row.3 < now - RETENTION_SECONDS => {
@@ -82,7 +82,7 @@ pub async fn begin_order(
                     .bind(scope)
                     .bind(key)
                     .bind(row.3)
-                    .execute(db)
+                    .execute(&mut *conn)
                     .await?;
             }
             _ => break,
@@ -110,7 +110,7 @@ pub async fn begin_order(
         .bind(key)
         .bind(created_at)
         .bind(resumable)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
         if taken.rows_affected() == 1 {
             return Ok(Begin::Resume { order_id: earlier_order.or_else(|| order_id.map(str::to_owned)) });
@@ -121,9 +121,7 @@ pub async fn begin_order(
 
 /// Stores the response of a started request.
 pub async fn complete(db: &Db, scope: &str, key: &str, status: u16, body: &str, now: i64) -> Result<(), AppError> {
-    // The gate before a connection: no one may hold a connection while waiting for it.
-    let _gate = write_gate(db).await;
-    let mut conn = db.acquire().await?;
+    let mut conn = write_conn(db).await?;
     complete_in(&mut conn, scope, key, status, body, now).await
 }
 
@@ -152,10 +150,10 @@ pub async fn complete_in(
 
 /// Deletes keys past their retention (the api's sweep runs it).
 pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, AppError> {
-    let _gate = write_gate(db).await;
+    let mut conn = write_conn(db).await?;
     let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind(now - RETENTION_SECONDS)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected())
 }
@@ -164,13 +162,13 @@ pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, AppError> {
 /// request that failed on our side after its order was written, whose key must keep that
 /// order's id so the retry finishes the same order instead of charging for a second one.
 pub async fn release_for_retry(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
-    let _gate = write_gate(db).await;
+    let mut conn = write_conn(db).await?;
     sqlx::query(
         "UPDATE idempotency_keys SET resumable = 1 WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL",
     )
     .bind(scope)
     .bind(key)
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -186,11 +184,11 @@ pub async fn release_all_in_flight(db: &Db) -> Result<u64, AppError> {
 
 /// Forgets a started request that failed on our side, so the client can retry with the key.
 pub async fn abandon(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
-    let _gate = write_gate(db).await;
+    let mut conn = write_conn(db).await?;
     sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL")
         .bind(scope)
         .bind(key)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
