@@ -25,7 +25,7 @@
 //! Every setting is checked when the server starts, so a mistake stops the start instead
 //! of leaving receipts in the outbox.
 
-use crate::db::{from_text, write_gate, Db};
+use crate::db::{from_text, write_conn, Db};
 use crate::error::AppError;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
@@ -357,7 +357,7 @@ impl Worker {
         for (id,) in due {
             // Behind the write gate like the order path's writes, so those never meet this
             // worker's lock on SQLite (and sleep in its busy handler).
-            let gate = write_gate(&self.db).await;
+            let mut writer = write_conn(&self.db).await?;
             let claimed = sqlx::query(&format!(
                 "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 WHERE {key} = $2 \
                  AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $3)"
@@ -365,9 +365,9 @@ impl Worker {
             .bind(now + CLAIM_SECONDS)
             .bind(&id)
             .bind(now)
-            .execute(&self.db)
+            .execute(&mut *writer)
             .await?;
-            drop(gate);
+            drop(writer);
             if claimed.rows_affected() != 1 {
                 continue; // another worker has it
             }
@@ -376,7 +376,7 @@ impl Worker {
                 Outbox::Refunds => self.refund_message(&id).await?,
             };
             let sent_or_not = self.mailer.send(&stem, message).await;
-            let _gate = write_gate(&self.db).await;
+            let mut writer = write_conn(&self.db).await?;
             match sent_or_not {
                 Ok(()) => {
                     sqlx::query(&format!(
@@ -384,7 +384,7 @@ impl Worker {
                     ))
                     .bind(crate::clock::now())
                     .bind(&id)
-                    .execute(&self.db)
+                    .execute(&mut *writer)
                     .await?;
                     tracing::info!(id = %id, kind = outbox.kind(), "receipt sent");
                     sent += 1;
@@ -394,7 +394,7 @@ impl Worker {
                     sqlx::query(&format!("UPDATE {table} SET last_error = $1 WHERE {key} = $2"))
                         .bind(&error)
                         .bind(&id)
-                        .execute(&self.db)
+                        .execute(&mut *writer)
                         .await?;
                     tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry");
                 }
