@@ -53,19 +53,9 @@ pub async fn begin_order(
     // this request meets that has outlived its retention is forgotten here, as if purged.
     let mut conn = write_conn(db).await?;
     let mut existing: Option<KeyRow> = None;
+    let claim = KeyClaim { scope, key, hash };
     for _ in 0..2 {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, idem_key) DO NOTHING",
-        )
-        .bind(scope)
-        .bind(key)
-        .bind(hash)
-        .bind(now)
-        .bind(order_id)
-        .execute(&mut *conn)
-        .await?;
-        if inserted.rows_affected() == 1 {
+        if claim_in(&mut conn, &claim, order_id, now).await? {
             return Ok(Begin::Started);
         }
         existing = sqlx::query_as(
@@ -117,6 +107,36 @@ pub async fn begin_order(
         }
     }
     Ok(Begin::InProgress)
+}
+
+/// A key to claim for a request: its scope, the key, and the request's fingerprint.
+pub struct KeyClaim<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub hash: &'a str,
+}
+
+/// Claims a key never seen before, in the caller's transaction, recording the order the
+/// request makes: `false` when the key is already stored (in flight, done, or past its
+/// retention and not yet purged), which only [`begin_order`] sorts out.
+pub async fn claim_in(
+    conn: &mut sqlx::AnyConnection,
+    claim: &KeyClaim<'_>,
+    order_id: Option<&str>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, idem_key) DO NOTHING",
+    )
+    .bind(claim.scope)
+    .bind(claim.key)
+    .bind(claim.hash)
+    .bind(now)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// Stores the response of a started request.
