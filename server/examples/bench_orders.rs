@@ -8,6 +8,11 @@
 //! replicas of the server on the one database); exactly 500 must be paid, with exactly 500
 //! charges at the vault, and every other buyer told `sold_out`, with no 5xx and no timeout.
 //! Afterwards every acknowledged order is looked up in the database.
+//!
+//! Next to each phase's rate it prints the CPU time the server process spent per purchase
+//! (user + system, from `/proc/<pid>/stat`, api and vault together), and on PostgreSQL the
+//! database's: on a shared, noisy machine the rate moves by a third from run to run, the
+//! CPU a purchase costs much less.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -173,6 +178,100 @@ fn report(label: &str, mut latencies: Vec<Duration>, elapsed: Duration, acked: u
     );
 }
 
+/// Linux reports process CPU times in ticks of `USER_HZ`, which is 100 on every architecture
+/// it runs on (a fixed part of its user-space ABI, whatever the kernel's own tick rate).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// The fields of `/proc/<pid>/stat` after the command name: the parent's pid, and the user
+/// and system ticks of the process (its threads included) and of its reaped children.
+struct Stat {
+    ppid: u32,
+    own: u64,
+    reaped_children: u64,
+}
+
+fn stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: fields are counted after it.
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
+    Some(Stat {
+        ppid: u32::try_from(field(4)?).ok()?,
+        own: field(14)? + field(15)?,
+        reaped_children: field(16)? + field(17)?,
+    })
+}
+
+/// The PostgreSQL server listening on `port` (its postmaster was started with `-p port`,
+/// as `scripts/postgres.sh` does), found by its command line.
+fn postmaster_on(port: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let is_postgres = args.first().is_some_and(|a| a.ends_with(b"postgres"));
+        let on_port = args.windows(2).any(|w| w[0] == b"-p" && w[1] == port.as_bytes());
+        (is_postgres && on_port).then_some(pid)
+    })
+}
+
+/// CPU ticks used so far by PostgreSQL: the postmaster, its live backends and workers, and
+/// those it has reaped.
+fn postgres_ticks(postmaster: u32) -> u64 {
+    let Some(main) = stat(postmaster) else { return 0 };
+    let children: u64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(stat)
+        .filter(|s| s.ppid == postmaster)
+        .map(|s| s.own)
+        .sum();
+    main.own + main.reaped_children + children
+}
+
+/// The CPU the server processes (and PostgreSQL, when it is the database) have used.
+struct CpuProbe {
+    servers: Vec<u32>,
+    postmaster: Option<u32>,
+}
+
+/// CPU ticks at one moment: the server processes', PostgreSQL's, this benchmark's own.
+#[derive(Clone, Copy)]
+struct CpuReading {
+    server: u64,
+    postgres: u64,
+    bench: u64,
+}
+
+impl CpuProbe {
+    fn read(&self) -> CpuReading {
+        CpuReading {
+            server: self.servers.iter().filter_map(|pid| stat(*pid)).map(|s| s.own).sum(),
+            postgres: self.postmaster.map_or(0, postgres_ticks),
+            bench: stat(std::process::id()).map_or(0, |s| s.own),
+        }
+    }
+
+    /// One line: CPU ms per `unit` (a purchase, a buyer) since `before`, and the cores in use.
+    fn report(&self, label: &str, unit: &str, before: CpuReading, count: usize, elapsed: Duration) {
+        let after = self.read();
+        let per = |ticks: u64| ticks as f64 / TICKS_PER_SECOND * 1e3 / count.max(1) as f64;
+        let cores = |ticks: u64| ticks as f64 / TICKS_PER_SECOND / elapsed.as_secs_f64();
+        let server = after.server - before.server;
+        let mut line = format!("{label}: CPU per {unit}: server {:.2} ms ({:.2} cores)", per(server), cores(server));
+        if self.postmaster.is_some() {
+            let pg = after.postgres.saturating_sub(before.postgres);
+            line += &format!(", PostgreSQL {:.2} ms ({:.2} cores)", per(pg), cores(pg));
+        }
+        let bench = after.bench - before.bench;
+        line += &format!(", this benchmark {:.2} ms ({:.2} cores)", per(bench), cores(bench));
+        println!("{line}");
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let server = PathBuf::from(arg("--server").unwrap_or_else(|| "target/release/tweetbuy-server".into()));
@@ -204,6 +303,11 @@ async fn main() {
 
     let http = reqwest::Client::builder().pool_max_idle_per_host(256).timeout(Duration::from_secs(30)).build().unwrap();
     let (child, api, vault) = start_server(&server, &env, dir.path(), &http).await;
+    let postmaster = database_url.as_deref().map(|url| {
+        let port = url.rsplit(':').next().and_then(|rest| rest.split('/').next()).unwrap_or_default();
+        postmaster_on(port).expect("the PostgreSQL server of --database-url, started with -p PORT, on this machine")
+    });
+    let mut cpu = CpuProbe { servers: vec![child.id()], postmaster };
     println!("== {engine}: closed loop, {concurrency} concurrent buyers, {closed_n} purchases (intent, token, order)");
 
     let mut acked_ids: Vec<String> = Vec::new();
@@ -214,6 +318,7 @@ async fn main() {
 
     // Closed loop: `concurrency` buyers, each starting the next purchase when the last returns.
     let left = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(closed_n));
+    let cpu_before = cpu.read();
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
@@ -232,12 +337,14 @@ async fn main() {
     }
     let elapsed = started.elapsed();
     report_all(&format!("{engine} max throughput"), &results, elapsed, closed_n);
+    cpu.report(&format!("{engine} max throughput"), "purchase", cpu_before, closed_n, elapsed);
     acked_ids.extend(results.into_iter().filter_map(|p| p.id));
 
     // Open loop at a fixed rate: latency under a steady load.
     let n = (rate * open_secs) as usize;
     println!("== {engine}: open loop at {rate} purchases/s for {open_secs} s");
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let cpu_before = cpu.read();
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for i in 0..n {
@@ -252,6 +359,7 @@ async fn main() {
     }
     let elapsed = started.elapsed();
     report_all(&format!("{engine} at {rate}/s"), &results, elapsed, n);
+    cpu.report(&format!("{engine} at {rate}/s"), "purchase", cpu_before, n, elapsed);
     acked_ids.extend(results.into_iter().filter_map(|p| p.id));
 
     // Flash sale: FLASH_BUYERS buyers arrive evenly within FLASH_SECS for FLASH_UNITS units;
@@ -262,6 +370,7 @@ async fn main() {
         let replica_dir = dir.path().join("replica-b");
         std::fs::create_dir_all(&replica_dir).unwrap();
         let (child_b, api_b, vault_b) = start_server(&server, &env, &replica_dir, &http).await;
+        cpu.servers.push(child_b.id());
         second = Some(child_b);
         replicas.push((api_b, vault_b));
     }
@@ -270,6 +379,7 @@ async fn main() {
         if replicas.len() > 1 { ", alternating between two replicas" } else { "" }
     );
     let interval = Duration::from_secs_f64(FLASH_SECS as f64 / FLASH_BUYERS as f64);
+    let cpu_before = cpu.read();
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for i in 0..FLASH_BUYERS {
@@ -283,6 +393,7 @@ async fn main() {
         flash.push(r.unwrap());
     }
     let elapsed = started.elapsed();
+    cpu.report(&format!("{engine} flash sale"), "buyer", cpu_before, FLASH_BUYERS, elapsed);
     let paid: Vec<&Purchase> = flash.iter().filter(|p| p.id.is_some()).collect();
     let sold_out: Vec<&Purchase> = flash.iter().filter(|p| p.refusal.as_deref() == Some("sold_out")).collect();
     let mut other: std::collections::BTreeMap<&str, usize> = Default::default();

@@ -219,44 +219,152 @@ where
 /// PostgreSQL locks rows, not the database: there is no gate.
 ///
 /// Take the gate before a pooled connection, never while holding one: a writer holding the
-/// gate may need a connection of its own.
-pub async fn write_gate(db: &Db) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+/// gate may need a connection of its own. [`write_conn`] and [`begin_write`] take the gate
+/// together with the connection to write on.
+pub async fn write_gate(db: &Db) -> Option<tokio::sync::OwnedMutexGuard<Writers>> {
     let gate = gate_of(db)?;
     Some(gate.lock_owned().await)
 }
 
-fn gate_of(db: &Db) -> Option<std::sync::Arc<tokio::sync::Mutex<()>>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static GATES: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+/// What a SQLite file's [`write_gate`] guards: for each pool of this process on the file, the
+/// connection it writes with. Writing on a connection of its own, rather than on one taken from
+/// the pool and given back, spares each write the pool's round trips to the connection's
+/// thread (sqlx pings every connection that comes back to the pool).
+#[derive(Default)]
+pub struct Writers {
+    /// Each pool's options (which tell the pools apart) and its writing connection.
+    connections: Vec<(std::sync::Arc<AnyConnectOptions>, sqlx::AnyConnection)>,
+}
+
+impl Writers {
+    /// The index of `db`'s writing connection, taken out of `db` the first time.
+    async fn index_for(&mut self, db: &Db) -> Result<usize, sqlx::Error> {
+        let options = db.connect_options();
+        if let Some(index) = self.connections.iter().position(|(o, _)| std::sync::Arc::ptr_eq(o, &options)) {
+            return Ok(index);
+        }
+        // A new pool: the time to close the writing connections of pools that are gone.
+        self.close_dropped();
+        close_dropped_writers();
+        // Taken from the pool so it has the pool's settings (busy timeout, pragmas); the pool
+        // opens another in its place when it needs one.
+        let connection = db.acquire().await?.detach();
+        self.connections.push((options, connection));
+        Ok(self.connections.len() - 1)
+    }
+
+    /// Closes the connections of pools that were dropped: nothing but this list holds their
+    /// options any more.
+    fn close_dropped(&mut self) {
+        self.connections.retain(|(options, _)| std::sync::Arc::strong_count(options) > 1);
+    }
+}
+
+type Gate = std::sync::Arc<tokio::sync::Mutex<Writers>>;
+
+/// Every SQLite file's gate in this process, by the file's URL.
+fn gates() -> std::sync::MutexGuard<'static, std::collections::HashMap<String, Gate>> {
+    static GATES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Gate>>> =
+        std::sync::OnceLock::new();
+    GATES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn gate_of(db: &Db) -> Option<Gate> {
     let url = &db.connect_options().database_url;
     if !url.scheme().starts_with("sqlite") {
         return None;
     }
-    let mut gates = GATES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    Some(gates.entry(url.as_str().to_owned()).or_default().clone())
+    Some(gates().entry(url.as_str().to_owned()).or_default().clone())
 }
 
-/// A write transaction that holds its database's [`write_gate`] until it ends, so the gate is
-/// never held past the commit (or the rollback, when dropped).
+/// [`Writers::close_dropped`] for every file whose gate is free now (a test process opens
+/// and drops many pools, each on a file of its own).
+fn close_dropped_writers() {
+    for gate in gates().values() {
+        if let Ok(mut writers) = gate.try_lock() {
+            writers.close_dropped();
+        }
+    }
+}
+
+/// A connection to write on: on SQLite the pool's own writing connection, held with the
+/// file's [`write_gate`] until dropped; on PostgreSQL a pooled connection.
+pub struct WriteConn(WriteConnKind);
+
+enum WriteConnKind {
+    Gated(tokio::sync::OwnedMappedMutexGuard<Writers, sqlx::AnyConnection>),
+    Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
+}
+
+/// The connection to write on, behind the database's [`write_gate`].
+pub async fn write_conn(db: &Db) -> Result<WriteConn, sqlx::Error> {
+    let Some(gate) = gate_of(db) else {
+        return Ok(WriteConn(WriteConnKind::Pooled(db.acquire().await?)));
+    };
+    let mut writers = gate.lock_owned().await;
+    let index = writers.index_for(db).await?;
+    let connection = tokio::sync::OwnedMutexGuard::map(writers, |w| &mut w.connections[index].1);
+    Ok(WriteConn(WriteConnKind::Gated(connection)))
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        match &self.0 {
+            WriteConnKind::Gated(connection) => connection,
+            WriteConnKind::Pooled(connection) => connection,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        match &mut self.0 {
+            WriteConnKind::Gated(connection) => connection,
+            WriteConnKind::Pooled(connection) => connection,
+        }
+    }
+}
+
+/// sqlx's own transaction control, as [`sqlx::Transaction`] uses it (that type cannot borrow
+/// a connection held in a guard it owns as well).
+type Transactions = <sqlx::Any as sqlx::Database>::TransactionManager;
+
+/// A write transaction on a [`WriteConn`], so the gate is never held past the commit (or the
+/// rollback: a transaction dropped unfinished is rolled back, as [`sqlx::Transaction`] is).
 pub struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
-    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    conn: WriteConn,
+    open: bool,
 }
 
 /// Begins a write transaction behind the database's [`write_gate`].
 pub async fn begin_write(db: &Db) -> Result<WriteTx, sqlx::Error> {
-    let gate = write_gate(db).await;
-    Ok(WriteTx { tx: db.begin().await?, _gate: gate })
+    let mut conn = write_conn(db).await?;
+    <Transactions as sqlx::TransactionManager>::begin(&mut conn, None).await?;
+    Ok(WriteTx { conn, open: true })
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        <Transactions as sqlx::TransactionManager>::commit(&mut self.conn).await?;
+        self.open = false;
+        Ok(())
     }
 
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        <Transactions as sqlx::TransactionManager>::rollback(&mut self.conn).await?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if self.open {
+            // Queued on the connection ahead of anything the next writer sends.
+            <Transactions as sqlx::TransactionManager>::start_rollback(&mut self.conn);
+        }
     }
 }
 
@@ -264,13 +372,13 @@ impl std::ops::Deref for WriteTx {
     type Target = sqlx::AnyConnection;
 
     fn deref(&self) -> &sqlx::AnyConnection {
-        &self.tx
+        &self.conn
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        &mut self.conn
     }
 }
 
@@ -294,6 +402,9 @@ impl MaybeBusy for crate::AppError {
 /// The pool size: enough for concurrent orders; SQLite has one writer whatever the size.
 const MAX_CONNECTIONS: u32 = 16;
 
+/// A PostgreSQL connection idle in the pool for this long is pinged before it is handed out.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 /// Whether deleted content must be overwritten in the SQLite file (the vault's).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Erasure {
@@ -311,6 +422,10 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
             let options = AnyConnectOptions::from_str(&format!("sqlite://{}?mode=rwc", path.display()))?;
             AnyPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
+                // A SQLite connection is a file handle in this process: nothing at the other
+                // end can drop it, so it is not pinged before each use (each ping is a round
+                // trip to the connection's thread, and a purchase acquires a dozen times).
+                .test_before_acquire(false)
                 .after_connect(move |conn, _| {
                     let busy_ms = tuning.sqlite_busy_timeout.as_millis();
                     let secure_delete = if erasure == Erasure::Secure { "ON" } else { "OFF" };
@@ -334,12 +449,23 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
             check_schema_prefix(schema).map_err(|e| sqlx::Error::Configuration(e.into()))?;
             create_schema(url, schema).await?;
             let set_path = format!("SET search_path TO {schema}");
-            // After PostgreSQL restarts, every pooled connection is dead: each is checked
-            // before use and replaced, and while the server is down a request waits at most
-            // the acquire timeout before its 503 (see `is_transient`).
+            // After PostgreSQL restarts, every pooled connection is dead: one that sat idle for
+            // [`PING_IDLE_AFTER`] is checked before use and replaced, and while the server is
+            // down a request waits at most the acquire timeout before its 503 (see
+            // `is_transient`). One in steady use is not pinged first (a round trip each time,
+            // a dozen per purchase): sqlx pings every connection as it comes back to the pool,
+            // so a connection that broke is dropped there, after at most one failed query.
             AnyPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
-                .test_before_acquire(true)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_IDLE_AFTER {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .acquire_timeout(Duration::from_secs(5))
                 .after_connect(move |conn, _| {
                     let set_path = set_path.clone();
@@ -481,6 +607,43 @@ mod tests {
         assert_eq!(to_text(&CardBrand::DinersClub), "diners_club");
         assert_eq!(from_text::<SellerKind>("nonprofit").unwrap(), SellerKind::Nonprofit);
         assert!(from_text::<SellerKind>("pirate").is_err());
+    }
+
+    #[tokio::test]
+    async fn sqlite_writers_use_their_own_pools_connection_and_roll_back_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("api.db");
+        let usual = open_api(path.as_path()).await.unwrap();
+        let short =
+            open_api_tuned(path.as_path(), Tuning { sqlite_busy_timeout: Duration::from_millis(300) }).await.unwrap();
+        let busy_timeout = |db: Db| async move {
+            let mut conn = write_conn(&db).await.unwrap();
+            let (ms,): (i64,) = sqlx::query_as("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
+            ms
+        };
+        // Two pools on one file share its gate, each writing with its own settings.
+        assert_eq!(busy_timeout(usual.clone()).await, 5000);
+        assert_eq!(busy_timeout(short.clone()).await, 300);
+
+        let insert =
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ('t', $1, 'h', 0)";
+        let mut tx = begin_write(&usual).await.unwrap();
+        sqlx::query(insert).bind("dropped").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        // The next writer gets the gate and a connection whose transaction was rolled back.
+        let mut tx = begin_write(&usual).await.unwrap();
+        sqlx::query(insert).bind("kept").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let keys: Vec<(String,)> =
+            sqlx::query_as("SELECT idem_key FROM idempotency_keys WHERE scope = 't'").fetch_all(&usual).await.unwrap();
+        assert_eq!(keys, vec![("kept".to_owned(),)]);
+
+        // A dropped pool's writing connection is closed when another pool starts writing.
+        drop(short);
+        let again = open_api(path.as_path()).await.unwrap();
+        drop(write_conn(&again).await.unwrap());
+        let gate = gate_of(&again).unwrap();
+        assert_eq!(gate.lock().await.connections.len(), 2, "the first pool's and the new one's");
     }
 
     #[test]

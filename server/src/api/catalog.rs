@@ -50,8 +50,22 @@ struct VariantRow {
     stock: Option<i64>,
 }
 
-const PRODUCT_COLUMNS: &str = "id, tweet_id, title, description, seller_name, seller_kind, kind, currency, \
-     CASE WHEN limited_edition THEN 1 ELSE 0 END AS limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, image_alt, rollout_share";
+/// A product row joined with one of its variants: the variant's columns are NULL for a
+/// product without variants.
+#[derive(FromRow)]
+struct ProductVariantRow {
+    #[sqlx(flatten)]
+    product: ProductRow,
+    variant_id: Option<String>,
+    variant_label: Option<String>,
+    variant_price_minor: Option<i64>,
+    variant_stock: Option<i64>,
+}
+
+/// [`ProductRow`]'s columns, for a query that names the `products` table `p`.
+const PRODUCT_COLUMNS: &str = "p.id, p.tweet_id, p.title, p.description, p.seller_name, p.seller_kind, p.kind, \
+     p.currency, CASE WHEN p.limited_edition THEN 1 ELSE 0 END AS limited_edition, p.sale_starts_at, p.sale_ends_at, \
+     p.ships_to, p.shipping_minor, p.max_per_order, p.delivery, p.image_alt, p.rollout_share";
 
 /// Whether an offer can be bought at `now`: the sale window first, then stock. A product
 /// with any variant that does not count stock is never sold out.
@@ -108,7 +122,8 @@ pub async fn by_ids(db: &Db, product_ids: &[&str], now: i64, api_origin: &str) -
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id IN ({})", placeholders(0, product_ids.len()));
+    let sql =
+        format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id IN ({})", placeholders(0, product_ids.len()));
     let mut query = sqlx::query_as::<_, ProductRow>(&sql);
     for id in product_ids {
         query = query.bind(*id);
@@ -117,16 +132,40 @@ pub async fn by_ids(db: &Db, product_ids: &[&str], now: i64, api_origin: &str) -
     assemble(db, rows, now, api_origin).await
 }
 
-pub async fn by_id(db: &Db, product_id: &str, now: i64, api_origin: &str) -> Result<Option<Product>, AppError> {
+/// One product by id, with its variants and their stock as stored now.
+pub async fn by_id<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    product_id: &str,
+    now: i64,
+    api_origin: &str,
+) -> Result<Option<Product>, AppError> {
     // No product id holds a control character; PostgreSQL would refuse a NUL in the query.
     if !tweetbuy_core::text::is_single_line(product_id) {
         return Ok(None);
     }
-    let rows: Vec<ProductRow> = sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"))
-        .bind(product_id)
-        .fetch_all(db)
-        .await?;
-    Ok(assemble(db, rows, now, api_origin).await?.pop())
+    // The product and its variants in one query: the buyer's intent and order each read one
+    // product, and a query saved is a round trip saved.
+    let rows: Vec<ProductVariantRow> = sqlx::query_as(&format!(
+        "SELECT {PRODUCT_COLUMNS}, v.id AS variant_id, v.label AS variant_label, \
+         v.price_minor AS variant_price_minor, v.stock AS variant_stock \
+         FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = $1 ORDER BY v.position"
+    ))
+    .bind(product_id)
+    .fetch_all(db)
+    .await?;
+    let mut product_row = None;
+    let mut variants = Vec::new();
+    for row in rows {
+        if let (Some(id), Some(label), Some(price_minor)) = (row.variant_id, row.variant_label, row.variant_price_minor)
+        {
+            let product_id = row.product.id.clone();
+            variants.push(VariantRow { product_id, id, label, price_minor, stock: row.variant_stock });
+        }
+        product_row.get_or_insert(row.product);
+    }
+    let Some(row) = product_row else { return Ok(None) };
+    let mut variants = HashMap::from([(row.id.clone(), variants)]);
+    product(row, &mut variants, now, api_origin).map(Some)
 }
 
 /// The title of a product, for its image.

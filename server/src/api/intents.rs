@@ -140,7 +140,7 @@ struct NewIntent<'a> {
 async fn insert(db: &Db, intent: &NewIntent<'_>) -> Result<(), AppError> {
     let shipping_json =
         intent.shipping.map(serde_json::to_string).transpose().map_err(|e| AppError::internal(e.to_string()))?;
-    let _gate = crate::db::write_gate(db).await;
+    let mut conn = crate::db::write_conn(db).await?;
     sqlx::query(
         "INSERT INTO payment_intents (id, secret_hash, product_id, variant_id, quantity, email, share_email, \
          shipping_json, tweet_id, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, created_at, \
@@ -165,7 +165,7 @@ async fn insert(db: &Db, intent: &NewIntent<'_>) -> Result<(), AppError> {
     .bind(intent.now + INTENT_TTL_SECONDS)
     .bind(intent.quote.discount.as_ref().map(|d| d.code.as_str()))
     .bind(intent.quote.discount.as_ref().map_or(0, |d| d.amount.minor))
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -207,7 +207,12 @@ pub struct OpenIntent {
 
 /// The intent behind `intent_id`, when `client_secret` is its secret and it has not expired.
 /// Every other case is one error, so a wrong guess learns nothing about which part was wrong.
-pub async fn open(db: &Db, intent_id: &str, client_secret: &str, now: i64) -> Result<OpenIntent, AppError> {
+pub async fn open<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    intent_id: &str,
+    client_secret: &str,
+    now: i64,
+) -> Result<OpenIntent, AppError> {
     let invalid = || {
         AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

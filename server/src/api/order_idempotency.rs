@@ -2,7 +2,7 @@
 //! and its response is stored; a retry with the same key and body gets that response again;
 //! the same key with another body is refused; a retry while the first still runs is told so.
 
-use crate::db::{write_gate, Db};
+use crate::db::{write_conn, Db};
 use crate::error::AppError;
 
 /// How long responses are kept for replay.
@@ -51,21 +51,11 @@ pub async fn begin_order(
 ) -> Result<Begin, AppError> {
     // Expired keys are purged by the sweep ([`purge_expired`]), not on every request; one
     // this request meets that has outlived its retention is forgotten here, as if purged.
-    let _gate = write_gate(db).await;
+    let mut conn = write_conn(db).await?;
     let mut existing: Option<KeyRow> = None;
+    let claim = KeyClaim { scope, key, hash };
     for _ in 0..2 {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, idem_key) DO NOTHING",
-        )
-        .bind(scope)
-        .bind(key)
-        .bind(hash)
-        .bind(now)
-        .bind(order_id)
-        .execute(db)
-        .await?;
-        if inserted.rows_affected() == 1 {
+        if claim_in(&mut conn, &claim, order_id, now).await? {
             return Ok(Begin::Started);
         }
         existing = sqlx::query_as(
@@ -74,7 +64,7 @@ pub async fn begin_order(
         )
         .bind(scope)
         .bind(key)
-        .fetch_optional(db)
+        .fetch_optional(&mut *conn)
         .await?;
         match &existing {
             Some(row) if row.3 < now - RETENTION_SECONDS => {
@@ -82,7 +72,7 @@ pub async fn begin_order(
                     .bind(scope)
                     .bind(key)
                     .bind(row.3)
-                    .execute(db)
+                    .execute(&mut *conn)
                     .await?;
             }
             _ => break,
@@ -110,7 +100,7 @@ pub async fn begin_order(
         .bind(key)
         .bind(created_at)
         .bind(resumable)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
         if taken.rows_affected() == 1 {
             return Ok(Begin::Resume { order_id: earlier_order.or_else(|| order_id.map(str::to_owned)) });
@@ -119,11 +109,39 @@ pub async fn begin_order(
     Ok(Begin::InProgress)
 }
 
+/// A key to claim for a request: its scope, the key, and the request's fingerprint.
+pub struct KeyClaim<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub hash: &'a str,
+}
+
+/// Claims a key never seen before, in the caller's transaction, recording the order the
+/// request makes: `false` when the key is already stored (in flight, done, or past its
+/// retention and not yet purged), which only [`begin_order`] sorts out.
+pub async fn claim_in(
+    conn: &mut sqlx::AnyConnection,
+    claim: &KeyClaim<'_>,
+    order_id: Option<&str>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, idem_key) DO NOTHING",
+    )
+    .bind(claim.scope)
+    .bind(claim.key)
+    .bind(claim.hash)
+    .bind(now)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
 /// Stores the response of a started request.
 pub async fn complete(db: &Db, scope: &str, key: &str, status: u16, body: &str, now: i64) -> Result<(), AppError> {
-    // The gate before a connection: no one may hold a connection while waiting for it.
-    let _gate = write_gate(db).await;
-    let mut conn = db.acquire().await?;
+    let mut conn = write_conn(db).await?;
     complete_in(&mut conn, scope, key, status, body, now).await
 }
 
@@ -152,10 +170,10 @@ pub async fn complete_in(
 
 /// Deletes keys past their retention (the api's sweep runs it).
 pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, AppError> {
-    let _gate = write_gate(db).await;
+    let mut conn = write_conn(db).await?;
     let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind(now - RETENTION_SECONDS)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected())
 }
@@ -164,13 +182,13 @@ pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, AppError> {
 /// request that failed on our side after its order was written, whose key must keep that
 /// order's id so the retry finishes the same order instead of charging for a second one.
 pub async fn release_for_retry(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
-    let _gate = write_gate(db).await;
+    let mut conn = write_conn(db).await?;
     sqlx::query(
         "UPDATE idempotency_keys SET resumable = 1 WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL",
     )
     .bind(scope)
     .bind(key)
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -186,11 +204,11 @@ pub async fn release_all_in_flight(db: &Db) -> Result<u64, AppError> {
 
 /// Forgets a started request that failed on our side, so the client can retry with the key.
 pub async fn abandon(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
-    let _gate = write_gate(db).await;
+    let mut conn = write_conn(db).await?;
     sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL")
         .bind(scope)
         .bind(key)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Orders and stock. The order row is written with the stock reservation in one transaction,
 //! and a failed payment gives the stock back in one transaction with the status change.
 
+use super::order_idempotency::KeyClaim;
 use crate::db::to_text;
 use crate::db::{begin_write, Db};
 use crate::error::AppError;
@@ -34,6 +35,8 @@ pub enum PlaceError {
     IntentTaken,
     /// The intent's discount code can no longer be used (see [`super::discounts::redeem`]).
     Discount(tweetbuy_core::DiscountRefusal),
+    /// The idempotency key to claim with the placement is already stored.
+    KeyTaken,
     Other(AppError),
 }
 
@@ -60,8 +63,17 @@ const ORDER_NUMBER_ATTEMPTS: usize = 5;
 /// stays locked until the transaction commits, so the reservation is the transaction's last
 /// statement: the next buyer waits for the commit alone, not for the statements before it.
 /// (On SQLite the transaction holds the file's write gate from its start, [`begin_write`].)
-pub async fn place(db: &Db, order: &NewOrder<'_>) -> Result<String, PlaceError> {
+///
+/// With `key`, the request's idempotency key is claimed first, in the same transaction (one
+/// commit where there were two): [`PlaceError::KeyTaken`] when it is already stored, and a
+/// refused placement leaves no key behind, as if it had been forgotten.
+pub async fn place(db: &Db, order: &NewOrder<'_>, key: Option<&KeyClaim<'_>>) -> Result<String, PlaceError> {
     let mut tx = begin_write(db).await?;
+    if let Some(key) = key {
+        if !super::order_idempotency::claim_in(&mut tx, key, Some(order.id), order.now).await? {
+            return Err(PlaceError::KeyTaken);
+        }
+    }
     // One order per intent at a time: taken over only from an order that was declined or
     // failed, so two tokens of one intent can never both be charged.
     let claimed = sqlx::query(

@@ -76,6 +76,29 @@ async fn create_order(
     let canonical = serde_json::to_vec(&request).map_err(|e| AppError::internal(e.to_string()))?;
     let hash = sha256_hex(&canonical);
     let fresh_id = random_id("ord_");
+    // The order runs in its own task so it finishes (and its key is completed, its stock
+    // settled) even when the client hangs up halfway.
+    let task = tokio::spawn(async move { order(state, request, key, hash, fresh_id).await });
+    task.await.unwrap_or_else(|e| Err(AppError::internal(format!("order task failed: {e}"))))
+}
+
+/// The order under its key. A key never seen before is claimed in the placement's own
+/// transaction ([`place_fresh`]). Any other key, and a request refused before its placement
+/// (which may be the retry of an order already answered), takes the long way: the key first
+/// ([`idempotency::begin_order`]), which knows whether to replay, refuse, resume or start.
+async fn order(
+    state: ApiState,
+    request: PayRequest,
+    key: String,
+    hash: String,
+    fresh_id: String,
+) -> Result<Response, AppError> {
+    let claim = idempotency::KeyClaim { scope: SCOPE, key: &key, hash: &hash };
+    match place_fresh(&state, &request, &fresh_id, &claim).await? {
+        Fresh::Placed(outcome) => return finish(&state, &key, &fresh_id, outcome).await,
+        Fresh::Refused(error) => return Err(error),
+        Fresh::NotClaimed => {}
+    }
     // Every write of the order path runs under `retry_busy`: a SQLite lock held longer than
     // the busy timeout delays the order instead of failing it.
     let begun = retry_busy(|| {
@@ -118,37 +141,42 @@ async fn create_order(
             ))
         }
     };
+    let outcome = place_order(&state, request, &order_id, &key, resuming).await;
+    finish(&state, &key, &order_id, outcome).await
+}
 
-    // The order runs in its own task so it finishes (and its key is completed, its stock
-    // settled) even when the client hangs up halfway.
-    let task = tokio::spawn(async move {
-        let (status, body) = match place_order(&state, request, &order_id, &key, resuming).await {
-            Ok(Outcome::Answer(status, body)) => (status, body),
-            // Paid: the answer was stored with the order's payment, in one transaction.
-            Ok(Outcome::Stored(status, body)) => return Ok(json_response(status, body, false)),
-            Ok(Outcome::Refused(error)) => {
-                // Refused before anything was written: nothing to replay; the key is free again.
-                retry_busy(|| idempotency::abandon(&state.db, SCOPE, &key)).await?;
-                return Err(error);
+/// Answers an order whose key is claimed, and completes or releases the key.
+async fn finish(
+    state: &ApiState,
+    key: &str,
+    order_id: &str,
+    outcome: Result<Outcome, AppError>,
+) -> Result<Response, AppError> {
+    let (status, body) = match outcome {
+        Ok(Outcome::Answer(status, body)) => (status, body),
+        // Paid: the answer was stored with the order's payment, in one transaction.
+        Ok(Outcome::Stored(status, body)) => return Ok(json_response(status, body, false)),
+        Ok(Outcome::Refused(error)) => {
+            // Refused before anything was written: nothing to replay; the key is free again.
+            retry_busy(|| idempotency::abandon(&state.db, SCOPE, key)).await?;
+            return Err(error);
+        }
+        Err(error) => {
+            // Our failure, not an answer. Without an order row the key is simply forgotten;
+            // with one, the key keeps its order id and the next retry resumes that order (and
+            // its charge) rather than charging for a second one.
+            let forget = match order_store::find(&state.db, order_id).await {
+                Ok(None) => retry_busy(|| idempotency::abandon(&state.db, SCOPE, key)).await,
+                _ => retry_busy(|| idempotency::release_for_retry(&state.db, SCOPE, key)).await,
+            };
+            if let Err(forget_error) = forget {
+                tracing::warn!(error = %forget_error, %order_id, "could not release the key; it goes stale instead");
             }
-            Err(error) => {
-                // Our failure, not an answer. Without an order row the key is simply forgotten;
-                // with one, the key keeps its order id and the next retry resumes that order (and
-                // its charge) rather than charging for a second one.
-                let forget = match order_store::find(&state.db, &order_id).await {
-                    Ok(None) => retry_busy(|| idempotency::abandon(&state.db, SCOPE, &key)).await,
-                    _ => retry_busy(|| idempotency::release_for_retry(&state.db, SCOPE, &key)).await,
-                };
-                if let Err(forget_error) = forget {
-                    tracing::warn!(error = %forget_error, %order_id, "could not release the key; it goes stale instead");
-                }
-                return Err(error);
-            }
-        };
-        retry_busy(|| idempotency::complete(&state.db, SCOPE, &key, status.as_u16(), &body, clock::now())).await?;
-        Ok(json_response(status, body, false))
-    });
-    task.await.unwrap_or_else(|e| Err(AppError::internal(format!("order task failed: {e}"))))
+            return Err(error);
+        }
+    };
+    retry_busy(|| idempotency::complete(&state.db, SCOPE, key, status.as_u16(), &body, clock::now())).await?;
+    Ok(json_response(status, body, false))
 }
 
 fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
@@ -239,6 +267,39 @@ impl ReceiptParts {
     }
 }
 
+/// How [`place_fresh`] ended.
+enum Fresh {
+    /// The key was claimed with the placement: the order's outcome, as [`place_order`]'s.
+    Placed(Result<Outcome, AppError>),
+    /// Refused at the placement, whose rollback took the new key with it: nothing to forget.
+    Refused(AppError),
+    /// Nothing written, the key not claimed: refused or failed before the placement, or the
+    /// key is already stored. The long way decides.
+    NotClaimed,
+}
+
+/// The common case in one commit fewer: a new order whose key is claimed in the placement's
+/// transaction. Nothing that could belong to another request with the same key is touched
+/// unless the claim succeeded.
+async fn place_fresh(
+    state: &ApiState,
+    request: &PayRequest,
+    order_id: &str,
+    claim: &idempotency::KeyClaim<'_>,
+) -> Result<Fresh, AppError> {
+    let now = clock::now();
+    let Ok(checked) = check(state, request, now).await else { return Ok(Fresh::NotClaimed) };
+    let order = checked.order(order_id, now);
+    match retry_busy(|| order_store::place(&state.db, &order, Some(claim))).await {
+        Ok(number) => {
+            let parts = checked.receipt(order_id, number);
+            Ok(Fresh::Placed(charge_and_settle(state, &order, &checked.token, parts, claim.key).await))
+        }
+        Err(PlaceError::KeyTaken) => Ok(Fresh::NotClaimed),
+        Err(error) => placement_refusal(error).map(Fresh::Refused),
+    }
+}
+
 /// The order itself, under the id its key recorded. An order already written under that id
 /// (an earlier attempt died or failed on our side) is resumed, never placed twice.
 async fn place_order(
@@ -254,64 +315,99 @@ async fn place_order(
         }
     }
     let now = clock::now();
-    let token = request.card_token.trim();
-    if token.is_empty() || token.len() > MAX_TOKEN_LEN || !is_single_line(&request.card_token) {
-        let error = FieldError::new("card_token", "card_token_invalid", "Enter your card details again.");
-        return refused(AppError::validation(vec![error]));
-    }
-    // Everything the order is (item, quantity, amount, email, address) comes from the intent
-    // the buyer saw beside Pay; the request only names it and brings its token.
-    let intent = match intents::open(&state.db, &request.intent_id, &request.client_secret, now).await {
-        Ok(intent) => intent,
+    let checked = match check(state, &request, now).await {
+        Ok(checked) => checked,
         Err(error) => return refused(error),
     };
-    let Some(product) = catalog::by_id(&state.db, &intent.product_id, now, &state.settings.api_origin).await? else {
-        return refused(AppError::not_found("There is no such product."));
-    };
-    let offer = &product.offer;
-    if let Err(error) = intents::ensure_on_sale(offer) {
-        return refused(error);
-    }
-    let Some(variant) = offer.variant(&intent.variant_id) else {
-        return refused(AppError::validation(vec![FieldError::new("variant", "variant_invalid", "Choose an option.")]));
-    };
-
-    let order = NewOrder {
-        id: order_id,
-        product_id: &intent.product_id,
-        variant_id: &variant.id,
-        quantity: intent.quantity,
-        email: &intent.email,
-        share_email: intent.share_email,
-        shipping: intent.shipping.as_ref(),
-        quote: &intent.quote,
-        tweet_id: intent.tweet_id.as_ref(),
-        intent_id: &intent.id,
-        now,
-    };
-    let order_number = match retry_busy(|| order_store::place(&state.db, &order)).await {
+    let order = checked.order(order_id, now);
+    let order_number = match retry_busy(|| order_store::place(&state.db, &order, None)).await {
         Ok(number) => number,
-        Err(PlaceError::SoldOut) => return refused(conflict(ErrorCode::SoldOut, "This option is sold out.")),
-        Err(PlaceError::IntentTaken) => {
-            return refused(conflict(ErrorCode::IntentInvalid, "This payment was already made or is under way."))
+        Err(error) => return refused(placement_refusal(error)?),
+    };
+    let parts = checked.receipt(order_id, order_number);
+    charge_and_settle(state, &order, &checked.token, parts, key).await
+}
+
+/// Why a placement was refused, or (`Err`) our failure.
+fn placement_refusal(error: PlaceError) -> Result<AppError, AppError> {
+    match error {
+        PlaceError::SoldOut => Ok(conflict(ErrorCode::SoldOut, "This option is sold out.")),
+        PlaceError::IntentTaken => {
+            Ok(conflict(ErrorCode::IntentInvalid, "This payment was already made or is under way."))
         }
         // The code went out of use since the intent: nothing is charged, and the buyer sees
         // why beside the code, to remove it or try another.
-        Err(PlaceError::Discount(refusal)) => return refused(AppError::validation(vec![refusal.field_error()])),
-        Err(PlaceError::Other(error)) => return Err(error),
-    };
-    let parts = ReceiptParts {
-        order_id: order_id.to_owned(),
-        order_number,
-        product_title: offer.title.clone(),
-        variant_label: variant.label.clone(),
-        quantity: intent.quantity,
-        quote: intent.quote.clone(),
-        email: intent.email.clone(),
-        shipping: intent.shipping.clone(),
-        delivery: offer.delivery.clone(),
-    };
-    charge_and_settle(state, &order, token, parts, key).await
+        PlaceError::Discount(refusal) => Ok(AppError::validation(vec![refusal.field_error()])),
+        PlaceError::KeyTaken => Err(AppError::internal("the placement found its key already taken")),
+        PlaceError::Other(error) => Err(error),
+    }
+}
+
+/// An order's parts, checked: the token it pays with, its intent, and the product and
+/// variant (by index) it buys.
+struct Checked {
+    token: String,
+    intent: intents::OpenIntent,
+    product: catalog::Product,
+    variant: usize,
+}
+
+/// The request's token, intent and product as they must be for an order; `Err` is why not
+/// (a refusal) or our failure.
+async fn check(state: &ApiState, request: &PayRequest, now: i64) -> Result<Checked, AppError> {
+    let token = request.card_token.trim();
+    if token.is_empty() || token.len() > MAX_TOKEN_LEN || !is_single_line(&request.card_token) {
+        let error = FieldError::new("card_token", "card_token_invalid", "Enter your card details again.");
+        return Err(AppError::validation(vec![error]));
+    }
+    // Everything the order is (item, quantity, amount, email, address) comes from the intent
+    // the buyer saw beside Pay; the request only names it and brings its token.
+    // Both reads on one pooled connection (one trip to the pool, not two), given back before
+    // the placement waits for the write gate.
+    let mut reader = state.db.acquire().await?;
+    let intent = intents::open(&mut *reader, &request.intent_id, &request.client_secret, now).await?;
+    let product = catalog::by_id(&mut *reader, &intent.product_id, now, &state.settings.api_origin).await?;
+    drop(reader);
+    let product = product.ok_or_else(|| AppError::not_found("There is no such product."))?;
+    intents::ensure_on_sale(&product.offer)?;
+    let variant = product.offer.variants.iter().position(|v| v.id == intent.variant_id).ok_or_else(|| {
+        AppError::validation(vec![FieldError::new("variant", "variant_invalid", "Choose an option.")])
+    })?;
+    Ok(Checked { token: token.to_owned(), intent, product, variant })
+}
+
+impl Checked {
+    fn order<'a>(&'a self, order_id: &'a str, now: i64) -> NewOrder<'a> {
+        let intent = &self.intent;
+        NewOrder {
+            id: order_id,
+            product_id: &intent.product_id,
+            variant_id: &self.product.offer.variants[self.variant].id,
+            quantity: intent.quantity,
+            email: &intent.email,
+            share_email: intent.share_email,
+            shipping: intent.shipping.as_ref(),
+            quote: &intent.quote,
+            tweet_id: intent.tweet_id.as_ref(),
+            intent_id: &intent.id,
+            now,
+        }
+    }
+
+    fn receipt(&self, order_id: &str, order_number: String) -> ReceiptParts {
+        let offer = &self.product.offer;
+        ReceiptParts {
+            order_id: order_id.to_owned(),
+            order_number,
+            product_title: offer.title.clone(),
+            variant_label: offer.variants[self.variant].label.clone(),
+            quantity: self.intent.quantity,
+            quote: self.intent.quote.clone(),
+            email: self.intent.email.clone(),
+            shipping: self.intent.shipping.clone(),
+            delivery: offer.delivery.clone(),
+        }
+    }
 }
 
 /// Finishes an order an earlier attempt wrote: answers what it became, or, still pending,

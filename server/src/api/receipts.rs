@@ -25,7 +25,7 @@
 //! Every setting is checked when the server starts, so a mistake stops the start instead
 //! of leaving receipts in the outbox.
 
-use crate::db::{from_text, Db};
+use crate::db::{from_text, write_conn, Db};
 use crate::error::AppError;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
@@ -88,27 +88,38 @@ impl Mailer {
         match self {
             Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Mailer::Files(dir) => {
-                // Messages hold buyers' emails and addresses: this user only.
-                crate::db::private_dir(dir).map_err(|e| e.to_string())?;
-                // Written aside and renamed, so a reader never sees half a message.
-                let partial = dir.join(format!(".{file_stem}.eml.partial"));
-                write_private(&partial, &message.formatted()).await.map_err(|e| e.to_string())?;
-                tokio::fs::rename(&partial, dir.join(format!("{file_stem}.eml"))).await.map_err(|e| e.to_string())
+                // The file's few system calls in one trip to the blocking pool, not one each.
+                let (dir, stem, bytes) = (dir.clone(), file_stem.to_owned(), message.formatted());
+                tokio::task::spawn_blocking(move || write_message_file(&dir, &stem, &bytes))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
             }
         }
     }
 }
 
-/// Writes a new file readable by this user only (mode 0600 from the start, never wider).
-async fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let mut options = tokio::fs::OpenOptions::new();
+/// Writes `{stem}.eml` into `dir` (blocking).
+fn write_message_file(dir: &std::path::Path, stem: &str, bytes: &[u8]) -> std::io::Result<()> {
+    // Messages hold buyers' emails and addresses: this user only.
+    crate::db::private_dir(dir)?;
+    // Written aside and renamed, so a reader never sees half a message.
+    let partial = dir.join(format!(".{stem}.eml.partial"));
+    write_private(&partial, bytes)?;
+    std::fs::rename(&partial, dir.join(format!("{stem}.eml")))
+}
+
+/// Writes a new file readable by this user only (mode 0600 from the start, never wider),
+/// and waits until it is on disk.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options.open(path).await?;
-    file.write_all(bytes).await?;
-    file.sync_all().await
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// The accepted forms of `SMTP_URL`, for error messages.
@@ -344,6 +355,9 @@ impl Worker {
         .await?;
         let mut sent = 0;
         for (id,) in due {
+            // Behind the write gate like the order path's writes, so those never meet this
+            // worker's lock on SQLite (and sleep in its busy handler).
+            let mut writer = write_conn(&self.db).await?;
             let claimed = sqlx::query(&format!(
                 "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 WHERE {key} = $2 \
                  AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $3)"
@@ -351,8 +365,9 @@ impl Worker {
             .bind(now + CLAIM_SECONDS)
             .bind(&id)
             .bind(now)
-            .execute(&self.db)
+            .execute(&mut *writer)
             .await?;
+            drop(writer);
             if claimed.rows_affected() != 1 {
                 continue; // another worker has it
             }
@@ -360,14 +375,16 @@ impl Worker {
                 Outbox::Orders => self.message(&id).await?,
                 Outbox::Refunds => self.refund_message(&id).await?,
             };
-            match self.mailer.send(&stem, message).await {
+            let sent_or_not = self.mailer.send(&stem, message).await;
+            let mut writer = write_conn(&self.db).await?;
+            match sent_or_not {
                 Ok(()) => {
                     sqlx::query(&format!(
                         "UPDATE {table} SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE {key} = $2"
                     ))
                     .bind(crate::clock::now())
                     .bind(&id)
-                    .execute(&self.db)
+                    .execute(&mut *writer)
                     .await?;
                     tracing::info!(id = %id, kind = outbox.kind(), "receipt sent");
                     sent += 1;
@@ -377,7 +394,7 @@ impl Worker {
                     sqlx::query(&format!("UPDATE {table} SET last_error = $1 WHERE {key} = $2"))
                         .bind(&error)
                         .bind(&id)
-                        .execute(&self.db)
+                        .execute(&mut *writer)
                         .await?;
                     tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry");
                 }

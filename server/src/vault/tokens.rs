@@ -66,9 +66,6 @@ async fn tokenize(
     // The fingerprint covers the body as parsed (field order and whitespace do not matter).
     let body = Zeroizing::new(serde_json::to_vec(&request).map_err(|e| AppError::internal(e.to_string()))?);
     let fingerprint = state.keys.fingerprint(&body);
-    if let Some(earlier) = replay(&state, &key, &fingerprint).await? {
-        return Ok(earlier);
-    }
 
     // Held in zeroizing buffers so the raw input does not linger in freed memory.
     let TokenizeRequest { number, expiry, cvc, intent_id } = request;
@@ -78,6 +75,11 @@ async fn tokenize(
     let card = match (checked, is_intent_id(&intent_id)) {
         (Ok(card), true) => card,
         (checked, intent_ok) => {
+            // A key already used answers as before (its token, or that it was reused)
+            // whatever this body holds; only a new key is told what is wrong with it.
+            if let Some(earlier) = replay(&state, &key, &fingerprint).await? {
+                return Ok(earlier);
+            }
             let mut errors = checked.err().unwrap_or_default();
             if !intent_ok {
                 errors.push(FieldError::new("intent_id", "intent_invalid", "Start the payment again."));
@@ -108,8 +110,9 @@ async fn tokenize(
         intent_id: Some(intent_id),
         id,
     };
+    // A valid card is stored under its key at once (no lookup first): a key already used
+    // makes the insert roll back, and the earlier request is answered from the key.
     if !card_store::insert_card_for_key(&state.db, &new, &key, &fingerprint).await? {
-        // A concurrent request with the same key won the race; answer as it did.
         return replay(&state, &key, &fingerprint)
             .await?
             .ok_or_else(|| AppError::internal("idempotency key vanished during tokenization"));

@@ -99,3 +99,43 @@ async fn a_retry_while_the_first_is_in_flight_is_409() {
     assert_eq!(server.vault_charges().await, 0);
     assert!(!server.token_used(&token).await, "the token is still good");
 }
+
+#[tokio::test]
+async fn a_placement_refused_on_a_new_key_leaves_the_key_free() {
+    let server = start().await;
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
+    // The option sells out after the intent was made; the product's other options have not.
+    server.set_stock(TEE, "m", 0).await;
+    let key = fresh_key();
+    let refused = server.pay(&intent, &token, &key).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    assert_eq!(refused.error_code(), "sold_out");
+    assert_eq!(server.count("idempotency_keys").await, 0, "nothing to replay: the key is free");
+    assert_eq!(server.count("orders").await, 0);
+    assert!(!server.token_used(&token).await);
+
+    server.set_stock(TEE, "m", 5).await;
+    let paid = server.pay(&intent, &token, &key).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "the same key, restocked: {}", paid.text());
+    assert_eq!(paid.header("idempotent-replayed"), None);
+}
+
+#[tokio::test]
+async fn a_retry_after_the_product_sold_out_still_gets_its_receipt() {
+    let server = start().await;
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
+    let key = fresh_key();
+    let first = server.pay(&intent, &token, &key).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    // Every option gone since: the retry is answered from its key, not refused as sold out.
+    sqlx::query("UPDATE variants SET stock = 0 WHERE product_id = $1")
+        .bind(TEE)
+        .execute(&server.api_state.db)
+        .await
+        .unwrap();
+    let again = server.pay(&intent, &token, &key).await;
+    assert_eq!((again.status, &again.body), (first.status, &first.body));
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}

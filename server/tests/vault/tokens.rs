@@ -99,6 +99,9 @@ async fn an_idempotency_key_is_required_and_replays_the_same_token() {
     let reply = tokenize(&server, &other, Some(&key)).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.error_code(), "idempotency_key_reused");
+    // A used key is told so even with a card that would be refused.
+    let invalid = card("4242 4242 4242 4241", &future_expiry(), "123");
+    assert_eq!(tokenize(&server, &invalid, Some(&key)).await.error_code(), "idempotency_key_reused");
 
     let (cards, keys): (i64, i64) =
         sqlx::query_as("SELECT (SELECT COUNT(*) FROM cards), (SELECT COUNT(*) FROM token_requests)")

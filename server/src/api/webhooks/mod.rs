@@ -123,8 +123,13 @@ pub async fn emit_once<T: Serialize>(
 /// `product.sold_out` when this order took the last unit of its option (its stock is 0 and
 /// no other unpaid order still holds units of it).
 pub(crate) async fn order_paid(tx: &mut WriteTx, order_id: &str) -> Result<(), AppError> {
-    order_event(tx, EventType::OrderPaid, order_id, order_id).await?;
-    if delivery::has_subscribers(tx, EventType::ProductSoldOut).await? {
+    let [paid_wanted, sold_out_wanted] =
+        delivery::has_subscribers_each(tx, [EventType::OrderPaid, EventType::ProductSoldOut]).await?;
+    if paid_wanted {
+        let order = objects::order(tx, order_id).await?;
+        emit_once(tx, EventType::OrderPaid, order_id, &order).await?;
+    }
+    if sold_out_wanted {
         if let Some(stock) = objects::sold_out_by(tx, order_id).await? {
             emit_once(tx, EventType::ProductSoldOut, &format!("sold_out:{order_id}"), &stock).await?;
         }
