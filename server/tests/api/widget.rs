@@ -132,8 +132,10 @@ async fn files_go_out_precompressed_with_etags_and_revalidate_to_304() {
     assert_eq!(json.header("content-encoding"), Some("gzip"), "JSON answers are compressed on the way out");
 }
 
-/// Trunk's post-build hook (scripts/hash-names.sh) on a staging folder as Trunk leaves it:
-/// the checkout module gets hashed names and the manifest names all four files.
+/// The naming step of Trunk's post-build hook (scripts/hash-names.sh) on a staging folder:
+/// both modules get names hashed from their bytes (Trunk's name for the button module was
+/// hashed before the glue was minified), the preview page follows, and the manifest names
+/// all four files.
 #[test]
 fn the_build_hook_writes_the_manifest_the_server_reads() {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/hash-names.sh");
@@ -145,7 +147,7 @@ fn the_build_hook_writes_the_manifest_the_server_reads() {
         (WASM, "button wasm"),
         ("tweetbuy-checkout.js", "checkout glue"),
         ("tweetbuy-checkout_bg.wasm", "checkout wasm"),
-        ("index.html", "<!doctype html>"),
+        ("index.html", &format!("<!doctype html><link rel=modulepreload href=\"/tweetbuy/{GLUE}\">")),
         ("snippets/inline0.js", "export const x = 1;"),
     ] {
         std::fs::write(dir.join(name), body).unwrap();
@@ -155,7 +157,14 @@ fn the_build_hook_writes_the_manifest_the_server_reads() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let build = tweetbuy_server::api::widget::read_manifest(dir).unwrap();
-    assert_eq!((build.glue.as_str(), build.wasm.as_str()), (GLUE, WASM));
+    let button = build.glue.strip_prefix("tweetbuy-").and_then(|n| n.strip_suffix(".js")).unwrap();
+    assert_eq!(button.len(), 16, "{build:?}");
+    assert_ne!(build.glue, GLUE, "named anew from its final bytes");
+    assert_eq!(build.wasm, format!("tweetbuy-{button}_bg.wasm"));
+    assert_eq!(std::fs::read_to_string(dir.join(&build.glue)).unwrap(), "button glue");
+    assert_eq!(std::fs::read_to_string(dir.join(&build.wasm)).unwrap(), "button wasm");
+    let preview = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(preview.contains(&build.glue) && !preview.contains(GLUE), "{preview}");
     let hash = build.checkout_glue.strip_prefix("tweetbuy-checkout-").and_then(|n| n.strip_suffix(".js")).unwrap();
     assert_eq!(hash.len(), 16, "{build:?}");
     assert_eq!(build.checkout_wasm, format!("tweetbuy-checkout-{hash}_bg.wasm"));
