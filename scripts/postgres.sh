@@ -37,20 +37,29 @@ case "$command" in
     if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
     "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U tweetbuy --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
-    # A free port: the first of a few random ones that nothing answers on.
-    port=
-    for _ in $(seq 1 50); do
-      candidate=$((20000 + RANDOM % 20000))
-      if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-        port=$candidate
+    fsync=${TWEETBUY_PG_FSYNC:-off}
+    # A free port: a random one that nothing answers on. Another process (a test server, the
+    # benchmark's replicas) may bind it between that check and PostgreSQL's own bind: then
+    # the start is tried again on another port.
+    started=
+    for _ in $(seq 1 5); do
+      port=
+      for _ in $(seq 1 50); do
+        candidate=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+          port=$candidate
+          break
+        fi
+      done
+      [ -n "$port" ] || { echo "no free port found" >&2; exit 1; }
+      if "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=$fsync -c max_connections=400" start >/dev/null 2>&1; then
+        started=1
         break
       fi
+      grep -q "Address already in use" "$dir/postgres.log" || break
     done
-    [ -n "$port" ] || { echo "no free port found" >&2; exit 1; }
-    fsync=${TWEETBUY_PG_FSYNC:-off}
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=$fsync -c max_connections=400" start >/dev/null ||
-      { cat "$dir/postgres.log" >&2; exit 1; }
+    [ -n "$started" ] || { cat "$dir/postgres.log" >&2; exit 1; }
     url="postgres://tweetbuy@127.0.0.1:$port/postgres"
     echo "$url" >"$dir/url"
     echo "$url"
