@@ -9,7 +9,7 @@
 use crate::prelude::*;
 use crate::shared::context::{embed_locale, WAITING_CLASS};
 use crate::shared::format;
-use crate::shared::i18n::{ButtonKey, Locale};
+use crate::shared::i18n::{Key, Locale};
 use crate::shared::theme::ButtonStyle;
 use tweetbuy_core::{OfferHead, ProductKind};
 use wasm_bindgen::JsCast;
@@ -18,17 +18,17 @@ use web_sys::Element;
 /// The button's text: "Buy · $30.00", or "Get tickets" for tickets, in the visitor's language.
 pub fn label(offer: &OfferHead, locale: &Locale) -> String {
     match (offer.kind, offer.price_from()) {
-        (ProductKind::Ticket, _) => locale.t(ButtonKey::GetTickets),
-        (_, Some(price)) => locale.fill(ButtonKey::BuyPrice, &[("price", &format::money(&price, &locale.tag))]),
-        (_, None) => locale.t(ButtonKey::Buy),
+        (ProductKind::Ticket, _) => locale.t(Key::GetTickets),
+        (_, Some(price)) => locale.fill(Key::BuyPrice, &[("price", &format::money(&price, &locale.tag))]),
+        (_, None) => locale.t(Key::Buy),
     }
 }
 
 /// The label for a button style: compact drops the price ("Buy", "Get tickets").
 pub fn label_for(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> String {
     match (style, offer.kind) {
-        (ButtonStyle::Compact, ProductKind::Ticket) => locale.t(ButtonKey::GetTickets),
-        (ButtonStyle::Compact, _) => locale.t(ButtonKey::Buy),
+        (ButtonStyle::Compact, ProductKind::Ticket) => locale.t(Key::GetTickets),
+        (ButtonStyle::Compact, _) => locale.t(Key::Buy),
         _ => label(offer, locale),
     }
 }
@@ -112,7 +112,7 @@ pub fn show_waiting(
     }
     let heading = element("h2", "tb-waiting-title", title)?;
     heading.set_id("tb-waiting-title");
-    let note = element("p", "tb-waiting-note", &locale.t(ButtonKey::CheckoutLoading))?;
+    let note = element("p", "tb-waiting-note", &locale.t(Key::CheckoutLoading))?;
     note.set_attribute("role", "status").ok()?;
     dialog.append_child(&heading).ok()?;
     dialog.append_child(&note).ok()?;

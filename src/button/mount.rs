@@ -344,7 +344,7 @@ fn checkout_failed(
         buy_button::close_waiting(waiting);
     }
     let _ = button.set_attribute("aria-expanded", "false");
-    let message = locale.t(crate::shared::i18n::ButtonKey::CheckoutUnavailable);
+    let message = locale.t(crate::shared::i18n::Key::CheckoutUnavailable);
     buy_button::show_problem(button, Some(&message));
     events::emit(embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message: message.clone() });
 }
