@@ -7,10 +7,10 @@
 //! that button's sheet, hidden.
 
 use crate::prelude::*;
-use crate::shared::context::{embed_locale, WAITING_CLASS};
+use crate::shared::context::WAITING_CLASS;
 use crate::shared::format;
 use crate::shared::i18n::{Key, Locale};
-use crate::shared::theme::ButtonStyle;
+use crate::shared::theme::{ButtonStyle, Look};
 use tweetbuy_core::{OfferHead, ProductKind};
 use wasm_bindgen::JsCast;
 use web_sys::Element;
@@ -33,39 +33,78 @@ pub fn label_for(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> Stri
     }
 }
 
-/// Builds the button in a widget's view root (already marked by [`crate::shared::theme::apply`]
-/// with the button style and any label override) and returns it.
-/// `listener` is the one function every button's `click`, `pointerenter`, `pointerdown`
-/// and `focus` call.
+/// A new widget's view: its root (`.tb-root`, for the shadow root), the anchor that places
+/// the button, and the button.
+pub struct View {
+    pub root: Element,
+    pub anchor: Element,
+    pub button: Element,
+}
+
+/// Builds a widget's view with its button, for `look` in `locale`.
+/// Every view of one look and language is a copy of one prototype: one DOM call where
+/// building it takes a dozen, and a page may hold a thousand buttons. Only the label and
+/// the listeners are each button's own. `listener` is the one function every button's
+/// `click`, `pointerenter`, `pointerdown` and `focus` call.
 pub fn render(
-    root: &Element,
+    document: &web_sys::Document,
+    look: &Look,
     offer: &OfferHead,
-    embed: &Element,
-    configured_locale: &str,
+    locale: &Locale,
     listener: &js_sys::Function,
-) -> Option<Element> {
-    let document = root.owner_document()?;
-    let locale = embed_locale(embed, configured_locale);
-    let style = ButtonStyle::resolve(root.get_attribute("data-button-style").as_deref(), None);
-    let text = match root.get_attribute("data-label") {
+) -> Option<View> {
+    let text = match look.label.clone() {
         Some(custom) => custom,
-        None => LABELS.with(|labels| {
-            let mut labels = labels.borrow_mut();
-            let key = (offer.tweet_id.as_str(), locale.tag.as_str(), style.as_str());
-            match labels.binary_search_by(|l| (l.tweet_id.as_str(), l.locale.as_str(), l.style.as_str()).cmp(&key)) {
-                Ok(at) => labels[at].text.clone(),
-                Err(at) => {
-                    let text = label_for(offer, &locale, style);
-                    let (tweet_id, locale) = (key.0.to_owned(), key.1.to_owned());
-                    labels.insert(at, Label { tweet_id, locale, style, text: text.clone() });
-                    text
-                }
-            }
-        }),
+        None => cached_label(offer, locale, look.style),
     };
+    let root: Element = PROTOTYPES.with(|prototypes| {
+        let mut prototypes = prototypes.borrow_mut();
+        let at = match prototypes.iter().position(|(l, lang, _)| l == look && *lang == locale.tag) {
+            Some(at) => at,
+            None => {
+                prototypes.push((look.clone(), locale.tag.clone(), prototype(document, look, &locale.tag)?));
+                prototypes.len() - 1
+            }
+        };
+        prototypes[at].2.clone_node_with_deep(true).ok().map(JsCast::unchecked_into)
+    })?;
+    let anchor = root.first_element_child()?;
+    let button = anchor.first_element_child()?;
+    button.set_text_content(Some(&text));
+    for event in ["click", "pointerenter", "pointerdown", "focus"] {
+        let _ = button.add_event_listener_with_callback(event, listener);
+    }
+    Some(View { root, anchor, button })
+}
+
+/// The label of a tweet's offer, worked out once per locale and button style.
+fn cached_label(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> String {
+    LABELS.with(|labels| {
+        let mut labels = labels.borrow_mut();
+        let key = (offer.tweet_id.as_str(), locale.tag.as_str(), style.as_str());
+        match labels.binary_search_by(|l| (l.tweet_id.as_str(), l.locale.as_str(), l.style.as_str()).cmp(&key)) {
+            Ok(at) => labels[at].text.clone(),
+            Err(at) => {
+                let text = label_for(offer, locale, style);
+                let (tweet_id, locale) = (key.0.to_owned(), key.1.to_owned());
+                labels.insert(at, Label { tweet_id, locale, style, text: text.clone() });
+                text
+            }
+        }
+    })
+}
+
+/// The view every button of one look and language copies: the root marked with the look
+/// ([`crate::shared::theme::mark`]) and floating ([`crate::button::placement::float`]), the
+/// anchor in the language, the button without its label.
+fn prototype(document: &web_sys::Document, look: &Look, lang: &str) -> Option<Element> {
+    let root = document.create_element("div").ok()?;
+    root.set_class_name("tb-root");
+    crate::shared::theme::mark(&root, look);
+    crate::button::placement::float(&root);
     let anchor = document.create_element("div").ok()?;
     anchor.set_class_name("tb-anchor");
-    anchor.set_attribute("lang", &locale.tag).ok()?;
+    anchor.set_attribute("lang", lang).ok()?;
     let button = document.create_element("button").ok()?;
     for (name, value) in [
         ("part", "button"),
@@ -76,13 +115,9 @@ pub fn render(
     ] {
         button.set_attribute(name, value).ok()?;
     }
-    button.set_text_content(Some(&text));
-    for event in ["click", "pointerenter", "pointerdown", "focus"] {
-        let _ = button.add_event_listener_with_callback(event, listener);
-    }
     anchor.append_child(&button).ok()?;
     root.append_child(&anchor).ok()?;
-    Some(button)
+    Some(root)
 }
 
 /// Shows at once, while the checkout module loads, a dialog standing in for the sheet: the
@@ -180,6 +215,11 @@ struct Label {
     locale: String,
     style: ButtonStyle,
     text: String,
+}
+
+crate::shared::local::page_local! {
+    /// The prototype view of each look and language ([`render`]).
+    static PROTOTYPES: core::cell::RefCell<Vec<(Look, String, Element)>> = Default::default();
 }
 
 crate::shared::local::page_local! {

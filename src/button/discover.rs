@@ -22,12 +22,18 @@ pub struct FoundEmbed {
     pub tweet_id: TweetId,
 }
 
+/// The selector for embeds that have no button yet: the query leaves out the attached ones
+/// rather than the module asking each element (a page may hold a thousand).
+const NEW_EMBED_SELECTOR: &str = "blockquote.twitter-tweet:not([data-tweetbuy-attached]), \
+     .twitter-tweet-rendered:not([data-tweetbuy-attached]), \
+     [data-tweetbuy-tweet]:not([data-tweetbuy-attached])";
+
 /// The embed's own status link is the last direct-child link of the blockquote (the date
 /// line); links inside the tweet text sit inside its `<p>` and may quote other tweets.
-pub(crate) fn id_from_blockquote_links<'a>(
-    direct_child_hrefs: impl DoubleEndedIterator<Item = &'a str>,
-) -> Option<TweetId> {
-    direct_child_hrefs.rev().find_map(TweetId::from_status_url)
+/// `hrefs_last_first` are the direct-child links' `href`s from the last one back; only as
+/// many are read as it takes.
+pub(crate) fn id_from_blockquote_links(hrefs_last_first: impl IntoIterator<Item = String>) -> Option<TweetId> {
+    hrefs_last_first.into_iter().find_map(|href| TweetId::from_status_url(&href))
 }
 
 /// The tweet id of one element, if it is an embed form we know.
@@ -36,11 +42,10 @@ pub(crate) fn tweet_id_of(element: &Element) -> Option<TweetId> {
         return TweetId::parse(&explicit);
     }
     if element.tag_name().eq_ignore_ascii_case("blockquote") {
-        let links = element.query_selector_all(":scope > a[href]").ok()?;
-        let hrefs: Vec<String> = (0..links.length())
-            .filter_map(|i| links.item(i)?.dyn_into::<Element>().ok()?.get_attribute("href"))
-            .collect();
-        return id_from_blockquote_links(hrefs.iter().map(String::as_str));
+        // From the last child back: the status link is nearly always the last one.
+        let children = core::iter::successors(element.last_element_child(), Element::previous_element_sibling);
+        let links = children.filter(|child| child.tag_name().eq_ignore_ascii_case("a"));
+        return id_from_blockquote_links(links.filter_map(|link| link.get_attribute("href")));
     }
     let iframe = element.query_selector("iframe").ok()??;
     iframe
@@ -51,14 +56,14 @@ pub(crate) fn tweet_id_of(element: &Element) -> Option<TweetId> {
 
 /// Every embed at or under `root` that has no button yet, in document order.
 pub fn find_embeds(root: &Element) -> Vec<FoundEmbed> {
-    let itself = root.matches(EMBED_SELECTOR).unwrap_or(false).then(|| root.clone());
-    let Ok(nodes) = root.query_selector_all(EMBED_SELECTOR) else {
+    let itself = root.matches(NEW_EMBED_SELECTOR).unwrap_or(false).then(|| root.clone());
+    let Ok(nodes) = root.query_selector_all(NEW_EMBED_SELECTOR) else {
         return Vec::new();
     };
     itself
         .into_iter()
-        .chain((0..nodes.length()).filter_map(|i| nodes.item(i)?.dyn_into::<Element>().ok()))
-        .filter(|element| !element.has_attribute(ATTACHED_ATTR))
+        // A selector query matches elements only.
+        .chain((0..nodes.length()).filter_map(|i| nodes.item(i).map(JsCast::unchecked_into::<Element>)))
         .filter_map(|element| Some(FoundEmbed { tweet_id: tweet_id_of(&element)?, element }))
         .collect()
 }
@@ -68,18 +73,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_new_embed_selector_is_every_embed_form_without_a_button() {
+        let expected: Vec<String> =
+            EMBED_SELECTOR.split(", ").map(|form| format!("{form}:not([{ATTACHED_ATTR}])")).collect();
+        assert_eq!(NEW_EMBED_SELECTOR.split(", ").collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
     fn takes_the_embeds_own_status_link_not_a_quoted_one() {
+        let last_first = |hrefs: &[&str]| hrefs.iter().rev().map(|h| h.to_string()).collect::<Vec<_>>();
         let hrefs = [
             "https://twitter.com/jack/status/20",
             "https://twitter.com/RED/status/1528000000000000001?ref_src=twsrc%5Etfw",
         ];
-        assert_eq!(id_from_blockquote_links(hrefs.into_iter()).unwrap().as_str(), "1528000000000000001");
+        assert_eq!(id_from_blockquote_links(last_first(&hrefs)).unwrap().as_str(), "1528000000000000001");
         let with_trailing_profile_link =
             ["https://twitter.com/RED/status/1528000000000000001", "https://twitter.com/RED"];
         assert_eq!(
-            id_from_blockquote_links(with_trailing_profile_link.into_iter()).unwrap().as_str(),
+            id_from_blockquote_links(last_first(&with_trailing_profile_link)).unwrap().as_str(),
             "1528000000000000001"
         );
-        assert_eq!(id_from_blockquote_links(["https://example.com"].into_iter()), None);
+        assert_eq!(id_from_blockquote_links(last_first(&["https://example.com"])), None);
     }
 }

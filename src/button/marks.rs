@@ -40,12 +40,10 @@ pub fn first_button() {
     }
 }
 
-/// Where one batch's DOM time went: reserving hosts, building the buttons, and checking
-/// their accent colours (the one step that makes the browser compute styles).
+/// Where one batch's DOM time went: reserving hosts, and building the buttons.
 pub struct Phases {
     pub reserve_ms: f64,
     pub mount_ms: f64,
-    pub accent_ms: f64,
 }
 
 /// Records one batch's DOM work: `dom_ms` spent attaching `count` buttons.
@@ -59,12 +57,12 @@ pub fn attach_batch(start: f64, dom_ms: f64, count: usize, phases: &Phases) {
     let _ = js_sys::Reflect::set(&detail, &"wasmBytes".into(), &wasm_memory_bytes().into());
     let _ = js_sys::Reflect::set(&detail, &"reserveMs".into(), &phases.reserve_ms.into());
     let _ = js_sys::Reflect::set(&detail, &"mountMs".into(), &phases.mount_ms.into());
-    let _ = js_sys::Reflect::set(&detail, &"accentMs".into(), &phases.accent_ms.into());
     measure(&p, "tweetbuy:attach", start, dom_ms, &detail);
 }
 
 /// Records one batch's alignment pass ([`crate::button::placement::align_before_paint`]): reading
-/// the embeds' boxes, which makes the browser lay out the page, and sizing the hosts.
+/// the embeds' boxes, which makes the browser lay out the page, checking the new buttons'
+/// accent colours, and sizing the hosts.
 pub fn align_batch(start: f64, dom_ms: f64, count: usize) {
     let Some(p) = performance() else {
         return;

@@ -19,10 +19,11 @@ use crate::shared::api::{ApiClient, ClientError};
 use crate::shared::context::{OpenRequest, WidgetCtx, RETURNING_ATTR};
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use crate::shared::styles;
+use crate::shared::theme::{AccentCheck, Defaults};
 use core::cell::RefCell;
 use tweetbuy_core::TweetId;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
+use web_sys::{Element, HtmlElement, ShadowRoot, ShadowRootInit, ShadowRootMode};
 
 /// The attribute on our host element, holding the tweet id.
 pub(crate) const HOST_ATTR: &str = "data-tweetbuy-host";
@@ -98,18 +99,7 @@ pub fn is_mounted(host: &Element) -> bool {
 /// request, and attaches a button to each embed that has an offer. Returns how many
 /// buttons were attached.
 pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usize, ClientError> {
-    let mut found: Vec<FoundEmbed> = Vec::new();
-    // Roots may nest (a subtree and its parent added in one frame): a JS Set keeps each
-    // element once, by identity.
-    let seen = js_sys::Set::new(&wasm_bindgen::JsValue::UNDEFINED);
-    for root in roots.iter().filter(|r| r.is_connected()) {
-        for embed in find_embeds(root) {
-            if !seen.has(&embed.element) {
-                seen.add(&embed.element);
-                found.push(embed);
-            }
-        }
-    }
+    let found = embeds_under(roots);
     let known_without_offer = |id: &TweetId| REGISTRY.with(|r| matches!(r.borrow().offer(id.as_str()), Some(None)));
     let candidates: Vec<FoundEmbed> = found
         .into_iter()
@@ -134,10 +124,13 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
             false => Some(lookup(&api, &unknown, visitor.as_deref()).await),
         }
     };
+    let Some(mut batch) = Batch::new(&config.theme) else { return Ok(0) };
     let reserving = async {
         let reserve_start = crate::button::marks::now();
-        let pending: Vec<(FoundEmbed, Element)> =
-            candidates.into_iter().filter_map(|embed| reserve(&embed).map(|host| (embed, host))).collect();
+        let pending: Vec<(FoundEmbed, Element, ShadowRoot)> = candidates
+            .into_iter()
+            .filter_map(|embed| reserve(&batch.document, &embed).map(|(host, shadow)| (embed, host, shadow)))
+            .collect();
         let reserve_ms = crate::button::marks::now() - reserve_start;
         // Still waiting for the lookup: the first price's formatter costs most now.
         crate::shared::format::warm(&config.locale);
@@ -159,7 +152,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
             }
         }),
         Some(Err(err)) => {
-            for (embed, host) in &pending {
+            for (embed, host, _) in &pending {
                 release(embed, host);
             }
             return Err(err);
@@ -170,7 +163,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     let (vault_origin, offers) = REGISTRY.with(|r| {
         let r = r.borrow();
         let offers: Vec<Option<Rc<FoundOffer>>> =
-            pending.iter().map(|(e, _)| r.offer(e.tweet_id.as_str()).cloned().flatten()).collect();
+            pending.iter().map(|(e, _, _)| r.offer(e.tweet_id.as_str()).cloned().flatten()).collect();
         (r.vault_origin.clone(), offers)
     });
     let ctx = Rc::new(WidgetCtx {
@@ -182,8 +175,10 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     let mount_start = crate::button::marks::now();
     let mut buttons = Vec::new();
     let mut placed = Vec::new();
-    for ((embed, host), offer) in pending.into_iter().zip(offers) {
-        match offer.and_then(|offer| mount_button(&embed.element, &host, offer, ctx.clone())) {
+    for ((embed, host, shadow), offer) in pending.into_iter().zip(offers) {
+        let mounted =
+            offer.and_then(|offer| mount_button(&embed.element, (&host, &shadow), &mut batch, offer, ctx.clone()));
+        match mounted {
             Some(button) => {
                 buttons.push(button);
                 placed.push((embed.element, host));
@@ -195,21 +190,34 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     if config.prefetch {
         loader::prefetch_when_seen(&buttons);
     }
-    let accent_start = crate::button::marks::now();
-    // All buttons are in the page: one style pass checks every accent pair.
-    crate::shared::theme::fix_accent_texts(&buttons);
     let attached = buttons.len();
     if attached > 0 {
         crate::button::marks::first_button();
     }
     let end = crate::button::marks::now();
-    let phases = crate::button::marks::Phases {
-        reserve_ms,
-        mount_ms: accent_start - mount_start,
-        accent_ms: end - accent_start,
-    };
+    let phases = crate::button::marks::Phases { reserve_ms, mount_ms: end - mount_start };
     crate::button::marks::attach_batch(reserve_start, reserve_ms + (end - mount_start), attached, &phases);
     Ok(attached)
+}
+
+/// Every embed without a button at or under the roots, each once: roots may nest (a subtree
+/// and its parent added in one frame), and a JS Set keeps each element once, by identity.
+fn embeds_under(roots: &[Element]) -> Vec<FoundEmbed> {
+    let roots: Vec<&Element> = roots.iter().filter(|r| r.is_connected()).collect();
+    if let [only] = roots[..] {
+        return find_embeds(only);
+    }
+    let mut found = Vec::new();
+    let seen = js_sys::Set::new(&wasm_bindgen::JsValue::UNDEFINED);
+    for root in roots {
+        for embed in find_embeds(root) {
+            if !seen.has(&embed.element) {
+                seen.add(&embed.element);
+                found.push(embed);
+            }
+        }
+    }
+    found
 }
 
 /// The lookup failed: one console warning for the page visit ([`warn_once`]).
@@ -229,27 +237,24 @@ pub(crate) fn warn_once(message: &str) {
 }
 
 /// Inserts the host right after the embed, with its shadow root and stylesheet. It takes no
-/// height yet ([`crate::button::placement`]). The embed is marked at once so no concurrent scan
-/// takes it too.
-fn reserve(embed: &FoundEmbed) -> Option<Element> {
-    let document = embed.element.owner_document()?;
+/// height: its view, built once the offer is known ([`mount_button`]), starts floating
+/// ([`crate::button::placement`]). The embed is marked at once so no concurrent scan takes it
+/// too.
+fn reserve(document: &web_sys::Document, embed: &FoundEmbed) -> Option<(Element, ShadowRoot)> {
+    crate::shared::local::page_local! {
+        static OPEN: ShadowRootInit = ShadowRootInit::new(ShadowRootMode::Open);
+    }
     let host = document.create_element("div").ok()?;
     host.set_attribute(HOST_ATTR, embed.tweet_id.as_str()).ok()?;
     // Inline `!important` through the CSSOM (allowed by a strict CSP) keeps hostile page
     // rules such as `* { all: unset !important }` from collapsing or hiding the host.
     let style = host.unchecked_ref::<HtmlElement>().style();
     let _ = style.set_property_with_priority("display", "block", "important");
-    let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?;
-    styles::adopt_button(&root);
-    // The views get an element of their own inside the shadow root (a fragment): the theme
-    // attributes sit on it, and Leptos re-renders the sheets relative to a parent element.
-    let container = document.create_element("div").ok()?;
-    container.set_attribute("class", "tb-root").ok()?;
-    crate::button::placement::float(&container);
-    root.append_child(&container).ok()?;
+    let shadow = OPEN.with(|open| host.attach_shadow(open)).ok()?;
+    styles::adopt_button(&shadow);
     embed.element.after_with_node_1(&host).ok()?;
     embed.element.set_attribute(ATTACHED_ATTR, embed.tweet_id.as_str()).ok()?;
-    Some(host)
+    Some((host, shadow))
 }
 
 /// Leaves an embed untouched after all: no offer, or the api could not be reached.
@@ -258,14 +263,25 @@ fn release(embed: &FoundEmbed, host: &Element) {
     let _ = embed.element.remove_attribute(ATTACHED_ATTR);
 }
 
-fn mount_button(embed: &Element, host: &Element, offer: Rc<FoundOffer>, ctx: Rc<WidgetCtx>) -> Option<Element> {
-    let root = host.shadow_root()?.query_selector(".tb-root").ok()??;
-    // Light, dark or auto, the button style and the label override, on the view's root.
-    crate::shared::theme::apply(embed, host, &ctx.theme);
-    let button = LISTENER.with(|listener| buy_button::render(&root, &offer.head, embed, &ctx.locale, listener))?;
-    if let Some(anchor) = button.parent_element() {
-        crate::button::placement::watch(&anchor);
-    }
+/// Builds the view with its button in a reserved host's shadow root, checks its accent
+/// colours and registers it. The view's root gets an element of its own inside the shadow
+/// root (a fragment): the theme attributes sit on it, and Leptos re-renders the sheets
+/// relative to a parent element.
+fn mount_button(
+    embed: &Element,
+    (host, shadow): (&Element, &ShadowRoot),
+    batch: &mut Batch,
+    offer: Rc<FoundOffer>,
+    ctx: Rc<WidgetCtx>,
+) -> Option<Element> {
+    // Light, dark or auto, the button style and the label override.
+    let look = crate::shared::theme::look(embed, &batch.defaults);
+    let _ = host.set_attribute("data-tweetbuy-theme", look.theme.as_str());
+    let locale = crate::shared::context::embed_locale(embed, &ctx.locale);
+    let view = LISTENER.with(|listener| buy_button::render(&batch.document, &look, &offer.head, &locale, listener))?;
+    shadow.append_child(&view.root).ok()?;
+    batch.accents.new_button(&view.root, &view.button, &look);
+    crate::button::placement::watch(&view.anchor);
     let id = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.next_id += 1;
@@ -277,7 +293,22 @@ fn mount_button(embed: &Element, host: &Element, offer: Rc<FoundOffer>, ctx: Rc<
     let ready = embed_ctx(&mounted);
     REGISTRY.with(|r| r.borrow_mut().mounted.push(mounted));
     events::emit(&ready, WidgetEvent::Ready);
-    Some(button)
+    Some(view.button)
+}
+
+/// What the buttons of one scan share: the page's document, the script's theme defaults,
+/// and the accent check's verdicts.
+struct Batch {
+    document: web_sys::Document,
+    defaults: Defaults,
+    accents: AccentCheck,
+}
+
+impl Batch {
+    fn new(script_theme: &str) -> Option<Batch> {
+        let document = web_sys::window()?.document()?;
+        Some(Batch { document, defaults: Defaults::read(script_theme), accents: AccentCheck::default() })
+    }
 }
 
 fn embed_ctx(m: &Mounted) -> EmbedCtx {
@@ -369,15 +400,24 @@ fn request_for(button: &Element) -> Option<(EmbedCtx, OpenRequest, Rc<FoundOffer
 }
 
 /// widgets.js may replace a blockquote that already has our button by its rendered form.
-/// If the element right before the host (skipping other embed forms) is a new embed of the
-/// same tweet, the button moves to it instead of a second one being attached.
+/// If the element right before the host (skipping embeds that have a button, such as the
+/// blockquote being replaced) is a new embed of the same tweet, the button moves to it
+/// instead of a second one being attached.
+///
+/// Only attached embeds are skipped, never any embed form: on a page of a thousand new
+/// sibling embeds, skipping every embed made each one walk all that follow it (half a
+/// million DOM calls, most of a second, before the first button).
 fn adopt_replacement(element: &Element, tweet_id: &TweetId) -> bool {
+    // Nothing to adopt before the first button (the first scan of a page).
+    if REGISTRY.with(|r| r.borrow().mounted.is_empty()) {
+        return false;
+    }
     let mut next = element.next_element_sibling();
     while let Some(sibling) = next {
         if sibling.get_attribute(HOST_ATTR).as_deref() == Some(tweet_id.as_str()) {
             return adopt(&sibling, element);
         }
-        if !sibling.matches(EMBED_SELECTOR).unwrap_or(false) {
+        if !sibling.has_attribute(ATTACHED_ATTR) {
             return false;
         }
         next = sibling.next_element_sibling();
@@ -451,9 +491,9 @@ pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> 
     let json = serde_json::to_string(offer).ok()?;
     let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, title: offer.title.clone(), json });
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
-    let host = reserve(&found)?;
-    let button = mount_button(embed, &host, offer, Rc::new(ctx))?;
-    crate::shared::theme::fix_accent_text(&button);
+    let mut batch = Batch::new(&ctx.theme)?;
+    let (host, shadow) = reserve(&batch.document, &found)?;
+    mount_button(embed, (&host, &shadow), &mut batch, offer, Rc::new(ctx))?;
     crate::button::placement::align_before_paint(vec![(embed.clone(), host.clone())]);
     Some(host)
 }

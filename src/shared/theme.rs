@@ -1,10 +1,11 @@
 //! Themes for designers: light, dark or auto, the button style, the label override, and a
 //! readable text colour on the accent.
 //!
-//! The decisions are plain functions with native tests; [`apply`] writes them onto the
-//! view's root (`data-theme`, `data-button-style`, `data-label`) so `style/tokens.css` can
-//! switch token sets, and mirrors the theme onto the host (`data-tweetbuy-theme`) so a
-//! publisher can target one theme from outside. docs/theming.md is the designer's guide.
+//! The decisions are plain functions with native tests; [`look`] reads them for an embed
+//! and [`mark`] writes them onto the view's root (`data-theme`, `data-button-style`) so
+//! `style/tokens.css` can switch token sets; the theme is mirrored onto the host
+//! (`data-tweetbuy-theme`) so a publisher can target one theme from outside.
+//! docs/theming.md is the designer's guide.
 
 use crate::prelude::*;
 
@@ -180,28 +181,52 @@ fn prefers_dark() -> bool {
     QUERY.with(|q| q.as_ref().is_some_and(|m| m.matches()))
 }
 
-/// Marks one widget's root (and host) with its theme, button style and label override.
-/// `script_theme` is the script's `data-theme` as read into `WidgetCtx::theme`.
-pub fn apply(embed: &web_sys::Element, host: &web_sys::Element, script_theme: &str) {
-    let Some(root) = host.shadow_root().and_then(|r| r.query_selector(".tb-root").ok().flatten()) else {
-        return;
-    };
-    let theme = resolve(embed.get_attribute("data-theme").as_deref(), Some(script_theme), prefers_dark());
-    let _ = root.set_attribute("data-theme", theme.as_str());
-    let _ = host.set_attribute("data-tweetbuy-theme", theme.as_str());
-    let style = ButtonStyle::resolve(
-        embed.get_attribute("data-button-style").as_deref(),
-        script_attr("data-button-style").as_deref(),
-    );
-    let _ = root.set_attribute("data-button-style", style.as_str());
-    match label_override(embed.get_attribute("data-label").as_deref(), script_attr("data-label").as_deref()) {
-        Some(label) => {
-            let _ = root.set_attribute("data-label", &label);
-        }
-        None => {
-            let _ = root.remove_attribute("data-label");
+/// What [`look`] decided for one widget: its theme, its button style and the publisher's
+/// label, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Look {
+    pub theme: Theme,
+    pub style: ButtonStyle,
+    pub label: Option<String>,
+}
+
+/// The loader script's defaults, read once for a batch of new buttons instead of once for
+/// each of them.
+pub struct Defaults {
+    theme: String,
+    style: Option<String>,
+    label: Option<String>,
+    dark: bool,
+}
+
+impl Defaults {
+    /// `script_theme` is the script's `data-theme` as read into `WidgetCtx::theme`.
+    pub fn read(script_theme: &str) -> Defaults {
+        Defaults {
+            theme: script_theme.to_owned(),
+            style: script_attr("data-button-style"),
+            label: script_attr("data-label"),
+            dark: prefers_dark(),
         }
     }
+}
+
+/// What one embed's widget looks like: its `data-theme`, `data-button-style` and
+/// `data-label`, each falling back to the script's ([`Defaults`]).
+pub fn look(embed: &web_sys::Element, defaults: &Defaults) -> Look {
+    Look {
+        theme: resolve(embed.get_attribute("data-theme").as_deref(), Some(&defaults.theme), defaults.dark),
+        style: ButtonStyle::resolve(embed.get_attribute("data-button-style").as_deref(), defaults.style.as_deref()),
+        label: label_override(embed.get_attribute("data-label").as_deref(), defaults.label.as_deref()),
+    }
+}
+
+/// Marks a widget's view root with its theme and button style, for `style/tokens.css` and
+/// the button's rules. The host gets the theme too (`data-tweetbuy-theme`, by the caller),
+/// for a publisher's CSS.
+pub fn mark(root: &web_sys::Element, look: &Look) {
+    let _ = root.set_attribute("data-theme", look.theme.as_str());
+    let _ = root.set_attribute("data-button-style", look.style.as_str());
 }
 
 /// The widget root around an element inside the shadow root.
@@ -212,36 +237,44 @@ pub fn root_of(inside: &web_sys::Element) -> Option<web_sys::Element> {
 /// Checks the button's computed accent and text colours and, when they fail AA, marks the
 /// root so tokens.css swaps in a readable text colour (the sheets' primary buttons follow).
 pub fn fix_accent_text(button: &web_sys::Element) {
-    fix_accent_texts(core::slice::from_ref(button));
+    let Some(root) = root_of(button) else { return };
+    match measure(button, &root) {
+        Some(fix) => {
+            let _ = root.set_attribute("data-accent-text", fix.as_str());
+        }
+        None => {
+            let _ = root.remove_attribute("data-accent-text");
+        }
+    }
 }
 
-/// [`fix_accent_text`] for a batch of new buttons. Buttons whose roots share a theme and a
-/// button style share the page's tokens, so one of each kind is measured and its verdict
-/// applied to the rest: asking the browser for one button's colours makes it compute
-/// styles, and a page may add a thousand buttons at once. A designer who gives one host
-/// tokens of its own is still served: every click checks that button again.
-pub fn fix_accent_texts(buttons: &[web_sys::Element]) {
-    // (theme, button style) → the verdict for buttons of that kind.
-    type Kind = (Option<String>, Option<String>);
-    let mut verdicts: Vec<(Kind, Option<AccentText>)> = Vec::new();
-    for button in buttons {
-        let Some(root) = root_of(button) else { continue };
-        let kind = (root.get_attribute("data-theme"), root.get_attribute("data-button-style"));
-        let verdict = match verdicts.iter().find(|(k, _)| *k == kind) {
+/// [`fix_accent_text`] for a batch of new buttons, one at a time as each is built. Buttons
+/// of one theme and button style share the page's tokens, so the first of each kind is
+/// measured and its verdict applied to the rest. Asking the browser for one button's
+/// colours makes it compute styles: measured right after that button was built, only its
+/// own new subtree is waiting to be styled, not the thousand a page may add at once. A
+/// designer who gives one host tokens of its own is still served: every click checks that
+/// button again.
+#[derive(Default)]
+pub struct AccentCheck {
+    verdicts: Vec<((Theme, ButtonStyle), Option<AccentText>)>,
+}
+
+impl AccentCheck {
+    /// Checks one new button in `root`, marked with `look` ([`mark`]).
+    pub fn new_button(&mut self, root: &web_sys::Element, button: &web_sys::Element, look: &Look) {
+        let kind = (look.theme, look.style);
+        let verdict = match self.verdicts.iter().find(|(k, _)| *k == kind) {
             Some((_, verdict)) => *verdict,
             None => {
-                let verdict = measure(button, &root);
-                verdicts.push((kind, verdict));
+                let verdict = measure(button, root);
+                self.verdicts.push((kind, verdict));
                 verdict
             }
         };
-        match verdict {
-            Some(fix) => {
-                let _ = root.set_attribute("data-accent-text", fix.as_str());
-            }
-            None => {
-                let _ = root.remove_attribute("data-accent-text");
-            }
+        // A new root has no fix yet: only a needed one is written.
+        if let Some(fix) = verdict {
+            let _ = root.set_attribute("data-accent-text", fix.as_str());
         }
     }
 }

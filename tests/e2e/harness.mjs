@@ -84,7 +84,8 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
       "--api-addr", `127.0.0.1:${api}`,
       "--vault-addr", `127.0.0.1:${vault}`,
       "--data-dir", dataDir,
-      "--widget-dir", WIDGET_DIR,
+      // A caller may serve another build (the bench's A/B comparisons).
+      ...(extraArgs.includes("--widget-dir") ? [] : ["--widget-dir", WIDGET_DIR]),
       "--assets-dir", join(ROOT, "server/assets"),
       ...extraArgs,
     ],
