@@ -70,6 +70,19 @@ async fn pause_30ms() {
     tweetbuy::shared::util::sleep(30).await;
 }
 
+/// Waits until `done` holds, looking every 10 ms for up to 5 s: on a busy machine a sheet
+/// can take far longer than its usual few milliseconds. Panics, naming `what`, if it never
+/// does.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        tweetbuy::shared::util::sleep(10).await;
+    }
+    panic!("waited 5 s for {what}");
+}
+
 #[wasm_bindgen_test]
 fn finds_every_fixture_embed_form_with_its_id() {
     let root = container(&[PUBLISH, X_COM, DARK, RENDERED, NO_OFFER].concat());
@@ -171,7 +184,7 @@ async fn clicking_opens_a_modal_product_sheet_and_escape_closes_it() {
     let button: HtmlElement = shadow.query_selector("button[part=button]").unwrap().unwrap().unchecked_into();
     assert_eq!(button.text_content().unwrap(), "Get tickets");
     button.click();
-    pause_30ms().await;
+    until("the sheet", || shadow.query_selector("dialog[open]").unwrap().is_some()).await;
     let dialog: web_sys::HtmlDialogElement =
         shadow.query_selector("dialog").unwrap().expect("the sheet").unchecked_into();
     assert!(dialog.open(), "opened with showModal");
@@ -189,7 +202,9 @@ async fn clicking_opens_a_modal_product_sheet_and_escape_closes_it() {
     })
     .unwrap();
     dialog.dispatch_event(&cancel).unwrap();
-    pause_30ms().await;
+    let focus_on_button = || shadow.active_element().is_some_and(|e| e.tag_name() == "BUTTON");
+    until("the sheet removed, focus back", || shadow.query_selector("dialog").unwrap().is_none() && focus_on_button())
+        .await;
     assert!(shadow.query_selector("dialog").unwrap().is_none(), "sheet removed");
     assert_eq!(shadow.active_element().map(|e| e.tag_name()), Some("BUTTON".to_owned()), "focus back on the button");
     root.remove();
@@ -257,7 +272,7 @@ async fn open(offer: Offer, data_lang: Option<&str>) -> (Element, ShadowRoot) {
     pause_30ms().await;
     let shadow = shadow(&host);
     click(&shadow, "button[part=button]");
-    pause_30ms().await;
+    until("the sheet", || q(&shadow, "dialog[open]").is_some()).await;
     (root, shadow)
 }
 
@@ -372,6 +387,7 @@ async fn checkout_for_goods_asks_for_an_address_and_shows_inline_errors_with_a_s
 #[wasm_bindgen_test]
 async fn the_saved_info_frame_waits_hidden_behind_continue_until_it_says_saved_info_exists() {
     let (root, shadow) = open(offer("1528000000000000017", "physical", "available", 3), Some("es")).await;
+    until("the saved-info block", || q(&shadow, ".tb-saved").is_some()).await;
     let saved = q(&shadow, ".tb-saved").expect("the saved-info block");
     assert!(saved.has_attribute("hidden"), "hidden until the frame says saved info exists");
     let frame = q(&shadow, ".tb-saved iframe.tb-saved-frame").expect("its frame, loading");
