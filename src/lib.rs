@@ -44,6 +44,6 @@ pub mod shared;
 ///
 /// Never throws into the host page: a failed lookup is one console warning. Loading the
 /// script twice starts the widget once.
-pub fn start(load_checkout: js_sys::Function) {
-    button::start(load_checkout);
+pub fn start(load_checkout: js_sys::Function, preloaded: &wasm_bindgen::JsValue) {
+    button::start(load_checkout, preloaded);
 }

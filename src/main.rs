@@ -30,8 +30,9 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 fn main() {}
 
 /// Called by the loader (`embed.js`) once this module is instantiated, with the function
-/// that loads the checkout module.
+/// that loads the checkout module and the offer lookups it already sent (`[url, Promise]`
+/// pairs; see `button::offers::use_preloaded`).
 #[wasm_bindgen]
-pub fn boot(load_checkout: js_sys::Function) {
-    tweetbuy::start(load_checkout);
+pub fn boot(load_checkout: js_sys::Function, preloaded: JsValue) {
+    tweetbuy::start(load_checkout, &preloaded);
 }

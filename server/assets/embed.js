@@ -15,6 +15,35 @@ const wasm = fetch(new URL("./{{WASM}}", import.meta.url));
 wasm.catch(() => {}); // a failure is reported once, below
 const glue = import("./{{GLUE}}");
 
+// The server puts lookup-rules.mjs here (src/api/widget.rs).
+{{LOOKUP_RULES}}
+
+// The offer lookup for the embeds already in the page goes out now, beside the module's
+// download, not after it: the button module takes it if it would have asked for the same
+// URL (lookup-rules.mjs). Any failure here only means the module asks itself.
+const preloaded = (() => {
+  try {
+    const script = [...document.querySelectorAll("script[src]")].find((s) => s.src.split(/[?#]/)[0].endsWith("/tweetbuy/embed.js"));
+    const api = script?.getAttribute("data-api")?.trim().replace(/\/+$/, "") || new URL(import.meta.url).origin;
+    const randomId = () => crypto.randomUUID?.() ?? [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return firstLookupPaths(document, script, () => localStorage, randomId).map((path) => {
+      const response = fetch(api + path, { method: "GET" });
+      response.catch(() => {}); // the module sends its own on a failure
+      return [api + path, response];
+    });
+  } catch {
+    return [];
+  }
+})();
+
+// The first number format of a page visit costs the browser 15 to 100 ms and more (it loads
+// its locale data); paid now, while the module downloads, the first price need not wait.
+try {
+  new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" }).format(0);
+} catch {
+  // no Intl: the module formats prices itself
+}
+
 let checkout;
 let failures = 0;
 // Imports and starts the checkout module once, resolving to its exports. A failed load is
@@ -36,7 +65,7 @@ const loadCheckout = () =>
     }));
 
 glue
-  .then(({ default: init, boot }) => init({ module_or_path: wasm }).then(() => boot(loadCheckout)))
+  .then(({ default: init, boot }) => init({ module_or_path: wasm }).then(() => boot(loadCheckout, preloaded)))
   .catch((error) => {
     // Never break the host page: one warning, no exception.
     console.warn("tweetbuy: could not start", error);

@@ -111,6 +111,21 @@ pub fn valid_visitor_id(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// The loader decides the same (server/assets/lookup-rules.mjs): one table for both.
+    #[test]
+    fn dnt_values_and_visitor_ids_as_the_shared_table_says() {
+        let vectors: serde_json::Value =
+            serde_json::from_str(include_str!("../../core/tests/lookup_vectors.json")).unwrap();
+        for case in vectors["truthy"].as_array().unwrap() {
+            let value = case["value"].as_str().unwrap();
+            assert_eq!(super::is_true(value), case["ok"].as_bool().unwrap(), "{value:?}");
+        }
+        for case in vectors["visitor_ids"].as_array().unwrap() {
+            let id = case["id"].as_str().unwrap();
+            assert_eq!(super::valid_visitor_id(id), case["ok"].as_bool().unwrap(), "{id:?}");
+        }
+    }
+
     #[test]
     fn dnt_values_and_visitor_ids() {
         assert!(is_true("true") && is_true(" TRUE ") && is_true("1"));

@@ -22,8 +22,9 @@ pub(crate) mod offers;
 pub(crate) mod placement;
 
 /// See [`crate::start`].
-pub(crate) fn start(load_checkout: js_sys::Function) {
+pub(crate) fn start(load_checkout: js_sys::Function, preloaded: &wasm_bindgen::JsValue) {
     loader::use_module(load_checkout);
+    offers::use_preloaded(preloaded);
     let Some(config) = config::WidgetConfig::from_document() else {
         return;
     };

@@ -10,6 +10,7 @@ use crate::shared::api::{ApiClient, ClientError};
 use crate::shared::json::Json;
 use tweetbuy_core::catalog::{VariantPrice, MAX_LOOKUP_IDS};
 use tweetbuy_core::{Currency, Money, OfferHead, ProductKind, TweetId};
+use wasm_bindgen::JsCast;
 
 /// One offer from the lookup: what the button reads, and the JSON the sheet is built from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,12 +90,50 @@ pub fn lookup_paths(ids: &[TweetId], visitor: Option<&str>) -> Vec<String> {
 }
 
 /// Batched requests for every id. Tweets without an offer are absent from the answer.
+/// A request the loader already sent for the same URL ([`use_preloaded`]) is taken instead
+/// of sending it again; if that one failed, it is sent now.
 pub async fn lookup(api: &ApiClient, ids: &[TweetId], visitor: Option<&str>) -> Result<Lookup, ClientError> {
     let mut all = Lookup::default();
     for path in lookup_paths(ids, visitor) {
-        all.add(&api.get_parsed(&path).await?);
+        let preloaded = match take_preloaded(&api.url(&path)) {
+            Some(sent) => crate::shared::api::read(sent).await.ok(),
+            None => None,
+        };
+        let page = match preloaded {
+            Some(page) => page,
+            None => api.get_parsed(&path).await?,
+        };
+        all.add(&page);
     }
+    // Only the first scan's: an answer kept for a later one could be long out of date.
+    PRELOADED.with(|p| p.borrow_mut().clear());
     Ok(all)
+}
+
+crate::shared::local::page_local! {
+    /// The lookups the loader sent while this module downloaded, by URL.
+    static PRELOADED: core::cell::RefCell<Vec<(String, js_sys::Promise)>> = Default::default();
+}
+
+/// Keeps the lookups the loader (server/assets/embed.js) sent ahead for the embeds already
+/// in the page: `[url, Promise<Response>]` pairs, following the same rules as
+/// [`lookup_paths`] (server/assets/lookup-rules.mjs, one table of test vectors for both).
+pub(crate) fn use_preloaded(pairs: &wasm_bindgen::JsValue) {
+    let Some(pairs) = pairs.dyn_ref::<js_sys::Array>() else { return };
+    let pairs = pairs.iter().filter_map(|pair| {
+        let pair = pair.dyn_into::<js_sys::Array>().ok()?;
+        Some((pair.get(0).as_string()?, pair.get(1).dyn_into::<js_sys::Promise>().ok()?))
+    });
+    PRELOADED.with(|p| p.borrow_mut().extend(pairs));
+}
+
+/// The request the loader sent for `url`, if any, taken (once).
+fn take_preloaded(url: &str) -> Option<js_sys::Promise> {
+    PRELOADED.with(|p| {
+        let mut p = p.borrow_mut();
+        let at = p.iter().position(|(sent, _)| sent == url)?;
+        Some(p.remove(at).1)
+    })
 }
 
 #[cfg(test)]
@@ -142,6 +181,25 @@ mod tests {
             let mut offer = good.clone();
             offer[path] = bad.clone();
             assert_eq!(head_of(&offer), None, "{path}: {bad}");
+        }
+    }
+
+    /// The loader builds the same paths (server/assets/lookup-rules.mjs): one table for both.
+    #[test]
+    fn paths_as_the_shared_table_says() {
+        let vectors: serde_json::Value =
+            serde_json::from_str(include_str!("../../core/tests/lookup_vectors.json")).unwrap();
+        let cases = vectors["paths"].as_array().unwrap();
+        assert!(cases.len() >= 5);
+        for case in cases {
+            let ids: Vec<TweetId> = case["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| TweetId::parse(id.as_str().unwrap()).unwrap())
+                .collect();
+            let expected: Vec<&str> = case["paths"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+            assert_eq!(lookup_paths(&ids, case["visitor"].as_str()), expected);
         }
     }
 

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import { startServer, launchBrowser, ROOT, WIDGET_DIR } from "../e2e/harness.mjs";
-import { checkoutAssets, firstLoadAssets, sizeOf, total } from "./sizes.mjs";
+import { checkoutAssets, firstLoadAssets, servedLoader, sizeOf, total } from "./sizes.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const median = (xs) => {
@@ -38,7 +38,7 @@ const attached = (page) => page.evaluate(() => performance.getEntriesByName("twe
 
 try {
   // Bytes before the first click (deterministic) and on the first click (measured).
-  const before = firstLoadAssets(WIDGET_DIR, join(ROOT, "server/assets/embed.js"));
+  const before = firstLoadAssets(WIDGET_DIR, await servedLoader(server.origins.api));
   results.bytesBeforeClick = { assets: before, raw: total(before, "raw"), gzip: total(before, "gzip"), brotli: total(before, "brotli") };
   const checkout = checkoutAssets(WIDGET_DIR);
   results.checkoutModule = { assets: checkout, raw: total(checkout, "raw"), gzip: total(checkout, "gzip"), brotli: total(checkout, "brotli") };

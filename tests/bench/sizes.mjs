@@ -26,14 +26,17 @@ export function buildFiles(widgetDir) {
   return build;
 }
 
-/** The assets a page loads before the first click: the loader, the button module's glue and wasm. */
-export function firstLoadAssets(widgetDir, loaderTemplate) {
+/** The loader as the server sends it (its template filled in, the lookup rules inlined). */
+export async function servedLoader(apiOrigin) {
+  const response = await fetch(`${apiOrigin}/tweetbuy/embed.js`);
+  if (!response.ok) throw new Error(`the loader: ${response.status}`);
+  return response.text();
+}
+
+/** The assets a page loads before the first click: the loader (`servedLoader`), the button
+ * module's glue and wasm. */
+export function firstLoadAssets(widgetDir, loader) {
   const build = buildFiles(widgetDir);
-  const loader = readFileSync(loaderTemplate, "utf8")
-    .replaceAll("{{GLUE}}", build.glue)
-    .replaceAll("{{WASM}}", build.wasm)
-    .replaceAll("{{CHECKOUT_GLUE}}", build.checkoutGlue)
-    .replaceAll("{{CHECKOUT_WASM}}", build.checkoutWasm);
   return [
     { name: "embed.js (loader)", ...sizeOf(Buffer.from(loader)) },
     { name: build.glue, ...sizeOf(readFileSync(join(widgetDir, build.glue))) },

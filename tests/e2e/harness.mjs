@@ -84,9 +84,9 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
       "--api-addr", `127.0.0.1:${api}`,
       "--vault-addr", `127.0.0.1:${vault}`,
       "--data-dir", dataDir,
-      // A caller may serve another build (the bench's A/B comparisons).
+      // A caller may serve another build or loader (the bench's A/B comparisons).
       ...(extraArgs.includes("--widget-dir") ? [] : ["--widget-dir", WIDGET_DIR]),
-      "--assets-dir", join(ROOT, "server/assets"),
+      ...(extraArgs.includes("--assets-dir") ? [] : ["--assets-dir", join(ROOT, "server/assets")]),
       ...extraArgs,
     ],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info", TWEETBUY_DEMO: "1", ...pgEnv, ...extraEnv } },

@@ -11,8 +11,9 @@ const OFFERS = ["1528000000000000001", "1528000000000000002", "15280000000000000
 const env = useServerAndBrowser();
 
 /** A page that records offer lookups and tweetbuy:* events from the moment it loads. */
-async function open(path, { viewport = { width: 1024, height: 900 } } = {}) {
+async function open(path, { viewport = { width: 1024, height: 900 }, beforeLoad = async () => {} } = {}) {
   const page = await env.browser.newPage({ viewport });
+  await beforeLoad(page);
   await page.addInitScript(placedInPage);
   const consoleSeen = watchConsole(page);
   const lookups = [];
@@ -37,7 +38,8 @@ const waitForHosts = (page, n) =>
     && [...document.querySelectorAll("[data-tweetbuy-host]")].filter((h) => h.shadowRoot?.querySelector("button[part=button]")).length >= n, n, { timeout: 20_000 });
 
 test("every embed form on the plain page gets exactly one button, from one lookup", async () => {
-  const { page, lookups, consoleSeen } = await open("/");
+  const held = {};
+  const { page, lookups, consoleSeen } = await open("/", { beforeLoad: (p) => holdModuleForLookup(p, held) });
   await waitForHosts(page, OFFERS.length);
   await page.waitForTimeout(300);
   assert.deepEqual((await hosts(page)).sort(), [...OFFERS].sort());
@@ -70,6 +72,43 @@ test("every embed form on the plain page gets exactly one button, from one looku
   // publish.twitter.com embeds carry data-dnt="true": no visitor id is sent or stored.
   assert.equal(new URL(lookups[0]).searchParams.get("visitor"), null);
   assert.equal(await page.evaluate(() => localStorage.length), 0);
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  // The loader sent that one lookup before the button module had arrived, and the module
+  // took it rather than asking again (the one lookup above).
+  assert.equal(held.early, true, "the lookup went out before the module had arrived");
+  await page.close();
+});
+
+/**
+ * Holds the button module's wasm back until an offer lookup has gone out (for at most 5 s):
+ * only the loader can send one then. `held.early` says whether one did.
+ */
+async function holdModuleForLookup(page, held) {
+  let seen;
+  const lookup = new Promise((resolve) => { seen = resolve; });
+  page.on("request", (r) => r.url().includes("/api/v1/offers") && seen(true));
+  await page.route(/\/tweetbuy-[0-9a-f]+_bg\.wasm$/, async (route) => {
+    held.early = await Promise.race([lookup, new Promise((r) => setTimeout(() => r(false), 5_000))]);
+    await route.continue();
+  });
+}
+
+test("without do-not-track the loader's lookup carries the visitor id the module keeps", async () => {
+  const held = {};
+  const { page, lookups, consoleSeen } = await open("/bench?n=10", { beforeLoad: (p) => holdModuleForLookup(p, held) });
+  await waitForHosts(page, 10);
+  await page.waitForTimeout(300);
+  assert.equal(lookups.length, 1, `one lookup, taken by the module: ${lookups.join(" ")}`);
+  assert.equal(held.early, true, "sent by the loader");
+  const visitor = new URL(lookups[0]).searchParams.get("visitor");
+  assert.match(visitor ?? "", /^[A-Za-z0-9-]{8,64}$/);
+  assert.equal(await page.evaluate(() => localStorage.getItem("tweetbuy.visitor")), visitor);
+  // The next visit keeps the id.
+  await page.reload();
+  await waitForHosts(page, 10);
+  await page.waitForTimeout(300);
+  assert.equal(lookups.length, 2, `one more lookup: ${lookups.join(" ")}`);
+  assert.equal(new URL(lookups[1]).searchParams.get("visitor"), visitor);
   assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
   await page.close();
 });

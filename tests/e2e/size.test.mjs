@@ -4,22 +4,31 @@
 // (index.html) so that the first load carries no Leptos; the targets are not met yet
 // (docs/performance.md says by how much and why), so these ceilings guard against growth
 // and against the checkout code creeping back into the first load.
-import { test } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, WIDGET_DIR } from "./harness.mjs";
-import { buildFiles, checkoutAssets, firstLoadAssets, total } from "../bench/sizes.mjs";
+import { WIDGET_DIR, startServer } from "./harness.mjs";
+import { buildFiles, checkoutAssets, firstLoadAssets, servedLoader, total } from "../bench/sizes.mjs";
 
 // About 3 % above the bytes of the current build (docs/performance.md): a fresh machine may
 // get a newer stable rustc or terser, which move the bytes a little either way.
-const CEILING_BEFORE_CLICK = 38 * 1024;
+const CEILING_BEFORE_CLICK = 40 * 1024;
 const CEILING_WITH_CHECKOUT = 188 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 
+// The loader as the server sends it: a template, filled in and with the lookup rules inlined.
+let loader;
+let server;
+before(async () => {
+  server = await startServer();
+  loader = await servedLoader(server.origins.api);
+});
+after(() => server?.stop());
+
 test("the assets loaded before the first click stay under the size ceiling", () => {
-  const assets = firstLoadAssets(WIDGET_DIR, join(ROOT, "server/assets/embed.js"));
+  const assets = firstLoadAssets(WIDGET_DIR, loader);
   const brotli = total(assets, "brotli");
   for (const a of assets) console.log(`${a.name}: raw ${a.raw} B, gzip ${a.gzip} B, brotli ${a.brotli} B`);
   console.log(`before first click: ${brotli} B brotli (ceiling ${CEILING_BEFORE_CLICK} B, target ${TARGET_BEFORE_CLICK} B)`);
@@ -38,8 +47,8 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
   for (const path of ["library/std/", "library/core/", "library/alloc/"]) {
     assert.ok(!button.includes(path), `the button module keeps panic locations (${path}): std's panic machinery came back`);
   }
-  const before = total(firstLoadAssets(WIDGET_DIR, join(ROOT, "server/assets/embed.js")), "brotli");
+  const first = total(firstLoadAssets(WIDGET_DIR, loader), "brotli");
   const checkout = total(checkoutAssets(WIDGET_DIR), "brotli");
-  console.log(`with the checkout module: ${before + checkout} B brotli (ceiling ${CEILING_WITH_CHECKOUT} B, target ${TARGET_WITH_CHECKOUT} B)`);
-  assert.ok(before + checkout <= CEILING_WITH_CHECKOUT, `${before + checkout} B brotli exceeds the ${CEILING_WITH_CHECKOUT} B ceiling`);
+  console.log(`with the checkout module: ${first + checkout} B brotli (ceiling ${CEILING_WITH_CHECKOUT} B, target ${TARGET_WITH_CHECKOUT} B)`);
+  assert.ok(first + checkout <= CEILING_WITH_CHECKOUT, `${first + checkout} B brotli exceeds the ${CEILING_WITH_CHECKOUT} B ceiling`);
 });

@@ -132,9 +132,13 @@ async fn embed_js(
     let template_path = settings.assets_dir.join("embed.js");
     let template =
         tokio::fs::read_to_string(&template_path).await.map_err(|_| not_built("the embed.js template is missing"))?;
+    let rules = tokio::fs::read_to_string(settings.assets_dir.join("lookup-rules.mjs"))
+        .await
+        .map_err(|_| not_built("the loader's lookup-rules.mjs is missing"))?;
     let script = render(
-        &template,
+        &without_comment_lines(&template),
         &[
+            ("LOOKUP_RULES", &without_comment_lines(&rules)),
             ("GLUE", &build.glue),
             ("WASM", &build.wasm),
             ("CHECKOUT_GLUE", &build.checkout_glue),
@@ -152,6 +156,20 @@ async fn embed_js(
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
     Ok((headers, script).into_response())
+}
+
+/// The loader's text without its comment lines and indentation: every page view downloads
+/// it, and its comments are for the people who read the files in `assets/`. Only whole
+/// lines that start with `//` go (none of the loader's strings spans lines).
+fn without_comment_lines(js: &str) -> String {
+    js.lines().map(str::trim_start).filter(|line| !line.is_empty() && !line.starts_with("//")).fold(
+        String::with_capacity(js.len()),
+        |mut out, line| {
+            out.push_str(line);
+            out.push('\n');
+            out
+        },
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -212,6 +230,12 @@ async fn cache_headers(State(manifest): State<Arc<ManifestCache>>, request: Requ
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_loader_sheds_comment_lines_and_indentation_only() {
+        let js = "// why\nconst a = 1; // kept: code comes first\n\n    if (a) {\n      // why not\n      f(\"//x\");\n    }\n";
+        assert_eq!(without_comment_lines(js), "const a = 1; // kept: code comes first\nif (a) {\nf(\"//x\");\n}\n");
+    }
 
     const MANIFEST_JSON: &str = r#"{"glue": "tweetbuy-0123456789abcdef.js", "wasm": "tweetbuy-0123456789abcdef_bg.wasm",
         "checkout_glue": "tweetbuy-checkout-fedcba9876543210.js", "checkout_wasm": "tweetbuy-checkout-fedcba9876543210_bg.wasm"}"#;

@@ -119,8 +119,12 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     std::fs::write(assets.join("frame/frame.js"), "console.log('frame');").unwrap();
     std::fs::write(assets.join("frame/rules.mjs"), "export const decode = () => null;").unwrap();
     std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
-    std::fs::write(assets.join("embed.js"), "import init from './{{GLUE}}'; init('./{{WASM}}'); import('./{{CHECKOUT_GLUE}}', './{{CHECKOUT_WASM}}'); // {{API_ORIGIN}}")
-        .unwrap();
+    std::fs::write(
+        assets.join("embed.js"),
+        "// a comment line the loader sheds\nimport init from './{{GLUE}}'; init('./{{WASM}}'); import('./{{CHECKOUT_GLUE}}', './{{CHECKOUT_WASM}}'); // {{API_ORIGIN}}\n  {{LOOKUP_RULES}}",
+    )
+    .unwrap();
+    std::fs::write(assets.join("lookup-rules.mjs"), "// the rules\nexport const rules = 1;").unwrap();
     assets
 }
 

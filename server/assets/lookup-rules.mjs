@@ -1,0 +1,132 @@
+// The offer lookup the loader (embed.js) sends while the button module is still
+// downloading, so that the lookup's round trip and the download overlap. The server inlines
+// this file into embed.js (its `{{LOOKUP_RULES}}`): one file for the browser, no extra
+// request.
+//
+// These rules repeat the button module's (tweetbuy-core's `TweetId`, src/button/discover.rs,
+// src/button/config.rs, src/button/offers.rs): both sides run the one table
+// core/tests/lookup_vectors.json (core/tests/lookup_vectors.rs, the widget's unit tests and
+// tests/e2e/lookup_rules.test.mjs). A disagreement is never wrong, only slower: the button
+// module uses a lookup sent here only when it would have asked for exactly the same path,
+// and otherwise sends its own.
+
+/// Every embed form the button module recognises (src/button/discover.rs).
+export const EMBED_SELECTOR = "blockquote.twitter-tweet, .twitter-tweet-rendered, [data-tweetbuy-tweet]";
+
+/// The most ids one lookup asks for (tweetbuy-core's `MAX_LOOKUP_IDS`).
+export const MAX_LOOKUP_IDS = 100;
+
+/// The localStorage key of the visitor id (src/button/config.rs).
+export const VISITOR_KEY = "tweetbuy.visitor";
+
+/// A tweet id: 1 to 19 digits, no leading zero, at most u64's maximum; spaces around forgiven.
+export function parseTweetId(raw) {
+  const id = String(raw).trim();
+  if (!/^[1-9][0-9]{0,18}$/.test(id)) return null;
+  return BigInt(id) <= 18446744073709551615n ? id : null;
+}
+
+/// The id of a tweet's status link (twitter.com or x.com, www. or mobile., /status/ or
+/// /statuses/), or null.
+export function tweetIdFromStatusUrl(url) {
+  const trimmed = String(url).trim();
+  const scheme = /^(https?:)?\/\//i.exec(trimmed);
+  if (!scheme || (!scheme[1] && !trimmed.startsWith("//"))) return null;
+  const rest = trimmed.slice(scheme[0].length);
+  const slash = rest.indexOf("/");
+  if (slash < 0) return null;
+  let host = rest.slice(0, slash).toLowerCase();
+  if (host.startsWith("www.")) host = host.slice(4);
+  else if (host.startsWith("mobile.")) host = host.slice(7);
+  if (host !== "twitter.com" && host !== "x.com") return null;
+  const path = rest.slice(slash + 1).split(/[?#]/)[0];
+  const segments = path.split("/").filter((s) => s !== "");
+  const at = segments.findIndex((s) => /^(status|statuses)$/i.test(s));
+  return at < 0 || at + 1 >= segments.length ? null : parseTweetId(segments[at + 1]);
+}
+
+/// The `id=` query parameter of a rendered embed's iframe `src`, or null.
+export function tweetIdFromIframeSrc(src) {
+  const q = String(src).indexOf("?");
+  if (q < 0) return null;
+  const query = String(src).slice(q + 1).split("#")[0];
+  for (const pair of query.split("&")) {
+    const eq = pair.indexOf("=");
+    if (eq >= 0 && pair.slice(0, eq) === "id") return parseTweetId(pair.slice(eq + 1));
+  }
+  return null;
+}
+
+/// `data-dnt` and the like: true, 1, yes or on, in any case.
+export function isTrue(value) {
+  return value != null && ["true", "1", "yes", "on"].includes(String(value).trim().toLowerCase());
+}
+
+/// What the server accepts as a visitor id: 8 to 64 characters of [A-Za-z0-9-].
+export function validVisitorId(id) {
+  return typeof id === "string" && /^[A-Za-z0-9-]{8,64}$/.test(id);
+}
+
+/// The lookup paths for a set of ids: sorted (as Rust sorts strings: by UTF-16 code unit is
+/// the same for digits), each once, at most MAX_LOOKUP_IDS per path.
+export function lookupPaths(ids, visitor) {
+  const sorted = [...new Set(ids)].sort();
+  const paths = [];
+  for (let i = 0; i < sorted.length; i += MAX_LOOKUP_IDS) {
+    let path = `/api/v1/offers?tweet_ids=${sorted.slice(i, i + MAX_LOOKUP_IDS).join(",")}`;
+    if (visitor) path += `&visitor=${visitor}`;
+    paths.push(path);
+  }
+  return paths;
+}
+
+/// The tweet id of one embed element (src/button/discover.rs), or null.
+export function tweetIdOf(element) {
+  const explicit = element.getAttribute("data-tweetbuy-tweet");
+  if (explicit !== null) return parseTweetId(explicit);
+  if (element.tagName.toLowerCase() === "blockquote") {
+    for (let child = element.lastElementChild; child; child = child.previousElementSibling) {
+      if (child.tagName.toLowerCase() !== "a") continue;
+      const href = child.getAttribute("href");
+      const id = href === null ? null : tweetIdFromStatusUrl(href);
+      if (id) return id;
+    }
+    return null;
+  }
+  const iframe = element.querySelector("iframe");
+  if (!iframe) return null;
+  const data = iframe.getAttribute("data-tweet-id");
+  const fromData = data === null ? null : parseTweetId(data);
+  if (fromData) return fromData;
+  const src = iframe.getAttribute("src");
+  return src === null ? null : tweetIdFromIframeSrc(src);
+}
+
+/// The page's visitor id, made and kept as the button module would (src/button/config.rs);
+/// null when the page's storage cannot keep one.
+function visitorId(storage, randomId) {
+  const kept = storage.getItem(VISITOR_KEY);
+  if (validVisitorId(kept)) return kept;
+  const id = randomId();
+  storage.setItem(VISITOR_KEY, id);
+  return id;
+}
+
+/// The lookup paths the button module's first scan will ask for, on the page as it is now:
+/// every embed form, and a visitor id unless the script or an embed asks for do-not-track.
+/// `script` is the loader's script element (null when unknown), `randomId` makes a visitor id.
+export function firstLookupPaths(document, script, storage, randomId) {
+  const embeds = [...document.querySelectorAll(EMBED_SELECTOR)];
+  const ids = embeds.map(tweetIdOf).filter((id) => id !== null);
+  if (ids.length === 0) return [];
+  const dnt = isTrue(script?.getAttribute("data-dnt")) || embeds.some((e) => isTrue(e.getAttribute("data-dnt")));
+  let visitor = null;
+  if (!dnt) {
+    try {
+      visitor = visitorId(storage(), randomId);
+    } catch {
+      visitor = null;
+    }
+  }
+  return lookupPaths(ids, visitor);
+}
