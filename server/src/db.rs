@@ -22,6 +22,9 @@ use std::time::Duration;
 /// The pool every query runs on, whichever engine is behind it.
 pub type Db = AnyPool;
 
+/// A query with its binds, not yet run (for a [`Batch`]).
+pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 // A released migration file is never edited, not even its comments: each database records
 // the SHA-384 of every migration file it applied, and `Migrator::run` refuses to open one
 // whose files no longer match (`VersionMismatch`). Changes go in a new migration.
@@ -380,6 +383,147 @@ impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.conn
     }
+}
+
+/// Statements of one transaction sent together. On SQLite every call on a connection is a
+/// round trip to that connection's thread in sqlx, and those hand-offs between threads cost
+/// more CPU than the statements themselves: a batch runs as one multi-statement query, in
+/// one trip. PostgreSQL takes one statement per query when it has binds, so there the
+/// statements run one by one, stopping at the first whose expectation failed (locks are
+/// taken only while every condition before holds).
+///
+/// Each statement is written with its own `$1…` placeholders and binds, as for a query of
+/// its own; the batch renumbers them. Statement text must hold no `$` but its placeholders.
+#[derive(Default)]
+pub struct Batch<'q> {
+    statements: Vec<BatchStatement<'q>>,
+}
+
+struct BatchStatement<'q> {
+    sql: &'q str,
+    arguments: sqlx::any::AnyArguments<'q>,
+    expect_one: bool,
+}
+
+/// What each statement of a [`Batch`] did.
+pub struct BatchResult {
+    /// The statements that ran, in order: rows changed and rows returned. On SQLite every
+    /// statement ran; on PostgreSQL those after an unmet expectation did not.
+    pub statements: Vec<StatementResult>,
+    /// The first statement that was expected to change exactly one row and did not: the
+    /// caller rolls back (on SQLite the statements after it ran too).
+    pub unmet: Option<usize>,
+}
+
+pub struct StatementResult {
+    pub rows_affected: u64,
+    pub rows: Vec<sqlx::any::AnyRow>,
+}
+
+impl<'q> Batch<'q> {
+    pub fn new() -> Batch<'q> {
+        Batch::default()
+    }
+
+    /// Adds a statement; returns its index in the results.
+    pub fn push(&mut self, query: AnyQuery<'q>) -> usize {
+        self.add(query, false)
+    }
+
+    /// Adds a statement that must change exactly one row (see [`BatchResult::unmet`]).
+    pub fn push_expecting_one(&mut self, query: AnyQuery<'q>) -> usize {
+        self.add(query, true)
+    }
+
+    fn add(&mut self, mut query: AnyQuery<'q>, expect_one: bool) -> usize {
+        use sqlx::Execute;
+        let sql = query.sql();
+        // A bind that failed to encode surfaces when the batch runs, as it would for the query.
+        let arguments = query.take_arguments().ok().flatten().unwrap_or_default();
+        self.statements.push(BatchStatement { sql, arguments, expect_one });
+        self.statements.len() - 1
+    }
+
+    /// Runs the statements on `conn` (in the caller's transaction).
+    pub async fn run(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
+        let expectations: Vec<bool> = self.statements.iter().map(|s| s.expect_one).collect();
+        let statements =
+            if conn.backend_name() == "SQLite" { self.run_together(conn).await? } else { self.run_each(conn).await? };
+        let unmet =
+            statements.iter().zip(&expectations).position(|(done, expect_one)| *expect_one && done.rows_affected != 1);
+        Ok(BatchResult { statements, unmet })
+    }
+
+    async fn run_together(self, conn: &mut sqlx::AnyConnection) -> Result<Vec<StatementResult>, sqlx::Error> {
+        use futures_util::TryStreamExt;
+        let count = self.statements.len();
+        let mut sql = String::new();
+        let mut arguments = sqlx::any::AnyArguments::default();
+        for statement in self.statements {
+            if !sql.is_empty() {
+                sql.push_str(";\n");
+            }
+            shift_placeholders(statement.sql, arguments.values.0.len(), &mut sql);
+            arguments.values.0.extend(statement.arguments.values.0);
+        }
+        // sqlx deprecates multi-statement queries in favour of `raw_sql`, which takes no
+        // binds; its SQLite driver runs them, binding `$n` by number in every statement.
+        #[allow(deprecated)]
+        let mut stream = sqlx::query_with(&sql, arguments).fetch_many(&mut *conn);
+        let mut results = Vec::with_capacity(count);
+        let mut rows = Vec::new();
+        while let Some(step) = stream.try_next().await? {
+            match step {
+                sqlx::Either::Left(done) => results
+                    .push(StatementResult { rows_affected: done.rows_affected(), rows: std::mem::take(&mut rows) }),
+                sqlx::Either::Right(row) => rows.push(row),
+            }
+        }
+        if results.len() != count {
+            return Err(sqlx::Error::Protocol(format!("a batch of {count} statements reported {}", results.len())));
+        }
+        Ok(results)
+    }
+
+    async fn run_each(self, conn: &mut sqlx::AnyConnection) -> Result<Vec<StatementResult>, sqlx::Error> {
+        use futures_util::TryStreamExt;
+        let mut results = Vec::with_capacity(self.statements.len());
+        for statement in self.statements {
+            #[allow(deprecated)]
+            let mut stream = sqlx::query_with(statement.sql, statement.arguments).fetch_many(&mut *conn);
+            let mut rows = Vec::new();
+            let mut rows_affected = 0;
+            while let Some(step) = stream.try_next().await? {
+                match step {
+                    sqlx::Either::Left(done) => rows_affected += done.rows_affected(),
+                    sqlx::Either::Right(row) => rows.push(row),
+                }
+            }
+            drop(stream);
+            let unmet = statement.expect_one && rows_affected != 1;
+            results.push(StatementResult { rows_affected, rows });
+            if unmet {
+                break;
+            }
+        }
+        Ok(results)
+    }
+}
+
+/// Appends `sql` with each placeholder `$n` written as `$(n + by)`.
+fn shift_placeholders(sql: &str, by: usize, out: &mut String) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
 }
 
 /// Errors that may be SQLite's busy or locked answer.

@@ -80,16 +80,26 @@ pub enum CardLife {
 
 /// Writes a card row in the caller's transaction.
 pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLife) -> Result<(), AppError> {
+    let sql = insert_card_sql();
+    insert_card_query(&sql, card, life).execute(conn).await?;
+    Ok(())
+}
+
+fn insert_card_sql() -> String {
+    format!(
+        "INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, \
+         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable, intent_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)"
+    )
+}
+
+/// [`insert_card`]'s statement with its binds, on [`insert_card_sql`].
+fn insert_card_query<'q>(sql: &'q str, card: &'q NewCard, life: CardLife) -> Query<'q, Any, AnyArguments<'q>> {
     let (expires_at, save_secret_hash, reusable) = match life {
         CardLife::OneTime => (card.created_at + TOKEN_TTL_SECONDS, card.save_secret_hash.as_deref(), false),
         CardLife::Reusable => (NEVER, None, true),
     };
-    let sql = format!(
-        "INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, \
-         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable, intent_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)"
-    );
-    let query = sqlx::query(&sql).bind(&card.id).bind(&card.token).bind(&card.owner);
+    let query = sqlx::query(sql).bind(&card.id).bind(&card.token).bind(&card.owner);
     bind_sealed(query, &card.sealed)
         .bind(to_text(&card.brand))
         .bind(&card.last4)
@@ -100,9 +110,6 @@ pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLif
         .bind(save_secret_hash)
         .bind(reusable)
         .bind(card.intent_id.as_deref())
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// A stored card, as the charge path needs it.
@@ -150,21 +157,23 @@ pub async fn insert_card_for_key(
     idem_key: &str,
     request_hash: &str,
 ) -> Result<bool, AppError> {
+    let sql = insert_card_sql();
     let mut tx = crate::db::begin_write(db).await?;
     // The card row goes first because the key row references it; both roll back together
-    // when the key turns out to be taken.
-    insert_card(&mut tx, card, CardLife::OneTime).await?;
-    let claimed = sqlx::query(
-        "INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (idem_key) DO NOTHING",
-    )
-    .bind(idem_key)
-    .bind(request_hash)
-    .bind(&card.id)
-    .bind(card.created_at)
-    .execute(&mut *tx)
-    .await?;
-    if claimed.rows_affected() == 1 {
+    // when the key turns out to be taken. One batch: one trip to the connection on SQLite.
+    let mut batch = crate::db::Batch::new();
+    batch.push(insert_card_query(&sql, card, CardLife::OneTime));
+    batch.push_expecting_one(
+        sqlx::query(
+            "INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (idem_key) DO NOTHING",
+        )
+        .bind(idem_key)
+        .bind(request_hash)
+        .bind(&card.id)
+        .bind(card.created_at),
+    );
+    if batch.run(&mut tx).await?.unmet.is_none() {
         tx.commit().await?;
         Ok(true)
     } else {
