@@ -3,7 +3,7 @@
 
 use super::order_idempotency::KeyClaim;
 use crate::db::to_text;
-use crate::db::{begin_write, AnyQuery, Batch, Db};
+use crate::db::{begin_write, begin_write_with, AnyQuery, Batch, Db};
 use crate::error::AppError;
 use crate::ids;
 use sqlx::AnyConnection;
@@ -95,7 +95,6 @@ async fn place_numbered(
     number: &str,
     shipping_json: Option<&str>,
 ) -> Result<bool, PlaceError> {
-    let mut tx = begin_write(db).await?;
     let mut batch = Batch::new();
     let key_claim =
         key.map(|key| batch.push_expecting_one(super::order_idempotency::claim_query(key, Some(order.id), order.now)));
@@ -139,7 +138,7 @@ async fn place_numbered(
     // A discount code is redeemed between the insert and the reservation, in Rust: with one,
     // the reservation is a statement of its own after it.
     let reserve = order.quote.discount.is_none().then(|| batch.push(reservation(order)));
-    let ran = batch.run(&mut tx).await?;
+    let (mut tx, ran) = begin_write_with(db, batch).await?;
     match ran.unmet {
         Some(i) if Some(i) == key_claim => return Err(PlaceError::KeyTaken),
         Some(i) if i == intent_claim => {
@@ -241,7 +240,6 @@ pub async fn mark_paid_and_answer(
 ) -> Result<(), AppError> {
     let brand = to_text(&brand);
     let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
-    let mut tx = begin_write(db).await?;
     let mut batch = Batch::new();
     batch.push(
         sqlx::query(
@@ -263,7 +261,7 @@ pub async fn mark_paid_and_answer(
         batch.push(super::order_idempotency::completion(answer.scope, answer.key, answer.status, answer.body, now));
     }
     let wanted = batch.push(subscribers.query());
-    let ran = batch.run(&mut tx).await?;
+    let (mut tx, ran) = begin_write_with(db, batch).await?;
     let wanted = subscribers.read(&ran.statements[wanted].rows)?;
     super::webhooks::order_paid_for(&mut tx, order_id, wanted).await?;
     tx.commit().await?;

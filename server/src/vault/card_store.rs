@@ -158,7 +158,6 @@ pub async fn insert_card_for_key(
     request_hash: &str,
 ) -> Result<bool, AppError> {
     let sql = insert_card_sql();
-    let mut tx = crate::db::begin_write(db).await?;
     // The card row goes first because the key row references it; both roll back together
     // when the key turns out to be taken. One batch: one trip to the connection on SQLite.
     let mut batch = crate::db::Batch::new();
@@ -173,7 +172,8 @@ pub async fn insert_card_for_key(
         .bind(&card.id)
         .bind(card.created_at),
     );
-    if batch.run(&mut tx).await?.unmet.is_none() {
+    let (tx, ran) = crate::db::begin_write_with(db, batch).await?;
+    if ran.unmet.is_none() {
         tx.commit().await?;
         Ok(true)
     } else {
@@ -198,29 +198,28 @@ pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(
     Ok(Some((hash, card)))
 }
 
-/// Claims a one-time token for a charge: sets `used_at` only if it was unused and not
-/// expired, in one statement, so two concurrent charges cannot both win. A saved profile's
-/// reusable card is never claimed this way: it is charged only through a one-time
-/// saved-card token minted for the buyer's device (`profiles`).
-pub async fn claim_token(
-    db: &mut AnyConnection,
+/// Begins the charge's write transaction with the claim of a one-time token: sets `used_at`
+/// only if it was unused and not expired, in one statement, so two concurrent charges cannot
+/// both win. A saved profile's reusable card is never claimed this way: it is charged only
+/// through a one-time saved-card token minted for the buyer's device (`profiles`).
+pub async fn begin_claiming_token(
+    db: &Db,
     token: &str,
     intent_id: &str,
     now: i64,
-) -> Result<Option<CardRow>, AppError> {
+) -> Result<(crate::db::WriteTx, Option<CardRow>), AppError> {
     // The claim reads the card back in the same statement (RETURNING, SQLite 3.35 and
-    // PostgreSQL): one round trip to the database where there were two.
-    let card = sqlx::query_as::<_, CardRow>(&format!(
+    // PostgreSQL), and goes with the transaction's `BEGIN` on SQLite.
+    let sql = format!(
         "UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 AND reusable = FALSE \
          AND intent_id = $3 RETURNING {}",
         CARD_COLUMNS.replace("c.", "")
-    ))
-    .bind(now)
-    .bind(token)
-    .bind(intent_id)
-    .fetch_optional(&mut *db)
-    .await?;
-    Ok(card)
+    );
+    let mut batch = crate::db::Batch::new();
+    batch.push(sqlx::query(&sql).bind(now).bind(token).bind(intent_id));
+    let (tx, ran) = crate::db::begin_write_with(db, batch).await?;
+    let card = ran.statements.first().and_then(|claim| claim.rows.first()).map(CardRow::from_row).transpose()?;
+    Ok((tx, card))
 }
 
 /// The intent a one-time token (typed or saved) was minted for, when the token exists.

@@ -112,11 +112,12 @@ async fn charge(
     // the token unclaimed, never claimed without a charge. A second request for the same
     // order (the api resuming an order after a crash, its lost first request arriving late)
     // waits here for the first to commit, finds the token used and answers the first charge.
-    let mut tx = crate::db::begin_write(&state.db).await?;
-    let claimed = if saved {
-        profile_store::claim_saved_token(&mut tx, &request.token, &request.intent_id, now).await?
+    let (mut tx, claimed) = if saved {
+        let mut tx = crate::db::begin_write(&state.db).await?;
+        let claimed = profile_store::claim_saved_token(&mut tx, &request.token, &request.intent_id, now).await?;
+        (tx, claimed)
     } else {
-        card_store::claim_token(&mut tx, &request.token, &request.intent_id, now).await?
+        card_store::begin_claiming_token(&state.db, &request.token, &request.intent_id, now).await?
     };
     let Some(card) = claimed else {
         tx.rollback().await?;
