@@ -520,6 +520,24 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Runs `batch`, then commits. On SQLite (a transaction [`begin_write_with`] began) the
+    /// `COMMIT` goes in the batch's query: one trip to the connection's thread where there
+    /// were two. For statements whose outcome decides nothing: the transaction commits
+    /// whatever they changed, unmet expectations included.
+    pub async fn commit_with(mut self, batch: Batch<'_>) -> Result<BatchResult, sqlx::Error> {
+        if !self.begun_in_sql {
+            let ran = batch.run(&mut self).await?;
+            self.commit().await?;
+            return Ok(ran);
+        }
+        // A statement that fails stops the query before its COMMIT: the transaction is still
+        // open, and rolled back when `self` is dropped.
+        let ran = batch.run_committed(self.conn()).await?;
+        self.conn().set_unfinished(false);
+        self.open = false;
+        Ok(ran)
+    }
+
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
         if self.begun_in_sql {
             self.conn().execute("ROLLBACK").await?;
@@ -628,18 +646,28 @@ impl<'q> Batch<'q> {
 
     /// Runs the statements on `conn` (in the caller's transaction).
     pub async fn run(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
-        self.run_after(conn, None).await
+        self.run_after(conn, None, None).await
     }
 
     /// [`Batch::run`] on SQLite, with a `BEGIN` first in the same query.
     async fn run_begun(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
-        self.run_after(conn, Some("BEGIN")).await
+        self.run_after(conn, Some("BEGIN"), None).await
     }
 
-    async fn run_after(self, conn: &mut sqlx::AnyConnection, first: Option<&str>) -> Result<BatchResult, sqlx::Error> {
+    /// [`Batch::run`] on SQLite, with a `COMMIT` last in the same query.
+    async fn run_committed(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
+        self.run_after(conn, None, Some("COMMIT")).await
+    }
+
+    async fn run_after(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        first: Option<&str>,
+        last: Option<&str>,
+    ) -> Result<BatchResult, sqlx::Error> {
         let expectations: Vec<bool> = self.statements.iter().map(|s| s.expect_one).collect();
         let statements = if conn.backend_name() == "SQLite" {
-            self.run_together(conn, first).await?
+            self.run_together(conn, first, last).await?
         } else {
             self.run_each(conn).await?
         };
@@ -652,9 +680,10 @@ impl<'q> Batch<'q> {
         self,
         conn: &mut sqlx::AnyConnection,
         first: Option<&str>,
+        last: Option<&str>,
     ) -> Result<Vec<StatementResult>, sqlx::Error> {
         use futures_util::TryStreamExt;
-        let count = self.statements.len() + usize::from(first.is_some());
+        let count = self.statements.len() + usize::from(first.is_some()) + usize::from(last.is_some());
         let mut sql = first.unwrap_or_default().to_owned();
         let mut arguments = sqlx::any::AnyArguments::default();
         for statement in self.statements {
@@ -663,6 +692,10 @@ impl<'q> Batch<'q> {
             }
             shift_placeholders(statement.sql, arguments.values.0.len(), &mut sql);
             arguments.values.0.extend(statement.arguments.values.0);
+        }
+        if let Some(last) = last {
+            sql.push_str(";\n");
+            sql.push_str(last);
         }
         // sqlx deprecates multi-statement queries in favour of `raw_sql`, which takes no
         // binds; its SQLite driver runs them, binding `$n` by number in every statement.
@@ -679,6 +712,9 @@ impl<'q> Batch<'q> {
         }
         if results.len() != count {
             return Err(sqlx::Error::Protocol(format!("a batch of {count} statements reported {}", results.len())));
+        }
+        if last.is_some() {
+            results.pop();
         }
         if first.is_some() {
             results.remove(0);
@@ -1021,11 +1057,13 @@ mod tests {
         assert_eq!(ran.unmet, None);
         let seen: i64 = ran.statements[counted].rows[0].try_get(0).unwrap();
         assert_eq!(seen, 1, "the dropped and the rolled-back keys are gone, each statement had its binds");
-        tx.commit().await.unwrap();
+        let mut last = Batch::new();
+        last.push(sqlx::query(insert).bind("t").bind("c").bind(5_i64));
+        assert_eq!(tx.commit_with(last).await.unwrap().statements[0].rows_affected, 1);
 
         let mut reader = read_conn(&db).await.unwrap();
         let (stored,): (i64,) = sqlx::query_as(count).bind("t").fetch_one(&mut *reader).await.unwrap();
-        assert_eq!(stored, 1);
+        assert_eq!(stored, 2, "b, and c with the commit");
         drop(reader);
         let kept = readers()
             .lock()

@@ -292,6 +292,12 @@ pub struct NewCharge<'a> {
 }
 
 pub async fn insert_charge(db: &mut AnyConnection, charge: &NewCharge<'_>) -> Result<(), AppError> {
+    insert_charge_query(charge).execute(&mut *db).await?;
+    Ok(())
+}
+
+/// [`insert_charge`]'s statement, for a [`crate::db::Batch`].
+pub fn insert_charge_query<'q>(charge: &NewCharge<'q>) -> Query<'q, Any, AnyArguments<'q>> {
     sqlx::query(
         "INSERT INTO charges (id, card_id, reference, amount_minor, currency, status, decline_code, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -304,9 +310,6 @@ pub async fn insert_charge(db: &mut AnyConnection, charge: &NewCharge<'_>) -> Re
     .bind(to_text(&charge.status))
     .bind(charge.decline_code.map(|c| c.as_str()))
     .bind(charge.created_at)
-    .execute(&mut *db)
-    .await?;
-    Ok(())
 }
 
 /// An earlier charge that settled an order reference: approved, or declined for good.
