@@ -354,20 +354,22 @@ impl std::ops::DerefMut for WriteConn {
     }
 }
 
-/// How many idle reading connections each SQLite pool keeps outside the pool ([`read_conn`]).
-const IDLE_READERS: usize = 8;
+/// How many of a SQLite pool's connections are kept apart from it for reads ([`read_conn`]).
+/// More readers at once than this borrow pooled connections, within the pool's own limit.
+const KEPT_READERS: usize = 8;
 
-/// Each SQLite pool's idle reading connections (see [`read_conn`]).
-type Readers = std::sync::Mutex<Vec<(PoolKey, Vec<sqlx::AnyConnection>)>>;
+/// Each SQLite pool's kept reading connections (see [`read_conn`]): the idle ones, and how
+/// many there are in all (idle or lent).
+type Readers = std::sync::Mutex<Vec<(PoolKey, Vec<sqlx::AnyConnection>, usize)>>;
 
 fn readers() -> &'static Readers {
     static READERS: std::sync::OnceLock<Readers> = std::sync::OnceLock::new();
     READERS.get_or_init(Default::default)
 }
 
-/// A connection to read on. On SQLite it is one of the pool's connections kept apart from
-/// the pool, and given back without the pool's ping (a round trip to the connection's thread,
-/// and a task, each time). A connection here only ever runs reads to their end or drops
+/// A connection to read on. On SQLite it is, when one is free, one of a few of the pool's
+/// connections kept apart from it ([`KEPT_READERS`]), given back without the pool's ping (a
+/// round trip to the connection's thread, and a task, each time); else a pooled connection. A connection here only ever runs reads to their end or drops
 /// them, so it holds no transaction to flush. On PostgreSQL it is a pooled connection: the
 /// ping on its return is what finds a connection the server dropped.
 pub struct ReadConn(ReadConnKind);
@@ -383,19 +385,45 @@ pub async fn read_conn(db: &Db) -> Result<ReadConn, sqlx::Error> {
         return Ok(ReadConn(ReadConnKind::Pooled(db.acquire().await?)));
     }
     let options = db.connect_options();
-    let idle = {
+    let pool = PoolKey::of(&options);
+    let (idle, keep_one_more) = {
         let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
         // The connections of pools that were dropped are closed.
-        readers.retain(|(pool, _)| pool.is_live());
-        readers.iter_mut().find(|(pool, _)| pool.is(&options)).and_then(|(_, idle)| idle.pop())
+        readers.retain(|(kept, _, _)| kept.is_live());
+        let index = match readers.iter().position(|(kept, _, _)| kept.same(&pool)) {
+            Some(index) => index,
+            None => {
+                readers.push((pool.clone(), Vec::new(), 0));
+                readers.len() - 1
+            }
+        };
+        let (_, idle, kept) = &mut readers[index];
+        match idle.pop() {
+            Some(connection) => (Some(connection), false),
+            None if *kept < KEPT_READERS => {
+                *kept += 1;
+                (None, true)
+            }
+            None => (None, false),
+        }
     };
-    let connection = match idle {
-        Some(connection) => connection,
-        // Taken from the pool so it has the pool's settings; the pool opens another in its
-        // place when it needs one.
-        None => db.acquire().await?.detach(),
+    let connection = match (idle, keep_one_more) {
+        (Some(connection), _) => connection,
+        // Taken out of the pool, so it has the pool's settings; the pool opens another in
+        // its place when it needs one.
+        (None, true) => match db.acquire().await {
+            Ok(connection) => connection.detach(),
+            Err(error) => {
+                let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((_, _, kept)) = readers.iter_mut().find(|(kept, _, _)| kept.same(&pool)) {
+                    *kept -= 1;
+                }
+                return Err(error);
+            }
+        },
+        (None, false) => return Ok(ReadConn(ReadConnKind::Pooled(db.acquire().await?))),
     };
-    Ok(ReadConn(ReadConnKind::Kept { pool: PoolKey::of(&options), connection: Some(connection) }))
+    Ok(ReadConn(ReadConnKind::Kept { pool, connection: Some(connection) }))
 }
 
 impl Drop for ReadConn {
@@ -403,16 +431,9 @@ impl Drop for ReadConn {
         let ReadConnKind::Kept { pool, connection } = &mut self.0 else { return };
         let Some(connection) = connection.take() else { return };
         let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
-        let index = match readers.iter().position(|(kept, _)| kept.same(pool)) {
-            Some(index) => index,
-            None => {
-                readers.push((pool.clone(), Vec::new()));
-                readers.len() - 1
-            }
-        };
-        let idle = &mut readers[index].1;
-        // Beyond the few kept, a connection is closed (its thread ends when it is dropped).
-        if idle.len() < IDLE_READERS {
+        // Gone from the list when its pool was dropped: then the connection closes here (its
+        // thread ends when it is dropped).
+        if let Some((_, idle, _)) = readers.iter_mut().find(|(kept, _, _)| kept.same(pool)) {
             idle.push(connection);
         }
     }
@@ -1065,13 +1086,21 @@ mod tests {
         let (stored,): (i64,) = sqlx::query_as(count).bind("t").fetch_one(&mut *reader).await.unwrap();
         assert_eq!(stored, 2, "b, and c with the commit");
         drop(reader);
-        let kept = readers()
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(pool, _)| pool.is(&db.connect_options()))
-            .map(|(_, idle)| idle.len());
-        assert_eq!(kept, Some(1), "the reading connection is kept for the next read");
+        let kept = || {
+            let readers = readers().lock().unwrap();
+            let (_, idle, all) = readers.iter().find(|(pool, _, _)| pool.is(&db.connect_options())).unwrap();
+            (idle.len(), *all)
+        };
+        assert_eq!(kept(), (1, 1), "the reading connection is kept for the next read");
+        // More readers at once than are kept borrow pooled connections.
+        let mut many = Vec::new();
+        for _ in 0..KEPT_READERS + 2 {
+            many.push(read_conn(&db).await.unwrap());
+        }
+        let pooled = many.iter().filter(|r| matches!(r.0, ReadConnKind::Pooled(_))).count();
+        assert_eq!((pooled, kept()), (2, (0, KEPT_READERS)));
+        drop(many);
+        assert_eq!(kept(), (KEPT_READERS, KEPT_READERS));
     }
 
     #[test]
