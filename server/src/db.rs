@@ -22,6 +22,9 @@ use std::time::Duration;
 /// The pool every query runs on, whichever engine is behind it.
 pub type Db = AnyPool;
 
+/// A query with its binds, not yet run (for a [`Batch`]).
+pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 // A released migration file is never edited, not even its comments: each database records
 // the SHA-384 of every migration file it applied, and `Migrator::run` refuses to open one
 // whose files no longer match (`VersionMismatch`). Changes go in a new migration.
@@ -232,15 +235,25 @@ pub async fn write_gate(db: &Db) -> Option<tokio::sync::OwnedMutexGuard<Writers>
 /// thread (sqlx pings every connection that comes back to the pool).
 #[derive(Default)]
 pub struct Writers {
-    /// Each pool's options (which tell the pools apart) and its writing connection.
-    connections: Vec<(std::sync::Arc<AnyConnectOptions>, sqlx::AnyConnection)>,
+    /// Each pool's writing connection.
+    connections: Vec<Writer>,
+}
+
+struct Writer {
+    /// The pool's options, which tell the pools apart (see [`PoolKey`]).
+    options: PoolKey,
+    connection: sqlx::AnyConnection,
+    /// A transaction begun in SQL ([`begin_write_with`]) may still be open: the rollback
+    /// started when it was dropped did not succeed, or had no runtime to run on. The next
+    /// writer rolls it back first.
+    unfinished: bool,
 }
 
 impl Writers {
     /// The index of `db`'s writing connection, taken out of `db` the first time.
     async fn index_for(&mut self, db: &Db) -> Result<usize, sqlx::Error> {
         let options = db.connect_options();
-        if let Some(index) = self.connections.iter().position(|(o, _)| std::sync::Arc::ptr_eq(o, &options)) {
+        if let Some(index) = self.connections.iter().position(|w| w.options.is(&options)) {
             return Ok(index);
         }
         // A new pool: the time to close the writing connections of pools that are gone.
@@ -249,14 +262,13 @@ impl Writers {
         // Taken from the pool so it has the pool's settings (busy timeout, pragmas); the pool
         // opens another in its place when it needs one.
         let connection = db.acquire().await?.detach();
-        self.connections.push((options, connection));
+        self.connections.push(Writer { options: PoolKey::of(&options), connection, unfinished: false });
         Ok(self.connections.len() - 1)
     }
 
-    /// Closes the connections of pools that were dropped: nothing but this list holds their
-    /// options any more.
+    /// Closes the connections of pools that were dropped.
     fn close_dropped(&mut self) {
-        self.connections.retain(|(options, _)| std::sync::Arc::strong_count(options) > 1);
+        self.connections.retain(|w| w.options.is_live());
     }
 }
 
@@ -292,7 +304,8 @@ fn close_dropped_writers() {
 pub struct WriteConn(WriteConnKind);
 
 enum WriteConnKind {
-    Gated(tokio::sync::OwnedMappedMutexGuard<Writers, sqlx::AnyConnection>),
+    /// The file's gate, held, and the index of this pool's connection behind it.
+    Gated(tokio::sync::OwnedMutexGuard<Writers>, usize),
     Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
 }
 
@@ -303,8 +316,22 @@ pub async fn write_conn(db: &Db) -> Result<WriteConn, sqlx::Error> {
     };
     let mut writers = gate.lock_owned().await;
     let index = writers.index_for(db).await?;
-    let connection = tokio::sync::OwnedMutexGuard::map(writers, |w| &mut w.connections[index].1);
-    Ok(WriteConn(WriteConnKind::Gated(connection)))
+    let writer = &mut writers.connections[index];
+    if writer.unfinished {
+        // With no transaction open SQLite answers "no transaction is active": nothing to undo.
+        let _ = writer.connection.execute("ROLLBACK").await;
+        writer.unfinished = false;
+    }
+    Ok(WriteConn(WriteConnKind::Gated(writers, index)))
+}
+
+impl WriteConn {
+    /// Records whether a transaction begun in SQL may be open on this connection (SQLite).
+    fn set_unfinished(&mut self, unfinished: bool) {
+        if let WriteConnKind::Gated(writers, index) = &mut self.0 {
+            writers.connections[*index].unfinished = unfinished;
+        }
+    }
 }
 
 impl std::ops::Deref for WriteConn {
@@ -312,7 +339,7 @@ impl std::ops::Deref for WriteConn {
 
     fn deref(&self) -> &sqlx::AnyConnection {
         match &self.0 {
-            WriteConnKind::Gated(connection) => connection,
+            WriteConnKind::Gated(writers, index) => &writers.connections[*index].connection,
             WriteConnKind::Pooled(connection) => connection,
         }
     }
@@ -321,9 +348,140 @@ impl std::ops::Deref for WriteConn {
 impl std::ops::DerefMut for WriteConn {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
         match &mut self.0 {
-            WriteConnKind::Gated(connection) => connection,
+            WriteConnKind::Gated(writers, index) => &mut writers.connections[*index].connection,
             WriteConnKind::Pooled(connection) => connection,
         }
+    }
+}
+
+/// How many of a SQLite pool's connections are kept apart from it for reads ([`read_conn`]).
+/// More readers at once than this borrow pooled connections, within the pool's own limit.
+const KEPT_READERS: usize = 8;
+
+/// Each SQLite pool's kept reading connections (see [`read_conn`]): the idle ones, and how
+/// many there are in all (idle or lent).
+type Readers = std::sync::Mutex<Vec<(PoolKey, Vec<sqlx::AnyConnection>, usize)>>;
+
+fn readers() -> &'static Readers {
+    static READERS: std::sync::OnceLock<Readers> = std::sync::OnceLock::new();
+    READERS.get_or_init(Default::default)
+}
+
+/// A connection to read on. On SQLite it is, when one is free, one of a few of the pool's
+/// connections kept apart from it ([`KEPT_READERS`]), given back without the pool's ping (a
+/// round trip to the connection's thread, and a task, each time); else a pooled connection. A connection here only ever runs reads to their end or drops
+/// them, so it holds no transaction to flush. On PostgreSQL it is a pooled connection: the
+/// ping on its return is what finds a connection the server dropped.
+pub struct ReadConn(ReadConnKind);
+
+enum ReadConnKind {
+    Kept { pool: PoolKey, connection: Option<sqlx::AnyConnection> },
+    Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
+}
+
+/// A connection to read on (see [`ReadConn`]).
+pub async fn read_conn(db: &Db) -> Result<ReadConn, sqlx::Error> {
+    if engine_of(db) != Engine::Sqlite {
+        return Ok(ReadConn(ReadConnKind::Pooled(db.acquire().await?)));
+    }
+    let options = db.connect_options();
+    let pool = PoolKey::of(&options);
+    let (idle, keep_one_more) = {
+        let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
+        // The connections of pools that were dropped are closed.
+        readers.retain(|(kept, _, _)| kept.is_live());
+        let index = match readers.iter().position(|(kept, _, _)| kept.same(&pool)) {
+            Some(index) => index,
+            None => {
+                readers.push((pool.clone(), Vec::new(), 0));
+                readers.len() - 1
+            }
+        };
+        let (_, idle, kept) = &mut readers[index];
+        match idle.pop() {
+            Some(connection) => (Some(connection), false),
+            None if *kept < KEPT_READERS => {
+                *kept += 1;
+                (None, true)
+            }
+            None => (None, false),
+        }
+    };
+    let connection = match (idle, keep_one_more) {
+        (Some(connection), _) => connection,
+        // Taken out of the pool, so it has the pool's settings; the pool opens another in
+        // its place when it needs one.
+        (None, true) => match db.acquire().await {
+            Ok(connection) => connection.detach(),
+            Err(error) => {
+                let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((_, _, kept)) = readers.iter_mut().find(|(kept, _, _)| kept.same(&pool)) {
+                    *kept -= 1;
+                }
+                return Err(error);
+            }
+        },
+        (None, false) => return Ok(ReadConn(ReadConnKind::Pooled(db.acquire().await?))),
+    };
+    Ok(ReadConn(ReadConnKind::Kept { pool, connection: Some(connection) }))
+}
+
+impl Drop for ReadConn {
+    fn drop(&mut self) {
+        let ReadConnKind::Kept { pool, connection } = &mut self.0 else { return };
+        let Some(connection) = connection.take() else { return };
+        let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
+        // Gone from the list when its pool was dropped: then the connection closes here (its
+        // thread ends when it is dropped).
+        if let Some((_, idle, _)) = readers.iter_mut().find(|(kept, _, _)| kept.same(pool)) {
+            idle.push(connection);
+        }
+    }
+}
+
+impl std::ops::Deref for ReadConn {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        match &self.0 {
+            ReadConnKind::Kept { connection, .. } => connection.as_ref().expect("a kept connection until dropped"),
+            ReadConnKind::Pooled(connection) => connection,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ReadConn {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        match &mut self.0 {
+            ReadConnKind::Kept { connection, .. } => connection.as_mut().expect("a kept connection until dropped"),
+            ReadConnKind::Pooled(connection) => connection,
+        }
+    }
+}
+
+/// Tells a pool apart from the others by its options (one `Arc` per pool), without keeping
+/// it alive: a dropped pool's connections kept outside it are closed.
+#[derive(Clone)]
+struct PoolKey(std::sync::Weak<AnyConnectOptions>);
+
+impl PoolKey {
+    fn of(options: &std::sync::Arc<AnyConnectOptions>) -> PoolKey {
+        PoolKey(std::sync::Arc::downgrade(options))
+    }
+
+    /// Whether these are the pool's options. (The allocation is not reused while a `Weak`
+    /// to it is held, so a new pool cannot pass for a dropped one.)
+    fn is(&self, options: &std::sync::Arc<AnyConnectOptions>) -> bool {
+        std::ptr::eq(self.0.as_ptr(), std::sync::Arc::as_ptr(options))
+    }
+
+    fn same(&self, other: &PoolKey) -> bool {
+        self.0.ptr_eq(&other.0)
+    }
+
+    /// Whether the pool (or a request holding its options) is still there.
+    fn is_live(&self) -> bool {
+        self.0.strong_count() > 0
     }
 }
 
@@ -334,26 +492,80 @@ type Transactions = <sqlx::Any as sqlx::Database>::TransactionManager;
 /// A write transaction on a [`WriteConn`], so the gate is never held past the commit (or the
 /// rollback: a transaction dropped unfinished is rolled back, as [`sqlx::Transaction`] is).
 pub struct WriteTx {
-    conn: WriteConn,
+    /// Always there until dropped (taken by the rollback a drop starts).
+    conn: Option<WriteConn>,
     open: bool,
+    /// Begun with a `BEGIN` of its own ([`begin_write_with`] on SQLite), which sqlx does not
+    /// know of: ended with `COMMIT` or `ROLLBACK` in SQL.
+    begun_in_sql: bool,
 }
 
 /// Begins a write transaction behind the database's [`write_gate`].
 pub async fn begin_write(db: &Db) -> Result<WriteTx, sqlx::Error> {
     let mut conn = write_conn(db).await?;
     <Transactions as sqlx::TransactionManager>::begin(&mut conn, None).await?;
-    Ok(WriteTx { conn, open: true })
+    Ok(WriteTx { conn: Some(conn), open: true, begun_in_sql: false })
+}
+
+/// [`begin_write`], running `batch` as the transaction's first statements. On SQLite the
+/// `BEGIN` goes in the batch: one trip to the connection's thread where there were two.
+pub async fn begin_write_with(db: &Db, batch: Batch<'_>) -> Result<(WriteTx, BatchResult), sqlx::Error> {
+    let mut conn = write_conn(db).await?;
+    if matches!(conn.0, WriteConnKind::Pooled(_)) {
+        <Transactions as sqlx::TransactionManager>::begin(&mut conn, None).await?;
+        let mut tx = WriteTx { conn: Some(conn), open: true, begun_in_sql: false };
+        let ran = batch.run(&mut tx).await?;
+        return Ok((tx, ran));
+    }
+    // Marked before the batch runs: should the batch fail and the rollback its drop starts
+    // fail too, or the process be shutting down, the next writer rolls back first.
+    conn.set_unfinished(true);
+    let mut tx = WriteTx { conn: Some(conn), open: true, begun_in_sql: true };
+    let ran = batch.run_begun(&mut tx).await?;
+    Ok((tx, ran))
 }
 
 impl WriteTx {
+    fn conn(&mut self) -> &mut WriteConn {
+        self.conn.as_mut().expect("a transaction's connection until it is dropped")
+    }
+
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        <Transactions as sqlx::TransactionManager>::commit(&mut self.conn).await?;
+        if self.begun_in_sql {
+            self.conn().execute("COMMIT").await?;
+            self.conn().set_unfinished(false);
+        } else {
+            <Transactions as sqlx::TransactionManager>::commit(self.conn()).await?;
+        }
         self.open = false;
         Ok(())
     }
 
+    /// Runs `batch`, then commits. On SQLite (a transaction [`begin_write_with`] began) the
+    /// `COMMIT` goes in the batch's query: one trip to the connection's thread where there
+    /// were two. For statements whose outcome decides nothing: the transaction commits
+    /// whatever they changed, unmet expectations included.
+    pub async fn commit_with(mut self, batch: Batch<'_>) -> Result<BatchResult, sqlx::Error> {
+        if !self.begun_in_sql {
+            let ran = batch.run(&mut self).await?;
+            self.commit().await?;
+            return Ok(ran);
+        }
+        // A statement that fails stops the query before its COMMIT: the transaction is still
+        // open, and rolled back when `self` is dropped.
+        let ran = batch.run_committed(self.conn()).await?;
+        self.conn().set_unfinished(false);
+        self.open = false;
+        Ok(ran)
+    }
+
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
-        <Transactions as sqlx::TransactionManager>::rollback(&mut self.conn).await?;
+        if self.begun_in_sql {
+            self.conn().execute("ROLLBACK").await?;
+            self.conn().set_unfinished(false);
+        } else {
+            <Transactions as sqlx::TransactionManager>::rollback(self.conn()).await?;
+        }
         self.open = false;
         Ok(())
     }
@@ -361,9 +573,21 @@ impl WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        if self.open {
+        let Some(mut conn) = self.conn.take().filter(|_| self.open) else { return };
+        if !self.begun_in_sql {
             // Queued on the connection ahead of anything the next writer sends.
-            <Transactions as sqlx::TransactionManager>::start_rollback(&mut self.conn);
+            <Transactions as sqlx::TransactionManager>::start_rollback(&mut conn);
+            return;
+        }
+        // sqlx cannot roll back a transaction it does not know of, and a drop cannot wait: a
+        // task rolls it back, holding the gate until then. Its write lock must go at once, as
+        // writes of other connections (and of other processes) wait for it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if conn.execute("ROLLBACK").await.is_ok() {
+                    conn.set_unfinished(false);
+                }
+            });
         }
     }
 }
@@ -372,14 +596,192 @@ impl std::ops::Deref for WriteTx {
     type Target = sqlx::AnyConnection;
 
     fn deref(&self) -> &sqlx::AnyConnection {
-        &self.conn
+        self.conn.as_ref().expect("a transaction's connection until it is dropped")
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.conn
+        self.conn()
     }
+}
+
+/// Statements of one transaction sent together. On SQLite every call on a connection is a
+/// round trip to that connection's thread in sqlx, and those hand-offs between threads cost
+/// more CPU than the statements themselves: a batch runs as one multi-statement query, in
+/// one trip. PostgreSQL takes one statement per query when it has binds, so there the
+/// statements run one by one, stopping at the first whose expectation failed (locks are
+/// taken only while every condition before holds).
+///
+/// Each statement is written with its own `$1…` placeholders and binds, as for a query of
+/// its own; the batch renumbers them. Statement text must hold no `$` but its placeholders.
+#[derive(Default)]
+pub struct Batch<'q> {
+    statements: Vec<BatchStatement<'q>>,
+}
+
+struct BatchStatement<'q> {
+    sql: &'q str,
+    arguments: sqlx::any::AnyArguments<'q>,
+    expect_one: bool,
+}
+
+/// What each statement of a [`Batch`] did.
+pub struct BatchResult {
+    /// The statements that ran, in order: rows changed and rows returned. On SQLite every
+    /// statement ran; on PostgreSQL those after an unmet expectation did not.
+    pub statements: Vec<StatementResult>,
+    /// The first statement that was expected to change exactly one row and did not: the
+    /// caller rolls back (on SQLite the statements after it ran too).
+    pub unmet: Option<usize>,
+}
+
+pub struct StatementResult {
+    pub rows_affected: u64,
+    pub rows: Vec<sqlx::any::AnyRow>,
+}
+
+impl<'q> Batch<'q> {
+    pub fn new() -> Batch<'q> {
+        Batch::default()
+    }
+
+    /// Adds a statement; returns its index in the results.
+    pub fn push(&mut self, query: AnyQuery<'q>) -> usize {
+        self.add(query, false)
+    }
+
+    /// Adds a statement that must change exactly one row (see [`BatchResult::unmet`]).
+    pub fn push_expecting_one(&mut self, query: AnyQuery<'q>) -> usize {
+        self.add(query, true)
+    }
+
+    fn add(&mut self, mut query: AnyQuery<'q>, expect_one: bool) -> usize {
+        use sqlx::Execute;
+        let sql = query.sql();
+        // A bind that failed to encode surfaces when the batch runs, as it would for the query.
+        let arguments = query.take_arguments().ok().flatten().unwrap_or_default();
+        self.statements.push(BatchStatement { sql, arguments, expect_one });
+        self.statements.len() - 1
+    }
+
+    /// Runs the statements on `conn` (in the caller's transaction).
+    pub async fn run(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
+        self.run_after(conn, None, None).await
+    }
+
+    /// [`Batch::run`] on SQLite, with a `BEGIN` first in the same query.
+    async fn run_begun(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
+        self.run_after(conn, Some("BEGIN"), None).await
+    }
+
+    /// [`Batch::run`] on SQLite, with a `COMMIT` last in the same query.
+    async fn run_committed(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
+        self.run_after(conn, None, Some("COMMIT")).await
+    }
+
+    async fn run_after(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        first: Option<&str>,
+        last: Option<&str>,
+    ) -> Result<BatchResult, sqlx::Error> {
+        let expectations: Vec<bool> = self.statements.iter().map(|s| s.expect_one).collect();
+        let statements = if conn.backend_name() == "SQLite" {
+            self.run_together(conn, first, last).await?
+        } else {
+            self.run_each(conn).await?
+        };
+        let unmet =
+            statements.iter().zip(&expectations).position(|(done, expect_one)| *expect_one && done.rows_affected != 1);
+        Ok(BatchResult { statements, unmet })
+    }
+
+    async fn run_together(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        first: Option<&str>,
+        last: Option<&str>,
+    ) -> Result<Vec<StatementResult>, sqlx::Error> {
+        use futures_util::TryStreamExt;
+        let count = self.statements.len() + usize::from(first.is_some()) + usize::from(last.is_some());
+        let mut sql = first.unwrap_or_default().to_owned();
+        let mut arguments = sqlx::any::AnyArguments::default();
+        for statement in self.statements {
+            if !sql.is_empty() {
+                sql.push_str(";\n");
+            }
+            shift_placeholders(statement.sql, arguments.values.0.len(), &mut sql);
+            arguments.values.0.extend(statement.arguments.values.0);
+        }
+        if let Some(last) = last {
+            sql.push_str(";\n");
+            sql.push_str(last);
+        }
+        // sqlx deprecates multi-statement queries in favour of `raw_sql`, which takes no
+        // binds; its SQLite driver runs them, binding `$n` by number in every statement.
+        #[allow(deprecated)]
+        let mut stream = sqlx::query_with(&sql, arguments).fetch_many(&mut *conn);
+        let mut results = Vec::with_capacity(count);
+        let mut rows = Vec::new();
+        while let Some(step) = stream.try_next().await? {
+            match step {
+                sqlx::Either::Left(done) => results
+                    .push(StatementResult { rows_affected: done.rows_affected(), rows: std::mem::take(&mut rows) }),
+                sqlx::Either::Right(row) => rows.push(row),
+            }
+        }
+        if results.len() != count {
+            return Err(sqlx::Error::Protocol(format!("a batch of {count} statements reported {}", results.len())));
+        }
+        if last.is_some() {
+            results.pop();
+        }
+        if first.is_some() {
+            results.remove(0);
+        }
+        Ok(results)
+    }
+
+    async fn run_each(self, conn: &mut sqlx::AnyConnection) -> Result<Vec<StatementResult>, sqlx::Error> {
+        use futures_util::TryStreamExt;
+        let mut results = Vec::with_capacity(self.statements.len());
+        for statement in self.statements {
+            #[allow(deprecated)]
+            let mut stream = sqlx::query_with(statement.sql, statement.arguments).fetch_many(&mut *conn);
+            let mut rows = Vec::new();
+            let mut rows_affected = 0;
+            while let Some(step) = stream.try_next().await? {
+                match step {
+                    sqlx::Either::Left(done) => rows_affected += done.rows_affected(),
+                    sqlx::Either::Right(row) => rows.push(row),
+                }
+            }
+            drop(stream);
+            let unmet = statement.expect_one && rows_affected != 1;
+            results.push(StatementResult { rows_affected, rows });
+            if unmet {
+                break;
+            }
+        }
+        Ok(results)
+    }
+}
+
+/// Appends `sql` with each placeholder `$n` written as `$(n + by)`.
+fn shift_placeholders(sql: &str, by: usize, out: &mut String) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
 }
 
 /// Errors that may be SQLite's busy or locked answer.
@@ -644,6 +1046,68 @@ mod tests {
         drop(write_conn(&again).await.unwrap());
         let gate = gate_of(&again).unwrap();
         assert_eq!(gate.lock().await.connections.len(), 2, "the first pool's and the new one's");
+    }
+
+    #[tokio::test]
+    async fn batches_report_the_first_unmet_statement_and_sql_begun_transactions_roll_back_when_dropped() {
+        use sqlx::Row;
+        let dir = tempfile::tempdir().unwrap();
+        let db = open_api(dir.path().join("api.db").as_path()).await.unwrap();
+        let insert =
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ($1, $2, 'h', $3) \
+                      ON CONFLICT DO NOTHING";
+        let count = "SELECT COUNT(*) FROM idempotency_keys WHERE scope = $1";
+
+        let mut batch = Batch::new();
+        batch.push(sqlx::query(insert).bind("t").bind("dropped").bind(1_i64));
+        let (tx, ran) = begin_write_with(&db, batch).await.unwrap();
+        assert_eq!((ran.unmet, ran.statements[0].rows_affected), (None, 1));
+        drop(tx);
+
+        let mut batch = Batch::new();
+        batch.push_expecting_one(sqlx::query(insert).bind("t").bind("a").bind(2_i64));
+        let again = batch.push_expecting_one(sqlx::query(insert).bind("t").bind("a").bind(3_i64));
+        let (tx, ran) = begin_write_with(&db, batch).await.unwrap();
+        assert_eq!(ran.unmet, Some(again), "the second insert of one key changes nothing");
+        tx.rollback().await.unwrap();
+
+        let mut batch = Batch::new();
+        batch.push_expecting_one(sqlx::query(insert).bind("t").bind("b").bind(4_i64));
+        let counted = batch.push(sqlx::query(count).bind("t"));
+        let (tx, ran) = begin_write_with(&db, batch).await.unwrap();
+        assert_eq!(ran.unmet, None);
+        let seen: i64 = ran.statements[counted].rows[0].try_get(0).unwrap();
+        assert_eq!(seen, 1, "the dropped and the rolled-back keys are gone, each statement had its binds");
+        let mut last = Batch::new();
+        last.push(sqlx::query(insert).bind("t").bind("c").bind(5_i64));
+        assert_eq!(tx.commit_with(last).await.unwrap().statements[0].rows_affected, 1);
+
+        let mut reader = read_conn(&db).await.unwrap();
+        let (stored,): (i64,) = sqlx::query_as(count).bind("t").fetch_one(&mut *reader).await.unwrap();
+        assert_eq!(stored, 2, "b, and c with the commit");
+        drop(reader);
+        let kept = || {
+            let readers = readers().lock().unwrap();
+            let (_, idle, all) = readers.iter().find(|(pool, _, _)| pool.is(&db.connect_options())).unwrap();
+            (idle.len(), *all)
+        };
+        assert_eq!(kept(), (1, 1), "the reading connection is kept for the next read");
+        // More readers at once than are kept borrow pooled connections.
+        let mut many = Vec::new();
+        for _ in 0..KEPT_READERS + 2 {
+            many.push(read_conn(&db).await.unwrap());
+        }
+        let pooled = many.iter().filter(|r| matches!(r.0, ReadConnKind::Pooled(_))).count();
+        assert_eq!((pooled, kept()), (2, (0, KEPT_READERS)));
+        drop(many);
+        assert_eq!(kept(), (KEPT_READERS, KEPT_READERS));
+    }
+
+    #[test]
+    fn placeholders_shift_by_the_statements_before() {
+        let mut sql = String::new();
+        shift_placeholders("a = $1 AND b = $12 OR c = $1", 3, &mut sql);
+        assert_eq!(sql, "a = $4 AND b = $15 OR c = $4");
     }
 
     #[test]

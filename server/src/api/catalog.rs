@@ -143,16 +143,32 @@ pub async fn by_id<'e>(
     if !tweetbuy_core::text::is_single_line(product_id) {
         return Ok(None);
     }
-    // The product and its variants in one query: the buyer's intent and order each read one
-    // product, and a query saved is a round trip saved.
-    let rows: Vec<ProductVariantRow> = sqlx::query_as(&format!(
+    let rows: Vec<ProductVariantRow> = sqlx::query_as(&product_sql("$1")).bind(product_id).fetch_all(db).await?;
+    assemble_one(rows, now, api_origin)
+}
+
+/// The query of [`by_id`], for the product whose id is `id` (a placeholder or a subquery):
+/// the product and its variants in one query, since the buyer's intent and order each read
+/// one product, and a query saved is a round trip saved.
+pub(crate) fn product_sql(id: &str) -> String {
+    format!(
         "SELECT {PRODUCT_COLUMNS}, v.id AS variant_id, v.label AS variant_label, \
          v.price_minor AS variant_price_minor, v.stock AS variant_stock \
-         FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = $1 ORDER BY v.position"
-    ))
-    .bind(product_id)
-    .fetch_all(db)
-    .await?;
+         FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = {id} ORDER BY v.position"
+    )
+}
+
+/// The product in the rows of a [`product_sql`] query, if it found one.
+pub(crate) fn product_from_rows(
+    rows: &[sqlx::any::AnyRow],
+    now: i64,
+    api_origin: &str,
+) -> Result<Option<Product>, AppError> {
+    let rows = rows.iter().map(ProductVariantRow::from_row).collect::<Result<Vec<_>, _>>()?;
+    assemble_one(rows, now, api_origin)
+}
+
+fn assemble_one(rows: Vec<ProductVariantRow>, now: i64, api_origin: &str) -> Result<Option<Product>, AppError> {
     let mut product_row = None;
     let mut variants = Vec::new();
     for row in rows {

@@ -10,7 +10,7 @@
 
 use super::{catalog, discounts, pricing, ApiState};
 use crate::clock;
-use crate::db::{retry_busy, Db};
+use crate::db::{retry_busy, Batch, Db};
 use crate::error::AppError;
 use crate::hashing::sha256_hex;
 use crate::ids::{random_id, random_secret};
@@ -21,6 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use sqlx::FromRow;
 use subtle::ConstantTimeEq;
 use tweetbuy_core::order::validate_buyer_details;
 use tweetbuy_core::vault::is_intent_id;
@@ -62,9 +63,10 @@ async fn create_intent(
     JsonBody(request): JsonBody<IntentRequest>,
 ) -> Result<Response, AppError> {
     let now = clock::now();
-    let product = catalog::by_id(&state.db, &request.product_id, now, &state.settings.api_origin)
-        .await?
-        .ok_or_else(|| AppError::not_found("There is no such product."))?;
+    let mut reader = crate::db::read_conn(&state.db).await?;
+    let product = catalog::by_id(&mut *reader, &request.product_id, now, &state.settings.api_origin).await?;
+    drop(reader);
+    let product = product.ok_or_else(|| AppError::not_found("There is no such product."))?;
     let offer = &product.offer;
     let details =
         validate_buyer_details(offer, &request.variant_id, request.quantity, &request.email, request.shipping.as_ref());
@@ -205,14 +207,17 @@ pub struct OpenIntent {
     pub quote: Quote,
 }
 
-/// The intent behind `intent_id`, when `client_secret` is its secret and it has not expired.
-/// Every other case is one error, so a wrong guess learns nothing about which part was wrong.
-pub async fn open<'e>(
-    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+/// The intent behind `intent_id`, when `client_secret` is its secret and it has not expired,
+/// and the product it buys as stored now (`None` when it is gone). Every other case is one
+/// error, so a wrong guess learns nothing about which part was wrong. The two reads go as
+/// one [`Batch`] (one trip to the connection's thread on SQLite).
+pub async fn open(
+    conn: &mut sqlx::AnyConnection,
     intent_id: &str,
     client_secret: &str,
     now: i64,
-) -> Result<OpenIntent, AppError> {
+    api_origin: &str,
+) -> Result<(OpenIntent, Option<catalog::Product>), AppError> {
     let invalid = || {
         AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -223,15 +228,20 @@ pub async fn open<'e>(
     if !is_intent_id(intent_id) || client_secret.len() > MAX_SECRET_LEN {
         return Err(invalid());
     }
-    let row: Option<IntentRow> = sqlx::query_as(
-        "SELECT id, secret_hash, product_id, variant_id, quantity, email, \
-         CASE WHEN share_email THEN 1 ELSE 0 END AS share_email, shipping_json, tweet_id, \
-         subtotal_minor, shipping_minor, tax_minor, total_minor, currency, expires_at, discount_code, \
-         discount_minor FROM payment_intents WHERE id = $1",
-    )
-    .bind(intent_id)
-    .fetch_optional(db)
-    .await?;
+    let product_sql = catalog::product_sql("(SELECT product_id FROM payment_intents WHERE id = $1)");
+    let mut batch = Batch::new();
+    let intent = batch.push(
+        sqlx::query(
+            "SELECT id, secret_hash, product_id, variant_id, quantity, email, \
+             CASE WHEN share_email THEN 1 ELSE 0 END AS share_email, shipping_json, tweet_id, \
+             subtotal_minor, shipping_minor, tax_minor, total_minor, currency, expires_at, discount_code, \
+             discount_minor FROM payment_intents WHERE id = $1",
+        )
+        .bind(intent_id),
+    );
+    let product = batch.push(sqlx::query(&product_sql).bind(intent_id));
+    let ran = batch.run(conn).await?;
+    let row = ran.statements[intent].rows.first().map(IntentRow::from_row).transpose()?;
     let Some(row) = row else { return Err(invalid()) };
     let secret_ok: bool = sha256_hex(client_secret.as_bytes()).as_bytes().ct_eq(row.secret_hash.as_bytes()).into();
     if !secret_ok || row.expires_at <= now {
@@ -247,7 +257,7 @@ pub async fn open<'e>(
         .transpose()
         .map_err(|e| AppError::internal(format!("intent {} shipping: {e}", row.id)))?;
     let tweet_id = row.tweet_id.as_deref().and_then(TweetId::parse);
-    Ok(OpenIntent {
+    let intent = OpenIntent {
         quote: Quote {
             subtotal: money(row.subtotal_minor),
             discount: row.discount_code.map(|code| Discount { code, amount: money(row.discount_minor) }),
@@ -263,7 +273,9 @@ pub async fn open<'e>(
         share_email: row.share_email != 0,
         shipping,
         tweet_id,
-    })
+    };
+    let product = catalog::product_from_rows(&ran.statements[product].rows, now, api_origin)?;
+    Ok((intent, product))
 }
 
 /// Deletes intents that expired unpaid more than a day ago (a paid intent stays with its order).

@@ -2,7 +2,7 @@
 //! and its response is stored; a retry with the same key and body gets that response again;
 //! the same key with another body is refused; a retry while the first still runs is told so.
 
-use crate::db::{write_conn, Db};
+use crate::db::{write_conn, AnyQuery, Db};
 use crate::error::AppError;
 
 /// How long responses are kept for replay.
@@ -125,7 +125,14 @@ pub async fn claim_in(
     order_id: Option<&str>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = claim_query(claim, order_id, now).execute(&mut *conn).await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// [`claim_in`]'s statement, for a [`crate::db::Batch`]: it changes one row when the key
+/// was claimed.
+pub fn claim_query<'q>(claim: &KeyClaim<'q>, order_id: Option<&'q str>, now: i64) -> AnyQuery<'q> {
+    sqlx::query(
         "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, idem_key) DO NOTHING",
     )
@@ -134,9 +141,6 @@ pub async fn claim_in(
     .bind(claim.hash)
     .bind(now)
     .bind(order_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
 }
 
 /// Stores the response of a started request.
@@ -154,6 +158,12 @@ pub async fn complete_in(
     body: &str,
     now: i64,
 ) -> Result<(), AppError> {
+    completion(scope, key, status, body, now).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// [`complete_in`]'s statement, for a [`crate::db::Batch`].
+pub fn completion<'q>(scope: &'q str, key: &'q str, status: u16, body: &'q str, now: i64) -> AnyQuery<'q> {
     sqlx::query(
         "UPDATE idempotency_keys SET response_status = $1, response_body = $2, completed_at = $3 \
          WHERE scope = $4 AND idem_key = $5",
@@ -163,9 +173,6 @@ pub async fn complete_in(
     .bind(now)
     .bind(scope)
     .bind(key)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 /// Deletes keys past their retention (the api's sweep runs it).

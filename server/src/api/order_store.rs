@@ -3,7 +3,7 @@
 
 use super::order_idempotency::KeyClaim;
 use crate::db::to_text;
-use crate::db::{begin_write, Db};
+use crate::db::{begin_write, begin_write_with, AnyQuery, Batch, Db};
 use crate::error::AppError;
 use crate::ids;
 use sqlx::AnyConnection;
@@ -67,36 +67,49 @@ const ORDER_NUMBER_ATTEMPTS: usize = 5;
 /// With `key`, the request's idempotency key is claimed first, in the same transaction (one
 /// commit where there were two): [`PlaceError::KeyTaken`] when it is already stored, and a
 /// refused placement leaves no key behind, as if it had been forgotten.
+///
+/// The statements go as one [`Batch`] (one trip to the connection's thread on SQLite). An
+/// order number that clashes with another order's rolls the placement back, to be made
+/// again whole with a new number.
 pub async fn place(db: &Db, order: &NewOrder<'_>, key: Option<&KeyClaim<'_>>) -> Result<String, PlaceError> {
-    let mut tx = begin_write(db).await?;
-    if let Some(key) = key {
-        if !super::order_idempotency::claim_in(&mut tx, key, Some(order.id), order.now).await? {
-            return Err(PlaceError::KeyTaken);
-        }
-    }
-    // One order per intent at a time: taken over only from an order that was declined or
-    // failed, so two tokens of one intent can never both be charged.
-    let claimed = sqlx::query(
-        "UPDATE payment_intents SET order_id = $1 WHERE id = $2 AND (order_id IS NULL OR order_id IN \
-         (SELECT id FROM orders WHERE status IN ('declined', 'failed')))",
-    )
-    .bind(order.id)
-    .bind(order.intent_id)
-    .execute(&mut *tx)
-    .await?;
-    if claimed.rows_affected() != 1 {
-        // Sold out is told first, as when the reservation came first.
-        return Err(if has_stock(&mut tx, order).await? { PlaceError::IntentTaken } else { PlaceError::SoldOut });
-    }
     let shipping_json = order
         .shipping
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| PlaceError::Other(AppError::internal(e.to_string())))?;
-    let mut number = None;
     for _ in 0..ORDER_NUMBER_ATTEMPTS {
         let drawn = ids::order_number();
-        let inserted = sqlx::query(
+        if place_numbered(db, order, key, &drawn, shipping_json.as_deref()).await? {
+            return Ok(drawn);
+        }
+    }
+    Err(PlaceError::Other(AppError::internal("could not draw a unique order number")))
+}
+
+/// [`place`] under the order number `number`: `false` when another order has that number
+/// (nothing was written).
+async fn place_numbered(
+    db: &Db,
+    order: &NewOrder<'_>,
+    key: Option<&KeyClaim<'_>>,
+    number: &str,
+    shipping_json: Option<&str>,
+) -> Result<bool, PlaceError> {
+    let mut batch = Batch::new();
+    let key_claim =
+        key.map(|key| batch.push_expecting_one(super::order_idempotency::claim_query(key, Some(order.id), order.now)));
+    // One order per intent at a time: taken over only from an order that was declined or
+    // failed, so two tokens of one intent can never both be charged.
+    let intent_claim = batch.push_expecting_one(
+        sqlx::query(
+            "UPDATE payment_intents SET order_id = $1 WHERE id = $2 AND (order_id IS NULL OR order_id IN \
+             (SELECT id FROM orders WHERE status IN ('declined', 'failed')))",
+        )
+        .bind(order.id)
+        .bind(order.intent_id),
+    );
+    let insert = batch.push_expecting_one(
+        sqlx::query(
             "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
              shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
              created_at, updated_at, intent_id, discount_code, discount_minor) \
@@ -104,13 +117,13 @@ pub async fn place(db: &Db, order: &NewOrder<'_>, key: Option<&KeyClaim<'_>>) ->
              $18) ON CONFLICT (order_number) DO NOTHING",
         )
         .bind(order.id)
-        .bind(&drawn)
+        .bind(number)
         .bind(order.product_id)
         .bind(order.variant_id)
         .bind(i64::from(order.quantity))
         .bind(order.email)
         .bind(order.share_email)
-        .bind(&shipping_json)
+        .bind(shipping_json)
         .bind(order.quote.subtotal.minor)
         .bind(order.quote.shipping.minor)
         .bind(order.quote.tax.minor)
@@ -120,37 +133,58 @@ pub async fn place(db: &Db, order: &NewOrder<'_>, key: Option<&KeyClaim<'_>>) ->
         .bind(order.now)
         .bind(order.intent_id)
         .bind(order.quote.discount.as_ref().map(|d| d.code.as_str()))
-        .bind(order.quote.discount.as_ref().map_or(0, |d| d.amount.minor))
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 1 {
-            number = Some(drawn);
-            break;
+        .bind(order.quote.discount.as_ref().map_or(0, |d| d.amount.minor)),
+    );
+    // A discount code is redeemed between the insert and the reservation, in Rust: with one,
+    // the reservation is a statement of its own after it.
+    let reserve = order.quote.discount.is_none().then(|| batch.push(reservation(order)));
+    let (mut tx, ran) = begin_write_with(db, batch).await?;
+    match ran.unmet {
+        Some(i) if Some(i) == key_claim => return Err(PlaceError::KeyTaken),
+        Some(i) if i == intent_claim => {
+            // Sold out is told first, as when the reservation came first. The statements after
+            // the claim may have run (SQLite), so the stock is read after the rollback.
+            tx.rollback().await?;
+            let mut reader = db.acquire().await?;
+            return Err(if has_stock(&mut reader, order).await? {
+                PlaceError::IntentTaken
+            } else {
+                PlaceError::SoldOut
+            });
         }
+        Some(i) if i == insert => return Ok(false),
+        Some(_) => return Err(PlaceError::Other(AppError::internal("unexpected unmet statement in placement"))),
+        None => {}
     }
-    let Some(number) = number else {
-        return Err(PlaceError::Other(AppError::internal("could not draw a unique order number")));
+    let reserved = match reserve {
+        Some(index) => ran.statements[index].rows_affected,
+        None => {
+            if let Some(discount) = &order.quote.discount {
+                super::discounts::redeem(&mut tx, &discount.code, order.id, order.email, order.now)
+                    .await?
+                    .map_err(PlaceError::Discount)?;
+            }
+            reservation(order).execute(&mut *tx).await?.rows_affected()
+        }
     };
-    if let Some(discount) = &order.quote.discount {
-        super::discounts::redeem(&mut tx, &discount.code, order.id, order.email, order.now)
-            .await?
-            .map_err(PlaceError::Discount)?;
+    // Only an uncounted variant may go on without a reservation.
+    if reserved != 1 && !is_uncounted(&mut tx, order).await? {
+        return Err(PlaceError::SoldOut);
     }
-    let reserved = sqlx::query(
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The stock reservation: one conditional `UPDATE`, so two buyers of the last unit cannot
+/// both succeed.
+fn reservation<'q>(order: &'q NewOrder<'_>) -> AnyQuery<'q> {
+    sqlx::query(
         "UPDATE variants SET stock = stock - $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL \
          AND stock >= $1",
     )
     .bind(i64::from(order.quantity))
     .bind(order.product_id)
     .bind(order.variant_id)
-    .execute(&mut *tx)
-    .await?;
-    // Only an uncounted variant may go on without a reservation.
-    if reserved.rows_affected() != 1 && !is_uncounted(&mut tx, order).await? {
-        return Err(PlaceError::SoldOut);
-    }
-    tx.commit().await?;
-    Ok(number)
 }
 
 /// The variant's stock as stored: `None` when there is no such variant, `Some(None)` when it
@@ -204,28 +238,32 @@ pub async fn mark_paid_and_answer(
     now: i64,
     answer: Option<&KeyAnswer<'_>>,
 ) -> Result<(), AppError> {
-    let mut tx = begin_write(db).await?;
-    sqlx::query(
-        "UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
-         WHERE id = $5",
-    )
-    .bind(to_text(&brand))
-    .bind(last4)
-    .bind(charge_id)
-    .bind(now)
-    .bind(order_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("INSERT INTO receipt_outbox (order_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(order_id)
+    let brand = to_text(&brand);
+    let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
+    let mut batch = Batch::new();
+    batch.push(
+        sqlx::query(
+            "UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(&brand)
+        .bind(last4)
+        .bind(charge_id)
         .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    super::webhooks::order_paid(&mut tx, order_id).await?;
+        .bind(order_id),
+    );
+    batch.push(
+        sqlx::query("INSERT INTO receipt_outbox (order_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(order_id)
+            .bind(now),
+    );
     if let Some(answer) = answer {
-        super::order_idempotency::complete_in(&mut tx, answer.scope, answer.key, answer.status, answer.body, now)
-            .await?;
+        batch.push(super::order_idempotency::completion(answer.scope, answer.key, answer.status, answer.body, now));
     }
+    let wanted = batch.push(subscribers.query());
+    let (mut tx, ran) = begin_write_with(db, batch).await?;
+    let wanted = subscribers.read(&ran.statements[wanted].rows)?;
+    super::webhooks::order_paid_for(&mut tx, order_id, wanted).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -80,16 +80,26 @@ pub enum CardLife {
 
 /// Writes a card row in the caller's transaction.
 pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLife) -> Result<(), AppError> {
+    let sql = insert_card_sql();
+    insert_card_query(&sql, card, life).execute(conn).await?;
+    Ok(())
+}
+
+fn insert_card_sql() -> String {
+    format!(
+        "INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, \
+         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable, intent_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)"
+    )
+}
+
+/// [`insert_card`]'s statement with its binds, on [`insert_card_sql`].
+fn insert_card_query<'q>(sql: &'q str, card: &'q NewCard, life: CardLife) -> Query<'q, Any, AnyArguments<'q>> {
     let (expires_at, save_secret_hash, reusable) = match life {
         CardLife::OneTime => (card.created_at + TOKEN_TTL_SECONDS, card.save_secret_hash.as_deref(), false),
         CardLife::Reusable => (NEVER, None, true),
     };
-    let sql = format!(
-        "INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, \
-         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable, intent_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)"
-    );
-    let query = sqlx::query(&sql).bind(&card.id).bind(&card.token).bind(&card.owner);
+    let query = sqlx::query(sql).bind(&card.id).bind(&card.token).bind(&card.owner);
     bind_sealed(query, &card.sealed)
         .bind(to_text(&card.brand))
         .bind(&card.last4)
@@ -100,9 +110,6 @@ pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLif
         .bind(save_secret_hash)
         .bind(reusable)
         .bind(card.intent_id.as_deref())
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// A stored card, as the charge path needs it.
@@ -150,21 +157,23 @@ pub async fn insert_card_for_key(
     idem_key: &str,
     request_hash: &str,
 ) -> Result<bool, AppError> {
-    let mut tx = crate::db::begin_write(db).await?;
+    let sql = insert_card_sql();
     // The card row goes first because the key row references it; both roll back together
-    // when the key turns out to be taken.
-    insert_card(&mut tx, card, CardLife::OneTime).await?;
-    let claimed = sqlx::query(
-        "INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (idem_key) DO NOTHING",
-    )
-    .bind(idem_key)
-    .bind(request_hash)
-    .bind(&card.id)
-    .bind(card.created_at)
-    .execute(&mut *tx)
-    .await?;
-    if claimed.rows_affected() == 1 {
+    // when the key turns out to be taken. One batch: one trip to the connection on SQLite.
+    let mut batch = crate::db::Batch::new();
+    batch.push(insert_card_query(&sql, card, CardLife::OneTime));
+    batch.push_expecting_one(
+        sqlx::query(
+            "INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (idem_key) DO NOTHING",
+        )
+        .bind(idem_key)
+        .bind(request_hash)
+        .bind(&card.id)
+        .bind(card.created_at),
+    );
+    let (tx, ran) = crate::db::begin_write_with(db, batch).await?;
+    if ran.unmet.is_none() {
         tx.commit().await?;
         Ok(true)
     } else {
@@ -189,29 +198,28 @@ pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(
     Ok(Some((hash, card)))
 }
 
-/// Claims a one-time token for a charge: sets `used_at` only if it was unused and not
-/// expired, in one statement, so two concurrent charges cannot both win. A saved profile's
-/// reusable card is never claimed this way: it is charged only through a one-time
-/// saved-card token minted for the buyer's device (`profiles`).
-pub async fn claim_token(
-    db: &mut AnyConnection,
+/// Begins the charge's write transaction with the claim of a one-time token: sets `used_at`
+/// only if it was unused and not expired, in one statement, so two concurrent charges cannot
+/// both win. A saved profile's reusable card is never claimed this way: it is charged only
+/// through a one-time saved-card token minted for the buyer's device (`profiles`).
+pub async fn begin_claiming_token(
+    db: &Db,
     token: &str,
     intent_id: &str,
     now: i64,
-) -> Result<Option<CardRow>, AppError> {
+) -> Result<(crate::db::WriteTx, Option<CardRow>), AppError> {
     // The claim reads the card back in the same statement (RETURNING, SQLite 3.35 and
-    // PostgreSQL): one round trip to the database where there were two.
-    let card = sqlx::query_as::<_, CardRow>(&format!(
+    // PostgreSQL), and goes with the transaction's `BEGIN` on SQLite.
+    let sql = format!(
         "UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 AND reusable = FALSE \
          AND intent_id = $3 RETURNING {}",
         CARD_COLUMNS.replace("c.", "")
-    ))
-    .bind(now)
-    .bind(token)
-    .bind(intent_id)
-    .fetch_optional(&mut *db)
-    .await?;
-    Ok(card)
+    );
+    let mut batch = crate::db::Batch::new();
+    batch.push(sqlx::query(&sql).bind(now).bind(token).bind(intent_id));
+    let (tx, ran) = crate::db::begin_write_with(db, batch).await?;
+    let card = ran.statements.first().and_then(|claim| claim.rows.first()).map(CardRow::from_row).transpose()?;
+    Ok((tx, card))
 }
 
 /// The intent a one-time token (typed or saved) was minted for, when the token exists.
@@ -284,6 +292,12 @@ pub struct NewCharge<'a> {
 }
 
 pub async fn insert_charge(db: &mut AnyConnection, charge: &NewCharge<'_>) -> Result<(), AppError> {
+    insert_charge_query(charge).execute(&mut *db).await?;
+    Ok(())
+}
+
+/// [`insert_charge`]'s statement, for a [`crate::db::Batch`].
+pub fn insert_charge_query<'q>(charge: &NewCharge<'q>) -> Query<'q, Any, AnyArguments<'q>> {
     sqlx::query(
         "INSERT INTO charges (id, card_id, reference, amount_minor, currency, status, decline_code, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -296,9 +310,6 @@ pub async fn insert_charge(db: &mut AnyConnection, charge: &NewCharge<'_>) -> Re
     .bind(to_text(&charge.status))
     .bind(charge.decline_code.map(|c| c.as_str()))
     .bind(charge.created_at)
-    .execute(&mut *db)
-    .await?;
-    Ok(())
 }
 
 /// An earlier charge that settled an order reference: approved, or declined for good.

@@ -112,11 +112,12 @@ async fn charge(
     // the token unclaimed, never claimed without a charge. A second request for the same
     // order (the api resuming an order after a crash, its lost first request arriving late)
     // waits here for the first to commit, finds the token used and answers the first charge.
-    let mut tx = crate::db::begin_write(&state.db).await?;
-    let claimed = if saved {
-        profile_store::claim_saved_token(&mut tx, &request.token, &request.intent_id, now).await?
+    let (mut tx, claimed) = if saved {
+        let mut tx = crate::db::begin_write(&state.db).await?;
+        let claimed = profile_store::claim_saved_token(&mut tx, &request.token, &request.intent_id, now).await?;
+        (tx, claimed)
     } else {
-        card_store::claim_token(&mut tx, &request.token, &request.intent_id, now).await?
+        card_store::begin_claiming_token(&state.db, &request.token, &request.intent_id, now).await?
     };
     let Some(card) = claimed else {
         tx.rollback().await?;
@@ -162,30 +163,36 @@ async fn charge(
         Ok(()) => (ChargeStatus::Approved, None),
         Err(code) => (ChargeStatus::Declined, Some(code)),
     };
-    card_store::insert_charge(
-        &mut tx,
-        &NewCharge {
-            id: &charge_id,
-            card_id: &card.id,
-            reference: &request.reference,
-            amount: request.amount,
-            status,
-            decline_code,
-            created_at: now,
-        },
-    )
-    .await?;
-    match decline_code {
-        // A processing error is worth retrying, so the one-time token is given back.
-        Some(code) if code.retryable() && saved => profile_store::release_saved_token(&mut tx, &request.token).await?,
-        Some(code) if code.retryable() => card_store::release_token(&mut tx, &card.id).await?,
-        // The block's own refusals are not counted: it ends an hour after it began.
-        Some(_) if !blocked && card_testing::record_decline(&mut tx, &fingerprint, now).await? => {
-            tracing::warn!(brand = ?card.brand()?, last4 = %card.last4, "card blocked after repeated declines");
+    let charge = NewCharge {
+        id: &charge_id,
+        card_id: &card.id,
+        reference: &request.reference,
+        amount: request.amount,
+        status,
+        decline_code,
+        created_at: now,
+    };
+    if decline_code.is_none() {
+        // Approved: the charge row goes with the commit (one trip on SQLite).
+        let mut batch = crate::db::Batch::new();
+        batch.push(card_store::insert_charge_query(&charge));
+        tx.commit_with(batch).await?;
+    } else {
+        card_store::insert_charge(&mut tx, &charge).await?;
+        match decline_code {
+            // A processing error is worth retrying, so the one-time token is given back.
+            Some(code) if code.retryable() && saved => {
+                profile_store::release_saved_token(&mut tx, &request.token).await?
+            }
+            Some(code) if code.retryable() => card_store::release_token(&mut tx, &card.id).await?,
+            // The block's own refusals are not counted: it ends an hour after it began.
+            Some(_) if !blocked && card_testing::record_decline(&mut tx, &fingerprint, now).await? => {
+                tracing::warn!(brand = ?card.brand()?, last4 = %card.last4, "card blocked after repeated declines");
+            }
+            Some(_) | None => {}
         }
-        Some(_) | None => {}
+        tx.commit().await?;
     }
-    tx.commit().await?;
     match decline_code {
         // A saved card stays saved until its buyer removes it.
         _ if saved => {}

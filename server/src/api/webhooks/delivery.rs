@@ -71,28 +71,42 @@ pub(crate) async fn has_subscribers(conn: &mut AnyConnection, event_type: EventT
     Ok(!subscribers(conn, event_type).await?.is_empty())
 }
 
-/// For each of `event_types`, whether any enabled endpoint wants it: [`has_subscribers`] for
-/// several types in one query (on the order path, a query saved is a round trip saved).
-pub(crate) async fn has_subscribers_each<const N: usize>(
-    conn: &mut AnyConnection,
-    event_types: [EventType; N],
-) -> Result<[bool; N], AppError> {
-    let columns: Vec<String> = (1..=N)
-        .map(|i| {
-            format!("CAST(COALESCE(MAX(CASE WHEN events = '*' OR events LIKE ${i} ESCAPE '\\' THEN 1 ELSE 0 END), 0) AS BIGINT)")
-        })
-        .collect();
-    let sql = format!("SELECT {} FROM webhook_endpoints WHERE disabled_at IS NULL", columns.join(", "));
-    let mut query = sqlx::query(&sql);
-    for event_type in event_types {
-        query = query.bind(events_pattern(event_type));
+/// For each of several event types, whether any enabled endpoint wants it, in one statement
+/// (for a [`db::Batch`] of the order path): [`SubscribedEach::query`] borrows the SQL and
+/// the patterns, [`SubscribedEach::read`] reads its row.
+pub(crate) struct SubscribedEach<const N: usize> {
+    sql: String,
+    patterns: [String; N],
+}
+
+impl<const N: usize> SubscribedEach<N> {
+    pub(crate) fn new(event_types: [EventType; N]) -> SubscribedEach<N> {
+        let columns: Vec<String> = (1..=N)
+            .map(|i| {
+                format!("CAST(COALESCE(MAX(CASE WHEN events = '*' OR events LIKE ${i} ESCAPE '\\' THEN 1 ELSE 0 END), 0) AS BIGINT)")
+            })
+            .collect();
+        let sql = format!("SELECT {} FROM webhook_endpoints WHERE disabled_at IS NULL", columns.join(", "));
+        SubscribedEach { sql, patterns: event_types.map(events_pattern) }
     }
-    let row = query.fetch_one(&mut *conn).await?;
-    let mut wanted = [false; N];
-    for (i, flag) in wanted.iter_mut().enumerate() {
-        *flag = row.try_get::<i64, _>(i)? == 1;
+
+    pub(crate) fn query(&self) -> db::AnyQuery<'_> {
+        let mut query = sqlx::query(&self.sql);
+        for pattern in &self.patterns {
+            query = query.bind(pattern.as_str());
+        }
+        query
     }
-    Ok(wanted)
+
+    /// The flags, from the query's one row.
+    pub(crate) fn read(&self, rows: &[sqlx::any::AnyRow]) -> Result<[bool; N], AppError> {
+        let row = rows.first().ok_or_else(|| AppError::internal("no row from an aggregate query"))?;
+        let mut wanted = [false; N];
+        for (i, flag) in wanted.iter_mut().enumerate() {
+            *flag = row.try_get::<i64, _>(i)? == 1;
+        }
+        Ok(wanted)
+    }
 }
 
 /// Writes an event and its deliveries in `tx` (see [`super::emit`]).

@@ -119,12 +119,16 @@ pub async fn emit_once<T: Serialize>(
     delivery::record(tx, event_type, Some(once_key), object).await
 }
 
+/// The events a paid order may make (see [`order_paid_for`]).
+pub(crate) const ORDER_PAID_EVENTS: [EventType; 2] = [EventType::OrderPaid, EventType::ProductSoldOut];
+
 /// The events of a paid order, in the transaction that marks it paid: `order.paid`, and
 /// `product.sold_out` when this order took the last unit of its option (its stock is 0 and
-/// no other unpaid order still holds units of it).
-pub(crate) async fn order_paid(tx: &mut WriteTx, order_id: &str) -> Result<(), AppError> {
-    let [paid_wanted, sold_out_wanted] =
-        delivery::has_subscribers_each(tx, [EventType::OrderPaid, EventType::ProductSoldOut]).await?;
+/// no other unpaid order still holds units of it). `wanted` says, for each of
+/// [`ORDER_PAID_EVENTS`], whether any endpoint subscribes to it: the caller asks
+/// ([`delivery::SubscribedEach`]) in a batch of the same transaction.
+pub(crate) async fn order_paid_for(tx: &mut WriteTx, order_id: &str, wanted: [bool; 2]) -> Result<(), AppError> {
+    let [paid_wanted, sold_out_wanted] = wanted;
     if paid_wanted {
         let order = objects::order(tx, order_id).await?;
         emit_once(tx, EventType::OrderPaid, order_id, &order).await?;
