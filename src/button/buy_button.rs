@@ -102,6 +102,7 @@ fn prototype(document: &web_sys::Document, look: &Look, lang: &str) -> Option<El
     root.set_class_name("tb-root");
     crate::shared::theme::mark(&root, look);
     crate::button::placement::float(&root);
+    root.set_attribute(crate::button::placement::UNALIGNED_ATTR, "").ok()?;
     let anchor = document.create_element("div").ok()?;
     anchor.set_class_name("tb-anchor");
     anchor.set_attribute("lang", lang).ok()?;

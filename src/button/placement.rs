@@ -74,23 +74,77 @@ pub fn forget(anchor: &Element) {
     });
 }
 
+/// On a new view root (`.tb-root`) until its host is lined up: the view is not rendered
+/// (`src/button/mount.css`), so the browser never lays its button out anywhere else first
+/// (which it would count as a layout shift once the host moves it).
+pub const UNALIGNED_ATTR: &str = "data-unaligned";
+
+crate::shared::local::page_local! {
+    /// Embeds (with their hosts) waiting for the browser's next layout.
+    static WAITING: core::cell::RefCell<Vec<(Element, Element)>> = Default::default();
+}
+
+crate::shared::local::page_local! {
+    /// Reports once the waiting embeds are laid out: a `ResizeObserver` is told after the
+    /// browser's own layout and before it paints, so reading the boxes forces no layout of
+    /// its own (reading them in an animation frame did, for every new batch).
+    static LAID_OUT: Option<web_sys::ResizeObserver> = {
+        let callback = Closure::<dyn Fn(js_sys::Array, web_sys::ResizeObserver)>::new(
+            |_entries: js_sys::Array, observer: web_sys::ResizeObserver| {
+                let pairs = WAITING.with(|w| core::mem::take(&mut *w.borrow_mut()));
+                for (embed, _) in &pairs {
+                    observer.unobserve(embed);
+                }
+                align_timed(&pairs);
+            },
+        )
+        .into_js_value();
+        web_sys::ResizeObserver::new(callback.unchecked_ref()).ok()
+    };
+}
+
 /// Lines each host up with its embed's border box (same left edge, same width), so the
-/// button sits flush with the embed's right edge, centred and indented embeds included.
+/// button sits flush with the embed's right edge, centred and indented embeds included,
+/// and shows a new view ([`UNALIGNED_ATTR`]).
 ///
-/// Done in the next animation frame, before it paints: the page's own stylesheets have
-/// loaded by then (they block rendering), while the module itself may run before they do
-/// and read the embed's unstyled box. All boxes are read first, then written: one layout.
+/// Done once the browser has laid the embeds out, before it paints ([`LAID_OUT`]): the
+/// page's own stylesheets have loaded by then (they block rendering), while the module
+/// itself may run before they do and read the embed's unstyled box. All boxes are read
+/// first, then written. An embed the browser does not lay out (hidden) waits until it is.
+/// Without `ResizeObserver`, in the next animation frame.
 pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
     if pairs.is_empty() {
         return;
     }
-    let Some(window) = web_sys::window() else { return };
-    let align = Closure::once_into_js(move || {
-        let start = crate::button::marks::now();
-        align_now(&pairs);
-        crate::button::marks::align_batch(start, crate::button::marks::now() - start, pairs.len());
+    let observed = LAID_OUT.with(|o| {
+        let o = o.as_ref()?;
+        for (embed, _) in &pairs {
+            o.observe(embed);
+        }
+        Some(())
     });
+    if observed.is_some() {
+        WAITING.with(|w| w.borrow_mut().extend(pairs));
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    let align = Closure::once_into_js(move || align_timed(&pairs));
     let _ = window.request_animation_frame(align.unchecked_ref());
+}
+
+/// The first alignment of these hosts: [`align_now`], the views shown, a performance mark.
+fn align_timed(pairs: &[(Element, Element)]) {
+    if pairs.is_empty() {
+        return;
+    }
+    let start = crate::button::marks::now();
+    align_now(pairs);
+    for (_, host) in pairs {
+        if let Some(root) = host.shadow_root().and_then(|s| s.first_element_child()) {
+            let _ = root.remove_attribute(UNALIGNED_ATTR);
+        }
+    }
+    crate::button::marks::align_batch(start, crate::button::marks::now() - start, pairs.len());
 }
 
 fn align_now(pairs: &[(Element, Element)]) {
