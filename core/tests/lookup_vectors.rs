@@ -2,7 +2,8 @@
 //! `lookup_vectors.json` beside this file. The loader sends the first lookup itself while
 //! the button module downloads (`server/assets/lookup-rules.mjs`), with the same rules in
 //! JavaScript; `tests/e2e/lookup_rules.test.mjs` runs this table through them, and the
-//! widget's own tests run its part (paths, do-not-track values, visitor ids).
+//! widget's own tests run its part (paths, do-not-track values, visitor ids, the loader's
+//! script tag and the api's base URL).
 
 use serde::Deserialize;
 use tweetbuy_core::TweetId;

@@ -23,8 +23,9 @@ const glue = import("./{{GLUE}}");
 // URL (lookup-rules.mjs). Any failure here only means the module asks itself.
 const preloaded = (() => {
   try {
-    const script = [...document.querySelectorAll("script[src]")].find((s) => s.src.split(/[?#]/)[0].endsWith("/tweetbuy/embed.js"));
-    const api = script?.getAttribute("data-api")?.trim().replace(/\/+$/, "") || new URL(import.meta.url).origin;
+    const script = [...document.querySelectorAll("script[src]")].find((s) => isLoaderSrc(s.src));
+    const api = script ? apiBase(script.src, script.getAttribute("data-api")) : location.origin;
+    if (api === null) return [];
     const randomId = () => crypto.randomUUID?.() ?? [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
     return firstLookupPaths(document, script, () => localStorage, randomId).map((path) => {
       const response = fetch(api + path, { method: "GET" });

@@ -19,6 +19,28 @@ export const MAX_LOOKUP_IDS = 100;
 /// The localStorage key of the visitor id (src/button/config.rs).
 export const VISITOR_KEY = "tweetbuy.visitor";
 
+/// Whether a script `src` is the loader's, whatever its origin or query string
+/// (src/shared/context.rs).
+export function isLoaderSrc(src) {
+  return String(src).split(/[?#]/)[0].endsWith("/tweetbuy/embed.js");
+}
+
+/// The api's base URL (src/button/config.rs): the script's `data-api` without trailing
+/// slashes, or else the origin of the script's `src` (scheme and host, lower-cased); null
+/// when neither gives one.
+export function apiBase(scriptSrc, dataApi) {
+  const explicit = dataApi == null ? "" : String(dataApi).trim();
+  if (explicit !== "") return explicit.replace(/\/+$/, "");
+  const colon = String(scriptSrc).indexOf(":");
+  if (colon < 0) return null;
+  const scheme = scriptSrc.slice(0, colon);
+  const rest = scriptSrc.slice(colon + 1);
+  if (!/^[A-Za-z]+$/.test(scheme) || !rest.startsWith("//")) return null;
+  const host = rest.slice(2).split(/[/?#]/)[0];
+  const lower = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return host === "" ? null : `${lower(scheme)}://${lower(host)}`;
+}
+
 /// A tweet id: 1 to 19 digits, no leading zero, at most u64's maximum; spaces around forgiven.
 export function parseTweetId(raw) {
   const id = String(raw).trim();

@@ -113,7 +113,7 @@ pub fn valid_visitor_id(id: &str) -> bool {
 mod tests {
     /// The loader decides the same (server/assets/lookup-rules.mjs): one table for both.
     #[test]
-    fn dnt_values_and_visitor_ids_as_the_shared_table_says() {
+    fn dnt_values_visitor_ids_and_api_bases_as_the_shared_table_says() {
         let vectors: serde_json::Value =
             serde_json::from_str(include_str!("../../core/tests/lookup_vectors.json")).unwrap();
         for case in vectors["truthy"].as_array().unwrap() {
@@ -123,6 +123,12 @@ mod tests {
         for case in vectors["visitor_ids"].as_array().unwrap() {
             let id = case["id"].as_str().unwrap();
             assert_eq!(super::valid_visitor_id(id), case["ok"].as_bool().unwrap(), "{id:?}");
+        }
+        let bases = vectors["api_bases"].as_array().unwrap();
+        assert!(bases.len() >= 10);
+        for case in bases {
+            let (src, data_api) = (case["src"].as_str().unwrap(), case["data_api"].as_str());
+            assert_eq!(super::api_base(src, data_api).as_deref(), case["base"].as_str(), "{src:?} {data_api:?}");
         }
     }
 

@@ -111,6 +111,19 @@ pub(crate) fn loader_script() -> Option<Element> {
 mod tests {
     use super::*;
 
+    /// The loader finds its own script tag the same way (server/assets/lookup-rules.mjs).
+    #[test]
+    fn loader_srcs_as_the_shared_table_says() {
+        let vectors: serde_json::Value =
+            serde_json::from_str(include_str!("../../core/tests/lookup_vectors.json")).unwrap();
+        let cases = vectors["loader_srcs"].as_array().unwrap();
+        assert!(cases.len() >= 5);
+        for case in cases {
+            let src = case["src"].as_str().unwrap();
+            assert_eq!(is_loader_src(src), case["ok"].as_bool().unwrap(), "{src:?}");
+        }
+    }
+
     #[test]
     fn finds_the_loader_whatever_its_origin() {
         assert!(is_loader_src("http://127.0.0.1:8081/tweetbuy/embed.js"));

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { isTrue, lookupPaths, parseTweetId, tweetIdFromIframeSrc, tweetIdFromStatusUrl, validVisitorId, EMBED_SELECTOR, MAX_LOOKUP_IDS } from "../../server/assets/lookup-rules.mjs";
+import { apiBase, isLoaderSrc, isTrue, lookupPaths, parseTweetId, tweetIdFromIframeSrc, tweetIdFromStatusUrl, validVisitorId, EMBED_SELECTOR, MAX_LOOKUP_IDS } from "../../server/assets/lookup-rules.mjs";
 
 const vectors = JSON.parse(readFileSync(new URL("../../core/tests/lookup_vectors.json", import.meta.url), "utf8"));
 
@@ -21,6 +21,12 @@ test("do-not-track values, visitor ids and lookup paths are as the shared table 
   assert.deepEqual(vectors.visitor_ids.filter((c) => validVisitorId(c.id) !== c.ok), []);
   assert.ok(vectors.paths.length >= 5);
   for (const c of vectors.paths) assert.deepEqual(lookupPaths(c.ids, c.visitor), c.paths, JSON.stringify(c.ids.slice(0, 3)));
+});
+
+test("the loader's own script tag and the api's base URL are found as the shared table says", () => {
+  assert.ok(vectors.loader_srcs.length >= 5 && vectors.api_bases.length >= 10);
+  assert.deepEqual(vectors.loader_srcs.filter((c) => isLoaderSrc(c.src) !== c.ok), []);
+  assert.deepEqual(vectors.api_bases.filter((c) => apiBase(c.src, c.data_api) !== c.base), []);
 });
 
 test("the embed selector and the batch size are the button module's", () => {
