@@ -40,9 +40,9 @@ async function freePort() {
   return port;
 }
 
-async function waitForHttp(url, timeoutMs = 30_000) {
+async function waitForHttp(url, timeoutMs = 30_000, givenUp = () => false) {
   const start = Date.now();
-  for (;;) {
+  while (!givenUp()) {
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -61,6 +61,22 @@ async function waitForHttp(url, timeoutMs = 30_000) {
  * vault keeps its generated master key in the throw-away data folder.
  */
 export async function startServer(extraArgs = [], extraEnv = {}) {
+  // A port can be taken between freePort() and the server's bind (a browser's or the
+  // database client's outgoing connection gets the same ephemeral port): try new ports.
+  const attempts = 4;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(extraArgs, extraEnv);
+    } catch (e) {
+      if (attempt >= attempts || !(e instanceof PortTaken)) throw e;
+    }
+  }
+}
+
+/** The server could not bind one of the ports it was given. */
+class PortTaken extends Error {}
+
+async function startServerOnce(extraArgs, extraEnv) {
   const dataDir = mkdtempSync(join(tmpdir(), "tweetbuy-e2e-"));
   const [pub, api, vault] = [await freePort(), await freePort(), await freePort()];
   const origins = {
@@ -91,15 +107,32 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
     ],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info", TWEETBUY_DEMO: "1", ...pgEnv, ...extraEnv } },
   );
-  proc.stdout.pipe(log);
-  proc.stderr.pipe(log);
-  const exited = once(proc, "exit");
-  await Promise.race([
-    waitForHttp(`${origins.api}/healthz`),
-    exited.then(([code]) => {
-      throw new Error(`server exited early (${code}): ${readFileSync(logPath, "utf8")}`);
-    }),
-  ]);
+  // The log ends once both streams have closed, so a failure reads every line.
+  proc.stdout.pipe(log, { end: false });
+  proc.stderr.pipe(log, { end: false });
+  const closed = once(proc, "close").then(async ([code]) => {
+    log.end();
+    await once(log, "finish");
+    return code;
+  });
+  // Whichever settles first decides; the other must not throw later, unhandled.
+  let early = null;
+  let started = false;
+  const exitedEarly = closed.then((code) => {
+    if (started) return;
+    const text = readFileSync(logPath, "utf8");
+    const Failure = text.includes("Address already in use") ? PortTaken : Error;
+    early = new Failure(`server exited early (${code}): ${text}`);
+  });
+  try {
+    await Promise.race([waitForHttp(`${origins.api}/healthz`, 30_000, () => early !== null), exitedEarly]);
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
+  }
+  if (early === null && proc.exitCode !== null) await exitedEarly;
+  if (early) throw early;
+  started = true;
   return {
     origins,
     dataDir,
@@ -108,11 +141,8 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
     dbEnv: pgEnv,
     log: () => readFileSync(logPath, "utf8"),
     async stop() {
-      if (proc.exitCode === null) {
-        proc.kill("SIGTERM");
-        await exited;
-      }
-      log.end();
+      if (proc.exitCode === null) proc.kill("SIGTERM");
+      await closed;
     },
   };
 }
