@@ -483,3 +483,35 @@ async fn a_confirmation_for_saved_details_names_neither_the_address_nor_the_emai
     drop(handle);
     root.remove();
 }
+
+/// The widget writes prices and counts for the locales tweetbuy-core knows without `Intl`
+/// (`tweetbuy_core::locale_format`), from a table checked natively against
+/// `core/tests/locale_format_vectors.json`. Here that file is checked against this
+/// browser's `Intl` itself: a browser whose locale data changed fails here, rather than the
+/// button showing a price the sheet writes otherwise.
+#[wasm_bindgen_test]
+fn the_locale_format_vectors_are_what_intl_writes() {
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("../core/tests/locale_format_vectors.json")).unwrap();
+    let intl = |tag: &str, options: &js_sys::Object, n: f64| {
+        let format = js_sys::Intl::NumberFormat::new(&js_sys::Array::of1(&tag.into()), options);
+        format.format().call1(&format, &n.into()).unwrap().as_string().unwrap()
+    };
+    let mut checked = 0;
+    for case in vectors["money"].as_array().unwrap() {
+        let Some(text) = case["text"].as_str() else { continue };
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(&options, &"style".into(), &"currency".into()).unwrap();
+        js_sys::Reflect::set(&options, &"currency".into(), &case["currency"].as_str().unwrap().into()).unwrap();
+        let (tag, major) = (case["tag"].as_str().unwrap(), case["minor"].as_i64().unwrap() as f64 / 100.0);
+        assert_eq!(intl(tag, &options, major), text, "{case}");
+        checked += 1;
+    }
+    for case in vectors["numbers"].as_array().unwrap() {
+        let Some(text) = case["text"].as_str() else { continue };
+        let tag = case["tag"].as_str().unwrap();
+        assert_eq!(intl(tag, &js_sys::Object::new(), case["n"].as_f64().unwrap()), text, "{case}");
+        checked += 1;
+    }
+    assert!(checked > 300, "only {checked} vectors");
+}

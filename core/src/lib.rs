@@ -31,6 +31,7 @@ pub mod catalog;
 pub mod discount;
 pub mod error;
 pub mod frame;
+pub mod locale_format;
 pub mod money;
 pub mod order;
 pub mod saved;

@@ -37,17 +37,6 @@ const preloaded = (() => {
   }
 })();
 
-// The first number format of a page visit costs the browser 15 to 100 ms and more (it loads
-// its locale data); paid while the module downloads, the first price need not wait. In a
-// task of its own, so that neither it nor the loader's makes one long task.
-setTimeout(() => {
-  try {
-    new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" }).format(0);
-  } catch {
-    // no Intl: the module formats prices itself
-  }
-}, 0);
-
 let checkout;
 let failures = 0;
 // Imports and starts the checkout module once, resolving to its exports. A failed load is

@@ -250,7 +250,12 @@ mod tests {
     fn label_adapts_to_kind_and_language() {
         let mut offer = tee();
         assert_eq!(label(&offer, &Locale::new("en-US")), "Buy · $30.00", "the lowest price");
-        assert_eq!(label(&offer, &Locale::new("es")), "Comprar · $30.00", "native fallback for the amount");
+        assert_eq!(label(&offer, &Locale::new("es")), "Comprar · 30,00\u{a0}US$", "as Intl writes it in Spanish");
+        assert_eq!(
+            label(&offer, &Locale::new("en-ZA")),
+            "Buy · $30.00",
+            "natively, core's plain English where Intl would write it"
+        );
         offer.kind = ProductKind::Ticket;
         assert_eq!(label(&offer, &Locale::new("en-US")), "Get tickets");
         assert_eq!(label(&offer, &Locale::new("es-ES")), "Comprar entradas");

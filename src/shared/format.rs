@@ -8,26 +8,31 @@ use crate::shared::i18n::{Key, Locale};
 use tweetbuy_core::Country;
 use tweetbuy_core::Money;
 
-/// `$30.00`, `45,00 €`, … in the visitor's locale and the amount's currency.
+/// `$30.00`, `45,00 €`, … in the visitor's locale and the amount's currency, as
+/// `Intl.NumberFormat` writes it.
 ///
-/// In the browser this is `Intl.NumberFormat`; natively (unit tests) it falls back to the
-/// plain English rendering of the core crate.
+/// The locales tweetbuy-core knows are written without `Intl`, whose first use costs a
+/// page tens of milliseconds ([`tweetbuy_core::locale_format`]); others go through `Intl`
+/// in the browser, and natively (unit tests) fall back to the core crate's plain English.
 pub fn money(amount: &Money, locale: &str) -> String {
+    if let Some(text) = tweetbuy_core::locale_format::money(amount, locale) {
+        return text;
+    }
     #[cfg(target_arch = "wasm32")]
     {
         intl::money(amount, locale).unwrap_or_else(|| intl::plain_money(amount))
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let _ = locale;
         amount.to_string()
     }
 }
 
 /// Sets up the browser's number formatting for `locale` (with US dollars, the common case)
-/// before the first price is needed: the first `Intl.NumberFormat` of a page visit loads the
-/// locale data, about 16 ms in Chromium, so the button module does it while the offer
-/// lookup is on the network instead of after it answers.
+/// before the first price is needed, where `Intl` will write it: the first
+/// `Intl.NumberFormat` of a page visit loads the locale data, 20 ms and more in Chromium,
+/// so the button module does it while the offer lookup is on the network instead of after
+/// it answers.
 pub fn warm(locale: &str) {
     let _ = money(&Money::new(0, tweetbuy_core::Currency::USD), locale);
 }
@@ -35,6 +40,9 @@ pub fn warm(locale: &str) {
 #[cfg(feature = "checkout")]
 /// A whole number with the locale's grouping (`1,000`, `1.000`).
 pub fn number(n: u32, locale: &str) -> String {
+    if let Some(text) = tweetbuy_core::locale_format::number(n.into(), locale) {
+        return text;
+    }
     #[cfg(target_arch = "wasm32")]
     {
         if let Some(text) = intl::number(n, locale) {

@@ -3,6 +3,8 @@
 // /bench?n=N page (with the vanilla baseline after each pair) and the medians are compared.
 // Not a test and not part of `make bench`.
 //   A=/tmp/dist-before B=dist N=1000 RUNS=9 node tests/bench/ab.mjs
+// A_ASSETS and B_ASSETS serve another loader (a copy of server/assets) with a build; PAGE
+// measures another page (`PAGE=/` for the demo page's start-up).
 // Prints, for each build: the mount figure `make bench` reports (attach + align measures)
 // and its ratio to the baseline, script start → first button on that page, and the attach
 // and align measures apart.
@@ -12,7 +14,10 @@ if (!dirs.A || !dirs.B) throw new Error("set A and B to two widget build folders
 const n = Number(process.env.N || 1000);
 const runs = Number(process.env.RUNS || 7);
 const servers = {};
-for (const [k, d] of Object.entries(dirs)) servers[k] = await startServer(["--widget-dir", d]);
+const assets = { A: process.env.A_ASSETS, B: process.env.B_ASSETS };
+const path = process.env.PAGE || `/bench?n=${n}`;
+const count = process.env.PAGE ? 1 : n;
+for (const [k, d] of Object.entries(dirs)) servers[k] = await startServer(["--widget-dir", d, ...(assets[k] ? ["--assets-dir", assets[k]] : [])]);
 const browser = await launchBrowser([]);
 const res = { A: [], B: [], V: [], Afirst: [], Bfirst: [], Aattach: [], Battach: [], Aalign: [], Balign: [] };
 const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -20,9 +25,9 @@ try {
   for (let i = 0; i < runs; i++) {
     for (const k of ["A", "B"]) {
       const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
-      await page.goto(`${servers[k].origins.publisher}/bench?n=${n}`);
+      await page.goto(`${servers[k].origins.publisher}${path}`);
       const done = (n) => ["tweetbuy:attach", "tweetbuy:align"].every((name) => performance.getEntriesByName(name).reduce((c, e) => c + e.detail.count, 0) >= n);
-      await page.waitForFunction(done, n, { timeout: 60_000 });
+      await page.waitForFunction(done, count, { timeout: 60_000 });
       res[k].push(await page.evaluate(() => [...performance.getEntriesByName("tweetbuy:attach"), ...performance.getEntriesByName("tweetbuy:align")].reduce((t, e) => t + e.duration, 0)));
       res[k + "attach"].push(await page.evaluate(() => performance.getEntriesByName("tweetbuy:attach").reduce((t, e) => t + e.duration, 0)));
       res[k + "align"].push(await page.evaluate(() => performance.getEntriesByName("tweetbuy:align").reduce((t, e) => t + e.duration, 0)));
