@@ -4,7 +4,11 @@
 //!
 //! Every query in this crate is written once, against [`sqlx::Any`], in SQL both engines
 //! accept: numbered `$1` placeholders, `ON CONFLICT … DO NOTHING`, BIGINT for integers.
-//! Only the migrations differ (`migrations/{api,vault}/{sqlite,postgres}`: `BLOB` vs `BYTEA`).
+//! The migrations differ (`migrations/{api,vault}/{sqlite,postgres}`: `BLOB` vs `BYTEA`), and
+//! so do a few writes of the purchase path: on PostgreSQL, where each statement is a round
+//! trip to the server, what SQLite runs as a [`Batch`] in a transaction is one statement
+//! with data-modifying `WITH` clauses (SQLite has none), written next to the batch it stands
+//! for and run by the same tests.
 //!
 //! On PostgreSQL the api and the vault live in two schemas of one database
 //! (`{prefix}_api`, `{prefix}_vault`), selected per connection with `search_path`, so their

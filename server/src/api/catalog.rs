@@ -152,9 +152,17 @@ pub async fn by_id<'e>(
 /// one product, and a query saved is a round trip saved.
 pub(crate) fn product_sql(id: &str) -> String {
     format!(
-        "SELECT {PRODUCT_COLUMNS}, v.id AS variant_id, v.label AS variant_label, \
-         v.price_minor AS variant_price_minor, v.stock AS variant_stock \
-         FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = {id} ORDER BY v.position"
+        "SELECT {} FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = {id} ORDER BY v.position",
+        product_columns()
+    )
+}
+
+/// The columns of a [`product_sql`] query, for a query that joins `products p` and
+/// `variants v` to other tables; [`product_from_rows`] reads them.
+pub(crate) fn product_columns() -> String {
+    format!(
+        "{PRODUCT_COLUMNS}, v.id AS variant_id, v.label AS variant_label, v.price_minor AS variant_price_minor, \
+         v.stock AS variant_stock"
     )
 }
 

@@ -10,7 +10,7 @@
 
 use super::{catalog, discounts, pricing, ApiState};
 use crate::clock;
-use crate::db::{retry_busy, Batch, Db};
+use crate::db::{retry_busy, Db};
 use crate::error::AppError;
 use crate::hashing::sha256_hex;
 use crate::ids::{random_id, random_secret};
@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
 use subtle::ConstantTimeEq;
 use tweetbuy_core::order::validate_buyer_details;
 use tweetbuy_core::vault::is_intent_id;
@@ -172,22 +172,28 @@ async fn insert(db: &Db, intent: &NewIntent<'_>) -> Result<(), AppError> {
     Ok(())
 }
 
-/// An intent as stored.
+/// An intent as stored, read beside its product's columns ([`open`]): those the product
+/// has too are renamed.
 #[derive(sqlx::FromRow)]
 struct IntentRow {
+    #[sqlx(rename = "intent_id")]
     id: String,
     secret_hash: String,
     product_id: String,
+    #[sqlx(rename = "intent_variant_id")]
     variant_id: String,
     quantity: i64,
     email: String,
     share_email: i64,
     shipping_json: Option<String>,
+    #[sqlx(rename = "intent_tweet_id")]
     tweet_id: Option<String>,
     subtotal_minor: i64,
+    #[sqlx(rename = "intent_shipping_minor")]
     shipping_minor: i64,
     tax_minor: i64,
     total_minor: i64,
+    #[sqlx(rename = "intent_currency")]
     currency: String,
     expires_at: i64,
     discount_code: Option<String>,
@@ -209,8 +215,8 @@ pub struct OpenIntent {
 
 /// The intent behind `intent_id`, when `client_secret` is its secret and it has not expired,
 /// and the product it buys as stored now (`None` when it is gone). Every other case is one
-/// error, so a wrong guess learns nothing about which part was wrong. The two reads go as
-/// one [`Batch`] (one trip to the connection's thread on SQLite).
+/// error, so a wrong guess learns nothing about which part was wrong. Both are read in one
+/// statement: the intent's columns repeated beside each of its product's variants.
 pub async fn open(
     conn: &mut sqlx::AnyConnection,
     intent_id: &str,
@@ -228,20 +234,18 @@ pub async fn open(
     if !is_intent_id(intent_id) || client_secret.len() > MAX_SECRET_LEN {
         return Err(invalid());
     }
-    let product_sql = catalog::product_sql("(SELECT product_id FROM payment_intents WHERE id = $1)");
-    let mut batch = Batch::new();
-    let intent = batch.push(
-        sqlx::query(
-            "SELECT id, secret_hash, product_id, variant_id, quantity, email, \
-             CASE WHEN share_email THEN 1 ELSE 0 END AS share_email, shipping_json, tweet_id, \
-             subtotal_minor, shipping_minor, tax_minor, total_minor, currency, expires_at, discount_code, \
-             discount_minor FROM payment_intents WHERE id = $1",
-        )
-        .bind(intent_id),
+    let sql = format!(
+        "SELECT i.id AS intent_id, i.secret_hash, i.product_id, i.variant_id AS intent_variant_id, i.quantity, \
+         i.email, CASE WHEN i.share_email THEN 1 ELSE 0 END AS share_email, i.shipping_json, \
+         i.tweet_id AS intent_tweet_id, i.subtotal_minor, i.shipping_minor AS intent_shipping_minor, i.tax_minor, \
+         i.total_minor, i.currency AS intent_currency, i.expires_at, i.discount_code, i.discount_minor, \
+         CASE WHEN p.id IS NULL THEN 0 ELSE 1 END AS has_product, {} \
+         FROM payment_intents i LEFT JOIN products p ON p.id = i.product_id \
+         LEFT JOIN variants v ON v.product_id = p.id WHERE i.id = $1 ORDER BY v.position",
+        catalog::product_columns()
     );
-    let product = batch.push(sqlx::query(&product_sql).bind(intent_id));
-    let ran = batch.run(conn).await?;
-    let row = ran.statements[intent].rows.first().map(IntentRow::from_row).transpose()?;
+    let rows = sqlx::query(&sql).bind(intent_id).fetch_all(&mut *conn).await?;
+    let row = rows.first().map(IntentRow::from_row).transpose()?;
     let Some(row) = row else { return Err(invalid()) };
     let secret_ok: bool = sha256_hex(client_secret.as_bytes()).as_bytes().ct_eq(row.secret_hash.as_bytes()).into();
     if !secret_ok || row.expires_at <= now {
@@ -274,7 +278,8 @@ pub async fn open(
         shipping,
         tweet_id,
     };
-    let product = catalog::product_from_rows(&ran.statements[product].rows, now, api_origin)?;
+    let has_product: i64 = rows[0].try_get("has_product")?;
+    let product = if has_product == 1 { catalog::product_from_rows(&rows, now, api_origin)? } else { None };
     Ok((intent, product))
 }
 

@@ -157,6 +157,9 @@ pub async fn insert_card_for_key(
     idem_key: &str,
     request_hash: &str,
 ) -> Result<bool, AppError> {
+    if crate::db::engine_of(db) == crate::db::Engine::Postgres {
+        return insert_card_for_key_in_one_statement(db, card, idem_key, request_hash).await;
+    }
     let sql = insert_card_sql();
     // The card row goes first because the key row references it; both roll back together
     // when the key turns out to be taken. One batch: one trip to the connection on SQLite.
@@ -180,6 +183,30 @@ pub async fn insert_card_for_key(
         tx.rollback().await?;
         Ok(false)
     }
+}
+
+/// [`insert_card_for_key`] on PostgreSQL in one statement, a transaction of its own (one
+/// round trip where a `BEGIN`, two inserts and a `COMMIT` took four): the key is inserted
+/// first and the card only when the key was new, so a key already used writes nothing.
+/// The key's reference to the card is checked at the end of the statement, when both rows
+/// are there.
+async fn insert_card_for_key_in_one_statement(
+    db: &Db,
+    card: &NewCard,
+    idem_key: &str,
+    request_hash: &str,
+) -> Result<bool, AppError> {
+    // $1 to $17 are [`insert_card_query`]'s binds (`created_at` is $13).
+    let sql = format!(
+        "WITH claimed AS (INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) \
+         VALUES ($18, $19, $1, $13) ON CONFLICT (idem_key) DO NOTHING RETURNING card_id) \
+         INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, exp_month, exp_year, created_at, \
+         expires_at, save_secret_hash, reusable, intent_id) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM claimed"
+    );
+    let inserted =
+        insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key).bind(request_hash).execute(db).await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// The earlier tokenization under `idem_key`: its request fingerprint and card.

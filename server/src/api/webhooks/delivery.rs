@@ -98,6 +98,21 @@ impl<const N: usize> SubscribedEach<N> {
         query
     }
 
+    /// A condition true when an enabled endpoint wants any of the types, for a statement of
+    /// its own: the patterns ([`SubscribedEach::patterns`]) bound after `offset` others.
+    pub(crate) fn any_condition(&self, offset: usize) -> String {
+        let likes: Vec<String> = (1..=N).map(|i| format!("events LIKE ${} ESCAPE '\\'", offset + i)).collect();
+        format!(
+            "EXISTS (SELECT 1 FROM webhook_endpoints WHERE disabled_at IS NULL AND (events = '*' OR {}))",
+            likes.join(" OR ")
+        )
+    }
+
+    /// The LIKE patterns of the types, in the order of their placeholders.
+    pub(crate) fn patterns(&self) -> &[String; N] {
+        &self.patterns
+    }
+
     /// The flags, from the query's one row.
     pub(crate) fn read(&self, rows: &[sqlx::any::AnyRow]) -> Result<[bool; N], AppError> {
         let row = rows.first().ok_or_else(|| AppError::internal("no row from an aggregate query"))?;
