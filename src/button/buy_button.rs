@@ -72,7 +72,7 @@ pub fn render(
     let button = anchor.first_element_child()?;
     button.set_text_content(Some(&text));
     for event in ["click", "pointerenter", "pointerdown", "focus"] {
-        let _ = button.add_event_listener_with_callback(event, listener);
+        crate::shared::names::listen(&button, event, listener);
     }
     Some(View { root, anchor, button })
 }

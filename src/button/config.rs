@@ -78,7 +78,7 @@ impl WidgetConfig {
 /// True when the embed asks not to be tracked (`data-dnt="true"`, as publish.twitter.com
 /// writes by default).
 pub fn embed_dnt(embed: &web_sys::Element) -> bool {
-    embed.get_attribute("data-dnt").is_some_and(|v| is_true(&v))
+    crate::shared::names::attr(embed, "data-dnt").is_some_and(|v| is_true(&v))
 }
 
 fn is_true(value: &str) -> bool {

@@ -5,6 +5,7 @@
 //! explicit `data-tweetbuy-tweet="ID"` on any element.
 
 use crate::prelude::*;
+use crate::shared::names::attr;
 use tweetbuy_core::TweetId;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
@@ -38,14 +39,14 @@ pub(crate) fn id_from_blockquote_links(hrefs_last_first: impl IntoIterator<Item 
 
 /// The tweet id of one element, if it is an embed form we know.
 pub(crate) fn tweet_id_of(element: &Element) -> Option<TweetId> {
-    if let Some(explicit) = element.get_attribute("data-tweetbuy-tweet") {
+    if let Some(explicit) = attr(element, "data-tweetbuy-tweet") {
         return TweetId::parse(&explicit);
     }
     if element.tag_name().eq_ignore_ascii_case("blockquote") {
         // From the last child back: the status link is nearly always the last one.
         let children = core::iter::successors(element.last_element_child(), Element::previous_element_sibling);
         let links = children.filter(|child| child.tag_name().eq_ignore_ascii_case("a"));
-        return id_from_blockquote_links(links.filter_map(|link| link.get_attribute("href")));
+        return id_from_blockquote_links(links.filter_map(|link| attr(&link, "href")));
     }
     let iframe = element.query_selector("iframe").ok()??;
     iframe

@@ -18,6 +18,7 @@ use crate::prelude::*;
 use crate::shared::api::{ApiClient, ClientError};
 use crate::shared::context::{OpenRequest, WidgetCtx, RETURNING_ATTR};
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
+use crate::shared::names;
 use crate::shared::styles;
 use crate::shared::theme::{AccentCheck, Defaults};
 use core::cell::RefCell;
@@ -245,15 +246,14 @@ fn reserve(document: &web_sys::Document, embed: &FoundEmbed) -> Option<(Element,
         static OPEN: ShadowRootInit = ShadowRootInit::new(ShadowRootMode::Open);
     }
     let host = document.create_element("div").ok()?;
-    host.set_attribute(HOST_ATTR, embed.tweet_id.as_str()).ok()?;
+    names::set_attr(&host, HOST_ATTR, embed.tweet_id.as_str());
     // Inline `!important` through the CSSOM (allowed by a strict CSP) keeps hostile page
     // rules such as `* { all: unset !important }` from collapsing or hiding the host.
-    let style = host.unchecked_ref::<HtmlElement>().style();
-    let _ = style.set_property_with_priority("display", "block", "important");
+    names::set_important(&host.unchecked_ref::<HtmlElement>().style(), "display", "block");
     let shadow = OPEN.with(|open| host.attach_shadow(open)).ok()?;
     styles::adopt_button(&shadow);
     embed.element.after_with_node_1(&host).ok()?;
-    embed.element.set_attribute(ATTACHED_ATTR, embed.tweet_id.as_str()).ok()?;
+    names::set_attr(&embed.element, ATTACHED_ATTR, embed.tweet_id.as_str());
     Some((host, shadow))
 }
 
@@ -276,7 +276,7 @@ fn mount_button(
 ) -> Option<Element> {
     // Light, dark or auto, the button style and the label override.
     let look = crate::shared::theme::look(embed, &batch.defaults);
-    let _ = host.set_attribute("data-tweetbuy-theme", look.theme.as_str());
+    names::set_attr_kept(host, "data-tweetbuy-theme", look.theme.as_str());
     let locale = crate::shared::context::embed_locale(embed, &ctx.locale);
     let view = LISTENER.with(|listener| buy_button::render(&batch.document, &look, &offer.head, &locale, listener))?;
     shadow.append_child(&view.root).ok()?;

@@ -65,7 +65,7 @@ pub fn watch(config: &WidgetConfig) {
             for i in 0..nodes.length() {
                 // Our own hosts hold no embeds in the light DOM; skip them.
                 if let Some(element) = nodes.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                    if !element.has_attribute(HOST_ATTR) {
+                    if !crate::shared::names::has_attr(&element, HOST_ATTR) {
                         added.push(element);
                     }
                 }

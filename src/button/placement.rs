@@ -10,6 +10,7 @@
 //! next frame; a button that stays in sight, or above it, keeps floating.
 
 use crate::prelude::*;
+use crate::shared::names;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
@@ -141,7 +142,7 @@ fn align_timed(pairs: &[(Element, Element)]) {
     align_now(pairs);
     for (_, host) in pairs {
         if let Some(root) = host.shadow_root().and_then(|s| s.first_element_child()) {
-            let _ = root.remove_attribute(UNALIGNED_ATTR);
+            names::remove_attr(&root, UNALIGNED_ATTR);
         }
     }
     crate::button::marks::align_batch(start, crate::button::marks::now() - start, pairs.len());
@@ -208,8 +209,8 @@ impl EmbedBox {
     fn of(embed: &Element, host: &Element, fold: f64) -> Option<Self> {
         let embed_box = tweet_box(embed);
         let host_box = host.get_bounding_client_rect();
-        let given = host.unchecked_ref::<web_sys::HtmlElement>().style().get_property_value("margin-left").ok();
-        let given = given.map(|m| js_sys::parse_float(&m)).filter(|m| m.is_finite()).unwrap_or(0.0);
+        let given = names::style_value(&host.unchecked_ref::<web_sys::HtmlElement>().style(), "margin-left");
+        let given = Some(js_sys::parse_float(&given)).filter(|m| m.is_finite()).unwrap_or(0.0);
         let gap = match host_box.top() > fold + FLOAT_REACH {
             true => None,
             false => Some(match next_rendered(host) {
@@ -226,10 +227,10 @@ impl EmbedBox {
     /// space first, and covers the embed's corner only by what does not fit.
     fn apply_to(self, host: &Element) {
         let style = host.unchecked_ref::<web_sys::HtmlElement>().style();
-        let _ = style.set_property_with_priority("max-width", &px(self.width), "important");
-        let _ = style.set_property_with_priority("margin-left", &px(self.margin_left), "important");
+        names::set_important(&style, "max-width", &px(self.width));
+        names::set_important(&style, "margin-left", &px(self.margin_left));
         if let Some(gap) = self.gap {
-            let _ = style.set_property("--tb-float-gap", &px(gap));
+            names::set_style(&style, "--tb-float-gap", &px(gap));
         }
     }
 }
@@ -272,6 +273,6 @@ fn below_sight(entry: &IntersectionObserverEntry) -> bool {
 
 fn take_row(anchor: &Element) {
     if let Some(root) = anchor.parent_element() {
-        let _ = root.remove_attribute(FLOATING_ATTR);
+        names::remove_attr(&root, FLOATING_ATTR);
     }
 }

@@ -88,7 +88,7 @@ impl OpenRequest {
 /// The locale of one embed: its own `data-lang` first, then the script's and the page's
 /// settings (merged into `configured`).
 pub fn embed_locale(embed: &Element, configured: &str) -> Locale {
-    Locale::pick([embed.get_attribute("data-lang").as_deref(), Some(configured)])
+    Locale::pick([crate::shared::names::attr(embed, "data-lang").as_deref(), Some(configured)])
 }
 
 /// True when a script `src` is our loader, whatever its origin or query string.

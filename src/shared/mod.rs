@@ -17,6 +17,7 @@ pub(crate) mod format;
 pub mod i18n;
 pub(crate) mod json;
 pub(crate) mod local;
+pub(crate) mod names;
 pub mod styles;
 pub(crate) mod theme;
 pub mod util;

@@ -8,6 +8,7 @@
 //! docs/theming.md is the designer's guide.
 
 use crate::prelude::*;
+use crate::shared::names::attr;
 
 /// A resolved theme: what the view's root is marked with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,9 +216,9 @@ impl Defaults {
 /// `data-label`, each falling back to the script's ([`Defaults`]).
 pub fn look(embed: &web_sys::Element, defaults: &Defaults) -> Look {
     Look {
-        theme: resolve(embed.get_attribute("data-theme").as_deref(), Some(&defaults.theme), defaults.dark),
-        style: ButtonStyle::resolve(embed.get_attribute("data-button-style").as_deref(), defaults.style.as_deref()),
-        label: label_override(embed.get_attribute("data-label").as_deref(), defaults.label.as_deref()),
+        theme: resolve(attr(embed, "data-theme").as_deref(), Some(&defaults.theme), defaults.dark),
+        style: ButtonStyle::resolve(attr(embed, "data-button-style").as_deref(), defaults.style.as_deref()),
+        label: label_override(attr(embed, "data-label").as_deref(), defaults.label.as_deref()),
     }
 }
 
