@@ -156,6 +156,28 @@ async function shiftWatch() {
   return { page, go, where, shifts: () => page.evaluate(() => window.__shifts) };
 }
 
+test("a page of many buttons decodes few strings out of the module's memory (names cross once per page)", async () => {
+  // Deterministic, unlike a time: every string the module hands the browser is decoded by the
+  // glue's TextDecoder. Names (attributes, properties, events) are made once per page
+  // (src/shared/names.rs); per button only its own values cross (id, label, sizes, event).
+  const page = await env.browser.newPage({ viewport: { width: 1024, height: 900 } });
+  await page.addInitScript(() => {
+    window.__decoded = 0;
+    const decode = TextDecoder.prototype.decode;
+    TextDecoder.prototype.decode = function (...args) {
+      window.__decoded += 1;
+      return decode.apply(this, args);
+    };
+  });
+  await page.goto(`${env.server.origins.publisher}/bench?n=200`);
+  const aligned = () => ["tweetbuy:attach", "tweetbuy:align"].every((name) => performance.getEntriesByName(name).reduce((c, e) => c + e.detail.count, 0) >= 200);
+  await page.waitForFunction(aligned, null, { timeout: 30_000 });
+  const perButton = (await page.evaluate(() => window.__decoded)) / 200;
+  console.log(`strings decoded per button: ${perButton}`);
+  assert.ok(perButton <= 14, `${perButton} strings decoded per button (names crossing as text again?)`);
+  await page.close();
+});
+
 test("buttons appear without moving the page (layout shift 0): in sight they float, below it they take a row", async () => {
   const { page, go, where, shifts } = await shiftWatch();
   await page.waitForTimeout(300); // the page has painted before the widget arrives, as on a real site
