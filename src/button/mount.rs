@@ -245,15 +245,16 @@ fn reserve(document: &web_sys::Document, embed: &FoundEmbed) -> Option<(Element,
     crate::shared::local::page_local! {
         static OPEN: ShadowRootInit = ShadowRootInit::new(ShadowRootMode::Open);
     }
-    let host = document.create_element("div").ok()?;
-    names::set_attr(&host, HOST_ATTR, embed.tweet_id.as_str());
+    let host = names::create(document, "div");
+    let tweet_id = wasm_bindgen::JsValue::from_str(embed.tweet_id.as_str());
+    names::set_attr_to(&host, HOST_ATTR, &tweet_id);
     // Inline `!important` through the CSSOM (allowed by a strict CSP) keeps hostile page
     // rules such as `* { all: unset !important }` from collapsing or hiding the host.
-    names::set_important(&host.unchecked_ref::<HtmlElement>().style(), "display", "block");
+    names::set_important_kept(&host.unchecked_ref::<HtmlElement>().style(), "display", "block");
     let shadow = OPEN.with(|open| host.attach_shadow(open)).ok()?;
     styles::adopt_button(&shadow);
     embed.element.after_with_node_1(&host).ok()?;
-    names::set_attr(&embed.element, ATTACHED_ATTR, embed.tweet_id.as_str());
+    names::set_attr_to(&embed.element, ATTACHED_ATTR, &tweet_id);
     Some((host, shadow))
 }
 

@@ -239,7 +239,7 @@ impl EmbedBox {
 /// wrapper that may span the whole column (its width comes from widgets.js's own styles,
 /// which a page can override or lack), so the button lines up with the iframe.
 fn tweet_box(embed: &Element) -> web_sys::DomRect {
-    let frame = embed.query_selector(":scope > iframe").ok().flatten();
+    let frame = names::query(embed, ":scope > iframe");
     frame.filter(|f| f.get_client_rects().length() > 0).unwrap_or_else(|| embed.clone()).get_bounding_client_rect()
 }
 
