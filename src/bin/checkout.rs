@@ -4,6 +4,14 @@
 use tweetbuy::shared::context::OpenRequest;
 use wasm_bindgen::prelude::*;
 
+/// The button module's allocator here too: a free list that coalesces, a few hundred bytes
+/// where std's dlmalloc is 8 KB. The module has one thread.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+// SAFETY: a wasm32 module without threads: the allocator is never used from two at once.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
 fn main() {
     console_error_panic_hook::set_once();
     tweetbuy::shared::styles::warm();
