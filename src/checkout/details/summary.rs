@@ -9,7 +9,7 @@ use crate::shared::context::WidgetCtx;
 use crate::shared::format;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
-use tweetbuy_core::{FieldError, Money, Offer};
+use tweetbuy_core::{FieldError, Money, Offer, Quote};
 
 /// Whether the failure line is shown: "Some details need fixing" goes once nothing is left
 /// to fix; any other failure stays.
@@ -51,23 +51,45 @@ pub fn ErrorSummary(
 }
 
 /// Subtotal, the discount of an applied code, shipping (goods only), tax and total for the current choice and destination.
-/// Only what changes the price asks again, not every keystroke of the email.
+/// Only what changes the price asks again, not every keystroke of the email. "Calculating"
+/// shows until the first answer; while a newer one is on its way the last one stays.
+///
+/// A signal set from a spawned request, not a `LocalResource` in a `<Transition>`: those
+/// bring Leptos's async and suspense machinery into the module for this one use.
 #[component]
 pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, locale: SheetLocale) -> impl IntoView {
     let api = expect_context::<WidgetCtx>().api;
     let request = Memo::new(move |_| offer.with_value(|o| form.with(|d| d.quote_request(o))));
-    let quote = LocalResource::new(move || {
-        let (request, api) = (request.get(), api.clone());
-        async move {
-            let answer = api.post_parsed("/api/v1/quote", wire::quote_request(&request), None).await?;
-            wire::quote(&answer).ok_or(ClientError::Decode { status: 200, detail: "not a quote".into() })
-        }
+    let quote = RwSignal::new(None::<Result<Quote, ClientError>>);
+    // Which request is the latest: an answer to an older one is dropped.
+    let asked = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let (body, api) = (request.with(wire::quote_request), api.clone());
+        let Some(n) = asked.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let answer = match api.post_parsed("/api/v1/quote", body, None).await {
+                Ok(answer) => {
+                    wire::quote(&answer).ok_or(ClientError::Decode { status: 200, detail: "not a quote".into() })
+                }
+                Err(e) => Err(e),
+            };
+            if asked.try_get_value() == Some(n) {
+                quote.try_set(Some(answer));
+            }
+        });
     });
     let physical = offer.with_value(|o| o.kind.needs_shipping());
     let tag = locale.tag();
-    let summary = move || {
-        quote.get().map(|result| match result {
-            Ok(q) => {
+    let calculating = locale.t(Key::Calculating);
+    move || {
+        quote.with(|result| match result {
+            None => view! { <p class="tb-muted">{calculating.clone()}</p> }.into_any(),
+            Some(Ok(q)) => {
                 let row = |key: Key, amount| {
                     view! {
                         <div class="tb-row">
@@ -76,7 +98,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                         </div>
                     }
                 };
-                let discount = q.discount.map(|d| {
+                let discount = q.discount.as_ref().map(|d| {
                     let off = Money::new(-d.amount.minor, d.amount.currency);
                     view! {
                         <div class="tb-row tb-discount-line">
@@ -99,14 +121,10 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                 }
                 .into_any()
             }
-            Err(e) => {
-                view! { <p class="tb-error">{locale.with(|locale| messages::for_error(locale, &e))}</p> }.into_any()
+            Some(Err(e)) => {
+                view! { <p class="tb-error">{locale.with(|locale| messages::for_error(locale, e))}</p> }.into_any()
             }
         })
-    };
-    let calculating = locale.t(Key::Calculating);
-    view! {
-        <Transition fallback=move || view! { <p class="tb-muted">{calculating.clone()}</p> }>{summary}</Transition>
     }
 }
 
