@@ -28,9 +28,15 @@ export async function openPlayground(browser, publisher, preset, { viewport = DE
 }
 
 /** Opens the tee's product sheet and picks size M. */
+/**
+ * The sheet itself: while the checkout module loads, the button module shows a stand-in
+ * dialog (`.tb-waiting`, also `part="sheet"`), which goes in the frame after the sheet shows.
+ */
+const SHEET = 'dialog[part="sheet"]:not(.tb-waiting)';
+
 export async function openProductSheet(host) {
   await host.locator('button[part="button"]').click();
-  const dialog = host.locator('dialog[part="sheet"]');
+  const dialog = host.locator(SHEET);
   await dialog.waitFor({ state: "visible" });
   await dialog.getByRole("radio", { name: /^M / }).check();
   return dialog;
@@ -41,7 +47,7 @@ export async function openProductSheet(host) {
  * shows the total and answers a click; returns that button.
  */
 export async function fillCheckout(host) {
-  await host.locator('dialog[part="sheet"]').getByRole("button", { name: "Continue" }).click();
+  await host.locator(SHEET).getByRole("button", { name: "Continue" }).click();
   const frame = host.frameLocator("iframe.tb-card-frame");
   await frame.locator("#number").fill(CARDS.visa);
   await frame.locator("#expiry").fill("12/34");
@@ -56,7 +62,7 @@ export async function fillCheckout(host) {
  * top or, with `bottom`, to its bottom (the checkout's card frame, summary and Pay button).
  */
 export async function readySheet(host, { bottom = false } = {}) {
-  const dialog = host.locator('dialog[part="sheet"]');
+  const dialog = host.locator(SHEET);
   await host.page().waitForFunction(
     (t) => {
       const d = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog[open]:not(.tb-waiting)");
