@@ -86,6 +86,30 @@ pub async fn place(db: &Db, order: &NewOrder<'_>, key: Option<&KeyClaim<'_>>) ->
     Err(PlaceError::Other(AppError::internal("could not draw a unique order number")))
 }
 
+/// Binds an order row's columns `$1` to `$16`, in the order both placements' SQL lists them
+/// (`sqlx::query` and `sqlx::query_as` share no trait that `bind` belongs to).
+macro_rules! bind_order_row {
+    ($query:expr, $order:expr, $number:expr, $shipping_json:expr) => {
+        $query
+            .bind($order.id)
+            .bind($number)
+            .bind($order.product_id)
+            .bind($order.variant_id)
+            .bind(i64::from($order.quantity))
+            .bind($order.email)
+            .bind($order.share_email)
+            .bind($shipping_json)
+            .bind($order.quote.subtotal.minor)
+            .bind($order.quote.shipping.minor)
+            .bind($order.quote.tax.minor)
+            .bind($order.quote.total.minor)
+            .bind($order.quote.total.currency.code())
+            .bind($order.tweet_id.map(TweetId::as_str))
+            .bind($order.now)
+            .bind($order.intent_id)
+    };
+}
+
 /// [`place`] under the order number `number`: `false` when another order has that number
 /// (nothing was written).
 async fn place_numbered(
@@ -112,29 +136,18 @@ async fn place_numbered(
         .bind(order.intent_id),
     );
     let insert = batch.push_expecting_one(
-        sqlx::query(
-            "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
+        bind_order_row!(
+            sqlx::query(
+                "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
              shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
              created_at, updated_at, intent_id, discount_code, discount_minor) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $15, $16, $17, \
              $18) ON CONFLICT (order_number) DO NOTHING",
+            ),
+            order,
+            number,
+            shipping_json
         )
-        .bind(order.id)
-        .bind(number)
-        .bind(order.product_id)
-        .bind(order.variant_id)
-        .bind(i64::from(order.quantity))
-        .bind(order.email)
-        .bind(order.share_email)
-        .bind(shipping_json)
-        .bind(order.quote.subtotal.minor)
-        .bind(order.quote.shipping.minor)
-        .bind(order.quote.tax.minor)
-        .bind(order.quote.total.minor)
-        .bind(order.quote.total.currency.code())
-        .bind(order.tweet_id.map(TweetId::as_str))
-        .bind(order.now)
-        .bind(order.intent_id)
         .bind(order.quote.discount.as_ref().map(|d| d.code.as_str()))
         .bind(order.quote.discount.as_ref().map_or(0, |d| d.amount.minor)),
     );
@@ -233,23 +246,7 @@ async fn place_in_one_statement(
              (SELECT setting FROM unflushed)"
         ),
     };
-    let mut query = sqlx::query_as::<_, (bool, bool, String)>(&sql)
-        .bind(order.id)
-        .bind(number)
-        .bind(order.product_id)
-        .bind(order.variant_id)
-        .bind(i64::from(order.quantity))
-        .bind(order.email)
-        .bind(order.share_email)
-        .bind(shipping_json)
-        .bind(order.quote.subtotal.minor)
-        .bind(order.quote.shipping.minor)
-        .bind(order.quote.tax.minor)
-        .bind(order.quote.total.minor)
-        .bind(order.quote.total.currency.code())
-        .bind(order.tweet_id.map(TweetId::as_str))
-        .bind(order.now)
-        .bind(order.intent_id);
+    let mut query = bind_order_row!(sqlx::query_as::<_, (bool, bool, String)>(&sql), order, number, shipping_json);
     if let Some(key) = key {
         query = query.bind(key.scope).bind(key.key).bind(key.hash);
     }
