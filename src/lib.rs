@@ -40,10 +40,12 @@ pub mod shared;
 /// Starts the widget on the current page: find embeds, look up offers, attach buttons, and
 /// keep watching for embeds that come and go.
 ///
-/// `load_checkout` loads the checkout module (see [`button::loader`]).
+/// `load_checkout` loads the checkout module (see [`button::loader`]); `preloaded` holds the
+/// offer lookups the loader already sent; `kit` does the buttons' DOM work
+/// ([`button::kit`]).
 ///
 /// Never throws into the host page: a failed lookup is one console warning. Loading the
 /// script twice starts the widget once.
-pub fn start(load_checkout: js_sys::Function, preloaded: &wasm_bindgen::JsValue) {
-    button::start(load_checkout, preloaded);
+pub fn start(load_checkout: js_sys::Function, preloaded: &wasm_bindgen::JsValue, kit: wasm_bindgen::JsValue) {
+    button::start(load_checkout, preloaded, kit);
 }

@@ -30,9 +30,10 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 fn main() {}
 
 /// Called by the loader (`embed.js`) once this module is instantiated, with the function
-/// that loads the checkout module and the offer lookups it already sent (`[url, Promise]`
-/// pairs; see `button::offers::use_preloaded`).
+/// that loads the checkout module, the offer lookups it already sent (`[url, Promise]`
+/// pairs; see `button::offers::use_preloaded`) and the kit that does the buttons' DOM work
+/// (`button::kit`).
 #[wasm_bindgen]
-pub fn boot(load_checkout: js_sys::Function, preloaded: JsValue) {
-    tweetbuy::start(load_checkout, &preloaded);
+pub fn boot(load_checkout: js_sys::Function, preloaded: JsValue, kit: JsValue) {
+    tweetbuy::start(load_checkout, &preloaded, kit);
 }

@@ -3,10 +3,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use tweetbuy::button::discover::find_embeds;
-use tweetbuy::button::mount::attach;
 use tweetbuy::shared::api::ApiClient;
 use tweetbuy::shared::context::WidgetCtx;
 use tweetbuy_core::Offer;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, ShadowRoot};
@@ -18,6 +18,19 @@ const X_COM: &str = include_str!("fixtures/embeds/x-com.html");
 const DARK: &str = include_str!("fixtures/embeds/dark-theme.html");
 const RENDERED: &str = include_str!("fixtures/embeds/rendered-iframe.html");
 const NO_OFFER: &str = include_str!("fixtures/embeds/no-offer.html");
+
+// The kit the loader hands the button module (the build appends the same file to its glue).
+#[wasm_bindgen(module = "/src/button/kit.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = buttonKit)]
+    fn button_kit() -> JsValue;
+}
+
+/// Attaches a button as the module does on a page, through the loader's kit.
+fn attach(embed: &Element, offer: &Offer, ctx: WidgetCtx) -> Option<Element> {
+    tweetbuy::button::kit::use_kit(button_kit());
+    tweetbuy::button::mount::attach(embed, offer, ctx)
+}
 
 fn container(html: &str) -> Element {
     let document = web_sys::window().unwrap().document().unwrap();

@@ -58,7 +58,7 @@ const loadCheckout = () =>
     }));
 
 glue
-  .then(({ default: init, boot }) => init({ module_or_path: wasm }).then(() => boot(loadCheckout, preloaded)))
+  .then(({ default: init, boot, buttonKit }) => init({ module_or_path: wasm }).then(() => boot(loadCheckout, preloaded, buttonKit())))
   .catch((error) => {
     // Never break the host page: one warning, no exception.
     console.warn("tweetbuy: could not start", error);

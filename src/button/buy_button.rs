@@ -33,48 +33,34 @@ pub fn label_for(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> Stri
     }
 }
 
-/// A new widget's view: its root (`.tb-root`, for the shadow root), the anchor that places
-/// the button, and the button.
-pub struct View {
-    pub root: Element,
-    pub anchor: Element,
-    pub button: Element,
+/// The text of a button of `look`: the publisher's label, or the offer's in `locale`.
+pub fn text(look: &Look, offer: &OfferHead, locale: &Locale) -> String {
+    match &look.label {
+        Some(custom) => custom.clone(),
+        None => cached_label(offer, locale, look.style),
+    }
 }
 
-/// Builds a widget's view with its button, for `look` in `locale`.
-/// Every view of one look and language is a copy of one prototype: one DOM call where
-/// building it takes a dozen, and a page may hold a thousand buttons. Only the label and
-/// the listeners are each button's own. `listener` is the one function every button's
-/// `click`, `pointerenter`, `pointerdown` and `focus` call.
-pub fn render(
-    document: &web_sys::Document,
-    look: &Look,
-    offer: &OfferHead,
-    locale: &Locale,
-    listener: &js_sys::Function,
-) -> Option<View> {
-    let text = match look.label.clone() {
-        Some(custom) => custom,
-        None => cached_label(offer, locale, look.style),
-    };
-    let root: Element = PROTOTYPES.with(|prototypes| {
-        let mut prototypes = prototypes.borrow_mut();
-        let at = match prototypes.iter().position(|(l, lang, _)| l == look && *lang == locale.tag) {
-            Some(at) => at,
-            None => {
-                prototypes.push((look.clone(), locale.tag.clone(), prototype(document, look, &locale.tag)?));
-                prototypes.len() - 1
-            }
-        };
-        prototypes[at].2.clone_node_with_deep(true).ok().map(JsCast::unchecked_into)
-    })?;
-    let anchor = root.first_element_child()?;
-    let button = anchor.first_element_child()?;
-    button.set_text_content(Some(&text));
-    for event in ["click", "pointerenter", "pointerdown", "focus"] {
-        crate::shared::names::listen(&button, event, listener);
-    }
-    Some(View { root, anchor, button })
+/// The index, in [`prototypes`], of the view every button of `look` in `lang` copies (built
+/// on first use): one deep copy where building a view takes a dozen DOM calls, and a page
+/// may hold a thousand buttons. Only the label and the listeners are each button's own
+/// ([`crate::button::kit`]).
+pub fn prototype_index(document: &web_sys::Document, look: &Look, lang: &str) -> Option<u32> {
+    PROTOTYPES.with(|prototypes| {
+        let (kinds, views) = &mut *prototypes.borrow_mut();
+        if let Some(at) = kinds.iter().position(|(l, tag)| l == look && tag == lang) {
+            return Some(at as u32);
+        }
+        let view = prototype(document, look, lang)?;
+        views.push(&view);
+        kinds.push((look.clone(), lang.to_owned()));
+        Some(views.length() - 1)
+    })
+}
+
+/// Every prototype view built so far, for the kit.
+pub fn prototypes() -> js_sys::Array {
+    PROTOTYPES.with(|prototypes| prototypes.borrow().1.clone())
 }
 
 /// The label of a tweet's offer, worked out once per locale and button style.
@@ -95,13 +81,15 @@ fn cached_label(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> Strin
 }
 
 /// The view every button of one look and language copies: the root marked with the look
-/// ([`crate::shared::theme::mark`]) and floating ([`crate::button::placement::float`]), the
-/// anchor in the language, the button without its label.
+/// ([`crate::shared::theme::mark`]) and floating where it can ([`crate::button::placement::float`]),
+/// the anchor in the language, the button without its label.
 fn prototype(document: &web_sys::Document, look: &Look, lang: &str) -> Option<Element> {
     let root = document.create_element("div").ok()?;
     root.set_class_name("tb-root");
     crate::shared::theme::mark(&root, look);
-    crate::button::placement::float(&root);
+    if crate::button::placement::floats() {
+        crate::button::placement::float(&root);
+    }
     root.set_attribute(crate::button::placement::UNALIGNED_ATTR, "").ok()?;
     let anchor = document.create_element("div").ok()?;
     anchor.set_class_name("tb-anchor");
@@ -219,8 +207,8 @@ struct Label {
 }
 
 crate::shared::local::page_local! {
-    /// The prototype view of each look and language ([`render`]).
-    static PROTOTYPES: core::cell::RefCell<Vec<(Look, String, Element)>> = Default::default();
+    /// The look and language of each prototype view ([`prototype_index`]), and the views.
+    static PROTOTYPES: core::cell::RefCell<(Vec<(Look, String)>, js_sys::Array)> = Default::default();
 }
 
 crate::shared::local::page_local! {

@@ -116,15 +116,13 @@ crate::shared::local::page_local! {
 /// and the page is idle, so a tap on a phone, where nothing hovers first, finds it ready.
 /// Not on connections that ask to save data or are too slow to spare it. Watches a batch's
 /// buttons only until the first one is seen (or the module is there already).
-pub(crate) fn prefetch_when_seen(buttons: &[web_sys::Element]) {
-    if buttons.is_empty() || SEEN.with(|s| s.get()) || LOADED.with(|l| l.get()) || !connection_allows_prefetch() {
+pub(crate) fn prefetch_when_seen(buttons: &js_sys::Array) {
+    if buttons.length() == 0 || SEEN.with(|s| s.get()) || LOADED.with(|l| l.get()) || !connection_allows_prefetch() {
         return;
     }
     SIGHT.with(|o| {
         if let Some(observer) = o {
-            for button in buttons {
-                observer.observe(button);
-            }
+            crate::button::kit::with(|kit| kit.observe(observer, buttons));
         }
     });
 }

@@ -3,7 +3,8 @@
 //! In the order of a page load: [`config`] reads the one script tag; [`discover`] and
 //! [`observe`] find tweet embeds, now and as they come and go; [`offers`] looks up all their
 //! offers in one request; [`mount`] attaches a host with its own shadow root under each
-//! embed that has one, and [`buy_button`] draws the button; [`placement`] gives it its row
+//! embed that has one, and [`buy_button`] draws the button, each batch's DOM work done by the
+//! loader's [`kit`] in one call per step; [`placement`] gives it its row
 //! without moving what the visitor sees; [`loader`] loads the checkout module once a button
 //! is in sight and the page is idle, or when a visitor points at, focuses or clicks one. [`global`] keeps one copy of the widget
 //! per page, and [`marks`] leaves User Timing marks for the benchmark.
@@ -14,6 +15,7 @@ pub(crate) mod buy_button;
 pub(crate) mod config;
 pub mod discover;
 pub(crate) mod global;
+pub mod kit;
 pub mod loader;
 pub(crate) mod marks;
 pub mod mount;
@@ -22,7 +24,12 @@ pub(crate) mod offers;
 pub(crate) mod placement;
 
 /// See [`crate::start`].
-pub(crate) fn start(load_checkout: js_sys::Function, preloaded: &wasm_bindgen::JsValue) {
+pub(crate) fn start(
+    load_checkout: js_sys::Function,
+    preloaded: &wasm_bindgen::JsValue,
+    dom_kit: wasm_bindgen::JsValue,
+) {
+    kit::use_kit(dom_kit);
     loader::use_module(load_checkout);
     offers::use_preloaded(preloaded);
     let Some(config) = config::WidgetConfig::from_document() else {

@@ -24,7 +24,7 @@ use crate::shared::theme::{AccentCheck, Defaults};
 use core::cell::RefCell;
 use tweetbuy_core::TweetId;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use web_sys::Element;
 
 /// The attribute on our host element, holding the tweet id.
 pub(crate) const HOST_ATTR: &str = "data-tweetbuy-host";
@@ -86,9 +86,16 @@ crate::shared::local::page_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
 }
 
-/// Every mounted button's embed and host, to line them up again.
-pub(crate) fn mounted_pairs() -> Vec<(Element, Element)> {
-    REGISTRY.with(|r| r.borrow().mounted.iter().map(|m| (m.embed.clone(), m.host.clone())).collect())
+/// Every mounted button's embed and host, in two arrays in step, to line them up again.
+pub(crate) fn mounted_pairs() -> crate::button::placement::Pairs {
+    let (embeds, hosts) = (js_sys::Array::new(), js_sys::Array::new());
+    REGISTRY.with(|r| {
+        for m in &r.borrow().mounted {
+            embeds.push(&m.embed);
+            hosts.push(&m.host);
+        }
+    });
+    (embeds, hosts)
 }
 
 /// Whether a host element still has a mounted button (for tests).
@@ -128,16 +135,14 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     let Some(mut batch) = Batch::new(&config.theme) else { return Ok(0) };
     let reserving = async {
         let reserve_start = crate::button::marks::now();
-        let pending: Vec<(FoundEmbed, Element, ShadowRoot)> = candidates
-            .into_iter()
-            .filter_map(|embed| reserve(&batch.document, &embed).map(|(host, shadow)| (embed, host, shadow)))
-            .collect();
+        let reserved = reserve(candidates);
         let reserve_ms = crate::button::marks::now() - reserve_start;
         // Still waiting for the lookup: the first price's formatter costs most now.
         crate::shared::format::warm(&config.locale);
-        (pending, reserve_start, reserve_ms)
+        (reserved, reserve_start, reserve_ms)
     };
-    let (answer, (pending, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
+    let (answer, (reserved, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
+    let Some(reserved) = reserved else { return Ok(0) };
     match answer {
         Some(Ok(answer)) => REGISTRY.with(|r| {
             let mut r = r.borrow_mut();
@@ -153,9 +158,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
             }
         }),
         Some(Err(err)) => {
-            for (embed, host, _) in &pending {
-                release(embed, host);
-            }
+            reserved.release_all();
             return Err(err);
         }
         None => {}
@@ -164,7 +167,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     let (vault_origin, offers) = REGISTRY.with(|r| {
         let r = r.borrow();
         let offers: Vec<Option<Rc<FoundOffer>>> =
-            pending.iter().map(|(e, _, _)| r.offer(e.tweet_id.as_str()).cloned().flatten()).collect();
+            reserved.embeds.iter().map(|e| r.offer(e.tweet_id.as_str()).cloned().flatten()).collect();
         (r.vault_origin.clone(), offers)
     });
     let ctx = Rc::new(WidgetCtx {
@@ -174,24 +177,10 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         theme: config.theme.clone(),
     });
     let mount_start = crate::button::marks::now();
-    let mut buttons = Vec::new();
-    let mut placed = Vec::new();
-    for ((embed, host, shadow), offer) in pending.into_iter().zip(offers) {
-        let mounted =
-            offer.and_then(|offer| mount_button(&embed.element, (&host, &shadow), &mut batch, offer, ctx.clone()));
-        match mounted {
-            Some(button) => {
-                buttons.push(button);
-                placed.push((embed.element, host));
-            }
-            None => release(&embed, &host),
-        }
-    }
-    crate::button::placement::align_before_paint(placed);
+    let (attached, buttons) = mount_reserved(&mut batch, reserved, offers, &ctx);
     if config.prefetch {
         loader::prefetch_when_seen(&buttons);
     }
-    let attached = buttons.len();
     if attached > 0 {
         crate::button::marks::first_button();
     }
@@ -237,25 +226,44 @@ pub(crate) fn warn_once(message: &str) {
     }
 }
 
-/// Inserts the host right after the embed, with its shadow root and stylesheet. It takes no
-/// height: its view, built once the offer is known ([`mount_button`]), starts floating
-/// ([`crate::button::placement`]). The embed is marked at once so no concurrent scan takes it
-/// too.
-fn reserve(document: &web_sys::Document, embed: &FoundEmbed) -> Option<(Element, ShadowRoot)> {
-    crate::shared::local::page_local! {
-        static OPEN: ShadowRootInit = ShadowRootInit::new(ShadowRootMode::Open);
+/// Embeds with the hosts the kit inserted after them, in step: in Rust for the registry,
+/// and as the JS arrays the kit takes.
+struct Reserved {
+    embeds: Vec<FoundEmbed>,
+    hosts: Vec<Element>,
+    embeds_js: js_sys::Array,
+    hosts_js: js_sys::Array,
+}
+
+impl Reserved {
+    /// Leaves every embed untouched after all: the api could not be reached.
+    fn release_all(&self) {
+        for (embed, host) in self.embeds.iter().zip(&self.hosts) {
+            release(embed, host);
+        }
     }
-    let host = names::create(document, "div");
-    let tweet_id = wasm_bindgen::JsValue::from_str(embed.tweet_id.as_str());
-    names::set_attr_to(&host, HOST_ATTR, &tweet_id);
-    // Inline `!important` through the CSSOM (allowed by a strict CSP) keeps hostile page
-    // rules such as `* { all: unset !important }` from collapsing or hiding the host.
-    names::set_important_kept(&host.unchecked_ref::<HtmlElement>().style(), "display", "block");
-    let shadow = OPEN.with(|open| host.attach_shadow(open)).ok()?;
-    styles::adopt_button(&shadow);
-    embed.element.after_with_node_1(&host).ok()?;
-    names::set_attr_to(&embed.element, ATTACHED_ATTR, &tweet_id);
-    Some((host, shadow))
+}
+
+/// Inserts a host right after each embed, with its shadow root and stylesheet. A host takes
+/// no height: its view, built once the offer is known ([`mount_reserved`]), starts floating
+/// ([`crate::button::placement`]). The embeds are marked at once so no concurrent scan takes
+/// them too. `None` if the module has no kit, or the kit failed (nothing is kept then).
+fn reserve(embeds: Vec<FoundEmbed>) -> Option<Reserved> {
+    let elements: Vec<Element> = embeds.iter().map(|e| e.element.clone()).collect();
+    let embeds_js = crate::button::kit::array(&elements);
+    let mut ids = String::new();
+    for embed in &embeds {
+        if !ids.is_empty() {
+            ids.push(' ');
+        }
+        ids.push_str(embed.tweet_id.as_str());
+    }
+    let hosts_js = crate::button::kit::with(|kit| {
+        let sheets = styles::button_sheets();
+        kit.reserve(&embeds_js, &ids, &names::js(HOST_ATTR), &names::js(ATTACHED_ATTR), &sheets).ok()
+    })??;
+    let hosts = crate::button::kit::elements(&hosts_js);
+    Some(Reserved { embeds, hosts, embeds_js, hosts_js })
 }
 
 /// Leaves an embed untouched after all: no offer, or the api could not be reached.
@@ -264,37 +272,140 @@ fn release(embed: &FoundEmbed, host: &Element) {
     let _ = embed.element.remove_attribute(ATTACHED_ATTR);
 }
 
-/// Builds the view with its button in a reserved host's shadow root, checks its accent
-/// colours and registers it. The view's root gets an element of its own inside the shadow
-/// root (a fragment): the theme attributes sit on it, and Leptos re-renders the sheets
-/// relative to a parent element.
-fn mount_button(
-    embed: &Element,
-    (host, shadow): (&Element, &ShadowRoot),
+/// Builds the views of the reserved hosts whose embed has an offer, registers them and
+/// queues them to be lined up; the others are released. Returns how many were attached, and
+/// their buttons.
+fn mount_reserved(
     batch: &mut Batch,
+    reserved: Reserved,
+    offers: Vec<Option<Rc<FoundOffer>>>,
+    ctx: &Rc<WidgetCtx>,
+) -> (usize, js_sys::Array) {
+    let all = offers.iter().all(Option::is_some);
+    let mut items = Vec::with_capacity(offers.len());
+    for ((embed, host), offer) in reserved.embeds.iter().zip(&reserved.hosts).zip(offers) {
+        match offer {
+            Some(offer) => items.push(Item { embed: embed.element.clone(), host: host.clone(), offer }),
+            None => release(embed, host),
+        }
+    }
+    // Most batches are whole: the kit's arrays serve as they are.
+    let (embeds_js, hosts_js) = match all {
+        true => (reserved.embeds_js, reserved.hosts_js),
+        false => {
+            let (embeds, hosts) = (js_sys::Array::new(), js_sys::Array::new());
+            for item in &items {
+                embeds.push(&item.embed);
+                hosts.push(&item.host);
+            }
+            (embeds, hosts)
+        }
+    };
+    if items.is_empty() {
+        return (0, js_sys::Array::new());
+    }
+    let Some(buttons) = build_views(batch, &items, &embeds_js, &hosts_js, &ctx.locale) else {
+        for item in &items {
+            item.host.remove();
+            let _ = item.embed.remove_attribute(ATTACHED_ATTR);
+        }
+        warn_once("tweetbuy: buy buttons could not be built");
+        return (0, js_sys::Array::new());
+    };
+    for item in items.iter() {
+        register(item, ctx.clone());
+    }
+    crate::button::placement::wait_for_layout(embeds_js, hosts_js);
+    (items.len(), buttons)
+}
+
+/// One embed with an offer, its host reserved.
+struct Item {
+    embed: Element,
+    host: Element,
     offer: Rc<FoundOffer>,
-    ctx: Rc<WidgetCtx>,
-) -> Option<Element> {
-    // Light, dark or auto, the button style and the label override.
-    let look = crate::shared::theme::look(embed, &batch.defaults);
-    names::set_attr_kept(host, "data-tweetbuy-theme", look.theme.as_str());
-    let locale = crate::shared::context::embed_locale(embed, &ctx.locale);
-    let view = LISTENER.with(|listener| buy_button::render(&batch.document, &look, &offer.head, &locale, listener))?;
-    shadow.append_child(&view.root).ok()?;
-    batch.accents.new_button(&view.root, &view.button, &look);
-    crate::button::placement::watch(&view.anchor);
+}
+
+/// Has the kit build every item's view and announce it (`tweetbuy:ready`); returns the
+/// buttons. The first button of each theme and button style is built on its own and its
+/// accent colours checked ([`AccentCheck`]): right after it is built only its own subtree
+/// waits to be styled, and the verdict then goes with the rest of its kind.
+fn build_views(
+    batch: &mut Batch,
+    items: &[Item],
+    embeds: &js_sys::Array,
+    hosts: &js_sys::Array,
+    locale: &str,
+) -> Option<js_sys::Array> {
+    let mut buttons = js_sys::Array::new();
+    let mut rows = crate::button::kit::Rows::default();
+    let mut from = 0;
+    for (i, item) in items.iter().enumerate() {
+        let look = crate::shared::theme::look(&item.embed, &batch.defaults);
+        let locale = crate::shared::context::embed_locale(&item.embed, locale);
+        let proto = buy_button::prototype_index(&batch.document, &look, &locale.tag)?;
+        let verdict = batch.accents.verdict(&look);
+        let accent = verdict.flatten().map_or("", |fix| fix.as_str());
+        let head = &item.offer.head;
+        let text = buy_button::text(&look, head, &locale);
+        let proto = proto.to_string();
+        rows.push(&[&proto, look.theme.as_str(), accent, &text, head.tweet_id.as_str(), &head.product_id]);
+        let last = i + 1 == items.len();
+        if verdict.is_none() || last {
+            let made =
+                build_rows(&rows, embeds.slice(from as u32, i as u32 + 1), hosts.slice(from as u32, i as u32 + 1))?;
+            if verdict.is_none() {
+                let button: Element = made.get(made.length() - 1).unchecked_into();
+                let root = crate::shared::theme::root_of(&button)?;
+                batch.accents.new_button(&root, &button, &look);
+            }
+            buttons = buttons.concat(&made);
+            rows = crate::button::kit::Rows::default();
+            from = i + 1;
+        }
+    }
+    Some(buttons)
+}
+
+/// One call of the kit's `mount` for these rows of [`build_views`].
+fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array, hosts: js_sys::Array) -> Option<js_sys::Array> {
+    // The names the kit sets and listens by, space-separated: the host's theme attribute,
+    // the root's accent-text fix, the `tweetbuy:ready` event and its detail's keys
+    // ([`events::payload`]), then the events a button listens to ([`LISTENER`]).
+    let (ready, detail) = events::payload(&WidgetEvent::Ready, &EmbedCtx::default());
+    let mut names = String::from(THEME_ATTR);
+    for name in [crate::shared::theme::ACCENT_ATTR, ready].into_iter().chain(detail.iter().map(|(key, _)| *key)) {
+        names.push(' ');
+        names.push_str(name);
+    }
+    names.push_str(" click pointerenter pointerdown focus");
+    let protos = buy_button::prototypes();
+    let floating = crate::button::placement::floating_observer();
+    let laid_out = crate::button::placement::laid_out_observer();
+    LISTENER
+        .with(|listener| {
+            crate::button::kit::with(|kit| {
+                kit.mount(&hosts, &embeds, rows.as_str(), &protos, &names, listener, &floating, &laid_out).ok()
+            })
+        })
+        .flatten()
+}
+
+/// The attribute on a host that names its view's theme, for a publisher's CSS.
+const THEME_ATTR: &str = "data-tweetbuy-theme";
+
+/// Registers a built button, so a click finds its offer and events their embed.
+fn register(item: &Item, ctx: Rc<WidgetCtx>) {
     let id = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.next_id += 1;
         r.next_id
     });
-    events::register(id, embed);
-    let tweet_id = offer.head.tweet_id.to_string();
-    let mounted = Mounted { id, host: host.clone(), embed: embed.clone(), tweet_id, offer, ctx };
-    let ready = embed_ctx(&mounted);
+    events::register(id, &item.embed);
+    let tweet_id = item.offer.head.tweet_id.to_string();
+    let mounted =
+        Mounted { id, host: item.host.clone(), embed: item.embed.clone(), tweet_id, offer: item.offer.clone(), ctx };
     REGISTRY.with(|r| r.borrow_mut().mounted.push(mounted));
-    events::emit(&ready, WidgetEvent::Ready);
-    Some(view.button)
 }
 
 /// What the buttons of one scan share: the page's document, the script's theme defaults,
@@ -438,7 +549,7 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
             events::register(id, new_embed);
             let _ = new_embed.set_attribute(ATTACHED_ATTR, &host.get_attribute(HOST_ATTR).unwrap_or_default());
             // The rendered embed may not have the blockquote's box.
-            crate::button::placement::align_before_paint(vec![(new_embed.clone(), host.clone())]);
+            crate::button::placement::align_before_paint(new_embed, host);
             true
         }
         None => false,
@@ -458,7 +569,7 @@ pub fn release_detached() {
                     let _ = replacement.set_attribute(ATTACHED_ATTR, &m.tweet_id);
                     m.embed = replacement;
                     events::register(m.id, &m.embed);
-                    crate::button::placement::align_before_paint(vec![(m.embed.clone(), m.host.clone())]);
+                    crate::button::placement::align_before_paint(&m.embed, &m.host);
                 }
             }
             if m.host.is_connected() && m.embed.is_connected() {
@@ -486,15 +597,16 @@ fn replacement_before(host: &Element, tweet_id: &str) -> Option<Element> {
     same.then_some(previous)
 }
 
-/// Attaches a button for an offer already in hand (the in-browser tests, which link std).
+/// Attaches a button for an offer already in hand (the in-browser tests, which link std
+/// and hand the module the kit themselves).
 #[cfg(feature = "std")]
 pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> Option<Element> {
     let json = serde_json::to_string(offer).ok()?;
     let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, title: offer.title.clone(), json });
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
     let mut batch = Batch::new(&ctx.theme)?;
-    let (host, shadow) = reserve(&batch.document, &found)?;
-    mount_button(embed, (&host, &shadow), &mut batch, offer, Rc::new(ctx))?;
-    crate::button::placement::align_before_paint(vec![(embed.clone(), host.clone())]);
-    Some(host)
+    let reserved = reserve(vec![found])?;
+    let host = reserved.hosts.first()?.clone();
+    let (attached, _) = mount_reserved(&mut batch, reserved, vec![Some(offer)], &Rc::new(ctx));
+    (attached == 1).then_some(host)
 }

@@ -43,18 +43,23 @@ crate::shared::local::page_local! {
     };
 }
 
-/// Marks a new view root as floating: its host takes no height until [`watch`] decides.
+/// The observer that gives floating buttons their rows ([`crate::button::kit`] has it watch
+/// each new button's anchor, `.tb-anchor`), or `null` where there is none: then a new view
+/// never floats ([`floats`]) and takes its row at once.
+pub fn floating_observer() -> JsValue {
+    OBSERVER.with(|o| o.as_ref().map_or(JsValue::NULL, JsValue::from))
+}
+
+/// Marks a new view root as floating: its host takes no height until its anchor is out of
+/// sight (the [`floating_observer`] watches it).
 pub fn float(root: &Element) {
     let _ = root.set_attribute(FLOATING_ATTR, "");
 }
 
-/// Watches a floating button's anchor (`.tb-anchor`), and gives it its row once it is out
-/// of sight. Without `IntersectionObserver` the row is taken at once.
-pub fn watch(anchor: &Element) {
-    let watched = OBSERVER.with(|o| o.as_ref().map(|o| o.observe(anchor)).is_some());
-    if !watched {
-        take_row(anchor);
-    }
+/// Whether new views start floating ([`FLOATING_ATTR`]): only where an observer can tell
+/// when their row may be taken.
+pub fn floats() -> bool {
+    OBSERVER.with(Option::is_some)
 }
 
 /// Gives the button its row now: the visitor asked for something that needs room (a note
@@ -80,9 +85,12 @@ pub fn forget(anchor: &Element) {
 /// (which it would count as a layout shift once the host moves it).
 pub const UNALIGNED_ATTR: &str = "data-unaligned";
 
+/// Embeds and their hosts, two JS arrays in step, as the kit takes them.
+pub(crate) type Pairs = (js_sys::Array, js_sys::Array);
+
 crate::shared::local::page_local! {
-    /// Embeds (with their hosts) waiting for the browser's next layout.
-    static WAITING: core::cell::RefCell<Vec<(Element, Element)>> = Default::default();
+    /// Batches of embeds (with their hosts) waiting for the browser's next layout.
+    static WAITING: core::cell::RefCell<Vec<Pairs>> = Default::default();
 }
 
 crate::shared::local::page_local! {
@@ -91,17 +99,21 @@ crate::shared::local::page_local! {
     /// its own (reading them in an animation frame did, for every new batch).
     static LAID_OUT: Option<web_sys::ResizeObserver> = {
         let callback = Closure::<dyn Fn(js_sys::Array, web_sys::ResizeObserver)>::new(
-            |_entries: js_sys::Array, observer: web_sys::ResizeObserver| {
-                let pairs = WAITING.with(|w| core::mem::take(&mut *w.borrow_mut()));
-                for (embed, _) in &pairs {
-                    observer.unobserve(embed);
-                }
-                align_timed(&pairs);
+            |_entries: js_sys::Array, _observer: web_sys::ResizeObserver| {
+                let batches = WAITING.with(|w| core::mem::take(&mut *w.borrow_mut()));
+                align_timed(&batches);
             },
         )
         .into_js_value();
         web_sys::ResizeObserver::new(callback.unchecked_ref()).ok()
     };
+}
+
+/// The observer that tells when new embeds are laid out, for the kit to watch each new
+/// button's embed with, or `null` where there is none ([`wait_for_layout`] then aligns at
+/// once).
+pub fn laid_out_observer() -> JsValue {
+    LAID_OUT.with(|o| o.as_ref().map_or(JsValue::NULL, JsValue::from))
 }
 
 /// Lines each host up with its embed's border box (same left edge, same width), so the
@@ -112,49 +124,54 @@ crate::shared::local::page_local! {
 /// page's own stylesheets have loaded by then (they block rendering), while the module
 /// itself may run before they do and read the embed's unstyled box. All boxes are read
 /// first, then written. An embed the browser does not lay out (hidden) waits until it is.
-/// Without `ResizeObserver`, in the next animation frame.
-pub fn align_before_paint(pairs: Vec<(Element, Element)>) {
-    if pairs.is_empty() {
-        return;
-    }
-    let observed = LAID_OUT.with(|o| {
-        let o = o.as_ref()?;
-        for (embed, _) in &pairs {
+pub fn align_before_paint(embed: &Element, host: &Element) {
+    let embeds = js_sys::Array::of1(embed);
+    LAID_OUT.with(|o| {
+        if let Some(o) = o {
             o.observe(embed);
         }
-        Some(())
     });
-    if observed.is_some() {
-        WAITING.with(|w| w.borrow_mut().extend(pairs));
-        return;
-    }
-    let Some(window) = web_sys::window() else { return };
-    let align = Closure::once_into_js(move || align_timed(&pairs));
-    let _ = window.request_animation_frame(align.unchecked_ref());
+    wait_for_layout(embeds, js_sys::Array::of1(host));
 }
 
-/// The first alignment of these hosts: [`align_now`], the views shown, a performance mark.
-fn align_timed(pairs: &[(Element, Element)]) {
-    if pairs.is_empty() {
+/// Queues a batch whose embeds the [`laid_out_observer`] already watches (the kit's mount
+/// has it watch them) to be lined up once they are laid out.
+pub fn wait_for_layout(embeds: js_sys::Array, hosts: js_sys::Array) {
+    match LAID_OUT.with(Option::is_some) {
+        true => WAITING.with(|w| w.borrow_mut().push((embeds, hosts))),
+        // Without `ResizeObserver` (browsers before 2020), at once: reading the boxes makes
+        // the browser lay the page out now, a cost only those browsers pay.
+        false => align_timed(&[(embeds, hosts)]),
+    }
+}
+
+/// The first alignment of these batches: [`align_now`], the views shown, a performance mark.
+fn align_timed(batches: &[Pairs]) {
+    let count: u32 = batches.iter().map(|(embeds, _)| embeds.length()).sum();
+    if count == 0 {
         return;
     }
     let start = crate::button::marks::now();
-    align_now(pairs);
-    for (_, host) in pairs {
-        if let Some(root) = host.shadow_root().and_then(|s| s.first_element_child()) {
-            names::remove_attr(&root, UNALIGNED_ATTR);
-        }
-    }
-    crate::button::marks::align_batch(start, crate::button::marks::now() - start, pairs.len());
+    align_now(batches, true);
+    crate::button::marks::align_batch(start, crate::button::marks::now() - start, count as usize);
 }
 
-fn align_now(pairs: &[(Element, Element)]) {
+/// Reads every batch's boxes, then sizes every host; `reveal` shows new views too. The
+/// embeds stop being watched for layout.
+fn align_now(batches: &[Pairs], reveal: bool) {
     let fold = viewport_height();
-    let boxes: Vec<Option<EmbedBox>> = pairs.iter().map(|(embed, host)| EmbedBox::of(embed, host, fold)).collect();
-    for ((_, host), embed_box) in pairs.iter().zip(boxes) {
-        if let Some(embed_box) = embed_box {
-            embed_box.apply_to(host);
-        }
+    let laid_out = laid_out_observer();
+    let measured: Vec<Option<js_sys::Float64Array>> = batches
+        .iter()
+        .map(|(embeds, hosts)| {
+            crate::button::kit::with(|kit| kit.measure(embeds, hosts, fold + FLOAT_REACH, &laid_out).ok()).flatten()
+        })
+        .collect();
+    let shown = if reveal { names::js(UNALIGNED_ATTR) } else { JsValue::NULL };
+    for ((_, hosts), boxes) in batches.iter().zip(measured) {
+        let Some(boxes) = boxes else { continue };
+        let sizes = js_sys::Float64Array::from(&host_sizes(&boxes.to_vec(), fold)[..]);
+        crate::button::kit::with(|kit| kit.apply(hosts, &sizes, &shown));
     }
 }
 
@@ -169,8 +186,8 @@ crate::shared::local::page_local! {
 /// Lines every button up again after the window changes size (a centred embed moves, a
 /// narrower one shrinks), once per frame however many `resize` events arrive. It sets no
 /// performance mark: the marks time mounting, which a resize is not.
-/// `pairs` lists every mounted button's embed and host.
-pub fn follow_resizes(pairs: fn() -> Vec<(Element, Element)>) {
+/// `pairs` gives every mounted button's embed and host, in two arrays in step.
+pub fn follow_resizes(pairs: fn() -> Pairs) {
     let Some(window) = web_sys::window() else { return };
     let on_resize = Closure::<dyn Fn()>::new(move || {
         if REALIGN_QUEUED.with(|q| q.replace(true)) {
@@ -178,7 +195,7 @@ pub fn follow_resizes(pairs: fn() -> Vec<(Element, Element)>) {
         }
         let realign = Closure::once_into_js(move || {
             REALIGN_QUEUED.with(|q| q.set(false));
-            align_now(&pairs());
+            align_now(&[pairs()], false);
         });
         if let Some(window) = web_sys::window() {
             let _ = window.request_animation_frame(realign.unchecked_ref());
@@ -188,78 +205,35 @@ pub fn follow_resizes(pairs: fn() -> Vec<(Element, Element)>) {
     let _ = window.add_event_listener_with_callback("resize", on_resize.unchecked_ref());
 }
 
-/// Where an embed's border box sits across its container, and how much free space lies
-/// between the host (right under the embed) and whatever follows it.
-#[derive(Clone, Copy, Debug)]
-struct EmbedBox {
-    width: f64,
-    margin_left: f64,
-    /// `None` far below the fold, where the button takes its row and never floats.
-    gap: Option<f64>,
-}
-
 /// How far below the fold a host must be for its floating button (up to a button and a
 /// space above the host, plus the observer's margin) to be wholly out of sight.
 const FLOAT_REACH: f64 = 80.0;
 
-impl EmbedBox {
-    /// `None` for an embed that left the page or is not rendered. Two boxes per embed: the
-    /// host, less the margin we gave it before, starts at its container's content edge, so
-    /// the difference of the left edges is the embed's left margin (or its centring).
-    fn of(embed: &Element, host: &Element, fold: f64) -> Option<Self> {
-        let embed_box = tweet_box(embed);
-        let host_box = host.get_bounding_client_rect();
-        let given = names::style_value(&host.unchecked_ref::<web_sys::HtmlElement>().style(), "margin-left");
-        let given = Some(js_sys::parse_float(&given)).filter(|m| m.is_finite()).unwrap_or(0.0);
-        let gap = match host_box.top() > fold + FLOAT_REACH {
-            true => None,
-            false => Some(match next_rendered(host) {
-                Some(next) => (next.get_bounding_client_rect().top() - host_box.top()).max(0.0),
-                None => 0.0,
-            }),
+/// The numbers each host is sized by, three per host (`width`, `margin-left`, the free space
+/// `--tb-float-gap` under it; NaN: leave it), from the six per host the kit measured: the
+/// tweet's width and left edge, the host's top and left edge, the host's inline margin,
+/// and the top of the first element with a box after the host (NaN: none, or not read).
+///
+/// The host, less the margin we gave it before, starts at its container's content edge, so
+/// the difference of the left edges is the embed's left margin (or its centring). A tweet
+/// without width is not rendered (it left the page, or is hidden): its host is left as it
+/// is. Far below the fold a button takes its row and never floats, so its gap is not set.
+fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
+    let mut sizes = Vec::with_capacity(boxes.len() / 2);
+    for b in boxes.chunks_exact(6) {
+        let [tweet_width, tweet_left, host_top, host_left, given, next_top] = [b[0], b[1], b[2], b[3], b[4], b[5]];
+        if tweet_width.is_nan() || tweet_width <= 0.0 {
+            sizes.extend([f64::NAN; 3]);
+            continue;
+        }
+        let gap = match (host_top > fold + FLOAT_REACH, next_top.is_nan()) {
+            (true, _) => f64::NAN,
+            (false, true) => 0.0,
+            (false, false) => (next_top - host_top).max(0.0),
         };
-        let width = embed_box.width();
-        (width > 0.0).then_some(Self { width, margin_left: embed_box.left() - (host_box.left() - given), gap })
+        sizes.extend([tweet_width, tweet_left - (host_left - given), gap]);
     }
-
-    /// Inline `!important` (allowed by a strict CSP), so hostile page rules cannot undo it.
-    /// The gap goes to the view as `--tb-float-gap`: a floating button drops into that free
-    /// space first, and covers the embed's corner only by what does not fit.
-    fn apply_to(self, host: &Element) {
-        let style = host.unchecked_ref::<web_sys::HtmlElement>().style();
-        names::set_important(&style, "max-width", &px(self.width));
-        names::set_important(&style, "margin-left", &px(self.margin_left));
-        if let Some(gap) = self.gap {
-            names::set_style(&style, "--tb-float-gap", &px(gap));
-        }
-    }
-}
-
-/// The box the visitor sees as the tweet. A tweet widgets.js has rendered is an iframe in a
-/// wrapper that may span the whole column (its width comes from widgets.js's own styles,
-/// which a page can override or lack), so the button lines up with the iframe.
-fn tweet_box(embed: &Element) -> web_sys::DomRect {
-    let frame = names::query(embed, ":scope > iframe");
-    frame.filter(|f| f.get_client_rects().length() > 0).unwrap_or_else(|| embed.clone()).get_bounding_client_rect()
-}
-
-/// The first element after the host that takes up room on the page (not a `<script>`).
-fn next_rendered(host: &Element) -> Option<Element> {
-    let mut next = host.next_element_sibling();
-    while let Some(element) = next {
-        if element.get_client_rects().length() > 0 {
-            return Some(element);
-        }
-        next = element.next_element_sibling();
-    }
-    None
-}
-
-/// A CSS length, through `Number#toString`: Rust's float formatting would cost the module
-/// kilobytes.
-fn px(value: f64) -> String {
-    let number: String = js_sys::Number::from(value).to_string_with_radix(10).map(String::from).unwrap_or_default();
-    number + "px"
+    sizes
 }
 
 /// Whether the floating button is wholly below the viewport, and with it everything the row
@@ -274,5 +248,38 @@ fn below_sight(entry: &IntersectionObserverEntry) -> bool {
 fn take_row(anchor: &Element) {
     if let Some(root) = anchor.parent_element() {
         names::remove_attr(&root, FLOATING_ATTR);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x.is_nan() && y.is_nan()) || x == y)
+    }
+
+    #[test]
+    fn a_host_takes_its_tweets_width_and_left_edge_and_the_space_under_it() {
+        let nan = f64::NAN;
+        let fold = 900.0;
+        // A centred tweet of 550 px at x=237 in a column starting at x=8, the host given a
+        // margin of 229 px before; the next element 30 px under the host's top.
+        let sizes = host_sizes(&[550.0, 237.0, 400.0, 237.0, 229.0, 430.0], fold);
+        assert!(same(&sizes, &[550.0, 229.0, 30.0]), "{sizes:?}");
+        // Nothing after the host: no free space. An element overlapping the host: none either.
+        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan], fold), &[500.0, 0.0, 0.0]));
+        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, 390.0], fold), &[500.0, 0.0, 0.0]));
+    }
+
+    #[test]
+    fn far_below_the_fold_no_gap_is_set_and_an_unrendered_tweet_is_left_alone() {
+        let nan = f64::NAN;
+        let fold = 900.0;
+        let below = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH + 1.0, 8.0, 0.0, nan], fold);
+        assert!(same(&below, &[500.0, 0.0, nan]), "{below:?}");
+        let at_reach = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH, 8.0, 0.0, nan], fold);
+        assert!(same(&at_reach, &[500.0, 0.0, 0.0]), "at the reach the gap is still read: {at_reach:?}");
+        assert!(same(&host_sizes(&[0.0, 8.0, 10.0, 8.0, 0.0, 40.0, nan, 0.0, 0.0, 0.0, 0.0, 0.0], fold), &[nan; 6]));
     }
 }

@@ -15,7 +15,7 @@ use web_sys::Element;
 
 /// Which embed a component belongs to. Plain data (Send + Sync) so it can live in Leptos
 /// context; the element itself is looked up in this module's registry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EmbedCtx {
     pub host_id: u32,
     pub tweet_id: String,

@@ -11,32 +11,18 @@ use crate::prelude::*;
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CssStyleDeclaration, Element, EventTarget};
+use web_sys::Element;
 
 #[wasm_bindgen]
 extern "C" {
-    /// Any DOM object, for calls by name (an element, a style declaration, an event target).
+    /// Any element, for calls by name.
     type Dom;
     #[wasm_bindgen(method, js_name = getAttribute)]
     fn get_attribute(this: &Dom, name: &JsValue) -> Option<String>;
     #[wasm_bindgen(method, js_name = hasAttribute)]
     fn has_attribute(this: &Dom, name: &JsValue) -> bool;
-    #[wasm_bindgen(method, js_name = setAttribute)]
-    fn set_attribute_to(this: &Dom, name: &JsValue, value: &JsValue);
     #[wasm_bindgen(method, js_name = removeAttribute)]
     fn remove_attribute(this: &Dom, name: &JsValue);
-    #[wasm_bindgen(method, js_name = setProperty)]
-    fn set_property(this: &Dom, name: &JsValue, value: &str, priority: &JsValue);
-    #[wasm_bindgen(method, js_name = setProperty)]
-    fn set_property_to(this: &Dom, name: &JsValue, value: &JsValue, priority: &JsValue);
-    #[wasm_bindgen(method, js_name = createElement)]
-    fn create_element(this: &Dom, tag: &JsValue) -> Element;
-    #[wasm_bindgen(method, js_name = querySelector)]
-    fn query_selector(this: &Dom, selectors: &JsValue) -> Option<Element>;
-    #[wasm_bindgen(method, js_name = getPropertyValue)]
-    fn get_property_value(this: &Dom, name: &JsValue) -> String;
-    #[wasm_bindgen(method, js_name = addEventListener)]
-    fn add_event_listener(this: &Dom, kind: &JsValue, listener: &js_sys::Function);
 }
 
 fn dom(object: &JsValue) -> &Dom {
@@ -72,53 +58,7 @@ pub(crate) fn has_attr(element: &Element, name: &'static str) -> bool {
     dom(element).has_attribute(&js(name))
 }
 
-/// Sets an element's attribute to one of a few values (a theme), kept like the names.
-pub(crate) fn set_attr_kept(element: &Element, name: &'static str, value: &'static str) {
-    dom(element).set_attribute_to(&js(name), &js(value));
-}
-
-/// Sets an element's attribute to a JS string the caller made (to set it on two elements
-/// from one decoding).
-pub(crate) fn set_attr_to(element: &Element, name: &'static str, value: &JsValue) {
-    dom(element).set_attribute_to(&js(name), value);
-}
-
-/// A new element of the document.
-pub(crate) fn create(document: &web_sys::Document, tag: &'static str) -> Element {
-    dom(document).create_element(&js(tag))
-}
-
-/// The first element under `element` that matches a selector known to be valid.
-pub(crate) fn query(element: &Element, selectors: &'static str) -> Option<Element> {
-    dom(element).query_selector(&js(selectors))
-}
-
 /// Removes an element's attribute.
 pub(crate) fn remove_attr(element: &Element, name: &'static str) {
     dom(element).remove_attribute(&js(name));
-}
-
-/// Sets an inline style property with `!important`, which hostile page rules cannot undo.
-pub(crate) fn set_important(style: &CssStyleDeclaration, name: &'static str, value: &str) {
-    dom(style).set_property(&js(name), value, &js("important"));
-}
-
-/// [`set_important`] to one of a few values, kept like the names.
-pub(crate) fn set_important_kept(style: &CssStyleDeclaration, name: &'static str, value: &'static str) {
-    dom(style).set_property_to(&js(name), &js(value), &js("important"));
-}
-
-/// Sets an inline style property (a custom property, say) without priority.
-pub(crate) fn set_style(style: &CssStyleDeclaration, name: &'static str, value: &str) {
-    dom(style).set_property(&js(name), value, &js(""));
-}
-
-/// An inline style property's value.
-pub(crate) fn style_value(style: &CssStyleDeclaration, name: &'static str) -> String {
-    dom(style).get_property_value(&js(name))
-}
-
-/// Adds an event listener.
-pub(crate) fn listen(target: &EventTarget, kind: &'static str, listener: &js_sys::Function) {
-    dom(target).add_event_listener(&js(kind), listener);
 }

@@ -7,7 +7,7 @@
 //! The button module adopts only the button's rules; the checkout module adds the sheets'
 //! rules beside them when it mounts a sheet (it does not carry the button's rules again).
 
-use web_sys::{CssStyleSheet, ShadowRoot};
+use web_sys::CssStyleSheet;
 
 /// What the button module needs: the design tokens, the host's root and the button, with
 /// comments and spare whitespace stripped at build time (`build.rs`, `src/shared/css_min.rs`).
@@ -37,13 +37,10 @@ thread_local! {
     static SHEETS_SHEET: Option<CssStyleSheet> = sheet(SHEETS_CSS);
 }
 
-/// Gives a button's shadow root the button's stylesheet.
-pub(crate) fn adopt_button(root: &ShadowRoot) {
-    BUTTON_SHEET.with(|sheets| {
-        if let Some(sheets) = sheets {
-            root.set_adopted_style_sheets(sheets);
-        }
-    });
+/// The button's stylesheet in an array, as a shadow root adopts it (empty where the
+/// browser cannot construct stylesheets).
+pub(crate) fn button_sheets() -> js_sys::Array {
+    BUTTON_SHEET.with(|sheets| sheets.clone().unwrap_or_default())
 }
 
 #[cfg(feature = "checkout")]
@@ -56,7 +53,7 @@ pub fn warm() {
 #[cfg(feature = "checkout")]
 /// Adds the sheets' stylesheet after the button's, which the button module adopted in this
 /// root; once.
-pub(crate) fn adopt(root: &ShadowRoot) {
+pub(crate) fn adopt(root: &web_sys::ShadowRoot) {
     SHEETS_SHEET.with(|sheet| {
         let Some(sheet) = sheet else { return };
         let adopted = js_sys::Array::from(&root.adopted_style_sheets());

@@ -235,16 +235,19 @@ pub fn root_of(inside: &web_sys::Element) -> Option<web_sys::Element> {
     inside.closest(".tb-root").ok().flatten()
 }
 
+/// On a view root whose accent colours fail AA: the text colour `style/tokens.css` swaps in.
+pub const ACCENT_ATTR: &str = "data-accent-text";
+
 /// Checks the button's computed accent and text colours and, when they fail AA, marks the
 /// root so tokens.css swaps in a readable text colour (the sheets' primary buttons follow).
 pub fn fix_accent_text(button: &web_sys::Element) {
     let Some(root) = root_of(button) else { return };
     match measure(button, &root) {
         Some(fix) => {
-            let _ = root.set_attribute("data-accent-text", fix.as_str());
+            let _ = root.set_attribute(ACCENT_ATTR, fix.as_str());
         }
         None => {
-            let _ = root.remove_attribute("data-accent-text");
+            let _ = root.remove_attribute(ACCENT_ATTR);
         }
     }
 }
@@ -262,6 +265,11 @@ pub struct AccentCheck {
 }
 
 impl AccentCheck {
+    /// The fix buttons of `look` get, once one of their kind was measured: `None` before.
+    pub fn verdict(&self, look: &Look) -> Option<Option<AccentText>> {
+        self.verdicts.iter().find(|(k, _)| *k == (look.theme, look.style)).map(|(_, verdict)| *verdict)
+    }
+
     /// Checks one new button in `root`, marked with `look` ([`mark`]).
     pub fn new_button(&mut self, root: &web_sys::Element, button: &web_sys::Element, look: &Look) {
         let kind = (look.theme, look.style);
@@ -275,7 +283,7 @@ impl AccentCheck {
         };
         // A new root has no fix yet: only a needed one is written.
         if let Some(fix) = verdict {
-            let _ = root.set_attribute("data-accent-text", fix.as_str());
+            let _ = root.set_attribute(ACCENT_ATTR, fix.as_str());
         }
     }
 }
@@ -283,7 +291,7 @@ impl AccentCheck {
 /// The fix one button's computed colours need, if any.
 fn measure(button: &web_sys::Element, root: &web_sys::Element) -> Option<AccentText> {
     // Measure the designer's pair, not a previous fix.
-    let _ = root.remove_attribute("data-accent-text");
+    let _ = root.remove_attribute(ACCENT_ATTR);
     if root.get_attribute("data-button-style").as_deref() == Some(ButtonStyle::Outline.as_str()) {
         return None;
     }

@@ -1,0 +1,115 @@
+// The button module's DOM work for a whole batch of embeds, one call per step.
+//
+// Every call from wasm into the browser crosses the JS boundary, about a microsecond each
+// (the call, its arguments, a slot for each object it returns), and a button took some
+// sixty of them: create its host, attach a shadow root, clone its view, set the label,
+// listen, observe, announce it, then read its embed's box and line it up. A page may hold a
+// thousand buttons. What to build, with which names and values, and where each host goes
+// is decided by the module (kit.rs beside this file, placement.rs); these functions
+// only carry it out, one batch per call, and keep no state of their own.
+//
+// The build appends this file to the button module's glue (scripts/post-build.sh, before
+// the glue is minified), so it arrives with the glue, in the same request; the loader hands
+// `buttonKit()` to the module as it starts it. The in-browser tests import it (tests/web.rs).
+
+/// The functions the button module calls. They are declared inside, so that nothing but
+/// `buttonKit` joins the glue's own top-level names.
+export function buttonKit() {
+  return { reserve, mount, measure, apply, observe };
+
+  /// Inserts a host after each embed, marks both with the tweet's id (`ids`, space-separated,
+  /// in the embeds' order), and gives each host an open shadow root that adopts `sheets`.
+  /// The host's `display: block !important`, inline through the CSSOM (allowed by a strict
+  /// CSP), keeps hostile page rules such as `* { all: unset !important }` from hiding it.
+  /// Returns the hosts.
+  function reserve(embeds, ids, hostAttr, attachedAttr, sheets) {
+    const tweetIds = ids.split(" ");
+    return embeds.map((embed, i) => {
+      const host = document.createElement("div");
+      host.setAttribute(hostAttr, tweetIds[i]);
+      host.style.setProperty("display", "block", "important");
+      host.attachShadow({ mode: "open" }).adoptedStyleSheets = sheets;
+      embed.after(host);
+      embed.setAttribute(attachedAttr, tweetIds[i]);
+      return host;
+    });
+  }
+
+  /// Builds the view of each reserved host and announces it. `rows` holds one record per host
+  /// (records end with "\x1e", fields with "\x1f"): the prototype's index in `protos`, the
+  /// host's theme, the root's accent-text fix ("" for none), the label, the tweet id and the
+  /// product id. `names` (space-separated) are themeAttr, accentAttr, readyEvent, tweetIdKey,
+  /// productIdKey, then the events a button listens to. Each view is a deep copy of its prototype (root > anchor > button),
+  /// its button calls `listener` on every listened event, `floating` watches its anchor,
+  /// `laidOut` its embed; `ready` fires on the embed, bubbling out of any shadow root.
+  /// Returns the buttons.
+  function mount(hosts, embeds, rows, protos, names, listener, floating, laidOut) {
+    const [themeAttr, accentAttr, ready, tweetIdKey, productIdKey, ...events] = names.split(" ");
+    const records = rows.split("\x1e");
+    return hosts.map((host, i) => {
+      const [proto, theme, accent, label, tweetId, productId] = records[i].split("\x1f");
+      const root = protos[proto].cloneNode(true);
+      const anchor = root.firstElementChild;
+      const button = anchor.firstElementChild;
+      button.textContent = label;
+      for (const event of events) button.addEventListener(event, listener);
+      if (accent) root.setAttribute(accentAttr, accent);
+      host.setAttribute(themeAttr, theme);
+      host.shadowRoot.append(root);
+      floating?.observe(anchor);
+      laidOut?.observe(embeds[i]);
+      const detail = { [tweetIdKey]: tweetId, [productIdKey]: productId };
+      embeds[i].dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
+      return button;
+    });
+  }
+
+  /// Reads the boxes that line each host up with its embed, all before anything is written,
+  /// six numbers per pair: the tweet's width and left edge (a rendered tweet's iframe when
+  /// it has a box, else the embed), the host's top and left edge, the host's inline
+  /// `margin-left` (0 if none), and the top of the first element after the host that has a
+  /// box: NaN if there is none, or if the host's top is below `nextWithin` (not needed).
+  /// A `laidOut` observer stops watching the embeds.
+  function measure(embeds, hosts, nextWithin, laidOut) {
+    const boxes = new Float64Array(embeds.length * 6);
+    embeds.forEach((embed, i) => {
+      laidOut?.unobserve(embed);
+      const frame = embed.querySelector(":scope > iframe");
+      const tweet = (frame && frame.getClientRects().length > 0 ? frame : embed).getBoundingClientRect();
+      const host = hosts[i];
+      const box = host.getBoundingClientRect();
+      let nextTop = NaN;
+      if (box.top <= nextWithin) {
+        for (let next = host.nextElementSibling; next; next = next.nextElementSibling) {
+          if (next.getClientRects().length > 0) {
+            nextTop = next.getBoundingClientRect().top;
+            break;
+          }
+        }
+      }
+      boxes.set([tweet.width, tweet.left, box.top, box.left, parseFloat(host.style.getPropertyValue("margin-left")) || 0, nextTop], i * 6);
+    });
+    return boxes;
+  }
+
+  /// Sizes each host from three numbers per host: its width and left margin (`!important`,
+  /// which hostile page rules cannot undo; NaN: left as it is) and the free space under it,
+  /// `--tb-float-gap` (NaN: none). With `shownAttr`, the attribute comes off each host's
+  /// view root, which shows it.
+  function apply(hosts, sizes, shownAttr) {
+    hosts.forEach((host, i) => {
+      const [width, marginLeft, gap] = sizes.subarray(i * 3, i * 3 + 3);
+      if (!Number.isNaN(width)) {
+        host.style.setProperty("max-width", `${width}px`, "important");
+        host.style.setProperty("margin-left", `${marginLeft}px`, "important");
+      }
+      if (!Number.isNaN(gap)) host.style.setProperty("--tb-float-gap", `${gap}px`);
+      if (shownAttr) host.shadowRoot?.firstElementChild?.removeAttribute(shownAttr);
+    });
+  }
+
+  /// Has an observer watch every target.
+  function observe(observer, targets) {
+    for (const target of targets) observer.observe(target);
+  }
+}

@@ -1,0 +1,144 @@
+//! The DOM work of a batch of buttons, handed to the loader's kit in one call per step.
+//!
+//! A call from wasm into the browser costs about a microsecond (the call, its arguments, a
+//! table slot for every object it returns), and a button took some sixty of them. The kit
+//! (`kit.js` beside this file, which the build appends to this module's glue; the loader
+//! passes it to [`use_kit`] as it starts the module) carries out a whole batch per call: it
+//! decides nothing. This module decides what each button is, with which names and values,
+//! and encodes it.
+
+use crate::prelude::*;
+use core::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The object `buttonKit()` returns (`kit.js` says what each call does).
+    pub(crate) type Kit;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn reserve(
+        this: &Kit,
+        embeds: &js_sys::Array,
+        ids: &str,
+        host_attr: &JsValue,
+        attached_attr: &JsValue,
+        sheets: &JsValue,
+    ) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn mount(
+        this: &Kit,
+        hosts: &js_sys::Array,
+        embeds: &js_sys::Array,
+        rows: &str,
+        protos: &js_sys::Array,
+        names: &str,
+        listener: &js_sys::Function,
+        floating: &JsValue,
+        laid_out: &JsValue,
+    ) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn measure(
+        this: &Kit,
+        embeds: &js_sys::Array,
+        hosts: &js_sys::Array,
+        next_within: f64,
+        laid_out: &JsValue,
+    ) -> Result<js_sys::Float64Array, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn apply(
+        this: &Kit,
+        hosts: &js_sys::Array,
+        sizes: &js_sys::Float64Array,
+        shown_attr: &JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn observe(this: &Kit, observer: &JsValue, targets: &js_sys::Array) -> Result<(), JsValue>;
+}
+
+crate::shared::local::page_local! {
+    static KIT: RefCell<Option<Kit>> = RefCell::new(None);
+}
+
+/// Keeps the kit the loader (or a test) passes. Anything without a `reserve` function is
+/// refused: then no button is attached, and the page is left as it was.
+pub fn use_kit(kit: JsValue) {
+    let has_reserve = js_sys::Reflect::get(&kit, &JsValue::from_str("reserve")).is_ok_and(|f| f.is_function());
+    KIT.with(|k| *k.borrow_mut() = has_reserve.then(|| kit.unchecked_into()));
+}
+
+/// Runs `f` with the kit, if the module was given one.
+pub(crate) fn with<R>(f: impl FnOnce(&Kit) -> R) -> Option<R> {
+    KIT.with(|k| k.borrow().as_ref().map(f))
+}
+
+/// Separates the records of [`Rows`].
+const RECORD_END: char = '\u{1e}';
+/// Separates the fields of a record of [`Rows`].
+const FIELD_END: char = '\u{1f}';
+
+/// Records of text fields in one string, which crosses into the browser as one decoding
+/// however many buttons it describes (the kit splits it). A field loses any separator it
+/// held: they are control characters, which have no place in a label or an id.
+#[derive(Default)]
+pub(crate) struct Rows {
+    text: String,
+}
+
+impl Rows {
+    /// Adds one record.
+    pub(crate) fn push(&mut self, fields: &[&str]) {
+        if !self.text.is_empty() {
+            self.text.push(RECORD_END);
+        }
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                self.text.push(FIELD_END);
+            }
+            match field.contains([RECORD_END, FIELD_END]) {
+                true => self.text.extend(field.chars().filter(|c| *c != RECORD_END && *c != FIELD_END)),
+                false => self.text.push_str(field),
+            }
+        }
+    }
+
+    /// The records, for the kit.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A JS array of the elements, in order.
+pub(crate) fn array(elements: &[web_sys::Element]) -> js_sys::Array {
+    let array = js_sys::Array::new_with_length(elements.len() as u32);
+    for (i, element) in elements.iter().enumerate() {
+        array.set(i as u32, element.into());
+    }
+    array
+}
+
+/// The elements of a JS array the kit returned.
+pub(crate) fn elements(array: &js_sys::Array) -> Vec<web_sys::Element> {
+    (0..array.length()).map(|i| array.get(i).unchecked_into()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_join_records_and_fields_and_drop_separators_inside_a_field() {
+        let mut rows = Rows::default();
+        assert_eq!(rows.as_str(), "");
+        rows.push(&["0", "light", "", "Buy · $30.00", "1528000000000000001", "red-tee"]);
+        rows.push(&["1", "dark", "dark", "Get\u{1f} tickets\u{1e}", "1528000000000000003", "gig"]);
+        assert_eq!(
+            rows.as_str(),
+            "0\u{1f}light\u{1f}\u{1f}Buy · $30.00\u{1f}1528000000000000001\u{1f}red-tee\u{1e}\
+             1\u{1f}dark\u{1f}dark\u{1f}Get tickets\u{1f}1528000000000000003\u{1f}gig"
+        );
+        let records: Vec<Vec<&str>> = rows.as_str().split(RECORD_END).map(|r| r.split(FIELD_END).collect()).collect();
+        assert_eq!(records.len(), 2);
+        assert!(records.iter().all(|r| r.len() == 6), "every record keeps its six fields");
+    }
+}
