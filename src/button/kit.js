@@ -15,53 +15,58 @@
 /// The functions the button module calls. They are declared inside, so that nothing but
 /// `buttonKit` joins the glue's own top-level names.
 export function buttonKit() {
-  return { reserve, mount, measure, apply, observe };
+  return { mark, mount, measure, apply, observe };
 
-  /// Inserts a host after each embed, marks both with the tweet's id (`ids`, space-separated,
-  /// in the embeds' order), and gives each host an open shadow root that adopts `sheets`.
-  /// The host's `display: block !important`, inline through the CSSOM (allowed by a strict
-  /// CSP), keeps hostile page rules such as `* { all: unset !important }` from hiding it.
-  /// Returns the hosts.
-  function reserve(embeds, ids, hostAttr, attachedAttr, sheets) {
-    const tweetIds = ids.split(" ");
-    return embeds.map((embed, i) => {
-      const host = document.createElement("div");
-      host.setAttribute(hostAttr, tweetIds[i]);
-      host.style.setProperty("display", "block", "important");
-      host.attachShadow({ mode: "open" }).adoptedStyleSheets = sheets;
-      embed.after(host);
-      embed.setAttribute(attachedAttr, tweetIds[i]);
-      return host;
-    });
+  /// Marks each embed with its tweet's id (`ids`, space-separated, in the embeds' order), so
+  /// that no later scan takes it while its offer is looked up; or, with `ids` null, takes the
+  /// mark off again.
+  function mark(embeds, ids, attachedAttr) {
+    const tweetIds = ids?.split(" ");
+    embeds.forEach((embed, i) => (tweetIds ? embed.setAttribute(attachedAttr, tweetIds[i]) : embed.removeAttribute(attachedAttr)));
   }
 
-  /// Builds the view of each reserved host and announces it. `rows` holds one record per host
+  /// Builds a button under each embed and announces it. `rows` holds one record per embed
   /// (records end with "\x1e", fields with "\x1f"): the prototype's index in `protos`, the
   /// host's theme, the root's accent-text fix ("" for none), the label, the tweet id and the
-  /// product id. `names` (space-separated) are themeAttr, accentAttr, readyEvent, tweetIdKey,
-  /// productIdKey, then the events a button listens to. Each view is a deep copy of its prototype (root > anchor > button),
-  /// its button calls `listener` on every listened event, `floating` watches its anchor,
-  /// `laidOut` its embed; `ready` fires on the embed, bubbling out of any shadow root.
-  /// Returns the buttons.
-  function mount(hosts, embeds, rows, protos, names, listener, floating, laidOut) {
-    const [themeAttr, accentAttr, ready, tweetIdKey, productIdKey, ...events] = names.split(" ");
+  /// product id. `names` (space-separated) are hostAttr, themeAttr, accentAttr, readyEvent,
+  /// tweetIdKey, productIdKey, then the events a button listens to.
+  ///
+  /// Each host gets an open shadow root adopting `sheets`, and a deep copy of its prototype
+  /// (root > anchor > button) with the label; it goes in right after its embed once built (a
+  /// subtree built before it joins the page costs the browser less). Its inline
+  /// `display: block !important`, through the CSSOM (allowed by a strict CSP), keeps hostile
+  /// page rules such as `* { all: unset !important }` from hiding it. The button calls
+  /// `listener` on every listened event, `floating` watches its anchor, `laidOut` its embed,
+  /// and `ready` fires on the embed, bubbling out of any shadow root.
+  /// Returns [hosts, buttons].
+  function mount(embeds, rows, protos, names, sheets, listener, floating, laidOut) {
+    const [hostAttr, themeAttr, accentAttr, ready, tweetIdKey, productIdKey, ...events] = names.split(" ");
     const records = rows.split("\x1e");
-    return hosts.map((host, i) => {
+    const buttons = [];
+    const hosts = embeds.map((embed, i) => {
       const [proto, theme, accent, label, tweetId, productId] = records[i].split("\x1f");
+      const host = document.createElement("div");
+      host.setAttribute(hostAttr, tweetId);
+      host.setAttribute(themeAttr, theme);
+      host.style.setProperty("display", "block", "important");
+      const shadow = host.attachShadow({ mode: "open" });
+      shadow.adoptedStyleSheets = sheets;
       const root = protos[proto].cloneNode(true);
       const anchor = root.firstElementChild;
       const button = anchor.firstElementChild;
       button.textContent = label;
       for (const event of events) button.addEventListener(event, listener);
       if (accent) root.setAttribute(accentAttr, accent);
-      host.setAttribute(themeAttr, theme);
-      host.shadowRoot.append(root);
+      shadow.append(root);
+      embed.after(host);
       floating?.observe(anchor);
-      laidOut?.observe(embeds[i]);
+      laidOut?.observe(embed);
       const detail = { [tweetIdKey]: tweetId, [productIdKey]: productId };
-      embeds[i].dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
-      return button;
+      embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
+      buttons.push(button);
+      return host;
     });
+    return [hosts, buttons];
   }
 
   /// Reads the boxes that line each host up with its embed, all before anything is written,

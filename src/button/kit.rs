@@ -16,23 +16,21 @@ extern "C" {
     /// The object `buttonKit()` returns (`kit.js` says what each call does).
     pub(crate) type Kit;
     #[wasm_bindgen(method, catch)]
-    pub(crate) fn reserve(
+    pub(crate) fn mark(
         this: &Kit,
         embeds: &js_sys::Array,
-        ids: &str,
-        host_attr: &JsValue,
+        ids: &JsValue,
         attached_attr: &JsValue,
-        sheets: &JsValue,
-    ) -> Result<js_sys::Array, JsValue>;
+    ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn mount(
         this: &Kit,
-        hosts: &js_sys::Array,
         embeds: &js_sys::Array,
         rows: &str,
         protos: &js_sys::Array,
         names: &str,
+        sheets: &js_sys::Array,
         listener: &js_sys::Function,
         floating: &JsValue,
         laid_out: &JsValue,
@@ -60,11 +58,11 @@ crate::shared::local::page_local! {
     static KIT: RefCell<Option<Kit>> = RefCell::new(None);
 }
 
-/// Keeps the kit the loader (or a test) passes. Anything without a `reserve` function is
+/// Keeps the kit the loader (or a test) passes. Anything without a `mount` function is
 /// refused: then no button is attached, and the page is left as it was.
 pub fn use_kit(kit: JsValue) {
-    let has_reserve = js_sys::Reflect::get(&kit, &JsValue::from_str("reserve")).is_ok_and(|f| f.is_function());
-    KIT.with(|k| *k.borrow_mut() = has_reserve.then(|| kit.unchecked_into()));
+    let has_mount = js_sys::Reflect::get(&kit, &JsValue::from_str("mount")).is_ok_and(|f| f.is_function());
+    KIT.with(|k| *k.borrow_mut() = has_mount.then(|| kit.unchecked_into()));
 }
 
 /// Runs `f` with the kit, if the module was given one.

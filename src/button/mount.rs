@@ -1,10 +1,11 @@
 //! Attaches a Buy button, in its own shadow root, under every embed that has an offer, and
 //! takes it away again when the embed leaves the page.
 //!
-//! The host is inserted as soon as an embed is found, while the offer lookup travels, but
-//! it takes no height: [`crate::button::placement`] gives a button its row only where that moves
-//! nothing the visitor sees. Offers (and the absence of one) are cached for the page visit,
-//! so rescans never ask twice.
+//! An embed is marked as taken as soon as it is found, while the offer lookup travels; its
+//! host, built whole once the offer is known, goes in right after it and takes no height:
+//! [`crate::button::placement`] gives a button its row only where that moves nothing the
+//! visitor sees. Offers (and the absence of one) are cached for the page visit, so rescans
+//! never ask twice. The DOM work of a batch is the kit's ([`crate::button::kit`]).
 //!
 //! This is the button module's side; the sheets are mounted by the checkout module
 //! ([`crate::checkout::host`]) into the same shadow root when the button is clicked.
@@ -124,8 +125,8 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(&e.element));
     let visitor = if dnt || unknown.is_empty() { None } else { crate::button::config::visitor_id() };
     let api = ApiClient::new(&config.api_base);
-    // The lookup goes out first (its fetch starts on the first poll), and the rows are
-    // reserved while it travels.
+    // The lookup goes out first (its fetch starts on the first poll), and the embeds are
+    // marked while it travels.
     let asked = async {
         match unknown.is_empty() {
             true => None,
@@ -158,7 +159,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
             }
         }),
         Some(Err(err)) => {
-            reserved.release_all();
+            release(&reserved.embeds_js);
             return Err(err);
         }
         None => {}
@@ -226,28 +227,16 @@ pub(crate) fn warn_once(message: &str) {
     }
 }
 
-/// Embeds with the hosts the kit inserted after them, in step: in Rust for the registry,
-/// and as the JS arrays the kit takes.
+/// Embeds marked as taken while their offers are looked up: in Rust, and as the JS array
+/// the kit takes.
 struct Reserved {
     embeds: Vec<FoundEmbed>,
-    hosts: Vec<Element>,
     embeds_js: js_sys::Array,
-    hosts_js: js_sys::Array,
 }
 
-impl Reserved {
-    /// Leaves every embed untouched after all: the api could not be reached.
-    fn release_all(&self) {
-        for (embed, host) in self.embeds.iter().zip(&self.hosts) {
-            release(embed, host);
-        }
-    }
-}
-
-/// Inserts a host right after each embed, with its shadow root and stylesheet. A host takes
-/// no height: its view, built once the offer is known ([`mount_reserved`]), starts floating
-/// ([`crate::button::placement`]). The embeds are marked at once so no concurrent scan takes
-/// them too. `None` if the module has no kit, or the kit failed (nothing is kept then).
+/// Marks the embeds at once, so no concurrent scan takes them too; their buttons are built
+/// once the offers are known ([`mount_reserved`]). `None` if the module has no kit, or the
+/// kit failed (nothing is kept then).
 fn reserve(embeds: Vec<FoundEmbed>) -> Option<Reserved> {
     let elements: Vec<Element> = embeds.iter().map(|e| e.element.clone()).collect();
     let embeds_js = crate::button::kit::array(&elements);
@@ -258,84 +247,84 @@ fn reserve(embeds: Vec<FoundEmbed>) -> Option<Reserved> {
         }
         ids.push_str(embed.tweet_id.as_str());
     }
-    let hosts_js = crate::button::kit::with(|kit| {
-        let sheets = styles::button_sheets();
-        kit.reserve(&embeds_js, &ids, &names::js(HOST_ATTR), &names::js(ATTACHED_ATTR), &sheets).ok()
-    })??;
-    let hosts = crate::button::kit::elements(&hosts_js);
-    Some(Reserved { embeds, hosts, embeds_js, hosts_js })
+    crate::button::kit::with(|kit| kit.mark(&embeds_js, &ids.into(), &names::js(ATTACHED_ATTR)).ok())??;
+    Some(Reserved { embeds, embeds_js })
 }
 
-/// Leaves an embed untouched after all: no offer, or the api could not be reached.
-fn release(embed: &FoundEmbed, host: &Element) {
-    host.remove();
-    let _ = embed.element.remove_attribute(ATTACHED_ATTR);
+/// Leaves these embeds untouched after all: no offer, or the api could not be reached.
+fn release(embeds: &js_sys::Array) {
+    crate::button::kit::with(|kit| kit.mark(embeds, &wasm_bindgen::JsValue::NULL, &names::js(ATTACHED_ATTR)));
 }
 
-/// Builds the views of the reserved hosts whose embed has an offer, registers them and
-/// queues them to be lined up; the others are released. Returns how many were attached, and
-/// their buttons.
+/// Builds the buttons of the reserved embeds that have an offer, registers them and queues
+/// them to be lined up; the others are released. Returns how many were attached, and their
+/// buttons.
 fn mount_reserved(
     batch: &mut Batch,
     reserved: Reserved,
     offers: Vec<Option<Rc<FoundOffer>>>,
     ctx: &Rc<WidgetCtx>,
 ) -> (usize, js_sys::Array) {
-    let all = offers.iter().all(Option::is_some);
+    let none = (0, js_sys::Array::new());
     let mut items = Vec::with_capacity(offers.len());
-    for ((embed, host), offer) in reserved.embeds.iter().zip(&reserved.hosts).zip(offers) {
-        match offer {
-            Some(offer) => items.push(Item { embed: embed.element.clone(), host: host.clone(), offer }),
-            None => release(embed, host),
-        }
-    }
-    // Most batches are whole: the kit's arrays serve as they are.
-    let (embeds_js, hosts_js) = match all {
-        true => (reserved.embeds_js, reserved.hosts_js),
+    // Most batches are whole: the kit's array serves as it is.
+    let embeds_js = match offers.iter().all(Option::is_some) {
+        true => reserved.embeds_js,
         false => {
-            let (embeds, hosts) = (js_sys::Array::new(), js_sys::Array::new());
-            for item in &items {
-                embeds.push(&item.embed);
-                hosts.push(&item.host);
+            let (with, without) = (js_sys::Array::new(), js_sys::Array::new());
+            for (embed, offer) in reserved.embeds.iter().zip(&offers) {
+                match offer {
+                    Some(_) => with.push(&embed.element),
+                    None => without.push(&embed.element),
+                };
             }
-            (embeds, hosts)
+            release(&without);
+            with
         }
     };
-    if items.is_empty() {
-        return (0, js_sys::Array::new());
+    for (embed, offer) in reserved.embeds.into_iter().zip(offers) {
+        if let Some(offer) = offer {
+            items.push(Item { embed: embed.element, offer });
+        }
     }
-    let Some(buttons) = build_views(batch, &items, &embeds_js, &hosts_js, &ctx.locale) else {
-        for item in &items {
-            item.host.remove();
-            let _ = item.embed.remove_attribute(ATTACHED_ATTR);
+    if items.is_empty() {
+        return none;
+    }
+    let mut hosts_js = js_sys::Array::new();
+    let Some(buttons) = build_views(batch, &items, &embeds_js, &ctx.locale, &mut hosts_js) else {
+        // Nothing half-built stays: the hosts built so far go, the embeds are left as they were.
+        for host in hosts_js.iter() {
+            host.unchecked_into::<Element>().remove();
         }
+        release(&embeds_js);
         warn_once("tweetbuy: buy buttons could not be built");
-        return (0, js_sys::Array::new());
+        return none;
     };
-    for item in items.iter() {
-        register(item, ctx.clone());
+    for (item, host) in items.iter().zip(crate::button::kit::elements(&hosts_js)) {
+        register(item, host, ctx.clone());
     }
     crate::button::placement::wait_for_layout(embeds_js, hosts_js);
     (items.len(), buttons)
 }
 
-/// One embed with an offer, its host reserved.
+/// One embed with an offer.
 struct Item {
     embed: Element,
-    host: Element,
     offer: Rc<FoundOffer>,
 }
 
-/// Has the kit build every item's view and announce it (`tweetbuy:ready`); returns the
-/// buttons. The first button of each theme and button style is built on its own and its
-/// accent colours checked ([`AccentCheck`]): right after it is built only its own subtree
-/// waits to be styled, and the verdict then goes with the rest of its kind.
+/// Has the kit build every item's button under its embed and announce it
+/// (`tweetbuy:ready`); returns the buttons, and adds the hosts to `hosts` as they are built.
+/// The first button of each theme and
+/// button style is built on its own and its accent colours checked ([`AccentCheck`]): right
+/// after it is built only its own subtree waits to be styled, and the verdict then goes
+/// with the rest of its kind.
 fn build_views(
     batch: &mut Batch,
     items: &[Item],
     embeds: &js_sys::Array,
-    hosts: &js_sys::Array,
     locale: &str,
+    hosts: &mut js_sys::Array,
 ) -> Option<js_sys::Array> {
     let mut buttons = js_sys::Array::new();
     let mut rows = crate::button::kit::Rows::default();
@@ -350,16 +339,17 @@ fn build_views(
         let text = buy_button::text(&look, head, &locale);
         let proto = proto.to_string();
         rows.push(&[&proto, look.theme.as_str(), accent, &text, head.tweet_id.as_str(), &head.product_id]);
-        let last = i + 1 == items.len();
-        if verdict.is_none() || last {
-            let made =
-                build_rows(&rows, embeds.slice(from as u32, i as u32 + 1), hosts.slice(from as u32, i as u32 + 1))?;
+        if verdict.is_none() || i + 1 == items.len() {
+            let made = build_rows(&rows, embeds.slice(from as u32, i as u32 + 1))?;
+            let made_buttons: js_sys::Array = made.get(1).unchecked_into();
             if verdict.is_none() {
-                let button: Element = made.get(made.length() - 1).unchecked_into();
+                let button: Element = made_buttons.get(made_buttons.length() - 1).unchecked_into();
                 let root = crate::shared::theme::root_of(&button)?;
                 batch.accents.new_button(&root, &button, &look);
             }
-            buttons = buttons.concat(&made);
+            let made_hosts: js_sys::Array = made.get(0).unchecked_into();
+            *hosts = hosts.concat(&made_hosts);
+            buttons = buttons.concat(&made_buttons);
             rows = crate::button::kit::Rows::default();
             from = i + 1;
         }
@@ -367,25 +357,28 @@ fn build_views(
     Some(buttons)
 }
 
-/// One call of the kit's `mount` for these rows of [`build_views`].
-fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array, hosts: js_sys::Array) -> Option<js_sys::Array> {
-    // The names the kit sets and listens by, space-separated: the host's theme attribute,
-    // the root's accent-text fix, the `tweetbuy:ready` event and its detail's keys
-    // ([`events::payload`]), then the events a button listens to ([`LISTENER`]).
+/// One call of the kit's `mount` for these rows of [`build_views`]: `[hosts, buttons]`.
+fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array) -> Option<js_sys::Array> {
+    // The names the kit sets and listens by, space-separated: the host's attribute and
+    // theme attribute, the root's accent-text fix, the `tweetbuy:ready` event and its
+    // detail's keys ([`events::payload`]), then the events a button listens to ([`LISTENER`]).
     let (ready, detail) = events::payload(&WidgetEvent::Ready, &EmbedCtx::default());
-    let mut names = String::from(THEME_ATTR);
-    for name in [crate::shared::theme::ACCENT_ATTR, ready].into_iter().chain(detail.iter().map(|(key, _)| *key)) {
+    let mut names = String::from(HOST_ATTR);
+    for name in
+        [THEME_ATTR, crate::shared::theme::ACCENT_ATTR, ready].into_iter().chain(detail.iter().map(|(key, _)| *key))
+    {
         names.push(' ');
         names.push_str(name);
     }
     names.push_str(" click pointerenter pointerdown focus");
     let protos = buy_button::prototypes();
+    let sheets = styles::button_sheets();
     let floating = crate::button::placement::floating_observer();
     let laid_out = crate::button::placement::laid_out_observer();
     LISTENER
         .with(|listener| {
             crate::button::kit::with(|kit| {
-                kit.mount(&hosts, &embeds, rows.as_str(), &protos, &names, listener, &floating, &laid_out).ok()
+                kit.mount(&embeds, rows.as_str(), &protos, &names, &sheets, listener, &floating, &laid_out).ok()
             })
         })
         .flatten()
@@ -395,7 +388,7 @@ fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array, hosts: js_
 const THEME_ATTR: &str = "data-tweetbuy-theme";
 
 /// Registers a built button, so a click finds its offer and events their embed.
-fn register(item: &Item, ctx: Rc<WidgetCtx>) {
+fn register(item: &Item, host: Element, ctx: Rc<WidgetCtx>) {
     let id = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.next_id += 1;
@@ -403,8 +396,7 @@ fn register(item: &Item, ctx: Rc<WidgetCtx>) {
     });
     events::register(id, &item.embed);
     let tweet_id = item.offer.head.tweet_id.to_string();
-    let mounted =
-        Mounted { id, host: item.host.clone(), embed: item.embed.clone(), tweet_id, offer: item.offer.clone(), ctx };
+    let mounted = Mounted { id, host, embed: item.embed.clone(), tweet_id, offer: item.offer.clone(), ctx };
     REGISTRY.with(|r| r.borrow_mut().mounted.push(mounted));
 }
 
@@ -606,7 +598,7 @@ pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> 
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
     let mut batch = Batch::new(&ctx.theme)?;
     let reserved = reserve(vec![found])?;
-    let host = reserved.hosts.first()?.clone();
     let (attached, _) = mount_reserved(&mut batch, reserved, vec![Some(offer)], &Rc::new(ctx));
-    (attached == 1).then_some(host)
+    let host = REGISTRY.with(|r| r.borrow().mounted.iter().find(|m| &m.embed == embed).map(|m| m.host.clone()));
+    host.filter(|_| attached == 1)
 }
