@@ -100,8 +100,7 @@ crate::shared::local::page_local! {
                 let in_sight = entries.iter().any(|e| e.unchecked_into::<web_sys::IntersectionObserverEntry>().is_intersecting());
                 if in_sight {
                     observer.disconnect();
-                    SEEN.with(|s| s.set(true));
-                    when_idle(prefetch);
+                    seen();
                 }
             },
         )
@@ -110,6 +109,14 @@ crate::shared::local::page_local! {
     };
     /// A button has been in sight: later batches need not be watched.
     static SEEN: Cell<bool> = Cell::new(false);
+}
+
+/// A button is in sight: the checkout module is fetched once the page is idle (where the
+/// connection allows), and later batches need not be watched.
+pub(crate) fn seen() {
+    if !SEEN.with(|s| s.replace(true)) {
+        when_idle(prefetch);
+    }
 }
 
 /// Fetches the checkout module ahead of a click once one of the page's buttons is in sight

@@ -178,10 +178,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         theme: config.theme.clone(),
     });
     let mount_start = crate::button::marks::now();
-    let (attached, buttons) = mount_reserved(&mut batch, reserved, offers, &ctx);
-    if config.prefetch {
-        loader::prefetch_when_seen(&buttons);
-    }
+    let attached = mount_reserved(&mut batch, reserved, offers, &ctx, config.prefetch);
     if attached > 0 {
         crate::button::marks::first_button();
     }
@@ -257,15 +254,16 @@ fn release(embeds: &js_sys::Array) {
 }
 
 /// Builds the buttons of the reserved embeds that have an offer, registers them and queues
-/// them to be lined up; the others are released. Returns how many were attached, and their
-/// buttons.
+/// them to be lined up (and, with `prefetch`, the checkout module to be fetched once one is
+/// in sight); the others are released. Returns how many were attached.
 fn mount_reserved(
     batch: &mut Batch,
     reserved: Reserved,
     offers: Vec<Option<Rc<FoundOffer>>>,
     ctx: &Rc<WidgetCtx>,
-) -> (usize, js_sys::Array) {
-    let none = (0, js_sys::Array::new());
+    prefetch: bool,
+) -> usize {
+    let none = 0;
     let mut items = Vec::with_capacity(offers.len());
     // Most batches are whole: the kit's array serves as it is.
     let embeds_js = match offers.iter().all(Option::is_some) {
@@ -303,8 +301,8 @@ fn mount_reserved(
     for (item, host) in items.iter().zip(crate::button::kit::elements(&hosts_js)) {
         register(item, host, ctx.clone());
     }
-    crate::button::placement::wait_for_layout(embeds_js, hosts_js);
-    (items.len(), buttons)
+    crate::button::placement::wait_for_layout((embeds_js, hosts_js), prefetch.then_some(buttons));
+    items.len()
 }
 
 /// One embed with an offer.
@@ -598,7 +596,7 @@ pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> 
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
     let mut batch = Batch::new(&ctx.theme)?;
     let reserved = reserve(vec![found])?;
-    let (attached, _) = mount_reserved(&mut batch, reserved, vec![Some(offer)], &Rc::new(ctx));
+    let attached = mount_reserved(&mut batch, reserved, vec![Some(offer)], &Rc::new(ctx), false);
     let host = REGISTRY.with(|r| r.borrow().mounted.iter().find(|m| &m.embed == embed).map(|m| m.host.clone()));
     host.filter(|_| attached == 1)
 }

@@ -88,9 +88,16 @@ pub const UNALIGNED_ATTR: &str = "data-unaligned";
 /// Embeds and their hosts, two JS arrays in step, as the kit takes them.
 pub(crate) type Pairs = (js_sys::Array, js_sys::Array);
 
+/// A new batch waiting for the browser's next layout, with its buttons when the checkout
+/// module is to be fetched once one of them is in sight.
+struct Waiting {
+    pairs: Pairs,
+    prefetch: Option<js_sys::Array>,
+}
+
 crate::shared::local::page_local! {
     /// Batches of embeds (with their hosts) waiting for the browser's next layout.
-    static WAITING: core::cell::RefCell<Vec<Pairs>> = Default::default();
+    static WAITING: core::cell::RefCell<Vec<Waiting>> = Default::default();
 }
 
 crate::shared::local::page_local! {
@@ -101,7 +108,7 @@ crate::shared::local::page_local! {
         let callback = Closure::<dyn Fn(js_sys::Array, web_sys::ResizeObserver)>::new(
             |_entries: js_sys::Array, _observer: web_sys::ResizeObserver| {
                 let batches = WAITING.with(|w| core::mem::take(&mut *w.borrow_mut()));
-                align_timed(&batches);
+                align_timed(batches);
             },
         )
         .into_js_value();
@@ -131,48 +138,67 @@ pub fn align_before_paint(embed: &Element, host: &Element) {
             o.observe(embed);
         }
     });
-    wait_for_layout(embeds, js_sys::Array::of1(host));
+    wait_for_layout((embeds, js_sys::Array::of1(host)), None);
 }
 
 /// Queues a batch whose embeds the [`laid_out_observer`] already watches (the kit's mount
-/// has it watch them) to be lined up once they are laid out.
-pub fn wait_for_layout(embeds: js_sys::Array, hosts: js_sys::Array) {
+/// has it watch them) to be lined up once they are laid out. With `prefetch`, the batch's
+/// buttons: the checkout module is fetched ahead of a click once one of them is in sight,
+/// told by the boxes read then, or by an observer for a batch out of sight
+/// ([`crate::button::loader::prefetch_when_seen`]).
+pub fn wait_for_layout(pairs: Pairs, prefetch: Option<js_sys::Array>) {
+    let waiting = Waiting { pairs, prefetch };
     match LAID_OUT.with(Option::is_some) {
-        true => WAITING.with(|w| w.borrow_mut().push((embeds, hosts))),
+        true => WAITING.with(|w| w.borrow_mut().push(waiting)),
         // Without `ResizeObserver` (browsers before 2020), at once: reading the boxes makes
         // the browser lay the page out now, a cost only those browsers pay.
-        false => align_timed(&[(embeds, hosts)]),
+        false => align_timed(vec![waiting]),
     }
 }
 
-/// The first alignment of these batches: [`align_now`], the views shown, a performance mark.
-fn align_timed(batches: &[Pairs]) {
-    let count: u32 = batches.iter().map(|(embeds, _)| embeds.length()).sum();
+/// The first alignment of these batches: [`align_now`], the views shown, a performance
+/// mark, then the prefetch decision of each batch that asked for one.
+fn align_timed(batches: Vec<Waiting>) {
+    let count: u32 = batches.iter().map(|w| w.pairs.0.length()).sum();
     if count == 0 {
         return;
     }
     let start = crate::button::marks::now();
-    align_now(batches, true);
+    let (pairs, prefetch): (Vec<Pairs>, Vec<Option<js_sys::Array>>) =
+        batches.into_iter().map(|w| (w.pairs, w.prefetch)).unzip();
+    let boxes = align_now(&pairs, true);
     crate::button::marks::align_batch(start, crate::button::marks::now() - start, count as usize);
+    let fold = viewport_height();
+    for (boxes, buttons) in boxes.iter().zip(prefetch) {
+        let Some(buttons) = buttons else { continue };
+        match boxes.as_deref().is_some_and(|b| any_in_sight(b, fold)) {
+            true => crate::button::loader::seen(),
+            false => crate::button::loader::prefetch_when_seen(&buttons),
+        }
+    }
 }
 
 /// Reads every batch's boxes, then sizes every host; `reveal` shows new views too. The
-/// embeds stop being watched for layout.
-fn align_now(batches: &[Pairs], reveal: bool) {
+/// embeds stop being watched for layout. Returns the boxes read, per batch
+/// ([`host_sizes`] says what they are).
+fn align_now(batches: &[Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
     let fold = viewport_height();
     let laid_out = laid_out_observer();
-    let measured: Vec<Option<js_sys::Float64Array>> = batches
+    let measured: Vec<Option<Vec<f64>>> = batches
         .iter()
         .map(|(embeds, hosts)| {
-            crate::button::kit::with(|kit| kit.measure(embeds, hosts, fold + FLOAT_REACH, &laid_out).ok()).flatten()
+            crate::button::kit::with(|kit| kit.measure(embeds, hosts, fold + FLOAT_REACH, &laid_out).ok())
+                .flatten()
+                .map(|boxes| boxes.to_vec())
         })
         .collect();
     let shown = if reveal { names::js(UNALIGNED_ATTR) } else { JsValue::NULL };
-    for ((_, hosts), boxes) in batches.iter().zip(measured) {
+    for ((_, hosts), boxes) in batches.iter().zip(&measured) {
         let Some(boxes) = boxes else { continue };
-        let sizes = js_sys::Float64Array::from(&host_sizes(&boxes.to_vec(), fold)[..]);
+        let sizes = js_sys::Float64Array::from(&host_sizes(boxes, fold)[..]);
         crate::button::kit::with(|kit| kit.apply(hosts, &sizes, &shown));
     }
+    measured
 }
 
 fn viewport_height() -> f64 {
@@ -236,6 +262,13 @@ fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
     sizes
 }
 
+/// Whether a button of the batch is in sight, from the boxes the kit measured (six per
+/// host, as [`host_sizes`] reads them): a host whose tweet is rendered and whose top edge,
+/// where its button sits, is within the viewport.
+fn any_in_sight(boxes: &[f64], fold: f64) -> bool {
+    boxes.chunks_exact(6).any(|b| b[0] > 0.0 && (0.0..=fold).contains(&b[2]))
+}
+
 /// Whether the floating button is wholly below the viewport, and with it everything the row
 /// would push down. Above the viewport a row would move the content on screen unless the
 /// browser's scroll anchoring made up for it, and Chromium does not always (tried: it let
@@ -270,6 +303,19 @@ mod tests {
         // Nothing after the host: no free space. An element overlapping the host: none either.
         assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan], fold), &[500.0, 0.0, 0.0]));
         assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, 390.0], fold), &[500.0, 0.0, 0.0]));
+    }
+
+    #[test]
+    fn a_batch_is_in_sight_when_a_rendered_tweets_host_starts_within_the_viewport() {
+        let nan = f64::NAN;
+        let fold = 900.0;
+        let host = |width: f64, top: f64| [width, 8.0, top, 8.0, 0.0, nan];
+        assert!(any_in_sight(&[host(500.0, 1400.0), host(500.0, 600.0)].concat(), fold));
+        assert!(any_in_sight(&host(500.0, 900.0), fold), "at the fold its button still shows");
+        assert!(!any_in_sight(&host(500.0, 901.0), fold), "below the fold");
+        assert!(!any_in_sight(&host(500.0, -20.0), fold), "scrolled past");
+        assert!(!any_in_sight(&host(0.0, 300.0), fold), "a tweet that is not rendered");
+        assert!(!any_in_sight(&[], fold));
     }
 
     #[test]

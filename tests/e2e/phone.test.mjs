@@ -12,10 +12,20 @@ const inHost = (selector) => `[data-tweetbuy-host="${TEE}"] ${selector}`;
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 
 /** A phone page whose checkout module is held back until `release()` is called. */
-async function phoneWithSlowCheckout({ saveData = true } = {}) {
+async function phoneWithSlowCheckout({ saveData = true, belowTheFold = false } = {}) {
   const context = await env.browser.newContext(PHONE);
   const page = await context.newPage();
   if (saveData) await page.addInitScript(() => Object.defineProperty(navigator, "connection", { value: { saveData: true } }));
+  // Every tweet starts a few screens down: a spacer goes in once the page is parsed, before
+  // its scripts run.
+  if (belowTheFold) {
+    await page.addInitScript(() => document.addEventListener("readystatechange", () => {
+      if (document.readyState !== "interactive") return;
+      const spacer = document.createElement("div");
+      spacer.style.setProperty("height", "3000px");
+      document.body.prepend(spacer);
+    }));
+  }
   let release;
   const released = new Promise((r) => { release = r; });
   const fetched = [];
@@ -70,12 +80,21 @@ test("Escape while checkout loads closes the stand-in, and nothing opens when it
   await context.close();
 });
 
-test("with a button in sight the checkout module is fetched before any tap, but not on Save-Data", async () => {
+test("with a button in sight the checkout module is fetched before any tap (not before one is), but not on Save-Data", async () => {
   const eager = await phoneWithSlowCheckout({ saveData: false });
   for (let i = 0; i < 50 && eager.fetched.length === 0; i++) await eager.page.waitForTimeout(100);
   assert.ok(eager.fetched.length > 0, "prefetched with no tap");
   eager.release();
   await eager.context.close();
+
+  const below = await phoneWithSlowCheckout({ saveData: false, belowTheFold: true });
+  await below.page.waitForTimeout(2_000);
+  assert.deepEqual(below.fetched, [], "no button in sight: nothing yet");
+  await below.page.locator(inHost("button[part=button]")).scrollIntoViewIfNeeded();
+  for (let i = 0; i < 50 && below.fetched.length === 0; i++) await below.page.waitForTimeout(100);
+  assert.ok(below.fetched.length > 0, "fetched once a button scrolled into sight");
+  below.release();
+  await below.context.close();
 
   const saving = await phoneWithSlowCheckout({ saveData: true });
   await saving.page.waitForTimeout(2_000);
