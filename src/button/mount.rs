@@ -263,7 +263,6 @@ fn mount_reserved(
     ctx: &Rc<WidgetCtx>,
     prefetch: bool,
 ) -> usize {
-    let none = 0;
     let mut items = Vec::with_capacity(offers.len());
     // Most batches are whole: the kit's array serves as it is.
     let embeds_js = match offers.iter().all(Option::is_some) {
@@ -286,7 +285,7 @@ fn mount_reserved(
         }
     }
     if items.is_empty() {
-        return none;
+        return 0;
     }
     let mut hosts_js = js_sys::Array::new();
     let Some(buttons) = build_views(batch, &items, &embeds_js, &ctx.locale, &mut hosts_js) else {
@@ -296,7 +295,7 @@ fn mount_reserved(
         }
         release(&embeds_js);
         warn_once("tweetbuy: buy buttons could not be built");
-        return none;
+        return 0;
     };
     for (item, host) in items.iter().zip(crate::button::kit::elements(&hosts_js)) {
         register(item, host, ctx.clone());
@@ -313,10 +312,9 @@ struct Item {
 
 /// Has the kit build every item's button under its embed and announce it
 /// (`tweetbuy:ready`); returns the buttons, and adds the hosts to `hosts` as they are built.
-/// The first button of each theme and
-/// button style is built on its own and its accent colours checked ([`AccentCheck`]): right
-/// after it is built only its own subtree waits to be styled, and the verdict then goes
-/// with the rest of its kind.
+/// The first button of each theme and button style is built on its own and its accent
+/// colours checked ([`AccentCheck`]): right after it is built only its own subtree waits to
+/// be styled, and the verdict then goes with the rest of its kind.
 fn build_views(
     batch: &mut Batch,
     items: &[Item],
