@@ -15,7 +15,7 @@
 /// The functions the button module calls. They are declared inside, so that nothing but
 /// `buttonKit` joins the glue's own top-level names.
 export function buttonKit() {
-  return { mark, mount, measure, apply, observe };
+  return { mark, mount, measure, apply, observe, sight, settle, changes };
 
   /// Marks each embed with its tweet's id (`ids`, space-separated, in the embeds' order), so
   /// that no later scan takes it while its offer is looked up; or, with `ids` null, takes the
@@ -116,5 +116,35 @@ export function buttonKit() {
   /// Has an observer watch every target.
   function observe(observer, targets) {
     for (const target of targets) observer.observe(target);
+  }
+
+  /// Three numbers per IntersectionObserver entry: 1 if its target intersects the root,
+  /// else 0; the target's top edge; the root's bottom edge (NaN without one).
+  function sight(entries) {
+    const numbers = new Float64Array(entries.length * 3);
+    entries.forEach((entry, i) => numbers.set([entry.isIntersecting ? 1 : 0, entry.boundingClientRect.top, entry.rootBounds?.bottom ?? NaN], i * 3));
+    return numbers;
+  }
+
+  /// For each entry whose index is in `chosen`: the observer lets go of its target, and the
+  /// attribute comes off the target's parent.
+  function settle(entries, chosen, observer, attr) {
+    for (const i of chosen) {
+      const target = entries[i].target;
+      observer.unobserve(target);
+      target.parentElement?.removeAttribute(attr);
+    }
+  }
+
+  /// What a batch of MutationRecords did: [whether any removed a node, the elements they
+  /// added that are not hosts (`hostAttr`)].
+  function changes(records, hostAttr) {
+    let removed = false;
+    const added = [];
+    for (const record of records) {
+      removed ||= record.removedNodes.length > 0;
+      for (const node of record.addedNodes) if (node instanceof Element && !node.hasAttribute(hostAttr)) added.push(node);
+    }
+    return [removed, added];
   }
 }

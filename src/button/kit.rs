@@ -52,6 +52,18 @@ extern "C" {
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn observe(this: &Kit, observer: &JsValue, targets: &js_sys::Array) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn sight(this: &Kit, entries: &js_sys::Array) -> Result<js_sys::Float64Array, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn settle(
+        this: &Kit,
+        entries: &js_sys::Array,
+        chosen: &[u32],
+        observer: &JsValue,
+        attr: &JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn changes(this: &Kit, records: &js_sys::Array, host_attr: &JsValue) -> Result<js_sys::Array, JsValue>;
 }
 
 crate::shared::local::page_local! {

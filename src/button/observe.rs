@@ -10,7 +10,7 @@ use crate::prelude::*;
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, MutationObserver, MutationObserverInit, MutationRecord};
+use web_sys::{Element, MutationObserver, MutationObserverInit};
 
 crate::shared::local::page_local! {
     static QUEUED: RefCell<Option<Vec<Element>>> = RefCell::new(None);
@@ -56,21 +56,14 @@ pub fn watch(config: &WidgetConfig) {
     };
     let config = config.clone();
     let callback = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records: js_sys::Array, _| {
-        let mut removed = false;
-        let mut added = Vec::new();
-        for record in records.iter() {
-            let record: MutationRecord = record.unchecked_into();
-            removed |= record.removed_nodes().length() > 0;
-            let nodes = record.added_nodes();
-            for i in 0..nodes.length() {
-                // Our own hosts hold no embeds in the light DOM; skip them.
-                if let Some(element) = nodes.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                    if !crate::shared::names::has_attr(&element, HOST_ATTR) {
-                        added.push(element);
-                    }
-                }
-            }
-        }
+        // Our own hosts hold no embeds in the light DOM: the kit leaves them out.
+        let Some(Ok(changes)) =
+            crate::button::kit::with(|kit| kit.changes(&records, &crate::shared::names::js(HOST_ATTR)))
+        else {
+            return;
+        };
+        let removed = changes.get(0).is_truthy();
+        let added = crate::button::kit::elements(&changes.get(1).unchecked_into());
         // Releases first: widgets.js swaps a blockquote for its iframe in one mutation, and
         // the button must follow the swap rather than be attached twice.
         if removed {

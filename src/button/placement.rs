@@ -13,7 +13,7 @@ use crate::prelude::*;
 use crate::shared::names;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
+use web_sys::{Element, IntersectionObserver, IntersectionObserverInit};
 
 /// On a view root (`.tb-root`) whose button floats and has no row yet (`src/button/mount.css`).
 pub const FLOATING_ATTR: &str = "data-floating";
@@ -26,14 +26,13 @@ crate::shared::local::page_local! {
     static OBSERVER: Option<IntersectionObserver> = {
         let callback = Closure::<dyn Fn(js_sys::Array, IntersectionObserver)>::new(
             |entries: js_sys::Array, observer: IntersectionObserver| {
-                for entry in entries.iter() {
-                    let entry: IntersectionObserverEntry = entry.unchecked_into();
-                    if below_sight(&entry) {
-                        let anchor = entry.target();
-                        observer.unobserve(&anchor);
-                        take_row(&anchor);
+                crate::button::kit::with(|kit| {
+                    let Ok(sight) = kit.sight(&entries) else { return };
+                    let chosen = below_sight(&sight.to_vec(), viewport_height());
+                    if !chosen.is_empty() {
+                        let _ = kit.settle(&entries, &chosen, &observer, &names::js(FLOATING_ATTR));
                     }
-                }
+                });
             },
         )
         .into_js_value();
@@ -269,19 +268,18 @@ fn any_in_sight(boxes: &[f64], fold: f64) -> bool {
     boxes.chunks_exact(6).any(|b| b[0] > 0.0 && (0.0..=fold).contains(&b[2]))
 }
 
-/// Whether the floating button is wholly below the viewport, and with it everything the row
-/// would push down. Above the viewport a row would move the content on screen unless the
-/// browser's scroll anchoring made up for it, and Chromium does not always (tried: it let
-/// the page jump when rows were taken above it), so a button there keeps floating.
-fn below_sight(entry: &IntersectionObserverEntry) -> bool {
-    let viewport_bottom = entry.root_bounds().map_or_else(viewport_height, |bounds| bounds.bottom());
-    !entry.is_intersecting() && entry.bounding_client_rect().top() >= viewport_bottom
-}
-
-fn take_row(anchor: &Element) {
-    if let Some(root) = anchor.parent_element() {
-        names::remove_attr(&root, FLOATING_ATTR);
-    }
+/// Which floating buttons are wholly below the viewport, and with them everything their row
+/// would push down, by index, from three numbers per observed anchor: whether it intersects,
+/// its top, the viewport's bottom (NaN: `fold`, the window's height). Above the viewport a
+/// row would move the content on screen unless the browser's scroll anchoring made up for
+/// it, and Chromium does not always (tried: it let the page jump when rows were taken above
+/// it), so a button there keeps floating.
+fn below_sight(sight: &[f64], fold: f64) -> Vec<u32> {
+    let below = |s: &[f64]| {
+        let viewport_bottom = if s[2].is_nan() { fold } else { s[2] };
+        s[0] == 0.0 && s[1] >= viewport_bottom
+    };
+    (0u32..).zip(sight.chunks_exact(3)).filter(|(_, s)| below(s)).map(|(i, _)| i).collect()
 }
 
 #[cfg(test)]
@@ -316,6 +314,19 @@ mod tests {
         assert!(!any_in_sight(&host(500.0, -20.0), fold), "scrolled past");
         assert!(!any_in_sight(&host(0.0, 300.0), fold), "a tweet that is not rendered");
         assert!(!any_in_sight(&[], fold));
+    }
+
+    #[test]
+    fn a_row_is_taken_only_by_a_button_wholly_below_the_viewport() {
+        let nan = f64::NAN;
+        let sight = [
+            0.0, 950.0, 900.0, // below: takes its row
+            1.0, 850.0, 900.0, // in sight
+            0.0, -60.0, 900.0, // above: keeps floating
+            0.0, 900.0, nan, // no root bounds: the window's height is the fold
+            0.0, 899.0, nan,
+        ];
+        assert_eq!(below_sight(&sight, 900.0), vec![0, 3]);
     }
 
     #[test]

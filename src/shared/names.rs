@@ -1,11 +1,11 @@
-//! DOM calls whose attribute, property, event and tag names are JS strings made once.
+//! Attribute and other names as JS strings made once per page visit.
 //!
 //! A `&str` handed to the browser is copied out of wasm memory and decoded into a new JS
 //! string on every call. A page with a thousand buttons decoded 36,000 strings while the
-//! buttons went on, 30,000 of them the same few dozen names ("important", "margin-left",
-//! "data-tweetbuy-host", "click", …). Through these calls each name is decoded once per page
-//! visit and kept; values that differ per button (a tweet id, a label) still cross as text.
-//! The calls are the DOM's own; none of them throws for the names used here.
+//! buttons went on, 30,000 of them the same few dozen names ("data-theme",
+//! "data-tweetbuy-host", …). A name passed through [`js`] is decoded once and kept; values
+//! that differ per button (a tweet id, a label) still cross as text. `getAttribute` is the
+//! DOM's own and never throws.
 
 use crate::prelude::*;
 use core::cell::RefCell;
@@ -19,10 +19,6 @@ extern "C" {
     type Dom;
     #[wasm_bindgen(method, js_name = getAttribute)]
     fn get_attribute(this: &Dom, name: &JsValue) -> Option<String>;
-    #[wasm_bindgen(method, js_name = hasAttribute)]
-    fn has_attribute(this: &Dom, name: &JsValue) -> bool;
-    #[wasm_bindgen(method, js_name = removeAttribute)]
-    fn remove_attribute(this: &Dom, name: &JsValue);
 }
 
 fn dom(object: &JsValue) -> &Dom {
@@ -51,14 +47,4 @@ pub(crate) fn js(name: &'static str) -> JsValue {
 /// An element's attribute by a kept name.
 pub(crate) fn attr(element: &Element, name: &'static str) -> Option<String> {
     dom(element).get_attribute(&js(name))
-}
-
-/// Whether an element has the attribute.
-pub(crate) fn has_attr(element: &Element, name: &'static str) -> bool {
-    dom(element).has_attribute(&js(name))
-}
-
-/// Removes an element's attribute.
-pub(crate) fn remove_attr(element: &Element, name: &'static str) {
-    dom(element).remove_attribute(&js(name));
 }
