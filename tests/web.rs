@@ -2,7 +2,7 @@
 //! the shared embed fixtures, and the button and sheets mounted into real shadow roots.
 #![cfg(target_arch = "wasm32")]
 
-use tweetbuy::button::discover::find_embeds;
+use tweetbuy::button::discover::FoundEmbed;
 use tweetbuy::shared::api::ApiClient;
 use tweetbuy::shared::context::WidgetCtx;
 use tweetbuy_core::Offer;
@@ -24,6 +24,12 @@ const NO_OFFER: &str = include_str!("fixtures/embeds/no-offer.html");
 extern "C" {
     #[wasm_bindgen(js_name = buttonKit)]
     fn button_kit() -> JsValue;
+}
+
+/// Finds embeds as the module does on a page, through the loader's kit.
+fn find_embeds(root: &Element) -> Vec<FoundEmbed> {
+    tweetbuy::button::kit::use_kit(button_kit());
+    tweetbuy::button::discover::find_embeds(root)
 }
 
 /// Attaches a button as the module does on a page, through the loader's kit.

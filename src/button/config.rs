@@ -75,10 +75,10 @@ impl WidgetConfig {
     }
 }
 
-/// True when the embed asks not to be tracked (`data-dnt="true"`, as publish.twitter.com
-/// writes by default).
-pub fn embed_dnt(embed: &web_sys::Element) -> bool {
-    crate::shared::names::attr(embed, "data-dnt").is_some_and(|v| is_true(&v))
+/// True when an embed's `data-dnt` asks not to be tracked (`data-dnt="true"`, as
+/// publish.twitter.com writes by default).
+pub fn embed_dnt(data_dnt: Option<&str>) -> bool {
+    data_dnt.is_some_and(is_true)
 }
 
 fn is_true(value: &str) -> bool {

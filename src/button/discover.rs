@@ -16,11 +16,61 @@ pub(crate) const ATTACHED_ATTR: &str = "data-tweetbuy-attached";
 /// The selector for every embed form we recognise.
 pub(crate) const EMBED_SELECTOR: &str = "blockquote.twitter-tweet, .twitter-tweet-rendered, [data-tweetbuy-tweet]";
 
-/// One embed and the tweet it shows.
+/// One embed, the tweet it shows, and its attributes that shape its button.
 #[derive(Clone, Debug)]
 pub struct FoundEmbed {
     pub element: Element,
     pub tweet_id: TweetId,
+    pub attrs: EmbedAttrs,
+}
+
+/// An embed's own attributes that shape its button, read with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmbedAttrs {
+    /// `data-theme`: light, dark or auto.
+    pub theme: Option<String>,
+    /// `data-button-style`: filled, outline or compact.
+    pub style: Option<String>,
+    /// `data-label`: the button's text instead of ours.
+    pub label: Option<String>,
+    /// `data-lang`: the language of its button and sheets.
+    pub lang: Option<String>,
+    /// `data-dnt`: do not track (no visitor id in the lookup).
+    pub dnt: Option<String>,
+}
+
+/// The attributes of [`EmbedAttrs`], in its order, as the kit reads them.
+const EMBED_ATTRS: &str = "data-theme data-button-style data-label data-lang data-dnt";
+
+impl EmbedAttrs {
+    /// Reads them off one element.
+    pub fn read(element: &Element) -> EmbedAttrs {
+        let mut values = EMBED_ATTRS.split(' ').map(|name| element.get_attribute(name));
+        let mut next = || values.next().flatten();
+        EmbedAttrs { theme: next(), style: next(), label: next(), lang: next(), dnt: next() }
+    }
+}
+
+/// An absent attribute in a record of the kit's `find`.
+const ABSENT: &str = "\u{1d}";
+
+/// Reads one record of the kit's `find` (`kit.js` says how it is written): the element's
+/// [`EmbedAttrs`] and its tweet's id, `None` when it names none we can read.
+pub(crate) fn parse_found(record: &str) -> (EmbedAttrs, Option<TweetId>) {
+    let mut fields = record.split('\u{1f}');
+    let mut next = || fields.next().filter(|f| *f != ABSENT).map(str::to_owned);
+    let attrs = EmbedAttrs { theme: next(), style: next(), label: next(), lang: next(), dnt: next() };
+    let kind = next();
+    let id = match kind.as_deref() {
+        Some("e") => next().and_then(|id| TweetId::parse(&id)),
+        Some("b") => id_from_blockquote_links(core::iter::from_fn(|| fields.next()).map(str::to_owned)),
+        Some("r") => {
+            let (frame_id, src) = (next(), next());
+            frame_id.and_then(|id| TweetId::parse(&id)).or_else(|| TweetId::from_embed_iframe_src(&src?))
+        }
+        _ => None,
+    };
+    (attrs, id)
 }
 
 /// The selector for embeds that have no button yet: the query leaves out the attached ones
@@ -55,17 +105,22 @@ pub(crate) fn tweet_id_of(element: &Element) -> Option<TweetId> {
         .or_else(|| TweetId::from_embed_iframe_src(&iframe.get_attribute("src")?))
 }
 
-/// Every embed at or under `root` that has no button yet, in document order.
+/// Every embed at or under `root` that has no button yet, in document order: the kit reads
+/// them in one call ([`parse_found`]).
 pub fn find_embeds(root: &Element) -> Vec<FoundEmbed> {
-    let itself = root.matches(NEW_EMBED_SELECTOR).unwrap_or(false).then(|| root.clone());
-    let Ok(nodes) = root.query_selector_all(NEW_EMBED_SELECTOR) else {
-        return Vec::new();
-    };
-    itself
+    let found = crate::button::kit::with(|kit| {
+        kit.find(root, NEW_EMBED_SELECTOR, EMBED_ATTRS, &crate::shared::names::js("data-tweetbuy-tweet")).ok()
+    });
+    let Some(found) = found.flatten() else { return Vec::new() };
+    let elements = crate::button::kit::elements(&found.get(0).unchecked_into());
+    let text = found.get(1).as_string().unwrap_or_default();
+    elements
         .into_iter()
-        // A selector query matches elements only.
-        .chain((0..nodes.length()).filter_map(|i| nodes.item(i).map(JsCast::unchecked_into::<Element>)))
-        .filter_map(|element| Some(FoundEmbed { tweet_id: tweet_id_of(&element)?, element }))
+        .zip(text.split('\u{1e}'))
+        .filter_map(|(element, record)| {
+            let (attrs, tweet_id) = parse_found(record);
+            Some(FoundEmbed { element, tweet_id: tweet_id?, attrs })
+        })
         .collect()
 }
 
@@ -78,6 +133,46 @@ mod tests {
         let expected: Vec<String> =
             EMBED_SELECTOR.split(", ").map(|form| format!("{form}:not([{ATTACHED_ATTR}])")).collect();
         assert_eq!(NEW_EMBED_SELECTOR.split(", ").collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn a_found_record_gives_the_embeds_attributes_and_its_tweets_id_from_each_form() {
+        let record = |fields: &[&str]| fields.join("\u{1f}");
+        let (attrs, id) = parse_found(&record(&[
+            "dark",
+            ABSENT,
+            "",
+            "es",
+            "true",
+            "b",
+            "https://twitter.com/RED",
+            "https://twitter.com/RED/status/1528000000000000001?ref_src=twsrc%5Etfw",
+            "https://twitter.com/jack/status/20",
+        ]));
+        assert_eq!(
+            attrs,
+            EmbedAttrs {
+                theme: Some("dark".into()),
+                style: None,
+                label: Some(String::new()),
+                lang: Some("es".into()),
+                dnt: Some("true".into())
+            },
+            "absent is None, empty is empty"
+        );
+        assert_eq!(id.unwrap().as_str(), "1528000000000000001", "the last status link, not a quoted one");
+        let bare = [ABSENT; 5];
+        let (_, id) = parse_found(&record(&[&bare[..], &["e", "1528000000000000004"]].concat()));
+        assert_eq!(id.unwrap().as_str(), "1528000000000000004");
+        let (_, id) = parse_found(&record(&[&bare[..], &["e", "not a tweet"]].concat()));
+        assert_eq!(id, None, "an explicit id that is no tweet id is not read from anywhere else");
+        let (_, id) = parse_found(&record(&[&bare[..], &["r", "1528000000000000005", ABSENT]].concat()));
+        assert_eq!(id.unwrap().as_str(), "1528000000000000005");
+        let src = "https://platform.twitter.com/embed/Tweet.html?id=1528000000000000006";
+        let (_, id) = parse_found(&record(&[&bare[..], &["r", ABSENT, src]].concat()));
+        assert_eq!(id.unwrap().as_str(), "1528000000000000006");
+        let (_, id) = parse_found(&record(&[&bare[..], &["r", ABSENT, ABSENT]].concat()));
+        assert_eq!(id, None, "a rendered embed without its iframe yet");
     }
 
     #[test]

@@ -15,7 +15,37 @@
 /// The functions the button module calls. They are declared inside, so that nothing but
 /// `buttonKit` joins the glue's own top-level names.
 export function buttonKit() {
-  return { mark, mount, measure, apply, observe, sight, settle, changes };
+  return { find, mark, mount, measure, apply, observe, sight, settle, changes };
+
+  /// Every element at or under `root` matching `selector`, in document order, and what the
+  /// module reads of each, as one text: a record per element (records end with "\x1e",
+  /// fields with "\x1f", an absent attribute is "\x1d"). First the element's attributes
+  /// named in `attrs` (space-separated), then where its tweet's id is: "e" and the value when
+  /// it has the attribute `explicit`; else for a blockquote "b" and the `href`s of its
+  /// direct-child links, the last first; else "r" and its first iframe's `data-tweet-id`
+  /// and `src`. Returns [elements, text].
+  function find(root, selector, attrs, explicit) {
+    const elements = root.matches(selector) ? [root] : [];
+    elements.push(...root.querySelectorAll(selector));
+    const field = (value) => (value === null || value === undefined ? "\x1d" : value.replace(/[\x1d-\x1f]/g, ""));
+    const names = attrs.split(" ");
+    const rows = elements.map((element) => {
+      const fields = names.map((name) => field(element.getAttribute(name)));
+      if (element.hasAttribute(explicit)) {
+        fields.push("e", field(element.getAttribute(explicit)));
+      } else if (element.localName === "blockquote") {
+        fields.push("b");
+        for (let child = element.lastElementChild; child; child = child.previousElementSibling) {
+          if (child.localName === "a") fields.push(field(child.getAttribute("href")));
+        }
+      } else {
+        const frame = element.querySelector("iframe");
+        fields.push("r", field(frame?.getAttribute("data-tweet-id")), field(frame?.getAttribute("src")));
+      }
+      return fields.join("\x1f");
+    });
+    return [elements, rows.join("\x1e")];
+  }
 
   /// Marks each embed with its tweet's id (`ids`, space-separated, in the embeds' order), so
   /// that no later scan takes it while its offer is looked up; or, with `ids` null, takes the

@@ -16,6 +16,14 @@ extern "C" {
     /// The object `buttonKit()` returns (`kit.js` says what each call does).
     pub(crate) type Kit;
     #[wasm_bindgen(method, catch)]
+    pub(crate) fn find(
+        this: &Kit,
+        root: &web_sys::Element,
+        selector: &str,
+        attrs: &str,
+        explicit: &JsValue,
+    ) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn mark(
         this: &Kit,
         embeds: &js_sys::Array,

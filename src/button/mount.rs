@@ -122,7 +122,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         .map(|e| e.tweet_id.clone())
         .filter(|id| REGISTRY.with(|r| r.borrow().offer(id.as_str()).is_none()))
         .collect();
-    let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(&e.element));
+    let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(e.attrs.dnt.as_deref()));
     let visitor = if dnt || unknown.is_empty() { None } else { crate::button::config::visitor_id() };
     let api = ApiClient::new(&config.api_base);
     // The lookup goes out first (its fetch starts on the first poll), and the embeds are
@@ -281,7 +281,7 @@ fn mount_reserved(
     };
     for (embed, offer) in reserved.embeds.into_iter().zip(offers) {
         if let Some(offer) = offer {
-            items.push(Item { embed: embed.element, offer });
+            items.push(Item { embed: embed.element, attrs: embed.attrs, offer });
         }
     }
     if items.is_empty() {
@@ -307,6 +307,7 @@ fn mount_reserved(
 /// One embed with an offer.
 struct Item {
     embed: Element,
+    attrs: crate::button::discover::EmbedAttrs,
     offer: Rc<FoundOffer>,
 }
 
@@ -326,8 +327,14 @@ fn build_views(
     let mut rows = crate::button::kit::Rows::default();
     let mut from = 0;
     for (i, item) in items.iter().enumerate() {
-        let look = crate::shared::theme::look(&item.embed, &batch.defaults);
-        let locale = crate::shared::context::embed_locale(&item.embed, locale);
+        let attrs = &item.attrs;
+        let look = crate::shared::theme::look(
+            attrs.theme.as_deref(),
+            attrs.style.as_deref(),
+            attrs.label.as_deref(),
+            &batch.defaults,
+        );
+        let locale = crate::shared::i18n::Locale::pick([attrs.lang.as_deref(), Some(locale)]);
         let proto = buy_button::prototype_index(&batch.document, &look, &locale.tag)?;
         let verdict = batch.accents.verdict(&look);
         let accent = verdict.flatten().map_or("", |fix| fix.as_str());
@@ -591,7 +598,8 @@ fn replacement_before(host: &Element, tweet_id: &str) -> Option<Element> {
 pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> Option<Element> {
     let json = serde_json::to_string(offer).ok()?;
     let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, title: offer.title.clone(), json });
-    let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone() };
+    let attrs = crate::button::discover::EmbedAttrs::read(embed);
+    let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone(), attrs };
     let mut batch = Batch::new(&ctx.theme)?;
     let reserved = reserve(vec![found])?;
     let attached = mount_reserved(&mut batch, reserved, vec![Some(offer)], &Rc::new(ctx), false);

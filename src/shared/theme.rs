@@ -8,7 +8,6 @@
 //! docs/theming.md is the designer's guide.
 
 use crate::prelude::*;
-use crate::shared::names::attr;
 
 /// A resolved theme: what the view's root is marked with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,13 +211,13 @@ impl Defaults {
     }
 }
 
-/// What one embed's widget looks like: its `data-theme`, `data-button-style` and
-/// `data-label`, each falling back to the script's ([`Defaults`]).
-pub fn look(embed: &web_sys::Element, defaults: &Defaults) -> Look {
+/// What one embed's widget looks like, from the embed's `data-theme`, `data-button-style`
+/// and `data-label`, each falling back to the script's ([`Defaults`]).
+pub fn look(theme: Option<&str>, style: Option<&str>, label: Option<&str>, defaults: &Defaults) -> Look {
     Look {
-        theme: resolve(attr(embed, "data-theme").as_deref(), Some(&defaults.theme), defaults.dark),
-        style: ButtonStyle::resolve(attr(embed, "data-button-style").as_deref(), defaults.style.as_deref()),
-        label: label_override(attr(embed, "data-label").as_deref(), defaults.label.as_deref()),
+        theme: resolve(theme, Some(&defaults.theme), defaults.dark),
+        style: ButtonStyle::resolve(style, defaults.style.as_deref()),
+        label: label_override(label, defaults.label.as_deref()),
     }
 }
 

@@ -191,7 +191,7 @@ test("a page of many buttons makes few calls from the module into the browser, a
   const { calls, decoded } = await page.evaluate(() => ({ calls: window.__calls / 200, decoded: window.__decoded / 200 }));
   console.log(`per button: ${calls} calls into the browser, ${decoded} strings decoded`);
   assert.ok(calls > 1, `the count sees the module's calls (${calls})`);
-  assert.ok(calls <= 20, `${calls} calls into the browser per button (DOM work per button outside the kit again?)`);
+  assert.ok(calls <= 8, `${calls} calls into the browser per button (DOM work per button outside the kit again?)`);
   assert.ok(decoded <= 2, `${decoded} strings decoded per button (names or values crossing one by one again?)`);
   await page.close();
 });
