@@ -5,7 +5,6 @@
 //! explicit `data-tweetbuy-tweet="ID"` on any element.
 
 use crate::prelude::*;
-use crate::shared::names::attr;
 use tweetbuy_core::TweetId;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
@@ -87,22 +86,17 @@ pub(crate) fn id_from_blockquote_links(hrefs_last_first: impl IntoIterator<Item 
     hrefs_last_first.into_iter().find_map(|href| TweetId::from_status_url(&href))
 }
 
-/// The tweet id of one element, if it is an embed form we know.
-pub(crate) fn tweet_id_of(element: &Element) -> Option<TweetId> {
-    if let Some(explicit) = attr(element, "data-tweetbuy-tweet") {
-        return TweetId::parse(&explicit);
+/// The tweet id of one element, if it is an embed form we know (matching `selector`).
+pub(crate) fn tweet_id_of(element: &Element, selector: &str) -> Option<TweetId> {
+    let found = crate::button::kit::with(|kit| {
+        kit.find(element, selector, EMBED_ATTRS, &crate::shared::names::js("data-tweetbuy-tweet")).ok()
+    })??;
+    // The element itself comes first when it matches; embeds inside it do not count.
+    let first = found.get(0).unchecked_into::<js_sys::Array>().get(0);
+    if &first != AsRef::<wasm_bindgen::JsValue>::as_ref(element) {
+        return None;
     }
-    if element.tag_name().eq_ignore_ascii_case("blockquote") {
-        // From the last child back: the status link is nearly always the last one.
-        let children = core::iter::successors(element.last_element_child(), Element::previous_element_sibling);
-        let links = children.filter(|child| child.tag_name().eq_ignore_ascii_case("a"));
-        return id_from_blockquote_links(links.filter_map(|link| attr(&link, "href")));
-    }
-    let iframe = element.query_selector("iframe").ok()??;
-    iframe
-        .get_attribute("data-tweet-id")
-        .and_then(|id| TweetId::parse(&id))
-        .or_else(|| TweetId::from_embed_iframe_src(&iframe.get_attribute("src")?))
+    parse_found(found.get(1).as_string()?.split('\u{1e}').next()?).1
 }
 
 /// Every embed at or under `root` that has no button yet, in document order: the kit reads

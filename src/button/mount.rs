@@ -587,8 +587,7 @@ pub fn release_detached() {
 
 fn replacement_before(host: &Element, tweet_id: &str) -> Option<Element> {
     let previous = host.previous_element_sibling()?;
-    let same = previous.matches(EMBED_SELECTOR).unwrap_or(false)
-        && tweet_id_of(&previous).is_some_and(|id| id.as_str() == tweet_id);
+    let same = tweet_id_of(&previous, EMBED_SELECTOR).is_some_and(|id| id.as_str() == tweet_id);
     same.then_some(previous)
 }
 
