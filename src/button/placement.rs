@@ -163,16 +163,15 @@ fn align_timed(batches: Vec<Waiting>) {
         return;
     }
     let start = crate::button::marks::now();
-    let (pairs, prefetch): (Vec<Pairs>, Vec<Option<js_sys::Array>>) =
-        batches.into_iter().map(|w| (w.pairs, w.prefetch)).unzip();
+    let pairs: Vec<&Pairs> = batches.iter().map(|w| &w.pairs).collect();
     let boxes = align_now(&pairs, true);
     crate::button::marks::align_batch(start, crate::button::marks::now() - start, count as usize);
     let fold = viewport_height();
-    for (boxes, buttons) in boxes.iter().zip(prefetch) {
-        let Some(buttons) = buttons else { continue };
+    for (boxes, waiting) in boxes.iter().zip(&batches) {
+        let Some(buttons) = &waiting.prefetch else { continue };
         match boxes.as_deref().is_some_and(|b| any_in_sight(b, fold)) {
             true => crate::button::loader::seen(),
-            false => crate::button::loader::prefetch_when_seen(&buttons),
+            false => crate::button::loader::prefetch_when_seen(buttons),
         }
     }
 }
@@ -180,7 +179,7 @@ fn align_timed(batches: Vec<Waiting>) {
 /// Reads every batch's boxes, then sizes every host; `reveal` shows new views too. The
 /// embeds stop being watched for layout. Returns the boxes read, per batch
 /// ([`host_sizes`] says what they are).
-fn align_now(batches: &[Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
+fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
     let fold = viewport_height();
     let laid_out = laid_out_observer();
     let measured: Vec<Option<Vec<f64>>> = batches
@@ -192,7 +191,7 @@ fn align_now(batches: &[Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
         })
         .collect();
     let shown = if reveal { names::js(UNALIGNED_ATTR) } else { JsValue::NULL };
-    for ((_, hosts), boxes) in batches.iter().zip(&measured) {
+    for ((_, hosts), boxes) in batches.iter().copied().zip(&measured) {
         let Some(boxes) = boxes else { continue };
         let sizes = js_sys::Float64Array::from(&host_sizes(boxes, fold)[..]);
         crate::button::kit::with(|kit| kit.apply(hosts, &sizes, &shown));
@@ -220,7 +219,7 @@ pub fn follow_resizes(pairs: fn() -> Pairs) {
         }
         let realign = Closure::once_into_js(move || {
             REALIGN_QUEUED.with(|q| q.set(false));
-            align_now(&[pairs()], false);
+            align_now(&[&pairs()], false);
         });
         if let Some(window) = web_sys::window() {
             let _ = window.request_animation_frame(realign.unchecked_ref());
