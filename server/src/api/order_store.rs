@@ -250,7 +250,7 @@ async fn place_in_one_statement(
     if let Some(key) = key {
         query = query.bind(key.scope).bind(key.key).bind(key.hash);
     }
-    let mut conn = db.acquire().await?;
+    let mut conn = crate::db::write_conn(db).await?;
     match query.fetch_one(&mut *conn).await {
         Ok((true, _, _)) => {
             // Writes a row version, so its commit is a synchronous one: it returns once the
@@ -421,7 +421,7 @@ async fn mark_paid_in_one_statement<const N: usize>(
     if let Some(answer) = answer {
         query = query.bind(i64::from(answer.status)).bind(answer.body).bind(answer.scope).bind(answer.key);
     }
-    let (heard,) = query.fetch_one(db).await?;
+    let (heard,) = query.fetch_one(&mut *crate::db::write_conn(db).await?).await?;
     Ok(!heard)
 }
 

@@ -204,8 +204,9 @@ async fn insert_card_for_key_in_one_statement(
          expires_at, save_secret_hash, reusable, intent_id) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM claimed"
     );
+    let mut conn = crate::db::write_conn(db).await?;
     let inserted =
-        insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key).bind(request_hash).execute(db).await?;
+        insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key).bind(request_hash).execute(&mut *conn).await?;
     Ok(inserted.rows_affected() == 1)
 }
 
