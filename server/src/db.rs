@@ -473,7 +473,9 @@ async fn kept_conn(db: &Db) -> Result<Option<KeptConn>, sqlx::Error> {
                 let check = engine == Engine::Postgres
                     && (idle.since.elapsed() >= PING_IDLE_AFTER || idle.trouble_seen != trouble);
                 if check {
-                    if idle.connection.ping().await.is_err() {
+                    // Bounded like a pooled connection's check (the pool's acquire timeout).
+                    let ping = tokio::time::timeout(PING_TIMEOUT, idle.connection.ping()).await;
+                    if !matches!(ping, Ok(Ok(()))) {
                         // Dropped (closed); another is taken in its place.
                         forget_kept(&pool);
                         continue;
@@ -943,6 +945,10 @@ const MAX_CONNECTIONS: u32 = 16;
 /// A PostgreSQL connection idle in the pool for this long is pinged before it is handed out.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
+/// How long a PostgreSQL connection's ping may take before the connection is given up; also
+/// how long a request waits for a pooled connection.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Whether deleted content must be overwritten in the SQLite file (the vault's).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Erasure {
@@ -1007,7 +1013,7 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
                         Ok(true)
                     })
                 })
-                .acquire_timeout(Duration::from_secs(5))
+                .acquire_timeout(PING_TIMEOUT)
                 .after_connect(move |conn, _| {
                     let set_path = set_path.clone();
                     Box::pin(async move {
