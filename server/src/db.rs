@@ -310,13 +310,19 @@ pub struct WriteConn(WriteConnKind);
 enum WriteConnKind {
     /// The file's gate, held, and the index of this pool's connection behind it.
     Gated(tokio::sync::OwnedMutexGuard<Writers>, usize),
+    /// PostgreSQL, which needs no gate: a connection kept apart from the pool when one is
+    /// free, else a pooled one.
+    Kept(KeptConn),
     Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
 }
 
 /// The connection to write on, behind the database's [`write_gate`].
 pub async fn write_conn(db: &Db) -> Result<WriteConn, sqlx::Error> {
     let Some(gate) = gate_of(db) else {
-        return Ok(WriteConn(WriteConnKind::Pooled(db.acquire().await?)));
+        return Ok(WriteConn(match kept_conn(db).await? {
+            Some(kept) => WriteConnKind::Kept(kept),
+            None => WriteConnKind::Pooled(db.acquire().await?),
+        }));
     };
     let mut writers = gate.lock_owned().await;
     let index = writers.index_for(db).await?;
@@ -344,6 +350,7 @@ impl std::ops::Deref for WriteConn {
     fn deref(&self) -> &sqlx::AnyConnection {
         match &self.0 {
             WriteConnKind::Gated(writers, index) => &writers.connections[*index].connection,
+            WriteConnKind::Kept(connection) => connection,
             WriteConnKind::Pooled(connection) => connection,
         }
     }
@@ -353,94 +360,221 @@ impl std::ops::DerefMut for WriteConn {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
         match &mut self.0 {
             WriteConnKind::Gated(writers, index) => &mut writers.connections[*index].connection,
+            WriteConnKind::Kept(connection) => connection,
             WriteConnKind::Pooled(connection) => connection,
         }
     }
 }
 
-/// How many of a SQLite pool's connections are kept apart from it for reads ([`read_conn`]).
-/// More readers at once than this borrow pooled connections, within the pool's own limit.
+/// How many of a pool's connections are kept apart from it ([`KeptConn`]). On SQLite they
+/// serve reads ([`read_conn`]); on PostgreSQL reads and writes ([`write_conn`]), and the pool
+/// itself opens at most [`MAX_CONNECTIONS`] minus these, so a process holds no more
+/// connections than before. More users at once than this borrow pooled connections.
 const KEPT_READERS: usize = 8;
+const KEPT_POSTGRES: usize = 10;
 
-/// Each SQLite pool's kept reading connections (see [`read_conn`]): the idle ones, and how
-/// many there are in all (idle or lent).
-type Readers = std::sync::Mutex<Vec<(PoolKey, Vec<sqlx::AnyConnection>, usize)>>;
-
-fn readers() -> &'static Readers {
-    static READERS: std::sync::OnceLock<Readers> = std::sync::OnceLock::new();
-    READERS.get_or_init(Default::default)
+fn kept_limit(engine: Engine) -> usize {
+    match engine {
+        Engine::Sqlite => KEPT_READERS,
+        Engine::Postgres => KEPT_POSTGRES,
+    }
 }
 
-/// A connection to read on. On SQLite it is, when one is free, one of a few of the pool's
-/// connections kept apart from it ([`KEPT_READERS`]), given back without the pool's ping (a
-/// round trip to the connection's thread, and a task, each time); else a pooled connection. A connection here only ever runs reads to their end or drops
-/// them, so it holds no transaction to flush. On PostgreSQL it is a pooled connection: the
-/// ping on its return is what finds a connection the server dropped.
+/// A connection kept apart from its pool, idle.
+struct Idle {
+    connection: sqlx::AnyConnection,
+    /// When it was last given back.
+    since: std::time::Instant,
+    /// [`TROUBLE`] when it was last known good (see [`KeptConn`]).
+    trouble_seen: u64,
+}
+
+/// Each pool's kept connections (see [`KeptConn`]): the idle ones, and how many there are in
+/// all (idle or lent).
+type Kept = std::sync::Mutex<Vec<(PoolKey, Vec<Idle>, usize)>>;
+
+fn kept() -> &'static Kept {
+    static KEPT: std::sync::OnceLock<Kept> = std::sync::OnceLock::new();
+    KEPT.get_or_init(Default::default)
+}
+
+/// Counts the database errors that may mean a broken connection (I/O, protocol, the server
+/// shutting down): a kept PostgreSQL connection last known good before the latest of them is
+/// pinged before it is used again.
+static TROUBLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Notes an error a query met, for [`TROUBLE`]. Every [`sqlx::Error`] that becomes an
+/// [`crate::AppError`] passes here.
+pub fn note_error(error: &sqlx::Error) {
+    let suspect = match error {
+        sqlx::Error::Database(_) => is_transient(error),
+        sqlx::Error::RowNotFound
+        | sqlx::Error::TypeNotFound { .. }
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::Encode(_) => false,
+        _ => true,
+    };
+    if suspect {
+        TROUBLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A connection taken out of its pool and kept apart from it, given back without the pool's
+/// ping: sqlx pings every connection that comes back to a pool (on SQLite a round trip to the
+/// connection's thread, on PostgreSQL one to the server, and a task each time), several
+/// times per purchase.
+///
+/// What the ping did on PostgreSQL is done otherwise: a transaction a dropped query or
+/// [`WriteTx`] left behind is rolled back by sqlx before the connection's next statement (it
+/// waits for the server to be ready first), and a connection is pinged before it is lent
+/// again when it sat idle for [`PING_IDLE_AFTER`] (the server may have restarted meanwhile)
+/// or when any query met an error that may mean a broken connection since it was last known
+/// good ([`note_error`]), so connections broken by a restart under load are found and
+/// dropped then. A ping that fails drops the connection.
+pub struct KeptConn {
+    pool: PoolKey,
+    connection: Option<sqlx::AnyConnection>,
+    trouble_seen: u64,
+}
+
+/// A kept connection of `db`, or `None` when all it may keep are lent.
+async fn kept_conn(db: &Db) -> Result<Option<KeptConn>, sqlx::Error> {
+    let engine = engine_of(db);
+    let options = db.connect_options();
+    let pool = PoolKey::of(&options);
+    loop {
+        let (idle, keep_one_more) = {
+            let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+            // The connections of pools that were dropped are closed.
+            kept.retain(|(key, _, _)| key.is_live());
+            let index = match kept.iter().position(|(key, _, _)| key.same(&pool)) {
+                Some(index) => index,
+                None => {
+                    kept.push((pool.clone(), Vec::new(), 0));
+                    kept.len() - 1
+                }
+            };
+            let (_, idle, count) = &mut kept[index];
+            match idle.pop() {
+                Some(connection) => (Some(connection), false),
+                None if *count < kept_limit(engine) => {
+                    *count += 1;
+                    (None, true)
+                }
+                None => (None, false),
+            }
+        };
+        match (idle, keep_one_more) {
+            (Some(mut idle), _) => {
+                let trouble = TROUBLE.load(std::sync::atomic::Ordering::Relaxed);
+                let check = engine == Engine::Postgres
+                    && (idle.since.elapsed() >= PING_IDLE_AFTER || idle.trouble_seen != trouble);
+                if check {
+                    // Bounded like a pooled connection's check (the pool's acquire timeout).
+                    let ping = tokio::time::timeout(PING_TIMEOUT, idle.connection.ping()).await;
+                    if !matches!(ping, Ok(Ok(()))) {
+                        // Dropped (closed); another is taken in its place.
+                        forget_kept(&pool);
+                        continue;
+                    }
+                    idle.trouble_seen = trouble;
+                }
+                return Ok(Some(KeptConn { pool, connection: Some(idle.connection), trouble_seen: idle.trouble_seen }));
+            }
+            // Taken out of the pool, so it has the pool's settings; the pool opens another in
+            // its place when it needs one.
+            (None, true) => {
+                let trouble = TROUBLE.load(std::sync::atomic::Ordering::Relaxed);
+                return match db.acquire().await {
+                    Ok(connection) => {
+                        Ok(Some(KeptConn { pool, connection: Some(connection.detach()), trouble_seen: trouble }))
+                    }
+                    Err(error) => {
+                        forget_kept(&pool);
+                        Err(error)
+                    }
+                };
+            }
+            (None, false) => return Ok(None),
+        }
+    }
+}
+
+/// One of `pool`'s kept connections is gone.
+fn forget_kept(pool: &PoolKey) {
+    let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, count)) = kept.iter_mut().find(|(key, _, _)| key.same(pool)) {
+        *count -= 1;
+    }
+}
+
+impl Drop for KeptConn {
+    fn drop(&mut self) {
+        let Some(mut connection) = self.connection.take() else { return };
+        let (pool, trouble_seen) = (self.pool.clone(), self.trouble_seen);
+        if !sqlx::Connection::should_flush(&connection) {
+            keep_idle(&pool, connection, trouble_seen);
+            return;
+        }
+        // Something is queued that must reach the server now: the rollback of a transaction
+        // dropped unfinished, whose locks others wait for. Sent by a task (a drop cannot
+        // wait), which keeps the connection once the server has answered, as the pool's
+        // ping would.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    match sqlx::Connection::flush(&mut connection).await {
+                        Ok(()) => keep_idle(&pool, connection, trouble_seen),
+                        Err(_) => forget_kept(&pool),
+                    }
+                });
+            }
+            Err(_) => forget_kept(&pool),
+        }
+    }
+}
+
+/// Gives a kept connection back, idle. When its pool was dropped it is closed instead.
+fn keep_idle(pool: &PoolKey, connection: sqlx::AnyConnection, trouble_seen: u64) {
+    let mut kept = kept().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, idle, _)) = kept.iter_mut().find(|(key, _, _)| key.same(pool)) {
+        idle.push(Idle { connection, since: std::time::Instant::now(), trouble_seen });
+    }
+}
+
+impl std::ops::Deref for KeptConn {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        self.connection.as_ref().expect("a kept connection until dropped")
+    }
+}
+
+impl std::ops::DerefMut for KeptConn {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        self.connection.as_mut().expect("a kept connection until dropped")
+    }
+}
+
+/// A connection to read on: a [`KeptConn`] when one is free, else a pooled connection. A
+/// connection here only ever runs reads to their end or drops them, so it holds no
+/// transaction to flush.
 pub struct ReadConn(ReadConnKind);
 
 enum ReadConnKind {
-    Kept { pool: PoolKey, connection: Option<sqlx::AnyConnection> },
+    Kept(KeptConn),
     Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
 }
 
 /// A connection to read on (see [`ReadConn`]).
 pub async fn read_conn(db: &Db) -> Result<ReadConn, sqlx::Error> {
-    if engine_of(db) != Engine::Sqlite {
-        return Ok(ReadConn(ReadConnKind::Pooled(db.acquire().await?)));
-    }
-    let options = db.connect_options();
-    let pool = PoolKey::of(&options);
-    let (idle, keep_one_more) = {
-        let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
-        // The connections of pools that were dropped are closed.
-        readers.retain(|(kept, _, _)| kept.is_live());
-        let index = match readers.iter().position(|(kept, _, _)| kept.same(&pool)) {
-            Some(index) => index,
-            None => {
-                readers.push((pool.clone(), Vec::new(), 0));
-                readers.len() - 1
-            }
-        };
-        let (_, idle, kept) = &mut readers[index];
-        match idle.pop() {
-            Some(connection) => (Some(connection), false),
-            None if *kept < KEPT_READERS => {
-                *kept += 1;
-                (None, true)
-            }
-            None => (None, false),
-        }
-    };
-    let connection = match (idle, keep_one_more) {
-        (Some(connection), _) => connection,
-        // Taken out of the pool, so it has the pool's settings; the pool opens another in
-        // its place when it needs one.
-        (None, true) => match db.acquire().await {
-            Ok(connection) => connection.detach(),
-            Err(error) => {
-                let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
-                if let Some((_, _, kept)) = readers.iter_mut().find(|(kept, _, _)| kept.same(&pool)) {
-                    *kept -= 1;
-                }
-                return Err(error);
-            }
-        },
-        (None, false) => return Ok(ReadConn(ReadConnKind::Pooled(db.acquire().await?))),
-    };
-    Ok(ReadConn(ReadConnKind::Kept { pool, connection: Some(connection) }))
-}
-
-impl Drop for ReadConn {
-    fn drop(&mut self) {
-        let ReadConnKind::Kept { pool, connection } = &mut self.0 else { return };
-        let Some(connection) = connection.take() else { return };
-        let mut readers = readers().lock().unwrap_or_else(|e| e.into_inner());
-        // Gone from the list when its pool was dropped: then the connection closes here (its
-        // thread ends when it is dropped).
-        if let Some((_, idle, _)) = readers.iter_mut().find(|(kept, _, _)| kept.same(pool)) {
-            idle.push(connection);
-        }
-    }
+    Ok(ReadConn(match kept_conn(db).await? {
+        Some(kept) => ReadConnKind::Kept(kept),
+        None => ReadConnKind::Pooled(db.acquire().await?),
+    }))
 }
 
 impl std::ops::Deref for ReadConn {
@@ -448,7 +582,7 @@ impl std::ops::Deref for ReadConn {
 
     fn deref(&self) -> &sqlx::AnyConnection {
         match &self.0 {
-            ReadConnKind::Kept { connection, .. } => connection.as_ref().expect("a kept connection until dropped"),
+            ReadConnKind::Kept(connection) => connection,
             ReadConnKind::Pooled(connection) => connection,
         }
     }
@@ -457,7 +591,7 @@ impl std::ops::Deref for ReadConn {
 impl std::ops::DerefMut for ReadConn {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
         match &mut self.0 {
-            ReadConnKind::Kept { connection, .. } => connection.as_mut().expect("a kept connection until dropped"),
+            ReadConnKind::Kept(connection) => connection,
             ReadConnKind::Pooled(connection) => connection,
         }
     }
@@ -515,7 +649,7 @@ pub async fn begin_write(db: &Db) -> Result<WriteTx, sqlx::Error> {
 /// `BEGIN` goes in the batch: one trip to the connection's thread where there were two.
 pub async fn begin_write_with(db: &Db, batch: Batch<'_>) -> Result<(WriteTx, BatchResult), sqlx::Error> {
     let mut conn = write_conn(db).await?;
-    if matches!(conn.0, WriteConnKind::Pooled(_)) {
+    if !matches!(conn.0, WriteConnKind::Gated(..)) {
         <Transactions as sqlx::TransactionManager>::begin(&mut conn, None).await?;
         let mut tx = WriteTx { conn: Some(conn), open: true, begun_in_sql: false };
         let ran = batch.run(&mut tx).await?;
@@ -811,6 +945,10 @@ const MAX_CONNECTIONS: u32 = 16;
 /// A PostgreSQL connection idle in the pool for this long is pinged before it is handed out.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
+/// How long a PostgreSQL connection's ping may take before the connection is given up; also
+/// how long a request waits for a pooled connection.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Whether deleted content must be overwritten in the SQLite file (the vault's).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Erasure {
@@ -861,8 +999,11 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
             // `is_transient`). One in steady use is not pinged first (a round trip each time,
             // a dozen per purchase): sqlx pings every connection as it comes back to the pool,
             // so a connection that broke is dropped there, after at most one failed query.
+            // The purchase path's statements run on connections kept apart from the pool
+            // instead ([`KeptConn`], which checks them otherwise), up to [`KEPT_POSTGRES`]
+            // of the process's [`MAX_CONNECTIONS`].
             AnyPoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
+                .max_connections(MAX_CONNECTIONS - KEPT_POSTGRES as u32)
                 .test_before_acquire(false)
                 .before_acquire(|conn, meta| {
                     Box::pin(async move {
@@ -872,7 +1013,7 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
                         Ok(true)
                     })
                 })
-                .acquire_timeout(Duration::from_secs(5))
+                .acquire_timeout(PING_TIMEOUT)
                 .after_connect(move |conn, _| {
                     let set_path = set_path.clone();
                     Box::pin(async move {
@@ -1091,8 +1232,8 @@ mod tests {
         assert_eq!(stored, 2, "b, and c with the commit");
         drop(reader);
         let kept = || {
-            let readers = readers().lock().unwrap();
-            let (_, idle, all) = readers.iter().find(|(pool, _, _)| pool.is(&db.connect_options())).unwrap();
+            let kept = kept().lock().unwrap();
+            let (_, idle, all) = kept.iter().find(|(pool, _, _)| pool.is(&db.connect_options())).unwrap();
             (idle.len(), *all)
         };
         assert_eq!(kept(), (1, 1), "the reading connection is kept for the next read");

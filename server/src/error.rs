@@ -12,10 +12,18 @@ pub enum AppError {
     #[error("{status} {:?}: {}", .body.code, .body.message)]
     Client { status: StatusCode, body: Box<ApiError> },
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// Anything else that is our fault; the text is logged, never sent.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// Noted first for the connections kept apart from the pool ([`crate::db::note_error`]).
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> AppError {
+        crate::db::note_error(&error);
+        AppError::Database(error)
+    }
 }
 
 impl AppError {

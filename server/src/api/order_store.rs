@@ -37,6 +37,9 @@ pub enum PlaceError {
     Discount(tweetbuy_core::DiscountRefusal),
     /// The idempotency key to claim with the placement is already stored.
     KeyTaken,
+    /// Placed, with the key when one was given, but the statement after the placement
+    /// failed: the order and its key are stored, still pending.
+    AfterPlacement(AppError),
     Other(AppError),
 }
 
@@ -250,15 +253,17 @@ async fn place_in_one_statement(
     if let Some(key) = key {
         query = query.bind(key.scope).bind(key.key).bind(key.hash);
     }
-    let mut conn = db.acquire().await?;
+    let mut conn = crate::db::write_conn(db).await?;
     match query.fetch_one(&mut *conn).await {
         Ok((true, _, _)) => {
             // Writes a row version, so its commit is a synchronous one: it returns once the
-            // WAL is flushed past the placement.
+            // WAL is flushed past the placement. Should it fail, the placement stands (with
+            // its key): the caller settles the key so that the buyer's retry resumes it.
             sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
                 .bind(order.id)
                 .execute(&mut *conn)
-                .await?;
+                .await
+                .map_err(|error| PlaceError::AfterPlacement(error.into()))?;
             Ok(true)
         }
         // Not reserved, nothing written. A key already stored is told first, as when the key
@@ -421,7 +426,7 @@ async fn mark_paid_in_one_statement<const N: usize>(
     if let Some(answer) = answer {
         query = query.bind(i64::from(answer.status)).bind(answer.body).bind(answer.scope).bind(answer.key);
     }
-    let (heard,) = query.fetch_one(db).await?;
+    let (heard,) = query.fetch_one(&mut *crate::db::write_conn(db).await?).await?;
     Ok(!heard)
 }
 

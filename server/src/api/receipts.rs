@@ -351,7 +351,7 @@ impl Worker {
         .bind(now - self.send_delay_secs)
         .bind(now)
         .bind(BATCH)
-        .fetch_all(&self.db)
+        .fetch_all(&mut *crate::db::read_conn(&self.db).await?)
         .await?;
         let mut sent = 0;
         let claim_with_message = matches!(outbox, Outbox::Orders) && engine_of(&self.db) == Engine::Postgres;
@@ -426,8 +426,12 @@ impl Worker {
              RETURNING order_id) {}",
             RECEIPT_SQL.replace("WHERE o.id = $1", "WHERE o.id IN (SELECT order_id FROM claimed)")
         );
-        let row: Option<ReceiptRow> =
-            sqlx::query_as(&sql).bind(order_id).bind(now + CLAIM_SECONDS).bind(now).fetch_optional(&self.db).await?;
+        let row: Option<ReceiptRow> = sqlx::query_as(&sql)
+            .bind(order_id)
+            .bind(now + CLAIM_SECONDS)
+            .bind(now)
+            .fetch_optional(&mut *write_conn(&self.db).await?)
+            .await?;
         row.map(|row| receipt_message(row, &self.from)).transpose()
     }
 

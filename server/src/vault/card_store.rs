@@ -41,6 +41,9 @@ pub fn bind_sealed<'q>(
 /// ciphertext goes too.
 pub const ERASE_SEALED: &str = "wrapped_key = $1, key_nonce = $1, ciphertext = $1, nonce = $1";
 
+/// [`ERASE_SEALED`] for a card row: its number's card-testing fingerprint goes with it.
+pub const ERASE_CARD: &str = "wrapped_key = $1, key_nonce = $1, ciphertext = $1, nonce = $1, fingerprint = NULL";
+
 /// After an erase: on SQLite, moves the WAL into the main file and empties it, so the erased
 /// bytes (zeroed in their page by `secure_delete`) leave no older copy behind. A failure is
 /// logged, not returned: the erase itself has committed, and the next one checkpoints again.
@@ -67,6 +70,9 @@ pub struct NewCard {
     pub save_secret_hash: Option<String>,
     /// The one payment intent a one-time token may pay (none for a saved profile's card).
     pub intent_id: Option<String>,
+    /// The number's card-testing fingerprint ([`super::card_testing::fingerprint`]), kept
+    /// with a one-time card so its charge checks the number's block as it claims the token.
+    pub fingerprint: Option<String>,
 }
 
 /// What kind of card row to write.
@@ -88,16 +94,18 @@ pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLif
 fn insert_card_sql() -> String {
     format!(
         "INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, \
-         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable, intent_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)"
+         exp_month, exp_year, created_at, expires_at, used_at, save_secret_hash, reusable, intent_id, fingerprint) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17, $18)"
     )
 }
 
 /// [`insert_card`]'s statement with its binds, on [`insert_card_sql`].
 fn insert_card_query<'q>(sql: &'q str, card: &'q NewCard, life: CardLife) -> Query<'q, Any, AnyArguments<'q>> {
-    let (expires_at, save_secret_hash, reusable) = match life {
-        CardLife::OneTime => (card.created_at + TOKEN_TTL_SECONDS, card.save_secret_hash.as_deref(), false),
-        CardLife::Reusable => (NEVER, None, true),
+    let (expires_at, save_secret_hash, reusable, fingerprint) = match life {
+        CardLife::OneTime => {
+            (card.created_at + TOKEN_TTL_SECONDS, card.save_secret_hash.as_deref(), false, card.fingerprint.as_deref())
+        }
+        CardLife::Reusable => (NEVER, None, true, None),
     };
     let query = sqlx::query(sql).bind(&card.id).bind(&card.token).bind(&card.owner);
     bind_sealed(query, &card.sealed)
@@ -110,6 +118,7 @@ fn insert_card_query<'q>(sql: &'q str, card: &'q NewCard, life: CardLife) -> Que
         .bind(save_secret_hash)
         .bind(reusable)
         .bind(card.intent_id.as_deref())
+        .bind(fingerprint)
 }
 
 /// A stored card, as the charge path needs it.
@@ -196,16 +205,17 @@ async fn insert_card_for_key_in_one_statement(
     idem_key: &str,
     request_hash: &str,
 ) -> Result<bool, AppError> {
-    // $1 to $17 are [`insert_card_query`]'s binds (`created_at` is $13).
+    // $1 to $18 are [`insert_card_query`]'s binds (`created_at` is $13).
     let sql = format!(
         "WITH claimed AS (INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) \
-         VALUES ($18, $19, $1, $13) ON CONFLICT (idem_key) DO NOTHING RETURNING card_id) \
+         VALUES ($19, $20, $1, $13) ON CONFLICT (idem_key) DO NOTHING RETURNING card_id) \
          INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, exp_month, exp_year, created_at, \
-         expires_at, save_secret_hash, reusable, intent_id) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM claimed"
+         expires_at, save_secret_hash, reusable, intent_id, fingerprint) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18 FROM claimed"
     );
+    let mut conn = crate::db::write_conn(db).await?;
     let inserted =
-        insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key).bind(request_hash).execute(db).await?;
+        insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key).bind(request_hash).execute(&mut *conn).await?;
     Ok(inserted.rows_affected() == 1)
 }
 
@@ -225,6 +235,20 @@ pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(
     Ok(Some((hash, card)))
 }
 
+/// A one-time card as its token's claim read it back.
+#[derive(FromRow)]
+pub struct ClaimedCard {
+    #[sqlx(flatten)]
+    pub card: CardRow,
+    /// The number's fingerprint as stored at tokenization (none for cards tokenized before
+    /// it was stored).
+    pub fingerprint: Option<String>,
+    /// 1 when [`ClaimedCard::fingerprint`] was blocked at the claim
+    /// ([`super::card_testing::is_blocked`]). An integer because a computed boolean reads
+    /// back from SQLite as one.
+    pub blocked: i64,
+}
+
 /// Begins the charge's write transaction with the claim of a one-time token: sets `used_at`
 /// only if it was unused and not expired, in one statement, so two concurrent charges cannot
 /// both win. A saved profile's reusable card is never claimed this way: it is charged only
@@ -234,18 +258,21 @@ pub async fn begin_claiming_token(
     token: &str,
     intent_id: &str,
     now: i64,
-) -> Result<(crate::db::WriteTx, Option<CardRow>), AppError> {
+) -> Result<(crate::db::WriteTx, Option<ClaimedCard>), AppError> {
     // The claim reads the card back in the same statement (RETURNING, SQLite 3.35 and
-    // PostgreSQL), and goes with the transaction's `BEGIN` on SQLite.
+    // PostgreSQL), with whether its stored fingerprint is blocked (the check
+    // `card_testing::is_blocked` makes, one statement fewer), and goes with the
+    // transaction's `BEGIN` on SQLite.
     let sql = format!(
         "UPDATE cards SET used_at = $1 WHERE token = $2 AND used_at IS NULL AND expires_at > $1 AND reusable = FALSE \
-         AND intent_id = $3 RETURNING {}",
+         AND intent_id = $3 RETURNING {}, fingerprint, CAST(CASE WHEN EXISTS (SELECT 1 FROM card_blocks b \
+         WHERE b.fingerprint = cards.fingerprint AND b.blocked_until > $1) THEN 1 ELSE 0 END AS BIGINT) AS blocked",
         CARD_COLUMNS.replace("c.", "")
     );
     let mut batch = crate::db::Batch::new();
     batch.push(sqlx::query(&sql).bind(now).bind(token).bind(intent_id));
     let (tx, ran) = crate::db::begin_write_with(db, batch).await?;
-    let card = ran.statements.first().and_then(|claim| claim.rows.first()).map(CardRow::from_row).transpose()?;
+    let card = ran.statements.first().and_then(|claim| claim.rows.first()).map(ClaimedCard::from_row).transpose()?;
     Ok((tx, card))
 }
 
@@ -272,11 +299,7 @@ pub async fn release_token(db: &mut AnyConnection, card_id: &str) -> Result<(), 
 pub async fn erase_card_data(db: &Db, card_id: &str) -> Result<(), AppError> {
     let empty: Vec<u8> = Vec::new();
     let gate = crate::db::write_gate(db).await;
-    sqlx::query(&format!("UPDATE cards SET {ERASE_SEALED} WHERE id = $2"))
-        .bind(&empty)
-        .bind(card_id)
-        .execute(db)
-        .await?;
+    sqlx::query(&format!("UPDATE cards SET {ERASE_CARD} WHERE id = $2")).bind(&empty).bind(card_id).execute(db).await?;
     drop(gate);
     after_erase(db).await;
     Ok(())
@@ -288,7 +311,7 @@ pub async fn erase_card_data(db: &Db, card_id: &str) -> Result<(), AppError> {
 pub async fn erase_expired(db: &Db, now: i64) -> Result<u64, AppError> {
     let empty: Vec<u8> = Vec::new();
     let done = sqlx::query(&format!(
-        "UPDATE cards SET {ERASE_SEALED} WHERE expires_at <= $2 AND reusable = FALSE AND length(ciphertext) > 0"
+        "UPDATE cards SET {ERASE_CARD} WHERE expires_at <= $2 AND reusable = FALSE AND length(ciphertext) > 0"
     ))
     .bind(&empty)
     .bind(now)

@@ -112,14 +112,17 @@ async fn charge(
     // the token unclaimed, never claimed without a charge. A second request for the same
     // order (the api resuming an order after a crash, its lost first request arriving late)
     // waits here for the first to commit, finds the token used and answers the first charge.
+    // A one-time card's claim also says whether the fingerprint stored with it is blocked.
     let (mut tx, claimed) = if saved {
         let mut tx = crate::db::begin_write(&state.db).await?;
         let claimed = profile_store::claim_saved_token(&mut tx, &request.token, &request.intent_id, now).await?;
-        (tx, claimed)
+        (tx, claimed.map(|card| (card, None)))
     } else {
-        card_store::begin_claiming_token(&state.db, &request.token, &request.intent_id, now).await?
+        let (tx, claimed) =
+            card_store::begin_claiming_token(&state.db, &request.token, &request.intent_id, now).await?;
+        (tx, claimed.map(|claimed| (claimed.card, claimed.fingerprint.map(|stored| (stored, claimed.blocked == 1)))))
     };
-    let Some(card) = claimed else {
+    let Some((card, stored_block)) = claimed else {
         tx.rollback().await?;
         return match card_store::settled_charge(&state.db, &request.reference, &request.token).await? {
             Some(earlier) if earlier.amount_minor == request.amount.minor => {
@@ -149,7 +152,12 @@ async fn charge(
     // A card declined too often lately is declined without asking the processor, so a card
     // tester learns nothing from it, not even an approval.
     let fingerprint = card_testing::fingerprint(&state.keys, &number);
-    let blocked = card_testing::is_blocked(&mut tx, &fingerprint, now).await?;
+    // The claim checked the fingerprint stored at tokenization. One stored under another
+    // master key (rotated since), or none, is checked here under the current key.
+    let blocked = match stored_block {
+        Some((stored, blocked)) if stored == fingerprint => blocked,
+        _ => card_testing::is_blocked(&mut tx, &fingerprint, now).await?,
+    };
     let outcome = if blocked {
         tracing::info!(brand = ?card.brand()?, last4 = %card.last4, "charge refused: card blocked after repeated declines");
         Err(DeclineCode::CardDeclined)

@@ -2,7 +2,7 @@
 //! hash, the reusable card) and the one-time tokens minted for a profile's card.
 
 use super::card_store::{
-    after_erase, bind_sealed, CardRow, NewCard, CARD_COLUMNS, ERASE_SEALED, SEALED_COLUMNS, TOKEN_TTL_SECONDS,
+    after_erase, bind_sealed, CardRow, NewCard, CARD_COLUMNS, ERASE_CARD, SEALED_COLUMNS, TOKEN_TTL_SECONDS,
 };
 use super::envelope::Sealed;
 use crate::db::Db;
@@ -63,7 +63,7 @@ pub async fn insert_profile(
     let empty: Vec<u8> = Vec::new();
     // Erasing first decides the race: only one save of a given payment can win.
     let erased = sqlx::query(&format!(
-        "UPDATE cards SET {ERASE_SEALED}, save_secret_hash = NULL WHERE id = $2 \
+        "UPDATE cards SET {ERASE_CARD}, save_secret_hash = NULL WHERE id = $2 \
          AND save_secret_hash IS NOT NULL AND length(ciphertext) > 0"
     ))
     .bind(&empty)
@@ -189,7 +189,7 @@ pub async fn delete(db: &Db, profile: &ProfileRow) -> Result<(), AppError> {
     let empty: Vec<u8> = Vec::new();
     sqlx::query("DELETE FROM saved_tokens WHERE profile_id = $1").bind(&profile.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM profiles WHERE id = $1").bind(&profile.id).execute(&mut *tx).await?;
-    sqlx::query(&format!("UPDATE cards SET {ERASE_SEALED} WHERE id = $2"))
+    sqlx::query(&format!("UPDATE cards SET {ERASE_CARD} WHERE id = $2"))
         .bind(&empty)
         .bind(&profile.card_id)
         .execute(&mut *tx)

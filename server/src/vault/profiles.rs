@@ -172,6 +172,7 @@ async fn save(
         created_at: now,
         save_secret_hash: None,
         intent_id: None,
+        fingerprint: None,
     };
     let profile = NewProfile {
         id: profile_id,

@@ -97,6 +97,8 @@ async fn tokenize(
     let save_secret = crate::ids::random_secret();
     let sealed = envelope::seal(&state.keys, &id, ANONYMOUS_OWNER, number.expose_digits().as_bytes())
         .map_err(|e| AppError::internal(format!("sealing a card: {e}")))?;
+    // Kept with the card, so its charge checks the number's block as it claims the token.
+    let card_fingerprint = super::card_testing::fingerprint(&state.keys, &number);
     let new = NewCard {
         token: random_id("tok_"),
         owner: ANONYMOUS_OWNER.to_owned(),
@@ -108,6 +110,7 @@ async fn tokenize(
         created_at: now,
         save_secret_hash: Some(sha256_hex(save_secret.as_bytes())),
         intent_id: Some(intent_id),
+        fingerprint: Some(card_fingerprint),
         id,
     };
     // A valid card is stored under its key at once (no lookup first): a key already used

@@ -115,6 +115,19 @@ async fn a_card_declined_five_times_is_blocked() {
     let reply = charge_for(&server, &token, "ord_blocked").await;
     assert_eq!(reply.json()["status"], "declined", "a blocked card is not sent to the processor");
     assert_eq!(reply.json()["decline_code"], "card_declined");
+    // The same for a card stored without its fingerprint (tokenized before it was kept), or
+    // with one under an earlier master key: the number is checked under the current key.
+    for stored in [None, Some("fingerprint-under-an-earlier-key")] {
+        let token = server.vault_token(good, "123").await;
+        sqlx::query("UPDATE cards SET fingerprint = $1 WHERE token = $2")
+            .bind(stored)
+            .bind(&token)
+            .execute(&server.vault_state.db)
+            .await
+            .unwrap();
+        let reply = charge_for(&server, &token, &format!("ord_blocked_{}", stored.is_some())).await;
+        assert_eq!(reply.json()["status"], "declined", "stored {stored:?}");
+    }
     // Its refusals do not lengthen the block, and another card is untouched.
     let (declines,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM card_declines WHERE fingerprint = $1")
         .bind(&fingerprint)

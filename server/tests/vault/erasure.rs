@@ -83,6 +83,12 @@ async fn erased_cards_and_profiles_leave_no_bytes_in_the_sqlite_files() {
         .await
         .unwrap();
     assert_eq!(live, 0);
+    // A one-time card's card-testing fingerprint goes with its number.
+    let (fingerprints,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cards WHERE fingerprint IS NOT NULL")
+        .fetch_one(&server.vault_state.db)
+        .await
+        .unwrap();
+    assert_eq!(fingerprints, 0);
     // On SQLite the bytes themselves are gone from the main file and the WAL.
     if sqlite {
         let files = vault_files(&server);
