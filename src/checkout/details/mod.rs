@@ -7,7 +7,7 @@ mod fields;
 mod summary;
 
 use crate::checkout::discount::DiscountField;
-use crate::checkout::focus::focus_soon;
+use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{localized_errors, CheckoutForm, Field};
 use crate::checkout::frame_link::{FrameLink, FrameMode, VaultFrame};
 use crate::checkout::react::{delay, react, report_failure, Edit, Reaction};
@@ -60,7 +60,7 @@ pub fn Checkout(
     let (errors, failure, busy) =
         (RwSignal::new(Vec::<FieldError>::new()), RwSignal::new(None::<String>), RwSignal::new(false));
     let link = FrameLink::new(&ctx.vault_origin);
-    let (form_ref, summary_ref) = (NodeRef::<leptos::html::Form>::new(), NodeRef::<leptos::html::Div>::new());
+    let root = SheetRoot::current();
     let physical = offer.kind.needs_shipping();
     let seller = offer.seller.name.clone();
     let offer = StoredValue::new(offer);
@@ -77,13 +77,11 @@ pub fn Checkout(
     let show_errors = move |found: Vec<FieldError>| {
         let localized =
             offer.with_value(|o| form.with_untracked(|d| locale.with(|l| localized_errors(&found, o, d, l))));
-        let first = localized.first().map(|e| format!("#tb-{}", e.field));
+        let first = localized.first().map(|e| format!("#tb-{}", e.field)).unwrap_or_default();
         errors.set(localized);
         failure.set(Some(locale.t(Key::FixFields)));
-        focus_soon(move || {
-            let field = first.and_then(|s| form_ref.get_untracked()?.query_selector(&s).ok().flatten());
-            field.or_else(|| summary_ref.get_untracked().map(Into::into))
-        });
+        // The summary (ErrorSummary) when the first error is no field's.
+        focus_soon(root, &[&first, ".tb-failure"]);
     };
     // Checks the details as the server will; true when they pass.
     let check = move || {
@@ -134,11 +132,11 @@ pub fn Checkout(
     let us = Signal::derive(move || form.with(|d| d.country == "US"));
 
     view! {
-        <form node_ref=form_ref class="tb-checkout" novalidate=true aria-labelledby="tb-title"
+        <form class="tb-checkout" novalidate=true aria-labelledby="tb-title"
             aria-busy=move || if busy.get() { "true" } else { "false" }
             on:submit=move |ev| { ev.prevent_default(); submit(); }
         >
-            <ErrorSummary errors=errors failure=failure locale=locale us=us node=summary_ref />
+            <ErrorSummary errors=errors failure=failure locale=locale us=us />
             <fieldset class="tb-details" disabled=busy>
                 <TextField field=Field::Email form=form errors=errors label=locale.t(Key::Email) edited=edited autofocus=true />
                 {physical.then(|| view! { <ShippingFields offer=offer form=form errors=errors locale=locale edited=edited /> })}

@@ -24,8 +24,6 @@ pub fn ErrorSummary(
     failure: RwSignal<Option<String>>,
     locale: SheetLocale,
     us: Signal<bool>,
-    /// Focused when the problem is not one field's.
-    node: NodeRef<leptos::html::Div>,
 ) -> impl IntoView {
     let fix = locale.t(Key::FixFields);
     let title = move || {
@@ -43,7 +41,7 @@ pub fn ErrorSummary(
         })
     };
     view! {
-        <div node_ref=node class="tb-failure" role="alert" tabindex="-1">
+        <div class="tb-failure" role="alert" tabindex="-1">
             {title}
             <ul class="tb-error-list">{list}</ul>
         </div>

@@ -53,8 +53,7 @@ pub fn DiscountField(
     let open = RwSignal::new(form.with_untracked(|d| !d.discount_code.is_empty()));
     let typed = RwSignal::new(String::new());
     let checking = RwSignal::new(false);
-    let input = NodeRef::<leptos::html::Input>::new();
-    let remove_ref = NodeRef::<leptos::html::Button>::new();
+    let root = crate::checkout::focus::SheetRoot::current();
     // What the status line says once a code is applied (the field that had focus is gone).
     let said = RwSignal::new(None::<String>);
     let error = move || errors.with(|e| error_for(e, FIELD));
@@ -87,7 +86,7 @@ pub fn DiscountField(
                     typed.set(String::new());
                     edited.run(Edit::Done);
                     // Focus goes where the field was: to Remove, next to what was applied.
-                    crate::checkout::focus::focus_soon(move || remove_ref.get_untracked().map(Into::into));
+                    crate::checkout::focus::focus_soon(root, &[".tb-discount-applied button"]);
                 }
                 Applied::Refused(refusal) => set_error(Some(refusal)),
                 Applied::Failed(key) => set_error(Some(FieldError::new(FIELD, "", locale.t(key)))),
@@ -100,7 +99,7 @@ pub fn DiscountField(
         said.set(None);
         open.set(true);
         edited.run(Edit::Done);
-        crate::checkout::focus::focus_soon(move || input.get_untracked().map(Into::into));
+        crate::checkout::focus::focus_soon(root, &["#tb-discount_code"]);
     };
     let applied_code = move || form.with(|d| d.discount());
     let entry = move || {
@@ -108,7 +107,7 @@ pub fn DiscountField(
             <div class="tb-field" part="field">
                 <label for="tb-discount_code">{locale.t(Key::DiscountCode)}</label>
                 <div class="tb-discount-row">
-                    <input node_ref=input id="tb-discount_code" type="text" autocomplete="off" autocapitalize="characters"
+                    <input id="tb-discount_code" type="text" autocomplete="off" autocapitalize="characters"
                         spellcheck="false" maxlength="32"
                         aria-invalid=move || if error().is_some() { "true" } else { "false" }
                         aria-describedby="tb-discount_code-error"
@@ -129,7 +128,7 @@ pub fn DiscountField(
         Some(code) => view! {
             <p class="tb-discount-applied">
                 <span>{locale.fill(Key::CodeApplied, &[("code", &code)])}</span>
-                <button node_ref=remove_ref type="button" class="tb-discount-toggle" on:click=remove>
+                <button type="button" class="tb-discount-toggle" on:click=remove>
                     {locale.fill(Key::RemoveCode, &[("code", &code)])}
                 </button>
             </p>
@@ -140,7 +139,7 @@ pub fn DiscountField(
             <button type="button" class="tb-discount-toggle" aria-expanded="false"
                 on:click=move |_| {
                     open.set(true);
-                    crate::checkout::focus::focus_soon(move || input.get_untracked().map(Into::into));
+                    crate::checkout::focus::focus_soon(root, &["#tb-discount_code"]);
                 }>
                 {locale.t(Key::HaveCode)}
             </button>

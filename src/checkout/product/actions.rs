@@ -1,7 +1,7 @@
 //! The end of the product step: Continue, or, when this device has saved info, the vault's
 //! saved-info frame in its place (Buy, size, Pay) with "Use another card or address".
 
-use crate::checkout::focus::focus_soon;
+use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{quantity_max, CheckoutForm};
 use crate::checkout::frame_link::FrameLink;
 use crate::checkout::saved::{SavedBuy, SavedState};
@@ -10,6 +10,9 @@ use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
 use tweetbuy_core::{Offer, OrderReceipt};
 use wasm_bindgen::JsCast;
+
+/// The Continue button.
+const CONTINUE: &str = ".tb-continue";
 
 /// Continue or the saved-info frame, and the status line saying saved info was removed.
 #[component]
@@ -30,7 +33,7 @@ pub fn BuyActions(
     let link = FrameLink::new(&expect_context::<WidgetCtx>().vault_origin);
     let state = RwSignal::new(SavedState::Unknown);
     let notice = RwSignal::new(None::<Key>);
-    let continue_ref = NodeRef::<leptos::html::Button>::new();
+    let root = SheetRoot::current();
     // Focus follows what took the place of what had it: Continue's place goes to the saved
     // frame, and after Remove the frame's goes back to Continue.
     Effect::new(move |before: Option<SavedState>| {
@@ -38,12 +41,12 @@ pub fn BuyActions(
         match (before, now) {
             (Some(SavedState::Saved), SavedState::Nothing) => {
                 notice.set(Some(Key::SavedRemoved));
-                focus_soon(move || continue_ref.get_untracked().map(Into::into));
+                focus_soon(root, &[CONTINUE]);
             }
             (Some(earlier), SavedState::Saved) if earlier != SavedState::Saved => {
                 notice.set(None);
-                let lost = continue_ref
-                    .get_untracked()
+                let lost = root
+                    .find(CONTINUE)
                     .and_then(|b| b.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
                     .is_some_and(|root| root.active_element().is_none());
                 if lost {
@@ -71,7 +74,7 @@ pub fn BuyActions(
     view! {
         <p class="tb-saved-notice" role="status">{move || notice.get().map(|k| locale.t(k))}</p>
         {saved}
-        <button node_ref=continue_ref type="button" class="tb-primary tb-continue" data-tb-focus=""
+        <button type="button" class="tb-primary tb-continue" data-tb-focus=""
             hidden=move || state.get() == SavedState::Saved
             disabled=blocked
             on:click=move |_| go()

@@ -9,7 +9,7 @@
 
 use crate::checkout::confirmation::Confirmation;
 use crate::checkout::details::Checkout;
-use crate::checkout::focus::focus_soon;
+use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::CheckoutForm;
 use crate::checkout::live;
 use crate::checkout::product::ProductSheet;
@@ -43,8 +43,8 @@ pub enum Step {
     Confirmed(Box<OrderReceipt>),
 }
 
-/// The attribute marking the element that takes focus when a step appears.
-pub const FOCUS_ATTR: &str = "data-tb-focus";
+/// The element that takes focus when a step appears: the one marked `data-tb-focus`.
+const FOCUS_SELECTOR: &str = "[data-tb-focus]";
 
 /// What can take focus by Tab inside the sheet, in order.
 const TABBABLE: &str = "button:not([disabled]), input:not([disabled]):not([type=radio]), \
@@ -104,6 +104,8 @@ pub fn Sheet(
     let ctx = expect_context::<WidgetCtx>();
     let locale = crate::shared::i18n::use_locale();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
+    SheetRoot::provide(dialog);
+    let root = SheetRoot::current();
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
             if shown.get() && !d.open() {
@@ -175,7 +177,7 @@ pub fn Sheet(
     Effect::new(move |previous: Option<()>| {
         step.track();
         if previous.is_some() {
-            focus_soon(move || dialog.get_untracked()?.query_selector(&format!("[{FOCUS_ATTR}]")).ok().flatten());
+            focus_soon(root, &[FOCUS_SELECTOR]);
         }
     });
     let title = offer.title.clone();

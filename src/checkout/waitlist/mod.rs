@@ -35,9 +35,8 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
     let (email, consent) = (RwSignal::new(String::new()), RwSignal::new(false));
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let (sending, joined) = (RwSignal::new(false), RwSignal::new(None::<String>));
-    let done_ref = NodeRef::<leptos::html::P>::new();
+    let root = crate::checkout::focus::SheetRoot::current();
     let failure = RwSignal::new(None::<String>);
-    let (email_ref, consent_ref) = (NodeRef::<leptos::html::Input>::new(), NodeRef::<leptos::html::Input>::new());
     // Shows the errors in the visitor's language and takes focus to the first one's control.
     let show_errors = move |found: Vec<FieldError>| {
         let email_first = found.first().is_some_and(|e| e.field == "email");
@@ -45,8 +44,8 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
             .set(locale.with(|l| {
                 found.iter().map(|e| FieldError { message: l.field_error(e, "", 1), ..e.clone() }).collect()
             }));
-        let target = if email_first { email_ref } else { consent_ref };
-        crate::checkout::focus::focus_soon(move || target.get_untracked().map(Into::into));
+        let target = if email_first { "#tb-waitlist-email" } else { "#tb-waitlist-consent" };
+        crate::checkout::focus::focus_soon(root, &[target]);
     };
     let submit = move || {
         if sending.get_untracked() {
@@ -75,7 +74,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
                     let key = if wait_for == WaitFor::Restock { Key::NotifyJoinedBack } else { Key::NotifyJoinedSale };
                     joined.set(Some(locale.fill(key, &[("email", &address)])));
                     // The form (and the button that had focus) is gone: focus says what happened.
-                    crate::checkout::focus::focus_soon(move || done_ref.get_untracked().map(Into::into));
+                    crate::checkout::focus::focus_soon(root, &[".tb-waitlist-done"]);
                     embed.with_value(|e| e.as_ref().map(|e| emit(e, WidgetEvent::Waitlist)));
                 }
                 Err(crate::shared::api::ClientError::Api { error, .. }) if !error.fields.is_empty() => {
@@ -95,13 +94,13 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
                 on:submit=move |ev| { ev.prevent_default(); submit(); }>
                 <div class="tb-field" part="field">
                     <label for="tb-waitlist-email">{locale.t(Key::Email)}</label>
-                    <input node_ref=email_ref id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
+                    <input id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
                         aria-required="true" aria-invalid=invalid("email") aria-describedby="tb-waitlist-email-error"
                         prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
                     <p id="tb-waitlist-email-error" class="tb-error">{error("email")}</p>
                 </div>
                 <label class="tb-consent" for="tb-waitlist-consent">
-                    <input node_ref=consent_ref id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
+                    <input id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
                         aria-describedby="tb-waitlist-consent-error"
                         prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev)) />
                     <span>{locale.t(Key::NotifyConsent)}</span>
@@ -116,7 +115,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
     view! {
         <section class="tb-waitlist" part="waitlist" aria-labelledby="tb-waitlist-title">
             <h3 id="tb-waitlist-title" class="tb-subtitle">{title}</h3>
-            <p node_ref=done_ref class="tb-waitlist-done" role="status" tabindex="-1">{move || joined.get()}</p>
+            <p class="tb-waitlist-done" role="status" tabindex="-1">{move || joined.get()}</p>
             {move || joined.with(Option::is_none).then(form)}
             <p class="tb-error" role="alert">{move || failure.get()}</p>
         </section>
