@@ -2,6 +2,7 @@
 //! shipping address block (country and state or region). Every edit tells the step how it
 //! happened ([`Edit`]), so the card frame learns the new cart at the right moment.
 
+use crate::checkout::bind::bind;
 use crate::checkout::form::{error_for, CheckoutForm, Field};
 use crate::checkout::react::Edit;
 use crate::shared::format;
@@ -53,9 +54,9 @@ pub fn TextField(
                 required=field != Field::Line2
                 aria-required=if field == Field::Line2 { "false" } else { "true" }
                 data-tb-focus=autofocus.then_some("")
-                aria-invalid=move || invalid(error())
+                aria-invalid=bind(move || invalid(error()))
                 aria-describedby=error_id.clone()
-                prop:value=move || form.with(|d| field.value(d).clone())
+                prop:value=bind(move || form.with(|d| field.value(d).clone()))
                 on:input=move |ev| {
                     form.update(|d| *field.value_mut(d) = event_target_value(&ev));
                     clear_error(errors, field.key());
@@ -64,7 +65,7 @@ pub fn TextField(
                 // `change` also fires on leaving a field whose text changed: no wait then.
                 on:change=move |_| edited.run(Edit::Done)
             />
-            <p id=error_id class="tb-error">{error}</p>
+            <p id=error_id class="tb-error">{bind(error)}</p>
         </div>
     }
 }
@@ -75,7 +76,7 @@ pub fn ShareEmail(form: RwSignal<CheckoutForm>, label: String, edited: Callback<
     view! {
         <label class="tb-consent" for="tb-share-email">
             <input id="tb-share-email" type="checkbox"
-                prop:checked=move || form.with(|d| d.share_email)
+                prop:checked=bind(move || form.with(|d| d.share_email))
                 on:change=move |ev| {
                     form.update(|d| d.share_email = event_target_checked(&ev));
                     edited.run(Edit::Done);
@@ -104,7 +105,7 @@ fn SelectField(
                 id=format!("tb-{key}")
                 autocomplete=autocomplete
                 aria-required="true"
-                aria-invalid=move || invalid(error())
+                aria-invalid=bind(move || invalid(error()))
                 aria-describedby=format!("tb-{key}-error")
                 on:change=move |ev| {
                     on_pick.run(event_target_value(&ev));
@@ -113,7 +114,7 @@ fn SelectField(
             >
                 {children()}
             </select>
-            <p id=format!("tb-{key}-error") class="tb-error">{error}</p>
+            <p id=format!("tb-{key}-error") class="tb-error">{bind(error)}</p>
         </div>
     }
 }
@@ -134,13 +135,13 @@ pub fn ShippingFields(
     let countries = offer.with_value(|o| o.ships_to.clone()).into_iter().map(|c| {
         let code = c.code().to_owned();
         let selected = code.clone();
-        view! { <option value=code selected=move || form.with(|d| d.country == selected)>{format::country_name(c, &tag)}</option> }
+        view! { <option value=code selected=bind(move || form.with(|d| d.country == selected))>{format::country_name(c, &tag)}</option> }
     });
     let countries = countries.collect_view();
     let states = move || {
         US_STATES
             .iter()
-            .map(|s| view! { <option value=*s selected=move || form.with(|d| d.region == *s)>{*s}</option> })
+            .map(|s| view! { <option value=*s selected=bind(move || form.with(|d| d.region == *s))>{*s}</option> })
             .collect_view()
     };
     let pick = move |apply: fn(&mut CheckoutForm, String)| {
@@ -166,7 +167,7 @@ pub fn ShippingFields(
             <Show when=move || form.with(|d| d.country == "US") fallback=region>
                 <SelectField key="region" label=locale.t(Key::State) autocomplete="shipping address-level1"
                     errors=errors on_pick=pick(|d, v| d.region = v)>
-                    <option value="" selected=move || form.with(|d| d.region.is_empty())>{locale.t(Key::Choose)}</option>
+                    <option value="" selected=bind(move || form.with(|d| d.region.is_empty()))>{locale.t(Key::Choose)}</option>
                     {states()}
                 </SelectField>
             </Show>

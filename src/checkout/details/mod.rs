@@ -6,6 +6,7 @@
 mod fields;
 mod summary;
 
+use crate::checkout::bind::bind;
 use crate::checkout::discount::DiscountField;
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{localized_errors, CheckoutForm, Field};
@@ -133,11 +134,11 @@ pub fn Checkout(
 
     view! {
         <form class="tb-checkout" novalidate=true aria-labelledby="tb-title"
-            aria-busy=move || if busy.get() { "true" } else { "false" }
+            aria-busy=bind(move || if busy.get() { "true" } else { "false" })
             on:submit=move |ev| { ev.prevent_default(); submit(); }
         >
             <ErrorSummary errors=errors failure=failure locale=locale us=us />
-            <fieldset class="tb-details" disabled=busy>
+            <fieldset class="tb-details" disabled=bind(move || busy.get())>
                 <TextField field=Field::Email form=form errors=errors label=locale.t(Key::Email) edited=edited autofocus=true />
                 {physical.then(|| view! { <ShippingFields offer=offer form=form errors=errors locale=locale edited=edited /> })}
                 <ShareEmail form=form label=locale.fill(Key::ShareEmail, &[("seller", &seller)]) edited=edited />
@@ -148,11 +149,11 @@ pub fn Checkout(
                 <VaultFrame link=link mode=FrameMode::Card title=locale.t(Key::CardDetails) lang=locale.tag()
                     labelled_by="tb-card-label" on_message=on_message />
             </div>
-            <p class="tb-status" role="status">{move || busy.get().then(|| locale.t(Key::Paying))}</p>
+            <p class="tb-status" role="status">{bind(move || busy.get().then(|| locale.t(Key::Paying)))}</p>
             <p class="tb-note">{locale.t(Key::CardNeverShared)}</p>
             <QuoteSummary offer=offer form=form locale=locale />
             <div class="tb-actions">
-                <button type="button" class="tb-secondary" disabled=busy on:click=move |_| on_back.run(())>
+                <button type="button" class="tb-secondary" disabled=bind(move || busy.get()) on:click=move |_| on_back.run(())>
                     {locale.t(Key::Back)}
                 </button>
             </div>

@@ -4,6 +4,7 @@
 //! beside the field in the visitor's language; so is one the api makes at Pay time (the code
 //! ran out meanwhile), and the buyer can remove the code and see the full price beside Pay.
 
+use crate::checkout::bind::bind;
 use crate::checkout::form::{error_for, CheckoutForm};
 use crate::checkout::react::Edit;
 use crate::checkout::wire;
@@ -109,14 +110,14 @@ pub fn DiscountField(
                 <div class="tb-discount-row">
                     <input id="tb-discount_code" type="text" autocomplete="off" autocapitalize="characters"
                         spellcheck="false" maxlength="32"
-                        aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                        aria-invalid=bind(move || if error().is_some() { "true" } else { "false" })
                         aria-describedby="tb-discount_code-error"
-                        prop:value=move || typed.get()
+                        prop:value=bind(move || typed.get())
                         on:input=move |ev| typed.set(event_target_value(&ev))
                         // Enter applies the code; it does not send the whole form.
                         on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); apply(); }
                     />
-                    <button type="button" class="tb-secondary" aria-disabled=move || checking.get().then_some("true")
+                    <button type="button" class="tb-secondary" aria-disabled=bind(move || checking.get().then_some("true"))
                         on:click=move |_| apply()>
                         {locale.t(Key::ApplyCode)}
                     </button>
@@ -150,9 +151,9 @@ pub fn DiscountField(
         <div class="tb-discount">
             {shown}
             <p class="tb-discount-status" role="status">
-                {move || if checking.get() { Some(locale.t(Key::CheckingCode)) } else { said.get() }}
+                {bind(move || if checking.get() { Some(locale.t(Key::CheckingCode)) } else { said.get() })}
             </p>
-            <p id="tb-discount_code-error" class="tb-error" role="alert">{error}</p>
+            <p id="tb-discount_code-error" class="tb-error" role="alert">{bind(error)}</p>
         </div>
     }
 }

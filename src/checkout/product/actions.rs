@@ -1,6 +1,7 @@
 //! The end of the product step: Continue, or, when this device has saved info, the vault's
 //! saved-info frame in its place (Buy, size, Pay) with "Use another card or address".
 
+use crate::checkout::bind::bind;
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{quantity_max, CheckoutForm};
 use crate::checkout::frame_link::FrameLink;
@@ -72,11 +73,11 @@ pub fn BuyActions(
         })
     };
     view! {
-        <p class="tb-saved-notice" role="status">{move || notice.get().map(|k| locale.t(k))}</p>
+        <p class="tb-saved-notice" role="status">{bind(move || notice.get().map(|k| locale.t(k)))}</p>
         {saved}
         <button type="button" class="tb-primary tb-continue" data-tb-focus=""
-            hidden=move || state.get() == SavedState::Saved
-            disabled=blocked
+            hidden=bind(move || state.get() == SavedState::Saved)
+            disabled=bind(move || blocked.get())
             on:click=move |_| go()
         >
             {locale.t(Key::Continue)}

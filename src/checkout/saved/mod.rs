@@ -4,6 +4,7 @@
 //! Continue when it does, and tells it the variant, quantity and discount code; it never
 //! sees the card, the email or the address.
 
+use crate::checkout::bind::bind;
 use crate::checkout::discount::DiscountField;
 use crate::checkout::form::{field_label, localized_errors, CheckoutForm};
 use crate::checkout::frame_link::{FrameLink, FrameMode, VaultFrame};
@@ -105,13 +106,13 @@ pub fn SavedBuy(
     });
     view! {
         <section class="tb-saved" part="saved" aria-labelledby="tb-saved-title"
-            hidden=move || state.get() != SavedState::Saved>
+            hidden=bind(move || state.get() != SavedState::Saved)>
             <h3 id="tb-saved-title" class="tb-subtitle">{locale.t(Key::SavedTitle)}</h3>
             <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) />
             <VaultFrame link=link mode=FrameMode::Saved title=locale.t(Key::SavedTitle) lang=locale.tag()
                 labelled_by="tb-saved-title" on_message=on_message />
-            <p class="tb-error" role="alert">{move || problem.get()}</p>
-            <button type="button" class="tb-secondary tb-use-other" disabled=busy on:click=move |_| on_other.run(())>
+            <p class="tb-error" role="alert">{bind(move || problem.get())}</p>
+            <button type="button" class="tb-secondary tb-use-other" disabled=bind(move || busy.get()) on:click=move |_| on_other.run(())>
                 {locale.t(Key::UseOther)}
             </button>
         </section>

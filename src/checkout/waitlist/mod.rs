@@ -2,6 +2,7 @@
 //! not started: an email, an unticked consent box, Notify me. The api keeps the address for
 //! that one notice; the publisher's page hears `tweetbuy:waitlist` with no personal data.
 
+use crate::checkout::bind::bind;
 use crate::checkout::form::error_for;
 use crate::checkout::wire;
 use crate::shared::context::WidgetCtx;
@@ -85,9 +86,10 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
         });
     };
     let title = locale.t(if wait_for == WaitFor::Restock { Key::NotifyBack } else { Key::NotifySale });
-    let error = move |key: &'static str| move || errors.with(|e| error_for(e, key));
-    let invalid =
-        move |key: &'static str| move || if errors.with(|e| error_for(e, key).is_some()) { "true" } else { "false" };
+    let error = move |key: &'static str| bind(move || errors.with(|e| error_for(e, key)));
+    let invalid = move |key: &'static str| {
+        bind(move || if errors.with(|e| error_for(e, key).is_some()) { "true" } else { "false" })
+    };
     let form = move || {
         view! {
             <form class="tb-waitlist-form" novalidate=true
@@ -96,17 +98,17 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
                     <label for="tb-waitlist-email">{locale.t(Key::Email)}</label>
                     <input id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
                         aria-required="true" aria-invalid=invalid("email") aria-describedby="tb-waitlist-email-error"
-                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+                        prop:value=bind(move || email.get()) on:input=move |ev| email.set(event_target_value(&ev)) />
                     <p id="tb-waitlist-email-error" class="tb-error">{error("email")}</p>
                 </div>
                 <label class="tb-consent" for="tb-waitlist-consent">
                     <input id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
                         aria-describedby="tb-waitlist-consent-error"
-                        prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev)) />
+                        prop:checked=bind(move || consent.get()) on:change=move |ev| consent.set(event_target_checked(&ev)) />
                     <span>{locale.t(Key::NotifyConsent)}</span>
                 </label>
                 <p id="tb-waitlist-consent-error" class="tb-error">{error("consent")}</p>
-                <button type="submit" class="tb-secondary" aria-disabled=move || sending.get().then_some("true")>
+                <button type="submit" class="tb-secondary" aria-disabled=bind(move || sending.get().then_some("true"))>
                     {locale.t(Key::NotifyMe)}
                 </button>
             </form>
@@ -115,9 +117,9 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
     view! {
         <section class="tb-waitlist" part="waitlist" aria-labelledby="tb-waitlist-title">
             <h3 id="tb-waitlist-title" class="tb-subtitle">{title}</h3>
-            <p class="tb-waitlist-done" role="status" tabindex="-1">{move || joined.get()}</p>
+            <p class="tb-waitlist-done" role="status" tabindex="-1">{bind(move || joined.get())}</p>
             {move || joined.with(Option::is_none).then(form)}
-            <p class="tb-error" role="alert">{move || failure.get()}</p>
+            <p class="tb-error" role="alert">{bind(move || failure.get())}</p>
         </section>
     }
 }
