@@ -2,6 +2,7 @@
 //! error), and the price breakdown from the api's quote (the frame shows the authoritative
 //! amount beside Pay).
 
+use crate::checkout::bind::bind_view;
 use crate::checkout::form::{field_label, CheckoutForm};
 use crate::checkout::{messages, wire};
 use crate::shared::api::ClientError;
@@ -31,19 +32,20 @@ pub fn ErrorSummary(
         failure
             .get()
             .filter(|f| failure_shown(Some(f), &fix, left))
-            .map(|f| view! { <p class="tb-failure-title">{f}</p> })
+            .map(|f| view! { <p class="tb-failure-title">{f}</p> }.into_any())
     };
     let list = move || {
         errors.with(|e| {
             e.iter()
                 .map(|f| view! { <li>{format!("{}: {}", locale.t(field_label(&f.field, us.get())), f.message)}</li> })
                 .collect_view()
+                .into_any()
         })
     };
     view! {
         <div class="tb-failure" role="alert" tabindex="-1">
-            {title}
-            <ul class="tb-error-list">{list}</ul>
+            {bind_view(title)}
+            <ul class="tb-error-list">{bind_view(list)}</ul>
         </div>
     }
 }
@@ -61,7 +63,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
     let quote = RwSignal::new(None::<Result<Quote, ClientError>>);
     // Which request is the latest: an answer to an older one is dropped.
     let asked = StoredValue::new(0u32);
-    Effect::new(move |_| {
+    crate::checkout::bind::effect(move |_| {
         let (body, api) = (request.with(wire::quote_request), api.clone());
         let Some(n) = asked.try_update_value(|n| {
             *n += 1;
@@ -84,7 +86,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
     let physical = offer.with_value(|o| o.kind.needs_shipping());
     let tag = locale.tag();
     let calculating = locale.t(Key::Calculating);
-    move || {
+    bind_view(move || {
         quote.with(|result| match result {
             None => view! { <p class="tb-muted">{calculating.clone()}</p> }.into_any(),
             Some(Ok(q)) => {
@@ -123,7 +125,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                 view! { <p class="tb-error">{locale.with(|locale| messages::for_error(locale, e))}</p> }.into_any()
             }
         })
-    }
+    })
 }
 
 #[cfg(test)]

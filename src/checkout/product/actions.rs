@@ -1,7 +1,7 @@
 //! The end of the product step: Continue, or, when this device has saved info, the vault's
 //! saved-info frame in its place (Buy, size, Pay) with "Use another card or address".
 
-use crate::checkout::bind::bind;
+use crate::checkout::bind::{bind, bind_view};
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{quantity_max, CheckoutForm};
 use crate::checkout::frame_link::FrameLink;
@@ -37,7 +37,7 @@ pub fn BuyActions(
     let root = SheetRoot::current();
     // Focus follows what took the place of what had it: Continue's place goes to the saved
     // frame, and after Remove the frame's goes back to Continue.
-    Effect::new(move |before: Option<SavedState>| {
+    crate::checkout::bind::effect(move |before: Option<SavedState>| {
         let now = state.get();
         match (before, now) {
             (Some(SavedState::Saved), SavedState::Nothing) => {
@@ -74,7 +74,7 @@ pub fn BuyActions(
     };
     view! {
         <p class="tb-saved-notice" role="status">{bind(move || notice.get().map(|k| locale.t(k)))}</p>
-        {saved}
+        {bind_view(saved)}
         <button type="button" class="tb-primary tb-continue" data-tb-focus=""
             hidden=bind(move || state.get() == SavedState::Saved)
             disabled=bind(move || blocked.get())

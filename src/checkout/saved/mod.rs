@@ -58,7 +58,7 @@ pub fn SavedBuy(
     // The code field's own errors; a change of code reaches the frame through the form.
     let code_errors = RwSignal::new(Vec::new());
     let code_offer = StoredValue::new(offer.get_untracked());
-    Effect::new(move |_| code_offer.set_value(offer.get()));
+    crate::checkout::bind::effect(move |_| code_offer.set_value(offer.get()));
     let show_cart = move || {
         if state.get_untracked() == SavedState::Saved {
             let cart = offer.with_untracked(|o| form.with_untracked(|d| d.saved_cart(o)));
@@ -66,7 +66,7 @@ pub fn SavedBuy(
         }
     };
     // Every change of variant or quantity (or of what can be bought) reaches the frame.
-    Effect::new(move |_| {
+    crate::checkout::bind::effect(move |_| {
         form.track();
         offer.track();
         blocked.track();

@@ -7,6 +7,7 @@
 //! While it is open the offer is live: stock and availability come fresh from the server
 //! ([`crate::checkout::live`]), and a time-limited sale counts down.
 
+use crate::checkout::bind::bind_view;
 use crate::checkout::confirmation::Confirmation;
 use crate::checkout::details::Checkout;
 use crate::checkout::focus::{focus_soon, SheetRoot};
@@ -106,7 +107,7 @@ pub fn Sheet(
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     SheetRoot::provide(dialog);
     let root = SheetRoot::current();
-    Effect::new(move |_| {
+    crate::checkout::bind::effect(move |_| {
         if let Some(d) = dialog.get() {
             if shown.get() && !d.open() {
                 let _ = d.show_modal();
@@ -143,7 +144,7 @@ pub fn Sheet(
     let has_sale = offer.sale_ends_at.is_some();
     let api = ctx.api.clone();
     let started = RwSignal::new(false);
-    Effect::new(move |before: Option<bool>| {
+    crate::checkout::bind::effect(move |before: Option<bool>| {
         if before == Some(true) || !shown.get() {
             return before == Some(true);
         }
@@ -174,7 +175,7 @@ pub fn Sheet(
     });
     // Each new step takes focus (its first field, or its heading), so keyboard and screen
     // reader users land where the sheet changed. The first step keeps showModal's focus.
-    Effect::new(move |previous: Option<()>| {
+    crate::checkout::bind::effect(move |previous: Option<()>| {
         step.track();
         if previous.is_some() {
             focus_soon(root, &[FOCUS_SELECTOR]);
@@ -207,7 +208,7 @@ pub fn Sheet(
                     <span aria-hidden="true">"×"</span>
                 </button>
             </header>
-            {move || match step.get() {
+            {bind_view(move || match step.get() {
                 Step::Product => {
                     view! {
                         <ProductSheet
@@ -242,7 +243,7 @@ pub fn Sheet(
                 Step::Confirmed(receipt) => {
                     view! { <Confirmation receipt=*receipt kind=kind on_done=close /> }.into_any()
                 }
-            }}
+            })}
         </dialog>
     }
 }
