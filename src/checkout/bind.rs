@@ -29,3 +29,8 @@ pub fn effect<T: 'static>(run: impl FnMut(Option<T>) -> T + 'static) {
     let run: Box<dyn FnMut(Option<T>) -> T> = Box::new(run);
     leptos::prelude::Effect::new(run);
 }
+
+/// An event handler, boxed: each event's listener code is compiled once, not per handler.
+pub fn handler<E>(on_event: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
+    Box::new(on_event)
+}

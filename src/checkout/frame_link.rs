@@ -5,6 +5,7 @@
 //! Messages go to the frame with the vault's exact origin as the target (never `*`), and a
 //! message counts only if it comes from that origin *and* from that iframe's window.
 
+use crate::checkout::bind::handler;
 use leptos::prelude::*;
 use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, V1};
 use wasm_bindgen::{JsCast, JsValue};
@@ -165,7 +166,7 @@ pub fn VaultFrame(
             aria-labelledby=labelled_by
             src=frame_url(&link.origin.get_value(), &lang, mode)
             style:height=move || height.get().map(|h| format!("{h}px"))
-            on:load=move |_| link.send_theme()
+            on:load=handler(move |_| link.send_theme())
         ></iframe>
     }
 }

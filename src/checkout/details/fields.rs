@@ -3,6 +3,7 @@
 //! happened ([`Edit`]), so the card frame learns the new cart at the right moment.
 
 use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::form::{error_for, CheckoutForm, Field};
 use crate::checkout::react::Edit;
 use crate::shared::format;
@@ -57,13 +58,13 @@ pub fn TextField(
                 aria-invalid=bind(move || invalid(error()))
                 aria-describedby=error_id.clone()
                 prop:value=bind(move || form.with(|d| field.value(d).clone()))
-                on:input=move |ev| {
+                on:input=handler(move |ev| {
                     form.update(|d| *field.value_mut(d) = event_target_value(&ev));
                     clear_error(errors, field.key());
                     edited.run(Edit::Typing);
-                }
+                })
                 // `change` also fires on leaving a field whose text changed: no wait then.
-                on:change=move |_| edited.run(Edit::Done)
+                on:change=handler(move |_| edited.run(Edit::Done))
             />
             <p id=error_id class="tb-error">{bind(error)}</p>
         </div>
@@ -77,10 +78,10 @@ pub fn ShareEmail(form: RwSignal<CheckoutForm>, label: String, edited: Callback<
         <label class="tb-consent" for="tb-share-email">
             <input id="tb-share-email" type="checkbox"
                 prop:checked=bind(move || form.with(|d| d.share_email))
-                on:change=move |ev| {
+                on:change=handler(move |ev| {
                     form.update(|d| d.share_email = event_target_checked(&ev));
                     edited.run(Edit::Done);
-                }
+                })
             />
             <span>{label}</span>
         </label>
@@ -107,10 +108,10 @@ fn SelectField(
                 aria-required="true"
                 aria-invalid=bind(move || invalid(error()))
                 aria-describedby=format!("tb-{key}-error")
-                on:change=move |ev| {
+                on:change=handler(move |ev| {
                     on_pick.run(event_target_value(&ev));
                     clear_error(errors, key);
-                }
+                })
             >
                 {children()}
             </select>

@@ -7,6 +7,7 @@ mod fields;
 mod summary;
 
 use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::discount::DiscountField;
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{localized_errors, CheckoutForm, Field};
@@ -135,7 +136,7 @@ pub fn Checkout(
     view! {
         <form class="tb-checkout" novalidate=true aria-labelledby="tb-title"
             aria-busy=bind(move || if busy.get() { "true" } else { "false" })
-            on:submit=move |ev| { ev.prevent_default(); submit(); }
+            on:submit=handler(move |ev: web_sys::SubmitEvent| { ev.prevent_default(); submit(); })
         >
             <ErrorSummary errors=errors failure=failure locale=locale us=us />
             <fieldset class="tb-details" disabled=bind(move || busy.get())>
@@ -153,7 +154,7 @@ pub fn Checkout(
             <p class="tb-note">{locale.t(Key::CardNeverShared)}</p>
             <QuoteSummary offer=offer form=form locale=locale />
             <div class="tb-actions">
-                <button type="button" class="tb-secondary" disabled=bind(move || busy.get()) on:click=move |_| on_back.run(())>
+                <button type="button" class="tb-secondary" disabled=bind(move || busy.get()) on:click=handler(move |_| on_back.run(()))>
                     {locale.t(Key::Back)}
                 </button>
             </div>

@@ -4,6 +4,7 @@
 //! beside the field in the visitor's language; so is one the api makes at Pay time (the code
 //! ran out meanwhile), and the buyer can remove the code and see the full price beside Pay.
 
+use crate::checkout::bind::handler;
 use crate::checkout::bind::{bind, bind_view};
 use crate::checkout::form::{error_for, CheckoutForm};
 use crate::checkout::react::Edit;
@@ -113,12 +114,12 @@ pub fn DiscountField(
                         aria-invalid=bind(move || if error().is_some() { "true" } else { "false" })
                         aria-describedby="tb-discount_code-error"
                         prop:value=bind(move || typed.get())
-                        on:input=move |ev| typed.set(event_target_value(&ev))
+                        on:input=handler(move |ev| typed.set(event_target_value(&ev)))
                         // Enter applies the code; it does not send the whole form.
-                        on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); apply(); }
+                        on:keydown=handler(move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); apply(); })
                     />
                     <button type="button" class="tb-secondary" aria-disabled=bind(move || checking.get().then_some("true"))
-                        on:click=move |_| apply()>
+                        on:click=handler(move |_| apply())>
                         {locale.t(Key::ApplyCode)}
                     </button>
                 </div>
@@ -129,7 +130,7 @@ pub fn DiscountField(
         Some(code) => view! {
             <p class="tb-discount-applied">
                 <span>{locale.fill(Key::CodeApplied, &[("code", &code)])}</span>
-                <button type="button" class="tb-discount-toggle" on:click=remove>
+                <button type="button" class="tb-discount-toggle" on:click=handler(remove)>
                     {locale.fill(Key::RemoveCode, &[("code", &code)])}
                 </button>
             </p>
@@ -138,10 +139,10 @@ pub fn DiscountField(
         None if open.get() => entry().into_any(),
         None => view! {
             <button type="button" class="tb-discount-toggle" aria-expanded="false"
-                on:click=move |_| {
+                on:click=handler(move |_| {
                     open.set(true);
                     crate::checkout::focus::focus_soon(root, &["#tb-discount_code"]);
-                }>
+                })>
                 {locale.t(Key::HaveCode)}
             </button>
         }

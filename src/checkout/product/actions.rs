@@ -1,6 +1,7 @@
 //! The end of the product step: Continue, or, when this device has saved info, the vault's
 //! saved-info frame in its place (Buy, size, Pay) with "Use another card or address".
 
+use crate::checkout::bind::handler;
 use crate::checkout::bind::{bind, bind_view};
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{quantity_max, CheckoutForm};
@@ -78,7 +79,7 @@ pub fn BuyActions(
         <button type="button" class="tb-primary tb-continue" data-tb-focus=""
             hidden=bind(move || state.get() == SavedState::Saved)
             disabled=bind(move || blocked.get())
-            on:click=move |_| go()
+            on:click=handler(move |_| go())
         >
             {locale.t(Key::Continue)}
         </button>

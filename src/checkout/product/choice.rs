@@ -3,6 +3,7 @@
 //! payment is under way.
 
 use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::form::{quantity_max, CheckoutForm};
 use crate::checkout::product::{stepped, stock_text, typed_quantity};
 use crate::shared::format;
@@ -51,7 +52,7 @@ pub fn VariantPicker(
                 <label part="variant" class="tb-variant" for=label_for>
                     <input id=input_id type="radio" name="variant" value=id.get_value() disabled=bind(disabled)
                         prop:checked=bind(move || form.with(|d| id.with_value(|id| d.variant_id == *id)))
-                        on:change=choose
+                        on:change=handler(choose)
                     />
                     <span class="tb-variant-label">{variant.label.clone()}</span>
                     <span class="tb-variant-meta">{bind(meta)}</span>
@@ -93,7 +94,7 @@ pub fn QuantityStepper(
             <div class="tb-stepper">
                 <button type="button" class="tb-step" aria-label=locale.t(Key::Decrease) aria-controls="tb-quantity"
                     disabled=bind(move || closed() || form.with(|d| d.quantity <= 1))
-                    on:click=move |_| step(-1)
+                    on:click=handler(move |_| step(-1))
                 >
                     <span aria-hidden="true">"−"</span>
                 </button>
@@ -101,14 +102,14 @@ pub fn QuantityStepper(
                     max=bind(move || max().to_string())
                     prop:value=bind(move || form.with(|d| d.quantity.to_string()))
                     disabled=bind(closed)
-                    on:change=move |ev| {
+                    on:change=handler(move |ev| {
                         let wanted = typed_quantity(&event_target_value(&ev), max());
                         form.update(|d| d.quantity = wanted);
-                    }
+                    })
                 />
                 <button type="button" class="tb-step" aria-label=locale.t(Key::Increase) aria-controls="tb-quantity"
                     disabled=bind(move || closed() || form.with(|d| d.quantity >= max()))
-                    on:click=move |_| step(1)
+                    on:click=handler(move |_| step(1))
                 >
                     <span aria-hidden="true">"+"</span>
                 </button>

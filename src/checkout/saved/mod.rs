@@ -5,6 +5,7 @@
 //! sees the card, the email or the address.
 
 use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::discount::DiscountField;
 use crate::checkout::form::{field_label, localized_errors, CheckoutForm};
 use crate::checkout::frame_link::{FrameLink, FrameMode, VaultFrame};
@@ -112,7 +113,7 @@ pub fn SavedBuy(
             <VaultFrame link=link mode=FrameMode::Saved title=locale.t(Key::SavedTitle) lang=locale.tag()
                 labelled_by="tb-saved-title" on_message=on_message />
             <p class="tb-error" role="alert">{bind(move || problem.get())}</p>
-            <button type="button" class="tb-secondary tb-use-other" disabled=bind(move || busy.get()) on:click=move |_| on_other.run(())>
+            <button type="button" class="tb-secondary tb-use-other" disabled=bind(move || busy.get()) on:click=handler(move |_| on_other.run(()))>
                 {locale.t(Key::UseOther)}
             </button>
         </section>

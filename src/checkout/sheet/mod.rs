@@ -8,6 +8,7 @@
 //! ([`crate::checkout::live`]), and a time-limited sale counts down.
 
 use crate::checkout::bind::bind_view;
+use crate::checkout::bind::handler;
 use crate::checkout::confirmation::Confirmation;
 use crate::checkout::details::Checkout;
 use crate::checkout::focus::{focus_soon, SheetRoot};
@@ -192,19 +193,19 @@ pub fn Sheet(
             lang=locale.tag()
             aria-modal="true"
             aria-labelledby="tb-title"
-            on:keydown=move |ev: web_sys::KeyboardEvent| {
+            on:keydown=handler(move |ev: web_sys::KeyboardEvent| {
                 if let Some(d) = dialog.get_untracked() {
                     trap_tab(&d, &ev);
                 }
-            }
-            on:cancel=move |ev: web_sys::Event| {
+            })
+            on:cancel=handler(move |ev: web_sys::Event| {
                 ev.prevent_default();
                 close.run(());
-            }
+            })
         >
             <header part="header" class="tb-header">
                 <h2 id="tb-title" class="tb-title">{title}</h2>
-                <button type="button" class="tb-close" aria-label=close_label on:click=move |_| close.run(())>
+                <button type="button" class="tb-close" aria-label=close_label on:click=handler(move |_| close.run(()))>
                     <span aria-hidden="true">"×"</span>
                 </button>
             </header>

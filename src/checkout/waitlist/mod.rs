@@ -2,6 +2,7 @@
 //! not started: an email, an unticked consent box, Notify me. The api keeps the address for
 //! that one notice; the publisher's page hears `tweetbuy:waitlist` with no personal data.
 
+use crate::checkout::bind::handler;
 use crate::checkout::bind::{bind, bind_view};
 use crate::checkout::form::error_for;
 use crate::checkout::wire;
@@ -95,18 +96,18 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
     let form = move || {
         view! {
             <form class="tb-waitlist-form" novalidate=true
-                on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                on:submit=handler(move |ev: web_sys::SubmitEvent| { ev.prevent_default(); submit(); })>
                 <div class="tb-field" part="field">
                     <label for="tb-waitlist-email">{locale.t(Key::Email)}</label>
                     <input id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
                         aria-required="true" aria-invalid=invalid("email") aria-describedby="tb-waitlist-email-error"
-                        prop:value=bind(move || email.get()) on:input=move |ev| email.set(event_target_value(&ev)) />
+                        prop:value=bind(move || email.get()) on:input=handler(move |ev| email.set(event_target_value(&ev))) />
                     <p id="tb-waitlist-email-error" class="tb-error">{error("email")}</p>
                 </div>
                 <label class="tb-consent" for="tb-waitlist-consent">
                     <input id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
                         aria-describedby="tb-waitlist-consent-error"
-                        prop:checked=bind(move || consent.get()) on:change=move |ev| consent.set(event_target_checked(&ev)) />
+                        prop:checked=bind(move || consent.get()) on:change=handler(move |ev| consent.set(event_target_checked(&ev))) />
                     <span>{locale.t(Key::NotifyConsent)}</span>
                 </label>
                 <p id="tb-waitlist-consent-error" class="tb-error">{error("consent")}</p>
