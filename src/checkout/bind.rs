@@ -1,25 +1,18 @@
-//! One type for the live values of the sheet's views.
+//! One type for the live values of the sheet's views, its effects and its event handlers.
 //!
 //! Leptos compiles the code that renders a closure's value (its effect, and its text,
 //! attribute or view state) once per closure type, and every closure is a type of its own.
-//! Behind [`Bound`] (and [`BoundView`] for views, which are not `Sync`), the live texts,
-//! flags, attribute values and views of one value type share that code.
+//! Behind [`Bound`], the live texts, flags, attribute values and views of one value type
+//! share that code. It is the type `view!` itself gives the closures written in place
+//! (`{move || …}`), so a named closure passed through [`bind`] shares their code too.
 
 use std::sync::{Arc, Mutex};
 
 /// A view child or attribute value that follows the signals it reads.
-pub type Bound<T> = Arc<dyn Fn() -> T + Send + Sync>;
-
-/// A view (an `AnyView`, or an optional one) that follows the signals it reads.
-pub type BoundView<T> = Arc<Mutex<dyn FnMut() -> T + Send>>;
+pub type Bound<T> = Arc<Mutex<dyn FnMut() -> T + Send>>;
 
 /// `read` as a [`Bound`].
-pub fn bind<T>(read: impl Fn() -> T + Send + Sync + 'static) -> Bound<T> {
-    Arc::new(read)
-}
-
-/// `read` as a [`BoundView`].
-pub fn bind_view<T>(read: impl FnMut() -> T + Send + 'static) -> BoundView<T> {
+pub fn bind<T>(read: impl FnMut() -> T + Send + 'static) -> Bound<T> {
     Arc::new(Mutex::new(read))
 }
 

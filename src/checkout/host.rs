@@ -4,7 +4,7 @@
 //! module ([`crate::button::mount`]) owns the host; this module only adds the sheet's view to its
 //! root and hands focus back to the button when the sheet closes.
 
-use crate::checkout::bind::bind_view;
+use crate::checkout::bind::bind;
 use crate::checkout::form::CheckoutForm;
 use crate::checkout::sheet::Sheet;
 use crate::shared::context::OpenRequest;
@@ -120,7 +120,7 @@ fn mount(request: OpenRequest, show: bool) {
                 events::emit(&embed_ctx, WidgetEvent::Close);
                 return_focus(&host);
             });
-            bind_view(move || {
+            bind(move || {
                 current.get().map(|_| view! { <Sheet offer=offer.get_value() form=form on_close=close shown=open /> })
             })
         }

@@ -2,7 +2,7 @@
 //! error), and the price breakdown from the api's quote (the frame shows the authoritative
 //! amount beside Pay).
 
-use crate::checkout::bind::bind_view;
+use crate::checkout::bind::bind;
 use crate::checkout::form::{field_label, CheckoutForm};
 use crate::checkout::{messages, wire};
 use crate::shared::api::ClientError;
@@ -44,8 +44,8 @@ pub fn ErrorSummary(
     };
     view! {
         <div class="tb-failure" role="alert" tabindex="-1">
-            {bind_view(title)}
-            <ul class="tb-error-list">{bind_view(list)}</ul>
+            {bind(title)}
+            <ul class="tb-error-list">{bind(list)}</ul>
         </div>
     }
 }
@@ -86,7 +86,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
     let physical = offer.with_value(|o| o.kind.needs_shipping());
     let tag = locale.tag();
     let calculating = locale.t(Key::Calculating);
-    bind_view(move || {
+    bind(move || {
         quote.with(|result| match result {
             None => view! { <p class="tb-muted">{calculating.clone()}</p> }.into_any(),
             Some(Ok(q)) => {

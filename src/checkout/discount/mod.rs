@@ -4,8 +4,8 @@
 //! beside the field in the visitor's language; so is one the api makes at Pay time (the code
 //! ran out meanwhile), and the buyer can remove the code and see the full price beside Pay.
 
+use crate::checkout::bind::bind;
 use crate::checkout::bind::handler;
-use crate::checkout::bind::{bind, bind_view};
 use crate::checkout::form::{error_for, CheckoutForm};
 use crate::checkout::react::Edit;
 use crate::checkout::wire;
@@ -150,7 +150,7 @@ pub fn DiscountField(
     };
     view! {
         <div class="tb-discount">
-            {bind_view(shown)}
+            {bind(shown)}
             <p class="tb-discount-status" role="status">
                 {bind(move || if checking.get() { Some(locale.t(Key::CheckingCode)) } else { said.get() })}
             </p>

@@ -2,7 +2,7 @@
 //! buying is blocked (if it is), live stock, the sale's countdown, the description and how
 //! a ticket or download arrives.
 
-use crate::checkout::bind::{bind, bind_view};
+use crate::checkout::bind::bind;
 use crate::checkout::product::{blocked_reason, delivery_note};
 use crate::shared::format;
 use crate::shared::i18n::{Key, SheetLocale};
@@ -75,7 +75,7 @@ pub fn ProductAbout(
         <p part="price" class="tb-price">{price}</p>
         <p class="tb-unavailable" role="status">{bind(reason)}</p>
         {limited.then(|| view! { <p class="tb-stock" aria-live="polite" aria-atomic="true">{bind(stock_left)}</p> })}
-        {bind_view(countdown)}
+        {bind(countdown)}
         <p class="tb-description">{first.description.clone()}</p>
         {delivery}
     }

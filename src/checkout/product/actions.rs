@@ -1,8 +1,8 @@
 //! The end of the product step: Continue, or, when this device has saved info, the vault's
 //! saved-info frame in its place (Buy, size, Pay) with "Use another card or address".
 
+use crate::checkout::bind::bind;
 use crate::checkout::bind::handler;
-use crate::checkout::bind::{bind, bind_view};
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{quantity_max, CheckoutForm};
 use crate::checkout::frame_link::FrameLink;
@@ -75,7 +75,7 @@ pub fn BuyActions(
     };
     view! {
         <p class="tb-saved-notice" role="status">{bind(move || notice.get().map(|k| locale.t(k)))}</p>
-        {bind_view(saved)}
+        {bind(saved)}
         <button type="button" class="tb-primary tb-continue" data-tb-focus=""
             hidden=bind(move || state.get() == SavedState::Saved)
             disabled=bind(move || blocked.get())

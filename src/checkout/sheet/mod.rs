@@ -7,7 +7,7 @@
 //! While it is open the offer is live: stock and availability come fresh from the server
 //! ([`crate::checkout::live`]), and a time-limited sale counts down.
 
-use crate::checkout::bind::bind_view;
+use crate::checkout::bind::bind;
 use crate::checkout::bind::handler;
 use crate::checkout::confirmation::Confirmation;
 use crate::checkout::details::Checkout;
@@ -209,7 +209,7 @@ pub fn Sheet(
                     <span aria-hidden="true">"×"</span>
                 </button>
             </header>
-            {bind_view(move || match step.get() {
+            {bind(move || match step.get() {
                 Step::Product => {
                     view! {
                         <ProductSheet

@@ -2,8 +2,8 @@
 //! not started: an email, an unticked consent box, Notify me. The api keeps the address for
 //! that one notice; the publisher's page hears `tweetbuy:waitlist` with no personal data.
 
+use crate::checkout::bind::bind;
 use crate::checkout::bind::handler;
-use crate::checkout::bind::{bind, bind_view};
 use crate::checkout::form::error_for;
 use crate::checkout::wire;
 use crate::shared::context::WidgetCtx;
@@ -27,9 +27,7 @@ pub(crate) fn waits_for(availability: Availability) -> Option<WaitFor> {
 #[component]
 pub fn Waitlist(offer: RwSignal<Offer>, locale: SheetLocale) -> impl IntoView {
     let wait_for = Memo::new(move |_| offer.with(|o| waits_for(o.availability)));
-    bind_view(move || {
-        wait_for.get().map(|wait_for| view! { <WaitlistForm offer=offer locale=locale wait_for=wait_for /> })
-    })
+    bind(move || wait_for.get().map(|wait_for| view! { <WaitlistForm offer=offer locale=locale wait_for=wait_for /> }))
 }
 
 #[component]
@@ -121,7 +119,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
         <section class="tb-waitlist" part="waitlist" aria-labelledby="tb-waitlist-title">
             <h3 id="tb-waitlist-title" class="tb-subtitle">{title}</h3>
             <p class="tb-waitlist-done" role="status" tabindex="-1">{bind(move || joined.get())}</p>
-            {bind_view(move || joined.with(Option::is_none).then(|| form().into_any()))}
+            {bind(move || joined.with(Option::is_none).then(|| form().into_any()))}
             <p class="tb-error" role="alert">{bind(move || failure.get())}</p>
         </section>
     }
