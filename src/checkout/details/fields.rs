@@ -154,6 +154,18 @@ pub fn ShippingFields(
     let region = move || {
         view! { <TextField field=Field::Region form=form errors=errors label=locale.t(Key::Region) edited=edited /> }
     };
+    let state = move || {
+        view! {
+            <SelectField key="region" label=locale.t(Key::State) autocomplete="shipping address-level1"
+                errors=errors on_pick=pick(|d, v| d.region = v)>
+                <option value="" selected=bind(move || form.with(|d| d.region.is_empty()))>{locale.t(Key::Choose)}</option>
+                {states()}
+            </SelectField>
+        }
+    };
+    // The region's field is built again only when the country changes between the US and
+    // elsewhere, not on every edit of the form.
+    let us = Memo::new(move |_| form.with(|d| d.country == "US"));
     view! {
         <fieldset class="tb-shipping">
             <legend>{locale.t(Key::ShippingAddress)}</legend>
@@ -165,13 +177,7 @@ pub fn ShippingFields(
                 on_pick=pick(|d, v| { d.country = v; d.region.clear(); })>
                 {countries}
             </SelectField>
-            <Show when=move || form.with(|d| d.country == "US") fallback=region>
-                <SelectField key="region" label=locale.t(Key::State) autocomplete="shipping address-level1"
-                    errors=errors on_pick=pick(|d, v| d.region = v)>
-                    <option value="" selected=bind(move || form.with(|d| d.region.is_empty()))>{locale.t(Key::Choose)}</option>
-                    {states()}
-                </SelectField>
-            </Show>
+            {bind(move || if us.get() { state().into_any() } else { region().into_any() })}
             {text(Field::PostalCode, Key::PostalCode)}
         </fieldset>
     }

@@ -3,6 +3,7 @@
 //! a ticket or download arrives.
 
 use crate::checkout::bind::bind;
+use crate::checkout::form::CheckoutForm;
 use crate::checkout::product::{blocked_reason, delivery_note};
 use crate::shared::format;
 use crate::shared::i18n::{Key, SheetLocale};
@@ -36,12 +37,12 @@ pub fn ProductAbout(
     offer: RwSignal<Offer>,
     /// The clock for the sale countdown (Unix seconds).
     now: RwSignal<i64>,
-    /// The chosen variant, for the reason buying is blocked.
-    variant_id: Signal<String>,
+    /// The form's chosen variant, for the reason buying is blocked.
+    form: RwSignal<CheckoutForm>,
     locale: SheetLocale,
 ) -> impl IntoView {
     let first = offer.get_untracked();
-    let reason = move || offer.with(|o| variant_id.with(|v| locale.with(|l| blocked_reason(o, v, l))));
+    let reason = move || offer.with(|o| form.with(|d| locale.with(|l| blocked_reason(o, &d.variant_id, l))));
     let stock_left = move || {
         offer.with(|o| o.stock_left()).map(|n| locale.fill(Key::NLeft, &[("n", &format::number(n, &locale.tag()))]))
     };

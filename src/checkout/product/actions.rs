@@ -34,7 +34,7 @@ pub fn BuyActions(
 ) -> impl IntoView {
     let link = FrameLink::new(&expect_context::<WidgetCtx>().vault_origin);
     let state = RwSignal::new(SavedState::Unknown);
-    let notice = RwSignal::new(None::<Key>);
+    let notice = RwSignal::new(None::<String>);
     let root = SheetRoot::current();
     // Focus follows what took the place of what had it: Continue's place goes to the saved
     // frame, and after Remove the frame's goes back to Continue.
@@ -42,7 +42,7 @@ pub fn BuyActions(
         let now = state.get();
         match (before, now) {
             (Some(SavedState::Saved), SavedState::Nothing) => {
-                notice.set(Some(Key::SavedRemoved));
+                notice.set(Some(locale.t(Key::SavedRemoved)));
                 focus_soon(root, &[CONTINUE]);
             }
             (Some(earlier), SavedState::Saved) if earlier != SavedState::Saved => {
@@ -74,7 +74,7 @@ pub fn BuyActions(
         })
     };
     view! {
-        <p class="tb-saved-notice" role="status">{bind(move || notice.get().map(|k| locale.t(k)))}</p>
+        <p class="tb-saved-notice" role="status">{bind(move || notice.get())}</p>
         {bind(saved)}
         <button type="button" class="tb-primary tb-continue" data-tb-focus=""
             hidden=bind(move || state.get() == SavedState::Saved)

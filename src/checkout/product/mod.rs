@@ -75,13 +75,12 @@ pub fn ProductSheet(
 ) -> impl IntoView {
     let locale = use_locale();
     let busy = RwSignal::new(false);
-    let variant_id = Signal::derive(move || form.with(|d| d.variant_id.clone()));
     let blocked = Signal::derive(move || {
         offer.with(|o| form.with(|d| locale.with(|l| blocked_reason(o, &d.variant_id, l)))).is_some()
     });
     view! {
         <div class="tb-product">
-            <ProductAbout offer=offer now=now variant_id=variant_id locale=locale />
+            <ProductAbout offer=offer now=now form=form locale=locale />
             <Waitlist offer=offer locale=locale />
             <VariantPicker offer=offer form=form locale=locale busy=busy />
             <QuantityStepper offer=offer form=form locale=locale busy=busy />
