@@ -131,7 +131,7 @@ pub fn Checkout(
             link.focus();
         }
     };
-    let us = Signal::derive(move || form.with(|d| d.country == "US"));
+    let us = Memo::new(move |_| form.with(|d| d.country == "US"));
 
     view! {
         <form class="tb-checkout" novalidate=true aria-labelledby="tb-title"

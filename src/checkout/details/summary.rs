@@ -24,7 +24,7 @@ pub fn ErrorSummary(
     errors: RwSignal<Vec<FieldError>>,
     failure: RwSignal<Option<String>>,
     locale: SheetLocale,
-    us: Signal<bool>,
+    us: Memo<bool>,
 ) -> impl IntoView {
     let fix = locale.t(Key::FixFields);
     let title = move || {

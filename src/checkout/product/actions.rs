@@ -24,9 +24,9 @@ pub fn BuyActions(
     locale: SheetLocale,
     busy: RwSignal<bool>,
     /// Buying is blocked right now (sold out, sale over, option sold out).
-    blocked: Signal<bool>,
+    blocked: Memo<bool>,
     /// The sheet is shown: frames may load.
-    frames: Signal<bool>,
+    frames: RwSignal<bool>,
     on_continue: Callback<()>,
     on_paid: Callback<OrderReceipt>,
     on_stale: Callback<()>,

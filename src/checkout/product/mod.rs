@@ -62,8 +62,7 @@ pub fn ProductSheet(
     /// The chosen variant and quantity live here with the rest of the form.
     form: RwSignal<CheckoutForm>,
     /// The sheet is shown: the saved-info frame may load.
-    #[prop(into)]
-    frames: Signal<bool>,
+    frames: RwSignal<bool>,
     /// On to the details step.
     on_continue: Callback<()>,
     /// Paid in the saved-info frame.
@@ -75,7 +74,7 @@ pub fn ProductSheet(
 ) -> impl IntoView {
     let locale = use_locale();
     let busy = RwSignal::new(false);
-    let blocked = Signal::derive(move || {
+    let blocked = Memo::new(move |_| {
         offer.with(|o| form.with(|d| locale.with(|l| blocked_reason(o, &d.variant_id, l)))).is_some()
     });
     view! {

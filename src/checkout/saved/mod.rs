@@ -43,7 +43,7 @@ pub fn SavedBuy(
     offer: RwSignal<Offer>,
     form: RwSignal<CheckoutForm>,
     /// Buying is blocked right now (sold out, sale over): the frame is shown no cart.
-    blocked: Signal<bool>,
+    blocked: Memo<bool>,
     state: RwSignal<SavedState>,
     /// A payment is under way: the choice is locked.
     busy: RwSignal<bool>,

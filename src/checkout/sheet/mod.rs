@@ -100,8 +100,7 @@ pub fn Sheet(
     /// Whether the dialog is shown. A sheet built ahead of the click (on hover or focus,
     /// see [`crate::checkout::host::prepare`]) waits hidden, and a click only has to show it;
     /// the live refresh and the vault's frames start when it is first shown.
-    #[prop(into, default = Signal::stored(true))]
-    shown: Signal<bool>,
+    shown: RwSignal<bool>,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
     let locale = crate::shared::i18n::use_locale();
