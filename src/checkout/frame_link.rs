@@ -143,9 +143,10 @@ pub fn VaultFrame(
     #[prop(optional)]
     labelled_by: Option<&'static str>,
 ) -> impl IntoView {
-    let height = RwSignal::new(None::<u32>);
+    // The CSS height, as text: the sheet's other optional texts share its signal type.
+    let height = RwSignal::new(None::<String>);
     link.listen(move |message| match message {
-        FromFrame::Resize { height: h, .. } => height.set(Some(h.min(MAX_FRAME_HEIGHT))),
+        FromFrame::Resize { height: h, .. } => height.set(Some(format!("{}px", h.min(MAX_FRAME_HEIGHT)))),
         FromFrame::Ready { .. } => {
             link.reset();
             link.send_theme();
@@ -165,7 +166,7 @@ pub fn VaultFrame(
             title=title
             aria-labelledby=labelled_by
             src=frame_url(&link.origin.get_value(), &lang, mode)
-            style:height=move || height.get().map(|h| format!("{h}px"))
+            style:height=move || height.get()
             on:load=handler(move |_| link.send_theme())
         ></iframe>
     }

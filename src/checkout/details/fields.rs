@@ -95,7 +95,10 @@ fn SelectField(
     label: String,
     autocomplete: &'static str,
     errors: RwSignal<Vec<FieldError>>,
-    on_pick: Callback<String>,
+    form: RwSignal<CheckoutForm>,
+    /// Puts the picked value in the form.
+    pick: fn(&mut CheckoutForm, String),
+    edited: Callback<Edit>,
     children: Children,
 ) -> impl IntoView {
     let error = move || errors.with(|e| error_for(e, key));
@@ -109,7 +112,8 @@ fn SelectField(
                 aria-invalid=bind(move || invalid(error()))
                 aria-describedby=format!("tb-{key}-error")
                 on:change=handler(move |ev| {
-                    on_pick.run(event_target_value(&ev));
+                    form.update(|d| pick(d, event_target_value(&ev)));
+                    edited.run(Edit::Done);
                     clear_error(errors, key);
                 })
             >
@@ -145,19 +149,13 @@ pub fn ShippingFields(
             .map(|s| view! { <option value=*s selected=bind(move || form.with(|d| d.region == *s))>{*s}</option> })
             .collect_view()
     };
-    let pick = move |apply: fn(&mut CheckoutForm, String)| {
-        Callback::new(move |value: String| {
-            form.update(|d| apply(d, value));
-            edited.run(Edit::Done);
-        })
-    };
     let region = move || {
         view! { <TextField field=Field::Region form=form errors=errors label=locale.t(Key::Region) edited=edited /> }
     };
     let state = move || {
         view! {
             <SelectField key="region" label=locale.t(Key::State) autocomplete="shipping address-level1"
-                errors=errors on_pick=pick(|d, v| d.region = v)>
+                errors=errors form=form edited=edited pick=|d, v| d.region = v>
                 <option value="" selected=bind(move || form.with(|d| d.region.is_empty()))>{locale.t(Key::Choose)}</option>
                 {states()}
             </SelectField>
@@ -174,7 +172,7 @@ pub fn ShippingFields(
             {text(Field::Line2, Key::Address2)}
             {text(Field::City, Key::City)}
             <SelectField key="country" label=locale.t(Key::Country) autocomplete="shipping country" errors=errors
-                on_pick=pick(|d, v| { d.country = v; d.region.clear(); })>
+                form=form edited=edited pick=|d, v| { d.country = v; d.region.clear(); }>
                 {countries}
             </SelectField>
             {bind(move || if us.get() { state().into_any() } else { region().into_any() })}

@@ -38,14 +38,16 @@ pub fn BuyActions(
     let root = SheetRoot::current();
     // Focus follows what took the place of what had it: Continue's place goes to the saved
     // frame, and after Remove the frame's goes back to Continue.
-    crate::checkout::bind::effect(move |before: Option<SavedState>| {
+    // The state the effect last saw, read untracked.
+    let before = RwSignal::new(SavedState::Unknown);
+    crate::checkout::bind::effect(move |_| {
         let now = state.get();
-        match (before, now) {
-            (Some(SavedState::Saved), SavedState::Nothing) => {
+        match (before.get_untracked(), now) {
+            (SavedState::Saved, SavedState::Nothing) => {
                 notice.set(Some(locale.t(Key::SavedRemoved)));
                 focus_soon(root, &[CONTINUE]);
             }
-            (Some(earlier), SavedState::Saved) if earlier != SavedState::Saved => {
+            (earlier, SavedState::Saved) if earlier != SavedState::Saved => {
                 notice.set(None);
                 let lost = root
                     .find(CONTINUE)
@@ -57,7 +59,7 @@ pub fn BuyActions(
             }
             _ => {}
         }
-        now
+        before.set(now);
     });
     let go = move || {
         let top = offer.with_untracked(|o| form.with_untracked(|d| quantity_max(o, &d.variant_id)));

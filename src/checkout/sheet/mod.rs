@@ -144,10 +144,13 @@ pub fn Sheet(
     let has_sale = offer.sale_ends_at.is_some();
     let api = ctx.api.clone();
     let started = RwSignal::new(false);
-    crate::checkout::bind::effect(move |before: Option<bool>| {
-        if before == Some(true) || !shown.get() {
-            return before == Some(true);
+    // Read untracked: once begun, the effect reads nothing and never runs again.
+    let begun = RwSignal::new(false);
+    crate::checkout::bind::effect(move |_| {
+        if begun.get_untracked() || !shown.get() {
+            return;
         }
+        begun.set(true);
         let (api, alive) = (api.clone(), alive.clone());
         leptos::task::spawn_local(async move {
             crate::shared::util::sleep(0).await;
@@ -160,7 +163,6 @@ pub fn Sheet(
                 leptos::task::spawn_local(live::tick(api, live_offer, now, alive));
             }
         });
-        true
     });
 
     let api = ctx.api.clone();
