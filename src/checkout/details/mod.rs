@@ -24,15 +24,17 @@ use tweetbuy_core::{FieldError, Offer, OrderReceipt};
 /// Runs `show` after each edit: at once for a change, after a pause in typing for a
 /// keystroke (each edit restarts the wait, so a burst of typing is shown once).
 fn after_edits(show: impl Fn() + Copy + Send + Sync + 'static) -> Callback<Edit> {
-    let edits = StoredValue::new(0u32);
+    // A signal read untracked, as a counter: it shares the signal type of the sheet's other
+    // counters, where a stored value of its own type would bring that type's code along.
+    let edits = RwSignal::new(0u32);
     Callback::new(move |edit: Edit| {
-        edits.update_value(|n| *n = n.wrapping_add(1));
-        let this = edits.get_value();
+        edits.update_untracked(|n| *n = n.wrapping_add(1));
+        let this = edits.get_untracked();
         match delay(edit) {
             0 => show(),
             ms => leptos::task::spawn_local(async move {
                 crate::shared::util::sleep(ms).await;
-                if edits.try_get_value() == Some(this) {
+                if edits.try_get_untracked() == Some(this) {
                     show();
                 }
             }),

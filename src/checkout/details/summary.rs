@@ -61,11 +61,11 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
     let api = expect_context::<WidgetCtx>().api;
     let request = Memo::new(move |_| offer.with_value(|o| form.with(|d| d.quote_request(o))));
     let quote = RwSignal::new(None::<Result<Quote, ClientError>>);
-    // Which request is the latest: an answer to an older one is dropped.
-    let asked = StoredValue::new(0u32);
+    // Which request is the latest: an answer to an older one is dropped. Read untracked.
+    let asked = RwSignal::new(0u32);
     crate::checkout::bind::effect(move |_| {
         let (body, api) = (request.with(wire::quote_request), api.clone());
-        let Some(n) = asked.try_update_value(|n| {
+        let Some(n) = asked.try_update_untracked(|n| {
             *n += 1;
             *n
         }) else {
@@ -78,7 +78,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                 }
                 Err(e) => Err(e),
             };
-            if asked.try_get_value() == Some(n) {
+            if asked.try_get_untracked() == Some(n) {
                 quote.try_set(Some(answer));
             }
         });

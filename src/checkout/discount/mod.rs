@@ -51,7 +51,7 @@ pub fn DiscountField(
     /// Told when the applied code changes, so the frame is shown the new cart at once.
     edited: Callback<Edit>,
 ) -> impl IntoView {
-    let api = StoredValue::new(expect_context::<WidgetCtx>().api);
+    let api = expect_context::<WidgetCtx>().api;
     let open = RwSignal::new(form.with_untracked(|d| !d.discount_code.is_empty()));
     let typed = RwSignal::new(String::new());
     let checking = RwSignal::new(false);
@@ -66,7 +66,7 @@ pub fn DiscountField(
             errors.update(|e| e.push(FieldError { message, ..found }));
         }
     };
-    let apply = move || {
+    let apply = Callback::new(move |()| {
         if checking.get_untracked() {
             return;
         }
@@ -75,7 +75,7 @@ pub fn DiscountField(
         };
         let mut request = offer.with_value(|o| form.with_untracked(|d| d.quote_request(o)));
         request.discount_code = Some(code.clone());
-        let api = api.get_value();
+        let api = api.clone();
         checking.set(true);
         leptos::task::spawn_local(async move {
             let answer = api.post_parsed("/api/v1/quote", wire::quote_request(&request), None).await.map(|_| ());
@@ -94,7 +94,7 @@ pub fn DiscountField(
                 Applied::Failed(key) => set_error(Some(FieldError::new(FIELD, "", locale.t(key)))),
             }
         });
-    };
+    });
     let remove = move |_| {
         form.update(|d| d.discount_code.clear());
         set_error(None);
@@ -116,10 +116,10 @@ pub fn DiscountField(
                         prop:value=bind(move || typed.get())
                         on:input=handler(move |ev| typed.set(event_target_value(&ev)))
                         // Enter applies the code; it does not send the whole form.
-                        on:keydown=handler(move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); apply(); })
+                        on:keydown=handler(move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); apply.run(()); })
                     />
                     <button type="button" class="tb-secondary" aria-disabled=bind(move || checking.get().then_some("true"))
-                        on:click=handler(move |_| apply())>
+                        on:click=handler(move |_| apply.run(()))>
                         {locale.t(Key::ApplyCode)}
                     </button>
                 </div>

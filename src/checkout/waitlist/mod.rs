@@ -32,7 +32,7 @@ pub fn Waitlist(offer: RwSignal<Offer>, locale: SheetLocale) -> impl IntoView {
 
 #[component]
 fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) -> impl IntoView {
-    let api = StoredValue::new(expect_context::<WidgetCtx>().api);
+    let api = expect_context::<WidgetCtx>().api;
     let embed = StoredValue::new(use_context::<EmbedCtx>());
     let (email, consent) = (RwSignal::new(String::new()), RwSignal::new(false));
     let errors = RwSignal::new(Vec::<FieldError>::new());
@@ -49,7 +49,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
         let target = if email_first { "#tb-waitlist-email" } else { "#tb-waitlist-consent" };
         crate::checkout::focus::focus_soon(root, &[target]);
     };
-    let submit = move || {
+    let submit = Callback::new(move |()| {
         if sending.get_untracked() {
             return;
         }
@@ -67,7 +67,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
         errors.set(Vec::new());
         failure.set(None);
         sending.set(true);
-        let api = api.get_value();
+        let api = api.clone();
         leptos::task::spawn_local(async move {
             let answer = api.post_parsed("/api/v1/waitlist", wire::waitlist_request(&request), None).await;
             let _ = sending.try_set(false);
@@ -85,7 +85,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
                 Err(e) => failure.set(Some(locale.with(|l| crate::checkout::messages::for_error(l, &e)))),
             }
         });
-    };
+    });
     let title = locale.t(if wait_for == WaitFor::Restock { Key::NotifyBack } else { Key::NotifySale });
     let error = move |key: &'static str| bind(move || errors.with(|e| error_for(e, key)));
     let invalid = move |key: &'static str| {
@@ -94,7 +94,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
     let form = move || {
         view! {
             <form class="tb-waitlist-form" novalidate=true
-                on:submit=handler(move |ev: web_sys::SubmitEvent| { ev.prevent_default(); submit(); })>
+                on:submit=handler(move |ev: web_sys::SubmitEvent| { ev.prevent_default(); submit.run(()); })>
                 <div class="tb-field" part="field">
                     <label for="tb-waitlist-email">{locale.t(Key::Email)}</label>
                     <input id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
