@@ -6,6 +6,7 @@
 //! message counts only if it comes from that origin *and* from that iframe's window.
 
 use crate::checkout::bind::handler;
+use crate::checkout::focus::SheetRoot;
 use leptos::prelude::*;
 use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, V1};
 use wasm_bindgen::{JsCast, JsValue};
@@ -25,6 +26,14 @@ impl FrameMode {
         match self {
             FrameMode::Card => "card",
             FrameMode::Saved => "saved",
+        }
+    }
+
+    /// The frame's class and its part, for the host page's styles.
+    fn class_and_part(self) -> (&'static str, &'static str) {
+        match self {
+            FrameMode::Card => ("tb-card-frame", "card-frame"),
+            FrameMode::Saved => ("tb-saved-frame", "saved-frame"),
         }
     }
 }
@@ -54,18 +63,22 @@ pub fn needs_show(last: Option<&Option<Cart>>, next: &Option<Cart>) -> bool {
     last != Some(next)
 }
 
-/// One vault frame: its iframe, the origin it may talk to, and the last cart it was shown.
+/// One vault frame: which one (the sheet shows one of each at most, found by its class in
+/// the sheet rather than held by a node ref), the origin it may talk to, and the last cart
+/// it was shown.
 #[derive(Clone, Copy)]
 pub struct FrameLink {
-    iframe: NodeRef<leptos::html::Iframe>,
+    root: SheetRoot,
+    mode: FrameMode,
     origin: StoredValue<String>,
     shown: StoredValue<Option<Option<Cart>>>,
 }
 
 impl FrameLink {
-    pub fn new(vault_origin: &str) -> FrameLink {
+    pub fn new(vault_origin: &str, mode: FrameMode) -> FrameLink {
         FrameLink {
-            iframe: NodeRef::new(),
+            root: SheetRoot::current(),
+            mode,
             origin: StoredValue::new(vault_origin.trim_end_matches('/').to_owned()),
             shown: StoredValue::new(None),
         }
@@ -74,7 +87,9 @@ impl FrameLink {
     // Every method does nothing once the component that made the link is gone (a late
     // timer or event must not touch what was disposed).
     fn frame(self) -> Option<web_sys::HtmlIFrameElement> {
-        self.iframe.try_get_untracked().flatten()
+        self.origin.try_with_value(|_| ())?;
+        let (class, _) = self.mode.class_and_part();
+        self.root.find(&format!("iframe.{class}"))?.dyn_into().ok()
     }
 
     /// Posts one message to the frame, with the vault's exact origin as the target.
@@ -133,7 +148,6 @@ impl FrameLink {
 #[component]
 pub fn VaultFrame(
     link: FrameLink,
-    mode: FrameMode,
     /// The frame's accessible name, in the visitor's language.
     title: String,
     /// The visitor's language tag, for the frame's own labels.
@@ -154,13 +168,10 @@ pub fn VaultFrame(
         }
         other => on_message.run(other),
     });
-    let (class, part) = match mode {
-        FrameMode::Card => ("tb-card-frame", "card-frame"),
-        FrameMode::Saved => ("tb-saved-frame", "saved-frame"),
-    };
+    let mode = link.mode;
+    let (class, part) = mode.class_and_part();
     view! {
         <iframe
-            node_ref=link.iframe
             class=class
             part=part
             title=title

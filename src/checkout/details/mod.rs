@@ -63,7 +63,7 @@ pub fn Checkout(
     let locale = use_locale();
     let (errors, failure, busy) =
         (RwSignal::new(Vec::<FieldError>::new()), RwSignal::new(None::<String>), RwSignal::new(false));
-    let link = FrameLink::new(&ctx.vault_origin);
+    let link = FrameLink::new(&ctx.vault_origin, FrameMode::Card);
     let root = SheetRoot::current();
     let physical = offer.kind.needs_shipping();
     let seller = offer.seller.name.clone();
@@ -149,7 +149,7 @@ pub fn Checkout(
             <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
             <div class="tb-field tb-card" part="field">
                 <span id="tb-card-label" class="tb-label">{locale.t(Key::Card)}</span>
-                <VaultFrame link=link mode=FrameMode::Card title=locale.t(Key::CardDetails) lang=locale.tag()
+                <VaultFrame link=link title=locale.t(Key::CardDetails) lang=locale.tag()
                     labelled_by="tb-card-label" on_message=on_message />
             </div>
             <p class="tb-status" role="status">{bind(move || busy.get().then(|| locale.t(Key::Paying)))}</p>
