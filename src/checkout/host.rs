@@ -108,8 +108,8 @@ fn mount(request: OpenRequest, show: bool) {
             let ready = RwSignal::new(!show);
             // Each close ends a session: the next sheet is a new one, at the product again,
             // even when a hover prepares it before the closed one has been taken down.
-            let session = RwSignal::new(0u32);
-            let current = Memo::new(move |_| (open.get() || ready.get()).then(|| session.get()));
+            let session = RwSignal::new(0i64);
+            let built = Memo::new(move |_| open.get() || ready.get());
             opened.set(Some(Visibility { open, ready }));
             let form = RwSignal::new(CheckoutForm::for_offer(&offer));
             let offer = StoredValue::new(offer);
@@ -121,7 +121,11 @@ fn mount(request: OpenRequest, show: bool) {
                 return_focus(&host);
             });
             bind(move || {
-                current.get().map(|_| view! { <Sheet offer=offer.get_value() form=form on_close=close shown=open /> })
+                // A new session builds a new sheet; showing a prepared one does not.
+                built.get().then(|| {
+                    session.track();
+                    view! { <Sheet offer=offer.get_value() form=form on_close=close shown=open /> }
+                })
             })
         }
     });

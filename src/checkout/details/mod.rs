@@ -26,7 +26,7 @@ use tweetbuy_core::{FieldError, Offer, OrderReceipt};
 fn after_edits(show: impl Fn() + Copy + Send + Sync + 'static) -> Callback<Edit> {
     // A signal read untracked, as a counter: it shares the signal type of the sheet's other
     // counters, where a stored value of its own type would bring that type's code along.
-    let edits = RwSignal::new(0u32);
+    let edits = RwSignal::new(0i64);
     Callback::new(move |edit: Edit| {
         edits.update_untracked(|n| *n = n.wrapping_add(1));
         let this = edits.get_untracked();

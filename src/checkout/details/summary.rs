@@ -62,7 +62,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
     let request = Memo::new(move |_| offer.with_value(|o| form.with(|d| d.quote_request(o))));
     let quote = RwSignal::new(None::<Result<Quote, ClientError>>);
     // Which request is the latest: an answer to an older one is dropped. Read untracked.
-    let asked = RwSignal::new(0u32);
+    let asked = RwSignal::new(0i64);
     crate::checkout::bind::effect(move |_| {
         let (body, api) = (request.with(wire::quote_request), api.clone());
         let Some(n) = asked.try_update_untracked(|n| {

@@ -26,8 +26,13 @@ pub(crate) fn waits_for(availability: Availability) -> Option<WaitFor> {
 /// The waitlist block of the product step; nothing when the item has no waitlist.
 #[component]
 pub fn Waitlist(offer: RwSignal<Offer>, locale: SheetLocale) -> impl IntoView {
-    let wait_for = Memo::new(move |_| offer.with(|o| waits_for(o.availability)));
-    bind(move || wait_for.get().map(|wait_for| view! { <WaitlistForm offer=offer locale=locale wait_for=wait_for /> }))
+    // A flag for each thing to wait for, so the form is built again only when that changes.
+    let waits = move |what| Memo::new(move |_| offer.with(|o| waits_for(o.availability) == Some(what)));
+    let (restock, sale_start) = (waits(WaitFor::Restock), waits(WaitFor::SaleStart));
+    bind(move || {
+        let wait_for = restock.get().then_some(WaitFor::Restock).or(sale_start.get().then_some(WaitFor::SaleStart));
+        wait_for.map(|wait_for| view! { <WaitlistForm offer=offer locale=locale wait_for=wait_for /> })
+    })
 }
 
 #[component]
