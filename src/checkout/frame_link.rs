@@ -144,18 +144,15 @@ impl FrameLink {
 }
 
 /// A vault frame: sized by its `resize` messages, themed like the sheet on load and when it
-/// says it is ready; every other message goes to `on_message`.
-#[component]
-pub fn VaultFrame(
+/// says it is ready; every other message goes to `on_message`. `title` is its accessible
+/// name and `lang` the visitor's language tag (for the frame's own labels), both in the
+/// visitor's language; `labelled_by` the id of the visible label naming it, if any.
+pub fn vault_frame(
     link: FrameLink,
-    /// The frame's accessible name, in the visitor's language.
     title: String,
-    /// The visitor's language tag, for the frame's own labels.
     lang: String,
-    on_message: Callback<FromFrame>,
-    /// The id of the visible label naming the frame, if any.
-    #[prop(optional)]
     labelled_by: Option<&'static str>,
+    on_message: Callback<FromFrame>,
 ) -> impl IntoView {
     // The CSS height, as text: the sheet's other optional texts share its signal type.
     let height = RwSignal::new(None::<String>);

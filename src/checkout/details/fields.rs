@@ -72,8 +72,7 @@ pub fn TextField(
 }
 
 /// "Share my email with the seller": unticked unless the buyer ticks it.
-#[component]
-pub fn ShareEmail(form: RwSignal<CheckoutForm>, label: String, edited: Callback<Edit>) -> impl IntoView {
+pub fn share_email(form: RwSignal<CheckoutForm>, label: String, edited: Callback<Edit>) -> impl IntoView {
     view! {
         <label class="tb-consent" for="tb-share-email">
             <input id="tb-share-email" type="checkbox"

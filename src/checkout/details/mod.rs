@@ -11,14 +11,14 @@ use crate::checkout::bind::handler;
 use crate::checkout::discount::DiscountField;
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{localized_errors, CheckoutForm, Field};
-use crate::checkout::frame_link::{FrameLink, FrameMode, VaultFrame};
+use crate::checkout::frame_link::{vault_frame, FrameLink, FrameMode};
 use crate::checkout::react::{delay, react, report_failure, Edit, Reaction};
 use crate::shared::context::WidgetCtx;
 use crate::shared::events::EmbedCtx;
 use crate::shared::i18n::{use_locale, Key};
-use fields::{ShareEmail, ShippingFields, TextField};
+use fields::{share_email, ShippingFields, TextField};
 use leptos::prelude::*;
-use summary::{ErrorSummary, QuoteSummary};
+use summary::{error_summary, QuoteSummary};
 use tweetbuy_core::{FieldError, Offer, OrderReceipt};
 
 /// Runs `show` after each edit: at once for a change, after a pause in typing for a
@@ -140,17 +140,16 @@ pub fn Checkout(
             aria-busy=bind(move || if busy.get() { "true" } else { "false" })
             on:submit=handler(move |ev: web_sys::SubmitEvent| { ev.prevent_default(); submit(); })
         >
-            <ErrorSummary errors=errors failure=failure locale=locale us=us />
+            {error_summary(errors, failure, locale, us)}
             <fieldset class="tb-details" disabled=bind(move || busy.get())>
                 <TextField field=Field::Email form=form errors=errors label=locale.t(Key::Email) edited=edited autofocus=true />
                 {physical.then(|| view! { <ShippingFields offer=offer form=form errors=errors locale=locale edited=edited /> })}
-                <ShareEmail form=form label=locale.fill(Key::ShareEmail, &[("seller", &seller)]) edited=edited />
+                {share_email(form, locale.fill(Key::ShareEmail, &[("seller", &seller)]), edited)}
             </fieldset>
             <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
             <div class="tb-field tb-card" part="field">
                 <span id="tb-card-label" class="tb-label">{locale.t(Key::Card)}</span>
-                <VaultFrame link=link title=locale.t(Key::CardDetails) lang=locale.tag()
-                    labelled_by="tb-card-label" on_message=on_message />
+                {vault_frame(link, locale.t(Key::CardDetails), locale.tag(), Some("tb-card-label"), on_message)}
             </div>
             <p class="tb-status" role="status">{bind(move || busy.get().then(|| locale.t(Key::Paying)))}</p>
             <p class="tb-note">{locale.t(Key::CardNeverShared)}</p>

@@ -19,8 +19,7 @@ pub fn failure_shown(failure: Option<&str>, fix_fields: &str, errors_left: bool)
 }
 
 /// The alert above the form: the failure, and each field error with its field's label.
-#[component]
-pub fn ErrorSummary(
+pub fn error_summary(
     errors: RwSignal<Vec<FieldError>>,
     failure: RwSignal<Option<String>>,
     locale: SheetLocale,

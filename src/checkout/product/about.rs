@@ -12,8 +12,7 @@ use tweetbuy_core::catalog::{Availability, Image};
 use tweetbuy_core::Offer;
 
 /// The product's photos, each labelled with its position when there are several.
-#[component]
-fn Gallery(images: Vec<Image>, locale: SheetLocale) -> impl IntoView {
+fn gallery(images: Vec<Image>, locale: SheetLocale) -> impl IntoView {
     let count = images.len();
     let items = images
         .into_iter()
@@ -67,7 +66,7 @@ pub fn ProductAbout(
     let price = first.price_from().map(|p| format::money(&p, &locale.tag())).unwrap_or_default();
     let limited = first.limited_edition;
     view! {
-        <Gallery images=first.images.clone() locale=locale />
+        {gallery(first.images.clone(), locale)}
         <p class="tb-seller">
             <span>{locale.fill(Key::SoldBy, &[("seller", &first.seller.name)])}</span>
             <span class="tb-badge">{locale.with(|l| l.seller_kind(first.seller.kind))}</span>

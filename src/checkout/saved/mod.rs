@@ -8,7 +8,7 @@ use crate::checkout::bind::bind;
 use crate::checkout::bind::handler;
 use crate::checkout::discount::DiscountField;
 use crate::checkout::form::{field_label, localized_errors, CheckoutForm};
-use crate::checkout::frame_link::{FrameLink, VaultFrame};
+use crate::checkout::frame_link::{vault_frame, FrameLink};
 use crate::checkout::react::{react, report_failure, Reaction};
 use crate::shared::events::EmbedCtx;
 use crate::shared::i18n::{Key, SheetLocale};
@@ -110,8 +110,7 @@ pub fn SavedBuy(
             hidden=bind(move || state.get() != SavedState::Saved)>
             <h3 id="tb-saved-title" class="tb-subtitle">{locale.t(Key::SavedTitle)}</h3>
             <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) />
-            <VaultFrame link=link title=locale.t(Key::SavedTitle) lang=locale.tag()
-                labelled_by="tb-saved-title" on_message=on_message />
+            {vault_frame(link, locale.t(Key::SavedTitle), locale.tag(), Some("tb-saved-title"), on_message)}
             <p class="tb-error" role="alert">{bind(move || problem.get())}</p>
             <button type="button" class="tb-secondary tb-use-other" disabled=bind(move || busy.get()) on:click=handler(move |_| on_other.run(()))>
                 {locale.t(Key::UseOther)}

@@ -31,12 +31,11 @@ pub fn Waitlist(offer: RwSignal<Offer>, locale: SheetLocale) -> impl IntoView {
     let (restock, sale_start) = (waits(WaitFor::Restock), waits(WaitFor::SaleStart));
     bind(move || {
         let wait_for = restock.get().then_some(WaitFor::Restock).or(sale_start.get().then_some(WaitFor::SaleStart));
-        wait_for.map(|wait_for| view! { <WaitlistForm offer=offer locale=locale wait_for=wait_for /> })
+        wait_for.map(|wait_for| untrack(|| waitlist_form(offer, locale, wait_for)).into_any())
     })
 }
 
-#[component]
-fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) -> impl IntoView {
+fn waitlist_form(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) -> impl IntoView {
     let api = expect_context::<WidgetCtx>().api;
     let embed = StoredValue::new(use_context::<EmbedCtx>());
     let (email, consent) = (RwSignal::new(String::new()), RwSignal::new(false));
