@@ -7,25 +7,31 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// The sheet's dialog, which every step searches for what to focus.
+/// The sheet of one button (its host's id in [`crate::checkout::host`]), which every step
+/// searches for what to focus.
 #[derive(Clone, Copy)]
-pub struct SheetRoot(NodeRef<leptos::html::Dialog>);
+pub struct SheetRoot(u32);
 
 impl SheetRoot {
-    /// The sheet being built (provided by [`crate::checkout::sheet::Sheet`]); a view mounted
-    /// on its own has no dialog, and finds nothing.
+    /// The sheet being built (provided by [`crate::checkout::host`]); a view mounted on its
+    /// own has no sheet, and finds nothing.
     pub fn current() -> SheetRoot {
-        use_context::<SheetRoot>().unwrap_or_else(|| SheetRoot(NodeRef::new()))
+        use_context::<SheetRoot>().unwrap_or(SheetRoot(0))
     }
 
-    /// Provides `dialog` as the root of the sheet being built.
-    pub fn provide(dialog: NodeRef<leptos::html::Dialog>) {
-        provide_context(SheetRoot(dialog));
+    /// Provides the sheet of host `host_id` to the views built under it.
+    pub fn provide(host_id: u32) {
+        provide_context(SheetRoot(host_id));
+    }
+
+    /// The sheet's dialog, once mounted.
+    pub fn dialog(self) -> Option<web_sys::HtmlDialogElement> {
+        crate::checkout::host::sheet_dialog(self.0)
     }
 
     /// The first element of the sheet matching `selector`.
     pub fn find(self, selector: &str) -> Option<web_sys::Element> {
-        self.0.get_untracked()?.query_selector(selector).ok().flatten()
+        self.dialog()?.query_selector(selector).ok().flatten()
     }
 }
 

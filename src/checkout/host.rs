@@ -102,6 +102,7 @@ fn mount(request: OpenRequest, show: bool) {
         move || {
             provide_context(ctx);
             provide_context(embed_ctx.clone());
+            crate::checkout::focus::SheetRoot::provide(id);
             // One locale for every step of every session of this sheet.
             provide_context(crate::shared::i18n::SheetLocale::new(locale));
             let open = RwSignal::new(show);
@@ -132,6 +133,12 @@ fn mount(request: OpenRequest, show: bool) {
     if let Some(Visibility { open, ready }) = opened.get() {
         OPENED.with(|o| o.borrow_mut().push(Opened { host, id, open, ready, _view: Box::new(view) }));
     }
+}
+
+/// The mounted sheet's dialog under the host `id` gave ([`crate::checkout::focus::SheetRoot`]).
+pub(crate) fn sheet_dialog(id: u32) -> Option<web_sys::HtmlDialogElement> {
+    let host = OPENED.with(|o| o.borrow().iter().find(|s| s.id == id).map(|s| s.host.clone()))?;
+    host.shadow_root()?.query_selector("dialog.tb-sheet").ok()??.dyn_into().ok()
 }
 
 /// The sheet closed: the button says so and takes focus back.

@@ -104,12 +104,12 @@ pub fn Sheet(
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
     let locale = crate::shared::i18n::use_locale();
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
-    SheetRoot::provide(dialog);
     let root = SheetRoot::current();
+    // Effects first run once the view is mounted: the dialog is there to be found.
     crate::checkout::bind::effect(move |_| {
-        if let Some(d) = dialog.get() {
-            if shown.get() && !d.open() {
+        let show = shown.get();
+        if let Some(d) = root.dialog() {
+            if show && !d.open() {
                 let _ = d.show_modal();
             }
         }
@@ -126,7 +126,7 @@ pub fn Sheet(
     // Leave the modal state first, so the page behind is no longer inert and the Buy button
     // can take focus back.
     let close = Callback::new(move |_: ()| {
-        if let Some(d) = dialog.get_untracked() {
+        if let Some(d) = root.dialog() {
             d.close();
         }
         on_close.run(());
@@ -188,14 +188,13 @@ pub fn Sheet(
     let close_label = locale.t(Key::Close);
     view! {
         <dialog
-            node_ref=dialog
             part="sheet"
             class="tb-sheet"
             lang=locale.tag()
             aria-modal="true"
             aria-labelledby="tb-title"
             on:keydown=handler(move |ev: web_sys::KeyboardEvent| {
-                if let Some(d) = dialog.get_untracked() {
+                if let Some(d) = root.dialog() {
                     trap_tab(&d, &ev);
                 }
             })
