@@ -135,10 +135,12 @@ fn mount(request: OpenRequest, show: bool) {
     }
 }
 
-/// The mounted sheet's dialog under the host `id` gave ([`crate::checkout::focus::SheetRoot`]).
+/// The mounted sheet's dialog under the host `id` gave ([`crate::checkout::focus::SheetRoot`]):
+/// not the button module's stand-in, which may still be there.
 pub(crate) fn sheet_dialog(id: u32) -> Option<web_sys::HtmlDialogElement> {
     let host = OPENED.with(|o| o.borrow().iter().find(|s| s.id == id).map(|s| s.host.clone()))?;
-    host.shadow_root()?.query_selector("dialog.tb-sheet").ok()??.dyn_into().ok()
+    let selector = format!("dialog.tb-sheet:not(.{})", crate::shared::context::WAITING_CLASS);
+    host.shadow_root()?.query_selector(&selector).ok()??.dyn_into().ok()
 }
 
 /// The sheet closed: the button says so and takes focus back.
