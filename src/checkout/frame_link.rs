@@ -5,6 +5,8 @@
 //! Messages go to the frame with the vault's exact origin as the target (never `*`), and a
 //! message counts only if it comes from that origin *and* from that iframe's window.
 
+use crate::checkout::bind::handler;
+use crate::checkout::focus::SheetRoot;
 use leptos::prelude::*;
 use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, V1};
 use wasm_bindgen::{JsCast, JsValue};
@@ -24,6 +26,14 @@ impl FrameMode {
         match self {
             FrameMode::Card => "card",
             FrameMode::Saved => "saved",
+        }
+    }
+
+    /// The frame's class and its part, for the host page's styles.
+    fn class_and_part(self) -> (&'static str, &'static str) {
+        match self {
+            FrameMode::Card => ("tb-card-frame", "card-frame"),
+            FrameMode::Saved => ("tb-saved-frame", "saved-frame"),
         }
     }
 }
@@ -53,18 +63,22 @@ pub fn needs_show(last: Option<&Option<Cart>>, next: &Option<Cart>) -> bool {
     last != Some(next)
 }
 
-/// One vault frame: its iframe, the origin it may talk to, and the last cart it was shown.
+/// One vault frame: which one (the sheet shows one of each at most, found by its class in
+/// the sheet rather than held by a node ref), the origin it may talk to, and the last cart
+/// it was shown.
 #[derive(Clone, Copy)]
 pub struct FrameLink {
-    iframe: NodeRef<leptos::html::Iframe>,
+    root: SheetRoot,
+    mode: FrameMode,
     origin: StoredValue<String>,
     shown: StoredValue<Option<Option<Cart>>>,
 }
 
 impl FrameLink {
-    pub fn new(vault_origin: &str) -> FrameLink {
+    pub fn new(vault_origin: &str, mode: FrameMode) -> FrameLink {
         FrameLink {
-            iframe: NodeRef::new(),
+            root: SheetRoot::current(),
+            mode,
             origin: StoredValue::new(vault_origin.trim_end_matches('/').to_owned()),
             shown: StoredValue::new(None),
         }
@@ -73,7 +87,9 @@ impl FrameLink {
     // Every method does nothing once the component that made the link is gone (a late
     // timer or event must not touch what was disposed).
     fn frame(self) -> Option<web_sys::HtmlIFrameElement> {
-        self.iframe.try_get_untracked().flatten()
+        self.origin.try_with_value(|_| ())?;
+        let (class, _) = self.mode.class_and_part();
+        self.root.find(&format!("iframe.{class}"))?.dyn_into().ok()
     }
 
     /// Posts one message to the frame, with the vault's exact origin as the target.
@@ -128,23 +144,20 @@ impl FrameLink {
 }
 
 /// A vault frame: sized by its `resize` messages, themed like the sheet on load and when it
-/// says it is ready; every other message goes to `on_message`.
-#[component]
-pub fn VaultFrame(
+/// says it is ready; every other message goes to `on_message`. `title` is its accessible
+/// name and `lang` the visitor's language tag (for the frame's own labels), both in the
+/// visitor's language; `labelled_by` the id of the visible label naming it, if any.
+pub fn vault_frame(
     link: FrameLink,
-    mode: FrameMode,
-    /// The frame's accessible name, in the visitor's language.
     title: String,
-    /// The visitor's language tag, for the frame's own labels.
     lang: String,
-    on_message: Callback<FromFrame>,
-    /// The id of the visible label naming the frame, if any.
-    #[prop(optional)]
     labelled_by: Option<&'static str>,
+    on_message: Callback<FromFrame>,
 ) -> impl IntoView {
-    let height = RwSignal::new(None::<u32>);
+    // The CSS height, as text: the sheet's other optional texts share its signal type.
+    let height = RwSignal::new(None::<String>);
     link.listen(move |message| match message {
-        FromFrame::Resize { height: h, .. } => height.set(Some(h.min(MAX_FRAME_HEIGHT))),
+        FromFrame::Resize { height: h, .. } => height.set(Some(format!("{}px", h.min(MAX_FRAME_HEIGHT)))),
         FromFrame::Ready { .. } => {
             link.reset();
             link.send_theme();
@@ -152,20 +165,17 @@ pub fn VaultFrame(
         }
         other => on_message.run(other),
     });
-    let (class, part) = match mode {
-        FrameMode::Card => ("tb-card-frame", "card-frame"),
-        FrameMode::Saved => ("tb-saved-frame", "saved-frame"),
-    };
+    let mode = link.mode;
+    let (class, part) = mode.class_and_part();
     view! {
         <iframe
-            node_ref=link.iframe
             class=class
             part=part
             title=title
             aria-labelledby=labelled_by
             src=frame_url(&link.origin.get_value(), &lang, mode)
-            style:height=move || height.get().map(|h| format!("{h}px"))
-            on:load=move |_| link.send_theme()
+            style:height=move || height.get()
+            on:load=handler(move |_| link.send_theme())
         ></iframe>
     }
 }

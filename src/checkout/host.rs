@@ -4,6 +4,7 @@
 //! module ([`crate::button::mount`]) owns the host; this module only adds the sheet's view to its
 //! root and hands focus back to the button when the sheet closes.
 
+use crate::checkout::bind::bind;
 use crate::checkout::form::CheckoutForm;
 use crate::checkout::sheet::Sheet;
 use crate::shared::context::OpenRequest;
@@ -101,14 +102,15 @@ fn mount(request: OpenRequest, show: bool) {
         move || {
             provide_context(ctx);
             provide_context(embed_ctx.clone());
+            crate::checkout::focus::SheetRoot::provide(id);
             // One locale for every step of every session of this sheet.
             provide_context(crate::shared::i18n::SheetLocale::new(locale));
             let open = RwSignal::new(show);
             let ready = RwSignal::new(!show);
             // Each close ends a session: the next sheet is a new one, at the product again,
             // even when a hover prepares it before the closed one has been taken down.
-            let session = RwSignal::new(0u32);
-            let current = Memo::new(move |_| (open.get() || ready.get()).then(|| session.get()));
+            let session = RwSignal::new(0i64);
+            let built = Memo::new(move |_| open.get() || ready.get());
             opened.set(Some(Visibility { open, ready }));
             let form = RwSignal::new(CheckoutForm::for_offer(&offer));
             let offer = StoredValue::new(offer);
@@ -119,14 +121,26 @@ fn mount(request: OpenRequest, show: bool) {
                 events::emit(&embed_ctx, WidgetEvent::Close);
                 return_focus(&host);
             });
-            move || {
-                current.get().map(|_| view! { <Sheet offer=offer.get_value() form=form on_close=close shown=open /> })
-            }
+            bind(move || {
+                // A new session builds a new sheet; showing a prepared one does not.
+                built.get().then(|| {
+                    session.track();
+                    view! { <Sheet offer=offer.get_value() form=form on_close=close shown=open /> }
+                })
+            })
         }
     });
     if let Some(Visibility { open, ready }) = opened.get() {
         OPENED.with(|o| o.borrow_mut().push(Opened { host, id, open, ready, _view: Box::new(view) }));
     }
+}
+
+/// The mounted sheet's dialog under the host `id` gave ([`crate::checkout::focus::SheetRoot`]):
+/// not the button module's stand-in, which may still be there.
+pub(crate) fn sheet_dialog(id: u32) -> Option<web_sys::HtmlDialogElement> {
+    let host = OPENED.with(|o| o.borrow().iter().find(|s| s.id == id).map(|s| s.host.clone()))?;
+    let selector = format!("dialog.tb-sheet:not(.{})", crate::shared::context::WAITING_CLASS);
+    host.shadow_root()?.query_selector(&selector).ok()??.dyn_into().ok()
 }
 
 /// The sheet closed: the button says so and takes focus back.

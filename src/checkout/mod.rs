@@ -15,6 +15,7 @@
 //! [`messages`] turns a failed request into what people read; [`focus`] moves focus once a
 //! view has caught up.
 
+pub(crate) mod bind;
 pub mod confirmation;
 pub(crate) mod details;
 pub(crate) mod discount;

@@ -7,12 +7,15 @@
 //! be missing or `null`, `#[serde(default)]`, `deny_unknown_fields`, names of enums), and the
 //! tests check them against serde_json on the same text.
 
-use crate::shared::json::{named, Json};
+use crate::shared::json::{named, wire_names, Json};
 use tweetbuy_core::address::ShippingAddress;
-use tweetbuy_core::catalog::{AvailabilityResponse, Image, Seller, Variant, VariantStock};
+use tweetbuy_core::card::CardBrand;
+use tweetbuy_core::catalog::{
+    Availability, AvailabilityResponse, Image, ProductKind, Seller, SellerKind, Variant, VariantStock,
+};
 use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, MAX_MESSAGE_LEN, PROTOCOL_VERSION, V1};
-use tweetbuy_core::money::Money;
-use tweetbuy_core::order::{OrderReceipt, Quote, QuoteRequest};
+use tweetbuy_core::money::{Currency, Money};
+use tweetbuy_core::order::{OrderReceipt, OrderStatus, Quote, QuoteRequest};
 use tweetbuy_core::theme::FrameTheme;
 use tweetbuy_core::waitlist::WaitlistRequest;
 use tweetbuy_core::Discount;
@@ -55,9 +58,33 @@ fn u32_at<J: Json>(v: &J, key: &str) -> Option<u32> {
     u32_of(&v.field(key)?)
 }
 
-/// A name of one of core's enums at `key`, by its serde name.
-fn name_at<J: Json, T: for<'de> serde::Deserialize<'de>>(v: &J, key: &str) -> Option<T> {
-    named(&string(v, key)?)
+/// A name of one of core's enums at `key`, by its wire name in `names`.
+fn name_at<J: Json, T: Copy>(v: &J, key: &str, names: &[(&str, T)]) -> Option<T> {
+    named(&string(v, key)?, names)
+}
+
+wire_names! { CURRENCIES: Currency { USD => "USD", EUR => "EUR", GBP => "GBP" } }
+wire_names! { SELLER_KINDS: SellerKind { Nonprofit => "nonprofit", Brand => "brand", Artist => "artist" } }
+wire_names! { PRODUCT_KINDS: ProductKind { Physical => "physical", Ticket => "ticket", Digital => "digital" } }
+wire_names! {
+    AVAILABILITIES: Availability {
+        Available => "available",
+        SoldOut => "sold_out",
+        SaleEnded => "sale_ended",
+        NotStarted => "not_started",
+    }
+}
+wire_names! { ORDER_STATUSES: OrderStatus { Paid => "paid", Declined => "declined", Failed => "failed" } }
+wire_names! {
+    CARD_BRANDS: CardBrand {
+        Visa => "visa",
+        Mastercard => "mastercard",
+        Amex => "amex",
+        Discover => "discover",
+        Jcb => "jcb",
+        DinersClub => "diners_club",
+        UnionPay => "union_pay",
+    }
 }
 
 /// An `Option` key: missing or `null` is `None`; anything else must read.
@@ -89,7 +116,7 @@ fn only_keys<J: Json>(v: &J, allowed: &[&str]) -> bool {
 fn money<J: Json>(v: &J) -> Option<Money> {
     // i64 through a JS number: exact to 2^53, far beyond any price.
     let minor = whole(&v.field("minor")?, -9_007_199_254_740_991.0, 9_007_199_254_740_991.0)? as i64;
-    Some(Money::new(minor, name_at(v, "currency")?))
+    Some(Money::new(minor, name_at(v, "currency", CURRENCIES)?))
 }
 
 /// An offer as the lookup sends it ([`Offer`]'s serde rules: unknown keys ignored).
@@ -100,9 +127,9 @@ pub(crate) fn offer<J: Json>(v: &J) -> Option<Offer> {
         product_id: string(v, "product_id")?,
         title: string(v, "title")?,
         description: string(v, "description")?,
-        seller: Seller { name: string(&seller, "name")?, kind: name_at(&seller, "kind")? },
-        kind: name_at(v, "kind")?,
-        currency: name_at(v, "currency")?,
+        seller: Seller { name: string(&seller, "name")?, kind: name_at(&seller, "kind", SELLER_KINDS)? },
+        kind: name_at(v, "kind", PRODUCT_KINDS)?,
+        currency: name_at(v, "currency", CURRENCIES)?,
         variants: list(&get(v, "variants")?, |variant| {
             Some(Variant {
                 id: string(variant, "id")?,
@@ -115,7 +142,7 @@ pub(crate) fn offer<J: Json>(v: &J) -> Option<Offer> {
             Some(Image { url: string(image, "url")?, alt: string(image, "alt")? })
         })?,
         limited_edition: boolean(v, "limited_edition")?,
-        availability: name_at(v, "availability")?,
+        availability: name_at(v, "availability", AVAILABILITIES)?,
         sale_ends_at: optional(v, "sale_ends_at", |n| {
             whole(n, -9_007_199_254_740_991.0, 9_007_199_254_740_991.0).map(|n| n as i64)
         })?,
@@ -133,7 +160,7 @@ pub(crate) fn offer_from_text(text: &str) -> Option<Offer> {
 /// `GET …/availability`.
 pub(crate) fn availability<J: Json>(v: &J) -> Option<AvailabilityResponse> {
     Some(AvailabilityResponse {
-        availability: name_at(v, "availability")?,
+        availability: name_at(v, "availability", AVAILABILITIES)?,
         variants: list(&get(v, "variants")?, |variant| {
             Some(VariantStock { id: string(variant, "id")?, stock: optional(variant, "stock", u32_of)? })
         })?,
@@ -183,7 +210,7 @@ fn receipt<J: Json>(v: &J) -> Option<OrderReceipt> {
     Some(OrderReceipt {
         order_id: string(v, "order_id")?,
         order_number: string(v, "order_number")?,
-        status: name_at(v, "status")?,
+        status: name_at(v, "status", ORDER_STATUSES)?,
         product_title: string(v, "product_title")?,
         variant_label: string(v, "variant_label")?,
         quantity: u32_at(v, "quantity")?,
@@ -191,7 +218,7 @@ fn receipt<J: Json>(v: &J) -> Option<OrderReceipt> {
         email: string(v, "email")?,
         shipping: optional(v, "shipping", address)?,
         delivery: optional(v, "delivery", Json::text)?,
-        card_brand: name_at(v, "card_brand")?,
+        card_brand: name_at(v, "card_brand", CARD_BRANDS)?,
         card_last4: string(v, "card_last4")?,
     })
 }
@@ -220,7 +247,11 @@ pub(crate) fn from_frame<J: Json>(v: &J) -> Option<FromFrame> {
         "paying" => FromFrame::Paying { v: V1 },
         "escape" => FromFrame::Escape { v: V1 },
         "paid" => FromFrame::Paid { v: V1, receipt: receipt(&get(v, "receipt")?)? },
-        _ => FromFrame::Failed { v: V1, code: name_at(v, "code")?, message: string(v, "message")? },
+        _ => FromFrame::Failed {
+            v: V1,
+            code: crate::shared::api::error_code(&string(v, "code")?),
+            message: string(v, "message")?,
+        },
     })
 }
 
@@ -380,7 +411,17 @@ pub(crate) fn quote_request(q: &QuoteRequest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tweetbuy_core::catalog::Availability;
+    use crate::shared::json::assert_serde_names;
+
+    #[test]
+    fn enum_names_are_serdes() {
+        assert_serde_names(CURRENCIES);
+        assert_serde_names(SELLER_KINDS);
+        assert_serde_names(PRODUCT_KINDS);
+        assert_serde_names(AVAILABILITIES);
+        assert_serde_names(ORDER_STATUSES);
+        assert_serde_names(CARD_BRANDS);
+    }
 
     fn same_as_serde_frame(text: &str) {
         assert_eq!(from_frame_text(text), FromFrame::decode(text), "{text}");

@@ -207,13 +207,47 @@ pub(crate) fn error_from(status: u16, body: Option<&impl Json>, text: &str) -> C
     }
 }
 
+#[cfg(feature = "std")]
+crate::shared::json::wire_names! {
+    /// Every error code by its wire name.
+    ERROR_CODES: ErrorCode {
+        BadRequest => "bad_request",
+        ValidationFailed => "validation_failed",
+        NotFound => "not_found",
+        SoldOut => "sold_out",
+        SaleEnded => "sale_ended",
+        SaleNotStarted => "sale_not_started",
+        OnSale => "on_sale",
+        PaymentDeclined => "payment_declined",
+        PaymentError => "payment_error",
+        TokenInvalid => "token_invalid",
+        TokenMismatch => "token_mismatch",
+        IntentInvalid => "intent_invalid",
+        IdempotencyKeyMissing => "idempotency_key_missing",
+        IdempotencyKeyReused => "idempotency_key_reused",
+        IdempotencyInProgress => "idempotency_in_progress",
+        Unauthorized => "unauthorized",
+        Forbidden => "forbidden",
+        PayloadTooLarge => "payload_too_large",
+        UnsupportedMediaType => "unsupported_media_type",
+        RateLimited => "rate_limited",
+        Unavailable => "unavailable",
+        Internal => "internal",
+        OrderNotPaid => "order_not_paid",
+        RefundExceedsRemaining => "refund_exceeds_remaining",
+        OrderShipped => "order_shipped",
+        OrderCancelled => "order_cancelled",
+        Unknown => "unknown",
+    }
+}
+
 /// An error code as serde reads it (a code from a newer server is `unknown`). Without std
 /// (the button module, which only reports that its lookup failed) every code reads as
 /// `unknown`: telling them apart would link serde's deserializer.
-fn error_code(name: &str) -> ErrorCode {
+pub(crate) fn error_code(name: &str) -> ErrorCode {
     #[cfg(feature = "std")]
     {
-        crate::shared::json::named(name).unwrap_or(ErrorCode::Unknown)
+        crate::shared::json::named(name, ERROR_CODES).unwrap_or(ErrorCode::Unknown)
     }
     #[cfg(not(feature = "std"))]
     {
@@ -231,6 +265,12 @@ fn field_error(v: &impl Json) -> Option<tweetbuy_core::FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_codes_read_by_the_names_serde_gives_them() {
+        crate::shared::json::assert_serde_names(ERROR_CODES);
+        assert_eq!(error_code("a_code_from_a_newer_server"), ErrorCode::Unknown);
+    }
 
     fn api(status: u16, code: ErrorCode) -> ClientError {
         ClientError::Api { status, error: ApiError::new(code, "m") }

@@ -57,13 +57,42 @@ impl Json for wasm_bindgen::JsValue {
     }
 }
 
-/// A name of one of core's enums (`"physical"`, `"USD"`), read with its serde rules.
-/// Not in the button module (no std, no serde): it reads its few names with core's own
-/// parsers (`ProductKind::from_name`, `Currency::parse`).
+/// A name of one of core's enums (`"physical"`, `"USD"`) by its table ([`wire_names!`]).
+/// Not in the button module (no std): it reads its few names with core's own parsers
+/// (`ProductKind::from_name`, `Currency::parse`).
 #[cfg(feature = "std")]
-pub(crate) fn named<'de, T: serde::Deserialize<'de>>(name: &str) -> Option<T> {
-    use serde::de::IntoDeserializer;
-    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(name)).ok()
+pub(crate) fn named<T: Copy>(name: &str, names: &[(&str, T)]) -> Option<T> {
+    names.iter().find(|(known, _)| *known == name).map(|(_, value)| *value)
+}
+
+/// The wire names of one of core's enums, as serde spells them, for [`named`]: a table,
+/// where serde's derive writes out a comparison for each variant wherever a name is read.
+/// The `match` makes a variant added to core a compile error here until it has its name;
+/// the tests check every name against serde.
+#[cfg(feature = "std")]
+macro_rules! wire_names {
+    ($(#[$doc:meta])* $table:ident: $ty:ident { $($variant:ident => $name:literal),* $(,)? }) => {
+        $(#[$doc])*
+        pub(crate) const $table: &[(&str, $ty)] = &[$(($name, $ty::$variant)),*];
+        const _: fn($ty) = |value| match value {
+            $($ty::$variant)|* => {}
+        };
+    };
+}
+#[cfg(feature = "std")]
+pub(crate) use wire_names;
+
+/// Every name of a table is the one serde writes and reads for its variant.
+#[cfg(test)]
+pub(crate) fn assert_serde_names<T>(names: &[(&str, T)])
+where
+    T: Copy + PartialEq + core::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+{
+    for (name, value) in names {
+        assert_eq!(serde_json::to_value(value).unwrap(), *name, "{value:?}");
+        assert_eq!(serde_json::from_value::<T>(serde_json::json!(name)).unwrap(), *value, "{name}");
+        assert_eq!(named(name, names), Some(*value));
+    }
 }
 
 #[cfg(test)]

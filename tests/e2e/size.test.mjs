@@ -13,8 +13,8 @@ import { buildFiles, checkoutAssets, firstLoadAssets, servedLoader, total } from
 
 // About 3 % above the bytes of the current build (docs/performance.md): a fresh machine may
 // get a newer stable rustc or terser, which move the bytes a little either way.
-const CEILING_BEFORE_CLICK = 43 * 1024;
-const CEILING_WITH_CHECKOUT = 176 * 1024;
+const CEILING_BEFORE_CLICK = 44 * 1024;
+const CEILING_WITH_CHECKOUT = 167 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 

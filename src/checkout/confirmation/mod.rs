@@ -1,5 +1,6 @@
 //! The order confirmation.
 
+use crate::checkout::bind::handler;
 use crate::shared::format;
 use crate::shared::i18n::{Key, Locale};
 use leptos::prelude::*;
@@ -78,7 +79,7 @@ pub fn Confirmation(
             <p>{paid}</p>
             <p class=delivery_class>{destination}</p>
             <p class="tb-receipt">{receipt_line}</p>
-            <button type="button" class="tb-primary" on:click=move |_| on_done.run(())>{locale.t(Key::Done)}</button>
+            <button type="button" class="tb-primary" on:click=handler(move |_| on_done.run(()))>{locale.t(Key::Done)}</button>
         </div>
     }
 }

@@ -2,6 +2,8 @@
 //! shipping address block (country and state or region). Every edit tells the step how it
 //! happened ([`Edit`]), so the card frame learns the new cart at the right moment.
 
+use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::form::{error_for, CheckoutForm, Field};
 use crate::checkout::react::Edit;
 use crate::shared::format;
@@ -53,33 +55,32 @@ pub fn TextField(
                 required=field != Field::Line2
                 aria-required=if field == Field::Line2 { "false" } else { "true" }
                 data-tb-focus=autofocus.then_some("")
-                aria-invalid=move || invalid(error())
+                aria-invalid=bind(move || invalid(error()))
                 aria-describedby=error_id.clone()
-                prop:value=move || form.with(|d| field.value(d).clone())
-                on:input=move |ev| {
+                prop:value=bind(move || form.with(|d| field.value(d).clone()))
+                on:input=handler(move |ev| {
                     form.update(|d| *field.value_mut(d) = event_target_value(&ev));
                     clear_error(errors, field.key());
                     edited.run(Edit::Typing);
-                }
+                })
                 // `change` also fires on leaving a field whose text changed: no wait then.
-                on:change=move |_| edited.run(Edit::Done)
+                on:change=handler(move |_| edited.run(Edit::Done))
             />
-            <p id=error_id class="tb-error">{error}</p>
+            <p id=error_id class="tb-error">{bind(error)}</p>
         </div>
     }
 }
 
 /// "Share my email with the seller": unticked unless the buyer ticks it.
-#[component]
-pub fn ShareEmail(form: RwSignal<CheckoutForm>, label: String, edited: Callback<Edit>) -> impl IntoView {
+pub fn share_email(form: RwSignal<CheckoutForm>, label: String, edited: Callback<Edit>) -> impl IntoView {
     view! {
         <label class="tb-consent" for="tb-share-email">
             <input id="tb-share-email" type="checkbox"
-                prop:checked=move || form.with(|d| d.share_email)
-                on:change=move |ev| {
+                prop:checked=bind(move || form.with(|d| d.share_email))
+                on:change=handler(move |ev| {
                     form.update(|d| d.share_email = event_target_checked(&ev));
                     edited.run(Edit::Done);
-                }
+                })
             />
             <span>{label}</span>
         </label>
@@ -93,7 +94,10 @@ fn SelectField(
     label: String,
     autocomplete: &'static str,
     errors: RwSignal<Vec<FieldError>>,
-    on_pick: Callback<String>,
+    form: RwSignal<CheckoutForm>,
+    /// Puts the picked value in the form.
+    pick: fn(&mut CheckoutForm, String),
+    edited: Callback<Edit>,
     children: Children,
 ) -> impl IntoView {
     let error = move || errors.with(|e| error_for(e, key));
@@ -104,16 +108,17 @@ fn SelectField(
                 id=format!("tb-{key}")
                 autocomplete=autocomplete
                 aria-required="true"
-                aria-invalid=move || invalid(error())
+                aria-invalid=bind(move || invalid(error()))
                 aria-describedby=format!("tb-{key}-error")
-                on:change=move |ev| {
-                    on_pick.run(event_target_value(&ev));
+                on:change=handler(move |ev| {
+                    form.update(|d| pick(d, event_target_value(&ev)));
+                    edited.run(Edit::Done);
                     clear_error(errors, key);
-                }
+                })
             >
                 {children()}
             </select>
-            <p id=format!("tb-{key}-error") class="tb-error">{error}</p>
+            <p id=format!("tb-{key}-error") class="tb-error">{bind(error)}</p>
         </div>
     }
 }
@@ -134,24 +139,30 @@ pub fn ShippingFields(
     let countries = offer.with_value(|o| o.ships_to.clone()).into_iter().map(|c| {
         let code = c.code().to_owned();
         let selected = code.clone();
-        view! { <option value=code selected=move || form.with(|d| d.country == selected)>{format::country_name(c, &tag)}</option> }
+        view! { <option value=code selected=bind(move || form.with(|d| d.country == selected))>{format::country_name(c, &tag)}</option> }
     });
     let countries = countries.collect_view();
     let states = move || {
         US_STATES
             .iter()
-            .map(|s| view! { <option value=*s selected=move || form.with(|d| d.region == *s)>{*s}</option> })
+            .map(|s| view! { <option value=*s selected=bind(move || form.with(|d| d.region == *s))>{*s}</option> })
             .collect_view()
-    };
-    let pick = move |apply: fn(&mut CheckoutForm, String)| {
-        Callback::new(move |value: String| {
-            form.update(|d| apply(d, value));
-            edited.run(Edit::Done);
-        })
     };
     let region = move || {
         view! { <TextField field=Field::Region form=form errors=errors label=locale.t(Key::Region) edited=edited /> }
     };
+    let state = move || {
+        view! {
+            <SelectField key="region" label=locale.t(Key::State) autocomplete="shipping address-level1"
+                errors=errors form=form edited=edited pick=|d, v| d.region = v>
+                <option value="" selected=bind(move || form.with(|d| d.region.is_empty()))>{locale.t(Key::Choose)}</option>
+                {states()}
+            </SelectField>
+        }
+    };
+    // The region's field is built again only when the country changes between the US and
+    // elsewhere, not on every edit of the form.
+    let us = Memo::new(move |_| form.with(|d| d.country == "US"));
     view! {
         <fieldset class="tb-shipping">
             <legend>{locale.t(Key::ShippingAddress)}</legend>
@@ -160,16 +171,10 @@ pub fn ShippingFields(
             {text(Field::Line2, Key::Address2)}
             {text(Field::City, Key::City)}
             <SelectField key="country" label=locale.t(Key::Country) autocomplete="shipping country" errors=errors
-                on_pick=pick(|d, v| { d.country = v; d.region.clear(); })>
+                form=form edited=edited pick=|d, v| { d.country = v; d.region.clear(); }>
                 {countries}
             </SelectField>
-            <Show when=move || form.with(|d| d.country == "US") fallback=region>
-                <SelectField key="region" label=locale.t(Key::State) autocomplete="shipping address-level1"
-                    errors=errors on_pick=pick(|d, v| d.region = v)>
-                    <option value="" selected=move || form.with(|d| d.region.is_empty())>{locale.t(Key::Choose)}</option>
-                    {states()}
-                </SelectField>
-            </Show>
+            {bind(move || if us.get() { state().into_any() } else { region().into_any() })}
             {text(Field::PostalCode, Key::PostalCode)}
         </fieldset>
     }

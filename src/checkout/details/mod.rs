@@ -6,31 +6,35 @@
 mod fields;
 mod summary;
 
+use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::discount::DiscountField;
-use crate::checkout::focus::focus_soon;
+use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{localized_errors, CheckoutForm, Field};
-use crate::checkout::frame_link::{FrameLink, FrameMode, VaultFrame};
+use crate::checkout::frame_link::{vault_frame, FrameLink, FrameMode};
 use crate::checkout::react::{delay, react, report_failure, Edit, Reaction};
 use crate::shared::context::WidgetCtx;
 use crate::shared::events::EmbedCtx;
 use crate::shared::i18n::{use_locale, Key};
-use fields::{ShareEmail, ShippingFields, TextField};
+use fields::{share_email, ShippingFields, TextField};
 use leptos::prelude::*;
-use summary::{ErrorSummary, QuoteSummary};
+use summary::{error_summary, QuoteSummary};
 use tweetbuy_core::{FieldError, Offer, OrderReceipt};
 
 /// Runs `show` after each edit: at once for a change, after a pause in typing for a
 /// keystroke (each edit restarts the wait, so a burst of typing is shown once).
 fn after_edits(show: impl Fn() + Copy + Send + Sync + 'static) -> Callback<Edit> {
-    let edits = StoredValue::new(0u32);
+    // A signal read untracked, as a counter: it shares the signal type of the sheet's other
+    // counters, where a stored value of its own type would bring that type's code along.
+    let edits = RwSignal::new(0i64);
     Callback::new(move |edit: Edit| {
-        edits.update_value(|n| *n = n.wrapping_add(1));
-        let this = edits.get_value();
+        edits.update_untracked(|n| *n = n.wrapping_add(1));
+        let this = edits.get_untracked();
         match delay(edit) {
             0 => show(),
             ms => leptos::task::spawn_local(async move {
                 crate::shared::util::sleep(ms).await;
-                if edits.try_get_value() == Some(this) {
+                if edits.try_get_untracked() == Some(this) {
                     show();
                 }
             }),
@@ -59,8 +63,8 @@ pub fn Checkout(
     let locale = use_locale();
     let (errors, failure, busy) =
         (RwSignal::new(Vec::<FieldError>::new()), RwSignal::new(None::<String>), RwSignal::new(false));
-    let link = FrameLink::new(&ctx.vault_origin);
-    let (form_ref, summary_ref) = (NodeRef::<leptos::html::Form>::new(), NodeRef::<leptos::html::Div>::new());
+    let link = FrameLink::new(&ctx.vault_origin, FrameMode::Card);
+    let root = SheetRoot::current();
     let physical = offer.kind.needs_shipping();
     let seller = offer.seller.name.clone();
     let offer = StoredValue::new(offer);
@@ -77,13 +81,11 @@ pub fn Checkout(
     let show_errors = move |found: Vec<FieldError>| {
         let localized =
             offer.with_value(|o| form.with_untracked(|d| locale.with(|l| localized_errors(&found, o, d, l))));
-        let first = localized.first().map(|e| format!("#tb-{}", e.field));
+        let first = localized.first().map(|e| format!("#tb-{}", e.field)).unwrap_or_default();
         errors.set(localized);
         failure.set(Some(locale.t(Key::FixFields)));
-        focus_soon(move || {
-            let field = first.and_then(|s| form_ref.get_untracked()?.query_selector(&s).ok().flatten());
-            field.or_else(|| summary_ref.get_untracked().map(Into::into))
-        });
+        // The summary (ErrorSummary) when the first error is no field's.
+        focus_soon(root, &[&first, ".tb-failure"]);
     };
     // Checks the details as the server will; true when they pass.
     let check = move || {
@@ -131,30 +133,29 @@ pub fn Checkout(
             link.focus();
         }
     };
-    let us = Signal::derive(move || form.with(|d| d.country == "US"));
+    let us = Memo::new(move |_| form.with(|d| d.country == "US"));
 
     view! {
-        <form node_ref=form_ref class="tb-checkout" novalidate=true aria-labelledby="tb-title"
-            aria-busy=move || if busy.get() { "true" } else { "false" }
-            on:submit=move |ev| { ev.prevent_default(); submit(); }
+        <form class="tb-checkout" novalidate=true aria-labelledby="tb-title"
+            aria-busy=bind(move || if busy.get() { "true" } else { "false" })
+            on:submit=handler(move |ev: web_sys::SubmitEvent| { ev.prevent_default(); submit(); })
         >
-            <ErrorSummary errors=errors failure=failure locale=locale us=us node=summary_ref />
-            <fieldset class="tb-details" disabled=busy>
+            {error_summary(errors, failure, locale, us)}
+            <fieldset class="tb-details" disabled=bind(move || busy.get())>
                 <TextField field=Field::Email form=form errors=errors label=locale.t(Key::Email) edited=edited autofocus=true />
                 {physical.then(|| view! { <ShippingFields offer=offer form=form errors=errors locale=locale edited=edited /> })}
-                <ShareEmail form=form label=locale.fill(Key::ShareEmail, &[("seller", &seller)]) edited=edited />
+                {share_email(form, locale.fill(Key::ShareEmail, &[("seller", &seller)]), edited)}
             </fieldset>
             <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
             <div class="tb-field tb-card" part="field">
                 <span id="tb-card-label" class="tb-label">{locale.t(Key::Card)}</span>
-                <VaultFrame link=link mode=FrameMode::Card title=locale.t(Key::CardDetails) lang=locale.tag()
-                    labelled_by="tb-card-label" on_message=on_message />
+                {vault_frame(link, locale.t(Key::CardDetails), locale.tag(), Some("tb-card-label"), on_message)}
             </div>
-            <p class="tb-status" role="status">{move || busy.get().then(|| locale.t(Key::Paying))}</p>
+            <p class="tb-status" role="status">{bind(move || busy.get().then(|| locale.t(Key::Paying)))}</p>
             <p class="tb-note">{locale.t(Key::CardNeverShared)}</p>
             <QuoteSummary offer=offer form=form locale=locale />
             <div class="tb-actions">
-                <button type="button" class="tb-secondary" disabled=busy on:click=move |_| on_back.run(())>
+                <button type="button" class="tb-secondary" disabled=bind(move || busy.get()) on:click=handler(move |_| on_back.run(()))>
                     {locale.t(Key::Back)}
                 </button>
             </div>

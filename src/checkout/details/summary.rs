@@ -2,6 +2,7 @@
 //! error), and the price breakdown from the api's quote (the frame shows the authoritative
 //! amount beside Pay).
 
+use crate::checkout::bind::bind;
 use crate::checkout::form::{field_label, CheckoutForm};
 use crate::checkout::{messages, wire};
 use crate::shared::api::ClientError;
@@ -18,14 +19,11 @@ pub fn failure_shown(failure: Option<&str>, fix_fields: &str, errors_left: bool)
 }
 
 /// The alert above the form: the failure, and each field error with its field's label.
-#[component]
-pub fn ErrorSummary(
+pub fn error_summary(
     errors: RwSignal<Vec<FieldError>>,
     failure: RwSignal<Option<String>>,
     locale: SheetLocale,
-    us: Signal<bool>,
-    /// Focused when the problem is not one field's.
-    node: NodeRef<leptos::html::Div>,
+    us: Memo<bool>,
 ) -> impl IntoView {
     let fix = locale.t(Key::FixFields);
     let title = move || {
@@ -33,19 +31,20 @@ pub fn ErrorSummary(
         failure
             .get()
             .filter(|f| failure_shown(Some(f), &fix, left))
-            .map(|f| view! { <p class="tb-failure-title">{f}</p> })
+            .map(|f| view! { <p class="tb-failure-title">{f}</p> }.into_any())
     };
     let list = move || {
         errors.with(|e| {
             e.iter()
                 .map(|f| view! { <li>{format!("{}: {}", locale.t(field_label(&f.field, us.get())), f.message)}</li> })
                 .collect_view()
+                .into_any()
         })
     };
     view! {
-        <div node_ref=node class="tb-failure" role="alert" tabindex="-1">
-            {title}
-            <ul class="tb-error-list">{list}</ul>
+        <div class="tb-failure" role="alert" tabindex="-1">
+            {bind(title)}
+            <ul class="tb-error-list">{bind(list)}</ul>
         </div>
     }
 }
@@ -61,11 +60,11 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
     let api = expect_context::<WidgetCtx>().api;
     let request = Memo::new(move |_| offer.with_value(|o| form.with(|d| d.quote_request(o))));
     let quote = RwSignal::new(None::<Result<Quote, ClientError>>);
-    // Which request is the latest: an answer to an older one is dropped.
-    let asked = StoredValue::new(0u32);
-    Effect::new(move |_| {
+    // Which request is the latest: an answer to an older one is dropped. Read untracked.
+    let asked = RwSignal::new(0i64);
+    crate::checkout::bind::effect(move |_| {
         let (body, api) = (request.with(wire::quote_request), api.clone());
-        let Some(n) = asked.try_update_value(|n| {
+        let Some(n) = asked.try_update_untracked(|n| {
             *n += 1;
             *n
         }) else {
@@ -78,7 +77,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                 }
                 Err(e) => Err(e),
             };
-            if asked.try_get_value() == Some(n) {
+            if asked.try_get_untracked() == Some(n) {
                 quote.try_set(Some(answer));
             }
         });
@@ -86,7 +85,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
     let physical = offer.with_value(|o| o.kind.needs_shipping());
     let tag = locale.tag();
     let calculating = locale.t(Key::Calculating);
-    move || {
+    bind(move || {
         quote.with(|result| match result {
             None => view! { <p class="tb-muted">{calculating.clone()}</p> }.into_any(),
             Some(Ok(q)) => {
@@ -125,7 +124,7 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                 view! { <p class="tb-error">{locale.with(|locale| messages::for_error(locale, e))}</p> }.into_any()
             }
         })
-    }
+    })
 }
 
 #[cfg(test)]

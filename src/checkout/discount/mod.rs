@@ -4,6 +4,8 @@
 //! beside the field in the visitor's language; so is one the api makes at Pay time (the code
 //! ran out meanwhile), and the buyer can remove the code and see the full price beside Pay.
 
+use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::form::{error_for, CheckoutForm};
 use crate::checkout::react::Edit;
 use crate::checkout::wire;
@@ -49,12 +51,11 @@ pub fn DiscountField(
     /// Told when the applied code changes, so the frame is shown the new cart at once.
     edited: Callback<Edit>,
 ) -> impl IntoView {
-    let api = StoredValue::new(expect_context::<WidgetCtx>().api);
+    let api = expect_context::<WidgetCtx>().api;
     let open = RwSignal::new(form.with_untracked(|d| !d.discount_code.is_empty()));
     let typed = RwSignal::new(String::new());
     let checking = RwSignal::new(false);
-    let input = NodeRef::<leptos::html::Input>::new();
-    let remove_ref = NodeRef::<leptos::html::Button>::new();
+    let root = crate::checkout::focus::SheetRoot::current();
     // What the status line says once a code is applied (the field that had focus is gone).
     let said = RwSignal::new(None::<String>);
     let error = move || errors.with(|e| error_for(e, FIELD));
@@ -65,7 +66,7 @@ pub fn DiscountField(
             errors.update(|e| e.push(FieldError { message, ..found }));
         }
     };
-    let apply = move || {
+    let apply = Callback::new(move |()| {
         if checking.get_untracked() {
             return;
         }
@@ -74,7 +75,7 @@ pub fn DiscountField(
         };
         let mut request = offer.with_value(|o| form.with_untracked(|d| d.quote_request(o)));
         request.discount_code = Some(code.clone());
-        let api = api.get_value();
+        let api = api.clone();
         checking.set(true);
         leptos::task::spawn_local(async move {
             let answer = api.post_parsed("/api/v1/quote", wire::quote_request(&request), None).await.map(|_| ());
@@ -87,20 +88,20 @@ pub fn DiscountField(
                     typed.set(String::new());
                     edited.run(Edit::Done);
                     // Focus goes where the field was: to Remove, next to what was applied.
-                    crate::checkout::focus::focus_soon(move || remove_ref.get_untracked().map(Into::into));
+                    crate::checkout::focus::focus_soon(root, &[".tb-discount-applied button"]);
                 }
                 Applied::Refused(refusal) => set_error(Some(refusal)),
                 Applied::Failed(key) => set_error(Some(FieldError::new(FIELD, "", locale.t(key)))),
             }
         });
-    };
+    });
     let remove = move |_| {
         form.update(|d| d.discount_code.clear());
         set_error(None);
         said.set(None);
         open.set(true);
         edited.run(Edit::Done);
-        crate::checkout::focus::focus_soon(move || input.get_untracked().map(Into::into));
+        crate::checkout::focus::focus_soon(root, &["#tb-discount_code"]);
     };
     let applied_code = move || form.with(|d| d.discount());
     let entry = move || {
@@ -108,17 +109,17 @@ pub fn DiscountField(
             <div class="tb-field" part="field">
                 <label for="tb-discount_code">{locale.t(Key::DiscountCode)}</label>
                 <div class="tb-discount-row">
-                    <input node_ref=input id="tb-discount_code" type="text" autocomplete="off" autocapitalize="characters"
+                    <input id="tb-discount_code" type="text" autocomplete="off" autocapitalize="characters"
                         spellcheck="false" maxlength="32"
-                        aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                        aria-invalid=bind(move || if error().is_some() { "true" } else { "false" })
                         aria-describedby="tb-discount_code-error"
-                        prop:value=move || typed.get()
-                        on:input=move |ev| typed.set(event_target_value(&ev))
+                        prop:value=bind(move || typed.get())
+                        on:input=handler(move |ev| typed.set(event_target_value(&ev)))
                         // Enter applies the code; it does not send the whole form.
-                        on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); apply(); }
+                        on:keydown=handler(move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); apply.run(()); })
                     />
-                    <button type="button" class="tb-secondary" aria-disabled=move || checking.get().then_some("true")
-                        on:click=move |_| apply()>
+                    <button type="button" class="tb-secondary" aria-disabled=bind(move || checking.get().then_some("true"))
+                        on:click=handler(move |_| apply.run(()))>
                         {locale.t(Key::ApplyCode)}
                     </button>
                 </div>
@@ -129,7 +130,7 @@ pub fn DiscountField(
         Some(code) => view! {
             <p class="tb-discount-applied">
                 <span>{locale.fill(Key::CodeApplied, &[("code", &code)])}</span>
-                <button node_ref=remove_ref type="button" class="tb-discount-toggle" on:click=remove>
+                <button type="button" class="tb-discount-toggle" on:click=handler(remove)>
                     {locale.fill(Key::RemoveCode, &[("code", &code)])}
                 </button>
             </p>
@@ -138,10 +139,10 @@ pub fn DiscountField(
         None if open.get() => entry().into_any(),
         None => view! {
             <button type="button" class="tb-discount-toggle" aria-expanded="false"
-                on:click=move |_| {
+                on:click=handler(move |_| {
                     open.set(true);
-                    crate::checkout::focus::focus_soon(move || input.get_untracked().map(Into::into));
-                }>
+                    crate::checkout::focus::focus_soon(root, &["#tb-discount_code"]);
+                })>
                 {locale.t(Key::HaveCode)}
             </button>
         }
@@ -149,11 +150,11 @@ pub fn DiscountField(
     };
     view! {
         <div class="tb-discount">
-            {shown}
+            {bind(shown)}
             <p class="tb-discount-status" role="status">
-                {move || if checking.get() { Some(locale.t(Key::CheckingCode)) } else { said.get() }}
+                {bind(move || if checking.get() { Some(locale.t(Key::CheckingCode)) } else { said.get() })}
             </p>
-            <p id="tb-discount_code-error" class="tb-error" role="alert">{error}</p>
+            <p id="tb-discount_code-error" class="tb-error" role="alert">{bind(error)}</p>
         </div>
     }
 }

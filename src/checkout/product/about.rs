@@ -2,6 +2,8 @@
 //! buying is blocked (if it is), live stock, the sale's countdown, the description and how
 //! a ticket or download arrives.
 
+use crate::checkout::bind::bind;
+use crate::checkout::form::CheckoutForm;
 use crate::checkout::product::{blocked_reason, delivery_note};
 use crate::shared::format;
 use crate::shared::i18n::{Key, SheetLocale};
@@ -10,8 +12,7 @@ use tweetbuy_core::catalog::{Availability, Image};
 use tweetbuy_core::Offer;
 
 /// The product's photos, each labelled with its position when there are several.
-#[component]
-fn Gallery(images: Vec<Image>, locale: SheetLocale) -> impl IntoView {
+fn gallery(images: Vec<Image>, locale: SheetLocale) -> impl IntoView {
     let count = images.len();
     let items = images
         .into_iter()
@@ -35,12 +36,12 @@ pub fn ProductAbout(
     offer: RwSignal<Offer>,
     /// The clock for the sale countdown (Unix seconds).
     now: RwSignal<i64>,
-    /// The chosen variant, for the reason buying is blocked.
-    variant_id: Signal<String>,
+    /// The form's chosen variant, for the reason buying is blocked.
+    form: RwSignal<CheckoutForm>,
     locale: SheetLocale,
 ) -> impl IntoView {
     let first = offer.get_untracked();
-    let reason = move || offer.with(|o| variant_id.with(|v| locale.with(|l| blocked_reason(o, v, l))));
+    let reason = move || offer.with(|o| form.with(|d| locale.with(|l| blocked_reason(o, &d.variant_id, l))));
     let stock_left = move || {
         offer.with(|o| o.stock_left()).map(|n| locale.fill(Key::NLeft, &[("n", &format::number(n, &locale.tag()))]))
     };
@@ -56,6 +57,7 @@ pub fn ProductAbout(
                     <span class="tb-muted">{format!("({at})")}</span>
                 </p>
             }
+            .into_any()
         })
     };
     let delivery = delivery_note(&first, &locale.get()).map(|note| {
@@ -64,16 +66,16 @@ pub fn ProductAbout(
     let price = first.price_from().map(|p| format::money(&p, &locale.tag())).unwrap_or_default();
     let limited = first.limited_edition;
     view! {
-        <Gallery images=first.images.clone() locale=locale />
+        {gallery(first.images.clone(), locale)}
         <p class="tb-seller">
             <span>{locale.fill(Key::SoldBy, &[("seller", &first.seller.name)])}</span>
             <span class="tb-badge">{locale.with(|l| l.seller_kind(first.seller.kind))}</span>
             {limited.then(|| view! { <span class="tb-badge tb-badge-limited">{locale.t(Key::LimitedEdition)}</span> })}
         </p>
         <p part="price" class="tb-price">{price}</p>
-        <p class="tb-unavailable" role="status">{reason}</p>
-        {limited.then(|| view! { <p class="tb-stock" aria-live="polite" aria-atomic="true">{stock_left}</p> })}
-        {countdown}
+        <p class="tb-unavailable" role="status">{bind(reason)}</p>
+        {limited.then(|| view! { <p class="tb-stock" aria-live="polite" aria-atomic="true">{bind(stock_left)}</p> })}
+        {bind(countdown)}
         <p class="tb-description">{first.description.clone()}</p>
         {delivery}
     }

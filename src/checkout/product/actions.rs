@@ -1,15 +1,20 @@
 //! The end of the product step: Continue, or, when this device has saved info, the vault's
 //! saved-info frame in its place (Buy, size, Pay) with "Use another card or address".
 
-use crate::checkout::focus::focus_soon;
+use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
+use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{quantity_max, CheckoutForm};
-use crate::checkout::frame_link::FrameLink;
+use crate::checkout::frame_link::{FrameLink, FrameMode};
 use crate::checkout::saved::{SavedBuy, SavedState};
 use crate::shared::context::WidgetCtx;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
 use tweetbuy_core::{Offer, OrderReceipt};
 use wasm_bindgen::JsCast;
+
+/// The Continue button.
+const CONTINUE: &str = ".tb-continue";
 
 /// Continue or the saved-info frame, and the status line saying saved info was removed.
 #[component]
@@ -19,31 +24,33 @@ pub fn BuyActions(
     locale: SheetLocale,
     busy: RwSignal<bool>,
     /// Buying is blocked right now (sold out, sale over, option sold out).
-    blocked: Signal<bool>,
+    blocked: Memo<bool>,
     /// The sheet is shown: frames may load.
-    frames: Signal<bool>,
+    frames: RwSignal<bool>,
     on_continue: Callback<()>,
     on_paid: Callback<OrderReceipt>,
     on_stale: Callback<()>,
     on_escape: Callback<()>,
 ) -> impl IntoView {
-    let link = FrameLink::new(&expect_context::<WidgetCtx>().vault_origin);
+    let link = FrameLink::new(&expect_context::<WidgetCtx>().vault_origin, FrameMode::Saved);
     let state = RwSignal::new(SavedState::Unknown);
-    let notice = RwSignal::new(None::<Key>);
-    let continue_ref = NodeRef::<leptos::html::Button>::new();
+    let notice = RwSignal::new(None::<String>);
+    let root = SheetRoot::current();
     // Focus follows what took the place of what had it: Continue's place goes to the saved
     // frame, and after Remove the frame's goes back to Continue.
-    Effect::new(move |before: Option<SavedState>| {
+    // The state the effect last saw, read untracked.
+    let before = RwSignal::new(SavedState::Unknown);
+    crate::checkout::bind::effect(move |_| {
         let now = state.get();
-        match (before, now) {
-            (Some(SavedState::Saved), SavedState::Nothing) => {
-                notice.set(Some(Key::SavedRemoved));
-                focus_soon(move || continue_ref.get_untracked().map(Into::into));
+        match (before.get_untracked(), now) {
+            (SavedState::Saved, SavedState::Nothing) => {
+                notice.set(Some(locale.t(Key::SavedRemoved)));
+                focus_soon(root, &[CONTINUE]);
             }
-            (Some(earlier), SavedState::Saved) if earlier != SavedState::Saved => {
+            (earlier, SavedState::Saved) if earlier != SavedState::Saved => {
                 notice.set(None);
-                let lost = continue_ref
-                    .get_untracked()
+                let lost = root
+                    .find(CONTINUE)
                     .and_then(|b| b.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
                     .is_some_and(|root| root.active_element().is_none());
                 if lost {
@@ -52,7 +59,7 @@ pub fn BuyActions(
             }
             _ => {}
         }
-        now
+        before.set(now);
     });
     let go = move || {
         let top = offer.with_untracked(|o| form.with_untracked(|d| quantity_max(o, &d.variant_id)));
@@ -69,12 +76,12 @@ pub fn BuyActions(
         })
     };
     view! {
-        <p class="tb-saved-notice" role="status">{move || notice.get().map(|k| locale.t(k))}</p>
-        {saved}
-        <button node_ref=continue_ref type="button" class="tb-primary tb-continue" data-tb-focus=""
-            hidden=move || state.get() == SavedState::Saved
-            disabled=blocked
-            on:click=move |_| go()
+        <p class="tb-saved-notice" role="status">{bind(move || notice.get())}</p>
+        {bind(saved)}
+        <button type="button" class="tb-primary tb-continue" data-tb-focus=""
+            hidden=bind(move || state.get() == SavedState::Saved)
+            disabled=bind(move || blocked.get())
+            on:click=handler(move |_| go())
         >
             {locale.t(Key::Continue)}
         </button>

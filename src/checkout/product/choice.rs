@@ -2,6 +2,8 @@
 //! quantity (a stepper bounded by stock and the per-order limit). Both lock while a saved
 //! payment is under way.
 
+use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::form::{quantity_max, CheckoutForm};
 use crate::checkout::product::{stepped, stock_text, typed_quantity};
 use crate::shared::format;
@@ -48,12 +50,12 @@ pub fn VariantPicker(
             };
             view! {
                 <label part="variant" class="tb-variant" for=label_for>
-                    <input id=input_id type="radio" name="variant" value=id.get_value() disabled=disabled
-                        prop:checked=move || form.with(|d| id.with_value(|id| d.variant_id == *id))
-                        on:change=choose
+                    <input id=input_id type="radio" name="variant" value=id.get_value() disabled=bind(disabled)
+                        prop:checked=bind(move || form.with(|d| id.with_value(|id| d.variant_id == *id)))
+                        on:change=handler(choose)
                     />
                     <span class="tb-variant-label">{variant.label.clone()}</span>
-                    <span class="tb-variant-meta">{meta}</span>
+                    <span class="tb-variant-meta">{bind(meta)}</span>
                 </label>
             }
         })
@@ -91,28 +93,28 @@ pub fn QuantityStepper(
             <label for="tb-quantity">{locale.t(Key::Quantity)}</label>
             <div class="tb-stepper">
                 <button type="button" class="tb-step" aria-label=locale.t(Key::Decrease) aria-controls="tb-quantity"
-                    disabled=move || closed() || form.with(|d| d.quantity <= 1)
-                    on:click=move |_| step(-1)
+                    disabled=bind(move || closed() || form.with(|d| d.quantity <= 1))
+                    on:click=handler(move |_| step(-1))
                 >
                     <span aria-hidden="true">"−"</span>
                 </button>
                 <input id="tb-quantity" type="number" inputmode="numeric" min="1" aria-describedby="tb-quantity-hint"
-                    max=move || max().to_string()
-                    prop:value=move || form.with(|d| d.quantity.to_string())
-                    disabled=closed
-                    on:change=move |ev| {
+                    max=bind(move || max().to_string())
+                    prop:value=bind(move || form.with(|d| d.quantity.to_string()))
+                    disabled=bind(closed)
+                    on:change=handler(move |ev| {
                         let wanted = typed_quantity(&event_target_value(&ev), max());
                         form.update(|d| d.quantity = wanted);
-                    }
+                    })
                 />
                 <button type="button" class="tb-step" aria-label=locale.t(Key::Increase) aria-controls="tb-quantity"
-                    disabled=move || closed() || form.with(|d| d.quantity >= max())
-                    on:click=move |_| step(1)
+                    disabled=bind(move || closed() || form.with(|d| d.quantity >= max()))
+                    on:click=handler(move |_| step(1))
                 >
                     <span aria-hidden="true">"+"</span>
                 </button>
             </div>
-            <p id="tb-quantity-hint" class="tb-muted">{hint}</p>
+            <p id="tb-quantity-hint" class="tb-muted">{bind(hint)}</p>
         </div>
     }
 }

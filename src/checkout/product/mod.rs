@@ -62,8 +62,7 @@ pub fn ProductSheet(
     /// The chosen variant and quantity live here with the rest of the form.
     form: RwSignal<CheckoutForm>,
     /// The sheet is shown: the saved-info frame may load.
-    #[prop(into)]
-    frames: Signal<bool>,
+    frames: RwSignal<bool>,
     /// On to the details step.
     on_continue: Callback<()>,
     /// Paid in the saved-info frame.
@@ -75,13 +74,12 @@ pub fn ProductSheet(
 ) -> impl IntoView {
     let locale = use_locale();
     let busy = RwSignal::new(false);
-    let variant_id = Signal::derive(move || form.with(|d| d.variant_id.clone()));
-    let blocked = Signal::derive(move || {
+    let blocked = Memo::new(move |_| {
         offer.with(|o| form.with(|d| locale.with(|l| blocked_reason(o, &d.variant_id, l)))).is_some()
     });
     view! {
         <div class="tb-product">
-            <ProductAbout offer=offer now=now variant_id=variant_id locale=locale />
+            <ProductAbout offer=offer now=now form=form locale=locale />
             <Waitlist offer=offer locale=locale />
             <VariantPicker offer=offer form=form locale=locale busy=busy />
             <QuantityStepper offer=offer form=form locale=locale busy=busy />

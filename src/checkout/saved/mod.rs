@@ -4,9 +4,11 @@
 //! Continue when it does, and tells it the variant, quantity and discount code; it never
 //! sees the card, the email or the address.
 
+use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::discount::DiscountField;
 use crate::checkout::form::{field_label, localized_errors, CheckoutForm};
-use crate::checkout::frame_link::{FrameLink, FrameMode, VaultFrame};
+use crate::checkout::frame_link::{vault_frame, FrameLink};
 use crate::checkout::react::{react, report_failure, Reaction};
 use crate::shared::events::EmbedCtx;
 use crate::shared::i18n::{Key, SheetLocale};
@@ -41,7 +43,7 @@ pub fn SavedBuy(
     offer: RwSignal<Offer>,
     form: RwSignal<CheckoutForm>,
     /// Buying is blocked right now (sold out, sale over): the frame is shown no cart.
-    blocked: Signal<bool>,
+    blocked: Memo<bool>,
     state: RwSignal<SavedState>,
     /// A payment is under way: the choice is locked.
     busy: RwSignal<bool>,
@@ -57,7 +59,7 @@ pub fn SavedBuy(
     // The code field's own errors; a change of code reaches the frame through the form.
     let code_errors = RwSignal::new(Vec::new());
     let code_offer = StoredValue::new(offer.get_untracked());
-    Effect::new(move |_| code_offer.set_value(offer.get()));
+    crate::checkout::bind::effect(move |_| code_offer.set_value(offer.get()));
     let show_cart = move || {
         if state.get_untracked() == SavedState::Saved {
             let cart = offer.with_untracked(|o| form.with_untracked(|d| d.saved_cart(o)));
@@ -65,7 +67,7 @@ pub fn SavedBuy(
         }
     };
     // Every change of variant or quantity (or of what can be bought) reaches the frame.
-    Effect::new(move |_| {
+    crate::checkout::bind::effect(move |_| {
         form.track();
         offer.track();
         blocked.track();
@@ -105,13 +107,12 @@ pub fn SavedBuy(
     });
     view! {
         <section class="tb-saved" part="saved" aria-labelledby="tb-saved-title"
-            hidden=move || state.get() != SavedState::Saved>
+            hidden=bind(move || state.get() != SavedState::Saved)>
             <h3 id="tb-saved-title" class="tb-subtitle">{locale.t(Key::SavedTitle)}</h3>
             <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) />
-            <VaultFrame link=link mode=FrameMode::Saved title=locale.t(Key::SavedTitle) lang=locale.tag()
-                labelled_by="tb-saved-title" on_message=on_message />
-            <p class="tb-error" role="alert">{move || problem.get()}</p>
-            <button type="button" class="tb-secondary tb-use-other" disabled=busy on:click=move |_| on_other.run(())>
+            {vault_frame(link, locale.t(Key::SavedTitle), locale.tag(), Some("tb-saved-title"), on_message)}
+            <p class="tb-error" role="alert">{bind(move || problem.get())}</p>
+            <button type="button" class="tb-secondary tb-use-other" disabled=bind(move || busy.get()) on:click=handler(move |_| on_other.run(()))>
                 {locale.t(Key::UseOther)}
             </button>
         </section>

@@ -7,9 +7,11 @@
 //! While it is open the offer is live: stock and availability come fresh from the server
 //! ([`crate::checkout::live`]), and a time-limited sale counts down.
 
+use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::confirmation::Confirmation;
 use crate::checkout::details::Checkout;
-use crate::checkout::focus::focus_soon;
+use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::CheckoutForm;
 use crate::checkout::live;
 use crate::checkout::product::ProductSheet;
@@ -43,8 +45,8 @@ pub enum Step {
     Confirmed(Box<OrderReceipt>),
 }
 
-/// The attribute marking the element that takes focus when a step appears.
-pub const FOCUS_ATTR: &str = "data-tb-focus";
+/// The element that takes focus when a step appears: the one marked `data-tb-focus`.
+const FOCUS_SELECTOR: &str = "[data-tb-focus]";
 
 /// What can take focus by Tab inside the sheet, in order.
 const TABBABLE: &str = "button:not([disabled]), input:not([disabled]):not([type=radio]), \
@@ -98,15 +100,16 @@ pub fn Sheet(
     /// Whether the dialog is shown. A sheet built ahead of the click (on hover or focus,
     /// see [`crate::checkout::host::prepare`]) waits hidden, and a click only has to show it;
     /// the live refresh and the vault's frames start when it is first shown.
-    #[prop(into, default = Signal::stored(true))]
-    shown: Signal<bool>,
+    shown: RwSignal<bool>,
 ) -> impl IntoView {
     let ctx = expect_context::<WidgetCtx>();
     let locale = crate::shared::i18n::use_locale();
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
-    Effect::new(move |_| {
-        if let Some(d) = dialog.get() {
-            if shown.get() && !d.open() {
+    let root = SheetRoot::current();
+    // Effects first run once the view is mounted: the dialog is there to be found.
+    crate::checkout::bind::effect(move |_| {
+        let show = shown.get();
+        if let Some(d) = root.dialog() {
+            if show && !d.open() {
                 let _ = d.show_modal();
             }
         }
@@ -123,7 +126,7 @@ pub fn Sheet(
     // Leave the modal state first, so the page behind is no longer inert and the Buy button
     // can take focus back.
     let close = Callback::new(move |_: ()| {
-        if let Some(d) = dialog.get_untracked() {
+        if let Some(d) = root.dialog() {
             d.close();
         }
         on_close.run(());
@@ -141,10 +144,13 @@ pub fn Sheet(
     let has_sale = offer.sale_ends_at.is_some();
     let api = ctx.api.clone();
     let started = RwSignal::new(false);
-    Effect::new(move |before: Option<bool>| {
-        if before == Some(true) || !shown.get() {
-            return before == Some(true);
+    // Read untracked: once begun, the effect reads nothing and never runs again.
+    let begun = RwSignal::new(false);
+    crate::checkout::bind::effect(move |_| {
+        if begun.get_untracked() || !shown.get() {
+            return;
         }
+        begun.set(true);
         let (api, alive) = (api.clone(), alive.clone());
         leptos::task::spawn_local(async move {
             crate::shared::util::sleep(0).await;
@@ -157,7 +163,6 @@ pub fn Sheet(
                 leptos::task::spawn_local(live::tick(api, live_offer, now, alive));
             }
         });
-        true
     });
 
     let api = ctx.api.clone();
@@ -172,10 +177,10 @@ pub fn Sheet(
     });
     // Each new step takes focus (its first field, or its heading), so keyboard and screen
     // reader users land where the sheet changed. The first step keeps showModal's focus.
-    Effect::new(move |previous: Option<()>| {
+    crate::checkout::bind::effect(move |previous: Option<()>| {
         step.track();
         if previous.is_some() {
-            focus_soon(move || dialog.get_untracked()?.query_selector(&format!("[{FOCUS_ATTR}]")).ok().flatten());
+            focus_soon(root, &[FOCUS_SELECTOR]);
         }
     });
     let title = offer.title.clone();
@@ -183,29 +188,28 @@ pub fn Sheet(
     let close_label = locale.t(Key::Close);
     view! {
         <dialog
-            node_ref=dialog
             part="sheet"
             class="tb-sheet"
             lang=locale.tag()
             aria-modal="true"
             aria-labelledby="tb-title"
-            on:keydown=move |ev: web_sys::KeyboardEvent| {
-                if let Some(d) = dialog.get_untracked() {
+            on:keydown=handler(move |ev: web_sys::KeyboardEvent| {
+                if let Some(d) = root.dialog() {
                     trap_tab(&d, &ev);
                 }
-            }
-            on:cancel=move |ev: web_sys::Event| {
+            })
+            on:cancel=handler(move |ev: web_sys::Event| {
                 ev.prevent_default();
                 close.run(());
-            }
+            })
         >
             <header part="header" class="tb-header">
                 <h2 id="tb-title" class="tb-title">{title}</h2>
-                <button type="button" class="tb-close" aria-label=close_label on:click=move |_| close.run(())>
+                <button type="button" class="tb-close" aria-label=close_label on:click=handler(move |_| close.run(()))>
                     <span aria-hidden="true">"×"</span>
                 </button>
             </header>
-            {move || match step.get() {
+            {bind(move || match step.get() {
                 Step::Product => {
                     view! {
                         <ProductSheet
@@ -240,7 +244,7 @@ pub fn Sheet(
                 Step::Confirmed(receipt) => {
                     view! { <Confirmation receipt=*receipt kind=kind on_done=close /> }.into_any()
                 }
-            }}
+            })}
         </dialog>
     }
 }

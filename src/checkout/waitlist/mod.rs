@@ -2,6 +2,8 @@
 //! not started: an email, an unticked consent box, Notify me. The api keeps the address for
 //! that one notice; the publisher's page hears `tweetbuy:waitlist` with no personal data.
 
+use crate::checkout::bind::bind;
+use crate::checkout::bind::handler;
 use crate::checkout::form::error_for;
 use crate::checkout::wire;
 use crate::shared::context::WidgetCtx;
@@ -24,20 +26,23 @@ pub(crate) fn waits_for(availability: Availability) -> Option<WaitFor> {
 /// The waitlist block of the product step; nothing when the item has no waitlist.
 #[component]
 pub fn Waitlist(offer: RwSignal<Offer>, locale: SheetLocale) -> impl IntoView {
-    let wait_for = Memo::new(move |_| offer.with(|o| waits_for(o.availability)));
-    move || wait_for.get().map(|wait_for| view! { <WaitlistForm offer=offer locale=locale wait_for=wait_for /> })
+    // A flag for each thing to wait for, so the form is built again only when that changes.
+    let waits = move |what| Memo::new(move |_| offer.with(|o| waits_for(o.availability) == Some(what)));
+    let (restock, sale_start) = (waits(WaitFor::Restock), waits(WaitFor::SaleStart));
+    bind(move || {
+        let wait_for = restock.get().then_some(WaitFor::Restock).or(sale_start.get().then_some(WaitFor::SaleStart));
+        wait_for.map(|wait_for| untrack(|| waitlist_form(offer, locale, wait_for)).into_any())
+    })
 }
 
-#[component]
-fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) -> impl IntoView {
-    let api = StoredValue::new(expect_context::<WidgetCtx>().api);
+fn waitlist_form(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) -> impl IntoView {
+    let api = expect_context::<WidgetCtx>().api;
     let embed = StoredValue::new(use_context::<EmbedCtx>());
     let (email, consent) = (RwSignal::new(String::new()), RwSignal::new(false));
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let (sending, joined) = (RwSignal::new(false), RwSignal::new(None::<String>));
-    let done_ref = NodeRef::<leptos::html::P>::new();
+    let root = crate::checkout::focus::SheetRoot::current();
     let failure = RwSignal::new(None::<String>);
-    let (email_ref, consent_ref) = (NodeRef::<leptos::html::Input>::new(), NodeRef::<leptos::html::Input>::new());
     // Shows the errors in the visitor's language and takes focus to the first one's control.
     let show_errors = move |found: Vec<FieldError>| {
         let email_first = found.first().is_some_and(|e| e.field == "email");
@@ -45,10 +50,10 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
             .set(locale.with(|l| {
                 found.iter().map(|e| FieldError { message: l.field_error(e, "", 1), ..e.clone() }).collect()
             }));
-        let target = if email_first { email_ref } else { consent_ref };
-        crate::checkout::focus::focus_soon(move || target.get_untracked().map(Into::into));
+        let target = if email_first { "#tb-waitlist-email" } else { "#tb-waitlist-consent" };
+        crate::checkout::focus::focus_soon(root, &[target]);
     };
-    let submit = move || {
+    let submit = Callback::new(move |()| {
         if sending.get_untracked() {
             return;
         }
@@ -66,7 +71,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
         errors.set(Vec::new());
         failure.set(None);
         sending.set(true);
-        let api = api.get_value();
+        let api = api.clone();
         leptos::task::spawn_local(async move {
             let answer = api.post_parsed("/api/v1/waitlist", wire::waitlist_request(&request), None).await;
             let _ = sending.try_set(false);
@@ -75,7 +80,7 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
                     let key = if wait_for == WaitFor::Restock { Key::NotifyJoinedBack } else { Key::NotifyJoinedSale };
                     joined.set(Some(locale.fill(key, &[("email", &address)])));
                     // The form (and the button that had focus) is gone: focus says what happened.
-                    crate::checkout::focus::focus_soon(move || done_ref.get_untracked().map(Into::into));
+                    crate::checkout::focus::focus_soon(root, &[".tb-waitlist-done"]);
                     embed.with_value(|e| e.as_ref().map(|e| emit(e, WidgetEvent::Waitlist)));
                 }
                 Err(crate::shared::api::ClientError::Api { error, .. }) if !error.fields.is_empty() => {
@@ -84,30 +89,31 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
                 Err(e) => failure.set(Some(locale.with(|l| crate::checkout::messages::for_error(l, &e)))),
             }
         });
-    };
+    });
     let title = locale.t(if wait_for == WaitFor::Restock { Key::NotifyBack } else { Key::NotifySale });
-    let error = move |key: &'static str| move || errors.with(|e| error_for(e, key));
-    let invalid =
-        move |key: &'static str| move || if errors.with(|e| error_for(e, key).is_some()) { "true" } else { "false" };
+    let error = move |key: &'static str| bind(move || errors.with(|e| error_for(e, key)));
+    let invalid = move |key: &'static str| {
+        bind(move || if errors.with(|e| error_for(e, key).is_some()) { "true" } else { "false" })
+    };
     let form = move || {
         view! {
             <form class="tb-waitlist-form" novalidate=true
-                on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                on:submit=handler(move |ev: web_sys::SubmitEvent| { ev.prevent_default(); submit.run(()); })>
                 <div class="tb-field" part="field">
                     <label for="tb-waitlist-email">{locale.t(Key::Email)}</label>
-                    <input node_ref=email_ref id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
+                    <input id="tb-waitlist-email" type="email" autocomplete="email" inputmode="email"
                         aria-required="true" aria-invalid=invalid("email") aria-describedby="tb-waitlist-email-error"
-                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+                        prop:value=bind(move || email.get()) on:input=handler(move |ev| email.set(event_target_value(&ev))) />
                     <p id="tb-waitlist-email-error" class="tb-error">{error("email")}</p>
                 </div>
                 <label class="tb-consent" for="tb-waitlist-consent">
-                    <input node_ref=consent_ref id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
+                    <input id="tb-waitlist-consent" type="checkbox" aria-invalid=invalid("consent")
                         aria-describedby="tb-waitlist-consent-error"
-                        prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev)) />
+                        prop:checked=bind(move || consent.get()) on:change=handler(move |ev| consent.set(event_target_checked(&ev))) />
                     <span>{locale.t(Key::NotifyConsent)}</span>
                 </label>
                 <p id="tb-waitlist-consent-error" class="tb-error">{error("consent")}</p>
-                <button type="submit" class="tb-secondary" aria-disabled=move || sending.get().then_some("true")>
+                <button type="submit" class="tb-secondary" aria-disabled=bind(move || sending.get().then_some("true"))>
                     {locale.t(Key::NotifyMe)}
                 </button>
             </form>
@@ -116,9 +122,9 @@ fn WaitlistForm(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) 
     view! {
         <section class="tb-waitlist" part="waitlist" aria-labelledby="tb-waitlist-title">
             <h3 id="tb-waitlist-title" class="tb-subtitle">{title}</h3>
-            <p node_ref=done_ref class="tb-waitlist-done" role="status" tabindex="-1">{move || joined.get()}</p>
-            {move || joined.with(Option::is_none).then(form)}
-            <p class="tb-error" role="alert">{move || failure.get()}</p>
+            <p class="tb-waitlist-done" role="status" tabindex="-1">{bind(move || joined.get())}</p>
+            {bind(move || joined.with(Option::is_none).then(|| form().into_any()))}
+            <p class="tb-error" role="alert">{bind(move || failure.get())}</p>
         </section>
     }
 }
