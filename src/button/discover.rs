@@ -42,7 +42,8 @@ pub struct EmbedAttrs {
 const EMBED_ATTRS: &str = "data-theme data-button-style data-label data-lang data-dnt";
 
 impl EmbedAttrs {
-    /// Reads them off one element.
+    /// Reads them off one element (for a button attached by hand, in the in-browser tests).
+    #[cfg(feature = "std")]
     pub fn read(element: &Element) -> EmbedAttrs {
         let mut values = EMBED_ATTRS.split(' ').map(|name| element.get_attribute(name));
         let mut next = || values.next().flatten();
@@ -50,13 +51,14 @@ impl EmbedAttrs {
     }
 }
 
-/// An absent attribute in a record of the kit's `find`.
-const ABSENT: &str = "\u{1d}";
+/// The attribute that names an embed's tweet explicitly.
+const EXPLICIT_ATTR: &str = "data-tweetbuy-tweet";
 
 /// Reads one record of the kit's `find` (`kit.js` says how it is written): the element's
 /// [`EmbedAttrs`] and its tweet's id, `None` when it names none we can read.
 pub(crate) fn parse_found(record: &str) -> (EmbedAttrs, Option<TweetId>) {
-    let mut fields = record.split('\u{1f}');
+    use crate::button::kit::{ABSENT, FIELD_END};
+    let mut fields = record.split(FIELD_END);
     let mut next = || fields.next().filter(|f| *f != ABSENT).map(str::to_owned);
     let attrs = EmbedAttrs { theme: next(), style: next(), label: next(), lang: next(), dnt: next() };
     let kind = next();
@@ -86,41 +88,45 @@ pub(crate) fn id_from_blockquote_links(hrefs_last_first: impl IntoIterator<Item 
     hrefs_last_first.into_iter().find_map(|href| TweetId::from_status_url(&href))
 }
 
-/// The tweet id of one element, if it is an embed form we know (matching `selector`).
-pub(crate) fn tweet_id_of(element: &Element, selector: &str) -> Option<TweetId> {
+/// Every element at or under `root` that matches `selector`, in document order, with its
+/// [`EmbedAttrs`] and its tweet's id: the kit reads them in one call ([`parse_found`]).
+fn found(root: &Element, selector: &str) -> Vec<(Element, EmbedAttrs, Option<TweetId>)> {
     let found = crate::button::kit::with(|kit| {
-        kit.find(element, selector, EMBED_ATTRS, &crate::shared::names::js("data-tweetbuy-tweet")).ok()
-    })??;
-    // The element itself comes first when it matches; embeds inside it do not count.
-    let first = found.get(0).unchecked_into::<js_sys::Array>().get(0);
-    if &first != AsRef::<wasm_bindgen::JsValue>::as_ref(element) {
-        return None;
-    }
-    parse_found(found.get(1).as_string()?.split('\u{1e}').next()?).1
-}
-
-/// Every embed at or under `root` that has no button yet, in document order: the kit reads
-/// them in one call ([`parse_found`]).
-pub fn find_embeds(root: &Element) -> Vec<FoundEmbed> {
-    let found = crate::button::kit::with(|kit| {
-        kit.find(root, NEW_EMBED_SELECTOR, EMBED_ATTRS, &crate::shared::names::js("data-tweetbuy-tweet")).ok()
+        kit.find(root, selector, EMBED_ATTRS, &crate::shared::names::js(EXPLICIT_ATTR)).ok()
     });
     let Some(found) = found.flatten() else { return Vec::new() };
     let elements = crate::button::kit::elements(&found.get(0).unchecked_into());
     let text = found.get(1).as_string().unwrap_or_default();
+    let records = text.split(crate::button::kit::RECORD_END);
     elements
         .into_iter()
-        .zip(text.split('\u{1e}'))
-        .filter_map(|(element, record)| {
-            let (attrs, tweet_id) = parse_found(record);
-            Some(FoundEmbed { element, tweet_id: tweet_id?, attrs })
+        .zip(records)
+        .map(|(element, record)| {
+            let (attrs, id) = parse_found(record);
+            (element, attrs, id)
         })
+        .collect()
+}
+
+/// The tweet id of one element, if it is an embed form we know (matching `selector`).
+pub(crate) fn tweet_id_of(element: &Element, selector: &str) -> Option<TweetId> {
+    // The element itself comes first when it matches; embeds inside it do not count.
+    let (first, _, id) = found(element, selector).into_iter().next()?;
+    (&first == element).then_some(id).flatten()
+}
+
+/// Every embed at or under `root` that has no button yet, in document order.
+pub fn find_embeds(root: &Element) -> Vec<FoundEmbed> {
+    found(root, NEW_EMBED_SELECTOR)
+        .into_iter()
+        .filter_map(|(element, attrs, tweet_id)| Some(FoundEmbed { element, tweet_id: tweet_id?, attrs }))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::button::kit::ABSENT;
 
     #[test]
     fn the_new_embed_selector_is_every_embed_form_without_a_button() {
@@ -131,7 +137,7 @@ mod tests {
 
     #[test]
     fn a_found_record_gives_the_embeds_attributes_and_its_tweets_id_from_each_form() {
-        let record = |fields: &[&str]| fields.join("\u{1f}");
+        let record = |fields: &[&str]| fields.join(&crate::button::kit::FIELD_END.to_string());
         let (attrs, id) = parse_found(&record(&[
             "dark",
             ABSENT,

@@ -90,10 +90,13 @@ pub(crate) fn with<R>(f: impl FnOnce(&Kit) -> R) -> Option<R> {
     KIT.with(|k| k.borrow().as_ref().map(f))
 }
 
-/// Separates the records of [`Rows`].
-const RECORD_END: char = '\u{1e}';
-/// Separates the fields of a record of [`Rows`].
-const FIELD_END: char = '\u{1f}';
+/// Separates the records of a text that crosses between the module and the kit ([`Rows`],
+/// the kit's `find`).
+pub(crate) const RECORD_END: char = '\u{1e}';
+/// Separates the fields of a record.
+pub(crate) const FIELD_END: char = '\u{1f}';
+/// A field the kit read as absent (an attribute the element does not have).
+pub(crate) const ABSENT: &str = "\u{1d}";
 
 /// Records of text fields in one string, which crosses into the browser as one decoding
 /// however many buttons it describes (the kit splits it). A field loses any separator it
