@@ -80,9 +80,16 @@ fn cached_label(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> Strin
     })
 }
 
+/// Finds a Buy button in its view (`.tb-root > .tb-anchor > .tb-buy`, as [`prototype`]
+/// builds it) and nothing else of its shadow root, such as its sheet.
+pub(crate) const BUTTON_SELECTOR: &str = ".tb-anchor > .tb-buy";
+
 /// The view every button of one look and language copies: the root marked with the look
 /// ([`crate::shared::theme::mark`]) and floating where it can ([`crate::button::placement::float`]),
 /// the anchor in the language, the button without its label.
+///
+/// What the kit listens for ([`crate::button::kit`]'s `listen`) is found by
+/// [`BUTTON_SELECTOR`]: keep the two in step.
 fn prototype(document: &web_sys::Document, look: &Look, lang: &str) -> Option<Element> {
     let root = document.create_element("div").ok()?;
     root.set_class_name("tb-root");

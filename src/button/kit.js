@@ -15,7 +15,7 @@
 /// The functions the button module calls. They are declared inside, so that nothing but
 /// `buttonKit` joins the glue's own top-level names.
 export function buttonKit() {
-  return { find, mark, mount, measure, apply, observe, sight, settle, changes };
+  return { find, mark, listen, mount, measure, apply, observe, sight, settle, changes };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
@@ -55,22 +55,37 @@ export function buttonKit() {
     embeds.forEach((embed, i) => (tweetIds ? embed.setAttribute(attachedAttr, tweetIds[i]) : embed.removeAttribute(attachedAttr)));
   }
 
+  /// Calls `listener(event, button)` for every event of `types` (space-separated) whose
+  /// innermost target is a Buy button (`buttonSelector`) in the shadow root of a host
+  /// (`hostAttr`): one listener per type on the document, in its capture phase, for every
+  /// button of the page. The button is found through the event's path, so an event of the
+  /// host's sheet never counts as the button's; any other event of the page costs one check
+  /// (its target at the document is an open shadow host, as every host is).
+  function listen(hostAttr, buttonSelector, types, listener) {
+    const heard = (event) => {
+      if (!event.target?.shadowRoot) return;
+      const button = event.composedPath()[0];
+      if (button?.matches?.(buttonSelector) && button.getRootNode().host?.hasAttribute(hostAttr)) listener(event, button);
+    };
+    for (const type of types.split(" ")) document.addEventListener(type, heard, true);
+  }
+
   /// Builds a button under each embed and announces it. `rows` holds one record per embed
   /// (records end with "\x1e", fields with "\x1f"): the prototype's index in `protos`, the
   /// host's theme, the root's accent-text fix ("" for none), the label, the tweet id and the
   /// product id. `names` (space-separated) are hostAttr, themeAttr, accentAttr, readyEvent,
-  /// tweetIdKey, productIdKey, then the events a button listens to.
+  /// tweetIdKey, productIdKey.
   ///
   /// Each host gets an open shadow root adopting `sheets`, and a deep copy of its prototype
   /// (root > anchor > button) with the label; it goes in right after its embed once built (a
   /// subtree built before it joins the page costs the browser less). Its inline
   /// `display: block !important`, through the CSSOM (allowed by a strict CSP), keeps hostile
-  /// page rules such as `* { all: unset !important }` from hiding it. The button calls
-  /// `listener` on every listened event, `floating` watches its anchor, `laidOut` its embed,
-  /// and `ready` fires on the embed, bubbling out of any shadow root.
+  /// page rules such as `* { all: unset !important }` from hiding it. `floating` watches its
+  /// anchor, `laidOut` its embed, and `ready` fires on the embed, bubbling out of any shadow
+  /// root. What the visitor does to the button reaches the module through `listen`.
   /// Returns [hosts, buttons].
-  function mount(embeds, rows, protos, names, sheets, listener, floating, laidOut) {
-    const [hostAttr, themeAttr, accentAttr, ready, tweetIdKey, productIdKey, ...events] = names.split(" ");
+  function mount(embeds, rows, protos, names, sheets, floating, laidOut) {
+    const [hostAttr, themeAttr, accentAttr, ready, tweetIdKey, productIdKey] = names.split(" ");
     const records = rows.split("\x1e");
     const buttons = [];
     const hosts = embeds.map((embed, i) => {
@@ -85,7 +100,6 @@ export function buttonKit() {
       const anchor = root.firstElementChild;
       const button = anchor.firstElementChild;
       button.textContent = label;
-      for (const event of events) button.addEventListener(event, listener);
       if (accent) root.setAttribute(accentAttr, accent);
       shadow.append(root);
       embed.after(host);

@@ -31,7 +31,14 @@ extern "C" {
         attached_attr: &JsValue,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
-    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn listen(
+        this: &Kit,
+        host_attr: &str,
+        button_selector: &str,
+        types: &str,
+        listener: &JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn mount(
         this: &Kit,
         embeds: &js_sys::Array,
@@ -39,7 +46,6 @@ extern "C" {
         protos: &js_sys::Array,
         names: &str,
         sheets: &js_sys::Array,
-        listener: &js_sys::Function,
         floating: &JsValue,
         laid_out: &JsValue,
     ) -> Result<js_sys::Array, JsValue>;

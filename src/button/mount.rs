@@ -69,18 +69,22 @@ impl Registry {
 }
 
 crate::shared::local::page_local! {
-    /// The one listener every button shares: a click opens, anything else (pointing at
-    /// the button, pressing on it, focusing it) builds its sheet ahead of the click.
-    static LISTENER: js_sys::Function = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|event: web_sys::Event| {
-        let Some(button) = event.current_target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
-        if event.type_() == "click" {
-            open_from(&button);
-        } else if !button.has_attribute(RETURNING_ATTR) {
-            prepare_from(&button);
-        }
-    })
-    .into_js_value()
-    .unchecked_into();
+    /// Whether the kit listens for every button of the page (set up with the first batch):
+    /// a click opens, anything else (pointing at the button, pressing on it, focusing it)
+    /// builds its sheet ahead of the click.
+    static LISTENING: bool = {
+        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event, Element)>::new(
+            |event: web_sys::Event, button: Element| match event.type_() == "click" {
+                true => open_from(&button),
+                false if !button.has_attribute(RETURNING_ATTR) => prepare_from(&button),
+                false => {}
+            },
+        )
+        .into_js_value();
+        let types = "click pointerover pointerdown focusin";
+        crate::button::kit::with(|kit| kit.listen(HOST_ATTR, buy_button::BUTTON_SELECTOR, types, &listener).is_ok())
+            == Some(true)
+    };
 }
 
 crate::shared::local::page_local! {
@@ -364,7 +368,7 @@ fn build_views(
 fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array) -> Option<js_sys::Array> {
     // The names the kit sets and listens by, space-separated: the host's attribute and
     // theme attribute, the root's accent-text fix, the `tweetbuy:ready` event and its
-    // detail's keys ([`events::payload`]), then the events a button listens to ([`LISTENER`]).
+    // detail's keys ([`events::payload`]).
     let (ready, detail) = events::payload(&WidgetEvent::Ready, &EmbedCtx::default());
     let mut names = String::from(HOST_ATTR);
     for name in
@@ -373,18 +377,17 @@ fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array) -> Option<
         names.push(' ');
         names.push_str(name);
     }
-    names.push_str(" click pointerenter pointerdown focus");
     let protos = buy_button::prototypes();
     let sheets = styles::button_sheets();
     let floating = crate::button::placement::floating_observer();
     let laid_out = crate::button::placement::laid_out_observer();
-    LISTENER
-        .with(|listener| {
-            crate::button::kit::with(|kit| {
-                kit.mount(&embeds, rows.as_str(), &protos, &names, &sheets, listener, &floating, &laid_out).ok()
-            })
-        })
-        .flatten()
+    if !LISTENING.with(|listening| *listening) {
+        return None;
+    }
+    crate::button::kit::with(|kit| {
+        kit.mount(&embeds, rows.as_str(), &protos, &names, &sheets, &floating, &laid_out).ok()
+    })
+    .flatten()
 }
 
 /// The attribute on a host that names its view's theme, for a publisher's CSS.

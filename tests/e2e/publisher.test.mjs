@@ -453,6 +453,8 @@ test("events tell the publisher about open, checkout, order, close and errors, w
   for (const t of ["tweetbuy:ready", "tweetbuy:open", "tweetbuy:close", "tweetbuy:checkout", "tweetbuy:error", "tweetbuy:order"]) {
     assert.ok(types.includes(t), `${t} in ${types.join(", ")}`);
   }
+  // The clicks inside the sheet, in the button's own shadow root, are not the button's.
+  assert.equal(types.filter((t) => t === "tweetbuy:open").length, 2, `two opens, one per click on the button: ${types.join(", ")}`);
   for (const e of events) {
     assert.ok(e.bubbles && e.composed, `${e.type} bubbles out of the shadow root`);
     assert.equal(e.target, "BLOCKQUOTE", `${e.type} is dispatched on the embed`);
