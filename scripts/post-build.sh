@@ -7,7 +7,8 @@
 # 1. the button module's DOM kit (src/button/kit.js) appended to its glue, so it comes in
 #    the glue's request; each module's wasm-bindgen glue minified (terser; property names
 #    are kept);
-# 2. short names for each module's imports from its glue (short-imports.mjs);
+# 2. short names for each module's imports from its glue and for wasm-bindgen's own exports
+#    (short-names.mjs);
 # 3. both modules' files named by a hash of their final bytes, and manifest.json
 #    (hash-names.sh);
 # 4. the preview page's `integrity` of each file computed again (preview-integrity.mjs);
@@ -52,7 +53,7 @@ for wasm in "$dir"/*_bg.wasm; do
   terser "$glue" --module --compress --mangle --output "$glue.min"
   mv "$glue.min" "$glue"
 done
-node "$here/short-imports.mjs"
+node "$here/short-names.mjs"
 sh "$here/hash-names.sh"
 node "$here/preview-integrity.mjs"
 node "$here/precompress.mjs"
