@@ -80,11 +80,11 @@ export function buttonKit() {
   /// (root > anchor > button) with the label; it goes in right after its embed once built (a
   /// subtree built before it joins the page costs the browser less). Its inline
   /// `display: block !important`, through the CSSOM (allowed by a strict CSP), keeps hostile
-  /// page rules such as `* { all: unset !important }` from hiding it. `floating` watches its
-  /// anchor, `laidOut` its embed, and `ready` fires on the embed, bubbling out of any shadow
-  /// root. What the visitor does to the button reaches the module through `listen`.
+  /// page rules such as `* { all: unset !important }` from hiding it. `laidOut` watches its
+  /// embed, and `ready` fires on the embed, bubbling out of any shadow root. What the visitor
+  /// does to the button reaches the module through `listen`.
   /// Returns [hosts, buttons].
-  function mount(embeds, rows, protos, names, sheets, floating, laidOut) {
+  function mount(embeds, rows, protos, names, sheets, laidOut) {
     const [hostAttr, themeAttr, accentAttr, ready, tweetIdKey, productIdKey] = names.split(" ");
     const records = rows.split("\x1e");
     const buttons = [];
@@ -97,13 +97,11 @@ export function buttonKit() {
       const shadow = host.attachShadow({ mode: "open" });
       shadow.adoptedStyleSheets = sheets;
       const root = protos[proto].cloneNode(true);
-      const anchor = root.firstElementChild;
-      const button = anchor.firstElementChild;
+      const button = root.firstElementChild.firstElementChild;
       button.textContent = label;
       if (accent) root.setAttribute(accentAttr, accent);
       shadow.append(root);
       embed.after(host);
-      floating?.observe(anchor);
       laidOut?.observe(embed);
       const detail = { [tweetIdKey]: tweetId, [productIdKey]: productId };
       embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
@@ -141,19 +139,24 @@ export function buttonKit() {
     return boxes;
   }
 
-  /// Sizes each host from three numbers per host: its width and left margin (`!important`,
-  /// which hostile page rules cannot undo; NaN: left as it is) and the free space under it,
-  /// `--tb-float-gap` (NaN: none). With `shownAttr`, the attribute comes off each host's
-  /// view root, which shows it.
-  function apply(hosts, sizes, shownAttr) {
+  /// Sizes each host from four numbers per host: its width and left margin (`!important`,
+  /// which hostile page rules cannot undo; NaN: left as it is), the free space under it,
+  /// `--tb-float-gap` (NaN: none), and where its button goes: 1 to its row now (the
+  /// attribute `floatingAttr` comes off the host's view root), 0 floating, with `floating`
+  /// watching its anchor, NaN where it is. With `shownAttr`, the attribute comes off each
+  /// host's view root, which shows it.
+  function apply(hosts, sizes, shownAttr, floatingAttr, floating) {
     hosts.forEach((host, i) => {
-      const [width, marginLeft, gap] = sizes.subarray(i * 3, i * 3 + 3);
+      const [width, marginLeft, gap, row] = sizes.subarray(i * 4, i * 4 + 4);
       if (!Number.isNaN(width)) {
         host.style.setProperty("max-width", `${width}px`, "important");
         host.style.setProperty("margin-left", `${marginLeft}px`, "important");
       }
       if (!Number.isNaN(gap)) host.style.setProperty("--tb-float-gap", `${gap}px`);
-      if (shownAttr) host.shadowRoot?.firstElementChild?.removeAttribute(shownAttr);
+      const root = host.shadowRoot?.firstElementChild;
+      if (shownAttr) root?.removeAttribute(shownAttr);
+      if (row === 1) root?.removeAttribute(floatingAttr);
+      else if (row === 0 && root) floating?.observe(root.firstElementChild);
     });
   }
 

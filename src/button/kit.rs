@@ -46,7 +46,6 @@ extern "C" {
         protos: &js_sys::Array,
         names: &str,
         sheets: &js_sys::Array,
-        floating: &JsValue,
         laid_out: &JsValue,
     ) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
@@ -63,6 +62,8 @@ extern "C" {
         hosts: &js_sys::Array,
         sizes: &js_sys::Float64Array,
         shown_attr: &JsValue,
+        floating_attr: &JsValue,
+        floating: &JsValue,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn observe(this: &Kit, observer: &JsValue, targets: &js_sys::Array) -> Result<(), JsValue>;

@@ -6,8 +6,9 @@
 //! host takes no height, and the button hangs over the embed's bottom right corner, its
 //! bottom just above whatever follows the embed. An `IntersectionObserver` hands the button
 //! its row once the floating button is below the viewport, where the row moves nothing the
-//! visitor sees. Embeds found below the fold (most of a long page) get their row on the
-//! next frame; a button that stays in sight, or above it, keeps floating.
+//! visitor sees. Embeds found far below the fold (most of a long page) get their row as they
+//! are first lined up, before the browser paints, and nothing watches them; a button that
+//! stays in sight, or above it, keeps floating.
 
 use crate::prelude::*;
 use crate::shared::names;
@@ -42,10 +43,10 @@ crate::shared::local::page_local! {
     };
 }
 
-/// The observer that gives floating buttons their rows ([`crate::button::kit`] has it watch
-/// each new button's anchor, `.tb-anchor`), or `null` where there is none: then a new view
-/// never floats ([`floats`]) and takes its row at once.
-pub fn floating_observer() -> JsValue {
+/// The observer that gives floating buttons their rows (the kit has it watch the anchor,
+/// `.tb-anchor`, of each new button left floating by its first alignment), or `null` where
+/// there is none: then a new view never floats ([`floats`]) and takes its row at once.
+fn floating_observer() -> JsValue {
     OBSERVER.with(|o| o.as_ref().map_or(JsValue::NULL, JsValue::from))
 }
 
@@ -190,11 +191,17 @@ fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
                 .map(|boxes| boxes.to_vec())
         })
         .collect();
-    let shown = if reveal { names::js(UNALIGNED_ATTR) } else { JsValue::NULL };
+    // The first alignment also settles where each new button goes: its row at once far
+    // below the fold, else floating, watched.
+    let (shown, floating) = match reveal {
+        true => (names::js(UNALIGNED_ATTR), floating_observer()),
+        false => (JsValue::NULL, JsValue::NULL),
+    };
+    let floating_attr = names::js(FLOATING_ATTR);
     for ((_, hosts), boxes) in batches.iter().copied().zip(&measured) {
         let Some(boxes) = boxes else { continue };
         let sizes = js_sys::Float64Array::from(&host_sizes(boxes, fold)[..]);
-        crate::button::kit::with(|kit| kit.apply(hosts, &sizes, &shown));
+        crate::button::kit::with(|kit| kit.apply(hosts, &sizes, &shown, &floating_attr, &floating));
     }
     measured
 }
@@ -233,29 +240,32 @@ pub fn follow_resizes(pairs: fn() -> Pairs) {
 /// space above the host, plus the observer's margin) to be wholly out of sight.
 const FLOAT_REACH: f64 = 80.0;
 
-/// The numbers each host is sized by, three per host (`width`, `margin-left`, the free space
-/// `--tb-float-gap` under it; NaN: leave it), from the six per host the kit measured: the
-/// tweet's width and left edge, the host's top and left edge, the host's inline margin,
-/// and the top of the first element with a box after the host (NaN: none, or not read).
+/// The numbers each host is sized by, four per host (`width`, `margin-left`, the free space
+/// `--tb-float-gap` under it, and 1 if its button takes its row now, 0 if it floats; NaN:
+/// leave it), from the six per host the kit measured: the tweet's width and left edge, the
+/// host's top and left edge, the host's inline margin, and the top of the first element
+/// with a box after the host (NaN: none, or not read).
 ///
 /// The host, less the margin we gave it before, starts at its container's content edge, so
 /// the difference of the left edges is the embed's left margin (or its centring). A tweet
 /// without width is not rendered (it left the page, or is hidden): its host is left as it
-/// is. Far below the fold a button takes its row and never floats, so its gap is not set.
+/// is, its button floating. Far below the fold a button takes its row at once, where it
+/// moves nothing the visitor sees and no observer need watch it, and its gap is not set.
 fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
-    let mut sizes = Vec::with_capacity(boxes.len() / 2);
+    let mut sizes = Vec::with_capacity(boxes.len() / 6 * 4);
     for b in boxes.chunks_exact(6) {
         let [tweet_width, tweet_left, host_top, host_left, given, next_top] = [b[0], b[1], b[2], b[3], b[4], b[5]];
         if tweet_width.is_nan() || tweet_width <= 0.0 {
-            sizes.extend([f64::NAN; 3]);
+            sizes.extend([f64::NAN, f64::NAN, f64::NAN, 0.0]);
             continue;
         }
-        let gap = match (host_top > fold + FLOAT_REACH, next_top.is_nan()) {
+        let far_below = host_top > fold + FLOAT_REACH;
+        let gap = match (far_below, next_top.is_nan()) {
             (true, _) => f64::NAN,
             (false, true) => 0.0,
             (false, false) => (next_top - host_top).max(0.0),
         };
-        sizes.extend([tweet_width, tweet_left - (host_left - given), gap]);
+        sizes.extend([tweet_width, tweet_left - (host_left - given), gap, if far_below { 1.0 } else { 0.0 }]);
     }
     sizes
 }
@@ -296,10 +306,10 @@ mod tests {
         // A centred tweet of 550 px at x=237 in a column starting at x=8, the host given a
         // margin of 229 px before; the next element 30 px under the host's top.
         let sizes = host_sizes(&[550.0, 237.0, 400.0, 237.0, 229.0, 430.0], fold);
-        assert!(same(&sizes, &[550.0, 229.0, 30.0]), "{sizes:?}");
+        assert!(same(&sizes, &[550.0, 229.0, 30.0, 0.0]), "{sizes:?}");
         // Nothing after the host: no free space. An element overlapping the host: none either.
-        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan], fold), &[500.0, 0.0, 0.0]));
-        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, 390.0], fold), &[500.0, 0.0, 0.0]));
+        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan], fold), &[500.0, 0.0, 0.0, 0.0]));
+        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, 390.0], fold), &[500.0, 0.0, 0.0, 0.0]));
     }
 
     #[test]
@@ -329,13 +339,19 @@ mod tests {
     }
 
     #[test]
-    fn far_below_the_fold_no_gap_is_set_and_an_unrendered_tweet_is_left_alone() {
+    fn far_below_the_fold_a_button_takes_its_row_at_once_and_an_unrendered_tweet_is_left_alone() {
         let nan = f64::NAN;
         let fold = 900.0;
         let below = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH + 1.0, 8.0, 0.0, nan], fold);
-        assert!(same(&below, &[500.0, 0.0, nan]), "{below:?}");
+        assert!(same(&below, &[500.0, 0.0, nan, 1.0]), "its row, no gap: {below:?}");
         let at_reach = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH, 8.0, 0.0, nan], fold);
-        assert!(same(&at_reach, &[500.0, 0.0, 0.0]), "at the reach the gap is still read: {at_reach:?}");
-        assert!(same(&host_sizes(&[0.0, 8.0, 10.0, 8.0, 0.0, 40.0, nan, 0.0, 0.0, 0.0, 0.0, 0.0], fold), &[nan; 6]));
+        assert!(same(&at_reach, &[500.0, 0.0, 0.0, 0.0]), "at the reach it floats, its gap read: {at_reach:?}");
+        let above = host_sizes(&[500.0, 8.0, -400.0, 8.0, 0.0, nan], fold);
+        assert!(same(&above, &[500.0, 0.0, 0.0, 0.0]), "above the viewport it floats: {above:?}");
+        let hidden = [nan, nan, nan, 0.0];
+        assert!(same(
+            &host_sizes(&[0.0, 8.0, 10.0, 8.0, 0.0, 40.0, nan, 0.0, 0.0, 0.0, 0.0, 0.0], fold),
+            &[hidden, hidden].concat()
+        ));
     }
 }
