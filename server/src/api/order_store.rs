@@ -351,9 +351,15 @@ pub async fn mark_paid_and_answer(
 ) -> Result<(), AppError> {
     let brand = to_text(&brand);
     let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
-    if engine_of(db) == Engine::Postgres
-        && mark_paid_in_one_statement(db, order_id, &brand, last4, charge_id, now, answer, &subscribers).await?
-    {
+    let done_at_once = match engine_of(db) {
+        Engine::Postgres => {
+            mark_paid_in_one_statement(db, order_id, &brand, last4, charge_id, now, answer, &subscribers).await?
+        }
+        Engine::Sqlite => {
+            mark_paid_in_one_trip(db, order_id, &brand, last4, charge_id, now, answer, &subscribers).await?
+        }
+    };
+    if done_at_once {
         return Ok(());
     }
     let mut batch = Batch::new();
@@ -428,6 +434,65 @@ async fn mark_paid_in_one_statement<const N: usize>(
     }
     let (heard,) = query.fetch_one(&mut *crate::db::write_conn(db).await?).await?;
     Ok(!heard)
+}
+
+/// [`mark_paid_and_answer`] on SQLite in one trip to the connection's thread (a `BEGIN`, the
+/// batch and its `COMMIT` in one query, where the long way takes two), when no webhook
+/// endpoint wants the payment's events: each write is conditional on that, so with one
+/// listening the transaction changes nothing and `false` sends the caller the long way,
+/// which writes the events in Rust.
+#[allow(clippy::too_many_arguments)]
+async fn mark_paid_in_one_trip<const N: usize>(
+    db: &Db,
+    order_id: &str,
+    brand: &str,
+    last4: &str,
+    charge_id: &str,
+    now: i64,
+    answer: Option<&KeyAnswer<'_>>,
+    subscribers: &super::webhooks::delivery::SubscribedEach<N>,
+) -> Result<bool, AppError> {
+    let quiet = |offset| format!("NOT {}", subscribers.any_condition(offset));
+    let paid_sql = format!(
+        "UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
+         WHERE id = $5 AND {}",
+        quiet(5)
+    );
+    let outbox_sql = format!(
+        "INSERT INTO receipt_outbox (order_id, created_at) SELECT $1, $2 WHERE {} ON CONFLICT DO NOTHING",
+        quiet(2)
+    );
+    let answered_sql = format!(
+        "UPDATE idempotency_keys SET response_status = $1, response_body = $2, completed_at = $3 \
+         WHERE scope = $4 AND idem_key = $5 AND {}",
+        quiet(5)
+    );
+    let heard_sql = format!("SELECT CAST(CASE WHEN {} THEN 1 ELSE 0 END AS BIGINT)", subscribers.any_condition(0));
+    fn bind_patterns<'q, const N: usize>(mut query: AnyQuery<'q>, patterns: &'q [String; N]) -> AnyQuery<'q> {
+        for pattern in patterns {
+            query = query.bind(pattern.as_str());
+        }
+        query
+    }
+    let with_patterns = |query| bind_patterns(query, subscribers.patterns());
+    let mut batch = Batch::new();
+    batch.push(with_patterns(sqlx::query(&paid_sql).bind(brand).bind(last4).bind(charge_id).bind(now).bind(order_id)));
+    batch.push(with_patterns(sqlx::query(&outbox_sql).bind(order_id).bind(now)));
+    if let Some(answer) = answer {
+        batch.push(with_patterns(
+            sqlx::query(&answered_sql)
+                .bind(i64::from(answer.status))
+                .bind(answer.body)
+                .bind(now)
+                .bind(answer.scope)
+                .bind(answer.key),
+        ));
+    }
+    let heard = batch.push(with_patterns(sqlx::query(&heard_sql)));
+    let ran = crate::db::write_batch(db, batch).await?;
+    let row =
+        ran.statements[heard].rows.first().ok_or_else(|| AppError::internal("no row from the listening check"))?;
+    Ok(sqlx::Row::try_get::<i64, _>(row, 0)? == 0)
 }
 
 /// The answer to store under an idempotency key.
