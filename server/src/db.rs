@@ -745,7 +745,13 @@ impl Drop for WriteTx {
         // writes of other connections (and of other processes) wait for it.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if conn.execute("ROLLBACK").await.is_ok() {
+                // A statement `OR ROLLBACK` that failed has ended the transaction already.
+                let ended = match conn.execute("ROLLBACK").await {
+                    Ok(_) => true,
+                    Err(sqlx::Error::Database(error)) => error.message().contains("no transaction is active"),
+                    Err(_) => false,
+                };
+                if ended {
                     conn.set_unfinished(false);
                 }
             });

@@ -122,8 +122,11 @@ async fn place_numbered(
     number: &str,
     shipping_json: Option<&str>,
 ) -> Result<bool, PlaceError> {
-    if order.quote.discount.is_none() && engine_of(db) == Engine::Postgres {
-        return place_in_one_statement(db, order, key, number, shipping_json).await;
+    if order.quote.discount.is_none() {
+        return match engine_of(db) {
+            Engine::Postgres => place_in_one_statement(db, order, key, number, shipping_json).await,
+            Engine::Sqlite => place_in_one_trip(db, order, key, number, shipping_json).await,
+        };
     }
     let mut batch = Batch::new();
     let key_claim =
@@ -192,6 +195,82 @@ async fn place_numbered(
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// [`place_numbered`] on SQLite for an order without a discount code: the transaction's
+/// `BEGIN`, its statements and its `COMMIT` as one query, one trip to the connection's thread
+/// where deciding between the commit and a rollback in Rust took two. A step that fails
+/// raises a constraint error with `OR ROLLBACK`, which ends the transaction there, undone
+/// (the query stops before its `COMMIT`):
+///
+/// - the key is claimed first, so a key already stored is told first (its request may have
+///   been answered already): a unique violation;
+/// - the stock is reserved (none for an uncounted variant);
+/// - the intent is claimed only when the reservation succeeded or the variant is uncounted
+///   (`changes()` is the rows the statement before changed);
+/// - the order's status is `pending` only when the intent was claimed, else NULL, a not-null
+///   violation: sold out or the intent taken, told apart by the stock afterwards;
+/// - an order number already taken is a unique violation too, and a new one is drawn.
+async fn place_in_one_trip(
+    db: &Db,
+    order: &NewOrder<'_>,
+    key: Option<&KeyClaim<'_>>,
+    number: &str,
+    shipping_json: Option<&str>,
+) -> Result<bool, PlaceError> {
+    let mut batch = Batch::new();
+    if let Some(key) = key {
+        batch.push(
+            sqlx::query(
+                "INSERT OR ROLLBACK INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(key.scope)
+            .bind(key.key)
+            .bind(key.hash)
+            .bind(order.now)
+            .bind(order.id),
+        );
+    }
+    batch.push(reservation(order));
+    batch.push(
+        sqlx::query(
+            "UPDATE payment_intents SET order_id = $1 WHERE id = $2 AND (changes() = 1 OR EXISTS (SELECT 1 FROM \
+             variants WHERE product_id = $3 AND id = $4 AND stock IS NULL)) AND (order_id IS NULL OR order_id IN \
+             (SELECT id FROM orders WHERE status IN ('declined', 'failed')))",
+        )
+        .bind(order.id)
+        .bind(order.intent_id)
+        .bind(order.product_id)
+        .bind(order.variant_id),
+    );
+    batch.push(bind_order_row!(
+        sqlx::query(
+            "INSERT OR ROLLBACK INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
+             shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
+             created_at, updated_at, intent_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             CASE WHEN changes() = 1 THEN 'pending' END, $14, $15, $15, $16)",
+        ),
+        order,
+        number,
+        shipping_json
+    ));
+    let error = match crate::db::write_batch(db, batch).await {
+        Ok(_) => return Ok(true),
+        Err(sqlx::Error::Database(error)) => error,
+        Err(error) => return Err(error.into()),
+    };
+    let message = error.message();
+    match error.kind() {
+        sqlx::error::ErrorKind::UniqueViolation if message.contains("idempotency_keys.") => Err(PlaceError::KeyTaken),
+        sqlx::error::ErrorKind::UniqueViolation if message.contains("orders.order_number") => Ok(false),
+        sqlx::error::ErrorKind::NotNullViolation if message.contains("orders.status") => {
+            let mut reader = db.acquire().await?;
+            Err(if has_stock(&mut reader, order).await? { PlaceError::IntentTaken } else { PlaceError::SoldOut })
+        }
+        _ => Err(sqlx::Error::Database(error).into()),
+    }
 }
 
 /// [`place_numbered`] on PostgreSQL for an order without a discount code: the reservation,
