@@ -80,11 +80,11 @@ export function buttonKit() {
   /// (root > anchor > button) with the label; it goes in right after its embed once built (a
   /// subtree built before it joins the page costs the browser less). Its inline
   /// `display: block !important`, through the CSSOM (allowed by a strict CSP), keeps hostile
-  /// page rules such as `* { all: unset !important }` from hiding it. `laidOut` watches its
-  /// embed, and `ready` fires on the embed, bubbling out of any shadow root. What the visitor
-  /// does to the button reaches the module through `listen`.
+  /// page rules such as `* { all: unset !important }` from hiding it. `ready` fires on the
+  /// embed, bubbling out of any shadow root. What the visitor does to the button reaches the
+  /// module through `listen`.
   /// Returns [hosts, buttons].
-  function mount(embeds, rows, protos, names, sheets, laidOut) {
+  function mount(embeds, rows, protos, names, sheets) {
     const [hostAttr, themeAttr, accentAttr, ready, tweetIdKey, productIdKey] = names.split(" ");
     const records = rows.split("\x1e");
     const buttons = [];
@@ -102,7 +102,6 @@ export function buttonKit() {
       if (accent) root.setAttribute(accentAttr, accent);
       shadow.append(root);
       embed.after(host);
-      laidOut?.observe(embed);
       const detail = { [tweetIdKey]: tweetId, [productIdKey]: productId };
       embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
       buttons.push(button);
@@ -116,11 +115,9 @@ export function buttonKit() {
   /// it has a box, else the embed), the host's top and left edge, the host's inline
   /// `margin-left` (0 if none), and the top of the first element after the host that has a
   /// box: NaN if there is none, or if the host's top is below `nextWithin` (not needed).
-  /// A `laidOut` observer stops watching the embeds.
-  function measure(embeds, hosts, nextWithin, laidOut) {
+  function measure(embeds, hosts, nextWithin) {
     const boxes = new Float64Array(embeds.length * 6);
     embeds.forEach((embed, i) => {
-      laidOut?.unobserve(embed);
       const frame = embed.querySelector(":scope > iframe");
       const tweet = (frame && frame.getClientRects().length > 0 ? frame : embed).getBoundingClientRect();
       const host = hosts[i];

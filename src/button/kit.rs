@@ -46,7 +46,6 @@ extern "C" {
         protos: &js_sys::Array,
         names: &str,
         sheets: &js_sys::Array,
-        laid_out: &JsValue,
     ) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn measure(
@@ -54,7 +53,6 @@ extern "C" {
         embeds: &js_sys::Array,
         hosts: &js_sys::Array,
         next_within: f64,
-        laid_out: &JsValue,
     ) -> Result<js_sys::Float64Array, JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn apply(

@@ -379,12 +379,10 @@ fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array) -> Option<
     }
     let protos = buy_button::prototypes();
     let sheets = styles::button_sheets();
-    let laid_out = crate::button::placement::laid_out_observer();
     if !LISTENING.with(|listening| *listening) {
         return None;
     }
-    crate::button::kit::with(|kit| kit.mount(&embeds, rows.as_str(), &protos, &names, &sheets, &laid_out).ok())
-        .flatten()
+    crate::button::kit::with(|kit| kit.mount(&embeds, rows.as_str(), &protos, &names, &sheets).ok()).flatten()
 }
 
 /// The attribute on a host that names its view's theme, for a publisher's CSS.

@@ -101,12 +101,16 @@ crate::shared::local::page_local! {
 }
 
 crate::shared::local::page_local! {
-    /// Reports once the waiting embeds are laid out: a `ResizeObserver` is told after the
+    /// Reports once the page is next laid out: a `ResizeObserver` is told after the
     /// browser's own layout and before it paints, so reading the boxes forces no layout of
-    /// its own (reading them in an animation frame did, for every new batch).
+    /// its own (reading them in an animation frame did, for every new batch). It watches the
+    /// root element alone, for every waiting batch: an observer reports a new target after
+    /// the next layout whatever its state (a hidden one with no size), so watching each
+    /// embed told no more, at two calls per embed.
     static LAID_OUT: Option<web_sys::ResizeObserver> = {
         let callback = Closure::<dyn Fn(js_sys::Array, web_sys::ResizeObserver)>::new(
-            |_entries: js_sys::Array, _observer: web_sys::ResizeObserver| {
+            |_entries: js_sys::Array, observer: web_sys::ResizeObserver| {
+                observer.disconnect();
                 let batches = WAITING.with(|w| core::mem::take(&mut *w.borrow_mut()));
                 align_timed(batches);
             },
@@ -116,39 +120,34 @@ crate::shared::local::page_local! {
     };
 }
 
-/// The observer that tells when new embeds are laid out, for the kit to watch each new
-/// button's embed with, or `null` where there is none ([`wait_for_layout`] then aligns at
-/// once).
-pub fn laid_out_observer() -> JsValue {
-    LAID_OUT.with(|o| o.as_ref().map_or(JsValue::NULL, JsValue::from))
-}
-
 /// Lines each host up with its embed's border box (same left edge, same width), so the
 /// button sits flush with the embed's right edge, centred and indented embeds included,
 /// and shows a new view ([`UNALIGNED_ATTR`]).
 ///
-/// Done once the browser has laid the embeds out, before it paints ([`LAID_OUT`]): the
+/// Done once the browser has laid the page out, before it paints ([`LAID_OUT`]): the
 /// page's own stylesheets have loaded by then (they block rendering), while the module
 /// itself may run before they do and read the embed's unstyled box. All boxes are read
-/// first, then written. An embed the browser does not lay out (hidden) waits until it is.
+/// first, then written. A hidden embed's host is left as it is.
 pub fn align_before_paint(embed: &Element, host: &Element) {
-    let embeds = js_sys::Array::of1(embed);
-    LAID_OUT.with(|o| {
-        if let Some(o) = o {
-            o.observe(embed);
-        }
-    });
-    wait_for_layout((embeds, js_sys::Array::of1(host)), None);
+    wait_for_layout((js_sys::Array::of1(embed), js_sys::Array::of1(host)), None);
 }
 
-/// Queues a batch whose embeds the [`laid_out_observer`] already watches (the kit's mount
-/// has it watch them) to be lined up once they are laid out. With `prefetch`, the batch's
-/// buttons: the checkout module is fetched ahead of a click once one of them is in sight,
-/// told by the boxes read then, or by an observer for a batch out of sight
+/// Queues a batch to be lined up once the page is next laid out. With `prefetch`, the
+/// batch's buttons: the checkout module is fetched ahead of a click once one of them is in
+/// sight, told by the boxes read then, or by an observer for a batch out of sight
 /// ([`crate::button::loader::prefetch_when_seen`]).
 pub fn wait_for_layout(pairs: Pairs, prefetch: Option<js_sys::Array>) {
     let waiting = Waiting { pairs, prefetch };
-    match LAID_OUT.with(Option::is_some) {
+    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    let watching = LAID_OUT.with(|o| match (o, root) {
+        (Some(o), Some(root)) => {
+            // Watched anew, it is reported after the next layout even if it was watched.
+            o.observe(&root);
+            true
+        }
+        _ => false,
+    });
+    match watching {
         true => WAITING.with(|w| w.borrow_mut().push(waiting)),
         // Without `ResizeObserver` (browsers before 2020), at once: reading the boxes makes
         // the browser lay the page out now, a cost only those browsers pay.
@@ -177,16 +176,14 @@ fn align_timed(batches: Vec<Waiting>) {
     }
 }
 
-/// Reads every batch's boxes, then sizes every host; `reveal` shows new views too. The
-/// embeds stop being watched for layout. Returns the boxes read, per batch
+/// Reads every batch's boxes, then sizes every host; `reveal` shows new views too. Returns the boxes read, per batch
 /// ([`host_sizes`] says what they are).
 fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
     let fold = viewport_height();
-    let laid_out = laid_out_observer();
     let measured: Vec<Option<Vec<f64>>> = batches
         .iter()
         .map(|(embeds, hosts)| {
-            crate::button::kit::with(|kit| kit.measure(embeds, hosts, fold + FLOAT_REACH, &laid_out).ok())
+            crate::button::kit::with(|kit| kit.measure(embeds, hosts, fold + FLOAT_REACH).ok())
                 .flatten()
                 .map(|boxes| boxes.to_vec())
         })
