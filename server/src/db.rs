@@ -663,29 +663,6 @@ pub async fn begin_write_with(db: &Db, batch: Batch<'_>) -> Result<(WriteTx, Bat
     Ok((tx, ran))
 }
 
-/// Runs `batch` as a write transaction of its own and commits it whatever its statements
-/// changed, unmet expectations included: for statements whose conditions (in their SQL) make
-/// them change nothing unless the whole transaction should. On SQLite the `BEGIN`, the batch
-/// and the `COMMIT` go as one query: one trip to the connection's thread where there were two.
-pub async fn write_batch(db: &Db, batch: Batch<'_>) -> Result<BatchResult, sqlx::Error> {
-    let mut conn = write_conn(db).await?;
-    if !matches!(conn.0, WriteConnKind::Gated(..)) {
-        <Transactions as sqlx::TransactionManager>::begin(&mut conn, None).await?;
-        let mut tx = WriteTx { conn: Some(conn), open: true, begun_in_sql: false };
-        let ran = batch.run(&mut tx).await?;
-        tx.commit().await?;
-        return Ok(ran);
-    }
-    // A statement that fails stops the query before its COMMIT: the transaction is still open,
-    // and rolled back when `tx` is dropped (or by the next writer, see `begin_write_with`).
-    conn.set_unfinished(true);
-    let mut tx = WriteTx { conn: Some(conn), open: true, begun_in_sql: true };
-    let ran = batch.run_after(tx.conn(), Some("BEGIN"), Some("COMMIT")).await?;
-    tx.conn().set_unfinished(false);
-    tx.open = false;
-    Ok(ran)
-}
-
 impl WriteTx {
     fn conn(&mut self) -> &mut WriteConn {
         self.conn.as_mut().expect("a transaction's connection until it is dropped")
@@ -745,13 +722,7 @@ impl Drop for WriteTx {
         // writes of other connections (and of other processes) wait for it.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                // A statement `OR ROLLBACK` that failed has ended the transaction already.
-                let ended = match conn.execute("ROLLBACK").await {
-                    Ok(_) => true,
-                    Err(sqlx::Error::Database(error)) => error.message().contains("no transaction is active"),
-                    Err(_) => false,
-                };
-                if ended {
+                if conn.execute("ROLLBACK").await.is_ok() {
                     conn.set_unfinished(false);
                 }
             });

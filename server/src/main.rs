@@ -4,9 +4,6 @@ use clap::Parser;
 use std::process::ExitCode;
 use tweetbuy_server::config::Command;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

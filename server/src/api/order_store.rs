@@ -122,11 +122,8 @@ async fn place_numbered(
     number: &str,
     shipping_json: Option<&str>,
 ) -> Result<bool, PlaceError> {
-    if order.quote.discount.is_none() {
-        return match engine_of(db) {
-            Engine::Postgres => place_in_one_statement(db, order, key, number, shipping_json).await,
-            Engine::Sqlite => place_in_one_trip(db, order, key, number, shipping_json).await,
-        };
+    if order.quote.discount.is_none() && engine_of(db) == Engine::Postgres {
+        return place_in_one_statement(db, order, key, number, shipping_json).await;
     }
     let mut batch = Batch::new();
     let key_claim =
@@ -195,82 +192,6 @@ async fn place_numbered(
     }
     tx.commit().await?;
     Ok(true)
-}
-
-/// [`place_numbered`] on SQLite for an order without a discount code: the transaction's
-/// `BEGIN`, its statements and its `COMMIT` as one query, one trip to the connection's thread
-/// where deciding between the commit and a rollback in Rust took two. A step that fails
-/// raises a constraint error with `OR ROLLBACK`, which ends the transaction there, undone
-/// (the query stops before its `COMMIT`):
-///
-/// - the key is claimed first, so a key already stored is told first (its request may have
-///   been answered already): a unique violation;
-/// - the stock is reserved (none for an uncounted variant);
-/// - the intent is claimed only when the reservation succeeded or the variant is uncounted
-///   (`changes()` is the rows the statement before changed);
-/// - the order's status is `pending` only when the intent was claimed, else NULL, a not-null
-///   violation: sold out or the intent taken, told apart by the stock afterwards;
-/// - an order number already taken is a unique violation too, and a new one is drawn.
-async fn place_in_one_trip(
-    db: &Db,
-    order: &NewOrder<'_>,
-    key: Option<&KeyClaim<'_>>,
-    number: &str,
-    shipping_json: Option<&str>,
-) -> Result<bool, PlaceError> {
-    let mut batch = Batch::new();
-    if let Some(key) = key {
-        batch.push(
-            sqlx::query(
-                "INSERT OR ROLLBACK INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(key.scope)
-            .bind(key.key)
-            .bind(key.hash)
-            .bind(order.now)
-            .bind(order.id),
-        );
-    }
-    batch.push(reservation(order));
-    batch.push(
-        sqlx::query(
-            "UPDATE payment_intents SET order_id = $1 WHERE id = $2 AND (changes() = 1 OR EXISTS (SELECT 1 FROM \
-             variants WHERE product_id = $3 AND id = $4 AND stock IS NULL)) AND (order_id IS NULL OR order_id IN \
-             (SELECT id FROM orders WHERE status IN ('declined', 'failed')))",
-        )
-        .bind(order.id)
-        .bind(order.intent_id)
-        .bind(order.product_id)
-        .bind(order.variant_id),
-    );
-    batch.push(bind_order_row!(
-        sqlx::query(
-            "INSERT OR ROLLBACK INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
-             shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-             created_at, updated_at, intent_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             CASE WHEN changes() = 1 THEN 'pending' END, $14, $15, $15, $16)",
-        ),
-        order,
-        number,
-        shipping_json
-    ));
-    let error = match crate::db::write_batch(db, batch).await {
-        Ok(_) => return Ok(true),
-        Err(sqlx::Error::Database(error)) => error,
-        Err(error) => return Err(error.into()),
-    };
-    let message = error.message();
-    match error.kind() {
-        sqlx::error::ErrorKind::UniqueViolation if message.contains("idempotency_keys.") => Err(PlaceError::KeyTaken),
-        sqlx::error::ErrorKind::UniqueViolation if message.contains("orders.order_number") => Ok(false),
-        sqlx::error::ErrorKind::NotNullViolation if message.contains("orders.status") => {
-            let mut reader = db.acquire().await?;
-            Err(if has_stock(&mut reader, order).await? { PlaceError::IntentTaken } else { PlaceError::SoldOut })
-        }
-        _ => Err(sqlx::Error::Database(error).into()),
-    }
 }
 
 /// [`place_numbered`] on PostgreSQL for an order without a discount code: the reservation,
@@ -430,15 +351,9 @@ pub async fn mark_paid_and_answer(
 ) -> Result<(), AppError> {
     let brand = to_text(&brand);
     let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
-    let done_at_once = match engine_of(db) {
-        Engine::Postgres => {
-            mark_paid_in_one_statement(db, order_id, &brand, last4, charge_id, now, answer, &subscribers).await?
-        }
-        Engine::Sqlite => {
-            mark_paid_in_one_trip(db, order_id, &brand, last4, charge_id, now, answer, &subscribers).await?
-        }
-    };
-    if done_at_once {
+    if engine_of(db) == Engine::Postgres
+        && mark_paid_in_one_statement(db, order_id, &brand, last4, charge_id, now, answer, &subscribers).await?
+    {
         return Ok(());
     }
     let mut batch = Batch::new();
@@ -513,65 +428,6 @@ async fn mark_paid_in_one_statement<const N: usize>(
     }
     let (heard,) = query.fetch_one(&mut *crate::db::write_conn(db).await?).await?;
     Ok(!heard)
-}
-
-/// [`mark_paid_and_answer`] on SQLite in one trip to the connection's thread (a `BEGIN`, the
-/// batch and its `COMMIT` in one query, where the long way takes two), when no webhook
-/// endpoint wants the payment's events: each write is conditional on that, so with one
-/// listening the transaction changes nothing and `false` sends the caller the long way,
-/// which writes the events in Rust.
-#[allow(clippy::too_many_arguments)]
-async fn mark_paid_in_one_trip<const N: usize>(
-    db: &Db,
-    order_id: &str,
-    brand: &str,
-    last4: &str,
-    charge_id: &str,
-    now: i64,
-    answer: Option<&KeyAnswer<'_>>,
-    subscribers: &super::webhooks::delivery::SubscribedEach<N>,
-) -> Result<bool, AppError> {
-    let quiet = |offset| format!("NOT {}", subscribers.any_condition(offset));
-    let paid_sql = format!(
-        "UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
-         WHERE id = $5 AND {}",
-        quiet(5)
-    );
-    let outbox_sql = format!(
-        "INSERT INTO receipt_outbox (order_id, created_at) SELECT $1, $2 WHERE {} ON CONFLICT DO NOTHING",
-        quiet(2)
-    );
-    let answered_sql = format!(
-        "UPDATE idempotency_keys SET response_status = $1, response_body = $2, completed_at = $3 \
-         WHERE scope = $4 AND idem_key = $5 AND {}",
-        quiet(5)
-    );
-    let heard_sql = format!("SELECT CAST(CASE WHEN {} THEN 1 ELSE 0 END AS BIGINT)", subscribers.any_condition(0));
-    fn bind_patterns<'q, const N: usize>(mut query: AnyQuery<'q>, patterns: &'q [String; N]) -> AnyQuery<'q> {
-        for pattern in patterns {
-            query = query.bind(pattern.as_str());
-        }
-        query
-    }
-    let with_patterns = |query| bind_patterns(query, subscribers.patterns());
-    let mut batch = Batch::new();
-    batch.push(with_patterns(sqlx::query(&paid_sql).bind(brand).bind(last4).bind(charge_id).bind(now).bind(order_id)));
-    batch.push(with_patterns(sqlx::query(&outbox_sql).bind(order_id).bind(now)));
-    if let Some(answer) = answer {
-        batch.push(with_patterns(
-            sqlx::query(&answered_sql)
-                .bind(i64::from(answer.status))
-                .bind(answer.body)
-                .bind(now)
-                .bind(answer.scope)
-                .bind(answer.key),
-        ));
-    }
-    let heard = batch.push(with_patterns(sqlx::query(&heard_sql)));
-    let ran = crate::db::write_batch(db, batch).await?;
-    let row =
-        ran.statements[heard].rows.first().ok_or_else(|| AppError::internal("no row from the listening check"))?;
-    Ok(sqlx::Row::try_get::<i64, _>(row, 0)? == 0)
 }
 
 /// The answer to store under an idempotency key.

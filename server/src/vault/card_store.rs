@@ -169,20 +169,12 @@ pub async fn insert_card_for_key(
     if crate::db::engine_of(db) == crate::db::Engine::Postgres {
         return insert_card_for_key_in_one_statement(db, card, idem_key, request_hash).await;
     }
-    // The card row goes first because the key row references it, and only when the key is
-    // new; the key's insert then changes one row exactly when the card's did (the gate's one
-    // writer reads and writes in one transaction). So a key already used writes nothing, and
-    // the transaction commits whatever happened: `BEGIN`, both inserts and `COMMIT` in one
-    // trip to the connection on SQLite.
-    let sql = format!(
-        "INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, exp_month, exp_year, created_at, \
-         expires_at, save_secret_hash, reusable, intent_id, fingerprint) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18 \
-         WHERE NOT EXISTS (SELECT 1 FROM token_requests WHERE idem_key = $19)"
-    );
+    let sql = insert_card_sql();
+    // The card row goes first because the key row references it; both roll back together
+    // when the key turns out to be taken. One batch: one trip to the connection on SQLite.
     let mut batch = crate::db::Batch::new();
-    let card_row = batch.push(insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key));
-    let key_row = batch.push(
+    batch.push(insert_card_query(&sql, card, CardLife::OneTime));
+    batch.push_expecting_one(
         sqlx::query(
             "INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (idem_key) DO NOTHING",
@@ -192,11 +184,13 @@ pub async fn insert_card_for_key(
         .bind(&card.id)
         .bind(card.created_at),
     );
-    let ran = crate::db::write_batch(db, batch).await?;
-    match (ran.statements[card_row].rows_affected, ran.statements[key_row].rows_affected) {
-        (1, 1) => Ok(true),
-        (0, 0) => Ok(false),
-        _ => Err(AppError::internal("a card and its tokenization key were not written together")),
+    let (tx, ran) = crate::db::begin_write_with(db, batch).await?;
+    if ran.unmet.is_none() {
+        tx.commit().await?;
+        Ok(true)
+    } else {
+        tx.rollback().await?;
+        Ok(false)
     }
 }
 
