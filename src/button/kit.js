@@ -86,14 +86,22 @@ export function buttonKit() {
   /// Returns [hosts, buttons].
   function mount(embeds, rows, protos, names, sheets) {
     const [hostAttr, themeAttr, accentAttr, ready, tweetIdKey, productIdKey] = names.split(" ");
-    const records = rows.split("\x1e");
+    const fields = rows.split(/[\x1e\x1f]/);
     const buttons = [];
+    // A host is a copy of its theme's first, made whole once: copying an element with its
+    // attributes and inline style costs the browser less than making and styling each.
+    const hostProtos = new Map();
     const hosts = embeds.map((embed, i) => {
-      const [proto, theme, accent, label, tweetId, productId] = records[i].split("\x1f");
-      const host = document.createElement("div");
+      const [proto, theme, accent, label, tweetId, productId] = fields.slice(i * 6, i * 6 + 6);
+      let hostProto = hostProtos.get(theme);
+      if (!hostProto) {
+        hostProto = document.createElement("div");
+        hostProto.setAttribute(themeAttr, theme);
+        hostProto.style.setProperty("display", "block", "important");
+        hostProtos.set(theme, hostProto);
+      }
+      const host = hostProto.cloneNode(false);
       host.setAttribute(hostAttr, tweetId);
-      host.setAttribute(themeAttr, theme);
-      host.style.setProperty("display", "block", "important");
       const shadow = host.attachShadow({ mode: "open" });
       shadow.adoptedStyleSheets = sheets;
       const root = protos[proto].cloneNode(true);
