@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+mod checkpointer;
+
 /// The pool every query runs on, whichever engine is behind it.
 pub type Db = AnyPool;
 
@@ -976,11 +978,14 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
                     Box::pin(async move {
                         // WAL so readers do not block the one writer; a busy timeout so
                         // concurrent writers wait instead of failing (and `retry_busy` for
-                        // a lock held longer than that).
+                        // a lock held longer than that); checkpoints left to the pool's own
+                        // task ([`checkpointer`]).
+                        let autocheckpoint = checkpointer::WRITER_AUTOCHECKPOINT;
                         let pragmas = format!(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                              PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON; \
-                             PRAGMA secure_delete = {secure_delete};"
+                             PRAGMA secure_delete = {secure_delete}; \
+                             PRAGMA wal_autocheckpoint = {autocheckpoint};"
                         );
                         conn.execute(pragmas.as_str()).await?;
                         Ok(())
@@ -1026,6 +1031,7 @@ async fn open(location: &Location, migrator: &Migrator, tuning: Tuning, erasure:
         }
     };
     migrator.run(&pool).await?;
+    checkpointer::spawn(&pool).await;
     Ok(pool)
 }
 
@@ -1088,19 +1094,28 @@ pub fn engine_of(db: &Db) -> Engine {
 ///
 /// It runs on the request path (a decline, a save, a removal), so it waits for a busy
 /// database at most [`CHECKPOINT_WAIT_MS`] instead of the connection's busy timeout: under
-/// load a checkpoint is put off, never queued behind every writer.
+/// load a checkpoint is put off, never queued behind every writer. Within that time it
+/// tries again while the pool's background checkpoint ([`checkpointer`]) holds the
+/// checkpoint lock, which SQLite does not wait for.
 pub async fn checkpoint(db: &Db) -> Result<bool, sqlx::Error> {
     if engine_of(db) != Engine::Sqlite {
         return Ok(true);
     }
+    let started = std::time::Instant::now();
     let mut conn = db.acquire().await?;
     let (usual,): (i64,) = sqlx::query_as("PRAGMA busy_timeout").fetch_one(&mut *conn).await?;
     let outcome = async {
         conn.execute(format!("PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}").as_str()).await?;
-        let (busy, _log, _done): (i64, i64, i64) =
-            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await?;
+        let done = loop {
+            let (busy, _log, _done): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await?;
+            if busy == 0 || started.elapsed() >= Duration::from_millis(CHECKPOINT_WAIT_MS) {
+                break busy == 0;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
         conn.execute(format!("PRAGMA busy_timeout = {usual}").as_str()).await?;
-        Ok::<_, sqlx::Error>(busy == 0)
+        Ok::<_, sqlx::Error>(done)
     }
     .await;
     if outcome.is_err() {

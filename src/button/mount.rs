@@ -366,9 +366,9 @@ fn build_views(
 
 /// One call of the kit's `mount` for these rows of [`build_views`]: `[hosts, buttons]`.
 fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array) -> Option<js_sys::Array> {
-    // The names the kit sets and listens by, space-separated: the host's attribute and
-    // theme attribute, the root's accent-text fix, the `tweetbuy:ready` event and its
-    // detail's keys ([`events::payload`]).
+    // The names the kit's `mount` writes, space-separated: the host's attribute and theme
+    // attribute, the root's accent-text fix, the `tweetbuy:ready` event it dispatches and
+    // that event's detail keys ([`events::payload`]).
     let (ready, detail) = events::payload(&WidgetEvent::Ready, &EmbedCtx::default());
     let mut names = String::from(HOST_ATTR);
     for name in
