@@ -114,7 +114,7 @@ mod tests {
         let wal = dir.path().join("vault.db-wal");
         // Across several of the task's turns, each emptying checkpoint succeeds (it tries
         // again while the task holds the checkpoint lock).
-        let until = Instant::now() + super::EVERY * 4;
+        let until = Instant::now() + super::EVERY * 10;
         while Instant::now() < until {
             write_rows(&db, 20).await;
             assert!(checkpoint(&db).await.unwrap(), "the WAL was emptied");
