@@ -5,8 +5,8 @@
 //! inside the commit that takes the WAL past `wal_autocheckpoint` pages (1,000 by default),
 //! while its writer holds the file's one write lock and this process's [`write_gate`]:
 //! every writer queued behind it waits for the copy and its two `fsync`s. Under a flash
-//! sale that happened every few dozen purchases, and the purchases queued behind it made
-//! the open loop's p99.
+//! sale that happened every few dozen purchases (docs/performance.md has the runs that
+//! moved it out).
 //!
 //! So each SQLite pool has a task that checkpoints every [`EVERY`] on a connection of its
 //! own, without the gate: a passive checkpoint copies what is committed while writers go on
