@@ -148,8 +148,8 @@ export function buttonKit() {
   /// which hostile page rules cannot undo; NaN: left as it is), the free space under it,
   /// `--tb-float-gap` (NaN: none), and where its button goes: 1 to its row now (the
   /// attribute `floatingAttr` comes off the host's view root), 0 floating, with `floating`
-  /// watching its anchor, NaN where it is. With `shownAttr`, the attribute comes off each
-  /// host's view root, which shows it.
+  /// (when given) watching its anchor. With `shownAttr`, the attribute comes off each host's
+  /// view root, which shows it.
   function apply(hosts, sizes, shownAttr, floatingAttr, floating) {
     hosts.forEach((host, i) => {
       const [width, marginLeft, gap, row] = sizes.subarray(i * 4, i * 4 + 4);

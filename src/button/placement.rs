@@ -176,8 +176,8 @@ fn align_timed(batches: Vec<Waiting>) {
     }
 }
 
-/// Reads every batch's boxes, then sizes every host; `reveal` shows new views too. Returns the boxes read, per batch
-/// ([`host_sizes`] says what they are).
+/// Reads every batch's boxes, then sizes every host; `reveal` shows new views too. Returns
+/// the boxes read, per batch ([`host_sizes`] says what they are).
 fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
     let fold = viewport_height();
     let measured: Vec<Option<Vec<f64>>> = batches
