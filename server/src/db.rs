@@ -14,6 +14,9 @@
 //! (`{prefix}_api`, `{prefix}_vault`), selected per connection with `search_path`, so their
 //! migration histories stay apart just as two SQLite files do.
 
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryFutureExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -24,6 +27,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod checkpointer;
+mod direct;
 
 /// The pool every query runs on, whichever engine is behind it.
 pub type Db = AnyPool;
@@ -236,23 +240,24 @@ pub async fn write_gate(db: &Db) -> Option<tokio::sync::OwnedMutexGuard<Writers>
 }
 
 /// What a SQLite file's [`write_gate`] guards: for each pool of this process on the file, the
-/// connection it writes with. Writing on a connection of its own, rather than on one taken from
-/// the pool and given back, spares each write the pool's round trips to the connection's
-/// thread (sqlx pings every connection that comes back to the pool).
+/// connection it writes with, which runs its statements on the calling thread
+/// ([`direct`]): the gate is held only as long as SQLite works.
 #[derive(Default)]
 pub struct Writers {
     /// Each pool's writing connection.
     connections: Vec<Writer>,
 }
 
+impl std::fmt::Debug for Writers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.connections.iter().map(|w| &w.connection)).finish()
+    }
+}
+
 struct Writer {
     /// The pool's options, which tell the pools apart (see [`PoolKey`]).
     options: PoolKey,
-    connection: sqlx::AnyConnection,
-    /// A transaction begun in SQL ([`begin_write_with`]) may still be open: the rollback
-    /// started when it was dropped did not succeed, or had no runtime to run on. The next
-    /// writer rolls it back first.
-    unfinished: bool,
+    connection: direct::Direct,
 }
 
 impl Writers {
@@ -265,10 +270,8 @@ impl Writers {
         // A new pool: the time to close the writing connections of pools that are gone.
         self.close_dropped();
         close_dropped_writers();
-        // Taken from the pool so it has the pool's settings (busy timeout, pragmas); the pool
-        // opens another in its place when it needs one.
-        let connection = db.acquire().await?.detach();
-        self.connections.push(Writer { options: PoolKey::of(&options), connection, unfinished: false });
+        let connection = open_writer(db).await?;
+        self.connections.push(Writer { options: PoolKey::of(&options), connection });
         Ok(self.connections.len() - 1)
     }
 
@@ -276,6 +279,24 @@ impl Writers {
     fn close_dropped(&mut self) {
         self.connections.retain(|w| w.options.is_live());
     }
+}
+
+/// A SQLite pool's writing connection, with the settings of the pool's own connections (the
+/// busy timeout and the pragmas SQLite keeps per connection), read from one of them.
+async fn open_writer(db: &Db) -> Result<direct::Direct, sqlx::Error> {
+    let options = sqlx::sqlite::SqliteConnectOptions::try_from(&*db.connect_options())?;
+    let mut conn = db.acquire().await?;
+    let mut settings = String::new();
+    let mut busy_ms = 0;
+    for name in direct::SETTINGS {
+        let sql = format!("PRAGMA {name}");
+        let (value,): (i64,) = sqlx::query_as(&sql).fetch_one(&mut *conn).await?;
+        if name == "busy_timeout" {
+            busy_ms = value.max(0) as u64;
+        }
+        settings.push_str(&format!("PRAGMA {name} = {value};"));
+    }
+    direct::Direct::open(options.get_filename(), &settings, Duration::from_millis(busy_ms))
 }
 
 type Gate = std::sync::Arc<tokio::sync::Mutex<Writers>>;
@@ -306,7 +327,8 @@ fn close_dropped_writers() {
 }
 
 /// A connection to write on: on SQLite the pool's own writing connection, held with the
-/// file's [`write_gate`] until dropped; on PostgreSQL a pooled connection.
+/// file's [`write_gate`] until dropped; on PostgreSQL a pooled connection. Queries run on it
+/// as on any sqlx connection (`query.execute(&mut conn)`).
 pub struct WriteConn(WriteConnKind);
 
 enum WriteConnKind {
@@ -328,44 +350,107 @@ pub async fn write_conn(db: &Db) -> Result<WriteConn, sqlx::Error> {
     };
     let mut writers = gate.lock_owned().await;
     let index = writers.index_for(db).await?;
-    let writer = &mut writers.connections[index];
-    if writer.unfinished {
-        // With no transaction open SQLite answers "no transaction is active": nothing to undo.
-        let _ = writer.connection.execute("ROLLBACK").await;
-        writer.unfinished = false;
-    }
     Ok(WriteConn(WriteConnKind::Gated(writers, index)))
 }
 
+/// Where a [`WriteConn`]'s statements run.
+enum Target<'c> {
+    Direct(&'c mut direct::Direct),
+    Sqlx(&'c mut sqlx::AnyConnection),
+}
+
 impl WriteConn {
-    /// Records whether a transaction begun in SQL may be open on this connection (SQLite).
-    fn set_unfinished(&mut self, unfinished: bool) {
-        if let WriteConnKind::Gated(writers, index) = &mut self.0 {
-            writers.connections[*index].unfinished = unfinished;
-        }
-    }
-}
-
-impl std::ops::Deref for WriteConn {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &sqlx::AnyConnection {
-        match &self.0 {
-            WriteConnKind::Gated(writers, index) => &writers.connections[*index].connection,
-            WriteConnKind::Kept(connection) => connection,
-            WriteConnKind::Pooled(connection) => connection,
-        }
-    }
-}
-
-impl std::ops::DerefMut for WriteConn {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+    fn target(&mut self) -> Target<'_> {
         match &mut self.0 {
-            WriteConnKind::Gated(writers, index) => &mut writers.connections[*index].connection,
-            WriteConnKind::Kept(connection) => connection,
-            WriteConnKind::Pooled(connection) => connection,
+            WriteConnKind::Gated(writers, index) => Target::Direct(&mut writers.connections[*index].connection),
+            WriteConnKind::Kept(connection) => Target::Sqlx(connection),
+            WriteConnKind::Pooled(connection) => Target::Sqlx(connection),
         }
     }
+}
+
+impl std::fmt::Debug for WriteConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match &self.0 {
+            WriteConnKind::Gated(..) => "WriteConn(SQLite)",
+            _ => "WriteConn(PostgreSQL)",
+        })
+    }
+}
+
+/// A statement's steps from the writing connection, run on the calling thread.
+fn run_direct<'e, 'q: 'e, E>(
+    direct: &'e mut direct::Direct,
+    mut query: E,
+) -> BoxFuture<'e, Result<Vec<direct::Step>, sqlx::Error>>
+where
+    E: 'q + sqlx::Execute<'q, sqlx::Any>,
+{
+    Box::pin(async move {
+        let sql = query.sql();
+        let arguments = query.take_arguments().map_err(sqlx::Error::Encode)?.unwrap_or_default();
+        direct.run(sql, &arguments).await
+    })
+}
+
+impl<'c> sqlx::Executor<'c> for &'c mut WriteConn {
+    type Database = sqlx::Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<direct::Step, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self.target() {
+            Target::Direct(direct) => run_direct(direct, query)
+                .map_ok(|steps| futures_util::stream::iter(steps.into_iter().map(Ok)))
+                .try_flatten_stream()
+                .boxed(),
+            Target::Sqlx(connection) => connection.fetch_many(query),
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match self.target() {
+            Target::Direct(direct) => {
+                Box::pin(run_direct(direct, query).map_ok(|steps| steps.into_iter().find_map(sqlx::Either::right)))
+            }
+            Target::Sqlx(connection) => connection.fetch_optional(query),
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [sqlx::any::AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self.target() {
+            Target::Direct(_) => Box::pin(futures_util::future::ready(Err(not_on_writer()))),
+            Target::Sqlx(connection) => connection.prepare_with(sql, parameters),
+        }
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        match self.target() {
+            Target::Direct(_) => Box::pin(futures_util::future::ready(Err(not_on_writer()))),
+            Target::Sqlx(connection) => connection.describe(sql),
+        }
+    }
+}
+
+/// SQLite's writing connection prepares each statement as it runs it, caching it there.
+fn not_on_writer() -> sqlx::Error {
+    sqlx::Error::Protocol("SQLite's writing connection does not prepare or describe statements ahead".into())
 }
 
 /// How many of a pool's connections are kept apart from it ([`KeptConn`]). On SQLite they
@@ -626,42 +711,37 @@ impl PoolKey {
 }
 
 /// sqlx's own transaction control, as [`sqlx::Transaction`] uses it (that type cannot borrow
-/// a connection held in a guard it owns as well).
+/// a connection held in a guard it owns as well). PostgreSQL's only: SQLite's writing
+/// connection begins and ends its transactions in SQL.
 type Transactions = <sqlx::Any as sqlx::Database>::TransactionManager;
 
 /// A write transaction on a [`WriteConn`], so the gate is never held past the commit (or the
 /// rollback: a transaction dropped unfinished is rolled back, as [`sqlx::Transaction`] is).
+/// Queries run in it as on any sqlx connection (`query.execute(&mut tx)`).
 pub struct WriteTx {
-    /// Always there until dropped (taken by the rollback a drop starts).
+    /// Always there until dropped.
     conn: Option<WriteConn>,
     open: bool,
-    /// Begun with a `BEGIN` of its own ([`begin_write_with`] on SQLite), which sqlx does not
-    /// know of: ended with `COMMIT` or `ROLLBACK` in SQL.
-    begun_in_sql: bool,
 }
 
-/// Begins a write transaction behind the database's [`write_gate`].
+/// Begins a write transaction behind the database's [`write_gate`]. On SQLite it begins
+/// `IMMEDIATE`: the file's write lock is taken at once, so no statement of the transaction
+/// can find the database busy halfway through.
 pub async fn begin_write(db: &Db) -> Result<WriteTx, sqlx::Error> {
     let mut conn = write_conn(db).await?;
-    <Transactions as sqlx::TransactionManager>::begin(&mut conn, None).await?;
-    Ok(WriteTx { conn: Some(conn), open: true, begun_in_sql: false })
+    match conn.target() {
+        Target::Direct(_) => {
+            (&mut conn).execute("BEGIN IMMEDIATE").await?;
+        }
+        Target::Sqlx(connection) => <Transactions as sqlx::TransactionManager>::begin(connection, None).await?,
+    }
+    Ok(WriteTx { conn: Some(conn), open: true })
 }
 
-/// [`begin_write`], running `batch` as the transaction's first statements. On SQLite the
-/// `BEGIN` goes in the batch: one trip to the connection's thread where there were two.
+/// [`begin_write`], running `batch` as the transaction's first statements.
 pub async fn begin_write_with(db: &Db, batch: Batch<'_>) -> Result<(WriteTx, BatchResult), sqlx::Error> {
-    let mut conn = write_conn(db).await?;
-    if !matches!(conn.0, WriteConnKind::Gated(..)) {
-        <Transactions as sqlx::TransactionManager>::begin(&mut conn, None).await?;
-        let mut tx = WriteTx { conn: Some(conn), open: true, begun_in_sql: false };
-        let ran = batch.run(&mut tx).await?;
-        return Ok((tx, ran));
-    }
-    // Marked before the batch runs: should the batch fail and the rollback its drop starts
-    // fail too, or the process be shutting down, the next writer rolls back first.
-    conn.set_unfinished(true);
-    let mut tx = WriteTx { conn: Some(conn), open: true, begun_in_sql: true };
-    let ran = batch.run_begun(&mut tx).await?;
+    let mut tx = begin_write(db).await?;
+    let ran = batch.run(&mut tx).await?;
     Ok((tx, ran))
 }
 
@@ -671,40 +751,30 @@ impl WriteTx {
     }
 
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        if self.begun_in_sql {
-            self.conn().execute("COMMIT").await?;
-            self.conn().set_unfinished(false);
-        } else {
-            <Transactions as sqlx::TransactionManager>::commit(self.conn()).await?;
+        match self.conn().target() {
+            Target::Direct(_) => {
+                self.conn().execute("COMMIT").await?;
+            }
+            Target::Sqlx(connection) => <Transactions as sqlx::TransactionManager>::commit(connection).await?,
         }
         self.open = false;
         Ok(())
     }
 
-    /// Runs `batch`, then commits. On SQLite (a transaction [`begin_write_with`] began) the
-    /// `COMMIT` goes in the batch's query: one trip to the connection's thread where there
-    /// were two. For statements whose outcome decides nothing: the transaction commits
-    /// whatever they changed, unmet expectations included.
+    /// Runs `batch`, then commits. For statements whose outcome decides nothing: the
+    /// transaction commits whatever they changed, unmet expectations included.
     pub async fn commit_with(mut self, batch: Batch<'_>) -> Result<BatchResult, sqlx::Error> {
-        if !self.begun_in_sql {
-            let ran = batch.run(&mut self).await?;
-            self.commit().await?;
-            return Ok(ran);
-        }
-        // A statement that fails stops the query before its COMMIT: the transaction is still
-        // open, and rolled back when `self` is dropped.
-        let ran = batch.run_committed(self.conn()).await?;
-        self.conn().set_unfinished(false);
-        self.open = false;
+        let ran = batch.run(&mut self).await?;
+        self.commit().await?;
         Ok(ran)
     }
 
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
-        if self.begun_in_sql {
-            self.conn().execute("ROLLBACK").await?;
-            self.conn().set_unfinished(false);
-        } else {
-            <Transactions as sqlx::TransactionManager>::rollback(self.conn()).await?;
+        match self.conn().target() {
+            Target::Direct(_) => {
+                self.conn().execute("ROLLBACK").await?;
+            }
+            Target::Sqlx(connection) => <Transactions as sqlx::TransactionManager>::rollback(connection).await?,
         }
         self.open = false;
         Ok(())
@@ -714,65 +784,84 @@ impl WriteTx {
 impl Drop for WriteTx {
     fn drop(&mut self) {
         let Some(mut conn) = self.conn.take().filter(|_| self.open) else { return };
-        if !self.begun_in_sql {
-            // Queued on the connection ahead of anything the next writer sends.
-            <Transactions as sqlx::TransactionManager>::start_rollback(&mut conn);
-            return;
-        }
-        // sqlx cannot roll back a transaction it does not know of, and a drop cannot wait: a
-        // task rolls it back, holding the gate until then. Its write lock must go at once, as
-        // writes of other connections (and of other processes) wait for it.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if conn.execute("ROLLBACK").await.is_ok() {
-                    conn.set_unfinished(false);
+        match conn.target() {
+            // On the spot, before the gate goes to the next writer. Should it fail, SQLite
+            // has rolled back already (the only failures left are a lost transaction's).
+            Target::Direct(direct) => {
+                if let Err(error) = direct.run_now("ROLLBACK") {
+                    tracing::warn!(%error, "rolling back a dropped SQLite transaction failed");
                 }
-            });
+            }
+            // Queued on the connection ahead of anything the next writer sends.
+            Target::Sqlx(connection) => <Transactions as sqlx::TransactionManager>::start_rollback(connection),
         }
     }
 }
 
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &sqlx::AnyConnection {
-        self.conn.as_ref().expect("a transaction's connection until it is dropped")
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTx").field("conn", &self.conn).field("open", &self.open).finish()
     }
 }
 
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        self.conn()
+impl<'c> sqlx::Executor<'c> for &'c mut WriteTx {
+    type Database = sqlx::Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<direct::Step, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        self.conn().fetch_many(query)
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        self.conn().fetch_optional(query)
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [sqlx::any::AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        self.conn().prepare_with(sql, parameters)
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        self.conn().describe(sql)
     }
 }
 
-/// Statements of one transaction sent together. On SQLite every call on a connection is a
-/// round trip to that connection's thread in sqlx, and those hand-offs between threads cost
-/// more CPU than the statements themselves: a batch runs as one multi-statement query, in
-/// one trip. PostgreSQL takes one statement per query when it has binds, so there the
-/// statements run one by one, stopping at the first whose expectation failed (locks are
-/// taken only while every condition before holds).
-///
-/// Each statement is written with its own `$1…` placeholders and binds, as for a query of
-/// its own; the batch renumbers them. Statement text must hold no `$` but its placeholders.
+/// Statements of one transaction, run in order, stopping at the first that was expected to
+/// change exactly one row and did not (locks are taken only while every condition before
+/// holds). The caller then rolls back.
 #[derive(Default)]
 pub struct Batch<'q> {
     statements: Vec<BatchStatement<'q>>,
 }
 
 struct BatchStatement<'q> {
-    sql: &'q str,
-    arguments: sqlx::any::AnyArguments<'q>,
+    query: AnyQuery<'q>,
     expect_one: bool,
 }
 
 /// What each statement of a [`Batch`] did.
 pub struct BatchResult {
-    /// The statements that ran, in order: rows changed and rows returned. On SQLite every
-    /// statement ran; on PostgreSQL those after an unmet expectation did not.
+    /// The statements that ran, in order: rows changed and rows returned. Those after an
+    /// unmet expectation did not run.
     pub statements: Vec<StatementResult>,
     /// The first statement that was expected to change exactly one row and did not: the
-    /// caller rolls back (on SQLite the statements after it ran too).
+    /// caller rolls back.
     pub unmet: Option<usize>,
 }
 
@@ -788,140 +877,39 @@ impl<'q> Batch<'q> {
 
     /// Adds a statement; returns its index in the results.
     pub fn push(&mut self, query: AnyQuery<'q>) -> usize {
-        self.add(query, false)
+        self.statements.push(BatchStatement { query, expect_one: false });
+        self.statements.len() - 1
     }
 
     /// Adds a statement that must change exactly one row (see [`BatchResult::unmet`]).
     pub fn push_expecting_one(&mut self, query: AnyQuery<'q>) -> usize {
-        self.add(query, true)
-    }
-
-    fn add(&mut self, mut query: AnyQuery<'q>, expect_one: bool) -> usize {
-        use sqlx::Execute;
-        let sql = query.sql();
-        // A bind that failed to encode surfaces when the batch runs, as it would for the query.
-        let arguments = query.take_arguments().ok().flatten().unwrap_or_default();
-        self.statements.push(BatchStatement { sql, arguments, expect_one });
+        self.statements.push(BatchStatement { query, expect_one: true });
         self.statements.len() - 1
     }
 
-    /// Runs the statements on `conn` (in the caller's transaction).
-    pub async fn run(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
-        self.run_after(conn, None, None).await
-    }
-
-    /// [`Batch::run`] on SQLite, with a `BEGIN` first in the same query.
-    async fn run_begun(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
-        self.run_after(conn, Some("BEGIN"), None).await
-    }
-
-    /// [`Batch::run`] on SQLite, with a `COMMIT` last in the same query.
-    async fn run_committed(self, conn: &mut sqlx::AnyConnection) -> Result<BatchResult, sqlx::Error> {
-        self.run_after(conn, None, Some("COMMIT")).await
-    }
-
-    async fn run_after(
-        self,
-        conn: &mut sqlx::AnyConnection,
-        first: Option<&str>,
-        last: Option<&str>,
-    ) -> Result<BatchResult, sqlx::Error> {
-        let expectations: Vec<bool> = self.statements.iter().map(|s| s.expect_one).collect();
-        let statements = if conn.backend_name() == "SQLite" {
-            self.run_together(conn, first, last).await?
-        } else {
-            self.run_each(conn).await?
-        };
-        let unmet =
-            statements.iter().zip(&expectations).position(|(done, expect_one)| *expect_one && done.rows_affected != 1);
-        Ok(BatchResult { statements, unmet })
-    }
-
-    async fn run_together(
-        self,
-        conn: &mut sqlx::AnyConnection,
-        first: Option<&str>,
-        last: Option<&str>,
-    ) -> Result<Vec<StatementResult>, sqlx::Error> {
-        use futures_util::TryStreamExt;
-        let count = self.statements.len() + usize::from(first.is_some()) + usize::from(last.is_some());
-        let mut sql = first.unwrap_or_default().to_owned();
-        let mut arguments = sqlx::any::AnyArguments::default();
-        for statement in self.statements {
-            if !sql.is_empty() {
-                sql.push_str(";\n");
-            }
-            shift_placeholders(statement.sql, arguments.values.0.len(), &mut sql);
-            arguments.values.0.extend(statement.arguments.values.0);
-        }
-        if let Some(last) = last {
-            sql.push_str(";\n");
-            sql.push_str(last);
-        }
-        // sqlx deprecates multi-statement queries in favour of `raw_sql`, which takes no
-        // binds; its SQLite driver runs them, binding `$n` by number in every statement.
-        #[allow(deprecated)]
-        let mut stream = sqlx::query_with(&sql, arguments).fetch_many(&mut *conn);
-        let mut results = Vec::with_capacity(count);
-        let mut rows = Vec::new();
-        while let Some(step) = stream.try_next().await? {
-            match step {
-                sqlx::Either::Left(done) => results
-                    .push(StatementResult { rows_affected: done.rows_affected(), rows: std::mem::take(&mut rows) }),
-                sqlx::Either::Right(row) => rows.push(row),
-            }
-        }
-        if results.len() != count {
-            return Err(sqlx::Error::Protocol(format!("a batch of {count} statements reported {}", results.len())));
-        }
-        if last.is_some() {
-            results.pop();
-        }
-        if first.is_some() {
-            results.remove(0);
-        }
-        Ok(results)
-    }
-
-    async fn run_each(self, conn: &mut sqlx::AnyConnection) -> Result<Vec<StatementResult>, sqlx::Error> {
-        use futures_util::TryStreamExt;
-        let mut results = Vec::with_capacity(self.statements.len());
-        for statement in self.statements {
-            #[allow(deprecated)]
-            let mut stream = sqlx::query_with(statement.sql, statement.arguments).fetch_many(&mut *conn);
+    /// Runs the statements in `tx`.
+    pub async fn run(self, tx: &mut WriteTx) -> Result<BatchResult, sqlx::Error> {
+        let mut statements = Vec::with_capacity(self.statements.len());
+        let mut unmet = None;
+        for (index, statement) in self.statements.into_iter().enumerate() {
+            let mut steps = (&mut *tx).fetch_many(statement.query);
             let mut rows = Vec::new();
             let mut rows_affected = 0;
-            while let Some(step) = stream.try_next().await? {
+            while let Some(step) = steps.try_next().await? {
                 match step {
                     sqlx::Either::Left(done) => rows_affected += done.rows_affected(),
                     sqlx::Either::Right(row) => rows.push(row),
                 }
             }
-            drop(stream);
-            let unmet = statement.expect_one && rows_affected != 1;
-            results.push(StatementResult { rows_affected, rows });
-            if unmet {
+            drop(steps);
+            statements.push(StatementResult { rows_affected, rows });
+            if statement.expect_one && rows_affected != 1 {
+                unmet = Some(index);
                 break;
             }
         }
-        Ok(results)
+        Ok(BatchResult { statements, unmet })
     }
-}
-
-/// Appends `sql` with each placeholder `$n` written as `$(n + by)`.
-fn shift_placeholders(sql: &str, by: usize, out: &mut String) {
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + by).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
 }
 
 /// Errors that may be SQLite's busy or locked answer.
@@ -1178,23 +1166,39 @@ mod tests {
         let usual = open_api(path.as_path()).await.unwrap();
         let short =
             open_api_tuned(path.as_path(), Tuning { sqlite_busy_timeout: Duration::from_millis(300) }).await.unwrap();
-        let busy_timeout = |db: Db| async move {
+        let pragma = |db: Db, name: &'static str| async move {
             let mut conn = write_conn(&db).await.unwrap();
-            let (ms,): (i64,) = sqlx::query_as("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
-            ms
+            let (value,): (i64,) = sqlx::query_as(&format!("PRAGMA {name}")).fetch_one(&mut conn).await.unwrap();
+            value
         };
-        // Two pools on one file share its gate, each writing with its own settings.
-        assert_eq!(busy_timeout(usual.clone()).await, 5000);
-        assert_eq!(busy_timeout(short.clone()).await, 300);
+        // The pool's settings, but SQLite's own busy wait off: the connection waits asleep.
+        assert_eq!(pragma(usual.clone(), "foreign_keys").await, 1);
+        assert_eq!(pragma(usual.clone(), "wal_autocheckpoint").await, checkpointer::WRITER_AUTOCHECKPOINT);
+        assert_eq!(pragma(usual.clone(), "busy_timeout").await, 0);
+
+        // Another process's writer holds the file: each pool waits its own busy timeout.
+        let mut other = usual.acquire().await.unwrap().detach();
+        other.execute("BEGIN IMMEDIATE").await.unwrap();
+        let write = "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ('w', $1, 'h', 0)";
+        let refused = sqlx::query(write).bind("short").execute(&mut write_conn(&short).await.unwrap()).await;
+        assert!(is_busy(&refused.unwrap_err()), "300 ms, then busy");
+        // The wait does not hold the thread: the holder, on this one-thread runtime, commits
+        // meanwhile and the writer goes on.
+        let holder = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            other.execute("COMMIT").await.unwrap();
+        });
+        sqlx::query(write).bind("usual").execute(&mut write_conn(&usual).await.unwrap()).await.unwrap();
+        holder.await.unwrap();
 
         let insert =
             "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ('t', $1, 'h', 0)";
         let mut tx = begin_write(&usual).await.unwrap();
-        sqlx::query(insert).bind("dropped").execute(&mut *tx).await.unwrap();
+        sqlx::query(insert).bind("dropped").execute(&mut tx).await.unwrap();
         drop(tx);
         // The next writer gets the gate and a connection whose transaction was rolled back.
         let mut tx = begin_write(&usual).await.unwrap();
-        sqlx::query(insert).bind("kept").execute(&mut *tx).await.unwrap();
+        sqlx::query(insert).bind("kept").execute(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         let keys: Vec<(String,)> =
             sqlx::query_as("SELECT idem_key FROM idempotency_keys WHERE scope = 't'").fetch_all(&usual).await.unwrap();
@@ -1261,13 +1265,6 @@ mod tests {
         assert_eq!((pooled, kept()), (2, (0, KEPT_READERS)));
         drop(many);
         assert_eq!(kept(), (KEPT_READERS, KEPT_READERS));
-    }
-
-    #[test]
-    fn placeholders_shift_by_the_statements_before() {
-        let mut sql = String::new();
-        shift_placeholders("a = $1 AND b = $12 OR c = $1", 3, &mut sql);
-        assert_eq!(sql, "a = $4 AND b = $15 OR c = $4");
     }
 
     #[test]

@@ -255,7 +255,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         for tweet in &p.tweet_ids {
             let owner: Option<(String,)> = sqlx::query_as("SELECT product_id FROM product_tweets WHERE tweet_id = $1")
                 .bind(tweet)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?;
             if let Some((owner,)) = owner.filter(|(owner,)| owner != &p.id) {
                 if !products.iter().any(|q| q.id == owner) {
@@ -267,7 +267,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
             }
         }
         // Tweets are re-attached below; detaching first lets two products in one file swap.
-        sqlx::query("DELETE FROM product_tweets WHERE product_id = $1").bind(&p.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM product_tweets WHERE product_id = $1").bind(&p.id).execute(&mut tx).await?;
     }
     for p in products {
         sqlx::query(
@@ -301,14 +301,14 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         .bind(if p.image_alt.is_empty() { &p.title } else { &p.image_alt })
         .bind(now)
         .bind(p.rollout_share)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         for tweet in &p.tweet_ids {
             let tweet = TweetId::parse(tweet).map(|t| t.as_str().to_owned()).unwrap_or_default();
             sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ($1, $2)")
                 .bind(tweet)
                 .bind(&p.id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         let mut restocked = Vec::new();
@@ -318,7 +318,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
                     sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
                         .bind(&p.id)
                         .bind(&v.id)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut tx)
                         .await?;
                 if matches!(before, Some((Some(0),))) {
                     restocked.push(v);
@@ -336,7 +336,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
             .bind(&v.label)
             .bind(v.price_minor)
             .bind(v.stock)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         let sql =
@@ -345,7 +345,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         for v in &p.variants {
             delete = delete.bind(&v.id);
         }
-        delete.execute(&mut *tx).await?;
+        delete.execute(&mut tx).await?;
         for v in restocked {
             let object = StockObject {
                 product_id: p.id.clone(),

@@ -167,7 +167,7 @@ async fn insert(db: &Db, intent: &NewIntent<'_>) -> Result<(), AppError> {
     .bind(intent.now + INTENT_TTL_SECONDS)
     .bind(intent.quote.discount.as_ref().map(|d| d.code.as_str()))
     .bind(intent.quote.discount.as_ref().map_or(0, |d| d.amount.minor))
-    .execute(&mut *conn)
+    .execute(&mut conn)
     .await?;
     Ok(())
 }

@@ -64,7 +64,7 @@ pub async fn begin_order(
         )
         .bind(scope)
         .bind(key)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut conn)
         .await?;
         match &existing {
             Some(row) if row.3 < now - RETENTION_SECONDS => {
@@ -72,7 +72,7 @@ pub async fn begin_order(
                     .bind(scope)
                     .bind(key)
                     .bind(row.3)
-                    .execute(&mut *conn)
+                    .execute(&mut conn)
                     .await?;
             }
             _ => break,
@@ -100,7 +100,7 @@ pub async fn begin_order(
         .bind(key)
         .bind(created_at)
         .bind(resumable)
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await?;
         if taken.rows_affected() == 1 {
             return Ok(Begin::Resume { order_id: earlier_order.or_else(|| order_id.map(str::to_owned)) });
@@ -120,7 +120,7 @@ pub struct KeyClaim<'a> {
 /// request makes: `false` when the key is already stored (in flight, done, or past its
 /// retention and not yet purged), which only [`begin_order`] sorts out.
 pub async fn claim_in(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::WriteConn,
     claim: &KeyClaim<'_>,
     order_id: Option<&str>,
     now: i64,
@@ -151,7 +151,7 @@ pub async fn complete(db: &Db, scope: &str, key: &str, status: u16, body: &str, 
 
 /// [`complete`] in the caller's transaction.
 pub async fn complete_in(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::WriteConn,
     scope: &str,
     key: &str,
     status: u16,
@@ -180,7 +180,7 @@ pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, AppError> {
     let mut conn = write_conn(db).await?;
     let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind(now - RETENTION_SECONDS)
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await?;
     Ok(done.rows_affected())
 }
@@ -195,7 +195,7 @@ pub async fn release_for_retry(db: &Db, scope: &str, key: &str) -> Result<(), Ap
     )
     .bind(scope)
     .bind(key)
-    .execute(&mut *conn)
+    .execute(&mut conn)
     .await?;
     Ok(())
 }
@@ -215,7 +215,7 @@ pub async fn abandon(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL")
         .bind(scope)
         .bind(key)
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await?;
     Ok(())
 }

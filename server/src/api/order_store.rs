@@ -183,7 +183,7 @@ async fn place_numbered(
                     .await?
                     .map_err(PlaceError::Discount)?;
             }
-            reservation(order).execute(&mut *tx).await?.rows_affected()
+            reservation(order).execute(&mut tx).await?.rows_affected()
         }
     };
     // Only an uncounted variant may go on without a reservation.
@@ -254,14 +254,14 @@ async fn place_in_one_statement(
         query = query.bind(key.scope).bind(key.key).bind(key.hash);
     }
     let mut conn = crate::db::write_conn(db).await?;
-    match query.fetch_one(&mut *conn).await {
+    match query.fetch_one(&mut conn).await {
         Ok((true, _, _)) => {
             // Writes a row version, so its commit is a synchronous one: it returns once the
             // WAL is flushed past the placement. Should it fail, the placement stands (with
             // its key): the caller settles the key so that the buyer's retry resumes it.
             sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
                 .bind(order.id)
-                .execute(&mut *conn)
+                .execute(&mut conn)
                 .await
                 .map_err(|error| PlaceError::AfterPlacement(error.into()))?;
             Ok(true)
@@ -300,7 +300,11 @@ fn reservation<'q>(order: &'q NewOrder<'_>) -> AnyQuery<'q> {
 
 /// The variant's stock as stored: `None` when there is no such variant, `Some(None)` when it
 /// does not count stock.
-async fn stored_stock(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<Option<Option<i64>>, sqlx::Error> {
+async fn stored_stock<C>(conn: &mut C, order: &NewOrder<'_>) -> Result<Option<Option<i64>>, sqlx::Error>
+where
+    C: Send + ?Sized,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let counted: Option<(Option<i64>,)> =
         sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
             .bind(order.product_id)
@@ -310,7 +314,7 @@ async fn stored_stock(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<
     Ok(counted.map(|(stock,)| stock))
 }
 
-async fn is_uncounted(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<bool, sqlx::Error> {
+async fn is_uncounted(conn: &mut crate::db::WriteTx, order: &NewOrder<'_>) -> Result<bool, sqlx::Error> {
     Ok(matches!(stored_stock(conn, order).await?, Some(None)))
 }
 
@@ -426,7 +430,7 @@ async fn mark_paid_in_one_statement<const N: usize>(
     if let Some(answer) = answer {
         query = query.bind(i64::from(answer.status)).bind(answer.body).bind(answer.scope).bind(answer.key);
     }
-    let (heard,) = query.fetch_one(&mut *crate::db::write_conn(db).await?).await?;
+    let (heard,) = query.fetch_one(&mut crate::db::write_conn(db).await?).await?;
     Ok(!heard)
 }
 
@@ -466,7 +470,7 @@ pub async fn mark_failed_and_release(
     .bind(failure.card.map(|(_, last4)| last4))
     .bind(now)
     .bind(order.id)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     // Only the transition out of `pending` releases, so stock is never given back twice.
     if changed.rows_affected() == 1 {
@@ -480,7 +484,7 @@ pub async fn mark_failed_and_release(
 /// and the use of a discount code it took. The code's row is locked before the variant's, in
 /// the order [`place`] takes them, so a give-back and a placement never wait on each other
 /// in a cycle on PostgreSQL.
-async fn give_back_stock(conn: &mut sqlx::AnyConnection, order: &NewOrder<'_>) -> Result<(), AppError> {
+async fn give_back_stock(conn: &mut crate::db::WriteTx, order: &NewOrder<'_>) -> Result<(), AppError> {
     super::discounts::give_back(conn, order.id).await?;
     sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
         .bind(i64::from(order.quantity))
@@ -493,7 +497,7 @@ async fn give_back_stock(conn: &mut sqlx::AnyConnection, order: &NewOrder<'_>) -
 
 /// [`give_back_stock`] for a stored order, in the caller's transaction: a cancelled order's
 /// units go back to its variant and its discount code's use to the code.
-pub(crate) async fn give_back_stock_of(conn: &mut sqlx::AnyConnection, order_id: &str) -> Result<(), AppError> {
+pub(crate) async fn give_back_stock_of(conn: &mut crate::db::WriteTx, order_id: &str) -> Result<(), AppError> {
     super::discounts::give_back(conn, order_id).await?;
     sqlx::query(
         "UPDATE variants SET stock = stock + (SELECT quantity FROM orders WHERE id = $1) \
@@ -511,12 +515,12 @@ pub(crate) async fn give_back_stock_of(conn: &mut sqlx::AnyConnection, order_id:
 pub async fn discard(db: &Db, order: &NewOrder<'_>) -> Result<(), AppError> {
     let mut tx = begin_write(db).await?;
     let deleted =
-        sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending'").bind(order.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending'").bind(order.id).execute(&mut tx).await?;
     if deleted.rows_affected() == 1 {
         give_back_stock(&mut tx, order).await?;
         sqlx::query("UPDATE payment_intents SET order_id = NULL WHERE order_id = $1")
             .bind(order.id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
     }
     tx.commit().await?;

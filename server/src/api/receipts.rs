@@ -379,7 +379,7 @@ impl Worker {
                     ))
                     .bind(crate::clock::now())
                     .bind(&id)
-                    .execute(&mut *writer)
+                    .execute(&mut writer)
                     .await?;
                     tracing::info!(id = %id, kind = outbox.kind(), "receipt sent");
                     sent += 1;
@@ -389,7 +389,7 @@ impl Worker {
                     sqlx::query(&format!("UPDATE {table} SET last_error = $1 WHERE {key} = $2"))
                         .bind(&error)
                         .bind(&id)
-                        .execute(&mut *writer)
+                        .execute(&mut writer)
                         .await?;
                     tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry");
                 }
@@ -411,7 +411,7 @@ impl Worker {
         .bind(now + CLAIM_SECONDS)
         .bind(id)
         .bind(now)
-        .execute(&mut *writer)
+        .execute(&mut writer)
         .await?;
         Ok(claimed.rows_affected() == 1)
     }
@@ -430,7 +430,7 @@ impl Worker {
             .bind(order_id)
             .bind(now + CLAIM_SECONDS)
             .bind(now)
-            .fetch_optional(&mut *write_conn(&self.db).await?)
+            .fetch_optional(&mut write_conn(&self.db).await?)
             .await?;
         row.map(|row| receipt_message(row, &self.from)).transpose()
     }

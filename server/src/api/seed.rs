@@ -218,7 +218,7 @@ pub async fn seed_demo_if_empty(db: &Db, now: i64) -> Result<bool, AppError> {
     // The demo's code: 10 % off the (RED) tee, so a visitor can try "Have a code?".
     let tweet10 =
         super::discounts::DiscountCode::for_product("TWEET10", tweetbuy_core::DiscountValue::Percent(10), "red-tee");
-    super::discounts::admin::insert_in(&mut tx, &tweet10, now).await?;
+    super::discounts::admin::insert_in(&mut *tx, &tweet10, now).await?;
     tx.commit().await?;
     tracing::info!(products = DEMO.len(), "seeded the demo catalog");
     Ok(true)

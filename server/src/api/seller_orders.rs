@@ -104,7 +104,11 @@ pub async fn list(db: &Db) -> Result<Vec<SellerOrder>, AppError> {
 
 /// One order, as committed so far in the transaction of `conn` (an event about it reads it
 /// there, so the event shows the change it reports).
-pub async fn one(conn: &mut sqlx::AnyConnection, order_id: &str) -> Result<SellerOrder, AppError> {
+pub async fn one<C>(conn: &mut C, order_id: &str) -> Result<SellerOrder, AppError>
+where
+    C: Send + ?Sized,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row: Row = sqlx::query_as(&format!("{} WHERE o.id = $1", select())).bind(order_id).fetch_one(conn).await?;
     seller_view(row)
 }

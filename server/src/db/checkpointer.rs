@@ -74,7 +74,7 @@ mod tests {
         sqlx::query("CREATE TABLE IF NOT EXISTS filler (b BLOB)").execute(db).await.unwrap();
         for _ in 0..count {
             let mut tx = begin_write(db).await.unwrap();
-            sqlx::query("INSERT INTO filler (b) VALUES (zeroblob(2048))").execute(&mut *tx).await.unwrap();
+            sqlx::query("INSERT INTO filler (b) VALUES (zeroblob(2048))").execute(&mut tx).await.unwrap();
             tx.commit().await.unwrap();
         }
     }
@@ -102,7 +102,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = open_api(dir.path().join("api.db").as_path()).await.unwrap();
         let mut tx = begin_write(&db).await.unwrap();
-        let (frames,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint").fetch_one(&mut *tx).await.unwrap();
+        let (frames,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint").fetch_one(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(frames, super::WRITER_AUTOCHECKPOINT);
     }

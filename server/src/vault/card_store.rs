@@ -6,7 +6,7 @@ use crate::db::{from_text, to_text};
 use crate::error::AppError;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, FromRow};
+use sqlx::{Any, FromRow};
 use tweetbuy_core::vault::{CardToken, ChargeStatus, DeclineCode};
 use tweetbuy_core::{CardBrand, Money};
 
@@ -85,7 +85,7 @@ pub enum CardLife {
 }
 
 /// Writes a card row in the caller's transaction.
-pub async fn insert_card(conn: &mut AnyConnection, card: &NewCard, life: CardLife) -> Result<(), AppError> {
+pub async fn insert_card(conn: &mut crate::db::WriteTx, card: &NewCard, life: CardLife) -> Result<(), AppError> {
     let sql = insert_card_sql();
     insert_card_query(&sql, card, life).execute(conn).await?;
     Ok(())
@@ -215,7 +215,7 @@ async fn insert_card_for_key_in_one_statement(
     );
     let mut conn = crate::db::write_conn(db).await?;
     let inserted =
-        insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key).bind(request_hash).execute(&mut *conn).await?;
+        insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key).bind(request_hash).execute(&mut conn).await?;
     Ok(inserted.rows_affected() == 1)
 }
 
@@ -289,7 +289,7 @@ pub async fn token_intent(db: &Db, token: &str) -> Result<Option<String>, AppErr
 }
 
 /// Gives a claimed token back (after a retryable processing error).
-pub async fn release_token(db: &mut AnyConnection, card_id: &str) -> Result<(), AppError> {
+pub async fn release_token(db: &mut crate::db::WriteTx, card_id: &str) -> Result<(), AppError> {
     sqlx::query("UPDATE cards SET used_at = NULL WHERE id = $1").bind(card_id).execute(&mut *db).await?;
     Ok(())
 }
@@ -341,7 +341,7 @@ pub struct NewCharge<'a> {
     pub created_at: i64,
 }
 
-pub async fn insert_charge(db: &mut AnyConnection, charge: &NewCharge<'_>) -> Result<(), AppError> {
+pub async fn insert_charge(db: &mut crate::db::WriteTx, charge: &NewCharge<'_>) -> Result<(), AppError> {
     insert_charge_query(charge).execute(&mut *db).await?;
     Ok(())
 }
@@ -423,7 +423,7 @@ pub struct RefundRow {
 }
 
 /// The refund made under `reference`, if any.
-pub async fn refund_by_reference(db: &mut AnyConnection, reference: &str) -> Result<Option<RefundRow>, AppError> {
+pub async fn refund_by_reference(db: &mut crate::db::WriteTx, reference: &str) -> Result<Option<RefundRow>, AppError> {
     let row =
         sqlx::query_as("SELECT id, charge_id, reference, amount_minor, currency FROM refunds WHERE reference = $1")
             .bind(reference)
@@ -435,7 +435,7 @@ pub async fn refund_by_reference(db: &mut AnyConnection, reference: &str) -> Res
 /// Takes the charge's row lock (PostgreSQL; SQLite's write transaction already holds the
 /// file) so that refunds of one charge run one after another; `false` when there is no such
 /// charge.
-pub async fn lock_charge(db: &mut AnyConnection, charge_id: &str) -> Result<bool, AppError> {
+pub async fn lock_charge(db: &mut crate::db::WriteTx, charge_id: &str) -> Result<bool, AppError> {
     let locked = sqlx::query("UPDATE charges SET refunded_minor = refunded_minor WHERE id = $1")
         .bind(charge_id)
         .execute(&mut *db)
@@ -457,7 +457,7 @@ pub enum RefundRefusal {
 /// Adds `amount` to what was refunded of an approved charge, in one conditional UPDATE that
 /// never lets the refunded sum pass the charged amount, whatever runs at the same time.
 pub async fn take_refund(
-    db: &mut AnyConnection,
+    db: &mut crate::db::WriteTx,
     charge_id: &str,
     amount: Money,
 ) -> Result<Result<(), RefundRefusal>, AppError> {
@@ -488,7 +488,7 @@ pub async fn take_refund(
 
 /// Records a refund in the caller's transaction.
 pub async fn insert_refund(
-    db: &mut AnyConnection,
+    db: &mut crate::db::WriteTx,
     id: &str,
     charge_id: &str,
     reference: &str,

@@ -14,7 +14,6 @@
 use super::keys::Keyring;
 use crate::db::Db;
 use crate::error::AppError;
-use sqlx::AnyConnection;
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::CardNumber;
 use zeroize::Zeroizing;
@@ -44,7 +43,7 @@ pub fn fingerprint(keys: &Keyring, number: &CardNumber) -> String {
 }
 
 /// Whether the card is blocked at `now`.
-pub async fn is_blocked(conn: &mut AnyConnection, fingerprint: &str, now: i64) -> Result<bool, AppError> {
+pub async fn is_blocked(conn: &mut crate::db::WriteTx, fingerprint: &str, now: i64) -> Result<bool, AppError> {
     let blocked: Option<(i64,)> =
         sqlx::query_as("SELECT blocked_until FROM card_blocks WHERE fingerprint = $1 AND blocked_until > $2")
             .bind(fingerprint)
@@ -56,7 +55,7 @@ pub async fn is_blocked(conn: &mut AnyConnection, fingerprint: &str, now: i64) -
 
 /// Counts a decline of the card, and blocks it when that makes [`MAX_DECLINES`] within the
 /// window. Returns whether the card is now blocked.
-pub async fn record_decline(conn: &mut AnyConnection, fingerprint: &str, now: i64) -> Result<bool, AppError> {
+pub async fn record_decline(conn: &mut crate::db::WriteTx, fingerprint: &str, now: i64) -> Result<bool, AppError> {
     sqlx::query("INSERT INTO card_declines (fingerprint, declined_at) VALUES ($1, $2)")
         .bind(fingerprint)
         .bind(now)

@@ -7,7 +7,7 @@ use super::card_store::{
 use super::envelope::Sealed;
 use crate::db::Db;
 use crate::error::AppError;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
 
 #[derive(FromRow)]
 pub struct ProfileRow {
@@ -68,7 +68,7 @@ pub async fn insert_profile(
     ))
     .bind(&empty)
     .bind(one_time_card_id)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     if erased.rows_affected() != 1 {
         tx.rollback().await?;
@@ -80,7 +80,7 @@ pub async fn insert_profile(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
     );
     let query = sqlx::query(&sql).bind(&profile.id).bind(&profile.credential_hash).bind(&card.id);
-    bind_sealed(query, &profile.contact).bind(profile.created_at).execute(&mut *tx).await?;
+    bind_sealed(query, &profile.contact).bind(profile.created_at).execute(&mut tx).await?;
     tx.commit().await?;
     after_erase(db).await;
     Ok(true)
@@ -147,7 +147,7 @@ pub async fn by_saved_token(db: &Db, token: &str, now: i64) -> Result<Option<Pro
 /// Claims a saved-card token for a charge (once, within its 15 minutes) and returns the
 /// profile's card: only the card of the profile the token was minted for.
 pub async fn claim_saved_token(
-    db: &mut AnyConnection,
+    db: &mut crate::db::WriteTx,
     token: &str,
     intent_id: &str,
     now: i64,
@@ -176,7 +176,7 @@ pub async fn claim_saved_token(
 }
 
 /// Gives a claimed saved-card token back (after a retryable processing error).
-pub async fn release_saved_token(db: &mut AnyConnection, token: &str) -> Result<(), AppError> {
+pub async fn release_saved_token(db: &mut crate::db::WriteTx, token: &str) -> Result<(), AppError> {
     sqlx::query("UPDATE saved_tokens SET used_at = NULL WHERE token = $1").bind(token).execute(&mut *db).await?;
     Ok(())
 }
@@ -187,12 +187,12 @@ pub async fn release_saved_token(db: &mut AnyConnection, token: &str) -> Result<
 pub async fn delete(db: &Db, profile: &ProfileRow) -> Result<(), AppError> {
     let mut tx = crate::db::begin_write(db).await?;
     let empty: Vec<u8> = Vec::new();
-    sqlx::query("DELETE FROM saved_tokens WHERE profile_id = $1").bind(&profile.id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM profiles WHERE id = $1").bind(&profile.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM saved_tokens WHERE profile_id = $1").bind(&profile.id).execute(&mut tx).await?;
+    sqlx::query("DELETE FROM profiles WHERE id = $1").bind(&profile.id).execute(&mut tx).await?;
     sqlx::query(&format!("UPDATE cards SET {ERASE_CARD} WHERE id = $2"))
         .bind(&empty)
         .bind(&profile.card_id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     tx.commit().await?;
     after_erase(db).await;

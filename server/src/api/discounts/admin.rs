@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use sqlx::AnyConnection;
 use tweetbuy_core::discount::normalize_code;
 use tweetbuy_core::{Currency, DiscountValue, FieldError, Money};
 
@@ -151,7 +150,11 @@ pub async fn create(db: &Db, new: &NewDiscount) -> Result<DiscountCode, AppError
 
 /// Inserts a checked code in an open transaction (the demo seed's, or [`create`]'s); false
 /// when a code of that name exists (a concurrent seeder's, say), which is left as it is.
-pub(crate) async fn insert_in(conn: &mut AnyConnection, code: &DiscountCode, now: i64) -> Result<bool, AppError> {
+pub(crate) async fn insert_in<C>(conn: &mut C, code: &DiscountCode, now: i64) -> Result<bool, AppError>
+where
+    C: Send + ?Sized,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let (scope_field, known) = match (&code.product_id, &code.seller) {
         (Some(id), _) => {
             let found: Option<(String,)> =
@@ -198,7 +201,7 @@ pub(crate) async fn insert_in(conn: &mut AnyConnection, code: &DiscountCode, now
 pub async fn disable(db: &Db, raw: &str) -> Result<Option<DiscountCode>, AppError> {
     let Ok(code) = normalize_code(raw) else { return Ok(None) };
     let mut tx = begin_write(db).await?;
-    sqlx::query("UPDATE discount_codes SET active = FALSE WHERE code = $1").bind(&code).execute(&mut *tx).await?;
+    sqlx::query("UPDATE discount_codes SET active = FALSE WHERE code = $1").bind(&code).execute(&mut tx).await?;
     tx.commit().await?;
     find(db, &code).await
 }

@@ -14,7 +14,6 @@ pub mod admin;
 use super::catalog::Product;
 use crate::db::Db;
 use crate::error::AppError;
-use sqlx::AnyConnection;
 use tweetbuy_core::discount::normalize_code;
 use tweetbuy_core::{Currency, DiscountRefusal, DiscountValue, Money};
 
@@ -198,7 +197,7 @@ pub async fn applicable(
 /// write gate. The per-email count is read after that UPDATE, under the same row lock.
 /// `Ok(Err(_))`: refused; the caller rolls the transaction back.
 pub async fn redeem(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::WriteTx,
     code: &str,
     order_id: &str,
     email: &str,
@@ -251,7 +250,11 @@ pub async fn redeem(
 
 /// Gives back the use an order took, if it took one: with its stock, when its payment
 /// failed or its token was refused.
-pub async fn give_back(conn: &mut AnyConnection, order_id: &str) -> Result<(), sqlx::Error> {
+pub async fn give_back<C>(conn: &mut C, order_id: &str) -> Result<(), sqlx::Error>
+where
+    C: Send + ?Sized,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     sqlx::query(
         "UPDATE discount_codes SET used = used - 1 \
          WHERE code = (SELECT code FROM discount_redemptions WHERE order_id = $1)",

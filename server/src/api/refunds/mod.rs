@@ -33,7 +33,7 @@ use crate::ids::random_id;
 use axum::http::StatusCode;
 use bounds::{Ask, OrderState, Refusal};
 use serde::Serialize;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
 use tweetbuy_core::vault::RefundRequest;
 use tweetbuy_core::{ApiError, Currency, ErrorCode, FieldError, Money};
 
@@ -236,7 +236,7 @@ async fn reserve(db: &Db, order_number: &str, ask: Ask, key: &str, hash: &str, n
     // refunds of one order run one after another from here.
     let locked = sqlx::query("UPDATE orders SET refund_reserved_minor = refund_reserved_minor WHERE order_number = $1")
         .bind(order_number)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     if locked.rows_affected() != 1 {
         return Err(AppError::not_found(format!("There is no order {order_number}.")));
@@ -246,13 +246,13 @@ async fn reserve(db: &Db, order_number: &str, ask: Ask, key: &str, hash: &str, n
          FROM orders WHERE order_number = $1",
     )
     .bind(order_number)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await?;
     let earlier: Option<RefundRow> =
         sqlx::query_as(&format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE order_id = $1 AND idem_key = $2"))
             .bind(&order.id)
             .bind(key)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await?;
     if let Some(earlier) = earlier {
         tx.rollback().await?;
@@ -292,13 +292,13 @@ async fn reserve(db: &Db, order_number: &str, ask: Ask, key: &str, hash: &str, n
              AND shipped_at IS NULL AND cancelled_at IS NULL"
         }
     };
-    let reserved = sqlx::query(reserve_sql).bind(amount).bind(now).bind(&order.id).execute(&mut *tx).await?;
+    let reserved = sqlx::query(reserve_sql).bind(amount).bind(now).bind(&order.id).execute(&mut tx).await?;
     if reserved.rows_affected() != 1 {
         return Err(AppError::internal("the order changed under its lock"));
     }
     let (number,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(number), 0) + 1 FROM refunds WHERE order_id = $1")
         .bind(&order.id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
     let row = RefundRow {
         id: random_id("rf_"),
@@ -328,7 +328,7 @@ async fn reserve(db: &Db, order_number: &str, ask: Ask, key: &str, hash: &str, n
     .bind(row.amount_minor)
     .bind(&row.currency)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     tx.commit().await?;
     Ok(Begun::Go { row, charge_id })
@@ -346,7 +346,7 @@ async fn settle(db: &Db, row: &RefundRow, vault_refund_id: Option<&str>, now: i6
     .bind(vault_refund_id)
     .bind(now)
     .bind(&row.id)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     if settled.rows_affected() == 1 {
         if row.amount_minor > 0 {
@@ -362,7 +362,7 @@ async fn settle(db: &Db, row: &RefundRow, vault_refund_id: Option<&str>, now: i6
     Ok(())
 }
 
-async fn queue_receipt(conn: &mut AnyConnection, refund_id: &str, now: i64) -> Result<(), AppError> {
+async fn queue_receipt(conn: &mut crate::db::WriteTx, refund_id: &str, now: i64) -> Result<(), AppError> {
     sqlx::query("INSERT INTO refund_receipt_outbox (refund_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(refund_id)
         .bind(now)
@@ -376,14 +376,14 @@ async fn queue_receipt(conn: &mut AnyConnection, refund_id: &str, now: i64) -> R
 async fn release(db: &Db, row: &RefundRow) -> Result<(), AppError> {
     let mut tx = begin_write(db).await?;
     let deleted =
-        sqlx::query("DELETE FROM refunds WHERE id = $1 AND status = 'pending'").bind(&row.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM refunds WHERE id = $1 AND status = 'pending'").bind(&row.id).execute(&mut tx).await?;
     if deleted.rows_affected() == 1 {
         let sql = if row.kind == "cancellation" {
             "UPDATE orders SET refund_reserved_minor = refund_reserved_minor - $1, cancelled_at = NULL WHERE id = $2"
         } else {
             "UPDATE orders SET refund_reserved_minor = refund_reserved_minor - $1 WHERE id = $2"
         };
-        sqlx::query(sql).bind(row.amount_minor).bind(&row.order_id).execute(&mut *tx).await?;
+        sqlx::query(sql).bind(row.amount_minor).bind(&row.order_id).execute(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -498,12 +498,12 @@ pub async fn ship(db: &Db, order_number: &str) -> Result<Shipment, AppError> {
         )
         .bind(now)
         .bind(order_number)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         let row: Option<(String, Option<i64>, Option<i64>)> =
             sqlx::query_as("SELECT status, shipped_at, cancelled_at FROM orders WHERE order_number = $1")
                 .bind(order_number)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?;
         tx.commit().await?;
         match row {

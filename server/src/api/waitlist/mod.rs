@@ -78,7 +78,7 @@ async fn join(
     .bind(now)
     .bind(random_secret())
     .bind(crate::db::to_text(&NoticeLang::for_tag(request.lang.as_deref())))
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     // A new row, or an address back after unsubscribing or buying (at the end of the line);
     // a second join while waiting or notified changes nothing.
@@ -86,7 +86,7 @@ async fn join(
         let (waiting,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM waitlist WHERE product_id = $1 AND status = 'waiting'")
                 .bind(&product.offer.product_id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
         let object = JoinedObject {
             product_id: product.offer.product_id.clone(),
@@ -190,7 +190,7 @@ async fn unsubscribe(State(state): State<ApiState>, Form(token): Form<Token>) ->
     let mut tx = begin_write(&state.db).await?;
     sqlx::query("UPDATE waitlist SET status = 'unsubscribed' WHERE unsubscribe_token = $1")
         .bind(&token.token)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     tx.commit().await?;
     let body = format!("<h1>Unsubscribed</h1><p>You will get no more emails about {}.</p>", escape_html(&title));

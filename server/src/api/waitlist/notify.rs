@@ -224,7 +224,7 @@ impl Notice<'_> {
 pub async fn allocate(db: &Db, product_id: &str, now: i64) -> Result<usize, AppError> {
     let mut tx = begin_write(db).await?;
     // Locks the product's row on PostgreSQL until commit: one replica allocates at a time.
-    let locked = sqlx::query("UPDATE products SET id = id WHERE id = $1").bind(product_id).execute(&mut *tx).await?;
+    let locked = sqlx::query("UPDATE products SET id = id WHERE id = $1").bind(product_id).execute(&mut tx).await?;
     if locked.rows_affected() != 1 {
         return Ok(0);
     }
@@ -234,23 +234,23 @@ pub async fn allocate(db: &Db, product_id: &str, now: i64) -> Result<usize, AppE
          AND o.status = 'paid' AND o.created_at >= waitlist.notified_at)",
     )
     .bind(product_id)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     let (starts, ends): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT sale_starts_at, sale_ends_at FROM products WHERE id = $1")
             .bind(product_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut tx)
             .await?;
     let on_sale = starts.is_none_or(|t| t <= now) && ends.is_none_or(|t| now < t);
     let stocks: Vec<(Option<i64>,)> =
-        sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1").bind(product_id).fetch_all(&mut *tx).await?;
+        sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1").bind(product_id).fetch_all(&mut tx).await?;
     let stocks: Vec<Option<i64>> = stocks.into_iter().map(|(s,)| s).collect();
     let units = if stocks.is_empty() { Some(0) } else { units_for_sale(on_sale, &stocks) };
     if units == Some(0) {
         // Nothing to buy: whoever was told and did not buy waits for the next restock.
         sqlx::query("UPDATE waitlist SET status = 'waiting' WHERE product_id = $1 AND status = 'notified'")
             .bind(product_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         return Ok(0);
@@ -261,7 +261,7 @@ pub async fn allocate(db: &Db, product_id: &str, now: i64) -> Result<usize, AppE
     )
     .bind(product_id)
     .bind(now - HEAD_START_SECONDS)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await?;
     let n = to_notify(units, outstanding, waiting);
     if n == 0 {
@@ -273,7 +273,7 @@ pub async fn allocate(db: &Db, product_id: &str, now: i64) -> Result<usize, AppE
     )
     .bind(product_id)
     .bind(n)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut tx)
     .await?;
     for (id,) in &next {
         sqlx::query(
@@ -282,7 +282,7 @@ pub async fn allocate(db: &Db, product_id: &str, now: i64) -> Result<usize, AppE
         )
         .bind(now)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     }
     tx.commit().await?;

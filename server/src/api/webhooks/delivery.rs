@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::{clock, ids};
 use rand::Rng;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -59,7 +59,7 @@ const SUBSCRIBED: &str =
     "SELECT id FROM webhook_endpoints WHERE disabled_at IS NULL AND (events = '*' OR events LIKE $1 ESCAPE '\\')";
 
 /// The enabled endpoints subscribed to `event_type`.
-async fn subscribers(conn: &mut AnyConnection, event_type: EventType) -> Result<Vec<String>, AppError> {
+async fn subscribers(conn: &mut crate::db::WriteTx, event_type: EventType) -> Result<Vec<String>, AppError> {
     let rows: Vec<(String,)> =
         sqlx::query_as(SUBSCRIBED).bind(events_pattern(event_type)).fetch_all(&mut *conn).await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
@@ -67,7 +67,7 @@ async fn subscribers(conn: &mut AnyConnection, event_type: EventType) -> Result<
 
 /// Whether any enabled endpoint wants `event_type`: when none does, the event's object need
 /// not even be read.
-pub(crate) async fn has_subscribers(conn: &mut AnyConnection, event_type: EventType) -> Result<bool, AppError> {
+pub(crate) async fn has_subscribers(conn: &mut crate::db::WriteTx, event_type: EventType) -> Result<bool, AppError> {
     Ok(!subscribers(conn, event_type).await?.is_empty())
 }
 
@@ -146,7 +146,7 @@ pub(crate) async fn record<T: Serialize>(
     .bind(event.created_at)
     .bind(once_key)
     .bind(&payload)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() != 1 {
         return Ok(None);
@@ -163,7 +163,7 @@ pub(crate) async fn record<T: Serialize>(
 /// subscribers were read): the event simply has no delivery there, and the transaction that
 /// emits it (an order's payment) goes on.
 pub(crate) async fn insert_delivery(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::WriteTx,
     event_id: &str,
     endpoint_id: &str,
     created_at: i64,
@@ -308,7 +308,7 @@ impl Worker {
         retry_busy(|| async {
             let mut tx = begin_write(&self.db).await?;
             sqlx::query("UPDATE webhook_deliveries SET locked_until_ms = NULL WHERE status = 'pending'")
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             tx.commit().await?;
             Ok::<_, AppError>(())
@@ -361,7 +361,7 @@ impl Worker {
             .bind(now + CLAIM_MS)
             .bind(id)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             tx.commit().await?;
             Ok::<_, AppError>(claimed.rows_affected() == 1)
@@ -458,7 +458,7 @@ impl Worker {
             .bind(outcome.status.map(i64::from))
             .bind(&outcome.error)
             .bind(outcome.duration_ms)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             let (status, next_ms) = match (delivered, next) {
                 (true, _) => ("delivered", now),
@@ -476,7 +476,7 @@ impl Worker {
             .bind(outcome.status.map(i64::from))
             .bind(&outcome.error)
             .bind(&job.id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             if gone {
                 sqlx::query(
@@ -485,7 +485,7 @@ impl Worker {
                 )
                 .bind(now / 1000)
                 .bind(&job.endpoint_id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
                 sqlx::query(
                     "UPDATE webhook_deliveries SET status = 'cancelled', \
@@ -493,7 +493,7 @@ impl Worker {
                      WHERE endpoint_id = $1 AND status = 'pending'",
                 )
                 .bind(&job.endpoint_id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
             tx.commit().await?;

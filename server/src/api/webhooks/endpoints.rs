@@ -269,7 +269,7 @@ pub async fn create(db: &Db, new: &NewEndpoint) -> Result<CreatedEndpoint, AppEr
         .bind(&events)
         .bind(&secret)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok::<_, AppError>(())
@@ -314,7 +314,7 @@ pub async fn update(db: &Db, id: &str, change: &EndpointChange) -> Result<Endpoi
     retry_busy(|| async {
         let mut tx = begin_write(db).await?;
         let exists: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM webhook_endpoints WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            sqlx::query_as("SELECT id FROM webhook_endpoints WHERE id = $1").bind(id).fetch_optional(&mut tx).await?;
         if exists.is_none() {
             return Err(no_such_endpoint());
         }
@@ -322,28 +322,28 @@ pub async fn update(db: &Db, id: &str, change: &EndpointChange) -> Result<Endpoi
             sqlx::query("UPDATE webhook_endpoints SET url = $1 WHERE id = $2")
                 .bind(url)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         if let Some(events) = &events {
             sqlx::query("UPDATE webhook_endpoints SET events = $1 WHERE id = $2")
                 .bind(events)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         if let Some(description) = &change.description {
             sqlx::query("UPDATE webhook_endpoints SET description = $1 WHERE id = $2")
                 .bind(description.trim())
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         match change.enabled {
             Some(true) => {
                 sqlx::query("UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE id = $1")
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
             }
             Some(false) => {
@@ -353,14 +353,14 @@ pub async fn update(db: &Db, id: &str, change: &EndpointChange) -> Result<Endpoi
                 )
                 .bind(now)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
                 sqlx::query(
                     "UPDATE webhook_deliveries SET status = 'cancelled', last_error = 'the endpoint was disabled' \
                      WHERE endpoint_id = $1 AND status = 'pending'",
                 )
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
             None => {}
@@ -370,7 +370,7 @@ pub async fn update(db: &Db, id: &str, change: &EndpointChange) -> Result<Endpoi
                 "UPDATE webhook_endpoints SET previous_secret = NULL, previous_expires_at = NULL WHERE id = $1",
             )
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;
@@ -401,7 +401,7 @@ pub async fn rotate(db: &Db, id: &str, keep_previous_secs: Option<i64>) -> Resul
             "UPDATE webhook_endpoints SET previous_secret = {}, previous_expires_at = $1, secret = $2 WHERE id = $3",
             previous.unwrap_or("NULL")
         );
-        let changed = sqlx::query(&sql).bind(until).bind(&secret).bind(id).execute(&mut *tx).await?;
+        let changed = sqlx::query(&sql).bind(until).bind(&secret).bind(id).execute(&mut tx).await?;
         if changed.rows_affected() != 1 {
             return Err(no_such_endpoint());
         }
@@ -421,10 +421,10 @@ pub async fn remove(db: &Db, id: &str) -> Result<(), AppError> {
             "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = $1)",
         )
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
-        sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1").bind(id).execute(&mut *tx).await?;
-        let deleted = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1").bind(id).execute(&mut tx).await?;
+        let deleted = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1").bind(id).execute(&mut tx).await?;
         if deleted.rows_affected() != 1 {
             return Err(no_such_endpoint());
         }
@@ -521,7 +521,7 @@ pub async fn resend(db: &Db, endpoint_id: &str, delivery_id: &str) -> Result<Del
             sqlx::query_as("SELECT event_id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2")
                 .bind(delivery_id)
                 .bind(endpoint_id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?;
         let Some((event_id,)) = event else {
             return Err(AppError::not_found("This endpoint has no such delivery."));

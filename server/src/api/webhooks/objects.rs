@@ -12,10 +12,9 @@
 use super::super::seller_orders::SellerOrder;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
 
 /// The seller's view of one order, as an order event carries it.
-pub async fn order(conn: &mut AnyConnection, order_id: &str) -> Result<SellerOrder, AppError> {
+pub async fn order(conn: &mut crate::db::WriteTx, order_id: &str) -> Result<SellerOrder, AppError> {
     super::super::seller_orders::one(conn, order_id).await
 }
 
@@ -33,11 +32,11 @@ pub struct StockObject {
 }
 
 /// The option's stock as committed so far in this transaction.
-pub async fn stock(
-    conn: &mut AnyConnection,
-    product_id: &str,
-    variant_id: &str,
-) -> Result<Option<StockObject>, AppError> {
+pub async fn stock<C>(conn: &mut C, product_id: &str, variant_id: &str) -> Result<Option<StockObject>, AppError>
+where
+    C: Send + ?Sized,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row: Option<(String, String, Option<i64>)> = sqlx::query_as(
         "SELECT p.title, v.label, v.stock FROM variants v JOIN products p ON p.id = v.product_id \
          WHERE v.product_id = $1 AND v.id = $2",
@@ -66,7 +65,7 @@ pub async fn stock(
 /// no other unpaid (pending) order still holds units of it. When two orders share the last
 /// units, the one paid last sold the option out; one that fails gives its units back and
 /// nothing sold out.
-pub async fn sold_out_by(conn: &mut AnyConnection, order_id: &str) -> Result<Option<StockObject>, AppError> {
+pub async fn sold_out_by(conn: &mut crate::db::WriteTx, order_id: &str) -> Result<Option<StockObject>, AppError> {
     let (product_id, variant_id): (String, String) =
         sqlx::query_as("SELECT product_id, variant_id FROM orders WHERE id = $1")
             .bind(order_id)
