@@ -270,7 +270,7 @@ impl Writers {
         // A new pool: the time to close the writing connections of pools that are gone.
         self.close_dropped();
         close_dropped_writers();
-        let connection = open_writer(db).await?;
+        let connection = open_direct(db).await?;
         self.connections.push(Writer { options: PoolKey::of(&options), connection });
         Ok(self.connections.len() - 1)
     }
@@ -281,9 +281,10 @@ impl Writers {
     }
 }
 
-/// A SQLite pool's writing connection, with the settings of the pool's own connections (the
-/// busy timeout and the pragmas SQLite keeps per connection), read from one of them.
-async fn open_writer(db: &Db) -> Result<direct::Direct, sqlx::Error> {
+/// A connection to a SQLite pool's file that runs on the calling thread ([`direct`]), with the
+/// settings of the pool's own connections (the busy timeout and the pragmas SQLite keeps per
+/// connection), read from one of them.
+async fn open_direct(db: &Db) -> Result<direct::Direct, sqlx::Error> {
     let options = sqlx::sqlite::SqliteConnectOptions::try_from(&*db.connect_options())?;
     let mut conn = db.acquire().await?;
     let mut settings = String::new();
@@ -393,15 +394,13 @@ where
     })
 }
 
-impl<'c> sqlx::Executor<'c> for &'c mut WriteConn {
-    type Database = sqlx::Any;
-
+impl<'c> Target<'c> {
     fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<direct::Step, sqlx::Error>>
     where
         'c: 'e,
         E: 'q + sqlx::Execute<'q, sqlx::Any>,
     {
-        match self.target() {
+        match self {
             Target::Direct(direct) => run_direct(direct, query)
                 .map_ok(|steps| futures_util::stream::iter(steps.into_iter().map(Ok)))
                 .try_flatten_stream()
@@ -415,7 +414,7 @@ impl<'c> sqlx::Executor<'c> for &'c mut WriteConn {
         'c: 'e,
         E: 'q + sqlx::Execute<'q, sqlx::Any>,
     {
-        match self.target() {
+        match self {
             Target::Direct(direct) => {
                 Box::pin(run_direct(direct, query).map_ok(|steps| steps.into_iter().find_map(sqlx::Either::right)))
             }
@@ -431,8 +430,8 @@ impl<'c> sqlx::Executor<'c> for &'c mut WriteConn {
     where
         'c: 'e,
     {
-        match self.target() {
-            Target::Direct(_) => Box::pin(futures_util::future::ready(Err(not_on_writer()))),
+        match self {
+            Target::Direct(_) => Box::pin(futures_util::future::ready(Err(not_ahead()))),
             Target::Sqlx(connection) => connection.prepare_with(sql, parameters),
         }
     }
@@ -441,16 +440,66 @@ impl<'c> sqlx::Executor<'c> for &'c mut WriteConn {
     where
         'c: 'e,
     {
-        match self.target() {
-            Target::Direct(_) => Box::pin(futures_util::future::ready(Err(not_on_writer()))),
+        match self {
+            Target::Direct(_) => Box::pin(futures_util::future::ready(Err(not_ahead()))),
             Target::Sqlx(connection) => connection.describe(sql),
         }
     }
 }
 
-/// SQLite's writing connection prepares each statement as it runs it, caching it there.
-fn not_on_writer() -> sqlx::Error {
-    sqlx::Error::Protocol("SQLite's writing connection does not prepare or describe statements ahead".into())
+/// Makes `&mut $ty` a sqlx executor, running each statement on its `target()`.
+macro_rules! executor_through_target {
+    ($ty:ty) => {
+        impl<'c> sqlx::Executor<'c> for &'c mut $ty {
+            type Database = sqlx::Any;
+
+            fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<direct::Step, sqlx::Error>>
+            where
+                'c: 'e,
+                E: 'q + sqlx::Execute<'q, sqlx::Any>,
+            {
+                self.target().fetch_many(query)
+            }
+
+            fn fetch_optional<'e, 'q: 'e, E>(
+                self,
+                query: E,
+            ) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+            where
+                'c: 'e,
+                E: 'q + sqlx::Execute<'q, sqlx::Any>,
+            {
+                self.target().fetch_optional(query)
+            }
+
+            fn prepare_with<'e, 'q: 'e>(
+                self,
+                sql: &'q str,
+                parameters: &'e [sqlx::any::AnyTypeInfo],
+            ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+            where
+                'c: 'e,
+            {
+                self.target().prepare_with(sql, parameters)
+            }
+
+            fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
+            where
+                'c: 'e,
+            {
+                self.target().describe(sql)
+            }
+        }
+    };
+}
+
+executor_through_target!(WriteConn);
+executor_through_target!(WriteTx);
+executor_through_target!(ReadConn);
+
+/// SQLite's connections here prepare each statement as they run it, caching it there.
+fn not_ahead() -> sqlx::Error {
+    sqlx::Error::Protocol("SQLite's connections here do not prepare or describe statements ahead".into())
 }
 
 /// How many of a pool's connections are kept apart from it ([`KeptConn`]). On SQLite they
@@ -646,41 +695,81 @@ impl std::ops::DerefMut for KeptConn {
     }
 }
 
-/// A connection to read on: a [`KeptConn`] when one is free, else a pooled connection. A
-/// connection here only ever runs reads to their end or drops them, so it holds no
-/// transaction to flush.
+/// A connection to read on. On SQLite one of the pool's reading connections, which run
+/// their statements on the calling thread like the writer ([`direct`]); on PostgreSQL a
+/// [`KeptConn`] when one is free, else a pooled connection. A connection here only ever runs
+/// reads to their end or drops them, so it holds no transaction to flush. Queries run on it
+/// as on any sqlx connection (`query.fetch_one(&mut reader)`).
 pub struct ReadConn(ReadConnKind);
 
 enum ReadConnKind {
+    /// Given back to its pool's idle ones when dropped.
+    Direct(PoolKey, Option<direct::Direct>),
     Kept(KeptConn),
     Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
 }
 
+/// Each SQLite pool's idle reading connections (see [`ReadConn`]), at most [`KEPT_READERS`]
+/// each: more readers at once open more, closed when given back.
+type DirectReaders = std::sync::Mutex<Vec<(PoolKey, Vec<direct::Direct>)>>;
+
+fn direct_readers() -> &'static DirectReaders {
+    static READERS: std::sync::OnceLock<DirectReaders> = std::sync::OnceLock::new();
+    READERS.get_or_init(Default::default)
+}
+
 /// A connection to read on (see [`ReadConn`]).
 pub async fn read_conn(db: &Db) -> Result<ReadConn, sqlx::Error> {
+    if engine_of(db) == Engine::Sqlite {
+        let pool = PoolKey::of(&db.connect_options());
+        let idle = {
+            let mut readers = direct_readers().lock().unwrap_or_else(|e| e.into_inner());
+            // The connections of pools that were dropped are closed.
+            readers.retain(|(key, _)| key.is_live());
+            readers.iter_mut().find(|(key, _)| key.same(&pool)).and_then(|(_, idle)| idle.pop())
+        };
+        let reader = match idle {
+            Some(reader) => reader,
+            None => open_direct(db).await?,
+        };
+        return Ok(ReadConn(ReadConnKind::Direct(pool, Some(reader))));
+    }
     Ok(ReadConn(match kept_conn(db).await? {
         Some(kept) => ReadConnKind::Kept(kept),
         None => ReadConnKind::Pooled(db.acquire().await?),
     }))
 }
 
-impl std::ops::Deref for ReadConn {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &sqlx::AnyConnection {
-        match &self.0 {
-            ReadConnKind::Kept(connection) => connection,
-            ReadConnKind::Pooled(connection) => connection,
+impl ReadConn {
+    fn target(&mut self) -> Target<'_> {
+        match &mut self.0 {
+            ReadConnKind::Direct(_, reader) => Target::Direct(reader.as_mut().expect("a reader until dropped")),
+            ReadConnKind::Kept(connection) => Target::Sqlx(connection),
+            ReadConnKind::Pooled(connection) => Target::Sqlx(connection),
         }
     }
 }
 
-impl std::ops::DerefMut for ReadConn {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        match &mut self.0 {
-            ReadConnKind::Kept(connection) => connection,
-            ReadConnKind::Pooled(connection) => connection,
+impl Drop for ReadConn {
+    fn drop(&mut self) {
+        let ReadConnKind::Direct(pool, reader) = &mut self.0 else { return };
+        let Some(reader) = reader.take() else { return };
+        let mut readers = direct_readers().lock().unwrap_or_else(|e| e.into_inner());
+        match readers.iter_mut().find(|(key, _)| key.same(pool)) {
+            Some((_, idle)) if idle.len() < KEPT_READERS => idle.push(reader),
+            Some(_) => {}
+            None if pool.is_live() => readers.push((pool.clone(), vec![reader])),
+            None => {}
         }
+    }
+}
+
+impl std::fmt::Debug for ReadConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match &self.0 {
+            ReadConnKind::Direct(..) => "ReadConn(SQLite)",
+            _ => "ReadConn(PostgreSQL)",
+        })
     }
 }
 
@@ -750,6 +839,10 @@ impl WriteTx {
         self.conn.as_mut().expect("a transaction's connection until it is dropped")
     }
 
+    fn target(&mut self) -> Target<'_> {
+        self.conn().target()
+    }
+
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         match self.conn().target() {
             Target::Direct(_) => {
@@ -801,44 +894,6 @@ impl Drop for WriteTx {
 impl std::fmt::Debug for WriteTx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WriteTx").field("conn", &self.conn).field("open", &self.open).finish()
-    }
-}
-
-impl<'c> sqlx::Executor<'c> for &'c mut WriteTx {
-    type Database = sqlx::Any;
-
-    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<direct::Step, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + sqlx::Execute<'q, sqlx::Any>,
-    {
-        self.conn().fetch_many(query)
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + sqlx::Execute<'q, sqlx::Any>,
-    {
-        self.conn().fetch_optional(query)
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [sqlx::any::AnyTypeInfo],
-    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        self.conn().prepare_with(sql, parameters)
-    }
-
-    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        self.conn().describe(sql)
     }
 }
 
@@ -1213,7 +1268,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn batches_report_the_first_unmet_statement_and_sql_begun_transactions_roll_back_when_dropped() {
+    async fn batches_stop_at_the_first_unmet_statement_and_readers_are_kept() {
         use sqlx::Row;
         let dir = tempfile::tempdir().unwrap();
         let db = open_api(dir.path().join("api.db").as_path()).await.unwrap();
@@ -1247,24 +1302,26 @@ mod tests {
         assert_eq!(tx.commit_with(last).await.unwrap().statements[0].rows_affected, 1);
 
         let mut reader = read_conn(&db).await.unwrap();
-        let (stored,): (i64,) = sqlx::query_as(count).bind("t").fetch_one(&mut *reader).await.unwrap();
+        let (stored,): (i64,) = sqlx::query_as(count).bind("t").fetch_one(&mut reader).await.unwrap();
         assert_eq!(stored, 2, "b, and c with the commit");
         drop(reader);
-        let kept = || {
-            let kept = kept().lock().unwrap();
-            let (_, idle, all) = kept.iter().find(|(pool, _, _)| pool.is(&db.connect_options())).unwrap();
-            (idle.len(), *all)
+        let idle = || {
+            let readers = direct_readers().lock().unwrap();
+            readers.iter().find(|(pool, _)| pool.is(&db.connect_options())).map_or(0, |(_, idle)| idle.len())
         };
-        assert_eq!(kept(), (1, 1), "the reading connection is kept for the next read");
-        // More readers at once than are kept borrow pooled connections.
+        assert_eq!(idle(), 1, "the reading connection is kept for the next read");
+        // More readers at once than are kept open more, closed when given back.
         let mut many = Vec::new();
         for _ in 0..KEPT_READERS + 2 {
             many.push(read_conn(&db).await.unwrap());
         }
-        let pooled = many.iter().filter(|r| matches!(r.0, ReadConnKind::Pooled(_))).count();
-        assert_eq!((pooled, kept()), (2, (0, KEPT_READERS)));
+        assert_eq!(idle(), 0);
+        for reader in &mut many {
+            let (seen,): (i64,) = sqlx::query_as(count).bind("t").fetch_one(reader).await.unwrap();
+            assert_eq!(seen, 2);
+        }
         drop(many);
-        assert_eq!(kept(), (KEPT_READERS, KEPT_READERS));
+        assert_eq!(idle(), KEPT_READERS);
     }
 
     #[test]

@@ -64,7 +64,7 @@ async fn create_intent(
 ) -> Result<Response, AppError> {
     let now = clock::now();
     let mut reader = crate::db::read_conn(&state.db).await?;
-    let product = catalog::by_id(&mut *reader, &request.product_id, now, &state.settings.api_origin).await?;
+    let product = catalog::by_id(&mut reader, &request.product_id, now, &state.settings.api_origin).await?;
     drop(reader);
     let product = product.ok_or_else(|| AppError::not_found("There is no such product."))?;
     let offer = &product.offer;
@@ -218,7 +218,7 @@ pub struct OpenIntent {
 /// error, so a wrong guess learns nothing about which part was wrong. Both are read in one
 /// statement: the intent's columns repeated beside each of its product's variants.
 pub async fn open(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::ReadConn,
     intent_id: &str,
     client_secret: &str,
     now: i64,

@@ -351,7 +351,7 @@ impl Worker {
         .bind(now - self.send_delay_secs)
         .bind(now)
         .bind(BATCH)
-        .fetch_all(&mut *crate::db::read_conn(&self.db).await?)
+        .fetch_all(&mut crate::db::read_conn(&self.db).await?)
         .await?;
         let mut sent = 0;
         let claim_with_message = matches!(outbox, Outbox::Orders) && engine_of(&self.db) == Engine::Postgres;
