@@ -10,6 +10,13 @@
 //! with data-modifying `WITH` clauses (SQLite has none), written next to the batch it stands
 //! for and run by the same tests.
 //!
+//! On SQLite every statement of the server's own requests runs on the calling thread
+//! ([`direct`]): the writing connection behind each file's [`write_gate`], and the reading
+//! connections of [`read_conn`]. sqlx hands each call to a SQLite connection's own thread and
+//! back, and under load those hand-offs, not SQLite, were most of the time a writer held
+//! the gate. The pool serves the rest (migrations, checkpoints, the background workers'
+//! reads), as it does every query on PostgreSQL.
+//!
 //! On PostgreSQL the api and the vault live in two schemas of one database
 //! (`{prefix}_api`, `{prefix}_vault`), selected per connection with `search_path`, so their
 //! migration histories stay apart just as two SQLite files do.
@@ -502,19 +509,15 @@ fn not_ahead() -> sqlx::Error {
     sqlx::Error::Protocol("SQLite's connections here do not prepare or describe statements ahead".into())
 }
 
-/// How many of a pool's connections are kept apart from it ([`KeptConn`]). On SQLite they
-/// serve reads ([`read_conn`]); on PostgreSQL reads and writes ([`write_conn`]), and the pool
-/// itself opens at most [`MAX_CONNECTIONS`] minus these, so a process holds no more
-/// connections than before. More users at once than this borrow pooled connections.
+/// How many of a SQLite pool's reading connections are kept idle for the next reader
+/// ([`read_conn`]).
 const KEPT_READERS: usize = 8;
-const KEPT_POSTGRES: usize = 10;
 
-fn kept_limit(engine: Engine) -> usize {
-    match engine {
-        Engine::Sqlite => KEPT_READERS,
-        Engine::Postgres => KEPT_POSTGRES,
-    }
-}
+/// How many of a PostgreSQL pool's connections are kept apart from it ([`KeptConn`]), for
+/// reads ([`read_conn`]) and writes ([`write_conn`]). The pool itself opens at most
+/// [`MAX_CONNECTIONS`] minus these, so a process holds no more connections than before. More
+/// users at once than this borrow pooled connections.
+const KEPT_POSTGRES: usize = 10;
 
 /// A connection kept apart from its pool, idle.
 struct Idle {
@@ -558,12 +561,11 @@ pub fn note_error(error: &sqlx::Error) {
     }
 }
 
-/// A connection taken out of its pool and kept apart from it, given back without the pool's
-/// ping: sqlx pings every connection that comes back to a pool (on SQLite a round trip to the
-/// connection's thread, on PostgreSQL one to the server, and a task each time), several
-/// times per purchase.
+/// A PostgreSQL connection taken out of its pool and kept apart from it, given back without
+/// the pool's ping: sqlx pings every connection that comes back to a pool (a round trip to
+/// the server, and a task each time), several times per purchase.
 ///
-/// What the ping did on PostgreSQL is done otherwise: a transaction a dropped query or
+/// What the ping did is done otherwise: a transaction a dropped query or
 /// [`WriteTx`] left behind is rolled back by sqlx before the connection's next statement (it
 /// waits for the server to be ready first), and a connection is pinged before it is lent
 /// again when it sat idle for [`PING_IDLE_AFTER`] (the server may have restarted meanwhile)
@@ -576,9 +578,8 @@ pub struct KeptConn {
     trouble_seen: u64,
 }
 
-/// A kept connection of `db`, or `None` when all it may keep are lent.
+/// A kept connection of `db` (PostgreSQL), or `None` when all it may keep are lent.
 async fn kept_conn(db: &Db) -> Result<Option<KeptConn>, sqlx::Error> {
-    let engine = engine_of(db);
     let options = db.connect_options();
     let pool = PoolKey::of(&options);
     loop {
@@ -596,7 +597,7 @@ async fn kept_conn(db: &Db) -> Result<Option<KeptConn>, sqlx::Error> {
             let (_, idle, count) = &mut kept[index];
             match idle.pop() {
                 Some(connection) => (Some(connection), false),
-                None if *count < kept_limit(engine) => {
+                None if *count < KEPT_POSTGRES => {
                     *count += 1;
                     (None, true)
                 }
@@ -606,8 +607,7 @@ async fn kept_conn(db: &Db) -> Result<Option<KeptConn>, sqlx::Error> {
         match (idle, keep_one_more) {
             (Some(mut idle), _) => {
                 let trouble = TROUBLE.load(std::sync::atomic::Ordering::Relaxed);
-                let check = engine == Engine::Postgres
-                    && (idle.since.elapsed() >= PING_IDLE_AFTER || idle.trouble_seen != trouble);
+                let check = idle.since.elapsed() >= PING_IDLE_AFTER || idle.trouble_seen != trouble;
                 if check {
                     // Bounded like a pooled connection's check (the pool's acquire timeout).
                     let ping = tokio::time::timeout(PING_TIMEOUT, idle.connection.ping()).await;

@@ -71,7 +71,7 @@ const ORDER_NUMBER_ATTEMPTS: usize = 5;
 /// commit where there were two): [`PlaceError::KeyTaken`] when it is already stored, and a
 /// refused placement leaves no key behind, as if it had been forgotten.
 ///
-/// The statements go as one [`Batch`] (one trip to the connection's thread on SQLite). An
+/// The statements go as one [`Batch`], which stops at the first unmet condition. An
 /// order number that clashes with another order's rolls the placement back, to be made
 /// again whole with a new number.
 pub async fn place(db: &Db, order: &NewOrder<'_>, key: Option<&KeyClaim<'_>>) -> Result<String, PlaceError> {

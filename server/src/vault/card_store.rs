@@ -171,7 +171,7 @@ pub async fn insert_card_for_key(
     }
     let sql = insert_card_sql();
     // The card row goes first because the key row references it; both roll back together
-    // when the key turns out to be taken. One batch: one trip to the connection on SQLite.
+    // when the key turns out to be taken.
     let mut batch = crate::db::Batch::new();
     batch.push(insert_card_query(&sql, card, CardLife::OneTime));
     batch.push_expecting_one(

@@ -181,7 +181,7 @@ async fn charge(
         created_at: now,
     };
     if decline_code.is_none() {
-        // Approved: the charge row goes with the commit (one trip on SQLite).
+        // Approved: the charge row goes with the commit.
         let mut batch = crate::db::Batch::new();
         batch.push(card_store::insert_charge_query(&charge));
         tx.commit_with(batch).await?;
