@@ -386,7 +386,8 @@ impl std::fmt::Debug for WriteConn {
     }
 }
 
-/// A statement's steps from the writing connection, run on the calling thread.
+/// A statement's steps from a SQLite connection here (the writer or a reader), run on the
+/// calling thread.
 fn run_direct<'e, 'q: 'e, E>(
     direct: &'e mut direct::Direct,
     mut query: E,
@@ -730,7 +731,12 @@ pub async fn read_conn(db: &Db) -> Result<ReadConn, sqlx::Error> {
         };
         let reader = match idle {
             Some(reader) => reader,
-            None => open_direct(db).await?,
+            None => {
+                let mut reader = open_direct(db).await?;
+                // A write here would pass the file's gate: SQLite refuses it instead.
+                reader.run_now("PRAGMA query_only = ON")?;
+                reader
+            }
         };
         return Ok(ReadConn(ReadConnKind::Direct(pool, Some(reader))));
     }
@@ -1317,8 +1323,10 @@ mod tests {
         }
         assert_eq!(idle(), 0);
         for reader in &mut many {
-            let (seen,): (i64,) = sqlx::query_as(count).bind("t").fetch_one(reader).await.unwrap();
+            let (seen,): (i64,) = sqlx::query_as(count).bind("t").fetch_one(&mut *reader).await.unwrap();
             assert_eq!(seen, 2);
+            let write = sqlx::query(insert).bind("t").bind("r").bind(6_i64).execute(&mut *reader).await;
+            assert!(write.unwrap_err().to_string().contains("readonly"), "a reader never writes past the gate");
         }
         drop(many);
         assert_eq!(idle(), KEPT_READERS);

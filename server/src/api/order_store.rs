@@ -161,8 +161,8 @@ async fn place_numbered(
     match ran.unmet {
         Some(i) if Some(i) == key_claim => return Err(PlaceError::KeyTaken),
         Some(i) if i == intent_claim => {
-            // Sold out is told first, as when the reservation came first. The statements after
-            // the claim may have run (SQLite), so the stock is read after the rollback.
+            // Sold out is told first, as when the reservation came first: the stock as it is
+            // with this placement rolled back.
             tx.rollback().await?;
             let mut reader = db.acquire().await?;
             return Err(if has_stock(&mut reader, order).await? {

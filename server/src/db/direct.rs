@@ -77,7 +77,7 @@ impl Direct {
         }
     }
 
-    /// Runs a statement that takes no binds, on the spot (a drop's rollback).
+    /// Runs a statement that takes no binds, on the spot (a drop's rollback, a setting).
     pub(crate) fn run_now(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         self.conn.execute_batch(sql).map_err(to_sqlx)
     }
