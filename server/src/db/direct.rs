@@ -231,3 +231,63 @@ impl sqlx::error::DatabaseError for SqliteFailure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row;
+
+    async fn run(direct: &mut Direct, mut query: crate::db::AnyQuery<'_>) -> Result<Vec<Step>, sqlx::Error> {
+        use sqlx::Execute;
+        let sql = query.sql();
+        let arguments = query.take_arguments().unwrap().unwrap_or_default();
+        direct.run(sql, &arguments).await
+    }
+
+    async fn steps(direct: &mut Direct, query: crate::db::AnyQuery<'_>) -> Vec<Step> {
+        run(direct, query).await.unwrap()
+    }
+
+    fn rows(steps: Vec<Step>) -> Vec<AnyRow> {
+        steps.into_iter().filter_map(Either::right).collect()
+    }
+
+    #[tokio::test]
+    async fn binds_by_number_and_answers_as_sqlx_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut direct = Direct::open(&dir.path().join("t.db"), "PRAGMA foreign_keys = 1;", Duration::ZERO).unwrap();
+        direct.run_now("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT, r REAL, b BLOB, o TEXT)").unwrap();
+
+        // `$2` before `$1`, and `$1` twice: each placeholder takes the bind of its number.
+        let insert = sqlx::query("INSERT INTO t (n, k, r, b, o) VALUES ($2, $1, $3, $4, $2 || $1)")
+            .bind("a")
+            .bind(7_i64)
+            .bind(1.5_f64)
+            .bind(vec![0_u8, 255]);
+        let done = steps(&mut direct, insert).await;
+        assert!(matches!(done.as_slice(), [Either::Left(result)] if result.rows_affected == 1));
+
+        let read = sqlx::query("SELECT k, n, r, b, o, NULL AS missing FROM t WHERE k = ?").bind("a");
+        let found = rows(steps(&mut direct, read).await);
+        assert_eq!(found.len(), 1);
+        let row = &found[0];
+        assert_eq!(row.try_get::<String, _>("k").unwrap(), "a");
+        assert_eq!(row.try_get::<i64, _>("n").unwrap(), 7);
+        assert_eq!(row.try_get::<f64, _>("r").unwrap(), 1.5);
+        assert_eq!(row.try_get::<Vec<u8>, _>("b").unwrap(), vec![0, 255]);
+        assert_eq!(row.try_get::<String, _>("o").unwrap(), "7a");
+        assert_eq!(row.try_get::<Option<i64>, _>("missing").unwrap(), None);
+
+        // A placeholder with no bind is NULL, as in sqlx; a read changes no rows.
+        let unbound = sqlx::query("SELECT $1 IS NULL AS unbound");
+        let done = steps(&mut direct, unbound).await;
+        assert!(matches!(done.as_slice(), [Either::Right(_), Either::Left(result)] if result.rows_affected == 0));
+        assert_eq!(rows(done)[0].try_get::<i64, _>("unbound").unwrap(), 1);
+
+        // SQLite's refusal keeps its extended code and kind.
+        let again = sqlx::query("INSERT INTO t (k) VALUES ($1)").bind("a");
+        let Err(sqlx::Error::Database(refusal)) = run(&mut direct, again).await else { panic!("a database error") };
+        assert_eq!(refusal.code().as_deref(), Some("1555"));
+        assert_eq!(refusal.kind(), sqlx::error::ErrorKind::UniqueViolation);
+    }
+}
