@@ -22,8 +22,11 @@
 use super::{Db, PoolKey};
 use std::time::Duration;
 
-/// How often the task checkpoints.
-const EVERY: Duration = Duration::from_millis(200);
+/// How often the task checkpoints. Often, so that each checkpoint has little to copy and
+/// sync: paired at 500 purchases/s offered, every 50 ms gave a p99 of 7–11 ms where every
+/// 200 ms gave 20–30 ms and every 1 s 97–124 ms (docs/performance.md). The price is paid
+/// idle: a server doing nothing used 0.95 % of a core instead of 0.55 %.
+const EVERY: Duration = Duration::from_millis(50);
 
 /// Each connection's `wal_autocheckpoint`: a writer checkpoints itself only once the WAL
 /// holds this many frames (pages: 40 MB with SQLite's 4 KB pages), where SQLite's default
