@@ -72,7 +72,14 @@ struct Purchase {
 async fn refusal(reply: Result<reqwest::Response, reqwest::Error>) -> String {
     match reply {
         Err(e) if e.is_timeout() => "timeout".into(),
-        Err(_) => "transport".into(),
+        Err(e) => {
+            // What broke is worth seeing; the first few are enough.
+            static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+                eprintln!("transport error: {e:?}");
+            }
+            "transport".into()
+        }
         Ok(r) if r.status().is_server_error() => format!("{}", r.status().as_u16()),
         Ok(r) => match r.json::<serde_json::Value>().await {
             Ok(body) => body["code"].as_str().unwrap_or("no code").to_owned(),
@@ -301,7 +308,15 @@ async fn main() {
         Command::new(&server).args(["catalog", "import"]).arg(&file).envs(env.iter().cloned()).output().unwrap();
     assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
 
-    let http = reqwest::Client::builder().pool_max_idle_per_host(256).timeout(Duration::from_secs(30)).build().unwrap();
+    // Idle connections are dropped before the server's own 10 s idle limit: a request sent on
+    // a connection the server is closing at that moment fails with no answer, which would
+    // count as a lost buyer (a browser sends it again on a new connection).
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .pool_idle_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let (child, api, vault) = start_server(&server, &env, dir.path(), &http).await;
     let postmaster = database_url.as_deref().map(|url| {
         let port = url.rsplit(':').next().and_then(|rest| rest.split('/').next()).unwrap_or_default();
