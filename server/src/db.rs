@@ -1220,6 +1220,19 @@ mod tests {
         assert!(from_text::<SellerKind>("pirate").is_err());
     }
 
+    /// `.cargo/config.toml` builds SQLite without the process-wide page cache lock and
+    /// without memory statistics; a build that lost those flags queues threads again.
+    #[tokio::test]
+    async fn sqlite_is_built_without_process_wide_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open_api(dir.path().join("api.db").as_path()).await.unwrap();
+        let mut reader = read_conn(&db).await.unwrap();
+        let options: Vec<(String,)> = sqlx::query_as("PRAGMA compile_options").fetch_all(&mut reader).await.unwrap();
+        let options: Vec<String> = options.into_iter().map(|(option,)| option).collect();
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+
     #[tokio::test]
     async fn sqlite_writers_use_their_own_pools_connection_and_roll_back_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
