@@ -80,14 +80,15 @@ test-pg: server
 		cargo test --workspace --lib $(SERVER_TESTS)
 
 ## make bench-api: purchases/s and latency (intent, token, order) on SQLite and on PostgreSQL, then a
-## flash sale (5,000 buyers, 500 units; two replicas on PostgreSQL); docs/performance.md
+## flash sale (5,000 buyers, 500 units; two replicas on PostgreSQL, reached over its Unix socket as
+## on one machine); docs/performance.md
 bench-api: server
 	@echo "==> cargo build --release --example bench_orders"
 	cargo build --release -p tweetbuy-server --example bench_orders
 	target/release/examples/bench_orders --server $(SERVER)
-	url=$$(TWEETBUY_PG_FSYNC=on scripts/postgres.sh start $(PG_DIR)); \
+	TWEETBUY_PG_FSYNC=on scripts/postgres.sh start $(PG_DIR) >/dev/null || exit 1; \
 	trap 'scripts/postgres.sh stop $(PG_DIR)' EXIT; \
-	target/release/examples/bench_orders --server $(SERVER) --database-url $$url
+	target/release/examples/bench_orders --server $(SERVER) --database-url "$$(scripts/postgres.sh socket-url $(PG_DIR))"
 
 ## make bench: the widget's cost to a host page in headless Chromium (bytes, start-up,
 ## mounting beside a vanilla-JS baseline, long tasks, layout shift, opening, memory)

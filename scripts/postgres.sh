@@ -7,6 +7,10 @@
 #   scripts/postgres.sh stop DIR    stop it and delete DIR
 #   scripts/postgres.sh down DIR    stop it, keeping DIR (for restart tests)
 #   scripts/postgres.sh up DIR      start it again after `down`, same data, same port
+#   scripts/postgres.sh socket-url DIR
+#                                   the DATABASE_URL of the same server over its Unix socket
+#                                   in DIR: what a server on the same machine would use (no
+#                                   TCP stack between them); `make bench-api` uses it
 #
 # Listens on loopback only, with trust authentication: it is for tests on this machine.
 # initdb refuses to run as root, so as root the server runs as the `postgres` user that the
@@ -14,7 +18,7 @@
 # TWEETBUY_PG_FSYNC=on.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop|down|up DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|down|up|socket-url DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 command=$1
 dir=$2
@@ -63,6 +67,12 @@ case "$command" in
     url="postgres://tweetbuy@127.0.0.1:$port/postgres"
     echo "$url" >"$dir/url"
     echo "$url"
+    ;;
+  socket-url)
+    url=$(cat "$dir/url")
+    port=${url##*:}
+    port=${port%%/*}
+    echo "postgres://tweetbuy@localhost:$port/postgres?host=$(cd "$dir" && pwd)"
     ;;
   down)
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
