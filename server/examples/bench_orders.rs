@@ -20,6 +20,11 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 use tweetbuy_server::db::{self, Location};
 
+// The server's allocator here too: the bench shares the machine's two cores with the server,
+// and glibc's malloc and free were a quarter of the bench's own samples.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The tests' catalog fixture; the benchmark orders its `bench-ticket`.
 const CATALOG: &str = include_str!("../tests/fixtures/catalog.toml");
 
