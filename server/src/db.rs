@@ -10,12 +10,13 @@
 //! with data-modifying `WITH` clauses (SQLite has none), written next to the batch it stands
 //! for and run by the same tests.
 //!
-//! On SQLite every statement of the server's own requests runs on the calling thread
-//! ([`direct`]): the writing connection behind each file's [`write_gate`], and the reading
-//! connections of [`read_conn`]. sqlx hands each call to a SQLite connection's own thread and
-//! back, and under load those hand-offs, not SQLite, were most of the time a writer held
-//! the gate. The pool serves the rest (migrations, checkpoints, the background workers'
-//! reads), as it does every query on PostgreSQL.
+//! On SQLite every write, and every read taken through [`read_conn`], runs on the calling
+//! thread ([`direct`]): the writing connection behind each file's [`write_gate`], and the
+//! reading connections of [`read_conn`]. sqlx hands each call to a SQLite connection's own
+//! thread and back, and under load those hand-offs, not SQLite, were most of the time a
+//! writer held the gate. The pool serves the rest (migrations, checkpoints, and reads run on
+//! `&db` itself, such as the seller's tools and a refused charge's look-ups), as it does
+//! every query on PostgreSQL.
 //!
 //! On PostgreSQL the api and the vault live in two schemas of one database
 //! (`{prefix}_api`, `{prefix}_vault`), selected per connection with `search_path`, so their
