@@ -88,27 +88,34 @@ export function buttonKit() {
     const [hostAttr, themeAttr, accentAttr, ready, tweetIdKey, productIdKey] = names.split(" ");
     const fields = rows.split(/[\x1e\x1f]/);
     const buttons = [];
-    // A host is a copy of its theme's first, made whole once: copying an element with its
-    // attributes and inline style costs the browser less than making and styling each.
+    // A host is a copy of the first of its theme and view, made whole once, its shadow root
+    // and view included (a clonable shadow root is copied with its host): one copy costs the
+    // browser less than making, styling and filling each host. A browser that copies no
+    // shadow root gets one made for each host.
     const hostProtos = new Map();
     const hosts = embeds.map((embed, i) => {
       const [proto, theme, accent, label, tweetId, productId] = fields.slice(i * 6, i * 6 + 6);
-      let hostProto = hostProtos.get(theme);
+      const key = `${proto} ${theme}`;
+      let hostProto = hostProtos.get(key);
       if (!hostProto) {
         hostProto = document.createElement("div");
         hostProto.setAttribute(themeAttr, theme);
         hostProto.style.setProperty("display", "block", "important");
-        hostProtos.set(theme, hostProto);
+        hostProto.attachShadow({ mode: "open", clonable: true }).append(protos[proto].cloneNode(true));
+        hostProtos.set(key, hostProto);
       }
-      const host = hostProto.cloneNode(false);
+      const host = hostProto.cloneNode(true);
+      let shadow = host.shadowRoot;
+      if (!shadow) {
+        shadow = host.attachShadow({ mode: "open" });
+        shadow.append(protos[proto].cloneNode(true));
+      }
       host.setAttribute(hostAttr, tweetId);
-      const shadow = host.attachShadow({ mode: "open" });
       shadow.adoptedStyleSheets = sheets;
-      const root = protos[proto].cloneNode(true);
+      const root = shadow.firstElementChild;
       const button = root.firstElementChild.firstElementChild;
       button.textContent = label;
       if (accent) root.setAttribute(accentAttr, accent);
-      shadow.append(root);
       embed.after(host);
       const detail = { [tweetIdKey]: tweetId, [productIdKey]: productId };
       embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
