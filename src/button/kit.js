@@ -146,7 +146,14 @@ export function buttonKit() {
           }
         }
       }
-      boxes.set([tweet.width, tweet.left, box.top, box.left, parseFloat(host.style.getPropertyValue("margin-left")) || 0, nextTop], i * 6);
+      // Element by element: an array per embed for `set` would be garbage by the thousand.
+      const k = i * 6;
+      boxes[k] = tweet.width;
+      boxes[k + 1] = tweet.left;
+      boxes[k + 2] = box.top;
+      boxes[k + 3] = box.left;
+      boxes[k + 4] = parseFloat(host.style.getPropertyValue("margin-left")) || 0;
+      boxes[k + 5] = nextTop;
     });
     return boxes;
   }
@@ -159,7 +166,9 @@ export function buttonKit() {
   /// view root, which shows it.
   function apply(hosts, sizes, shownAttr, floatingAttr, floating) {
     hosts.forEach((host, i) => {
-      const [width, marginLeft, gap, row] = sizes.subarray(i * 4, i * 4 + 4);
+      // Read by index: a subarray and its destructuring cost a view and an iterator per host.
+      const k = i * 4;
+      const width = sizes[k], marginLeft = sizes[k + 1], gap = sizes[k + 2], row = sizes[k + 3];
       if (!Number.isNaN(width)) {
         host.style.setProperty("max-width", `${width}px`, "important");
         host.style.setProperty("margin-left", `${marginLeft}px`, "important");
