@@ -190,7 +190,13 @@ export function buttonKit() {
   /// else 0; the target's top edge; the root's bottom edge (NaN without one).
   function sight(entries) {
     const numbers = new Float64Array(entries.length * 3);
-    entries.forEach((entry, i) => numbers.set([entry.isIntersecting ? 1 : 0, entry.boundingClientRect.top, entry.rootBounds?.bottom ?? NaN], i * 3));
+    entries.forEach((entry, i) => {
+      // Element by element, as in `measure`: no array per entry.
+      const k = i * 3;
+      numbers[k] = entry.isIntersecting ? 1 : 0;
+      numbers[k + 1] = entry.boundingClientRect.top;
+      numbers[k + 2] = entry.rootBounds?.bottom ?? NaN;
+    });
     return numbers;
   }
 
