@@ -164,6 +164,32 @@ async fn a_rendered_tweet_gets_its_button_at_the_tweets_right_edge_not_its_wrapp
     root.remove();
 }
 
+#[wasm_bindgen_test]
+async fn a_failing_accent_gets_a_readable_text_colour_before_its_button_shows() {
+    // The page's tokens reach the shadow root through the host: a yellow accent with white
+    // text fails AA, the default blue passes.
+    let failing = container(&format!(
+        r#"<div style="--tweetbuy-accent: #facc15; --tweetbuy-accent-text: #ffffff">{PUBLISH}</div>"#
+    ));
+    let passing = container(X_COM);
+    let yellow = find_embeds(&failing).remove(0);
+    let blue = find_embeds(&passing).remove(0);
+    let yellow = attach(&yellow.element, &offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
+    let blue = attach(&blue.element, &offer("1528000000000000003", "physical", "available", 5), ctx()).unwrap();
+    wait_for_frames(2).await;
+    let look = |host: &Element| {
+        let root = shadow(host).query_selector(".tb-root").unwrap().unwrap();
+        let button = shadow(host).query_selector("button[part=button]").unwrap().unwrap();
+        let colour =
+            web_sys::window().unwrap().get_computed_style(&button).unwrap().unwrap().get_property_value("color");
+        (root.get_attribute("data-accent-text"), colour.unwrap(), root.has_attribute("data-unaligned"))
+    };
+    assert_eq!(look(&yellow), (Some("dark".into()), "rgb(0, 0, 0)".into(), false), "dark text on yellow, shown");
+    assert_eq!(look(&blue), (None, "rgb(255, 255, 255)".into(), false), "the designer's white on blue, shown");
+    failing.remove();
+    passing.remove();
+}
+
 /// Waits for `n` animation frames: the widget lines buttons up in the next one.
 async fn wait_for_frames(n: u32) {
     for _ in 0..n {

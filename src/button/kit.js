@@ -72,20 +72,20 @@ export function buttonKit() {
 
   /// Builds a button under each embed and announces it. `rows` holds one record per embed
   /// (records end with "\x1e", fields with "\x1f"): the prototype's index in `protos`, the
-  /// host's theme, the root's accent-text fix ("" for none), the label, the tweet id and the
-  /// product id. `names` (space-separated) are hostAttr, themeAttr, accentAttr, readyEvent,
-  /// tweetIdKey, productIdKey.
+  /// host's theme, the label, the tweet id and the product id. `names` (space-separated)
+  /// are hostAttr, themeAttr, readyEvent, tweetIdKey, productIdKey.
   ///
   /// Each host gets an open shadow root adopting `sheets`, and a deep copy of its prototype
-  /// (root > anchor > button) with the label; it goes in right after its embed once built (a
-  /// subtree built before it joins the page costs the browser less). Its inline
-  /// `display: block !important`, through the CSSOM (allowed by a strict CSP), keeps hostile
-  /// page rules such as `* { all: unset !important }` from hiding it. `ready` fires on the
-  /// embed, bubbling out of any shadow root. What the visitor does to the button reaches the
-  /// module through `listen`.
+  /// (root > anchor > button) with the label. Every host is built before any goes in, right
+  /// after its embed: a subtree built before it joins the page costs the browser less, and
+  /// a failure leaves the page as it was. Its inline `display: block !important`, through
+  /// the CSSOM (allowed by a strict CSP), keeps hostile page rules such as
+  /// `* { all: unset !important }` from hiding it. `ready` fires on the embed, bubbling out
+  /// of any shadow root. What the visitor does to the button reaches the module through
+  /// `listen`.
   /// Returns [hosts, buttons].
   function mount(embeds, rows, protos, names, sheets) {
-    const [hostAttr, themeAttr, accentAttr, ready, tweetIdKey, productIdKey] = names.split(" ");
+    const [hostAttr, themeAttr, ready, tweetIdKey, productIdKey] = names.split(" ");
     const fields = rows.split(/[\x1e\x1f]/);
     const buttons = [];
     // A host is a copy of the first of its theme and view, made whole once, its shadow root
@@ -94,7 +94,7 @@ export function buttonKit() {
     // shadow root gets one made for each host.
     const hostProtos = new Map();
     const hosts = embeds.map((embed, i) => {
-      const [proto, theme, accent, label, tweetId, productId] = fields.slice(i * 6, i * 6 + 6);
+      const [proto, theme, label, tweetId] = fields.slice(i * 5, i * 5 + 4);
       const key = `${proto} ${theme}`;
       let hostProto = hostProtos.get(key);
       if (!hostProto) {
@@ -112,15 +112,15 @@ export function buttonKit() {
       }
       host.setAttribute(hostAttr, tweetId);
       shadow.adoptedStyleSheets = sheets;
-      const root = shadow.firstElementChild;
-      const button = root.firstElementChild.firstElementChild;
+      const button = shadow.firstElementChild.firstElementChild.firstElementChild;
       button.textContent = label;
-      if (accent) root.setAttribute(accentAttr, accent);
-      embed.after(host);
-      const detail = { [tweetIdKey]: tweetId, [productIdKey]: productId };
-      embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
       buttons.push(button);
       return host;
+    });
+    embeds.forEach((embed, i) => {
+      embed.after(hosts[i]);
+      const detail = { [tweetIdKey]: fields[i * 5 + 3], [productIdKey]: fields[i * 5 + 4] };
+      embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
     });
     return [hosts, buttons];
   }

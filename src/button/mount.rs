@@ -21,7 +21,7 @@ use crate::shared::context::{OpenRequest, WidgetCtx, RETURNING_ATTR};
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use crate::shared::names;
 use crate::shared::styles;
-use crate::shared::theme::{AccentCheck, Defaults};
+use crate::shared::theme::{AccentKinds, Defaults};
 use core::cell::RefCell;
 use tweetbuy_core::TweetId;
 use wasm_bindgen::JsCast;
@@ -137,7 +137,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
             false => Some(lookup(&api, &unknown, visitor.as_deref()).await),
         }
     };
-    let Some(mut batch) = Batch::new(&config.theme) else { return Ok(0) };
+    let Some(batch) = Batch::new(&config.theme) else { return Ok(0) };
     let reserving = async {
         let reserve_start = crate::button::marks::now();
         let reserved = reserve(candidates);
@@ -182,7 +182,7 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         theme: config.theme.clone(),
     });
     let mount_start = crate::button::marks::now();
-    let attached = mount_reserved(&mut batch, reserved, offers, &ctx, config.prefetch);
+    let attached = mount_reserved(&batch, reserved, offers, &ctx, config.prefetch);
     if attached > 0 {
         crate::button::marks::first_button();
     }
@@ -261,7 +261,7 @@ fn release(embeds: &js_sys::Array) {
 /// them to be lined up (and, with `prefetch`, the checkout module to be fetched once one is
 /// in sight); the others are released. Returns how many were attached.
 fn mount_reserved(
-    batch: &mut Batch,
+    batch: &Batch,
     reserved: Reserved,
     offers: Vec<Option<Rc<FoundOffer>>>,
     ctx: &Rc<WidgetCtx>,
@@ -291,12 +291,8 @@ fn mount_reserved(
     if items.is_empty() {
         return 0;
     }
-    let mut hosts_js = js_sys::Array::new();
-    let Some(buttons) = build_views(batch, &items, &embeds_js, &ctx.locale, &mut hosts_js) else {
-        // Nothing half-built stays: the hosts built so far go, the embeds are left as they were.
-        for host in hosts_js.iter() {
-            host.unchecked_into::<Element>().remove();
-        }
+    let Some((hosts_js, buttons, kinds)) = build_views(batch, &items, &embeds_js, &ctx.locale) else {
+        // The kit builds every host before it puts any in the page: nothing half-built stays.
         release(&embeds_js);
         warn_once("tweetbuy: buy buttons could not be built");
         return 0;
@@ -304,7 +300,8 @@ fn mount_reserved(
     for (item, host) in items.iter().zip(crate::button::kit::elements(&hosts_js)) {
         register(item, host, ctx.clone());
     }
-    crate::button::placement::wait_for_layout((embeds_js, hosts_js), prefetch.then_some(buttons));
+    let new = crate::button::placement::NewButtons { buttons, kinds, prefetch };
+    crate::button::placement::wait_for_layout((embeds_js, hosts_js), Some(new));
     items.len()
 }
 
@@ -316,21 +313,17 @@ struct Item {
 }
 
 /// Has the kit build every item's button under its embed and announce it
-/// (`tweetbuy:ready`); returns the buttons, and adds the hosts to `hosts` as they are built.
-/// The first button of each theme and button style is built on its own and its accent
-/// colours checked ([`AccentCheck`]): right after it is built only its own subtree waits to
-/// be styled, and the verdict then goes with the rest of its kind.
+/// (`tweetbuy:ready`): returns the hosts, the buttons, and the buttons' kinds, whose accent
+/// colours are checked once the batch is laid out ([`AccentKinds`]).
 fn build_views(
-    batch: &mut Batch,
+    batch: &Batch,
     items: &[Item],
     embeds: &js_sys::Array,
     locale: &str,
-    hosts: &mut js_sys::Array,
-) -> Option<js_sys::Array> {
-    let mut buttons = js_sys::Array::new();
+) -> Option<(js_sys::Array, js_sys::Array, AccentKinds)> {
     let mut rows = crate::button::kit::Rows::default();
-    let mut from = 0;
-    for (i, item) in items.iter().enumerate() {
+    let mut kinds = AccentKinds::default();
+    for item in items {
         let attrs = &item.attrs;
         let look = crate::shared::theme::look(
             attrs.theme.as_deref(),
@@ -340,40 +333,23 @@ fn build_views(
         );
         let locale = crate::shared::i18n::Locale::pick([attrs.lang.as_deref(), Some(locale)]);
         let proto = buy_button::prototype_index(&batch.document, &look, &locale.tag)?;
-        let verdict = batch.accents.verdict(&look);
-        let accent = verdict.flatten().map_or("", |fix| fix.as_str());
         let head = &item.offer.head;
         let text = buy_button::text(&look, head, &locale);
-        let proto = proto.to_string();
-        rows.push(&[&proto, look.theme.as_str(), accent, &text, head.tweet_id.as_str(), &head.product_id]);
-        if verdict.is_none() || i + 1 == items.len() {
-            let made = build_rows(&rows, embeds.slice(from as u32, i as u32 + 1))?;
-            let made_buttons: js_sys::Array = made.get(1).unchecked_into();
-            if verdict.is_none() {
-                let button: Element = made_buttons.get(made_buttons.length() - 1).unchecked_into();
-                let root = crate::shared::theme::root_of(&button)?;
-                batch.accents.new_button(&root, &button, &look);
-            }
-            let made_hosts: js_sys::Array = made.get(0).unchecked_into();
-            *hosts = hosts.concat(&made_hosts);
-            buttons = buttons.concat(&made_buttons);
-            rows = crate::button::kit::Rows::default();
-            from = i + 1;
-        }
+        rows.push(&[&proto.to_string(), look.theme.as_str(), &text, head.tweet_id.as_str(), &head.product_id]);
+        kinds.push(&look);
     }
-    Some(buttons)
+    let made = build_rows(&rows, embeds)?;
+    Some((made.get(0).unchecked_into(), made.get(1).unchecked_into(), kinds))
 }
 
 /// One call of the kit's `mount` for these rows of [`build_views`]: `[hosts, buttons]`.
-fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array) -> Option<js_sys::Array> {
+fn build_rows(rows: &crate::button::kit::Rows, embeds: &js_sys::Array) -> Option<js_sys::Array> {
     // The names the kit's `mount` writes, space-separated: the host's attribute and theme
-    // attribute, the root's accent-text fix, the `tweetbuy:ready` event it dispatches and
-    // that event's detail keys ([`events::payload`]).
+    // attribute, the `tweetbuy:ready` event it dispatches and that event's detail keys
+    // ([`events::payload`]).
     let (ready, detail) = events::payload(&WidgetEvent::Ready, &EmbedCtx::default());
     let mut names = String::from(HOST_ATTR);
-    for name in
-        [THEME_ATTR, crate::shared::theme::ACCENT_ATTR, ready].into_iter().chain(detail.iter().map(|(key, _)| *key))
-    {
+    for name in [THEME_ATTR, ready].into_iter().chain(detail.iter().map(|(key, _)| *key)) {
         names.push(' ');
         names.push_str(name);
     }
@@ -382,7 +358,7 @@ fn build_rows(rows: &crate::button::kit::Rows, embeds: js_sys::Array) -> Option<
     if !LISTENING.with(|listening| *listening) {
         return None;
     }
-    crate::button::kit::with(|kit| kit.mount(&embeds, rows.as_str(), &protos, &names, &sheets).ok()).flatten()
+    crate::button::kit::with(|kit| kit.mount(embeds, rows.as_str(), &protos, &names, &sheets).ok()).flatten()
 }
 
 /// The attribute on a host that names its view's theme, for a publisher's CSS.
@@ -401,18 +377,16 @@ fn register(item: &Item, host: Element, ctx: Rc<WidgetCtx>) {
     REGISTRY.with(|r| r.borrow_mut().mounted.push(mounted));
 }
 
-/// What the buttons of one scan share: the page's document, the script's theme defaults,
-/// and the accent check's verdicts.
+/// What the buttons of one scan share: the page's document and the script's theme defaults.
 struct Batch {
     document: web_sys::Document,
     defaults: Defaults,
-    accents: AccentCheck,
 }
 
 impl Batch {
     fn new(script_theme: &str) -> Option<Batch> {
         let document = web_sys::window()?.document()?;
-        Some(Batch { document, defaults: Defaults::read(script_theme), accents: AccentCheck::default() })
+        Some(Batch { document, defaults: Defaults::read(script_theme) })
     }
 }
 
@@ -597,9 +571,9 @@ pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> 
     let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, title: offer.title.clone(), json });
     let attrs = crate::button::discover::EmbedAttrs::read(embed);
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone(), attrs };
-    let mut batch = Batch::new(&ctx.theme)?;
+    let batch = Batch::new(&ctx.theme)?;
     let reserved = reserve(vec![found])?;
-    let attached = mount_reserved(&mut batch, reserved, vec![Some(offer)], &Rc::new(ctx), false);
+    let attached = mount_reserved(&batch, reserved, vec![Some(offer)], &Rc::new(ctx), false);
     let host = REGISTRY.with(|r| r.borrow().mounted.iter().find(|m| &m.embed == embed).map(|m| m.host.clone()));
     host.filter(|_| attached == 1)
 }

@@ -88,11 +88,19 @@ pub const UNALIGNED_ATTR: &str = "data-unaligned";
 /// Embeds and their hosts, two JS arrays in step, as the kit takes them.
 pub(crate) type Pairs = (js_sys::Array, js_sys::Array);
 
-/// A new batch waiting for the browser's next layout, with its buttons when the checkout
-/// module is to be fetched once one of them is in sight.
+/// A new batch's buttons, in the order of its hosts, for its first alignment: their accent
+/// colours are checked then, and with `prefetch` the checkout module is fetched once one of
+/// them is in sight.
+pub(crate) struct NewButtons {
+    pub(crate) buttons: js_sys::Array,
+    pub(crate) kinds: crate::shared::theme::AccentKinds,
+    pub(crate) prefetch: bool,
+}
+
+/// A batch waiting for the browser's next layout, with its buttons when they are new.
 struct Waiting {
     pairs: Pairs,
-    prefetch: Option<js_sys::Array>,
+    new: Option<NewButtons>,
 }
 
 crate::shared::local::page_local! {
@@ -132,12 +140,13 @@ pub fn align_before_paint(embed: &Element, host: &Element) {
     wait_for_layout((js_sys::Array::of1(embed), js_sys::Array::of1(host)), None);
 }
 
-/// Queues a batch to be lined up once the page is next laid out. With `prefetch`, the
-/// batch's buttons: the checkout module is fetched ahead of a click once one of them is in
-/// sight, told by the boxes read then, or by an observer for a batch out of sight
+/// Queues a batch to be lined up once the page is next laid out. With `new` buttons, their
+/// accent colours are checked first ([`crate::shared::theme::AccentKinds`]), and with its
+/// `prefetch` the checkout module is fetched ahead of a click once one of them is in sight,
+/// told by the boxes read then, or by an observer for a batch out of sight
 /// ([`crate::button::loader::prefetch_when_seen`]).
-pub fn wait_for_layout(pairs: Pairs, prefetch: Option<js_sys::Array>) {
-    let waiting = Waiting { pairs, prefetch };
+pub(crate) fn wait_for_layout(pairs: Pairs, new: Option<NewButtons>) {
+    let waiting = Waiting { pairs, new };
     let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
     let watching = LAID_OUT.with(|o| match (o, root) {
         (Some(o), Some(root)) => {
@@ -155,23 +164,27 @@ pub fn wait_for_layout(pairs: Pairs, prefetch: Option<js_sys::Array>) {
     }
 }
 
-/// The first alignment of these batches: [`align_now`], the views shown, a performance
-/// mark, then the prefetch decision of each batch that asked for one.
+/// The first alignment of these batches: the new buttons' accent colours checked (the
+/// page's styles are computed by now, and the views still hidden), [`align_now`], the views
+/// shown, a performance mark, then the prefetch decision of each batch that asked for one.
 fn align_timed(batches: Vec<Waiting>) {
     let count: u32 = batches.iter().map(|w| w.pairs.0.length()).sum();
     if count == 0 {
         return;
     }
     let start = crate::button::marks::now();
+    for new in batches.iter().filter_map(|w| w.new.as_ref()) {
+        new.kinds.check(&new.buttons);
+    }
     let pairs: Vec<&Pairs> = batches.iter().map(|w| &w.pairs).collect();
     let boxes = align_now(&pairs, true);
     crate::button::marks::align_batch(start, crate::button::marks::now() - start, count as usize);
     let fold = viewport_height();
     for (boxes, waiting) in boxes.iter().zip(&batches) {
-        let Some(buttons) = &waiting.prefetch else { continue };
+        let Some(new) = waiting.new.as_ref().filter(|new| new.prefetch) else { continue };
         match boxes.as_deref().is_some_and(|b| any_in_sight(b, fold)) {
             true => crate::button::loader::seen(),
-            false => crate::button::loader::prefetch_when_seen(buttons),
+            false => crate::button::loader::prefetch_when_seen(&new.buttons),
         }
     }
 }

@@ -251,38 +251,52 @@ pub fn fix_accent_text(button: &web_sys::Element) {
     }
 }
 
-/// [`fix_accent_text`] for a batch of new buttons, one at a time as each is built. Buttons
-/// of one theme and button style share the page's tokens, so the first of each kind is
-/// measured and its verdict applied to the rest. Asking the browser for one button's
-/// colours makes it compute styles: measured right after that button was built, only its
-/// own new subtree is waiting to be styled, not the thousand a page may add at once. A
-/// designer who gives one host tokens of its own is still served: every click checks that
-/// button again.
+/// [`fix_accent_text`] for a batch of new buttons. Buttons of one theme and button style
+/// share the page's tokens, so the first of each kind is checked and its verdict goes to
+/// the rest. Asking the browser for a button's colours makes it compute styles, so the
+/// check waits for the batch's first alignment (`crate::button::placement`), which runs
+/// after the browser's own layout: the styles are computed by then, once for the whole
+/// batch, where checking each kind's first button as it was built made the browser style
+/// the page once per kind. The views stay hidden until that alignment, so no button shows
+/// before its fix. A designer who gives one host tokens of its own is still served: every
+/// click checks that button again.
 #[derive(Default)]
-pub struct AccentCheck {
-    verdicts: Vec<((Theme, ButtonStyle), Option<AccentText>)>,
+pub struct AccentKinds {
+    /// Each kind in the batch, and the index of its first button.
+    kinds: Vec<((Theme, ButtonStyle), u32)>,
+    /// Each button's kind, as an index into `kinds` (there are six kinds at most).
+    of: Vec<u8>,
 }
 
-impl AccentCheck {
-    /// The fix buttons of `look` get, once one of their kind was measured: `None` before.
-    pub fn verdict(&self, look: &Look) -> Option<Option<AccentText>> {
-        self.verdicts.iter().find(|(k, _)| *k == (look.theme, look.style)).map(|(_, verdict)| *verdict)
-    }
-
-    /// Checks one new button in `root`, marked with `look` ([`mark`]).
-    pub fn new_button(&mut self, root: &web_sys::Element, button: &web_sys::Element, look: &Look) {
+impl AccentKinds {
+    /// Adds the batch's next button, of `look`.
+    pub fn push(&mut self, look: &Look) {
         let kind = (look.theme, look.style);
-        let verdict = match self.verdicts.iter().find(|(k, _)| *k == kind) {
-            Some((_, verdict)) => *verdict,
+        let at = match self.kinds.iter().position(|(k, _)| *k == kind) {
+            Some(at) => at,
             None => {
-                let verdict = measure(button, root);
-                self.verdicts.push((kind, verdict));
-                verdict
+                self.kinds.push((kind, self.of.len() as u32));
+                self.kinds.len() - 1
             }
         };
-        // A new root has no fix yet: only a needed one is written.
-        if let Some(fix) = verdict {
-            let _ = root.set_attribute(ACCENT_ATTR, fix.as_str());
+        self.of.push(at as u8);
+    }
+
+    /// Checks the first button of each kind, and marks the root of every button of a kind
+    /// whose colours fail AA. `buttons` are the batch's, in the order they were added.
+    pub fn check(&self, buttons: &js_sys::Array) {
+        use wasm_bindgen::JsCast;
+        let root = |i: u32| root_of(&buttons.get(i).unchecked_into());
+        for (kind, (_, first)) in self.kinds.iter().enumerate() {
+            let button = buttons.get(*first).unchecked_into();
+            let Some(fix) = root(*first).and_then(|r| measure(&button, &r)) else { continue };
+            for (i, of) in (0u32..).zip(&self.of) {
+                if usize::from(*of) == kind {
+                    if let Some(r) = root(i) {
+                        let _ = r.set_attribute(ACCENT_ATTR, fix.as_str());
+                    }
+                }
+            }
         }
     }
 }
@@ -355,6 +369,29 @@ mod tests {
         assert_eq!(label_override(None, None), None);
         assert_eq!(label_override(Some("a\u{0}b\nc"), None).as_deref(), Some("abc"));
         assert_eq!(label_override(Some(&"x".repeat(100)), None).unwrap().len(), MAX_LABEL);
+    }
+
+    #[test]
+    fn a_batch_checks_the_first_button_of_each_theme_and_style() {
+        let look = |theme, style| Look { theme, style, label: None };
+        let mut kinds = AccentKinds::default();
+        for (theme, style) in [
+            (Theme::Light, ButtonStyle::Filled),
+            (Theme::Light, ButtonStyle::Filled),
+            (Theme::Dark, ButtonStyle::Filled),
+            (Theme::Light, ButtonStyle::Compact),
+            (Theme::Dark, ButtonStyle::Filled),
+        ] {
+            kinds.push(&look(theme, style));
+        }
+        let firsts: Vec<u32> = kinds.kinds.iter().map(|(_, first)| *first).collect();
+        assert_eq!(firsts, [0, 2, 3], "one check per kind, on its first button");
+        assert_eq!(kinds.of, [0, 0, 1, 2, 1], "every button takes its kind's verdict");
+        // A label is the button's own: it does not make another kind.
+        let mut labelled = AccentKinds::default();
+        labelled.push(&Look { label: Some("Get it".into()), ..look(Theme::Light, ButtonStyle::Filled) });
+        labelled.push(&look(Theme::Light, ButtonStyle::Filled));
+        assert_eq!(labelled.kinds.len(), 1);
     }
 
     #[test]
