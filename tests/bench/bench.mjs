@@ -83,7 +83,11 @@ try {
     const host = document.querySelector('[data-tweetbuy-host="1528000000000000001"]');
     const button = host.shadowRoot.querySelector("button[part=button]");
     if (warm) {
-      button.dispatchEvent(new PointerEvent("pointerenter"));
+      // What a mouse sends as it moves onto the button: `pointerover` bubbles out of the
+      // shadow root to the widget's one listener on the document, which builds the sheet
+      // ahead of the click (a bare `pointerenter`, which does not bubble, reaches nothing).
+      button.dispatchEvent(new PointerEvent("pointerover", { bubbles: true, composed: true, pointerType: "mouse" }));
+      button.dispatchEvent(new PointerEvent("pointerenter", { pointerType: "mouse" }));
       const loaded = () => performance.getEntriesByType("resource").some((e) => /tweetbuy-checkout-.*_bg\.wasm$/.test(e.name));
       while (!loaded()) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 500));
