@@ -1,14 +1,16 @@
-// Byte sizes of the widget's assets: raw, gzip -9 and brotli q11, computed from the files
-// the server would send. Deterministic for a given build, so `make test` can assert them.
+// Byte sizes of the widget's assets: raw, gzip -9 and brotli q11 (as the build precompresses
+// them, scripts/brotli.mjs), computed from the files the server would send. Deterministic
+// for a given build, so `make test` can assert them.
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+import { gzipSync } from "node:zlib";
+import { brotli } from "../../scripts/brotli.mjs";
 
 export function sizeOf(bytes) {
   return {
     raw: bytes.length,
     gzip: gzipSync(bytes, { level: 9 }).length,
-    brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    brotli: brotli(bytes).length,
   };
 }
 
