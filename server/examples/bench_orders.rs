@@ -12,7 +12,9 @@
 //! Next to each phase's rate it prints the CPU time the server process spent per purchase
 //! (user + system, from `/proc/<pid>/stat`, api and vault together), and on PostgreSQL the
 //! database's: on a shared, noisy machine the rate moves by a third from run to run, the
-//! CPU a purchase costs much less.
+//! CPU a purchase costs much less. First it prints the machine: its cores, its load average,
+//! and how fast one core handles JSON, which tells a run in a slow hour of a shared machine
+//! from a slower server.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -284,6 +286,34 @@ impl CpuProbe {
     }
 }
 
+/// The machine this run measures: its cores, its load average at the start, and how fast one
+/// core writes and reads back JSON (100,000 small objects, allocating as the server does; the
+/// best of three). On a machine shared with others the purchases' CPU time moved by half
+/// within a morning: runs are only comparable alongside this figure.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let items: Vec<serde_json::Value> = (0..100_000)
+        .map(|i| serde_json::json!({"id": format!("ord_{i:08}"), "quantity": i % 7, "total": {"minor": i * 3, "currency": "USD"}}))
+        .collect();
+    let mut best = f64::MAX;
+    let mut bytes = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let text = serde_json::to_string(&items).unwrap();
+        let back: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        best = best.min(started.elapsed().as_secs_f64());
+        assert_eq!(back.len(), items.len());
+        bytes = text.len();
+    }
+    let speed = bytes as f64 / f64::from(1 << 20) / best;
+    format!(
+        "machine: {cores} cores, load average {} at the start; one core writes and reads JSON at {speed:.0} MiB/s",
+        load.join(" ")
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let server = PathBuf::from(arg("--server").unwrap_or_else(|| "target/release/tweetbuy-server".into()));
@@ -328,6 +358,7 @@ async fn main() {
         postmaster_on(port).expect("the PostgreSQL server of --database-url, started with -p PORT, on this machine")
     });
     let mut cpu = CpuProbe { servers: vec![child.id()], postmaster };
+    println!("{}", machine());
     println!("== {engine}: closed loop, {concurrency} concurrent buyers, {closed_n} purchases (intent, token, order)");
 
     let mut acked_ids: Vec<String> = Vec::new();
@@ -524,7 +555,21 @@ async fn start_server(
     http: &reqwest::Client,
 ) -> (std::process::Child, String, String) {
     let (api_port, vault_port) = (free_port(), free_port());
-    let child = Command::new(server)
+    let mut command = Command::new(server);
+    // A server outliving a bench killed half-way (a signal, or `| head` closing its output)
+    // would go on taking CPU beside the next run's: it is told to stop when the bench's main
+    // thread, which starts every server, ends.
+    // SAFETY: runs in the child between fork and exec, calling only `prctl`, which is
+    // async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) {
+                -1 => Err(std::io::Error::last_os_error()),
+                _ => Ok(()),
+            }
+        });
+    }
+    let child = command
         .arg("serve")
         .envs(env.iter().cloned())
         .env("TWEETBUY_DATA_DIR", data_dir)
