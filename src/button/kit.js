@@ -15,7 +15,7 @@
 /// The functions the button module calls. They are declared inside, so that nothing but
 /// `buttonKit` joins the glue's own top-level names.
 export function buttonKit() {
-  return { find, mark, listen, mount, measure, apply, observe, sight, settle, changes };
+  return { find, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
@@ -208,6 +208,12 @@ export function buttonKit() {
       observer.unobserve(target);
       target.parentElement?.removeAttribute(attr);
     }
+  }
+
+  /// A promise that resolves once the page has had a turn: `scheduler.yield()`, which
+  /// resumes ahead of the page's other tasks, where the browser has it.
+  function pause() {
+    return globalThis.scheduler?.yield?.() ?? new Promise((resolve) => setTimeout(resolve, 0));
   }
 
   /// What a batch of MutationRecords did: [whether any removed a node, the elements they

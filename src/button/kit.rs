@@ -76,6 +76,8 @@ extern "C" {
         attr: &JsValue,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
+    pub(crate) fn pause(this: &Kit) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn changes(this: &Kit, records: &js_sys::Array, host_attr: &JsValue) -> Result<js_sys::Array, JsValue>;
 }
 

@@ -147,6 +147,11 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         (reserved, reserve_start, reserve_ms)
     };
     let (answer, (reserved, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
+    // The buttons are built in a task of their own: finding, reserving and reading the
+    // answer before them held a slow phone's main thread for 60-130 ms in one task.
+    if let Some(Ok(paused)) = crate::button::kit::with(|kit| kit.pause()) {
+        let _ = wasm_bindgen_futures::JsFuture::from(paused).await;
+    }
     let Some(reserved) = reserved else { return Ok(0) };
     match answer {
         Some(Ok(answer)) => REGISTRY.with(|r| {
