@@ -58,7 +58,7 @@ const loadCheckout = () =>
     }));
 
 // Compiling the wasm and starting the module are two tasks, not one: on a slow phone each
-// held the page's main thread for 60-130 ms. `scheduler.yield()` resumes ahead of the page's
+// takes 60-130 ms of the page's main thread. `scheduler.yield()` resumes ahead of the page's
 // other tasks where the browser has it.
 const pause = () => globalThis.scheduler?.yield?.() ?? new Promise((resolve) => setTimeout(resolve, 0));
 

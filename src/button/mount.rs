@@ -147,8 +147,8 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         (reserved, reserve_start, reserve_ms)
     };
     let (answer, (reserved, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
-    // The buttons are built in a task of their own: finding, reserving and reading the
-    // answer before them held a slow phone's main thread for 60-130 ms in one task.
+    // The buttons are built in a task of their own: on a slow phone, finding, reserving and
+    // reading the answer take 60-130 ms of the page's main thread, and so does building.
     if let Some(Ok(paused)) = crate::button::kit::with(|kit| kit.pause()) {
         let _ = wasm_bindgen_futures::JsFuture::from(paused).await;
     }
