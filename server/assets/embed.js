@@ -57,13 +57,13 @@ const loadCheckout = () =>
       throw error;
     }));
 
-// Compiling the wasm and starting the module are two tasks, not one: on a slow phone each
-// takes 60-130 ms of the page's main thread. `scheduler.yield()` resumes ahead of the page's
-// other tasks where the browser has it.
-const pause = () => globalThis.scheduler?.yield?.() ?? new Promise((resolve) => setTimeout(resolve, 0));
-
+// Compiling the wasm and starting the module are two tasks, not one (the kit's `pause`): on a
+// slow phone each takes 60-130 ms of the page's main thread.
 glue
-  .then(({ default: init, boot, buttonKit }) => init({ module_or_path: wasm }).then(pause).then(() => boot(loadCheckout, preloaded, buttonKit())))
+  .then(({ default: init, boot, buttonKit }) => {
+    const kit = buttonKit();
+    return init({ module_or_path: wasm }).then(kit.pause).then(() => boot(loadCheckout, preloaded, kit));
+  })
   .catch((error) => {
     // Never break the host page: one warning, no exception.
     console.warn("tweetbuy: could not start", error);
