@@ -112,20 +112,10 @@ pub fn is_mounted(host: &Element) -> bool {
 /// request, and attaches a button to each embed that has an offer. Returns how many
 /// buttons were attached.
 pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usize, ClientError> {
-    let found = embeds_under(roots);
-    let known_without_offer = |id: &TweetId| REGISTRY.with(|r| matches!(r.borrow().offer(id.as_str()), Some(None)));
-    let candidates: Vec<FoundEmbed> = found
-        .into_iter()
-        .filter(|e| !adopt_replacement(&e.element, &e.tweet_id) && !known_without_offer(&e.tweet_id))
-        .collect();
+    let (candidates, unknown) = sort_out(embeds_under(roots));
     if candidates.is_empty() {
         return Ok(0);
     }
-    let unknown: Vec<TweetId> = candidates
-        .iter()
-        .map(|e| e.tweet_id.clone())
-        .filter(|id| REGISTRY.with(|r| r.borrow().offer(id.as_str()).is_none()))
-        .collect();
     let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(e.attrs.dnt.as_deref()));
     let visitor = if dnt || unknown.is_empty() { None } else { crate::button::config::visitor_id() };
     let api = ApiClient::new(&config.api_base);
@@ -154,32 +144,14 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     }
     let Some(reserved) = reserved else { return Ok(0) };
     match answer {
-        Some(Ok(answer)) => REGISTRY.with(|r| {
-            let mut r = r.borrow_mut();
-            for offer in answer.offers {
-                let tweet_id = offer.head.tweet_id.clone();
-                r.set_offer(tweet_id.as_str(), Some(Rc::new(offer)), true);
-            }
-            for id in &unknown {
-                r.set_offer(id.as_str(), None, false);
-            }
-            if !answer.vault_origin.is_empty() {
-                r.vault_origin = answer.vault_origin;
-            }
-        }),
+        Some(Ok(answer)) => remember(answer, &unknown),
         Some(Err(err)) => {
             release(&reserved.embeds_js);
             return Err(err);
         }
         None => {}
     }
-
-    let (vault_origin, offers) = REGISTRY.with(|r| {
-        let r = r.borrow();
-        let offers: Vec<Option<Rc<FoundOffer>>> =
-            reserved.embeds.iter().map(|e| r.offer(e.tweet_id.as_str()).cloned().flatten()).collect();
-        (r.vault_origin.clone(), offers)
-    });
+    let (vault_origin, offers) = offers_of(&reserved.embeds);
     let ctx = Rc::new(WidgetCtx {
         api: ApiClient::new(&config.api_base),
         vault_origin,
@@ -197,8 +169,65 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
     Ok(attached)
 }
 
+/// The found embeds a scan goes on with (neither adopted by an existing button nor known to
+/// have no offer), and the tweets among them never looked up.
+///
+/// This and the scan's other loops over its embeds are functions of their own
+/// (`#[inline(never)]`, which index.html has wasm-opt keep), so the scan's future stays
+/// small. V8 compiles a wasm function that runs hot a second time, with its optimizing
+/// compiler on a background thread, and a loop over a thousand embeds makes the function
+/// holding it hot; that compile grows with the function's size, and runs while the page
+/// mounts its buttons, on the same two cores of a small machine. Measured on a page of a
+/// thousand embeds: the future with these loops inside (21 KB of wasm) took 49 ms to
+/// compile, the largest function left now 22 ms (`tests/e2e/size.test.mjs` holds every
+/// function of the module under 12 KB).
+#[inline(never)]
+fn sort_out(found: Vec<FoundEmbed>) -> (Vec<FoundEmbed>, Vec<TweetId>) {
+    let known_without_offer = |id: &TweetId| REGISTRY.with(|r| matches!(r.borrow().offer(id.as_str()), Some(None)));
+    let candidates: Vec<FoundEmbed> = found
+        .into_iter()
+        .filter(|e| !adopt_replacement(&e.element, &e.tweet_id) && !known_without_offer(&e.tweet_id))
+        .collect();
+    let unknown: Vec<TweetId> = candidates
+        .iter()
+        .map(|e| e.tweet_id.clone())
+        .filter(|id| REGISTRY.with(|r| r.borrow().offer(id.as_str()).is_none()))
+        .collect();
+    (candidates, unknown)
+}
+
+/// Records what the lookup of the `unknown` tweets answered: each offer, and that the rest
+/// have none ([`sort_out`] says why this is a function of its own).
+#[inline(never)]
+fn remember(answer: crate::button::offers::Lookup, unknown: &[TweetId]) {
+    REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        for offer in answer.offers {
+            let tweet_id = offer.head.tweet_id.clone();
+            r.set_offer(tweet_id.as_str(), Some(Rc::new(offer)), true);
+        }
+        for id in unknown {
+            r.set_offer(id.as_str(), None, false);
+        }
+        if !answer.vault_origin.is_empty() {
+            r.vault_origin = answer.vault_origin;
+        }
+    });
+}
+
+/// The vault's origin, and each embed's offer (`None`: it has none).
+#[inline(never)]
+fn offers_of(embeds: &[FoundEmbed]) -> (String, Vec<Option<Rc<FoundOffer>>>) {
+    REGISTRY.with(|r| {
+        let r = r.borrow();
+        let offers = embeds.iter().map(|e| r.offer(e.tweet_id.as_str()).cloned().flatten()).collect();
+        (r.vault_origin.clone(), offers)
+    })
+}
+
 /// Every embed without a button at or under the roots, each once: roots may nest (a subtree
 /// and its parent added in one frame), and a JS Set keeps each element once, by identity.
+#[inline(never)]
 fn embeds_under(roots: &[Element]) -> Vec<FoundEmbed> {
     let roots: Vec<&Element> = roots.iter().filter(|r| r.is_connected()).collect();
     if let [only] = roots[..] {
@@ -243,6 +272,7 @@ struct Reserved {
 /// Marks the embeds at once, so no concurrent scan takes them too; their buttons are built
 /// once the offers are known ([`mount_reserved`]). `None` if the module has no kit, or the
 /// kit failed (nothing is kept then).
+#[inline(never)]
 fn reserve(embeds: Vec<FoundEmbed>) -> Option<Reserved> {
     let elements: Vec<Element> = embeds.iter().map(|e| e.element.clone()).collect();
     let embeds_js = crate::button::kit::array(&elements);
@@ -265,6 +295,7 @@ fn release(embeds: &js_sys::Array) {
 /// Builds the buttons of the reserved embeds that have an offer, registers them and queues
 /// them to be lined up (and, with `prefetch`, the checkout module to be fetched once one is
 /// in sight); the others are released. Returns how many were attached.
+#[inline(never)]
 fn mount_reserved(
     batch: &Batch,
     reserved: Reserved,
@@ -320,6 +351,7 @@ struct Item {
 /// Has the kit build every item's button under its embed and announce it
 /// (`tweetbuy:ready`): returns the hosts, the buttons, and the buttons' kinds, whose accent
 /// colours are checked once the batch is laid out ([`AccentKinds`]).
+#[inline(never)]
 fn build_views(
     batch: &Batch,
     items: &[Item],

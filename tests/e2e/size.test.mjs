@@ -56,3 +56,47 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
   console.log(`the checkout module: ${checkout} B brotli (ceiling ${CEILING_CHECKOUT_MODULE} B)`);
   assert.ok(checkout <= CEILING_CHECKOUT_MODULE, `the checkout module's ${checkout} B brotli exceed its ${CEILING_CHECKOUT_MODULE} B`);
 });
+
+// A function of the button module that runs hot (a loop over a page's embeds) is compiled
+// again by V8's optimizing compiler, on a background thread, while the page mounts its
+// buttons; that compile grows with the function's size (src/button/mount.rs, `sort_out`).
+// The scan keeps its loops in functions of their own, which wasm-opt must not inline back
+// (index.html): this holds every function small enough that none is a 20 KB compile.
+const LARGEST_FUNCTION = 12 * 1024;
+
+test("no function of the button module is large enough to make its optimizing compile a long one", () => {
+  const { wasm } = buildFiles(WIDGET_DIR);
+  const sizes = functionBodySizes(readFileSync(join(WIDGET_DIR, wasm)));
+  const largest = Math.max(...sizes);
+  console.log(`the button module's largest function: ${largest} B of ${sizes.length} functions`);
+  assert.ok(sizes.length > 100, "the code section was read");
+  assert.ok(largest <= LARGEST_FUNCTION, `a function of ${largest} B: the scan's loops were inlined into its future again`);
+});
+
+/** The body size of each function in a wasm module's code section. */
+function functionBodySizes(bytes) {
+  const leb = (at) => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return [value, at];
+    }
+  };
+  for (let at = 8; at < bytes.length; ) {
+    const id = bytes[at];
+    const [size, start] = leb(at + 1);
+    if (id === 10) {
+      let [count, next] = leb(start);
+      const sizes = [];
+      for (; count > 0; count--) {
+        const [body, from] = leb(next);
+        sizes.push(body);
+        next = from + body;
+      }
+      return sizes;
+    }
+    at = start + size;
+  }
+  return [];
+}
