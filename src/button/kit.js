@@ -94,8 +94,10 @@ export function buttonKit() {
     // shadow root gets one made for each host.
     const hostProtos = new Map();
     const hosts = embeds.map((embed, i) => {
-      const [proto, theme, label, tweetId] = fields.slice(i * 5, i * 5 + 4);
-      const key = `${proto} ${theme}`;
+      // Read by index: a slice and its destructuring cost an array and an iterator per host.
+      const k = i * 5;
+      const proto = fields[k], theme = fields[k + 1], label = fields[k + 2], tweetId = fields[k + 3];
+      const key = proto + " " + theme;
       let hostProto = hostProtos.get(key);
       if (!hostProto) {
         hostProto = document.createElement("div");
