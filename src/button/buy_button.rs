@@ -25,6 +25,9 @@ pub fn label(offer: &OfferHead, locale: &Locale) -> String {
 }
 
 /// The label for a button style: compact drops the price ("Buy", "Get tickets").
+// Not inlined into the mount's loop, which V8 compiles again once hot (see
+// `crate::button::mount::sort_out`): [`cached_label`] works each label out once.
+#[inline(never)]
 pub fn label_for(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> String {
     match (style, offer.kind) {
         (ButtonStyle::Compact, ProductKind::Ticket) => locale.t(Key::GetTickets),
@@ -90,6 +93,9 @@ pub(crate) const BUTTON_SELECTOR: &str = ".tb-anchor > .tb-buy";
 ///
 /// What the kit listens for ([`crate::button::kit`]'s `listen`) is found by
 /// [`BUTTON_SELECTOR`]: keep the two in step.
+// Not inlined into the mount's loop, which V8 compiles again once hot (see
+// `crate::button::mount::sort_out`): [`prototype_index`] builds each view once.
+#[inline(never)]
 fn prototype(document: &web_sys::Document, look: &Look, lang: &str) -> Option<Element> {
     let root = document.create_element("div").ok()?;
     root.set_class_name("tb-root");
