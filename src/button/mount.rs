@@ -178,9 +178,9 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
 /// compiler on a background thread, and a loop over a thousand embeds makes the function
 /// holding it hot; that compile grows with the function's size, and runs while the page
 /// mounts its buttons, on the same two cores of a small machine. Measured on a page of a
-/// thousand embeds: the future with these loops inside (21 KB of wasm) took 49 ms to
-/// compile, the largest function left now 22 ms (`tests/e2e/size.test.mjs` holds every
-/// function of the module under 12 KB).
+/// thousand embeds: a future holding these loops (21 KB of wasm) takes 49 ms to compile,
+/// the largest hot function without them (the reader of the kit's `find`) about 20 ms
+/// (`tests/e2e/size.test.mjs` holds every function of the module under 12 KB).
 #[inline(never)]
 fn sort_out(found: Vec<FoundEmbed>) -> (Vec<FoundEmbed>, Vec<TweetId>) {
     let known_without_offer = |id: &TweetId| REGISTRY.with(|r| matches!(r.borrow().offer(id.as_str()), Some(None)));
