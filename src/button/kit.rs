@@ -123,8 +123,11 @@ impl Rows {
             if i > 0 {
                 self.text.push(FIELD_END);
             }
-            match field.contains([RECORD_END, FIELD_END]) {
-                true => self.text.extend(field.chars().filter(|c| *c != RECORD_END && *c != FIELD_END)),
+            // Looked for byte by byte (both separators are ASCII, which no byte of another
+            // character's UTF-8 can be): a scan for either char decodes every character, a
+            // third of the rows' time on a page of a thousand buttons.
+            match field.bytes().any(|b| b == RECORD_END as u8 || b == FIELD_END as u8) {
+                true => self.text.extend(field.split([RECORD_END, FIELD_END])),
                 false => self.text.push_str(field),
             }
         }
@@ -165,8 +168,13 @@ mod tests {
             "0\u{1f}light\u{1f}Buy · $30.00\u{1f}1528000000000000001\u{1f}red-tee\u{1e}\
              1\u{1f}dark\u{1f}Get tickets\u{1f}1528000000000000003\u{1f}gig"
         );
+        rows.push(&["2", "light", "\u{1e}€\u{1f}5 · ¡Ya!\u{1e}", "1528000000000000004", "ñu"]);
+        assert!(
+            rows.as_str().ends_with("\u{1e}2\u{1f}light\u{1f}€5 · ¡Ya!\u{1f}1528000000000000004\u{1f}ñu"),
+            "separators next to characters of several bytes go, the characters stay whole"
+        );
         let records: Vec<Vec<&str>> = rows.as_str().split(RECORD_END).map(|r| r.split(FIELD_END).collect()).collect();
-        assert_eq!(records.len(), 2);
+        assert_eq!(records.len(), 3);
         assert!(records.iter().all(|r| r.len() == 5), "every record keeps its five fields");
     }
 }
