@@ -256,9 +256,9 @@ pub fn fix_accent_text(button: &web_sys::Element) {
 /// the rest. Asking the browser for a button's colours makes it compute styles, so the
 /// check waits for the batch's first alignment (`crate::button::placement`), which runs
 /// after the browser's own layout: the styles are computed by then, once for the whole
-/// batch, not once per kind as a check right after each kind's first button was built would
-/// have them. The views stay hidden until that alignment, so no button shows before its fix. A designer who gives one host tokens of its own is still served: every
-/// click checks that button again.
+/// batch rather than once per kind. The views stay hidden until that alignment, so no
+/// button shows before its fix. A designer who gives one host tokens of its own is still
+/// served: every click checks that button again.
 #[derive(Default)]
 pub struct AccentKinds {
     /// Each kind in the batch, and the index of its first button.
