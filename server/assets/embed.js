@@ -9,11 +9,12 @@
 // For `make bench`: script start → first button is measured from this mark.
 performance.mark("tweetbuy:script-start");
 
-// The glue module and the wasm are fetched side by side, not one after the other (a static
-// import would fetch the glue first, and the glue would only then ask for the wasm).
+// The wasm is fetched at once. The module's glue is here already: the server writes it in
+// as an expression whose value is the module's exports (src/api/inline_module.rs; or its
+// import, for a glue of another form), which spares a request and a task of its own.
 const wasm = fetch(new URL("./{{WASM}}", import.meta.url));
 wasm.catch(() => {}); // a failure is reported once, below
-const glue = import("./{{GLUE}}");
+const glue = new Promise((resolve) => resolve({{BUTTON_GLUE}}));
 
 // The server puts lookup-rules.mjs here (src/api/widget.rs).
 {{LOOKUP_RULES}}

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod catalog_import;
 pub mod discounts;
 pub mod images;
+mod inline_module;
 pub mod intents;
 pub mod offers;
 pub mod openapi;

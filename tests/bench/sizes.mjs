@@ -35,14 +35,21 @@ export async function servedLoader(apiOrigin) {
   return response.text();
 }
 
-/** The assets a page loads before the first click: the loader (`servedLoader`), the button
- * module's glue and wasm. */
+/** Whether the loader holds the button module's glue (the server inlines it) rather than
+ * importing it. */
+export function loaderHoldsGlue(widgetDir, loader) {
+  return !loader.includes(`import("./${buildFiles(widgetDir).glue}")`);
+}
+
+/** The assets a page loads before the first click: the loader (`servedLoader`), which holds
+ * the button module's glue, and the module's wasm (and the glue's own file, for a loader
+ * that imports it). */
 export function firstLoadAssets(widgetDir, loader) {
   const build = buildFiles(widgetDir);
+  const glue = loaderHoldsGlue(widgetDir, loader) ? [] : [build.glue];
   return [
-    { name: "embed.js (loader)", ...sizeOf(Buffer.from(loader)) },
-    { name: build.glue, ...sizeOf(readFileSync(join(widgetDir, build.glue))) },
-    { name: build.wasm, ...sizeOf(readFileSync(join(widgetDir, build.wasm))) },
+    { name: "embed.js (loader, with the glue)", ...sizeOf(Buffer.from(loader)) },
+    ...[...glue, build.wasm].map((name) => ({ name, ...sizeOf(readFileSync(join(widgetDir, name))) })),
   ];
 }
 

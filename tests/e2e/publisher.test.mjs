@@ -17,8 +17,10 @@ async function open(path, { viewport = { width: 1024, height: 900 }, beforeLoad 
   await page.addInitScript(placedInPage);
   const consoleSeen = watchConsole(page);
   const lookups = [];
+  const widgetFiles = [];
   page.on("request", (r) => {
     if (r.url().includes("/api/v1/offers")) lookups.push(r.url());
+    if (r.url().includes("/tweetbuy/")) widgetFiles.push(new URL(r.url()).pathname.split("/").pop());
   });
   await page.addInitScript(() => {
     window.__events = [];
@@ -29,7 +31,7 @@ async function open(path, { viewport = { width: 1024, height: 900 }, beforeLoad 
     }
   });
   await page.goto(`${env.server.origins.publisher}${path}`);
-  return { page, consoleSeen, lookups };
+  return { page, consoleSeen, lookups, widgetFiles };
 }
 
 const hosts = (page) => page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => h.dataset.tweetbuyHost));
@@ -39,10 +41,13 @@ const waitForHosts = (page, n) =>
 
 test("every embed form on the plain page gets exactly one button, from one lookup", async () => {
   const held = {};
-  const { page, lookups, consoleSeen } = await open("/", { beforeLoad: (p) => holdModuleForLookup(p, held) });
+  const { page, lookups, consoleSeen, widgetFiles } = await open("/", { beforeLoad: (p) => holdModuleForLookup(p, held) });
   await waitForHosts(page, OFFERS.length);
   await page.waitForTimeout(300);
   assert.deepEqual((await hosts(page)).sort(), [...OFFERS].sort());
+  // The button module is two requests: the loader, which holds its glue, and its wasm.
+  const button = widgetFiles.filter((f) => !f.startsWith("tweetbuy-checkout-"));
+  assert.deepEqual(button.map((f) => f.replace(/^tweetbuy-[0-9a-f]+/, "tweetbuy-HASH")), ["embed.js", "tweetbuy-HASH_bg.wasm"]);
   assert.equal(lookups.length, 1, `one batched lookup, saw ${lookups.join(" ")}`);
   const asked = new URL(lookups[0]).searchParams.get("tweet_ids").split(",");
   assert.deepEqual(asked.sort(), [...OFFERS, "20"].sort());

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WIDGET_DIR, startServer } from "./harness.mjs";
-import { buildFiles, checkoutAssets, firstLoadAssets, servedLoader, total } from "../bench/sizes.mjs";
+import { request } from "node:http";
+import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoader, sizeOf, total } from "../bench/sizes.mjs";
 
 // About 2 % above the bytes of the current build (docs/performance.md): a fresh machine may
 // get a newer stable rustc or terser, which move the bytes a little either way.
@@ -35,7 +36,25 @@ test("the assets loaded before the first click stay under the size ceiling", () 
   for (const a of assets) console.log(`${a.name}: raw ${a.raw} B, gzip ${a.gzip} B, brotli ${a.brotli} B`);
   console.log(`before first click: ${brotli} B brotli (ceiling ${CEILING_BEFORE_CLICK} B, target ${TARGET_BEFORE_CLICK} B)`);
   assert.ok(brotli <= CEILING_BEFORE_CLICK, `${brotli} B brotli exceeds the ${CEILING_BEFORE_CLICK} B ceiling`);
-  assert.equal(assets.length, 3, "loader, glue module and wasm: nothing else loads before the first click");
+  assert.ok(loaderHoldsGlue(WIDGET_DIR, loader), "the server wrote the button module's glue into the loader");
+  assert.equal(assets.length, 2, "the loader (with the glue) and the wasm: nothing else loads before the first click");
+});
+
+// The loader is compressed by the server, not the build: what it sends must be what the
+// figures above count (brotli at quality 11), not tower-http's quicker and larger brotli.
+test("the loader goes out compressed as tightly as the build's own files", async () => {
+  const sent = await new Promise((resolve, reject) => {
+    const url = new URL(`${server.origins.api}/tweetbuy/embed.js`);
+    request(url, { headers: { "accept-encoding": "br" } }, (response) => {
+      const chunks = [];
+      response.on("data", (c) => chunks.push(c));
+      response.on("end", () => resolve({ encoding: response.headers["content-encoding"], bytes: Buffer.concat(chunks).length }));
+    }).on("error", reject).end();
+  });
+  const counted = sizeOf(Buffer.from(loader)).brotli;
+  console.log(`the loader: ${sent.bytes} B brotli sent, ${counted} B counted`);
+  assert.equal(sent.encoding, "br");
+  assert.ok(sent.bytes <= counted * 1.01 + 16, `${sent.bytes} B sent, where quality 11 gives ${counted} B`);
 });
 
 test("the checkout code (Leptos) is not in the button module, and everything stays under its ceiling", () => {

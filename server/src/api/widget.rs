@@ -1,8 +1,10 @@
 //! The widget's files: `GET /tweetbuy/embed.js` (the loader publishers include, filled in
-//! with the current build's file names) and everything else Trunk built, under `/tweetbuy/`.
+//! with the current build's file names and holding its button module's glue) and everything
+//! else Trunk built, under `/tweetbuy/`.
 //! Which files are the current build is what the build's `manifest.json` says; nothing is
 //! inferred from file names.
 
+use super::inline_module;
 use super::ApiState;
 use crate::error::AppError;
 use crate::templates::render;
@@ -28,7 +30,12 @@ pub fn router(widget_dir: &Path) -> Router<ApiState> {
     let manifest = Arc::new(ManifestCache::new(widget_dir));
     let files =
         Router::new().nest_service("/tweetbuy", files).layer(from_fn_with_state(manifest.clone(), cache_headers));
-    Router::new().route("/tweetbuy/embed.js", get(embed_js)).layer(Extension(manifest)).merge(files)
+    let loader = Arc::new(LoaderCache::default());
+    Router::new()
+        .route("/tweetbuy/embed.js", get(embed_js))
+        .layer(Extension(manifest))
+        .layer(Extension(loader))
+        .merge(files)
 }
 
 /// The manifest the build writes beside the files (scripts/hash-names.sh, Trunk's
@@ -108,8 +115,10 @@ fn not_built(what: &str) -> AppError {
     )
 }
 
-/// The loader publishers include, naming the current build's glue module and wasm
-/// (`Cache-Control: no-cache`).
+/// The loader publishers include, naming the current build's files and holding its button
+/// module's glue (`Cache-Control: no-cache`). Sent compressed as the build's own files are
+/// (brotli at quality 11, gzip at level 9), once per build, rather than at the quality
+/// tower-http compresses a response with on the way out.
 #[utoipa::path(
     get,
     path = "/tweetbuy/embed.js",
@@ -122,9 +131,11 @@ fn not_built(what: &str) -> AppError {
 async fn embed_js(
     State(state): State<ApiState>,
     Extension(manifest): Extension<Arc<ManifestCache>>,
+    Extension(loader): Extension<Arc<LoaderCache>>,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let settings = &state.settings;
+    let dir = manifest.dir.clone();
     let build = tokio::task::spawn_blocking(move || manifest.current())
         .await
         .map_err(|e| AppError::internal(e.to_string()))?
@@ -135,6 +146,7 @@ async fn embed_js(
     let rules = tokio::fs::read_to_string(settings.assets_dir.join("lookup-rules.mjs"))
         .await
         .map_err(|_| not_built("the loader's lookup-rules.mjs is missing"))?;
+    let glue = loader.button_glue(&dir, &build.glue).await?;
     let script = render(
         &without_comment_lines(&template),
         &[
@@ -145,17 +157,138 @@ async fn embed_js(
             ("CHECKOUT_WASM", &build.checkout_wasm),
             ("API_ORIGIN", &settings.api_origin),
             ("VAULT_ORIGIN", &settings.vault_origin),
+            // Last: no later placeholder is looked for in the glue's text.
+            ("BUTTON_GLUE", &glue),
         ],
     );
     // no-cache: the loader names the current build, so it must be revalidated (an ETag of
     // its text makes that a 304 until the build changes); the files it names carry a hash
     // and are cached for good.
     let etag = format!("\"{}\"", &hex(&sha2::Sha256::digest(script.as_bytes()))[..16]);
-    let headers = [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "no-cache"), (ETAG, &etag)];
+    let headers = [
+        (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+        (CACHE_CONTROL, "no-cache"),
+        (ETAG, &etag),
+        (VARY, "accept-encoding"),
+    ];
     if if_none_match(&request_headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
-    Ok((headers, script).into_response())
+    let Some(encoding) = Encoding::preferred(&request_headers) else {
+        return Ok((headers, script).into_response());
+    };
+    let encoded = loader.encoded(&etag, script).await?;
+    let body = match encoding {
+        Encoding::Brotli => encoded.brotli.clone(),
+        Encoding::Gzip => encoded.gzip.clone(),
+    };
+    Ok((headers, [(CONTENT_ENCODING, encoding.name())], body).into_response())
+}
+
+/// What the loader keeps between requests, for the build it was made for: the button
+/// module's glue as the loader holds it, and the loader's compressed bodies.
+#[derive(Default)]
+struct LoaderCache {
+    /// The glue file's name (which carries its content's hash) and its expression.
+    glue: Mutex<Option<(String, Arc<str>)>>,
+    /// The loader's ETag and its bodies.
+    encoded: Mutex<Option<(String, Arc<Encoded>)>>,
+}
+
+/// The loader, compressed.
+struct Encoded {
+    brotli: axum::body::Bytes,
+    gzip: axum::body::Bytes,
+}
+
+impl LoaderCache {
+    /// The button module's glue as an expression of its exports ([`inline_module`]), or its
+    /// `import()` when its form is not one that rewrites.
+    async fn button_glue(&self, dir: &Path, name: &str) -> Result<Arc<str>, AppError> {
+        if let Some((_, glue)) = self.glue.lock().ok().and_then(|last| last.clone()).filter(|(seen, _)| seen == name) {
+            return Ok(glue);
+        }
+        let module = tokio::fs::read_to_string(dir.join(name))
+            .await
+            .map_err(|_| not_built(&format!("the build's glue {name} cannot be read")))?;
+        let glue: Arc<str> = match inline_module::as_expression(&module) {
+            Some(expression) => expression.into(),
+            None => {
+                tracing::warn!(glue = %name, "the button module's glue is imported: its form does not inline");
+                format!("import(\"./{name}\")").into()
+            }
+        };
+        if let Ok(mut last) = self.glue.lock() {
+            *last = Some((name.to_owned(), glue.clone()));
+        }
+        Ok(glue)
+    }
+
+    /// The loader's bodies for its ETag, compressed the first time they are asked for.
+    async fn encoded(&self, etag: &str, script: String) -> Result<Arc<Encoded>, AppError> {
+        if let Some((_, encoded)) =
+            self.encoded.lock().ok().and_then(|last| last.clone()).filter(|(seen, _)| seen == etag)
+        {
+            return Ok(encoded);
+        }
+        let encoded = tokio::task::spawn_blocking(move || Encoded::of(script.as_bytes()))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))?
+            .map_err(|e| AppError::internal(format!("compressing the loader: {e}")))?;
+        let encoded = Arc::new(encoded);
+        if let Ok(mut last) = self.encoded.lock() {
+            *last = Some((etag.to_owned(), encoded.clone()));
+        }
+        Ok(encoded)
+    }
+}
+
+impl Encoded {
+    fn of(text: &[u8]) -> std::io::Result<Encoded> {
+        use std::io::Write;
+        let mut brotli = Vec::new();
+        {
+            // Quality 11 and a 4 MB window, as scripts/brotli.mjs compresses the build's files.
+            let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
+            writer.write_all(text)?;
+        }
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gzip.write_all(text)?;
+        Ok(Encoded { brotli: brotli.into(), gzip: gzip.finish()?.into() })
+    }
+}
+
+/// The encodings the loader is sent in, brotli preferred.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+}
+
+impl Encoding {
+    /// Brotli if `Accept-Encoding` allows it, else gzip if it allows that; `None`: neither.
+    fn preferred(headers: &HeaderMap) -> Option<Encoding> {
+        let accepted = |coding: &str| {
+            headers.get_all(axum::http::header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|value| {
+                value.split(',').any(|item| {
+                    let mut parts = item.split(';').map(str::trim);
+                    let name = parts.next().unwrap_or_default();
+                    let refused = parts.any(|p| {
+                        p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0)
+                    });
+                    (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+                })
+            })
+        };
+        [Encoding::Brotli, Encoding::Gzip].into_iter().find(|e| accepted(e.name()))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Encoding::Brotli => "br",
+            Encoding::Gzip => "gzip",
+        }
+    }
 }
 
 /// The loader's text without its comment lines and indentation: every page view downloads

@@ -44,8 +44,8 @@ async fn embed_js_names_the_current_build_and_files_are_served() {
     assert_eq!(reply.header("content-type"), Some("text/javascript; charset=utf-8"));
     assert_eq!(reply.header("cache-control"), Some("no-cache"));
     assert_eq!(reply.text(), format!(
-            "import init from './{GLUE}'; init('./{WASM}'); import('./{CHECKOUT_GLUE}', './{CHECKOUT_WASM}'); // {API_ORIGIN}\nexport const rules = 1;\n\n"
-        ), "the lookup rules inlined, comment lines and indentation gone");
+            "import init from './{GLUE}'; init('./{WASM}'); import('./{CHECKOUT_GLUE}', './{CHECKOUT_WASM}'); // {API_ORIGIN}\nexport const rules = 1;\n\nconst glue = import(\"./{GLUE}\");\n"
+        ), "the lookup rules inlined, comment lines and indentation gone; a glue that does not inline is imported");
 
     let reply = send(&server.api, get(&format!("/tweetbuy/{WASM}"))).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -130,6 +130,61 @@ async fn files_go_out_precompressed_with_etags_and_revalidate_to_304() {
         send(&server.api, with("/api/v1/offers?tweet_ids=1528000000000000001", &[("accept-encoding", "gzip")])).await;
     assert_eq!(json.status, StatusCode::OK);
     assert_eq!(json.header("content-encoding"), Some("gzip"), "JSON answers are compressed on the way out");
+}
+
+#[tokio::test]
+async fn the_loader_holds_the_button_glue_and_goes_out_compressed_once_per_build() {
+    let server = start().await;
+    let dist = server.dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    let glue = "export function boot(n){M.boot(n)}function W(){}export{W as default}";
+    for (name, body) in [(GLUE, glue), (WASM, "wasm"), (CHECKOUT_GLUE, "c"), (CHECKOUT_WASM, "cw")] {
+        std::fs::write(dist.join(name), body).unwrap();
+    }
+    write_manifest(&dist, GLUE, WASM);
+    let with = |encodings: &str| {
+        Request::get("/tweetbuy/embed.js").header("accept-encoding", encodings).body(Body::empty()).unwrap()
+    };
+
+    let plain = send(&server.api, get("/tweetbuy/embed.js")).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    let text = plain.text();
+    assert!(
+        text.ends_with(
+            "const glue = (()=>{function boot(n){M.boot(n)}function W(){}\nreturn{boot:boot,default:W}})();\n"
+        ),
+        "the glue's text in a function of its own, returning its exports: {text}"
+    );
+    assert!(!text.contains(&format!("import(\"./{GLUE}\")")), "nothing left to import");
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("vary"), Some("accept-encoding"));
+
+    let br = send(&server.api, with("gzip, deflate, br")).await;
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert_eq!(br.header("etag"), plain.header("etag"), "one loader, whatever its encoding");
+    let mut unpacked = String::new();
+    std::io::Read::read_to_string(&mut brotli::Decompressor::new(br.body.as_slice(), 4096), &mut unpacked).unwrap();
+    assert_eq!(unpacked, text);
+    for encodings in ["gzip", "br;q=0, gzip;q=0.5"] {
+        let gz = send(&server.api, with(encodings)).await;
+        assert_eq!(gz.header("content-encoding"), Some("gzip"), "{encodings}");
+        let mut unpacked = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz.body.as_slice()), &mut unpacked).unwrap();
+        assert_eq!(unpacked, text);
+    }
+    let identity = send(&server.api, with("identity")).await;
+    assert_eq!((identity.header("content-encoding"), identity.text()), (None, text.clone()));
+
+    // A new build with a glue of a form that does not inline: the loader imports it.
+    let other = "tweetbuy-2222222222222222.js";
+    std::fs::write(dist.join(other), "export default function init() {}").unwrap();
+    write_manifest(&dist, other, WASM);
+    let rebuilt = send(&server.api, with("br")).await;
+    let mut unpacked = String::new();
+    std::io::Read::read_to_string(&mut brotli::Decompressor::new(rebuilt.body.as_slice(), 4096), &mut unpacked)
+        .unwrap();
+    assert!(unpacked.ends_with(&format!("const glue = import(\"./{other}\");\n")), "{unpacked}");
+    assert_ne!(rebuilt.header("etag"), plain.header("etag"));
 }
 
 /// The naming step of Trunk's post-build hook (scripts/hash-names.sh) on a staging folder:
