@@ -138,6 +138,36 @@ try {
     results[key] = median(opening);
   }
 
+  // The same warm click as a visitor makes it: a real mouse (trusted input) moves onto the
+  // button, waits for the sheet to be built, and clicks; the browser's Event Timing entry
+  // for the click (the measure INP is made of) gives the time from the click to the next
+  // frame presented after it, in steps of 8 ms. The figure above waits for a frame after
+  // the sheet's deferred start as well (docs/performance.md).
+  const presented = [];
+  for (let i = 0; i < RUNS; i++) {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+    await page.addInitScript(() => {
+      window.__clicks = [];
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.name === "click") window.__clicks.push(e.duration); })
+        .observe({ type: "event", durationThreshold: 16, buffered: true });
+    });
+    await page.goto(`${server.origins.publisher}/`);
+    const button = page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]');
+    await button.waitFor();
+    const box = await button.boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => performance.getEntriesByType("resource").some((e) => /tweetbuy-checkout-.*_bg\.wasm$/.test(e.name)));
+    await page.waitForTimeout(500);
+    await page.mouse.down();
+    await page.mouse.up();
+    await page.locator('[data-tweetbuy-host="1528000000000000001"] >> css=dialog.tb-sheet[open]:not(.tb-waiting)').waitFor();
+    await page.waitForTimeout(300);
+    // No entry: the click was presented within 16 ms (the API's smallest threshold).
+    presented.push((await page.evaluate(() => window.__clicks[0])) ?? 16);
+    await page.close();
+  }
+  results.clickPresentedMs = median(presented);
+
   // A mid-tier phone: 4× slower CPU, 150 ms round trips, 1.6 Mbps down, touch and no
   // hover, so nothing loads the checkout module before the tap but the widget's own
   // prefetch (once a button is in sight and the page is idle). Two taps: at once, when the
@@ -270,6 +300,7 @@ const rows = [
   ["layout shift", results.layoutShift.toFixed(4), "0"],
   ["click → sheet painted (sheet built on hover)", ms(results.openSheetMs), "≤ 16 ms"],
   ["click → sheet painted (cold: click loads checkout)", ms(results.openSheetColdMs), ""],
+  ["click → next frame presented (real mouse, Event Timing; sheet built on hover)", `${results.clickPresentedMs <= 16 ? "≤ " : ""}${ms(results.clickPresentedMs)}`, "≤ 16 ms"],
   ["slow phone: navigation → first Buy button", ms(results.slowPhone.firstButtonMs), "≤ 1.5 s"],
   ["slow phone: tap → stand-in, tapped as the button appears", ms(results.slowPhone.standInAtOnceMs), ""],
   ["slow phone: tap → sheet, tapped as the button appears", ms(results.slowPhone.tapAtOnceMs), "≤ 1 s"],
