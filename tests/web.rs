@@ -19,22 +19,35 @@ const DARK: &str = include_str!("fixtures/embeds/dark-theme.html");
 const RENDERED: &str = include_str!("fixtures/embeds/rendered-iframe.html");
 const NO_OFFER: &str = include_str!("fixtures/embeds/no-offer.html");
 
-// The kit the loader hands the button module (the build appends the same file to its glue).
+// The kit the loader hands the button module (the build appends the same file to its glue),
+// made with the loader's rules, as the loader makes it.
 #[wasm_bindgen(module = "/src/button/kit.js")]
 extern "C" {
     #[wasm_bindgen(js_name = buttonKit)]
-    fn button_kit() -> JsValue;
+    fn button_kit(rules: &JsValue) -> JsValue;
+}
+
+/// The kit, as the loader makes it: `buttonKit({ tweetIdOf })`, with the loader's rules
+/// (server/assets/lookup-rules.mjs, which the server writes into the loader the same way:
+/// its declarations in the loader's scope).
+fn loader_kit() -> JsValue {
+    let rules = include_str!("../server/assets/lookup-rules.mjs").replace("export ", "");
+    let tweet_id_of =
+        js_sys::Function::new_no_args(&format!("{rules}\nreturn tweetIdOf;")).call0(&JsValue::NULL).unwrap();
+    let object = js_sys::Object::new();
+    js_sys::Reflect::set(&object, &"tweetIdOf".into(), &tweet_id_of).unwrap();
+    button_kit(&object)
 }
 
 /// Finds embeds as the module does on a page, through the loader's kit.
 fn find_embeds(root: &Element) -> Vec<FoundEmbed> {
-    tweetbuy::button::kit::use_kit(button_kit());
+    tweetbuy::button::kit::use_kit(loader_kit());
     tweetbuy::button::discover::find_embeds(root)
 }
 
 /// Attaches a button as the module does on a page, through the loader's kit.
 fn attach(embed: &Element, offer: &Offer, ctx: WidgetCtx) -> Option<Element> {
-    tweetbuy::button::kit::use_kit(button_kit());
+    tweetbuy::button::kit::use_kit(loader_kit());
     tweetbuy::button::mount::attach(embed, offer, ctx)
 }
 

@@ -3,12 +3,14 @@
 // this file into embed.js (its `{{LOOKUP_RULES}}`): one file for the browser, no extra
 // request.
 //
-// These rules repeat the button module's (tweetbuy-core's `TweetId`, src/button/discover.rs,
-// src/button/config.rs, src/button/offers.rs): both sides run the one table
+// These rules repeat tweetbuy-core's (`TweetId`) and the button module's
+// (src/button/config.rs, src/button/offers.rs): both sides run the one table
 // core/tests/lookup_vectors.json (core/tests/lookup_vectors.rs, the widget's unit tests and
-// tests/e2e/lookup_rules.test.mjs). A disagreement is never wrong, only slower: the button
-// module uses a lookup sent here only when it would have asked for exactly the same path,
-// and otherwise sends its own.
+// tests/e2e/lookup_rules.test.mjs). The button module reads every embed's tweet id with
+// `tweetIdOf` here (the loader hands it to the module's kit, src/button/kit.js), so that
+// the wasm every page loads carries no URL parsing. For the lookup itself a disagreement is
+// never wrong, only slower: the button module uses a lookup sent here only when it would
+// have asked for exactly the same path, and otherwise sends its own.
 
 /// Every embed form the button module recognises (src/button/discover.rs).
 export const EMBED_SELECTOR = "blockquote.twitter-tweet, .twitter-tweet-rendered, [data-tweetbuy-tweet]";

@@ -51,26 +51,21 @@ impl EmbedAttrs {
     }
 }
 
-/// The attribute that names an embed's tweet explicitly.
-const EXPLICIT_ATTR: &str = "data-tweetbuy-tweet";
-
 /// Reads one record of the kit's `find` (`kit.js` says how it is written): the element's
 /// [`EmbedAttrs`] and its tweet's id, `None` when it names none we can read.
+///
+/// The kit reads the id with the loader's `tweetIdOf` (server/assets/lookup-rules.mjs),
+/// which applies the rules of tweetbuy-core's `TweetId` to the element: an explicit
+/// `data-tweetbuy-tweet`, a blockquote's own status link (the last direct-child link; links
+/// inside the tweet text may quote other tweets), or a rendered embed's iframe. Both copies
+/// of the rules run one table of test vectors (core/tests/lookup_vectors.json), and the
+/// module carries none of the URL parsing: every page view pays for its bytes.
 pub(crate) fn parse_found(record: &str) -> (EmbedAttrs, Option<TweetId>) {
     use crate::button::kit::{ABSENT, FIELD_END};
     let mut fields = record.split(FIELD_END);
     let mut next = || fields.next().filter(|f| *f != ABSENT).map(str::to_owned);
     let attrs = EmbedAttrs { theme: next(), style: next(), label: next(), lang: next(), dnt: next() };
-    let kind = next();
-    let id = match kind.as_deref() {
-        Some("e") => next().and_then(|id| TweetId::parse(&id)),
-        Some("b") => id_from_blockquote_links(core::iter::from_fn(|| fields.next()).map(str::to_owned)),
-        Some("r") => {
-            let (frame_id, src) = (next(), next());
-            frame_id.and_then(|id| TweetId::parse(&id)).or_else(|| TweetId::from_embed_iframe_src(&src?))
-        }
-        _ => None,
-    };
+    let id = next().and_then(|id| TweetId::parse(&id));
     (attrs, id)
 }
 
@@ -80,22 +75,12 @@ const NEW_EMBED_SELECTOR: &str = "blockquote.twitter-tweet:not([data-tweetbuy-at
      .twitter-tweet-rendered:not([data-tweetbuy-attached]), \
      [data-tweetbuy-tweet]:not([data-tweetbuy-attached])";
 
-/// The embed's own status link is the last direct-child link of the blockquote (the date
-/// line); links inside the tweet text sit inside its `<p>` and may quote other tweets.
-/// `hrefs_last_first` are the direct-child links' `href`s from the last one back; only as
-/// many are read as it takes.
-pub(crate) fn id_from_blockquote_links(hrefs_last_first: impl IntoIterator<Item = String>) -> Option<TweetId> {
-    hrefs_last_first.into_iter().find_map(|href| TweetId::from_status_url(&href))
-}
-
 /// Every element at or under `root` that matches `selector`, in document order, with its
 /// [`EmbedAttrs`] and its tweet's id: the kit reads them in one call ([`parse_found`]).
 // Not in the scan's future: see `crate::button::mount::sort_out`.
 #[inline(never)]
 fn found(root: &Element, selector: &str) -> Vec<(Element, EmbedAttrs, Option<TweetId>)> {
-    let found = crate::button::kit::with(|kit| {
-        kit.find(root, selector, EMBED_ATTRS, &crate::shared::names::js(EXPLICIT_ATTR)).ok()
-    });
+    let found = crate::button::kit::with(|kit| kit.find(root, selector, EMBED_ATTRS).ok());
     let Some(found) = found.flatten() else { return Vec::new() };
     let elements = crate::button::kit::elements(&found.get(0).unchecked_into());
     let text = found.get(1).as_string().unwrap_or_default();
@@ -138,19 +123,9 @@ mod tests {
     }
 
     #[test]
-    fn a_found_record_gives_the_embeds_attributes_and_its_tweets_id_from_each_form() {
+    fn a_found_record_gives_the_embeds_attributes_and_its_tweets_id() {
         let record = |fields: &[&str]| fields.join(&crate::button::kit::FIELD_END.to_string());
-        let (attrs, id) = parse_found(&record(&[
-            "dark",
-            ABSENT,
-            "",
-            "es",
-            "true",
-            "b",
-            "https://twitter.com/RED",
-            "https://twitter.com/RED/status/1528000000000000001?ref_src=twsrc%5Etfw",
-            "https://twitter.com/jack/status/20",
-        ]));
+        let (attrs, id) = parse_found(&record(&["dark", ABSENT, "", "es", "true", "1528000000000000001"]));
         assert_eq!(
             attrs,
             EmbedAttrs {
@@ -162,35 +137,13 @@ mod tests {
             },
             "absent is None, empty is empty"
         );
-        assert_eq!(id.unwrap().as_str(), "1528000000000000001", "the last status link, not a quoted one");
+        assert_eq!(id.unwrap().as_str(), "1528000000000000001");
         let bare = [ABSENT; 5];
-        let (_, id) = parse_found(&record(&[&bare[..], &["e", "1528000000000000004"]].concat()));
-        assert_eq!(id.unwrap().as_str(), "1528000000000000004");
-        let (_, id) = parse_found(&record(&[&bare[..], &["e", "not a tweet"]].concat()));
-        assert_eq!(id, None, "an explicit id that is no tweet id is not read from anywhere else");
-        let (_, id) = parse_found(&record(&[&bare[..], &["r", "1528000000000000005", ABSENT]].concat()));
-        assert_eq!(id.unwrap().as_str(), "1528000000000000005");
-        let src = "https://platform.twitter.com/embed/Tweet.html?id=1528000000000000006";
-        let (_, id) = parse_found(&record(&[&bare[..], &["r", ABSENT, src]].concat()));
-        assert_eq!(id.unwrap().as_str(), "1528000000000000006");
-        let (_, id) = parse_found(&record(&[&bare[..], &["r", ABSENT, ABSENT]].concat()));
-        assert_eq!(id, None, "a rendered embed without its iframe yet");
-    }
-
-    #[test]
-    fn takes_the_embeds_own_status_link_not_a_quoted_one() {
-        let last_first = |hrefs: &[&str]| hrefs.iter().rev().map(|h| h.to_string()).collect::<Vec<_>>();
-        let hrefs = [
-            "https://twitter.com/jack/status/20",
-            "https://twitter.com/RED/status/1528000000000000001?ref_src=twsrc%5Etfw",
-        ];
-        assert_eq!(id_from_blockquote_links(last_first(&hrefs)).unwrap().as_str(), "1528000000000000001");
-        let with_trailing_profile_link =
-            ["https://twitter.com/RED/status/1528000000000000001", "https://twitter.com/RED"];
-        assert_eq!(
-            id_from_blockquote_links(last_first(&with_trailing_profile_link)).unwrap().as_str(),
-            "1528000000000000001"
-        );
-        assert_eq!(id_from_blockquote_links(last_first(&["https://example.com"])), None);
+        let (_, id) = parse_found(&record(&[&bare[..], &[ABSENT]].concat()));
+        assert_eq!(id, None, "an embed whose id the kit could not read");
+        let (_, id) = parse_found(&record(&[&bare[..], &["not a tweet"]].concat()));
+        assert_eq!(id, None, "an id is a tweet id, whatever the kit sends");
+        let (_, id) = parse_found(&record(&bare));
+        assert_eq!(id, None, "a record cut short");
     }
 }

@@ -9,39 +9,31 @@
 // only carry it out, one batch per call, and keep no state of their own.
 //
 // The build appends this file to the button module's glue (scripts/post-build.sh, before
-// the glue is minified), so it arrives with the glue, in the same request; the loader hands
-// `buttonKit()` to the module as it starts it. The in-browser tests import it (tests/web.rs).
+// the glue is minified), so it arrives with the glue, which the server writes into the
+// loader (server/src/api/inline_module.rs); the loader hands
+// `buttonKit({ tweetIdOf })` to the module as it starts it. The in-browser tests import it
+// (tests/web.rs).
 
 /// The functions the button module calls. They are declared inside, so that nothing but
-/// `buttonKit` joins the glue's own top-level names.
-export function buttonKit() {
+/// `buttonKit` joins the glue's own top-level names. `rules` holds the loader's
+/// `tweetIdOf` (server/assets/lookup-rules.mjs), which reads an embed's tweet id by the
+/// rules of tweetbuy-core's `TweetId`: both run one table of test vectors.
+export function buttonKit(rules) {
+  const { tweetIdOf } = rules;
   return { find, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
-  /// fields with "\x1f", an absent attribute is "\x1d"). First the element's attributes
-  /// named in `attrs` (space-separated), then where its tweet's id is: "e" and the value when
-  /// it has the attribute `explicit`; else for a blockquote "b" and the `href`s of its
-  /// direct-child links, the last first; else "r" and its first iframe's `data-tweet-id`
-  /// and `src`. Returns [elements, text].
-  function find(root, selector, attrs, explicit) {
+  /// fields with "\x1f", an absent value is "\x1d"): the element's attributes named in
+  /// `attrs` (space-separated), then its tweet's id (`tweetIdOf`). Returns [elements, text].
+  function find(root, selector, attrs) {
     const elements = root.matches(selector) ? [root] : [];
     elements.push(...root.querySelectorAll(selector));
     const field = (value) => (value === null || value === undefined ? "\x1d" : value.replace(/[\x1d-\x1f]/g, ""));
     const names = attrs.split(" ");
     const rows = elements.map((element) => {
       const fields = names.map((name) => field(element.getAttribute(name)));
-      if (element.hasAttribute(explicit)) {
-        fields.push("e", field(element.getAttribute(explicit)));
-      } else if (element.localName === "blockquote") {
-        fields.push("b");
-        for (let child = element.lastElementChild; child; child = child.previousElementSibling) {
-          if (child.localName === "a") fields.push(field(child.getAttribute("href")));
-        }
-      } else {
-        const frame = element.querySelector("iframe");
-        fields.push("r", field(frame?.getAttribute("data-tweet-id")), field(frame?.getAttribute("src")));
-      }
+      fields.push(field(tweetIdOf(element)));
       return fields.join("\x1f");
     });
     return [elements, rows.join("\x1e")];

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The object `buttonKit()` returns (`kit.js` says what each call does).
+    /// The object `buttonKit({ tweetIdOf })` returns (`kit.js` says what each call does).
     pub(crate) type Kit;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn find(
@@ -21,7 +21,6 @@ extern "C" {
         root: &web_sys::Element,
         selector: &str,
         attrs: &str,
-        explicit: &JsValue,
     ) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn mark(
