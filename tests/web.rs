@@ -27,16 +27,13 @@ extern "C" {
     fn button_kit(rules: &JsValue) -> JsValue;
 }
 
-/// The kit, as the loader makes it: `buttonKit({ tweetIdOf })`, with the loader's rules
-/// (server/assets/lookup-rules.mjs, which the server writes into the loader the same way:
-/// its declarations in the loader's scope).
+/// The kit, as the loader makes it: `buttonKit({ tweetIdOf, lookupPaths })`, with the
+/// loader's rules (server/assets/lookup-rules.mjs, whose declarations the server writes into
+/// the loader's scope the same way).
 fn loader_kit() -> JsValue {
     let rules = include_str!("../server/assets/lookup-rules.mjs").replace("export ", "");
-    let tweet_id_of =
-        js_sys::Function::new_no_args(&format!("{rules}\nreturn tweetIdOf;")).call0(&JsValue::NULL).unwrap();
-    let object = js_sys::Object::new();
-    js_sys::Reflect::set(&object, &"tweetIdOf".into(), &tweet_id_of).unwrap();
-    button_kit(&object)
+    let rules = js_sys::Function::new_no_args(&format!("{rules}\nreturn {{ tweetIdOf, lookupPaths }};"));
+    button_kit(&rules.call0(&JsValue::NULL).unwrap())
 }
 
 /// Finds embeds as the module does on a page, through the loader's kit.

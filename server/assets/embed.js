@@ -62,7 +62,7 @@ const loadCheckout = () =>
 // slow phone each takes 60-130 ms of the page's main thread.
 glue
   .then(({ default: init, boot, buttonKit }) => {
-    const kit = buttonKit({ tweetIdOf });
+    const kit = buttonKit({ tweetIdOf, lookupPaths });
     return init({ module_or_path: wasm }).then(kit.pause).then(() => boot(loadCheckout, preloaded, kit));
   })
   .catch((error) => {

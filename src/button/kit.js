@@ -10,17 +10,18 @@
 //
 // The build appends this file to the button module's glue (scripts/post-build.sh, before
 // the glue is minified), so it arrives with the glue, which the server writes into the
-// loader (server/src/api/inline_module.rs); the loader hands
-// `buttonKit({ tweetIdOf })` to the module as it starts it. The in-browser tests import it
+// loader (server/src/api/inline_module.rs); the loader hands `buttonKit({ tweetIdOf,
+// lookupPaths })` to the module as it starts it. The in-browser tests import it
 // (tests/web.rs).
 
 /// The functions the button module calls. They are declared inside, so that nothing but
-/// `buttonKit` joins the glue's own top-level names. `rules` holds the loader's
-/// `tweetIdOf` (server/assets/lookup-rules.mjs), which reads an embed's tweet id by the
-/// rules of tweetbuy-core's `TweetId`: both run one table of test vectors.
+/// `buttonKit` joins the glue's own top-level names. `rules` holds the loader's `tweetIdOf`
+/// and `lookupPaths` (server/assets/lookup-rules.mjs), which read an embed's tweet id by the
+/// rules of tweetbuy-core's `TweetId` and write the offer lookup's paths: the loader runs
+/// them for its own early lookup, and they run one table of test vectors with core.
 export function buttonKit(rules) {
-  const { tweetIdOf } = rules;
-  return { find, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause };
+  const { tweetIdOf, lookupPaths } = rules;
+  return { find, paths, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
@@ -37,6 +38,12 @@ export function buttonKit(rules) {
       return fields.join("\x1f");
     });
     return [elements, rows.join("\x1e")];
+  }
+
+  /// The offer lookup's paths for `ids` (space-separated) and the visitor id (or null):
+  /// sorted, each id once, one path per batch.
+  function paths(ids, visitor) {
+    return lookupPaths(ids === "" ? [] : ids.split(" "), visitor);
   }
 
   /// Marks each embed with its tweet's id (`ids`, space-separated, in the embeds' order), so

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The object `buttonKit({ tweetIdOf })` returns (`kit.js` says what each call does).
+    /// The object `buttonKit(rules)` returns (`kit.js` says what each call does).
     pub(crate) type Kit;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn find(
@@ -22,6 +22,8 @@ extern "C" {
         selector: &str,
         attrs: &str,
     ) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn paths(this: &Kit, ids: &str, visitor: &JsValue) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn mark(
         this: &Kit,

@@ -8,7 +8,7 @@
 use crate::prelude::*;
 use crate::shared::api::{ApiClient, ClientError};
 use crate::shared::json::Json;
-use tweetbuy_core::catalog::{VariantPrice, MAX_LOOKUP_IDS};
+use tweetbuy_core::catalog::VariantPrice;
 use tweetbuy_core::{Currency, Money, OfferHead, ProductKind, TweetId};
 use wasm_bindgen::JsCast;
 
@@ -64,31 +64,25 @@ impl Lookup {
 
 /// The lookup paths for a set of ids: sorted and de-duplicated, so the same set of tweets
 /// always makes the same (cacheable) URL and the same tweet embedded twice is asked once;
-/// one path per `MAX_LOOKUP_IDS` ids (a single request for any ordinary page).
-/// A visitor id, when there is one, lets the server apply per-offer rollout shares.
+/// one path per `MAX_LOOKUP_IDS` ids (a single request for any ordinary page). A visitor id,
+/// when there is one, lets the server apply per-offer rollout shares.
+///
+/// Written by the loader's `lookupPaths` (server/assets/lookup-rules.mjs, through the kit),
+/// which also wrote the paths of the lookups the loader sent ahead ([`use_preloaded`]): one
+/// copy of the rule for both, run against core's table of test vectors.
 // Not in the scan's future: see `crate::button::mount::sort_out`.
 #[inline(never)]
-pub fn lookup_paths(ids: &[TweetId], visitor: Option<&str>) -> Vec<String> {
-    // Sorted by inserting each where a binary search puts it (and not at all when it is
-    // there): the button module then carries no general sort, which is 2 KB of code.
-    let mut sorted: Vec<&str> = Vec::with_capacity(ids.len());
-    for id in ids.iter().map(TweetId::as_str) {
-        if let Err(at) = sorted.binary_search(&id) {
-            sorted.insert(at, id);
+fn lookup_paths(ids: &[TweetId], visitor: Option<&str>) -> Vec<String> {
+    let mut joined = String::new();
+    for id in ids {
+        if !joined.is_empty() {
+            joined.push(' ');
         }
+        joined.push_str(id.as_str());
     }
-    sorted
-        .chunks(MAX_LOOKUP_IDS)
-        .map(|chunk| {
-            let mut path = String::from("/api/v1/offers?tweet_ids=");
-            path.push_str(&chunk.join(","));
-            if let Some(visitor) = visitor {
-                path.push_str("&visitor=");
-                path.push_str(visitor);
-            }
-            path
-        })
-        .collect()
+    let visitor = visitor.map_or(wasm_bindgen::JsValue::NULL, wasm_bindgen::JsValue::from_str);
+    let paths = crate::button::kit::with(|kit| kit.paths(&joined, &visitor).ok()).flatten();
+    paths.map(|paths| paths.iter().filter_map(|path| path.as_string()).collect()).unwrap_or_default()
 }
 
 /// Batched requests for every id. Tweets without an offer are absent from the answer.
@@ -118,8 +112,7 @@ crate::shared::local::page_local! {
 }
 
 /// Keeps the lookups the loader (server/assets/embed.js) sent ahead for the embeds already
-/// in the page: `[url, Promise<Response>]` pairs, following the same rules as
-/// [`lookup_paths`] (server/assets/lookup-rules.mjs, one table of test vectors for both).
+/// in the page: `[url, Promise<Response>]` pairs, with the paths of [`lookup_paths`].
 pub(crate) fn use_preloaded(pairs: &wasm_bindgen::JsValue) {
     let Some(pairs) = pairs.dyn_ref::<js_sys::Array>() else { return };
     let pairs = pairs.iter().filter_map(|pair| {
@@ -184,37 +177,5 @@ mod tests {
             offer[path] = bad.clone();
             assert_eq!(head_of(&offer), None, "{path}: {bad}");
         }
-    }
-
-    /// The loader builds the same paths (server/assets/lookup-rules.mjs): one table for both.
-    #[test]
-    fn paths_as_the_shared_table_says() {
-        let vectors: serde_json::Value =
-            serde_json::from_str(include_str!("../../core/tests/lookup_vectors.json")).unwrap();
-        let cases = vectors["paths"].as_array().unwrap();
-        assert!(cases.len() >= 5);
-        for case in cases {
-            let ids: Vec<TweetId> = case["ids"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|id| TweetId::parse(id.as_str().unwrap()).unwrap())
-                .collect();
-            let expected: Vec<&str> = case["paths"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
-            assert_eq!(lookup_paths(&ids, case["visitor"].as_str()), expected);
-        }
-    }
-
-    #[test]
-    fn one_path_for_many_ids_deduplicated() {
-        let id = |s: &str| TweetId::parse(s).unwrap();
-        let paths = lookup_paths(&[id("3"), id("20"), id("3"), id("1")], None);
-        assert_eq!(paths, ["/api/v1/offers?tweet_ids=1,20,3"]);
-        assert!(lookup_paths(&[], None).is_empty());
-        assert_eq!(lookup_paths(&[id("1")], Some("abcdef12")), ["/api/v1/offers?tweet_ids=1&visitor=abcdef12"]);
-        let many: Vec<TweetId> = (1..=250).map(|n| id(&n.to_string())).collect();
-        let paths = lookup_paths(&many, None);
-        assert_eq!(paths.len(), 3);
-        assert_eq!(paths[0].matches(',').count(), MAX_LOOKUP_IDS - 1);
     }
 }
