@@ -2,10 +2,10 @@
 //! module's glue itself instead of importing it.
 //!
 //! A module the loader imports is a request of its own and a task of its own: on the demo
-//! page, with the tweets' frames loading beside it, the glue was evaluated 42–44 ms after the
-//! loader started although it had arrived long before, and with it inlined at 17–21 ms
-//! (docs/performance.md). The expression is the module's text in a function of its own, which
-//! returns what the module exports, so none of its names joins the loader's.
+//! page, with the tweets' frames loading beside it, the glue was evaluated 42–62 ms after the
+//! loader started, and with it inlined at 17–30 ms (docs/performance.md, commit be72d1e).
+//! The expression is the module's text in a function of its own, which returns what the
+//! module exports, so none of its names joins the loader's.
 //!
 //! Only the forms a minifier writes for the glue are rewritten: `export function`, `export
 //! async function`, `export class` and `export { local as name, … }`. A module with any
