@@ -3,14 +3,15 @@
 // this file into embed.js (its `{{LOOKUP_RULES}}`): one file for the browser, no extra
 // request.
 //
-// These rules repeat tweetbuy-core's (`TweetId`) and the button module's
-// (src/button/config.rs, src/button/offers.rs): both sides run the one table
+// These rules repeat tweetbuy-core's (`TweetId`) and the button module's do-not-track and
+// visitor-id rules (src/button/config.rs): both sides run the one table
 // core/tests/lookup_vectors.json (core/tests/lookup_vectors.rs, the widget's unit tests and
 // tests/e2e/lookup_rules.test.mjs). The button module reads every embed's tweet id with
-// `tweetIdOf` here (the loader hands it to the module's kit, src/button/kit.js), so that
-// the wasm every page loads carries no URL parsing. For the lookup itself a disagreement is
-// never wrong, only slower: the button module uses a lookup sent here only when it would
-// have asked for exactly the same path, and otherwise sends its own.
+// `tweetIdOf` and writes its lookup's paths with `lookupPaths`, both here (the loader hands
+// them to the module's kit, src/button/kit.js), so the wasm every page loads carries no URL
+// parsing or path building. A disagreement of the rest is never wrong, only slower: the
+// button module uses a lookup sent here only when it would have asked for exactly the same
+// path, and otherwise sends its own.
 
 /// Every embed form the button module recognises (src/button/discover.rs).
 export const EMBED_SELECTOR = "blockquote.twitter-tweet, .twitter-tweet-rendered, [data-tweetbuy-tweet]";

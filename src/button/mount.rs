@@ -179,8 +179,9 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
 /// holding it hot; that compile grows with the function's size, and runs while the page
 /// mounts its buttons, on the same two cores of a small machine. Measured on a page of a
 /// thousand embeds: a future holding these loops (21 KB of wasm) takes 49 ms to compile,
-/// the largest hot function without them (the reader of the kit's `find`) about 20 ms
-/// (`tests/e2e/size.test.mjs` holds every function of the module under 12 KB).
+/// the largest hot function without them (the reader of the kit's `find`, measured when it
+/// still parsed the embeds' links) about 20 ms (`tests/e2e/size.test.mjs` holds every
+/// function of the module under 12 KB).
 #[inline(never)]
 fn sort_out(found: Vec<FoundEmbed>) -> (Vec<FoundEmbed>, Vec<TweetId>) {
     let known_without_offer = |id: &TweetId| REGISTRY.with(|r| matches!(r.borrow().offer(id.as_str()), Some(None)));

@@ -151,7 +151,6 @@ async fn embed_js(
         &without_comment_lines(&template),
         &[
             ("LOOKUP_RULES", &without_comment_lines(&rules)),
-            ("GLUE", &build.glue),
             ("WASM", &build.wasm),
             ("CHECKOUT_GLUE", &build.checkout_glue),
             ("CHECKOUT_WASM", &build.checkout_wasm),

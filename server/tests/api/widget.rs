@@ -44,7 +44,7 @@ async fn embed_js_names_the_current_build_and_files_are_served() {
     assert_eq!(reply.header("content-type"), Some("text/javascript; charset=utf-8"));
     assert_eq!(reply.header("cache-control"), Some("no-cache"));
     assert_eq!(reply.text(), format!(
-            "import init from './{GLUE}'; init('./{WASM}'); import('./{CHECKOUT_GLUE}', './{CHECKOUT_WASM}'); // {API_ORIGIN}\nexport const rules = 1;\n\nconst glue = import(\"./{GLUE}\");\n"
+            "init('./{WASM}'); import('./{CHECKOUT_GLUE}', './{CHECKOUT_WASM}'); // {API_ORIGIN}\nexport const rules = 1;\n\nconst glue = import(\"./{GLUE}\");\n"
         ), "the lookup rules inlined, comment lines and indentation gone; a glue that does not inline is imported");
 
     let reply = send(&server.api, get(&format!("/tweetbuy/{WASM}"))).await;

@@ -121,7 +121,7 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
     std::fs::write(
         assets.join("embed.js"),
-        "// a comment line the loader sheds\nimport init from './{{GLUE}}'; init('./{{WASM}}'); import('./{{CHECKOUT_GLUE}}', './{{CHECKOUT_WASM}}'); // {{API_ORIGIN}}\n  {{LOOKUP_RULES}}\nconst glue = {{BUTTON_GLUE}};",
+        "// a comment line the loader sheds\ninit('./{{WASM}}'); import('./{{CHECKOUT_GLUE}}', './{{CHECKOUT_WASM}}'); // {{API_ORIGIN}}\n  {{LOOKUP_RULES}}\nconst glue = {{BUTTON_GLUE}};",
     )
     .unwrap();
     std::fs::write(assets.join("lookup-rules.mjs"), "// the rules\nexport const rules = 1;").unwrap();
