@@ -77,7 +77,7 @@ const NEW_EMBED_SELECTOR: &str = "blockquote.twitter-tweet:not([data-tweetbuy-at
 
 /// Every element at or under `root` that matches `selector`, in document order, with its
 /// [`EmbedAttrs`] and its tweet's id: the kit reads them in one call ([`parse_found`]).
-// Not in the scan's future: see `crate::button::mount::sort_out`.
+// Not inlined into the scan: see `crate::button::mount::sort_out`.
 #[inline(never)]
 fn found(root: &Element, selector: &str) -> Vec<(Element, EmbedAttrs, Option<TweetId>)> {
     let found = crate::button::kit::with(|kit| kit.find(root, selector, EMBED_ATTRS).ok());

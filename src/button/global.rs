@@ -4,7 +4,6 @@ use crate::button::config::WidgetConfig;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 /// The global's name on `window`.
 pub const GLOBAL: &str = "tweetbuy";
@@ -24,21 +23,10 @@ pub fn install(config: &WidgetConfig) -> bool {
     // `tweetbuy.scan(root?)`: rescans a subtree (or the document) for single-page apps and
     // resolves to the number of buttons attached.
     let scan = Closure::<dyn Fn(JsValue) -> Promise>::new(move |root: JsValue| {
-        let config = config.clone();
         let root =
             root.dyn_into::<web_sys::Element>().ok().or_else(|| web_sys::window()?.document()?.document_element());
-        future_to_promise(async move {
-            let Some(root) = root else {
-                return Ok(JsValue::from(0));
-            };
-            match crate::button::mount::scan_roots(&config, &[root]).await {
-                Ok(n) => Ok(JsValue::from(n as u32)),
-                Err(err) => {
-                    crate::button::mount::warn_lookup_failed(&err);
-                    Ok(JsValue::from(0))
-                }
-            }
-        })
+        let scanned = root.and_then(|root| crate::button::mount::scan_roots(&config, &[root]));
+        scanned.unwrap_or_else(|| Promise::resolve(&JsValue::from(0)))
     });
     let _ = Reflect::set(&api, &"scan".into(), scan.as_ref());
     scan.forget();

@@ -21,7 +21,7 @@
 /// them for its own early lookup, and they run one table of test vectors with core.
 export function buttonKit(rules) {
   const { tweetIdOf, lookupPaths } = rules;
-  return { find, paths, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause };
+  return { find, paths, ask, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
@@ -44,6 +44,35 @@ export function buttonKit(rules) {
   /// sorted, each id once, one path per batch.
   function paths(ids, visitor) {
     return lookupPaths(ids === "" ? [] : ids.split(" "), visitor);
+  }
+
+  /// The offer lookup's answers, one per URL of `urls`, in order, each `[status, text]`
+  /// (status 0, with the error's message, when no answer came). Each URL is the request the
+  /// loader sent ahead (`sent[i]`, or null) or else a GET sent now, abandoned after
+  /// `timeoutMs`. A try without a 2xx answer goes again after `retryIn(status, attempt)`
+  /// milliseconds, or stands when that is negative: whether and when to try again is the
+  /// module's rule (src/shared/api.rs), which the checkout module's requests follow too.
+  /// Never rejects.
+  function ask(urls, sent, timeoutMs, retryIn) {
+    const once = (url, request) =>
+      (request ?? fetch(url, { signal: AbortSignal.timeout?.(timeoutMs) }))
+        .then((response) => response.text().then((text) => [response.status, text]))
+        .catch((error) => [0, String(error?.message ?? error)]);
+    const tries = (url, request, attempt) =>
+      once(url, request).then((answer) => {
+        const wait = answer[0] >= 200 && answer[0] < 300 ? -1 : retryIn(answer[0], attempt);
+        if (wait < 0) return answer;
+        return new Promise((resolve) => setTimeout(resolve, wait)).then(() => tries(url, null, attempt + 1));
+      });
+    return Promise.all(urls.map((url, i) => tries(url, sent[i], 1)));
+  }
+
+  /// Calls `f(true, value)` once `promise` resolves or `f(false, error)` once it rejects,
+  /// with a `pause` first when `pausing`; resolves to what `f` returns. The module's
+  /// asynchronous steps are plain functions chained here (src/button/kit.rs, `then`).
+  function then(promise, pausing, f) {
+    const settled = Promise.resolve(promise).then((value) => [true, value], (error) => [false, error]);
+    return (pausing ? settled.then((result) => pause().then(() => result)) : settled).then((result) => f(result[0], result[1]));
   }
 
   /// Marks each embed with its tweet's id (`ids`, space-separated, in the embeds' order), so

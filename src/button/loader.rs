@@ -14,7 +14,6 @@ use crate::shared::context::OpenRequest;
 use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// The name the checkout module exports its entry point under.
 pub(crate) const OPEN_EXPORT: &str = "open_sheet";
@@ -37,12 +36,24 @@ pub(crate) fn loaded() -> bool {
     LOADED.with(|l| l.get()) || !OPENER.with(|o| matches!(&*o.borrow(), Some(Opener::Module(_))))
 }
 
-/// Loads the checkout module (once; a failure may be tried again).
-pub(crate) async fn load_module() -> Result<(), String> {
-    let promise = load().ok_or("no checkout module")?;
-    JsFuture::from(promise).await.map_err(describe)?;
-    LOADED.with(|l| l.set(true));
-    Ok(())
+/// Loads the checkout module (once; a failure may be tried again), then calls `done` with
+/// its exports, or with why it could not load. In process (tests), at once.
+pub(crate) fn when_loaded(done: impl FnOnce(Result<JsValue, String>) + 'static) {
+    #[cfg(feature = "checkout")]
+    if in_process().is_some() {
+        return done(Ok(JsValue::UNDEFINED));
+    }
+    let Some(promise) = load() else { return done(Err("no checkout module".into())) };
+    crate::button::kit::then(&promise, false, move |loaded, value| {
+        match loaded {
+            true => {
+                LOADED.with(|l| l.set(true));
+                done(Ok(value));
+            }
+            false => done(Err(describe(value))),
+        }
+        JsValue::UNDEFINED
+    });
 }
 
 /// Loads the checkout module with `load` (see the module docs).
@@ -56,6 +67,15 @@ pub fn use_in_process(open: fn(OpenRequest)) {
     OPENER.with(|o| *o.borrow_mut() = Some(Opener::InProcess(open)));
 }
 
+#[cfg(feature = "checkout")]
+/// The function that opens sheets in process, if one was given ([`use_in_process`]).
+fn in_process() -> Option<fn(OpenRequest)> {
+    OPENER.with(|o| match &*o.borrow() {
+        Some(Opener::InProcess(open)) => Some(*open),
+        _ => None,
+    })
+}
+
 fn load() -> Option<js_sys::Promise> {
     let load = OPENER.with(|o| match &*o.borrow() {
         Some(Opener::Module(load)) => Some(load.clone()),
@@ -64,21 +84,20 @@ fn load() -> Option<js_sys::Promise> {
     load.call0(&JsValue::NULL).ok()?.dyn_into::<js_sys::Promise>().ok()
 }
 
-/// Opens the sheet for one button, loading the checkout module first if needed. An error
-/// means the module could not be loaded (offline, blocked): nothing opened.
-pub(crate) async fn open(request: OpenRequest) -> Result<(), String> {
+/// Calls the checkout module's entry point (`exports`, from [`when_loaded`]) with one
+/// button's request: `show` opens the sheet, else builds it hidden. In process (tests), the
+/// linked function opens it.
+pub(crate) fn enter(exports: &JsValue, request: OpenRequest, show: bool) -> Result<(), String> {
     #[cfg(feature = "checkout")]
-    {
-        let in_process = OPENER.with(|o| match &*o.borrow() {
-            Some(Opener::InProcess(open)) => Some(*open),
-            _ => None,
-        });
-        if let Some(open) = in_process {
-            open(request);
-            return Ok(());
-        }
+    if let Some(open) = in_process() {
+        open(request);
+        return Ok(());
     }
-    call(request, true).await
+    let entry = js_sys::Reflect::get(exports, &OPEN_EXPORT.into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("the checkout module has no entry point")?;
+    entry.call1(&JsValue::NULL, &request.to_js(show)).map(|_| ()).map_err(describe)
 }
 
 /// A visitor points at or focuses a button: load the checkout module and build that
@@ -86,8 +105,10 @@ pub(crate) async fn open(request: OpenRequest) -> Result<(), String> {
 /// click to report.
 pub(crate) fn prepare(request: OpenRequest) {
     if OPENER.with(|o| matches!(&*o.borrow(), Some(Opener::Module(_)))) {
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = call(request, false).await;
+        when_loaded(move |loaded| {
+            if let Ok(exports) = loaded {
+                let _ = enter(&exports, request, false);
+            }
         });
     }
 }
@@ -137,9 +158,7 @@ pub(crate) fn prefetch_when_seen(buttons: &js_sys::Array) {
 fn prefetch() {
     if connection_allows_prefetch() {
         // A failure is reported by the click that needs the module, which retries.
-        wasm_bindgen_futures::spawn_local(async {
-            let _ = load_module().await;
-        });
+        when_loaded(|_| {});
     }
 }
 
@@ -172,18 +191,6 @@ fn when_idle(f: fn()) {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 200);
         }
     }
-}
-
-/// Calls the checkout module's entry point: `show` opens the sheet, else builds it hidden.
-async fn call(request: OpenRequest, show: bool) -> Result<(), String> {
-    let promise = load().ok_or("no checkout module")?;
-    let exports = JsFuture::from(promise).await.map_err(describe)?;
-    LOADED.with(|l| l.set(true));
-    let entry = js_sys::Reflect::get(&exports, &OPEN_EXPORT.into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .ok_or("the checkout module has no entry point")?;
-    entry.call1(&JsValue::NULL, &request.to_js(show)).map(|_| ()).map_err(describe)
 }
 
 fn describe(error: JsValue) -> String {

@@ -14,7 +14,7 @@ use crate::button::buy_button;
 use crate::button::config::WidgetConfig;
 use crate::button::discover::{find_embeds, tweet_id_of, FoundEmbed, ATTACHED_ATTR, EMBED_SELECTOR};
 use crate::button::loader;
-use crate::button::offers::{lookup, FoundOffer};
+use crate::button::offers::{ask, read_answers, FoundOffer};
 use crate::prelude::*;
 use crate::shared::api::{ApiClient, ClientError};
 use crate::shared::context::{OpenRequest, WidgetCtx, RETURNING_ATTR};
@@ -24,7 +24,7 @@ use crate::shared::styles;
 use crate::shared::theme::{AccentKinds, Defaults};
 use core::cell::RefCell;
 use tweetbuy_core::TweetId;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 /// The attribute on our host element, holding the tweet id.
@@ -109,49 +109,57 @@ pub fn is_mounted(host: &Element) -> bool {
 }
 
 /// Finds unattached embeds under the given roots, looks up the unknown ones in one batched
-/// request, and attaches a button to each embed that has an offer. Returns how many
-/// buttons were attached.
-pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Result<usize, ClientError> {
+/// request, and attaches a button to each embed that has an offer: the kit's promise of how
+/// many buttons were attached (0, and one console warning for the page visit, if the
+/// lookup failed); `None` when there was nothing to do.
+pub(crate) fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Option<js_sys::Promise> {
     let (candidates, unknown) = sort_out(embeds_under(roots));
     if candidates.is_empty() {
-        return Ok(0);
+        return None;
     }
     let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(e.attrs.dnt.as_deref()));
     let visitor = if dnt || unknown.is_empty() { None } else { crate::button::config::visitor_id() };
-    let api = ApiClient::new(&config.api_base);
-    // The lookup goes out first (its fetch starts on the first poll), and the embeds are
-    // marked while it travels.
-    let asked = async {
-        match unknown.is_empty() {
-            true => None,
-            false => Some(lookup(&api, &unknown, visitor.as_deref()).await),
-        }
+    // The lookup goes out first, and the embeds are marked while it travels.
+    let asked = match unknown.is_empty() {
+        true => JsValue::NULL,
+        false => ask(&ApiClient::new(&config.api_base), &unknown, visitor.as_deref())?.into(),
     };
-    let Some(batch) = Batch::new(&config.theme) else { return Ok(0) };
-    let reserving = async {
-        let reserve_start = crate::button::marks::now();
-        let reserved = reserve(candidates);
-        let reserve_ms = crate::button::marks::now() - reserve_start;
-        // Still waiting for the lookup: the first price's formatter costs most now.
-        crate::shared::format::warm(&config.locale);
-        (reserved, reserve_start, reserve_ms)
-    };
-    let (answer, (reserved, reserve_start, reserve_ms)) = futures::future::join(asked, reserving).await;
-    // The buttons are built in a task of their own: on a slow phone, finding, reserving and
-    // reading the answer take 60-130 ms of the page's main thread, and so does building.
-    if let Some(Ok(paused)) = crate::button::kit::with(|kit| kit.pause()) {
-        let _ = wasm_bindgen_futures::JsFuture::from(paused).await;
-    }
-    let Some(reserved) = reserved else { return Ok(0) };
-    match answer {
-        Some(Ok(answer)) => remember(answer, &unknown),
-        Some(Err(err)) => {
-            release(&reserved.embeds_js);
-            return Err(err);
+    let batch = Batch::new(&config.theme)?;
+    let reserve_start = crate::button::marks::now();
+    let reserved = reserve(candidates)?;
+    let reserve_ms = crate::button::marks::now() - reserve_start;
+    // Still waiting for the lookup: the first price's formatter costs most now.
+    crate::shared::format::warm(&config.locale);
+    let config = config.clone();
+    // The buttons are built in a task of their own (`pausing`): on a slow phone, finding,
+    // reserving and reading the answer take 60-130 ms of the page's main thread, and so
+    // does building.
+    crate::button::kit::then(&asked, true, move |_, answers| {
+        match (!answers.is_null()).then(|| read_answers(&answers)) {
+            Some(Err(error)) => {
+                release(&reserved.embeds_js);
+                warn_lookup_failed(&error);
+                return JsValue::from(0);
+            }
+            Some(Ok(answer)) => remember(answer, &unknown),
+            None => {}
         }
-        None => {}
-    }
-    let (vault_origin, offers) = offers_of(&reserved.embeds);
+        let scan = Scan { batch, reserved, reserve_start, reserve_ms };
+        JsValue::from(finish_scan(&config, scan) as u32)
+    })
+}
+
+/// What a scan has done by the time its lookup answers.
+struct Scan {
+    batch: Batch,
+    reserved: Reserved,
+    reserve_start: f64,
+    reserve_ms: f64,
+}
+
+/// Builds the buttons of a scan whose offers are known: returns how many were attached.
+fn finish_scan(config: &WidgetConfig, scan: Scan) -> usize {
+    let (vault_origin, offers) = offers_of(&scan.reserved.embeds);
     let ctx = Rc::new(WidgetCtx {
         api: ApiClient::new(&config.api_base),
         vault_origin,
@@ -159,26 +167,26 @@ pub(crate) async fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Resu
         theme: config.theme.clone(),
     });
     let mount_start = crate::button::marks::now();
-    let attached = mount_reserved(&batch, reserved, offers, &ctx, config.prefetch);
+    let attached = mount_reserved(&scan.batch, scan.reserved, offers, &ctx, config.prefetch);
     if attached > 0 {
         crate::button::marks::first_button();
     }
     let end = crate::button::marks::now();
-    let phases = crate::button::marks::Phases { reserve_ms, mount_ms: end - mount_start };
-    crate::button::marks::attach_batch(reserve_start, reserve_ms + (end - mount_start), attached, &phases);
-    Ok(attached)
+    let phases = crate::button::marks::Phases { reserve_ms: scan.reserve_ms, mount_ms: end - mount_start };
+    crate::button::marks::attach_batch(scan.reserve_start, scan.reserve_ms + (end - mount_start), attached, &phases);
+    attached
 }
 
 /// The found embeds a scan goes on with (neither adopted by an existing button nor known to
 /// have no offer), and the tweets among them never looked up.
 ///
 /// This and the scan's other loops over its embeds are functions of their own
-/// (`#[inline(never)]`, which index.html has wasm-opt keep), so the scan's future stays
-/// small. V8 compiles a wasm function that runs hot a second time, with its optimizing
+/// (`#[inline(never)]`, which index.html has wasm-opt keep), so no function of the scan
+/// grows large. V8 compiles a wasm function that runs hot a second time, with its optimizing
 /// compiler on a background thread, and a loop over a thousand embeds makes the function
 /// holding it hot; that compile grows with the function's size, and runs while the page
 /// mounts its buttons, on the same two cores of a small machine. Measured on a page of a
-/// thousand embeds: a future holding these loops (21 KB of wasm) takes 49 ms to compile,
+/// thousand embeds: a function holding these loops (21 KB of wasm) takes 49 ms to compile,
 /// the largest hot function without them (the reader of the kit's `find`, measured when it
 /// still parsed the embeds' links) about 20 ms (`tests/e2e/size.test.mjs` holds every
 /// function of the module under 12 KB).
@@ -451,25 +459,18 @@ pub(crate) fn open_from(button: &Element) {
             buy_button::show_waiting(&button, &offer.title, &locale, move || events::emit(&closed, WidgetEvent::Close))
         }
     };
-    wasm_bindgen_futures::spawn_local(async move {
-        let loaded = match &waiting {
-            Some(_) => loader::load_module().await,
-            None => Ok(()),
-        };
+    loader::when_loaded(move |loaded| {
         // Escape on the waiting dialog: the visitor changed their mind.
         if loaded.is_ok() && waiting.as_ref().is_some_and(|w| !w.open()) {
             return;
         }
-        match loaded {
-            Ok(()) => match loader::open(request).await {
-                Ok(()) => {
-                    if let Some(waiting) = waiting {
-                        // The sheet shows itself in the next frame; the stand-in goes then.
-                        crate::shared::util::next_frame(move || buy_button::replace_waiting(&waiting));
-                    }
+        match loaded.and_then(|exports| loader::enter(&exports, request, true)) {
+            Ok(()) => {
+                if let Some(waiting) = waiting {
+                    // The sheet shows itself in the next frame; the stand-in goes then.
+                    crate::shared::util::next_frame(move || buy_button::replace_waiting(&waiting));
                 }
-                Err(error) => checkout_failed(&button, &embed, &locale, waiting.as_ref(), &error),
-            },
+            }
             Err(error) => checkout_failed(&button, &embed, &locale, waiting.as_ref(), &error),
         }
     });

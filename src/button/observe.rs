@@ -40,12 +40,8 @@ pub fn queue_scan(config: &WidgetConfig, roots: Vec<Element>) {
 /// Scans now, without waiting for the next frame: the first scan of the page, whose lookup
 /// should leave as early as possible.
 pub fn scan_now(config: &WidgetConfig, roots: Vec<Element>) {
-    let config = config.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Err(err) = mount::scan_roots(&config, &roots).await {
-            mount::warn_lookup_failed(&err);
-        }
-    });
+    // A failed lookup is warned about by the scan itself.
+    let _ = mount::scan_roots(config, &roots);
 }
 
 /// Starts watching the document (and the window's size) for the rest of the page visit.

@@ -6,11 +6,11 @@
 //! every host page loads.
 
 use crate::prelude::*;
-use crate::shared::api::{ApiClient, ClientError};
+use crate::shared::api::{ApiClient, ClientError, REQUEST_TIMEOUT_MS};
 use crate::shared::json::Json;
 use tweetbuy_core::catalog::VariantPrice;
 use tweetbuy_core::{Currency, Money, OfferHead, ProductKind, TweetId};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// One offer from the lookup: what the button reads, and the JSON the sheet is built from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl Lookup {
 /// Written by the loader's `lookupPaths` (server/assets/lookup-rules.mjs, through the kit),
 /// which also wrote the paths of the lookups the loader sent ahead ([`use_preloaded`]): one
 /// copy of the rule for both, run against core's table of test vectors.
-// Not in the scan's future: see `crate::button::mount::sort_out`.
+// Not inlined into the scan: see `crate::button::mount::sort_out`.
 #[inline(never)]
 fn lookup_paths(ids: &[TweetId], visitor: Option<&str>) -> Vec<String> {
     let mut joined = String::new();
@@ -85,24 +85,46 @@ fn lookup_paths(ids: &[TweetId], visitor: Option<&str>) -> Vec<String> {
     paths.map(|paths| paths.iter().filter_map(|path| path.as_string()).collect()).unwrap_or_default()
 }
 
-/// Batched requests for every id. Tweets without an offer are absent from the answer.
-/// A request the loader already sent for the same URL ([`use_preloaded`]) is taken instead
-/// of sending it again; if that one failed, it is sent now.
-pub async fn lookup(api: &ApiClient, ids: &[TweetId], visitor: Option<&str>) -> Result<Lookup, ClientError> {
-    let mut all = Lookup::default();
+/// Asks for the offers of every id, in batched requests, through the kit ([`crate::button::kit`]):
+/// its promise of `[status, text]` per request, for [`read_answers`]. A request the loader
+/// already sent for the same URL ([`use_preloaded`]) is taken instead of sending it again;
+/// a failed one is tried again as [`crate::shared::api::read_retry_in`] says. `None`
+/// without a kit.
+pub(crate) fn ask(api: &ApiClient, ids: &[TweetId], visitor: Option<&str>) -> Option<js_sys::Promise> {
+    let (urls, sent) = (js_sys::Array::new(), js_sys::Array::new());
     for path in lookup_paths(ids, visitor) {
-        let preloaded = match take_preloaded(&api.url(&path)) {
-            Some(sent) => crate::shared::api::read(sent).await.ok(),
-            None => None,
-        };
-        let page = match preloaded {
-            Some(page) => page,
-            None => api.get_parsed(&path).await?,
-        };
-        all.add(&page);
+        let url = api.url(&path);
+        sent.push(&take_preloaded(&url).map_or(JsValue::NULL, JsValue::from));
+        urls.push(&url.into());
     }
     // Only the first scan's: an answer kept for a later one could be long out of date.
     PRELOADED.with(|p| p.borrow_mut().clear());
+    RETRY_IN.with(|retry_in| {
+        crate::button::kit::with(|kit| kit.ask(&urls, &sent, REQUEST_TIMEOUT_MS, retry_in).ok()).flatten()
+    })
+}
+
+crate::shared::local::page_local! {
+    /// The kit asks this, after a failed try of a lookup, when to try again.
+    static RETRY_IN: JsValue = wasm_bindgen::closure::Closure::<dyn Fn(u16, u32) -> i32>::new(|status, attempt| {
+        crate::shared::api::read_retry_in(status, attempt, js_sys::Math::random())
+    })
+    .into_js_value();
+}
+
+/// The answers [`ask`] resolved to, read into one [`Lookup`]; the first failed one is the
+/// error. Tweets without an offer are absent from the answers.
+pub(crate) fn read_answers(answers: &JsValue) -> Result<Lookup, ClientError> {
+    let mut all = Lookup::default();
+    for answer in answers.items().unwrap_or_default() {
+        let answer: js_sys::Array = answer.unchecked_into();
+        let (status, text) = (answer.get(0).as_f64().unwrap_or_default() as u16, answer.get(1).as_string());
+        let page = match status {
+            0 => Err(ClientError::Network(text.unwrap_or_default())),
+            _ => crate::shared::api::parse(status, &text.unwrap_or_default()),
+        }?;
+        all.add(&page);
+    }
     Ok(all)
 }
 

@@ -20,9 +20,25 @@ pub(crate) fn retryable(error: &ClientError) -> bool {
     match error {
         ClientError::Network(_) => true,
         ClientError::Api { status, error } => {
-            *status == 429 || *status >= 500 || error.code == ErrorCode::IdempotencyInProgress
+            retryable_status(*status) || error.code == ErrorCode::IdempotencyInProgress
         }
-        ClientError::Decode { status, .. } => *status == 429 || *status >= 500,
+        ClientError::Decode { status, .. } => retryable_status(*status),
+    }
+}
+
+/// An answer another try may change: 429 or 5xx.
+fn retryable_status(status: u16) -> bool {
+    status == 429 || status >= 500
+}
+
+/// For a read (the button module's offer lookup, which the kit sends): after try number
+/// `attempt` ended with `status` (0: no answer), the wait before the next try, or -1 when
+/// there is none; the rule of [`retryable`] and [`backoff_ms`]. A read is never answered
+/// `idempotency_in_progress`, so the status says all.
+pub(crate) fn read_retry_in(status: u16, attempt: u32, jitter: f64) -> i32 {
+    match attempt < MAX_ATTEMPTS && (status == 0 || retryable_status(status)) {
+        true => backoff_ms(attempt, jitter),
+        false => -1,
     }
 }
 
@@ -175,7 +191,7 @@ pub(crate) async fn read(sent: js_sys::Promise) -> Result<JsValue, ClientError> 
 
 /// Turns a status and body into the answer, parsed by the browser's `JSON.parse` and left
 /// as a JS value, or a [`ClientError`].
-fn parse(status: u16, body: &str) -> Result<JsValue, ClientError> {
+pub(crate) fn parse(status: u16, body: &str) -> Result<JsValue, ClientError> {
     answer(status, js_sys::JSON::parse(body).ok(), body)
 }
 
@@ -292,6 +308,18 @@ mod tests {
             api(422, ErrorCode::IdempotencyKeyReused),
         ] {
             assert!(!retryable(&final_error), "{final_error:?}");
+        }
+    }
+
+    #[test]
+    fn a_read_goes_again_after_no_answer_429_or_5xx_until_its_last_try() {
+        for status in [0, 429, 500, 503] {
+            assert_eq!(read_retry_in(status, 1, 1.0), backoff_ms(1, 1.0), "{status}");
+            assert_eq!(read_retry_in(status, 2, 0.0), backoff_ms(2, 0.0), "{status}");
+            assert_eq!(read_retry_in(status, MAX_ATTEMPTS, 1.0), -1, "{status}: the last try stands");
+        }
+        for status in [200, 304, 400, 404, 409, 422] {
+            assert_eq!(read_retry_in(status, 1, 0.5), -1, "{status}");
         }
     }
 

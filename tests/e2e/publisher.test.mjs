@@ -437,6 +437,20 @@ test("with the api unreachable the page shows no button, throws nothing, and war
   await page.close();
 });
 
+test("a lookup answered 503 goes again after a short wait, and the buttons come from the second answer", async () => {
+  let refused = 0;
+  const { page, lookups, consoleSeen } = await open("/", {
+    beforeLoad: (p) =>
+      p.route("**/api/v1/offers**", (route) => (refused++ === 0 ? route.fulfill({ status: 503, body: "busy" }) : route.continue())),
+  });
+  await waitForHosts(page, OFFERS.length);
+  assert.deepEqual((await hosts(page)).sort(), [...OFFERS].sort());
+  assert.equal(lookups.length, 2, `the loader's lookup, then one more: ${lookups.join(" ")}`);
+  assert.equal(lookups[1], lookups[0], "the same URL again");
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "warning" || m.type === "pageerror"), []);
+  await page.close();
+});
+
 test("events tell the publisher about open, checkout, order, close and errors, with no personal data", async () => {
   const { page } = await open("/");
   const tee = page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]');

@@ -14,8 +14,8 @@ import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoa
 
 // About 2 % above the bytes of the current build (docs/performance.md): a fresh machine may
 // get a newer stable rustc or terser, which move the bytes a little either way.
-const CEILING_BEFORE_CLICK = 42 * 1024;
-const CEILING_WITH_CHECKOUT = 164 * 1024;
+const CEILING_BEFORE_CLICK = 37.75 * 1024;
+const CEILING_WITH_CHECKOUT = 160 * 1024;
 // The checkout module's own target, met: it is held exactly.
 const CEILING_CHECKOUT_MODULE = 120 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
@@ -89,7 +89,7 @@ test("no function of the button module is large enough to make its optimizing co
   const largest = Math.max(...sizes);
   console.log(`the button module's largest function: ${largest} B of ${sizes.length} functions`);
   assert.ok(sizes.length > 100, "the code section was read");
-  assert.ok(largest <= LARGEST_FUNCTION, `a function of ${largest} B: the scan's loops were inlined into its future again`);
+  assert.ok(largest <= LARGEST_FUNCTION, `a function of ${largest} B: the scan's loops were inlined into one function again`);
 });
 
 /** The body size of each function in a wasm module's code section. */
