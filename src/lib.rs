@@ -42,10 +42,16 @@ pub mod shared;
 ///
 /// `load_checkout` loads the checkout module (see [`button::loader`]); `preloaded` holds the
 /// offer lookups the loader already sent; `kit` does the buttons' DOM work
-/// ([`button::kit`]).
+/// ([`button::kit`]); `page` is what the loader found of the page
+/// (`button::config`).
 ///
 /// Never throws into the host page: a failed lookup is one console warning. Loading the
 /// script twice starts the widget once.
-pub fn start(load_checkout: js_sys::Function, preloaded: &wasm_bindgen::JsValue, kit: wasm_bindgen::JsValue) {
-    button::start(load_checkout, preloaded, kit);
+pub fn start(
+    load_checkout: js_sys::Function,
+    preloaded: &wasm_bindgen::JsValue,
+    kit: wasm_bindgen::JsValue,
+    page: &wasm_bindgen::JsValue,
+) {
+    button::start(load_checkout, preloaded, kit, page);
 }

@@ -31,9 +31,9 @@ fn main() {}
 
 /// Called by the loader (`embed.js`) once this module is instantiated, with the function
 /// that loads the checkout module, the offer lookups it already sent (`[url, Promise]`
-/// pairs; see `button::offers::use_preloaded`) and the kit that does the buttons' DOM work
-/// (`button::kit`).
+/// pairs; see `button::offers::use_preloaded`), the kit that does the buttons' DOM work
+/// (`button::kit`) and what it found of the page (`button::config`).
 #[wasm_bindgen]
-pub fn boot(load_checkout: js_sys::Function, preloaded: JsValue, kit: JsValue) {
-    tweetbuy::start(load_checkout, &preloaded, kit);
+pub fn boot(load_checkout: js_sys::Function, preloaded: JsValue, kit: JsValue, page: JsValue) {
+    tweetbuy::start(load_checkout, &preloaded, kit, &page);
 }

@@ -19,19 +19,37 @@ const glue = new Promise((resolve) => resolve({{BUTTON_GLUE}}));
 // The server puts lookup-rules.mjs here (src/api/widget.rs).
 {{LOOKUP_RULES}}
 
+// What the loader finds of the page, which the button module starts from (its
+// `WidgetConfig`): the loader's own script tag (null if not found), the api's base URL (null:
+// none to ask), and a function that gives the page's visitor id, made and kept on first use
+// (null when the page's storage cannot keep one). lookup-rules.mjs holds the rules.
+const page = (() => {
+  const randomId = () => crypto.randomUUID?.() ?? [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const visitor = () => {
+    try {
+      return visitorId(localStorage, randomId);
+    } catch {
+      return null;
+    }
+  };
+  try {
+    const script = [...document.querySelectorAll("script[src]")].find((s) => isLoaderSrc(s.src)) ?? null;
+    return { script, api: script ? apiBase(script.src, script.getAttribute("data-api")) : location.origin, visitor };
+  } catch {
+    return { script: null, api: null, visitor };
+  }
+})();
+
 // The offer lookup for the embeds already in the page goes out now, beside the module's
 // download, not after it: the button module takes it if it would have asked for the same
 // URL (lookup-rules.mjs). Any failure here only means the module asks itself.
 const preloaded = (() => {
   try {
-    const script = [...document.querySelectorAll("script[src]")].find((s) => isLoaderSrc(s.src));
-    const api = script ? apiBase(script.src, script.getAttribute("data-api")) : location.origin;
-    if (api === null) return [];
-    const randomId = () => crypto.randomUUID?.() ?? [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
-    return firstLookupPaths(document, script, () => localStorage, randomId).map((path) => {
-      const response = fetch(api + path, { method: "GET" });
+    if (page.api === null) return [];
+    return firstLookupPaths(document, page.script, page.visitor).map((path) => {
+      const response = fetch(page.api + path, { method: "GET" });
       response.catch(() => {}); // the module sends its own on a failure
-      return [api + path, response];
+      return [page.api + path, response];
     });
   } catch {
     return [];
@@ -63,7 +81,7 @@ const loadCheckout = () =>
 glue
   .then(({ default: init, boot, buttonKit }) => {
     const kit = buttonKit({ tweetIdOf, lookupPaths });
-    return init({ module_or_path: wasm }).then(kit.pause).then(() => boot(loadCheckout, preloaded, kit));
+    return init({ module_or_path: wasm }).then(kit.pause).then(() => boot(loadCheckout, preloaded, kit, page));
   })
   .catch((error) => {
     // Never break the host page: one warning, no exception.

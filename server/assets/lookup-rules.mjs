@@ -3,15 +3,17 @@
 // this file into embed.js (its `{{LOOKUP_RULES}}`): one file for the browser, no extra
 // request.
 //
-// These rules repeat tweetbuy-core's (`TweetId`) and the button module's do-not-track and
-// visitor-id rules (src/button/config.rs): both sides run the one table
-// core/tests/lookup_vectors.json (core/tests/lookup_vectors.rs, the widget's unit tests and
-// tests/e2e/lookup_rules.test.mjs). The button module reads every embed's tweet id with
-// `tweetIdOf` and writes its lookup's paths with `lookupPaths`, both here (the loader hands
-// them to the module's kit, src/button/kit.js), so the wasm every page loads carries no URL
-// parsing or path building. A disagreement of the rest is never wrong, only slower: the
-// button module uses a lookup sent here only when it would have asked for exactly the same
-// path, and otherwise sends its own.
+// These rules repeat tweetbuy-core's (`TweetId`) and the button module's do-not-track rule
+// (src/button/config.rs): both sides run the one table core/tests/lookup_vectors.json
+// (core/tests/lookup_vectors.rs, the widget's unit tests and tests/e2e/lookup_rules.test.mjs).
+// The button module reads every embed's tweet id with `tweetIdOf` and writes its lookup's
+// paths with `lookupPaths` (the loader hands them to the module's kit, src/button/kit.js),
+// and takes the loader's script tag, the api's base URL and the visitor id as the loader
+// found them (`isLoaderSrc`, `apiBase`, `visitorId`; embed.js): all of them only here, so
+// the wasm every page loads carries no URL parsing, path building or id making. A
+// disagreement of the rest is never wrong, only slower: the button module uses a lookup
+// sent here only when it would have asked for exactly the same path, and otherwise sends
+// its own.
 
 /// Every embed form the button module recognises (src/button/discover.rs).
 export const EMBED_SELECTOR = "blockquote.twitter-tweet, .twitter-tweet-rendered, [data-tweetbuy-tweet]";
@@ -19,16 +21,16 @@ export const EMBED_SELECTOR = "blockquote.twitter-tweet, .twitter-tweet-rendered
 /// The most ids one lookup asks for (tweetbuy-core's `MAX_LOOKUP_IDS`).
 export const MAX_LOOKUP_IDS = 100;
 
-/// The localStorage key of the visitor id (src/button/config.rs).
+/// The localStorage key of the visitor id.
 export const VISITOR_KEY = "tweetbuy.visitor";
 
 /// Whether a script `src` is the loader's, whatever its origin or query string
-/// (src/shared/context.rs).
+/// (the button module takes the script tag found with it).
 export function isLoaderSrc(src) {
   return String(src).split(/[?#]/)[0].endsWith("/tweetbuy/embed.js");
 }
 
-/// The api's base URL (src/button/config.rs): the script's `data-api` without trailing
+/// The api's base URL, for the loader and the button module: the script's `data-api` without trailing
 /// slashes, or else the origin of the script's `src` (scheme and host, lower-cased); null
 /// when neither gives one.
 export function apiBase(scriptSrc, dataApi) {
@@ -127,9 +129,10 @@ export function tweetIdOf(element) {
   return src === null ? null : tweetIdFromIframeSrc(src);
 }
 
-/// The page's visitor id, made and kept as the button module would (src/button/config.rs);
-/// null when the page's storage cannot keep one.
-function visitorId(storage, randomId) {
+/// The page's visitor id, kept in `storage` (the page's localStorage) under VISITOR_KEY, or
+/// else made with `randomId` and kept there; for the loader's lookup and the button
+/// module's (src/button/config.rs). Throws when the storage cannot be used.
+export function visitorId(storage, randomId) {
   const kept = storage.getItem(VISITOR_KEY);
   if (validVisitorId(kept)) return kept;
   const id = randomId();
@@ -139,19 +142,12 @@ function visitorId(storage, randomId) {
 
 /// The lookup paths the button module's first scan will ask for, on the page as it is now:
 /// every embed form, and a visitor id unless the script or an embed asks for do-not-track.
-/// `script` is the loader's script element (null when unknown), `randomId` makes a visitor id.
-export function firstLookupPaths(document, script, storage, randomId) {
+/// `script` is the loader's script element (null when unknown), `visitor()` gives the page's
+/// visitor id (or null).
+export function firstLookupPaths(document, script, visitor) {
   const embeds = [...document.querySelectorAll(EMBED_SELECTOR)];
   const ids = embeds.map(tweetIdOf).filter((id) => id !== null);
   if (ids.length === 0) return [];
   const dnt = isTrue(script?.getAttribute("data-dnt")) || embeds.some((e) => isTrue(e.getAttribute("data-dnt")));
-  let visitor = null;
-  if (!dnt) {
-    try {
-      visitor = visitorId(storage(), randomId);
-    } catch {
-      visitor = null;
-    }
-  }
-  return lookupPaths(ids, visitor);
+  return lookupPaths(ids, dnt ? null : visitor());
 }

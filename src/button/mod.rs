@@ -1,6 +1,6 @@
 //! The button module: what every host page loads, before anyone clicks.
 //!
-//! In the order of a page load: [`config`] reads the one script tag; [`discover`] and
+//! In the order of a page load: [`config`] reads the settings the loader found; [`discover`] and
 //! [`observe`] find tweet embeds, now and as they come and go; [`offers`] looks up all their
 //! offers in one request; [`mount`] attaches a host with its own shadow root under each
 //! embed that has one, and [`buy_button`] draws the button, each batch's DOM work done by the
@@ -28,11 +28,12 @@ pub(crate) fn start(
     load_checkout: js_sys::Function,
     preloaded: &wasm_bindgen::JsValue,
     dom_kit: wasm_bindgen::JsValue,
+    page: &wasm_bindgen::JsValue,
 ) {
     kit::use_kit(dom_kit);
     loader::use_module(load_checkout);
     offers::use_preloaded(preloaded);
-    let Some(config) = config::WidgetConfig::from_document() else {
+    let Some(config) = config::WidgetConfig::from_page(page) else {
         return;
     };
     if !global::install(&config) {

@@ -118,13 +118,13 @@ pub(crate) fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Option<js_
         return None;
     }
     let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(e.attrs.dnt.as_deref()));
-    let visitor = if dnt || unknown.is_empty() { None } else { crate::button::config::visitor_id() };
+    let visitor = if dnt || unknown.is_empty() { None } else { config.visitor_id() };
     // The lookup goes out first, and the embeds are marked while it travels.
     let asked = match unknown.is_empty() {
         true => JsValue::NULL,
         false => ask(&ApiClient::new(&config.api_base), &unknown, visitor.as_deref())?.into(),
     };
-    let batch = Batch::new(&config.theme)?;
+    let batch = Batch::new(&config.theme, config.script.as_ref())?;
     let reserve_start = crate::button::marks::now();
     let reserved = reserve(candidates)?;
     let reserve_ms = crate::button::marks::now() - reserve_start;
@@ -430,9 +430,11 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(script_theme: &str) -> Option<Batch> {
+    /// `theme` is the script's `data-theme`; `script` the loader's script tag, if known.
+    fn new(theme: &str, script: Option<&Element>) -> Option<Batch> {
         let document = web_sys::window()?.document()?;
-        Some(Batch { document, defaults: Defaults::read(script_theme) })
+        let attr = |name: &str| script.and_then(|s| s.get_attribute(name));
+        Some(Batch { document, defaults: Defaults::read(theme, attr("data-button-style"), attr("data-label")) })
     }
 }
 
@@ -610,7 +612,7 @@ pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> 
     let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, title: offer.title.clone(), json });
     let attrs = crate::button::discover::EmbedAttrs::read(embed);
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone(), attrs };
-    let batch = Batch::new(&ctx.theme)?;
+    let batch = Batch::new(&ctx.theme, None)?;
     let reserved = reserve(vec![found])?;
     let attached = mount_reserved(&batch, reserved, vec![Some(offer)], &Rc::new(ctx), false);
     let host = REGISTRY.with(|r| r.borrow().mounted.iter().find(|m| &m.embed == embed).map(|m| m.host.clone()));

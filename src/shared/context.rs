@@ -10,9 +10,6 @@ use crate::shared::i18n::Locale;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-/// The path of the loader script on the api origin.
-pub(crate) const LOADER_PATH: &str = "/tweetbuy/embed.js";
-
 /// On a button while the closing sheet hands focus back to it: that focus does not build a
 /// new sheet.
 pub(crate) const RETURNING_ATTR: &str = "data-tb-returning";
@@ -89,46 +86,4 @@ impl OpenRequest {
 /// settings (merged into `configured`).
 pub fn embed_locale(embed: &Element, configured: &str) -> Locale {
     Locale::pick([crate::shared::names::attr(embed, "data-lang").as_deref(), Some(configured)])
-}
-
-/// True when a script `src` is our loader, whatever its origin or query string.
-pub(crate) fn is_loader_src(src: &str) -> bool {
-    let path = src.split(['?', '#']).next().unwrap_or_default();
-    path.ends_with(LOADER_PATH)
-}
-
-/// The loader's script tag, if the widget was started by one.
-pub(crate) fn loader_script() -> Option<Element> {
-    let document = web_sys::window()?.document()?;
-    let scripts = document.query_selector_all("script[src]").ok()?;
-    (0..scripts.length())
-        .filter_map(|i| scripts.item(i)?.dyn_into::<web_sys::HtmlScriptElement>().ok())
-        .find(|s| is_loader_src(&s.src()))
-        .map(Into::into)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The loader finds its own script tag the same way (server/assets/lookup-rules.mjs).
-    #[test]
-    fn loader_srcs_as_the_shared_table_says() {
-        let vectors: serde_json::Value =
-            serde_json::from_str(include_str!("../../core/tests/lookup_vectors.json")).unwrap();
-        let cases = vectors["loader_srcs"].as_array().unwrap();
-        assert!(cases.len() >= 5);
-        for case in cases {
-            let src = case["src"].as_str().unwrap();
-            assert_eq!(is_loader_src(src), case["ok"].as_bool().unwrap(), "{src:?}");
-        }
-    }
-
-    #[test]
-    fn finds_the_loader_whatever_its_origin() {
-        assert!(is_loader_src("http://127.0.0.1:8081/tweetbuy/embed.js"));
-        assert!(is_loader_src("https://cdn.example.com/tweetbuy/embed.js?v=1"));
-        assert!(!is_loader_src("https://cdn.example.com/tweetbuy/embed.js.map"));
-        assert!(!is_loader_src("https://platform.twitter.com/widgets.js"));
-    }
 }

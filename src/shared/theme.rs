@@ -164,14 +164,6 @@ pub fn readable_text(accent: Rgb, text: Rgb) -> Option<AccentText> {
     }
 }
 
-/// The loader script's attributes, read once per page.
-fn script_attr(name: &str) -> Option<String> {
-    crate::shared::local::page_local! {
-        static SCRIPT: Option<web_sys::Element> = crate::shared::context::loader_script();
-    }
-    SCRIPT.with(|s| s.as_ref().and_then(|s| s.get_attribute(name)))
-}
-
 fn prefers_dark() -> bool {
     crate::shared::local::page_local! {
         // Asked once per page: `matches` follows the system's setting as it changes.
@@ -200,14 +192,10 @@ pub struct Defaults {
 }
 
 impl Defaults {
-    /// `script_theme` is the script's `data-theme` as read into `WidgetCtx::theme`.
-    pub fn read(script_theme: &str) -> Defaults {
-        Defaults {
-            theme: script_theme.to_owned(),
-            style: script_attr("data-button-style"),
-            label: script_attr("data-label"),
-            dark: prefers_dark(),
-        }
+    /// The script's `data-theme` (as read into `WidgetCtx::theme`), `data-button-style` and
+    /// `data-label`.
+    pub fn read(theme: &str, style: Option<String>, label: Option<String>) -> Defaults {
+        Defaults { theme: theme.to_owned(), style, label, dark: prefers_dark() }
     }
 }
 

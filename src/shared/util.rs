@@ -1,41 +1,11 @@
 //! Small browser helpers shared by the feature modules.
 
-use crate::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// Logs one warning to the console; the host page never sees an exception from us.
 pub(crate) fn warn(message: &str) {
     web_sys::console::warn_1(&message.into());
-}
-
-/// A random identifier from the browser's CSPRNG, used for visitor ids, idempotency keys
-/// and frame request ids: `crypto.randomUUID()` where the page is a secure context, else 32
-/// hex digits from `crypto.getRandomValues` (a page served over plain http has no
-/// `randomUUID`, and calling it there would throw).
-pub(crate) fn random_id() -> String {
-    let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) else {
-        return hex(&weak_random_bytes());
-    };
-    if js_sys::Reflect::has(&crypto, &"randomUUID".into()).unwrap_or(false) {
-        return crypto.random_uuid();
-    }
-    let mut bytes = [0u8; 16];
-    match crypto.get_random_values_with_u8_array(&mut bytes) {
-        Ok(_) => hex(&bytes),
-        Err(_) => hex(&weak_random_bytes()),
-    }
-}
-
-/// Only for a browser without `crypto` at all: `Math.random`, which is not a CSPRNG.
-fn weak_random_bytes() -> [u8; 16] {
-    core::array::from_fn(|_| (js_sys::Math::random() * 256.0) as u8)
-}
-
-/// Lower-case hex digits, two per byte.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]]).map(char::from).collect()
 }
 
 /// Resolves after `ms` milliseconds (a `setTimeout` promise).
@@ -94,13 +64,6 @@ pub(crate) fn round(value: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn ids_in_hex_are_valid_visitor_ids() {
-        let id = super::hex(&[0x00, 0x9f, 0xa0, 0xff]);
-        assert_eq!(id, "009fa0ff");
-        assert!(crate::button::config::valid_visitor_id(&super::hex(&[7; 16])));
-    }
-
     #[test]
     fn rounds_halves_away_from_zero() {
         for (value, rounded) in
