@@ -7,8 +7,9 @@
 # from their bytes before the steps before this one changed them, so those are named anew.
 #
 # Then write manifest.json naming the build's four files (the button module's glue and
-# wasm, the checkout module's glue and wasm): the server reads it to fill in the loader and
-# to know which files never change.
+# wasm, the checkout module's glue and wasm) and the loader's template
+# (scripts/loader-template.mjs): the server reads it to fill in the loader and to know which
+# files never change.
 set -eu
 dir="${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}"
 bin=tweetbuy-checkout
@@ -51,6 +52,7 @@ if [ "$old" != "$new" ]; then
 fi
 checkout_glue=$(one "$bin-*.js" '')
 checkout_wasm=$(one "$bin-*_bg.wasm" '')
-printf '{"glue": "%s", "wasm": "%s", "checkout_glue": "%s", "checkout_wasm": "%s"}\n' \
-  "$glue" "$wasm" "$checkout_glue" "$checkout_wasm" >"$dir/manifest.json.tmp"
+loader=$(one 'embed.template.js' '')
+printf '{"glue": "%s", "wasm": "%s", "checkout_glue": "%s", "checkout_wasm": "%s", "loader": "%s"}\n' \
+  "$glue" "$wasm" "$checkout_glue" "$checkout_wasm" "$loader" >"$dir/manifest.json.tmp"
 mv "$dir/manifest.json.tmp" "$dir/manifest.json"

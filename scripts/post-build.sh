@@ -8,7 +8,7 @@
 #    the glue's request; each module's wasm-bindgen glue minified (terser; property names
 #    are kept);
 # 2. short names for each module's imports from its glue and for wasm-bindgen's own exports
-#    (short-names.mjs);
+#    (short-names.mjs); the loader's template, minified (loader-template.mjs);
 # 3. both modules' files named by a hash of their final bytes, and manifest.json
 #    (hash-names.sh);
 # 4. the preview page's `integrity` of each file computed again (preview-integrity.mjs);
@@ -54,6 +54,7 @@ for wasm in "$dir"/*_bg.wasm; do
   mv "$glue.min" "$glue"
 done
 node "$here/short-names.mjs"
+node "$here/loader-template.mjs"
 sh "$here/hash-names.sh"
 node "$here/preview-integrity.mjs"
 node "$here/precompress.mjs"

@@ -10,7 +10,8 @@ import { brotli } from "./brotli.mjs";
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error("run by trunk as a post_build hook (TRUNK_STAGING_DIR is not set)");
 for (const name of readdirSync(dir)) {
-  if (!/\.(js|wasm|css)$/.test(name)) continue;
+  // The loader's template is filled in and compressed by the server (server/src/api/widget.rs).
+  if (!/\.(js|wasm|css)$/.test(name) || name === "embed.template.js") continue;
   const bytes = readFileSync(join(dir, name));
   writeFileSync(join(dir, `${name}.br`), brotli(bytes));
   writeFileSync(join(dir, `${name}.gz`), gzipSync(bytes, { level: 9 }));

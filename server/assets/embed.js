@@ -1,6 +1,7 @@
 // tweetbuy loader: the one script a publisher adds to a page with tweet embeds.
-// The server fills in the content-hashed names of the current build, so this small file
-// can be cached briefly while the modules and wasm it loads are cached forever.
+// The build minifies it into a template (scripts/loader-template.mjs), in which the server
+// fills in the content-hashed names of the current build, so this small file can be cached
+// briefly while the modules and wasm it loads are cached forever.
 //
 // Two modules: the button module starts at once; the checkout module (sheets, card frame,
 // order) is imported after the page is up, once a button is in sight and the browser is
@@ -16,7 +17,7 @@ const wasm = fetch(new URL("./{{WASM}}", import.meta.url));
 wasm.catch(() => {}); // a failure is reported once, below
 const glue = new Promise((resolve) => resolve({{BUTTON_GLUE}}));
 
-// The server puts lookup-rules.mjs here (src/api/widget.rs).
+// The build puts lookup-rules.mjs here (scripts/loader-template.mjs).
 {{LOOKUP_RULES}}
 
 // What the loader finds of the page, which the button module starts from (its

@@ -1,7 +1,7 @@
 // The offer lookup the loader (embed.js) sends while the button module is still
-// downloading, so that the lookup's round trip and the download overlap. The server inlines
-// this file into embed.js (its `{{LOOKUP_RULES}}`): one file for the browser, no extra
-// request.
+// downloading, so that the lookup's round trip and the download overlap. The build puts this
+// file into embed.js (its `{{LOOKUP_RULES}}`, scripts/loader-template.mjs): one file for the
+// browser, no extra request.
 //
 // These rules repeat tweetbuy-core's (`TweetId`) and the button module's do-not-track rule
 // (src/button/config.rs): both sides run the one table core/tests/lookup_vectors.json

@@ -53,8 +53,6 @@ pub struct ApiSettings {
     pub allowed_origins: Vec<String>,
     /// Trunk's output directory.
     pub widget_dir: PathBuf,
-    /// Holds the `embed.js` template.
-    pub assets_dir: PathBuf,
     /// Where the api reaches the vault, server to server.
     pub vault_internal_url: String,
     /// The bearer secret for the vault's charge endpoint.

@@ -222,7 +222,6 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
                     vault_origin: origins.vault.clone(),
                     allowed_origins: allowed_origins.clone(),
                     widget_dir: config.widget_dir.clone(),
-                    assets_dir: assets_dir.clone(),
                     vault_internal_url,
                     vault_api_key: vault_api_key.clone(),
                 },

@@ -61,7 +61,6 @@ mod tests {
                 vault_origin: "http://vault.test".into(),
                 allowed_origins: vec![],
                 widget_dir: dir.path().join("dist"),
-                assets_dir: dir.path().join("assets"),
                 vault_internal_url: "http://127.0.0.1:9".into(),
                 vault_api_key: "k".into(),
             },

@@ -43,7 +43,8 @@ pub fn router(widget_dir: &Path) -> Router<ApiState> {
 pub const MANIFEST: &str = "manifest.json";
 
 /// The names of the current build's files: the button module (glue and wasm) every page
-/// loads, and the checkout module loaded on demand. Each name carries its content's hash.
+/// loads, and the checkout module loaded on demand, each name carrying its content's hash;
+/// and the loader's template (`scripts/loader-template.mjs`), which the server fills in.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Build {
@@ -51,10 +52,12 @@ pub struct Build {
     pub wasm: String,
     pub checkout_glue: String,
     pub checkout_wasm: String,
+    pub loader: String,
 }
 
 impl Build {
-    fn names(&self) -> [&str; 4] {
+    /// The files named by their content's hash, which never change.
+    fn hashed(&self) -> [&str; 4] {
         [&self.glue, &self.wasm, &self.checkout_glue, &self.checkout_wasm]
     }
 }
@@ -65,7 +68,7 @@ pub fn read_manifest(dir: &Path) -> Result<Build, String> {
     let path = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let build: Build = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    for name in build.names() {
+    for name in build.hashed().into_iter().chain([build.loader.as_str()]) {
         let plain = !name.is_empty()
             && !name.starts_with('.')
             && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
@@ -129,33 +132,25 @@ fn not_built(what: &str) -> AppError {
     )
 )]
 async fn embed_js(
-    State(state): State<ApiState>,
     Extension(manifest): Extension<Arc<ManifestCache>>,
     Extension(loader): Extension<Arc<LoaderCache>>,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let settings = &state.settings;
     let dir = manifest.dir.clone();
     let build = tokio::task::spawn_blocking(move || manifest.current())
         .await
         .map_err(|e| AppError::internal(e.to_string()))?
         .map_err(|why| not_built(&format!("no usable build manifest ({why})")))?;
-    let template_path = settings.assets_dir.join("embed.js");
-    let template =
-        tokio::fs::read_to_string(&template_path).await.map_err(|_| not_built("the embed.js template is missing"))?;
-    let rules = tokio::fs::read_to_string(settings.assets_dir.join("lookup-rules.mjs"))
+    let template = tokio::fs::read_to_string(dir.join(&build.loader))
         .await
-        .map_err(|_| not_built("the loader's lookup-rules.mjs is missing"))?;
+        .map_err(|_| not_built(&format!("the build's loader template {} cannot be read", build.loader)))?;
     let glue = loader.button_glue(&dir, &build.glue).await?;
     let script = render(
-        &without_comment_lines(&template),
+        &template,
         &[
-            ("LOOKUP_RULES", &without_comment_lines(&rules)),
             ("WASM", &build.wasm),
             ("CHECKOUT_GLUE", &build.checkout_glue),
             ("CHECKOUT_WASM", &build.checkout_wasm),
-            ("API_ORIGIN", &settings.api_origin),
-            ("VAULT_ORIGIN", &settings.vault_origin),
             // Last: no later placeholder is looked for in the glue's text.
             ("BUTTON_GLUE", &glue),
         ],
@@ -290,20 +285,6 @@ impl Encoding {
     }
 }
 
-/// The loader's text without its comment lines and indentation: every page view downloads
-/// it, and its comments are for the people who read the files in `assets/`. Only whole
-/// lines that start with `//` go (none of the loader's strings spans lines).
-fn without_comment_lines(js: &str) -> String {
-    js.lines().map(str::trim_start).filter(|line| !line.is_empty() && !line.starts_with("//")).fold(
-        String::with_capacity(js.len()),
-        |mut out, line| {
-            out.push_str(line);
-            out.push('\n');
-            out
-        },
-    )
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -330,7 +311,7 @@ async fn cache_headers(State(manifest): State<Arc<ManifestCache>>, request: Requ
         let name = name.clone();
         let manifest = manifest.clone();
         tokio::task::spawn_blocking(move || {
-            manifest.current().is_ok_and(|build| build.names().contains(&name.as_str()))
+            manifest.current().is_ok_and(|build| build.hashed().contains(&name.as_str()))
         })
         .await
         .unwrap_or(false)
@@ -363,14 +344,9 @@ async fn cache_headers(State(manifest): State<Arc<ManifestCache>>, request: Requ
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_loader_sheds_comment_lines_and_indentation_only() {
-        let js = "// why\nconst a = 1; // kept: code comes first\n\n    if (a) {\n      // why not\n      f(\"//x\");\n    }\n";
-        assert_eq!(without_comment_lines(js), "const a = 1; // kept: code comes first\nif (a) {\nf(\"//x\");\n}\n");
-    }
-
     const MANIFEST_JSON: &str = r#"{"glue": "tweetbuy-0123456789abcdef.js", "wasm": "tweetbuy-0123456789abcdef_bg.wasm",
-        "checkout_glue": "tweetbuy-checkout-fedcba9876543210.js", "checkout_wasm": "tweetbuy-checkout-fedcba9876543210_bg.wasm"}"#;
+        "checkout_glue": "tweetbuy-checkout-fedcba9876543210.js", "checkout_wasm": "tweetbuy-checkout-fedcba9876543210_bg.wasm",
+        "loader": "embed.template.js"}"#;
 
     #[test]
     fn reads_the_build_from_its_manifest() {
@@ -386,6 +362,11 @@ mod tests {
         assert!(error.contains("tweetbuy-checkout-fedcba9876543210.js"), "a named file is missing: {error}");
         touch("tweetbuy-checkout-fedcba9876543210.js");
         touch("tweetbuy-checkout-fedcba9876543210_bg.wasm");
+        assert!(
+            read_manifest(dir.path()).unwrap_err().contains("embed.template.js"),
+            "the loader's template is missing"
+        );
+        touch("embed.template.js");
         assert_eq!(
             read_manifest(dir.path()).unwrap(),
             Build {
@@ -393,6 +374,7 @@ mod tests {
                 wasm: "tweetbuy-0123456789abcdef_bg.wasm".into(),
                 checkout_glue: "tweetbuy-checkout-fedcba9876543210.js".into(),
                 checkout_wasm: "tweetbuy-checkout-fedcba9876543210_bg.wasm".into(),
+                loader: "embed.template.js".into(),
             }
         );
     }
@@ -402,7 +384,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("x.js"), "").unwrap();
         let manifest = |glue: &str, extra: &str| {
-            format!(r#"{{"glue": "{glue}", "wasm": "x.js", "checkout_glue": "x.js", "checkout_wasm": "x.js"{extra}}}"#)
+            format!(
+                r#"{{"glue": "{glue}", "wasm": "x.js", "checkout_glue": "x.js", "checkout_wasm": "x.js", "loader": "x.js"{extra}}}"#
+            )
         };
         for (glue, extra) in
             [("../api.db", ""), ("/etc/passwd", ""), (".hidden", ""), ("", ""), ("x.js", r#", "css": "x.js""#)]

@@ -7,10 +7,15 @@ const WASM: &str = "tweetbuy-0123456789abcdef_bg.wasm";
 const CHECKOUT_GLUE: &str = "tweetbuy-checkout-fedcba9876543210.js";
 const CHECKOUT_WASM: &str = "tweetbuy-checkout-fedcba9876543210_bg.wasm";
 
-/// The manifest the build writes (scripts/hash-names.sh).
+/// A loader template of the form the build writes (scripts/loader-template.mjs).
+const TEMPLATE: &str =
+    "init('./{{WASM}}');import('./{{CHECKOUT_GLUE}}','./{{CHECKOUT_WASM}}');const glue={{BUTTON_GLUE}};";
+
+/// The loader template and the manifest the build writes (scripts/hash-names.sh).
 fn write_manifest(dist: &std::path::Path, glue: &str, wasm: &str) {
-    let manifest =
-        serde_json::json!({"glue": glue, "wasm": wasm, "checkout_glue": CHECKOUT_GLUE, "checkout_wasm": CHECKOUT_WASM});
+    std::fs::write(dist.join("embed.template.js"), TEMPLATE).unwrap();
+    let manifest = serde_json::json!({"glue": glue, "wasm": wasm, "checkout_glue": CHECKOUT_GLUE,
+        "checkout_wasm": CHECKOUT_WASM, "loader": "embed.template.js"});
     std::fs::write(dist.join("manifest.json"), manifest.to_string()).unwrap();
 }
 
@@ -43,9 +48,13 @@ async fn embed_js_names_the_current_build_and_files_are_served() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.header("content-type"), Some("text/javascript; charset=utf-8"));
     assert_eq!(reply.header("cache-control"), Some("no-cache"));
-    assert_eq!(reply.text(), format!(
-            "init('./{WASM}'); import('./{CHECKOUT_GLUE}', './{CHECKOUT_WASM}'); // {API_ORIGIN}\nexport const rules = 1;\n\nconst glue = import(\"./{GLUE}\");\n"
-        ), "the lookup rules inlined, comment lines and indentation gone; a glue that does not inline is imported");
+    assert_eq!(
+        reply.text(),
+        format!("init('./{WASM}');import('./{CHECKOUT_GLUE}','./{CHECKOUT_WASM}');const glue=import(\"./{GLUE}\");"),
+        "the build's template, filled in; a glue that does not inline is imported"
+    );
+    let reply = send(&server.api, get("/tweetbuy/embed.template.js")).await;
+    assert_eq!(reply.header("cache-control"), Some("no-cache"), "the template's name carries no hash");
 
     let reply = send(&server.api, get(&format!("/tweetbuy/{WASM}"))).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -150,9 +159,7 @@ async fn the_loader_holds_the_button_glue_and_goes_out_compressed_once_per_build
     assert_eq!(plain.status, StatusCode::OK);
     let text = plain.text();
     assert!(
-        text.ends_with(
-            "const glue = (()=>{function boot(n){M.boot(n)}function W(){}\nreturn{boot:boot,default:W}})();\n"
-        ),
+        text.ends_with("const glue=(()=>{function boot(n){M.boot(n)}function W(){}\nreturn{boot:boot,default:W}})();"),
         "the glue's text in a function of its own, returning its exports: {text}"
     );
     assert!(!text.contains(&format!("import(\"./{GLUE}\")")), "nothing left to import");
@@ -183,14 +190,14 @@ async fn the_loader_holds_the_button_glue_and_goes_out_compressed_once_per_build
     let mut unpacked = String::new();
     std::io::Read::read_to_string(&mut brotli::Decompressor::new(rebuilt.body.as_slice(), 4096), &mut unpacked)
         .unwrap();
-    assert!(unpacked.ends_with(&format!("const glue = import(\"./{other}\");\n")), "{unpacked}");
+    assert!(unpacked.ends_with(&format!("const glue=import(\"./{other}\");")), "{unpacked}");
     assert_ne!(rebuilt.header("etag"), plain.header("etag"));
 }
 
 /// The naming step of Trunk's post-build hook (scripts/hash-names.sh) on a staging folder:
 /// both modules get names hashed from their bytes (Trunk's name for the button module was
 /// hashed before the glue was minified), the preview page follows, and the manifest names
-/// all four files.
+/// all four files and the loader's template.
 #[test]
 fn the_build_hook_writes_the_manifest_the_server_reads() {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/hash-names.sh");
@@ -204,6 +211,7 @@ fn the_build_hook_writes_the_manifest_the_server_reads() {
         ("tweetbuy-checkout_bg.wasm", "checkout wasm"),
         ("index.html", &format!("<!doctype html><link rel=modulepreload href=\"/tweetbuy/{GLUE}\">")),
         ("snippets/inline0.js", "export const x = 1;"),
+        ("embed.template.js", "the loader's template"),
     ] {
         std::fs::write(dir.join(name), body).unwrap();
     }
@@ -224,6 +232,7 @@ fn the_build_hook_writes_the_manifest_the_server_reads() {
     assert_eq!(hash.len(), 16, "{build:?}");
     assert_eq!(build.checkout_wasm, format!("tweetbuy-checkout-{hash}_bg.wasm"));
     assert_eq!(std::fs::read_to_string(dir.join(&build.checkout_wasm)).unwrap(), "checkout wasm");
+    assert_eq!(build.loader, "embed.template.js");
 
     // Two button modules in one build is a broken build, not a guess.
     std::fs::write(dir.join("tweetbuy-1111111111111111.js"), "stale").unwrap();

@@ -119,12 +119,6 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     std::fs::write(assets.join("frame/frame.js"), "console.log('frame');").unwrap();
     std::fs::write(assets.join("frame/rules.mjs"), "export const decode = () => null;").unwrap();
     std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
-    std::fs::write(
-        assets.join("embed.js"),
-        "// a comment line the loader sheds\ninit('./{{WASM}}'); import('./{{CHECKOUT_GLUE}}', './{{CHECKOUT_WASM}}'); // {{API_ORIGIN}}\n  {{LOOKUP_RULES}}\nconst glue = {{BUTTON_GLUE}};",
-    )
-    .unwrap();
-    std::fs::write(assets.join("lookup-rules.mjs"), "// the rules\nexport const rules = 1;").unwrap();
     assets
 }
 
@@ -175,7 +169,6 @@ pub async fn start_with(tweak: impl FnOnce(&mut ApiSettings)) -> TestServer {
         vault_origin: VAULT_ORIGIN.to_owned(),
         allowed_origins: allowed,
         widget_dir: dir.path().join("dist"),
-        assets_dir: assets,
         vault_internal_url: vault_url.clone(),
         vault_api_key: VAULT_API_KEY.to_owned(),
     };
