@@ -10,10 +10,14 @@
 compile_error!("without std the library is the button module: wasm32, one thread (no atomics)");
 
 /// A lazily initialised global, for the `no_std` button module only (see the module docs).
+///
+/// A plain slot rather than a `OnceCell`: the module has a dozen of these, and `OnceCell`'s
+/// initialisation (with its check for an `init` that uses its own global) is a copy of code
+/// per type.
 #[cfg(not(feature = "std"))]
 pub(crate) struct Local<T> {
     init: fn() -> T,
-    cell: core::cell::OnceCell<T>,
+    slot: core::cell::UnsafeCell<Option<T>>,
 }
 
 // SAFETY: only built without std, that is into the button module, which is a wasm32 module
@@ -25,12 +29,34 @@ unsafe impl<T> Sync for Local<T> {}
 impl<T> Local<T> {
     /// A global whose value `init` makes on first use.
     pub(crate) const fn new(init: fn() -> T) -> Self {
-        Local { init, cell: core::cell::OnceCell::new() }
+        Local { init, slot: core::cell::UnsafeCell::new(None) }
     }
 
     /// Runs `f` with the value, making it first if needed.
     pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
-        f(self.cell.get_or_init(self.init))
+        f(self.get())
+    }
+
+    /// The value, made first if needed.
+    #[inline(never)]
+    fn get(&'static self) -> &'static T {
+        let slot = self.slot.get();
+        // SAFETY: one thread (above). The slot is written only while it is empty, and a
+        // reference into it is handed out only once it is full, after which it is never
+        // written again: no reference to a value exists while the slot is written. An `init`
+        // that used its own global filled the slot already, and that first value stays.
+        unsafe {
+            if (*slot).is_none() {
+                let value = (self.init)();
+                if (*slot).is_none() {
+                    *slot = Some(value);
+                }
+            }
+            match &*slot {
+                Some(value) => value,
+                None => core::hint::unreachable_unchecked(),
+            }
+        }
     }
 }
 
