@@ -7,13 +7,15 @@
 //! the button's style and label) it reads from the script tag itself.
 
 use crate::prelude::*;
+use crate::shared::api::ApiClient;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Settings from the script tag's `src` and `data-*` attributes.
-#[derive(Clone, Debug)]
+/// Settings from the script tag's `src` and `data-*` attributes; one per page, shared
+/// (`Rc`) by everything that scans.
+#[derive(Debug)]
 pub struct WidgetConfig {
     /// Where the api lives: `data-api`, or else the script's own origin.
-    pub api_base: String,
+    pub api: ApiClient,
     /// The loader's script tag, whose `data-*` attributes are the page's defaults.
     pub script: Option<web_sys::Element>,
     /// `light`, `dark` or `auto` (`data-theme`).
@@ -33,9 +35,9 @@ impl WidgetConfig {
     /// The settings, from what the loader found of the page (`page`: `script`, its script
     /// tag or null; `api`, the api's base URL, or null when there is none; `visitor`, a
     /// function giving the page's visitor id). `None` without an api to ask.
-    pub fn from_page(page: &JsValue) -> Option<WidgetConfig> {
+    pub fn from_page(page: &JsValue) -> Option<Rc<WidgetConfig>> {
         let field = |key: &str| js_sys::Reflect::get(page, &key.into()).ok();
-        let api_base = field("api")?.as_string()?;
+        let api = ApiClient::new(field("api")?.as_string()?);
         let script = field("script").and_then(|s| s.dyn_into::<web_sys::Element>().ok());
         let visitor = field("visitor").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
         let window = web_sys::window()?;
@@ -46,15 +48,15 @@ impl WidgetConfig {
             .or(page_lang)
             .filter(|l| !l.trim().is_empty())
             .unwrap_or_else(|| window.navigator().language().unwrap_or_else(|| "en-US".into()));
-        Some(WidgetConfig {
-            api_base,
+        Some(Rc::new(WidgetConfig {
+            api,
             theme: attr("data-theme").unwrap_or_else(|| "auto".into()),
             locale,
             dnt: attr("data-dnt").is_some_and(|v| is_true(&v)),
             prefetch: attr("data-prefetch").is_none_or(|v| !is_false(&v)),
             script,
             visitor,
-        })
+        }))
     }
 
     /// A random, revocable visitor id for stable rollout bucketing, kept in the page's

@@ -1,6 +1,7 @@
 //! `window.tweetbuy`: the widget's only global name, with `version` and `scan(root?)`.
 
 use crate::button::config::WidgetConfig;
+use crate::prelude::Rc;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -10,7 +11,7 @@ pub const GLOBAL: &str = "tweetbuy";
 
 /// Defines `window.tweetbuy`. Returns false when it already exists (the script was
 /// included twice), in which case this copy must not start.
-pub fn install(config: &WidgetConfig) -> bool {
+pub fn install(config: &Rc<WidgetConfig>) -> bool {
     let Some(window) = web_sys::window() else {
         return false;
     };

@@ -16,7 +16,7 @@ use crate::button::discover::{find_embeds, tweet_id_of, FoundEmbed, ATTACHED_ATT
 use crate::button::loader;
 use crate::button::offers::{ask, read_answers, FoundOffer};
 use crate::prelude::*;
-use crate::shared::api::{ApiClient, ClientError};
+use crate::shared::api::ClientError;
 use crate::shared::context::{OpenRequest, WidgetCtx, RETURNING_ATTR};
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use crate::shared::names;
@@ -112,7 +112,7 @@ pub fn is_mounted(host: &Element) -> bool {
 /// request, and attaches a button to each embed that has an offer: the kit's promise of how
 /// many buttons were attached (0, and one console warning for the page visit, if the
 /// lookup failed); `None` when there was nothing to do.
-pub(crate) fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Option<js_sys::Promise> {
+pub(crate) fn scan_roots(config: &Rc<WidgetConfig>, roots: &[Element]) -> Option<js_sys::Promise> {
     let (candidates, unknown) = sort_out(embeds_under(roots));
     if candidates.is_empty() {
         return None;
@@ -122,7 +122,7 @@ pub(crate) fn scan_roots(config: &WidgetConfig, roots: &[Element]) -> Option<js_
     // The lookup goes out first, and the embeds are marked while it travels.
     let asked = match unknown.is_empty() {
         true => JsValue::NULL,
-        false => ask(&ApiClient::new(&config.api_base), &unknown, visitor.as_deref())?.into(),
+        false => ask(&config.api, &unknown, visitor.as_deref())?.into(),
     };
     let batch = Batch::new(&config.theme, config.script.as_ref())?;
     let reserve_start = crate::button::marks::now();
@@ -161,7 +161,7 @@ struct Scan {
 fn finish_scan(config: &WidgetConfig, scan: Scan) -> usize {
     let (vault_origin, offers) = offers_of(&scan.reserved.embeds);
     let ctx = Rc::new(WidgetCtx {
-        api: ApiClient::new(&config.api_base),
+        api: config.api.clone(),
         vault_origin,
         locale: config.locale.clone(),
         theme: config.theme.clone(),

@@ -17,7 +17,7 @@ crate::shared::local::page_local! {
 }
 
 /// Queues roots for the next frame's scan; the first one of a frame schedules it.
-pub fn queue_scan(config: &WidgetConfig, roots: Vec<Element>) {
+pub fn queue_scan(config: &Rc<WidgetConfig>, roots: Vec<Element>) {
     let schedule = QUEUED.with(|q| {
         let mut q = q.borrow_mut();
         let first = q.is_none();
@@ -39,13 +39,13 @@ pub fn queue_scan(config: &WidgetConfig, roots: Vec<Element>) {
 
 /// Scans now, without waiting for the next frame: the first scan of the page, whose lookup
 /// should leave as early as possible.
-pub fn scan_now(config: &WidgetConfig, roots: Vec<Element>) {
+pub fn scan_now(config: &Rc<WidgetConfig>, roots: Vec<Element>) {
     // A failed lookup is warned about by the scan itself.
     let _ = mount::scan_roots(config, &roots);
 }
 
 /// Starts watching the document (and the window's size) for the rest of the page visit.
-pub fn watch(config: &WidgetConfig) {
+pub fn watch(config: &Rc<WidgetConfig>) {
     crate::button::placement::follow_resizes(mount::mounted_pairs);
     let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {
         return;
