@@ -111,7 +111,7 @@ pub fn is_mounted(host: &Element) -> bool {
 /// Finds unattached embeds under the given roots, looks up the unknown ones in one batched
 /// request, and attaches a button to each embed that has an offer: the kit's promise of how
 /// many buttons were attached (0, and one console warning for the page visit, if the
-/// lookup failed); `None` when there was nothing to do.
+/// lookup failed); `None` when there was nothing to do, or no kit to do it.
 pub(crate) fn scan_roots(config: &Rc<WidgetConfig>, roots: &[Element]) -> Option<js_sys::Promise> {
     let (candidates, unknown) = sort_out(embeds_under(roots));
     if candidates.is_empty() {
@@ -134,8 +134,14 @@ pub(crate) fn scan_roots(config: &Rc<WidgetConfig>, roots: &[Element]) -> Option
     // The buttons are built in a task of their own (`pausing`): on a slow phone, finding,
     // reserving and reading the answer take 60-130 ms of the page's main thread, and so
     // does building.
-    crate::button::kit::then(&asked, true, move |_, answers| {
-        match (!answers.is_null()).then(|| read_answers(&answers)) {
+    crate::button::kit::then(&asked, true, move |settled, answers| {
+        let answer = match (settled, answers.is_null()) {
+            (true, true) => None,
+            (true, false) => Some(read_answers(&answers)),
+            // The kit's `ask` never rejects; should it, the lookup failed.
+            (false, _) => Some(Err(ClientError::Network("the lookup was not answered".into()))),
+        };
+        match answer {
             Some(Err(error)) => {
                 release(&reserved.embeds_js);
                 warn_lookup_failed(&error);
