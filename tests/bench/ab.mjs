@@ -3,8 +3,10 @@
 // /bench?n=N page (with the vanilla baseline after each pair) and the medians are compared.
 // Not a test and not part of `make bench`.
 //   A=/tmp/dist-before B=dist N=1000 RUNS=9 node tests/bench/ab.mjs
-// A_ASSETS and B_ASSETS serve another loader (a copy of server/assets) with a build; PAGE
-// measures another page (`PAGE=/` for the demo page's start-up).
+// Each build brings its own loader (its embed.template.js, named in its manifest.json);
+// A_ASSETS and B_ASSETS serve other publisher pages and frame files (a copy of
+// server/assets) with a build; PAGE measures another page (`PAGE=/` for the demo page's
+// start-up).
 // Prints, for each build: the mount figure `make bench` reports (attach + align measures)
 // and its ratio to the baseline, script start → first button on that page, and the attach
 // and align measures apart.
