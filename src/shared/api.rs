@@ -183,7 +183,7 @@ async fn send_once(
 }
 
 /// The answer to a request already sent (`fetch`'s promise), parsed.
-pub(crate) async fn read(sent: js_sys::Promise) -> Result<JsValue, ClientError> {
+async fn read(sent: js_sys::Promise) -> Result<JsValue, ClientError> {
     let response: web_sys::Response = JsFuture::from(sent).await.map_err(network)?.unchecked_into();
     let text = JsFuture::from(response.text().map_err(network)?).await.map_err(network)?;
     parse(response.status(), &text.as_string().unwrap_or_default())
