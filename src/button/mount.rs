@@ -416,14 +416,13 @@ fn build_rows(rows: &crate::button::kit::Rows, embeds: &js_sys::Array) -> Option
 /// The attribute on a host that names its view's theme, for a publisher's CSS.
 const THEME_ATTR: &str = "data-tweetbuy-theme";
 
-/// Registers a built button, so a click finds its offer and events their embed.
+/// Registers a built button, so a click finds its offer and events their embed ([`emit`]).
 fn register(item: &Item, host: Element, ctx: Rc<WidgetCtx>) {
     let id = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.next_id += 1;
         r.next_id
     });
-    events::register(id, &item.embed);
     let tweet_id = item.offer.head.tweet_id.to_string();
     let mounted = Mounted { id, host, embed: item.embed.clone(), tweet_id, offer: item.offer.clone(), ctx };
     REGISTRY.with(|r| r.borrow_mut().mounted.push(mounted));
@@ -448,6 +447,15 @@ fn embed_ctx(m: &Mounted) -> EmbedCtx {
     EmbedCtx { host_id: m.id, tweet_id: m.tweet_id.clone(), product_id: m.offer.head.product_id.clone() }
 }
 
+/// Tells the publisher about a button: the event goes to its embed as it is now (widgets.js
+/// may have replaced the one clicked meanwhile).
+fn emit(embed: &EmbedCtx, event: WidgetEvent) {
+    let target = REGISTRY.with(|r| r.borrow().mounted.iter().find(|m| m.id == embed.host_id).map(|m| m.embed.clone()));
+    if let Some(target) = target {
+        events::emit_on(&target, embed, event);
+    }
+}
+
 /// A click on a Buy button: tell the publisher, and open the sheet (loading the checkout
 /// module first if this is the first click). If it cannot load, the visitor is told so
 /// under the button, and another click tries again.
@@ -457,14 +465,14 @@ pub(crate) fn open_from(button: &Element) {
     crate::shared::theme::fix_accent_text(button);
     let _ = button.set_attribute("aria-expanded", "true");
     crate::button::buy_button::show_problem(button, None);
-    events::emit(&embed, WidgetEvent::Open);
+    emit(&embed, WidgetEvent::Open);
     let button = button.clone();
     let locale = crate::shared::context::embed_locale(&request.embed, &request.ctx.locale);
     let waiting = match loader::loaded() {
         true => None,
         false => {
             let closed = embed.clone();
-            buy_button::show_waiting(&button, &offer.title, &locale, move || events::emit(&closed, WidgetEvent::Close))
+            buy_button::show_waiting(&button, &offer.title, &locale, move || emit(&closed, WidgetEvent::Close))
         }
     };
     loader::when_loaded(move |loaded| {
@@ -503,7 +511,7 @@ fn checkout_failed(
     let _ = button.set_attribute("aria-expanded", "false");
     let message = locale.t(crate::shared::i18n::Key::CheckoutUnavailable);
     buy_button::show_problem(button, Some(&message));
-    events::emit(embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message: message.clone() });
+    emit(embed, WidgetEvent::Error { code: "checkout_unavailable".into(), message: message.clone() });
 }
 
 /// A visitor points at or focuses a button: its sheet is built ahead of the click.
@@ -556,18 +564,15 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
         let mut r = r.borrow_mut();
         let m = r.mounted.iter_mut().find(|m| &m.host == host)?;
         m.embed = new_embed.clone();
-        Some(m.id)
+        Some(())
     });
-    match adopted {
-        Some(id) => {
-            events::register(id, new_embed);
-            let _ = new_embed.set_attribute(ATTACHED_ATTR, &host.get_attribute(HOST_ATTR).unwrap_or_default());
-            // The rendered embed may not have the blockquote's box.
-            crate::button::placement::align_before_paint(new_embed, host);
-            true
-        }
-        None => false,
+    if adopted.is_none() {
+        return false;
     }
+    let _ = new_embed.set_attribute(ATTACHED_ATTR, &host.get_attribute(HOST_ATTR).unwrap_or_default());
+    // The rendered embed may not have the blockquote's box.
+    crate::button::placement::align_before_paint(new_embed, host);
+    true
 }
 
 /// After nodes left the page: a button whose embed is gone is unmounted and its host
@@ -582,7 +587,6 @@ pub fn release_detached() {
                 if let Some(replacement) = replacement_before(&m.host, &m.tweet_id) {
                     let _ = replacement.set_attribute(ATTACHED_ATTR, &m.tweet_id);
                     m.embed = replacement;
-                    events::register(m.id, &m.embed);
                     crate::button::placement::align_before_paint(&m.embed, &m.host);
                 }
             }
@@ -596,7 +600,6 @@ pub fn release_detached() {
         gone
     });
     for m in gone {
-        events::unregister(m.id);
         if let Some(anchor) = m.host.shadow_root().and_then(|r| r.query_selector(".tb-anchor").ok().flatten()) {
             crate::button::placement::forget(&anchor);
         }

@@ -8,6 +8,7 @@
 //! email, an address or card data: leaking them through an event cannot be written.
 
 use crate::prelude::*;
+#[cfg(feature = "checkout")]
 use core::cell::RefCell;
 use tweetbuy_core::Money;
 use wasm_bindgen::JsCast;
@@ -87,11 +88,14 @@ pub fn code_name(code: tweetbuy_core::ErrorCode) -> String {
     name
 }
 
+// The checkout module's: the button module knows each button's embed ([`emit_on`]).
+#[cfg(feature = "checkout")]
 crate::shared::local::page_local! {
-    /// Each button's embed, by host id, in id order (ids only grow).
+    /// Each sheet's embed, by host id, in id order (ids only grow).
     static TARGETS: RefCell<Vec<(u32, Element)>> = RefCell::new(Vec::new());
 }
 
+#[cfg(feature = "checkout")]
 /// Remembers the element events for `host_id` are dispatched on.
 pub fn register(host_id: u32, embed: &Element) {
     TARGETS.with(|t| {
@@ -103,26 +107,23 @@ pub fn register(host_id: u32, embed: &Element) {
     });
 }
 
-/// Forgets a host's element (its embed was removed, or replaced by widgets.js).
-pub fn unregister(host_id: u32) {
-    TARGETS.with(|t| {
-        let mut targets = t.borrow_mut();
-        if let Ok(at) = targets.binary_search_by_key(&host_id, |(id, _)| *id) {
-            targets.remove(at);
-        }
-    });
-}
-
-/// Dispatches one event on the embed. Never throws into the page.
+#[cfg(feature = "checkout")]
+/// Dispatches one event on the embed registered for its host ([`register`]). Never throws
+/// into the page.
 pub fn emit(embed: &EmbedCtx, event: WidgetEvent) {
     let target = TARGETS.with(|t| {
         let targets = t.borrow();
         let at = targets.binary_search_by_key(&embed.host_id, |(id, _)| *id).ok()?;
         Some(targets[at].1.clone())
     });
-    let Some(target) = target else {
-        return;
-    };
+    if let Some(target) = target {
+        emit_on(&target, embed, event);
+    }
+}
+
+/// Dispatches one event on `target`, the embed (the button module knows each button's
+/// embed already, and registers none). Never throws into the page.
+pub fn emit_on(target: &Element, embed: &EmbedCtx, event: WidgetEvent) {
     let (name, fields) = payload(&event, embed);
     // The options and the detail's text come from one JSON text the browser parses: a page
     // of a thousand buttons announces each of them, and building the objects field by
