@@ -110,7 +110,7 @@ pub(crate) fn with<R>(f: impl FnOnce(&Kit) -> R) -> Option<R> {
 /// (after the page has had a turn, with `pausing`): the kit's promise of what `f` returns,
 /// `None` without a kit. The button module's waits are such callbacks, not futures: with
 /// its scan, lookup and checkout loading as async functions, the state machines and the
-/// executor that polls them made its wasm 4 KB brotli (11 %) larger.
+/// executor that polls them were 4 KB brotli (11 %) of its wasm.
 pub(crate) fn then(
     promise: &JsValue,
     pausing: bool,

@@ -11,7 +11,7 @@ compile_error!("without std the library is the button module: wasm32, one thread
 
 /// A lazily initialised global, for the `no_std` button module only (see the module docs).
 ///
-/// A plain slot rather than a `OnceCell`: the module has a dozen of these, and `OnceCell`'s
+/// A plain slot rather than a `OnceCell`: the module has about twenty of these, and `OnceCell`'s
 /// initialisation (with its check for an `init` that uses its own global) is a copy of code
 /// per type.
 #[cfg(not(feature = "std"))]
