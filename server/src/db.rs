@@ -36,6 +36,7 @@ use std::time::Duration;
 
 mod checkpointer;
 mod direct;
+pub mod group;
 
 /// The pool every query runs on, whichever engine is behind it.
 pub type Db = AnyPool;

@@ -10,7 +10,8 @@
 
 use super::{catalog, discounts, pricing, ApiState};
 use crate::clock;
-use crate::db::{retry_busy, Db};
+use crate::db::group::Groups;
+use crate::db::{engine_of, retry_busy, Db, Engine};
 use crate::error::AppError;
 use crate::hashing::sha256_hex;
 use crate::ids::{random_id, random_secret};
@@ -93,16 +94,16 @@ async fn create_intent(
 
     let intent_id = random_id("pi_");
     let client_secret = format!("{intent_id}_secret_{}", random_secret());
-    let stored = NewIntent {
-        id: &intent_id,
-        secret_hash: sha256_hex(client_secret.as_bytes()),
-        request: &request,
-        email: &email,
-        shipping: shipping.as_ref(),
-        quote: &quote,
+    let row = NewIntent::new(
+        &intent_id,
+        sha256_hex(client_secret.as_bytes()),
+        &request,
+        &email,
+        shipping.as_ref(),
+        &quote,
         now,
-    };
-    retry_busy(|| insert(&state.db, &stored)).await?;
+    )?;
+    insert(&state.db, row).await?;
     let intent = PaymentIntent {
         intent_id,
         client_secret,
@@ -129,47 +130,166 @@ pub fn ensure_on_sale(offer: &Offer) -> Result<(), AppError> {
     Err(AppError::new(StatusCode::CONFLICT, code, message))
 }
 
-struct NewIntent<'a> {
-    id: &'a str,
+/// An intent's row as it is written: one buyer's alone on SQLite, a batch of buyers' at once
+/// on PostgreSQL ([`INSERTS`]).
+#[derive(serde::Serialize)]
+struct NewIntent {
+    id: String,
     secret_hash: String,
-    request: &'a IntentRequest,
-    email: &'a str,
-    shipping: Option<&'a ShippingAddress>,
-    quote: &'a Quote,
-    now: i64,
+    product_id: String,
+    variant_id: String,
+    quantity: i64,
+    email: String,
+    share_email: bool,
+    shipping_json: Option<String>,
+    tweet_id: Option<String>,
+    subtotal_minor: i64,
+    shipping_minor: i64,
+    tax_minor: i64,
+    total_minor: i64,
+    currency: String,
+    created_at: i64,
+    expires_at: i64,
+    discount_code: Option<String>,
+    discount_minor: i64,
 }
 
-async fn insert(db: &Db, intent: &NewIntent<'_>) -> Result<(), AppError> {
-    let shipping_json =
-        intent.shipping.map(serde_json::to_string).transpose().map_err(|e| AppError::internal(e.to_string()))?;
+/// [`NewIntent`]'s columns with their PostgreSQL types, in the order of its fields (which
+/// its JSON keeps) and of the single insert's binds.
+const COLUMNS: [(&str, &str); 18] = [
+    ("id", "text"),
+    ("secret_hash", "text"),
+    ("product_id", "text"),
+    ("variant_id", "text"),
+    ("quantity", "bigint"),
+    ("email", "text"),
+    ("share_email", "boolean"),
+    ("shipping_json", "text"),
+    ("tweet_id", "text"),
+    ("subtotal_minor", "bigint"),
+    ("shipping_minor", "bigint"),
+    ("tax_minor", "bigint"),
+    ("total_minor", "bigint"),
+    ("currency", "text"),
+    ("created_at", "bigint"),
+    ("expires_at", "bigint"),
+    ("discount_code", "text"),
+    ("discount_minor", "bigint"),
+];
+
+impl NewIntent {
+    fn new(
+        id: &str,
+        secret_hash: String,
+        request: &IntentRequest,
+        email: &str,
+        shipping: Option<&ShippingAddress>,
+        quote: &Quote,
+        now: i64,
+    ) -> Result<NewIntent, AppError> {
+        Ok(NewIntent {
+            id: id.to_owned(),
+            secret_hash,
+            product_id: request.product_id.clone(),
+            variant_id: request.variant_id.clone(),
+            quantity: i64::from(request.quantity),
+            email: email.to_owned(),
+            share_email: request.share_email,
+            shipping_json: shipping
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| AppError::internal(e.to_string()))?,
+            tweet_id: request.tweet_id.as_ref().map(|t| TweetId::as_str(t).to_owned()),
+            subtotal_minor: quote.subtotal.minor,
+            shipping_minor: quote.shipping.minor,
+            tax_minor: quote.tax.minor,
+            total_minor: quote.total.minor,
+            currency: quote.total.currency.code().to_owned(),
+            created_at: now,
+            expires_at: now + INTENT_TTL_SECONDS,
+            discount_code: quote.discount.as_ref().map(|d| d.code.clone()),
+            discount_minor: quote.discount.as_ref().map_or(0, |d| d.amount.minor),
+        })
+    }
+}
+
+/// Intents being written on PostgreSQL, grouped ([`crate::db::group`]): every buyer's
+/// first write, one transaction each where a group takes many.
+static INSERTS: Groups<NewIntent, ()> = Groups::new();
+
+async fn insert(db: &Db, row: NewIntent) -> Result<(), AppError> {
+    match engine_of(db) {
+        Engine::Postgres => INSERTS.join(db, row, insert_rows).await,
+        Engine::Sqlite => retry_busy(|| insert_one(db, &row)).await,
+    }
+}
+
+/// Writes a batch of intents in one statement; when that fails (one clashing row fails the
+/// whole statement), each alone, so each gets the answer it would have got by itself.
+async fn insert_rows(db: Db, rows: Vec<NewIntent>) -> Vec<Result<(), AppError>> {
+    if rows.len() > 1 {
+        match insert_many(&db, &rows).await {
+            Ok(()) => return rows.iter().map(|_| Ok(())).collect(),
+            Err(error) => tracing::warn!(%error, rows = rows.len(), "a batch of intents is written one by one"),
+        }
+    }
+    let mut answers = Vec::with_capacity(rows.len());
+    for row in &rows {
+        answers.push(insert_one(&db, row).await);
+    }
+    answers
+}
+
+async fn insert_one(db: &Db, row: &NewIntent) -> Result<(), AppError> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let names: Vec<&str> = COLUMNS.iter().map(|(name, _)| *name).collect();
+        let binds: Vec<String> = (1..=COLUMNS.len()).map(|n| format!("${n}")).collect();
+        format!("INSERT INTO payment_intents ({}) VALUES ({})", names.join(", "), binds.join(", "))
+    });
     let mut conn = crate::db::write_conn(db).await?;
-    sqlx::query(
-        "INSERT INTO payment_intents (id, secret_hash, product_id, variant_id, quantity, email, share_email, \
-         shipping_json, tweet_id, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, created_at, \
-         expires_at, discount_code, discount_minor) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(intent.id)
-    .bind(&intent.secret_hash)
-    .bind(&intent.request.product_id)
-    .bind(&intent.request.variant_id)
-    .bind(i64::from(intent.request.quantity))
-    .bind(intent.email)
-    .bind(intent.request.share_email)
-    .bind(&shipping_json)
-    .bind(intent.request.tweet_id.as_ref().map(TweetId::as_str))
-    .bind(intent.quote.subtotal.minor)
-    .bind(intent.quote.shipping.minor)
-    .bind(intent.quote.tax.minor)
-    .bind(intent.quote.total.minor)
-    .bind(intent.quote.total.currency.code())
-    .bind(intent.now)
-    .bind(intent.now + INTENT_TTL_SECONDS)
-    .bind(intent.quote.discount.as_ref().map(|d| d.code.as_str()))
-    .bind(intent.quote.discount.as_ref().map_or(0, |d| d.amount.minor))
-    .execute(&mut conn)
-    .await?;
+    sqlx::query(&SQL)
+        .bind(&row.id)
+        .bind(&row.secret_hash)
+        .bind(&row.product_id)
+        .bind(&row.variant_id)
+        .bind(row.quantity)
+        .bind(&row.email)
+        .bind(row.share_email)
+        .bind(&row.shipping_json)
+        .bind(&row.tweet_id)
+        .bind(row.subtotal_minor)
+        .bind(row.shipping_minor)
+        .bind(row.tax_minor)
+        .bind(row.total_minor)
+        .bind(&row.currency)
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .bind(&row.discount_code)
+        .bind(row.discount_minor)
+        .execute(&mut conn)
+        .await?;
     Ok(())
+}
+
+/// Several intents in one statement (PostgreSQL): the rows go as one JSON array, which
+/// `json_to_recordset` reads back into columns.
+async fn insert_many(db: &Db, rows: &[NewIntent]) -> Result<(), AppError> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let names: Vec<&str> = COLUMNS.iter().map(|(name, _)| *name).collect();
+        let typed: Vec<String> = COLUMNS.iter().map(|(name, kind)| format!("{name} {kind}")).collect();
+        format!(
+            "INSERT INTO payment_intents ({names}) SELECT {names} FROM json_to_recordset($1::json) AS r({typed})",
+            names = names.join(", "),
+            typed = typed.join(", ")
+        )
+    });
+    let json = serde_json::to_string(rows).map_err(|e| AppError::internal(e.to_string()))?;
+    let mut conn = crate::db::write_conn(db).await?;
+    let written = sqlx::query(&SQL).bind(json).execute(&mut conn).await?;
+    match usize::try_from(written.rows_affected()) {
+        Ok(n) if n == rows.len() => Ok(()),
+        _ => Err(AppError::internal(format!("{} of {} intents written", written.rows_affected(), rows.len()))),
+    }
 }
 
 /// An intent as stored, read beside its product's columns ([`open`]): those the product

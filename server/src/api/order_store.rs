@@ -2,6 +2,7 @@
 //! and a failed payment gives the stock back in one transaction with the status change.
 
 use super::order_idempotency::KeyClaim;
+use crate::db::group::Groups;
 use crate::db::to_text;
 use crate::db::{begin_write, begin_write_with, engine_of, AnyQuery, Batch, Db, Engine};
 use crate::error::AppError;
@@ -259,11 +260,8 @@ async fn place_in_one_statement(
             // Writes a row version, so its commit is a synchronous one: it returns once the
             // WAL is flushed past the placement. Should it fail, the placement stands (with
             // its key): the caller settles the key so that the buyer's retry resumes it.
-            sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
-                .bind(order.id)
-                .execute(&mut conn)
-                .await
-                .map_err(|error| PlaceError::AfterPlacement(error.into()))?;
+            drop(conn);
+            FLUSHES.join(db, order.id.to_owned(), flush_rows).await.map_err(PlaceError::AfterPlacement)?;
             Ok(true)
         }
         // Not reserved, nothing written. A key already stored is told first, as when the key
@@ -284,6 +282,45 @@ async fn place_in_one_statement(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// The placements waiting for the WAL to be flushed past them ([`place_in_one_statement`]),
+/// grouped ([`crate::db::group`]): one synchronous commit flushes the WAL for all of them.
+static FLUSHES: Groups<String, ()> = Groups::new();
+
+/// Waits for the WAL to be flushed past these orders' placements: a statement that writes a
+/// row version of each, so its commit is a synchronous one. When the batch fails, each alone.
+async fn flush_rows(db: Db, order_ids: Vec<String>) -> Vec<Result<(), AppError>> {
+    if order_ids.len() > 1 {
+        let written = async {
+            let ids = serde_json::to_string(&order_ids).map_err(|e| AppError::internal(e.to_string()))?;
+            sqlx::query(
+                // `= ANY` of an array, so the rows are found through the key's index: a join
+                // with the set (or `IN`) is planned for its default 100 rows, a scan of the table.
+                "UPDATE orders SET updated_at = updated_at WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))",
+            )
+            .bind(ids)
+            .execute(&mut crate::db::write_conn(&db).await?)
+            .await?;
+            Ok::<_, AppError>(())
+        };
+        match written.await {
+            Ok(()) => return order_ids.iter().map(|_| Ok(())).collect(),
+            Err(error) => tracing::warn!(%error, rows = order_ids.len(), "a batch of flushes is written one by one"),
+        }
+    }
+    let mut answers = Vec::with_capacity(order_ids.len());
+    for id in &order_ids {
+        let flushed = async {
+            sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
+                .bind(id)
+                .execute(&mut crate::db::write_conn(&db).await?)
+                .await?;
+            Ok(())
+        };
+        answers.push(flushed.await);
+    }
+    answers
 }
 
 /// The stock reservation: one conditional `UPDATE`, so two buyers of the last unit cannot
@@ -355,10 +392,21 @@ pub async fn mark_paid_and_answer(
 ) -> Result<(), AppError> {
     let brand = to_text(&brand);
     let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
-    if engine_of(db) == Engine::Postgres
-        && mark_paid_in_one_statement(db, order_id, &brand, last4, charge_id, now, answer, &subscribers).await?
-    {
-        return Ok(());
+    if engine_of(db) == Engine::Postgres {
+        let paid = Paid {
+            order_id: order_id.to_owned(),
+            brand: brand.clone(),
+            last4: last4.to_owned(),
+            charge_id: charge_id.to_owned(),
+            now,
+            status: answer.map(|a| i64::from(a.status)),
+            body: answer.map(|a| a.body.to_owned()),
+            scope: answer.map(|a| a.scope.to_owned()),
+            idem_key: answer.map(|a| a.key.to_owned()),
+        };
+        if PAID.join(db, paid, mark_paid_rows).await? {
+            return Ok(());
+        }
     }
     let mut batch = Batch::new();
     batch.push(
@@ -388,22 +436,57 @@ pub async fn mark_paid_and_answer(
     Ok(())
 }
 
+/// A payment to record on PostgreSQL ([`mark_paid_and_answer`]), with the answer to store
+/// under the order's key when there is one; its fields are the columns of [`PAID_COLUMNS`].
+#[derive(serde::Serialize)]
+struct Paid {
+    order_id: String,
+    brand: String,
+    last4: String,
+    charge_id: String,
+    now: i64,
+    status: Option<i64>,
+    body: Option<String>,
+    scope: Option<String>,
+    idem_key: Option<String>,
+}
+
+/// [`Paid`]'s fields as `json_to_recordset` reads them.
+const PAID_COLUMNS: &str = "order_id text, brand text, last4 text, charge_id text, now bigint, status bigint, \
+     body text, scope text, idem_key text";
+
+/// Payments being recorded on PostgreSQL, grouped ([`crate::db::group`]): one transaction
+/// for all that come together.
+static PAID: Groups<Paid, bool> = Groups::new();
+
+/// Records a batch of payments in one statement, each with its receipt in the outbox and its
+/// key's answer, unless a webhook endpoint wants the payment's events: those are written in
+/// Rust, so then nothing is written here and each answer is `false`, which sends its caller
+/// the long way. When the batch fails, each alone.
+async fn mark_paid_rows(db: Db, payments: Vec<Paid>) -> Vec<Result<bool, AppError>> {
+    let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
+    if payments.len() > 1 {
+        match mark_paid_many(&db, &payments, &subscribers).await {
+            Ok(written) => return payments.iter().map(|_| Ok(written)).collect(),
+            Err(error) => tracing::warn!(%error, rows = payments.len(), "a batch of payments is recorded one by one"),
+        }
+    }
+    let mut answers = Vec::with_capacity(payments.len());
+    for paid in &payments {
+        answers.push(mark_paid_in_one_statement(&db, paid, &subscribers).await);
+    }
+    answers
+}
+
 /// [`mark_paid_and_answer`] on PostgreSQL in one statement (a transaction of its own: one
-/// round trip where a `BEGIN`, four statements and a `COMMIT` took six), when no webhook
-/// endpoint wants the payment's events: those are written in Rust, so with one listening
-/// nothing is written here and `false` sends the caller the long way.
-#[allow(clippy::too_many_arguments)]
+/// round trip where a `BEGIN`, four statements and a `COMMIT` took six): `false`, and
+/// nothing written, when a webhook endpoint wants the payment's events ([`mark_paid_rows`]).
 async fn mark_paid_in_one_statement<const N: usize>(
     db: &Db,
-    order_id: &str,
-    brand: &str,
-    last4: &str,
-    charge_id: &str,
-    now: i64,
-    answer: Option<&KeyAnswer<'_>>,
+    paid: &Paid,
     subscribers: &super::webhooks::delivery::SubscribedEach<N>,
 ) -> Result<bool, AppError> {
-    let answered = match answer {
+    let answered = match paid.scope {
         Some(_) => format!(
             ", answered AS (UPDATE idempotency_keys SET response_status = ${a}, response_body = ${b}, \
              completed_at = $4 WHERE scope = ${c} AND idem_key = ${d} AND NOT (SELECT heard FROM listening))",
@@ -423,12 +506,51 @@ async fn mark_paid_in_one_statement<const N: usize>(
          SELECT heard FROM listening",
         listening = subscribers.any_condition(5),
     );
-    let mut query = sqlx::query_as::<_, (bool,)>(&sql).bind(brand).bind(last4).bind(charge_id).bind(now).bind(order_id);
+    let mut query = sqlx::query_as::<_, (bool,)>(&sql)
+        .bind(&paid.brand)
+        .bind(&paid.last4)
+        .bind(&paid.charge_id)
+        .bind(paid.now)
+        .bind(&paid.order_id);
     for pattern in subscribers.patterns() {
         query = query.bind(pattern.as_str());
     }
-    if let Some(answer) = answer {
-        query = query.bind(i64::from(answer.status)).bind(answer.body).bind(answer.scope).bind(answer.key);
+    if paid.scope.is_some() {
+        query = query.bind(paid.status).bind(&paid.body).bind(&paid.scope).bind(&paid.idem_key);
+    }
+    let (heard,) = query.fetch_one(&mut crate::db::write_conn(db).await?).await?;
+    Ok(!heard)
+}
+
+/// [`mark_paid_in_one_statement`] for several payments: the rows go as one JSON array. The
+/// tables' rows are found by `= ANY` of arrays, through their keys' indexes (see
+/// [`flush_rows`]).
+async fn mark_paid_many<const N: usize>(
+    db: &Db,
+    payments: &[Paid],
+    subscribers: &super::webhooks::delivery::SubscribedEach<N>,
+) -> Result<bool, AppError> {
+    let sql = format!(
+        "WITH listening AS (SELECT {listening} AS heard), \
+         paying AS (SELECT * FROM json_to_recordset($1::json) AS r({PAID_COLUMNS})), \
+         paid AS (UPDATE orders o SET status = 'paid', card_brand = r.brand, card_last4 = r.last4, \
+         charge_id = r.charge_id, updated_at = r.now FROM paying r \
+         WHERE o.id = r.order_id AND o.id = ANY(ARRAY(SELECT order_id FROM paying)) \
+         AND NOT (SELECT heard FROM listening)), \
+         outbox AS (INSERT INTO receipt_outbox (order_id, created_at) SELECT order_id, now FROM paying \
+         WHERE NOT (SELECT heard FROM listening) ON CONFLICT DO NOTHING), \
+         answered AS (UPDATE idempotency_keys k SET response_status = r.status, response_body = r.body, \
+         completed_at = r.now FROM paying r WHERE k.scope = r.scope AND k.idem_key = r.idem_key \
+         AND k.scope = ANY(ARRAY(SELECT scope FROM paying WHERE scope IS NOT NULL)) \
+         AND k.idem_key = ANY(ARRAY(SELECT idem_key FROM paying WHERE idem_key IS NOT NULL)) \
+         AND NOT (SELECT heard FROM listening)) \
+         SELECT heard FROM listening",
+        listening = subscribers.any_condition(1),
+    );
+    let json = serde_json::to_string(payments).map_err(|e| AppError::internal(e.to_string()))?;
+    let mut query = sqlx::query_as::<_, (bool,)>(&sql).bind(json);
+    for pattern in subscribers.patterns() {
+        query = query.bind(pattern.as_str());
     }
     let (heard,) = query.fetch_one(&mut crate::db::write_conn(db).await?).await?;
     Ok(!heard)
