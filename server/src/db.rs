@@ -1210,6 +1210,26 @@ pub fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, crate::AppError> 
         .map_err(|e| crate::AppError::internal(format!("unexpected stored value {text:?}: {e}")))
 }
 
+/// The api's database in a new schema of the test PostgreSQL server, with the demo catalog,
+/// when `TWEETBUY_TEST_PG_URL` names one (`make test-pg`); `None` otherwise, unless
+/// `TWEETBUY_REQUIRE_PG=1` says it was expected.
+#[cfg(test)]
+pub(crate) async fn test_postgres_api() -> Option<Db> {
+    let url = std::env::var("TWEETBUY_TEST_PG_URL").ok().filter(|u| !u.trim().is_empty());
+    let Some(url) = url else {
+        assert!(
+            std::env::var("TWEETBUY_REQUIRE_PG").map_or(true, |v| v != "1"),
+            "TWEETBUY_REQUIRE_PG=1 but TWEETBUY_TEST_PG_URL is not set"
+        );
+        eprintln!("skipped: needs TWEETBUY_TEST_PG_URL (make test-pg sets it)");
+        return None;
+    };
+    let schema = format!("{}_api", crate::ids::random_id("u"));
+    let db = open_api(Location::Postgres { url, schema }).await.unwrap();
+    crate::api::seed::seed_demo_if_empty(&db, 0).await.unwrap();
+    Some(db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -411,3 +411,62 @@ pub async fn sweep_expired(db: &Db, now: i64) -> Result<u64, AppError> {
         .await?;
     Ok(done.rows_affected())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(id: &str, shipping_json: Option<&str>) -> NewIntent {
+        NewIntent {
+            id: id.to_owned(),
+            secret_hash: format!("hash-of-{id}"),
+            product_id: "red-tee".to_owned(),
+            variant_id: "m".to_owned(),
+            quantity: 2,
+            email: format!("{id}@example.com"),
+            share_email: true,
+            shipping_json: shipping_json.map(str::to_owned),
+            tweet_id: None,
+            subtotal_minor: 6000,
+            shipping_minor: 500,
+            tax_minor: 0,
+            total_minor: 6500,
+            currency: "USD".to_owned(),
+            created_at: 100,
+            expires_at: 100 + INTENT_TTL_SECONDS,
+            discount_code: None,
+            discount_minor: 0,
+        }
+    }
+
+    async fn stored(db: &Db, id: &str) -> Option<(String, i64, bool, Option<String>, i64)> {
+        sqlx::query_as(
+            "SELECT email, quantity, share_email, shipping_json, total_minor FROM payment_intents WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await
+        .unwrap()
+    }
+
+    /// On PostgreSQL a batch of intents is one statement, each row with its own values; a
+    /// batch with a row that cannot be written is written row by row, so only that row fails.
+    #[tokio::test]
+    async fn a_batch_of_intents_is_written_whole_or_row_by_row() {
+        let Some(db) = crate::db::test_postgres_api().await else { return };
+        let address = r#"{"name":"A B","line1":"1 Main St"}"#;
+        insert_many(&db, &[intent("pi_a", Some(address)), intent("pi_b", None)]).await.unwrap();
+        assert_eq!(
+            stored(&db, "pi_a").await,
+            Some(("pi_a@example.com".into(), 2, true, Some(address.into()), 6500))
+        );
+        assert_eq!(stored(&db, "pi_b").await.unwrap().3, None);
+
+        // `pi_a` again clashes with the stored one.
+        let answers =
+            insert_rows(db.clone(), vec![intent("pi_c", None), intent("pi_a", None), intent("pi_d", None)]).await;
+        assert!(answers[0].is_ok() && answers[1].is_err() && answers[2].is_ok());
+        assert!(stored(&db, "pi_c").await.is_some() && stored(&db, "pi_d").await.is_some());
+        assert_eq!(stored(&db, "pi_a").await.unwrap().3, Some(address.into()), "the first stays as it was");
+    }
+}

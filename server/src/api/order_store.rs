@@ -292,19 +292,7 @@ static FLUSHES: Groups<String, ()> = Groups::new();
 /// row version of each, so its commit is a synchronous one. When the batch fails, each alone.
 async fn flush_rows(db: Db, order_ids: Vec<String>) -> Vec<Result<(), AppError>> {
     if order_ids.len() > 1 {
-        let written = async {
-            let ids = serde_json::to_string(&order_ids).map_err(|e| AppError::internal(e.to_string()))?;
-            sqlx::query(
-                // `= ANY` of an array, so the rows are found through the key's index: a join
-                // with the set (or `IN`) is planned for its default 100 rows, a scan of the table.
-                "UPDATE orders SET updated_at = updated_at WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))",
-            )
-            .bind(ids)
-            .execute(&mut crate::db::write_conn(&db).await?)
-            .await?;
-            Ok::<_, AppError>(())
-        };
-        match written.await {
+        match flush_many(&db, &order_ids).await {
             Ok(()) => return order_ids.iter().map(|_| Ok(())).collect(),
             Err(error) => tracing::warn!(%error, rows = order_ids.len(), "a batch of flushes is written one by one"),
         }
@@ -321,6 +309,18 @@ async fn flush_rows(db: Db, order_ids: Vec<String>) -> Vec<Result<(), AppError>>
         answers.push(flushed.await);
     }
     answers
+}
+
+/// [`flush_rows`]'s statement for several orders. The rows are found by `= ANY` of an array,
+/// through the key's index: a join with the set (or `IN`) is planned for its default 100
+/// rows, as a scan of the whole table.
+async fn flush_many(db: &Db, order_ids: &[String]) -> Result<(), AppError> {
+    let ids = serde_json::to_string(order_ids).map_err(|e| AppError::internal(e.to_string()))?;
+    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))")
+        .bind(ids)
+        .execute(&mut crate::db::write_conn(db).await?)
+        .await?;
+    Ok(())
 }
 
 /// The stock reservation: one conditional `UPDATE`, so two buyers of the last unit cannot
@@ -524,7 +524,7 @@ async fn mark_paid_in_one_statement<const N: usize>(
 
 /// [`mark_paid_in_one_statement`] for several payments: the rows go as one JSON array. The
 /// tables' rows are found by `= ANY` of arrays, through their keys' indexes (see
-/// [`flush_rows`]).
+/// [`flush_many`]).
 async fn mark_paid_many<const N: usize>(
     db: &Db,
     payments: &[Paid],
@@ -733,4 +733,90 @@ pub async fn find(db: &Db, order_id: &str) -> Result<Option<StoredOrder>, AppErr
     .fetch_optional(db)
     .await?;
     Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pending order with its key still in flight, as a placement leaves them.
+    async fn pending(db: &Db, id: &str) {
+        sqlx::query(
+            "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, subtotal_minor, \
+             shipping_minor, tax_minor, total_minor, currency, status, created_at, updated_at) \
+             VALUES ($1, $1, 'red-tee', 'm', 1, 'a@example.com', 3000, 0, 0, 3000, 'USD', 'pending', 1, 1)",
+        )
+        .bind(id)
+        .execute(db)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
+             VALUES ('orders', $1, 'h', 1, $1)",
+        )
+        .bind(format!("key-{id}"))
+        .execute(db)
+        .await
+        .unwrap();
+    }
+
+    fn paid(id: &str, answered: bool) -> Paid {
+        Paid {
+            order_id: id.to_owned(),
+            brand: "visa".to_owned(),
+            last4: format!("{:0>4}", id.len()),
+            charge_id: format!("ch_{id}"),
+            now: 50,
+            status: answered.then_some(201),
+            body: answered.then(|| format!("{{\"order\":\"{id}\"}}")),
+            scope: answered.then(|| "orders".to_owned()),
+            idem_key: answered.then(|| format!("key-{id}")),
+        }
+    }
+
+    /// The order's status, charge, receipt and key's answer as stored.
+    async fn stored(db: &Db, id: &str) -> (String, Option<String>, bool, Option<i64>, Option<String>) {
+        sqlx::query_as(
+            "SELECT o.status, o.charge_id, EXISTS (SELECT 1 FROM receipt_outbox r WHERE r.order_id = o.id), \
+             k.response_status, k.response_body FROM orders o \
+             JOIN idempotency_keys k ON k.scope = 'orders' AND k.idem_key = 'key-' || o.id WHERE o.id = $1",
+        )
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    }
+
+    /// On PostgreSQL a batch of payments is one statement: each order paid with its own
+    /// charge, its receipt queued and its key's answer stored (a payment with no answer leaves
+    /// its key alone). With a webhook endpoint listening, nothing is written and every answer
+    /// sends its caller the long way. A batch of flush waits is one statement too.
+    #[tokio::test]
+    async fn a_batch_of_payments_is_recorded_in_one_statement() {
+        let Some(db) = crate::db::test_postgres_api().await else { return };
+        let subscribers = super::super::webhooks::delivery::SubscribedEach::new(super::super::webhooks::ORDER_PAID_EVENTS);
+        for id in ["o1", "o2", "o3", "o4"] {
+            pending(&db, id).await;
+        }
+        flush_many(&db, &["o1".into(), "o2".into(), "o3".into()]).await.unwrap();
+        assert!(mark_paid_many(&db, &[paid("o1", true), paid("o2", false), paid("o3", true)], &subscribers)
+            .await
+            .unwrap());
+        assert_eq!(
+            stored(&db, "o1").await,
+            ("paid".into(), Some("ch_o1".into()), true, Some(201), Some(r#"{"order":"o1"}"#.into()))
+        );
+        assert_eq!(stored(&db, "o2").await, ("paid".into(), Some("ch_o2".into()), true, None, None));
+        assert_eq!(stored(&db, "o3").await.3, Some(201));
+
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, url, secret, events, created_at) \
+             VALUES ('we_1', 'https://seller.example/hook', 'x', '*', 1)",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        assert!(!mark_paid_many(&db, &[paid("o4", true)], &subscribers).await.unwrap());
+        assert_eq!(stored(&db, "o4").await, ("pending".into(), None, false, None, None));
+    }
 }

@@ -132,11 +132,11 @@ mod tests {
         let (release, released) = tokio::sync::watch::channel(false);
         let mut callers = Vec::new();
         for item in 0..6u32 {
-            let (db, batches, mut released) = (db.clone(), batches.clone(), released.clone());
+            let (db, seen, mut released) = (db.clone(), batches.clone(), released.clone());
             callers.push(tokio::spawn(async move {
                 GROUPS
                     .join(&db, item, move |_, items: Vec<u32>| async move {
-                        batches.lock().unwrap().push(items.clone());
+                        seen.lock().unwrap().push(items.clone());
                         // The first batch is held until every other caller is waiting.
                         let _ = released.wait_for(|r| *r).await;
                         items.into_iter().map(|i| if i == 4 { Err(AppError::internal("four")) } else { Ok(i * 10) }).collect()
