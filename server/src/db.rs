@@ -1210,11 +1210,11 @@ pub fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, crate::AppError> 
         .map_err(|e| crate::AppError::internal(format!("unexpected stored value {text:?}: {e}")))
 }
 
-/// The api's database in a new schema of the test PostgreSQL server, with the demo catalog,
-/// when `TWEETBUY_TEST_PG_URL` names one (`make test-pg`); `None` otherwise, unless
+/// A new schema on the test PostgreSQL server when `TWEETBUY_TEST_PG_URL` names one (`make
+/// test-pg`): its URL and a fresh schema name ending in `side`. `None` otherwise, unless
 /// `TWEETBUY_REQUIRE_PG=1` says it was expected.
 #[cfg(test)]
-pub(crate) async fn test_postgres_api() -> Option<Db> {
+fn test_postgres(side: &str) -> Option<Location> {
     let url = std::env::var("TWEETBUY_TEST_PG_URL").ok().filter(|u| !u.trim().is_empty());
     let Some(url) = url else {
         assert!(
@@ -1224,10 +1224,22 @@ pub(crate) async fn test_postgres_api() -> Option<Db> {
         eprintln!("skipped: needs TWEETBUY_TEST_PG_URL (make test-pg sets it)");
         return None;
     };
-    let schema = format!("{}_api", crate::ids::random_id("u"));
-    let db = open_api(Location::Postgres { url, schema }).await.unwrap();
+    Some(Location::Postgres { url, schema: format!("{}_{side}", crate::ids::random_id("u")) })
+}
+
+/// The api's database on the test PostgreSQL server ([`test_postgres`]), with the demo
+/// catalog.
+#[cfg(test)]
+pub(crate) async fn test_postgres_api() -> Option<Db> {
+    let db = open_api(test_postgres("api")?).await.unwrap();
     crate::api::seed::seed_demo_if_empty(&db, 0).await.unwrap();
     Some(db)
+}
+
+/// The vault's database on the test PostgreSQL server ([`test_postgres`]).
+#[cfg(test)]
+pub(crate) async fn test_postgres_vault() -> Option<Db> {
+    Some(open_vault(test_postgres("vault")?).await.unwrap())
 }
 
 #[cfg(test)]

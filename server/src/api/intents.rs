@@ -456,10 +456,7 @@ mod tests {
         let Some(db) = crate::db::test_postgres_api().await else { return };
         let address = r#"{"name":"A B","line1":"1 Main St"}"#;
         insert_many(&db, &[intent("pi_a", Some(address)), intent("pi_b", None)]).await.unwrap();
-        assert_eq!(
-            stored(&db, "pi_a").await,
-            Some(("pi_a@example.com".into(), 2, true, Some(address.into()), 6500))
-        );
+        assert_eq!(stored(&db, "pi_a").await, Some(("pi_a@example.com".into(), 2, true, Some(address.into()), 6500)));
         assert_eq!(stored(&db, "pi_b").await.unwrap().3, None);
 
         // `pi_a` again clashes with the stored one.

@@ -316,10 +316,12 @@ async fn flush_rows(db: Db, order_ids: Vec<String>) -> Vec<Result<(), AppError>>
 /// rows, as a scan of the whole table.
 async fn flush_many(db: &Db, order_ids: &[String]) -> Result<(), AppError> {
     let ids = serde_json::to_string(order_ids).map_err(|e| AppError::internal(e.to_string()))?;
-    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))")
-        .bind(ids)
-        .execute(&mut crate::db::write_conn(db).await?)
-        .await?;
+    sqlx::query(
+        "UPDATE orders SET updated_at = updated_at WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))",
+    )
+    .bind(ids)
+    .execute(&mut crate::db::write_conn(db).await?)
+    .await?;
     Ok(())
 }
 
@@ -794,7 +796,8 @@ mod tests {
     #[tokio::test]
     async fn a_batch_of_payments_is_recorded_in_one_statement() {
         let Some(db) = crate::db::test_postgres_api().await else { return };
-        let subscribers = super::super::webhooks::delivery::SubscribedEach::new(super::super::webhooks::ORDER_PAID_EVENTS);
+        let subscribers =
+            super::super::webhooks::delivery::SubscribedEach::new(super::super::webhooks::ORDER_PAID_EVENTS);
         for id in ["o1", "o2", "o3", "o4"] {
             pending(&db, id).await;
         }

@@ -36,10 +36,19 @@ struct Group<T, R> {
     turn: tokio::sync::Mutex<()>,
 }
 
+/// One pool's group, found by the pool's options.
+type PoolGroup<T, R> = (PoolKey, Arc<Group<T, R>>);
+
 /// The groups of one kind of write, one per pool (a process may open several, as the tests
 /// do). Declared as a `static` beside the write it groups.
 pub struct Groups<T, R> {
-    each: Mutex<Vec<(PoolKey, Arc<Group<T, R>>)>>,
+    each: Mutex<Vec<PoolGroup<T, R>>>,
+}
+
+impl<T: Send + 'static, R: Send + 'static> Default for Groups<T, R> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<T: Send + 'static, R: Send + 'static> Groups<T, R> {
@@ -139,7 +148,10 @@ mod tests {
                         seen.lock().unwrap().push(items.clone());
                         // The first batch is held until every other caller is waiting.
                         let _ = released.wait_for(|r| *r).await;
-                        items.into_iter().map(|i| if i == 4 { Err(AppError::internal("four")) } else { Ok(i * 10) }).collect()
+                        items
+                            .into_iter()
+                            .map(|i| if i == 4 { Err(AppError::internal("four")) } else { Ok(i * 10) })
+                            .collect()
                     })
                     .await
             }));

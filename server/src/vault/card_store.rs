@@ -1,6 +1,7 @@
 //! The vault's tables: cards (encrypted), tokenization keys and charges.
 
 use super::envelope::Sealed;
+use crate::db::group::Groups;
 use crate::db::Db;
 use crate::db::{from_text, to_text};
 use crate::error::AppError;
@@ -194,29 +195,111 @@ pub async fn insert_card_for_key(
     }
 }
 
-/// [`insert_card_for_key`] on PostgreSQL in one statement, a transaction of its own (one
-/// round trip where a `BEGIN`, two inserts and a `COMMIT` took four): the key is inserted
-/// first and the card only when the key was new, so a key already used writes nothing.
-/// The key's reference to the card is checked at the end of the statement, when both rows
-/// are there.
+/// A one-time card with the key that made it, as [`TOKENS`] writes it on PostgreSQL: the
+/// sealed columns in hex, for the JSON a batch goes in.
+#[derive(serde::Serialize)]
+struct TokenRow {
+    id: String,
+    token: String,
+    owner: String,
+    key_id: String,
+    wrapped_key: String,
+    key_nonce: String,
+    ciphertext: String,
+    nonce: String,
+    brand: String,
+    last4: String,
+    exp_month: i64,
+    exp_year: i64,
+    created_at: i64,
+    expires_at: i64,
+    save_secret_hash: Option<String>,
+    intent_id: Option<String>,
+    fingerprint: Option<String>,
+    idem_key: String,
+    request_hash: String,
+}
+
+impl TokenRow {
+    fn new(card: &NewCard, idem_key: &str, request_hash: &str) -> TokenRow {
+        TokenRow {
+            id: card.id.clone(),
+            token: card.token.clone(),
+            owner: card.owner.clone(),
+            key_id: card.sealed.key_id.clone(),
+            wrapped_key: hex::encode(&card.sealed.wrapped_key),
+            key_nonce: hex::encode(&card.sealed.key_nonce),
+            ciphertext: hex::encode(&card.sealed.ciphertext),
+            nonce: hex::encode(&card.sealed.nonce),
+            brand: to_text(&card.brand),
+            last4: card.last4.clone(),
+            exp_month: i64::from(card.exp_month),
+            exp_year: i64::from(card.exp_year),
+            created_at: card.created_at,
+            expires_at: card.created_at + TOKEN_TTL_SECONDS,
+            save_secret_hash: card.save_secret_hash.clone(),
+            intent_id: card.intent_id.clone(),
+            fingerprint: card.fingerprint.clone(),
+            idem_key: idem_key.to_owned(),
+            request_hash: request_hash.to_owned(),
+        }
+    }
+}
+
+/// One-time cards being stored on PostgreSQL, grouped ([`crate::db::group`]): one
+/// transaction for all the buyers' cards that come together.
+static TOKENS: Groups<TokenRow, bool> = Groups::new();
+
+/// [`insert_card_for_key`] on PostgreSQL, with whatever other cards come meanwhile.
 async fn insert_card_for_key_in_one_statement(
     db: &Db,
     card: &NewCard,
     idem_key: &str,
     request_hash: &str,
 ) -> Result<bool, AppError> {
-    // $1 to $18 are [`insert_card_query`]'s binds (`created_at` is $13).
-    let sql = format!(
-        "WITH claimed AS (INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) \
-         VALUES ($19, $20, $1, $13) ON CONFLICT (idem_key) DO NOTHING RETURNING card_id) \
-         INSERT INTO cards (id, token, owner, {SEALED_COLUMNS}, brand, last4, exp_month, exp_year, created_at, \
-         expires_at, save_secret_hash, reusable, intent_id, fingerprint) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18 FROM claimed"
-    );
-    let mut conn = crate::db::write_conn(db).await?;
-    let inserted =
-        insert_card_query(&sql, card, CardLife::OneTime).bind(idem_key).bind(request_hash).execute(&mut conn).await?;
-    Ok(inserted.rows_affected() == 1)
+    TOKENS.join(db, TokenRow::new(card, idem_key, request_hash), insert_token_rows).await
+}
+
+/// Stores a batch of cards, each only when its key is new, in one statement (a transaction
+/// of its own: one round trip where a `BEGIN`, two inserts and a `COMMIT` took four per
+/// card): the keys are inserted first and the cards whose key was new then, so a key already
+/// used writes nothing. The keys' references to their cards are checked at the end of the
+/// statement, when both rows are there. When the batch fails, each card alone.
+async fn insert_token_rows(db: Db, rows: Vec<TokenRow>) -> Vec<Result<bool, AppError>> {
+    match insert_tokens(&db, &rows).await {
+        Ok(stored) => return rows.iter().map(|row| Ok(stored.contains(&row.id))).collect(),
+        Err(error) if rows.len() > 1 => {
+            tracing::warn!(%error, rows = rows.len(), "a batch of cards is stored one by one")
+        }
+        Err(error) => return vec![Err(error)],
+    }
+    let mut answers = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.id.clone();
+        answers.push(insert_tokens(&db, &[row]).await.map(|stored| stored.contains(&id)));
+    }
+    answers
+}
+
+/// [`insert_token_rows`]' statement: the ids of the cards stored.
+async fn insert_tokens(db: &Db, rows: &[TokenRow]) -> Result<Vec<String>, AppError> {
+    const SQL: &str = "WITH typed AS (SELECT * FROM json_to_recordset($1::json) AS r(id text, token text, \
+         owner text, key_id text, wrapped_key text, key_nonce text, ciphertext text, nonce text, brand text, \
+         last4 text, exp_month bigint, exp_year bigint, created_at bigint, expires_at bigint, \
+         save_secret_hash text, intent_id text, fingerprint text, idem_key text, request_hash text)), \
+         claimed AS (INSERT INTO token_requests (idem_key, request_hash, card_id, created_at) \
+         SELECT idem_key, request_hash, id, created_at FROM typed ON CONFLICT (idem_key) DO NOTHING \
+         RETURNING card_id) \
+         INSERT INTO cards (id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, last4, \
+         exp_month, exp_year, created_at, expires_at, save_secret_hash, reusable, intent_id, fingerprint) \
+         SELECT id, token, owner, key_id, decode(wrapped_key, 'hex'), decode(key_nonce, 'hex'), \
+         decode(ciphertext, 'hex'), decode(nonce, 'hex'), brand, last4, exp_month, exp_year, created_at, \
+         expires_at, save_secret_hash, FALSE, intent_id, fingerprint FROM typed \
+         WHERE id IN (SELECT card_id FROM claimed) RETURNING id";
+    let json = serde_json::to_string(rows).map_err(|e| AppError::internal(e.to_string()))?;
+    let stored: Vec<(String,)> =
+        sqlx::query_as(SQL).bind(json).fetch_all(&mut crate::db::write_conn(db).await?).await?;
+    Ok(stored.into_iter().map(|(id,)| id).collect())
 }
 
 /// The earlier tokenization under `idem_key`: its request fingerprint and card.
@@ -508,4 +591,59 @@ pub async fn insert_refund(
     .execute(&mut *db)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(id: &str) -> NewCard {
+        NewCard {
+            id: id.to_owned(),
+            token: format!("tok_{id}"),
+            owner: "anonymous".to_owned(),
+            sealed: Sealed {
+                key_id: "k1".to_owned(),
+                wrapped_key: vec![0, 1, 2, 255],
+                key_nonce: vec![7; 12],
+                ciphertext: id.as_bytes().to_vec(),
+                nonce: vec![9; 12],
+            },
+            brand: CardBrand::Visa,
+            last4: "4242".to_owned(),
+            exp_month: 12,
+            exp_year: 2030,
+            created_at: 100,
+            save_secret_hash: Some(format!("save-{id}")),
+            intent_id: Some(format!("pi_{id}")),
+            fingerprint: None,
+        }
+    }
+
+    /// On PostgreSQL a batch of cards is one statement: each card stored with its own sealed
+    /// bytes under its key, and a card whose key is already used not stored at all.
+    #[tokio::test]
+    async fn a_batch_of_cards_is_stored_in_one_statement() {
+        let Some(db) = crate::db::test_postgres_vault().await else { return };
+        let first = TokenRow::new(&card("c0"), "key-0", "hash-0");
+        assert_eq!(insert_tokens(&db, &[first]).await.unwrap(), vec!["c0".to_owned()]);
+        let batch = vec![
+            TokenRow::new(&card("c1"), "key-1", "hash-1"),
+            TokenRow::new(&card("c2"), "key-0", "hash-2"),
+            TokenRow::new(&card("c3"), "key-3", "hash-3"),
+        ];
+        let mut stored = insert_tokens(&db, &batch).await.unwrap();
+        stored.sort();
+        assert_eq!(stored, vec!["c1".to_owned(), "c3".to_owned()]);
+
+        let (hash, c1) = find_by_idempotency_key(&db, "key-1").await.unwrap().unwrap();
+        assert_eq!(hash, "hash-1");
+        assert_eq!((c1.id.as_str(), c1.token.as_str(), c1.last4.as_str()), ("c1", "tok_c1", "4242"));
+        assert_eq!(c1.sealed.wrapped_key, vec![0, 1, 2, 255]);
+        assert_eq!(c1.sealed.ciphertext, b"c1".to_vec());
+        assert_eq!((c1.exp_month, c1.exp_year, c1.expires_at), (12, 2030, 100 + TOKEN_TTL_SECONDS));
+        assert_eq!(find_by_idempotency_key(&db, "key-0").await.unwrap().unwrap().1.id, "c0", "the key keeps its card");
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cards").fetch_one(&db).await.unwrap();
+        assert_eq!(count, 3);
+    }
 }
