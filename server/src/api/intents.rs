@@ -10,7 +10,7 @@
 
 use super::{catalog, discounts, pricing, ApiState};
 use crate::clock;
-use crate::db::group::Groups;
+use crate::db::group::{together_or_alone, Groups};
 use crate::db::{engine_of, retry_busy, Db, Engine};
 use crate::error::AppError;
 use crate::hashing::sha256_hex;
@@ -224,20 +224,9 @@ async fn insert(db: &Db, row: NewIntent) -> Result<(), AppError> {
     }
 }
 
-/// Writes a batch of intents in one statement; when that fails (one clashing row fails the
-/// whole statement), each alone, so each gets the answer it would have got by itself.
+/// Writes a batch of intents in one statement (or row by row, [`together_or_alone`]).
 async fn insert_rows(db: Db, rows: Vec<NewIntent>) -> Vec<Result<(), AppError>> {
-    if rows.len() > 1 {
-        match insert_many(&db, &rows).await {
-            Ok(()) => return rows.iter().map(|_| Ok(())).collect(),
-            Err(error) => tracing::warn!(%error, rows = rows.len(), "a batch of intents is written one by one"),
-        }
-    }
-    let mut answers = Vec::with_capacity(rows.len());
-    for row in &rows {
-        answers.push(insert_one(&db, row).await);
-    }
-    answers
+    together_or_alone(rows.len(), "intents", insert_many(&db, &rows), |i| insert_one(&db, &rows[i])).await
 }
 
 async fn insert_one(db: &Db, row: &NewIntent) -> Result<(), AppError> {

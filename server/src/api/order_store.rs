@@ -2,7 +2,7 @@
 //! and a failed payment gives the stock back in one transaction with the status change.
 
 use super::order_idempotency::KeyClaim;
-use crate::db::group::Groups;
+use crate::db::group::{together_or_alone, Groups};
 use crate::db::to_text;
 use crate::db::{begin_write, begin_write_with, engine_of, AnyQuery, Batch, Db, Engine};
 use crate::error::AppError;
@@ -289,26 +289,18 @@ async fn place_in_one_statement(
 static FLUSHES: Groups<String, ()> = Groups::new();
 
 /// Waits for the WAL to be flushed past these orders' placements: a statement that writes a
-/// row version of each, so its commit is a synchronous one. When the batch fails, each alone.
+/// row version of each, so its commit is a synchronous one ([`together_or_alone`]).
 async fn flush_rows(db: Db, order_ids: Vec<String>) -> Vec<Result<(), AppError>> {
-    if order_ids.len() > 1 {
-        match flush_many(&db, &order_ids).await {
-            Ok(()) => return order_ids.iter().map(|_| Ok(())).collect(),
-            Err(error) => tracing::warn!(%error, rows = order_ids.len(), "a batch of flushes is written one by one"),
-        }
-    }
-    let mut answers = Vec::with_capacity(order_ids.len());
-    for id in &order_ids {
-        let flushed = async {
-            sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
-                .bind(id)
-                .execute(&mut crate::db::write_conn(&db).await?)
-                .await?;
-            Ok(())
-        };
-        answers.push(flushed.await);
-    }
-    answers
+    together_or_alone(order_ids.len(), "flushes", flush_many(&db, &order_ids), |i| flush_one(&db, &order_ids[i])).await
+}
+
+/// [`flush_rows`]'s statement for one order.
+async fn flush_one(db: &Db, order_id: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
+        .bind(order_id)
+        .execute(&mut crate::db::write_conn(db).await?)
+        .await?;
+    Ok(())
 }
 
 /// [`flush_rows`]'s statement for several orders. The rows are found by `= ANY` of an array,
@@ -464,20 +456,13 @@ static PAID: Groups<Paid, bool> = Groups::new();
 /// Records a batch of payments in one statement, each with its receipt in the outbox and its
 /// key's answer, unless a webhook endpoint wants the payment's events: those are written in
 /// Rust, so then nothing is written here and each answer is `false`, which sends its caller
-/// the long way. When the batch fails, each alone.
+/// the long way ([`together_or_alone`]).
 async fn mark_paid_rows(db: Db, payments: Vec<Paid>) -> Vec<Result<bool, AppError>> {
     let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
-    if payments.len() > 1 {
-        match mark_paid_many(&db, &payments, &subscribers).await {
-            Ok(written) => return payments.iter().map(|_| Ok(written)).collect(),
-            Err(error) => tracing::warn!(%error, rows = payments.len(), "a batch of payments is recorded one by one"),
-        }
-    }
-    let mut answers = Vec::with_capacity(payments.len());
-    for paid in &payments {
-        answers.push(mark_paid_in_one_statement(&db, paid, &subscribers).await);
-    }
-    answers
+    together_or_alone(payments.len(), "payments", mark_paid_many(&db, &payments, &subscribers), |i| {
+        mark_paid_in_one_statement(&db, &payments[i], &subscribers)
+    })
+    .await
 }
 
 /// [`mark_paid_and_answer`] on PostgreSQL in one statement (a transaction of its own: one
