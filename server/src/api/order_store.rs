@@ -226,6 +226,142 @@ async fn place_in_one_statement(
     number: &str,
     shipping_json: Option<&str>,
 ) -> Result<bool, PlaceError> {
+    let placing = Placing {
+        id: order.id.to_owned(),
+        number: number.to_owned(),
+        product_id: order.product_id.to_owned(),
+        variant_id: order.variant_id.to_owned(),
+        quantity: i64::from(order.quantity),
+        email: order.email.to_owned(),
+        share_email: order.share_email,
+        shipping_json: shipping_json.map(str::to_owned),
+        subtotal_minor: order.quote.subtotal.minor,
+        shipping_minor: order.quote.shipping.minor,
+        tax_minor: order.quote.tax.minor,
+        total_minor: order.quote.total.minor,
+        currency: order.quote.total.currency.code().to_owned(),
+        tweet_id: order.tweet_id.map(|t| TweetId::as_str(t).to_owned()),
+        now: order.now,
+        intent_id: order.intent_id.to_owned(),
+        scope: key.map(|k| k.scope.to_owned()),
+        idem_key: key.map(|k| k.key.to_owned()),
+        request_hash: key.map(|k| k.hash.to_owned()),
+    };
+    // Only placements of one variant go together: they take its stock in one update.
+    let variant = format!("{}/{}", order.product_id, order.variant_id);
+    let placed = PLACEMENTS.join_named(db, &variant, placing, place_rows).await.map_err(PlaceError::Other)??;
+    if placed {
+        // Writes a row version, so its commit is a synchronous one: it returns once the WAL
+        // is flushed past the placement. Should it fail, the placement stands (with its
+        // key): the caller settles the key so that the buyer's retry resumes it.
+        FLUSHES.join(db, order.id.to_owned(), flush_rows).await.map_err(PlaceError::AfterPlacement)?;
+    }
+    Ok(placed)
+}
+
+/// A placement on PostgreSQL ([`place_in_one_statement`]), its fields the columns of
+/// [`PLACING_COLUMNS`]; the key to claim with it when there is one.
+#[derive(serde::Serialize)]
+struct Placing {
+    id: String,
+    number: String,
+    product_id: String,
+    variant_id: String,
+    quantity: i64,
+    email: String,
+    share_email: bool,
+    shipping_json: Option<String>,
+    subtotal_minor: i64,
+    shipping_minor: i64,
+    tax_minor: i64,
+    total_minor: i64,
+    currency: String,
+    tweet_id: Option<String>,
+    now: i64,
+    intent_id: String,
+    scope: Option<String>,
+    idem_key: Option<String>,
+    request_hash: Option<String>,
+}
+
+/// [`Placing`]'s fields as `json_to_recordset` reads them.
+const PLACING_COLUMNS: &str = "id text, number text, product_id text, variant_id text, quantity bigint, \
+     email text, share_email boolean, shipping_json text, subtotal_minor bigint, shipping_minor bigint, \
+     tax_minor bigint, total_minor bigint, currency text, tweet_id text, now bigint, intent_id text, scope text, \
+     idem_key text, request_hash text";
+
+/// The placements of each variant on PostgreSQL, grouped ([`crate::db::group`]): every
+/// buyer of a variant updates its one stock row, so one update for many buyers takes its
+/// lock once where it was taken, and waited for, once per buyer.
+static PLACEMENTS: Groups<Placing, Result<bool, PlaceError>> = Groups::new();
+
+/// Places a batch of one variant's orders in one statement when there is stock for all of
+/// them and nothing else stands in the way; else (or for a batch of one) each alone, so each
+/// gets the answer it would have got by itself: sold out, intent or key taken, or an order
+/// number to draw again.
+async fn place_rows(db: Db, rows: Vec<Placing>) -> Vec<Result<Result<bool, PlaceError>, AppError>> {
+    // Two orders of one intent in a batch would both read it as free: they go alone, where
+    // the second finds it taken.
+    let intents: std::collections::HashSet<&str> = rows.iter().map(|r| r.intent_id.as_str()).collect();
+    if rows.len() > 1 && intents.len() == rows.len() {
+        match place_many(&db, &rows).await {
+            Ok(true) => return rows.iter().map(|_| Ok(Ok(true))).collect(),
+            Ok(false) => {}
+            Err(error) => tracing::debug!(%error, rows = rows.len(), "a batch of placements is placed one by one"),
+        }
+    }
+    let mut answers = Vec::with_capacity(rows.len());
+    for row in &rows {
+        answers.push(Ok(place_one(&db, row).await));
+    }
+    answers
+}
+
+/// [`place_one`] for several orders of one variant: `false`, and nothing written, when its
+/// stock cannot cover them all. An intent another order holds (its order's status left
+/// NULL), a key or an order number already stored make the statement fail whole.
+async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
+    let sql = format!(
+        "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', TRUE) AS setting), \
+         incoming AS (SELECT * FROM json_to_recordset($1::json) AS r({PLACING_COLUMNS})), \
+         reserved AS (UPDATE variants SET stock = stock - $4 WHERE product_id = $2 AND id = $3 \
+         AND stock IS NOT NULL AND stock >= $4 RETURNING 1), \
+         go AS (SELECT 1 AS go WHERE EXISTS (SELECT 1 FROM reserved) \
+         OR EXISTS (SELECT 1 FROM variants WHERE product_id = $2 AND id = $3 AND stock IS NULL)), \
+         claimed_intent AS (UPDATE payment_intents p SET order_id = r.id FROM incoming r \
+         WHERE p.id = r.intent_id AND p.id = ANY(ARRAY(SELECT intent_id FROM incoming)) \
+         AND EXISTS (SELECT 1 FROM go) \
+         AND (p.order_id IS NULL OR p.order_id IN (SELECT id FROM orders WHERE status IN ('declined', 'failed'))) \
+         RETURNING p.id), \
+         placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
+         shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
+         created_at, updated_at, intent_id) \
+         SELECT r.id, r.number, r.product_id, r.variant_id, r.quantity, r.email, r.share_email, r.shipping_json, \
+         r.subtotal_minor, r.shipping_minor, r.tax_minor, r.total_minor, r.currency, \
+         (SELECT 'pending' FROM claimed_intent c WHERE c.id = r.intent_id), r.tweet_id, r.now, r.now, r.intent_id \
+         FROM incoming r, go RETURNING 1), \
+         claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
+         SELECT r.scope, r.idem_key, r.request_hash, r.now, r.id FROM incoming r, go WHERE r.idem_key IS NOT NULL \
+         RETURNING 1) \
+         SELECT EXISTS (SELECT 1 FROM go), (SELECT setting FROM unflushed)"
+    );
+    let (Some(first), Ok(json)) = (rows.first(), serde_json::to_string(rows)) else {
+        return Err(AppError::internal("an empty or unwritable batch of placements"));
+    };
+    let quantity: i64 = rows.iter().map(|r| r.quantity).sum();
+    let (placed, _): (bool, String) = sqlx::query_as(&sql)
+        .bind(json)
+        .bind(&first.product_id)
+        .bind(&first.variant_id)
+        .bind(quantity)
+        .fetch_one(&mut crate::db::write_conn(db).await?)
+        .await?;
+    Ok(placed)
+}
+
+/// One placement in one statement (see [`place_in_one_statement`]): `Ok(false)` when its
+/// order number is taken.
+async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
     const PLACE: &str = "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', TRUE) AS setting), \
          reserved AS (\
          UPDATE variants SET stock = stock - $5 WHERE product_id = $3 AND id = $4 AND stock IS NOT NULL \
@@ -240,7 +376,7 @@ async fn place_in_one_statement(
          created_at, updated_at, intent_id) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT status FROM claimed_intent), \
          $14, $15, $15, $16 FROM go RETURNING 1)";
-    let sql = match key {
+    let sql = match row.idem_key {
         None => format!("{PLACE} SELECT EXISTS (SELECT 1 FROM go), FALSE, (SELECT setting FROM unflushed)"),
         Some(_) => format!(
             "{PLACE}, claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, \
@@ -250,20 +386,29 @@ async fn place_in_one_statement(
              (SELECT setting FROM unflushed)"
         ),
     };
-    let mut query = bind_order_row!(sqlx::query_as::<_, (bool, bool, String)>(&sql), order, number, shipping_json);
-    if let Some(key) = key {
-        query = query.bind(key.scope).bind(key.key).bind(key.hash);
+    let mut query = sqlx::query_as::<_, (bool, bool, String)>(&sql)
+        .bind(&row.id)
+        .bind(&row.number)
+        .bind(&row.product_id)
+        .bind(&row.variant_id)
+        .bind(row.quantity)
+        .bind(&row.email)
+        .bind(row.share_email)
+        .bind(&row.shipping_json)
+        .bind(row.subtotal_minor)
+        .bind(row.shipping_minor)
+        .bind(row.tax_minor)
+        .bind(row.total_minor)
+        .bind(&row.currency)
+        .bind(&row.tweet_id)
+        .bind(row.now)
+        .bind(&row.intent_id);
+    if row.idem_key.is_some() {
+        query = query.bind(&row.scope).bind(&row.idem_key).bind(&row.request_hash);
     }
     let mut conn = crate::db::write_conn(db).await?;
     match query.fetch_one(&mut conn).await {
-        Ok((true, _, _)) => {
-            // Writes a row version, so its commit is a synchronous one: it returns once the
-            // WAL is flushed past the placement. Should it fail, the placement stands (with
-            // its key): the caller settles the key so that the buyer's retry resumes it.
-            drop(conn);
-            FLUSHES.join(db, order.id.to_owned(), flush_rows).await.map_err(PlaceError::AfterPlacement)?;
-            Ok(true)
-        }
+        Ok((true, _, _)) => Ok(true),
         // Not reserved, nothing written. A key already stored is told first, as when the key
         // was claimed first: its request may have been answered already.
         Ok((false, true, _)) => Err(PlaceError::KeyTaken),
@@ -772,6 +917,93 @@ mod tests {
         .fetch_one(db)
         .await
         .unwrap()
+    }
+
+    /// An intent for one M tee, not yet claimed by any order.
+    async fn intent(db: &Db, id: &str) {
+        sqlx::query(
+            "INSERT INTO payment_intents (id, secret_hash, product_id, variant_id, quantity, email, subtotal_minor, \
+             shipping_minor, tax_minor, total_minor, currency, created_at, expires_at) \
+             VALUES ($1, 'h', 'red-tee', 'm', 1, 'a@example.com', 3000, 0, 0, 3000, 'USD', 1, 99999)",
+        )
+        .bind(id)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+
+    fn placing(id: &str, intent_id: &str, quantity: i64) -> Placing {
+        Placing {
+            id: id.to_owned(),
+            number: format!("N-{id}"),
+            product_id: "red-tee".to_owned(),
+            variant_id: "m".to_owned(),
+            quantity,
+            email: "a@example.com".to_owned(),
+            share_email: false,
+            shipping_json: None,
+            subtotal_minor: 3000 * quantity,
+            shipping_minor: 0,
+            tax_minor: 0,
+            total_minor: 3000 * quantity,
+            currency: "USD".to_owned(),
+            tweet_id: None,
+            now: 7,
+            intent_id: intent_id.to_owned(),
+            scope: Some("orders".to_owned()),
+            idem_key: Some(format!("key-{id}")),
+            request_hash: Some("h".to_owned()),
+        }
+    }
+
+    async fn stock_of_m(db: &Db) -> i64 {
+        let (stock,): (i64,) = sqlx::query_as("SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 'm'")
+            .fetch_one(db)
+            .await
+            .unwrap();
+        stock
+    }
+
+    /// On PostgreSQL a batch of one variant's placements is one statement: the stock taken
+    /// for all, each intent claimed by its order, each key stored. A batch the stock cannot
+    /// cover, or with one intent twice, is placed order by order, with each order's own answer.
+    #[tokio::test]
+    async fn a_batch_of_placements_takes_the_stock_once_or_goes_order_by_order() {
+        let Some(db) = crate::db::test_postgres_api().await else { return };
+        for id in ["i1", "i2", "i3", "i4", "i5", "i6", "i7"] {
+            intent(&db, id).await;
+        }
+        assert_eq!(stock_of_m(&db).await, 15);
+        let batch = [placing("p1", "i1", 1), placing("p2", "i2", 2)];
+        assert!(place_many(&db, &batch).await.unwrap());
+        assert_eq!(stock_of_m(&db).await, 12);
+        let (orders, claimed, keys): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM orders WHERE status = 'pending' AND intent_id IN ('i1', 'i2') \
+             AND order_number IN ('N-p1', 'N-p2')), \
+             (SELECT COUNT(*) FROM payment_intents WHERE (id, order_id) IN (('i1', 'p1'), ('i2', 'p2'))), \
+             (SELECT COUNT(*) FROM idempotency_keys WHERE idem_key IN ('key-p1', 'key-p2') AND order_id LIKE 'p_')",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!((orders, claimed, keys), (2, 2, 2));
+
+        // 5 + 5 + 5 of the 12 left: the batch is refused whole, then two are placed alone.
+        let answers =
+            place_rows(db.clone(), vec![placing("p3", "i3", 5), placing("p4", "i4", 5), placing("p5", "i5", 5)]).await;
+        let answers: Vec<_> = answers.into_iter().map(|a| a.unwrap()).collect();
+        assert!(matches!(answers[..], [Ok(true), Ok(true), Err(PlaceError::SoldOut)]), "{answers:?}");
+        assert_eq!(stock_of_m(&db).await, 2);
+
+        // One intent twice, and one already claimed (by p1).
+        let answers =
+            place_rows(db.clone(), vec![placing("p6", "i6", 1), placing("p7", "i6", 1), placing("p8", "i1", 1)]).await;
+        let answers: Vec<_> = answers.into_iter().map(|a| a.unwrap()).collect();
+        assert!(
+            matches!(answers[..], [Ok(true), Err(PlaceError::IntentTaken), Err(PlaceError::IntentTaken)]),
+            "{answers:?}"
+        );
+        assert_eq!(stock_of_m(&db).await, 1);
     }
 
     /// On PostgreSQL a batch of payments is one statement: each order paid with its own

@@ -36,11 +36,12 @@ struct Group<T, R> {
     turn: tokio::sync::Mutex<()>,
 }
 
-/// One pool's group, found by the pool's options.
-type PoolGroup<T, R> = (PoolKey, Arc<Group<T, R>>);
+/// One pool's group, found by the pool's options and the group's name within the pool.
+type PoolGroup<T, R> = (PoolKey, String, Arc<Group<T, R>>);
 
 /// The groups of one kind of write, one per pool (a process may open several, as the tests
-/// do). Declared as a `static` beside the write it groups.
+/// do), or one per pool and name when only writes of one name may go together (the
+/// placements of one variant). Declared as a `static` beside the write it groups.
 pub struct Groups<T, R> {
     each: Mutex<Vec<PoolGroup<T, R>>>,
 }
@@ -56,15 +57,15 @@ impl<T: Send + 'static, R: Send + 'static> Groups<T, R> {
         Groups { each: Mutex::new(Vec::new()) }
     }
 
-    fn of(&self, db: &Db) -> Arc<Group<T, R>> {
+    fn of(&self, db: &Db, name: &str) -> Arc<Group<T, R>> {
         let options = db.connect_options();
         let mut each = self.each.lock().unwrap_or_else(|e| e.into_inner());
-        each.retain(|(key, _)| key.is_live());
-        if let Some((_, group)) = each.iter().find(|(key, _)| key.is(&options)) {
+        each.retain(|(key, _, _)| key.is_live());
+        if let Some((_, _, group)) = each.iter().find(|(key, named, _)| key.is(&options) && named == name) {
             return group.clone();
         }
         let group = Arc::new(Group { waiting: Mutex::new(Vec::new()), turn: tokio::sync::Mutex::new(()) });
-        each.push((PoolKey::of(&options), group.clone()));
+        each.push((PoolKey::of(&options), name.to_owned(), group.clone()));
         group
     }
 
@@ -75,7 +76,16 @@ impl<T: Send + 'static, R: Send + 'static> Groups<T, R> {
         W: FnOnce(Db, Vec<T>) -> F,
         F: Future<Output = Vec<Result<R, AppError>>> + Send + 'static,
     {
-        let group = self.of(db);
+        self.join_named(db, "", item, write).await
+    }
+
+    /// [`Groups::join`] with only the writes of the same `name`.
+    pub async fn join_named<W, F>(&self, db: &Db, name: &str, item: T, write: W) -> Result<R, AppError>
+    where
+        W: FnOnce(Db, Vec<T>) -> F,
+        F: Future<Output = Vec<Result<R, AppError>>> + Send + 'static,
+    {
+        let group = self.of(db, name);
         let (answer, mut answered) = oneshot::channel();
         group.waiting.lock().unwrap_or_else(|e| e.into_inner()).push((item, answer));
         let turn = tokio::select! {
@@ -185,7 +195,7 @@ mod tests {
             }
         }
         // Everybody else is in line before the first batch ends.
-        while GROUPS.of(&db).waiting.lock().unwrap().len() < 5 {
+        while GROUPS.of(&db, "").waiting.lock().unwrap().len() < 5 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         release.send(true).unwrap();
@@ -218,7 +228,7 @@ mod tests {
             let (db, write) = (db.clone(), write(written.clone(), released.clone()));
             tokio::spawn(async move { AWAY.join(&db, 1, write).await })
         };
-        while AWAY.of(&db).turn.try_lock().is_ok() {
+        while AWAY.of(&db, "").turn.try_lock().is_ok() {
             tokio::task::yield_now().await;
         }
         let second = {
