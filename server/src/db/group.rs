@@ -1,10 +1,11 @@
 //! Group commit on PostgreSQL: writes of one kind that arrive while another batch of them is
 //! being written go together, in one statement, as one transaction.
 //!
-//! A write transaction on PostgreSQL costs its server about 0.1 ms of CPU whatever it writes
-//! (the transaction id, the commit record, the WAL flush), and the purchase path is made of
-//! single-row writes: on a machine of two cores that fixed cost, paid by every buyer for
-//! every write, was most of what the database spent on a purchase. A [`Group`] lets the
+//! A write transaction on PostgreSQL costs its server about 0.1 ms of CPU however little it
+//! writes (its transaction id, its WAL, its commit; measured with `pgbench` beside the
+//! benchmark, docs/performance.md), and the purchase path is made of single-row writes: on a
+//! machine of two cores that fixed cost, paid by every buyer for every write, was a quarter
+//! of what the database spent on a purchase. A [`Group`] lets the
 //! first caller of a quiet moment write at once, alone, and gathers whoever comes while that
 //! write runs into the next one. Nobody waits for a batch to fill: under a light load every
 //! write is written as it comes, and under a heavy one the batches grow with the queue.
@@ -19,6 +20,7 @@
 
 use super::{Db, PoolKey};
 use crate::error::AppError;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
@@ -36,14 +38,14 @@ struct Group<T, R> {
     turn: tokio::sync::Mutex<()>,
 }
 
-/// One pool's group, found by the pool's options and the group's name within the pool.
-type PoolGroup<T, R> = (PoolKey, String, Arc<Group<T, R>>);
+/// One pool's groups, by name.
+type PoolGroups<T, R> = (PoolKey, HashMap<String, Arc<Group<T, R>>>);
 
 /// The groups of one kind of write, one per pool (a process may open several, as the tests
 /// do), or one per pool and name when only writes of one name may go together (the
 /// placements of one variant). Declared as a `static` beside the write it groups.
 pub struct Groups<T, R> {
-    each: Mutex<Vec<PoolGroup<T, R>>>,
+    each: Mutex<Vec<PoolGroups<T, R>>>,
 }
 
 impl<T: Send + 'static, R: Send + 'static> Default for Groups<T, R> {
@@ -60,12 +62,20 @@ impl<T: Send + 'static, R: Send + 'static> Groups<T, R> {
     fn of(&self, db: &Db, name: &str) -> Arc<Group<T, R>> {
         let options = db.connect_options();
         let mut each = self.each.lock().unwrap_or_else(|e| e.into_inner());
-        each.retain(|(key, _, _)| key.is_live());
-        if let Some((_, _, group)) = each.iter().find(|(key, named, _)| key.is(&options) && named == name) {
+        each.retain(|(key, _)| key.is_live());
+        let index = match each.iter().position(|(key, _)| key.is(&options)) {
+            Some(index) => index,
+            None => {
+                each.push((PoolKey::of(&options), HashMap::new()));
+                each.len() - 1
+            }
+        };
+        let groups = &mut each[index].1;
+        if let Some(group) = groups.get(name) {
             return group.clone();
         }
         let group = Arc::new(Group { waiting: Mutex::new(Vec::new()), turn: tokio::sync::Mutex::new(()) });
-        each.push((PoolKey::of(&options), name.to_owned(), group.clone()));
+        groups.insert(name.to_owned(), group.clone());
         group
     }
 
@@ -207,6 +217,43 @@ mod tests {
         assert_eq!(answers[..4], [Ok(0), Ok(10), Ok(20), Ok(30)]);
         assert!(answers[4].is_err());
         assert_eq!(answers[5], Ok(50));
+    }
+
+    /// Writes of another name neither join nor wait for a batch of this name.
+    #[tokio::test]
+    async fn names_keep_their_batches_apart() {
+        static NAMED: Groups<u32, u32> = Groups::new();
+        let db = pool();
+        let batches = Arc::new(Mutex::new(Vec::<(&str, Vec<u32>)>::new()));
+        let (release, released) = tokio::sync::watch::channel(false);
+        let caller = |name: &'static str, item: u32, held: bool| {
+            let (db, seen, mut released) = (db.clone(), batches.clone(), released.clone());
+            tokio::spawn(async move {
+                NAMED
+                    .join_named(&db, name, item, move |_, items: Vec<u32>| async move {
+                        seen.lock().unwrap().push((name, items.clone()));
+                        if held {
+                            let _ = released.wait_for(|r| *r).await;
+                        }
+                        items.into_iter().map(Ok).collect()
+                    })
+                    .await
+            })
+        };
+        let first = caller("a", 1, true);
+        while batches.lock().unwrap().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let other = caller("b", 2, false);
+        let answer = tokio::time::timeout(Duration::from_secs(10), other).await.expect("not held by name a");
+        assert_eq!(answer.unwrap().unwrap(), 2);
+        let second = caller("a", 3, false);
+        while NAMED.of(&db, "a").waiting.lock().unwrap().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        release.send(true).unwrap();
+        assert_eq!((first.await.unwrap().unwrap(), second.await.unwrap().unwrap()), (1, 3));
+        assert_eq!(*batches.lock().unwrap(), vec![("a", vec![1]), ("b", vec![2]), ("a", vec![3])]);
     }
 
     /// A caller that goes away while its batch is written does not leave the others of the
