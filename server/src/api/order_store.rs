@@ -247,8 +247,9 @@ async fn place_in_one_statement(
         idem_key: key.map(|k| k.key.to_owned()),
         request_hash: key.map(|k| k.hash.to_owned()),
     };
-    // Only placements of one variant go together: they take its stock in one update.
-    let variant = format!("{}/{}", order.product_id, order.variant_id);
+    // Only placements of one variant go together: they take its stock in one update. (The
+    // product id's length keeps the name one variant's whatever the ids hold.)
+    let variant = format!("{}:{}{}", order.product_id.len(), order.product_id, order.variant_id);
     let placed = PLACEMENTS.join_named(db, &variant, placing, place_rows).await.map_err(PlaceError::Other)??;
     if placed {
         // Writes a row version, so its commit is a synchronous one: it returns once the WAL
@@ -303,7 +304,9 @@ async fn place_rows(db: Db, rows: Vec<Placing>) -> Vec<Result<Result<bool, Place
     // Two orders of one intent in a batch would both read it as free: they go alone, where
     // the second finds it taken.
     let intents: std::collections::HashSet<&str> = rows.iter().map(|r| r.intent_id.as_str()).collect();
-    if rows.len() > 1 && intents.len() == rows.len() {
+    let one_variant =
+        rows.windows(2).all(|w| (&w[0].product_id, &w[0].variant_id) == (&w[1].product_id, &w[1].variant_id));
+    if rows.len() > 1 && intents.len() == rows.len() && one_variant {
         match place_many(&db, &rows).await {
             Ok(true) => return rows.iter().map(|_| Ok(Ok(true))).collect(),
             Ok(false) => {}
