@@ -324,8 +324,9 @@ async fn place_rows(db: Db, rows: Vec<Placing>) -> Vec<Result<Result<bool, Place
 /// stock cannot cover them all. An intent another order holds (its order's status left
 /// NULL), a key or an order number already stored make the statement fail whole.
 async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
-    let sql = format!(
-        "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', TRUE) AS setting), \
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', TRUE) AS setting), \
          incoming AS (SELECT * FROM json_to_recordset($1::json) AS r({PLACING_COLUMNS})), \
          reserved AS (UPDATE variants SET stock = stock - $4 WHERE product_id = $2 AND id = $3 \
          AND stock IS NOT NULL AND stock >= $4 RETURNING 1), \
@@ -347,12 +348,13 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
          SELECT r.scope, r.idem_key, r.request_hash, r.now, r.id FROM incoming r, go WHERE r.idem_key IS NOT NULL \
          RETURNING 1) \
          SELECT EXISTS (SELECT 1 FROM go), (SELECT setting FROM unflushed)"
-    );
+        )
+    });
     let (Some(first), Ok(json)) = (rows.first(), serde_json::to_string(rows)) else {
         return Err(AppError::internal("an empty or unwritable batch of placements"));
     };
     let quantity: i64 = rows.iter().map(|r| r.quantity).sum();
-    let (placed, _): (bool, String) = sqlx::query_as(&sql)
+    let (placed, _): (bool, String) = sqlx::query_as(&SQL)
         .bind(json)
         .bind(&first.product_id)
         .bind(&first.variant_id)

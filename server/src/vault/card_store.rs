@@ -168,7 +168,7 @@ pub async fn insert_card_for_key(
     request_hash: &str,
 ) -> Result<bool, AppError> {
     if crate::db::engine_of(db) == crate::db::Engine::Postgres {
-        return insert_card_for_key_in_one_statement(db, card, idem_key, request_hash).await;
+        return TOKENS.join(db, TokenRow::new(card, idem_key, request_hash), insert_token_rows).await;
     }
     let sql = insert_card_sql();
     // The card row goes first because the key row references it; both roll back together
@@ -249,16 +249,6 @@ impl TokenRow {
 /// One-time cards being stored on PostgreSQL, grouped ([`crate::db::group`]): one
 /// transaction for all the buyers' cards that come together.
 static TOKENS: Groups<TokenRow, bool> = Groups::new();
-
-/// [`insert_card_for_key`] on PostgreSQL, with whatever other cards come meanwhile.
-async fn insert_card_for_key_in_one_statement(
-    db: &Db,
-    card: &NewCard,
-    idem_key: &str,
-    request_hash: &str,
-) -> Result<bool, AppError> {
-    TOKENS.join(db, TokenRow::new(card, idem_key, request_hash), insert_token_rows).await
-}
 
 /// Stores a batch of cards, each only when its key is new, in one statement (a transaction
 /// of its own: one round trip where a `BEGIN`, two inserts and a `COMMIT` took four per
