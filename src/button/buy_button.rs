@@ -227,7 +227,7 @@ crate::shared::local::page_local! {
 crate::shared::local::page_local! {
     /// Labels already worked out, sorted by tweet, locale and style: a page may hold many buttons for a few offers, and
     /// formatting a price is the costly part of a button.
-    static LABELS: core::cell::RefCell<Vec<Label>> = Default::default();
+    static LABELS: core::cell::RefCell<Vec<Label>> = const { core::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]

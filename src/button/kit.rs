@@ -91,7 +91,7 @@ extern "C" {
 }
 
 crate::shared::local::page_local! {
-    static KIT: RefCell<Option<Kit>> = RefCell::new(None);
+    static KIT: RefCell<Option<Kit>> = const { RefCell::new(None) };
 }
 
 /// Keeps the kit the loader (or a test) passes. Anything without a `mount` function is

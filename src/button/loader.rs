@@ -26,9 +26,9 @@ enum Opener {
 }
 
 crate::shared::local::page_local! {
-    static OPENER: RefCell<Option<Opener>> = RefCell::new(None);
+    static OPENER: RefCell<Option<Opener>> = const { RefCell::new(None) };
     /// The checkout module has arrived and started: a click opens at once.
-    static LOADED: Cell<bool> = Cell::new(false);
+    static LOADED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Whether a click can open a sheet without waiting for the checkout module.

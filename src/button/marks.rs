@@ -9,7 +9,7 @@ use core::cell::Cell;
 use wasm_bindgen::JsCast;
 
 crate::shared::local::page_local! {
-    static FIRST_BUTTON: Cell<bool> = Cell::new(false);
+    static FIRST_BUTTON: Cell<bool> = const { Cell::new(false) };
 }
 
 fn performance() -> Option<web_sys::Performance> {

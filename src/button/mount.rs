@@ -41,7 +41,6 @@ struct Mounted {
     ctx: Rc<WidgetCtx>,
 }
 
-#[derive(Default)]
 struct Registry {
     /// Every tweet looked up so far and its offer (`None`: it has none), sorted by tweet id.
     offers: Vec<(String, Option<Rc<FoundOffer>>)>,
@@ -52,6 +51,11 @@ struct Registry {
 }
 
 impl Registry {
+    /// Empty, made at compile time (the page's registry is a constant global).
+    const fn new() -> Self {
+        Registry { offers: Vec::new(), vault_origin: String::new(), mounted: Vec::new(), next_id: 0, warned: false }
+    }
+
     /// What the lookup said of a tweet: `None` if it was never asked about.
     fn offer(&self, tweet_id: &str) -> Option<&Option<Rc<FoundOffer>>> {
         let at = self.offers.binary_search_by(|(id, _)| id.as_str().cmp(tweet_id)).ok()?;
@@ -88,7 +92,7 @@ crate::shared::local::page_local! {
 }
 
 crate::shared::local::page_local! {
-    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+    static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new()) };
 }
 
 /// Every mounted button's embed and host, in two arrays in step, to line them up again.

@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, MutationObserver, MutationObserverInit};
 
 crate::shared::local::page_local! {
-    static QUEUED: RefCell<Option<Vec<Element>>> = RefCell::new(None);
+    static QUEUED: RefCell<Option<Vec<Element>>> = const { RefCell::new(None) };
 }
 
 /// Queues roots for the next frame's scan; the first one of a frame schedules it.

@@ -133,7 +133,8 @@ pub(crate) fn read_answers(answers: &JsValue) -> Result<Lookup, ClientError> {
 
 crate::shared::local::page_local! {
     /// The lookups the loader sent while this module downloaded, by URL.
-    static PRELOADED: core::cell::RefCell<Vec<(String, js_sys::Promise)>> = Default::default();
+    static PRELOADED: core::cell::RefCell<Vec<(String, js_sys::Promise)>> =
+        const { core::cell::RefCell::new(Vec::new()) };
 }
 
 /// Keeps the lookups the loader (server/assets/embed.js) sent ahead for the embeds already

@@ -105,7 +105,7 @@ struct Waiting {
 
 crate::shared::local::page_local! {
     /// Batches of embeds (with their hosts) waiting for the browser's next layout.
-    static WAITING: core::cell::RefCell<Vec<Waiting>> = Default::default();
+    static WAITING: core::cell::RefCell<Vec<Waiting>> = const { core::cell::RefCell::new(Vec::new()) };
 }
 
 crate::shared::local::page_local! {
@@ -221,7 +221,7 @@ fn viewport_height() -> f64 {
 }
 
 crate::shared::local::page_local! {
-    static REALIGN_QUEUED: core::cell::Cell<bool> = core::cell::Cell::new(false);
+    static REALIGN_QUEUED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
 }
 
 /// Lines every button up again after the window changes size (a centred embed moves, a

@@ -92,7 +92,7 @@ pub fn code_name(code: tweetbuy_core::ErrorCode) -> String {
 #[cfg(feature = "checkout")]
 crate::shared::local::page_local! {
     /// Each sheet's embed, by host id, in id order (ids only grow).
-    static TARGETS: RefCell<Vec<(u32, Element)>> = RefCell::new(Vec::new());
+    static TARGETS: RefCell<Vec<(u32, Element)>> = const { RefCell::new(Vec::new()) };
 }
 
 #[cfg(feature = "checkout")]

@@ -120,7 +120,8 @@ mod intl {
     crate::shared::local::page_local! {
         /// One `Intl.NumberFormat` per locale and currency: making one costs far more than
         /// using it, and a page may show a thousand prices (of few locales and currencies).
-        static MONEY: core::cell::RefCell<Vec<(String, &'static str, Intl::NumberFormat)>> = Default::default();
+        static MONEY: core::cell::RefCell<Vec<(String, &'static str, Intl::NumberFormat)>> =
+            const { core::cell::RefCell::new(Vec::new()) };
     }
 
     pub fn money(amount: &Money, locale: &str) -> Option<String> {

@@ -60,13 +60,40 @@ impl<T> Local<T> {
     }
 }
 
-/// `static NAME: Type = init;`, as `thread_local!` with std and as a [`Local`] without.
+/// A global whose value is made at compile time, for the `no_std` button module only: no
+/// check on reading it and no copy of code per type, where [`Local`] has both.
+#[cfg(not(feature = "std"))]
+pub(crate) struct Fixed<T>(pub(crate) T);
+
+// SAFETY: as for `Local`: only in the button module, a wasm32 module without threads.
+#[cfg(not(feature = "std"))]
+unsafe impl<T> Sync for Fixed<T> {}
+
+#[cfg(not(feature = "std"))]
+impl<T> Fixed<T> {
+    /// Runs `f` with the value.
+    pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0)
+    }
+}
+
+/// `static NAME: Type = init;`, as `thread_local!` with std and as a [`Local`] without;
+/// `static NAME: Type = const { init };` for a value made at compile time, as a [`Fixed`].
 macro_rules! page_local {
-    ($($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;)+) => {$(
+    ($(#[$attr:meta])* static $name:ident: $t:ty = const $init:block; $($rest:tt)*) => {
+        #[cfg(feature = "std")]
+        std::thread_local! { $(#[$attr])* static $name: $t = const $init; }
+        #[cfg(not(feature = "std"))]
+        $(#[$attr])* static $name: $crate::shared::local::Fixed<$t> = $crate::shared::local::Fixed($init);
+        $crate::shared::local::page_local! { $($rest)* }
+    };
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr; $($rest:tt)*) => {
         #[cfg(feature = "std")]
         std::thread_local! { $(#[$attr])* static $name: $t = $init; }
         #[cfg(not(feature = "std"))]
         $(#[$attr])* static $name: $crate::shared::local::Local<$t> = $crate::shared::local::Local::new(|| $init);
-    )+};
+        $crate::shared::local::page_local! { $($rest)* }
+    };
+    () => {};
 }
 pub(crate) use page_local;

@@ -27,7 +27,7 @@ fn dom(object: &JsValue) -> &Dom {
 
 crate::shared::local::page_local! {
     /// Every name used so far, by the address and length of its `&'static str`.
-    static KEPT: RefCell<Vec<((usize, usize), JsValue)>> = RefCell::new(Vec::new());
+    static KEPT: RefCell<Vec<((usize, usize), JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `name` as a JS string, decoded on its first use in the page visit.
