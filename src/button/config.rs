@@ -40,7 +40,7 @@ impl WidgetConfig {
         let api = ApiClient::new(field("api")?.as_string()?);
         let script = field("script").and_then(|s| s.dyn_into::<web_sys::Element>().ok());
         let visitor = field("visitor").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        let window = web_sys::window()?;
+        let window = crate::shared::util::window();
         let document = window.document()?;
         let attr = |name: &str| script.as_ref().and_then(|s| s.get_attribute(name));
         let page_lang = document.document_element().map(|e| e.get_attribute("lang").unwrap_or_default());

@@ -12,9 +12,7 @@ pub const GLOBAL: &str = "tweetbuy";
 /// Defines `window.tweetbuy`. Returns false when it already exists (the script was
 /// included twice), in which case this copy must not start.
 pub fn install(config: &Rc<WidgetConfig>) -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
+    let window = crate::shared::util::window();
     if Reflect::has(&window, &GLOBAL.into()).unwrap_or(true) {
         return false;
     }
@@ -24,8 +22,10 @@ pub fn install(config: &Rc<WidgetConfig>) -> bool {
     // `tweetbuy.scan(root?)`: rescans a subtree (or the document) for single-page apps and
     // resolves to the number of buttons attached.
     let scan = Closure::<dyn Fn(JsValue) -> Promise>::new(move |root: JsValue| {
-        let root =
-            root.dyn_into::<web_sys::Element>().ok().or_else(|| web_sys::window()?.document()?.document_element());
+        let root = root
+            .dyn_into::<web_sys::Element>()
+            .ok()
+            .or_else(|| crate::shared::util::window().document()?.document_element());
         let scanned = root.and_then(|root| crate::button::mount::scan_roots(&config, &[root]));
         scanned.unwrap_or_else(|| Promise::resolve(&JsValue::from(0)))
     });

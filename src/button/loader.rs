@@ -165,7 +165,7 @@ fn prefetch() {
 /// `navigator.connection` (not in every browser): no prefetch with Save-Data on or on a
 /// 2G connection.
 fn connection_allows_prefetch() -> bool {
-    let Some(navigator) = web_sys::window().map(|w| JsValue::from(w.navigator())) else { return false };
+    let navigator = JsValue::from(crate::shared::util::window().navigator());
     let connection = js_sys::Reflect::get(&navigator, &"connection".into()).unwrap_or(JsValue::UNDEFINED);
     if connection.is_undefined() || connection.is_null() {
         return true;
@@ -178,7 +178,7 @@ fn connection_allows_prefetch() -> bool {
 
 /// `requestIdleCallback` where there is one, else a short timeout.
 fn when_idle(f: fn()) {
-    let Some(window) = web_sys::window() else { return };
+    let window = crate::shared::util::window();
     let callback = Closure::once_into_js(f);
     let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into())
         .ok()

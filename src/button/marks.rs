@@ -13,7 +13,7 @@ crate::shared::local::page_local! {
 }
 
 fn performance() -> Option<web_sys::Performance> {
-    web_sys::window()?.performance()
+    crate::shared::util::window().performance()
 }
 
 /// Milliseconds since the page's time origin.

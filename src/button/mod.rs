@@ -40,7 +40,7 @@ pub(crate) fn start(
         return;
     }
     observe::watch(&config);
-    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    let root = crate::shared::util::window().document().and_then(|d| d.document_element());
     if let Some(root) = root {
         observe::scan_now(&config, alloc::vec![root]);
     }

@@ -441,7 +441,7 @@ struct Batch {
 impl Batch {
     /// `theme` is the script's `data-theme`; `script` the loader's script tag, if known.
     fn new(theme: &str, script: Option<&Element>) -> Option<Batch> {
-        let document = web_sys::window()?.document()?;
+        let document = crate::shared::util::window().document()?;
         let attr = |name: &str| script.and_then(|s| s.get_attribute(name));
         Some(Batch { document, defaults: Defaults::read(theme, attr("data-button-style"), attr("data-label")) })
     }

@@ -32,9 +32,7 @@ pub fn queue_scan(config: &Rc<WidgetConfig>, roots: Vec<Element>) {
         let roots = QUEUED.with(|q| q.borrow_mut().take()).unwrap_or_default();
         scan_now(&config, roots);
     });
-    if let Some(window) = web_sys::window() {
-        let _ = window.request_animation_frame(run.unchecked_ref());
-    }
+    let _ = crate::shared::util::window().request_animation_frame(run.unchecked_ref());
 }
 
 /// Scans now, without waiting for the next frame: the first scan of the page, whose lookup
@@ -47,7 +45,7 @@ pub fn scan_now(config: &Rc<WidgetConfig>, roots: Vec<Element>) {
 /// Starts watching the document (and the window's size) for the rest of the page visit.
 pub fn watch(config: &Rc<WidgetConfig>) {
     crate::button::placement::follow_resizes(mount::mounted_pairs);
-    let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {
+    let Some(root) = crate::shared::util::window().document().and_then(|d| d.document_element()) else {
         return;
     };
     let config = config.clone();

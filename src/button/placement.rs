@@ -147,7 +147,7 @@ pub fn align_before_paint(embed: &Element, host: &Element) {
 /// ([`crate::button::loader::prefetch_when_seen`]).
 pub(crate) fn wait_for_layout(pairs: Pairs, new: Option<NewButtons>) {
     let waiting = Waiting { pairs, new };
-    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    let root = crate::shared::util::window().document().and_then(|d| d.document_element());
     let watching = LAID_OUT.with(|o| match (o, root) {
         (Some(o), Some(root)) => {
             // Watched anew, it is reported after the next layout even if it was watched.
@@ -217,7 +217,7 @@ fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
 }
 
 fn viewport_height() -> f64 {
-    web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(f64::MAX)
+    crate::shared::util::window().inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(f64::MAX)
 }
 
 crate::shared::local::page_local! {
@@ -229,7 +229,7 @@ crate::shared::local::page_local! {
 /// performance mark: the marks time mounting, which a resize is not.
 /// `pairs` gives every mounted button's embed and host, in two arrays in step.
 pub fn follow_resizes(pairs: fn() -> Pairs) {
-    let Some(window) = web_sys::window() else { return };
+    let window = crate::shared::util::window();
     let on_resize = Closure::<dyn Fn()>::new(move || {
         if REALIGN_QUEUED.with(|q| q.replace(true)) {
             return;
@@ -238,9 +238,7 @@ pub fn follow_resizes(pairs: fn() -> Pairs) {
             REALIGN_QUEUED.with(|q| q.set(false));
             align_now(&[&pairs()], false);
         });
-        if let Some(window) = web_sys::window() {
-            let _ = window.request_animation_frame(realign.unchecked_ref());
-        }
+        let _ = crate::shared::util::window().request_animation_frame(realign.unchecked_ref());
     })
     .into_js_value();
     let _ = window.add_event_listener_with_callback("resize", on_resize.unchecked_ref());

@@ -157,7 +157,7 @@ async fn send_once(
     body: Option<&str>,
     idempotency_key: Option<&str>,
 ) -> Result<JsValue, ClientError> {
-    let window = web_sys::window().ok_or_else(|| ClientError::Network("no window".into()))?;
+    let window = crate::shared::util::window();
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     if let Some(body) = body {

@@ -168,7 +168,7 @@ fn prefers_dark() -> bool {
     crate::shared::local::page_local! {
         // Asked once per page: `matches` follows the system's setting as it changes.
         static QUERY: Option<web_sys::MediaQueryList> =
-            web_sys::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
+            crate::shared::util::window().match_media("(prefers-color-scheme: dark)").ok().flatten();
     }
     QUERY.with(|q| q.as_ref().is_some_and(|m| m.matches()))
 }
@@ -295,7 +295,7 @@ fn measure(button: &web_sys::Element, root: &web_sys::Element) -> Option<AccentT
     if root.get_attribute("data-button-style").as_deref() == Some(ButtonStyle::Outline.as_str()) {
         return None;
     }
-    let style = web_sys::window()?.get_computed_style(button).ok().flatten()?;
+    let style = crate::shared::util::window().get_computed_style(button).ok().flatten()?;
     let colour = |name: &str| style.get_property_value(name).ok().as_deref().and_then(parse_computed_rgb);
     readable_text(colour("background-color")?, colour("color")?)
 }
@@ -305,7 +305,7 @@ fn measure(button: &web_sys::Element, root: &web_sys::Element) -> Option<AccentT
 /// element inside the widget (the iframe). Only the frame's listed tokens; the frame and
 /// [`tweetbuy_core::theme`] validate them again.
 pub fn frame_theme(inside: &web_sys::Element) -> Option<tweetbuy_core::theme::FrameTheme> {
-    let style = web_sys::window()?.get_computed_style(inside).ok()??;
+    let style = crate::shared::util::window().get_computed_style(inside).ok()??;
     let get = |name: &str| style.get_property_value(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let scheme = root_of(inside).and_then(|r| r.get_attribute("data-theme"));
     let theme = tweetbuy_core::theme::FrameTheme {

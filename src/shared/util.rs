@@ -3,6 +3,20 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The page's `window`, read once. `web_sys::window()` looks for the global object
+    /// through `globalThis`, `self`, `window` and `global` (four imports and the code to try
+    /// them, in the module every page loads); the widget only ever runs in a page.
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: web_sys::Window;
+}
+
+/// The page's `window`.
+pub(crate) fn window() -> web_sys::Window {
+    WINDOW.with(web_sys::Window::clone)
+}
+
 /// Logs one warning to the console; the host page never sees an exception from us.
 pub(crate) fn warn(message: &str) {
     web_sys::console::warn_1(&message.into());
@@ -11,9 +25,7 @@ pub(crate) fn warn(message: &str) {
 /// Resolves after `ms` milliseconds (a `setTimeout` promise).
 pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
-        }
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
     });
     let _ = JsFuture::from(promise).await;
 }
@@ -21,9 +33,7 @@ pub async fn sleep(ms: i32) {
 /// Runs `f` in the next animation frame, before it paints.
 pub(crate) fn next_frame(f: impl FnOnce() + 'static) {
     let callback = wasm_bindgen::closure::Closure::once_into_js(f);
-    if let Some(window) = web_sys::window() {
-        let _ = window.request_animation_frame(callback.unchecked_ref());
-    }
+    let _ = window().request_animation_frame(callback.unchecked_ref());
 }
 
 /// A decimal number, or `None`. In the browser through `parseFloat`, so the module carries
