@@ -17,11 +17,10 @@ impl TweetId {
     /// Accepts a bare id such as `1528000000000000001`; rejects anything that is not one.
     pub fn parse(raw: &str) -> Option<TweetId> {
         let raw = raw.trim();
+        // Nineteen digits are below 10^19, and every such number fits in a `u64` (whose
+        // largest is about 1.8 * 10^19): no parse is needed to know it does.
         let digits_only = !raw.is_empty() && raw.len() <= 19 && raw.bytes().all(|b| b.is_ascii_digit());
-        if !digits_only || raw.starts_with('0') {
-            return None;
-        }
-        raw.parse::<u64>().ok().map(|_| TweetId(raw.to_owned()))
+        (digits_only && !raw.starts_with('0')).then(|| TweetId(raw.to_owned()))
     }
 
     /// Reads the id from a tweet's status link, in every form that embeds hold:
@@ -140,6 +139,8 @@ mod tests {
         assert!(TweetId::parse("20").is_some());
         assert!(TweetId::parse(" 20 ").is_some());
         assert!(TweetId::parse("18446744073709551615").is_none(), "20 digits");
+        let largest = TweetId::parse("9999999999999999999").map(|id| id.as_str().parse::<u64>().is_ok());
+        assert_eq!(largest, Some(true), "the largest id of 19 digits is one, and fits in a u64");
         assert!(TweetId::parse("0").is_none());
         assert!(TweetId::parse("012").is_none());
         assert!(TweetId::parse("12a").is_none());
