@@ -25,6 +25,7 @@ extern crate alloc;
 /// without std (see `Cargo.toml`'s `std` feature).
 mod prelude {
     pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::boxed::Box;
     pub(crate) use alloc::rc::Rc;
     pub(crate) use alloc::string::{String, ToString};
     pub(crate) use alloc::vec;

@@ -157,7 +157,7 @@ pub fn show_waiting(
     let dialog: web_sys::HtmlDialogElement = dialog.unchecked_into();
     let on_close = {
         let (button, dialog) = (button.clone(), dialog.clone());
-        wasm_bindgen::closure::Closure::once_into_js(move || {
+        crate::shared::util::once_js(move || {
             if !dialog.has_attribute(REPLACED_ATTR) {
                 let _ = button.set_attribute("aria-expanded", "false");
                 let _ = button.unchecked_ref::<web_sys::HtmlElement>().focus();

@@ -179,7 +179,7 @@ fn connection_allows_prefetch() -> bool {
 /// `requestIdleCallback` where there is one, else a short timeout.
 fn when_idle(f: fn()) {
     let window = crate::shared::util::window();
-    let callback = Closure::once_into_js(f);
+    let callback = crate::shared::util::once_js(f);
     let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into())
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok());

@@ -28,11 +28,10 @@ pub fn queue_scan(config: &Rc<WidgetConfig>, roots: Vec<Element>) {
         return;
     }
     let config = config.clone();
-    let run = Closure::once_into_js(move || {
+    crate::shared::util::next_frame(move || {
         let roots = QUEUED.with(|q| q.borrow_mut().take()).unwrap_or_default();
         scan_now(&config, roots);
     });
-    let _ = crate::shared::util::window().request_animation_frame(run.unchecked_ref());
 }
 
 /// Scans now, without waiting for the next frame: the first scan of the page, whose lookup

@@ -234,11 +234,10 @@ pub fn follow_resizes(pairs: fn() -> Pairs) {
         if REALIGN_QUEUED.with(|q| q.replace(true)) {
             return;
         }
-        let realign = Closure::once_into_js(move || {
+        crate::shared::util::next_frame(move || {
             REALIGN_QUEUED.with(|q| q.set(false));
             align_now(&[&pairs()], false);
         });
-        let _ = crate::shared::util::window().request_animation_frame(realign.unchecked_ref());
     })
     .into_js_value();
     let _ = window.add_event_listener_with_callback("resize", on_resize.unchecked_ref());

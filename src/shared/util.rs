@@ -30,10 +30,16 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// `f` as a JS function called at most once. Boxed, so every caller shares one copy of the
+/// closure's glue (a copy per closure type otherwise, in the module every page loads).
+pub(crate) fn once_js(f: impl FnOnce() + 'static) -> wasm_bindgen::JsValue {
+    let f: alloc::boxed::Box<dyn FnOnce()> = alloc::boxed::Box::new(f);
+    wasm_bindgen::closure::Closure::once_into_js(f)
+}
+
 /// Runs `f` in the next animation frame, before it paints.
 pub(crate) fn next_frame(f: impl FnOnce() + 'static) {
-    let callback = wasm_bindgen::closure::Closure::once_into_js(f);
-    let _ = window().request_animation_frame(callback.unchecked_ref());
+    let _ = window().request_animation_frame(once_js(f).unchecked_ref());
 }
 
 /// A decimal number, or `None`. In the browser through `parseFloat`, so the module carries
