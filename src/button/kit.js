@@ -21,7 +21,7 @@
 /// them for its own early lookup, and they run one table of test vectors with core.
 export function buttonKit(rules) {
   const { tweetIdOf, lookupPaths } = rules;
-  return { find, paths, ask, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause };
+  return { find, paths, ask, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause, timing };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
@@ -238,6 +238,14 @@ export function buttonKit(rules) {
       observer.unobserve(target);
       target.parentElement?.removeAttribute(attr);
     }
+  }
+
+  /// A User Timing measure for `make bench`: `name`, from `start` for `duration` ms, its
+  /// `detail` the batch's `count`, its phases (`reserveMs`, `mountMs`; NaN where a measure
+  /// has none) and the size of the module's `memory` (`wasmBytes`).
+  function timing(name, start, duration, count, reserveMs, mountMs, memory) {
+    const detail = { count, domMs: duration, reserveMs, mountMs, wasmBytes: memory.buffer.byteLength };
+    performance.measure(name, { start, duration, detail });
   }
 
   /// A promise that resolves once the page has had a turn: `scheduler.yield()`, which

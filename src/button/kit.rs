@@ -87,6 +87,17 @@ extern "C" {
         attr: &JsValue,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
+    pub(crate) fn timing(
+        this: &Kit,
+        name: &str,
+        start: f64,
+        duration: f64,
+        count: f64,
+        reserve_ms: f64,
+        mount_ms: f64,
+        memory: &JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn changes(this: &Kit, records: &js_sys::Array, host_attr: &JsValue) -> Result<js_sys::Array, JsValue>;
 }
 

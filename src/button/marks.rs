@@ -6,7 +6,6 @@
 //! around the batch's alignment in the next frame.
 
 use core::cell::Cell;
-use wasm_bindgen::JsCast;
 
 crate::shared::local::page_local! {
     static FIRST_BUTTON: Cell<bool> = const { Cell::new(false) };
@@ -19,16 +18,6 @@ fn performance() -> Option<web_sys::Performance> {
 /// Milliseconds since the page's time origin.
 pub fn now() -> f64 {
     performance().map(|p| p.now()).unwrap_or_default()
-}
-
-/// The size of the module's linear memory, in bytes.
-pub fn wasm_memory_bytes() -> f64 {
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .ok()
-        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
-        .map(|b| b.byte_length() as f64)
-        .unwrap_or_default()
 }
 
 /// Marks the first button of the page visit.
@@ -48,38 +37,19 @@ pub struct Phases {
 
 /// Records one batch's DOM work: `dom_ms` spent attaching `count` buttons.
 pub fn attach_batch(start: f64, dom_ms: f64, count: usize, phases: &Phases) {
-    let Some(p) = performance() else {
-        return;
-    };
-    let detail = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&detail, &"count".into(), &(count as f64).into());
-    let _ = js_sys::Reflect::set(&detail, &"domMs".into(), &dom_ms.into());
-    let _ = js_sys::Reflect::set(&detail, &"wasmBytes".into(), &wasm_memory_bytes().into());
-    let _ = js_sys::Reflect::set(&detail, &"reserveMs".into(), &phases.reserve_ms.into());
-    let _ = js_sys::Reflect::set(&detail, &"mountMs".into(), &phases.mount_ms.into());
-    measure(&p, "tweetbuy:attach", start, dom_ms, &detail);
+    measure("tweetbuy:attach", start, dom_ms, count, phases.reserve_ms, phases.mount_ms);
 }
 
 /// Records one batch's alignment pass ([`crate::button::placement::align_before_paint`]): reading
 /// the embeds' boxes, which makes the browser lay out the page, checking the new buttons'
 /// accent colours, and sizing the hosts.
 pub fn align_batch(start: f64, dom_ms: f64, count: usize) {
-    let Some(p) = performance() else {
-        return;
-    };
-    let detail = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&detail, &"count".into(), &(count as f64).into());
-    measure(&p, "tweetbuy:align", start, dom_ms, &detail);
+    measure("tweetbuy:align", start, dom_ms, count, f64::NAN, f64::NAN);
 }
 
-fn measure(p: &web_sys::Performance, name: &str, start: f64, duration: f64, detail: &js_sys::Object) {
-    // `performance.measure(name, {start, duration, detail})`, called through Reflect because
-    // web-sys keeps the options dictionary behind its unstable-API flag.
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"start".into(), &start.into());
-    let _ = js_sys::Reflect::set(&options, &"duration".into(), &duration.into());
-    let _ = js_sys::Reflect::set(&options, &"detail".into(), detail);
-    if let Ok(measure) = js_sys::Reflect::get(p, &"measure".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
-        let _ = measure.call2(p, &name.into(), &options);
-    }
+/// `performance.measure` with the batch's figures and the module's memory size in its
+/// `detail`, built by the kit: in JS the object and the memory's size are a line each.
+fn measure(name: &str, start: f64, duration: f64, count: usize, reserve_ms: f64, mount_ms: f64) {
+    let memory = wasm_bindgen::memory();
+    crate::button::kit::with(|kit| kit.timing(name, start, duration, count as f64, reserve_ms, mount_ms, &memory));
 }
