@@ -14,8 +14,8 @@ import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoa
 
 // About 2 % above the bytes of the current build (docs/performance.md): a fresh machine may
 // get a newer stable rustc or terser, which move the bytes a little either way.
-const CEILING_BEFORE_CLICK = 35.25 * 1024;
-const CEILING_WITH_CHECKOUT = 157.25 * 1024;
+const CEILING_BEFORE_CLICK = 33.5 * 1024;
+const CEILING_WITH_CHECKOUT = 155.25 * 1024;
 // The checkout module's own target, met: it is held exactly.
 const CEILING_CHECKOUT_MODULE = 120 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;

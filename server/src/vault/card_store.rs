@@ -349,6 +349,80 @@ pub async fn begin_claiming_token(
     Ok((tx, card))
 }
 
+/// One charge's claim of its one-time token, in a batch ([`claim_tokens`]).
+#[derive(serde::Serialize)]
+pub struct TokenClaim<'a> {
+    pub token: &'a str,
+    pub intent_id: &'a str,
+    pub now: i64,
+}
+
+/// [`begin_claiming_token`]'s claim for several tokens at once, in `tx` (PostgreSQL): the
+/// claimed cards, each with its token. A token already used, expired or minted for another
+/// intent is not among them. The tokens must differ (one row is claimed once).
+pub async fn claim_tokens(
+    tx: &mut crate::db::WriteTx,
+    claims: &[TokenClaim<'_>],
+) -> Result<Vec<ClaimedCard>, AppError> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        // The cards are found by `= ANY` of an array, through the token's index (see
+        // `crate::api::order_store`'s batches).
+        format!(
+            "UPDATE cards SET used_at = r.now FROM json_to_recordset($1::json) AS r(token text, intent_id text, now bigint) \
+             WHERE cards.token = r.token AND cards.token = ANY(ARRAY(SELECT json_array_elements($1::json)->>'token')) \
+             AND cards.used_at IS NULL AND cards.expires_at > r.now AND cards.reusable = FALSE \
+             AND cards.intent_id = r.intent_id \
+             RETURNING {}, cards.fingerprint, CAST(CASE WHEN EXISTS (SELECT 1 FROM card_blocks b \
+             WHERE b.fingerprint = cards.fingerprint AND b.blocked_until > r.now) THEN 1 ELSE 0 END AS BIGINT) AS blocked",
+            CARD_COLUMNS.replace("c.", "cards.")
+        )
+    });
+    let json = serde_json::to_string(claims).map_err(|e| AppError::internal(e.to_string()))?;
+    Ok(sqlx::query_as::<_, ClaimedCard>(&SQL).bind(json).fetch_all(&mut *tx).await?)
+}
+
+/// Records several charges in one statement, in `tx` (PostgreSQL); nothing for none.
+pub async fn insert_charges(tx: &mut crate::db::WriteTx, charges: &[NewCharge<'_>]) -> Result<(), AppError> {
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        id: &'a str,
+        card_id: &'a str,
+        reference: &'a str,
+        amount_minor: i64,
+        currency: &'a str,
+        status: String,
+        decline_code: Option<&'a str>,
+        created_at: i64,
+    }
+    if charges.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Row<'_>> = charges
+        .iter()
+        .map(|c| Row {
+            id: c.id,
+            card_id: c.card_id,
+            reference: c.reference,
+            amount_minor: c.amount.minor,
+            currency: c.amount.currency.code(),
+            status: to_text(&c.status),
+            decline_code: c.decline_code.map(|d| d.as_str()),
+            created_at: c.created_at,
+        })
+        .collect();
+    let json = serde_json::to_string(&rows).map_err(|e| AppError::internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO charges (id, card_id, reference, amount_minor, currency, status, decline_code, created_at) \
+         SELECT id, card_id, reference, amount_minor, currency, status, decline_code, created_at \
+         FROM json_to_recordset($1::json) AS r(id text, card_id text, reference text, amount_minor bigint, \
+         currency text, status text, decline_code text, created_at bigint)",
+    )
+    .bind(json)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// The intent a one-time token (typed or saved) was minted for, when the token exists.
 pub async fn token_intent(db: &Db, token: &str) -> Result<Option<String>, AppError> {
     let row: Option<(Option<String>,)> = sqlx::query_as(
@@ -635,5 +709,81 @@ mod tests {
         assert_eq!(find_by_idempotency_key(&db, "key-0").await.unwrap().unwrap().1.id, "c0", "the key keeps its card");
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cards").fetch_one(&db).await.unwrap();
         assert_eq!(count, 3);
+    }
+
+    /// On PostgreSQL a batch of charges claims its tokens in one statement and records its
+    /// charges in another: only a token that is unused, unexpired and minted for the
+    /// charge's intent is claimed, with whether its stored fingerprint is blocked.
+    #[tokio::test]
+    async fn a_batch_of_charges_claims_and_records_in_two_statements() {
+        let Some(db) = crate::db::test_postgres_vault().await else { return };
+        let mut blocked_card = card("c4");
+        blocked_card.fingerprint = Some("fp4".to_owned());
+        let rows: Vec<TokenRow> = [card("c1"), card("c2"), card("c3"), blocked_card]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| TokenRow::new(c, &format!("key-{i}"), "hash"))
+            .collect();
+        assert_eq!(insert_tokens(&db, &rows).await.unwrap().len(), 4);
+        sqlx::query("INSERT INTO card_blocks (fingerprint, blocked_until) VALUES ('fp4', 1000)")
+            .execute(&db)
+            .await
+            .unwrap();
+        let claim = |token, intent_id| TokenClaim { token, intent_id, now: 150 };
+
+        let mut tx = crate::db::begin_write(&db).await.unwrap();
+        assert_eq!(claim_tokens(&mut tx, &[claim("tok_c3", "pi_c3")]).await.unwrap().len(), 1);
+        tx.commit().await.unwrap();
+
+        let mut tx = crate::db::begin_write(&db).await.unwrap();
+        let batch = [
+            claim("tok_c1", "pi_c1"),
+            claim("tok_c2", "pi_other"),
+            claim("tok_c3", "pi_c3"),
+            claim("tok_missing", "pi_c1"),
+            claim("tok_c4", "pi_c4"),
+        ];
+        let mut claimed = claim_tokens(&mut tx, &batch).await.unwrap();
+        claimed.sort_by(|a, b| a.card.id.cmp(&b.card.id));
+        let seen: Vec<(&str, i64)> = claimed.iter().map(|c| (c.card.token.as_str(), c.blocked)).collect();
+        assert_eq!(
+            seen,
+            vec![("tok_c1", 0), ("tok_c4", 1)],
+            "another intent's, a used and an unknown token are not claimed"
+        );
+        assert_eq!(claimed[0].card.used_at, Some(150));
+        assert_eq!(claimed[1].fingerprint.as_deref(), Some("fp4"));
+
+        let usd = tweetbuy_core::Currency::parse("USD").unwrap();
+        let charge = |id, card_id, status, decline_code| NewCharge {
+            id,
+            card_id,
+            reference: "ord_1",
+            amount: Money::new(2500, usd),
+            status,
+            decline_code,
+            created_at: 150,
+        };
+        let charges = [
+            charge("ch_1", "c1", ChargeStatus::Approved, None),
+            charge("ch_4", "c4", ChargeStatus::Declined, Some(DeclineCode::CardDeclined)),
+        ];
+        insert_charges(&mut tx, &charges).await.unwrap();
+        insert_charges(&mut tx, &[]).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let stored: Vec<(String, String, i64, String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, card_id, amount_minor, currency, status, decline_code, created_at FROM charges ORDER BY id",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        let approved = ("ch_1".into(), "c1".into(), 2500, "USD".into(), "approved".into(), None, 150);
+        let declined =
+            ("ch_4".into(), "c4".into(), 2500, "USD".into(), "declined".into(), Some("card_declined".into()), 150);
+        assert_eq!(stored, vec![approved, declined]);
+        let (unused,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM cards WHERE used_at IS NULL").fetch_one(&db).await.unwrap();
+        assert_eq!(unused, 1, "only the token of another intent is left unclaimed");
     }
 }
