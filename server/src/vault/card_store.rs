@@ -772,7 +772,9 @@ mod tests {
         insert_charges(&mut tx, &[]).await.unwrap();
         tx.commit().await.unwrap();
 
-        let stored: Vec<(String, String, i64, String, String, Option<String>, i64)> = sqlx::query_as(
+        // id, card, amount, currency, status, decline code, time.
+        type ChargeRow = (String, String, i64, String, String, Option<String>, i64);
+        let stored: Vec<ChargeRow> = sqlx::query_as(
             "SELECT id, card_id, amount_minor, currency, status, decline_code, created_at FROM charges ORDER BY id",
         )
         .fetch_all(&db)
