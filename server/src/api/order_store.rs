@@ -38,9 +38,6 @@ pub enum PlaceError {
     Discount(tweetbuy_core::DiscountRefusal),
     /// The idempotency key to claim with the placement is already stored.
     KeyTaken,
-    /// Placed, with the key when one was given, but the statement after the placement
-    /// failed: the order and its key are stored, still pending.
-    AfterPlacement(AppError),
     Other(AppError),
 }
 
@@ -212,13 +209,12 @@ async fn place_numbered(
 /// taken after it, and the lock goes with the commit at the end of this one statement.
 ///
 /// Every buyer of a variant updates its one stock row, and a row lock is held until the
-/// commit's WAL flush: with a flush of a few milliseconds, buyers of one variant would queue
-/// one flush each. So the statement commits without waiting for its flush (a
-/// transaction-local `synchronous_commit = off`), which frees the row at once, and a second,
-/// ordinary statement then waits for the flush before anything is charged: a synchronous
-/// commit flushes the WAL up to its own record, so the placement with it, and concurrent
-/// placements share the flushes. A crash in between can only lose a placement that nothing
-/// was charged for, along with its stock and its key.
+/// commit's WAL flush. The placements of a variant that arrive together go as one statement
+/// ([`PLACEMENTS`]), so they wait for one flush, and the next batch gathers meanwhile. The
+/// commit is an ordinary, synchronous one: a placement that returned is on disk before
+/// anything is charged for it. (Committing without waiting, with a second statement to wait
+/// for the flush, measured slower once placements were grouped: one more statement and one
+/// more row version a purchase.)
 async fn place_in_one_statement(
     db: &Db,
     order: &NewOrder<'_>,
@@ -251,12 +247,6 @@ async fn place_in_one_statement(
     // product id's length keeps the name one variant's whatever the ids hold.)
     let variant = format!("{}:{}{}", order.product_id.len(), order.product_id, order.variant_id);
     let placed = PLACEMENTS.join_named(db, &variant, placing, place_rows).await.map_err(PlaceError::Other)??;
-    if placed {
-        // Writes a row version, so its commit is a synchronous one: it returns once the WAL
-        // is flushed past the placement. Should it fail, the placement stands (with its
-        // key): the caller settles the key so that the buyer's retry resumes it.
-        FLUSHES.join(db, order.id.to_owned(), flush_rows).await.map_err(PlaceError::AfterPlacement)?;
-    }
     Ok(placed)
 }
 
@@ -326,8 +316,7 @@ async fn place_rows(db: Db, rows: Vec<Placing>) -> Vec<Result<Result<bool, Place
 async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
-            "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', TRUE) AS setting), \
-         incoming AS (SELECT * FROM json_to_recordset($1::json) AS r({PLACING_COLUMNS})), \
+            "WITH incoming AS (SELECT * FROM json_to_recordset($1::json) AS r({PLACING_COLUMNS})), \
          reserved AS (UPDATE variants SET stock = stock - $4 WHERE product_id = $2 AND id = $3 \
          AND stock IS NOT NULL AND stock >= $4 RETURNING 1), \
          go AS (SELECT 1 AS go WHERE EXISTS (SELECT 1 FROM reserved) \
@@ -347,14 +336,14 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
          claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
          SELECT r.scope, r.idem_key, r.request_hash, r.now, r.id FROM incoming r, go WHERE r.idem_key IS NOT NULL \
          RETURNING 1) \
-         SELECT EXISTS (SELECT 1 FROM go), (SELECT setting FROM unflushed)"
+         SELECT EXISTS (SELECT 1 FROM go)"
         )
     });
     let (Some(first), Ok(json)) = (rows.first(), serde_json::to_string(rows)) else {
         return Err(AppError::internal("an empty or unwritable batch of placements"));
     };
     let quantity: i64 = rows.iter().map(|r| r.quantity).sum();
-    let (placed, _): (bool, String) = sqlx::query_as(&SQL)
+    let (placed,): (bool,) = sqlx::query_as(&SQL)
         .bind(json)
         .bind(&first.product_id)
         .bind(&first.variant_id)
@@ -367,8 +356,7 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
 /// One placement in one statement (see [`place_in_one_statement`]): `Ok(false)` when its
 /// order number is taken.
 async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
-    const PLACE: &str = "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', TRUE) AS setting), \
-         reserved AS (\
+    const PLACE: &str = "WITH reserved AS (\
          UPDATE variants SET stock = stock - $5 WHERE product_id = $3 AND id = $4 AND stock IS NOT NULL \
          AND stock >= $5 RETURNING 1), \
          go AS (SELECT 1 AS go WHERE EXISTS (SELECT 1 FROM reserved) \
@@ -382,16 +370,15 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT status FROM claimed_intent), \
          $14, $15, $15, $16 FROM go RETURNING 1)";
     let sql = match row.idem_key {
-        None => format!("{PLACE} SELECT EXISTS (SELECT 1 FROM go), FALSE, (SELECT setting FROM unflushed)"),
+        None => format!("{PLACE} SELECT EXISTS (SELECT 1 FROM go), FALSE"),
         Some(_) => format!(
             "{PLACE}, claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, \
              order_id) SELECT $17, $18, $19, $15, $1 FROM go RETURNING 1) \
              SELECT EXISTS (SELECT 1 FROM go), \
-             EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $17 AND idem_key = $18), \
-             (SELECT setting FROM unflushed)"
+             EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $17 AND idem_key = $18)"
         ),
     };
-    let mut query = sqlx::query_as::<_, (bool, bool, String)>(&sql)
+    let mut query = sqlx::query_as::<_, (bool, bool)>(&sql)
         .bind(&row.id)
         .bind(&row.number)
         .bind(&row.product_id)
@@ -413,11 +400,11 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
     }
     let mut conn = crate::db::write_conn(db).await?;
     match query.fetch_one(&mut conn).await {
-        Ok((true, _, _)) => Ok(true),
+        Ok((true, _)) => Ok(true),
         // Not reserved, nothing written. A key already stored is told first, as when the key
         // was claimed first: its request may have been answered already.
-        Ok((false, true, _)) => Err(PlaceError::KeyTaken),
-        Ok((false, false, _)) => Err(PlaceError::SoldOut),
+        Ok((false, true)) => Err(PlaceError::KeyTaken),
+        Ok((false, false)) => Err(PlaceError::SoldOut),
         Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23505") => match error.constraint() {
             Some("idempotency_keys_pkey") => Err(PlaceError::KeyTaken),
             Some("orders_order_number_key") => Ok(false),
@@ -432,39 +419,6 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
         }
         Err(error) => Err(error.into()),
     }
-}
-
-/// The placements waiting for the WAL to be flushed past them ([`place_in_one_statement`]),
-/// grouped ([`crate::db::group`]): one synchronous commit flushes the WAL for all of them.
-static FLUSHES: Groups<String, ()> = Groups::new();
-
-/// Waits for the WAL to be flushed past these orders' placements: a statement that writes a
-/// row version of each, so its commit is a synchronous one ([`together_or_alone`]).
-async fn flush_rows(db: Db, order_ids: Vec<String>) -> Vec<Result<(), AppError>> {
-    together_or_alone(order_ids.len(), "flushes", flush_many(&db, &order_ids), |i| flush_one(&db, &order_ids[i])).await
-}
-
-/// [`flush_rows`]'s statement for one order.
-async fn flush_one(db: &Db, order_id: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
-        .bind(order_id)
-        .execute(&mut crate::db::write_conn(db).await?)
-        .await?;
-    Ok(())
-}
-
-/// [`flush_rows`]'s statement for several orders. The rows are found by `= ANY` of an array,
-/// through the key's index: a join with the set (or `IN`) is planned for its default 100
-/// rows, as a scan of the whole table.
-async fn flush_many(db: &Db, order_ids: &[String]) -> Result<(), AppError> {
-    let ids = serde_json::to_string(order_ids).map_err(|e| AppError::internal(e.to_string()))?;
-    sqlx::query(
-        "UPDATE orders SET updated_at = updated_at WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))",
-    )
-    .bind(ids)
-    .execute(&mut crate::db::write_conn(db).await?)
-    .await?;
-    Ok(())
 }
 
 /// The stock reservation: one conditional `UPDATE`, so two buyers of the last unit cannot
@@ -660,8 +614,8 @@ async fn mark_paid_in_one_statement<const N: usize>(
 }
 
 /// [`mark_paid_in_one_statement`] for several payments: the rows go as one JSON array. The
-/// tables' rows are found by `= ANY` of arrays, through their keys' indexes (see
-/// [`flush_many`]).
+/// tables' rows are found by `= ANY` of arrays, through their keys' indexes: a join with the
+/// set (or `IN`) is planned for its default 100 rows, as a scan of the whole table.
 async fn mark_paid_many<const N: usize>(
     db: &Db,
     payments: &[Paid],
@@ -1014,7 +968,7 @@ mod tests {
     /// On PostgreSQL a batch of payments is one statement: each order paid with its own
     /// charge, its receipt queued and its key's answer stored (a payment with no answer leaves
     /// its key alone). With a webhook endpoint listening, nothing is written and every answer
-    /// sends its caller the long way. A batch of flush waits is one statement too.
+    /// sends its caller the long way.
     #[tokio::test]
     async fn a_batch_of_payments_is_recorded_in_one_statement() {
         let Some(db) = crate::db::test_postgres_api().await else { return };
@@ -1023,7 +977,6 @@ mod tests {
         for id in ["o1", "o2", "o3", "o4"] {
             pending(&db, id).await;
         }
-        flush_many(&db, &["o1".into(), "o2".into(), "o3".into()]).await.unwrap();
         assert!(mark_paid_many(&db, &[paid("o1", true), paid("o2", false), paid("o3", true)], &subscribers)
             .await
             .unwrap());

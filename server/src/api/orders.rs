@@ -296,9 +296,6 @@ async fn place_fresh(
             Ok(Fresh::Placed(charge_and_settle(state, &order, &checked.token, parts, claim.key).await))
         }
         Err(PlaceError::KeyTaken) => Ok(Fresh::NotClaimed),
-        // The key was claimed with the placement: settled like any failure of an order
-        // under its key (released for a retry that resumes the order).
-        Err(PlaceError::AfterPlacement(error)) => Ok(Fresh::Placed(Err(error))),
         Err(error) => placement_refusal(error).map(Fresh::Refused),
     }
 }
@@ -342,7 +339,7 @@ fn placement_refusal(error: PlaceError) -> Result<AppError, AppError> {
         // why beside the code, to remove it or try another.
         PlaceError::Discount(refusal) => Ok(AppError::validation(vec![refusal.field_error()])),
         PlaceError::KeyTaken => Err(AppError::internal("the placement found its key already taken")),
-        PlaceError::AfterPlacement(error) | PlaceError::Other(error) => Err(error),
+        PlaceError::Other(error) => Err(error),
     }
 }
 
