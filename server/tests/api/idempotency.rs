@@ -139,36 +139,3 @@ async fn a_retry_after_the_product_sold_out_still_gets_its_receipt() {
     assert_eq!((again.status, &again.body), (first.status, &first.body));
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
 }
-
-/// On PostgreSQL the placement commits without waiting for its flush, and a statement after
-/// it waits for the flush. Should that statement fail, the order and its key are stored: the
-/// key is released at once (not left in flight until it goes stale), and the retry resumes
-/// the same order.
-#[tokio::test]
-async fn a_failure_right_after_the_placement_frees_the_key_for_a_retry_that_resumes() {
-    if pg_url().is_none() {
-        return;
-    }
-    let server = start().await;
-    let intent = server.create_intent(&tee_details(1)).await;
-    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
-    // The statement after the placement rewrites a pending order's row unchanged: refused here.
-    for statement in [
-        "CREATE FUNCTION refuse_unchanged() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-         IF NEW.status = 'pending' AND NEW.updated_at = OLD.updated_at THEN RAISE EXCEPTION 'refused'; END IF; \
-         RETURN NEW; END $$",
-        "CREATE TRIGGER refuse_unchanged BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION refuse_unchanged()",
-    ] {
-        sqlx::query(statement).execute(&server.api_state.db).await.unwrap();
-    }
-    let key = fresh_key();
-    let failed = server.pay(&intent, &token, &key).await;
-    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", failed.text());
-    assert_eq!(server.count("orders").await, 1, "placed, still pending");
-    assert!(!server.token_used(&token).await, "nothing charged");
-
-    sqlx::query("DROP TRIGGER refuse_unchanged ON orders").execute(&server.api_state.db).await.unwrap();
-    let paid = server.pay(&intent, &token, &key).await;
-    assert_eq!(paid.status, StatusCode::CREATED, "the retry right after, not 409: {}", paid.text());
-    assert_eq!(server.count("orders").await, 1, "the same order, resumed");
-}
