@@ -172,6 +172,50 @@ async fn a_token_is_charged_once() {
     assert_eq!(charge_for(&server, &declined, "ord_other").await.error_code(), "token_invalid");
 }
 
+/// Charges that come at once (on PostgreSQL they go in one transaction) each get their own
+/// card's outcome, charge and record.
+#[tokio::test]
+async fn charges_at_once_each_get_their_own_outcome() {
+    let server = start().await;
+    let cards = [
+        ("4242 4242 4242 4242", None),
+        ("4000 0000 0000 0002", Some("card_declined")),
+        ("2223 0031 2200 3222", None),
+        ("4000 0000 0000 0119", Some("processing_error")),
+        ("6011 1111 1111 1117", None),
+        ("4000 0000 0000 9995", Some("card_declined")),
+    ];
+    let mut tokens = Vec::new();
+    for (number, _) in cards {
+        tokens.push(server.vault_token(number, "123").await);
+    }
+    let references: Vec<String> = (0..cards.len()).map(|i| format!("ord_at_once_{i}")).collect();
+    let replies = futures_util::future::join_all(
+        tokens.iter().zip(&references).map(|(token, reference)| charge_for(&server, token, reference)),
+    )
+    .await;
+    let mut charge_ids = std::collections::HashSet::new();
+    for (((number, decline), reply), reference) in cards.iter().zip(&replies).zip(&references) {
+        assert_eq!(reply.status, StatusCode::OK, "{number}: {}", reply.text());
+        let body = reply.json();
+        assert_eq!(body["decline_code"].as_str(), *decline, "{number}");
+        let digits = number.replace(' ', "");
+        assert_eq!(body["last4"].as_str(), Some(&digits[digits.len() - 4..]), "{number}");
+        let charge_id = body["charge_id"].as_str().unwrap().to_owned();
+        let (recorded,): (String,) = sqlx::query_as("SELECT reference FROM charges WHERE id = $1")
+            .bind(&charge_id)
+            .fetch_one(&server.vault_state.db)
+            .await
+            .unwrap();
+        assert_eq!(&recorded, reference, "{number}: the charge is recorded for its own order");
+        assert!(charge_ids.insert(charge_id));
+    }
+    // The processing error gave its token back; every other token is spent.
+    let retry = charge_for(&server, &tokens[3], &references[3]).await;
+    assert_eq!(retry.json()["decline_code"], "processing_error");
+    assert_eq!(charge_for(&server, &tokens[0], "ord_other").await.error_code(), "token_invalid");
+}
+
 #[tokio::test]
 async fn a_processing_error_does_not_spend_the_token() {
     let server = start().await;
