@@ -11,6 +11,18 @@ use sqlx::AnyConnection;
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::{CardBrand, Quote, ShippingAddress, TweetId};
 
+/// The condition under which an order may claim a payment intent: one order per intent at a
+/// time, taken over only from an order that was declined or failed, so two tokens of one
+/// intent can never both be charged. The earlier order is looked up by its key: a list of
+/// every declined or failed order would be read whole for each placement, and grows with
+/// the shop.
+macro_rules! intent_is_free {
+    () => {
+        "(payment_intents.order_id IS NULL OR EXISTS (SELECT 1 FROM orders earlier \
+         WHERE earlier.id = payment_intents.order_id AND earlier.status IN ('declined', 'failed')))"
+    };
+}
+
 /// An order about to be placed (status `pending`).
 pub struct NewOrder<'a> {
     pub id: &'a str,
@@ -126,15 +138,10 @@ async fn place_numbered(
     let mut batch = Batch::new();
     let key_claim =
         key.map(|key| batch.push_expecting_one(super::order_idempotency::claim_query(key, Some(order.id), order.now)));
-    // One order per intent at a time: taken over only from an order that was declined or
-    // failed, so two tokens of one intent can never both be charged.
     let intent_claim = batch.push_expecting_one(
-        sqlx::query(
-            "UPDATE payment_intents SET order_id = $1 WHERE id = $2 AND (order_id IS NULL OR order_id IN \
-             (SELECT id FROM orders WHERE status IN ('declined', 'failed')))",
-        )
-        .bind(order.id)
-        .bind(order.intent_id),
+        sqlx::query(concat!("UPDATE payment_intents SET order_id = $1 WHERE id = $2 AND ", intent_is_free!()))
+            .bind(order.id)
+            .bind(order.intent_id),
     );
     let insert = batch.push_expecting_one(
         bind_order_row!(
@@ -321,11 +328,10 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
          AND stock IS NOT NULL AND stock >= $4 RETURNING 1), \
          go AS (SELECT 1 AS go WHERE EXISTS (SELECT 1 FROM reserved) \
          OR EXISTS (SELECT 1 FROM variants WHERE product_id = $2 AND id = $3 AND stock IS NULL)), \
-         claimed_intent AS (UPDATE payment_intents p SET order_id = r.id FROM incoming r \
-         WHERE p.id = r.intent_id AND p.id = ANY(ARRAY(SELECT intent_id FROM incoming)) \
-         AND EXISTS (SELECT 1 FROM go) \
-         AND (p.order_id IS NULL OR p.order_id IN (SELECT id FROM orders WHERE status IN ('declined', 'failed'))) \
-         RETURNING p.id), \
+         claimed_intent AS (UPDATE payment_intents SET order_id = r.id FROM incoming r \
+         WHERE payment_intents.id = r.intent_id \
+         AND payment_intents.id = ANY(ARRAY(SELECT intent_id FROM incoming)) \
+         AND EXISTS (SELECT 1 FROM go) AND {free} RETURNING payment_intents.id), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
          created_at, updated_at, intent_id) \
@@ -336,14 +342,20 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
          claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
          SELECT r.scope, r.idem_key, r.request_hash, r.now, r.id FROM incoming r, go WHERE r.idem_key IS NOT NULL \
          RETURNING 1) \
-         SELECT EXISTS (SELECT 1 FROM go)"
+         SELECT EXISTS (SELECT 1 FROM go)",
+            free = intent_is_free!()
         )
     });
     let (Some(first), Ok(json)) = (rows.first(), serde_json::to_string(rows)) else {
         return Err(AppError::internal("an empty or unwritable batch of placements"));
     };
     let quantity: i64 = rows.iter().map(|r| r.quantity).sum();
+    // Planned afresh each time (an unnamed statement): PostgreSQL keeps a prepared
+    // statement's generic plan after a few runs, and one made while the tables were small
+    // (a new shop, the first minute of a sale) goes on reading them whole as they grow, until
+    // autovacuum analyzes them. One planning a batch costs less.
     let (placed,): (bool,) = sqlx::query_as(&SQL)
+        .persistent(false)
         .bind(json)
         .bind(&first.product_id)
         .bind(&first.variant_id)
@@ -356,19 +368,22 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
 /// One placement in one statement (see [`place_in_one_statement`]): `Ok(false)` when its
 /// order number is taken.
 async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
-    const PLACE: &str = "WITH reserved AS (\
+    const PLACE: &str = concat!(
+        "WITH reserved AS (\
          UPDATE variants SET stock = stock - $5 WHERE product_id = $3 AND id = $4 AND stock IS NOT NULL \
          AND stock >= $5 RETURNING 1), \
          go AS (SELECT 1 AS go WHERE EXISTS (SELECT 1 FROM reserved) \
          OR EXISTS (SELECT 1 FROM variants WHERE product_id = $3 AND id = $4 AND stock IS NULL)), \
          claimed_intent AS (UPDATE payment_intents SET order_id = $1 WHERE id = $16 AND EXISTS (SELECT 1 FROM go) \
-         AND (order_id IS NULL OR order_id IN (SELECT id FROM orders WHERE status IN ('declined', 'failed'))) \
-         RETURNING 'pending' AS status), \
+         AND ",
+        intent_is_free!(),
+        " RETURNING 'pending' AS status), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
          created_at, updated_at, intent_id) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT status FROM claimed_intent), \
-         $14, $15, $15, $16 FROM go RETURNING 1)";
+         $14, $15, $15, $16 FROM go RETURNING 1)"
+    );
     let sql = match row.idem_key {
         None => format!("{PLACE} SELECT EXISTS (SELECT 1 FROM go), FALSE"),
         Some(_) => format!(
@@ -639,7 +654,8 @@ async fn mark_paid_many<const N: usize>(
         listening = subscribers.any_condition(1),
     );
     let json = serde_json::to_string(payments).map_err(|e| AppError::internal(e.to_string()))?;
-    let mut query = sqlx::query_as::<_, (bool,)>(&sql).bind(json);
+    // Planned afresh each time, as `place_many` is.
+    let mut query = sqlx::query_as::<_, (bool,)>(&sql).persistent(false).bind(json);
     for pattern in subscribers.patterns() {
         query = query.bind(pattern.as_str());
     }

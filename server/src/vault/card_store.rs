@@ -378,7 +378,9 @@ pub async fn claim_tokens(
         )
     });
     let json = serde_json::to_string(claims).map_err(|e| AppError::internal(e.to_string()))?;
-    Ok(sqlx::query_as::<_, ClaimedCard>(&SQL).bind(json).fetch_all(&mut *tx).await?)
+    // Planned afresh each time, as the api's batches are (`crate::api::order_store`'s
+    // `place_many`): a plan kept from when `cards` was small would read it whole.
+    Ok(sqlx::query_as::<_, ClaimedCard>(&SQL).persistent(false).bind(json).fetch_all(&mut *tx).await?)
 }
 
 /// Records several charges in one statement, in `tx` (PostgreSQL); nothing for none.
