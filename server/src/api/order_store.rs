@@ -981,6 +981,67 @@ mod tests {
         assert_eq!(stock_of_m(&db).await, 1);
     }
 
+    /// How many times PostgreSQL has read `table` of the test's schema whole, once every
+    /// backend has reported: a backend reports its counts at most once a second, so the
+    /// figure is the same twice, over a second and more apart.
+    async fn whole_reads(db: &Db, table: &str) -> i64 {
+        let read = || async {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables \
+                 WHERE schemaname = current_schema() AND relname = $1",
+            )
+            .bind(table)
+            .fetch_one(db)
+            .await
+            .unwrap();
+            n
+        };
+        let mut last = read().await;
+        for _ in 0..20 {
+            tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+            let now = read().await;
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+        panic!("the counts of {table} never settled");
+    }
+
+    /// A statement that stores `count` unclaimed intents, their ids `{prefix}{n}`.
+    fn grown_intents(prefix: &str, count: u32) -> String {
+        format!(
+            "INSERT INTO payment_intents (id, secret_hash, product_id, variant_id, quantity, email, subtotal_minor, \
+             shipping_minor, tax_minor, total_minor, currency, created_at, expires_at) \
+             SELECT '{prefix}' || n, 'h', 'red-tee', 'm', 1, 'a@example.com', 3000, 0, 0, 3000, 'USD', 1, 99999 \
+             FROM generate_series(1, {count}) AS n"
+        )
+    }
+
+    /// A batch's statement is planned for the tables as they are. A prepared statement's
+    /// plan, kept from its first runs while the tables were small, reads them whole however
+    /// large they grow.
+    #[tokio::test]
+    async fn a_batch_finds_its_intents_by_key_however_large_the_table_has_grown() {
+        let Some(db) = crate::db::test_postgres_api().await else { return };
+        // A few hundred intents, and the statistics autovacuum would gather of them.
+        sqlx::query(&grown_intents("early", 300)).execute(&db).await.unwrap();
+        sqlx::query("ANALYZE payment_intents").execute(&db).await.unwrap();
+        // PostgreSQL may keep a statement's generic plan from its sixth run on.
+        for n in 0..8 {
+            let (intent_id, order_id) = (format!("small{n}"), format!("ps{n}"));
+            intent(&db, &intent_id).await;
+            assert!(place_many(&db, &[placing(&order_id, &intent_id, 1)]).await.unwrap());
+        }
+        sqlx::query(&grown_intents("late", 20_000)).execute(&db).await.unwrap();
+        intent(&db, "now1").await;
+        intent(&db, "now2").await;
+        let before = whole_reads(&db, "payment_intents").await;
+        let batch = [placing("pn1", "now1", 1), placing("pn2", "now2", 1)];
+        assert!(place_many(&db, &batch).await.unwrap());
+        assert_eq!(whole_reads(&db, "payment_intents").await, before, "the batch read the intents whole");
+    }
+
     /// On PostgreSQL a batch of payments is one statement: each order paid with its own
     /// charge, its receipt queued and its key's answer stored (a payment with no answer leaves
     /// its key alone). With a webhook endpoint listening, nothing is written and every answer
