@@ -981,65 +981,141 @@ mod tests {
         assert_eq!(stock_of_m(&db).await, 1);
     }
 
-    /// How many times PostgreSQL has read `table` of the test's schema whole, once every
-    /// backend has reported: a backend reports its counts at most once a second, so the
-    /// figure is the same twice, over a second and more apart.
-    async fn whole_reads(db: &Db, table: &str) -> i64 {
+    /// How many times PostgreSQL has read each of `tables` of the test's schema whole, once
+    /// every backend has reported: an idle backend reports its counts within 10 s
+    /// (`PGSTAT_IDLE_INTERVAL`), so the figures are taken once they have stood for 11 s.
+    async fn whole_reads(db: &Db, tables: &[&str]) -> Vec<i64> {
         let read = || async {
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables \
-                 WHERE schemaname = current_schema() AND relname = $1",
-            )
-            .bind(table)
-            .fetch_one(db)
-            .await
-            .unwrap();
-            n
+            let mut counts = Vec::new();
+            for table in tables {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables \
+                     WHERE schemaname = current_schema() AND relname = $1",
+                )
+                .bind(*table)
+                .fetch_one(db)
+                .await
+                .unwrap();
+                counts.push(n);
+            }
+            counts
         };
-        let mut last = read().await;
-        for _ in 0..20 {
-            tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let (mut last, mut stood) = (read().await, 0);
+        for _ in 0..60 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             let now = read().await;
-            if now == last {
+            stood = if now == last { stood + 1 } else { 0 };
+            if stood >= 11 {
                 return now;
             }
             last = now;
         }
-        panic!("the counts of {table} never settled");
+        panic!("the counts of {tables:?} never settled");
     }
 
-    /// A statement that stores `count` unclaimed intents, their ids `{prefix}{n}`.
-    fn grown_intents(prefix: &str, count: u32) -> String {
-        format!(
-            "INSERT INTO payment_intents (id, secret_hash, product_id, variant_id, quantity, email, subtotal_minor, \
-             shipping_minor, tax_minor, total_minor, currency, created_at, expires_at) \
-             SELECT '{prefix}' || n, 'h', 'red-tee', 'm', 1, 'a@example.com', 3000, 0, 0, 3000, 'USD', 1, 99999 \
-             FROM generate_series(1, {count}) AS n"
-        )
+    /// Keeps autovacuum from analyzing `tables` while the test waits for the counts
+    /// ([`whole_reads`]): in a sale the tables grow for up to a minute before it does. (An
+    /// `ALTER TABLE` drops the plans kept of the table, so it goes first.)
+    async fn without_autovacuum(db: &Db, tables: &[&str]) {
+        for table in tables {
+            sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)")).execute(db).await.unwrap();
+        }
     }
 
-    /// A batch's statement is planned for the tables as they are. A prepared statement's
-    /// plan, kept from its first runs while the tables were small, reads them whole however
-    /// large they grow.
+    /// Statements that store `count` rows, ids `{prefix}{n}`, into each of `tables`
+    /// (`payment_intents`, unclaimed; `orders`, paid; `idempotency_keys`, of those orders).
+    fn grown(tables: &[&str], prefix: &str, count: u32) -> Vec<String> {
+        let rows = |sql: &str| format!("{sql} FROM generate_series(1, {count}) AS n");
+        let mut statements = Vec::new();
+        for table in tables {
+            statements.push(match *table {
+                "payment_intents" => rows(&format!(
+                    "INSERT INTO payment_intents (id, secret_hash, product_id, variant_id, quantity, email, \
+                     subtotal_minor, shipping_minor, tax_minor, total_minor, currency, created_at, expires_at) \
+                     SELECT '{prefix}' || n, 'h', 'red-tee', 'm', 1, 'a@example.com', 3000, 0, 0, 3000, 'USD', 1, \
+                     99999"
+                )),
+                "orders" => rows(&format!(
+                    "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, \
+                     subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, created_at, \
+                     updated_at) SELECT '{prefix}' || n, '{prefix}' || n, 'red-tee', 'm', 1, 'a@example.com', \
+                     3000, 0, 0, 3000, 'USD', 'paid', 1, 1"
+                )),
+                _ => rows(&format!(
+                    "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
+                     SELECT 'orders', 'key-{prefix}' || n, 'h', 1, '{prefix}' || n"
+                )),
+            });
+        }
+        statements
+    }
+
+    async fn run_all(db: &Db, statements: Vec<String>) {
+        for sql in statements {
+            sqlx::query(&sql).execute(db).await.unwrap();
+        }
+    }
+
+    /// A batch of placements finds its intents, and the order an intent is taken over from,
+    /// by their keys, however large the tables have grown since the statement's first runs:
+    /// a list of every declined or failed order, or a plan kept from when the tables were
+    /// small, reads them whole.
     #[tokio::test]
     async fn a_batch_finds_its_intents_by_key_however_large_the_table_has_grown() {
         let Some(db) = crate::db::test_postgres_api().await else { return };
-        // A few hundred intents, and the statistics autovacuum would gather of them.
-        sqlx::query(&grown_intents("early", 300)).execute(&db).await.unwrap();
-        sqlx::query("ANALYZE payment_intents").execute(&db).await.unwrap();
+        let tables = ["payment_intents", "orders"];
+        without_autovacuum(&db, &tables).await;
+        run_all(&db, grown(&tables, "early", 300)).await;
         // PostgreSQL may keep a statement's generic plan from its sixth run on.
         for n in 0..8 {
             let (intent_id, order_id) = (format!("small{n}"), format!("ps{n}"));
             intent(&db, &intent_id).await;
             assert!(place_many(&db, &[placing(&order_id, &intent_id, 1)]).await.unwrap());
         }
-        sqlx::query(&grown_intents("late", 20_000)).execute(&db).await.unwrap();
+        run_all(&db, grown(&tables, "late", 20_000)).await;
+        // One intent is paid for again after its first order was declined.
         intent(&db, "now1").await;
         intent(&db, "now2").await;
-        let before = whole_reads(&db, "payment_intents").await;
+        pending(&db, "declined1").await;
+        sqlx::query("UPDATE orders SET status = 'declined', intent_id = 'now1' WHERE id = 'declined1'")
+            .execute(&db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE payment_intents SET order_id = 'declined1' WHERE id = 'now1'").execute(&db).await.unwrap();
+        let before = whole_reads(&db, &tables).await;
         let batch = [placing("pn1", "now1", 1), placing("pn2", "now2", 1)];
         assert!(place_many(&db, &batch).await.unwrap());
-        assert_eq!(whole_reads(&db, "payment_intents").await, before, "the batch read the intents whole");
+        assert_eq!(whole_reads(&db, &tables).await, before, "the batch read the intents or the orders whole");
+        let (claimed,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM payment_intents WHERE order_id IN ('pn1', 'pn2')")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(claimed, 2, "both intents claimed, one taken over from its declined order");
+    }
+
+    /// [`a_batch_finds_its_intents_by_key_however_large_the_table_has_grown`] for payments:
+    /// the orders and their keys.
+    #[tokio::test]
+    async fn a_batch_of_payments_finds_its_orders_by_key_however_large_the_tables_have_grown() {
+        let Some(db) = crate::db::test_postgres_api().await else { return };
+        let subscribers =
+            super::super::webhooks::delivery::SubscribedEach::new(super::super::webhooks::ORDER_PAID_EVENTS);
+        let tables = ["orders", "idempotency_keys"];
+        without_autovacuum(&db, &tables).await;
+        run_all(&db, grown(&tables, "early", 300)).await;
+        for n in 0..8 {
+            let id = format!("small{n}");
+            pending(&db, &id).await;
+            assert!(mark_paid_many(&db, &[paid(&id, true)], &subscribers).await.unwrap());
+        }
+        run_all(&db, grown(&tables, "late", 20_000)).await;
+        pending(&db, "now1").await;
+        pending(&db, "now2").await;
+        let before = whole_reads(&db, &tables).await;
+        assert!(mark_paid_many(&db, &[paid("now1", true), paid("now2", true)], &subscribers).await.unwrap());
+        assert_eq!(stored(&db, "now2").await.0, "paid");
+        assert_eq!(whole_reads(&db, &tables).await, before, "the batch read the orders or their keys whole");
     }
 
     /// On PostgreSQL a batch of payments is one statement: each order paid with its own
