@@ -1242,6 +1242,49 @@ pub(crate) async fn test_postgres_vault() -> Option<Db> {
     Some(open_vault(test_postgres("vault")?).await.unwrap())
 }
 
+/// How many times PostgreSQL has read each of `tables` of the test's schema whole, once
+/// every backend has reported: an idle backend reports its counts within 10 s
+/// (`PGSTAT_IDLE_INTERVAL`), so the figures are taken once they have stood for 11 s.
+#[cfg(test)]
+pub(crate) async fn whole_reads(db: &Db, tables: &[&str]) -> Vec<i64> {
+    let read = || async {
+        let mut counts = Vec::new();
+        for table in tables {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables \
+                 WHERE schemaname = current_schema() AND relname = $1",
+            )
+            .bind(*table)
+            .fetch_one(db)
+            .await
+            .unwrap();
+            counts.push(n);
+        }
+        counts
+    };
+    let (mut last, mut stood) = (read().await, 0);
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let now = read().await;
+        stood = if now == last { stood + 1 } else { 0 };
+        if stood >= 11 {
+            return now;
+        }
+        last = now;
+    }
+    panic!("the counts of {tables:?} never settled");
+}
+
+/// Keeps autovacuum from analyzing `tables` while the test waits for the counts
+/// ([`whole_reads`]): in a sale the tables grow for up to a minute before it does. (An
+/// `ALTER TABLE` drops the plans kept of the table, so it goes first.)
+#[cfg(test)]
+pub(crate) async fn without_autovacuum(db: &Db, tables: &[&str]) {
+    for table in tables {
+        sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)")).execute(db).await.unwrap();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

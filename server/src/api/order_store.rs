@@ -981,47 +981,6 @@ mod tests {
         assert_eq!(stock_of_m(&db).await, 1);
     }
 
-    /// How many times PostgreSQL has read each of `tables` of the test's schema whole, once
-    /// every backend has reported: an idle backend reports its counts within 10 s
-    /// (`PGSTAT_IDLE_INTERVAL`), so the figures are taken once they have stood for 11 s.
-    async fn whole_reads(db: &Db, tables: &[&str]) -> Vec<i64> {
-        let read = || async {
-            let mut counts = Vec::new();
-            for table in tables {
-                let (n,): (i64,) = sqlx::query_as(
-                    "SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables \
-                     WHERE schemaname = current_schema() AND relname = $1",
-                )
-                .bind(*table)
-                .fetch_one(db)
-                .await
-                .unwrap();
-                counts.push(n);
-            }
-            counts
-        };
-        let (mut last, mut stood) = (read().await, 0);
-        for _ in 0..60 {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            let now = read().await;
-            stood = if now == last { stood + 1 } else { 0 };
-            if stood >= 11 {
-                return now;
-            }
-            last = now;
-        }
-        panic!("the counts of {tables:?} never settled");
-    }
-
-    /// Keeps autovacuum from analyzing `tables` while the test waits for the counts
-    /// ([`whole_reads`]): in a sale the tables grow for up to a minute before it does. (An
-    /// `ALTER TABLE` drops the plans kept of the table, so it goes first.)
-    async fn without_autovacuum(db: &Db, tables: &[&str]) {
-        for table in tables {
-            sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)")).execute(db).await.unwrap();
-        }
-    }
-
     /// Statements that store `count` rows, ids `{prefix}{n}`, into each of `tables`
     /// (`payment_intents`, unclaimed; `orders`, paid; `idempotency_keys`, of those orders).
     fn grown(tables: &[&str], prefix: &str, count: u32) -> Vec<String> {
@@ -1064,7 +1023,7 @@ mod tests {
     async fn a_batch_finds_its_intents_by_key_however_large_the_table_has_grown() {
         let Some(db) = crate::db::test_postgres_api().await else { return };
         let tables = ["payment_intents", "orders"];
-        without_autovacuum(&db, &tables).await;
+        crate::db::without_autovacuum(&db, &tables).await;
         run_all(&db, grown(&tables, "early", 300)).await;
         // PostgreSQL may keep a statement's generic plan from its sixth run on.
         for n in 0..8 {
@@ -1082,10 +1041,14 @@ mod tests {
             .await
             .unwrap();
         sqlx::query("UPDATE payment_intents SET order_id = 'declined1' WHERE id = 'now1'").execute(&db).await.unwrap();
-        let before = whole_reads(&db, &tables).await;
+        let before = crate::db::whole_reads(&db, &tables).await;
         let batch = [placing("pn1", "now1", 1), placing("pn2", "now2", 1)];
         assert!(place_many(&db, &batch).await.unwrap());
-        assert_eq!(whole_reads(&db, &tables).await, before, "the batch read the intents or the orders whole");
+        assert_eq!(
+            crate::db::whole_reads(&db, &tables).await,
+            before,
+            "the batch read the intents or the orders whole"
+        );
         let (claimed,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM payment_intents WHERE order_id IN ('pn1', 'pn2')")
                 .fetch_one(&db)
@@ -1102,7 +1065,7 @@ mod tests {
         let subscribers =
             super::super::webhooks::delivery::SubscribedEach::new(super::super::webhooks::ORDER_PAID_EVENTS);
         let tables = ["orders", "idempotency_keys"];
-        without_autovacuum(&db, &tables).await;
+        crate::db::without_autovacuum(&db, &tables).await;
         run_all(&db, grown(&tables, "early", 300)).await;
         for n in 0..8 {
             let id = format!("small{n}");
@@ -1112,10 +1075,10 @@ mod tests {
         run_all(&db, grown(&tables, "late", 20_000)).await;
         pending(&db, "now1").await;
         pending(&db, "now2").await;
-        let before = whole_reads(&db, &tables).await;
+        let before = crate::db::whole_reads(&db, &tables).await;
         assert!(mark_paid_many(&db, &[paid("now1", true), paid("now2", true)], &subscribers).await.unwrap());
         assert_eq!(stored(&db, "now2").await.0, "paid");
-        assert_eq!(whole_reads(&db, &tables).await, before, "the batch read the orders or their keys whole");
+        assert_eq!(crate::db::whole_reads(&db, &tables).await, before, "the batch read the orders or their keys whole");
     }
 
     /// On PostgreSQL a batch of payments is one statement: each order paid with its own

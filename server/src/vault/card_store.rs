@@ -713,6 +713,40 @@ mod tests {
         assert_eq!(count, 3);
     }
 
+    /// A batch of charges finds its tokens by key however large `cards` has grown since the
+    /// claim's first runs: a plan kept from when the table was small reads it whole.
+    #[tokio::test]
+    async fn a_batch_of_charges_finds_its_cards_by_token_however_large_the_table_has_grown() {
+        let Some(db) = crate::db::test_postgres_vault().await else { return };
+        let grown = |prefix: &str, count: u32| {
+            format!(
+                "INSERT INTO cards (id, token, owner, key_id, wrapped_key, key_nonce, ciphertext, nonce, brand, \
+                 last4, exp_month, exp_year, created_at, expires_at, intent_id) \
+                 SELECT '{prefix}' || n, 'tok_{prefix}' || n, 'anonymous', 'k1', '\\x00', '\\x00', '\\x00', \
+                 '\\x00', 'visa', '4242', 12, 2030, 100, 10000, 'pi_{prefix}' || n \
+                 FROM generate_series(1, {count}) AS n"
+            )
+        };
+        crate::db::without_autovacuum(&db, &["cards"]).await;
+        sqlx::query(&grown("early", 300)).execute(&db).await.unwrap();
+        let claim = |token, intent_id| TokenClaim { token, intent_id, now: 150 };
+        // PostgreSQL may keep a statement's generic plan from its sixth run on.
+        for n in 1..=8 {
+            let (token, intent_id) = (format!("tok_early{n}"), format!("pi_early{n}"));
+            let mut tx = crate::db::begin_write(&db).await.unwrap();
+            let one = TokenClaim { token: &token, intent_id: &intent_id, now: 150 };
+            assert_eq!(claim_tokens(&mut tx, &[one]).await.unwrap().len(), 1);
+            tx.commit().await.unwrap();
+        }
+        sqlx::query(&grown("late", 20_000)).execute(&db).await.unwrap();
+        let before = crate::db::whole_reads(&db, &["cards"]).await;
+        let mut tx = crate::db::begin_write(&db).await.unwrap();
+        let batch = [claim("tok_late1", "pi_late1"), claim("tok_late2", "pi_late2")];
+        assert_eq!(claim_tokens(&mut tx, &batch).await.unwrap().len(), 2);
+        tx.commit().await.unwrap();
+        assert_eq!(crate::db::whole_reads(&db, &["cards"]).await, before, "the claim read the cards whole");
+    }
+
     /// On PostgreSQL a batch of charges claims its tokens in one statement and records its
     /// charges in another: only a token that is unused, unexpired and minted for the
     /// charge's intent is claimed, with whether its stored fingerprint is blocked.
