@@ -353,7 +353,7 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
     // Planned afresh each time (an unnamed statement): PostgreSQL keeps a prepared
     // statement's generic plan after a few runs, and one made while the tables were small
     // (a new shop, the first minute of a sale) goes on reading them whole as they grow, until
-    // autovacuum analyzes them. One planning a batch costs less.
+    // autovacuum analyzes them. Planning once a batch costs less than that.
     let (placed,): (bool,) = sqlx::query_as(&SQL)
         .persistent(false)
         .bind(json)
@@ -1009,6 +1009,7 @@ mod tests {
         statements
     }
 
+    /// Runs each statement in turn.
     async fn run_all(db: &Db, statements: Vec<String>) {
         for sql in statements {
             sqlx::query(&sql).execute(db).await.unwrap();
