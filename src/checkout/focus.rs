@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// The sheet of one button (its host's id in [`crate::checkout::host`]), which every step
+/// The sheet of one button (the id its host gave it, [`crate::checkout::mounted`]), which every step
 /// searches for what to focus.
 #[derive(Clone, Copy)]
 pub struct SheetRoot(u32);
@@ -26,7 +26,7 @@ impl SheetRoot {
 
     /// The sheet's dialog, once mounted.
     pub fn dialog(self) -> Option<web_sys::HtmlDialogElement> {
-        crate::checkout::host::sheet_dialog(self.0)
+        crate::checkout::mounted::sheet_dialog(self.0)
     }
 
     /// The first element of the sheet matching `selector`.

@@ -6,12 +6,12 @@
 
 use crate::checkout::bind::bind;
 use crate::checkout::form::CheckoutForm;
+use crate::checkout::mounted::{Opened, OPENED};
 use crate::checkout::sheet::Sheet;
 use crate::shared::context::OpenRequest;
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use leptos::prelude::*;
-use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
@@ -24,19 +24,7 @@ struct Visibility {
     ready: RwSignal<bool>,
 }
 
-/// A sheet mounted under one button.
-struct Opened {
-    host: Element,
-    id: u32,
-    open: RwSignal<bool>,
-    /// Built ahead of a click, hidden ([`prepare`]).
-    ready: RwSignal<bool>,
-    /// Dropping it unmounts the view and disposes its reactive owner.
-    _view: Box<dyn Any>,
-}
-
 thread_local! {
-    static OPENED: RefCell<Vec<Opened>> = const { RefCell::new(Vec::new()) };
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -133,14 +121,6 @@ fn mount(request: OpenRequest, show: bool) {
     if let Some(Visibility { open, ready }) = opened.get() {
         OPENED.with(|o| o.borrow_mut().push(Opened { host, id, open, ready, _view: Box::new(view) }));
     }
-}
-
-/// The mounted sheet's dialog under the host `id` gave ([`crate::checkout::focus::SheetRoot`]):
-/// not the button module's stand-in, which may still be there.
-pub(crate) fn sheet_dialog(id: u32) -> Option<web_sys::HtmlDialogElement> {
-    let host = OPENED.with(|o| o.borrow().iter().find(|s| s.id == id).map(|s| s.host.clone()))?;
-    let selector = format!("dialog.tb-sheet:not(.{})", crate::shared::context::WAITING_CLASS);
-    host.shadow_root()?.query_selector(&selector).ok()??.dyn_into().ok()
 }
 
 /// The sheet closed: the button says so and takes focus back.

@@ -25,6 +25,7 @@ pub(crate) mod frame_link;
 pub mod host;
 pub(crate) mod live;
 pub(crate) mod messages;
+pub(crate) mod mounted;
 pub(crate) mod product;
 pub(crate) mod react;
 pub(crate) mod saved;
