@@ -1,7 +1,7 @@
 //! The checkout module: everything after a visitor decides to buy, loaded on demand.
 //!
 //! [`host`] mounts a sheet into the button's shadow root (built hidden ahead of a click,
-//! shown by it). The folders follow one purchase: [`sheet`] is the dialog around the
+//! shown by it), and [`mounted`] keeps the sheets mounted on the page. The folders follow one purchase: [`sheet`] is the dialog around the
 //! steps; [`product`] shows the offer (gallery, options, live stock via [`live`], sale
 //! countdown), "Email me when it's back" for an item that cannot be bought now
 //! ([`waitlist`]), and, when this device has saved info, the vault's saved-info frame
