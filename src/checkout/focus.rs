@@ -7,8 +7,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// The sheet of one button (the id its host gave it, [`crate::checkout::mounted`]), which every step
-/// searches for what to focus.
+/// The sheet of one button (the id its host gave it, [`crate::checkout::mounted`]), which
+/// every step searches for what to focus.
 #[derive(Clone, Copy)]
 pub struct SheetRoot(u32);
 
