@@ -483,11 +483,29 @@ async fn tickets_need_no_address_and_typed_details_survive_closing() {
     root.remove();
 }
 
-#[wasm_bindgen_test]
-async fn the_confirmation_names_the_order_what_was_bought_and_where_it_goes() {
+/// A physical order's confirmation for `receipt`, mounted in English and given a moment to
+/// draw: its container, and what unmounts and removes it.
+async fn confirmation_of(receipt: tweetbuy_core::OrderReceipt) -> (Element, impl FnOnce()) {
     use leptos::prelude::*;
     use tweetbuy::checkout::confirmation::Confirmation;
     use tweetbuy::shared::i18n::Locale;
+    let root = container("");
+    let target: HtmlElement = root.clone().unchecked_into();
+    let handle = leptos::mount::mount_to(target, move || {
+        provide_context(RwSignal::new(Locale::new("en-US")));
+        view! { <Confirmation receipt=receipt kind=tweetbuy_core::ProductKind::Physical on_done=Callback::new(|_| ()) /> }
+    });
+    pause_30ms().await;
+    let mounted = root.clone();
+    let done = move || {
+        drop(handle);
+        mounted.remove();
+    };
+    (root, done)
+}
+
+#[wasm_bindgen_test]
+async fn the_confirmation_names_the_order_what_was_bought_and_where_it_goes() {
     let usd = |minor| tweetbuy_core::Money::new(minor, tweetbuy_core::Currency::USD);
     let mut receipt = tweetbuy_core::testing::receipt();
     receipt.product_title = "Tee".into();
@@ -501,42 +519,25 @@ async fn the_confirmation_names_the_order_what_was_bought_and_where_it_goes() {
         country: "CA".into(),
         ..tweetbuy_core::testing::address()
     });
-    let root = container("");
-    let target: HtmlElement = root.clone().unchecked_into();
-    let handle = leptos::mount::mount_to(target, move || {
-        provide_context(RwSignal::new(Locale::new("en-US")));
-        view! { <Confirmation receipt=receipt kind=tweetbuy_core::ProductKind::Physical on_done=Callback::new(|_| ()) /> }
-    });
-    pause_30ms().await;
+    let (root, done) = confirmation_of(receipt).await;
     let get = |sel: &str| root.query_selector(sel).unwrap().unwrap().text_content().unwrap();
     assert_eq!(get("[data-order-number]"), "TB-7K3Q9X");
     assert_eq!(get(".tb-bought"), "2 × Tee (M)");
     assert_eq!(get(".tb-ships-to"), "Ships to Jane Doe, 1 Main St, Toronto ON M5V 2T6, Canada");
     assert_eq!(get(".tb-receipt"), "A receipt was sent to a@b.co.");
     assert!(root.query_selector(".tb-confirmed[data-tb-focus]").unwrap().is_some(), "the heading takes focus");
-    drop(handle);
-    root.remove();
+    done();
 }
 
 #[wasm_bindgen_test]
 async fn a_confirmation_for_saved_details_names_neither_the_address_nor_the_email() {
-    use leptos::prelude::*;
-    use tweetbuy::checkout::confirmation::Confirmation;
-    use tweetbuy::shared::i18n::Locale;
     let receipt =
         tweetbuy_core::OrderReceipt { email: String::new(), shipping: None, ..tweetbuy_core::testing::receipt() };
-    let root = container("");
-    let target: HtmlElement = root.clone().unchecked_into();
-    let handle = leptos::mount::mount_to(target, move || {
-        provide_context(RwSignal::new(Locale::new("en-US")));
-        view! { <Confirmation receipt=receipt kind=tweetbuy_core::ProductKind::Physical on_done=Callback::new(|_| ()) /> }
-    });
-    pause_30ms().await;
+    let (root, done) = confirmation_of(receipt).await;
     let get = |sel: &str| root.query_selector(sel).unwrap().unwrap().text_content().unwrap();
     assert_eq!(get(".tb-ships-to"), "Ships to your saved address.");
     assert_eq!(get(".tb-receipt"), "We emailed your receipt.");
-    drop(handle);
-    root.remove();
+    done();
 }
 
 /// The widget writes prices and counts for the locales tweetbuy-core knows without `Intl`
