@@ -62,6 +62,7 @@ impl Country {
         COUNTRIES.iter().filter_map(|(c, _, _)| Country::parse(c))
     }
 
+    /// The two-letter code in upper case (`US`), as the wire carries it.
     pub fn code(&self) -> &str {
         core::str::from_utf8(&self.0).unwrap_or("??")
     }
@@ -71,6 +72,8 @@ impl Country {
         self.entry().1
     }
 
+    /// Whether this country's rule checks postal codes. Where it does not (`IE`, `HK`),
+    /// [`validate_postal_code`] accepts any single line, an empty one included.
     pub fn has_postal_codes(&self) -> bool {
         !self.entry().2.is_empty()
     }
@@ -171,15 +174,26 @@ pub fn validate_email(raw: &str) -> Result<String, FieldError> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShippingAddress {
+    /// The recipient's name, as it goes on the parcel. Required; like every text field here,
+    /// one line of at most [`MAX_FIELD_LEN`] characters ([`ShippingAddress::validate`] checks
+    /// them all).
     pub name: String,
+    /// The street and number (or a PO box). Required.
     pub line1: String,
+    /// Apartment, suite, floor or building; may be empty, or absent on the wire.
     #[serde(default)]
     pub line2: String,
+    /// The city or town. Required.
     pub city: String,
     /// State, province or region; required for the US (a two-letter state code).
     #[serde(default)]
     pub region: String,
+    /// Checked against the country's shapes and upper-cased by [`validate_postal_code`]; may be
+    /// empty only where the country has none ([`Country::has_postal_codes`]).
     pub postal_code: String,
+    /// The ISO 3166-1 alpha-2 code of the destination (`US`). Text rather than a [`Country`], so
+    /// that [`ShippingAddress::validate`] can report an unknown code, or one the offer does not
+    /// ship to, as a `country` field error beside the others.
     pub country: String,
 }
 

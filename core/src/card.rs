@@ -13,12 +13,19 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CardBrand {
+    /// Numbers starting with 4.
     Visa,
+    /// Numbers starting with 51 to 55 or 2221 to 2720.
     Mastercard,
+    /// American Express: numbers starting with 34 or 37, with a four-digit security code.
     Amex,
+    /// Numbers starting with 6011, 644 to 649 or 65.
     Discover,
+    /// JCB: numbers starting with 3528 to 3589.
     Jcb,
+    /// Numbers starting with 300 to 305, 36, 38 or 39.
     DinersClub,
+    /// Numbers starting with 62; the one brand whose numbers need not pass the Luhn check.
     UnionPay,
 }
 
@@ -95,26 +102,40 @@ impl CardBrand {
 /// through the message catalog.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CardError {
+    /// Nothing was typed, once spaces and dashes are left out (`number_missing`).
     #[error("Enter your card number.")]
     NumberMissing,
+    /// Something other than digits, spaces and dashes was typed (`number_not_digits`).
     #[error("A card number has only digits and spaces.")]
     NumberNotDigits,
+    /// The leading digits match no brand we accept ([`CardBrand::detect`]) (`unknown_brand`).
     #[error("This card type is not accepted.")]
     UnknownBrand,
+    /// The brand never issues numbers with this many digits ([`CardBrand::lengths`])
+    /// (`wrong_length`).
     #[error("This card number has the wrong number of digits.")]
     WrongLength,
+    /// The number fails the Luhn checksum, which catches most typos (`invalid_number`).
     #[error("This card number is not valid. Check it for typos.")]
     FailsLuhn,
+    /// The expiry is not a month and a year in a form [`Expiry::parse`] reads (`expiry_malformed`).
     #[error("Enter the expiry as MM/YY.")]
     ExpiryMalformed,
+    /// The expiry month is not 1 to 12 (`expiry_month`).
     #[error("The expiry month must be 01 to 12.")]
     ExpiryMonth,
+    /// The expiry month is before the current one (`expired_card`).
     #[error("This card has expired.")]
     ExpiryInPast,
+    /// The expiry year is more than 19 years after the current one (`expiry_too_far`).
     #[error("The expiry year is too far in the future.")]
     ExpiryTooFar,
+    /// The security code is not exactly `expected` digits (`cvc_length`).
     #[error("The security code must have {expected} digits.")]
-    CvcLength { expected: usize },
+    CvcLength {
+        /// The brand's code length ([`CardBrand::cvc_length`]): 4 for American Express, else 3.
+        expected: usize,
+    },
 }
 
 impl CardError {
@@ -208,10 +229,12 @@ impl CardNumber {
         Ok(CardNumber { digits: core::mem::take(&mut *digits), brand })
     }
 
+    /// The brand, detected from the number's prefix when it was parsed.
     pub fn brand(&self) -> CardBrand {
         self.brand
     }
 
+    /// The last four digits: all of the number that anything outside the vault may see.
     pub fn last4(&self) -> &str {
         &self.digits[self.digits.len() - 4..]
     }
@@ -247,7 +270,9 @@ impl fmt::Display for CardNumber {
 /// A card's expiry month and four-digit year.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expiry {
+    /// The month, 1 to 12.
     pub month: u8,
+    /// The four-digit year; [`Expiry::parse`] reads a two-digit `YY` as `20YY`.
     pub year: u16,
 }
 

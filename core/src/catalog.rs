@@ -7,19 +7,27 @@ use crate::prelude::*;
 use crate::tweet::TweetId;
 use serde::{Deserialize, Serialize};
 
+/// What kind of seller offers a product: a badge beside the seller's name on the sheet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SellerKind {
+    /// A charity or other nonprofit organisation.
     Nonprofit,
+    /// A company selling its own goods.
     Brand,
+    /// A musician or other artist selling to their fans (merchandise, tickets).
     Artist,
 }
 
+/// Who sells an offer, as the product sheet names them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Seller {
+    /// The name the buyer reads ("Sold by …", and beside Pay); one line of at most 200
+    /// characters, checked when the seller's catalog is imported.
     pub name: String,
+    /// The badge shown beside the name.
     pub kind: SellerKind,
 }
 
@@ -28,12 +36,17 @@ pub struct Seller {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductKind {
+    /// Goods that ship: the buyer gives a [`ShippingAddress`](crate::ShippingAddress), and the
+    /// order pays shipping and tax.
     Physical,
+    /// A ticket to an event, delivered as [`Offer::delivery`] says; nothing ships.
     Ticket,
+    /// A download or other digital good, delivered as [`Offer::delivery`] says; nothing ships.
     Digital,
 }
 
 impl ProductKind {
+    /// Whether an order needs a shipping address: only [`ProductKind::Physical`] goods do.
     pub fn needs_shipping(self) -> bool {
         self == ProductKind::Physical
     }
@@ -55,9 +68,15 @@ impl ProductKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
+    /// On sale, with stock left (or stock not counted).
     Available,
+    /// Every variant counts stock and has none left; the buyer may join the waitlist for a
+    /// restock.
     SoldOut,
+    /// The sale window has closed ([`Offer::sale_ends_at`] has passed) and will not reopen. A
+    /// closed window outranks stock: an ended sale is this even when sold out.
     SaleEnded,
+    /// The sale window has not opened yet; the buyer may join the waitlist for its start.
     NotStarted,
 }
 
@@ -65,17 +84,25 @@ pub enum Availability {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Variant {
+    /// Unique within the offer: 1 to 64 of `a-z`, `0-9` and `-`, checked when the catalog is
+    /// imported. Requests name the buyer's choice by it (`variant_id`).
     pub id: String,
+    /// What the buyer picks ("M", "VIP"): one line of at most 200 characters.
     pub label: String,
+    /// The price of one unit, in the offer's [`Offer::currency`]; always above zero.
     pub price: Money,
     /// Units left; `None` when the seller does not count stock.
     pub stock: Option<u32>,
 }
 
+/// A picture of the product, for the product sheet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Image {
+    /// The image's absolute URL (on the api's own origin, for the images the api generates).
     pub url: String,
+    /// The text that stands for the image for screen readers; empty when the seller gave none,
+    /// which marks the image as decorative.
     pub alt: String,
 }
 
@@ -83,23 +110,39 @@ pub struct Image {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Offer {
+    /// The tweet this offer was found by. A product offered from several tweets comes once for
+    /// each tweet asked about.
     pub tweet_id: TweetId,
+    /// The seller's id for the product, 1 to 64 of `a-z`, `0-9` and `-` (checked when the catalog
+    /// is imported); quotes, intents and the waitlist name the product by it.
     pub product_id: String,
+    /// The product's name on the sheet and the receipt: one line of at most 200 characters.
     pub title: String,
+    /// The seller's description; it may span several lines (at most 5,000 characters).
     pub description: String,
+    /// Who sells the product.
     pub seller: Seller,
+    /// Physical, ticket or digital: decides whether the buyer gives an address.
     pub kind: ProductKind,
+    /// The currency of every variant's price, and so of every amount of an order for it.
     pub currency: Currency,
+    /// The buyer's choices (sizes, tiers), in the seller's order; at least one.
     pub variants: Vec<Variant>,
+    /// Pictures for the sheet; may be empty, or absent on the wire.
     #[serde(default)]
     pub images: Vec<Image>,
+    /// Whether the sheet marks the product a limited edition: a badge, and the units left.
     pub limited_edition: bool,
+    /// Whether it can be bought, as of the server's answer; [`AvailabilityResponse`] brings it up
+    /// to date.
     pub availability: Availability,
     /// End of the sale window, Unix seconds.
     pub sale_ends_at: Option<i64>,
     /// Countries a physical product ships to.
     #[serde(default)]
     pub ships_to: Vec<Country>,
+    /// The most units one order may take, 1 to 100 (checked when the catalog is imported);
+    /// [`Offer::max_quantity`] also bounds it by a variant's stock.
     pub max_per_order: u32,
     /// How tickets and digital goods are delivered ("Tickets are emailed to you").
     #[serde(default)]
@@ -112,6 +155,7 @@ impl Offer {
         lowest_price(self.variants.iter().map(|v| v.price))
     }
 
+    /// The variant whose [`Variant::id`] is `id`, if the offer has one.
     pub fn variant(&self, id: &str) -> Option<&Variant> {
         self.variants.iter().find(|v| v.id == id)
     }
@@ -137,15 +181,20 @@ fn lowest_price(prices: impl Iterator<Item = Money>) -> Option<Money> {
 /// the checkout module, which decodes the whole [`Offer`]; unknown fields are ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct OfferHead {
+    /// The tweet the offer was found by ([`Offer::tweet_id`]).
     pub tweet_id: TweetId,
+    /// The product's id ([`Offer::product_id`]).
     pub product_id: String,
+    /// Physical, ticket or digital ([`Offer::kind`]).
     pub kind: ProductKind,
+    /// Each variant's price and nothing else, for the button's "from" price.
     pub variants: Vec<VariantPrice>,
 }
 
 /// A variant's price, as the button reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub struct VariantPrice {
+    /// The price of one unit ([`Variant::price`]).
     pub price: Money,
 }
 
@@ -161,7 +210,10 @@ impl OfferHead {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OffersResponse {
+    /// The card vault's origin (scheme, host and port): the checkout loads the payment frame
+    /// from it and accepts frame messages from it alone.
     pub vault_origin: String,
+    /// The offers found, in the order of the tweet ids asked about.
     pub offers: Vec<Offer>,
 }
 
@@ -169,6 +221,7 @@ pub struct OffersResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariantStock {
+    /// The variant's id ([`Variant::id`]).
     pub id: String,
     /// Units left; `None` when the seller does not count stock.
     pub stock: Option<u32>,
@@ -179,7 +232,9 @@ pub struct VariantStock {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AvailabilityResponse {
+    /// Whether the offer can be bought, by the server's clock and stock at this request.
     pub availability: Availability,
+    /// Each variant's units left; [`AvailabilityResponse::apply_to`] puts them into the offer.
     pub variants: Vec<VariantStock>,
 }
 

@@ -48,8 +48,11 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D:
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cart {
+    /// The product, by its [`Offer::product_id`](crate::Offer::product_id).
     pub product_id: String,
+    /// The chosen variant, by its [`Variant::id`](crate::Variant::id).
     pub variant_id: String,
+    /// Units to buy, 1 to [`MAX_QUANTITY`] here; the offer's own limit is the api's to check.
     pub quantity: u32,
     /// The tweet the Buy button sat under.
     #[serde(deserialize_with = "present")]
@@ -98,16 +101,29 @@ fn id_ok(id: &str) -> bool {
 pub enum ToFrame {
     /// Look like the sheet around the frame: only the listed properties, each validated
     /// ([`crate::theme`]); a message with any invalid value is dropped whole.
-    Theme { v: V1, tokens: crate::theme::FrameTheme },
+    Theme {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+        /// The sheet's current values; a property left out keeps the frame's default.
+        tokens: crate::theme::FrameTheme,
+    },
     /// Forget what was typed and the current cart.
-    Clear { v: V1 },
+    Clear {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+    },
     /// Focus the first card field (card mode) or Pay (saved mode).
-    Focus { v: V1 },
+    Focus {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+    },
     /// What the buyer is buying now; the frame creates a payment intent for it and shows
     /// the api's amount, seller and ship-to beside Pay. `None` (card mode): the page's
     /// details are not complete yet, and Pay answers [`FromFrame::NeedsDetails`].
     Show {
+        /// The protocol version, always 1 ([`V1`]).
         v: V1,
+        /// The cart, or `null` (never left out) while the page's details are incomplete.
         #[serde(deserialize_with = "present")]
         cart: Option<Cart>,
     },
@@ -121,25 +137,68 @@ pub enum ToFrame {
 pub enum FromFrame {
     /// The frame has loaded and listens. In saved mode, whether this device has saved info
     /// (only that it exists); card mode always says `false`.
-    Ready { v: V1, saved: bool },
+    Ready {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+        /// Saved mode: whether this device has saved info. Card mode: always `false`.
+        saved: bool,
+    },
     /// The frame's content height changed, so the page can size the iframe.
-    Resize { v: V1, height: u32 },
+    Resize {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+        /// The content's height in CSS pixels; the page caps the height it gives the iframe.
+        height: u32,
+    },
     /// The api refused the cart: field errors for the page's own form.
-    Invalid { v: V1, errors: Vec<FieldError> },
+    Invalid {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+        /// The api's field errors, for the page to show beside its own fields (email, address,
+        /// option, discount code).
+        errors: Vec<FieldError>,
+    },
     /// The buyer pressed Pay while the cart was `null`: the page checks its form.
-    NeedsDetails { v: V1 },
+    NeedsDetails {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+    },
     /// A payment started.
-    Paying { v: V1 },
+    Paying {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+    },
     /// Paid. For an order to saved details the receipt's email is `""` and its shipping
     /// `null`: the page never sees saved contact details.
-    Paid { v: V1, receipt: OrderReceipt },
+    Paid {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+        /// The api's receipt, less the saved details the page never had (see above).
+        receipt: OrderReceipt,
+    },
     /// The payment did not go through; the frame shows the message itself.
-    Failed { v: V1, code: ErrorCode, message: String },
+    Failed {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+        /// The api's or the vault's code for the refusal (`payment_declined`, `sold_out`, …).
+        code: ErrorCode,
+        /// The sentence the frame shows the buyer, in the frame's language; the page passes it
+        /// on to the publisher's page in its error event.
+        message: String,
+    },
     /// Saved info now exists on this device (after a purchase with "save" ticked) or is gone
     /// (after Remove).
-    Saved { v: V1, saved: bool },
+    Saved {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+        /// `true` once saved, `false` once removed.
+        saved: bool,
+    },
     /// The visitor pressed Escape inside the frame: close the sheet as Escape does elsewhere.
-    Escape { v: V1 },
+    Escape {
+        /// The protocol version, always 1 ([`V1`]).
+        v: V1,
+    },
 }
 
 /// Longest message we will even try to decode.

@@ -13,6 +13,7 @@
 //! optional `openapi` feature the server turns on, `utoipa` schemas for the wire types).
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 

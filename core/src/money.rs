@@ -7,12 +7,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Currency {
+    /// US dollars; the minor unit is the cent.
     USD,
+    /// Euros; the minor unit is the cent.
     EUR,
+    /// Pounds sterling; the minor unit is the penny.
     GBP,
 }
 
 impl Currency {
+    /// The ISO 4217 code (`USD`), as the wire carries it.
     pub fn code(self) -> &'static str {
         match self {
             Currency::USD => "USD",
@@ -21,6 +25,8 @@ impl Currency {
         }
     }
 
+    /// Reads an ISO 4217 code in any letter case, surrounding spaces forgiven; `None` for a
+    /// currency the catalog does not price in.
     pub fn parse(code: &str) -> Option<Currency> {
         match code.trim().to_ascii_uppercase().as_str() {
             "USD" => Some(Currency::USD),
@@ -49,15 +55,20 @@ impl Currency {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
+    /// The amount in minor units of `currency` (3000 is $30.00 in USD): whole numbers, so sums
+    /// and products are exact.
     pub minor: i64,
+    /// The currency the amount is in; amounts in two currencies never add up ([`Money::plus`]).
     pub currency: Currency,
 }
 
 impl Money {
+    /// An amount of `minor` units of `currency` (cents for USD).
     pub fn new(minor: i64, currency: Currency) -> Money {
         Money { minor, currency }
     }
 
+    /// Nothing, in `currency`: e.g. the shipping and tax of goods that do not ship.
     pub fn zero(currency: Currency) -> Money {
         Money::new(0, currency)
     }

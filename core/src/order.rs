@@ -17,15 +17,25 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IntentRequest {
+    /// The product, by its [`Offer::product_id`]; an unknown one is answered 404 `not_found`.
     pub product_id: String,
+    /// The chosen variant, by its [`Variant::id`](crate::Variant::id); an unknown one is a
+    /// `variant` field error ([`validate_buyer_details`]).
     pub variant_id: String,
+    /// Units to buy: 1 to what [`Offer::max_quantity`] allows for the variant, checked by
+    /// [`validate_buyer_details`].
     pub quantity: u32,
+    /// Where the receipt is sent; checked and trimmed by [`validate_email`].
     pub email: String,
+    /// Where the order ships: required for goods that ship, checked by
+    /// [`ShippingAddress::validate`] against [`Offer::ships_to`]; ignored for goods that do not.
     #[serde(default)]
     pub shipping: Option<ShippingAddress>,
     /// "Share my email with the seller", unticked by default.
     #[serde(default)]
     pub share_email: bool,
+    /// The tweet whose Buy button the purchase started from; kept with the order, so the seller
+    /// sees which tweet sold it.
     #[serde(default)]
     pub tweet_id: Option<TweetId>,
     /// A discount code the buyer typed; applied only if the server accepts it.
@@ -41,13 +51,19 @@ pub struct PaymentIntent {
     pub intent_id: String,
     /// Confirms the intent; only its creator (the card frame) holds it.
     pub client_secret: String,
+    /// The price, fixed for this intent: the order charges its `total` and nothing else.
     pub quote: Quote,
     /// The seller's name, as the buyer reads it beside Pay.
     pub seller: String,
+    /// The product's [`Offer::title`] when the intent was priced.
     pub product_title: String,
+    /// The chosen variant's [`Variant::label`](crate::Variant::label).
     pub variant_label: String,
+    /// Units being bought, as asked and checked.
     pub quantity: u32,
+    /// The buyer's email as checked (trimmed): where the receipt is sent.
     pub email: String,
+    /// The checked address the order ships to; `None` for goods that do not ship.
     pub shipping: Option<ShippingAddress>,
     /// Unix seconds after which the intent can no longer be paid.
     pub expires_at: i64,
@@ -60,8 +76,12 @@ pub struct PaymentIntent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PayRequest {
+    /// The intent to pay ([`PaymentIntent::intent_id`]).
     pub intent_id: String,
+    /// The intent's [`PaymentIntent::client_secret`]: proof that the caller created the intent.
     pub client_secret: String,
+    /// The vault's one-time token minted for this intent
+    /// ([`CardToken::token`](crate::vault::CardToken::token)).
     pub card_token: String,
 }
 
@@ -111,11 +131,18 @@ pub fn validate_buyer_details(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
+    /// The product, by its [`Offer::product_id`].
     pub product_id: String,
+    /// The chosen variant, by its [`Variant::id`](crate::Variant::id).
     pub variant_id: String,
+    /// Units to price: 1 to the offer's [`Offer::max_per_order`], checked by the server.
     pub quantity: u32,
+    /// Where the goods would ship, for the ships-to check and tax; `None` before the buyer has
+    /// chosen a country, and then no tax is added.
     #[serde(default)]
     pub country: Option<Country>,
+    /// The US state code (`NY`) whose sales-tax rate applies; not used outside the US. One
+    /// line of at most [`MAX_FIELD_LEN`](crate::address::MAX_FIELD_LEN) characters.
     #[serde(default)]
     pub region: Option<String>,
     /// A discount code to try; a refusal is a field error on `discount_code`.
@@ -127,21 +154,31 @@ pub struct QuoteRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
+    /// The unit price times the quantity, before any discount.
     pub subtotal: Money,
     /// Taken off the subtotal before tax; absent without a code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Discount>,
+    /// The product's flat shipping fee for the order; zero for goods that do not ship.
     pub shipping: Money,
+    /// Sales tax on the subtotal less the discount, by the shipping address (an illustrative
+    /// table of US rates); zero for goods that do not ship.
     pub tax: Money,
+    /// What the card is charged: the subtotal less the discount, plus shipping and tax.
     pub total: Money,
 }
 
+/// How an order's payment ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// The card was charged. A receipt from `POST /api/v1/orders` always says this: a decline or
+    /// a failure is answered with an [`ApiError`](crate::ApiError) instead.
     Paid,
+    /// The card was declined; nothing was charged.
     Declined,
+    /// The charge could not be made (the vault refused it or did not answer); nothing was charged.
     Failed,
 }
 
@@ -149,17 +186,31 @@ pub enum OrderStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderReceipt {
+    /// The api's id of the order (`ord_…`); the vault's charge carries it as
+    /// [`ChargeRequest::reference`](crate::vault::ChargeRequest::reference).
     pub order_id: String,
     /// Short, human-friendly: `TB-7K3Q9X`.
     pub order_number: String,
+    /// How the payment ended.
     pub status: OrderStatus,
+    /// The product's title when the order was placed.
     pub product_title: String,
+    /// The chosen variant's label.
     pub variant_label: String,
+    /// Units bought.
     pub quantity: u32,
+    /// What was charged: its `total`, on the card.
     pub quote: Quote,
+    /// Where the receipt is sent; `""` in the copy the frame posts to the page for an order
+    /// paid with saved details.
     pub email: String,
+    /// Where the order ships; `None` for goods that do not ship, and in the page's copy of an
+    /// order to a saved address.
     pub shipping: Option<ShippingAddress>,
+    /// How a ticket or digital good reaches the buyer ([`Offer::delivery`]), when the offer says.
     pub delivery: Option<String>,
+    /// The brand of the card charged.
     pub card_brand: CardBrand,
+    /// The last four digits of the card charged: all of its number a receipt shows.
     pub card_last4: String,
 }

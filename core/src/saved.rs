@@ -20,9 +20,13 @@ pub fn is_saved_card_token(token: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedCard {
+    /// The saved card's network, for "Pay with Visa •••• 4242".
     pub brand: CardBrand,
+    /// The saved card's last four digits: all of its number the vault lets out.
     pub last4: String,
+    /// The saved card's expiry month, 1 to 12.
     pub exp_month: u8,
+    /// The saved card's four-digit expiry year.
     pub exp_year: u16,
     /// A masked summary of the saved address (initial, surname, postal code), if any.
     #[serde(default)]
@@ -37,7 +41,10 @@ pub struct SaveProfileRequest {
     pub token: String,
     /// The secret the vault gave the frame with that token; the publisher's page never had it.
     pub save_secret: String,
+    /// The buyer's email to save; checked by [`validate_email`](crate::validate_email).
     pub email: String,
+    /// The address to save, checked by [`ShippingAddress::validate`] against every known
+    /// country; `None` when the purchase shipped nothing.
     #[serde(default)]
     pub shipping: Option<ShippingAddress>,
 }
@@ -46,7 +53,11 @@ pub struct SaveProfileRequest {
 /// storage) and what may be shown.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaveProfileResponse {
+    /// The device credential (`cred_…`). The frame keeps it in the vault origin's storage and
+    /// sends it as `Authorization: Bearer` to read, pay with or remove the saved info; the vault
+    /// keeps only its hash.
     pub credential: String,
+    /// What may be shown about the info just saved.
     pub saved: SavedCard,
 }
 
@@ -55,8 +66,11 @@ pub struct SaveProfileResponse {
 /// is posted to the publisher's page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedProfile {
+    /// The saved card, as it may be shown.
     pub card: SavedCard,
+    /// The saved email, which the frame puts in the payment intents it creates.
     pub email: String,
+    /// The saved address; `None` when none was saved.
     pub shipping: Option<ShippingAddress>,
 }
 
@@ -64,7 +78,9 @@ pub struct SavedProfile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedDetails {
+    /// The buyer's email, as checked when it was saved.
     pub email: String,
+    /// The buyer's address, as checked when it was saved; `None` when none was saved.
     #[serde(default)]
     pub shipping: Option<ShippingAddress>,
 }

@@ -20,33 +20,55 @@ pub const MAX_VALUE: usize = 200;
 pub struct FrameTheme {
     /// `light` or `dark`.
     pub color_scheme: Option<String>,
+    /// Colour of the frame's text.
     pub text: Option<String>,
+    /// Colour of the frame's background and of its inputs.
     pub surface: Option<String>,
+    /// Colour of the inputs' borders and of the secondary buttons' outline.
     pub border: Option<String>,
+    /// Colour of error messages and of an invalid input's border.
     pub danger: Option<String>,
+    /// Colour of the focus ring.
     pub focus: Option<String>,
+    /// Corner radius of the inputs (a length).
     pub radius_small: Option<String>,
+    /// Gap between fields and rows, and the inputs' side padding (a length).
     pub space: Option<String>,
+    /// Width of the inputs' and secondary buttons' borders (a length).
     pub stroke: Option<String>,
+    /// Width of the focus ring, which the frame also keeps free around its content (a length).
     pub focus_ring: Option<String>,
+    /// The font family list for all of the frame's text.
     pub font: Option<String>,
+    /// Font size of the inputs, buttons and body text (a length).
     pub font_size: Option<String>,
+    /// Font size of labels, errors and the order summary (a length).
     pub font_size_small: Option<String>,
+    /// Weight of labels and buttons: `normal`, `bold` or 1 to 1000.
     pub font_weight: Option<String>,
+    /// Least height of inputs and buttons, the touch target (a length): the widget's
+    /// `--tb-target`, which the frame sets as `--tb-button-height`.
     pub target: Option<String>,
-    /// The Pay button's colour, its text colour and its corner radius.
+    /// Colour of the Pay button (and of the consent checkbox).
     pub accent: Option<String>,
+    /// Colour of the Pay button's text, to read on `accent`.
     pub accent_text: Option<String>,
+    /// Corner radius of the buttons (a length).
     pub radius: Option<String>,
 }
 
 /// What kind of value a property holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// `light` or `dark`.
     Scheme,
+    /// A colour, as [`valid_colour`] accepts.
     Colour,
+    /// A length, as [`valid_length`] accepts.
     Length,
+    /// A font family list, as [`valid_font`] accepts.
     Font,
+    /// A font weight, as [`valid_weight`] accepts.
     Weight,
 }
 

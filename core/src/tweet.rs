@@ -58,6 +58,7 @@ impl TweetId {
             .and_then(|(_, value)| TweetId::parse(value))
     }
 
+    /// The id's decimal digits, as the wire carries them.
     pub fn as_str(&self) -> &str {
         &self.0
     }

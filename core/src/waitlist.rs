@@ -13,10 +13,14 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WaitlistRequest {
+    /// The sold-out or not-yet-on-sale product, by its
+    /// [`Offer::product_id`](crate::Offer::product_id).
     pub product_id: String,
+    /// Where the one notice is sent; checked by [`validate_waitlist`].
     pub email: String,
     /// The buyer ticked "Email me about this item"; unticked by default, and required.
     pub consent: bool,
+    /// The tweet whose Buy button the buyer joined from, when the widget knows it.
     #[serde(default)]
     pub tweet_id: Option<TweetId>,
     /// The language the buyer read the sheet in (a BCP 47 tag): the notice is written in it
@@ -30,7 +34,9 @@ pub struct WaitlistRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeLang {
+    /// English: for any language without a notice of its own.
     En,
+    /// Spanish, for any `es` tag (`es`, `es-MX`).
     Es,
 }
 
@@ -61,6 +67,7 @@ pub enum WaitFor {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitlistJoined {
+    /// What the notice will be about: a restock or the sale's start.
     pub wait_for: WaitFor,
 }
 
