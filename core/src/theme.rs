@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_VALUE: usize = 200;
 
 /// The frame's themeable properties. Each is the name of a `--tb-*` custom property in the
-/// frame's CSS (`radius_small` → `--tb-radius-small`), or `color-scheme`.
+/// frame's CSS (`radius_small` → `--tb-radius-small`), or `color-scheme`; `target`, the
+/// page's smallest touch target, sets the frame's `--tb-button-height`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrameTheme {
