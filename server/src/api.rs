@@ -59,10 +59,14 @@ pub struct ApiSettings {
     pub vault_api_key: String,
 }
 
+/// The api's shared state: what every api handler gets.
 #[derive(Clone)]
 pub struct ApiState {
+    /// The api database: catalog, intents, orders and the outboxes.
     pub db: Db,
+    /// Origins, the widget's directory, and how to reach the vault.
     pub settings: Arc<ApiSettings>,
+    /// The client for the vault's internal listener, which charges and refunds.
     pub vault: VaultClient,
     /// Limits order requests per client.
     pub limiter: Arc<RateLimiter>,
@@ -87,22 +91,26 @@ impl ApiState {
         }
     }
 
-    pub fn with_stale_in_flight_secs(mut self, secs: i64) -> ApiState {
+    pub(crate) fn with_stale_in_flight_secs(mut self, secs: i64) -> ApiState {
         self.stale_in_flight_secs = secs;
         self
     }
 
+    /// The state with `limit` on orders, intents and waitlist joins instead of the default.
     pub fn with_rate_limit(mut self, limit: RateLimit) -> ApiState {
         self.limiter = RateLimiter::new(limit);
         self
     }
 
+    /// The state with the seller's admin key; `None` turns the admin api off (every request 401).
     pub fn with_admin_key(mut self, key: Option<String>) -> ApiState {
         self.admin_key = key.map(Arc::from);
         self
     }
 }
 
+/// The api origin's router on `state`, with CORS for the allowed publisher origins and the
+/// vault's origin, the security headers, compression and the request log.
 pub fn api_app(state: ApiState) -> Router {
     // The vault's card frame creates intents and pays them from the vault origin.
     let mut cors_origins = state.settings.allowed_origins.clone();

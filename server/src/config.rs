@@ -11,12 +11,15 @@ use std::str::FromStr;
 #[derive(Debug, Parser)]
 #[command(name = "tweetbuy-server", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
+    /// The subcommand given, if any; `None` runs `serve` with [`Cli::serve`].
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// `serve`'s options given without a subcommand (see [`Cli::into_config`]).
     #[command(flatten)]
     pub serve: Config,
 }
 
+/// What one run of the process does: serve, or run one seller tool to completion.
 #[derive(Debug, Subcommand)]
 // `Serve` is much larger than the seller tools' variants, and there is one value per run.
 #[allow(clippy::large_enum_variant)]
@@ -40,6 +43,8 @@ pub enum Command {
     Webhooks(WebhooksCommand),
 }
 
+/// `tweetbuy-server webhooks …`: the seller's webhook endpoints, changed in the api database
+/// directly, with the checks of the admin api.
 #[derive(Debug, Subcommand)]
 pub enum WebhooksCommand {
     /// Add an endpoint and print its signing secret (shown this once).
@@ -52,11 +57,13 @@ pub enum WebhooksCommand {
         /// A note for yourself.
         #[arg(long, default_value = "")]
         description: String,
+        /// The api database the endpoint is added to.
         #[command(flatten)]
         db: DbArgs,
     },
     /// List the endpoints.
     List {
+        /// The api database holding the endpoints.
         #[command(flatten)]
         db: DbArgs,
     },
@@ -64,11 +71,13 @@ pub enum WebhooksCommand {
     Update {
         /// The endpoint's id (`whe_…`).
         id: String,
+        /// A new URL: `https://…` (`http://` only on 127.0.0.1 or localhost).
         #[arg(long)]
         url: Option<String>,
         /// Event types to receive, comma-separated (`all` for every type).
         #[arg(long, value_delimiter = ',')]
         events: Option<Vec<String>>,
+        /// A new note for yourself.
         #[arg(long)]
         description: Option<String>,
         /// Disable the endpoint (what is queued for it is cancelled).
@@ -80,42 +89,53 @@ pub enum WebhooksCommand {
         /// End a rotation now: only the new secret signs from here on.
         #[arg(long)]
         drop_previous_secret: bool,
+        /// The api database holding the endpoint.
         #[command(flatten)]
         db: DbArgs,
     },
     /// Give an endpoint a new secret; the old one keeps signing beside it for a while.
     Rotate {
+        /// The endpoint's id (`whe_…`).
         id: String,
         /// How long the old secret still signs (0 drops it now).
         #[arg(long, default_value_t = crate::api::webhooks::endpoints::DEFAULT_KEEP_PREVIOUS_SECS)]
         keep_previous_secs: i64,
+        /// The api database holding the endpoint.
         #[command(flatten)]
         db: DbArgs,
     },
     /// Remove an endpoint and its delivery log.
     Remove {
+        /// The endpoint's id (`whe_…`).
         id: String,
+        /// The api database holding the endpoint.
         #[command(flatten)]
         db: DbArgs,
     },
     /// Print an endpoint's delivery log, newest first, every attempt included.
     Deliveries {
+        /// The endpoint's id (`whe_…`).
         id: String,
+        /// How many deliveries to print at most (1 to 500).
         #[arg(long, default_value_t = crate::api::webhooks::endpoints::DEFAULT_LOG_LIMIT)]
         limit: i64,
+        /// The api database holding the endpoint.
         #[command(flatten)]
         db: DbArgs,
     },
     /// Send a delivery's event to its endpoint again.
     Resend {
+        /// The endpoint's id (`whe_…`).
         id: String,
         /// The delivery (`whd_…`) whose event is sent again.
         delivery_id: String,
+        /// The api database holding the endpoint.
         #[command(flatten)]
         db: DbArgs,
     },
 }
 
+/// `tweetbuy-server keys …`: the vault's master keys.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Create a new master key file (mode 0600) for `serve --master-key-file`. Outside demo
@@ -129,6 +149,8 @@ pub enum KeysCommand {
     /// Add a new master key (current from now on) and re-wrap every stored data key with it;
     /// old keys stay, so old records keep opening.
     Rotate {
+        /// The vault database whose data keys are re-wrapped, and the data directory that holds the
+        /// demo key file.
         #[command(flatten)]
         db: DbArgs,
         /// The master key file to add a key to (the same file `serve` reads). Without it the
@@ -139,21 +161,26 @@ pub enum KeysCommand {
     },
 }
 
+/// `tweetbuy-server catalog …`: the seller's catalog in the api database.
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Validate a TOML or JSON catalog file and apply it in one transaction (all or nothing).
     Import {
         /// `.toml` or `.json`.
         file: PathBuf,
+        /// The api database the catalog is written to.
         #[command(flatten)]
         db: DbArgs,
     },
 }
 
+/// `tweetbuy-server orders …`: the seller's orders in the api database; a refund or a cancel
+/// also goes to the vault, which holds the charge.
 #[derive(Debug, Subcommand)]
 pub enum OrdersCommand {
     /// Print the seller's view of every order, newest first.
     List {
+        /// The api database holding the orders.
         #[command(flatten)]
         db: DbArgs,
     },
@@ -162,6 +189,7 @@ pub enum OrdersCommand {
         /// CSV (the only format; the flag keeps room for others).
         #[arg(long, required = true)]
         csv: bool,
+        /// The api database holding the orders.
         #[command(flatten)]
         db: DbArgs,
     },
@@ -176,8 +204,10 @@ pub enum OrdersCommand {
         /// refunding twice (default: a new one, printed, to retry with).
         #[arg(long)]
         key: Option<String>,
+        /// The api database holding the order.
         #[command(flatten)]
         db: DbArgs,
+        /// The vault that refunds the order's charge.
         #[command(flatten)]
         vault: VaultArgs,
     },
@@ -185,8 +215,10 @@ pub enum OrdersCommand {
     Cancel {
         /// The order's number (`TB-…`).
         order_number: String,
+        /// The api database holding the order.
         #[command(flatten)]
         db: DbArgs,
+        /// The vault that refunds the order's charge.
         #[command(flatten)]
         vault: VaultArgs,
     },
@@ -194,6 +226,7 @@ pub enum OrdersCommand {
     Ship {
         /// The order's number (`TB-…`).
         order_number: String,
+        /// The api database holding the order.
         #[command(flatten)]
         db: DbArgs,
     },
@@ -235,19 +268,23 @@ impl VaultArgs {
     }
 }
 
+/// `tweetbuy-server discounts …`: the seller's discount codes in the api database.
 #[derive(Debug, Subcommand)]
 pub enum DiscountsCommand {
     /// Create a code: `--percent N` or `--amount-minor N --currency C`, for `--product ID` or
     /// every product of `--seller NAME`, with optional `--starts-at`/`--ends-at` (Unix
     /// seconds), `--max-uses` and `--max-per-email`.
     Create {
+        /// The code and what it takes off, checked as the admin api checks it.
         #[command(flatten)]
         spec: crate::api::discounts::admin::NewDiscount,
+        /// The api database the code is added to.
         #[command(flatten)]
         db: DbArgs,
     },
     /// Print every code with its uses.
     List {
+        /// The api database holding the codes.
         #[command(flatten)]
         db: DbArgs,
     },
@@ -255,6 +292,7 @@ pub enum DiscountsCommand {
     Disable {
         /// The code, in any case.
         code: String,
+        /// The api database holding the code.
         #[command(flatten)]
         db: DbArgs,
     },
@@ -300,8 +338,11 @@ impl DbArgs {
 /// One of the three origins a `serve` process can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Side {
+    /// The demo publisher site: pages that embed tweets and the widget.
     Publisher,
+    /// The api: the widget's files, offers, quotes, orders and the seller's admin api.
     Api,
+    /// The card vault: the card frame, tokens and charges.
     Vault,
 }
 
@@ -312,7 +353,9 @@ pub const DEFAULT_VAULT_INTERNAL_ADDR: &str = "127.0.0.1:8083";
 /// How log lines look on stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
+    /// Human-readable lines, coloured on a terminal.
     Plain,
+    /// One JSON object per line, for a log collector.
     Json,
 }
 
@@ -322,7 +365,7 @@ pub enum LogFormat {
 pub struct Secret(pub String);
 
 impl Secret {
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -354,7 +397,6 @@ pub const ADMIN_KEY_ENV: &str = "TWEETBUY_ADMIN_KEY";
 /// internet and the admin api or the vault's charges, so it must not be guessable.
 pub const MIN_BEARER_KEY_BYTES: usize = 32;
 
-/// A secret from an environment variable, when set and not blank.
 /// The first `--database-url` or `--smtp-url` on a command line whose URL carries a password
 /// (`scheme://user:password@host`). `ps` shows every process's command line to every user
 /// of the machine, so such a URL belongs in `DATABASE_URL` / `SMTP_URL` instead; one with no
@@ -384,7 +426,8 @@ pub fn password_on_command_line(args: &[String]) -> Option<&'static str> {
     None
 }
 
-pub fn env_secret(name: &str) -> Option<Secret> {
+/// A secret from an environment variable, when set and not blank.
+pub(crate) fn env_secret(name: &str) -> Option<Secret> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
@@ -450,6 +493,7 @@ pub struct Config {
     /// (default: the publisher origin).
     #[arg(long, env = "TWEETBUY_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Where the api's and the vault's data live.
     #[command(flatten)]
     pub db: DbArgs,
     /// Demo and development only: without a configured master key, keep a generated one in
@@ -558,8 +602,11 @@ pub struct Config {
 /// The three public origins, normalized (`scheme://host[:port]`, no trailing slash).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origins {
+    /// The demo publisher site's origin.
     pub publisher: String,
+    /// The api's origin: the widget's files, offers and orders.
     pub api: String,
+    /// The vault's public origin: the card frame.
     pub vault: String,
 }
 

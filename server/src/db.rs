@@ -52,9 +52,13 @@ static API_POSTGRES: Migrator = sqlx::migrate!("./migrations/api/postgres");
 static VAULT_SQLITE: Migrator = sqlx::migrate!("./migrations/vault/sqlite");
 static VAULT_POSTGRES: Migrator = sqlx::migrate!("./migrations/vault/postgres");
 
+/// Which engine a pool or a location is: the SQL differs in places (locks, batches, group
+/// commit on PostgreSQL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
+    /// A SQLite file per side, written through one connection at a time.
     Sqlite,
+    /// A schema per side in a PostgreSQL database.
     Postgres,
 }
 
@@ -64,7 +68,13 @@ pub enum Location {
     /// A SQLite file, created when missing.
     Sqlite(PathBuf),
     /// A schema in a PostgreSQL database, created when missing.
-    Postgres { url: String, schema: String },
+    Postgres {
+        /// The database's `postgres://…` or `postgresql://…` URL.
+        url: String,
+        /// The schema that holds this side's tables (`serve` uses `{prefix}_api` and
+        /// `{prefix}_vault`, [`check_schema_prefix`]).
+        schema: String,
+    },
 }
 
 /// A bare path is a SQLite file.
@@ -87,6 +97,7 @@ impl From<&Location> for Location {
 }
 
 impl Location {
+    /// The engine this location is served by.
     pub fn engine(&self) -> Engine {
         match self {
             Location::Sqlite(_) => Engine::Sqlite,
@@ -115,7 +126,7 @@ pub fn locations(
     }
 }
 
-pub fn is_postgres_url(url: &str) -> bool {
+pub(crate) fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
@@ -851,7 +862,8 @@ impl WriteTx {
         self.conn().target()
     }
 
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+    /// Commits; the write gate goes to the next writer as `self` drops.
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
         match self.conn().target() {
             Target::Direct(_) => {
                 self.conn().execute("COMMIT").await?;
@@ -870,7 +882,8 @@ impl WriteTx {
         Ok(ran)
     }
 
-    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+    /// Rolls back now, returning a failure that a drop would only log.
+    pub(crate) async fn rollback(mut self) -> Result<(), sqlx::Error> {
         match self.conn().target() {
             Target::Direct(_) => {
                 self.conn().execute("ROLLBACK").await?;
@@ -928,13 +941,16 @@ pub struct BatchResult {
     pub unmet: Option<usize>,
 }
 
+/// What one statement of a [`Batch`] did.
 pub struct StatementResult {
+    /// Rows it inserted, updated or deleted.
     pub rows_affected: u64,
+    /// Rows it returned (`RETURNING`, or a `SELECT`).
     pub rows: Vec<sqlx::any::AnyRow>,
 }
 
 impl<'q> Batch<'q> {
-    pub fn new() -> Batch<'q> {
+    pub(crate) fn new() -> Batch<'q> {
         Batch::default()
     }
 
@@ -977,6 +993,7 @@ impl<'q> Batch<'q> {
 
 /// Errors that may be SQLite's busy or locked answer.
 pub trait MaybeBusy {
+    /// Whether this is SQLite's busy or locked answer, which [`retry_busy`] tries again.
     fn is_busy(&self) -> bool;
 }
 

@@ -6,11 +6,20 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tweetbuy_core::{ApiError, ErrorCode, FieldError};
 
+/// What a handler or a store function failed with, and what the client is told of it
+/// ([`AppError::into_parts`]).
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// An answer meant for the client: status and `{code, message, fields?, decline_code?}`.
     #[error("{status} {:?}: {}", .body.code, .body.message)]
-    Client { status: StatusCode, body: Box<ApiError> },
+    Client {
+        /// The HTTP status it is sent with.
+        status: StatusCode,
+        /// The JSON body: `code` tells the widget what to do, `message` may be shown.
+        body: Box<ApiError>,
+    },
+    /// A database failure, logged: answered 503 `unavailable` (with `Retry-After: 1`) while the
+    /// database is out of reach for a moment (busy, restarting), else 500 `internal`.
     #[error("database: {0}")]
     Database(#[source] sqlx::Error),
     /// Anything else that is our fault; the text is logged, never sent.
@@ -27,18 +36,22 @@ impl From<sqlx::Error> for AppError {
 }
 
 impl AppError {
+    /// An answer for the client: `status`, with a body of `code` and `message` (which the widget
+    /// or the seller may show).
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> AppError {
         AppError::Client { status, body: Box::new(ApiError::new(code, message)) }
     }
 
-    pub fn from_api(status: StatusCode, body: ApiError) -> AppError {
+    pub(crate) fn from_api(status: StatusCode, body: ApiError) -> AppError {
         AppError::Client { status, body: Box::new(body) }
     }
 
+    /// A 400 `bad_request` with `message`.
     pub fn bad_request(message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
+    /// A 404 `not_found` with `message`.
     pub fn not_found(message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
@@ -48,6 +61,8 @@ impl AppError {
         AppError::from_api(StatusCode::UNPROCESSABLE_ENTITY, ApiError::validation(fields))
     }
 
+    /// Our own failure: `message` is logged, and the client gets a 500 `internal` that says
+    /// nothing of it.
     pub fn internal(message: impl Into<String>) -> AppError {
         AppError::Internal(message.into())
     }

@@ -9,6 +9,8 @@
 //! Each origin has its own router builder ([`api_app`], [`vault_app`], [`publisher_app`]) so
 //! tests can drive it with `tower::ServiceExt::oneshot`, and [`run`] wires them to sockets.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod clock;
 pub mod config;

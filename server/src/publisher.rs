@@ -16,21 +16,28 @@ use std::sync::Arc;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
+/// What the demo publisher site needs: where its pages are, and the origins they name.
 #[derive(Clone, Debug)]
 pub struct PublisherSettings {
     /// Holds `publisher/*.html` and the demo site's other files.
     pub assets_dir: PathBuf,
+    /// This site's origin, filled into the pages' `{{PUBLISHER_ORIGIN}}`.
     pub publisher_origin: String,
+    /// The api's origin, filled into `{{API_ORIGIN}}`: the pages load the widget from it.
     pub api_origin: String,
+    /// The vault's public origin, filled into `{{VAULT_ORIGIN}}`.
     pub vault_origin: String,
 }
 
+/// The demo publisher site's shared state.
 #[derive(Clone)]
 pub struct PublisherState {
+    /// The site's settings, shared by every request.
     pub settings: Arc<PublisherSettings>,
 }
 
 impl PublisherState {
+    /// The state for these settings.
     pub fn new(settings: PublisherSettings) -> PublisherState {
         PublisherState { settings: Arc::new(settings) }
     }
@@ -43,6 +50,9 @@ impl PublisherState {
 /// The page that demonstrates the widget under a strict publisher CSP.
 const STRICT_CSP_PAGE: &str = "strict-csp.html";
 
+/// The publisher origin's router: `/` serves `publisher/index.html`, and `/name` or
+/// `/name.html` serves `publisher/name.html`, placeholders filled; any other path is a plain
+/// file of `publisher/`.
 pub fn publisher_app(state: PublisherState) -> Router {
     Router::new().fallback(serve).layer(crate::telemetry::http_trace_layer()).with_state(state)
 }

@@ -21,7 +21,9 @@ use tweetbuy_core::ErrorCode;
 /// The limit: sustained requests per second and the burst above it. `per_second == 0` is off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Requests per second a client may keep sending; 0 turns the limit off.
     pub per_second: u32,
+    /// Requests a client may send at once: its bucket's size (0 counts as 1).
     pub burst: u32,
 }
 
@@ -75,7 +77,7 @@ struct Generations {
 }
 
 impl RateLimiter {
-    pub fn new(limit: RateLimit) -> Arc<RateLimiter> {
+    pub(crate) fn new(limit: RateLimit) -> Arc<RateLimiter> {
         let fill_seconds = f64::from(limit.burst.max(1)) / f64::from(limit.per_second.max(1));
         Arc::new(RateLimiter {
             limit,

@@ -28,20 +28,43 @@ use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 use tweetbuy_core::ErrorCode;
 
+/// Why [`run`] could not start or stopped serving; `main` prints it and exits with failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    /// A setting is missing, malformed or at odds with another: what to change.
     #[error("configuration: {0}")]
     Config(String),
+    /// The data directory could not be created or made private to this user.
     #[error("data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        /// The data directory, as configured.
+        path: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The api's or the vault's database could not be opened, migrated or readied.
     #[error("opening {name} database: {source}")]
-    Database { name: &'static str, source: sqlx::Error },
+    Database {
+        /// Whose database: `the api's` or `the vault's`.
+        name: &'static str,
+        /// The failure, as sqlx reports it.
+        source: sqlx::Error,
+    },
+    /// The vault's master keys could not be read, or a key file made.
     #[error("vault master key: {0}")]
     Key(#[from] KeyError),
+    /// The demo catalog could not be written into the empty api database.
     #[error("seeding the demo catalog: {0}")]
     Seed(AppError),
+    /// A listener's address could not be bound (taken, or not this machine's).
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        /// The address from the settings.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A listener's own address could not be read once it was bound.
     #[error("server: {0}")]
     Serve(std::io::Error),
 }

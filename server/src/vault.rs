@@ -43,10 +43,14 @@ pub struct VaultSettings {
     pub api_key: String,
 }
 
+/// The vault's shared state: what every vault handler gets.
 #[derive(Clone)]
 pub struct VaultState {
+    /// The vault database: cards, charges, refunds, saved profiles.
     pub db: Db,
+    /// The master keys that seal and open card numbers and contacts.
     pub keys: Arc<Keyring>,
+    /// Origins, assets and the api's bearer key.
     pub settings: Arc<VaultSettings>,
     /// Limits tokenization per client (charges come from our own api and are not limited).
     pub limiter: Arc<RateLimiter>,
@@ -63,6 +67,7 @@ impl VaultState {
         }
     }
 
+    /// The state with `limit` on tokenization instead of the default.
     pub fn with_rate_limit(mut self, limit: RateLimit) -> VaultState {
         self.limiter = RateLimiter::new(limit);
         self

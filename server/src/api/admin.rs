@@ -27,7 +27,7 @@ use tweetbuy_core::{ApiError, ErrorCode};
 /// Catalog files may be larger than an order.
 const MAX_CATALOG_BYTES: usize = 1024 * 1024;
 
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new()
         .route("/admin/v1/catalog", post(import_catalog).layer(DefaultBodyLimit::max(MAX_CATALOG_BYTES)))
         .route("/admin/v1/orders", get(list_orders))
@@ -59,6 +59,7 @@ impl FromRequestParts<ApiState> for AdminAuth {
 /// What an import answers.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ImportResult {
+    /// How many products the file held; each was written, new or updated.
     pub imported: usize,
 }
 

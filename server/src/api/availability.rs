@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tweetbuy_core::AvailabilityResponse;
 
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/products/{product_id}/availability", get(availability))
 }
 

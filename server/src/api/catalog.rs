@@ -11,9 +11,12 @@ use tweetbuy_core::{Availability, Country, Currency, Money, Offer, Seller, Tweet
 /// An offer plus what the server keeps to itself: the shipping fee and sale start.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Product {
+    /// The product as the widget is sent it, its availability decided at the read.
     pub offer: Offer,
     /// Flat shipping per order, for physical goods.
     pub shipping: Money,
+    /// When the sale opens, Unix seconds (`None`: open since the import). The widget is told
+    /// only that it has not started ([`tweetbuy_core::Availability::NotStarted`]).
     pub sale_starts_at: Option<i64>,
     /// The share of visitors (0 to 100) shown this offer; see [`super::rollout`].
     pub rollout_share: u8,

@@ -17,7 +17,9 @@ use tweetbuy_core::{text, Country, Currency, ProductKind, SellerKind, TweetId};
 /// The file's format, by extension or content type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// TOML (`.toml`, `application/toml`): errors name the line of the product's table.
     Toml,
+    /// JSON (`.json`, `application/json`): errors carry a line only for syntax and type errors.
     Json,
 }
 
@@ -37,14 +39,23 @@ struct JsonCatalogFile {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductEntry {
+    /// The product's key, upserted on: 1 to 64 of `a-z`, `0-9` and `-`, once per file.
     pub id: String,
+    /// Tweets whose embeds offer the product (bare ids, not links), at least one, each attached
+    /// to this product only; the first is the product's default tweet.
     pub tweet_ids: Vec<String>,
+    /// What the widget's sheet and the receipts call the product: one line, 1 to 200 characters.
     pub title: String,
+    /// Shown on the sheet; may span lines, at most 5000 characters.
     #[serde(default)]
     pub description: String,
+    /// Who sells it.
     pub seller: SellerEntry,
+    /// Whether it ships (then [`ProductEntry::ships_to`] is required) or is a ticket or download.
     pub kind: ProductKind,
+    /// The currency of every price of the product: `USD`, `EUR` or `GBP`, in any case.
     pub currency: String,
+    /// Whether the sheet shows a limited-edition badge and the units left.
     #[serde(default)]
     pub limited_edition: bool,
     /// Unix seconds; absent: on sale now.
@@ -56,15 +67,24 @@ pub struct ProductEntry {
     /// 0 to 100, default 100 (everyone).
     #[serde(default = "everyone")]
     pub rollout_share: i64,
+    /// ISO 3166-1 alpha-2 codes of the countries a physical product ships to, in any case.
     #[serde(default)]
     pub ships_to: Vec<String>,
+    /// The flat shipping fee of one order, in minor units of [`ProductEntry::currency`]; 0 or
+    /// more, default 0 (free).
     #[serde(default)]
     pub shipping_minor: i64,
+    /// The most units one order may take, 1 to 100.
     pub max_per_order: i64,
+    /// How a ticket or digital good reaches the buyer ("Tickets are emailed to you"); one line, at
+    /// most 500 characters.
     #[serde(default)]
     pub delivery: Option<String>,
+    /// The product image's alt text, at most 500 characters; empty: the title.
     #[serde(default)]
     pub image_alt: String,
+    /// The buyer's choices (sizes, tiers), in the order the sheet lists them; at least one. The
+    /// product's variants become exactly these.
     pub variants: Vec<VariantEntry>,
 }
 
@@ -72,18 +92,26 @@ fn everyone() -> i64 {
     100
 }
 
+/// A product's seller as the catalog file names it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SellerEntry {
+    /// The seller's name as buyers see it (discount codes can name it too): one line, 1 to 200
+    /// characters.
     pub name: String,
+    /// What kind of seller it is: a badge beside its name on the sheet.
     pub kind: SellerKind,
 }
 
+/// One choice of a product, as the catalog file gives it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariantEntry {
+    /// The variant's key within its product: 1 to 64 of `a-z`, `0-9` and `-`, once per product.
     pub id: String,
+    /// What the buyer picks ("M", "VIP"): one line, 1 to 200 characters.
     pub label: String,
+    /// The price of one unit, in minor units of [`ProductEntry::currency`]; positive.
     pub price_minor: i64,
     /// Units for sale; absent: not counted.
     #[serde(default)]

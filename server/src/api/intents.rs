@@ -38,7 +38,7 @@ pub const INTENT_TTL_SECONDS: i64 = 30 * 60;
 /// The longest client secret accepted (they are 86 characters).
 const MAX_SECRET_LEN: usize = 128;
 
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/intents", post(create_intent))
 }
 
@@ -311,15 +311,15 @@ struct IntentRow {
 
 /// An intent an order may pay: its secret matched and it has not expired.
 pub struct OpenIntent {
-    pub id: String,
-    pub product_id: String,
-    pub variant_id: String,
-    pub quantity: u32,
-    pub email: String,
-    pub share_email: bool,
-    pub shipping: Option<ShippingAddress>,
-    pub tweet_id: Option<TweetId>,
-    pub quote: Quote,
+    pub(crate) id: String,
+    pub(crate) product_id: String,
+    pub(crate) variant_id: String,
+    pub(crate) quantity: u32,
+    pub(crate) email: String,
+    pub(crate) share_email: bool,
+    pub(crate) shipping: Option<ShippingAddress>,
+    pub(crate) tweet_id: Option<TweetId>,
+    pub(crate) quote: Quote,
 }
 
 /// The intent behind `intent_id`, when `client_secret` is its secret and it has not expired,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tweetbuy_core::catalog::MAX_LOOKUP_IDS;
 use tweetbuy_core::{OffersResponse, TweetId};
 
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/offers", get(lookup))
 }
 

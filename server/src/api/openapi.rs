@@ -183,7 +183,7 @@ the stable codes are listed in the `ErrorCode` schema. Responses carry a CSP, `n
         (name = "ops", description = "Health and this document."),
     )
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 /// The bearer scheme of the admin api, and the error codes' table.
 struct Tweaks;

@@ -20,9 +20,18 @@ pub enum Begin {
     Started,
     /// An earlier request with this key died (its process was killed) or failed on our side
     /// after it began writing: run it again, resuming the order it made, if it made one.
-    Resume { order_id: Option<String> },
+    Resume {
+        /// The order the earlier request recorded, else the one this request would make;
+        /// `None` when neither makes an order.
+        order_id: Option<String>,
+    },
     /// Done before with the same body: send this again.
-    Replay { status: u16, body: String },
+    Replay {
+        /// The stored response's HTTP status.
+        status: u16,
+        /// The stored response's body, as it was sent.
+        body: String,
+    },
     /// The key was used with a different body.
     Mismatch,
     /// The first request with this key has not finished.
@@ -111,9 +120,9 @@ pub async fn begin_order(
 
 /// A key to claim for a request: its scope, the key, and the request's fingerprint.
 pub struct KeyClaim<'a> {
-    pub scope: &'a str,
-    pub key: &'a str,
-    pub hash: &'a str,
+    pub(crate) scope: &'a str,
+    pub(crate) key: &'a str,
+    pub(crate) hash: &'a str,
 }
 
 /// Claims a key never seen before, in the caller's transaction, recording the order the

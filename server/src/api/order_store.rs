@@ -25,18 +25,18 @@ macro_rules! intent_is_free {
 
 /// An order about to be placed (status `pending`).
 pub struct NewOrder<'a> {
-    pub id: &'a str,
-    pub product_id: &'a str,
-    pub variant_id: &'a str,
-    pub quantity: u32,
-    pub email: &'a str,
-    pub share_email: bool,
-    pub shipping: Option<&'a ShippingAddress>,
-    pub quote: &'a Quote,
-    pub tweet_id: Option<&'a TweetId>,
+    pub(crate) id: &'a str,
+    pub(crate) product_id: &'a str,
+    pub(crate) variant_id: &'a str,
+    pub(crate) quantity: u32,
+    pub(crate) email: &'a str,
+    pub(crate) share_email: bool,
+    pub(crate) shipping: Option<&'a ShippingAddress>,
+    pub(crate) quote: &'a Quote,
+    pub(crate) tweet_id: Option<&'a TweetId>,
     /// The payment intent this order pays (claimed with the stock, see [`place`]).
-    pub intent_id: &'a str,
-    pub now: i64,
+    pub(crate) intent_id: &'a str,
+    pub(crate) now: i64,
 }
 
 /// Why an order could not be placed.
@@ -50,6 +50,8 @@ pub enum PlaceError {
     Discount(tweetbuy_core::DiscountRefusal),
     /// The idempotency key to claim with the placement is already stored.
     KeyTaken,
+    /// A failure on our side, mostly the database's: the order path answers with it (a 500,
+    /// `internal`), once [`crate::db::retry_busy`] has retried it while SQLite was busy.
     Other(AppError),
 }
 
@@ -665,19 +667,19 @@ async fn mark_paid_many<const N: usize>(
 
 /// The answer to store under an idempotency key.
 pub struct KeyAnswer<'a> {
-    pub scope: &'a str,
-    pub key: &'a str,
-    pub status: u16,
-    pub body: &'a str,
+    pub(crate) scope: &'a str,
+    pub(crate) key: &'a str,
+    pub(crate) status: u16,
+    pub(crate) body: &'a str,
 }
 
 /// How a payment failed.
 pub struct Failure<'a> {
     /// `declined` (the card was refused) or `failed` (no charge happened).
-    pub status: &'static str,
-    pub decline_code: Option<DeclineCode>,
-    pub charge_id: Option<&'a str>,
-    pub card: Option<(CardBrand, &'a str)>,
+    pub(crate) status: &'static str,
+    pub(crate) decline_code: Option<DeclineCode>,
+    pub(crate) charge_id: Option<&'a str>,
+    pub(crate) card: Option<(CardBrand, &'a str)>,
 }
 
 /// Records the failure and gives the reserved stock back, together.
@@ -759,28 +761,28 @@ pub async fn discard(db: &Db, order: &NewOrder<'_>) -> Result<(), AppError> {
 /// An order as stored, with what its receipt shows, for a retry that resumes it.
 #[derive(Debug, sqlx::FromRow)]
 pub struct StoredOrder {
-    pub id: String,
-    pub order_number: String,
-    pub status: String,
-    pub product_id: String,
-    pub variant_id: String,
-    pub quantity: i64,
-    pub email: String,
-    pub shipping_json: Option<String>,
-    pub subtotal_minor: i64,
-    pub shipping_minor: i64,
-    pub tax_minor: i64,
-    pub total_minor: i64,
-    pub currency: String,
-    pub card_brand: Option<String>,
-    pub card_last4: Option<String>,
-    pub decline_code: Option<String>,
-    pub intent_id: Option<String>,
-    pub discount_code: Option<String>,
-    pub discount_minor: i64,
-    pub title: Option<String>,
-    pub label: Option<String>,
-    pub delivery: Option<String>,
+    pub(crate) id: String,
+    pub(crate) order_number: String,
+    pub(crate) status: String,
+    pub(crate) product_id: String,
+    pub(crate) variant_id: String,
+    pub(crate) quantity: i64,
+    pub(crate) email: String,
+    pub(crate) shipping_json: Option<String>,
+    pub(crate) subtotal_minor: i64,
+    pub(crate) shipping_minor: i64,
+    pub(crate) tax_minor: i64,
+    pub(crate) total_minor: i64,
+    pub(crate) currency: String,
+    pub(crate) card_brand: Option<String>,
+    pub(crate) card_last4: Option<String>,
+    pub(crate) decline_code: Option<String>,
+    pub(crate) intent_id: Option<String>,
+    pub(crate) discount_code: Option<String>,
+    pub(crate) discount_minor: i64,
+    pub(crate) title: Option<String>,
+    pub(crate) label: Option<String>,
+    pub(crate) delivery: Option<String>,
 }
 
 impl StoredOrder {
@@ -801,7 +803,7 @@ impl StoredOrder {
         })
     }
 
-    pub fn shipping(&self) -> Result<Option<ShippingAddress>, AppError> {
+    pub(crate) fn shipping(&self) -> Result<Option<ShippingAddress>, AppError> {
         self.shipping_json
             .as_deref()
             .map(serde_json::from_str)

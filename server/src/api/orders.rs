@@ -33,7 +33,7 @@ const MAX_TOKEN_LEN: usize = 128;
 /// Marks a response that is a stored answer to an earlier request with the same key.
 pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/orders", post(create_order))
 }
 

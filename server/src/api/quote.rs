@@ -14,7 +14,7 @@ use tweetbuy_core::order::QuoteRequest;
 use tweetbuy_core::text::is_single_line;
 use tweetbuy_core::FieldError;
 
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new().route("/api/v1/quote", post(quote))
 }
 

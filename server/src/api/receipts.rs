@@ -311,7 +311,9 @@ impl Outbox {
 /// Settings of the worker.
 #[derive(Clone)]
 pub struct Worker {
+    /// The api database whose receipt outbox is sent.
     pub db: Db,
+    /// How the receipts go out: SMTP, or `.eml` files.
     pub mailer: Mailer,
     /// The `From:` address.
     pub from: String,

@@ -14,34 +14,48 @@ use tweetbuy_core::{CardBrand, ShippingAddress};
 /// One order as the seller sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SellerOrder {
+    /// The number the buyer's receipt shows (`TB-7K3Q9X`).
     pub order_number: String,
+    /// The order's id (`ord_…`).
     pub order_id: String,
     /// Unix seconds.
     pub created_at: i64,
     /// `pending`, `paid`, `declined` or `failed`; a paid order that was given money back is
     /// `partially_refunded`, `refunded` (its whole total) or `cancelled`.
     pub status: String,
+    /// The product's id in the catalog.
     pub product_id: String,
+    /// The product's title as the catalog has it now.
     pub product_title: String,
+    /// The variant bought, by its id within the product.
     pub variant_id: String,
+    /// The variant's label as the catalog has it now; its id when it was removed since.
     pub variant_label: String,
+    /// Units bought.
     pub quantity: i64,
     /// ISO 4217.
     pub currency: String,
+    /// Unit price × quantity, in minor units of `currency`, before the discount.
     pub subtotal_minor: i64,
     /// The discount code the order used, if any.
     pub discount_code: Option<String>,
     /// What the code took off the subtotal (0 without one).
     pub discount_minor: i64,
+    /// The shipping fee, in minor units; 0 when nothing ships or shipping is free.
     pub shipping_minor: i64,
+    /// Tax on the discounted subtotal, in minor units; 0 when nothing ships.
     pub tax_minor: i64,
+    /// What the buyer pays, in minor units: subtotal − discount + shipping + tax.
     pub total_minor: i64,
+    /// The paying card's brand (`visa`, …), once the vault has answered; `None` before.
     pub card_brand: Option<String>,
+    /// The paying card's last four digits, once the vault has answered.
     pub card_last4: Option<String>,
     /// Physical goods only.
     pub shipping: Option<ShippingAddress>,
     /// Only when the buyer agreed to share it.
     pub email: Option<String>,
+    /// The tweet whose embed the order was placed from, when the widget said.
     pub tweet_id: Option<String>,
     /// What its succeeded refunds gave back, in minor units (0 without any).
     pub refunded_minor: i64,

@@ -38,6 +38,8 @@ pub enum RefundOutcome {
     Unknown(String),
 }
 
+/// The api's client for the vault's internal listener: charges and refunds, with the api's
+/// bearer key; cheap to clone (one connection pool).
 #[derive(Clone)]
 pub struct VaultClient {
     http: reqwest::Client,
@@ -47,6 +49,8 @@ pub struct VaultClient {
 }
 
 impl VaultClient {
+    /// A client for the vault at `base_url` (its internal listener, `http://host:port`), sending
+    /// `api_key` as the bearer; 3 s to connect, 15 s per request.
     pub fn new(base_url: &str, api_key: &str) -> VaultClient {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use tower_http::services::ServeDir;
 use tweetbuy_core::ErrorCode;
 
-pub fn router(widget_dir: &Path) -> Router<ApiState> {
+pub(crate) fn router(widget_dir: &Path) -> Router<ApiState> {
     // The build writes a brotli and a gzip copy beside each file (scripts/precompress.mjs):
     // sent as they are, with `Content-Encoding`, to browsers that accept them.
     let files = ServeDir::new(widget_dir).precompressed_br().precompressed_gzip();
@@ -48,10 +48,16 @@ pub const MANIFEST: &str = "manifest.json";
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Build {
+    /// The button module's JS glue, `tweetbuy-{hash}.js`.
     pub glue: String,
+    /// The button module's wasm, `tweetbuy-{hash}_bg.wasm`.
     pub wasm: String,
+    /// The checkout module's JS glue, `tweetbuy-checkout-{hash}.js`.
     pub checkout_glue: String,
+    /// The checkout module's wasm, `tweetbuy-checkout-{hash}_bg.wasm`.
     pub checkout_wasm: String,
+    /// The loader's template, `embed.template.js`: not hashed, since the server fills it in and
+    /// serves it as `/tweetbuy/embed.js`.
     pub loader: String,
 }
 
@@ -90,7 +96,7 @@ pub struct ManifestCache {
 }
 
 impl ManifestCache {
-    pub fn new(dir: &Path) -> ManifestCache {
+    pub(crate) fn new(dir: &Path) -> ManifestCache {
         ManifestCache { dir: dir.to_owned(), last: Mutex::new(None) }
     }
 

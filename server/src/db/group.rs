@@ -55,7 +55,7 @@ impl<T: Send + 'static, R: Send + 'static> Default for Groups<T, R> {
 }
 
 impl<T: Send + 'static, R: Send + 'static> Groups<T, R> {
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Groups { each: Mutex::new(Vec::new()) }
     }
 

@@ -58,22 +58,22 @@ pub async fn after_erase(db: &Db) {
 
 /// A new card record, before insertion.
 pub struct NewCard {
-    pub id: String,
-    pub token: String,
-    pub owner: String,
-    pub sealed: Sealed,
-    pub brand: CardBrand,
-    pub last4: String,
-    pub exp_month: u8,
-    pub exp_year: u16,
-    pub created_at: i64,
+    pub(crate) id: String,
+    pub(crate) token: String,
+    pub(crate) owner: String,
+    pub(crate) sealed: Sealed,
+    pub(crate) brand: CardBrand,
+    pub(crate) last4: String,
+    pub(crate) exp_month: u8,
+    pub(crate) exp_year: u16,
+    pub(crate) created_at: i64,
     /// SHA-256 of the secret that lets the buyer save this card after paying with it.
-    pub save_secret_hash: Option<String>,
+    pub(crate) save_secret_hash: Option<String>,
     /// The one payment intent a one-time token may pay (none for a saved profile's card).
-    pub intent_id: Option<String>,
+    pub(crate) intent_id: Option<String>,
     /// The number's card-testing fingerprint ([`super::card_testing::fingerprint`]), kept
     /// with a one-time card so its charge checks the number's block as it claims the token.
-    pub fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<String>,
 }
 
 /// What kind of card row to write.
@@ -125,20 +125,36 @@ fn insert_card_query<'q>(sql: &'q str, card: &'q NewCard, life: CardLife) -> Que
 /// A stored card, as the charge path needs it.
 #[derive(FromRow)]
 pub struct CardRow {
+    /// The card's id (`card_…`), bound into its sealed number's associated data.
     pub id: String,
+    /// What the card is charged by: `tok_…` for a one-time card, `scard_…` for a saved profile's
+    /// reusable card (which is only ever charged through a saved-card token).
     pub token: String,
+    /// Whom the card belongs to, bound into the associated data like the id:
+    /// [`ANONYMOUS_OWNER`] for a one-time card, the profile's id (`prof_…`) for a reusable one.
     pub owner: String,
+    /// The encrypted number; emptied when the card is erased ([`ERASE_CARD`]).
     #[sqlx(flatten)]
     pub sealed: Sealed,
+    /// The brand's wire name (`visa`, …) as stored; [`CardRow::brand()`] reads it.
     pub brand: String,
+    /// The number's last four digits, kept in the clear for receipts and the card picker.
     pub last4: String,
+    /// The expiry month, 1 to 12.
     pub exp_month: i64,
+    /// The four-digit expiry year.
     pub exp_year: i64,
+    /// When a one-time token stops being chargeable, Unix seconds (made + [`TOKEN_TTL_SECONDS`]);
+    /// [`NEVER`] for a reusable card. Past it the sweeper erases the number.
     pub expires_at: i64,
+    /// When a one-time token was claimed by a charge, Unix seconds; `None` while unused (or given
+    /// back after a retryable error, [`release_token`]).
     pub used_at: Option<i64>,
 }
 
 impl CardRow {
+    /// The card's brand, from its stored name; an unknown name is a 500 (`internal`), since
+    /// only the vault writes it.
     pub fn brand(&self) -> Result<CardBrand, AppError> {
         from_text(&self.brand)
     }
@@ -312,14 +328,14 @@ pub async fn find_by_idempotency_key(db: &Db, idem_key: &str) -> Result<Option<(
 #[derive(FromRow)]
 pub struct ClaimedCard {
     #[sqlx(flatten)]
-    pub card: CardRow,
+    pub(crate) card: CardRow,
     /// The number's fingerprint as stored at tokenization (none for cards tokenized before
     /// it was stored).
-    pub fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<String>,
     /// 1 when [`ClaimedCard::fingerprint`] was blocked at the claim
     /// ([`super::card_testing::is_blocked`]). An integer because a computed boolean reads
     /// back from SQLite as one.
-    pub blocked: i64,
+    pub(crate) blocked: i64,
 }
 
 /// Begins the charge's write transaction with the claim of a one-time token: sets `used_at`
@@ -352,9 +368,9 @@ pub async fn begin_claiming_token(
 /// One charge's claim of its one-time token, in a batch ([`claim_tokens`]).
 #[derive(serde::Serialize)]
 pub struct TokenClaim<'a> {
-    pub token: &'a str,
-    pub intent_id: &'a str,
-    pub now: i64,
+    pub(crate) token: &'a str,
+    pub(crate) intent_id: &'a str,
+    pub(crate) now: i64,
 }
 
 /// [`begin_claiming_token`]'s claim for several tokens at once, in `tx` (PostgreSQL): the
@@ -481,15 +497,16 @@ pub async fn purge_token_requests(db: &Db, before: i64) -> Result<u64, AppError>
 
 /// One charge attempt, approved or declined.
 pub struct NewCharge<'a> {
-    pub id: &'a str,
-    pub card_id: &'a str,
-    pub reference: &'a str,
-    pub amount: Money,
-    pub status: ChargeStatus,
-    pub decline_code: Option<DeclineCode>,
-    pub created_at: i64,
+    pub(crate) id: &'a str,
+    pub(crate) card_id: &'a str,
+    pub(crate) reference: &'a str,
+    pub(crate) amount: Money,
+    pub(crate) status: ChargeStatus,
+    pub(crate) decline_code: Option<DeclineCode>,
+    pub(crate) created_at: i64,
 }
 
+/// Records one charge attempt in the caller's transaction.
 pub async fn insert_charge(db: &mut crate::db::WriteTx, charge: &NewCharge<'_>) -> Result<(), AppError> {
     insert_charge_query(charge).execute(&mut *db).await?;
     Ok(())
@@ -514,12 +531,20 @@ pub fn insert_charge_query<'q>(charge: &NewCharge<'q>) -> Query<'q, Any, AnyArgu
 /// An earlier charge that settled an order reference: approved, or declined for good.
 #[derive(Debug, FromRow)]
 pub struct SettledCharge {
+    /// The charge's id (`ch_…`).
     pub id: String,
+    /// `approved` or `declined`: a [`ChargeStatus`]'s wire name.
     pub status: String,
+    /// Why it was declined, as the processor or the card-testing block said (a
+    /// [`DeclineCode`]'s wire name); `None` when approved.
     pub decline_code: Option<String>,
+    /// The paying card's brand's wire name (`visa`, …).
     pub brand: String,
+    /// The paying card's last four digits.
     pub last4: String,
+    /// What was charged (or asked for, when declined), in minor units of `currency`.
     pub amount_minor: i64,
+    /// The ISO 4217 code of the charge's currency.
     pub currency: String,
     /// 1 when a saved profile's card paid (its buyer may be told why it was declined).
     /// An integer because a computed boolean reads back from SQLite as one.
@@ -564,11 +589,11 @@ pub async fn settled_charge(db: &Db, reference: &str, token: &str) -> Result<Opt
 /// A refund the vault made, as its answer shows it.
 #[derive(Debug, FromRow)]
 pub struct RefundRow {
-    pub id: String,
-    pub charge_id: String,
-    pub reference: String,
-    pub amount_minor: i64,
-    pub currency: String,
+    pub(crate) id: String,
+    pub(crate) charge_id: String,
+    pub(crate) reference: String,
+    pub(crate) amount_minor: i64,
+    pub(crate) currency: String,
 }
 
 /// The refund made under `reference`, if any.
@@ -600,7 +625,10 @@ pub enum RefundRefusal {
     /// Another currency than the charge's.
     WrongCurrency,
     /// More than what is left of the charge; how much is left.
-    Exceeds { left_minor: i64 },
+    Exceeds {
+        /// What is left of the charge to refund, in minor units of its currency.
+        left_minor: i64,
+    },
 }
 
 /// Adds `amount` to what was refunded of an approved charge, in one conditional UPDATE that

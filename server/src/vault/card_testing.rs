@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 
 /// Declines of one card allowed within [`DECLINE_WINDOW_SECONDS`] before it is blocked.
 pub const MAX_DECLINES: i64 = 5;
+/// How far back a card's declines count towards [`MAX_DECLINES`]: 10 minutes, in seconds.
 pub const DECLINE_WINDOW_SECONDS: i64 = 10 * 60;
 /// How long a card stays blocked.
 pub const BLOCK_SECONDS: i64 = 60 * 60;

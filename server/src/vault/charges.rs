@@ -27,7 +27,7 @@ use tweetbuy_core::text::is_single_line;
 use tweetbuy_core::vault::{is_intent_id, ChargeRequest, ChargeResult, ChargeStatus, DeclineCode};
 use tweetbuy_core::{CardNumber, ErrorCode, FieldError};
 
-pub fn router() -> Router<VaultState> {
+pub(crate) fn router() -> Router<VaultState> {
     Router::new().route("/v1/charges", post(charge)).route("/v1/charges/{reference}", get(charge_of))
 }
 

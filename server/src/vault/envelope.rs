@@ -16,22 +16,35 @@ const NONCE_LEN: usize = 12;
 /// `profiles`, read into their rows with `#[sqlx(flatten)]`.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Sealed {
+    /// The id of the master key that wrapped the data key ([`super::keys::MasterKey::id`]).
     pub key_id: String,
+    /// The record's random 32-byte data key, encrypted by that master key (AES-256-GCM, with its
+    /// 16-byte tag); empty once the record is erased.
     pub wrapped_key: Vec<u8>,
+    /// The 12-byte nonce of the data key's wrapping; empty once erased.
     pub key_nonce: Vec<u8>,
+    /// The value encrypted by the data key, with its 16-byte GCM tag; empty once erased.
     pub ciphertext: Vec<u8>,
+    /// The 12-byte nonce of the value's encryption; empty once erased.
     pub nonce: Vec<u8>,
 }
 
+/// Why [`seal`], [`open`] or [`rewrap`] failed. The vault's handlers answer each with a 500
+/// (`internal`): none of them is the caller's doing.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
+    /// The record names a master key id the keyring does not hold (a key file that lost a key,
+    /// or the wrong one mounted).
     #[error("unknown master key id {0:?}")]
     UnknownKey(String),
+    /// A nonce has the wrong length, or the wrapped key is empty or opens to the wrong length:
+    /// the record was erased ([`super::card_store::ERASE_SEALED`]) or damaged.
     #[error("stored record is malformed or erased")]
     Malformed,
     /// Wrong key, wrong record, wrong owner, or tampered bytes: GCM cannot tell which.
     #[error("decryption failed")]
     Decrypt,
+    /// AES-GCM refused to encrypt, which it does only for an input beyond its size limit.
     #[error("encryption failed")]
     Encrypt,
 }

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use tweetbuy_core::ErrorCode;
 
-pub fn router() -> Router<VaultState> {
+pub(crate) fn router() -> Router<VaultState> {
     Router::new()
         .route("/frame", get(frame_page))
         .route("/frame.js", get(|state| frame_file(state, "frame.js", "text/javascript; charset=utf-8")))

@@ -56,12 +56,21 @@ pub fn is_inside(path: &Path, dir: &Path) -> bool {
     file.starts_with(&dir)
 }
 
+/// Why the master keys could not be read or a key file written; `serve` stops with it
+/// ([`crate::StartupError::Key`]).
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// A key is not `keyid:base64-of-32-bytes`: what is wrong with it, never the key itself.
     #[error("master key must look like keyid:base64-of-32-bytes ({0})")]
     Format(&'static str),
+    /// A key file could not be read, created or written.
     #[error("master key file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The key file's path.
+        path: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
 }
 
 /// One AES-256 key and its id.
@@ -71,6 +80,8 @@ pub struct MasterKey {
 }
 
 impl MasterKey {
+    /// The key's id, 1 to 64 of `A-Z a-z 0-9 . _ -`, stored with every record the key wraps
+    /// ([`super::envelope::Sealed::key_id`]).
     pub fn id(&self) -> &str {
         &self.id
     }

@@ -9,13 +9,18 @@ use crate::db::Db;
 use crate::error::AppError;
 use sqlx::FromRow;
 
+/// A saved buyer's profile as stored: its reusable card and its encrypted contact.
 #[derive(FromRow)]
 pub struct ProfileRow {
+    /// The profile's id (`prof_…`): the owner of its card and of its sealed contact.
     pub id: String,
+    /// The id of the profile's reusable card in `cards` (`card_…`).
     pub card_id: String,
     /// The encrypted contact (email and address).
     #[sqlx(flatten)]
     pub sealed: Sealed,
+    /// When the profile's device credential was last used, Unix seconds; after
+    /// [`super::sweeper::CREDENTIAL_IDLE_SECONDS`] without use the profile is erased.
     pub last_used_at: i64,
 }
 
@@ -45,10 +50,10 @@ pub async fn paid_card_for_save(
 
 /// A new profile: its id, the credential's hash and the sealed contact.
 pub struct NewProfile {
-    pub id: String,
-    pub credential_hash: String,
-    pub contact: Sealed,
-    pub created_at: i64,
+    pub(crate) id: String,
+    pub(crate) credential_hash: String,
+    pub(crate) contact: Sealed,
+    pub(crate) created_at: i64,
 }
 
 /// Stores the profile with its reusable card and erases the one-time card it came from, in
@@ -97,7 +102,8 @@ pub async fn by_credential(db: &Db, credential_hash: &str) -> Result<Option<Prof
     Ok(row)
 }
 
-pub async fn card_of(db: &Db, profile: &ProfileRow) -> Result<CardRow, AppError> {
+/// The profile's reusable card; a profile without it is a 500 (`internal`).
+pub(crate) async fn card_of(db: &Db, profile: &ProfileRow) -> Result<CardRow, AppError> {
     let card = sqlx::query_as::<_, CardRow>(&format!(
         "SELECT {CARD_COLUMNS} FROM cards c WHERE c.id = $1 AND c.owner = $2 AND c.reusable = TRUE"
     ))

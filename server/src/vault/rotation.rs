@@ -9,6 +9,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use sqlx::FromRow;
 
+/// What one [`rewrap_all`] run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RotationReport {
     /// Records now wrapped by the current key.

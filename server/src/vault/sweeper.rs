@@ -23,9 +23,13 @@ pub const CREDENTIAL_IDLE_SECONDS: i64 = 180 * 24 * 60 * 60;
 /// What one sweep did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SweepReport {
+    /// One-time cards whose numbers were erased ([`card_store::erase_expired`]).
     pub cards_erased: u64,
+    /// Tokenization idempotency keys forgotten, older than a token's life.
     pub token_requests_purged: u64,
+    /// Saved-card tokens deleted, a day past their expiry.
     pub saved_tokens_purged: u64,
+    /// Profiles erased, contact and card, after [`CREDENTIAL_IDLE_SECONDS`] unused.
     pub profiles_erased: u64,
 }
 

@@ -23,7 +23,7 @@ use tweetbuy_core::vault::{is_intent_id, CardToken, TokenizeRequest, TokenizeRes
 use tweetbuy_core::{CardError, CardNumber, ErrorCode, Expiry, FieldError};
 use zeroize::Zeroizing;
 
-pub fn router() -> Router<VaultState> {
+pub(crate) fn router() -> Router<VaultState> {
     Router::new().route("/v1/tokens", post(tokenize))
 }
 

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use tweetbuy_core::discount::normalize_code;
 use tweetbuy_core::{Currency, DiscountValue, FieldError, Money};
 
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new()
         .route("/admin/v1/discounts", get(list_codes).post(create_code))
         .route("/admin/v1/discounts/{code}/disable", post(disable_code))

@@ -22,6 +22,7 @@ use tweetbuy_core::{Currency, DiscountRefusal, DiscountValue, Money};
 pub struct DiscountCode {
     /// Upper case.
     pub code: String,
+    /// What the code takes off: a whole percentage of the subtotal, or a fixed amount.
     pub value: DiscountValue,
     /// For this product only; `None` when for every product of `seller`.
     pub product_id: Option<String>,

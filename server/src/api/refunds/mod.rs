@@ -43,13 +43,17 @@ const CANCEL_KEY: &str = "cancel";
 /// A refund or a cancellation, as the seller is answered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Refund {
+    /// The refund's id (`rf_…`); a cancellation's refund has one too.
     pub refund_id: String,
+    /// The refunded order's id (`ord_…`).
     pub order_id: String,
+    /// The refunded order's number (`TB-…`), as its receipt shows it.
     pub order_number: String,
     /// `refund` or `cancellation`.
     pub kind: String,
     /// This order's refunds counted from 1 (the refund receipt is `{order_number}-refund-{number}`).
     pub number: i64,
+    /// What this refund gives back, in minor units of `currency`.
     pub amount_minor: i64,
     /// ISO 4217.
     pub currency: String,
@@ -66,8 +70,8 @@ pub struct Refund {
 /// A refund's answer, and whether it is the stored answer to an earlier request.
 #[derive(Debug)]
 pub struct Answered {
-    pub refund: Refund,
-    pub replayed: bool,
+    pub(crate) refund: Refund,
+    pub(crate) replayed: bool,
 }
 
 /// Refunds `amount_minor` of the order (everything left without one) under the seller's
@@ -479,6 +483,7 @@ fn refused_by_vault(body: ApiError) -> AppError {
 /// An order marked shipped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Shipment {
+    /// The order's number (`TB-…`).
     pub order_number: String,
     /// Unix seconds: when it was first marked shipped.
     pub shipped_at: i64,

@@ -119,8 +119,11 @@ fn wait_for(availability: Availability) -> Result<WaitFor, AppError> {
 /// The object of `waitlist.joined`: the product and how many wait, never who.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct JoinedObject {
+    /// The product's id in the catalog.
     pub product_id: String,
+    /// The product's title as the catalog has it now.
     pub product_title: String,
+    /// What the waiting buyers wait for: a restock, or the sale's start.
     pub wait_for: WaitFor,
     /// Addresses waiting for this product now.
     pub waiting: i64,

@@ -40,7 +40,9 @@ pub const HEAD_START_SECONDS: i64 = 3600;
 /// The waitlist worker.
 #[derive(Clone)]
 pub struct Worker {
+    /// The api database holding the waitlists and their notices.
     pub db: Db,
+    /// How the notices go out: SMTP, or `.eml` files.
     pub mailer: Mailer,
     /// The `From:` address.
     pub from: String,

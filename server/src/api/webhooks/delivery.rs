@@ -189,8 +189,11 @@ pub(crate) async fn insert_delivery(
 /// together are not all retried in the same instant), until `give_up_after` from the event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retry {
+    /// The wait after the first failed attempt; 30 s by default.
     pub base: Duration,
+    /// The longest wait between two attempts; 4 h by default.
     pub cap: Duration,
+    /// How long after its event a delivery is still tried; 24 h by default.
     pub give_up_after: Duration,
 }
 
@@ -263,12 +266,12 @@ struct Outcome {
 /// Sends due deliveries until told to stop.
 #[derive(Clone)]
 pub struct Worker {
-    pub db: Db,
-    pub http: reqwest::Client,
-    pub retry: Retry,
+    pub(crate) db: Db,
+    pub(crate) http: reqwest::Client,
+    pub(crate) retry: Retry,
     /// Test hook: a delivery is first tried only once its event is this many seconds old,
     /// which leaves a window to kill the process between the commit and the send.
-    pub send_delay_secs: i64,
+    pub(crate) send_delay_secs: i64,
 }
 
 impl Worker {

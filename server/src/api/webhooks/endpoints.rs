@@ -42,11 +42,14 @@ pub const DEFAULT_LOG_LIMIT: i64 = 50;
 pub struct Endpoint {
     /// `whe_…`.
     pub id: String,
+    /// Where events are posted: `https://…` (`http://` only on 127.0.0.1 or localhost).
     pub url: String,
+    /// The seller's note about it, one line; may be empty.
     pub description: String,
     /// The event types it receives, e.g. `["order.paid"]`; all of them when it was created
     /// without a list.
     pub events: Vec<String>,
+    /// Whether events are queued for it; `disabled_reason` says why not.
     pub enabled: bool,
     /// Why it is disabled: `seller` (turned off) or `gone` (it answered 410 Gone).
     pub disabled_reason: Option<String>,
@@ -59,6 +62,7 @@ pub struct Endpoint {
 /// A new endpoint, with its signing secret: shown this once.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedEndpoint {
+    /// The endpoint as stored.
     pub endpoint: Endpoint,
     /// `whsec_…`: the HMAC key of the `Tweetbuy-Signature` header.
     pub secret: String,
@@ -73,6 +77,7 @@ pub struct NewEndpoint {
     /// Event types to receive; absent or empty: all of them.
     #[serde(default)]
     pub events: Vec<String>,
+    /// A note for the seller: one line of at most 200 characters; default empty.
     #[serde(default)]
     pub description: String,
 }
@@ -81,9 +86,11 @@ pub struct NewEndpoint {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointChange {
+    /// A new URL, checked as [`NewEndpoint::url`] is.
     pub url: Option<String>,
     /// Event types to receive; empty: all of them.
     pub events: Option<Vec<String>>,
+    /// A new note, checked as [`NewEndpoint::description`] is.
     pub description: Option<String>,
     /// `false` disables the endpoint (what was queued for it is cancelled); `true` enables it
     /// again, for events from then on.
@@ -105,6 +112,7 @@ pub struct Rotate {
 /// A rotated secret.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rotated {
+    /// The endpoint, its `previous_secret_expires_at` set while the old secret still signs.
     pub endpoint: Endpoint,
     /// The new `whsec_…` secret: shown this once.
     pub secret: String,
@@ -115,17 +123,23 @@ pub struct Rotated {
 pub struct Delivery {
     /// `whd_…`.
     pub id: String,
+    /// The event's id (`evt_…`), also in its body: one per event, whichever endpoint receives it.
     pub event_id: String,
+    /// The event's type, e.g. `order.paid`.
     pub event_type: String,
     /// Unix seconds.
     pub created_at: i64,
     /// `pending`, `delivered`, `failed` (gave up, or 410) or `cancelled` (endpoint disabled).
     pub status: String,
+    /// Attempts made so far.
     pub attempts: i64,
     /// While pending: when the next attempt is due (Unix milliseconds).
     pub next_attempt_ms: Option<i64>,
+    /// When the endpoint answered 2xx, Unix seconds; `null` until then.
     pub delivered_at: Option<i64>,
+    /// The HTTP status of the latest attempt; `null` before any, or when it got no answer.
     pub last_status: Option<i64>,
+    /// Why the latest attempt failed, as [`Attempt::error`] says; `null` after a 2xx.
     pub last_error: Option<String>,
     /// Every attempt, first first.
     pub log: Vec<Attempt>,
@@ -134,12 +148,16 @@ pub struct Delivery {
 /// One attempt of a delivery.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Attempt {
+    /// The attempt's number, counted from 1.
     pub attempt: i64,
     /// Unix seconds.
     pub at: i64,
     /// The endpoint's HTTP status; `null` when it did not answer.
     pub status_code: Option<i64>,
+    /// Why it failed: `HTTP {status}` with the start of the answer's body, or a transport
+    /// error in a few words ("no answer in time"); `null` for a 2xx.
     pub error: Option<String>,
+    /// How long the request took, in milliseconds.
     pub duration_ms: i64,
 }
 

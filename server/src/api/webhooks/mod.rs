@@ -84,6 +84,7 @@ impl EventType {
 pub struct Event<T> {
     /// `evt_…`, unique per event: receivers deduplicate by it (a delivery may come twice).
     pub id: String,
+    /// What happened, e.g. `order.paid`: the body's `type`.
     #[serde(rename = "type")]
     pub event_type: EventType,
     /// Unix seconds, when the change committed.

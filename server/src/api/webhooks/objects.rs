@@ -21,9 +21,13 @@ pub async fn order(conn: &mut crate::db::WriteTx, order_id: &str) -> Result<Sell
 /// One option's stock, the object of `product.sold_out` and `product.restocked`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StockObject {
+    /// The product's id in the catalog.
     pub product_id: String,
+    /// The product's title as the catalog has it now.
     pub product_title: String,
+    /// The option's id within the product.
     pub variant_id: String,
+    /// The option's label as the catalog has it now ("M", "VIP").
     pub variant_label: String,
     /// Units left; `null` when the option does not count stock (never runs out).
     pub stock: Option<i64>,

@@ -47,10 +47,14 @@ pub fn header_value(secrets: &[&str], timestamp: i64, body: &[u8]) -> String {
 /// Why a signature was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
+    /// The header has no `t=`, two of them, a `t=` that is not a number, or no well-formed `v1=`.
     #[error("the signature header is malformed")]
     Malformed,
+    /// The header's `t=` is more than [`TOLERANCE_SECS`] away from the receiver's clock: an old
+    /// message replayed, or a clock that is off.
     #[error("the timestamp is outside the {TOLERANCE_SECS}-second window")]
     OutsideWindow,
+    /// No `v1=` signature matches the body under any of the receiver's secrets.
     #[error("no signature matches")]
     NoMatch,
 }
