@@ -228,7 +228,58 @@ pub fn error_code_table() -> String {
 /// The document, rendered once.
 pub fn json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| ApiDoc::openapi().to_json().expect("the OpenAPI document serializes"))
+    JSON.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+        plain_descriptions(&mut doc);
+        doc.to_string()
+    })
+}
+
+/// Every `description` in `doc` without rustdoc's link syntax ([`without_rustdoc_links`]).
+fn plain_descriptions(doc: &mut serde_json::Value) {
+    match doc {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    serde_json::Value::String(text) if key == "description" => *text = without_rustdoc_links(text),
+                    _ => plain_descriptions(value),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(plain_descriptions),
+        _ => {}
+    }
+}
+
+/// `text` with each of rustdoc's intra-doc links (``[`Offer::title`]``,
+/// ``[`Variant::id`](crate::Variant::id)``) left as the code span it shows. utoipa copies the
+/// wire types' doc comments into the document, and they are written for rustdoc: a client
+/// reading the document can use the name, not the brackets or a Rust path. A link to a URL
+/// keeps its target.
+fn without_rustdoc_links(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("[`") {
+        plain.push_str(&rest[..open]);
+        let link = &rest[open + 1..];
+        let Some(close) = link.find("`]").filter(|&end| !link[..end].contains(['[', ']', '\n'])) else {
+            plain.push('[');
+            rest = link;
+            continue;
+        };
+        plain.push_str(&link[..close + 1]);
+        rest = &link[close + 2..];
+        if let Some(target) = rest.strip_prefix('(') {
+            match target.find(')').map(|end| (end, &target[..end])) {
+                Some((end, path)) if !path.contains(char::is_whitespace) && !path.contains("://") => {
+                    rest = &target[end + 1..];
+                }
+                _ => {}
+            }
+        }
+    }
+    plain.push_str(rest);
+    plain
 }
 
 /// This document.
@@ -268,3 +319,31 @@ fn healthz() {}
 )]
 #[allow(dead_code)]
 fn widget_file() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustdoc_links_become_the_code_they_show() {
+        let plain = without_rustdoc_links;
+        assert_eq!(
+            plain("By its [`Offer::product_id`]; see [`validate_email`]."),
+            "By its `Offer::product_id`; see `validate_email`."
+        );
+        assert_eq!(plain("Its [`Variant::id`](crate::Variant::id), or [`X`](super::x)."), "Its `Variant::id`, or `X`.");
+        // Not links: left as they are.
+        assert_eq!(plain("A [`spec`](https://example.com/spec) link."), "A `spec`(https://example.com/spec) link.");
+        assert_eq!(plain("Code `[a]`, [`unclosed, and [x] stay."), "Code `[a]`, [`unclosed, and [x] stay.");
+        assert_eq!(plain("[`a`] (then words)"), "`a` (then words)");
+        assert_eq!(plain("no links"), "no links");
+    }
+
+    #[test]
+    fn the_served_document_has_no_rustdoc_links() {
+        let doc = json();
+        assert!(!doc.contains("[`") && !doc.contains("](crate::"), "rustdoc links left in the document");
+        // The wire types' docs are there, as plain text.
+        assert!(doc.contains("`Offer::product_id`"));
+    }
+}
