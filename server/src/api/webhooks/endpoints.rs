@@ -139,7 +139,8 @@ pub struct Delivery {
     pub delivered_at: Option<i64>,
     /// The HTTP status of the latest attempt; `null` before any, or when it got no answer.
     pub last_status: Option<i64>,
-    /// Why the latest attempt failed, as [`Attempt::error`] says; `null` after a 2xx.
+    /// Why the latest attempt failed, as [`Attempt::error`] says; `null` before any attempt and
+    /// after a 2xx.
     pub last_error: Option<String>,
     /// Every attempt, first first.
     pub log: Vec<Attempt>,
