@@ -1,10 +1,9 @@
 //! What the steps do with each message of a vault frame (the card frame on the details
 //! step, the saved-info frame on the product step), and when the buyer's edits reach the
-//! frame: plain functions and one handle of signals, so they are tested without a browser.
+//! frame: plain functions, so they are tested without a browser.
 
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
-use crate::shared::i18n::{Key, SheetLocale};
-use leptos::prelude::*;
+use crate::shared::i18n::Key;
 use tweetbuy_core::frame::FromFrame;
 use tweetbuy_core::{ErrorCode, FieldError, OrderReceipt};
 
@@ -45,50 +44,6 @@ pub fn react(message: FromFrame) -> Reaction {
         FromFrame::Failed { code, message, .. } => Reaction::Failed { code, message, stale: stale(code) },
         FromFrame::Escape { .. } => Reaction::Close,
         FromFrame::Saved { .. } | FromFrame::Resize { .. } => Reaction::Nothing,
-    }
-}
-
-/// What a step with Pay in its frame (the details step, the saved-info block) does while a
-/// payment runs and when it ends: the same for both, so the buyer sees one behaviour.
-#[derive(Clone, Copy)]
-pub(crate) struct Payment {
-    /// The step's line about what went wrong (`None`: nothing to say).
-    pub(crate) problem: RwSignal<Option<String>>,
-    /// A payment is under way: the step's form or choice is locked.
-    pub(crate) busy: RwSignal<bool>,
-    /// The embed the sheet belongs to, told of a failure (`None` outside an embed).
-    pub(crate) embed: StoredValue<Option<EmbedCtx>>,
-    /// The sheet's language, for what a changed offer makes the step say.
-    pub(crate) locale: SheetLocale,
-    /// The frame reported the order paid.
-    pub(crate) on_paid: Callback<OrderReceipt>,
-    /// The offer changed meanwhile (sold out, sale over): the sheet reads it again.
-    pub(crate) on_stale: Callback<()>,
-    /// Escape inside the frame.
-    pub(crate) on_escape: Callback<()>,
-}
-
-impl Payment {
-    /// Does what `reaction` asks when it is about the payment, and gives any other back.
-    pub(crate) fn handle(self, reaction: Reaction) -> Option<Reaction> {
-        match reaction {
-            Reaction::Busy => {
-                self.problem.set(None);
-                self.busy.set(true);
-            }
-            Reaction::Paid(receipt) => self.on_paid.run(*receipt),
-            Reaction::Failed { code, message, stale } => {
-                self.busy.set(false);
-                self.embed.with_value(|e| report_failure(e.as_ref(), code, message));
-                if let Some(key) = stale {
-                    self.problem.set(Some(self.locale.t(key)));
-                    self.on_stale.run(());
-                }
-            }
-            Reaction::Close => self.on_escape.run(()),
-            other => return Some(other),
-        }
-        None
     }
 }
 
@@ -155,43 +110,6 @@ mod tests {
         assert!(matches!(failed(ErrorCode::SaleEnded), Reaction::Failed { stale: Some(Key::SaleEndedMeanwhile), .. }));
         assert!(matches!(failed(ErrorCode::PaymentDeclined), Reaction::Failed { stale: None, .. }));
         assert!(matches!(failed(ErrorCode::Unknown), Reaction::Failed { stale: None, .. }));
-    }
-
-    #[test]
-    fn a_payment_locks_the_step_and_its_end_is_handed_on() {
-        use crate::shared::i18n::Locale;
-        use std::sync::{Arc, Mutex};
-        let seen = Arc::new(Mutex::new(Vec::<&str>::new()));
-        let note = |what: &'static str| {
-            let seen = seen.clone();
-            move || seen.lock().unwrap().push(what)
-        };
-        let (paid, stale, escape) = (note("paid"), note("stale"), note("escape"));
-        let payment = Payment {
-            problem: RwSignal::new(Some("earlier".into())),
-            busy: RwSignal::new(false),
-            embed: StoredValue::new(None),
-            locale: SheetLocale::new(Locale::new("en")),
-            on_paid: Callback::new(move |_| paid()),
-            on_stale: Callback::new(move |()| stale()),
-            on_escape: Callback::new(move |()| escape()),
-        };
-        assert_eq!(payment.handle(Reaction::Busy), None);
-        assert_eq!((payment.problem.get_untracked(), payment.busy.get_untracked()), (None, true));
-        let failed = |code, stale| Reaction::Failed { code, message: "m".into(), stale };
-        assert_eq!(payment.handle(failed(ErrorCode::PaymentDeclined, None)), None);
-        assert_eq!((payment.problem.get_untracked(), payment.busy.get_untracked()), (None, false));
-        assert_eq!(payment.handle(failed(ErrorCode::SoldOut, Some(Key::SoldOutMeanwhile))), None);
-        let said = Locale::new("en").t(Key::SoldOutMeanwhile);
-        assert_eq!(payment.problem.get_untracked(), Some(said));
-        let receipt = tweetbuy_core::testing::receipt();
-        assert_eq!(payment.handle(Reaction::Paid(Box::new(receipt))), None);
-        assert_eq!(payment.handle(Reaction::Close), None);
-        assert_eq!(*seen.lock().unwrap(), ["stale", "paid", "escape"]);
-        for other in [Reaction::ShowCart, Reaction::CheckDetails, Reaction::Nothing, Reaction::FixFields(vec![])] {
-            assert_eq!(payment.handle(other.clone()), Some(other));
-        }
-        assert!(!payment.busy.get_untracked(), "what is given back changes nothing");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::checkout::discount::DiscountField;
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{localized_errors, CheckoutForm, Field};
 use crate::checkout::frame_link::{vault_frame, FrameLink, FrameMode};
-use crate::checkout::react::{delay, react, Edit, Payment, Reaction};
+use crate::checkout::react::{delay, react, report_failure, Edit, Reaction};
 use crate::shared::context::WidgetCtx;
 use crate::shared::events::EmbedCtx;
 use crate::shared::i18n::{use_locale, Key};
@@ -99,21 +99,32 @@ pub fn Checkout(
         }
         ok
     };
-    // Pay pressed before the details passed: what to fix is shown, or else the cart.
-    let check_then_show = move || {
-        if check() {
-            show_cart();
+    let on_message = Callback::new(move |message| match react(message) {
+        Reaction::ShowCart => show_cart(),
+        Reaction::CheckDetails => {
+            if check() {
+                show_cart();
+            }
         }
-    };
-    let payment = Payment { problem: failure, busy, embed, locale, on_paid, on_stale, on_escape };
-    let on_message = Callback::new(move |message| match payment.handle(react(message)) {
-        Some(Reaction::ShowCart) => show_cart(),
-        Some(Reaction::CheckDetails) => check_then_show(),
-        Some(Reaction::FixFields(found)) => {
+        Reaction::FixFields(found) => {
             busy.set(false);
             show_errors(found);
         }
-        _ => {}
+        Reaction::Busy => {
+            failure.set(None);
+            busy.set(true);
+        }
+        Reaction::Paid(receipt) => on_paid.run(*receipt),
+        Reaction::Failed { code, message, stale } => {
+            busy.set(false);
+            embed.with_value(|e| report_failure(e.as_ref(), code, message));
+            if let Some(key) = stale {
+                failure.set(Some(locale.t(key)));
+                on_stale.run(());
+            }
+        }
+        Reaction::Close => on_escape.run(()),
+        Reaction::Nothing => {}
     });
     // Enter in a field: check the details, then on to the card.
     let submit = move || {

@@ -9,7 +9,7 @@ use crate::checkout::bind::handler;
 use crate::checkout::discount::DiscountField;
 use crate::checkout::form::{field_label, localized_errors, CheckoutForm};
 use crate::checkout::frame_link::{vault_frame, FrameLink};
-use crate::checkout::react::{react, Payment, Reaction};
+use crate::checkout::react::{react, report_failure, Reaction};
 use crate::shared::events::EmbedCtx;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
@@ -73,15 +73,14 @@ pub fn SavedBuy(
         blocked.track();
         show_cart();
     });
-    let payment = Payment { problem, busy, embed, locale, on_paid, on_stale, on_escape };
     let on_message = Callback::new(move |message: FromFrame| {
         let next = saved_after(state.get_untracked(), &message);
         if next != state.get_untracked() {
             state.set(next);
         }
-        match payment.handle(react(message)) {
-            Some(Reaction::ShowCart) => show_cart(),
-            Some(Reaction::FixFields(found)) => {
+        match react(message) {
+            Reaction::ShowCart => show_cart(),
+            Reaction::FixFields(found) => {
                 busy.set(false);
                 let lines = offer
                     .with_untracked(|o| form.with_untracked(|d| locale.with(|l| localized_errors(&found, o, d, l))));
@@ -89,7 +88,21 @@ pub fn SavedBuy(
                 let text = lines.iter().map(|e| format!("{}: {}", locale.t(field_label(&e.field, false)), e.message));
                 problem.set(Some(text.collect::<Vec<_>>().join(" ")));
             }
-            _ => {}
+            Reaction::Busy => {
+                problem.set(None);
+                busy.set(true);
+            }
+            Reaction::Paid(receipt) => on_paid.run(*receipt),
+            Reaction::Failed { code, message, stale } => {
+                busy.set(false);
+                embed.with_value(|e| report_failure(e.as_ref(), code, message));
+                if let Some(key) = stale {
+                    problem.set(Some(locale.t(key)));
+                    on_stale.run(());
+                }
+            }
+            Reaction::Close => on_escape.run(()),
+            Reaction::CheckDetails | Reaction::Nothing => {}
         }
     });
     view! {
