@@ -254,8 +254,8 @@ fn plain_descriptions(doc: &mut serde_json::Value) {
 /// `text` with each of rustdoc's intra-doc links (``[`Offer::title`]``,
 /// ``[`Variant::id`](crate::Variant::id)``) left as the code span it shows. utoipa copies the
 /// wire types' doc comments into the document, and they are written for rustdoc: a client
-/// reading the document can use the name, not the brackets or a Rust path. A link to a URL
-/// keeps its target.
+/// reading the document can use the name, not the brackets or a Rust path. A Markdown link
+/// to a page stays as it is.
 fn without_rustdoc_links(text: &str) -> String {
     let mut plain = String::with_capacity(text.len());
     let mut rest = text;
@@ -267,16 +267,24 @@ fn without_rustdoc_links(text: &str) -> String {
             rest = link;
             continue;
         };
-        plain.push_str(&link[..close + 1]);
-        rest = &link[close + 2..];
-        if let Some(target) = rest.strip_prefix('(') {
-            match target.find(')').map(|end| (end, &target[..end])) {
-                Some((end, path)) if !path.contains(char::is_whitespace) && !path.contains("://") => {
-                    rest = &target[end + 1..];
-                }
-                _ => {}
+        let after = &link[close + 2..];
+        let target = after.strip_prefix('(').and_then(|t| t.find(')').map(|end| (&t[..end], &t[end + 1..])));
+        rest = match target {
+            // A Markdown link to a page stays whole.
+            Some((url, _)) if url.contains("://") => {
+                plain.push('[');
+                plain.push_str(&link[..close + 2]);
+                after
             }
-        }
+            Some((path, next)) if !path.contains(char::is_whitespace) => {
+                plain.push_str(&link[..close + 1]);
+                next
+            }
+            _ => {
+                plain.push_str(&link[..close + 1]);
+                after
+            }
+        };
     }
     plain.push_str(rest);
     plain
@@ -333,7 +341,7 @@ mod tests {
         );
         assert_eq!(plain("Its [`Variant::id`](crate::Variant::id), or [`X`](super::x)."), "Its `Variant::id`, or `X`.");
         // Not links: left as they are.
-        assert_eq!(plain("A [`spec`](https://example.com/spec) link."), "A `spec`(https://example.com/spec) link.");
+        assert_eq!(plain("A [`spec`](https://example.com/spec) link."), "A [`spec`](https://example.com/spec) link.");
         assert_eq!(plain("Code `[a]`, [`unclosed, and [x] stay."), "Code `[a]`, [`unclosed, and [x] stay.");
         assert_eq!(plain("[`a`] (then words)"), "`a` (then words)");
         assert_eq!(plain("no links"), "no links");
