@@ -7,7 +7,11 @@
 //! arrive within 5 s for one variant with 500 units (on PostgreSQL, alternating between two
 //! replicas of the server on the one database); exactly 500 must be paid, with exactly 500
 //! charges at the vault, and every other buyer told `sold_out`, with no 5xx and no timeout.
-//! Afterwards every acknowledged order is looked up in the database.
+//! After each phase it prints how many of the paid orders' receipts have been sent: the
+//! receipts go out from an outbox in the background, after the buyer's answer, so a phase's
+//! rate leaves them out unless the worker keeps pace. After the flash sale it waits for the
+//! outbox to empty and prints how long that took and the CPU each receipt cost. Afterwards
+//! every acknowledged order is looked up in the database.
 //!
 //! Next to each phase's rate it prints the CPU time the server process spent per purchase
 //! (user + system, from `/proc/<pid>/stat`, api and vault together), and on PostgreSQL the
@@ -50,6 +54,8 @@ stock = 500
 const FLASH_UNITS: usize = 500;
 const FLASH_BUYERS: usize = 5000;
 const FLASH_SECS: u64 = 5;
+/// How long the run waits, after the flash sale, for the receipt outbox to empty.
+const RECEIPTS_WAIT: Duration = Duration::from_secs(180);
 
 /// A fixed master key and bearer key, so two replicas open each other's cards.
 const MASTER_KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -314,6 +320,22 @@ fn machine() -> String {
     )
 }
 
+/// The api database's receipt outbox: receipts sent, and still queued.
+async fn receipts(pool: &db::Db) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT CAST(COUNT(sent_at) AS BIGINT), CAST(COUNT(*) - COUNT(sent_at) AS BIGINT) FROM receipt_outbox",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// One line: the receipts sent and queued when a phase ended.
+async fn report_receipts(label: &str, pool: &db::Db) {
+    let (sent, queued) = receipts(pool).await;
+    println!("{label}: receipts when it ended: {sent} sent, {queued} queued");
+}
+
 #[tokio::main]
 async fn main() {
     let server = PathBuf::from(arg("--server").unwrap_or_else(|| "target/release/tweetbuy-server".into()));
@@ -358,6 +380,11 @@ async fn main() {
         postmaster_on(port).expect("the PostgreSQL server of --database-url, started with -p PORT, on this machine")
     });
     let mut cpu = CpuProbe { servers: vec![child.id()], postmaster };
+    let location = match &database_url {
+        Some(url) => Location::Postgres { url: url.clone(), schema: format!("{prefix}_api") },
+        None => Location::Sqlite(dir.path().join("api.db")),
+    };
+    let pool = db::open_api(&location).await.unwrap();
     println!("{}", machine());
     println!("== {engine}: closed loop, {concurrency} concurrent buyers, {closed_n} purchases (intent, token, order)");
 
@@ -389,6 +416,7 @@ async fn main() {
     let elapsed = started.elapsed();
     report_all(&format!("{engine} max throughput"), &results, elapsed, closed_n);
     cpu.report(&format!("{engine} max throughput"), "purchase", cpu_before, closed_n, elapsed);
+    report_receipts(&format!("{engine} max throughput"), &pool).await;
     acked_ids.extend(results.into_iter().filter_map(|p| p.id));
 
     // Open loop at a fixed rate: latency under a steady load.
@@ -411,6 +439,7 @@ async fn main() {
     let elapsed = started.elapsed();
     report_all(&format!("{engine} at {rate}/s"), &results, elapsed, n);
     cpu.report(&format!("{engine} at {rate}/s"), "purchase", cpu_before, n, elapsed);
+    report_receipts(&format!("{engine} at {rate}/s"), &pool).await;
     acked_ids.extend(results.into_iter().filter_map(|p| p.id));
 
     // Flash sale: FLASH_BUYERS buyers arrive evenly within FLASH_SECS for FLASH_UNITS units;
@@ -472,6 +501,34 @@ async fn main() {
     let flash_acked = paid.len();
     acked_ids.extend(flash.iter().filter_map(|p| p.id.clone()));
     let flash_clean = paid.len() == FLASH_UNITS && sold_out.len() == FLASH_BUYERS - FLASH_UNITS && other.is_empty();
+    report_receipts(&format!("{engine} flash sale"), &pool).await;
+
+    // The receipts still queued, sent by the servers' workers with nothing else running.
+    let (sent_before, queued) = receipts(&pool).await;
+    if queued == 0 {
+        println!("== {engine}: no receipt queued: all {sent_before} were sent during the phases");
+    }
+    let cpu_before = cpu.read();
+    let started = Instant::now();
+    let mut left = queued;
+    while left > 0 && started.elapsed() < RECEIPTS_WAIT {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Through the outbox's index of pending rows, not a count of all of them.
+        (left,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM receipt_outbox WHERE sent_at IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    }
+    let elapsed = started.elapsed();
+    let drained = usize::try_from(receipts(&pool).await.0 - sent_before).unwrap_or(0);
+    if queued > 0 {
+        println!(
+            "== {engine}: the {queued} queued receipts: {drained} sent in {:.2} s ({:.0}/s), {left} still queued",
+            elapsed.as_secs_f64(),
+            drained as f64 / elapsed.as_secs_f64().max(1e-3),
+        );
+        cpu.report(&format!("{engine} queued receipts"), "receipt", cpu_before, drained, elapsed);
+    }
 
     for mut process in [Some(child), second].into_iter().flatten() {
         let _ = Command::new("kill").arg("-TERM").arg(process.id().to_string()).status();
@@ -479,11 +536,6 @@ async fn main() {
     }
 
     // Every acknowledged order must be in the database, paid.
-    let location = match &database_url {
-        Some(url) => Location::Postgres { url: url.clone(), schema: format!("{prefix}_api") },
-        None => Location::Sqlite(dir.path().join("api.db")),
-    };
-    let pool = db::open_api(&location).await.unwrap();
     let mut lost = 0;
     for chunk in acked_ids.chunks(500) {
         let sql = format!(

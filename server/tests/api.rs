@@ -19,6 +19,7 @@ mod api {
     mod orders;
     mod quote;
     mod rate_limits;
+    mod receipts;
     mod refunds;
     mod rollout;
     mod vault_outage;

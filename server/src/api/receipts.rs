@@ -83,6 +83,35 @@ impl Mailer {
         }
     }
 
+    /// Sends a batch of messages, each named by its file stem, together: over SMTP at the
+    /// same time, as files in one trip to the blocking pool. One outcome per message, in
+    /// their order.
+    pub(crate) async fn send_all(&self, messages: Vec<(String, Message)>) -> Vec<Result<(), String>> {
+        match self {
+            Mailer::Smtp(transport) => {
+                let sends = messages.into_iter().map(|(_, message)| async move {
+                    transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+                });
+                futures_util::future::join_all(sends).await
+            }
+            Mailer::Files(dir) => {
+                let count = messages.len();
+                let files: Vec<(String, Vec<u8>)> =
+                    messages.into_iter().map(|(stem, message)| (stem, message.formatted())).collect();
+                let dir = dir.clone();
+                let written = tokio::task::spawn_blocking(move || match crate::db::private_dir(&dir) {
+                    Ok(()) => files
+                        .iter()
+                        .map(|(stem, bytes)| write_into_private_dir(&dir, stem, bytes).map_err(|e| e.to_string()))
+                        .collect(),
+                    Err(error) => vec![Err(error.to_string()); files.len()],
+                })
+                .await;
+                written.unwrap_or_else(|error| vec![Err(error.to_string()); count])
+            }
+        }
+    }
+
     /// Sends one message (or writes it as `{file_stem}.eml`).
     pub(crate) async fn send(&self, file_stem: &str, message: Message) -> Result<(), String> {
         match self {
@@ -103,6 +132,11 @@ impl Mailer {
 fn write_message_file(dir: &std::path::Path, stem: &str, bytes: &[u8]) -> std::io::Result<()> {
     // Messages hold buyers' emails and addresses: this user only.
     crate::db::private_dir(dir)?;
+    write_into_private_dir(dir, stem, bytes)
+}
+
+/// [`write_message_file`] into a folder already made private.
+fn write_into_private_dir(dir: &std::path::Path, stem: &str, bytes: &[u8]) -> std::io::Result<()> {
     // Written aside and renamed, so a reader never sees half a message.
     let partial = dir.join(format!(".{stem}.eml.partial"));
     write_private(&partial, bytes)?;
@@ -325,8 +359,13 @@ impl Worker {
     /// Polls until `stop` flips, then returns.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         loop {
-            if let Err(error) = self.send_due(crate::clock::now()).await {
-                tracing::warn!(%error, "receipt outbox");
+            // Stopping may cut a batch short: its claimed receipts are sent again once the
+            // claim runs out (at least once, as after a crash).
+            tokio::select! {
+                sent = self.send_due(crate::clock::now()) => if let Err(error) = sent {
+                    tracing::warn!(%error, "receipt outbox");
+                },
+                _ = stop.wait_for(|stopped| *stopped) => return,
             }
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
@@ -335,106 +374,141 @@ impl Worker {
         }
     }
 
-    /// Sends the receipts that are due, of orders and of refunds; returns how many were sent.
+    /// Sends the receipts that are due, of orders and of refunds, a [`BATCH`] after another
+    /// until none is left, so a sale's buyers get theirs within seconds; returns how many
+    /// were sent. A batch in which a send failed ends the call, so a mail server that is
+    /// down is not sent the whole outbox at once.
     pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
         let mut sent = 0;
         for outbox in [Outbox::Orders, Outbox::Refunds] {
-            sent += self.send_from(outbox, now).await?;
-        }
-        Ok(sent)
-    }
-
-    async fn send_from(&self, outbox: Outbox, now: i64) -> Result<usize, AppError> {
-        let (table, key) = (outbox.table(), outbox.key());
-        let due: Vec<(String,)> = sqlx::query_as(&format!(
-            "SELECT {key} FROM {table} WHERE sent_at IS NULL AND created_at <= $1 \
-             AND (locked_until IS NULL OR locked_until < $2) ORDER BY created_at LIMIT $3"
-        ))
-        .bind(now - self.send_delay_secs)
-        .bind(now)
-        .bind(BATCH)
-        .fetch_all(&mut crate::db::read_conn(&self.db).await?)
-        .await?;
-        let mut sent = 0;
-        let claim_with_message = matches!(outbox, Outbox::Orders) && engine_of(&self.db) == Engine::Postgres;
-        for (id,) in due {
-            let (stem, message) = if claim_with_message {
-                match self.claim_with_message(&id, now).await? {
-                    Some(message) => message,
-                    None => continue, // another worker has it
-                }
-            } else {
-                match self.claim(outbox, &id, now).await? {
-                    true => match outbox {
-                        Outbox::Orders => self.message(&id).await?,
-                        Outbox::Refunds => self.refund_message(&id).await?,
-                    },
-                    false => continue, // another worker has it
-                }
-            };
-            let sent_or_not = self.mailer.send(&stem, message).await;
-            let mut writer = write_conn(&self.db).await?;
-            match sent_or_not {
-                Ok(()) => {
-                    sqlx::query(&format!(
-                        "UPDATE {table} SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE {key} = $2"
-                    ))
-                    .bind(crate::clock::now())
-                    .bind(&id)
-                    .execute(&mut writer)
-                    .await?;
-                    tracing::info!(id = %id, kind = outbox.kind(), "receipt sent");
-                    sent += 1;
-                }
-                Err(error) => {
-                    // Left claimed until the claim runs out, which spaces out the retries.
-                    sqlx::query(&format!("UPDATE {table} SET last_error = $1 WHERE {key} = $2"))
-                        .bind(&error)
-                        .bind(&id)
-                        .execute(&mut writer)
-                        .await?;
-                    tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry");
+            loop {
+                let (claimed, sent_now) = self.send_from(outbox, now).await?;
+                sent += sent_now;
+                if claimed < BATCH as usize || sent_now < claimed {
+                    break;
                 }
             }
         }
         Ok(sent)
     }
 
-    /// Claims one receipt to send: `false` when another worker has it.
-    async fn claim(&self, outbox: Outbox, id: &str, now: i64) -> Result<bool, AppError> {
+    /// Claims a batch of `outbox`'s due receipts, sends them together and marks them sent:
+    /// a write transaction per batch to claim and one to mark, not two per receipt, so the
+    /// worker keeps pace with a sale. Returns how many were claimed and how many sent.
+    async fn send_from(&self, outbox: Outbox, now: i64) -> Result<(usize, usize), AppError> {
+        let claimed = self.claim(outbox, now).await?;
+        if claimed.is_empty() {
+            return Ok((0, 0));
+        }
+        let messages = match outbox {
+            Outbox::Orders => self.messages(&claimed).await?,
+            Outbox::Refunds => {
+                let mut messages = Vec::with_capacity(claimed.len());
+                for id in &claimed {
+                    messages.push(self.refund_message(id).await);
+                }
+                messages
+            }
+        };
+        // A message that cannot be built fails alone, as a send that failed: the rest go.
+        let mut outcomes: Vec<Result<(), String>> = Vec::with_capacity(claimed.len());
+        let mut ready = Vec::with_capacity(claimed.len());
+        for (index, message) in messages.into_iter().enumerate() {
+            match message {
+                Ok(message) => {
+                    outcomes.push(Ok(()));
+                    ready.push((index, message));
+                }
+                Err(error) => outcomes.push(Err(error.to_string())),
+            }
+        }
+        let (indexes, ready): (Vec<usize>, Vec<(String, Message)>) = ready.into_iter().unzip();
+        for (index, result) in indexes.into_iter().zip(self.mailer.send_all(ready).await) {
+            outcomes[index] = result;
+        }
+        let sent_ids: Vec<&str> =
+            claimed.iter().zip(&outcomes).filter(|(_, outcome)| outcome.is_ok()).map(|(id, _)| id.as_str()).collect();
         let (table, key) = (outbox.table(), outbox.key());
-        // Behind the write gate like the order path's writes, so those never meet this
-        // worker's lock on SQLite (and sleep in its busy handler).
         let mut writer = write_conn(&self.db).await?;
-        let claimed = sqlx::query(&format!(
-            "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 WHERE {key} = $2 \
-             AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $3)"
-        ))
-        .bind(now + CLAIM_SECONDS)
-        .bind(id)
-        .bind(now)
-        .execute(&mut writer)
-        .await?;
-        Ok(claimed.rows_affected() == 1)
+        if !sent_ids.is_empty() {
+            let sql = format!(
+                "UPDATE {table} SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE {key} IN ({})",
+                crate::db::placeholders(1, sent_ids.len())
+            );
+            let mut marked = sqlx::query(&sql).bind(crate::clock::now());
+            for id in &sent_ids {
+                marked = marked.bind(*id);
+            }
+            marked.execute(&mut writer).await?;
+        }
+        for (id, outcome) in claimed.iter().zip(&outcomes) {
+            match outcome {
+                Ok(()) => tracing::info!(id = %id, kind = outbox.kind(), "receipt sent"),
+                Err(error) => {
+                    // Left claimed until the claim runs out, which spaces out the retries.
+                    sqlx::query(&format!("UPDATE {table} SET last_error = $1 WHERE {key} = $2"))
+                        .bind(error)
+                        .bind(id)
+                        .execute(&mut writer)
+                        .await?;
+                    tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry");
+                }
+            }
+        }
+        Ok((claimed.len(), sent_ids.len()))
     }
 
-    /// [`Worker::claim`] and [`Worker::message`] for an order's receipt in one statement on
-    /// PostgreSQL (a round trip and a pooled connection fewer per receipt): `None` when
-    /// another worker has it.
-    async fn claim_with_message(&self, order_id: &str, now: i64) -> Result<Option<(String, Message)>, AppError> {
+    /// Claims up to a [`BATCH`] of due receipts, oldest first, in one statement; returns their
+    /// ids. The claim's conditions are checked again on each row the statement updates, so
+    /// of several workers on one PostgreSQL only one claims a row; there, rows another
+    /// worker is claiming are skipped rather than waited for. The batch is picked once, in a
+    /// materialized CTE: as an `IN (subquery)`, PostgreSQL may run the subquery again for
+    /// each row it updates, and its `LIMIT` then bounds nothing.
+    async fn claim(&self, outbox: Outbox, now: i64) -> Result<Vec<String>, AppError> {
+        let (table, key) = (outbox.table(), outbox.key());
+        let free = "sent_at IS NULL AND (locked_until IS NULL OR locked_until < $3)";
+        let skip_locked = match engine_of(&self.db) {
+            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
         let sql = format!(
-            "WITH claimed AS (UPDATE receipt_outbox SET locked_until = $2, attempts = attempts + 1 \
-             WHERE order_id = $1 AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $3) \
-             RETURNING order_id) {}",
-            RECEIPT_SQL.replace("WHERE o.id = $1", "WHERE o.id IN (SELECT order_id FROM claimed)")
+            "WITH picked AS MATERIALIZED (SELECT {key} FROM {table} WHERE {free} AND created_at <= $2 \
+             ORDER BY created_at LIMIT $4{skip_locked}) \
+             UPDATE {table} SET locked_until = $1, attempts = attempts + 1 \
+             WHERE {free} AND {key} IN (SELECT {key} FROM picked) RETURNING {key}"
         );
-        let row: Option<ReceiptRow> = sqlx::query_as(&sql)
-            .bind(order_id)
+        // Behind the write gate like the order path's writes, so those never meet this
+        // worker's lock on SQLite (and sleep in its busy handler).
+        let claimed: Vec<(String,)> = sqlx::query_as(&sql)
             .bind(now + CLAIM_SECONDS)
+            .bind(now - self.send_delay_secs)
             .bind(now)
-            .fetch_optional(&mut write_conn(&self.db).await?)
+            .bind(BATCH)
+            .fetch_all(&mut write_conn(&self.db).await?)
             .await?;
-        row.map(|row| receipt_message(row, &self.from)).transpose()
+        Ok(claimed.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// The receipts of the orders `order_ids`, in their order, read in one statement.
+    async fn messages(&self, order_ids: &[String]) -> Result<Vec<Result<(String, Message), AppError>>, AppError> {
+        let sql = format!("{RECEIPT_SQL} WHERE o.id IN ({})", crate::db::placeholders(0, order_ids.len()));
+        let mut query = sqlx::query_as::<_, ReceiptRow>(&sql);
+        for id in order_ids {
+            query = query.bind(id);
+        }
+        let mut rows: std::collections::HashMap<String, ReceiptRow> = query
+            .fetch_all(&mut crate::db::read_conn(&self.db).await?)
+            .await?
+            .into_iter()
+            .map(|row| (row.order_id.clone(), row))
+            .collect();
+        Ok(order_ids
+            .iter()
+            .map(|id| match rows.remove(id) {
+                Some(row) => receipt_message(row, &self.from),
+                None => Err(AppError::internal("a receipt's order is missing")),
+            })
+            .collect())
     }
 
     /// A refund's receipt, named `{order_number}-refund-{number}` so it never overwrites the
@@ -478,57 +552,57 @@ impl Worker {
             .map_err(|e| bad(&e.to_string()))?;
         Ok((format!("{number}-refund-{nth}"), message))
     }
-
-    async fn message(&self, order_id: &str) -> Result<(String, Message), AppError> {
-        let row: ReceiptRow = sqlx::query_as(RECEIPT_SQL).bind(order_id).fetch_one(&self.db).await?;
-        receipt_message(row, &self.from)
-    }
 }
 
 /// An order's receipt as [`RECEIPT_SQL`] reads it.
-type ReceiptRow = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+#[derive(sqlx::FromRow)]
+struct ReceiptRow {
+    order_id: String,
+    order_number: String,
+    email: String,
+    title: String,
+    quantity: i64,
+    currency: String,
+    subtotal_minor: i64,
+    shipping_minor: i64,
+    tax_minor: i64,
+    total_minor: i64,
+    card_brand: Option<String>,
+    card_last4: Option<String>,
+    shipping_json: Option<String>,
+    /// The variant's label, or its id when the variant is gone from the catalog.
+    variant: Option<String>,
+    discount_code: Option<String>,
+    discount_minor: i64,
+}
 
-/// What an order's receipt shows, for the order whose id is `$1`.
-const RECEIPT_SQL: &str = "SELECT o.order_number, o.email, p.title, o.quantity, o.currency, o.subtotal_minor, \
-     o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \
-     COALESCE(v.label, o.variant_id), o.discount_code, o.discount_minor FROM orders o JOIN products p ON p.id = o.product_id \
-     LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id WHERE o.id = $1";
+/// What an order's receipt shows; the caller adds the `WHERE` on `o.id`.
+const RECEIPT_SQL: &str = "SELECT o.id AS order_id, o.order_number, o.email, p.title, o.quantity, o.currency, \
+     o.subtotal_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \
+     COALESCE(v.label, o.variant_id) AS variant, o.discount_code, o.discount_minor \
+     FROM orders o JOIN products p ON p.id = o.product_id \
+     LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id";
 
 /// An order's receipt, named after its order number, from its [`ReceiptRow`].
 fn receipt_message(row: ReceiptRow, from: &str) -> Result<(String, Message), AppError> {
-    let (
-        number,
+    let ReceiptRow {
+        order_id: _,
+        order_number: number,
         email,
         title,
         quantity,
         currency,
-        subtotal,
-        shipping,
-        tax,
-        total,
-        brand,
-        last4,
-        ship,
-        label,
-        code,
-        off,
-    ) = row;
+        subtotal_minor: subtotal,
+        shipping_minor: shipping,
+        tax_minor: tax,
+        total_minor: total,
+        card_brand: brand,
+        card_last4: last4,
+        shipping_json: ship,
+        variant: label,
+        discount_code: code,
+        discount_minor: off,
+    } = row;
     let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
     let money = |minor| Money::new(minor, currency).to_string();
     let brand = brand.as_deref().map(from_text::<CardBrand>).transpose()?.map_or("Card", CardBrand::display_name);
