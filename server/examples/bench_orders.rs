@@ -9,9 +9,11 @@
 //! charges at the vault, and every other buyer told `sold_out`, with no 5xx and no timeout.
 //! After each phase it prints how many of the paid orders' receipts have been sent: the
 //! receipts go out from an outbox in the background, after the buyer's answer, so a phase's
-//! rate leaves them out unless the worker keeps pace. After the flash sale it waits for the
-//! outbox to empty and prints how long that took and the CPU each receipt cost. Afterwards
-//! every acknowledged order is looked up in the database.
+//! rate leaves them out unless the worker keeps pace. They go over SMTP, as a seller's do, to
+//! a mail server this process runs on loopback (it reads each message and drops it; its CPU
+//! counts as this benchmark's). After the flash sale it waits for the outbox to empty and
+//! prints how long that took and the CPU each receipt cost. Afterwards every acknowledged
+//! order is looked up in the database.
 //!
 //! Next to each phase's rate it prints the CPU time the server process spent per purchase
 //! (user + system, from `/proc/<pid>/stat`, api and vault together), and on PostgreSQL the
@@ -320,6 +322,56 @@ fn machine() -> String {
     )
 }
 
+/// A mail server on a loopback port that accepts every message and keeps only a count of them.
+/// It speaks what the server's SMTP client sends: a greeting, `EHLO`, `MAIL`, `RCPT`,
+/// `DATA` up to the lone `.`, and `RSET`, `NOOP`, `QUIT` around a pooled connection's messages.
+async fn mail_sink() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = received.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read);
+                let mut line = String::new();
+                let _ = write.write_all(b"220 bench ESMTP\r\n").await;
+                let mut in_data = false;
+                while matches!(lines.read_line(&mut line).await, Ok(n) if n > 0) {
+                    let reply: &[u8] = if in_data {
+                        if line == ".\r\n" {
+                            in_data = false;
+                            count.fetch_add(1, SeqCst);
+                            b"250 queued\r\n"
+                        } else {
+                            b""
+                        }
+                    } else {
+                        match line.get(..4).map(str::to_ascii_uppercase).as_deref() {
+                            Some("EHLO") => b"250-bench\r\n250 8BITMIME\r\n",
+                            Some("DATA") => {
+                                in_data = true;
+                                b"354 go on\r\n"
+                            }
+                            Some("QUIT") => b"221 bye\r\n",
+                            _ => b"250 ok\r\n",
+                        }
+                    };
+                    line.clear();
+                    if !reply.is_empty() && write.write_all(reply).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
 /// The api database's receipt outbox: receipts sent, and still queued.
 async fn receipts(pool: &db::Db) -> (i64, i64) {
     sqlx::query_as(
@@ -359,6 +411,8 @@ async fn main() {
     if let Some(url) = &database_url {
         env.push(("DATABASE_URL", url.clone()));
     }
+    let (mail_port, mails) = mail_sink().await;
+    env.push(("SMTP_URL", format!("smtp://127.0.0.1:{mail_port}")));
     let file = dir.path().join("bench.toml");
     std::fs::write(&file, format!("{CATALOG}\n{FLASH_PRODUCT}")).unwrap();
     let imported =
@@ -550,6 +604,7 @@ async fn main() {
         lost += chunk.len() - found as usize;
     }
     println!("== {engine}: {} acknowledged orders checked in the database, {lost} lost", acked_ids.len());
+    println!("== {engine}: the mail server received {} receipts", mails.load(SeqCst));
 
     // The flash sale as the databases saw it: its paid orders, its stock, its charges.
     let flash_orders: Vec<(String, String)> =

@@ -3,30 +3,8 @@
 //! call after one batch.
 
 use crate::harness::*;
-use axum::http::StatusCode;
-use serde_json::json;
 use tweetbuy_server::api::receipts::{Mailer, Worker};
 use tweetbuy_server::clock;
-
-/// More than two of the worker's batches (20 each).
-const ORDERS: usize = 45;
-
-/// [`ORDERS`] paid orders of the tee, over its sizes (its whole stock is 50); their numbers.
-async fn sale(server: &TestServer) -> Vec<String> {
-    let mut numbers = Vec::new();
-    for (variant, count) in [("s", 10), ("m", 15), ("l", 15), ("xl", 5)] {
-        for _ in 0..count {
-            let card = server.tokenize("4242424242424242", "123").await;
-            let mut order = tee_order(&card, 1);
-            order["variant_id"] = json!(variant);
-            let reply = server.order(&order, &fresh_key()).await;
-            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-            numbers.push(reply.json()["order_number"].as_str().unwrap().to_owned());
-        }
-    }
-    assert_eq!(numbers.len(), ORDERS);
-    numbers
-}
 
 fn worker(server: &TestServer, mailer: Mailer) -> Worker {
     Worker { db: server.api_state.db.clone(), mailer, from: "shop <receipts@shop.test>".into(), send_delay_secs: 0 }
@@ -46,15 +24,15 @@ async fn outbox_state(server: &TestServer) -> (i64, i64, i64) {
 #[tokio::test]
 async fn two_workers_send_a_sales_receipts_in_one_call_and_each_once() {
     let server = start().await;
-    let numbers = sale(&server).await;
-    assert_eq!(outbox_state(&server).await, (ORDERS as i64, 0, 0), "queued with the orders, none tried");
+    let numbers: Vec<String> = tee_sale(&server).await.into_iter().map(|(number, _)| number).collect();
+    assert_eq!(outbox_state(&server).await, (TEE_SALE as i64, 0, 0), "queued with the orders, none tried");
 
     let outbox = server.dir.path().join("outbox");
     let (first, second) =
         (worker(&server, Mailer::Files(outbox.clone())), worker(&server, Mailer::Files(outbox.clone())));
     let now = clock::now();
     let (a, b) = tokio::join!(first.send_due(now), second.send_due(now));
-    assert_eq!(a.unwrap() + b.unwrap(), ORDERS, "every due receipt in one call, none twice");
+    assert_eq!(a.unwrap() + b.unwrap(), TEE_SALE, "every due receipt in one call, none twice");
     assert_eq!(outbox_state(&server).await, (0, 0, 1), "all sent, each claimed once");
 
     let mut files: Vec<String> =
@@ -74,18 +52,18 @@ async fn two_workers_send_a_sales_receipts_in_one_call_and_each_once() {
 #[tokio::test]
 async fn a_transport_that_fails_gets_one_batch_and_keeps_the_rest_queued() {
     let server = start().await;
-    sale(&server).await;
+    tee_sale(&server).await;
     // A file where the outbox folder should be: every write fails, as a mail server that is down.
     let blocked = server.dir.path().join("not-a-folder");
     std::fs::write(&blocked, "").unwrap();
     let now = clock::now();
     assert_eq!(worker(&server, Mailer::Files(blocked)).send_due(now).await.unwrap(), 0);
     let (unsent, failed, attempts) = outbox_state(&server).await;
-    assert_eq!((unsent, failed, attempts), (ORDERS as i64, 20, 1), "one batch tried, with its error kept");
+    assert_eq!((unsent, failed, attempts), (TEE_SALE as i64, 20, 1), "one batch tried, with its error kept");
 
     // The failed batch stays claimed until its claim runs out; the rest go at once.
     let outbox = server.dir.path().join("outbox");
-    assert_eq!(worker(&server, Mailer::Files(outbox.clone())).send_due(now).await.unwrap(), ORDERS - 20);
+    assert_eq!(worker(&server, Mailer::Files(outbox.clone())).send_due(now).await.unwrap(), TEE_SALE - 20);
     assert_eq!(worker(&server, Mailer::Files(outbox)).send_due(now + 61).await.unwrap(), 20, "retried after the claim");
     assert_eq!(outbox_state(&server).await, (0, 0, 2));
 }

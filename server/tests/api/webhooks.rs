@@ -263,6 +263,31 @@ async fn listener(answers: Vec<u16>) -> Listener {
     Listener { url, seen }
 }
 
+#[tokio::test]
+async fn a_sales_events_go_out_in_one_call_of_the_worker() {
+    let server = start_admin().await;
+    let hook = listener(Vec::new()).await;
+    add_endpoint(&server, &hook.url, json!(["order.paid"])).await;
+    let orders = tee_sale(&server).await;
+
+    let worker = Worker::new(server.api_state.db.clone(), Retry::default(), 0).unwrap();
+    assert_eq!(worker.deliver_due().await.unwrap(), TEE_SALE, "batch after batch, not one batch a poll");
+    let mut paid: Vec<String> = hook
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<Value>(body).unwrap()["object"]["order_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    paid.sort();
+    let mut expected: Vec<String> = orders.into_iter().map(|(_, id)| id).collect();
+    expected.sort();
+    assert_eq!(paid, expected, "each order's event once");
+    assert_eq!(worker.deliver_due().await.unwrap(), 0);
+}
+
 /// Runs the worker until `done` holds, for at most 20 seconds.
 async fn deliver_until(worker: &Worker, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

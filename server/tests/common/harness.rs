@@ -509,6 +509,31 @@ pub fn pay_body(intent: &Value, token: &str) -> Value {
 pub const VAULT_TEST_INTENT: &str = "pi_vaulttest0001";
 
 /// An order for the tee, size M, shipped to New York.
+/// The orders of [`tee_sale`]: more than two batches of the background workers (20 each).
+pub const TEE_SALE: usize = 45;
+
+/// [`TEE_SALE`] paid orders of one tee each, over its sizes (its whole stock is 50): their
+/// order numbers and ids.
+pub async fn tee_sale(server: &TestServer) -> Vec<(String, String)> {
+    let mut orders = Vec::new();
+    for (variant, count) in [("s", 10), ("m", 15), ("l", 15), ("xl", 5)] {
+        for _ in 0..count {
+            let card = server.tokenize("4242424242424242", "123").await;
+            let mut order = tee_order(&card, 1);
+            order["variant_id"] = json!(variant);
+            let reply = server.order(&order, &fresh_key()).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+            let body = reply.json();
+            orders.push((
+                body["order_number"].as_str().unwrap().to_owned(),
+                body["order_id"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    assert_eq!(orders.len(), TEE_SALE);
+    orders
+}
+
 pub fn tee_order(token: &str, quantity: u32) -> Value {
     json!({
         "product_id": TEE,

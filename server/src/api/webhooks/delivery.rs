@@ -319,8 +319,24 @@ impl Worker {
         .await
     }
 
-    /// Sends every due delivery (at most one batch, at once); returns how many succeeded.
+    /// Sends every due delivery, a batch at once after another while batches come back full,
+    /// so a sale's events keep pace with it; returns how many succeeded. A batch with a
+    /// failed delivery ends the call, so an endpoint that is down is not sent the whole
+    /// outbox at once.
     pub async fn deliver_due(&self) -> Result<usize, AppError> {
+        let mut delivered = 0;
+        loop {
+            let (claimed, delivered_now) = self.deliver_batch().await?;
+            delivered += delivered_now;
+            if claimed < BATCH as usize || delivered_now < claimed {
+                return Ok(delivered);
+            }
+        }
+    }
+
+    /// Sends one batch of due deliveries at once; returns how many it claimed and how many
+    /// succeeded.
+    async fn deliver_batch(&self) -> Result<(usize, usize), AppError> {
         let now = now_ms();
         let due: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_ms <= $1 \
@@ -333,8 +349,10 @@ impl Worker {
         .fetch_all(&self.db)
         .await?;
         let mut sending = tokio::task::JoinSet::new();
+        let mut claimed = 0;
         for (id,) in due {
             let Some(job) = self.claim(&id, now).await? else { continue };
+            claimed += 1;
             let worker = self.clone();
             sending.spawn(async move {
                 let outcome = worker.send(&job).await;
@@ -350,7 +368,7 @@ impl Worker {
                 Err(error) => tracing::error!(%error, "webhook delivery task failed"),
             }
         }
-        Ok(delivered)
+        Ok((claimed, delivered))
     }
 
     /// Takes a delivery for this worker, unless another took it first.
