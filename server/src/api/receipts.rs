@@ -359,13 +359,17 @@ impl Worker {
     /// Polls until `stop` flips, then returns.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         loop {
-            // Stopping may cut a batch short: its claimed receipts are sent again once the
-            // claim runs out (at least once, as after a crash).
-            tokio::select! {
-                sent = self.send_due(crate::clock::now()) => if let Err(error) = sent {
-                    tracing::warn!(%error, "receipt outbox");
-                },
-                _ = stop.wait_for(|stopped| *stopped) => return,
+            // Batch after batch while they come back full; a batch under way is finished
+            // before stopping, so a stop sends nothing twice.
+            loop {
+                match self.send_batch(crate::clock::now()).await {
+                    Ok((_, true)) if !*stop.borrow() => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "receipt outbox");
+                        break;
+                    }
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
@@ -376,20 +380,30 @@ impl Worker {
 
     /// Sends the receipts that are due, of orders and of refunds, a [`BATCH`] after another
     /// until none is left, so a sale's buyers get theirs within seconds; returns how many
-    /// were sent. A batch in which a send failed ends the call, so a mail server that is
-    /// down is not sent the whole outbox at once.
+    /// were sent.
     pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
         let mut sent = 0;
-        for outbox in [Outbox::Orders, Outbox::Refunds] {
-            loop {
-                let (claimed, sent_now) = self.send_from(outbox, now).await?;
-                sent += sent_now;
-                if claimed < BATCH as usize || sent_now < claimed {
-                    break;
-                }
+        loop {
+            let (sent_now, more) = self.send_batch(now).await?;
+            sent += sent_now;
+            if !more {
+                return Ok(sent);
             }
         }
-        Ok(sent)
+    }
+
+    /// One batch of each outbox; returns how many were sent, and whether more may be due: a
+    /// batch came back full and every send in it went. After a failed send the worker waits
+    /// for its next poll, so a mail server that is down is not sent the whole outbox at once.
+    async fn send_batch(&self, now: i64) -> Result<(usize, bool), AppError> {
+        let (mut sent, mut full, mut failed) = (0, false, false);
+        for outbox in [Outbox::Orders, Outbox::Refunds] {
+            let (claimed, sent_now) = self.send_from(outbox, now).await?;
+            sent += sent_now;
+            full |= claimed == BATCH as usize;
+            failed |= sent_now < claimed;
+        }
+        Ok((sent, full && !failed))
     }
 
     /// Claims a batch of `outbox`'s due receipts, sends them together and marks them sent:
