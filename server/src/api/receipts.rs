@@ -25,6 +25,7 @@
 //! Every setting is checked when the server starts, so a mistake stops the start instead
 //! of leaving receipts in the outbox.
 
+use crate::api::seller_orders::{Bought, BOUGHT_COLUMNS, FROM_ORDERS};
 use crate::db::{engine_of, from_text, write_conn, Db, Engine};
 use crate::error::AppError;
 use lettre::message::header::ContentType;
@@ -505,7 +506,7 @@ impl Worker {
 
     /// The receipts of the orders `order_ids`, in their order, read in one statement.
     async fn messages(&self, order_ids: &[String]) -> Result<Vec<Result<(String, Message), AppError>>, AppError> {
-        let sql = format!("{RECEIPT_SQL} WHERE o.id IN ({})", crate::db::placeholders(0, order_ids.len()));
+        let sql = format!("{} WHERE o.id IN ({})", receipt_sql(), crate::db::placeholders(0, order_ids.len()));
         let mut query = sqlx::query_as::<_, ReceiptRow>(&sql);
         for id in order_ids {
             query = query.bind(id);
@@ -568,62 +569,47 @@ impl Worker {
     }
 }
 
-/// An order's receipt as [`RECEIPT_SQL`] reads it.
+/// An order's receipt as [`receipt_sql`] reads it.
 #[derive(sqlx::FromRow)]
 struct ReceiptRow {
     order_id: String,
     order_number: String,
     email: String,
-    title: String,
-    quantity: i64,
-    currency: String,
-    subtotal_minor: i64,
-    shipping_minor: i64,
-    tax_minor: i64,
-    total_minor: i64,
-    card_brand: Option<String>,
-    card_last4: Option<String>,
-    shipping_json: Option<String>,
-    /// The variant's label, or its id when the variant is gone from the catalog.
-    variant: Option<String>,
-    discount_code: Option<String>,
-    discount_minor: i64,
+    #[sqlx(flatten)]
+    bought: Bought,
 }
 
 /// What an order's receipt shows; the caller adds the `WHERE` on `o.id`.
-const RECEIPT_SQL: &str = "SELECT o.id AS order_id, o.order_number, o.email, p.title, o.quantity, o.currency, \
-     o.subtotal_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \
-     COALESCE(v.label, o.variant_id) AS variant, o.discount_code, o.discount_minor \
-     FROM orders o JOIN products p ON p.id = o.product_id \
-     LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id";
+fn receipt_sql() -> String {
+    format!("SELECT o.id AS order_id, o.order_number, o.email, {BOUGHT_COLUMNS} {FROM_ORDERS}")
+}
 
 /// An order's receipt, named after its order number, from its [`ReceiptRow`].
 fn receipt_message(row: ReceiptRow, from: &str) -> Result<(String, Message), AppError> {
-    let ReceiptRow {
-        order_id: _,
-        order_number: number,
-        email,
+    let ReceiptRow { order_id: _, order_number: number, email, bought } = row;
+    let Bought {
         title,
+        variant_id,
+        label,
         quantity,
         currency,
         subtotal_minor: subtotal,
+        discount_code: code,
+        discount_minor: off,
         shipping_minor: shipping,
         tax_minor: tax,
         total_minor: total,
         card_brand: brand,
         card_last4: last4,
         shipping_json: ship,
-        variant: label,
-        discount_code: code,
-        discount_minor: off,
-    } = row;
+    } = bought;
     let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
     let money = |minor| Money::new(minor, currency).to_string();
     let brand = brand.as_deref().map(from_text::<CardBrand>).transpose()?.map_or("Card", CardBrand::display_name);
     let discount = code.map(|code| format!("Discount ({code}): -{}\n", money(off))).unwrap_or_default();
     let mut text = format!(
         "Thank you for your order {number}.\n\n{title} ({}) x {quantity}\n\nSubtotal: {}\n{discount}Shipping: {}\nTax: {}\nTotal: {}\n\nPaid with {brand} ending in {}\n",
-        label.unwrap_or_default(),
+        label.unwrap_or(variant_id),
         money(subtotal),
         money(shipping),
         money(tax),

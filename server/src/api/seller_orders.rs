@@ -65,6 +65,36 @@ pub struct SellerOrder {
     pub cancelled_at: Option<i64>,
 }
 
+/// What was bought and how it was paid, as an order row stores it: the seller's view and the
+/// buyer's receipt both show it. Read with [`BOUGHT_COLUMNS`] [`FROM_ORDERS`].
+#[derive(FromRow)]
+pub(crate) struct Bought {
+    pub(crate) title: String,
+    pub(crate) variant_id: String,
+    /// The variant's label; `None` when the variant is gone from the catalog.
+    pub(crate) label: Option<String>,
+    pub(crate) quantity: i64,
+    pub(crate) currency: String,
+    pub(crate) subtotal_minor: i64,
+    pub(crate) discount_code: Option<String>,
+    pub(crate) discount_minor: i64,
+    pub(crate) shipping_minor: i64,
+    pub(crate) tax_minor: i64,
+    pub(crate) total_minor: i64,
+    pub(crate) card_brand: Option<String>,
+    pub(crate) card_last4: Option<String>,
+    pub(crate) shipping_json: Option<String>,
+}
+
+/// The columns of [`Bought`].
+pub(crate) const BOUGHT_COLUMNS: &str = "p.title, o.variant_id, v.label, o.quantity, o.currency, o.subtotal_minor, \
+     o.discount_code, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, o.card_last4, \
+     o.shipping_json";
+
+/// The orders (`o`) with their products (`p`) and variants (`v`), for [`BOUGHT_COLUMNS`].
+pub(crate) const FROM_ORDERS: &str = "FROM orders o JOIN products p ON p.id = o.product_id \
+     LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id";
+
 #[derive(FromRow)]
 struct Row {
     order_number: String,
@@ -72,20 +102,8 @@ struct Row {
     created_at: i64,
     status: String,
     product_id: String,
-    title: String,
-    variant_id: String,
-    label: Option<String>,
-    quantity: i64,
-    currency: String,
-    subtotal_minor: i64,
-    discount_code: Option<String>,
-    discount_minor: i64,
-    shipping_minor: i64,
-    tax_minor: i64,
-    total_minor: i64,
-    card_brand: Option<String>,
-    card_last4: Option<String>,
-    shipping_json: Option<String>,
+    #[sqlx(flatten)]
+    bought: Bought,
     /// 0/1: sqlx's Any driver cannot decode SQLite's BOOLEAN.
     share_email: i64,
     email: String,
@@ -98,13 +116,9 @@ struct Row {
 /// The seller's view's columns, for one order or all.
 fn select() -> String {
     format!(
-        "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, p.title, o.variant_id, v.label, \
-         o.quantity, o.currency, o.subtotal_minor, o.discount_code, o.discount_minor, o.shipping_minor, o.tax_minor, \
-         o.total_minor, o.card_brand, o.card_last4, o.shipping_json, \
+        "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, {BOUGHT_COLUMNS}, \
          CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id, \
-         {} AS refunded_minor, o.shipped_at, o.cancelled_at \
-         FROM orders o JOIN products p ON p.id = o.product_id \
-         LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id",
+         {} AS refunded_minor, o.shipped_at, o.cancelled_at {FROM_ORDERS}",
         super::refunds::REFUNDED_SQL
     )
 }
@@ -129,33 +143,35 @@ where
 
 fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
     let shipping = row
+        .bought
         .shipping_json
         .as_deref()
         .map(serde_json::from_str::<ShippingAddress>)
         .transpose()
         .map_err(|e| AppError::internal(format!("stored shipping address: {e}")))?;
     // Normalized through the enum so only known brands leave the server.
-    let card_brand = row.card_brand.as_deref().map(from_text::<CardBrand>).transpose()?.map(|b| crate::db::to_text(&b));
-    let status = status_of(&row.status, row.total_minor, row.refunded_minor, row.cancelled_at.is_some());
+    let card_brand =
+        row.bought.card_brand.as_deref().map(from_text::<CardBrand>).transpose()?.map(|b| crate::db::to_text(&b));
+    let status = status_of(&row.status, row.bought.total_minor, row.refunded_minor, row.cancelled_at.is_some());
     Ok(SellerOrder {
         order_number: row.order_number,
         order_id: row.id,
         created_at: row.created_at,
         status,
         product_id: row.product_id,
-        product_title: row.title,
-        variant_label: row.label.unwrap_or_else(|| row.variant_id.clone()),
-        variant_id: row.variant_id,
-        quantity: row.quantity,
-        currency: row.currency,
-        subtotal_minor: row.subtotal_minor,
-        discount_code: row.discount_code,
-        discount_minor: row.discount_minor,
-        shipping_minor: row.shipping_minor,
-        tax_minor: row.tax_minor,
-        total_minor: row.total_minor,
+        product_title: row.bought.title,
+        variant_label: row.bought.label.unwrap_or_else(|| row.bought.variant_id.clone()),
+        variant_id: row.bought.variant_id,
+        quantity: row.bought.quantity,
+        currency: row.bought.currency,
+        subtotal_minor: row.bought.subtotal_minor,
+        discount_code: row.bought.discount_code,
+        discount_minor: row.bought.discount_minor,
+        shipping_minor: row.bought.shipping_minor,
+        tax_minor: row.bought.tax_minor,
+        total_minor: row.bought.total_minor,
         card_brand,
-        card_last4: row.card_last4,
+        card_last4: row.bought.card_last4,
         shipping,
         email: (row.share_email != 0).then_some(row.email),
         tweet_id: row.tweet_id,

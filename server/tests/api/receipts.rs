@@ -45,6 +45,11 @@ async fn two_workers_send_a_sales_receipts_in_one_call_and_each_once() {
         let text = std::fs::read_to_string(outbox.join(format!("{number}.eml"))).unwrap();
         assert!(text.contains(&format!("Thank you for your order {number}.")), "{text}");
         assert!(text.contains("Visa ending in 4242") && text.contains("To: jane@example.com"), "{text}");
+        let line = |size: &str| format!("(RED) limited-edition tee ({size}) x 1");
+        assert!(
+            ["S", "M", "L", "XL"].into_iter().any(|size| text.contains(&line(size))),
+            "the variant's label: {text}"
+        );
     }
     assert_eq!(first.send_due(now).await.unwrap(), 0, "nothing is sent again");
 }
