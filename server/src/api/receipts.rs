@@ -271,7 +271,10 @@ impl SmtpUrl {
         if let Some((user, password)) = &self.credentials {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
-        Ok(builder.build())
+        // A batch's receipts are sent at once, each on its own connection: the pool keeps
+        // that many open between batches rather than closing and opening them again.
+        let pool = lettre::transport::smtp::PoolConfig::new().max_size(BATCH as u32);
+        Ok(builder.pool_config(pool).build())
     }
 }
 
@@ -705,8 +708,9 @@ mod tests {
         Mailer::new(url, ca_file, PathBuf::from("outbox"))
     }
 
-    #[test]
-    fn a_ca_file_must_hold_usable_certificates_and_go_with_a_tls_url() {
+    // An SMTP transport starts its connection pool's task on the runtime it is built in.
+    #[tokio::test]
+    async fn a_ca_file_must_hold_usable_certificates_and_go_with_a_tls_url() {
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
         let certified = rcgen::generate_simple_self_signed(vec!["mail.example".to_owned()]).unwrap();
