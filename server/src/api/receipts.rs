@@ -100,6 +100,8 @@ impl Mailer {
                 let files: Vec<(String, Vec<u8>)> =
                     messages.into_iter().map(|(stem, message)| (stem, message.formatted())).collect();
                 let dir = dir.clone();
+                // Every file's few system calls in one trip to the blocking pool, not one each.
+                // Messages hold buyers' emails and addresses: the folder is this user's only.
                 let written = tokio::task::spawn_blocking(move || match crate::db::private_dir(&dir) {
                     Ok(()) => files
                         .iter()
@@ -115,28 +117,12 @@ impl Mailer {
 
     /// Sends one message (or writes it as `{file_stem}.eml`).
     pub(crate) async fn send(&self, file_stem: &str, message: Message) -> Result<(), String> {
-        match self {
-            Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-            Mailer::Files(dir) => {
-                // The file's few system calls in one trip to the blocking pool, not one each.
-                let (dir, stem, bytes) = (dir.clone(), file_stem.to_owned(), message.formatted());
-                tokio::task::spawn_blocking(move || write_message_file(&dir, &stem, &bytes))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())
-            }
-        }
+        let mut outcomes = self.send_all(vec![(file_stem.to_owned(), message)]).await;
+        outcomes.pop().unwrap_or_else(|| Err("no outcome".to_owned()))
     }
 }
 
-/// Writes `{stem}.eml` into `dir` (blocking).
-fn write_message_file(dir: &std::path::Path, stem: &str, bytes: &[u8]) -> std::io::Result<()> {
-    // Messages hold buyers' emails and addresses: this user only.
-    crate::db::private_dir(dir)?;
-    write_into_private_dir(dir, stem, bytes)
-}
-
-/// [`write_message_file`] into a folder already made private.
+/// Writes `{stem}.eml` into `dir`, a folder already made private (blocking).
 fn write_into_private_dir(dir: &std::path::Path, stem: &str, bytes: &[u8]) -> std::io::Result<()> {
     // Written aside and renamed, so a reader never sees half a message.
     let partial = dir.join(format!(".{stem}.eml.partial"));
