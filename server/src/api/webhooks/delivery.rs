@@ -29,6 +29,19 @@ const BATCH: i64 = 20;
 /// How much of an endpoint's error answer is kept in the log.
 const MAX_LOGGED_BODY: usize = 256;
 
+/// What one batch of deliveries did.
+struct Batch {
+    claimed: usize,
+    delivered: usize,
+}
+
+impl Batch {
+    /// A whole batch, every one delivered: more may be due at once.
+    fn is_full(&self) -> bool {
+        self.claimed == BATCH as usize && self.delivered == self.claimed
+    }
+}
+
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -287,7 +300,8 @@ impl Worker {
         Ok(Worker { db, http, retry, send_delay_secs })
     }
 
-    /// Polls until `stop` flips, then returns; a batch under way is finished first.
+    /// Polls until `stop` flips, then returns; a batch under way is finished first. While
+    /// batches come back full and delivered, the next goes at once.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         if db::engine_of(&self.db) == db::Engine::Sqlite {
             // Only this process uses the SQLite file: claims left by a killed predecessor are
@@ -297,8 +311,15 @@ impl Worker {
             }
         }
         loop {
-            if let Err(error) = self.deliver_due().await {
-                tracing::warn!(%error, "webhook outbox");
+            loop {
+                match self.deliver_batch().await {
+                    Ok(more) if more.is_full() && !*stop.borrow() => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "webhook outbox");
+                        break;
+                    }
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
@@ -326,17 +347,16 @@ impl Worker {
     pub async fn deliver_due(&self) -> Result<usize, AppError> {
         let mut delivered = 0;
         loop {
-            let (claimed, delivered_now) = self.deliver_batch().await?;
-            delivered += delivered_now;
-            if claimed < BATCH as usize || delivered_now < claimed {
+            let batch = self.deliver_batch().await?;
+            delivered += batch.delivered;
+            if !batch.is_full() {
                 return Ok(delivered);
             }
         }
     }
 
-    /// Sends one batch of due deliveries at once; returns how many it claimed and how many
-    /// succeeded.
-    async fn deliver_batch(&self) -> Result<(usize, usize), AppError> {
+    /// Sends one batch of due deliveries at once.
+    async fn deliver_batch(&self) -> Result<Batch, AppError> {
         let now = now_ms();
         let due: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_ms <= $1 \
@@ -368,7 +388,7 @@ impl Worker {
                 Err(error) => tracing::error!(%error, "webhook delivery task failed"),
             }
         }
-        Ok((claimed, delivered))
+        Ok(Batch { claimed, delivered })
     }
 
     /// Takes a delivery for this worker, unless another took it first.
