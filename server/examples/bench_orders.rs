@@ -12,8 +12,9 @@
 //! rate leaves them out unless the worker keeps pace. They go over SMTP, as a seller's do, to
 //! a mail server this process runs on loopback (it reads each message and drops it; its CPU
 //! counts as this benchmark's). After the flash sale it waits for the outbox to empty and
-//! prints how long that took and the CPU each receipt cost. Afterwards every acknowledged
-//! order is looked up in the database.
+//! prints how long that took and the CPU each receipt cost; a receipt still queued after
+//! [`RECEIPTS_WAIT`] fails the run. Afterwards every acknowledged order is looked up in the
+//! database.
 //!
 //! Next to each phase's rate it prints the CPU time the server process spent per purchase
 //! (user + system, from `/proc/<pid>/stat`, api and vault together), and on PostgreSQL the
@@ -649,7 +650,14 @@ async fn main() {
     if !flash_ok {
         println!("== {engine} flash sale: NOT as required (exactly {FLASH_UNITS} paid and charged, the rest sold_out)");
     }
-    if lost > 0 || !flash_ok {
+    let receipts_ok = left == 0 && mails.load(SeqCst) >= acked_ids.len();
+    if !receipts_ok {
+        println!(
+            "== {engine}: receipts NOT as required (every paid order's sent within {} s of the flash sale)",
+            RECEIPTS_WAIT.as_secs()
+        );
+    }
+    if lost > 0 || !flash_ok || !receipts_ok {
         std::process::exit(1);
     }
 }
