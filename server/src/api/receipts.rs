@@ -88,6 +88,9 @@ impl Mailer {
     /// same time, as files in one trip to the blocking pool. One outcome per message, in
     /// their order.
     pub(crate) async fn send_all(&self, messages: Vec<(String, Message)>) -> Vec<Result<(), String>> {
+        if messages.is_empty() {
+            return Vec::new();
+        }
         match self {
             Mailer::Smtp(transport) => {
                 let sends = messages.into_iter().map(|(_, message)| async move {
@@ -113,12 +116,6 @@ impl Mailer {
                 written.unwrap_or_else(|error| vec![Err(error.to_string()); count])
             }
         }
-    }
-
-    /// Sends one message (or writes it as `{file_stem}.eml`).
-    pub(crate) async fn send(&self, file_stem: &str, message: Message) -> Result<(), String> {
-        let mut outcomes = self.send_all(vec![(file_stem.to_owned(), message)]).await;
-        outcomes.pop().unwrap_or_else(|| Err("no outcome".to_owned()))
     }
 }
 
@@ -301,6 +298,115 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate>, String> {
         .collect()
 }
 
+/// A table of mail waiting to be sent, as a worker claims, sends and marks its rows: by
+/// key, with the columns `sent_at`, `locked_until`, `attempts` and `last_error` (after
+/// [`MailQueue::prefix`]) and `created_at`.
+#[derive(Clone, Copy)]
+pub(crate) struct MailQueue {
+    pub(crate) table: &'static str,
+    pub(crate) key: &'static str,
+    /// What the mail columns' names start with.
+    pub(crate) prefix: &'static str,
+    /// A further condition a row must meet to be mail at all (`AND …`), or nothing.
+    pub(crate) only: &'static str,
+    /// The order rows are sent in.
+    pub(crate) order_by: &'static str,
+}
+
+impl MailQueue {
+    /// Claims up to `limit` due rows created at or before `created_by`, in
+    /// [`MailQueue::order_by`], in one statement; returns their keys. The claim's conditions
+    /// are checked again on each row the statement updates, so of several workers on one
+    /// PostgreSQL only one claims a row; there, rows another worker is claiming are skipped
+    /// rather than waited for. The batch is picked once, in a materialized CTE: as an
+    /// `IN (subquery)`, PostgreSQL may run the subquery again for each row it updates, and
+    /// its `LIMIT` then bounds nothing.
+    pub(crate) async fn claim(self, db: &Db, now: i64, created_by: i64, limit: i64) -> Result<Vec<String>, AppError> {
+        let MailQueue { table, key, prefix: m, only, order_by } = self;
+        let free = format!("{m}sent_at IS NULL AND ({m}locked_until IS NULL OR {m}locked_until < $3){only}");
+        let skip_locked = match engine_of(db) {
+            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        let sql = format!(
+            "WITH picked AS MATERIALIZED (SELECT {key} FROM {table} WHERE {free} AND created_at <= $2 \
+             ORDER BY {order_by} LIMIT $4{skip_locked}) \
+             UPDATE {table} SET {m}locked_until = $1, {m}attempts = {m}attempts + 1 \
+             WHERE {free} AND {key} IN (SELECT {key} FROM picked) RETURNING {key}"
+        );
+        // Behind the write gate like the order path's writes, so those never meet this
+        // worker's lock on SQLite (and sleep in its busy handler).
+        let claimed: Vec<(String,)> = sqlx::query_as(&sql)
+            .bind(now + CLAIM_SECONDS)
+            .bind(created_by)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut write_conn(db).await?)
+            .await?;
+        Ok(claimed.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Records how the sends of `claimed` went, one outcome each: the sent ones marked in one
+    /// statement, each failed one's error kept (it stays claimed until the claim runs out,
+    /// which spaces out the retries). Returns how many were sent.
+    pub(crate) async fn settle(
+        self,
+        db: &Db,
+        claimed: &[String],
+        outcomes: &[Result<(), String>],
+    ) -> Result<usize, AppError> {
+        let MailQueue { table, key, prefix: m, .. } = self;
+        let sent: Vec<&String> =
+            claimed.iter().zip(outcomes).filter(|(_, outcome)| outcome.is_ok()).map(|(id, _)| id).collect();
+        let mut writer = write_conn(db).await?;
+        if !sent.is_empty() {
+            let sql = format!(
+                "UPDATE {table} SET {m}sent_at = $1, {m}locked_until = NULL, {m}last_error = NULL WHERE {key} IN ({})",
+                crate::db::placeholders(1, sent.len())
+            );
+            let mut marked = sqlx::query(&sql).bind(crate::clock::now());
+            for id in &sent {
+                marked = marked.bind(*id);
+            }
+            marked.execute(&mut writer).await?;
+        }
+        for (id, outcome) in claimed.iter().zip(outcomes) {
+            if let Err(error) = outcome {
+                sqlx::query(&format!("UPDATE {table} SET {m}last_error = $1 WHERE {key} = $2"))
+                    .bind(error)
+                    .bind(id)
+                    .execute(&mut writer)
+                    .await?;
+            }
+        }
+        Ok(sent.len())
+    }
+}
+
+/// Sends the messages built for `claimed` (one each, in their order) together; a message
+/// that could not be built fails alone, as a send that failed. One outcome per row.
+pub(crate) async fn send_built(
+    mailer: &Mailer,
+    messages: Vec<Result<(String, Message), AppError>>,
+) -> Vec<Result<(), String>> {
+    let mut outcomes: Vec<Result<(), String>> = Vec::with_capacity(messages.len());
+    let mut ready = Vec::with_capacity(messages.len());
+    for (index, message) in messages.into_iter().enumerate() {
+        match message {
+            Ok(message) => {
+                outcomes.push(Ok(()));
+                ready.push((index, message));
+            }
+            Err(error) => outcomes.push(Err(error.to_string())),
+        }
+    }
+    let (indexes, ready): (Vec<usize>, Vec<(String, Message)>) = ready.into_iter().unzip();
+    for (index, result) in indexes.into_iter().zip(mailer.send_all(ready).await) {
+        outcomes[index] = result;
+    }
+    outcomes
+}
+
 /// The outboxes the worker sends from: one row per paid order, one per succeeded refund.
 #[derive(Clone, Copy)]
 enum Outbox {
@@ -309,18 +415,12 @@ enum Outbox {
 }
 
 impl Outbox {
-    fn table(self) -> &'static str {
-        match self {
-            Outbox::Orders => "receipt_outbox",
-            Outbox::Refunds => "refund_receipt_outbox",
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Outbox::Orders => "order_id",
-            Outbox::Refunds => "refund_id",
-        }
+    fn queue(self) -> MailQueue {
+        let (table, key) = match self {
+            Outbox::Orders => ("receipt_outbox", "order_id"),
+            Outbox::Refunds => ("refund_receipt_outbox", "refund_id"),
+        };
+        MailQueue { table, key, prefix: "", only: "", order_by: "created_at" }
     }
 
     /// For logs.
@@ -400,7 +500,8 @@ impl Worker {
     /// a write transaction per batch to claim and one to mark, not two per receipt, so the
     /// worker keeps pace with a sale. Returns how many were claimed and how many sent.
     async fn send_from(&self, outbox: Outbox, now: i64) -> Result<(usize, usize), AppError> {
-        let claimed = self.claim(outbox, now).await?;
+        let queue = outbox.queue();
+        let claimed = queue.claim(&self.db, now, now - self.send_delay_secs, BATCH).await?;
         if claimed.is_empty() {
             return Ok((0, 0));
         }
@@ -414,83 +515,15 @@ impl Worker {
                 messages
             }
         };
-        // A message that cannot be built fails alone, as a send that failed: the rest go.
-        let mut outcomes: Vec<Result<(), String>> = Vec::with_capacity(claimed.len());
-        let mut ready = Vec::with_capacity(claimed.len());
-        for (index, message) in messages.into_iter().enumerate() {
-            match message {
-                Ok(message) => {
-                    outcomes.push(Ok(()));
-                    ready.push((index, message));
-                }
-                Err(error) => outcomes.push(Err(error.to_string())),
-            }
-        }
-        let (indexes, ready): (Vec<usize>, Vec<(String, Message)>) = ready.into_iter().unzip();
-        for (index, result) in indexes.into_iter().zip(self.mailer.send_all(ready).await) {
-            outcomes[index] = result;
-        }
-        let sent_ids: Vec<&str> =
-            claimed.iter().zip(&outcomes).filter(|(_, outcome)| outcome.is_ok()).map(|(id, _)| id.as_str()).collect();
-        let (table, key) = (outbox.table(), outbox.key());
-        let mut writer = write_conn(&self.db).await?;
-        if !sent_ids.is_empty() {
-            let sql = format!(
-                "UPDATE {table} SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE {key} IN ({})",
-                crate::db::placeholders(1, sent_ids.len())
-            );
-            let mut marked = sqlx::query(&sql).bind(crate::clock::now());
-            for id in &sent_ids {
-                marked = marked.bind(*id);
-            }
-            marked.execute(&mut writer).await?;
-        }
+        let outcomes = send_built(&self.mailer, messages).await;
+        let sent = queue.settle(&self.db, &claimed, &outcomes).await?;
         for (id, outcome) in claimed.iter().zip(&outcomes) {
             match outcome {
                 Ok(()) => tracing::info!(id = %id, kind = outbox.kind(), "receipt sent"),
-                Err(error) => {
-                    // Left claimed until the claim runs out, which spaces out the retries.
-                    sqlx::query(&format!("UPDATE {table} SET last_error = $1 WHERE {key} = $2"))
-                        .bind(error)
-                        .bind(id)
-                        .execute(&mut writer)
-                        .await?;
-                    tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry");
-                }
+                Err(error) => tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry"),
             }
         }
-        Ok((claimed.len(), sent_ids.len()))
-    }
-
-    /// Claims up to a [`BATCH`] of due receipts, oldest first, in one statement; returns their
-    /// ids. The claim's conditions are checked again on each row the statement updates, so
-    /// of several workers on one PostgreSQL only one claims a row; there, rows another
-    /// worker is claiming are skipped rather than waited for. The batch is picked once, in a
-    /// materialized CTE: as an `IN (subquery)`, PostgreSQL may run the subquery again for
-    /// each row it updates, and its `LIMIT` then bounds nothing.
-    async fn claim(&self, outbox: Outbox, now: i64) -> Result<Vec<String>, AppError> {
-        let (table, key) = (outbox.table(), outbox.key());
-        let free = "sent_at IS NULL AND (locked_until IS NULL OR locked_until < $3)";
-        let skip_locked = match engine_of(&self.db) {
-            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
-            Engine::Sqlite => "",
-        };
-        let sql = format!(
-            "WITH picked AS MATERIALIZED (SELECT {key} FROM {table} WHERE {free} AND created_at <= $2 \
-             ORDER BY created_at LIMIT $4{skip_locked}) \
-             UPDATE {table} SET locked_until = $1, attempts = attempts + 1 \
-             WHERE {free} AND {key} IN (SELECT {key} FROM picked) RETURNING {key}"
-        );
-        // Behind the write gate like the order path's writes, so those never meet this
-        // worker's lock on SQLite (and sleep in its busy handler).
-        let claimed: Vec<(String,)> = sqlx::query_as(&sql)
-            .bind(now + CLAIM_SECONDS)
-            .bind(now - self.send_delay_secs)
-            .bind(now)
-            .bind(BATCH)
-            .fetch_all(&mut write_conn(&self.db).await?)
-            .await?;
-        Ok(claimed.into_iter().map(|(id,)| id).collect())
+        Ok((claimed.len(), sent))
     }
 
     /// The receipts of the orders `order_ids`, in their order, read in one statement.

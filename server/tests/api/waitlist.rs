@@ -124,6 +124,21 @@ async fn notices_go_in_sign_up_order_never_more_than_the_units_and_once_per_rest
 }
 
 #[tokio::test]
+async fn a_restock_for_a_crowd_is_told_in_one_call_of_the_worker() {
+    let server = start().await;
+    let outbox = tempfile::tempdir().unwrap();
+    // More than the worker's batch of 20.
+    let emails: Vec<String> = (0..25).map(|i| format!("fan{i}@example.com")).collect();
+    join_in_order(&server, SOLD_OUT_TEE, &emails.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    server.set_stock(SOLD_OUT_TEE, "m", 25).await;
+    let now = clock::now();
+    assert_eq!(allocate(&server.api_state.db, SOLD_OUT_TEE, now).await.unwrap(), 25);
+    assert_eq!(worker(&server, outbox.path()).send_due(now).await.unwrap(), 25, "batch after batch");
+    assert_eq!(std::fs::read_dir(outbox.path()).unwrap().count(), 25);
+    assert_eq!(worker(&server, outbox.path()).send_due(now).await.unwrap(), 0, "each once");
+}
+
+#[tokio::test]
 async fn a_notified_buyer_frees_nothing_but_a_slow_one_lets_the_next_be_told() {
     let server = start().await;
     join_in_order(&server, SOLD_OUT_TEE, &["a@example.com", "b@example.com"]).await;

@@ -18,7 +18,7 @@
 //! opens) is seen the same way, at most one poll later.
 
 use super::UNSUBSCRIBE_PATH;
-use crate::api::receipts::Mailer;
+use crate::api::receipts::{send_built, MailQueue, Mailer};
 use crate::db::{begin_write, Db};
 use crate::error::AppError;
 use lettre::message::header::ContentType;
@@ -29,10 +29,16 @@ use tweetbuy_core::waitlist::NoticeLang;
 
 /// How often the worker looks.
 const POLL: Duration = Duration::from_secs(1);
-/// How long a claimed notice is left to its sender before another worker may retry it.
-const CLAIM_SECONDS: i64 = 60;
-/// Notices handled per poll.
+/// Notices claimed and sent at once.
 const BATCH: i64 = 20;
+/// The notices: rows of the waitlist whose address was told, in the order they were.
+const NOTICES: MailQueue = MailQueue {
+    table: "waitlist",
+    key: "id",
+    prefix: "mail_",
+    only: " AND status = 'notified'",
+    order_by: "notified_at, created_at",
+};
 /// How long a notified address has the units to itself: after that, if they are still
 /// unsold, the next waiting addresses are told too.
 pub const HEAD_START_SECONDS: i64 = 3600;
@@ -99,62 +105,32 @@ impl Worker {
         Ok(notified)
     }
 
-    /// Sends the notices that are due; returns how many were sent.
+    /// Sends the notices that are due, a [`BATCH`] at once after another while batches come
+    /// back full and sent (a failed send waits for the next poll); returns how many were sent.
     pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
-        let due: Vec<(String,)> = sqlx::query_as(
-            "SELECT id FROM waitlist WHERE status = 'notified' AND mail_sent_at IS NULL \
-             AND (mail_locked_until IS NULL OR mail_locked_until < $1) ORDER BY notified_at, created_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(BATCH)
-        .fetch_all(&self.db)
-        .await?;
         let mut sent = 0;
-        for (id,) in due {
-            let gate = crate::db::write_gate(&self.db).await;
-            let claimed = sqlx::query(
-                "UPDATE waitlist SET mail_locked_until = $1, mail_attempts = mail_attempts + 1 WHERE id = $2 \
-                 AND status = 'notified' AND mail_sent_at IS NULL \
-                 AND (mail_locked_until IS NULL OR mail_locked_until < $3)",
-            )
-            .bind(now + CLAIM_SECONDS)
-            .bind(&id)
-            .bind(now)
-            .execute(&self.db)
-            .await?;
-            drop(gate);
-            if claimed.rows_affected() != 1 {
-                continue; // another worker has it
+        loop {
+            let claimed = NOTICES.claim(&self.db, now, now, BATCH).await?;
+            if claimed.is_empty() {
+                return Ok(sent);
             }
-            let (stem, message) = self.message(&id).await?;
-            let sent_or_not = self.mailer.send(&stem, message).await;
-            // SQLite writers queue on the file's gate, so marking it sent is not lost to a
-            // busy database (and the notice not sent again when its claim runs out).
-            let _gate = crate::db::write_gate(&self.db).await;
-            match sent_or_not {
-                Ok(()) => {
-                    sqlx::query(
-                        "UPDATE waitlist SET mail_sent_at = $1, mail_locked_until = NULL, mail_last_error = NULL \
-                         WHERE id = $2",
-                    )
-                    .bind(crate::clock::now())
-                    .bind(&id)
-                    .execute(&self.db)
-                    .await?;
-                    tracing::info!(%id, "waitlist notice sent");
-                    sent += 1;
+            let mut messages = Vec::with_capacity(claimed.len());
+            for id in &claimed {
+                messages.push(self.message(id).await);
+            }
+            let outcomes = send_built(&self.mailer, messages).await;
+            let sent_now = NOTICES.settle(&self.db, &claimed, &outcomes).await?;
+            for (id, outcome) in claimed.iter().zip(&outcomes) {
+                match outcome {
+                    Ok(()) => tracing::info!(%id, "waitlist notice sent"),
+                    Err(error) => tracing::warn!(%id, %error, "waitlist notice not sent; will retry"),
                 }
-                Err(error) => {
-                    sqlx::query("UPDATE waitlist SET mail_last_error = $1 WHERE id = $2")
-                        .bind(&error)
-                        .bind(&id)
-                        .execute(&self.db)
-                        .await?;
-                    tracing::warn!(%id, %error, "waitlist notice not sent; will retry");
-                }
+            }
+            sent += sent_now;
+            if claimed.len() < BATCH as usize || sent_now < claimed.len() {
+                return Ok(sent);
             }
         }
-        Ok(sent)
     }
 
     async fn message(&self, id: &str) -> Result<(String, Message), AppError> {
