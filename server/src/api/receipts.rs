@@ -383,8 +383,8 @@ impl MailQueue {
     }
 }
 
-/// Sends the messages built for `claimed` (one each, in their order) together; a message
-/// that could not be built fails alone, as a send that failed. One outcome per row.
+/// Sends a batch's messages, built one per claimed row in the rows' order, together; a
+/// message that could not be built fails alone, as a send that failed. One outcome per row.
 pub(crate) async fn send_built(
     mailer: &Mailer,
     messages: Vec<Result<(String, Message), AppError>>,
