@@ -321,7 +321,7 @@ impl MailQueue {
     /// rather than waited for. The batch is picked once, in a materialized CTE: as an
     /// `IN (subquery)`, PostgreSQL may run the subquery again for each row it updates, and
     /// its `LIMIT` then bounds nothing.
-    pub(crate) async fn claim(self, db: &Db, now: i64, created_by: i64, limit: i64) -> Result<Vec<String>, AppError> {
+    async fn claim(self, db: &Db, now: i64, created_by: i64, limit: i64) -> Result<Vec<String>, AppError> {
         let MailQueue { table, key, prefix: m, only, order_by } = self;
         let free = format!("{m}sent_at IS NULL AND ({m}locked_until IS NULL OR {m}locked_until < $3){only}");
         let skip_locked = match engine_of(db) {
@@ -346,15 +346,32 @@ impl MailQueue {
         Ok(claimed.into_iter().map(|(id,)| id).collect())
     }
 
+    /// Claims a batch of up to `limit` rows (see [`MailQueue::claim`]), builds their messages
+    /// with `build` (one per claimed key, in their order), sends them together and records
+    /// how each went.
+    pub(crate) async fn send_batch<B>(
+        self,
+        db: &Db,
+        mailer: &Mailer,
+        (now, created_by, limit): (i64, i64, i64),
+        build: B,
+    ) -> Result<MailBatch, AppError>
+    where
+        B: AsyncFnOnce(&[String]) -> Result<Vec<Result<(String, Message), AppError>>, AppError>,
+    {
+        let claimed = self.claim(db, now, created_by, limit).await?;
+        if claimed.is_empty() {
+            return Ok(MailBatch { claimed, outcomes: Vec::new(), limit });
+        }
+        let outcomes = send_built(mailer, build(&claimed).await?).await;
+        self.settle(db, &claimed, &outcomes).await?;
+        Ok(MailBatch { claimed, outcomes, limit })
+    }
+
     /// Records how the sends of `claimed` went, one outcome each: the sent ones marked in one
     /// statement, each failed one's error kept (it stays claimed until the claim runs out,
     /// which spaces out the retries). Returns how many were sent.
-    pub(crate) async fn settle(
-        self,
-        db: &Db,
-        claimed: &[String],
-        outcomes: &[Result<(), String>],
-    ) -> Result<usize, AppError> {
+    async fn settle(self, db: &Db, claimed: &[String], outcomes: &[Result<(), String>]) -> Result<(), AppError> {
         let MailQueue { table, key, prefix: m, .. } = self;
         let sent: Vec<&String> =
             claimed.iter().zip(outcomes).filter(|(_, outcome)| outcome.is_ok()).map(|(id, _)| id).collect();
@@ -379,16 +396,34 @@ impl MailQueue {
                     .await?;
             }
         }
-        Ok(sent.len())
+        Ok(())
+    }
+}
+
+/// What one batch of a [`MailQueue`] did: the keys it claimed, and how each one's send went.
+pub(crate) struct MailBatch {
+    pub(crate) claimed: Vec<String>,
+    pub(crate) outcomes: Vec<Result<(), String>>,
+    limit: i64,
+}
+
+impl MailBatch {
+    /// How many were sent.
+    pub(crate) fn sent(&self) -> usize {
+        self.outcomes.iter().filter(|outcome| outcome.is_ok()).count()
+    }
+
+    /// Whether more may be due at once: the batch was whole and every send in it went. After
+    /// a failed send the worker waits for its next poll, so a mail server that is down is
+    /// not sent the whole queue at once.
+    pub(crate) fn more(&self) -> bool {
+        self.claimed.len() == self.limit as usize && self.sent() == self.claimed.len()
     }
 }
 
 /// Sends a batch's messages, built one per claimed row in the rows' order, together; a
 /// message that could not be built fails alone, as a send that failed. One outcome per row.
-pub(crate) async fn send_built(
-    mailer: &Mailer,
-    messages: Vec<Result<(String, Message), AppError>>,
-) -> Vec<Result<(), String>> {
+async fn send_built(mailer: &Mailer, messages: Vec<Result<(String, Message), AppError>>) -> Vec<Result<(), String>> {
     let mut outcomes: Vec<Result<(), String>> = Vec::with_capacity(messages.len());
     let mut ready = Vec::with_capacity(messages.len());
     for (index, message) in messages.into_iter().enumerate() {
@@ -482,48 +517,43 @@ impl Worker {
         }
     }
 
-    /// One batch of each outbox; returns how many were sent, and whether more may be due: a
-    /// batch came back full and every send in it went. After a failed send the worker waits
-    /// for its next poll, so a mail server that is down is not sent the whole outbox at once.
+    /// One batch of each outbox; returns how many were sent, and whether more may be due
+    /// ([`MailBatch::more`] of every outbox that had a whole batch, none failing).
     async fn send_batch(&self, now: i64) -> Result<(usize, bool), AppError> {
         let (mut sent, mut full, mut failed) = (0, false, false);
         for outbox in [Outbox::Orders, Outbox::Refunds] {
-            let (claimed, sent_now) = self.send_from(outbox, now).await?;
-            sent += sent_now;
-            full |= claimed == BATCH as usize;
-            failed |= sent_now < claimed;
+            let batch = self.send_from(outbox, now).await?;
+            sent += batch.sent();
+            full |= batch.more();
+            failed |= batch.sent() < batch.claimed.len();
         }
         Ok((sent, full && !failed))
     }
 
-    /// Claims a batch of `outbox`'s due receipts, sends them together and marks them sent:
-    /// a write transaction per batch to claim and one to mark, not two per receipt, so the
-    /// worker keeps pace with a sale. Returns how many were claimed and how many sent.
-    async fn send_from(&self, outbox: Outbox, now: i64) -> Result<(usize, usize), AppError> {
-        let queue = outbox.queue();
-        let claimed = queue.claim(&self.db, now, now - self.send_delay_secs, BATCH).await?;
-        if claimed.is_empty() {
-            return Ok((0, 0));
-        }
-        let messages = match outbox {
-            Outbox::Orders => self.messages(&claimed).await?,
-            Outbox::Refunds => {
-                let mut messages = Vec::with_capacity(claimed.len());
-                for id in &claimed {
-                    messages.push(self.refund_message(id).await);
+    /// A batch of `outbox`'s due receipts: a write transaction to claim it and one to mark
+    /// it, not two per receipt, so the worker keeps pace with a sale.
+    async fn send_from(&self, outbox: Outbox, now: i64) -> Result<MailBatch, AppError> {
+        let due = (now, now - self.send_delay_secs, BATCH);
+        let batch = outbox
+            .queue()
+            .send_batch(&self.db, &self.mailer, due, async |claimed: &[String]| match outbox {
+                Outbox::Orders => self.messages(claimed).await,
+                Outbox::Refunds => {
+                    let mut messages = Vec::with_capacity(claimed.len());
+                    for id in claimed {
+                        messages.push(self.refund_message(id).await);
+                    }
+                    Ok(messages)
                 }
-                messages
-            }
-        };
-        let outcomes = send_built(&self.mailer, messages).await;
-        let sent = queue.settle(&self.db, &claimed, &outcomes).await?;
-        for (id, outcome) in claimed.iter().zip(&outcomes) {
+            })
+            .await?;
+        for (id, outcome) in batch.claimed.iter().zip(&batch.outcomes) {
             match outcome {
                 Ok(()) => tracing::info!(id = %id, kind = outbox.kind(), "receipt sent"),
                 Err(error) => tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry"),
             }
         }
-        Ok((claimed.len(), sent))
+        Ok(batch)
     }
 
     /// The receipts of the orders `order_ids`, in their order, read in one statement.

@@ -18,7 +18,7 @@
 //! opens) is seen the same way, at most one poll later.
 
 use super::UNSUBSCRIBE_PATH;
-use crate::api::receipts::{send_built, MailQueue, Mailer};
+use crate::api::receipts::{MailQueue, Mailer};
 use crate::db::{begin_write, Db};
 use crate::error::AppError;
 use lettre::message::header::ContentType;
@@ -110,24 +110,23 @@ impl Worker {
     pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
         let mut sent = 0;
         loop {
-            let claimed = NOTICES.claim(&self.db, now, now, BATCH).await?;
-            if claimed.is_empty() {
-                return Ok(sent);
-            }
-            let mut messages = Vec::with_capacity(claimed.len());
-            for id in &claimed {
-                messages.push(self.message(id).await);
-            }
-            let outcomes = send_built(&self.mailer, messages).await;
-            let sent_now = NOTICES.settle(&self.db, &claimed, &outcomes).await?;
-            for (id, outcome) in claimed.iter().zip(&outcomes) {
+            let batch = NOTICES
+                .send_batch(&self.db, &self.mailer, (now, now, BATCH), async |claimed: &[String]| {
+                    let mut messages = Vec::with_capacity(claimed.len());
+                    for id in claimed {
+                        messages.push(self.message(id).await);
+                    }
+                    Ok(messages)
+                })
+                .await?;
+            for (id, outcome) in batch.claimed.iter().zip(&batch.outcomes) {
                 match outcome {
                     Ok(()) => tracing::info!(%id, "waitlist notice sent"),
                     Err(error) => tracing::warn!(%id, %error, "waitlist notice not sent; will retry"),
                 }
             }
-            sent += sent_now;
-            if claimed.len() < BATCH as usize || sent_now < claimed.len() {
+            sent += batch.sent();
+            if !batch.more() {
                 return Ok(sent);
             }
         }
