@@ -1259,22 +1259,27 @@ pub(crate) async fn test_postgres_vault() -> Option<Db> {
     Some(open_vault(test_postgres("vault")?).await.unwrap())
 }
 
-/// How many times PostgreSQL has read each of `tables` of the test's schema whole, once
-/// every backend has reported: an idle backend reports its counts within 10 s
-/// (`PGSTAT_IDLE_INTERVAL`), so the figures are taken once they have stood for 11 s.
+/// How many times PostgreSQL has read each of `tables` of the test's schema whole
+/// ([`settled_counts`] of `seq_scan`).
 #[cfg(test)]
 pub(crate) async fn whole_reads(db: &Db, tables: &[&str]) -> Vec<i64> {
+    settled_counts(db, tables, "seq_scan").await
+}
+
+/// A figure of `pg_stat_user_tables` (`column`, an expression of its columns) for each of
+/// `tables` of the test's schema, once every backend has reported: an idle backend reports
+/// its counts within 10 s (`PGSTAT_IDLE_INTERVAL`), so the figures are taken once they have
+/// stood for 11 s.
+#[cfg(test)]
+pub(crate) async fn settled_counts(db: &Db, tables: &[&str], column: &str) -> Vec<i64> {
+    let sql = format!(
+        "SELECT CAST(COALESCE({column}, 0) AS BIGINT) FROM pg_stat_user_tables \
+         WHERE schemaname = current_schema() AND relname = $1"
+    );
     let read = || async {
         let mut counts = Vec::new();
         for table in tables {
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables \
-                 WHERE schemaname = current_schema() AND relname = $1",
-            )
-            .bind(*table)
-            .fetch_one(db)
-            .await
-            .unwrap();
+            let (n,): (i64,) = sqlx::query_as(&sql).bind(*table).fetch_one(db).await.unwrap();
             counts.push(n);
         }
         counts

@@ -32,7 +32,7 @@ const POLL: Duration = Duration::from_secs(1);
 /// Notices claimed and sent at once.
 const BATCH: i64 = 20;
 /// The notices: rows of the waitlist whose address was told, in the order they were.
-const NOTICES: MailQueue = MailQueue {
+pub(crate) const NOTICES: MailQueue = MailQueue {
     table: "waitlist",
     key: "id",
     prefix: "mail_",
