@@ -142,7 +142,7 @@ try {
   // button, waits for the sheet to be built, and clicks; the browser's Event Timing entry
   // for the click (the measure INP is made of) gives the time from the click to the next
   // frame presented after it, in steps of 8 ms. The figure above waits for a frame after
-  // the sheet's deferred start as well (docs/performance.md).
+  // the sheet's deferred start as well (docs/performance-log.md).
   const presented = [];
   for (let i = 0; i < RUNS; i++) {
     const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });

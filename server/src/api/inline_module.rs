@@ -3,7 +3,7 @@
 //!
 //! A module the loader imports is a request of its own and a task of its own: on the demo
 //! page, with the tweets' frames loading beside it, the glue was evaluated 42–62 ms after the
-//! loader started, and with it inlined at 17–30 ms (docs/performance.md, commit be72d1e).
+//! loader started, and with it inlined at 17–30 ms (docs/performance-log.md, commit be72d1e).
 //! The expression is the module's text in a function of its own, which returns what the
 //! module exports, so none of its names joins the loader's.
 //!

@@ -5,7 +5,7 @@
 //! inside the commit that takes the WAL past `wal_autocheckpoint` pages (1,000 by default),
 //! while its writer holds the file's one write lock and this process's [`write_gate`]:
 //! every writer queued behind it waits for the copy and its two `fsync`s. Under a flash
-//! sale that happened every few dozen purchases (docs/performance.md has the runs that
+//! sale that happened every few dozen purchases (docs/performance-log.md has the runs that
 //! moved it out).
 //!
 //! So each SQLite pool has a task that checkpoints every [`EVERY`] on a connection of its
@@ -24,7 +24,7 @@ use std::time::Duration;
 
 /// How often the task checkpoints. Often, so that each checkpoint has little to copy and
 /// sync: paired at 500 purchases/s offered, every 50 ms gave a p99 of 7–11 ms where every
-/// 200 ms gave 20–30 ms and every 1 s 97–124 ms (docs/performance.md). The price is paid
+/// 200 ms gave 20–30 ms and every 1 s 97–124 ms (docs/performance-log.md). The price is paid
 /// idle: a server doing nothing used 0.95 % of a core instead of 0.55 %.
 const EVERY: Duration = Duration::from_millis(50);
 

@@ -3,7 +3,7 @@
 //! sqlx runs every SQLite connection on a thread of its own and hands each call over to it
 //! and back. Under a flash sale those hand-offs, not SQLite, were most of the time a writer
 //! held its file's write gate: a trip cost 120–280 µs whatever it carried, while the
-//! statements themselves take tens of microseconds (docs/performance.md). The gate makes
+//! statements themselves take tens of microseconds (docs/performance-log.md). The gate makes
 //! every writer wait for the one ahead, so the writing connection runs its statements here,
 //! on the thread of the task that holds the gate. In WAL mode with `synchronous = NORMAL` a
 //! commit writes to the WAL without waiting for the disk, so no statement blocks the thread

@@ -3,7 +3,7 @@
 //!
 //! A write transaction on PostgreSQL costs its server about 0.1 ms of CPU however little it
 //! writes (its transaction id, its WAL, its commit; measured with `pgbench` beside the
-//! benchmark, docs/performance.md), and the purchase path is made of single-row writes: on a
+//! benchmark, docs/performance-log.md), and the purchase path is made of single-row writes: on a
 //! machine of two cores that fixed cost, paid by every buyer for every write, was a quarter
 //! of what the database spent on a purchase. A [`Group`] lets the
 //! first caller of a quiet moment write at once, alone, and gathers whoever comes while that
