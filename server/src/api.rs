@@ -16,6 +16,7 @@ pub mod order_store;
 pub mod orders;
 pub mod pending_sweep;
 pub mod pricing;
+pub mod product_cache;
 pub mod quote;
 pub mod receipts;
 pub mod refunds;
@@ -75,6 +76,8 @@ pub struct ApiState {
     /// After this many seconds an order still in flight is taken to have died with its
     /// process, and a retry with its key resumes it.
     pub stale_in_flight_secs: i64,
+    /// The products intents are priced with, kept in this process (PostgreSQL only).
+    pub products: product_cache::ProductCache,
 }
 
 impl ApiState {
@@ -88,6 +91,7 @@ impl ApiState {
             limiter: RateLimiter::new(RateLimit::default()),
             admin_key: None,
             stale_in_flight_secs: order_idempotency::STALE_IN_FLIGHT_SECONDS,
+            products: product_cache::ProductCache::default(),
         }
     }
 

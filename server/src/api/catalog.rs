@@ -22,7 +22,7 @@ pub struct Product {
     pub rollout_share: u8,
 }
 
-#[derive(FromRow)]
+#[derive(Clone, FromRow)]
 struct ProductRow {
     id: String,
     tweet_id: String,
@@ -55,8 +55,8 @@ struct VariantRow {
 
 /// A product row joined with one of its variants: the variant's columns are NULL for a
 /// product without variants.
-#[derive(FromRow)]
-struct ProductVariantRow {
+#[derive(Clone, FromRow)]
+pub(crate) struct ProductVariantRow {
     #[sqlx(flatten)]
     product: ProductRow,
     variant_id: Option<String>,
@@ -146,8 +146,16 @@ pub async fn by_id<'e>(
     if !tweetbuy_core::text::is_single_line(product_id) {
         return Ok(None);
     }
-    let rows: Vec<ProductVariantRow> = sqlx::query_as(&product_sql("$1")).bind(product_id).fetch_all(db).await?;
-    assemble_one(rows, now, api_origin)
+    assemble_one(rows_by_id(db, product_id).await?, now, api_origin)
+}
+
+/// The rows of [`by_id`]'s query: the product beside each of its variants (none when there
+/// is no such product).
+pub(crate) async fn rows_by_id<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    product_id: &str,
+) -> Result<Vec<ProductVariantRow>, AppError> {
+    Ok(sqlx::query_as(&product_sql("$1")).bind(product_id).fetch_all(db).await?)
 }
 
 /// The query of [`by_id`], for the product whose id is `id` (a placeholder or a subquery):
@@ -179,7 +187,11 @@ pub(crate) fn product_from_rows(
     assemble_one(rows, now, api_origin)
 }
 
-fn assemble_one(rows: Vec<ProductVariantRow>, now: i64, api_origin: &str) -> Result<Option<Product>, AppError> {
+pub(crate) fn assemble_one(
+    rows: Vec<ProductVariantRow>,
+    now: i64,
+    api_origin: &str,
+) -> Result<Option<Product>, AppError> {
     let mut product_row = None;
     let mut variants = Vec::new();
     for row in rows {

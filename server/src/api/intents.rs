@@ -64,9 +64,7 @@ async fn create_intent(
     JsonBody(request): JsonBody<IntentRequest>,
 ) -> Result<Response, AppError> {
     let now = clock::now();
-    let mut reader = crate::db::read_conn(&state.db).await?;
-    let product = catalog::by_id(&mut reader, &request.product_id, now, &state.settings.api_origin).await?;
-    drop(reader);
+    let product = state.products.product(&state.db, &request.product_id, now, &state.settings.api_origin).await?;
     let product = product.ok_or_else(|| AppError::not_found("There is no such product."))?;
     let offer = &product.offer;
     let details =

@@ -1,6 +1,6 @@
 //! `POST /api/v1/quote`: the price breakdown the Pay button shows, before paying.
 
-use super::{catalog, discounts, pricing, ApiState};
+use super::{discounts, pricing, ApiState};
 use crate::clock;
 use crate::error::AppError;
 use crate::json::JsonBody;
@@ -43,7 +43,9 @@ async fn quote(State(state): State<ApiState>, JsonBody(request): JsonBody<QuoteR
         }
     }
     let now = clock::now();
-    let product = catalog::by_id(&state.db, &request.product_id, now, &state.settings.api_origin)
+    let product = state
+        .products
+        .product(&state.db, &request.product_id, now, &state.settings.api_origin)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such product."))?;
     let discount = match request.discount_code.as_deref() {

@@ -1,0 +1,268 @@
+//! The products buyers' intents are priced with, kept in each server process on PostgreSQL,
+//! where reading one is a round trip to the database for every buyer (about a tenth of the
+//! CPU a purchase costs, docs/performance.md).
+//!
+//! Every process is told when what it keeps changes: triggers on the catalog's tables
+//! (migration 0010) notify the channel [`CHANNEL`], with their schema as the payload, when a
+//! product, a variant's price or label, or whether a variant is sold out changes, and a task
+//! of each process listens on a connection of its own and forgets everything it keeps. While
+//! that connection is down, and until it listens again, nothing is kept, since a change could
+//! go unheard.
+//!
+//! What is kept goes stale in one way, on purpose: a variant's stock, which every purchase
+//! lowers, is told only when it reaches zero or comes back from it. So an intent may be priced
+//! for more units than are left; the placement, which reserves the stock, refuses it then
+//! (`sold_out`), and nothing is oversold. A sale's start and end are weighed afresh at each
+//! read, from the kept rows and the clock.
+//!
+//! On SQLite a read is a call within the process, and a seller's command run in another
+//! process could not tell this one: nothing is kept there.
+
+use crate::api::catalog::{self, Product, ProductVariantRow};
+use crate::db::{engine_of, Db, Engine};
+use crate::error::AppError;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+/// The channel the catalog's triggers notify (migration 0010).
+pub const CHANNEL: &str = "tweetbuy_catalog";
+
+/// How long the listening task waits before it connects again after losing its connection.
+const RECONNECT_AFTER: Duration = Duration::from_secs(1);
+
+/// One process's kept products (cheap to clone: the clones share them).
+#[derive(Clone, Default)]
+pub struct ProductCache(Arc<Kept>);
+
+#[derive(Default)]
+struct Kept {
+    /// Each product's rows as [`catalog::rows_by_id`] read them, and how many times they were
+    /// all forgotten.
+    rows: Mutex<(u64, HashMap<String, Vec<ProductVariantRow>>)>,
+    /// Whether the listening task is listening now: nothing is kept otherwise.
+    listening: AtomicBool,
+    /// Whether the listening task was started.
+    started: AtomicBool,
+}
+
+impl std::fmt::Debug for ProductCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProductCache").field("listening", &self.0.listening.load(Ordering::Relaxed)).finish()
+    }
+}
+
+impl ProductCache {
+    /// The product `product_id` as [`catalog::by_id`] gives it, from what this process keeps
+    /// when it may, read (and kept) otherwise.
+    pub async fn product(
+        &self,
+        db: &Db,
+        product_id: &str,
+        now: i64,
+        api_origin: &str,
+    ) -> Result<Option<Product>, AppError> {
+        if engine_of(db) != Engine::Postgres {
+            let mut reader = crate::db::read_conn(db).await?;
+            return catalog::by_id(&mut reader, product_id, now, api_origin).await;
+        }
+        self.start_listening(db);
+        let (kept, forgotten) = {
+            let rows = self.rows();
+            (rows.1.get(product_id).cloned(), rows.0)
+        };
+        if let Some(rows) = kept {
+            return catalog::assemble_one(rows, now, api_origin);
+        }
+        if !tweetbuy_core::text::is_single_line(product_id) {
+            return Ok(None);
+        }
+        // Whether anything was forgotten is taken before the read: a change committed after
+        // the read began is told after that, and then these rows are not kept.
+        let listening = self.0.listening.load(Ordering::SeqCst);
+        let rows = {
+            let mut reader = crate::db::read_conn(db).await?;
+            catalog::rows_by_id(&mut reader, product_id).await?
+        };
+        {
+            let mut kept = self.rows();
+            if listening && kept.0 == forgotten && !rows.is_empty() && self.0.listening.load(Ordering::SeqCst) {
+                kept.1.insert(product_id.to_owned(), rows.clone());
+            }
+        }
+        catalog::assemble_one(rows, now, api_origin)
+    }
+
+    fn rows(&self) -> std::sync::MutexGuard<'_, (u64, HashMap<String, Vec<ProductVariantRow>>)> {
+        self.0.rows.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets every kept product.
+    fn forget(&self) {
+        let mut rows = self.rows();
+        rows.0 += 1;
+        rows.1.clear();
+    }
+
+    /// Starts the task that listens for changes to `db`'s catalog, once.
+    fn start_listening(&self, db: &Db) {
+        if self.0.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let url = db.connect_options().database_url.to_string();
+        tokio::spawn(listen(db.clone(), url, Arc::downgrade(&self.0)));
+    }
+}
+
+/// The `application_name` of the connection that listens for `schema`'s catalog.
+pub(crate) fn listener_name(schema: &str) -> String {
+    format!("tweetbuy product cache {schema}")
+}
+
+/// Listens for changes to the catalog of `db`'s schema while the cache is in use, on a
+/// connection of its own, connecting again when it is lost.
+async fn listen(db: Db, url: String, kept: Weak<Kept>) {
+    loop {
+        let heard = listen_once(&db, &url, &kept).await;
+        let Some(cache) = kept.upgrade().map(ProductCache) else { return };
+        cache.0.listening.store(false, Ordering::SeqCst);
+        cache.forget();
+        drop(cache);
+        if let Err(error) = heard {
+            tracing::warn!(%error, "product cache: listening for catalog changes; nothing is kept meanwhile");
+        }
+        tokio::time::sleep(RECONNECT_AFTER).await;
+    }
+}
+
+/// One connection's listening: returns when it is lost (or the cache is gone).
+async fn listen_once(db: &Db, url: &str, kept: &Weak<Kept>) -> Result<(), sqlx::Error> {
+    let (schema,): (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)").fetch_one(db).await?;
+    // Named for its schema, so an operator (or a test) can tell whose it is.
+    let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+    let options = options.application_name(&listener_name(&schema));
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(options).await?;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+    listener.listen(CHANNEL).await?;
+    {
+        let Some(cache) = kept.upgrade().map(ProductCache) else { return Ok(()) };
+        cache.forget();
+        cache.0.listening.store(true, Ordering::SeqCst);
+    }
+    // A lost connection is `None` here (sqlx would connect again on the next call, and what
+    // was told meanwhile would be lost): the caller forgets everything and listens anew.
+    loop {
+        let Some(notification) = listener.try_recv().await? else { return Ok(()) };
+        let Some(cache) = kept.upgrade().map(ProductCache) else { return Ok(()) };
+        if notification.payload() == schema {
+            cache.forget();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tweetbuy_core::Availability;
+
+    const ORIGIN: &str = "http://api.test";
+
+    /// The `m` variant's price and stock, and the offer's availability, as `cache` gives them.
+    async fn seen(cache: &ProductCache, db: &Db) -> (i64, Option<u32>, Availability) {
+        let product = cache.product(db, "red-tee", 0, ORIGIN).await.unwrap().unwrap();
+        let m = product.offer.variants.iter().find(|v| v.id == "m").unwrap();
+        (m.price.minor, m.stock, product.offer.availability)
+    }
+
+    /// Runs `sql` on the test's schema.
+    async fn run(db: &Db, sql: &str) {
+        sqlx::query(sql).execute(db).await.unwrap();
+    }
+
+    /// Waits (up to 10 s) until what `cache` gives meets `wanted`.
+    async fn until(cache: &ProductCache, db: &Db, wanted: impl Fn((i64, Option<u32>, Availability)) -> bool) {
+        for _ in 0..200 {
+            if wanted(seen(cache, db).await) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the cache never gave what was wanted: {:?}", seen(cache, db).await);
+    }
+
+    /// Waits (up to 10 s) until `cache` listens, and reads the product once so it is kept.
+    async fn listening(cache: &ProductCache, db: &Db) {
+        seen(cache, db).await;
+        for _ in 0..200 {
+            if cache.0.listening.load(Ordering::SeqCst) {
+                seen(cache, db).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the cache never listened");
+    }
+
+    /// On PostgreSQL a product is kept, and forgotten when told: a repricing, a variant
+    /// selling out, or the listening connection lost (a change may have gone unheard then).
+    /// A purchase's decrement that leaves units tells nobody.
+    #[tokio::test]
+    async fn a_kept_product_is_forgotten_when_it_changes_or_the_listener_is_lost() {
+        let Some(db) = crate::db::test_postgres_api().await else { return };
+        let cache = ProductCache::default();
+        listening(&cache, &db).await;
+        let (price, ..) = seen(&cache, &db).await;
+
+        // Kept: a change nobody is told of is not seen.
+        run(&db, "ALTER TABLE variants DISABLE TRIGGER variants_changed").await;
+        run(&db, "UPDATE variants SET price_minor = price_minor + 100 WHERE product_id = 'red-tee' AND id = 'm'").await;
+        run(&db, "ALTER TABLE variants ENABLE TRIGGER variants_changed").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(seen(&cache, &db).await.0, price, "the product was read again, not kept");
+
+        // Told: a repricing.
+        run(&db, "UPDATE variants SET price_minor = price_minor + 100 WHERE product_id = 'red-tee' AND id = 'm'").await;
+        until(&cache, &db, |(minor, ..)| minor == price + 200).await;
+
+        // Selling out: told. Coming back: told. A decrement that leaves units: not told.
+        run(&db, "UPDATE variants SET stock = 0 WHERE product_id = 'red-tee'").await;
+        until(&cache, &db, |(.., availability)| availability == Availability::SoldOut).await;
+        run(&db, "UPDATE variants SET stock = 5 WHERE product_id = 'red-tee'").await;
+        until(&cache, &db, |(_, stock, _)| stock == Some(5)).await;
+        run(&db, "UPDATE variants SET stock = stock - 1 WHERE product_id = 'red-tee'").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(seen(&cache, &db).await.1, Some(5), "a decrement that left units emptied the cache");
+
+        // The listener lost: what changed meanwhile is read anew, and keeping starts again.
+        listening(&cache, &db).await;
+        run(&db, "ALTER TABLE variants DISABLE TRIGGER variants_changed").await;
+        run(&db, "UPDATE variants SET price_minor = price_minor + 100 WHERE product_id = 'red-tee' AND id = 'm'").await;
+        run(&db, "ALTER TABLE variants ENABLE TRIGGER variants_changed").await;
+        let (schema,): (String,) =
+            sqlx::query_as("SELECT CAST(current_schema() AS TEXT)").fetch_one(&db).await.unwrap();
+        let (ended,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1) AS t",
+        )
+        .bind(listener_name(&schema))
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(ended, 1, "one listening connection for the schema");
+        until(&cache, &db, |(minor, ..)| minor == price + 300).await;
+        listening(&cache, &db).await;
+    }
+
+    /// On SQLite nothing is kept: a change is seen at once.
+    #[tokio::test]
+    async fn on_sqlite_every_read_is_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::open_api(dir.path().join("api.db").as_path()).await.unwrap();
+        crate::api::seed::seed_demo_if_empty(&db, 0).await.unwrap();
+        let cache = ProductCache::default();
+        let (price, ..) = seen(&cache, &db).await;
+        run(&db, "UPDATE variants SET price_minor = price_minor + 100 WHERE product_id = 'red-tee' AND id = 'm'").await;
+        assert_eq!(seen(&cache, &db).await.0, price + 100);
+    }
+}
