@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// The channel the catalog's triggers notify (migration 0010).
-pub const CHANNEL: &str = "tweetbuy_catalog";
+pub(crate) const CHANNEL: &str = "tweetbuy_catalog";
 
 /// How long the listening task waits before it connects again after losing its connection.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
@@ -45,12 +45,6 @@ struct Kept {
     listening: AtomicBool,
     /// Whether the listening task was started.
     started: AtomicBool,
-}
-
-impl std::fmt::Debug for ProductCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProductCache").field("listening", &self.0.listening.load(Ordering::Relaxed)).finish()
-    }
 }
 
 impl ProductCache {
