@@ -74,15 +74,15 @@ impl ProductCache {
             return Ok(None);
         }
         // Whether anything was forgotten is taken before the read: a change committed after
-        // the read began is told after that, and then these rows are not kept.
-        let listening = self.0.listening.load(Ordering::SeqCst);
+        // the read began is told after that, and then these rows are not kept. (Listening
+        // starts with a forgetting, after its `LISTEN`, so rows read since are heard of.)
         let rows = {
             let mut reader = crate::db::read_conn(db).await?;
             catalog::rows_by_id(&mut reader, product_id).await?
         };
         {
             let mut kept = self.rows();
-            if listening && kept.0 == forgotten && !rows.is_empty() && self.0.listening.load(Ordering::SeqCst) {
+            if kept.0 == forgotten && !rows.is_empty() && self.0.listening.load(Ordering::SeqCst) {
                 kept.1.insert(product_id.to_owned(), rows.clone());
             }
         }

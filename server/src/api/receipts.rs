@@ -303,6 +303,8 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate>, String> {
 /// [`MailQueue::prefix`]) and `created_at`.
 #[derive(Clone, Copy)]
 pub(crate) struct MailQueue {
+    /// What one of its mails is, for the logs ("receipt": "receipt sent").
+    pub(crate) mail: &'static str,
     pub(crate) table: &'static str,
     pub(crate) key: &'static str,
     /// What the mail columns' names start with.
@@ -343,7 +345,7 @@ impl MailQueue {
     /// (an `IN` of the CTE may be planned as a walk over every unsent row), and with no
     /// condition on `sent_at`, which its planner would rather meet through that index.
     fn claim_sql(self, engine: Engine) -> String {
-        let MailQueue { table, key, prefix: m, only, order_by } = self;
+        let MailQueue { table, key, prefix: m, only, order_by, .. } = self;
         let free = format!("{m}sent_at IS NULL AND ({m}locked_until IS NULL OR {m}locked_until < $3){only}");
         let (skip_locked, is_picked) = match engine {
             Engine::Postgres => (" FOR UPDATE SKIP LOCKED", format!("{key} = ANY(ARRAY(SELECT {key} FROM picked))")),
@@ -376,6 +378,12 @@ impl MailQueue {
         }
         let outcomes = send_built(mailer, build(&claimed).await?).await;
         self.settle(db, &claimed, &outcomes).await?;
+        for (id, outcome) in claimed.iter().zip(&outcomes) {
+            match outcome {
+                Ok(()) => tracing::info!(%id, queue = self.table, "{} sent", self.mail),
+                Err(error) => tracing::warn!(%id, queue = self.table, %error, "{} not sent; will retry", self.mail),
+            }
+        }
         Ok(MailBatch { claimed, outcomes, limit })
     }
 
@@ -462,19 +470,11 @@ enum Outbox {
 
 impl Outbox {
     fn queue(self) -> MailQueue {
-        let (table, key) = match self {
-            Outbox::Orders => ("receipt_outbox", "order_id"),
-            Outbox::Refunds => ("refund_receipt_outbox", "refund_id"),
+        let (mail, table, key) = match self {
+            Outbox::Orders => ("receipt", "receipt_outbox", "order_id"),
+            Outbox::Refunds => ("refund receipt", "refund_receipt_outbox", "refund_id"),
         };
-        MailQueue { table, key, prefix: "", only: "", order_by: "created_at" }
-    }
-
-    /// For logs.
-    fn kind(self) -> &'static str {
-        match self {
-            Outbox::Orders => "order",
-            Outbox::Refunds => "refund",
-        }
+        MailQueue { mail, table, key, prefix: "", only: "", order_by: "created_at" }
     }
 }
 
@@ -558,12 +558,6 @@ impl Worker {
                 }
             })
             .await?;
-        for (id, outcome) in batch.claimed.iter().zip(&batch.outcomes) {
-            match outcome {
-                Ok(()) => tracing::info!(id = %id, kind = outbox.kind(), "receipt sent"),
-                Err(error) => tracing::warn!(id = %id, kind = outbox.kind(), %error, "receipt not sent; will retry"),
-            }
-        }
         Ok(batch)
     }
 

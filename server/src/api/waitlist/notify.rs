@@ -33,6 +33,7 @@ const POLL: Duration = Duration::from_secs(1);
 const BATCH: i64 = 20;
 /// The notices: rows of the waitlist whose address was told, in the order they were.
 pub(crate) const NOTICES: MailQueue = MailQueue {
+    mail: "waitlist notice",
     table: "waitlist",
     key: "id",
     prefix: "mail_",
@@ -119,12 +120,6 @@ impl Worker {
                     Ok(messages)
                 })
                 .await?;
-            for (id, outcome) in batch.claimed.iter().zip(&batch.outcomes) {
-                match outcome {
-                    Ok(()) => tracing::info!(%id, "waitlist notice sent"),
-                    Err(error) => tracing::warn!(%id, %error, "waitlist notice not sent; will retry"),
-                }
-            }
             sent += batch.sent();
             if !batch.more() {
                 return Ok(sent);
