@@ -9,6 +9,7 @@ pub mod discounts;
 pub mod images;
 mod inline_module;
 pub mod intents;
+pub mod kept_intents;
 pub mod offers;
 pub mod openapi;
 pub mod order_idempotency;
@@ -78,6 +79,8 @@ pub struct ApiState {
     pub stale_in_flight_secs: i64,
     /// The products intents are priced with, kept in this process (PostgreSQL only).
     pub products: product_cache::ProductCache,
+    /// The intents this process wrote, kept for the orders that pay them (PostgreSQL only).
+    pub intents: kept_intents::KeptIntents,
 }
 
 impl ApiState {
@@ -92,6 +95,7 @@ impl ApiState {
             admin_key: None,
             stale_in_flight_secs: order_idempotency::STALE_IN_FLIGHT_SECONDS,
             products: product_cache::ProductCache::default(),
+            intents: kept_intents::KeptIntents::default(),
         }
     }
 

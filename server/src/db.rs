@@ -1153,6 +1153,16 @@ pub fn engine_of(db: &Db) -> Engine {
     }
 }
 
+/// Whether a statement run often on `db` may be kept prepared, and its plan with it.
+/// PostgreSQL runs a kept statement by a generic plan from its sixth run on, made for the
+/// tables as they were then: one made while they were small (a new shop, a sale's first
+/// minute) reads them whole as they grow, until autovacuum next analyzes them. So there a
+/// statement that finds rows by key in a table a sale grows is planned afresh each time, which
+/// costs less than one such read. SQLite plans a statement by its indexes alone.
+pub(crate) fn keeps_plans(db: &Db) -> bool {
+    engine_of(db) == Engine::Sqlite
+}
+
 /// After an erase on SQLite: copies the WAL into the main file and empties it
 /// (`wal_checkpoint(TRUNCATE)`), so the erased bytes, which `secure_delete` has zeroed in
 /// the page, are not left behind in older copies of that page in the WAL. The vault's

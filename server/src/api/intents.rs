@@ -8,6 +8,7 @@
 //! script on the publisher's page that alters the sheet cannot change what the buyer
 //! consented to without the buyer seeing it beside Pay.
 
+use super::kept_intents::KeptIntents;
 use super::{catalog, discounts, pricing, ApiState};
 use crate::clock;
 use crate::db::group::{together_or_alone, Groups};
@@ -101,7 +102,11 @@ async fn create_intent(
         &quote,
         now,
     )?;
+    let kept = KeptIntents::keeps(&state.db).then(|| IntentRow::written(&row));
     insert(&state.db, row).await?;
+    if let Some(kept) = kept {
+        state.intents.keep(kept);
+    }
     let intent = PaymentIntent {
         intent_id,
         client_secret,
@@ -281,10 +286,10 @@ async fn insert_many(db: &Db, rows: &[NewIntent]) -> Result<(), AppError> {
 
 /// An intent as stored, read beside its product's columns ([`open`]): those the product
 /// has too are renamed.
-#[derive(sqlx::FromRow)]
-struct IntentRow {
+#[derive(sqlx::FromRow, Clone)]
+pub(crate) struct IntentRow {
     #[sqlx(rename = "intent_id")]
-    id: String,
+    pub(crate) id: String,
     secret_hash: String,
     product_id: String,
     #[sqlx(rename = "intent_variant_id")]
@@ -322,24 +327,25 @@ pub struct OpenIntent {
 
 /// The intent behind `intent_id`, when `client_secret` is its secret and it has not expired,
 /// and the product it buys as stored now (`None` when it is gone). Every other case is one
-/// error, so a wrong guess learns nothing about which part was wrong. Both are read in one
-/// statement: the intent's columns repeated beside each of its product's variants.
+/// error, so a wrong guess learns nothing about which part was wrong.
+///
+/// An intent this process wrote is taken from what it keeps ([`super::kept_intents`]), and
+/// its product from [`super::product_cache`]. Otherwise both are read in one statement: the
+/// intent's columns repeated beside each of its product's variants.
 pub async fn open(
-    conn: &mut crate::db::ReadConn,
+    state: &ApiState,
     intent_id: &str,
     client_secret: &str,
     now: i64,
-    api_origin: &str,
 ) -> Result<(OpenIntent, Option<catalog::Product>), AppError> {
-    let invalid = || {
-        AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::IntentInvalid,
-            "This payment has expired or is unknown. Review your order and press Pay again.",
-        )
-    };
     if !is_intent_id(intent_id) || client_secret.len() > MAX_SECRET_LEN {
-        return Err(invalid());
+        return Err(invalid_intent());
+    }
+    let api_origin = &state.settings.api_origin;
+    if let Some(row) = state.intents.take(intent_id) {
+        let intent = opened(row, client_secret, now)?;
+        let product = state.products.product(&state.db, &intent.product_id, now, api_origin).await?;
+        return Ok((intent, product));
     }
     let sql = format!(
         "SELECT i.id AS intent_id, i.secret_hash, i.product_id, i.variant_id AS intent_variant_id, i.quantity, \
@@ -351,12 +357,32 @@ pub async fn open(
          LEFT JOIN variants v ON v.product_id = p.id WHERE i.id = $1 ORDER BY v.position",
         catalog::product_columns()
     );
-    let rows = sqlx::query(&sql).bind(intent_id).fetch_all(&mut *conn).await?;
-    let row = rows.first().map(IntentRow::from_row).transpose()?;
-    let Some(row) = row else { return Err(invalid()) };
+    let rows = {
+        let mut reader = crate::db::read_conn(&state.db).await?;
+        sqlx::query(&sql).bind(intent_id).fetch_all(&mut reader).await?
+    };
+    let Some(first) = rows.first() else { return Err(invalid_intent()) };
+    let intent = opened(IntentRow::from_row(first)?, client_secret, now)?;
+    let has_product: i64 = first.try_get("has_product")?;
+    let product = if has_product == 1 { catalog::product_from_rows(&rows, now, api_origin)? } else { None };
+    Ok((intent, product))
+}
+
+/// The one answer to every intent an order may not pay.
+fn invalid_intent() -> AppError {
+    AppError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::IntentInvalid,
+        "This payment has expired or is unknown. Review your order and press Pay again.",
+    )
+}
+
+/// The stored intent `row` as an order pays it, when `client_secret` is its secret (compared
+/// in constant time) and it has not expired.
+fn opened(row: IntentRow, client_secret: &str, now: i64) -> Result<OpenIntent, AppError> {
     let secret_ok: bool = sha256_hex(client_secret.as_bytes()).as_bytes().ct_eq(row.secret_hash.as_bytes()).into();
     if !secret_ok || row.expires_at <= now {
-        return Err(invalid());
+        return Err(invalid_intent());
     }
     let currency = Currency::parse(&row.currency)
         .ok_or_else(|| AppError::internal(format!("intent currency {:?}", row.currency)))?;
@@ -368,7 +394,7 @@ pub async fn open(
         .transpose()
         .map_err(|e| AppError::internal(format!("intent {} shipping: {e}", row.id)))?;
     let tweet_id = row.tweet_id.as_deref().and_then(TweetId::parse);
-    let intent = OpenIntent {
+    Ok(OpenIntent {
         quote: Quote {
             subtotal: money(row.subtotal_minor),
             discount: row.discount_code.map(|code| Discount { code, amount: money(row.discount_minor) }),
@@ -384,10 +410,38 @@ pub async fn open(
         share_email: row.share_email != 0,
         shipping,
         tweet_id,
-    };
-    let has_product: i64 = rows[0].try_get("has_product")?;
-    let product = if has_product == 1 { catalog::product_from_rows(&rows, now, api_origin)? } else { None };
-    Ok((intent, product))
+    })
+}
+
+impl IntentRow {
+    /// The row as [`open`] would read `row` back once written.
+    fn written(row: &NewIntent) -> IntentRow {
+        IntentRow {
+            id: row.id.clone(),
+            secret_hash: row.secret_hash.clone(),
+            product_id: row.product_id.clone(),
+            variant_id: row.variant_id.clone(),
+            quantity: row.quantity,
+            email: row.email.clone(),
+            share_email: i64::from(row.share_email),
+            shipping_json: row.shipping_json.clone(),
+            tweet_id: row.tweet_id.clone(),
+            subtotal_minor: row.subtotal_minor,
+            shipping_minor: row.shipping_minor,
+            tax_minor: row.tax_minor,
+            total_minor: row.total_minor,
+            currency: row.currency.clone(),
+            expires_at: row.expires_at,
+            discount_code: row.discount_code.clone(),
+            discount_minor: row.discount_minor,
+        }
+    }
+
+    /// An intent's row for tests of what keeps them.
+    #[cfg(test)]
+    pub(crate) fn example(id: &str) -> IntentRow {
+        IntentRow::written(&tests::intent(id, None))
+    }
 }
 
 /// Deletes intents that expired unpaid more than a day ago (a paid intent stays with its order).
@@ -403,7 +457,7 @@ pub async fn sweep_expired(db: &Db, now: i64) -> Result<u64, AppError> {
 mod tests {
     use super::*;
 
-    fn intent(id: &str, shipping_json: Option<&str>) -> NewIntent {
+    pub(super) fn intent(id: &str, shipping_json: Option<&str>) -> NewIntent {
         NewIntent {
             id: id.to_owned(),
             secret_hash: format!("hash-of-{id}"),

@@ -362,11 +362,7 @@ async fn check(state: &ApiState, request: &PayRequest, now: i64) -> Result<Check
     }
     // Everything the order is (item, quantity, amount, email, address) comes from the intent
     // the buyer saw beside Pay; the request only names it and brings its token.
-    // Both reads on one connection, given back before the placement waits for the write gate.
-    let mut reader = crate::db::read_conn(&state.db).await?;
-    let (intent, product) =
-        intents::open(&mut reader, &request.intent_id, &request.client_secret, now, &state.settings.api_origin).await?;
-    drop(reader);
+    let (intent, product) = intents::open(state, &request.intent_id, &request.client_secret, now).await?;
     let product = product.ok_or_else(|| AppError::not_found("There is no such product."))?;
     intents::ensure_on_sale(&product.offer)?;
     let variant = product.offer.variants.iter().position(|v| v.id == intent.variant_id).ok_or_else(|| {

@@ -273,3 +273,67 @@ async fn the_amount_charged_is_the_intents_whatever_the_catalog_says_later() {
         .unwrap();
     assert_eq!(charged, 7033, "the vault charged the intent's amount");
 }
+
+/// On PostgreSQL the order step takes the intent its own process wrote from what the process
+/// keeps, once; a second attempt, or another process on the same database, reads it. The
+/// paths are told apart by an intent changed in the database behind the api's back (its
+/// total set to 1): a kept intent is paid as it was written, a read one as it is stored. On
+/// SQLite nothing is kept, so every order reads.
+#[tokio::test]
+async fn an_order_takes_the_intent_its_process_wrote_once_and_reads_any_other() {
+    let server = start().await;
+    let keeps = pg_url().is_some();
+    let change_behind = |intent: &Value| {
+        let id = id(intent).to_owned();
+        let db = server.api_state.db.clone();
+        async move {
+            sqlx::query("UPDATE payment_intents SET total_minor = 1 WHERE id = $1")
+                .bind(id)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+    };
+    let ordered_totals = |intent: &Value| {
+        let id = id(intent).to_owned();
+        let db = server.api_state.db.clone();
+        async move {
+            // By status: `declined` before `paid` (orders of one second have no other order).
+            let rows: Vec<(i64,)> =
+                sqlx::query_as("SELECT total_minor FROM orders WHERE intent_id = $1 ORDER BY status")
+                    .bind(id)
+                    .fetch_all(&db)
+                    .await
+                    .unwrap();
+            rows.into_iter().map(|(t,)| t).collect::<Vec<_>>()
+        }
+    };
+    let written = |intent: &Value| intent["quote"]["total"]["minor"].as_i64().unwrap();
+
+    // Written and paid here.
+    let here = server.create_intent(&tee_details(1)).await;
+    change_behind(&here).await;
+    let token = server.token_for(VISA, "123", id(&here)).await;
+    assert_eq!(server.pay(&here, &token, &fresh_key()).await.status, StatusCode::CREATED);
+    assert_eq!(ordered_totals(&here).await, [if keeps { written(&here) } else { 1 }]);
+
+    // Declined, then paid again: the second attempt reads what the first took.
+    let retried = server.create_intent(&tee_details(1)).await;
+    let declined = server.token_for("4000 0000 0000 0002", "123", id(&retried)).await;
+    assert_eq!(server.pay(&retried, &declined, &fresh_key()).await.status, StatusCode::PAYMENT_REQUIRED);
+    change_behind(&retried).await;
+    let token = server.token_for(VISA, "123", id(&retried)).await;
+    assert_eq!(server.pay(&retried, &token, &fresh_key()).await.status, StatusCode::CREATED);
+    assert_eq!(ordered_totals(&retried).await, [written(&retried), 1]);
+
+    // Written here, paid at another process of the same database.
+    let elsewhere = server.create_intent(&tee_details(1)).await;
+    change_behind(&elsewhere).await;
+    let token = server.token_for(VISA, "123", id(&elsewhere)).await;
+    let mut replica = server.api_state.clone();
+    replica.intents = tweetbuy_server::api::kept_intents::KeptIntents::default();
+    let replica = tweetbuy_server::api_app(replica);
+    let reply = send(&replica, post_json("/api/v1/orders", &pay_body(&elsewhere, &token), Some(&fresh_key()))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    assert_eq!(ordered_totals(&elsewhere).await, [1]);
+}
