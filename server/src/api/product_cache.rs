@@ -1,6 +1,6 @@
 //! The products buyers' intents are priced with, kept in each server process on PostgreSQL,
 //! where reading one is a round trip to the database for every buyer (about a tenth of the
-//! CPU a purchase costs, docs/performance.md).
+//! CPU a purchase costs, docs/performance-log.md).
 //!
 //! Every process is told when what it keeps changes: triggers on the catalog's tables
 //! (migration 0010) notify the channel [`CHANNEL`], with their schema as the payload, when a
