@@ -77,7 +77,7 @@ pub struct ApiState {
     /// After this many seconds an order still in flight is taken to have died with its
     /// process, and a retry with its key resumes it.
     pub stale_in_flight_secs: i64,
-    /// The products intents are priced with, kept in this process (PostgreSQL only).
+    /// The products intents are priced and paid with, kept in this process (PostgreSQL only).
     pub products: product_cache::ProductCache,
     /// The intents this process wrote, kept for the orders that pay them (PostgreSQL only).
     pub intents: kept_intents::KeptIntents,

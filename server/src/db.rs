@@ -1157,8 +1157,9 @@ pub fn engine_of(db: &Db) -> Engine {
 /// PostgreSQL runs a kept statement by a generic plan from its sixth run on, made for the
 /// tables as they were then: one made while they were small (a new shop, a sale's first
 /// minute) reads them whole as they grow, until autovacuum next analyzes them. So there a
-/// statement that finds rows by key in a table a sale grows is planned afresh each time, which
-/// costs less than one such read. SQLite plans a statement by its indexes alone.
+/// statement that finds rows by key in a table a sale grows is planned afresh each time: a
+/// plan and a round trip more (sqlx describes an unnamed statement before binding it), which
+/// cost less than one such read. SQLite plans a statement by its indexes alone.
 pub(crate) fn keeps_plans(db: &Db) -> bool {
     engine_of(db) == Engine::Sqlite
 }

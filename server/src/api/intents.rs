@@ -307,7 +307,7 @@ pub(crate) struct IntentRow {
     total_minor: i64,
     #[sqlx(rename = "intent_currency")]
     currency: String,
-    expires_at: i64,
+    pub(crate) expires_at: i64,
     discount_code: Option<String>,
     discount_minor: i64,
 }
@@ -326,12 +326,13 @@ pub struct OpenIntent {
 }
 
 /// The intent behind `intent_id`, when `client_secret` is its secret and it has not expired,
-/// and the product it buys as stored now (`None` when it is gone). Every other case is one
-/// error, so a wrong guess learns nothing about which part was wrong.
+/// and the product it buys (`None` when it is gone). Every other case is one error, so a
+/// wrong guess learns nothing about which part was wrong.
 ///
 /// An intent this process wrote is taken from what it keeps ([`super::kept_intents`]), and
-/// its product from [`super::product_cache`]. Otherwise both are read in one statement: the
-/// intent's columns repeated beside each of its product's variants.
+/// its product from [`super::product_cache`]: as fresh as the catalog's notifications, as
+/// when the intent was priced. Otherwise both are read in one statement: the intent's
+/// columns repeated beside each of its product's variants.
 pub async fn open(
     state: &ApiState,
     intent_id: &str,
@@ -342,8 +343,8 @@ pub async fn open(
         return Err(invalid_intent());
     }
     let api_origin = &state.settings.api_origin;
-    if let Some(row) = state.intents.take(intent_id) {
-        let intent = opened(row, client_secret, now)?;
+    if let Some(intent) = state.intents.take_if(intent_id, |row| opened(row, client_secret, now)) {
+        let intent = intent?;
         let product = state.products.product(&state.db, &intent.product_id, now, api_origin).await?;
         return Ok((intent, product));
     }
@@ -488,6 +489,22 @@ mod tests {
         .fetch_optional(db)
         .await
         .unwrap()
+    }
+
+    /// A stored intent is paid only with its own secret and before it expires, whether it
+    /// was read or kept (both go through `opened`).
+    #[test]
+    fn an_intent_opens_with_its_secret_until_it_expires() {
+        let secret = "pi_a_secret_right";
+        let mut written = intent("pi_a", None);
+        written.secret_hash = sha256_hex(secret.as_bytes());
+        let row = IntentRow::written(&written);
+        let expires = row.expires_at;
+        assert_eq!(opened(row.clone(), secret, expires - 1).unwrap().quote.total.minor, 6500);
+        for (case, secret, now) in [("expired", secret, expires), ("wrong secret", "pi_a_secret_wrong", expires - 1)] {
+            let error = opened(row.clone(), secret, now).err().unwrap_or_else(|| panic!("{case}: opened"));
+            assert_eq!(error.into_parts().1.code, ErrorCode::IntentInvalid, "{case}");
+        }
     }
 
     /// On PostgreSQL a batch of intents is one statement, each row with its own values; a

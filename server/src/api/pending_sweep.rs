@@ -86,6 +86,7 @@ pub async fn run(state: ApiState, mut stop: watch::Receiver<bool>) {
         if let Err(error) = super::intents::sweep_expired(&state.db, clock::now()).await {
             tracing::warn!(%error, "expired intent sweep");
         }
+        state.intents.forget_expired(clock::now());
         if let Err(error) = super::order_idempotency::purge_expired(&state.db, clock::now()).await {
             tracing::warn!(%error, "expired idempotency key sweep");
         }

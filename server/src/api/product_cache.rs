@@ -1,4 +1,5 @@
-//! The products buyers' intents are priced with, kept in each server process on PostgreSQL,
+//! The products buyers' intents are priced with (and their orders paid with, for an intent
+//! the process kept: [`super::kept_intents`]), kept in each server process on PostgreSQL,
 //! where reading one is a round trip to the database for every buyer (about a tenth of the
 //! CPU a purchase costs, docs/performance-log.md).
 //!

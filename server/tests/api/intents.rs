@@ -169,13 +169,18 @@ async fn a_wrong_secret_an_unknown_or_an_expired_intent_is_refused_and_nothing_i
         assert_eq!(reply.error_code(), "intent_invalid", "{case}");
     }
 
+    // Expired, as the database has it: paid at a process that reads it (the one that wrote
+    // it may still hold it as written, with the same expiry: `intents::tests`).
     sqlx::query("UPDATE payment_intents SET expires_at = $1 WHERE id = $2")
         .bind(clock::now() - 1)
         .bind(id(&intent))
         .execute(&server.api_state.db)
         .await
         .unwrap();
-    let reply = server.pay(&intent, &token, &fresh_key()).await;
+    let mut reading = server.api_state.clone();
+    reading.intents = tweetbuy_server::api::kept_intents::KeptIntents::default();
+    let reading = tweetbuy_server::api_app(reading);
+    let reply = send(&reading, post_json("/api/v1/orders", &pay_body(&intent, &token), Some(&fresh_key()))).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "expired: {}", reply.text());
     assert_eq!(reply.error_code(), "intent_invalid");
 
@@ -192,7 +197,8 @@ async fn a_wrong_secret_an_unknown_or_an_expired_intent_is_refused_and_nothing_i
         .execute(&server.api_state.db)
         .await
         .unwrap();
-    assert_eq!(server.pay(&intent, &token, &fresh_key()).await.status, StatusCode::CREATED);
+    let reply = send(&reading, post_json("/api/v1/orders", &pay_body(&intent, &token), Some(&fresh_key()))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
 }
 
 #[tokio::test]
@@ -275,7 +281,8 @@ async fn the_amount_charged_is_the_intents_whatever_the_catalog_says_later() {
 }
 
 /// On PostgreSQL the order step takes the intent its own process wrote from what the process
-/// keeps, once; a second attempt, or another process on the same database, reads it. The
+/// keeps, once (a refused guess at its secret leaves it kept); a second attempt, or another
+/// process on the same database, reads it. The
 /// paths are told apart by an intent changed in the database behind the api's back (its
 /// total set to 1): a kept intent is paid as it was written, a read one as it is stored. On
 /// SQLite nothing is kept, so every order reads.
@@ -316,6 +323,17 @@ async fn an_order_takes_the_intent_its_process_wrote_once_and_reads_any_other() 
     let token = server.token_for(VISA, "123", id(&here)).await;
     assert_eq!(server.pay(&here, &token, &fresh_key()).await.status, StatusCode::CREATED);
     assert_eq!(ordered_totals(&here).await, [if keeps { written(&here) } else { 1 }]);
+
+    // A wrong secret first: refused, and the kept intent stays for the buyer's order.
+    let guessed = server.create_intent(&tee_details(1)).await;
+    change_behind(&guessed).await;
+    let token = server.token_for(VISA, "123", id(&guessed)).await;
+    let mut wrong = pay_body(&guessed, &token);
+    wrong["client_secret"] = json!(format!("{}_secret_{}", id(&guessed), "x".repeat(43)));
+    let reply = send(&server.api, post_json("/api/v1/orders", &wrong, Some(&fresh_key()))).await;
+    assert_eq!(reply.error_code(), "intent_invalid", "{}", reply.text());
+    assert_eq!(server.pay(&guessed, &token, &fresh_key()).await.status, StatusCode::CREATED);
+    assert_eq!(ordered_totals(&guessed).await, [if keeps { written(&guessed) } else { 1 }]);
 
     // Declined, then paid again: the second attempt reads what the first took.
     let retried = server.create_intent(&tee_details(1)).await;
