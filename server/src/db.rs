@@ -1308,6 +1308,14 @@ pub(crate) async fn settled_counts(db: &Db, tables: &[&str], column: &str) -> Ve
     panic!("the counts of {tables:?} never settled");
 }
 
+/// Runs each of a test's `statements` in turn on `db`.
+#[cfg(test)]
+pub(crate) async fn run_all(db: &Db, statements: impl IntoIterator<Item = String>) {
+    for sql in statements {
+        sqlx::query(&sql).execute(db).await.unwrap();
+    }
+}
+
 /// Keeps autovacuum from analyzing `tables` while the test waits for the counts
 /// ([`whole_reads`]): in a sale the tables grow for up to a minute before it does. (An
 /// `ALTER TABLE` drops the plans kept of the table, so it goes first.)

@@ -1011,13 +1011,6 @@ mod tests {
         statements
     }
 
-    /// Runs each statement in turn.
-    async fn run_all(db: &Db, statements: Vec<String>) {
-        for sql in statements {
-            sqlx::query(&sql).execute(db).await.unwrap();
-        }
-    }
-
     /// A batch of placements finds its intents, and the order an intent is taken over from,
     /// by their keys, however large the tables have grown since the statement's first runs:
     /// a list of every declined or failed order, or a plan kept from when the tables were
@@ -1027,14 +1020,14 @@ mod tests {
         let Some(db) = crate::db::test_postgres_api().await else { return };
         let tables = ["payment_intents", "orders"];
         crate::db::without_autovacuum(&db, &tables).await;
-        run_all(&db, grown(&tables, "early", 300)).await;
+        crate::db::run_all(&db, grown(&tables, "early", 300)).await;
         // PostgreSQL may keep a statement's generic plan from its sixth run on.
         for n in 0..8 {
             let (intent_id, order_id) = (format!("small{n}"), format!("ps{n}"));
             intent(&db, &intent_id).await;
             assert!(place_many(&db, &[placing(&order_id, &intent_id, 1)]).await.unwrap());
         }
-        run_all(&db, grown(&tables, "late", 20_000)).await;
+        crate::db::run_all(&db, grown(&tables, "late", 20_000)).await;
         // One intent is paid for again after its first order was declined.
         intent(&db, "now1").await;
         intent(&db, "now2").await;
@@ -1069,13 +1062,13 @@ mod tests {
             super::super::webhooks::delivery::SubscribedEach::new(super::super::webhooks::ORDER_PAID_EVENTS);
         let tables = ["orders", "idempotency_keys"];
         crate::db::without_autovacuum(&db, &tables).await;
-        run_all(&db, grown(&tables, "early", 300)).await;
+        crate::db::run_all(&db, grown(&tables, "early", 300)).await;
         for n in 0..8 {
             let id = format!("small{n}");
             pending(&db, &id).await;
             assert!(mark_paid_many(&db, &[paid(&id, true)], &subscribers).await.unwrap());
         }
-        run_all(&db, grown(&tables, "late", 20_000)).await;
+        crate::db::run_all(&db, grown(&tables, "late", 20_000)).await;
         pending(&db, "now1").await;
         pending(&db, "now2").await;
         let before = crate::db::whole_reads(&db, &tables).await;

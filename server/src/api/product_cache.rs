@@ -107,9 +107,8 @@ impl ProductCache {
         if self.0.started.swap(true, Ordering::SeqCst) {
             return;
         }
-        let schema = sqlx::query_as::<_, (String,)>("SELECT CAST(current_schema() AS TEXT)").fetch_one(db).await;
-        match schema {
-            Ok((schema,)) => {
+        match schema_of(db).await {
+            Ok(schema) => {
                 let url = db.connect_options().database_url.to_string();
                 tokio::spawn(listen(url, schema, Arc::downgrade(&self.0)));
             }
@@ -119,6 +118,12 @@ impl ProductCache {
             }
         }
     }
+}
+
+/// The schema `db`'s tables are in: what the catalog's triggers send as their payload.
+async fn schema_of(db: &Db) -> Result<String, sqlx::Error> {
+    let (schema,): (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)").fetch_one(db).await?;
+    Ok(schema)
 }
 
 /// The `application_name` of the connection that listens for `schema`'s catalog.
@@ -284,8 +289,7 @@ mod tests {
         run(&db, "ALTER TABLE variants DISABLE TRIGGER variants_changed").await;
         run(&db, "UPDATE variants SET price_minor = price_minor + 100 WHERE product_id = 'red-tee' AND id = 'm'").await;
         run(&db, "ALTER TABLE variants ENABLE TRIGGER variants_changed").await;
-        let (schema,): (String,) =
-            sqlx::query_as("SELECT CAST(current_schema() AS TEXT)").fetch_one(&db).await.unwrap();
+        let schema = schema_of(&db).await.unwrap();
         let (ended,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE application_name = $1) AS t",
@@ -305,7 +309,7 @@ mod tests {
         let url = db.connect_options().database_url.to_string();
         let mut listener = sqlx::postgres::PgListener::connect(&url).await.unwrap();
         listener.listen(CHANNEL).await.unwrap();
-        let (schema,): (String,) = sqlx::query_as("SELECT CAST(current_schema() AS TEXT)").fetch_one(db).await.unwrap();
+        let schema = schema_of(db).await.unwrap();
         run(db, sql).await;
         let after = format!("{schema} after");
         sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&after).execute(db).await.unwrap();

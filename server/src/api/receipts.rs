@@ -853,12 +853,6 @@ mod tests {
         ]
     }
 
-    async fn run_all(db: &Db, statements: impl IntoIterator<Item = String>) {
-        for sql in statements {
-            sqlx::query(&sql).execute(db).await.unwrap();
-        }
-    }
-
     /// On PostgreSQL a batch of receipts is claimed, read and marked by key however large the
     /// tables have grown since those statements first ran: plans kept from when the tables
     /// were small read every order and every receipt for each batch (6 ms for a batch of 20,
@@ -868,7 +862,7 @@ mod tests {
         let Some(db) = crate::db::test_postgres_api().await else { return };
         let tables = ["orders", "receipt_outbox"];
         crate::db::without_autovacuum(&db, &tables).await;
-        run_all(&db, paid_orders("early", 1, 20, "n")).await;
+        crate::db::run_all(&db, paid_orders("early", 1, 20, "n")).await;
         let dir = tempfile::tempdir().unwrap();
         let worker = Worker {
             db: db.clone(),
@@ -881,11 +875,11 @@ mod tests {
         // whole batch, as the statements for a batch of another size are others.
         let batch = BATCH;
         for n in 0..8 {
-            run_all(&db, paid_orders("small", 100 + n * batch, 99 + (n + 1) * batch, "NULL")).await;
+            crate::db::run_all(&db, paid_orders("small", 100 + n * batch, 99 + (n + 1) * batch, "NULL")).await;
             assert_eq!(worker.send_due(now).await.unwrap(), BATCH as usize);
         }
-        run_all(&db, paid_orders("late", 1, 20_000, "n")).await;
-        run_all(&db, paid_orders("now", 30_000, 29_999 + batch, "NULL")).await;
+        crate::db::run_all(&db, paid_orders("late", 1, 20_000, "n")).await;
+        crate::db::run_all(&db, paid_orders("now", 30_000, 29_999 + batch, "NULL")).await;
         let before = crate::db::whole_reads(&db, &tables).await;
         assert_eq!(worker.send_due(now).await.unwrap(), BATCH as usize);
         assert_eq!(crate::db::whole_reads(&db, &tables).await, before, "a batch read the orders or the outbox whole");
@@ -906,7 +900,7 @@ mod tests {
         let mut statements = Vec::from(paid_orders("sent", 1, 20_000, "n"));
         statements.push("ANALYZE receipt_outbox".into());
         statements.extend(paid_orders("sale", 100_001, 105_000, "NULL"));
-        run_all(&db, statements).await;
+        crate::db::run_all(&db, statements).await;
         let rows_read = "seq_tup_read + idx_tup_fetch";
         let before = crate::db::settled_counts(&db, &tables, rows_read).await;
         let mut claimed = Outbox::Orders.queue().claim(&db, 1_000_000, 1_000_000, 20).await.unwrap();
