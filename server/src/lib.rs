@@ -28,6 +28,7 @@ pub mod seller_cli;
 pub mod serve;
 pub mod telemetry;
 pub mod templates;
+pub(crate) mod text_asset;
 pub mod vault;
 
 pub use api::{api_app, ApiSettings, ApiState};

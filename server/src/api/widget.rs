@@ -8,16 +8,16 @@ use super::inline_module;
 use super::ApiState;
 use crate::error::AppError;
 use crate::templates::render;
+use crate::text_asset::{if_none_match, TextAssets};
 use axum::extract::Extension;
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
+use axum::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tower_http::services::ServeDir;
@@ -161,28 +161,10 @@ async fn embed_js(
             ("BUTTON_GLUE", &glue),
         ],
     );
-    // no-cache: the loader names the current build, so it must be revalidated (an ETag of
-    // its text makes that a 304 until the build changes); the files it names carry a hash
-    // and are cached for good.
-    let etag = format!("\"{}\"", &hex(&sha2::Sha256::digest(script.as_bytes()))[..16]);
-    let headers = [
-        (CONTENT_TYPE, "text/javascript; charset=utf-8"),
-        (CACHE_CONTROL, "no-cache"),
-        (ETAG, &etag),
-        (VARY, "accept-encoding"),
-    ];
-    if if_none_match(&request_headers, &etag) {
-        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
-    }
-    let Some(encoding) = Encoding::preferred(&request_headers) else {
-        return Ok((headers, script).into_response());
-    };
-    let encoded = loader.encoded(&etag, script).await?;
-    let body = match encoding {
-        Encoding::Brotli => encoded.brotli.clone(),
-        Encoding::Gzip => encoded.gzip.clone(),
-    };
-    Ok((headers, [(CONTENT_ENCODING, encoding.name())], body).into_response())
+    // Revalidated: the loader names the current build, so a browser's copy is good until the
+    // build changes; the files it names carry a hash and are cached for good.
+    let content_type = (CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    loader.texts.respond("embed.js", &request_headers, script, &[content_type]).await
 }
 
 /// What the loader keeps between requests, for the build it was made for: the button
@@ -191,14 +173,8 @@ async fn embed_js(
 struct LoaderCache {
     /// The glue file's name (which carries its content's hash) and its expression.
     glue: Mutex<Option<(String, Arc<str>)>>,
-    /// The loader's ETag and its bodies.
-    encoded: Mutex<Option<(String, Arc<Encoded>)>>,
-}
-
-/// The loader, compressed.
-struct Encoded {
-    brotli: axum::body::Bytes,
-    gzip: axum::body::Bytes,
+    /// The loader's compressed bodies.
+    texts: TextAssets,
 }
 
 impl LoaderCache {
@@ -223,84 +199,6 @@ impl LoaderCache {
         }
         Ok(glue)
     }
-
-    /// The loader's bodies for its ETag, compressed the first time they are asked for.
-    async fn encoded(&self, etag: &str, script: String) -> Result<Arc<Encoded>, AppError> {
-        if let Some((_, encoded)) =
-            self.encoded.lock().ok().and_then(|last| last.clone()).filter(|(seen, _)| seen == etag)
-        {
-            return Ok(encoded);
-        }
-        let encoded = tokio::task::spawn_blocking(move || Encoded::of(script.as_bytes()))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))?
-            .map_err(|e| AppError::internal(format!("compressing the loader: {e}")))?;
-        let encoded = Arc::new(encoded);
-        if let Ok(mut last) = self.encoded.lock() {
-            *last = Some((etag.to_owned(), encoded.clone()));
-        }
-        Ok(encoded)
-    }
-}
-
-impl Encoded {
-    fn of(text: &[u8]) -> std::io::Result<Encoded> {
-        use std::io::Write;
-        let mut brotli = Vec::new();
-        {
-            // Quality 11 and a 4 MB window, as scripts/brotli.mjs compresses the build's files.
-            let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
-            writer.write_all(text)?;
-        }
-        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gzip.write_all(text)?;
-        Ok(Encoded { brotli: brotli.into(), gzip: gzip.finish()?.into() })
-    }
-}
-
-/// The encodings the loader is sent in, brotli preferred.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
-    Brotli,
-    Gzip,
-}
-
-impl Encoding {
-    /// Brotli if `Accept-Encoding` allows it, else gzip if it allows that; `None`: neither.
-    fn preferred(headers: &HeaderMap) -> Option<Encoding> {
-        let accepted = |coding: &str| {
-            headers.get_all(axum::http::header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|value| {
-                value.split(',').any(|item| {
-                    let mut parts = item.split(';').map(str::trim);
-                    let name = parts.next().unwrap_or_default();
-                    let refused = parts.any(|p| {
-                        p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0)
-                    });
-                    (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
-                })
-            })
-        };
-        [Encoding::Brotli, Encoding::Gzip].into_iter().find(|e| accepted(e.name()))
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Encoding::Brotli => "br",
-            Encoding::Gzip => "gzip",
-        }
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Whether the browser's cached copy (`If-None-Match`) is this version.
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"))
 }
 
 /// The build's files (named by the manifest, each name carrying its content's hash) are

@@ -1,23 +1,33 @@
 //! The card frame: `GET /frame` (the page the widget puts in an iframe), `/frame.js`, its
 //! input rules `/frame-rules.mjs` and `/frame.css`, from `assets/frame/`.
+//!
+//! Each is read when asked for and sent revalidated with an ETag, compressed
+//! ([`crate::text_asset`]): a purchase opens the frame twice (saved info, then the card), and
+//! the second time the browser's copies are answered with 304s.
 
 use super::VaultState;
 use crate::error::AppError;
 use crate::templates::{escape_html, render};
-use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use crate::text_asset::TextAssets;
+use axum::extract::{Extension, State};
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use std::sync::Arc;
 use tweetbuy_core::ErrorCode;
 
 pub(crate) fn router() -> Router<VaultState> {
+    let file = |name: &'static str, content_type: &'static str| {
+        get(move |state, texts, headers| frame_file(state, texts, headers, name, content_type))
+    };
     Router::new()
         .route("/frame", get(frame_page))
-        .route("/frame.js", get(|state| frame_file(state, "frame.js", "text/javascript; charset=utf-8")))
-        .route("/frame-rules.mjs", get(|state| frame_file(state, "rules.mjs", "text/javascript; charset=utf-8")))
-        .route("/frame.css", get(|state| frame_file(state, "frame.css", "text/css; charset=utf-8")))
+        .route("/frame.js", file("frame.js", "text/javascript; charset=utf-8"))
+        .route("/frame-rules.mjs", file("rules.mjs", "text/javascript; charset=utf-8"))
+        .route("/frame.css", file("frame.css", "text/css; charset=utf-8"))
+        .layer(Extension(Arc::new(TextAssets::default())))
 }
 
 /// The frame's policy: its own script and style only, requests only to the vault and to the
@@ -32,7 +42,11 @@ pub fn frame_csp(allowed_origins: &[String], api_origin: &str) -> String {
     )
 }
 
-async fn frame_page(State(state): State<VaultState>) -> Result<Response, AppError> {
+async fn frame_page(
+    State(state): State<VaultState>,
+    Extension(texts): Extension<Arc<TextAssets>>,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
     let path = state.settings.assets_dir.join("frame").join("frame.html");
     let template = read_asset(&path).await?;
     let settings = &state.settings;
@@ -44,24 +58,22 @@ async fn frame_page(State(state): State<VaultState>) -> Result<Response, AppErro
             ("API_ORIGIN", &escape_html(&settings.api_origin)),
         ],
     );
-    Ok((
-        [
-            (CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
-            (CONTENT_SECURITY_POLICY, frame_csp(&settings.allowed_origins, &settings.api_origin)),
-            (CACHE_CONTROL, "no-cache".to_owned()),
-        ],
-        html,
-    )
-        .into_response())
+    let csp = HeaderValue::from_str(&frame_csp(&settings.allowed_origins, &settings.api_origin))
+        .map_err(|e| AppError::internal(format!("the frame's policy is not a header value: {e}")))?;
+    let headers =
+        [(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (CONTENT_SECURITY_POLICY, csp)];
+    texts.respond("frame.html", &request_headers, html, &headers).await
 }
 
 async fn frame_file(
     State(state): State<VaultState>,
-    name: &str,
+    Extension(texts): Extension<Arc<TextAssets>>,
+    request_headers: HeaderMap,
+    name: &'static str,
     content_type: &'static str,
 ) -> Result<Response, AppError> {
     let text = read_asset(&state.settings.assets_dir.join("frame").join(name)).await?;
-    Ok(([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")], text).into_response())
+    texts.respond(name, &request_headers, text, &[(CONTENT_TYPE, HeaderValue::from_static(content_type))]).await
 }
 
 async fn read_asset(path: &std::path::Path) -> Result<String, AppError> {

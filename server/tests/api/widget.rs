@@ -90,13 +90,7 @@ async fn files_go_out_precompressed_with_etags_and_revalidate_to_304() {
     write_manifest(&dist, GLUE, WASM);
     std::fs::write(dist.join(format!("{WASM}.br")), b"brotli bytes").unwrap();
     std::fs::write(dist.join(format!("{WASM}.gz")), b"gzip bytes").unwrap();
-    let with = |path: &str, headers: &[(&str, &str)]| {
-        let mut request = Request::get(path);
-        for (k, v) in headers {
-            request = request.header(*k, *v);
-        }
-        request.body(Body::empty()).unwrap()
-    };
+    let with = get_with;
     let path = format!("/tweetbuy/{WASM}");
 
     let br = send(&server.api, with(&path, &[("accept-encoding", "gzip, br")])).await;

@@ -190,6 +190,15 @@ pub fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).unwrap()
 }
 
+/// A GET with these request headers.
+pub fn get_with(uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
 /// A JSON POST, with an idempotency key when given.
 pub fn post_json(uri: &str, body: &Value, key: Option<&str>) -> Request<Body> {
     post_raw(uri, serde_json::to_vec(body).unwrap(), key)

@@ -46,3 +46,53 @@ async fn missing_frame_assets_are_503_json() {
     let reply = send(&server.vault, get("/frame.html")).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
+
+/// A purchase opens the frame twice (saved info, then the card): the second time costs no
+/// body, and the first comes compressed.
+#[tokio::test]
+async fn the_frames_files_come_compressed_and_are_revalidated_by_their_etag() {
+    let server = start().await;
+    let frame_js = server.dir.path().join("assets/frame/frame.js");
+    std::fs::write(&frame_js, "console.log('the card frame');\n".repeat(200)).unwrap();
+    for path in ["/frame", "/frame.js", "/frame-rules.mjs", "/frame.css"] {
+        let plain = send(&server.vault, get(path)).await;
+        assert_eq!(plain.status, StatusCode::OK, "{path}");
+        assert_eq!(plain.header("content-encoding"), None, "{path}: sent as it is to a browser that asks so");
+        assert_eq!(plain.header("cache-control"), Some("no-cache"), "{path}");
+        assert_eq!(plain.header("vary"), Some("accept-encoding"), "{path}");
+        let etag = plain.header("etag").unwrap_or_else(|| panic!("{path} has no ETag")).to_owned();
+
+        let br = send(&server.vault, get_with(path, &[("accept-encoding", "gzip, deflate, br")])).await;
+        assert_eq!((br.status, br.header("content-encoding")), (StatusCode::OK, Some("br")), "{path}");
+        assert_eq!(br.header("etag"), Some(etag.as_str()), "{path}");
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut brotli::Decompressor::new(br.body.as_slice(), 4096), &mut text).unwrap();
+        assert_eq!(text, plain.body, "{path}: the brotli body is the file");
+        let gz = send(&server.vault, get_with(path, &[("accept-encoding", "gzip")])).await;
+        assert_eq!(gz.header("content-encoding"), Some("gzip"), "{path}");
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.body.as_slice()), &mut text).unwrap();
+        assert_eq!(text, plain.body, "{path}: the gzip body is the file");
+
+        let again = send(&server.vault, get_with(path, &[("accept-encoding", "br"), ("if-none-match", &etag)])).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}: the browser's copy is current");
+        assert!(again.body.is_empty(), "{path}");
+        assert_eq!((again.header("etag"), again.header("cache-control")), (Some(etag.as_str()), Some("no-cache")));
+        if path == "/frame" {
+            assert!(again.header("content-security-policy").is_some_and(|csp| csp.contains("frame-ancestors")));
+        }
+    }
+    let brotli_size = send(&server.vault, get_with("/frame.js", &[("accept-encoding", "br")])).await.body.len();
+    assert!(brotli_size < 200, "6,200 B of a repeated line compress to {brotli_size} B");
+
+    // A deploy changes the file: the browser's copy is stale, and the new one is sent.
+    let etag = send(&server.vault, get("/frame.js")).await.header("etag").unwrap().to_owned();
+    std::fs::write(&frame_js, "console.log('fixed');").unwrap();
+    let changed =
+        send(&server.vault, get_with("/frame.js", &[("accept-encoding", "br"), ("if-none-match", &etag)])).await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut brotli::Decompressor::new(changed.body.as_slice(), 4096), &mut text).unwrap();
+    assert_eq!(text, b"console.log('fixed');", "not the compressed body kept for the old content");
+}
