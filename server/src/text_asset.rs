@@ -2,8 +2,8 @@
 //! current build; the vault's card frame, read from the assets folder), sent revalidated
 //! rather than cached for good, since they change with a build or a deploy.
 //!
-//! Each is sent `Cache-Control: no-cache` with an ETag of its content, so a browser that
-//! has this version gets a 304 and no body: a page that opens the card frame twice (the
+//! Each is sent `Cache-Control: no-cache` with an ETag of its content and encoding, so a
+//! browser that has this version, in any encoding, gets a 304 and no body: a page that opens the card frame twice (the
 //! saved-info frame, then the card frame) downloads its files once. A browser without it
 //! gets it compressed as the build's own files are (brotli at quality 11 with a 4 MB window,
 //! gzip at level 9) rather than at the quality tower-http compresses on the way out; the
@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 /// The compressed bodies of a router's texts, each kept for its latest content.
 #[derive(Default)]
 pub(crate) struct TextAssets {
-    /// Per text's name: the ETag of the content compressed, and its bodies.
+    /// Per text's name: the version of the content compressed, and its bodies.
     encoded: Mutex<HashMap<&'static str, (String, Arc<Encoded>)>>,
 }
 
@@ -37,12 +37,18 @@ impl TextAssets {
         text: String,
         headers: &[(HeaderName, HeaderValue)],
     ) -> Result<Response, AppError> {
-        let etag = etag_of(text.as_bytes());
-        let mut response = match (if_none_match(request_headers, &etag), Encoding::preferred(request_headers)) {
+        let version = version_of(text.as_bytes());
+        let encoding = Encoding::preferred(request_headers);
+        let etag = match encoding {
+            None => format!("\"{version}\""),
+            Some(encoding) => format!("\"{version}-{}\"", encoding.name()),
+        };
+        let has_it = any_none_match(request_headers, |tag| tag.split('-').next() == Some(version.as_str()));
+        let mut response = match (has_it, encoding) {
             (true, _) => StatusCode::NOT_MODIFIED.into_response(),
             (false, None) => text.into_response(),
             (false, Some(encoding)) => {
-                let encoded = self.encoded(name, &etag, text).await?;
+                let encoded = self.encoded(name, &version, text).await?;
                 let body = match encoding {
                     Encoding::Brotli => encoded.brotli.clone(),
                     Encoding::Gzip => encoded.gzip.clone(),
@@ -62,11 +68,11 @@ impl TextAssets {
         Ok(response)
     }
 
-    /// The bodies of `name` for the content whose ETag is `etag`, compressed the first time
-    /// this content is asked for.
-    async fn encoded(&self, name: &'static str, etag: &str, text: String) -> Result<Arc<Encoded>, AppError> {
+    /// The bodies of `name` for the content `version`, compressed the first time this
+    /// content is asked for.
+    async fn encoded(&self, name: &'static str, version: &str, text: String) -> Result<Arc<Encoded>, AppError> {
         let kept = self.encoded.lock().ok().and_then(|kept| kept.get(name).cloned());
-        if let Some((_, encoded)) = kept.filter(|(seen, _)| seen == etag) {
+        if let Some((_, encoded)) = kept.filter(|(seen, _)| seen == version) {
             return Ok(encoded);
         }
         let encoded = tokio::task::spawn_blocking(move || Encoded::of(text.as_bytes()))
@@ -75,25 +81,32 @@ impl TextAssets {
             .map_err(|e| AppError::internal(format!("compressing {name}: {e}")))?;
         let encoded = Arc::new(encoded);
         if let Ok(mut kept) = self.encoded.lock() {
-            kept.insert(name, (etag.to_owned(), encoded.clone()));
+            kept.insert(name, (version.to_owned(), encoded.clone()));
         }
         Ok(encoded)
     }
 }
 
-/// A strong ETag of a content: the first 64 bits of its SHA-256, in hex.
-pub(crate) fn etag_of(content: &[u8]) -> String {
-    let digest = sha2::Sha256::digest(content);
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+/// A content's version: the first 64 bits of its SHA-256, in hex. Its ETags are this, and
+/// this with `-br` or `-gzip` for a compressed body, since each encoding is a representation
+/// of its own (RFC 9110, 8.8.3).
+fn version_of(content: &[u8]) -> String {
+    sha2::Sha256::digest(content)[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether the browser's cached copy (`If-None-Match`) is the version tagged `etag`.
+/// Whether the browser's cached copy (`If-None-Match`) is the one tagged `etag`.
 pub(crate) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"))
+    any_none_match(headers, |tag| tag == etag.trim_matches('"'))
+}
+
+/// Whether `If-None-Match` is `*` or names a tag (without its quotes) that `matches`. The
+/// comparison is weak, as RFC 9110 (13.1.2) asks: a `W/` that a cache put in front does not
+/// count.
+fn any_none_match(headers: &HeaderMap, matches: impl Fn(&str) -> bool) -> bool {
+    headers.get_all(IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|tag| {
+        let tag = tag.trim();
+        tag == "*" || matches(tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"'))
+    })
 }
 
 /// A text, compressed.
@@ -126,18 +139,25 @@ enum Encoding {
 
 impl Encoding {
     /// Brotli if `Accept-Encoding` allows it, else gzip if it allows that; `None`: neither.
+    /// A coding named in the header is taken at its own weight, even beside a `*`; one not
+    /// named, at `*`'s; a weight of 0 refuses it.
     fn preferred(headers: &HeaderMap) -> Option<Encoding> {
-        let accepted = |coding: &str| {
-            headers.get_all(ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|value| {
-                value.split(',').any(|item| {
-                    let mut parts = item.split(';').map(str::trim);
-                    let name = parts.next().unwrap_or_default();
-                    let refused = parts.any(|p| {
-                        p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0)
-                    });
-                    (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
-                })
+        let entries: Vec<(&str, bool)> = headers
+            .get_all(ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|item| {
+                let mut parts = item.split(';').map(str::trim);
+                let name = parts.next().unwrap_or_default();
+                let refused = parts
+                    .any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0));
+                (name, !refused)
             })
+            .collect();
+        let accepted = |coding: &str| {
+            let named = entries.iter().find(|(name, _)| name.eq_ignore_ascii_case(coding));
+            named.or_else(|| entries.iter().find(|(name, _)| *name == "*")).is_some_and(|(_, accepted)| *accepted)
         };
         [Encoding::Brotli, Encoding::Gzip].into_iter().find(|e| accepted(e.name()))
     }
@@ -147,5 +167,68 @@ impl Encoding {
             Encoding::Brotli => "br",
             Encoding::Gzip => "gzip",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_encoding_is_the_best_the_browser_accepts_and_a_named_refusal_stands() {
+        let preferred = |value: &str| Encoding::preferred(&headers(&[(ACCEPT_ENCODING, value)]));
+        assert_eq!(preferred("gzip, deflate, br, zstd"), Some(Encoding::Brotli));
+        assert_eq!(preferred("gzip"), Some(Encoding::Gzip));
+        assert_eq!(preferred("BR;q=0.5"), Some(Encoding::Brotli));
+        assert_eq!(preferred("*"), Some(Encoding::Brotli));
+        assert_eq!(preferred("br;q=0, *"), Some(Encoding::Gzip), "named and refused, whatever `*` says");
+        assert_eq!(preferred("*;q=0, gzip"), Some(Encoding::Gzip));
+        assert_eq!(preferred("br;q=0, gzip;q=0"), None);
+        assert_eq!(preferred("identity"), None);
+        assert_eq!(Encoding::preferred(&HeaderMap::new()), None);
+        let split = headers(&[(ACCEPT_ENCODING, "gzip"), (ACCEPT_ENCODING, "br")]);
+        assert_eq!(Encoding::preferred(&split), Some(Encoding::Brotli), "the header given twice");
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_over_a_list() {
+        let has = |value: &str, etag: &str| if_none_match(&headers(&[(IF_NONE_MATCH, value)]), etag);
+        assert!(has("\"abc\"", "\"abc\""));
+        assert!(has("W/\"abc\"", "\"abc\""), "a cache's weak copy of it");
+        assert!(has("\"x\", \"abc\"", "\"abc\""));
+        assert!(has("*", "\"abc\""));
+        assert!(!has("\"abcd\"", "\"abc\""));
+        assert!(!if_none_match(&HeaderMap::new(), "\"abc\""));
+    }
+
+    #[tokio::test]
+    async fn each_encoding_has_its_own_etag_and_any_of_them_is_current() {
+        let texts = TextAssets::default();
+        let answer = |pairs: Vec<(HeaderName, String)>| {
+            let request = headers(&pairs.iter().map(|(n, v)| (n.clone(), v.as_str())).collect::<Vec<_>>());
+            let texts = &texts;
+            async move { texts.respond("t", &request, "the text".repeat(50), &[]).await.unwrap() }
+        };
+        let tag = |response: &Response| response.headers()[ETAG].to_str().unwrap().to_owned();
+        let plain = answer(vec![]).await;
+        let br = answer(vec![(ACCEPT_ENCODING, "br".into())]).await;
+        let gzip = answer(vec![(ACCEPT_ENCODING, "gzip".into())]).await;
+        let tags = [tag(&plain), tag(&br), tag(&gzip)];
+        assert!(tags[1].ends_with("-br\"") && tags[2].ends_with("-gzip\""), "{tags:?}");
+        assert_eq!(tags[1].trim_end_matches("-br\""), tags[0].trim_end_matches('"'), "one version, three encodings");
+        for held in &tags {
+            let again = answer(vec![(ACCEPT_ENCODING, "br".into()), (IF_NONE_MATCH, held.clone())]).await;
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{held}");
+        }
+        let other = answer(vec![(IF_NONE_MATCH, "\"0123456789abcdef-br\"".into())]).await;
+        assert_eq!(other.status(), StatusCode::OK, "another version");
     }
 }

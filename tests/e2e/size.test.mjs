@@ -1,6 +1,6 @@
 // The size budget: bytes are deterministic for a build, so they can be asserted, unlike
 // times. The targets are 25 KB brotli before the first click, 120 KB for the checkout
-// module and 150 KB brotli for everything with the first click. The button module is split from the checkout module
+// module and 150 KB brotli for the two modules together (KB here is KiB: 1,024 bytes). The button module is split from the checkout module
 // (index.html) so that the first load carries no Leptos. The first target is not met yet
 // (docs/performance.md says by how much and why), so its ceiling guards against growth
 // and against the checkout code creeping back into the first load; the other two are met
@@ -17,10 +17,11 @@ import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoa
 // get a newer stable rustc or terser, which move the bytes a little either way.
 const CEILING_BEFORE_CLICK = 33.5 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
-// Met, and held exactly: the whole purchase path.
+// Met, and held at the target itself, 0.7 % above the current build: a toolchain that
+// grows the modules past it fails here, and the target is then missed, not the ceiling.
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 const CEILING_WITH_CHECKOUT = TARGET_WITH_CHECKOUT;
-// The checkout module's own target is 120 KB; held about 1 % above what it is now.
+// The checkout module's own target is 120 KiB; held about 1 % above what it is now.
 const CEILING_CHECKOUT_MODULE = 117.5 * 1024;
 
 // The loader as the server sends it: a template, filled in and with the lookup rules inlined.
@@ -71,7 +72,9 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
     assert.ok(!button.includes(path), `the button module keeps panic locations (${path}): std's panic machinery came back`);
   }
   // Our own send_wrapper (patches/send_wrapper) keeps std's thread handles out, 2.6 KB brotli.
+  // The module keeps std's panic locations, which name the file that makes the handle.
   const checkoutModule = readFileSync(join(WIDGET_DIR, checkoutWasm)).toString("latin1");
+  assert.ok(checkoutModule.includes("library/std/src/"), "no panic locations left to tell std's thread handles by: change this check");
   assert.ok(!checkoutModule.includes("library/std/src/thread/current.rs"), "the checkout module links std::thread::current again");
   const first = total(firstLoadAssets(WIDGET_DIR, loader), "brotli");
   const checkout = total(checkoutAssets(WIDGET_DIR), "brotli");

@@ -212,9 +212,39 @@ fn wrong_thread(what: Use) -> ! {
 
 #[cfg(test)]
 mod tests {
+    //! The `futures` tests run when the feature is on: `cargo test --workspace` (as `make test`
+    //! runs it) has it through Leptos, `cargo test -p send_wrapper` needs `--features futures`.
     use super::*;
     use std::rc::Rc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     use std::thread;
+
+    /// Whether `use_it` panics when run on another thread on a value wrapped on this one.
+    fn panics_elsewhere<T: 'static>(value: T, use_it: impl FnOnce(&mut SendWrapper<T>) + Send + 'static) -> bool {
+        let mut wrapped = SendWrapper::new(value);
+        thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| use_it(&mut wrapped)));
+            // Back home, so that this thread's drop is not the panic looked for.
+            (outcome.is_err(), wrapped)
+        })
+        .join()
+        .map(|(panicked, wrapped)| {
+            drop(wrapped);
+            panicked
+        })
+        .unwrap()
+    }
+
+    /// Sets its flag when dropped.
+    #[derive(Debug, Clone)]
+    struct Dropped(Arc<AtomicBool>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
 
     #[test]
     fn a_value_is_reached_changed_and_taken_on_its_own_thread() {
@@ -225,20 +255,19 @@ mod tests {
         let copy = wrapped.clone();
         assert_eq!(*copy.take(), [1, 2, 3]);
         assert_eq!(format!("{wrapped:?}").split(',').next(), Some("SendWrapper { value: [1"));
+
+        let flag = Arc::new(AtomicBool::new(false));
+        drop(SendWrapper::new(Dropped(flag.clone())));
+        assert!(flag.load(Ordering::SeqCst), "dropped at home, the value is dropped");
     }
 
     #[test]
-    fn another_thread_may_move_it_but_not_reach_or_take_it() {
-        let wrapped = SendWrapper::new(Rc::new(5));
-        let (reached, back) = thread::spawn(move || {
-            let valid = wrapped.valid();
-            let reached = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| **wrapped));
-            (valid || reached.is_ok(), wrapped)
-        })
-        .join()
-        .unwrap();
-        assert!(!reached, "another thread neither is valid nor reaches the value");
-        assert_eq!(*back.take(), 5, "back home it is whole");
+    fn another_thread_may_move_it_but_not_reach_it_in_any_way() {
+        assert!(!panics_elsewhere(Rc::new(1), |w| assert!(!w.valid())), "asking is allowed");
+        assert!(panics_elsewhere(Rc::new(1), |w| assert_eq!(***w, 1)), "Deref");
+        assert!(panics_elsewhere(Rc::new(1), |w| *Rc::make_mut(w) += 1), "DerefMut");
+        assert!(panics_elsewhere(Rc::new(1), |w| drop(w.clone())), "Clone");
+        assert!(panics_elsewhere(Rc::new(1), |w| drop(format!("{w:?}"))), "Debug");
 
         let elsewhere = SendWrapper::new(Rc::new(6));
         let taken =
@@ -248,11 +277,13 @@ mod tests {
 
     #[test]
     fn dropping_on_another_thread_panics_unless_nothing_is_dropped() {
+        let flag = Arc::new(AtomicBool::new(false));
         let dropped = thread::spawn({
-            let wrapped = SendWrapper::new(Rc::new(()));
+            let wrapped = SendWrapper::new(Dropped(flag.clone()));
             move || drop(wrapped)
         });
-        assert!(dropped.join().is_err(), "an Rc dropped on another thread would race its count");
+        assert!(dropped.join().is_err(), "a value with drop glue is not dropped on another thread");
+        assert!(!flag.load(Ordering::SeqCst), "and the value is not dropped there");
 
         let plain = SendWrapper::new(7_u32);
         assert!(thread::spawn(move || drop(plain)).join().is_ok(), "a u32 has nothing to drop");
@@ -260,7 +291,8 @@ mod tests {
 
     #[test]
     fn a_thread_already_panicking_leaks_the_value_rather_than_panic_twice() {
-        let wrapped = SendWrapper::new(Rc::new(8));
+        let flag = Arc::new(AtomicBool::new(false));
+        let wrapped = SendWrapper::new(Dropped(flag.clone()));
         let outcome = thread::spawn(move || {
             let _held = wrapped;
             panic!("the thread's own panic");
@@ -268,11 +300,12 @@ mod tests {
         .join();
         let message = outcome.unwrap_err();
         assert_eq!(message.downcast_ref::<&str>(), Some(&"the thread's own panic"), "no second panic, no abort");
+        assert!(!flag.load(Ordering::SeqCst), "leaked, not dropped on the wrong thread");
     }
 
     #[cfg(feature = "futures")]
     #[test]
-    fn a_wrapped_future_and_stream_are_polled_on_their_thread() {
+    fn a_wrapped_future_and_stream_are_polled_on_their_thread_only() {
         use core::pin::Pin;
         use core::task::{Context, Poll};
         use futures_core::Stream;
@@ -286,25 +319,27 @@ mod tests {
                 Poll::Ready((n < 2).then_some(n))
             }
         }
+        fn drain(stream: &mut SendWrapper<Count>) -> Vec<u8> {
+            futures_executor::block_on(core::future::poll_fn(|cx| {
+                let mut items = Vec::new();
+                while let Poll::Ready(Some(n)) = Pin::new(&mut *stream).poll_next(cx) {
+                    items.push(n);
+                }
+                Poll::Ready(items)
+            }))
+        }
 
         let rc = Rc::new(40);
         let future = SendWrapper::new(async move { *rc + 2 });
         assert_eq!(futures_executor::block_on(future), 42);
-
-        let mut stream = SendWrapper::new(Count(Rc::new(0)));
-        let items = futures_executor::block_on(core::future::poll_fn(|cx| {
-            let mut items = Vec::new();
-            while let Poll::Ready(Some(n)) = Pin::new(&mut stream).poll_next(cx) {
-                items.push(n);
-            }
-            Poll::Ready(items)
-        }));
-        assert_eq!(items, [0, 1]);
+        assert_eq!(drain(&mut SendWrapper::new(Count(Rc::new(0)))), [0, 1]);
+        assert_eq!(SendWrapper::new(Count(Rc::new(0))).size_hint(), (0, None));
 
         let elsewhere = SendWrapper::new(async { 1 });
         let polled = thread::spawn(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| futures_executor::block_on(elsewhere))).is_ok()
         });
-        assert!(!polled.join().unwrap(), "polling on another thread panics");
+        assert!(!polled.join().unwrap(), "polling a future on another thread panics");
+        assert!(panics_elsewhere(Count(Rc::new(0)), |s| drop(drain(s))), "polling a stream on another thread panics");
     }
 }
