@@ -72,7 +72,7 @@ try {
     await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').waitFor();
     const onClick = [];
     page.on("response", async (r) => {
-      try { onClick.push({ name: new URL(r.url()).pathname, status: r.status(), ...sizeOf(await r.body()) }); } catch { /* redirects have no body */ }
+      try { onClick.push({ name: new URL(r.url()).pathname, ...sizeOf(await r.body()) }); } catch { /* redirects and 304s have no body */ }
     });
     await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').click();
     await page.getByRole("button", { name: /Continue|Continuar/ }).click();

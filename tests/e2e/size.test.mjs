@@ -71,7 +71,7 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
   for (const path of ["library/std/", "library/core/", "library/alloc/"]) {
     assert.ok(!button.includes(path), `the button module keeps panic locations (${path}): std's panic machinery came back`);
   }
-  // Our own send_wrapper (patches/send_wrapper) keeps std's thread handles out, 2.6 KB brotli.
+  // Our own send_wrapper (patches/send_wrapper) keeps std's thread handles out, 2.9 KB brotli.
   // The module keeps std's panic locations, which name the file that makes the handle.
   const checkoutModule = readFileSync(join(WIDGET_DIR, checkoutWasm)).toString("latin1");
   assert.ok(checkoutModule.includes("library/std/src/"), "no panic locations left to tell std's thread handles by: change this check");

@@ -7,7 +7,7 @@
 //! every time a value is wrapped or reached. On `wasm32-unknown-unknown` without atomics
 //! there is only one thread, yet that call links std's thread handles (their names,
 //! reference counts and the lazily made handle of the main thread): 4.8 KB of the checkout
-//! module's wasm, 2.6 KB after brotli (docs/performance.md). Here, on such a target, a
+//! module's wasm, 2.9 KB after brotli (docs/performance.md). Here, on such a target, a
 //! value's thread is a zero-sized [`Home`] that is always the current one, so every check
 //! folds away; everywhere else it is the [`std::thread::ThreadId`], checked as
 //! `send_wrapper` checks it, with the same panics.
