@@ -120,6 +120,87 @@ fn finds_every_fixture_embed_form_with_its_id() {
     root.remove();
 }
 
+/// The offer lookup's answers (`[status, body]` pairs, as the kit's `ask` resolves them),
+/// read as the module reads them: by the loader's kit, then the module's rules.
+fn read_answers(
+    answers: &[(u16, String)],
+) -> Result<tweetbuy::button::offers::Lookup, tweetbuy::shared::api::ClientError> {
+    tweetbuy::button::kit::use_kit(loader_kit());
+    let pairs = js_sys::Array::new();
+    for (status, body) in answers {
+        pairs.push(&js_sys::Array::of2(&(*status).into(), &body.as_str().into()));
+    }
+    tweetbuy::button::offers::read_answers(&pairs)
+}
+
+#[wasm_bindgen_test]
+fn the_kit_reads_the_lookups_answer_as_the_api_writes_it() {
+    let offers = vec![tweetbuy_core::testing::tee(), tweetbuy_core::testing::ticket()];
+    let response = tweetbuy_core::OffersResponse { vault_origin: "http://vault.test".into(), offers: offers.clone() };
+    let found = read_answers(&[(200, serde_json::to_string(&response).unwrap())]).unwrap();
+    assert_eq!(found.vault_origin, "http://vault.test");
+    assert_eq!(found.offers.len(), 2);
+    for (found, offer) in found.offers.iter().zip(&offers) {
+        let json = serde_json::to_string(offer).unwrap();
+        let head: tweetbuy_core::OfferHead = serde_json::from_str(&json).unwrap();
+        assert_eq!(found.head, head, "the head serde reads");
+        assert_eq!(found.title, offer.title);
+        let whole: Offer = serde_json::from_str(&found.json).unwrap();
+        assert_eq!(&whole, offer, "the checkout module gets the offer as sent");
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_kit_reads_a_field_of_the_wrong_type_as_absent() {
+    let tee = serde_json::to_value(tweetbuy_core::testing::tee()).unwrap();
+    let with = |path: &[&str], value: serde_json::Value| {
+        let mut offer = tee.clone();
+        let mut at = &mut offer;
+        for key in path {
+            at = match key.parse::<usize>() {
+                Ok(i) => &mut at[i],
+                Err(_) => &mut at[*key],
+            };
+        }
+        *at = value;
+        let body = serde_json::json!({"vault_origin": "http://vault.test", "offers": [offer]});
+        read_answers(&[(200, body.to_string())]).unwrap().offers
+    };
+    assert_eq!(with(&["title"], serde_json::json!("Tee")).len(), 1, "the offer as it is");
+    for (path, bad) in [
+        (&["tweet_id"][..], serde_json::json!(1528000000000000001u64)),
+        (&["product_id"], serde_json::json!(7)),
+        (&["kind"], serde_json::json!(null)),
+        (&["variants"], serde_json::json!({})),
+        (&["variants", "0", "price", "minor"], serde_json::json!(1.5)),
+        (&["variants", "0", "price", "minor"], serde_json::json!("3000")),
+        (&["variants", "0", "price", "minor"], serde_json::json!(1e21)),
+        (&["variants", "0", "price", "currency"], serde_json::json!(["USD"])),
+    ] {
+        assert_eq!(with(path, bad.clone()), [], "{path:?}: {bad}");
+    }
+    let found = with(&["title"], serde_json::json!("A \u{1e}tee\u{1f}"));
+    assert_eq!(found[0].title, "A tee", "a separator in a text is dropped, not read as one");
+}
+
+#[wasm_bindgen_test]
+fn the_kit_reads_why_a_lookup_failed() {
+    use tweetbuy::shared::api::ClientError;
+    let ok = (200, r#"{"vault_origin":"http://vault.test","offers":[]}"#.to_string());
+    assert_eq!(
+        read_answers(&[ok.clone(), (0, "Failed to fetch".into())]),
+        Err(ClientError::Network("Failed to fetch".into()))
+    );
+    let limited = (429, r#"{"code":"rate_limited","message":"Slow down."}"#.to_string());
+    match read_answers(&[limited, ok.clone()]) {
+        Err(ClientError::Api { status: 429, error }) => assert_eq!(error.message, "Slow down."),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(read_answers(&[(502, "<html>".into())]), Err(ClientError::Decode { status: 502, .. })));
+    assert!(matches!(read_answers(&[(200, "<html>".into())]), Err(ClientError::Decode { status: 200, .. })));
+    assert_eq!(read_answers(&[ok]).map(|found| found.offers.len()), Ok(0));
+}
+
 #[wasm_bindgen_test]
 fn explicit_opt_in_and_quoted_links() {
     let root = container(concat!(

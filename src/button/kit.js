@@ -21,7 +21,7 @@
 /// them for its own early lookup, and they run one table of test vectors with core.
 export function buttonKit(rules) {
   const { tweetIdOf, lookupPaths } = rules;
-  return { find, paths, ask, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause, timing };
+  return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause, timing };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
@@ -65,6 +65,38 @@ export function buttonKit(rules) {
         return new Promise((resolve) => setTimeout(resolve, wait)).then(() => tries(url, null, attempt + 1));
       });
     return Promise.all(urls.map((url, i) => tries(url, sent[i], 1)));
+  }
+
+  /// The lookup's answers (`ask`'s), read for the module as one text of records (records
+  /// end with "\x1e", fields with "\x1f", an absent value is "\x1d"). Per answer, a record
+  /// "a": its status, "1" if its body is JSON (else absent), the body's `code`, `message` and
+  /// `vault_origin`, and, for a request that got no answer (status 0), why. Then a record "o"
+  /// per offer in its `offers`: `tweet_id`, `product_id`, `kind`, `title`, the offer as JSON,
+  /// "" if its `variants` are an array (else absent), and each variant's `price.minor` and
+  /// `price.currency`. A text field that is not a string, or a number that is not a number,
+  /// is absent. Which answer failed and what each field must hold is the module's rule
+  /// (src/button/offers.rs); the separators cannot occur in the JSON, which escapes them.
+  function offers(answers) {
+    const text = (v) => (typeof v === "string" ? v.replace(/[\x1d-\x1f]/g, "") : "\x1d");
+    const number = (v) => (typeof v === "number" ? String(v) : "\x1d");
+    const records = [];
+    for (const [status, body] of answers) {
+      let page, parsed = "\x1d";
+      try {
+        page = JSON.parse(body);
+        parsed = "1";
+      } catch {}
+      records.push(["a", status, parsed, text(page?.code), text(page?.message), text(page?.vault_origin), status ? "\x1d" : text(body)]);
+      if (!Array.isArray(page?.offers)) continue;
+      for (const offer of page.offers) {
+        const variants = offer?.variants;
+        const record = ["o", text(offer?.tweet_id), text(offer?.product_id), text(offer?.kind), text(offer?.title), JSON.stringify(offer)];
+        record.push(Array.isArray(variants) ? "" : "\x1d");
+        if (Array.isArray(variants)) for (const v of variants) record.push(number(v?.price?.minor), text(v?.price?.currency));
+        records.push(record);
+      }
+    }
+    return records.map((record) => record.join("\x1f")).join("\x1e");
   }
 
   /// Calls `f(true, value)` once `promise` resolves or `f(false, error)` once it rejects,

@@ -32,6 +32,8 @@ extern "C" {
         timeout_ms: i32,
         retry_in: &JsValue,
     ) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn offers(this: &Kit, answers: &JsValue) -> Result<String, JsValue>;
     #[wasm_bindgen(method, catch, js_name = then)]
     fn then_call(this: &Kit, promise: &JsValue, pausing: bool, f: &JsValue) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(method, catch)]

@@ -20,7 +20,7 @@ pub mod loader;
 pub(crate) mod marks;
 pub mod mount;
 pub(crate) mod observe;
-pub(crate) mod offers;
+pub mod offers;
 pub(crate) mod placement;
 
 /// See [`crate::start`].

@@ -391,7 +391,13 @@ fn build_views(
         let proto = buy_button::prototype_index(&batch.document, &look, &locale.tag)?;
         let head = &item.offer.head;
         let text = buy_button::text(&look, head, &locale);
-        rows.push(&[&proto.to_string(), look.theme.as_str(), &text, head.tweet_id.as_str(), &head.product_id]);
+        rows.push(&[
+            &crate::shared::util::decimal(proto),
+            look.theme.as_str(),
+            &text,
+            head.tweet_id.as_str(),
+            &head.product_id,
+        ]);
         kinds.push(&look);
     }
     let made = build_rows(&rows, embeds)?;
@@ -427,7 +433,7 @@ fn register(item: &Item, host: Element, ctx: Rc<WidgetCtx>) {
         r.next_id += 1;
         r.next_id
     });
-    let tweet_id = item.offer.head.tweet_id.to_string();
+    let tweet_id = item.offer.head.tweet_id.as_str().to_owned();
     let mounted = Mounted { id, host, embed: item.embed.clone(), tweet_id, offer: item.offer.clone(), ctx };
     REGISTRY.with(|r| r.borrow_mut().mounted.push(mounted));
 }

@@ -1,13 +1,17 @@
 //! Looks up the offers for many tweets in one request.
 //!
-//! The answer is an [`tweetbuy_core::OffersResponse`]. The button module reads only each
-//! offer's [`OfferHead`] and keeps the offer's JSON as it came, for the checkout module to
-//! decode whole on the first click: the code that decodes a full offer stays out of what
-//! every host page loads.
+//! The answer is an [`tweetbuy_core::OffersResponse`]. The loader's kit reads it (the
+//! browser's `JSON.parse`, then the few fields the button needs, as one text: read field by
+//! field from wasm, a call apiece, they cost the first load 0.4 KB brotli more); this module
+//! holds the rules those fields must meet. It keeps each offer's
+//! [`OfferHead`] and the offer's JSON as it came, for the checkout module to decode whole on
+//! the first click: the code that decodes a full offer stays out of what every host page
+//! loads.
 
+use crate::button::kit::{ABSENT, FIELD_END, RECORD_END};
 use crate::prelude::*;
 use crate::shared::api::{ApiClient, ClientError, REQUEST_TIMEOUT_MS};
-use crate::shared::json::Json;
+use core::str::Split;
 use tweetbuy_core::catalog::VariantPrice;
 use tweetbuy_core::{Currency, Money, OfferHead, ProductKind, TweetId};
 use wasm_bindgen::{JsCast, JsValue};
@@ -15,54 +19,60 @@ use wasm_bindgen::{JsCast, JsValue};
 /// One offer from the lookup: what the button reads, and the JSON the sheet is built from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FoundOffer {
+    /// What the button shows: the tweet, product, kind and prices.
     pub head: OfferHead,
     /// The product's name, for the sheet the button module shows while checkout loads.
     pub title: String,
+    /// The offer as the api sent it, for the checkout module.
     pub json: String,
 }
 
 /// What the lookup found, and where the card vault lives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lookup {
+    /// The card vault's origin (empty if no answer named one).
     pub vault_origin: String,
+    /// Each offer found, in the answers' order.
     pub offers: Vec<FoundOffer>,
 }
 
-/// The [`OfferHead`] of one offer: its tweet, product, kind and each variant's price.
-/// `None` when any of them is missing or malformed.
-pub(crate) fn head_of(offer: &impl Json) -> Option<OfferHead> {
-    let variants = offer.field("variants")?.items()?;
-    // A loop, not a `collect` into `Option<Vec<_>>`: the adapters that collect needs are
-    // half a kilobyte of the button module.
-    let mut prices = Vec::with_capacity(variants.len());
-    for variant in &variants {
-        let price = variant.field("price")?;
-        let minor = price.field("minor")?.number().filter(|m| m.abs() < 9.0e15 && *m == (*m as i64) as f64)? as i64;
-        let code = price.field("currency")?.text()?;
-        let currency = Currency::parse(&code).filter(|c| c.code() == code)?;
-        prices.push(VariantPrice { price: Money::new(minor, currency) });
+/// An offer record of the kit's `offers` (after its tag): the [`OfferHead`] (its tweet,
+/// product, kind and each variant's price), the title and the offer's JSON. `None` when any
+/// of them is missing or malformed.
+fn read_offer(fields: &mut Split<'_, char>) -> Option<FoundOffer> {
+    let tweet_id = TweetId::parse(present(fields.next())?)?;
+    let product_id = present(fields.next())?.to_owned();
+    let kind = ProductKind::from_name(present(fields.next())?)?;
+    let title = present(fields.next()).unwrap_or_default().to_owned();
+    let json = present(fields.next())?.to_owned();
+    // Present (empty) when the offer's variants are an array.
+    present(fields.next())?;
+    let mut variants = Vec::new();
+    // An absent minor or currency is no number and no currency code.
+    while let Some(minor) = fields.next() {
+        let code = fields.next()?;
+        let currency = Currency::parse(code).filter(|c| c.code() == code)?;
+        variants.push(VariantPrice { price: Money::new(minor_units(minor)?, currency) });
     }
-    Some(OfferHead {
-        tweet_id: TweetId::parse(&offer.field("tweet_id")?.text()?)?,
-        product_id: offer.field("product_id")?.text()?,
-        kind: ProductKind::from_name(&offer.field("kind")?.text()?)?,
-        variants: prices,
-    })
+    Some(FoundOffer { head: OfferHead { tweet_id, product_id, kind, variants }, title, json })
 }
 
-impl Lookup {
-    /// Adds one page of the answer (an `OffersResponse`). An offer whose head cannot be
-    /// read is left out, so its tweet is left untouched like one without an offer.
-    pub(crate) fn add(&mut self, page: &impl Json) {
-        if let Some(origin) = page.field("vault_origin").and_then(|o| o.text()) {
-            self.vault_origin = origin;
-        }
-        let offers = page.field("offers").and_then(|o| o.items()).unwrap_or_default();
-        self.offers.extend(offers.iter().filter_map(|offer| {
-            let title = offer.field("title").and_then(|t| t.text()).unwrap_or_default();
-            Some(FoundOffer { head: head_of(offer)?, title, json: offer.to_json()? })
-        }));
+/// A field of the kit's records, unless the kit read it as absent.
+fn present(field: Option<&str>) -> Option<&str> {
+    field.filter(|f| *f != ABSENT)
+}
+
+/// A price in minor units, as the kit writes a JSON number (`String(n)`): a whole number
+/// under 9e15 in size, which `f64` and [`Money`] both hold exactly. A fraction (`1.5`) or
+/// an exponent (`1e+21`) is not one.
+fn minor_units(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    let value = digits.bytes().fold(0i64, |value, digit| value * 10 + i64::from(digit - b'0'));
+    let signed = if digits.len() < text.len() { -value } else { value };
+    (value < 9_000_000_000_000_000).then_some(signed)
 }
 
 /// The lookup paths for a set of ids: sorted and de-duplicated, so the same set of tweets
@@ -115,20 +125,64 @@ crate::shared::local::page_local! {
     .into_js_value();
 }
 
-/// The answers [`ask`] resolved to, read into one [`Lookup`]; the first failed one is the
-/// error. Tweets without an offer are absent from the answers.
-pub(crate) fn read_answers(answers: &JsValue) -> Result<Lookup, ClientError> {
+/// The answers [`ask`] resolved to, read by the kit's `offers` into one text and from it
+/// into one [`Lookup`]; the first failed answer is the error. Tweets without an offer are
+/// absent from the answers.
+pub fn read_answers(answers: &JsValue) -> Result<Lookup, ClientError> {
+    match crate::button::kit::with(|kit| kit.offers(answers).ok()).flatten() {
+        Some(text) => read_records(&text),
+        None => Err(ClientError::Decode { status: 0, detail: String::new() }),
+    }
+}
+
+/// The records of the kit's `offers` (src/button/kit.js says what each field is), read.
+fn read_records(text: &str) -> Result<Lookup, ClientError> {
     let mut all = Lookup::default();
-    for answer in answers.items().unwrap_or_default() {
-        let answer: js_sys::Array = answer.unchecked_into();
-        let (status, text) = (answer.get(0).as_f64().unwrap_or_default() as u16, answer.get(1).as_string());
-        let page = match status {
-            0 => Err(ClientError::Network(text.unwrap_or_default())),
-            _ => crate::shared::api::parse(status, &text.unwrap_or_default()),
-        }?;
-        all.add(&page);
+    for record in text.split(RECORD_END) {
+        let mut fields = record.split(FIELD_END);
+        match fields.next() {
+            Some("a") => {
+                let status = present(fields.next()).and_then(status_code).unwrap_or(0);
+                let parsed = present(fields.next()).is_some();
+                let (code, message) = (present(fields.next()), present(fields.next()));
+                let vault_origin = present(fields.next());
+                if let Some(error) = failure(status, parsed, code, message, present(fields.next())) {
+                    return Err(error);
+                }
+                if let Some(origin) = vault_origin {
+                    all.vault_origin = origin.to_owned();
+                }
+            }
+            // An offer whose head cannot be read is left out: its tweet is left untouched
+            // like one without an offer.
+            Some("o") => all.offers.extend(read_offer(&mut fields)),
+            _ => {}
+        }
     }
     Ok(all)
+}
+
+/// An answer's HTTP status as the kit writes it (`0`: no answer).
+fn status_code(text: &str) -> Option<u16> {
+    (text.len() <= 3 && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.bytes().fold(0u16, |status, digit| status * 10 + u16::from(digit - b'0')))
+}
+
+/// What a failed answer stands for, by the rule every request of the widget follows
+/// ([`crate::shared::api::error_of`]); `None` for the api's answer. `note` is why a request
+/// got no answer (status 0).
+fn failure(
+    status: u16,
+    parsed: bool,
+    code: Option<&str>,
+    message: Option<&str>,
+    note: Option<&str>,
+) -> Option<ClientError> {
+    match status {
+        0 => Some(ClientError::Network(note.unwrap_or_default().to_owned())),
+        _ if crate::shared::api::succeeded(status, parsed) => None,
+        _ => Some(crate::shared::api::error_of(status, parsed, code, message, "")),
+    }
 }
 
 crate::shared::local::page_local! {
@@ -161,47 +215,105 @@ fn take_preloaded(url: &str) -> Option<js_sys::Promise> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn keeps_each_offer_json_whole_and_reads_its_head() {
-        let offer = serde_json::to_value(tweetbuy_core::testing::tee()).unwrap();
-        let broken = serde_json::json!({"tweet_id": "x", "product_id": "broken"});
-        let body = serde_json::json!({"vault_origin": "http://v.test", "offers": [offer, broken]});
-        let mut found = Lookup::default();
-        found.add(&body);
-        assert_eq!(found.vault_origin, "http://v.test");
-        assert_eq!(found.offers.len(), 1, "an unreadable offer is left out");
-        assert_eq!(found.offers[0].head.product_id, "red-tee");
-        assert_eq!(found.offers[0].title, "Limited tee");
-        assert_eq!(found.offers[0].head.price_from().unwrap().minor, 3000);
-        let whole: tweetbuy_core::Offer = serde_json::from_str(&found.offers[0].json).unwrap();
-        let expected: tweetbuy_core::Offer = serde_json::from_value(offer).unwrap();
-        assert_eq!(whole, expected, "the checkout module gets the offer exactly as sent");
-        let serde_head: OfferHead = serde_json::from_value(expected_json()).unwrap();
-        assert_eq!(found.offers[0].head, serde_head, "the same head serde reads");
+    /// A record as the kit's `offers` writes it.
+    fn record(fields: &[&str]) -> String {
+        fields.join(&FIELD_END.to_string())
     }
 
-    fn expected_json() -> serde_json::Value {
-        serde_json::to_value(tweetbuy_core::testing::tee()).unwrap()
+    fn records(records: &[String]) -> String {
+        records.join(&RECORD_END.to_string())
+    }
+
+    const TEE: &[&str] = &["o", "1528000000000000001", "red-tee", "physical", "Limited tee", "{\"json\":1}", ""];
+
+    fn tee(prices: &[&str]) -> String {
+        record(&[TEE, prices].concat())
+    }
+
+    fn answer(status: &str, parsed: bool, code: &str, message: &str, origin: &str, note: &str) -> String {
+        record(&["a", status, if parsed { "1" } else { ABSENT }, code, message, origin, note])
+    }
+
+    fn ok(origin: &str) -> String {
+        answer("200", true, ABSENT, ABSENT, origin, ABSENT)
     }
 
     #[test]
-    fn a_head_needs_every_field_it_reads() {
-        let good = serde_json::to_value(tweetbuy_core::testing::ticket()).unwrap();
-        assert_eq!(head_of(&good).unwrap().price_from().unwrap().minor, 8950);
-        for (path, bad) in [
-            ("kind", serde_json::json!("boat")),
-            ("tweet_id", serde_json::json!("12ab")),
-            ("tweet_id", serde_json::json!(12)),
-            ("product_id", serde_json::Value::Null),
-            ("variants", serde_json::json!([{"price": {"minor": 1.5, "currency": "USD"}}])),
-            ("variants", serde_json::json!([{"price": {"minor": 100, "currency": "XYZ"}}])),
-            ("variants", serde_json::json!([{"price": {"minor": 100, "currency": "usd"}}])),
-            ("kind", serde_json::json!("Ticket")),
-            ("variants", serde_json::json!({})),
-        ] {
-            let mut offer = good.clone();
-            offer[path] = bad.clone();
-            assert_eq!(head_of(&offer), None, "{path}: {bad}");
+    fn reads_each_offer_head_title_and_json_and_the_vault_origin() {
+        let gig = record(&["o", "1528000000000000003", "gig", "ticket", ABSENT, "{}", "", "8950", "EUR"]);
+        let text = records(&[ok("http://v.test"), tee(&["3000", "USD", "2500", "USD"]), ok(ABSENT), gig]);
+        let found = read_records(&text).unwrap();
+        assert_eq!(found.vault_origin, "http://v.test", "a page without an origin keeps the one before");
+        assert_eq!(found.offers.len(), 2);
+        let tee = &found.offers[0];
+        assert_eq!((tee.head.tweet_id.as_str(), tee.head.product_id.as_str()), ("1528000000000000001", "red-tee"));
+        assert_eq!(
+            (tee.head.kind, tee.title.as_str(), tee.json.as_str()),
+            (ProductKind::Physical, "Limited tee", "{\"json\":1}")
+        );
+        assert_eq!(tee.head.price_from(), Some(Money::new(2500, Currency::USD)));
+        let gig = &found.offers[1];
+        assert_eq!((gig.head.kind, gig.title.as_str()), (ProductKind::Ticket, ""), "an absent title is empty");
+        assert_eq!(gig.head.variants, [VariantPrice { price: Money::new(8950, Currency::EUR) }]);
+        assert_eq!(read_records("").unwrap(), Lookup::default(), "no answers, nothing found");
+    }
+
+    #[test]
+    fn an_offer_needs_every_field_of_its_head() {
+        let no_variants = records(&[ok(ABSENT), record(&TEE[..6])]);
+        assert_eq!(read_records(&no_variants).unwrap().offers, [], "variants that are not an array");
+        let none = read_records(&records(&[ok(ABSENT), tee(&[])])).unwrap();
+        assert_eq!(none.offers[0].head.price_from(), None, "no variants: a head without a price");
+        let bad_fields = [(1, "12ab"), (1, ABSENT), (2, ABSENT), (3, "boat"), (3, "Ticket"), (5, ABSENT), (6, ABSENT)];
+        for (at, bad) in bad_fields {
+            let mut fields = TEE.to_vec();
+            fields[at] = bad;
+            let text = records(&[ok(ABSENT), record(&[&fields[..], &["3000", "USD"]].concat())]);
+            assert_eq!(read_records(&text).unwrap().offers, [], "field {at}: {bad:?}");
         }
+        for prices in [
+            &["1.5", "USD"][..],
+            &["1e+21", "USD"],
+            &["9000000000000000", "USD"],
+            &[ABSENT, "USD"],
+            &["100", "XYZ"],
+            &["100", "usd"],
+            &["100", ABSENT],
+            &["100"],
+            &["100", "USD", "200"],
+        ] {
+            let text = records(&[ok(ABSENT), tee(prices)]);
+            assert_eq!(read_records(&text).unwrap().offers, [], "{prices:?}");
+        }
+    }
+
+    #[test]
+    fn a_price_is_a_whole_number_of_minor_units_a_double_holds_exactly() {
+        assert_eq!(minor_units("3000"), Some(3000));
+        assert_eq!(minor_units("-5"), Some(-5));
+        assert_eq!(minor_units("0"), Some(0));
+        assert_eq!(minor_units("8999999999999999"), Some(8_999_999_999_999_999));
+        assert_eq!(minor_units("-8999999999999999"), Some(-8_999_999_999_999_999));
+        for bad in ["", "-", "9000000000000000", "12345678901234567", "1.5", "1e+21", "+5", "5 ", "--5", "NaN"] {
+            assert_eq!(minor_units(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_first_failed_answer_is_the_error() {
+        let network = answer("0", false, ABSENT, ABSENT, ABSENT, "Failed to fetch");
+        let text = records(&[ok("http://v.test"), tee(&["3000", "USD"]), network]);
+        assert_eq!(read_records(&text), Err(ClientError::Network("Failed to fetch".into())));
+        let api = answer("429", true, "rate_limited", "Slow down.", ABSENT, ABSENT);
+        match read_records(&records(&[api, ok(ABSENT)])) {
+            Err(ClientError::Api { status: 429, error }) => assert_eq!(error.message, "Slow down."),
+            other => panic!("{other:?}"),
+        }
+        let html = answer("502", false, ABSENT, ABSENT, ABSENT, ABSENT);
+        assert!(matches!(read_records(&html), Err(ClientError::Decode { status: 502, .. })));
+        let no_message = answer("409", true, "sold_out", ABSENT, ABSENT, ABSENT);
+        assert!(matches!(read_records(&no_message), Err(ClientError::Decode { status: 409, .. })));
+        let not_json = answer("200", false, ABSENT, ABSENT, ABSENT, ABSENT);
+        assert_eq!(read_records(&not_json), Err(ClientError::Decode { status: 200, detail: "not JSON".into() }));
     }
 }

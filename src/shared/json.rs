@@ -13,9 +13,12 @@ use wasm_bindgen::JsCast;
 pub(crate) trait Json: Sized {
     fn field(&self, key: &str) -> Option<Self>;
     fn text(&self) -> Option<String>;
+    // The button module reads only an error's code and message (the kit reads its lookup's
+    // answers: `crate::button::offers`); the checkout module's readers use the rest.
+    #[cfg_attr(not(feature = "checkout"), allow(dead_code))]
     fn number(&self) -> Option<f64>;
+    #[cfg_attr(not(feature = "checkout"), allow(dead_code))]
     fn items(&self) -> Option<Vec<Self>>;
-    // The checkout module's readers of whole wire types use these three.
     #[cfg_attr(not(feature = "checkout"), allow(dead_code))]
     fn boolean(&self) -> Option<bool>;
     #[cfg_attr(not(feature = "checkout"), allow(dead_code))]
@@ -23,8 +26,6 @@ pub(crate) trait Json: Sized {
     /// An object's own keys; `None` for anything that is not an object.
     #[cfg_attr(not(feature = "checkout"), allow(dead_code))]
     fn keys(&self) -> Option<Vec<String>>;
-    /// The value as JSON text again.
-    fn to_json(&self) -> Option<String>;
 }
 
 impl Json for wasm_bindgen::JsValue {
@@ -51,9 +52,6 @@ impl Json for wasm_bindgen::JsValue {
         (self.is_object() && !js_sys::Array::is_array(self)).then(|| {
             js_sys::Object::keys(self.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect()
         })
-    }
-    fn to_json(&self) -> Option<String> {
-        js_sys::JSON::stringify(self).ok().map(String::from)
     }
 }
 
@@ -117,8 +115,5 @@ impl Json for serde_json::Value {
     }
     fn keys(&self) -> Option<Vec<String>> {
         self.as_object().map(|o| o.keys().cloned().collect())
-    }
-    fn to_json(&self) -> Option<String> {
-        serde_json::to_string(self).ok()
     }
 }
