@@ -3,7 +3,7 @@
 # steps that must follow one another run from here, in order:
 # 0. the glue of a class whose wasm half wasm-opt removed (index.html: the checkout module's
 #    --remove-exports) taken out: such a class can never be built, and terser keeps what a
-#    module exports;
+#    module exports; wasm-bindgen's start of each module replaced by ours (wasm-init.js);
 # 1. the button module's DOM kit (src/button/kit.js) appended to its glue, so it comes in
 #    the glue's request; each module's wasm-bindgen glue minified (terser; property names
 #    are kept);
@@ -16,7 +16,7 @@
 set -eu
 here=$(dirname "$0")
 dir="${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}"
-node --input-type=module - <<'JS'
+HERE=$(cd "$here" && pwd) node --input-type=module - <<'JS'
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 const dir = process.env.TRUNK_STAGING_DIR;
@@ -40,6 +40,18 @@ for (const wasm of readdirSync(dir).filter((f) => f.endsWith("_bg.wasm"))) {
     }
     if (new RegExp(`\\b${name}\\b`).test(js)) throw new Error(`${glue}: ${name} is still used`);
     console.log(`post-build.sh: ${wasm}: the glue of ${name} dropped (its wasm exports are gone)`);
+  }
+  // wasm-bindgen's start, from its loader of a module or a response to the end (its two
+  // exports): anything else there, or a start that names what wasm-bindgen no longer writes,
+  // fails the build.
+  const start = js.indexOf("async function __wbg_load(");
+  const tail = js.slice(start);
+  const known = /^async function __wbg_load\([\s\S]*^function initSync\([\s\S]*^async function __wbg_init\(/m;
+  const exports = "export { initSync, __wbg_init as default };";
+  if (start < 0 || !known.test(tail) || !tail.trimEnd().endsWith(exports)) throw new Error(`${glue}: wasm-bindgen's start is not where or what post-build.sh expects`);
+  js = js.slice(0, start) + readFileSync(join(process.env.HERE, "wasm-init.js"), "utf8");
+  for (const name of ["__wbg_get_imports", "__wbg_finalize_init"]) {
+    if (!new RegExp(`^function ${name}\\(`, "m").test(js)) throw new Error(`${glue}: no ${name} for wasm-init.js`);
   }
   writeFileSync(glue, js);
 }

@@ -451,6 +451,25 @@ test("a lookup answered 503 goes again after a short wait, and the buttons come 
   await page.close();
 });
 
+test("both modules start when a proxy serves their wasm under another type than application/wasm", async () => {
+  const relabelled = [];
+  const { page, consoleSeen } = await open("/", {
+    beforeLoad: (p) =>
+      p.route(/\/tweetbuy\/tweetbuy-[^/]*_bg\.wasm/, async (route) => {
+        const response = await route.fetch();
+        relabelled.push(new URL(route.request().url()).pathname);
+        await route.fulfill({ response, headers: { ...response.headers(), "content-type": "application/octet-stream" } });
+      }),
+  });
+  await waitForHosts(page, OFFERS.length);
+  const tee = page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]');
+  await tee.click();
+  await page.locator("dialog[open]:not(.tb-waiting)").getByRole("button", { name: "Continue" }).waitFor();
+  assert.equal(relabelled.length, 2, `the button module's wasm and the checkout module's: ${relabelled.join(" ")}`);
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror" || m.text.startsWith("tweetbuy:")), []);
+  await page.close();
+});
+
 test("events tell the publisher about open, checkout, order, close and errors, with no personal data", async () => {
   const { page } = await open("/");
   const tee = page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]');

@@ -15,14 +15,14 @@ import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoa
 
 // About 2 % above the bytes of the current build (docs/performance.md): a fresh machine may
 // get a newer stable rustc or terser, which move the bytes a little either way.
-const CEILING_BEFORE_CLICK = 33 * 1024;
+const CEILING_BEFORE_CLICK = 32.5 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 // Met, and held at the target itself, 0.7 % above the current build: a toolchain that
 // grows the modules past it fails here, and the target is then missed, not the ceiling.
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 const CEILING_WITH_CHECKOUT = TARGET_WITH_CHECKOUT;
 // The checkout module's own target is 120 KiB; held about 1 % above what it is now.
-const CEILING_CHECKOUT_MODULE = 117.5 * 1024;
+const CEILING_CHECKOUT_MODULE = 117 * 1024;
 
 // The loader as the server sends it: a template, filled in and with the lookup rules inlined.
 let loader;
