@@ -1,8 +1,8 @@
 //! The card frame: `GET /frame` (the page the widget puts in an iframe), `/frame.js`, its
 //! input rules `/frame-rules.mjs` and `/frame.css`, from `assets/frame/`.
 //!
-//! Each is read when asked for and sent revalidated with an ETag, compressed
-//! ([`crate::text_asset`]): a purchase opens the frame twice (saved info, then the card), and
+//! Each is read when asked for (the scripts without their comments: [`lean_script`]) and
+//! sent revalidated with an ETag, compressed ([`crate::text_asset`]): a purchase opens the frame twice (saved info, then the card), and
 //! the second time the browser's copies are answered with 304s.
 
 use super::VaultState;
@@ -73,7 +73,26 @@ async fn frame_file(
     content_type: &'static str,
 ) -> Result<Response, AppError> {
     let text = read_asset(&state.settings.assets_dir.join("frame").join(name)).await?;
+    let text = match content_type.starts_with("text/javascript") {
+        true => lean_script(text),
+        false => text,
+    };
     texts.respond(name, &request_headers, text, &[(CONTENT_TYPE, HeaderValue::from_static(content_type))]).await
+}
+
+/// A script without its comment lines, blank lines and indentation, which explain it to
+/// people and are a fifth of what a buyer's browser fetches for the frame (`frame.js` 8.1 →
+/// 6.5 KB brotli). A line that starts with `//` is a comment wherever it stands outside a
+/// string, and no string but a template literal or one continued by a backslash spans
+/// lines: a script with either is sent as it is.
+pub(crate) fn lean_script(text: String) -> String {
+    let spans_lines = |line: &str| line.matches('`').count() % 2 == 1 || line.ends_with('\\');
+    if text.lines().any(spans_lines) {
+        return text;
+    }
+    let kept: Vec<&str> =
+        text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with("//")).collect();
+    kept.join("\n")
 }
 
 async fn read_asset(path: &std::path::Path) -> Result<String, AppError> {

@@ -102,3 +102,29 @@ async fn the_frames_files_come_compressed_and_are_revalidated_by_their_etag() {
     std::io::Read::read_to_end(&mut brotli::Decompressor::new(changed.body.as_slice(), 4096), &mut text).unwrap();
     assert_eq!(text, b"console.log('fixed');", "not the compressed body kept for the old content");
 }
+
+/// The frame's scripts go out without the comments and indentation that explain them, and
+/// as they are where a line may be inside a string.
+#[tokio::test]
+async fn the_frames_scripts_go_out_without_their_comment_lines() {
+    let server = start().await;
+    let frame_js = server.dir.path().join("assets/frame/frame.js");
+    let script = "// Why the frame does this.\n\nfunction pay() {\n  // A comment line.\n  return \"https://vault.test\"; // kept: code before it\n}\n";
+    std::fs::write(&frame_js, script).unwrap();
+    let reply = send(&server.vault, get("/frame.js")).await;
+    assert_eq!(reply.text(), "function pay() {\nreturn \"https://vault.test\"; // kept: code before it\n}");
+    let rules = server.dir.path().join("assets/frame/rules.mjs");
+    std::fs::write(&rules, "  // A rule.\n  export const a = 1;\n").unwrap();
+    assert_eq!(send(&server.vault, get("/frame-rules.mjs")).await.text(), "export const a = 1;");
+    for whole in ["const html = `\n  // shown as it is\n`;\n", "const s = \"a\\\n  // in the string\";\n"] {
+        std::fs::write(&frame_js, whole).unwrap();
+        assert_eq!(send(&server.vault, get("/frame.js")).await.text(), whole, "a line may be inside a string");
+    }
+    let css = server.dir.path().join("assets/frame/frame.css");
+    std::fs::write(&css, "/* a comment */\n  .a { color: red; }\n").unwrap();
+    assert_eq!(
+        send(&server.vault, get("/frame.css")).await.text(),
+        "/* a comment */\n  .a { color: red; }\n",
+        "not a script"
+    );
+}
