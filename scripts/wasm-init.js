@@ -1,7 +1,7 @@
 
 // Both modules' start, in place of wasm-bindgen's `initSync` and `init` (scripts/post-build.sh
 // puts it there). Theirs take a module, bytes, a URL, a Request or a Response, in two calling
-// conventions, with a warning for each misuse: 0.45 KB brotli of the loader, which every page
+// conventions, with a warning for each misuse: 0.4 KB brotli of the loader, which every page
 // view pays for. The loader passes the wasm's `fetch`; Trunk's preview page, its URL.
 async function __wbg_init({ module_or_path: source }) {
   const response = await (typeof source === "string" ? fetch(source) : source);

@@ -52,7 +52,7 @@ fn read_offer(fields: &mut Split<'_, char>) -> Option<FoundOffer> {
     while let Some(minor) = fields.next() {
         let code = fields.next()?;
         let currency = Currency::parse(code).filter(|c| c.code() == code)?;
-        variants.push(VariantPrice { price: Money::new(minor_units(minor)?, currency) });
+        variants.push(VariantPrice { price: Money::new(whole_number(minor)?, currency) });
     }
     Some(FoundOffer { head: OfferHead { tweet_id, product_id, kind, variants }, title, json })
 }
@@ -62,10 +62,10 @@ fn present(field: Option<&str>) -> Option<&str> {
     field.filter(|f| *f != ABSENT)
 }
 
-/// A price in minor units, as the kit writes a JSON number (`String(n)`): a whole number
-/// under 9e15 in size, which `f64` and [`Money`] both hold exactly. A fraction (`1.5`) or
-/// an exponent (`1e+21`) is not one.
-fn minor_units(text: &str) -> Option<i64> {
+/// A whole number as the kit writes a JSON number (`String(n)`), under 9e15 in size, which
+/// `f64` and [`Money`] both hold exactly: a price in minor units, or a status. A fraction
+/// (`1.5`) or an exponent (`1e+21`) is not one.
+fn whole_number(text: &str) -> Option<i64> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -142,7 +142,9 @@ fn read_records(text: &str) -> Result<Lookup, ClientError> {
         let mut fields = record.split(FIELD_END);
         match fields.next() {
             Some("a") => {
-                let status = present(fields.next()).and_then(status_code).unwrap_or(0);
+                // `0`: no answer.
+                let status =
+                    present(fields.next()).and_then(whole_number).and_then(|n| u16::try_from(n).ok()).unwrap_or(0);
                 let parsed = present(fields.next()).is_some();
                 let (code, message) = (present(fields.next()), present(fields.next()));
                 let vault_origin = present(fields.next());
@@ -160,12 +162,6 @@ fn read_records(text: &str) -> Result<Lookup, ClientError> {
         }
     }
     Ok(all)
-}
-
-/// An answer's HTTP status as the kit writes it (`0`: no answer).
-fn status_code(text: &str) -> Option<u16> {
-    (text.len() <= 3 && text.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| text.bytes().fold(0u16, |status, digit| status * 10 + u16::from(digit - b'0')))
 }
 
 /// What a failed answer stands for, by the rule every request of the widget follows
@@ -288,14 +284,14 @@ mod tests {
     }
 
     #[test]
-    fn a_price_is_a_whole_number_of_minor_units_a_double_holds_exactly() {
-        assert_eq!(minor_units("3000"), Some(3000));
-        assert_eq!(minor_units("-5"), Some(-5));
-        assert_eq!(minor_units("0"), Some(0));
-        assert_eq!(minor_units("8999999999999999"), Some(8_999_999_999_999_999));
-        assert_eq!(minor_units("-8999999999999999"), Some(-8_999_999_999_999_999));
+    fn a_price_or_status_is_a_whole_number_a_double_holds_exactly() {
+        assert_eq!(whole_number("3000"), Some(3000));
+        assert_eq!(whole_number("-5"), Some(-5));
+        assert_eq!(whole_number("0"), Some(0));
+        assert_eq!(whole_number("8999999999999999"), Some(8_999_999_999_999_999));
+        assert_eq!(whole_number("-8999999999999999"), Some(-8_999_999_999_999_999));
         for bad in ["", "-", "9000000000000000", "12345678901234567", "1.5", "1e+21", "+5", "5 ", "--5", "NaN"] {
-            assert_eq!(minor_units(bad), None, "{bad:?}");
+            assert_eq!(whole_number(bad), None, "{bad:?}");
         }
     }
 
