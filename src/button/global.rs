@@ -21,16 +21,15 @@ pub fn install(config: &Rc<WidgetConfig>) -> bool {
     let config = config.clone();
     // `tweetbuy.scan(root?)`: rescans a subtree (or the document) for single-page apps and
     // resolves to the number of buttons attached.
-    let scan = Closure::<dyn Fn(JsValue) -> Promise>::new(move |root: JsValue| {
+    let scan = crate::shared::util::function(move |root, _| {
         let root = root
             .dyn_into::<web_sys::Element>()
             .ok()
             .or_else(|| crate::shared::util::window().document()?.document_element());
         let scanned = root.and_then(|root| crate::button::mount::scan_roots(&config, &[root]));
-        scanned.unwrap_or_else(|| Promise::resolve(&JsValue::from(0)))
+        scanned.unwrap_or_else(|| Promise::resolve(&JsValue::from(0))).into()
     });
-    let _ = Reflect::set(&api, &"scan".into(), scan.as_ref());
-    scan.forget();
+    let _ = Reflect::set(&api, &"scan".into(), &scan);
     let _ = Object::freeze(&api);
     Reflect::set(&window, &GLOBAL.into(), &api).unwrap_or(false)
 }

@@ -129,9 +129,7 @@ pub(crate) fn then(
     pausing: bool,
     f: impl FnOnce(bool, JsValue) -> JsValue + 'static,
 ) -> Option<js_sys::Promise> {
-    // Boxed, so every caller shares one copy of the closure's glue.
-    let f: Box<dyn FnOnce(bool, JsValue) -> JsValue> = Box::new(f);
-    let f = wasm_bindgen::closure::Closure::once_into_js(f);
+    let f = crate::shared::util::once_function(move |settled, value| f(settled.is_truthy(), value));
     with(|kit| kit.then_call(promise, pausing, &f).ok()).flatten()
 }
 

@@ -116,16 +116,14 @@ pub(crate) fn prepare(request: OpenRequest) {
 crate::shared::local::page_local! {
     /// Watches the page's buttons until one is in sight, then lets go of all of them.
     static SIGHT: Option<web_sys::IntersectionObserver> = {
-        let seen = Closure::<dyn Fn(js_sys::Array, web_sys::IntersectionObserver)>::new(
-            |entries: js_sys::Array, observer: web_sys::IntersectionObserver| {
-                let in_sight = entries.iter().any(|e| e.unchecked_into::<web_sys::IntersectionObserverEntry>().is_intersecting());
-                if in_sight {
-                    observer.disconnect();
-                    seen();
-                }
-            },
-        )
-        .into_js_value();
+        let seen = crate::shared::util::callback(|entries, observer| {
+            let entries: js_sys::Array = entries.unchecked_into();
+            let in_sight = entries.iter().any(|e| e.unchecked_into::<web_sys::IntersectionObserverEntry>().is_intersecting());
+            if in_sight {
+                observer.unchecked_into::<web_sys::IntersectionObserver>().disconnect();
+                seen();
+            }
+        });
         web_sys::IntersectionObserver::new(seen.unchecked_ref()).ok()
     };
     /// A button has been in sight: later batches need not be watched.

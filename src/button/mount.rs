@@ -77,14 +77,14 @@ crate::shared::local::page_local! {
     /// a click opens, anything else (pointing at the button, pressing on it, focusing it)
     /// builds its sheet ahead of the click.
     static LISTENING: bool = {
-        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event, Element)>::new(
-            |event: web_sys::Event, button: Element| match event.type_() == "click" {
+        let listener = crate::shared::util::callback(|event, button| {
+            let button: Element = button.unchecked_into();
+            match event.unchecked_into::<web_sys::Event>().type_() == "click" {
                 true => open_from(&button),
                 false if !button.has_attribute(RETURNING_ATTR) => prepare_from(&button),
                 false => {}
-            },
-        )
-        .into_js_value();
+            }
+        });
         let types = "click pointerover pointerdown focusin";
         crate::button::kit::with(|kit| kit.listen(HOST_ATTR, buy_button::BUTTON_SELECTOR, types, &listener).is_ok())
             == Some(true)

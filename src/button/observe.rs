@@ -8,7 +8,6 @@ use crate::button::config::WidgetConfig;
 use crate::button::mount::{self, HOST_ATTR};
 use crate::prelude::*;
 use core::cell::RefCell;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, MutationObserver, MutationObserverInit};
 
@@ -48,7 +47,8 @@ pub fn watch(config: &Rc<WidgetConfig>) {
         return;
     };
     let config = config.clone();
-    let callback = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records: js_sys::Array, _| {
+    let callback = crate::shared::util::callback(move |records, _| {
+        let records: js_sys::Array = records.unchecked_into();
         // Our own hosts hold no embeds in the light DOM: the kit leaves them out.
         let Some(Ok(changes)) =
             crate::button::kit::with(|kit| kit.changes(&records, &crate::shared::names::js(HOST_ATTR)))
@@ -66,14 +66,12 @@ pub fn watch(config: &Rc<WidgetConfig>) {
             queue_scan(&config, added);
         }
     });
-    let Ok(observer) = MutationObserver::new(callback.as_ref().unchecked_ref()) else {
+    let Ok(observer) = MutationObserver::new(callback.unchecked_ref()) else {
         return;
     };
     let init = MutationObserverInit::new();
     init.set_child_list(true);
     init.set_subtree(true);
-    if observer.observe_with_options(&root, &init).is_ok() {
-        // The observer lives as long as the page.
-        callback.forget();
-    }
+    // The observer, and its callback, live as long as the page.
+    let _ = observer.observe_with_options(&root, &init);
 }

@@ -119,10 +119,10 @@ pub(crate) fn ask(api: &ApiClient, ids: &[TweetId], visitor: Option<&str>) -> Op
 
 crate::shared::local::page_local! {
     /// The kit asks this, after a failed try of a lookup, when to try again.
-    static RETRY_IN: JsValue = wasm_bindgen::closure::Closure::<dyn Fn(u16, u32) -> i32>::new(|status, attempt| {
-        crate::shared::api::read_retry_in(status, attempt, js_sys::Math::random())
-    })
-    .into_js_value();
+    static RETRY_IN: JsValue = crate::shared::util::function(|status, attempt| {
+        let (status, attempt) = (status.as_f64().unwrap_or(0.0) as u16, attempt.as_f64().unwrap_or(0.0) as u32);
+        crate::shared::api::read_retry_in(status, attempt, js_sys::Math::random()).into()
+    });
 }
 
 /// The answers [`ask`] resolved to, read by the kit's `offers` into one text and from it

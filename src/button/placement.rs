@@ -25,8 +25,8 @@ const OUT_OF_SIGHT: &str = "16px";
 
 crate::shared::local::page_local! {
     static OBSERVER: Option<IntersectionObserver> = {
-        let callback = Closure::<dyn Fn(js_sys::Array, IntersectionObserver)>::new(
-            |entries: js_sys::Array, observer: IntersectionObserver| {
+        let callback = crate::shared::util::callback(|entries, observer| {
+                let (entries, observer): (js_sys::Array, IntersectionObserver) = (entries.unchecked_into(), observer.unchecked_into());
                 crate::button::kit::with(|kit| {
                     let Ok(sight) = kit.sight(&entries) else { return };
                     let chosen = below_sight(&sight.to_vec(), viewport_height());
@@ -34,9 +34,7 @@ crate::shared::local::page_local! {
                         let _ = kit.settle(&entries, &chosen, &observer, &names::js(FLOATING_ATTR));
                     }
                 });
-            },
-        )
-        .into_js_value();
+        });
         let init = IntersectionObserverInit::new();
         init.set_root_margin(OUT_OF_SIGHT);
         IntersectionObserver::new_with_options(callback.unchecked_ref(), &init).ok()
@@ -116,14 +114,11 @@ crate::shared::local::page_local! {
     /// the next layout whatever its state (a hidden one with no size), so watching each
     /// embed told no more, at two calls per embed.
     static LAID_OUT: Option<web_sys::ResizeObserver> = {
-        let callback = Closure::<dyn Fn(js_sys::Array, web_sys::ResizeObserver)>::new(
-            |_entries: js_sys::Array, observer: web_sys::ResizeObserver| {
-                observer.disconnect();
-                let batches = WAITING.with(|w| core::mem::take(&mut *w.borrow_mut()));
-                align_timed(batches);
-            },
-        )
-        .into_js_value();
+        let callback = crate::shared::util::callback(|_entries, observer| {
+            observer.unchecked_into::<web_sys::ResizeObserver>().disconnect();
+            let batches = WAITING.with(|w| core::mem::take(&mut *w.borrow_mut()));
+            align_timed(batches);
+        });
         web_sys::ResizeObserver::new(callback.unchecked_ref()).ok()
     };
 }
@@ -230,7 +225,7 @@ crate::shared::local::page_local! {
 /// `pairs` gives every mounted button's embed and host, in two arrays in step.
 pub fn follow_resizes(pairs: fn() -> Pairs) {
     let window = crate::shared::util::window();
-    let on_resize = Closure::<dyn Fn()>::new(move || {
+    let on_resize = crate::shared::util::callback(move |_, _| {
         if REALIGN_QUEUED.with(|q| q.replace(true)) {
             return;
         }
@@ -238,8 +233,7 @@ pub fn follow_resizes(pairs: fn() -> Pairs) {
             REALIGN_QUEUED.with(|q| q.set(false));
             align_now(&[&pairs()], false);
         });
-    })
-    .into_js_value();
+    });
     let _ = window.add_event_listener_with_callback("resize", on_resize.unchecked_ref());
 }
 

@@ -1,6 +1,8 @@
 //! Small browser helpers shared by the feature modules.
 
+use crate::prelude::Box;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -30,11 +32,38 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// `f` as a JS function called at most once. Boxed, so every caller shares one copy of the
-/// closure's glue (a copy per closure type otherwise, in the module every page loads).
-pub(crate) fn once_js(f: impl FnOnce() + 'static) -> wasm_bindgen::JsValue {
-    let f: alloc::boxed::Box<dyn FnOnce()> = alloc::boxed::Box::new(f);
+/// `f` as a JS function called at most once, of (up to) two arguments, that answers with
+/// its value. Every such function of the button module (the kit's `then`, the next frame,
+/// an idle callback) is of this one boxed closure type, so one copy of wasm-bindgen's glue
+/// serves them all.
+pub(crate) fn once_function(f: impl FnOnce(JsValue, JsValue) -> JsValue + 'static) -> JsValue {
+    let f: Box<dyn FnOnce(JsValue, JsValue) -> JsValue> = Box::new(f);
     wasm_bindgen::closure::Closure::once_into_js(f)
+}
+
+/// `f` as a JS function called at most once, its arguments and value unused ([`once_function`]).
+pub(crate) fn once_js(f: impl FnOnce() + 'static) -> JsValue {
+    once_function(move |_, _| {
+        f();
+        JsValue::UNDEFINED
+    })
+}
+
+/// `f` as a JS function of (up to) two arguments that answers with its value, called any
+/// number of times, that lives as long as the page. Every callback of the button module
+/// (observers, listeners, the page's `tweetbuy.scan`, the lookup's retry rule) is of this
+/// one boxed closure type, so one copy of wasm-bindgen's closure glue serves them all.
+pub(crate) fn function(f: impl Fn(JsValue, JsValue) -> JsValue + 'static) -> JsValue {
+    let f: Box<dyn Fn(JsValue, JsValue) -> JsValue> = Box::new(f);
+    wasm_bindgen::closure::Closure::wrap(f).into_js_value()
+}
+
+/// [`function`] for a callback whose value nobody reads.
+pub(crate) fn callback(f: impl Fn(JsValue, JsValue) + 'static) -> JsValue {
+    function(move |a, b| {
+        f(a, b);
+        JsValue::UNDEFINED
+    })
 }
 
 /// Runs `f` in the next animation frame, before it paints.
