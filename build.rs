@@ -7,6 +7,7 @@ mod css_min;
 
 const BUTTON: &[&str] = &["style/tokens.css", "style/sheet.css", "src/button/mount.css", "src/button/buy_button.css"];
 const SHEETS: &[&str] = &[
+    "style/checkout-tokens.css",
     "src/checkout/sheet/sheet.css",
     "src/checkout/product/product.css",
     "src/checkout/details/details.css",

@@ -9,12 +9,13 @@
 
 use web_sys::CssStyleSheet;
 
-/// What the button module needs: the design tokens, the host's root and the button, with
-/// comments and spare whitespace stripped at build time (`build.rs`, `src/shared/css_min.rs`).
+/// What the button module needs: the design tokens its rules use, the host's root, the
+/// stand-in sheet and the button, with comments and spare whitespace stripped at build time
+/// (`build.rs`, `src/shared/css_min.rs`).
 pub(crate) const BUTTON_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/button.min.css"));
 
-/// What the checkout module adds: the sheets' rules (stripped the same way), which come
-/// after [`BUTTON_CSS`] and use its tokens.
+/// What the checkout module adds: the tokens only the sheets use, and the sheets' rules
+/// (stripped the same way), which come after [`BUTTON_CSS`] and use its tokens too.
 #[cfg(any(feature = "checkout", test))]
 pub(crate) const SHEETS_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/sheets.min.css"));
 
@@ -71,6 +72,7 @@ const CSS_FILES: &[(&str, &str)] = &[
     ("style/sheet.css", include_str!("../../style/sheet.css")),
     ("src/button/mount.css", include_str!("../button/mount.css")),
     ("src/button/buy_button.css", include_str!("../button/buy_button.css")),
+    ("style/checkout-tokens.css", include_str!("../../style/checkout-tokens.css")),
     ("src/checkout/sheet/sheet.css", include_str!("../checkout/sheet/sheet.css")),
     ("src/checkout/product/product.css", include_str!("../checkout/product/product.css")),
     ("src/checkout/details/details.css", include_str!("../checkout/details/details.css")),
@@ -156,6 +158,51 @@ mod tests {
         let all: String = CSS_FILES.iter().map(|(_, css)| crate::shared::css_min::minify(css)).collect();
         assert_eq!(all, WIDGET_CSS, "CSS_FILES lists every file of WIDGET_CSS, in order");
         assert_eq!(format!("{BUTTON_CSS}{SHEETS_CSS}"), WIDGET_CSS, "the button's rules, then the sheets'");
+    }
+
+    /// The tokens a stylesheet defines (`--tb-name:`) and those it reads (`var(--tb-name`),
+    /// without a fallback of its own.
+    fn tokens(css: &str) -> (Vec<&str>, Vec<&str>) {
+        let names = |marker: &str| -> Vec<&str> {
+            css.match_indices(marker)
+                .map(|(i, _)| {
+                    let name = &css[i + marker.len() - "--tb-".len()..];
+                    &name[..name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(name.len())]
+                })
+                .collect()
+        };
+        let defined = names("--tb-").into_iter().filter(|n| css.contains(&format!("{n}:"))).collect();
+        let read = css
+            .match_indices("var(--tb-")
+            .map(|(i, _)| &css[i + 4..])
+            .filter(|rest| !rest[..rest.find(')').unwrap_or(rest.len())].contains(','))
+            .map(|rest| &rest[..rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len())])
+            .collect();
+        (defined, read)
+    }
+
+    #[test]
+    fn the_buttons_stylesheet_defines_every_token_its_rules_read_and_the_sheets_only_theirs() {
+        // Until a visitor is about to buy, the buttons' stylesheet is the only one: a token it
+        // reads but only the sheets' stylesheet defined would be unset on every page view.
+        let (defined, read) = tokens(BUTTON_CSS);
+        let missing: Vec<&&str> = read.iter().filter(|n| !defined.contains(n)).collect();
+        assert!(missing.is_empty(), "the buttons' rules read tokens they do not define: {missing:?}");
+        let (sheets_defined, _) = tokens(SHEETS_CSS);
+        let (_, all_read) = tokens(WIDGET_CSS);
+        for name in &sheets_defined {
+            assert!(!defined.contains(name), "{name} is defined twice");
+            assert!(!read.contains(name), "the buttons' rules read {name}, which only the sheets define");
+            assert!(all_read.contains(name), "{name} is defined and read nowhere");
+        }
+        let unused: Vec<&&str> = defined.iter().filter(|n| !read.contains(n)).collect();
+        assert!(
+            unused.iter().all(|n| all_read.contains(n)),
+            "every token the buttons' stylesheet defines is read somewhere: {unused:?}"
+        );
+        let (every_defined, _) = tokens(WIDGET_CSS);
+        let undefined: Vec<&&str> = all_read.iter().filter(|n| !every_defined.contains(n)).collect();
+        assert!(undefined.is_empty(), "read but never defined: {undefined:?}");
     }
 
     #[test]

@@ -194,11 +194,16 @@ test("the card frame follows the theme with validated tokens only", async () => 
   await context.close();
 });
 
-test("the playground's token table matches style/tokens.css", () => {
-  const tokens = readFileSync(join(ROOT, "style/tokens.css"), "utf8");
-  const light = tokens.slice(0, tokens.indexOf(".tb-root[data-theme=\"dark\"]"));
+test("the playground's token table matches style/tokens.css and style/checkout-tokens.css", () => {
+  // The light defaults: each file's first block, before its dark set.
+  const light = (file) => {
+    const tokens = readFileSync(join(ROOT, file), "utf8");
+    return tokens.slice(0, tokens.indexOf(".tb-root[data-theme=\"dark\"]"));
+  };
   const defined = new Map(
-    [...light.matchAll(/--tb-([a-z-]+): var\(--tweetbuy-\1, (.+)\);$/gm)].map((m) => [m[1], m[2]]),
+    [light("style/tokens.css"), light("style/checkout-tokens.css")]
+      .flatMap((css) => [...css.matchAll(/--tb-([a-z-]+): var\(--tweetbuy-\1, (.+)\);$/gm)])
+      .map((m) => [m[1], m[2]]),
   );
   const source = readFileSync(join(ROOT, "server/assets/publisher/playground.js"), "utf8");
   const table = source.slice(source.indexOf("const TOKENS = ["), source.indexOf("];", source.indexOf("const TOKENS = [")) + 2);
