@@ -10,6 +10,7 @@
 use crate::prelude::*;
 #[cfg(feature = "checkout")]
 use core::cell::RefCell;
+#[cfg(feature = "checkout")]
 use tweetbuy_core::Money;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
@@ -25,16 +26,26 @@ pub struct EmbedCtx {
 
 /// Something a publisher may want to know about. The button module sends `Ready`, `Open`,
 /// `Error`, and `Close` for a stand-in dialog the visitor closed; the checkout module the
-/// rest.
+/// rest, which exist only where it is built: the button module, which every page loads,
+/// carries no code for them.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(not(feature = "checkout"), allow(dead_code))]
 pub enum WidgetEvent {
     Ready,
     Open,
+    #[cfg(feature = "checkout")]
     Checkout,
-    Order { order_id: String, amount: Money },
+    #[cfg(feature = "checkout")]
+    Order {
+        order_id: String,
+        amount: Money,
+    },
     Close,
-    Error { code: String, message: String },
+    Error {
+        code: String,
+        message: String,
+    },
+    #[cfg(feature = "checkout")]
     Waitlist,
 }
 
@@ -42,6 +53,8 @@ pub enum WidgetEvent {
 #[derive(Clone, Debug, PartialEq)]
 pub enum DetailValue {
     Text(String),
+    /// Only the checkout module's `tweetbuy:order` has one.
+    #[cfg(feature = "checkout")]
     Number(f64),
 }
 
@@ -55,7 +68,9 @@ pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Vec<(&'s
     let name = match event {
         WidgetEvent::Ready => "tweetbuy:ready",
         WidgetEvent::Open => "tweetbuy:open",
+        #[cfg(feature = "checkout")]
         WidgetEvent::Checkout => "tweetbuy:checkout",
+        #[cfg(feature = "checkout")]
         WidgetEvent::Order { order_id, amount } => {
             detail.push(("orderId", DetailValue::Text(order_id.clone())));
             detail.push(("amount", DetailValue::Number(amount.major())));
@@ -63,6 +78,7 @@ pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Vec<(&'s
             "tweetbuy:order"
         }
         WidgetEvent::Close => "tweetbuy:close",
+        #[cfg(feature = "checkout")]
         WidgetEvent::Waitlist => "tweetbuy:waitlist",
         WidgetEvent::Error { code, message } => {
             detail.push(("code", DetailValue::Text(code.clone())));
@@ -131,13 +147,12 @@ pub fn emit_on(target: &Element, embed: &EmbedCtx, event: WidgetEvent) {
     let Ok(init) = js_sys::JSON::parse(&init_json(&fields)) else {
         return;
     };
-    let numbers = fields.iter().filter_map(|(key, value)| match value {
-        DetailValue::Number(n) => Some((*key, *n)),
-        DetailValue::Text(_) => None,
-    });
-    for (key, n) in numbers {
-        if let Ok(detail) = js_sys::Reflect::get(&init, &"detail".into()) {
-            let _ = js_sys::Reflect::set(&detail, &key.into(), &n.into());
+    #[cfg(feature = "checkout")]
+    for (key, value) in &fields {
+        if let DetailValue::Number(n) = value {
+            if let Ok(detail) = js_sys::Reflect::get(&init, &"detail".into()) {
+                let _ = js_sys::Reflect::set(&detail, &(*key).into(), &(*n).into());
+            }
         }
     }
     if let Ok(custom) = web_sys::CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
@@ -151,6 +166,7 @@ pub(crate) fn init_json(fields: &[(&str, DetailValue)]) -> String {
     let mut json = String::from(r#"{"bubbles":true,"composed":true,"detail":{"#);
     let mut first = true;
     for (key, value) in fields {
+        #[cfg_attr(not(feature = "checkout"), allow(irrefutable_let_patterns))]
         if let DetailValue::Text(text) = value {
             if !first {
                 json.push(',');
@@ -184,7 +200,8 @@ fn push_json_string(json: &mut String, text: &str) {
     json.push('"');
 }
 
-#[cfg(test)]
+// Every event's payload, the checkout module's too.
+#[cfg(all(test, feature = "checkout"))]
 mod tests {
     use super::*;
     use tweetbuy_core::Currency;
@@ -235,12 +252,9 @@ mod tests {
         assert_eq!((name, &detail[2]), ("tweetbuy:error", &("code", text("sold_out"))));
         let (name, detail) = payload(&WidgetEvent::Waitlist, &embed());
         assert_eq!((name, detail.len()), ("tweetbuy:waitlist", 2), "the tweet and product only");
-        #[cfg(feature = "checkout")]
-        {
-            use tweetbuy_core::ErrorCode::*;
-            for code in [PaymentDeclined, SoldOut, IdempotencyKeyMissing, TokenMismatch, Internal, Unknown] {
-                assert_eq!(serde_json::to_value(code).unwrap(), code_name(code), "spelled as on the wire");
-            }
+        use tweetbuy_core::ErrorCode::*;
+        for code in [PaymentDeclined, SoldOut, IdempotencyKeyMissing, TokenMismatch, Internal, Unknown] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code_name(code), "spelled as on the wire");
         }
     }
 }
