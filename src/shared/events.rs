@@ -148,10 +148,14 @@ pub fn emit_on(target: &Element, embed: &EmbedCtx, event: WidgetEvent) {
         return;
     };
     #[cfg(feature = "checkout")]
-    for (key, value) in &fields {
-        if let DetailValue::Number(n) = value {
+    {
+        let numbers = fields.iter().filter_map(|(key, value)| match value {
+            DetailValue::Number(n) => Some((*key, *n)),
+            DetailValue::Text(_) => None,
+        });
+        for (key, n) in numbers {
             if let Ok(detail) = js_sys::Reflect::get(&init, &"detail".into()) {
-                let _ = js_sys::Reflect::set(&detail, &(*key).into(), &(*n).into());
+                let _ = js_sys::Reflect::set(&detail, &key.into(), &n.into());
             }
         }
     }
