@@ -26,14 +26,15 @@ const OUT_OF_SIGHT: &str = "16px";
 crate::shared::local::page_local! {
     static OBSERVER: Option<IntersectionObserver> = {
         let callback = crate::shared::util::callback(|entries, observer| {
-                let (entries, observer): (js_sys::Array, IntersectionObserver) = (entries.unchecked_into(), observer.unchecked_into());
-                crate::button::kit::with(|kit| {
-                    let Ok(sight) = kit.sight(&entries) else { return };
-                    let chosen = below_sight(&sight.to_vec(), viewport_height());
-                    if !chosen.is_empty() {
-                        let _ = kit.settle(&entries, &chosen, &observer, &names::js(FLOATING_ATTR));
-                    }
-                });
+            let (entries, observer): (js_sys::Array, IntersectionObserver) =
+                (entries.unchecked_into(), observer.unchecked_into());
+            crate::button::kit::with(|kit| {
+                let Ok(sight) = kit.sight(&entries) else { return };
+                let chosen = below_sight(&sight.to_vec(), viewport_height());
+                if !chosen.is_empty() {
+                    let _ = kit.settle(&entries, &chosen, &observer, &names::js(FLOATING_ATTR));
+                }
+            });
         });
         let init = IntersectionObserverInit::new();
         init.set_root_margin(OUT_OF_SIGHT);

@@ -163,20 +163,22 @@ mod tests {
     /// The tokens a stylesheet defines (`--tb-name:`) and those it reads (`var(--tb-name`),
     /// without a fallback of its own.
     fn tokens(css: &str) -> (Vec<&str>, Vec<&str>) {
-        let names = |marker: &str| -> Vec<&str> {
-            css.match_indices(marker)
-                .map(|(i, _)| {
-                    let name = &css[i + marker.len() - "--tb-".len()..];
-                    &name[..name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(name.len())]
-                })
-                .collect()
+        // The token's name where `at` starts it: `--tb-` and what follows of `[a-z0-9-]`.
+        let name_at = |at: usize| {
+            let rest = &css[at..];
+            &rest[..rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len())]
         };
-        let defined = names("--tb-").into_iter().filter(|n| css.contains(&format!("{n}:"))).collect();
+        let defined = css
+            .match_indices("--tb-")
+            .map(|(at, _)| name_at(at))
+            .filter(|name| css.contains(&format!("{name}:")))
+            .collect();
         let read = css
             .match_indices("var(--tb-")
-            .map(|(i, _)| &css[i + 4..])
-            .filter(|rest| !rest[..rest.find(')').unwrap_or(rest.len())].contains(','))
-            .map(|rest| &rest[..rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len())])
+            .map(|(at, _)| &css[at..])
+            // A read with its own fallback (`var(--tb-float-gap, 0px)`) needs no definition.
+            .filter(|read| !read[..read.find(')').unwrap_or(read.len())].contains(','))
+            .map(|read| name_at(css.len() - read.len() + "var(".len()))
             .collect();
         (defined, read)
     }
