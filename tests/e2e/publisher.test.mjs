@@ -35,9 +35,13 @@ async function open(path, { viewport = { width: 1024, height: 900 }, beforeLoad 
 }
 
 const hosts = (page) => page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => h.dataset.tweetbuyHost));
+// Waits for `n` buttons a visitor can see: a new view stays hidden (`data-unaligned` on its
+// root, src/button/placement.rs) until the page's next layout lines its host up, so a box
+// read before then is 0 x 0 however the button is styled.
 const waitForHosts = (page, n) =>
-  page.waitForFunction((n) => document.querySelectorAll("[data-tweetbuy-host] .tb-buy, [data-tweetbuy-host]").length >= n
-    && [...document.querySelectorAll("[data-tweetbuy-host]")].filter((h) => h.shadowRoot?.querySelector("button[part=button]")).length >= n, n, { timeout: 20_000 });
+  page.waitForFunction((n) => [...document.querySelectorAll("[data-tweetbuy-host]")]
+    .filter((h) => h.shadowRoot?.querySelector("button[part=button]") && !h.shadowRoot.firstElementChild?.hasAttribute("data-unaligned"))
+    .length >= n, n, { timeout: 20_000 });
 
 test("every embed form on the plain page gets exactly one button, from one lookup", async () => {
   const held = {};
