@@ -269,13 +269,11 @@ test("a centred embed's button follows it when the window changes size", async (
     centred.innerHTML = '<p>Centred, narrower than the column.</p>&mdash; (RED) <a href="https://twitter.com/RED/status/1528000000000000005">September 8, 2014</a>';
     document.querySelector("h1").after(centred);
   });
-  await page.waitForFunction(() => document.querySelectorAll('[data-tweetbuy-host="1528000000000000005"]').length === 2
-    && [...document.querySelectorAll('[data-tweetbuy-host="1528000000000000005"]')].every((h) => h.shadowRoot.querySelector("button[part=button]")));
+  await waitForHosts(page, OFFERS.length + 1);
   const where = () => page.evaluate(() => {
     const h = document.querySelector("h1").nextElementSibling.nextElementSibling;
     return placed(h, tweetBox(h.previousElementSibling), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect());
   });
-  await page.waitForTimeout(200);
   const wide = await where();
   assert.ok(wide.placed, `at 1,024 px: ${JSON.stringify(wide)}`);
   await page.setViewportSize({ width: 500, height: 900 }); // narrower than the column: the centring margin shrinks
