@@ -59,6 +59,15 @@ async function settled(page) {
   await Promise.race([saved.waitFor({ timeout: 15_000 }), cont.waitFor({ timeout: 15_000 })]);
 }
 
+/**
+ * Waits until the saved-info frame has priced the cart and written what Pay pays for, so the
+ * frame has settled before the test presses anything near it. With both cores kept busy, the
+ * Remove click once came before the pricing and did not take (Continue never showed, 2 runs of
+ * 18); the buttons then moved 32 px down when the summary came, which frame.css now holds
+ * room for (checked below).
+ */
+const settledSavedFrame = (frame) => frame.locator("#ships-to", { hasText: "Ships to" }).waitFor({ timeout: 15_000 });
+
 test("saved info in the widget: save, a three-tap repeat purchase, change card, remove", async () => {
   // 1. First purchase with a typed card; "Save my card and address" inside the frame,
   //    unticked until the buyer ticks it.
@@ -119,7 +128,7 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
   // 3. Change the card: "Use another card or address" opens the normal form.
   const third = await openPublisher();
   await third.buy.click();
-  await payFrame(third.page, "saved").locator("#saved-card").waitFor({ timeout: 15_000 });
+  await settledSavedFrame(payFrame(third.page, "saved"));
   await third.page.getByRole("button", { name: "Use another card or address" }).click();
   await fillTeeDetails(third.page, MASTERCARD, { cvc: "456" });
   await pressPay(third.page, TEE);
@@ -128,10 +137,23 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
   await third.close();
 
   // 4. The saved card is still 4242; remove it, with the button inside the frame.
+  //    The cart is priced a moment late here: the saved card shows first, and Pay and
+  //    Remove must not move when what Pay pays for is written above them.
   const fourth = await openPublisher();
+  await fourth.page.route(/\/api\/v1\/intents$/, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await route.continue();
+  });
   await fourth.buy.click();
   const inFrame = payFrame(fourth.page, "saved");
   await inFrame.locator("#saved-card", { hasText: "Visa •••• 4242" }).waitFor({ timeout: 15_000 });
+  const buttonTops = () => inFrame.locator("#pay-panel").evaluate((panel) =>
+    [panel.querySelector("#ships-to").textContent, ...["#pay", "#remove"].map((b) => panel.querySelector(b).getBoundingClientRect().top)]);
+  const [shipsToBefore, ...before] = await buttonTops();
+  assert.equal(shipsToBefore, "", "measured before the cart is priced");
+  await settledSavedFrame(inFrame);
+  const [, ...after] = await buttonTops();
+  assert.deepEqual(after, before, "Pay and Remove stay where they were");
   await inFrame.getByRole("button", { name: "Remove my saved info" }).click();
   const cont = fourth.page.getByRole("button", { name: "Continue" });
   await cont.waitFor({ state: "visible", timeout: 15_000 });

@@ -536,6 +536,7 @@ async function remove(event) {
     return;
   }
   storage("localStorage")?.removeItem(CREDENTIAL);
+  $("summary").removeAttribute("data-expecting");
   state.profile = null;
   state.intent = null;
   state.intentFor = "";
@@ -662,6 +663,9 @@ async function start() {
     saved = await lookUpSaved();
     $("saved-card").hidden = !saved;
     $("remove").hidden = !saved;
+    // What Pay pays for is written above Pay and Remove once the cart is priced: its lines
+    // are held from the start (frame.css), so the buttons do not move under the buyer's finger.
+    $("summary").toggleAttribute("data-expecting", saved);
   } else {
     $("card").hidden = false;
     formatAsTyped();
