@@ -256,9 +256,11 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
   assert.equal(await page.locator(`[data-tweetbuy-host="${TEE}"] #tb-region`).inputValue(), "MA");
   await tabTo(page, (f) => f.id === "tb-postal_code");
   await page.keyboard.type("02108");
-  // From the page's last field into the vault's frame, by Tab like any other field.
-  await tabTo(page, (f) => f.tag === "IFRAME");
+  // From the page's last field into the vault's frame, by Tab like any other field, once the
+  // frame's page is there; its card form comes in it as sent, before the frame's script runs.
   const frame = await vaultFrame(page, "card");
+  await frame.locator("#number").waitFor();
+  await tabTo(page, (f) => f.tag === "IFRAME");
   const inFrame = () => frame.evaluate(() => document.activeElement.id);
   assert.equal(await inFrame(), "number");
   await page.keyboard.type(CARD.visa);

@@ -667,7 +667,6 @@ async function start() {
     // are held from the start (frame.css), so the buttons do not move under the buyer's finger.
     $("summary").toggleAttribute("data-expecting", saved);
   } else {
-    $("card").hidden = false;
     formatAsTyped();
   }
   draw();

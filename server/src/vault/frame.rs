@@ -9,7 +9,8 @@ use super::VaultState;
 use crate::error::AppError;
 use crate::templates::{escape_html, render};
 use crate::text_asset::TextAssets;
-use axum::extract::{Extension, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Extension, Query, State};
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -42,27 +43,39 @@ pub fn frame_csp(allowed_origins: &[String], api_origin: &str) -> String {
     )
 }
 
+/// The frame page's query: `mode=saved` for the buyer's saved info, else the card form.
+#[derive(serde::Deserialize)]
+struct FrameQuery {
+    mode: Option<String>,
+}
+
 async fn frame_page(
     State(state): State<VaultState>,
     Extension(texts): Extension<Arc<TextAssets>>,
+    query: Result<Query<FrameQuery>, QueryRejection>,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let path = state.settings.assets_dir.join("frame").join("frame.html");
     let template = read_asset(&path).await?;
     let settings = &state.settings;
+    // The card form is in the page as sent, not shown later by the frame's script: a keyboard
+    // user who tabs in before the script has run lands on the card number, not past it.
+    let saved = query.is_ok_and(|Query(q)| q.mode.as_deref() == Some("saved"));
     let html = render(
         &template,
         &[
             ("ALLOWED_ORIGINS", &escape_html(&settings.allowed_origins.join(" "))),
             ("VAULT_ORIGIN", &escape_html(&settings.vault_origin)),
             ("API_ORIGIN", &escape_html(&settings.api_origin)),
+            ("CARD_FORM", if saved { " hidden" } else { "" }),
         ],
     );
     let csp = HeaderValue::from_str(&frame_csp(&settings.allowed_origins, &settings.api_origin))
         .map_err(|e| AppError::internal(format!("the frame's policy is not a header value: {e}")))?;
     let headers =
         [(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (CONTENT_SECURITY_POLICY, csp)];
-    texts.respond("frame.html", &request_headers, html, &headers).await
+    let name = if saved { "frame-saved.html" } else { "frame.html" };
+    texts.respond(name, &request_headers, html, &headers).await
 }
 
 async fn frame_file(

@@ -113,7 +113,7 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(assets.join("publisher")).unwrap();
     std::fs::write(
         assets.join("frame/frame.html"),
-        r#"<!doctype html><html data-allowed="{{ALLOWED_ORIGINS}}" data-vault="{{VAULT_ORIGIN}}" data-api="{{API_ORIGIN}}"><script src="/frame.js"></script></html>"#,
+        r#"<!doctype html><html data-allowed="{{ALLOWED_ORIGINS}}" data-vault="{{VAULT_ORIGIN}}" data-api="{{API_ORIGIN}}"><form id="card"{{CARD_FORM}}></form><script src="/frame.js"></script></html>"#,
     )
     .unwrap();
     std::fs::write(assets.join("frame/frame.js"), "console.log('frame');").unwrap();
