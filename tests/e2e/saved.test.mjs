@@ -60,11 +60,8 @@ async function settled(page) {
 }
 
 /**
- * Waits until the saved-info frame has priced the cart and written what Pay pays for, so the
- * frame has settled before the test presses anything near it. With both cores kept busy, the
- * Remove click once came before the pricing and did not take (Continue never showed, 2 runs of
- * 21); the buttons then moved 32 px down when the summary came, which frame.css now holds
- * room for (checked below).
+ * Waits until the saved-info frame has priced the cart and written what Pay pays for: the
+ * frame has then settled, so a press lands on what the buyer sees, however slow the machine.
  */
 const settledSavedFrame = (frame) => frame.locator("#ships-to", { hasText: "Ships to" }).waitFor({ timeout: 15_000 });
 

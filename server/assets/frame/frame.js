@@ -259,6 +259,9 @@ function draw() {
   $("shares").textContent = shared ? W.shares(intent.email, intent.seller) : "";
   $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : W.save;
   $("ships-to").textContent = !current ? "" : intent.shipping ? W.shipsTo(addressLine(intent.shipping)) : W.deliveredTo(intent.email);
+  // With a saved profile, what Pay pays for will be written above Pay and Remove: its lines
+  // are held until then (frame.css), so the buttons do not move under the buyer's finger.
+  $("summary").toggleAttribute("data-expecting", MODE === "saved" && !!state.profile);
   if (MODE === "saved" && state.profile) {
     const card = state.profile.card;
     $("saved-card").textContent = W.savedCard(BRANDS[card.brand] || card.brand, card.last4);
@@ -536,7 +539,6 @@ async function remove(event) {
     return;
   }
   storage("localStorage")?.removeItem(CREDENTIAL);
-  $("summary").removeAttribute("data-expecting");
   state.profile = null;
   state.intent = null;
   state.intentFor = "";
@@ -663,9 +665,6 @@ async function start() {
     saved = await lookUpSaved();
     $("saved-card").hidden = !saved;
     $("remove").hidden = !saved;
-    // What Pay pays for is written above Pay and Remove once the cart is priced: its lines
-    // are held from the start (frame.css), so the buttons do not move under the buyer's finger.
-    $("summary").toggleAttribute("data-expecting", saved);
   } else {
     formatAsTyped();
   }

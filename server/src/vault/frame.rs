@@ -9,7 +9,6 @@ use super::VaultState;
 use crate::error::AppError;
 use crate::templates::{escape_html, render};
 use crate::text_asset::TextAssets;
-use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -43,16 +42,12 @@ pub fn frame_csp(allowed_origins: &[String], api_origin: &str) -> String {
     )
 }
 
-/// The frame page's query: `mode=saved` for the buyer's saved info, else the card form.
-#[derive(serde::Deserialize)]
-struct FrameQuery {
-    mode: Option<String>,
-}
-
 async fn frame_page(
     State(state): State<VaultState>,
     Extension(texts): Extension<Arc<TextAssets>>,
-    query: Result<Query<FrameQuery>, QueryRejection>,
+    // Pairs, read leniently as the frame's `URLSearchParams` reads them: the first `mode`
+    // decides, so the page and its script never disagree on which frame this is.
+    Query(query): Query<Vec<(String, String)>>,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let path = state.settings.assets_dir.join("frame").join("frame.html");
@@ -60,7 +55,7 @@ async fn frame_page(
     let settings = &state.settings;
     // The card form is in the page as sent, not shown later by the frame's script: a keyboard
     // user who tabs in before the script has run lands on the card number, not past it.
-    let saved = query.is_ok_and(|Query(q)| q.mode.as_deref() == Some("saved"));
+    let saved = query.iter().find(|(key, _)| key == "mode").is_some_and(|(_, mode)| mode == "saved");
     let html = render(
         &template,
         &[
