@@ -264,6 +264,15 @@ impl AvailabilityResponse {
 /// The most tweet ids one lookup may ask about.
 pub const MAX_LOOKUP_IDS: usize = 100;
 
+/// The largest price of one unit, or shipping fee, a catalog may set, in minor units
+/// (100 million dollars). An order's total (a hundred units, shipping and tax) then stays
+/// far below 2^53, so a browser's numbers hold every amount exactly, and no sum overflows.
+pub const MAX_PRICE_MINOR: i64 = 10_000_000_000;
+
+/// The most units a catalog may put on sale of one variant: within [`VariantStock::stock`]'s
+/// `u32`, so no count is cut short on the wire.
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,9 +34,12 @@ pub async fn catalog(command: CatalogCommand) -> Result<(), String> {
             let products = catalog_import::parse(&text, format)
                 .map_err(|e| format!("{} was not imported:\n{e}", file.display()))?;
             let pool = open(&db).await?;
-            let count = catalog_import::apply(&pool, &products, clock::now())
-                .await
-                .map_err(|e| format!("{} was not imported: {}", file.display(), e.into_parts().1.message))?;
+            let count = catalog_import::apply(&pool, &products, clock::now()).await.map_err(|e| {
+                let body = e.into_parts().1;
+                let problems: Vec<String> = body.fields.into_iter().map(|f| f.message).collect();
+                let why = if problems.is_empty() { body.message } else { problems.join("\n") };
+                format!("{} was not imported:\n{why}", file.display())
+            })?;
             println!("imported {count} product(s) from {}", file.display());
             Ok(())
         }

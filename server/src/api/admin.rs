@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
-use tweetbuy_core::{ApiError, ErrorCode};
+use tweetbuy_core::ErrorCode;
 
 /// Catalog files may be larger than an order.
 const MAX_CATALOG_BYTES: usize = 1024 * 1024;
@@ -106,12 +106,7 @@ async fn import_catalog(
         _ => AppError::bad_request("The request body could not be read."),
     })?;
     let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("The catalog is not UTF-8."))?;
-    let products = catalog_import::parse(text, format).map_err(|errors| {
-        let mut body = ApiError::new(ErrorCode::ValidationFailed, "The catalog was not imported.");
-        body.fields =
-            errors.0.into_iter().map(|message| tweetbuy_core::FieldError::new("catalog", "invalid", message)).collect();
-        AppError::from_api(StatusCode::UNPROCESSABLE_ENTITY, body)
-    })?;
+    let products = catalog_import::parse(text, format)?;
     let imported = catalog_import::apply(&state.db, &products, clock::now()).await?;
     Ok(Json(ImportResult { imported }).into_response())
 }

@@ -12,7 +12,8 @@ use crate::db::{begin_write, placeholders, to_text, Db};
 use crate::error::AppError;
 use serde::Deserialize;
 use std::collections::HashSet;
-use tweetbuy_core::{text, Country, Currency, ProductKind, SellerKind, TweetId};
+use tweetbuy_core::catalog::{MAX_PRICE_MINOR, MAX_STOCK};
+use tweetbuy_core::{text, ApiError, Country, Currency, ErrorCode, FieldError, ProductKind, SellerKind, TweetId};
 
 /// The file's format, by extension or content type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +124,15 @@ pub struct VariantEntry {
 #[error("{}", .0.join("\n"))]
 pub struct ImportErrors(pub Vec<String>);
 
+impl From<ImportErrors> for AppError {
+    /// `422 validation_failed`, one `fields` entry (field `catalog`) per problem.
+    fn from(errors: ImportErrors) -> AppError {
+        let mut body = ApiError::new(ErrorCode::ValidationFailed, "The catalog was not imported.");
+        body.fields = errors.0.into_iter().map(|message| FieldError::new("catalog", "invalid", message)).collect();
+        AppError::from_api(axum::http::StatusCode::UNPROCESSABLE_ENTITY, body)
+    }
+}
+
 /// Parses and checks a catalog file; nothing is written.
 pub fn parse(text: &str, format: Format) -> Result<Vec<ProductEntry>, ImportErrors> {
     let located: Vec<(Option<usize>, ProductEntry)> = match format {
@@ -162,10 +172,21 @@ pub fn parse(text: &str, format: Format) -> Result<Vec<ProductEntry>, ImportErro
         errors.push("products: the file holds no products".into());
     }
     if errors.is_empty() {
-        Ok(located.into_iter().map(|(_, p)| p).collect())
+        Ok(located.into_iter().map(|(_, p)| canonical(p)).collect())
     } else {
         Err(ImportErrors(errors))
     }
+}
+
+/// A checked product with its tweet ids as [`TweetId`] writes them (`" 16…"` is `"16…"`), so
+/// what is stored and compared is what the lookup asks for.
+fn canonical(mut p: ProductEntry) -> ProductEntry {
+    for tweet in &mut p.tweet_ids {
+        if let Some(id) = TweetId::parse(tweet) {
+            *tweet = id.as_str().to_owned();
+        }
+    }
+    p
 }
 
 /// 1-based line of a byte offset.
@@ -243,8 +264,8 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
     if p.kind == ProductKind::Physical && p.ships_to.is_empty() {
         errors.push("ships_to: a physical product needs at least one country".into());
     }
-    if p.shipping_minor < 0 {
-        errors.push("shipping_minor: must not be negative".into());
+    if !(0..=MAX_PRICE_MINOR).contains(&p.shipping_minor) {
+        errors.push(format!("shipping_minor: must be 0 to {MAX_PRICE_MINOR}"));
     }
     if !(1..=100).contains(&p.max_per_order) {
         errors.push(format!("max_per_order: {} is not between 1 and 100", p.max_per_order));
@@ -264,38 +285,46 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
         } else if !text::is_single_line(&v.label) || v.label.chars().count() > 200 {
             errors.push(format!("variants[{i}].label: give one line of at most 200 characters"));
         }
-        if v.price_minor <= 0 {
-            errors.push(format!("variants[{i}].price_minor: must be positive"));
+        if !(1..=MAX_PRICE_MINOR).contains(&v.price_minor) {
+            errors.push(format!("variants[{i}].price_minor: must be 1 to {MAX_PRICE_MINOR}"));
         }
-        if v.stock.is_some_and(|s| s < 0) {
-            errors.push(format!("variants[{i}].stock: must not be negative"));
+        if v.stock.is_some_and(|s| !(0..=MAX_STOCK).contains(&s)) {
+            errors.push(format!("variants[{i}].stock: must be 0 to {MAX_STOCK}"));
         }
     }
     errors
 }
 
 /// Applies checked products in one transaction; returns how many were written. A tweet
-/// already attached to a product not in this file refuses the whole import.
+/// already attached to a product not in this file refuses the whole import, with one
+/// problem per such tweet (`422`, as a file's own problems).
 pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize, AppError> {
     let mut tx = begin_write(db).await?;
     let restocks_wanted = webhooks::delivery::has_subscribers(&mut tx, EventType::ProductRestocked).await?;
-    for p in products {
-        for tweet in &p.tweet_ids {
+    let mut taken = Vec::new();
+    for (index, p) in products.iter().enumerate() {
+        for (i, tweet) in p.tweet_ids.iter().enumerate() {
             let owner: Option<(String,)> = sqlx::query_as("SELECT product_id FROM product_tweets WHERE tweet_id = $1")
                 .bind(tweet)
                 .fetch_optional(&mut tx)
                 .await?;
-            if let Some((owner,)) = owner.filter(|(owner,)| owner != &p.id) {
-                if !products.iter().any(|q| q.id == owner) {
-                    return Err(AppError::bad_request(format!(
-                        "products {:?}: tweet {tweet} is already attached to product {owner:?}",
-                        p.id
-                    )));
-                }
+            if let Some((owner,)) = owner.filter(|(owner,)| !products.iter().any(|q| &q.id == owner)) {
+                taken.push(format!(
+                    "products[{index}].tweet_ids[{i}]: tweet {tweet} is already attached to product {owner:?}, \
+                     which this file leaves alone"
+                ));
             }
         }
-        // Tweets are re-attached below; detaching first lets two products in one file swap.
+    }
+    if !taken.is_empty() {
+        return Err(ImportErrors(taken).into());
+    }
+    for p in products {
+        // Tweets are re-attached below. Detaching first, and parking each product's default
+        // tweet (`products.tweet_id` is unique) on a value no tweet id can be, lets products
+        // of one file swap tweets.
         sqlx::query("DELETE FROM product_tweets WHERE product_id = $1").bind(&p.id).execute(&mut tx).await?;
+        sqlx::query("UPDATE products SET tweet_id = '~' || id WHERE id = $1").bind(&p.id).execute(&mut tx).await?;
     }
     for p in products {
         sqlx::query(
@@ -312,7 +341,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
              delivery = excluded.delivery, image_alt = excluded.image_alt, rollout_share = excluded.rollout_share",
         )
         .bind(&p.id)
-        .bind(TweetId::parse(&p.tweet_ids[0]).map(|t| t.as_str().to_owned()).unwrap_or_default())
+        .bind(&p.tweet_ids[0])
         .bind(&p.title)
         .bind(&p.description)
         .bind(&p.seller.name)
@@ -332,7 +361,6 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         .execute(&mut tx)
         .await?;
         for tweet in &p.tweet_ids {
-            let tweet = TweetId::parse(tweet).map(|t| t.as_str().to_owned()).unwrap_or_default();
             sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ($1, $2)")
                 .bind(tweet)
                 .bind(&p.id)

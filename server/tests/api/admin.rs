@@ -54,11 +54,25 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
     assert!(reply.text().contains("line"), "errors carry a line: {}", reply.text());
     assert_eq!(server.count("products").await, products_before, "a bad file changes nothing");
 
-    // A tweet already attached to another product refuses the whole file at apply time.
-    let clash = CATALOG.replace("1600000000000000002", "1528000000000000001");
+    // A tweet already attached to another product refuses the whole file at apply time, one
+    // problem per such tweet, however the file spaces the id.
+    let clash = CATALOG
+        .replace("\"1600000000000000001\"", "\" 1528000000000000001\"")
+        .replace("1600000000000000002", "1528000000000000002");
     let reply =
         send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &clash)).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.error_code(), "validation_failed");
+    let problems = reply.json()["fields"].as_array().unwrap().clone();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("products[0].tweet_ids[0]: tweet 1528000000000000001"));
+    assert!(problems[1]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("products[0].tweet_ids[1]: tweet 1528000000000000002"));
     assert_eq!(server.count("products").await, products_before);
     assert_eq!(server.count("product_tweets").await, products_before, "the tweets too are untouched");
 
@@ -89,6 +103,79 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
     assert_eq!(server.count("products").await, products_before + 1);
     let reply = send(&server.api, get("/api/v1/offers?tweet_ids=1600000000000000002")).await;
     assert_eq!(reply.json()["offers"].as_array().unwrap().len(), 0, "the dropped tweet no longer offers it");
+}
+
+/// A catalog of two products, `gig` offered from `first` and `encore` from `second`.
+fn two_products(first: &str, second: &str) -> String {
+    let encore = CATALOG.replace("id = \"gig\"", "id = \"encore\"");
+    let gig = CATALOG.replace("\"1600000000000000001\", \"1600000000000000002\"", &format!("\"{first}\""));
+    gig + &encore.replace("\"1600000000000000001\", \"1600000000000000002\"", &format!("\"{second}\""))
+}
+
+#[tokio::test]
+async fn products_of_one_file_may_swap_their_tweets() {
+    let server = start_admin().await;
+    let import = |file: String| {
+        let api = server.api.clone();
+        async move { send(&api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &file)).await }
+    };
+    let offered = |tweet: &'static str| {
+        let api = server.api.clone();
+        async move {
+            let reply = send(&api, get(&format!("/api/v1/offers?tweet_ids={tweet}"))).await;
+            reply.json()["offers"][0]["product_id"].as_str().map(str::to_owned)
+        }
+    };
+    let (a, b) = ("1600000000000000001", "1600000000000000002");
+    let reply = import(two_products(a, b)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!((offered(a).await.as_deref(), offered(b).await.as_deref()), (Some("gig"), Some("encore")));
+
+    // Each product's only (so default) tweet moves to the other, one id written with spaces.
+    let reply = import(two_products(b, &format!(" {a} "))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!((offered(a).await.as_deref(), offered(b).await.as_deref()), (Some("encore"), Some("gig")));
+    let defaults: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, tweet_id FROM products WHERE id IN ('gig', 'encore') ORDER BY id")
+            .fetch_all(&server.api_state.db)
+            .await
+            .unwrap();
+    assert_eq!(defaults, [("encore".to_owned(), a.to_owned()), ("gig".to_owned(), b.to_owned())]);
+}
+
+#[tokio::test]
+async fn prices_shipping_and_stock_have_ceilings_a_browser_can_count_to() {
+    let server = start_admin().await;
+    let file = CATALOG
+        .replace("price_minor = 2000", "price_minor = 9223372036854775807")
+        .replace("stock = 5", "stock = 5000000000")
+        .replace("max_per_order = 2", "max_per_order = 2\nshipping_minor = 10000000001");
+    let reply =
+        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &file)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    let text = reply.text();
+    for field in [
+        "shipping_minor: must be 0 to 10000000000",
+        "price_minor: must be 1 to 10000000000",
+        "stock: must be 0 to 1000000000",
+    ] {
+        assert!(text.contains(field), "{field} in {text}");
+    }
+    // At the ceilings, the largest order's quote (a hundred units, shipping, New York's tax)
+    // is exact.
+    let file = CATALOG
+        .replace("price_minor = 2000", "price_minor = 10000000000")
+        .replace("kind = \"ticket\"", "kind = \"physical\"\nships_to = [\"US\"]")
+        .replace("max_per_order = 2", "max_per_order = 100\nshipping_minor = 10000000000")
+        .replace("stock = 5", "stock = 1000000000");
+    let reply =
+        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &file)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let largest = json!({"product_id": "gig", "variant_id": "ga", "quantity": 100, "country": "US", "region": "NY"});
+    let reply = send(&server.api, post_json("/api/v1/quote", &largest, None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    // 10^12 + 10^10 shipping + 8.875 % of 10^12.
+    assert_eq!(reply.json()["total"]["minor"], 1_098_750_000_000_i64, "{}", reply.text());
 }
 
 #[tokio::test]
