@@ -5,7 +5,8 @@
 use super::{catalog, ApiState};
 use crate::clock;
 use crate::error::AppError;
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

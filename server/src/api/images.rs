@@ -3,8 +3,9 @@
 
 use super::{catalog, ApiState};
 use crate::error::AppError;
+use crate::extract::Path;
 use crate::templates::escape_html;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -162,7 +162,9 @@ impl VaultClient {
             Ok(body) => {
                 ChargeOutcome::Unavailable(format!("vault answered {status}: {:?} {}", body.code, body.message))
             }
-            Err(_) => ChargeOutcome::Unavailable(format!("vault answered {status}")),
+            // Not the vault's own refusal: a proxy's 4xx (a timeout, a closed client) may come
+            // after it passed the charge on.
+            Err(_) => ChargeOutcome::Unknown(format!("answered {status} without the vault's error")),
         }
     }
 }

@@ -109,12 +109,16 @@ async fn refused_codes_are_field_errors_with_stable_codes() {
 
     let now = clock::now();
     code(&server, json!({"code": "LATER", "percent_off": 5, "product_id": TEE, "starts_at": now + 3600})).await;
-    code(
-        &server,
-        json!({"code": "OVER", "percent_off": 5, "product_id": TEE, "starts_at": now - 7200, "ends_at": now - 3600}),
-    )
-    .await;
-    code(&server, json!({"code": "EUROS", "amount_off_minor": 500, "currency": "EUR", "seller": "(RED)"})).await;
+    // A code that has since ended, and one whose products have since been priced in another
+    // currency (the admin api refuses both when they are created so).
+    code(&server, json!({"code": "OVER", "percent_off": 5, "product_id": TEE, "ends_at": now + 3600})).await;
+    code(&server, json!({"code": "EUROS", "amount_off_minor": 500, "currency": "USD", "seller": "(RED)"})).await;
+    for change in [
+        format!("UPDATE discount_codes SET starts_at = {}, ends_at = {} WHERE code = 'OVER'", now - 7200, now - 3600),
+        "UPDATE discount_codes SET currency = 'EUR' WHERE code = 'EUROS'".to_owned(),
+    ] {
+        sqlx::query(&change).execute(&server.api_state.db).await.unwrap();
+    }
     for (raw, why) in
         [("later", "discount_not_started"), ("OVER", "discount_expired"), ("EUROS", "discount_not_applicable")]
     {
@@ -147,6 +151,18 @@ async fn sellers_create_list_and_disable_codes_with_the_admin_key() {
     assert_eq!(bad.fields(), ["code", "percent_off", "product_id"], "{}", bad.text());
     let ghost = create_code(&server, json!({"code": "GHOST", "percent_off": 5, "product_id": "no-such"})).await;
     assert_eq!(field_code(&ghost), ("product_id".to_owned(), "unknown".to_owned()));
+    // An amount in a currency none of its products is priced in, or an end already past: no
+    // checkout could ever take it.
+    let euros =
+        create_code(&server, json!({"code": "EUROFF", "amount_off_minor": 500, "currency": "EUR", "product_id": TEE}))
+            .await;
+    assert_eq!(field_code(&euros), ("currency".to_owned(), "not_applicable".to_owned()), "{}", euros.text());
+    let euros_seller =
+        create_code(&server, json!({"code": "EUROFF", "amount_off_minor": 500, "currency": "EUR", "seller": "(RED)"}))
+            .await;
+    assert_eq!(field_code(&euros_seller), ("currency".to_owned(), "not_applicable".to_owned()));
+    let past = create_code(&server, json!({"code": "PAST", "percent_off": 10, "product_id": TEE, "ends_at": 1})).await;
+    assert_eq!(field_code(&past), ("ends_at".to_owned(), "invalid".to_owned()), "{}", past.text());
     let unknown_field =
         create_code(&server, json!({"code": "X12", "percent_off": 5, "product_id": TEE, "free": 1})).await;
     assert_eq!(unknown_field.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown_field.text());

@@ -101,6 +101,30 @@ async fn an_unknown_charge_outcome_keeps_the_order_pending_until_the_retry_with_
     assert_eq!(server.stock(TEE, "m").await, Some(13));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_4xx_that_is_not_the_vaults_leaves_the_charge_unknown_not_refused() {
+    // A proxy that passes the charge on, then times out on the api (408, its own text).
+    let mut proxy = None;
+    let server = start_with(|settings| {
+        let timing_out = VaultProxy::start(|charge: Charge| async move {
+            charge.forward().await.unwrap();
+            (StatusCode::REQUEST_TIMEOUT, "proxy: upstream took too long").into_response()
+        });
+        timing_out.point_at(&settings.vault_internal_url);
+        settings.vault_internal_url = timing_out.url.clone();
+        proxy = Some(timing_out);
+    })
+    .await;
+    let token = server.tokenize(VISA, "123").await;
+    let reply = server.order(&tee_order(&token, 2), &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.text());
+    assert!(reply.json()["message"].as_str().unwrap().contains("not be charged twice"), "{}", reply.text());
+    assert_eq!(approved_charges(&server).await, 1, "the vault did charge");
+    assert_eq!(order_status(&server).await, "pending", "not failed: the card was charged");
+    assert_eq!(server.stock(TEE, "m").await, Some(13), "the stock stays with the order");
+    drop(proxy);
+}
+
 async fn lossy_server() -> (TestServer, LossyVault) {
     let mut proxy = None;
     let server = start_with(|settings| {

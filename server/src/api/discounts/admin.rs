@@ -11,8 +11,9 @@ use crate::api::ApiState;
 use crate::clock;
 use crate::db::{begin_write, Db};
 use crate::error::AppError;
+use crate::extract::Path;
 use crate::json::JsonBody;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -140,8 +141,12 @@ impl NewDiscount {
 /// does not have, is a field error and nothing is written.
 pub async fn create(db: &Db, new: &NewDiscount) -> Result<DiscountCode, AppError> {
     let code = new.check().map_err(AppError::validation)?;
+    let now = clock::now();
+    if code.ends_at.is_some_and(|end| end <= now) {
+        return Err(AppError::validation(vec![FieldError::new("ends_at", "invalid", "This time has passed.")]));
+    }
     let mut tx = begin_write(db).await?;
-    if !insert_in(&mut tx, &code, clock::now()).await? {
+    if !insert_in(&mut tx, &code, now).await? {
         return Err(AppError::validation(vec![FieldError::new("code", "taken", "This code already exists.")]));
     }
     tx.commit().await?;
@@ -155,22 +160,30 @@ where
     C: Send + ?Sized,
     for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let (scope_field, known) = match (&code.product_id, &code.seller) {
-        (Some(id), _) => {
-            let found: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM products WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
-            ("product_id", found.is_some())
-        }
-        (None, seller) => {
-            let found: Option<(String,)> = sqlx::query_as("SELECT id FROM products WHERE seller_name = $1 LIMIT 1")
+    // The currency of each product the code is for.
+    let (scope_field, currencies): (&str, Vec<(String,)>) = match (&code.product_id, &code.seller) {
+        (Some(id), _) => (
+            "product_id",
+            sqlx::query_as("SELECT currency FROM products WHERE id = $1").bind(id).fetch_all(&mut *conn).await?,
+        ),
+        (None, seller) => (
+            "seller",
+            sqlx::query_as("SELECT currency FROM products WHERE seller_name = $1")
                 .bind(seller)
-                .fetch_optional(&mut *conn)
-                .await?;
-            ("seller", found.is_some())
-        }
+                .fetch_all(&mut *conn)
+                .await?,
+        ),
     };
-    if !known {
+    if currencies.is_empty() {
         return Err(AppError::validation(vec![FieldError::new(scope_field, "unknown", "The catalog has no such.")]));
+    }
+    // An amount off applies only to prices in its currency: a code no product could take
+    // would be refused at every checkout.
+    if let DiscountValue::Amount(amount) = code.value {
+        if !currencies.iter().any(|(c,)| c == amount.currency.code()) {
+            let message = format!("No product this code is for is priced in {}.", amount.currency.code());
+            return Err(AppError::validation(vec![FieldError::new("currency", "not_applicable", message)]));
+        }
     }
     let (percent, amount, currency) = match code.value {
         DiscountValue::Percent(p) => (Some(i64::from(p)), None, None),
