@@ -4,7 +4,9 @@
 //! knows it (TOML: the product's table; JSON: syntax and type errors).
 //!
 //! Products are upserted by `id`; a product's variants and tweets become exactly those in
-//! the file; products not in the file are left alone. An option whose stock the file raises
+//! the file; products not in the file are left alone. A variant's `stock` is what the seller
+//! puts on sale: imported again, only its change since the last import is applied to what is
+//! left, so units sold in between stay sold. An option whose stock the file raises
 //! from 0 emits `product.restocked` in the import's transaction (see [`super::webhooks`]).
 
 use super::webhooks::{self, objects::StockObject, EventType};
@@ -369,22 +371,27 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         }
         let mut restocked = Vec::new();
         for (position, v) in p.variants.iter().enumerate() {
-            if restocks_wanted && v.stock != Some(0) {
-                let before: Option<(Option<i64>,)> =
-                    sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
-                        .bind(&p.id)
-                        .bind(&v.id)
-                        .fetch_optional(&mut tx)
-                        .await?;
-                if matches!(before, Some((Some(0),))) {
-                    restocked.push(v);
-                }
-            }
-            sqlx::query(
-                "INSERT INTO variants (product_id, id, position, label, price_minor, stock) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (product_id, id) DO UPDATE SET \
+            let before: Option<(Option<i64>,)> = if restocks_wanted {
+                sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
+                    .bind(&p.id)
+                    .bind(&v.id)
+                    .fetch_optional(&mut tx)
+                    .await?
+            } else {
+                None
+            };
+            // The file's stock is what the seller puts on sale: a re-import applies its change
+            // since the last import to what is left, in the row's own update (an order taking
+            // units meanwhile is not undone), so units sold since stay sold.
+            let (after,): (Option<i64>,) = sqlx::query_as(
+                "INSERT INTO variants (product_id, id, position, label, price_minor, stock, imported_stock) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (product_id, id) DO UPDATE SET \
                  position = excluded.position, label = excluded.label, price_minor = excluded.price_minor, \
-                 stock = excluded.stock",
+                 stock = CASE WHEN excluded.stock IS NULL THEN NULL \
+                   WHEN variants.stock IS NULL OR variants.imported_stock IS NULL THEN excluded.stock \
+                   WHEN variants.stock + excluded.stock - variants.imported_stock > 0 \
+                   THEN variants.stock + excluded.stock - variants.imported_stock ELSE 0 END, \
+                 imported_stock = excluded.stock RETURNING stock",
             )
             .bind(&p.id)
             .bind(&v.id)
@@ -392,8 +399,11 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
             .bind(&v.label)
             .bind(v.price_minor)
             .bind(v.stock)
-            .execute(&mut tx)
+            .fetch_one(&mut tx)
             .await?;
+            if matches!(before, Some((Some(0),))) && after != Some(0) {
+                restocked.push((v, after));
+            }
         }
         let sql =
             format!("DELETE FROM variants WHERE product_id = $1 AND id NOT IN ({})", placeholders(1, p.variants.len()));
@@ -402,13 +412,13 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
             delete = delete.bind(&v.id);
         }
         delete.execute(&mut tx).await?;
-        for v in restocked {
+        for (v, stock) in restocked {
             let object = StockObject {
                 product_id: p.id.clone(),
                 product_title: p.title.clone(),
                 variant_id: v.id.clone(),
                 variant_label: v.label.clone(),
-                stock: v.stock,
+                stock,
                 product_sold_out: false,
             };
             webhooks::emit(&mut tx, EventType::ProductRestocked, &object).await?;

@@ -105,6 +105,40 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
     assert_eq!(reply.json()["offers"].as_array().unwrap().len(), 0, "the dropped tweet no longer offers it");
 }
 
+#[tokio::test]
+async fn importing_again_keeps_units_sold_since_sold() {
+    let server = start_admin().await;
+    let import = |stock: i64| {
+        let api = server.api.clone();
+        let file = CATALOG.replace("stock = 5", &format!("stock = {stock}"));
+        async move {
+            let reply =
+                send(&api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &file)).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        }
+    };
+    import(5).await;
+    assert_eq!(server.stock("gig", "ga").await, Some(5));
+    server.set_stock("gig", "ga", 3).await; // two sold
+    import(5).await;
+    assert_eq!(server.stock("gig", "ga").await, Some(3), "the same file again resurrects nothing");
+    import(9).await;
+    assert_eq!(server.stock("gig", "ga").await, Some(7), "four more put on sale");
+    import(1).await;
+    assert_eq!(server.stock("gig", "ga").await, Some(0), "eight fewer: none left, never below zero");
+    import(4).await;
+    assert_eq!(server.stock("gig", "ga").await, Some(3), "three more than the file before");
+    // Uncounted, then counted again: the count is set outright.
+    let uncounted = CATALOG.replace("stock = 5\n", "");
+    let reply =
+        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &uncounted))
+            .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(server.stock("gig", "ga").await, None);
+    import(6).await;
+    assert_eq!(server.stock("gig", "ga").await, Some(6));
+}
+
 /// A catalog of two products, `gig` offered from `first` and `encore` from `second`.
 fn two_products(first: &str, second: &str) -> String {
     let encore = CATALOG.replace("id = \"gig\"", "id = \"encore\"");
