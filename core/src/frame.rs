@@ -112,11 +112,6 @@ pub enum ToFrame {
         /// The protocol version, always 1 ([`V1`]).
         v: V1,
     },
-    /// Focus the first card field (card mode) or Pay (saved mode).
-    Focus {
-        /// The protocol version, always 1 ([`V1`]).
-        v: V1,
-    },
     /// What the buyer is buying now; the frame creates a payment intent for it and shows
     /// the api's amount, seller and ship-to beside Pay. `None` (card mode): the page's
     /// details are not complete yet, and Pay answers [`FromFrame::NeedsDetails`].
@@ -226,7 +221,7 @@ impl ToFrame {
     /// and theme values that pass their grammar.
     pub fn is_well_formed(&self) -> bool {
         match self {
-            ToFrame::Clear { .. } | ToFrame::Focus { .. } => true,
+            ToFrame::Clear { .. } => true,
             ToFrame::Theme { tokens, .. } => tokens.is_valid(),
             ToFrame::Show { cart, .. } => cart.as_ref().is_none_or(Cart::is_well_formed),
         }
@@ -357,7 +352,9 @@ mod tests {
         }
         let huge = format!(r#"{{"type":"ready","v":1,"saved":false,"pad":"{}"}}"#, "x".repeat(MAX_MESSAGE_LEN));
         assert_eq!(FromFrame::decode(&huge), None);
-        assert_eq!(ToFrame::decode(r#"{"type":"focus","v":1}"#), Some(ToFrame::Focus { v: V1 }));
+        // The page may not move focus onto the frame's controls: keys the buyer meant for the
+        // page would land there.
+        assert_eq!(ToFrame::decode(r#"{"type":"focus","v":1}"#), None);
     }
 
     #[test]

@@ -115,14 +115,6 @@ impl FrameLink {
         self.shown.try_set_value(None);
     }
 
-    /// Moves focus into the frame: its first card field, or its Pay button.
-    pub fn focus(self) {
-        if let Some(frame) = self.frame() {
-            let _ = frame.focus();
-        }
-        self.post(&ToFrame::Focus { v: V1 });
-    }
-
     fn send_theme(self) {
         if let Some(tokens) = self.frame().and_then(|frame| crate::shared::theme::frame_theme(frame.unchecked_ref())) {
             self.post(&ToFrame::Theme { v: V1, tokens });

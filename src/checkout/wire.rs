@@ -374,7 +374,6 @@ pub(crate) fn to_frame(message: &ToFrame) -> String {
     let (kind, rest) = match message {
         ToFrame::Theme { tokens, .. } => ("theme", Some(("tokens", theme_json(tokens)))),
         ToFrame::Clear { .. } => ("clear", None),
-        ToFrame::Focus { .. } => ("focus", None),
         ToFrame::Show { cart, .. } => ("show", Some(("cart", cart.as_ref().map_or_else(|| "null".into(), cart_json)))),
     };
     let w = Writer::default().str("type", kind).num("v", PROTOCOL_VERSION);
@@ -537,7 +536,6 @@ mod tests {
             ToFrame::Show { v: V1, cart: Some(cart.clone()) },
             ToFrame::Show { v: V1, cart: Some(Cart { shipping: None, tweet_id: None, discount_code: None, ..cart }) },
             ToFrame::Show { v: V1, cart: None },
-            ToFrame::Focus { v: V1 },
             ToFrame::Clear { v: V1 },
             ToFrame::Theme { v: V1, tokens: theme },
             ToFrame::Theme { v: V1, tokens: FrameTheme::default() },

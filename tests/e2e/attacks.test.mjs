@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, hostFrame, teeCart, JANE, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, hostFrame, inView, teeCart, JANE, ARTIFACTS } from "./harness.mjs";
 
 const VISA = "4242 4242 4242 4242";
 const THIEF = { name: "Mallory Thief", line1: "9 Drop St", line2: "", city: "Miami", region: "FL", postal_code: "33101", country: "US" };
@@ -58,6 +58,7 @@ test("set-up: the buyer pays with a typed card and ticks save, with real clicks 
   const pay = buyer.frame.locator("#pay[aria-disabled='false']");
   await pay.waitFor({ timeout: 15_000 });
   assert.match(await buyer.frame.locator("#ships-to").textContent(), /Jane Doe, 1 Main St, New York, NY 10001, US/);
+  await inView(pay);
   await pay.click();
   const paid = await buyer.waitFor("paid");
   assert.equal(paid.receipt.status, "paid");
@@ -251,14 +252,129 @@ test("an iframe of the publisher's own origin frames the vault and asks; it gets
   await page.close();
 });
 
+test("keys the page steers into the saved-info frame pay nothing: its own focus, a field of its own before the frame", async () => {
+  const before = snapshot();
+  const page = await hostFrame(context, env.server.origins, "saved");
+  await page.show(teeCart({ saved: true }));
+  await page.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  await page.page.waitForTimeout(700);
+  const onPay = () => page.frame.locator("#pay").evaluate((b) => document.activeElement === b);
+  const keys = page.page.keyboard;
+  // A focus message is no longer a thing the frame understands.
+  await page.post({ type: "focus", v: 1 });
+  assert.equal(await onPay(), false);
+  // 1. The page focuses the frame while the buyer types a name, Tab, and Enter a moment later.
+  await page.page.evaluate(() => document.getElementById("vaultframe").focus());
+  await keys.type("Jane");
+  await keys.press("Tab");
+  assert.equal(await onPay(), true, "the buyer's Tab reached Pay");
+  await page.page.waitForTimeout(700);
+  await keys.press("Enter");
+  // 2. A field of the page's just before the frame: the buyer types, Tabs on, types, Enter.
+  await page.page.evaluate(() => {
+    const field = document.createElement("input");
+    document.body.prepend(field);
+    field.focus();
+  });
+  await keys.type("Jane");
+  await keys.press("Tab");
+  assert.equal(await onPay(), true);
+  await keys.type("Doe");
+  await page.page.waitForTimeout(700);
+  await keys.press("Enter");
+  // 3. The same, Tab and Enter at once, as a form's submit.
+  await page.page.evaluate(() => document.querySelector("input").focus());
+  await keys.type("Jane");
+  await keys.press("Tab");
+  await keys.press("Enter");
+  await page.page.waitForTimeout(1500);
+  assert.deepEqual(told(await page.messages()), [], "no Pay");
+  assert.equal(await page.frame.locator("#status").textContent(), "Press again to confirm.");
+  assert.deepEqual(snapshot(), before);
+  await page.page.close();
+});
+
+test("a see-through or covered frame pays nothing on a click; in plain view a moment, the buyer's click pays", async () => {
+  const page = await hostFrame(context, env.server.origins, "saved");
+  await page.page.evaluate(() => { document.getElementById("vaultframe").style.opacity = "0"; });
+  await page.show(teeCart({ saved: true }));
+  await page.frame.locator("#pay[aria-disabled='false']").waitFor({ state: "attached", timeout: 15_000 });
+  await page.page.waitForTimeout(1000);
+  const before = snapshot();
+  const box = await page.frame.locator("#pay").boundingBox();
+  const click = () => page.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await click(); // a decoy's click through an invisible frame
+  // A decoy laid over the frame, letting clicks through to it.
+  await page.page.evaluate(() => {
+    const frame = document.getElementById("vaultframe");
+    frame.style.opacity = "1";
+    const r = frame.getBoundingClientRect();
+    const decoy = document.createElement("div");
+    decoy.id = "decoy";
+    decoy.textContent = "Play video";
+    decoy.style.cssText = `position: absolute; left: ${r.left + scrollX}px; top: ${r.top + scrollY}px; width: ${r.width}px; height: ${r.height}px; background: #000; pointer-events: none; z-index: 9`;
+    document.body.append(decoy);
+  });
+  await page.page.waitForTimeout(1000);
+  await click();
+  await page.page.waitForTimeout(1500);
+  assert.deepEqual(told(await page.messages()), [], "no Pay");
+  assert.deepEqual(snapshot(), before);
+  assert.match(await page.frame.locator("#status").textContent(), /covered or not fully shown/);
+  await page.page.evaluate(() => document.getElementById("decoy").remove());
+  await page.page.waitForTimeout(800);
+  await click();
+  const paid = await page.waitFor("paid");
+  assert.equal(paid.receipt.status, "paid");
+  await page.page.close();
+});
+
+test("a theme that would hide or shrink what Pay pays for is refused whole; a readable one applies", async () => {
+  const page = await hostFrame(context, env.server.origins, "card");
+  const look = () => page.frame.locator("#pays-to").evaluate((p) => {
+    const pay = getComputedStyle(document.getElementById("pay"));
+    const s = getComputedStyle(p);
+    return [s.color, s.fontSize, pay.color, pay.backgroundColor];
+  });
+  const own = await look();
+  for (const tokens of [
+    { text: "transparent" },
+    { font_size_small: "0px" },
+    { text: "#777777", surface: "#888888" },
+    { accent_text: "rgba(255, 255, 255, 0)" },
+    { accent: "#0f1419", accent_text: "#111111", radius: "4px" },
+  ]) {
+    await page.post({ type: "theme", v: 1, tokens });
+    await page.page.waitForTimeout(150);
+    assert.deepEqual(await look(), own, `refused: ${JSON.stringify(tokens)}`);
+  }
+  await page.post({ type: "theme", v: 1, tokens: { text: "#222222", surface: "#fafafa", font_size_small: "13px", accent: "#7c3aed" } });
+  await page.page.waitForTimeout(150);
+  const [color, size, , background] = await look();
+  assert.deepEqual([color, size, background], ["rgb(34, 34, 34)", "13px", "rgb(124, 58, 237)"]);
+  await page.page.close();
+});
+
+test("the saved-info frame's height says nothing of the saved address: the same before and after it is drawn, however narrow", async () => {
+  const page = await hostFrame(context, env.server.origins, "saved");
+  await page.page.evaluate(() => { document.getElementById("vaultframe").style.width = "220px"; });
+  await page.page.waitForTimeout(300);
+  const height = async () => (await page.messages()).filter((m) => m.type === "resize").at(-1).height;
+  const empty = await height();
+  await page.show(teeCart({ saved: true }));
+  await page.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  await page.page.waitForTimeout(300);
+  assert.match(await page.frame.locator("#ships-to").textContent(), /Jane Doe, 1 Main St, New York/);
+  assert.equal(await height(), empty, "the address's lines do not change the height");
+  await page.page.close();
+});
+
 test("the buyer's own click still pays with saved info: Pay inside the frame, shipped to the saved address", async () => {
   const page = await hostFrame(context, env.server.origins, "saved");
   await page.show(teeCart({ saved: true }));
   const pay = page.frame.locator("#pay[aria-disabled='false']");
   await pay.waitFor({ timeout: 15_000 });
-  // A page-sent focus lands beside Pay, never on it: the buyer's next key press is not a Pay.
-  await page.post({ type: "focus", v: 1 });
-  assert.equal(await page.frame.locator("#saved-card").evaluate((e) => document.activeElement === e), true);
+  await inView(pay);
   // A script that swaps in its own email and address the moment the buyer pays changes
   // nothing: the receipt to the page still leaves the saved ones out.
   await page.page.evaluate(() => {

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, sqlWrite as writeSql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress, payFrame } from "./harness.mjs";
+import { useServerAndBrowser, sql, sqlWrite as writeSql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress, payFrame, inView } from "./harness.mjs";
 
 
 const TEE = "1528000000000000001";
@@ -74,7 +74,9 @@ async function payReady(page, pattern = "^Pay \\$\\d+\\.\\d\\d$", kind = "card")
       }).catch((why) => String(why));
       throw new Error(`Pay in the ${kind} frame never answered with ${pattern}: ${JSON.stringify(pay)} (${frame.url()})\n${e.message}`);
     });
-  return payFrame(page, kind).locator("#pay");
+  const pay = payFrame(page, kind).locator("#pay");
+  await inView(pay);
+  return pay;
 }
 
 /** Waits for the frame's status line to match `pattern` (declines and other refusals show there), and returns it. */
@@ -281,6 +283,8 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
   await payReady(page);
   assert.match(plain(await frame.locator("#pay").textContent()), /^Pay \$\d+\.\d\d$/);
   assert.match(plain(await frame.locator("#ships-to").textContent()), /^Ships to Kay Board, 5 Key St, Boston, MA 02108, US$/);
+  // The buyer reads the amount: a key press counts once Pay has had focus for 600 ms.
+  await page.waitForTimeout(700);
   await page.keyboard.press("Enter");
 
   const number = page.locator(`[data-tweetbuy-host="${TEE}"] [data-order-number]`);
@@ -716,11 +720,14 @@ test("phone: a full-width bottom sheet with thumb-sized targets, bought with tap
   }
   taps++; // choosing the state in the native picker
   await host.locator("#tb-region").selectOption("CO");
+  // The sheet scrolled as the fields were tapped: the frame takes taps once it has stood still.
+  await inView(frame.locator("#number"));
   for (const [sel, value] of [["#number", CARD.visa], ["#expiry", "12/34"], ["#cvc", "123"]]) {
     await tap(frame.locator(sel));
     await page.keyboard.type(value);
   }
   // Saving for next time is a choice, not a step: its tap is counted apart.
+  await inView(frame.locator("label.consent"));
   await frame.locator("label.consent").tap();
   assert.equal(await frame.locator("#save").isChecked(), true);
   await tap(await payReady(page));
@@ -793,6 +800,7 @@ test("axe-core: 0 violations and screenshots for every state, light and dark, de
       await shot(page, `checkout-errors-${tag}`);
       await fillAddress(host);
       await fillCard(host, CARD.visa);
+      await inView(payFrame(page).locator("#save"));
       await payFrame(page).locator("#save").check(); // for the saved-info state below
       const pay = await payReady(page);
       await host.locator("iframe.tb-card-frame").evaluate((f) => f.scrollIntoView({ block: "end" }));

@@ -89,6 +89,35 @@ test("the network drops while the card is tokenized: a clear message, no charge,
   await page.close();
 });
 
+test("the api says the payment service was out of reach (nothing charged): said at once, not asked again for 15 s, and Pay again works", async () => {
+  const page = await env.browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  let outage = true;
+  let asked = 0;
+  await page.route("**/api/v1/orders", (route) => {
+    if (!outage) return route.continue();
+    asked += 1;
+    return route.fulfill({
+      status: 502,
+      contentType: "application/json",
+      body: JSON.stringify({ code: "payment_error", message: "We could not reach the payment service. You have not been charged. Please try again." }),
+    });
+  });
+  await checkoutTee(page);
+  await payWhenReady(page);
+  await payFrame(page).locator("#status.error").waitFor({ timeout: 10_000 });
+  assert.match(await failureText(page), /could not reach the payment service/);
+  await page.waitForTimeout(1500);
+  assert.equal(asked, 1, "a final answer is not asked again");
+  assert.equal(charges(), chargesBefore);
+  outage = false;
+  await payWhenReady(page);
+  await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
+  assert.equal(charges() - chargesBefore, 1);
+  assert.equal(paidOrders() - paidBefore, 1);
+  await page.close();
+});
+
 test("a longer outage after the charge: 'checking your order…', then the first outcome, one charge", async () => {
   const page = await env.browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];

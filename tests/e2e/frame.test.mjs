@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, hostFrame, teeCart, AXE_SOURCE, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, hostFrame, inView, teeCart, AXE_SOURCE, ARTIFACTS } from "./harness.mjs";
 
 let context;
 const env = useServerAndBrowser({
@@ -56,6 +56,7 @@ for (const lang of ["en", "es"]) {
     await host.frame.locator("#number").fill("4242 4242 4242 4241");
     await host.frame.locator("#expiry").fill("13/20");
     await host.frame.locator("#cvc").fill("1");
+    await inView(host.frame.locator("#pay"));
     await host.frame.locator("#pay").click();
     await host.frame.locator("#number[aria-invalid='true']").waitFor({ timeout: 15_000 });
     await axeInFrame(host, `${lang}, with field errors`);
@@ -77,6 +78,7 @@ test("a declined card is explained in Spanish to a Spanish visitor", async () =>
   await pay.waitFor({ timeout: 15_000 });
   assert.match((await pay.textContent()).replace(/[\u00a0\u202f]/g, " "), /^Pagar \d+,\d\d US\$$|^Pagar US\$ ?\d+,\d\d$|^Pagar \$?\d+[.,]\d\d/);
   assert.match(await host.frame.locator("#ships-to").textContent(), /^Se envía a Jane Doe/);
+  await inView(pay);
   await pay.click();
   const failed = await host.waitFor("failed");
   assert.equal(failed.code, "payment_declined");
@@ -85,11 +87,16 @@ test("a declined card is explained in Spanish to a Spanish visitor", async () =>
   await host.page.close();
 });
 
-test("keyboard alone: Tab into the frame's fields, Enter pays; Escape is passed to the page", async () => {
+test("keyboard alone: Tab into the frame's fields, Enter on Pay pays once it has had focus a moment; Escape is passed to the page", async () => {
   const host = await hostIn("en", "card");
   await host.show(teeCart());
-  await host.page.locator("body").click({ position: { x: 600, y: 600 } }); // focus on the page, outside the frame
-  await host.page.evaluate(() => document.getElementById("vaultframe").focus());
+  // Focus on a control of the page just before the frame: Tab goes straight in.
+  await host.page.evaluate(() => {
+    const before = document.createElement("button");
+    before.textContent = "Before";
+    document.getElementById("vaultframe").before(before);
+    before.focus();
+  });
   await host.page.keyboard.press("Tab");
   let focused = await frameOf(host).evaluate(() => document.activeElement?.id);
   assert.equal(focused, "number", "Tab lands on the card number");
@@ -103,6 +110,12 @@ test("keyboard alone: Tab into the frame's fields, Enter pays; Escape is passed 
   await host.page.keyboard.press("Tab"); // Pay
   focused = await frameOf(host).evaluate(() => document.activeElement?.id);
   assert.equal(focused, "pay");
+  // Enter the instant Pay has focus (as from a Tab meant for the page) asks for another press.
+  await host.page.keyboard.press("Enter");
+  await host.page.waitForTimeout(300);
+  assert.equal(await host.frame.locator("#status").textContent(), "Press again to confirm.");
+  assert.deepEqual((await host.messages()).filter((m) => m.type === "paying"), [], "not paid");
+  await host.page.waitForTimeout(400);
   await host.page.keyboard.press("Enter");
   const paid = await host.waitFor("paid");
   assert.equal(paid.receipt.card_last4, "4242");

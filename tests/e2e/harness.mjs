@@ -304,7 +304,24 @@ export async function waitForPay(page, _tweetId, timeout = 15_000, kind = "card"
   await pay.waitFor({ timeout });
   const text = (await pay.textContent()).replace(/[\u00a0\u202f]/g, " ");
   assert.match(text, /\d/, `Pay shows an amount: ${text}`);
+  await inView(pay);
   return pay;
+}
+
+/**
+ * Scrolls a button of the vault's frame into view and lets the buyer see it: the frame counts
+ * a press only on a button it has shown, whole and uncovered, for 600 ms (its clickjacking
+ * defence), and a test's click comes the instant the button scrolls in.
+ */
+export async function inView(locator) {
+  // The frame first, from the page: a cross-origin frame out of view gets no animation
+  // frames (Playwright's scrolling waits for two of a still box), and its own scrollIntoView
+  // does not scroll the page around it.
+  const handle = await locator.elementHandle();
+  const frame = await (await handle.ownerFrame()).frameElement();
+  await frame.evaluate((f) => f.scrollIntoView({ block: "nearest" }));
+  await locator.scrollIntoViewIfNeeded();
+  await locator.page().waitForTimeout(700);
 }
 
 /** Presses Pay inside the frame (a real, trusted click) once it shows the amount. */
@@ -336,6 +353,9 @@ export async function hostFrame(context, origins, mode = "card", path = "/") {
   }, { vault: origins.vault, mode });
   const messages = () => page.evaluate(() => window.fromFrame);
   await page.waitForFunction(() => window.fromFrame.some((m) => m.type === "ready"), null, { timeout: 15_000 });
+  // The frame tracks its own visibility (IntersectionObserver v2), and so Chromium drops
+  // clicks into it for a moment after it appears or moves, as a buyer never clicks that fast.
+  await page.waitForTimeout(700);
   return {
     page,
     frame: page.frameLocator("#vaultframe"),

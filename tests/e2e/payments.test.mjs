@@ -11,7 +11,7 @@ import { createServer } from "node:http";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, dbText, PG_URL, fillTeeCheckout, pressPay, hostFrame, teeCart, JANE, SERVER, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, dbText, PG_URL, fillTeeCheckout, pressPay, hostFrame, inView, teeCart, JANE, SERVER, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-the-payments-e2e-suite"; // 32 bytes at least, or the server refuses it
@@ -236,9 +236,13 @@ async function payInFrame(host, { card, expiry = "12/34", cvc = "123", save = fa
     await host.frame.locator("#number").fill(card);
     await host.frame.locator("#expiry").fill(expiry);
     await host.frame.locator("#cvc").fill(cvc);
-    if (save) await host.frame.locator("#save").check();
+    if (save) {
+      await inView(host.frame.locator("#save"));
+      await host.frame.locator("#save").check();
+    }
   }
   await host.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  await inView(host.frame.locator("#pay"));
   await host.frame.locator("#pay").click();
   return (await host.waitFor("paid")).receipt;
 }
@@ -285,12 +289,14 @@ test("saved info: save on the buyer's tick, pay again with nothing typed, change
   assert.notDeepEqual(keysAfter, keysBefore, "the profile is re-wrapped");
   assert.equal(readFileSync(join(env.server.dataDir, "vault-master.key"), "utf8").trim().split("\n").length, 2);
   await still.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  await inView(still.frame.locator("#pay"));
   await still.frame.locator("#pay").click();
   assert.equal((await still.waitFor("paid")).receipt.card_last4, "4242", "paid after the rotation");
   await still.page.close();
 
   // Remove, by the buyer's click inside the frame: erased on the server and on the device.
   const last = await hostFrame(context, env.server.origins, "saved");
+  await inView(last.frame.locator("#remove"));
   await last.frame.locator("#remove").click();
   assert.deepEqual(await last.waitFor("saved"), { type: "saved", v: 1, saved: false });
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[0]]);

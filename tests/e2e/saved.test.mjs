@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, watchConsole, axe, fillTeeDetails, pressPay, payFrame, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, watchConsole, axe, fillTeeDetails, pressPay, payFrame, inView, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-the-saved-info-e2e-suite"; // 32 bytes at least, or the server refuses it
@@ -43,6 +43,7 @@ async function openPublisher() {
   const taps = [];
   const tap = async (locator, name) => {
     taps.push(name);
+    if (name === "Pay") await inView(locator);
     await locator.click();
   };
   const close = async () => {
@@ -76,6 +77,7 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
   await fillTeeDetails(first.page, VISA);
   const save = payFrame(first.page).getByRole("checkbox", { name: "Save my card and address for next time" });
   assert.equal(await save.isChecked(), false, "the save box starts unticked");
+  await inView(save);
   await save.check();
   await pressPay(first.page, TEE);
   await first.page.locator("[data-order-number]").waitFor({ timeout: 20_000 });
@@ -151,6 +153,7 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
   await settledSavedFrame(inFrame);
   const [, ...after] = await buttonTops();
   assert.deepEqual(after, before, "Pay and Remove stay where they were");
+  await inView(inFrame.getByRole("button", { name: "Remove my saved info" }));
   await inFrame.getByRole("button", { name: "Remove my saved info" }).click();
   const cont = fourth.page.getByRole("button", { name: "Continue" });
   await cont.waitFor({ state: "visible", timeout: 15_000 });

@@ -16,7 +16,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import pixelmatch from "pixelmatch";
-import { useServerAndBrowser, ARTIFACTS, ROOT } from "./harness.mjs";
+import { useServerAndBrowser, inView, ARTIFACTS, ROOT } from "./harness.mjs";
 import { TEE, DESKTOP, PHONE, STABLE_RENDERING, SHOT, openPlayground as open, openProductSheet, fillCheckout, readySheet } from "./playground.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -91,6 +91,7 @@ async function shootTheme(label, preset, options = {}) {
     const pay = await fillCheckout(host);
     await sheetShot(host, `${label}-checkout`, { bottom: true });
 
+    await inView(pay); // the screenshot scrolled the sheet: the frame takes clicks once still
     await pay.click();
     await host.locator('[part="confirmation"]').waitFor({ state: "visible", timeout: 30_000 });
     await sheetShot(host, `${label}-confirmation`);

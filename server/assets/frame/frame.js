@@ -48,6 +48,8 @@ const WORDS = {
     deliveredTo: (email) => `Delivered by email to ${email}`,
     shares: (email, seller) => `${email} is shared with ${seller}`,
     notShippable: "This item does not ship to your saved address. Use another address.",
+    codeUsed: "You have already used this discount code.",
+    pressAgain: "Press again to confirm.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Remove my saved info", removing: "Removing…",
     removed: "Your saved info was removed.",
@@ -64,6 +66,7 @@ const WORDS = {
     savedNow: "Saved for next time.",
     soldOut: "This option is sold out.", saleEnded: "This sale has ended.", notStarted: "This sale has not started yet.",
     rateLimited: "Too many tries. Wait a minute and try again.",
+    notVisible: "The button was covered or not fully shown. Make sure you can see all of it, then press it again.",
     generic: "Something went wrong. Please try again.",
     declined: {
       card_declined: "Your card was declined. Check the card details, or try another card.",
@@ -97,6 +100,8 @@ const WORDS = {
     deliveredTo: (email) => `Se entrega por correo a ${email}`,
     shares: (email, seller) => `${email} se comparte con ${seller}`,
     notShippable: "Este artículo no se envía a tu dirección guardada. Usa otra dirección.",
+    codeUsed: "Ya has usado este código de descuento.",
+    pressAgain: "Pulsa otra vez para confirmar.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Eliminar mis datos guardados", removing: "Eliminando…",
     removed: "Tus datos guardados se eliminaron.",
@@ -113,6 +118,7 @@ const WORDS = {
     savedNow: "Guardado para la próxima vez.",
     soldOut: "Esta opción está agotada.", saleEnded: "Esta venta ha terminado.", notStarted: "Esta venta aún no ha empezado.",
     rateLimited: "Demasiados intentos. Espera un minuto y vuelve a intentarlo.",
+    notVisible: "El botón estaba tapado o no se veía entero. Asegúrate de verlo completo y vuelve a pulsarlo.",
     generic: "Algo salió mal. Inténtalo de nuevo.",
     declined: {
       card_declined: "Tu tarjeta fue rechazada. Revisa los datos o prueba con otra tarjeta.",
@@ -256,12 +262,11 @@ function draw() {
   const discount = code ? W.withCode(code.code, formatMoney(code.amount)) : "";
   $("pays-to").textContent = current ? W.paysTo(intent.seller, item) + discount : "";
   const shared = current && JSON.parse(state.intentFor).share_email;
-  $("shares").textContent = shared ? W.shares(intent.email, intent.seller) : "";
+  // With saved info, whether the line is there follows the page's cart alone (frame.css).
+  const sharing = MODE === "saved" ? !!(state.cart?.email && state.cart.share_email) : shared;
+  $("shares").textContent = !sharing ? "" : shared ? W.shares(intent.email, intent.seller) : "\u00a0";
   $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : W.save;
   $("ships-to").textContent = !current ? "" : intent.shipping ? W.shipsTo(addressLine(intent.shipping)) : W.deliveredTo(intent.email);
-  // With a saved profile, what Pay pays for will be written above Pay and Remove: its lines
-  // are held until then (frame.css), so the buttons do not move under the buyer's finger.
-  $("summary").toggleAttribute("data-expecting", MODE === "saved" && !!state.profile);
   if (MODE === "saved" && state.profile) {
     const card = state.profile.card;
     $("saved-card").textContent = W.savedCard(BRANDS[card.brand] || card.brand, card.last4);
@@ -330,10 +335,12 @@ function explainRefusal(status, body, { pricing = false } = {}) {
     // Saved details the page never saw: said here only; the page learns no more than a code.
     // A refused discount code is the page's own field, told to it as any other; but whether
     // the saved buyer has used a code already is about them, and stays here.
+    // Not even that it failed: the page could ask product after product and learn the saved
+    // address's country, or whether the saved email has used a code.
     const aboutSaved = body.fields.some((f) => f.field !== "discount_code" || f.code === "discount_already_used");
     if (MODE === "saved" && aboutSaved && state.cart && (state.cart.email == null || state.cart.shipping == null)) {
-      setStatus(W.notShippable, true);
-      post({ type: "failed", code, message: W.notShippable });
+      const used = body.fields.every((f) => f.code === "discount_already_used");
+      setStatus(used ? W.codeUsed : W.notShippable, true);
       return;
     }
     // The details the page holds (email, address, option): the page shows them by its fields.
@@ -358,20 +365,88 @@ function explainRefusal(status, body, { pricing = false } = {}) {
 
 // ---- Pay ----
 
-/** Only the buyer's own click or key press inside this frame counts. */
-function fromTheBuyer(event) {
+// ---- Whose gesture it is ----
+//
+// The page cannot click here, but it can try to bring here clicks and keys the buyer meant
+// for the page: by covering this frame or making it see-through (clickjacking), or by
+// putting focus here while the buyer types (`iframe.focus()` sends the next keys to this
+// document; a `#fragment` in the frame's address can focus one of its controls; a page field
+// just before the frame hands focus on at the buyer's next Tab). So a Pay or a Remove counts
+// only when:
+// - it is a trusted event with this origin's user activation;
+// - from the keyboard (Enter or Space on the button), focus came here by the buyer's own
+//   doing (a press in this frame, or Tab from the page straight onto one of its controls),
+//   the buyer has typed no text on a button since (someone typing a name is not paying),
+//   and the button has had focus for SETTLE_MS;
+// - where the browser can tell (IntersectionObserver v2, in Chromium), the button was fully
+//   visible (unobscured, opaque, not transformed) for SETTLE_MS before the gesture.
+
+const keyboard = { ours: false, keysSinceFocus: false, focusedAt: 0 };
+window.addEventListener("focus", () => { keyboard.keysSinceFocus = false; });
+window.addEventListener("blur", () => { keyboard.ours = false; });
+window.addEventListener("hashchange", () => { keyboard.ours = false; });
+document.addEventListener("pointerdown", (e) => { if (e.isTrusted) keyboard.ours = true; }, true);
+document.addEventListener("keydown", (e) => {
+  keyboard.keysSinceFocus = true;
+  const typing = e.key.length === 1 && e.key !== " " && !e.ctrlKey && !e.metaKey && !e.altKey;
+  if (typing && !(e.target instanceof HTMLInputElement && e.target.type === "text")) keyboard.ours = false;
+}, true);
+document.addEventListener("focusin", (e) => {
+  keyboard.focusedAt = e.timeStamp;
+  // Tab from the page lands on a control before any key reaches this document.
+  if (!keyboard.keysSinceFocus && !location.hash) keyboard.ours = true;
+}, true);
+
+// When each consent control became fully visible (null: it is not), once the browser says.
+const visibleSince = new Map();
+let visibilityKnown = false;
+if ("isVisible" in (window.IntersectionObserverEntry?.prototype || {})) {
+  const watch = new IntersectionObserver((entries) => {
+    visibilityKnown = true;
+    for (const e of entries) {
+      if (!e.isVisible) visibleSince.set(e.target, null);
+      else if (visibleSince.get(e.target) == null) visibleSince.set(e.target, e.time);
+    }
+  }, { trackVisibility: true, delay: 100 });
+  for (const id of ["pay", "remove"]) watch.observe($(id));
+}
+
+/** Whether `control` had been fully visible for SETTLE_MS when `event` happened. */
+function seenLongEnough(control, event) {
+  if (!visibilityKnown) return true; // no way to tell here (not Chromium)
+  const since = visibleSince.get(control);
+  return since != null && event.timeStamp - since >= SETTLE_MS;
+}
+
+/** Only the buyer's own click or key press on `control`, inside this frame, counts. */
+function fromTheBuyer(event, control) {
   if (!event.isTrusted) return false;
   const activation = navigator.userActivation;
-  return !activation || activation.isActive;
+  if (activation && !activation.isActive) return false;
+  // A keyboard's Enter or Space on a button is a click with no pointer (detail 0). When focus
+  // may not be the buyer's doing, or came to the button a moment ago, the press only asks for
+  // another: a buyer who meant it reads the note and presses again.
+  if (event.detail === 0 && (!keyboard.ours || event.timeStamp - keyboard.focusedAt < SETTLE_MS)) {
+    Object.assign(keyboard, { ours: true, focusedAt: event.timeStamp });
+    setStatus(W.pressAgain);
+    return false;
+  }
+  if (!seenLongEnough(control, event)) {
+    setStatus(W.notVisible, true);
+    return false;
+  }
+  return true;
 }
 
 async function pay(event) {
-  if (!fromTheBuyer(event) || state.busy || state.paid) return;
+  if (!event.isTrusted || state.busy || state.paid) return;
+  // With no cart yet, Pay only asks the page for the buyer's details: nothing to consent to.
   if (!state.cart) {
     post({ type: "needs_details" });
     setStatus(W.details);
     return;
   }
+  if (!fromTheBuyer(event, $("pay"))) return;
   if (!payReady() || Date.now() - state.changedAt < SETTLE_MS) return;
   const intent = state.intent;
   // What the page said at the moment of the click: a cart sent while paying changes nothing.
@@ -434,6 +509,12 @@ async function payIntent(intent, cart) {
  * unknown (no answer, our 5xx, the first try still running). Returns "paid", "failed" (a
  * definite answer: nothing was charged) or "unknown" (still no answer: kept for the next Pay).
  */
+/** Whether an answer leaves the payment's outcome open: no answer, a server error, or the
+ * same key still at work. `payment_error` is the api's own word that nothing was charged
+ * (the payment service was out of reach): final, and asking again gets the same answer. */
+const outcomeUnknown = (status, body) =>
+  status === 0 || (status >= 500 && body?.code !== "payment_error") || body?.code === "idempotency_in_progress";
+
 async function settle(attempt, { quiet = false, intent = null } = {}) {
   let status = 0;
   let body = null;
@@ -447,11 +528,10 @@ async function settle(attempt, { quiet = false, intent = null } = {}) {
       key: attempt.key,
       body: { intent_id: attempt.intent_id, client_secret: attempt.client_secret, card_token: attempt.token },
     }));
-    const unknown = status === 0 || status >= 500 || body?.code === "idempotency_in_progress";
-    if (!unknown) break;
+    if (!outcomeUnknown(status, body)) break;
   }
   state.checking = false;
-  if (status === 0 || status >= 500 || body?.code === "idempotency_in_progress") {
+  if (outcomeUnknown(status, body)) {
     setStatus(W.unknown, true);
     post({ type: "failed", code: body?.code || "payment_error", message: W.unknown });
     return "unknown";
@@ -527,7 +607,7 @@ async function saveForNextTime(intent, token) {
 // ---- Remove (saved mode) ----
 
 async function remove(event) {
-  if (!fromTheBuyer(event) || state.busy) return;
+  if (!fromTheBuyer(event, $("remove")) || state.busy) return;
   state.busy = true;
   $("remove").textContent = W.removing;
   const { status } = await call("/v1/profile", { method: "DELETE", bearer: credential() });
@@ -547,13 +627,58 @@ async function remove(event) {
   post({ type: "saved", saved: false });
 }
 
-// ---- Page messages: show, theme, clear, focus. Nothing else is understood. ----
+// ---- Page messages: show, theme, clear. Nothing else is understood. ----
 
 function applyTheme(t) {
   for (const [key, [, property]] of Object.entries(THEME)) {
     if (typeof t[key] === "string") root.style.setProperty(property, t[key]);
     else root.style.removeProperty(property);
   }
+  // What Pay pays for must stay readable whatever the page sends: a theme that makes any of
+  // it see-through, faint or tiny is undone whole, and the frame keeps its own look.
+  if (!readable()) {
+    for (const [, property] of Object.values(THEME)) root.style.removeProperty(property);
+    console.warn("tweetbuy: the payment frame kept its own look: the theme made its text hard to read");
+  }
+}
+
+// WCAG's contrast for normal text, and a floor for the small print beside Pay.
+const MIN_CONTRAST = 4.5;
+const MIN_TEXT_PX = 12;
+let palette = null;
+
+/** Any CSS colour as the browser paints it: [r, g, b, alpha], each 0 to 255. */
+function painted(colour) {
+  palette ??= document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+  palette.clearRect(0, 0, 1, 1);
+  palette.fillStyle = "#000";
+  palette.fillStyle = colour;
+  palette.fillRect(0, 0, 1, 1);
+  return [...palette.getImageData(0, 0, 1, 1).data];
+}
+
+/** WCAG 2's contrast ratio of two opaque colours. */
+function contrast(a, b) {
+  const luminance = ([r, g, b]) => {
+    const [R, G, B] = [r, g, b].map((c) => {
+      const s = c / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** Whether the frame's text, as now themed, is opaque, in contrast with what is under it, and big enough. */
+function readable() {
+  const token = (name) => painted(getComputedStyle(root).getPropertyValue(name).trim());
+  const pairs = [["--tb-text", "--tb-surface"], ["--tb-accent-text", "--tb-accent"]];
+  for (const [fore, back] of pairs) {
+    const [f, b] = [token(fore), token(back)];
+    if (f[3] < 255 || b[3] < 255 || contrast(f, b) < MIN_CONTRAST) return false;
+  }
+  return ["pay", "pays-to", "saved-card", "remove"].every((id) => parseFloat(getComputedStyle($(id)).fontSize) >= MIN_TEXT_PX);
 }
 
 function clearCard() {
@@ -580,13 +705,12 @@ window.addEventListener("message", (event) => {
   switch (msg.type) {
     case "theme":
       applyTheme(msg.tokens);
+      state.changedAt = Date.now(); // what Pay looks like changed: it waits again
+      draw();
+      setTimeout(draw, SETTLE_MS + 20);
       break;
     case "clear":
       clear();
-      break;
-    case "focus":
-      // Never Pay: a focus the page asked for must not make the buyer's next key press a Pay.
-      (MODE === "saved" ? $("saved-card") : $("number")).focus();
       break;
     case "show": {
       if (state.busy || JSON.stringify(msg.cart) === JSON.stringify(state.cart)) break;
@@ -644,18 +768,11 @@ async function lookUpSaved() {
 }
 
 async function start() {
+  root.dataset.mode = MODE;
   localize();
   $("pay").addEventListener("click", pay);
-  // Enter in a card field pays, like a form's submit, through the same trusted-event check.
+  // Enter in a card field does not pay: keys can reach a field the page put focus near.
   $("card").addEventListener("submit", (e) => e.preventDefault());
-  for (const name of FIELDS) {
-    $(name).addEventListener("keydown", (e) => {
-      if (e.key === "Enter") {
-        e.preventDefault();
-        pay(e);
-      }
-    });
-  }
   $("remove").addEventListener("click", remove);
   // The content's own height: the document's would never shrink below the iframe's size.
   const panel = $("pay-panel");

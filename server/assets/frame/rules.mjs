@@ -132,7 +132,6 @@ export function decode(data) {
   if (!isObject(msg) || msg.v !== 1) return null;
   switch (msg.type) {
     case "clear":
-    case "focus":
       return hasExactKeys(msg, ["type", "v"]) ? msg : null;
     case "theme":
       return hasExactKeys(msg, ["type", "v", "tokens"]) && validTheme(msg.tokens) ? msg : null;

@@ -21,6 +21,9 @@ use leptos::prelude::*;
 use summary::{error_summary, QuoteSummary};
 use tweetbuy_core::{FieldError, Offer, OrderReceipt};
 
+/// The card's label, where focus waits for the buyer to Tab into the card frame.
+const CARD_LABEL: &str = "#tb-card-label";
+
 /// Runs `show` after each edit: at once for a change, after a pause in typing for a
 /// keystroke (each edit restarts the wait, so a burst of typing is shown once).
 fn after_edits(show: impl Fn() + Copy + Send + Sync + 'static) -> Callback<Edit> {
@@ -126,11 +129,13 @@ pub fn Checkout(
         Reaction::Close => on_escape.run(()),
         Reaction::Nothing => {}
     });
-    // Enter in a field: check the details, then on to the card.
+    // Enter in a field: check the details, then on to the card. Focus goes to the card's
+    // label, just before the frame: the buyer's next Tab enters it. The page never moves focus
+    // into the frame itself, whose keyboard Pay counts only when the buyer brought focus there.
     let submit = move || {
         if !busy.get_untracked() && check() {
             show_cart();
-            link.focus();
+            focus_soon(root, &[CARD_LABEL]);
         }
     };
     let us = Memo::new(move |_| form.with(|d| d.country == "US"));
@@ -148,7 +153,7 @@ pub fn Checkout(
             </fieldset>
             <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
             <div class="tb-field tb-card" part="field">
-                <span id="tb-card-label" class="tb-label">{locale.t(Key::Card)}</span>
+                <span id="tb-card-label" class="tb-label" tabindex="-1">{locale.t(Key::Card)}</span>
                 {vault_frame(link, locale.t(Key::CardDetails), locale.tag(), Some("tb-card-label"), on_message)}
             </div>
             <p class="tb-status" role="status">{bind(move || busy.get().then(|| locale.t(Key::Paying)))}</p>

@@ -37,7 +37,7 @@ pub fn BuyActions(
     let notice = RwSignal::new(None::<String>);
     let root = SheetRoot::current();
     // Focus follows what took the place of what had it: Continue's place goes to the saved
-    // frame, and after Remove the frame's goes back to Continue.
+    // info, and after Remove the frame's goes back to Continue.
     // The state the effect last saw, read untracked.
     let before = RwSignal::new(SavedState::Unknown);
     crate::checkout::bind::effect(move |_| {
@@ -53,8 +53,10 @@ pub fn BuyActions(
                     .find(CONTINUE)
                     .and_then(|b| b.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
                     .is_some_and(|root| root.active_element().is_none());
+                // To the saved info's title, before the frame: the buyer's next Tabs enter
+                // it. The page never moves focus into the frame itself (frame_link.rs).
                 if lost {
-                    link.focus();
+                    focus_soon(root, &["#tb-saved-title"]);
                 }
             }
             _ => {}

@@ -108,7 +108,7 @@ pub fn SavedBuy(
     view! {
         <section class="tb-saved" part="saved" aria-labelledby="tb-saved-title"
             hidden=bind(move || state.get() != SavedState::Saved)>
-            <h3 id="tb-saved-title" class="tb-subtitle">{locale.t(Key::SavedTitle)}</h3>
+            <h3 id="tb-saved-title" class="tb-subtitle" tabindex="-1">{locale.t(Key::SavedTitle)}</h3>
             <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) />
             {vault_frame(link, locale.t(Key::SavedTitle), locale.tag(), Some("tb-saved-title"), on_message)}
             <p class="tb-error" role="alert">{bind(move || problem.get())}</p>
