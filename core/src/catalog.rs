@@ -80,6 +80,21 @@ pub enum Availability {
     NotStarted,
 }
 
+impl Availability {
+    /// The availability for its wire name, exactly as serde reads it (`"available"`,
+    /// `"sold_out"`, `"sale_ended"`, `"not_started"`): for the button module, which links no
+    /// serde deserializer.
+    pub fn from_name(name: &str) -> Option<Availability> {
+        match name {
+            "available" => Some(Availability::Available),
+            "sold_out" => Some(Availability::SoldOut),
+            "sale_ended" => Some(Availability::SaleEnded),
+            "not_started" => Some(Availability::NotStarted),
+            _ => None,
+        }
+    }
+}
+
 /// A size, a ticket tier, or the single default variant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -187,6 +202,8 @@ pub struct OfferHead {
     pub product_id: String,
     /// Physical, ticket or digital ([`Offer::kind`]).
     pub kind: ProductKind,
+    /// Whether it can be bought now ([`Offer::availability`]): the button says so when not.
+    pub availability: Availability,
     /// Each variant's price and nothing else, for the button's "from" price.
     pub variants: Vec<VariantPrice>,
 }
@@ -285,6 +302,13 @@ mod tests {
         }
         assert_eq!(ProductKind::from_name("Ticket"), None, "as strict as serde");
         assert_eq!(ProductKind::from_name("boat"), None);
+        for availability in
+            [Availability::Available, Availability::SoldOut, Availability::SaleEnded, Availability::NotStarted]
+        {
+            let name = serde_json::to_value(availability).unwrap();
+            assert_eq!(Availability::from_name(name.as_str().unwrap()), Some(availability), "{name}");
+        }
+        assert_eq!(Availability::from_name("SoldOut"), None, "as strict as serde");
     }
 
     fn offer() -> Offer {

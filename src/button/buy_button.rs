@@ -11,12 +11,30 @@ use crate::shared::context::WAITING_CLASS;
 use crate::shared::format;
 use crate::shared::i18n::{Key, Locale};
 use crate::shared::theme::{ButtonStyle, Look};
-use tweetbuy_core::{OfferHead, ProductKind};
+use tweetbuy_core::{Availability, OfferHead, ProductKind};
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
-/// The button's text: "Buy · $30.00", or "Get tickets" for tickets, in the visitor's language.
+/// What the button says instead of Buy when the offer cannot be bought now (its sheet then
+/// says why, and offers the waitlist where there is one): the short form for compact buttons.
+fn unavailable(offer: &OfferHead, compact: bool) -> Option<Key> {
+    match (offer.availability, compact) {
+        (Availability::Available, _) => None,
+        (Availability::SoldOut, false) => Some(Key::ButtonSoldOut),
+        (Availability::SoldOut, true) => Some(Key::VariantSoldOut),
+        (Availability::SaleEnded, _) => Some(Key::ButtonSaleEnded),
+        (Availability::NotStarted, false) => Some(Key::ButtonComingSoon),
+        (Availability::NotStarted, true) => Some(Key::ButtonComingSoonShort),
+    }
+}
+
+/// The button's text: "Buy · $30.00", or "Get tickets" for tickets, in the visitor's
+/// language; "Sold out · Notify me", "Sale ended" or "Coming soon · Notify me" when it
+/// cannot be bought now.
 pub fn label(offer: &OfferHead, locale: &Locale) -> String {
+    if let Some(key) = unavailable(offer, false) {
+        return locale.t(key);
+    }
     match (offer.kind, offer.price_from()) {
         (ProductKind::Ticket, _) => locale.t(Key::GetTickets),
         (_, Some(price)) => locale.fill(Key::BuyPrice, &[("price", &format::money(&price, &locale.tag))]),
@@ -29,6 +47,9 @@ pub fn label(offer: &OfferHead, locale: &Locale) -> String {
 // `crate::button::mount::sort_out`): [`cached_label`] works each label out once.
 #[inline(never)]
 pub fn label_for(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> String {
+    if let (ButtonStyle::Compact, Some(key)) = (style, unavailable(offer, true)) {
+        return locale.t(key);
+    }
     match (style, offer.kind) {
         (ButtonStyle::Compact, ProductKind::Ticket) => locale.t(Key::GetTickets),
         (ButtonStyle::Compact, _) => locale.t(Key::Buy),
@@ -36,11 +57,12 @@ pub fn label_for(offer: &OfferHead, locale: &Locale, style: ButtonStyle) -> Stri
     }
 }
 
-/// The text of a button of `look`: the publisher's label, or the offer's in `locale`.
+/// The text of a button of `look`: the publisher's label, or the offer's in `locale`; the
+/// offer's whenever it cannot be bought now, which no publisher's "Buy now" should hide.
 pub fn text(look: &Look, offer: &OfferHead, locale: &Locale) -> String {
     match &look.label {
-        Some(custom) => custom.clone(),
-        None => cached_label(offer, locale, look.style),
+        Some(custom) if offer.availability == Availability::Available => custom.clone(),
+        _ => cached_label(offer, locale, look.style),
     }
 }
 
@@ -124,8 +146,8 @@ fn prototype(document: &web_sys::Document, look: &Look, lang: &str) -> Option<El
 
 /// Shows at once, while the checkout module loads, a dialog standing in for the sheet: the
 /// product's name and a busy note, so a tap answers before the module
-/// has arrived (on a slow phone it takes a second or more). Escape closes it like the
-/// sheet, and then nothing opens when the module arrives. [`replace_waiting`] takes it down
+/// has arrived (on a slow phone it takes a second or more). Escape or its Close button
+/// closes it like the sheet's, and then nothing opens when the module arrives. [`replace_waiting`] takes it down
 /// once the sheet is shown.
 /// `on_dismissed` runs when the visitor closes it (not when the sheet replaces it).
 pub fn show_waiting(
@@ -147,11 +169,22 @@ pub fn show_waiting(
     for (name, value) in [("part", "sheet"), ("aria-labelledby", "tb-waiting-title"), ("lang", locale.tag.as_str())] {
         dialog.set_attribute(name, value).ok()?;
     }
-    let heading = element("h2", "tb-waiting-title", title)?;
+    // The sheet's header: its title, and Close, which a visitor without Escape (a phone)
+    // needs while a slow network holds the checkout back. A dialog form's button closes
+    // the dialog with no script of ours.
+    let header = element("header", "tb-header", "")?;
+    let heading = element("h2", "tb-title", title)?;
     heading.set_id("tb-waiting-title");
+    let form = element("form", "", "")?;
+    form.set_attribute("method", "dialog").ok()?;
+    let close = element("button", "tb-close", "×")?;
+    close.set_attribute("aria-label", &locale.t(Key::Close)).ok()?;
+    form.append_child(&close).ok()?;
+    header.append_child(&heading).ok()?;
+    header.append_child(&form).ok()?;
     let note = element("p", "tb-waiting-note", &locale.t(Key::CheckoutLoading))?;
     note.set_attribute("role", "status").ok()?;
-    dialog.append_child(&heading).ok()?;
+    dialog.append_child(&header).ok()?;
     dialog.append_child(&note).ok()?;
     root.append_child(&dialog).ok()?;
     let dialog: web_sys::HtmlDialogElement = dialog.unchecked_into();
@@ -240,6 +273,7 @@ mod tests {
             tweet_id: TweetId::parse("1528000000000000001").unwrap(),
             product_id: "red-tee".into(),
             kind: ProductKind::Physical,
+            availability: Availability::Available,
             variants: vec![
                 tweetbuy_core::catalog::VariantPrice { price: Money::new(3500, Currency::USD) },
                 tweetbuy_core::catalog::VariantPrice { price: Money::new(3000, Currency::USD) },
@@ -274,5 +308,25 @@ mod tests {
         assert_eq!(label_for(&offer, &en, ButtonStyle::Compact), "Buy");
         offer.kind = ProductKind::Ticket;
         assert_eq!(label_for(&offer, &en, ButtonStyle::Compact), "Get tickets");
+    }
+
+    #[test]
+    fn an_offer_that_cannot_be_bought_now_says_so_in_any_style() {
+        let mut offer = tee();
+        let (en, es) = (Locale::new("en-US"), Locale::new("es"));
+        let cases = [
+            (Availability::SoldOut, "Sold out · Notify me", "Sold out", "Agotado · Avísame"),
+            (Availability::SaleEnded, "Sale ended", "Sale ended", "Venta terminada"),
+            (Availability::NotStarted, "Coming soon · Notify me", "Coming soon", "Próximamente · Avísame"),
+        ];
+        for (availability, full, compact, spanish) in cases {
+            offer.availability = availability;
+            for kind in [ProductKind::Physical, ProductKind::Ticket] {
+                offer.kind = kind;
+                assert_eq!(label_for(&offer, &en, ButtonStyle::Filled), full, "{availability:?} {kind:?}");
+                assert_eq!(label_for(&offer, &en, ButtonStyle::Compact), compact, "{availability:?} {kind:?}");
+                assert_eq!(label(&offer, &es), spanish, "{availability:?} {kind:?}");
+            }
+        }
     }
 }

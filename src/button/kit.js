@@ -71,7 +71,7 @@ export function buttonKit(rules) {
   /// end with "\x1e", fields with "\x1f", an absent value is "\x1d"). Per answer, a record
   /// "a": its status, "1" if its body is JSON (else absent), the body's `code`, `message` and
   /// `vault_origin`, and, for a request that got no answer (status 0), why. Then a record "o"
-  /// per offer in its `offers`: `tweet_id`, `product_id`, `kind`, `title`, the offer as JSON,
+  /// per offer in its `offers`: `tweet_id`, `product_id`, `kind`, `availability`, `title`, the offer as JSON,
   /// "" if its `variants` are an array (else absent), and each variant's `price.minor` and
   /// `price.currency`. A text field that is not a string, or a number that is not a number,
   /// is absent. Which answer failed and what each field must hold is the module's rule
@@ -90,7 +90,7 @@ export function buttonKit(rules) {
       if (!Array.isArray(page?.offers)) continue;
       for (const offer of page.offers) {
         const variants = offer?.variants;
-        const record = ["o", text(offer?.tweet_id), text(offer?.product_id), text(offer?.kind), text(offer?.title), JSON.stringify(offer)];
+        const record = ["o", text(offer?.tweet_id), text(offer?.product_id), text(offer?.kind), text(offer?.availability), text(offer?.title), JSON.stringify(offer)];
         record.push(Array.isArray(variants) ? "" : "\x1d");
         if (Array.isArray(variants)) for (const v of variants) record.push(number(v?.price?.minor), text(v?.price?.currency));
         records.push(record);

@@ -13,7 +13,7 @@ use crate::prelude::*;
 use crate::shared::api::{ApiClient, ClientError, REQUEST_TIMEOUT_MS};
 use core::str::Split;
 use tweetbuy_core::catalog::VariantPrice;
-use tweetbuy_core::{Currency, Money, OfferHead, ProductKind, TweetId};
+use tweetbuy_core::{Availability, Currency, Money, OfferHead, ProductKind, TweetId};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// One offer from the lookup: what the button reads, and the JSON the sheet is built from.
@@ -37,12 +37,13 @@ pub struct Lookup {
 }
 
 /// An offer record of the kit's `offers` (after its tag): the [`OfferHead`] (its tweet,
-/// product, kind and each variant's price), the title and the offer's JSON. `None` when any
+/// product, kind, availability and each variant's price), the title and the offer's JSON. `None` when any
 /// of them is missing or malformed.
 fn read_offer(fields: &mut Split<'_, char>) -> Option<FoundOffer> {
     let tweet_id = TweetId::parse(present(fields.next())?)?;
     let product_id = present(fields.next())?.to_owned();
     let kind = ProductKind::from_name(present(fields.next())?)?;
+    let availability = Availability::from_name(present(fields.next())?)?;
     let title = present(fields.next()).unwrap_or_default().to_owned();
     let json = present(fields.next())?.to_owned();
     // Present (empty) when the offer's variants are an array.
@@ -54,7 +55,7 @@ fn read_offer(fields: &mut Split<'_, char>) -> Option<FoundOffer> {
         let currency = Currency::parse(code).filter(|c| c.code() == code)?;
         variants.push(VariantPrice { price: Money::new(whole_number(minor)?, currency) });
     }
-    Some(FoundOffer { head: OfferHead { tweet_id, product_id, kind, variants }, title, json })
+    Some(FoundOffer { head: OfferHead { tweet_id, product_id, kind, availability, variants }, title, json })
 }
 
 /// A field of the kit's records, unless the kit read it as absent.
@@ -220,7 +221,8 @@ mod tests {
         records.join(&RECORD_END.to_string())
     }
 
-    const TEE: &[&str] = &["o", "1528000000000000001", "red-tee", "physical", "Limited tee", "{\"json\":1}", ""];
+    const TEE: &[&str] =
+        &["o", "1528000000000000001", "red-tee", "physical", "available", "Limited tee", "{\"json\":1}", ""];
 
     fn tee(prices: &[&str]) -> String {
         record(&[TEE, prices].concat())
@@ -236,7 +238,7 @@ mod tests {
 
     #[test]
     fn reads_each_offer_head_title_and_json_and_the_vault_origin() {
-        let gig = record(&["o", "1528000000000000003", "gig", "ticket", ABSENT, "{}", "", "8950", "EUR"]);
+        let gig = record(&["o", "1528000000000000003", "gig", "ticket", "sold_out", ABSENT, "{}", "", "8950", "EUR"]);
         let text = records(&[ok("http://v.test"), tee(&["3000", "USD", "2500", "USD"]), ok(ABSENT), gig]);
         let found = read_records(&text).unwrap();
         assert_eq!(found.vault_origin, "http://v.test", "a page without an origin keeps the one before");
@@ -250,17 +252,28 @@ mod tests {
         assert_eq!(tee.head.price_from(), Some(Money::new(2500, Currency::USD)));
         let gig = &found.offers[1];
         assert_eq!((gig.head.kind, gig.title.as_str()), (ProductKind::Ticket, ""), "an absent title is empty");
+        assert_eq!((tee.head.availability, gig.head.availability), (Availability::Available, Availability::SoldOut));
         assert_eq!(gig.head.variants, [VariantPrice { price: Money::new(8950, Currency::EUR) }]);
         assert_eq!(read_records("").unwrap(), Lookup::default(), "no answers, nothing found");
     }
 
     #[test]
     fn an_offer_needs_every_field_of_its_head() {
-        let no_variants = records(&[ok(ABSENT), record(&TEE[..6])]);
+        let no_variants = records(&[ok(ABSENT), record(&TEE[..7])]);
         assert_eq!(read_records(&no_variants).unwrap().offers, [], "variants that are not an array");
         let none = read_records(&records(&[ok(ABSENT), tee(&[])])).unwrap();
         assert_eq!(none.offers[0].head.price_from(), None, "no variants: a head without a price");
-        let bad_fields = [(1, "12ab"), (1, ABSENT), (2, ABSENT), (3, "boat"), (3, "Ticket"), (5, ABSENT), (6, ABSENT)];
+        let bad_fields = [
+            (1, "12ab"),
+            (1, ABSENT),
+            (2, ABSENT),
+            (3, "boat"),
+            (3, "Ticket"),
+            (4, ABSENT),
+            (4, "gone"),
+            (6, ABSENT),
+            (7, ABSENT),
+        ];
         for (at, bad) in bad_fields {
             let mut fields = TEE.to_vec();
             fields[at] = bad;

@@ -191,8 +191,29 @@ pub fn localized_errors(errors: &[FieldError], offer: &Offer, form: &CheckoutFor
         .map(|c| format::country_name(c, &locale.tag))
         .unwrap_or_else(|| form.country.clone());
     let max = quantity_max(offer, &form.variant_id);
-    errors.iter().map(|e| FieldError { message: locale.field_error(e, &country, max), ..e.clone() }).collect()
+    let mut localized: Vec<FieldError> =
+        errors.iter().map(|e| FieldError { message: locale.field_error(e, &country, max), ..e.clone() }).collect();
+    // In the order the sheet shows the fields, so the summary reads top to bottom and the
+    // first error focused is the first on screen.
+    localized.sort_by_key(|e| ON_SCREEN.iter().position(|f| *f == e.field).unwrap_or(ON_SCREEN.len()));
+    localized
 }
+
+/// The fields an error can name, in the order the sheet shows them; others come after.
+const ON_SCREEN: &[&str] = &[
+    "variant_id",
+    "quantity",
+    "email",
+    "name",
+    "line1",
+    "line2",
+    "city",
+    "country",
+    "region",
+    "postal_code",
+    "share_email",
+    "discount_code",
+];
 
 /// The first error for a field, if any.
 pub fn error_for(errors: &[FieldError], key: &str) -> Option<String> {
@@ -246,6 +267,20 @@ mod tests {
         assert_eq!(error_for(&es, "postal_code").as_deref(), Some("Este código postal no es válido en United States."));
         assert_eq!(field_label("region", true), Key::State);
         assert_eq!(field_label("number", true), Key::Card);
+    }
+
+    #[test]
+    fn errors_come_in_the_order_the_sheet_shows_their_fields() {
+        let offer = tee();
+        let d = CheckoutForm::for_offer(&offer);
+        let core_order: Vec<String> = d.validate(&offer).into_iter().map(|e| e.field).collect();
+        assert_eq!(core_order, ["email", "name", "line1", "city", "postal_code", "region"], "core's own order");
+        let mut found = d.validate(&offer);
+        found.insert(0, FieldError::new("discount_code", "discount_unknown", "Unknown"));
+        found.push(FieldError::new("number", "invalid_number", "Bad card"));
+        let shown: Vec<String> =
+            localized_errors(&found, &offer, &d, &Locale::new("en")).into_iter().map(|e| e.field).collect();
+        assert_eq!(shown, ["email", "name", "line1", "city", "region", "postal_code", "discount_code", "number"]);
     }
 
     #[test]

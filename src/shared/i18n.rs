@@ -53,6 +53,10 @@ macro_rules! catalog {
 
 catalog! {
     Buy => "Buy", "Comprar";
+    ButtonSoldOut => "Sold out · Notify me", "Agotado · Avísame";
+    ButtonSaleEnded => "Sale ended", "Venta terminada";
+    ButtonComingSoon => "Coming soon · Notify me", "Próximamente · Avísame";
+    ButtonComingSoonShort => "Coming soon", "Próximamente";
     BuyPrice => "Buy · {price}", "Comprar · {price}";
     GetTickets => "Get tickets", "Comprar entradas";
     CheckoutLoading => "Loading checkout…", "Cargando el pago…";
@@ -82,6 +86,8 @@ catalog! {
     TicketLegend => "Ticket", "Entrada";
     Quantity => "Quantity", "Cantidad";
     QuantityLimit => "Up to {max} per order", "Hasta {max} por pedido";
+    QuantityLeft => "Only {max} left", "Solo quedan {max}";
+    QuantityCut => "Changed to {max}, the most you can buy", "Cambiado a {max}, lo máximo que puedes comprar";
     Decrease => "Decrease quantity", "Reducir cantidad";
     Increase => "Increase quantity", "Aumentar cantidad";
     Continue => "Continue", "Continuar";

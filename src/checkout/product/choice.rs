@@ -5,7 +5,7 @@
 use crate::checkout::bind::bind;
 use crate::checkout::bind::handler;
 use crate::checkout::form::{quantity_max, CheckoutForm};
-use crate::checkout::product::{stepped, stock_text, typed_quantity};
+use crate::checkout::product::{quantity_hint, stepped, stock_text, typed_quantity};
 use crate::shared::format;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
@@ -79,14 +79,18 @@ pub fn QuantityStepper(
 ) -> impl IntoView {
     let closed = move || busy.get() || offer.with(|o| o.availability != Availability::Available);
     let max = move || offer.with(|o| form.with(|d| quantity_max(o, &d.variant_id)));
+    // A typed number above the limit was cut down: the hint says so until the next change.
+    let cut = RwSignal::new(false);
     let step = move |delta: i64| {
         let top = max();
+        cut.set(false);
         form.update(|d| d.quantity = stepped(d.quantity, delta, top));
     };
     let hint = move || {
-        offer
-            .with(|o| o.availability == Availability::Available)
-            .then(|| locale.fill(Key::QuantityLimit, &[("max", &max().to_string())]))
+        offer.with(|o| o.availability == Availability::Available).then(|| {
+            let key = offer.with(|o| form.with(|d| quantity_hint(o, &d.variant_id, cut.get())));
+            locale.fill(key, &[("max", &max().to_string())])
+        })
     };
     view! {
         <div class="tb-field tb-quantity" part="field">
@@ -103,7 +107,8 @@ pub fn QuantityStepper(
                     prop:value=bind(move || form.with(|d| d.quantity.to_string()))
                     disabled=bind(closed)
                     on:change=handler(move |ev| {
-                        let wanted = typed_quantity(&event_target_value(&ev), max());
+                        let (wanted, was_cut) = typed_quantity(&event_target_value(&ev), max());
+                        cut.set(was_cut);
                         form.update(|d| d.quantity = wanted);
                     })
                 />
@@ -114,7 +119,7 @@ pub fn QuantityStepper(
                     <span aria-hidden="true">"+"</span>
                 </button>
             </div>
-            <p id="tb-quantity-hint" class="tb-muted">{bind(hint)}</p>
+            <p id="tb-quantity-hint" class="tb-muted" aria-live="polite">{bind(hint)}</p>
         </div>
     }
 }

@@ -47,9 +47,25 @@ pub fn stepped(quantity: u32, delta: i64, max: u32) -> u32 {
     (i64::from(quantity) + delta).clamp(1, i64::from(max.max(1))) as u32
 }
 
-/// The quantity typed into the field: a whole number from 1 to `max`, 1 when unreadable.
-pub fn typed_quantity(text: &str, max: u32) -> u32 {
-    text.trim().parse::<u32>().unwrap_or(1).clamp(1, max.max(1))
+/// The quantity typed into the field: a whole number from 1 to `max`, 1 when unreadable; and
+/// whether it was more than `max` (then the buyer is told it was cut).
+pub fn typed_quantity(text: &str, max: u32) -> (u32, bool) {
+    let typed = text.trim().parse::<u64>().ok();
+    let top = max.max(1);
+    let quantity = typed.map_or(1, |n| n.clamp(1, u64::from(top)) as u32);
+    (quantity, typed.is_some_and(|n| n > u64::from(top)))
+}
+
+/// What the quantity's hint says: the per-order limit, or the units left when fewer are left
+/// (a buyer told "up to 5" who may only buy 1 would be misled); "changed to" after a typed
+/// number was cut down to it.
+pub fn quantity_hint(offer: &Offer, variant_id: &str, cut: bool) -> Key {
+    let left = offer.variant(variant_id).and_then(|v| v.stock);
+    match (cut, left) {
+        (true, _) => Key::QuantityCut,
+        (false, Some(left)) if left < offer.max_per_order => Key::QuantityLeft,
+        _ => Key::QuantityLimit,
+    }
 }
 
 /// The product step.
@@ -131,11 +147,12 @@ mod tests {
         assert_eq!(stepped(3, 1, 3), 3);
         assert_eq!(stepped(5, -1, 3), 3, "a lower limit since");
         assert_eq!(stepped(1, 1, 0), 1, "never below 1");
-        assert_eq!(typed_quantity(" 2 ", 3), 2);
-        assert_eq!(typed_quantity("9", 3), 3);
-        assert_eq!(typed_quantity("0", 3), 1);
-        assert_eq!(typed_quantity("two", 3), 1);
-        assert_eq!(typed_quantity("-1", 3), 1);
+        assert_eq!(typed_quantity(" 2 ", 3), (2, false));
+        assert_eq!(typed_quantity("9", 3), (3, true), "cut down, and said so");
+        assert_eq!(typed_quantity("99999999999", 3), (3, true));
+        assert_eq!(typed_quantity("0", 3), (1, false));
+        assert_eq!(typed_quantity("two", 3), (1, false));
+        assert_eq!(typed_quantity("-1", 3), (1, false));
     }
 
     #[test]
@@ -144,6 +161,17 @@ mod tests {
         assert_eq!(quantity_max(&offer, "ga"), 2, "stock");
         assert_eq!(quantity_max(&offer, "free"), 4, "per-order limit");
         assert_eq!(quantity_max(&offer, "vip"), 1, "never below 1; buying is blocked instead");
+    }
+
+    #[test]
+    fn the_quantity_hint_names_what_limits_it() {
+        let offer = ticket();
+        assert_eq!(quantity_hint(&offer, "ga", false), Key::QuantityLeft, "2 left, under the limit of 4");
+        assert_eq!(quantity_hint(&offer, "free", false), Key::QuantityLimit, "stock not counted");
+        assert_eq!(quantity_hint(&offer, "ga", true), Key::QuantityCut);
+        let en = Locale::new("en");
+        assert_eq!(en.fill(Key::QuantityLeft, &[("max", "2")]), "Only 2 left");
+        assert_eq!(en.fill(Key::QuantityCut, &[("max", "2")]), "Changed to 2, the most you can buy");
     }
 
     #[test]
