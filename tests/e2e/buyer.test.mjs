@@ -518,12 +518,13 @@ test("sold out meanwhile: another buyer takes the last units while this one chec
   await context.close();
 });
 
-test("sold-out and ended offers say why and cannot be bought", async () => {
-  for (const [tweet, reason] of [
-    [SOLD_OUT, /^Sold out\. Every unit has been sold, so buying is closed\.$/],
-    [ENDED, /^This sale has ended, so buying is closed\.$/],
+test("sold-out and ended offers say so on their button and in their sheet, and cannot be bought", async () => {
+  for (const [tweet, label, reason] of [
+    [SOLD_OUT, "Sold out · Notify me", /^Sold out\. Every unit has been sold, so buying is closed\.$/],
+    [ENDED, "Sale ended", /^This sale has ended, so buying is closed\.$/],
   ]) {
     const { context, button, host } = await openDemo(tweet);
+    assert.equal(await button.textContent(), label);
     await button.click();
     await host.locator("dialog[open]:not(.tb-waiting)").waitFor();
     await host.locator(".tb-unavailable").filter({ hasText: reason }).waitFor();

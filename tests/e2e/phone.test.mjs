@@ -80,6 +80,24 @@ test("Escape while checkout loads closes the stand-in, and nothing opens when it
   await context.close();
 });
 
+test("a phone has no Escape: the stand-in's Close closes it, and nothing opens when checkout arrives", async () => {
+  const { context, page, release } = await phoneWithSlowCheckout();
+  const button = page.locator(inHost("button[part=button]"));
+  await button.tap();
+  const waiting = page.locator(inHost("dialog.tb-waiting[open]"));
+  await waiting.waitFor({ timeout: 2_000 });
+  const close = waiting.getByRole("button", { name: "Close" });
+  const box = await close.boundingBox();
+  assert.ok(box.width >= 44 && box.height >= 44, `a thumb-sized Close: ${JSON.stringify(box)}`);
+  await close.tap();
+  await page.waitForFunction((host) => !document.querySelector(host).shadowRoot.querySelector("dialog.tb-waiting"), `[data-tweetbuy-host="${TEE}"]`);
+  assert.equal(await button.getAttribute("aria-expanded"), "false");
+  release();
+  await page.waitForTimeout(1_500);
+  assert.equal(await page.locator(inHost("dialog[open]")).count(), 0, "the visitor closed it: no sheet");
+  await context.close();
+});
+
 test("with a button in sight the checkout module is fetched before any tap (not before one is), but not on Save-Data", async () => {
   const eager = await phoneWithSlowCheckout({ saveData: false });
   for (let i = 0; i < 50 && eager.fetched.length === 0; i++) await eager.page.waitForTimeout(100);
