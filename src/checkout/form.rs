@@ -191,12 +191,16 @@ pub fn localized_errors(errors: &[FieldError], offer: &Offer, form: &CheckoutFor
         .map(|c| format::country_name(c, &locale.tag))
         .unwrap_or_else(|| form.country.clone());
     let max = quantity_max(offer, &form.variant_id);
-    let mut localized: Vec<FieldError> =
-        errors.iter().map(|e| FieldError { message: locale.field_error(e, &country, max), ..e.clone() }).collect();
+    let localize = |e: &FieldError| FieldError { message: locale.field_error(e, &country, max), ..e.clone() };
     // In the order the sheet shows the fields, so the summary reads top to bottom and the
-    // first error focused is the first on screen.
-    localized.sort_by_key(|e| ON_SCREEN.iter().position(|f| *f == e.field).unwrap_or(ON_SCREEN.len()));
-    localized
+    // first error focused is the first on screen. (Picked field by field: a sort would bring
+    // its own code into the checkout module for a handful of errors.)
+    let mut ordered: Vec<FieldError> = Vec::with_capacity(errors.len());
+    for field in ON_SCREEN {
+        ordered.extend(errors.iter().filter(|e| e.field == *field).map(localize));
+    }
+    ordered.extend(errors.iter().filter(|e| !ON_SCREEN.contains(&e.field.as_str())).map(localize));
+    ordered
 }
 
 /// The fields an error can name, in the order the sheet shows them; others come after.
