@@ -72,10 +72,19 @@ fn no_profile() -> Response {
 /// credential scripted to mint tokens is held back.
 pub const MINTS_PER_MINUTE: i64 = 10;
 
+/// Whether a request is the buyer using their saved info (paying with it), which starts its
+/// 180 idle days again, or only the frame showing it: a page that loads the saved-info frame
+/// on every visit must not keep saved info alive that the buyer no longer uses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Pay,
+    Show,
+}
+
 /// The profile the credential opens, unless it went unused for
 /// [`sweeper::CREDENTIAL_IDLE_SECONDS`]: then the profile is erased (the sweeper would do
 /// it soon anyway) and the credential gets 401 like an unknown one.
-async fn profile_for(state: &VaultState, credential: &DeviceCredential) -> Result<ProfileRow, Response> {
+async fn profile_for(state: &VaultState, credential: &DeviceCredential, usage: Use) -> Result<ProfileRow, Response> {
     let now = clock::now();
     let found = async {
         let Some(profile) = profile_store::by_credential(&state.db, &credential.0).await? else { return Ok(None) };
@@ -84,7 +93,9 @@ async fn profile_for(state: &VaultState, credential: &DeviceCredential) -> Resul
             tracing::info!(profile_id = %profile.id, "saved info erased: its device credential went unused for 180 days");
             return Ok(None);
         }
-        profile_store::touch(&state.db, &profile, now).await?;
+        if usage == Use::Pay {
+            profile_store::touch(&state.db, &profile, now).await?;
+        }
         Ok::<_, AppError>(Some(profile))
     };
     match found.await {
@@ -199,7 +210,7 @@ async fn lookup(
     _origin: SameOriginOnly,
     credential: DeviceCredential,
 ) -> Result<Response, Response> {
-    let profile = profile_for(&state, &credential).await?;
+    let profile = profile_for(&state, &credential, Use::Show).await?;
     let build = async {
         let card = profile_store::card_of(&state.db, &profile).await?;
         let contact = open_contact(&state, &profile)?;
@@ -223,7 +234,7 @@ async fn mint_token(
         let field = FieldError::new("intent_id", "intent_invalid", "Start the payment again.");
         return Err(AppError::validation(vec![field]).into_response());
     }
-    let profile = profile_for(&state, &credential).await?;
+    let profile = profile_for(&state, &credential, Use::Pay).await?;
     let now = clock::now();
     let allowed = profile_store::take_mint(&state.db, &profile, now, MINTS_PER_MINUTE)
         .await
@@ -253,7 +264,7 @@ async fn remove(
     _origin: SameOriginOnly,
     credential: DeviceCredential,
 ) -> Result<Response, Response> {
-    let profile = profile_for(&state, &credential).await?;
+    let profile = profile_for(&state, &credential, Use::Show).await?;
     profile_store::delete(&state.db, &profile).await.map_err(IntoResponse::into_response)?;
     tracing::info!(profile_id = %profile.id, "buyer info removed");
     Ok((StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response())

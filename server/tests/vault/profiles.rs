@@ -310,12 +310,21 @@ async fn a_credential_unused_for_180_days_stops_working_and_its_profile_is_erase
             .unwrap();
     assert_eq!(live_saved_cards, 1, "and its card's number with it");
 
-    // The fresh one works, and using it moves its last use to now.
+    // The fresh one works. Shown in a frame, it is not used: a page that loads the saved-info
+    // frame on every visit keeps nothing alive. Paying with it moves its last use to now.
+    let last_used = || {
+        let db = server.vault_state.db.clone();
+        async move {
+            let (at,): (i64,) = sqlx::query_as("SELECT last_used_at FROM profiles").fetch_one(&db).await.unwrap();
+            at
+        }
+    };
     let reply = send(&server.vault, with_credential(Method::GET, "/v1/profile", &fresh)).await;
     assert_eq!(reply.status, StatusCode::OK);
-    let (last_used,): (i64,) =
-        sqlx::query_as("SELECT last_used_at FROM profiles").fetch_one(&server.vault_state.db).await.unwrap();
-    assert!(last_used >= now, "the 180 days start again");
+    assert_eq!(last_used().await, now - 179 * day, "shown, not used");
+    let reply = server.mint_saved(&fresh, VAULT_TEST_INTENT).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    assert!(last_used().await >= now, "the 180 days start again");
 
     // The sweeper erases idle profiles nobody asks about.
     set_last_use(fresh.clone(), now - 181 * day).await;
