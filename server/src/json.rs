@@ -18,15 +18,26 @@ impl From<JsonRejection> for AppError {
             JsonRejection::JsonDataError(error) => {
                 // Serde's message about an unknown or missing field names only the field; its
                 // other messages may quote the value (a card number sent as a JSON number), so
-                // those are replaced by a generic sentence.
+                // those are replaced by a sentence that names the field alone, as a field
+                // error a form can mark.
                 let text = error.body_text();
                 let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, d)| d);
-                let message = if detail.contains("unknown field") || detail.contains("missing field") {
-                    format!("The request body does not fit: {detail}")
-                } else {
-                    "A field in the request body has the wrong type or value.".to_owned()
-                };
-                AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRequest, message)
+                if detail.contains("unknown field") || detail.contains("missing field") {
+                    let message = format!("The request body does not fit: {detail}");
+                    return AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BadRequest, message);
+                }
+                match field_of(detail) {
+                    Some(field) => AppError::validation(vec![tweetbuy_core::FieldError::new(
+                        field,
+                        "invalid_type",
+                        format!("`{field}` has the wrong type or value."),
+                    )]),
+                    None => AppError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ErrorCode::BadRequest,
+                        "A field in the request body has the wrong type or value.",
+                    ),
+                }
             }
             JsonRejection::JsonSyntaxError(_) => AppError::bad_request("The request body is not valid JSON."),
             JsonRejection::MissingJsonContentType(_) => AppError::new(
@@ -38,6 +49,16 @@ impl From<JsonRejection> for AppError {
             other => AppError::new(other.status(), ErrorCode::BadRequest, "The request body could not be read."),
         }
     }
+}
+
+/// The field a data error is about, by its wire name: the last name of the path axum puts
+/// before serde's message (`shipping.country: …` is `country`, as field errors name it).
+fn field_of(detail: &str) -> Option<&str> {
+    let (path, _) = detail.split_once(": ")?;
+    let last = path.rsplit('.').next()?;
+    let name = last.split('[').next()?;
+    let word = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    (!name.is_empty() && name.chars().all(word)).then_some(name)
 }
 
 /// The 413 answer, shared with the body-limit layer's rewrite.

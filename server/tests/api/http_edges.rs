@@ -31,11 +31,21 @@ async fn unknown_fields_and_wrong_types_are_422_json() {
     assert_eq!(reply.error_code(), "bad_request");
     assert!(reply.json()["message"].as_str().unwrap().contains("unknown field `total`"));
 
-    let mut body = tee_details(1);
-    body["quantity"] = json!("lots");
-    let reply = server.intent(&body).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(reply.error_code(), "bad_request");
+    // A value of the wrong type is a field error naming the field, and never quoting the value.
+    for (pointer, value, field) in [
+        ("/quantity", json!("lots"), "quantity"),
+        ("/quantity", json!(-4242424242424242i64), "quantity"),
+        ("/shipping/country", json!("ZZ"), "country"),
+        ("/email", json!(4242424242424242i64), "email"),
+    ] {
+        let mut body = tee_details(1);
+        *body.pointer_mut(pointer).unwrap() = value;
+        let reply = server.intent(&body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{pointer}");
+        assert_eq!(reply.error_code(), "validation_failed", "{pointer}: {}", reply.text());
+        assert_eq!(reply.fields(), [field], "{pointer}");
+        assert!(!reply.text().contains("4242"), "{pointer}: {}", reply.text());
+    }
 
     // An order names its intent and brings its token; nothing else.
     let intent = server.create_intent(&tee_details(1)).await;
@@ -47,7 +57,8 @@ async fn unknown_fields_and_wrong_types_are_422_json() {
     assert!(reply.json()["message"].as_str().unwrap().contains("unknown field `amount`"));
     let body = json!({"intent_id": intent["intent_id"], "client_secret": 7, "card_token": "tok_x"});
     let reply = send(&server.api, post_json("/api/v1/orders", &body, Some(&fresh_key()))).await;
-    assert_eq!((reply.status, reply.error_code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "bad_request"));
+    assert_eq!((reply.status, reply.error_code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    assert_eq!(reply.fields(), ["client_secret"]);
     assert_nothing_stored(&server).await;
 }
 
