@@ -550,6 +550,9 @@ test("a ticket is delivered by email, needs no shipping, and counts down to the 
   await host.getByRole("button", { name: "Increase quantity" }).click();
   assert.equal(await host.locator("#tb-quantity").inputValue(), "2");
   await host.getByRole("button", { name: "Continue" }).click();
+  // The countdown goes on on the checkout step, where the buyer spends the most time.
+  await host.locator("#tb-email").waitFor();
+  assert.match(await host.getByRole("timer").textContent(), /^Sale ends in 1[34]d \d\dh \d\dm \d\ds$/);
   await host.locator("#tb-email").fill("fan@example.com");
   assert.equal(await host.locator("#tb-name").count(), 0, "no shipping fields");
   assert.equal(await host.locator(".tb-shipping").count(), 0);
@@ -847,6 +850,9 @@ test("sale ended meanwhile: the sale closes while the visitor checks out", async
   assert.match(await failureText(page, TICKET), /Sorry, this sale has ended\. You have not been charged\./);
   assert.match(await frameStatus(page, /ended/), /^This sale has ended\.$/);
   assert.equal(await host.locator("#tb-email").inputValue(), "late@example.com");
+  // The checkout step itself says so, where its countdown was.
+  await host.locator(".tb-unavailable").filter({ hasText: /This sale has ended/ }).waitFor({ timeout: 20_000 });
+  assert.equal(await host.getByRole("timer").count(), 0);
   await shot(page, "checkout-sale-ended-meanwhile-desktop-light");
   await host.getByRole("button", { name: "Back" }).click();
   await host.locator(".tb-unavailable").filter({ hasText: /This sale has ended/ }).waitFor({ timeout: 20_000 });

@@ -29,6 +29,47 @@ fn gallery(images: Vec<Image>, locale: SheetLocale) -> impl IntoView {
     (count > 0).then(|| view! { <ul class="tb-gallery" aria-label=locale.t(Key::Images)>{items}</ul> })
 }
 
+/// The sale's countdown while the sale is open (nothing otherwise), following the live
+/// offer and the sheet's clock.
+fn sale_countdown(
+    offer: RwSignal<Offer>,
+    now: RwSignal<i64>,
+    locale: SheetLocale,
+) -> impl Fn() -> Option<AnyView> + Copy {
+    move || {
+        let (ends, open) = offer.with(|o| (o.sale_ends_at, o.availability == Availability::Available));
+        ends.filter(|_| open).map(|end| {
+            let left = format::countdown(end - now.get(), &locale.get());
+            let at = locale.fill(Key::SaleEndsAt, &[("date", &format::date_time(end, &locale.tag()))]);
+            view! {
+                <p class="tb-countdown">
+                    <span role="timer" aria-live="off">{locale.fill(Key::SaleEndsIn, &[("time", &left)])}</span>
+                    " "
+                    <span class="tb-muted">{format!("({at})")}</span>
+                </p>
+            }
+            .into_any()
+        })
+    }
+}
+
+/// The sale's countdown on the checkout step, and, politely announced, why buying closed if
+/// the sale ends or sells out while the buyer fills in the form.
+#[component]
+pub fn SaleNotice(
+    offer: RwSignal<Offer>,
+    /// The sheet's clock (Unix seconds).
+    now: RwSignal<i64>,
+    form: RwSignal<CheckoutForm>,
+    locale: SheetLocale,
+) -> impl IntoView {
+    let reason = move || offer.with(|o| form.with(|d| locale.with(|l| blocked_reason(o, &d.variant_id, l))));
+    view! {
+        {bind(sale_countdown(offer, now, locale))}
+        <p class="tb-unavailable" role="status">{bind(reason)}</p>
+    }
+}
+
 /// The offer's description, kept fresh: stock, availability and the countdown follow the
 /// live offer and the sheet's clock.
 #[component]
@@ -45,21 +86,7 @@ pub fn ProductAbout(
     let stock_left = move || {
         offer.with(|o| o.stock_left()).map(|n| locale.fill(Key::NLeft, &[("n", &format::number(n, &locale.tag()))]))
     };
-    let countdown = move || {
-        let (ends, open) = offer.with(|o| (o.sale_ends_at, o.availability == Availability::Available));
-        ends.filter(|_| open).map(|end| {
-            let left = format::countdown(end - now.get(), &locale.get());
-            let at = locale.fill(Key::SaleEndsAt, &[("date", &format::date_time(end, &locale.tag()))]);
-            view! {
-                <p class="tb-countdown">
-                    <span role="timer" aria-live="off">{locale.fill(Key::SaleEndsIn, &[("time", &left)])}</span>
-                    " "
-                    <span class="tb-muted">{format!("({at})")}</span>
-                </p>
-            }
-            .into_any()
-        })
-    };
+    let countdown = sale_countdown(offer, now, locale);
     let delivery = delivery_note(&first, &locale.get()).map(|note| {
         view! { <p class="tb-delivery"><strong>{note}</strong> " " {locale.t(Key::NoShipping)}</p> }
     });

@@ -11,6 +11,7 @@ use crate::checkout::waitlist::Waitlist;
 use crate::shared::format;
 use crate::shared::i18n::{use_locale, Key, Locale};
 use about::ProductAbout;
+pub use about::SaleNotice;
 use actions::BuyActions;
 use choice::{QuantityStepper, VariantPicker};
 use leptos::prelude::*;

@@ -14,7 +14,7 @@ use crate::checkout::details::Checkout;
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::CheckoutForm;
 use crate::checkout::live;
-use crate::checkout::product::ProductSheet;
+use crate::checkout::product::{ProductSheet, SaleNotice};
 use crate::shared::context::WidgetCtx;
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use crate::shared::i18n::Key;
@@ -230,6 +230,7 @@ pub fn Sheet(
                 }
                 Step::Checkout => {
                     view! {
+                        <SaleNotice offer=live_offer now=now form=form locale=locale />
                         <Checkout
                             offer=live_offer.get_untracked()
                             form=form
