@@ -11,6 +11,11 @@ fn admin(method: Method, uri: &str, key: Option<&str>, content_type: &str, body:
     builder.body(Body::from(body.to_owned())).unwrap()
 }
 
+/// Sends a TOML catalog to the admin api's import.
+async fn import_toml(server: &TestServer, file: &str) -> Reply {
+    send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", file)).await
+}
+
 const CATALOG: &str = r#"
 [[products]]
 id = "gig"
@@ -48,8 +53,7 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
     let products_before = server.count("products").await;
     // One bad field refuses the file, and nothing of it is written.
     let bad = format!("{CATALOG}\n[[products]]\nid = \"second\"\n").replace("price_minor = 2000", "price_minor = 0");
-    let reply =
-        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &bad)).await;
+    let reply = import_toml(&server, &bad).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
     assert!(reply.text().contains("line"), "errors carry a line: {}", reply.text());
     assert_eq!(server.count("products").await, products_before, "a bad file changes nothing");
@@ -59,8 +63,7 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
     let clash = CATALOG
         .replace("\"1600000000000000001\"", "\" 1528000000000000001\"")
         .replace("1600000000000000002", "1528000000000000002");
-    let reply =
-        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &clash)).await;
+    let reply = import_toml(&server, &clash).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
     assert_eq!(reply.error_code(), "validation_failed");
     let problems = reply.json()["fields"].as_array().unwrap().clone();
@@ -76,8 +79,7 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
     assert_eq!(server.count("products").await, products_before);
     assert_eq!(server.count("product_tweets").await, products_before, "the tweets too are untouched");
 
-    let reply =
-        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", CATALOG)).await;
+    let reply = import_toml(&server, CATALOG).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.json()["imported"], 1);
     // Offered from both of its tweets.
@@ -109,11 +111,10 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
 async fn importing_again_keeps_units_sold_since_sold() {
     let server = start_admin().await;
     let import = |stock: i64| {
-        let api = server.api.clone();
+        let server = &server;
         let file = CATALOG.replace("stock = 5", &format!("stock = {stock}"));
         async move {
-            let reply =
-                send(&api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &file)).await;
+            let reply = import_toml(server, &file).await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
         }
     };
@@ -130,9 +131,7 @@ async fn importing_again_keeps_units_sold_since_sold() {
     assert_eq!(server.stock("gig", "ga").await, Some(3), "three more than the file before");
     // Uncounted, then counted again: the count is set outright.
     let uncounted = CATALOG.replace("stock = 5\n", "");
-    let reply =
-        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &uncounted))
-            .await;
+    let reply = import_toml(&server, &uncounted).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(server.stock("gig", "ga").await, None);
     import(6).await;
@@ -150,8 +149,8 @@ fn two_products(first: &str, second: &str) -> String {
 async fn products_of_one_file_may_swap_their_tweets() {
     let server = start_admin().await;
     let import = |file: String| {
-        let api = server.api.clone();
-        async move { send(&api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &file)).await }
+        let server = &server;
+        async move { import_toml(server, &file).await }
     };
     let offered = |tweet: &'static str| {
         let api = server.api.clone();
@@ -184,8 +183,7 @@ async fn prices_shipping_and_stock_have_ceilings_a_browser_can_count_to() {
         .replace("price_minor = 2000", "price_minor = 9223372036854775807")
         .replace("stock = 5", "stock = 5000000000")
         .replace("max_per_order = 2", "max_per_order = 2\nshipping_minor = 10000000001");
-    let reply =
-        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &file)).await;
+    let reply = import_toml(&server, &file).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
     let text = reply.text();
     for field in [
@@ -202,8 +200,7 @@ async fn prices_shipping_and_stock_have_ceilings_a_browser_can_count_to() {
         .replace("kind = \"ticket\"", "kind = \"physical\"\nships_to = [\"US\"]")
         .replace("max_per_order = 2", "max_per_order = 100\nshipping_minor = 10000000000")
         .replace("stock = 5", "stock = 1000000000");
-    let reply =
-        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/toml", &file)).await;
+    let reply = import_toml(&server, &file).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let largest = json!({"product_id": "gig", "variant_id": "ga", "quantity": 100, "country": "US", "region": "NY"});
     let reply = send(&server.api, post_json("/api/v1/quote", &largest, None)).await;
