@@ -282,14 +282,26 @@ test("keys the page steers into the saved-info frame pay nothing: its own focus,
   await keys.type("Doe");
   await page.page.waitForTimeout(700);
   await keys.press("Enter");
+  assert.match(await page.frame.locator("#status").textContent(), /press Tab to reach the button/);
+  await page.page.waitForTimeout(700);
+  await keys.press("Enter"); // a second Enter is no more the buyer's than the first
   // 3. The same, Tab and Enter at once, as a form's submit.
   await page.page.evaluate(() => document.querySelector("input").focus());
   await keys.type("Jane");
   await keys.press("Tab");
   await keys.press("Enter");
+  // 4. Focus the buyer put on Pay themselves, then took to the page: the page's
+  //    iframe.focus() cannot bring it back onto Pay for the buyer's next Enter.
+  await page.page.evaluate(() => document.querySelector("input").focus());
+  await keys.press("Tab");
+  assert.equal(await onPay(), true);
+  await page.page.evaluate(() => document.querySelector("input").focus());
+  await page.page.evaluate(() => document.getElementById("vaultframe").focus());
+  assert.equal(await onPay(), false, "nothing is focused in the frame");
+  await page.page.waitForTimeout(700);
+  await keys.press("Enter");
   await page.page.waitForTimeout(1500);
   assert.deepEqual(told(await page.messages()), [], "no Pay");
-  assert.equal(await page.frame.locator("#status").textContent(), "Press again to confirm.");
   assert.deepEqual(snapshot(), before);
   await page.page.close();
 });
@@ -343,6 +355,9 @@ test("a theme that would hide or shrink what Pay pays for is refused whole; a re
     { text: "#777777", surface: "#888888" },
     { accent_text: "rgba(255, 255, 255, 0)" },
     { accent: "#0f1419", accent_text: "#111111", radius: "4px" },
+    // Values that read well as written but not as drawn.
+    { surface: "currentcolor", text: "#ffffff" },
+    { color_scheme: "dark", text: "canvastext", surface: "#ffffff" },
   ]) {
     await page.post({ type: "theme", v: 1, tokens });
     await page.page.waitForTimeout(150);

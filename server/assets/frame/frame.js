@@ -2,7 +2,7 @@
 //
 // The publisher's page is not ours: its ads, analytics and any XSS run with the widget's own
 // powers. So the page may tell this frame what the buyer is buying (a cart), its theme, to
-// clear, to take focus; it can never make it pay, save or remove. Those happen only on a
+// clear; it can never make it pay, save or remove, nor put the buyer's clicks and keys here. Those happen only on a
 // trusted click or key press inside this frame, with the browser's user activation on this
 // origin. What is paid is what this frame shows beside Pay: the amount, the seller and the
 // address come from a payment intent the api priced, never from the page's message. A card
@@ -50,6 +50,7 @@ const WORDS = {
     notShippable: "This item does not ship to your saved address. Use another address.",
     codeUsed: "You have already used this discount code.",
     pressAgain: "Press again to confirm.",
+    keysNotHere: "To pay from the keyboard, press Tab to reach the button, or click it.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Remove my saved info", removing: "Removing…",
     removed: "Your saved info was removed.",
@@ -102,6 +103,7 @@ const WORDS = {
     notShippable: "Este artículo no se envía a tu dirección guardada. Usa otra dirección.",
     codeUsed: "Ya has usado este código de descuento.",
     pressAgain: "Pulsa otra vez para confirmar.",
+    keysNotHere: "Para pagar con el teclado, pulsa Tab hasta llegar al botón, o haz clic en él.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Eliminar mis datos guardados", removing: "Eliminando…",
     removed: "Tus datos guardados se eliminaron.",
@@ -267,6 +269,10 @@ function draw() {
   $("shares").textContent = !sharing ? "" : shared ? W.shares(intent.email, intent.seller) : "\u00a0";
   $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : W.save;
   $("ships-to").textContent = !current ? "" : intent.shipping ? W.shipsTo(addressLine(intent.shipping)) : W.deliveredTo(intent.email);
+  // Saved details are held to two lines (frame.css); an address or email the page sent grows.
+  const cart = state.cart;
+  const fromSaved = !!cart && (intent?.shipping ? cart.shipping == null : cart.email == null);
+  $("ships-to").toggleAttribute("data-saved", MODE === "saved" && (!current || fromSaved));
   if (MODE === "saved" && state.profile) {
     const card = state.profile.card;
     $("saved-card").textContent = W.savedCard(BRANDS[card.brand] || card.brand, card.last4);
@@ -321,6 +327,9 @@ async function price() {
   draw();
 }
 
+// The fields of the saved email and address, as the api's field errors name them.
+const SAVED_FIELDS = ["email", "name", "line1", "line2", "city", "region", "postal_code", "country"];
+
 /** Says why the api or the vault refused, here and to the page. */
 function explainRefusal(status, body, { pricing = false } = {}) {
   const code = body?.code || (status === 0 ? "payment_error" : "internal");
@@ -335,12 +344,14 @@ function explainRefusal(status, body, { pricing = false } = {}) {
     // Saved details the page never saw: said here only; the page learns no more than a code.
     // A refused discount code is the page's own field, told to it as any other; but whether
     // the saved buyer has used a code already is about them, and stays here.
-    // Not even that it failed: the page could ask product after product and learn the saved
-    // address's country, or whether the saved email has used a code.
-    const aboutSaved = body.fields.some((f) => f.field !== "discount_code" || f.code === "discount_already_used");
+    // While pricing, not even that it failed: the page could ask product after product and
+    // learn the saved address's country, or whether the saved email has used a code. After
+    // the buyer's own Pay, the page hears it failed (its sheet stops waiting), and no more.
+    const aboutSaved = body.fields.some((f) => SAVED_FIELDS.includes(f.field) || f.code === "discount_already_used");
     if (MODE === "saved" && aboutSaved && state.cart && (state.cart.email == null || state.cart.shipping == null)) {
       const used = body.fields.every((f) => f.code === "discount_already_used");
       setStatus(used ? W.codeUsed : W.notShippable, true);
+      if (!pricing) post({ type: "failed", code, message: W.generic });
       return;
     }
     // The details the page holds (email, address, option): the page shows them by its fields.
@@ -375,34 +386,43 @@ function explainRefusal(status, body, { pricing = false } = {}) {
 // only when:
 // - it is a trusted event with this origin's user activation;
 // - from the keyboard (Enter or Space on the button), focus came here by the buyer's own
-//   doing (a press in this frame, or Tab from the page straight onto one of its controls),
-//   the buyer has typed no text on a button since (someone typing a name is not paying),
-//   and the button has had focus for SETTLE_MS;
+//   doing (a press in this frame, Tab from the page straight onto one of its controls, or
+//   Tab from one of its controls to another), the buyer has typed no text on a button since
+//   (someone typing a name is not paying), and the button has had focus for SETTLE_MS (a
+//   press sooner asks for another). Focus
+//   leaving the frame leaves nothing focused in it, so the page's `iframe.focus()` cannot
+//   bring it back onto a control;
 // - where the browser can tell (IntersectionObserver v2, in Chromium), the button was fully
 //   visible (unobscured, opaque, not transformed) for SETTLE_MS before the gesture.
 
-const keyboard = { ours: false, keysSinceFocus: false, focusedAt: 0 };
+const keyboard = { ours: false, keysSinceFocus: false, tabbing: false, focusedAt: 0 };
+const letGo = () => {
+  keyboard.ours = false;
+  if (document.activeElement !== document.body) document.activeElement?.blur();
+};
 window.addEventListener("focus", () => { keyboard.keysSinceFocus = false; });
-window.addEventListener("blur", () => { keyboard.ours = false; });
-window.addEventListener("hashchange", () => { keyboard.ours = false; });
+window.addEventListener("blur", letGo);
+window.addEventListener("hashchange", letGo);
 document.addEventListener("pointerdown", (e) => { if (e.isTrusted) keyboard.ours = true; }, true);
 document.addEventListener("keydown", (e) => {
   keyboard.keysSinceFocus = true;
+  // Tab from one of this frame's controls (not from nothing focused) is the buyer moving here.
+  keyboard.tabbing = e.key === "Tab" && e.target !== document.body && keyboard.ours;
   const typing = e.key.length === 1 && e.key !== " " && !e.ctrlKey && !e.metaKey && !e.altKey;
   if (typing && !(e.target instanceof HTMLInputElement && e.target.type === "text")) keyboard.ours = false;
 }, true);
 document.addEventListener("focusin", (e) => {
   keyboard.focusedAt = e.timeStamp;
   // Tab from the page lands on a control before any key reaches this document.
-  if (!keyboard.keysSinceFocus && !location.hash) keyboard.ours = true;
+  if ((!keyboard.keysSinceFocus || keyboard.tabbing) && !location.hash) keyboard.ours = true;
+  keyboard.tabbing = false;
 }, true);
 
 // When each consent control became fully visible (null: it is not), once the browser says.
 const visibleSince = new Map();
-let visibilityKnown = false;
-if ("isVisible" in (window.IntersectionObserverEntry?.prototype || {})) {
+const visibilityKnown = "isVisible" in (window.IntersectionObserverEntry?.prototype || {});
+if (visibilityKnown) {
   const watch = new IntersectionObserver((entries) => {
-    visibilityKnown = true;
     for (const e of entries) {
       if (!e.isVisible) visibleSince.set(e.target, null);
       else if (visibleSince.get(e.target) == null) visibleSince.set(e.target, e.time);
@@ -414,7 +434,7 @@ if ("isVisible" in (window.IntersectionObserverEntry?.prototype || {})) {
 /** Whether `control` had been fully visible for SETTLE_MS when `event` happened. */
 function seenLongEnough(control, event) {
   if (!visibilityKnown) return true; // no way to tell here (not Chromium)
-  const since = visibleSince.get(control);
+  const since = visibleSince.get(control); // none reported yet: not seen
   return since != null && event.timeStamp - since >= SETTLE_MS;
 }
 
@@ -424,10 +444,14 @@ function fromTheBuyer(event, control) {
   const activation = navigator.userActivation;
   if (activation && !activation.isActive) return false;
   // A keyboard's Enter or Space on a button is a click with no pointer (detail 0). When focus
-  // may not be the buyer's doing, or came to the button a moment ago, the press only asks for
-  // another: a buyer who meant it reads the note and presses again.
-  if (event.detail === 0 && (!keyboard.ours || event.timeStamp - keyboard.focusedAt < SETTLE_MS)) {
-    Object.assign(keyboard, { ours: true, focusedAt: event.timeStamp });
+  // may not be the buyer's doing, the press says how to pay; when it came to the button a
+  // moment ago, the press asks for another, which a buyer who meant it gives.
+  if (event.detail === 0 && !keyboard.ours) {
+    setStatus(W.keysNotHere);
+    return false;
+  }
+  if (event.detail === 0 && event.timeStamp - keyboard.focusedAt < SETTLE_MS) {
+    keyboard.focusedAt = event.timeStamp;
     setStatus(W.pressAgain);
     return false;
   }
@@ -504,17 +528,17 @@ async function payIntent(intent, cart) {
   await settle(attempt, { intent });
 }
 
-/**
- * Sends an attempt's order, and again with the same key and token while its outcome is
- * unknown (no answer, our 5xx, the first try still running). Returns "paid", "failed" (a
- * definite answer: nothing was charged) or "unknown" (still no answer: kept for the next Pay).
- */
 /** Whether an answer leaves the payment's outcome open: no answer, a server error, or the
  * same key still at work. `payment_error` is the api's own word that nothing was charged
  * (the payment service was out of reach): final, and asking again gets the same answer. */
 const outcomeUnknown = (status, body) =>
   status === 0 || (status >= 500 && body?.code !== "payment_error") || body?.code === "idempotency_in_progress";
 
+/**
+ * Sends an attempt's order, and again with the same key and token while its outcome is
+ * unknown (`outcomeUnknown`). Returns "paid", "failed" (a definite answer: nothing was
+ * charged) or "unknown" (still no answer: kept for the next Pay).
+ */
 async function settle(attempt, { quiet = false, intent = null } = {}) {
   let status = 0;
   let body = null;
@@ -670,15 +694,28 @@ function contrast(a, b) {
   return (hi + 0.05) / (lo + 0.05);
 }
 
-/** Whether the frame's text, as now themed, is opaque, in contrast with what is under it, and big enough. */
+/** A stand-in for an enabled Pay: its colours as drawn, whatever state Pay is in now. */
+let payProbe = null;
+
+/** Whether the frame's text, as now themed, is opaque, in contrast with what is under it, and
+ * big enough. Colours are read as the elements draw them (`currentcolor`, system colours and
+ * the colour scheme resolved), not as the tokens are written. */
 function readable() {
-  const token = (name) => painted(getComputedStyle(root).getPropertyValue(name).trim());
-  const pairs = [["--tb-text", "--tb-surface"], ["--tb-accent-text", "--tb-accent"]];
-  for (const [fore, back] of pairs) {
-    const [f, b] = [token(fore), token(back)];
-    if (f[3] < 255 || b[3] < 255 || contrast(f, b) < MIN_CONTRAST) return false;
+  if (!payProbe) {
+    payProbe = document.createElement("span");
+    payProbe.className = "pay";
+    payProbe.hidden = true;
+    document.body.append(payProbe);
   }
-  return ["pay", "pays-to", "saved-card", "remove"].every((id) => parseFloat(getComputedStyle($(id)).fontSize) >= MIN_TEXT_PX);
+  const drawn = (el, property) => painted(getComputedStyle(el)[property]);
+  const surface = drawn(document.body, "backgroundColor");
+  const pairs = [
+    [drawn($("pays-to"), "color"), surface],
+    [drawn($("number-error"), "color"), surface],
+    [drawn(payProbe, "color"), drawn(payProbe, "backgroundColor")],
+  ];
+  if (pairs.some(([f, b]) => f[3] < 255 || b[3] < 255 || contrast(f, b) < MIN_CONTRAST)) return false;
+  return ["pay", "pays-to", "saved-card", "remove", "status"].every((id) => parseFloat(getComputedStyle($(id)).fontSize) >= MIN_TEXT_PX);
 }
 
 function clearCard() {

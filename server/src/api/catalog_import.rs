@@ -349,7 +349,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         .bind(&p.seller.name)
         .bind(to_text(&p.seller.kind))
         .bind(to_text(&p.kind))
-        .bind(p.currency.to_ascii_uppercase())
+        .bind(Currency::parse(&p.currency).map_or_else(|| p.currency.to_ascii_uppercase(), |c| c.code().to_owned()))
         .bind(p.limited_edition)
         .bind(p.sale_starts_at)
         .bind(p.sale_ends_at)

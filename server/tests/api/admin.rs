@@ -138,6 +138,16 @@ async fn importing_again_keeps_units_sold_since_sold() {
     assert_eq!(server.stock("gig", "ga").await, Some(6));
 }
 
+#[tokio::test]
+async fn a_currency_is_stored_as_its_code_however_the_file_writes_it() {
+    let server = start_admin().await;
+    let reply = import_toml(&server, &CATALOG.replace("currency = \"EUR\"", "currency = \" eur \"")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let (currency,): (String,) =
+        sqlx::query_as("SELECT currency FROM products WHERE id = 'gig'").fetch_one(&server.api_state.db).await.unwrap();
+    assert_eq!(currency, "EUR");
+}
+
 /// A catalog of two products, `gig` offered from `first` and `encore` from `second`.
 fn two_products(first: &str, second: &str) -> String {
     let encore = CATALOG.replace("id = \"gig\"", "id = \"encore\"");

@@ -79,18 +79,20 @@ pub fn QuantityStepper(
 ) -> impl IntoView {
     let closed = move || busy.get() || offer.with(|o| o.availability != Availability::Available);
     let max = move || offer.with(|o| form.with(|d| quantity_max(o, &d.variant_id)));
-    // A typed number above the limit was cut down: the hint says so until the next change.
-    let cut = RwSignal::new(false);
+    // The option for which a typed number above the limit was cut down: the hint says so
+    // until the next change of quantity or option.
+    let cut = RwSignal::new(None::<String>);
     let step = move |delta: i64| {
         let top = max();
-        cut.set(false);
+        cut.set(None);
         form.update(|d| d.quantity = stepped(d.quantity, delta, top));
     };
     let hint = move || {
-        offer.with(|o| o.availability == Availability::Available).then(|| {
-            let key = offer.with(|o| form.with(|d| quantity_hint(o, &d.variant_id, cut.get())));
-            locale.fill(key, &[("max", &max().to_string())])
-        })
+        let open = offer.with(|o| o.availability == Availability::Available);
+        let key = offer.with(|o| {
+            form.with(|d| quantity_hint(o, &d.variant_id, cut.with(|c| c.as_deref() == Some(d.variant_id.as_str()))))
+        });
+        key.filter(|_| open).map(|key| locale.fill(key, &[("max", &max().to_string())]))
     };
     view! {
         <div class="tb-field tb-quantity" part="field">
@@ -108,7 +110,7 @@ pub fn QuantityStepper(
                     disabled=bind(closed)
                     on:change=handler(move |ev| {
                         let (wanted, was_cut) = typed_quantity(&event_target_value(&ev), max());
-                        cut.set(was_cut);
+                        cut.set(was_cut.then(|| form.with_untracked(|d| d.variant_id.clone())));
                         form.update(|d| d.quantity = wanted);
                     })
                 />

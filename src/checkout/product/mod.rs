@@ -59,13 +59,14 @@ pub fn typed_quantity(text: &str, max: u32) -> (u32, bool) {
 
 /// What the quantity's hint says: the per-order limit, or the units left when fewer are left
 /// (a buyer told "up to 5" who may only buy 1 would be misled); "changed to" after a typed
-/// number was cut down to it.
-pub fn quantity_hint(offer: &Offer, variant_id: &str, cut: bool) -> Key {
+/// number was cut down to it. Nothing for an option with none left, which says so itself.
+pub fn quantity_hint(offer: &Offer, variant_id: &str, cut: bool) -> Option<Key> {
     let left = offer.variant(variant_id).and_then(|v| v.stock);
     match (cut, left) {
-        (true, _) => Key::QuantityCut,
-        (false, Some(left)) if left < offer.max_per_order => Key::QuantityLeft,
-        _ => Key::QuantityLimit,
+        (_, Some(0)) => None,
+        (true, _) => Some(Key::QuantityCut),
+        (false, Some(left)) if left < offer.max_per_order => Some(Key::QuantityLeft),
+        _ => Some(Key::QuantityLimit),
     }
 }
 
@@ -167,9 +168,10 @@ mod tests {
     #[test]
     fn the_quantity_hint_names_what_limits_it() {
         let offer = ticket();
-        assert_eq!(quantity_hint(&offer, "ga", false), Key::QuantityLeft, "2 left, under the limit of 4");
-        assert_eq!(quantity_hint(&offer, "free", false), Key::QuantityLimit, "stock not counted");
-        assert_eq!(quantity_hint(&offer, "ga", true), Key::QuantityCut);
+        assert_eq!(quantity_hint(&offer, "ga", false), Some(Key::QuantityLeft), "2 left, under the limit of 4");
+        assert_eq!(quantity_hint(&offer, "free", false), Some(Key::QuantityLimit), "stock not counted");
+        assert_eq!(quantity_hint(&offer, "ga", true), Some(Key::QuantityCut));
+        assert_eq!(quantity_hint(&offer, "vip", false), None, "none left: the option says so");
         let en = Locale::new("en");
         assert_eq!(en.fill(Key::QuantityLeft, &[("max", "2")]), "Only 2 left");
         assert_eq!(en.fill(Key::QuantityCut, &[("max", "2")]), "Changed to 2, the most you can buy");

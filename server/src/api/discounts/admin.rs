@@ -180,7 +180,7 @@ where
     // An amount off applies only to prices in its currency: a code no product could take
     // would be refused at every checkout.
     if let DiscountValue::Amount(amount) = code.value {
-        if !currencies.iter().any(|(c,)| c == amount.currency.code()) {
+        if !currencies.iter().any(|(c,)| Currency::parse(c) == Some(amount.currency)) {
             let message = format!("No product this code is for is priced in {}.", amount.currency.code());
             return Err(AppError::validation(vec![FieldError::new("currency", "not_applicable", message)]));
         }

@@ -130,9 +130,10 @@ pub struct JoinedObject {
     pub waiting: i64,
 }
 
-/// The link's token.
+/// The link's token; absent (a link cut short), it is no token we sent, and the page says so.
 #[derive(Deserialize)]
 pub struct Token {
+    #[serde(default)]
     token: String,
 }
 
