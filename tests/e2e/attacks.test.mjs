@@ -282,7 +282,7 @@ test("keys the page steers into the saved-info frame pay nothing: its own focus,
   await keys.type("Doe");
   await page.page.waitForTimeout(700);
   await keys.press("Enter");
-  assert.match(await page.frame.locator("#status").textContent(), /press Tab to reach the button/);
+  assert.match(await page.frame.locator("#status").textContent(), /Tab out of the payment form and back to the button/);
   await page.page.waitForTimeout(700);
   await keys.press("Enter"); // a second Enter is no more the buyer's than the first
   // 3. The same, Tab and Enter at once, as a form's submit.

@@ -115,7 +115,16 @@ test("keyboard alone: Tab into the frame's fields, Enter on Pay pays once it has
   await host.page.waitForTimeout(300);
   assert.equal(await host.frame.locator("#status").textContent(), "Press again to confirm.");
   assert.deepEqual((await host.messages()).filter((m) => m.type === "paying"), [], "not paid");
-  await host.page.waitForTimeout(400);
+  // Text typed on Pay (a buyer typing elsewhere, as far as the frame can tell): Enter says how
+  // to pay; Tab out of the frame and back, as it says, and Enter pays.
+  await host.page.keyboard.type("x");
+  await host.page.waitForTimeout(700);
+  await host.page.keyboard.press("Enter");
+  assert.match(await host.frame.locator("#status").textContent(), /Tab out of the payment form and back/);
+  await host.page.keyboard.press("Tab"); // out of the frame, onto the page
+  await host.page.keyboard.press("Shift+Tab"); // back onto Pay
+  assert.equal(await frameOf(host).evaluate(() => document.activeElement?.id), "pay");
+  await host.page.waitForTimeout(700);
   await host.page.keyboard.press("Enter");
   const paid = await host.waitFor("paid");
   assert.equal(paid.receipt.card_last4, "4242");
