@@ -2,9 +2,9 @@
 //
 // The publisher's page is not ours: its ads, analytics and any XSS run with the widget's own
 // powers. So the page may tell this frame what the buyer is buying (a cart), its theme, to
-// clear; it can never make it pay, save or remove, nor put the buyer's clicks and keys here. Those happen only on a
-// trusted click or key press inside this frame, with the browser's user activation on this
-// origin. What is paid is what this frame shows beside Pay: the amount, the seller and the
+// clear; it can never make it pay, save or remove, nor put the buyer's clicks and keys here.
+// Those happen only on a trusted click or key press inside this frame, with the browser's
+// user activation on this origin (see "Whose gesture it is" below). What is paid is what this frame shows beside Pay: the amount, the seller and the
 // address come from a payment intent the api priced, never from the page's message. A card
 // number is typed only here and sent only to this origin; the token the vault mints pays
 // that one intent and never leaves this frame. Saved info (card, email, address) is read
@@ -389,9 +389,8 @@ function explainRefusal(status, body, { pricing = false } = {}) {
 //   doing (a press in this frame, Tab from the page straight onto one of its controls, or
 //   Tab from one of its controls to another), the buyer has typed no text on a button since
 //   (someone typing a name is not paying), and the button has had focus for SETTLE_MS (a
-//   press sooner asks for another). Focus
-//   leaving the frame leaves nothing focused in it, so the page's `iframe.focus()` cannot
-//   bring it back onto a control;
+//   press sooner asks for another). Focus leaving the frame leaves nothing focused in it, so
+//   the page's `iframe.focus()` cannot bring it back onto a control;
 // - where the browser can tell (IntersectionObserver v2, in Chromium), the button was fully
 //   visible (unobscured, opaque, not transformed) for SETTLE_MS before the gesture.
 
