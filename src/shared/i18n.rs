@@ -51,6 +51,9 @@ macro_rules! catalog {
     };
 }
 
+// The button module's keys come first: a key chosen at run time compiles to a table of every
+// text up to the highest such key, so a button key placed after the sheets' texts would put
+// those texts into every page view's bytes.
 catalog! {
     Buy => "Buy", "Comprar";
     ButtonSoldOut => "Sold out · Notify me", "Agotado · Avísame";
@@ -62,6 +65,7 @@ catalog! {
     CheckoutLoading => "Loading checkout…", "Cargando el pago…";
     CheckoutUnavailable => "Checkout could not load. Check your connection and try again.", "No se ha podido cargar el pago. Comprueba tu conexión y vuelve a intentarlo.";
     Close => "Close", "Cerrar";
+    VariantSoldOut => "Sold out", "Agotado";
     SoldBy => "Sold by {seller}", "Vendido por {seller}";
     Nonprofit => "Nonprofit", "Sin ánimo de lucro";
     Brand => "Brand", "Marca";
@@ -72,7 +76,6 @@ catalog! {
     NLeft => "{n} left", "Quedan {n}";
     NLeftVariant => "{n} left", "quedan {n}";
     InStock => "In stock", "Disponible";
-    VariantSoldOut => "Sold out", "Agotado";
     ReasonSoldOut => "Sold out. Every unit has been sold, so buying is closed.", "Agotado. Se han vendido todas las unidades y ya no se puede comprar.";
     ReasonSaleEnded => "This sale has ended, so buying is closed.", "Esta venta ha terminado y ya no se puede comprar.";
     ReasonNotStarted => "This sale has not started yet.", "Esta venta aún no ha empezado.";

@@ -66,6 +66,11 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
   for (const marker of ["leptos", "tachys", "reactive_graph", "server_fn"]) {
     assert.ok(!button.includes(marker), `the button module links ${marker}: the checkout crept into the first load`);
   }
+  // The catalog lists the button's own messages first (src/shared/i18n.rs), so none of the
+  // sheets' texts ride along into every page view.
+  for (const text of ["Sold by {seller}", "Limited edition", "Product images"]) {
+    assert.ok(!button.includes(text), `the button module holds the sheets' text "${text}"`);
+  }
   // Built without std, its own panic handler keeps no panic message or source path: a
   // path of Rust's library in the module means std (or its panic formatting) came back.
   for (const path of ["library/std/", "library/core/", "library/alloc/"]) {
