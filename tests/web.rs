@@ -27,12 +27,12 @@ extern "C" {
     fn button_kit(rules: &JsValue) -> JsValue;
 }
 
-/// The kit, as the loader makes it: `buttonKit({ tweetIdOf, lookupPaths })`, with the
+/// The kit, as the loader makes it: `buttonKit({ tweetIdOf, lookupPaths, dntOf })`, with the
 /// loader's rules (server/assets/lookup-rules.mjs, whose declarations the server writes into
 /// the loader's scope the same way).
 fn loader_kit() -> JsValue {
     let rules = include_str!("../server/assets/lookup-rules.mjs").replace("export ", "");
-    let rules = js_sys::Function::new_no_args(&format!("{rules}\nreturn {{ tweetIdOf, lookupPaths }};"));
+    let rules = js_sys::Function::new_no_args(&format!("{rules}\nreturn {{ tweetIdOf, lookupPaths, dntOf }};"));
     button_kit(&rules.call0(&JsValue::NULL).unwrap())
 }
 

@@ -81,7 +81,7 @@ const loadCheckout = () =>
 // slow phone each takes 60-130 ms of the page's main thread.
 glue
   .then(({ default: init, boot, buttonKit }) => {
-    const kit = buttonKit({ tweetIdOf, lookupPaths });
+    const kit = buttonKit({ tweetIdOf, lookupPaths, dntOf });
     return init({ module_or_path: wasm }).then(kit.pause).then(() => boot(loadCheckout, preloaded, kit, page));
   })
   .catch((error) => {

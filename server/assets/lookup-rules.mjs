@@ -74,12 +74,18 @@ export function tweetIdFromStatusUrl(url) {
 
 /// The `id=` query parameter of a rendered embed's iframe `src`, or null.
 export function tweetIdFromIframeSrc(src) {
-  const q = String(src).indexOf("?");
+  const id = queryParam(src, "id");
+  return id === null ? null : parseTweetId(id);
+}
+
+/// The first value of the query parameter `name` in a URL, as written (not decoded), or null.
+function queryParam(url, name) {
+  const q = String(url).indexOf("?");
   if (q < 0) return null;
-  const query = String(src).slice(q + 1).split("#")[0];
+  const query = String(url).slice(q + 1).split("#")[0];
   for (const pair of query.split("&")) {
     const eq = pair.indexOf("=");
-    if (eq >= 0 && pair.slice(0, eq) === "id") return parseTweetId(pair.slice(eq + 1));
+    if (eq >= 0 && pair.slice(0, eq) === name) return pair.slice(eq + 1);
   }
   return null;
 }
@@ -87,6 +93,16 @@ export function tweetIdFromIframeSrc(src) {
 /// `data-dnt` and the like: true, 1, yes or on, in any case.
 export function isTrue(value) {
   return value != null && ["true", "1", "yes", "on"].includes(String(value).trim().toLowerCase());
+}
+
+/// Whether an embed asks not to be tracked: its own `data-dnt`, or, once widgets.js has
+/// rendered it (and dropped the blockquote with its attributes), its iframe's `dnt=` query
+/// parameter, where widgets.js carries the same wish.
+export function dntOf(element) {
+  if (isTrue(element.getAttribute("data-dnt"))) return true;
+  if (element.tagName.toLowerCase() === "blockquote") return false;
+  const src = element.querySelector("iframe")?.getAttribute("src");
+  return src != null && isTrue(queryParam(src, "dnt"));
 }
 
 /// What the server accepts as a visitor id: 8 to 64 characters of [A-Za-z0-9-].
@@ -141,13 +157,14 @@ export function visitorId(storage, randomId) {
 }
 
 /// The lookup paths the button module's first scan will ask for, on the page as it is now:
-/// every embed form, and a visitor id unless the script or an embed asks for do-not-track.
+/// every embed form, and a visitor id unless the script or an embed asks for do-not-track
+/// (`dntOf`).
 /// `script` is the loader's script element (null when unknown), `visitor()` gives the page's
 /// visitor id (or null).
 export function firstLookupPaths(document, script, visitor) {
   const embeds = [...document.querySelectorAll(EMBED_SELECTOR)];
   const ids = embeds.map(tweetIdOf).filter((id) => id !== null);
   if (ids.length === 0) return [];
-  const dnt = isTrue(script?.getAttribute("data-dnt")) || embeds.some((e) => isTrue(e.getAttribute("data-dnt")));
+  const dnt = isTrue(script?.getAttribute("data-dnt")) || embeds.some(dntOf);
   return lookupPaths(ids, dnt ? null : visitor());
 }

@@ -20,10 +20,13 @@ pub struct WidgetConfig {
     pub script: Option<web_sys::Element>,
     /// `light`, `dark` or `auto` (`data-theme`).
     pub theme: String,
-    /// `data-locale`, or else the page's `lang`, or else the browser's language.
+    /// `data-locale`, or else the page's `lang`, or else the browser's language: the first
+    /// of them that is a usable tag, cleaned ([`crate::shared::i18n::Locale::pick`]).
     pub locale: String,
-    /// `data-dnt="true"`: store nothing on the device, send no visitor identifier.
-    pub dnt: bool,
+    /// Do-not-track: store nothing on the device, send no visitor identifier. Set by the
+    /// script's `data-dnt="true"`, or by the first embed that asks ([`Self::asked_dnt`]), and
+    /// kept for the rest of the page visit, whatever embeds come later.
+    dnt: core::cell::Cell<bool>,
     /// Fetch the checkout module ahead of a click once a button is in sight and the page
     /// is idle; `data-prefetch="false"` leaves it until a visitor points at a button.
     pub prefetch: bool,
@@ -43,37 +46,41 @@ impl WidgetConfig {
         let window = crate::shared::util::window();
         let document = window.document()?;
         let attr = |name: &str| script.as_ref().and_then(|s| s.get_attribute(name));
-        let page_lang = document.document_element().map(|e| e.get_attribute("lang").unwrap_or_default());
-        let locale = attr("data-locale")
-            .or(page_lang)
-            .filter(|l| !l.trim().is_empty())
-            .unwrap_or_else(|| window.navigator().language().unwrap_or_else(|| "en-US".into()));
+        let page_lang = document.document_element().and_then(|e| e.get_attribute("lang"));
+        let browser = window.navigator().language();
+        // Cleaned here, once: `Intl` throws on a malformed tag (`es_ES`).
+        let locale =
+            crate::shared::i18n::Locale::pick([attr("data-locale"), page_lang, browser].iter().map(Option::as_deref))
+                .tag;
         Some(Rc::new(WidgetConfig {
             api,
             theme: attr("data-theme").unwrap_or_else(|| "auto".into()),
             locale,
-            dnt: attr("data-dnt").is_some_and(|v| is_true(&v)),
+            dnt: core::cell::Cell::new(attr("data-dnt").is_some_and(|v| is_true(&v))),
             prefetch: attr("data-prefetch").is_none_or(|v| !is_false(&v)),
             script,
             visitor,
         }))
     }
 
+    /// Records that an embed of the page asked not to be tracked: no visitor id from now on.
+    pub(crate) fn asked_dnt(&self) {
+        self.dnt.set(true);
+    }
+
     /// A random, revocable visitor id for stable rollout bucketing, kept in the page's
-    /// localStorage (made and kept by the loader's `visitorId`). Only asked for when neither
-    /// the script nor an embed asked for do-not-track; `None` when the page cannot keep one.
+    /// localStorage (made and kept by the loader's `visitorId`). `None` once the script or
+    /// any embed has asked for do-not-track, and when the page cannot keep one.
     pub fn visitor_id(&self) -> Option<String> {
+        if self.dnt.get() {
+            return None;
+        }
         self.visitor.as_ref()?.call0(&JsValue::NULL).ok()?.as_string()
     }
 }
 
-/// True when an embed's `data-dnt` asks not to be tracked (`data-dnt="true"`, as
-/// publish.twitter.com writes by default).
-pub fn embed_dnt(data_dnt: Option<&str>) -> bool {
-    data_dnt.is_some_and(is_true)
-}
-
-fn is_true(value: &str) -> bool {
+/// `data-dnt` and the like: true, 1, yes or on, in any case (the loader's `isTrue`).
+pub(crate) fn is_true(value: &str) -> bool {
     matches!(value.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on")
 }
 

@@ -34,12 +34,13 @@ pub struct EmbedAttrs {
     pub label: Option<String>,
     /// `data-lang`: the language of its button and sheets.
     pub lang: Option<String>,
-    /// `data-dnt`: do not track (no visitor id in the lookup).
-    pub dnt: Option<String>,
+    /// Asks not to be tracked (no visitor id in the lookup): its `data-dnt`, or a rendered
+    /// embed's iframe's `dnt=` (the loader's `dntOf`).
+    pub dnt: bool,
 }
 
 /// The attributes of [`EmbedAttrs`], in its order, as the kit reads them.
-const EMBED_ATTRS: &str = "data-theme data-button-style data-label data-lang data-dnt";
+const EMBED_ATTRS: &str = "data-theme data-button-style data-label data-lang";
 
 impl EmbedAttrs {
     /// Reads them off one element (for a button attached by hand, in the in-browser tests).
@@ -47,12 +48,17 @@ impl EmbedAttrs {
     pub fn read(element: &Element) -> EmbedAttrs {
         let mut values = EMBED_ATTRS.split(' ').map(|name| element.get_attribute(name));
         let mut next = || values.next().flatten();
-        EmbedAttrs { theme: next(), style: next(), label: next(), lang: next(), dnt: next() }
+        let attrs = EmbedAttrs { theme: next(), style: next(), label: next(), lang: next(), dnt: false };
+        EmbedAttrs {
+            dnt: element.get_attribute("data-dnt").is_some_and(|v| crate::button::config::is_true(&v)),
+            ..attrs
+        }
     }
 }
 
 /// Reads one record of the kit's `find` (`kit.js` says how it is written): the element's
-/// [`EmbedAttrs`] and its tweet's id, `None` when it names none we can read.
+/// [`EmbedAttrs`] (the attributes, then its do-not-track after the id) and its tweet's id,
+/// `None` when it names none we can read.
 ///
 /// The kit reads the id with the loader's `tweetIdOf` (server/assets/lookup-rules.mjs),
 /// which applies the rules of tweetbuy-core's `TweetId` to the element: an explicit
@@ -64,9 +70,9 @@ pub(crate) fn parse_found(record: &str) -> (EmbedAttrs, Option<TweetId>) {
     use crate::button::kit::{ABSENT, FIELD_END};
     let mut fields = record.split(FIELD_END);
     let mut next = || fields.next().filter(|f| *f != ABSENT).map(str::to_owned);
-    let attrs = EmbedAttrs { theme: next(), style: next(), label: next(), lang: next(), dnt: next() };
+    let (theme, style, label, lang) = (next(), next(), next(), next());
     let id = next().and_then(|id| TweetId::parse(&id));
-    (attrs, id)
+    (EmbedAttrs { theme, style, label, lang, dnt: next().is_some() }, id)
 }
 
 /// The selector for embeds that have no button yet: the query leaves out the attached ones
@@ -125,7 +131,7 @@ mod tests {
     #[test]
     fn a_found_record_gives_the_embeds_attributes_and_its_tweets_id() {
         let record = |fields: &[&str]| fields.join(&crate::button::kit::FIELD_END.to_string());
-        let (attrs, id) = parse_found(&record(&["dark", ABSENT, "", "es", "true", "1528000000000000001"]));
+        let (attrs, id) = parse_found(&record(&["dark", ABSENT, "", "es", "1528000000000000001", "1"]));
         assert_eq!(
             attrs,
             EmbedAttrs {
@@ -133,12 +139,14 @@ mod tests {
                 style: None,
                 label: Some(String::new()),
                 lang: Some("es".into()),
-                dnt: Some("true".into())
+                dnt: true
             },
             "absent is None, empty is empty"
         );
         assert_eq!(id.unwrap().as_str(), "1528000000000000001");
-        let bare = [ABSENT; 5];
+        let (attrs, _) = parse_found(&record(&["dark", ABSENT, "", "es", "1528000000000000001", ABSENT]));
+        assert!(!attrs.dnt, "no do-not-track");
+        let bare = [ABSENT; 4];
         let (_, id) = parse_found(&record(&[&bare[..], &[ABSENT]].concat()));
         assert_eq!(id, None, "an embed whose id the kit could not read");
         let (_, id) = parse_found(&record(&[&bare[..], &["not a tweet"]].concat()));

@@ -11,22 +11,24 @@
 // The build appends this file to the button module's glue (scripts/post-build.sh, before
 // the glue is minified), so it arrives with the glue, which the server writes into the
 // loader (server/src/api/inline_module.rs); the loader hands `buttonKit({ tweetIdOf,
-// lookupPaths })` to the module as it starts it. The in-browser tests import it
+// lookupPaths, dntOf })` to the module as it starts it. The in-browser tests import it
 // (tests/web.rs).
 
 /// The functions the button module calls. They are declared inside, so that nothing but
-/// `buttonKit` joins the glue's own top-level names. `rules` holds the loader's `tweetIdOf`
-/// and `lookupPaths` (server/assets/lookup-rules.mjs), which read an embed's tweet id by the
-/// rules of tweetbuy-core's `TweetId` and write the offer lookup's paths: the loader runs
+/// `buttonKit` joins the glue's own top-level names. `rules` holds the loader's `tweetIdOf`,
+/// `lookupPaths` and `dntOf` (server/assets/lookup-rules.mjs), which read an embed's tweet id
+/// by the rules of tweetbuy-core's `TweetId`, write the offer lookup's paths and read an
+/// embed's do-not-track: the loader runs
 /// them for its own early lookup, and they run one table of test vectors with core.
 export function buttonKit(rules) {
-  const { tweetIdOf, lookupPaths } = rules;
+  const { tweetIdOf, lookupPaths, dntOf } = rules;
   return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause, timing };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
   /// fields with "\x1f", an absent value is "\x1d"): the element's attributes named in
-  /// `attrs` (space-separated), then its tweet's id (`tweetIdOf`). Returns [elements, text].
+  /// `attrs` (space-separated), then its tweet's id (`tweetIdOf`), then "1" if it asks not to
+  /// be tracked (`dntOf`). Returns [elements, text].
   function find(root, selector, attrs) {
     const elements = root.matches(selector) ? [root] : [];
     elements.push(...root.querySelectorAll(selector));
@@ -34,7 +36,7 @@ export function buttonKit(rules) {
     const names = attrs.split(" ");
     const rows = elements.map((element) => {
       const fields = names.map((name) => field(element.getAttribute(name)));
-      fields.push(field(tweetIdOf(element)));
+      fields.push(field(tweetIdOf(element)), field(dntOf(element) ? "1" : null));
       return fields.join("\x1f");
     });
     return [elements, rows.join("\x1e")];

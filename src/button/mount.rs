@@ -121,8 +121,10 @@ pub(crate) fn scan_roots(config: &Rc<WidgetConfig>, roots: &[Element]) -> Option
     if candidates.is_empty() {
         return None;
     }
-    let dnt = config.dnt || candidates.iter().any(|e| crate::button::config::embed_dnt(e.attrs.dnt.as_deref()));
-    let visitor = if dnt || unknown.is_empty() { None } else { config.visitor_id() };
+    if candidates.iter().any(|e| e.attrs.dnt) {
+        config.asked_dnt();
+    }
+    let visitor = if unknown.is_empty() { None } else { config.visitor_id() };
     // The lookup goes out first, and the embeds are marked while it travels.
     let asked = match unknown.is_empty() {
         true => JsValue::NULL,

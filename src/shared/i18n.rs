@@ -183,17 +183,31 @@ impl Default for Locale {
     }
 }
 
-/// A BCP 47-ish tag: letters, digits and hyphens (underscores become hyphens), 2 to 35
-/// characters, starting with two or three letters. Anything else is ignored.
+/// The part of a page's language tag that `Intl` is sure to accept: the language (two or
+/// three letters), with its script (four letters) and region (two letters or three digits)
+/// where given; underscores become hyphens (`es_ES` → `es-ES`) and anything after the region
+/// is dropped (`de-DE-u-co-phonebk` → `de-DE`). A malformed tag would make `Intl` throw, and
+/// a page's typo must not stop its buttons. `None` when not even the language is usable.
 pub(crate) fn clean_tag(raw: &str) -> Option<String> {
     let tag = raw.trim().replace('_', "-");
-    let primary = tag.split('-').next().unwrap_or_default();
-    let valid = (2..=35).contains(&tag.len())
-        && (2..=3).contains(&primary.len())
-        && primary.chars().all(|c| c.is_ascii_alphabetic())
-        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !tag.ends_with('-');
-    valid.then_some(tag)
+    let mut clean = String::new();
+    // 0: the language is next; 1: a script or a region may follow; 2: only a region; 3: done.
+    let mut stage = 0;
+    for part in tag.split('-') {
+        let (n, alpha) = (part.len(), part.bytes().all(|b| b.is_ascii_alphabetic()));
+        stage = match stage {
+            0 if alpha && (n == 2 || n == 3) => 1,
+            0 => return None,
+            1 if alpha && n == 4 => 2,
+            1 | 2 if (alpha && n == 2) || (n == 3 && part.bytes().all(|b| b.is_ascii_digit())) => 3,
+            _ => break,
+        };
+        if !clean.is_empty() {
+            clean.push('-');
+        }
+        clean.push_str(part);
+    }
+    Some(clean)
 }
 
 impl Locale {
@@ -406,6 +420,14 @@ mod tests {
         assert_eq!(fill("€{a}ñ{}", &[("a", "ü"), ("", "?")]), "€üñ?", "characters of several bytes");
         assert_eq!(fill("{unknown} {", &[("a", "1")]), "{unknown} {", "left as it is");
         assert_eq!(clean_tag("x"), None);
+        assert_eq!(clean_tag(" es_ES ").as_deref(), Some("es-ES"));
+        assert_eq!(clean_tag("zh-Hant-TW").as_deref(), Some("zh-Hant-TW"));
+        assert_eq!(clean_tag("es-419").as_deref(), Some("es-419"));
+        assert_eq!(clean_tag("de-DE-u-co-phonebk").as_deref(), Some("de-DE"), "extensions dropped");
+        assert_eq!(clean_tag("en-x-private").as_deref(), Some("en"));
+        assert_eq!(clean_tag("en-abcdefghijk").as_deref(), Some("en"), "a subtag Intl refuses is dropped");
+        assert_eq!(clean_tag("es-").as_deref(), Some("es"));
+        assert_eq!(clean_tag("english"), None);
         assert_eq!(clean_tag("123"), None);
         assert_eq!(Lang::for_tag("ES-es"), Lang::Es);
     }

@@ -73,6 +73,13 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
   }
 }
 
+/** `env` with `{publisher}` in its values written as the publisher's origin, which is known
+ * only once its port is: a suite may allow its own pages' origin beside it
+ * (`TWEETBUY_ALLOWED_ORIGINS: "{publisher},http://127.0.0.1:PORT"`). */
+function withOrigins(env, origins) {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replaceAll("{publisher}", origins.publisher)]));
+}
+
 /** The server could not bind one of the ports it was given. */
 class PortTaken extends Error {}
 
@@ -105,7 +112,7 @@ async function startServerOnce(extraArgs, extraEnv) {
       ...(extraArgs.includes("--assets-dir") ? [] : ["--assets-dir", join(ROOT, "server/assets")]),
       ...extraArgs,
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info", TWEETBUY_DEMO: "1", ...pgEnv, ...extraEnv } },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info", TWEETBUY_DEMO: "1", ...pgEnv, ...withOrigins(extraEnv, origins) } },
   );
   // The log ends once both streams have closed, so a failure reads every line.
   proc.stdout.pipe(log, { end: false });

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { apiBase, isLoaderSrc, isTrue, lookupPaths, parseTweetId, tweetIdFromIframeSrc, tweetIdFromStatusUrl, validVisitorId, EMBED_SELECTOR, MAX_LOOKUP_IDS } from "../../server/assets/lookup-rules.mjs";
+import { apiBase, dntOf, firstLookupPaths, isLoaderSrc, isTrue, lookupPaths, parseTweetId, tweetIdFromIframeSrc, tweetIdFromStatusUrl, validVisitorId, EMBED_SELECTOR, MAX_LOOKUP_IDS } from "../../server/assets/lookup-rules.mjs";
 
 const vectors = JSON.parse(readFileSync(new URL("../../core/tests/lookup_vectors.json", import.meta.url), "utf8"));
 
@@ -34,4 +34,36 @@ test("the embed selector and the batch size are the button module's", () => {
   assert.ok(discover.includes(`EMBED_SELECTOR: &str = "${EMBED_SELECTOR}"`), "src/button/discover.rs names the same embed forms");
   const catalog = readFileSync(new URL("../../core/src/catalog.rs", import.meta.url), "utf8");
   assert.ok(catalog.includes(`MAX_LOOKUP_IDS: usize = ${MAX_LOOKUP_IDS};`), "tweetbuy-core batches as many ids");
+});
+
+/** An element as `dntOf` reads it: a tag, attributes and, for a rendered embed, its iframe. */
+const element = (tag, attrs = {}, iframeSrc) => ({
+  tagName: tag.toUpperCase(),
+  getAttribute: (name) => attrs[name] ?? null,
+  querySelector: (selector) => (selector === "iframe" && iframeSrc !== undefined ? element("iframe", { src: iframeSrc }) : null),
+});
+const RENDERED = "https://platform.twitter.com/embed/Tweet.html?embedId=twitter-widget-0&id=1528000000000000004";
+
+test("an embed asks not to be tracked by its data-dnt, or once rendered by its iframe's dnt=", () => {
+  const cases = [
+    [element("blockquote", { "data-dnt": "true" }), true],
+    [element("blockquote", { "data-dnt": "false" }), false],
+    [element("blockquote"), false],
+    // widgets.js drops the blockquote and carries its data-dnt in the iframe's address.
+    [element("div", {}, `https://platform.twitter.com/embed/Tweet.html?dnt=true&embedId=twitter-widget-0&id=1`), true],
+    [element("div", {}, `${RENDERED}&dnt=true#x`), true],
+    [element("div", {}, `${RENDERED}&dnt=false`), false],
+    [element("div", {}, `${RENDERED}#dnt=true`), false],
+    [element("div", {}, RENDERED.replace("?", "?xdnt=true&")), false],
+    [element("div", {}), false],
+    [element("div", { "data-tweetbuy-tweet": "1", "data-dnt": "yes" }), true],
+  ];
+  for (const [e, dnt] of cases) assert.equal(dntOf(e), dnt, JSON.stringify({ attrs: e.getAttribute("data-dnt"), src: e.querySelector("iframe")?.getAttribute("src") }));
+  // The loader's own first lookup goes without a visitor id for a rendered embed that asks.
+  const page = (embeds) => ({ querySelectorAll: () => embeds });
+  const withId = (e, id) => ({ ...e, getAttribute: (name) => (name === "data-tweetbuy-tweet" ? id : e.getAttribute(name)) });
+  const asking = withId(element("div", {}, `${RENDERED}&dnt=true`), "1528000000000000004");
+  const plain = withId(element("div", {}, RENDERED), "1528000000000000004");
+  assert.deepEqual(firstLookupPaths(page([asking]), null, () => "visitor-1"), ["/api/v1/offers?tweet_ids=1528000000000000004"]);
+  assert.deepEqual(firstLookupPaths(page([plain]), null, () => "visitor-1"), ["/api/v1/offers?tweet_ids=1528000000000000004&visitor=visitor-1"]);
 });

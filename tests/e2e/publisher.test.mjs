@@ -1,6 +1,7 @@
 // Publisher integration: one tag, every embed form, embeds that come and go, hostile CSS,
 // a strict CSP, events, one lookup, and a page that survives an unreachable api.
-import { test } from "node:test";
+import { test, after } from "node:test";
+import { createServer } from "node:http";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { useServerAndBrowser, watchConsole, fillTeeCheckout, pressPay, payFrame, ARTIFACTS } from "./harness.mjs";
@@ -8,7 +9,26 @@ import { useServerAndBrowser, watchConsole, fillTeeCheckout, pressPay, payFrame,
 const OFFERS = ["1528000000000000001", "1528000000000000002", "1528000000000000003", "1528000000000000004",
   "1528000000000000005", "1528000000000000006", "1528000000000000007"];
 
-const env = useServerAndBrowser();
+/** Pages no fixture has, each a publisher's page of its own, served over real HTTP from
+ * another loopback origin the api allows (a page the test fulfilled itself would count as
+ * public, and Chromium keeps a public page from loopback addresses); `ownPage` adds one,
+ * with the loader's tag from the api, and gives its address. */
+const ownPages = new Map();
+const ownServer = await new Promise((resolve) => {
+  const server = createServer((req, res) => {
+    const html = ownPages.get(req.url);
+    res.writeHead(html ? 200 : 404, { "content-type": "text/html; charset=utf-8" }).end(html ?? "");
+  });
+  server.listen(0, "127.0.0.1", () => resolve(server));
+});
+const OWN_ORIGIN = `http://127.0.0.1:${ownServer.address().port}`;
+after(() => ownServer.close());
+function ownPage(path, body, { lang = "en", script = "" } = {}) {
+  ownPages.set(path, `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>t</title></head><body>${body}` +
+    `<script type="module" async src="${env.server.origins.api}/tweetbuy/embed.js" ${script}></script></body></html>`);
+  return `${OWN_ORIGIN}${path}`;
+}
+const env = useServerAndBrowser({ serverEnv: { TWEETBUY_ALLOWED_ORIGINS: `{publisher},${OWN_ORIGIN}` } });
 
 /** A page that records offer lookups and tweetbuy:* events from the moment it loads. */
 async function open(path, { viewport = { width: 1024, height: 900 }, beforeLoad = async () => {} } = {}) {
@@ -30,7 +50,7 @@ async function open(path, { viewport = { width: 1024, height: 900 }, beforeLoad 
       });
     }
   });
-  await page.goto(`${env.server.origins.publisher}${path}`);
+  await page.goto(path.startsWith("http") ? path : `${env.server.origins.publisher}${path}`);
   return { page, consoleSeen, lookups, widgetFiles };
 }
 
@@ -119,6 +139,35 @@ test("without do-not-track the loader's lookup carries the visitor id the module
   assert.equal(lookups.length, 2, `one more lookup: ${lookups.join(" ")}`);
   assert.equal(new URL(lookups[1]).searchParams.get("visitor"), visitor);
   assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
+const BLOCKQUOTE = (id, attrs = "") =>
+  `<blockquote class="twitter-tweet" ${attrs}><p>A tweet.</p>&mdash; (@someone) <a href="https://twitter.com/someone/status/${id}">May 1</a></blockquote>`;
+
+test("do-not-track holds for the whole visit: a rendered embed's dnt= asks too, and later embeds send no visitor id", async () => {
+  // widgets.js replaces a blockquote (and its data-dnt) by an iframe whose address says dnt=true.
+  const rendered = `<div class="twitter-tweet twitter-tweet-rendered"><iframe title="X Post" width="550" height="220" ` +
+    `src="https://platform.twitter.com/embed/Tweet.html?dnt=true&amp;embedId=twitter-widget-0&amp;id=1528000000000000004"></iframe></div>`;
+  const { page, lookups, consoleSeen } = await open(ownPage("/dnt-rendered", rendered));
+  await waitForHosts(page, 1);
+  // An embed added later, without data-dnt, in a batch of its own.
+  await page.evaluate((html) => { document.body.insertAdjacentHTML("beforeend", html); window.tweetbuy.scan(); }, BLOCKQUOTE("1528000000000000001"));
+  await waitForHosts(page, 2);
+  assert.equal(lookups.length, 2, lookups.join(" "));
+  assert.deepEqual(lookups.map((l) => new URL(l).searchParams.get("visitor")), [null, null]);
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing kept on the device");
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
+test("a malformed language tag on the page is read for what it means, and the buttons still come", async () => {
+  // `es_ES` and the like make Intl throw; the page's typo must not stop its buttons.
+  const { page, consoleSeen } = await open(ownPage("/bad-locale", BLOCKQUOTE("1528000000000000001"), { lang: "en_GB", script: `data-locale="es_ES"` }));
+  await waitForHosts(page, 1);
+  const label = await page.evaluate(() => document.querySelector("[data-tweetbuy-host]").shadowRoot.querySelector("button[part=button]").textContent);
+  assert.equal(label, "Comprar · 30,00\u00a0US$");
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror" || m.text.includes("tweetbuy")), []);
   await page.close();
 });
 
