@@ -162,9 +162,14 @@ export function buttonKit(rules) {
       const key = proto + " " + theme;
       let hostProto = hostProtos.get(key);
       if (!hostProto) {
-        hostProto = document.createElement("div");
+        // An element of our own name: a page's rules for its `div`s (padding, borders,
+        // margins) do not reach it, and it shows as a block only by the style set here.
+        hostProto = document.createElement("tweetbuy-button");
         hostProto.setAttribute(themeAttr, theme);
         hostProto.style.setProperty("display", "block", "important");
+        // The left margin `apply` sets places it, on a right-to-left page too, where a box
+        // with both margins set would be placed by its right one.
+        hostProto.style.setProperty("margin-right", "auto", "important");
         hostProto.attachShadow({ mode: "open", clonable: true }).append(protos[proto].cloneNode(true));
         hostProtos.set(key, hostProto);
       }

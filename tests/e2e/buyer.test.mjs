@@ -258,6 +258,10 @@ test("keyboard only: a whole purchase of the tee, with focus managed at every st
   assert.equal(await page.locator(`[data-tweetbuy-host="${TEE}"] #tb-region`).inputValue(), "MA");
   await tabTo(page, (f) => f.id === "tb-postal_code");
   await page.keyboard.type("02108");
+  // Enter in a field of a form with several, and no submit button of its own (Pay is in the
+  // frame), checks the details and moves on to the card's label, as a browser's Enter would.
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((t) => document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.activeElement?.id === "tb-card-label", TEE);
   // From the page's last field into the vault's frame, by Tab like any other field, once the
   // frame's page is there; its card form comes in it as sent, before the frame's script runs.
   const frame = await vaultFrame(page, "card");
@@ -777,6 +781,25 @@ test("reduced motion: the sheet opens without animation", async () => {
     assert.equal(animation, expected, reducedMotion);
     await context.close();
   }
+});
+
+test("forced colours (Windows high contrast): Buy, Continue and Pay keep a border, so they still look like buttons", async () => {
+  const { context, page, host, button } = await openDemo(TEE);
+  await page.emulateMedia({ forcedColors: "active" });
+  const border = (locator) => locator.evaluate((e) => `${getComputedStyle(e).borderTopStyle} ${getComputedStyle(e).borderTopWidth}`);
+  assert.equal(await border(button), "solid 1px", "Buy");
+  await button.click();
+  await host.locator("#tb-variant-m").check();
+  const next = host.getByRole("button", { name: "Continue" });
+  assert.equal(await border(next), "solid 1px", "Continue");
+  await next.click();
+  const frame = await vaultFrame(page);
+  await frame.locator("#pay").waitFor();
+  assert.equal(await border(frame.locator("#pay")), "solid 1px", "Pay");
+  // And not otherwise: the border is forced colours' only.
+  await page.emulateMedia({ forcedColors: "none" });
+  assert.equal(await border(button), "none 0px");
+  await context.close();
 });
 
 test("axe-core: 0 violations and screenshots for every state, light and dark, desktop and phone", async () => {

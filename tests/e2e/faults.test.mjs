@@ -70,6 +70,30 @@ test("a 500 on the quote is shown in place, and no charge is possible from a bro
   await page.close();
 });
 
+test("the price check gets no answer: the frame says so, asks again by itself, and Pay works once the api is back", async () => {
+  const page = await env.browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  let blocked = true;
+  let tries = 0;
+  await page.route("**/api/v1/intents", (route) => {
+    tries += 1;
+    return blocked ? route.abort("internetdisconnected") : route.continue();
+  });
+  await checkoutTee(page);
+  await payFrame(page).locator("#status.error").waitFor({ timeout: 15_000 });
+  assert.match(await failureText(page), /connection|reach/i);
+  assert.equal(await payFrame(page).locator("#pay").getAttribute("aria-disabled"), "true");
+  // Nothing changes in the form: the frame asks again on its own.
+  const before = tries;
+  blocked = false;
+  await payWhenReady(page);
+  assert.ok(tries > before, `asked again (${tries} tries)`);
+  await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
+  assert.equal(charges() - chargesBefore, 1);
+  assert.equal(paidOrders() - paidBefore, 1);
+  await page.close();
+});
+
 test("the network drops while the card is tokenized: a clear message, no charge, and a retry works once", async () => {
   const page = await env.browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];

@@ -120,3 +120,24 @@ test("with a button in sight the checkout module is fetched before any tap (not 
   saving.release();
   await saving.context.close();
 });
+
+test("large text on a small phone: the checkout's fields shrink to the sheet, which never scrolls sideways", async () => {
+  const context = await env.browser.newContext({ viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(`${env.server.origins.publisher}/`);
+  // A visitor's large text, as a publisher's theme would set it for them.
+  await page.addStyleTag({ content: ":root { --tweetbuy-font-size: 32px; --tweetbuy-font-size-small: 28px; --tweetbuy-font-size-title: 36px; }" });
+  await page.locator(inHost("button[part=button]")).tap();
+  await page.locator(inHost("#tb-variant-m")).check();
+  await page.locator(inHost(".tb-primary")).tap();
+  await page.locator(inHost("#tb-postal_code")).waitFor();
+  const fit = await page.evaluate((t) => {
+    const root = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot;
+    const sheet = root.querySelector("dialog[open]");
+    const inputs = [...sheet.querySelectorAll(".tb-field input")].map((i) => [i.id, Math.round(i.getBoundingClientRect().right)]);
+    return { scroll: sheet.scrollWidth, client: sheet.clientWidth, right: Math.round(sheet.getBoundingClientRect().right), inputs };
+  }, TEE);
+  assert.ok(fit.scroll <= fit.client, `the sheet scrolls sideways: ${JSON.stringify(fit)}`);
+  for (const [id, right] of fit.inputs) assert.ok(right <= fit.right, `${id} runs past the sheet: ${JSON.stringify(fit)}`);
+  await context.close();
+});

@@ -23,8 +23,8 @@ const ownServer = await new Promise((resolve) => {
 });
 const OWN_ORIGIN = `http://127.0.0.1:${ownServer.address().port}`;
 after(() => ownServer.close());
-function ownPage(path, body, { lang = "en", script = "" } = {}) {
-  ownPages.set(path, `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>t</title></head><body>${body}` +
+function ownPage(path, body, { lang = "en", dir = "ltr", script = "" } = {}) {
+  ownPages.set(path, `<!doctype html><html lang="${lang}" dir="${dir}"><head><meta charset="utf-8"><title>t</title></head><body>${body}` +
     `<script type="module" async src="${env.server.origins.api}/tweetbuy/embed.js" ${script}></script></body></html>`);
   return `${OWN_ORIGIN}${path}`;
 }
@@ -333,6 +333,27 @@ test("a centred embed's button follows it when the window changes size", async (
   await page.close();
 });
 
+test("on a right-to-left page each button sits at its tweet's bottom right too, floating or in its row", async () => {
+  const centred = BLOCKQUOTE("1528000000000000005", `style="margin: 24px auto; max-width: 360px"`);
+  const body = `<main style="max-width: 700px">${BLOCKQUOTE("1528000000000000001")}<p>After.</p>` +
+    `<div style="height: 1500px"></div>${centred}<p>After.</p></main>`;
+  const { page } = await open(ownPage("/rtl", body, { lang: "ar", dir: "rtl" }));
+  await waitForHosts(page, 2);
+  const where = () => page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) =>
+    placed(h, tweetBox(h.previousElementSibling), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect())));
+  const [top, below] = await where();
+  assert.ok(top.floating && top.placed, `in sight, floating: ${JSON.stringify(top)}`);
+  assert.ok(!below.floating && below.placed, `below the fold, in its row: ${JSON.stringify(below)}`);
+  // Scrolled past, the first takes its row: still at the right.
+  await page.evaluate(() => scrollTo(0, 1200));
+  await page.waitForTimeout(300);
+  await page.evaluate(() => scrollTo(0, 0));
+  await page.waitForTimeout(300);
+  const [again] = await where();
+  assert.ok(again.placed, `after scrolling: ${JSON.stringify(again)}`);
+  await page.close();
+});
+
 test("a blockquote re-rendered by widgets.js keeps exactly one button", async () => {
   const { page } = await open("/");
   await waitForHosts(page, OFFERS.length);
@@ -436,8 +457,12 @@ test("the page's hostile CSS cannot break the button", async () => {
     const button = document.querySelector("[data-tweetbuy-host]").shadowRoot.querySelector("button[part=button]");
     const style = getComputedStyle(button);
     const box = button.getBoundingClientRect();
-    return { display: style.display, fontSize: style.fontSize, boxSizing: style.boxSizing, height: box.height, width: box.width, text: button.textContent };
+    // The page's rules for its divs (padding, a border) do not reach the button's own host.
+    const host = getComputedStyle(document.querySelector("[data-tweetbuy-host]"));
+    return { display: style.display, fontSize: style.fontSize, boxSizing: style.boxSizing, height: box.height, width: box.width, text: button.textContent,
+      host: `${host.paddingTop} ${host.borderTopWidth}` };
   });
+  assert.equal(look.host, "0px 0px", "the host took the page's div rules");
   assert.notEqual(look.display, "none");
   assert.equal(look.fontSize, "16px");
   assert.equal(look.boxSizing, "border-box");

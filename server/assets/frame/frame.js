@@ -218,6 +218,7 @@ const state = {
   intentFor: "", // the cart it was priced for, as JSON
   changedAt: 0, // when what Pay pays last changed
   pricing: 0, // the number of the latest pricing request, so an older answer is dropped
+  repricings: 0, // pricing tries since the api last answered, for the wait before the next
   busy: false,
   paid: false,
   checking: false, // asking again about an order whose answer was lost
@@ -317,15 +318,23 @@ async function price() {
   if (status === 201 && answer) {
     state.intent = answer;
     state.intentFor = wanted;
+    state.repricings = 0;
     setStatus("");
     setTimeout(draw, SETTLE_MS + 20);
   } else {
     state.intent = null;
     state.intentFor = "";
     explainRefusal(status, answer, { pricing: true });
+    // No answer, or the api's own trouble: the same cart is priced again after a while (2 s,
+    // doubling to 30 s), and when the device is back online, so Pay comes back by itself.
+    if (status === 0 || status === 429 || status >= 500) {
+      const wait = Math.min(30_000, 2_000 * 2 ** state.repricings++);
+      setTimeout(() => ticket === state.pricing && price(), wait);
+    }
   }
   draw();
 }
+addEventListener("online", () => state.intent || price());
 
 // The fields of the saved email and address, as the api's field errors name them.
 const SAVED_FIELDS = ["email", "name", "line1", "line2", "city", "region", "postal_code", "country"];

@@ -144,6 +144,7 @@ pub fn Checkout(
         <form class="tb-checkout" novalidate=true aria-labelledby="tb-title"
             aria-busy=bind(move || if busy.get() { "true" } else { "false" })
             on:submit=handler(move |ev: web_sys::SubmitEvent| { ev.prevent_default(); submit(); })
+            on:keydown=handler(move |ev: web_sys::KeyboardEvent| if enter_submits(&ev) { ev.prevent_default(); submit(); })
         >
             {error_summary(errors, failure, locale, us)}
             <fieldset class="tb-details" disabled=bind(move || busy.get())>
@@ -166,4 +167,16 @@ pub fn Checkout(
             </div>
         </form>
     }
+}
+
+/// Whether a key press is Enter in one of the form's inputs, unless a field took it first (the
+/// discount code's Enter applies the code). A browser submits a form on Enter by itself only
+/// when it has one text field or a submit button, and the details have neither: Pay is in the
+/// vault's frame.
+fn enter_submits(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.key() == "Enter"
+        && !ev.default_prevented()
+        && !ev.is_composing()
+        && ev.target().is_some_and(|t| t.is_instance_of::<web_sys::HtmlInputElement>())
 }

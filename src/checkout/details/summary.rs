@@ -120,8 +120,14 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                 }
                 .into_any()
             }
+            // Announced, as a change to the total would have been. Nothing is being paid here, so
+            // not the payment's "you will not be charged twice".
+            Some(Err(ClientError::Network(_))) => {
+                view! { <p class="tb-error" role="status">{locale.t(Key::TotalUnreachable)}</p> }.into_any()
+            }
             Some(Err(e)) => {
-                view! { <p class="tb-error">{locale.with(|locale| messages::for_error(locale, e))}</p> }.into_any()
+                view! { <p class="tb-error" role="status">{locale.with(|locale| messages::for_error(locale, e))}</p> }
+                    .into_any()
             }
         })
     })
