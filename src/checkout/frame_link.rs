@@ -135,8 +135,15 @@ impl FrameLink {
     }
 }
 
+/// How long a vault frame has to say it is ready: after its page has loaded (an error page
+/// loads too), and from the start whatever happens (a request that hangs loads nothing).
+const READY_AFTER_LOAD_MS: i32 = 5_000;
+const READY_AT_ALL_MS: i32 = 30_000;
+
 /// A vault frame: sized by its `resize` messages, themed like the sheet on load and when it
-/// says it is ready; every other message goes to `on_message`. `title` is its accessible
+/// says it is ready; every other message goes to `on_message`. A frame that does not say it
+/// is ready in time (the vault or the network down) is said to have failed, with a button
+/// that loads it again: without it, there is no Pay. `title` is its accessible
 /// name and `lang` the visitor's language tag (for the frame's own labels), both in the
 /// visitor's language; `labelled_by` the id of the visible label naming it, if any.
 pub fn vault_frame(
@@ -148,9 +155,29 @@ pub fn vault_frame(
 ) -> impl IntoView {
     // The CSS height, as text: the sheet's other optional texts share its signal type.
     let height = RwSignal::new(None::<String>);
+    let (ready, failed) = (RwSignal::new(false), RwSignal::new(false));
+    // Each wait is numbered: only the latest may say the frame failed.
+    let waits = StoredValue::new(0u32);
+    let wait_for_ready = move |ms: i32| {
+        let Some(n) = waits.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            crate::shared::util::sleep(ms).await;
+            if waits.try_get_value() == Some(n) && ready.try_get_untracked() == Some(false) {
+                failed.try_set(true);
+            }
+        });
+    };
+    wait_for_ready(READY_AT_ALL_MS);
     link.listen(move |message| match message {
         FromFrame::Resize { height: h, .. } => height.set(Some(format!("{}px", h.min(MAX_FRAME_HEIGHT)))),
         FromFrame::Ready { .. } => {
+            ready.set(true);
+            failed.set(false);
             link.reset();
             link.send_theme();
             on_message.run(message)
@@ -159,16 +186,41 @@ pub fn vault_frame(
     });
     let mode = link.mode;
     let (class, part) = mode.class_and_part();
+    let url = frame_url(&link.origin.get_value(), &lang, mode);
+    let again = StoredValue::new(url.clone());
+    let retry = move |_| {
+        ready.set(false);
+        failed.set(false);
+        if let Some(frame) = link.frame() {
+            again.with_value(|url| frame.set_src(url));
+        }
+        wait_for_ready(READY_AT_ALL_MS);
+    };
+    let locale = crate::shared::i18n::use_locale();
+    let failure = move || {
+        failed.get().then(|| {
+            view! {
+                <p class="tb-error tb-frame-failed" role="alert">
+                    {locale.t(crate::shared::i18n::Key::FrameUnavailable)}" "
+                    <button type="button" class="tb-secondary" on:click=handler(retry)>{locale.t(crate::shared::i18n::Key::TryAgain)}</button>
+                </p>
+            }
+        })
+    };
     view! {
         <iframe
             class=class
             part=part
             title=title
             aria-labelledby=labelled_by
-            src=frame_url(&link.origin.get_value(), &lang, mode)
+            src=url
             style:height=move || height.get()
-            on:load=handler(move |_| link.send_theme())
+            on:load=handler(move |_| {
+                link.send_theme();
+                wait_for_ready(READY_AFTER_LOAD_MS);
+            })
         ></iframe>
+        {failure}
     }
 }
 

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, fillTeeCheckout, pressPay, payFrame, CARDS } from "./harness.mjs";
+import { useServerAndBrowser, sql, fillTeeCheckout, fillTeeDetails, pressPay, payFrame, CARDS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 
@@ -88,6 +88,29 @@ test("the price check gets no answer: the frame says so, asks again by itself, a
   blocked = false;
   await payWhenReady(page);
   assert.ok(tries > before, `asked again (${tries} tries)`);
+  await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
+  assert.equal(charges() - chargesBefore, 1);
+  assert.equal(paidOrders() - paidBefore, 1);
+  await page.close();
+});
+
+test("the card form cannot load: the sheet says so, and Try again loads it and the purchase goes through", async () => {
+  const page = await env.browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  let blocked = true;
+  await page.route(`${env.server.origins.vault}/frame?**`, (route) => (blocked ? route.abort("connectionrefused") : route.continue()));
+  await page.goto(`${env.server.origins.publisher}/`);
+  await page.locator(inHost("button[part=button]")).click();
+  await page.locator(inHost(".tb-variant"), { hasText: /^M/ }).click();
+  await page.locator(inHost(".tb-primary")).click();
+  const failed = page.locator(inHost(".tb-frame-failed[role=alert]"));
+  await failed.waitFor({ timeout: 15_000 });
+  assert.match(await failed.textContent(), /card form could not load/);
+  blocked = false;
+  await failed.getByRole("button", { name: "Try again" }).click();
+  await failed.waitFor({ state: "detached" });
+  await fillTeeDetails(page, CARDS.visa);
+  await payWhenReady(page);
   await page.locator("[data-order-number]").waitFor({ timeout: 30_000 });
   assert.equal(charges() - chargesBefore, 1);
   assert.equal(paidOrders() - paidBefore, 1);
