@@ -588,7 +588,8 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
 }
 
 /// After nodes left the page: a button whose embed is gone is unmounted and its host
-/// removed, unless widgets.js put a rendered embed of the same tweet in its place.
+/// removed, unless widgets.js put a rendered embed of the same tweet in its place; a
+/// button whose embed was moved (a move is a removal, then an addition) goes after it.
 pub fn release_detached() {
     let gone: Vec<Mounted> = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
@@ -603,6 +604,11 @@ pub fn release_detached() {
                 }
             }
             if m.host.is_connected() && m.embed.is_connected() {
+                // The page moved the embed (a list reordered): its button goes with it.
+                if m.embed.next_element_sibling().as_ref() != Some(&m.host) {
+                    let _ = m.embed.after_with_node_1(&m.host);
+                    crate::button::placement::align_before_paint(&m.embed, &m.host);
+                }
                 keep.push(m);
             } else {
                 gone.push(m);

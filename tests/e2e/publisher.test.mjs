@@ -354,6 +354,28 @@ test("on a right-to-left page each button sits at its tweet's bottom right too, 
   await page.close();
 });
 
+test("embeds the page moves (a list reordered) take their buttons with them", async () => {
+  const ids = ["1528000000000000001", "1528000000000000003", "1528000000000000005"];
+  const { page } = await open(ownPage("/reorder", `<main id="list" style="max-width: 600px">${ids.map((id) => BLOCKQUOTE(id)).join("")}</main>`));
+  await waitForHosts(page, 3);
+  await page.evaluate(() => {
+    const list = document.getElementById("list");
+    for (const embed of [...list.querySelectorAll("blockquote")].reverse()) list.append(embed);
+  });
+  await page.waitForTimeout(500);
+  const after = await page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => ({
+    host: h.dataset.tweetbuyHost,
+    follows: h.previousElementSibling?.dataset.tweetbuyAttached,
+    ...placed(h, tweetBox(h.previousElementSibling), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect()),
+  })));
+  assert.deepEqual(after.map((a) => a.host), [...ids].reverse(), "the buttons follow the new order");
+  for (const a of after) {
+    assert.equal(a.follows, a.host, "each right after its own embed");
+    assert.ok(a.placed, JSON.stringify(a));
+  }
+  await page.close();
+});
+
 test("a blockquote re-rendered by widgets.js keeps exactly one button", async () => {
   const { page } = await open("/");
   await waitForHosts(page, OFFERS.length);
