@@ -92,7 +92,7 @@ impl fmt::Display for Country {
 impl TryFrom<String> for Country {
     type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Country::parse(&value).ok_or_else(|| format!("unknown country code: {value:?}"))
+        Country::parse(&value).ok_or_else(|| format!("unknown country code: \"{value}\""))
     }
 }
 

@@ -22,7 +22,11 @@
 /// them for its own early lookup, and they run one table of test vectors with core.
 export function buttonKit(rules) {
   const { tweetIdOf, lookupPaths, dntOf } = rules;
-  return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, pause, timing };
+  // Each watched embed's width at its last ResizeObserver report (`resized`).
+  const widths = new WeakMap();
+  // Our host's element name (`mount`): a page's rules for its `div`s miss it.
+  const HOST_TAG = "tweetbuy-button";
+  return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, resized, pause, timing };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
@@ -164,7 +168,7 @@ export function buttonKit(rules) {
       if (!hostProto) {
         // An element of our own name: a page's rules for its `div`s (padding, borders,
         // margins) do not reach it, and it shows as a block only by the style set here.
-        hostProto = document.createElement("tweetbuy-button");
+        hostProto = document.createElement(HOST_TAG);
         hostProto.setAttribute(themeAttr, theme);
         hostProto.style.setProperty("display", "block", "important");
         // The left margin `apply` sets places it, on a right-to-left page too, where a box
@@ -291,6 +295,23 @@ export function buttonKit(rules) {
   /// resumes ahead of the page's other tasks, where the browser has it.
   function pause() {
     return globalThis.scheduler?.yield?.() ?? new Promise((resolve) => setTimeout(resolve, 0));
+  }
+
+  /// The embeds among ResizeObserver `entries` whose width changed since their last report,
+  /// each with its host (the next element, if it is one), as [embeds, hosts]. An embed's
+  /// first report only records its width: it was lined up as it was mounted.
+  function resized(entries) {
+    const embeds = [], hosts = [];
+    for (const { target, contentRect } of entries) {
+      const before = widths.get(target);
+      widths.set(target, contentRect.width);
+      const host = target.nextElementSibling;
+      if (before !== undefined && before !== contentRect.width && host?.localName === HOST_TAG) {
+        embeds.push(target);
+        hosts.push(host);
+      }
+    }
+    return [embeds, hosts];
   }
 
   /// What a batch of MutationRecords did: [whether any removed a node, the elements they

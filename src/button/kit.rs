@@ -101,6 +101,8 @@ extern "C" {
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn changes(this: &Kit, records: &js_sys::Array, host_attr: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn resized(this: &Kit, entries: &js_sys::Array) -> Result<js_sys::Array, JsValue>;
 }
 
 crate::shared::local::page_local! {

@@ -358,6 +358,7 @@ fn mount_reserved(
         register(item, host, ctx.clone());
     }
     let new = crate::button::placement::NewButtons { buttons, kinds, prefetch };
+    crate::button::placement::watch_sizes(&embeds_js);
     crate::button::placement::wait_for_layout((embeds_js, hosts_js), Some(new));
     items.len()
 }
@@ -575,12 +576,12 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
     let adopted = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         let m = r.mounted.iter_mut().find(|m| &m.host == host)?;
-        m.embed = new_embed.clone();
-        Some(())
+        Some(core::mem::replace(&mut m.embed, new_embed.clone()))
     });
-    if adopted.is_none() {
+    let Some(old) = adopted else {
         return false;
-    }
+    };
+    crate::button::placement::rewatch_size(&old, new_embed);
     let _ = new_embed.set_attribute(ATTACHED_ATTR, &host.get_attribute(HOST_ATTR).unwrap_or_default());
     // The rendered embed may not have the blockquote's box.
     crate::button::placement::align_before_paint(new_embed, host);
@@ -599,6 +600,7 @@ pub fn release_detached() {
             if m.host.is_connected() && !m.embed.is_connected() {
                 if let Some(replacement) = replacement_before(&m.host, &m.tweet_id) {
                     let _ = replacement.set_attribute(ATTACHED_ATTR, &m.tweet_id);
+                    crate::button::placement::rewatch_size(&m.embed, &replacement);
                     m.embed = replacement;
                     crate::button::placement::align_before_paint(&m.embed, &m.host);
                 }
@@ -618,6 +620,7 @@ pub fn release_detached() {
         gone
     });
     for m in gone {
+        crate::button::placement::unwatch_size(&m.embed);
         if let Some(anchor) = m.host.shadow_root().and_then(|r| r.query_selector(".tb-anchor").ok().flatten()) {
             crate::button::placement::forget(&anchor);
         }

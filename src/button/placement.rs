@@ -79,6 +79,49 @@ pub fn forget(anchor: &Element) {
     });
 }
 
+crate::shared::local::page_local! {
+    /// Watches every mounted embed's size: a tweet shown late (a tab, an accordion), or one
+    /// whose width the page changes without the window's, gets its button lined up again.
+    /// The kit reports only widths that changed since the embed's last report, so the first
+    /// report of each (all of a new batch, already lined up) costs nothing more.
+    static RESIZED: Option<web_sys::ResizeObserver> = {
+        let callback = crate::shared::util::callback(|entries, _| {
+            let Some(Ok(pairs)) = crate::button::kit::with(|kit| kit.resized(&entries.unchecked_into())) else {
+                return;
+            };
+            let pairs: Pairs = (pairs.get(0).unchecked_into(), pairs.get(1).unchecked_into());
+            if pairs.0.length() > 0 {
+                align_now(&[&pairs], false);
+            }
+        });
+        web_sys::ResizeObserver::new(callback.unchecked_ref()).ok()
+    };
+}
+
+/// Starts watching these embeds' sizes ([`RESIZED`]).
+pub(crate) fn watch_sizes(embeds: &js_sys::Array) {
+    RESIZED.with(|o| {
+        if let Some(o) = o {
+            crate::button::kit::with(|kit| kit.observe(o, embeds));
+        }
+    });
+}
+
+/// Watches `new`'s size instead of `old`'s: a rendered embed took the blockquote's place.
+pub(crate) fn rewatch_size(old: &Element, new: &Element) {
+    unwatch_size(old);
+    watch_sizes(&js_sys::Array::of1(new));
+}
+
+/// Stops watching an embed's size: its button is gone (an observer keeps what it watches).
+pub(crate) fn unwatch_size(embed: &Element) {
+    RESIZED.with(|o| {
+        if let Some(o) = o {
+            o.unobserve(embed);
+        }
+    });
+}
+
 /// On a new view root (`.tb-root`) until its host is lined up: the view is not rendered
 /// (`src/button/mount.css`), so the browser never lays its button out anywhere else first
 /// (which it would count as a layout shift once the host moves it).

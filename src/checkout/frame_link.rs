@@ -8,6 +8,8 @@
 use crate::checkout::bind::handler;
 use crate::checkout::focus::SheetRoot;
 use leptos::prelude::*;
+use std::cell::Cell;
+use std::rc::Rc;
 use tweetbuy_core::frame::{Cart, FromFrame, ToFrame, V1};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
@@ -135,17 +137,23 @@ impl FrameLink {
     }
 }
 
-/// How long a vault frame has to say it is ready: after its page has loaded (an error page
-/// loads too), and from the start whatever happens (a request that hangs loads nothing).
-const READY_AFTER_LOAD_MS: i32 = 5_000;
-const READY_AT_ALL_MS: i32 = 30_000;
+/// How often a vault frame that has not said it is ready is looked at: one whose page loaded
+/// (an error page loads too) before the look before is said to have failed and is loaded
+/// again.
+const READY_CHECK_MS: i32 = 5_000;
+/// How many looks a frame whose page never loads (a request that hangs) gets before it is
+/// loaded again all the same: 30 s.
+const LOOKS_BEFORE_RELOAD: u8 = 6;
 
 /// A vault frame: sized by its `resize` messages, themed like the sheet on load and when it
-/// says it is ready; every other message goes to `on_message`. A frame that does not say it
-/// is ready in time (the vault or the network down) is said to have failed, with a button
-/// that loads it again: without it, there is no Pay. `title` is its accessible
+/// says it is ready; every other message goes to `on_message`. `title` is its accessible
 /// name and `lang` the visitor's language tag (for the frame's own labels), both in the
 /// visitor's language; `labelled_by` the id of the visible label naming it, if any.
+///
+/// A frame that has not said it is ready a while after it loaded, or long after it was asked
+/// for (the vault or the network is down), is said to have failed, under it, and is loaded
+/// again, until it comes: without it there is no Pay, and nothing else would tell the buyer
+/// why.
 pub fn vault_frame(
     link: FrameLink,
     title: String,
@@ -155,72 +163,60 @@ pub fn vault_frame(
 ) -> impl IntoView {
     // The CSS height, as text: the sheet's other optional texts share its signal type.
     let height = RwSignal::new(None::<String>);
-    let (ready, failed) = (RwSignal::new(false), RwSignal::new(false));
-    // Each wait is numbered: only the latest may say the frame failed.
-    let waits = StoredValue::new(0u32);
-    let wait_for_ready = move |ms: i32| {
-        let Some(n) = waits.try_update_value(|n| {
-            *n += 1;
-            *n
-        }) else {
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            crate::shared::util::sleep(ms).await;
-            if waits.try_get_value() == Some(n) && ready.try_get_untracked() == Some(false) {
-                failed.try_set(true);
-            }
-        });
-    };
-    wait_for_ready(READY_AT_ALL_MS);
+    let failed = RwSignal::new(None::<String>);
+    let (ready, loaded) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(false)));
+    let heard = ready.clone();
     link.listen(move |message| match message {
         FromFrame::Resize { height: h, .. } => height.set(Some(format!("{}px", h.min(MAX_FRAME_HEIGHT)))),
         FromFrame::Ready { .. } => {
-            ready.set(true);
-            failed.set(false);
+            heard.set(true);
+            failed.set(None);
             link.reset();
             link.send_theme();
             on_message.run(message)
         }
         other => on_message.run(other),
     });
+    let locale = crate::shared::i18n::use_locale();
+    let on_load = loaded.clone();
+    // One task looks at the frame until it is ready or gone (the sheet's signals with it).
+    leptos::task::spawn_local(async move {
+        // Looks since the frame was asked for, and since its page loaded: a page that loaded
+        // just before a look gets until the next.
+        let (mut looks, mut since_load) = (0, 0);
+        while !ready.get() {
+            crate::shared::util::sleep(READY_CHECK_MS).await;
+            looks += 1;
+            since_load += u8::from(loaded.get());
+            if ready.get() || !(since_load == 2 || looks == LOOKS_BEFORE_RELOAD) {
+                continue;
+            }
+            let Some(frame) = link.frame() else { break };
+            if failed.try_set(Some(locale.t(crate::shared::i18n::Key::FrameUnavailable))).is_some() {
+                break;
+            }
+            // The same address again: loaded anew, and looked at again once it has.
+            frame.set_src(&frame.src());
+            (looks, since_load) = (0, 0);
+            loaded.set(false);
+        }
+    });
     let mode = link.mode;
     let (class, part) = mode.class_and_part();
-    let url = frame_url(&link.origin.get_value(), &lang, mode);
-    let again = StoredValue::new(url.clone());
-    let retry = move |_| {
-        ready.set(false);
-        failed.set(false);
-        if let Some(frame) = link.frame() {
-            again.with_value(|url| frame.set_src(url));
-        }
-        wait_for_ready(READY_AT_ALL_MS);
-    };
-    let locale = crate::shared::i18n::use_locale();
-    let failure = move || {
-        failed.get().then(|| {
-            view! {
-                <p class="tb-error tb-frame-failed" role="alert">
-                    {locale.t(crate::shared::i18n::Key::FrameUnavailable)}" "
-                    <button type="button" class="tb-secondary" on:click=handler(retry)>{locale.t(crate::shared::i18n::Key::TryAgain)}</button>
-                </p>
-            }
-        })
-    };
     view! {
         <iframe
             class=class
             part=part
             title=title
             aria-labelledby=labelled_by
-            src=url
+            src=frame_url(&link.origin.get_value(), &lang, mode)
             style:height=move || height.get()
             on:load=handler(move |_| {
                 link.send_theme();
-                wait_for_ready(READY_AFTER_LOAD_MS);
+                on_load.set(true);
             })
         ></iframe>
-        {failure}
+        <p class="tb-error tb-frame-failed" role="alert">{crate::checkout::bind::bind(move || failed.get())}</p>
     }
 }
 

@@ -51,7 +51,7 @@ pub fn react(message: FromFrame) -> Reaction {
 /// message (no detail of the buyer).
 pub fn report_failure(embed: Option<&EmbedCtx>, code: ErrorCode, message: String) {
     if let Some(embed) = embed {
-        events::emit(embed, WidgetEvent::Error { code: events::code_name(code), message });
+        events::emit(embed, WidgetEvent::Error { code: events::code_name(code).into(), message });
     }
 }
 

@@ -28,6 +28,14 @@ pub struct WidgetCtx {
     pub theme: String,
 }
 
+/// The sheet's [`WidgetCtx`], which the sheet provides to everything in it. Not Leptos's
+/// `expect_context`: its panic message formats the type's name with `Debug`, which links
+/// string escaping and Unicode tables into the checkout module for a message no buyer sees.
+#[cfg(feature = "checkout")]
+pub(crate) fn widget_ctx() -> WidgetCtx {
+    leptos::prelude::use_context::<WidgetCtx>().expect("the sheet provides its WidgetCtx")
+}
+
 /// Everything the checkout module needs to show one offer's sheet.
 #[derive(Clone, Debug)]
 pub struct OpenRequest {

@@ -92,16 +92,8 @@ pub fn payload(event: &WidgetEvent, embed: &EmbedCtx) -> (&'static str, Vec<(&'s
 #[cfg(feature = "checkout")]
 /// The `code` of a `tweetbuy:error` for a payment the frame reports failed: the api's stable
 /// code, as it is spelled on the wire.
-pub fn code_name(code: tweetbuy_core::ErrorCode) -> String {
-    // serde's `rename_all = "snake_case"` of the variant's name, which Debug spells.
-    let mut name = String::new();
-    for (i, c) in format!("{code:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            name.push('_');
-        }
-        name.push(c.to_ascii_lowercase());
-    }
-    name
+pub fn code_name(code: tweetbuy_core::ErrorCode) -> &'static str {
+    crate::shared::api::ERROR_CODES.iter().find(|(_, known)| *known == code).map_or("unknown", |(name, _)| name)
 }
 
 // The checkout module's: the button module knows each button's embed ([`emit_on`]).
@@ -256,8 +248,7 @@ mod tests {
         assert_eq!((name, &detail[2]), ("tweetbuy:error", &("code", text("sold_out"))));
         let (name, detail) = payload(&WidgetEvent::Waitlist, &embed());
         assert_eq!((name, detail.len()), ("tweetbuy:waitlist", 2), "the tweet and product only");
-        use tweetbuy_core::ErrorCode::*;
-        for code in [PaymentDeclined, SoldOut, IdempotencyKeyMissing, TokenMismatch, Internal, Unknown] {
+        for &(_, code) in crate::shared::api::ERROR_CODES {
             assert_eq!(serde_json::to_value(code).unwrap(), code_name(code), "spelled as on the wire");
         }
     }

@@ -142,8 +142,7 @@ catalog! {
     Done => "Done", "Hecho";
     NetworkError => "We could not reach the store. Check your connection and try again; you will not be charged twice.", "No hemos podido conectar con la tienda. Revisa tu conexión e inténtalo de nuevo; no se te cobrará dos veces.";
     TotalUnreachable => "We could not reach the store to work out the total. Check your connection.", "No hemos podido conectar con la tienda para calcular el total. Revisa tu conexión.";
-    FrameUnavailable => "The card form could not load. Check your connection, then try again.", "No se ha podido cargar el formulario de la tarjeta. Revisa tu conexión y vuelve a intentarlo.";
-    TryAgain => "Try again", "Reintentar";
+    FrameUnavailable => "The card form could not load. Check your connection: it will try again by itself.", "No se ha podido cargar el formulario de la tarjeta. Revisa tu conexión: volverá a intentarlo solo.";
     SoldOutMeanwhile => "Sorry, this just sold out. You have not been charged.", "Lo sentimos, se acaba de agotar. No se te ha cobrado nada.";
     SaleEndedMeanwhile => "Sorry, this sale has ended. You have not been charged.", "Lo sentimos, esta venta ha terminado. No se te ha cobrado nada.";
     RateLimited => "Too many tries in a short time. Wait a moment and try again.", "Demasiados intentos seguidos. Espera un momento e inténtalo de nuevo.";

@@ -376,6 +376,34 @@ test("embeds the page moves (a list reordered) take their buttons with them", as
   await page.close();
 });
 
+test("a tweet shown late (a tab opened) or narrowed by the page gets its button lined up again, with no resize of the window", async () => {
+  const centred = BLOCKQUOTE("1528000000000000005", `style="margin: 24px auto; max-width: 360px"`);
+  const { page } = await open(ownPage("/tabs", `<main style="max-width: 700px"><div id="tab" hidden>${centred}</div><p>After.</p></main>`));
+  await page.waitForFunction(() => document.querySelector("[data-tweetbuy-host]")?.shadowRoot?.querySelector("button[part=button]"));
+  const where = () => page.evaluate(() => {
+    const h = document.querySelector("[data-tweetbuy-host]");
+    return placed(h, tweetBox(h.previousElementSibling), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect());
+  });
+  // Waits (never a fixed sleep, which a busy machine outruns) for the button to line up, and
+  // says where it is if it never does.
+  const lineUp = async (what) => {
+    const ok = await page.waitForFunction(() => {
+      const h = document.querySelector("[data-tweetbuy-host]");
+      return placed(h, tweetBox(h.previousElementSibling), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect()).placed;
+    }, null, { timeout: 5_000 }).then(() => true, () => false);
+    const p = await where();
+    assert.ok(ok && p.placed, `${what}: ${JSON.stringify(p)}`);
+    return p;
+  };
+  await page.evaluate(() => { document.getElementById("tab").hidden = false; });
+  const shown = await lineUp("the tab opened");
+  await page.evaluate(() => { document.querySelector("blockquote").style.maxWidth = "300px"; });
+  await page.waitForFunction(() => document.querySelector("blockquote").getBoundingClientRect().width <= 300);
+  const narrowed = await lineUp("the tweet narrowed");
+  assert.notEqual(narrowed.button[1], shown.button[1], "the button moved with it");
+  await page.close();
+});
+
 test("a blockquote re-rendered by widgets.js keeps exactly one button", async () => {
   const { page } = await open("/");
   await waitForHosts(page, OFFERS.length);

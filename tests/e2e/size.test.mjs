@@ -13,9 +13,9 @@ import { WIDGET_DIR, startServer } from "./harness.mjs";
 import { request } from "node:http";
 import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoader, sizeOf, total } from "../bench/sizes.mjs";
 
-// About 1.5 % above the bytes of the current build (docs/performance.md): a fresh machine may
+// About 1.3 % above the bytes of the current build (docs/performance.md): a fresh machine may
 // get a newer stable rustc or terser, which move the bytes a little either way.
-const CEILING_BEFORE_CLICK = 32.75 * 1024;
+const CEILING_BEFORE_CLICK = 33 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 // Met, and held at the target itself, 0.7 % above the current build: a toolchain that
 // grows the modules past it fails here, and the target is then missed, not the ceiling.

@@ -13,7 +13,7 @@ use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{localized_errors, CheckoutForm, Field};
 use crate::checkout::frame_link::{vault_frame, FrameLink, FrameMode};
 use crate::checkout::react::{delay, react, report_failure, Edit, Reaction};
-use crate::shared::context::WidgetCtx;
+use crate::shared::context::widget_ctx;
 use crate::shared::events::EmbedCtx;
 use crate::shared::i18n::{use_locale, Key};
 use fields::{share_email, ShippingFields, TextField};
@@ -61,7 +61,7 @@ pub fn Checkout(
     /// Escape was pressed inside the card frame: close the sheet.
     on_escape: Callback<()>,
 ) -> impl IntoView {
-    let ctx = expect_context::<WidgetCtx>();
+    let ctx = widget_ctx();
     let embed = StoredValue::new(use_context::<EmbedCtx>());
     let locale = use_locale();
     let (errors, failure, busy) =

@@ -6,9 +6,9 @@ use crate::checkout::bind::bind;
 use crate::checkout::form::{field_label, CheckoutForm};
 use crate::checkout::{messages, wire};
 use crate::shared::api::ClientError;
-use crate::shared::context::WidgetCtx;
+use crate::shared::context::widget_ctx;
 use crate::shared::format;
-use crate::shared::i18n::{Key, SheetLocale};
+use crate::shared::i18n::{Key, Locale, SheetLocale};
 use leptos::prelude::*;
 use tweetbuy_core::{FieldError, Money, Offer, Quote};
 
@@ -57,7 +57,7 @@ pub fn error_summary(
 /// bring Leptos's async and suspense machinery into the module for this one use.
 #[component]
 pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, locale: SheetLocale) -> impl IntoView {
-    let api = expect_context::<WidgetCtx>().api;
+    let api = widget_ctx().api;
     let request = Memo::new(move |_| offer.with_value(|o| form.with(|d| d.quote_request(o))));
     let quote = RwSignal::new(None::<Result<Quote, ClientError>>);
     // Which request is the latest: an answer to an older one is dropped. Read untracked.
@@ -120,17 +120,22 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                 }
                 .into_any()
             }
-            // Announced, as a change to the total would have been. Nothing is being paid here, so
-            // not the payment's "you will not be charged twice".
-            Some(Err(ClientError::Network(_))) => {
-                view! { <p class="tb-error" role="status">{locale.t(Key::TotalUnreachable)}</p> }.into_any()
-            }
+            // Announced, as a change to the total would have been.
             Some(Err(e)) => {
-                view! { <p class="tb-error" role="status">{locale.with(|locale| messages::for_error(locale, e))}</p> }
+                view! { <p class="tb-error" role="status">{locale.with(|locale| quote_failure(locale, e))}</p> }
                     .into_any()
             }
         })
     })
+}
+
+/// Why there is no total: nothing is being paid here, so a lost connection is not the
+/// payment's "you will not be charged twice".
+fn quote_failure(locale: &Locale, error: &ClientError) -> String {
+    match error {
+        ClientError::Network(_) => locale.t(Key::TotalUnreachable),
+        other => messages::for_error(locale, other),
+    }
 }
 
 #[cfg(test)]

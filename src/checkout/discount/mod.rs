@@ -10,7 +10,7 @@ use crate::checkout::form::{error_for, CheckoutForm};
 use crate::checkout::react::Edit;
 use crate::checkout::wire;
 use crate::shared::api::ClientError;
-use crate::shared::context::WidgetCtx;
+use crate::shared::context::widget_ctx;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
 use tweetbuy_core::discount::{normalize_code, FIELD};
@@ -51,7 +51,7 @@ pub fn DiscountField(
     /// Told when the applied code changes, so the frame is shown the new cart at once.
     edited: Callback<Edit>,
 ) -> impl IntoView {
-    let api = expect_context::<WidgetCtx>().api;
+    let api = widget_ctx().api;
     let open = RwSignal::new(form.with_untracked(|d| !d.discount_code.is_empty()));
     let typed = RwSignal::new(String::new());
     let checking = RwSignal::new(false);

@@ -7,7 +7,7 @@ use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{quantity_max, CheckoutForm};
 use crate::checkout::frame_link::{FrameLink, FrameMode};
 use crate::checkout::saved::{SavedBuy, SavedState};
-use crate::shared::context::WidgetCtx;
+use crate::shared::context::widget_ctx;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
 use tweetbuy_core::{Offer, OrderReceipt};
@@ -32,7 +32,7 @@ pub fn BuyActions(
     on_stale: Callback<()>,
     on_escape: Callback<()>,
 ) -> impl IntoView {
-    let link = FrameLink::new(&expect_context::<WidgetCtx>().vault_origin, FrameMode::Saved);
+    let link = FrameLink::new(&widget_ctx().vault_origin, FrameMode::Saved);
     let state = RwSignal::new(SavedState::Unknown);
     let notice = RwSignal::new(None::<String>);
     let root = SheetRoot::current();

@@ -15,7 +15,7 @@ use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::CheckoutForm;
 use crate::checkout::live;
 use crate::checkout::product::{ProductSheet, SaleNotice};
-use crate::shared::context::WidgetCtx;
+use crate::shared::context::widget_ctx;
 use crate::shared::events::{self, EmbedCtx, WidgetEvent};
 use crate::shared::i18n::Key;
 use leptos::prelude::*;
@@ -102,7 +102,7 @@ pub fn Sheet(
     /// the live refresh and the vault's frames start when it is first shown.
     shown: RwSignal<bool>,
 ) -> impl IntoView {
-    let ctx = expect_context::<WidgetCtx>();
+    let ctx = widget_ctx();
     let locale = crate::shared::i18n::use_locale();
     let root = SheetRoot::current();
     // Effects first run once the view is mounted: the dialog is there to be found.

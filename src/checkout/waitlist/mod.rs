@@ -6,7 +6,7 @@ use crate::checkout::bind::bind;
 use crate::checkout::bind::handler;
 use crate::checkout::form::error_for;
 use crate::checkout::wire;
-use crate::shared::context::WidgetCtx;
+use crate::shared::context::widget_ctx;
 use crate::shared::events::{emit, EmbedCtx, WidgetEvent};
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
@@ -36,7 +36,7 @@ pub fn Waitlist(offer: RwSignal<Offer>, locale: SheetLocale) -> impl IntoView {
 }
 
 fn waitlist_form(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) -> impl IntoView {
-    let api = expect_context::<WidgetCtx>().api;
+    let api = widget_ctx().api;
     let embed = StoredValue::new(use_context::<EmbedCtx>());
     let (email, consent) = (RwSignal::new(String::new()), RwSignal::new(false));
     let errors = RwSignal::new(Vec::<FieldError>::new());
