@@ -207,6 +207,28 @@ mod tests {
         assert!(undefined.is_empty(), "read but never defined: {undefined:?}");
     }
 
+    /// Every `--tweetbuy-` name in `text` that follows `before` (`var(` in a stylesheet, a
+    /// table row's "| `" in the guide), each once, sorted.
+    fn public_names(text: &str, before: &str) -> Vec<String> {
+        let mut names: Vec<String> = text
+            .match_indices(&format!("{before}--tweetbuy-"))
+            .map(|(at, _)| {
+                let rest = &text[at + before.len()..];
+                rest[..rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len())].to_owned()
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn the_designers_guide_lists_every_token_a_page_can_set_and_no_other() {
+        // A token in the guide that no rule reads would be a promise the widget ignores.
+        let guide = include_str!("../../docs/theming.md");
+        assert_eq!(public_names(guide, "| `"), public_names(WIDGET_CSS, "var("), "docs/theming.md's tables");
+    }
+
     #[test]
     fn the_audit_finds_raw_values() {
         let css = ".a { color: #fff; }\n.b { padding: 12px; }\n.c { font-weight: 600; }\n\

@@ -34,7 +34,6 @@
     ["shadow-float", "other", "0 2px 8px rgb(15 20 25 / 0.3)", "0 2px 8px rgb(0 0 0 / 0.5)"],
     ["button-height", "length", "44px"],
     ["button-height-compact", "length", "32px"],
-    ["max-width", "length", "550px"],
     ["sheet-width", "length", "440px"],
     ["sheet-max-height", "length", "92vh"],
     ["image-height", "length", "240px"],
