@@ -141,3 +141,49 @@ test("large text on a small phone: the checkout's fields shrink to the sheet, wh
   for (const [id, right] of fit.inputs) assert.ok(right <= fit.right, `${id} runs past the sheet: ${JSON.stringify(fit)}`);
   await context.close();
 });
+
+test("a long title in large text on a small phone: a control focused in the sheet shows below its sticky header, not under it", async () => {
+  const context = await env.browser.newContext({ viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  // The seller's title, long enough to wrap the sheet's header onto several lines.
+  const long = "(RED) limited-edition organic cotton tee, printed by hand in small batches for the spring tour";
+  await page.route(/\/api\/v1\/offers\?/, async (route) => {
+    const response = await route.fetch();
+    const body = JSON.parse(await response.text());
+    const retitle = (v) => {
+      if (Array.isArray(v)) v.forEach(retitle);
+      else if (v && typeof v === "object") {
+        if (v.tweet_id === TEE && typeof v.title === "string") v.title = long;
+        Object.values(v).forEach(retitle);
+      }
+    };
+    retitle(body);
+    await route.fulfill({ response, body: JSON.stringify(body) });
+  });
+  await page.goto(`${env.server.origins.publisher}/`);
+  // And a visitor's large text.
+  await page.addStyleTag({ content: ":root { --tweetbuy-font-size: 24px; --tweetbuy-font-size-small: 20px; --tweetbuy-font-size-title: 28px; }" });
+  await page.locator(inHost("button[part=button]")).tap();
+  await page.locator(inHost("#tb-variant-m")).check();
+  await page.locator(inHost(".tb-primary")).tap();
+  await page.locator(inHost("#tb-postal_code")).waitFor();
+  const where = () => page.evaluate((t) => {
+    const sheet = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog[open]");
+    const header = sheet.querySelector(".tb-header").getBoundingClientRect();
+    const field = sheet.querySelector("#tb-line1").getBoundingClientRect();
+    return { header: [Math.round(header.top), Math.round(header.bottom)], field: Math.round(field.top), scrolled: sheet.scrollTop };
+  }, TEE);
+  // From a field further down, back up to one the sheet scrolls to, as Shift+Tab brings the
+  // buyer.
+  await page.locator(inHost("#tb-postal_code")).focus();
+  await page.evaluate((t) => {
+    const sheet = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog[open]");
+    sheet.scrollTop = sheet.scrollHeight;
+  }, TEE);
+  await page.locator(inHost("#tb-line1")).focus();
+  const shown = await where();
+  assert.ok(shown.header[1] - shown.header[0] > 80, `the header wraps onto several lines: ${JSON.stringify(shown)}`);
+  assert.ok(shown.scrolled > 0, `the sheet scrolled to the field, not to its top: ${JSON.stringify(shown)}`);
+  assert.ok(shown.field >= shown.header[1], `the focused field is under the header: ${JSON.stringify(shown)}`);
+  await context.close();
+});

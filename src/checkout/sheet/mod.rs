@@ -88,6 +88,19 @@ fn trap_tab(dialog: &web_sys::HtmlDialogElement, ev: &web_sys::KeyboardEvent) {
     }
 }
 
+/// Sets the sheet's scroll padding to its sticky header's height as it is now, on every
+/// focus, before the browser scrolls the focused control into view: a long title wraps the
+/// header onto more lines than the stylesheet's padding allows for, and a control would
+/// otherwise be scrolled to just under it, hidden.
+fn pad_below_header(dialog: &web_sys::HtmlDialogElement) {
+    let header =
+        dialog.query_selector(".tb-header").ok().flatten().and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(header) = header {
+        let _ = web_sys::HtmlElement::style(dialog)
+            .set_property("scroll-padding-top", &format!("{}px", header.offset_height()));
+    }
+}
+
 /// The product / checkout / confirmation dialog for one offer.
 #[component]
 pub fn Sheet(
@@ -196,6 +209,11 @@ pub fn Sheet(
             on:keydown=handler(move |ev: web_sys::KeyboardEvent| {
                 if let Some(d) = root.dialog() {
                     trap_tab(&d, &ev);
+                }
+            })
+            on:focusin=handler(move |_: web_sys::FocusEvent| {
+                if let Some(d) = root.dialog() {
+                    pad_below_header(&d);
                 }
             })
             on:cancel=handler(move |ev: web_sys::Event| {
