@@ -121,16 +121,23 @@ test("with a button in sight the checkout module is fetched before any tap (not 
   await saving.context.close();
 });
 
-test("large text on a small phone: the checkout's fields shrink to the sheet, which never scrolls sideways", async () => {
+/** A 320 px phone whose visitor reads large text (`textTokens`, as a publisher's theme would
+ * set them), on the tee's checkout step. `before(page)` runs before the page loads. */
+async function smallPhoneCheckout(textTokens, before = async () => {}) {
   const context = await env.browser.newContext({ viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
+  await before(page);
   await page.goto(`${env.server.origins.publisher}/`);
-  // A visitor's large text, as a publisher's theme would set it for them.
-  await page.addStyleTag({ content: ":root { --tweetbuy-font-size: 32px; --tweetbuy-font-size-small: 28px; --tweetbuy-font-size-title: 36px; }" });
+  await page.addStyleTag({ content: `:root { ${textTokens} }` });
   await page.locator(inHost("button[part=button]")).tap();
   await page.locator(inHost("#tb-variant-m")).check();
   await page.locator(inHost(".tb-primary")).tap();
   await page.locator(inHost("#tb-postal_code")).waitFor();
+  return { context, page };
+}
+
+test("large text on a small phone: the checkout's fields shrink to the sheet, which never scrolls sideways", async () => {
+  const { context, page } = await smallPhoneCheckout("--tweetbuy-font-size: 32px; --tweetbuy-font-size-small: 28px; --tweetbuy-font-size-title: 36px;");
   const fit = await page.evaluate((t) => {
     const root = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot;
     const sheet = root.querySelector("dialog[open]");
@@ -143,30 +150,22 @@ test("large text on a small phone: the checkout's fields shrink to the sheet, wh
 });
 
 test("a long title in large text on a small phone: a control focused in the sheet shows below its sticky header, not under it", async () => {
-  const context = await env.browser.newContext({ viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
   // The seller's title, long enough to wrap the sheet's header onto several lines.
   const long = "(RED) limited-edition organic cotton tee, printed by hand in small batches for the spring tour";
-  await page.route(/\/api\/v1\/offers\?/, async (route) => {
-    const response = await route.fetch();
-    const body = JSON.parse(await response.text());
-    const retitle = (v) => {
-      if (Array.isArray(v)) v.forEach(retitle);
-      else if (v && typeof v === "object") {
-        if (v.tweet_id === TEE && typeof v.title === "string") v.title = long;
-        Object.values(v).forEach(retitle);
-      }
-    };
-    retitle(body);
-    await route.fulfill({ response, body: JSON.stringify(body) });
-  });
-  await page.goto(`${env.server.origins.publisher}/`);
-  // And a visitor's large text.
-  await page.addStyleTag({ content: ":root { --tweetbuy-font-size: 24px; --tweetbuy-font-size-small: 20px; --tweetbuy-font-size-title: 28px; }" });
-  await page.locator(inHost("button[part=button]")).tap();
-  await page.locator(inHost("#tb-variant-m")).check();
-  await page.locator(inHost(".tb-primary")).tap();
-  await page.locator(inHost("#tb-postal_code")).waitFor();
+  const retitle = (v) => {
+    if (Array.isArray(v)) v.forEach(retitle);
+    else if (v && typeof v === "object") {
+      if (v.tweet_id === TEE && typeof v.title === "string") v.title = long;
+      Object.values(v).forEach(retitle);
+    }
+  };
+  const { context, page } = await smallPhoneCheckout("--tweetbuy-font-size: 24px; --tweetbuy-font-size-small: 20px; --tweetbuy-font-size-title: 28px;", (page) =>
+    page.route(/\/api\/v1\/offers\?/, async (route) => {
+      const response = await route.fetch();
+      const body = JSON.parse(await response.text());
+      retitle(body);
+      await route.fulfill({ response, body: JSON.stringify(body) });
+    }));
   const where = () => page.evaluate((t) => {
     const sheet = document.querySelector(`[data-tweetbuy-host="${t}"]`).shadowRoot.querySelector("dialog[open]");
     const header = sheet.querySelector(".tb-header").getBoundingClientRect();
