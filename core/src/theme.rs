@@ -56,6 +56,9 @@ pub struct FrameTheme {
     pub accent_text: Option<String>,
     /// Corner radius of the buttons (a length).
     pub radius: Option<String>,
+    /// Width and height of the consent checkbox (a length), as the sheet's radios and
+    /// checkboxes.
+    pub control: Option<String>,
 }
 
 /// What kind of value a property holds.
@@ -93,6 +96,7 @@ pub const PROPERTIES: &[(&str, Kind)] = &[
     ("accent", Kind::Colour),
     ("accent_text", Kind::Colour),
     ("radius", Kind::Length),
+    ("control", Kind::Length),
 ];
 
 /// Digits, then optionally a `.` and more digits (at least one when
@@ -176,7 +180,7 @@ pub fn valid(kind: Kind, value: &str) -> bool {
 }
 
 impl FrameTheme {
-    fn fields_mut(&mut self) -> [&mut Option<String>; 18] {
+    fn fields_mut(&mut self) -> [&mut Option<String>; 19] {
         [
             &mut self.color_scheme,
             &mut self.text,
@@ -196,6 +200,7 @@ impl FrameTheme {
             &mut self.accent,
             &mut self.accent_text,
             &mut self.radius,
+            &mut self.control,
         ]
     }
 

@@ -346,7 +346,7 @@ fn cart_json(cart: &Cart) -> String {
 }
 
 fn theme_json(t: &FrameTheme) -> String {
-    let fields: [(&str, &Option<String>); 18] = [
+    let fields: [(&str, &Option<String>); 19] = [
         ("color_scheme", &t.color_scheme),
         ("text", &t.text),
         ("surface", &t.surface),
@@ -365,6 +365,7 @@ fn theme_json(t: &FrameTheme) -> String {
         ("accent", &t.accent),
         ("accent_text", &t.accent_text),
         ("radius", &t.radius),
+        ("control", &t.control),
     ];
     fields.iter().fold(Writer::default(), |w, (key, value)| w.opt_str(key, value.as_deref())).done()
 }

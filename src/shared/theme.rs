@@ -327,6 +327,7 @@ pub fn frame_theme(inside: &web_sys::Element) -> Option<tweetbuy_core::theme::Fr
         accent: get("--tb-accent"),
         accent_text: get("--tb-accent-text"),
         radius: get("--tb-radius"),
+        control: get("--tb-control"),
     };
     Some(theme.validated())
 }

@@ -172,6 +172,8 @@ test("button styles, label override, and a readable text colour on a failing acc
 
 test("the card frame follows the theme with validated tokens only", async () => {
   const { context, page, host } = await openPlayground("custom");
+  // Larger checkboxes and radios, set on this host: the frame's "save" box follows.
+  await host.evaluate((h) => h.style.setProperty("--tweetbuy-control", "32px"));
   const dialog = await openProductSheet(host);
   await dialog.getByRole("button", { name: "Continue" }).click();
   const frame = host.frameLocator("iframe.tb-card-frame");
@@ -184,6 +186,7 @@ test("the card frame follows the theme with validated tokens only", async () => 
     });
   for (let i = 0; i < 50 && (await look()).radius !== "2px"; i++) await page.waitForTimeout(100);
   assert.deepEqual(await look(), { radius: "2px", font: 'Georgia, "Times New Roman", serif', bg: "rgb(255, 253, 247)" });
+  assert.equal(await frame.locator(".consent input").evaluate((i) => getComputedStyle(i).width), "32px");
   // A forged theme with CSS in it, posted from the publisher's page, changes nothing.
   await host.evaluate((h, vault) => {
     const w = h.shadowRoot.querySelector("iframe.tb-card-frame").contentWindow;

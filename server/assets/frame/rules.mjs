@@ -89,6 +89,7 @@ export const THEME = {
   accent: ["colour", "--tb-accent"],
   accent_text: ["colour", "--tb-accent-text"],
   radius: ["length", "--tb-radius"],
+  control: ["length", "--tb-control"],
 };
 
 export function validTheme(t) {
