@@ -150,10 +150,10 @@ const LOOKS_BEFORE_RELOAD: u8 = 6;
 /// name and `lang` the visitor's language tag (for the frame's own labels), both in the
 /// visitor's language; `labelled_by` the id of the visible label naming it, if any.
 ///
-/// A frame that has not said it is ready a while after it loaded, or long after it was asked
-/// for (the vault or the network is down), is said to have failed, under it, and is loaded
-/// again, until it comes: without it there is no Pay, and nothing else would tell the buyer
-/// why.
+/// A card frame that has not said it is ready a while after it loaded, or long after it was
+/// asked for (the vault or the network is down), is said to have failed, under it, and is
+/// loaded again, until it comes: without it there is no Pay, and nothing else would tell the
+/// buyer why.
 pub fn vault_frame(
     link: FrameLink,
     title: String,
@@ -179,22 +179,24 @@ pub fn vault_frame(
     });
     let locale = crate::shared::i18n::use_locale();
     let on_load = loaded.clone();
-    // One task looks at the frame until it is ready or gone (the sheet's signals with it).
+    // One task looks at the card frame until it is ready or gone (the sheet's signals with
+    // it). Not the saved-info frame: it says it is ready only once the vault has answered
+    // whether anything is saved, which a slow network may take longer than these looks to
+    // do, and without it the buyer still pays with the card frame.
+    let watched = link.mode == FrameMode::Card;
     leptos::task::spawn_local(async move {
         // Looks since the frame was asked for, and since its page loaded: a page that loaded
         // just before a look gets until the next.
         let (mut looks, mut since_load) = (0, 0);
-        while !ready.get() {
+        while watched && !ready.get() {
             crate::shared::util::sleep(READY_CHECK_MS).await;
             looks += 1;
             since_load += u8::from(loaded.get());
             if ready.get() || !(since_load == 2 || looks == LOOKS_BEFORE_RELOAD) {
                 continue;
             }
-            let Some(frame) = link.frame() else { break };
-            if failed.try_set(Some(locale.t(crate::shared::i18n::Key::FrameUnavailable))).is_some() {
-                break;
-            }
+            let Some(frame) = link.frame().filter(|_| !failed.is_disposed()) else { break };
+            failed.set(Some(locale.t(crate::shared::i18n::Key::FrameUnavailable)));
             // The same address again: loaded anew, and looked at again once it has.
             frame.set_src(&frame.src());
             (looks, since_load) = (0, 0);

@@ -124,6 +124,21 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
   assert.deepEqual(second.consoleSeen.filter((m) => m.type === "pageerror" || (m.type === "error" && !/Failed to load resource/.test(m.text))), []);
   await second.close();
 
+  // 2b. A slow vault: the saved-info frame waits for its answer, however long, and is not
+  //     loaded again meanwhile (a card frame that does not come is; this one is not needed
+  //     to pay).
+  const slow = await openPublisher();
+  let savedFrames = 0;
+  await slow.page.route((url) => url.pathname === "/frame" && url.searchParams.get("mode") === "saved", (route) => {
+    savedFrames += 1;
+    return route.continue();
+  });
+  await slow.page.route((url) => url.pathname === "/v1/profile", (route) => setTimeout(() => route.continue(), 12_000));
+  await slow.buy.click();
+  await payFrame(slow.page, "saved").locator("#saved-card").waitFor({ timeout: 30_000 });
+  assert.equal(savedFrames, 1, "the saved-info frame was loaded once");
+  await slow.close();
+
   // 3. Change the card: "Use another card or address" opens the normal form.
   const third = await openPublisher();
   await third.buy.click();
