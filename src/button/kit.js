@@ -220,13 +220,15 @@ export function buttonKit(rules) {
         }
       }
       // Element by element: an array per embed for `set` would be garbage by the thousand.
-      const k = i * 6;
-      boxes[k] = tweet.width;
-      boxes[k + 1] = tweet.left;
-      boxes[k + 2] = box.top;
-      boxes[k + 3] = box.left;
+      // In the host's own CSS pixels, which `apply` sets: on a page zoomed by CSS (`zoom`),
+      // the boxes are drawn that many times larger than the lengths that size them.
+      const k = i * 6, z = host.currentCSSZoom || 1;
+      boxes[k] = tweet.width / z;
+      boxes[k + 1] = tweet.left / z;
+      boxes[k + 2] = box.top / z;
+      boxes[k + 3] = box.left / z;
       boxes[k + 4] = parseFloat(host.style.getPropertyValue("margin-left")) || 0;
-      boxes[k + 5] = nextTop;
+      boxes[k + 5] = nextTop / z;
     });
     return boxes;
   }

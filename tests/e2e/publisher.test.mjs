@@ -182,9 +182,12 @@ function placedInPage() {
     const floating = host.shadowRoot.querySelector(".tb-root").hasAttribute("data-floating");
     const next = host.nextElementSibling?.getBoundingClientRect();
     const row = host.getBoundingClientRect().height;
+    // The widget's own lengths (the 8 px inset, the 44 px row) are drawn larger on a page
+    // zoomed by CSS, like everything else in it.
+    const z = host.currentCSSZoom || 1;
     const ok = floating
-      ? row === 0 && Math.abs(e.right - 8 - b.right) <= 1 && b.bottom > e.top && (!next || b.bottom <= next.top)
-      : row >= 44 && b.top >= e.bottom - 1 && Math.abs(b.right - e.right) <= 1;
+      ? row === 0 && Math.abs(e.right - 8 * z - b.right) <= 1 && b.bottom > e.top && (!next || b.bottom <= next.top)
+      : row >= 44 * z && b.top >= e.bottom - 1 && Math.abs(b.right - e.right) <= 1;
     return { floating, row, placed: ok, button: [b.top, b.right, b.bottom], embed: [e.top, e.right, e.bottom], next: next?.top };
   };
 }
@@ -351,6 +354,20 @@ test("on a right-to-left page each button sits at its tweet's bottom right too, 
   await page.waitForTimeout(300);
   const [again] = await where();
   assert.ok(again.placed, `after scrolling: ${JSON.stringify(again)}`);
+  await page.close();
+});
+
+test("on a page zoomed by CSS (zoom: 1.5), each button still sits at its tweet's bottom right", async () => {
+  const centred = BLOCKQUOTE("1528000000000000005", `style="margin: 24px auto; max-width: 300px"`);
+  const body = `<main style="zoom: 1.5; max-width: 600px">${centred}<p>After.</p>` +
+    `<div style="height: 1500px"></div>${BLOCKQUOTE("1528000000000000001", `style="margin: 24px auto; max-width: 320px"`)}<p>After.</p></main>`;
+  const { page } = await open(ownPage("/zoom", body));
+  await waitForHosts(page, 2);
+  const where = () => page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) =>
+    placed(h, tweetBox(h.previousElementSibling), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect())));
+  const [top, below] = await where();
+  assert.ok(top.placed, `in sight, floating: ${JSON.stringify(top)}`);
+  assert.ok(below.placed, `below the fold, in its row: ${JSON.stringify(below)}`);
   await page.close();
 });
 
