@@ -26,6 +26,11 @@ export function buttonKit(rules) {
   const widths = new WeakMap();
   // Our host's element name (`mount`): a page's rules for its `div`s miss it.
   const HOST_TAG = "tweetbuy-button";
+  // Whether the browser places a box at another's (CSS anchor positioning), and the
+  // anchor names this kit gives (`apply`): a prefix of its own, as a page may load two.
+  const anchoring = globalThis.CSS?.supports?.("anchor-name", "--a");
+  const anchorPrefix = `--tb-${Math.random().toString(36).slice(2, 8)}-`;
+  let anchors = 0;
   return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, resized, pause, timing };
 
   /// Every element at or under `root` matching `selector`, in document order, and what the
@@ -190,7 +195,13 @@ export function buttonKit(rules) {
       buttons.push(button);
       return host;
     });
+    // In a grid or a flex line the host is placed at its embed before it ever joins the
+    // line (`anchor`): one laid out as a cell and moved later counts as a layout shift,
+    // even before a paint. The parents' styles are read before anything is written.
+    const inLine = lines();
+    const anchored = embeds.map((embed) => inLine(embed.parentElement));
     embeds.forEach((embed, i) => {
+      if (anchored[i]) anchor(embed, hosts[i], true);
       embed.after(hosts[i]);
       const detail = { [tweetIdKey]: fields[i * 5 + 3], [productIdKey]: fields[i * 5 + 4] };
       embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
@@ -199,12 +210,15 @@ export function buttonKit(rules) {
   }
 
   /// Reads the boxes that line each host up with its embed, all before anything is written,
-  /// six numbers per pair: the tweet's width and left edge (a rendered tweet's iframe when
+  /// seven numbers per pair: the tweet's width and left edge (a rendered tweet's iframe when
   /// it has a box, else the embed), the host's top and left edge, the host's inline
-  /// `margin-left` (0 if none), and the top of the first element after the host that has a
-  /// box: NaN if there is none, or if the host's top is below `nextWithin` (not needed).
+  /// `margin-left` (0 if none), the top of the first element after the host that has a
+  /// box (NaN if there is none, or if the host's top is below `nextWithin`: not needed),
+  /// and 1 if the host is placed at its embed by the browser (`anchor`), or would be
+  /// (`lines`), else 0.
   function measure(embeds, hosts, nextWithin) {
-    const boxes = new Float64Array(embeds.length * 6);
+    const boxes = new Float64Array(embeds.length * 7);
+    const inLine = lines();
     embeds.forEach((embed, i) => {
       const frame = embed.querySelector(":scope > iframe");
       const tweet = (frame && frame.getClientRects().length > 0 ? frame : embed).getBoundingClientRect();
@@ -222,13 +236,14 @@ export function buttonKit(rules) {
       // Element by element: an array per embed for `set` would be garbage by the thousand.
       // In the host's own CSS pixels, which `apply` sets: on a page zoomed by CSS (`zoom`),
       // the boxes are drawn that many times larger than the lengths that size them.
-      const k = i * 6, z = host.currentCSSZoom || 1;
+      const k = i * 7, z = host.currentCSSZoom || 1;
       boxes[k] = tweet.width / z;
       boxes[k + 1] = tweet.left / z;
       boxes[k + 2] = box.top / z;
       boxes[k + 3] = box.left / z;
       boxes[k + 4] = parseFloat(host.style.getPropertyValue("margin-left")) || 0;
       boxes[k + 5] = nextTop / z;
+      boxes[k + 6] = host.style.getPropertyValue("position-anchor") || inLine(host.parentElement) ? 1 : 0;
     });
     return boxes;
   }
@@ -237,23 +252,56 @@ export function buttonKit(rules) {
   /// which hostile page rules cannot undo; NaN: left as it is), the free space under it,
   /// `--tb-float-gap` (NaN: none), and where its button goes: 1 to its row now (the
   /// attribute `floatingAttr` comes off the host's view root), 0 floating, with `floating`
-  /// (when given) watching its anchor. With `shownAttr`, the attribute comes off each host's
-  /// view root, which shows it.
-  function apply(hosts, sizes, shownAttr, floatingAttr, floating) {
+  /// (when given) watching its anchor. A width of -1 has the browser place the host at its
+  /// embed (`anchor`), floating for good, shown when its last number is 1. With `shownAttr`,
+  /// the attribute comes off each host's view root, which shows it.
+  function apply(embeds, hosts, sizes, shownAttr, floatingAttr, floating) {
     hosts.forEach((host, i) => {
       // Read by index: a subarray and its destructuring cost a view and an iterator per host.
       const k = i * 4;
       const width = sizes[k], marginLeft = sizes[k + 1], gap = sizes[k + 2], row = sizes[k + 3];
+      const root = host.shadowRoot?.firstElementChild;
+      if (shownAttr) root?.removeAttribute(shownAttr);
+      if (width === -1) {
+        anchor(embeds[i], host, row === 1);
+        root?.setAttribute(floatingAttr, "");
+        return;
+      }
       if (!Number.isNaN(width)) {
         host.style.setProperty("max-width", `${width}px`, "important");
         host.style.setProperty("margin-left", `${marginLeft}px`, "important");
       }
       if (!Number.isNaN(gap)) host.style.setProperty("--tb-float-gap", `${gap}px`);
-      const root = host.shadowRoot?.firstElementChild;
-      if (shownAttr) root?.removeAttribute(shownAttr);
       if (row === 1) root?.removeAttribute(floatingAttr);
       else if (row === 0 && root) floating?.observe(root.firstElementChild);
     });
+  }
+
+  /// A reader of whether an element lays its children out as a grid or a flex line, where
+  /// a host of its own would take a cell, and the browser can place a host at its embed
+  /// instead (`anchor`). Each parent is read once: a wall of a thousand tweets has one.
+  function lines() {
+    const known = new Map();
+    return (parent) => {
+      if (!known.has(parent)) known.set(parent, !!(anchoring && parent && /grid|flex/.test(getComputedStyle(parent).display)));
+      return known.get(parent);
+    };
+  }
+
+  /// Takes the host out of its parent's grid or flex line and has the browser keep it at
+  /// its embed's bottom edge, as wide as the embed, wherever the page moves or sizes it: the
+  /// embed is named as an anchor, and the host positioned by that name. It is shown while
+  /// the embed is (`shown`): a host the page's layout no longer holds would otherwise stay
+  /// where the embed was.
+  function anchor(embed, host, shown) {
+    let name = host.style.getPropertyValue("position-anchor");
+    if (!name) {
+      name = anchorPrefix + ++anchors;
+      const place = { position: "absolute", "position-anchor": name, top: "anchor(bottom)", left: "anchor(left)", right: "anchor(right)" };
+      for (const property in place) host.style.setProperty(property, place[property], "important");
+    }
+    embed.style.setProperty("anchor-name", name, "important");
+    host.style.setProperty("display", shown ? "block" : "none", "important");
   }
 
   /// Has an observer watch every target.

@@ -70,6 +70,7 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub(crate) fn apply(
         this: &Kit,
+        embeds: &js_sys::Array,
         hosts: &js_sys::Array,
         sizes: &js_sys::Float64Array,
         shown_attr: &JsValue,

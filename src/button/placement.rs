@@ -247,10 +247,10 @@ fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
         false => (JsValue::NULL, JsValue::NULL),
     };
     let floating_attr = names::js(FLOATING_ATTR);
-    for ((_, hosts), boxes) in batches.iter().copied().zip(&measured) {
+    for ((embeds, hosts), boxes) in batches.iter().copied().zip(&measured) {
         let Some(boxes) = boxes else { continue };
         let sizes = js_sys::Float64Array::from(&host_sizes(boxes, fold)[..]);
-        crate::button::kit::with(|kit| kit.apply(hosts, &sizes, &shown, &floating_attr, &floating));
+        crate::button::kit::with(|kit| kit.apply(embeds, hosts, &sizes, &shown, &floating_attr, &floating));
     }
     measured
 }
@@ -287,19 +287,30 @@ const FLOAT_REACH: f64 = 80.0;
 
 /// The numbers each host is sized by, four per host (`width`, `margin-left`, the free space
 /// `--tb-float-gap` under it, and 1 if its button takes its row now, 0 if it floats; NaN:
-/// leave it), from the six per host the kit measured: the tweet's width and left edge, the
-/// host's top and left edge, the host's inline margin, and the top of the first element
-/// with a box after the host (NaN: none, or not read).
+/// leave it), from the seven per host the kit measured: the tweet's width and left edge, the
+/// host's top and left edge, the host's inline margin, the top of the first element
+/// with a box after the host (NaN: none, or not read), and 1 if the host is in a grid or
+/// flex line ([`ANCHORED`]).
 ///
 /// The host, less the margin we gave it before, starts at its container's content edge, so
 /// the difference of the left edges is the embed's left margin (or its centring). A tweet
 /// without width is not rendered (it left the page, or is hidden): its host is left as it
 /// is, its button floating. Far below the fold a button takes its row at once, where it
 /// moves nothing the visitor sees and no observer need watch it, and its gap is not set.
+///
+/// In a grid or a flex line a host of its own would take a cell, or a gap, and move the
+/// page's tweets: there the browser places it at its embed's bottom edge, out of the line
+/// (CSS anchor positioning, which follows the embed wherever the page moves it), and its
+/// button floats over the tweet's bottom right corner for good, as no row can be taken
+/// under a cell. It is hidden while its tweet is.
 fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
-    let mut sizes = Vec::with_capacity(boxes.len() / 6 * 4);
-    for b in boxes.chunks_exact(6) {
+    let mut sizes = Vec::with_capacity(boxes.len() / 7 * 4);
+    for b in boxes.chunks_exact(7) {
         let [tweet_width, tweet_left, host_top, host_left, given, next_top] = [b[0], b[1], b[2], b[3], b[4], b[5]];
+        if b[6] == 1.0 {
+            sizes.extend([ANCHORED, f64::NAN, f64::NAN, if tweet_width > 0.0 { 1.0 } else { 0.0 }]);
+            continue;
+        }
         if tweet_width.is_nan() || tweet_width <= 0.0 {
             sizes.extend([f64::NAN, f64::NAN, f64::NAN, 0.0]);
             continue;
@@ -315,11 +326,15 @@ fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
     sizes
 }
 
-/// Whether a button of the batch is in sight, from the boxes the kit measured (six per
+/// The width [`host_sizes`] gives a host the browser places at its embed (the kit's
+/// `anchor`): its last number says whether it shows.
+const ANCHORED: f64 = -1.0;
+
+/// Whether a button of the batch is in sight, from the boxes the kit measured (seven per
 /// host, as [`host_sizes`] reads them): a host whose tweet is rendered and whose top edge,
 /// where its button sits, is within the viewport.
 fn any_in_sight(boxes: &[f64], fold: f64) -> bool {
-    boxes.chunks_exact(6).any(|b| b[0] > 0.0 && (0.0..=fold).contains(&b[2]))
+    boxes.chunks_exact(7).any(|b| b[0] > 0.0 && (0.0..=fold).contains(&b[2]))
 }
 
 /// Which floating buttons are wholly below the viewport, and with them everything their row
@@ -350,18 +365,33 @@ mod tests {
         let fold = 900.0;
         // A centred tweet of 550 px at x=237 in a column starting at x=8, the host given a
         // margin of 229 px before; the next element 30 px under the host's top.
-        let sizes = host_sizes(&[550.0, 237.0, 400.0, 237.0, 229.0, 430.0], fold);
+        let sizes = host_sizes(&[550.0, 237.0, 400.0, 237.0, 229.0, 430.0, 0.0], fold);
         assert!(same(&sizes, &[550.0, 229.0, 30.0, 0.0]), "{sizes:?}");
         // Nothing after the host: no free space. An element overlapping the host: none either.
-        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan], fold), &[500.0, 0.0, 0.0, 0.0]));
-        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, 390.0], fold), &[500.0, 0.0, 0.0, 0.0]));
+        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan, 0.0], fold), &[500.0, 0.0, 0.0, 0.0]));
+        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, 390.0, 0.0], fold), &[500.0, 0.0, 0.0, 0.0]));
+    }
+
+    #[test]
+    fn in_a_grid_or_flex_line_the_browser_places_the_host_shown_while_its_tweet_is() {
+        let nan = f64::NAN;
+        let fold = 900.0;
+        // In sight or far below, with or without room under it: anchored, never a row.
+        for top in [400.0, fold + FLOAT_REACH + 500.0] {
+            let sizes = host_sizes(&[300.0, 8.0, top, 8.0, 0.0, top + 16.0, 1.0], fold);
+            assert!(same(&sizes, &[ANCHORED, nan, nan, 1.0]), "{sizes:?}");
+        }
+        let hidden = host_sizes(&[0.0, 0.0, 0.0, 0.0, 0.0, nan, 1.0], fold);
+        assert!(same(&hidden, &[ANCHORED, nan, nan, 0.0]), "a hidden tweet's host is hidden: {hidden:?}");
+        let mixed = host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan, 0.0, 300.0, 8.0, 400.0, 8.0, 0.0, nan, 1.0], fold);
+        assert!(same(&mixed, &[500.0, 0.0, 0.0, 0.0, ANCHORED, nan, nan, 1.0]), "each by its own: {mixed:?}");
     }
 
     #[test]
     fn a_batch_is_in_sight_when_a_rendered_tweets_host_starts_within_the_viewport() {
         let nan = f64::NAN;
         let fold = 900.0;
-        let host = |width: f64, top: f64| [width, 8.0, top, 8.0, 0.0, nan];
+        let host = |width: f64, top: f64| [width, 8.0, top, 8.0, 0.0, nan, 0.0];
         assert!(any_in_sight(&[host(500.0, 1400.0), host(500.0, 600.0)].concat(), fold));
         assert!(any_in_sight(&host(500.0, 900.0), fold), "at the fold its button still shows");
         assert!(!any_in_sight(&host(500.0, 901.0), fold), "below the fold");
@@ -387,15 +417,15 @@ mod tests {
     fn far_below_the_fold_a_button_takes_its_row_at_once_and_an_unrendered_tweet_is_left_alone() {
         let nan = f64::NAN;
         let fold = 900.0;
-        let below = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH + 1.0, 8.0, 0.0, nan], fold);
+        let below = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH + 1.0, 8.0, 0.0, nan, 0.0], fold);
         assert!(same(&below, &[500.0, 0.0, nan, 1.0]), "its row, no gap: {below:?}");
-        let at_reach = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH, 8.0, 0.0, nan], fold);
+        let at_reach = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH, 8.0, 0.0, nan, 0.0], fold);
         assert!(same(&at_reach, &[500.0, 0.0, 0.0, 0.0]), "at the reach it floats, its gap read: {at_reach:?}");
-        let above = host_sizes(&[500.0, 8.0, -400.0, 8.0, 0.0, nan], fold);
+        let above = host_sizes(&[500.0, 8.0, -400.0, 8.0, 0.0, nan, 0.0], fold);
         assert!(same(&above, &[500.0, 0.0, 0.0, 0.0]), "above the viewport it floats: {above:?}");
         let hidden = [nan, nan, nan, 0.0];
         assert!(same(
-            &host_sizes(&[0.0, 8.0, 10.0, 8.0, 0.0, 40.0, nan, 0.0, 0.0, 0.0, 0.0, 0.0], fold),
+            &host_sizes(&[0.0, 8.0, 10.0, 8.0, 0.0, 40.0, 0.0, nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], fold),
             &[hidden, hidden].concat()
         ));
     }

@@ -371,6 +371,84 @@ test("on a page zoomed by CSS (zoom: 1.5), each button still sits at its tweet's
   await page.close();
 });
 
+test("a wall of tweets in a CSS grid or a flex line keeps its layout: each button floats at its own tweet's bottom right, and follows it", async () => {
+  // A host of its own would be one more grid cell or flex item per button (and one more gap).
+  const cell = (id, i) => BLOCKQUOTE(id, `id="t${i}" style="margin: 0; height: ${150 + 30 * (i % 2)}px; overflow: hidden"`);
+  const body = `<header id="head" style="height: 80px">Wall</header>` +
+    `<section id="grid" style="display: grid; grid-template-columns: repeat(3, 260px); gap: 16px">${OFFERS.slice(0, 5).map(cell).join("")}</section>` +
+    `<div id="strip" style="display: flex; gap: 8px; overflow-x: auto; width: 400px; margin-top: 16px; position: relative">` +
+    `${[5, 6].map((i) => BLOCKQUOTE(OFFERS[i], `id="t${i}" style="flex: none; width: 260px; height: 120px; margin: 0"`)).join("")}</div><p id="after">After.</p>`;
+  const page = await env.browser.newPage({ viewport: { width: 1024, height: 900 } });
+  await page.addInitScript(() => {
+    window.__shifts = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__shifts.push({ value: e.value, moved: e.sources.map((s) => s.node?.id || s.node?.nodeName || "?") });
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  let go;
+  const started = new Promise((resolve) => { go = resolve; });
+  await page.route("**/tweetbuy/embed.js", async (route) => { await started; await route.continue(); });
+  await page.goto(ownPage("/wall", body), { waitUntil: "domcontentloaded" });
+  const tweets = () => page.evaluate(() => [...document.querySelectorAll("[id^=t]")].map((t) => {
+    const r = t.getBoundingClientRect();
+    return [t.id, r.left, r.top, r.width, r.height];
+  }));
+  const before = await tweets();
+  go();
+  await waitForHosts(page, 7);
+  assert.deepEqual(await tweets(), before, "no tweet moved or changed size");
+  assert.deepEqual(await page.evaluate(() => window.__shifts), [], "no layout shift");
+  // Where each button is against its own tweet, and whether a tap there reaches it.
+  const where = () => page.evaluate(() => [...document.querySelectorAll("[data-tweetbuy-host]")].map((h) => {
+    const t = h.previousElementSibling.getBoundingClientRect();
+    const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
+    const shown = b.width > 0;
+    const at = shown && document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+    const hit = at === h;
+    return { id: h.previousElementSibling.id, shown, hit, at: at && (at.id || at.nodeName), b: [b.left, b.top, b.right, b.bottom], right: Math.round(t.right - b.right), bottom: Math.round(t.bottom - b.bottom), floating: h.shadowRoot.firstElementChild.hasAttribute("data-floating") };
+  }));
+  // The strip's last tweet runs past its edge (it scrolls), and so does its button, cut off.
+  const atCorner = (w) => w.shown && w.hit === (w.id !== "t6") && w.floating && w.right === 8 && w.bottom === 4;
+  const all = await where();
+  assert.equal(all.length, 7);
+  for (const w of all) assert.ok(atCorner(w), JSON.stringify(w));
+  // The page grows above the wall and a tweet of the first row grows: every button follows
+  // its tweet with no resize of the window, and no tweet moves because of a button.
+  await page.evaluate(() => {
+    document.getElementById("head").style.height = "140px";
+    document.getElementById("t1").style.height = "260px";
+  });
+  const followed = await page.waitForFunction(() => [...document.querySelectorAll("[data-tweetbuy-host]")].every((h) => {
+    const t = h.previousElementSibling.getBoundingClientRect();
+    const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
+    return Math.round(t.bottom - b.bottom) === 4 && Math.round(t.right - b.right) === 8;
+  }), null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(followed, JSON.stringify(await where()));
+  // The strip scrolled sideways: its buttons go with their tweets, and a button past its
+  // edge (its tweet partly scrolled out) is cut off with the tweet, as the strip is
+  // positioned (docs/publishers.md).
+  const strip = await page.evaluate(() => document.getElementById("strip").getBoundingClientRect().right);
+  await page.evaluate(() => { document.getElementById("strip").scrollLeft = 130; });
+  await page.waitForFunction((strip) => {
+    const t = document.getElementById("t6");
+    const b = t.nextElementSibling.shadowRoot.querySelector("button").getBoundingClientRect();
+    return Math.round(t.getBoundingClientRect().right - b.right) === 8 && b.right <= strip;
+  }, strip, { timeout: 5_000 });
+  // A tweet the page hides (a filtered wall) takes its button with it, and brings it back.
+  await page.evaluate(() => { document.getElementById("t2").style.display = "none"; });
+  await page.waitForFunction(() => document.getElementById("t2").nextElementSibling.shadowRoot.querySelector("button").getBoundingClientRect().width === 0, null, { timeout: 5_000 });
+  await page.evaluate(() => { document.getElementById("t2").style.display = ""; });
+  const back = await page.waitForFunction(() => {
+    const h = document.getElementById("t2").nextElementSibling;
+    return h.shadowRoot.querySelector("button").getBoundingClientRect().width > 0;
+  }, null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(back, JSON.stringify(await where()));
+  // Every button, the strip's two included now, at its tweet's corner, there to tap.
+  for (const w of await where()) assert.ok(w.shown && w.hit && w.floating && w.right === 8 && w.bottom === 4, JSON.stringify(w));
+  await page.screenshot({ path: join(ARTIFACTS, "publisher-wall.png") });
+  await page.close();
+});
+
 test("embeds the page moves (a list reordered) take their buttons with them", async () => {
   const ids = ["1528000000000000001", "1528000000000000003", "1528000000000000005"];
   const { page } = await open(ownPage("/reorder", `<main id="list" style="max-width: 600px">${ids.map((id) => BLOCKQUOTE(id)).join("")}</main>`));
