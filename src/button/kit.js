@@ -201,7 +201,7 @@ export function buttonKit(rules) {
     const inLine = lines();
     const anchored = embeds.map((embed) => inLine(embed.parentElement));
     embeds.forEach((embed, i) => {
-      if (anchored[i]) anchor(embed, hosts[i], true);
+      if (anchored[i]) anchor(embed, hosts[i]);
       embed.after(hosts[i]);
       const detail = { [tweetIdKey]: fields[i * 5 + 3], [productIdKey]: fields[i * 5 + 4] };
       embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
@@ -252,18 +252,19 @@ export function buttonKit(rules) {
   /// which hostile page rules cannot undo; NaN: left as it is), the free space under it,
   /// `--tb-float-gap` (NaN: none), and where its button goes: 1 to its row now (the
   /// attribute `floatingAttr` comes off the host's view root), 0 floating, with `floating`
-  /// (when given) watching its anchor. A width of -1 has the browser place the host at its
-  /// embed (`anchor`), floating for good, shown when its last number is 1. With `shownAttr`,
-  /// the attribute comes off each host's view root, which shows it.
-  function apply(embeds, hosts, sizes, shownAttr, floatingAttr, floating) {
+  /// (when given) watching its anchor, -1 hidden with its tweet: the attribute `hiddenAttr`
+  /// goes on the host's view root, which hides it, and comes off with any other. A width of
+  /// -1 has the browser place the host at its embed (`anchor`), floating for good.
+  function apply(embeds, hosts, sizes, hiddenAttr, floatingAttr, floating) {
     hosts.forEach((host, i) => {
       // Read by index: a subarray and its destructuring cost a view and an iterator per host.
       const k = i * 4;
       const width = sizes[k], marginLeft = sizes[k + 1], gap = sizes[k + 2], row = sizes[k + 3];
       const root = host.shadowRoot?.firstElementChild;
-      if (shownAttr) root?.removeAttribute(shownAttr);
+      if (row === -1) root?.setAttribute(hiddenAttr, "");
+      else root?.removeAttribute(hiddenAttr);
       if (width === -1) {
-        anchor(embeds[i], host, row === 1);
+        anchor(embeds[i], host);
         root?.setAttribute(floatingAttr, "");
         return;
       }
@@ -290,10 +291,8 @@ export function buttonKit(rules) {
 
   /// Takes the host out of its parent's grid or flex line and has the browser keep it at
   /// its embed's bottom edge, as wide as the embed, wherever the page moves or sizes it: the
-  /// embed is named as an anchor, and the host positioned by that name. It is shown while
-  /// the embed is (`shown`): a host the page's layout no longer holds would otherwise stay
-  /// where the embed was.
-  function anchor(embed, host, shown) {
+  /// embed is named as an anchor, and the host positioned by that name.
+  function anchor(embed, host) {
     let name = host.style.getPropertyValue("position-anchor");
     if (!name) {
       name = anchorPrefix + ++anchors;
@@ -301,7 +300,6 @@ export function buttonKit(rules) {
       for (const property in place) host.style.setProperty(property, place[property], "important");
     }
     embed.style.setProperty("anchor-name", name, "important");
-    host.style.setProperty("display", shown ? "block" : "none", "important");
   }
 
   /// Has an observer watch every target.

@@ -73,7 +73,7 @@ extern "C" {
         embeds: &js_sys::Array,
         hosts: &js_sys::Array,
         sizes: &js_sys::Float64Array,
-        shown_attr: &JsValue,
+        hidden_attr: &JsValue,
         floating_attr: &JsValue,
         floating: &JsValue,
     ) -> Result<(), JsValue>;

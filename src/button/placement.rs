@@ -122,9 +122,11 @@ pub(crate) fn unwatch_size(embed: &Element) {
     });
 }
 
-/// On a new view root (`.tb-root`) until its host is lined up: the view is not rendered
-/// (`src/button/mount.css`), so the browser never lays its button out anywhere else first
-/// (which it would count as a layout shift once the host moves it).
+/// On a new view root (`.tb-root`) until its host is lined up, and while its tweet is not
+/// rendered: the view is not rendered (`src/button/mount.css`), so the browser never lays
+/// its button out anywhere else first (which it would count as a layout shift once the host
+/// moves it), and a tweet the page hides takes its button with it. The host itself stays,
+/// with no height, so its box is still there to measure when the tweet shows again.
 pub const UNALIGNED_ATTR: &str = "data-unaligned";
 
 /// Embeds and their hosts, two JS arrays in step, as the kit takes them.
@@ -242,10 +244,8 @@ fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
         .collect();
     // The first alignment also settles where each new button goes: its row at once far
     // below the fold, else floating, watched.
-    let (shown, floating) = match reveal {
-        true => (names::js(UNALIGNED_ATTR), floating_observer()),
-        false => (JsValue::NULL, JsValue::NULL),
-    };
+    let floating = if reveal { floating_observer() } else { JsValue::NULL };
+    let shown = names::js(UNALIGNED_ATTR);
     let floating_attr = names::js(FLOATING_ATTR);
     for ((embeds, hosts), boxes) in batches.iter().copied().zip(&measured) {
         let Some(boxes) = boxes else { continue };
@@ -286,33 +286,35 @@ pub fn follow_resizes(pairs: fn() -> Pairs) {
 const FLOAT_REACH: f64 = 80.0;
 
 /// The numbers each host is sized by, four per host (`width`, `margin-left`, the free space
-/// `--tb-float-gap` under it, and 1 if its button takes its row now, 0 if it floats; NaN:
-/// leave it), from the seven per host the kit measured: the tweet's width and left edge, the
+/// `--tb-float-gap` under it, and 1 if its button takes its row now, 0 if it floats, [`HIDDEN`]
+/// if it is hidden with its tweet; NaN: leave it), from the seven per host the kit measured: the tweet's width and left edge, the
 /// host's top and left edge, the host's inline margin, the top of the first element
 /// with a box after the host (NaN: none, or not read), and 1 if the host is in a grid or
 /// flex line ([`ANCHORED`]).
 ///
 /// The host, less the margin we gave it before, starts at its container's content edge, so
 /// the difference of the left edges is the embed's left margin (or its centring). A tweet
-/// without width is not rendered (it left the page, or is hidden): its host is left as it
-/// is, its button floating. Far below the fold a button takes its row at once, where it
+/// without width is not rendered (it left the page, or is hidden, as a filtered list hides
+/// some): its view is hidden with it ([`UNALIGNED_ATTR`]), and shown again once the tweet
+/// is, as the kit reports its width then. Far below the fold a button takes its row at once, where it
 /// moves nothing the visitor sees and no observer need watch it, and its gap is not set.
 ///
 /// In a grid or a flex line a host of its own would take a cell, or a gap, and move the
 /// page's tweets: there the browser places it at its embed's bottom edge, out of the line
 /// (CSS anchor positioning, which follows the embed wherever the page moves it), and its
 /// button floats over the tweet's bottom right corner for good, as no row can be taken
-/// under a cell. It is hidden while its tweet is.
+/// under a cell.
 fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
     let mut sizes = Vec::with_capacity(boxes.len() / 7 * 4);
     for b in boxes.chunks_exact(7) {
         let [tweet_width, tweet_left, host_top, host_left, given, next_top] = [b[0], b[1], b[2], b[3], b[4], b[5]];
+        let hidden = tweet_width.is_nan() || tweet_width <= 0.0;
         if b[6] == 1.0 {
-            sizes.extend([ANCHORED, f64::NAN, f64::NAN, if tweet_width > 0.0 { 1.0 } else { 0.0 }]);
+            sizes.extend([ANCHORED, f64::NAN, f64::NAN, if hidden { HIDDEN } else { f64::NAN }]);
             continue;
         }
-        if tweet_width.is_nan() || tweet_width <= 0.0 {
-            sizes.extend([f64::NAN, f64::NAN, f64::NAN, 0.0]);
+        if hidden {
+            sizes.extend([f64::NAN, f64::NAN, f64::NAN, HIDDEN]);
             continue;
         }
         let far_below = host_top > fold + FLOAT_REACH;
@@ -327,8 +329,11 @@ fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
 }
 
 /// The width [`host_sizes`] gives a host the browser places at its embed (the kit's
-/// `anchor`): its last number says whether it shows.
+/// `anchor`).
 const ANCHORED: f64 = -1.0;
+
+/// Where [`host_sizes`] puts a button whose tweet is not rendered: nowhere, its host hidden.
+const HIDDEN: f64 = -1.0;
 
 /// Whether a button of the batch is in sight, from the boxes the kit measured (seven per
 /// host, as [`host_sizes`] reads them): a host whose tweet is rendered and whose top edge,
@@ -379,12 +384,12 @@ mod tests {
         // In sight or far below, with or without room under it: anchored, never a row.
         for top in [400.0, fold + FLOAT_REACH + 500.0] {
             let sizes = host_sizes(&[300.0, 8.0, top, 8.0, 0.0, top + 16.0, 1.0], fold);
-            assert!(same(&sizes, &[ANCHORED, nan, nan, 1.0]), "{sizes:?}");
+            assert!(same(&sizes, &[ANCHORED, nan, nan, nan]), "{sizes:?}");
         }
         let hidden = host_sizes(&[0.0, 0.0, 0.0, 0.0, 0.0, nan, 1.0], fold);
-        assert!(same(&hidden, &[ANCHORED, nan, nan, 0.0]), "a hidden tweet's host is hidden: {hidden:?}");
+        assert!(same(&hidden, &[ANCHORED, nan, nan, HIDDEN]), "a hidden tweet's host is hidden: {hidden:?}");
         let mixed = host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan, 0.0, 300.0, 8.0, 400.0, 8.0, 0.0, nan, 1.0], fold);
-        assert!(same(&mixed, &[500.0, 0.0, 0.0, 0.0, ANCHORED, nan, nan, 1.0]), "each by its own: {mixed:?}");
+        assert!(same(&mixed, &[500.0, 0.0, 0.0, 0.0, ANCHORED, nan, nan, nan]), "each by its own: {mixed:?}");
     }
 
     #[test]
@@ -414,7 +419,7 @@ mod tests {
     }
 
     #[test]
-    fn far_below_the_fold_a_button_takes_its_row_at_once_and_an_unrendered_tweet_is_left_alone() {
+    fn far_below_the_fold_a_button_takes_its_row_at_once_and_an_unrendered_tweets_is_hidden() {
         let nan = f64::NAN;
         let fold = 900.0;
         let below = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH + 1.0, 8.0, 0.0, nan, 0.0], fold);
@@ -423,7 +428,7 @@ mod tests {
         assert!(same(&at_reach, &[500.0, 0.0, 0.0, 0.0]), "at the reach it floats, its gap read: {at_reach:?}");
         let above = host_sizes(&[500.0, 8.0, -400.0, 8.0, 0.0, nan, 0.0], fold);
         assert!(same(&above, &[500.0, 0.0, 0.0, 0.0]), "above the viewport it floats: {above:?}");
-        let hidden = [nan, nan, nan, 0.0];
+        let hidden = [nan, nan, nan, HIDDEN];
         assert!(same(
             &host_sizes(&[0.0, 8.0, 10.0, 8.0, 0.0, 40.0, 0.0, nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], fold),
             &[hidden, hidden].concat()

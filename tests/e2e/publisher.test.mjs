@@ -499,6 +499,29 @@ test("a tweet shown late (a tab opened) or narrowed by the page gets its button 
   await page.close();
 });
 
+test("a tweet the page hides (a filtered list) takes its button with it, and brings it back", async () => {
+  const ids = ["1528000000000000001", "1528000000000000003", "1528000000000000005"];
+  const { page } = await open(ownPage("/filter", `<main style="max-width: 600px">${ids.map((id, i) => BLOCKQUOTE(id, `id="q${i}"`)).join("<p>Between.</p>")}</main>`));
+  await waitForHosts(page, 3);
+  const button = (i) => page.evaluate((i) => {
+    const h = document.getElementById(`q${i}`).nextElementSibling;
+    const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
+    return { shown: b.width > 0, ...placed(h, tweetBox(h.previousElementSibling), b) };
+  }, i);
+  assert.ok((await button(1)).placed, JSON.stringify(await button(1)));
+  await page.evaluate(() => { document.getElementById("q1").style.display = "none"; });
+  const gone = await page.waitForFunction(() => document.getElementById("q1").nextElementSibling.shadowRoot.querySelector("button").getBoundingClientRect().width === 0, null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(gone, `the hidden tweet's button still shows: ${JSON.stringify(await button(1))}`);
+  assert.ok((await button(0)).placed && (await button(2)).placed, "the others stay where they are");
+  await page.evaluate(() => { document.getElementById("q1").style.display = ""; });
+  const back = await page.waitForFunction(() => {
+    const h = document.getElementById("q1").nextElementSibling;
+    return placed(h, tweetBox(h.previousElementSibling), h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect()).placed;
+  }, null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(back, JSON.stringify(await button(1)));
+  await page.close();
+});
+
 test("a blockquote re-rendered by widgets.js keeps exactly one button", async () => {
   const { page } = await open("/");
   await waitForHosts(page, OFFERS.length);
