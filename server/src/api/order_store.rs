@@ -2,7 +2,7 @@
 //! and a failed payment gives the stock back in one transaction with the status change.
 
 use super::order_idempotency::KeyClaim;
-use crate::db::group::{together_or_alone, Groups};
+use crate::db::group::Groups;
 use crate::db::to_text;
 use crate::db::{begin_write, begin_write_with, engine_of, AnyQuery, Batch, Db, Engine};
 use crate::error::AppError;
@@ -482,6 +482,11 @@ async fn has_stock(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<boo
 /// The charge went through: marks the order paid and queues its receipt and its webhook
 /// events, together, so a paid order always gets a receipt (see [`super::receipts`]) and
 /// its sellers' endpoints always hear of it (see [`super::webhooks`]).
+///
+/// Only a pending order becomes paid (or one already paid by this very charge, which is
+/// recorded again harmlessly): `false`, and nothing written, for one that was declined,
+/// failed or taken back meanwhile. Its units, discount use and intent have been given back
+/// by then, so the caller must give this charge back rather than sell them twice.
 pub async fn mark_paid(
     db: &Db,
     order_id: &str,
@@ -489,8 +494,16 @@ pub async fn mark_paid(
     last4: &str,
     charge_id: &str,
     now: i64,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     mark_paid_and_answer(db, order_id, brand, last4, charge_id, now, None).await
+}
+
+/// Which orders a payment may mark paid (`charge_id` bound as `$3` on the orders' alias `o`,
+/// or an expression for it): see [`mark_paid`].
+macro_rules! payable {
+    ($charge:literal) => {
+        concat!("(o.status = 'pending' OR (o.status = 'paid' AND o.charge_id = ", $charge, "))")
+    };
 }
 
 /// [`mark_paid`], storing the answer under the order's idempotency key in the same
@@ -504,7 +517,7 @@ pub async fn mark_paid_and_answer(
     charge_id: &str,
     now: i64,
     answer: Option<&KeyAnswer<'_>>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let brand = to_text(&brand);
     let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
     if engine_of(db) == Engine::Postgres {
@@ -520,15 +533,16 @@ pub async fn mark_paid_and_answer(
             idem_key: answer.map(|a| a.key.to_owned()),
         };
         if PAID.join(db, paid, mark_paid_rows).await? {
-            return Ok(());
+            return Ok(true);
         }
     }
     let mut batch = Batch::new();
-    batch.push(
-        sqlx::query(
-            "UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
-             WHERE id = $5",
-        )
+    let paid = batch.push_expecting_one(
+        sqlx::query(concat!(
+            "UPDATE orders AS o SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, updated_at = $4 \
+             WHERE id = $5 AND ",
+            payable!("$3")
+        ))
         .bind(&brand)
         .bind(last4)
         .bind(charge_id)
@@ -545,10 +559,14 @@ pub async fn mark_paid_and_answer(
     }
     let wanted = batch.push(subscribers.query());
     let (mut tx, ran) = begin_write_with(db, batch).await?;
+    if ran.unmet == Some(paid) {
+        tx.rollback().await?;
+        return Ok(false);
+    }
     let wanted = subscribers.read(&ran.statements[wanted].rows)?;
     super::webhooks::order_paid_for(&mut tx, order_id, wanted).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// A payment to record on PostgreSQL ([`mark_paid_and_answer`]), with the answer to store
@@ -577,18 +595,27 @@ static PAID: Groups<Paid, bool> = Groups::new();
 /// Records a batch of payments in one statement, each with its receipt in the outbox and its
 /// key's answer, unless a webhook endpoint wants the payment's events: those are written in
 /// Rust, so then nothing is written here and each answer is `false`, which sends its caller
-/// the long way ([`together_or_alone`]).
+/// the long way. So does an order the payment may not mark paid ([`mark_paid`]): the long
+/// way finds that out alone. A batch that fails is written payment by payment.
 async fn mark_paid_rows(db: Db, payments: Vec<Paid>) -> Vec<Result<bool, AppError>> {
     let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
-    together_or_alone(payments.len(), "payments", mark_paid_many(&db, &payments, &subscribers), |i| {
-        mark_paid_in_one_statement(&db, &payments[i], &subscribers)
-    })
-    .await
+    if payments.len() > 1 {
+        match mark_paid_many(&db, &payments, &subscribers).await {
+            Ok(paid) => return payments.iter().map(|p| Ok(paid.contains(&p.order_id))).collect(),
+            Err(error) => tracing::warn!(%error, rows = payments.len(), "a batch of payments is written row by row"),
+        }
+    }
+    let mut answers = Vec::with_capacity(payments.len());
+    for payment in &payments {
+        answers.push(mark_paid_in_one_statement(&db, payment, &subscribers).await);
+    }
+    answers
 }
 
 /// [`mark_paid_and_answer`] on PostgreSQL in one statement (a transaction of its own: one
 /// round trip where a `BEGIN`, four statements and a `COMMIT` took six): `false`, and
-/// nothing written, when a webhook endpoint wants the payment's events ([`mark_paid_rows`]).
+/// nothing written, when a webhook endpoint wants the payment's events or the order may not
+/// be marked paid ([`mark_paid_rows`]).
 async fn mark_paid_in_one_statement<const N: usize>(
     db: &Db,
     paid: &Paid,
@@ -597,7 +624,7 @@ async fn mark_paid_in_one_statement<const N: usize>(
     let answered = match paid.scope {
         Some(_) => format!(
             ", answered AS (UPDATE idempotency_keys SET response_status = ${a}, response_body = ${b}, \
-             completed_at = $4 WHERE scope = ${c} AND idem_key = ${d} AND NOT (SELECT heard FROM listening))",
+             completed_at = $4 WHERE scope = ${c} AND idem_key = ${d} AND EXISTS (SELECT 1 FROM paid))",
             a = N + 6,
             b = N + 7,
             c = N + 8,
@@ -607,14 +634,15 @@ async fn mark_paid_in_one_statement<const N: usize>(
     };
     let sql = format!(
         "WITH listening AS (SELECT {listening} AS heard), \
-         paid AS (UPDATE orders SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, \
-         updated_at = $4 WHERE id = $5 AND NOT (SELECT heard FROM listening)), \
-         outbox AS (INSERT INTO receipt_outbox (order_id, created_at) SELECT $5, $4 FROM listening \
-         WHERE NOT heard ON CONFLICT DO NOTHING){answered} \
-         SELECT heard FROM listening",
+         paid AS (UPDATE orders o SET status = 'paid', card_brand = $1, card_last4 = $2, charge_id = $3, \
+         updated_at = $4 WHERE o.id = $5 AND {payable} AND NOT (SELECT heard FROM listening) RETURNING o.id), \
+         outbox AS (INSERT INTO receipt_outbox (order_id, created_at) SELECT $5, $4 FROM paid \
+         ON CONFLICT DO NOTHING){answered} \
+         SELECT heard, EXISTS (SELECT 1 FROM paid) FROM listening",
         listening = subscribers.any_condition(5),
+        payable = payable!("$3"),
     );
-    let mut query = sqlx::query_as::<_, (bool,)>(&sql)
+    let mut query = sqlx::query_as::<_, (bool, bool)>(&sql)
         .bind(&paid.brand)
         .bind(&paid.last4)
         .bind(&paid.charge_id)
@@ -626,43 +654,45 @@ async fn mark_paid_in_one_statement<const N: usize>(
     if paid.scope.is_some() {
         query = query.bind(paid.status).bind(&paid.body).bind(&paid.scope).bind(&paid.idem_key);
     }
-    let (heard,) = query.fetch_one(&mut crate::db::write_conn(db).await?).await?;
-    Ok(!heard)
+    let (heard, marked) = query.fetch_one(&mut crate::db::write_conn(db).await?).await?;
+    Ok(!heard && marked)
 }
 
 /// [`mark_paid_in_one_statement`] for several payments: the rows go as one JSON array. The
 /// tables' rows are found by `= ANY` of arrays, through their keys' indexes: a join with the
-/// set (or `IN`) is planned for its default 100 rows, as a scan of the whole table.
+/// set (or `IN`) is planned for its default 100 rows, as a scan of the whole table. Answers
+/// the ids of the orders marked paid, each with its receipt and its key's answer.
 async fn mark_paid_many<const N: usize>(
     db: &Db,
     payments: &[Paid],
     subscribers: &super::webhooks::delivery::SubscribedEach<N>,
-) -> Result<bool, AppError> {
+) -> Result<std::collections::HashSet<String>, AppError> {
     let sql = format!(
         "WITH listening AS (SELECT {listening} AS heard), \
          paying AS (SELECT * FROM json_to_recordset($1::json) AS r({PAID_COLUMNS})), \
          paid AS (UPDATE orders o SET status = 'paid', card_brand = r.brand, card_last4 = r.last4, \
          charge_id = r.charge_id, updated_at = r.now FROM paying r \
-         WHERE o.id = r.order_id AND o.id = ANY(ARRAY(SELECT order_id FROM paying)) \
-         AND NOT (SELECT heard FROM listening)), \
+         WHERE o.id = r.order_id AND o.id = ANY(ARRAY(SELECT order_id FROM paying)) AND {payable} \
+         AND NOT (SELECT heard FROM listening) RETURNING o.id), \
          outbox AS (INSERT INTO receipt_outbox (order_id, created_at) SELECT order_id, now FROM paying \
-         WHERE NOT (SELECT heard FROM listening) ON CONFLICT DO NOTHING), \
+         WHERE order_id IN (SELECT id FROM paid) ON CONFLICT DO NOTHING), \
          answered AS (UPDATE idempotency_keys k SET response_status = r.status, response_body = r.body, \
          completed_at = r.now FROM paying r WHERE k.scope = r.scope AND k.idem_key = r.idem_key \
          AND k.scope = ANY(ARRAY(SELECT scope FROM paying WHERE scope IS NOT NULL)) \
          AND k.idem_key = ANY(ARRAY(SELECT idem_key FROM paying WHERE idem_key IS NOT NULL)) \
-         AND NOT (SELECT heard FROM listening)) \
-         SELECT heard FROM listening",
+         AND r.order_id IN (SELECT id FROM paid)) \
+         SELECT COALESCE((SELECT string_agg(id, ' ') FROM paid), '') FROM listening",
         listening = subscribers.any_condition(1),
+        payable = payable!("r.charge_id"),
     );
     let json = serde_json::to_string(payments).map_err(|e| AppError::internal(e.to_string()))?;
     // Planned afresh each time, as `place_many` is.
-    let mut query = sqlx::query_as::<_, (bool,)>(&sql).persistent(false).bind(json);
+    let mut query = sqlx::query_as::<_, (String,)>(&sql).persistent(false).bind(json);
     for pattern in subscribers.patterns() {
         query = query.bind(pattern.as_str());
     }
-    let (heard,) = query.fetch_one(&mut crate::db::write_conn(db).await?).await?;
-    Ok(!heard)
+    let (paid,) = query.fetch_one(&mut crate::db::write_conn(db).await?).await?;
+    Ok(paid.split_whitespace().map(str::to_owned).collect())
 }
 
 /// The answer to store under an idempotency key.
@@ -1066,38 +1096,46 @@ mod tests {
         for n in 0..8 {
             let id = format!("small{n}");
             pending(&db, &id).await;
-            assert!(mark_paid_many(&db, &[paid(&id, true)], &subscribers).await.unwrap());
+            assert!(mark_paid_many(&db, &[paid(&id, true)], &subscribers).await.unwrap().contains(&id));
         }
         crate::db::run_all(&db, grown(&tables, "late", 20_000)).await;
         pending(&db, "now1").await;
         pending(&db, "now2").await;
         let before = crate::db::whole_reads(&db, &tables).await;
-        assert!(mark_paid_many(&db, &[paid("now1", true), paid("now2", true)], &subscribers).await.unwrap());
+        assert_eq!(
+            mark_paid_many(&db, &[paid("now1", true), paid("now2", true)], &subscribers).await.unwrap().len(),
+            2
+        );
         assert_eq!(stored(&db, "now2").await.0, "paid");
         assert_eq!(crate::db::whole_reads(&db, &tables).await, before, "the batch read the orders or their keys whole");
     }
 
     /// On PostgreSQL a batch of payments is one statement: each order paid with its own
     /// charge, its receipt queued and its key's answer stored (a payment with no answer leaves
-    /// its key alone). With a webhook endpoint listening, nothing is written and every answer
-    /// sends its caller the long way.
+    /// its key alone). An order no longer pending is left as it is, without receipt or answer.
+    /// With a webhook endpoint listening, nothing is written and every answer sends its caller
+    /// the long way.
     #[tokio::test]
     async fn a_batch_of_payments_is_recorded_in_one_statement() {
         let Some(db) = crate::db::test_postgres_api().await else { return };
         let subscribers =
             super::super::webhooks::delivery::SubscribedEach::new(super::super::webhooks::ORDER_PAID_EVENTS);
-        for id in ["o1", "o2", "o3", "o4"] {
+        for id in ["o1", "o2", "o3", "o4", "o5"] {
             pending(&db, id).await;
         }
-        assert!(mark_paid_many(&db, &[paid("o1", true), paid("o2", false), paid("o3", true)], &subscribers)
-            .await
-            .unwrap());
+        sqlx::query("UPDATE orders SET status = 'declined' WHERE id = 'o5'").execute(&db).await.unwrap();
+        let batch = [paid("o1", true), paid("o2", false), paid("o3", true), paid("o5", true)];
+        let marked = mark_paid_many(&db, &batch, &subscribers).await.unwrap();
+        assert_eq!(marked, ["o1", "o2", "o3"].map(String::from).into());
+        assert_eq!(stored(&db, "o5").await, ("declined".into(), None, false, None, None));
         assert_eq!(
             stored(&db, "o1").await,
             ("paid".into(), Some("ch_o1".into()), true, Some(201), Some(r#"{"order":"o1"}"#.into()))
         );
         assert_eq!(stored(&db, "o2").await, ("paid".into(), Some("ch_o2".into()), true, None, None));
         assert_eq!(stored(&db, "o3").await.3, Some(201));
+        let again = mark_paid_many(&db, &[paid("o1", true), paid("o2", true)], &subscribers).await.unwrap();
+        assert_eq!(again, ["o1", "o2"].map(String::from).into(), "paid again by the same charge");
 
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, url, secret, events, created_at) \
@@ -1106,7 +1144,7 @@ mod tests {
         .execute(&db)
         .await
         .unwrap();
-        assert!(!mark_paid_many(&db, &[paid("o4", true)], &subscribers).await.unwrap());
+        assert!(mark_paid_many(&db, &[paid("o4", true)], &subscribers).await.unwrap().is_empty());
         assert_eq!(stored(&db, "o4").await, ("pending".into(), None, false, None, None));
     }
 }

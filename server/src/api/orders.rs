@@ -4,7 +4,7 @@
 
 use super::order_idempotency::{self as idempotency, Begin};
 use super::order_store::{self, Failure, KeyAnswer, NewOrder, PlaceError, StoredOrder};
-use super::vault_client::ChargeOutcome;
+use super::vault_client::{ChargeOutcome, RefundOutcome, VaultClient};
 use super::{catalog, intents, ApiState};
 use crate::clock;
 use crate::db::{from_text, retry_busy};
@@ -21,8 +21,10 @@ use axum::routing::post;
 use axum::Router;
 use tweetbuy_core::order::OrderStatus;
 use tweetbuy_core::text::is_single_line;
-use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode};
-use tweetbuy_core::{ApiError, CardBrand, ErrorCode, FieldError, OrderReceipt, PayRequest, Quote, ShippingAddress};
+use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode, RefundRequest};
+use tweetbuy_core::{
+    ApiError, CardBrand, ErrorCode, FieldError, Money, OrderReceipt, PayRequest, Quote, ShippingAddress,
+};
 
 /// The idempotency scope of this endpoint.
 const SCOPE: &str = "orders";
@@ -409,18 +411,32 @@ impl Checked {
 /// charges it again under the same order id, which the vault answers with the earlier charge
 /// if that one went through (one charge per order id).
 async fn resume(state: &ApiState, stored: StoredOrder, token: &str, key: &str) -> Result<Outcome, AppError> {
-    let quote = stored.quote()?;
-    let parts = ReceiptParts {
+    if stored.status == "pending" {
+        let quote = stored.quote()?;
+        let parts = receipt_parts(&stored, quote.clone())?;
+        return charge_and_settle(state, &stored.as_new(&quote, clock::now())?, token, parts, key).await;
+    }
+    as_settled(&stored)
+}
+
+/// What a stored order's receipt shows besides the card.
+fn receipt_parts(stored: &StoredOrder, quote: Quote) -> Result<ReceiptParts, AppError> {
+    Ok(ReceiptParts {
         order_id: stored.id.clone(),
         order_number: stored.order_number.clone(),
         product_title: stored.title.clone().unwrap_or_else(|| stored.product_id.clone()),
         variant_label: stored.label.clone().unwrap_or_else(|| stored.variant_id.clone()),
         quantity: u32::try_from(stored.quantity).map_err(|_| AppError::internal("stored quantity"))?,
-        quote: quote.clone(),
+        quote,
         email: stored.email.clone(),
         shipping: stored.shipping()?,
         delivery: stored.delivery.clone(),
-    };
+    })
+}
+
+/// The answer for an order no longer pending: what it became.
+fn as_settled(stored: &StoredOrder) -> Result<Outcome, AppError> {
+    let parts = receipt_parts(stored, stored.quote()?)?;
     match stored.status.as_str() {
         "paid" => {
             let brand = from_text(stored.card_brand.as_deref().unwrap_or_default())?;
@@ -431,9 +447,30 @@ async fn resume(state: &ApiState, stored: StoredOrder, token: &str, key: &str) -
                 stored.decline_code.as_deref().and_then(|c| from_text(c).ok()).unwrap_or(DeclineCode::CardDeclined);
             answer(declined(code))
         }
-        "pending" => charge_and_settle(state, &stored.as_new(&quote, clock::now())?, token, parts, key).await,
         _ => answer(not_charged()),
     }
+}
+
+/// Refunds whole an approved charge that [`order_store::mark_paid`] could not record: its
+/// order was declined, failed or taken back meanwhile, and what it held went back on sale.
+pub(crate) async fn give_back_charge(
+    vault: &VaultClient,
+    order_id: &str,
+    charge_id: &str,
+    amount: Money,
+) -> Result<(), AppError> {
+    // Named after the charge, so a retry never refunds it twice.
+    let request = RefundRequest { charge_id: charge_id.to_owned(), amount, reference: format!("void_{charge_id}") };
+    let failure = match vault.refund(&request).await {
+        RefundOutcome::Refunded(_) => {
+            tracing::warn!(%order_id, %charge_id, "a charge approved after its order was settled was refunded");
+            return Ok(());
+        }
+        RefundOutcome::Refused(body) => format!("{:?} {}", body.code, body.message),
+        RefundOutcome::Unknown(reason) => reason,
+    };
+    tracing::error!(%order_id, %charge_id, %failure, "a charge approved after its order was settled is not refunded yet");
+    Err(AppError::internal(format!("refunding charge {charge_id} of order {order_id}: {failure}")))
 }
 
 fn declined(code: DeclineCode) -> AppError {
@@ -474,7 +511,7 @@ async fn charge_and_settle(
                 return Err(AppError::internal("a receipt is an answer"));
             };
             let stored = KeyAnswer { scope: SCOPE, key, status: status.as_u16(), body: &body };
-            retry_busy(|| {
+            let paid = retry_busy(|| {
                 order_store::mark_paid_and_answer(
                     &state.db,
                     order_id,
@@ -486,6 +523,13 @@ async fn charge_and_settle(
                 )
             })
             .await?;
+            if !paid {
+                give_back_charge(&state.vault, order_id, &result.charge_id, order.quote.total).await?;
+                return match order_store::find(&state.db, order_id).await? {
+                    Some(settled) => as_settled(&settled),
+                    None => answer(not_charged()),
+                };
+            }
             tracing::info!(%order_id, %order_number, total = %order.quote.total, "order paid");
             return Ok(Outcome::Stored(status, body));
         }

@@ -46,10 +46,14 @@ pub async fn settle_stale(state: &ApiState, cutoff: i64) -> Result<usize, AppErr
         let order = stored.as_new(&quote, now)?;
         match charge {
             Some(charge) if charge.status == ChargeStatus::Approved => {
-                retry_busy(|| {
+                let paid = retry_busy(|| {
                     order_store::mark_paid(&state.db, &order_id, charge.brand, &charge.last4, &charge.charge_id, now)
                 })
                 .await?;
+                if !paid {
+                    super::orders::give_back_charge(&state.vault, &order_id, &charge.charge_id, quote.total).await?;
+                    continue;
+                }
                 tracing::info!(%order_id, "pending order settled: paid");
             }
             Some(charge) => {

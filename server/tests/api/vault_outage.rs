@@ -219,3 +219,75 @@ async fn the_vault_tells_the_api_about_a_charge_only_with_its_key() {
     let body: serde_json::Value = unknown.json().await.unwrap();
     assert_eq!(body["code"], "not_found");
 }
+
+/// An order taken over by its buyer's retry while its first request still runs (it outlived
+/// the key's stale window): the two charge one order at once. The first hears a passing
+/// processing error, on which the vault gives the token back, and records the decline, which
+/// puts the unit back on sale and frees the intent; the retry's charge of the same token is
+/// approved after that. The declined order must not become paid behind its own release (the
+/// unit sold twice, the intent payable again): the late charge is refunded instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_approved_after_its_order_was_declined_is_refunded_not_recorded() {
+    let arrived = Arc::new(tokio::sync::Semaphore::new(0));
+    let gates: Arc<[tokio::sync::Notify; 2]> = Arc::new(Default::default());
+    let mut proxy = None;
+    let mut server = start_with(|settings| {
+        let (arrived, gates, calls) = (arrived.clone(), gates.clone(), Arc::new(AtomicUsize::new(0)));
+        let held = VaultProxy::start(move |charge: Charge| {
+            let (arrived, gates, calls) = (arrived.clone(), gates.clone(), calls.clone());
+            async move {
+                let n = calls.fetch_add(1, Ordering::SeqCst).min(1);
+                arrived.add_permits(1);
+                gates[n].notified().await;
+                if n == 0 {
+                    // What the vault answers when its processor fails for a moment.
+                    let declined = serde_json::json!({"charge_id": "ch_passing", "status": "declined",
+                        "decline_code": "processing_error", "brand": "visa", "last4": "4242"});
+                    return axum::Json(declined).into_response();
+                }
+                charge.forward().await.unwrap().into_response()
+            }
+        });
+        held.point_at(&settings.vault_internal_url);
+        settings.vault_internal_url = held.url.clone();
+        proxy = Some(held);
+    })
+    .await;
+    // Any order in flight for a second is taken to have died.
+    server.api_state.stale_in_flight_secs = 0;
+    server.api = tweetbuy_server::api_app(server.api_state.clone());
+
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for(VISA, "123", intent["intent_id"].as_str().unwrap()).await;
+    let (body, key) = (pay_body(&intent, &token), fresh_key());
+    let pay = |api: axum::Router| {
+        let (body, key) = (body.clone(), key.clone());
+        tokio::spawn(async move { send(&api, post_json("/api/v1/orders", &body, Some(&key))).await })
+    };
+    let first = pay(server.api.clone());
+    arrived.acquire().await.unwrap().forget();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let retry = pay(server.api.clone());
+    arrived.acquire().await.unwrap().forget();
+
+    gates[0].notify_one();
+    let first = first.await.unwrap();
+    assert_eq!(first.status, StatusCode::PAYMENT_REQUIRED, "{}", first.text());
+    assert_eq!(server.stock(TEE, "m").await, Some(15), "the decline gave the unit back");
+    gates[1].notify_one();
+    let retry = retry.await.unwrap();
+
+    assert_eq!(approved_charges(&server).await, 1, "the retry's charge went through");
+    assert_eq!(order_status(&server).await, "declined", "retry answered {}: {}", retry.status, retry.text());
+    assert_eq!(server.stock(TEE, "m").await, Some(15));
+    assert_eq!(server.count("receipt_outbox").await, 0);
+    let (charged, refunded): (i64, i64) =
+        sqlx::query_as("SELECT amount_minor, refunded_minor FROM charges WHERE status = 'approved'")
+            .fetch_one(&server.vault_state.db)
+            .await
+            .unwrap();
+    assert_eq!(refunded, charged, "the late charge is given back whole");
+    assert_eq!(retry.status, StatusCode::PAYMENT_REQUIRED, "{}", retry.text());
+    assert_eq!(retry.error_code(), "payment_declined");
+    drop(proxy);
+}

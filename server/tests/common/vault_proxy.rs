@@ -6,9 +6,9 @@
 //! Each `POST /v1/charges` is handed to the test's hook as a [`Charge`]; the hook decides
 //! what the api gets back: it may wait, answer without passing the charge on, or
 //! [`Charge::forward`] it and replace the vault's answer. Lookups of a charge
-//! (`GET /v1/charges/{reference}`) pass straight through. Which vault the proxy forwards
-//! to can change while it runs ([`VaultProxy::point_at`]): a restarted process listens on
-//! a new port.
+//! (`GET /v1/charges/{reference}`) and refunds pass straight through. Which vault the proxy
+//! forwards to can change while it runs ([`VaultProxy::point_at`]): a restarted process
+//! listens on a new port.
 #![allow(dead_code)]
 
 use axum::body::Bytes;
@@ -71,7 +71,7 @@ impl VaultProxy {
     {
         let vault = Arc::new(Mutex::new(String::new()));
         let hook = Arc::new(hook);
-        let (charges, lookups) = (vault.clone(), vault.clone());
+        let (charges, lookups, refunds) = (vault.clone(), vault.clone(), vault.clone());
         let app = axum::Router::new()
             .route(
                 "/v1/charges",
@@ -88,6 +88,24 @@ impl VaultProxy {
                         let reply = reqwest::Client::new()
                             .get(format!("{vault}/v1/charges/{reference}"))
                             .header("authorization", headers["authorization"].to_str().unwrap())
+                            .send()
+                            .await
+                            .unwrap();
+                        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
+                        VaultAnswer { status, body: reply.bytes().await.unwrap() }.into_response()
+                    }
+                }),
+            )
+            .route(
+                "/v1/refunds",
+                axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+                    let vault = refunds.lock().unwrap().clone();
+                    async move {
+                        let reply = reqwest::Client::new()
+                            .post(format!("{vault}/v1/refunds"))
+                            .header("authorization", headers["authorization"].to_str().unwrap())
+                            .header("content-type", "application/json")
+                            .body(body)
                             .send()
                             .await
                             .unwrap();
