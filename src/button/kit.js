@@ -195,11 +195,11 @@ export function buttonKit(rules) {
       buttons.push(button);
       return host;
     });
-    // In a grid or a flex line the host is placed at its embed before it ever joins the
-    // line (`anchor`): one laid out as a cell and moved later counts as a layout shift,
-    // even before a paint. The parents' styles are read before anything is written.
-    const inLine = lines();
-    const anchored = embeds.map((embed) => inLine(embed.parentElement));
+    // A host the browser places (`placeable`) is placed before it ever joins the page: one
+    // laid out as a grid cell and moved later counts as a layout shift, even before a
+    // paint. The styles are read before anything is written.
+    const outOfFlow = placeable();
+    const anchored = embeds.map(outOfFlow);
     embeds.forEach((embed, i) => {
       if (anchored[i]) anchor(embed, hosts[i]);
       embed.after(hosts[i]);
@@ -215,10 +215,10 @@ export function buttonKit(rules) {
   /// `margin-left` (0 if none), the top of the first element after the host that has a
   /// box (NaN if there is none, or if the host's top is below `nextWithin`: not needed),
   /// and 1 if the host is placed at its embed by the browser (`anchor`), or would be
-  /// (`lines`), else 0.
+  /// (`placeable`), else 0.
   function measure(embeds, hosts, nextWithin) {
     const boxes = new Float64Array(embeds.length * 7);
-    const inLine = lines();
+    const outOfFlow = placeable();
     embeds.forEach((embed, i) => {
       const frame = embed.querySelector(":scope > iframe");
       const tweet = (frame && frame.getClientRects().length > 0 ? frame : embed).getBoundingClientRect();
@@ -243,7 +243,7 @@ export function buttonKit(rules) {
       boxes[k + 3] = box.left / z;
       boxes[k + 4] = parseFloat(host.style.getPropertyValue("margin-left")) || 0;
       boxes[k + 5] = nextTop / z;
-      boxes[k + 6] = host.style.getPropertyValue("position-anchor") || inLine(host.parentElement) ? 1 : 0;
+      boxes[k + 6] = host.style.getPropertyValue("position-anchor") || outOfFlow(embed) ? 1 : 0;
     });
     return boxes;
   }
@@ -278,15 +278,18 @@ export function buttonKit(rules) {
     });
   }
 
-  /// A reader of whether an element lays its children out as a grid or a flex line, where
-  /// a host of its own would take a cell, and the browser can place a host at its embed
-  /// instead (`anchor`). Each parent is read once: a wall of a thousand tweets has one.
-  function lines() {
-    const known = new Map();
-    return (parent) => {
-      if (!known.has(parent)) known.set(parent, !!(anchoring && parent && /grid|flex/.test(getComputedStyle(parent).display)));
-      return known.get(parent);
+  /// A reader of whether an embed's host must be placed by the browser (`anchor`), as a
+  /// block after the embed would not sit under it: its parent lays its children out as a
+  /// grid or a flex line, where a host would take a cell of its own, or the embed floats
+  /// beside the text (oEmbed's `align`), where a block after it starts level with its top.
+  /// Each parent is read once: a wall of a thousand tweets has one.
+  function placeable() {
+    const lines = new Map();
+    const inLine = (parent) => {
+      if (!lines.has(parent)) lines.set(parent, !!parent && /grid|flex/.test(getComputedStyle(parent).display));
+      return lines.get(parent);
     };
+    return (embed) => !!anchoring && (inLine(embed.parentElement) || getComputedStyle(embed).float !== "none");
   }
 
   /// Takes the host out of its parent's grid or flex line and has the browser keep it at

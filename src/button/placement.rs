@@ -289,8 +289,8 @@ const FLOAT_REACH: f64 = 80.0;
 /// `--tb-float-gap` under it, and 1 if its button takes its row now, 0 if it floats, [`HIDDEN`]
 /// if it is hidden with its tweet; NaN: leave it), from the seven per host the kit measured: the tweet's width and left edge, the
 /// host's top and left edge, the host's inline margin, the top of the first element
-/// with a box after the host (NaN: none, or not read), and 1 if the host is in a grid or
-/// flex line ([`ANCHORED`]).
+/// with a box after the host (NaN: none, or not read), and 1 if the host is placed by the
+/// browser ([`ANCHORED`]).
 ///
 /// The host, less the margin we gave it before, starts at its container's content edge, so
 /// the difference of the left edges is the embed's left margin (or its centring). A tweet
@@ -300,10 +300,11 @@ const FLOAT_REACH: f64 = 80.0;
 /// moves nothing the visitor sees and no observer need watch it, and its gap is not set.
 ///
 /// In a grid or a flex line a host of its own would take a cell, or a gap, and move the
-/// page's tweets: there the browser places it at its embed's bottom edge, out of the line
+/// page's tweets; after a tweet floated beside the text it would start level with the
+/// tweet's top. There the browser places it at its embed's bottom edge, out of the flow
 /// (CSS anchor positioning, which follows the embed wherever the page moves it), and its
 /// button floats over the tweet's bottom right corner for good, as no row can be taken
-/// under a cell.
+/// under a cell or a float.
 fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
     let mut sizes = Vec::with_capacity(boxes.len() / 7 * 4);
     for b in boxes.chunks_exact(7) {

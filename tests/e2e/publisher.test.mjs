@@ -449,6 +449,34 @@ test("a wall of tweets in a CSS grid or a flex line keeps its layout: each butto
   await page.close();
 });
 
+test("a tweet floated beside the text (oEmbed's align=\"right\") gets its button at its own bottom right, and the text around it stays where it was", async () => {
+  const text = "<p>" + "Words around the tweet. ".repeat(60) + "</p>";
+  const floated = (id, side) => BLOCKQUOTE(id, `id="f-${side}" style="float: ${side}; width: 300px; height: 200px; margin: 0 16px 8px; overflow: hidden"`);
+  const body = `<main style="max-width: 800px">${floated(OFFERS[0], "right")}${text}${floated(OFFERS[2], "left")}${text}</main>`;
+  const page = await env.browser.newPage({ viewport: { width: 1024, height: 900 } });
+  let go;
+  const started = new Promise((resolve) => { go = resolve; });
+  await page.route("**/tweetbuy/embed.js", async (route) => { await started; await route.continue(); });
+  await page.goto(ownPage("/floated", body), { waitUntil: "domcontentloaded" });
+  const layout = () => page.evaluate(() => [...document.querySelectorAll("main > *:not([data-tweetbuy-host])")].map((e) => {
+    const r = e.getBoundingClientRect();
+    return [e.id || e.nodeName, r.left, r.top, r.width, r.height];
+  }));
+  const before = await layout();
+  go();
+  await waitForHosts(page, 2);
+  assert.deepEqual(await layout(), before, "the text and the tweets are where they were");
+  const where = await page.evaluate(() => ["f-right", "f-left"].map((id) => {
+    const t = document.getElementById(id).getBoundingClientRect();
+    const h = document.getElementById(id).nextElementSibling;
+    const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
+    return { id, right: Math.round(t.right - b.right), bottom: Math.round(t.bottom - b.bottom), hit: document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2) === h };
+  }));
+  for (const w of where) assert.deepEqual(w, { id: w.id, right: 8, bottom: 4, hit: true });
+  await page.screenshot({ path: join(ARTIFACTS, "publisher-floated.png") });
+  await page.close();
+});
+
 test("embeds the page moves (a list reordered) take their buttons with them", async () => {
   const ids = ["1528000000000000001", "1528000000000000003", "1528000000000000005"];
   const { page } = await open(ownPage("/reorder", `<main id="list" style="max-width: 600px">${ids.map((id) => BLOCKQUOTE(id)).join("")}</main>`));
