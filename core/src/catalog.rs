@@ -162,6 +162,11 @@ pub struct Offer {
     /// How tickets and digital goods are delivered ("Tickets are emailed to you").
     #[serde(default)]
     pub delivery: Option<String>,
+    /// The language the seller wrote this product's texts in (title, description, variant
+    /// labels, delivery, image text), a tag [`crate::text::is_language_tag`] accepts; absent:
+    /// not said, and the texts are taken to be in the sheet's language.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 impl Offer {

@@ -36,6 +36,7 @@ pub fn tee() -> Offer {
         ships_to: vec![Country::parse("US").expect("a known country")],
         max_per_order: 5,
         delivery: None,
+        lang: None,
     }
 }
 
@@ -58,6 +59,7 @@ pub fn ticket() -> Offer {
         ships_to: vec![],
         max_per_order: 4,
         delivery: None,
+        lang: None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! The one rule for free text a client sends: which characters are refused.
+//! The one rule for free text a client sends: which characters are refused; and which
+//! language tags a seller may mark their texts with.
 //!
 //! Single-line fields (names, address lines, emails, labels, ids, references, card fields)
 //! may hold no control character at all: no C0 control (tab, newline and NUL included), no
@@ -17,9 +18,36 @@ pub fn is_multi_line(value: &str) -> bool {
     !value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
+/// Whether `tag` is a language tag a page's `lang` takes (BCP 47, the form only): a primary
+/// language of 2 or 3 letters, then subtags of 1 to 8 letters or digits, each after a `-`;
+/// at most 35 characters (`en`, `es-419`, `pt-BR`, `zh-Hant-TW`). A seller marks their
+/// product's texts with one, so that a screen reader speaks an English title in English on
+/// a Spanish sheet; whether the language exists is not checked, as no table of them is
+/// kept, and a browser reads an unknown one as no language.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut subtags = tag.split('-');
+    let primary = subtags.next().unwrap_or_default();
+    tag.len() <= 35
+        && (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_language_tag_is_a_primary_language_and_short_subtags() {
+        for good in ["en", "es", "ast", "es-419", "pt-BR", "zh-Hant-TW", "EN-us", "sr-Latn-RS"] {
+            assert!(is_language_tag(good), "{good}");
+        }
+        for bad in ["", "e", "english", "en_US", "en-", "-en", "en--us", "en-toolongsub", "1a", "en US", "é", "en-US\n"]
+        {
+            assert!(!is_language_tag(bad), "{bad:?}");
+        }
+        assert!(!is_language_tag(&format!("en{}", "-abcdefgh".repeat(4))), "over 35 characters");
+    }
 
     #[test]
     fn single_line_text_refuses_every_control_character() {

@@ -149,6 +149,7 @@ pub(crate) fn offer<J: Json>(v: &J) -> Option<Offer> {
         ships_to: list_or_empty(v, "ships_to", |c| c.text()?.try_into().ok())?,
         max_per_order: u32_at(v, "max_per_order")?,
         delivery: optional(v, "delivery", Json::text)?,
+        lang: optional(v, "lang", Json::text)?,
     })
 }
 
@@ -485,6 +486,9 @@ mod tests {
             OFFER.replace(r#","ships_to":["US","ES"]"#, ""),
             OFFER.replace(r#","sale_ends_at":1900000000"#, ""),
             OFFER.replace(r#","delivery":null"#, r#","delivery":"Emailed""#),
+            OFFER.replace(r#","delivery":null"#, r#","delivery":null,"lang":"en""#),
+            OFFER.replace(r#","delivery":null"#, r#","delivery":null,"lang":null"#),
+            OFFER.replace(r#","delivery":null"#, r#","delivery":null,"lang":4"#),
             OFFER.replace(r#","stock":3"#, ""),
             OFFER.replace(r#""ES""#, r#""XX""#),
             OFFER.replace(r#""1528000000000000001""#, r#""2x""#),

@@ -581,6 +581,8 @@ test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", as
   const dialog = page.getByRole("dialog", { name: "Concierto: entrada general" });
   await dialog.waitFor();
   assert.equal(await host.locator("dialog").getAttribute("lang"), "es");
+  // The seller wrote this product in Spanish too (the catalog's `lang`).
+  assert.equal(await host.locator("#tb-title").getAttribute("lang"), "es");
   assert.equal(plain(await host.locator("[part=price]").textContent()), "45,00 €");
   assert.match(plain(await host.getByRole("radio").first().locator("xpath=..").textContent()), /45,00 € · quedan 1\.?000$/);
   assert.match(await host.getByRole("timer").textContent(), /^La venta termina en \d+ d \d\d h \d\d min \d\d s$/);
@@ -610,6 +612,19 @@ test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", as
   await host.getByRole("button", { name: "Hecho" }).click();
   const scarf = page.locator(`[data-tweetbuy-host="${SCARF}"]`);
   await scarf.locator("button[part=button]").click();
+  // Its seller wrote in English: a screen reader speaks the seller's words in English, and
+  // the sheet's own in Spanish (3.1.2 Language of parts).
+  await scarf.locator("dialog[open]:not(.tb-waiting)").waitFor();
+  const langs = await scarf.locator("dialog").evaluate((d) => ({
+    sheet: d.lang,
+    title: d.querySelector("#tb-title").lang,
+    description: d.querySelector(".tb-description").lang,
+    variants: [...d.querySelectorAll(".tb-variant-label")].map((v) => v.lang),
+    images: [...d.querySelectorAll(".tb-image")].map((i) => i.lang),
+    seller: d.querySelector(".tb-seller").closest("[lang]").lang,
+  }));
+  assert.deepEqual(langs, { sheet: "es", title: "en", description: "en", variants: langs.variants.map(() => "en"), images: langs.images.map(() => "en"), seller: "es" });
+  assert.ok(langs.variants.length > 0 && langs.images.length > 0, JSON.stringify(langs));
   await scarf.getByRole("button", { name: "Continuar" }).click();
   const names = await scarf.locator("#tb-country option").allTextContents();
   assert.deepEqual(names, ["Estados Unidos", "Canadá", "Reino Unido", "Alemania", "Francia"]);

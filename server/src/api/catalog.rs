@@ -42,6 +42,7 @@ struct ProductRow {
     delivery: Option<String>,
     image_alt: String,
     rollout_share: i64,
+    lang: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -68,7 +69,7 @@ pub(crate) struct ProductVariantRow {
 /// [`ProductRow`]'s columns, for a query that names the `products` table `p`.
 const PRODUCT_COLUMNS: &str = "p.id, p.tweet_id, p.title, p.description, p.seller_name, p.seller_kind, p.kind, \
      p.currency, CASE WHEN p.limited_edition THEN 1 ELSE 0 END AS limited_edition, p.sale_starts_at, p.sale_ends_at, \
-     p.ships_to, p.shipping_minor, p.max_per_order, p.delivery, p.image_alt, p.rollout_share";
+     p.ships_to, p.shipping_minor, p.max_per_order, p.delivery, p.image_alt, p.rollout_share, p.lang";
 
 /// Whether an offer can be bought at `now`: the sale window first, then stock. A product
 /// with any variant that does not count stock is never sold out.
@@ -271,6 +272,7 @@ fn product(
         ships_to: row.ships_to.split(',').filter_map(Country::parse).collect(),
         max_per_order: u32::try_from(row.max_per_order).unwrap_or(0),
         delivery: row.delivery,
+        lang: row.lang,
     };
     Ok(Product {
         offer,

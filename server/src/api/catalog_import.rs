@@ -86,6 +86,11 @@ pub struct ProductEntry {
     /// The product image's alt text, at most 500 characters; empty: the title.
     #[serde(default)]
     pub image_alt: String,
+    /// The language this product's texts are written in, as a BCP 47 tag (`en`, `es-MX`):
+    /// the sheet marks them with it, so a screen reader speaks an English title in English
+    /// on a Spanish page. Absent: not said.
+    #[serde(default)]
+    pub lang: Option<String>,
     /// The buyer's choices (sizes, tiers), in the order the sheet lists them; at least one. The
     /// product's variants become exactly these.
     pub variants: Vec<VariantEntry>,
@@ -247,6 +252,9 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
             errors.push(format!("tweet_ids/ships_to[{i}]: remove the control characters"));
         }
     }
+    if let Some(lang) = p.lang.as_deref().filter(|lang| !text::is_language_tag(lang)) {
+        errors.push(format!("lang: {lang:?} is not a language tag such as \"en\" or \"es-MX\""));
+    }
     if Currency::parse(&p.currency).is_none() {
         errors.push(format!("currency: {:?} is not a supported ISO 4217 code", p.currency));
     }
@@ -332,15 +340,16 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         sqlx::query(
             "INSERT INTO products (id, tweet_id, title, description, seller_name, seller_kind, kind, currency, \
              limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, \
-             image_alt, created_at, rollout_share) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             image_alt, created_at, rollout_share, lang) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              ON CONFLICT (id) DO UPDATE SET tweet_id = excluded.tweet_id, title = excluded.title, \
              description = excluded.description, seller_name = excluded.seller_name, \
              seller_kind = excluded.seller_kind, kind = excluded.kind, currency = excluded.currency, \
              limited_edition = excluded.limited_edition, sale_starts_at = excluded.sale_starts_at, \
              sale_ends_at = excluded.sale_ends_at, ships_to = excluded.ships_to, \
              shipping_minor = excluded.shipping_minor, max_per_order = excluded.max_per_order, \
-             delivery = excluded.delivery, image_alt = excluded.image_alt, rollout_share = excluded.rollout_share",
+             delivery = excluded.delivery, image_alt = excluded.image_alt, rollout_share = excluded.rollout_share, \
+             lang = excluded.lang",
         )
         .bind(&p.id)
         .bind(&p.tweet_ids[0])
@@ -360,6 +369,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         .bind(if p.image_alt.is_empty() { &p.title } else { &p.image_alt })
         .bind(now)
         .bind(p.rollout_share)
+        .bind(&p.lang)
         .execute(&mut tx)
         .await?;
         for tweet in &p.tweet_ids {

@@ -24,6 +24,8 @@ struct DemoProduct {
     max_per_order: i64,
     delivery: Option<&'static str>,
     image_alt: &'static str,
+    /// The language of the texts above.
+    lang: &'static str,
     /// (id, label, price in minor units, stock)
     variants: &'static [(&'static str, &'static str, i64, Option<i64>)],
 }
@@ -45,6 +47,7 @@ const DEMO: &[DemoProduct] = &[
         max_per_order: 5,
         delivery: None,
         image_alt: "A red T-shirt with the (RED) logo printed on the chest.",
+        lang: "en",
         variants: &[
             ("s", "S", 3000, Some(10)),
             ("m", "M", 3000, Some(15)),
@@ -67,6 +70,7 @@ const DEMO: &[DemoProduct] = &[
         max_per_order: 5,
         delivery: None,
         image_alt: "A folded cashmere scarf in a beige, black and red check.",
+        lang: "en",
         variants: &[("one-size", "One size", 45000, Some(25))],
     },
     DemoProduct {
@@ -85,6 +89,7 @@ const DEMO: &[DemoProduct] = &[
         max_per_order: 4,
         delivery: Some("Your ticket is emailed to you."),
         image_alt: "A concert stage lit in purple with the crowd's hands raised.",
+        lang: "en",
         variants: &[("ga", "General admission", 8950, Some(500)), ("vip", "VIP", 25000, Some(50))],
     },
     DemoProduct {
@@ -102,6 +107,7 @@ const DEMO: &[DemoProduct] = &[
         max_per_order: 5,
         delivery: None,
         image_alt: "A tall brown felt hat with a wide brim.",
+        lang: "en",
         variants: &[("one-size", "One size", 4800, Some(200))],
     },
     DemoProduct {
@@ -119,6 +125,7 @@ const DEMO: &[DemoProduct] = &[
         max_per_order: 5,
         delivery: None,
         image_alt: "A black T-shirt with the Paramore logo in white.",
+        lang: "en",
         variants: &[("s", "S", 2500, Some(0)), ("m", "M", 2500, Some(0)), ("l", "L", 2500, Some(0))],
     },
     DemoProduct {
@@ -136,6 +143,7 @@ const DEMO: &[DemoProduct] = &[
         max_per_order: 5,
         delivery: None,
         image_alt: "An open orange tool case holding a hammer, screwdrivers and pliers.",
+        lang: "en",
         variants: &[("kit", "65-piece kit", 7900, Some(100))],
     },
     DemoProduct {
@@ -153,6 +161,7 @@ const DEMO: &[DemoProduct] = &[
         max_per_order: 4,
         delivery: Some("Tu entrada se envía a tu correo electrónico."),
         image_alt: "Rosalía en el escenario bajo una luz roja.",
+        lang: "es",
         variants: &[("general", "Entrada general", 4500, Some(1000))],
     },
 ];
@@ -172,8 +181,8 @@ pub async fn seed_demo_if_empty(db: &Db, now: i64) -> Result<bool, AppError> {
         sqlx::query(
             "INSERT INTO products (id, tweet_id, title, description, seller_name, seller_kind, kind, currency, \
              limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, \
-             image_alt, created_at, rollout_share) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 100) \
+             image_alt, created_at, rollout_share, lang) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 100, $18) \
              ON CONFLICT DO NOTHING",
         )
         .bind(product.id)
@@ -193,6 +202,7 @@ pub async fn seed_demo_if_empty(db: &Db, now: i64) -> Result<bool, AppError> {
         .bind(product.delivery)
         .bind(product.image_alt)
         .bind(now)
+        .bind(product.lang)
         .execute(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")

@@ -148,6 +148,32 @@ async fn a_currency_is_stored_as_its_code_however_the_file_writes_it() {
     assert_eq!(currency, "EUR");
 }
 
+#[tokio::test]
+async fn a_product_says_the_language_of_its_texts_and_the_lookup_hands_it_on() {
+    let server = start_admin().await;
+    let offer = |server: &TestServer| {
+        let api = server.api.clone();
+        async move { send(&api, get("/api/v1/offers?tweet_ids=1600000000000000001")).await.json()["offers"][0].clone() }
+    };
+    let reply =
+        import_toml(&server, &CATALOG.replace("rollout_share = 100", "rollout_share = 100\nlang = \"es-MX\"")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(offer(&server).await["lang"], "es-MX");
+    // Not a language tag: refused with the field, the line and an example, and nothing changes.
+    for bad in ["Spanish", "es_MX", "", "es-MX-toolongsubtag"] {
+        let file = CATALOG.replace("rollout_share = 100", &format!("rollout_share = 100\nlang = {bad:?}"));
+        let reply = import_toml(&server, &file).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {}", reply.text());
+        let message = reply.json()["fields"][0]["message"].as_str().unwrap().to_owned();
+        assert!(message.starts_with("line 2: products[0].lang:") && message.contains("es-MX"), "{message}");
+        assert_eq!(offer(&server).await["lang"], "es-MX");
+    }
+    // Left out again: not said any more.
+    let reply = import_toml(&server, CATALOG).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(offer(&server).await["lang"].is_null());
+}
+
 /// A catalog of two products, `gig` offered from `first` and `encore` from `second`.
 fn two_products(first: &str, second: &str) -> String {
     let encore = CATALOG.replace("id = \"gig\"", "id = \"encore\"");

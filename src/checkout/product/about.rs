@@ -12,7 +12,7 @@ use tweetbuy_core::catalog::{Availability, Image};
 use tweetbuy_core::Offer;
 
 /// The product's photos, each labelled with its position when there are several.
-fn gallery(images: Vec<Image>, locale: SheetLocale) -> impl IntoView {
+fn gallery(images: Vec<Image>, lang: Option<String>, locale: SheetLocale) -> impl IntoView {
     let count = images.len();
     let items = images
         .into_iter()
@@ -21,7 +21,7 @@ fn gallery(images: Vec<Image>, locale: SheetLocale) -> impl IntoView {
             let position = locale.fill(Key::ImageN, &[("n", &(i + 1).to_string()), ("total", &count.to_string())]);
             view! {
                 <li class="tb-gallery-item" aria-label=(count > 1).then_some(position)>
-                    <img class="tb-image" src=img.url alt=img.alt loading="lazy" width="400" height="300" />
+                    <img class="tb-image" src=img.url alt=img.alt lang=lang.clone() loading="lazy" width="400" height="300" />
                 </li>
             }
         })
@@ -87,13 +87,13 @@ pub fn ProductAbout(
         offer.with(|o| o.stock_left()).map(|n| locale.fill(Key::NLeft, &[("n", &format::number(n, &locale.tag()))]))
     };
     let countdown = sale_countdown(offer, now, locale);
-    let delivery = delivery_note(&first, &locale.get()).map(|note| {
-        view! { <p class="tb-delivery"><strong>{note}</strong> " " {locale.t(Key::NoShipping)}</p> }
+    let delivery = delivery_note(&first, &locale.get()).map(|(note, lang)| {
+        view! { <p class="tb-delivery"><strong lang=lang>{note}</strong> " " {locale.t(Key::NoShipping)}</p> }
     });
     let price = first.price_from().map(|p| format::money(&p, &locale.tag())).unwrap_or_default();
     let limited = first.limited_edition;
     view! {
-        {gallery(first.images.clone(), locale)}
+        {gallery(first.images.clone(), first.lang.clone(), locale)}
         <p class="tb-seller">
             <span>{locale.fill(Key::SoldBy, &[("seller", &first.seller.name)])}</span>
             <span class="tb-badge">{locale.with(|l| l.seller_kind(first.seller.kind))}</span>
@@ -103,7 +103,7 @@ pub fn ProductAbout(
         <p class="tb-unavailable" role="status">{bind(reason)}</p>
         {limited.then(|| view! { <p class="tb-stock" aria-live="polite" aria-atomic="true">{bind(stock_left)}</p> })}
         {bind(countdown)}
-        <p class="tb-description">{first.description.clone()}</p>
+        <p class="tb-description" lang=first.lang.clone()>{first.description.clone()}</p>
         {delivery}
     }
 }

@@ -26,6 +26,7 @@ pub fn VariantPicker(
         .variants
         .iter()
         .map(|variant| {
+            let lang = first.lang.clone();
             let id = StoredValue::new(variant.id.clone());
             let input_id = format!("tb-variant-{}", variant.id);
             let label_for = input_id.clone();
@@ -54,7 +55,7 @@ pub fn VariantPicker(
                         prop:checked=bind(move || form.with(|d| id.with_value(|id| d.variant_id == *id)))
                         on:change=handler(choose)
                     />
-                    <span class="tb-variant-label">{variant.label.clone()}</span>
+                    <span class="tb-variant-label" lang=lang>{variant.label.clone()}</span>
                     <span class="tb-variant-meta">{bind(meta)}</span>
                 </label>
             }

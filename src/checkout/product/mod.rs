@@ -36,10 +36,12 @@ pub fn blocked_reason(offer: &Offer, variant_id: &str, locale: &Locale) -> Optio
     })
 }
 
-/// How a ticket or download reaches the buyer; `None` for goods that ship.
-pub fn delivery_note(offer: &Offer, locale: &Locale) -> Option<String> {
-    (!offer.kind.needs_shipping()).then(|| {
-        offer.delivery.clone().filter(|d| !d.trim().is_empty()).unwrap_or_else(|| locale.t(Key::DeliveredByEmail))
+/// How a ticket or download reaches the buyer, with the language it is in when the seller
+/// wrote it (our own words are in the sheet's); `None` for goods that ship.
+pub fn delivery_note(offer: &Offer, locale: &Locale) -> Option<(String, Option<String>)> {
+    (!offer.kind.needs_shipping()).then(|| match offer.delivery.clone().filter(|d| !d.trim().is_empty()) {
+        Some(theirs) => (theirs, offer.lang.clone()),
+        None => (locale.t(Key::DeliveredByEmail), None),
     })
 }
 
@@ -185,9 +187,11 @@ mod tests {
         assert_eq!(stock_text(None, &en), "In stock");
         assert_eq!(stock_text(Some(3), &Locale::new("es")), "quedan 3");
         let mut offer = ticket();
-        assert_eq!(delivery_note(&offer, &en).unwrap(), "Delivered by email.");
+        offer.lang = Some("en-GB".into());
+        assert_eq!(delivery_note(&offer, &en).unwrap(), ("Delivered by email.".into(), None), "ours");
         offer.delivery = Some("Your ticket is emailed to you.".into());
-        assert_eq!(delivery_note(&offer, &en).unwrap(), "Your ticket is emailed to you.");
+        let theirs = ("Your ticket is emailed to you.".into(), Some("en-GB".into()));
+        assert_eq!(delivery_note(&offer, &en).unwrap(), theirs, "the seller's, in their language");
         offer.kind = ProductKind::Physical;
         assert_eq!(delivery_note(&offer, &en), None);
     }

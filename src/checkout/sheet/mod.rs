@@ -197,6 +197,9 @@ pub fn Sheet(
         }
     });
     let title = offer.title.clone();
+    // The seller's words in the seller's language, for screen readers (3.1.2 Language of
+    // parts); the sheet's own are in the visitor's.
+    let title_lang = offer.lang.clone();
     let kind = offer.kind;
     let close_label = locale.t(Key::Close);
     view! {
@@ -222,7 +225,7 @@ pub fn Sheet(
             })
         >
             <header part="header" class="tb-header">
-                <h2 id="tb-title" class="tb-title">{title}</h2>
+                <h2 id="tb-title" class="tb-title" lang=title_lang>{title}</h2>
                 <button type="button" class="tb-close" aria-label=close_label on:click=handler(move |_| close.run(()))>
                     <span aria-hidden="true">"×"</span>
                 </button>
