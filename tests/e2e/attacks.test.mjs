@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, hostFrame, inView, teeCart, JANE, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, hostFrame, inView, tickInFrame, teeCart, JANE, ARTIFACTS } from "./harness.mjs";
 
 const VISA = "4242 4242 4242 4242";
 const THIEF = { name: "Mallory Thief", line1: "9 Drop St", line2: "", city: "Miami", region: "FL", postal_code: "33101", country: "US" };
@@ -54,7 +54,7 @@ test("set-up: the buyer pays with a typed card and ticks save, with real clicks 
   await buyer.frame.locator("#number").fill(VISA);
   await buyer.frame.locator("#expiry").fill("12/34");
   await buyer.frame.locator("#cvc").fill("123");
-  await buyer.frame.locator("#save").check();
+  await tickInFrame(buyer.frame.locator("#save"));
   const pay = buyer.frame.locator("#pay[aria-disabled='false']");
   await pay.waitFor({ timeout: 15_000 });
   assert.match(await buyer.frame.locator("#ships-to").textContent(), /Jane Doe, 1 Main St, New York, NY 10001, US/);

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, sqlWrite as writeSql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress, payFrame, inView } from "./harness.mjs";
+import { useServerAndBrowser, sql, sqlWrite as writeSql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress, payFrame, inView, tickInFrame } from "./harness.mjs";
 
 
 const TEE = "1528000000000000001";
@@ -843,7 +843,7 @@ test("axe-core: 0 violations and screenshots for every state, light and dark, de
       await fillAddress(host);
       await fillCard(host, CARD.visa);
       await inView(payFrame(page).locator("#save"));
-      await payFrame(page).locator("#save").check(); // for the saved-info state below
+      await tickInFrame(payFrame(page).locator("#save")); // for the saved-info state below
       const pay = await payReady(page);
       await host.locator("iframe.tb-card-frame").evaluate((f) => f.scrollIntoView({ block: "end" }));
       await axe(page, TEE, `filled checkout ${tag}`);

@@ -331,6 +331,23 @@ export async function inView(locator) {
   await locator.page().waitForTimeout(700);
 }
 
+/** Ticks a checkbox inside the vault's frame with a real click. Chromium drops a click into
+ * a frame that tracks its visibility (as ours does) for a moment after the frame moved on
+ * the page, and on a busy machine the sheet can still be settling around it (its total
+ * arriving) when the click comes: no event reaches the frame, and the box stays unticked. A
+ * buyer clicks again; so does this, up to three times, and only while the box is unticked. */
+export async function tickInFrame(locator) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await locator.check({ timeout: 10_000 });
+      return;
+    } catch (error) {
+      if (attempt === 3 || !/did not change its state/.test(error.message)) throw error;
+    }
+    await locator.page().waitForTimeout(600);
+  }
+}
+
 /** Presses Pay inside the frame (a real, trusted click) once it shows the amount. */
 export async function pressPay(page, tweetId, kind = "card") {
   const pay = await waitForPay(page, tweetId, 15_000, kind);

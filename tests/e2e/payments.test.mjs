@@ -11,7 +11,7 @@ import { createServer } from "node:http";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, dbText, PG_URL, fillTeeCheckout, pressPay, hostFrame, inView, teeCart, JANE, SERVER, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, dbText, PG_URL, fillTeeCheckout, pressPay, hostFrame, inView, tickInFrame, teeCart, JANE, SERVER, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-the-payments-e2e-suite"; // 32 bytes at least, or the server refuses it
@@ -238,7 +238,7 @@ async function payInFrame(host, { card, expiry = "12/34", cvc = "123", save = fa
     await host.frame.locator("#cvc").fill(cvc);
     if (save) {
       await inView(host.frame.locator("#save"));
-      await host.frame.locator("#save").check();
+      await tickInFrame(host.frame.locator("#save"));
     }
   }
   await host.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, watchConsole, axe, fillTeeDetails, pressPay, payFrame, inView, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, watchConsole, axe, fillTeeDetails, pressPay, payFrame, inView, tickInFrame, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-the-saved-info-e2e-suite"; // 32 bytes at least, or the server refuses it
@@ -78,7 +78,7 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
   const save = payFrame(first.page).getByRole("checkbox", { name: "Save my card and address for next time" });
   assert.equal(await save.isChecked(), false, "the save box starts unticked");
   await inView(save);
-  await save.check();
+  await tickInFrame(save);
   await pressPay(first.page, TEE);
   await first.page.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   await first.page.waitForFunction(() => (window.__fromVault || []).some((m) => m.includes('"type":"saved"') && m.includes('"saved":true')), null, { timeout: 15_000 });
