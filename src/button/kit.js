@@ -293,8 +293,11 @@ export function buttonKit(rules) {
   }
 
   /// Takes the host out of its parent's grid or flex line and has the browser keep it at
-  /// its embed's bottom edge, as wide as the embed, wherever the page moves or sizes it: the
-  /// embed is named as an anchor, and the host positioned by that name.
+  /// its tweet's bottom edge, as wide as the tweet, wherever the page moves or sizes it: the
+  /// embed is named as an anchor, and the host positioned by that name. A rendered tweet's
+  /// iframe takes the same name: the last of the two in the page's order that has a box
+  /// wins, so the button lines up with the tweet the visitor sees (the iframe, which may be
+  /// narrower than its wrapper) while there is one, with no box read here.
   function anchor(embed, host) {
     let name = host.style.getPropertyValue("position-anchor");
     if (!name) {
@@ -302,7 +305,7 @@ export function buttonKit(rules) {
       const place = { position: "absolute", "position-anchor": name, top: "anchor(bottom)", left: "anchor(left)", right: "anchor(right)" };
       for (const property in place) host.style.setProperty(property, place[property], "important");
     }
-    embed.style.setProperty("anchor-name", name, "important");
+    for (const named of [embed, embed.querySelector(":scope > iframe")]) named?.style.setProperty("anchor-name", name, "important");
   }
 
   /// Has an observer watch every target.
