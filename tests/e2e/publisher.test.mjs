@@ -371,17 +371,10 @@ test("on a page zoomed by CSS (zoom: 1.5), each button still sits at its tweet's
   await page.close();
 });
 
-test("a wall of tweets in a CSS grid or a flex line keeps its layout: each button floats at its own tweet's bottom right, and follows it", async () => {
-  // A host of its own would be one more grid cell or flex item per button (and one more gap).
-  // The last cell a tweet widgets.js rendered: its iframe narrower than its wrapper, and the
-  // button at the iframe's corner, the tweet the visitor sees.
-  const cell = (id, i) => i === 4
-    ? `<div class="twitter-tweet twitter-tweet-rendered" id="t4"><iframe data-tweet-id="${id}" src="about:blank" style="display: block; width: 200px; height: 160px; border: 0"></iframe></div>`
-    : BLOCKQUOTE(id, `id="t${i}" style="margin: 0; height: ${150 + 30 * (i % 2)}px; overflow: hidden"`);
-  const body = `<header id="head" style="height: 80px">Wall</header>` +
-    `<section id="grid" style="display: grid; grid-template-columns: repeat(3, 260px); gap: 16px">${OFFERS.slice(0, 5).map(cell).join("")}</section>` +
-    `<div id="strip" style="display: flex; gap: 8px; overflow-x: auto; width: 400px; margin-top: 16px; position: relative">` +
-    `${[5, 6].map((i) => BLOCKQUOTE(OFFERS[i], `id="t${i}" style="flex: none; width: 260px; height: 120px; margin: 0"`)).join("")}</div><p id="after">After.</p>`;
+/** A page of our own (`ownPage`) whose widget starts only when `go()` is called, parsed up
+ * to its end, recording its layout shifts (`window.__shifts`, with what moved); in it,
+ * `tweetOf(embed)` is the box of the tweet the visitor sees. */
+async function heldPage(path, body) {
   const page = await env.browser.newPage({ viewport: { width: 1024, height: 900 } });
   await page.addInitScript(() => {
     window.__shifts = [];
@@ -393,7 +386,22 @@ test("a wall of tweets in a CSS grid or a flex line keeps its layout: each butto
   let go;
   const started = new Promise((resolve) => { go = resolve; });
   await page.route("**/tweetbuy/embed.js", async (route) => { await started; await route.continue(); });
-  await page.goto(ownPage("/wall", body), { waitUntil: "domcontentloaded" });
+  await page.goto(ownPage(path, body), { waitUntil: "domcontentloaded" });
+  return { page, go };
+}
+
+test("a wall of tweets in a CSS grid or a flex line keeps its layout: each button floats at its own tweet's bottom right, and follows it", async () => {
+  // A host of its own would be one more grid cell or flex item per button (and one more gap).
+  // The last cell a tweet widgets.js rendered: its iframe narrower than its wrapper, and the
+  // button at the iframe's corner, the tweet the visitor sees.
+  const cell = (id, i) => i === 4
+    ? `<div class="twitter-tweet twitter-tweet-rendered" id="t4"><iframe data-tweet-id="${id}" src="about:blank" style="display: block; width: 200px; height: 160px; border: 0"></iframe></div>`
+    : BLOCKQUOTE(id, `id="t${i}" style="margin: 0; height: ${150 + 30 * (i % 2)}px; overflow: hidden"`);
+  const body = `<header id="head" style="height: 80px">Wall</header>` +
+    `<section id="grid" style="display: grid; grid-template-columns: repeat(3, 260px); gap: 16px">${OFFERS.slice(0, 5).map(cell).join("")}</section>` +
+    `<div id="strip" style="display: flex; gap: 8px; overflow-x: auto; width: 400px; margin-top: 16px; position: relative">` +
+    `${[5, 6].map((i) => BLOCKQUOTE(OFFERS[i], `id="t${i}" style="flex: none; width: 260px; height: 120px; margin: 0"`)).join("")}</div><p id="after">After.</p>`;
+  const { page, go } = await heldPage("/wall", body);
   const tweets = () => page.evaluate(() => [...document.querySelectorAll("[id^=t]")].map((t) => {
     const r = t.getBoundingClientRect();
     return [t.id, r.left, r.top, r.width, r.height];
@@ -458,11 +466,7 @@ test("a tweet floated beside the text (oEmbed's align=\"right\") gets its button
   const text = "<p>" + "Words around the tweet. ".repeat(60) + "</p>";
   const floated = (id, side) => BLOCKQUOTE(id, `id="f-${side}" style="float: ${side}; width: 300px; height: 200px; margin: 0 16px 8px; overflow: hidden"`);
   const body = `<main style="max-width: 800px">${floated(OFFERS[0], "right")}${text}${floated(OFFERS[2], "left")}${text}</main>`;
-  const page = await env.browser.newPage({ viewport: { width: 1024, height: 900 } });
-  let go;
-  const started = new Promise((resolve) => { go = resolve; });
-  await page.route("**/tweetbuy/embed.js", async (route) => { await started; await route.continue(); });
-  await page.goto(ownPage("/floated", body), { waitUntil: "domcontentloaded" });
+  const { page, go } = await heldPage("/floated", body);
   const layout = () => page.evaluate(() => [...document.querySelectorAll("main > *:not([data-tweetbuy-host])")].map((e) => {
     const r = e.getBoundingClientRect();
     return [e.id || e.nodeName, r.left, r.top, r.width, r.height];
@@ -471,6 +475,7 @@ test("a tweet floated beside the text (oEmbed's align=\"right\") gets its button
   go();
   await waitForHosts(page, 2);
   assert.deepEqual(await layout(), before, "the text and the tweets are where they were");
+  assert.deepEqual(await page.evaluate(() => window.__shifts), [], "no layout shift");
   const where = await page.evaluate(() => ["f-right", "f-left"].map((id) => {
     const t = document.getElementById(id).getBoundingClientRect();
     const h = document.getElementById(id).nextElementSibling;
