@@ -27,7 +27,7 @@ export function buttonKit(rules) {
   // Our host's element name (`mount`): a page's rules for its `div`s miss it.
   const HOST_TAG = "tweetbuy-button";
   // Whether the browser places a box at another's (CSS anchor positioning), and the
-  // anchor names this kit gives (`apply`): a prefix of its own, as a page may load two.
+  // anchor names this kit gives (`anchor`): a prefix of its own, as a page may load two.
   const anchoring = globalThis.CSS?.supports?.("anchor-name", "--a");
   const anchorPrefix = `--tb-${Math.random().toString(36).slice(2, 8)}-`;
   let anchors = 0;
@@ -292,8 +292,8 @@ export function buttonKit(rules) {
     return (embed) => !!anchoring && (inLine(embed.parentElement) || getComputedStyle(embed).float !== "none");
   }
 
-  /// Takes the host out of its parent's grid or flex line and has the browser keep it at
-  /// its tweet's bottom edge, as wide as the tweet, wherever the page moves or sizes it: the
+  /// Takes the host out of the page's flow (its parent's grid or flex line, or the text
+  /// beside a floated tweet) and has the browser keep it at its tweet's bottom edge, as wide as the tweet, wherever the page moves or sizes it: the
   /// embed is named as an anchor, and the host positioned by that name. A rendered tweet's
   /// iframe takes the same name: the last of the two in the page's order that has a box
   /// wins, so the button lines up with the tweet the visitor sees (the iframe, which may be
