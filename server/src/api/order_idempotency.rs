@@ -152,7 +152,10 @@ pub fn claim_query<'q>(claim: &KeyClaim<'q>, order_id: Option<&'q str>, now: i64
     .bind(order_id)
 }
 
-/// Stores the response of a started request.
+/// Stores the response of a started request, unless one is stored already: a request that
+/// outlived its key's stale window can finish after the retry that took it over, and the
+/// answer retries replay is the first one given, which the order's state agrees with (an
+/// order marked paid is never marked declined after, nor the reverse).
 pub async fn complete(db: &Db, scope: &str, key: &str, status: u16, body: &str, now: i64) -> Result<(), AppError> {
     let mut conn = write_conn(db).await?;
     complete_in(&mut conn, scope, key, status, body, now).await
@@ -175,7 +178,7 @@ pub async fn complete_in(
 pub fn completion<'q>(scope: &'q str, key: &'q str, status: u16, body: &'q str, now: i64) -> AnyQuery<'q> {
     sqlx::query(
         "UPDATE idempotency_keys SET response_status = $1, response_body = $2, completed_at = $3 \
-         WHERE scope = $4 AND idem_key = $5",
+         WHERE scope = $4 AND idem_key = $5 AND response_status IS NULL",
     )
     .bind(i64::from(status))
     .bind(body)
@@ -242,6 +245,8 @@ mod tests {
         assert_eq!(begin(&db, "orders", "k", "h2", 1001).await.unwrap(), Begin::Mismatch);
         assert_eq!(begin(&db, "other", "k", "h2", 1001).await.unwrap(), Begin::Started, "scopes are separate");
         complete(&db, "orders", "k", 201, "{}", 1002).await.unwrap();
+        // A request taken over and finishing late cannot replace the answer given.
+        complete(&db, "orders", "k", 402, "{\"code\":\"payment_declined\"}", 1003).await.unwrap();
         assert_eq!(
             begin(&db, "orders", "k", "h1", 1003).await.unwrap(),
             Begin::Replay { status: 201, body: "{}".into() }

@@ -624,7 +624,8 @@ async fn mark_paid_in_one_statement<const N: usize>(
     let answered = match paid.scope {
         Some(_) => format!(
             ", answered AS (UPDATE idempotency_keys SET response_status = ${a}, response_body = ${b}, \
-             completed_at = $4 WHERE scope = ${c} AND idem_key = ${d} AND EXISTS (SELECT 1 FROM paid))",
+             completed_at = $4 WHERE scope = ${c} AND idem_key = ${d} AND response_status IS NULL \
+             AND EXISTS (SELECT 1 FROM paid))",
             a = N + 6,
             b = N + 7,
             c = N + 8,
@@ -678,6 +679,7 @@ async fn mark_paid_many<const N: usize>(
          WHERE order_id IN (SELECT id FROM paid) ON CONFLICT DO NOTHING), \
          answered AS (UPDATE idempotency_keys k SET response_status = r.status, response_body = r.body, \
          completed_at = r.now FROM paying r WHERE k.scope = r.scope AND k.idem_key = r.idem_key \
+         AND k.response_status IS NULL \
          AND k.scope = ANY(ARRAY(SELECT scope FROM paying WHERE scope IS NOT NULL)) \
          AND k.idem_key = ANY(ARRAY(SELECT idem_key FROM paying WHERE idem_key IS NOT NULL)) \
          AND r.order_id IN (SELECT id FROM paid)) \

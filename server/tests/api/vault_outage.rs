@@ -220,14 +220,22 @@ async fn the_vault_tells_the_api_about_a_charge_only_with_its_key() {
     assert_eq!(body["code"], "not_found");
 }
 
-/// An order taken over by its buyer's retry while its first request still runs (it outlived
-/// the key's stale window): the two charge one order at once. The first hears a passing
-/// processing error, on which the vault gives the token back, and records the decline, which
-/// puts the unit back on sale and frees the intent; the retry's charge of the same token is
-/// approved after that. The declined order must not become paid behind its own release (the
-/// unit sold twice, the intent payable again): the late charge is refunded instead.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_charge_approved_after_its_order_was_declined_is_refunded_not_recorded() {
+/// A buyer's order whose first request outlived its key's stale window, so that the buyer's
+/// retry took it over: both charge one order at once, each held at the proxy until the test
+/// lets it through (`gates[0]` the first's, `gates[1]` the retry's). The first request's
+/// charge is answered with a passing processing error, a decline on which the vault gives the
+/// token back; the retry's goes on to the vault.
+struct Race {
+    server: TestServer,
+    gates: Arc<[tokio::sync::Notify; 2]>,
+    first: tokio::task::JoinHandle<Reply>,
+    retry: tokio::task::JoinHandle<Reply>,
+    /// Sends the same order again with the same key.
+    again: Box<dyn Fn() -> tokio::task::JoinHandle<Reply>>,
+    _proxy: VaultProxy,
+}
+
+async fn race() -> Race {
     let arrived = Arc::new(tokio::sync::Semaphore::new(0));
     let gates: Arc<[tokio::sync::Notify; 2]> = Arc::new(Default::default());
     let mut proxy = None;
@@ -259,26 +267,36 @@ async fn a_charge_approved_after_its_order_was_declined_is_refunded_not_recorded
 
     let intent = server.create_intent(&tee_details(1)).await;
     let token = server.token_for(VISA, "123", intent["intent_id"].as_str().unwrap()).await;
-    let (body, key) = (pay_body(&intent, &token), fresh_key());
-    let pay = |api: axum::Router| {
-        let (body, key) = (body.clone(), key.clone());
+    let (body, key, api) = (pay_body(&intent, &token), fresh_key(), server.api.clone());
+    let again = move || {
+        let (body, key, api) = (body.clone(), key.clone(), api.clone());
         tokio::spawn(async move { send(&api, post_json("/api/v1/orders", &body, Some(&key))).await })
     };
-    let first = pay(server.api.clone());
+    let first = again();
     arrived.acquire().await.unwrap().forget();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let retry = pay(server.api.clone());
+    let retry = again();
     arrived.acquire().await.unwrap().forget();
+    Race { server, gates, first, retry, again: Box::new(again), _proxy: proxy.unwrap() }
+}
 
-    gates[0].notify_one();
-    let first = first.await.unwrap();
+/// The first request hears the decline and records it, which puts the unit back on sale and
+/// frees the intent; the retry's charge of the same token is approved after that. The
+/// declined order must not become paid behind its own release (the unit sold twice, the
+/// intent payable again): the late charge is refunded instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_approved_after_its_order_was_declined_is_refunded_not_recorded() {
+    let race = race().await;
+    let server = &race.server;
+    race.gates[0].notify_one();
+    let first = race.first.await.unwrap();
     assert_eq!(first.status, StatusCode::PAYMENT_REQUIRED, "{}", first.text());
     assert_eq!(server.stock(TEE, "m").await, Some(15), "the decline gave the unit back");
-    gates[1].notify_one();
-    let retry = retry.await.unwrap();
+    race.gates[1].notify_one();
+    let retry = race.retry.await.unwrap();
 
-    assert_eq!(approved_charges(&server).await, 1, "the retry's charge went through");
-    assert_eq!(order_status(&server).await, "declined", "retry answered {}: {}", retry.status, retry.text());
+    assert_eq!(approved_charges(server).await, 1, "the retry's charge went through");
+    assert_eq!(order_status(server).await, "declined", "retry answered {}: {}", retry.status, retry.text());
     assert_eq!(server.stock(TEE, "m").await, Some(15));
     assert_eq!(server.count("receipt_outbox").await, 0);
     let (charged, refunded): (i64, i64) =
@@ -289,5 +307,27 @@ async fn a_charge_approved_after_its_order_was_declined_is_refunded_not_recorded
     assert_eq!(refunded, charged, "the late charge is given back whole");
     assert_eq!(retry.status, StatusCode::PAYMENT_REQUIRED, "{}", retry.text());
     assert_eq!(retry.error_code(), "payment_declined");
-    drop(proxy);
+}
+
+/// The other way round: the retry's charge is approved and the order paid first, then the
+/// first request hears its decline. The order stays paid, and the key's stored answer, which
+/// every later retry gets, stays the payment: the late decline is told only to the request
+/// that heard it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decline_heard_after_the_retry_paid_leaves_the_order_and_its_answer_paid() {
+    let race = race().await;
+    let server = &race.server;
+    race.gates[1].notify_one();
+    let retry = race.retry.await.unwrap();
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text());
+    race.gates[0].notify_one();
+    let first = race.first.await.unwrap();
+    assert_eq!(first.status, StatusCode::PAYMENT_REQUIRED, "{}", first.text());
+
+    assert_eq!(order_status(server).await, "paid");
+    assert_eq!(server.stock(TEE, "m").await, Some(14), "the paid unit stays sold");
+    let replay = (race.again)().await.unwrap();
+    assert_eq!(replay.status, StatusCode::CREATED, "the answer kept is the payment: {}", replay.text());
+    assert_eq!(replay.json()["order_number"], retry.json()["order_number"]);
+    assert_eq!(approved_charges(server).await, 1);
 }
