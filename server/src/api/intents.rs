@@ -229,7 +229,8 @@ async fn insert(db: &Db, row: NewIntent) -> Result<(), AppError> {
 
 /// Writes a batch of intents in one statement (or row by row, [`together_or_alone`]).
 async fn insert_rows(db: Db, rows: Vec<NewIntent>) -> Vec<Result<(), AppError>> {
-    together_or_alone(rows.len(), "intents", insert_many(&db, &rows), |i| insert_one(&db, &rows[i])).await
+    let together = async { insert_many(&db, &rows).await.map(|()| vec![(); rows.len()]) };
+    together_or_alone(rows.len(), "intents", together, |i| insert_one(&db, &rows[i])).await
 }
 
 async fn insert_one(db: &Db, row: &NewIntent) -> Result<(), AppError> {

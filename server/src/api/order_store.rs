@@ -2,7 +2,7 @@
 //! and a failed payment gives the stock back in one transaction with the status change.
 
 use super::order_idempotency::KeyClaim;
-use crate::db::group::Groups;
+use crate::db::group::{together_or_alone, Groups};
 use crate::db::to_text;
 use crate::db::{begin_write, begin_write_with, engine_of, AnyQuery, Batch, Db, Engine};
 use crate::error::AppError;
@@ -596,20 +596,18 @@ static PAID: Groups<Paid, bool> = Groups::new();
 /// key's answer, unless a webhook endpoint wants the payment's events: those are written in
 /// Rust, so then nothing is written here and each answer is `false`, which sends its caller
 /// the long way. So does an order the payment may not mark paid ([`mark_paid`]): the long
-/// way finds that out alone. A batch that fails is written payment by payment.
+/// way finds that out alone. A batch that fails is written payment by payment
+/// ([`together_or_alone`]).
 async fn mark_paid_rows(db: Db, payments: Vec<Paid>) -> Vec<Result<bool, AppError>> {
     let subscribers = super::webhooks::delivery::SubscribedEach::new(super::webhooks::ORDER_PAID_EVENTS);
-    if payments.len() > 1 {
-        match mark_paid_many(&db, &payments, &subscribers).await {
-            Ok(paid) => return payments.iter().map(|p| Ok(paid.contains(&p.order_id))).collect(),
-            Err(error) => tracing::warn!(%error, rows = payments.len(), "a batch of payments is written row by row"),
-        }
-    }
-    let mut answers = Vec::with_capacity(payments.len());
-    for payment in &payments {
-        answers.push(mark_paid_in_one_statement(&db, payment, &subscribers).await);
-    }
-    answers
+    let together = async {
+        let paid = mark_paid_many(&db, &payments, &subscribers).await?;
+        Ok(payments.iter().map(|p| paid.contains(&p.order_id)).collect())
+    };
+    together_or_alone(payments.len(), "payments", together, |i| {
+        mark_paid_in_one_statement(&db, &payments[i], &subscribers)
+    })
+    .await
 }
 
 /// [`mark_paid_and_answer`] on PostgreSQL in one statement (a transaction of its own: one

@@ -135,19 +135,19 @@ impl<T: Send + 'static, R: Send + 'static> Groups<T, R> {
     }
 }
 
-/// The usual writer of a batch of `count` items that all get the same answer: `together`,
-/// one statement for all of them, and when that fails (one row that breaks a constraint
+/// The usual writer of a batch of `count` items: `together`, one statement for all of them,
+/// answering each item in order, and when that fails (one row that breaks a constraint
 /// fails the statement), or for a batch of one, `alone(i)` for each item `i`, so each gets
 /// the answer it would have got by itself.
-pub async fn together_or_alone<R: Clone, Alone: Future<Output = Result<R, AppError>>>(
+pub async fn together_or_alone<R, Alone: Future<Output = Result<R, AppError>>>(
     count: usize,
     what: &'static str,
-    together: impl Future<Output = Result<R, AppError>>,
+    together: impl Future<Output = Result<Vec<R>, AppError>>,
     mut alone: impl FnMut(usize) -> Alone,
 ) -> Vec<Result<R, AppError>> {
     if count > 1 {
         match together.await {
-            Ok(answer) => return (0..count).map(|_| Ok(answer.clone())).collect(),
+            Ok(answers) => return answers.into_iter().map(Ok).collect(),
             Err(error) => tracing::warn!(%error, rows = count, what, "a batch is written row by row"),
         }
     }
