@@ -83,6 +83,13 @@ pub struct PayRequest {
     /// The vault's one-time token minted for this intent
     /// ([`CardToken::token`](crate::vault::CardToken::token)).
     pub card_token: String,
+    /// The language the buyer paid in, a BCP 47 tag (the card frame's): the receipt and any
+    /// refund notice are written in it where we have that language (Spanish), else in
+    /// English, with prices as the sheet wrote them. A tag that is not one
+    /// ([`crate::text::is_language_tag`]) counts as none: it comes from the publisher's
+    /// markup, and a page's odd `lang` must not stop a purchase.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// The details a buyer types, checked the same way by the widget (before paying) and by the

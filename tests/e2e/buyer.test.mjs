@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, sqlWrite as writeSql, watchConsole, axe, AXE_SOURCE, ARTIFACTS, fillAddress, payFrame, inView, tickInFrame } from "./harness.mjs";
+import { useServerAndBrowser, sql, sqlWrite as writeSql, watchConsole, axe, outboxMails, AXE_SOURCE, ARTIFACTS, fillAddress, payFrame, inView, tickInFrame } from "./harness.mjs";
 
 
 const TEE = "1528000000000000001";
@@ -608,6 +608,13 @@ test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", as
   await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   assert.match(await host.locator(".tb-confirmed").textContent(), /¡Gracias!/);
   assert.equal(await host.locator(".tb-receipt").textContent(), "Hemos enviado un recibo a fan@example.es.");
+  // The emailed receipt speaks Spanish too, with the price as the sheet wrote it.
+  const orderNumber = (await host.locator("[data-order-number]").textContent()).trim();
+  const [receipt] = await outboxMails(env.server.dataDir, `${orderNumber}.eml`);
+  assert.ok(receipt, "the receipt is in the outbox");
+  assert.match(receipt, new RegExp(`^Subject: Tu pedido ${orderNumber}\\r?$`, "m"));
+  assert.match(receipt, new RegExp(`Gracias por tu pedido ${orderNumber}\\.`));
+  assert.match(receipt, /\nTotal: 45,00\u00a0€\r?\n/);
   // The scarf's embed is Spanish too: countries it ships to, named in Spanish.
   await host.getByRole("button", { name: "Hecho" }).click();
   const scarf = page.locator(`[data-tweetbuy-host="${SCARF}"]`);

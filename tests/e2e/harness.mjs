@@ -264,6 +264,41 @@ export function dbFiles(dataDir, prefix) {
 }
 
 /** Console messages and page errors, for "no errors" checks. */
+/** A mail as a reader sees it: its headers, then its body decoded from the transfer encoding
+ * the server's mailer chose (quoted-printable or base64 for text that is not ASCII). */
+export function mailText(raw) {
+  const cut = raw.indexOf("\r\n\r\n");
+  const [head, body] = cut < 0 ? [raw, ""] : [raw.slice(0, cut), raw.slice(cut + 4)];
+  const encoding = /^Content-Transfer-Encoding:\s*(\S+)/im.exec(head)?.[1].toLowerCase();
+  let bytes = Buffer.from(body, "utf8");
+  if (encoding === "base64") bytes = Buffer.from(body.replace(/\s+/g, ""), "base64");
+  if (encoding === "quoted-printable") {
+    const joined = body.replace(/=\r?\n/g, "");
+    const out = [];
+    for (let i = 0; i < joined.length; i++) {
+      const hex = joined.slice(i + 1, i + 3);
+      if (joined[i] === "=" && /^[0-9A-F]{2}$/i.test(hex)) {
+        out.push(parseInt(hex, 16));
+        i += 2;
+      } else out.push(joined.charCodeAt(i));
+    }
+    bytes = Buffer.from(out);
+  }
+  return `${head}\r\n\r\n${bytes.toString("utf8")}`;
+}
+
+/** Waits (up to 10 s) for mails in the server's outbox under `dataDir` whose file names start
+ * with `prefix`; returns their texts ([`mailText`]), none if none came. */
+export async function outboxMails(dataDir, prefix) {
+  const outbox = join(dataDir, "outbox");
+  for (let i = 0; i < 100; i++) {
+    const found = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.startsWith(prefix) && f.endsWith(".eml")) : [];
+    if (found.length) return found.map((f) => mailText(readFileSync(join(outbox, f), "utf8")));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [];
+}
+
 export function watchConsole(page) {
   const seen = [];
   page.on("console", (m) => seen.push({ type: m.type(), text: m.text() }));

@@ -5,9 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, axe, ARTIFACTS, SERVER } from "./harness.mjs";
+import { useServerAndBrowser, sql, axe, outboxMails, ARTIFACTS, SERVER } from "./harness.mjs";
 
 const SOLD_OUT = "1528000000000000005";
 
@@ -58,16 +58,8 @@ async function openSoldOut() {
   return { context, page, sheet };
 }
 
-/** Waits for a file in the outbox whose name starts with `prefix`; returns its decoded text. */
-async function notice(prefix) {
-  const outbox = join(env.server.dataDir, "outbox");
-  for (let i = 0; i < 100; i++) {
-    const found = existsSync(outbox) && readdirSync(outbox).filter((f) => f.startsWith(prefix) && f.endsWith(".eml"));
-    if (found && found.length) return found.map((f) => readFileSync(join(outbox, f), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "="));
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return [];
-}
+/** The waitlist notices in the outbox whose file names start with `prefix`, decoded. */
+const notice = (prefix) => outboxMails(env.server.dataDir, prefix);
 
 test("a visitor joins the sold-out tee's waitlist; a restock emails them once, with a link that unsubscribes", async () => {
   const { context, page, sheet } = await openSoldOut();

@@ -527,6 +527,9 @@ async function payIntent(intent, cart) {
     client_secret: intent.client_secret,
     token,
     key: newKey(),
+    // The language the buyer paid in, for the emailed receipt: the page's tag as it came, kept
+    // with the attempt so that asking again sends the same body under the same key.
+    lang: params.get("lang") || null,
     // Whether the receipt shown to the page must leave out the saved email and address.
     from_saved: MODE === "saved",
     saved_email: MODE === "saved" && cart.email == null,
@@ -558,7 +561,7 @@ async function settle(attempt, { quiet = false, intent = null } = {}) {
     }
     ({ status, body } = await call(`${API}/api/v1/orders`, {
       key: attempt.key,
-      body: { intent_id: attempt.intent_id, client_secret: attempt.client_secret, card_token: attempt.token },
+      body: { intent_id: attempt.intent_id, client_secret: attempt.client_secret, card_token: attempt.token, lang: attempt.lang },
     }));
     if (!outcomeUnknown(status, body)) break;
   }

@@ -36,6 +36,8 @@ pub struct NewOrder<'a> {
     pub(crate) tweet_id: Option<&'a TweetId>,
     /// The payment intent this order pays (claimed with the stock, see [`place`]).
     pub(crate) intent_id: &'a str,
+    /// The language the buyer paid in, for the receipt ([`tweetbuy_core::PayRequest::lang`]).
+    pub(crate) lang: Option<&'a str>,
     pub(crate) now: i64,
 }
 
@@ -101,7 +103,7 @@ pub async fn place(db: &Db, order: &NewOrder<'_>, key: Option<&KeyClaim<'_>>) ->
     Err(PlaceError::Other(AppError::internal("could not draw a unique order number")))
 }
 
-/// Binds an order row's columns `$1` to `$16`, in the order both placements' SQL lists them
+/// Binds an order row's columns `$1` to `$17`, in the order both placements' SQL lists them
 /// (`sqlx::query` and `sqlx::query_as` share no trait that `bind` belongs to).
 macro_rules! bind_order_row {
     ($query:expr, $order:expr, $number:expr, $shipping_json:expr) => {
@@ -122,6 +124,7 @@ macro_rules! bind_order_row {
             .bind($order.tweet_id.map(TweetId::as_str))
             .bind($order.now)
             .bind($order.intent_id)
+            .bind($order.lang)
     };
 }
 
@@ -150,9 +153,9 @@ async fn place_numbered(
             sqlx::query(
                 "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
              shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-             created_at, updated_at, intent_id, discount_code, discount_minor) \
+             created_at, updated_at, intent_id, lang, discount_code, discount_minor) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $15, $16, $17, \
-             $18) ON CONFLICT (order_number) DO NOTHING",
+             $18, $19) ON CONFLICT (order_number) DO NOTHING",
             ),
             order,
             number,
@@ -248,6 +251,7 @@ async fn place_in_one_statement(
         tweet_id: order.tweet_id.map(|t| TweetId::as_str(t).to_owned()),
         now: order.now,
         intent_id: order.intent_id.to_owned(),
+        lang: order.lang.map(str::to_owned),
         scope: key.map(|k| k.scope.to_owned()),
         idem_key: key.map(|k| k.key.to_owned()),
         request_hash: key.map(|k| k.hash.to_owned()),
@@ -279,6 +283,7 @@ struct Placing {
     tweet_id: Option<String>,
     now: i64,
     intent_id: String,
+    lang: Option<String>,
     scope: Option<String>,
     idem_key: Option<String>,
     request_hash: Option<String>,
@@ -287,7 +292,7 @@ struct Placing {
 /// [`Placing`]'s fields as `json_to_recordset` reads them.
 const PLACING_COLUMNS: &str = "id text, number text, product_id text, variant_id text, quantity bigint, \
      email text, share_email boolean, shipping_json text, subtotal_minor bigint, shipping_minor bigint, \
-     tax_minor bigint, total_minor bigint, currency text, tweet_id text, now bigint, intent_id text, scope text, \
+     tax_minor bigint, total_minor bigint, currency text, tweet_id text, now bigint, intent_id text, lang text, scope text, \
      idem_key text, request_hash text";
 
 /// The placements of each variant on PostgreSQL, grouped ([`crate::db::group`]): every
@@ -336,11 +341,11 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
          AND EXISTS (SELECT 1 FROM go) AND {free} RETURNING payment_intents.id), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-         created_at, updated_at, intent_id) \
+         created_at, updated_at, intent_id, lang) \
          SELECT r.id, r.number, r.product_id, r.variant_id, r.quantity, r.email, r.share_email, r.shipping_json, \
          r.subtotal_minor, r.shipping_minor, r.tax_minor, r.total_minor, r.currency, \
-         (SELECT 'pending' FROM claimed_intent c WHERE c.id = r.intent_id), r.tweet_id, r.now, r.now, r.intent_id \
-         FROM incoming r, go RETURNING 1), \
+         (SELECT 'pending' FROM claimed_intent c WHERE c.id = r.intent_id), r.tweet_id, r.now, r.now, r.intent_id, \
+         r.lang FROM incoming r, go RETURNING 1), \
          claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
          SELECT r.scope, r.idem_key, r.request_hash, r.now, r.id FROM incoming r, go WHERE r.idem_key IS NOT NULL \
          RETURNING 1) \
@@ -382,17 +387,17 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
         " RETURNING 'pending' AS status), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-         created_at, updated_at, intent_id) \
+         created_at, updated_at, intent_id, lang) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT status FROM claimed_intent), \
-         $14, $15, $15, $16 FROM go RETURNING 1)"
+         $14, $15, $15, $16, $17 FROM go RETURNING 1)"
     );
     let sql = match row.idem_key {
         None => format!("{PLACE} SELECT EXISTS (SELECT 1 FROM go), FALSE"),
         Some(_) => format!(
             "{PLACE}, claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, \
-             order_id) SELECT $17, $18, $19, $15, $1 FROM go RETURNING 1) \
+             order_id) SELECT $18, $19, $20, $15, $1 FROM go RETURNING 1) \
              SELECT EXISTS (SELECT 1 FROM go), \
-             EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $17 AND idem_key = $18)"
+             EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $18 AND idem_key = $19)"
         ),
     };
     let mut query = sqlx::query_as::<_, (bool, bool)>(&sql)
@@ -411,7 +416,8 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
         .bind(&row.currency)
         .bind(&row.tweet_id)
         .bind(row.now)
-        .bind(&row.intent_id);
+        .bind(&row.intent_id)
+        .bind(&row.lang);
     if row.idem_key.is_some() {
         query = query.bind(&row.scope).bind(&row.idem_key).bind(&row.request_hash);
     }
@@ -854,6 +860,7 @@ impl StoredOrder {
             quote,
             tweet_id: None,
             intent_id: self.intent_id.as_deref().unwrap_or_default(),
+            lang: None,
             now,
         })
     }
@@ -957,6 +964,7 @@ mod tests {
             tweet_id: None,
             now: 7,
             intent_id: intent_id.to_owned(),
+            lang: None,
             scope: Some("orders".to_owned()),
             idem_key: Some(format!("key-{id}")),
             request_hash: Some("h".to_owned()),
@@ -981,12 +989,14 @@ mod tests {
             intent(&db, id).await;
         }
         assert_eq!(stock_of_m(&db).await, 15);
-        let batch = [placing("p1", "i1", 1), placing("p2", "i2", 2)];
+        let spanish = Placing { lang: Some("es-MX".into()), ..placing("p2", "i2", 2) };
+        let batch = [placing("p1", "i1", 1), spanish];
         assert!(place_many(&db, &batch).await.unwrap());
         assert_eq!(stock_of_m(&db).await, 12);
         let (orders, claimed, keys): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM orders WHERE status = 'pending' AND intent_id IN ('i1', 'i2') \
-             AND order_number IN ('N-p1', 'N-p2')), \
+             AND order_number IN ('N-p1', 'N-p2') AND lang IS NOT DISTINCT FROM \
+             CASE id WHEN 'p2' THEN 'es-MX' END), \
              (SELECT COUNT(*) FROM payment_intents WHERE (id, order_id) IN (('i1', 'p1'), ('i2', 'p2'))), \
              (SELECT COUNT(*) FROM idempotency_keys WHERE idem_key IN ('key-p1', 'key-p2') AND order_id LIKE 'p_')",
         )
@@ -1011,6 +1021,20 @@ mod tests {
             "{answers:?}"
         );
         assert_eq!(stock_of_m(&db).await, 1);
+
+        // Alone, with its key and its buyer's language.
+        intent(&db, "i9").await;
+        let spanish = Placing { lang: Some("es".into()), ..placing("p9", "i9", 1) };
+        assert!(matches!(place_one(&db, &spanish).await, Ok(true)));
+        let (lang, key): (Option<String>, i64) = sqlx::query_as(
+            "SELECT lang, (SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'key-p9' AND order_id = 'p9') \
+             FROM orders WHERE id = 'p9'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!((lang.as_deref(), key), (Some("es"), 1));
+        assert_eq!(stock_of_m(&db).await, 0);
     }
 
     /// Statements that store `count` rows, ids `{prefix}{n}`, into each of `tables`

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use tweetbuy_core::order::OrderStatus;
-use tweetbuy_core::text::is_single_line;
+use tweetbuy_core::text::{is_language_tag, is_single_line};
 use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode, RefundRequest};
 use tweetbuy_core::{
     ApiError, CardBrand, ErrorCode, FieldError, Money, OrderReceipt, PayRequest, Quote, ShippingAddress,
@@ -349,6 +349,8 @@ fn placement_refusal(error: PlaceError) -> Result<AppError, AppError> {
 /// variant (by index) it buys.
 struct Checked {
     token: String,
+    /// The language the buyer paid in, when the request named a language tag.
+    lang: Option<String>,
     intent: intents::OpenIntent,
     product: catalog::Product,
     variant: usize,
@@ -370,7 +372,8 @@ async fn check(state: &ApiState, request: &PayRequest, now: i64) -> Result<Check
     let variant = product.offer.variants.iter().position(|v| v.id == intent.variant_id).ok_or_else(|| {
         AppError::validation(vec![FieldError::new("variant", "variant_invalid", "Choose an option.")])
     })?;
-    Ok(Checked { token: token.to_owned(), intent, product, variant })
+    let lang = request.lang.as_deref().map(str::trim).filter(|tag| is_language_tag(tag)).map(str::to_owned);
+    Ok(Checked { token: token.to_owned(), lang, intent, product, variant })
 }
 
 impl Checked {
@@ -387,6 +390,7 @@ impl Checked {
             quote: &intent.quote,
             tweet_id: intent.tweet_id.as_ref(),
             intent_id: &intent.id,
+            lang: self.lang.as_deref(),
             now,
         }
     }

@@ -9,6 +9,11 @@
 //! number, so a repeat overwrites rather than duplicates). Rows are claimed with a
 //! conditional UPDATE, so several server processes on one PostgreSQL do not send twice.
 //!
+//! A receipt is written in the language the buyer paid in (`orders.lang`, from the card
+//! frame): Spanish for an `es` tag, else English, with its prices as the sheet wrote them for
+//! the locales core knows ([`tweetbuy_core::locale_format`]); the buyer who read the whole
+//! purchase in Spanish is not sent its receipt in English.
+//!
 //! Transport: SMTP (lettre) when `SMTP_URL` is set, else `.eml` files in `outbox/` under
 //! the data directory, the demo default. A receipt shows the card's brand and last four
 //! digits only: the api never had more.
@@ -35,7 +40,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::watch;
-use tweetbuy_core::{CardBrand, Currency, Money, ShippingAddress};
+use tweetbuy_core::waitlist::NoticeLang;
+use tweetbuy_core::{locale_format, CardBrand, Currency, Money, ShippingAddress};
 
 /// How long a claimed receipt is left to its sender before another worker may retry it.
 const CLAIM_SECONDS: i64 = 60;
@@ -587,39 +593,71 @@ impl Worker {
     /// A refund's receipt, named `{order_number}-refund-{number}` so it never overwrites the
     /// order's receipt or another refund's.
     async fn refund_message(&self, refund_id: &str) -> Result<(String, Message), AppError> {
-        type RefundReceiptRow =
-            (String, String, String, i64, String, i64, String, i64, i64, Option<String>, Option<String>);
+        type RefundReceiptRow = (
+            String,
+            String,
+            String,
+            i64,
+            String,
+            i64,
+            String,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let row: RefundReceiptRow = sqlx::query_as(
             "SELECT o.order_number, o.email, p.title, r.number, r.kind, r.amount_minor, r.currency, o.total_minor, \
              CAST(COALESCE((SELECT SUM(e.amount_minor) FROM refunds e WHERE e.order_id = r.order_id \
-             AND e.status = 'succeeded' AND e.number <= r.number), 0) AS BIGINT), o.card_brand, o.card_last4 \
+             AND e.status = 'succeeded' AND e.number <= r.number), 0) AS BIGINT), o.card_brand, o.card_last4, o.lang \
              FROM refunds r JOIN orders o ON o.id = r.order_id JOIN products p ON p.id = o.product_id WHERE r.id = $1",
         )
         .bind(refund_id)
         .fetch_one(&self.db)
         .await?;
-        let (number, email, title, nth, kind, amount, currency, total, refunded, brand, last4) = row;
+        let (number, email, title, nth, kind, amount, currency, total, refunded, brand, last4, lang) = row;
         let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
-        let money = |minor| Money::new(minor, currency).to_string();
-        let brand = brand.as_deref().map(from_text::<CardBrand>).transpose()?.map_or("Card", CardBrand::display_name);
-        let opening = if kind == "cancellation" {
-            format!("Your order {number} has been cancelled.")
-        } else {
-            format!("We have refunded part or all of your order {number}.")
+        let words = Words::new(lang);
+        let money = |minor| words.money(minor, currency);
+        let brand = words.brand(brand.as_deref())?;
+        let last4 = last4.unwrap_or_default();
+        let cancelled = kind == "cancellation";
+        let (subject, text) = match words.lang {
+            NoticeLang::En => (
+                format!("Refund for your order {number}"),
+                format!(
+                    "{}\n\n{title}\n\nRefunded now: {}\nRefunded in all: {} of {}\n\nRefunded to {brand} ending in \
+                     {last4}. It may take a few days to appear on your statement.\n",
+                    match cancelled {
+                        true => format!("Your order {number} has been cancelled."),
+                        false => format!("We have refunded part or all of your order {number}."),
+                    },
+                    money(amount),
+                    money(refunded),
+                    money(total),
+                ),
+            ),
+            NoticeLang::Es => (
+                format!("Reembolso de tu pedido {number}"),
+                format!(
+                    "{}\n\n{title}\n\nDevuelto ahora: {}\nDevuelto en total: {} de {}\n\nDevuelto a {brand} terminada \
+                     en {last4}. Puede tardar unos días en aparecer en tu extracto.\n",
+                    match cancelled {
+                        true => format!("Tu pedido {number} se ha cancelado."),
+                        false => format!("Te hemos devuelto una parte o todo tu pedido {number}."),
+                    },
+                    money(amount),
+                    money(refunded),
+                    money(total),
+                ),
+            ),
         };
-        let text = format!(
-            "{opening}\n\n{title}\n\nRefunded now: {}\nRefunded in all: {} of {}\n\nRefunded to {brand} ending in {}. \
-             It may take a few days to appear on your statement.\n",
-            money(amount),
-            money(refunded),
-            money(total),
-            last4.unwrap_or_default(),
-        );
         let bad = |what: &str| AppError::internal(format!("refund receipt {what}"));
         let message = Message::builder()
             .from(self.from.parse().map_err(|_| bad("sender address"))?)
             .to(email.parse().map_err(|_| bad("recipient address"))?)
-            .subject(format!("Refund for your order {number}"))
+            .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .body(text)
             .map_err(|e| bad(&e.to_string()))?;
@@ -633,18 +671,19 @@ struct ReceiptRow {
     order_id: String,
     order_number: String,
     email: String,
+    lang: Option<String>,
     #[sqlx(flatten)]
     bought: Bought,
 }
 
 /// What an order's receipt shows; the caller adds the `WHERE` on `o.id`.
 fn receipt_sql() -> String {
-    format!("SELECT o.id AS order_id, o.order_number, o.email, {BOUGHT_COLUMNS} {FROM_ORDERS}")
+    format!("SELECT o.id AS order_id, o.order_number, o.email, o.lang, {BOUGHT_COLUMNS} {FROM_ORDERS}")
 }
 
 /// An order's receipt, named after its order number, from its [`ReceiptRow`].
 fn receipt_message(row: ReceiptRow, from: &str) -> Result<(String, Message), AppError> {
-    let ReceiptRow { order_id: _, order_number: number, email, bought } = row;
+    let ReceiptRow { order_id: _, order_number: number, email, lang, bought } = row;
     let Bought {
         title,
         variant_id,
@@ -662,23 +701,42 @@ fn receipt_message(row: ReceiptRow, from: &str) -> Result<(String, Message), App
         shipping_json: ship,
     } = bought;
     let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
-    let money = |minor| Money::new(minor, currency).to_string();
-    let brand = brand.as_deref().map(from_text::<CardBrand>).transpose()?.map_or("Card", CardBrand::display_name);
-    let discount = code.map(|code| format!("Discount ({code}): -{}\n", money(off))).unwrap_or_default();
-    let mut text = format!(
-        "Thank you for your order {number}.\n\n{title} ({}) x {quantity}\n\nSubtotal: {}\n{discount}Shipping: {}\nTax: {}\nTotal: {}\n\nPaid with {brand} ending in {}\n",
-        label.unwrap_or(variant_id),
-        money(subtotal),
-        money(shipping),
-        money(tax),
-        money(total),
-        last4.unwrap_or_default(),
-    );
+    let words = Words::new(lang);
+    let money = |minor| words.money(minor, currency);
+    let brand = words.brand(brand.as_deref())?;
+    let (label, last4) = (label.unwrap_or(variant_id), last4.unwrap_or_default());
+    let (subject, mut text) = match words.lang {
+        NoticeLang::En => (
+            format!("Your order {number}"),
+            format!(
+                "Thank you for your order {number}.\n\n{title} ({label}) x {quantity}\n\nSubtotal: {}\n{}Shipping: {}\n\
+                 Tax: {}\nTotal: {}\n\nPaid with {brand} ending in {last4}\n",
+                money(subtotal),
+                code.map(|code| format!("Discount ({code}): -{}\n", money(off))).unwrap_or_default(),
+                money(shipping),
+                money(tax),
+                money(total),
+            ),
+        ),
+        NoticeLang::Es => (
+            format!("Tu pedido {number}"),
+            format!(
+                "Gracias por tu pedido {number}.\n\n{title} ({label}) x {quantity}\n\nSubtotal: {}\n{}Envío: {}\n\
+                 Impuestos: {}\nTotal: {}\n\nPagado con {brand} terminada en {last4}\n",
+                money(subtotal),
+                code.map(|code| format!("Descuento ({code}): -{}\n", money(off))).unwrap_or_default(),
+                money(shipping),
+                money(tax),
+                money(total),
+            ),
+        ),
+    };
     if let Some(ship) = ship {
         let a: ShippingAddress =
             serde_json::from_str(&ship).map_err(|e| AppError::internal(format!("stored address: {e}")))?;
         text.push_str(&format!(
-            "\nShips to:\n{}\n{}\n{}{}\n{} {} {}\n{}\n",
+            "\n{}\n{}\n{}\n{}{}\n{} {} {}\n{}\n",
+            words.ships_to(),
             a.name,
             a.line1,
             a.line2,
@@ -693,11 +751,55 @@ fn receipt_message(row: ReceiptRow, from: &str) -> Result<(String, Message), App
     let message = Message::builder()
         .from(from.parse().map_err(|_| bad("sender address"))?)
         .to(email.parse().map_err(|_| bad("recipient address"))?)
-        .subject(format!("Your order {number}"))
+        .subject(subject)
         .header(ContentType::TEXT_PLAIN)
         .body(text)
         .map_err(|e| bad(&e.to_string()))?;
     Ok((number, message))
+}
+
+/// How a receipt or a refund notice speaks to its buyer: in the language they paid in, where
+/// we have it, and with prices as the sheet wrote them.
+struct Words {
+    /// The language of the texts.
+    lang: NoticeLang,
+    /// The buyer's full tag (`es-MX`), for the prices.
+    tag: Option<String>,
+}
+
+impl Words {
+    fn new(tag: Option<String>) -> Words {
+        Words { lang: NoticeLang::for_tag(tag.as_deref()), tag }
+    }
+
+    /// `minor` units of `currency` as the sheet wrote them for the buyer's locale, or for its
+    /// language alone (`es` for `es-AR`, which the sheet asked `Intl` for), or as `$30.00`
+    /// when core knows neither.
+    fn money(&self, minor: i64, currency: Currency) -> String {
+        let amount = Money::new(minor, currency);
+        let tag = self.tag.as_deref().unwrap_or_default();
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        locale_format::money(&amount, tag)
+            .or_else(|| locale_format::money(&amount, primary))
+            .unwrap_or_else(|| amount.to_string())
+    }
+
+    /// The card's brand as stored, or the word for a card of no known brand.
+    fn brand(&self, stored: Option<&str>) -> Result<&'static str, AppError> {
+        let brand = stored.map(from_text::<CardBrand>).transpose()?.map(CardBrand::display_name);
+        Ok(brand.unwrap_or(match self.lang {
+            NoticeLang::En => "Card",
+            NoticeLang::Es => "tarjeta",
+        }))
+    }
+
+    /// The heading above the shipping address.
+    fn ships_to(&self) -> &'static str {
+        match self.lang {
+            NoticeLang::En => "Ships to:",
+            NoticeLang::Es => "Se envía a:",
+        }
+    }
 }
 
 #[cfg(test)]

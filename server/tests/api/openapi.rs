@@ -220,7 +220,13 @@ async fn errors_share_one_schema_and_the_codes_are_documented() {
     let pay = &doc["components"]["schemas"]["PayRequest"];
     let mut fields: Vec<&str> = pay["properties"].as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort();
-    assert_eq!(fields, ["card_token", "client_secret", "intent_id"], "nothing in an order but its intent and token");
+    assert_eq!(
+        fields,
+        ["card_token", "client_secret", "intent_id", "lang"],
+        "nothing in an order but its intent, its token and the language of its receipt"
+    );
+    let required: Vec<&str> = pay["required"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(!required.contains(&"lang"), "an order without a language is written to in English: {required:?}");
     let text = |status: &str| orders["responses"][status]["description"].as_str().unwrap().to_owned();
     assert!(text("422").contains("`token_mismatch`") && text("422").contains("`intent_invalid`"), "{}", text("422"));
     assert!(text("409").contains("`intent_invalid`"), "{}", text("409"));

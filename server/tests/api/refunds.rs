@@ -276,6 +276,77 @@ async fn a_refund_receipt_goes_through_the_outbox() {
     assert_eq!(unsent, 0);
 }
 
+/// Pays for a tee with a typed Visa as the card frame does, saying the buyer paid in `lang`
+/// (a JSON value: a tag, or anything a page might send); its order number.
+async fn paid_tee_in(server: &TestServer, lang: Value) -> String {
+    let intent = server.create_intent(&tee_details(1)).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
+    let mut body = pay_body(&intent, &token);
+    body["lang"] = lang;
+    let reply = send(&server.api, post_json("/api/v1/orders", &body, Some(&fresh_key()))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    reply.json()["order_number"].as_str().unwrap().to_owned()
+}
+
+/// A buyer who paid in Spanish is written to in Spanish: the receipt and each refund's notice,
+/// with prices as the Spanish sheet wrote them (`37,66 US$`). A `lang` that is no language tag
+/// (a page's odd markup) does not stop the purchase, and its receipt is in English, as is the
+/// receipt of a buyer in a language we have no texts for, with that locale's prices.
+#[tokio::test]
+async fn a_buyer_who_paid_in_spanish_is_sent_the_receipt_and_refund_notices_in_spanish() {
+    let server = start_admin().await;
+    let spanish = paid_tee_in(&server, json!("es-ES")).await;
+    assert_eq!(refund(&server, &spanish, Some(1000), &fresh_key()).await.status, StatusCode::CREATED);
+    assert_eq!(cancel(&server, &spanish).await.status, StatusCode::CREATED);
+    let odd = paid_tee_in(&server, json!("<b>español</b>")).await;
+    let german = paid_tee_in(&server, json!("de-DE")).await;
+
+    let outbox = server.dir.path().join("outbox");
+    let worker = Worker {
+        db: server.api_state.db.clone(),
+        mailer: Mailer::Files(outbox.clone()),
+        from: "shop <receipts@shop.test>".into(),
+        send_delay_secs: 0,
+    };
+    assert_eq!(worker.send_due(tweetbuy_server::clock::now()).await.unwrap(), 5);
+    let read = |name: String| mail_text(&std::fs::read_to_string(outbox.join(name)).unwrap());
+    let receipt = read(format!("{spanish}.eml"));
+    for said in [
+        format!("Subject: Tu pedido {spanish}"),
+        format!("Gracias por tu pedido {spanish}."),
+        "(RED) limited-edition tee (M) x 1".into(),
+        "Subtotal: 30,00\u{a0}US$".into(),
+        "Envío: ".into(),
+        "Impuestos: ".into(),
+        "Total: 37,66\u{a0}US$".into(),
+        "Pagado con Visa terminada en 4242".into(),
+        "Se envía a:\nJane Doe".into(),
+    ] {
+        assert!(receipt.replace("\r\n", "\n").contains(&said), "{said:?} in {receipt}");
+    }
+    let partial = read(format!("{spanish}-refund-1.eml"));
+    assert!(partial.contains(&format!("Subject: Reembolso de tu pedido {spanish}")), "{partial}");
+    assert!(partial.contains(&format!("Te hemos devuelto una parte o todo tu pedido {spanish}.")), "{partial}");
+    assert!(partial.contains("Devuelto ahora: 10,00\u{a0}US$"), "{partial}");
+    assert!(partial.contains("Devuelto en total: 10,00\u{a0}US$ de 37,66\u{a0}US$"), "{partial}");
+    assert!(partial.contains("Devuelto a Visa terminada en 4242."), "{partial}");
+    let whole = read(format!("{spanish}-refund-2.eml"));
+    assert!(whole.contains(&format!("Tu pedido {spanish} se ha cancelado.")), "{whole}");
+    assert!(whole.contains("Devuelto ahora: 27,66\u{a0}US$"), "{whole}");
+
+    let english = read(format!("{odd}.eml"));
+    assert!(english.contains(&format!("Thank you for your order {odd}.")), "{english}");
+    assert!(english.contains("Total: $37.66") && english.contains("Paid with Visa ending in 4242"), "{english}");
+    let (stored,): (Option<String>,) = sqlx::query_as("SELECT lang FROM orders WHERE order_number = $1")
+        .bind(&odd)
+        .fetch_one(&server.api_state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, None, "no tag, none kept");
+    let german = read(format!("{german}.eml"));
+    assert!(german.contains("Thank you for your order") && german.contains("Total: 37,66\u{a0}$"), "{german}");
+}
+
 #[tokio::test]
 async fn the_seller_view_shows_refunds_in_the_csv_too() {
     let server = start_admin().await;

@@ -11,11 +11,6 @@ use tweetbuy_server::clock;
 
 const VISA: &str = "4242 4242 4242 4242";
 
-/// The text of a quoted-printable body: soft line breaks joined, `=3D` back to `=`.
-fn quoted_printable(text: &str) -> String {
-    text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
-}
-
 fn join_body(product: &str, email: &str) -> Value {
     json!({"product_id": product, "email": email, "consent": true})
 }
@@ -100,7 +95,7 @@ async fn notices_go_in_sign_up_order_never_more_than_the_units_and_once_per_rest
         std::fs::read_dir(outbox.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     files.sort();
     assert_eq!(files.len(), 2, "{files:?}");
-    let notice = quoted_printable(&std::fs::read_to_string(outbox.path().join(&files[0])).unwrap());
+    let notice = mail_text(&std::fs::read_to_string(outbox.path().join(&files[0])).unwrap());
     assert!(notice.contains("Back in stock: "), "{notice}");
     assert!(notice.contains(&format!("{API_ORIGIN}/api/v1/waitlist/unsubscribe?token=")), "{notice}");
 

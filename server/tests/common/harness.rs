@@ -555,3 +555,41 @@ pub fn tee_order(token: &str, quantity: u32) -> Value {
         "tweet_id": "1528000000000000001"
     })
 }
+
+/// A mail as a reader sees it: its headers as written, then its body decoded from the
+/// transfer encoding lettre chose (quoted-printable or base64 for text that is not ASCII).
+pub fn mail_text(raw: &str) -> String {
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+    let encoding = head
+        .lines()
+        .find_map(|line| line.strip_prefix("Content-Transfer-Encoding:"))
+        .map(|value| value.trim().to_ascii_lowercase());
+    let bytes = match encoding.as_deref() {
+        Some("quoted-printable") => {
+            let joined = body.replace("=\r\n", "");
+            let mut out = Vec::new();
+            let mut rest = joined.as_bytes();
+            while let Some((&byte, tail)) = rest.split_first() {
+                match (byte, tail.get(..2).and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()))
+                {
+                    (b'=', Some(decoded)) => {
+                        out.push(decoded);
+                        rest = &tail[2..];
+                    }
+                    _ => {
+                        out.push(byte);
+                        rest = tail;
+                    }
+                }
+            }
+            out
+        }
+        Some("base64") => {
+            use base64::Engine;
+            let compact: String = body.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD.decode(compact).expect("a base64 body")
+        }
+        _ => body.as_bytes().to_vec(),
+    };
+    format!("{head}\r\n\r\n{}", String::from_utf8(bytes).expect("a UTF-8 body"))
+}
