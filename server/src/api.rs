@@ -24,6 +24,7 @@ pub mod refunds;
 pub mod rollout;
 pub mod seed;
 pub mod seller_orders;
+pub mod stray_charges;
 pub mod vault_client;
 pub mod waitlist;
 pub mod webhooks;

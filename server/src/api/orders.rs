@@ -4,7 +4,7 @@
 
 use super::order_idempotency::{self as idempotency, Begin};
 use super::order_store::{self, Failure, KeyAnswer, NewOrder, PlaceError, StoredOrder};
-use super::vault_client::{ChargeOutcome, RefundOutcome, VaultClient};
+use super::vault_client::ChargeOutcome;
 use super::{catalog, intents, ApiState};
 use crate::clock;
 use crate::db::{from_text, retry_busy};
@@ -21,10 +21,8 @@ use axum::routing::post;
 use axum::Router;
 use tweetbuy_core::order::OrderStatus;
 use tweetbuy_core::text::{is_language_tag, is_single_line};
-use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode, RefundRequest};
-use tweetbuy_core::{
-    ApiError, CardBrand, ErrorCode, FieldError, Money, OrderReceipt, PayRequest, Quote, ShippingAddress,
-};
+use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode};
+use tweetbuy_core::{ApiError, CardBrand, ErrorCode, FieldError, OrderReceipt, PayRequest, Quote, ShippingAddress};
 
 /// The idempotency scope of this endpoint.
 const SCOPE: &str = "orders";
@@ -455,28 +453,6 @@ fn as_settled(stored: &StoredOrder) -> Result<Outcome, AppError> {
     }
 }
 
-/// Refunds whole an approved charge that [`order_store::mark_paid`] could not record: its
-/// order was declined, failed or taken back meanwhile, and what it held went back on sale.
-pub(crate) async fn give_back_charge(
-    vault: &VaultClient,
-    order_id: &str,
-    charge_id: &str,
-    amount: Money,
-) -> Result<(), AppError> {
-    // Named after the charge, so a retry never refunds it twice.
-    let request = RefundRequest { charge_id: charge_id.to_owned(), amount, reference: format!("void_{charge_id}") };
-    let failure = match vault.refund(&request).await {
-        RefundOutcome::Refunded(_) => {
-            tracing::warn!(%order_id, %charge_id, "a charge approved after its order was settled was refunded");
-            return Ok(());
-        }
-        RefundOutcome::Refused(body) => format!("{:?} {}", body.code, body.message),
-        RefundOutcome::Unknown(reason) => reason,
-    };
-    tracing::error!(%order_id, %charge_id, %failure, "a charge approved after its order was settled is not refunded yet");
-    Err(AppError::internal(format!("refunding charge {charge_id} of order {order_id}: {failure}")))
-}
-
 fn declined(code: DeclineCode) -> AppError {
     let mut body = ApiError::new(ErrorCode::PaymentDeclined, decline_message(code));
     body.decline_code = Some(code);
@@ -528,7 +504,9 @@ async fn charge_and_settle(
             })
             .await?;
             if !paid {
-                give_back_charge(&state.vault, order_id, &result.charge_id, order.quote.total).await?;
+                // The order was settled without this charge meanwhile: the buyer is told what
+                // it became, and the charge is refunded now or by the sweep.
+                super::stray_charges::give_back(state, order_id, &result.charge_id, order.quote.total).await?;
                 return match order_store::find(&state.db, order_id).await? {
                     Some(settled) => as_settled(&settled),
                     None => answer(not_charged()),

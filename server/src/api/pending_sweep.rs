@@ -3,7 +3,8 @@
 //! order's key — are settled from the vault's own record, so that none stays half-made:
 //! paid (with its receipt) if the vault charged, otherwise failed with its stock given back.
 //! Refunds whose answer was lost the same way are asked of the vault again
-//! ([`super::refunds::settle_stale`]).
+//! ([`super::refunds::settle_stale`]), as are the refunds of charges approved after their
+//! order was settled ([`super::stray_charges`]).
 
 use super::order_store::{self, Failure};
 use super::ApiState;
@@ -51,7 +52,7 @@ pub async fn settle_stale(state: &ApiState, cutoff: i64) -> Result<usize, AppErr
                 })
                 .await?;
                 if !paid {
-                    super::orders::give_back_charge(&state.vault, &order_id, &charge.charge_id, quote.total).await?;
+                    super::stray_charges::give_back(state, &order_id, &charge.charge_id, quote.total).await?;
                     continue;
                 }
                 tracing::info!(%order_id, "pending order settled: paid");
@@ -86,6 +87,9 @@ pub async fn run(state: ApiState, mut stop: watch::Receiver<bool>) {
         let cutoff = clock::now() - SETTLE_AFTER_SECS;
         if let Err(error) = super::refunds::settle_stale(&state.db, &state.vault, cutoff).await {
             tracing::warn!(%error, "pending refund sweep");
+        }
+        if let Err(error) = super::stray_charges::retry_pending(&state).await {
+            tracing::warn!(%error, "stray charge sweep");
         }
         if let Err(error) = super::intents::sweep_expired(&state.db, clock::now()).await {
             tracing::warn!(%error, "expired intent sweep");

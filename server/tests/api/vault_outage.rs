@@ -232,7 +232,7 @@ struct Race {
     retry: tokio::task::JoinHandle<Reply>,
     /// Sends the same order again with the same key.
     again: Box<dyn Fn() -> tokio::task::JoinHandle<Reply>>,
-    _proxy: VaultProxy,
+    proxy: VaultProxy,
 }
 
 async fn race() -> Race {
@@ -277,7 +277,7 @@ async fn race() -> Race {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let retry = again();
     arrived.acquire().await.unwrap().forget();
-    Race { server, gates, first, retry, again: Box::new(again), _proxy: proxy.unwrap() }
+    Race { server, gates, first, retry, again: Box::new(again), proxy: proxy.unwrap() }
 }
 
 /// The first request hears the decline and records it, which puts the unit back on sale and
@@ -305,8 +305,57 @@ async fn a_charge_approved_after_its_order_was_declined_is_refunded_not_recorded
             .await
             .unwrap();
     assert_eq!(refunded, charged, "the late charge is given back whole");
+    let (stray,): (String,) =
+        sqlx::query_as("SELECT status FROM stray_charges").fetch_one(&server.api_state.db).await.unwrap();
+    assert_eq!(stray, "refunded", "written down, and settled");
     assert_eq!(retry.status, StatusCode::PAYMENT_REQUIRED, "{}", retry.text());
     assert_eq!(retry.error_code(), "payment_declined");
+}
+
+/// The same late charge while the vault cannot be asked for refunds: the retry is told what
+/// the order became (declined) rather than an error, and the charge is written down, still to
+/// be refunded. Once the vault is back, the sweep refunds it whole, and never twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_charge_the_vault_could_not_refund_then_is_refunded_by_the_sweep() {
+    let race = race().await;
+    let server = &race.server;
+    race.gates[0].notify_one();
+    assert_eq!(race.first.await.unwrap().status, StatusCode::PAYMENT_REQUIRED);
+    race.proxy.refunds_down(true);
+    race.gates[1].notify_one();
+    let retry = race.retry.await.unwrap();
+    assert_eq!((retry.status, retry.error_code().as_str()), (StatusCode::PAYMENT_REQUIRED, "payment_declined"));
+    assert_eq!(order_status(server).await, "declined");
+    let charge = || async {
+        let (charged, refunded): (i64, i64) =
+            sqlx::query_as("SELECT amount_minor, refunded_minor FROM charges WHERE status = 'approved'")
+                .fetch_one(&server.vault_state.db)
+                .await
+                .unwrap();
+        (charged, refunded)
+    };
+    let stray = || async {
+        let row: (String, i64, Option<String>) =
+            sqlx::query_as("SELECT status, attempts, last_error FROM stray_charges")
+                .fetch_one(&server.api_state.db)
+                .await
+                .unwrap();
+        row
+    };
+    let (charged, refunded) = charge().await;
+    assert_eq!((charged > 0, refunded), (true, 0), "not refunded yet");
+    let (status, attempts, error) = stray().await;
+    assert_eq!((status.as_str(), attempts), ("pending", 1), "written down: {error:?}");
+    let sweep = || tweetbuy_server::api::stray_charges::retry_pending(&server.api_state);
+    assert_eq!(sweep().await.unwrap(), 0, "still out of reach");
+    assert_eq!(stray().await.1, 2);
+
+    race.proxy.refunds_down(false);
+    assert_eq!(sweep().await.unwrap(), 1);
+    assert_eq!(charge().await, (charged, charged), "given back whole");
+    assert_eq!(stray().await.0, "refunded");
+    assert_eq!(sweep().await.unwrap(), 0, "nothing left to ask");
+    assert_eq!(charge().await, (charged, charged), "and never twice");
 }
 
 /// The other way round: the retry's charge is approved and the order paid first, then the

@@ -6,7 +6,8 @@
 //! Each `POST /v1/charges` is handed to the test's hook as a [`Charge`]; the hook decides
 //! what the api gets back: it may wait, answer without passing the charge on, or
 //! [`Charge::forward`] it and replace the vault's answer. Lookups of a charge
-//! (`GET /v1/charges/{reference}`) and refunds pass straight through. Which vault the proxy
+//! (`GET /v1/charges/{reference}`) and refunds pass straight through, unless refunds are
+//! cut off ([`VaultProxy::refunds_down`]): then they are answered 503. Which vault the proxy
 //! forwards to can change while it runs ([`VaultProxy::point_at`]): a restarted process
 //! listens on a new port.
 #![allow(dead_code)]
@@ -16,12 +17,14 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub struct VaultProxy {
     /// Where the api sends its charges instead of the vault.
     pub url: String,
     vault: Arc<Mutex<String>>,
+    refunds_down: Arc<AtomicBool>,
 }
 
 /// One charge on its way through the proxy, as the api sent it.
@@ -72,6 +75,8 @@ impl VaultProxy {
         let vault = Arc::new(Mutex::new(String::new()));
         let hook = Arc::new(hook);
         let (charges, lookups, refunds) = (vault.clone(), vault.clone(), vault.clone());
+        let refunds_down = Arc::new(AtomicBool::new(false));
+        let down = refunds_down.clone();
         let app = axum::Router::new()
             .route(
                 "/v1/charges",
@@ -100,7 +105,11 @@ impl VaultProxy {
                 "/v1/refunds",
                 axum::routing::post(move |headers: HeaderMap, body: Bytes| {
                     let vault = refunds.lock().unwrap().clone();
+                    let down = down.load(Ordering::SeqCst);
                     async move {
+                        if down {
+                            return (StatusCode::SERVICE_UNAVAILABLE, "the vault is down").into_response();
+                        }
                         let reply = reqwest::Client::new()
                             .post(format!("{vault}/v1/refunds"))
                             .header("authorization", headers["authorization"].to_str().unwrap())
@@ -119,7 +128,12 @@ impl VaultProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        VaultProxy { url, vault }
+        VaultProxy { url, vault, refunds_down }
+    }
+
+    /// Answers every refund 503 from now on while `down`, as a vault out of reach would.
+    pub fn refunds_down(&self, down: bool) {
+        self.refunds_down.store(down, Ordering::SeqCst);
     }
 
     /// Forwards from now on to the vault at `vault` (a base URL such as `http://127.0.0.1:PORT`).
