@@ -87,8 +87,10 @@ pub struct PayRequest {
     /// refund notice are written in it where we have that language (Spanish), else in
     /// English, with prices as the sheet wrote them. A tag that is not one
     /// ([`crate::text::is_language_tag`]) counts as none: it comes from the publisher's
-    /// markup, and a page's odd `lang` must not stop a purchase.
-    #[serde(default)]
+    /// markup, and a page's odd `lang` must not stop a purchase. Left out of the body when
+    /// there is none: the orders endpoint fingerprints a key's body as serialized here, and a
+    /// key stored before orders had a language must still match its retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }
 
@@ -220,4 +222,33 @@ pub struct OrderReceipt {
     pub card_brand: CardBrand,
     /// The last four digits of the card charged: all of its number a receipt shows.
     pub card_last4: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PayRequest;
+
+    /// The orders endpoint fingerprints an idempotency key's body as serialized here: an
+    /// order without a language must serialize as orders did before they had one, or a retry
+    /// of a key stored then would be refused as another request.
+    #[test]
+    fn a_pay_request_without_a_language_serializes_as_before_it_had_one() {
+        let pay = |lang: Option<&str>| PayRequest {
+            intent_id: "pi_1".into(),
+            client_secret: "pi_1_secret_s".into(),
+            card_token: "tok_1".into(),
+            lang: lang.map(str::to_owned),
+        };
+        let json = |pay: &PayRequest| serde_json::to_string(pay).unwrap();
+        assert_eq!(json(&pay(None)), r#"{"intent_id":"pi_1","client_secret":"pi_1_secret_s","card_token":"tok_1"}"#);
+        assert_eq!(
+            json(&pay(Some("es"))),
+            r#"{"intent_id":"pi_1","client_secret":"pi_1_secret_s","card_token":"tok_1","lang":"es"}"#
+        );
+        let read: PayRequest = serde_json::from_str(
+            r#"{"intent_id":"pi_1","client_secret":"pi_1_secret_s","card_token":"tok_1","lang":null}"#,
+        )
+        .unwrap();
+        assert_eq!(read, pay(None));
+    }
 }

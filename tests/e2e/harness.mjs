@@ -263,7 +263,6 @@ export function dbFiles(dataDir, prefix) {
   return readdirSync(dataDir).filter((f) => f.startsWith(prefix)).map((f) => join(dataDir, f)).filter(existsSync);
 }
 
-/** Console messages and page errors, for "no errors" checks. */
 /** A mail as a reader sees it: its headers, then its body decoded from the transfer encoding
  * the server's mailer chose (quoted-printable or base64 for text that is not ASCII). */
 export function mailText(raw) {
@@ -288,7 +287,7 @@ export function mailText(raw) {
 }
 
 /** Waits (up to 10 s) for mails in the server's outbox under `dataDir` whose file names start
- * with `prefix`; returns their texts ([`mailText`]), none if none came. */
+ * with `prefix`; returns their texts (`mailText`), none if none came. */
 export async function outboxMails(dataDir, prefix) {
   const outbox = join(dataDir, "outbox");
   for (let i = 0; i < 100; i++) {
@@ -299,6 +298,7 @@ export async function outboxMails(dataDir, prefix) {
   return [];
 }
 
+/** Console messages and page errors, for "no errors" checks. */
 export function watchConsole(page) {
   const seen = [];
   page.on("console", (m) => seen.push({ type: m.type(), text: m.text() }));

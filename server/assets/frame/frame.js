@@ -529,7 +529,7 @@ async function payIntent(intent, cart) {
     key: newKey(),
     // The language the buyer paid in, for the emailed receipt: the page's tag as it came, kept
     // with the attempt so that asking again sends the same body under the same key.
-    lang: params.get("lang") || null,
+    lang: params.get("lang") || undefined,
     // Whether the receipt shown to the page must leave out the saved email and address.
     from_saved: MODE === "saved",
     saved_email: MODE === "saved" && cart.email == null,

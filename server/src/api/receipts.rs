@@ -620,14 +620,14 @@ impl Worker {
         let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
         let words = Words::new(lang);
         let money = |minor| words.money(minor, currency);
-        let brand = words.brand(brand.as_deref())?;
+        let card = words.card(brand.as_deref())?;
         let last4 = last4.unwrap_or_default();
         let cancelled = kind == "cancellation";
         let (subject, text) = match words.lang {
             NoticeLang::En => (
                 format!("Refund for your order {number}"),
                 format!(
-                    "{}\n\n{title}\n\nRefunded now: {}\nRefunded in all: {} of {}\n\nRefunded to {brand} ending in \
+                    "{}\n\n{title}\n\nRefunded now: {}\nRefunded in all: {} of {}\n\nRefunded to {card} ending in \
                      {last4}. It may take a few days to appear on your statement.\n",
                     match cancelled {
                         true => format!("Your order {number} has been cancelled."),
@@ -641,11 +641,12 @@ impl Worker {
             NoticeLang::Es => (
                 format!("Reembolso de tu pedido {number}"),
                 format!(
-                    "{}\n\n{title}\n\nDevuelto ahora: {}\nDevuelto en total: {} de {}\n\nDevuelto a {brand} terminada \
-                     en {last4}. Puede tardar unos días en aparecer en tu extracto.\n",
+                    "{}\n\n{title}\n\nReembolsado ahora: {}\nReembolsado en total: {} de {}\n\nSe ha devuelto a tu \
+                     {card} terminada en {last4}. Puede tardar unos días en aparecer en tu extracto.\n",
                     match cancelled {
                         true => format!("Tu pedido {number} se ha cancelado."),
-                        false => format!("Te hemos devuelto una parte o todo tu pedido {number}."),
+                        false =>
+                            format!("Te hemos reembolsado parte o la totalidad del importe de tu pedido {number}."),
                     },
                     money(amount),
                     money(refunded),
@@ -703,14 +704,14 @@ fn receipt_message(row: ReceiptRow, from: &str) -> Result<(String, Message), App
     let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
     let words = Words::new(lang);
     let money = |minor| words.money(minor, currency);
-    let brand = words.brand(brand.as_deref())?;
+    let card = words.card(brand.as_deref())?;
     let (label, last4) = (label.unwrap_or(variant_id), last4.unwrap_or_default());
     let (subject, mut text) = match words.lang {
         NoticeLang::En => (
             format!("Your order {number}"),
             format!(
                 "Thank you for your order {number}.\n\n{title} ({label}) x {quantity}\n\nSubtotal: {}\n{}Shipping: {}\n\
-                 Tax: {}\nTotal: {}\n\nPaid with {brand} ending in {last4}\n",
+                 Tax: {}\nTotal: {}\n\nPaid with {card} ending in {last4}\n",
                 money(subtotal),
                 code.map(|code| format!("Discount ({code}): -{}\n", money(off))).unwrap_or_default(),
                 money(shipping),
@@ -722,7 +723,7 @@ fn receipt_message(row: ReceiptRow, from: &str) -> Result<(String, Message), App
             format!("Tu pedido {number}"),
             format!(
                 "Gracias por tu pedido {number}.\n\n{title} ({label}) x {quantity}\n\nSubtotal: {}\n{}Envío: {}\n\
-                 Impuestos: {}\nTotal: {}\n\nPagado con {brand} terminada en {last4}\n",
+                 Impuestos: {}\nTotal: {}\n\nPagado con {card} terminada en {last4}\n",
                 money(subtotal),
                 code.map(|code| format!("Descuento ({code}): -{}\n", money(off))).unwrap_or_default(),
                 money(shipping),
@@ -772,9 +773,10 @@ impl Words {
         Words { lang: NoticeLang::for_tag(tag.as_deref()), tag }
     }
 
-    /// `minor` units of `currency` as the sheet wrote them for the buyer's locale, or for its
-    /// language alone (`es` for `es-AR`, which the sheet asked `Intl` for), or as `$30.00`
-    /// when core knows neither.
+    /// `minor` units of `currency` as the sheet wrote them where core knows the buyer's locale
+    /// (`es-ES`, `es-MX`); for a locale the sheet asked the browser's `Intl` about, as core
+    /// writes its language alone (`es` for `es-AR`: `37,66 US$`, where the sheet showed
+    /// `US$ 37,66`); as `$37.66` when core knows neither.
     fn money(&self, minor: i64, currency: Currency) -> String {
         let amount = Money::new(minor, currency);
         let tag = self.tag.as_deref().unwrap_or_default();
@@ -784,20 +786,22 @@ impl Words {
             .unwrap_or_else(|| amount.to_string())
     }
 
-    /// The card's brand as stored, or the word for a card of no known brand.
-    fn brand(&self, stored: Option<&str>) -> Result<&'static str, AppError> {
+    /// The card as a receipt names it before its last four digits: its brand (`Visa`, `Card`
+    /// for none known), or in Spanish `tarjeta Visa` (`tarjeta`).
+    fn card(&self, stored: Option<&str>) -> Result<String, AppError> {
         let brand = stored.map(from_text::<CardBrand>).transpose()?.map(CardBrand::display_name);
-        Ok(brand.unwrap_or(match self.lang {
-            NoticeLang::En => "Card",
-            NoticeLang::Es => "tarjeta",
-        }))
+        Ok(match (self.lang, brand) {
+            (NoticeLang::En, brand) => brand.unwrap_or("Card").to_owned(),
+            (NoticeLang::Es, Some(brand)) => format!("tarjeta {brand}"),
+            (NoticeLang::Es, None) => "tarjeta".to_owned(),
+        })
     }
 
     /// The heading above the shipping address.
     fn ships_to(&self) -> &'static str {
         match self.lang {
             NoticeLang::En => "Ships to:",
-            NoticeLang::Es => "Se envía a:",
+            NoticeLang::Es => "Dirección de envío:",
         }
     }
 }

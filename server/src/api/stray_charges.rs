@@ -17,7 +17,7 @@ use crate::clock;
 use crate::db::{retry_busy, write_conn};
 use crate::error::AppError;
 use tweetbuy_core::vault::RefundRequest;
-use tweetbuy_core::{Currency, Money};
+use tweetbuy_core::{Currency, ErrorCode, Money};
 
 /// Refunds whole the approved charge `charge_id` of the settled order `order_id`, writing it
 /// down first. `Ok(false)` when the vault could not do it now: the sweep asks again.
@@ -47,8 +47,10 @@ pub(crate) async fn give_back(
     ask_vault(state, order_id, charge_id, amount).await
 }
 
-/// Asks the vault again for every stray charge still to be refunded (the oldest hundred);
-/// returns how many it settled (refunded, or refused by the vault for good).
+/// Asks the vault again for the stray charges still to be refunded (the oldest hundred);
+/// returns how many it settled (refunded, or refused by the vault for good). The pass stops at
+/// the first the vault cannot answer for: the next sweep tries again, and the sweeps that run
+/// after this one are not held up by a vault that is down.
 pub async fn retry_pending(state: &ApiState) -> Result<usize, AppError> {
     let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
         "SELECT charge_id, order_id, amount_minor, currency FROM stray_charges WHERE status = 'pending' \
@@ -58,16 +60,22 @@ pub async fn retry_pending(state: &ApiState) -> Result<usize, AppError> {
     .await?;
     let mut settled = 0;
     for (charge_id, order_id, minor, currency) in rows {
-        let currency = Currency::parse(&currency).ok_or_else(|| AppError::internal("stored currency"))?;
-        if ask_vault(state, &order_id, &charge_id, Money::new(minor, currency)).await? {
-            settled += 1;
+        let Some(currency) = Currency::parse(&currency) else {
+            tracing::error!(%order_id, %charge_id, %currency, "a stray charge in an unknown currency is not refunded");
+            continue;
+        };
+        if !ask_vault(state, &order_id, &charge_id, Money::new(minor, currency)).await? {
+            break;
         }
+        settled += 1;
     }
     Ok(settled)
 }
 
 /// One request to the vault for the refund of `charge_id`, and its outcome recorded: `true`
-/// once the vault has answered (refunded or refused), `false` while it could not.
+/// once the vault has settled it (refunded, or refused for good), `false` while it could not
+/// say or refused for a reason that can pass (the api's key refused, a rate limit, its own
+/// trouble): the row stays pending, with the reason in `last_error`.
 async fn ask_vault(state: &ApiState, order_id: &str, charge_id: &str, amount: Money) -> Result<bool, AppError> {
     let request = RefundRequest { charge_id: charge_id.to_owned(), amount, reference: format!("void_{charge_id}") };
     let (status, error) = match state.vault.refund(&request).await {
@@ -78,7 +86,7 @@ async fn ask_vault(state: &ApiState, order_id: &str, charge_id: &str, amount: Mo
         RefundOutcome::Refused(body) => {
             let error = format!("{:?} {}", body.code, body.message);
             tracing::error!(%order_id, %charge_id, %error, "the vault refused to refund a charge approved after its order was settled");
-            ("refused", Some(error))
+            (if refused_for_good(body.code) { "refused" } else { "pending" }, Some(error))
         }
         RefundOutcome::Unknown(reason) => {
             tracing::warn!(%order_id, %charge_id, %reason, "a charge approved after its order was settled is not refunded yet; the sweep asks again");
@@ -102,4 +110,35 @@ async fn ask_vault(state: &ApiState, order_id: &str, charge_id: &str, amount: Mo
     })
     .await?;
     Ok(status != "pending")
+}
+
+/// Whether a refusal is the vault's last word on this refund: no such approved charge, the
+/// reference taken by another refund, nothing left of the charge, or a request it cannot
+/// read. Any other (a key it does not accept, a rate limit) can pass, so the charge is asked
+/// for again.
+fn refused_for_good(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::NotFound
+            | ErrorCode::IdempotencyKeyReused
+            | ErrorCode::RefundExceedsRemaining
+            | ErrorCode::ValidationFailed
+            | ErrorCode::BadRequest
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refused_for_good;
+    use tweetbuy_core::ErrorCode;
+
+    #[test]
+    fn only_the_vaults_last_word_ends_a_stray_charge() {
+        for code in [ErrorCode::NotFound, ErrorCode::IdempotencyKeyReused, ErrorCode::RefundExceedsRemaining] {
+            assert!(refused_for_good(code), "{code:?}");
+        }
+        for code in [ErrorCode::Unauthorized, ErrorCode::Forbidden, ErrorCode::RateLimited, ErrorCode::Unavailable] {
+            assert!(!refused_for_good(code), "{code:?}");
+        }
+    }
 }

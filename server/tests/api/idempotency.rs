@@ -39,7 +39,12 @@ async fn a_retry_gets_the_stored_response_and_buys_once() {
         "intent_id": intent["intent_id"],
     }))
     .unwrap();
-    for body in [serde_json::to_vec(&pay_body(&intent, &token)).unwrap(), reordered] {
+    // A `lang` of null is no language: the same request as one without it.
+    let mut no_language = pay_body(&intent, &token);
+    no_language["lang"] = json!(null);
+    let bodies =
+        [serde_json::to_vec(&pay_body(&intent, &token)).unwrap(), reordered, serde_json::to_vec(&no_language).unwrap()];
+    for body in bodies {
         let again = send(&server.api, post_raw("/api/v1/orders", body, Some(&key))).await;
         assert_eq!(again.status, first.status);
         assert_eq!(again.body, first.body, "byte-identical replay");

@@ -291,7 +291,8 @@ async fn paid_tee_in(server: &TestServer, lang: Value) -> String {
 /// A buyer who paid in Spanish is written to in Spanish: the receipt and each refund's notice,
 /// with prices as the Spanish sheet wrote them (`37,66 US$`). A `lang` that is no language tag
 /// (a page's odd markup) does not stop the purchase, and its receipt is in English, as is the
-/// receipt of a buyer in a language we have no texts for, with that locale's prices.
+/// receipt of a buyer in a language we have no texts for, with that locale's prices. A
+/// Spanish locale core has no prices for is written to in Spanish with Spain's.
 #[tokio::test]
 async fn a_buyer_who_paid_in_spanish_is_sent_the_receipt_and_refund_notices_in_spanish() {
     let server = start_admin().await;
@@ -300,6 +301,7 @@ async fn a_buyer_who_paid_in_spanish_is_sent_the_receipt_and_refund_notices_in_s
     assert_eq!(cancel(&server, &spanish).await.status, StatusCode::CREATED);
     let odd = paid_tee_in(&server, json!("<b>español</b>")).await;
     let german = paid_tee_in(&server, json!("de-DE")).await;
+    let argentine = paid_tee_in(&server, json!("es-AR")).await;
 
     let outbox = server.dir.path().join("outbox");
     let worker = Worker {
@@ -308,7 +310,7 @@ async fn a_buyer_who_paid_in_spanish_is_sent_the_receipt_and_refund_notices_in_s
         from: "shop <receipts@shop.test>".into(),
         send_delay_secs: 0,
     };
-    assert_eq!(worker.send_due(tweetbuy_server::clock::now()).await.unwrap(), 5);
+    assert_eq!(worker.send_due(tweetbuy_server::clock::now()).await.unwrap(), 6);
     let read = |name: String| mail_text(&std::fs::read_to_string(outbox.join(name)).unwrap());
     let receipt = read(format!("{spanish}.eml"));
     for said in [
@@ -319,20 +321,23 @@ async fn a_buyer_who_paid_in_spanish_is_sent_the_receipt_and_refund_notices_in_s
         "Envío: ".into(),
         "Impuestos: ".into(),
         "Total: 37,66\u{a0}US$".into(),
-        "Pagado con Visa terminada en 4242".into(),
-        "Se envía a:\nJane Doe".into(),
+        "Pagado con tarjeta Visa terminada en 4242".into(),
+        "Dirección de envío:\nJane Doe".into(),
     ] {
         assert!(receipt.replace("\r\n", "\n").contains(&said), "{said:?} in {receipt}");
     }
     let partial = read(format!("{spanish}-refund-1.eml"));
     assert!(partial.contains(&format!("Subject: Reembolso de tu pedido {spanish}")), "{partial}");
-    assert!(partial.contains(&format!("Te hemos devuelto una parte o todo tu pedido {spanish}.")), "{partial}");
-    assert!(partial.contains("Devuelto ahora: 10,00\u{a0}US$"), "{partial}");
-    assert!(partial.contains("Devuelto en total: 10,00\u{a0}US$ de 37,66\u{a0}US$"), "{partial}");
-    assert!(partial.contains("Devuelto a Visa terminada en 4242."), "{partial}");
+    assert!(
+        partial.contains(&format!("Te hemos reembolsado parte o la totalidad del importe de tu pedido {spanish}.")),
+        "{partial}"
+    );
+    assert!(partial.contains("Reembolsado ahora: 10,00\u{a0}US$"), "{partial}");
+    assert!(partial.contains("Reembolsado en total: 10,00\u{a0}US$ de 37,66\u{a0}US$"), "{partial}");
+    assert!(partial.contains("Se ha devuelto a tu tarjeta Visa terminada en 4242."), "{partial}");
     let whole = read(format!("{spanish}-refund-2.eml"));
     assert!(whole.contains(&format!("Tu pedido {spanish} se ha cancelado.")), "{whole}");
-    assert!(whole.contains("Devuelto ahora: 27,66\u{a0}US$"), "{whole}");
+    assert!(whole.contains("Reembolsado ahora: 27,66\u{a0}US$"), "{whole}");
 
     let english = read(format!("{odd}.eml"));
     assert!(english.contains(&format!("Thank you for your order {odd}.")), "{english}");
@@ -345,6 +350,9 @@ async fn a_buyer_who_paid_in_spanish_is_sent_the_receipt_and_refund_notices_in_s
     assert_eq!(stored, None, "no tag, none kept");
     let german = read(format!("{german}.eml"));
     assert!(german.contains("Thank you for your order") && german.contains("Total: 37,66\u{a0}$"), "{german}");
+    // A Spanish locale core has no format of its own for: Spanish, priced as Spain writes it.
+    let argentine = read(format!("{argentine}.eml"));
+    assert!(argentine.contains("Gracias por tu pedido") && argentine.contains("Total: 37,66\u{a0}US$"), "{argentine}");
 }
 
 #[tokio::test]
