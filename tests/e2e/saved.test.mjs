@@ -117,7 +117,8 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
   await axe(second.page, TEE, "confirmation after a saved purchase");
   await second.page.screenshot({ path: join(ARTIFACTS, "saved-3-confirmation-three-taps.png") });
   const savedOrder = orderBodies.at(-1);
-  assert.deepEqual(Object.keys(savedOrder).sort(), ["card_token", "client_secret", "intent_id"], "the order names its intent and nothing else");
+  assert.deepEqual(Object.keys(savedOrder).sort(), ["card_token", "client_secret", "intent_id", "lang"], "the order names its intent, and the language of its receipt");
+  assert.equal(savedOrder.lang, "en");
   assert.match(savedOrder.card_token, /^sav_/);
   const [row] = sql(apiDb(), "SELECT email, variant_id, status FROM orders WHERE intent_id = ?", [savedOrder.intent_id]);
   assert.deepEqual(row, ["jane@example.com", "l", "paid"], "shipped to the saved address and email, in the size chosen");
