@@ -48,6 +48,19 @@ async fn paid_tee(server: &TestServer) -> (String, String) {
     (body["order_number"].as_str().unwrap().to_owned(), body["order_id"].as_str().unwrap().to_owned())
 }
 
+/// A receipt worker that writes its mails to the server's `outbox/`, and that folder.
+fn outbox_worker(server: &TestServer) -> (std::path::PathBuf, Worker) {
+    let outbox = server.dir.path().join("outbox");
+    let mailer = Mailer::Files(outbox.clone());
+    let worker = Worker {
+        db: server.api_state.db.clone(),
+        mailer,
+        from: "shop <receipts@shop.test>".into(),
+        send_delay_secs: 0,
+    };
+    (outbox, worker)
+}
+
 /// The seller's view of one order.
 async fn seller_view(server: &TestServer, number: &str) -> Value {
     let request = Request::get("/admin/v1/orders")
@@ -250,13 +263,7 @@ async fn a_refund_receipt_goes_through_the_outbox() {
     assert_eq!(cancel(&server, &number).await.status, StatusCode::CREATED);
     assert_eq!(server.count("refund_receipt_outbox").await, 2, "one per refund, queued with it");
 
-    let outbox = server.dir.path().join("outbox");
-    let worker = Worker {
-        db: server.api_state.db.clone(),
-        mailer: Mailer::Files(outbox.clone()),
-        from: "shop <receipts@shop.test>".into(),
-        send_delay_secs: 0,
-    };
+    let (outbox, worker) = outbox_worker(&server);
     assert_eq!(worker.send_due(tweetbuy_server::clock::now()).await.unwrap(), 3, "the order's and two refunds'");
     assert_eq!(worker.send_due(tweetbuy_server::clock::now()).await.unwrap(), 0, "each once");
     let read = |name: String| std::fs::read_to_string(outbox.join(name)).unwrap();
@@ -303,13 +310,7 @@ async fn a_buyer_who_paid_in_spanish_is_sent_the_receipt_and_refund_notices_in_s
     let german = paid_tee_in(&server, json!("de-DE")).await;
     let argentine = paid_tee_in(&server, json!("es-AR")).await;
 
-    let outbox = server.dir.path().join("outbox");
-    let worker = Worker {
-        db: server.api_state.db.clone(),
-        mailer: Mailer::Files(outbox.clone()),
-        from: "shop <receipts@shop.test>".into(),
-        send_delay_secs: 0,
-    };
+    let (outbox, worker) = outbox_worker(&server);
     assert_eq!(worker.send_due(tweetbuy_server::clock::now()).await.unwrap(), 6);
     let read = |name: String| mail_text(&std::fs::read_to_string(outbox.join(name)).unwrap());
     let receipt = read(format!("{spanish}.eml"));
