@@ -527,7 +527,7 @@ async function payIntent(intent, cart) {
     client_secret: intent.client_secret,
     token,
     key: newKey(),
-    // The language the buyer paid in, for the emailed receipt: the page's tag as it came, kept
+    // The language the buyer paid in, for the emailed receipt: the widget's tag for the sheet, kept
     // with the attempt so that asking again sends the same body under the same key.
     lang: params.get("lang") || undefined,
     // Whether the receipt shown to the page must leave out the saved email and address.

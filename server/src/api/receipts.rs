@@ -641,8 +641,8 @@ impl Worker {
             NoticeLang::Es => (
                 format!("Reembolso de tu pedido {number}"),
                 format!(
-                    "{}\n\n{title}\n\nReembolsado ahora: {}\nReembolsado en total: {} de {}\n\nSe ha devuelto a tu \
-                     {card} terminada en {last4}. Puede tardar unos días en aparecer en tu extracto.\n",
+                    "{}\n\n{title}\n\nReembolsado ahora: {}\nReembolsado en total: {} de {}\n\nEl importe se ha devuelto \
+                     a tu {card} terminada en {last4}. Puede tardar unos días en aparecer en tu extracto.\n",
                     match cancelled {
                         true => format!("Tu pedido {number} se ha cancelado."),
                         false =>

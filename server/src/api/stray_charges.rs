@@ -7,9 +7,8 @@
 //! pending order), so the buyer's money must go back. The refund is named after the charge
 //! (`void_{charge}`), so asking again never refunds twice. The charge is written down
 //! (`stray_charges`) before the vault is asked: if the vault cannot be reached then, the
-//! sweep ([`super::pending_sweep`]) asks again until it answers. Without the row, a refund
-//! that failed once was only a line in the log, and the buyer was charged for an order that
-//! never was.
+//! sweep ([`super::pending_sweep`]) asks again until it answers, so a refund the vault could
+//! not be asked for is never lost with the buyer's money.
 
 use super::vault_client::RefundOutcome;
 use super::ApiState;
@@ -134,7 +133,14 @@ mod tests {
 
     #[test]
     fn only_the_vaults_last_word_ends_a_stray_charge() {
-        for code in [ErrorCode::NotFound, ErrorCode::IdempotencyKeyReused, ErrorCode::RefundExceedsRemaining] {
+        let last_words = [
+            ErrorCode::NotFound,
+            ErrorCode::IdempotencyKeyReused,
+            ErrorCode::RefundExceedsRemaining,
+            ErrorCode::ValidationFailed,
+            ErrorCode::BadRequest,
+        ];
+        for code in last_words {
             assert!(refused_for_good(code), "{code:?}");
         }
         for code in [ErrorCode::Unauthorized, ErrorCode::Forbidden, ErrorCode::RateLimited, ErrorCode::Unavailable] {

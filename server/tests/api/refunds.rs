@@ -335,7 +335,7 @@ async fn a_buyer_who_paid_in_spanish_is_sent_the_receipt_and_refund_notices_in_s
     );
     assert!(partial.contains("Reembolsado ahora: 10,00\u{a0}US$"), "{partial}");
     assert!(partial.contains("Reembolsado en total: 10,00\u{a0}US$ de 37,66\u{a0}US$"), "{partial}");
-    assert!(partial.contains("Se ha devuelto a tu tarjeta Visa terminada en 4242."), "{partial}");
+    assert!(partial.contains("El importe se ha devuelto a tu tarjeta Visa terminada en 4242."), "{partial}");
     let whole = read(format!("{spanish}-refund-2.eml"));
     assert!(whole.contains(&format!("Tu pedido {spanish} se ha cancelado.")), "{whole}");
     assert!(whole.contains("Reembolsado ahora: 27,66\u{a0}US$"), "{whole}");
