@@ -125,6 +125,9 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
         if o.refunded_minor > 0 {
             println!("    refunded {} {}", o.refunded_minor, o.currency);
         }
+        if let (Some(charge), Some(refund)) = (&o.late_charge_id, &o.late_charge_refund) {
+            println!("    a charge approved after the order was settled ({charge}): its refund is {refund}");
+        }
     }
     println!("{} order(s)", orders.len());
     Ok(())

@@ -63,6 +63,12 @@ pub struct SellerOrder {
     pub shipped_at: Option<i64>,
     /// Unix seconds: when the seller cancelled it.
     pub cancelled_at: Option<i64>,
+    /// A charge the vault approved after this order had been settled without it (its
+    /// payment declined meanwhile): the vault's id of that charge, which is refunded whole.
+    pub late_charge_id: Option<String>,
+    /// That refund: `pending` (the vault is asked again every five minutes), `refunded`, or
+    /// `refused` (the vault will not: refund the buyer by hand at your payment processor).
+    pub late_charge_refund: Option<String>,
 }
 
 /// What was bought and how it was paid, as an order row stores it: the seller's view and the
@@ -111,6 +117,8 @@ struct Row {
     refunded_minor: i64,
     shipped_at: Option<i64>,
     cancelled_at: Option<i64>,
+    late_charge_id: Option<String>,
+    late_charge_refund: Option<String>,
 }
 
 /// The seller's view's columns, for one order or all.
@@ -118,7 +126,8 @@ fn select() -> String {
     format!(
         "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, {BOUGHT_COLUMNS}, \
          CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id, \
-         {} AS refunded_minor, o.shipped_at, o.cancelled_at {FROM_ORDERS}",
+         {} AS refunded_minor, o.shipped_at, o.cancelled_at, s.charge_id AS late_charge_id, \
+         s.status AS late_charge_refund {FROM_ORDERS} LEFT JOIN stray_charges s ON s.order_id = o.id",
         super::refunds::REFUNDED_SQL
     )
 }
@@ -178,6 +187,8 @@ fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
         refunded_minor: row.refunded_minor,
         shipped_at: row.shipped_at,
         cancelled_at: row.cancelled_at,
+        late_charge_id: row.late_charge_id,
+        late_charge_refund: row.late_charge_refund,
     })
 }
 
@@ -196,7 +207,7 @@ fn status_of(stored: &str, total_minor: i64, refunded_minor: i64, cancelled: boo
 pub const CSV_HEADER: &str = "order_number,order_id,created_at,status,product_id,product_title,variant_id,\
 variant_label,quantity,currency,subtotal_minor,discount_code,discount_minor,shipping_minor,tax_minor,total_minor,card_brand,card_last4,\
 ship_name,ship_line1,ship_line2,ship_city,ship_region,ship_postal_code,ship_country,email,tweet_id,refunded_minor,\
-shipped_at,cancelled_at";
+shipped_at,cancelled_at,late_charge_id,late_charge_refund";
 
 /// Orders as CSV (RFC 4180: fields quoted when they hold a comma, quote or line break).
 pub fn to_csv(orders: &[SellerOrder]) -> String {
@@ -236,6 +247,8 @@ pub fn to_csv(orders: &[SellerOrder]) -> String {
             o.refunded_minor.to_string(),
             o.shipped_at.map(|t| t.to_string()).unwrap_or_default(),
             o.cancelled_at.map(|t| t.to_string()).unwrap_or_default(),
+            o.late_charge_id.clone().unwrap_or_default(),
+            o.late_charge_refund.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&line.join(","));

@@ -367,9 +367,9 @@ async fn the_seller_view_shows_refunds_in_the_csv_too() {
         .unwrap();
     let csv = send(&server.api, request).await.text();
     let header = csv.lines().next().unwrap();
-    assert!(header.ends_with("refunded_minor,shipped_at,cancelled_at"), "{header}");
+    assert!(header.ends_with("refunded_minor,shipped_at,cancelled_at,late_charge_id,late_charge_refund"), "{header}");
     let line = csv.lines().find(|l| l.starts_with(&number)).unwrap();
-    assert!(line.contains(",partially_refunded,") && line.ends_with(",1234,,"), "{line}");
+    assert!(line.contains(",partially_refunded,") && line.ends_with(",1234,,,,"), "{line}");
 }
 
 #[tokio::test]

@@ -346,6 +346,20 @@ async fn a_late_charge_the_vault_could_not_refund_then_is_refunded_by_the_sweep(
     assert_eq!((charged > 0, refunded), (true, 0), "not refunded yet");
     let (status, attempts, error) = stray().await;
     assert_eq!((status.as_str(), attempts), ("pending", 1), "written down: {error:?}");
+    // The seller sees it on the order, as its refund goes.
+    let seller_view = || async {
+        let orders = tweetbuy_server::api::seller_orders::list(&server.api_state.db).await.unwrap();
+        assert_eq!(orders.len(), 1);
+        let order = &orders[0];
+        assert_eq!(order.status, "declined");
+        assert!(order.late_charge_id.as_deref().is_some_and(|id| !id.is_empty()), "{order:?}");
+        let csv = tweetbuy_server::api::seller_orders::to_csv(&orders);
+        let row = csv.lines().nth(1).unwrap().to_owned();
+        (order.late_charge_refund.clone(), row)
+    };
+    let (refund, row) = seller_view().await;
+    assert_eq!(refund.as_deref(), Some("pending"));
+    assert!(row.ends_with(",pending"), "{row}");
     let sweep = || tweetbuy_server::api::stray_charges::retry_pending(&server.api_state);
     assert_eq!(sweep().await.unwrap(), 0, "still out of reach");
     assert_eq!(stray().await.1, 2);
@@ -354,6 +368,7 @@ async fn a_late_charge_the_vault_could_not_refund_then_is_refunded_by_the_sweep(
     assert_eq!(sweep().await.unwrap(), 1);
     assert_eq!(charge().await, (charged, charged), "given back whole");
     assert_eq!(stray().await.0, "refunded");
+    assert_eq!(seller_view().await.0.as_deref(), Some("refunded"));
     assert_eq!(sweep().await.unwrap(), 0, "nothing left to ask");
     // Asked again all the same (another replica's answer lost): the vault answers with the
     // refund it made, under the charge's reference, and refunds nothing more.
