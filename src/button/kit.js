@@ -293,8 +293,9 @@ export function buttonKit(rules) {
   }
 
   /// Takes the host out of the page's flow (its parent's grid or flex line, or the text
-  /// beside a floated tweet) and has the browser keep it at its tweet's bottom edge, as wide as the tweet, wherever the page moves or sizes it: the
-  /// embed is named as an anchor, and the host positioned by that name. A rendered tweet's
+  /// beside a floated tweet) and has the browser keep it at its tweet's bottom edge, as wide
+  /// as the tweet, wherever the page moves or sizes it: the embed is named as an anchor, and
+  /// the host positioned by that name. A rendered tweet's
   /// iframe takes the same name: the last of the two in the page's order that has a box
   /// wins, so the button lines up with the tweet the visitor sees (the iframe, which may be
   /// narrower than its wrapper) while there is one, with no box read here.

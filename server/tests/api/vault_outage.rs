@@ -58,6 +58,22 @@ async fn approved_charges(server: &TestServer) -> i64 {
     n
 }
 
+/// `(amount, refunded)` of the one approved charge at the vault, in minor units.
+async fn approved_charge(server: &TestServer) -> (i64, i64) {
+    sqlx::query_as("SELECT amount_minor, refunded_minor FROM charges WHERE status = 'approved'")
+        .fetch_one(&server.vault_state.db)
+        .await
+        .unwrap()
+}
+
+/// `(status, attempts, last_error)` of the one stray charge the api wrote down.
+async fn stray_charge(server: &TestServer) -> (String, i64, Option<String>) {
+    sqlx::query_as("SELECT status, attempts, last_error FROM stray_charges")
+        .fetch_one(&server.api_state.db)
+        .await
+        .unwrap()
+}
+
 async fn order_status(server: &TestServer) -> String {
     let (status,): (String,) =
         sqlx::query_as("SELECT status FROM orders").fetch_one(&server.api_state.db).await.unwrap();
@@ -299,15 +315,9 @@ async fn a_charge_approved_after_its_order_was_declined_is_refunded_not_recorded
     assert_eq!(order_status(server).await, "declined", "retry answered {}: {}", retry.status, retry.text());
     assert_eq!(server.stock(TEE, "m").await, Some(15));
     assert_eq!(server.count("receipt_outbox").await, 0);
-    let (charged, refunded): (i64, i64) =
-        sqlx::query_as("SELECT amount_minor, refunded_minor FROM charges WHERE status = 'approved'")
-            .fetch_one(&server.vault_state.db)
-            .await
-            .unwrap();
+    let (charged, refunded) = approved_charge(server).await;
     assert_eq!(refunded, charged, "the late charge is given back whole");
-    let (stray,): (String,) =
-        sqlx::query_as("SELECT status FROM stray_charges").fetch_one(&server.api_state.db).await.unwrap();
-    assert_eq!(stray, "refunded", "written down, and settled");
+    assert_eq!(stray_charge(server).await.0, "refunded", "written down, and settled");
     assert_eq!(retry.status, StatusCode::PAYMENT_REQUIRED, "{}", retry.text());
     assert_eq!(retry.error_code(), "payment_declined");
 }
@@ -326,25 +336,9 @@ async fn a_late_charge_the_vault_could_not_refund_then_is_refunded_by_the_sweep(
     let retry = race.retry.await.unwrap();
     assert_eq!((retry.status, retry.error_code().as_str()), (StatusCode::PAYMENT_REQUIRED, "payment_declined"));
     assert_eq!(order_status(server).await, "declined");
-    let charge = || async {
-        let (charged, refunded): (i64, i64) =
-            sqlx::query_as("SELECT amount_minor, refunded_minor FROM charges WHERE status = 'approved'")
-                .fetch_one(&server.vault_state.db)
-                .await
-                .unwrap();
-        (charged, refunded)
-    };
-    let stray = || async {
-        let row: (String, i64, Option<String>) =
-            sqlx::query_as("SELECT status, attempts, last_error FROM stray_charges")
-                .fetch_one(&server.api_state.db)
-                .await
-                .unwrap();
-        row
-    };
-    let (charged, refunded) = charge().await;
+    let (charged, refunded) = approved_charge(server).await;
     assert_eq!((charged > 0, refunded), (true, 0), "not refunded yet");
-    let (status, attempts, error) = stray().await;
+    let (status, attempts, error) = stray_charge(server).await;
     assert_eq!((status.as_str(), attempts), ("pending", 1), "written down: {error:?}");
     // The seller sees it on the order, as its refund goes.
     let seller_view = || async {
@@ -362,20 +356,20 @@ async fn a_late_charge_the_vault_could_not_refund_then_is_refunded_by_the_sweep(
     assert!(row.ends_with(",pending"), "{row}");
     let sweep = || tweetbuy_server::api::stray_charges::retry_pending(&server.api_state);
     assert_eq!(sweep().await.unwrap(), 0, "still out of reach");
-    assert_eq!(stray().await.1, 2);
+    assert_eq!(stray_charge(server).await.1, 2);
 
     race.proxy.refunds_down(false);
     assert_eq!(sweep().await.unwrap(), 1);
-    assert_eq!(charge().await, (charged, charged), "given back whole");
-    assert_eq!(stray().await.0, "refunded");
+    assert_eq!(approved_charge(server).await, (charged, charged), "given back whole");
+    assert_eq!(stray_charge(server).await.0, "refunded");
     assert_eq!(seller_view().await.0.as_deref(), Some("refunded"));
     assert_eq!(sweep().await.unwrap(), 0, "nothing left to ask");
     // Asked again all the same (another replica's answer lost): the vault answers with the
     // refund it made, under the charge's reference, and refunds nothing more.
     sqlx::query("UPDATE stray_charges SET status = 'pending'").execute(&server.api_state.db).await.unwrap();
     assert_eq!(sweep().await.unwrap(), 1);
-    assert_eq!(charge().await, (charged, charged), "never twice");
-    assert_eq!(stray().await.0, "refunded");
+    assert_eq!(approved_charge(server).await, (charged, charged), "never twice");
+    assert_eq!(stray_charge(server).await.0, "refunded");
 }
 
 /// The other way round: the retry's charge is approved and the order paid first, then the
