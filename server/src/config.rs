@@ -264,7 +264,32 @@ impl VaultArgs {
                  server was started with, and TWEETBUY_VAULT_INTERNAL_URL to its vault's internal listener"
             )
         })?;
-        Ok((self.vault_internal_url.trim().trim_end_matches('/').to_owned(), key))
+        let key = long_enough(Some(key), "vault api key (TWEETBUY_VAULT_API_KEY / --vault-api-key-file)")?
+            .expect("a key was given");
+        Ok((vault_internal_url(&self.vault_internal_url)?, key))
+    }
+}
+
+/// The vault's internal listener as the api calls it: an `http://` or `https://` URL of a
+/// host, without a trailing slash. Anything else is refused before a request is made: a
+/// refund asked of a URL that cannot be reached would be recorded as pending, and settled
+/// later by the server without the seller knowing why.
+pub fn vault_internal_url(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let refuse = |why: &str| {
+        Err(format!(
+            "the vault's internal URL {raw:?} (TWEETBUY_VAULT_INTERNAL_URL / --vault-internal-url) {why}: give the \
+             vault's internal listener as http://HOST:PORT, e.g. http://127.0.0.1:8083"
+        ))
+    };
+    match reqwest::Url::parse(trimmed) {
+        Err(e) => refuse(&format!("is not a URL ({e})")),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => refuse("is not http:// or https://"),
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => refuse("names no host"),
+        Ok(url) if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() => {
+            refuse("has a query, a fragment or a user name")
+        }
+        Ok(_) => Ok(trimmed.to_owned()),
     }
 }
 
@@ -759,11 +784,11 @@ impl Config {
 
     /// Where the api reaches the vault, without a trailing slash; `bound` is the vault's
     /// internal listener when this process runs it.
-    pub fn resolved_vault_internal_url(&self, bound: Option<SocketAddr>) -> String {
+    pub fn resolved_vault_internal_url(&self, bound: Option<SocketAddr>) -> Result<String, String> {
         match (&self.vault_internal_url, bound) {
-            (Some(url), _) => url.trim().trim_end_matches('/').to_owned(),
-            (None, Some(addr)) => format!("http://{addr}"),
-            (None, None) => format!("http://{DEFAULT_VAULT_INTERNAL_ADDR}"),
+            (Some(url), _) => vault_internal_url(url),
+            (None, Some(addr)) => Ok(format!("http://{addr}")),
+            (None, None) => Ok(format!("http://{DEFAULT_VAULT_INTERNAL_ADDR}")),
         }
     }
 }
@@ -866,7 +891,7 @@ mod tests {
             "beside the api: a free port"
         );
         assert_eq!(
-            config.resolved_vault_internal_url(Some("127.0.0.1:4567".parse().unwrap())),
+            config.resolved_vault_internal_url(Some("127.0.0.1:4567".parse().unwrap())).unwrap(),
             "http://127.0.0.1:4567"
         );
         assert!(config.seed_demo);
@@ -971,8 +996,21 @@ mod tests {
         assert_eq!((order_number.as_str(), amount_minor, key.as_deref()), ("TB-ABC123", Some(500), Some("r1")));
         (vault.vault_api_key, vault.vault_api_key_file) = (None, None);
         assert!(vault.resolved().unwrap_err().contains("TWEETBUY_VAULT_API_KEY"), "a key is required");
+        vault.vault_api_key = Some(Secret("k".repeat(31)));
+        assert!(vault.resolved().unwrap_err().contains("at least 32"), "a short key is refused");
         vault.vault_api_key = Some(Secret("k".repeat(32)));
         assert_eq!(vault.resolved().unwrap().0, "http://10.0.0.5:8083");
+        for bad in ["notaurl", "127.0.0.1:8083", "ftp://10.0.0.5", "http://", "http://10.0.0.5:8083/?x=1", "http://u@h"]
+        {
+            vault.vault_internal_url = bad.into();
+            let error = vault.resolved().unwrap_err();
+            assert!(
+                error.contains("TWEETBUY_VAULT_INTERNAL_URL") && error.contains("http://HOST:PORT"),
+                "{bad}: {error}"
+            );
+        }
+        vault.vault_internal_url = " https://vault.internal:8443/ ".into();
+        assert_eq!(vault.resolved().unwrap().0, "https://vault.internal:8443");
         for command in ["cancel", "ship"] {
             let parsed = Cli::try_parse_from(["tweetbuy-server", "orders", command, "TB-ABC123"]).unwrap();
             assert!(matches!(parsed.command, Some(Command::Orders(_))), "{command}");

@@ -126,6 +126,45 @@ pub fn locations(
     }
 }
 
+/// Whether the server has made the database at `location`: its SQLite file, or its schema's
+/// migration table on PostgreSQL. The seller's and operator's tools open only such a
+/// database: opening makes what is missing, and a mistyped data directory or schema prefix
+/// would otherwise become a new, empty shop that no server reads.
+pub async fn is_made(location: &Location) -> Result<bool, sqlx::Error> {
+    match location {
+        Location::Sqlite(path) => Ok(path.is_file()),
+        Location::Postgres { url, schema } => {
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(url).await?;
+            let found: Option<(i32,)> = sqlx::query_as(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = '_sqlx_migrations'",
+            )
+            .bind(schema.as_str())
+            .fetch_optional(&mut conn)
+            .await?;
+            conn.close().await?;
+            Ok(found.is_some())
+        }
+    }
+}
+
+/// [`is_made`] as a tool's answer: why it will not go on, naming where it looked.
+pub async fn require_made(location: &Location) -> Result<(), String> {
+    let where_ = match location {
+        Location::Sqlite(path) => format!("{} does not exist", path.display()),
+        Location::Postgres { schema, .. } => format!("the database has no schema {schema} made by the server"),
+    };
+    match is_made(location).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!(
+            "{where_}: no shop here. The server makes its database on its first start \
+             (`tweetbuy-server serve`); give this tool the same --data-dir (TWEETBUY_DATA_DIR), or the same \
+             DATABASE_URL and TWEETBUY_DB_SCHEMA_PREFIX"
+        )),
+        Err(e) => Err(format!("reading the database: {e}")),
+    }
+}
+
 pub(crate) fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }

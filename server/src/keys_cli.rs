@@ -16,6 +16,8 @@ pub async fn keys(command: KeysCommand) -> Result<(), String> {
         KeysCommand::Init { master_key } => return init(&master_key),
         KeysCommand::Rotate { db, master_key } => (db, master_key),
     };
+    // The database first: a rotation that cannot re-wrap must not change the key file.
+    let pool = open_vault(&args).await?;
     let from_env = env_secret(MASTER_KEY_ENV);
     let keyring = match (key_file, from_env) {
         (Some(_), Some(_)) => return Err(format!("give either {MASTER_KEY_ENV} or --master-key-file, not both")),
@@ -34,7 +36,6 @@ pub async fn keys(command: KeysCommand) -> Result<(), String> {
             rotate_file(&path)?
         }
     };
-    let pool = open_vault(&args).await?;
     let report = rotation::rewrap_all(&pool, &keyring).await.map_err(|e| e.to_string())?;
     println!(
         "re-wrapped {} record(s) with {} ({} changed meanwhile)",
@@ -65,7 +66,9 @@ fn rotate_file(path: &Path) -> Result<Keyring, String> {
     Keyring::open(&KeySource::File(path.to_owned())).map_err(|e| e.to_string())
 }
 
+/// The vault's database, which the server must have made.
 async fn open_vault(args: &DbArgs) -> Result<db::Db, String> {
     let (_, vault) = args.locations()?;
+    db::require_made(&vault).await?;
     db::open_vault(&vault).await.map_err(|e| format!("opening the vault's database: {e}"))
 }

@@ -15,12 +15,10 @@ use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand, Vau
 use crate::{clock, db};
 use tweetbuy_core::DiscountValue;
 
+/// The api's database, which the server must have made: a tool never starts a new shop.
 async fn open(args: &DbArgs) -> Result<db::Db, String> {
     let (api, _) = args.locations()?;
-    if let db::Location::Sqlite(path) = &api {
-        std::fs::create_dir_all(path.parent().unwrap_or(std::path::Path::new(".")))
-            .map_err(|e| format!("data directory: {e}"))?;
-    }
+    db::require_made(&api).await?;
     db::open_api(&api).await.map_err(|e| format!("opening the api's database: {e}"))
 }
 

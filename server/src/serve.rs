@@ -182,7 +182,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         Some(listener) => Some(listener.local_addr().map_err(StartupError::Serve)?),
         None => None,
     };
-    let vault_internal_url = config.resolved_vault_internal_url(internal_addr);
+    let vault_internal_url = config.resolved_vault_internal_url(internal_addr).map_err(StartupError::Config)?;
 
     if serves_publisher {
         println!("publisher  {}/", origins.publisher);

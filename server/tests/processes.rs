@@ -19,6 +19,7 @@ mod processes {
     mod receipt_outbox;
     mod refunds;
     mod replicas;
+    mod seller_tools;
     mod shutdown;
     mod slow_clients;
     mod smtp_tls;
