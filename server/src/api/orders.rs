@@ -293,7 +293,7 @@ async fn place_fresh(
     match retry_busy(|| order_store::place(&state.db, &order, Some(claim))).await {
         Ok(number) => {
             let parts = checked.receipt(order_id, number);
-            Ok(Fresh::Placed(charge_and_settle(state, &order, &checked.token, parts, claim.key).await))
+            Ok(Fresh::Placed(charge_and_settle(state, &order, &checked.token, parts, claim.key, false).await))
         }
         Err(PlaceError::KeyTaken) => Ok(Fresh::NotClaimed),
         Err(error) => placement_refusal(error).map(Fresh::Refused),
@@ -325,7 +325,7 @@ async fn place_order(
         Err(error) => return refused(placement_refusal(error)?),
     };
     let parts = checked.receipt(order_id, order_number);
-    charge_and_settle(state, &order, &checked.token, parts, key).await
+    charge_and_settle(state, &order, &checked.token, parts, key, false).await
 }
 
 /// Why a placement was refused, or (`Err`) our failure.
@@ -416,9 +416,28 @@ async fn resume(state: &ApiState, stored: StoredOrder, token: &str, key: &str) -
     if stored.status == "pending" {
         let quote = stored.quote()?;
         let parts = receipt_parts(&stored, quote.clone())?;
-        return charge_and_settle(state, &stored.as_new(&quote, clock::now())?, token, parts, key).await;
+        return charge_and_settle(state, &stored.as_new(&quote, clock::now())?, token, parts, key, true).await;
     }
     as_settled(&stored)
+}
+
+/// The outcome of a resumed order whose charge now says nothing was charged (the token spent
+/// or gone, the vault refusing or out of reach): the vault's record of a charge under the
+/// order's id, which an earlier attempt may have made, is the last word. A saved card's
+/// earlier charge is not found through its token once the buyer has removed their saved
+/// info, and the order must not then be taken back as never charged. When the vault cannot
+/// say, the outcome is unknown and the order stays pending.
+async fn earlier_charge(state: &ApiState, order_id: &str, now: ChargeOutcome) -> ChargeOutcome {
+    match state.vault.charge_of(order_id).await {
+        Ok(Some(result)) => {
+            tracing::warn!(%order_id, answer = ?now, "a resumed order was charged by an earlier attempt");
+            ChargeOutcome::Charged(result)
+        }
+        Ok(None) => now,
+        Err(reason) => ChargeOutcome::Unknown(format!(
+            "{now:?}; the vault could not say whether an earlier attempt charged: {reason}"
+        )),
+    }
 }
 
 /// What a stored order's receipt shows besides the card.
@@ -467,13 +486,15 @@ fn not_charged() -> AppError {
     )
 }
 
-/// Charges a pending order's token under the order's id and records the outcome.
+/// Charges a pending order's token under the order's id and records the outcome. `resumed`:
+/// the order was written by an earlier attempt, which may have charged it.
 async fn charge_and_settle(
     state: &ApiState,
     order: &NewOrder<'_>,
     token: &str,
     parts: ReceiptParts,
     key: &str,
+    resumed: bool,
 ) -> Result<Outcome, AppError> {
     let order_id = order.id;
     let charge = ChargeRequest {
@@ -482,7 +503,10 @@ async fn charge_and_settle(
         reference: order_id.to_owned(),
         intent_id: order.intent_id.to_owned(),
     };
-    let outcome = state.vault.charge(&charge).await;
+    let mut outcome = state.vault.charge(&charge).await;
+    if resumed && !matches!(outcome, ChargeOutcome::Charged(_) | ChargeOutcome::Unknown(_)) {
+        outcome = earlier_charge(state, order_id, outcome).await;
+    }
     let failure = match outcome {
         ChargeOutcome::Charged(result) if result.status == ChargeStatus::Approved => {
             let now = clock::now();

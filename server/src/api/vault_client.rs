@@ -67,18 +67,31 @@ impl VaultClient {
 
     /// Asks the vault to charge a token; an unknown outcome is asked about again, with the
     /// same request, a few times before it is reported.
+    ///
+    /// Once a try's outcome is unknown, only a charge answers for the order: a later refusal
+    /// or an unreachable vault says nothing of the try whose answer was lost, which may have
+    /// charged the card, so the outcome stays unknown.
     pub async fn charge(&self, request: &ChargeRequest) -> ChargeOutcome {
-        let mut attempt = 1;
-        loop {
+        let mut lost: Option<String> = None;
+        for attempt in 1..=CHARGE_ATTEMPTS {
             match self.charge_once(request).await {
-                ChargeOutcome::Unknown(reason) if attempt < CHARGE_ATTEMPTS => {
-                    tracing::warn!(%reason, attempt, reference = %request.reference, "charge outcome unknown; asking again");
-                    tokio::time::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1))).await;
-                    attempt += 1;
+                ChargeOutcome::Unknown(reason) => {
+                    if attempt < CHARGE_ATTEMPTS {
+                        tracing::warn!(%reason, attempt, reference = %request.reference, "charge outcome unknown; asking again");
+                        tokio::time::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1))).await;
+                    }
+                    lost = Some(reason);
                 }
-                outcome => return outcome,
+                outcome @ ChargeOutcome::Charged(_) => return outcome,
+                outcome => {
+                    return match lost {
+                        Some(reason) => ChargeOutcome::Unknown(format!("{reason}; then {outcome:?}")),
+                        None => outcome,
+                    }
+                }
             }
         }
+        ChargeOutcome::Unknown(lost.unwrap_or_default())
     }
 
     /// Asks the vault to refund; an unknown outcome is asked about again, with the same

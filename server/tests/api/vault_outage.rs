@@ -24,6 +24,9 @@ struct LossyVault {
     lose_all: Arc<AtomicBool>,
     /// Answer 502 without passing the charge on: the vault never sees it.
     swallow: Arc<AtomicBool>,
+    /// From this call on, answer as the vault does when it refuses the api's key (401 with
+    /// its own error body), without passing the charge on; `usize::MAX`: never.
+    refuse_from: Arc<AtomicUsize>,
 }
 
 fn lossy_vault(vault: &str) -> LossyVault {
@@ -31,11 +34,16 @@ fn lossy_vault(vault: &str) -> LossyVault {
     let lose_first = Arc::new(AtomicUsize::new(0));
     let lose_all = Arc::new(AtomicBool::new(false));
     let swallow = Arc::new(AtomicBool::new(false));
-    let (c, f, a, w) = (calls.clone(), lose_first.clone(), lose_all.clone(), swallow.clone());
+    let refuse_from = Arc::new(AtomicUsize::new(usize::MAX));
+    let (c, f, a, w, r) = (calls.clone(), lose_first.clone(), lose_all.clone(), swallow.clone(), refuse_from.clone());
     let proxy = VaultProxy::start(move |charge: Charge| {
-        let (c, f, a, w) = (c.clone(), f.clone(), a.clone(), w.clone());
+        let (c, f, a, w, r) = (c.clone(), f.clone(), a.clone(), w.clone(), r.clone());
         async move {
             let n = c.fetch_add(1, Ordering::SeqCst);
+            if n >= r.load(Ordering::SeqCst) {
+                let body = serde_json::json!({"code": "unauthorized", "message": "Unknown api key."});
+                return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+            }
             if w.load(Ordering::SeqCst) {
                 return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
             }
@@ -47,7 +55,7 @@ fn lossy_vault(vault: &str) -> LossyVault {
         }
     });
     proxy.point_at(vault);
-    LossyVault { proxy, calls, lose_first, lose_all, swallow }
+    LossyVault { proxy, calls, lose_first, lose_all, swallow, refuse_from }
 }
 
 async fn approved_charges(server: &TestServer) -> i64 {
@@ -139,6 +147,81 @@ async fn a_4xx_that_is_not_the_vaults_leaves_the_charge_unknown_not_refused() {
     assert_eq!(order_status(&server).await, "pending", "not failed: the card was charged");
     assert_eq!(server.stock(TEE, "m").await, Some(13), "the stock stays with the order");
     drop(proxy);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_after_a_lost_answer_leaves_the_order_pending_not_failed() {
+    let (server, proxy) = lossy_server().await;
+    // The first try charges and its answer is lost; the next is refused before the vault.
+    proxy.lose_first.store(1, Ordering::SeqCst);
+    proxy.refuse_from.store(1, Ordering::SeqCst);
+    let token = server.tokenize(VISA, "123").await;
+    let key = fresh_key();
+    let reply = server.order(&tee_order(&token, 2), &key).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.text());
+    assert!(reply.json()["message"].as_str().unwrap().contains("not be charged twice"), "{}", reply.text());
+    assert_eq!(approved_charges(&server).await, 1, "the vault did charge");
+    assert_eq!(order_status(&server).await, "pending", "not failed: the card was charged");
+    assert_eq!(server.stock(TEE, "m").await, Some(13), "the stock stays with the order");
+
+    // The retry with the key is refused again, but the vault's record of the order's charge
+    // answers for it.
+    let retry = server.order(&tee_order(&token, 2), &key).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text());
+    assert_eq!(order_status(&server).await, "paid");
+    assert_eq!((approved_charges(&server).await, server.count("orders").await), (1, 1));
+    assert_eq!(server.stock(TEE, "m").await, Some(13));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_order_the_vault_cannot_answer_for_stays_pending() {
+    let (server, proxy) = lossy_server().await;
+    proxy.lose_all.store(true, Ordering::SeqCst);
+    let token = server.tokenize(VISA, "123").await;
+    let key = fresh_key();
+    assert_eq!(server.order(&tee_order(&token, 2), &key).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    // Every charge is refused now, and the lookup of the order's charge cannot be answered.
+    proxy.refuse_from.store(0, Ordering::SeqCst);
+    proxy.proxy.point_at("http://127.0.0.1:9");
+    let retry = server.order(&tee_order(&token, 2), &key).await;
+    assert_eq!(retry.status, StatusCode::SERVICE_UNAVAILABLE, "{}", retry.text());
+    assert_eq!(order_status(&server).await, "pending", "not failed: an earlier try charged the card");
+    assert_eq!(server.stock(TEE, "m").await, Some(13));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_card_order_resumed_after_the_buyer_removed_their_saved_info_is_paid_not_dropped() {
+    let (server, proxy) = lossy_server().await;
+    let credential = server.paid_and_saved().await;
+    let stock = server.stock(TEE, "m").await.unwrap();
+    let profile = server.saved_profile(&credential).await.json();
+    let mut details = tee_details(1);
+    details["email"] = profile["email"].clone();
+    details["shipping"] = profile["shipping"].clone();
+    let intent = server.create_intent(&details).await;
+    let minted = server.mint_saved(&credential, intent["intent_id"].as_str().unwrap()).await;
+    let token = minted.json()["token"].as_str().unwrap().to_owned();
+    let key = fresh_key();
+    proxy.lose_all.store(true, Ordering::SeqCst);
+    assert_eq!(server.pay(&intent, &token, &key).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(approved_charges(&server).await, 2, "the saved card was charged");
+
+    let removed = axum::http::Request::delete("/v1/profile")
+        .header("origin", VAULT_ORIGIN)
+        .header("authorization", format!("Bearer {credential}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(send(&server.vault, removed).await.status, StatusCode::NO_CONTENT);
+    proxy.lose_all.store(false, Ordering::SeqCst);
+    let retry = server.pay(&intent, &token, &key).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text());
+    assert_eq!((approved_charges(&server).await, server.count("orders").await), (2, 2));
+    let (paid,): (i64,) = sqlx::query_as("SELECT count(*) FROM orders WHERE status = 'paid'")
+        .fetch_one(&server.api_state.db)
+        .await
+        .unwrap();
+    assert_eq!(paid, 2);
+    assert_eq!(server.stock(TEE, "m").await, Some(stock - 1), "the order keeps its unit");
 }
 
 async fn lossy_server() -> (TestServer, LossyVault) {
