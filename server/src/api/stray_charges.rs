@@ -16,7 +16,7 @@ use crate::clock;
 use crate::db::{retry_busy, write_conn};
 use crate::error::AppError;
 use tweetbuy_core::vault::RefundRequest;
-use tweetbuy_core::{Currency, ErrorCode, Money};
+use tweetbuy_core::{Currency, Money};
 
 /// Refunds whole the approved charge `charge_id` of the settled order `order_id`, writing it
 /// down first. `Ok(false)` when the vault could not do it now: the sweep asks again.
@@ -85,7 +85,7 @@ async fn ask_vault(state: &ApiState, order_id: &str, charge_id: &str, amount: Mo
         RefundOutcome::Refused(body) => {
             let error = format!("{:?} {}", body.code, body.message);
             tracing::error!(%order_id, %charge_id, %error, "the vault refused to refund a charge approved after its order was settled");
-            (if refused_for_good(body.code) { "refused" } else { "pending" }, Some(error))
+            ("refused", Some(error))
         }
         RefundOutcome::Unknown(reason) => {
             tracing::warn!(%order_id, %charge_id, %reason, "a charge approved after its order was settled is not refunded yet; the sweep asks again");
@@ -109,42 +109,4 @@ async fn ask_vault(state: &ApiState, order_id: &str, charge_id: &str, amount: Mo
     })
     .await?;
     Ok(status != "pending")
-}
-
-/// Whether a refusal is the vault's last word on this refund: no such approved charge, the
-/// reference taken by another refund, nothing left of the charge, or a request it cannot
-/// read. Any other (a key it does not accept, a rate limit) can pass, so the charge is asked
-/// for again.
-fn refused_for_good(code: ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::NotFound
-            | ErrorCode::IdempotencyKeyReused
-            | ErrorCode::RefundExceedsRemaining
-            | ErrorCode::ValidationFailed
-            | ErrorCode::BadRequest
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::refused_for_good;
-    use tweetbuy_core::ErrorCode;
-
-    #[test]
-    fn only_the_vaults_last_word_ends_a_stray_charge() {
-        let last_words = [
-            ErrorCode::NotFound,
-            ErrorCode::IdempotencyKeyReused,
-            ErrorCode::RefundExceedsRemaining,
-            ErrorCode::ValidationFailed,
-            ErrorCode::BadRequest,
-        ];
-        for code in last_words {
-            assert!(refused_for_good(code), "{code:?}");
-        }
-        for code in [ErrorCode::Unauthorized, ErrorCode::Forbidden, ErrorCode::RateLimited, ErrorCode::Unavailable] {
-            assert!(!refused_for_good(code), "{code:?}");
-        }
-    }
 }

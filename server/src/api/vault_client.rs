@@ -31,10 +31,12 @@ const CHARGE_ATTEMPTS: u32 = 3;
 pub enum RefundOutcome {
     /// The vault refunded (now, or earlier under the same reference).
     Refunded(RefundResult),
-    /// The vault answered and refused: nothing was refunded under this reference.
+    /// The vault answered and refused for good ([`refused_for_good`]): nothing was, or will
+    /// be, refunded under this reference.
     Refused(ApiError),
-    /// No answer was read (the vault out of reach, a timeout, a 5xx): the refund may or may
-    /// not have been made. Asking again under the same reference is safe.
+    /// No answer was read (the vault out of reach, a timeout, a 5xx), or a refusal that says
+    /// nothing of the reference (the api's key, a rate limit): an earlier ask under it may
+    /// have refunded. Asking again under the same reference is safe.
     Unknown(String),
 }
 
@@ -129,7 +131,8 @@ impl VaultClient {
         // Only the vault's own error body is a refusal: anything else in between (a proxy)
         // says nothing about the refund.
         match response.json::<ApiError>().await {
-            Ok(body) => RefundOutcome::Refused(body),
+            Ok(body) if refused_for_good(body.code) => RefundOutcome::Refused(body),
+            Ok(body) => RefundOutcome::Unknown(format!("vault answered {status}: {:?} {}", body.code, body.message)),
             Err(_) => RefundOutcome::Unknown(format!("vault answered {status}")),
         }
     }
@@ -178,6 +181,46 @@ impl VaultClient {
             // Not the vault's own refusal: a proxy's 4xx (a timeout, a closed client) may come
             // after it passed the charge on.
             Err(_) => ChargeOutcome::Unknown(format!("answered {status} without the vault's error")),
+        }
+    }
+}
+
+/// Whether a refusal of a refund is the vault's last word on its reference: no such approved
+/// charge, the reference taken by another refund, nothing left of the charge, or a request it
+/// cannot read. A refund asked again under the same reference gets the first refund back, so
+/// none of these can come after a refund was made under it. Any other refusal (a key the vault
+/// does not accept, a rate limit) can come after an ask whose answer was lost and which did
+/// refund: the refund must stay pending, not be given up and asked again under a new reference.
+fn refused_for_good(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::NotFound
+            | ErrorCode::IdempotencyKeyReused
+            | ErrorCode::RefundExceedsRemaining
+            | ErrorCode::ValidationFailed
+            | ErrorCode::BadRequest
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refused_for_good;
+    use tweetbuy_core::ErrorCode;
+
+    #[test]
+    fn only_the_vaults_last_word_on_a_reference_refuses_a_refund() {
+        let last_words = [
+            ErrorCode::NotFound,
+            ErrorCode::IdempotencyKeyReused,
+            ErrorCode::RefundExceedsRemaining,
+            ErrorCode::ValidationFailed,
+            ErrorCode::BadRequest,
+        ];
+        for code in last_words {
+            assert!(refused_for_good(code), "{code:?}");
+        }
+        for code in [ErrorCode::Unauthorized, ErrorCode::Forbidden, ErrorCode::RateLimited, ErrorCode::Unavailable] {
+            assert!(!refused_for_good(code), "{code:?}");
         }
     }
 }

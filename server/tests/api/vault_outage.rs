@@ -4,7 +4,7 @@
 //! that was charged, never two charges.
 
 use crate::harness::*;
-use crate::vault_proxy::{Charge, VaultProxy};
+use crate::vault_proxy::{Charge, Refunds, VaultProxy};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -224,6 +224,45 @@ async fn a_saved_card_order_resumed_after_the_buyer_removed_their_saved_info_is_
     assert_eq!(server.stock(TEE, "m").await, Some(stock - 1), "the order keeps its unit");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_refused_for_the_apis_key_after_a_lost_answer_stays_pending_and_is_made_once() {
+    use tweetbuy_server::api::refunds;
+    let (server, proxy) = lossy_server().await;
+    let token = server.tokenize(VISA, "123").await;
+    let paid = server.order(&tee_order(&token, 1), &fresh_key()).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
+    let number = paid.json()["order_number"].as_str().unwrap().to_owned();
+    let (db, vault) = (&server.api_state.db, &server.api_state.vault);
+    let pending = || async {
+        let (status, reserved): (String, i64) = sqlx::query_as(
+            "SELECT r.status, o.refund_reserved_minor FROM refunds r JOIN orders o ON o.id = r.order_id",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        (status, reserved)
+    };
+
+    // The vault refunds, its answer is lost; then it refuses the api's key, to the seller's
+    // retry and to the sweep.
+    proxy.proxy.refunds(Refunds::Lost);
+    let lost = refunds::refund(db, vault, &number, Some(500), "k1").await.unwrap_err();
+    assert_eq!(lost.into_parts().0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(approved_charge(&server).await.1, 500, "the vault refunded");
+    proxy.proxy.refunds(Refunds::KeyRefused);
+    let (status, body) = refunds::refund(db, vault, &number, Some(500), "k1").await.unwrap_err().into_parts();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body:?}");
+    assert!(body.message.contains("stays pending"), "{}", body.message);
+    assert_eq!(refunds::settle_stale(db, vault, clock::now() + 60).await.unwrap(), 0);
+    assert_eq!(pending().await, ("pending".to_owned(), 500), "kept, with its amount reserved");
+
+    // With the key right again, the same key finishes the refund the vault already made.
+    proxy.proxy.refunds(Refunds::Pass);
+    refunds::refund(db, vault, &number, Some(500), "k1").await.unwrap();
+    assert_eq!(pending().await, ("succeeded".to_owned(), 500));
+    assert_eq!(approved_charge(&server).await.1, 500, "refunded once");
+}
+
 async fn lossy_server() -> (TestServer, LossyVault) {
     let mut proxy = None;
     let server = start_with(|settings| {
@@ -414,7 +453,7 @@ async fn a_late_charge_the_vault_could_not_refund_then_is_refunded_by_the_sweep(
     let server = &race.server;
     race.gates[0].notify_one();
     assert_eq!(race.first.await.unwrap().status, StatusCode::PAYMENT_REQUIRED);
-    race.proxy.refunds_down(true);
+    race.proxy.refunds(Refunds::Down);
     race.gates[1].notify_one();
     let retry = race.retry.await.unwrap();
     assert_eq!((retry.status, retry.error_code().as_str()), (StatusCode::PAYMENT_REQUIRED, "payment_declined"));
@@ -441,7 +480,7 @@ async fn a_late_charge_the_vault_could_not_refund_then_is_refunded_by_the_sweep(
     assert_eq!(sweep().await.unwrap(), 0, "still out of reach");
     assert_eq!(stray_charge(server).await.1, 2);
 
-    race.proxy.refunds_down(false);
+    race.proxy.refunds(Refunds::Pass);
     assert_eq!(sweep().await.unwrap(), 1);
     assert_eq!(approved_charge(server).await, (charged, charged), "given back whole");
     assert_eq!(stray_charge(server).await.0, "refunded");

@@ -6,8 +6,8 @@
 //! Each `POST /v1/charges` is handed to the test's hook as a [`Charge`]; the hook decides
 //! what the api gets back: it may wait, answer without passing the charge on, or
 //! [`Charge::forward`] it and replace the vault's answer. Lookups of a charge
-//! (`GET /v1/charges/{reference}`) and refunds pass straight through, unless refunds are
-//! cut off ([`VaultProxy::refunds_down`]): then they are answered 503. Which vault the proxy
+//! (`GET /v1/charges/{reference}`) pass straight through; refunds too, unless the test says
+//! otherwise ([`VaultProxy::refunds`]). Which vault the proxy
 //! forwards to can change while it runs ([`VaultProxy::point_at`]): a restarted process
 //! listens on a new port.
 #![allow(dead_code)]
@@ -17,14 +17,29 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub struct VaultProxy {
     /// Where the api sends its charges instead of the vault.
     pub url: String,
     vault: Arc<Mutex<String>>,
-    refunds_down: Arc<AtomicBool>,
+    refunds: Arc<AtomicU8>,
+}
+
+/// What the proxy does with the refunds the api asks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Refunds {
+    /// Passed to the vault, its answer passed back.
+    Pass,
+    /// Answered 503 without passing them on, as a vault out of reach would.
+    Down,
+    /// Passed to the vault, which refunds, and answered 502: the api never hears of it.
+    Lost,
+    /// Answered as the vault answers a key it does not accept (401, its own error body),
+    /// without passing them on.
+    KeyRefused,
 }
 
 /// One charge on its way through the proxy, as the api sent it.
@@ -75,8 +90,8 @@ impl VaultProxy {
         let vault = Arc::new(Mutex::new(String::new()));
         let hook = Arc::new(hook);
         let (charges, lookups, refunds) = (vault.clone(), vault.clone(), vault.clone());
-        let refunds_down = Arc::new(AtomicBool::new(false));
-        let down = refunds_down.clone();
+        let refunds_mode = Arc::new(AtomicU8::new(Refunds::Pass as u8));
+        let mode = refunds_mode.clone();
         let app = axum::Router::new()
             .route(
                 "/v1/charges",
@@ -105,10 +120,14 @@ impl VaultProxy {
                 "/v1/refunds",
                 axum::routing::post(move |headers: HeaderMap, body: Bytes| {
                     let vault = refunds.lock().unwrap().clone();
-                    let down = down.load(Ordering::SeqCst);
+                    let mode = mode.load(Ordering::SeqCst);
                     async move {
-                        if down {
+                        if mode == Refunds::Down as u8 {
                             return (StatusCode::SERVICE_UNAVAILABLE, "the vault is down").into_response();
+                        }
+                        if mode == Refunds::KeyRefused as u8 {
+                            let body = serde_json::json!({"code": "unauthorized", "message": "Unknown api key."});
+                            return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
                         }
                         let reply = reqwest::Client::new()
                             .post(format!("{vault}/v1/refunds"))
@@ -119,7 +138,11 @@ impl VaultProxy {
                             .await
                             .unwrap();
                         let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
-                        VaultAnswer { status, body: reply.bytes().await.unwrap() }.into_response()
+                        let answer = VaultAnswer { status, body: reply.bytes().await.unwrap() };
+                        if mode == Refunds::Lost as u8 {
+                            return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
+                        }
+                        answer.into_response()
                     }
                 }),
             );
@@ -128,12 +151,12 @@ impl VaultProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        VaultProxy { url, vault, refunds_down }
+        VaultProxy { url, vault, refunds: refunds_mode }
     }
 
-    /// Answers every refund 503 from now on while `down`, as a vault out of reach would.
-    pub fn refunds_down(&self, down: bool) {
-        self.refunds_down.store(down, Ordering::SeqCst);
+    /// Treats the refunds asked from now on as `mode` says.
+    pub fn refunds(&self, mode: Refunds) {
+        self.refunds.store(mode as u8, Ordering::SeqCst);
     }
 
     /// Forwards from now on to the vault at `vault` (a base URL such as `http://127.0.0.1:PORT`).

@@ -145,7 +145,9 @@ async fn run(
             return Err(AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,
-                "The payment service did not answer. Retry with the same Idempotency-Key: it never refunds twice.",
+                "The payment service could not confirm the refund: it did not answer, or refused the request (its \
+                 key, a rate limit). The refund stays pending; retry with the same Idempotency-Key: it never refunds \
+                 twice.",
             ));
         }
     };
