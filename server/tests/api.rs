@@ -22,6 +22,7 @@ mod api {
     mod receipts;
     mod refunds;
     mod rollout;
+    mod stock;
     mod vault_outage;
     mod waitlist;
     mod webhooks;

@@ -392,15 +392,21 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
             };
             // The file's stock is what the seller puts on sale: a re-import applies its change
             // since the last import to what is left, in the row's own update (an order taking
-            // units meanwhile is not undone), so units sold since stay sold.
+            // units meanwhile is not undone), so units sold since stay sold. A change larger
+            // than what is left (pending orders hold units) leaves none, and the rest is owed:
+            // those orders' units pay it back if they come back ([`super::order_store`]).
             let (after,): (Option<i64>,) = sqlx::query_as(
                 "INSERT INTO variants (product_id, id, position, label, price_minor, stock, imported_stock) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (product_id, id) DO UPDATE SET \
                  position = excluded.position, label = excluded.label, price_minor = excluded.price_minor, \
                  stock = CASE WHEN excluded.stock IS NULL THEN NULL \
                    WHEN variants.stock IS NULL OR variants.imported_stock IS NULL THEN excluded.stock \
-                   WHEN variants.stock + excluded.stock - variants.imported_stock > 0 \
-                   THEN variants.stock + excluded.stock - variants.imported_stock ELSE 0 END, \
+                   WHEN variants.stock - variants.owed + excluded.stock - variants.imported_stock > 0 \
+                   THEN variants.stock - variants.owed + excluded.stock - variants.imported_stock ELSE 0 END, \
+                 owed = CASE WHEN excluded.stock IS NULL OR variants.stock IS NULL \
+                   OR variants.imported_stock IS NULL THEN 0 \
+                   WHEN variants.imported_stock - excluded.stock - variants.stock + variants.owed > 0 \
+                   THEN variants.imported_stock - excluded.stock - variants.stock + variants.owed ELSE 0 END, \
                  imported_stock = excluded.stock RETURNING stock",
             )
             .bind(&p.id)

@@ -747,18 +747,42 @@ pub async fn mark_failed_and_release(
     Ok(())
 }
 
+/// The new `stock` and `owed` of a variant that gets `$1` units back: they pay what a catalog
+/// import left owed first ([`super::catalog_import`]), the rest goes on sale. (SQL evaluates
+/// every right-hand side with the row as it was.)
+macro_rules! units_back {
+    ($units:literal) => {
+        concat!(
+            "stock = CASE WHEN stock - owed + ",
+            $units,
+            " > 0 THEN stock - owed + ",
+            $units,
+            " ELSE 0 END, ",
+            "owed = CASE WHEN owed - stock - ",
+            $units,
+            " > 0 THEN owed - stock - ",
+            $units,
+            " ELSE 0 END"
+        )
+    };
+}
+
 /// Gives an order's reserved units back to its variant (uncounted variants reserved nothing),
 /// and the use of a discount code it took. The code's row is locked before the variant's, in
 /// the order [`place`] takes them, so a give-back and a placement never wait on each other
 /// in a cycle on PostgreSQL.
 async fn give_back_stock(conn: &mut crate::db::WriteTx, order: &NewOrder<'_>) -> Result<(), AppError> {
     super::discounts::give_back(conn, order.id).await?;
-    sqlx::query("UPDATE variants SET stock = stock + $1 WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL")
-        .bind(i64::from(order.quantity))
-        .bind(order.product_id)
-        .bind(order.variant_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(concat!(
+        "UPDATE variants SET ",
+        units_back!("$1"),
+        " WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL"
+    ))
+    .bind(i64::from(order.quantity))
+    .bind(order.product_id)
+    .bind(order.variant_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -766,11 +790,19 @@ async fn give_back_stock(conn: &mut crate::db::WriteTx, order: &NewOrder<'_>) ->
 /// units go back to its variant and its discount code's use to the code.
 pub(crate) async fn give_back_stock_of(conn: &mut crate::db::WriteTx, order_id: &str) -> Result<(), AppError> {
     super::discounts::give_back(conn, order_id).await?;
-    sqlx::query(
-        "UPDATE variants SET stock = stock + (SELECT quantity FROM orders WHERE id = $1) \
-         WHERE stock IS NOT NULL AND (product_id, id) IN (SELECT product_id, variant_id FROM orders WHERE id = $1)",
-    )
-    .bind(order_id)
+    let (product_id, variant_id, quantity): (String, String, i64) =
+        sqlx::query_as("SELECT product_id, variant_id, quantity FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    sqlx::query(concat!(
+        "UPDATE variants SET ",
+        units_back!("$1"),
+        " WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL"
+    ))
+    .bind(quantity)
+    .bind(product_id)
+    .bind(variant_id)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -1,0 +1,77 @@
+//! An option's stock when the seller re-imports the catalog while buyers' orders hold units:
+//! what goes on sale is the file's count, whatever those orders become.
+
+use crate::harness::*;
+use crate::vault_proxy::{Charge, VaultProxy};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::json;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tweetbuy_server::api::catalog_import::{self, Format};
+use tweetbuy_server::clock;
+
+const DECLINED: &str = "4000000000000002";
+
+/// A ticket of one option with `stock` units, as the seller's file gives it.
+async fn import(server: &TestServer, stock: u32) {
+    let file = format!(
+        "[[products]]\nid = \"drop\"\ntweet_ids = [\"1900000000000000001\"]\ntitle = \"Drop\"\n\
+         seller = {{ name = \"Band\", kind = \"artist\" }}\nkind = \"ticket\"\ncurrency = \"USD\"\n\
+         max_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\nprice_minor = 1000\n\
+         stock = {stock}\n"
+    );
+    let products = catalog_import::parse(&file, Format::Toml).unwrap();
+    catalog_import::apply(&server.api_state.db, &products, clock::now()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn units_of_orders_that_fail_after_a_smaller_re_import_do_not_go_back_on_sale() {
+    // Every charge waits at the proxy until the test lets it through.
+    let gate = Arc::new(Semaphore::new(0));
+    let mut proxy = None;
+    let server = start_with(|settings| {
+        let gate = gate.clone();
+        let holding = VaultProxy::start(move |charge: Charge| {
+            let gate = gate.clone();
+            async move {
+                gate.acquire().await.unwrap().forget();
+                charge.forward().await.unwrap().into_response()
+            }
+        });
+        holding.point_at(&settings.vault_internal_url);
+        settings.vault_internal_url = holding.url.clone();
+        proxy = Some(holding);
+    })
+    .await;
+    let server = Arc::new(server);
+    import(&server, 10).await;
+
+    // Three buyers' orders hold a unit each while their (declined) charges wait.
+    let mut buyers = Vec::new();
+    for i in 0..3 {
+        let details = json!({"product_id": "drop", "variant_id": "ga", "quantity": 1,
+                             "email": format!("fan{i}@example.com")});
+        let intent = server.create_intent(&details).await;
+        let token = server.token_for(DECLINED, "123", intent["intent_id"].as_str().unwrap()).await;
+        let server = server.clone();
+        buyers.push(tokio::spawn(async move { server.pay(&intent, &token, &fresh_key()).await.status }));
+    }
+    while server.stock("drop", "ga").await != Some(7) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // The seller puts 2 on sale in all: none is left while the three hold theirs.
+    import(&server, 2).await;
+    assert_eq!(server.stock("drop", "ga").await, Some(0));
+    gate.add_permits(3);
+    for buyer in buyers {
+        assert_eq!(buyer.await.unwrap(), StatusCode::PAYMENT_REQUIRED);
+    }
+    assert_eq!(server.stock("drop", "ga").await, Some(2), "the file's 2, not 3");
+
+    // A later file counts from there.
+    import(&server, 5).await;
+    assert_eq!(server.stock("drop", "ga").await, Some(5));
+    drop(proxy);
+}
