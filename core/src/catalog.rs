@@ -291,6 +291,24 @@ pub const MAX_LOOKUP_IDS: usize = 100;
 /// far below 2^53, so a browser's numbers hold every amount exactly, and no sum overflows.
 pub const MAX_PRICE_MINOR: i64 = 10_000_000_000;
 
+/// The latest time a seller may give (a sale's or a code's window), in Unix seconds: the end
+/// of the year 9999. Any later number is a mistake (milliseconds, most often), and a browser
+/// holds every number up to it exactly.
+pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
+
+/// Why `seconds` cannot be a time a seller gives, if it cannot: before 1970, or after
+/// [`MAX_UNIX_SECONDS`] (with a hint when it looks like milliseconds).
+pub fn unix_seconds_problem(seconds: i64) -> Option<String> {
+    match seconds {
+        0..=MAX_UNIX_SECONDS => None,
+        s if s > MAX_UNIX_SECONDS && s / 1000 <= MAX_UNIX_SECONDS => Some(format!(
+            "{s} is not a time in Unix seconds: it looks like milliseconds (seconds would be {})",
+            s / 1000
+        )),
+        s => Some(format!("{s} is not a time in Unix seconds (0 to {MAX_UNIX_SECONDS}, the end of the year 9999)")),
+    }
+}
+
 /// The most units a catalog may put on sale of one variant: within [`VariantStock::stock`]'s
 /// `u32`, so no count is cut short on the wire.
 pub const MAX_STOCK: i64 = 1_000_000_000;

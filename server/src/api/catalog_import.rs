@@ -10,11 +10,11 @@
 //! from 0 emits `product.restocked` in the import's transaction (see [`super::webhooks`]).
 
 use super::webhooks::{self, objects::StockObject, EventType};
-use crate::db::{begin_write, placeholders, to_text, Db};
+use crate::db::{begin_write, placeholders, to_text, Db, WriteTx};
 use crate::error::AppError;
 use serde::Deserialize;
 use std::collections::HashSet;
-use tweetbuy_core::catalog::{MAX_PRICE_MINOR, MAX_STOCK};
+use tweetbuy_core::catalog::{unix_seconds_problem, MAX_PRICE_MINOR, MAX_STOCK};
 use tweetbuy_core::{text, ApiError, Country, Currency, ErrorCode, FieldError, ProductKind, SellerKind, TweetId};
 
 /// The file's format, by extension or content type.
@@ -224,8 +224,8 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
             Some(_) => {}
         }
     }
-    if p.title.trim().is_empty() || p.title.len() > 200 {
-        errors.push("title: give 1 to 200 characters".into());
+    if p.title.trim().is_empty() {
+        errors.push("title: required".into());
     }
     if p.seller.name.trim().is_empty() {
         errors.push("seller.name: required".into());
@@ -247,9 +247,11 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
             errors.push(format!("{field}: use at most {max} characters"));
         }
     }
-    for (i, tweet) in p.tweet_ids.iter().chain(&p.ships_to).enumerate() {
-        if !text::is_single_line(tweet) {
-            errors.push(format!("tweet_ids/ships_to[{i}]: remove the control characters"));
+    for (field, values) in [("tweet_ids", &p.tweet_ids), ("ships_to", &p.ships_to)] {
+        for (i, value) in values.iter().enumerate() {
+            if !text::is_single_line(value) {
+                errors.push(format!("{field}[{i}]: remove the control characters"));
+            }
         }
     }
     if let Some(lang) = p.lang.as_deref().filter(|lang| !text::is_language_tag(lang)) {
@@ -257,6 +259,11 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
     }
     if Currency::parse(&p.currency).is_none() {
         errors.push(format!("currency: {:?} is not a supported ISO 4217 code", p.currency));
+    }
+    for (field, time) in [("sale_starts_at", p.sale_starts_at), ("sale_ends_at", p.sale_ends_at)] {
+        if let Some(problem) = time.and_then(unix_seconds_problem) {
+            errors.push(format!("{field}: {problem}"));
+        }
     }
     if let (Some(start), Some(end)) = (p.sale_starts_at, p.sale_ends_at) {
         if end <= start {
@@ -329,6 +336,7 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
     if !taken.is_empty() {
         return Err(ImportErrors(taken).into());
     }
+    let sellers_before = seller_names(&mut tx, products).await?;
     for p in products {
         // Tweets are re-attached below. Detaching first, and parking each product's default
         // tweet (`products.tweet_id` is unique) on a value no tweet id can be, lets products
@@ -440,9 +448,64 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
             webhooks::emit(&mut tx, EventType::ProductRestocked, &object).await?;
         }
     }
+    let stranded = stranded_codes(&mut tx, products, sellers_before, now).await?;
+    if !stranded.is_empty() {
+        tx.rollback().await?;
+        return Err(ImportErrors(stranded).into());
+    }
     tx.commit().await?;
     tracing::info!(products = products.len(), "catalog imported");
     Ok(products.len())
+}
+
+/// The sellers of the file's products as stored before the import.
+async fn seller_names(tx: &mut WriteTx, products: &[ProductEntry]) -> Result<Vec<String>, AppError> {
+    let sql = format!("SELECT DISTINCT seller_name FROM products WHERE id IN ({})", placeholders(0, products.len()));
+    let mut query = sqlx::query_as::<_, (String,)>(&sql);
+    for p in products {
+        query = query.bind(&p.id);
+    }
+    Ok(query.fetch_all(&mut *tx).await?.into_iter().map(|(name,)| name).collect())
+}
+
+/// The amount-off codes, usable now or later, that the import would leave with no product
+/// priced in their currency (a product's currency changed, or its seller renamed): every
+/// checkout would refuse them, as creating such a code is refused. One problem per code,
+/// read in the import's transaction after its writes.
+async fn stranded_codes(
+    tx: &mut WriteTx,
+    products: &[ProductEntry],
+    sellers_before: Vec<String>,
+    now: i64,
+) -> Result<Vec<String>, AppError> {
+    let ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
+    let sellers: Vec<&str> =
+        sellers_before.iter().map(String::as_str).chain(products.iter().map(|p| p.seller.name.as_str())).collect();
+    let sql = format!(
+        "SELECT code, amount_minor, currency FROM discount_codes d WHERE d.active AND d.amount_minor IS NOT NULL \
+         AND (d.ends_at IS NULL OR d.ends_at > $1) \
+         AND (d.product_id IN ({}) OR d.seller_name IN ({})) \
+         AND NOT EXISTS (SELECT 1 FROM products p WHERE p.currency = d.currency \
+         AND (p.id = d.product_id OR p.seller_name = d.seller_name)) ORDER BY code",
+        placeholders(1, ids.len()),
+        placeholders(1 + ids.len(), sellers.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, i64, String)>(&sql).bind(now);
+    for value in ids.iter().chain(&sellers) {
+        query = query.bind(*value);
+    }
+    Ok(query
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(code, minor, currency)| {
+            format!(
+                "the code {code} takes {minor} minor units of {currency} off, and no product it is for would be \
+                 priced in {currency} any more: keep the currency, or disable the code first \
+                 (tweetbuy-server discounts disable {code})"
+            )
+        })
+        .collect())
 }
 
 /// The format of a file, from its extension.
@@ -502,5 +565,38 @@ stock = 10
         let json = "{\"products\": [\n  {\"id\": \"x\", \"tweet_ids\": 5}\n]}";
         let errors = parse(json, Format::Json).unwrap_err().0;
         assert!(errors[0].starts_with("line 2, column"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_sale_time_must_be_unix_seconds_of_a_real_year() {
+        let at = |starts: &str, ends: &str| {
+            GOOD.replace(
+                "rollout_share = 30",
+                &format!("rollout_share = 30\nsale_starts_at = {starts}\nsale_ends_at = {ends}"),
+            )
+        };
+        assert!(parse(&at("1798761600", "1798848000"), Format::Toml).is_ok());
+        let errors = parse(&at("1798761600000", "9223372036854775807"), Format::Toml).unwrap_err().0;
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].contains("sale_starts_at: 1798761600000") && errors[0].contains("milliseconds"),
+            "{errors:?}"
+        );
+        assert!(errors[0].contains("seconds would be 1798761600"), "{errors:?}");
+        assert!(errors[1].contains("sale_ends_at") && errors[1].contains("the end of the year 9999"), "{errors:?}");
+        let errors = parse(&at("-1", "1798848000"), Format::Toml).unwrap_err().0;
+        assert!(errors[0].contains("sale_starts_at: -1 is not a time"), "{errors:?}");
+    }
+
+    #[test]
+    fn text_limits_count_characters_and_each_problem_is_named_once() {
+        let cjk = GOOD.replace("title = \"Drop tee\"", &format!("title = \"{}\"", "衫".repeat(200)));
+        assert!(parse(&cjk, Format::Toml).is_ok(), "200 characters of three bytes each");
+        let long = GOOD.replace("title = \"Drop tee\"", &format!("title = \"{}\"", "a".repeat(201)));
+        assert_eq!(parse(&long, Format::Toml).unwrap_err().0.len(), 1);
+        let control = GOOD.replace("[\"US\", \"CA\"]", "[\"US\", \"C\\u0007A\"]");
+        let errors = parse(&control, Format::Toml).unwrap_err().0;
+        assert!(errors.iter().any(|e| e.contains("ships_to[1]: remove the control characters")), "{errors:?}");
+        assert!(!errors.iter().any(|e| e.contains("tweet_ids")), "{errors:?}");
     }
 }

@@ -163,6 +163,19 @@ async fn sellers_create_list_and_disable_codes_with_the_admin_key() {
     assert_eq!(field_code(&euros_seller), ("currency".to_owned(), "not_applicable".to_owned()));
     let past = create_code(&server, json!({"code": "PAST", "percent_off": 10, "product_id": TEE, "ends_at": 1})).await;
     assert_eq!(field_code(&past), ("ends_at".to_owned(), "invalid".to_owned()), "{}", past.text());
+    // Every problem at once: the taken code, the unknown product and the past end; and a
+    // time in milliseconds.
+    let all =
+        create_code(&server, json!({"code": "fiver", "percent_off": 5, "product_id": "nope", "ends_at": 1000})).await;
+    assert_eq!(all.fields(), ["ends_at", "code", "product_id"], "{}", all.text());
+    assert!(all.text().contains("The catalog has no such product."), "{}", all.text());
+    let millis = create_code(
+        &server,
+        json!({"code": "MILLI", "percent_off": 5, "product_id": TEE, "ends_at": 1798761600000_i64}),
+    )
+    .await;
+    assert_eq!(millis.fields(), ["ends_at"], "{}", millis.text());
+    assert!(millis.text().contains("milliseconds"), "{}", millis.text());
     let unknown_field =
         create_code(&server, json!({"code": "X12", "percent_off": 5, "product_id": TEE, "free": 1})).await;
     assert_eq!(unknown_field.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown_field.text());
@@ -281,4 +294,37 @@ async fn fifty_buyers_racing_for_ten_uses_get_exactly_ten() {
             .await
             .unwrap();
     assert_eq!(discounted, 10);
+}
+
+#[tokio::test]
+async fn a_catalog_import_that_would_strand_an_amount_off_code_is_refused_whole() {
+    use tweetbuy_server::api::catalog_import::{self, Format};
+    let server = start_admin().await;
+    let import = |currency: &str| {
+        let file = format!(
+            "[[products]]\nid = \"zine\"\ntweet_ids = [\"1900000000000000002\"]\ntitle = \"Zine\"\n\
+             seller = {{ name = \"Press\", kind = \"artist\" }}\nkind = \"digital\"\ncurrency = \"{currency}\"\n\
+             delivery = \"Emailed.\"\nmax_per_order = 1\n\n[[products.variants]]\nid = \"one\"\nlabel = \"One\"\nprice_minor = 1500\n"
+        );
+        let products = catalog_import::parse(&file, Format::Toml).unwrap();
+        let db = server.api_state.db.clone();
+        async move { catalog_import::apply(&db, &products, tweetbuy_server::clock::now()).await }
+    };
+    import("USD").await.unwrap();
+    code(&server, json!({"code": "ZINE5", "amount_off_minor": 500, "currency": "USD", "product_id": "zine"})).await;
+    let (status, body) = import("EUR").await.unwrap_err().into_parts();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let problems: Vec<&str> = body.fields.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("ZINE5") && problems[0].contains("discounts disable ZINE5"), "{problems:?}");
+    let (currency,): (String,) = sqlx::query_as("SELECT currency FROM products WHERE id = 'zine'")
+        .fetch_one(&server.api_state.db)
+        .await
+        .unwrap();
+    assert_eq!(currency, "USD", "nothing of the import was kept");
+
+    // Once the code is disabled, the import goes through.
+    let off = send(&server.api, admin(Method::POST, "/admin/v1/discounts/ZINE5/disable", Some(ADMIN_KEY), None)).await;
+    assert_eq!(off.status, StatusCode::OK);
+    import("EUR").await.unwrap();
 }

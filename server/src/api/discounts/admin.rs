@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use tweetbuy_core::catalog::unix_seconds_problem;
 use tweetbuy_core::discount::normalize_code;
 use tweetbuy_core::{Currency, DiscountValue, FieldError, Money};
 
@@ -108,6 +109,11 @@ impl NewDiscount {
         if self.product_id.is_some() == self.seller.is_some() {
             errors.push(invalid("product_id", "Give either product_id (one product) or seller (all of theirs)."));
         }
+        for (field, time) in [("starts_at", self.starts_at), ("ends_at", self.ends_at)] {
+            if let Some(problem) = time.and_then(unix_seconds_problem) {
+                errors.push(invalid(field, &format!("{problem}.")));
+            }
+        }
         if let (Some(start), Some(end)) = (self.starts_at, self.ends_at) {
             if end <= start {
                 errors.push(invalid("ends_at", "Must be after starts_at."));
@@ -137,20 +143,80 @@ impl NewDiscount {
     }
 }
 
-/// Creates a code, checked whole: a code that exists, or a product or seller the catalog
-/// does not have, is a field error and nothing is written.
+/// Creates a code, checked whole: every problem at once, its own fields' and what the
+/// database says (a code that exists, a product or seller the catalog does not have, an end
+/// that has passed), each a field error, and nothing is written.
 pub async fn create(db: &Db, new: &NewDiscount) -> Result<DiscountCode, AppError> {
-    let code = new.check().map_err(AppError::validation)?;
+    let checked = new.check();
+    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
     let now = clock::now();
-    if code.ends_at.is_some_and(|end| end <= now) {
-        return Err(AppError::validation(vec![FieldError::new("ends_at", "invalid", "This time has passed.")]));
+    if new.ends_at.is_some_and(|end| end <= now) && !errors.iter().any(|e| e.field == "ends_at") {
+        errors.push(FieldError::new("ends_at", "invalid", "This time has passed."));
     }
     let mut tx = begin_write(db).await?;
+    if let Ok(code) = normalize_code(&new.code) {
+        let taken: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM discount_codes WHERE code = $1").bind(&code).fetch_optional(&mut tx).await?;
+        if taken.is_some() {
+            errors.push(FieldError::new("code", "taken", "This code already exists."));
+        }
+    }
+    let amount_currency = match checked.as_ref().map(|c| c.value) {
+        Ok(DiscountValue::Amount(amount)) => Some(amount.currency),
+        _ => None,
+    };
+    if new.product_id.is_some() != new.seller.is_some() {
+        let scope = (new.product_id.as_deref(), new.seller.as_deref());
+        errors.extend(scope_problem(&mut tx, scope, amount_currency).await?);
+    }
+    let code = match checked {
+        Ok(code) if errors.is_empty() => code,
+        _ => return Err(AppError::validation(errors)),
+    };
     if !insert_in(&mut tx, &code, now).await? {
         return Err(AppError::validation(vec![FieldError::new("code", "taken", "This code already exists.")]));
     }
     tx.commit().await?;
     Ok(code)
+}
+
+/// What the catalog says against a code for `scope` (a product's id, or a seller's name):
+/// it has no such product or seller, or (an amount off in `amount_currency`) none of their
+/// products is priced in that currency, so every checkout would refuse the code.
+async fn scope_problem<C>(
+    conn: &mut C,
+    scope: (Option<&str>, Option<&str>),
+    amount_currency: Option<Currency>,
+) -> Result<Option<FieldError>, AppError>
+where
+    C: Send + ?Sized,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let (field, unknown, currencies): (&str, &str, Vec<(String,)>) = match scope {
+        (Some(id), _) => (
+            "product_id",
+            "The catalog has no such product.",
+            sqlx::query_as("SELECT currency FROM products WHERE id = $1").bind(id).fetch_all(&mut *conn).await?,
+        ),
+        (None, seller) => (
+            "seller",
+            "The catalog has no products of this seller.",
+            sqlx::query_as("SELECT currency FROM products WHERE seller_name = $1")
+                .bind(seller)
+                .fetch_all(&mut *conn)
+                .await?,
+        ),
+    };
+    if currencies.is_empty() {
+        return Ok(Some(FieldError::new(field, "unknown", unknown)));
+    }
+    match amount_currency {
+        Some(currency) if !currencies.iter().any(|(c,)| Currency::parse(c) == Some(currency)) => {
+            let message = format!("No product this code is for is priced in {}.", currency.code());
+            Ok(Some(FieldError::new("currency", "not_applicable", message)))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Inserts a checked code in an open transaction (the demo seed's, or [`create`]'s); false
@@ -160,30 +226,13 @@ where
     C: Send + ?Sized,
     for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    // The currency of each product the code is for.
-    let (scope_field, currencies): (&str, Vec<(String,)>) = match (&code.product_id, &code.seller) {
-        (Some(id), _) => (
-            "product_id",
-            sqlx::query_as("SELECT currency FROM products WHERE id = $1").bind(id).fetch_all(&mut *conn).await?,
-        ),
-        (None, seller) => (
-            "seller",
-            sqlx::query_as("SELECT currency FROM products WHERE seller_name = $1")
-                .bind(seller)
-                .fetch_all(&mut *conn)
-                .await?,
-        ),
+    let amount_currency = match code.value {
+        DiscountValue::Amount(amount) => Some(amount.currency),
+        DiscountValue::Percent(_) => None,
     };
-    if currencies.is_empty() {
-        return Err(AppError::validation(vec![FieldError::new(scope_field, "unknown", "The catalog has no such.")]));
-    }
-    // An amount off applies only to prices in its currency: a code no product could take
-    // would be refused at every checkout.
-    if let DiscountValue::Amount(amount) = code.value {
-        if !currencies.iter().any(|(c,)| Currency::parse(c) == Some(amount.currency)) {
-            let message = format!("No product this code is for is priced in {}.", amount.currency.code());
-            return Err(AppError::validation(vec![FieldError::new("currency", "not_applicable", message)]));
-        }
+    let scope = (code.product_id.as_deref(), code.seller.as_deref());
+    if let Some(problem) = scope_problem(&mut *conn, scope, amount_currency).await? {
+        return Err(AppError::validation(vec![problem]));
     }
     let (percent, amount, currency) = match code.value {
         DiscountValue::Percent(p) => (Some(i64::from(p)), None, None),
