@@ -168,6 +168,10 @@ pub enum CatalogCommand {
     Import {
         /// `.toml` or `.json`.
         file: PathBuf,
+        /// Check the file against the catalog as it is (every check of an import) and write
+        /// nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// The api database the catalog is written to.
         #[command(flatten)]
         db: DbArgs,

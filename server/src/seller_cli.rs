@@ -25,20 +25,27 @@ async fn open(args: &DbArgs) -> Result<db::Db, String> {
 /// `catalog import FILE`: checks the whole file, then applies it in one transaction.
 pub async fn catalog(command: CatalogCommand) -> Result<(), String> {
     match command {
-        CatalogCommand::Import { file, db } => {
+        CatalogCommand::Import { file, dry_run, db } => {
             let format = catalog_import::format_of(&file)
                 .ok_or_else(|| format!("{}: name the file .toml or .json", file.display()))?;
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let products = catalog_import::parse(&text, format)
                 .map_err(|e| format!("{} was not imported:\n{e}", file.display()))?;
             let pool = open(&db).await?;
-            let count = catalog_import::apply(&pool, &products, clock::now()).await.map_err(|e| {
+            let applied = match dry_run {
+                true => catalog_import::try_apply(&pool, &products, clock::now()).await,
+                false => catalog_import::apply(&pool, &products, clock::now()).await,
+            };
+            let count = applied.map_err(|e| {
                 let body = e.into_parts().1;
                 let problems: Vec<String> = body.fields.into_iter().map(|f| f.message).collect();
                 let why = if problems.is_empty() { body.message } else { problems.join("\n") };
                 format!("{} was not imported:\n{why}", file.display())
             })?;
-            println!("imported {count} product(s) from {}", file.display());
+            match dry_run {
+                true => println!("{} is good: it would import {count} product(s); nothing was written", file.display()),
+                false => println!("imported {count} product(s) from {}", file.display()),
+            }
             Ok(())
         }
     }
@@ -181,11 +188,21 @@ fn print_endpoint(e: &Endpoint) {
     }
 }
 
+/// The event types of `--events`: `all` alone is every event (the endpoint's empty list); with
+/// other names beside it the list is refused, since either reading could be the wrong one.
+fn events_arg(names: Vec<String>) -> Result<Vec<String>, String> {
+    match names.iter().any(|name| name.trim() == "all") {
+        false => Ok(names),
+        true if names.len() == 1 => Ok(Vec::new()),
+        true => Err("--events: give all alone, or a list of event types without it".into()),
+    }
+}
+
 /// `webhooks …`: the same operations as `/admin/v1/webhooks…`, on the database directly.
 pub async fn webhooks(command: WebhooksCommand) -> Result<(), String> {
     match command {
         WebhooksCommand::Add { url, events, description, db } => {
-            let events = events.into_iter().filter(|e| e != "all").collect();
+            let events = events_arg(events)?;
             let pool = open(&db).await?;
             let created = hooks::create(&pool, &NewEndpoint { url, events, description }).await.map_err(refusal)?;
             print_endpoint(&created.endpoint);
@@ -200,7 +217,7 @@ pub async fn webhooks(command: WebhooksCommand) -> Result<(), String> {
             println!("{} endpoint(s)", endpoints.len());
         }
         WebhooksCommand::Update { id, url, events, description, disable, enable, drop_previous_secret, db } => {
-            let events = events.map(|list| list.into_iter().filter(|e| e != "all").collect());
+            let events = events.map(events_arg).transpose()?;
             let enabled = if disable {
                 Some(false)
             } else if enable {
@@ -254,4 +271,17 @@ fn describe(code: &DiscountCode) -> String {
     let uses = code.max_uses.map_or_else(|| format!("{} used", code.used), |max| format!("{}/{max} used", code.used));
     let state = if code.active { "" } else { "  (disabled)" };
     format!("{:<12} {value}, {scope}, {uses}{state}", code.code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::events_arg;
+
+    #[test]
+    fn all_stands_alone_among_the_events() {
+        let list = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(events_arg(list(&["all"])).unwrap(), Vec::<String>::new());
+        assert_eq!(events_arg(list(&["order.paid", "bogus"])).unwrap(), list(&["order.paid", "bogus"]));
+        assert!(events_arg(list(&["all", "order.paid"])).unwrap_err().contains("all alone"));
+    }
 }

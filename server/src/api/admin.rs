@@ -11,6 +11,7 @@ use super::webhooks::endpoints as hooks;
 use super::{catalog_import, seller_orders, ApiState};
 use crate::clock;
 use crate::error::AppError;
+use crate::extract::Query;
 use crate::vault::bearer::{unauthorized, Bearer};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -21,7 +22,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tweetbuy_core::ErrorCode;
 
 /// Catalog files may be larger than an order.
@@ -59,8 +60,22 @@ impl FromRequestParts<ApiState> for AdminAuth {
 /// What an import answers.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ImportResult {
-    /// How many products the file held; each was written, new or updated.
+    /// How many products the file held; each was written, new or updated (with `dry_run`:
+    /// would be, and nothing was).
     pub imported: usize,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
+
+/// The catalog import's query string.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// `true`: check the file against the catalog as it is (every check of an import) and
+    /// write nothing.
+    #[param(example = true)]
+    pub dry_run: Option<bool>,
 }
 
 /// Imports a catalog file (TOML or JSON, at most 1 MiB): checked whole, applied in one
@@ -70,6 +85,7 @@ pub struct ImportResult {
     path = "/admin/v1/catalog",
     tag = "admin",
     security(("admin_key" = [])),
+    params(ImportQuery),
     request_body(description = "A catalog: `[[products]]` with their `[[products.variants]]` (server/README.md).",
         content(("application/toml"), ("application/json"))),
     responses(
@@ -85,13 +101,16 @@ pub struct ImportResult {
 async fn import_catalog(
     State(state): State<ApiState>,
     _auth: AdminAuth,
+    Query(query): Query<ImportQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
+    // The media type alone (`application/json; charset=utf-8` is JSON), in any case.
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let format = if content_type.starts_with("application/json") {
+    let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let format = if media_type == "application/json" {
         catalog_import::Format::Json
-    } else if content_type.starts_with("application/toml") || content_type.starts_with("text/plain") {
+    } else if media_type == "application/toml" || media_type == "text/plain" {
         catalog_import::Format::Toml
     } else {
         return Err(AppError::new(
@@ -107,8 +126,12 @@ async fn import_catalog(
     })?;
     let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("The catalog is not UTF-8."))?;
     let products = catalog_import::parse(text, format)?;
-    let imported = catalog_import::apply(&state.db, &products, clock::now()).await?;
-    Ok(Json(ImportResult { imported }).into_response())
+    let dry_run = query.dry_run.unwrap_or(false);
+    let imported = match dry_run {
+        true => catalog_import::try_apply(&state.db, &products, clock::now()).await?,
+        false => catalog_import::apply(&state.db, &products, clock::now()).await?,
+    };
+    Ok(Json(ImportResult { imported, dry_run }).into_response())
 }
 
 /// The seller's order view (the buyer's email only when they agreed to share it).

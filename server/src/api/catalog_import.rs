@@ -62,10 +62,10 @@ pub struct ProductEntry {
     #[serde(default)]
     pub limited_edition: bool,
     /// Unix seconds; absent: on sale now.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unix_seconds")]
     pub sale_starts_at: Option<i64>,
     /// Unix seconds, exclusive; absent: no end.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unix_seconds")]
     pub sale_ends_at: Option<i64>,
     /// 0 to 100, default 100 (everyone).
     #[serde(default = "everyone")]
@@ -140,8 +140,38 @@ impl From<ImportErrors> for AppError {
     }
 }
 
+/// A sale time: a whole number of Unix seconds. A TOML date (`2026-01-01T00:00:00Z`) or a
+/// text is refused saying so, where serde would say "invalid type: map, expected i64".
+fn unix_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    struct Seconds;
+    impl<'de> serde::de::Visitor<'de> for Seconds {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a time in Unix seconds, a whole number such as 1798761600 (not a date)")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v).map(Some).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    deserializer.deserialize_option(Seconds)
+}
+
 /// Parses and checks a catalog file; nothing is written.
 pub fn parse(text: &str, format: Format) -> Result<Vec<ProductEntry>, ImportErrors> {
+    // Editors on some systems start a UTF-8 file with a byte-order mark; it is not content.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let located: Vec<(Option<usize>, ProductEntry)> = match format {
         Format::Toml => {
             let file: CatalogFile = toml::from_str(text).map_err(|e| {
@@ -158,8 +188,12 @@ pub fn parse(text: &str, format: Format) -> Result<Vec<ProductEntry>, ImportErro
                 .collect()
         }
         Format::Json => {
-            let file: JsonCatalogFile = serde_json::from_str(text)
-                .map_err(|e| ImportErrors(vec![format!("line {}, column {}: {e}", e.line(), e.column())]))?;
+            let file: JsonCatalogFile = serde_json::from_str(text).map_err(|e| {
+                // serde_json's text ends with the location, which is said first here.
+                let text = e.to_string();
+                let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(message, _)| message);
+                ImportErrors(vec![format!("line {}, column {}: {message}", e.line(), e.column())])
+            })?;
             file.products.into_iter().map(|p| (None, p)).collect()
         }
     };
@@ -316,6 +350,17 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
 /// already attached to a product not in this file refuses the whole import, with one
 /// problem per such tweet (`422`, as a file's own problems).
 pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize, AppError> {
+    apply_or_try(db, products, now, true).await
+}
+
+/// [`apply`] without keeping anything: every check the database makes (tweets of other
+/// products, codes the import would strand) runs in a transaction that is rolled back, so a
+/// seller can try a file before a sale. Returns how many products would be written.
+pub async fn try_apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize, AppError> {
+    apply_or_try(db, products, now, false).await
+}
+
+async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) -> Result<usize, AppError> {
     let mut tx = begin_write(db).await?;
     let restocks_wanted = webhooks::delivery::has_subscribers(&mut tx, EventType::ProductRestocked).await?;
     let mut taken = Vec::new();
@@ -449,9 +494,12 @@ pub async fn apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<usize
         }
     }
     let stranded = stranded_codes(&mut tx, products, sellers_before, now).await?;
-    if !stranded.is_empty() {
+    if !stranded.is_empty() || !keep {
         tx.rollback().await?;
-        return Err(ImportErrors(stranded).into());
+        return match stranded.is_empty() {
+            true => Ok(products.len()),
+            false => Err(ImportErrors(stranded).into()),
+        };
     }
     tx.commit().await?;
     tracing::info!(products = products.len(), "catalog imported");
@@ -586,6 +634,18 @@ stock = 10
         assert!(errors[1].contains("sale_ends_at") && errors[1].contains("the end of the year 9999"), "{errors:?}");
         let errors = parse(&at("-1", "1798848000"), Format::Toml).unwrap_err().0;
         assert!(errors[0].contains("sale_starts_at: -1 is not a time"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_date_where_seconds_go_and_a_byte_order_mark_are_read_as_a_seller_means_them() {
+        let dated = GOOD.replace("rollout_share = 30", "rollout_share = 30\nsale_starts_at = 2026-01-01T00:00:00Z");
+        let errors = parse(&dated, Format::Toml).unwrap_err().0;
+        assert!(errors[0].contains("Unix seconds") && errors[0].contains("not a date"), "{errors:?}");
+        let json = "\u{feff}{\"products\": [{\"id\": \"x\", \"tweet_ids\": [\"1\"], \"title\": 5}]}";
+        let errors = parse(json, Format::Json).unwrap_err().0;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("line 1, column") && !errors[0].contains(" at line "), "{errors:?}");
+        assert!(errors[0].contains("invalid type"), "read past the mark: {errors:?}");
     }
 
     #[test]

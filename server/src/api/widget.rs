@@ -208,6 +208,10 @@ async fn cache_headers(State(manifest): State<Arc<ManifestCache>>, request: Requ
     let name = request.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
     let cached = request.headers().clone();
     let mut response = next.run(request).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        // Every error of the api is JSON, a missing file of the widget's too.
+        return crate::error::AppError::not_found("The widget has no such file.").into_response();
+    }
     if !response.status().is_success() {
         return response;
     }

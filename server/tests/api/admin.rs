@@ -97,11 +97,21 @@ async fn import_through_the_admin_api_is_all_or_nothing() {
     }]});
     let reply = send(
         &server.api,
-        admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/json", &json_catalog.to_string()),
+        admin(
+            Method::POST,
+            "/admin/v1/catalog",
+            Some(ADMIN_KEY),
+            "Application/JSON; charset=utf-8",
+            &json_catalog.to_string(),
+        ),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(server.stock("gig", "ga").await, Some(7));
+    let other =
+        send(&server.api, admin(Method::POST, "/admin/v1/catalog", Some(ADMIN_KEY), "application/tomlx", CATALOG))
+            .await;
+    assert_eq!(other.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "a media type is compared whole");
     assert_eq!(server.count("products").await, products_before + 1);
     let reply = send(&server.api, get("/api/v1/offers?tweet_ids=1600000000000000002")).await;
     assert_eq!(reply.json()["offers"].as_array().unwrap().len(), 0, "the dropped tweet no longer offers it");
@@ -288,4 +298,31 @@ async fn the_seller_sees_the_email_only_with_consent_and_never_a_token() {
     for token in [&shared, &private, &ticket] {
         assert!(!text.contains(token.as_str()) && !reply.text().contains(token.as_str()), "no card token");
     }
+}
+
+#[tokio::test]
+async fn a_dry_run_checks_a_file_against_the_catalog_and_writes_nothing() {
+    let server = start_admin().await;
+    let post = |query: &str, file: &str| {
+        admin(Method::POST, &format!("/admin/v1/catalog{query}"), Some(ADMIN_KEY), "application/toml", file)
+    };
+    let products = server.count("products").await;
+    let tried = send(&server.api, post("?dry_run=true", CATALOG)).await;
+    assert_eq!(tried.status, StatusCode::OK, "{}", tried.text());
+    assert_eq!(tried.json(), json!({"imported": 1, "dry_run": true}));
+    assert_eq!(server.count("products").await, products, "nothing written");
+
+    // A tweet another product holds is found by the dry run as by the import.
+    let taken = CATALOG.replace("\"1600000000000000002\"", "\"1528000000000000001\"");
+    let refused = send(&server.api, post("?dry_run=true", &taken)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text());
+    assert!(refused.text().contains("already attached"), "{}", refused.text());
+
+    // An unknown parameter is refused, as an unknown field is: it is never silently dropped.
+    let typo = send(&server.api, post("?dryrun=1", CATALOG)).await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST, "{}", typo.text());
+    assert_eq!(server.count("products").await, products);
+    let done = send(&server.api, post("", CATALOG)).await;
+    assert_eq!(done.json(), json!({"imported": 1, "dry_run": false}));
+    assert_eq!(server.count("products").await, products + 1);
 }

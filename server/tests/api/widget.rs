@@ -76,6 +76,7 @@ async fn embed_js_names_the_current_build_and_files_are_served() {
         let reply = send(&server.api, get(path)).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
         assert!(!reply.text().contains("SQLite"));
+        assert_eq!(reply.error_code(), "not_found", "{path}: JSON, as every error of the api");
     }
 }
 
