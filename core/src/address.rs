@@ -207,7 +207,7 @@ fn text_field(field: &'static str, raw: &str, required: bool, errors: &mut Vec<F
         errors.push(FieldError::new(field, "invalid_characters", "Remove the special characters from this field."));
     } else if value.chars().count() > MAX_FIELD_LEN {
         errors.push(FieldError::new(field, "too_long", format!("Use at most {MAX_FIELD_LEN} characters.")));
-    } else if required && value.is_empty() {
+    } else if required && crate::text::is_blank(value) {
         errors.push(FieldError::new(field, "required", "This field is required."));
     }
     value.to_owned()
@@ -347,6 +347,17 @@ mod tests {
         let errors = a.validate(&[]).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "city", "postal_code", "region"]);
+    }
+
+    #[test]
+    fn a_required_field_of_invisible_characters_is_empty() {
+        let mut a = address();
+        a.name = "\u{200b}".into();
+        a.line1 = " \u{feff} ".into();
+        a.city = "\u{2060}".into();
+        let errors = a.validate(&[]).unwrap_err();
+        let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert_eq!(found, [("name", "required"), ("line1", "required"), ("city", "required")]);
     }
 
     #[test]

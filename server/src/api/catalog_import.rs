@@ -258,10 +258,10 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
             Some(_) => {}
         }
     }
-    if p.title.trim().is_empty() {
+    if text::is_blank(&p.title) {
         errors.push("title: required".into());
     }
-    if p.seller.name.trim().is_empty() {
+    if text::is_blank(&p.seller.name) {
         errors.push("seller.name: required".into());
     }
     // Text the widget, receipts and CSV exports show: one line each, except the description.
@@ -331,7 +331,7 @@ fn check(p: &ProductEntry, ids: &mut HashSet<String>, tweets: &mut HashSet<Strin
         } else if !variant_ids.insert(v.id.clone()) {
             errors.push(format!("variants[{i}].id: {:?} appears twice", v.id));
         }
-        if v.label.trim().is_empty() {
+        if text::is_blank(&v.label) {
             errors.push(format!("variants[{i}].label: required"));
         } else if !text::is_single_line(&v.label) || v.label.chars().count() > 200 {
             errors.push(format!("variants[{i}].label: give one line of at most 200 characters"));
@@ -658,5 +658,8 @@ stock = 10
         let errors = parse(&control, Format::Toml).unwrap_err().0;
         assert!(errors.iter().any(|e| e.contains("ships_to[1]: remove the control characters")), "{errors:?}");
         assert!(!errors.iter().any(|e| e.contains("tweet_ids")), "{errors:?}");
+        let invisible = GOOD.replace("title = \"Drop tee\"", "title = \"\\u200B\"");
+        let errors = parse(&invisible, Format::Toml).unwrap_err().0;
+        assert!(errors.iter().any(|e| e.ends_with("title: required")), "{errors:?}");
     }
 }
