@@ -77,12 +77,17 @@ async fn create_intent(
             Some(discounts::applicable(&state.db, raw, &product, email, now).await?)
         }
     };
-    // Every problem at once: the details' and the code's.
-    let (email, shipping, discount) = match (details, discount.transpose()) {
-        (Ok((email, shipping)), Ok(discount)) => (email, shipping, discount),
-        (details, discount) => {
+    let tweet = match &request.tweet_id {
+        Some(tweet) => offers_from(&state.db, tweet, &product).await?,
+        None => None,
+    };
+    // Every problem at once: the details', the code's and the tweet's.
+    let (email, shipping, discount) = match (details, discount.transpose(), tweet) {
+        (Ok((email, shipping)), Ok(discount), None) => (email, shipping, discount),
+        (details, discount, tweet) => {
             let mut errors = details.err().unwrap_or_default();
             errors.extend(discount.err().map(|refusal| refusal.field_error()));
+            errors.extend(tweet);
             return Err(AppError::validation(errors));
         }
     };
@@ -120,6 +125,28 @@ async fn create_intent(
         expires_at: now + INTENT_TTL_SECONDS,
     };
     Ok((StatusCode::CREATED, [(CACHE_CONTROL, "no-store")], Json(intent)).into_response())
+}
+
+/// Why the order's tweet cannot be credited with a sale of `product`, if it cannot: the seller's
+/// view names the tweet that sold it, and only a tweet the catalog attaches to the product
+/// offers it. A product's first tweet is known without a query.
+async fn offers_from(
+    db: &Db,
+    tweet: &TweetId,
+    product: &catalog::Product,
+) -> Result<Option<tweetbuy_core::FieldError>, AppError> {
+    if tweet == &product.offer.tweet_id {
+        return Ok(None);
+    }
+    let attached: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM product_tweets WHERE tweet_id = $1 AND product_id = $2")
+            .bind(tweet.as_str())
+            .bind(&product.offer.product_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(attached.is_none().then(|| {
+        tweetbuy_core::FieldError::new("tweet_id", "tweet_invalid", "This tweet does not offer this product.")
+    }))
 }
 
 /// Refuses an offer that cannot be bought right now, with the reason as its code.

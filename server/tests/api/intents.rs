@@ -355,3 +355,32 @@ async fn an_order_takes_the_intent_its_process_wrote_once_and_reads_any_other() 
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     assert_eq!(ordered_totals(&elsewhere).await, [1]);
 }
+
+#[tokio::test]
+async fn an_intent_credits_only_a_tweet_that_offers_its_product() {
+    use tweetbuy_server::api::catalog_import::{self, Format};
+    let server = start().await;
+    let with_tweet = |tweet: &str| {
+        let mut details = tee_details(1);
+        details["tweet_id"] = json!(tweet);
+        details
+    };
+    assert_eq!(server.intent(&with_tweet("1528000000000000001")).await.status, StatusCode::CREATED);
+    // Another product's tweet (the demo's sixth), and a tweet of no product.
+    for tweet in ["1528000000000000006", "1999999999999999999"] {
+        let reply = server.intent(&with_tweet(tweet)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+        assert_eq!(reply.fields(), ["tweet_id"], "{}", reply.text());
+    }
+    // A product's second tweet offers it too.
+    let file = "[[products]]\nid = \"gig\"\ntweet_ids = [\"1600000000000000001\", \"1600000000000000002\"]\n\
+                title = \"Gig\"\nseller = { name = \"Band\", kind = \"artist\" }\nkind = \"ticket\"\n\
+                currency = \"USD\"\nmax_per_order = 2\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\n\
+                price_minor = 2000\n";
+    let products = catalog_import::parse(file, Format::Toml).unwrap();
+    catalog_import::apply(&server.api_state.db, &products, clock::now()).await.unwrap();
+    let gig = json!({"product_id": "gig", "variant_id": "ga", "quantity": 1, "email": "fan@example.com",
+                     "tweet_id": "1600000000000000002"});
+    let reply = server.intent(&gig).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+}

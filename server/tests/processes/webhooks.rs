@@ -282,6 +282,9 @@ fn the_cli_manages_endpoints_with_the_same_rules() {
     let url = pg_url();
     let dir = tempfile::tempdir().unwrap();
     let prefix = tweetbuy_server::ids::random_id("c");
+    // The shop's database, as the server's first start makes it: the tools start no new one.
+    let (api, _) = tweetbuy_server::db::locations(url.as_deref(), &prefix, dir.path()).unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(tweetbuy_server::db::open_api(api)).unwrap();
     let run = |args: &[&str]| {
         let mut command = Command::new(crate::process::server_bin());
         command
