@@ -1,5 +1,11 @@
 //! The test-mode card processor: the outcome depends only on the card number, following
 //! `tests/fixtures/test-cards.md` (any future expiry, any CVC of the right length).
+//!
+//! The vault asks it inside the transaction that records the charge, and that transaction
+//! can still roll back after an approval (a later card of a batch fails, the commit fails);
+//! the api then asks again under the same reference. A real processor in its place must be
+//! asked with the charge's reference (the order's id) as its idempotency key, so that a
+//! second ask returns the first authorization instead of charging the card again.
 
 use tweetbuy_core::vault::DeclineCode;
 use tweetbuy_core::{CardNumber, Money};
