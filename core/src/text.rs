@@ -13,7 +13,8 @@ pub fn is_single_line(value: &str) -> bool {
 }
 
 /// Whether `value` shows nothing: only whitespace, or characters that take no room on their
-/// own (zero-width spaces and joiners, the word joiner, a byte-order mark, a soft hyphen). A
+/// own (zero-width spaces and joiners, the word joiner, a byte-order mark, a soft hyphen, the
+/// Mongolian vowel separator). A
 /// required field holding only those would print as blank on a label, a receipt or an
 /// export, and is refused as empty.
 // One copy for every required field that asks: inlined into each, it cost the checkout

@@ -16,7 +16,7 @@ pub async fn keys(command: KeysCommand) -> Result<(), String> {
         KeysCommand::Init { master_key } => return init(&master_key),
         KeysCommand::Rotate { db, master_key } => (db, master_key),
     };
-    // The database first: a rotation that cannot re-wrap must not change the key file.
+    // The database first: a missing or unopenable one leaves the key file as it was.
     let pool = open_vault(&args).await?;
     let from_env = env_secret(MASTER_KEY_ENV);
     let keyring = match (key_file, from_env) {

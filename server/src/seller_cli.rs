@@ -81,7 +81,8 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
             let key = key.unwrap_or_else(|| crate::ids::random_id("cli_"));
             let pool = open(&db).await?;
             let answered = refunds::refund(&pool, &vault, &order_number, amount_minor, &key).await.map_err(|e| {
-                // Only an unanswered refund is worth retrying, and only under its own key.
+                // Only a refund that may have been made (unanswered, or a retry refused for the
+                // api's key or a rate limit) is worth retrying, and only under its own key.
                 let retry = e.is_internal()
                     || matches!(&e, crate::error::AppError::Client { status, .. } if status.is_server_error());
                 let message = refusal(e);

@@ -382,6 +382,8 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
         return Err(ImportErrors(taken).into());
     }
     let sellers_before = seller_names(&mut tx, products).await?;
+    // A code stranded already (by an import before this check existed) is not this file's doing.
+    let stranded_before = stranded_codes(&mut tx, products, &sellers_before, now).await?;
     for p in products {
         // Tweets are re-attached below. Detaching first, and parking each product's default
         // tweet (`products.tweet_id` is unique) on a value no tweet id can be, lets products
@@ -446,8 +448,9 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
             // The file's stock is what the seller puts on sale: a re-import applies its change
             // since the last import to what is left, in the row's own update (an order taking
             // units meanwhile is not undone), so units sold since stay sold. A change larger
-            // than what is left (pending orders hold units) leaves none, and the rest is owed:
-            // those orders' units pay it back if they come back ([`super::order_store`]).
+            // than what is left (taken by sales or by orders still being paid) leaves none, and
+            // the rest is owed: units that come back (a failed or cancelled order's) pay it
+            // first ([`super::order_store`]).
             let (after,): (Option<i64>,) = sqlx::query_as(
                 "INSERT INTO variants (product_id, id, position, label, price_minor, stock, imported_stock) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (product_id, id) DO UPDATE SET \
@@ -493,7 +496,18 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
             webhooks::emit(&mut tx, EventType::ProductRestocked, &object).await?;
         }
     }
-    let stranded = stranded_codes(&mut tx, products, sellers_before, now).await?;
+    let stranded: Vec<String> = stranded_codes(&mut tx, products, &sellers_before, now)
+        .await?
+        .into_iter()
+        .filter(|code| !stranded_before.contains(code))
+        .map(|(code, minor, currency)| {
+            format!(
+                "the code {code} takes {minor} minor units of {currency} off, and no product it is for would be \
+                 priced in {currency} any more: keep the currency, or disable the code first \
+                 (tweetbuy-server discounts disable {code})"
+            )
+        })
+        .collect();
     if !stranded.is_empty() || !keep {
         tx.rollback().await?;
         return match stranded.is_empty() {
@@ -516,19 +530,21 @@ async fn seller_names(tx: &mut WriteTx, products: &[ProductEntry]) -> Result<Vec
     Ok(query.fetch_all(&mut *tx).await?.into_iter().map(|(name,)| name).collect())
 }
 
-/// The amount-off codes, usable now or later, that the import would leave with no product
-/// priced in their currency (a product's currency changed, or its seller renamed): every
-/// checkout would refuse them, as creating such a code is refused. One problem per code,
-/// read in the import's transaction after its writes.
+/// The amount-off codes, usable now or later, for the file's products or their sellers (as
+/// they were, and as the file names them) that no product in their scope is priced in their
+/// currency for: every checkout would refuse them, as creating such a code is refused. Read in
+/// the import's transaction, before its writes and after: `(code, amount off, currency)`.
 async fn stranded_codes(
     tx: &mut WriteTx,
     products: &[ProductEntry],
-    sellers_before: Vec<String>,
+    sellers_before: &[String],
     now: i64,
-) -> Result<Vec<String>, AppError> {
+) -> Result<Vec<(String, i64, String)>, AppError> {
     let ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
-    let sellers: Vec<&str> =
+    let mut sellers: Vec<&str> =
         sellers_before.iter().map(String::as_str).chain(products.iter().map(|p| p.seller.name.as_str())).collect();
+    sellers.sort_unstable();
+    sellers.dedup();
     let sql = format!(
         "SELECT code, amount_minor, currency FROM discount_codes d WHERE d.active AND d.amount_minor IS NOT NULL \
          AND (d.ends_at IS NULL OR d.ends_at > $1) \
@@ -542,18 +558,7 @@ async fn stranded_codes(
     for value in ids.iter().chain(&sellers) {
         query = query.bind(*value);
     }
-    Ok(query
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|(code, minor, currency)| {
-            format!(
-                "the code {code} takes {minor} minor units of {currency} off, and no product it is for would be \
-                 priced in {currency} any more: keep the currency, or disable the code first \
-                 (tweetbuy-server discounts disable {code})"
-            )
-        })
-        .collect())
+    Ok(query.fetch_all(&mut *tx).await?)
 }
 
 /// The format of a file, from its extension.

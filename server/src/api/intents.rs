@@ -77,21 +77,28 @@ async fn create_intent(
             Some(discounts::applicable(&state.db, raw, &product, email, now).await?)
         }
     };
-    let tweet = match &request.tweet_id {
-        Some(tweet) => offers_from(&state.db, tweet, &product).await?,
-        None => None,
-    };
-    // Every problem at once: the details', the code's and the tweet's.
-    let (email, shipping, discount) = match (details, discount.transpose(), tweet) {
-        (Ok((email, shipping)), Ok(discount), None) => (email, shipping, discount),
-        (details, discount, tweet) => {
+    // Every problem at once: the details' and the code's.
+    let (email, shipping, discount) = match (details, discount.transpose()) {
+        (Ok((email, shipping)), Ok(discount)) => (email, shipping, discount),
+        (details, discount) => {
             let mut errors = details.err().unwrap_or_default();
             errors.extend(discount.err().map(|refusal| refusal.field_error()));
-            errors.extend(tweet);
             return Err(AppError::validation(errors));
         }
     };
     ensure_on_sale(offer)?;
+    // The sale is credited to the tweet the buyer found the offer on, if the catalog attaches
+    // it to the product. A tweet that does not offer it (a page's made-up one, or one the
+    // seller moved while the sheet was open) is dropped, never the buyer's purchase.
+    let tweet = match &request.tweet_id {
+        Some(tweet) if offers(&state.db, tweet, &product).await? => Some(tweet),
+        Some(tweet) => {
+            let product_id = &product.offer.product_id;
+            tracing::warn!(%tweet, %product_id, "the intent's tweet does not offer its product; no tweet is credited");
+            None
+        }
+        None => None,
+    };
     let destination = shipping.as_ref().and_then(|a| Country::parse(&a.country).map(|c| (c, a.region.as_str())));
     let quote = pricing::quote(&product, &request.variant_id, request.quantity, destination, discount.as_ref())?;
     let variant_label = offer.variant(&request.variant_id).map(|v| v.label.clone()).unwrap_or_default();
@@ -106,7 +113,8 @@ async fn create_intent(
         shipping.as_ref(),
         &quote,
         now,
-    )?;
+    )?
+    .crediting(tweet);
     let kept = KeptIntents::keeps(&state.db).then(|| IntentRow::written(&row));
     insert(&state.db, row).await?;
     if let Some(kept) = kept {
@@ -127,16 +135,11 @@ async fn create_intent(
     Ok((StatusCode::CREATED, [(CACHE_CONTROL, "no-store")], Json(intent)).into_response())
 }
 
-/// Why the order's tweet cannot be credited with a sale of `product`, if it cannot: the seller's
-/// view names the tweet that sold it, and only a tweet the catalog attaches to the product
-/// offers it. A product's first tweet is known without a query.
-async fn offers_from(
-    db: &Db,
-    tweet: &TweetId,
-    product: &catalog::Product,
-) -> Result<Option<tweetbuy_core::FieldError>, AppError> {
+/// Whether `tweet` offers `product`, so a sale can be credited to it in the seller's view: the
+/// catalog attaches it to the product. A product's first tweet is known without a query.
+async fn offers(db: &Db, tweet: &TweetId, product: &catalog::Product) -> Result<bool, AppError> {
     if tweet == &product.offer.tweet_id {
-        return Ok(None);
+        return Ok(true);
     }
     let attached: Option<(i64,)> =
         sqlx::query_as("SELECT 1 FROM product_tweets WHERE tweet_id = $1 AND product_id = $2")
@@ -144,9 +147,7 @@ async fn offers_from(
             .bind(&product.offer.product_id)
             .fetch_optional(db)
             .await?;
-    Ok(attached.is_none().then(|| {
-        tweetbuy_core::FieldError::new("tweet_id", "tweet_invalid", "This tweet does not offer this product.")
-    }))
+    Ok(attached.is_some())
 }
 
 /// Refuses an offer that cannot be bought right now, with the reason as its code.
@@ -172,6 +173,7 @@ struct NewIntent {
     email: String,
     share_email: bool,
     shipping_json: Option<String>,
+    /// The tweet the sale is credited to ([`NewIntent::crediting`]).
     tweet_id: Option<String>,
     subtotal_minor: i64,
     shipping_minor: i64,
@@ -229,7 +231,7 @@ impl NewIntent {
                 .map(serde_json::to_string)
                 .transpose()
                 .map_err(|e| AppError::internal(e.to_string()))?,
-            tweet_id: request.tweet_id.as_ref().map(|t| TweetId::as_str(t).to_owned()),
+            tweet_id: None,
             subtotal_minor: quote.subtotal.minor,
             shipping_minor: quote.shipping.minor,
             tax_minor: quote.tax.minor,
@@ -240,6 +242,13 @@ impl NewIntent {
             discount_code: quote.discount.as_ref().map(|d| d.code.clone()),
             discount_minor: quote.discount.as_ref().map_or(0, |d| d.amount.minor),
         })
+    }
+
+    /// The intent with its sale credited to `tweet` (none unless the caller checked that the
+    /// tweet offers the product).
+    fn crediting(mut self, tweet: Option<&TweetId>) -> NewIntent {
+        self.tweet_id = tweet.map(|t| t.as_str().to_owned());
+        self
     }
 }
 

@@ -85,7 +85,8 @@ async fn ask_vault(state: &ApiState, order_id: &str, charge_id: &str, amount: Mo
         RefundOutcome::Refused(body) => {
             let error = format!("{:?} {}", body.code, body.message);
             tracing::error!(%order_id, %charge_id, %error, "the vault refused to refund a charge approved after its order was settled");
-            ("refused", Some(error))
+            let status = if super::vault_client::refused_for_good(body.code) { "refused" } else { "pending" };
+            (status, Some(error))
         }
         RefundOutcome::Unknown(reason) => {
             tracing::warn!(%order_id, %charge_id, %reason, "a charge approved after its order was settled is not refunded yet; the sweep asks again");

@@ -31,12 +31,13 @@ const CHARGE_ATTEMPTS: u32 = 3;
 pub enum RefundOutcome {
     /// The vault refunded (now, or earlier under the same reference).
     Refunded(RefundResult),
-    /// The vault answered and refused for good ([`refused_for_good`]): nothing was, or will
-    /// be, refunded under this reference.
+    /// The vault answered and refused: nothing was refunded by this ask. Nothing ever was
+    /// under the reference when the refusal is the vault's last word on it
+    /// ([`refused_for_good`]), or when no earlier ask under it can have gone through.
     Refused(ApiError),
-    /// No answer was read (the vault out of reach, a timeout, a 5xx), or a refusal that says
-    /// nothing of the reference (the api's key, a rate limit): an earlier ask under it may
-    /// have refunded. Asking again under the same reference is safe.
+    /// No answer was read (the vault out of reach, a timeout, a 5xx), or an answer was lost
+    /// and a later try was refused for a reason that says nothing of the reference: the
+    /// refund may or may not have been made. Asking again under the same reference is safe.
     Unknown(String),
 }
 
@@ -97,19 +98,27 @@ impl VaultClient {
     }
 
     /// Asks the vault to refund; an unknown outcome is asked about again, with the same
-    /// reference, a few times before it is reported.
+    /// reference, a few times before it is reported. Once a try's answer is lost, a refusal
+    /// that is not the vault's last word on the reference leaves the outcome unknown.
     pub async fn refund(&self, request: &RefundRequest) -> RefundOutcome {
-        let mut attempt = 1;
-        loop {
+        let mut lost: Option<String> = None;
+        for attempt in 1..=CHARGE_ATTEMPTS {
             match self.refund_once(request).await {
-                RefundOutcome::Unknown(reason) if attempt < CHARGE_ATTEMPTS => {
-                    tracing::warn!(%reason, attempt, reference = %request.reference, "refund outcome unknown; asking again");
-                    tokio::time::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1))).await;
-                    attempt += 1;
+                RefundOutcome::Unknown(reason) => {
+                    if attempt < CHARGE_ATTEMPTS {
+                        tracing::warn!(%reason, attempt, reference = %request.reference, "refund outcome unknown; asking again");
+                        tokio::time::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1))).await;
+                    }
+                    lost = Some(reason);
+                }
+                RefundOutcome::Refused(body) if !refused_for_good(body.code) && lost.is_some() => {
+                    let lost = lost.unwrap_or_default();
+                    return RefundOutcome::Unknown(format!("{lost}; then {:?} {}", body.code, body.message));
                 }
                 outcome => return outcome,
             }
         }
+        RefundOutcome::Unknown(lost.unwrap_or_default())
     }
 
     async fn refund_once(&self, request: &RefundRequest) -> RefundOutcome {
@@ -131,8 +140,7 @@ impl VaultClient {
         // Only the vault's own error body is a refusal: anything else in between (a proxy)
         // says nothing about the refund.
         match response.json::<ApiError>().await {
-            Ok(body) if refused_for_good(body.code) => RefundOutcome::Refused(body),
-            Ok(body) => RefundOutcome::Unknown(format!("vault answered {status}: {:?} {}", body.code, body.message)),
+            Ok(body) => RefundOutcome::Refused(body),
             Err(_) => RefundOutcome::Unknown(format!("vault answered {status}")),
         }
     }
@@ -190,8 +198,9 @@ impl VaultClient {
 /// cannot read. A refund asked again under the same reference gets the first refund back, so
 /// none of these can come after a refund was made under it. Any other refusal (a key the vault
 /// does not accept, a rate limit) can come after an ask whose answer was lost and which did
-/// refund: the refund must stay pending, not be given up and asked again under a new reference.
-fn refused_for_good(code: ErrorCode) -> bool {
+/// refund: such a refund must stay pending, not be given up and asked again under a new
+/// reference, unless its reference was never asked before.
+pub(crate) fn refused_for_good(code: ErrorCode) -> bool {
     matches!(
         code,
         ErrorCode::NotFound

@@ -125,14 +125,11 @@ async fn sold_out_sale_ended_and_not_started_are_409() {
     // Refused when the intent is priced: nothing to pay.
     let mut details = tee_details(1);
     details["product_id"] = json!(SOLD_OUT_TEE);
-    details["tweet_id"] = serde_json::Value::Null; // the tee's tweet does not offer it
     let reply = server.intent(&details).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
     assert_eq!(reply.error_code(), "sold_out");
 
     details["product_id"] = json!(TOOL_KIT);
-
-    details["tweet_id"] = serde_json::Value::Null; // the tee's tweet does not offer it
     details["variant_id"] = json!("kit");
     let reply = server.intent(&details).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
@@ -149,7 +146,6 @@ async fn sold_out_sale_ended_and_not_started_are_409() {
     };
     not_started(server.api_state.db.clone(), tweetbuy_server::clock::now() + 3600).await;
     details["product_id"] = json!("pharrell-signature-hat");
-    details["tweet_id"] = serde_json::Value::Null; // the tee's tweet does not offer it
     details["variant_id"] = json!("one-size");
     let reply = server.intent(&details).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);

@@ -75,3 +75,63 @@ async fn units_of_orders_that_fail_after_a_smaller_re_import_do_not_go_back_on_s
     assert_eq!(server.stock("drop", "ga").await, Some(5));
     drop(proxy);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_option_is_sold_out_when_the_units_still_held_only_pay_back_what_is_owed() {
+    use tweetbuy_server::api::webhooks::endpoints::{self, NewEndpoint};
+    // Each buyer's charge waits at the proxy for its own permit: first, second.
+    let gates = Arc::new([Semaphore::new(0), Semaphore::new(0)]);
+    let turn = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut proxy = None;
+    let server = start_with(|settings| {
+        let (gates, turn) = (gates.clone(), turn.clone());
+        let holding = VaultProxy::start(move |charge: Charge| {
+            let (gates, turn) = (gates.clone(), turn.clone());
+            async move {
+                let mine = turn.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                gates[mine].acquire().await.unwrap().forget();
+                charge.forward().await.unwrap().into_response()
+            }
+        });
+        holding.point_at(&settings.vault_internal_url);
+        settings.vault_internal_url = holding.url.clone();
+        proxy = Some(holding);
+    })
+    .await;
+    let server = Arc::new(server);
+    let hook = NewEndpoint {
+        url: "https://hooks.example.com/in".into(),
+        events: vec!["product.sold_out".into()],
+        ..Default::default()
+    };
+    endpoints::create(&server.api_state.db, &hook).await.unwrap();
+    import(&server, 2).await;
+
+    // The first buyer's card is approved, the second's declined; both hold a unit while the
+    // seller lowers the option to 1 in all.
+    let mut buyers = Vec::new();
+    for (i, card) in ["4242424242424242", DECLINED].into_iter().enumerate() {
+        let details = json!({"product_id": "drop", "variant_id": "ga", "quantity": 1,
+                             "email": format!("fan{i}@example.com")});
+        let intent = server.create_intent(&details).await;
+        let token = server.token_for(card, "123", intent["intent_id"].as_str().unwrap()).await;
+        let server = server.clone();
+        buyers.push(tokio::spawn(async move { server.pay(&intent, &token, &fresh_key()).await.status }));
+        while turn.load(std::sync::atomic::Ordering::SeqCst) <= i {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    import(&server, 1).await;
+    gates[0].add_permits(1);
+    let second = buyers.pop().unwrap();
+    assert_eq!(buyers.pop().unwrap().await.unwrap(), StatusCode::CREATED);
+    gates[1].add_permits(1);
+    assert_eq!(second.await.unwrap(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(server.stock("drop", "ga").await, Some(0), "the declined unit paid back what was owed");
+    let (sold_out,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM webhook_events WHERE type = 'product.sold_out'")
+        .fetch_one(&server.api_state.db)
+        .await
+        .unwrap();
+    assert_eq!(sold_out, 1, "the paid order sold the option out: the held unit could not bring it back");
+    drop(proxy);
+}

@@ -243,6 +243,14 @@ async fn a_refund_refused_for_the_apis_key_after_a_lost_answer_stays_pending_and
         (status, reserved)
     };
 
+    // Refused for the api's key on its first ask, a refund was never made: it is given up,
+    // its amount no longer set aside.
+    proxy.proxy.refunds(Refunds::KeyRefused);
+    let (status, body) = refunds::refund(db, vault, &number, Some(500), "k0").await.unwrap_err().into_parts();
+    assert_eq!((status, body.code), (StatusCode::BAD_GATEWAY, tweetbuy_core::ErrorCode::PaymentError));
+    assert!(body.message.contains("nothing was refunded"), "{}", body.message);
+    assert_eq!(server.count("refunds").await, 0);
+
     // The vault refunds, its answer is lost; then it refuses the api's key, to the seller's
     // retry and to the sweep.
     proxy.proxy.refunds(Refunds::Lost);

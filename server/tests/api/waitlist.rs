@@ -103,7 +103,6 @@ async fn notices_go_in_sign_up_order_never_more_than_the_units_and_once_per_rest
     // wait for the next restock, in their place.
     let mut order = tee_order(&server.tokenize(VISA, "123").await, 2);
     order["product_id"] = json!(SOLD_OUT_TEE);
-    order["tweet_id"] = serde_json::Value::Null; // the tee's tweet does not offer it
     order["email"] = json!("stranger@example.com");
     let paid = server.order(&order, &fresh_key()).await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
@@ -150,7 +149,6 @@ async fn a_notified_buyer_frees_nothing_but_a_slow_one_lets_the_next_be_told() {
     // The first buys it: marked bought, and the sold-out product puts the other back.
     let mut order = tee_order(&server.tokenize(VISA, "123").await, 1);
     order["product_id"] = json!(SOLD_OUT_TEE);
-    order["tweet_id"] = serde_json::Value::Null; // the tee's tweet does not offer it
     order["email"] = json!("A@example.com");
     assert_eq!(server.order(&order, &fresh_key()).await.status, StatusCode::CREATED);
     allocate(&server.api_state.db, SOLD_OUT_TEE, later).await.unwrap();

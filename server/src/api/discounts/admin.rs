@@ -153,10 +153,13 @@ pub async fn create(db: &Db, new: &NewDiscount) -> Result<DiscountCode, AppError
     if new.ends_at.is_some_and(|end| end <= now) && !errors.iter().any(|e| e.field == "ends_at") {
         errors.push(FieldError::new("ends_at", "invalid", "This time has passed."));
     }
-    let mut tx = begin_write(db).await?;
+    // Read first, outside the write lock; `insert_in` checks the scope again in its transaction.
+    let mut conn = db.acquire().await?;
     if let Ok(code) = normalize_code(&new.code) {
-        let taken: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM discount_codes WHERE code = $1").bind(&code).fetch_optional(&mut tx).await?;
+        let taken: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM discount_codes WHERE code = $1")
+            .bind(&code)
+            .fetch_optional(&mut *conn)
+            .await?;
         if taken.is_some() {
             errors.push(FieldError::new("code", "taken", "This code already exists."));
         }
@@ -167,12 +170,14 @@ pub async fn create(db: &Db, new: &NewDiscount) -> Result<DiscountCode, AppError
     };
     if new.product_id.is_some() != new.seller.is_some() {
         let scope = (new.product_id.as_deref(), new.seller.as_deref());
-        errors.extend(scope_problem(&mut tx, scope, amount_currency).await?);
+        errors.extend(scope_problem(&mut *conn, scope, amount_currency).await?);
     }
+    drop(conn);
     let code = match checked {
         Ok(code) if errors.is_empty() => code,
         _ => return Err(AppError::validation(errors)),
     };
+    let mut tx = begin_write(db).await?;
     if !insert_in(&mut tx, &code, now).await? {
         return Err(AppError::validation(vec![FieldError::new("code", "taken", "This code already exists.")]));
     }

@@ -24,7 +24,7 @@ pub(crate) mod admin;
 pub(crate) mod bounds;
 
 use crate::api::order_store;
-use crate::api::vault_client::{RefundOutcome, VaultClient};
+use crate::api::vault_client::{refused_for_good, RefundOutcome, VaultClient};
 use crate::api::webhooks::{self, EventType};
 use crate::clock;
 use crate::db::{begin_write, retry_busy, Db};
@@ -114,8 +114,8 @@ const REFUND_COLUMNS: &str = "id, order_id, request_hash, number, kind, amount_m
 
 /// How step 1 ended.
 enum Begun {
-    /// A new refund was reserved, or a pending one under the same key is resumed.
-    Go { row: RefundRow, charge_id: String },
+    /// A new refund was reserved (`fresh`), or a pending one under the same key is resumed.
+    Go { row: RefundRow, charge_id: String, fresh: bool },
     /// The same key already has a succeeded refund.
     Done(RefundRow),
 }
@@ -129,26 +129,26 @@ async fn run(
     hash: &str,
 ) -> Result<Answered, AppError> {
     let now = clock::now();
-    let (row, charge_id) = match retry_busy(|| reserve(db, order_number, ask, key, hash, now)).await? {
+    let (row, charge_id, fresh) = match retry_busy(|| reserve(db, order_number, ask, key, hash, now)).await? {
         Begun::Done(row) => return Ok(Answered { refund: view(db, &row).await?, replayed: true }),
-        Begun::Go { row, charge_id } => (row, charge_id),
+        Begun::Go { row, charge_id, fresh } => (row, charge_id, fresh),
     };
     let vault_refund_id = match ask_vault(vault, &row, charge_id).await? {
         Asked::Refunded(id) => id,
-        Asked::Refused(body) => {
+        // A refund asked for the first time, or refused for good, was never made: it is given
+        // up. Any other refusal of a resumed one may follow an ask that did refund.
+        Asked::Refused(body) if fresh || refused_for_good(body.code) => {
             tracing::error!(refund_id = %row.id, code = ?body.code, message = %body.message, "the vault refused a refund");
             retry_busy(|| release(db, &row)).await?;
             return Err(refused_by_vault(body));
         }
+        Asked::Refused(body) => {
+            tracing::error!(refund_id = %row.id, code = ?body.code, "the vault refused a resumed refund; it stays pending");
+            return Err(not_confirmed());
+        }
         Asked::Unknown(reason) => {
             tracing::error!(refund_id = %row.id, %reason, "refund outcome unknown; it stays pending");
-            return Err(AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Unavailable,
-                "The payment service could not confirm the refund: it did not answer, or refused the request (its \
-                 key, a rate limit). The refund stays pending; retry with the same Idempotency-Key: it never refunds \
-                 twice.",
-            ));
+            return Err(not_confirmed());
         }
     };
     retry_busy(|| settle(db, &row, vault_refund_id.as_deref(), clock::now())).await?;
@@ -207,9 +207,13 @@ pub async fn settle_stale(db: &Db, vault: &VaultClient, cutoff: i64) -> Result<u
                 retry_busy(|| settle(db, &row, id.as_deref(), clock::now())).await?;
                 tracing::info!(refund_id = %row.id, "pending refund settled: refunded");
             }
-            Asked::Refused(body) => {
+            Asked::Refused(body) if refused_for_good(body.code) => {
                 retry_busy(|| release(db, &row)).await?;
                 tracing::warn!(refund_id = %row.id, code = ?body.code, "pending refund released: the vault refused it");
+            }
+            Asked::Refused(body) => {
+                tracing::warn!(refund_id = %row.id, code = ?body.code, "pending refund not settled: the vault refused to say");
+                continue;
             }
             Asked::Unknown(reason) => {
                 tracing::warn!(refund_id = %row.id, %reason, "pending refund not settled: the vault could not say");
@@ -274,7 +278,7 @@ async fn reserve(db: &Db, order_number: &str, ask: Ask, key: &str, hash: &str, n
         }
         tracing::info!(refund_id = %earlier.id, "resuming a refund whose first attempt did not finish");
         let charge_id = order.charge_id.ok_or_else(|| AppError::internal("a refunded order without its charge"))?;
-        return Ok(Begun::Go { row: earlier, charge_id });
+        return Ok(Begun::Go { row: earlier, charge_id, fresh: false });
     }
     let state = OrderState {
         status: order.status.clone(),
@@ -337,7 +341,7 @@ async fn reserve(db: &Db, order_number: &str, ask: Ask, key: &str, hash: &str, n
     .execute(&mut tx)
     .await?;
     tx.commit().await?;
-    Ok(Begun::Go { row, charge_id })
+    Ok(Begun::Go { row, charge_id, fresh: true })
 }
 
 /// Step 3, in one transaction: the refund succeeded, its receipt is queued, and a
@@ -477,9 +481,19 @@ fn refused_by_vault(body: ApiError) -> AppError {
         _ => AppError::new(
             StatusCode::BAD_GATEWAY,
             ErrorCode::PaymentError,
-            "The payment service refused the refund; nothing was refunded. Try again later.",
+            format!("The payment service refused the refund ({}); nothing was refunded.", body.message),
         ),
     }
+}
+
+/// A refund that may have been made: it stays pending until the vault says.
+fn not_confirmed() -> AppError {
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+        "The payment service could not confirm the refund: it did not answer, or refused a retry (its key, a rate \
+         limit). The refund stays pending; retry with the same Idempotency-Key: it never refunds twice.",
+    )
 }
 
 /// An order marked shipped.

@@ -66,23 +66,23 @@ where
 }
 
 /// The option's stock when the paid order `order_id` took its last unit: the stock is 0 and
-/// no other unpaid (pending) order still holds units of it. When two orders share the last
-/// units, the one paid last sold the option out; one that fails gives its units back and
-/// nothing sold out.
+/// the units other unpaid (pending) orders hold could not bring it back. When two orders share
+/// the last units, the one paid last sold the option out; one that fails gives its units back
+/// and nothing sold out. Units a catalog import left owed ([`crate::api::catalog_import`]) are
+/// paid back first by a failed order's units, so only those beyond what is owed could.
 pub async fn sold_out_by(conn: &mut crate::db::WriteTx, order_id: &str) -> Result<Option<StockObject>, AppError> {
     let (product_id, variant_id): (String, String) =
         sqlx::query_as("SELECT product_id, variant_id FROM orders WHERE id = $1")
             .bind(order_id)
             .fetch_one(&mut *conn)
             .await?;
-    let left: Option<(Option<i64>,)> = sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
-        .bind(&product_id)
-        .bind(&variant_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if !matches!(left, Some((Some(0),))) {
-        return Ok(None);
-    }
+    let left: Option<(Option<i64>, i64)> =
+        sqlx::query_as("SELECT stock, owed FROM variants WHERE product_id = $1 AND id = $2")
+            .bind(&product_id)
+            .bind(&variant_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((Some(0), owed)) = left else { return Ok(None) };
     // Two of the last orders paid at once on PostgreSQL would each still see the other as
     // pending. Writing the option's row first makes the second wait for the first's commit,
     // after which its next statement sees that order paid.
@@ -92,14 +92,15 @@ pub async fn sold_out_by(conn: &mut crate::db::WriteTx, order_id: &str) -> Resul
         .execute(&mut *conn)
         .await?;
     let (holding,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM orders WHERE product_id = $1 AND variant_id = $2 AND status = 'pending' AND id <> $3",
+        "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM orders WHERE product_id = $1 AND variant_id = $2 \
+         AND status = 'pending' AND id <> $3",
     )
     .bind(&product_id)
     .bind(&variant_id)
     .bind(order_id)
     .fetch_one(&mut *conn)
     .await?;
-    if holding > 0 {
+    if holding > owed {
         return Ok(None);
     }
     stock(conn, &product_id, &variant_id).await.map(|s| s.filter(|s| s.stock == Some(0)))
