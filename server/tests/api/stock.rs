@@ -6,6 +6,7 @@ use crate::vault_proxy::{Charge, VaultProxy};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tweetbuy_server::api::catalog_import::{self, Format};
@@ -25,17 +26,19 @@ async fn import(server: &TestServer, stock: u32) {
     catalog_import::apply(&server.api_state.db, &products, clock::now()).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn units_of_orders_that_fail_after_a_smaller_re_import_do_not_go_back_on_sale() {
-    // Every charge waits at the proxy until the test lets it through.
-    let gate = Arc::new(Semaphore::new(0));
+/// A server whose charges wait at a proxy until the test lets them through: the n-th charge
+/// waits for a permit of `gates[n]`, or of the last gate. Also returns the proxy, to keep it
+/// running, and how many charges have arrived.
+async fn holding_charges(gates: Arc<Vec<Semaphore>>) -> (Arc<TestServer>, VaultProxy, Arc<AtomicUsize>) {
+    let arrived = Arc::new(AtomicUsize::new(0));
     let mut proxy = None;
     let server = start_with(|settings| {
-        let gate = gate.clone();
+        let arrived = arrived.clone();
         let holding = VaultProxy::start(move |charge: Charge| {
-            let gate = gate.clone();
+            let (gates, arrived) = (gates.clone(), arrived.clone());
             async move {
-                gate.acquire().await.unwrap().forget();
+                let n = arrived.fetch_add(1, Ordering::SeqCst).min(gates.len() - 1);
+                gates[n].acquire().await.unwrap().forget();
                 charge.forward().await.unwrap().into_response()
             }
         });
@@ -44,7 +47,13 @@ async fn units_of_orders_that_fail_after_a_smaller_re_import_do_not_go_back_on_s
         proxy = Some(holding);
     })
     .await;
-    let server = Arc::new(server);
+    (Arc::new(server), proxy.unwrap(), arrived)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn units_of_orders_that_fail_after_a_smaller_re_import_do_not_go_back_on_sale() {
+    let gate = Arc::new(vec![Semaphore::new(0)]);
+    let (server, _proxy, _) = holding_charges(gate.clone()).await;
     import(&server, 10).await;
 
     // Three buyers' orders hold a unit each while their (declined) charges wait.
@@ -64,7 +73,7 @@ async fn units_of_orders_that_fail_after_a_smaller_re_import_do_not_go_back_on_s
     // The seller puts 2 on sale in all: none is left while the three hold theirs.
     import(&server, 2).await;
     assert_eq!(server.stock("drop", "ga").await, Some(0));
-    gate.add_permits(3);
+    gate[0].add_permits(3);
     for buyer in buyers {
         assert_eq!(buyer.await.unwrap(), StatusCode::PAYMENT_REQUIRED);
     }
@@ -73,32 +82,14 @@ async fn units_of_orders_that_fail_after_a_smaller_re_import_do_not_go_back_on_s
     // A later file counts from there.
     import(&server, 5).await;
     assert_eq!(server.stock("drop", "ga").await, Some(5));
-    drop(proxy);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_option_is_sold_out_when_the_units_still_held_only_pay_back_what_is_owed() {
     use tweetbuy_server::api::webhooks::endpoints::{self, NewEndpoint};
     // Each buyer's charge waits at the proxy for its own permit: first, second.
-    let gates = Arc::new([Semaphore::new(0), Semaphore::new(0)]);
-    let turn = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut proxy = None;
-    let server = start_with(|settings| {
-        let (gates, turn) = (gates.clone(), turn.clone());
-        let holding = VaultProxy::start(move |charge: Charge| {
-            let (gates, turn) = (gates.clone(), turn.clone());
-            async move {
-                let mine = turn.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                gates[mine].acquire().await.unwrap().forget();
-                charge.forward().await.unwrap().into_response()
-            }
-        });
-        holding.point_at(&settings.vault_internal_url);
-        settings.vault_internal_url = holding.url.clone();
-        proxy = Some(holding);
-    })
-    .await;
-    let server = Arc::new(server);
+    let gates = Arc::new(vec![Semaphore::new(0), Semaphore::new(0)]);
+    let (server, _proxy, turn) = holding_charges(gates.clone()).await;
     let hook = NewEndpoint {
         url: "https://hooks.example.com/in".into(),
         events: vec!["product.sold_out".into()],
@@ -117,7 +108,7 @@ async fn an_option_is_sold_out_when_the_units_still_held_only_pay_back_what_is_o
         let token = server.token_for(card, "123", intent["intent_id"].as_str().unwrap()).await;
         let server = server.clone();
         buyers.push(tokio::spawn(async move { server.pay(&intent, &token, &fresh_key()).await.status }));
-        while turn.load(std::sync::atomic::Ordering::SeqCst) <= i {
+        while turn.load(Ordering::SeqCst) <= i {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
@@ -133,5 +124,4 @@ async fn an_option_is_sold_out_when_the_units_still_held_only_pay_back_what_is_o
         .await
         .unwrap();
     assert_eq!(sold_out, 1, "the paid order sold the option out: the held unit could not bring it back");
-    drop(proxy);
 }
