@@ -200,6 +200,18 @@ pub struct ShippingAddress {
 /// Longest accepted text in any address field: a real address line fits; a 10 MB one does not.
 pub const MAX_FIELD_LEN: usize = 200;
 
+/// What is wrong with `region` (trimmed, upper case) as a US address's state, if anything: it
+/// must be a state's code (the quote checks one the same way, once the buyer has chosen it).
+pub fn us_state_problem(region: &str) -> Option<FieldError> {
+    if region.is_empty() {
+        Some(FieldError::new("region", "required", "Choose a state."))
+    } else if !US_STATES.contains(&region) {
+        Some(FieldError::new("region", "region_invalid", "Choose a US state."))
+    } else {
+        None
+    }
+}
+
 fn text_field(field: &'static str, raw: &str, required: bool, errors: &mut Vec<FieldError>) -> String {
     let value = raw.trim();
     // Checked before trimming: a trailing newline is refused, not quietly forgiven.
@@ -239,11 +251,7 @@ impl ShippingAddress {
                     Err(e) => errors.push(e),
                 }
                 if country.code() == "US" {
-                    if region.is_empty() {
-                        errors.push(FieldError::new("region", "required", "Choose a state."));
-                    } else if !US_STATES.contains(&region.as_str()) {
-                        errors.push(FieldError::new("region", "region_invalid", "Choose a US state."));
-                    }
+                    errors.extend(us_state_problem(&region));
                 } else {
                     region = region.trim().to_owned();
                 }

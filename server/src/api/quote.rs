@@ -9,7 +9,7 @@ use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use tweetbuy_core::address::MAX_FIELD_LEN;
+use tweetbuy_core::address::{us_state_problem, MAX_FIELD_LEN};
 use tweetbuy_core::order::QuoteRequest;
 use tweetbuy_core::text::is_single_line;
 use tweetbuy_core::FieldError;
@@ -40,6 +40,14 @@ async fn quote(State(state): State<ApiState>, JsonBody(request): JsonBody<QuoteR
         if !is_single_line(region) || region.chars().count() > MAX_FIELD_LEN {
             let message = "Choose a state or region.";
             return Err(AppError::validation(vec![FieldError::new("region", "region_invalid", message)]));
+        }
+        // A state the buyer has chosen is checked as the intent will check it; none yet is an
+        // estimate.
+        let state = region.trim().to_ascii_uppercase();
+        if request.country.is_some_and(|c| c.code() == "US") && !state.is_empty() {
+            if let Some(problem) = us_state_problem(&state) {
+                return Err(AppError::validation(vec![problem]));
+            }
         }
     }
     let now = clock::now();

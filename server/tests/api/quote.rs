@@ -73,6 +73,18 @@ async fn bad_quotes_name_the_field() {
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.fields(), ["country"], "the tee ships to the US only");
 
+    // A US state is checked as the intent checks it, once one is given.
+    let body = json!({"product_id": TEE, "variant_id": "m", "quantity": 1, "country": "US", "region": "ZZ"});
+    let reply = quote(&server, body).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(reply.fields(), ["region"]);
+    assert!(reply.text().contains("Choose a US state."), "{}", reply.text());
+    let mut details = tee_details(1);
+    details["shipping"]["region"] = json!("ZZ");
+    let intent = server.intent(&details).await;
+    assert_eq!(intent.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", intent.text());
+    assert!(intent.text().contains("Choose a US state."), "the same words: {}", intent.text());
+
     let reply = quote(&server, json!({"product_id": "nope", "variant_id": "m", "quantity": 1})).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.error_code(), "not_found");
