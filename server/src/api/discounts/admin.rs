@@ -164,13 +164,10 @@ pub async fn create(db: &Db, new: &NewDiscount) -> Result<DiscountCode, AppError
             errors.push(FieldError::new("code", "taken", "This code already exists."));
         }
     }
-    let amount_currency = match checked.as_ref().map(|c| c.value) {
-        Ok(DiscountValue::Amount(amount)) => Some(amount.currency),
-        _ => None,
-    };
     if new.product_id.is_some() != new.seller.is_some() {
         let scope = (new.product_id.as_deref(), new.seller.as_deref());
-        errors.extend(scope_problem(&mut *conn, scope, amount_currency).await?);
+        let currency = checked.as_ref().ok().and_then(|c| amount_currency(c.value));
+        errors.extend(scope_problem(&mut *conn, scope, currency).await?);
     }
     drop(conn);
     let code = match checked {
@@ -183,6 +180,14 @@ pub async fn create(db: &Db, new: &NewDiscount) -> Result<DiscountCode, AppError
     }
     tx.commit().await?;
     Ok(code)
+}
+
+/// The currency of an amount off; none for a percentage.
+fn amount_currency(value: DiscountValue) -> Option<Currency> {
+    match value {
+        DiscountValue::Amount(amount) => Some(amount.currency),
+        DiscountValue::Percent(_) => None,
+    }
 }
 
 /// What the catalog says against a code for `scope` (a product's id, or a seller's name):
@@ -231,12 +236,8 @@ where
     C: Send + ?Sized,
     for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let amount_currency = match code.value {
-        DiscountValue::Amount(amount) => Some(amount.currency),
-        DiscountValue::Percent(_) => None,
-    };
     let scope = (code.product_id.as_deref(), code.seller.as_deref());
-    if let Some(problem) = scope_problem(&mut *conn, scope, amount_currency).await? {
+    if let Some(problem) = scope_problem(&mut *conn, scope, amount_currency(code.value)).await? {
         return Err(AppError::validation(vec![problem]));
     }
     let (percent, amount, currency) = match code.value {
