@@ -9,6 +9,7 @@
 //! left, so units sold in between stay sold. An option whose stock the file raises
 //! from 0 emits `product.restocked` in the import's transaction (see [`super::webhooks`]).
 
+use super::order_store;
 use super::webhooks::{self, objects::StockObject, EventType};
 use crate::db::{begin_write, placeholders, to_text, Db, WriteTx};
 use crate::error::AppError;
@@ -436,15 +437,17 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
         }
         let mut restocked = Vec::new();
         for (position, v) in p.variants.iter().enumerate() {
-            let before: Option<(Option<i64>,)> = if restocks_wanted {
-                sqlx::query_as("SELECT stock FROM variants WHERE product_id = $1 AND id = $2")
+            let before: Option<(Option<i64>, Option<i64>)> =
+                sqlx::query_as("SELECT stock, imported_stock FROM variants WHERE product_id = $1 AND id = $2")
                     .bind(&p.id)
                     .bind(&v.id)
                     .fetch_optional(&mut tx)
-                    .await?
-            } else {
-                None
-            };
+                    .await?;
+            // The count starts afresh below (the file's stock as it is), or stops: the units
+            // orders took from an earlier count, or never took, are not the new count's.
+            if v.stock.is_none() || !matches!(before, Some((Some(_), Some(_)))) {
+                order_store::forget_holds(&mut tx, &p.id, &v.id).await?;
+            }
             // The file's stock is what the seller puts on sale: a re-import applies its change
             // since the last import to what is left, in the row's own update (an order taking
             // units meanwhile is not undone), so units sold since stay sold. A change larger
@@ -473,7 +476,7 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
             .bind(v.stock)
             .fetch_one(&mut tx)
             .await?;
-            if matches!(before, Some((Some(0),))) && after != Some(0) {
+            if restocks_wanted && matches!(before, Some((Some(0), _))) && after != Some(0) {
                 restocked.push((v, after));
             }
         }

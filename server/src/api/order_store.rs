@@ -196,9 +196,13 @@ async fn place_numbered(
             reservation(order).execute(&mut tx).await?.rows_affected()
         }
     };
-    // Only an uncounted variant may go on without a reservation.
-    if reserved != 1 && !is_uncounted(&mut tx, order).await? {
-        return Err(PlaceError::SoldOut);
+    // Only an uncounted variant may go on without a reservation, and its order then holds
+    // no units to give back.
+    if reserved != 1 {
+        if !is_uncounted(&mut tx, order).await? {
+            return Err(PlaceError::SoldOut);
+        }
+        sqlx::query("UPDATE orders SET holds_stock = FALSE WHERE id = $1").bind(order.id).execute(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -341,11 +345,11 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
          AND EXISTS (SELECT 1 FROM go) AND {free} RETURNING payment_intents.id), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-         created_at, updated_at, intent_id, lang) \
+         created_at, updated_at, intent_id, lang, holds_stock) \
          SELECT r.id, r.number, r.product_id, r.variant_id, r.quantity, r.email, r.share_email, r.shipping_json, \
          r.subtotal_minor, r.shipping_minor, r.tax_minor, r.total_minor, r.currency, \
          (SELECT 'pending' FROM claimed_intent c WHERE c.id = r.intent_id), r.tweet_id, r.now, r.now, r.intent_id, \
-         r.lang FROM incoming r, go RETURNING 1), \
+         r.lang, EXISTS (SELECT 1 FROM reserved) FROM incoming r, go RETURNING 1), \
          claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
          SELECT r.scope, r.idem_key, r.request_hash, r.now, r.id FROM incoming r, go WHERE r.idem_key IS NOT NULL \
          RETURNING 1) \
@@ -387,9 +391,9 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
         " RETURNING 'pending' AS status), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-         created_at, updated_at, intent_id, lang) \
+         created_at, updated_at, intent_id, lang, holds_stock) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT status FROM claimed_intent), \
-         $14, $15, $15, $16, $17 FROM go RETURNING 1)"
+         $14, $15, $15, $16, $17, EXISTS (SELECT 1 FROM reserved) FROM go RETURNING 1)"
     );
     let sql = match row.idem_key {
         None => format!("{PLACE} SELECT EXISTS (SELECT 1 FROM go), FALSE"),
@@ -718,6 +722,13 @@ pub struct Failure<'a> {
     pub(crate) card: Option<(CardBrand, &'a str)>,
 }
 
+/// An order's `holds_stock` as 0 or 1: sqlx's Any driver cannot decode SQLite's BOOLEAN.
+macro_rules! holds_stock {
+    () => {
+        "CASE WHEN holds_stock THEN 1 ELSE 0 END"
+    };
+}
+
 /// Records the failure and gives the reserved stock back, together.
 pub async fn mark_failed_and_release(
     db: &Db,
@@ -726,10 +737,11 @@ pub async fn mark_failed_and_release(
     now: i64,
 ) -> Result<(), AppError> {
     let mut tx = begin_write(db).await?;
-    let changed = sqlx::query(
+    let changed: Option<(i64,)> = sqlx::query_as(concat!(
         "UPDATE orders SET status = $1, decline_code = $2, charge_id = $3, card_brand = $4, card_last4 = $5, \
-         updated_at = $6 WHERE id = $7 AND status = 'pending'",
-    )
+         updated_at = $6 WHERE id = $7 AND status = 'pending' RETURNING ",
+        holds_stock!()
+    ))
     .bind(failure.status)
     .bind(failure.decline_code.map(DeclineCode::as_str))
     .bind(failure.charge_id)
@@ -737,11 +749,11 @@ pub async fn mark_failed_and_release(
     .bind(failure.card.map(|(_, last4)| last4))
     .bind(now)
     .bind(order.id)
-    .execute(&mut tx)
+    .fetch_optional(&mut tx)
     .await?;
     // Only the transition out of `pending` releases, so stock is never given back twice.
-    if changed.rows_affected() == 1 {
-        give_back_stock(&mut tx, order).await?;
+    if let Some((holds_stock,)) = changed {
+        give_back_stock(&mut tx, order, holds_stock != 0).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -767,22 +779,19 @@ macro_rules! units_back {
     };
 }
 
-/// Gives an order's reserved units back to its variant (uncounted variants reserved nothing),
-/// and the use of a discount code it took. The code's row is locked before the variant's, in
-/// the order [`place`] takes them, so a give-back and a placement never wait on each other
-/// in a cycle on PostgreSQL.
-async fn give_back_stock(conn: &mut crate::db::WriteTx, order: &NewOrder<'_>) -> Result<(), AppError> {
+/// Gives an order's units back to its variant when it took them (`holds_stock`: see
+/// [`forget_holds`]), and the use of a discount code it took. The code's row is locked before
+/// the variant's, in the order [`place`] takes them, so a give-back and a placement never
+/// wait on each other in a cycle on PostgreSQL.
+async fn give_back_stock(
+    conn: &mut crate::db::WriteTx,
+    order: &NewOrder<'_>,
+    holds_stock: bool,
+) -> Result<(), AppError> {
     super::discounts::give_back(conn, order.id).await?;
-    sqlx::query(concat!(
-        "UPDATE variants SET ",
-        units_back!("$1"),
-        " WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL"
-    ))
-    .bind(i64::from(order.quantity))
-    .bind(order.product_id)
-    .bind(order.variant_id)
-    .execute(&mut *conn)
-    .await?;
+    if holds_stock {
+        units_to(conn, order.product_id, order.variant_id, i64::from(order.quantity)).await?;
+    }
     Ok(())
 }
 
@@ -790,21 +799,54 @@ async fn give_back_stock(conn: &mut crate::db::WriteTx, order: &NewOrder<'_>) ->
 /// units go back to its variant and its discount code's use to the code.
 pub(crate) async fn give_back_stock_of(conn: &mut crate::db::WriteTx, order_id: &str) -> Result<(), AppError> {
     super::discounts::give_back(conn, order_id).await?;
-    let (product_id, variant_id, quantity): (String, String, i64) =
-        sqlx::query_as("SELECT product_id, variant_id, quantity FROM orders WHERE id = $1")
-            .bind(order_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let (product_id, variant_id, quantity, holds_stock): (String, String, i64, i64) = sqlx::query_as(concat!(
+        "SELECT product_id, variant_id, quantity, ",
+        holds_stock!(),
+        " FROM orders WHERE id = $1"
+    ))
+    .bind(order_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if holds_stock != 0 {
+        units_to(conn, &product_id, &variant_id, quantity).await?;
+    }
+    Ok(())
+}
+
+/// Puts `units` back on a counted variant ([`units_back`]).
+async fn units_to(
+    conn: &mut crate::db::WriteTx,
+    product_id: &str,
+    variant_id: &str,
+    units: i64,
+) -> Result<(), AppError> {
     sqlx::query(concat!(
         "UPDATE variants SET ",
         units_back!("$1"),
         " WHERE product_id = $2 AND id = $3 AND stock IS NOT NULL"
     ))
-    .bind(quantity)
+    .bind(units)
     .bind(product_id)
     .bind(variant_id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Forgets the units every order of a variant took, when a catalog import starts its count
+/// afresh (the variant is new, counted no stock, or stops counting): the seller's new count
+/// is what goes on sale, and units taken from an earlier count, or never taken, must not be
+/// added to it when such an order fails or is cancelled.
+pub(crate) async fn forget_holds(
+    conn: &mut crate::db::WriteTx,
+    product_id: &str,
+    variant_id: &str,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE orders SET holds_stock = FALSE WHERE product_id = $1 AND variant_id = $2 AND holds_stock")
+        .bind(product_id)
+        .bind(variant_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -813,10 +855,13 @@ pub(crate) async fn give_back_stock_of(conn: &mut crate::db::WriteTx, order_id: 
 /// as if it had never been placed, so a page that guesses tokens leaves nothing behind.
 pub async fn discard(db: &Db, order: &NewOrder<'_>) -> Result<(), AppError> {
     let mut tx = begin_write(db).await?;
-    let deleted =
-        sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'pending'").bind(order.id).execute(&mut tx).await?;
-    if deleted.rows_affected() == 1 {
-        give_back_stock(&mut tx, order).await?;
+    let deleted: Option<(i64,)> =
+        sqlx::query_as(concat!("DELETE FROM orders WHERE id = $1 AND status = 'pending' RETURNING ", holds_stock!()))
+            .bind(order.id)
+            .fetch_optional(&mut tx)
+            .await?;
+    if let Some((holds_stock,)) = deleted {
+        give_back_stock(&mut tx, order, holds_stock != 0).await?;
         sqlx::query("UPDATE payment_intents SET order_id = NULL WHERE order_id = $1")
             .bind(order.id)
             .execute(&mut tx)
@@ -1067,6 +1112,24 @@ mod tests {
         .unwrap();
         assert_eq!((lang.as_deref(), key), (Some("es"), 1));
         assert_eq!(stock_of_m(&db).await, 0);
+
+        // Placed while the option counts no stock, in a batch and alone: they hold no units.
+        sqlx::query("UPDATE variants SET stock = NULL WHERE product_id = 'red-tee' AND id = 'm'")
+            .execute(&db)
+            .await
+            .unwrap();
+        for id in ["i10", "i11", "i12"] {
+            intent(&db, id).await;
+        }
+        assert!(place_many(&db, &[placing("p10", "i10", 1), placing("p11", "i11", 2)]).await.unwrap());
+        assert!(matches!(place_one(&db, &placing("p12", "i12", 1)).await, Ok(true)));
+        let holding: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM orders WHERE holds_stock AND id LIKE 'p%' ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        let holding: Vec<&str> = holding.iter().map(|(id,)| id.as_str()).collect();
+        assert_eq!(holding, ["p1", "p2", "p3", "p4", "p6", "p9"], "the orders placed from a count");
     }
 
     /// Statements that store `count` rows, ids `{prefix}{n}`, into each of `tables`

@@ -14,13 +14,15 @@ use tweetbuy_server::clock;
 
 const DECLINED: &str = "4000000000000002";
 
-/// A ticket of one option with `stock` units, as the seller's file gives it.
-async fn import(server: &TestServer, stock: u32) {
+/// A ticket of one option with `stock` units, as the seller's file gives it: `None` counts
+/// no stock.
+async fn import(server: &TestServer, stock: impl Into<Option<u32>>) {
+    let stock = stock.into().map_or_else(String::new, |units| format!("stock = {units}\n"));
     let file = format!(
         "[[products]]\nid = \"drop\"\ntweet_ids = [\"1900000000000000001\"]\ntitle = \"Drop\"\n\
          seller = {{ name = \"Band\", kind = \"artist\" }}\nkind = \"ticket\"\ncurrency = \"USD\"\n\
          max_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\nprice_minor = 1000\n\
-         stock = {stock}\n"
+         {stock}"
     );
     let products = catalog_import::parse(&file, Format::Toml).unwrap();
     catalog_import::apply(&server.api_state.db, &products, clock::now()).await.unwrap();
@@ -124,4 +126,85 @@ async fn an_option_is_sold_out_when_the_units_still_held_only_pay_back_what_is_o
         .await
         .unwrap();
     assert_eq!(sold_out, 1, "the paid order sold the option out: the held unit could not bring it back");
+}
+
+/// A buyer's order of the ticket with `card`, sent now and answered later: its answer's
+/// status and body.
+fn buy(server: &Arc<TestServer>, card: &'static str, buyer: usize) -> tokio::task::JoinHandle<(StatusCode, String)> {
+    let server = server.clone();
+    tokio::spawn(async move {
+        let details = json!({"product_id": "drop", "variant_id": "ga", "quantity": 1,
+                             "email": format!("fan{buyer}@example.com")});
+        let intent = server.create_intent(&details).await;
+        let token = server.token_for(card, "123", intent["intent_id"].as_str().unwrap()).await;
+        let reply = server.pay(&intent, &token, &fresh_key()).await;
+        (reply.status, reply.text())
+    })
+}
+
+async fn until_arrived(arrived: &AtomicUsize, charges: usize) {
+    while arrived.load(Ordering::SeqCst) < charges {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_placed_while_the_option_counted_no_stock_gives_no_units_back_to_a_later_count() {
+    let gate = Arc::new(vec![Semaphore::new(0)]);
+    let (server, _proxy, arrived) = holding_charges(gate.clone()).await;
+    import(&server, None).await;
+    assert_eq!(server.stock("drop", "ga").await, None);
+
+    // A buyer's (declined) order is placed while the option counts nothing, and fails once
+    // the seller has started counting: 5 on sale.
+    let buyer = buy(&server, DECLINED, 0);
+    until_arrived(&arrived, 1).await;
+    import(&server, 5).await;
+    gate[0].add_permits(1);
+    assert_eq!(buyer.await.unwrap().0, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(server.stock("drop", "ga").await, Some(5), "the file's 5: the order took no unit to give back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_order_gives_no_units_to_a_count_the_seller_started_afresh_since() {
+    let gate = Arc::new(vec![Semaphore::new(Semaphore::MAX_PERMITS)]);
+    let (mut server, _proxy, _) = holding_charges(gate).await;
+    Arc::get_mut(&mut server).unwrap().api =
+        tweetbuy_server::api_app(server.api_state.clone().with_admin_key(Some(ADMIN_KEY.into())));
+    let cancel = |number: String| {
+        let server = server.clone();
+        async move {
+            let request = axum::http::Request::post(format!("/admin/v1/orders/{number}/cancel"))
+                .header("authorization", format!("Bearer {ADMIN_KEY}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            send(&server.api, request).await.status
+        }
+    };
+    let paid = |(status, body): (StatusCode, String)| {
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["order_number"].as_str().unwrap().to_owned()
+    };
+
+    // Paid while the option counted nothing; the seller then puts 4 on sale.
+    import(&server, None).await;
+    let uncounted = paid(buy(&server, "4242424242424242", 0).await.unwrap());
+    import(&server, 4).await;
+    assert_eq!(cancel(uncounted).await, StatusCode::CREATED);
+    assert_eq!(server.stock("drop", "ga").await, Some(4), "no unit was taken from the 4");
+
+    // Paid from a count of 4, which the seller then stops and starts again at 4.
+    let counted = paid(buy(&server, "4242424242424242", 1).await.unwrap());
+    assert_eq!(server.stock("drop", "ga").await, Some(3));
+    import(&server, None).await;
+    import(&server, 4).await;
+    assert_eq!(cancel(counted).await, StatusCode::CREATED);
+    assert_eq!(server.stock("drop", "ga").await, Some(4), "the unit was taken from a count that is gone");
+
+    // Within one count, a cancelled order's unit goes back as before.
+    let again = paid(buy(&server, "4242424242424242", 2).await.unwrap());
+    import(&server, 6).await;
+    assert_eq!(server.stock("drop", "ga").await, Some(5));
+    assert_eq!(cancel(again).await, StatusCode::CREATED);
+    assert_eq!(server.stock("drop", "ga").await, Some(6));
 }

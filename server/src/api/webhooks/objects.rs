@@ -93,7 +93,7 @@ pub async fn sold_out_by(conn: &mut crate::db::WriteTx, order_id: &str) -> Resul
         .await?;
     let (holding,): (i64,) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM orders WHERE product_id = $1 AND variant_id = $2 \
-         AND status = 'pending' AND id <> $3",
+         AND status = 'pending' AND holds_stock AND id <> $3",
     )
     .bind(&product_id)
     .bind(&variant_id)
