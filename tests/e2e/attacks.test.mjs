@@ -411,3 +411,92 @@ test("the buyer's own click still pays with saved info: Pay inside the frame, sh
   assert.equal(row[2], "paid");
   await page.page.close();
 });
+
+test("the saved-info frame pays with the saved email and address only, whatever email or address the page's cart holds", async () => {
+  // Each alone would have the saved other used with it: the page's email would be mailed the
+  // receipt with the saved address on it; the page's address would be shipped to on the saved card.
+  for (const [label, extra] of [["the page's email", { email: "mallory@evil.test", share_email: true }], ["the page's address", { shipping: THIEF }]]) {
+    const page = await hostFrame(context, env.server.origins, "saved");
+    await page.show(teeCart({ saved: true, ...extra }));
+    const pay = page.frame.locator("#pay[aria-disabled='false']");
+    await pay.waitFor({ timeout: 15_000 });
+    assert.match(await page.frame.locator("#ships-to").textContent(), /Jane Doe, 1 Main St, New York/, label);
+    assert.equal(await page.frame.locator("#shares").textContent(), "", `${label}: the saved email is not shared`);
+    await inView(pay);
+    await pay.click();
+    const paid = await page.waitFor("paid");
+    const [row] = sql(apiDb(), "SELECT email, shipping_json, CASE WHEN share_email THEN 1 ELSE 0 END FROM orders WHERE id = ?", [paid.receipt.order_id]);
+    assert.deepEqual([row[0], JSON.parse(row[1]), row[2]], ["jane@example.com", { ...JANE }, 0], label);
+    assert.equal(paid.receipt.email, "", label);
+    assert.equal(paid.receipt.shipping, null, label);
+    await page.page.close();
+  }
+});
+
+test("what Pay pays covered by the page while Pay is in plain view: a click pays nothing; uncovered a moment, it pays", async () => {
+  const page = await hostFrame(context, env.server.origins, "saved");
+  await page.show(teeCart({ saved: true }));
+  const pay = page.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  await inView(pay);
+  const before = snapshot();
+  // The page's own line laid over the one the frame shows (pointer-events: none), Pay left clear.
+  const line = await page.frame.locator("#ships-to").boundingBox();
+  await page.page.evaluate((r) => {
+    const decoy = document.createElement("div");
+    decoy.id = "decoy";
+    decoy.textContent = "Ships to you";
+    decoy.style.cssText = `position: absolute; left: ${r.x + scrollX}px; top: ${r.y + scrollY}px; width: ${r.width}px; height: ${r.height}px; background: #fff; pointer-events: none; z-index: 9`;
+    document.body.append(decoy);
+  }, line);
+  await page.page.waitForTimeout(1000);
+  await pay.click();
+  await page.page.waitForTimeout(1500);
+  assert.deepEqual(told(await page.messages()), [], "no Pay");
+  assert.deepEqual(snapshot(), before);
+  assert.match(await page.frame.locator("#status").textContent(), /covered or not fully shown/);
+  await page.page.evaluate(() => document.getElementById("decoy").remove());
+  await page.page.waitForTimeout(800);
+  await pay.click();
+  assert.equal((await page.waitFor("paid")).receipt.status, "paid");
+  await page.page.close();
+});
+
+test("a tick of Save made through a see-through frame is undone, and the buyer's Pay then saves nothing", async () => {
+  const page = await hostFrame(context, env.server.origins, "card");
+  await page.show(teeCart());
+  await page.frame.locator("#number").fill(VISA);
+  await page.frame.locator("#expiry").fill("12/34");
+  await page.frame.locator("#cvc").fill("123");
+  const pay = page.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  await inView(pay);
+  const profiles = () => sql(vaultDb(), "SELECT count(*) FROM profiles")[0][0];
+  const before = profiles();
+  await page.page.evaluate(() => { document.getElementById("vaultframe").style.opacity = "0"; });
+  await page.page.waitForTimeout(1000);
+  const box = await page.frame.locator("#save").boundingBox();
+  await page.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2); // a decoy's click
+  assert.equal(await page.frame.locator("#save").isChecked(), false, "the tick is undone");
+  await page.page.evaluate(() => { document.getElementById("vaultframe").style.opacity = "1"; });
+  await page.page.waitForTimeout(1000);
+  await pay.click();
+  assert.equal((await page.waitFor("paid")).receipt.status, "paid");
+  await page.page.waitForTimeout(500);
+  assert.equal(profiles(), before, "nothing saved");
+  assert.ok(!told(await page.messages()).some((m) => m.type === "saved"), "the page heard of no save");
+  await page.page.close();
+});
+
+test("a theme's font never draws what Pay pays, Pay, the saved card or the save box", async () => {
+  const page = await hostFrame(context, env.server.origins, "card");
+  const fonts = () => page.frame.locator("body").evaluate(() =>
+    ["pays-to", "pay", "status", "saved-card", "save-label", "number"].map((id) => getComputedStyle(document.getElementById(id)).fontFamily));
+  const own = await fonts();
+  await page.post({ type: "theme", v: 1, tokens: { font: "Wingdings" } });
+  await page.page.waitForTimeout(150);
+  const themed = await fonts();
+  assert.deepEqual(themed.slice(0, 5), own.slice(0, 5), "the frame's own font");
+  assert.equal(themed[5], "Wingdings", "the card fields take the page's font");
+  await page.page.close();
+});

@@ -248,8 +248,9 @@ async function loseOrderAnswers(page) {
 /** Waits until the frame gives up asking and tells the visitor the store cannot be reached. */
 const waitForFailure = (page) => payFrame(page).locator("#status.error").waitFor({ timeout: 40_000 });
 
-test("an outage longer than the check window: Pay again asks about the first order with its key, never pays twice", async () => {
-  const page = await env.browser.newPage();
+/** An outage longer than the check window; then the connection is back and the visitor
+ *  presses Pay again, which must ask about the first order with its key, never pay twice. */
+async function payAgainAfterLongOutage(page) {
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];
   const seen = await loseOrderAnswers(page);
   await checkoutTee(page);
@@ -268,6 +269,23 @@ test("an outage longer than the check window: Pay again asks about the first ord
   assert.equal(seen.tokenizations, 1, "the card was not tokenized again");
   assert.equal(charges() - chargesBefore, 1, "exactly one charge");
   assert.equal(paidOrders() - paidBefore, 1, "exactly one order");
+}
+
+test("an outage longer than the check window: Pay again asks about the first order with its key, never pays twice", async () => {
+  const page = await env.browser.newPage();
+  await payAgainAfterLongOutage(page);
+  await page.close();
+});
+
+test("the same where the browser keeps the payment frame from its storage: the frame remembers the first order itself", async () => {
+  const page = await env.browser.newPage();
+  await page.addInitScript((vault) => {
+    if (location.origin !== vault) return;
+    for (const area of ["sessionStorage", "localStorage"]) {
+      Object.defineProperty(window, area, { configurable: true, get: () => { throw new DOMException("blocked", "SecurityError"); } });
+    }
+  }, env.server.origins.vault);
+  await payAgainAfterLongOutage(page);
   await page.close();
 });
 

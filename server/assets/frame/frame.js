@@ -67,7 +67,7 @@ const WORDS = {
     savedNow: "Saved for next time.",
     soldOut: "This option is sold out.", saleEnded: "This sale has ended.", notStarted: "This sale has not started yet.",
     rateLimited: "Too many tries. Wait a minute and try again.",
-    notVisible: "The button was covered or not fully shown. Make sure you can see all of it, then press it again.",
+    notVisible: "The button, or what it is for, was covered or not fully shown. Make sure you can see all of it, then press it again.",
     generic: "Something went wrong. Please try again.",
     declined: {
       card_declined: "Your card was declined. Check the card details, or try another card.",
@@ -120,7 +120,7 @@ const WORDS = {
     savedNow: "Guardado para la próxima vez.",
     soldOut: "Esta opción está agotada.", saleEnded: "Esta venta ha terminado.", notStarted: "Esta venta aún no ha empezado.",
     rateLimited: "Demasiados intentos. Espera un minuto y vuelve a intentarlo.",
-    notVisible: "El botón estaba tapado o no se veía entero. Asegúrate de verlo completo y vuelve a pulsarlo.",
+    notVisible: "El botón, o aquello para lo que es, estaba tapado o no se veía entero. Asegúrate de verlo todo y vuelve a pulsarlo.",
     generic: "Algo salió mal. Inténtalo de nuevo.",
     declined: {
       card_declined: "Tu tarjeta fue rechazada. Revisa los datos o prueba con otra tarjeta.",
@@ -265,15 +265,9 @@ function draw() {
   const discount = code ? W.withCode(code.code, formatMoney(code.amount)) : "";
   $("pays-to").textContent = current ? W.paysTo(intent.seller, item) + discount : "";
   const shared = current && JSON.parse(state.intentFor).share_email;
-  // With saved info, whether the line is there follows the page's cart alone (frame.css).
-  const sharing = MODE === "saved" ? !!(state.cart?.email && state.cart.share_email) : shared;
-  $("shares").textContent = !sharing ? "" : shared ? W.shares(intent.email, intent.seller) : "\u00a0";
+  $("shares").textContent = shared ? W.shares(intent.email, intent.seller) : "";
   $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : W.save;
   $("ships-to").textContent = !current ? "" : intent.shipping ? W.shipsTo(addressLine(intent.shipping)) : W.deliveredTo(intent.email);
-  // Saved details are held to two lines (frame.css); an address or email the page sent grows.
-  const cart = state.cart;
-  const fromSaved = !!cart && (intent?.shipping ? cart.shipping == null : cart.email == null);
-  $("ships-to").toggleAttribute("data-saved", MODE === "saved" && (!current || fromSaved));
   if (MODE === "saved" && state.profile) {
     const card = state.profile.card;
     $("saved-card").textContent = W.savedCard(BRANDS[card.brand] || card.brand, card.last4);
@@ -282,18 +276,15 @@ function draw() {
 
 // ---- The intent shown beside Pay ----
 
-/** The cart as priced: in saved mode, the saved email and address where the page gave none. */
+/** The cart as priced: in saved mode, always with the saved email and address, whatever the
+ * page sent. A page that could send one of them would have the other used with it: its own
+ * email with the saved address would mail the buyer's receipt, address and all, to the page;
+ * its own address with the saved card would ship to it. The consent box is on the page, which
+ * never saw the saved email: it is not shared. */
 function effectiveCart() {
   const cart = state.cart;
-  if (!cart) return null;
-  if (MODE !== "saved" || !state.profile) return cart;
-  return {
-    ...cart,
-    email: cart.email ?? state.profile.email,
-    shipping: cart.shipping ?? state.profile.shipping,
-    // The consent box is on the page, which never saw the saved email: it is not shared.
-    share_email: cart.email == null ? false : cart.share_email,
-  };
+  if (!cart || MODE !== "saved") return cart;
+  return state.profile && { ...cart, email: state.profile.email, shipping: state.profile.shipping, share_email: false };
 }
 
 let pricingTimer = 0;
@@ -357,7 +348,7 @@ function explainRefusal(status, body, { pricing = false } = {}) {
     // learn the saved address's country, or whether the saved email has used a code. After
     // the buyer's own Pay, the page hears it failed (its sheet stops waiting), and no more.
     const aboutSaved = body.fields.some((f) => SAVED_FIELDS.includes(f.field) || f.code === "discount_already_used");
-    if (MODE === "saved" && aboutSaved && state.cart && (state.cart.email == null || state.cart.shipping == null)) {
+    if (MODE === "saved" && aboutSaved) {
       const used = body.fields.every((f) => f.code === "discount_already_used");
       setStatus(used ? W.codeUsed : W.notShippable, true);
       if (!pricing) post({ type: "failed", code, message: W.generic });
@@ -400,8 +391,12 @@ function explainRefusal(status, body, { pricing = false } = {}) {
 //   (someone typing a name is not paying), and the button has had focus for SETTLE_MS (a
 //   press sooner asks for another). Focus leaving the frame leaves nothing focused in it, so
 //   the page's `iframe.focus()` cannot bring it back onto a control;
-// - where the browser can tell (IntersectionObserver v2, in Chromium), the button was fully
-//   visible (unobscured, opaque, not transformed) for SETTLE_MS before the gesture.
+// - where the browser can tell (IntersectionObserver v2, in Chromium), the button and what it
+//   consents to were fully visible (unobscured, opaque, not transformed) for SETTLE_MS before
+//   the gesture: beside Pay, the lines of what it pays (a page could lay its own address over
+//   the one shipped to, leaving Pay in view) and the saved card; beside Remove, the saved card.
+// Ticking "Save my card" is a consent too, held to the same rules: a tick that is not the
+// buyer's is undone.
 
 const keyboard = { ours: false, keysSinceFocus: false, tabbing: false, focusedAt: 0 };
 const letGo = () => {
@@ -426,7 +421,8 @@ document.addEventListener("focusin", (e) => {
   keyboard.tabbing = false;
 }, true);
 
-// When each consent control became fully visible (null: it is not), once the browser says.
+// When each consent control, and what it consents to, became fully visible (null: it is not),
+// once the browser says.
 const visibleSince = new Map();
 const visibilityKnown = "isVisible" in (window.IntersectionObserverEntry?.prototype || {});
 if (visibilityKnown) {
@@ -436,18 +432,24 @@ if (visibilityKnown) {
       else if (visibleSince.get(e.target) == null) visibleSince.set(e.target, e.time);
     }
   }, { trackVisibility: true, delay: 100 });
-  for (const id of ["pay", "remove"]) watch.observe($(id));
+  for (const id of ["pay", "remove", "summary", "saved-card", "save"]) watch.observe($(id));
 }
 
-/** Whether `control` had been fully visible for SETTLE_MS when `event` happened. */
-function seenLongEnough(control, event) {
+/** What a press of Pay consents to, seen beside it: what it pays, and the saved card it pays with. */
+const payShows = () => [$("pay"), $("summary"), ...(MODE === "saved" ? [$("saved-card")] : [])];
+
+/** Whether every one of `shown` had been fully visible for SETTLE_MS when `event` happened. */
+function seenLongEnough(shown, event) {
   if (!visibilityKnown) return true; // no way to tell here (not Chromium)
-  const since = visibleSince.get(control); // none reported yet: not seen
-  return since != null && event.timeStamp - since >= SETTLE_MS;
+  return shown.every((element) => {
+    const since = visibleSince.get(element); // none reported yet: not seen
+    return since != null && event.timeStamp - since >= SETTLE_MS;
+  });
 }
 
-/** Only the buyer's own click or key press on `control`, inside this frame, counts. */
-function fromTheBuyer(event, control) {
+/** Only the buyer's own click or key press on a control, inside this frame, with everything
+ * it consents to (`shown`, the control first) in view, counts. */
+function fromTheBuyer(event, shown) {
   if (!event.isTrusted) return false;
   const activation = navigator.userActivation;
   if (activation && !activation.isActive) return false;
@@ -463,7 +465,7 @@ function fromTheBuyer(event, control) {
     setStatus(W.pressAgain);
     return false;
   }
-  if (!seenLongEnough(control, event)) {
+  if (!seenLongEnough(shown, event)) {
     setStatus(W.notVisible, true);
     return false;
   }
@@ -478,11 +480,10 @@ async function pay(event) {
     setStatus(W.details);
     return;
   }
-  if (!fromTheBuyer(event, $("pay"))) return;
+  if (!fromTheBuyer(event, payShows())) return;
   if (!payReady() || Date.now() - state.changedAt < SETTLE_MS) return;
+  // What was priced at the moment of the click: a cart sent while paying changes nothing.
   const intent = state.intent;
-  // What the page said at the moment of the click: a cart sent while paying changes nothing.
-  const cart = state.cart;
   state.busy = true;
   setStatus(W.paying);
   draw();
@@ -492,7 +493,7 @@ async function pay(event) {
     // tab) is asked about again, with its own key and token, before anything new is paid.
     const earlier = loadPending();
     const before = earlier ? await settle(earlier, { quiet: true }) : "failed";
-    if (before === "failed") await payIntent(intent, cart);
+    if (before === "failed") await payIntent(intent);
   } finally {
     state.busy = false;
     draw();
@@ -504,22 +505,36 @@ async function pay(event) {
 // The attempt in flight, kept in the vault origin's sessionStorage (this tab, this publisher
 // site) until its outcome is known, so a frame that goes away with it (the sheet closed, the
 // same tweet's other sheet) settles it instead of paying again.
+// Where the browser blocks that storage, it is kept in this frame's memory instead, so this
+// frame's next Pay still asks about it before paying anything new.
 const PENDING = "tweetbuy.pending";
+let pendingHere = null; // an attempt this frame could not store
 function loadPending() {
   try {
-    return JSON.parse(storage("sessionStorage")?.getItem(PENDING) || "null");
-  } catch {
-    return null;
-  }
+    const stored = JSON.parse(storage("sessionStorage")?.getItem(PENDING) || "null");
+    if (stored) return stored;
+  } catch {}
+  return pendingHere;
 }
-const savePending = (attempt) => storage("sessionStorage")?.setItem(PENDING, JSON.stringify(attempt));
-const clearPending = () => storage("sessionStorage")?.removeItem(PENDING);
+function savePending(attempt) {
+  pendingHere = attempt;
+  try {
+    storage("sessionStorage").setItem(PENDING, JSON.stringify(attempt));
+    pendingHere = null; // stored, where another frame may settle it
+  } catch {}
+}
+function clearPending() {
+  pendingHere = null;
+  try {
+    storage("sessionStorage")?.removeItem(PENDING);
+  } catch {}
+}
 
 // Waits between asking again about an order whose answer was lost: about 15 s in all.
 const CHECK_DELAYS_MS = [0, 1000, 2000, 4000, 8000];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function payIntent(intent, cart) {
+async function payIntent(intent) {
   const token = await mintToken(intent);
   if (!token) return;
   const attempt = {
@@ -532,8 +547,6 @@ async function payIntent(intent, cart) {
     lang: params.get("lang") || undefined,
     // Whether the receipt shown to the page must leave out the saved email and address.
     from_saved: MODE === "saved",
-    saved_email: MODE === "saved" && cart.email == null,
-    saved_shipping: MODE === "saved" && cart.shipping == null,
   };
   savePending(attempt);
   await settle(attempt, { intent });
@@ -617,11 +630,7 @@ async function paid(attempt, receipt, intent) {
   clearCard();
   // What was saved stays on this origin: the page's receipt leaves out the saved email and
   // address it never had.
-  const shown = {
-    ...receipt,
-    email: attempt.saved_email ? "" : receipt.email,
-    shipping: attempt.saved_shipping ? null : receipt.shipping,
-  };
+  const shown = { ...receipt, email: attempt.from_saved ? "" : receipt.email, shipping: attempt.from_saved ? null : receipt.shipping };
   post({ type: "paid", receipt: shown });
 }
 
@@ -642,7 +651,7 @@ async function saveForNextTime(intent, token) {
 // ---- Remove (saved mode) ----
 
 async function remove(event) {
-  if (!fromTheBuyer(event, $("remove")) || state.busy) return;
+  if (!fromTheBuyer(event, [$("remove"), $("saved-card")]) || state.busy) return;
   state.busy = true;
   $("remove").textContent = W.removing;
   const { status } = await call("/v1/profile", { method: "DELETE", bearer: credential() });
@@ -822,6 +831,10 @@ async function start() {
   // Enter in a card field does not pay: keys can reach a field the page put focus near.
   $("card").addEventListener("submit", (e) => e.preventDefault());
   $("remove").addEventListener("click", remove);
+  // A tick of "Save my card" that is not the buyer's own is undone ("Whose gesture it is").
+  $("save").addEventListener("click", (event) => {
+    if ($("save").checked && !fromTheBuyer(event, [$("save")])) event.preventDefault();
+  });
   // The content's own height: the document's would never shrink below the iframe's size.
   const panel = $("pay-panel");
   new ResizeObserver(() => post({ type: "resize", height: Math.ceil(panel.getBoundingClientRect().height) })).observe(panel);
