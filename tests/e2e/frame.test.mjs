@@ -68,7 +68,7 @@ for (const lang of ["en", "es"]) {
   });
 }
 
-test("a declined card is explained in Spanish to a Spanish visitor", async () => {
+test("a declined card is explained in Spanish to a Spanish visitor, until the visitor changes the card", async () => {
   const host = await hostIn("es", "card");
   await host.show(teeCart());
   await host.frame.locator("#number").fill("4000 0000 0000 0002");
@@ -84,6 +84,26 @@ test("a declined card is explained in Spanish to a Spanish visitor", async () =>
   assert.equal(failed.code, "payment_declined");
   assert.match(failed.message, /rechazada/);
   assert.match(await host.frame.locator("#status").textContent(), /rechazada/);
+  await host.frame.locator("#number").fill("4242 4242 4242 4242");
+  assert.equal(await host.frame.locator("#status").textContent(), "", "the refusal of the card before is gone");
+  await host.page.close();
+});
+
+test("details that go wrong and come back as they were: Pay answers again once they have stood still", async () => {
+  const host = await hostIn("en", "card");
+  await host.show(teeCart());
+  const pay = host.frame.locator("#pay");
+  await host.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  // A field briefly wrong: the sheet takes its cart back; Pay then asks for the details.
+  await host.show(null);
+  await host.frame.locator("#pay[aria-disabled='false']").waitFor({ state: "attached" });
+  await inView(pay);
+  await pay.click();
+  assert.match(await host.frame.locator("#status").textContent(), /Fill in your details/);
+  // Put back as it was: the cart priced before, shown again.
+  await host.show(teeCart());
+  await host.frame.locator("#pay[aria-disabled='false']", { hasText: /Pay .*37\.66/ }).waitFor({ timeout: 3_000 });
+  assert.equal(await host.frame.locator("#status").textContent(), "", "the details came");
   await host.page.close();
 });
 

@@ -223,13 +223,17 @@ const state = {
   paid: false,
   checking: false, // asking again about an order whose answer was lost
   saveSecret: null,
+  statusAboutCard: false, // the status is a refusal of the card typed here
 };
 
 // ---- Drawing ----
 
-function setStatus(text, error = false) {
+/** Says `text` beside Pay; `aboutCard`: a refusal of the card typed here, which goes once the
+ * buyer changes the card. */
+function setStatus(text, error = false, aboutCard = false) {
   $("status").textContent = text || "";
   $("status").classList.toggle("error", !!error);
+  state.statusAboutCard = aboutCard;
 }
 
 function showFieldErrors(errors) {
@@ -370,7 +374,7 @@ function explainRefusal(status, body, { pricing = false } = {}) {
     intent_invalid: W.expired,
     rate_limited: W.rateLimited,
   }[code] || (status === 0 ? W.unreachable : W.generic);
-  setStatus(message, true);
+  setStatus(message, true, code === "payment_declined" && MODE === "card");
   post({ type: "failed", code, message });
 }
 
@@ -774,7 +778,11 @@ window.addEventListener("message", (event) => {
       if (state.paid && msg.cart) state.paid = false; // a new purchase in the same sheet
       state.cart = msg.cart;
       state.changedAt = Date.now();
+      // The buyer's details came: no longer asked for.
+      if (msg.cart && $("status").textContent === W.details) setStatus("");
       draw();
+      // Pay answers again once this has stood still, also when the cart is one already priced.
+      setTimeout(draw, SETTLE_MS + 20);
       schedulePricing();
       break;
     }
@@ -799,6 +807,8 @@ function localize() {
 }
 
 function formatAsTyped() {
+  // Another card, or the same corrected: a refusal of the one before no longer applies.
+  for (const name of FIELDS) $(name).addEventListener("input", () => state.statusAboutCard && setStatus(""));
   $("number").addEventListener("input", (e) => {
     const digits = e.target.value.replace(/\D/g, "").slice(0, 19);
     e.target.value = digits.replace(/(\d{4})(?=\d)/g, "$1 ");
