@@ -149,6 +149,18 @@ test("large text on a small phone: the checkout's fields shrink to the sheet, wh
   await context.close();
 });
 
+test("the discount code field on a small phone is as wide as the sheet leaves beside Apply", async () => {
+  const { context, page } = await smallPhoneCheckout("");
+  await page.locator(inHost(".tb-discount-toggle")).tap();
+  const row = await page.locator(inHost(".tb-discount-row")).evaluate((r) => {
+    const [input, apply] = [r.querySelector("input"), r.querySelector("button")];
+    return { row: r.getBoundingClientRect().width, input: input.getBoundingClientRect().width, apply: apply.getBoundingClientRect().width };
+  });
+  assert.ok(row.input >= row.row / 2, `the field is a sliver beside Apply: ${JSON.stringify(row)}`);
+  assert.ok(row.apply >= 44, `Apply is still a target: ${JSON.stringify(row)}`);
+  await context.close();
+});
+
 test("a long title in large text on a small phone: a control focused in the sheet shows below its sticky header, not under it", async () => {
   // The seller's title, long enough to wrap the sheet's header onto several lines.
   const long = "(RED) limited-edition organic cotton tee, printed by hand in small batches for the spring tour";
