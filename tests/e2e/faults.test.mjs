@@ -70,6 +70,21 @@ test("a 500 on the quote is shown in place, and no charge is possible from a bro
   await page.close();
 });
 
+test("the total gets no answer: the summary says so, and shows the total once the api answers again, with nothing changed", async () => {
+  const page = await env.browser.newPage();
+  let down = true;
+  await page.route("**/api/v1/quote", (route) => (down ? route.abort("internetdisconnected") : route.continue()));
+  await checkoutTee(page);
+  const summary = page.locator(inHost(".tb-order-summary"));
+  const unreachable = page.locator(inHost(".tb-checkout .tb-error"), { hasText: /could not reach the store to work out the total/ });
+  await unreachable.waitFor({ timeout: 20_000 });
+  down = false;
+  await summary.waitFor({ timeout: 15_000 });
+  assert.match(await summary.textContent(), /Total\s*\$37\.66/);
+  assert.equal(await unreachable.count(), 0, "the failure is gone");
+  await page.close();
+});
+
 test("the price check gets no answer: the frame says so, asks again by itself, and Pay works once the api is back", async () => {
   const page = await env.browser.newPage();
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];

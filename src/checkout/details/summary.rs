@@ -51,7 +51,9 @@ pub fn error_summary(
 
 /// Subtotal, the discount of an applied code, shipping (goods only), tax and total for the current choice and destination.
 /// Only what changes the price asks again, not every keystroke of the email. "Calculating"
-/// shows until the first answer; while a newer one is on its way the last one stays.
+/// shows until the first answer; while a newer one is on its way the last one stays. An
+/// answer another try may change (no answer, 429, 5xx) is asked for again every
+/// [`RETRY_MS`] while it stands, so the total comes back with the connection.
 ///
 /// A signal set from a spawned request, not a `LocalResource` in a `<Transition>`: those
 /// bring Leptos's async and suspense machinery into the module for this one use.
@@ -71,14 +73,24 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
             return;
         };
         leptos::task::spawn_local(async move {
-            let answer = match api.post_parsed("/api/v1/quote", body, None).await {
-                Ok(answer) => {
-                    wire::quote(&answer).ok_or(ClientError::Decode { status: 200, detail: "not a quote".into() })
+            // Asked again while the answer is one another try may change and this request
+            // is still the latest.
+            loop {
+                let answer = match api.post_parsed("/api/v1/quote", body.clone(), None).await {
+                    Ok(answer) => {
+                        wire::quote(&answer).ok_or(ClientError::Decode { status: 200, detail: "not a quote".into() })
+                    }
+                    Err(e) => Err(e),
+                };
+                if asked.try_get_untracked() != Some(n) {
+                    break;
                 }
-                Err(e) => Err(e),
-            };
-            if asked.try_get_untracked() == Some(n) {
+                let again = answer.as_ref().is_err_and(crate::shared::api::retryable);
                 quote.try_set(Some(answer));
+                if !again {
+                    break;
+                }
+                crate::shared::util::sleep(RETRY_MS).await;
             }
         });
     });
@@ -128,6 +140,9 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
         })
     })
 }
+
+/// The wait before the summary asks again for a total it could not get.
+const RETRY_MS: i32 = 5_000;
 
 /// Why there is no total: nothing is being paid here, so a lost connection is not the
 /// payment's "you will not be charged twice".
