@@ -17,12 +17,12 @@ import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoa
 // get a newer stable rustc or terser, which move the bytes a little either way.
 const CEILING_BEFORE_CLICK = 33 * 1024;
 const TARGET_BEFORE_CLICK = 25 * 1024;
-// Met, and held at the target itself, 0.7 % above the current build: a toolchain that
-// grows the modules past it fails here, and the target is then missed, not the ceiling.
+// Met, and held at the target itself, 2 % above the current build: a toolchain that grows
+// the modules past it fails here, and the target is then missed, not the ceiling.
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 const CEILING_WITH_CHECKOUT = TARGET_WITH_CHECKOUT;
 // The checkout module's own target is 120 KiB; held about 1 % above what it is now.
-const CEILING_CHECKOUT_MODULE = 118 * 1024;
+const CEILING_CHECKOUT_MODULE = 115.5 * 1024;
 
 // The loader as the server sends it: a template, filled in and with the lookup rules inlined.
 let loader;
@@ -81,6 +81,9 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
   const checkoutModule = readFileSync(join(WIDGET_DIR, checkoutWasm)).toString("latin1");
   assert.ok(checkoutModule.includes("library/std/src/"), "no panic locations left to tell std's thread handles by: change this check");
   assert.ok(!checkoutModule.includes("library/std/src/thread/current.rs"), "the checkout module links std::thread::current again");
+  // Slicing a str by index (`&s[..n]`) links the panic that formats the char at a bad
+  // boundary, with char's Debug and its escape tables: 3 KB brotli. Strip or split instead.
+  assert.ok(!checkoutModule.includes("is not a char boundary"), "the checkout module slices a str by index again");
   const first = total(firstLoadAssets(WIDGET_DIR, loader), "brotli");
   const checkout = total(checkoutAssets(WIDGET_DIR), "brotli");
   console.log(`with the checkout module: ${first + checkout} B brotli (ceiling ${CEILING_WITH_CHECKOUT} B, target ${TARGET_WITH_CHECKOUT} B)`);
