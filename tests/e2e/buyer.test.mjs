@@ -522,6 +522,31 @@ test("sold out meanwhile: another buyer takes the last units while this one chec
   await context.close();
 });
 
+test("fewer left meanwhile than the buyer chose: back on the product sheet the quantity comes down to what is left, and says so", async () => {
+  const { context, page, button, host } = await openDemo(TEE);
+  await button.click();
+  await host.locator("#tb-variant-l").check();
+  await host.locator("#tb-quantity").fill("2");
+  await host.locator("#tb-quantity").blur();
+  await host.getByRole("button", { name: "Continue" }).click();
+  await fillAddress(host);
+  await fillCard(host, CARD.visa);
+  const pay = await payReady(page);
+  // Other buyers take all but one unit.
+  const left = sql(join(env.server.dataDir, "api.db"), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 'l'")[0][0];
+  for (let n = left - 1; n > 0; n -= Math.min(5, n)) await buyViaApi("red-tee", "l", Math.min(5, n));
+  await pay.click();
+  await failureText(page, TEE);
+  await host.getByRole("button", { name: "Back" }).click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("#tb-quantity")?.value === "1",
+    null,
+    { timeout: 20_000 },
+  );
+  assert.equal(plain(await host.locator("#tb-quantity-hint").textContent()), "Changed to 1, the most you can buy");
+  await context.close();
+});
+
 test("sold-out and ended offers say so on their button and in their sheet, and cannot be bought", async () => {
   for (const [tweet, label, reason] of [
     [SOLD_OUT, "Sold out · Notify me", /^Sold out\. Every unit has been sold, so buying is closed\.$/],

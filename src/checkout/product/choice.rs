@@ -83,6 +83,16 @@ pub fn QuantityStepper(
     // The option for which a typed number above the limit was cut down: the hint says so
     // until the next change of quantity or option.
     let cut = RwSignal::new(None::<String>);
+    // Fewer left than the buyer chose (the stock went down while the sheet was open, or a
+    // payment found it so): the quantity comes down to what can be bought, and the hint says
+    // so, rather than showing a number that Continue would quietly cut.
+    crate::checkout::bind::effect(move |_| {
+        let top = max();
+        if form.with_untracked(|d| d.quantity > top) {
+            cut.set(form.with_untracked(|d| Some(d.variant_id.clone())));
+            form.update(|d| d.quantity = top);
+        }
+    });
     let step = move |delta: i64| {
         let top = max();
         cut.set(None);
