@@ -500,3 +500,61 @@ test("a theme's font never draws what Pay pays, Pay, the saved card or the save 
   assert.equal(themed[5], "Wingdings", "the card fields take the page's font");
   await page.page.close();
 });
+
+test("what Pay pays scrolled out of view but a strip, Pay whole in view: a click pays nothing; in view a moment, it pays", async () => {
+  const page = await hostFrame(context, env.server.origins, "card");
+  await page.show(teeCart());
+  await page.frame.locator("#number").fill(VISA);
+  await page.frame.locator("#expiry").fill("12/34");
+  await page.frame.locator("#cvc").fill("123");
+  await page.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  const before = snapshot();
+  // The page scrolls (or clips) the frame so that one pixel of those lines is left showing:
+  // unobscured, and its own text could stand where the rest of them was.
+  const summary = await page.frame.locator("#summary").boundingBox();
+  await page.page.evaluate((bottom) => {
+    const spacer = document.createElement("div");
+    spacer.style.height = "3000px";
+    document.body.append(spacer);
+    scrollTo(0, scrollY + bottom - 1);
+  }, summary.y + summary.height);
+  await page.page.waitForTimeout(1000);
+  const box = await page.frame.locator("#pay").boundingBox();
+  const click = () => page.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await click();
+  await page.page.waitForTimeout(1500);
+  assert.deepEqual(told(await page.messages()), [], "no Pay");
+  assert.deepEqual(snapshot(), before);
+  assert.match(await page.frame.locator("#status").textContent(), /or what it is for, was covered or not fully shown/);
+  await page.page.evaluate(() => scrollTo(0, 0));
+  await page.page.waitForTimeout(1000);
+  await page.frame.locator("#pay").click();
+  assert.equal((await page.waitFor("paid")).receipt.status, "paid");
+  await page.page.close();
+});
+
+test("saved info with no address, for an item that ships: the frame tells the buyer to use another address, the page learns nothing of it", async () => {
+  // A buyer of a ticket (no address) saves their card on a device of their own.
+  const device = await env.browser.newContext({ viewport: { width: 1024, height: 900 } });
+  const ticket = { product_id: "demi-fall-tour-ticket", variant_id: "ga", quantity: 1, tweet_id: "1528000000000000003",
+    email: "jane@example.com", shipping: null, share_email: false, discount_code: null };
+  const buyer = await hostFrame(device, env.server.origins, "card");
+  await buyer.show(ticket);
+  await buyer.frame.locator("#number").fill(VISA);
+  await buyer.frame.locator("#expiry").fill("12/34");
+  await buyer.frame.locator("#cvc").fill("123");
+  await tickInFrame(buyer.frame.locator("#save"));
+  const pay = buyer.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  await inView(pay);
+  await pay.click();
+  await buyer.waitFor("saved");
+  await buyer.page.close();
+  // The tee ships: with that saved info there is no address to price it for.
+  const page = await hostFrame(device, env.server.origins, "saved");
+  await page.show(teeCart({ saved: true }));
+  await page.frame.locator("#status", { hasText: "your saved info has no address" }).waitFor({ timeout: 15_000 });
+  await page.page.waitForTimeout(500);
+  assert.deepEqual(told(await page.messages()).filter((m) => m.type !== "saved"), [], "nothing told to the page while pricing");
+  await device.close();
+});

@@ -265,10 +265,11 @@ const waitForFailure = (page) => payFrame(page).locator("#status.error").waitFor
 
 /** An outage longer than the check window; then the connection is back and the visitor
  *  presses Pay again, which must ask about the first order with its key, never pay twice. */
-async function payAgainAfterLongOutage(page) {
+async function payAgainAfterLongOutage(page, inCheckout = async () => {}) {
   const [chargesBefore, paidBefore] = [charges(), paidOrders()];
   const seen = await loseOrderAnswers(page);
   await checkoutTee(page);
+  await inCheckout();
   await payWhenReady(page);
   // After the check window the visitor is told the store cannot be reached; what they typed stays.
   await waitForFailure(page);
@@ -300,7 +301,11 @@ test("the same where the browser keeps the payment frame from its storage: the f
       Object.defineProperty(window, area, { configurable: true, get: () => { throw new DOMException("blocked", "SecurityError"); } });
     }
   }, env.server.origins.vault);
-  await payAgainAfterLongOutage(page);
+  await payAgainAfterLongOutage(page, async () => {
+    const frame = page.frames().find((f) => f.url().startsWith(env.server.origins.vault) && f.url().includes("mode=card"));
+    const blocked = await frame.evaluate(() => { try { sessionStorage.length; return false; } catch { return true; } });
+    assert.ok(blocked, "the frame's storage is blocked");
+  });
   await page.close();
 });
 

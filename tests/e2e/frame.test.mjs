@@ -96,7 +96,7 @@ test("details that go wrong and come back as they were: Pay answers again once t
   await host.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
   // A field briefly wrong: the sheet takes its cart back; Pay then asks for the details.
   await host.show(null);
-  await host.frame.locator("#pay[aria-disabled='false']").waitFor({ state: "attached" });
+  await host.frame.locator("#pays-to:empty").waitFor({ state: "attached" });
   await inView(pay);
   await pay.click();
   assert.match(await host.frame.locator("#status").textContent(), /Fill in your details/);
@@ -150,6 +150,26 @@ test("keyboard alone: Tab into the frame's fields, Enter on Pay pays once it has
   assert.equal(paid.receipt.card_last4, "4242");
   await host.page.keyboard.press("Escape");
   await host.waitFor("escape");
+  await host.page.close();
+});
+
+test("a compact theme (no space between lines): Pay's focus ring does not cover what it pays, and Enter pays", async () => {
+  const host = await hostIn("en", "card");
+  await host.post({ type: "theme", v: 1, tokens: { space: "0px", focus_ring: "4px" } });
+  await host.show(teeCart());
+  await host.frame.locator("#number").fill("4242 4242 4242 4242");
+  await host.frame.locator("#expiry").fill("12/34");
+  await host.frame.locator("#cvc").fill("123");
+  await host.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  await inView(host.frame.locator("#pay"));
+  await host.frame.locator("#cvc").click(); // the buyer's own press in the frame
+  await host.page.keyboard.press("Tab"); // the save box
+  await host.page.keyboard.press("Tab"); // Pay
+  assert.equal(await frameOf(host).evaluate(() => document.activeElement?.id), "pay");
+  await host.page.waitForTimeout(1000);
+  await host.page.keyboard.press("Enter");
+  const paid = await host.waitFor("paid");
+  assert.equal(paid.receipt.status, "paid");
   await host.page.close();
 });
 

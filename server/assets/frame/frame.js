@@ -48,6 +48,7 @@ const WORDS = {
     deliveredTo: (email) => `Delivered by email to ${email}`,
     shares: (email, seller) => `${email} is shared with ${seller}`,
     notShippable: "This item does not ship to your saved address. Use another address.",
+    noSavedAddress: "This item ships, and your saved info has no address. Use another card or address.",
     codeUsed: "You have already used this discount code.",
     pressAgain: "Press again to confirm.",
     keysNotHere: "To pay from the keyboard, Tab out of the payment form and back to the button, or click it.",
@@ -101,6 +102,7 @@ const WORDS = {
     deliveredTo: (email) => `Se entrega por correo a ${email}`,
     shares: (email, seller) => `${email} se comparte con ${seller}`,
     notShippable: "Este artículo no se envía a tu dirección guardada. Usa otra dirección.",
+    noSavedAddress: "Este artículo se envía, y tu información guardada no tiene dirección. Usa otra tarjeta o dirección.",
     codeUsed: "Ya has usado este código de descuento.",
     pressAgain: "Pulsa otra vez para confirmar.",
     keysNotHere: "Para pagar con el teclado, sal del formulario de pago con Tab y vuelve al botón, o haz clic en él.",
@@ -332,7 +334,7 @@ async function price() {
 addEventListener("online", () => state.intent || price());
 
 // The fields of the saved email and address, as the api's field errors name them.
-const SAVED_FIELDS = ["email", "name", "line1", "line2", "city", "region", "postal_code", "country"];
+const SAVED_FIELDS = ["email", "shipping", "name", "line1", "line2", "city", "region", "postal_code", "country"];
 
 /** Says why the api or the vault refused, here and to the page. */
 function explainRefusal(status, body, { pricing = false } = {}) {
@@ -354,7 +356,8 @@ function explainRefusal(status, body, { pricing = false } = {}) {
     const aboutSaved = body.fields.some((f) => SAVED_FIELDS.includes(f.field) || f.code === "discount_already_used");
     if (MODE === "saved" && aboutSaved) {
       const used = body.fields.every((f) => f.code === "discount_already_used");
-      setStatus(used ? W.codeUsed : W.notShippable, true);
+      const none = body.fields.some((f) => f.field === "shipping");
+      setStatus(used ? W.codeUsed : none ? W.noSavedAddress : W.notShippable, true);
       if (!pricing) post({ type: "failed", code, message: W.generic });
       return;
     }
@@ -432,10 +435,12 @@ const visibilityKnown = "isVisible" in (window.IntersectionObserverEntry?.protot
 if (visibilityKnown) {
   const watch = new IntersectionObserver((entries) => {
     for (const e of entries) {
-      if (!e.isVisible) visibleSince.set(e.target, null);
+      // Whole, too: a page that clips the frame to a strip of a line (or scrolls it half
+      // out of view) leaves it unobscured, but not seen.
+      if (!e.isVisible || e.intersectionRatio < 0.99) visibleSince.set(e.target, null);
       else if (visibleSince.get(e.target) == null) visibleSince.set(e.target, e.time);
     }
-  }, { trackVisibility: true, delay: 100 });
+  }, { trackVisibility: true, delay: 100, threshold: [0, 0.99, 1] });
   for (const id of ["pay", "remove", "summary", "saved-card", "save"]) watch.observe($(id));
 }
 
