@@ -42,6 +42,36 @@ function snapshot() {
 /** What the frame told the page, minus its size and readiness. */
 const told = (messages) => messages.filter((m) => m.type !== "resize" && m.type !== "ready");
 
+/** A press of Pay (`press`) a moment after the page covered or cut something of what it pays
+ * (or all of the frame): nothing is paid, nothing changed since `before`, and the frame says why. */
+async function pressedUnseen(page, press, before) {
+  await page.page.waitForTimeout(1000);
+  await press();
+  await page.page.waitForTimeout(1500);
+  assert.deepEqual(told(await page.messages()), [], "no Pay");
+  assert.deepEqual(snapshot(), before);
+  assert.match(await page.frame.locator("#status").textContent(), /or what it is for, was covered or not fully shown/);
+}
+
+/** Types the test Visa into a card frame, as the buyer does. */
+async function typeCard(frame) {
+  await frame.locator("#number").fill(VISA);
+  await frame.locator("#expiry").fill("12/34");
+  await frame.locator("#cvc").fill("123");
+}
+
+/** A frame of `mode` on a new page of `on`, shown `cart` (the card typed, in card mode), once
+ * Pay shows the amount and is in view: the page and Pay. */
+async function readyToPay(mode, cart, on = context) {
+  const page = await hostFrame(on, env.server.origins, mode);
+  await page.show(cart);
+  if (mode === "card") await typeCard(page.frame);
+  const pay = page.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  await inView(pay);
+  return { page, pay };
+}
+
 /** No message the page got carries any of the buyer's saved info or a token. */
 function assertNothingLeaked(messages, label) {
   const text = JSON.stringify(messages);
@@ -327,12 +357,7 @@ test("a see-through or covered frame pays nothing on a click; in plain view a mo
     decoy.style.cssText = `position: absolute; left: ${r.left + scrollX}px; top: ${r.top + scrollY}px; width: ${r.width}px; height: ${r.height}px; background: #000; pointer-events: none; z-index: 9`;
     document.body.append(decoy);
   });
-  await page.page.waitForTimeout(1000);
-  await click();
-  await page.page.waitForTimeout(1500);
-  assert.deepEqual(told(await page.messages()), [], "no Pay");
-  assert.deepEqual(snapshot(), before);
-  assert.match(await page.frame.locator("#status").textContent(), /covered or not fully shown/);
+  await pressedUnseen(page, click, before);
   await page.page.evaluate(() => document.getElementById("decoy").remove());
   await page.page.waitForTimeout(800);
   await click();
@@ -385,11 +410,7 @@ test("the saved-info frame's height says nothing of the saved address: the same 
 });
 
 test("the buyer's own click still pays with saved info: Pay inside the frame, shipped to the saved address", async () => {
-  const page = await hostFrame(context, env.server.origins, "saved");
-  await page.show(teeCart({ saved: true }));
-  const pay = page.frame.locator("#pay[aria-disabled='false']");
-  await pay.waitFor({ timeout: 15_000 });
-  await inView(pay);
+  const { page, pay } = await readyToPay("saved", teeCart({ saved: true }));
   // A script that swaps in its own email and address the moment the buyer pays changes
   // nothing: the receipt to the page still leaves the saved ones out.
   await page.page.evaluate(() => {
@@ -416,13 +437,9 @@ test("the saved-info frame pays with the saved email and address only, whatever 
   // Each alone would have the saved other used with it: the page's email would be mailed the
   // receipt with the saved address on it; the page's address would be shipped to on the saved card.
   for (const [label, extra] of [["the page's email", { email: "mallory@evil.test", share_email: true }], ["the page's address", { shipping: THIEF }]]) {
-    const page = await hostFrame(context, env.server.origins, "saved");
-    await page.show(teeCart({ saved: true, ...extra }));
-    const pay = page.frame.locator("#pay[aria-disabled='false']");
-    await pay.waitFor({ timeout: 15_000 });
+    const { page, pay } = await readyToPay("saved", teeCart({ saved: true, ...extra }));
     assert.match(await page.frame.locator("#ships-to").textContent(), /Jane Doe, 1 Main St, New York/, label);
     assert.equal(await page.frame.locator("#shares").textContent(), "", `${label}: the saved email is not shared`);
-    await inView(pay);
     await pay.click();
     const paid = await page.waitFor("paid");
     const [row] = sql(apiDb(), "SELECT email, shipping_json, CASE WHEN share_email THEN 1 ELSE 0 END FROM orders WHERE id = ?", [paid.receipt.order_id]);
@@ -434,11 +451,7 @@ test("the saved-info frame pays with the saved email and address only, whatever 
 });
 
 test("what Pay pays covered by the page while Pay is in plain view: a click pays nothing; uncovered a moment, it pays", async () => {
-  const page = await hostFrame(context, env.server.origins, "saved");
-  await page.show(teeCart({ saved: true }));
-  const pay = page.frame.locator("#pay[aria-disabled='false']");
-  await pay.waitFor({ timeout: 15_000 });
-  await inView(pay);
+  const { page, pay } = await readyToPay("saved", teeCart({ saved: true }));
   const before = snapshot();
   // The page's own line laid over the one the frame shows (pointer-events: none), Pay left clear.
   const line = await page.frame.locator("#ships-to").boundingBox();
@@ -449,12 +462,7 @@ test("what Pay pays covered by the page while Pay is in plain view: a click pays
     decoy.style.cssText = `position: absolute; left: ${r.x + scrollX}px; top: ${r.y + scrollY}px; width: ${r.width}px; height: ${r.height}px; background: #fff; pointer-events: none; z-index: 9`;
     document.body.append(decoy);
   }, line);
-  await page.page.waitForTimeout(1000);
-  await pay.click();
-  await page.page.waitForTimeout(1500);
-  assert.deepEqual(told(await page.messages()), [], "no Pay");
-  assert.deepEqual(snapshot(), before);
-  assert.match(await page.frame.locator("#status").textContent(), /covered or not fully shown/);
+  await pressedUnseen(page, () => pay.click(), before);
   await page.page.evaluate(() => document.getElementById("decoy").remove());
   await page.page.waitForTimeout(800);
   await pay.click();
@@ -463,14 +471,7 @@ test("what Pay pays covered by the page while Pay is in plain view: a click pays
 });
 
 test("a tick of Save made through a see-through frame is undone, and the buyer's Pay then saves nothing", async () => {
-  const page = await hostFrame(context, env.server.origins, "card");
-  await page.show(teeCart());
-  await page.frame.locator("#number").fill(VISA);
-  await page.frame.locator("#expiry").fill("12/34");
-  await page.frame.locator("#cvc").fill("123");
-  const pay = page.frame.locator("#pay[aria-disabled='false']");
-  await pay.waitFor({ timeout: 15_000 });
-  await inView(pay);
+  const { page, pay } = await readyToPay("card", teeCart());
   const profiles = () => sql(vaultDb(), "SELECT count(*) FROM profiles")[0][0];
   const before = profiles();
   await page.page.evaluate(() => { document.getElementById("vaultframe").style.opacity = "0"; });
@@ -502,12 +503,7 @@ test("a theme's font never draws what Pay pays, Pay, the saved card or the save 
 });
 
 test("what Pay pays scrolled out of view but a strip, Pay whole in view: a click pays nothing; in view a moment, it pays", async () => {
-  const page = await hostFrame(context, env.server.origins, "card");
-  await page.show(teeCart());
-  await page.frame.locator("#number").fill(VISA);
-  await page.frame.locator("#expiry").fill("12/34");
-  await page.frame.locator("#cvc").fill("123");
-  await page.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  const { page } = await readyToPay("card", teeCart());
   const before = snapshot();
   // The page scrolls (or clips) the frame so that one pixel of those lines is left showing:
   // unobscured, and its own text could stand where the rest of them was.
@@ -518,14 +514,8 @@ test("what Pay pays scrolled out of view but a strip, Pay whole in view: a click
     document.body.append(spacer);
     scrollTo(0, scrollY + bottom - 1);
   }, summary.y + summary.height);
-  await page.page.waitForTimeout(1000);
   const box = await page.frame.locator("#pay").boundingBox();
-  const click = () => page.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-  await click();
-  await page.page.waitForTimeout(1500);
-  assert.deepEqual(told(await page.messages()), [], "no Pay");
-  assert.deepEqual(snapshot(), before);
-  assert.match(await page.frame.locator("#status").textContent(), /or what it is for, was covered or not fully shown/);
+  await pressedUnseen(page, () => page.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2), before);
   await page.page.evaluate(() => scrollTo(0, 0));
   await page.page.waitForTimeout(1000);
   await page.frame.locator("#pay").click();
@@ -538,15 +528,8 @@ test("saved info with no address, for an item that ships: the frame tells the bu
   const device = await env.browser.newContext({ viewport: { width: 1024, height: 900 } });
   const ticket = { product_id: "demi-fall-tour-ticket", variant_id: "ga", quantity: 1, tweet_id: "1528000000000000003",
     email: "jane@example.com", shipping: null, share_email: false, discount_code: null };
-  const buyer = await hostFrame(device, env.server.origins, "card");
-  await buyer.show(ticket);
-  await buyer.frame.locator("#number").fill(VISA);
-  await buyer.frame.locator("#expiry").fill("12/34");
-  await buyer.frame.locator("#cvc").fill("123");
+  const { page: buyer, pay } = await readyToPay("card", ticket, device);
   await tickInFrame(buyer.frame.locator("#save"));
-  const pay = buyer.frame.locator("#pay[aria-disabled='false']");
-  await pay.waitFor({ timeout: 15_000 });
-  await inView(pay);
   await pay.click();
   await buyer.waitFor("saved");
   await buyer.page.close();
