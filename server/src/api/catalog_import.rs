@@ -444,8 +444,11 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
                     .fetch_optional(&mut tx)
                     .await?;
             // The count starts afresh below (the file's stock as it is), or stops: the units
-            // orders took from an earlier count, or never took, are not the new count's.
-            if v.stock.is_none() || !matches!(before, Some((Some(_), Some(_)))) {
+            // orders took from an earlier count, or never took, are not the new count's. (An
+            // option that counts nothing before and after has nothing to forget yet.)
+            let counted_before = matches!(before, Some((Some(_), _)));
+            let counts_on = matches!(before, Some((Some(_), Some(_))));
+            if (v.stock.is_some() && !counts_on) || (v.stock.is_none() && counted_before) {
                 order_store::forget_holds(&mut tx, &p.id, &v.id).await?;
             }
             // The file's stock is what the seller puts on sale: a re-import applies its change

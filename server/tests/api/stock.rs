@@ -208,3 +208,39 @@ async fn a_cancelled_order_gives_no_units_to_a_count_the_seller_started_afresh_s
     assert_eq!(cancel(again).await, StatusCode::CREATED);
     assert_eq!(server.stock("drop", "ga").await, Some(6));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_option_counted_afresh_sells_out_when_its_last_unit_is_paid_whatever_older_orders_are_pending() {
+    use tweetbuy_server::api::webhooks::endpoints::{self, NewEndpoint};
+    // The first buyer's charge waits at the proxy; every later one goes through.
+    let gates = Arc::new(vec![Semaphore::new(0), Semaphore::new(Semaphore::MAX_PERMITS)]);
+    let (server, _proxy, arrived) = holding_charges(gates.clone()).await;
+    let hook = NewEndpoint {
+        url: "https://hooks.example.com/in".into(),
+        events: vec!["product.sold_out".into()],
+        ..Default::default()
+    };
+    endpoints::create(&server.api_state.db, &hook).await.unwrap();
+    let sold_out = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM webhook_events WHERE type = 'product.sold_out'")
+            .fetch_one(&server.api_state.db)
+            .await
+            .unwrap();
+        n
+    };
+    import(&server, 2).await;
+    let first = buy(&server, DECLINED, 0);
+    until_arrived(&arrived, 1).await;
+
+    // The seller stops counting and starts again at 1: the first order's unit is not the new
+    // count's, and the buyer of that 1 sells the option out.
+    import(&server, None).await;
+    import(&server, 1).await;
+    let (status, body) = buy(&server, "4242424242424242", 1).await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(sold_out().await, 1, "the older pending order cannot bring a unit back");
+    gates[0].add_permits(1);
+    assert_eq!(first.await.unwrap().0, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(server.stock("drop", "ga").await, Some(0));
+    assert_eq!(sold_out().await, 1);
+}
