@@ -479,8 +479,13 @@ test("a tick of Save made through a see-through frame is undone, and the buyer's
   const box = await page.frame.locator("#save").boundingBox();
   await page.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2); // a decoy's click
   assert.equal(await page.frame.locator("#save").isChecked(), false, "the tick is undone");
+  assert.match(await page.frame.locator("#status").textContent(), /^That tick did not count/);
   await page.page.evaluate(() => { document.getElementById("vaultframe").style.opacity = "1"; });
   await page.page.waitForTimeout(1000);
+  // The buyer ticks it in plain view, and thinks better of it: the message goes with the tick.
+  await tickInFrame(page.frame.locator("#save"));
+  assert.equal(await page.frame.locator("#status").textContent(), "");
+  await page.frame.locator("#save").uncheck();
   await pay.click();
   assert.equal((await page.waitFor("paid")).receipt.status, "paid");
   await page.page.waitForTimeout(500);

@@ -52,6 +52,7 @@ const WORDS = {
     codeUsed: "You have already used this discount code.",
     pressAgain: "Press again to confirm.",
     keysNotHere: "To pay from the keyboard, Tab out of the payment form and back to the button, or click it.",
+    tickAgain: "That tick did not count: the form was covered, or the box was not yours to focus. Tick it again.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Remove my saved info", removing: "Removing…",
     removed: "Your saved info was removed.",
@@ -106,6 +107,7 @@ const WORDS = {
     codeUsed: "Ya has usado este código de descuento.",
     pressAgain: "Pulsa otra vez para confirmar.",
     keysNotHere: "Para pagar con el teclado, sal del formulario de pago con Tab y vuelve al botón, o haz clic en él.",
+    tickAgain: "Esa marca no contó: el formulario estaba tapado o la casilla no la enfocaste tú. Vuelve a marcarla.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Eliminar mis datos guardados", removing: "Eliminando…",
     removed: "Tus datos guardados se eliminaron.",
@@ -848,7 +850,13 @@ async function start() {
   $("remove").addEventListener("click", remove);
   // A tick of "Save my card" that is not the buyer's own is undone ("Whose gesture it is").
   $("save").addEventListener("click", (event) => {
-    if ($("save").checked && !fromTheBuyer(event, [$("save")])) event.preventDefault();
+    if (!$("save").checked) return;
+    if (fromTheBuyer(event, [$("save")])) {
+      if ($("status").textContent === W.tickAgain) setStatus("");
+      return;
+    }
+    event.preventDefault();
+    setStatus(W.tickAgain, true); // Pay's words ("to pay…", "the button…") would not fit
   });
   // The content's own height: the document's would never shrink below the iframe's size.
   const panel = $("pay-panel");
