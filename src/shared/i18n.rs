@@ -133,7 +133,6 @@ catalog! {
     FixFields => "Some details need fixing:", "Hay datos que corregir:";
     Confirmed => "Thank you! Your order is confirmed.", "¡Gracias! Tu pedido está confirmado.";
     OrderNumber => "Order number", "Número de pedido";
-    Bought => "{quantity} × {product} ({variant})", "{quantity} × {product} ({variant})";
     PaidWith => "Paid {total} with {brand} •••• {last4}", "Pagado {total} con {brand} •••• {last4}";
     ShipsTo => "Ships to {address}", "Se envía a {address}";
     ReceiptSent => "A receipt was sent to {email}.", "Hemos enviado un recibo a {email}.";

@@ -594,6 +594,8 @@ test("a ticket is delivered by email, needs no shipping, and counts down to the 
   await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   assert.equal(plain(await host.locator(".tb-confirmation .tb-delivery").textContent()), "Your ticket is emailed to you.");
   assert.match(await host.locator(".tb-bought").textContent(), /^2 × Fall tour ticket \(VIP\)$/);
+  // The seller's words in the seller's language (the catalog's `lang`), as on the product step.
+  assert.equal(await host.locator(".tb-bought [lang]").getAttribute("lang"), "en");
   assert.equal(await host.locator(".tb-receipt").textContent(), "A receipt was sent to fan@example.com.");
   await context.close();
 });
@@ -633,6 +635,7 @@ test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", as
   await pay.click();
   await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   assert.match(await host.locator(".tb-confirmed").textContent(), /¡Gracias!/);
+  assert.equal(await host.locator(".tb-bought [lang]").getAttribute("lang"), "es", "the seller's words, marked as theirs");
   assert.equal(await host.locator(".tb-receipt").textContent(), "Hemos enviado un recibo a fan@example.es.");
   // The emailed receipt speaks Spanish too, with the price as the sheet wrote it.
   const orderNumber = (await host.locator("[data-order-number]").textContent()).trim();

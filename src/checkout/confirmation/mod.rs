@@ -47,20 +47,18 @@ pub fn Confirmation(
     receipt: OrderReceipt,
     /// What kind of product it was (goods ship; tickets and downloads are delivered).
     kind: ProductKind,
+    /// The language the seller wrote the product's title and options in (the catalog's
+    /// `lang`), for screen readers (3.1.2 Language of parts); `None`: the visitor's.
+    lang: Option<String>,
     /// Closes the sheet.
     on_done: Callback<()>,
 ) -> impl IntoView {
     let locale = crate::shared::i18n::use_locale();
     let (destination, receipt_line) = locale.with(|l| (destination(&receipt, kind, l), receipt_line(&receipt, l)));
     let total = format::money(&receipt.quote.total, &locale.tag());
-    let bought = locale.fill(
-        Key::Bought,
-        &[
-            ("quantity", &format::number(receipt.quantity, &locale.tag())),
-            ("product", &receipt.product_title),
-            ("variant", &receipt.variant_label),
-        ],
-    );
+    // "2 × Tee (M)" in every language: only the seller's words are marked with theirs.
+    let quantity = format::number(receipt.quantity, &locale.tag());
+    let bought = format!("{} ({})", receipt.product_title, receipt.variant_label);
     let paid = locale.fill(
         Key::PaidWith,
         &[("total", &total), ("brand", receipt.card_brand.display_name()), ("last4", &receipt.card_last4)],
@@ -74,7 +72,7 @@ pub fn Confirmation(
             <p class="tb-order-number">
                 {locale.t(Key::OrderNumber)} " " <strong data-order-number="">{receipt.order_number.clone()}</strong>
             </p>
-            <p class="tb-bought">{bought}</p>
+            <p class="tb-bought">{quantity} " × " <span lang=lang>{bought}</span></p>
             {discount}
             <p>{paid}</p>
             <p class=delivery_class>{destination}</p>

@@ -200,6 +200,7 @@ pub fn Sheet(
     // The seller's words in the seller's language, for screen readers (3.1.2 Language of
     // parts); the sheet's own are in the visitor's.
     let title_lang = offer.lang.clone();
+    let words_lang = offer.lang.clone();
     let kind = offer.kind;
     let close_label = locale.t(Key::Close);
     view! {
@@ -264,7 +265,7 @@ pub fn Sheet(
                         .into_any()
                 }
                 Step::Confirmed(receipt) => {
-                    view! { <Confirmation receipt=*receipt kind=kind on_done=close /> }.into_any()
+                    view! { <Confirmation receipt=*receipt kind=kind lang=words_lang.clone() on_done=close /> }.into_any()
                 }
             })}
         </dialog>
