@@ -636,6 +636,7 @@ test("Spanish embed (data-lang=es): Spanish text and euros formatted for es", as
   await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   assert.match(await host.locator(".tb-confirmed").textContent(), /¡Gracias!/);
   assert.equal(await host.locator(".tb-bought [lang]").getAttribute("lang"), "es", "the seller's words, marked as theirs");
+  assert.equal(await host.locator(".tb-delivery").getAttribute("lang"), "es", "so is their delivery note");
   assert.equal(await host.locator(".tb-receipt").textContent(), "Hemos enviado un recibo a fan@example.es.");
   // The emailed receipt speaks Spanish too, with the price as the sheet wrote it.
   const orderNumber = (await host.locator("[data-order-number]").textContent()).trim();

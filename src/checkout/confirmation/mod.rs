@@ -24,6 +24,13 @@ pub(crate) fn destination(receipt: &OrderReceipt, kind: ProductKind, locale: &Lo
     }
 }
 
+/// Whether [`destination`] is the seller's own delivery note, in the seller's language.
+pub(crate) fn from_seller(receipt: &OrderReceipt, kind: ProductKind) -> bool {
+    receipt.shipping.is_none()
+        && !kind.needs_shipping()
+        && receipt.delivery.as_ref().is_some_and(|d| !d.trim().is_empty())
+}
+
 /// Where the receipt went: the address, or, for an order to saved details, just that it was
 /// emailed.
 pub(crate) fn receipt_line(receipt: &OrderReceipt, locale: &Locale) -> String {
@@ -66,6 +73,7 @@ pub fn Confirmation(
     let discount =
         locale.with(|l| discount_line(&receipt, l)).map(|line| view! { <p class="tb-discount-line">{line}</p> });
     let delivery_class = if kind.needs_shipping() { "tb-ships-to" } else { "tb-delivery" };
+    let delivery_lang = lang.clone().filter(|_| from_seller(&receipt, kind));
     view! {
         <div part="confirmation" class="tb-confirmation">
             <h3 class="tb-confirmed" tabindex="-1" data-tb-focus="">{locale.t(Key::Confirmed)}</h3>
@@ -75,7 +83,7 @@ pub fn Confirmation(
             <p class="tb-bought">{quantity} " × " <span lang=lang>{bought}</span></p>
             {discount}
             <p>{paid}</p>
-            <p class=delivery_class>{destination}</p>
+            <p class=delivery_class lang=delivery_lang>{destination}</p>
             <p class="tb-receipt">{receipt_line}</p>
             <button type="button" class="tb-primary" on:click=handler(move |_| on_done.run(()))>{locale.t(Key::Done)}</button>
         </div>
@@ -96,11 +104,14 @@ mod tests {
         assert_eq!(destination(&r, goods, &en), "Ships to Jane Doe, 1 Main St, New York NY 10001, United States");
         assert!(destination(&r, goods, &Locale::new("es")).starts_with("Se envía a Jane Doe"));
         assert_eq!(receipt_line(&r, &en), "A receipt was sent to a@b.co.");
+        assert!(!from_seller(&r, goods));
         r.shipping = None;
         r.delivery = Some("Your ticket is emailed to you.".into());
         assert_eq!(destination(&r, ticket, &en), "Your ticket is emailed to you.");
+        assert!(from_seller(&r, ticket), "the seller's note, in the seller's language");
         r.delivery = None;
         assert_eq!(destination(&r, ticket, &en), "Delivered by email.");
+        assert!(!from_seller(&r, ticket), "our own words");
     }
 
     #[test]
