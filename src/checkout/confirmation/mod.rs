@@ -56,6 +56,7 @@ pub fn Confirmation(
     kind: ProductKind,
     /// The language the seller wrote the product's title and options in (the catalog's
     /// `lang`), for screen readers (3.1.2 Language of parts); `None`: the visitor's.
+    #[prop(optional_no_strip)]
     lang: Option<String>,
     /// Closes the sheet.
     on_done: Callback<()>,
