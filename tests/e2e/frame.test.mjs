@@ -153,6 +153,62 @@ test("keyboard alone: Tab into the frame's fields, Enter on Pay pays once it has
   await host.page.close();
 });
 
+test("keyboard alone on a slow link: a buyer who tabs into the card form before the frame's script runs pays by Enter all the same; a tick of Save made before it runs is asked again", async () => {
+  const page = await context.newPage();
+  const { vault, publisher } = env.server.origins;
+  // The frame's page arrives, its script does not yet: the form is there to type into.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(`${vault}/frame.js`, async (route) => { await held; await route.continue(); });
+  await page.goto(`${publisher}/`);
+  await page.evaluate((vault) => {
+    const before = document.createElement("button");
+    before.textContent = "Before";
+    document.body.prepend(before);
+    const f = document.createElement("iframe");
+    f.id = "vaultframe";
+    f.title = "Payment";
+    f.style.cssText = "width: 420px; height: 420px; border: 0";
+    f.src = `${vault}/frame?mode=card`;
+    before.after(f);
+    window.fromFrame = [];
+    addEventListener("message", (e) => {
+      if (e.origin === vault && e.source === f.contentWindow) window.fromFrame.push(JSON.parse(e.data));
+    });
+    before.focus();
+  }, vault);
+  const inFrame = () => page.frames().find((f) => f.url().startsWith(vault));
+  const frame = page.frameLocator("#vaultframe");
+  await frame.locator("#pay").waitFor({ state: "attached" });
+  await page.keyboard.press("Tab");
+  assert.equal(await inFrame().evaluate(() => document.activeElement?.id), "number", "Tab lands on the card number");
+  await page.keyboard.type("4242424242424242");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("12/34");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("123");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Space"); // the save box, ticked while nothing can judge the tick
+  assert.equal(await frame.locator("#save").isChecked(), true);
+  await page.keyboard.press("Tab");
+  assert.equal(await inFrame().evaluate(() => document.activeElement?.id), "pay");
+  assert.deepEqual(await page.evaluate(() => window.fromFrame), [], "the frame's script has not run");
+
+  release();
+  await page.waitForFunction(() => window.fromFrame.some((m) => m.type === "ready"), null, { timeout: 15_000 });
+  assert.equal(await frame.locator("#save").isChecked(), false, "the early tick is undone");
+  assert.match(await frame.locator("#status").textContent(), /before the payment form was ready\. Tick it again/);
+  await page.evaluate(([c, vault]) => document.getElementById("vaultframe").contentWindow.postMessage(JSON.stringify({ type: "show", v: 1, cart: c }), vault), [teeCart(), vault]);
+  await frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  assert.equal(await inFrame().evaluate(() => document.activeElement?.id), "pay", "focus is still on Pay");
+  await page.waitForTimeout(800); // the buyer reads the amount
+  await page.keyboard.press("Enter");
+  const paid = await page.waitForFunction(() => window.fromFrame.find((m) => m.type === "paid"), null, { timeout: 20_000 }).then((h) => h.jsonValue());
+  assert.equal(paid.receipt.card_last4, "4242");
+  assert.deepEqual((await page.evaluate(() => window.fromFrame)).filter((m) => m.type === "saved"), [], "nothing saved");
+  await page.close();
+});
+
 test("a compact theme (no space between lines): Pay's focus ring does not cover what it pays, and Enter pays", async () => {
   const host = await hostIn("en", "card");
   await host.post({ type: "theme", v: 1, tokens: { space: "0px", focus_ring: "4px" } });

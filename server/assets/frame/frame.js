@@ -53,6 +53,7 @@ const WORDS = {
     pressAgain: "Press again to confirm.",
     keysNotHere: "To pay from the keyboard, Tab out of the payment form and back to the button, or click it.",
     tickAgain: "That tick did not count: the form was covered, or the box was not yours to focus. Tick it again.",
+    tickEarly: "That tick came before the payment form was ready. Tick it again to save your card.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Remove my saved info", removing: "Removing…",
     removed: "Your saved info was removed.",
@@ -108,6 +109,7 @@ const WORDS = {
     pressAgain: "Pulsa otra vez para confirmar.",
     keysNotHere: "Para pagar con el teclado, sal del formulario de pago con Tab y vuelve al botón, o haz clic en él.",
     tickAgain: "Esa marca no contó: el formulario estaba tapado o la casilla no la enfocaste tú. Vuelve a marcarla.",
+    tickEarly: "Esa marca llegó antes de que el formulario de pago estuviera listo. Vuelve a marcarla para guardar tu tarjeta.",
     savedCard: (brand, last4) => `${brand} •••• ${last4}`,
     remove: "Eliminar mis datos guardados", removing: "Eliminando…",
     removed: "Tus datos guardados se eliminaron.",
@@ -429,6 +431,18 @@ document.addEventListener("focusin", (e) => {
   if ((!keyboard.keysSinceFocus || keyboard.tabbing) && !location.hash) keyboard.ours = true;
   keyboard.tabbing = false;
 }, true);
+// The form is shown before this script runs, so a buyer on a slow link may have tabbed onto a
+// control already, unseen by the listeners above. Focus on a control at this point came by the
+// buyer's Tab or Shift+Tab from the page (what focusin above counts as the buyer's), from this
+// document's body after the page's `iframe.focus()` (which the page could as well get by a
+// field of its own just before the frame), or through the address's fragment, refused as
+// above: the page cannot put it there by itself. A tick of Save made meanwhile is undone in
+// start(), as nothing judged it.
+if (document.hasFocus() && document.activeElement?.closest?.("button, input") && !location.hash) {
+  keyboard.ours = true;
+  keyboard.keysSinceFocus = true;
+  keyboard.focusedAt = performance.now();
+}
 
 // When each consent control, and what it consents to, became fully visible (null: it is not),
 // once the browser says.
@@ -849,10 +863,14 @@ async function start() {
   $("card").addEventListener("submit", (e) => e.preventDefault());
   $("remove").addEventListener("click", remove);
   // A tick of "Save my card" that is not the buyer's own is undone ("Whose gesture it is").
+  if ($("save").checked) {
+    $("save").checked = false;
+    setStatus(W.tickEarly, true);
+  }
   $("save").addEventListener("click", (event) => {
     if (!$("save").checked) return;
     if (fromTheBuyer(event, [$("save")])) {
-      if ($("status").textContent === W.tickAgain) setStatus("");
+      if ([W.tickAgain, W.tickEarly].includes($("status").textContent)) setStatus("");
       return;
     }
     event.preventDefault();
