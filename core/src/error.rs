@@ -18,6 +18,9 @@ pub enum ErrorCode {
     NotFound,
     /// The product or the chosen variant has no stock left (409).
     SoldOut,
+    /// Some units of the chosen variant are left, fewer than the order asks for; the message
+    /// says how many (409). Nothing was charged: the buyer may choose fewer.
+    NotEnoughStock,
     /// The sale window has closed (409).
     SaleEnded,
     /// The sale window has not opened yet (409).

@@ -1,6 +1,7 @@
 //! What people read when a request of the page fails (the quote), in their language. A
 //! failed payment is told by the vault's frame, which shows its own localized message.
 
+use crate::checkout::react::stale;
 use crate::shared::api::ClientError;
 use crate::shared::i18n::{Key, Locale};
 use tweetbuy_core::ErrorCode;
@@ -9,14 +10,11 @@ use tweetbuy_core::ErrorCode;
 pub fn for_error(locale: &Locale, error: &ClientError) -> String {
     match error {
         ClientError::Network(_) => locale.t(Key::NetworkError),
-        ClientError::Api { error, .. } => match error.code {
-            ErrorCode::SoldOut => locale.t(Key::SoldOutMeanwhile),
-            ErrorCode::SaleEnded => locale.t(Key::SaleEndedMeanwhile),
-            ErrorCode::SaleNotStarted => locale.t(Key::ReasonNotStarted),
-            ErrorCode::ValidationFailed => locale.t(Key::FixFields),
-            ErrorCode::RateLimited => locale.t(Key::RateLimited),
-            _ => locale.t(Key::SomethingWrong),
-        },
+        ClientError::Api { error, .. } => locale.t(stale(error.code).unwrap_or(match error.code {
+            ErrorCode::ValidationFailed => Key::FixFields,
+            ErrorCode::RateLimited => Key::RateLimited,
+            _ => Key::SomethingWrong,
+        })),
         ClientError::Decode { .. } => locale.t(Key::Unreadable),
     }
 }
@@ -35,6 +33,7 @@ mod tests {
         let en = Locale::new("en");
         let outcomes = [
             api(ErrorCode::SoldOut),
+            api(ErrorCode::NotEnoughStock),
             api(ErrorCode::SaleEnded),
             api(ErrorCode::RateLimited),
             api(ErrorCode::Internal),
@@ -47,7 +46,8 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), outcomes.len(), "each outcome reads differently: {english:?}");
         assert!(english[0].contains("sold out"));
-        assert!(english[4].contains("connection"));
+        assert!(english[1].contains("fewer are left"));
+        assert!(english[5].contains("connection"));
         assert!(for_error(&Locale::new("es"), &outcomes[0]).contains("agotar"));
     }
 }

@@ -59,6 +59,7 @@ pub fn report_failure(embed: Option<&EmbedCtx>, code: ErrorCode, message: String
 pub fn stale(code: ErrorCode) -> Option<Key> {
     match code {
         ErrorCode::SoldOut => Some(Key::SoldOutMeanwhile),
+        ErrorCode::NotEnoughStock => Some(Key::FewerLeftMeanwhile),
         ErrorCode::SaleEnded => Some(Key::SaleEndedMeanwhile),
         ErrorCode::SaleNotStarted => Some(Key::ReasonNotStarted),
         _ => None,
@@ -107,6 +108,10 @@ mod tests {
             failed(ErrorCode::SoldOut),
             Reaction::Failed { code: ErrorCode::SoldOut, message: "m".into(), stale: Some(Key::SoldOutMeanwhile) }
         );
+        assert!(matches!(
+            failed(ErrorCode::NotEnoughStock),
+            Reaction::Failed { stale: Some(Key::FewerLeftMeanwhile), .. }
+        ));
         assert!(matches!(failed(ErrorCode::SaleEnded), Reaction::Failed { stale: Some(Key::SaleEndedMeanwhile), .. }));
         assert!(matches!(failed(ErrorCode::PaymentDeclined), Reaction::Failed { stale: None, .. }));
         assert!(matches!(failed(ErrorCode::Unknown), Reaction::Failed { stale: None, .. }));

@@ -251,6 +251,7 @@ crate::shared::json::wire_names! {
         ValidationFailed => "validation_failed",
         NotFound => "not_found",
         SoldOut => "sold_out",
+        NotEnoughStock => "not_enough_stock",
         SaleEnded => "sale_ended",
         SaleNotStarted => "sale_not_started",
         OnSale => "on_sale",

@@ -143,6 +143,7 @@ catalog! {
     TotalUnreachable => "We could not reach the store to work out the total. Check your connection.", "No hemos podido conectar con la tienda para calcular el total. Revisa tu conexión.";
     FrameUnavailable => "The card form could not load. Check your connection: it will try again by itself.", "No se ha podido cargar el formulario de la tarjeta. Revisa tu conexión: volverá a intentarlo solo.";
     SoldOutMeanwhile => "Sorry, this just sold out. You have not been charged.", "Lo sentimos, se acaba de agotar. No se te ha cobrado nada.";
+    FewerLeftMeanwhile => "Sorry, fewer are left now than you chose. You have not been charged: go back to choose how many.", "Lo sentimos, ahora quedan menos de los que elegiste. No se te ha cobrado nada: vuelve atrás para elegir cuántos.";
     SaleEndedMeanwhile => "Sorry, this sale has ended. You have not been charged.", "Lo sentimos, esta venta ha terminado. No se te ha cobrado nada.";
     RateLimited => "Too many tries in a short time. Wait a moment and try again.", "Demasiados intentos seguidos. Espera un momento e inténtalo de nuevo.";
     SomethingWrong => "Something went wrong. Please try again.", "Algo ha fallado. Inténtalo de nuevo.";

@@ -536,7 +536,9 @@ test("fewer left meanwhile than the buyer chose: back on the product sheet the q
   const left = sql(join(env.server.dataDir, "api.db"), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 'l'")[0][0];
   for (let n = left - 1; n > 0; n -= Math.min(5, n)) await buyViaApi("red-tee", "l", Math.min(5, n));
   await pay.click();
-  await failureText(page, TEE);
+  // Not "sold out": some are left, and the buyer is told to choose again, in both places.
+  assert.equal(await failureText(page, TEE), "Sorry, fewer are left now than you chose. You have not been charged: go back to choose how many.");
+  assert.equal(await cardFrame(host).locator("#status").textContent(), "Fewer of this option are left than you chose.");
   await host.getByRole("button", { name: "Back" }).click();
   await page.waitForFunction(
     () => document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("#tb-quantity")?.value === "1",

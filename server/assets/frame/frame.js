@@ -68,7 +68,7 @@ const WORDS = {
     savedFailed: "Your saved card could not be used. Use another card.",
     saveFailed: "Paid, but your info could not be saved.",
     savedNow: "Saved for next time.",
-    soldOut: "This option is sold out.", saleEnded: "This sale has ended.", notStarted: "This sale has not started yet.",
+    soldOut: "This option is sold out.", fewerLeft: "Fewer of this option are left than you chose.", saleEnded: "This sale has ended.", notStarted: "This sale has not started yet.",
     rateLimited: "Too many tries. Wait a minute and try again.",
     notVisible: "The button, or what it is for, was covered or not fully shown. Make sure you can see all of it, then press it again.",
     generic: "Something went wrong. Please try again.",
@@ -124,7 +124,7 @@ const WORDS = {
     savedFailed: "No se pudo usar tu tarjeta guardada. Usa otra tarjeta.",
     saveFailed: "Pagado, pero no se pudieron guardar tus datos.",
     savedNow: "Guardado para la próxima vez.",
-    soldOut: "Esta opción está agotada.", saleEnded: "Esta venta ha terminado.", notStarted: "Esta venta aún no ha empezado.",
+    soldOut: "Esta opción está agotada.", fewerLeft: "Quedan menos unidades de esta opción de las que elegiste.", saleEnded: "Esta venta ha terminado.", notStarted: "Esta venta aún no ha empezado.",
     rateLimited: "Demasiados intentos. Espera un minuto y vuelve a intentarlo.",
     notVisible: "El botón, o aquello para lo que es, estaba tapado o no se veía entero. Asegúrate de verlo todo y vuelve a pulsarlo.",
     generic: "Algo salió mal. Inténtalo de nuevo.",
@@ -372,6 +372,7 @@ function explainRefusal(status, body, { pricing = false } = {}) {
   }
   const message = {
     sold_out: W.soldOut,
+    not_enough_stock: W.fewerLeft,
     sale_ended: W.saleEnded,
     sale_not_started: W.notStarted,
     payment_declined: W.declined[body?.decline_code] || W.declined.card_declined,

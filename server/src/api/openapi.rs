@@ -71,6 +71,11 @@ pub const ERROR_CODES: &[(ErrorCode, &str, &str)] = &[
     ),
     (ErrorCode::NotFound, "404", "No such product, image or path."),
     (ErrorCode::SoldOut, "409", "The product or the chosen option has no stock left."),
+    (
+        ErrorCode::NotEnoughStock,
+        "409",
+        "Some of the chosen option is left, fewer than the order asks for; the message says how many.",
+    ),
     (ErrorCode::SaleEnded, "409", "The sale window has closed."),
     (ErrorCode::SaleNotStarted, "409", "The sale window has not opened yet."),
     (ErrorCode::OnSale, "409", "A waitlist join for an item that can be bought now."),

@@ -476,6 +476,13 @@ async fn is_uncounted(conn: &mut crate::db::WriteTx, order: &NewOrder<'_>) -> Re
     Ok(matches!(stored_stock(conn, order).await?, Some(None)))
 }
 
+/// How many units of the order's variant are left now: `None` for a variant that counts no
+/// stock, or is gone.
+pub async fn units_left(db: &Db, order: &NewOrder<'_>) -> Result<Option<i64>, AppError> {
+    let mut reader = db.acquire().await?;
+    Ok(stored_stock(&mut *reader, order).await?.flatten())
+}
+
 /// Whether the order's quantity could be reserved now.
 async fn has_stock(conn: &mut AnyConnection, order: &NewOrder<'_>) -> Result<bool, sqlx::Error> {
     Ok(match stored_stock(conn, order).await? {

@@ -56,7 +56,7 @@ pub(crate) fn router() -> Router<ApiState> {
         (status = 400, description = "`idempotency_key_missing`; `token_invalid` (tokenize the card again); `bad_request` (body not JSON, malformed key).", body = tweetbuy_core::ApiError),
         (status = 402, description = "`payment_declined`, with `decline_code`; the reservation is released.", body = tweetbuy_core::ApiError),
         (status = 404, description = "`not_found`: no such product.", body = tweetbuy_core::ApiError),
-        (status = 409, description = "`sold_out`, `sale_ended`, `sale_not_started`, `intent_invalid` (the intent is already paid or being paid), or `idempotency_in_progress`.", body = tweetbuy_core::ApiError),
+        (status = 409, description = "`sold_out`, `not_enough_stock` (fewer left than asked for; the message says how many), `sale_ended`, `sale_not_started`, `intent_invalid` (the intent is already paid or being paid), or `idempotency_in_progress`.", body = tweetbuy_core::ApiError),
         (status = 413, description = "`payload_too_large`: over 64 KiB.", body = tweetbuy_core::ApiError),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = tweetbuy_core::ApiError),
         (status = 422, description = "`validation_failed` (see `fields`; a `discount_code` field error when the intent's code went out of use meanwhile: nothing is charged); `intent_invalid` (unknown or expired intent, wrong secret); `token_mismatch` (the token was minted for another intent; nothing charged); `idempotency_key_reused`; `bad_request` for an unknown field or a wrong type.", body = tweetbuy_core::ApiError),
@@ -296,7 +296,7 @@ async fn place_fresh(
             Ok(Fresh::Placed(charge_and_settle(state, &order, &checked.token, parts, claim.key, false).await))
         }
         Err(PlaceError::KeyTaken) => Ok(Fresh::NotClaimed),
-        Err(error) => placement_refusal(error).map(Fresh::Refused),
+        Err(error) => placement_refusal(state, &order, error).await.map(Fresh::Refused),
     }
 }
 
@@ -322,16 +322,23 @@ async fn place_order(
     let order = checked.order(order_id, now);
     let order_number = match retry_busy(|| order_store::place(&state.db, &order, None)).await {
         Ok(number) => number,
-        Err(error) => return refused(placement_refusal(error)?),
+        Err(error) => return refused(placement_refusal(state, &order, error).await?),
     };
     let parts = checked.receipt(order_id, order_number);
     charge_and_settle(state, &order, &checked.token, parts, key, false).await
 }
 
 /// Why a placement was refused, or (`Err`) our failure.
-fn placement_refusal(error: PlaceError) -> Result<AppError, AppError> {
+async fn placement_refusal(state: &ApiState, order: &NewOrder<'_>, error: PlaceError) -> Result<AppError, AppError> {
     match error {
-        PlaceError::SoldOut => Ok(conflict(ErrorCode::SoldOut, "This option is sold out.")),
+        // Whether any are left is read after the refusal, for the buyer's next choice only:
+        // a buyer who asked for 3 where 2 are left may take 2, not look elsewhere.
+        PlaceError::SoldOut => Ok(match order_store::units_left(&state.db, order).await? {
+            Some(left @ 1..) => {
+                conflict(ErrorCode::NotEnoughStock, &format!("Only {left} of this option left: choose fewer."))
+            }
+            _ => conflict(ErrorCode::SoldOut, "This option is sold out."),
+        }),
         PlaceError::IntentTaken => {
             Ok(conflict(ErrorCode::IntentInvalid, "This payment was already made or is under way."))
         }

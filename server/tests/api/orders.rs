@@ -183,6 +183,26 @@ async fn sold_out_sale_ended_and_not_started_are_409() {
 }
 
 #[tokio::test]
+async fn fewer_left_than_the_order_asks_for_is_told_apart_from_sold_out() {
+    let server = start().await;
+    let intent = server.create_intent(&tee_details(3)).await;
+    let token = server.token_for(VISA, "123", intent["intent_id"].as_str().unwrap()).await;
+    // Other buyers take all but two units after the intent was priced.
+    server.set_stock(TEE, "m", 2).await;
+    let reply = server.pay(&intent, &token, &fresh_key()).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+    assert_eq!(reply.error_code(), "not_enough_stock");
+    assert_eq!(reply.json()["message"], "Only 2 of this option left: choose fewer.");
+    assert_eq!(server.stock(TEE, "m").await, Some(2), "nothing taken");
+    // None left: sold out, as before.
+    server.set_stock(TEE, "m", 0).await;
+    let reply = server.pay(&intent, &token, &fresh_key()).await;
+    assert_eq!((reply.status, reply.error_code().as_str()), (StatusCode::CONFLICT, "sold_out"));
+    assert_eq!(server.count("orders").await, 0);
+    assert_eq!(server.vault_charges().await, 0);
+}
+
+#[tokio::test]
 async fn the_last_unit_goes_to_exactly_one_buyer() {
     let server = start().await;
     server.set_stock(TEE, "m", 1).await;
