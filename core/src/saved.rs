@@ -49,14 +49,10 @@ pub struct SaveProfileRequest {
     pub shipping: Option<ShippingAddress>,
 }
 
-/// The vault's answer: the device credential (kept by the frame, in the vault origin's
-/// storage) and what may be shown.
+/// The vault's answer: what may be shown. The device credential goes in a cookie only the
+/// vault reads (`HttpOnly`), never in a body a script could read.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaveProfileResponse {
-    /// The device credential (`cred_…`). The frame keeps it in the vault origin's storage and
-    /// sends it as `Authorization: Bearer` to read, pay with or remove the saved info; the vault
-    /// keeps only its hash.
-    pub credential: String,
     /// What may be shown about the info just saved.
     pub saved: SavedCard,
 }

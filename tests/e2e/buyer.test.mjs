@@ -32,10 +32,10 @@ const env = useServerAndBrowser();
 const plain = (s) => (s ?? "").replace(/[\u00a0\u202f]/g, " ").trim();
 
 /** A fresh browser context (own storage) on the demo page, waiting for one embed's button. */
-async function openDemo(tweet = TEE, { viewport = DESKTOP, colorScheme = "light", touch = false } = {}) {
+async function openDemo(tweet = TEE, { viewport = DESKTOP, colorScheme = "light", touch = false, forcedColors = "none" } = {}) {
   // Touch without mobile emulation's zoom-out: the demo page's 550 px rendered-iframe embed
   // is wider than a phone, which would stretch the layout viewport past the screen.
-  const context = await env.browser.newContext({ viewport, colorScheme, hasTouch: touch });
+  const context = await env.browser.newContext({ viewport, colorScheme, hasTouch: touch, forcedColors });
   const page = await context.newPage();
   const consoleSeen = watchConsole(page);
   await page.goto(`${env.server.origins.publisher}/`);
@@ -838,8 +838,9 @@ test("reduced motion: the sheet opens without animation", async () => {
 });
 
 test("forced colours (Windows high contrast): Buy, Continue and Pay keep a border, so they still look like buttons", async () => {
-  const { context, page, host, button } = await openDemo(TEE);
-  await page.emulateMedia({ forcedColors: "active" });
+  // For the whole browser, as the system's setting is: the card frame is another site's, drawn
+  // by a process of its own, which a page's emulated media would not reach.
+  const { context, page, host, button } = await openDemo(TEE, { forcedColors: "active" });
   const border = (locator) => locator.evaluate((e) => `${getComputedStyle(e).borderTopStyle} ${getComputedStyle(e).borderTopWidth}`);
   assert.equal(await border(button), "solid 1px", "Buy");
   await button.click();
@@ -848,7 +849,7 @@ test("forced colours (Windows high contrast): Buy, Continue and Pay keep a borde
   assert.equal(await border(next), "solid 1px", "Continue");
   await next.click();
   const frame = await vaultFrame(page);
-  await frame.locator("#pay").waitFor();
+  await frame.locator("html[data-mode]").waitFor({ state: "attached" }); // its script ran, after its stylesheet
   assert.equal(await border(frame.locator("#pay")), "solid 1px", "Pay");
   // And not otherwise: the border is forced colours' only.
   await page.emulateMedia({ forcedColors: "none" });

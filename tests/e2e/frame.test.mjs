@@ -209,6 +209,33 @@ test("keyboard alone on a slow link: a buyer who tabs into the card form before 
   await page.close();
 });
 
+test("where the browser keeps no cookie of the frame's, Save is not offered (it would save what no one could use), and the card still pays", async () => {
+  const blocked = await env.browser.newContext({ viewport: { width: 1024, height: 900 } });
+  // Such a browser, as the frame sees it: the vault origin's cookie writes are dropped.
+  await blocked.addInitScript((vault) => {
+    if (location.origin !== vault) return;
+    const real = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+    Object.defineProperty(Document.prototype, "cookie", { get: () => "", set: () => {}, configurable: real.configurable });
+  }, env.server.origins.vault);
+  const host = await hostFrame(blocked, env.server.origins, "card");
+  assert.equal(await host.frame.locator("#save").isHidden(), true, "no Save box");
+  await host.show(teeCart());
+  await host.frame.locator("#number").fill("4242 4242 4242 4242");
+  await host.frame.locator("#expiry").fill("12/34");
+  await host.frame.locator("#cvc").fill("123");
+  const pay = host.frame.locator("#pay[aria-disabled='false']");
+  await pay.waitFor({ timeout: 15_000 });
+  await inView(pay);
+  await pay.click();
+  assert.equal((await host.waitFor("paid")).receipt.status, "paid");
+  assert.deepEqual((await host.messages()).filter((m) => m.type === "saved"), []);
+  await blocked.close();
+  // And a browser that keeps them offers it.
+  const kept = await hostIn("en", "card");
+  assert.equal(await kept.frame.locator("#save").isVisible(), true);
+  await kept.page.close();
+});
+
 test("a compact theme (no space between lines): Pay's focus ring does not cover what it pays, and Enter pays", async () => {
   const host = await hostIn("en", "card");
   await host.post({ type: "theme", v: 1, tokens: { space: "0px", focus_ring: "4px" } });

@@ -30,9 +30,9 @@ export const CARDS = {
   declined: "4000 0000 0000 0002",
 };
 
-async function freePort() {
+async function freePort(host = "127.0.0.1") {
   const srv = createServer();
-  srv.listen(0, "127.0.0.1");
+  srv.listen(0, host);
   await once(srv, "listening");
   const { port } = srv.address();
   srv.close();
@@ -85,11 +85,15 @@ class PortTaken extends Error {}
 
 async function startServerOnce(extraArgs, extraEnv) {
   const dataDir = mkdtempSync(join(tmpdir(), "tweetbuy-e2e-"));
-  const [pub, api, vault] = [await freePort(), await freePort(), await freePort()];
+  // Three sites, as in production: a loopback address each (Linux answers all of 127.0.0.0/8),
+  // so the card frame is a cross-site frame of the page, with its storage partitioned and its
+  // visibility judged as a publisher's page would have them.
+  const hosts = { publisher: "127.0.0.1", api: "127.0.0.2", vault: "127.0.0.3" };
+  const [pub, api, vault] = [await freePort(hosts.publisher), await freePort(hosts.api), await freePort(hosts.vault)];
   const origins = {
-    publisher: `http://127.0.0.1:${pub}`,
-    api: `http://127.0.0.1:${api}`,
-    vault: `http://127.0.0.1:${vault}`,
+    publisher: `http://${hosts.publisher}:${pub}`,
+    api: `http://${hosts.api}:${api}`,
+    vault: `http://${hosts.vault}:${vault}`,
   };
   const logPath = join(dataDir, "server.log");
   const pgEnv = {};
@@ -103,9 +107,9 @@ async function startServerOnce(extraArgs, extraEnv) {
     SERVER,
     [
       "serve",
-      "--publisher-addr", `127.0.0.1:${pub}`,
-      "--api-addr", `127.0.0.1:${api}`,
-      "--vault-addr", `127.0.0.1:${vault}`,
+      "--publisher-addr", `${hosts.publisher}:${pub}`,
+      "--api-addr", `${hosts.api}:${api}`,
+      "--vault-addr", `${hosts.vault}:${vault}`,
       "--data-dir", dataDir,
       // A caller may serve another build or loader (the bench's A/B comparisons).
       ...(extraArgs.includes("--widget-dir") ? [] : ["--widget-dir", WIDGET_DIR]),

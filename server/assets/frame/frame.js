@@ -186,19 +186,31 @@ const storage = (area) => {
   try {
     return window[area];
   } catch {
-    return null; // storage blocked: saved info is simply unavailable
+    return null; // blocked, as many browsers block a third-party frame's storage
   }
 };
-// The device credential lives only here, in the vault origin's localStorage (which browsers
-// partition per top-level site), and goes only to this origin's /v1/profile, in a header.
-const CREDENTIAL = "tweetbuy.credential";
-const credential = () => storage("localStorage")?.getItem(CREDENTIAL) || null;
+// The device credential is a cookie of this origin that no script reads (HttpOnly), kept by
+// the browser for this frame under the page's site (partitioned) even where third-party
+// storage is blocked; the vault sets and forgets it. Beside it, a readable cookie with no
+// secret says that something is saved.
+const SAVED_COOKIE = "__Host-tb_saved";
+const hasSaved = () => document.cookie.split("; ").includes(`${SAVED_COOKIE}=1`);
 
-async function call(url, { method = "POST", body, key, bearer } = {}) {
+/** Whether this browser keeps this frame's cookies, and so could keep a credential: some
+ * block every third-party cookie, partitioned or not. */
+function keepsCookies() {
+  const probe = "__Host-tb_probe";
+  const attributes = "Path=/; Secure; SameSite=None; Partitioned";
+  document.cookie = `${probe}=1; ${attributes}`;
+  const kept = document.cookie.split("; ").includes(`${probe}=1`);
+  document.cookie = `${probe}=; Max-Age=0; ${attributes}`;
+  return kept;
+}
+
+async function call(url, { method = "POST", body, key } = {}) {
   const headers = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   if (key) headers["idempotency-key"] = key;
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
   try {
     const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     let json = null;
@@ -530,30 +542,43 @@ async function pay(event) {
 
 // The attempt in flight, kept in the vault origin's sessionStorage (this tab, this publisher
 // site) until its outcome is known, so a frame that goes away with it (the sheet closed, the
-// same tweet's other sheet) settles it instead of paying again.
-// Where the browser blocks that storage, it is kept in this frame's memory instead, so this
-// frame's next Pay still asks about it before paying anything new.
+// same tweet's other sheet) settles it instead of paying again. Where the browser blocks that
+// storage (a third-party frame, in many browsers), it is kept in a partitioned cookie for the
+// browser's session (this publisher site, every tab), sent with nothing but the frame's page;
+// and where cookies are blocked too, in this frame's memory, so this frame's next Pay still
+// asks about it before paying anything new.
 const PENDING = "tweetbuy.pending";
+const PENDING_COOKIE = "tb_pending";
+const PENDING_ATTRIBUTES = "Path=/frame; Secure; SameSite=None; Partitioned";
 let pendingHere = null; // an attempt this frame could not store
+function pendingCookie() {
+  const pair = document.cookie.split("; ").find((c) => c.startsWith(`${PENDING_COOKIE}=`));
+  return pair ? decodeURIComponent(pair.slice(PENDING_COOKIE.length + 1)) : null;
+}
 function loadPending() {
   try {
-    const stored = JSON.parse(storage("sessionStorage")?.getItem(PENDING) || "null");
+    const stored = JSON.parse(storage("sessionStorage")?.getItem(PENDING) || pendingCookie() || "null");
     if (stored) return stored;
   } catch {}
   return pendingHere;
 }
 function savePending(attempt) {
   pendingHere = attempt;
+  const text = JSON.stringify(attempt);
   try {
-    storage("sessionStorage").setItem(PENDING, JSON.stringify(attempt));
+    storage("sessionStorage").setItem(PENDING, text);
     pendingHere = null; // stored, where another frame may settle it
+    return;
   } catch {}
+  document.cookie = `${PENDING_COOKIE}=${encodeURIComponent(text)}; ${PENDING_ATTRIBUTES}`;
+  if (pendingCookie() === text) pendingHere = null;
 }
 function clearPending() {
   pendingHere = null;
   try {
     storage("sessionStorage")?.removeItem(PENDING);
   } catch {}
+  document.cookie = `${PENDING_COOKIE}=; Max-Age=0; ${PENDING_ATTRIBUTES}`;
 }
 
 // Waits between asking again about an order whose answer was lost: about 15 s in all.
@@ -628,7 +653,7 @@ async function settle(attempt, { quiet = false, intent = null } = {}) {
 
 async function mintToken(intent) {
   if (MODE === "saved") {
-    const { status, body } = await call("/v1/profile/tokens", { body: { intent_id: intent.intent_id }, bearer: credential() });
+    const { status, body } = await call("/v1/profile/tokens", { body: { intent_id: intent.intent_id } });
     if (status === 201 && body) return body.token;
     explainRefusal(status, body?.code === "rate_limited" ? body : { code: "token_invalid" });
     return null;
@@ -665,8 +690,7 @@ async function saveForNextTime(intent, token) {
     body: { token, save_secret: state.saveSecret, email: intent.email, shipping: intent.shipping },
   });
   state.saveSecret = null;
-  if (status === 201 && body?.credential) {
-    storage("localStorage")?.setItem(CREDENTIAL, body.credential);
+  if (status === 201 && hasSaved()) {
     setStatus(W.savedNow);
     post({ type: "saved", saved: true });
   } else {
@@ -680,7 +704,7 @@ async function remove(event) {
   if (!fromTheBuyer(event, [$("remove"), $("saved-card")]) || state.busy) return;
   state.busy = true;
   $("remove").textContent = W.removing;
-  const { status } = await call("/v1/profile", { method: "DELETE", bearer: credential() });
+  const { status } = await call("/v1/profile", { method: "DELETE" });
   state.busy = false;
   $("remove").textContent = W.remove;
   // Kept on a failure, so the buyer can try again and nothing stays behind unseen.
@@ -688,7 +712,6 @@ async function remove(event) {
     setStatus(W.removeFailed, true);
     return;
   }
-  storage("localStorage")?.removeItem(CREDENTIAL);
   state.profile = null;
   state.intent = null;
   state.intentFor = "";
@@ -845,15 +868,13 @@ function formatAsTyped() {
 }
 
 async function lookUpSaved() {
-  const cred = credential();
-  if (!cred) return false;
-  const { status, body } = await call("/v1/profile", { method: "GET", bearer: cred });
+  if (!hasSaved()) return false;
+  const { status, body } = await call("/v1/profile", { method: "GET" });
   if (status === 200 && body?.card) {
     state.profile = body;
     return true;
   }
-  if (status === 401) storage("localStorage")?.removeItem(CREDENTIAL);
-  return false;
+  return false; // a 401 made the vault forget the cookies
 }
 
 async function start() {
@@ -887,6 +908,8 @@ async function start() {
     $("remove").hidden = !saved;
   } else {
     formatAsTyped();
+    // Where nothing could be kept, the box would save info no one could use.
+    $("save").closest("label").hidden = !keepsCookies();
   }
   draw();
   post({ type: "ready", saved });

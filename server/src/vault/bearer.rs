@@ -1,6 +1,5 @@
 //! `Authorization: Bearer <secret>`, read in one place for every secret that travels that
-//! way: the seller's admin key (api), the api's key at the vault, and a buyer's device
-//! credential. The comparison with a configured key is constant-time, so the key's bytes
+//! way: the seller's admin key (api) and the api's key at the vault. The comparison with a configured key is constant-time, so the key's bytes
 //! cannot be learnt by timing the answers.
 
 use crate::error::AppError;

@@ -1,18 +1,27 @@
 //! Saved buyer info at the vault origin.
 //!
 //! - `POST /v1/profiles` (the frame, same origin): save the card that just paid, with the
-//!   buyer's email and address; answers with a device credential the frame keeps.
-//! - `GET /v1/profile`, `POST /v1/profile/tokens`, `DELETE /v1/profile` (the frame, with
-//!   `Authorization: Bearer <credential>`): what is saved (the card as shown, the email and
-//!   the address, which the frame uses for the intent it shows beside Pay), a one-time token
-//!   for the saved card that pays one intent, and erasing it all.
+//!   buyer's email and address; answers with a device credential in a cookie.
+//! - `GET /v1/profile`, `POST /v1/profile/tokens`, `DELETE /v1/profile` (the frame, with the
+//!   credential's cookie): what is saved (the card as shown, the email and the address, which
+//!   the frame uses for the intent it shows beside Pay), a one-time token for the saved card
+//!   that pays one intent, and erasing it all.
 //!
 //! Nothing saved ever leaves the vault origin except inside an intent the buyer pays: the
 //! frame draws it, and the publisher's page learns only that something is saved.
 //!
-//! The credential travels in a header, never a cookie, so nothing needs `SameSite=None`.
+//! Why a cookie, and this one. The frame is a third party on every publisher's page, and
+//! browsers that block third-party cookies (incognito windows, a setting many turn on, some
+//! browsers by default) give a third-party frame no `localStorage` or `sessionStorage` at
+//! all, so a credential kept there is lost as it is made. A partitioned cookie (CHIPS) is
+//! kept even there, keyed to the page's site as the storage was. It is `HttpOnly` (no script,
+//! not even the frame's, reads it), `Secure`, `__Host-` (only this origin sets it), and
+//! `SameSite=None` because the frame is cross-site by nature: what stops another site's
+//! request from using it is [`SameOriginOnly`] on every route here, which refuses any request
+//! not from the vault's own pages. A second cookie, readable and holding no secret, tells the
+//! frame that something is saved, so a buyer with nothing saved costs no lookup.
 
-use super::bearer::{unauthorized, Bearer};
+use super::bearer::unauthorized;
 use super::card_store::{CardRow, NewCard};
 use super::envelope;
 use super::profile_store::{self, NewProfile, ProfileRow};
@@ -24,10 +33,10 @@ use crate::hashing::sha256_hex;
 use crate::ids::{random_id, random_secret};
 use crate::json::JsonBody;
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{CACHE_CONTROL, RETRY_AFTER};
+use axum::http::header::{CACHE_CONTROL, COOKIE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tweetbuy_core::saved::{
@@ -48,24 +57,63 @@ pub fn frame_router() -> Router<VaultState> {
         .route("/v1/profile/tokens", post(mint_token))
 }
 
-/// The device credential from `Authorization: Bearer cred_…`, as its SHA-256 (the only form
-/// the vault stores). A credential carries 260 random bits, so a plain hash is enough.
-pub struct DeviceCredential(String);
+/// The cookie that carries the device credential (`HttpOnly`).
+pub const CREDENTIAL_COOKIE: &str = "__Host-tb_cred";
+/// The cookie that tells the frame's script that something is saved (no secret in it).
+pub const SAVED_COOKIE: &str = "__Host-tb_saved";
+
+/// The device credential from its cookie: its SHA-256 (the only form the vault stores), and
+/// the credential itself, to send again when it is used. A credential carries 260 random
+/// bits, so a plain hash is enough.
+pub struct DeviceCredential {
+    hash: String,
+    secret: zeroize::Zeroizing<String>,
+}
 
 impl FromRequestParts<VaultState> for DeviceCredential {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &VaultState) -> Result<Self, Self::Rejection> {
-        let bearer = Bearer::from_headers(&parts.headers);
-        match bearer.secret().filter(|c| c.starts_with(CREDENTIAL_PREFIX) && c.len() <= 100) {
-            Some(credential) => Ok(DeviceCredential(sha256_hex(credential.as_bytes()))),
+        match cookie(&parts.headers, CREDENTIAL_COOKIE).filter(|c| c.starts_with(CREDENTIAL_PREFIX) && c.len() <= 100) {
+            Some(credential) => Ok(DeviceCredential {
+                hash: sha256_hex(credential.as_bytes()),
+                secret: zeroize::Zeroizing::new(credential.to_owned()),
+            }),
             None => Err(no_profile()),
         }
     }
 }
 
+/// The value of the cookie `name` in the request's `Cookie` headers (RFC 6265: `a=1; b=2`).
+fn cookie<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The two cookies of a credential, kept for the idle time after which the vault erases what
+/// it opens; or (`None`) both forgotten.
+fn credential_cookies(credential: Option<&str>) -> AppendHeaders<[(axum::http::HeaderName, String); 2]> {
+    let (value, saved, max_age) = match credential {
+        Some(credential) => (credential, "1", sweeper::CREDENTIAL_IDLE_SECONDS),
+        None => ("", "", 0),
+    };
+    let attributes = format!("Path=/; Max-Age={max_age}; Secure; SameSite=None; Partitioned");
+    // Appended: two headers of one name, where a plain list of headers keeps the last.
+    AppendHeaders([
+        (SET_COOKIE, format!("{CREDENTIAL_COOKIE}={value}; {attributes}; HttpOnly")),
+        (SET_COOKIE, format!("{SAVED_COOKIE}={saved}; {attributes}")),
+    ])
+}
+
+/// 401, and the device's cookies forgotten: what they named is gone.
 fn no_profile() -> Response {
-    unauthorized("Nothing is saved for this device.")
+    (credential_cookies(None), unauthorized("Nothing is saved for this device.")).into_response()
 }
 
 /// Saved-card tokens one profile may mint per minute: a buyer pays once or twice; a stolen
@@ -87,7 +135,7 @@ enum Use {
 async fn profile_for(state: &VaultState, credential: &DeviceCredential, usage: Use) -> Result<ProfileRow, Response> {
     let now = clock::now();
     let found = async {
-        let Some(profile) = profile_store::by_credential(&state.db, &credential.0).await? else { return Ok(None) };
+        let Some(profile) = profile_store::by_credential(&state.db, &credential.hash).await? else { return Ok(None) };
         if profile.last_used_at < now - sweeper::CREDENTIAL_IDLE_SECONDS {
             profile_store::delete(&state.db, &profile).await?;
             tracing::info!(profile_id = %profile.id, "saved info erased: its device credential went unused for 180 days");
@@ -202,7 +250,8 @@ async fn save(
         exp_year: card.exp_year,
         ship_to: contact.shipping.as_ref().map(ship_to_summary),
     };
-    Ok(no_store(StatusCode::CREATED, SaveProfileResponse { credential, saved }))
+    Ok((credential_cookies(Some(&credential)), no_store(StatusCode::CREATED, SaveProfileResponse { saved }))
+        .into_response())
 }
 
 async fn lookup(
@@ -256,7 +305,8 @@ async fn mint_token(
         Ok::<_, AppError>(CardToken { token, ..shown })
     };
     let token = build.await.map_err(IntoResponse::into_response)?;
-    Ok(no_store(StatusCode::CREATED, token))
+    // Paying starts the idle time again, on the device too.
+    Ok((credential_cookies(Some(&credential.secret)), no_store(StatusCode::CREATED, token)).into_response())
 }
 
 async fn remove(
@@ -267,5 +317,5 @@ async fn remove(
     let profile = profile_for(&state, &credential, Use::Show).await?;
     profile_store::delete(&state.db, &profile).await.map_err(IntoResponse::into_response)?;
     tracing::info!(profile_id = %profile.id, "buyer info removed");
-    Ok((StatusCode::NO_CONTENT, [(CACHE_CONTROL, "no-store")]).into_response())
+    Ok((StatusCode::NO_CONTENT, credential_cookies(None), [(CACHE_CONTROL, "no-store")]).into_response())
 }

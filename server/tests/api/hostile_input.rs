@@ -61,6 +61,8 @@ struct Endpoint {
     side: Side,
     path: &'static str,
     bearer: Option<String>,
+    /// A device credential, sent in its cookie as the frame's requests carry it.
+    credential: Option<String>,
     idempotency_key: bool,
     base: Value,
     strings: Vec<(&'static str, bool)>,
@@ -86,6 +88,9 @@ fn request(endpoint: &Endpoint, content_type: Option<&str>, body: Body) -> Reque
     let mut builder = Request::builder().method(Method::POST).uri(endpoint.path);
     if let Some(content_type) = content_type {
         builder = builder.header(header::CONTENT_TYPE, content_type);
+    }
+    if let Some(credential) = &endpoint.credential {
+        builder = builder.header(header::COOKIE, credential_cookie(credential));
     }
     if let Some(bearer) = &endpoint.bearer {
         builder = builder.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
@@ -285,6 +290,7 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             side: Side::Api,
             path: "/api/v1/quote",
             bearer: None,
+            credential: None,
             idempotency_key: false,
             base: json!({"product_id": TEE, "variant_id": "m", "quantity": 1, "country": "US", "region": "NY"}),
             strings: vec![("/product_id", false), ("/variant_id", false), ("/country", false), ("/region", false)],
@@ -295,6 +301,7 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             side: Side::Api,
             path: "/api/v1/intents",
             bearer: None,
+            credential: None,
             idempotency_key: false,
             base: intent_base,
             strings: [
@@ -309,6 +316,7 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             side: Side::Api,
             path: "/api/v1/orders",
             bearer: None,
+            credential: None,
             idempotency_key: true,
             base: pay_body(&order_intent, &order_token),
             strings: vec![("/intent_id", false), ("/client_secret", false), ("/card_token", false)],
@@ -319,6 +327,7 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             side: Side::Api,
             path: "/admin/v1/catalog",
             bearer: Some(ADMIN_KEY.into()),
+            credential: None,
             idempotency_key: false,
             base: catalog_body(),
             strings: vec![
@@ -343,6 +352,7 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             side: Side::Vault,
             path: "/v1/tokens",
             bearer: None,
+            credential: None,
             idempotency_key: true,
             base: json!({"number": "4242424242424242", "expiry": future_expiry(), "cvc": "123",
                          "intent_id": VAULT_TEST_INTENT}),
@@ -354,6 +364,7 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             side: Side::Vault,
             path: "/v1/charges",
             bearer: Some(VAULT_API_KEY.into()),
+            credential: None,
             idempotency_key: false,
             base: json!({"token": charge_token, "amount": {"minor": 1500, "currency": "USD"}, "reference": "ord_hostile",
                          "intent_id": VAULT_TEST_INTENT}),
@@ -365,6 +376,7 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             side: Side::Vault,
             path: "/v1/profiles",
             bearer: None,
+            credential: None,
             idempotency_key: false,
             base: save_base,
             strings: [vec![("/email", false), ("/token", false), ("/save_secret", false)], address_fields("/shipping")]
@@ -375,7 +387,8 @@ async fn every_body_endpoint_refuses_hostile_input_clearly_and_stores_nothing() 
             name: "saved-card token",
             side: Side::Vault,
             path: "/v1/profile/tokens",
-            bearer: Some(credential),
+            bearer: None,
+            credential: Some(credential),
             idempotency_key: false,
             base: json!({"intent_id": saved_intent["intent_id"]}),
             strings: vec![("/intent_id", false)],

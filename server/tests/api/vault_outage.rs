@@ -208,7 +208,7 @@ async fn a_saved_card_order_resumed_after_the_buyer_removed_their_saved_info_is_
 
     let removed = axum::http::Request::delete("/v1/profile")
         .header("origin", VAULT_ORIGIN)
-        .header("authorization", format!("Bearer {credential}"))
+        .header("cookie", credential_cookie(&credential))
         .body(axum::body::Body::empty())
         .unwrap();
     assert_eq!(send(&server.vault, removed).await.status, StatusCode::NO_CONTENT);

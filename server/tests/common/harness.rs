@@ -13,6 +13,7 @@ use tower::ServiceExt;
 use tweetbuy_server::api::seed::seed_demo_if_empty;
 use tweetbuy_server::db::Location;
 use tweetbuy_server::vault::keys::{Keyring, MasterKey};
+pub use tweetbuy_server::vault::profiles::CREDENTIAL_COOKIE;
 use tweetbuy_server::{api_app, clock, db, vault_app, ApiSettings, ApiState, VaultSettings, VaultState};
 
 pub const PUBLISHER_ORIGIN: &str = "http://publisher.test:8080";
@@ -89,6 +90,20 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The device credential a save answered with, from its `HttpOnly` cookie.
+    pub fn credential(&self) -> String {
+        let prefix = format!("{CREDENTIAL_COOKIE}=");
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix(&prefix))
+            .and_then(|v| v.split(';').next())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| panic!("no credential cookie in {:?}", self.headers))
+            .to_owned()
+    }
+
     /// An error body: exactly the `{code, message, …}` shape, returning the code.
     pub fn error_code(&self) -> String {
         let body = self.json();
@@ -124,6 +139,11 @@ pub fn write_assets(dir: &Path) -> PathBuf {
 
 pub async fn start() -> TestServer {
     start_with(|_| {}).await
+}
+
+/// The `Cookie` header the frame's requests carry with a device credential.
+pub fn credential_cookie(credential: &str) -> String {
+    format!("{CREDENTIAL_COOKIE}={credential}")
 }
 
 /// The admin bearer key of [`start_admin`].
@@ -365,7 +385,7 @@ impl TestServer {
             json!({"token": token, "save_secret": secret, "email": "jane@example.com", "shipping": us_address()});
         let saved = send(&self.vault, post_json("/v1/profiles", &body, None)).await;
         assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
-        saved.json()["credential"].as_str().unwrap().to_owned()
+        saved.credential()
     }
 
     /// `POST /v1/profile/tokens` from the frame: a one-time saved-card token for `intent_id`.
@@ -373,7 +393,7 @@ impl TestServer {
         let request = Request::post("/v1/profile/tokens")
             .header(header::ORIGIN, VAULT_ORIGIN)
             .header(header::CONTENT_TYPE, "application/json")
-            .header(header::AUTHORIZATION, format!("Bearer {credential}"))
+            .header(header::COOKIE, credential_cookie(credential))
             .body(Body::from(json!({"intent_id": intent_id}).to_string()))
             .unwrap();
         send(&self.vault, request).await
@@ -383,7 +403,7 @@ impl TestServer {
     pub async fn saved_profile(&self, credential: &str) -> Reply {
         let request = Request::get("/v1/profile")
             .header("sec-fetch-site", "same-origin")
-            .header(header::AUTHORIZATION, format!("Bearer {credential}"))
+            .header(header::COOKIE, credential_cookie(credential))
             .body(Body::empty())
             .unwrap();
         send(&self.vault, request).await

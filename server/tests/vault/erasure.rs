@@ -58,7 +58,7 @@ async fn erased_cards_and_profiles_leave_no_bytes_in_the_sqlite_files() {
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text());
     let reply = save(&server, &saved.token, &saved.secret).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    let credential = reply.json()["credential"].as_str().unwrap().to_owned();
+    let credential = reply.credential();
     let (card_id, contact_key, contact): (String, Vec<u8>, Vec<u8>) =
         sqlx::query_as("SELECT card_id, wrapped_key, ciphertext FROM profiles")
             .fetch_one(&server.vault_state.db)

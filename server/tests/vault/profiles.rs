@@ -36,7 +36,7 @@ pub fn with_credential(method: Method, uri: &str, credential: &str) -> Request<B
         .method(method)
         .uri(uri)
         .header(browser.0, browser.1)
-        .header("authorization", format!("Bearer {credential}"))
+        .header("cookie", credential_cookie(credential))
         .body(Body::empty())
         .unwrap()
 }
@@ -59,7 +59,7 @@ pub async fn paid_and_saved(server: &TestServer) -> String {
         json!({"brand": "visa", "last4": "4242", "exp_month": json["saved"]["exp_month"],
         "exp_year": json["saved"]["exp_year"], "ship_to": "J. Doe, 10001"})
     );
-    json["credential"].as_str().unwrap().to_owned()
+    saved.credential()
 }
 
 /// A one-time saved-card token for `intent_id`; panics unless 201.
@@ -137,6 +137,58 @@ async fn save_pay_with_saved_info_then_remove_and_the_old_token_fails() {
     assert!(key.is_empty() && number.is_empty(), "crypto-shredded");
     let lookup = send(&server.vault, with_credential(Method::GET, "/v1/profile", &credential)).await;
     assert_eq!(lookup.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Every `Set-Cookie` of a reply.
+fn set_cookies(reply: &Reply) -> Vec<String> {
+    reply.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
+/// The credential lives in a cookie a third-party frame keeps where third-party storage is
+/// blocked (partitioned), that no script reads (`HttpOnly`), and that only the vault's own
+/// pages can use; the body a script reads never holds it.
+#[tokio::test]
+async fn the_credential_is_an_httponly_partitioned_cookie_forgotten_when_its_profile_is() {
+    let server = start().await;
+    let card = typed(&server, VISA).await;
+    assert_eq!(buy(&server, &card).await.status, StatusCode::CREATED);
+    let saved = save(&server, &card.token, &card.secret).await;
+    assert!(!saved.text().contains("cred_"), "no credential in the body: {}", saved.text());
+    let credential = saved.credential();
+    let ttl = tweetbuy_server::vault::sweeper::CREDENTIAL_IDLE_SECONDS;
+    let common = format!("Path=/; Max-Age={ttl}; Secure; SameSite=None; Partitioned");
+    assert_eq!(
+        set_cookies(&saved),
+        [format!("__Host-tb_cred={credential}; {common}; HttpOnly"), format!("__Host-tb_saved=1; {common}")]
+    );
+
+    // Only the cookie opens it: the credential as a bearer header, as before, opens nothing.
+    let bearer = Request::get("/v1/profile")
+        .header("sec-fetch-site", "same-origin")
+        .header("authorization", format!("Bearer {credential}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&server.vault, bearer).await.status, StatusCode::UNAUTHORIZED);
+    // Among the page's other cookies, as a browser sends them.
+    let mut among = with_credential(Method::GET, "/v1/profile", &credential);
+    among.headers_mut().insert("cookie", format!("a=1; {}; b=2", credential_cookie(&credential)).parse().unwrap());
+    assert_eq!(send(&server.vault, among).await.status, StatusCode::OK);
+
+    // Paying with it keeps it for another idle time; removing forgets both cookies, and a
+    // credential that opens nothing is forgotten too.
+    let intent = server.create_intent(&tee_details(1)).await;
+    let minted = server.mint_saved(&credential, intent["intent_id"].as_str().unwrap()).await;
+    assert_eq!(set_cookies(&minted), set_cookies(&saved));
+    let forgotten = [
+        "__Host-tb_cred=; Path=/; Max-Age=0; Secure; SameSite=None; Partitioned; HttpOnly",
+        "__Host-tb_saved=; Path=/; Max-Age=0; Secure; SameSite=None; Partitioned",
+    ];
+    let removed = send(&server.vault, with_credential(Method::DELETE, "/v1/profile", &credential)).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(set_cookies(&removed), forgotten);
+    let stale = server.saved_profile(&credential).await;
+    assert_eq!(stale.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(set_cookies(&stale), forgotten);
 }
 
 #[tokio::test]
