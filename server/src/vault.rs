@@ -37,7 +37,8 @@ pub struct VaultSettings {
     pub api_origin: String,
     /// Publisher origins that may frame the card form.
     pub allowed_origins: Vec<String>,
-    /// Holds `frame/frame.html`, `frame/frame.js`, `frame/frame.css`.
+    /// Holds `frame/frame.html`, `frame/frame.js`, `frame/keys.js`, `frame/rules.mjs`,
+    /// `frame/frame.css`.
     pub assets_dir: PathBuf,
     /// The bearer secret the api must present to charge.
     pub api_key: String,

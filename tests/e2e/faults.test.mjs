@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { useServerAndBrowser, sql, fillTeeCheckout, fillTeeDetails, pressPay, payFrame, CARDS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
+const SCARF = "1528000000000000002";
 
 const env = useServerAndBrowser();
 
@@ -376,5 +377,40 @@ test("the same tweet embedded twice: an unsettled order from one sheet is settle
   assert.equal(seen.tokenizations, 1, "the second sheet did not tokenize a card for a new order");
   assert.equal(charges() - chargesBefore, 1, "exactly one charge");
   assert.equal(paidOrders() - paidBefore, 1, "exactly one order");
+  await page.close();
+});
+
+test("another product bought while an order's answer is lost is paid on its own; the first is settled by its own product's next Pay, never paid twice", async () => {
+  const page = await env.browser.newPage();
+  const [chargesBefore, paidBefore] = [charges(), paidOrders()];
+  const seen = await loseOrderAnswers(page);
+  await checkoutTee(page);
+  await payWhenReady(page);
+  await waitForFailure(page);
+  await page.keyboard.press("Escape");
+  await page.locator("dialog[open]:not(.tb-waiting)").waitFor({ state: "detached" });
+
+  // The connection is back, and the visitor buys the scarf: its Pay pays the scarf, not the tee.
+  seen.down = false;
+  const scarf = (selector) => page.locator(`[data-tweetbuy-host="${SCARF}"] ${selector}`);
+  await scarf("button[part=button]").click();
+  await page.locator("dialog[open]:not(.tb-waiting) .tb-primary").click(); // Continue, in the embed's Spanish
+  await fillTeeDetails(page, CARDS.visa);
+  await pressPay(page, SCARF);
+  await scarf("[data-order-number]").waitFor({ timeout: 30_000 });
+  assert.match(await scarf(".tb-bought").textContent(), /Heritage scarf/);
+  assert.equal(new Set(seen.keys).size, 2, "the scarf is an order of its own, under its own key");
+  await page.keyboard.press("Escape");
+  await page.locator("dialog[open]:not(.tb-waiting)").waitFor({ state: "detached" });
+
+  // The tee's next Pay asks about the tee's first order with its key, and pays nothing new.
+  await page.locator(inHost("button[part=button]")).click();
+  await fillTeeCheckout(page, CARDS.visa);
+  await payWhenReady(page);
+  await page.locator(inHost("[data-order-number]")).waitFor({ timeout: 30_000 });
+  assert.equal(new Set(seen.keys).size, 2, `the tee's first key again (${seen.keys.length} tries)`);
+  assert.equal(seen.tokenizations, 2, "one card token for the tee, one for the scarf");
+  assert.equal(charges() - chargesBefore, 2, "one charge each");
+  assert.equal(paidOrders() - paidBefore, 2, "one order each");
   await page.close();
 });

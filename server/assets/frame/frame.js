@@ -410,11 +410,11 @@ function explainRefusal(status, body, { pricing = false } = {}) {
 // only when:
 // - it is a trusted event with this origin's user activation;
 // - from the keyboard (Enter or Space on the button), focus came here by the buyer's own
-//   doing (a press in this frame, Tab from the page straight onto one of its controls, or
-//   Tab from one of its controls to another), the buyer has typed no text on a button since
-//   (someone typing a name is not paying), and the button has had focus for SETTLE_MS (a
-//   press sooner asks for another). Focus leaving the frame leaves nothing focused in it, so
-//   the page's `iframe.focus()` cannot bring it back onto a control;
+//   doing (keys.js: a press in this frame, Tab from the page straight onto one of its
+//   controls, or Tab from one of its controls to another), the buyer has typed no text on a
+//   button since (someone typing a name is not paying), and the button has had focus for
+//   SETTLE_MS (a press sooner asks for another). Focus leaving the frame leaves nothing
+//   focused in it, so the page's `iframe.focus()` cannot bring it back onto a control;
 // - where the browser can tell (IntersectionObserver v2, in Chromium), the button and what it
 //   consents to were fully visible (unobscured, opaque, not transformed) for SETTLE_MS before
 //   the gesture: beside Pay, the lines of what it pays (a page could lay its own address over
@@ -422,40 +422,10 @@ function explainRefusal(status, body, { pricing = false } = {}) {
 // Ticking "Save my card" is a consent too, held to the same rules: a tick that is not the
 // buyer's is undone.
 
-const keyboard = { ours: false, keysSinceFocus: false, tabbing: false, focusedAt: 0 };
-const letGo = () => {
-  keyboard.ours = false;
-  if (document.activeElement !== document.body) document.activeElement?.blur();
-};
-window.addEventListener("focus", () => { keyboard.keysSinceFocus = false; });
-window.addEventListener("blur", letGo);
-window.addEventListener("hashchange", letGo);
-document.addEventListener("pointerdown", (e) => { if (e.isTrusted) keyboard.ours = true; }, true);
-document.addEventListener("keydown", (e) => {
-  keyboard.keysSinceFocus = true;
-  // Tab from one of this frame's controls (not from nothing focused) is the buyer moving here.
-  keyboard.tabbing = e.key === "Tab" && e.target !== document.body && keyboard.ours;
-  const typing = e.key.length === 1 && e.key !== " " && !e.ctrlKey && !e.metaKey && !e.altKey;
-  if (typing && !(e.target instanceof HTMLInputElement && e.target.type === "text")) keyboard.ours = false;
-}, true);
-document.addEventListener("focusin", (e) => {
-  keyboard.focusedAt = e.timeStamp;
-  // Tab from the page lands on a control before any key reaches this document.
-  if ((!keyboard.keysSinceFocus || keyboard.tabbing) && !location.hash) keyboard.ours = true;
-  keyboard.tabbing = false;
-}, true);
-// The form is shown before this script runs, so a buyer on a slow link may have tabbed onto a
-// control already, unseen by the listeners above. Focus on a control at this point came by the
-// buyer's Tab or Shift+Tab from the page (what focusin above counts as the buyer's), from this
-// document's body after the page's `iframe.focus()` (which the page could as well get by a
-// field of its own just before the frame), or through the address's fragment, refused as
-// above: the page cannot put it there by itself. A tick of Save made meanwhile is undone in
-// start(), as nothing judged it.
-if (document.hasFocus() && document.activeElement?.closest?.("button, input") && !location.hash) {
-  keyboard.ours = true;
-  keyboard.keysSinceFocus = true;
-  keyboard.focusedAt = performance.now();
-}
+// Watched from the page's head by keys.js, before the form could take focus. Without it (it
+// failed to load), no key press on a button counts: the buyer clicks, as the status says.
+const keyboard = window.tbKeyboard || { ours: false, keysSinceFocus: true, tabbing: false, focusedAt: 0 };
+// A tick of Save made before this script ran was judged by nothing: start() undoes it.
 
 // When each consent control, and what it consents to, became fully visible (null: it is not),
 // once the browser says.
@@ -522,16 +492,18 @@ async function pay(event) {
   if (!payReady() || Date.now() - state.changedAt < SETTLE_MS) return;
   // What was priced at the moment of the click: a cart sent while paying changes nothing.
   const intent = state.intent;
+  const item = state.cart.product_id; // the purchase it is, so that only the same one settles it
   state.busy = true;
   setStatus(W.paying);
   draw();
   post({ type: "paying" });
   try {
-    // An earlier payment whose outcome is unknown (this frame's, or another sheet's in this
-    // tab) is asked about again, with its own key and token, before anything new is paid.
-    const earlier = loadPending();
+    // An earlier payment of the same product whose outcome is unknown (this frame's, or
+    // another sheet's) is asked about again, with its own key and token, before anything new
+    // is paid.
+    const earlier = loadPending(item);
     const before = earlier ? await settle(earlier, { quiet: true }) : "failed";
-    if (before === "failed") await payIntent(intent);
+    if (before === "failed") await payIntent(intent, item);
   } finally {
     state.busy = false;
     draw();
@@ -548,47 +520,59 @@ async function pay(event) {
 // and where cookies are blocked too, in this frame's memory, so this frame's next Pay still
 // asks about it before paying anything new.
 const PENDING = "tweetbuy.pending";
-const PENDING_COOKIE = "tb_pending";
-const PENDING_ATTRIBUTES = "Path=/frame; Secure; SameSite=None; Partitioned";
-let pendingHere = null; // an attempt this frame could not store
-function pendingCookie() {
-  const pair = document.cookie.split("; ").find((c) => c.startsWith(`${PENDING_COOKIE}=`));
-  return pair ? decodeURIComponent(pair.slice(PENDING_COOKIE.length + 1)) : null;
-}
-function loadPending() {
+const PENDING_COOKIE = "__Host-tb_pending";
+const PENDING_ATTRIBUTES = "Path=/; Secure; SameSite=None; Partitioned";
+let pendingHere = null; // this frame's own attempt, while its outcome is unknown
+const ATTEMPT_FIELDS = ["item", "intent_id", "client_secret", "token", "key"];
+/** The stored attempts, by product: one per product, so that buying another never loses one. */
+function storedPending() {
   try {
-    const stored = JSON.parse(storage("sessionStorage")?.getItem(PENDING) || pendingCookie() || "null");
-    if (stored) return stored;
+    const fromStorage = storage("sessionStorage")?.getItem(PENDING);
+    const pair = document.cookie.split("; ").find((c) => c.startsWith(`${PENDING_COOKIE}=`));
+    const all = JSON.parse(fromStorage || (pair ? decodeURIComponent(pair.slice(PENDING_COOKIE.length + 1)) : "{}"));
+    const valid = Object.entries(all || {}).filter(([item, a]) => a?.item === item && ATTEMPT_FIELDS.every((f) => typeof a[f] === "string"));
+    return Object.fromEntries(valid);
+  } catch {
+    return {}; // unreadable: as if none
+  }
+}
+function storePending(all) {
+  const text = JSON.stringify(all);
+  try {
+    storage("sessionStorage").setItem(PENDING, text);
+    return;
   } catch {}
-  return pendingHere;
+  const empty = Object.keys(all).length === 0;
+  document.cookie = `${PENDING_COOKIE}=${empty ? "" : encodeURIComponent(text)}; ${empty ? "Max-Age=0; " : ""}${PENDING_ATTRIBUTES}`;
+}
+/** An attempt for `item` (a product) whose outcome is unknown: only the same purchase is
+ * settled before paying, never another product's, from another sheet or tab. */
+function loadPending(item) {
+  return pendingHere?.item === item ? pendingHere : storedPending()[item] || null;
 }
 function savePending(attempt) {
   pendingHere = attempt;
-  const text = JSON.stringify(attempt);
-  try {
-    storage("sessionStorage").setItem(PENDING, text);
-    pendingHere = null; // stored, where another frame may settle it
-    return;
-  } catch {}
-  document.cookie = `${PENDING_COOKIE}=${encodeURIComponent(text)}; ${PENDING_ATTRIBUTES}`;
-  if (pendingCookie() === text) pendingHere = null;
+  storePending({ ...storedPending(), [attempt.item]: attempt });
 }
-function clearPending() {
-  pendingHere = null;
-  try {
-    storage("sessionStorage")?.removeItem(PENDING);
-  } catch {}
-  document.cookie = `${PENDING_COOKIE}=; Max-Age=0; ${PENDING_ATTRIBUTES}`;
+/** Forgets `attempt` once its outcome is known, and the stored one only if it is the same
+ * (another tab's may have taken its place). */
+function clearPending(attempt) {
+  if (pendingHere?.key === attempt.key) pendingHere = null;
+  const all = storedPending();
+  if (all[attempt.item]?.key !== attempt.key) return;
+  delete all[attempt.item];
+  storePending(all);
 }
 
 // Waits between asking again about an order whose answer was lost: about 15 s in all.
 const CHECK_DELAYS_MS = [0, 1000, 2000, 4000, 8000];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function payIntent(intent) {
+async function payIntent(intent, item) {
   const token = await mintToken(intent);
   if (!token) return;
   const attempt = {
+    item,
     intent_id: intent.intent_id,
     client_secret: intent.client_secret,
     token,
@@ -635,7 +619,7 @@ async function settle(attempt, { quiet = false, intent = null } = {}) {
     post({ type: "failed", code: body?.code || "payment_error", message: W.unknown });
     return "unknown";
   }
-  clearPending();
+  clearPending(attempt);
   if (status === 201 && body) {
     await paid(attempt, body, intent);
     return "paid";

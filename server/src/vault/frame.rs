@@ -1,5 +1,6 @@
 //! The card frame: `GET /frame` (the page the widget puts in an iframe), `/frame.js`, its
-//! input rules `/frame-rules.mjs` and `/frame.css`, from `assets/frame/`.
+//! input rules `/frame-rules.mjs`, the keyboard watch its head loads first `/frame-keys.js`,
+//! and `/frame.css`, from `assets/frame/`.
 //!
 //! Each is read when asked for (the scripts without their comments: [`lean_script`]) and
 //! sent revalidated with an ETag, compressed ([`crate::text_asset`]): a purchase opens the frame twice (saved info, then the card), and
@@ -24,6 +25,7 @@ pub(crate) fn router() -> Router<VaultState> {
     };
     Router::new()
         .route("/frame", get(frame_page))
+        .route("/frame-keys.js", file("keys.js", "text/javascript; charset=utf-8"))
         .route("/frame.js", file("frame.js", "text/javascript; charset=utf-8"))
         .route("/frame-rules.mjs", file("rules.mjs", "text/javascript; charset=utf-8"))
         .route("/frame.css", file("frame.css", "text/css; charset=utf-8"))

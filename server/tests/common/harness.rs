@@ -132,6 +132,7 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     )
     .unwrap();
     std::fs::write(assets.join("frame/frame.js"), "console.log('frame');").unwrap();
+    std::fs::write(assets.join("frame/keys.js"), "window.tbKeyboard = {};").unwrap();
     std::fs::write(assets.join("frame/rules.mjs"), "export const decode = () => null;").unwrap();
     std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
     assets

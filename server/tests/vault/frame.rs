@@ -39,6 +39,9 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
     let reply = send(&server.vault, get("/frame-rules.mjs")).await;
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/javascript; charset=utf-8")));
     assert_eq!(reply.text(), "export const decode = () => null;");
+    let reply = send(&server.vault, get("/frame-keys.js")).await;
+    assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/javascript; charset=utf-8")));
+    assert_eq!(reply.text(), "window.tbKeyboard = {};");
     let reply = send(&server.vault, get("/frame.css")).await;
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/css; charset=utf-8")));
 }
@@ -47,7 +50,7 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
 async fn missing_frame_assets_are_503_json() {
     let server = start().await;
     std::fs::remove_dir_all(server.dir.path().join("assets/frame")).unwrap();
-    for path in ["/frame", "/frame.js", "/frame-rules.mjs"] {
+    for path in ["/frame", "/frame.js", "/frame-rules.mjs", "/frame-keys.js"] {
         let reply = send(&server.vault, get(path)).await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
         assert_eq!(reply.error_code(), "unavailable");
@@ -63,7 +66,7 @@ async fn the_frames_files_come_compressed_and_are_revalidated_by_their_etag() {
     let server = start().await;
     let frame_js = server.dir.path().join("assets/frame/frame.js");
     std::fs::write(&frame_js, "console.log('the card frame');\n".repeat(200)).unwrap();
-    for path in ["/frame", "/frame.js", "/frame-rules.mjs", "/frame.css"] {
+    for path in ["/frame", "/frame.js", "/frame-rules.mjs", "/frame-keys.js", "/frame.css"] {
         let plain = send(&server.vault, get(path)).await;
         assert_eq!(plain.status, StatusCode::OK, "{path}");
         assert_eq!(plain.header("content-encoding"), None, "{path}: sent as it is to a browser that asks so");
