@@ -78,6 +78,9 @@ async fn a_receipt_is_sent_after_a_kill_between_commit_and_send() {
     // Structured logs, without personal data: no email, no address, no card token.
     let logs = first.log_text() + &second.log_text();
     assert!(logs.contains("order paid") && logs.contains("receipt sent"), "the events are logged:\n{logs}");
+    // Each line without its timestamp, whose microseconds may spell a postal code ("…310001Z").
+    let logs =
+        logs.lines().map(|line| line.split_once(' ').map_or(line, |(_, rest)| rest)).collect::<Vec<_>>().join("\n");
     // Nor the intent's client secret.
     for personal in
         ["jane@example.com", "Jane Doe", "1 Main St", "10001", token.as_str(), secret.as_str(), "4242424242424242"]
