@@ -850,6 +850,10 @@ test("forced colours (Windows high contrast): Buy, Continue and Pay keep a borde
   await next.click();
   const frame = await vaultFrame(page);
   await frame.locator("html[data-mode]").waitFor({ state: "attached" }); // its script ran, after its stylesheet
+  // The browser's setting reaches the frame's own process a moment after it starts.
+  const forced = () => frame.locator("html").evaluate(() => matchMedia("(forced-colors: active)").matches);
+  for (let i = 0; i < 50 && !(await forced()); i++) await page.waitForTimeout(100);
+  assert.equal(await forced(), true, "forced colours in the frame");
   assert.equal(await border(frame.locator("#pay")), "solid 1px", "Pay");
   // And not otherwise: the border is forced colours' only.
   await page.emulateMedia({ forcedColors: "none" });
