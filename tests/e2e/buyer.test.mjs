@@ -32,10 +32,10 @@ const env = useServerAndBrowser();
 const plain = (s) => (s ?? "").replace(/[\u00a0\u202f]/g, " ").trim();
 
 /** A fresh browser context (own storage) on the demo page, waiting for one embed's button. */
-async function openDemo(tweet = TEE, { viewport = DESKTOP, colorScheme = "light", touch = false, forcedColors = "none" } = {}) {
+async function openDemo(tweet = TEE, { viewport = DESKTOP, colorScheme = "light", touch = false } = {}) {
   // Touch without mobile emulation's zoom-out: the demo page's 550 px rendered-iframe embed
   // is wider than a phone, which would stretch the layout viewport past the screen.
-  const context = await env.browser.newContext({ viewport, colorScheme, hasTouch: touch, forcedColors });
+  const context = await env.browser.newContext({ viewport, colorScheme, hasTouch: touch });
   const page = await context.newPage();
   const consoleSeen = watchConsole(page);
   await page.goto(`${env.server.origins.publisher}/`);
@@ -838,9 +838,8 @@ test("reduced motion: the sheet opens without animation", async () => {
 });
 
 test("forced colours (Windows high contrast): Buy, Continue and Pay keep a border, so they still look like buttons", async () => {
-  // For the whole browser, as the system's setting is: the card frame is another site's, drawn
-  // by a process of its own, which a page's emulated media would not reach.
-  const { context, page, host, button } = await openDemo(TEE, { forcedColors: "active" });
+  const { context, page, host, button } = await openDemo(TEE);
+  await page.emulateMedia({ forcedColors: "active" });
   const border = (locator) => locator.evaluate((e) => `${getComputedStyle(e).borderTopStyle} ${getComputedStyle(e).borderTopWidth}`);
   assert.equal(await border(button), "solid 1px", "Buy");
   await button.click();
@@ -850,14 +849,17 @@ test("forced colours (Windows high contrast): Buy, Continue and Pay keep a borde
   await next.click();
   const frame = await vaultFrame(page);
   await frame.locator("html[data-mode]").waitFor({ state: "attached" }); // its script ran, after its stylesheet
-  // The browser's setting reaches the frame's own process a moment after it starts.
-  const forced = () => frame.locator("html").evaluate(() => matchMedia("(forced-colors: active)").matches);
-  for (let i = 0; i < 50 && !(await forced()); i++) await page.waitForTimeout(100);
-  assert.equal(await forced(), true, "forced colours in the frame");
+  // The card frame is another site's, drawn by a process of its own, which the page's emulated
+  // media does not reach (a system setting reaches every process): emulated there too.
+  const cdp = await context.newCDPSession(frame);
+  await cdp.send("Emulation.setEmulatedMedia", { features: [{ name: "forced-colors", value: "active" }] });
+  assert.equal(await frame.locator("html").evaluate(() => matchMedia("(forced-colors: active)").matches), true);
   assert.equal(await border(frame.locator("#pay")), "solid 1px", "Pay");
   // And not otherwise: the border is forced colours' only.
   await page.emulateMedia({ forcedColors: "none" });
   assert.equal(await border(button), "none 0px");
+  await cdp.send("Emulation.setEmulatedMedia", { features: [{ name: "forced-colors", value: "none" }] });
+  assert.equal(await border(frame.locator("#pay")), "none 0px", "Pay, without forced colours");
   await context.close();
 });
 

@@ -489,7 +489,12 @@ async function pay(event) {
     return;
   }
   if (!fromTheBuyer(event, payShows())) return;
-  if (!payReady() || Date.now() - state.changedAt < SETTLE_MS) return;
+  if (!payReady()) return;
+  // What Pay pays changed a moment ago: the buyer has not read it yet.
+  if (Date.now() - state.changedAt < SETTLE_MS) {
+    setStatus(W.pressAgain);
+    return;
+  }
   // What was priced at the moment of the click: a cart sent while paying changes nothing.
   const intent = state.intent;
   const item = state.cart.product_id; // the purchase it is, so that only the same one settles it
