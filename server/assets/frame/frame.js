@@ -194,16 +194,26 @@ const storage = (area) => {
 // storage is blocked; the vault sets and forgets it. Beside it, a readable cookie with no
 // secret says that something is saved.
 const SAVED_COOKIE = "__Host-tb_saved";
-const hasSaved = () => document.cookie.split("; ").includes(`${SAVED_COOKIE}=1`);
+// What the frame's own cookies are: this origin's, for the page's site only.
+const COOKIE_ATTRIBUTES = "Path=/; Secure; SameSite=None; Partitioned";
+/** The value of this origin's readable cookie `name`, or null (also when it does not decode). */
+function cookie(name) {
+  const pair = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
+  try {
+    return pair ? decodeURIComponent(pair.slice(name.length + 1)) : null;
+  } catch {
+    return null;
+  }
+}
+const hasSaved = () => cookie(SAVED_COOKIE) === "1";
 
 /** Whether this browser keeps this frame's cookies, and so could keep a credential: some
  * block every third-party cookie, partitioned or not. */
 function keepsCookies() {
   const probe = "__Host-tb_probe";
-  const attributes = "Path=/; Secure; SameSite=None; Partitioned";
-  document.cookie = `${probe}=1; ${attributes}`;
-  const kept = document.cookie.split("; ").includes(`${probe}=1`);
-  document.cookie = `${probe}=; Max-Age=0; ${attributes}`;
+  document.cookie = `${probe}=1; ${COOKIE_ATTRIBUTES}`;
+  const kept = cookie(probe) === "1";
+  document.cookie = `${probe}=; Max-Age=0; ${COOKIE_ATTRIBUTES}`;
   return kept;
 }
 
@@ -526,15 +536,13 @@ async function pay(event) {
 // asks about it before paying anything new.
 const PENDING = "tweetbuy.pending";
 const PENDING_COOKIE = "__Host-tb_pending";
-const PENDING_ATTRIBUTES = "Path=/; Secure; SameSite=None; Partitioned";
 let pendingHere = null; // this frame's own attempt, while its outcome is unknown
 const ATTEMPT_FIELDS = ["item", "intent_id", "client_secret", "token", "key"];
 /** The stored attempts, by product: one per product, so that buying another never loses one. */
 function storedPending() {
   try {
     const fromStorage = storage("sessionStorage")?.getItem(PENDING);
-    const pair = document.cookie.split("; ").find((c) => c.startsWith(`${PENDING_COOKIE}=`));
-    const all = JSON.parse(fromStorage || (pair ? decodeURIComponent(pair.slice(PENDING_COOKIE.length + 1)) : "{}"));
+    const all = JSON.parse(fromStorage || cookie(PENDING_COOKIE) || "{}");
     const valid = Object.entries(all || {}).filter(([item, a]) => a?.item === item && ATTEMPT_FIELDS.every((f) => typeof a[f] === "string"));
     return Object.fromEntries(valid);
   } catch {
@@ -548,7 +556,7 @@ function storePending(all) {
     return;
   } catch {}
   const empty = Object.keys(all).length === 0;
-  document.cookie = `${PENDING_COOKIE}=${empty ? "" : encodeURIComponent(text)}; ${empty ? "Max-Age=0; " : ""}${PENDING_ATTRIBUTES}`;
+  document.cookie = `${PENDING_COOKIE}=${empty ? "" : encodeURIComponent(text)}; ${empty ? "Max-Age=0; " : ""}${COOKIE_ATTRIBUTES}`;
 }
 /** An attempt for `item` (a product) whose outcome is unknown: only the same purchase is
  * settled before paying, never another product's, from another sheet or tab. */
