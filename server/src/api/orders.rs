@@ -332,13 +332,19 @@ async fn place_order(
 async fn placement_refusal(state: &ApiState, order: &NewOrder<'_>, error: PlaceError) -> Result<AppError, AppError> {
     match error {
         // Whether any are left is read after the refusal, for the buyer's next choice only:
-        // a buyer who asked for 3 where 2 are left may take 2, not look elsewhere.
-        PlaceError::SoldOut => Ok(match order_store::units_left(&state.db, order).await? {
-            Some(left @ 1..) => {
-                conflict(ErrorCode::NotEnoughStock, &format!("Only {left} of this option left: choose fewer."))
-            }
-            _ => conflict(ErrorCode::SoldOut, "This option is sold out."),
-        }),
+        // a buyer who asked for 3 where 2 are left may take 2, not look elsewhere. One that
+        // asked for 1 was refused because none is left, which needs no read: a flash sale's
+        // thousands of refusals are of that kind. Stock added since the refusal (as many as
+        // asked, or more) is no reason to choose fewer.
+        PlaceError::SoldOut => Ok(match order.quantity > 1 {
+            true => order_store::units_left(&state.db, order).await?,
+            false => None,
+        }
+        .filter(|left| (1..i64::from(order.quantity)).contains(left))
+        .map_or_else(
+            || conflict(ErrorCode::SoldOut, "This option is sold out."),
+            |left| conflict(ErrorCode::NotEnoughStock, &format!("Only {left} of this option left: choose fewer.")),
+        )),
         PlaceError::IntentTaken => {
             Ok(conflict(ErrorCode::IntentInvalid, "This payment was already made or is under way."))
         }
