@@ -20,7 +20,7 @@ const allowed = new Set((root.dataset.allowedOrigins || "").split(/\s+/).filter(
 const API = (root.dataset.apiOrigin || "").replace(/\/$/, "");
 const params = new URLSearchParams(location.search);
 const MODE = params.get("mode") === "saved" ? "saved" : "card";
-const LANG = (params.get("lang") || "").toLowerCase().split("-")[0] === "es" ? "es" : "en";
+const LANG = root.lang;
 // The embedding page: the only origin this frame posts to, when it is on the allowlist.
 // Browsers without `location.ancestorOrigins` (Firefox) learn it from the parent's first
 // message instead, whose origin the browser vouches for; what the frame says before then
@@ -35,121 +35,9 @@ const FIELDS = ["number", "expiry", "cvc"];
 
 // ---- Words, in the visitor's language ----
 
-const WORDS = {
-  en: {
-    title: "Payment",
-    number: "Card number", expiry: "Expiry (MM/YY)", cvc: "Security code", expiryPlaceholder: "MM/YY",
-    save: "Save my card and address for next time",
-    saveCardOnly: "Save my card for next time",
-    pay: "Pay", payAmount: (amount) => `Pay ${amount}`, paying: "Paying…", paid: "Paid",
-    paysTo: (seller, item) => `To ${seller} for ${item}`,
-    withCode: (code, amount) => `, ${code} −\u2060${amount}`,
-    shipsTo: (address) => `Ships to ${address}`,
-    deliveredTo: (email) => `Delivered by email to ${email}`,
-    shares: (email, seller) => `${email} is shared with ${seller}`,
-    notShippable: "This item does not ship to your saved address. Use another address.",
-    noSavedAddress: "This item ships, and your saved info has no address. Use another card or address.",
-    codeUsed: "You have already used this discount code.",
-    pressAgain: "Press again to confirm.",
-    keysNotHere: "To pay from the keyboard, Tab out of the payment form and back to the button, or click it.",
-    tickAgain: "That tick did not count: the form was covered, or the box was not yours to focus. Tick it again.",
-    tickEarly: "That tick came before the payment form was ready. Tick it again to save your card.",
-    savedCard: (brand, last4) => `${brand} •••• ${last4}`,
-    remove: "Remove my saved info", removing: "Removing…",
-    removed: "Your saved info was removed.",
-    removeFailed: "Your saved info could not be removed. Try again.",
-    pricing: "Getting the price…",
-    details: "Fill in your details to see the total.",
-    unreachable: "We could not reach the payment service. Check your connection and try again.",
-    unknown: "We could not reach the store to confirm your payment. Check your connection and press Pay again: you will not be charged twice.",
-    checking: "Checking your order…",
-    expired: "This payment expired. Check the amount and press Pay again.",
-    cardAgain: "Enter your card details again.",
-    savedFailed: "Your saved card could not be used. Use another card.",
-    saveFailed: "Paid, but your info could not be saved.",
-    savedNow: "Saved for next time.",
-    soldOut: "This option is sold out.", fewerLeft: "Fewer of this option are left than you chose.", saleEnded: "This sale has ended.", notStarted: "This sale has not started yet.",
-    rateLimited: "Too many tries. Wait a minute and try again.",
-    notVisible: "The button, or what it is for, was covered or not fully shown. Make sure you can see all of it, then press it again.",
-    generic: "Something went wrong. Please try again.",
-    declined: {
-      card_declined: "Your card was declined. Check the card details, or try another card.",
-      insufficient_funds: "Your card has insufficient funds. Try another card.",
-      expired_card: "Your card has expired. Try another card.",
-      incorrect_cvc: "The security code is incorrect. Check it and try again.",
-      processing_error: "We could not process your card. Please try again in a moment.",
-    },
-    field: {
-      number_missing: "Enter your card number.",
-      number_not_digits: "A card number has only digits.",
-      unknown_brand: "We do not accept this kind of card.",
-      wrong_length: "This card number has the wrong number of digits.",
-      invalid_number: "This card number is not valid. Check it for typos.",
-      expiry_malformed: "Enter the expiry as MM/YY.",
-      expiry_month: "The month must be from 01 to 12.",
-      expired_card: "This card has expired.",
-      expiry_too_far: "Check the expiry year.",
-      cvc_length: "Enter the security code from your card.",
-    },
-  },
-  es: {
-    title: "Pago",
-    number: "Número de tarjeta", expiry: "Caducidad (MM/AA)", cvc: "Código de seguridad", expiryPlaceholder: "MM/AA",
-    save: "Guardar mi tarjeta y dirección para la próxima vez",
-    saveCardOnly: "Guardar mi tarjeta para la próxima vez",
-    pay: "Pagar", payAmount: (amount) => `Pagar ${amount}`, paying: "Pagando…", paid: "Pagado",
-    paysTo: (seller, item) => `A ${seller} por ${item}`,
-    withCode: (code, amount) => `, ${code} −\u2060${amount}`,
-    shipsTo: (address) => `Se envía a ${address}`,
-    deliveredTo: (email) => `Se entrega por correo a ${email}`,
-    shares: (email, seller) => `${email} se comparte con ${seller}`,
-    notShippable: "Este artículo no se envía a tu dirección guardada. Usa otra dirección.",
-    noSavedAddress: "Este artículo se envía, y tu información guardada no tiene dirección. Usa otra tarjeta o dirección.",
-    codeUsed: "Ya has usado este código de descuento.",
-    pressAgain: "Pulsa otra vez para confirmar.",
-    keysNotHere: "Para pagar con el teclado, sal del formulario de pago con Tab y vuelve al botón, o haz clic en él.",
-    tickAgain: "Esa marca no contó: el formulario estaba tapado o la casilla no la enfocaste tú. Vuelve a marcarla.",
-    tickEarly: "Esa marca llegó antes de que el formulario de pago estuviera listo. Vuelve a marcarla para guardar tu tarjeta.",
-    savedCard: (brand, last4) => `${brand} •••• ${last4}`,
-    remove: "Eliminar mis datos guardados", removing: "Eliminando…",
-    removed: "Tus datos guardados se eliminaron.",
-    removeFailed: "No se pudieron eliminar tus datos guardados. Inténtalo de nuevo.",
-    pricing: "Calculando el precio…",
-    details: "Completa tus datos para ver el total.",
-    unreachable: "No pudimos conectar con el servicio de pago. Revisa tu conexión e inténtalo de nuevo.",
-    unknown: "No pudimos conectar con la tienda para confirmar tu pago. Revisa tu conexión y pulsa Pagar otra vez: no se te cobrará dos veces.",
-    checking: "Comprobando tu pedido…",
-    expired: "Este pago caducó. Revisa el importe y pulsa Pagar otra vez.",
-    cardAgain: "Vuelve a introducir los datos de tu tarjeta.",
-    savedFailed: "No se pudo usar tu tarjeta guardada. Usa otra tarjeta.",
-    saveFailed: "Pagado, pero no se pudieron guardar tus datos.",
-    savedNow: "Guardado para la próxima vez.",
-    soldOut: "Esta opción está agotada.", fewerLeft: "Quedan menos unidades de esta opción de las que elegiste.", saleEnded: "Esta venta ha terminado.", notStarted: "Esta venta aún no ha empezado.",
-    rateLimited: "Demasiados intentos. Espera un minuto y vuelve a intentarlo.",
-    notVisible: "El botón, o aquello para lo que es, estaba tapado o no se veía entero. Asegúrate de verlo todo y vuelve a pulsarlo.",
-    generic: "Algo salió mal. Inténtalo de nuevo.",
-    declined: {
-      card_declined: "Tu tarjeta fue rechazada. Revisa los datos o prueba con otra tarjeta.",
-      insufficient_funds: "Tu tarjeta no tiene fondos suficientes. Prueba con otra tarjeta.",
-      expired_card: "Tu tarjeta ha caducado. Prueba con otra tarjeta.",
-      incorrect_cvc: "El código de seguridad no es correcto. Revísalo e inténtalo de nuevo.",
-      processing_error: "No pudimos procesar tu tarjeta. Inténtalo de nuevo en un momento.",
-    },
-    field: {
-      number_missing: "Introduce el número de tu tarjeta.",
-      number_not_digits: "El número de tarjeta solo tiene dígitos.",
-      unknown_brand: "No aceptamos este tipo de tarjeta.",
-      wrong_length: "Este número de tarjeta no tiene los dígitos correctos.",
-      invalid_number: "Este número de tarjeta no es válido. Revisa si hay errores.",
-      expiry_malformed: "Introduce la caducidad como MM/AA.",
-      expiry_month: "El mes debe ser de 01 a 12.",
-      expired_card: "Esta tarjeta ha caducado.",
-      expiry_too_far: "Revisa el año de caducidad.",
-      cvc_length: "Introduce el código de seguridad de tu tarjeta.",
-    },
-  },
-};
-const W = WORDS[LANG];
+// The vault chose the frame's language from its `lang` and put it on the page, with the
+// words of that language only (words/*.js, loaded before this script).
+const W = window.tbWords;
 const BRANDS = {
   visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover",
   jcb: "JCB", diners_club: "Diners Club", union_pay: "UnionPay",
@@ -839,7 +727,6 @@ document.addEventListener("keydown", (e) => {
 // ---- Start ----
 
 function localize() {
-  root.lang = LANG;
   document.title = W.title;
   $("pay-title").textContent = W.title;
   for (const name of FIELDS) document.querySelector(`label[for="${name}"]`).textContent = W[name];

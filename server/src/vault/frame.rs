@@ -1,6 +1,7 @@
 //! The card frame: `GET /frame` (the page the widget puts in an iframe), `/frame.js`, its
 //! input rules `/frame-rules.mjs`, the keyboard watch its head loads first `/frame-keys.js`,
-//! and `/frame.css`, from `assets/frame/`.
+//! its words in one language `/frame-words-{tag}.js` ([`LANGUAGES`]), and `/frame.css`, from
+//! `assets/frame/`.
 //!
 //! Each is read when asked for (the scripts without their comments: [`lean_script`]) and
 //! sent revalidated with an ETag, compressed ([`crate::text_asset`]): a purchase opens the frame twice (saved info, then the card), and
@@ -19,11 +20,50 @@ use axum::Router;
 use std::sync::Arc;
 use tweetbuy_core::ErrorCode;
 
+/// A language of the card frame: its words, and the names its two pages are kept under.
+pub(crate) struct Language {
+    /// The language's subtag, as the page's `lang` has it.
+    pub(crate) tag: &'static str,
+    /// Where the frame's page loads its words from.
+    words_route: &'static str,
+    /// The words, under `assets/frame/`.
+    words_file: &'static str,
+    /// The card form's page and the saved-info page, as [`TextAssets`] keeps them.
+    pages: [&'static str; 2],
+}
+
+/// The frame's languages; the first is the one a frame gets when its `lang` names none. A
+/// buyer downloads the words of one: both would be a tenth of `frame.js`.
+pub(crate) const LANGUAGES: [Language; 2] = [
+    Language {
+        tag: "en",
+        words_route: "/frame-words-en.js",
+        words_file: "words/en.js",
+        pages: ["frame-en.html", "frame-saved-en.html"],
+    },
+    Language {
+        tag: "es",
+        words_route: "/frame-words-es.js",
+        words_file: "words/es.js",
+        pages: ["frame-es.html", "frame-saved-es.html"],
+    },
+];
+
+/// The frame's language for the widget's language tag (`es-AR`): the one named by its first
+/// subtag, in any case, else the first.
+pub(crate) fn language(tag: Option<&str>) -> &'static Language {
+    let primary = tag.unwrap_or_default().split('-').next().unwrap_or_default();
+    LANGUAGES.iter().find(|l| l.tag.eq_ignore_ascii_case(primary)).unwrap_or(&LANGUAGES[0])
+}
+
 pub(crate) fn router() -> Router<VaultState> {
     let file = |name: &'static str, content_type: &'static str| {
         get(move |state, texts, headers| frame_file(state, texts, headers, name, content_type))
     };
-    Router::new()
+    let words = LANGUAGES.iter().fold(Router::new(), |router, language| {
+        router.route(language.words_route, file(language.words_file, "text/javascript; charset=utf-8"))
+    });
+    words
         .route("/frame", get(frame_page))
         .route("/frame-keys.js", file("keys.js", "text/javascript; charset=utf-8"))
         .route("/frame.js", file("frame.js", "text/javascript; charset=utf-8"))
@@ -57,7 +97,9 @@ async fn frame_page(
     let settings = &state.settings;
     // The card form is in the page as sent, not shown later by the frame's script: a keyboard
     // user who tabs in before the script has run lands on the card number, not past it.
-    let saved = query.iter().find(|(key, _)| key == "mode").is_some_and(|(_, mode)| mode == "saved");
+    let first = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    let saved = first("mode") == Some("saved");
+    let language = language(first("lang"));
     let html = render(
         &template,
         &[
@@ -65,13 +107,14 @@ async fn frame_page(
             ("VAULT_ORIGIN", &escape_html(&settings.vault_origin)),
             ("API_ORIGIN", &escape_html(&settings.api_origin)),
             ("CARD_FORM", if saved { " hidden" } else { "" }),
+            ("LANG", language.tag),
         ],
     );
     let csp = HeaderValue::from_str(&frame_csp(&settings.allowed_origins, &settings.api_origin))
         .map_err(|e| AppError::internal(format!("the frame's policy is not a header value: {e}")))?;
     let headers =
         [(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (CONTENT_SECURITY_POLICY, csp)];
-    let name = if saved { "frame-saved.html" } else { "frame.html" };
+    let name = language.pages[usize::from(saved)];
     texts.respond(name, &request_headers, html, &headers).await
 }
 

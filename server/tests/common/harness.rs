@@ -128,13 +128,21 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(assets.join("publisher")).unwrap();
     std::fs::write(
         assets.join("frame/frame.html"),
-        r#"<!doctype html><html data-allowed="{{ALLOWED_ORIGINS}}" data-vault="{{VAULT_ORIGIN}}" data-api="{{API_ORIGIN}}"><form id="card"{{CARD_FORM}}></form><script src="/frame.js"></script></html>"#,
+        r#"<!doctype html><html lang="{{LANG}}" data-allowed="{{ALLOWED_ORIGINS}}" data-vault="{{VAULT_ORIGIN}}" data-api="{{API_ORIGIN}}"><script defer src="/frame-words-{{LANG}}.js"></script><form id="card"{{CARD_FORM}}></form><script src="/frame.js"></script></html>"#,
     )
     .unwrap();
     std::fs::write(assets.join("frame/frame.js"), "console.log('frame');").unwrap();
     std::fs::write(assets.join("frame/keys.js"), "window.tbKeyboard = {};").unwrap();
     std::fs::write(assets.join("frame/rules.mjs"), "export const decode = () => null;").unwrap();
     std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
+    std::fs::create_dir_all(assets.join("frame/words")).unwrap();
+    for lang in ["en", "es"] {
+        std::fs::write(
+            assets.join(format!("frame/words/{lang}.js")),
+            format!("window.tbWords = {{ lang: '{lang}' }};"),
+        )
+        .unwrap();
+    }
     assets
 }
 

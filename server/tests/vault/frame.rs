@@ -50,13 +50,45 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
 async fn missing_frame_assets_are_503_json() {
     let server = start().await;
     std::fs::remove_dir_all(server.dir.path().join("assets/frame")).unwrap();
-    for path in ["/frame", "/frame.js", "/frame-rules.mjs", "/frame-keys.js"] {
+    for path in ["/frame", "/frame.js", "/frame-rules.mjs", "/frame-keys.js", "/frame-words-en.js"] {
         let reply = send(&server.vault, get(path)).await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
         assert_eq!(reply.error_code(), "unavailable");
     }
     let reply = send(&server.vault, get("/frame.html")).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+/// The frame is in the widget's language where the vault has its words, and in English
+/// elsewhere; a buyer gets that language's words only.
+#[tokio::test]
+async fn the_frame_speaks_the_widgets_language_and_loads_its_words_only() {
+    let server = start().await;
+    for (query, lang) in [
+        ("", "en"),
+        ("?lang=es", "es"),
+        ("?lang=es-AR&mode=saved", "es"),
+        ("?lang=ES-mx", "es"),
+        ("?lang=fr", "en"),
+        ("?lang=esp", "en"),
+        // The first `lang` decides, as the widget's own reading of its tag would.
+        ("?lang=es&lang=en", "es"),
+        ("?lang=es%22%3E%3Cscript%3E", "en"),
+    ] {
+        let html = send(&server.vault, get(&format!("/frame{query}"))).await.text();
+        assert!(html.contains(&format!(r#"<html lang="{lang}""#)), "{query}: {html}");
+        assert!(html.contains(&format!(r#"<script defer src="/frame-words-{lang}.js">"#)), "{query}: {html}");
+        assert_eq!(html.matches("/frame-words-").count(), 1, "{query}: one language's words");
+    }
+    for lang in ["en", "es"] {
+        let reply = send(&server.vault, get(&format!("/frame-words-{lang}.js"))).await;
+        assert_eq!(
+            (reply.status, reply.header("content-type")),
+            (StatusCode::OK, Some("text/javascript; charset=utf-8"))
+        );
+        assert_eq!(reply.text(), format!("window.tbWords = {{ lang: '{lang}' }};"));
+    }
+    assert_eq!(send(&server.vault, get("/frame-words-fr.js")).await.status, StatusCode::NOT_FOUND);
 }
 
 /// A purchase opens the frame twice (saved info, then the card): the second time costs no
