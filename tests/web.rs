@@ -135,7 +135,9 @@ fn read_answers(
 
 #[wasm_bindgen_test]
 fn the_kit_reads_the_lookups_answer_as_the_api_writes_it() {
-    let offers = vec![tweetbuy_core::testing::tee(), tweetbuy_core::testing::ticket()];
+    let mut tee = tweetbuy_core::testing::tee();
+    tee.lang = Some("es-MX".into());
+    let offers = vec![tee, tweetbuy_core::testing::ticket()];
     let response = tweetbuy_core::OffersResponse { vault_origin: "http://vault.test".into(), offers: offers.clone() };
     let found = read_answers(&[(200, serde_json::to_string(&response).unwrap())]).unwrap();
     assert_eq!(found.vault_origin, "http://vault.test");
@@ -145,6 +147,7 @@ fn the_kit_reads_the_lookups_answer_as_the_api_writes_it() {
         let head: tweetbuy_core::OfferHead = serde_json::from_str(&json).unwrap();
         assert_eq!(found.head, head, "the head serde reads");
         assert_eq!(found.title, offer.title);
+        assert_eq!(Some(&found.title_lang).filter(|l| !l.is_empty()), offer.lang.as_ref(), "the title's language");
         let whole: Offer = serde_json::from_str(&found.json).unwrap();
         assert_eq!(&whole, offer, "the checkout module gets the offer as sent");
     }

@@ -145,14 +145,14 @@ fn prototype(document: &web_sys::Document, look: &Look, lang: &str) -> Option<El
 }
 
 /// Shows at once, while the checkout module loads, a dialog standing in for the sheet: the
-/// product's name and a busy note, so a tap answers before the module
+/// product's name (in the seller's language, where the offer says it) and a busy note, so a tap answers before the module
 /// has arrived (on a slow phone it takes a second or more). Escape or its Close button
 /// closes it like the sheet's, and then nothing opens when the module arrives. [`replace_waiting`] takes it down
 /// once the sheet is shown.
 /// `on_dismissed` runs when the visitor closes it (not when the sheet replaces it).
 pub fn show_waiting(
     button: &Element,
-    title: &str,
+    offer: &crate::button::offers::FoundOffer,
     locale: &Locale,
     on_dismissed: impl FnOnce() + 'static,
 ) -> Option<web_sys::HtmlDialogElement> {
@@ -173,8 +173,12 @@ pub fn show_waiting(
     // needs while a slow network holds the checkout back. A dialog form's button closes
     // the dialog with no script of ours.
     let header = element("header", "tb-header", "")?;
-    let heading = element("h2", "tb-title", title)?;
+    let heading = element("h2", "tb-title", &offer.title)?;
     heading.set_id("tb-waiting-title");
+    // An absent language is left out: the title is then in the sheet's (the dialog's).
+    if !offer.title_lang.is_empty() {
+        heading.set_attribute("lang", &offer.title_lang).ok()?;
+    }
     let form = element("form", "", "")?;
     form.set_attribute("method", "dialog").ok()?;
     let close = element("button", "tb-close", "×")?;

@@ -33,6 +33,12 @@ export function buttonKit(rules) {
   let anchors = 0;
   return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, resized, pause, timing };
 
+  /// A text as a field of the records `find` and `offers` write: without the separators
+  /// (which would split it), or "\x1d" (absent) for anything that is not a string.
+  function text(v) {
+    return typeof v === "string" ? v.replace(/[\x1d-\x1f]/g, "") : "\x1d";
+  }
+
   /// Every element at or under `root` matching `selector`, in document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
   /// fields with "\x1f", an absent value is "\x1d"): the element's attributes named in
@@ -41,11 +47,10 @@ export function buttonKit(rules) {
   function find(root, selector, attrs) {
     const elements = root.matches(selector) ? [root] : [];
     elements.push(...root.querySelectorAll(selector));
-    const field = (value) => (value === null || value === undefined ? "\x1d" : value.replace(/[\x1d-\x1f]/g, ""));
     const names = attrs.split(" ");
     const rows = elements.map((element) => {
-      const fields = names.map((name) => field(element.getAttribute(name)));
-      fields.push(field(tweetIdOf(element)), field(dntOf(element) ? "1" : null));
+      const fields = names.map((name) => text(element.getAttribute(name)));
+      fields.push(text(tweetIdOf(element)), text(dntOf(element) ? "1" : null));
       return fields.join("\x1f");
     });
     return [elements, rows.join("\x1e")];
@@ -82,13 +87,12 @@ export function buttonKit(rules) {
   /// end with "\x1e", fields with "\x1f", an absent value is "\x1d"). Per answer, a record
   /// "a": its status, "1" if its body is JSON (else absent), the body's `code`, `message` and
   /// `vault_origin`, and, for a request that got no answer (status 0), why. Then a record "o"
-  /// per offer in its `offers`: `tweet_id`, `product_id`, `kind`, `availability`, `title`, the offer as JSON,
+  /// per offer in its `offers`: `tweet_id`, `product_id`, `kind`, `availability`, `title`, `lang`, the offer as JSON,
   /// "" if its `variants` are an array (else absent), and each variant's `price.minor` and
   /// `price.currency`. A text field that is not a string, or a number that is not a number,
   /// is absent. Which answer failed and what each field must hold is the module's rule
   /// (src/button/offers.rs); the separators cannot occur in the JSON, which escapes them.
   function offers(answers) {
-    const text = (v) => (typeof v === "string" ? v.replace(/[\x1d-\x1f]/g, "") : "\x1d");
     const number = (v) => (typeof v === "number" ? String(v) : "\x1d");
     const records = [];
     for (const [status, body] of answers) {
@@ -101,7 +105,7 @@ export function buttonKit(rules) {
       if (!Array.isArray(page?.offers)) continue;
       for (const offer of page.offers) {
         const variants = offer?.variants;
-        const record = ["o", text(offer?.tweet_id), text(offer?.product_id), text(offer?.kind), text(offer?.availability), text(offer?.title), JSON.stringify(offer)];
+        const record = ["o", text(offer?.tweet_id), text(offer?.product_id), text(offer?.kind), text(offer?.availability), text(offer?.title), text(offer?.lang), JSON.stringify(offer)];
         record.push(Array.isArray(variants) ? "" : "\x1d");
         if (Array.isArray(variants)) for (const v of variants) record.push(number(v?.price?.minor), text(v?.price?.currency));
         records.push(record);

@@ -485,7 +485,7 @@ pub(crate) fn open_from(button: &Element) {
         true => None,
         false => {
             let closed = embed.clone();
-            buy_button::show_waiting(&button, &offer.title, &locale, move || emit(&closed, WidgetEvent::Close))
+            buy_button::show_waiting(&button, &offer, &locale, move || emit(&closed, WidgetEvent::Close))
         }
     };
     loader::when_loaded(move |loaded| {
@@ -639,7 +639,12 @@ fn replacement_before(host: &Element, tweet_id: &str) -> Option<Element> {
 #[cfg(feature = "std")]
 pub fn attach(embed: &Element, offer: &tweetbuy_core::Offer, ctx: WidgetCtx) -> Option<Element> {
     let json = serde_json::to_string(offer).ok()?;
-    let offer = Rc::new(FoundOffer { head: serde_json::from_str(&json).ok()?, title: offer.title.clone(), json });
+    let offer = Rc::new(FoundOffer {
+        head: serde_json::from_str(&json).ok()?,
+        title: offer.title.clone(),
+        title_lang: offer.lang.clone().unwrap_or_default(),
+        json,
+    });
     let attrs = crate::button::discover::EmbedAttrs::read(embed);
     let found = FoundEmbed { element: embed.clone(), tweet_id: offer.head.tweet_id.clone(), attrs };
     let batch = Batch::new(&ctx.theme, None)?;

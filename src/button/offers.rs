@@ -23,6 +23,8 @@ pub struct FoundOffer {
     pub head: OfferHead,
     /// The product's name, for the sheet the button module shows while checkout loads.
     pub title: String,
+    /// The language the seller wrote the name in (empty: not said).
+    pub title_lang: String,
     /// The offer as the api sent it, for the checkout module.
     pub json: String,
 }
@@ -37,7 +39,7 @@ pub struct Lookup {
 }
 
 /// An offer record of the kit's `offers` (after its tag): the [`OfferHead`] (its tweet,
-/// product, kind, availability and each variant's price), the title and the offer's JSON. `None` when any
+/// product, kind, availability and each variant's price), the title and its language, and the offer's JSON. `None` when any
 /// of them is missing or malformed.
 fn read_offer(fields: &mut Split<'_, char>) -> Option<FoundOffer> {
     let tweet_id = TweetId::parse(present(fields.next())?)?;
@@ -45,6 +47,7 @@ fn read_offer(fields: &mut Split<'_, char>) -> Option<FoundOffer> {
     let kind = ProductKind::from_name(present(fields.next())?)?;
     let availability = Availability::from_name(present(fields.next())?)?;
     let title = present(fields.next()).unwrap_or_default().to_owned();
+    let title_lang = present(fields.next()).unwrap_or_default().to_owned();
     let json = present(fields.next())?.to_owned();
     // Present (empty) when the offer's variants are an array.
     present(fields.next())?;
@@ -55,7 +58,7 @@ fn read_offer(fields: &mut Split<'_, char>) -> Option<FoundOffer> {
         let currency = Currency::parse(code).filter(|c| c.code() == code)?;
         variants.push(VariantPrice { price: Money::new(whole_number(minor)?, currency) });
     }
-    Some(FoundOffer { head: OfferHead { tweet_id, product_id, kind, availability, variants }, title, json })
+    Some(FoundOffer { head: OfferHead { tweet_id, product_id, kind, availability, variants }, title, title_lang, json })
 }
 
 /// A field of the kit's records, unless the kit read it as absent.
@@ -222,7 +225,7 @@ mod tests {
     }
 
     const TEE: &[&str] =
-        &["o", "1528000000000000001", "red-tee", "physical", "available", "Limited tee", "{\"json\":1}", ""];
+        &["o", "1528000000000000001", "red-tee", "physical", "available", "Limited tee", "en", "{\"json\":1}", ""];
 
     fn tee(prices: &[&str]) -> String {
         record(&[TEE, prices].concat())
@@ -238,7 +241,8 @@ mod tests {
 
     #[test]
     fn reads_each_offer_head_title_and_json_and_the_vault_origin() {
-        let gig = record(&["o", "1528000000000000003", "gig", "ticket", "sold_out", ABSENT, "{}", "", "8950", "EUR"]);
+        let gig =
+            record(&["o", "1528000000000000003", "gig", "ticket", "sold_out", ABSENT, ABSENT, "{}", "", "8950", "EUR"]);
         let text = records(&[ok("http://v.test"), tee(&["3000", "USD", "2500", "USD"]), ok(ABSENT), gig]);
         let found = read_records(&text).unwrap();
         assert_eq!(found.vault_origin, "http://v.test", "a page without an origin keeps the one before");
@@ -246,12 +250,13 @@ mod tests {
         let tee = &found.offers[0];
         assert_eq!((tee.head.tweet_id.as_str(), tee.head.product_id.as_str()), ("1528000000000000001", "red-tee"));
         assert_eq!(
-            (tee.head.kind, tee.title.as_str(), tee.json.as_str()),
-            (ProductKind::Physical, "Limited tee", "{\"json\":1}")
+            (tee.head.kind, tee.title.as_str(), tee.title_lang.as_str(), tee.json.as_str()),
+            (ProductKind::Physical, "Limited tee", "en", "{\"json\":1}")
         );
         assert_eq!(tee.head.price_from(), Some(Money::new(2500, Currency::USD)));
         let gig = &found.offers[1];
         assert_eq!((gig.head.kind, gig.title.as_str()), (ProductKind::Ticket, ""), "an absent title is empty");
+        assert_eq!(gig.title_lang, "", "so is an absent language");
         assert_eq!((tee.head.availability, gig.head.availability), (Availability::Available, Availability::SoldOut));
         assert_eq!(gig.head.variants, [VariantPrice { price: Money::new(8950, Currency::EUR) }]);
         assert_eq!(read_records("").unwrap(), Lookup::default(), "no answers, nothing found");
@@ -259,7 +264,7 @@ mod tests {
 
     #[test]
     fn an_offer_needs_every_field_of_its_head() {
-        let no_variants = records(&[ok(ABSENT), record(&TEE[..7])]);
+        let no_variants = records(&[ok(ABSENT), record(&TEE[..8])]);
         assert_eq!(read_records(&no_variants).unwrap().offers, [], "variants that are not an array");
         let none = read_records(&records(&[ok(ABSENT), tee(&[])])).unwrap();
         assert_eq!(none.offers[0].head.price_from(), None, "no variants: a head without a price");
@@ -271,8 +276,8 @@ mod tests {
             (3, "Ticket"),
             (4, ABSENT),
             (4, "gone"),
-            (6, ABSENT),
             (7, ABSENT),
+            (8, ABSENT),
         ];
         for (at, bad) in bad_fields {
             let mut fields = TEE.to_vec();

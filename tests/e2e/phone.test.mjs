@@ -45,6 +45,8 @@ test("a tap answers at once while the checkout module loads, and the sheet takes
   const waiting = page.locator(inHost("dialog.tb-waiting[open]"));
   await waiting.waitFor({ timeout: 2_000 });
   assert.equal(await waiting.locator("h2").textContent(), "(RED) limited-edition tee");
+  // The seller's words in the seller's language (WCAG 3.1.2), as on the sheet.
+  assert.equal(await waiting.locator("h2").getAttribute("lang"), "en");
   assert.equal(await waiting.locator("[role=status]").textContent(), "Loading checkout…");
   assert.equal(await page.locator(inHost("button[part=button]")).getAttribute("aria-expanded"), "true");
   await axe(page, TEE, "the dialog shown while checkout loads");

@@ -13,9 +13,10 @@ import { WIDGET_DIR, startServer } from "./harness.mjs";
 import { request } from "node:http";
 import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoader, sizeOf, total } from "../bench/sizes.mjs";
 
-// About 1.3 % above the bytes of the current build (docs/performance.md): a fresh machine may
-// get a newer stable rustc or terser, which move the bytes a little either way.
-const CEILING_BEFORE_CLICK = 33 * 1024;
+// A little above the bytes of the current build (33,807 B; docs/performance.md): a fresh
+// machine may get another stable rustc, which moves the bytes a little either way. Raised by
+// 108 B for the stand-in's title in the seller's language (WCAG 3.1.2), which cost 67 B.
+const CEILING_BEFORE_CLICK = 33 * 1024 + 108;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 // Met, and held at the target itself, 2 % above the current build: a toolchain that grows
 // the modules past it fails here, and the target is then missed, not the ceiling.
