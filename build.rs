@@ -1,9 +1,11 @@
-//! Writes the widget's stylesheets in their small form (src/shared/css_min.rs) for src/shared/styles.rs:
+//! Writes the widget's stylesheets in their small form (core/src/css.rs) for src/shared/styles.rs:
 //! the button module's rules, the sheets' rules the checkout module adds, and the whole
 //! widget's (the button's first) for the tests.
 
-#[path = "src/shared/css_min.rs"]
-mod css_min;
+extern crate alloc;
+
+#[path = "core/src/css.rs"]
+mod css;
 
 const BUTTON: &[&str] = &["style/tokens.css", "style/sheet.css", "src/button/mount.css", "src/button/buy_button.css"];
 const SHEETS: &[&str] = &[
@@ -23,7 +25,7 @@ fn minified(files: &[&str]) -> String {
         .map(|file| {
             println!("cargo:rerun-if-changed={file}");
             let css = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
-            css_min::minify(&css)
+            css::minify(&css)
         })
         .collect()
 }
@@ -36,5 +38,5 @@ fn main() {
     std::fs::write(out.join("sheets.min.css"), sheets).expect("write sheets.min.css");
     std::fs::write(out.join("button.min.css"), button).expect("write button.min.css");
     std::fs::write(out.join("widget.min.css"), widget).expect("write widget.min.css");
-    println!("cargo:rerun-if-changed=src/shared/css_min.rs");
+    println!("cargo:rerun-if-changed=core/src/css.rs");
 }

@@ -29,6 +29,7 @@ mod prelude {
 pub mod address;
 pub mod card;
 pub mod catalog;
+pub mod css;
 pub mod discount;
 pub mod error;
 pub mod frame;

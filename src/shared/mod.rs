@@ -4,14 +4,12 @@
 //! [`context`] is what the page tells the widget and what the button module hands the
 //! checkout module; [`api`] is HTTP and its errors; [`i18n`] the visitor's language and the
 //! catalog of messages; [`format`] money, numbers and dates through `Intl`; [`styles`] the
-//! one stylesheet every shadow root adopts (minified at build time by [`css_min`]); [`theme`]
+//! one stylesheet every shadow root adopts (minified at build time by [`tweetbuy_core::css`]); [`theme`]
 //! light/dark/auto, button styles, readable accent text and the card frame's theme;
 //! [`events`] the publisher's `tweetbuy:*` events; [`json`] reads JSON the browser parsed; [`local`] per-page globals with or without std; [`util`] small browser helpers.
 
 pub mod api;
 pub mod context;
-#[cfg(test)]
-mod css_min;
 pub(crate) mod events;
 pub(crate) mod format;
 pub mod i18n;

@@ -11,7 +11,7 @@ use web_sys::CssStyleSheet;
 
 /// What the button module needs: the design tokens its rules use, the host's root, the
 /// stand-in sheet and the button, with comments and spare whitespace stripped at build time
-/// (`build.rs`, `src/shared/css_min.rs`).
+/// (`build.rs`, `core/src/css.rs`).
 pub(crate) const BUTTON_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/button.min.css"));
 
 /// What the checkout module adds: the tokens only the sheets use, and the sheets' rules
@@ -155,7 +155,7 @@ mod tests {
     fn every_visual_value_is_a_token() {
         let found: Vec<String> = CSS_FILES.iter().flat_map(|(file, css)| raw_values(file, css)).collect();
         assert!(found.is_empty(), "raw values outside style/tokens.css definitions:\n{}", found.join("\n"));
-        let all: String = CSS_FILES.iter().map(|(_, css)| crate::shared::css_min::minify(css)).collect();
+        let all: String = CSS_FILES.iter().map(|(_, css)| tweetbuy_core::css::minify(css)).collect();
         assert_eq!(all, WIDGET_CSS, "CSS_FILES lists every file of WIDGET_CSS, in order");
         assert_eq!(format!("{BUTTON_CSS}{SHEETS_CSS}"), WIDGET_CSS, "the button's rules, then the sheets'");
     }

@@ -38,6 +38,8 @@ const FIELDS = ["number", "expiry", "cvc"];
 // The vault chose the frame's language from its `lang` and put it on the page, with the
 // words of that language only (words/*.js, loaded before this script).
 const W = window.tbWords;
+// The page's own words that this script changes and puts back, as the vault sent them.
+const PAGE = { save: $("save-label").textContent, pay: $("pay").textContent, remove: $("remove").textContent };
 const BRANDS = {
   visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover",
   jcb: "JCB", diners_club: "Diners Club", union_pay: "UnionPay",
@@ -174,7 +176,7 @@ function draw() {
   if (state.paid) pay.textContent = W.paid;
   else if (state.checking) pay.textContent = W.checking;
   else if (state.busy) pay.textContent = W.paying;
-  else pay.textContent = current ? W.payAmount(formatMoney(intent.quote.total)) : W.pay;
+  else pay.textContent = current ? W.payAmount(formatMoney(intent.quote.total)) : PAGE.pay;
   // Pay answers a click once what it pays has stood still for a moment, or, with no cart yet,
   // to ask the page for the buyer's details.
   const answers = (payReady() && settled) || (!state.busy && !state.paid && !state.cart);
@@ -186,7 +188,7 @@ function draw() {
   $("pays-to").textContent = current ? W.paysTo(intent.seller, item) + discount : "";
   const shared = current && JSON.parse(state.intentFor).share_email;
   $("shares").textContent = shared ? W.shares(intent.email, intent.seller) : "";
-  $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : W.save;
+  $("save-label").textContent = intent && !intent.shipping ? W.saveCardOnly : PAGE.save;
   $("ships-to").textContent = !current ? "" : intent.shipping ? W.shipsTo(addressLine(intent.shipping)) : W.deliveredTo(intent.email);
   if (MODE === "saved" && state.profile) {
     const card = state.profile.card;
@@ -591,7 +593,7 @@ async function remove(event) {
   $("remove").textContent = W.removing;
   const { status } = await call("/v1/profile", { method: "DELETE" });
   state.busy = false;
-  $("remove").textContent = W.remove;
+  $("remove").textContent = PAGE.remove;
   // Kept on a failure, so the buyer can try again and nothing stays behind unseen.
   if (status !== 204 && status !== 401) {
     setStatus(W.removeFailed, true);
@@ -726,14 +728,6 @@ document.addEventListener("keydown", (e) => {
 
 // ---- Start ----
 
-function localize() {
-  document.title = W.title;
-  $("pay-title").textContent = W.title;
-  for (const name of FIELDS) document.querySelector(`label[for="${name}"]`).textContent = W[name];
-  $("expiry").placeholder = W.expiryPlaceholder;
-  $("save-label").textContent = W.save;
-  $("remove").textContent = W.remove;
-}
 
 function formatAsTyped() {
   // Another card, or the same corrected: a refusal of the one before no longer applies.
@@ -763,7 +757,6 @@ async function lookUpSaved() {
 
 async function start() {
   root.dataset.mode = MODE;
-  localize();
   $("pay").addEventListener("click", pay);
   // Enter in a card field does not pay: keys can reach a field the page put focus near.
   $("card").addEventListener("submit", (e) => e.preventDefault());

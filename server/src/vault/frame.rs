@@ -3,7 +3,8 @@
 //! its words in one language `/frame-words-{tag}.js` ([`LANGUAGES`]), and `/frame.css`, from
 //! `assets/frame/`.
 //!
-//! Each is read when asked for (the scripts without their comments: [`lean_script`]) and
+//! Each is read when asked for (the scripts without their comments: [`lean_script`]; the
+//! stylesheet minified as the widget's are: [`tweetbuy_core::css::minify`]) and
 //! sent revalidated with an ETag, compressed ([`crate::text_asset`]): a purchase opens the frame twice (saved info, then the card), and
 //! the second time the browser's copies are answered with 304s.
 
@@ -24,6 +25,11 @@ use tweetbuy_core::ErrorCode;
 pub(crate) struct Language {
     /// The language's subtag, as the page's `lang` has it.
     pub(crate) tag: &'static str,
+    /// The words the page is sent with, each filling the placeholder `{{W_<NAME>}}` of
+    /// `frame.html`: the card form is shown before any script has run (a slow link), so its
+    /// labels must already be in the buyer's language. The script reads the ones it changes
+    /// back from the page; its other sentences are in `words_file`.
+    page_words: [(&'static str, &'static str); 8],
     /// Where the frame's page loads its words from.
     words_route: &'static str,
     /// The words, under `assets/frame/`.
@@ -37,12 +43,32 @@ pub(crate) struct Language {
 pub(crate) const LANGUAGES: [Language; 2] = [
     Language {
         tag: "en",
+        page_words: [
+            ("TITLE", "Payment"),
+            ("NUMBER", "Card number"),
+            ("EXPIRY", "Expiry (MM/YY)"),
+            ("EXPIRY_PLACEHOLDER", "MM/YY"),
+            ("CVC", "Security code"),
+            ("SAVE", "Save my card and address for next time"),
+            ("PAY", "Pay"),
+            ("REMOVE", "Remove my saved info"),
+        ],
         words_route: "/frame-words-en.js",
         words_file: "words/en.js",
         pages: ["frame-en.html", "frame-saved-en.html"],
     },
     Language {
         tag: "es",
+        page_words: [
+            ("TITLE", "Pago"),
+            ("NUMBER", "Número de tarjeta"),
+            ("EXPIRY", "Caducidad (MM/AA)"),
+            ("EXPIRY_PLACEHOLDER", "MM/AA"),
+            ("CVC", "Código de seguridad"),
+            ("SAVE", "Guardar mi tarjeta y dirección para la próxima vez"),
+            ("PAY", "Pagar"),
+            ("REMOVE", "Eliminar mis datos guardados"),
+        ],
         words_route: "/frame-words-es.js",
         words_file: "words/es.js",
         pages: ["frame-es.html", "frame-saved-es.html"],
@@ -100,22 +126,32 @@ async fn frame_page(
     let first = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
     let saved = first("mode") == Some("saved");
     let language = language(first("lang"));
-    let html = render(
-        &template,
-        &[
-            ("ALLOWED_ORIGINS", &escape_html(&settings.allowed_origins.join(" "))),
-            ("VAULT_ORIGIN", &escape_html(&settings.vault_origin)),
-            ("API_ORIGIN", &escape_html(&settings.api_origin)),
-            ("CARD_FORM", if saved { " hidden" } else { "" }),
-            ("LANG", language.tag),
-        ],
-    );
+    let origins = [&settings.allowed_origins.join(" "), &settings.vault_origin, &settings.api_origin];
+    let html = fill_page(&template, origins, saved, language);
     let csp = HeaderValue::from_str(&frame_csp(&settings.allowed_origins, &settings.api_origin))
         .map_err(|e| AppError::internal(format!("the frame's policy is not a header value: {e}")))?;
     let headers =
         [(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (CONTENT_SECURITY_POLICY, csp)];
     let name = language.pages[usize::from(saved)];
     texts.respond(name, &request_headers, html, &headers).await
+}
+
+/// The frame's page from its template: the allowed publishers, the vault's and the api's
+/// origins (`origins`, in that order), the card form hidden for saved info, and the page's
+/// language and words.
+fn fill_page(template: &str, origins: [&String; 3], saved: bool, language: &Language) -> String {
+    let [allowed, vault, api] = origins.map(|origin| escape_html(origin));
+    let words: Vec<(String, String)> =
+        language.page_words.iter().map(|(name, text)| (format!("W_{name}"), escape_html(text))).collect();
+    let mut values = vec![
+        ("ALLOWED_ORIGINS", allowed.as_str()),
+        ("VAULT_ORIGIN", vault.as_str()),
+        ("API_ORIGIN", api.as_str()),
+        ("CARD_FORM", if saved { " hidden" } else { "" }),
+        ("LANG", language.tag),
+    ];
+    values.extend(words.iter().map(|(name, text)| (name.as_str(), text.as_str())));
+    render(template, &values)
 }
 
 async fn frame_file(
@@ -126,9 +162,10 @@ async fn frame_file(
     content_type: &'static str,
 ) -> Result<Response, AppError> {
     let text = read_asset(&state.settings.assets_dir.join("frame").join(name)).await?;
-    let text = match content_type.starts_with("text/javascript") {
-        true => lean_script(text),
-        false => text,
+    let text = match content_type.split(';').next() {
+        Some("text/javascript") => lean_script(text),
+        Some("text/css") => tweetbuy_core::css::minify(&text),
+        _ => text,
     };
     texts.respond(name, &request_headers, text, &[(CONTENT_TYPE, HeaderValue::from_static(content_type))]).await
 }
@@ -153,4 +190,29 @@ async fn read_asset(path: &std::path::Path) -> Result<String, AppError> {
         tracing::warn!(path = %path.display(), %error, "frame asset missing");
         AppError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, "The card form is not installed.")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every placeholder of the frame's page is filled in every language and mode, and the
+    /// card form is labelled in the page's language before any script runs.
+    #[test]
+    fn the_frames_page_is_whole_in_every_language() {
+        let template = include_str!("../../assets/frame/frame.html");
+        let origin = String::from("http://x.test");
+        for language in &LANGUAGES {
+            for saved in [false, true] {
+                let html = fill_page(template, [&origin, &origin, &origin], saved, language);
+                assert!(!html.contains("{{"), "{}: {html}", language.tag);
+                for (_, text) in language.page_words {
+                    assert!(html.contains(&escape_html(text)), "{}: {text}", language.tag);
+                }
+            }
+        }
+        let spanish = fill_page(template, [&origin, &origin, &origin], false, language(Some("es")));
+        assert!(spanish.contains(r#"<label for="number">Número de tarjeta</label>"#), "{spanish}");
+        assert!(!spanish.contains("Card number"));
+    }
 }

@@ -1,13 +1,11 @@
 // The card frame's words in English (frame.js reads `window.tbWords`). The vault sends the
 // frame the words of its language only (server/src/vault/frame.rs says which it has), so a
-// buyer downloads one language; each language's file has the same keys.
+// buyer downloads one language; each language's file has the same keys. The words of the
+// page as sent (its labels, Pay, Remove) are the vault's, in the page already.
 "use strict";
 window.tbWords = {
-  title: "Payment",
-  number: "Card number", expiry: "Expiry (MM/YY)", cvc: "Security code", expiryPlaceholder: "MM/YY",
-  save: "Save my card and address for next time",
   saveCardOnly: "Save my card for next time",
-  pay: "Pay", payAmount: (amount) => `Pay ${amount}`, paying: "Paying…", paid: "Paid",
+  payAmount: (amount) => `Pay ${amount}`, paying: "Paying…", paid: "Paid",
   paysTo: (seller, item) => `To ${seller} for ${item}`,
   withCode: (code, amount) => `, ${code} −\u2060${amount}`,
   shipsTo: (address) => `Ships to ${address}`,
@@ -21,7 +19,7 @@ window.tbWords = {
   tickAgain: "That tick did not count: the form was covered, or the box was not yours to focus. Tick it again.",
   tickEarly: "That tick came before the payment form was ready. Tick it again to save your card.",
   savedCard: (brand, last4) => `${brand} •••• ${last4}`,
-  remove: "Remove my saved info", removing: "Removing…",
+  removing: "Removing…",
   removed: "Your saved info was removed.",
   removeFailed: "Your saved info could not be removed. Try again.",
   pricing: "Getting the price…",

@@ -1,13 +1,11 @@
 // The card frame's words in Spanish (frame.js reads `window.tbWords`). The vault sends the
 // frame the words of its language only (server/src/vault/frame.rs says which it has), so a
-// buyer downloads one language; each language's file has the same keys.
+// buyer downloads one language; each language's file has the same keys. The words of the
+// page as sent (its labels, Pay, Remove) are the vault's, in the page already.
 "use strict";
 window.tbWords = {
-  title: "Pago",
-  number: "Número de tarjeta", expiry: "Caducidad (MM/AA)", cvc: "Código de seguridad", expiryPlaceholder: "MM/AA",
-  save: "Guardar mi tarjeta y dirección para la próxima vez",
   saveCardOnly: "Guardar mi tarjeta para la próxima vez",
-  pay: "Pagar", payAmount: (amount) => `Pagar ${amount}`, paying: "Pagando…", paid: "Pagado",
+  payAmount: (amount) => `Pagar ${amount}`, paying: "Pagando…", paid: "Pagado",
   paysTo: (seller, item) => `A ${seller} por ${item}`,
   withCode: (code, amount) => `, ${code} −\u2060${amount}`,
   shipsTo: (address) => `Se envía a ${address}`,
@@ -21,7 +19,7 @@ window.tbWords = {
   tickAgain: "Esa marca no contó: el formulario estaba tapado o la casilla no la enfocaste tú. Vuelve a marcarla.",
   tickEarly: "Esa marca llegó antes de que el formulario de pago estuviera listo. Vuelve a marcarla para guardar tu tarjeta.",
   savedCard: (brand, last4) => `${brand} •••• ${last4}`,
-  remove: "Eliminar mis datos guardados", removing: "Eliminando…",
+  removing: "Eliminando…",
   removed: "Tus datos guardados se eliminaron.",
   removeFailed: "No se pudieron eliminar tus datos guardados. Inténtalo de nuevo.",
   pricing: "Calculando el precio…",

@@ -1,10 +1,15 @@
-//! Strips what a browser does not need from the widget's CSS: comments (they explain the
-//! rules to people and are most of the text) and layout whitespace. Run at build time by
-//! `build.rs`, so the modules carry the small form and the sources keep their comments.
+//! Strips what a browser does not need from our CSS: comments (they explain the rules to
+//! people and are most of the text) and layout whitespace. The widget's build runs it
+//! (`build.rs`, which includes this file as it is, so it names only `alloc`), so the modules
+//! carry the small form and the sources keep their comments; the vault runs it on the card
+//! frame's stylesheet as it sends it.
 //!
 //! Deliberately cautious: runs of whitespace become one space, and only spaces next to
 //! `{`, `}`, `;` and `,` go, since elsewhere a space can mean something (`a :hover`,
-//! `calc(1px + 2px)`). The widget's CSS has no strings that hold comment markers.
+//! `calc(1px + 2px)`). Our CSS has no strings that hold comment markers.
+
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// The CSS without comments and without whitespace that carries no meaning.
 pub fn minify(css: &str) -> String {
