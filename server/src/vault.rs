@@ -98,7 +98,7 @@ fn public_routes(state: &VaultState) -> Router<VaultState> {
     let limited = tokens::router()
         .merge(profiles::frame_router())
         .route_layer(middleware::from_fn_with_state(state.limiter.clone(), rate_limit::limit));
-    Router::new().merge(with_body_limit(limited)).merge(frame::router())
+    Router::new().merge(with_body_limit(limited)).merge(frame::router(state))
 }
 
 fn internal_routes() -> Router<VaultState> {

@@ -85,6 +85,12 @@ try {
       try { onClick.push({ name: new URL(r.url()).pathname, ...sizeOf(await r.body()) }); } catch { /* redirects and 304s have no body */ }
     });
     await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').click();
+    // As a buyer reads the product step: its saved-info frame has loaded before Continue, so
+    // the card frame finds the frame's files in the browser's cache (304s). Continue pressed
+    // within a few hundred milliseconds can take that frame down mid-load, and the card frame
+    // then downloads them all again.
+    const saved = await (await page.waitForSelector("iframe.tb-saved-frame", { state: "attached" })).contentFrame();
+    await saved?.waitForLoadState("load");
     await page.getByRole("button", { name: /Continue|Continuar/ }).click();
     await page.frameLocator("iframe.tb-card-frame").locator("#number").waitFor();
     await page.waitForTimeout(500);

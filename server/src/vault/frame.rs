@@ -82,20 +82,56 @@ pub(crate) fn language(tag: Option<&str>) -> &'static Language {
     LANGUAGES.iter().find(|l| l.tag.eq_ignore_ascii_case(primary)).unwrap_or(&LANGUAGES[0])
 }
 
-pub(crate) fn router() -> Router<VaultState> {
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The frame's files other than its page and words: route, file under `assets/frame/`, type.
+const FILES: [(&str, &str, &str); 4] = [
+    ("/frame-keys.js", "keys.js", JS),
+    ("/frame.js", "frame.js", JS),
+    ("/frame-rules.mjs", "rules.mjs", JS),
+    ("/frame.css", "frame.css", "text/css; charset=utf-8"),
+];
+
+/// Every file of the frame and its words, with its type.
+fn files() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    let words = LANGUAGES.iter().map(|language| (language.words_route, language.words_file, JS));
+    FILES.into_iter().chain(words)
+}
+
+/// The frame's routes. Within a runtime, its files are compressed at once, in the background
+/// ([`warm`]).
+pub(crate) fn router(state: &VaultState) -> Router<VaultState> {
+    let texts = Arc::new(TextAssets::default());
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(warm(texts.clone(), state.clone()));
+    }
     let file = |name: &'static str, content_type: &'static str| {
         get(move |state, texts, headers| frame_file(state, texts, headers, name, content_type))
     };
-    let words = LANGUAGES.iter().fold(Router::new(), |router, language| {
-        router.route(language.words_route, file(language.words_file, "text/javascript; charset=utf-8"))
-    });
-    words
+    files()
+        .fold(Router::new(), |router, (route, name, content_type)| router.route(route, file(name, content_type)))
         .route("/frame", get(frame_page))
-        .route("/frame-keys.js", file("keys.js", "text/javascript; charset=utf-8"))
-        .route("/frame.js", file("frame.js", "text/javascript; charset=utf-8"))
-        .route("/frame-rules.mjs", file("rules.mjs", "text/javascript; charset=utf-8"))
-        .route("/frame.css", file("frame.css", "text/css; charset=utf-8"))
-        .layer(Extension(Arc::new(TextAssets::default())))
+        .layer(Extension(texts))
+}
+
+/// Compresses every file and page of the frame as it is now, so the first buyer after a
+/// start waits for none of them. A file missing now is left to its first request to report.
+async fn warm(texts: Arc<TextAssets>, state: VaultState) {
+    let dir = state.settings.assets_dir.join("frame");
+    for (_, name, content_type) in files() {
+        if let Ok(text) = tokio::fs::read_to_string(dir.join(name)).await {
+            let _ = texts.warm(name, prepared(text, content_type)).await;
+        }
+    }
+    let Ok(template) = tokio::fs::read_to_string(dir.join("frame.html")).await else { return };
+    let settings = &state.settings;
+    let origins = [&settings.allowed_origins.join(" "), &settings.vault_origin, &settings.api_origin];
+    for language in &LANGUAGES {
+        for saved in [false, true] {
+            let _ =
+                texts.warm(language.pages[usize::from(saved)], fill_page(&template, origins, saved, language)).await;
+        }
+    }
 }
 
 /// The frame's policy: its own script and style only, requests only to the vault and to the
@@ -162,12 +198,17 @@ async fn frame_file(
     content_type: &'static str,
 ) -> Result<Response, AppError> {
     let text = read_asset(&state.settings.assets_dir.join("frame").join(name)).await?;
-    let text = match content_type.split(';').next() {
+    let text = prepared(text, content_type);
+    texts.respond(name, &request_headers, text, &[(CONTENT_TYPE, HeaderValue::from_static(content_type))]).await
+}
+
+/// A file of the frame as it is sent: a script lean ([`lean_script`]), the stylesheet minified.
+fn prepared(text: String, content_type: &str) -> String {
+    match content_type.split(';').next() {
         Some("text/javascript") => lean_script(text),
         Some("text/css") => tweetbuy_core::css::minify(&text),
         _ => text,
-    };
-    texts.respond(name, &request_headers, text, &[(CONTENT_TYPE, HeaderValue::from_static(content_type))]).await
+    }
 }
 
 /// A script without its comment lines, blank lines and indentation, which explain it to
