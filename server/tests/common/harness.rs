@@ -131,17 +131,15 @@ pub fn write_assets(dir: &Path) -> PathBuf {
         r#"<!doctype html><html lang="{{LANG}}" data-allowed="{{ALLOWED_ORIGINS}}" data-vault="{{VAULT_ORIGIN}}" data-api="{{API_ORIGIN}}"><script defer src="/frame-words-{{LANG}}.js"></script><form id="card"{{CARD_FORM}}></form><script src="/frame.js"></script></html>"#,
     )
     .unwrap();
-    std::fs::write(assets.join("frame/frame.js"), "console.log('frame');").unwrap();
-    std::fs::write(assets.join("frame/keys.js"), "window.tbKeyboard = {};").unwrap();
-    std::fs::write(assets.join("frame/rules.mjs"), "export const decode = () => null;").unwrap();
+    // As the vault's minifier prints them, so that what is sent is what was written.
+    std::fs::write(assets.join("frame/frame.js"), "console.log(`frame`);").unwrap();
+    std::fs::write(assets.join("frame/keys.js"), "window.tbKeyboard={};").unwrap();
+    std::fs::write(assets.join("frame/rules.mjs"), "export const decode=()=>null;").unwrap();
     std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
     std::fs::create_dir_all(assets.join("frame/words")).unwrap();
     for lang in ["en", "es"] {
-        std::fs::write(
-            assets.join(format!("frame/words/{lang}.js")),
-            format!("window.tbWords = {{ lang: '{lang}' }};"),
-        )
-        .unwrap();
+        std::fs::write(assets.join(format!("frame/words/{lang}.js")), format!("window.tbWords={{lang:`{lang}`}};"))
+            .unwrap();
     }
     assets
 }

@@ -35,13 +35,13 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
 
     let reply = send(&server.vault, get("/frame.js")).await;
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/javascript; charset=utf-8")));
-    assert_eq!(reply.text(), "console.log('frame');");
+    assert_eq!(reply.text(), "console.log(`frame`);");
     let reply = send(&server.vault, get("/frame-rules.mjs")).await;
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/javascript; charset=utf-8")));
-    assert_eq!(reply.text(), "export const decode = () => null;");
+    assert_eq!(reply.text(), "export const decode=()=>null;");
     let reply = send(&server.vault, get("/frame-keys.js")).await;
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/javascript; charset=utf-8")));
-    assert_eq!(reply.text(), "window.tbKeyboard = {};");
+    assert_eq!(reply.text(), "window.tbKeyboard={};");
     let reply = send(&server.vault, get("/frame.css")).await;
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/css; charset=utf-8")));
 }
@@ -86,7 +86,7 @@ async fn the_frame_speaks_the_widgets_language_and_loads_its_words_only() {
             (reply.status, reply.header("content-type")),
             (StatusCode::OK, Some("text/javascript; charset=utf-8"))
         );
-        assert_eq!(reply.text(), format!("window.tbWords = {{ lang: '{lang}' }};"));
+        assert_eq!(reply.text(), format!("window.tbWords={{lang:`{lang}`}};"));
     }
     assert_eq!(send(&server.vault, get("/frame-words-fr.js")).await.status, StatusCode::NOT_FOUND);
 }
@@ -137,33 +137,43 @@ async fn the_frames_files_come_compressed_and_are_revalidated_by_their_etag() {
         .header("etag")
         .unwrap()
         .to_owned();
-    std::fs::write(&frame_js, "console.log('fixed');").unwrap();
+    std::fs::write(&frame_js, "console.log(`fixed`);").unwrap();
     let changed =
         send(&server.vault, get_with("/frame.js", &[("accept-encoding", "br"), ("if-none-match", &etag)])).await;
     assert_eq!(changed.status, StatusCode::OK);
     assert_ne!(changed.header("etag"), Some(etag.as_str()));
     let mut text = Vec::new();
     std::io::Read::read_to_end(&mut brotli::Decompressor::new(changed.body.as_slice(), 4096), &mut text).unwrap();
-    assert_eq!(text, b"console.log('fixed');", "not the compressed body kept for the old content");
+    assert_eq!(text, b"console.log(`fixed`);", "not the compressed body kept for the old content");
 }
 
-/// The frame's scripts go out without the comments and indentation that explain them, and
-/// as they are where a line may be inside a string; its stylesheet minified as the widget's.
+/// The frame's scripts go out with their names shortened and without the comments and
+/// spaces that explain them (a module's exports and a classic script's globals keep their
+/// names), as they are when they do not parse; its stylesheet minified as the widget's.
 #[tokio::test]
 async fn the_frames_scripts_and_stylesheet_go_out_without_their_comments() {
     let server = start().await;
     let frame_js = server.dir.path().join("assets/frame/frame.js");
-    let script = "// Why the frame does this.\n\nfunction pay() {\n  // A comment line.\n  return \"https://vault.test\"; // kept: code before it\n}\n";
-    std::fs::write(&frame_js, script).unwrap();
-    let reply = send(&server.vault, get("/frame.js")).await;
-    assert_eq!(reply.text(), "function pay() {\nreturn \"https://vault.test\"; // kept: code before it\n}");
-    let rules = server.dir.path().join("assets/frame/rules.mjs");
-    std::fs::write(&rules, "  // A rule.\n  export const a = 1;\n").unwrap();
-    assert_eq!(send(&server.vault, get("/frame-rules.mjs")).await.text(), "export const a = 1;");
-    for whole in ["const html = `\n  // shown as it is\n`;\n", "const s = \"a\\\n  // in the string\";\n"] {
-        std::fs::write(&frame_js, whole).unwrap();
-        assert_eq!(send(&server.vault, get("/frame.js")).await.text(), whole, "a line may be inside a string");
+    let module = "// Why the frame does this.\nimport { decode } from \"/frame-rules.mjs\";\n\nexport function pay(amountDue) {\n  // A comment line.\n  const settled = decode(amountDue);\n  return `${settled}`;\n}\n";
+    std::fs::write(&frame_js, module).unwrap();
+    let sent = send(&server.vault, get("/frame.js")).await.text();
+    for gone in ["Why", "A comment", "amountDue", "settled", "\n  "] {
+        assert!(!sent.contains(gone), "{gone:?} in {sent}");
     }
+    assert!(sent.starts_with("import{decode as "), "{sent}");
+    assert!(sent.contains("export function pay("), "the export keeps its name: {sent}");
+    let keys = server.dir.path().join("assets/frame/keys.js");
+    std::fs::write(
+        &keys,
+        "// A global.\nwindow.tbKeyboard = 1;\nvar tbTop = (function (longName) { return longName; })(2);\n",
+    )
+    .unwrap();
+    let sent = send(&server.vault, get("/frame-keys.js")).await.text();
+    assert!(sent.contains("window.tbKeyboard=1") && sent.contains("var tbTop="), "globals keep their names: {sent}");
+    assert!(!sent.contains("longName") && !sent.contains("A global"), "{sent}");
+    let broken = "function pay( {\n  // not a script\n";
+    std::fs::write(&frame_js, broken).unwrap();
+    assert_eq!(send(&server.vault, get("/frame.js")).await.text(), broken, "sent as it is");
     let css = server.dir.path().join("assets/frame/frame.css");
     std::fs::write(&css, "/* a comment */\n  .a :hover,\n.b { color: red; }\n").unwrap();
     assert_eq!(send(&server.vault, get("/frame.css")).await.text(), ".a :hover,.b{color: red}");
