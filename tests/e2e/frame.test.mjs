@@ -167,21 +167,25 @@ test("on a slow link the card form is in the buyer's language before the frame's
     f.src = `${vault}/frame?mode=card&lang=es-MX`;
     document.body.prepend(f);
   }, vault);
-  const frame = await (await page.waitForSelector("#vaultframe")).contentFrame();
-  await frame.locator("#number").waitFor();
-  assert.equal(await frame.evaluate(() => typeof window.tbWords), "undefined", "no script of the frame's has run");
-  assert.equal(await frame.evaluate(() => document.documentElement.lang), "es");
-  assert.equal(await frame.evaluate(() => document.title), "Pago");
-  assert.equal(await frame.locator('label[for="number"]').textContent(), "Número de tarjeta");
-  assert.equal(await frame.locator("#expiry").getAttribute("placeholder"), "MM/AA");
-  assert.equal(await frame.locator("#save-label").textContent(), "Guardar mi tarjeta y dirección para la próxima vez");
-  assert.equal(await frame.locator("#pay").textContent(), "Pagar");
-  release();
-  // Then the scripts bring the rest of the words, in Spanish only.
-  await frame.waitForFunction(() => window.tbWords, null, { timeout: 10_000, polling: 100 });
-  assert.equal(await frame.evaluate(() => window.tbWords.paying), "Pagando…");
-  assert.equal(await frame.locator('label[for="number"]').textContent(), "Número de tarjeta");
-  await page.close();
+  try {
+    const frame = await (await page.waitForSelector("#vaultframe")).contentFrame();
+    await frame.locator("#number").waitFor();
+    assert.equal(await frame.evaluate(() => typeof window.tbWords), "undefined", "no script of the frame's has run");
+    assert.equal(await frame.evaluate(() => document.documentElement.lang), "es");
+    assert.equal(await frame.evaluate(() => document.title), "Pago");
+    assert.equal(await frame.locator('label[for="number"]').textContent(), "Número de tarjeta");
+    assert.equal(await frame.locator("#expiry").getAttribute("placeholder"), "MM/AA");
+    assert.equal(await frame.locator("#save-label").textContent(), "Guardar mi tarjeta y dirección para la próxima vez");
+    assert.equal(await frame.locator("#pay").textContent(), "Pagar");
+    release();
+    // Then the scripts bring the rest of the words, in Spanish only.
+    await frame.waitForFunction(() => window.tbWords, null, { timeout: 10_000, polling: 100 });
+    assert.equal(await frame.evaluate(() => window.tbWords.paying), "Pagando…");
+    assert.equal(await frame.locator('label[for="number"]').textContent(), "Número de tarjeta");
+  } finally {
+    release();
+    await page.close();
+  }
 });
 
 test("keyboard alone on a slow link: a buyer who tabs into the card form before the frame's script runs pays by Enter all the same; a tick of Save made before it runs is asked again", async () => {

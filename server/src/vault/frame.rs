@@ -296,7 +296,14 @@ mod tests {
     fn the_frames_page_is_whole_in_every_language() {
         let template = include_str!("../../assets/frame/frame.html");
         let origin = String::from("http://x.test");
+        let names = |language: &Language| language.page_words.map(|(name, _)| name);
+        for name in names(&LANGUAGES[0]) {
+            // A word written into the page instead of its placeholder would pass the checks
+            // below wherever it is part of another ("Pay" of "Payment").
+            assert!(template.contains(&format!("{{{{W_{name}}}}}")), "the page has no place for {name}");
+        }
         for language in &LANGUAGES {
+            assert_eq!(names(language), names(&LANGUAGES[0]), "{}: the same words as the first", language.tag);
             for saved in [false, true] {
                 let html = fill_page(template, [&origin, &origin, &origin], saved, language);
                 assert!(!html.contains("{{"), "{}: {html}", language.tag);
@@ -307,6 +314,7 @@ mod tests {
         }
         let spanish = fill_page(template, [&origin, &origin, &origin], false, language(Some("es")));
         assert!(spanish.contains(r#"<label for="number">Número de tarjeta</label>"#), "{spanish}");
+        assert!(spanish.contains(r#"placeholder="MM/AA""#) && spanish.contains(">Pagar</button>"), "{spanish}");
         assert!(!spanish.contains("Card number"));
     }
 }
