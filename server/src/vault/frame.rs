@@ -9,7 +9,7 @@
 //! sent revalidated with an ETag, compressed ([`crate::text_asset`]): a purchase opens the frame twice (saved info, then the card), and
 //! the second time the browser's copies are answered with 304s.
 
-use super::VaultState;
+use super::{VaultSettings, VaultState};
 use crate::error::AppError;
 use crate::templates::{escape_html, render};
 use crate::text_asset::TextAssets;
@@ -24,9 +24,9 @@ use std::sync::{Arc, Mutex};
 use tweetbuy_core::ErrorCode;
 
 /// A language of the card frame: its words, and the names its two pages are kept under.
-pub(crate) struct Language {
+struct Language {
     /// The language's subtag, as the page's `lang` has it.
-    pub(crate) tag: &'static str,
+    tag: &'static str,
     /// The words the page is sent with, each filling the placeholder `{{W_<NAME>}}` of
     /// `frame.html`: the card form is shown before any script has run (a slow link), so its
     /// labels must already be in the buyer's language. The script reads the ones it changes
@@ -42,7 +42,7 @@ pub(crate) struct Language {
 
 /// The frame's languages; the first is the one a frame gets when its `lang` names none. A
 /// buyer downloads the words of one: both would be a tenth of `frame.js`.
-pub(crate) const LANGUAGES: [Language; 2] = [
+const LANGUAGES: [Language; 2] = [
     Language {
         tag: "en",
         page_words: [
@@ -79,7 +79,7 @@ pub(crate) const LANGUAGES: [Language; 2] = [
 
 /// The frame's language for the widget's language tag (`es-AR`): the one named by its first
 /// subtag, in any case, else the first.
-pub(crate) fn language(tag: Option<&str>) -> &'static Language {
+fn language(tag: Option<&str>) -> &'static Language {
     let primary = tag.unwrap_or_default().split('-').next().unwrap_or_default();
     LANGUAGES.iter().find(|l| l.tag.eq_ignore_ascii_case(primary)).unwrap_or(&LANGUAGES[0])
 }
@@ -121,7 +121,7 @@ fn files() -> impl Iterator<Item = (&'static str, &'static str, Kind)> {
 /// source is unchanged (minifying `frame.js` takes milliseconds, and every request, a 304
 /// too, needs the prepared text's version).
 #[derive(Default)]
-pub(crate) struct FrameTexts {
+struct FrameTexts {
     texts: TextAssets,
     prepared: Mutex<HashMap<&'static str, (String, Arc<String>)>>,
 }
@@ -168,12 +168,10 @@ async fn warm(texts: Arc<FrameTexts>, state: VaultState) {
         }
     }
     let Ok(template) = tokio::fs::read_to_string(dir.join("frame.html")).await else { return };
-    let settings = &state.settings;
-    let origins = [&settings.allowed_origins.join(" "), &settings.vault_origin, &settings.api_origin];
     for language in &LANGUAGES {
         for saved in [false, true] {
-            let page = fill_page(&template, origins, saved, language);
-            let _ = texts.texts.warm(language.pages[usize::from(saved)], page).await;
+            let (name, html) = page(&template, &state.settings, saved, language);
+            let _ = texts.texts.warm(name, html).await;
         }
     }
 }
@@ -205,15 +203,19 @@ async fn frame_page(
     // user who tabs in before the script has run lands on the card number, not past it.
     let first = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
     let saved = first("mode") == Some("saved");
-    let language = language(first("lang"));
-    let origins = [&settings.allowed_origins.join(" "), &settings.vault_origin, &settings.api_origin];
-    let html = fill_page(&template, origins, saved, language);
+    let (name, html) = page(&template, settings, saved, language(first("lang")));
     let csp = HeaderValue::from_str(&frame_csp(&settings.allowed_origins, &settings.api_origin))
         .map_err(|e| AppError::internal(format!("the frame's policy is not a header value: {e}")))?;
     let headers =
         [(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (CONTENT_SECURITY_POLICY, csp)];
-    let name = language.pages[usize::from(saved)];
     texts.texts.respond(name, &request_headers, html, &headers).await
+}
+
+/// One of the frame's pages (the card form's, or with `saved` the saved-info one) in
+/// `language`, with the name [`TextAssets`] keeps it under.
+fn page(template: &str, settings: &VaultSettings, saved: bool, language: &Language) -> (&'static str, String) {
+    let origins = [&settings.allowed_origins.join(" "), &settings.vault_origin, &settings.api_origin];
+    (language.pages[usize::from(saved)], fill_page(template, origins, saved, language))
 }
 
 /// The frame's page from its template: the allowed publishers, the vault's and the api's
@@ -263,7 +265,7 @@ fn prepared(source: String, kind: Kind) -> String {
 /// consent, sent as written). A `module` keeps its exports' names, a classic script its
 /// top-level names, which are the page's globals (`window.tbKeyboard`). A script that does
 /// not parse goes out as it is, with a warning.
-pub(crate) fn minify_script(source: String, module: bool) -> String {
+fn minify_script(source: String, module: bool) -> String {
     use oxc_codegen::{Codegen, CodegenOptions};
     use oxc_minifier::{MangleOptions, Minifier, MinifierOptions};
     let allocator = oxc_allocator::Allocator::default();
