@@ -51,6 +51,7 @@ test-native:
 test-wasm:
 	@echo "==> in-browser widget tests (wasm-bindgen-test in headless Chromium)"
 	$(WASM_RUNNER) cargo test -p tweetbuy --target wasm32-unknown-unknown --test web
+	$(WASM_RUNNER) cargo test -p wasm-streams --target wasm32-unknown-unknown --test web
 
 test-e2e:
 	@echo "==> end-to-end tests (playwright-core driving Debian chromium)"

@@ -1,9 +1,7 @@
 #!/bin/sh
 # Trunk's one post-build hook. Trunk starts every hook of a stage at the same time, so the
 # steps that must follow one another run from here, in order:
-# 0. the glue of a class whose wasm half wasm-opt removed (index.html: the checkout module's
-#    --remove-exports) taken out: such a class can never be built, and terser keeps what a
-#    module exports; wasm-bindgen's start of each module replaced by ours (wasm-init.js);
+# 0. wasm-bindgen's start of each module replaced by ours (wasm-init.js);
 # 1. the button module's DOM kit (src/button/kit.js) appended to its glue, so it comes in
 #    the glue's request; each module's wasm-bindgen glue minified (terser; property names
 #    are kept);
@@ -22,25 +20,7 @@ import { join } from "node:path";
 const dir = process.env.TRUNK_STAGING_DIR;
 for (const wasm of readdirSync(dir).filter((f) => f.endsWith("_bg.wasm"))) {
   const glue = join(dir, wasm.replace(/_bg\.wasm$/, ".js"));
-  const module = new WebAssembly.Module(readFileSync(join(dir, wasm)));
-  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
   let js = readFileSync(glue, "utf8");
-  for (const [, name] of [...js.matchAll(/^export class (\w+) \{$/gm)]) {
-    if (exported.has(`__wbg_${name.toLowerCase()}_free`)) continue;
-    // The class, its Symbol.dispose alias and its finalization registry, as wasm-bindgen
-    // writes them; anything else that still names the class fails the build.
-    const parts = [
-      new RegExp(`^export class ${name} \\{\\n[\\s\\S]*?^\\}\\n`, "m"),
-      new RegExp(`^if \\(Symbol\\.dispose\\) ${name}\\.prototype\\[.*\\n`, "m"),
-      new RegExp(`^const ${name}Finalization = [\\s\\S]*?;\\n`, "m"),
-    ];
-    for (const part of parts) {
-      if (!part.test(js)) throw new Error(`${glue}: ${name}: nothing matches ${part}`);
-      js = js.replace(part, "");
-    }
-    if (new RegExp(`\\b${name}\\b`).test(js)) throw new Error(`${glue}: ${name} is still used`);
-    console.log(`post-build.sh: ${wasm}: the glue of ${name} dropped (its wasm exports are gone)`);
-  }
   // wasm-bindgen's start, from its loader of a module or a response to the end (its two
   // exports): anything else there, or a start that names what wasm-bindgen no longer writes,
   // fails the build.
