@@ -110,6 +110,8 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	# The button module is the library without its `checkout` feature (no Leptos).
 	cargo clippy -p tweetbuy --no-default-features --target wasm32-unknown-unknown --bin tweetbuy -- -D warnings
+	# Our wasm-streams' browser tests build for wasm only.
+	cargo clippy -p wasm-streams --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 clean:
 	rm -rf dist target .tools tests/e2e/node_modules
