@@ -23,7 +23,7 @@ const TARGET_BEFORE_CLICK = 25 * 1024;
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 const CEILING_WITH_CHECKOUT = TARGET_WITH_CHECKOUT;
 // The checkout module's own target is 120 KiB; held about 1 % above what it is now.
-const CEILING_CHECKOUT_MODULE = 110.5 * 1024;
+const CEILING_CHECKOUT_MODULE = 108.8 * 1024;
 
 // The loader as the server sends it: a template, filled in and with the lookup rules inlined.
 let loader;
