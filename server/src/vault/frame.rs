@@ -1,5 +1,6 @@
-//! The card frame: `GET /frame` (the page the widget puts in an iframe), `/frame.js`, its
-//! input rules `/frame-rules.mjs`, the keyboard watch its head loads first `/frame-keys.js`,
+//! The card frame: `GET /frame` (the page the widget puts in an iframe), `/frame.js` (its
+//! input rules written in: [`with_rules`]; also `/frame-rules.mjs`, for a `frame.js` that
+//! imports them otherwise), the keyboard watch its head loads first `/frame-keys.js`,
 //! its words in one language `/frame-words-{tag}.js` ([`LANGUAGES`]), and `/frame.css`, from
 //! `assets/frame/`.
 //!
@@ -162,7 +163,7 @@ pub(crate) fn router(state: &VaultState) -> Router<VaultState> {
 async fn warm(texts: Arc<FrameTexts>, state: VaultState) {
     let dir = state.settings.assets_dir.join("frame");
     for (_, name, kind) in files() {
-        if let Ok(source) = tokio::fs::read_to_string(dir.join(name)).await {
+        if let Ok(source) = source_of(&dir, name).await {
             let text = texts.prepare(name, source, kind);
             let _ = texts.texts.warm(name, String::clone(&text)).await;
         }
@@ -251,7 +252,7 @@ async fn frame_file(
     name: &'static str,
     kind: Kind,
 ) -> Result<Response, AppError> {
-    let source = read_asset(&state.settings.assets_dir.join("frame").join(name)).await?;
+    let source = source_of(&state.settings.assets_dir.join("frame"), name).await?;
     let text = String::clone(&texts.prepare(name, source, kind));
     let headers = [(CONTENT_TYPE, HeaderValue::from_static(kind.content_type()))];
     texts.texts.respond(name, &request_headers, text, &headers).await
@@ -287,6 +288,33 @@ fn minify_script(source: String, module: bool) -> String {
     let options = MinifierOptions { mangle: Some(MangleOptions::default()), mangle_properties: None, compress: None };
     let minified = Minifier::new(options).minify(&allocator, &mut program);
     Codegen::new().with_options(CodegenOptions::minify()).with_scoping(minified.scoping).build(&program).code
+}
+
+/// The source of the frame's file `name` in `dir`: `frame.js` with its input rules written in
+/// ([`with_rules`]).
+async fn source_of(dir: &std::path::Path, name: &str) -> Result<String, AppError> {
+    let source = read_asset(&dir.join(name)).await?;
+    if name != "frame.js" {
+        return Ok(source);
+    }
+    let rules = read_asset(&dir.join("rules.mjs")).await?;
+    Ok(with_rules(&source, &rules).unwrap_or(source))
+}
+
+/// `frame.js` with its input rules (`rules.mjs`) written in where it imports them: one
+/// request and one compressed text where there were two, and the rules' names shortened
+/// too, since nothing else imports them (160 B brotli). The import must name the rules as
+/// they are declared (`import { decode, THEME } from "/frame-rules.mjs";`, on one line);
+/// `None` for any other, which the browser then follows to `/frame-rules.mjs`.
+fn with_rules(frame: &str, rules: &str) -> Option<String> {
+    let line =
+        frame.lines().find(|line| line.starts_with("import ") && line.contains(r#" from "/frame-rules.mjs""#))?;
+    let names = line.strip_prefix("import {")?.split_once('}')?.0;
+    if names.contains(" as ") {
+        return None;
+    }
+    let rules: Vec<&str> = rules.lines().map(|line| line.strip_prefix("export ").unwrap_or(line)).collect();
+    Some(frame.replacen(line, &rules.join("\n"), 1))
 }
 
 async fn read_asset(path: &std::path::Path) -> Result<String, AppError> {
@@ -326,6 +354,26 @@ mod tests {
         assert!(spanish.contains(r#"<label for="number">Número de tarjeta</label>"#), "{spanish}");
         assert!(spanish.contains(r#"placeholder="MM/AA""#) && spanish.contains(">Pagar</button>"), "{spanish}");
         assert!(!spanish.contains("Card number"));
+    }
+
+    #[test]
+    fn the_frames_script_goes_out_with_its_rules_written_in() {
+        let (frame, rules) =
+            (include_str!("../../assets/frame/frame.js"), include_str!("../../assets/frame/rules.mjs"));
+        let bundled = with_rules(frame, rules).expect("frame.js imports its rules by their own names");
+        assert!(!bundled.contains("/frame-rules.mjs") && !bundled.contains("export function decode("), "{bundled}");
+        assert!(bundled.contains("function decode(") && bundled.contains("export function formatMoney("));
+        // It parses as one module (a script that does not is sent as it is), and keeps
+        // frame.js's own exports.
+        let sent = minify_script(bundled.clone(), true);
+        assert_ne!(sent, bundled, "the bundled script does not parse");
+        assert!(sent.contains("formatMoney") && sent.contains("addressLine"), "{sent}");
+        assert!(sent.len() < minify_script(frame.into(), true).len() + minify_script(rules.into(), true).len());
+        // An import the vault cannot follow is left to the browser.
+        let renamed = frame.replacen("import { decode,", "import { decode as read,", 1);
+        assert_ne!(renamed, frame);
+        assert_eq!(with_rules(&renamed, rules), None);
+        assert_eq!(with_rules("const x = 1;", rules), None);
     }
 
     #[test]

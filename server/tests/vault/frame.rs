@@ -149,7 +149,8 @@ async fn the_frames_files_come_compressed_and_are_revalidated_by_their_etag() {
 
 /// The frame's scripts go out with their names shortened and without the comments and
 /// spaces that explain them (a module's exports and a classic script's globals keep their
-/// names), as they are when they do not parse; its stylesheet minified as the widget's.
+/// names), `frame.js` with its rules written in, as they are when they do not parse; its
+/// stylesheet minified as the widget's.
 #[tokio::test]
 async fn the_frames_scripts_and_stylesheet_go_out_without_their_comments() {
     let server = start().await;
@@ -160,8 +161,19 @@ async fn the_frames_scripts_and_stylesheet_go_out_without_their_comments() {
     for gone in ["Why", "A comment", "amountDue", "settled", "\n  "] {
         assert!(!sent.contains(gone), "{gone:?} in {sent}");
     }
-    assert!(sent.starts_with("import{decode as "), "{sent}");
+    // Its rules are written in where it imports them, with their names shortened too.
+    assert!(!sent.contains("import") && !sent.contains("/frame-rules.mjs"), "{sent}");
+    assert!(!sent.contains("decode") && sent.contains("=()=>null"), "{sent}");
     assert!(sent.contains("export function pay("), "the export keeps its name: {sent}");
+    let renamed = module
+        .replace("import { decode }", "import { decode as read }")
+        .replace("decode(amountDue)", "read(amountDue)");
+    std::fs::write(&frame_js, renamed).unwrap();
+    let sent = send(&server.vault, get("/frame.js")).await.text();
+    assert!(
+        sent.starts_with("import{decode as ") && sent.contains(r#"from"/frame-rules.mjs""#),
+        "left to the browser: {sent}"
+    );
     let keys = server.dir.path().join("assets/frame/keys.js");
     std::fs::write(
         &keys,
