@@ -12,6 +12,26 @@ pub fn is_single_line(value: &str) -> bool {
     !value.chars().any(char::is_control)
 }
 
+/// Whether `c` is a format character that draws nothing yet changes what is shown around it:
+/// a soft hyphen, the Arabic letter mark, the Mongolian vowel separator, zero-width spaces
+/// and joiners, the marks and embeddings that reorder text (bidi), the word joiner and
+/// invisible operators, a byte-order mark, the interlinear annotation marks. In an address
+/// the seller reads or a mailer parses, one makes a name look like another.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+    )
+}
+
 /// Whether `value` shows nothing: only whitespace, or characters that take no room on their
 /// own (zero-width spaces and joiners, the word joiner, a byte-order mark, a soft hyphen, the
 /// Mongolian vowel separator). A

@@ -819,6 +819,20 @@ mod tests {
         Some((user.to_owned(), password.to_owned()))
     }
 
+    /// An email the widget and the api accept is one a receipt can be addressed to: an
+    /// internationalized domain included, and none the rule refuses would be.
+    #[test]
+    fn the_mailer_addresses_every_email_the_rule_accepts() {
+        for email in tweetbuy_core::address::INTERNATIONAL_EMAILS {
+            let valid = tweetbuy_core::validate_email(email).unwrap();
+            assert!(valid.parse::<lettre::Address>().is_ok(), "{email}: accepted by the rule, refused by the mailer");
+        }
+        for spoofed in ["jane@exa\u{202e}elpm.com", "jane@exa\u{ff20}mple.com", "jane@exa\u{2066}mple.com"] {
+            assert!(spoofed.parse::<lettre::Address>().is_err(), "the mailer refuses {spoofed:?}");
+            assert!(tweetbuy_core::validate_email(spoofed).is_err(), "so does the rule: {spoofed:?}");
+        }
+    }
+
     #[test]
     fn smtp_urls_name_their_security_by_scheme() {
         assert_eq!(parsed("smtp://relay.internal"), (Security::Plain, "relay.internal".into(), 25, None));
