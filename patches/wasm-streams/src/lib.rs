@@ -74,13 +74,14 @@ impl ReadableStream {
         let cancel = Closure::<dyn FnMut(JsValue)>::new(move |_reason: JsValue| {
             source.borrow_mut().take();
         });
+        // Handed to the browser, which frees them with the stream (no Rust owner outlives it).
         let underlying = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&underlying, &"pull".into(), pull.as_ref());
-        let _ = js_sys::Reflect::set(&underlying, &"cancel".into(), cancel.as_ref());
-        // The browser holds the source for as long as the stream lives, past any Rust owner.
-        pull.forget();
-        cancel.forget();
-        let raw = web_sys::ReadableStream::new_with_underlying_source(&underlying)
+        let _ = js_sys::Reflect::set(&underlying, &"pull".into(), &pull.into_js_value());
+        let _ = js_sys::Reflect::set(&underlying, &"cancel".into(), &cancel.into_js_value());
+        // Pulled only when read, as crates.io's: no item is taken from the Rust stream ahead.
+        let strategy = web_sys::QueuingStrategy::new();
+        strategy.set_high_water_mark(0.0);
+        let raw = web_sys::ReadableStream::new_with_underlying_source_and_strategy(&underlying, &strategy)
             .expect_throw("a ReadableStream with a plain pull source");
         ReadableStream { raw }
     }
@@ -159,8 +160,12 @@ impl Drop for IntoStream {
         // Stopped before the end: the stream is told no one will read on (its source may let
         // go of what it holds), and is unlocked for anyone else.
         if let Some(reader) = self.reader.take() {
-            let _ = reader.cancel();
+            // A stream that erred refuses the cancel; awaited, so that is no unhandled rejection.
+            let cancelled = JsFuture::from(reader.cancel());
             reader.release_lock();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = cancelled.await;
+            });
         }
     }
 }

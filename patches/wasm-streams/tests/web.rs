@@ -18,23 +18,44 @@ wasm_bindgen_test_configure!(run_in_browser);
 type Item = Result<JsValue, JsValue>;
 
 /// The given items, then the end (or, with `hang`, no end); `dropped` is set when the
-/// stream is dropped.
+/// stream is dropped, and `polls` counts how often it was asked. With `later`, each item
+/// comes a turn of the task queue after it was first asked for (the waker's path).
 struct Items {
     items: std::vec::IntoIter<Item>,
     hang: bool,
+    later: bool,
+    waiting: bool,
     dropped: Rc<Cell<bool>>,
+    polls: Rc<Cell<u32>>,
 }
 
 impl Items {
     fn new(items: Vec<Item>) -> Items {
-        Items { items: items.into_iter(), hang: false, dropped: Rc::default() }
+        Items {
+            items: items.into_iter(),
+            hang: false,
+            later: false,
+            waiting: false,
+            dropped: Rc::default(),
+            polls: Rc::default(),
+        }
     }
 }
 
 impl Stream for Items {
     type Item = Item;
 
-    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+        self.polls.set(self.polls.get() + 1);
+        if self.later && !self.waiting {
+            self.waiting = true;
+            let waker = cx.waker().clone();
+            let wake = Closure::once(move |_: JsValue| waker.wake());
+            let _ = js_sys::Promise::resolve(&JsValue::UNDEFINED).then(&wake);
+            wake.forget();
+            return Poll::Pending;
+        }
+        self.waiting = false;
         match self.items.next() {
             None if self.hang => Poll::Pending,
             next => Poll::Ready(next),
@@ -75,6 +96,31 @@ async fn the_browser_reads_a_rust_stream_to_its_end() {
     let text = JsFuture::from(response.text().unwrap()).await.unwrap();
     assert_eq!(text.as_string().as_deref(), Some("tweetbuy"));
     assert!(dropped.get(), "the Rust stream is dropped once it has ended");
+}
+
+#[wasm_bindgen_test]
+async fn items_that_come_later_wake_the_read_and_the_stream_is_let_go_at_its_end() {
+    let mut items = Items::new(vec![Ok("a".into()), Ok("b".into())]);
+    items.later = true;
+    let raw = ReadableStream::from_stream(items).into_raw();
+    let read = read_all(ReadableStream::from_raw(raw.clone()).into_stream()).await;
+    let read: Vec<Option<String>> = read.into_iter().map(|item| item.ok().and_then(|v| v.as_string())).collect();
+    assert_eq!(read, [Some("a".into()), Some("b".into())]);
+    assert!(!raw.locked(), "a read to the end releases the stream");
+}
+
+#[wasm_bindgen_test]
+async fn the_rust_stream_is_asked_for_an_item_only_when_one_is_read() {
+    let items = Items::new(vec![Ok(1.into()), Ok(2.into()), Ok(3.into())]);
+    let polls = items.polls.clone();
+    let raw = ReadableStream::from_stream(items).into_raw();
+    settle().await;
+    assert_eq!(polls.get(), 0, "nothing is taken before a read");
+    let mut stream = ReadableStream::from_raw(raw).into_stream();
+    let first = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await;
+    assert_eq!(first.and_then(Result::ok), Some(JsValue::from(1)));
+    settle().await;
+    assert_eq!(polls.get(), 1, "one read, one item asked for");
 }
 
 #[wasm_bindgen_test]
