@@ -220,9 +220,10 @@ fn page(template: &str, settings: &VaultSettings, saved: bool, language: &Langua
 }
 
 /// The page's template without its indentation and line breaks: each line trimmed and the
-/// lines joined by a space, which goes where only tags meet (`> <`). Every text and every
-/// tag of frame.html is on one line, and its blocks are laid out by grid and flex, where a
-/// space between tags shows nothing: 53 B brotli of each page.
+/// lines joined by a space, which goes where only tags meet (`> <`). Every text of
+/// frame.html is on one line, none is preformatted (no `<pre>`, `<textarea>` or inline
+/// script), and its blocks are laid out by grid and flex, where a space between tags shows
+/// nothing: 53 B brotli of each page.
 fn lean_html(template: &str) -> String {
     template.lines().map(str::trim).filter(|line| !line.is_empty()).collect::<Vec<_>>().join(" ").replace("> <", "><")
 }
@@ -284,6 +285,13 @@ fn minify_script(source: String, module: bool) -> String {
         tracing::warn!(error = ?parsed.diagnostics.first(), "a card frame script does not parse: sent as it is");
         return source;
     }
+    // What the parser leaves to a browser's later checks (a name declared twice): the
+    // mangler would give both one name, and the browser refuse the whole script.
+    let checked = oxc_semantic::SemanticBuilder::new().with_check_syntax_error(true).build(&parsed.program);
+    if !checked.diagnostics.is_empty() {
+        tracing::warn!(error = ?checked.diagnostics.first(), "a card frame script does not compile: sent as it is");
+        return source;
+    }
     let mut program = parsed.program;
     let options = MinifierOptions { mangle: Some(MangleOptions::default()), mangle_properties: None, compress: None };
     let minified = Minifier::new(options).minify(&allocator, &mut program);
@@ -298,7 +306,7 @@ async fn source_of(dir: &std::path::Path, name: &str) -> Result<String, AppError
         return Ok(source);
     }
     let rules = read_asset(&dir.join("rules.mjs")).await?;
-    Ok(with_rules(&source, &rules).unwrap_or(source))
+    Ok(with_rules(&source, &rules).filter(|bundled| compiles_as_module(bundled)).unwrap_or(source))
 }
 
 /// `frame.js` with its input rules (`rules.mjs`) written in where it imports them: one
@@ -315,6 +323,20 @@ fn with_rules(frame: &str, rules: &str) -> Option<String> {
     }
     let rules: Vec<&str> = rules.lines().map(|line| line.strip_prefix("export ").unwrap_or(line)).collect();
     Some(frame.replacen(line, &rules.join("\n"), 1))
+}
+
+/// Whether `source` is a module a browser would run: it parses, and declares no name twice
+/// (two files written into one may clash where each alone was fine).
+fn compiles_as_module(source: &str) -> bool {
+    let allocator = oxc_allocator::Allocator::default();
+    let parsed = oxc_parser::Parser::new(&allocator, source, oxc_span::SourceType::mjs()).parse();
+    !parsed.panicked
+        && parsed.diagnostics.is_empty()
+        && oxc_semantic::SemanticBuilder::new()
+            .with_check_syntax_error(true)
+            .build(&parsed.program)
+            .diagnostics
+            .is_empty()
 }
 
 async fn read_asset(path: &std::path::Path) -> Result<String, AppError> {
@@ -369,6 +391,13 @@ mod tests {
         assert_ne!(sent, bundled, "the bundled script does not parse");
         assert!(sent.contains("formatMoney") && sent.contains("addressLine"), "{sent}");
         assert!(sent.len() < minify_script(frame.into(), true).len() + minify_script(rules.into(), true).len());
+        assert!(compiles_as_module(&bundled));
+        // Rules that declare a name frame.js declares too would make one broken module: it
+        // is not sent so (`source_of`), and the minifier would not touch it either.
+        let clashing = format!("{rules}\nexport const LANG = 1;\n");
+        let bundled = with_rules(frame, &clashing).unwrap();
+        assert!(frame.contains("const LANG") && !compiles_as_module(&bundled), "the clash is seen");
+        assert_eq!(minify_script(bundled.clone(), true), bundled);
         // An import the vault cannot follow is left to the browser.
         let renamed = frame.replacen("import { decode,", "import { decode as read,", 1);
         assert_ne!(renamed, frame);
