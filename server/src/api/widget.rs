@@ -120,7 +120,7 @@ fn not_built(what: &str) -> AppError {
     AppError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Unavailable,
-        format!("The widget is not available: {what}. Build it with `trunk build --release`."),
+        format!("The widget is not available: {what}. Build it with `make widget`."),
     )
 }
 

@@ -25,7 +25,7 @@ async fn embed_js_without_a_build_is_503_json() {
     let reply = send(&server.api, get("/tweetbuy/embed.js")).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.error_code(), "unavailable");
-    assert!(reply.json()["message"].as_str().unwrap().contains("trunk build"));
+    assert!(reply.json()["message"].as_str().unwrap().contains("make widget"));
 }
 
 #[tokio::test]
