@@ -107,6 +107,28 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
   assert.ok(checkout <= CEILING_CHECKOUT_MODULE, `the checkout module's ${checkout} B brotli exceed its ${CEILING_CHECKOUT_MODULE} B`);
 });
 
+// The purchase path through the card frame: both modules and the card frame's own files (its
+// page twice, saved info and then the card, and the files the second page finds in the
+// browser's cache), 153,513 B at 8c09b22, held at 150 KiB. The target counts every response a
+// first purchase gets, as `make bench` does: with the api's answers and the product's image
+// (a few hundred bytes) it is missed by 340 B (docs/performance.md).
+const CEILING_THROUGH_FRAME = 150 * 1024;
+const FRAME_FILES = ["/frame?mode=saved&lang=en", "/frame?mode=card&lang=en", "/frame.js", "/frame-keys.js", "/frame.css", "/frame-words-en.js"];
+
+test("the modules and the card frame's files stay under the purchase path's ceiling", async () => {
+  const modules = total(firstLoadAssets(WIDGET_DIR, loader), "brotli") + total(checkoutAssets(WIDGET_DIR), "brotli");
+  let frame = 0;
+  for (const path of FRAME_FILES) {
+    const reply = await fetch(`${server.origins.vault}${path}`);
+    assert.equal(reply.status, 200, path);
+    const size = sizeOf(Buffer.from(await reply.arrayBuffer())).brotli;
+    console.log(`${path}: brotli ${size} B`);
+    frame += size;
+  }
+  console.log(`modules ${modules} B + card frame ${frame} B = ${modules + frame} B brotli (ceiling ${CEILING_THROUGH_FRAME} B)`);
+  assert.ok(modules + frame <= CEILING_THROUGH_FRAME, `${modules + frame} B brotli exceed the ${CEILING_THROUGH_FRAME} B ceiling`);
+});
+
 // A function of the button module that runs hot (a loop over a page's embeds) is compiled
 // again by V8's optimizing compiler, on a background thread, while the page mounts its
 // buttons; that compile grows with the function's size (src/button/mount.rs, `sort_out`).
