@@ -500,7 +500,8 @@ async fn checkout_for_goods_asks_for_an_address_and_shows_inline_errors_with_a_s
     assert_eq!(text(&shadow, ".tb-consent"), "Share my email with (RED)");
     let card = q(&shadow, "iframe.tb-card-frame").unwrap();
     assert_eq!(card.get_attribute("aria-labelledby").as_deref(), Some("tb-card-label"));
-    assert_eq!(card.get_attribute("src").as_deref(), Some("http://127.0.0.1:9/frame?lang=en-US&mode=card"));
+    assert_eq!(card.get_attribute("src").as_deref(), Some("http://127.0.0.1:9/frame?lang=en-US"));
+    assert_eq!(card.get_attribute("name").as_deref(), Some("tweetbuy-card"), "its mode, for the frame's page");
     assert!(
         q(&shadow, "[part=pay]").is_none() && q(&shadow, "form button[type=submit]").is_none(),
         "Pay is in the frame"
@@ -530,7 +531,8 @@ async fn the_saved_info_frame_waits_hidden_behind_continue_until_it_says_saved_i
     let saved = q(&shadow, ".tb-saved").expect("the saved-info block");
     assert!(saved.has_attribute("hidden"), "hidden until the frame says saved info exists");
     let frame = q(&shadow, ".tb-saved iframe.tb-saved-frame").expect("its frame, loading");
-    assert_eq!(frame.get_attribute("src").as_deref(), Some("http://127.0.0.1:9/frame?lang=es&mode=saved"));
+    assert_eq!(frame.get_attribute("src").as_deref(), Some("http://127.0.0.1:9/frame?lang=es"));
+    assert_eq!(frame.get_attribute("name").as_deref(), Some("tweetbuy-saved"), "its mode, for the frame's page");
     assert_eq!(frame.get_attribute("aria-labelledby").as_deref(), Some("tb-saved-title"));
     assert_eq!(text(&shadow, ".tb-use-other"), "Usar otra tarjeta o dirección");
     assert!(!q(&shadow, ".tb-continue").unwrap().has_attribute("hidden"), "Continue meanwhile");

@@ -1,6 +1,10 @@
-//! The page's side of the vault's frames: the card frame (`mode=card`, on the details step)
-//! and the saved-info frame (`mode=saved`, on the product step). The frame owns Pay; the page
-//! only tells it what the buyer is buying ([`ToFrame::Show`]) and reacts to what it reports.
+//! The page's side of the vault's frames: the card frame (on the details step) and the
+//! saved-info frame (on the product step). The frame owns Pay; the page only tells it what the
+//! buyer is buying ([`ToFrame::Show`]) and reacts to what it reports.
+//!
+//! Both are one page at one address, which learns which frame it is from the iframe's name
+//! ([`FrameMode::name`]): the card frame, opened after the saved-info frame, is answered from
+//! the browser's copy of the page.
 //!
 //! Messages go to the frame with the vault's exact origin as the target (never `*`), and a
 //! message counts only if it comes from that origin *and* from that iframe's window.
@@ -24,10 +28,12 @@ pub enum FrameMode {
 }
 
 impl FrameMode {
+    /// The iframe's name, which the frame's page reads as its mode (`frame-keys.js`); named for
+    /// the widget, so that no link of the publisher's that targets a frame by name finds it.
     fn name(self) -> &'static str {
         match self {
-            FrameMode::Card => "card",
-            FrameMode::Saved => "saved",
+            FrameMode::Card => "tweetbuy-card",
+            FrameMode::Saved => "tweetbuy-saved",
         }
     }
 
@@ -40,10 +46,10 @@ impl FrameMode {
     }
 }
 
-/// The frame's page on the vault origin, with the visitor's language for its labels.
-pub fn frame_url(vault_origin: &str, lang: &str, mode: FrameMode) -> String {
+/// The frames' page on the vault origin, with the visitor's language for its labels.
+pub fn frame_url(vault_origin: &str, lang: &str) -> String {
     let lang: String = lang.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(35).collect();
-    format!("{}/frame?lang={lang}&mode={}", vault_origin.trim_end_matches('/'), mode.name())
+    format!("{}/frame?lang={lang}", vault_origin.trim_end_matches('/'))
 }
 
 /// The tallest a frame may make itself, in CSS pixels.
@@ -209,9 +215,10 @@ pub fn vault_frame(
         <iframe
             class=class
             part=part
+            name=mode.name()
             title=title
             aria-labelledby=labelled_by
-            src=frame_url(&link.origin.get_value(), &lang, mode)
+            src=frame_url(&link.origin.get_value(), &lang)
             style:height=move || height.get()
             on:load=handler(move |_| {
                 link.send_theme();
@@ -242,9 +249,12 @@ mod tests {
     }
 
     #[test]
-    fn frame_urls_name_the_mode_and_a_clean_language() {
-        assert_eq!(frame_url("http://v.test/", "es", FrameMode::Card), "http://v.test/frame?lang=es&mode=card");
-        assert_eq!(frame_url("http://v.test", "es\"><x", FrameMode::Saved), "http://v.test/frame?lang=esx&mode=saved");
+    fn the_frames_share_an_address_with_a_clean_language_and_differ_by_name() {
+        assert_eq!(frame_url("http://v.test/", "es"), "http://v.test/frame?lang=es");
+        assert_eq!(frame_url("http://v.test", "es\"><x"), "http://v.test/frame?lang=esx");
+        // The name frame-keys.js reads as saved-info mode; any other is the card frame.
+        assert_eq!(FrameMode::Saved.name(), "tweetbuy-saved");
+        assert_ne!(FrameMode::Card.name(), FrameMode::Saved.name());
     }
 
     #[test]

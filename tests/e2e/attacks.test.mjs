@@ -262,7 +262,8 @@ test("an iframe of the publisher's own origin frames the vault and asks; it gets
     const doc = inner.contentDocument;
     const win = inner.contentWindow;
     const f = doc.createElement("iframe");
-    f.src = `${vault}/frame?mode=saved`;
+    f.name = "tweetbuy-saved";
+    f.src = `${vault}/frame`;
     const heard = [];
     win.addEventListener("message", (e) => heard.push(String(e.data)));
     doc.body.append(f);

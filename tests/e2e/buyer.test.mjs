@@ -866,7 +866,8 @@ test("forced colours (Windows high contrast): Buy, Continue and Pay keep a borde
   assert.equal(await border(next), "solid 1px", "Continue");
   await next.click();
   const frame = await vaultFrame(page);
-  await frame.locator("html[data-mode]").waitFor({ state: "attached" }); // its script ran, after its stylesheet
+  await frame.locator("#pay").waitFor({ state: "attached" }); // the vault's page, not the iframe's first blank one
+  await frame.waitForFunction(() => document.readyState === "complete"); // its stylesheet loaded
   // The card frame is another site's, drawn by a process of its own, which the page's emulated
   // media does not reach (a system setting reaches every process): emulated there too.
   const cdp = await context.newCDPSession(frame);

@@ -140,16 +140,19 @@ test("the card form's request hangs: the sheet says so after 30 s, asks for it a
   const held = [];
   let asked = 0;
   let heldAt = 0;
-  const cardFrame = (url) => url.pathname === "/frame" && url.searchParams.get("mode") === "card";
-  await page.route(cardFrame, (route) => {
+  await page.goto(`${env.server.origins.publisher}/`);
+  await page.locator(inHost("button[part=button]")).click();
+  await page.locator(inHost(".tb-variant"), { hasText: /^M/ }).click();
+  // Both frames are one page at one address: once the product step's saved-info frame has
+  // loaded, a request for it is the card frame's.
+  const saved = await (await page.waitForSelector("iframe.tb-saved-frame", { state: "attached" })).contentFrame();
+  await saved.waitForLoadState("load");
+  await page.route((url) => url.pathname === "/frame", (route) => {
     asked += 1;
     if (held.length > 0) return setTimeout(() => route.continue(), 2_000);
     heldAt = Date.now();
     held.push(route);
   });
-  await page.goto(`${env.server.origins.publisher}/`);
-  await page.locator(inHost("button[part=button]")).click();
-  await page.locator(inHost(".tb-variant"), { hasText: /^M/ }).click();
   await page.locator(inHost(".tb-primary")).click();
   await page.locator(inHost(".tb-frame-failed[role=alert]"), { hasText: /card form could not load/ }).waitFor({ timeout: 45_000 });
   // Only after the long wait: a request that may still answer is not given up on early.
@@ -303,7 +306,7 @@ test("the same where the browser keeps the payment frame from its storage: the f
     }
   }, env.server.origins.vault);
   await payAgainAfterLongOutage(page, async () => {
-    const frame = page.frames().find((f) => f.url().startsWith(env.server.origins.vault) && f.url().includes("mode=card"));
+    const frame = page.frames().find((f) => f.url().startsWith(env.server.origins.vault) && f.name() === "tweetbuy-card");
     const blocked = await frame.evaluate(() => { try { sessionStorage.length; return false; } catch { return true; } });
     assert.ok(blocked, "the frame's storage is blocked");
   });

@@ -15,14 +15,14 @@ const env = useServerAndBrowser({
   },
 });
 
-/** A frame hosted with `?lang=`; hostFrame builds `/frame?mode=…`, so the page adds the language. */
+/** A frame hosted with `?lang=`; hostFrame builds `/frame`, so the page adds the language. */
 async function hostIn(lang, mode) {
   const host = await hostFrame(context, env.server.origins, mode);
   if (lang !== "en") {
     await host.page.evaluate((l) => {
       const f = document.getElementById("vaultframe");
       window.fromFrame = [];
-      f.src = `${f.src}&lang=${l}`;
+      f.src = `${f.src}?lang=${l}`;
       return new Promise((r) => f.addEventListener("load", r, { once: true }));
     }, lang);
     await host.waitFor("ready");
@@ -153,6 +153,69 @@ test("keyboard alone: Tab into the frame's fields, Enter on Pay pays once it has
   await host.page.close();
 });
 
+test("one page for both frames: named for saved info, it never shows the card form, not even before its script runs; the card frame then needs no new page", async () => {
+  const page = await context.newPage();
+  const { vault, publisher } = env.server.origins;
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(`${vault}/frame.js`, async (route) => { await held; await route.continue(); });
+  await page.goto(`${publisher}/`);
+  // Its script held back, the frame never fires `load`: waited for by its controls instead.
+  const frameNamed = (name) => page.evaluate(({ vault, name }) => {
+    const f = document.createElement("iframe");
+    f.name = name;
+    f.className = name;
+    f.src = `${vault}/frame?lang=en`;
+    document.body.prepend(f);
+  }, { vault, name });
+  try {
+    await frameNamed("tweetbuy-saved");
+    const saved = await (await page.waitForSelector("iframe.tweetbuy-saved")).contentFrame();
+    await saved.locator("#pay").waitFor({ state: "attached" });
+    assert.equal(await saved.evaluate(() => document.documentElement.dataset.mode), "saved");
+    assert.equal(await saved.locator("#card").isVisible(), false, "no card form in the saved-info frame");
+    assert.equal(await saved.locator("#number").evaluate((e) => e.checkVisibility()), false, "nothing to tab into");
+    // The same page, named for the card: the form is there before the script runs.
+    await frameNamed("tweetbuy-card");
+    const card = await (await page.waitForSelector("iframe.tweetbuy-card")).contentFrame();
+    await card.locator("#number").waitFor();
+    assert.equal(await card.evaluate(() => document.documentElement.dataset.mode), "card");
+    // A name the widget does not give is the card frame, as it was.
+    await frameNamed("other");
+    const other = await (await page.waitForSelector("iframe.other")).contentFrame();
+    await other.locator("#number").waitFor();
+    // A saved-info frame renamed once it runs stays what it was.
+    await page.evaluate(() => { document.querySelector("iframe.tweetbuy-saved").name = "tweetbuy-card"; });
+    assert.equal(await saved.locator("#card").isVisible(), false);
+  } finally {
+    release();
+    await page.close();
+  }
+  // Without interception (which turns the browser's cache off), the card frame after the
+  // saved-info frame gets its page as a 304, with no body.
+  const fresh = await context.browser().newContext();
+  const plain = await fresh.newPage();
+  const pages = [];
+  plain.on("requestfinished", async (r) => {
+    if (new URL(r.url()).pathname === "/frame") pages.push((await r.sizes()).responseBodySize);
+  });
+  await plain.goto(`${publisher}/`);
+  for (const name of ["tweetbuy-saved", "tweetbuy-card"]) {
+    await plain.evaluate(({ vault, name }) => {
+      const f = document.createElement("iframe");
+      f.name = name;
+      f.src = `${vault}/frame?lang=en`;
+      document.body.prepend(f);
+      return new Promise((r) => f.addEventListener("load", r, { once: true }));
+    }, { vault, name });
+  }
+  await plain.waitForTimeout(200);
+  console.log(`the frame's page over the wire, for each frame: ${pages.join(" B, ")} B`);
+  assert.equal(pages.length, 2);
+  assert.ok(pages[0] > 300 && pages[1] === 0, "the second frame's page came from the browser's copy");
+  await fresh.close();
+});
+
 test("on a slow link the card form is in the buyer's language before the frame's scripts run", async () => {
   const page = await context.newPage();
   const { vault, publisher } = env.server.origins;
@@ -164,7 +227,8 @@ test("on a slow link the card form is in the buyer's language before the frame's
     const f = document.createElement("iframe");
     f.id = "vaultframe";
     f.style.cssText = "width: 420px; height: 420px; border: 0";
-    f.src = `${vault}/frame?mode=card&lang=es-MX`;
+    f.name = "tweetbuy-card";
+    f.src = `${vault}/frame?lang=es-MX`;
     document.body.prepend(f);
   }, vault);
   try {
@@ -204,7 +268,8 @@ test("keyboard alone on a slow link: a buyer who tabs into the card form before 
     f.id = "vaultframe";
     f.title = "Payment";
     f.style.cssText = "width: 420px; height: 420px; border: 0";
-    f.src = `${vault}/frame?mode=card`;
+    f.name = "tweetbuy-card";
+    f.src = `${vault}/frame`;
     before.after(f);
     window.fromFrame = [];
     addEventListener("message", (e) => {

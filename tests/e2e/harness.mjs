@@ -405,7 +405,8 @@ export async function hostFrame(context, origins, mode = "card", path = "/") {
     f.id = "vaultframe";
     f.title = "Payment";
     f.style.cssText = "width: 420px; height: 420px; border: 0";
-    f.src = `${vault}/frame?mode=${mode}`;
+    f.name = `tweetbuy-${mode}`; // the frame's mode, as the widget names it
+    f.src = `${vault}/frame`;
     document.body.prepend(f);
     window.fromFrame = [];
     addEventListener("message", (e) => {

@@ -130,9 +130,8 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
   //     to pay).
   const slow = await openPublisher();
   let savedFrames = 0;
-  await slow.page.route((url) => url.pathname === "/frame" && url.searchParams.get("mode") === "saved", (route) => {
-    savedFrames += 1;
-    return route.continue();
+  slow.page.on("framenavigated", (frame) => {
+    if (frame.name() === "tweetbuy-saved" && new URL(frame.url()).pathname === "/frame") savedFrames += 1;
   });
   await slow.page.route((url) => url.pathname === "/v1/profile", (route) => setTimeout(() => route.continue(), 12_000));
   await slow.buy.click();

@@ -19,7 +19,8 @@ const root = document.documentElement;
 const allowed = new Set((root.dataset.allowedOrigins || "").split(/\s+/).filter(Boolean));
 const API = (root.dataset.apiOrigin || "").replace(/\/$/, "");
 const params = new URLSearchParams(location.search);
-const MODE = params.get("mode") === "saved" ? "saved" : "card";
+// Set by frame-keys.js, from the iframe's name.
+const MODE = root.dataset.mode === "saved" ? "saved" : "card";
 const LANG = root.lang;
 // The embedding page: the only origin this frame posts to, when it is on the allowlist.
 // Browsers without `location.ancestorOrigins` (Firefox) learn it from the parent's first
@@ -756,7 +757,6 @@ async function lookUpSaved() {
 }
 
 async function start() {
-  root.dataset.mode = MODE;
   $("pay").addEventListener("click", pay);
   // Enter in a card field does not pay: keys can reach a field the page put focus near.
   $("card").addEventListener("submit", (e) => e.preventDefault());

@@ -9,6 +9,12 @@
 // to another, with no text typed on a button since. Focus leaving the frame leaves nothing
 // focused in it, so the page's `iframe.focus()` cannot bring it back onto a control.
 "use strict";
+// Which frame this is, from the name the widget gives the iframe: one page serves both, so the
+// card frame after the saved-info frame is answered from the browser's copy (a 304). Set
+// before the body is parsed, for the stylesheet: the saved-info frame never shows the card
+// form, not even before frame.js runs, and frame.js reads it from here. Read once: a name
+// changed later changes nothing.
+document.documentElement.dataset.mode = window.name === "tweetbuy-saved" ? "saved" : "card";
 window.tbKeyboard = (() => {
   const keyboard = { ours: false, keysSinceFocus: false, tabbing: false, focusedAt: 0 };
   const letGo = () => {

@@ -8,7 +8,8 @@
 //! or spaces: [`minify_script`]; the stylesheet minified as the widget's are:
 //! [`tweetbuy_core::css::minify`]) and
 //! sent revalidated with an ETag, compressed ([`crate::text_asset`]): a purchase opens the frame twice (saved info, then the card), and
-//! the second time the browser's copies are answered with 304s.
+//! the second time the browser's copies are answered with 304s, the page's too: both frames
+//! are one page, which learns which it is from the iframe's name (`frame-keys.js`).
 
 use super::{VaultSettings, VaultState};
 use crate::error::AppError;
@@ -24,7 +25,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tweetbuy_core::ErrorCode;
 
-/// A language of the card frame: its words, and the names its two pages are kept under.
+/// A language of the card frame: its words, and the name its page is kept under.
 struct Language {
     /// The language's subtag, as the page's `lang` has it.
     tag: &'static str,
@@ -37,8 +38,8 @@ struct Language {
     words_route: &'static str,
     /// The words, under `assets/frame/`.
     words_file: &'static str,
-    /// The card form's page and the saved-info page, as [`TextAssets`] keeps them.
-    pages: [&'static str; 2],
+    /// The page, as [`TextAssets`] keeps it.
+    page: &'static str,
 }
 
 /// The frame's languages; the first is the one a frame gets when its `lang` names none. A
@@ -58,7 +59,7 @@ const LANGUAGES: [Language; 2] = [
         ],
         words_route: "/frame-words-en.js",
         words_file: "words/en.js",
-        pages: ["frame-en.html", "frame-saved-en.html"],
+        page: "frame-en.html",
     },
     Language {
         tag: "es",
@@ -74,7 +75,7 @@ const LANGUAGES: [Language; 2] = [
         ],
         words_route: "/frame-words-es.js",
         words_file: "words/es.js",
-        pages: ["frame-es.html", "frame-saved-es.html"],
+        page: "frame-es.html",
     },
 ];
 
@@ -119,8 +120,8 @@ fn files() -> impl Iterator<Item = (&'static str, &'static str, Kind)> {
 }
 
 /// The frame's texts as sent: compressed, and each file as [`prepared`] it, kept while its
-/// source is unchanged (minifying `frame.js` takes milliseconds, and every request, a 304
-/// too, needs the prepared text's version).
+/// source is unchanged (checking and minifying `frame.js` takes milliseconds, and every
+/// request, a 304 too, needs the prepared text's version).
 #[derive(Default)]
 struct FrameTexts {
     texts: TextAssets,
@@ -129,17 +130,27 @@ struct FrameTexts {
 
 impl FrameTexts {
     /// The file `name` of `kind` as sent, from its current `source`.
-    fn prepare(&self, name: &'static str, source: String, kind: Kind) -> Arc<String> {
+    fn prepare(&self, name: &'static str, source: Source, kind: Kind) -> Arc<String> {
         let kept = self.prepared.lock().ok().and_then(|kept| kept.get(name).cloned());
-        if let Some((_, text)) = kept.filter(|(seen, _)| *seen == source) {
+        if let Some((_, text)) = kept.filter(|(seen, _)| *seen == source.text) {
             return text;
         }
-        let text = Arc::new(prepared(source.clone(), kind));
+        let seen = source.text.clone();
+        let text = Arc::new(prepared(source, kind));
         if let Ok(mut kept) = self.prepared.lock() {
-            kept.insert(name, (source, text.clone()));
+            kept.insert(name, (seen, text.clone()));
         }
         text
     }
+}
+
+/// One of the frame's files as read, before it is [`prepared`].
+struct Source {
+    /// The file as it is meant to go out: `frame.js` with its rules written in.
+    text: String,
+    /// `frame.js` as written (importing its rules), sent instead of `text` if that does not
+    /// compile: two files written into one may declare a name twice where each alone was fine.
+    own: Option<String>,
 }
 
 /// The frame's routes. Within a runtime, its files are compressed at once, in the background
@@ -170,10 +181,7 @@ async fn warm(texts: Arc<FrameTexts>, state: VaultState) {
     }
     let Ok(template) = tokio::fs::read_to_string(dir.join("frame.html")).await else { return };
     for language in &LANGUAGES {
-        for saved in [false, true] {
-            let (name, html) = page(&template, &state.settings, saved, language);
-            let _ = texts.texts.warm(name, html).await;
-        }
+        let _ = texts.texts.warm(language.page, page(&template, &state.settings, language)).await;
     }
 }
 
@@ -192,31 +200,30 @@ pub fn frame_csp(allowed_origins: &[String], api_origin: &str) -> String {
 async fn frame_page(
     State(state): State<VaultState>,
     Extension(texts): Extension<Arc<FrameTexts>>,
-    // Pairs, read leniently as the frame's `URLSearchParams` reads them: the first `mode`
-    // decides, so the page and its script never disagree on which frame this is.
+    // Pairs, read leniently as the frame's `URLSearchParams` reads them: the first `lang`
+    // decides, so the page and its script never disagree on the buyer's language.
     Query(query): Query<Vec<(String, String)>>,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let path = state.settings.assets_dir.join("frame").join("frame.html");
     let template = read_asset(&path).await?;
     let settings = &state.settings;
-    // The card form is in the page as sent, not shown later by the frame's script: a keyboard
-    // user who tabs in before the script has run lands on the card number, not past it.
-    let first = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
-    let saved = first("mode") == Some("saved");
-    let (name, html) = page(&template, settings, saved, language(first("lang")));
+    let lang = query.iter().find(|(key, _)| key == "lang").map(|(_, value)| value.as_str());
+    let language = language(lang);
+    let html = page(&template, settings, language);
     let csp = HeaderValue::from_str(&frame_csp(&settings.allowed_origins, &settings.api_origin))
         .map_err(|e| AppError::internal(format!("the frame's policy is not a header value: {e}")))?;
     let headers =
         [(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (CONTENT_SECURITY_POLICY, csp)];
-    texts.texts.respond(name, &request_headers, html, &headers).await
+    texts.texts.respond(language.page, &request_headers, html, &headers).await
 }
 
-/// One of the frame's pages (the card form's, or with `saved` the saved-info one) in
-/// `language`, with the name [`TextAssets`] keeps it under.
-fn page(template: &str, settings: &VaultSettings, saved: bool, language: &Language) -> (&'static str, String) {
+/// The frame's page in `language`. The card form is in the page as sent, not shown later by
+/// the frame's script: a keyboard user who tabs in before the script has run lands on the
+/// card number, not past it (the saved-info frame's stylesheet hides it).
+fn page(template: &str, settings: &VaultSettings, language: &Language) -> String {
     let origins = [&settings.allowed_origins.join(" "), &settings.vault_origin, &settings.api_origin];
-    (language.pages[usize::from(saved)], fill_page(&lean_html(template), origins, saved, language))
+    fill_page(&lean_html(template), origins, language)
 }
 
 /// The page's template without its indentation and line breaks: each line trimmed and the
@@ -229,9 +236,8 @@ fn lean_html(template: &str) -> String {
 }
 
 /// The frame's page from its template: the allowed publishers, the vault's and the api's
-/// origins (`origins`, in that order), the card form hidden for saved info, and the page's
-/// language and words.
-fn fill_page(template: &str, origins: [&String; 3], saved: bool, language: &Language) -> String {
+/// origins (`origins`, in that order), and the page's language and words.
+fn fill_page(template: &str, origins: [&String; 3], language: &Language) -> String {
     let [allowed, vault, api] = origins.map(|origin| escape_html(origin));
     let words: Vec<(String, String)> =
         language.page_words.iter().map(|(name, text)| (format!("W_{name}"), escape_html(text))).collect();
@@ -239,7 +245,6 @@ fn fill_page(template: &str, origins: [&String; 3], saved: bool, language: &Lang
         ("ALLOWED_ORIGINS", allowed.as_str()),
         ("VAULT_ORIGIN", vault.as_str()),
         ("API_ORIGIN", api.as_str()),
-        ("CARD_FORM", if saved { " hidden" } else { "" }),
         ("LANG", language.tag),
     ];
     values.extend(words.iter().map(|(name, text)| (name.as_str(), text.as_str())));
@@ -260,53 +265,72 @@ async fn frame_file(
 }
 
 /// A file of the frame as it is sent: a script minified ([`minify_script`]), the stylesheet
-/// minified as the widget's are.
-fn prepared(source: String, kind: Kind) -> String {
-    match kind {
-        Kind::Module => minify_script(source, true),
-        Kind::Script => minify_script(source, false),
-        Kind::Style => tweetbuy_core::css::minify(&source),
-    }
+/// minified as the widget's are. A script that does not compile goes out as written (its
+/// own text, for `frame.js`), with a warning: the browser's console then says where.
+fn prepared(source: Source, kind: Kind) -> String {
+    let module = match kind {
+        Kind::Style => return tweetbuy_core::css::minify(&source.text),
+        Kind::Module => true,
+        Kind::Script => false,
+    };
+    let Source { text, own } = source;
+    let text = match (minify_script(&text, module), own) {
+        (Ok(minified), _) => return minified,
+        (Err(error), Some(own)) => {
+            tracing::warn!(%error, "the card frame's rules do not compile written into frame.js: sent importing them");
+            own
+        }
+        (Err(_), None) => text,
+    };
+    minify_script(&text, module).unwrap_or_else(|error| {
+        tracing::warn!(%error, "a card frame script does not compile: sent as it is");
+        text
+    })
 }
 
 /// A script with its local names shortened and without its comments and spaces (oxc's
 /// mangler and printer), which explain it to people: `frame.js` 7.4 → 5.0 KB brotli. Its
 /// code is not rewritten otherwise (no compressor: the frame holds the rules of Pay's
 /// consent, sent as written). A `module` keeps its exports' names, a classic script its
-/// top-level names, which are the page's globals (`window.tbKeyboard`). A script that does
-/// not parse goes out as it is, with a warning.
-fn minify_script(source: String, module: bool) -> String {
+/// top-level names, which are the page's globals (`window.tbKeyboard`). A script a browser
+/// would refuse is an error, with the first reason.
+fn minify_script(source: &str, module: bool) -> Result<String, String> {
     use oxc_codegen::{Codegen, CodegenOptions};
     use oxc_minifier::{MangleOptions, Minifier, MinifierOptions};
     let allocator = oxc_allocator::Allocator::default();
     let source_type = if module { oxc_span::SourceType::mjs() } else { oxc_span::SourceType::script() };
-    let parsed = oxc_parser::Parser::new(&allocator, &source, source_type).parse();
-    if parsed.panicked || !parsed.diagnostics.is_empty() {
-        tracing::warn!(error = ?parsed.diagnostics.first(), "a card frame script does not parse: sent as it is");
-        return source;
+    let parsed = oxc_parser::Parser::new(&allocator, source, source_type).parse();
+    if let Some(error) = parsed.diagnostics.first() {
+        return Err(error.to_string());
+    }
+    if parsed.panicked {
+        return Err("the parser gave up".into());
     }
     // What the parser leaves to a browser's later checks (a name declared twice): the
     // mangler would give both one name, and the browser refuse the whole script.
     let checked = oxc_semantic::SemanticBuilder::new().with_check_syntax_error(true).build(&parsed.program);
-    if !checked.diagnostics.is_empty() {
-        tracing::warn!(error = ?checked.diagnostics.first(), "a card frame script does not compile: sent as it is");
-        return source;
+    if let Some(error) = checked.diagnostics.first() {
+        return Err(error.to_string());
     }
     let mut program = parsed.program;
     let options = MinifierOptions { mangle: Some(MangleOptions::default()), mangle_properties: None, compress: None };
     let minified = Minifier::new(options).minify(&allocator, &mut program);
-    Codegen::new().with_options(CodegenOptions::minify()).with_scoping(minified.scoping).build(&program).code
+    Ok(Codegen::new().with_options(CodegenOptions::minify()).with_scoping(minified.scoping).build(&program).code)
 }
 
 /// The source of the frame's file `name` in `dir`: `frame.js` with its input rules written in
-/// ([`with_rules`]).
-async fn source_of(dir: &std::path::Path, name: &str) -> Result<String, AppError> {
-    let source = read_asset(&dir.join(name)).await?;
+/// ([`with_rules`]). Whether that compiles is checked once per change, when it is
+/// [`prepared`].
+async fn source_of(dir: &std::path::Path, name: &str) -> Result<Source, AppError> {
+    let text = read_asset(&dir.join(name)).await?;
     if name != "frame.js" {
-        return Ok(source);
+        return Ok(Source { text, own: None });
     }
     let rules = read_asset(&dir.join("rules.mjs")).await?;
-    Ok(with_rules(&source, &rules).filter(|bundled| compiles_as_module(bundled)).unwrap_or(source))
+    Ok(match with_rules(&text, &rules) {
+        Some(bundled) => Source { text: bundled, own: Some(text) },
+        None => Source { text, own: None },
+    })
 }
 
 /// `frame.js` with its input rules (`rules.mjs`) written in where it imports them: one
@@ -323,20 +347,6 @@ fn with_rules(frame: &str, rules: &str) -> Option<String> {
     }
     let rules: Vec<&str> = rules.lines().map(|line| line.strip_prefix("export ").unwrap_or(line)).collect();
     Some(frame.replacen(line, &rules.join("\n"), 1))
-}
-
-/// Whether `source` is a module a browser would run: it parses, and declares no name twice
-/// (two files written into one may clash where each alone was fine).
-fn compiles_as_module(source: &str) -> bool {
-    let allocator = oxc_allocator::Allocator::default();
-    let parsed = oxc_parser::Parser::new(&allocator, source, oxc_span::SourceType::mjs()).parse();
-    !parsed.panicked
-        && parsed.diagnostics.is_empty()
-        && oxc_semantic::SemanticBuilder::new()
-            .with_check_syntax_error(true)
-            .build(&parsed.program)
-            .diagnostics
-            .is_empty()
 }
 
 async fn read_asset(path: &std::path::Path) -> Result<String, AppError> {
@@ -364,15 +374,13 @@ mod tests {
         }
         for language in &LANGUAGES {
             assert_eq!(names(language), names(&LANGUAGES[0]), "{}: the same words as the first", language.tag);
-            for saved in [false, true] {
-                let html = fill_page(template, [&origin, &origin, &origin], saved, language);
-                assert!(!html.contains("{{"), "{}: {html}", language.tag);
-                for (_, text) in language.page_words {
-                    assert!(html.contains(&escape_html(text)), "{}: {text}", language.tag);
-                }
+            let html = fill_page(template, [&origin, &origin, &origin], language);
+            assert!(!html.contains("{{"), "{}: {html}", language.tag);
+            for (_, text) in language.page_words {
+                assert!(html.contains(&escape_html(text)), "{}: {text}", language.tag);
             }
         }
-        let spanish = fill_page(template, [&origin, &origin, &origin], false, language(Some("es")));
+        let spanish = fill_page(template, [&origin, &origin, &origin], language(Some("es")));
         assert!(spanish.contains(r#"<label for="number">Número de tarjeta</label>"#), "{spanish}");
         assert!(spanish.contains(r#"placeholder="MM/AA""#) && spanish.contains(">Pagar</button>"), "{spanish}");
         assert!(!spanish.contains("Card number"));
@@ -387,17 +395,24 @@ mod tests {
         assert!(bundled.contains("function decode(") && bundled.contains("export function formatMoney("));
         // It parses as one module (a script that does not is sent as it is), and keeps
         // frame.js's own exports.
-        let sent = minify_script(bundled.clone(), true);
-        assert_ne!(sent, bundled, "the bundled script does not parse");
+        let minify = |source: &str| minify_script(source, true).expect("it compiles");
+        let sent = prepared(Source { text: bundled.clone(), own: Some(frame.into()) }, Kind::Module);
+        assert_eq!(sent, minify(&bundled));
         assert!(sent.contains("formatMoney") && sent.contains("addressLine"), "{sent}");
-        assert!(sent.len() < minify_script(frame.into(), true).len() + minify_script(rules.into(), true).len());
-        assert!(compiles_as_module(&bundled));
+        assert!(sent.len() < minify(frame).len() + minify(rules).len());
         // Rules that declare a name frame.js declares too would make one broken module: it
-        // is not sent so (`source_of`), and the minifier would not touch it either.
+        // is not sent so, but frame.js as written, importing them.
         let clashing = format!("{rules}\nexport const LANG = 1;\n");
         let bundled = with_rules(frame, &clashing).unwrap();
-        assert!(frame.contains("const LANG") && !compiles_as_module(&bundled), "the clash is seen");
-        assert_eq!(minify_script(bundled.clone(), true), bundled);
+        let error = minify_script(&bundled, true).expect_err("the clash is seen");
+        assert!(frame.contains("const LANG") && error.contains("LANG"), "{error}");
+        let sent = prepared(Source { text: bundled, own: Some(frame.into()) }, Kind::Module);
+        assert_eq!(sent, minify(frame));
+        assert!(sent.contains("/frame-rules.mjs"), "{sent}");
+        // A script that does not parse goes out as written.
+        let broken = String::from("const x = ;");
+        assert!(minify_script(&broken, false).is_err());
+        assert_eq!(prepared(Source { text: broken.clone(), own: None }, Kind::Script), broken);
         // An import the vault cannot follow is left to the browser.
         let renamed = frame.replacen("import { decode,", "import { decode as read,", 1);
         assert_ne!(renamed, frame);

@@ -128,7 +128,7 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(assets.join("publisher")).unwrap();
     std::fs::write(
         assets.join("frame/frame.html"),
-        r#"<!doctype html><html lang="{{LANG}}" data-allowed="{{ALLOWED_ORIGINS}}" data-vault="{{VAULT_ORIGIN}}" data-api="{{API_ORIGIN}}"><script defer src="/frame-words-{{LANG}}.js"></script><form id="card"{{CARD_FORM}}></form><script src="/frame.js"></script></html>"#,
+        r#"<!doctype html><html lang="{{LANG}}" data-allowed="{{ALLOWED_ORIGINS}}" data-vault="{{VAULT_ORIGIN}}" data-api="{{API_ORIGIN}}"><script defer src="/frame-words-{{LANG}}.js"></script><form id="card"></form><script src="/frame.js"></script></html>"#,
     )
     .unwrap();
     // As the vault's minifier prints them, so that what is sent is what was written.

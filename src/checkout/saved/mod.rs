@@ -1,8 +1,8 @@
-//! Saved buyer info on the product step: the vault's saved-info frame (`mode=saved`), which
-//! draws the saved card and ship-to, the amount, Pay and "Remove my saved info". The page
-//! learns only whether saved info exists (`ready`, `saved`), shows the frame in place of
-//! Continue when it does, and tells it the variant, quantity and discount code; it never
-//! sees the card, the email or the address.
+//! Saved buyer info on the product step: the vault's saved-info frame (the iframe named
+//! `tweetbuy-saved`), which draws the saved card and ship-to, the amount, Pay and "Remove my
+//! saved info". The page learns only whether saved info exists (`ready`, `saved`), shows the
+//! frame in place of Continue when it does, and tells it the variant, quantity and discount
+//! code; it never sees the card, the email or the address.
 
 use crate::checkout::bind::bind;
 use crate::checkout::bind::handler;
