@@ -85,7 +85,15 @@ try {
       const name = new URL(r.url()).pathname;
       // The demo page's own icon, which the browser may ask for late: not the widget's.
       if (name.startsWith("/favicon")) return;
-      try { onClick.push({ name, ...sizeOf(await r.body()) }); } catch { /* redirects and 304s have no body */ }
+      try {
+        const body = await r.body();
+        // A page revalidated by the browser (the card frame's, the saved-info frame's page at
+        // the same address) is reported with the body of the browser's copy; none of it came
+        // over the wire.
+        const { responseBodySize } = await r.request().sizes();
+        if (responseBodySize === 0 && body.length > 0) return;
+        onClick.push({ name, ...sizeOf(body) });
+      } catch { /* redirects and 304s have no body */ }
     });
     await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').click();
     // As a buyer reads the product step: its saved-info frame has loaded before Continue, so

@@ -109,10 +109,11 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
 
 // The purchase path through the card frame: both modules and the card frame's own files (its
 // page, which the saved-info frame and then the card frame open at one address, so the
-// second finds it in the browser's cache with the frame's other files), held at 150 KiB. The
-// target counts every response a first purchase gets, as `make bench` does: the api's
-// answers and the product's image on top (docs/performance.md).
-const CEILING_THROUGH_FRAME = 150 * 1024;
+// second finds it in the browser's cache with the frame's other files): 152,946 B at 68130b1.
+// The target, 150 KiB, counts every response a first purchase gets, as `make bench` does,
+// which adds the api's answers and the product's image (423 B at 68130b1): held here at
+// 150 KiB less half a KiB for those (docs/performance.md).
+const CEILING_THROUGH_FRAME = 150 * 1024 - 512;
 const FRAME_FILES = ["/frame?lang=en", "/frame.js", "/frame-keys.js", "/frame.css", "/frame-words-en.js"];
 
 test("the modules and the card frame's files stay under the purchase path's ceiling", async () => {
