@@ -131,15 +131,16 @@ struct FrameTexts {
 impl FrameTexts {
     /// The file `name` of `kind` as sent, from its current `source`.
     fn prepare(&self, name: &'static str, source: Source, kind: Kind) -> Arc<String> {
-        let kept = self.prepared.lock().ok().and_then(|kept| kept.get(name).cloned());
-        if let Some((_, text)) = kept.filter(|(seen, _)| *seen == source.text) {
+        // Nothing panics while holding the lock (the preparing is done outside it), and the
+        // map is whole between statements: a poisoned lock's map is still good to use.
+        let kept = || self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let seen = kept().get(name).cloned();
+        if let Some((_, text)) = seen.filter(|(seen, _)| *seen == source.text) {
             return text;
         }
         let seen = source.text.clone();
         let text = Arc::new(prepared(source, kind));
-        if let Ok(mut kept) = self.prepared.lock() {
-            kept.insert(name, (seen, text.clone()));
-        }
+        kept().insert(name, (seen, text.clone()));
         text
     }
 }
