@@ -277,6 +277,8 @@ test("an iframe of the publisher's own origin frames the vault and asks; it gets
     return heard;
   }, { vault: env.server.origins.vault });
   const messages = got.map((m) => JSON.parse(m));
+  const framed = page.frames().find((f) => f.name() === "tweetbuy-saved");
+  assert.equal(await framed.evaluate(() => document.documentElement.dataset.mode), "saved", "the saved-info frame was asked");
   assert.deepEqual(told(messages), [], `nothing but ready and its size: ${got}`);
   assertNothingLeaked(messages, "nested frame");
   assert.deepEqual(snapshot(), before, "no token, no charge, no change");

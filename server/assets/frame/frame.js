@@ -780,6 +780,9 @@ async function start() {
   new ResizeObserver(() => post({ type: "resize", height: Math.ceil(panel.getBoundingClientRect().height) })).observe(panel);
   let saved = false;
   if (MODE === "saved") {
+    // The stylesheet hid the form from the first paint; hidden here too, where it did not
+    // load: this frame pays with the saved card, whatever a card form would say.
+    $("card").hidden = true;
     saved = await lookUpSaved();
     $("saved-card").hidden = !saved;
     $("remove").hidden = !saved;

@@ -274,19 +274,18 @@ fn prepared(source: Source, kind: Kind) -> String {
         Kind::Module => true,
         Kind::Script => false,
     };
-    let Source { text, own } = source;
-    let text = match (minify_script(&text, module), own) {
-        (Ok(minified), _) => return minified,
-        (Err(error), Some(own)) => {
-            tracing::warn!(%error, "the card frame's rules do not compile written into frame.js: sent importing them");
-            own
-        }
-        (Err(_), None) => text,
-    };
-    minify_script(&text, module).unwrap_or_else(|error| {
+    let as_it_is = |error: String, text: String| {
         tracing::warn!(%error, "a card frame script does not compile: sent as it is");
         text
-    })
+    };
+    match (minify_script(&source.text, module), source.own) {
+        (Ok(minified), _) => minified,
+        (Err(error), None) => as_it_is(error, source.text),
+        (Err(error), Some(own)) => {
+            tracing::warn!(%error, "the card frame's rules do not compile written into frame.js: sent importing them");
+            minify_script(&own, module).unwrap_or_else(|error| as_it_is(error, own))
+        }
+    }
 }
 
 /// A script with its local names shortened and without its comments and spaces (oxc's
