@@ -153,12 +153,19 @@ test("keyboard alone: Tab into the frame's fields, Enter on Pay pays once it has
   await host.page.close();
 });
 
+/** Holds back `page`'s requests for `url` (a Playwright route pattern) until the returned
+ * function is called: the frame's page parsed and drawn, its scripts not yet run. */
+async function holdBack(page, url) {
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(url, async (route) => { await held; await route.continue(); });
+  return release;
+}
+
 test("one page for both frames: named for saved info, it never shows the card form, not even before its script runs; the card frame then needs no new page", async () => {
   const page = await context.newPage();
   const { vault, publisher } = env.server.origins;
-  let release;
-  const held = new Promise((r) => { release = r; });
-  await page.route(`${vault}/frame.js`, async (route) => { await held; await route.continue(); });
+  const release = await holdBack(page, `${vault}/frame.js`);
   await page.goto(`${publisher}/`);
   // Its script held back, the frame never fires `load`: waited for by its controls instead.
   const frameNamed = (name) => page.evaluate(({ vault, name }) => {
@@ -222,9 +229,7 @@ test("one page for both frames: named for saved info, it never shows the card fo
 test("on a slow link the card form is in the buyer's language before the frame's scripts run", async () => {
   const page = await context.newPage();
   const { vault, publisher } = env.server.origins;
-  let release;
-  const held = new Promise((r) => { release = r; });
-  await page.route(/\/frame(-words-\w+)?\.js$/, async (route) => { await held; await route.continue(); });
+  const release = await holdBack(page, /\/frame(-words-\w+)?\.js$/);
   await page.goto(`${publisher}/`);
   await page.evaluate((vault) => {
     const f = document.createElement("iframe");
@@ -259,9 +264,7 @@ test("keyboard alone on a slow link: a buyer who tabs into the card form before 
   const page = await context.newPage();
   const { vault, publisher } = env.server.origins;
   // The frame's page arrives, its script does not yet: the form is there to type into.
-  let release;
-  const held = new Promise((r) => { release = r; });
-  await page.route(`${vault}/frame.js`, async (route) => { await held; await route.continue(); });
+  const release = await holdBack(page, `${vault}/frame.js`);
   await page.goto(`${publisher}/`);
   await page.evaluate((vault) => {
     const before = document.createElement("button");
