@@ -85,6 +85,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_invisible_format_character_is_told_apart() {
+        for c in ['\u{ad}', '\u{200b}', '\u{200e}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{feff}', '\u{61c}'] {
+            assert!(is_invisible_format(c), "{:x}", c as u32);
+        }
+        for c in ['a', 'ü', '例', '-', '\u{2010}', '\u{2070}', '\u{fe0f}'] {
+            assert!(!is_invisible_format(c), "{:x}", c as u32);
+        }
+    }
+
+    #[test]
     fn a_language_tag_is_a_primary_language_and_short_subtags() {
         for good in ["en", "es", "ast", "es-419", "pt-BR", "zh-Hant-TW", "EN-us", "sr-Latn-RS"] {
             assert!(is_language_tag(good), "{good}");

@@ -134,13 +134,13 @@ impl FrameTexts {
         // Nothing panics while holding the lock (the preparing is done outside it), and the
         // map is whole between statements: a poisoned lock's map is still good to use.
         let kept = || self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let seen = kept().get(name).cloned();
-        if let Some((_, text)) = seen.filter(|(seen, _)| *seen == source.text) {
+        let last = kept().get(name).cloned();
+        if let Some((_, text)) = last.filter(|(from, _)| *from == source.text) {
             return text;
         }
-        let seen = source.text.clone();
+        let from = source.text.clone();
         let text = Arc::new(prepared(source, kind));
-        kept().insert(name, (seen, text.clone()));
+        kept().insert(name, (from, text.clone()));
         text
     }
 }
