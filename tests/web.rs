@@ -153,6 +153,26 @@ fn the_kit_reads_the_lookups_answer_as_the_api_writes_it() {
     }
 }
 
+/// The loader sends the first lookup ahead and reads its body as it arrives (server/assets/
+/// embed.js): the kit's `ask` answers with that `[status, text]` as it is, sending nothing.
+#[wasm_bindgen_test]
+async fn the_kit_answers_with_the_lookup_the_loader_read_ahead() {
+    let kit = loader_kit();
+    let ask: js_sys::Function = js_sys::Reflect::get(&kit, &"ask".into()).unwrap().unchecked_into();
+    let read_ahead = js_sys::Array::of2(&200.into(), &"{\"offers\":[]}".into());
+    let sent = js_sys::Array::of1(&js_sys::Promise::resolve(&read_ahead));
+    // Nothing listens there: only a request sent anew would go to it, and fail.
+    let urls = js_sys::Array::of1(&"http://127.0.0.1:9/api/v1/offers?tweet_ids=1".into());
+    let never_again = js_sys::Function::new_no_args("return -1");
+    let args = js_sys::Array::of4(&urls, &sent, &5_000.into(), &never_again);
+    let asked: js_sys::Promise = ask.apply(&kit, &args).unwrap().unchecked_into();
+    let answers: js_sys::Array = wasm_bindgen_futures::JsFuture::from(asked).await.unwrap().unchecked_into();
+    assert_eq!(answers.length(), 1);
+    let answer: js_sys::Array = answers.get(0).unchecked_into();
+    assert_eq!(answer.get(0).as_f64(), Some(200.0));
+    assert_eq!(answer.get(1).as_string().as_deref(), Some("{\"offers\":[]}"));
+}
+
 #[wasm_bindgen_test]
 fn the_kit_reads_a_field_of_the_wrong_type_as_absent() {
     let tee = serde_json::to_value(tweetbuy_core::testing::tee()).unwrap();

@@ -43,14 +43,17 @@ const page = (() => {
 
 // The offer lookup for the embeds already in the page goes out now, beside the module's
 // download, not after it: the button module takes it if it would have asked for the same
-// URL (lookup-rules.mjs). Any failure here only means the module asks itself.
+// URL (lookup-rules.mjs). Its body is read as soon as it arrives, into the `[status, text]`
+// the kit's `ask` answers with: read only once the module asks, it would cost the first
+// button a wait for one more task (docs/performance.md). Any failure here only means the
+// module asks itself.
 const preloaded = (() => {
   try {
     if (page.api === null) return [];
     return firstLookupPaths(document, page.script, page.visitor).map((path) => {
-      const response = fetch(page.api + path, { method: "GET" });
-      response.catch(() => {}); // the module sends its own on a failure
-      return [page.api + path, response];
+      const answer = fetch(page.api + path, { method: "GET" }).then((r) => r.text().then((text) => [r.status, text]));
+      answer.catch(() => {}); // the module sends its own on a failure
+      return [page.api + path, answer];
     });
   } catch {
     return [];

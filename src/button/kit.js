@@ -63,19 +63,18 @@ export function buttonKit(rules) {
   }
 
   /// The offer lookup's answers, one per URL of `urls`, in order, each `[status, text]`
-  /// (status 0, with the error's message, when no answer came). Each URL is the request the
-  /// loader sent ahead (`sent[i]`, or null) or else a GET sent now, abandoned after
-  /// `timeoutMs`. A try without a 2xx answer goes again after `retryIn(status, attempt)`
+  /// (status 0, with the error's message, when no answer came). Each URL's first answer is
+  /// the one the loader asked for ahead (`sent[i]`, a promise of `[status, text]`, or null),
+  /// or else that of a GET sent now, abandoned after `timeoutMs`. A try without a 2xx answer goes again after `retryIn(status, attempt)`
   /// milliseconds, or stands when that is negative: whether and when to try again is the
   /// module's rule (src/shared/api.rs), which the checkout module's requests follow too.
   /// Never rejects.
   function ask(urls, sent, timeoutMs, retryIn) {
-    const once = (url, request) =>
-      (request ?? fetch(url, { signal: AbortSignal.timeout?.(timeoutMs) }))
-        .then((response) => response.text().then((text) => [response.status, text]))
+    const once = (url, sentAnswer) =>
+      (sentAnswer ?? fetch(url, { signal: AbortSignal.timeout?.(timeoutMs) }).then((r) => r.text().then((text) => [r.status, text])))
         .catch((error) => [0, String(error?.message ?? error)]);
-    const tries = (url, request, attempt) =>
-      once(url, request).then((answer) => {
+    const tries = (url, sentAnswer, attempt) =>
+      once(url, sentAnswer).then((answer) => {
         const wait = answer[0] >= 200 && answer[0] < 300 ? -1 : retryIn(answer[0], attempt);
         if (wait < 0) return answer;
         return new Promise((resolve) => setTimeout(resolve, wait)).then(() => tries(url, null, attempt + 1));

@@ -192,7 +192,8 @@ crate::shared::local::page_local! {
 }
 
 /// Keeps the lookups the loader (server/assets/embed.js) sent ahead for the embeds already
-/// in the page: `[url, Promise<Response>]` pairs, with the paths of [`lookup_paths`].
+/// in the page: `[url, Promise<[status, text]>]` pairs (each body read as it arrived), with
+/// the paths of [`lookup_paths`].
 pub(crate) fn use_preloaded(pairs: &wasm_bindgen::JsValue) {
     let Some(pairs) = pairs.dyn_ref::<js_sys::Array>() else { return };
     let pairs = pairs.iter().filter_map(|pair| {
