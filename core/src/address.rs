@@ -400,8 +400,9 @@ mod tests {
     #[test]
     fn a_required_field_of_invisible_characters_is_empty() {
         let mut a = address();
-        a.name = "\u{200b}".into();
-        a.line1 = " \u{feff} ".into();
+        // Direction marks alone: a right-to-left name that lost its letters.
+        a.name = "\u{200f}\u{200e}".into();
+        a.line1 = " \u{feff}\u{200b} ".into();
         a.city = "\u{2060}".into();
         let errors = a.validate(&[]).unwrap_err();
         let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
