@@ -153,8 +153,9 @@ fn the_kit_reads_the_lookups_answer_as_the_api_writes_it() {
     }
 }
 
-/// The loader sends the first lookup ahead and reads its body as it arrives (server/assets/
-/// embed.js): the kit's `ask` answers with that `[status, text]` as it is, sending nothing.
+/// The loader sends the first lookup ahead and reads its body as it arrives
+/// (server/assets/embed.js): the kit's `ask` answers with that `[status, text]` as it is,
+/// sending nothing.
 #[wasm_bindgen_test]
 async fn the_kit_answers_with_the_lookup_the_loader_read_ahead() {
     let kit = loader_kit();
@@ -170,6 +171,31 @@ async fn the_kit_answers_with_the_lookup_the_loader_read_ahead() {
     assert_eq!(answers.length(), 1);
     let answer: js_sys::Array = answers.get(0).unchecked_into();
     assert_eq!(answer.get(0).as_f64(), Some(200.0));
+    assert_eq!(answer.get(1).as_string().as_deref(), Some("{\"offers\":[]}"));
+}
+
+/// The lookup the loader sent ahead has no deadline of its own: the kit gives it the
+/// module's, counted from the module's ask, then asks again, so an api that never answers
+/// that first request does not leave the page without buttons for the whole visit.
+#[wasm_bindgen_test]
+async fn the_kit_asks_again_when_the_lookup_sent_ahead_never_answers() {
+    let kit = loader_kit();
+    let ask: js_sys::Function = js_sys::Reflect::get(&kit, &"ask".into()).unwrap().unchecked_into();
+    let never = js_sys::Promise::new(&mut |_, _| {});
+    let sent = js_sys::Array::of1(&never);
+    let urls = js_sys::Array::of1(&"data:application/json,{\"offers\":[]}".into());
+    let retry_at_once = js_sys::Function::new_with_args("status, attempt", "return attempt < 5 ? 0 : -1");
+    let args = js_sys::Array::of4(&urls, &sent, &300.into(), &retry_at_once);
+    let asked: js_sys::Promise = ask.apply(&kit, &args).unwrap().unchecked_into();
+    let deadline = js_sys::Promise::new(&mut |resolve, _| {
+        let window = web_sys::window().unwrap();
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 5_000).unwrap();
+    });
+    let first = js_sys::Promise::race(&js_sys::Array::of2(&asked, &deadline));
+    let first = wasm_bindgen_futures::JsFuture::from(first).await.unwrap();
+    assert!(first.is_truthy(), "the kit still waits for the lookup sent ahead after 5 s");
+    let answer: js_sys::Array = first.unchecked_into::<js_sys::Array>().get(0).unchecked_into();
+    assert_eq!(answer.get(0).as_f64(), Some(200.0), "asked again: {:?}", answer.get(1).as_string());
     assert_eq!(answer.get(1).as_string().as_deref(), Some("{\"offers\":[]}"));
 }
 

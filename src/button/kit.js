@@ -65,14 +65,22 @@ export function buttonKit(rules) {
   /// The offer lookup's answers, one per URL of `urls`, in order, each `[status, text]`
   /// (status 0, with the error's message, when no answer came). Each URL's first answer is
   /// the one the loader asked for ahead (`sent[i]`, a promise of `[status, text]`, or null),
-  /// or else that of a GET sent now, abandoned after `timeoutMs`. A try without a 2xx answer goes again after `retryIn(status, attempt)`
-  /// milliseconds, or stands when that is negative: whether and when to try again is the
-  /// module's rule (src/shared/api.rs), which the checkout module's requests follow too.
-  /// Never rejects.
+  /// or else that of a GET sent now; either is abandoned after `timeoutMs` (the loader's,
+  /// sent before the module had a deadline to give it, from now). A try without a 2xx
+  /// answer goes again after `retryIn(status, attempt)` milliseconds, or stands when that
+  /// is negative: whether and when to try again is the module's rule (src/shared/api.rs),
+  /// which the checkout module's requests follow too. Never rejects.
   function ask(urls, sent, timeoutMs, retryIn) {
+    const inTime = (answer) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("the lookup sent ahead was not answered in time")), timeoutMs);
+        answer.then(resolve, reject).finally(() => clearTimeout(timer));
+      });
     const once = (url, sentAnswer) =>
-      (sentAnswer ?? fetch(url, { signal: AbortSignal.timeout?.(timeoutMs) }).then((r) => r.text().then((text) => [r.status, text])))
-        .catch((error) => [0, String(error?.message ?? error)]);
+      (sentAnswer
+        ? inTime(sentAnswer)
+        : fetch(url, { signal: AbortSignal.timeout?.(timeoutMs) }).then((r) => r.text().then((text) => [r.status, text]))
+      ).catch((error) => [0, String(error?.message ?? error)]);
     const tries = (url, sentAnswer, attempt) =>
       once(url, sentAnswer).then((answer) => {
         const wait = answer[0] >= 200 && answer[0] < 300 ? -1 : retryIn(answer[0], attempt);
