@@ -733,6 +733,21 @@ test("a lookup answered 503 goes again after a short wait, and the buttons come 
   await page.close();
 });
 
+test("a lookup the api never answers is given up after the module's deadline and asked again", async () => {
+  // The loader's lookup goes out before the module exists to give it a deadline; the kit
+  // gives it the module's (10 s) once the module asks.
+  let seen = 0;
+  const { page, lookups, consoleSeen } = await open("/", {
+    beforeLoad: (p) => p.route("**/api/v1/offers**", (route) => (seen++ === 0 ? undefined : route.continue())),
+  });
+  await waitForHosts(page, OFFERS.length);
+  assert.deepEqual((await hosts(page)).sort(), [...OFFERS].sort());
+  assert.equal(lookups.length, 2, `the loader's lookup, unanswered, then one more: ${lookups.join(" ")}`);
+  assert.equal(lookups[1], lookups[0], "the same URL again");
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "warning" || m.type === "pageerror"), []);
+  await page.close();
+});
+
 test("both modules start when a proxy serves their wasm under another type than application/wasm", async () => {
   const relabelled = [];
   const { page, consoleSeen } = await open("/", {
