@@ -186,6 +186,7 @@ async fn the_kit_asks_again_when_the_lookup_sent_ahead_never_answers() {
     let urls = js_sys::Array::of1(&"data:application/json,{\"offers\":[]}".into());
     let retry_at_once = js_sys::Function::new_with_args("status, attempt", "return attempt < 5 ? 0 : -1");
     let args = js_sys::Array::of4(&urls, &sent, &300.into(), &retry_at_once);
+    let started = js_sys::Date::now();
     let asked: js_sys::Promise = ask.apply(&kit, &args).unwrap().unchecked_into();
     let deadline = js_sys::Promise::new(&mut |resolve, _| {
         let window = web_sys::window().unwrap();
@@ -194,9 +195,30 @@ async fn the_kit_asks_again_when_the_lookup_sent_ahead_never_answers() {
     let first = js_sys::Promise::race(&js_sys::Array::of2(&asked, &deadline));
     let first = wasm_bindgen_futures::JsFuture::from(first).await.unwrap();
     assert!(first.is_truthy(), "the kit still waits for the lookup sent ahead after 5 s");
+    assert!(js_sys::Date::now() - started >= 290.0, "given up on before its deadline");
     let answer: js_sys::Array = first.unchecked_into::<js_sys::Array>().get(0).unchecked_into();
     assert_eq!(answer.get(0).as_f64(), Some(200.0), "asked again: {:?}", answer.get(1).as_string());
     assert_eq!(answer.get(1).as_string().as_deref(), Some("{\"offers\":[]}"));
+}
+
+/// A lookup sent ahead that answers late, but within the deadline, is the answer.
+#[wasm_bindgen_test]
+async fn the_kit_waits_its_deadline_for_the_lookup_sent_ahead() {
+    let kit = loader_kit();
+    let ask: js_sys::Function = js_sys::Reflect::get(&kit, &"ask".into()).unwrap().unchecked_into();
+    let late = js_sys::Promise::new(&mut |resolve, _| {
+        let answer = js_sys::Array::of2(&200.into(), &"{\"offers\":[]}".into());
+        let resolve_late = js_sys::Function::new_with_args("resolve, answer", "setTimeout(() => resolve(answer), 100)");
+        resolve_late.call2(&JsValue::NULL, &resolve, &answer).unwrap();
+    });
+    // Nothing listens there: a request sent anew would fail.
+    let urls = js_sys::Array::of1(&"http://127.0.0.1:9/api/v1/offers?tweet_ids=1".into());
+    let never_again = js_sys::Function::new_no_args("return -1");
+    let args = js_sys::Array::of4(&urls, &js_sys::Array::of1(&late), &2_000.into(), &never_again);
+    let asked: js_sys::Promise = ask.apply(&kit, &args).unwrap().unchecked_into();
+    let answers: js_sys::Array = wasm_bindgen_futures::JsFuture::from(asked).await.unwrap().unchecked_into();
+    let answer: js_sys::Array = answers.get(0).unchecked_into();
+    assert_eq!(answer.get(0).as_f64(), Some(200.0), "{:?}", answer.get(1).as_string());
 }
 
 #[wasm_bindgen_test]

@@ -65,11 +65,12 @@ export function buttonKit(rules) {
   /// The offer lookup's answers, one per URL of `urls`, in order, each `[status, text]`
   /// (status 0, with the error's message, when no answer came). Each URL's first answer is
   /// the one the loader asked for ahead (`sent[i]`, a promise of `[status, text]`, or null),
-  /// or else that of a GET sent now; either is abandoned after `timeoutMs` (the loader's,
-  /// sent before the module had a deadline to give it, from now). A try without a 2xx
-  /// answer goes again after `retryIn(status, attempt)` milliseconds, or stands when that
-  /// is negative: whether and when to try again is the module's rule (src/shared/api.rs),
-  /// which the checkout module's requests follow too. Never rejects.
+  /// or else that of a GET sent now; either is given up after `timeoutMs`, the loader's
+  /// (sent before the module had a deadline to give it) counted from this call and no
+  /// longer waited for, though not aborted. A try without a 2xx answer goes again after
+  /// `retryIn(status, attempt)` milliseconds, or stands when that is negative: whether and
+  /// when to try again is the module's rule (src/shared/api.rs), which the checkout
+  /// module's requests follow too. Never rejects.
   function ask(urls, sent, timeoutMs, retryIn) {
     const inTime = (answer) =>
       new Promise((resolve, reject) => {

@@ -737,10 +737,15 @@ test("a lookup the api never answers is given up after the module's deadline and
   // The loader's lookup goes out before the module exists to give it a deadline; the kit
   // gives it the module's (10 s) once the module asks.
   let seen = 0;
+  const held = {};
   const { page, lookups, consoleSeen } = await open("/", {
-    beforeLoad: (p) => p.route("**/api/v1/offers**", (route) => (seen++ === 0 ? undefined : route.continue())),
+    beforeLoad: async (p) => {
+      await holdModuleForLookup(p, held);
+      await p.route("**/api/v1/offers**", (route) => (seen++ === 0 ? undefined : route.continue()));
+    },
   });
   await waitForHosts(page, OFFERS.length);
+  assert.equal(held.early, true, "the unanswered lookup was the loader's");
   assert.deepEqual((await hosts(page)).sort(), [...OFFERS].sort());
   assert.equal(lookups.length, 2, `the loader's lookup, unanswered, then one more: ${lookups.join(" ")}`);
   assert.equal(lookups[1], lookups[0], "the same URL again");
