@@ -6,31 +6,59 @@
 //!
 //! Deliberately cautious: runs of whitespace become one space, and only spaces next to
 //! `{`, `}`, `;` and `,` go, since elsewhere a space can mean something (`a :hover`,
-//! `calc(1px + 2px)`). Our CSS has no strings that hold comment markers.
+//! `calc(1px + 2px)`). Strings (`content: "a  b"`, a font's name) are kept as written,
+//! comment markers, separators and runs of spaces inside them included.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 /// The CSS without comments and without whitespace that carries no meaning.
 pub fn minify(css: &str) -> String {
-    let mut text = String::with_capacity(css.len());
-    let mut rest = css;
-    while let Some(start) = rest.find("/*") {
-        text.push_str(&rest[..start]);
-        text.push(' ');
-        rest = rest[start + 2..].find("*/").map_or("", |end| &rest[start + 2 + end + 2..]);
-    }
-    text.push_str(rest);
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut out = String::with_capacity(text.len());
-    for word in words {
-        let glued = out.ends_with(['{', '}', ';', ',']) || word.starts_with(['{', '}', ';', ',']);
-        if !out.is_empty() && !glued {
-            out.push(' ');
+    let mut out = String::with_capacity(css.len());
+    let mut chars = css.chars();
+    // Whitespace or a comment since the last character kept: one space, where it may mean
+    // something.
+    let mut spaced = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.as_str().starts_with('*') => {
+                let rest = &chars.as_str()[1..];
+                chars = rest.find("*/").map_or("", |end| &rest[end + 2..]).chars();
+                spaced = true;
+            }
+            c if c.is_whitespace() => spaced = true,
+            c => {
+                let glued = out.ends_with(['{', '}', ';', ',']) || matches!(c, '{' | '}' | ';' | ',');
+                if spaced && !out.is_empty() && !glued {
+                    out.push(' ');
+                }
+                spaced = false;
+                if c == '}' && out.ends_with(';') {
+                    out.pop();
+                }
+                out.push(c);
+                if matches!(c, '"' | '\'') {
+                    chars = copy_string(&mut out, chars.as_str(), c).chars();
+                }
+            }
         }
-        out.push_str(word);
     }
-    out.replace(";}", "}")
+    out
+}
+
+/// Copies a string's text after its opening `quote`, escapes and all, through its closing
+/// quote (or to the end of an unclosed one) into `out`: what follows it.
+fn copy_string<'a>(out: &mut String, text: &'a str, quote: char) -> &'a str {
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        if c == '\\' {
+            chars.next();
+        } else if c == quote {
+            out.push_str(&text[..at + 1]);
+            return &text[at + 1..];
+        }
+    }
+    out.push_str(text);
+    ""
 }
 
 #[cfg(test)]
@@ -46,6 +74,23 @@ mod tests {
             minify(css),
             ".a :hover,.b > .c{width: calc(1px + var(--x));color: red}@media (max-width: 600px){.d{margin: 0 auto}}"
         );
+    }
+
+    #[test]
+    fn keeps_strings_as_written() {
+        for (css, small) in [
+            (".a::before { content: \"a  b ; c\" ; }", ".a::before{content: \"a  b ; c\"}"),
+            (".a { content: '/* not a comment */'; }", ".a{content: '/* not a comment */'}"),
+            (
+                ".a { content: \"say \\\"hi ,  there\\\"\"; color: red; }",
+                ".a{content: \"say \\\"hi ,  there\\\"\";color: red}",
+            ),
+            (".a { content: \";}\"; }", ".a{content: \";}\"}"),
+            (".a { font-family: \"Open  Sans\" , serif }", ".a{font-family: \"Open  Sans\",serif}"),
+            (".a { content: \"left open", ".a{content: \"left open"),
+        ] {
+            assert_eq!(minify(css), small, "{css}");
+        }
     }
 
     #[test]
