@@ -425,8 +425,15 @@ impl Checked {
 /// Finishes an order an earlier attempt wrote: answers what it became, or, still pending,
 /// charges it again under the same order id, which the vault answers with the earlier charge
 /// if that one went through (one charge per order id).
+///
+/// The earlier attempt may still be charging it. When one attempt settles the order without
+/// a charge that the other's then gets approved, and that answer is lost (or its process dies
+/// before writing it down), nothing here records the charge: so the order is watched
+/// ([`super::stray_charges::watch`]) until no charge of it can still come.
 async fn resume(state: &ApiState, stored: StoredOrder, token: &str, key: &str) -> Result<Outcome, AppError> {
     if stored.status == "pending" {
+        let due_at = clock::now() + super::pending_sweep::SETTLE_AFTER_SECS;
+        super::stray_charges::watch(state, &stored.id, due_at).await?;
         let quote = stored.quote()?;
         let parts = receipt_parts(&stored, quote.clone())?;
         return charge_and_settle(state, &stored.as_new(&quote, clock::now())?, token, parts, key, true).await;

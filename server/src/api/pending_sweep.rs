@@ -4,7 +4,8 @@
 //! paid (with its receipt) if the vault charged, otherwise failed with its stock given back.
 //! Refunds whose answer was lost the same way are asked of the vault again
 //! ([`super::refunds::settle_stale`]), as are the refunds of charges approved after their
-//! order was settled ([`super::stray_charges`]).
+//! order was settled ([`super::stray_charges`]), and resumed orders are checked for such a
+//! charge the api never heard of.
 
 use super::order_store::{self, Failure};
 use super::ApiState;
@@ -87,6 +88,9 @@ pub async fn run(state: ApiState, mut stop: watch::Receiver<bool>) {
         let cutoff = clock::now() - SETTLE_AFTER_SECS;
         if let Err(error) = super::refunds::settle_stale(&state.db, &state.vault, cutoff).await {
             tracing::warn!(%error, "pending refund sweep");
+        }
+        if let Err(error) = super::stray_charges::check_watched(&state, clock::now()).await {
+            tracing::warn!(%error, "resumed order charge check");
         }
         if let Err(error) = super::stray_charges::retry_pending(&state).await {
             tracing::warn!(%error, "stray charge sweep");

@@ -9,13 +9,19 @@
 //! (`stray_charges`) before the vault is asked: if the vault cannot be reached then, the
 //! sweep ([`super::pending_sweep`]) asks again until it answers, so a refund the vault could
 //! not be asked for is never lost with the buyer's money.
+//!
+//! A late charge the api never heard of (its answer lost, or its process killed, after the
+//! other attempt had settled the order) is written down nowhere. So a resumed order is
+//! watched (`charge_checks`): once no charge of its attempts can still be on its way, the
+//! sweep reads the vault's record of the order's charge again and refunds an approved one
+//! the order was not paid with.
 
 use super::vault_client::RefundOutcome;
 use super::ApiState;
 use crate::clock;
 use crate::db::{retry_busy, write_conn};
 use crate::error::AppError;
-use tweetbuy_core::vault::RefundRequest;
+use tweetbuy_core::vault::{ChargeStatus, RefundRequest};
 use tweetbuy_core::{Currency, Money};
 
 /// Refunds whole the approved charge `charge_id` of the settled order `order_id`, writing it
@@ -44,6 +50,79 @@ pub(crate) async fn give_back(
     })
     .await?;
     ask_vault(state, order_id, charge_id, amount).await
+}
+
+/// Watches the order `order_id`, which a retry is about to charge again while an earlier
+/// attempt may still be charging it: [`check_watched`] reads the vault's record of it once
+/// `due_at` has passed. Watching it again moves that time on.
+pub(crate) async fn watch(state: &ApiState, order_id: &str, due_at: i64) -> Result<(), AppError> {
+    retry_busy(|| async {
+        sqlx::query(
+            "INSERT INTO charge_checks (order_id, due_at) VALUES ($1, $2) \
+             ON CONFLICT (order_id) DO UPDATE SET due_at = excluded.due_at, checked_at = NULL",
+        )
+        .bind(order_id)
+        .bind(due_at)
+        .execute(&mut write_conn(&state.db).await?)
+        .await
+        .map(|_| ())
+        .map_err(AppError::from)
+    })
+    .await
+}
+
+/// Reads the vault's record of each watched order due by `now` (the oldest hundred) and
+/// refunds an approved charge the order was not paid with ([`give_back`]); returns how many
+/// were checked. An order still pending is left to the pending sweep and checked on a later
+/// pass; the pass stops at the first order the vault cannot answer for.
+pub async fn check_watched(state: &ApiState, now: i64) -> Result<usize, AppError> {
+    let due: Vec<(String,)> = sqlx::query_as(
+        "SELECT order_id FROM charge_checks WHERE checked_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT 100",
+    )
+    .bind(now)
+    .fetch_all(&state.db)
+    .await?;
+    let mut checked = 0;
+    for (order_id,) in due {
+        let order: Option<(String, Option<String>, i64, String)> =
+            sqlx::query_as("SELECT status, charge_id, total_minor, currency FROM orders WHERE id = $1")
+                .bind(&order_id)
+                .fetch_optional(&state.db)
+                .await?;
+        if let Some((status, paid_with, total_minor, currency)) = order {
+            if status == "pending" {
+                continue;
+            }
+            let charge = match state.vault.charge_of(&order_id).await {
+                Ok(charge) => charge,
+                Err(reason) => {
+                    tracing::warn!(%order_id, %reason, "a resumed order's charge not checked: the vault could not say");
+                    break;
+                }
+            };
+            let paid_with_it = |id: &str| status == "paid" && paid_with.as_deref() == Some(id);
+            if let Some(charge) = charge.filter(|c| c.status == ChargeStatus::Approved && !paid_with_it(&c.charge_id)) {
+                let currency = Currency::parse(&currency)
+                    .ok_or_else(|| AppError::internal(format!("stored currency {currency:?}")))?;
+                give_back(state, &order_id, &charge.charge_id, Money::new(total_minor, currency)).await?;
+            }
+        }
+        // An order no longer stored was taken back whole, as its token could pay nothing
+        // (unknown, spent, or minted for another intent): the vault settles a token once, so
+        // no attempt with it can have charged the order, and there is nothing to refund.
+        retry_busy(|| async {
+            sqlx::query("UPDATE charge_checks SET checked_at = $1 WHERE order_id = $2")
+                .bind(now)
+                .bind(&order_id)
+                .execute(&mut write_conn(&state.db).await?)
+                .await
+                .map(|_| ())
+                .map_err(AppError::from)
+        })
+        .await?;
+        checked += 1;
+    }
+    Ok(checked)
 }
 
 /// Asks the vault again for the stray charges still to be refunded (the oldest hundred);

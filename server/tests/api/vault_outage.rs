@@ -379,16 +379,20 @@ struct Race {
     /// Sends the same order again with the same key.
     again: Box<dyn Fn() -> tokio::task::JoinHandle<Reply>>,
     proxy: VaultProxy,
+    /// While set, the retry's charge reaches the vault but its answer is replaced with a 502.
+    lose_retry_answer: Arc<AtomicBool>,
 }
 
 async fn race() -> Race {
     let arrived = Arc::new(tokio::sync::Semaphore::new(0));
     let gates: Arc<[tokio::sync::Notify; 2]> = Arc::new(Default::default());
+    let lose_retry_answer = Arc::new(AtomicBool::new(false));
     let mut proxy = None;
     let mut server = start_with(|settings| {
         let (arrived, gates, calls) = (arrived.clone(), gates.clone(), Arc::new(AtomicUsize::new(0)));
+        let lose = lose_retry_answer.clone();
         let held = VaultProxy::start(move |charge: Charge| {
-            let (arrived, gates, calls) = (arrived.clone(), gates.clone(), calls.clone());
+            let (arrived, gates, calls, lose) = (arrived.clone(), gates.clone(), calls.clone(), lose.clone());
             async move {
                 let n = calls.fetch_add(1, Ordering::SeqCst).min(1);
                 arrived.add_permits(1);
@@ -399,7 +403,11 @@ async fn race() -> Race {
                         "decline_code": "processing_error", "brand": "visa", "last4": "4242"});
                     return axum::Json(declined).into_response();
                 }
-                charge.forward().await.unwrap().into_response()
+                let answer = charge.forward().await.unwrap();
+                if lose.load(Ordering::SeqCst) {
+                    return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
+                }
+                answer.into_response()
             }
         });
         held.point_at(&settings.vault_internal_url);
@@ -423,7 +431,7 @@ async fn race() -> Race {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let retry = again();
     arrived.acquire().await.unwrap().forget();
-    Race { server, gates, first, retry, again: Box::new(again), proxy: proxy.unwrap() }
+    Race { server, gates, first, retry, again: Box::new(again), proxy: proxy.unwrap(), lose_retry_answer }
 }
 
 /// The first request hears the decline and records it, which puts the unit back on sale and
@@ -502,6 +510,38 @@ async fn a_late_charge_the_vault_could_not_refund_then_is_refunded_by_the_sweep(
     assert_eq!(stray_charge(server).await.0, "refunded");
 }
 
+/// The same late charge, but its answer never reaches the api (a reset, or the process killed
+/// as the vault answered): nothing on the api's side says the declined order was charged.
+/// The retry watched the order, so once no charge of it can still come the sweep reads the
+/// vault's record and refunds the charge whole, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_charge_whose_answer_was_lost_is_found_by_the_sweep_and_refunded() {
+    let race = race().await;
+    let server = &race.server;
+    race.gates[0].notify_one();
+    assert_eq!(race.first.await.unwrap().status, StatusCode::PAYMENT_REQUIRED);
+    race.lose_retry_answer.store(true, Ordering::SeqCst);
+    race.gates[1].notify_one();
+    let retry = race.retry.await.unwrap();
+    assert_eq!(retry.status, StatusCode::SERVICE_UNAVAILABLE, "{}", retry.text());
+    assert_eq!(order_status(server).await, "declined");
+    assert_eq!(server.stock(TEE, "m").await, Some(15), "the unit is back on sale");
+    let (charged, refunded) = approved_charge(server).await;
+    assert_eq!((charged > 0, refunded), (true, 0), "charged, and nothing says so");
+    assert_eq!(server.count("stray_charges").await, 0);
+
+    let check = |at| tweetbuy_server::api::stray_charges::check_watched(&server.api_state, at);
+    let due = clock::now() + tweetbuy_server::api::pending_sweep::SETTLE_AFTER_SECS;
+    assert_eq!(check(due - 60).await.unwrap(), 0, "a charge of the order may still be on its way");
+    assert_eq!(approved_charge(server).await.1, 0);
+    assert_eq!(check(due + 60).await.unwrap(), 1);
+    assert_eq!(approved_charge(server).await, (charged, charged), "given back whole");
+    assert_eq!(stray_charge(server).await.0, "refunded", "and written down for the seller");
+    assert_eq!(check(due + 120).await.unwrap(), 0, "checked once");
+    assert_eq!(order_status(server).await, "declined");
+    assert_eq!(server.count("receipt_outbox").await, 0);
+}
+
 /// The other way round: the retry's charge is approved and the order paid first, then the
 /// first request hears its decline. The order stays paid, and the key's stored answer, which
 /// every later retry gets, stays the payment: the late decline is told only to the request
@@ -523,4 +563,9 @@ async fn a_decline_heard_after_the_retry_paid_leaves_the_order_and_its_answer_pa
     assert_eq!(replay.status, StatusCode::CREATED, "the answer kept is the payment: {}", replay.text());
     assert_eq!(replay.json()["order_number"], retry.json()["order_number"]);
     assert_eq!(approved_charges(server).await, 1);
+    // The watched order's check finds the charge it was paid with, and refunds nothing.
+    let due = clock::now() + tweetbuy_server::api::pending_sweep::SETTLE_AFTER_SECS + 60;
+    assert_eq!(tweetbuy_server::api::stray_charges::check_watched(&server.api_state, due).await.unwrap(), 1);
+    assert_eq!(approved_charge(server).await.1, 0, "the payment stays");
+    assert_eq!(server.count("stray_charges").await, 0);
 }
