@@ -393,6 +393,7 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
         sqlx::query("UPDATE products SET tweet_id = '~' || id WHERE id = $1").bind(&p.id).execute(&mut tx).await?;
     }
     for p in products {
+        keep_bought_names(&mut tx, p).await?;
         sqlx::query(
             "INSERT INTO products (id, tweet_id, title, description, seller_name, seller_kind, kind, currency, \
              limited_edition, sale_starts_at, sale_ends_at, ships_to, shipping_minor, max_per_order, delivery, \
@@ -574,6 +575,43 @@ pub fn format_of(path: &std::path::Path) -> Option<Format> {
         Some("json") => Some(Format::Json),
         _ => None,
     }
+}
+
+/// Writes the names `p`'s import is about to change into the orders bought under them: the
+/// product's title and delivery note, and each option's label that changes or goes
+/// (`orders.bought_*`, which the order, its receipt and the seller's list read before the
+/// catalog's). Orders that have them already keep the first: the names they were bought under.
+async fn keep_bought_names(tx: &mut WriteTx, p: &ProductEntry) -> Result<(), AppError> {
+    let before: Option<(String, Option<String>)> = sqlx::query_as("SELECT title, delivery FROM products WHERE id = $1")
+        .bind(&p.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((title, delivery)) = before else { return Ok(()) };
+    if title != p.title || delivery != p.delivery {
+        sqlx::query(
+            "UPDATE orders SET bought_title = $2, bought_delivery = $3 WHERE product_id = $1 AND bought_title IS NULL",
+        )
+        .bind(&p.id)
+        .bind(&title)
+        .bind(&delivery)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let labels: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, label FROM variants WHERE product_id = $1").bind(&p.id).fetch_all(&mut *tx).await?;
+    for (id, label) in labels {
+        if !p.variants.iter().any(|v| v.id == id && v.label == label) {
+            sqlx::query(
+                "UPDATE orders SET bought_label = $3 WHERE product_id = $1 AND variant_id = $2 AND bought_label IS NULL",
+            )
+            .bind(&p.id)
+            .bind(&id)
+            .bind(&label)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -953,7 +953,9 @@ pub async fn find(db: &Db, order_id: &str) -> Result<Option<StoredOrder>, AppErr
     let order = sqlx::query_as(
         "SELECT o.id, o.order_number, o.status, o.product_id, o.variant_id, o.quantity, o.email, o.shipping_json, \
          o.subtotal_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.currency, o.card_brand, o.card_last4, \
-         o.decline_code, o.intent_id, o.discount_code, o.discount_minor, p.title, v.label, p.delivery \
+         o.decline_code, o.intent_id, o.discount_code, o.discount_minor, COALESCE(o.bought_title, p.title) AS title, \
+         COALESCE(o.bought_label, v.label) AS label, \
+         CASE WHEN o.bought_title IS NULL THEN p.delivery ELSE o.bought_delivery END AS delivery \
          FROM orders o LEFT JOIN products p ON p.id = o.product_id \
          LEFT JOIN variants v ON v.product_id = o.product_id AND v.id = o.variant_id WHERE o.id = $1",
     )

@@ -608,7 +608,7 @@ impl Worker {
             Option<String>,
         );
         let row: RefundReceiptRow = sqlx::query_as(
-            "SELECT o.order_number, o.email, p.title, r.number, r.kind, r.amount_minor, r.currency, o.total_minor, \
+            "SELECT o.order_number, o.email, COALESCE(o.bought_title, p.title), r.number, r.kind, r.amount_minor, r.currency, o.total_minor, \
              CAST(COALESCE((SELECT SUM(e.amount_minor) FROM refunds e WHERE e.order_id = r.order_id \
              AND e.status = 'succeeded' AND e.number <= r.number), 0) AS BIGINT), o.card_brand, o.card_last4, o.lang \
              FROM refunds r JOIN orders o ON o.id = r.order_id JOIN products p ON p.id = o.product_id WHERE r.id = $1",

@@ -25,11 +25,12 @@ pub struct SellerOrder {
     pub status: String,
     /// The product's id in the catalog.
     pub product_id: String,
-    /// The product's title as the catalog has it now.
+    /// The product's title as the buyer bought it (a later import's renaming is not shown).
     pub product_title: String,
     /// The variant bought, by its id within the product.
     pub variant_id: String,
-    /// The variant's label as the catalog has it now; its id when it was removed since.
+    /// The variant's label as the buyer bought it; its id when neither the order nor the
+    /// catalog has one.
     pub variant_label: String,
     /// Units bought.
     pub quantity: i64,
@@ -77,7 +78,7 @@ pub struct SellerOrder {
 pub(crate) struct Bought {
     pub(crate) title: String,
     pub(crate) variant_id: String,
-    /// The variant's label; `None` when the variant is gone from the catalog.
+    /// The option's label as bought; `None` when neither the order nor the catalog has one.
     pub(crate) label: Option<String>,
     pub(crate) quantity: i64,
     pub(crate) currency: String,
@@ -93,7 +94,8 @@ pub(crate) struct Bought {
 }
 
 /// The columns of [`Bought`].
-pub(crate) const BOUGHT_COLUMNS: &str = "p.title, o.variant_id, v.label, o.quantity, o.currency, o.subtotal_minor, \
+pub(crate) const BOUGHT_COLUMNS: &str = "COALESCE(o.bought_title, p.title) AS title, o.variant_id, \
+     COALESCE(o.bought_label, v.label) AS label, o.quantity, o.currency, o.subtotal_minor, \
      o.discount_code, o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.card_brand, o.card_last4, \
      o.shipping_json";
 

@@ -19,7 +19,7 @@
 use super::vault_client::RefundOutcome;
 use super::ApiState;
 use crate::clock;
-use crate::db::{retry_busy, write_conn};
+use crate::db::{retry_busy, write_conn, AnyQuery};
 use crate::error::AppError;
 use tweetbuy_core::vault::{ChargeStatus, RefundRequest};
 use tweetbuy_core::{Currency, Money};
@@ -33,7 +33,7 @@ pub(crate) async fn give_back(
     amount: Money,
 ) -> Result<bool, AppError> {
     let now = clock::now();
-    retry_busy(|| async {
+    write(state, || {
         sqlx::query(
             "INSERT INTO stray_charges (charge_id, order_id, amount_minor, currency, created_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (charge_id) DO NOTHING",
@@ -43,10 +43,6 @@ pub(crate) async fn give_back(
         .bind(amount.minor)
         .bind(amount.currency.code())
         .bind(now)
-        .execute(&mut write_conn(&state.db).await?)
-        .await
-        .map(|_| ())
-        .map_err(AppError::from)
     })
     .await?;
     ask_vault(state, order_id, charge_id, amount).await
@@ -56,17 +52,13 @@ pub(crate) async fn give_back(
 /// attempt may still be charging it: [`check_watched`] reads the vault's record of it once
 /// `due_at` has passed. Watching it again moves that time on.
 pub(crate) async fn watch(state: &ApiState, order_id: &str, due_at: i64) -> Result<(), AppError> {
-    retry_busy(|| async {
+    write(state, || {
         sqlx::query(
             "INSERT INTO charge_checks (order_id, due_at) VALUES ($1, $2) \
              ON CONFLICT (order_id) DO UPDATE SET due_at = excluded.due_at, checked_at = NULL",
         )
         .bind(order_id)
         .bind(due_at)
-        .execute(&mut write_conn(&state.db).await?)
-        .await
-        .map(|_| ())
-        .map_err(AppError::from)
     })
     .await
 }
@@ -110,14 +102,8 @@ pub async fn check_watched(state: &ApiState, now: i64) -> Result<usize, AppError
         // An order no longer stored was taken back whole, as its token could pay nothing
         // (unknown, spent, or minted for another intent): the vault settles a token once, so
         // no attempt with it can have charged the order, and there is nothing to refund.
-        retry_busy(|| async {
-            sqlx::query("UPDATE charge_checks SET checked_at = $1 WHERE order_id = $2")
-                .bind(now)
-                .bind(&order_id)
-                .execute(&mut write_conn(&state.db).await?)
-                .await
-                .map(|_| ())
-                .map_err(AppError::from)
+        write(state, || {
+            sqlx::query("UPDATE charge_checks SET checked_at = $1 WHERE order_id = $2").bind(now).bind(&order_id)
         })
         .await?;
         checked += 1;
@@ -173,7 +159,7 @@ async fn ask_vault(state: &ApiState, order_id: &str, charge_id: &str, amount: Mo
         }
     };
     let settled_at = (status != "pending").then(clock::now);
-    retry_busy(|| async {
+    write(state, || {
         sqlx::query(
             "UPDATE stray_charges SET status = $1, attempts = attempts + 1, last_error = $2, settled_at = $3 \
              WHERE charge_id = $4 AND status = 'pending'",
@@ -182,11 +168,15 @@ async fn ask_vault(state: &ApiState, order_id: &str, charge_id: &str, amount: Mo
         .bind(error.as_deref())
         .bind(settled_at)
         .bind(charge_id)
-        .execute(&mut write_conn(&state.db).await?)
-        .await
-        .map(|_| ())
-        .map_err(AppError::from)
     })
     .await?;
     Ok(status != "pending")
+}
+
+/// Runs one write, built afresh by `query` for each try, under [`retry_busy`].
+async fn write<'q>(state: &ApiState, query: impl Fn() -> AnyQuery<'q>) -> Result<(), AppError> {
+    retry_busy(|| async {
+        query().execute(&mut write_conn(&state.db).await?).await.map(|_| ()).map_err(AppError::from)
+    })
+    .await
 }

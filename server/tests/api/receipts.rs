@@ -3,6 +3,7 @@
 //! call after one batch.
 
 use crate::harness::*;
+use tweetbuy_server::api::catalog_import::{self, Format};
 use tweetbuy_server::api::receipts::{Mailer, Worker};
 use tweetbuy_server::clock;
 
@@ -71,4 +72,64 @@ async fn a_transport_that_fails_gets_one_batch_and_keeps_the_rest_queued() {
     assert_eq!(worker(&server, Mailer::Files(outbox.clone())).send_due(now).await.unwrap(), TEE_SALE - 20);
     assert_eq!(worker(&server, Mailer::Files(outbox)).send_due(now + 61).await.unwrap(), 20, "retried after the claim");
     assert_eq!(outbox_state(&server).await, (0, 0, 2));
+}
+
+/// A ticket product as the seller's file gives it: `title`, its delivery note, and options
+/// `(id, label)`.
+async fn import_ticket(server: &TestServer, title: &str, delivery: &str, options: &[(&str, &str)]) {
+    let mut file = format!(
+        "[[products]]\nid = \"gig\"\ntweet_ids = [\"1900000000000000002\"]\ntitle = \"{title}\"\n\
+         seller = {{ name = \"Band\", kind = \"artist\" }}\nkind = \"ticket\"\ncurrency = \"USD\"\n\
+         max_per_order = 2\ndelivery = \"{delivery}\"\n"
+    );
+    for (id, label) in options {
+        file.push_str(&format!("\n[[products.variants]]\nid = \"{id}\"\nlabel = \"{label}\"\nprice_minor = 2500\n"));
+    }
+    let products = catalog_import::parse(&file, Format::Toml).unwrap();
+    catalog_import::apply(&server.api_state.db, &products, clock::now()).await.unwrap();
+}
+
+/// One paid ticket of option `variant`; its order number.
+async fn buy_ticket(server: &TestServer, variant: &str) -> String {
+    let details = serde_json::json!({"product_id": "gig", "variant_id": variant, "quantity": 1,
+                                     "email": "fan@example.com"});
+    let intent = server.create_intent(&details).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
+    let reply = server.pay(&intent, &token, &fresh_key()).await;
+    assert_eq!(reply.status, axum::http::StatusCode::CREATED, "{}", reply.text());
+    reply.json()["order_number"].as_str().unwrap().to_owned()
+}
+
+/// The seller renames the product, relabels one option and removes the other after orders were
+/// paid: those orders, in the seller's list, the export and the receipts still to be sent,
+/// show what their buyers bought; an order placed after shows the new names. A later renaming
+/// changes nothing more for them.
+#[tokio::test]
+async fn an_order_keeps_the_names_it_was_bought_under_when_the_catalog_renames_them() {
+    let server = start().await;
+    import_ticket(&server, "Fall tour", "Tickets arrive by email.", &[("ga", "GA"), ("vip", "VIP")]).await;
+    let (ga, vip) = (buy_ticket(&server, "ga").await, buy_ticket(&server, "vip").await);
+    import_ticket(&server, "Fall tour (new dates)", "Collect at the door.", &[("ga", "General admission")]).await;
+    let later = buy_ticket(&server, "ga").await;
+    import_ticket(&server, "Winter tour", "Collect at the door.", &[("ga", "Standing")]).await;
+
+    let orders = tweetbuy_server::api::seller_orders::list(&server.api_state.db).await.unwrap();
+    let names = |number: &str| {
+        let o = orders.iter().find(|o| o.order_number == number).unwrap();
+        (o.product_title.as_str(), o.variant_label.as_str())
+    };
+    assert_eq!(names(&ga), ("Fall tour", "GA"));
+    assert_eq!(names(&vip), ("Fall tour", "VIP"), "an option removed since keeps its label");
+    assert_eq!(names(&later), ("Fall tour (new dates)", "General admission"));
+    let csv = tweetbuy_server::api::seller_orders::to_csv(&orders);
+    let row = |number: &str| csv.lines().find(|l| l.starts_with(number)).unwrap().to_owned();
+    assert!(row(&ga).contains("Fall tour,ga,GA,"), "{}", row(&ga));
+    assert!(row(&later).contains("Fall tour (new dates),ga,General admission,"), "{}", row(&later));
+
+    let outbox = server.dir.path().join("outbox");
+    assert_eq!(worker(&server, Mailer::Files(outbox.clone())).send_due(clock::now()).await.unwrap(), 3);
+    let receipt = |number: &str| std::fs::read_to_string(outbox.join(format!("{number}.eml"))).unwrap();
+    assert!(receipt(&ga).contains("Fall tour (GA) x 1"), "{}", receipt(&ga));
+    assert!(receipt(&vip).contains("Fall tour (VIP) x 1"), "{}", receipt(&vip));
+    assert!(receipt(&later).contains("Fall tour (new dates) (General admission) x 1"), "{}", receipt(&later));
 }
