@@ -449,9 +449,7 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
             // option that counts nothing before and after has nothing to forget yet.)
             let counted_before = matches!(before, Some((Some(_), _)));
             let counts_on = matches!(before, Some((Some(_), Some(_))));
-            if (v.stock.is_some() && !counts_on) || (v.stock.is_none() && counted_before) {
-                order_store::forget_holds(&mut tx, &p.id, &v.id).await?;
-            }
+            let count_starts = (v.stock.is_some() && !counts_on) || (v.stock.is_none() && counted_before);
             // The file's stock is what the seller puts on sale: a re-import applies its change
             // since the last import to what is left, in the row's own update (an order taking
             // units meanwhile is not undone), so units sold since stay sold. A change larger
@@ -480,6 +478,12 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
             .bind(v.stock)
             .fetch_one(&mut tx)
             .await?;
+            // After the row's update, which waited for any placement still holding the row
+            // (one that took units from the old count): that placement's order is forgotten
+            // too. One of an uncounted option locks nothing, and holds no units from the start.
+            if count_starts {
+                order_store::forget_holds(&mut tx, &p.id, &v.id).await?;
+            }
             if restocks_wanted && matches!(before, Some((Some(0), _))) && after != Some(0) {
                 restocked.push((v, after));
             }

@@ -196,9 +196,14 @@ async fn place_numbered(
             reservation(order).execute(&mut tx).await?.rows_affected()
         }
     };
-    // Only an uncounted variant may go on without a reservation.
-    if reserved != 1 && !is_uncounted(&mut tx, order).await? {
-        return Err(PlaceError::SoldOut);
+    // Only an uncounted variant may go on without a reservation, and its order then holds
+    // no units. The import forgets the holds of a count it starts ([`forget_holds`]), but an
+    // order committed after that statement read the orders is not among them.
+    if reserved != 1 {
+        if !is_uncounted(&mut tx, order).await? {
+            return Err(PlaceError::SoldOut);
+        }
+        sqlx::query("UPDATE orders SET holds_stock = FALSE WHERE id = $1").bind(order.id).execute(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -341,11 +346,11 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
          AND EXISTS (SELECT 1 FROM go) AND {free} RETURNING payment_intents.id), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-         created_at, updated_at, intent_id, lang) \
+         created_at, updated_at, intent_id, lang, holds_stock) \
          SELECT r.id, r.number, r.product_id, r.variant_id, r.quantity, r.email, r.share_email, r.shipping_json, \
          r.subtotal_minor, r.shipping_minor, r.tax_minor, r.total_minor, r.currency, \
          (SELECT 'pending' FROM claimed_intent c WHERE c.id = r.intent_id), r.tweet_id, r.now, r.now, r.intent_id, \
-         r.lang FROM incoming r, go RETURNING 1), \
+         r.lang, EXISTS (SELECT 1 FROM reserved) FROM incoming r, go RETURNING 1), \
          claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
          SELECT r.scope, r.idem_key, r.request_hash, r.now, r.id FROM incoming r, go WHERE r.idem_key IS NOT NULL \
          RETURNING 1) \
@@ -387,9 +392,9 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
         " RETURNING 'pending' AS status), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-         created_at, updated_at, intent_id, lang) \
+         created_at, updated_at, intent_id, lang, holds_stock) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT status FROM claimed_intent), \
-         $14, $15, $15, $16, $17 FROM go RETURNING 1)"
+         $14, $15, $15, $16, $17, EXISTS (SELECT 1 FROM reserved) FROM go RETURNING 1)"
     );
     let sql = match row.idem_key {
         None => format!("{PLACE} SELECT EXISTS (SELECT 1 FROM go), FALSE"),
@@ -839,9 +844,9 @@ async fn units_to(
 
 /// Forgets the units every order of a variant took, when a catalog import starts its count
 /// afresh (the variant is new or counted no stock) or stops it: the seller's new count is
-/// what goes on sale, and units taken from an earlier count, or never taken (an order placed
-/// while the variant counted none holds its default, true, until its count starts), must
-/// not be added to it when such an order fails or is cancelled.
+/// what goes on sale, and units taken from an earlier count must not be added to it when such
+/// an order fails or is cancelled. (An order placed while the variant counted none holds no
+/// units from the start: [`place`].)
 pub(crate) async fn forget_holds(
     conn: &mut crate::db::WriteTx,
     product_id: &str,

@@ -244,3 +244,76 @@ async fn an_option_counted_afresh_sells_out_when_its_last_unit_is_paid_whatever_
     assert_eq!(server.stock("drop", "ga").await, Some(0));
     assert_eq!(sold_out().await, 1);
 }
+
+/// On PostgreSQL a placement reads its option's stock when its statement starts: one that
+/// starts while an import is counting the option for the first time finds it counting none,
+/// reserves nothing, and writes its order once the import commits (waiting on the product's
+/// row), after the import forgot the option's holds. Such an order must hold no units, or its
+/// failure adds one to the seller's new count. The import is held before its commit by a lock
+/// on the option it removes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_placed_while_an_import_starts_counting_its_option_gives_no_unit_to_that_count() {
+    if pg_url().is_none() {
+        return; // SQLite runs one write at a time: an import and a placement never overlap.
+    }
+    let gate = Arc::new(vec![Semaphore::new(Semaphore::MAX_PERMITS)]);
+    let (server, _proxy, _) = holding_charges(gate).await;
+    let file = |ga_stock: &str, old: bool| {
+        let old = if old { "\n[[products.variants]]\nid = \"old\"\nlabel = \"Old\"\nprice_minor = 1000\n" } else { "" };
+        format!(
+            "[[products]]\nid = \"drop\"\ntweet_ids = [\"1900000000000000001\"]\ntitle = \"Drop\"\n\
+             seller = {{ name = \"Band\", kind = \"artist\" }}\nkind = \"ticket\"\ncurrency = \"USD\"\n\
+             max_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\nprice_minor = 1000\n\
+             {ga_stock}{old}"
+        )
+    };
+    let apply = |text: String| {
+        let db = server.api_state.db.clone();
+        async move {
+            let products = catalog_import::parse(&text, Format::Toml).unwrap();
+            catalog_import::apply(&db, &products, clock::now()).await
+        }
+    };
+    apply(file("", true)).await.unwrap();
+    // How many statements wait for a lock, the import's and then the placement's.
+    let waiting = || async {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND datname = current_database()",
+        )
+        .fetch_one(&server.api_state.db)
+        .await
+        .unwrap();
+        n
+    };
+    let until_waiting = |n: i64| async move {
+        while waiting().await < n {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+
+    let details = json!({"product_id": "drop", "variant_id": "ga", "quantity": 1, "email": "fan@example.com"});
+    let intent = server.create_intent(&details).await;
+    let token = server.token_for(DECLINED, "123", intent["intent_id"].as_str().unwrap()).await;
+
+    let mut lock = server.api_state.db.acquire().await.unwrap();
+    sqlx::query("BEGIN").execute(&mut *lock).await.unwrap();
+    sqlx::query("SELECT 1 FROM variants WHERE product_id = 'drop' AND id = 'old' FOR UPDATE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let import = tokio::spawn(apply(file("stock = 10\n", false)));
+    until_waiting(1).await;
+    // The buyer, whose card is declined, presses Pay meanwhile: the placement waits for the
+    // import.
+    let buyer = {
+        let server = server.clone();
+        tokio::spawn(async move { server.pay(&intent, &token, &fresh_key()).await })
+    };
+    until_waiting(2).await;
+    sqlx::query("COMMIT").execute(&mut *lock).await.unwrap();
+    import.await.unwrap().unwrap();
+    let reply = buyer.await.unwrap();
+    assert_eq!(reply.status, StatusCode::PAYMENT_REQUIRED, "{}", reply.text());
+    assert_eq!(server.stock("drop", "ga").await, Some(10), "the file's 10: the order took no unit to give back");
+}
