@@ -63,52 +63,87 @@ pub(crate) async fn watch(state: &ApiState, order_id: &str, due_at: i64) -> Resu
     .await
 }
 
-/// Reads the vault's record of each watched order due by `now` (the oldest hundred) and
-/// refunds an approved charge the order was not paid with ([`give_back`]); returns how many
-/// were checked. An order still pending is left to the pending sweep and checked on a later
-/// pass; the pass stops at the first order the vault cannot answer for.
+/// Reads the vault's record of each watched order due by `now` and refunds an approved charge
+/// the order was not paid with ([`give_back`]); returns how many were checked. An order still
+/// pending is left to the pending sweep and checked on a later pass. An order the vault cannot
+/// answer for now is tried again next time; after [`VAULT_MISSES`] of them the pass ends, as
+/// the vault is likely out of reach.
 pub async fn check_watched(state: &ApiState, now: i64) -> Result<usize, AppError> {
-    let due: Vec<(String,)> = sqlx::query_as(
-        "SELECT order_id FROM charge_checks WHERE checked_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT 100",
-    )
-    .bind(now)
-    .fetch_all(&state.db)
-    .await?;
     let mut checked = 0;
-    for (order_id,) in due {
-        let order: Option<(String, Option<String>, i64, String)> =
-            sqlx::query_as("SELECT status, charge_id, total_minor, currency FROM orders WHERE id = $1")
-                .bind(&order_id)
-                .fetch_optional(&state.db)
+    loop {
+        let due: Vec<Watched> = sqlx::query_as(
+            "SELECT c.order_id, c.due_at, o.status, o.charge_id, o.total_minor, o.currency \
+             FROM charge_checks c LEFT JOIN orders o ON o.id = c.order_id \
+             WHERE c.checked_at IS NULL AND c.due_at <= $1 AND (o.status IS NULL OR o.status <> 'pending') \
+             ORDER BY c.due_at, c.order_id LIMIT 100",
+        )
+        .bind(now)
+        .fetch_all(&state.db)
+        .await?;
+        let (batch, mut misses) = (due.len(), 0);
+        for watched in due {
+            if check_one(state, &watched).await? {
+                // Only the watch that was read: a retry that watched the order again since
+                // (a later due time) is checked in its turn.
+                write(state, || {
+                    sqlx::query("UPDATE charge_checks SET checked_at = $1 WHERE order_id = $2 AND due_at = $3")
+                        .bind(now)
+                        .bind(&watched.order_id)
+                        .bind(watched.due_at)
+                })
                 .await?;
-        if let Some((status, paid_with, total_minor, currency)) = order {
-            if status == "pending" {
-                continue;
-            }
-            let charge = match state.vault.charge_of(&order_id).await {
-                Ok(charge) => charge,
-                Err(reason) => {
-                    tracing::warn!(%order_id, %reason, "a resumed order's charge not checked: the vault could not say");
-                    break;
+                checked += 1;
+            } else {
+                misses += 1;
+                if misses == VAULT_MISSES {
+                    return Ok(checked);
                 }
-            };
-            let paid_with_it = |id: &str| status == "paid" && paid_with.as_deref() == Some(id);
-            if let Some(charge) = charge.filter(|c| c.status == ChargeStatus::Approved && !paid_with_it(&c.charge_id)) {
-                let currency = Currency::parse(&currency)
-                    .ok_or_else(|| AppError::internal(format!("stored currency {currency:?}")))?;
-                give_back(state, &order_id, &charge.charge_id, Money::new(total_minor, currency)).await?;
             }
         }
-        // An order no longer stored was taken back whole, as its token could pay nothing
-        // (unknown, spent, or minted for another intent): the vault settles a token once, so
-        // no attempt with it can have charged the order, and there is nothing to refund.
-        write(state, || {
-            sqlx::query("UPDATE charge_checks SET checked_at = $1 WHERE order_id = $2").bind(now).bind(&order_id)
-        })
-        .await?;
-        checked += 1;
+        if batch < 100 || misses > 0 {
+            return Ok(checked);
+        }
     }
-    Ok(checked)
+}
+
+/// How many orders of one [`check_watched`] pass the vault may fail to answer for.
+const VAULT_MISSES: usize = 3;
+
+/// A watched order due for its check, with the order as stored (`None`s: no longer stored).
+#[derive(sqlx::FromRow)]
+struct Watched {
+    order_id: String,
+    due_at: i64,
+    status: Option<String>,
+    charge_id: Option<String>,
+    total_minor: Option<i64>,
+    currency: Option<String>,
+}
+
+/// Checks one watched order at the vault, refunding an approved charge it was not paid with;
+/// `false` when the vault could not say.
+async fn check_one(state: &ApiState, watched: &Watched) -> Result<bool, AppError> {
+    let Watched { order_id, status, charge_id: paid_with, total_minor, currency, .. } = watched;
+    // An order no longer stored was taken back whole, as its token could pay nothing
+    // (unknown, spent, or minted for another intent): the vault settles a token once, so no
+    // attempt with it can have charged the order, and there is nothing to refund.
+    let (Some(status), Some(total_minor), Some(currency)) = (status, total_minor, currency) else {
+        return Ok(true);
+    };
+    let charge = match state.vault.charge_of(order_id).await {
+        Ok(charge) => charge,
+        Err(reason) => {
+            tracing::warn!(%order_id, %reason, "a resumed order's charge not checked: the vault could not say");
+            return Ok(false);
+        }
+    };
+    let paid_with_it = |id: &str| status == "paid" && paid_with.as_deref() == Some(id);
+    if let Some(charge) = charge.filter(|c| c.status == ChargeStatus::Approved && !paid_with_it(&c.charge_id)) {
+        let currency =
+            Currency::parse(currency).ok_or_else(|| AppError::internal(format!("stored currency {currency:?}")))?;
+        give_back(state, order_id, &charge.charge_id, Money::new(*total_minor, currency)).await?;
+    }
+    Ok(true)
 }
 
 /// Asks the vault again for the stray charges still to be refunded (the oldest hundred);
