@@ -6,6 +6,12 @@ use crate::money::Money;
 use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// A header every answer of the vault's charge and refund routes carries (not the answers
+/// of its fallback, nor of any other server): the api reads a refusal, or "no charge for this
+/// order", as the vault's word only with it. A wrong address (the vault's public listener,
+/// the api itself, a proxy) answers 404 too, which must not settle an order as never charged.
+pub const ANSWER_HEADER: &str = "tweetbuy-vault";
+
 /// What the vault's frame posts to the vault origin (same origin, never the api).
 #[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -102,7 +102,12 @@ fn public_routes(state: &VaultState) -> Router<VaultState> {
 }
 
 fn internal_routes() -> Router<VaultState> {
-    with_body_limit(Router::new().merge(charges::router()).merge(refunds::router()))
+    // On the routes' own answers only: the fallback's 404 is not the vault's word on an order.
+    let own = tower_http::set_header::SetResponseHeaderLayer::overriding(
+        axum::http::HeaderName::from_static(tweetbuy_core::vault::ANSWER_HEADER),
+        axum::http::HeaderValue::from_static("1"),
+    );
+    with_body_limit(Router::new().merge(charges::router()).merge(refunds::router()).route_layer(own))
 }
 
 fn finish(router: Router<VaultState>, state: VaultState) -> Router {

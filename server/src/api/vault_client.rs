@@ -1,7 +1,7 @@
 //! The api's client for the vault's charge and refund endpoints (server to server, bearer key).
 
 use std::time::Duration;
-use tweetbuy_core::vault::{ChargeRequest, ChargeResult, RefundRequest, RefundResult};
+use tweetbuy_core::vault::{ChargeRequest, ChargeResult, RefundRequest, RefundResult, ANSWER_HEADER};
 use tweetbuy_core::{ApiError, ErrorCode};
 
 /// How a charge attempt ended, from the api's point of view.
@@ -139,6 +139,9 @@ impl VaultClient {
         }
         // Only the vault's own error body is a refusal: anything else in between (a proxy)
         // says nothing about the refund.
+        if !from_vault(&response) {
+            return RefundOutcome::Unknown(format!("answered {status} without the vault's header"));
+        }
         match response.json::<ApiError>().await {
             Ok(body) => RefundOutcome::Refused(body),
             Err(_) => RefundOutcome::Unknown(format!("vault answered {status}")),
@@ -156,8 +159,9 @@ impl VaultClient {
         }
         // "No charge" only from the vault's own answer: a 404 from anything in between (a
         // proxy, a wrong address) must not settle an order as never charged.
+        let own = from_vault(&response);
         match response.json::<ApiError>().await {
-            Ok(body) if status == reqwest::StatusCode::NOT_FOUND && body.code == ErrorCode::NotFound => Ok(None),
+            Ok(body) if own && status == reqwest::StatusCode::NOT_FOUND && body.code == ErrorCode::NotFound => Ok(None),
             _ => Err(format!("vault answered {status}")),
         }
     }
@@ -191,6 +195,11 @@ impl VaultClient {
             Err(_) => ChargeOutcome::Unknown(format!("answered {status} without the vault's error")),
         }
     }
+}
+
+/// Whether `response` is the vault's charge and refund routes' own ([`ANSWER_HEADER`]).
+fn from_vault(response: &reqwest::Response) -> bool {
+    response.headers().contains_key(ANSWER_HEADER)
 }
 
 /// Whether a refusal of a refund is the vault's last word on its reference: no such approved

@@ -338,6 +338,26 @@ async fn a_404_that_is_not_the_vaults_settles_nothing() {
     assert_eq!(settle_stale(&state, clock::now() + 1).await.unwrap(), 0);
     assert_eq!(order_status(&server).await, "pending", "still pending, stock still held");
     assert_eq!(server.stock(TEE, "m").await, Some(14));
+    // Nor the 404 a tweetbuy listener answers for a path it does not serve (the vault's public
+    // listener, or the api, named by mistake as the vault): the vault's own error body, but
+    // not from the vault's charge routes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let api = tweetbuy_server::api_app(server.api_state.clone());
+    tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+    let answer = reqwest::get(format!("{url}/v1/charges/ord_x")).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert_eq!(answer.json::<serde_json::Value>().await.unwrap()["code"], "not_found");
+    state.vault = tweetbuy_server::api::vault_client::VaultClient::new(&url, VAULT_API_KEY);
+    assert_eq!(settle_stale(&state, clock::now() + 1).await.unwrap(), 0);
+    assert_eq!(order_status(&server).await, "pending", "still pending, stock still held");
+    let refund = tweetbuy_core::vault::RefundRequest {
+        charge_id: "ch_x".into(),
+        amount: tweetbuy_core::Money::new(100, tweetbuy_core::Currency::USD),
+        reference: "void_ch_x".into(),
+    };
+    let outcome = state.vault.refund(&refund).await;
+    assert!(matches!(outcome, tweetbuy_server::api::vault_client::RefundOutcome::Unknown(_)), "{outcome:?}");
 }
 
 #[tokio::test]

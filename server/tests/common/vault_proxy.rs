@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use tweetbuy_core::vault::ANSWER_HEADER;
 
 pub struct VaultProxy {
     /// Where the api sends its charges instead of the vault.
@@ -49,15 +50,29 @@ pub struct Charge {
     body: Bytes,
 }
 
-/// What the vault answered to a forwarded charge.
+/// What the vault answered to a forwarded request.
 pub struct VaultAnswer {
     pub status: StatusCode,
     pub body: Bytes,
+    /// Whether it carried the vault's [`ANSWER_HEADER`], passed on as a proxy passes headers.
+    pub own: bool,
+}
+
+impl VaultAnswer {
+    async fn read(reply: reqwest::Response) -> reqwest::Result<VaultAnswer> {
+        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
+        let own = reply.headers().contains_key(ANSWER_HEADER);
+        Ok(VaultAnswer { status, own, body: reply.bytes().await? })
+    }
 }
 
 impl IntoResponse for VaultAnswer {
     fn into_response(self) -> Response {
-        (self.status, [("content-type", "application/json")], self.body).into_response()
+        let mut response = (self.status, [("content-type", "application/json")], self.body).into_response();
+        if self.own {
+            response.headers_mut().insert(ANSWER_HEADER, axum::http::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
@@ -73,8 +88,7 @@ impl Charge {
             .body(self.body)
             .send()
             .await?;
-        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
-        Ok(VaultAnswer { status, body: reply.bytes().await? })
+        VaultAnswer::read(reply).await
     }
 }
 
@@ -111,8 +125,7 @@ impl VaultProxy {
                             .send()
                             .await
                             .unwrap();
-                        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
-                        VaultAnswer { status, body: reply.bytes().await.unwrap() }.into_response()
+                        VaultAnswer::read(reply).await.unwrap().into_response()
                     }
                 }),
             )
@@ -127,7 +140,8 @@ impl VaultProxy {
                         }
                         if mode == Refunds::KeyRefused as u8 {
                             let body = serde_json::json!({"code": "unauthorized", "message": "Unknown api key."});
-                            return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+                            return (StatusCode::UNAUTHORIZED, [(ANSWER_HEADER, "1")], axum::Json(body))
+                                .into_response();
                         }
                         let reply = reqwest::Client::new()
                             .post(format!("{vault}/v1/refunds"))
@@ -137,8 +151,7 @@ impl VaultProxy {
                             .send()
                             .await
                             .unwrap();
-                        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
-                        let answer = VaultAnswer { status, body: reply.bytes().await.unwrap() };
+                        let answer = VaultAnswer::read(reply).await.unwrap();
                         if mode == Refunds::Lost as u8 {
                             return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
                         }
