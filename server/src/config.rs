@@ -204,9 +204,10 @@ pub enum OrdersCommand {
         /// How much to give back, in minor units (cents); everything left without it.
         #[arg(long)]
         amount_minor: Option<i64>,
-        /// The refund's idempotency key: the same key again answers the first refund instead of
-        /// refunding twice (default: a new one, printed, to retry with).
-        #[arg(long)]
+        /// The refund's idempotency key (1 to 255 visible ASCII characters): the same key again
+        /// answers the first refund instead of refunding twice (default: a new one, printed, to
+        /// retry with).
+        #[arg(long, value_parser = refund_key)]
         key: Option<String>,
         /// The api database holding the order.
         #[command(flatten)]
@@ -530,7 +531,7 @@ pub struct Config {
     #[arg(long, env = "TWEETBUY_DEMO", action = ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     pub demo: bool,
     /// The vault master key file (`keyid:base64-of-32-bytes` lines, newest first), outside
-    /// the data directory; created with one fresh key (mode 0600) when missing.
+    /// the data directory; made once by `tweetbuy-server keys init --master-key-file FILE`.
     #[arg(long, env = "TWEETBUY_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
     /// The vault master keys from `TWEETBUY_MASTER_KEY` (`keyid:base64,…`, newest first);
@@ -854,6 +855,14 @@ pub fn parse_origin(raw: &str) -> Result<String, String> {
     }
 }
 
+/// `--key` of `orders refund`: an idempotency key as the admin api takes one. An empty one
+/// (an unset shell variable) would make every refund of the same amount "already done".
+fn refund_key(key: &str) -> Result<String, String> {
+    match crate::idempotency::is_key(key) {
+        true => Ok(key.to_owned()),
+        false => Err(format!("give 1 to {} visible ASCII characters", crate::idempotency::MAX_KEY_LEN)),
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1020,6 +1029,16 @@ mod tests {
             assert!(matches!(parsed.command, Some(Command::Orders(_))), "{command}");
         }
         assert!(Cli::try_parse_from(["tweetbuy-server", "orders", "refund", "TB-1", "--vault-api-key", "x"]).is_err());
+        // A key the admin api would refuse is refused here too: an empty one (an unset shell
+        // variable) would make every later refund of the same amount "already done".
+        let long = "k".repeat(256);
+        for bad in ["", "a key", "clé", long.as_str()] {
+            let parsed = Cli::try_parse_from(["tweetbuy-server", "orders", "refund", "TB-1", "--key", bad]);
+            let error = parsed.err().unwrap_or_else(|| panic!("{bad:?} taken")).to_string();
+            assert!(error.contains("1 to 255 visible ASCII characters"), "{bad:?}: {error}");
+        }
+        let longest = "k".repeat(255);
+        assert!(Cli::try_parse_from(["tweetbuy-server", "orders", "refund", "TB-1", "--key", &longest]).is_ok());
     }
 
     #[test]

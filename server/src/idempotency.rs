@@ -28,11 +28,17 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         let key = value.to_str().unwrap_or_default().trim();
         // The draft sends the key as a structured-field string; accept it quoted or bare.
         let key = key.strip_prefix('"').and_then(|k| k.strip_suffix('"')).unwrap_or(key);
-        if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        if !is_key(key) {
             return Err(AppError::bad_request(format!(
                 "The {IDEMPOTENCY_HEADER} header must be 1 to {MAX_KEY_LEN} visible ASCII characters."
             )));
         }
         Ok(IdempotencyKey(key.to_owned()))
     }
+}
+
+/// Whether `key` is an idempotency key: 1 to [`MAX_KEY_LEN`] visible ASCII characters (the
+/// header's, and the seller tools' `--key`).
+pub fn is_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic())
 }

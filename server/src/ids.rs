@@ -32,6 +32,12 @@ pub fn order_number() -> String {
     format!("TB-{}", random_from(HUMAN, 6))
 }
 
+/// An order number as a seller typed it (`tb-7k3q9x`, spaces around), as [`order_number`]
+/// writes it.
+pub fn typed_order_number(typed: &str) -> String {
+    typed.trim().to_ascii_uppercase()
+}
+
 /// A random secret of 32 bytes, base32 (for the per-process vault api key).
 pub fn random_secret() -> String {
     random_from(BASE32, 52)
@@ -40,6 +46,12 @@ pub fn random_secret() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_order_number_is_read_in_any_case() {
+        let number = order_number();
+        assert_eq!(typed_order_number(&format!(" {} ", number.to_ascii_lowercase())), number);
+    }
 
     #[test]
     fn shapes() {

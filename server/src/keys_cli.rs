@@ -1,10 +1,12 @@
 //! `tweetbuy-server keys init`: a new vault master key file. `keys rotate`: a new vault
 //! master key, and every data key re-wrapped.
 
+use crate::cli_out::{emit, say};
 use crate::config::{env_secret, DbArgs, KeysCommand, MASTER_KEY_ENV};
 use crate::db;
 use crate::vault::keys::{self, KeySource, Keyring, KEY_FILE};
 use crate::vault::rotation;
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// With a key file (`--master-key-file`, or the demo key file in the data directory), adds
@@ -19,9 +21,10 @@ pub async fn keys(command: KeysCommand) -> Result<(), String> {
     // The database first: a missing or unopenable one leaves the key file as it was.
     let pool = open_vault(&args).await?;
     let from_env = env_secret(MASTER_KEY_ENV);
+    let mut out = String::new();
     let keyring = match (key_file, from_env) {
         (Some(_), Some(_)) => return Err(format!("give either {MASTER_KEY_ENV} or --master-key-file, not both")),
-        (Some(path), None) => rotate_file(&path)?,
+        (Some(path), None) => rotate_file(&path, &mut out)?,
         (None, Some(spec)) => Keyring::open(&KeySource::Spec(spec.expose().to_owned())).map_err(|e| e.to_string())?,
         (None, None) => {
             // The demo key file: rotating a file that is already there creates nothing new
@@ -33,36 +36,37 @@ pub async fn keys(command: KeysCommand) -> Result<(), String> {
                     path.display()
                 ));
             }
-            rotate_file(&path)?
+            rotate_file(&path, &mut out)?
         }
     };
-    let report = rotation::rewrap_all(&pool, &keyring).await.map_err(|e| e.to_string())?;
-    println!(
-        "re-wrapped {} record(s) with {} ({} changed meanwhile)",
-        report.rewrapped,
-        keyring.current().id(),
-        report.skipped
-    );
+    // A key added to the file is said with the failure: the file has it either way.
+    let report = rotation::rewrap_all(&pool, &keyring).await.map_err(|e| format!("{out}{e}"))?;
+    let rewrapped = format!("re-wrapped {} record(s) with {}", report.rewrapped, keyring.current().id());
+    say!(out, "{rewrapped} ({} changed meanwhile)", report.skipped);
     for (key_id, count) in rotation::records_per_key(&pool).await.map_err(|e| e.to_string())? {
-        println!("  {key_id}: {count} record(s)");
+        say!(out, "  {key_id}: {count} record(s)");
     }
-    Ok(())
+    emit(&out, Some(rewrapped))
 }
 
 /// Writes a new key file with one fresh key; refuses to touch an existing one.
 fn init(path: &Path) -> Result<(), String> {
     let key = keys::create_key_file(path).map_err(|e| e.to_string())?;
-    println!("new master key {} written to {}", key.id(), path.display());
-    Ok(())
+    let written = format!("new master key {} written to {}", key.id(), path.display());
+    emit(&format!("{written}\n"), Some(written))
 }
 
 /// Adds a fresh key at the top of an existing key file; the ring read back from it.
-fn rotate_file(path: &Path) -> Result<Keyring, String> {
+fn rotate_file(path: &Path, out: &mut String) -> Result<Keyring, String> {
     if !path.exists() {
-        return Err(format!("{} does not exist: start the server once with it", path.display()));
+        return Err(format!(
+            "{} does not exist: create it once with `tweetbuy-server keys init --master-key-file {}`",
+            path.display(),
+            path.display()
+        ));
     }
     let fresh = keys::add_key_to_file(path).map_err(|e| e.to_string())?;
-    println!("new master key {} added to {}", fresh.id(), path.display());
+    say!(out, "new master key {} added to {}", fresh.id(), path.display());
     Keyring::open(&KeySource::File(path.to_owned())).map_err(|e| e.to_string())
 }
 

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub(crate) mod cli_out;
 pub mod clock;
 pub mod config;
 pub mod db;

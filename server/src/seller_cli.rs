@@ -11,8 +11,10 @@ use crate::api::discounts::{self, DiscountCode};
 use crate::api::vault_client::VaultClient;
 use crate::api::webhooks::endpoints::{self as hooks, Endpoint, EndpointChange, NewEndpoint};
 use crate::api::{catalog_import, refunds, seller_orders};
+use crate::cli_out::{emit, say};
 use crate::config::{CatalogCommand, DbArgs, DiscountsCommand, OrdersCommand, VaultArgs, WebhooksCommand};
 use crate::{clock, db};
+use std::fmt::Write as _;
 use tweetbuy_core::DiscountValue;
 
 /// The api's database, which the server must have made: a tool never starts a new shop.
@@ -43,10 +45,15 @@ pub async fn catalog(command: CatalogCommand) -> Result<(), String> {
                 format!("{} was not imported:\n{why}", file.display())
             })?;
             match dry_run {
-                true => println!("{} is good: it would import {count} product(s); nothing was written", file.display()),
-                false => println!("imported {count} product(s) from {}", file.display()),
+                true => emit(
+                    &format!("{} is good: it would import {count} product(s); nothing was written\n", file.display()),
+                    None,
+                ),
+                false => emit(
+                    &format!("imported {count} product(s) from {}\n", file.display()),
+                    Some(format!("imported {count} product(s) from {}", file.display())),
+                ),
             }
-            Ok(())
         }
     }
 }
@@ -56,10 +63,17 @@ fn vault_client(args: &VaultArgs) -> Result<VaultClient, String> {
     Ok(VaultClient::new(&url, key.expose()))
 }
 
-fn print_refund(what: &str, answered: &refunds::Answered) {
+/// Writes what a refund or a cancellation did; `key`: the refund's key, for a retry.
+fn emit_refund(what: &str, answered: &refunds::Answered, key: Option<&str>) -> Result<(), String> {
     let r = &answered.refund;
     let again = if answered.replayed { " (already done: nothing new was refunded)" } else { "" };
-    println!(
+    let done = match key {
+        Some(key) => format!("{what} {} (refund {}, --key {key})", r.order_number, r.refund_id),
+        None => format!("{what} {} (refund {})", r.order_number, r.refund_id),
+    };
+    let mut out = String::new();
+    say!(
+        out,
         "{what} {}: refund {} of {} {} ({}){again}; refunded in all {}, left {}",
         r.order_number,
         r.number,
@@ -69,6 +83,7 @@ fn print_refund(what: &str, answered: &refunds::Answered) {
         r.order_refunded_minor,
         r.order_remaining_minor
     );
+    emit(&out, Some(done))
 }
 
 /// `orders list` (one line per order), `orders export --csv`, and `orders refund|cancel|ship`.
@@ -92,30 +107,29 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
                     message
                 }
             })?;
-            print_refund("refunded", &answered);
-            return Ok(());
+            return emit_refund("refunded", &answered, Some(&key));
         }
         OrdersCommand::Cancel { order_number, db, vault } => {
             let vault = vault_client(&vault)?;
             let pool = open(&db).await?;
             let answered = refunds::cancel(&pool, &vault, &order_number).await.map_err(refusal)?;
-            print_refund("cancelled", &answered);
-            return Ok(());
+            return emit_refund("cancelled", &answered, None);
         }
         OrdersCommand::Ship { order_number, db } => {
             let shipment = refunds::ship(&open(&db).await?, &order_number).await.map_err(refusal)?;
-            println!("shipped {} at {}", shipment.order_number, shipment.shipped_at);
-            return Ok(());
+            let shipped = format!("shipped {} at {}", shipment.order_number, shipment.shipped_at);
+            return emit(&format!("{shipped}\n"), Some(shipped));
         }
     };
     let pool = open(&db).await?;
     let orders = seller_orders::list(&pool).await.map_err(|e| e.to_string())?;
     if csv {
-        print!("{}", seller_orders::to_csv(&orders));
-        return Ok(());
+        return emit(&seller_orders::to_csv(&orders), None);
     }
+    let mut out = String::new();
     for o in &orders {
-        println!(
+        say!(
+            out,
             "{}  {:<8} {} x{} ({})  {} {}  {} {}  {}",
             o.order_number,
             o.status,
@@ -129,14 +143,14 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
             o.email.as_deref().unwrap_or("(email not shared)"),
         );
         if o.refunded_minor > 0 {
-            println!("    refunded {} {}", o.refunded_minor, o.currency);
+            say!(out, "    refunded {} {}", o.refunded_minor, o.currency);
         }
         if let (Some(charge), Some(refund)) = (&o.late_charge_id, &o.late_charge_refund) {
-            println!("    a charge approved after the order was settled ({charge}): its refund is {refund}");
+            say!(out, "    a charge approved after the order was settled ({charge}): its refund is {refund}");
         }
     }
-    println!("{} order(s)", orders.len());
-    Ok(())
+    say!(out, "{} order(s)", orders.len());
+    emit(&out, None)
 }
 
 /// `discounts create`, `discounts list`, `discounts disable CODE`.
@@ -144,24 +158,25 @@ pub async fn discounts(command: DiscountsCommand) -> Result<(), String> {
     match command {
         DiscountsCommand::Create { spec, db } => {
             let code = discounts::admin::create(&open(&db).await?, &spec).await.map_err(refusal)?;
-            println!("created {}", describe(&code));
+            emit(&format!("created {}\n", describe(&code)), Some(format!("created code {}", code.code)))
         }
         DiscountsCommand::List { db } => {
             let codes = discounts::list(&open(&db).await?).await.map_err(|e| e.to_string())?;
+            let mut out = String::new();
             for code in &codes {
-                println!("{}", describe(code));
+                say!(out, "{}", describe(code));
             }
-            println!("{} code(s)", codes.len());
+            say!(out, "{} code(s)", codes.len());
+            emit(&out, None)
         }
         DiscountsCommand::Disable { code, db } => {
             let code = discounts::admin::disable(&open(&db).await?, &code)
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("there is no code {code}"))?;
-            println!("disabled {}", describe(&code));
+            emit(&format!("disabled {}\n", describe(&code)), Some(format!("disabled code {}", code.code)))
         }
     }
-    Ok(())
 }
 
 /// What a refused command prints: the message, and each field's problem.
@@ -174,18 +189,18 @@ fn refusal(error: crate::AppError) -> String {
     text
 }
 
-fn print_endpoint(e: &Endpoint) {
+fn say_endpoint(out: &mut String, e: &Endpoint) {
     let state = match (&e.disabled_reason, e.enabled) {
         (_, true) => "enabled".to_owned(),
         (Some(reason), false) => format!("disabled ({reason})"),
         (None, false) => "disabled".to_owned(),
     };
-    println!("{}  {}  {}  [{}]", e.id, e.url, state, e.events.join(","));
+    say!(out, "{}  {}  {}  [{}]", e.id, e.url, state, e.events.join(","));
     if !e.description.is_empty() {
-        println!("    {}", e.description);
+        say!(out, "    {}", e.description);
     }
     if let Some(until) = e.previous_secret_expires_at {
-        println!("    the previous secret signs too until {until} (Unix seconds)");
+        say!(out, "    the previous secret signs too until {until} (Unix seconds)");
     }
 }
 
@@ -201,21 +216,24 @@ fn events_arg(names: Vec<String>) -> Result<Vec<String>, String> {
 
 /// `webhooks …`: the same operations as `/admin/v1/webhooks…`, on the database directly.
 pub async fn webhooks(command: WebhooksCommand) -> Result<(), String> {
-    match command {
+    let mut out = String::new();
+    let done = match command {
         WebhooksCommand::Add { url, events, description, db } => {
             let events = events_arg(events)?;
             let pool = open(&db).await?;
             let created = hooks::create(&pool, &NewEndpoint { url, events, description }).await.map_err(refusal)?;
-            print_endpoint(&created.endpoint);
-            println!("secret: {}", created.secret);
-            println!("Keep the secret in your receiver's configuration; it is not shown again.");
+            say_endpoint(&mut out, &created.endpoint);
+            say!(out, "secret: {}", created.secret);
+            say!(out, "Keep the secret in your receiver's configuration; it is not shown again.");
+            Some(secret_lost("added", &created.endpoint.id))
         }
         WebhooksCommand::List { db } => {
             let endpoints = hooks::list(&open(&db).await?).await.map_err(refusal)?;
             for e in &endpoints {
-                print_endpoint(e);
+                say_endpoint(&mut out, e);
             }
-            println!("{} endpoint(s)", endpoints.len());
+            say!(out, "{} endpoint(s)", endpoints.len());
+            None
         }
         WebhooksCommand::Update { id, url, events, description, disable, enable, drop_previous_secret, db } => {
             let events = events.map(events_arg).transpose()?;
@@ -228,35 +246,49 @@ pub async fn webhooks(command: WebhooksCommand) -> Result<(), String> {
             };
             let change = EndpointChange { url, events, description, enabled, drop_previous_secret };
             let endpoint = hooks::update(&open(&db).await?, &id, &change).await.map_err(refusal)?;
-            print_endpoint(&endpoint);
+            say_endpoint(&mut out, &endpoint);
+            Some(format!("updated webhook endpoint {id}"))
         }
         WebhooksCommand::Rotate { id, keep_previous_secs, db } => {
             let rotated = hooks::rotate(&open(&db).await?, &id, Some(keep_previous_secs)).await.map_err(refusal)?;
-            print_endpoint(&rotated.endpoint);
-            println!("secret: {}", rotated.secret);
+            say_endpoint(&mut out, &rotated.endpoint);
+            say!(out, "secret: {}", rotated.secret);
+            Some(secret_lost("rotated", &id))
         }
         WebhooksCommand::Remove { id, db } => {
             hooks::remove(&open(&db).await?, &id).await.map_err(refusal)?;
-            println!("removed {id}");
+            say!(out, "removed {id}");
+            Some(format!("removed webhook endpoint {id}"))
         }
         WebhooksCommand::Deliveries { id, limit, db } => {
             let deliveries = hooks::deliveries(&open(&db).await?, &id, Some(limit)).await.map_err(refusal)?;
             for d in &deliveries {
-                println!("{}  {}  {}  {}  attempts {}", d.id, d.event_type, d.event_id, d.status, d.attempts);
+                say!(out, "{}  {}  {}  {}  attempts {}", d.id, d.event_type, d.event_id, d.status, d.attempts);
                 for a in &d.log {
                     let status = a.status_code.map_or("-".to_owned(), |s| s.to_string());
                     let error = a.error.as_deref().unwrap_or("");
-                    println!("    #{} at {}  {}  {} ms  {}", a.attempt, a.at, status, a.duration_ms, error);
+                    say!(out, "    #{} at {}  {}  {} ms  {}", a.attempt, a.at, status, a.duration_ms, error);
                 }
             }
-            println!("{} deliveries", deliveries.len());
+            say!(out, "{} deliveries", deliveries.len());
+            None
         }
         WebhooksCommand::Resend { id, delivery_id, db } => {
             let delivery = hooks::resend(&open(&db).await?, &id, &delivery_id).await.map_err(refusal)?;
-            println!("queued {} ({} {})", delivery.id, delivery.event_type, delivery.event_id);
+            say!(out, "queued {} ({} {})", delivery.id, delivery.event_type, delivery.event_id);
+            Some(format!("queued delivery {}", delivery.id))
         }
-    }
-    Ok(())
+    };
+    emit(&out, done)
+}
+
+/// What a command that made an endpoint's new secret says when the secret could not be shown:
+/// it is shown once, so the way to a secret is another rotation.
+fn secret_lost(what: &str, id: &str) -> String {
+    format!(
+        "{what} webhook endpoint {id}; its new secret is not shown again: \
+         `tweetbuy-server webhooks rotate {id}` makes another"
+    )
 }
 
 /// One line per code: what it takes off, for what, and its uses.

@@ -25,6 +25,18 @@ fn tee() -> Value {
 /// Runs `tweetbuy-server orders ARGS` against the server's data, with the vault settings the
 /// seller gives it when `vault` is set.
 fn cli(dir: &Path, url: Option<&str>, prefix: &str, vault: Option<&str>, args: &[&str]) -> Output {
+    cli_with(dir, url, prefix, vault, args, |_| {})
+}
+
+/// [`cli`], with `set` changing the command first (its standard output).
+fn cli_with(
+    dir: &Path,
+    url: Option<&str>,
+    prefix: &str,
+    vault: Option<&str>,
+    args: &[&str],
+    set: impl FnOnce(&mut std::process::Command),
+) -> Output {
     let mut command = std::process::Command::new(server_bin());
     command
         .arg("orders")
@@ -39,6 +51,7 @@ fn cli(dir: &Path, url: Option<&str>, prefix: &str, vault: Option<&str>, args: &
     if let Some(vault) = vault {
         command.env("TWEETBUY_VAULT_INTERNAL_URL", vault).env("TWEETBUY_VAULT_API_KEY", VAULT_API_KEY);
     }
+    set(&mut command);
     command.output().unwrap()
 }
 
@@ -124,8 +137,25 @@ async fn refunds_through_the_admin_api_and_the_command_line() {
     assert!(repeated.contains("already done"), "{repeated}");
     let over = stderr(&cli(dir.path(), url.as_deref(), &prefix, vault, &["refund", by_cli, "--amount-minor", "9999"]));
     assert!(over.contains("Only $32.66"), "{over}");
+    // A refund whose report meets a closed pipe (`| head`, `| :`): made, and said so, with
+    // its key, on standard error; no panic.
+    let args = ["refund", by_cli.as_str(), "--amount-minor", "100", "--key", "cli-refund-2"];
+    let piped = cli_with(dir.path(), url.as_deref(), &prefix, vault, &args, |command| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        command.stdout(writer);
+    });
+    assert_eq!(piped.status.code(), Some(1), "{piped:?}");
+    let said = String::from_utf8_lossy(&piped.stderr);
+    assert!(said.contains(&format!("refunded {by_cli}")) && said.contains("--key cli-refund-2"), "{said}");
+    assert!(said.contains("could not be written") && !said.contains("panicked"), "{said}");
+    // Asked again, with the order's number typed in lower case.
+    let typed = by_cli.to_ascii_lowercase();
+    let args = ["refund", typed.as_str(), "--amount-minor", "100", "--key", "cli-refund-2"];
+    let repeated = stdout(&cli(dir.path(), url.as_deref(), &prefix, vault, &args));
+    assert!(repeated.contains("refund 2 of 100 USD") && repeated.contains("already done"), "{repeated}");
     let cancelled = stdout(&cli(dir.path(), url.as_deref(), &prefix, vault, &["cancel", by_cli]));
-    assert!(cancelled.contains(&format!("cancelled {by_cli}: refund 2 of {} USD", TEE_TOTAL - 500)), "{cancelled}");
+    assert!(cancelled.contains(&format!("cancelled {by_cli}: refund 3 of {} USD", TEE_TOTAL - 600)), "{cancelled}");
     let shipped = stderr(&cli(dir.path(), url.as_deref(), &prefix, None, &["ship", by_cli]));
     assert!(shipped.contains("cancelled"), "{shipped}");
 
@@ -148,9 +178,12 @@ async fn refunds_through_the_admin_api_and_the_command_line() {
 
     // The running server mails a receipt per refund, the command line's included.
     let outbox = dir.path().join("outbox");
-    for (number, n, says) in
-        [(by_api, 1, "Refunded now: $10.00"), (by_cli, 1, "Refunded now: $5.00"), (by_cli, 2, "has been cancelled")]
-    {
+    for (number, n, says) in [
+        (by_api, 1, "Refunded now: $10.00"),
+        (by_cli, 1, "Refunded now: $5.00"),
+        (by_cli, 2, "Refunded now: $1.00"),
+        (by_cli, 3, "has been cancelled"),
+    ] {
         let text = wait_for(&outbox.join(format!("{number}-refund-{n}.eml")), &server).await;
         assert!(text.contains(says) && text.contains("To: jane@example.com"), "{text}");
     }

@@ -128,6 +128,7 @@ async fn run(
     key: &str,
     hash: &str,
 ) -> Result<Answered, AppError> {
+    let order_number = &crate::ids::typed_order_number(order_number);
     let now = clock::now();
     let (row, charge_id, fresh) = match retry_busy(|| reserve(db, order_number, ask, key, hash, now)).await? {
         Begun::Done(row) => return Ok(Answered { refund: view(db, &row).await?, replayed: true }),
@@ -508,6 +509,7 @@ pub struct Shipment {
 /// Marks a paid, uncancelled order shipped (from then on it can be refunded, not cancelled).
 /// Marking it again keeps the first time.
 pub async fn ship(db: &Db, order_number: &str) -> Result<Shipment, AppError> {
+    let order_number = &crate::ids::typed_order_number(order_number);
     let now = clock::now();
     retry_busy(|| async {
         let mut tx = begin_write(db).await?;
