@@ -53,11 +53,13 @@ impl DiscountValue {
         Some(Money::new(minor.clamp(0, subtotal.minor.max(0)), subtotal.currency))
     }
 
-    /// Whether a seller may create it: 1 to 100 percent, or a positive amount.
+    /// Whether a seller may create it: 1 to 100 percent, or an amount from 1 to the largest
+    /// price a catalog may set ([`MAX_PRICE_MINOR`](crate::catalog::MAX_PRICE_MINOR)), which
+    /// every client's numbers hold exactly.
     pub fn is_valid(self) -> bool {
         match self {
             DiscountValue::Percent(p) => (1..=100).contains(&p),
-            DiscountValue::Amount(a) => a.minor > 0,
+            DiscountValue::Amount(a) => (1..=crate::catalog::MAX_PRICE_MINOR).contains(&a.minor),
         }
     }
 }
@@ -177,6 +179,9 @@ mod tests {
         assert!(DiscountValue::Amount(usd(1)).is_valid());
         assert!(!DiscountValue::Amount(usd(0)).is_valid());
         assert!(!DiscountValue::Amount(usd(-5)).is_valid());
+        assert!(DiscountValue::Amount(usd(crate::catalog::MAX_PRICE_MINOR)).is_valid());
+        assert!(!DiscountValue::Amount(usd(crate::catalog::MAX_PRICE_MINOR + 1)).is_valid());
+        assert!(!DiscountValue::Amount(usd(i64::MAX)).is_valid());
     }
 
     #[test]

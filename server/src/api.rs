@@ -141,8 +141,7 @@ pub fn api_app(state: ApiState) -> Router {
         .merge(images::router())
         .merge(waitlist::unsubscribe_router())
         .merge(admin::router())
-        .merge(discounts::admin::router())
-        .merge(refunds::admin::router())
+        .merge(with_body_limit(Router::new().merge(discounts::admin::router()).merge(refunds::admin::router())))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // JSON answers and the loader are compressed on the way out for browsers that accept

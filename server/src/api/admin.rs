@@ -29,8 +29,10 @@ use tweetbuy_core::ErrorCode;
 const MAX_CATALOG_BYTES: usize = 1024 * 1024;
 
 pub(crate) fn router() -> Router<ApiState> {
-    Router::new()
-        .route("/admin/v1/catalog", post(import_catalog).layer(DefaultBodyLimit::max(MAX_CATALOG_BYTES)))
+    // A catalog file may be larger than the 64 KiB of every other JSON body.
+    let catalog =
+        Router::new().route("/admin/v1/catalog", post(import_catalog).layer(DefaultBodyLimit::max(MAX_CATALOG_BYTES)));
+    let rest = Router::new()
         .route("/admin/v1/orders", get(list_orders))
         .route("/admin/v1/orders.csv", get(export_orders))
         .route("/admin/v1/webhooks", get(hooks::list_endpoints).post(hooks::create_endpoint))
@@ -40,7 +42,8 @@ pub(crate) fn router() -> Router<ApiState> {
         )
         .route("/admin/v1/webhooks/{endpoint_id}/rotate", post(hooks::rotate_secret))
         .route("/admin/v1/webhooks/{endpoint_id}/deliveries", get(hooks::list_deliveries))
-        .route("/admin/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend", post(hooks::resend_delivery))
+        .route("/admin/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend", post(hooks::resend_delivery));
+    catalog.merge(crate::security_headers::with_body_limit(rest))
 }
 
 /// The admin bearer key (compared in constant time, [`Bearer::matches`]).

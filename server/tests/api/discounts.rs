@@ -149,6 +149,10 @@ async fn sellers_create_list_and_disable_codes_with_the_admin_key() {
     let bad = create_code(&server, json!({"code": "a", "percent_off": 0, "product_id": TEE, "seller": "(RED)"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.fields(), ["code", "percent_off", "product_id"], "{}", bad.text());
+    // An amount past any price a catalog may set (and past what a browser's numbers hold).
+    let huge = json!({"code": "HUGE", "amount_off_minor": i64::MAX, "currency": "USD", "product_id": TEE});
+    let huge = create_code(&server, huge).await;
+    assert_eq!(huge.fields(), ["amount_off_minor"], "{}", huge.text());
     let ghost = create_code(&server, json!({"code": "GHOST", "percent_off": 5, "product_id": "no-such"})).await;
     assert_eq!(field_code(&ghost), ("product_id".to_owned(), "unknown".to_owned()));
     // An amount in a currency none of its products is priced in, or an end already past: no

@@ -101,6 +101,32 @@ async fn a_body_over_the_limit_is_413_json() {
     assert_nothing_stored(&server).await;
 }
 
+/// The seller's admin api holds its JSON bodies to the same 64 KiB; a catalog file may be
+/// larger (up to 1 MiB).
+#[tokio::test]
+async fn an_admin_body_over_the_limit_is_413_json_and_a_catalog_may_be_larger() {
+    let server = start_admin().await;
+    let admin = |path: &str, body: &serde_json::Value| {
+        Request::post(path)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {ADMIN_KEY}"))
+            .header("idempotency-key", fresh_key())
+            .body(Body::from(serde_json::to_vec(body).unwrap()))
+            .unwrap()
+    };
+    let big = "x".repeat(70 * 1024);
+    for path in ["/admin/v1/webhooks", "/admin/v1/discounts", "/admin/v1/orders/TB-AAAAAA/refunds"] {
+        let reply = send(&server.api, admin(path, &json!({"description": big, "url": "https://hooks.example/"}))).await;
+        assert_eq!(
+            (reply.status, reply.error_code().as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            "{path}"
+        );
+    }
+    let reply = send(&server.api, admin("/admin/v1/catalog", &json!({"products": [], "note": big}))).await;
+    assert_ne!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", reply.text());
+}
+
 /// A body with no size hint, sent in chunks.
 fn futures_stream(bytes: Vec<u8>) -> Body {
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(8 * 1024).map(|c| Ok(c.to_vec())).collect();

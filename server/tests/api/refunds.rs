@@ -117,6 +117,23 @@ async fn a_full_refund_gives_back_the_total_at_the_vault() {
     assert_eq!(vault_refunded(&server, &order_id).await, (TEE_TOTAL, 1));
 }
 
+/// `{"amount_minor": null}` is refused, not read as "everything left": a script that meant an
+/// amount and sent none gives nothing back. `{}` is the whole rest.
+#[tokio::test]
+async fn a_null_amount_is_refused_not_a_full_refund() {
+    let server = start_admin().await;
+    let (number, order_id) = paid_tee(&server).await;
+    let body = json!({"amount_minor": null});
+    let uri = format!("/admin/v1/orders/{number}/refunds");
+    let reply = send(&server.api, admin_post(&uri, Some(&body), Some(&fresh_key()))).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert!(reply.text().contains("amount_minor"), "{}", reply.text());
+    assert_eq!(vault_refunded(&server, &order_id).await, (0, 0), "nothing given back");
+    let rest = refund(&server, &number, None, &fresh_key()).await;
+    assert_eq!(rest.status, StatusCode::CREATED, "{}", rest.text());
+    assert_eq!(rest.json()["amount_minor"], TEE_TOTAL);
+}
+
 #[tokio::test]
 async fn partial_refunds_add_up_to_the_total_and_no_further() {
     let server = start_admin().await;

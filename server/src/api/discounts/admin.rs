@@ -104,7 +104,11 @@ impl NewDiscount {
         };
         if value.is_some_and(|v| !v.is_valid()) {
             let field = if self.percent_off.is_some() { "percent_off" } else { "amount_off_minor" };
-            errors.push(invalid(field, "A percentage from 1 to 100, or an amount above zero."));
+            let most = tweetbuy_core::catalog::MAX_PRICE_MINOR;
+            errors.push(invalid(
+                field,
+                &format!("A percentage from 1 to 100, or an amount from 1 to {most} (minor units)."),
+            ));
         }
         if self.product_id.is_some() == self.seller.is_some() {
             errors.push(invalid("product_id", "Give either product_id (one product) or seller (all of theirs)."));

@@ -33,8 +33,16 @@ pub(crate) fn router() -> Router<ApiState> {
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
     /// In minor units, at least 1 and at most what is left; without it, everything left.
-    #[serde(default)]
+    /// `null` is refused: a script that meant an amount and sent none must not give
+    /// everything back.
+    #[serde(default, deserialize_with = "an_amount", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub amount_minor: Option<i64>,
+}
+
+/// `amount_minor` when present: a number, never `null` (absent is `None`, by `default`).
+fn an_amount<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<i64>, D::Error> {
+    i64::deserialize(field).map(Some)
 }
 
 fn answered(answered: Answered) -> Response {
