@@ -117,7 +117,8 @@ pub enum WebhooksCommand {
         /// The endpoint's id (`whe_…`).
         id: String,
         /// How many deliveries to print at most (1 to 500).
-        #[arg(long, default_value_t = crate::api::webhooks::endpoints::DEFAULT_LOG_LIMIT)]
+        #[arg(long, default_value_t = crate::api::webhooks::endpoints::DEFAULT_LOG_LIMIT,
+              value_parser = clap::value_parser!(i64).range(1..=500))]
         limit: i64,
         /// The api database holding the endpoint.
         #[command(flatten)]
@@ -1039,6 +1040,18 @@ mod tests {
         }
         let longest = "k".repeat(255);
         assert!(Cli::try_parse_from(["tweetbuy-server", "orders", "refund", "TB-1", "--key", &longest]).is_ok());
+    }
+
+    #[test]
+    fn a_delivery_log_limit_out_of_its_range_is_refused_not_clamped() {
+        let deliveries =
+            |limit: &str| Cli::try_parse_from(["tweetbuy-server", "webhooks", "deliveries", "whe_x", "--limit", limit]);
+        for limit in ["0", "501", "-1"] {
+            assert!(deliveries(limit).is_err(), "--limit {limit} taken");
+        }
+        for limit in ["1", "500"] {
+            assert!(deliveries(limit).is_ok(), "--limit {limit} refused");
+        }
     }
 
     #[test]
