@@ -1,7 +1,7 @@
 //! The api's client for the vault's charge and refund endpoints (server to server, bearer key).
 
 use std::time::Duration;
-use tweetbuy_core::vault::{ChargeRequest, ChargeResult, RefundRequest, RefundResult, ANSWER_HEADER};
+use tweetbuy_core::vault::{ChargeRequest, ChargeResult, DeclineCode, RefundRequest, RefundResult, ANSWER_HEADER};
 use tweetbuy_core::{ApiError, ErrorCode};
 
 /// How a charge attempt ended, from the api's point of view.
@@ -84,6 +84,14 @@ impl VaultClient {
                         tokio::time::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1))).await;
                     }
                     lost = Some(reason);
+                }
+                // A decline that gave the token back (a processing error) says nothing of a
+                // lost try still on its way, which may claim the token next and be approved.
+                ChargeOutcome::Charged(result)
+                    if lost.is_some() && result.decline_code.is_some_and(DeclineCode::retryable) =>
+                {
+                    let reason = lost.unwrap_or_default();
+                    return ChargeOutcome::Unknown(format!("{reason}; then a decline that gave the token back"));
                 }
                 outcome @ ChargeOutcome::Charged(_) => return outcome,
                 outcome => {

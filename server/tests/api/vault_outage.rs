@@ -599,3 +599,59 @@ async fn a_decline_heard_after_the_retry_paid_leaves_the_order_and_its_answer_pa
     assert_eq!(approved_charge(server).await.1, 0, "the payment stays");
     assert_eq!(server.count("stray_charges").await, 0);
 }
+
+/// The api's first try of a charge is held on its way to the vault and its answer lost; its
+/// next try is answered with a processing error, a decline on which the vault gives the token
+/// back. The held try may still claim the token and be approved: the order stays pending (the
+/// buyer told to try again, not "declined"), and the retry with its key is paid by that charge,
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_processing_error_after_a_lost_try_leaves_the_order_pending_for_that_try() {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut proxy = None;
+    let server = start_with(|settings| {
+        let (gate, calls) = (gate.clone(), calls.clone());
+        let held = VaultProxy::start(move |charge: Charge| {
+            let (gate, calls) = (gate.clone(), calls.clone());
+            async move {
+                match calls.fetch_add(1, Ordering::SeqCst) {
+                    0 => {
+                        tokio::spawn(async move {
+                            gate.notified().await;
+                            charge.forward().await.unwrap();
+                        });
+                        (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response()
+                    }
+                    1 => {
+                        let declined = serde_json::json!({"charge_id": "ch_passing", "status": "declined",
+                            "decline_code": "processing_error", "brand": "visa", "last4": "4242"});
+                        axum::Json(declined).into_response()
+                    }
+                    _ => charge.forward().await.unwrap().into_response(),
+                }
+            }
+        });
+        held.point_at(&settings.vault_internal_url);
+        settings.vault_internal_url = held.url.clone();
+        proxy = Some(held);
+    })
+    .await;
+    let _proxy = proxy.unwrap();
+    let token = server.tokenize(VISA, "123").await;
+    let key = fresh_key();
+    let first = server.order(&tee_order(&token, 1), &key).await;
+    assert_eq!(first.status, StatusCode::SERVICE_UNAVAILABLE, "{}", first.text());
+    assert_eq!(order_status(&server).await, "pending");
+    assert_eq!(server.stock(TEE, "m").await, Some(14), "the unit stays held");
+
+    gate.notify_one();
+    while approved_charges(&server).await == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let retry = server.order(&tee_order(&token, 1), &key).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text());
+    assert_eq!(order_status(&server).await, "paid");
+    assert_eq!(approved_charges(&server).await, 1);
+    assert_eq!(server.stock(TEE, "m").await, Some(14));
+}
