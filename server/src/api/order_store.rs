@@ -38,7 +38,19 @@ pub struct NewOrder<'a> {
     pub(crate) intent_id: &'a str,
     /// The language the buyer paid in, for the receipt ([`tweetbuy_core::PayRequest::lang`]).
     pub(crate) lang: Option<&'a str>,
+    /// What the order buys as the catalog names it at placement: the product's title, the
+    /// option's label, the delivery note. Kept with the order (`orders.bought_*`), so a later
+    /// import's renaming does not change what the buyer bought.
+    pub(crate) names: BoughtNames<'a>,
     pub(crate) now: i64,
+}
+
+/// The catalog's names for what an order buys ([`NewOrder::names`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BoughtNames<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) label: &'a str,
+    pub(crate) delivery: Option<&'a str>,
 }
 
 /// Why an order could not be placed.
@@ -153,16 +165,20 @@ async fn place_numbered(
             sqlx::query(
                 "INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
              shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-             created_at, updated_at, intent_id, lang, discount_code, discount_minor) \
+             created_at, updated_at, intent_id, lang, discount_code, discount_minor, bought_title, bought_label, \
+             bought_delivery) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $15, $16, $17, \
-             $18, $19) ON CONFLICT (order_number) DO NOTHING",
+             $18, $19, $20, $21, $22) ON CONFLICT (order_number) DO NOTHING",
             ),
             order,
             number,
             shipping_json
         )
         .bind(order.quote.discount.as_ref().map(|d| d.code.as_str()))
-        .bind(order.quote.discount.as_ref().map_or(0, |d| d.amount.minor)),
+        .bind(order.quote.discount.as_ref().map_or(0, |d| d.amount.minor))
+        .bind(order.names.title)
+        .bind(order.names.label)
+        .bind(order.names.delivery),
     );
     // A discount code is redeemed between the insert and the reservation, in Rust: with one,
     // the reservation is a statement of its own after it.
@@ -257,6 +273,9 @@ async fn place_in_one_statement(
         now: order.now,
         intent_id: order.intent_id.to_owned(),
         lang: order.lang.map(str::to_owned),
+        title: order.names.title.to_owned(),
+        label: order.names.label.to_owned(),
+        delivery: order.names.delivery.map(str::to_owned),
         scope: key.map(|k| k.scope.to_owned()),
         idem_key: key.map(|k| k.key.to_owned()),
         request_hash: key.map(|k| k.hash.to_owned()),
@@ -289,6 +308,9 @@ struct Placing {
     now: i64,
     intent_id: String,
     lang: Option<String>,
+    title: String,
+    label: String,
+    delivery: Option<String>,
     scope: Option<String>,
     idem_key: Option<String>,
     request_hash: Option<String>,
@@ -297,7 +319,8 @@ struct Placing {
 /// [`Placing`]'s fields as `json_to_recordset` reads them.
 const PLACING_COLUMNS: &str = "id text, number text, product_id text, variant_id text, quantity bigint, \
      email text, share_email boolean, shipping_json text, subtotal_minor bigint, shipping_minor bigint, \
-     tax_minor bigint, total_minor bigint, currency text, tweet_id text, now bigint, intent_id text, lang text, scope text, \
+     tax_minor bigint, total_minor bigint, currency text, tweet_id text, now bigint, intent_id text, lang text, \
+     title text, label text, delivery text, scope text, \
      idem_key text, request_hash text";
 
 /// The placements of each variant on PostgreSQL, grouped ([`crate::db::group`]): every
@@ -346,11 +369,11 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
          AND EXISTS (SELECT 1 FROM go) AND {free} RETURNING payment_intents.id), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-         created_at, updated_at, intent_id, lang, holds_stock) \
+         created_at, updated_at, intent_id, lang, holds_stock, bought_title, bought_label, bought_delivery) \
          SELECT r.id, r.number, r.product_id, r.variant_id, r.quantity, r.email, r.share_email, r.shipping_json, \
          r.subtotal_minor, r.shipping_minor, r.tax_minor, r.total_minor, r.currency, \
          (SELECT 'pending' FROM claimed_intent c WHERE c.id = r.intent_id), r.tweet_id, r.now, r.now, r.intent_id, \
-         r.lang, EXISTS (SELECT 1 FROM reserved) FROM incoming r, go RETURNING 1), \
+         r.lang, EXISTS (SELECT 1 FROM reserved), r.title, r.label, r.delivery FROM incoming r, go RETURNING 1), \
          claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, order_id) \
          SELECT r.scope, r.idem_key, r.request_hash, r.now, r.id FROM incoming r, go WHERE r.idem_key IS NOT NULL \
          RETURNING 1) \
@@ -392,17 +415,17 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
         " RETURNING 'pending' AS status), \
          placed AS (INSERT INTO orders (id, order_number, product_id, variant_id, quantity, email, share_email, \
          shipping_json, subtotal_minor, shipping_minor, tax_minor, total_minor, currency, status, tweet_id, \
-         created_at, updated_at, intent_id, lang, holds_stock) \
+         created_at, updated_at, intent_id, lang, holds_stock, bought_title, bought_label, bought_delivery) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT status FROM claimed_intent), \
-         $14, $15, $15, $16, $17, EXISTS (SELECT 1 FROM reserved) FROM go RETURNING 1)"
+         $14, $15, $15, $16, $17, EXISTS (SELECT 1 FROM reserved), $18, $19, $20 FROM go RETURNING 1)"
     );
     let sql = match row.idem_key {
         None => format!("{PLACE} SELECT EXISTS (SELECT 1 FROM go), FALSE"),
         Some(_) => format!(
             "{PLACE}, claimed_key AS (INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, \
-             order_id) SELECT $18, $19, $20, $15, $1 FROM go RETURNING 1) \
+             order_id) SELECT $21, $22, $23, $15, $1 FROM go RETURNING 1) \
              SELECT EXISTS (SELECT 1 FROM go), \
-             EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $18 AND idem_key = $19)"
+             EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $21 AND idem_key = $22)"
         ),
     };
     let mut query = sqlx::query_as::<_, (bool, bool)>(&sql)
@@ -422,7 +445,10 @@ async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
         .bind(&row.tweet_id)
         .bind(row.now)
         .bind(&row.intent_id)
-        .bind(&row.lang);
+        .bind(&row.lang)
+        .bind(&row.title)
+        .bind(&row.label)
+        .bind(&row.delivery);
     if row.idem_key.is_some() {
         query = query.bind(&row.scope).bind(&row.idem_key).bind(&row.request_hash);
     }
@@ -948,6 +974,7 @@ impl StoredOrder {
             tweet_id: None,
             intent_id: self.intent_id.as_deref().unwrap_or_default(),
             lang: None,
+            names: BoughtNames::default(),
             now,
         })
     }
@@ -1054,6 +1081,9 @@ mod tests {
             now: 7,
             intent_id: intent_id.to_owned(),
             lang: None,
+            title: "Tee".to_owned(),
+            label: "M".to_owned(),
+            delivery: None,
             scope: Some("orders".to_owned()),
             idem_key: Some(format!("key-{id}")),
             request_hash: Some("h".to_owned()),

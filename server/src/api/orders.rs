@@ -402,6 +402,11 @@ impl Checked {
             tweet_id: intent.tweet_id.as_ref(),
             intent_id: &intent.id,
             lang: self.lang.as_deref(),
+            names: order_store::BoughtNames {
+                title: &self.product.offer.title,
+                label: &self.product.offer.variants[self.variant].label,
+                delivery: self.product.offer.delivery.as_deref(),
+            },
             now,
         }
     }
@@ -426,10 +431,10 @@ impl Checked {
 /// charges it again under the same order id, which the vault answers with the earlier charge
 /// if that one went through (one charge per order id).
 ///
-/// The earlier attempt may still be charging it. When one attempt settles the order without
-/// a charge that the other's then gets approved, and that answer is lost (or its process dies
-/// before writing it down), nothing here records the charge: so the order is watched
-/// ([`super::stray_charges::watch`]) until no charge of it can still come.
+/// The earlier attempt may still be charging it. One attempt may settle the order as not
+/// paid, and the other's charge be approved after that; if that answer is then lost (or its
+/// process dies before writing it down), nothing here records the charge. So the order is
+/// watched ([`super::stray_charges::watch`]) until no charge of it can still come.
 async fn resume(state: &ApiState, stored: StoredOrder, token: &str, key: &str) -> Result<Outcome, AppError> {
     if stored.status == "pending" {
         let due_at = clock::now() + super::pending_sweep::SETTLE_AFTER_SECS;
