@@ -11,7 +11,7 @@
 
 use super::order_store;
 use super::webhooks::{self, objects::StockObject, EventType};
-use crate::db::{begin_write, placeholders, to_text, Db, WriteTx};
+use crate::db::{begin_write, engine_of, placeholders, to_text, Db, Engine, WriteTx};
 use crate::error::AppError;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -363,6 +363,18 @@ pub async fn try_apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<u
 
 async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) -> Result<usize, AppError> {
     let mut tx = begin_write(db).await?;
+    // On PostgreSQL a placement takes its option's row, then waits for its product's row (its
+    // order refers to it), which this import takes early (re-attaching the tweets). Taking the
+    // options' rows first keeps the two from waiting on each other in a cycle, which
+    // PostgreSQL would end by failing one of them: a placement waits for the import instead.
+    if engine_of(db) == Engine::Postgres {
+        for p in products {
+            sqlx::query("SELECT 1 FROM variants WHERE product_id = $1 ORDER BY id FOR UPDATE")
+                .bind(&p.id)
+                .execute(&mut tx)
+                .await?;
+        }
+    }
     let restocks_wanted = webhooks::delivery::has_subscribers(&mut tx, EventType::ProductRestocked).await?;
     let mut taken = Vec::new();
     for (index, p) in products.iter().enumerate() {
@@ -581,10 +593,10 @@ pub fn format_of(path: &std::path::Path) -> Option<Format> {
     }
 }
 
-/// Writes the names `p`'s import is about to change into the orders bought under them: the
-/// product's title and delivery note, and each option's label that changes or goes
-/// (`orders.bought_*`, which the order, its receipt and the seller's list read before the
-/// catalog's). Orders that have them already keep the first: the names they were bought under.
+/// Writes the names `p`'s import is about to change into the orders bought under them that
+/// have none of their own (placed before orders kept them, [`order_store::BoughtNames`]): the
+/// product's title and delivery note, and each option's label that changes or goes. Orders
+/// that have them keep theirs: the names they were bought under.
 async fn keep_bought_names(tx: &mut WriteTx, p: &ProductEntry) -> Result<(), AppError> {
     let before: Option<(String, Option<String>)> = sqlx::query_as("SELECT title, delivery FROM products WHERE id = $1")
         .bind(&p.id)

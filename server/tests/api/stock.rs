@@ -249,8 +249,8 @@ async fn an_option_counted_afresh_sells_out_when_its_last_unit_is_paid_whatever_
 /// starts while an import is counting the option for the first time finds it counting none,
 /// reserves nothing, and writes its order once the import commits (waiting on the product's
 /// row), after the import forgot the option's holds. Such an order must hold no units, or its
-/// failure adds one to the seller's new count. The import is held before its commit by a lock
-/// on the option it removes.
+/// failure adds one to the seller's new count. The import is held before its commit by a
+/// tweet of the file's next product that another transaction is writing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_placed_while_an_import_starts_counting_its_option_gives_no_unit_to_that_count() {
     if pg_url().is_none() {
@@ -258,62 +258,116 @@ async fn an_order_placed_while_an_import_starts_counting_its_option_gives_no_uni
     }
     let gate = Arc::new(vec![Semaphore::new(Semaphore::MAX_PERMITS)]);
     let (server, _proxy, _) = holding_charges(gate).await;
-    let file = |ga_stock: &str, old: bool| {
-        let old = if old { "\n[[products.variants]]\nid = \"old\"\nlabel = \"Old\"\nprice_minor = 1000\n" } else { "" };
-        format!(
-            "[[products]]\nid = \"drop\"\ntweet_ids = [\"1900000000000000001\"]\ntitle = \"Drop\"\n\
-             seller = {{ name = \"Band\", kind = \"artist\" }}\nkind = \"ticket\"\ncurrency = \"USD\"\n\
-             max_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\nprice_minor = 1000\n\
-             {ga_stock}{old}"
-        )
-    };
-    let apply = |text: String| {
-        let db = server.api_state.db.clone();
-        async move {
-            let products = catalog_import::parse(&text, Format::Toml).unwrap();
-            catalog_import::apply(&db, &products, clock::now()).await
-        }
-    };
-    apply(file("", true)).await.unwrap();
-    // How many statements wait for a lock, the import's and then the placement's.
-    let waiting = || async {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-             AND datname = current_database()",
-        )
-        .fetch_one(&server.api_state.db)
-        .await
-        .unwrap();
-        n
-    };
-    let until_waiting = |n: i64| async move {
-        while waiting().await < n {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    };
-
+    import(&server, None).await;
     let details = json!({"product_id": "drop", "variant_id": "ga", "quantity": 1, "email": "fan@example.com"});
     let intent = server.create_intent(&details).await;
     let token = server.token_for(DECLINED, "123", intent["intent_id"].as_str().unwrap()).await;
 
-    let mut lock = server.api_state.db.acquire().await.unwrap();
-    sqlx::query("BEGIN").execute(&mut *lock).await.unwrap();
-    sqlx::query("SELECT 1 FROM variants WHERE product_id = 'drop' AND id = 'old' FOR UPDATE")
-        .execute(&mut *lock)
+    let mut other = server.api_state.db.acquire().await.unwrap();
+    let (other_pid,): (i64,) =
+        sqlx::query_as("SELECT CAST(pg_backend_pid() AS BIGINT)").fetch_one(&mut *other).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut *other).await.unwrap();
+    sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ('1900000000000000008', 'red-tee')")
+        .execute(&mut *other)
         .await
         .unwrap();
-    let import = tokio::spawn(apply(file("stock = 10\n", false)));
-    until_waiting(1).await;
+    // The option counted from now on, then a second product whose tweet the import waits for.
+    let file = "[[products]]\nid = \"drop\"\ntweet_ids = [\"1900000000000000001\"]\ntitle = \"Drop\"\n\
+                seller = { name = \"Band\", kind = \"artist\" }\nkind = \"ticket\"\ncurrency = \"USD\"\n\
+                max_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\nprice_minor = 1000\n\
+                stock = 10\n\n[[products]]\nid = \"drop2\"\ntweet_ids = [\"1900000000000000008\"]\n\
+                title = \"Drop 2\"\nseller = { name = \"Band\", kind = \"artist\" }\nkind = \"ticket\"\n\
+                currency = \"USD\"\nmax_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\n\
+                price_minor = 1000\n";
+    let import = {
+        let db = server.api_state.db.clone();
+        tokio::spawn(async move {
+            let products = catalog_import::parse(file, Format::Toml).unwrap();
+            catalog_import::apply(&db, &products, clock::now()).await
+        })
+    };
+    let import_pid = waiting_for(&server, other_pid).await;
     // The buyer, whose card is declined, presses Pay meanwhile: the placement waits for the
     // import.
     let buyer = {
         let server = server.clone();
         tokio::spawn(async move { server.pay(&intent, &token, &fresh_key()).await })
     };
-    until_waiting(2).await;
-    sqlx::query("COMMIT").execute(&mut *lock).await.unwrap();
+    waiting_for(&server, import_pid).await;
+    sqlx::query("ROLLBACK").execute(&mut *other).await.unwrap();
     import.await.unwrap().unwrap();
     let reply = buyer.await.unwrap();
     assert_eq!(reply.status, StatusCode::PAYMENT_REQUIRED, "{}", reply.text());
     assert_eq!(server.stock("drop", "ga").await, Some(10), "the file's 10: the order took no unit to give back");
+}
+
+/// On PostgreSQL a placement takes its option's row, then waits for its product's row (its
+/// order refers to it), which an import takes early. Were the import to take the option's row
+/// after that, each would wait for the other and PostgreSQL would fail one of them. Here the
+/// import is held after taking the product's row (a tweet it attaches is being written by
+/// another transaction), a buyer pays meanwhile, and both go through: the payment after the
+/// import, from its new count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_during_an_import_of_its_product_waits_for_it_and_neither_fails() {
+    if pg_url().is_none() {
+        return; // SQLite runs one write at a time.
+    }
+    let gate = Arc::new(vec![Semaphore::new(Semaphore::MAX_PERMITS)]);
+    let (server, _proxy, _) = holding_charges(gate).await;
+    import(&server, 10).await;
+    let details = json!({"product_id": "drop", "variant_id": "ga", "quantity": 1, "email": "fan@example.com"});
+    let intent = server.create_intent(&details).await;
+    let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
+
+    // Another transaction writes the tweet the file adds (for another product, uncommitted):
+    // the import waits for it once it holds the product's row.
+    let mut other = server.api_state.db.acquire().await.unwrap();
+    let (other_pid,): (i64,) =
+        sqlx::query_as("SELECT CAST(pg_backend_pid() AS BIGINT)").fetch_one(&mut *other).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut *other).await.unwrap();
+    sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ('1900000000000000009', 'red-tee')")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let file = "[[products]]\nid = \"drop\"\ntweet_ids = [\"1900000000000000001\", \"1900000000000000009\"]\n\
+                title = \"Drop\"\nseller = { name = \"Band\", kind = \"artist\" }\nkind = \"ticket\"\n\
+                currency = \"USD\"\nmax_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\n\
+                price_minor = 1000\nstock = 20\n";
+    let import = {
+        let db = server.api_state.db.clone();
+        tokio::spawn(async move {
+            let products = catalog_import::parse(file, Format::Toml).unwrap();
+            catalog_import::apply(&db, &products, clock::now()).await
+        })
+    };
+    let import_pid = waiting_for(&server, other_pid).await;
+    let buyer = {
+        let server = server.clone();
+        tokio::spawn(async move { server.pay(&intent, &token, &fresh_key()).await })
+    };
+    waiting_for(&server, import_pid).await;
+    sqlx::query("ROLLBACK").execute(&mut *other).await.unwrap();
+
+    import.await.unwrap().expect("the import goes through");
+    let reply = buyer.await.unwrap();
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    assert_eq!(server.stock("drop", "ga").await, Some(19), "the new count of 20, less the one paid");
+}
+
+/// The PostgreSQL session waiting for a lock the session `blocker` holds, once there is one
+/// (its pid).
+async fn waiting_for(server: &TestServer, blocker: i64) -> i64 {
+    loop {
+        let waiting: Option<(i64,)> = sqlx::query_as(
+            "SELECT CAST(pid AS BIGINT) FROM pg_stat_activity WHERE CAST($1 AS INTEGER) = ANY(pg_blocking_pids(pid))",
+        )
+        .bind(blocker)
+        .fetch_optional(&server.api_state.db)
+        .await
+        .unwrap();
+        if let Some((pid,)) = waiting {
+            return pid;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
