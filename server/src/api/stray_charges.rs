@@ -55,7 +55,7 @@ pub(crate) async fn watch(state: &ApiState, order_id: &str, due_at: i64) -> Resu
     write(state, || {
         sqlx::query(
             "INSERT INTO charge_checks (order_id, due_at) VALUES ($1, $2) \
-             ON CONFLICT (order_id) DO UPDATE SET due_at = excluded.due_at, checked_at = NULL",
+             ON CONFLICT (order_id) DO UPDATE SET due_at = excluded.due_at",
         )
         .bind(order_id)
         .bind(due_at)
@@ -64,17 +64,18 @@ pub(crate) async fn watch(state: &ApiState, order_id: &str, due_at: i64) -> Resu
 }
 
 /// Reads the vault's record of each watched order due by `now` and refunds an approved charge
-/// the order was not paid with ([`give_back`]); returns how many were checked. An order still
-/// pending is left to the pending sweep and checked on a later pass. An order the vault cannot
-/// answer for now is tried again next time; after [`VAULT_MISSES`] of them the pass ends, as
-/// the vault is likely out of reach.
+/// the order was not paid with ([`give_back`]); returns how many were checked, each then no
+/// longer watched. An order still pending is left to the pending sweep and checked on a later
+/// pass. An order the vault cannot answer for now is tried again on the next pass, which also
+/// reads no further page after one with such an order (it would read it again), and ends at
+/// once after [`VAULT_MISSES`] of them, as the vault is likely out of reach.
 pub async fn check_watched(state: &ApiState, now: i64) -> Result<usize, AppError> {
     let mut checked = 0;
     loop {
         let due: Vec<Watched> = sqlx::query_as(
             "SELECT c.order_id, c.due_at, o.status, o.charge_id, o.total_minor, o.currency \
              FROM charge_checks c LEFT JOIN orders o ON o.id = c.order_id \
-             WHERE c.checked_at IS NULL AND c.due_at <= $1 AND (o.status IS NULL OR o.status <> 'pending') \
+             WHERE c.due_at <= $1 AND (o.status IS NULL OR o.status <> 'pending') \
              ORDER BY c.due_at, c.order_id LIMIT 100",
         )
         .bind(now)
@@ -86,8 +87,7 @@ pub async fn check_watched(state: &ApiState, now: i64) -> Result<usize, AppError
                 // Only the watch that was read: a retry that watched the order again since
                 // (a later due time) is checked in its turn.
                 write(state, || {
-                    sqlx::query("UPDATE charge_checks SET checked_at = $1 WHERE order_id = $2 AND due_at = $3")
-                        .bind(now)
+                    sqlx::query("DELETE FROM charge_checks WHERE order_id = $1 AND due_at = $2")
                         .bind(&watched.order_id)
                         .bind(watched.due_at)
                 })

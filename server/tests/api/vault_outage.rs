@@ -123,6 +123,51 @@ async fn an_unknown_charge_outcome_keeps_the_order_pending_until_the_retry_with_
     assert_eq!(order_status(&server).await, "paid");
     assert_eq!(server.count("orders").await, 1);
     assert_eq!(server.stock(TEE, "m").await, Some(13));
+    // The retry watched the order; its check, once due, finds the charge it was paid with.
+    let check = |at| tweetbuy_server::api::stray_charges::check_watched(&server.api_state, at);
+    let due = clock::now() + tweetbuy_server::api::pending_sweep::SETTLE_AFTER_SECS;
+    assert_eq!(server.count("charge_checks").await, 1);
+    assert_eq!(check(due + 60).await.unwrap(), 1);
+    assert_eq!((server.count("charge_checks").await, server.count("stray_charges").await), (0, 0));
+}
+
+/// A watched order still pending when its check is due is left to the pending sweep: the
+/// check passes it by, and comes back to it once it is settled. A vault that cannot answer
+/// leaves the watch for the next pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_order_is_checked_only_once_settled_and_once_the_vault_answers() {
+    let (server, proxy) = lossy_server().await;
+    proxy.lose_all.store(true, Ordering::SeqCst);
+    let token = server.tokenize(VISA, "123").await;
+    let key = fresh_key();
+    assert_eq!(server.order(&tee_order(&token, 1), &key).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    let (order_id,): (String,) = sqlx::query_as("SELECT id FROM orders").fetch_one(&server.api_state.db).await.unwrap();
+    let due = clock::now() + tweetbuy_server::api::pending_sweep::SETTLE_AFTER_SECS;
+    sqlx::query("INSERT INTO charge_checks (order_id, due_at) VALUES ($1, $2)")
+        .bind(&order_id)
+        .bind(clock::now() - 1)
+        .execute(&server.api_state.db)
+        .await
+        .unwrap();
+    let check = |at| tweetbuy_server::api::stray_charges::check_watched(&server.api_state, at);
+    assert_eq!(check(due).await.unwrap(), 0, "still pending: passed by");
+    assert_eq!(server.count("charge_checks").await, 1);
+
+    // Paid by the retry, which watches it again (a later due time); the vault is then out of
+    // reach for lookups: the check cannot say, and keeps the watch.
+    proxy.lose_all.store(false, Ordering::SeqCst);
+    assert_eq!(server.order(&tee_order(&token, 1), &key).await.status, StatusCode::CREATED);
+    let mut state = server.api_state.clone();
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", elsewhere.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(elsewhere, axum::Router::new()).await.unwrap() });
+    state.vault = tweetbuy_server::api::vault_client::VaultClient::new(&url, VAULT_API_KEY);
+    let later = due + tweetbuy_server::api::pending_sweep::SETTLE_AFTER_SECS;
+    assert_eq!(tweetbuy_server::api::stray_charges::check_watched(&state, later).await.unwrap(), 0);
+    assert_eq!(server.count("charge_checks").await, 1, "kept for the next pass");
+    assert_eq!(check(later).await.unwrap(), 1);
+    assert_eq!((server.count("charge_checks").await, server.count("stray_charges").await), (0, 0));
+    assert_eq!(order_status(&server).await, "paid");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

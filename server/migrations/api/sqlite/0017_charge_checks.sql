@@ -3,9 +3,9 @@
 -- the order was not paid with is refunded (`stray_charges`): a charge whose answer was lost
 -- after another attempt had settled its order, or whose process died before writing it down,
 -- leaves no other trace on the api's side.
+-- A row goes once its order is checked.
 CREATE TABLE charge_checks (
     order_id TEXT PRIMARY KEY,
-    due_at BIGINT NOT NULL,
-    checked_at BIGINT
+    due_at BIGINT NOT NULL
 );
-CREATE INDEX charge_checks_due ON charge_checks (due_at) WHERE checked_at IS NULL;
+CREATE INDEX charge_checks_due ON charge_checks (due_at);
