@@ -118,7 +118,7 @@ pub enum WebhooksCommand {
         id: String,
         /// How many deliveries to print at most (1 to 500).
         #[arg(long, default_value_t = crate::api::webhooks::endpoints::DEFAULT_LOG_LIMIT,
-              value_parser = clap::value_parser!(i64).range(1..=500))]
+              value_parser = clap::value_parser!(i64).range(1..=crate::api::webhooks::endpoints::MAX_LOG_LIMIT))]
         limit: i64,
         /// The api database holding the endpoint.
         #[command(flatten)]

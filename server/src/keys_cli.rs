@@ -39,11 +39,11 @@ pub async fn keys(command: KeysCommand) -> Result<(), String> {
             rotate_file(&path, &mut out)?
         }
     };
-    // A key added to the file is said with the failure: the file has it either way.
+    // A key added to the file, and the records re-wrapped, are said with a failure after.
     let report = rotation::rewrap_all(&pool, &keyring).await.map_err(|e| format!("{out}{e}"))?;
     let rewrapped = format!("re-wrapped {} record(s) with {}", report.rewrapped, keyring.current().id());
     say!(out, "{rewrapped} ({} changed meanwhile)", report.skipped);
-    for (key_id, count) in rotation::records_per_key(&pool).await.map_err(|e| e.to_string())? {
+    for (key_id, count) in rotation::records_per_key(&pool).await.map_err(|e| format!("{out}{e}"))? {
         say!(out, "  {key_id}: {count} record(s)");
     }
     emit(&out, Some(rewrapped))

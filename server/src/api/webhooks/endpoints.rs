@@ -4,8 +4,8 @@
 //! answers and the same errors.
 //!
 //! An endpoint's URL must be `https://`: the events carry order details and the signature
-//! proves who sent them, not that nobody read them. Plain `http://` is accepted on loopback
-//! only (`127.0.0.1`, `[::1]`, `localhost`), for development and tests.
+//! proves who sent them, not that nobody read them. Plain `http://` is accepted on a loopback
+//! address only (`127.0.0.0/8`, `[::1]`, `localhost`), for development and tests.
 
 use super::delivery::{events_column, insert_delivery, now_ms};
 use super::{signing, EventType};
@@ -38,12 +38,15 @@ pub const MAX_KEEP_PREVIOUS_SECS: i64 = 7 * 24 * 3600;
 /// Deliveries shown in a log, newest first, unless fewer are asked for.
 pub const DEFAULT_LOG_LIMIT: i64 = 50;
 
+/// The most deliveries one read of the log gives.
+pub const MAX_LOG_LIMIT: i64 = 500;
+
 /// An endpoint as the seller sees it (never its secrets).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Endpoint {
     /// `whe_…`.
     pub id: String,
-    /// Where events are posted: `https://…` (`http://` only on 127.0.0.1 or localhost).
+    /// Where events are posted: `https://…` (`http://` only on a loopback address or localhost).
     pub url: String,
     /// The seller's note about it, one line; may be empty.
     pub description: String,
@@ -218,7 +221,7 @@ pub fn check_url(raw: &str) -> Result<String, String> {
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
-        "http" => return Err("Use https:// (plain http:// is for 127.0.0.1 and localhost only).".into()),
+        "http" => return Err("Use https:// (plain http:// is for a loopback address or localhost only).".into()),
         _ => return Err("Use an https:// URL.".into()),
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -478,7 +481,7 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, e.type AS event_type, d.
 /// each with its attempts.
 pub async fn deliveries(db: &Db, endpoint_id: &str, limit: Option<i64>) -> Result<Vec<Delivery>, AppError> {
     get(db, endpoint_id).await?;
-    let limit = limit.unwrap_or(DEFAULT_LOG_LIMIT).clamp(1, 500);
+    let limit = limit.unwrap_or(DEFAULT_LOG_LIMIT).clamp(1, MAX_LOG_LIMIT);
     let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
         "{DELIVERY_SELECT} WHERE d.endpoint_id = $1 ORDER BY d.created_at DESC, d.next_attempt_ms DESC, d.id LIMIT $2"
     ))
