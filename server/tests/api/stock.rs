@@ -263,14 +263,6 @@ async fn an_order_placed_while_an_import_starts_counting_its_option_gives_no_uni
     let intent = server.create_intent(&details).await;
     let token = server.token_for(DECLINED, "123", intent["intent_id"].as_str().unwrap()).await;
 
-    let mut other = server.api_state.db.acquire().await.unwrap();
-    let (other_pid,): (i64,) =
-        sqlx::query_as("SELECT CAST(pg_backend_pid() AS BIGINT)").fetch_one(&mut *other).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut *other).await.unwrap();
-    sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ('1900000000000000008', 'red-tee')")
-        .execute(&mut *other)
-        .await
-        .unwrap();
     // The option counted from now on, then a second product whose tweet the import waits for.
     let file = "[[products]]\nid = \"drop\"\ntweet_ids = [\"1900000000000000001\"]\ntitle = \"Drop\"\n\
                 seller = { name = \"Band\", kind = \"artist\" }\nkind = \"ticket\"\ncurrency = \"USD\"\n\
@@ -279,24 +271,10 @@ async fn an_order_placed_while_an_import_starts_counting_its_option_gives_no_uni
                 title = \"Drop 2\"\nseller = { name = \"Band\", kind = \"artist\" }\nkind = \"ticket\"\n\
                 currency = \"USD\"\nmax_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\n\
                 price_minor = 1000\n";
-    let import = {
-        let db = server.api_state.db.clone();
-        tokio::spawn(async move {
-            let products = catalog_import::parse(file, Format::Toml).unwrap();
-            catalog_import::apply(&db, &products, clock::now()).await
-        })
-    };
-    let import_pid = waiting_for(&server, other_pid).await;
     // The buyer, whose card is declined, presses Pay meanwhile: the placement waits for the
     // import.
-    let buyer = {
-        let server = server.clone();
-        tokio::spawn(async move { server.pay(&intent, &token, &fresh_key()).await })
-    };
-    waiting_for(&server, import_pid).await;
-    sqlx::query("ROLLBACK").execute(&mut *other).await.unwrap();
-    import.await.unwrap().unwrap();
-    let reply = buyer.await.unwrap();
+    let (imported, reply) = pay_during_import(&server, "1900000000000000008", file, intent, token).await;
+    imported.unwrap();
     assert_eq!(reply.status, StatusCode::PAYMENT_REQUIRED, "{}", reply.text());
     assert_eq!(server.stock("drop", "ga").await, Some(10), "the file's 10: the order took no unit to give back");
 }
@@ -319,20 +297,36 @@ async fn a_payment_during_an_import_of_its_product_waits_for_it_and_neither_fail
     let intent = server.create_intent(&details).await;
     let token = server.token_for("4242424242424242", "123", intent["intent_id"].as_str().unwrap()).await;
 
-    // Another transaction writes the tweet the file adds (for another product, uncommitted):
-    // the import waits for it once it holds the product's row.
-    let mut other = server.api_state.db.acquire().await.unwrap();
-    let (other_pid,): (i64,) =
-        sqlx::query_as("SELECT CAST(pg_backend_pid() AS BIGINT)").fetch_one(&mut *other).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut *other).await.unwrap();
-    sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ('1900000000000000009', 'red-tee')")
-        .execute(&mut *other)
-        .await
-        .unwrap();
     let file = "[[products]]\nid = \"drop\"\ntweet_ids = [\"1900000000000000001\", \"1900000000000000009\"]\n\
                 title = \"Drop\"\nseller = { name = \"Band\", kind = \"artist\" }\nkind = \"ticket\"\n\
                 currency = \"USD\"\nmax_per_order = 1\n\n[[products.variants]]\nid = \"ga\"\nlabel = \"GA\"\n\
                 price_minor = 1000\nstock = 20\n";
+    let (imported, reply) = pay_during_import(&server, "1900000000000000009", file, intent, token).await;
+    imported.expect("the import goes through");
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    assert_eq!(server.stock("drop", "ga").await, Some(19), "the new count of 20, less the one paid");
+}
+
+/// Imports `file` and pays with `intent` and `token` at once, on PostgreSQL: another
+/// transaction writes `tweet`, which the file attaches, for another product, so the import
+/// waits for it once it holds the product's row; the payment starts then, and once it waits
+/// for the import the other transaction rolls back. The import's result and the payment's reply.
+async fn pay_during_import(
+    server: &Arc<TestServer>,
+    tweet: &str,
+    file: &'static str,
+    intent: serde_json::Value,
+    token: String,
+) -> (Result<usize, tweetbuy_server::AppError>, Reply) {
+    let mut other = server.api_state.db.acquire().await.unwrap();
+    let (other_pid,): (i64,) =
+        sqlx::query_as("SELECT CAST(pg_backend_pid() AS BIGINT)").fetch_one(&mut *other).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut *other).await.unwrap();
+    sqlx::query("INSERT INTO product_tweets (tweet_id, product_id) VALUES ($1, 'red-tee')")
+        .bind(tweet)
+        .execute(&mut *other)
+        .await
+        .unwrap();
     let import = {
         let db = server.api_state.db.clone();
         tokio::spawn(async move {
@@ -340,18 +334,14 @@ async fn a_payment_during_an_import_of_its_product_waits_for_it_and_neither_fail
             catalog_import::apply(&db, &products, clock::now()).await
         })
     };
-    let import_pid = waiting_for(&server, other_pid).await;
+    let import_pid = waiting_for(server, other_pid).await;
     let buyer = {
         let server = server.clone();
         tokio::spawn(async move { server.pay(&intent, &token, &fresh_key()).await })
     };
-    waiting_for(&server, import_pid).await;
+    waiting_for(server, import_pid).await;
     sqlx::query("ROLLBACK").execute(&mut *other).await.unwrap();
-
-    import.await.unwrap().expect("the import goes through");
-    let reply = buyer.await.unwrap();
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    assert_eq!(server.stock("drop", "ga").await, Some(19), "the new count of 20, less the one paid");
+    (import.await.unwrap(), buyer.await.unwrap())
 }
 
 /// The PostgreSQL session waiting for a lock the session `blocker` holds, once there is one
