@@ -145,6 +145,9 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
         if o.refunded_minor > 0 {
             say!(out, "    refunded {} {}", o.refunded_minor, o.currency);
         }
+        if o.refund_pending_minor > 0 {
+            say!(out, "    a refund of {} {} waits for the vault's answer", o.refund_pending_minor, o.currency);
+        }
         if let (Some(charge), Some(refund)) = (&o.late_charge_id, &o.late_charge_refund) {
             say!(out, "    a charge approved after the order was settled ({charge}): its refund is {refund}");
         }

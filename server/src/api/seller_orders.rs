@@ -60,6 +60,9 @@ pub struct SellerOrder {
     pub tweet_id: Option<String>,
     /// What its succeeded refunds gave back, in minor units (0 without any).
     pub refunded_minor: i64,
+    /// What its refunds still waiting for the vault's answer give back, in minor units (0
+    /// without any): set aside, not yet refunded (the refund is asked again, under its key).
+    pub refund_pending_minor: i64,
     /// Unix seconds: when the seller marked it shipped.
     pub shipped_at: Option<i64>,
     /// Unix seconds: when the seller cancelled it.
@@ -121,6 +124,7 @@ struct Row {
     cancelled_at: Option<i64>,
     late_charge_id: Option<String>,
     late_charge_refund: Option<String>,
+    refund_pending_minor: i64,
 }
 
 /// The seller's view's columns, for one order or all.
@@ -129,8 +133,10 @@ fn select() -> String {
         "SELECT o.order_number, o.id, o.created_at, o.status, o.product_id, {BOUGHT_COLUMNS}, \
          CASE WHEN o.share_email THEN 1 ELSE 0 END AS share_email, o.email, o.tweet_id, \
          {} AS refunded_minor, o.shipped_at, o.cancelled_at, s.charge_id AS late_charge_id, \
-         s.status AS late_charge_refund {FROM_ORDERS} LEFT JOIN stray_charges s ON s.order_id = o.id",
-        super::refunds::REFUNDED_SQL
+         s.status AS late_charge_refund, {} AS refund_pending_minor \
+         {FROM_ORDERS} LEFT JOIN stray_charges s ON s.order_id = o.id",
+        super::refunds::REFUNDED_SQL,
+        super::refunds::PENDING_REFUNDS_SQL
     )
 }
 
@@ -187,6 +193,7 @@ fn seller_view(row: Row) -> Result<SellerOrder, AppError> {
         email: (row.share_email != 0).then_some(row.email),
         tweet_id: row.tweet_id,
         refunded_minor: row.refunded_minor,
+        refund_pending_minor: row.refund_pending_minor,
         shipped_at: row.shipped_at,
         cancelled_at: row.cancelled_at,
         late_charge_id: row.late_charge_id,
@@ -209,7 +216,7 @@ fn status_of(stored: &str, total_minor: i64, refunded_minor: i64, cancelled: boo
 pub const CSV_HEADER: &str = "order_number,order_id,created_at,status,product_id,product_title,variant_id,\
 variant_label,quantity,currency,subtotal_minor,discount_code,discount_minor,shipping_minor,tax_minor,total_minor,card_brand,card_last4,\
 ship_name,ship_line1,ship_line2,ship_city,ship_region,ship_postal_code,ship_country,email,tweet_id,refunded_minor,\
-shipped_at,cancelled_at,late_charge_id,late_charge_refund";
+shipped_at,cancelled_at,late_charge_id,late_charge_refund,refund_pending_minor";
 
 /// Orders as CSV (RFC 4180: fields quoted when they hold a comma, quote or line break).
 pub fn to_csv(orders: &[SellerOrder]) -> String {
@@ -251,6 +258,7 @@ pub fn to_csv(orders: &[SellerOrder]) -> String {
             o.cancelled_at.map(|t| t.to_string()).unwrap_or_default(),
             o.late_charge_id.clone().unwrap_or_default(),
             o.late_charge_refund.clone().unwrap_or_default(),
+            o.refund_pending_minor.to_string(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&line.join(","));

@@ -384,9 +384,10 @@ async fn the_seller_view_shows_refunds_in_the_csv_too() {
         .unwrap();
     let csv = send(&server.api, request).await.text();
     let header = csv.lines().next().unwrap();
-    assert!(header.ends_with("refunded_minor,shipped_at,cancelled_at,late_charge_id,late_charge_refund"), "{header}");
+    let tail = "refunded_minor,shipped_at,cancelled_at,late_charge_id,late_charge_refund,refund_pending_minor";
+    assert!(header.ends_with(tail), "{header}");
     let line = csv.lines().find(|l| l.starts_with(&number)).unwrap();
-    assert!(line.contains(",partially_refunded,") && line.ends_with(",1234,,,,"), "{line}");
+    assert!(line.contains(",partially_refunded,") && line.ends_with(",1234,,,,,0"), "{line}");
 }
 
 #[tokio::test]
@@ -408,7 +409,13 @@ async fn a_refund_the_vault_did_not_answer_resumes_under_its_key() {
     let over = refund(&server, &number, Some(TEE_TOTAL - 1500 + 1), &fresh_key()).await;
     assert_eq!(over.error_code(), "refund_exceeds_remaining");
     assert_eq!(vault_refunded(&server, &order_id).await, (0, 0));
-    assert_eq!(seller_view(&server, &number).await["refunded_minor"], 0, "only succeeded refunds count");
+    let view = seller_view(&server, &number).await;
+    assert_eq!(view["refunded_minor"], 0, "only succeeded refunds count");
+    assert_eq!(view["refund_pending_minor"], 1500, "the seller sees the refund waiting");
+    let orders = tweetbuy_server::api::seller_orders::list(&server.api_state.db).await.unwrap();
+    let csv = tweetbuy_server::api::seller_orders::to_csv(&orders);
+    assert!(csv.lines().next().unwrap().ends_with(",refund_pending_minor"), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",1500"), "{csv}");
 
     let resumed = refund(&server, &number, Some(1500), "resume-1").await;
     assert_eq!(resumed.status, StatusCode::CREATED, "{}", resumed.text());
@@ -416,7 +423,8 @@ async fn a_refund_the_vault_did_not_answer_resumes_under_its_key() {
     let again = refund(&server, &number, Some(1500), "resume-1").await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(vault_refunded(&server, &order_id).await, (1500, 1));
-    assert_eq!(seller_view(&server, &number).await["refunded_minor"], 1500);
+    let view = seller_view(&server, &number).await;
+    assert_eq!((view["refunded_minor"].as_i64(), view["refund_pending_minor"].as_i64()), (Some(1500), Some(0)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -412,6 +412,10 @@ async fn find_refund(db: &Db, id: &str) -> Result<Option<RefundRow>, AppError> {
 pub(crate) const REFUNDED_SQL: &str = "CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r \
      WHERE r.order_id = o.id AND r.status = 'succeeded'), 0) AS BIGINT)";
 
+/// What the refunds of the order `o` still waiting for the vault's answer give back.
+pub(crate) const PENDING_REFUNDS_SQL: &str = "CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r \
+     WHERE r.order_id = o.id AND r.status = 'pending'), 0) AS BIGINT)";
+
 async fn view(db: &Db, row: &RefundRow) -> Result<Refund, AppError> {
     let (order_number, total, reserved, refunded): (String, i64, i64, i64) = sqlx::query_as(&format!(
         "SELECT o.order_number, o.total_minor, o.refund_reserved_minor, {REFUNDED_SQL} FROM orders o WHERE o.id = $1"
