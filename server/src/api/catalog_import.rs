@@ -11,7 +11,7 @@
 
 use super::order_store;
 use super::webhooks::{self, objects::StockObject, EventType};
-use crate::db::{begin_write, engine_of, placeholders, to_text, Db, Engine, WriteTx};
+use crate::db::{begin_write, placeholders, to_text, Db, WriteTx};
 use crate::error::AppError;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -363,18 +363,6 @@ pub async fn try_apply(db: &Db, products: &[ProductEntry], now: i64) -> Result<u
 
 async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) -> Result<usize, AppError> {
     let mut tx = begin_write(db).await?;
-    // On PostgreSQL a placement takes its option's row, then waits for its product's row (its
-    // order refers to it), which this import takes early (re-attaching the tweets). Taking the
-    // options' rows first keeps the two from waiting on each other in a cycle, which
-    // PostgreSQL would end by failing one of them: a placement waits for the import instead.
-    if engine_of(db) == Engine::Postgres {
-        for p in products {
-            sqlx::query("SELECT 1 FROM variants WHERE product_id = $1 ORDER BY id FOR UPDATE")
-                .bind(&p.id)
-                .execute(&mut tx)
-                .await?;
-        }
-    }
     let restocks_wanted = webhooks::delivery::has_subscribers(&mut tx, EventType::ProductRestocked).await?;
     let mut taken = Vec::new();
     for (index, p) in products.iter().enumerate() {
@@ -490,9 +478,10 @@ async fn apply_or_try(db: &Db, products: &[ProductEntry], now: i64, keep: bool) 
             .bind(v.stock)
             .fetch_one(&mut tx)
             .await?;
-            // After the row's update, which waited for any placement still holding the row
-            // (one that took units from the old count): that placement's order is forgotten
-            // too. One of an uncounted option locks nothing, and holds no units from the start.
+            // After the row's update: a placement takes the product's row before its option's,
+            // so none holds this row now (this import holds the product's), and every order
+            // of the old count is here to be forgotten. One that read the option as uncounted
+            // before the import and is written after it holds no units from the start.
             if count_starts {
                 order_store::forget_holds(&mut tx, &p.id, &v.id).await?;
             }

@@ -238,8 +238,12 @@ async fn place_numbered(
 ///   NULL, a not-null violation;
 /// - an order number already taken is a unique violation too, and a new one is drawn.
 ///
-/// The variant's row is locked first here; nothing else of the placement waits for a lock
-/// taken after it, and the lock goes with the commit at the end of this one statement.
+/// The product's row is share-locked first (`listed`, as the order's reference to it would
+/// be), then the variant's: the order a placement with a discount code takes them in (its
+/// order row, then its reservation) and a catalog import does (the product, then its options).
+/// With the variant's first, a placement waiting for an import's product while the import
+/// waited for the variant was a cycle PostgreSQL ended by failing one of them. The locks go
+/// with the commit at the end of this one statement.
 ///
 /// Every buyer of a variant updates its one stock row, and a row lock is held until the
 /// commit's WAL flush. The placements of a variant that arrive together go as one statement
@@ -359,8 +363,9 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "WITH incoming AS (SELECT * FROM json_to_recordset($1::json) AS r({PLACING_COLUMNS})), \
-         reserved AS (UPDATE variants SET stock = stock - $4 WHERE product_id = $2 AND id = $3 \
-         AND stock IS NOT NULL AND stock >= $4 RETURNING 1), \
+         listed AS (SELECT 1 FROM products WHERE id = $2 FOR KEY SHARE), \
+         reserved AS (UPDATE variants SET stock = stock - $4 WHERE EXISTS (SELECT 1 FROM listed) \
+         AND product_id = $2 AND id = $3 AND stock IS NOT NULL AND stock >= $4 RETURNING 1), \
          go AS (SELECT 1 AS go WHERE EXISTS (SELECT 1 FROM reserved) \
          OR EXISTS (SELECT 1 FROM variants WHERE product_id = $2 AND id = $3 AND stock IS NULL)), \
          claimed_intent AS (UPDATE payment_intents SET order_id = r.id FROM incoming r \
@@ -404,9 +409,9 @@ async fn place_many(db: &Db, rows: &[Placing]) -> Result<bool, AppError> {
 /// order number is taken.
 async fn place_one(db: &Db, row: &Placing) -> Result<bool, PlaceError> {
     const PLACE: &str = concat!(
-        "WITH reserved AS (\
-         UPDATE variants SET stock = stock - $5 WHERE product_id = $3 AND id = $4 AND stock IS NOT NULL \
-         AND stock >= $5 RETURNING 1), \
+        "WITH listed AS (SELECT 1 FROM products WHERE id = $3 FOR KEY SHARE), \
+         reserved AS (UPDATE variants SET stock = stock - $5 WHERE EXISTS (SELECT 1 FROM listed) \
+         AND product_id = $3 AND id = $4 AND stock IS NOT NULL AND stock >= $5 RETURNING 1), \
          go AS (SELECT 1 AS go WHERE EXISTS (SELECT 1 FROM reserved) \
          OR EXISTS (SELECT 1 FROM variants WHERE product_id = $3 AND id = $4 AND stock IS NULL)), \
          claimed_intent AS (UPDATE payment_intents SET order_id = $1 WHERE id = $16 AND EXISTS (SELECT 1 FROM go) \

@@ -279,12 +279,12 @@ async fn an_order_placed_while_an_import_starts_counting_its_option_gives_no_uni
     assert_eq!(server.stock("drop", "ga").await, Some(10), "the file's 10: the order took no unit to give back");
 }
 
-/// On PostgreSQL a placement takes its option's row, then waits for its product's row (its
-/// order refers to it), which an import takes early. Were the import to take the option's row
-/// after that, each would wait for the other and PostgreSQL would fail one of them. Here the
-/// import is held after taking the product's row (a tweet it attaches is being written by
-/// another transaction), a buyer pays meanwhile, and both go through: the payment after the
-/// import, from its new count.
+/// On PostgreSQL an import takes a product's row, then its options'. A placement that took
+/// its option's row first and then waited for the product's (its order refers to it) would
+/// wait for the import while the import waited for it, and PostgreSQL would fail one of them:
+/// a placement takes the product's row first. Here the import is held after taking the
+/// product's row (a tweet it attaches is being written by another transaction), a buyer pays
+/// meanwhile, and both go through: the payment after the import, from its new count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_during_an_import_of_its_product_waits_for_it_and_neither_fails() {
     if pg_url().is_none() {
