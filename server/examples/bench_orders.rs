@@ -414,11 +414,6 @@ async fn main() {
     }
     let (mail_port, mails) = mail_sink().await;
     env.push(("SMTP_URL", format!("smtp://127.0.0.1:{mail_port}")));
-    let file = dir.path().join("bench.toml");
-    std::fs::write(&file, format!("{CATALOG}\n{FLASH_PRODUCT}")).unwrap();
-    let imported =
-        Command::new(&server).args(["catalog", "import"]).arg(&file).envs(env.iter().cloned()).output().unwrap();
-    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
 
     // Idle connections are dropped before the server's own 10 s idle limit: a request sent on
     // a connection the server is closing at that moment fails with no answer, which would
@@ -430,6 +425,13 @@ async fn main() {
         .build()
         .unwrap();
     let (child, api, vault) = start_server(&server, &env, dir.path(), &http).await;
+    // The catalog goes in as a seller's does, once the server has made its database: the
+    // tools refuse a shop that is not there.
+    let file = dir.path().join("bench.toml");
+    std::fs::write(&file, format!("{CATALOG}\n{FLASH_PRODUCT}")).unwrap();
+    let imported =
+        Command::new(&server).args(["catalog", "import"]).arg(&file).envs(env.iter().cloned()).output().unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
     let postmaster = database_url.as_deref().map(|url| {
         let port = url.rsplit(':').next().and_then(|rest| rest.split('/').next()).unwrap_or_default();
         postmaster_on(port).expect("the PostgreSQL server of --database-url, started with -p PORT, on this machine")
