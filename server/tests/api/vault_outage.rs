@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tweetbuy_server::api::pending_sweep::settle_stale;
+use tweetbuy_server::api::vault_client::VaultClient;
 use tweetbuy_server::clock;
 
 const VISA: &str = "4242424242424242";
@@ -56,6 +57,21 @@ fn lossy_vault(vault: &str) -> LossyVault {
     });
     proxy.point_at(vault);
     LossyVault { proxy, calls, lose_first, lose_all, swallow, refuse_from }
+}
+
+/// Serves `router` on a free loopback port: its URL, and a vault client that takes it for
+/// the vault (a wrong address, in these tests).
+async fn serve(router: axum::Router) -> (String, VaultClient) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let client = VaultClient::new(&url, VAULT_API_KEY);
+    (url, client)
+}
+
+/// A vault client for `router` served as the vault ([`serve`]).
+async fn vault_at(router: axum::Router) -> VaultClient {
+    serve(router).await.1
 }
 
 async fn approved_charges(server: &TestServer) -> i64 {
@@ -158,10 +174,7 @@ async fn a_watched_order_is_checked_only_once_settled_and_once_the_vault_answers
     proxy.lose_all.store(false, Ordering::SeqCst);
     assert_eq!(server.order(&tee_order(&token, 1), &key).await.status, StatusCode::CREATED);
     let mut state = server.api_state.clone();
-    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", elsewhere.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(elsewhere, axum::Router::new()).await.unwrap() });
-    state.vault = tweetbuy_server::api::vault_client::VaultClient::new(&url, VAULT_API_KEY);
+    state.vault = vault_at(axum::Router::new()).await;
     let later = due + tweetbuy_server::api::pending_sweep::SETTLE_AFTER_SECS;
     assert_eq!(tweetbuy_server::api::stray_charges::check_watched(&state, later).await.unwrap(), 0);
     assert_eq!(server.count("charge_checks").await, 1, "kept for the next pass");
@@ -376,24 +389,18 @@ async fn a_404_that_is_not_the_vaults_settles_nothing() {
     assert_eq!(server.order(&tee_order(&token, 1), &fresh_key()).await.status, StatusCode::SERVICE_UNAVAILABLE);
     // The api now asks a server that is not the vault (a plain 404 for every path).
     let mut state = server.api_state.clone();
-    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", elsewhere.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(elsewhere, axum::Router::new()).await.unwrap() });
-    state.vault = tweetbuy_server::api::vault_client::VaultClient::new(&url, VAULT_API_KEY);
+    state.vault = vault_at(axum::Router::new()).await;
     assert_eq!(settle_stale(&state, clock::now() + 1).await.unwrap(), 0);
     assert_eq!(order_status(&server).await, "pending", "still pending, stock still held");
     assert_eq!(server.stock(TEE, "m").await, Some(14));
     // Nor the 404 a tweetbuy listener answers for a path it does not serve (the vault's public
     // listener, or the api, named by mistake as the vault): the vault's own error body, but
     // not from the vault's charge routes.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let api = tweetbuy_server::api_app(server.api_state.clone());
-    tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+    let (url, api) = serve(tweetbuy_server::api_app(server.api_state.clone())).await;
     let answer = reqwest::get(format!("{url}/v1/charges/ord_x")).await.unwrap();
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
     assert_eq!(answer.json::<serde_json::Value>().await.unwrap()["code"], "not_found");
-    state.vault = tweetbuy_server::api::vault_client::VaultClient::new(&url, VAULT_API_KEY);
+    state.vault = api;
     assert_eq!(settle_stale(&state, clock::now() + 1).await.unwrap(), 0);
     assert_eq!(order_status(&server).await, "pending", "still pending, stock still held");
     let refund = tweetbuy_core::vault::RefundRequest {
