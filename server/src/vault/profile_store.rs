@@ -58,11 +58,16 @@ pub struct NewProfile {
 
 /// Stores the profile with its reusable card and erases the one-time card it came from, in
 /// one transaction. `false` when the one-time card was saved (or erased) meanwhile.
+///
+/// `replacing`: the hash of the device credential the save came with, if any. The profile it
+/// opens is erased in the same transaction: the new credential's cookie takes that one's
+/// place, so nobody could remove the old profile any more, nor pay with it.
 pub async fn insert_profile(
     db: &Db,
     profile: &NewProfile,
     card: &NewCard,
     one_time_card_id: &str,
+    replacing: Option<&str>,
 ) -> Result<bool, AppError> {
     let mut tx = crate::db::begin_write(db).await?;
     let empty: Vec<u8> = Vec::new();
@@ -86,9 +91,32 @@ pub async fn insert_profile(
     );
     let query = sqlx::query(&sql).bind(&profile.id).bind(&profile.credential_hash).bind(&card.id);
     bind_sealed(query, &profile.contact).bind(profile.created_at).execute(&mut tx).await?;
+    if let Some(hash) = replacing {
+        let old: Option<(String, String)> =
+            sqlx::query_as("SELECT id, card_id FROM profiles WHERE credential_hash = $1")
+                .bind(hash)
+                .fetch_optional(&mut tx)
+                .await?;
+        if let Some((id, card_id)) = old {
+            erase(&mut tx, &id, &card_id).await?;
+        }
+    }
     tx.commit().await?;
     after_erase(db).await;
     Ok(true)
+}
+
+/// Deletes a profile and its tokens and erases its card's number and key, inside `tx`.
+async fn erase(tx: &mut crate::db::WriteTx, profile_id: &str, card_id: &str) -> Result<(), AppError> {
+    let empty: Vec<u8> = Vec::new();
+    sqlx::query("DELETE FROM saved_tokens WHERE profile_id = $1").bind(profile_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM profiles WHERE id = $1").bind(profile_id).execute(&mut *tx).await?;
+    sqlx::query(&format!("UPDATE cards SET {ERASE_CARD} WHERE id = $2"))
+        .bind(&empty)
+        .bind(card_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// The profile a device credential (its SHA-256) belongs to.
@@ -192,14 +220,7 @@ pub async fn release_saved_token(db: &mut crate::db::WriteTx, token: &str) -> Re
 /// because charges refer to it.
 pub async fn delete(db: &Db, profile: &ProfileRow) -> Result<(), AppError> {
     let mut tx = crate::db::begin_write(db).await?;
-    let empty: Vec<u8> = Vec::new();
-    sqlx::query("DELETE FROM saved_tokens WHERE profile_id = $1").bind(&profile.id).execute(&mut tx).await?;
-    sqlx::query("DELETE FROM profiles WHERE id = $1").bind(&profile.id).execute(&mut tx).await?;
-    sqlx::query(&format!("UPDATE cards SET {ERASE_CARD} WHERE id = $2"))
-        .bind(&empty)
-        .bind(&profile.card_id)
-        .execute(&mut tx)
-        .await?;
+    erase(&mut tx, &profile.id, &profile.card_id).await?;
     tx.commit().await?;
     after_erase(db).await;
     Ok(())

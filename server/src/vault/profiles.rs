@@ -74,13 +74,19 @@ impl FromRequestParts<VaultState> for DeviceCredential {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &VaultState) -> Result<Self, Self::Rejection> {
-        match cookie(&parts.headers, CREDENTIAL_COOKIE).filter(|c| c.starts_with(CREDENTIAL_PREFIX) && c.len() <= 100) {
-            Some(credential) => Ok(DeviceCredential {
-                hash: sha256_hex(credential.as_bytes()),
-                secret: zeroize::Zeroizing::new(credential.to_owned()),
-            }),
-            None => Err(no_profile()),
-        }
+        DeviceCredential::sent(&parts.headers).ok_or_else(no_profile)
+    }
+}
+
+impl DeviceCredential {
+    /// The credential in the request's cookie, if it has one of a credential's shape.
+    fn sent(headers: &axum::http::HeaderMap) -> Option<Self> {
+        let credential =
+            cookie(headers, CREDENTIAL_COOKIE).filter(|c| c.starts_with(CREDENTIAL_PREFIX) && c.len() <= 100)?;
+        Some(DeviceCredential {
+            hash: sha256_hex(credential.as_bytes()),
+            secret: zeroize::Zeroizing::new(credential.to_owned()),
+        })
     }
 }
 
@@ -182,6 +188,7 @@ fn no_store<T: serde::Serialize>(status: StatusCode, body: T) -> Response {
 async fn save(
     State(state): State<VaultState>,
     _origin: SameOriginOnly,
+    headers: axum::http::HeaderMap,
     JsonBody(request): JsonBody<SaveProfileRequest>,
 ) -> Result<Response, AppError> {
     let mut errors = Vec::new();
@@ -239,7 +246,10 @@ async fn save(
         contact: sealed_contact,
         created_at: now,
     };
-    if !profile_store::insert_profile(&state.db, &profile, &card, &one_time.id).await? {
+    // Saving again on a device that has saved info replaces it: the one cookie holds one
+    // credential, and what it held before is erased rather than left for nobody to remove.
+    let replacing = DeviceCredential::sent(&headers).map(|old| old.hash);
+    if !profile_store::insert_profile(&state.db, &profile, &card, &one_time.id, replacing.as_deref()).await? {
         return Err(token_invalid());
     }
     tracing::info!(profile_id = %profile.id, brand = ?card.brand, last4 = %card.last4, "buyer info saved");

@@ -139,6 +139,50 @@ async fn save_pay_with_saved_info_then_remove_and_the_old_token_fails() {
     assert_eq!(lookup.status, StatusCode::UNAUTHORIZED);
 }
 
+/// Saving on a device that already has saved info replaces it: the new cookie takes the old
+/// credential's place, so the old profile is erased with the save, not left behind where no
+/// Remove could reach it.
+#[tokio::test]
+async fn saving_again_replaces_what_the_device_had_saved() {
+    let server = start().await;
+    let first = paid_and_saved(&server).await;
+    let (first_card,): (String,) =
+        sqlx::query_as("SELECT card_id FROM profiles").fetch_one(&server.vault_state.db).await.unwrap();
+
+    // Another card, paid and saved from the same device: its save carries the first cookie.
+    let card = typed(&server, "5555 5555 5555 4444").await;
+    assert_eq!(buy(&server, &card).await.status, StatusCode::CREATED);
+    let body =
+        json!({"token": card.token, "save_secret": card.secret, "email": "jane@example.com", "shipping": address()});
+    let mut request = post_json("/v1/profiles", &body, None);
+    request.headers_mut().insert("cookie", credential_cookie(&first).parse().unwrap());
+    let saved = send(&server.vault, request).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
+    assert_eq!(saved.json()["saved"]["last4"], "4444");
+    let second = saved.credential();
+
+    let first_lookup = send(&server.vault, with_credential(Method::GET, "/v1/profile", &first)).await;
+    assert_eq!(first_lookup.status, StatusCode::UNAUTHORIZED, "the replaced credential opens nothing");
+    let (key, number): (Vec<u8>, Vec<u8>) = sqlx::query_as("SELECT wrapped_key, ciphertext FROM cards WHERE id = $1")
+        .bind(&first_card)
+        .fetch_one(&server.vault_state.db)
+        .await
+        .unwrap();
+    assert!(key.is_empty() && number.is_empty(), "the first saved card is erased with the save");
+    assert_eq!(server.saved_profile(&second).await.json()["card"]["last4"], "4444");
+
+    // One Remove then leaves nothing saved at all.
+    let removed = send(&server.vault, with_credential(Method::DELETE, "/v1/profile", &second)).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let (profiles, kept): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM profiles), (SELECT COUNT(*) FROM cards WHERE reusable = TRUE AND length(ciphertext) > 0)",
+    )
+    .fetch_one(&server.vault_state.db)
+    .await
+    .unwrap();
+    assert_eq!((profiles, kept), (0, 0));
+}
+
 /// Every `Set-Cookie` of a reply.
 fn set_cookies(reply: &Reply) -> Vec<String> {
     reply.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect()
