@@ -398,6 +398,49 @@ test("a theme that would hide or shrink what Pay pays for is refused whole; a re
   await page.page.close();
 });
 
+test("what Pay pays cut short by a narrowed saved-info frame (the amount, the quantity): a click pays nothing; the frame wide again, it pays", async () => {
+  const { page } = await readyToPay("saved", teeCart({ saved: true, quantity: 5 }));
+  assert.match(await page.frame.locator("#pays-to").textContent(), /× 5/);
+  const frame = () => page.page.locator("#vaultframe");
+  await frame().evaluate((f) => { f.style.width = "130px"; });
+  await page.page.waitForTimeout(1000);
+  // In plain view and seen long enough, but what Pay pays is clipped to two lines.
+  const cut = await page.frame.locator("#pays-to").evaluate((p) => p.scrollHeight > p.clientHeight + 1);
+  assert.ok(cut, "the line of what Pay pays for is cut short");
+  const before = snapshot();
+  const click = async () => {
+    const box = await page.frame.locator("#pay").boundingBox();
+    await page.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  };
+  await click();
+  await page.page.waitForTimeout(1500);
+  assert.deepEqual(told(await page.messages()), [], "no Pay");
+  assert.deepEqual(snapshot(), before);
+  assert.match(await page.frame.locator("#status").textContent(), /cut off here/);
+  await frame().evaluate((f) => { f.style.width = "420px"; });
+  await page.page.waitForTimeout(1000);
+  await click();
+  const paid = await page.waitFor("paid");
+  assert.equal(paid.receipt.status, "paid");
+  await page.page.close();
+});
+
+test("a theme in viewport units judged readable in a wide frame is dropped once the frame is narrowed, before a click can count", async () => {
+  const { page } = await readyToPay("card", teeCart());
+  const frame = page.page.locator("#vaultframe");
+  const sizes = () => page.frame.locator("#pays-to").evaluate((p) => [p, document.getElementById("pay")].map((e) => parseFloat(getComputedStyle(e).fontSize)));
+  await frame.evaluate((f) => { f.style.width = "1300px"; });
+  await page.page.waitForTimeout(300);
+  await page.post({ type: "theme", v: 1, tokens: { font_size: "1vw", font_size_small: "1vw" } });
+  await page.page.waitForTimeout(300);
+  assert.deepEqual(await sizes(), [13, 13], "13 px at this width: readable, and applied");
+  await frame.evaluate((f) => { f.style.width = "360px"; });
+  await page.page.waitForTimeout(300);
+  const [small, pay] = await sizes();
+  assert.ok(small >= 12 && pay >= 12, `the frame keeps its own look, not 3.6 px text: ${small}, ${pay}`);
+  await page.page.close();
+});
+
 test("the saved-info frame's height says nothing of the saved address: the same before and after it is drawn, however narrow", async () => {
   const page = await hostFrame(context, env.server.origins, "saved");
   await page.page.evaluate(() => { document.getElementById("vaultframe").style.width = "220px"; });

@@ -378,7 +378,20 @@ function fromTheBuyer(event, shown) {
     setStatus(W.notVisible, true);
     return false;
   }
+  // Seen is not read: text shrunk since the theme was judged shows less than the press
+  // agrees to.
+  if (dropUnreadableTheme()) {
+    themeChanged();
+    setStatus(W.notVisible, true);
+    return false;
+  }
   return true;
+}
+
+/** Whether the text of `element`, or of a line in it, does not fit its box: clipped, cut
+ * with an ellipsis, or spilling out of it. */
+function cutShort(element) {
+  return [element, ...element.children].some((e) => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1);
 }
 
 async function pay(event) {
@@ -391,6 +404,12 @@ async function pay(event) {
   }
   if (!fromTheBuyer(event, payShows())) return;
   if (!payReady()) return;
+  // A line cut short by the frame's width or a large font (the amount, a quantity, an
+  // address) shows less than the press agrees to.
+  if (payShows().some(cutShort)) {
+    setStatus(MODE === "saved" ? W.cutOff : W.notVisible, true);
+    return;
+  }
   // What Pay pays changed a moment ago: the buyer has not read it yet.
   if (Date.now() - state.changedAt < SETTLE_MS) {
     setStatus(W.pressAgain);
@@ -615,12 +634,25 @@ function applyTheme(t) {
     if (typeof t[key] === "string") root.style.setProperty(property, t[key]);
     else root.style.removeProperty(property);
   }
-  // What Pay pays for must stay readable whatever the page sends: a theme that makes any of
-  // it see-through, faint or tiny is undone whole, and the frame keeps its own look.
-  if (!readable()) {
-    for (const [, property] of Object.values(THEME)) root.style.removeProperty(property);
-    console.warn("tweetbuy: the payment frame kept its own look: the theme made its text hard to read");
-  }
+  dropUnreadableTheme();
+}
+
+/** What Pay pays for must stay readable whatever the page sends: a theme that makes any of
+ * it see-through, faint or tiny is undone whole, and the frame keeps its own look. Judged
+ * again whenever the frame is resized: a length in `vw` or `vh` that was big enough at one
+ * size of the frame can be tiny at another. Whether it was undone. */
+function dropUnreadableTheme() {
+  if (readable()) return false;
+  for (const [, property] of Object.values(THEME)) root.style.removeProperty(property);
+  console.warn("tweetbuy: the payment frame kept its own look: the theme made its text hard to read");
+  return true;
+}
+
+/** What Pay looks like changed: a press counts again once it has stood still. */
+function themeChanged() {
+  state.changedAt = Date.now();
+  draw();
+  setTimeout(draw, SETTLE_MS + 20);
 }
 
 // WCAG's contrast for normal text, and a floor for the small print beside Pay.
@@ -699,9 +731,7 @@ window.addEventListener("message", (event) => {
   switch (msg.type) {
     case "theme":
       applyTheme(msg.tokens);
-      state.changedAt = Date.now(); // what Pay looks like changed: it waits again
-      draw();
-      setTimeout(draw, SETTLE_MS + 20);
+      themeChanged();
       break;
     case "clear":
       clear();
@@ -778,6 +808,7 @@ async function start() {
   // The content's own height: the document's would never shrink below the iframe's size.
   const panel = $("pay-panel");
   new ResizeObserver(() => post({ type: "resize", height: Math.ceil(panel.getBoundingClientRect().height) })).observe(panel);
+  addEventListener("resize", () => dropUnreadableTheme() && themeChanged());
   let saved = false;
   if (MODE === "saved") {
     // The stylesheet hid the form from the first paint; hidden here too, where it did not

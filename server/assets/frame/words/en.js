@@ -34,6 +34,7 @@ window.tbWords = {
   savedNow: "Saved for next time.",
   soldOut: "This option is sold out.", fewerLeft: "Fewer of this option are left than you chose.", saleEnded: "This sale has ended.", notStarted: "This sale has not started yet.",
   rateLimited: "Too many tries. Wait a minute and try again.",
+  cutOff: "Part of what you would pay for is cut off here, so this button cannot pay. Use another card or address, where all of it shows.",
   notVisible: "The button, or what it is for, was covered or not fully shown. Make sure you can see all of it, then press it again.",
   generic: "Something went wrong. Please try again.",
   declined: {

@@ -34,6 +34,7 @@ window.tbWords = {
   savedNow: "Guardado para la próxima vez.",
   soldOut: "Esta opción está agotada.", fewerLeft: "Quedan menos unidades de esta opción de las que elegiste.", saleEnded: "Esta venta ha terminado.", notStarted: "Esta venta aún no ha empezado.",
   rateLimited: "Demasiados intentos. Espera un minuto y vuelve a intentarlo.",
+  cutOff: "Parte de lo que pagarías no se ve entero aquí, así que este botón no puede pagar. Usa otra tarjeta o dirección, donde se ve todo.",
   notVisible: "El botón, o aquello para lo que es, estaba tapado o no se veía entero. Asegúrate de verlo todo y vuelve a pulsarlo.",
   generic: "Algo salió mal. Inténtalo de nuevo.",
   declined: {
