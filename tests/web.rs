@@ -371,13 +371,14 @@ async fn a_removed_embed_takes_its_button_out_of_the_registry() {
     pause_30ms().await;
     assert!(tweetbuy::button::mount::is_mounted(&first) && tweetbuy::button::mount::is_mounted(&second));
     embeds[0].element.remove();
-    tweetbuy::button::mount::release_detached();
+    tweetbuy::button::mount::release_detached(&[]);
     assert!(!first.is_connected(), "the host left with its embed");
+    assert!(!embeds[0].element.has_attribute("data-tweetbuy-attached"), "put back, the embed is found again");
     // The registry is what would keep a gone button (host, embed, offer) alive.
     assert!(!tweetbuy::button::mount::is_mounted(&first), "the registry let go of the removed button");
     assert!(second.is_connected() && tweetbuy::button::mount::is_mounted(&second), "the other button stays");
     root.remove();
-    tweetbuy::button::mount::release_detached();
+    tweetbuy::button::mount::release_detached(&[]);
     assert!(!tweetbuy::button::mount::is_mounted(&second));
 }
 

@@ -34,7 +34,9 @@ const page = (() => {
     }
   };
   try {
-    const script = [...document.querySelectorAll("script[src]")].find((s) => isLoaderSrc(s.src)) ?? null;
+    // This very script first: a copy the publisher serves under a name of their own is found too.
+    const scripts = [...document.querySelectorAll("script[src]")];
+    const script = scripts.find((s) => s.src === import.meta.url) ?? scripts.find((s) => isLoaderSrc(s.src)) ?? null;
     return { script, api: script ? apiBase(script.src, script.getAttribute("data-api")) : location.origin, visitor };
   } catch {
     return { script: null, api: null, visitor };

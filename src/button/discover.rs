@@ -11,6 +11,8 @@ use web_sys::Element;
 
 /// Marks an embed that already has a button, so a rescan never attaches a second one.
 pub(crate) const ATTACHED_ATTR: &str = "data-tweetbuy-attached";
+/// The attribute that names an element's tweet outright, on any element.
+pub(crate) const TWEET_ATTR: &str = "data-tweetbuy-tweet";
 
 /// The selector for every embed form we recognise.
 pub(crate) const EMBED_SELECTOR: &str = "blockquote.twitter-tweet, .twitter-tweet-rendered, [data-tweetbuy-tweet]";

@@ -10,10 +10,12 @@ use wasm_bindgen::JsCast;
 pub const GLOBAL: &str = "tweetbuy";
 
 /// Defines `window.tweetbuy`. Returns false when it already exists (the script was
-/// included twice), in which case this copy must not start.
+/// included twice), in which case this copy must not start. Only `window`'s own property
+/// counts: an element with `id="tweetbuy"` is also `window.tweetbuy` (named access, from
+/// window's prototype chain), and it is the page's heading, not another copy.
 pub fn install(config: &Rc<WidgetConfig>) -> bool {
     let window = crate::shared::util::window();
-    if Reflect::has(&window, &GLOBAL.into()).unwrap_or(true) {
+    if Object::has_own(&window, &GLOBAL.into()) {
         return false;
     }
     let api = Object::new();

@@ -383,13 +383,22 @@ export function buttonKit(rules) {
 
   /// What a batch of MutationRecords did: [whether any removed a node, the elements they
   /// added that are not hosts (`hostAttr`)].
-  function changes(records, hostAttr) {
+  function changes(records, hostAttr, attachedAttr) {
     let removed = false;
     const added = [];
+    const stale = [];
     for (const record of records) {
+      const target = record.target;
+      if (record.type[0] == "a") {
+        // The page gave an element another tweet: a button for the one it had goes, and the
+        // element is looked at again.
+        const had = target.getAttribute(attachedAttr);
+        if (had != null && had != tweetIdOf(target)) stale.push(target);
+        added.push(target);
+      }
       removed ||= record.removedNodes.length > 0;
       for (const node of record.addedNodes) if (node instanceof Element && !node.hasAttribute(hostAttr)) added.push(node);
     }
-    return [removed, added];
+    return [removed || stale.length > 0, added, stale];
   }
 }

@@ -101,7 +101,12 @@ extern "C" {
         memory: &JsValue,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
-    pub(crate) fn changes(this: &Kit, records: &js_sys::Array, host_attr: &JsValue) -> Result<js_sys::Array, JsValue>;
+    pub(crate) fn changes(
+        this: &Kit,
+        records: &js_sys::Array,
+        host_attr: &JsValue,
+        attached_attr: &JsValue,
+    ) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn resized(this: &Kit, entries: &js_sys::Array) -> Result<js_sys::Array, JsValue>;
 }

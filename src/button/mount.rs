@@ -590,8 +590,9 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
 
 /// After nodes left the page: a button whose embed is gone is unmounted and its host
 /// removed, unless widgets.js put a rendered embed of the same tweet in its place; a
-/// button whose embed was moved (a move is a removal, then an addition) goes after it.
-pub fn release_detached() {
+/// button whose embed was moved (a move is a removal, then an addition) goes after it. So
+/// is the button of each `stale` embed, which the page gave another tweet.
+pub fn release_detached(stale: &[Element]) {
     let gone: Vec<Mounted> = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         let mut keep = Vec::new();
@@ -605,7 +606,7 @@ pub fn release_detached() {
                     crate::button::placement::align_before_paint(&m.embed, &m.host);
                 }
             }
-            if m.host.is_connected() && m.embed.is_connected() {
+            if m.host.is_connected() && m.embed.is_connected() && !stale.contains(&m.embed) {
                 // The page moved the embed (a list reordered): its button goes with it.
                 if m.embed.next_element_sibling().as_ref() != Some(&m.host) {
                     let _ = m.embed.after_with_node_1(&m.host);
@@ -620,6 +621,9 @@ pub fn release_detached() {
         gone
     });
     for m in gone {
+        // Unmarked, so that the embed gets its button again if the page puts it back (a
+        // kept-alive view, a tab's panel detached and re-attached).
+        let _ = m.embed.remove_attribute(ATTACHED_ATTR);
         crate::button::placement::unwatch_size(&m.embed);
         if let Some(anchor) = m.host.shadow_root().and_then(|r| r.query_selector(".tb-anchor").ok().flatten()) {
             crate::button::placement::forget(&anchor);

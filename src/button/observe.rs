@@ -5,6 +5,7 @@
 //! embeds a frame of work adds, they cost one batched lookup.
 
 use crate::button::config::WidgetConfig;
+use crate::button::discover::{ATTACHED_ATTR, TWEET_ATTR};
 use crate::button::mount::{self, HOST_ATTR};
 use crate::prelude::*;
 use core::cell::RefCell;
@@ -50,9 +51,9 @@ pub fn watch(config: &Rc<WidgetConfig>) {
     let callback = crate::shared::util::callback(move |records, _| {
         let records: js_sys::Array = records.unchecked_into();
         // Our own hosts hold no embeds in the light DOM: the kit leaves them out.
-        let Some(Ok(changes)) =
-            crate::button::kit::with(|kit| kit.changes(&records, &crate::shared::names::js(HOST_ATTR)))
-        else {
+        let Some(Ok(changes)) = crate::button::kit::with(|kit| {
+            kit.changes(&records, &crate::shared::names::js(HOST_ATTR), &crate::shared::names::js(ATTACHED_ATTR))
+        }) else {
             return;
         };
         let removed = changes.get(0).is_truthy();
@@ -60,7 +61,7 @@ pub fn watch(config: &Rc<WidgetConfig>) {
         // Releases first: widgets.js swaps a blockquote for its iframe in one mutation, and
         // the button must follow the swap rather than be attached twice.
         if removed {
-            mount::release_detached();
+            mount::release_detached(&crate::button::kit::elements(&changes.get(2).unchecked_into()));
         }
         if !added.is_empty() {
             queue_scan(&config, added);
@@ -72,6 +73,8 @@ pub fn watch(config: &Rc<WidgetConfig>) {
     let init = MutationObserverInit::new();
     init.set_child_list(true);
     init.set_subtree(true);
+    // A single-page app that shows another tweet in the same element changes only this.
+    init.set_attribute_filter(&js_sys::Array::of1(&crate::shared::names::js(TWEET_ATTR)));
     // The observer, and its callback, live as long as the page.
     let _ = observer.observe_with_options(&root, &init);
 }

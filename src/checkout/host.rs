@@ -57,7 +57,7 @@ fn mount(request: OpenRequest, show: bool) {
         let o = o.borrow();
         let sheet = o.iter().find(|s| s.host == host)?;
         // widgets.js may have replaced the embed since the last open.
-        events::register(sheet.id, &embed);
+        events::register(sheet.id, &embed, &host);
         match show {
             true => sheet.open.set(true),
             false => sheet.ready.set(true),
@@ -79,7 +79,7 @@ fn mount(request: OpenRequest, show: bool) {
         n.set(n.get() + 1);
         n.get()
     });
-    events::register(id, &embed);
+    events::register(id, &embed, &host);
     let embed_ctx =
         EmbedCtx { host_id: id, tweet_id: offer.tweet_id.to_string(), product_id: offer.product_id.clone() };
     let locale = crate::shared::context::embed_locale(&embed, &ctx.locale);

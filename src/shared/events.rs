@@ -99,30 +99,35 @@ pub fn code_name(code: tweetbuy_core::ErrorCode) -> &'static str {
 // The checkout module's: the button module knows each button's embed ([`emit_on`]).
 #[cfg(feature = "checkout")]
 crate::shared::local::page_local! {
-    /// Each sheet's embed, by host id, in id order (ids only grow).
-    static TARGETS: RefCell<Vec<(u32, Element)>> = const { RefCell::new(Vec::new()) };
+    /// Each sheet's embed and host, by host id, in id order (ids only grow).
+    static TARGETS: RefCell<Vec<(u32, Element, Element)>> = const { RefCell::new(Vec::new()) };
 }
 
 #[cfg(feature = "checkout")]
-/// Remembers the element events for `host_id` are dispatched on.
-pub fn register(host_id: u32, embed: &Element) {
+/// Remembers the element events for `host_id` are dispatched on, `embed`, and its button's
+/// `host`, which stays beside whatever embed shows the tweet.
+pub fn register(host_id: u32, embed: &Element, host: &Element) {
+    let entry = (host_id, embed.clone(), host.clone());
     TARGETS.with(|t| {
         let mut targets = t.borrow_mut();
-        match targets.binary_search_by_key(&host_id, |(id, _)| *id) {
-            Ok(at) => targets[at].1 = embed.clone(),
-            Err(at) => targets.insert(at, (host_id, embed.clone())),
+        match targets.binary_search_by_key(&host_id, |(id, _, _)| *id) {
+            Ok(at) => targets[at] = entry,
+            Err(at) => targets.insert(at, entry),
         }
     });
 }
 
 #[cfg(feature = "checkout")]
-/// Dispatches one event on the embed registered for its host ([`register`]). Never throws
-/// into the page.
+/// Dispatches one event on the embed registered for its host ([`register`]); if widgets.js
+/// has since replaced that embed (a sheet opened before the tweet was rendered), on the one
+/// now before the host, which the button module took up. Never throws into the page.
 pub fn emit(embed: &EmbedCtx, event: WidgetEvent) {
     let target = TARGETS.with(|t| {
         let targets = t.borrow();
-        let at = targets.binary_search_by_key(&embed.host_id, |(id, _)| *id).ok()?;
-        Some(targets[at].1.clone())
+        let at = targets.binary_search_by_key(&embed.host_id, |(id, _, _)| *id).ok()?;
+        let (_, registered, host) = &targets[at];
+        let replaced = registered.parent_node().is_none();
+        Some(if replaced { host.previous_element_sibling()? } else { registered.clone() })
     });
     if let Some(target) = target {
         emit_on(&target, embed, event);

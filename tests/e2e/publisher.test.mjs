@@ -15,7 +15,14 @@ const OFFERS = ["1528000000000000001", "1528000000000000002", "15280000000000000
  * with the loader's tag from the api, and gives its address. */
 const ownPages = new Map();
 const ownServer = await new Promise((resolve) => {
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
+    // A copy of the widget's files on the publisher's own host, as a CDN would serve them.
+    if (req.url.startsWith("/js/")) {
+      const name = req.url.slice(4) === "tb.min.js" ? "embed.js" : req.url.slice(4);
+      const reply = await fetch(`${env.server.origins.api}/tweetbuy/${name}`);
+      res.writeHead(reply.status, { "content-type": reply.headers.get("content-type"), "access-control-allow-origin": "*" });
+      return res.end(Buffer.from(await reply.arrayBuffer()));
+    }
     const html = ownPages.get(req.url);
     res.writeHead(html ? 200 : 404, { "content-type": "text/html; charset=utf-8" }).end(html ?? "");
   });
@@ -595,6 +602,27 @@ test("a blockquote re-rendered by widgets.js keeps exactly one button", async ()
   await page.close();
 });
 
+test("a sheet opened before widgets.js renders its tweet tells the page about it on the rendered tweet", async () => {
+  const { page } = await open("/");
+  await waitForHosts(page, OFFERS.length);
+  await page.locator('[data-tweetbuy-host="1528000000000000001"] button[part=button]').click();
+  await page.locator('[data-tweetbuy-host="1528000000000000001"] dialog[open]:not(.tb-waiting)').waitFor({ timeout: 20_000 });
+  await page.evaluate(() => {
+    const quote = document.querySelector('blockquote[data-tweetbuy-attached="1528000000000000001"]');
+    const rendered = document.createElement("div");
+    rendered.className = "twitter-tweet twitter-tweet-rendered";
+    rendered.id = "swapped";
+    rendered.innerHTML = '<iframe src="about:blank" data-tweet-id="1528000000000000001"></iframe>';
+    quote.replaceWith(rendered);
+  });
+  await page.waitForTimeout(300);
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => window.__events.some((e) => e.type === "tweetbuy:close"), null, { timeout: 5_000 });
+  const events = await page.evaluate(() => window.__events.filter((e) => e.type !== "tweetbuy:ready").map((e) => `${e.type} ${e.target}`));
+  assert.deepEqual(events, ["tweetbuy:open BLOCKQUOTE", "tweetbuy:close DIV"], "the page's listener hears the close on the tweet it shows");
+  await page.close();
+});
+
 test("embeds added while scrolling get buttons in batches; removed ones release theirs", async () => {
   const { page, lookups } = await open("/infinite");
   await waitForHosts(page, 4);
@@ -633,6 +661,43 @@ test("a single-page app's navigation and tweetbuy.scan() attach buttons to the n
   const count = await page.evaluate(() => window.tweetbuy.scan());
   assert.equal(count, 0);
   assert.equal(await page.locator("[data-tweetbuy-host]").count(), 1);
+  await page.close();
+});
+
+test("an element given another tweet gets that tweet's button; an embed taken out and put back gets its button again; a heading with id=\"tweetbuy\" stops nothing", async () => {
+  const [tee, ticket, none] = ["1528000000000000001", "1528000000000000003", "20"];
+  const url = ownPage("/kept-alive", `<h2 id="tweetbuy">Tweetbuy</h2><div id="featured" data-tweetbuy-tweet="${tee}">Featured</div><section id="tab">${BLOCKQUOTE(ticket)}</section>`);
+  const { page, consoleSeen } = await open(url);
+  await waitForHosts(page, 2);
+  assert.deepEqual((await hosts(page)).sort(), [tee, ticket]);
+  assert.equal(await page.evaluate(() => typeof window.tweetbuy.scan), "function", "the widget's global took the name");
+  // A single-page app shows another tweet in the same element: the tee's button goes and
+  // the ticket's comes; a tweet with no offer leaves the element without one.
+  await page.evaluate((id) => document.getElementById("featured").setAttribute("data-tweetbuy-tweet", id), ticket);
+  const featured = () => page.evaluate(() => document.getElementById("featured").nextElementSibling?.dataset?.tweetbuyHost ?? null);
+  await page.waitForFunction(() => document.getElementById("featured").nextElementSibling?.dataset?.tweetbuyHost === "1528000000000000003", null, { timeout: 10_000 });
+  assert.deepEqual((await hosts(page)).sort(), [ticket, ticket]);
+  await page.evaluate((id) => document.getElementById("featured").setAttribute("data-tweetbuy-tweet", id), none);
+  await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length === 1, null, { timeout: 10_000 });
+  assert.equal(await featured(), null);
+  // A kept-alive view: the tab's embed leaves the page, then the same node comes back.
+  await page.evaluate(() => { window.keptTab = document.getElementById("tab"); window.keptTab.remove(); });
+  await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length === 0, null, { timeout: 5_000 });
+  await page.evaluate(() => document.body.append(window.keptTab));
+  await waitForHosts(page, 1);
+  assert.deepEqual(await hosts(page), [ticket]);
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
+test("a copy of the loader served under another name still reads its tag's options: data-api and do-not-track", async () => {
+  ownPages.set("/copied", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>${BLOCKQUOTE("1528000000000000001")}` +
+    `<script type="module" async src="/js/tb.min.js" data-api="${env.server.origins.api}" data-dnt="true"></script></body></html>`);
+  const { page, lookups } = await open(`${OWN_ORIGIN}/copied`);
+  await waitForHosts(page, 1);
+  assert.ok(lookups.length > 0 && lookups.every((u) => u.startsWith(`${env.server.origins.api}/api/v1/offers`)), `looked up at data-api: ${lookups}`);
+  assert.ok(lookups.every((u) => !new URL(u).searchParams.has("visitor")), "do-not-track: no visitor id");
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing kept in the page's storage");
   await page.close();
 });
 
