@@ -78,6 +78,12 @@ impl Country {
         !self.entry().2.is_empty()
     }
 
+    /// Whether an address here must name its region: a US state. Elsewhere the region is
+    /// optional, whatever the form calls it.
+    pub fn requires_region(&self) -> bool {
+        self.0 == *b"US"
+    }
+
     fn entry(&self) -> &'static (&'static str, &'static str, &'static [&'static str]) {
         COUNTRIES.iter().find(|(c, _, _)| c.as_bytes() == self.0).unwrap_or(&COUNTRIES[0])
     }
@@ -265,7 +271,7 @@ impl ShippingAddress {
                     Ok(code) => postal_code = code,
                     Err(e) => errors.push(e),
                 }
-                if country.code() == "US" {
+                if country.requires_region() {
                     errors.extend(us_state_problem(&region));
                 } else {
                     region = region.trim().to_owned();

@@ -141,6 +141,19 @@ impl Field {
         }
     }
 
+    /// Whether the buyer must fill this field in for an address in `country`, by core's
+    /// rules: a postal code where the country has them, a region only where it is a state
+    /// (the US, whose states are a list of their own, not this text field).
+    pub(crate) fn required(self, country: &str) -> bool {
+        let country = Country::parse(country);
+        match self {
+            Field::Line2 => false,
+            Field::Region => country.is_some_and(|c| c.requires_region()),
+            Field::PostalCode => country.is_none_or(|c| c.has_postal_codes()),
+            _ => true,
+        }
+    }
+
     pub(crate) fn value(self, d: &CheckoutForm) -> &String {
         match self {
             Field::Email => &d.email,
@@ -242,6 +255,28 @@ mod tests {
         assert_eq!(d.variant_id, "m");
         assert_eq!(d.country, "US");
         assert_eq!(d.quantity, 1);
+    }
+
+    /// What the form tells a screen reader is required is what core refuses empty, field by
+    /// field, in every country (an empty postal code is fine in Ireland, a region outside the US).
+    #[test]
+    fn the_fields_marked_required_are_those_core_refuses_empty() {
+        // Shipped everywhere: a country it does not ship to is refused before its fields.
+        let offer = Offer { ships_to: Vec::new(), ..tee() };
+        let fields =
+            [Field::Email, Field::Name, Field::Line1, Field::Line2, Field::City, Field::Region, Field::PostalCode];
+        let mut optional_postal_codes = 0;
+        for country in Country::all() {
+            for field in fields {
+                let mut d = CheckoutForm::for_offer(&offer);
+                d.country = country.code().to_owned();
+                field.value_mut(&mut d).clear();
+                let refused = d.validate(&offer).iter().any(|e| e.field == field.key());
+                assert_eq!(refused, field.required(country.code()), "{field:?} in {}", country.code());
+                optional_postal_codes += usize::from(field == Field::PostalCode && !refused);
+            }
+        }
+        assert!(optional_postal_codes >= 2, "Ireland and Hong Kong have no postal code to require");
     }
 
     #[test]

@@ -99,7 +99,7 @@ catalog! {
     Address => "Address", "Dirección";
     Address2 => "Apartment, suite (optional)", "Piso, puerta (opcional)";
     City => "City", "Ciudad";
-    Region => "State / region", "Provincia / región";
+    Region => "State / region (optional)", "Provincia / región (opcional)";
     State => "State", "Estado";
     Choose => "Choose…", "Elige…";
     PostalCode => "Postal code", "Código postal";

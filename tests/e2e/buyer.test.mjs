@@ -362,7 +362,18 @@ test("screen reader semantics: roles, names, states and live regions", async () 
   const stock = host.locator(".tb-stock");
   assert.equal(await stock.getAttribute("aria-live"), "polite");
   assert.match(await stock.textContent(), /^\d+ left$/);
-  assert.equal(await dialog.getByRole("status").count(), 1, "the reason region is a status");
+  assert.equal(await dialog.getByRole("status").count(), 3, "the reason region, the saved info's notice and the quantity's are statuses, there while empty");
+  // A step of the quantity is said aloud; at its limit the button does nothing, and keeps focus.
+  const said = host.locator(".tb-visually-hidden[role=status]");
+  await dialog.getByRole("button", { name: "Increase quantity" }).click();
+  assert.equal(await said.textContent(), "Quantity 2");
+  const decrease = dialog.getByRole("button", { name: "Decrease quantity" });
+  await decrease.click();
+  assert.equal(await said.textContent(), "Quantity 1");
+  assert.equal(await decrease.getAttribute("aria-disabled"), "true");
+  await page.keyboard.press("Enter"); // as a keyboard user presses it again, at the limit
+  assert.ok(await decrease.evaluate((b) => b.getRootNode().activeElement === b), "focus stays on the button at its limit");
+  assert.equal(await dialog.getByRole("spinbutton", { name: "Quantity" }).inputValue(), "1");
   await dialog.getByRole("button", { name: "Continue" }).click();
 
   for (const name of ["Email", "Full name", "Address", "Apartment, suite (optional)", "City", "Postal code"]) {
@@ -402,6 +413,21 @@ test("screen reader semantics: roles, names, states and live regions", async () 
     const e = document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.querySelector("#tb-postal_code-error");
     return e && /not a valid postal code for United States/.test(e.textContent);
   });
+  await context.close();
+});
+
+test("a screen reader is told required only of what the country's rules require: outside the US the region is optional", async () => {
+  const { context, page, host, button } = await openDemo(SCARF);
+  await button.click();
+  const dialog = page.getByRole("dialog", { name: /scarf/i });
+  await dialog.getByRole("button", { name: "Continuar" }).click(); // the scarf's embed is in Spanish
+  const required = (selector) => host.locator(selector).evaluate((e) => e.required);
+  assert.equal(await host.locator("select#tb-region").getAttribute("aria-required"), "true", "a US state is required");
+  assert.deepEqual([await required("#tb-postal_code"), await required("#tb-line2")], [true, false]);
+  await host.locator("#tb-country").selectOption("GB");
+  const region = dialog.getByRole("textbox", { name: "Provincia / región (opcional)" });
+  await region.waitFor();
+  assert.deepEqual([await region.evaluate((e) => e.required), await required("#tb-postal_code"), await required("#tb-name")], [false, true, true]);
   await context.close();
 });
 

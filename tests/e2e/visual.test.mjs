@@ -78,6 +78,18 @@ async function sheetShot(host, name, { bottom = false } = {}) {
   compare(name, await dialog.screenshot({ ...SHOT, mask: masks(host) }));
 }
 
+/** In the page: WCAG's contrast of an element's top border with the first opaque background
+ * around it (colours as `rgb()`/`rgba()`, which is how the browser reports them). */
+function borderContrast(element) {
+  const rgba = (c) => c.match(/[\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map((v) => (v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let around = element.parentElement;
+  while (around && (rgba(getComputedStyle(around).backgroundColor)[3] ?? 1) === 0) around = around.parentElement ?? around.getRootNode().host;
+  const [a, b] = [luminance(rgba(getComputedStyle(element).borderTopColor)), luminance(rgba(getComputedStyle(around ?? document.body).backgroundColor))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+
 /** Button, product sheet, checkout sheet (filled in) and confirmation for one theme. */
 async function shootTheme(label, preset, options = {}) {
   const { context, page, host, button, consoleSeen } = await openPlayground(preset, options);
@@ -90,6 +102,14 @@ async function shootTheme(label, preset, options = {}) {
 
     const pay = await fillCheckout(host);
     await sheetShot(host, `${label}-checkout`, { bottom: true });
+    if (preset !== "custom") {
+      // A text field is found by its border alone (WCAG 1.4.11: 3:1 against what is around it).
+      const frame = host.frameLocator("iframe.tb-card-frame");
+      for (const field of [host.locator("#tb-email"), frame.locator("#number")]) {
+        const ratio = await field.evaluate(borderContrast);
+        assert.ok(ratio >= 3, `${label}: a field's border is ${ratio.toFixed(2)}:1 against its surroundings`);
+      }
+    }
 
     await inView(pay); // the screenshot scrolled the sheet: the frame takes clicks once still
     await pay.click();

@@ -14,7 +14,7 @@
     ["surface-raised", "colour", "#f7f9f9", "#1e2a36"],
     ["text", "colour", "#0f1419", "#f7f9f9"],
     ["muted", "colour", "#536471", "#b1bcc6"],
-    ["border", "colour", "#cfd9de", "#8b98a5"],
+    ["border", "colour", "#858f99", "#8b98a5"],
     ["danger", "colour", "#b42318", "#ff9b94"],
     ["success", "colour", "#067647", "#6ee7a8"],
     ["focus", "colour", "#1d4ed8", "#8ab4ff"],

@@ -52,8 +52,8 @@ pub fn TextField(
                 type=if email { "email" } else { "text" }
                 autocomplete=field.autocomplete()
                 inputmode=email.then_some("email")
-                required=field != Field::Line2
-                aria-required=if field == Field::Line2 { "false" } else { "true" }
+                // Exposed to screen readers as required, with the country's rule.
+                prop:required=bind(move || form.with(|d| field.required(&d.country)))
                 data-tb-focus=autofocus.then_some("")
                 aria-invalid=bind(move || invalid(error()))
                 aria-describedby=error_id.clone()

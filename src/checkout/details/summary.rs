@@ -132,9 +132,10 @@ pub fn QuoteSummary(offer: StoredValue<Offer>, form: RwSignal<CheckoutForm>, loc
                 }
                 .into_any()
             }
-            // Announced, as a change to the total would have been.
+            // An alert, which a screen reader announces as it is put in the page (a status
+            // region is only heard reliably when it was there, empty, before).
             Some(Err(e)) => {
-                view! { <p class="tb-error" role="status">{locale.with(|locale| quote_failure(locale, e))}</p> }
+                view! { <p class="tb-error" role="alert">{locale.with(|locale| quote_failure(locale, e))}</p> }
                     .into_any()
             }
         })

@@ -93,10 +93,17 @@ pub fn QuantityStepper(
             form.update(|d| d.quantity = top);
         }
     });
+    // What a step changed the quantity to, said aloud ("Quantity 3"): the field's new value
+    // is not.
+    let stepped_to = RwSignal::new(None::<String>);
     let step = move |delta: i64| {
         let top = max();
         cut.set(None);
         form.update(|d| d.quantity = stepped(d.quantity, delta, top));
+        let mut said = locale.t(Key::Quantity);
+        said.push(' ');
+        said.push_str(&form.with_untracked(|d| d.quantity).to_string());
+        stepped_to.set(Some(said));
     };
     let hint = move || {
         let open = offer.with(|o| o.availability == Availability::Available);
@@ -110,7 +117,10 @@ pub fn QuantityStepper(
             <label for="tb-quantity">{locale.t(Key::Quantity)}</label>
             <div class="tb-stepper">
                 <button type="button" class="tb-step" aria-label=locale.t(Key::Decrease) aria-controls="tb-quantity"
-                    disabled=bind(move || closed() || form.with(|d| d.quantity <= 1))
+                    // At a limit a step does nothing, but keeps focus: a disabled button
+                    // would drop it to the page.
+                    disabled=bind(closed)
+                    aria-disabled=bind(move || form.with(|d| d.quantity <= 1).then_some("true"))
                     on:click=handler(move |_| step(-1))
                 >
                     <span aria-hidden="true">"−"</span>
@@ -126,13 +136,15 @@ pub fn QuantityStepper(
                     })
                 />
                 <button type="button" class="tb-step" aria-label=locale.t(Key::Increase) aria-controls="tb-quantity"
-                    disabled=bind(move || closed() || form.with(|d| d.quantity >= max()))
+                    disabled=bind(closed)
+                    aria-disabled=bind(move || form.with(|d| d.quantity >= max()).then_some("true"))
                     on:click=handler(move |_| step(1))
                 >
                     <span aria-hidden="true">"+"</span>
                 </button>
             </div>
             <p id="tb-quantity-hint" class="tb-muted" aria-live="polite">{bind(hint)}</p>
+            <p class="tb-visually-hidden" role="status">{bind(move || stepped_to.get())}</p>
         </div>
     }
 }
