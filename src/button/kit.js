@@ -255,7 +255,8 @@ export function buttonKit(rules) {
       boxes[k + 3] = box.left / z;
       boxes[k + 4] = parseFloat(host.style.getPropertyValue("margin-left")) || 0;
       boxes[k + 5] = nextTop / z;
-      boxes[k + 6] = host.style.getPropertyValue("position-anchor") || outOfFlow(embed) ? 1 : 0;
+      // The zoom, negative for a host the browser places at its embed.
+      boxes[k + 6] = (host.style.getPropertyValue("position-anchor") || outOfFlow(embed) ? -z : z);
     });
     return boxes;
   }

@@ -310,7 +310,9 @@ fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
     for b in boxes.chunks_exact(7) {
         let [tweet_width, tweet_left, host_top, host_left, given, next_top] = [b[0], b[1], b[2], b[3], b[4], b[5]];
         let hidden = tweet_width.is_nan() || tweet_width <= 0.0;
-        if b[6] == 1.0 {
+        // The zoom (CSS `zoom`) the boxes were divided by, negative for a host the browser
+        // places at its embed.
+        if b[6] < 0.0 {
             sizes.extend([ANCHORED, f64::NAN, f64::NAN, if hidden { HIDDEN } else { f64::NAN }]);
             continue;
         }
@@ -318,7 +320,8 @@ fn host_sizes(boxes: &[f64], fold: f64) -> Vec<f64> {
             sizes.extend([f64::NAN, f64::NAN, f64::NAN, HIDDEN]);
             continue;
         }
-        let far_below = host_top > fold + FLOAT_REACH;
+        // The fold is in the window's pixels, the boxes in the host's own.
+        let far_below = host_top * b[6] > fold + FLOAT_REACH;
         let gap = match (far_below, next_top.is_nan()) {
             (true, _) => f64::NAN,
             (false, true) => 0.0,
@@ -340,7 +343,7 @@ const HIDDEN: f64 = -1.0;
 /// host, as [`host_sizes`] reads them): a host whose tweet is rendered and whose top edge,
 /// where its button sits, is within the viewport.
 fn any_in_sight(boxes: &[f64], fold: f64) -> bool {
-    boxes.chunks_exact(7).any(|b| b[0] > 0.0 && (0.0..=fold).contains(&b[2]))
+    boxes.chunks_exact(7).any(|b| b[0] > 0.0 && (0.0..=fold).contains(&(b[2] * b[6].abs())))
 }
 
 /// Which floating buttons are wholly below the viewport, and with them everything their row
@@ -371,11 +374,11 @@ mod tests {
         let fold = 900.0;
         // A centred tweet of 550 px at x=237 in a column starting at x=8, the host given a
         // margin of 229 px before; the next element 30 px under the host's top.
-        let sizes = host_sizes(&[550.0, 237.0, 400.0, 237.0, 229.0, 430.0, 0.0], fold);
+        let sizes = host_sizes(&[550.0, 237.0, 400.0, 237.0, 229.0, 430.0, 1.0], fold);
         assert!(same(&sizes, &[550.0, 229.0, 30.0, 0.0]), "{sizes:?}");
         // Nothing after the host: no free space. An element overlapping the host: none either.
-        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan, 0.0], fold), &[500.0, 0.0, 0.0, 0.0]));
-        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, 390.0, 0.0], fold), &[500.0, 0.0, 0.0, 0.0]));
+        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan, 1.0], fold), &[500.0, 0.0, 0.0, 0.0]));
+        assert!(same(&host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, 390.0, 1.0], fold), &[500.0, 0.0, 0.0, 0.0]));
     }
 
     #[test]
@@ -384,12 +387,12 @@ mod tests {
         let fold = 900.0;
         // In sight or far below, with or without room under it: anchored, never a row.
         for top in [400.0, fold + FLOAT_REACH + 500.0] {
-            let sizes = host_sizes(&[300.0, 8.0, top, 8.0, 0.0, top + 16.0, 1.0], fold);
+            let sizes = host_sizes(&[300.0, 8.0, top, 8.0, 0.0, top + 16.0, -1.0], fold);
             assert!(same(&sizes, &[ANCHORED, nan, nan, nan]), "{sizes:?}");
         }
-        let hidden = host_sizes(&[0.0, 0.0, 0.0, 0.0, 0.0, nan, 1.0], fold);
+        let hidden = host_sizes(&[0.0, 0.0, 0.0, 0.0, 0.0, nan, -1.0], fold);
         assert!(same(&hidden, &[ANCHORED, nan, nan, HIDDEN]), "a hidden tweet's host is hidden: {hidden:?}");
-        let mixed = host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan, 0.0, 300.0, 8.0, 400.0, 8.0, 0.0, nan, 1.0], fold);
+        let mixed = host_sizes(&[500.0, 8.0, 400.0, 8.0, 0.0, nan, 1.0, 300.0, 8.0, 400.0, 8.0, 0.0, nan, -1.0], fold);
         assert!(same(&mixed, &[500.0, 0.0, 0.0, 0.0, ANCHORED, nan, nan, nan]), "each by its own: {mixed:?}");
     }
 
@@ -397,13 +400,31 @@ mod tests {
     fn a_batch_is_in_sight_when_a_rendered_tweets_host_starts_within_the_viewport() {
         let nan = f64::NAN;
         let fold = 900.0;
-        let host = |width: f64, top: f64| [width, 8.0, top, 8.0, 0.0, nan, 0.0];
+        let host = |width: f64, top: f64| [width, 8.0, top, 8.0, 0.0, nan, 1.0];
         assert!(any_in_sight(&[host(500.0, 1400.0), host(500.0, 600.0)].concat(), fold));
         assert!(any_in_sight(&host(500.0, 900.0), fold), "at the fold its button still shows");
         assert!(!any_in_sight(&host(500.0, 901.0), fold), "below the fold");
         assert!(!any_in_sight(&host(500.0, -20.0), fold), "scrolled past");
         assert!(!any_in_sight(&host(0.0, 300.0), fold), "a tweet that is not rendered");
         assert!(!any_in_sight(&[], fold));
+        // On a page zoomed by CSS the boxes are in the host's own pixels: 1,200 of them at a
+        // zoom of 0.6 are 720 of the window's, within its 900.
+        let zoomed = |top: f64, zoom: f64| [500.0, 8.0, top, 8.0, 0.0, nan, zoom];
+        assert!(any_in_sight(&zoomed(1200.0, 0.6), fold));
+        assert!(!any_in_sight(&zoomed(700.0, 1.5), fold), "1,050 of the window's pixels: below");
+        assert!(any_in_sight(&zoomed(1200.0, -0.6), fold), "a host the browser places, zoomed");
+    }
+
+    #[test]
+    fn on_a_page_zoomed_by_css_the_fold_is_weighed_in_the_windows_pixels() {
+        let nan = f64::NAN;
+        let fold = 900.0;
+        // 1,600 of the host's pixels at a zoom of 0.6 are 960 of the window's: within reach,
+        // so it floats (a row taken there would move what the visitor sees).
+        let near = host_sizes(&[500.0, 8.0, 1600.0, 8.0, 0.0, nan, 0.6], fold);
+        assert!(same(&near, &[500.0, 0.0, 0.0, 0.0]), "{near:?}");
+        let far = host_sizes(&[500.0, 8.0, 1600.0, 8.0, 0.0, nan, 1.0], fold);
+        assert!(same(&far, &[500.0, 0.0, nan, 1.0]), "{far:?}");
     }
 
     #[test]
@@ -423,15 +444,15 @@ mod tests {
     fn far_below_the_fold_a_button_takes_its_row_at_once_and_an_unrendered_tweets_is_hidden() {
         let nan = f64::NAN;
         let fold = 900.0;
-        let below = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH + 1.0, 8.0, 0.0, nan, 0.0], fold);
+        let below = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH + 1.0, 8.0, 0.0, nan, 1.0], fold);
         assert!(same(&below, &[500.0, 0.0, nan, 1.0]), "its row, no gap: {below:?}");
-        let at_reach = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH, 8.0, 0.0, nan, 0.0], fold);
+        let at_reach = host_sizes(&[500.0, 8.0, fold + FLOAT_REACH, 8.0, 0.0, nan, 1.0], fold);
         assert!(same(&at_reach, &[500.0, 0.0, 0.0, 0.0]), "at the reach it floats, its gap read: {at_reach:?}");
-        let above = host_sizes(&[500.0, 8.0, -400.0, 8.0, 0.0, nan, 0.0], fold);
+        let above = host_sizes(&[500.0, 8.0, -400.0, 8.0, 0.0, nan, 1.0], fold);
         assert!(same(&above, &[500.0, 0.0, 0.0, 0.0]), "above the viewport it floats: {above:?}");
         let hidden = [nan, nan, nan, HIDDEN];
         assert!(same(
-            &host_sizes(&[0.0, 8.0, 10.0, 8.0, 0.0, 40.0, 0.0, nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], fold),
+            &host_sizes(&[0.0, 8.0, 10.0, 8.0, 0.0, 40.0, 0.0, nan, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0], fold),
             &[hidden, hidden].concat()
         ));
     }

@@ -378,6 +378,23 @@ test("on a page zoomed by CSS (zoom: 1.5), each button still sits at its tweet's
   await page.close();
 });
 
+test("on a page zoomed out by CSS (zoom: 0.6), a button in sight floats rather than take a row that would move the page", async () => {
+  // 1,000 of the page's pixels at 0.6 put the tweet's bottom at about 720 of the window's 900.
+  const body = `<main style="zoom: 0.6"><div style="height: 1000px"></div>${BLOCKQUOTE("1528000000000000001", `id="zoomed"`)}<p id="after">After.</p></main>`;
+  const { page, go } = await heldPage("/zoomed-out", body);
+  go();
+  await waitForHosts(page, 1);
+  await page.waitForTimeout(500);
+  const host = await page.evaluate(() => {
+    const h = document.querySelector("[data-tweetbuy-host]");
+    const b = h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect();
+    return { top: b.top, bottom: b.bottom, inner: innerHeight };
+  });
+  assert.ok(host.bottom <= host.inner, `the button is in sight: ${JSON.stringify(host)}`);
+  assert.deepEqual(await page.evaluate(() => window.__shifts), [], "nothing on screen moved");
+  await page.close();
+});
+
 /** A page of our own (`ownPage`) whose widget starts only when `go()` is called, parsed up
  * to its end, recording its layout shifts (`window.__shifts`, with what moved); in it,
  * `tweetOf(embed)` is the box of the tweet the visitor sees. */
