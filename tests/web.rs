@@ -508,7 +508,13 @@ async fn the_product_sheet_shows_gallery_seller_price_live_stock_and_options() {
     click(&shadow, "button[aria-label='Increase quantity']");
     pause_30ms().await;
     assert_eq!(q(&shadow, "#tb-quantity").unwrap().unchecked_into::<web_sys::HtmlInputElement>().value(), "3");
-    assert!(disabled(&shadow, "button[aria-label='Increase quantity']"), "no more than the stock");
+    // At its limit the step stays focusable and says it does nothing (a disabled button would
+    // drop a keyboard user's focus to the page).
+    let increase = q(&shadow, "button[aria-label='Increase quantity']").unwrap();
+    assert_eq!(increase.get_attribute("aria-disabled").as_deref(), Some("true"), "no more than the stock");
+    click(&shadow, "button[aria-label='Increase quantity']");
+    pause_30ms().await;
+    assert_eq!(q(&shadow, "#tb-quantity").unwrap().unchecked_into::<web_sys::HtmlInputElement>().value(), "3");
     assert!(!disabled(&shadow, ".tb-product .tb-primary"));
     assert_eq!(text(&shadow, ".tb-unavailable"), "");
     root.remove();
