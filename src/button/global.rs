@@ -15,7 +15,10 @@ pub const GLOBAL: &str = "tweetbuy";
 /// window's prototype chain), and it is the page's heading, not another copy.
 pub fn install(config: &Rc<WidgetConfig>) -> bool {
     let window = crate::shared::util::window();
-    if Object::has_own(&window, &GLOBAL.into()) {
+    // `Object.prototype.hasOwnProperty`, not js-sys's suggested `Object.hasOwn`, which
+    // browsers older than Safari 15.4 lack: there the module would not start at all.
+    #[allow(deprecated)]
+    if window.has_own_property(&GLOBAL.into()) {
         return false;
     }
     let api = Object::new();

@@ -226,8 +226,8 @@ export function buttonKit(rules) {
   /// it has a box, else the embed), the host's top and left edge, the host's inline
   /// `margin-left` (0 if none), the top of the first element after the host that has a
   /// box (NaN if there is none, or if the host's top is below `nextWithin`: not needed),
-  /// and 1 if the host is placed at its embed by the browser (`anchor`), or would be
-  /// (`placeable`), else 0.
+  /// and the host's CSS zoom, negated if the host is placed at its embed by the browser
+  /// (`anchor`), or would be (`placeable`).
   function measure(embeds, hosts, nextWithin) {
     const boxes = new Float64Array(embeds.length * 7);
     const outOfFlow = placeable();
@@ -382,8 +382,9 @@ export function buttonKit(rules) {
     return [embeds, hosts];
   }
 
-  /// What a batch of MutationRecords did: [whether any removed a node, the elements they
-  /// added that are not hosts (`hostAttr`)].
+  /// What a batch of MutationRecords did: [whether any removed a node or gave an element
+  /// another tweet, the elements they added that are not hosts (`hostAttr`) or gave another
+  /// tweet, the elements marked attached (`attachedAttr`) whose tweet changed].
   function changes(records, hostAttr, attachedAttr) {
     let removed = false;
     const added = [];

@@ -289,8 +289,8 @@ const FLOAT_REACH: f64 = 80.0;
 /// `--tb-float-gap` under it, and 1 if its button takes its row now, 0 if it floats, [`HIDDEN`]
 /// if it is hidden with its tweet; NaN: leave it), from the seven per host the kit measured: the tweet's width and left edge, the
 /// host's top and left edge, the host's inline margin, the top of the first element
-/// with a box after the host (NaN: none, or not read), and 1 if the host is placed by the
-/// browser ([`ANCHORED`]).
+/// with a box after the host (NaN: none, or not read), and the host's CSS zoom (the boxes
+/// are in its own pixels), negated if the host is placed by the browser ([`ANCHORED`]).
 ///
 /// The host, less the margin we gave it before, starts at its container's content edge, so
 /// the difference of the left edges is the embed's left margin (or its centring). A tweet

@@ -103,6 +103,11 @@ crate::shared::local::page_local! {
     static TARGETS: RefCell<Vec<(u32, Element, Element)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The button module's mark on an embed that has a button (`button::discover`, which the
+/// checkout module does not link).
+#[cfg(feature = "checkout")]
+const ATTACHED: &str = "data-tweetbuy-attached";
+
 #[cfg(feature = "checkout")]
 /// Remembers the element events for `host_id` are dispatched on, `embed`, and its button's
 /// `host`, which stays beside whatever embed shows the tweet.
@@ -127,7 +132,8 @@ pub fn emit(embed: &EmbedCtx, event: WidgetEvent) {
         let at = targets.binary_search_by_key(&embed.host_id, |(id, _, _)| *id).ok()?;
         let (_, registered, host) = &targets[at];
         let replaced = registered.parent_node().is_none();
-        Some(if replaced { host.previous_element_sibling()? } else { registered.clone() })
+        let now = host.previous_element_sibling().filter(|e| replaced && e.has_attribute(ATTACHED));
+        Some(now.unwrap_or_else(|| registered.clone()))
     });
     if let Some(target) = target {
         emit_on(&target, embed, event);

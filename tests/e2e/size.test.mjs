@@ -13,11 +13,11 @@ import { WIDGET_DIR, startServer } from "./harness.mjs";
 import { request } from "node:http";
 import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoader, sizeOf, total } from "../bench/sizes.mjs";
 
-// A little above the bytes of the current build (33,964 B; docs/performance.md): a fresh
+// A little above the bytes of the current build (33,976 B; docs/performance.md): a fresh
 // machine may get another stable rustc, which moves the bytes a little either way. Raised by
 // 108 B for the stand-in's title in the seller's language (WCAG 3.1.2), which cost 67 B, and
 // by 100 B for an element the page gives another tweet, an embed put back, a page element
-// named `tweetbuy`, a copied loader's options and a page zoomed by CSS, which cost 95 B.
+// named `tweetbuy`, a copied loader's options and a page zoomed by CSS, which cost 107 B.
 const CEILING_BEFORE_CLICK = 33 * 1024 + 208;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 // Met, and held at the target itself, 2 % above the current build: a toolchain that grows
@@ -114,10 +114,10 @@ test("the checkout code (Leptos) is not in the button module, and everything sta
 // second finds it in the browser's cache with the frame's other files): 152,946 B at 68130b1.
 // The target, 150 KiB, counts every response a first purchase gets, as `make bench` does,
 // which adds the api's answers and the product's image (423 B at 68130b1). It was held here
-// at 150 KiB less half a KiB for those, and met; 153,637 B since the payment frame refuses a
+// at 150 KiB less half a KiB for those, and met; 153,600 B since the payment frame refuses a
 // Pay whose lines are cut short, the sheet's fields and status regions were mended for screen
-// readers and the button module's fixes for publishers' pages (+650 B, some of it the
-// checkout module's functions laid out anew), so the target is missed by about 460 B
+// readers and the button module's fixes for publishers' pages (+613 B, some of it the
+// checkout module's functions laid out anew), so the target is missed by about 420 B
 // (docs/performance.md), and this ceiling guards against more growth.
 const CEILING_THROUGH_FRAME = 150 * 1024 + 256;
 const FRAME_FILES = ["/frame?lang=en", "/frame.js", "/frame-keys.js", "/frame.css", "/frame-words-en.js"];

@@ -389,7 +389,8 @@ function fromTheBuyer(event, shown) {
 }
 
 /** Whether the text of `element`, or of a line in it, does not fit its box: clipped, cut
- * with an ellipsis, or spilling out of it. */
+ * with an ellipsis, or spilling out of it. (A line wider than the frame itself is caught by
+ * the document's width, where Pay is pressed.) */
 function cutShort(element) {
   return [element, ...element.children].some((e) => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1);
 }
@@ -406,7 +407,7 @@ async function pay(event) {
   if (!payReady()) return;
   // A line cut short by the frame's width or a large font (the amount, a quantity, an
   // address) shows less than the press agrees to.
-  if (payShows().some(cutShort)) {
+  if (payShows().some(cutShort) || root.scrollWidth > root.clientWidth + 1) {
     setStatus(MODE === "saved" ? W.cutOff : W.notVisible, true);
     return;
   }
@@ -642,7 +643,9 @@ function applyTheme(t) {
  * again whenever the frame is resized: a length in `vw` or `vh` that was big enough at one
  * size of the frame can be tiny at another. Whether it was undone. */
 function dropUnreadableTheme() {
-  if (readable()) return false;
+  // With no theme of the page's set, there is nothing to drop: the frame's own look stands.
+  const themed = Object.values(THEME).some(([, property]) => root.style.getPropertyValue(property) !== "");
+  if (!themed || readable()) return false;
   for (const [, property] of Object.values(THEME)) root.style.removeProperty(property);
   console.warn("tweetbuy: the payment frame kept its own look: the theme made its text hard to read");
   return true;
