@@ -48,12 +48,22 @@ struct Registry {
     mounted: Vec<Mounted>,
     next_id: u32,
     warned: bool,
+    /// Whether the page ever gave a marked embed another tweet: scans then check that each
+    /// embed they reserved is still theirs ([`still_reserved`]).
+    withdrawn: bool,
 }
 
 impl Registry {
     /// Empty, made at compile time (the page's registry is a constant global).
     const fn new() -> Self {
-        Registry { offers: Vec::new(), vault_origin: String::new(), mounted: Vec::new(), next_id: 0, warned: false }
+        Registry {
+            offers: Vec::new(),
+            vault_origin: String::new(),
+            mounted: Vec::new(),
+            next_id: 0,
+            warned: false,
+            withdrawn: false,
+        }
     }
 
     /// What the lookup said of a tweet: `None` if it was never asked about.
@@ -149,7 +159,9 @@ pub(crate) fn scan_roots(config: &Rc<WidgetConfig>, roots: &[Element]) -> Option
         };
         match answer {
             Some(Err(error)) => {
-                release(&reserved.embeds_js);
+                if let Some(reserved) = still_reserved(reserved) {
+                    release(&reserved.embeds_js);
+                }
                 warn_lookup_failed(&error);
                 return JsValue::from(0);
             }
@@ -171,7 +183,8 @@ struct Scan {
 
 /// Builds the buttons of a scan whose offers are known: returns how many were attached.
 fn finish_scan(config: &WidgetConfig, scan: Scan) -> usize {
-    let (vault_origin, offers) = offers_of(&scan.reserved.embeds);
+    let Some(reserved) = still_reserved(scan.reserved) else { return 0 };
+    let (vault_origin, offers) = offers_of(&reserved.embeds);
     let ctx = Rc::new(WidgetCtx {
         api: config.api.clone(),
         vault_origin,
@@ -179,7 +192,7 @@ fn finish_scan(config: &WidgetConfig, scan: Scan) -> usize {
         theme: config.theme.clone(),
     });
     let mount_start = crate::button::marks::now();
-    let attached = mount_reserved(&scan.batch, scan.reserved, offers, &ctx, config.prefetch);
+    let attached = mount_reserved(&scan.batch, reserved, offers, &ctx, config.prefetch);
     if attached > 0 {
         crate::button::marks::first_button();
     }
@@ -306,6 +319,23 @@ fn reserve(embeds: Vec<FoundEmbed>) -> Option<Reserved> {
     }
     crate::button::kit::with(|kit| kit.mark(&embeds_js, &ids.into(), &names::js(ATTACHED_ATTR)).ok())??;
     Some(Reserved { embeds, embeds_js })
+}
+
+/// The embeds of `reserved` still this scan's once its lookup is answered: each still shows
+/// the tweet it was reserved for and has no button yet. The page may have given one another
+/// tweet meanwhile ([`release_detached`] unmarked it), and a later scan takes it for that
+/// tweet; or given it back its first tweet, and the later scan may have been answered first.
+#[inline(never)]
+fn still_reserved(mut reserved: Reserved) -> Option<Reserved> {
+    if !REGISTRY.with(|r| r.borrow().withdrawn) {
+        return Some(reserved);
+    }
+    let mounted = |e: &Element| REGISTRY.with(|r| r.borrow().mounted.iter().any(|m| &m.embed == e));
+    reserved.embeds.retain(|e| {
+        e.element.get_attribute(ATTACHED_ATTR).as_deref() == Some(e.tweet_id.as_str()) && !mounted(&e.element)
+    });
+    // Marked again as they are: the kit's array of them is made anew.
+    reserve(reserved.embeds)
 }
 
 /// Leaves these embeds untouched after all: no offer, or the api could not be reached.
@@ -593,6 +623,14 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
 /// button whose embed was moved (a move is a removal, then an addition) goes after it. So
 /// is the button of each `stale` embed, which the page gave another tweet.
 pub fn release_detached(stale: &[Element]) {
+    if !stale.is_empty() {
+        // One still waiting for its lookup has no button to take away: unmarked, it is taken
+        // by the scan its new tweet queued, and the waiting scan leaves it alone.
+        for embed in stale {
+            let _ = embed.remove_attribute(ATTACHED_ATTR);
+        }
+        REGISTRY.with(|r| r.borrow_mut().withdrawn = true);
+    }
     let gone: Vec<Mounted> = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         let mut keep = Vec::new();

@@ -707,6 +707,42 @@ test("an element given another tweet gets that tweet's button; an embed taken ou
   await page.close();
 });
 
+test("an element given another tweet while its lookup is on its way gets the new tweet's button, not the old one's", async () => {
+  const [tee, ticket] = ["1528000000000000001", "1528000000000000003"];
+  const url = ownPage("/in-flight", `<div id="featured" data-tweetbuy-tweet="${tee}">Featured</div>`);
+  // The first lookup (the loader's own, for the tee) is held until the element shows the
+  // ticket; every later one goes straight through.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let first = true;
+  let heldSeen;
+  const seenHeld = new Promise((resolve) => { heldSeen = resolve; });
+  const { page, consoleSeen, lookups } = await open(url, {
+    beforeLoad: (page) => page.route("**/api/v1/offers**", async (route) => {
+      if (!first) return route.continue();
+      first = false;
+      heldSeen();
+      await held;
+      await route.continue();
+    }),
+  });
+  await seenHeld;
+  assert.match(lookups[0], new RegExp(tee), "the held lookup asks for the tee");
+  await page.evaluate((id) => document.getElementById("featured").setAttribute("data-tweetbuy-tweet", id), ticket);
+  // The element is looked up again for its new tweet; then the old answer arrives.
+  for (let waited = 0; lookups.length < 2 && waited < 2_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  release();
+  await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length > 0, null, { timeout: 10_000 });
+  // Time for a second (wrong) button to come, had both scans built one.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(await hosts(page), [ticket], "one button, the ticket's");
+  assert.equal(await page.evaluate(() => document.getElementById("featured").nextElementSibling?.dataset?.tweetbuyHost), ticket);
+  assert.ok(lookups.some((u) => u.includes(ticket)), `the ticket was looked up: ${lookups}`);
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
 test("a copy of the loader served under another name still reads its tag's options: data-api and do-not-track", async () => {
   ownPages.set("/copied", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>${BLOCKQUOTE("1528000000000000001")}` +
     `<script type="module" async src="/js/tb.min.js" data-api="${env.server.origins.api}" data-dnt="true"></script></body></html>`);
