@@ -6,7 +6,8 @@
 // listen, observe, announce it, then read its embed's box and line it up. A page may hold a
 // thousand buttons. What to build, with which names and values, and where each host goes
 // is decided by the module (kit.rs beside this file, placement.rs); these functions
-// only carry it out, one batch per call, and keep no state of their own.
+// only carry it out, one batch per call, and keep no state but what a later call must
+// recognise (an embed's last width, the hosts they built).
 //
 // The build appends this file to the button module's glue (scripts/post-build.sh, before
 // the glue is minified), so it arrives with the glue, which the server writes into the
@@ -24,6 +25,8 @@ export function buttonKit(rules) {
   const { tweetIdOf, lookupPaths, dntOf } = rules;
   // Each watched embed's width at its last ResizeObserver report (`resized`).
   const widths = new WeakMap();
+  // The hosts `mount` built: any other is a copy the page made (`changes`).
+  const built = new WeakSet();
   // Our host's element name (`mount`): a page's rules for its `div`s miss it.
   const HOST_TAG = "tweetbuy-button";
   // Whether the browser places a box at another's (CSS anchor positioning), and the
@@ -195,6 +198,7 @@ export function buttonKit(rules) {
         hostProtos.set(key, hostProto);
       }
       const host = hostProto.cloneNode(true);
+      built.add(host);
       let shadow = host.shadowRoot;
       if (!shadow) {
         shadow = host.attachShadow({ mode: "open" });
@@ -384,7 +388,24 @@ export function buttonKit(rules) {
 
   /// What a batch of MutationRecords did: [whether any removed a node or gave an element
   /// another tweet, the elements they added that are not hosts (`hostAttr`) or gave another
-  /// tweet, the elements marked attached (`attachedAttr`) whose tweet changed].
+  /// tweet, the elements marked attached (`attachedAttr`) whose tweet changed]. Copies of
+  /// hosts among the added are taken out (`copies`).
+  /// Takes out of `node`, an element the page added, every host `mount` did not build: a
+  /// copy the page made (a carousel copies its slides, our host with its clonable shadow
+  /// root among them), whose button nothing answers, and which a browser placing hosts at
+  /// their embeds would draw over the original's. The copied embed before it is unmarked,
+  /// so the scan gives it a button of its own. Returns whether `node` is a host.
+  function copies(node, hostAttr, attachedAttr) {
+    const isHost = node.hasAttribute(hostAttr);
+    for (const host of isHost ? [node] : node.querySelectorAll(`[${hostAttr}]`)) {
+      if (!built.has(host)) {
+        if (node.contains(host.previousElementSibling)) host.previousElementSibling.removeAttribute(attachedAttr);
+        host.remove();
+      }
+    }
+    return isHost;
+  }
+
   function changes(records, hostAttr, attachedAttr) {
     let removed = false;
     const added = [];
@@ -399,7 +420,7 @@ export function buttonKit(rules) {
         added.push(target);
       }
       removed ||= record.removedNodes.length > 0;
-      for (const node of record.addedNodes) if (node instanceof Element && !node.hasAttribute(hostAttr)) added.push(node);
+      for (const node of record.addedNodes) if (node instanceof Element && !copies(node, hostAttr, attachedAttr)) added.push(node);
     }
     return [removed || stale.length > 0, added, stale];
   }

@@ -743,6 +743,29 @@ test("an element given another tweet while its lookup is on its way gets the new
   await page.close();
 });
 
+test("a copy the page makes of an embed with its button (a carousel's cloned slides) gets a working button of its own", async () => {
+  const tee = "1528000000000000001";
+  const url = ownPage("/carousel", `<div id="track" style="max-width: 600px"><div class="slide">${BLOCKQUOTE(tee)}</div></div>`);
+  const { page, consoleSeen } = await open(url);
+  await waitForHosts(page, 1);
+  // As a carousel does for its endless loop: copies of the slide after and before it.
+  await page.evaluate(() => {
+    const track = document.getElementById("track");
+    const slide = track.querySelector(".slide");
+    track.append(slide.cloneNode(true));
+    track.prepend(slide.cloneNode(true));
+  });
+  await waitForHosts(page, 3);
+  await page.waitForTimeout(300);
+  const perSlide = await page.evaluate(() => [...document.querySelectorAll("#track > .slide")].map((slide) => slide.querySelectorAll("[data-tweetbuy-host]").length));
+  assert.deepEqual(perSlide, [1, 1, 1], "one button in each slide");
+  const copy = page.locator("#track > .slide").nth(2);
+  await copy.locator("button[part=button]").click();
+  await copy.locator("dialog[open]").first().waitFor({ timeout: 20_000 });
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
 test("a copy of the loader served under another name still reads its tag's options: data-api and do-not-track", async () => {
   ownPages.set("/copied", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>${BLOCKQUOTE("1528000000000000001")}` +
     `<script type="module" async src="/js/tb.min.js" data-api="${env.server.origins.api}" data-dnt="true"></script></body></html>`);
