@@ -334,10 +334,17 @@ async fn a_failing_accent_gets_a_readable_text_colour_before_its_button_shows() 
         r#"<div style="--tweetbuy-accent: #facc15; --tweetbuy-accent-text: #ffffff">{PUBLISH}</div>"#
     ));
     let passing = container(X_COM);
+    // An outline button shows neither colour, but its sheets' main buttons show both.
+    let outlined = container(&format!(
+        r#"<div style="--tweetbuy-accent: #facc15; --tweetbuy-accent-text: #ffffff; --tweetbuy-accent-outline: #1f2937">{PUBLISH}</div>"#
+    ));
     let yellow = find_embeds(&failing).remove(0);
     let blue = find_embeds(&passing).remove(0);
+    let outline = find_embeds(&outlined).remove(0);
+    outline.element.set_attribute("data-button-style", "outline").unwrap();
     let yellow = attach(&yellow.element, &offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
     let blue = attach(&blue.element, &offer("1528000000000000003", "physical", "available", 5), ctx()).unwrap();
+    let outline = attach(&outline.element, &offer("1528000000000000001", "physical", "available", 5), ctx()).unwrap();
     wait_for_frames(2).await;
     let look = |host: &Element| {
         let root = shadow(host).query_selector(".tb-root").unwrap().unwrap();
@@ -348,8 +355,14 @@ async fn a_failing_accent_gets_a_readable_text_colour_before_its_button_shows() 
     };
     assert_eq!(look(&yellow), (Some("dark".into()), "rgb(0, 0, 0)".into(), false), "dark text on yellow, shown");
     assert_eq!(look(&blue), (None, "rgb(255, 255, 255)".into(), false), "the designer's white on blue, shown");
+    assert_eq!(
+        look(&outline),
+        (Some("dark".into()), "rgb(31, 41, 55)".into(), false),
+        "the outline's own colour, and dark text for its sheets' buttons on yellow"
+    );
     failing.remove();
     passing.remove();
+    outlined.remove();
 }
 
 /// Waits for `n` animation frames: the widget lines buttons up in the next one.

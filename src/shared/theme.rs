@@ -292,12 +292,12 @@ impl AccentKinds {
 fn measure(button: &web_sys::Element, root: &web_sys::Element) -> Option<AccentText> {
     // Measure the designer's pair, not a previous fix.
     let _ = root.remove_attribute(ACCENT_ATTR);
-    if root.get_attribute("data-button-style").as_deref() == Some(ButtonStyle::Outline.as_str()) {
-        return None;
-    }
     let style = crate::shared::util::window().get_computed_style(button).ok().flatten()?;
     let colour = |name: &str| style.get_property_value(name).ok().as_deref().and_then(parse_computed_rgb);
-    readable_text(colour("background-color")?, colour("color")?)
+    // The accent and its text as the button's rules give them in two properties that draw
+    // nothing (buy_button.css): an outline button draws neither, and the sheets' main
+    // buttons draw both, in every style.
+    readable_text(colour("column-rule-color")?, colour("text-emphasis-color")?)
 }
 
 #[cfg(feature = "checkout")]
