@@ -166,7 +166,10 @@ pub fn show_waiting(
     };
     let dialog = element("dialog", "tb-sheet", "")?;
     let _ = dialog.class_list().add_1(WAITING_CLASS);
-    for (name, value) in [("part", "sheet"), ("aria-labelledby", "tb-waiting-title"), ("lang", locale.tag.as_str())] {
+    // Its note describes it: a screen reader says the note with the dialog's name as focus
+    // comes in, where a status filled before it joined the page would not be announced.
+    let (title, note) = (("aria-labelledby", "tb-waiting-title"), ("aria-describedby", "tb-waiting-note"));
+    for (name, value) in [("part", "sheet"), title, note, ("lang", locale.tag.as_str())] {
         dialog.set_attribute(name, value).ok()?;
     }
     // The sheet's header: its title, and Close, which a visitor without Escape (a phone)
@@ -188,6 +191,7 @@ pub fn show_waiting(
     header.append_child(&form).ok()?;
     let note = element("p", "tb-waiting-note", &locale.t(Key::CheckoutLoading))?;
     note.set_attribute("role", "status").ok()?;
+    note.set_id("tb-waiting-note");
     dialog.append_child(&header).ok()?;
     dialog.append_child(&note).ok()?;
     root.append_child(&dialog).ok()?;

@@ -48,6 +48,10 @@ test("a tap answers at once while the checkout module loads, and the sheet takes
   // The seller's words in the seller's language (WCAG 3.1.2), as on the sheet.
   assert.equal(await waiting.locator("h2").getAttribute("lang"), "en");
   assert.equal(await waiting.locator("[role=status]").textContent(), "Loading checkout…");
+  // Said with the dialog's name as focus comes in: a status filled before the dialog joined
+  // the page is not announced.
+  const description = await waiting.evaluate((d) => d.getRootNode().getElementById(d.getAttribute("aria-describedby"))?.textContent);
+  assert.equal(description, "Loading checkout…", "the note describes the dialog");
   assert.equal(await page.locator(inHost("button[part=button]")).getAttribute("aria-expanded"), "true");
   await axe(page, TEE, "the dialog shown while checkout loads");
 

@@ -13,14 +13,15 @@ import { WIDGET_DIR, startServer } from "./harness.mjs";
 import { request } from "node:http";
 import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoader, sizeOf, total } from "../bench/sizes.mjs";
 
-// A little above the bytes of the current build (34,320 B; docs/performance.md): a fresh
+// A little above the bytes of the current build (34,373 B; docs/performance.md): a fresh
 // machine may get another stable rustc, which moves the bytes a little either way. Raised by
 // 108 B for the stand-in's title in the seller's language (WCAG 3.1.2), which cost 67 B, by
 // 100 B for an element the page gives another tweet, an embed put back, a page element
 // named `tweetbuy`, a copied loader's options and a page zoomed by CSS, which cost 107 B, and
 // by 432 B for an element given another tweet while its first is looked up (it got the
 // first tweet's button, and sold that product) and copies the page makes of a host (dead
-// buttons in a carousel's cloned slides), which cost 247 and about 90 B.
+// buttons in a carousel's cloned slides), which cost 247 and about 90 B; the stand-in's
+// note, said with its name, about 60 B more.
 const CEILING_BEFORE_CLICK = 33 * 1024 + 640;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 // Met, and held at the target itself, 2 % above the current build: a toolchain that grows
