@@ -12,6 +12,38 @@ use tweetbuy_core::ErrorCode;
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct JsonBody<T>(pub T);
 
+/// [`JsonBody`] for a body whose every field may be left out: no body at all (no bytes and no
+/// `Content-Type`) is `T::default()`, so `curl -X POST …/rotate` needs no `-d '{}'`. Bytes
+/// sent without a JSON `Content-Type` are refused as [`JsonBody`] refuses them.
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalJsonBody<T>
+where
+    T: serde::de::DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        if request.headers().contains_key(axum::http::header::CONTENT_TYPE) {
+            let JsonBody(value) = JsonBody::from_request(request, state).await?;
+            return Ok(OptionalJsonBody(value));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
+            match rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                true => payload_too_large(),
+                false => {
+                    AppError::new(rejection.status(), ErrorCode::BadRequest, "The request body could not be read.")
+                }
+            }
+        })?;
+        match bytes.is_empty() {
+            true => Ok(OptionalJsonBody(T::default())),
+            false => Err(not_json()),
+        }
+    }
+}
+
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> AppError {
         match rejection {
@@ -40,11 +72,7 @@ impl From<JsonRejection> for AppError {
                 }
             }
             JsonRejection::JsonSyntaxError(_) => AppError::bad_request("The request body is not valid JSON."),
-            JsonRejection::MissingJsonContentType(_) => AppError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorCode::UnsupportedMediaType,
-                "Send the request body as application/json.",
-            ),
+            JsonRejection::MissingJsonContentType(_) => not_json(),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
             other => AppError::new(other.status(), ErrorCode::BadRequest, "The request body could not be read."),
         }
@@ -59,6 +87,15 @@ fn field_of(detail: &str) -> Option<&str> {
     let name = last.split('[').next()?;
     let word = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
     (!name.is_empty() && name.chars().all(word)).then_some(name)
+}
+
+/// The 415 answer to a body sent without a JSON `Content-Type`.
+fn not_json() -> AppError {
+    AppError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::UnsupportedMediaType,
+        "Send the request body as application/json.",
+    )
 }
 
 /// The 413 answer, shared with the body-limit layer's rewrite.

@@ -140,6 +140,24 @@ async fn endpoints_are_managed_through_the_admin_api() {
         send(&server.api, admin(Method::POST, &format!("{path}/rotate"), Some(json!({"keep_previous_secs": -1}))))
             .await;
     assert_eq!(reply.fields(), ["keep_previous_secs"]);
+    // No body at all (`curl -X POST`): the old secret signs for a day. Bytes that are not
+    // declared JSON are still refused.
+    let bare = |body: &str| {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{path}/rotate"))
+            .header(header::AUTHORIZATION, format!("Bearer {ADMIN_KEY}"));
+        request.body(Body::from(body.to_owned())).unwrap()
+    };
+    let reply = send(&server.api, bare("")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let until = reply.json()["endpoint"]["previous_secret_expires_at"].as_i64().unwrap();
+    assert!((86_390..=86_410).contains(&(until - tweetbuy_server::clock::now())), "{}", reply.text());
+    let reply = send(&server.api, bare(r#"{"keep_previous_secs": 0}"#)).await;
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type".into())
+    );
     let reply = send(&server.api, admin(Method::PATCH, &path, Some(json!({"drop_previous_secret": true})))).await;
     assert_eq!(reply.json()["previous_secret_expires_at"], Value::Null);
 

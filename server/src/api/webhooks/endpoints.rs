@@ -16,7 +16,7 @@ use crate::db::{begin_write, retry_busy, Db};
 use crate::error::AppError;
 use crate::extract::Path;
 use crate::ids;
-use crate::json::JsonBody;
+use crate::json::{JsonBody, OptionalJsonBody};
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::StatusCode;
@@ -677,7 +677,8 @@ pub(crate) async fn delete_endpoint(
 
 /// Rotates the endpoint's signing secret. The answer holds the new secret, shown this once;
 /// the old one keeps signing beside it (two `v1=` in `Tweetbuy-Signature`) until
-/// `keep_previous_secs` have passed.
+/// `keep_previous_secs` have passed. The body may be left out (no `Content-Type` either):
+/// the old secret then signs for a day.
 #[utoipa::path(
     post,
     path = "/admin/v1/webhooks/{endpoint_id}/rotate",
@@ -689,7 +690,7 @@ pub(crate) async fn delete_endpoint(
         (status = 200, description = "Rotated (`Cache-Control: no-store`).", body = Rotated),
         (status = 401, description = "`unauthorized`: no valid admin key.", body = tweetbuy_core::ApiError),
         (status = 404, description = "`not_found`: no such endpoint.", body = tweetbuy_core::ApiError),
-        (status = 415, description = "`unsupported_media_type`: not `application/json`.", body = tweetbuy_core::ApiError),
+        (status = 415, description = "`unsupported_media_type`: a body that is not `application/json`.", body = tweetbuy_core::ApiError),
         (status = 422, description = "`validation_failed`: `keep_previous_secs` out of range.", body = tweetbuy_core::ApiError),
         (status = 500, description = "`internal`.", body = tweetbuy_core::ApiError),
     )
@@ -698,7 +699,7 @@ pub(crate) async fn rotate_secret(
     State(state): State<ApiState>,
     _auth: AdminAuth,
     Path(endpoint_id): Path<String>,
-    JsonBody(request): JsonBody<Rotate>,
+    OptionalJsonBody(request): OptionalJsonBody<Rotate>,
 ) -> Result<Response, AppError> {
     Ok(no_store(StatusCode::OK, rotate(&state.db, &endpoint_id, request.keep_previous_secs).await?))
 }
