@@ -7,7 +7,7 @@
 // thousand buttons. What to build, with which names and values, and where each host goes
 // is decided by the module (kit.rs beside this file, placement.rs); these functions
 // only carry it out, one batch per call, and keep no state but what a later call must
-// recognise (an embed's last width, the hosts they built).
+// recognise (an embed's last width, the hosts they built, the reservation each embed is in).
 //
 // The build appends this file to the button module's glue (scripts/post-build.sh, before
 // the glue is minified), so it arrives with the glue, which the server writes into the
@@ -27,6 +27,10 @@ export function buttonKit(rules) {
   const widths = new WeakMap();
   // The hosts `mount` built: any other is a copy the page made (`changes`).
   const built = new WeakSet();
+  // The reservation (`mark`) each marked embed is in, by its number: a scan still waiting
+  // for its lookup keeps only the embeds still in its own (`withdrawn`).
+  const reservations = new WeakMap();
+  let marked = 0;
   // Our host's element name (`mount`): a page's rules for its `div`s miss it.
   const HOST_TAG = "tweetbuy-button";
   // Whether the browser places a box at another's (CSS anchor positioning), and the
@@ -34,7 +38,7 @@ export function buttonKit(rules) {
   const anchoring = globalThis.CSS?.supports?.("anchor-name", "--a");
   const anchorPrefix = `--tb-${Math.random().toString(36).slice(2, 8)}-`;
   let anchors = 0;
-  return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, resized, pause, timing };
+  return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, withdrawn, resized, pause, timing };
 
   /// A text as a field of the records `find` and `offers` write: without the separators
   /// (which would split it), or "\x1d" (absent) for anything that is not a string.
@@ -135,10 +139,14 @@ export function buttonKit(rules) {
 
   /// Marks each embed with its tweet's id (`ids`, space-separated, in the embeds' order), so
   /// that no later scan takes it while its offer is looked up; or, with `ids` null, takes the
-  /// mark off again.
+  /// mark off again. The embeds are a reservation of their own from then on (`withdrawn`).
   function mark(embeds, ids, attachedAttr) {
     const tweetIds = ids?.split(" ");
-    embeds.forEach((embed, i) => (tweetIds ? embed.setAttribute(attachedAttr, tweetIds[i]) : embed.removeAttribute(attachedAttr)));
+    const reservation = (embeds.reservation = ++marked);
+    embeds.forEach((embed, i) => {
+      reservations.set(embed, reservation);
+      tweetIds ? embed.setAttribute(attachedAttr, tweetIds[i]) : embed.removeAttribute(attachedAttr);
+    });
   }
 
   /// Calls `listener(event, button)` for every event of `types` (space-separated) whose
@@ -386,26 +394,40 @@ export function buttonKit(rules) {
     return [embeds, hosts];
   }
 
-  /// What a batch of MutationRecords did: [whether any removed a node or gave an element
-  /// another tweet, the elements they added that are not hosts (`hostAttr`) or gave another
-  /// tweet, the elements marked attached (`attachedAttr`) whose tweet changed]. Copies of
-  /// hosts among the added are taken out (`copies`).
   /// Takes out of `node`, an element the page added, every host `mount` did not build: a
-  /// copy the page made (a carousel copies its slides, our host with its clonable shadow
-  /// root among them), whose button nothing answers, and which a browser placing hosts at
-  /// their embeds would draw over the original's. The copied embed before it is unmarked,
-  /// so the scan gives it a button of its own. Returns whether `node` is a host.
+  /// copy the page made (a carousel copies its slides, or each child of its track, our host
+  /// with its clonable shadow root among them), whose button nothing answers, and which a
+  /// browser placing hosts at their embeds would draw over the original's. The copied embed
+  /// before it, unless a built host follows it (the original), is unmarked and loses the
+  /// original's anchor name (`anchor`), which would draw the original's button at the copy:
+  /// the scan gives it a button of its own. Returns whether `node` is a host.
   function copies(node, hostAttr, attachedAttr) {
     const isHost = node.hasAttribute(hostAttr);
     for (const host of isHost ? [node] : node.querySelectorAll(`[${hostAttr}]`)) {
       if (!built.has(host)) {
-        if (node.contains(host.previousElementSibling)) host.previousElementSibling.removeAttribute(attachedAttr);
+        const embed = host.previousElementSibling;
         host.remove();
+        if (embed && !built.has(embed.nextElementSibling)) {
+          embed.removeAttribute(attachedAttr);
+          for (const named of [embed, embed.querySelector(":scope > iframe")]) named?.style.removeProperty("anchor-name");
+        }
       }
     }
     return isHost;
   }
 
+  /// For each of `embeds` (an array `mark` was given), "1" if it is no longer in that
+  /// reservation (the page gave it another tweet, `changes`, and a later scan may have taken
+  /// it), else "0"; "" if all still are.
+  function withdrawn(embeds) {
+    const flags = embeds.map((embed) => (reservations.get(embed) === embeds.reservation ? 0 : 1));
+    return flags.includes(1) ? flags.join("") : "";
+  }
+
+  /// What a batch of MutationRecords did: [whether any removed a node or gave an element
+  /// another tweet, the elements they added that are not hosts (`hostAttr`) or gave another
+  /// tweet, the elements marked attached (`attachedAttr`) whose tweet changed]. Copies of
+  /// hosts among the added are taken out (`copies`).
   function changes(records, hostAttr, attachedAttr) {
     let removed = false;
     const added = [];
@@ -414,9 +436,14 @@ export function buttonKit(rules) {
       const target = record.target;
       if (record.type[0] == "a") {
         // The page gave an element another tweet: a button for the one it had goes, and the
-        // element is looked at again.
+        // element, unmarked, is looked at again; a scan still waiting for its lookup leaves
+        // it alone (`withdrawn`).
         const had = target.getAttribute(attachedAttr);
-        if (had != null && had != tweetIdOf(target)) stale.push(target);
+        if (had != null && had != tweetIdOf(target)) {
+          stale.push(target);
+          reservations.delete(target);
+          target.removeAttribute(attachedAttr);
+        }
         added.push(target);
       }
       removed ||= record.removedNodes.length > 0;

@@ -108,6 +108,8 @@ extern "C" {
         attached_attr: &JsValue,
     ) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
+    pub(crate) fn withdrawn(this: &Kit, embeds: &js_sys::Array) -> Result<String, JsValue>;
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn resized(this: &Kit, entries: &js_sys::Array) -> Result<js_sys::Array, JsValue>;
 }
 

@@ -48,22 +48,12 @@ struct Registry {
     mounted: Vec<Mounted>,
     next_id: u32,
     warned: bool,
-    /// Whether the page ever gave a marked embed another tweet: scans then check that each
-    /// embed they reserved is still theirs ([`still_reserved`]).
-    withdrawn: bool,
 }
 
 impl Registry {
     /// Empty, made at compile time (the page's registry is a constant global).
     const fn new() -> Self {
-        Registry {
-            offers: Vec::new(),
-            vault_origin: String::new(),
-            mounted: Vec::new(),
-            next_id: 0,
-            warned: false,
-            withdrawn: false,
-        }
+        Registry { offers: Vec::new(), vault_origin: String::new(), mounted: Vec::new(), next_id: 0, warned: false }
     }
 
     /// What the lookup said of a tweet: `None` if it was never asked about.
@@ -321,19 +311,18 @@ fn reserve(embeds: Vec<FoundEmbed>) -> Option<Reserved> {
     Some(Reserved { embeds, embeds_js })
 }
 
-/// The embeds of `reserved` still this scan's once its lookup is answered: each still shows
-/// the tweet it was reserved for and has no button yet. The page may have given one another
-/// tweet meanwhile ([`release_detached`] unmarked it), and a later scan takes it for that
-/// tweet; or given it back its first tweet, and the later scan may have been answered first.
+/// The embeds of `reserved` still this scan's once its lookup has answered or failed. The page
+/// may have given one another tweet meanwhile (the kit's `changes` unmarked it), and a later
+/// scan may have taken it for that tweet, or for its first tweet again: either way the offer
+/// this scan looked up is no longer this scan's to show, nor its mark to take off.
 #[inline(never)]
 fn still_reserved(mut reserved: Reserved) -> Option<Reserved> {
-    if !REGISTRY.with(|r| r.borrow().withdrawn) {
+    let flags = crate::button::kit::with(|kit| kit.withdrawn(&reserved.embeds_js).ok()).flatten().unwrap_or_default();
+    if flags.is_empty() {
         return Some(reserved);
     }
-    let mounted = |e: &Element| REGISTRY.with(|r| r.borrow().mounted.iter().any(|m| &m.embed == e));
-    reserved.embeds.retain(|e| {
-        e.element.get_attribute(ATTACHED_ATTR).as_deref() == Some(e.tweet_id.as_str()) && !mounted(&e.element)
-    });
+    let mut flags = flags.bytes();
+    reserved.embeds.retain(|_| flags.next() != Some(b'1'));
     // Marked again as they are: the kit's array of them is made anew.
     reserve(reserved.embeds)
 }
@@ -623,14 +612,6 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
 /// button whose embed was moved (a move is a removal, then an addition) goes after it. So
 /// is the button of each `stale` embed, which the page gave another tweet.
 pub fn release_detached(stale: &[Element]) {
-    if !stale.is_empty() {
-        // One still waiting for its lookup has no button to take away: unmarked, it is taken
-        // by the scan its new tweet queued, and the waiting scan leaves it alone.
-        for embed in stale {
-            let _ = embed.remove_attribute(ATTACHED_ATTR);
-        }
-        REGISTRY.with(|r| r.borrow_mut().withdrawn = true);
-    }
     let gone: Vec<Mounted> = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         let mut keep = Vec::new();

@@ -743,6 +743,42 @@ test("an element given another tweet while its lookup is on its way gets the new
   await page.close();
 });
 
+test("an element given another tweet and then its first again while that is looked up gets one button, the first tweet's", async () => {
+  const [tee, ticket] = ["1528000000000000001", "1528000000000000003"];
+  const url = ownPage("/in-flight-back", `<div id="featured" data-tweetbuy-tweet="${tee}">Featured</div>`);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let first = true;
+  let heldSeen;
+  const seenHeld = new Promise((resolve) => { heldSeen = resolve; });
+  const { page, consoleSeen, lookups } = await open(url, {
+    beforeLoad: (page) => page.route("**/api/v1/offers**", async (route) => {
+      if (!first) return route.continue();
+      first = false;
+      heldSeen();
+      await held;
+      await route.continue();
+    }),
+  });
+  await seenHeld;
+  const show = (id) => page.evaluate((id) => document.getElementById("featured").setAttribute("data-tweetbuy-tweet", id), id);
+  const lookedUp = async (n) => {
+    for (let waited = 0; lookups.length < n && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  await show(ticket);
+  await lookedUp(2);
+  await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length > 0, null, { timeout: 10_000 });
+  await show(tee);
+  await lookedUp(3);
+  await page.waitForTimeout(300);
+  release();
+  await page.waitForFunction((tee) => document.getElementById("featured").nextElementSibling?.dataset?.tweetbuyHost === tee, tee, { timeout: 10_000 });
+  await page.waitForTimeout(500);
+  assert.deepEqual(await hosts(page), [tee], "one button, the tee's");
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
 test("a copy the page makes of an embed with its button (a carousel's cloned slides) gets a working button of its own", async () => {
   const tee = "1528000000000000001";
   const url = ownPage("/carousel", `<div id="track" style="max-width: 600px"><div class="slide">${BLOCKQUOTE(tee)}</div></div>`);
@@ -760,6 +796,31 @@ test("a copy the page makes of an embed with its button (a carousel's cloned sli
   const perSlide = await page.evaluate(() => [...document.querySelectorAll("#track > .slide")].map((slide) => slide.querySelectorAll("[data-tweetbuy-host]").length));
   assert.deepEqual(perSlide, [1, 1, 1], "one button in each slide");
   const copy = page.locator("#track > .slide").nth(2);
+  await copy.locator("button[part=button]").click();
+  await copy.locator("dialog[open]").first().waitFor({ timeout: 20_000 });
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
+test("copies of each child of a flex track (an embed, then its button) get a working button, and the original's stays at the original", async () => {
+  const tee = "1528000000000000001";
+  const url = ownPage("/flat-track", `<div id="flat" style="display: flex; flex-direction: column; max-width: 600px">${BLOCKQUOTE(tee)}</div>`);
+  const { page, consoleSeen } = await open(url);
+  await waitForHosts(page, 1);
+  // A carousel that copies the track's children one by one, for its endless loop.
+  await page.evaluate(() => {
+    const flat = document.getElementById("flat");
+    for (const child of [...flat.children]) flat.append(child.cloneNode(true));
+  });
+  await waitForHosts(page, 2);
+  await page.waitForTimeout(300);
+  const layout = await page.evaluate(() => [...document.getElementById("flat").children].map((el) => ({
+    tag: el.localName, top: Math.round(el.getBoundingClientRect().top), bottom: Math.round(el.getBoundingClientRect().bottom),
+  })));
+  assert.deepEqual(layout.map((el) => el.tag), ["blockquote", "tweetbuy-button", "blockquote", "tweetbuy-button"], "each embed followed by one button");
+  // Each button sits right under its own embed (the copy took over no anchor name).
+  for (const i of [1, 3]) assert.ok(Math.abs(layout[i].top - layout[i - 1].bottom) <= 2, `button ${i} at ${layout[i].top}, its embed ends at ${layout[i - 1].bottom}`);
+  const copy = page.locator("#flat > tweetbuy-button").nth(1);
   await copy.locator("button[part=button]").click();
   await copy.locator("dialog[open]").first().waitFor({ timeout: 20_000 });
   assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
