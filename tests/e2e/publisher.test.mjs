@@ -707,17 +707,18 @@ test("an element given another tweet gets that tweet's button; an embed taken ou
   await page.close();
 });
 
-test("an element given another tweet while its lookup is on its way gets the new tweet's button, not the old one's", async () => {
-  const [tee, ticket] = ["1528000000000000001", "1528000000000000003"];
-  const url = ownPage("/in-flight", `<div id="featured" data-tweetbuy-tweet="${tee}">Featured</div>`);
-  // The first lookup (the loader's own, for the tee) is held until the element shows the
-  // ticket; every later one goes straight through.
+const [TEE_ID, TICKET_ID] = ["1528000000000000001", "1528000000000000003"];
+
+/// Opens a page with one element showing the tee whose first lookup (the loader's own) is
+/// held until `release()`; every later one goes straight through. Resolves once it is held.
+async function openWithFirstLookupHeld(path) {
+  const url = ownPage(path, `<div id="featured" data-tweetbuy-tweet="${TEE_ID}">Featured</div>`);
   let release;
   const held = new Promise((resolve) => { release = resolve; });
-  let first = true;
   let heldSeen;
   const seenHeld = new Promise((resolve) => { heldSeen = resolve; });
-  const { page, consoleSeen, lookups } = await open(url, {
+  let first = true;
+  const opened = await open(url, {
     beforeLoad: (page) => page.route("**/api/v1/offers**", async (route) => {
       if (!first) return route.continue();
       first = false;
@@ -727,54 +728,45 @@ test("an element given another tweet while its lookup is on its way gets the new
     }),
   });
   await seenHeld;
-  assert.match(lookups[0], new RegExp(tee), "the held lookup asks for the tee");
-  await page.evaluate((id) => document.getElementById("featured").setAttribute("data-tweetbuy-tweet", id), ticket);
+  const { page, lookups } = opened;
+  const show = (id) => page.evaluate((id) => document.getElementById("featured").setAttribute("data-tweetbuy-tweet", id), id);
+  // Waits (up to 5 s, without failing) for the page to have sent `n` lookups.
+  const lookedUp = async (n) => {
+    for (let waited = 0; lookups.length < n && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  return { ...opened, release, show, lookedUp };
+}
+
+test("an element given another tweet while its lookup is on its way gets the new tweet's button, not the old one's", async () => {
+  const { page, consoleSeen, lookups, release, show, lookedUp } = await openWithFirstLookupHeld("/in-flight");
+  assert.match(lookups[0], new RegExp(TEE_ID), "the held lookup asks for the tee");
+  await show(TICKET_ID);
   // The element is looked up again for its new tweet; then the old answer arrives.
-  for (let waited = 0; lookups.length < 2 && waited < 2_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await lookedUp(2);
+  await page.waitForTimeout(300);
   release();
   await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length > 0, null, { timeout: 10_000 });
   // Time for a second (wrong) button to come, had both scans built one.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  assert.deepEqual(await hosts(page), [ticket], "one button, the ticket's");
-  assert.equal(await page.evaluate(() => document.getElementById("featured").nextElementSibling?.dataset?.tweetbuyHost), ticket);
-  assert.ok(lookups.some((u) => u.includes(ticket)), `the ticket was looked up: ${lookups}`);
+  await page.waitForTimeout(500);
+  assert.deepEqual(await hosts(page), [TICKET_ID], "one button, the ticket's");
+  assert.equal(await page.evaluate(() => document.getElementById("featured").nextElementSibling?.dataset?.tweetbuyHost), TICKET_ID);
+  assert.ok(lookups.some((u) => u.includes(TICKET_ID)), `the ticket was looked up: ${lookups}`);
   assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
   await page.close();
 });
 
 test("an element given another tweet and then its first again while that is looked up gets one button, the first tweet's", async () => {
-  const [tee, ticket] = ["1528000000000000001", "1528000000000000003"];
-  const url = ownPage("/in-flight-back", `<div id="featured" data-tweetbuy-tweet="${tee}">Featured</div>`);
-  let release;
-  const held = new Promise((resolve) => { release = resolve; });
-  let first = true;
-  let heldSeen;
-  const seenHeld = new Promise((resolve) => { heldSeen = resolve; });
-  const { page, consoleSeen, lookups } = await open(url, {
-    beforeLoad: (page) => page.route("**/api/v1/offers**", async (route) => {
-      if (!first) return route.continue();
-      first = false;
-      heldSeen();
-      await held;
-      await route.continue();
-    }),
-  });
-  await seenHeld;
-  const show = (id) => page.evaluate((id) => document.getElementById("featured").setAttribute("data-tweetbuy-tweet", id), id);
-  const lookedUp = async (n) => {
-    for (let waited = 0; lookups.length < n && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
-  await show(ticket);
+  const { page, consoleSeen, release, show, lookedUp } = await openWithFirstLookupHeld("/in-flight-back");
+  await show(TICKET_ID);
   await lookedUp(2);
   await page.waitForFunction(() => document.querySelectorAll("[data-tweetbuy-host]").length > 0, null, { timeout: 10_000 });
-  await show(tee);
+  await show(TEE_ID);
   await lookedUp(3);
   await page.waitForTimeout(300);
   release();
-  await page.waitForFunction((tee) => document.getElementById("featured").nextElementSibling?.dataset?.tweetbuyHost === tee, tee, { timeout: 10_000 });
+  await page.waitForFunction((tee) => document.getElementById("featured").nextElementSibling?.dataset?.tweetbuyHost === tee, TEE_ID, { timeout: 10_000 });
   await page.waitForTimeout(500);
-  assert.deepEqual(await hosts(page), [tee], "one button, the tee's");
+  assert.deepEqual(await hosts(page), [TEE_ID], "one button, the tee's");
   assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
   await page.close();
 });
