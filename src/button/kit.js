@@ -394,23 +394,22 @@ export function buttonKit(rules) {
     return [embeds, hosts];
   }
 
-  /// Takes out of `node`, an element the page added, every host `mount` did not build: a
-  /// copy the page made (a carousel copies its slides, or each child of its track, our host
-  /// with its clonable shadow root among them), whose button nothing answers, and which a
-  /// browser placing hosts at their embeds would draw over the original's. The copied embed
-  /// before it, unless a built host follows it (the original), is unmarked and loses the
-  /// original's anchor name (`anchor`), which would draw the original's button at the copy:
-  /// the scan gives it a button of its own. Returns whether `node` is a host.
+  /// Takes out of `node`, an element the page added, and what it holds, every host `mount`
+  /// did not build: a copy the page made (a carousel copies its slides, or each child of its
+  /// track, our host with its clonable shadow root among them), whose button nothing
+  /// answers. And unmarks every copied embed: marked, yet in no reservation of this kit's
+  /// (`mark`) and not followed by a host it built (one `adopt` marked), copied before or
+  /// after its button was built. It also loses the original's anchor name (`anchor`), which
+  /// would draw the original's button at the copy. The scan then gives it a button of its
+  /// own. Returns whether `node` is a host.
   function copies(node, hostAttr, attachedAttr) {
     const isHost = node.hasAttribute(hostAttr);
-    for (const host of isHost ? [node] : node.querySelectorAll(`[${hostAttr}]`)) {
-      if (!built.has(host)) {
-        const embed = host.previousElementSibling;
-        host.remove();
-        if (embed && !built.has(embed.nextElementSibling)) {
-          embed.removeAttribute(attachedAttr);
-          for (const named of [embed, embed.querySelector(":scope > iframe")]) named?.style.removeProperty("anchor-name");
-        }
+    for (const element of [node, ...node.querySelectorAll(`[${hostAttr}],[${attachedAttr}]`)]) {
+      if (element.hasAttribute(hostAttr)) {
+        if (!built.has(element)) element.remove();
+      } else if (element.hasAttribute(attachedAttr) && !reservations.has(element) && !built.has(element.nextElementSibling)) {
+        element.removeAttribute(attachedAttr);
+        for (const named of [element, element.querySelector(":scope > iframe")]) named?.style.removeProperty("anchor-name");
       }
     }
     return isHost;

@@ -771,6 +771,26 @@ test("an element given another tweet and then its first again while that is look
   await page.close();
 });
 
+test("a copy the page makes of an embed while its offer is looked up, before its button exists, gets a button of its own", async () => {
+  const { page, consoleSeen, release, lookedUp } = await openWithFirstLookupHeld("/copied-early");
+  // A carousel starting up: it copies the element the widget has already marked.
+  await page.waitForFunction(() => document.getElementById("featured").hasAttribute("data-tweetbuy-attached"), null, { timeout: 10_000 });
+  await page.evaluate(() => {
+    const copy = document.getElementById("featured").cloneNode(true);
+    copy.id = "copy";
+    document.body.append(copy);
+  });
+  await lookedUp(2);
+  release();
+  await waitForHosts(page, 2);
+  await page.waitForTimeout(300);
+  const after = await page.evaluate(() => ["featured", "copy"].map((id) => document.getElementById(id).nextElementSibling?.dataset?.tweetbuyHost ?? null));
+  assert.deepEqual(after, [TEE_ID, TEE_ID], "a button after the original and after the copy");
+  assert.deepEqual(await hosts(page), [TEE_ID, TEE_ID]);
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
 test("a copy the page makes of an embed with its button (a carousel's cloned slides) gets a working button of its own", async () => {
   const tee = "1528000000000000001";
   const url = ownPage("/carousel", `<div id="track" style="max-width: 600px"><div class="slide">${BLOCKQUOTE(tee)}</div></div>`);
