@@ -398,16 +398,16 @@ export function buttonKit(rules) {
   /// did not build: a copy the page made (a carousel copies its slides, or each child of its
   /// track, our host with its clonable shadow root among them), whose button nothing
   /// answers. And unmarks every copied embed: marked, yet in no reservation of this kit's
-  /// (`mark`) and not followed by a host it built (one `adopt` marked), copied before or
-  /// after its button was built. It also loses the original's anchor name (`anchor`), which
-  /// would draw the original's button at the copy. The scan then gives it a button of its
-  /// own. Returns whether `node` is a host.
+  /// (`mark`, through which every mark goes), copied before or after its button was built.
+  /// It also loses the original's anchor name (`anchor`), which would draw the original's
+  /// button at the copy. The scan then gives it a button of its own. Returns whether `node`
+  /// is a host.
   function copies(node, hostAttr, attachedAttr) {
     const isHost = node.hasAttribute(hostAttr);
     for (const element of [node, ...node.querySelectorAll(`[${hostAttr}],[${attachedAttr}]`)]) {
       if (element.hasAttribute(hostAttr)) {
         if (!built.has(element)) element.remove();
-      } else if (element.hasAttribute(attachedAttr) && !reservations.has(element) && !built.has(element.nextElementSibling)) {
+      } else if (element.hasAttribute(attachedAttr) && !reservations.has(element)) {
         element.removeAttribute(attachedAttr);
         for (const named of [element, element.querySelector(":scope > iframe")]) named?.style.removeProperty("anchor-name");
       }

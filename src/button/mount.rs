@@ -327,6 +327,14 @@ fn still_reserved(mut reserved: Reserved) -> Option<Reserved> {
     reserve(reserved.embeds)
 }
 
+/// Marks an embed that takes over a button (widgets.js rendered its blockquote) through the
+/// kit, as every mark is: the kit takes a marked element it did not mark for a copy the page
+/// made (`copies` in kit.js).
+fn mark_one(embed: &Element, tweet_id: &str) {
+    let embeds = js_sys::Array::of1(embed);
+    crate::button::kit::with(|kit| kit.mark(&embeds, &JsValue::from_str(tweet_id), &names::js(ATTACHED_ATTR)));
+}
+
 /// Leaves these embeds untouched after all: no offer, or the api could not be reached.
 fn release(embeds: &js_sys::Array) {
     crate::button::kit::with(|kit| kit.mark(embeds, &wasm_bindgen::JsValue::NULL, &names::js(ATTACHED_ATTR)));
@@ -601,7 +609,7 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
         return false;
     };
     crate::button::placement::rewatch_size(&old, new_embed);
-    let _ = new_embed.set_attribute(ATTACHED_ATTR, &host.get_attribute(HOST_ATTR).unwrap_or_default());
+    mark_one(new_embed, &host.get_attribute(HOST_ATTR).unwrap_or_default());
     // The rendered embed may not have the blockquote's box.
     crate::button::placement::align_before_paint(new_embed, host);
     true
@@ -619,7 +627,7 @@ pub fn release_detached(stale: &[Element]) {
         for mut m in r.mounted.drain(..) {
             if m.host.is_connected() && !m.embed.is_connected() {
                 if let Some(replacement) = replacement_before(&m.host, &m.tweet_id) {
-                    let _ = replacement.set_attribute(ATTACHED_ATTR, &m.tweet_id);
+                    mark_one(&replacement, &m.tweet_id);
                     crate::button::placement::rewatch_size(&m.embed, &replacement);
                     m.embed = replacement;
                     crate::button::placement::align_before_paint(&m.embed, &m.host);

@@ -606,6 +606,21 @@ test("a blockquote re-rendered by widgets.js keeps exactly one button", async ()
     nextIsHost: document.querySelector("#swapped").nextElementSibling.dataset.tweetbuyHost,
   }));
   assert.deepEqual(after, { hosts: 1, attachedTo: "1528000000000000001", nextIsHost: "1528000000000000001" });
+  // The page then moves the rendered tweet alone, and a moment later puts a badge right after
+  // it: the rendered tweet is no copy, and keeps its one button.
+  await page.evaluate(() => new Promise((resolve) => {
+    const swapped = document.querySelector("#swapped");
+    // In the next frame, before the widget's own work of that frame.
+    requestAnimationFrame(() => {
+      const badge = document.createElement("p");
+      badge.textContent = "Featured";
+      swapped.after(badge);
+      resolve();
+    });
+    swapped.parentElement.append(swapped);
+  }));
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('[data-tweetbuy-host="1528000000000000001"]').count(), 1, "one button for the moved tweet");
   // The other way widgets.js works: a rendered wrapper inserted before the (hidden) blockquote.
   await page.evaluate(() => {
     const quote = document.querySelector('blockquote[data-tweetbuy-attached="1528000000000000003"]');
