@@ -17,6 +17,11 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# A second engine, WebKit (Safari's, and every iPhone browser's): WebKitGTK's WebDriver and
+# its MiniBrowser, in a virtual X display (tests/e2e/webkit.mjs).
+command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
+command -v xauth >/dev/null 2>&1 || missing+=(xauth)
 # The visual tests' reference screenshots were drawn with Liberation's metric-compatible
 # Times/Arial/Courier; with only DejaVu a serif theme renders wider and the comparison fails.
 compgen -G '/usr/share/fonts/truetype/liberation*/LiberationSerif-Regular.ttf' >/dev/null || missing+=(fonts-liberation)
@@ -25,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver, fonts-liberation, $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver, fonts-liberation, $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1), WebKitGTK's WebDriver, Xvfb"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

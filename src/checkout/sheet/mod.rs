@@ -124,6 +124,12 @@ pub fn Sheet(
         if let Some(d) = root.dialog() {
             if show && !d.open() {
                 let _ = d.show_modal();
+                // Where showModal puts focus in Chromium. WebKit (WebKitGTK 2.50) shows a
+                // sheet built ahead of the click, hidden, with focus on nothing: behind the
+                // modal dialog a keyboard user could reach nothing but by Tab.
+                if let Some(close) = root.find(".tb-close") {
+                    let _ = close.unchecked_ref::<web_sys::HtmlElement>().focus();
+                }
             }
         }
     });
