@@ -150,6 +150,67 @@ test("in WebKit a declined card is said in the card frame, and nothing is charge
   assert.ok(!(Array.isArray(body) ? body : body.orders).some((o) => o.status === "paid" && o.card_last4 === "0002"), "no paid order with the declined card");
 });
 
+test("in WebKit a buyer pays from the keyboard alone: Tab from the page into the card frame, Enter on Pay", async () => {
+  const { driver } = webkit;
+  await openDemo(driver);
+  await tap(driver, await buyButton(driver, TEE));
+  await until(driver, `return ${openSheet(TEE)}`, "product sheet");
+  await tap(driver, await until(driver, `return [...${openSheet(TEE)}.querySelectorAll('.tb-variant')].find((v) => /^M/.test(v.textContent.trim()))`, "size M"));
+  await tap(driver, await until(driver, `return [...${openSheet(TEE)}.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Continue')`, "Continue"));
+  const focused = () => driver.executeScript(`const a = ${host(TEE)}.shadowRoot.activeElement; return a ? a.id || a.className : 'nothing in the sheet'`);
+  await until(driver, `return ${host(TEE)}.shadowRoot.activeElement?.id === 'tb-email'`, "focus on the email field");
+  // Email, name, line 1, (line 2 left empty), city, then the country's and the state's selects.
+  for (const text of ["jane@example.com", "Jane Doe", "1 Main St", "", "New York"]) {
+    await typeKeys(driver, text + Key.TAB);
+  }
+  assert.equal(await focused(), "tb-country");
+  await typeKeys(driver, Key.TAB);
+  assert.equal(await focused(), "tb-region");
+  await driver.executeScript(`const s = ${openSheet(TEE)}.querySelector('#tb-region'); s.value = 'NY';
+    s.dispatchEvent(new Event('input', { bubbles: true })); s.dispatchEvent(new Event('change', { bubbles: true }));`);
+  await typeKeys(driver, Key.TAB + "10001");
+  // On through the sheet's own controls until Tab enters the card frame.
+  for (let presses = 0; presses < 6 && (await focused()) !== "tb-card-frame"; presses++) await typeKeys(driver, Key.TAB);
+  assert.equal(await focused(), "tb-card-frame", "Tab reaches the card frame");
+  await driver.switchTo().frame(await driver.executeScript(`return ${openSheet(TEE)}.querySelector('iframe.tb-card-frame')`));
+  assert.equal(await driver.executeScript("return document.activeElement?.id"), "number", "Tab lands on the card number");
+  await typeKeys(driver, CARDS.visa.replace(/ /g, "") + Key.TAB + "1234" + Key.TAB + "123");
+  await until(driver, "return document.getElementById('pay')?.getAttribute('aria-disabled') === 'false'", "Pay with an amount");
+  await typeKeys(driver, Key.TAB);
+  assert.equal(await driver.executeScript("return document.activeElement?.id"), "pay", "Tab from the security code reaches Pay");
+  // The frame counts a key press on a button focused for 600 ms.
+  await new Promise((r) => setTimeout(r, 800));
+  await typeKeys(driver, Key.ENTER);
+  await driver.switchTo().defaultContent();
+  const number = await until(driver, `return ${host(TEE)}.shadowRoot.querySelector('[data-order-number]')?.textContent.trim()`, "order number", 30_000);
+  assert.match(number, /^TB-/);
+});
+
+// Where the frame cannot tell whether it is seen (no IntersectionObserver v2 in WebKit), the
+// keyboard rules still hold (docs/security.md): keys the page steers into it pay nothing.
+test("in WebKit keys the page steers into the card frame pay nothing: focus the page gave it, then Tab to Pay and Enter", async () => {
+  const { driver } = webkit;
+  await checkoutTee(driver, CARDS.visa);
+  await until(driver, "return document.getElementById('pay')?.getAttribute('aria-disabled') === 'false'", "Pay with an amount");
+  await driver.switchTo().defaultContent();
+  // The page puts focus in the frame while the buyer types; the buyer Tabs on, and presses
+  // Enter a moment later.
+  await driver.executeScript(`${openSheet(TEE)}.querySelector('iframe.tb-card-frame').focus()`);
+  await typeKeys(driver, "Jane");
+  await driver.switchTo().frame(await driver.executeScript(`return ${openSheet(TEE)}.querySelector('iframe.tb-card-frame')`));
+  for (let presses = 0; presses < 6 && (await driver.executeScript("return document.activeElement?.id")) !== "pay"; presses++) {
+    await typeKeys(driver, Key.TAB);
+  }
+  assert.equal(await driver.executeScript("return document.activeElement?.id"), "pay", "the buyer's Tab reached Pay");
+  await new Promise((r) => setTimeout(r, 800));
+  await typeKeys(driver, Key.ENTER);
+  const said = await until(driver, "return document.getElementById('status')?.textContent", "the frame's answer");
+  assert.match(said, /Tab out of the payment form and back to the button/);
+  await new Promise((r) => setTimeout(r, 1500));
+  await driver.switchTo().defaultContent();
+  assert.equal(await driver.executeScript(`return !!${host(TEE)}.shadowRoot.querySelector('[data-order-number]')`), false, "no order");
+});
+
 /** Where focus is on the page, for a failure's message. */
 const focusNow = (driver) =>
   driver.executeScript(`const a = document.activeElement; const inner = a?.shadowRoot?.activeElement;
