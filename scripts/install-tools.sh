@@ -17,9 +17,11 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
-# A second engine, WebKit (Safari's, and every iPhone browser's): WebKitGTK's WebDriver and
-# its MiniBrowser, in a virtual X display (tests/e2e/webkit.mjs).
+# The other engines of the end-to-end suite (tests/e2e/webdriver.mjs): WebKit (Safari's, and
+# every iPhone browser's), WebKitGTK's WebDriver and its MiniBrowser in a virtual X display;
+# and Firefox ESR, driven by geckodriver (below).
 command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
 command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
 command -v xauth >/dev/null 2>&1 || missing+=(xauth)
 # The visual tests' reference screenshots were drawn with Liberation's metric-compatible
@@ -30,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver, fonts-liberation, $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1), WebKitGTK's WebDriver, Xvfb"
+  ok "chromium $(chromium --version 2>/dev/null | awk '{print $2}'), chromedriver, fonts-liberation, $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1), WebKitGTK's WebDriver, Xvfb, $(firefox-esr --version 2>/dev/null)"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -64,6 +66,14 @@ fi
 if ! grep -q "wasm_bindgen = \"$bindgen_version\"" Trunk.toml; then
   echo "Trunk.toml pins a wasm_bindgen other than Cargo.lock's $bindgen_version: update [tools]" >&2
   exit 1
+fi
+
+# geckodriver drives Firefox for the end-to-end suite; it is not in Debian, but is a crate.
+if geckodriver --version 2>/dev/null | grep -q '^geckodriver 0\.37\.'; then
+  ok "$(geckodriver --version | head -n 1)"
+else
+  step "cargo install geckodriver 0.37 (about 4 minutes)"
+  cargo install geckodriver --version '^0.37' --locked
 fi
 
 # wasm-opt from npm binaryen@132 (Debian's binaryen 108 breaks the module in Chromium).
