@@ -75,14 +75,14 @@ async function checkoutTee(driver, card) {
   assert.equal(await driver.executeScript("return document.getElementById('number').value"), card, "the number as typed, spaced in fours");
 }
 
-/** Presses Pay in the card frame once it shows the amount, with the frame scrolled into the
- * sheet's view first (the frame's own scrolling does not move the sheet around it); returns
- * Pay's label. The driver is in the card frame before and after. */
-async function pressPay(driver) {
+/** Presses Pay in the card frame (or the saved-info frame) once it shows the amount, with the
+ * frame scrolled into the sheet's view first (the frame's own scrolling does not move the
+ * sheet around it); returns Pay's label. The driver is in that frame before and after. */
+async function pressPay(driver, kind = "card") {
   const pay = await until(driver, "const p = document.getElementById('pay'); return p?.getAttribute('aria-disabled') === 'false' && /\\d/.test(p.textContent) && p", "Pay with an amount");
   const label = await pay.getText();
   await driver.switchTo().defaultContent();
-  const frame = await driver.executeScript(`return ${openSheet(TEE)}.querySelector('iframe.tb-card-frame')`);
+  const frame = await driver.executeScript(`return ${openSheet(TEE)}.querySelector('iframe.tb-${kind}-frame')`);
   await driver.executeScript("arguments[0].scrollIntoView({ block: 'end' })", frame);
   await driver.switchTo().frame(frame);
   // The frame counts a press only on what it has shown for 600 ms.
@@ -269,5 +269,55 @@ for (const engine of Object.keys(ENGINES)) {
       await until(driver, `return ${host(TEE)}.shadowRoot.querySelector('dialog.tb-sheet:not([open]):not(.tb-waiting)')`, "the sheet built ahead");
       await enterThenEscape(driver);
     });
+
+    // WebKit keeps no cookie for the frame in these tests, and offers no "Save my card".
+    if (engine === "Firefox") {
+      test(`in ${engine} saved info: saved on a purchase, a repeat purchase in three taps, then removed`, async () => {
+        const { driver } = session;
+        await checkoutTee(driver, CARDS.visa);
+        const save = await driver.executeScript("const s = document.getElementById('save'); return !s.closest('label').hidden && s");
+        assert.ok(save, "the frame offers to save the card");
+        await save.click();
+        assert.equal(await driver.executeScript("return document.getElementById('save').checked"), true, "the buyer's tick counts");
+        await pressPay(driver);
+        await driver.switchTo().defaultContent();
+        await until(driver, `return ${host(TEE)}.shadowRoot.querySelector('[data-order-number]')`, "first order", 30_000);
+
+        // A fresh load: Buy, a size, Pay inside the saved-info frame.
+        await openDemo(driver);
+        await tap(driver, await buyButton(driver, TEE));
+        const savedFrame = await until(driver, `return ${openSheet(TEE)}?.querySelector('iframe.tb-saved-frame')`, "saved-info frame");
+        await driver.switchTo().frame(savedFrame);
+        const card = await until(driver, "return document.getElementById('saved-card')?.textContent.trim()", "the saved card");
+        assert.equal(card, "Visa •••• 4242");
+        await driver.switchTo().defaultContent();
+        await tap(driver, await until(driver, `return [...${openSheet(TEE)}.querySelectorAll('.tb-variant')].find((v) => /^L/.test(v.textContent.trim()))`, "size L"));
+        await driver.switchTo().frame(savedFrame);
+        await until(driver, "return /Ships to Jane Doe, 1 Main St, New York, NY 10001, US/.test(document.getElementById('ships-to')?.textContent)", "the saved address");
+        await pressPay(driver, "saved");
+        await driver.switchTo().defaultContent();
+        const number = await until(driver, `return ${host(TEE)}.shadowRoot.querySelector('[data-order-number]')?.textContent.trim()`, "repeat order", 30_000);
+        const body = await (await fetch(`${server.origins.api}/admin/v1/orders`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+        const order = (Array.isArray(body) ? body : body.orders).find((o) => o.order_number === number);
+        assert.equal(order?.status, "paid");
+        assert.equal(order.card_last4, "4242");
+
+        // Remove, inside the frame: the next sheet has nothing saved.
+        await openDemo(driver);
+        await tap(driver, await buyButton(driver, TEE));
+        await driver.switchTo().frame(await until(driver, `return ${openSheet(TEE)}?.querySelector('iframe.tb-saved-frame')`, "saved-info frame"));
+        const remove = await until(driver, "const r = document.getElementById('remove'); return r && !r.hidden && r", "Remove");
+        await new Promise((r) => setTimeout(r, 800));
+        await remove.click();
+        const said = await until(driver, "return /removed/.test(document.getElementById('status')?.textContent) && document.getElementById('status').textContent", "the removal said");
+        assert.match(said, /Your saved info was removed/);
+        await driver.switchTo().defaultContent();
+        await openDemo(driver);
+        await tap(driver, await buyButton(driver, TEE));
+        await until(driver, `return [...${openSheet(TEE)}.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Continue')`, "the sheet without saved info");
+        const shown = await driver.executeScript(`const f = ${openSheet(TEE)}.querySelector('iframe.tb-saved-frame'); return !!f && f.getClientRects().length > 0`);
+        assert.equal(shown, false, "no saved-info frame shown");
+      });
+    }
   });
 }
