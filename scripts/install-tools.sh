@@ -69,8 +69,11 @@ if ! grep -q "wasm_bindgen = \"$bindgen_version\"" Trunk.toml; then
 fi
 
 # geckodriver drives Firefox for the end-to-end suite; it is not in Debian, but is a crate.
-if geckodriver --version 2>/dev/null | grep -q '^geckodriver 0\.37\.'; then
-  ok "$(geckodriver --version | head -n 1)"
+# (Its version printed whole first: under pipefail, `grep -q` leaving the pipe early could
+# fail the check of an installed one.)
+gecko_version=$(geckodriver --version 2>/dev/null || true)
+if [[ "${gecko_version%%$'\n'*}" == "geckodriver 0.37."* ]]; then
+  ok "${gecko_version%%$'\n'*}"
 else
   step "cargo install geckodriver 0.37 (about 4 minutes)"
   cargo install geckodriver --version '^0.37' --locked

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { startServer, CARDS, ARTIFACTS } from "./harness.mjs";
+import { startServer, sql, CARDS, ARTIFACTS } from "./harness.mjs";
 import { ENGINES, startEngine, until, tap, typeKeys } from "./webdriver.mjs";
 
 const TEE = "1528000000000000001";
@@ -24,7 +24,8 @@ after(() => server?.stop());
 const host = (tweet) => `document.querySelector('[data-tweetbuy-host="${tweet}"]')`;
 const openSheet = (tweet) => `${host(tweet)}?.shadowRoot.querySelector('dialog[open]:not(.tb-waiting)')`;
 
-/** The demo page, freshly loaded, with its page errors kept in `window.__errors`. */
+/** The demo page, freshly loaded, with the page errors after its load kept in
+ * `window.__errors` (WebDriver runs no script before a page's own). */
 async function openDemo(driver) {
   await driver.switchTo().defaultContent();
   await driver.get(`${server.origins.publisher}/`);
@@ -75,11 +76,14 @@ async function checkoutTee(driver, card) {
   assert.equal(await driver.executeScript("return document.getElementById('number').value"), card, "the number as typed, spaced in fours");
 }
 
+/** In a vault frame: Pay answers a press and shows the priced amount. */
+const PAY_READY = "const p = document.getElementById('pay'); return p?.getAttribute('aria-disabled') === 'false' && /\\d/.test(p.textContent) && p";
+
 /** Presses Pay in the card frame (or the saved-info frame) once it shows the amount, with the
  * frame scrolled into the sheet's view first (the frame's own scrolling does not move the
  * sheet around it); returns Pay's label. The driver is in that frame before and after. */
 async function pressPay(driver, kind = "card") {
-  const pay = await until(driver, "const p = document.getElementById('pay'); return p?.getAttribute('aria-disabled') === 'false' && /\\d/.test(p.textContent) && p", "Pay with an amount");
+  const pay = await until(driver, PAY_READY, "Pay with an amount");
   const label = await pay.getText();
   await driver.switchTo().defaultContent();
   const frame = await driver.executeScript(`return ${openSheet(TEE)}.querySelector('iframe.tb-${kind}-frame')`);
@@ -187,14 +191,22 @@ for (const engine of Object.keys(ENGINES)) {
       assert.ok(!(Array.isArray(body) ? body : body.orders).some((o) => o.status === "paid" && o.card_last4 === "0002"), "no paid order with the declined card");
     });
 
-    test(`in ${engine} a buyer pays from the keyboard alone: Tab from the page into the card frame, Enter on Pay`, async () => {
+    test(`in ${engine} a buyer pays from the keyboard alone: Enter on Buy, a size, Tab from the sheet into the card frame, Enter on Pay`, async () => {
       const { driver } = session;
-      await openDemo(driver);
-      await tap(driver, await buyButton(driver, TEE));
-      await until(driver, `return ${openSheet(TEE)}`, "product sheet");
-      await tap(driver, await until(driver, `return [...${openSheet(TEE)}.querySelectorAll('.tb-variant')].find((v) => /^M/.test(v.textContent.trim()))`, "size M"));
-      await tap(driver, await until(driver, `return [...${openSheet(TEE)}.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Continue')`, "Continue"));
       const focused = () => driver.executeScript(`const a = ${host(TEE)}.shadowRoot.activeElement; return a ? a.id || a.className : 'nothing in the sheet'`);
+      const tabUntil = async (script, what) => {
+        for (let presses = 0; presses < 12 && !(await driver.executeScript(script)); presses++) await typeKeys(driver, Key.TAB);
+        assert.ok(await driver.executeScript(script), `Tab reaches ${what} (focus: ${await focused()})`);
+      };
+      await tabToTee(driver);
+      await typeKeys(driver, Key.ENTER);
+      await until(driver, `return ${openSheet(TEE)}`, "product sheet");
+      // The sizes are one radio group: Tab into it, an arrow to M, Tab on to Continue.
+      await tabUntil(`return ${host(TEE)}.shadowRoot.activeElement?.type === 'radio'`, "the sizes");
+      await typeKeys(driver, Key.ARROW_DOWN);
+      assert.equal(await driver.executeScript(`return ${openSheet(TEE)}.querySelector('input[type=radio]:checked').closest('.tb-variant').textContent.trim()[0]`), "M");
+      await tabUntil(`return ${host(TEE)}.shadowRoot.activeElement?.textContent.trim() === 'Continue'`, "Continue");
+      await typeKeys(driver, Key.ENTER);
       await until(driver, `return ${host(TEE)}.shadowRoot.activeElement?.id === 'tb-email'`, "focus on the email field");
       // Email, name, line 1, (line 2 left empty), city, then the country's and the state's selects.
       for (const text of ["jane@example.com", "Jane Doe", "1 Main St", "", "New York"]) {
@@ -212,7 +224,7 @@ for (const engine of Object.keys(ENGINES)) {
       await driver.switchTo().frame(await driver.executeScript(`return ${openSheet(TEE)}.querySelector('iframe.tb-card-frame')`));
       assert.equal(await driver.executeScript("return document.activeElement?.id"), "number", "Tab lands on the card number");
       await typeKeys(driver, CARDS.visa.replace(/ /g, "") + Key.TAB + "1234" + Key.TAB + "123");
-      await until(driver, "return document.getElementById('pay')?.getAttribute('aria-disabled') === 'false'", "Pay with an amount");
+      await until(driver, PAY_READY, "Pay with an amount");
       // Past "Save my card" where the frame can keep a cookie (Firefox).
       for (let presses = 0; presses < 3 && (await driver.executeScript("return document.activeElement?.id")) !== "pay"; presses++) {
         await typeKeys(driver, Key.TAB);
@@ -232,7 +244,7 @@ for (const engine of Object.keys(ENGINES)) {
     test(`in ${engine} keys the page steers into the card frame pay nothing: focus the page gave it, then Tab to Pay and Enter`, async () => {
       const { driver } = session;
       await checkoutTee(driver, CARDS.visa);
-      await until(driver, "return document.getElementById('pay')?.getAttribute('aria-disabled') === 'false'", "Pay with an amount");
+      await until(driver, PAY_READY, "Pay with an amount");
       await driver.switchTo().defaultContent();
       // The buyer goes back to the sheet's name field to correct it; as they type, the page
       // puts focus in the frame. The buyer types on, Tabs, and presses Enter a moment later.
@@ -246,10 +258,11 @@ for (const engine of Object.keys(ENGINES)) {
         await typeKeys(driver, Key.TAB);
       }
       assert.equal(await driver.executeScript("return document.activeElement?.id"), "pay", "the buyer's Tab reached Pay");
+      // The corrected name priced the cart again: Enter comes once the new price shows.
+      await until(driver, PAY_READY, "Pay with the new price");
       await new Promise((r) => setTimeout(r, 800));
       await typeKeys(driver, Key.ENTER);
-      const said = await until(driver, "return document.getElementById('status')?.textContent", "the frame's answer");
-      assert.match(said, /Tab out of the payment form and back to the button/);
+      await until(driver, "return /Tab out of the payment form and back to the button/.test(document.getElementById('status')?.textContent)", "the frame saying how to pay from the keyboard");
       await new Promise((r) => setTimeout(r, 1500));
       await driver.switchTo().defaultContent();
       assert.equal(await driver.executeScript(`return !!${host(TEE)}.shadowRoot.querySelector('[data-order-number]')`), false, "no order");
@@ -312,11 +325,15 @@ for (const engine of Object.keys(ENGINES)) {
         const said = await until(driver, "return /removed/.test(document.getElementById('status')?.textContent) && document.getElementById('status').textContent", "the removal said");
         assert.match(said, /Your saved info was removed/);
         await driver.switchTo().defaultContent();
+        assert.deepEqual(sql(join(server.dataDir, "vault.db"), "SELECT count(*) FROM profiles"), [[0]], "the profile erased at the vault");
+        // The next sheet's saved-info frame finds nothing saved: no saved-info section shows.
         await openDemo(driver);
         await tap(driver, await buyButton(driver, TEE));
-        await until(driver, `return [...${openSheet(TEE)}.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Continue')`, "the sheet without saved info");
-        const shown = await driver.executeScript(`const f = ${openSheet(TEE)}.querySelector('iframe.tb-saved-frame'); return !!f && f.getClientRects().length > 0`);
-        assert.equal(shown, false, "no saved-info frame shown");
+        for (let look = 0; look < 15; look++) {
+          const shown = await driver.executeScript(`const s = ${openSheet(TEE)}.querySelector('.tb-saved'); return !!s && s.getClientRects().length > 0`);
+          assert.equal(shown, false, "no saved-info section shown");
+          await new Promise((r) => setTimeout(r, 200));
+        }
       });
     }
   });

@@ -52,15 +52,24 @@ export async function startEngine(engine, { width = 1024, height = 900 } = {}) {
   const { driver: command, capabilities } = ENGINES[engine];
   const port = await freePort();
   const [program, args, extraEnv] = command(port);
-  const child = spawn(program, args, { env: { ...process.env, ...extraEnv }, detached: true, stdio: "ignore" });
+  // Its own group, so that stopping it stops the browser it starts; stopped with this process
+  // too, should the tests end without their `after` hooks.
+  const child = spawn(program, args, { env: { ...process.env, ...extraEnv }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  let said = "";
+  child.stderr.on("data", (chunk) => { said = (said + chunk).slice(-2000); });
+  let ended = null;
+  child.on("error", (error) => { ended = String(error); });
+  child.on("exit", (code) => { ended ??= `exit code ${code}`; });
   const stopChild = () => { try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ } };
+  process.once("exit", stopChild);
   try {
     const url = `http://127.0.0.1:${port}`;
     for (let start = Date.now(); ; ) {
       try {
         if ((await fetch(`${url}/status`)).ok) break;
       } catch { /* not up yet */ }
-      if (Date.now() - start > 30_000) throw new Error(`${program} did not start within 30 s`);
+      if (ended !== null) throw new Error(`${program} stopped (${ended}): ${said}`);
+      if (Date.now() - start > 30_000) throw new Error(`${program} did not start within 30 s: ${said}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const driver = await new Builder().usingServer(url).withCapabilities(capabilities()).build();
@@ -68,6 +77,7 @@ export async function startEngine(engine, { width = 1024, height = 900 } = {}) {
     const stop = async () => {
       await driver.quit().catch(() => {});
       stopChild();
+      process.removeListener("exit", stopChild);
     };
     return { driver, stop };
   } catch (error) {
@@ -81,7 +91,7 @@ export async function until(driver, script, what, timeoutMs = 20_000, ...args) {
   for (const start = Date.now(); ; ) {
     const value = await driver.executeScript(script, ...args);
     if (value) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`WebKit: no ${what} within ${timeoutMs} ms`);
+    if (Date.now() - start > timeoutMs) throw new Error(`no ${what} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
