@@ -1,8 +1,9 @@
 // The buyer's path in the engines other than Chromium: WebKit (Safari's, and every iPhone
 // browser's) and Gecko (Firefox's). Buttons where they belong, a purchase with a typed card, a
-// refused card, the sheet and the card frame from the keyboard, and the card frame's keyboard
-// rules where it cannot tell whether it is seen. Debian's WebKitGTK and Firefox ESR over
-// WebDriver (tests/e2e/webdriver.mjs), against the real server.
+// refused card, the sheet and the card frame from the keyboard, the card frame's keyboard
+// rules where it cannot tell whether it is seen, the bottom sheet at a phone's width, and in
+// Firefox saved info. Debian's WebKitGTK and Firefox ESR over WebDriver
+// (tests/e2e/webdriver.mjs), against the real server.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync, mkdirSync } from "node:fs";
@@ -336,5 +337,29 @@ for (const engine of Object.keys(ENGINES)) {
         }
       });
     }
+
+    // A phone's width: the sheet is a bottom sheet, as wide as the window and never wider.
+    test(`in ${engine} on a phone-wide window the tee's sheet is a bottom sheet the width of the window`, async () => {
+      const { driver } = session;
+      const window = driver.manage().window();
+      const before = await window.getRect();
+      try {
+        await window.setRect({ width: 400, height: 800 });
+        await openDemo(driver);
+        const width = await driver.executeScript("return innerWidth");
+        assert.ok(width < 600, `a phone's width (${width} CSS px; the browser keeps its own minimum)`);
+        await tap(driver, await buyButton(driver, TEE));
+        await until(driver, `return ${openSheet(TEE)}`, "product sheet");
+        await new Promise((r) => setTimeout(r, 500)); // its slide-up
+        const box = await driver.executeScript(`const r = ${openSheet(TEE)}.getBoundingClientRect(); return { left: r.left, right: r.right, bottom: r.bottom, width: innerWidth, height: innerHeight, scroll: document.documentElement.scrollWidth }`);
+        assert.ok(Math.abs(box.left) <= 1 && Math.abs(box.right - box.width) <= 1, `the sheet spans the window: ${JSON.stringify(box)}`);
+        assert.ok(Math.abs(box.bottom - box.height) <= 1, `the sheet sits on the window's bottom edge: ${JSON.stringify(box)}`);
+        const sheetScroll = await driver.executeScript(`const d = ${openSheet(TEE)}; return [d.scrollWidth, d.clientWidth]`);
+        assert.ok(sheetScroll[0] <= sheetScroll[1], `the sheet never scrolls sideways: ${sheetScroll}`);
+        await screenshot(driver, `${engine}-phone-sheet`);
+      } finally {
+        await window.setRect({ width: before.width, height: before.height });
+      }
+    });
   });
 }
