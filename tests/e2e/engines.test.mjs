@@ -60,10 +60,7 @@ async function checkoutTee(driver, card) {
     await tap(driver, await driver.executeScript(`return ${openSheet(TEE)}.querySelector('#${id}')`));
     await typeKeys(driver, text);
   }
-  // A tap on a select opens the toolkit's own menu, outside the page: chosen as Playwright's
-  // selectOption chooses, with the events a choice sends.
-  await driver.executeScript(`const s = ${openSheet(TEE)}.querySelector('#tb-region'); s.value = 'NY';
-    s.dispatchEvent(new Event('input', { bubbles: true })); s.dispatchEvent(new Event('change', { bubbles: true }));`);
+  await chooseNewYork(driver);
   const region = await driver.executeScript(`return ${openSheet(TEE)}.querySelector('#tb-region').value`);
   assert.equal(region, "NY");
   const frame = await until(driver, `return ${openSheet(TEE)}.querySelector('iframe.tb-card-frame')`, "card frame");
@@ -101,16 +98,24 @@ const focusNow = (driver) =>
   driver.executeScript(`const a = document.activeElement; const inner = a?.shadowRoot?.activeElement;
     return a.tagName + (inner ? ' > ' + inner.tagName + '.' + inner.className : '')`);
 
+/** The state in the open checkout step: New York. A tap on a select opens the toolkit's own
+ * menu, outside the page: chosen as Playwright's selectOption chooses, with the events a
+ * choice sends. */
+const chooseNewYork = (driver) =>
+  driver.executeScript(`const s = ${openSheet(TEE)}.querySelector('#tb-region'); s.value = 'NY';
+    s.dispatchEvent(new Event('input', { bubbles: true })); s.dispatchEvent(new Event('change', { bubbles: true }));`);
+
+/** Presses Tab, at most `presses` times, until `script` (run in the current frame) holds. */
+async function tabUntil(driver, script, what, presses = 12) {
+  for (; presses > 0 && !(await driver.executeScript(script)); presses--) await typeKeys(driver, Key.TAB);
+  assert.ok(await driver.executeScript(script), `Tab reaches ${what} (focus: ${await focusNow(driver)})`);
+}
+
 /** Tabs from the top of the demo page to the tee's Buy button. */
 async function tabToTee(driver) {
   await openDemo(driver);
   await buyButton(driver, TEE);
-  for (let presses = 0; presses < 12; presses++) {
-    await typeKeys(driver, Key.TAB);
-    const onButton = await driver.executeScript(`return document.activeElement === ${host(TEE)} && ${host(TEE)}.shadowRoot.activeElement?.getAttribute('part') === 'button'`);
-    if (onButton) return;
-  }
-  assert.fail(`Tab did not reach the tee's Buy button (focus: ${await focusNow(driver)})`);
+  await tabUntil(driver, `return document.activeElement === ${host(TEE)} && ${host(TEE)}.shadowRoot.activeElement?.getAttribute('part') === 'button'`, "the tee's Buy button");
 }
 
 /** Presses Enter on the focused Buy button; checks that focus goes into the sheet, and that
@@ -195,18 +200,14 @@ for (const engine of Object.keys(ENGINES)) {
     test(`in ${engine} a buyer pays from the keyboard alone: Enter on Buy, a size, Tab from the sheet into the card frame, Enter on Pay`, async () => {
       const { driver } = session;
       const focused = () => driver.executeScript(`const a = ${host(TEE)}.shadowRoot.activeElement; return a ? a.id || a.className : 'nothing in the sheet'`);
-      const tabUntil = async (script, what) => {
-        for (let presses = 0; presses < 12 && !(await driver.executeScript(script)); presses++) await typeKeys(driver, Key.TAB);
-        assert.ok(await driver.executeScript(script), `Tab reaches ${what} (focus: ${await focused()})`);
-      };
       await tabToTee(driver);
       await typeKeys(driver, Key.ENTER);
       await until(driver, `return ${openSheet(TEE)}`, "product sheet");
       // The sizes are one radio group: Tab into it, an arrow to M, Tab on to Continue.
-      await tabUntil(`return ${host(TEE)}.shadowRoot.activeElement?.type === 'radio'`, "the sizes");
+      await tabUntil(driver, `return ${host(TEE)}.shadowRoot.activeElement?.type === 'radio'`, "the sizes");
       await typeKeys(driver, Key.ARROW_DOWN);
       assert.equal(await driver.executeScript(`return ${openSheet(TEE)}.querySelector('input[type=radio]:checked').closest('.tb-variant').textContent.trim()[0]`), "M");
-      await tabUntil(`return ${host(TEE)}.shadowRoot.activeElement?.textContent.trim() === 'Continue'`, "Continue");
+      await tabUntil(driver, `return ${host(TEE)}.shadowRoot.activeElement?.textContent.trim() === 'Continue'`, "Continue");
       await typeKeys(driver, Key.ENTER);
       await until(driver, `return ${host(TEE)}.shadowRoot.activeElement?.id === 'tb-email'`, "focus on the email field");
       // Email, name, line 1, (line 2 left empty), city, then the country's and the state's selects.
@@ -216,21 +217,16 @@ for (const engine of Object.keys(ENGINES)) {
       assert.equal(await focused(), "tb-country");
       await typeKeys(driver, Key.TAB);
       assert.equal(await focused(), "tb-region");
-      await driver.executeScript(`const s = ${openSheet(TEE)}.querySelector('#tb-region'); s.value = 'NY';
-        s.dispatchEvent(new Event('input', { bubbles: true })); s.dispatchEvent(new Event('change', { bubbles: true }));`);
+      await chooseNewYork(driver);
       await typeKeys(driver, Key.TAB + "10001");
       // On through the sheet's own controls until Tab enters the card frame.
-      for (let presses = 0; presses < 6 && (await focused()) !== "tb-card-frame"; presses++) await typeKeys(driver, Key.TAB);
-      assert.equal(await focused(), "tb-card-frame", "Tab reaches the card frame");
+      await tabUntil(driver, `return ${host(TEE)}.shadowRoot.activeElement?.classList.contains('tb-card-frame')`, "the card frame", 6);
       await driver.switchTo().frame(await driver.executeScript(`return ${openSheet(TEE)}.querySelector('iframe.tb-card-frame')`));
       assert.equal(await driver.executeScript("return document.activeElement?.id"), "number", "Tab lands on the card number");
       await typeKeys(driver, CARDS.visa.replace(/ /g, "") + Key.TAB + "1234" + Key.TAB + "123");
       await until(driver, PAY_READY, "Pay with an amount");
       // Past "Save my card" where the frame can keep a cookie (Firefox).
-      for (let presses = 0; presses < 3 && (await driver.executeScript("return document.activeElement?.id")) !== "pay"; presses++) {
-        await typeKeys(driver, Key.TAB);
-      }
-      assert.equal(await driver.executeScript("return document.activeElement?.id"), "pay", "Tab from the security code reaches Pay");
+      await tabUntil(driver, "return document.activeElement?.id === 'pay'", "Pay from the security code", 3);
       // The frame counts a key press on a button focused for 600 ms.
       await new Promise((r) => setTimeout(r, 800));
       await typeKeys(driver, Key.ENTER);
@@ -255,10 +251,7 @@ for (const engine of Object.keys(ENGINES)) {
       await driver.executeScript(`${openSheet(TEE)}.querySelector('iframe.tb-card-frame').focus()`);
       await typeKeys(driver, "r.");
       await driver.switchTo().frame(await driver.executeScript(`return ${openSheet(TEE)}.querySelector('iframe.tb-card-frame')`));
-      for (let presses = 0; presses < 6 && (await driver.executeScript("return document.activeElement?.id")) !== "pay"; presses++) {
-        await typeKeys(driver, Key.TAB);
-      }
-      assert.equal(await driver.executeScript("return document.activeElement?.id"), "pay", "the buyer's Tab reached Pay");
+      await tabUntil(driver, "return document.activeElement?.id === 'pay'", "Pay", 6);
       // The corrected name priced the cart again: Enter comes once the new price shows.
       await until(driver, PAY_READY, "Pay with the new price");
       await new Promise((r) => setTimeout(r, 800));
