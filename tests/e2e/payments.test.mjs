@@ -307,6 +307,22 @@ test("saved info: save on the buyer's tick, pay again with nothing typed, change
   await gone.page.close();
 });
 
+/** Runs of hex digits as long as the vault's shortest hash or longer, and a value that is one. */
+const HEX_RUNS = /[0-9a-f]{32,}/g;
+const HEX_VALUE = /^[0-9a-f]{32,}$/;
+
+/** Every text value in every table of a SQLite file, read through SQLite. */
+function sqliteTexts(dbPath) {
+  const script = "import json,sqlite3,sys\n" +
+    "con=sqlite3.connect(sys.argv[1])\n" +
+    "out=[]\n" +
+    "for (t,) in con.execute(\"SELECT name FROM sqlite_master WHERE type='table'\").fetchall():\n" +
+    "  for row in con.execute('SELECT * FROM \"%s\"' % t):\n" +
+    "    out += [v for v in row if isinstance(v, str)]\n" +
+    "print(json.dumps(out))";
+  return JSON.parse(execFileSync("python3", ["-c", script, dbPath], { encoding: "utf8" }));
+}
+
 test("leak scan: no card number or CVC in the api's files, the vault's files, the logs or the api requests", async () => {
   const numbers = CARD_FORMS;
   const cvcPattern = new RegExp(`(^|[^0-9])${AMEX_CVC}([^0-9]|$)`);
@@ -326,11 +342,19 @@ test("leak scan: no card number or CVC in the api's files, the vault's files, th
     assert.ok(bytes.length > 1000, `${name} was read`);
     for (const n of numbers) assert.ok(!bytes.includes(n), `${name} holds ${n} in clear`);
     assert.ok(!bytes.includes(`"cvc"`), `${name} holds a CVC field`);
-    // The vault's ids are base32 without 0, 1, 8, 9, so any "7391" in its SQLite file would
-    // be the CVC. The api's data holds the frame's UUID idempotency keys (hex), and
-    // PostgreSQL's dump shows bytes as hex, so there the CVC is looked for as a whole token.
-    const found = name === "vault.db" && !PG_URL ? bytes.includes(AMEX_CVC) : cvcWord.test(bytes);
-    assert.ok(!found, `${name} holds the CVC`);
+    // The vault's ids are base32 without 0, 1, 8, 9, but its keyed hashes are hex and hold
+    // any four digits by chance. So its SQLite file is searched with every run of 32 or more
+    // hex digits blanked, and every text value of its live rows whole, hashes aside. The
+    // api's data holds the frame's UUID idempotency keys (hex), and PostgreSQL's dump shows
+    // bytes as hex, so there the CVC is looked for as a whole token.
+    if (name === "vault.db" && !PG_URL) {
+      assert.ok(!bytes.replace(HEX_RUNS, " ").includes(AMEX_CVC), `${name}'s file holds the CVC`);
+      const texts = sqliteTexts(vaultDb());
+      assert.ok(texts.some((v) => HEX_VALUE.test(v)), "the hashes were read");
+      for (const v of texts) assert.ok(HEX_VALUE.test(v) || !v.includes(AMEX_CVC), `${name} holds the CVC in ${v}`);
+    } else {
+      assert.ok(!cvcWord.test(bytes), `${name} holds the CVC`);
+    }
   }
   // In the vault a card number exists only encrypted: the Amex payments are still within
   // their 15-minute save window, so their ciphertext is there, and never the digits.
