@@ -34,3 +34,16 @@ test("every language's words have the same keys, as English has them, and every 
   for (const key of read) assert.ok(key in english, `frame.js reads W.${key}, which no words file has`);
   for (const key of Object.keys(english)) assert.ok(read.has(key), `W.${key} is never read: drop it`);
 });
+
+test("the words of the window the saved-info frame asks in are in every language the frame has", async () => {
+  const { WORDS } = await import(new URL("ask.mjs", dir));
+  const languages = readdirSync(new URL("words/", dir)).filter((f) => f.endsWith(".js")).map((f) => f.replace(/\.js$/, "")).sort();
+  assert.deepEqual(Object.keys(WORDS).sort(), languages);
+  for (const lang of languages) assert.deepEqual(shape(WORDS[lang]), shape(WORDS.en), lang);
+  // Each is said by ask.mjs itself, or is the title of a kind of question frame.js asks.
+  const ask = readFileSync(new URL("ask.mjs", dir), "utf8");
+  const frame = readFileSync(new URL("frame.js", dir), "utf8");
+  for (const key of Object.keys(WORDS.en)) {
+    assert.ok(ask.includes(`words.${key}`) || frame.includes(`consented("${key}"`), `${key} is never said: drop it`);
+  }
+});

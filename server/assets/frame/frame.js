@@ -388,6 +388,21 @@ function fromTheBuyer(event, shown) {
   return true;
 }
 
+// Where visibility cannot be told (no IntersectionObserver v2: Firefox, Safari), a press in
+// the saved-info frame is not enough: it pays or removes with nothing typed, so a click the
+// page borrowed with a picture laid over the frame would do. There the press opens a window
+// on this origin, which no page can cover, to confirm in (ask.mjs, loaded only there).
+const inWindow = () => MODE === "saved" && !visibilityKnown;
+let asker = null; // ask.mjs's, once loaded
+
+/** Runs `then` for a press that counted: at once, or where the press must be confirmed in a
+ * window, on the buyer's confirmation there of `kind` ("pay", "remove"), if `still()` holds. */
+function consented(kind, then, still) {
+  if (!inWindow()) return then();
+  if (!asker) return setStatus(W.pressAgain);
+  asker.ask(kind, () => (still() ? then() : setStatus(W.pressAgain)));
+}
+
 /** Whether the text of `element`, or of a line in it, does not fit its box: clipped, cut
  * with an ellipsis, or spilling out of it. (A line wider than the frame itself is caught by
  * the document's width, where Pay is pressed.) */
@@ -416,6 +431,13 @@ async function pay(event) {
     setStatus(W.pressAgain);
     return;
   }
+  // Where a window asks, what it shows is what was priced at the click: paid only if it still is.
+  const shown = state.intent;
+  consented("pay", payNow, () => state.intent === shown && payReady());
+}
+
+/** Pays the intent priced now, once the buyer's press has counted. */
+async function payNow() {
   // What was priced at the moment of the click: a cart sent while paying changes nothing.
   const intent = state.intent;
   const item = state.cart.product_id; // the purchase it is, so that only the same one settles it
@@ -608,8 +630,13 @@ async function saveForNextTime(intent, token) {
 
 // ---- Remove (saved mode) ----
 
-async function remove(event) {
+function remove(event) {
   if (!fromTheBuyer(event, [$("remove"), $("saved-card")]) || state.busy) return;
+  consented("remove", removeNow, () => !state.busy && state.profile);
+}
+
+/** Erases the saved info at the vault, once the buyer's press has counted. */
+async function removeNow() {
   state.busy = true;
   $("remove").textContent = W.removing;
   const { status } = await call("/v1/profile", { method: "DELETE" });
@@ -717,6 +744,7 @@ function clearCard() {
 }
 
 function clear() {
+  asker?.drop();
   clearCard();
   Object.assign(state, { cart: null, intent: null, intentFor: "", paid: false, saveSecret: null });
   setStatus("");
@@ -742,6 +770,7 @@ window.addEventListener("message", (event) => {
     case "show": {
       if (state.busy || JSON.stringify(msg.cart) === JSON.stringify(state.cart)) break;
       if (state.paid && msg.cart) state.paid = false; // a new purchase in the same sheet
+      asker?.drop(); // what its window shows is no longer what a press would do
       state.cart = msg.cart;
       state.changedAt = Date.now();
       // The buyer's details came: no longer asked for.
@@ -813,6 +842,7 @@ async function start() {
   new ResizeObserver(() => post({ type: "resize", height: Math.ceil(panel.getBoundingClientRect().height) })).observe(panel);
   addEventListener("resize", () => dropUnreadableTheme() && themeChanged());
   let saved = false;
+  if (inWindow()) import("/frame-ask.mjs").then((m) => (asker = m.asker(LANG, W.pressAgain, setStatus)));
   if (MODE === "saved") {
     // The stylesheet hid the form from the first paint; hidden here too, where it did not
     // load: this frame pays with the saved card, whatever a card form would say.

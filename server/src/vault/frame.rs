@@ -2,7 +2,9 @@
 //! input rules written in: [`with_rules`]; also `/frame-rules.mjs`, for a `frame.js` that
 //! imports them otherwise), the keyboard watch its head loads first `/frame-keys.js`,
 //! its words in one language `/frame-words-{tag}.js` ([`LANGUAGES`]), and `/frame.css`, from
-//! `assets/frame/`.
+//! `assets/frame/`. Also the window a saved-info frame asks the buyer to confirm in where the
+//! browser cannot say whether the frame is covered: `GET /confirm`, `/confirm.js` and
+//! `/confirm.css`, and the frame's side of it, `/frame-ask.mjs`, which only such a frame loads.
 //!
 //! Each is read when asked for (the scripts with their names mangled and without comments
 //! or spaces: [`minify_script`]; the stylesheet minified as the widget's are:
@@ -40,6 +42,11 @@ struct Language {
     words_file: &'static str,
     /// The page, as [`TextAssets`] keeps it.
     page: &'static str,
+    /// The words of the confirmation window's page (`confirm.html`), filled as `page_words`
+    /// are; what it confirms, and its button, come from the frame that opens it.
+    confirm_words: [(&'static str, &'static str); 3],
+    /// The confirmation window's page, as [`TextAssets`] keeps it.
+    confirm_page: &'static str,
 }
 
 /// The frame's languages; the first is the one a frame gets when its `lang` names none. A
@@ -60,6 +67,12 @@ const LANGUAGES: [Language; 2] = [
         words_route: "/frame-words-en.js",
         words_file: "words/en.js",
         page: "frame-en.html",
+        confirm_words: [
+            ("TITLE", "Confirm"),
+            ("CANCEL", "Cancel"),
+            ("NOTHING", "There is nothing to confirm here. You can close this window."),
+        ],
+        confirm_page: "confirm-en.html",
     },
     Language {
         tag: "es",
@@ -76,6 +89,12 @@ const LANGUAGES: [Language; 2] = [
         words_route: "/frame-words-es.js",
         words_file: "words/es.js",
         page: "frame-es.html",
+        confirm_words: [
+            ("TITLE", "Confirmar"),
+            ("CANCEL", "Cancelar"),
+            ("NOTHING", "No hay nada que confirmar aquí. Puedes cerrar esta ventana."),
+        ],
+        confirm_page: "confirm-es.html",
     },
 ];
 
@@ -106,8 +125,11 @@ impl Kind {
 }
 
 /// The frame's files other than its page and words: route, file under `assets/frame/`, kind.
-const FILES: [(&str, &str, Kind); 4] = [
+const FILES: [(&str, &str, Kind); 7] = [
     ("/frame-keys.js", "keys.js", Kind::Script),
+    ("/frame-ask.mjs", "ask.mjs", Kind::Module),
+    ("/confirm.js", "confirm.js", Kind::Script),
+    ("/confirm.css", "confirm.css", Kind::Style),
     ("/frame.js", "frame.js", Kind::Module),
     ("/frame-rules.mjs", "rules.mjs", Kind::Module),
     ("/frame.css", "frame.css", Kind::Style),
@@ -167,6 +189,7 @@ pub(crate) fn router(state: &VaultState) -> Router<VaultState> {
     files()
         .fold(Router::new(), |router, (route, name, kind)| router.route(route, file(name, kind)))
         .route("/frame", get(frame_page))
+        .route("/confirm", get(confirm_page))
         .layer(Extension(texts))
 }
 
@@ -184,6 +207,39 @@ async fn warm(texts: Arc<FrameTexts>, state: VaultState) {
     for language in &LANGUAGES {
         let _ = texts.texts.warm(language.page, page(&template, &state.settings, language)).await;
     }
+    let Ok(confirm) = tokio::fs::read_to_string(dir.join("confirm.html")).await else { return };
+    for language in &LANGUAGES {
+        let _ = texts.texts.warm(language.confirm_page, confirm_html(&confirm, language)).await;
+    }
+}
+
+/// The confirmation window's policy: its own script and style only, no requests, and framed
+/// by nobody: a window that could be framed could be covered, as the frame can.
+pub const CONFIRM_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// `GET /confirm?lang=`: the window a saved-info frame opens for the buyer to confirm Pay or
+/// Remove in, in the frame's language. It fetches nothing: what it shows comes from its opener.
+async fn confirm_page(
+    State(state): State<VaultState>,
+    Extension(texts): Extension<Arc<FrameTexts>>,
+    Query(query): Query<Vec<(String, String)>>,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let template = read_asset(&state.settings.assets_dir.join("frame").join("confirm.html")).await?;
+    let lang = query.iter().find(|(key, _)| key == "lang").map(|(_, value)| value.as_str());
+    let language = language(lang);
+    let html = confirm_html(&template, language);
+    let headers = [
+        (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+        (CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONFIRM_CSP)),
+    ];
+    texts.texts.respond(language.confirm_page, &request_headers, html, &headers).await
+}
+
+/// The confirmation window's page in `language`, from its template.
+fn confirm_html(template: &str, language: &Language) -> String {
+    fill_words(&lean_html(template), language.tag, &language.confirm_words, &[])
 }
 
 /// The frame's policy: its own script and style only, requests only to the vault and to the
@@ -240,16 +296,20 @@ fn lean_html(template: &str) -> String {
 /// origins (`origins`, in that order), and the page's language and words.
 fn fill_page(template: &str, origins: [&String; 3], language: &Language) -> String {
     let [allowed, vault, api] = origins.map(|origin| escape_html(origin));
+    let values =
+        [("ALLOWED_ORIGINS", allowed.as_str()), ("VAULT_ORIGIN", vault.as_str()), ("API_ORIGIN", api.as_str())];
+    fill_words(template, language.tag, &language.page_words, &values)
+}
+
+/// A page of the vault from its template: `values`, the language's tag (`LANG`) and its
+/// `words`, each filling `{{W_<NAME>}}`, escaped.
+fn fill_words(template: &str, tag: &str, words: &[(&str, &str)], values: &[(&str, &str)]) -> String {
     let words: Vec<(String, String)> =
-        language.page_words.iter().map(|(name, text)| (format!("W_{name}"), escape_html(text))).collect();
-    let mut values = vec![
-        ("ALLOWED_ORIGINS", allowed.as_str()),
-        ("VAULT_ORIGIN", vault.as_str()),
-        ("API_ORIGIN", api.as_str()),
-        ("LANG", language.tag),
-    ];
-    values.extend(words.iter().map(|(name, text)| (name.as_str(), text.as_str())));
-    render(template, &values)
+        words.iter().map(|(name, text)| (format!("W_{name}"), escape_html(text))).collect();
+    let mut all = values.to_vec();
+    all.push(("LANG", tag));
+    all.extend(words.iter().map(|(name, text)| (name.as_str(), text.as_str())));
+    render(template, &all)
 }
 
 async fn frame_file(
@@ -384,6 +444,27 @@ mod tests {
         assert!(spanish.contains(r#"<label for="number">Número de tarjeta</label>"#), "{spanish}");
         assert!(spanish.contains(r#"placeholder="MM/AA""#) && spanish.contains(">Pagar</button>"), "{spanish}");
         assert!(!spanish.contains("Card number"));
+    }
+
+    /// The confirmation window's page is whole in every language, and its own words are in
+    /// the buyer's language before its script runs.
+    #[test]
+    fn the_confirmation_window_is_whole_in_every_language() {
+        let template = include_str!("../../assets/frame/confirm.html");
+        for (name, _) in LANGUAGES[0].confirm_words {
+            assert!(template.contains(&format!("{{{{W_{name}}}}}")), "the window has no place for {name}");
+        }
+        for language in &LANGUAGES {
+            let html = confirm_html(template, language);
+            assert!(!html.contains("{{"), "{}: {html}", language.tag);
+            assert!(html.contains(&format!(r#"<html lang="{}">"#, language.tag)), "{html}");
+            for (_, text) in language.confirm_words {
+                assert!(html.contains(&escape_html(text)), "{}: {text}", language.tag);
+            }
+        }
+        let spanish = confirm_html(template, language(Some("es-AR")));
+        assert!(spanish.contains(r#"class="secondary">Cancelar</button>"#), "{spanish}");
+        assert!(CONFIRM_CSP.contains("frame-ancestors 'none'") && !CONFIRM_CSP.contains("connect-src"));
     }
 
     #[test]

@@ -136,6 +136,12 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     std::fs::write(assets.join("frame/keys.js"), "window.tbKeyboard={};").unwrap();
     std::fs::write(assets.join("frame/rules.mjs"), "export const decode=()=>null;").unwrap();
     std::fs::write(assets.join("frame/frame.css"), "body{margin:0}").unwrap();
+    std::fs::write(
+        assets.join("frame/confirm.html"),
+        r#"<!doctype html><html lang="{{LANG}}"><title>{{W_TITLE}}</title><main data-nothing="{{W_NOTHING}}"><button>{{W_CANCEL}}</button></main><script defer src="/confirm.js"></script></html>"#,
+    )
+    .unwrap();
+    std::fs::write(assets.join("frame/confirm.js"), "window.close();").unwrap();
     std::fs::create_dir_all(assets.join("frame/words")).unwrap();
     for lang in ["en", "es"] {
         std::fs::write(assets.join(format!("frame/words/{lang}.js")), format!("window.tbWords={{lang:`{lang}`}};"))

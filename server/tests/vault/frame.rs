@@ -47,11 +47,48 @@ async fn the_frame_is_framable_only_by_allowed_publishers() {
     assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("text/css; charset=utf-8")));
 }
 
+/// The window a saved-info frame asks the buyer to confirm in, where the browser cannot say
+/// whether the frame is covered: framable by nobody (not even the publishers that may frame
+/// the frame), fetching nothing, in the frame's language.
+#[tokio::test]
+async fn the_confirmation_window_is_framable_by_nobody_and_speaks_the_frames_language() {
+    let server = start().await;
+    let reply = send(&server.vault, get("/confirm?lang=es-AR")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        reply.header("content-security-policy"),
+        Some(
+            "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'none'"
+        )
+    );
+    assert_eq!(reply.header("cross-origin-opener-policy"), None, "it answers the frame that opened it");
+    let html = reply.text();
+    assert!(html.starts_with(r#"<!doctype html><html lang="es"><title>Confirmar</title>"#), "{html}");
+    assert!(html.contains(r#"data-nothing="No hay nada que confirmar aquí. Puedes cerrar esta ventana.""#), "{html}");
+    assert!(html.contains("<button>Cancelar</button>") && !html.contains("{{"), "{html}");
+    let english = send(&server.vault, get("/confirm?lang=fr")).await.text();
+    assert!(english.contains("<title>Confirm</title><main data-nothing=\"There is nothing"), "{english}");
+    let script = send(&server.vault, get("/confirm.js")).await;
+    assert_eq!((script.status, script.text().as_str()), (StatusCode::OK, "window.close();"));
+    assert_eq!(script.header("content-type"), Some("text/javascript; charset=utf-8"));
+}
+
 #[tokio::test]
 async fn missing_frame_assets_are_503_json() {
     let server = start().await;
     std::fs::remove_dir_all(server.dir.path().join("assets/frame")).unwrap();
-    for path in ["/frame", "/frame.js", "/frame-rules.mjs", "/frame-keys.js", "/frame-words-en.js"] {
+    for path in [
+        "/frame",
+        "/frame.js",
+        "/frame-rules.mjs",
+        "/frame-keys.js",
+        "/frame-words-en.js",
+        "/confirm",
+        "/confirm.js",
+        "/confirm.css",
+    ] {
         let reply = send(&server.vault, get(path)).await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
         assert_eq!(reply.error_code(), "unavailable");
