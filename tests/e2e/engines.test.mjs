@@ -105,6 +105,11 @@ async function confirmInWindow(driver, before) {
   assert.equal(new URL(await driver.getCurrentUrl()).origin, server.origins.vault, "the window is the vault's");
   const button = await until(driver, "const b = document.getElementById('confirm'); return b && !b.hidden && b.getAttribute('aria-disabled') === 'false' && b", "the window's button answering");
   const label = await button.getText();
+  const paid = () => sql(join(server.dataDir, "api.db"), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
+  const profiles = () => sql(join(server.dataDir, "vault.db"), "SELECT count(*) FROM profiles")[0][0];
+  const done = [paid(), profiles()];
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual([paid(), profiles()], done, "nothing done before the window's button is pressed");
   await button.click();
   await driver.switchTo().window(main);
   return label;

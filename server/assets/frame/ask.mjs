@@ -10,6 +10,9 @@
 // The window answers this frame alone: its messages count only from the window it opened
 // (`event.source`), on this origin, with the one-time word it was given.
 
+/** How long the window has to ask for its question once opened. */
+const ANSWER_MS = 5000;
+
 /** Its words, in each language the frame has (server/src/vault/frame.rs). */
 export const WORDS = {
   en: {
@@ -17,12 +20,14 @@ export const WORDS = {
     remove: "Remove your saved info?",
     waiting: "Confirm in the window that opened.",
     blocked: "Your browser blocked the window to confirm in. Allow pop-ups for this site, then press again.",
+    lost: "The window to confirm in closed, or could not reach this form. Press again to open it again.",
   },
   es: {
     pay: "Confirma tu pago",
     remove: "¿Eliminar tus datos guardados?",
     waiting: "Confirma en la ventana que se abrió.",
     blocked: "Tu navegador bloqueó la ventana para confirmar. Permite las ventanas emergentes en este sitio y vuelve a pulsar.",
+    lost: "La ventana para confirmar se cerró o no pudo comunicarse con este formulario. Vuelve a pulsar para abrirla de nuevo.",
   },
 };
 
@@ -32,7 +37,7 @@ export const WORDS = {
  */
 export function asker(lang, again, say) {
   const words = WORDS[lang] || WORDS.en;
-  let asking = null; // {window, nonce, question, then} while a window asks
+  let asking = null; // {window, nonce, question, then, ready} while a window asks
 
   /** Closes the asking window, if any, and takes back what the frame said of it. */
   function drop() {
@@ -57,15 +62,34 @@ export function asker(lang, again, say) {
       return;
     }
     const question = { type: "ask", nonce, title: words[kind], lines, label, again };
-    asking = { window: opened, nonce, question, then };
+    const now = (asking = { window: opened, nonce, question, then, ready: false });
     say(words.waiting);
+    // A window that never asks for its question (a page whose opener policy cut it off from
+    // this frame), or that is gone without an answer, is said, and nothing waits for it.
+    setTimeout(() => asking === now && !now.ready && lost(), ANSWER_MS);
+    // Closed for two looks in a row: its last answer, posted as it closed, has come by then.
+    let closed = false;
+    const watch = setInterval(() => {
+      if (asking !== now) clearInterval(watch);
+      else if (closed) lost();
+      closed = now.window.closed;
+    }, 500);
+  }
+
+  /** Gives up on a window that cannot answer, and says so. */
+  function lost() {
+    drop();
+    say(words.lost, true);
   }
 
   window.addEventListener("message", (event) => {
     const now = asking;
     if (!now || event.source !== now.window || event.origin !== location.origin) return;
     const { type, nonce } = event.data || {};
-    if (type === "ready") now.window.postMessage(now.question, location.origin);
+    if (type === "ready") {
+      now.ready = true;
+      now.window.postMessage(now.question, location.origin);
+    }
     if ((type !== "confirmed" && type !== "cancelled") || nonce !== now.nonce) return;
     asking = null;
     say("");

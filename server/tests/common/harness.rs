@@ -142,6 +142,7 @@ pub fn write_assets(dir: &Path) -> PathBuf {
     )
     .unwrap();
     std::fs::write(assets.join("frame/confirm.js"), "window.close();").unwrap();
+    std::fs::write(assets.join("frame/ask.mjs"), "export const asker=()=>null;").unwrap();
     std::fs::create_dir_all(assets.join("frame/words")).unwrap();
     for lang in ["en", "es"] {
         std::fs::write(assets.join(format!("frame/words/{lang}.js")), format!("window.tbWords={{lang:`{lang}`}};"))

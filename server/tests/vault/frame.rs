@@ -73,6 +73,10 @@ async fn the_confirmation_window_is_framable_by_nobody_and_speaks_the_frames_lan
     let script = send(&server.vault, get("/confirm.js")).await;
     assert_eq!((script.status, script.text().as_str()), (StatusCode::OK, "window.close();"));
     assert_eq!(script.header("content-type"), Some("text/javascript; charset=utf-8"));
+    // The frame's side of it, loaded only by a saved-info frame that cannot see itself covered.
+    let asker = send(&server.vault, get("/frame-ask.mjs")).await;
+    assert_eq!((asker.status, asker.text().as_str()), (StatusCode::OK, "export const asker=()=>null;"));
+    assert_eq!(asker.header("content-type"), Some("text/javascript; charset=utf-8"));
 }
 
 #[tokio::test]
