@@ -349,3 +349,36 @@ test("without a way to see the frame covered, saved Pay and Remove are confirmed
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[0]], "removed on the window's press");
   await again.close();
 });
+
+// The same, where the browser blocks the window, or the window cannot reach the frame (a page
+// whose opener policy cuts them apart): the frame says so, and nothing is paid.
+test("without a way to see the frame covered, a blocked window or one that never asks is said in the frame, and nothing is paid", async () => {
+  await (await buyAndSave()).close();
+  const paid = () => sql(apiDb(), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
+  const paidBefore = paid();
+  for (const [kind, said] of [
+    ["blocked", "Your browser blocked the window to confirm in. Allow pop-ups for this site, then press again."],
+    ["mute", "The window to confirm in closed, or could not reach this form. Press again to open it again."],
+  ]) {
+    const page = await context.newPage();
+    await page.addInitScript((kind) => {
+      delete IntersectionObserverEntry.prototype.isVisible;
+      if (location.pathname !== "/frame") return;
+      // A window that opens but never hears from, nor answers, the frame.
+      const mute = { closed: false, close() { this.closed = true; }, postMessage() {} };
+      window.open = () => (kind === "blocked" ? null : mute);
+    }, kind);
+    await page.goto(`${env.server.origins.publisher}/`);
+    await page.locator(`[data-tweetbuy-host="${TEE}"] button[part="button"]`).click();
+    const frame = payFrame(page, "saved");
+    await settledSavedFrame(frame);
+    const pay = frame.locator("#pay[aria-disabled='false']");
+    await inView(pay);
+    await pay.click();
+    await frame.locator("#status", { hasText: said }).waitFor({ timeout: 15_000 });
+    assert.equal(await frame.locator("#status").getAttribute("class"), "status error", `${kind}: said as an error`);
+    await page.close();
+  }
+  assert.equal(paid(), paidBefore, "nothing paid");
+  assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[1]], "still saved");
+});
