@@ -4,8 +4,9 @@
 // (no IntersectionObserver v2: Firefox, Safari) and only in the saved-info frame, which pays
 // or removes with nothing typed: a click the page borrowed with a picture laid over the frame
 // would do. So Pay and Remove there open a window on this origin, which the page can neither
-// cover nor script, showing what the press does; only the buyer's press of the window's own
-// button does it. A buyer whose browser tells (Chromium) never downloads this.
+// frame, draw into nor script, showing what the press does; only the buyer's press of the
+// window's own button, in front and focused for a moment (confirm.js), does it. A buyer whose
+// browser tells (Chromium) never downloads this.
 //
 // The window answers this frame alone: its messages count only from the window it opened
 // (`event.source`), on this origin, with the one-time word it was given.

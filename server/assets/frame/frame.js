@@ -391,7 +391,8 @@ function fromTheBuyer(event, shown) {
 // Where visibility cannot be told (no IntersectionObserver v2: Firefox, Safari), a press in
 // the saved-info frame is not enough: it pays or removes with nothing typed, so a click the
 // page borrowed with a picture laid over the frame would do. There the press opens a window
-// on this origin, which no page can cover, to confirm in (ask.mjs, loaded only there).
+// on this origin to confirm in, which no page can frame or draw into (ask.mjs, loaded only
+// there; confirm.js says how it holds against windows the page opens over it).
 const inWindow = () => MODE === "saved" && !visibilityKnown;
 let asker = null; // ask.mjs's, once loaded
 
