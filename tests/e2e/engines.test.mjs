@@ -103,7 +103,21 @@ async function confirmInWindow(driver, before) {
   await driver.wait(async () => (opened = (await driver.getAllWindowHandles()).find((h) => !before.includes(h))), 10_000, "no window to confirm in opened");
   await driver.switchTo().window(opened);
   assert.equal(new URL(await driver.getCurrentUrl()).origin, server.origins.vault, "the window is the vault's");
-  const button = await until(driver, "const b = document.getElementById('confirm'); return b && !b.hidden && b.getAttribute('aria-disabled') === 'false' && b", "the window's button answering");
+  const answering = "const b = document.getElementById('confirm'); return b && !b.hidden && b.getAttribute('aria-disabled') === 'false' && b";
+  await until(driver, answering, "the window's button answering");
+  // Sent behind the page's window and brought back, it stops answering at once and waits
+  // again: what each change of its focus or visibility left the button at, in order.
+  await driver.executeScript(`window.__seen = []; const b = document.getElementById('confirm');
+    new MutationObserver(() => window.__seen.push(b.getAttribute('aria-disabled'))).observe(b, { attributes: true });
+    for (const name of ['focus', 'blur']) addEventListener(name, () => window.__seen.push(name));`);
+  await driver.switchTo().window(main);
+  await driver.switchTo().window(opened);
+  const seen = await until(driver, "return window.__seen.includes('focus') && window.__seen", "the window's focus back");
+  const [blur, focus] = [seen.indexOf("blur"), seen.indexOf("focus")];
+  assert.ok(blur >= 0 && blur < focus, `behind, then in front: ${seen}`);
+  const states = seen.slice(blur).filter((s) => s !== "focus" && s !== "blur");
+  assert.ok(states.length > 0 && states.every((s) => s === "true"), `no answer from behind until the wait starts again: ${seen}`);
+  const button = await until(driver, answering, "the window's button answering again");
   const label = await button.getText();
   const paid = () => sql(join(server.dataDir, "api.db"), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
   const profiles = () => sql(join(server.dataDir, "vault.db"), "SELECT count(*) FROM profiles")[0][0];
