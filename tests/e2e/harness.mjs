@@ -440,19 +440,33 @@ export const teeCart = ({ saved = false, ...extra } = {}) => ({
   email: saved ? null : "jane@example.com", shipping: saved ? null : JANE, share_email: false, discount_code: null, ...extra,
 });
 
-export const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /** Runs axe-core on one embed's shadow host (and so its shadow tree and dialog). */
+/** The rules every axe run here checks: WCAG 2.2 A and AA, and axe's best practices. */
+export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
+
+/** Runs axe-core on the whole document of `target`, a page or a frame of any origin: its
+ * source goes in through the debugger, which no page's CSP refuses. */
+export async function axeDocument(target, label, tags = AXE_TAGS) {
+  await target.evaluate(AXE_SOURCE);
+  const violations = await target.evaluate(async (values) => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"], runOnly: { type: "tag", values } });
+    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => `${n.target} :: ${n.failureSummary}`) }));
+  }, tags);
+  assert.deepEqual(violations, [], `axe violations in ${label}: ${JSON.stringify(violations, null, 2)}`);
+}
+
 export async function axe(page, tweet, label) {
   if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE_SOURCE });
-  const result = await page.evaluate(async (t) => {
+  const result = await page.evaluate(async ([t, values]) => {
     const host = document.querySelector(`[data-tweetbuy-host="${t}"]`);
     const r = await window.axe.run(host, {
       iframes: false,
       resultTypes: ["violations"],
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+      runOnly: { type: "tag", values },
     });
     return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target} :: ${n.failureSummary}`) }));
-  }, tweet);
+  }, [tweet, AXE_TAGS]);
   assert.deepEqual(result, [], `axe violations on ${label}: ${JSON.stringify(result, null, 2)}`);
 }

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, watchConsole, axe, fillTeeDetails, pressPay, payFrame, inView, tickInFrame, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, watchConsole, axe, axeDocument, fillTeeDetails, pressPay, payFrame, inView, tickInFrame, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const ADMIN = "admin-key-for-the-saved-info-e2e-suite"; // 32 bytes at least, or the server refuses it
@@ -248,6 +248,7 @@ test("without a way to see the frame covered, saved Pay and Remove are confirmed
   assert.match(lines[0], /^To .+ for .+ \(.+\)$/, lines.join(" | "));
   assert.deepEqual(lines.slice(1), ["Ships to Jane Doe, 1 Main St, New York, NY 10001, US", "Visa •••• 4242"]);
   await win.screenshot({ path: join(ARTIFACTS, "saved-5-confirm-window.png") });
+  await axeDocument(win, "the confirmation window");
 
   // The page forging the window's answer pays nothing (the frame hears only its window).
   const forgedFrom = await page.evaluate((tee) => {
