@@ -3,7 +3,6 @@
 #[cfg(feature = "hydration")]
 use hydration_context::SharedContext;
 use or_poisoned::OrPoisoned;
-use rustc_hash::FxHashMap;
 use std::{
     any::{Any, TypeId},
     cell::RefCell,
@@ -493,11 +492,54 @@ pub fn on_cleanup(fun: impl FnOnce() + Send + Sync + 'static) {
     Owner::on_cleanup(fun)
 }
 
+// tweetbuy's patch: an owner's contexts in a `Vec` searched in order, where the
+// release this copy comes from keeps an `FxHashMap`. An owner holds a few
+// contexts, and the checkout module then links no hash map for them:
+// patches/README.md says what that saves. The methods are the ones the map's
+// users call, with the map's meaning: a value inserted under a type already
+// there takes its place.
+#[derive(Default, Debug)]
+pub(crate) struct Contexts(Vec<(TypeId, Box<dyn Any + Send + Sync>)>);
+
+impl Contexts {
+    pub fn insert(&mut self, ty: TypeId, value: Box<dyn Any + Send + Sync>) {
+        match self.0.iter_mut().find(|(held, _)| *held == ty) {
+            Some((_, old)) => *old = value,
+            None => self.0.push((ty, value)),
+        }
+    }
+
+    pub fn get(&self, ty: &TypeId) -> Option<&Box<dyn Any + Send + Sync>> {
+        self.0
+            .iter()
+            .find(|(held, _)| held == ty)
+            .map(|(_, value)| value)
+    }
+
+    pub fn get_mut(
+        &mut self,
+        ty: &TypeId,
+    ) -> Option<&mut Box<dyn Any + Send + Sync>> {
+        self.0
+            .iter_mut()
+            .find(|(held, _)| held == ty)
+            .map(|(_, value)| value)
+    }
+
+    pub fn remove(
+        &mut self,
+        ty: &TypeId,
+    ) -> Option<Box<dyn Any + Send + Sync>> {
+        let at = self.0.iter().position(|(held, _)| held == ty)?;
+        Some(self.0.swap_remove(at).1)
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct OwnerInner {
     pub parent: Option<Weak<RwLock<OwnerInner>>>,
     nodes: Vec<NodeId>,
-    pub contexts: FxHashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    pub contexts: Contexts,
     pub cleanups: Vec<Box<dyn FnOnce() + Send + Sync>>,
     pub children: Vec<Weak<RwLock<OwnerInner>>>,
     #[cfg(feature = "sandboxed-arenas")]
@@ -671,5 +713,54 @@ mod tests {
                 |outer| outer.cleanup(),
             );
         }));
+    }
+}
+
+// tweetbuy's tests of its patch (`Contexts`): what the hash map did, through the
+// public functions that use it.
+#[cfg(test)]
+mod tweetbuy_tests {
+    use super::{
+        provide_context, take_context, update_context, use_context, Owner,
+    };
+
+    #[test]
+    fn a_context_provided_again_takes_the_place_of_the_first() {
+        let owner = Owner::new();
+        owner.with(|| {
+            provide_context(1u8);
+            provide_context("words");
+            provide_context(2u8);
+            assert_eq!(use_context::<u8>(), Some(2));
+            assert_eq!(use_context::<&str>(), Some("words"));
+            assert_eq!(take_context::<u8>(), Some(2));
+            assert_eq!(use_context::<u8>(), None, "taken whole, not the first");
+            assert_eq!(use_context::<&str>(), Some("words"));
+        });
+    }
+
+    #[test]
+    fn a_context_is_found_and_changed_where_it_was_provided() {
+        let parent = Owner::new();
+        parent.with(|| provide_context(String::from("parent")));
+        let child = parent.child();
+        child.with(|| {
+            provide_context(7u32);
+            update_context::<String, _>(|s| s.push_str(", changed"));
+            assert_eq!(
+                use_context::<String>().as_deref(),
+                Some("parent, changed")
+            );
+            update_context::<u32, _>(|n| *n += 1);
+            assert_eq!(use_context::<u32>(), Some(8));
+        });
+        parent.with(|| {
+            assert_eq!(use_context::<u32>(), None, "the child's stays its own");
+            assert_eq!(
+                take_context::<String>().as_deref(),
+                Some("parent, changed")
+            );
+            assert_eq!(use_context::<String>(), None);
+        });
     }
 }
