@@ -24,12 +24,14 @@ import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoa
 // note said with its name, which cost 523 B.
 const CEILING_BEFORE_CLICK = 33 * 1024 + 768;
 const TARGET_BEFORE_CLICK = 25 * 1024;
-// Met, and held at the target itself, 2 % above the current build: a toolchain that grows
-// the modules past it fails here, and the target is then missed, not the ceiling.
+// Met, and held at the target itself: a toolchain that grows the modules past it fails here,
+// and the target is then missed, not the ceiling.
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 const CEILING_WITH_CHECKOUT = TARGET_WITH_CHECKOUT;
-// The checkout module's own target is 120 KiB; held about 1 % above what it is now (107,961 B).
-const CEILING_CHECKOUT_MODULE = 106.5 * 1024;
+// The checkout module's own target is 120 KiB; held a little above what it is now (107,961 B):
+// each of the two changes in our reactive_graph (patches/README.md) saves more than the
+// margin, so undoing either fails here.
+const CEILING_CHECKOUT_MODULE = 105.9 * 1024;
 
 // The loader as the server sends it: a template, filled in and with the lookup rules inlined.
 let loader;

@@ -731,11 +731,16 @@ mod tweetbuy_tests {
             provide_context(1u8);
             provide_context("words");
             provide_context(2u8);
+            provide_context(3u16);
             assert_eq!(use_context::<u8>(), Some(2));
             assert_eq!(use_context::<&str>(), Some("words"));
+            assert_eq!(take_context::<&str>(), Some("words"));
+            assert_eq!(use_context::<&str>(), None, "taken whole");
+            assert_eq!(use_context::<u8>(), Some(2), "the others kept");
+            assert_eq!(use_context::<u16>(), Some(3));
             assert_eq!(take_context::<u8>(), Some(2));
-            assert_eq!(use_context::<u8>(), None, "taken whole, not the first");
-            assert_eq!(use_context::<&str>(), Some("words"));
+            assert_eq!(use_context::<u8>(), None, "not the first one back");
+            assert_eq!(use_context::<u16>(), Some(3));
         });
     }
 

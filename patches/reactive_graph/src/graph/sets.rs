@@ -142,7 +142,11 @@ mod tweetbuy_tests {
         set.insert(a.clone());
         set.insert(b.clone());
         set.insert(a.clone());
-        assert_eq!(set.len(), 2);
+        assert_eq!(
+            (&set).into_iter().collect::<Vec<_>>(),
+            vec![&a, &b],
+            "kept where it first came"
+        );
         set.remove(&a);
         assert_eq!((&set).into_iter().collect::<Vec<_>>(), vec![&b]);
         set.remove(&a);
