@@ -78,10 +78,10 @@ test-e2e-pg:
 # binaries test-native built. How Cargo compiles a shared dependency depends on what is
 # selected: features are unified over the selected packages, and a crate used both at build
 # time and at run time (proc-macro2, which the widget's library links) is built with debug
-# info only when something selected links it. So this selects what test-native does first, the
-# whole workspace but our reactive_graph, with `--lib` keeping the widget's library in: `-p tweetbuy-server`, or the
-# test targets alone, would compile the dependency tree again. The libraries' unit tests run
-# again with them (under a second).
+# info only when something selected links it. So this selects what test-native does first,
+# the whole workspace but our reactive_graph, with `--lib` keeping the widget's library in:
+# `-p tweetbuy-server`, or the test targets alone, would compile the dependency tree again.
+# The libraries' unit tests run again with them (under a second).
 SERVER_TESTS := $(patsubst server/tests/%.rs,--test %,$(wildcard server/tests/*.rs))
 test-pg: server
 	@echo "==> server tests on PostgreSQL (initdb into $(PG_DIR), loopback only)"

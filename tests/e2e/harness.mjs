@@ -442,7 +442,6 @@ export const teeCart = ({ saved = false, ...extra } = {}) => ({
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-/** Runs axe-core on one embed's shadow host (and so its shadow tree and dialog). */
 /** The rules every axe run here checks: WCAG 2.2 A and AA, and axe's best practices. */
 export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
 
@@ -457,6 +456,7 @@ export async function axeDocument(target, label, tags = AXE_TAGS) {
   assert.deepEqual(violations, [], `axe violations in ${label}: ${JSON.stringify(violations, null, 2)}`);
 }
 
+/** Runs axe-core on one embed's shadow host (and so its shadow tree and dialog). */
 export async function axe(page, tweet, label) {
   if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE_SOURCE });
   const result = await page.evaluate(async ([t, values]) => {
