@@ -49,7 +49,7 @@ pub enum Command {
 pub enum WebhooksCommand {
     /// Add an endpoint and print its signing secret (shown this once).
     Add {
-        /// `https://…` (`http://` only on 127.0.0.1 or localhost).
+        /// `https://…` (`http://` only on a loopback address or localhost).
         url: String,
         /// Event types to receive, comma-separated (default, or `all`: every type).
         #[arg(long, value_delimiter = ',')]
@@ -71,7 +71,7 @@ pub enum WebhooksCommand {
     Update {
         /// The endpoint's id (`whe_…`).
         id: String,
-        /// A new URL: `https://…` (`http://` only on 127.0.0.1 or localhost).
+        /// A new URL: `https://…` (`http://` only on a loopback address or localhost).
         #[arg(long)]
         url: Option<String>,
         /// Event types to receive, comma-separated (`all` for every type).
@@ -435,8 +435,15 @@ pub const MIN_BEARER_KEY_BYTES: usize = 32;
 pub fn password_on_command_line(args: &[String]) -> Option<&'static str> {
     let has_password = |url: &str| {
         let rest = url.split_once("://").map_or("", |(_, rest)| rest);
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        authority.rsplit_once('@').is_some_and(|(user_info, _)| user_info.contains(':'))
+        // Up to the last `@`, as SMTP_URL is read: its password is taken as written, `/`, `?`
+        // and `#` included. A database URL whose options hold an `@` after a `:` is refused
+        // too, which costs it only moving to DATABASE_URL.
+        let in_user_info = rest.rsplit_once('@').is_some_and(|(user_info, _)| user_info.contains(':'));
+        // A database URL may also carry it as an option (`?password=…`).
+        let in_options = rest
+            .split_once('?')
+            .is_some_and(|(_, options)| options.split('&').any(|option| option.starts_with("password=")));
+        in_user_info || in_options
     };
     let mut pending: Option<&'static str> = None;
     for arg in args {
@@ -553,7 +560,7 @@ pub struct Config {
     /// From `TWEETBUY_VAULT_API_KEY`; environment only.
     #[arg(skip = env_secret(VAULT_API_KEY_ENV))]
     pub vault_api_key: Option<Secret>,
-    /// Where the vault serves the api's server-to-server routes (charges, saved details),
+    /// Where the vault serves the api's server-to-server routes (charges, refunds),
     /// apart from its public origin. Default: a free loopback port when the api is in the
     /// same process, else 127.0.0.1:8083.
     #[arg(long, env = "TWEETBUY_VAULT_INTERNAL_ADDR")]
@@ -1147,8 +1154,15 @@ mod tests {
             Some("--database-url")
         );
         assert_eq!(password_on_command_line(&args(&["serve", "--smtp-url", "smtp://u:p@mail:25"])), Some("--smtp-url"));
+        // SMTP_URL's password is taken as written, so one holding `/`, `?` or `#` is seen whole.
+        for url in ["smtps://u:pa/ss@mail.example", "smtps://u:pa?ss@mail.example", "smtps://u:pa#ss@mail.example"] {
+            assert_eq!(password_on_command_line(&args(&["serve", "--smtp-url", url])), Some("--smtp-url"), "{url}");
+        }
+        let in_options = "postgres:///tweetbuy?host=/run/postgresql&user=app&password=s3cret";
+        assert_eq!(password_on_command_line(&args(&["serve", "--database-url", in_options])), Some("--database-url"));
         for fine in [
             &["serve", "--database-url", "postgres://app@127.0.0.1:5432/tweetbuy"][..],
+            &["serve", "--database-url", "postgres:///tweetbuy?host=/run/postgresql&user=app"],
             &["serve", "--smtp-url", "smtp://mail.example:25"],
             &["serve", "--data-dir", "postgres://a:b@c"],
         ] {

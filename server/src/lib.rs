@@ -25,6 +25,7 @@ pub mod json;
 pub mod keys_cli;
 pub mod publisher;
 pub mod rate_limit;
+pub mod rounds;
 pub mod security_headers;
 pub mod seller_cli;
 pub mod serve;

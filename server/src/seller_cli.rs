@@ -96,10 +96,7 @@ pub async fn orders(command: OrdersCommand) -> Result<(), String> {
             let key = key.unwrap_or_else(|| crate::ids::random_id("cli_"));
             let pool = open(&db).await?;
             let answered = refunds::refund(&pool, &vault, &order_number, amount_minor, &key).await.map_err(|e| {
-                // Only a refund that may have been made (unanswered, or a retry refused for the
-                // api's key or a rate limit) is worth retrying, and only under its own key.
-                let retry = e.is_internal()
-                    || matches!(&e, crate::error::AppError::Client { status, .. } if status.is_server_error());
+                let retry = may_have_refunded(&e);
                 let message = refusal(e);
                 if retry {
                     format!("{message} (retry with --key {key}: it never refunds twice)")
@@ -309,9 +306,29 @@ fn describe(code: &DiscountCode) -> String {
     format!("{:<12} {value}, {scope}, {uses}{state}", code.code)
 }
 
+/// Whether a refund that failed may have been made, so that it is worth retrying, and only
+/// under its own key: the vault did not answer, or refused a retry for the api's key or a
+/// rate limit (`unavailable`, 503), or something failed on our side. A new refund the vault
+/// refused (`payment_error`, 502) made nothing.
+fn may_have_refunded(error: &crate::error::AppError) -> bool {
+    error.is_internal()
+        || matches!(error, crate::error::AppError::Client { status, .. } if *status == axum::http::StatusCode::SERVICE_UNAVAILABLE)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::events_arg;
+    use super::{events_arg, may_have_refunded};
+    use crate::error::AppError;
+    use axum::http::StatusCode;
+    use tweetbuy_core::ErrorCode;
+
+    #[test]
+    fn only_a_refund_that_may_have_been_made_is_offered_its_key_again() {
+        assert!(may_have_refunded(&AppError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, "x")));
+        assert!(may_have_refunded(&AppError::internal("x")));
+        assert!(!may_have_refunded(&AppError::new(StatusCode::BAD_GATEWAY, ErrorCode::PaymentError, "x")));
+        assert!(!may_have_refunded(&AppError::new(StatusCode::CONFLICT, ErrorCode::OrderNotPaid, "x")));
+    }
 
     #[test]
     fn all_stands_alone_among_the_events() {

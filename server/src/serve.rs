@@ -28,6 +28,10 @@ use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 use tweetbuy_core::ErrorCode;
 
+/// How long the mail and webhook workers' last round may take once the listeners have
+/// drained: a webhook's own timeout and some.
+const LAST_ROUND: Duration = Duration::from_secs(15);
+
 /// Why [`run`] could not start or stopped serving; `main` prints it and exits with failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -229,6 +233,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     // The vault stops only after the api in this process has drained: an order in flight
     // still has to charge its token there.
     let (vault_stop_tx, vault_stop_rx) = watch::channel(false);
+    // The mail and webhook workers stop last, once every listener has drained, and each goes
+    // round once more then: what the orders finished during the drain owe goes out now.
+    let (outbox_stop_tx, outbox_stop_rx) = watch::channel(false);
     let mut background = Vec::new();
     let api = match (api_listener, api_db, mailer) {
         (Some(listener), Some(api_db), Some(mailer)) => {
@@ -258,8 +265,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
                 from: config.mail_from.clone(),
                 api_origin: origins.api.clone(),
             };
-            background.push(tokio::spawn(receipt_worker.run(stop_rx.clone())));
-            background.push(tokio::spawn(waitlist_worker.run(stop_rx.clone())));
+            background.push(tokio::spawn(receipt_worker.run(outbox_stop_rx.clone())));
+            background.push(tokio::spawn(waitlist_worker.run(outbox_stop_rx.clone())));
             let retry = webhooks::delivery::Retry {
                 base: Duration::from_millis(config.webhook_retry_base_ms),
                 ..webhooks::delivery::Retry::default()
@@ -267,7 +274,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             let webhook_worker =
                 webhooks::delivery::Worker::new(api_state.db.clone(), retry, config.webhook_send_delay_secs)
                     .map_err(StartupError::Config)?;
-            background.push(tokio::spawn(webhook_worker.run(stop_rx.clone())));
+            background.push(tokio::spawn(webhook_worker.run(outbox_stop_rx.clone())));
             // Orders whose charge outcome was never learned are settled from the vault's record.
             tokio::spawn(crate::api::pending_sweep::run(api_state.clone(), stop_rx.clone()));
             let app = api_app(api_state);
@@ -308,9 +315,17 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         }
     };
     let (a, b, c) = tokio::join!(publisher, api, vault);
-    // Receipts of orders that finished during the drain are sent before exiting.
-    for task in background {
-        let _ = task.await;
+    // Now the last round of the mail and webhook workers, bounded: a mail server or an
+    // endpoint that hangs must not keep the process from exiting. What a round cut short
+    // leaves goes out from another replica, or at the next start.
+    let _ = outbox_stop_tx.send(true);
+    let last_round = async {
+        for task in background {
+            let _ = task.await;
+        }
+    };
+    if tokio::time::timeout(LAST_ROUND, last_round).await.is_err() {
+        tracing::warn!("stopping: the last round of receipts, notices and webhooks was cut short");
     }
     tracing::info!("stopped");
     a.and(b).and(c).map_err(StartupError::Serve)

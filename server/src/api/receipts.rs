@@ -197,7 +197,7 @@ impl SmtpUrl {
             Some((user_info, host_port)) => {
                 let (user, password) = user_info
                     .split_once(':')
-                    .filter(|(user, _)| !user.is_empty())
+                    .filter(|(user, password)| !user.is_empty() && !password.is_empty())
                     .ok_or_else(|| bad("a login needs both a user and a password (user:password@)"))?;
                 (Some((user.to_owned(), password.to_owned())), host_port)
             }
@@ -499,14 +499,16 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Polls until `stop` flips, then returns.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Polls until `stop` flips, goes round once more (the receipts due then), then returns
+    /// ([`crate::rounds`]).
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let mut rounds = crate::rounds::Rounds::new(stop);
         loop {
-            // Batch after batch while they come back full; a batch under way is finished
-            // before stopping, so a stop sends nothing twice.
+            // Batch after batch while they come back full; once stopped, a batch under way is
+            // finished and no other begins, so a stop sends nothing twice.
             loop {
                 match self.send_batch(crate::clock::now()).await {
-                    Ok((_, true)) if !*stop.borrow() => continue,
+                    Ok((_, true)) if !rounds.stopping() => continue,
                     Ok(_) => break,
                     Err(error) => {
                         tracing::warn!(%error, "receipt outbox");
@@ -514,9 +516,8 @@ impl Worker {
                     }
                 }
             }
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
-                _ = stop.wait_for(|stopped| *stopped) => return,
+            if !rounds.next(POLL).await {
+                return;
             }
         }
     }
@@ -868,6 +869,7 @@ mod tests {
             ("smtps://[::1]465", "after the IPv6"),
             ("smtps://onlyuser@mail.example", "user and a password"),
             ("smtps://:secret@mail.example", "user and a password"),
+            ("smtps://user:@mail.example", "user and a password"),
         ] {
             let error = SmtpUrl::parse(url).err().unwrap_or_else(|| panic!("{url} was taken"));
             assert!(error.starts_with("SMTP_URL: ") && error.contains(says), "{url}: {error}");

@@ -1,4 +1,5 @@
-//! SIGTERM lets an order that is in flight finish before the process exits.
+//! SIGTERM lets an order that is in flight finish before the process exits, and sends its
+//! receipt before then too.
 
 use crate::process::{checkout, order, Launch, ServerProcess, VAULT_API_KEY};
 use crate::vault_proxy::{Charge, VaultProxy};
@@ -37,6 +38,11 @@ async fn sigterm_finishes_the_order_in_flight() {
     assert_eq!(receipt["status"], "paid");
     let exit = server.wait_exit();
     assert!(exit.success(), "clean exit: {exit:?}\n{}", server.log_text());
+    // Its receipt went out before the exit, not at the next start: the mail worker stops
+    // after the api has drained, and goes round once more.
+    let number = receipt["order_number"].as_str().unwrap();
+    let eml = dir.path().join("outbox").join(format!("{number}.eml"));
+    assert!(eml.exists(), "the receipt of the order finished during the stop was sent\n{}", server.log_text());
     // And it no longer takes new work.
     assert!(http.get(format!("{}/healthz", server.api)).send().await.is_err());
 }

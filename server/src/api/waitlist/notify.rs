@@ -76,19 +76,21 @@ pub fn to_notify(units: Option<i64>, outstanding: i64, waiting: i64) -> i64 {
 }
 
 impl Worker {
-    /// Polls until `stop` flips, then returns.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Polls until `stop` flips, goes round once more (the notices due then), then returns
+    /// ([`crate::rounds`]).
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let mut rounds = crate::rounds::Rounds::new(stop);
         loop {
             let now = crate::clock::now();
             if let Err(error) = self.allocate_all(now).await {
                 tracing::warn!(%error, "waitlist");
             }
-            if let Err(error) = self.send_due(now).await {
+            // Once stopped, a batch under way is finished and no other begins.
+            if let Err(error) = self.send_batches(now, || !rounds.stopping()).await {
                 tracing::warn!(%error, "waitlist notices");
             }
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
-                _ = stop.wait_for(|stopped| *stopped) => return,
+            if !rounds.next(POLL).await {
+                return;
             }
         }
     }
@@ -109,6 +111,11 @@ impl Worker {
     /// Sends the notices that are due, a [`BATCH`] at once after another while batches come
     /// back full and sent (a failed send waits for the next poll); returns how many were sent.
     pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
+        self.send_batches(now, || true).await
+    }
+
+    /// [`Worker::send_due`], with a next batch begun only while `go_on` says so.
+    async fn send_batches(&self, now: i64, go_on: impl Fn() -> bool) -> Result<usize, AppError> {
         let mut sent = 0;
         loop {
             let batch = NOTICES
@@ -121,7 +128,7 @@ impl Worker {
                 })
                 .await?;
             sent += batch.sent();
-            if !batch.more() {
+            if !batch.more() || !go_on() {
                 return Ok(sent);
             }
         }

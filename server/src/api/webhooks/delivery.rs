@@ -211,7 +211,8 @@ pub struct Retry {
 }
 
 impl Default for Retry {
-    /// 30 s, 1 min, 2 min, … 4 h, 4 h, … for 24 h: about 14 attempts.
+    /// 30 s, 1 min, 2 min, … 4 h, 4 h, … for 24 h, each wait jittered between half and all of
+    /// that: 15 attempts with the longest waits, 21 with the shortest.
     fn default() -> Retry {
         Retry {
             base: Duration::from_secs(30),
@@ -300,9 +301,11 @@ impl Worker {
         Ok(Worker { db, http, retry, send_delay_secs })
     }
 
-    /// Polls until `stop` flips, then returns; a batch under way is finished first. While
-    /// batches come back full and delivered, the next goes at once.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Polls until `stop` flips, goes round once more (the deliveries due then), then
+    /// returns ([`crate::rounds`]); a batch under way is finished first. While batches come
+    /// back full and delivered, the next goes at once.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let mut rounds = crate::rounds::Rounds::new(stop);
         if db::engine_of(&self.db) == db::Engine::Sqlite {
             // Only this process uses the SQLite file: claims left by a killed predecessor are
             // void, and their deliveries are due now rather than when the claims run out.
@@ -313,7 +316,7 @@ impl Worker {
         loop {
             loop {
                 match self.deliver_batch().await {
-                    Ok(more) if more.is_full() && !*stop.borrow() => continue,
+                    Ok(more) if more.is_full() && !rounds.stopping() => continue,
                     Ok(_) => break,
                     Err(error) => {
                         tracing::warn!(%error, "webhook outbox");
@@ -321,9 +324,8 @@ impl Worker {
                     }
                 }
             }
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
-                _ = stop.wait_for(|stopped| *stopped) => return,
+            if !rounds.next(POLL).await {
+                return;
             }
         }
     }
