@@ -82,6 +82,9 @@ pub struct ApiState {
     pub products: product_cache::ProductCache,
     /// The intents this process wrote, kept for the orders that pay them (PostgreSQL only).
     pub intents: kept_intents::KeptIntents,
+    /// The orders running now, whether or not their clients still wait (the stop waits for
+    /// them).
+    pub running_orders: Arc<orders::RunningOrders>,
 }
 
 impl ApiState {
@@ -97,6 +100,7 @@ impl ApiState {
             stale_in_flight_secs: order_idempotency::STALE_IN_FLIGHT_SECONDS,
             products: product_cache::ProductCache::default(),
             intents: kept_intents::KeptIntents::default(),
+            running_orders: Arc::default(),
         }
     }
 

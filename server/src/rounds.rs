@@ -1,9 +1,9 @@
 //! The rounds of a background worker that sends what orders owe (receipts, waitlist
 //! notices, webhooks): one every poll, and one more after the stop.
 //!
-//! The server stops these workers last, once its listeners have drained (`serve`): the orders
-//! answered during the drain have written what they owe by then, and a round begun after the
-//! stop sends it. Stopping at the signal instead would leave it to the next start, or to
+//! The server stops these workers last, once its listeners have drained and every order has
+//! finished (`serve`): those orders have written what they owe by then, and a round begun
+//! after the stop sends it. Stopping at the signal instead would leave it to the next start, or to
 //! another replica.
 
 use std::time::Duration;

@@ -32,6 +32,10 @@ use tweetbuy_core::ErrorCode;
 /// drained: a webhook's own timeout and some.
 const LAST_ROUND: Duration = Duration::from_secs(15);
 
+/// How long the stop waits for orders whose clients hung up before it stops the vault: an
+/// order's longest (three asks of the vault, 15 s each) and some.
+const ORDERS_AFTER_DRAIN: Duration = Duration::from_secs(50);
+
 /// Why [`run`] could not start or stopped serving; `main` prints it and exits with failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -277,10 +281,17 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             background.push(tokio::spawn(webhook_worker.run(outbox_stop_rx.clone())));
             // Orders whose charge outcome was never learned are settled from the vault's record.
             tokio::spawn(crate::api::pending_sweep::run(api_state.clone(), stop_rx.clone()));
+            let running_orders = api_state.running_orders.clone();
             let app = api_app(api_state);
             let stop = stop_rx.clone();
             Some(async move {
                 let result = serve(listener, app, limits, stop).await;
+                // An order whose client hung up runs on after the drain: the vault serves
+                // until it is done. Every order began before the stop, so this is bounded by
+                // an order's own time (three asks of the vault, 15 s each).
+                if tokio::time::timeout(ORDERS_AFTER_DRAIN, running_orders.all_done()).await.is_err() {
+                    tracing::warn!("stopping: an order still running was left to the pending sweep");
+                }
                 let _ = vault_stop_tx.send(true);
                 result
             })

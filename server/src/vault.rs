@@ -83,7 +83,7 @@ pub fn vault_public_app(state: VaultState) -> Router {
 }
 
 /// The vault's internal listener (loopback or a private address): what only the api calls,
-/// with its bearer key — charges, a charge's outcome, refunds, and a saved card's details.
+/// with its bearer key: charges, a charge's outcome, refunds.
 pub fn vault_internal_app(state: VaultState) -> Router {
     finish(internal_routes(), state)
 }

@@ -64,6 +64,7 @@ pub(crate) fn router() -> Router<ApiState> {
             headers(("Retry-After" = String, description = "Seconds to wait."))),
         (status = 500, description = "`internal`; the key is released, so a retry runs again (and resumes the same order, never charging twice).", body = tweetbuy_core::ApiError),
         (status = 502, description = "`payment_error`: the vault could not be reached; nothing was charged.", body = tweetbuy_core::ApiError),
+        (status = 503, description = "`unavailable`: the charge's outcome is not known yet (the vault's answer was lost); the order stays pending with its stock and the key is free: a retry with the same key settles it and never charges twice.", body = tweetbuy_core::ApiError),
     )
 )]
 async fn create_order(
@@ -77,9 +78,53 @@ async fn create_order(
     let hash = sha256_hex(&canonical);
     let fresh_id = random_id("ord_");
     // The order runs in its own task so it finishes (and its key is completed, its stock
-    // settled) even when the client hangs up halfway.
-    let task = tokio::spawn(async move { order(state, request, key, hash, fresh_id).await });
+    // settled) even when the client hangs up halfway; counted, so a stop waits for it.
+    let running = state.running_orders.start();
+    let task = tokio::spawn(async move {
+        let _running = running;
+        order(state, request, key, hash, fresh_id).await
+    });
     task.await.unwrap_or_else(|e| Err(AppError::internal(format!("order task failed: {e}"))))
+}
+
+/// The orders running in their own tasks ([`create_order`]), which a client hanging up does
+/// not stop: the server's stop waits for them before it stops the vault they are charged at,
+/// and sends what they owe afterwards.
+#[derive(Debug, Default)]
+pub struct RunningOrders {
+    count: std::sync::atomic::AtomicUsize,
+    none_left: tokio::sync::Notify,
+}
+
+impl RunningOrders {
+    /// Counts an order until the returned guard is dropped, however its task ends.
+    fn start(self: &std::sync::Arc<Self>) -> RunningOrder {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        RunningOrder(self.clone())
+    }
+
+    /// Resolves once no order is running.
+    pub async fn all_done(&self) {
+        loop {
+            // Made before the count is read: a `notify_waiters` in between still wakes it.
+            let none_left = self.none_left.notified();
+            if self.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            none_left.await;
+        }
+    }
+}
+
+/// One order counted in [`RunningOrders`].
+struct RunningOrder(std::sync::Arc<RunningOrders>);
+
+impl Drop for RunningOrder {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            self.0.none_left.notify_waiters();
+        }
+    }
 }
 
 /// The order under its key. A key never seen before is claimed in the placement's own
@@ -617,4 +662,31 @@ async fn charge_and_settle(
     let now = clock::now();
     retry_busy(|| order_store::mark_failed_and_release(&state.db, order, &none, now)).await?;
     answer(failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunningOrders;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_stop_waits_for_the_orders_still_running_and_no_longer() {
+        let running = Arc::new(RunningOrders::default());
+        let wait = |running: &Arc<RunningOrders>| {
+            let running = running.clone();
+            async move { tokio::time::timeout(Duration::from_millis(50), running.all_done()).await.is_ok() }
+        };
+        assert!(wait(&running).await, "none running: done at once");
+        let (first, second) = (running.start(), running.start());
+        assert!(!wait(&running).await, "two running");
+        drop(first);
+        assert!(!wait(&running).await, "one still running");
+        let waiting = tokio::spawn({
+            let running = running.clone();
+            async move { running.all_done().await }
+        });
+        drop(second);
+        tokio::time::timeout(Duration::from_secs(30), waiting).await.expect("woken when the last one ends").unwrap();
+    }
 }
