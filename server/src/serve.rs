@@ -32,8 +32,9 @@ use tweetbuy_core::ErrorCode;
 /// drained: a webhook's own timeout and some.
 const LAST_ROUND: Duration = Duration::from_secs(15);
 
-/// How long the stop waits for orders whose clients hung up before it stops the vault: an
-/// order's longest (three asks of the vault, 15 s each) and some.
+/// How long the stop waits, once the api has drained, for orders whose clients hung up
+/// before it stops the vault: an order's longest (three asks of the vault, 15 s each) and
+/// some.
 const ORDERS_AFTER_DRAIN: Duration = Duration::from_secs(50);
 
 /// Why [`run`] could not start or stopped serving; `main` prints it and exits with failure.
@@ -234,8 +235,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             None => Ok(()),
         }
     };
-    // The vault stops only after the api in this process has drained: an order in flight
-    // still has to charge its token there.
+    // The vault's internal listener (and its sweeper) stop only after the api in this
+    // process has drained and its orders are done: an order in flight still has to charge
+    // its token there.
     let (vault_stop_tx, vault_stop_rx) = watch::channel(false);
     // The mail and webhook workers stop last, once every listener has drained, and each goes
     // round once more then: what the orders finished during the drain owe goes out now.
@@ -286,11 +288,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             let stop = stop_rx.clone();
             Some(async move {
                 let result = serve(listener, app, limits, stop).await;
-                // An order whose client hung up runs on after the drain: the vault serves
-                // until it is done. Every order began before the stop, so this is bounded by
-                // an order's own time (three asks of the vault, 15 s each).
+                // An order whose client hung up runs on after the drain: the vault charges
+                // until it is done, for as long as an order takes; one still running then is
+                // left to the pending sweep.
                 if tokio::time::timeout(ORDERS_AFTER_DRAIN, running_orders.all_done()).await.is_err() {
-                    tracing::warn!("stopping: an order still running was left to the pending sweep");
+                    let running = running_orders.running();
+                    tracing::warn!(running, "stopping: orders still running are left to the pending sweep");
                 }
                 let _ = vault_stop_tx.send(true);
                 result
@@ -316,8 +319,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         match (vault_listener, internal_listener, vault_state) {
             (Some(public), Some(internal), Some(state)) => {
                 let _sweeper = crate::vault::sweeper::spawn_sweeper(&state, vault_stop_rx.clone());
+                // The public origin stops accepting at the signal, as the api does; the
+                // internal listener charges for the api's orders until they are done.
                 let (a, b) = tokio::join!(
-                    serve(public, vault_public_app(state.clone()), limits, vault_stop_rx.clone()),
+                    serve(public, vault_public_app(state.clone()), limits, stop_rx.clone()),
                     serve(internal, vault_internal_app(state), limits, vault_stop_rx.clone()),
                 );
                 a.and(b)

@@ -103,6 +103,11 @@ impl RunningOrders {
         RunningOrder(self.clone())
     }
 
+    /// How many orders are running now.
+    pub fn running(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Resolves once no order is running.
     pub async fn all_done(&self) {
         loop {
@@ -686,6 +691,10 @@ mod tests {
             let running = running.clone();
             async move { running.all_done().await }
         });
+        // The waiter runs until it waits (this test's runtime has one thread), so the last
+        // order's end must wake it.
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
         drop(second);
         tokio::time::timeout(Duration::from_secs(30), waiting).await.expect("woken when the last one ends").unwrap();
     }
