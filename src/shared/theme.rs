@@ -152,7 +152,7 @@ impl AccentText {
 }
 
 /// `None` when the designer's text colour reads at AA on the accent; otherwise whichever
-/// fallback (near-black or white) contrasts more with the accent.
+/// fallback (black or white) contrasts more with the accent.
 pub fn readable_text(accent: Rgb, text: Rgb) -> Option<AccentText> {
     if contrast(accent, text) >= AA {
         return None;
