@@ -19,6 +19,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tweetbuy_core::order::OrderStatus;
 use tweetbuy_core::text::{is_language_tag, is_single_line};
 use tweetbuy_core::vault::{ChargeRequest, ChargeStatus, DeclineCode};
@@ -92,20 +93,20 @@ async fn create_order(
 /// and sends what they owe afterwards.
 #[derive(Debug, Default)]
 pub struct RunningOrders {
-    count: std::sync::atomic::AtomicUsize,
+    count: AtomicUsize,
     none_left: tokio::sync::Notify,
 }
 
 impl RunningOrders {
     /// Counts an order until the returned guard is dropped, however its task ends.
     fn start(self: &std::sync::Arc<Self>) -> RunningOrder {
-        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.count.fetch_add(1, Ordering::SeqCst);
         RunningOrder(self.clone())
     }
 
     /// How many orders are running now.
     pub fn running(&self) -> usize {
-        self.count.load(std::sync::atomic::Ordering::SeqCst)
+        self.count.load(Ordering::SeqCst)
     }
 
     /// Resolves once no order is running.
@@ -113,7 +114,7 @@ impl RunningOrders {
         loop {
             // Made before the count is read: a `notify_waiters` in between still wakes it.
             let none_left = self.none_left.notified();
-            if self.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            if self.count.load(Ordering::SeqCst) == 0 {
                 return;
             }
             none_left.await;
@@ -126,7 +127,7 @@ struct RunningOrder(std::sync::Arc<RunningOrders>);
 
 impl Drop for RunningOrder {
     fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.none_left.notify_waiters();
         }
     }
