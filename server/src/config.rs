@@ -617,8 +617,9 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// An order in flight this long is taken to have died with its process: a retry with its
     /// Idempotency-Key resumes it (on SQLite, orders left by a killed process are resumable at
-    /// once after a restart).
-    #[arg(long, env = "TWEETBUY_ORDER_STALE_SECS", default_value_t = crate::api::order_idempotency::STALE_IN_FLIGHT_SECONDS)]
+    /// once after a restart). At least 1: at 0 or less every retry would run an order that is
+    /// still running, beside it.
+    #[arg(long, env = "TWEETBUY_ORDER_STALE_SECS", default_value_t = crate::api::order_idempotency::STALE_IN_FLIGHT_SECONDS, value_parser = clap::value_parser!(i64).range(1..))]
     pub order_stale_secs: i64,
     /// Seconds a client may take to send a request's headers (and an idle keep-alive
     /// connection may stay open) before its connection is closed.
@@ -1059,6 +1060,15 @@ mod tests {
         for limit in ["1", "500"] {
             assert!(deliveries(limit).is_ok(), "--limit {limit} refused");
         }
+    }
+
+    #[test]
+    fn an_order_stale_time_below_a_second_is_refused() {
+        for secs in ["0", "-5"] {
+            let parsed = Cli::try_parse_from(["tweetbuy-server", "serve", "--order-stale-secs", secs]);
+            assert!(parsed.is_err(), "--order-stale-secs {secs} taken");
+        }
+        assert!(Cli::try_parse_from(["tweetbuy-server", "serve", "--order-stale-secs", "3"]).is_ok());
     }
 
     #[test]
