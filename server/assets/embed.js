@@ -23,7 +23,8 @@ const glue = new Promise((resolve) => resolve({{BUTTON_GLUE}}));
 // What the loader finds of the page, which the button module starts from (its
 // `WidgetConfig`): the loader's own script tag (null if not found), the api's base URL (null:
 // none to ask), and a function that gives the page's visitor id, made and kept on first use
-// (null when the page's storage cannot keep one). lookup-rules.mjs holds the rules.
+// (it gives null when the page's storage cannot keep one; the function is null when the tag
+// is not found). lookup-rules.mjs holds the rules.
 const page = (() => {
   const randomId = () => crypto.randomUUID?.() ?? [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const visitor = () => {
@@ -37,7 +38,10 @@ const page = (() => {
     // This very script first: a copy the publisher serves under a name of their own is found too.
     const scripts = [...document.querySelectorAll("script[src]")];
     const script = scripts.find((s) => s.src === import.meta.url) ?? scripts.find((s) => isLoaderSrc(s.src)) ?? null;
-    return { script, api: script ? apiBase(script.src, script.getAttribute("data-api")) : location.origin, visitor };
+    if (script) return { script, api: apiBase(script.src, script.getAttribute("data-api")), visitor };
+    // No tag of ours (its `src` redirects here, or a script imported this one): the api is
+    // where this file came from, and with no `data-dnt` to read, no visitor id is kept.
+    return { script, api: apiBase(import.meta.url, null), visitor: null };
   } catch {
     return { script: null, api: null, visitor };
   }
@@ -86,7 +90,7 @@ const loadCheckout = () =>
 // slow phone each takes 60-130 ms of the page's main thread.
 glue
   .then(({ default: init, boot, buttonKit }) => {
-    const kit = buttonKit({ tweetIdOf, lookupPaths, dntOf });
+    const kit = buttonKit({ tweetIdOf, lookupPaths, dntOf, embedForms: EMBED_SELECTOR });
     return init({ module_or_path: wasm }).then(kit.pause).then(() => boot(loadCheckout, preloaded, kit, page));
   })
   .catch((error) => {

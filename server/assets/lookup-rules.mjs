@@ -160,11 +160,11 @@ export function visitorId(storage, randomId) {
 /// every embed form, and a visitor id unless the script or an embed asks for do-not-track
 /// (`dntOf`).
 /// `script` is the loader's script element (null when unknown), `visitor()` gives the page's
-/// visitor id (or null).
+/// visitor id (or null); `visitor` null: none is kept.
 export function firstLookupPaths(document, script, visitor) {
   const embeds = [...document.querySelectorAll(EMBED_SELECTOR)];
   const ids = embeds.map(tweetIdOf).filter((id) => id !== null);
   if (ids.length === 0) return [];
   const dnt = isTrue(script?.getAttribute("data-dnt")) || embeds.some(dntOf);
-  return lookupPaths(ids, dnt ? null : visitor());
+  return lookupPaths(ids, dnt || !visitor ? null : visitor());
 }

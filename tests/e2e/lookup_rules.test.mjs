@@ -66,4 +66,6 @@ test("an embed asks not to be tracked by its data-dnt, or once rendered by its i
   const plain = withId(element("div", {}, RENDERED), "1528000000000000004");
   assert.deepEqual(firstLookupPaths(page([asking]), null, () => "visitor-1"), ["/api/v1/offers?tweet_ids=1528000000000000004"]);
   assert.deepEqual(firstLookupPaths(page([plain]), null, () => "visitor-1"), ["/api/v1/offers?tweet_ids=1528000000000000004&visitor=visitor-1"]);
+  // No visitor id is kept where the loader could not find its tag (embed.js).
+  assert.deepEqual(firstLookupPaths(page([plain]), null, null), ["/api/v1/offers?tweet_ids=1528000000000000004"]);
 });
