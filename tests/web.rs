@@ -27,12 +27,14 @@ extern "C" {
     fn button_kit(rules: &JsValue) -> JsValue;
 }
 
-/// The kit, as the loader makes it: `buttonKit({ tweetIdOf, lookupPaths, dntOf })`, with the
+/// The kit, as the loader makes it: `buttonKit({ tweetIdOf, lookupPaths, dntOf, embedForms: EMBED_SELECTOR })`, with the
 /// loader's rules (server/assets/lookup-rules.mjs, whose declarations the server writes into
 /// the loader's scope the same way).
 fn loader_kit() -> JsValue {
     let rules = include_str!("../server/assets/lookup-rules.mjs").replace("export ", "");
-    let rules = js_sys::Function::new_no_args(&format!("{rules}\nreturn {{ tweetIdOf, lookupPaths, dntOf }};"));
+    let rules = js_sys::Function::new_no_args(&format!(
+        "{rules}\nreturn {{ tweetIdOf, lookupPaths, dntOf, embedForms: EMBED_SELECTOR }};"
+    ));
     button_kit(&rules.call0(&JsValue::NULL).unwrap())
 }
 
@@ -117,6 +119,25 @@ fn finds_every_fixture_embed_form_with_its_id() {
     let root = container(&[PUBLISH, X_COM, DARK, RENDERED, NO_OFFER].concat());
     let ids: Vec<String> = find_embeds(&root).into_iter().map(|e| e.tweet_id.to_string()).collect();
     assert_eq!(ids, ["1528000000000000001", "1528000000000000003", "1528000000000000002", "1528000000000000004", "20"]);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+fn an_embed_form_inside_another_is_the_outer_ones() {
+    // A wrapper the publisher marked round a blockquote, and what widgets.js later renders in
+    // the blockquote's place once the wrapper has its button.
+    let root = container(&format!("<figure data-tweetbuy-tweet=\"1528000000000000001\">{PUBLISH}</figure>{X_COM}"));
+    let found = find_embeds(&root);
+    let ids: Vec<String> = found.iter().map(|e| e.tweet_id.to_string()).collect();
+    assert_eq!(ids, ["1528000000000000001", "1528000000000000003"]);
+    assert_eq!(found[0].element.tag_name(), "FIGURE");
+    let figure = found[0].element.clone();
+    figure.set_attribute("data-tweetbuy-attached", "1528000000000000001").unwrap();
+    figure.set_inner_html(&RENDERED.replace("1528000000000000004", "1528000000000000001"));
+    assert!(
+        find_embeds(&figure).is_empty(),
+        "the rendered tweet inside the attached wrapper gets no button of its own"
+    );
     root.remove();
 }
 

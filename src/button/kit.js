@@ -12,17 +12,18 @@
 // The build appends this file to the button module's glue (scripts/post-build.sh, before
 // the glue is minified), so it arrives with the glue, which the server writes into the
 // loader (server/src/api/inline_module.rs); the loader hands `buttonKit({ tweetIdOf,
-// lookupPaths, dntOf })` to the module as it starts it. The in-browser tests import it
-// (tests/web.rs).
+// lookupPaths, dntOf, embedForms })` to the module as it starts it. The in-browser tests
+// import it (tests/web.rs).
 
 /// The functions the button module calls. They are declared inside, so that nothing but
 /// `buttonKit` joins the glue's own top-level names. `rules` holds the loader's `tweetIdOf`,
 /// `lookupPaths` and `dntOf` (server/assets/lookup-rules.mjs), which read an embed's tweet id
 /// by the rules of tweetbuy-core's `TweetId`, write the offer lookup's paths and read an
-/// embed's do-not-track: the loader runs
-/// them for its own early lookup, and they run one table of test vectors with core.
+/// embed's do-not-track: the loader runs them for its own early lookup, and they run one
+/// table of test vectors with core; and `embedForms`, the selector of every embed form
+/// (its `EMBED_SELECTOR`).
 export function buttonKit(rules) {
-  const { tweetIdOf, lookupPaths, dntOf } = rules;
+  const { tweetIdOf, lookupPaths, dntOf, embedForms } = rules;
   // Each watched embed's width at its last ResizeObserver report (`resized`).
   const widths = new WeakMap();
   // The hosts `mount` built: any other is a copy the page made (`changes`).
@@ -46,14 +47,18 @@ export function buttonKit(rules) {
     return typeof v === "string" ? v.replace(/[\x1d-\x1f]/g, "") : "\x1d";
   }
 
-  /// Every element at or under `root` matching `selector`, in document order, and what the
+  /// Every element at or under `root` matching `selector` and inside no other embed form, in
+  /// document order, and what the
   /// module reads of each, as one text: a record per element (records end with "\x1e",
   /// fields with "\x1f", an absent value is "\x1d"): the element's attributes named in
   /// `attrs` (space-separated), then its tweet's id (`tweetIdOf`), then "1" if it asks not to
   /// be tracked (`dntOf`). Returns [elements, text].
   function find(root, selector, attrs) {
-    const elements = root.matches(selector) ? [root] : [];
-    elements.push(...root.querySelectorAll(selector));
+    const matching = root.matches(selector) ? [root] : [];
+    matching.push(...root.querySelectorAll(selector));
+    // An embed form inside another (a blockquote in a wrapper the publisher marked, or what
+    // widgets.js renders there) belongs to the outer one: one button, after the outer.
+    const elements = matching.filter((element) => !element.parentElement?.closest(embedForms));
     const names = attrs.split(" ");
     const rows = elements.map((element) => {
       const fields = names.map((name) => text(element.getAttribute(name)));
@@ -425,25 +430,31 @@ export function buttonKit(rules) {
 
   /// What a batch of MutationRecords did: [whether any removed a node or gave an element
   /// another tweet, the elements they added that are not hosts (`hostAttr`) or gave another
-  /// tweet, the elements marked attached (`attachedAttr`) whose tweet changed]. Copies of
-  /// hosts among the added are taken out (`copies`).
+  /// tweet, and the embeds a change inside may have given a tweet, the elements marked
+  /// attached (`attachedAttr`) whose tweet changed]. Copies of hosts among the added are
+  /// taken out (`copies`).
   function changes(records, hostAttr, attachedAttr) {
     let removed = false;
     const added = [];
     const stale = [];
     for (const record of records) {
       const target = record.target;
-      if (record.type[0] == "a") {
+      // The element whose tweet the change may have changed: the one whose attribute
+      // changed, or the embed the nodes were added to or taken from (a page that shows
+      // another tweet by changing its status link; a blockquote whose link arrives after it).
+      const embed = record.type[0] == "a" ? target : target.closest?.(embedForms);
+      if (embed) {
         // The page gave an element another tweet: a button for the one it had goes, and the
         // element, unmarked, is looked at again; a scan still waiting for its lookup leaves
         // it alone (`withdrawn`).
-        const had = target.getAttribute(attachedAttr);
-        if (had != null && had != tweetIdOf(target)) {
-          stale.push(target);
-          reservations.delete(target);
-          target.removeAttribute(attachedAttr);
+        const had = embed.getAttribute(attachedAttr);
+        if (had == null) added.push(embed);
+        else if (had != tweetIdOf(embed)) {
+          stale.push(embed);
+          reservations.delete(embed);
+          embed.removeAttribute(attachedAttr);
+          added.push(embed);
         }
-        added.push(target);
       }
       removed ||= record.removedNodes.length > 0;
       for (const node of record.addedNodes) if (node instanceof Element && !copies(node, hostAttr, attachedAttr)) added.push(node);

@@ -39,6 +39,9 @@ struct Mounted {
     tweet_id: String,
     offer: Rc<FoundOffer>,
     ctx: Rc<WidgetCtx>,
+    /// The embed's `data-lang` as found: the rendered tweet widgets.js puts in its place
+    /// has none, and the sheet speaks the button's language.
+    lang: Option<String>,
 }
 
 struct Registry {
@@ -464,7 +467,8 @@ fn register(item: &Item, host: Element, ctx: Rc<WidgetCtx>) {
         r.next_id
     });
     let tweet_id = item.offer.head.tweet_id.as_str().to_owned();
-    let mounted = Mounted { id, host, embed: item.embed.clone(), tweet_id, offer: item.offer.clone(), ctx };
+    let lang = item.attrs.lang.clone();
+    let mounted = Mounted { id, host, embed: item.embed.clone(), tweet_id, offer: item.offer.clone(), ctx, lang };
     REGISTRY.with(|r| r.borrow_mut().mounted.push(mounted));
 }
 
@@ -567,8 +571,9 @@ fn request_for(button: &Element) -> Option<(EmbedCtx, OpenRequest, Rc<FoundOffer
     REGISTRY.with(|r| {
         let r = r.borrow();
         let m = r.mounted.iter().find(|m| m.host == host)?;
-        let request =
-            OpenRequest { host, embed: m.embed.clone(), offer_json: m.offer.json.clone(), ctx: (*m.ctx).clone() };
+        let mut ctx = (*m.ctx).clone();
+        ctx.locale = crate::shared::i18n::Locale::pick([m.lang.as_deref(), Some(&ctx.locale)]).tag;
+        let request = OpenRequest { host, embed: m.embed.clone(), offer_json: m.offer.json.clone(), ctx };
         Some((embed_ctx(m), request, m.offer.clone()))
     })
 }
@@ -615,6 +620,23 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
     true
 }
 
+/// Whether `host` still comes after `embed`, as a later sibling with no other embed or
+/// button between them: an element the page put between the two (a caption, an ad) stays
+/// where it is, as moving our host above it would move what the visitor sees.
+fn follows(host: &Element, embed: &Element) -> bool {
+    let mut next = embed.next_element_sibling();
+    while let Some(sibling) = next {
+        if &sibling == host {
+            return true;
+        }
+        if sibling.has_attribute(ATTACHED_ATTR) || sibling.has_attribute(HOST_ATTR) {
+            return false;
+        }
+        next = sibling.next_element_sibling();
+    }
+    false
+}
+
 /// After nodes left the page: a button whose embed is gone is unmounted and its host
 /// removed, unless widgets.js put a rendered embed of the same tweet in its place; a
 /// button whose embed was moved (a move is a removal, then an addition) goes after it. So
@@ -635,7 +657,7 @@ pub fn release_detached(stale: &[Element]) {
             }
             if m.host.is_connected() && m.embed.is_connected() && !stale.contains(&m.embed) {
                 // The page moved the embed (a list reordered): its button goes with it.
-                if m.embed.next_element_sibling().as_ref() != Some(&m.host) {
+                if !follows(&m.host, &m.embed) {
                     let _ = m.embed.after_with_node_1(&m.host);
                     crate::button::placement::align_before_paint(&m.embed, &m.host);
                 }

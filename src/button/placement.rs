@@ -91,7 +91,7 @@ crate::shared::local::page_local! {
             };
             let pairs: Pairs = (pairs.get(0).unchecked_into(), pairs.get(1).unchecked_into());
             if pairs.0.length() > 0 {
-                align_now(&[&pairs], false);
+                align_now(&[&pairs]);
             }
         });
         web_sys::ResizeObserver::new(callback.unchecked_ref()).ok()
@@ -218,7 +218,7 @@ fn align_timed(batches: Vec<Waiting>) {
         new.kinds.check(&new.buttons);
     }
     let pairs: Vec<&Pairs> = batches.iter().map(|w| &w.pairs).collect();
-    let boxes = align_now(&pairs, true);
+    let boxes = align_now(&pairs);
     crate::button::marks::align_batch(start, crate::button::marks::now() - start, count as usize);
     let fold = viewport_height();
     for (boxes, waiting) in boxes.iter().zip(&batches) {
@@ -230,9 +230,9 @@ fn align_timed(batches: Vec<Waiting>) {
     }
 }
 
-/// Reads every batch's boxes, then sizes every host; `reveal` shows new views too. Returns
-/// the boxes read, per batch ([`host_sizes`] says what they are).
-fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
+/// Reads every batch's boxes, then sizes every host. Returns the boxes read, per batch
+/// ([`host_sizes`] says what they are).
+fn align_now(batches: &[&Pairs]) -> Vec<Option<Vec<f64>>> {
     let fold = viewport_height();
     let measured: Vec<Option<Vec<f64>>> = batches
         .iter()
@@ -242,9 +242,10 @@ fn align_now(batches: &[&Pairs], reveal: bool) -> Vec<Option<Vec<f64>>> {
                 .map(|boxes| boxes.to_vec())
         })
         .collect();
-    // The first alignment also settles where each new button goes: its row at once far
-    // below the fold, else floating, watched.
-    let floating = if reveal { floating_observer() } else { JsValue::NULL };
+    // Where each button goes: its row at once far below the fold, else floating, watched.
+    // Not only at the first alignment: a tweet hidden then (a closed tab) is lined up first
+    // when it shows, and its button, floating, is watched from then on.
+    let floating = floating_observer();
     let shown = names::js(UNALIGNED_ATTR);
     let floating_attr = names::js(FLOATING_ATTR);
     for ((embeds, hosts), boxes) in batches.iter().copied().zip(&measured) {
@@ -275,7 +276,7 @@ pub fn follow_resizes(pairs: fn() -> Pairs) {
         }
         crate::shared::util::next_frame(move || {
             REALIGN_QUEUED.with(|q| q.set(false));
-            align_now(&[&pairs()], false);
+            align_now(&[&pairs()]);
         });
     });
     let _ = window.add_event_listener_with_callback("resize", on_resize.unchecked_ref());

@@ -23,6 +23,8 @@ const ownServer = await new Promise((resolve) => {
       res.writeHead(reply.status, { "content-type": reply.headers.get("content-type"), "access-control-allow-origin": "*" });
       return res.end(Buffer.from(await reply.arrayBuffer()));
     }
+    // A short name of the publisher's own that redirects to the api's loader.
+    if (req.url === "/go/tb.js") return res.writeHead(302, { location: `${env.server.origins.api}/tweetbuy/embed.js` }).end();
     const html = ownPages.get(req.url);
     res.writeHead(html ? 200 : 404, { "content-type": "text/html; charset=utf-8" }).end(html ?? "");
   });
@@ -533,6 +535,25 @@ test("embeds the page moves (a list reordered) take their buttons with them", as
   await page.close();
 });
 
+test("an element the page puts between a tweet and its button stays there when anything else leaves the page", async () => {
+  const { page } = await open(ownPage("/between", `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001")}<p id="clock">12:00</p></main>`));
+  await waitForHosts(page, 1);
+  const order = () => page.evaluate(() => [...document.querySelector("main").children].map((e) => e.id || e.tagName.toLowerCase()));
+  await page.evaluate(() => {
+    const ad = document.createElement("aside");
+    ad.id = "ad";
+    ad.textContent = "An ad";
+    document.querySelector("blockquote").after(ad);
+  });
+  assert.deepEqual(await order(), ["blockquote", "ad", "tweetbuy-button", "clock"]);
+  // Something unrelated leaves the page (a clock's text replaced), as pages do all the time.
+  await page.evaluate(() => { document.getElementById("clock").textContent = "12:01"; });
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await page.waitForTimeout(200);
+  assert.deepEqual(await order(), ["blockquote", "ad", "tweetbuy-button", "clock"], "nothing the visitor sees moved");
+  await page.close();
+});
+
 test("a tweet shown late (a tab opened) or narrowed by the page gets its button lined up again, with no resize of the window", async () => {
   const centred = BLOCKQUOTE("1528000000000000005", `style="margin: 24px auto; max-width: 360px"`);
   const { page } = await open(ownPage("/tabs", `<main style="max-width: 700px"><div id="tab" hidden>${centred}</div><p>After.</p></main>`));
@@ -558,6 +579,22 @@ test("a tweet shown late (a tab opened) or narrowed by the page gets its button 
   await page.waitForFunction(() => document.querySelector("blockquote").getBoundingClientRect().width <= 300);
   const narrowed = await lineUp("the tweet narrowed");
   assert.notEqual(narrowed.button[1], shown.button[1], "the button moved with it");
+  await page.close();
+});
+
+test("the button of a tweet shown late floats in sight, and takes its row once the visitor has scrolled up past it", async () => {
+  const { page } = await open(ownPage("/late-tab", `<main style="max-width: 700px"><div style="height: 1600px">Above.</div><div id="tab" hidden>${BLOCKQUOTE("1528000000000000005")}</div><p>After.</p><div style="height: 1600px"></div></main>`));
+  await page.waitForFunction(() => document.querySelector("[data-tweetbuy-host]")?.shadowRoot?.querySelector("button[part=button]"));
+  await page.evaluate(() => {
+    document.getElementById("tab").hidden = false;
+    document.getElementById("tab").scrollIntoView({ block: "center" });
+  });
+  const floating = () => page.evaluate(() => document.querySelector("[data-tweetbuy-host]").shadowRoot.querySelector(".tb-root").hasAttribute("data-floating"));
+  await page.waitForFunction(() => document.querySelector("[data-tweetbuy-host]").shadowRoot.querySelector("button[part=button]").getBoundingClientRect().width > 0, null, { timeout: 5_000 });
+  assert.ok(await floating(), "in sight when it shows: floating, so nothing on screen moves");
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const settled = await page.waitForFunction(() => !document.querySelector("[data-tweetbuy-host]").shadowRoot.querySelector(".tb-root").hasAttribute("data-floating"), null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(settled, "below the viewport: the button takes its row");
   await page.close();
 });
 
@@ -655,6 +692,30 @@ test("a sheet opened before widgets.js renders its tweet tells the page about it
   await page.close();
 });
 
+test("a Spanish tweet rendered by widgets.js keeps its language: its button, the stand-in and the sheet speak Spanish", async () => {
+  const { page } = await open("/");
+  await waitForHosts(page, OFFERS.length);
+  const host = page.locator('[data-tweetbuy-host="1528000000000000007"]');
+  assert.equal(await host.locator("button[part=button]").textContent(), "Comprar entradas");
+  // widgets.js's rendered tweet: a wrapper with an iframe, and no data-lang.
+  await page.evaluate(() => {
+    const quote = document.querySelector('blockquote[data-tweetbuy-attached="1528000000000000007"]');
+    const rendered = document.createElement("div");
+    rendered.className = "twitter-tweet twitter-tweet-rendered";
+    rendered.innerHTML = '<iframe src="about:blank" data-tweet-id="1528000000000000007"></iframe>';
+    quote.replaceWith(rendered);
+  });
+  await page.waitForFunction(() => document.querySelector('[data-tweetbuy-host="1528000000000000007"]').previousElementSibling.matches(".twitter-tweet-rendered[data-tweetbuy-attached]"));
+  await host.locator("button[part=button]").click();
+  const dialog = host.locator("dialog[open]");
+  await dialog.first().waitFor({ timeout: 20_000 });
+  assert.equal(await dialog.first().getAttribute("lang"), "es", "the first dialog (the stand-in or the sheet)");
+  await host.locator("dialog[open]:not(.tb-waiting)").waitFor({ timeout: 20_000 });
+  assert.equal(await host.locator("dialog[open]:not(.tb-waiting)").getAttribute("lang"), "es");
+  assert.equal(await host.getByRole("button", { name: "Cerrar" }).count(), 1);
+  await page.close();
+});
+
 test("embeds added while scrolling get buttons in batches; removed ones release theirs", async () => {
   const { page, lookups } = await open("/infinite");
   await waitForHosts(page, 4);
@@ -718,6 +779,37 @@ test("an element given another tweet gets that tweet's button; an embed taken ou
   await page.evaluate(() => document.body.append(window.keptTab));
   await waitForHosts(page, 1);
   assert.deepEqual(await hosts(page), [ticket]);
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
+test("a blockquote the page gives another tweet by its status link gets that tweet's button; one whose link comes later gets its button then", async () => {
+  const [tee, ticket] = ["1528000000000000001", "1528000000000000003"];
+  const { page, consoleSeen } = await open(ownPage("/relinked", `<section id="one">${BLOCKQUOTE(tee)}</section><section id="two"></section>`));
+  await waitForHosts(page, 1);
+  // A component that keeps its blockquote and renders another tweet's link into it.
+  await page.evaluate((id) => {
+    const quote = document.querySelector("#one blockquote");
+    quote.querySelector("a").remove();
+    const link = document.createElement("a");
+    link.href = `https://twitter.com/someone/status/${id}`;
+    link.textContent = "May 2";
+    quote.append(link);
+  }, ticket);
+  await page.waitForFunction((id) => document.querySelector("#one blockquote").nextElementSibling?.dataset?.tweetbuyHost === id, ticket, { timeout: 10_000 });
+  assert.deepEqual(await hosts(page), [ticket], "the tee's button went with its link");
+  // A blockquote found before its link: it gets its button once the link is in.
+  await page.evaluate(() => {
+    document.getElementById("two").innerHTML = '<blockquote class="twitter-tweet"><p>A tweet.</p></blockquote>';
+  });
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await page.evaluate((id) => {
+    const link = document.createElement("a");
+    link.href = `https://twitter.com/someone/status/${id}`;
+    document.querySelector("#two blockquote").append(link);
+  }, tee);
+  await page.waitForFunction((id) => document.querySelector("#two blockquote").nextElementSibling?.dataset?.tweetbuyHost === id, tee, { timeout: 10_000 });
+  assert.deepEqual((await hosts(page)).sort(), [tee, ticket]);
   assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
   await page.close();
 });
@@ -861,6 +953,17 @@ test("a copy of the loader served under another name still reads its tag's optio
   await waitForHosts(page, 1);
   assert.ok(lookups.length > 0 && lookups.every((u) => u.startsWith(`${env.server.origins.api}/api/v1/offers`)), `looked up at data-api: ${lookups}`);
   assert.ok(lookups.every((u) => !new URL(u).searchParams.has("visitor")), "do-not-track: no visitor id");
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing kept in the page's storage");
+  await page.close();
+});
+
+test("a loader whose tag redirects to it asks the api it came from and keeps no visitor id (the tag's data-dnt unread)", async () => {
+  ownPages.set("/redirected", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>${BLOCKQUOTE("1528000000000000001")}` +
+    `<script type="module" async src="/go/tb.js" data-dnt="true"></script></body></html>`);
+  const { page, lookups } = await open(`${OWN_ORIGIN}/redirected`);
+  await waitForHosts(page, 1);
+  assert.ok(lookups.length > 0 && lookups.every((u) => u.startsWith(`${env.server.origins.api}/api/v1/offers`)), `looked up at the api: ${lookups}`);
+  assert.ok(lookups.every((u) => !new URL(u).searchParams.has("visitor")), "no visitor id");
   assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing kept in the page's storage");
   await page.close();
 });
