@@ -39,7 +39,7 @@ export function buttonKit(rules) {
   const anchoring = globalThis.CSS?.supports?.("anchor-name", "--a");
   const anchorPrefix = `--tb-${Math.random().toString(36).slice(2, 8)}-`;
   let anchors = 0;
-  return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, withdrawn, resized, pause, timing };
+  return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, copies, withdrawn, resized, pause, timing };
 
   /// A text as a field of the records `find` and `offers` write: without the separators
   /// (which would split it), or "\x1d" (absent) for anything that is not a string.
@@ -399,7 +399,8 @@ export function buttonKit(rules) {
     return [embeds, hosts];
   }
 
-  /// Takes out of `node`, an element the page added, and what it holds, every host `mount`
+  /// Takes out of `node`, an element the page added (or the whole page as the module starts:
+  /// a page saved with our marks and hosts in it), and what it holds, every host `mount`
   /// did not build: a copy the page made (a carousel copies its slides, or each child of its
   /// track, our host with its clonable shadow root among them), whose button nothing
   /// answers. And unmarks every copied embed: marked, yet in no reservation of this kit's

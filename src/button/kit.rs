@@ -108,6 +108,13 @@ extern "C" {
         attached_attr: &JsValue,
     ) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
+    pub(crate) fn copies(
+        this: &Kit,
+        node: &web_sys::Element,
+        host_attr: &JsValue,
+        attached_attr: &JsValue,
+    ) -> Result<bool, JsValue>;
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn withdrawn(this: &Kit, embeds: &js_sys::Array) -> Result<String, JsValue>;
     #[wasm_bindgen(method, catch)]
     pub(crate) fn resized(this: &Kit, entries: &js_sys::Array) -> Result<js_sys::Array, JsValue>;

@@ -23,6 +23,8 @@ pub(crate) mod observe;
 pub mod offers;
 pub(crate) mod placement;
 
+use crate::shared::names;
+
 /// See [`crate::start`].
 pub(crate) fn start(
     load_checkout: js_sys::Function,
@@ -42,6 +44,10 @@ pub(crate) fn start(
     observe::watch(&config);
     let root = crate::shared::util::window().document().and_then(|d| d.document_element());
     if let Some(root) = root {
+        // A page saved with our marks and hosts in it (a snapshot, a prerendered page): the
+        // marks would keep its embeds from buttons, and its hosts are dead copies.
+        let (host, attached) = (names::js(mount::HOST_ATTR), names::js(discover::ATTACHED_ATTR));
+        kit::with(|kit| kit.copies(&root, &host, &attached));
         observe::scan_now(&config, alloc::vec![root]);
     }
 }

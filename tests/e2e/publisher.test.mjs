@@ -554,6 +554,20 @@ test("an element the page puts between a tweet and its button stays there when a
   await page.close();
 });
 
+test("a page saved with the widget's marks and hosts in it (a snapshot, a prerendered page) gets working buttons, one per tweet", async () => {
+  const tee = "1528000000000000001";
+  const saved = `<blockquote class="twitter-tweet" data-tweetbuy-attached="${tee}" style="anchor-name: --tb-abc123-1"><p>A tweet.</p>&mdash; (@someone) <a href="https://twitter.com/someone/status/${tee}">May 1</a></blockquote>` +
+    `<tweetbuy-button data-tweetbuy-host="${tee}" data-tweetbuy-theme="light" style="display: block !important"></tweetbuy-button>`;
+  const { page, consoleSeen } = await open(ownPage("/snapshot", `<main style="max-width: 600px">${saved}</main>`));
+  await page.waitForFunction(() => document.querySelector("[data-tweetbuy-host]")?.shadowRoot?.querySelector("button[part=button]"), null, { timeout: 10_000 });
+  assert.deepEqual(await hosts(page), [tee], "the saved host went; the tweet has one button, ours");
+  assert.equal(await page.evaluate(() => document.querySelector("blockquote").style.getPropertyValue("anchor-name")), "", "the saved anchor name went");
+  await page.locator("[data-tweetbuy-host] button[part=button]").click();
+  await page.locator("[data-tweetbuy-host] dialog[open]").first().waitFor({ timeout: 20_000 });
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
 test("a tweet shown late (a tab opened) or narrowed by the page gets its button lined up again, with no resize of the window", async () => {
   const centred = BLOCKQUOTE("1528000000000000005", `style="margin: 24px auto; max-width: 360px"`);
   const { page } = await open(ownPage("/tabs", `<main style="max-width: 700px"><div id="tab" hidden>${centred}</div><p>After.</p></main>`));
