@@ -28,6 +28,8 @@ export function buttonKit(rules) {
   const widths = new WeakMap();
   // The hosts `mount` built: any other is a copy the page made (`changes`).
   const built = new WeakSet();
+  // Embeds whose host the page took out while keeping them, looked at again once (`changes`).
+  const restored = new WeakSet();
   // The reservation (`mark`) each marked embed is in, by its number: a scan still waiting
   // for its lookup keeps only the embeds still in its own (`withdrawn`).
   const reservations = new WeakMap();
@@ -431,9 +433,9 @@ export function buttonKit(rules) {
 
   /// What a batch of MutationRecords did: [whether any removed a node or gave an element
   /// another tweet, the elements they added that are not hosts (`hostAttr`) or gave another
-  /// tweet, and the embeds a change inside may have given a tweet, the elements marked
-  /// attached (`attachedAttr`) whose tweet changed]. Copies of hosts among the added are
-  /// taken out (`copies`).
+  /// tweet, the embeds a change inside may have given a tweet and those whose host was
+  /// taken out, the elements marked attached (`attachedAttr`) whose tweet changed]. Copies
+  /// of hosts among the added are taken out (`copies`).
   function changes(records, hostAttr, attachedAttr) {
     let removed = false;
     const added = [];
@@ -458,6 +460,17 @@ export function buttonKit(rules) {
         }
       }
       removed ||= record.removedNodes.length > 0;
+      // The page took out a host we built and kept its tweet (a framework's hydration drops
+      // what it did not render): the tweet is looked at again, once, so a page that keeps
+      // taking it out is not fought frame after frame.
+      const before = record.previousSibling;
+      for (const node of record.removedNodes) {
+        if (built.has(node) && before?.isConnected && before.hasAttribute?.(attachedAttr) && !restored.has(before)) {
+          restored.add(before);
+          before.removeAttribute(attachedAttr);
+          added.push(before);
+        }
+      }
       for (const node of record.addedNodes) if (node instanceof Element && !copies(node, hostAttr, attachedAttr)) added.push(node);
     }
     return [removed || stale.length > 0, added, stale];

@@ -554,6 +554,20 @@ test("an element the page puts between a tweet and its button stays there when a
   await page.close();
 });
 
+test("a button the page takes out while keeping its tweet (a framework's hydration) comes back once; taken out again, it stays out", async () => {
+  const { page, consoleSeen } = await open(ownPage("/hydrated", `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001")}</main>`));
+  await waitForHosts(page, 1);
+  await page.evaluate(() => document.querySelector("[data-tweetbuy-host]").remove());
+  await page.waitForFunction(() => document.querySelector("[data-tweetbuy-host]")?.shadowRoot?.querySelector("button[part=button]"), null, { timeout: 10_000 });
+  assert.deepEqual(await hosts(page), ["1528000000000000001"]);
+  await page.evaluate(() => document.querySelector("[data-tweetbuy-host]").remove());
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await page.waitForTimeout(300);
+  assert.deepEqual(await hosts(page), [], "the page meant it");
+  assert.deepEqual(consoleSeen.filter((m) => m.type === "pageerror"), []);
+  await page.close();
+});
+
 test("a page saved with the widget's marks and hosts in it (a snapshot, a prerendered page) gets working buttons, one per tweet", async () => {
   const tee = "1528000000000000001";
   const saved = `<blockquote class="twitter-tweet" data-tweetbuy-attached="${tee}" style="anchor-name: --tb-abc123-1"><p>A tweet.</p>&mdash; (@someone) <a href="https://twitter.com/someone/status/${tee}">May 1</a></blockquote>` +
