@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, sqlWrite, fillTeeCheckout, payFrame, waitForPay, axe, CARDS, ARTIFACTS, SERVER } from "./harness.mjs";
+import { useServerAndBrowser, sql, sqlWrite, fillTeeCheckout, payFrame, waitForPay, watchConsole, axe, CARDS, ARTIFACTS, SERVER } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
 const CONCIERTO = "1528000000000000007";
@@ -117,5 +117,52 @@ test("a code used up before Pay charges nothing; removed, the buyer sees the ful
   await host.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   assert.equal(await host.locator(".tb-confirmation .tb-discount-line").count(), 0);
   assert.match(seller("discounts", "list"), /LASTONE\s+50% off, product red-tee, 1\/1 used/);
+  await context.close();
+});
+
+test("a buyer who goes back while a code is checked finds nothing applied, and the checkout goes on working", async () => {
+  const { context, page, sheet } = await openSheet();
+  const seen = watchConsole(page);
+  await fillTeeCheckout(page, CARDS.visa);
+  let release, sent;
+  const held = new Promise((resolve) => { release = resolve; });
+  const wasSent = new Promise((resolve) => { sent = resolve; });
+  await page.route("**/api/v1/quote", async (route) => {
+    if (!/TWEET10/.test(route.request().postData() ?? "")) return route.continue();
+    sent();
+    await held;
+    await route.continue();
+  });
+  await applyCode(sheet, "tweet10");
+  await wasSent;
+  await sheet.getByRole("button", { name: "Back" }).click();
+  await sheet.getByRole("button", { name: "Continue" }).waitFor();
+  release();
+  await page.waitForTimeout(500);
+  await sheet.getByRole("button", { name: "Continue" }).click();
+  await sheet.getByRole("button", { name: "Have a code?" }).waitFor({ timeout: 10_000 });
+  assert.equal(await sheet.getByRole("button", { name: "Remove code TWEET10" }).count(), 0, "not applied");
+  await applyCode(sheet, "tweet10");
+  await sheet.getByRole("button", { name: "Remove code TWEET10" }).waitFor({ timeout: 10_000 });
+  const broken = seen.filter((m) => m.type === "pageerror" || (m.type === "error" && /panicked|unreachable/.test(m.text)));
+  assert.deepEqual(broken, [], "the checkout module is still whole");
+  await context.close();
+});
+
+test("while Pay pays, the code cannot be removed or changed: the sheet shows the cart the frame pays", async () => {
+  const { context, page, sheet } = await openSheet();
+  await fillTeeCheckout(page, CARDS.visa);
+  await applyCode(sheet, "tweet10");
+  const remove = sheet.getByRole("button", { name: "Remove code TWEET10" });
+  await remove.waitFor();
+  await payFrame(page).locator("#pay", { hasText: "Pay $34.40" }).waitFor({ timeout: 15_000 });
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await context.route("**/api/v1/orders", async (route) => { await held; await route.continue(); });
+  await (await waitForPay(page, TEE)).click();
+  await sheet.locator(".tb-status", { hasText: "Paying" }).waitFor({ timeout: 10_000 });
+  assert.equal(await remove.isDisabled(), true, "Remove is locked while paying");
+  release();
+  await sheet.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   await context.close();
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, axe, outboxMails, ARTIFACTS, SERVER } from "./harness.mjs";
+import { useServerAndBrowser, sql, axe, outboxMails, watchConsole, ARTIFACTS, SERVER } from "./harness.mjs";
 
 const SOLD_OUT = "1528000000000000005";
 
@@ -111,4 +111,29 @@ test("a visitor joins the sold-out tee's waitlist; a restock emails them once, w
   await unsub.getByText("You will get no more emails about Tour tee.").waitFor();
   assert.equal(sql(apiDb(), "SELECT status FROM waitlist")[0][0], "unsubscribed");
   await browser.close();
+});
+
+test("a join that lands after the visitor closed the sheet is heard by the page, and the sheet opens again", async () => {
+  assert.match(restock(0), /imported 1 product/);
+  const { context, page, sheet } = await openSoldOut();
+  const seen = watchConsole(page);
+  let release, sent;
+  const held = new Promise((resolve) => { release = resolve; });
+  const wasSent = new Promise((resolve) => { sent = resolve; });
+  await page.route("**/api/v1/waitlist", async (route) => { sent(); await held; await route.continue(); });
+  const block = sheet.getByRole("region", { name: "Email me when it's back" });
+  await block.getByLabel("Email", { exact: true }).fill("late@example.com");
+  await block.getByRole("checkbox").check();
+  await block.getByRole("button", { name: "Notify me" }).click();
+  await wasSent;
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => !document.querySelector(`[data-tweetbuy-host="1528000000000000005"]`).shadowRoot.querySelector("dialog[open]"));
+  release();
+  await page.waitForFunction(() => window.heard.length === 1, null, { timeout: 10_000 });
+  assert.deepEqual(sql(apiDb(), "SELECT status FROM waitlist WHERE email = 'late@example.com'"), [["waiting"]]);
+  await page.locator(`[data-tweetbuy-host="${SOLD_OUT}"] button[part="button"]`).click();
+  await sheet.getByRole("region", { name: "Email me when it's back" }).waitFor({ timeout: 10_000 });
+  const broken = seen.filter((m) => m.type === "pageerror" || (m.type === "error" && /panicked|unreachable/.test(m.text)));
+  assert.deepEqual(broken, [], "the checkout module is still whole");
+  await context.close();
 });

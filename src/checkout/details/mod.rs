@@ -152,7 +152,10 @@ pub fn Checkout(
                 {physical.then(|| view! { <ShippingFields offer=offer form=form errors=errors locale=locale edited=edited /> })}
                 {share_email(form, locale.fill(Key::ShareEmail, &[("seller", &seller)]), edited)}
             </fieldset>
-            <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
+            // Locked while paying, as the details are: the frame pays the cart it was sent.
+            <fieldset class="tb-details" disabled=bind(move || busy.get())>
+                <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
+            </fieldset>
             <div class="tb-field tb-card" part="field">
                 <span id="tb-card-label" class="tb-label" tabindex="-1">{locale.t(Key::Card)}</span>
                 {vault_frame(link, locale.t(Key::CardDetails), locale.tag(), Some("tb-card-label"), on_message)}

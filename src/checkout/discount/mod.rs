@@ -79,7 +79,11 @@ pub fn DiscountField(
         checking.set(true);
         leptos::task::spawn_local(async move {
             let answer = api.post_parsed("/api/v1/quote", wire::quote_request(&request), None).await.map(|_| ());
-            let _ = checking.try_set(false);
+            // The field is gone (the buyer went back, or closed the sheet): its step's
+            // callbacks with it, and nothing to say. The code is not applied.
+            if checking.try_set(false).is_some() {
+                return;
+            }
             match applied(code, answer) {
                 Applied::Yes(code) => {
                     set_error(None);

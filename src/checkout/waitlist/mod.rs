@@ -37,7 +37,7 @@ pub fn Waitlist(offer: RwSignal<Offer>, locale: SheetLocale) -> impl IntoView {
 
 fn waitlist_form(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor) -> impl IntoView {
     let api = widget_ctx().api;
-    let embed = StoredValue::new(use_context::<EmbedCtx>());
+    let embed = use_context::<EmbedCtx>();
     let (email, consent) = (RwSignal::new(String::new()), RwSignal::new(false));
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let (sending, joined) = (RwSignal::new(false), RwSignal::new(None::<String>));
@@ -72,16 +72,23 @@ fn waitlist_form(offer: RwSignal<Offer>, locale: SheetLocale, wait_for: WaitFor)
         failure.set(None);
         sending.set(true);
         let api = api.clone();
+        // Its own copy: the publisher hears of a join that lands after the sheet has closed.
+        let embed = embed.clone();
         leptos::task::spawn_local(async move {
             let answer = api.post_parsed("/api/v1/waitlist", wire::waitlist_request(&request), None).await;
-            let _ = sending.try_set(false);
+            if let (Ok(_), Some(embed)) = (&answer, &embed) {
+                emit(embed, WidgetEvent::Waitlist);
+            }
+            // The form is gone (the sheet closed, or the offer came back): nothing to say.
+            if sending.try_set(false).is_some() {
+                return;
+            }
             match answer {
                 Ok(_) => {
                     let key = if wait_for == WaitFor::Restock { Key::NotifyJoinedBack } else { Key::NotifyJoinedSale };
                     joined.set(Some(locale.fill(key, &[("email", &address)])));
                     // The form (and the button that had focus) is gone: focus says what happened.
                     crate::checkout::focus::focus_soon(root, &[".tb-waitlist-done"]);
-                    embed.with_value(|e| e.as_ref().map(|e| emit(e, WidgetEvent::Waitlist)));
                 }
                 Err(crate::shared::api::ClientError::Api { error, .. }) if !error.fields.is_empty() => {
                     show_errors(error.fields);
