@@ -555,6 +555,13 @@ test("sold out meanwhile: another buyer takes the last units while this one chec
     { timeout: 20_000 },
   );
   assert.match(await host.locator(".tb-unavailable").textContent(), /This option is sold out/);
+  // Continue cannot take focus now: the sheet's title does, so the keyboard keeps its place.
+  const focused = await page.waitForFunction(
+    () => document.querySelector('[data-tweetbuy-host="1528000000000000001"]').shadowRoot.activeElement?.id === "tb-title",
+    null,
+    { timeout: 5_000 },
+  ).then(() => true, () => false);
+  assert.ok(focused, "focus on the sheet's title");
   await context.close();
 });
 

@@ -390,3 +390,58 @@ test("without a way to see the frame covered, a blocked window or one that never
   assert.equal(paid(), paidBefore, "nothing paid");
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[1]], "still saved");
 });
+
+test("a sheet closed while its paid card is being saved leaves the order to be settled, not paid again, by the next Pay", async () => {
+  const own = await env.browser.newContext({ viewport: { width: 1024, height: 900 } });
+  const page = await own.newPage();
+  await page.goto(`${env.server.origins.publisher}/`);
+  const host = page.locator(`[data-tweetbuy-host="${TEE}"]`);
+  const paidBefore = sql(apiDb(), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0];
+  // The save after the payment hangs (a slow network), and the buyer closes the sheet.
+  let saving;
+  const saveSent = new Promise((resolve) => { saving = resolve; });
+  await own.route("**/v1/profiles", () => saving());
+  const buyToDetails = async () => {
+    await host.locator('button[part="button"]').click();
+    await settled(page);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await fillTeeDetails(page, VISA);
+  };
+  await buyToDetails();
+  const save = payFrame(page).getByRole("checkbox", { name: "Save my card and address for next time" });
+  await inView(save);
+  await tickInFrame(save);
+  await pressPay(page, TEE);
+  await saveSent;
+  assert.equal(sql(apiDb(), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0], paidBefore + 1, "paid");
+  await host.locator("dialog[open] .tb-close").click();
+  await page.waitForFunction((tee) => !document.querySelector(`[data-tweetbuy-host="${tee}"]`).shadowRoot.querySelector("dialog[open]"), TEE);
+  // Again, from a new sheet: the order is settled and shown, not paid a second time.
+  await buyToDetails();
+  await pressPay(page, TEE);
+  const number = host.locator("[data-order-number]");
+  await number.waitFor({ timeout: 20_000 });
+  assert.equal(sql(apiDb(), "SELECT count(*) FROM orders WHERE status = 'paid'")[0][0], paidBefore + 1, "one order");
+  const [[last]] = sql(apiDb(), "SELECT order_number FROM orders WHERE status = 'paid' ORDER BY created_at DESC, rowid DESC LIMIT 1");
+  assert.equal((await number.textContent()).trim(), last, "the order paid the first time");
+  await own.close();
+});
+
+test("a save that hangs after the payment holds the confirmation for a few seconds only, and saves nothing", async () => {
+  const own = await env.browser.newContext({ viewport: { width: 1024, height: 900 } });
+  const page = await own.newPage();
+  await page.goto(`${env.server.origins.publisher}/`);
+  const host = page.locator(`[data-tweetbuy-host="${TEE}"]`);
+  await own.route("**/v1/profiles", () => {});
+  await host.locator('button[part="button"]').click();
+  await settled(page);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await fillTeeDetails(page, VISA);
+  const save = payFrame(page).getByRole("checkbox", { name: "Save my card and address for next time" });
+  await inView(save);
+  await tickInFrame(save);
+  await pressPay(page, TEE);
+  await host.locator("[data-order-number]").waitFor({ timeout: 25_000 });
+  assert.doesNotMatch(await host.locator(".tb-confirmation").textContent(), /[Ss]aved/, "nothing said saved");
+  await own.close();
+});

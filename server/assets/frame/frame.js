@@ -108,12 +108,13 @@ function keepsCookies() {
   return kept;
 }
 
-async function call(url, { method = "POST", body, key } = {}) {
+async function call(url, { method = "POST", body, key, timeoutMs } = {}) {
   const headers = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   if (key) headers["idempotency-key"] = key;
+  const signal = timeoutMs ? AbortSignal.timeout?.(timeoutMs) : undefined;
   try {
-    const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(url, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
     let json = null;
     try {
       json = response.status === 204 ? null : await response.json();
@@ -125,6 +126,9 @@ async function call(url, { method = "POST", body, key } = {}) {
     return { status: 0, body: null };
   }
 }
+
+/** How long the confirmation waits for "Save my card" after a payment; past it, not saved. */
+const SAVE_WAIT_MS = 10_000;
 
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
 
@@ -566,11 +570,14 @@ async function settle(attempt, { quiet = false, intent = null } = {}) {
     post({ type: "failed", code: body?.code || "payment_error", message: W.unknown });
     return "unknown";
   }
-  clearPending(attempt);
   if (status === 201 && body) {
+    // Forgotten once the page has been told: a sheet closed while the card is saved leaves
+    // the attempt to the next Pay, which settles it rather than paying again.
     await paid(attempt, body, intent);
+    clearPending(attempt);
     return "paid";
   }
+  clearPending(attempt);
   if (quiet) return "failed";
   if (body?.code === "intent_invalid" || body?.code === "token_mismatch") {
     // Priced again, shown again: the buyer presses Pay on what is now beside it.
@@ -617,8 +624,10 @@ async function paid(attempt, receipt, intent) {
 }
 
 async function saveForNextTime(intent, token) {
+  // Bounded: the buyer's confirmation waits for it.
   const { status, body } = await call("/v1/profiles", {
     body: { token, save_secret: state.saveSecret, email: intent.email, shipping: intent.shipping },
+    timeoutMs: SAVE_WAIT_MS,
   });
   state.saveSecret = null;
   if (status === 201 && hasSaved()) {

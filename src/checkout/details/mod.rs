@@ -153,7 +153,7 @@ pub fn Checkout(
                 {share_email(form, locale.fill(Key::ShareEmail, &[("seller", &seller)]), edited)}
             </fieldset>
             // Locked while paying, as the details are: the frame pays the cart it was sent.
-            <fieldset class="tb-details" disabled=bind(move || busy.get())>
+            <fieldset class="tb-discount-lock" disabled=bind(move || busy.get())>
                 <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
             </fieldset>
             <div class="tb-field tb-card" part="field">

@@ -45,8 +45,10 @@ pub enum Step {
     Confirmed(Box<OrderReceipt>),
 }
 
-/// The element that takes focus when a step appears: the one marked `data-tb-focus`.
-const FOCUS_SELECTOR: &str = "[data-tb-focus]";
+/// The element that takes focus when a step appears: the one marked `data-tb-focus`, unless
+/// it cannot take it (Continue, disabled while what was chosen is sold out, or hidden beside
+/// saved info); then the sheet's title.
+const FOCUS_SELECTORS: [&str; 2] = ["[data-tb-focus]:not(:disabled):not([hidden])", "#tb-title"];
 
 /// What can take focus by Tab inside the sheet, in order.
 const TABBABLE: &str = "button:not([disabled]), input:not([disabled]):not([type=radio]), \
@@ -199,7 +201,7 @@ pub fn Sheet(
     crate::checkout::bind::effect(move |previous: Option<()>| {
         step.track();
         if previous.is_some() {
-            focus_soon(root, &[FOCUS_SELECTOR]);
+            focus_soon(root, &FOCUS_SELECTORS);
         }
     });
     let title = offer.title.clone();
@@ -232,7 +234,7 @@ pub fn Sheet(
             })
         >
             <header part="header" class="tb-header">
-                <h2 id="tb-title" class="tb-title" lang=title_lang>{title}</h2>
+                <h2 id="tb-title" class="tb-title" tabindex="-1" lang=title_lang>{title}</h2>
                 <button type="button" class="tb-close" aria-label=close_label on:click=handler(move |_| close.run(()))>
                     <span aria-hidden="true">"×"</span>
                 </button>
