@@ -14,7 +14,7 @@ import { WIDGET_DIR, startServer } from "./harness.mjs";
 import { request } from "node:http";
 import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoader, sizeOf, total } from "../bench/sizes.mjs";
 
-// A little above the bytes of the current build (34,831 B; docs/performance.md): a fresh
+// A little above the bytes of the current build (34,830 B; docs/performance.md): a fresh
 // machine may get another stable rustc, which moves the bytes a little either way. Raised by
 // 108 B for the stand-in's title in the seller's language (WCAG 3.1.2), which cost 67 B, by
 // 100 B for an element the page gives another tweet, an embed put back, a page element
@@ -28,14 +28,14 @@ import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoa
 // page puts between a tweet and its button left there, a tweet shown late watched while its
 // button floats, the sheet in its button's language once widgets.js renders the tweet, a
 // page saved with our marks and hosts in it, and a button the page takes out while keeping
-// its tweet given back once, which cost 329 B.
+// its tweet given back once, which cost 328 B.
 const CEILING_BEFORE_CLICK = 34 * 1024 + 128;
 const TARGET_BEFORE_CLICK = 25 * 1024;
 // Met, and held at the target itself: a toolchain that grows the modules past it fails here,
 // and the target is then missed, not the ceiling.
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 const CEILING_WITH_CHECKOUT = TARGET_WITH_CHECKOUT;
-// The checkout module's own target is 120 KiB; held a little above what it is now (107,961 B):
+// The checkout module's own target is 120 KiB; held a little above what it is now (108,156 B):
 // each of the two changes in our reactive_graph (patches/README.md) saves more than the
 // margin, so undoing either fails here.
 const CEILING_CHECKOUT_MODULE = 105.9 * 1024;
