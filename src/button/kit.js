@@ -306,7 +306,8 @@ export function buttonKit(rules) {
       }
       if (!Number.isNaN(gap)) host.style.setProperty("--tb-float-gap", `${gap}px`);
       if (row === 1) root?.removeAttribute(floatingAttr);
-      else if (row === 0 && root) floating?.observe(root.firstElementChild);
+      // Only a view still floating: one that has taken its row is done with the observer.
+      else if (row === 0 && root?.hasAttribute(floatingAttr)) floating?.observe(root.firstElementChild);
     });
   }
 
@@ -465,7 +466,8 @@ export function buttonKit(rules) {
       // taking it out is not fought frame after frame.
       const before = record.previousSibling;
       for (const node of record.removedNodes) {
-        if (built.has(node) && before?.isConnected && before.hasAttribute?.(attachedAttr) && !restored.has(before)) {
+        // Connected: moved (the module puts a host back after its moved tweet), not taken out.
+        if (built.has(node) && !node.isConnected && before?.isConnected && before.hasAttribute?.(attachedAttr) && !restored.has(before)) {
           restored.add(before);
           before.removeAttribute(attachedAttr);
           added.push(before);

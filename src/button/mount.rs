@@ -620,16 +620,17 @@ fn adopt(host: &Element, new_embed: &Element) -> bool {
     true
 }
 
-/// Whether `host` still comes after `embed`, as a later sibling with no other embed or
-/// button between them: an element the page put between the two (a caption, an ad) stays
-/// where it is, as moving our host above it would move what the visitor sees.
+/// Whether `host` still comes after `embed`, as a later sibling with no tweet (marked or
+/// not, with an offer or not) or button between them: an element the page put between the
+/// two (a caption, an ad) stays where it is, as moving our host above it would move what the
+/// visitor sees; a tweet put between them takes the host back to its own.
 fn follows(host: &Element, embed: &Element) -> bool {
     let mut next = embed.next_element_sibling();
     while let Some(sibling) = next {
         if &sibling == host {
             return true;
         }
-        if sibling.has_attribute(ATTACHED_ATTR) || sibling.has_attribute(HOST_ATTR) {
+        if sibling.has_attribute(HOST_ATTR) || tweet_id_of(&sibling, EMBED_SELECTOR).is_some() {
             return false;
         }
         next = sibling.next_element_sibling();

@@ -242,9 +242,8 @@ fn align_now(batches: &[&Pairs]) -> Vec<Option<Vec<f64>>> {
                 .map(|boxes| boxes.to_vec())
         })
         .collect();
-    // Where each button goes: its row at once far below the fold, else floating, watched.
-    // Not only at the first alignment: a tweet hidden then (a closed tab) is lined up first
-    // when it shows, and its button, floating, is watched from then on.
+    // Where each button goes: its row at once far below the fold, else floating, watched; at
+    // any alignment, as a tweet hidden at its first (a closed tab) is lined up when it shows.
     let floating = floating_observer();
     let shown = names::js(UNALIGNED_ATTR);
     let floating_attr = names::js(FLOATING_ATTR);

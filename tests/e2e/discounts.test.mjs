@@ -166,3 +166,35 @@ test("while Pay pays, the code cannot be removed or changed: the sheet shows the
   await sheet.locator("[data-order-number]").waitFor({ timeout: 20_000 });
   await context.close();
 });
+
+test("a code whose check answers after Pay was pressed is not applied: the order is the cart the frame paid", async () => {
+  const { context, page, sheet, host } = await openSheet();
+  await fillTeeCheckout(page, CARDS.visa);
+  await payFrame(page).locator("#pay", { hasText: "Pay $37.66" }).waitFor({ timeout: 15_000 });
+  let release, sent;
+  const held = new Promise((resolve) => { release = resolve; });
+  const wasSent = new Promise((resolve) => { sent = resolve; });
+  await page.route("**/api/v1/quote", async (route) => {
+    if (!/TWEET10/.test(route.request().postData() ?? "")) return route.continue();
+    sent();
+    await held;
+    await route.continue();
+  });
+  let paying;
+  const ordered = new Promise((resolve) => { paying = resolve; });
+  await context.route("**/api/v1/orders", async (route) => { await ordered; await route.continue(); });
+  await applyCode(sheet, "tweet10");
+  await wasSent;
+  await (await waitForPay(page, TEE)).click();
+  await sheet.locator(".tb-status", { hasText: "Paying" }).waitFor({ timeout: 10_000 });
+  release();
+  await page.waitForTimeout(1_000);
+  assert.equal(await sheet.getByRole("button", { name: "Remove code TWEET10" }).count(), 0, "not applied while paying");
+  paying();
+  const number = host.locator("[data-order-number]");
+  await number.waitFor({ timeout: 20_000 });
+  const rows = sql(apiDb(), "SELECT discount_code, total_minor FROM orders WHERE order_number = ?", [(await number.textContent()).trim()]);
+  assert.deepEqual(rows, [[null, 3766]], "paid the cart Pay showed");
+  assert.equal(await host.locator(".tb-confirmation .tb-discount-line").count(), 0, "no discount on the confirmation");
+  await context.close();
+});

@@ -551,6 +551,21 @@ test("an element the page puts between a tweet and its button stays there when a
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
   await page.waitForTimeout(200);
   assert.deepEqual(await order(), ["blockquote", "ad", "tweetbuy-button", "clock"], "nothing the visitor sees moved");
+  // A tweet (one with no offer: it has no mark) put between them takes the button back to
+  // its own tweet at the next change.
+  await page.evaluate(() => {
+    const other = document.createElement("blockquote");
+    other.className = "twitter-tweet";
+    other.id = "other";
+    other.innerHTML = '<p>Another.</p>&mdash; (@someone) <a href="https://twitter.com/someone/status/20">May 2</a>';
+    document.getElementById("ad").after(other);
+  });
+  // Once its scan is over (found without an offer, so left unmarked).
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await page.waitForTimeout(300);
+  await page.evaluate(() => { document.getElementById("clock").textContent = "12:02"; });
+  await page.waitForFunction(() => document.querySelector("blockquote").nextElementSibling?.tagName === "TWEETBUY-BUTTON", null, { timeout: 5_000 });
+  assert.deepEqual(await order(), ["blockquote", "tweetbuy-button", "ad", "other", "clock"]);
   await page.close();
 });
 

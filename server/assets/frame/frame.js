@@ -112,7 +112,9 @@ async function call(url, { method = "POST", body, key, timeoutMs } = {}) {
   const headers = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   if (key) headers["idempotency-key"] = key;
-  const signal = timeoutMs ? AbortSignal.timeout?.(timeoutMs) : undefined;
+  const controller = timeoutMs ? new AbortController() : null;
+  if (controller) setTimeout(() => controller.abort(), timeoutMs);
+  const signal = controller?.signal;
   try {
     const response = await fetch(url, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
     let json = null;
@@ -127,7 +129,8 @@ async function call(url, { method = "POST", body, key, timeoutMs } = {}) {
   }
 }
 
-/** How long the confirmation waits for "Save my card" after a payment; past it, not saved. */
+/** How long the confirmation waits for "Save my card" after a payment; past it, the frame
+ * stops waiting and says it was not saved (a vault that answers later may still save it). */
 const SAVE_WAIT_MS = 10_000;
 
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);

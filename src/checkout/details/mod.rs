@@ -154,7 +154,7 @@ pub fn Checkout(
             </fieldset>
             // Locked while paying, as the details are: the frame pays the cart it was sent.
             <fieldset class="tb-discount-lock" disabled=bind(move || busy.get())>
-                <DiscountField offer=offer form=form errors=errors locale=locale edited=edited />
+                <DiscountField offer=offer form=form errors=errors locale=locale edited=edited busy=busy />
             </fieldset>
             <div class="tb-field tb-card" part="field">
                 <span id="tb-card-label" class="tb-label" tabindex="-1">{locale.t(Key::Card)}</span>

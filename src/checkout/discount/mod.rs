@@ -50,6 +50,8 @@ pub fn DiscountField(
     locale: SheetLocale,
     /// Told when the applied code changes, so the frame is shown the new cart at once.
     edited: Callback<Edit>,
+    /// Pay is paying: the frame pays the cart it has, which a code applied now would change.
+    busy: RwSignal<bool>,
 ) -> impl IntoView {
     let api = widget_ctx().api;
     let open = RwSignal::new(form.with_untracked(|d| !d.discount_code.is_empty()));
@@ -82,6 +84,10 @@ pub fn DiscountField(
             // The field is gone (the buyer went back, or closed the sheet): its step's
             // callbacks with it, and nothing to say. The code is not applied.
             if checking.try_set(false).is_some() {
+                return;
+            }
+            // Pay was pressed while the code was checked: the payment goes on without it.
+            if busy.get_untracked() {
                 return;
             }
             match applied(code, answer) {

@@ -109,7 +109,9 @@ pub fn SavedBuy(
         <section class="tb-saved" part="saved" aria-labelledby="tb-saved-title"
             hidden=bind(move || state.get() != SavedState::Saved)>
             <h3 id="tb-saved-title" class="tb-subtitle" tabindex="-1">{locale.t(Key::SavedTitle)}</h3>
-            <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) />
+            <fieldset class="tb-discount-lock" disabled=bind(move || busy.get())>
+                <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) busy=busy />
+            </fieldset>
             {vault_frame(link, locale.t(Key::SavedTitle), locale.tag(), Some("tb-saved-title"), on_message)}
             <p class="tb-error" role="alert">{bind(move || problem.get())}</p>
             <button type="button" class="tb-secondary tb-use-other" disabled=bind(move || busy.get()) on:click=handler(move |_| on_other.run(()))>
