@@ -120,10 +120,9 @@ test("a code used up before Pay charges nothing; removed, the buyer sees the ful
   await context.close();
 });
 
-test("a buyer who goes back while a code is checked finds nothing applied, and the checkout goes on working", async () => {
-  const { context, page, sheet } = await openSheet();
-  const seen = watchConsole(page);
-  await fillTeeCheckout(page, CARDS.visa);
+/** Holds the api's check of the code TWEET10 (other quotes go through) until `release()`;
+ * `wasSent` resolves once the check has been asked for. */
+async function holdCodeCheck(page) {
   let release, sent;
   const held = new Promise((resolve) => { release = resolve; });
   const wasSent = new Promise((resolve) => { sent = resolve; });
@@ -133,6 +132,14 @@ test("a buyer who goes back while a code is checked finds nothing applied, and t
     await held;
     await route.continue();
   });
+  return { release, wasSent };
+}
+
+test("a buyer who goes back while a code is checked finds nothing applied, and the checkout goes on working", async () => {
+  const { context, page, sheet } = await openSheet();
+  const seen = watchConsole(page);
+  await fillTeeCheckout(page, CARDS.visa);
+  const { release, wasSent } = await holdCodeCheck(page);
   await applyCode(sheet, "tweet10");
   await wasSent;
   await sheet.getByRole("button", { name: "Back" }).click();
@@ -171,15 +178,7 @@ test("a code whose check answers after Pay was pressed is not applied: the order
   const { context, page, sheet, host } = await openSheet();
   await fillTeeCheckout(page, CARDS.visa);
   await payFrame(page).locator("#pay", { hasText: "Pay $37.66" }).waitFor({ timeout: 15_000 });
-  let release, sent;
-  const held = new Promise((resolve) => { release = resolve; });
-  const wasSent = new Promise((resolve) => { sent = resolve; });
-  await page.route("**/api/v1/quote", async (route) => {
-    if (!/TWEET10/.test(route.request().postData() ?? "")) return route.continue();
-    sent();
-    await held;
-    await route.continue();
-  });
+  const { release, wasSent } = await holdCodeCheck(page);
   let paying;
   const ordered = new Promise((resolve) => { paying = resolve; });
   await context.route("**/api/v1/orders", async (route) => { await ordered; await route.continue(); });
