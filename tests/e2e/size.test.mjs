@@ -14,7 +14,7 @@ import { WIDGET_DIR, startServer } from "./harness.mjs";
 import { request } from "node:http";
 import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoader, sizeOf, total } from "../bench/sizes.mjs";
 
-// A little above the bytes of the current build (34,830 B; docs/performance.md): a fresh
+// A little above the bytes of the current build (34,828 B; docs/performance.md): a fresh
 // machine may get another stable rustc, which moves the bytes a little either way. Fixes for
 // publishers' pages have raised it; what each cost is in docs/performance.md and the log.
 const CEILING_BEFORE_CLICK = 34 * 1024 + 128;
@@ -23,7 +23,7 @@ const TARGET_BEFORE_CLICK = 25 * 1024;
 // and the target is then missed, not the ceiling.
 const TARGET_WITH_CHECKOUT = 150 * 1024;
 const CEILING_WITH_CHECKOUT = TARGET_WITH_CHECKOUT;
-// The checkout module's own target is 120 KiB; held a little above what it is now (108,156 B):
+// The checkout module's own target is 120 KiB; held a little above what it is now (108,222 B):
 // each of the two changes in our reactive_graph (patches/README.md) saves more than the
 // margin, so undoing either fails here.
 const CEILING_CHECKOUT_MODULE = 105.9 * 1024;
