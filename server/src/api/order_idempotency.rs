@@ -200,13 +200,20 @@ pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, AppError> {
 /// Lets the next retry with this key take over at once (see [`Begin::Resume`]): for a
 /// request that failed on our side after its order was written, whose key must keep that
 /// order's id so the retry finishes the same order instead of charging for a second one.
-pub async fn release_for_retry(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
+///
+/// `claimed_at` is when this request claimed the key (its `now` at [`begin_order`] or at the
+/// placement's claim). A request that outlived the stale window has lost the key to the retry
+/// that took it over, which stamped its own time: releasing that retry's claim would let a
+/// third request run the order beside it, so only the request's own claim is released.
+pub async fn release_for_retry(db: &Db, scope: &str, key: &str, claimed_at: i64) -> Result<(), AppError> {
     let mut conn = write_conn(db).await?;
     sqlx::query(
-        "UPDATE idempotency_keys SET resumable = 1 WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL",
+        "UPDATE idempotency_keys SET resumable = 1 \
+         WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL AND created_at = $3",
     )
     .bind(scope)
     .bind(key)
+    .bind(claimed_at)
     .execute(&mut conn)
     .await?;
     Ok(())
@@ -222,13 +229,19 @@ pub async fn release_all_in_flight(db: &Db) -> Result<u64, AppError> {
 }
 
 /// Forgets a started request that failed on our side, so the client can retry with the key.
-pub async fn abandon(db: &Db, scope: &str, key: &str) -> Result<(), AppError> {
+/// Only the request's own claim (`claimed_at`, as for [`release_for_retry`]) is forgotten:
+/// a retry that took the key over keeps it.
+pub async fn abandon(db: &Db, scope: &str, key: &str, claimed_at: i64) -> Result<(), AppError> {
     let mut conn = write_conn(db).await?;
-    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL")
-        .bind(scope)
-        .bind(key)
-        .execute(&mut conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM idempotency_keys \
+         WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL AND created_at = $3",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(claimed_at)
+    .execute(&mut conn)
+    .await?;
     Ok(())
 }
 
@@ -261,7 +274,11 @@ mod tests {
             begin(&db, "orders", "s", "h", 5001 + STALE_IN_FLIGHT_SECONDS).await.unwrap(),
             Begin::Resume { order_id: None }
         );
-        abandon(&db, "orders", "s").await.unwrap();
+        // The request that went stale, failing late, leaves the key to the retry that took it.
+        abandon(&db, "orders", "s", 5000).await.unwrap();
+        release_for_retry(&db, "orders", "s", 5000).await.unwrap();
+        assert_eq!(begin(&db, "orders", "s", "h", 5002 + STALE_IN_FLIGHT_SECONDS).await.unwrap(), Begin::InProgress);
+        abandon(&db, "orders", "s", 5001 + STALE_IN_FLIGHT_SECONDS).await.unwrap();
         assert_eq!(begin(&db, "orders", "s", "h9", 9000).await.unwrap(), Begin::Started);
 
         // The order id travels with the key; a released record is resumed at once, once.
@@ -271,7 +288,7 @@ mod tests {
         };
         assert_eq!(begin_o("o", "ord_1", 10_000).await, Begin::Started);
         assert_eq!(begin_o("o", "ord_2", 10_001).await, Begin::InProgress);
-        release_for_retry(&db, "orders", "o").await.unwrap();
+        release_for_retry(&db, "orders", "o", 10_000).await.unwrap();
         assert_eq!(begin_o("o", "ord_3", 10_002).await, Begin::Resume { order_id: Some("ord_1".into()) });
         assert_eq!(begin_o("o", "ord_4", 10_003).await, Begin::InProgress, "taken over once");
         assert_eq!(begin_o("o", "ord_5", 10_063).await, Begin::Resume { order_id: Some("ord_1".into()) }, "stale");

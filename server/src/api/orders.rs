@@ -145,23 +145,17 @@ async fn order(
     fresh_id: String,
 ) -> Result<Response, AppError> {
     let claim = idempotency::KeyClaim { scope: SCOPE, key: &key, hash: &hash };
-    match place_fresh(&state, &request, &fresh_id, &claim).await? {
-        Fresh::Placed(outcome) => return finish(&state, &key, &fresh_id, outcome).await,
+    let claimed_at = clock::now();
+    match place_fresh(&state, &request, &fresh_id, &claim, claimed_at).await? {
+        Fresh::Placed(outcome) => return finish(&state, (&key, claimed_at), &fresh_id, outcome).await,
         Fresh::Refused(error) => return Err(error),
         Fresh::NotClaimed => {}
     }
     // Every write of the order path runs under `retry_busy`: a SQLite lock held longer than
     // the busy timeout delays the order instead of failing it.
+    let claimed_at = clock::now();
     let begun = retry_busy(|| {
-        idempotency::begin_order(
-            &state.db,
-            SCOPE,
-            &key,
-            &hash,
-            Some(&fresh_id),
-            clock::now(),
-            state.stale_in_flight_secs,
-        )
+        idempotency::begin_order(&state.db, SCOPE, &key, &hash, Some(&fresh_id), claimed_at, state.stale_in_flight_secs)
     })
     .await?;
     // Only a resumed key can have an order already: a fresh id was drawn just now.
@@ -193,13 +187,15 @@ async fn order(
         }
     };
     let outcome = place_order(&state, request, &order_id, &key, resuming).await;
-    finish(&state, &key, &order_id, outcome).await
+    finish(&state, (&key, claimed_at), &order_id, outcome).await
 }
 
-/// Answers an order whose key is claimed, and completes or releases the key.
+/// Answers an order whose key is claimed, and completes or releases the key: the key and
+/// when this request claimed it, so that a request that lost its key to a retry (it outlived
+/// the stale window) leaves that retry's claim alone.
 async fn finish(
     state: &ApiState,
-    key: &str,
+    (key, claimed_at): (&str, i64),
     order_id: &str,
     outcome: Result<Outcome, AppError>,
 ) -> Result<Response, AppError> {
@@ -209,7 +205,7 @@ async fn finish(
         Ok(Outcome::Stored(status, body)) => return Ok(json_response(status, body, false)),
         Ok(Outcome::Refused(error)) => {
             // Refused before anything was written: nothing to replay; the key is free again.
-            retry_busy(|| idempotency::abandon(&state.db, SCOPE, key)).await?;
+            retry_busy(|| idempotency::abandon(&state.db, SCOPE, key, claimed_at)).await?;
             return Err(error);
         }
         Err(error) => {
@@ -217,8 +213,8 @@ async fn finish(
             // with one, the key keeps its order id and the next retry resumes that order (and
             // its charge) rather than charging for a second one.
             let forget = match order_store::find(&state.db, order_id).await {
-                Ok(None) => retry_busy(|| idempotency::abandon(&state.db, SCOPE, key)).await,
-                _ => retry_busy(|| idempotency::release_for_retry(&state.db, SCOPE, key)).await,
+                Ok(None) => retry_busy(|| idempotency::abandon(&state.db, SCOPE, key, claimed_at)).await,
+                _ => retry_busy(|| idempotency::release_for_retry(&state.db, SCOPE, key, claimed_at)).await,
             };
             if let Err(forget_error) = forget {
                 tracing::warn!(error = %forget_error, %order_id, "could not release the key; it goes stale instead");
@@ -337,8 +333,8 @@ async fn place_fresh(
     request: &PayRequest,
     order_id: &str,
     claim: &idempotency::KeyClaim<'_>,
+    now: i64,
 ) -> Result<Fresh, AppError> {
-    let now = clock::now();
     let Ok(checked) = check(state, request, now).await else { return Ok(Fresh::NotClaimed) };
     let order = checked.order(order_id, now);
     match retry_busy(|| order_store::place(&state.db, &order, Some(claim))).await {
