@@ -664,6 +664,31 @@ test("a tweet the page hides (a filtered list) takes its button with it, and bri
   await page.close();
 });
 
+test("a tweet the page hides while its sheet is open takes its button with it, not the open sheet", async () => {
+  const { page } = await open(ownPage("/hidden-open", `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001", `id="q"`)}<p>After.</p></main>`));
+  await waitForHosts(page, 1);
+  const host = page.locator("[data-tweetbuy-host]");
+  await host.locator("button[part=button]").click();
+  const sheet = host.locator("dialog[open]:not(.tb-waiting)");
+  const cont = sheet.getByRole("button", { name: "Continue" });
+  await cont.waitFor({ timeout: 15_000 });
+  // The page hides the tweet behind the sheet (a layout for another orientation, a filter).
+  await page.evaluate(() => { document.getElementById("q").style.display = "none"; });
+  const hidden = await page.waitForFunction(() => document.querySelector("[data-tweetbuy-host]").shadowRoot.querySelector(".tb-root").hasAttribute("data-unaligned"), null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(hidden, "the hidden tweet's button is hidden with it");
+  const shown = await page.evaluate(() => {
+    const h = document.querySelector("[data-tweetbuy-host]");
+    return { row: h.getBoundingClientRect().height, button: h.shadowRoot.querySelector("button[part=button]").getBoundingClientRect().width };
+  });
+  assert.deepEqual(shown, { row: 0, button: 0 }, "no button and no row under the hidden tweet");
+  // The buyer's sheet stays in sight (a modal sheet hidden with the button would leave an
+  // inert page), and the purchase goes on.
+  assert.ok(await cont.isVisible(), "the open sheet is still shown");
+  await cont.click();
+  await sheet.locator("#tb-email").fill("jane@example.com");
+  await page.close();
+});
+
 test("a blockquote re-rendered by widgets.js keeps exactly one button", async () => {
   const { page } = await open("/");
   await waitForHosts(page, OFFERS.length);

@@ -391,9 +391,7 @@ test("without a way to see the frame covered, a blocked window or one that never
   assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[1]], "still saved");
 });
 
-// Skipped: it passes run alone (and fails without the frame's fix), but after this file's other
-// tests the reopened sheet's product step goes from under it (cause not found yet).
-test("a sheet closed while its paid card is being saved leaves the order to be settled, not paid again, by the next Pay", { skip: "passes alone; after this file's other tests the reopened sheet's step goes from under it" }, async () => {
+test("a sheet closed while its paid card is being saved leaves the order to be settled, not paid again, by the next Pay", async () => {
   const own = await env.browser.newContext({ viewport: { width: 1024, height: 900 } });
   const page = await own.newPage();
   await page.goto(`${env.server.origins.publisher}/`);
