@@ -41,7 +41,7 @@ export function buttonKit(rules) {
   const anchoring = globalThis.CSS?.supports?.("anchor-name", "--a");
   const anchorPrefix = `--tb-${Math.random().toString(36).slice(2, 8)}-`;
   let anchors = 0;
-  return { find, paths, ask, offers, then, mark, listen, mount, measure, apply, observe, sight, settle, changes, copies, withdrawn, resized, pause, timing };
+  return { find, paths, ask, offers, then, mark, listen, mount, follow, measure, apply, observe, sight, settle, changes, copies, withdrawn, resized, pause, timing };
 
   /// A text as a field of the records `find` and `offers` write: without the separators
   /// (which would split it), or "\x1d" (absent) for anything that is not a string.
@@ -238,6 +238,18 @@ export function buttonKit(rules) {
       embed.dispatchEvent(new CustomEvent(ready, { bubbles: true, composed: true, detail }));
     });
     return [hosts, buttons];
+  }
+
+  /// Puts `host` back right after `embed`, which the page moved. `moveBefore` moves it as it
+  /// is: an open sheet stays modal and its card frame keeps what the buyer typed, where a
+  /// removal and insertion would leave a dialog no longer modal and load the frame afresh.
+  /// Browsers without it (or where it refuses) get the insertion.
+  function follow(embed, host) {
+    try {
+      embed.parentNode.moveBefore(host, embed.nextSibling);
+    } catch {
+      embed.after(host);
+    }
   }
 
   /// Reads the boxes that line each host up with its embed, all before anything is written,

@@ -61,6 +61,8 @@ extern "C" {
         sheets: &js_sys::Array,
     ) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(method, catch)]
+    pub(crate) fn follow(this: &Kit, embed: &web_sys::Element, host: &web_sys::Element) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn measure(
         this: &Kit,
         embeds: &js_sys::Array,

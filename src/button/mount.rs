@@ -659,7 +659,7 @@ pub fn release_detached(stale: &[Element]) {
             if m.host.is_connected() && m.embed.is_connected() && !stale.contains(&m.embed) {
                 // The page moved the embed (a list reordered): its button goes with it.
                 if !follows(&m.host, &m.embed) {
-                    let _ = m.embed.after_with_node_1(&m.host);
+                    crate::button::kit::with(|kit| kit.follow(&m.embed, &m.host));
                     crate::button::placement::align_before_paint(&m.embed, &m.host);
                 }
                 keep.push(m);
