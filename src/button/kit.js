@@ -242,13 +242,19 @@ export function buttonKit(rules) {
 
   /// Puts `host` back right after `embed`, which the page moved. `moveBefore` moves it as it
   /// is: an open sheet stays modal and its card frame keeps what the buyer typed, where a
-  /// removal and insertion would leave a dialog no longer modal and load the frame afresh.
-  /// Browsers without it (or where it refuses) get the insertion.
+  /// removal and insertion leaves a dialog open but no longer modal (the page behind live)
+  /// and loads the frame afresh. Browsers without it (Safari) get the insertion, and an open
+  /// sheet is shown modal again.
   function follow(embed, host) {
     try {
       embed.parentNode.moveBefore(host, embed.nextSibling);
     } catch {
+      const modal = host.shadowRoot?.querySelector(":modal");
       embed.after(host);
+      if (modal) {
+        modal.close();
+        modal.showModal();
+      }
     }
   }
 

@@ -689,25 +689,32 @@ test("a tweet the page hides while its sheet is open takes its button with it, n
   await page.close();
 });
 
-test("a list the page reorders while a sheet is open keeps the sheet modal and what the buyer typed in the card frame", async () => {
-  const ids = ["1528000000000000001", "1528000000000000003"];
-  const { page } = await open(ownPage("/reorder-open", `<main style="max-width: 600px">${ids.map((id, i) => BLOCKQUOTE(id, `id="q${i}"`)).join("")}</main>`));
-  await waitForHosts(page, 2);
-  const host = page.locator(`[data-tweetbuy-host="${ids[0]}"]`);
-  await host.locator("button[part=button]").click();
-  const sheet = host.locator("dialog[open]:not(.tb-waiting)");
-  await sheet.getByRole("button", { name: "Continue" }).click();
-  const number = sheet.frameLocator("iframe.tb-card-frame").locator("#number");
-  await number.fill("4242 4242 4242 4242");
-  // A live list puts the other tweet first: our host goes after its own tweet again.
-  await page.evaluate(() => document.querySelector("main").append(document.getElementById("q0")));
-  const followed = await page.waitForFunction((id) => document.getElementById("q0").nextElementSibling?.getAttribute("data-tweetbuy-host") === id, ids[0], { timeout: 5_000 }).then(() => true, () => false);
-  assert.ok(followed, "the button follows its tweet");
-  const modal = await page.evaluate((id) => document.querySelector(`[data-tweetbuy-host="${id}"]`).shadowRoot.querySelector("dialog[open]:not(.tb-waiting)")?.matches(":modal"), ids[0]);
-  assert.equal(modal, true, "the sheet is still modal: the page behind stays inert");
-  assert.equal(await number.inputValue(), "4242 4242 4242 4242", "the card frame was not loaded afresh");
-  await page.close();
-});
+for (const moveBefore of [true, false]) {
+  test(`a list the page reorders while a sheet is open keeps the sheet modal${moveBefore ? " and what the buyer typed in the card frame" : ", in a browser without moveBefore too"}`, async () => {
+    const ids = ["1528000000000000001", "1528000000000000003"];
+    // Safari has no moveBefore: the host is put back by insertion there.
+    const beforeLoad = async (page) => { if (!moveBefore) await page.addInitScript(() => { delete Element.prototype.moveBefore; }); };
+    const { page } = await open(ownPage(`/reorder-open-${moveBefore}`, `<main style="max-width: 600px">${ids.map((id, i) => BLOCKQUOTE(id, `id="q${i}"`)).join("")}</main>`), { beforeLoad });
+    await waitForHosts(page, 2);
+    const host = page.locator(`[data-tweetbuy-host="${ids[0]}"]`);
+    await host.locator("button[part=button]").click();
+    const sheet = host.locator("dialog[open]:not(.tb-waiting)");
+    await sheet.getByRole("button", { name: "Continue" }).click();
+    const number = sheet.frameLocator("iframe.tb-card-frame").locator("#number");
+    await number.fill("4242 4242 4242 4242");
+    // A live list puts the other tweet first: our host goes after its own tweet again.
+    await page.evaluate(() => document.querySelector("main").append(document.getElementById("q0")));
+    const followed = await page.waitForFunction((id) => document.getElementById("q0").nextElementSibling?.getAttribute("data-tweetbuy-host") === id, ids[0], { timeout: 5_000 }).then(() => true, () => false);
+    assert.ok(followed, "the button follows its tweet");
+    const modal = await page.evaluate((id) => document.querySelector(`[data-tweetbuy-host="${id}"]`).shadowRoot.querySelector("dialog[open]:not(.tb-waiting)")?.matches(":modal"), ids[0]);
+    assert.equal(modal, true, "the sheet is still modal: the page behind stays inert");
+    if (moveBefore) assert.equal(await number.inputValue(), "4242 4242 4242 4242", "the card frame was not loaded afresh");
+    // Either way the card can be typed (again) and the sheet goes on.
+    await number.fill("4242 4242 4242 4242");
+    assert.equal(await number.inputValue(), "4242 4242 4242 4242");
+    await page.close();
+  });
+}
 
 test("a blockquote re-rendered by widgets.js keeps exactly one button", async () => {
   const { page } = await open("/");
