@@ -41,7 +41,7 @@ export function buttonKit(rules) {
   const anchoring = globalThis.CSS?.supports?.("anchor-name", "--a");
   const anchorPrefix = `--tb-${Math.random().toString(36).slice(2, 8)}-`;
   let anchors = 0;
-  return { find, paths, ask, offers, then, mark, listen, mount, follow, measure, apply, observe, sight, settle, changes, copies, withdrawn, resized, pause, timing };
+  return { find, paths, ask, offers, then, mark, listen, mount, follow, leave, measure, apply, observe, sight, settle, changes, copies, withdrawn, resized, pause, timing };
 
   /// A text as a field of the records `find` and `offers` write: without the separators
   /// (which would split it), or "\x1d" (absent) for anything that is not a string.
@@ -249,13 +249,30 @@ export function buttonKit(rules) {
     try {
       embed.parentNode.moveBefore(host, embed.nextSibling);
     } catch {
-      const modal = host.shadowRoot?.querySelector(":modal");
+      // Every dialog of ours is opened modal (`dialog[open]`: older browsers have no `:modal`).
+      const root = host.shadowRoot;
+      const open = root?.querySelector("dialog[open]");
+      const focused = root?.activeElement;
       embed.after(host);
-      if (modal) {
-        modal.close();
-        modal.showModal();
+      if (open) {
+        // Shown again, not closed by the visitor: the stand-in must not take it for a close.
+        root.addEventListener("close", (e) => e.stopImmediatePropagation(), { capture: true, once: true });
+        open.close();
+        open.showModal();
+        focused?.focus();
       }
     }
+  }
+
+  /// Takes out the host of a tweet the page removed, unless a sheet (or the stand-in) is open
+  /// in it: a visitor in the middle of buying keeps it, the button hidden (`hiddenAttr` on the
+  /// view's root), until it closes and none is open.
+  function leave(host, hiddenAttr) {
+    const open = host.isConnected && host.shadowRoot?.querySelector("dialog[open]");
+    if (!open) return host.remove();
+    host.shadowRoot.firstElementChild.setAttribute(hiddenAttr, "");
+    // Looked at again after the close: the stand-in closes as the sheet opens.
+    open.addEventListener("close", () => setTimeout(leave, 0, host, hiddenAttr), { once: true });
   }
 
   /// Reads the boxes that line each host up with its embed, all before anything is written,

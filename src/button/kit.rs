@@ -63,6 +63,8 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub(crate) fn follow(this: &Kit, embed: &web_sys::Element, host: &web_sys::Element) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
+    pub(crate) fn leave(this: &Kit, host: &web_sys::Element, hidden_attr: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn measure(
         this: &Kit,
         embeds: &js_sys::Array,

@@ -639,7 +639,8 @@ fn follows(host: &Element, embed: &Element) -> bool {
 }
 
 /// After nodes left the page: a button whose embed is gone is unmounted and its host
-/// removed, unless widgets.js put a rendered embed of the same tweet in its place; a
+/// removed (once the visitor has closed a sheet open in it), unless widgets.js put a
+/// rendered embed of the same tweet in its place; a
 /// button whose embed was moved (a move is a removal, then an addition) goes after it. So
 /// is the button of each `stale` embed, which the page gave another tweet.
 pub fn release_detached(stale: &[Element]) {
@@ -678,7 +679,9 @@ pub fn release_detached(stale: &[Element]) {
         if let Some(anchor) = m.host.shadow_root().and_then(|r| r.query_selector(".tb-anchor").ok().flatten()) {
             crate::button::placement::forget(&anchor);
         }
-        m.host.remove();
+        // Kept while the visitor is buying in it: the sheet would go with the host.
+        let hidden = names::js(crate::button::placement::UNALIGNED_ATTR);
+        crate::button::kit::with(|kit| kit.leave(&m.host, &hidden));
     }
 }
 

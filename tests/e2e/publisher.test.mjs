@@ -689,6 +689,30 @@ test("a tweet the page hides while its sheet is open takes its button with it, n
   await page.close();
 });
 
+test("a tweet the page removes while its sheet is open leaves the sheet to the buyer, and its host goes once the sheet closes", async () => {
+  const { page } = await open(ownPage("/removed-open", `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001", `id="q"`)}<p>After.</p></main>`));
+  await waitForHosts(page, 1);
+  const host = page.locator("[data-tweetbuy-host]");
+  await host.locator("button[part=button]").click();
+  const sheet = host.locator("dialog[open]:not(.tb-waiting)");
+  await sheet.getByRole("button", { name: "Continue" }).click();
+  await sheet.locator("#tb-email").fill("jane@example.com");
+  // A live feed drops the tweet while the visitor is buying from it.
+  await page.evaluate(() => document.getElementById("q").remove());
+  const hidden = await page.waitForFunction(() => document.querySelector("[data-tweetbuy-host]")?.shadowRoot.querySelector(".tb-root").hasAttribute("data-unaligned"), null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(hidden, "its button is hidden, its host kept");
+  const state = await page.evaluate(() => {
+    const h = document.querySelector("[data-tweetbuy-host]");
+    const d = h.shadowRoot.querySelector("dialog[open]:not(.tb-waiting)");
+    return { modal: d?.matches(":modal"), email: d?.querySelector("#tb-email")?.value, row: h.getBoundingClientRect().height };
+  });
+  assert.deepEqual(state, { modal: true, email: "jane@example.com", row: 0 }, "the sheet is still there, modal, with what was typed");
+  await sheet.locator(".tb-close").click();
+  const gone = await page.waitForFunction(() => !document.querySelector("[data-tweetbuy-host]"), null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(gone, "the host goes once the sheet is closed");
+  await page.close();
+});
+
 for (const moveBefore of [true, false]) {
   test(`a list the page reorders while a sheet is open keeps the sheet modal${moveBefore ? " and what the buyer typed in the card frame" : ", in a browser without moveBefore too"}`, async () => {
     const ids = ["1528000000000000001", "1528000000000000003"];
