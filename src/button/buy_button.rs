@@ -215,12 +215,16 @@ pub fn show_waiting(
 /// Marks a waiting dialog the widget took down, rather than one the visitor closed.
 const REPLACED_ATTR: &str = "data-replaced";
 
-/// Takes the waiting dialog down once the sheet has taken its place. Removed, not closed:
-/// closing a modal dialog hands focus back to what had it before (the Buy button, now
-/// behind the sheet), which would pull focus out of the sheet the visitor is in.
+/// Takes the waiting dialog down once the sheet has taken its place. Removed first: closing
+/// a modal dialog hands focus back to what had it before (the Buy button, now behind the
+/// sheet), which would pull focus out of the sheet the visitor is in; removed, it is modal
+/// no more. Then closed, for its `close` event, which a removal does not send: a host kept
+/// for its open dialogs after its tweet left the page (`leave` in the kit) looks again then,
+/// and finds the sheet.
 pub fn replace_waiting(dialog: &web_sys::HtmlDialogElement) {
     let _ = dialog.set_attribute(REPLACED_ATTR, "");
     dialog.remove();
+    dialog.close();
 }
 
 /// Takes the waiting dialog down when the checkout could not open: closed, so focus goes

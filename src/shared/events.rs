@@ -125,15 +125,20 @@ pub fn register(host_id: u32, embed: &Element, host: &Element) {
 #[cfg(feature = "checkout")]
 /// Dispatches one event on the embed registered for its host ([`register`]); if widgets.js
 /// has since replaced that embed (a sheet opened before the tweet was rendered), on the one
-/// now before the host, which the button module took up. Never throws into the page.
+/// of the same tweet now before the host, which the button module took up; if the tweet has
+/// left the page (the sheet stays open until the visitor closes it), on the host, so that
+/// the page still hears it. Never throws into the page.
 pub fn emit(embed: &EmbedCtx, event: WidgetEvent) {
     let target = TARGETS.with(|t| {
         let targets = t.borrow();
         let at = targets.binary_search_by_key(&embed.host_id, |(id, _, _)| *id).ok()?;
         let (_, registered, host) = &targets[at];
-        let replaced = registered.parent_node().is_none();
-        let now = host.previous_element_sibling().filter(|e| replaced && e.has_attribute(ATTACHED));
-        Some(now.unwrap_or_else(|| registered.clone()))
+        if registered.is_connected() {
+            return Some(registered.clone());
+        }
+        let tweet = Some(embed.tweet_id.as_str());
+        let now = host.previous_element_sibling().filter(|e| e.get_attribute(ATTACHED).as_deref() == tweet);
+        Some(now.unwrap_or_else(|| host.clone()))
     });
     if let Some(target) = target {
         emit_on(&target, embed, event);

@@ -698,7 +698,7 @@ test("a tweet the page removes while its sheet is open leaves the sheet to the b
   await sheet.getByRole("button", { name: "Continue" }).click();
   await sheet.locator("#tb-email").fill("jane@example.com");
   // A live feed drops the tweet while the visitor is buying from it.
-  await page.evaluate(() => document.getElementById("q").remove());
+  const heard = await page.evaluate(() => { document.getElementById("q").remove(); return window.__events.length; });
   const hidden = await page.waitForFunction(() => document.querySelector("[data-tweetbuy-host]")?.shadowRoot.querySelector(".tb-root").hasAttribute("data-unaligned"), null, { timeout: 5_000 }).then(() => true, () => false);
   assert.ok(hidden, "its button is hidden, its host kept");
   const state = await page.evaluate(() => {
@@ -710,6 +710,27 @@ test("a tweet the page removes while its sheet is open leaves the sheet to the b
   await sheet.locator(".tb-close").click();
   const gone = await page.waitForFunction(() => !document.querySelector("[data-tweetbuy-host]"), null, { timeout: 5_000 }).then(() => true, () => false);
   assert.ok(gone, "the host goes once the sheet is closed");
+  const after = (await page.evaluate(() => window.__events)).slice(heard).map((e) => `${e.type} on ${e.target}`);
+  assert.deepEqual(after, ["tweetbuy:close on TWEETBUY-BUTTON"], "the page still hears the sheet, from its host");
+  await page.close();
+});
+
+test("a tweet the page removes while the checkout is still loading keeps its sheet when it comes, and its host goes once that closes", async () => {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  const beforeLoad = (page) => page.route(/tweetbuy-checkout-/, async (route) => { await held; await route.continue(); });
+  const { page } = await open(ownPage("/removed-waiting", `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001", `id="q"`)}<p>After.</p></main>`), { beforeLoad });
+  await waitForHosts(page, 1);
+  const host = page.locator("[data-tweetbuy-host]");
+  await host.locator("button[part=button]").click();
+  await host.locator("dialog.tb-waiting[open]").waitFor({ timeout: 5_000 });
+  await page.evaluate(() => document.getElementById("q").remove());
+  release();
+  const sheet = host.locator("dialog[open]:not(.tb-waiting)");
+  await sheet.getByRole("button", { name: "Continue" }).waitFor({ timeout: 15_000 });
+  await sheet.locator(".tb-close").click();
+  const gone = await page.waitForFunction(() => !document.querySelector("[data-tweetbuy-host]"), null, { timeout: 5_000 }).then(() => true, () => false);
+  assert.ok(gone, "the host goes once the sheet that took the stand-in's place is closed");
   await page.close();
 });
 
