@@ -14,7 +14,7 @@ import { WIDGET_DIR, startServer } from "./harness.mjs";
 import { request } from "node:http";
 import { buildFiles, checkoutAssets, firstLoadAssets, loaderHoldsGlue, servedLoader, sizeOf, total } from "../bench/sizes.mjs";
 
-// A little above the bytes of the current build (35,123 B; docs/performance.md): a fresh
+// A little above the bytes of the current build (35,172 B; docs/performance.md): a fresh
 // machine may get another stable rustc, which moves the bytes a little either way. Fixes for
 // publishers' pages have raised it; what each cost is in docs/performance.md and the log.
 const CEILING_BEFORE_CLICK = 34 * 1024 + 384;
