@@ -664,12 +664,18 @@ test("a tweet the page hides (a filtered list) takes its button with it, and bri
   await page.close();
 });
 
-test("a tweet the page hides while its sheet is open takes its button with it, not the open sheet", async () => {
-  const { page } = await open(ownPage("/hidden-open", `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001", `id="q"`)}<p>After.</p></main>`));
+/** A page of its own (`path`) with one tweet, the tee's (`id="q"`), its Buy button clicked:
+ * the page, the button's host and the sheet (which may still be coming). */
+async function teeClicked(path, options) {
+  const { page } = await open(ownPage(path, `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001", `id="q"`)}<p>After.</p></main>`), options);
   await waitForHosts(page, 1);
   const host = page.locator("[data-tweetbuy-host]");
   await host.locator("button[part=button]").click();
-  const sheet = host.locator("dialog[open]:not(.tb-waiting)");
+  return { page, host, sheet: host.locator("dialog[open]:not(.tb-waiting)") };
+}
+
+test("a tweet the page hides while its sheet is open takes its button with it, not the open sheet", async () => {
+  const { page, sheet } = await teeClicked("/hidden-open");
   const cont = sheet.getByRole("button", { name: "Continue" });
   await cont.waitFor({ timeout: 15_000 });
   // The page hides the tweet behind the sheet (a layout for another orientation, a filter).
@@ -690,11 +696,7 @@ test("a tweet the page hides while its sheet is open takes its button with it, n
 });
 
 test("a tweet the page removes while its sheet is open leaves the sheet to the buyer, and its host goes once the sheet closes", async () => {
-  const { page } = await open(ownPage("/removed-open", `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001", `id="q"`)}<p>After.</p></main>`));
-  await waitForHosts(page, 1);
-  const host = page.locator("[data-tweetbuy-host]");
-  await host.locator("button[part=button]").click();
-  const sheet = host.locator("dialog[open]:not(.tb-waiting)");
+  const { page, sheet } = await teeClicked("/removed-open");
   await sheet.getByRole("button", { name: "Continue" }).click();
   await sheet.locator("#tb-email").fill("jane@example.com");
   // A live feed drops the tweet while the visitor is buying from it.
@@ -719,14 +721,10 @@ test("a tweet the page removes while the checkout is still loading keeps its she
   let release;
   const held = new Promise((resolve) => { release = resolve; });
   const beforeLoad = (page) => page.route(/tweetbuy-checkout-/, async (route) => { await held; await route.continue(); });
-  const { page } = await open(ownPage("/removed-waiting", `<main style="max-width: 600px">${BLOCKQUOTE("1528000000000000001", `id="q"`)}<p>After.</p></main>`), { beforeLoad });
-  await waitForHosts(page, 1);
-  const host = page.locator("[data-tweetbuy-host]");
-  await host.locator("button[part=button]").click();
+  const { page, host, sheet } = await teeClicked("/removed-waiting", { beforeLoad });
   await host.locator("dialog.tb-waiting[open]").waitFor({ timeout: 5_000 });
   await page.evaluate(() => document.getElementById("q").remove());
   release();
-  const sheet = host.locator("dialog[open]:not(.tb-waiting)");
   await sheet.getByRole("button", { name: "Continue" }).waitFor({ timeout: 15_000 });
   await sheet.locator(".tb-close").click();
   const gone = await page.waitForFunction(() => !document.querySelector("[data-tweetbuy-host]"), null, { timeout: 5_000 }).then(() => true, () => false);

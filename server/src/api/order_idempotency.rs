@@ -206,16 +206,15 @@ pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, AppError> {
 /// that took it over, which stamped its own time: releasing that retry's claim would let a
 /// third request run the order beside it, so only the request's own claim is released.
 pub async fn release_for_retry(db: &Db, scope: &str, key: &str, claimed_at: i64) -> Result<(), AppError> {
+    on_own_claim(db, "UPDATE idempotency_keys SET resumable = 1", (scope, key, claimed_at)).await
+}
+
+/// Runs `statement` (an UPDATE or DELETE of `idempotency_keys`) on the key's row only while
+/// it is still in flight under the claim stamped `claimed_at`.
+async fn on_own_claim(db: &Db, statement: &str, (scope, key, claimed_at): (&str, &str, i64)) -> Result<(), AppError> {
     let mut conn = write_conn(db).await?;
-    sqlx::query(
-        "UPDATE idempotency_keys SET resumable = 1 \
-         WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL AND created_at = $3",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(claimed_at)
-    .execute(&mut conn)
-    .await?;
+    let sql = format!("{statement} WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL AND created_at = $3");
+    sqlx::query(&sql).bind(scope).bind(key).bind(claimed_at).execute(&mut conn).await?;
     Ok(())
 }
 
@@ -232,17 +231,7 @@ pub async fn release_all_in_flight(db: &Db) -> Result<u64, AppError> {
 /// Only the request's own claim (`claimed_at`, as for [`release_for_retry`]) is forgotten:
 /// a retry that took the key over keeps it.
 pub async fn abandon(db: &Db, scope: &str, key: &str, claimed_at: i64) -> Result<(), AppError> {
-    let mut conn = write_conn(db).await?;
-    sqlx::query(
-        "DELETE FROM idempotency_keys \
-         WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL AND created_at = $3",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(claimed_at)
-    .execute(&mut conn)
-    .await?;
-    Ok(())
+    on_own_claim(db, "DELETE FROM idempotency_keys", (scope, key, claimed_at)).await
 }
 
 #[cfg(test)]
