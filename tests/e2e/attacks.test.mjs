@@ -130,6 +130,22 @@ test("the saved-info frame answers lookup, pay_saved, save and remove from a pag
   await page.page.close();
 });
 
+test("a saved-info frame shown no cart (nothing can be bought) keeps Pay disabled, and a press asks the page for nothing", async () => {
+  const page = await hostFrame(context, env.server.origins, "saved");
+  const pay = page.frame.locator("#pay");
+  await page.show(teeCart({ saved: true }));
+  await page.frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+  // The sheet takes the cart back: the option it named has sold out.
+  await page.show(null);
+  await page.frame.locator("#pay[aria-disabled='true']").waitFor({ timeout: 3_000 });
+  await inView(pay);
+  await pay.click({ force: true }); // a real press, on a button that says it is disabled
+  await page.page.waitForTimeout(500);
+  assert.equal((await page.messages()).filter((m) => m.type === "needs_details").length, 0, "saved info needs no details");
+  assert.doesNotMatch(await page.frame.locator("#status").textContent(), /details/);
+  await page.page.close();
+});
+
 test("a cart the page shows the saved-info frame is priced and drawn in the frame, and still not paid without a click", async () => {
   const before = snapshot();
   const page = await hostFrame(context, env.server.origins, "saved");

@@ -7,9 +7,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { useServerAndBrowser, sql, watchConsole, axe, axeDocument, fillTeeDetails, pressPay, payFrame, inView, tickInFrame, ARTIFACTS } from "./harness.mjs";
+import { useServerAndBrowser, sql, sqlWrite, watchConsole, axe, axeDocument, fillTeeDetails, pressPay, payFrame, inView, tickInFrame, ARTIFACTS } from "./harness.mjs";
 
 const TEE = "1528000000000000001";
+const SOLD_OUT = "1528000000000000005";
 const ADMIN = "admin-key-for-the-saved-info-e2e-suite"; // 32 bytes at least, or the server refuses it
 const VISA = "4242 4242 4242 4242";
 const MASTERCARD = "5555 5555 5555 4444";
@@ -205,6 +206,51 @@ test("saved info in the widget: save, a three-tap repeat purchase, change card, 
     const leaked = toPage.filter((m) => !m.includes('"type":"paid"')).find((m) => m.includes(secret));
     assert.equal(leaked, undefined, `a message to the page carried ${secret}`);
   }
+});
+
+test("saved info is offered only where something can be bought: not on a sold-out offer, nor once the option chosen sells out", async () => {
+  await (await buyAndSave()).close();
+  const { page, close } = await openPublisher();
+  const sheet = (tweet) => page.locator(`[data-tweetbuy-host="${tweet}"] dialog[open]:not(.tb-waiting)`);
+
+  // A sold-out offer: no saved card and Pay to press for nothing, but Continue, disabled, as
+  // for a buyer with nothing saved.
+  await page.locator(`[data-tweetbuy-host="${SOLD_OUT}"] button[part="button"]`).click();
+  const soldOut = sheet(SOLD_OUT);
+  // Its saved-info frame has read what is saved.
+  await soldOut.frameLocator("iframe.tb-saved-frame").locator("#saved-card", { hasText: "4242" }).waitFor({ state: "attached", timeout: 15_000 });
+  await soldOut.getByRole("button", { name: "Continue" }).waitFor({ state: "visible", timeout: 15_000 });
+  assert.equal(await soldOut.getByRole("button", { name: "Continue" }).isDisabled(), true);
+  assert.equal(await soldOut.locator(".tb-saved").isVisible(), false, "no saved info to pay with");
+  await page.keyboard.press("Escape");
+
+  // The tee, size L, ready to pay with saved info; the buyer's focus on Pay in its frame.
+  const tee = page.locator(`[data-tweetbuy-host="${TEE}"]`);
+  await tee.locator('button[part="button"]').click();
+  await sheet(TEE).locator(".tb-variant", { hasText: /^L/ }).click();
+  const frame = payFrame(page, "saved");
+  await frame.locator("#pays-to", { hasText: "(L)" }).waitFor({ timeout: 15_000 });
+  await frame.locator("#pay").focus();
+  // Meanwhile L sells out; the sheet hears it from its next look at the stock.
+  const [[left]] = sql(apiDb(), "SELECT stock FROM variants WHERE product_id = 'red-tee' AND id = 'l'");
+  sqlWrite(apiDb(), "UPDATE variants SET stock = 0 WHERE product_id = 'red-tee' AND id = 'l'");
+  try {
+    const cont = sheet(TEE).getByRole("button", { name: "Continue" });
+    await cont.waitFor({ state: "visible", timeout: 25_000 });
+    assert.equal(await cont.isDisabled(), true);
+    assert.equal(await sheet(TEE).locator(".tb-saved").isVisible(), false, "the saved info is gone with it");
+    assert.match(await sheet(TEE).locator(".tb-unavailable").textContent(), /This option is sold out/);
+    await page.waitForFunction((tee) => document.querySelector(`[data-tweetbuy-host="${tee}"]`).shadowRoot.activeElement?.id === "tb-title", TEE, { timeout: 5_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "saved-5-option-sold-out.png") });
+    // Another size: the saved info again, priced for it.
+    await sheet(TEE).locator(".tb-variant", { hasText: /^M/ }).click();
+    await frame.locator("#pays-to", { hasText: "(M)" }).waitFor({ timeout: 15_000 });
+    await frame.locator("#pay[aria-disabled='false']").waitFor({ timeout: 15_000 });
+    assert.equal(await cont.isVisible(), false);
+  } finally {
+    sqlWrite(apiDb(), "UPDATE variants SET stock = ? WHERE product_id = 'red-tee' AND id = 'l'", [left]);
+  }
+  await close();
 });
 
 /** Presses a button of the confirmation window, which closes the window as it answers: a

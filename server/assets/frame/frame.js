@@ -186,8 +186,9 @@ function draw() {
   else if (state.busy) pay.textContent = W.paying;
   else pay.textContent = current ? W.payAmount(formatMoney(intent.quote.total)) : PAGE.pay;
   // Pay answers a click once what it pays has stood still for a moment, or, with no cart yet,
-  // to ask the page for the buyer's details.
-  const answers = (payReady() && settled) || (!state.busy && !state.paid && !state.cart);
+  // to ask the page for the buyer's details (the card frame's only: saved info holds them all,
+  // so there no cart means nothing can be bought).
+  const answers = (payReady() && settled) || (MODE !== "saved" && !state.busy && !state.paid && !state.cart);
   pay.setAttribute("aria-disabled", answers ? "false" : "true");
   pay.setAttribute("aria-busy", state.busy ? "true" : "false");
   const item = intent && `${intent.product_title} (${intent.variant_label})${intent.quantity > 1 ? ` × ${intent.quantity}` : ""}`;
@@ -422,6 +423,7 @@ async function pay(event) {
   if (!event.isTrusted || state.busy || state.paid) return;
   // With no cart yet, Pay only asks the page for the buyer's details: nothing to consent to.
   if (!state.cart) {
+    if (MODE === "saved") return;
     post({ type: "needs_details" });
     setStatus(W.details);
     return;

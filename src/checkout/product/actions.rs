@@ -6,7 +6,7 @@ use crate::checkout::bind::handler;
 use crate::checkout::focus::{focus_soon, SheetRoot};
 use crate::checkout::form::{quantity_max, CheckoutForm};
 use crate::checkout::frame_link::{FrameLink, FrameMode};
-use crate::checkout::saved::{SavedBuy, SavedState};
+use crate::checkout::saved::{saved_offered, SavedBuy, SavedState};
 use crate::shared::context::widget_ctx;
 use crate::shared::i18n::{Key, SheetLocale};
 use leptos::prelude::*;
@@ -15,6 +15,20 @@ use wasm_bindgen::JsCast;
 
 /// The Continue button.
 const CONTINUE: &str = ".tb-continue";
+
+/// The saved-info frame.
+const SAVED_FRAME: &str = ".tb-saved-frame";
+
+/// Whether the sheet holds no focus, or only `or` (an element about to be hidden).
+fn focus_lost(root: SheetRoot, or: Option<&str>) -> bool {
+    let Some(shadow) = root.dialog().and_then(|d| d.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok()) else {
+        return false;
+    };
+    match shadow.active_element() {
+        None => true,
+        Some(active) => or.is_some_and(|selector| active.matches(selector).unwrap_or(false)),
+    }
+}
 
 /// Continue or the saved-info frame, and the status line saying saved info was removed.
 #[component]
@@ -36,6 +50,7 @@ pub fn BuyActions(
     let state = RwSignal::new(SavedState::Unknown);
     let notice = RwSignal::new(None::<String>);
     let root = SheetRoot::current();
+    let offered = Memo::new(move |_| saved_offered(state.get(), blocked.get(), busy.get()));
     // Focus follows what took the place of what had it: Continue's place goes to the saved
     // info, and after Remove the frame's goes back to Continue.
     // The state the effect last saw, read untracked.
@@ -49,19 +64,28 @@ pub fn BuyActions(
             }
             (earlier, SavedState::Saved) if earlier != SavedState::Saved => {
                 notice.set(None);
-                let lost = root
-                    .find(CONTINUE)
-                    .and_then(|b| b.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
-                    .is_some_and(|root| root.active_element().is_none());
                 // To the saved info's title, before the frame: the buyer's next Tabs enter
                 // it. The page never moves focus into the frame itself (frame_link.rs).
-                if lost {
+                if focus_lost(root, None) {
                     focus_soon(root, &["#tb-saved-title"]);
                 }
             }
             _ => {}
         }
         before.set(now);
+    });
+    // Saved info taken away because nothing can be bought (an option sold out meanwhile):
+    // focus left in its frame goes to the sheet's title, as Continue, disabled, cannot take it.
+    crate::checkout::bind::effect(move |was: Option<bool>| {
+        let now = offered.get();
+        if was == Some(true)
+            && !now
+            && state.get_untracked() == SavedState::Saved
+            && focus_lost(root, Some(SAVED_FRAME))
+        {
+            focus_soon(root, &["#tb-title"]);
+        }
+        now
     });
     let go = move || {
         let top = offer.with_untracked(|o| form.with_untracked(|d| quantity_max(o, &d.variant_id)));
@@ -72,7 +96,7 @@ pub fn BuyActions(
     let saved = move || {
         frames.get().then(|| {
             view! {
-                <SavedBuy offer=offer form=form blocked=blocked state=state busy=busy locale=locale link=link
+                <SavedBuy offer=offer form=form blocked=blocked offered=offered state=state busy=busy locale=locale link=link
                     on_other=Callback::new(move |_: ()| go()) on_paid=on_paid on_stale=on_stale on_escape=on_escape />
             }
         })
@@ -81,7 +105,7 @@ pub fn BuyActions(
         <p class="tb-saved-notice" role="status">{bind(move || notice.get())}</p>
         {bind(saved)}
         <button type="button" class="tb-primary tb-continue" data-tb-focus=""
-            hidden=bind(move || state.get() == SavedState::Saved)
+            hidden=bind(move || offered.get())
             disabled=bind(move || blocked.get())
             on:click=handler(move |_| go())
         >

@@ -36,6 +36,14 @@ pub fn saved_after(state: SavedState, message: &FromFrame) -> SavedState {
     }
 }
 
+/// Whether the saved info is offered in place of Continue: it exists, and something can be
+/// bought with it. When nothing can (sold out, the sale over), Continue shows instead,
+/// disabled, as for any buyer; a payment already under way keeps its frame in sight until it
+/// ends.
+pub fn saved_offered(state: SavedState, blocked: bool, busy: bool) -> bool {
+    state == SavedState::Saved && (!blocked || busy)
+}
+
 /// The saved-info block: heading, the frame (sized by itself), what went wrong, and "Use
 /// another card or address". Hidden until the frame says saved info exists.
 #[component]
@@ -44,6 +52,8 @@ pub fn SavedBuy(
     form: RwSignal<CheckoutForm>,
     /// Buying is blocked right now (sold out, sale over): the frame is shown no cart.
     blocked: Memo<bool>,
+    /// Shown ([`saved_offered`]).
+    offered: Memo<bool>,
     state: RwSignal<SavedState>,
     /// A payment is under way: the choice is locked.
     busy: RwSignal<bool>,
@@ -107,7 +117,7 @@ pub fn SavedBuy(
     });
     view! {
         <section class="tb-saved" part="saved" aria-labelledby="tb-saved-title"
-            hidden=bind(move || state.get() != SavedState::Saved)>
+            hidden=bind(move || !offered.get())>
             <h3 id="tb-saved-title" class="tb-subtitle" tabindex="-1">{locale.t(Key::SavedTitle)}</h3>
             <fieldset class="tb-discount-lock" disabled=bind(move || busy.get())>
                 <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) busy=busy />
@@ -136,5 +146,16 @@ mod tests {
         assert_eq!(saved_after(SavedState::Nothing, &saved(true)), SavedState::Saved);
         assert_eq!(saved_after(SavedState::Saved, &FromFrame::Paying { v: V1 }), SavedState::Saved);
         assert_eq!(saved_after(SavedState::Unknown, &FromFrame::Resize { v: V1, height: 9 }), SavedState::Unknown);
+    }
+
+    #[test]
+    fn saved_info_is_offered_only_while_something_can_be_bought_with_it() {
+        assert!(saved_offered(SavedState::Saved, false, false));
+        assert!(!saved_offered(SavedState::Saved, true, false), "sold out: Continue, disabled, instead");
+        assert!(saved_offered(SavedState::Saved, true, true), "a payment under way keeps its frame");
+        for state in [SavedState::Unknown, SavedState::Nothing] {
+            assert!(!saved_offered(state, false, false));
+            assert!(!saved_offered(state, true, true));
+        }
     }
 }
