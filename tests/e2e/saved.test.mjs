@@ -250,6 +250,12 @@ test("saved info is offered only where something can be bought: not on a sold-ou
   } finally {
     sqlWrite(apiDb(), "UPDATE variants SET stock = ? WHERE product_id = 'red-tee' AND id = 'l'", [left]);
   }
+  // Removed, for the tests after this one.
+  const remove = frame.getByRole("button", { name: "Remove my saved info" });
+  await inView(remove);
+  await remove.click();
+  await sheet(TEE).getByRole("button", { name: "Continue" }).waitFor({ state: "visible", timeout: 15_000 });
+  assert.deepEqual(sql(vaultDb(), "SELECT count(*) FROM profiles"), [[0]]);
   await close();
 });
 

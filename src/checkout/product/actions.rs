@@ -26,7 +26,7 @@ fn focus_lost(root: SheetRoot, or: Option<&str>) -> bool {
     };
     match shadow.active_element() {
         None => true,
-        Some(active) => or.is_some_and(|selector| active.matches(selector).unwrap_or(false)),
+        Some(active) => or.and_then(|selector| root.find(selector)).is_some_and(|e| e == active),
     }
 }
 
@@ -50,19 +50,22 @@ pub fn BuyActions(
     let state = RwSignal::new(SavedState::Unknown);
     let notice = RwSignal::new(None::<String>);
     let root = SheetRoot::current();
-    let offered = Memo::new(move |_| saved_offered(state.get(), blocked.get(), busy.get()));
+    let offered = move || saved_offered(state.get(), blocked.get(), busy.get());
     // Focus follows what took the place of what had it: Continue's place goes to the saved
-    // info, and after Remove the frame's goes back to Continue.
-    // The state the effect last saw, read untracked.
+    // info, and after Remove the frame's goes back to Continue. Saved info taken away because
+    // nothing can be bought (an option sold out meanwhile) leaves focus in its frame to the
+    // sheet's title, as Continue, disabled, cannot take it.
+    // What the effect last saw (the state, and whether the saved info was offered), untracked.
     let before = RwSignal::new(SavedState::Unknown);
+    let was_offered = RwSignal::new(false);
     crate::checkout::bind::effect(move |_| {
-        let now = state.get();
-        match (before.get_untracked(), now) {
-            (SavedState::Saved, SavedState::Nothing) => {
+        let now = (state.get(), offered());
+        match ((before.get_untracked(), was_offered.get_untracked()), now) {
+            ((SavedState::Saved, _), (SavedState::Nothing, _)) => {
                 notice.set(Some(locale.t(Key::SavedRemoved)));
                 focus_soon(root, &[CONTINUE]);
             }
-            (earlier, SavedState::Saved) if earlier != SavedState::Saved => {
+            ((earlier, _), (SavedState::Saved, _)) if earlier != SavedState::Saved => {
                 notice.set(None);
                 // To the saved info's title, before the frame: the buyer's next Tabs enter
                 // it. The page never moves focus into the frame itself (frame_link.rs).
@@ -70,22 +73,13 @@ pub fn BuyActions(
                     focus_soon(root, &["#tb-saved-title"]);
                 }
             }
+            ((_, true), (SavedState::Saved, false)) if focus_lost(root, Some(SAVED_FRAME)) => {
+                focus_soon(root, &["#tb-title"]);
+            }
             _ => {}
         }
-        before.set(now);
-    });
-    // Saved info taken away because nothing can be bought (an option sold out meanwhile):
-    // focus left in its frame goes to the sheet's title, as Continue, disabled, cannot take it.
-    crate::checkout::bind::effect(move |was: Option<bool>| {
-        let now = offered.get();
-        if was == Some(true)
-            && !now
-            && state.get_untracked() == SavedState::Saved
-            && focus_lost(root, Some(SAVED_FRAME))
-        {
-            focus_soon(root, &["#tb-title"]);
-        }
-        now
+        before.set(now.0);
+        was_offered.set(now.1);
     });
     let go = move || {
         let top = offer.with_untracked(|o| form.with_untracked(|d| quantity_max(o, &d.variant_id)));
@@ -96,7 +90,7 @@ pub fn BuyActions(
     let saved = move || {
         frames.get().then(|| {
             view! {
-                <SavedBuy offer=offer form=form blocked=blocked offered=offered state=state busy=busy locale=locale link=link
+                <SavedBuy offer=offer form=form blocked=blocked state=state busy=busy locale=locale link=link
                     on_other=Callback::new(move |_: ()| go()) on_paid=on_paid on_stale=on_stale on_escape=on_escape />
             }
         })
@@ -105,7 +99,7 @@ pub fn BuyActions(
         <p class="tb-saved-notice" role="status">{bind(move || notice.get())}</p>
         {bind(saved)}
         <button type="button" class="tb-primary tb-continue" data-tb-focus=""
-            hidden=bind(move || offered.get())
+            hidden=bind(offered)
             disabled=bind(move || blocked.get())
             on:click=handler(move |_| go())
         >

@@ -52,8 +52,6 @@ pub fn SavedBuy(
     form: RwSignal<CheckoutForm>,
     /// Buying is blocked right now (sold out, sale over): the frame is shown no cart.
     blocked: Memo<bool>,
-    /// Shown ([`saved_offered`]).
-    offered: Memo<bool>,
     state: RwSignal<SavedState>,
     /// A payment is under way: the choice is locked.
     busy: RwSignal<bool>,
@@ -117,7 +115,7 @@ pub fn SavedBuy(
     });
     view! {
         <section class="tb-saved" part="saved" aria-labelledby="tb-saved-title"
-            hidden=bind(move || !offered.get())>
+            hidden=bind(move || !saved_offered(state.get(), blocked.get(), busy.get()))>
             <h3 id="tb-saved-title" class="tb-subtitle" tabindex="-1">{locale.t(Key::SavedTitle)}</h3>
             <fieldset class="tb-discount-lock" disabled=bind(move || busy.get())>
                 <DiscountField offer=code_offer form=form errors=code_errors locale=locale edited=Callback::new(|_| {}) busy=busy />
